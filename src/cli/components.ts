@@ -1,0 +1,6 @@
+// The components `kube up` starts after the API server, in order.
+import type { Component } from "../components/types.ts";
+
+export function clusterComponents(): Component[] {
+  return [];
+}

@@ -1,0 +1,110 @@
+// `kube up`: the whole cluster in this process. The API server starts first; every other component
+// starts once the API answers, and talks to it through the in-process client.
+import type { CAC } from "cac";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { bootApiServer } from "../components/apiserver/boot.ts";
+import { createClient, inProcessTransport, writeKubeconfig } from "../client/index.ts";
+import type { Component, ComponentContext, RunningComponent } from "../components/types.ts";
+import { clusterComponents } from "./components.ts";
+import { CliError, action } from "./fail.ts";
+import { defaultDataDir } from "./paths.ts";
+
+export interface UpOptions {
+  dataDir?: string;
+  port?: number | string;
+  host?: string;
+  runtime?: string;
+  simNodes?: number | string;
+  nodeName?: string;
+  disable?: string;
+  logLevel?: string;
+  writeKubeconfig?: string;
+  containerSocket?: string;
+  cleanOnExit?: boolean;
+}
+
+export function registerUp(cli: CAC): void {
+  cli
+    .command("up", "Start the whole cluster in this process (foreground)")
+    .option("--data-dir <dir>", "Where the cluster keeps its state", { default: defaultDataDir() })
+    .option("--port <port>", "API server port", { default: 6443 })
+    .option("--host <host>", "API server address", { default: "127.0.0.1" })
+    .option("--runtime <runtime>", "Container runtime: engine (Podman/Docker) or sim (hollow nodes)", { default: "engine" })
+    .option("--sim-nodes <n>", "Number of hollow nodes with --runtime sim", { default: 1 })
+    .option("--node-name <name>", "Name of this machine's node", { default: hostname() })
+    .option("--disable <components>", "Comma-separated components not to start (scheduler,controllers,kubelet,proxy)")
+    .option("--log-level <level>", "info or debug", { default: "info" })
+    .option("--write-kubeconfig <path>", "Also write the kubeconfig to this path")
+    .option("--container-socket <path>", "Docker Engine API socket (Podman or Docker)")
+    .option("--clean-on-exit", "Remove the cluster's containers when stopping")
+    .action(action((opts: UpOptions) => up(opts)));
+}
+
+function intOption(value: unknown, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`--${name} must be a whole number, got "${value}"`);
+  return n;
+}
+
+export async function up(opts: UpOptions): Promise<void> {
+  const started = performance.now();
+  const dataDir = opts.dataDir ?? defaultDataDir();
+  const runtime = opts.runtime ?? "engine";
+  if (runtime !== "engine" && runtime !== "sim") throw new CliError(`--runtime must be engine or sim, got "${runtime}"`);
+  const port = intOption(opts.port ?? 6443, "port");
+  const simNodes = intOption(opts.simNodes ?? 1, "sim-nodes");
+  const disabled = new Set((opts.disable ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+  const debug = opts.logLevel === "debug";
+  const since = () => `${Math.round(performance.now() - started)}ms`;
+
+  const api = await bootApiServer({ dataDir, host: opts.host ?? "127.0.0.1", port });
+  console.log(`✓ apiserver   ${api.url} (${since()})`);
+  const kubeconfig = join(dataDir, "kubeconfig");
+  writeKubeconfig(kubeconfig, { server: api.url, token: api.token, name: "kube" });
+  if (opts.writeKubeconfig) writeKubeconfig(opts.writeKubeconfig, { server: api.url, token: api.token, name: "kube" });
+
+  const ctx: ComponentContext = {
+    client: createClient(inProcessTransport(api.fetch)),
+    nodeName: opts.nodeName ?? hostname(),
+    runtime,
+    simNodes,
+    containerSocket: opts.containerSocket,
+    dataDir,
+    apiUrl: api.url,
+    log: (component, message) => {
+      if (debug || !message.startsWith("debug:")) console.log(`[${component}] ${message}`);
+    },
+    settings: { cleanOnExit: opts.cleanOnExit ?? false },
+  };
+
+  const running: { name: string; component: RunningComponent }[] = [];
+  const stopAll = async () => {
+    for (const { component } of running.reverse()) await component.stop().catch(() => {});
+    await api.stop();
+  };
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("stopping...");
+    stopAll().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  try {
+    for (const component of clusterComponents() as Component[]) {
+      if (disabled.has(component.name)) continue;
+      running.push({ name: component.name, component: await component.start(ctx) });
+      console.log(`✓ ${component.name.padEnd(11)} ready (${since()})`);
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  console.log(`\nkube is up in ${since()}`);
+  console.log(`  API:        ${api.url}`);
+  console.log(`  kubeconfig: ${kubeconfig}`);
+  console.log(`  try:        kubectl --kubeconfig ${kubeconfig} get nodes`);
+}

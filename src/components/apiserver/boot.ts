@@ -1,0 +1,57 @@
+// Starting the API server for `kube up`: opens the store in the data dir (which also takes the data
+// dir's lock), loads or creates the bearer token, and serves HTTP on host:port.
+import { mkdirSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { openStore } from "../../store/index.ts";
+import { createApiServer, serve } from "./index.ts";
+
+export interface BootOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+}
+
+export interface BootedApiServer {
+  url: string;
+  port: number;
+  token: string;
+  /** In-process transport target: the app's fetch, no socket. */
+  fetch: (req: Request) => Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export function loadOrCreateToken(dataDir: string): string {
+  const path = join(dataDir, "token");
+  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  const token = randomBytes(24).toString("hex");
+  writeFileSync(path, token + "\n", { mode: 0o600 });
+  return token;
+}
+
+export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer> {
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore({ dataDir: opts.dataDir });
+  const token = loadOrCreateToken(opts.dataDir);
+  const api = createApiServer({ store, token });
+  let server: Awaited<ReturnType<typeof serve>>;
+  try {
+    server = await serve(api, { hostname: opts.host, port: opts.port });
+  } catch (err) {
+    api.close();
+    await store.close();
+    throw err;
+  }
+  const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${host}:${server.port}`,
+    port: server.port,
+    token,
+    fetch: api.fetch,
+    async stop() {
+      await server.stop();
+      api.close();
+      await store.close();
+    },
+  };
+}

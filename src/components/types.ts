@@ -1,0 +1,28 @@
+// What `kube up` (and later `kube agent`) hands each component, and what it gets back.
+// Components reach the cluster only through `client`.
+import type { Client } from "../client/index.ts";
+
+export interface ComponentContext {
+  client: Client;
+  /** Name of the node this process's kubelet and proxy serve. */
+  nodeName: string;
+  runtime: "engine" | "sim";
+  simNodes: number;
+  /** --container-socket, when given. */
+  containerSocket?: string;
+  dataDir: string;
+  /** Public address of the API server (for what must be reachable from other processes). */
+  apiUrl: string;
+  log: (component: string, message: string) => void;
+  /** Tunables (grace periods etc.) passed through from flags; components read what they know. */
+  settings: Record<string, string | number | boolean | undefined>;
+}
+
+export interface RunningComponent {
+  stop(): Promise<void>;
+}
+
+export interface Component {
+  name: string;
+  start(ctx: ComponentContext): Promise<RunningComponent>;
+}
