@@ -1,0 +1,134 @@
+// The contract every component codes against: a typed REST + watch client over a
+// transport (in-process hono fetch inside `kube up`, HTTP for remote agents and the CLI).
+import type { KubeObject } from "../api/types.ts";
+
+/** A Kubernetes Status object as the API returns it on errors. */
+export interface Status {
+  apiVersion: "v1";
+  kind: "Status";
+  metadata: Record<string, unknown>;
+  status: "Success" | "Failure";
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    causes?: { reason: string; message: string; field?: string }[];
+    retryAfterSeconds?: number;
+  };
+}
+
+/** Thrown for every non-2xx answer; carries the server's Status. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  constructor(
+    readonly code: number,
+    readonly status: Status,
+  ) {
+    super(status.message ?? `request failed with ${code}`);
+  }
+  get reason(): string {
+    return this.status.reason ?? "";
+  }
+}
+
+export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.code === 404;
+export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;
+export const isAlreadyExists = (e: unknown): boolean =>
+  e instanceof ApiError && e.code === 409 && e.reason === "AlreadyExists";
+
+export interface ObjectList<T> {
+  apiVersion: string;
+  kind: string;
+  metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
+  items: T[];
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  /** Start after this resourceVersion; absent = from now. */
+  resourceVersion?: string;
+  allowWatchBookmarks?: boolean;
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+}
+
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+export interface WatchEvent<T> {
+  type: WatchEventType;
+  /** The object; for ERROR a Status (code 410 = resourceVersion too old: relist). */
+  object: T;
+}
+
+/** Iterating ends when the server ends the stream (timeout) or close() is called. */
+export interface WatchStream<T> extends AsyncIterable<WatchEvent<T>> {
+  close(): void;
+}
+
+export type PatchType = "merge" | "json" | "strategic" | "apply";
+
+export interface WriteOptions {
+  fieldManager?: string;
+  dryRun?: boolean;
+}
+
+export interface PatchOptions extends WriteOptions {
+  subresource?: string;
+  /** Server-side apply: take ownership of conflicting fields. */
+  force?: boolean;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: "Orphan" | "Background" | "Foreground";
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+/** One resource (e.g. pods) in one namespace (or cluster-wide / all namespaces when absent). */
+export interface ResourceClient<T extends KubeObject = KubeObject> {
+  get(name: string): Promise<T>;
+  list(opts?: ListOptions): Promise<ObjectList<T>>;
+  create(obj: T, opts?: WriteOptions): Promise<T>;
+  /** PUT; obj.metadata.resourceVersion is the optimistic-concurrency precondition. */
+  update(obj: T, opts?: WriteOptions): Promise<T>;
+  /** PUT .../status */
+  updateStatus(obj: T, opts?: WriteOptions): Promise<T>;
+  patch(name: string, body: unknown, type: PatchType, opts?: PatchOptions): Promise<T>;
+  /** Returns the object (graceful deletion in progress) or the deleted object. */
+  delete(name: string, opts?: DeleteOptions): Promise<T | Status>;
+  deleteCollection(opts?: ListOptions & DeleteOptions): Promise<ObjectList<T>>;
+  watch(opts?: WatchOptions): WatchStream<T>;
+  /** GET .../NAME/SUB (scale, log as text when SUB=log, ...). */
+  getSubresource<R = unknown>(name: string, sub: string, query?: Record<string, string>): Promise<R>;
+  /** POST .../NAME/SUB (binding, eviction). */
+  createSubresource<R = unknown>(name: string, sub: string, body: unknown): Promise<R>;
+  /** PUT .../NAME/SUB (scale, status). */
+  updateSubresource<R = unknown>(name: string, sub: string, body: unknown): Promise<R>;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+export interface Client {
+  /**
+   * resource: plural ("pods"), short name ("po"), kind ("Pod"), or "deployments.apps".
+   * namespace: for namespaced kinds; absent means all namespaces (list/watch) or "default" (get/create/...).
+   */
+  resource<T extends KubeObject = KubeObject>(resource: string, namespace?: string): ResourceClient<T>;
+  /** A raw request relative to the server root, e.g. "/api/v1/namespaces/default/pods/x/log". */
+  request(method: string, path: string, opts?: RequestOptions): Promise<Response>;
+}
