@@ -1,0 +1,9 @@
+// The client package: typed REST + watch client, transports, kubeconfig, Informer and WorkQueue.
+export * from "./types.ts";
+export * from "./transport.ts";
+export { createClient, type ClientOptions } from "./client.ts";
+export { apiErrorFrom, isStatus, statusFor } from "./errors.ts";
+export { resourcePath, groupVersionPath, type KindRef } from "./paths.ts";
+export * from "./kubeconfig.ts";
+export * from "./informer.ts";
+export * from "./workqueue.ts";
