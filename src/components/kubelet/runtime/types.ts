@@ -154,7 +154,7 @@ export interface ContainerInfo {
   oomKilled: boolean;
   /** The engine's error text when the container failed to start. */
   error: string;
-  /** Pod IP for infra containers (from inspect only; "" in lists). */
+  /** The pod IP ("" when the engine does not say, e.g. Docker lists of joined containers). */
   ip: string;
 }
 
@@ -243,8 +243,11 @@ export interface ContainerRuntime {
   stopContainer(id: string, timeoutSec: number): Promise<void>;
   /** Removes (force); removing a missing container is fine. */
   removeContainer(id: string): Promise<void>;
-  /** All of kube's containers (running or not) whose labels include every pair given. */
-  listContainers(labelFilter?: Record<string, string>): Promise<ContainerInfo[]>;
+  /**
+   * All of kube's containers (running or not) whose labels include every pair given. One cheap
+   * list call: startedAt/finishedAt/oomKilled/error are only filled with `detail` (an inspect each).
+   */
+  listContainers(labelFilter?: Record<string, string>, opts?: { detail?: boolean }): Promise<ContainerInfo[]>;
   /** Throws ContainerNotFoundError. */
   inspect(id: string): Promise<ContainerInfo>;
   logs(id: string, opts?: LogOptions): AsyncIterable<OutputChunk>;

@@ -1,0 +1,389 @@
+// The ContainerRuntime over the Docker Engine HTTP API (v1.41) on a unix socket, which Podman and
+// Docker both serve. A pod is an infra container holding the network and UTS namespaces (hostname,
+// published ports, pod IP) plus app containers joined with NetworkMode "container:<infraId>".
+
+import { EngineHttp, type RawConn } from "./engine-http.ts";
+import { fromInspect, fromListItem, type InspectAnswer, type ListItem } from "./engine-parse.ts";
+import { findEngineSocket, type FindSocketOptions } from "./engine-socket.ts";
+import { execSession } from "./engine-exec.ts";
+import { demux } from "./mux.ts";
+import { PAUSE_COMMAND, pauseRootfs } from "./pause.ts";
+import {
+  ContainerNotFoundError,
+  ExecTimeoutError,
+  ImagePullError,
+  LABELS,
+  PAUSE_IMAGE,
+  RuntimeError,
+  RuntimeUnavailableError,
+  type ContainerConfig,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type ContainerStats,
+  type EnsuredImage,
+  type ExecOptions,
+  type ExecResult,
+  type ExecSession,
+  type ExecStreamOptions,
+  type LogOptions,
+  type OutputChunk,
+  type PullPolicy,
+  type Sandbox,
+  type SandboxConfig,
+} from "./types.ts";
+
+export { findEngineSocket, pingSocket, socketCandidates, START_HINT, type FindSocketOptions } from "./engine-socket.ts";
+
+export interface EngineOptions {
+  /** Give up on a pull after this long. */
+  pullTimeoutMs?: number;
+}
+
+/** Finds the socket (see findEngineSocket) and returns a runtime on it. */
+export async function connectEngine(opts: FindSocketOptions & EngineOptions = {}): Promise<EngineRuntime> {
+  return new EngineRuntime(await findEngineSocket(opts), opts);
+}
+
+/** Splits "repo[:tag]" ("localhost:5000/x" has no tag); digests stay in the repo part. */
+export function splitRef(ref: string): { repo: string; tag: string } {
+  if (ref.includes("@")) return { repo: ref, tag: "" };
+  const slash = ref.lastIndexOf("/");
+  const colon = ref.lastIndexOf(":");
+  return colon > slash ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: "latest" };
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^a-zA-Z0-9_.-]/g, "-");
+}
+
+function suffix(): string {
+  return Math.random().toString(36).slice(2, 8);
+}
+
+const dec = new TextDecoder();
+
+export class EngineRuntime implements ContainerRuntime {
+  readonly kind = "engine" as const;
+  readonly http: EngineHttp;
+  private readonly sandboxLabels = new Map<string, Record<string, string>>();
+  private pauseReady: Promise<string> | null = null;
+
+  constructor(
+    readonly socketPath: string,
+    private readonly opts: EngineOptions = {},
+  ) {
+    this.http = new EngineHttp(socketPath);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      const res = await this.http.request("GET", "/_ping", { signal: AbortSignal.timeout(5000) });
+      if (res.ok) return void (await res.arrayBuffer());
+    } catch {}
+    throw new RuntimeUnavailableError([this.socketPath], `container engine on ${this.socketPath} does not answer`);
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    const res = await this.http.request("GET", `/images/${ref}/json`);
+    await res.arrayBuffer();
+    return res.status === 200;
+  }
+
+  private async imageId(ref: string): Promise<string> {
+    return (await this.http.json<{ Id: string }>("GET", `/images/${ref}/json`)).Id;
+  }
+
+  /**
+   * Policy as Kubernetes reads it. One local liberty: with "Always", a `localhost/` image that is
+   * present is used when the pull fails, since no registry is reachable here and Kubernetes makes
+   * ":latest" images default to "Always".
+   */
+  async ensureImage(ref: string, policy: PullPolicy): Promise<EnsuredImage> {
+    const present = await this.hasImage(ref);
+    if (present && policy !== "Always") return { ref, id: await this.imageId(ref), pulled: false };
+    if (policy === "Never") {
+      throw new ImagePullError("ErrImageNeverPull", ref, `Container image "${ref}" is not present with pull policy of Never`);
+    }
+    const failure = await this.pull(ref);
+    if (failure === null) return { ref, id: await this.imageId(ref), pulled: true };
+    if (present && ref.startsWith("localhost/")) return { ref, id: await this.imageId(ref), pulled: false };
+    throw new ImagePullError("ErrImagePull", ref, `failed to pull image "${ref}": ${failure}`);
+  }
+
+  /** Pulls; null on success, else the engine's error text. */
+  private async pull(ref: string): Promise<string | null> {
+    const { repo, tag } = splitRef(ref);
+    let text: string;
+    try {
+      const res = await this.http.request("POST", "/images/create", {
+        query: { fromImage: repo, tag: tag || undefined },
+        signal: AbortSignal.timeout(this.opts.pullTimeoutMs ?? 120_000),
+      });
+      text = await res.text();
+      if (res.status >= 400) return text.trim();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    // The answer is a stream of JSON progress lines; a failure is a line with "error".
+    for (const line of text.split("\n")) {
+      if (!line.trim()) continue;
+      try {
+        const j = JSON.parse(line) as { error?: string };
+        if (j.error) return j.error;
+      } catch {}
+    }
+    return (await this.hasImage(ref)) ? null : "image not present after pull";
+  }
+
+  /** Imports a root filesystem tar as `ref` (no registry involved). */
+  async importImage(ref: string, rootfs: Uint8Array): Promise<void> {
+    const res = await this.http.request("POST", "/images/create", {
+      query: { fromSrc: "-", repo: ref }, // Podman ignores `tag`: the tag rides in `repo`
+      body: rootfs,
+      contentType: "application/x-tar",
+    });
+    const text = await res.text();
+    if (res.status >= 400 || !(await this.hasImage(ref))) throw new RuntimeError(res.status, `importing ${ref} failed: ${text.trim()}`);
+  }
+
+  ensurePauseImage(): Promise<string> {
+    this.pauseReady ??= (async () => {
+      if (!(await this.hasImage(PAUSE_IMAGE))) await this.importImage(PAUSE_IMAGE, pauseRootfs());
+      return PAUSE_IMAGE;
+    })().catch((e) => {
+      this.pauseReady = null;
+      throw e;
+    });
+    return this.pauseReady;
+  }
+
+  async createPodSandbox(cfg: SandboxConfig): Promise<Sandbox> {
+    const image = await this.ensurePauseImage();
+    const labels: Record<string, string> = {
+      ...cfg.labels,
+      [LABELS.podUid]: cfg.podUid,
+      [LABELS.podName]: cfg.podName,
+      [LABELS.podNamespace]: cfg.namespace,
+      [LABELS.kind]: "infra",
+    };
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const p of cfg.portMappings ?? []) {
+      const key = `${p.containerPort}/${(p.protocol ?? "TCP").toLowerCase()}`;
+      exposed[key] = {};
+      (bindings[key] ??= []).push({ HostIp: p.hostIP ?? "", HostPort: String(p.hostPort) });
+    }
+    const name = safeName(`kube_infra_${cfg.namespace}_${cfg.podName}_${cfg.podUid.slice(0, 8)}_${suffix()}`);
+    const { Id } = await this.http.json<{ Id: string }>("POST", "/containers/create", {
+      query: { name },
+      json: {
+        Image: image,
+        Entrypoint: PAUSE_COMMAND,
+        Hostname: cfg.hostname,
+        Labels: labels,
+        ExposedPorts: exposed,
+        HostConfig: { PortBindings: bindings },
+      },
+    });
+    try {
+      await this.startContainer(Id);
+      const info = await this.inspect(Id);
+      this.sandboxLabels.set(Id, info.labels);
+      return { id: Id, ip: info.ip };
+    } catch (e) {
+      await this.removeContainer(Id).catch(() => {});
+      throw e;
+    }
+  }
+
+  async removeSandbox(sandboxId: string): Promise<void> {
+    const members = await this.listContainers({ [LABELS.sandboxId]: sandboxId });
+    await Promise.all(members.map((c) => this.removeContainer(c.id)));
+    await this.removeContainer(sandboxId);
+    this.sandboxLabels.delete(sandboxId);
+  }
+
+  private async podLabels(sandboxId: string): Promise<Record<string, string>> {
+    let l = this.sandboxLabels.get(sandboxId);
+    if (!l) {
+      l = (await this.inspect(sandboxId)).labels;
+      this.sandboxLabels.set(sandboxId, l);
+    }
+    return { [LABELS.podUid]: l[LABELS.podUid], [LABELS.podName]: l[LABELS.podName], [LABELS.podNamespace]: l[LABELS.podNamespace] };
+  }
+
+  async createContainer(sandboxId: string, cfg: ContainerConfig): Promise<string> {
+    const pod = await this.podLabels(sandboxId);
+    const labels = { ...cfg.labels, ...pod, [LABELS.kind]: "app", [LABELS.containerName]: cfg.name, [LABELS.sandboxId]: sandboxId };
+    const name = safeName(
+      `kube_${cfg.name}_${pod[LABELS.podNamespace]}_${pod[LABELS.podName]}_${pod[LABELS.podUid].slice(0, 8)}_${suffix()}`,
+    );
+    const hostConfig: Record<string, unknown> = {
+      NetworkMode: `container:${sandboxId}`,
+      UTSMode: `container:${sandboxId}`, // the pod's hostname
+      Binds: (cfg.mounts ?? []).map((m) => `${m.hostPath}:${m.containerPath}:${m.readOnly ? "ro" : "rw"}`),
+    };
+    if (cfg.cpuMillis) hostConfig.NanoCpus = Math.round(cfg.cpuMillis * 1e6);
+    if (cfg.memoryBytes) hostConfig.Memory = cfg.memoryBytes;
+    const body: Record<string, unknown> = {
+      Image: cfg.image,
+      Labels: labels,
+      Env: Object.entries(cfg.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      Tty: cfg.tty ?? false,
+      OpenStdin: cfg.stdin ?? false,
+      AttachStdin: cfg.stdin ?? false,
+      HostConfig: hostConfig,
+    };
+    if (cfg.command?.length) {
+      body.Entrypoint = cfg.command;
+      body.Cmd = cfg.args ?? [];
+    } else if (cfg.args?.length) body.Cmd = cfg.args;
+    if (cfg.workingDir) body.WorkingDir = cfg.workingDir;
+    const res = await this.http.request("POST", "/containers/create", { query: { name }, json: body });
+    if (res.status === 404) throw new ContainerNotFoundError(sandboxId);
+    const text = await res.text();
+    if (res.status >= 400) throw new RuntimeError(res.status, `creating container ${cfg.name}: ${text.trim()}`);
+    return (JSON.parse(text) as { Id: string }).Id;
+  }
+
+  /** Runs a request on one container; 404 becomes ContainerNotFoundError, 304 is success. */
+  private async onContainer(id: string, method: string, path: string, query?: Record<string, string | number>): Promise<void> {
+    const res = await this.http.request(method, path, { query });
+    const text = await res.text();
+    if (res.status === 404) throw new ContainerNotFoundError(id);
+    if (res.status >= 400) throw new RuntimeError(res.status, `${method} ${path}: ${text.trim()}`);
+  }
+
+  startContainer(id: string): Promise<void> {
+    return this.onContainer(id, "POST", `/containers/${id}/start`);
+  }
+
+  stopContainer(id: string, timeoutSec: number): Promise<void> {
+    return this.onContainer(id, "POST", `/containers/${id}/stop`, { t: Math.max(0, Math.floor(timeoutSec)) });
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.onContainer(id, "DELETE", `/containers/${id}`, { force: 1, v: 1 });
+    } catch (e) {
+      if (!(e instanceof ContainerNotFoundError)) throw e;
+    }
+    this.sandboxLabels.delete(id);
+  }
+
+  async listContainers(labelFilter: Record<string, string> = {}, opts: { detail?: boolean } = {}): Promise<ContainerInfo[]> {
+    const label = [LABELS.kind, ...Object.entries(labelFilter).map(([k, v]) => `${k}=${v}`)];
+    const items = await this.http.json<ListItem[]>("GET", "/containers/json", {
+      query: { all: 1, filters: JSON.stringify({ label }) },
+    });
+    const list = items.map(fromListItem);
+    if (!opts.detail) return list;
+    const detailed = await Promise.all(list.map((c) => this.inspect(c.id).catch(() => null)));
+    return detailed.filter((c): c is ContainerInfo => c !== null);
+  }
+
+  async inspect(id: string): Promise<ContainerInfo> {
+    return fromInspect(await this.inspectRaw(id));
+  }
+
+  private async inspectRaw(id: string): Promise<InspectAnswer> {
+    const res = await this.http.request("GET", `/containers/${id}/json`);
+    if (res.status === 404) {
+      await res.arrayBuffer();
+      throw new ContainerNotFoundError(id);
+    }
+    if (res.status >= 400) throw new RuntimeError(res.status, await res.text());
+    return (await res.json()) as InspectAnswer;
+  }
+
+  async *logs(id: string, opts: LogOptions = {}): AsyncGenerator<OutputChunk> {
+    const tty = (await this.inspectRaw(id)).Config?.Tty ?? false;
+    const res = await this.http.request("GET", `/containers/${id}/logs`, {
+      query: {
+        stdout: 1,
+        stderr: 1,
+        follow: opts.follow ? 1 : undefined,
+        tail: opts.tail !== undefined ? opts.tail : undefined,
+        since: opts.since !== undefined ? Math.floor(opts.since) : undefined,
+        timestamps: opts.timestamps ? 1 : undefined,
+      },
+      signal: opts.signal,
+    });
+    if (res.status === 404) throw new ContainerNotFoundError(id);
+    if (res.status >= 400) throw new RuntimeError(res.status, await res.text());
+    if (!res.body) return;
+    try {
+      yield* demux(res.body as unknown as AsyncIterable<Uint8Array>, tty);
+    } catch (e) {
+      if (!opts.signal?.aborted) throw e;
+    }
+  }
+
+  private async createExec(id: string, cmd: string[], o: { stdin: boolean; tty: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+    const res = await this.http.request("POST", `/containers/${id}/exec`, {
+      json: { AttachStdin: o.stdin, AttachStdout: o.stdout, AttachStderr: o.stderr, Tty: o.tty, Cmd: cmd },
+    });
+    const text = await res.text();
+    if (res.status === 404) throw new ContainerNotFoundError(id);
+    if (res.status >= 400) throw new RuntimeError(res.status, `exec in ${id}: ${text.trim()}`);
+    return (JSON.parse(text) as { Id: string }).Id;
+  }
+
+  /** The exit code once the exec has ended (the engine may lag the end of the stream a little). */
+  async execExitCode(execId: string): Promise<number> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const j = await this.http.json<{ Running: boolean; ExitCode: number | null }>("GET", `/exec/${execId}/json`);
+      if (!j.Running || Date.now() > deadline) return j.ExitCode ?? -1;
+      await Bun.sleep(20);
+    }
+  }
+
+  async exec(id: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const tty = opts.tty ?? false;
+    const out: Record<"stdout" | "stderr", string[]> = { stdout: [], stderr: [] };
+    const run = async (): Promise<number> => {
+      if (opts.stdin !== undefined) {
+        const s = await this.execStream(id, cmd, { stdin: true, tty });
+        s.write(opts.stdin);
+        s.closeStdin();
+        for await (const c of s.output) out[c.stream].push(dec.decode(c.data, { stream: true }));
+        return s.exitCode;
+      }
+      const execId = await this.createExec(id, cmd, { stdin: false, tty, stdout: true, stderr: true });
+      const res = await this.http.request("POST", `/exec/${execId}/start`, { json: { Detach: false, Tty: tty } });
+      if (res.status >= 400) throw new RuntimeError(res.status, await res.text());
+      if (res.body) for await (const c of demux(res.body as unknown as AsyncIterable<Uint8Array>, tty)) out[c.stream].push(dec.decode(c.data));
+      return this.execExitCode(execId);
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = opts.timeoutMs
+      ? new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new ExecTimeoutError(opts.timeoutMs!)), opts.timeoutMs)))
+      : null;
+    try {
+      const exitCode = await (timeout ? Promise.race([run(), timeout]) : run());
+      return { exitCode, stdout: out.stdout.join(""), stderr: out.stderr.join("") };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async execStream(id: string, cmd: string[], opts: ExecStreamOptions = {}): Promise<ExecSession> {
+    const o = { stdin: opts.stdin ?? false, tty: opts.tty ?? false, stdout: opts.stdout ?? true, stderr: opts.stderr ?? !opts.tty };
+    const execId = await this.createExec(id, cmd, o);
+    const conn: RawConn = await this.http.hijack(`/exec/${execId}/start`, { Detach: false, Tty: o.tty });
+    return execSession(this, execId, conn, o.tty);
+  }
+
+  async stats(id: string): Promise<ContainerStats> {
+    const res = await this.http.request("GET", `/containers/${id}/stats`, { query: { stream: "false", "one-shot": "true" } });
+    if (res.status === 404) throw new ContainerNotFoundError(id);
+    if (res.status >= 400) throw new RuntimeError(res.status, await res.text());
+    const s = (await res.json()) as { read?: string; cpu_stats?: { cpu_usage?: { total_usage?: number } }; memory_stats?: { usage?: number } };
+    return {
+      cpuNanos: s.cpu_stats?.cpu_usage?.total_usage ?? 0,
+      memoryBytes: s.memory_stats?.usage ?? 0,
+      timestamp: s.read ? Date.parse(s.read) || Date.now() : Date.now(),
+    };
+  }
+}
