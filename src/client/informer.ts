@@ -155,7 +155,15 @@ export class Informer<T extends KubeObject> {
           needList = false;
           backoff = minBackoffMs;
         }
-        if (await this.watchOnce()) needList = true;
+        const started = Date.now();
+        const result = await this.watchOnce();
+        if (result === "expired") needList = true;
+        else if (result === 0 && Date.now() - started < 1000 && !this.stopped) {
+          // A watch that ends at once with nothing in it: do not spin on reconnects.
+          await this.sleep(backoff);
+          backoff = Math.min(backoff * 2, maxBackoffMs);
+          continue;
+        }
         backoff = minBackoffMs;
       } catch (err) {
         if (this.stopped) break;
@@ -218,8 +226,9 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  /** One watch until the server ends it. Returns true when a relist is needed (410 Expired). */
-  private async watchOnce(): Promise<boolean> {
+  /** One watch until the server ends it: "expired" when a relist is needed, else the number of events seen. */
+  private async watchOnce(): Promise<"expired" | number> {
+    let seen = 0;
     const { labelSelector, fieldSelector } = this.opts;
     const watch = this.client.watch({
       labelSelector,
@@ -234,9 +243,10 @@ export class Informer<T extends KubeObject> {
     try {
       for await (const event of watch) {
         if (this.stopped) break;
+        seen++;
         if (event.type === "ERROR") {
           const status = event.object as unknown as Status;
-          if (isExpired(status)) return true;
+          if (isExpired(status)) return "expired";
           throw new ApiError(status.code ?? 500, status);
         }
         const obj = deepFreeze(event.object);
@@ -262,7 +272,7 @@ export class Informer<T extends KubeObject> {
       watch.close();
       this.current = undefined;
     }
-    return false;
+    return seen;
   }
 
   private store(key: string, obj: T, old: T | undefined): void {

@@ -1,0 +1,224 @@
+// The Informer against the real API server and store: sync, events, selectors, indexes, resync,
+// and recovery from a cut network and a compacted change log (410 -> relist).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { KubeObject } from "../api/types.ts";
+import { createClient } from "./client.ts";
+import { Informer, keyOf, splitKey } from "./informer.ts";
+import { cuttableTransport, startCluster, until, type TestCluster } from "./test-cluster.ts";
+import type { Client } from "./types.ts";
+
+let cluster: TestCluster;
+let client: Client;
+beforeAll(async () => {
+  cluster = await startCluster();
+  client = createClient(cluster.inProcess);
+});
+afterAll(() => cluster.close());
+
+const cm = (name: string, labels: Record<string, string> = {}, data: Record<string, string> = {}): KubeObject => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, labels },
+  data,
+});
+
+/** Records handler calls as readable strings. */
+function recorder(inf: Informer<KubeObject>) {
+  const log: string[] = [];
+  inf.on({
+    add: (o) => log.push(`add ${keyOf(o)}`),
+    update: (old, o) => log.push(`update ${keyOf(o)} ${(old.data as Record<string, string>)?.v ?? ""}->${(o.data as Record<string, string>)?.v ?? ""}`),
+    delete: (o) => log.push(`delete ${keyOf(o)}`),
+  });
+  return log;
+}
+
+let nsCount = 0;
+async function freshNamespace(): Promise<string> {
+  const name = `inf-${++nsCount}`;
+  await client.resource("namespaces").create({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  return name;
+}
+
+describe("keyOf", () => {
+  test("namespace/name for namespaced objects, name for cluster-scoped ones", () => {
+    expect(keyOf({ metadata: { namespace: "ns", name: "a" } })).toBe("ns/a");
+    expect(keyOf({ metadata: { name: "node-1" } })).toBe("node-1");
+    expect(splitKey("ns/a")).toEqual({ namespace: "ns", name: "a" });
+    expect(splitKey("node-1")).toEqual({ name: "node-1" });
+  });
+});
+
+describe("Informer", () => {
+  test("lists existing objects as adds, syncs, then follows creates, updates and deletes", async () => {
+    const ns = await freshNamespace();
+    const cms = client.resource("configmaps", ns);
+    await cms.create(cm("before", {}, { v: "1" }));
+    const inf = new Informer(cms);
+    const log = recorder(inf);
+    inf.start();
+    await inf.waitForSync();
+    expect(inf.hasSynced()).toBe(true);
+    expect(log).toEqual([`add ${ns}/before`]);
+
+    await cms.create(cm("after", {}, { v: "1" }));
+    await cms.patch("before", { data: { v: "2" } }, "merge");
+    await cms.delete("after");
+    await until(() => log.length === 4, "events");
+    expect(log).toEqual([`add ${ns}/before`, `add ${ns}/after`, `update ${ns}/before 1->2`, `delete ${ns}/after`]);
+    expect(inf.list().map(keyOf)).toEqual([`${ns}/before`]);
+    expect((inf.get(`${ns}/before`)?.data as Record<string, string>).v).toBe("2");
+    expect(inf.get(`${ns}/after`)).toBeUndefined();
+    inf.stop();
+  });
+
+  test("a label selector limits the cache; an object that stops matching is deleted from it", async () => {
+    const ns = await freshNamespace();
+    const cms = client.resource("configmaps", ns);
+    const inf = new Informer(cms, { labelSelector: "team=a" });
+    const log = recorder(inf);
+    inf.start();
+    await inf.waitForSync();
+    await cms.create(cm("mine", { team: "a" }));
+    await cms.create(cm("theirs", { team: "b" }));
+    await cms.patch("mine", { metadata: { labels: { team: "b" } } }, "merge");
+    await until(() => log.length === 2, "events");
+    expect(log).toEqual([`add ${ns}/mine`, `delete ${ns}/mine`]);
+    expect(inf.list()).toEqual([]);
+    inf.stop();
+  });
+
+  test("cached objects are frozen: handlers must copy before changing", async () => {
+    const ns = await freshNamespace();
+    const cms = client.resource("configmaps", ns);
+    await cms.create(cm("frozen", {}, { v: "1" }));
+    const inf = new Informer(cms);
+    inf.start();
+    await inf.waitForSync();
+    const obj = inf.get(`${ns}/frozen`)!;
+    expect(() => {
+      (obj.data as Record<string, string>).v = "changed";
+    }).toThrow();
+    const copy = structuredClone(obj);
+    (copy.data as Record<string, string>).v = "changed";
+    expect((inf.get(`${ns}/frozen`)!.data as Record<string, string>).v).toBe("1");
+    inf.stop();
+  });
+
+  test("handlers registered after sync first receive every cached object as an add", async () => {
+    const ns = await freshNamespace();
+    const cms = client.resource("configmaps", ns);
+    await cms.create(cm("x"));
+    const inf = new Informer(cms);
+    inf.start();
+    await inf.waitForSync();
+    const log = recorder(inf);
+    expect(log).toEqual([`add ${ns}/x`]);
+    inf.stop();
+  });
+
+  test("an index finds objects by a computed value and follows changes", async () => {
+    const ns = await freshNamespace();
+    const cms = client.resource("configmaps", ns);
+    const inf = new Informer(cms);
+    inf.addIndexer("tier", (o) => (o.metadata?.labels?.tier ? [o.metadata.labels.tier] : []));
+    inf.start();
+    await inf.waitForSync();
+    await cms.create(cm("f1", { tier: "front" }));
+    await cms.create(cm("f2", { tier: "front" }));
+    await cms.create(cm("b1", { tier: "back" }));
+    await until(() => inf.list().length === 3, "three objects");
+    expect(inf.byIndex("tier", "front").map(keyOf).sort()).toEqual([`${ns}/f1`, `${ns}/f2`]);
+    await cms.patch("f2", { metadata: { labels: { tier: "back" } } }, "merge");
+    await cms.delete("b1");
+    await until(() => inf.list().length === 2 && inf.byIndex("tier", "back").length === 1, "index update");
+    expect(inf.byIndex("tier", "back").map(keyOf)).toEqual([`${ns}/f2`]);
+    expect(inf.byIndex("tier", "front").map(keyOf)).toEqual([`${ns}/f1`]);
+    expect(inf.byIndex("tier", "none")).toEqual([]);
+    inf.stop();
+  });
+
+  test("resync calls update(obj, obj) for every cached object", async () => {
+    const ns = await freshNamespace();
+    const cms = client.resource("configmaps", ns);
+    await cms.create(cm("r", {}, { v: "1" }));
+    const inf = new Informer(cms, { resyncMs: 10 });
+    const log = recorder(inf);
+    inf.start();
+    await until(() => log.filter((l) => l === `update ${ns}/r 1->1`).length >= 2, "two resyncs");
+    inf.stop();
+  });
+
+  test("lists in pages and still sees every object", async () => {
+    const ns = await freshNamespace();
+    const cms = client.resource("configmaps", ns);
+    for (let i = 0; i < 7; i++) await cms.create(cm(`p${i}`));
+    const inf = new Informer(cms, { pageSize: 3 });
+    inf.start();
+    await inf.waitForSync();
+    expect(inf.list().length).toBe(7);
+    inf.stop();
+  });
+
+  test("after a network cut it reconnects and resumes from the last resourceVersion without a relist", async () => {
+    const ns = await freshNamespace();
+    const net = cuttableTransport(cluster.inProcess);
+    const cms = createClient(net).resource("configmaps", ns);
+    const direct = client.resource("configmaps", ns);
+    const errors: unknown[] = [];
+    const inf = new Informer(cms, { onError: (e) => errors.push(e) });
+    const log = recorder(inf);
+    let lists = 0;
+    const origList = cms.list.bind(cms);
+    cms.list = (o) => (lists++, origList(o));
+    inf.start();
+    await inf.waitForSync();
+    net.cut();
+    await direct.create(cm("while-cut"));
+    await until(() => errors.length >= 1, "a failed reconnect");
+    net.heal();
+    await until(() => log.includes(`add ${ns}/while-cut`), "the event written while cut");
+    expect(lists).toBe(1);
+    inf.stop();
+  });
+
+  test("when its resourceVersion was compacted away it relists and emits the differences", async () => {
+    const ns = await freshNamespace();
+    const net = cuttableTransport(cluster.inProcess);
+    const cms = createClient(net).resource("configmaps", ns);
+    const direct = client.resource("configmaps", ns);
+    await direct.create(cm("kept", {}, { v: "1" }));
+    await direct.create(cm("changed", {}, { v: "1" }));
+    await direct.create(cm("removed", {}, { v: "1" }));
+    const inf = new Informer(cms, { onError: () => {} });
+    const log = recorder(inf);
+    inf.start();
+    await inf.waitForSync();
+    log.length = 0;
+
+    net.cut();
+    await direct.patch("changed", { data: { v: "2" } }, "merge");
+    await direct.delete("removed");
+    await direct.create(cm("new", {}, { v: "1" }));
+    await cluster.store.compact(await cluster.store.currentRevision());
+    net.heal();
+
+    await until(() => log.length === 3, "the differences");
+    expect(log.sort()).toEqual([`add ${ns}/new`, `delete ${ns}/removed`, `update ${ns}/changed 1->2`]);
+    expect(inf.list().map(keyOf).sort()).toEqual([`${ns}/changed`, `${ns}/kept`, `${ns}/new`]);
+    inf.stop();
+  });
+
+  test("waitForSync rejects when stopped first or aborted", async () => {
+    const ns = await freshNamespace();
+    const inf = new Informer(client.resource("configmaps", ns));
+    const waiting = inf.waitForSync();
+    inf.stop();
+    expect(await waiting.catch((e) => String(e))).toMatch(/stopped/);
+    const inf2 = new Informer(client.resource("configmaps", ns));
+    const ac = new AbortController();
+    const w2 = inf2.waitForSync(ac.signal);
+    ac.abort();
+    expect(await w2.then(() => "resolved", () => "rejected")).toBe("rejected");
+  });
+});
