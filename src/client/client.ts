@@ -80,7 +80,7 @@ function resourceClient<T extends KubeObject>(kind: KindRef, namespace: string |
 
   return {
     get: (name) => call<T>("GET", path(name)),
-    list: (opts?: ListOptions) => call<ObjectList<T>>("GET", resourcePath(kind, namespace), { query: listQuery(opts) as Record<string, string> }),
+    list: (opts?: ListOptions) => call<ObjectList<T>>("GET", resourcePath(kind, namespace), { query: listQuery(opts) }),
     create: (obj, opts) => call<T>("POST", resourcePath(kind, ns(obj)), { body: obj, query: writeQuery(opts) }),
     update: (obj, opts) => call<T>("PUT", path(nameOf(obj), undefined, obj), { body: obj, query: writeQuery(opts) }),
     updateStatus: (obj, opts) => call<T>("PUT", path(nameOf(obj), "status", obj), { body: obj, query: writeQuery(opts) }),
@@ -97,10 +97,10 @@ function resourceClient<T extends KubeObject>(kind: KindRef, namespace: string |
     },
     delete: (name, opts?: DeleteOptions) => call<T | Status>("DELETE", path(name), { body: deleteBody(opts) }),
     deleteCollection: (opts: ListOptions & DeleteOptions = {}) =>
-      call<ObjectList<T>>("DELETE", resourcePath(kind, namespace), { body: deleteBody(opts), query: listQuery(opts) as Record<string, string> }),
+      call<ObjectList<T>>("DELETE", resourcePath(kind, namespace), { body: deleteBody(opts), query: listQuery(opts) }),
     watch: (opts: WatchOptions = {}): WatchStream<T> =>
       openWatch<T>(
-        (signal) => request("GET", resourcePath(kind, namespace), { query: watchQuery(opts) as Record<string, string>, signal }),
+        (signal) => request("GET", resourcePath(kind, namespace), { query: watchQuery(opts), signal }),
         opts.signal,
       ),
     getSubresource: async <R>(name: string, sub: string, query?: Record<string, string>): Promise<R> => {

@@ -26,33 +26,35 @@ export function resourcePath(kind: KindRef, namespace: string | undefined, name?
   return path;
 }
 
-type QueryValue = string | number | boolean | undefined;
+export type Query = Record<string, string | undefined>;
 
 /** "?a=1&b=2" from the defined entries, or "" when none. */
-export function queryString(query: Record<string, QueryValue> | undefined): string {
+export function queryString(query: Query | undefined): string {
   if (!query) return "";
   const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.append(k, String(v));
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.append(k, v);
   const s = params.toString();
   return s ? `?${s}` : "";
 }
 
-export function listQuery(opts: ListOptions = {}): Record<string, QueryValue> {
+const num = (n: number | undefined) => (n === undefined ? undefined : String(n));
+
+export function listQuery(opts: ListOptions = {}): Query {
   return {
     labelSelector: opts.labelSelector || undefined,
     fieldSelector: opts.fieldSelector || undefined,
-    limit: opts.limit,
+    limit: num(opts.limit),
     continue: opts.continue || undefined,
     resourceVersion: opts.resourceVersion,
   };
 }
 
-export function watchQuery(opts: WatchOptions = {}): Record<string, QueryValue> {
+export function watchQuery(opts: WatchOptions = {}): Query {
   return {
     ...listQuery({ ...opts, limit: undefined, continue: undefined }),
     watch: "true",
     allowWatchBookmarks: opts.allowWatchBookmarks ? "true" : undefined,
-    timeoutSeconds: opts.timeoutSeconds,
+    timeoutSeconds: num(opts.timeoutSeconds),
   };
 }
 
