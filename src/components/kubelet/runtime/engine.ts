@@ -94,19 +94,18 @@ export class EngineRuntime implements ContainerRuntime {
   }
 
   /**
-   * Policy as Kubernetes reads it. One local liberty: with "Always", a `localhost/` image that is
-   * present is used when the pull fails, since no registry is reachable here and Kubernetes makes
-   * ":latest" images default to "Always".
+   * Policy as Kubernetes reads it, with one local rule: a `localhost/NAME` image (no port) is
+   * Podman's name for an image built or imported here, which no registry serves; when present it
+   * is used as is even with "Always" (Kubernetes makes ":latest" images default to "Always").
    */
   async ensureImage(ref: string, policy: PullPolicy): Promise<EnsuredImage> {
     const present = await this.hasImage(ref);
-    if (present && policy !== "Always") return { ref, id: await this.imageId(ref), pulled: false };
+    if (present && (policy !== "Always" || ref.startsWith("localhost/"))) return { ref, id: await this.imageId(ref), pulled: false };
     if (policy === "Never") {
       throw new ImagePullError("ErrImageNeverPull", ref, `Container image "${ref}" is not present with pull policy of Never`);
     }
     const failure = await this.pull(ref);
     if (failure === null) return { ref, id: await this.imageId(ref), pulled: true };
-    if (present && ref.startsWith("localhost/")) return { ref, id: await this.imageId(ref), pulled: false };
     throw new ImagePullError("ErrImagePull", ref, `failed to pull image "${ref}": ${failure}`);
   }
 
