@@ -68,7 +68,8 @@ export function applyServerSide(kind: string, current: unknown, applied: unknown
   const conflicts: Conflict[] = [];
   for (const { e, set } of others) {
     for (const [id, path] of owned) {
-      if (!set.has(id)) continue;
+      // A list element or set member exists for both owners: only values can differ.
+      if (!set.has(id) || !path[path.length - 1]!.startsWith("f:")) continue;
       const before = valueAt(live, path);
       if (isMissing(before) || deepEqual(before, valueAt(config, path))) continue;
       conflicts.push({ manager: String(e.manager ?? ""), apiVersion: String(e.apiVersion ?? ""), path });
@@ -92,7 +93,7 @@ export function applyServerSide(kind: string, current: unknown, applied: unknown
 
   const merged = mergeMap(live, clone(config), shape);
   const previous = entries.find(mine);
-  if (previous) removeAbandoned(merged, fromFieldsV1(previous.fieldsV1), owned, others.map((o) => o.set));
+  if (previous) removeAbandoned(merged, fromFieldsV1(previous.fieldsV1), [owned, ...others.map((o) => o.set)]);
 
   const at = entries.findIndex(mine);
   const next = [...kept];
@@ -101,13 +102,28 @@ export function applyServerSide(kind: string, current: unknown, applied: unknown
   return withManagedFields(merged, next);
 }
 
-/** Removes fields the manager applied before but no longer does, unless someone else owns them. */
-function removeAbandoned(obj: JsonObject, before: FieldSet, now: FieldSet, otherSets: FieldSet[]): void {
-  const dropped = [...before]
-    .filter(([id]) => !now.has(id) && !otherSets.some((s) => s.has(id)))
-    .map(([, path]) => path)
+/**
+ * Removes fields the manager applied before but no longer does, unless someone owns
+ * them now; maps and lists left empty by a removal go too (an emptied `labels`).
+ */
+function removeAbandoned(obj: JsonObject, before: FieldSet, ownedNow: FieldSet[]): void {
+  const owned = (path: string[]) => ownedNow.some((s) => s.has(JSON.stringify(path)));
+  const dropped = [...before.values()]
+    .filter((path) => !owned(path))
     .sort((a, b) => a.length - b.length); // parents (list elements) before their fields
-  for (const path of dropped) deleteAt(obj, path);
+  for (const path of dropped) {
+    if (isMissing(valueAt(obj, path))) continue;
+    deleteAt(obj, path);
+    for (let depth = path.length - 1; depth > 0; depth--) {
+      const parent = path.slice(0, depth);
+      if (!isEmptyContainer(valueAt(obj, parent)) || owned(parent)) break;
+      deleteAt(obj, parent);
+    }
+  }
+}
+
+function isEmptyContainer(v: unknown): boolean {
+  return Array.isArray(v) ? v.length === 0 : isObject(v) && Object.keys(v).length === 0;
 }
 
 function conflictError(conflicts: Conflict[]): PatchError {
