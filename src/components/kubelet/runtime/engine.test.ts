@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUSYBOX_IMAGE, ensureEngine, waitFor } from "../../../../test/images/engine.ts";
+import { runtimeContract } from "./contract.ts";
 import { EngineRuntime, findEngineSocket, splitRef } from "./engine.ts";
 import { ImagePullError, LABELS, PAUSE_IMAGE, RuntimeUnavailableError, type OutputChunk, type Sandbox } from "./types.ts";
 
@@ -24,6 +25,8 @@ afterAll(async () => {
   if (rt) for (const c of await rt.listContainers(runLabel)) await rt.removeContainer(c.id);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+runtimeContract("engine", { rt: () => rt, image: BUSYBOX_IMAGE, missingImage: "kube-test-missing-image:v1", labels: runLabel });
 
 async function freePort(): Promise<number> {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });

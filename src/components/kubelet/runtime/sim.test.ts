@@ -1,0 +1,61 @@
+// The hollow runtime: the shared contract plus what only a hollow node does.
+
+import { expect, test } from "bun:test";
+import { runtimeContract } from "./contract.ts";
+import { SimRuntime } from "./sim.ts";
+import { LABELS } from "./types.ts";
+
+const missing = "example.com/never-there:1";
+const sim = new SimRuntime({ unpullable: (ref) => ref === missing });
+runtimeContract("sim", { rt: () => sim, image: "busybox", missingImage: missing, labels: {} });
+
+test("pods get distinct fake IPs in this node's subnet, and a freed IP is reused later", async () => {
+  const rt = new SimRuntime({ subnet: 7 });
+  const ips: string[] = [];
+  const ids: string[] = [];
+  for (let i = 0; i < 254; i++) {
+    const sb = await rt.createPodSandbox({ podUid: `u${i}`, podName: `p${i}`, namespace: "n", hostname: `p${i}` });
+    ips.push(sb.ip);
+    ids.push(sb.id);
+  }
+  expect(new Set(ips).size).toBe(254);
+  expect(ips.every((ip) => ip.startsWith("10.244.7."))).toBe(true);
+  await expect(rt.createPodSandbox({ podUid: "x", podName: "x", namespace: "n", hostname: "x" })).rejects.toThrow("no pod IPs left");
+  await rt.removeSandbox(ids[10]);
+  expect((await rt.createPodSandbox({ podUid: "y", podName: "y", namespace: "n", hostname: "y" })).ip).toBe(ips[10]);
+});
+
+test("a container runs until told to exit; a follower of its logs ends when it exits", async () => {
+  const rt = new SimRuntime();
+  const sb = await rt.createPodSandbox({ podUid: "u", podName: "p", namespace: "n", hostname: "p" });
+  const id = await rt.createContainer(sb.id, { name: "c", image: "img", labels: { [LABELS.restartCount]: "3" } });
+  await rt.startContainer(id);
+  const follow = (async () => {
+    let n = 0;
+    for await (const _ of rt.logs(id, { follow: true })) n++;
+    return n;
+  })();
+  rt.exitContainer(id, 2);
+  expect(await follow).toBe(0);
+  const c = await rt.inspect(id);
+  expect([c.state, c.exitCode, c.restartCount, c.ip]).toEqual(["exited", 2, 3, sb.ip]);
+  expect(c.finishedAt).not.toBeNull();
+  expect(await rt.stats(id)).toMatchObject({ cpuNanos: 0, memoryBytes: 0 });
+  const s = await rt.execStream(id, ["sh"]);
+  expect(await s.exitCode).toBe(0);
+});
+
+test("a thousand pods with two containers each cost little", async () => {
+  const rt = new SimRuntime();
+  const t0 = performance.now();
+  for (let node = 0; node < 4; node++) {
+    const r = new SimRuntime({ subnet: node });
+    for (let i = 0; i < 250; i++) {
+      const sb = await r.createPodSandbox({ podUid: `${node}-${i}`, podName: `p${i}`, namespace: "n", hostname: `p${i}` });
+      await r.startContainer(await r.createContainer(sb.id, { name: "c", image: "img" }));
+    }
+    expect((await r.listContainers({ [LABELS.kind]: "app" })).length).toBe(250);
+  }
+  expect(performance.now() - t0).toBeLessThan(2000);
+  expect(await rt.listContainers()).toEqual([]);
+});
