@@ -82,6 +82,9 @@ EOF
     changed=1
   fi
   if [ -n "$changed" ]; then say "added runc and ulimit settings to $CONF"; fi
+  if ! grep -Eq '^[[:space:]]*runtime[[:space:]]*=[[:space:]]*"runc"' "$CONF"; then
+    say "note: $CONF sets another OCI runtime; crun fails on these machines, runc works (left as is)"
+  fi
 }
 
 start_podman_service() {
@@ -132,7 +135,7 @@ main() {
     if command -v dpkg-query >/dev/null 2>&1; then apt_install busybox-static
     elif [ ! -x /bin/busybox ]; then fail "/bin/busybox missing: install a static busybox"; fi
   else
-    if ! can_apt; then fail "no container engine answers (tried: $(candidates | tr '\n' ' ')); $HINT"; fi
+    if ! can_apt; then fail "no container engine answers (tried: $(candidates | paste -sd ' ')); $HINT"; fi
     apt_install podman runc busybox-static
     configure_containers_conf
     start_podman_service
