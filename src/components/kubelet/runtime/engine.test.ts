@@ -135,6 +135,14 @@ describe("a pod: infra container plus app containers", () => {
     expect(await collect(s.output)).toEqual({ stdout: "one\n", stderr: "two\n" });
     expect(await s.exitCode).toBe(5);
 
+    const t = await rt.execStream(id, ["sh"], { stdin: true, tty: true });
+    await t.resize(100, 40);
+    t.write("stty size; exit 6\n");
+    const typed = await collect(t.output);
+    expect(typed.stdout).toContain("40 100\r\n");
+    expect(typed.stderr).toBe("");
+    expect(await t.exitCode).toBe(6);
+
     const st = await rt.stats(id);
     expect(st.cpuNanos).toBeGreaterThan(0);
     expect(st.memoryBytes).toBeGreaterThan(0);

@@ -60,8 +60,6 @@ function suffix(): string {
   return Math.random().toString(36).slice(2, 8);
 }
 
-const dec = new TextDecoder();
-
 export class EngineRuntime implements ContainerRuntime {
   readonly kind = "engine" as const;
   readonly http: EngineHttp;
@@ -340,28 +338,38 @@ export class EngineRuntime implements ContainerRuntime {
 
   async exec(id: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const tty = opts.tty ?? false;
-    const out: Record<"stdout" | "stderr", string[]> = { stdout: [], stderr: [] };
+    const out: Record<"stdout" | "stderr", Uint8Array[]> = { stdout: [], stderr: [] };
+    const abort = new AbortController();
+    let session: ExecSession | null = null;
     const run = async (): Promise<number> => {
       if (opts.stdin !== undefined) {
-        const s = await this.execStream(id, cmd, { stdin: true, tty });
-        s.write(opts.stdin);
-        s.closeStdin();
-        for await (const c of s.output) out[c.stream].push(dec.decode(c.data, { stream: true }));
-        return s.exitCode;
+        session = await this.execStream(id, cmd, { stdin: true, tty });
+        session.write(opts.stdin);
+        session.closeStdin();
+        for await (const c of session.output) out[c.stream].push(c.data);
+        return session.exitCode;
       }
       const execId = await this.createExec(id, cmd, { stdin: false, tty, stdout: true, stderr: true });
-      const res = await this.http.request("POST", `/exec/${execId}/start`, { json: { Detach: false, Tty: tty } });
+      const res = await this.http.request("POST", `/exec/${execId}/start`, { json: { Detach: false, Tty: tty }, signal: abort.signal });
       if (res.status >= 400) throw new RuntimeError(res.status, await res.text());
-      if (res.body) for await (const c of demux(res.body as unknown as AsyncIterable<Uint8Array>, tty)) out[c.stream].push(dec.decode(c.data));
+      if (res.body) for await (const c of demux(res.body as unknown as AsyncIterable<Uint8Array>, tty)) out[c.stream].push(c.data);
       return this.execExitCode(execId);
     };
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = opts.timeoutMs
-      ? new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new ExecTimeoutError(opts.timeoutMs!)), opts.timeoutMs)))
+      ? new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            abort.abort(); // frees the connection; the command itself may run on, as in Kubernetes
+            (session as ExecSession | null)?.close();
+            reject(new ExecTimeoutError(opts.timeoutMs!));
+          }, opts.timeoutMs);
+        })
       : null;
+    const running = run();
+    if (timeout) running.catch(() => {}); // after a timeout its abort error is expected
     try {
-      const exitCode = await (timeout ? Promise.race([run(), timeout]) : run());
-      return { exitCode, stdout: out.stdout.join(""), stderr: out.stderr.join("") };
+      const exitCode = await (timeout ? Promise.race([running, timeout]) : running);
+      return { exitCode, stdout: await new Blob(out.stdout as BlobPart[]).text(), stderr: await new Blob(out.stderr as BlobPart[]).text() };
     } finally {
       clearTimeout(timer);
     }
