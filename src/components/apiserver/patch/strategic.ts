@@ -123,7 +123,8 @@ function mergeOrderedLists(original: JsonObject, patch: JsonObject, shape: Shape
     validatePatchWithSetOrderList(foundPatch ? patchList : [], order, mergeKey);
 
     let merged: unknown[];
-    if (foundOriginal && foundPatch) merged = mergeSlice(originalList, patchList, field);
+    const live: LiveView = {};
+    if (foundOriginal && foundPatch) merged = mergeSlice(originalList, patchList, field, live);
     else if (foundPatch) merged = mergeSlice([], patchList, field);
     else merged = originalList as unknown[];
     delete patch[key];
@@ -133,12 +134,23 @@ function mergeOrderedLists(original: JsonObject, patch: JsonObject, shape: Shape
     }
     const kind = elementKind(foundOriginal ? originalList : [], foundPatch ? patchList : []);
     const [patchItems, serverOnly] = partition(merged, order, mergeKey);
-    original[key] = normalizeElementOrder(patchItems, serverOnly, order, foundOriginal ? originalList : [], mergeKey, kind);
+    const serverOrder = live.view ?? (foundOriginal ? (originalList as unknown[]) : []);
+    original[key] = normalizeElementOrder(patchItems, serverOnly, order, serverOrder, mergeKey, kind);
   }
 }
 
+/**
+ * What Go's `$setElementOrder` handling sees as "the live order" after merging a list:
+ * Go deletes and appends inside the live slice's backing array, so the live slice it
+ * consults afterwards holds the surviving elements followed by the appended ones,
+ * cut to the live length. Reproduced so the interleaving of server-only items matches.
+ */
+interface LiveView {
+  view?: unknown[];
+}
+
 /** Merges two lists with the "merge" strategy: by key for objects, as a set for primitives. */
-function mergeSlice(original: unknown[], patch: unknown[], shape: Shape): unknown[] {
+function mergeSlice(original: unknown[], patch: unknown[], shape: Shape, live?: LiveView): unknown[] {
   if (original.length === 0 && patch.length === 0) return original;
   const kind = elementKind(original, patch);
   const mergeKey = shape.merge?.key ?? "";
@@ -147,20 +159,34 @@ function mergeSlice(original: unknown[], patch: unknown[], shape: Shape): unknow
     merged = dedupe([...original, ...patch]);
   } else {
     if (!mergeKey) throw unprocessable("cannot merge lists without merge key for type map");
-    [original, patch] = applyListDirectives(original, patch, mergeKey, elementShape(shape));
+    const liveLength = original.length;
+    const directives = applyListDirectives(original, patch, mergeKey, elementShape(shape));
+    original = directives.live;
+    patch = directives.plain;
     merged = mergeByKey([...original], patch, mergeKey, elementShape(shape));
+    if (live) live.view = directives.replaced ? directives.survivors : merged.slice(0, liveLength);
   }
   const [patchItems, serverOnly] = partition(merged, patch, mergeKey);
   return normalizeElementOrder(patchItems, serverOnly, patch, original, mergeKey, kind);
 }
 
-/** Handles `$patch` elements of a merged list; returns the live list and the plain patch elements. */
+interface ListDirectives {
+  /** The live list to merge into (the replacement list for `$patch: replace`). */
+  live: unknown[];
+  /** The patch elements without directives (empty for `$patch: replace`). */
+  plain: unknown[];
+  /** The live elements left after `$patch: delete` elements. */
+  survivors: unknown[];
+  replaced: boolean;
+}
+
+/** Handles `$patch` elements of a merged list. */
 function applyListDirectives(
   original: unknown[],
   patch: unknown[],
   mergeKey: string,
   elem: Shape | undefined,
-): [unknown[], unknown[]] {
+): ListDirectives {
   const plain: unknown[] = [];
   let replace = false;
   for (const item of patch) {
@@ -181,8 +207,11 @@ function applyListDirectives(
       throw badRequest(`unknown patch type: ${String(directive)} in map: ${JSON.stringify(element)}`);
     }
   }
-  if (replace) return [plain.map((p) => mergeMap({}, p as JsonObject, elem)), []];
-  return [original, plain];
+  if (replace) {
+    const live = plain.map((p) => mergeMap({}, p as JsonObject, elem));
+    return { live, plain: [], survivors: original, replaced: true };
+  }
+  return { live: original, plain, survivors: original, replaced: false };
 }
 
 /** Merges each patch element into the live element with the same key, or appends it. */
