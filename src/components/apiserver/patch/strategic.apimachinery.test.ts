@@ -271,6 +271,135 @@ patch:
   $setElementOrder/mergingList: [{name: 1}, {name: 2}]
   mergingList: [{name: 1, nonMergingList: [{name: 1, value: 1}]}]
 result: {mergingList: [{name: 1, other: a, nonMergingList: [{name: 1, value: 1}]}, {name: 2, other: b}]}
+---
+description: set elements order in a list with server-only items
+current: {mergingList: [{name: 1, other: a}, {name: 3, value: 3}, {name: 4, value: 4}, {name: 2, value: 2}, {name: 9}]}
+patch: {$setElementOrder/mergingList: [{name: 4}, {name: 2}, {name: 3}, {name: 1}]}
+result: {mergingList: [{name: 4, value: 4}, {name: 2, value: 2}, {name: 3, value: 3}, {name: 1, other: a}, {name: 9}]}
+---
+description: set elements order in a list with server-only items 2
+current: {mergingList: [{name: 1, other: a}, {name: 2, value: 2}, {name: 9}, {name: 3, value: 3}, {name: 4, value: 4}]}
+patch: {$setElementOrder/mergingList: [{name: 2}, {name: 1}, {name: 4}, {name: 3}]}
+result: {mergingList: [{name: 2, value: 2}, {name: 1, other: a}, {name: 9}, {name: 4, value: 4}, {name: 3, value: 3}]}
+---
+description: set elements order in a list with server-only items 3
+current: {mergingList: [{name: 1, other: a}, {name: 2, value: 2}, {name: 7}, {name: 9}, {name: 8}, {name: 3, value: 3}, {name: 4, value: 4}]}
+patch: {$setElementOrder/mergingList: [{name: 2}, {name: 1}, {name: 4}, {name: 3}]}
+result: {mergingList: [{name: 2, value: 2}, {name: 1, other: a}, {name: 7}, {name: 9}, {name: 8}, {name: 4, value: 4}, {name: 3, value: 3}]}
+---
+description: add multiple items in a int list and preserve order
+current: {mergingIntList: [1, 2]}
+patch: {$setElementOrder/mergingIntList: [1, 4, 2, 3], mergingIntList: [4, 3]}
+result: {mergingIntList: [1, 4, 2, 3]}
+---
+description: add and delete an item in a int list and preserve order
+current: {mergingIntList: [1, 2, 3]}
+patch: {$setElementOrder/mergingIntList: [4, 2, 1], mergingIntList: [4], $deleteFromPrimitiveList/mergingIntList: [3]}
+result: {mergingIntList: [4, 2, 1]}
+---
+description: set elements order in a int list with server-only items 3
+current: {mergingIntList: [1, 2, 7, 9, 8, 3, 4]}
+patch: {$setElementOrder/mergingIntList: [2, 1, 4, 3]}
+result: {mergingIntList: [2, 1, 7, 9, 8, 4, 3]}
+---
+description: behavior of set element order for a merging list with duplicate
+current: {mergingList: [{name: 1}, {name: 2, value: dup1}, {name: 3}, {name: 2, value: dup2}, {name: 4}]}
+patch: {$setElementOrder/mergingList: [{name: 2}, {name: 1}, {name: 4}, {name: 3}, {name: 2}]}
+result: {mergingList: [{name: 2, value: dup1}, {name: 2, value: dup2}, {name: 1}, {name: 4}, {name: 3}]}
+---
+description: behavior of set element order for a merging int list with duplicate
+current: {mergingIntList: [1, 2, 3, 2, 4]}
+patch: {$setElementOrder/mergingIntList: [2, 1, 4, 3, 2]}
+result: {mergingIntList: [2, 2, 1, 4, 3]}
+---
+description: retainKeys map should clear defaulted field
+current: {retainKeysMap: {value: foo}}
+patch: {retainKeysMap: {$retainKeys: [other], other: bar}}
+result: {retainKeysMap: {other: bar}}
+---
+description: retainKeys map should clear defaulted field with conflict (discriminated union)
+current: {retainKeysMap: {name: type1, value: foo}}
+patch: {retainKeysMap: {$retainKeys: [name, other], name: type2, other: bar}}
+result: {retainKeysMap: {name: type2, other: bar}}
+---
+description: retainKeys map deletes a field and clears a field
+current: {retainKeysMap: {name: foo, value: bar, other: a}}
+patch: {retainKeysMap: {$retainKeys: [name], value: null}}
+result: {retainKeysMap: {name: foo}}
+---
+description: retainKeys map clears a field
+current: {retainKeysMap: {name: foo, value: bar, other: a}}
+patch: {retainKeysMap: {$retainKeys: [name, value]}}
+result: {retainKeysMap: {name: foo, value: bar}}
+---
+description: retainKeys map deletes a field in a nested map
+current: {retainKeysMap: {name: foo, value: bar, simpleMap: {key1: a, key2: b, key3: c}}}
+patch: {retainKeysMap: {$retainKeys: [name, simpleMap, value], simpleMap: {key2: null}}}
+result: {retainKeysMap: {name: foo, value: bar, simpleMap: {key1: a, key3: c}}}
+---
+description: retainKeys map adds an item and deletes an item in nested merging int list
+current: {retainKeysMap: {name: foo, mergingIntList: [1, 2, 3, 4]}}
+patch:
+  retainKeysMap:
+    $retainKeys: [mergingIntList, name]
+    mergingIntList: [5]
+    $deleteFromPrimitiveList/mergingIntList: [2]
+    $setElementOrder/mergingIntList: [1, 3, 5]
+result: {retainKeysMap: {name: foo, mergingIntList: [1, 3, 5, 4]}}
+---
+description: retainKeys map nested merging list with no change
+current: {retainKeysMap: {name: foo, mergingList: [{name: a}, {name: b}, {name: c}]}}
+patch:
+  retainKeysMap:
+    $retainKeys: [mergingList, name, value]
+    $setElementOrder/mergingList: [{name: a}, {name: b}]
+    value: bar
+result: {retainKeysMap: {name: foo, value: bar, mergingList: [{name: a}, {name: b}, {name: c}]}}
+---
+description: retainKeys map adds an item in nested merging list
+current: {retainKeysMap: {name: foo, mergingList: [{name: a}, {name: b}, {name: x}]}}
+patch:
+  retainKeysMap:
+    $retainKeys: [mergingList, name]
+    $setElementOrder/mergingList: [{name: a}, {name: b}, {name: c}]
+    mergingList: [{name: c}]
+result: {retainKeysMap: {name: foo, mergingList: [{name: a}, {name: b}, {name: c}, {name: x}]}}
+---
+description: retainKeys map deletes nested merging list
+current: {retainKeysMap: {name: foo, mergingList: [{name: a}, {name: b}]}}
+patch: {retainKeysMap: {$retainKeys: [name, value], value: bar, mergingList: null}}
+result: {retainKeysMap: {name: foo, value: bar}}
+---
+description: retainKeys map deletes an item in nested merging list
+current: {retainKeysMap: {name: foo, mergingList: [{name: a}, {name: b}, {name: x}]}}
+patch:
+  retainKeysMap:
+    $retainKeys: [mergingList, name]
+    $setElementOrder/mergingList: [{name: a}]
+    mergingList: [{name: b, $patch: delete}]
+result: {retainKeysMap: {name: foo, mergingList: [{name: a}, {name: x}]}}
+---
+description: retainKeys list of maps clears a field with conflict
+current: {retainKeysMergingList: [{name: bar}, {name: foo, value: new, other: x}]}
+patch:
+  $setElementOrder/retainKeysMergingList: [{name: bar}, {name: foo}]
+  retainKeysMergingList: [{$retainKeys: [name, value], name: foo, value: modified}]
+result: {retainKeysMergingList: [{name: bar}, {name: foo, value: modified}]}
+---
+description: retainKeys list of maps deletes a field and clear a field
+current: {retainKeysMergingList: [{name: bar}, {name: foo, value: a, other: x}]}
+patch:
+  $setElementOrder/retainKeysMergingList: [{name: bar}, {name: foo}]
+  retainKeysMergingList: [{$retainKeys: [name], name: foo, value: null}]
+result: {retainKeysMergingList: [{name: bar}, {name: foo}]}
+---
+description: delete and reorder in one list, reorder in another
+current: {mergingList: [{name: a, value: a}, {name: b, value: b}], mergeItemPtr: [{name: c, value: c}, {name: d, value: d}]}
+patch:
+  $setElementOrder/mergingList: [{name: b}]
+  $setElementOrder/mergeItemPtr: [{name: d}, {name: c}]
+  mergingList: [{$patch: delete, name: a}]
+result: {mergingList: [{name: b, value: b}], mergeItemPtr: [{name: d, value: d}, {name: c, value: c}]}
 `
   .split(/^---$/m)
   .map((doc) => parse(doc) as Case);
