@@ -22,7 +22,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (rt) for (const c of await rt.listContainers(runLabel)) await rt.removeContainer(c.id);
+  // apps before infra containers; removeContainer copes with either order, this is just quicker
+  if (rt) for (const c of (await rt.listContainers(runLabel)).sort((a, b) => (a.kind === "app" ? -1 : 1) - (b.kind === "app" ? -1 : 1))) {
+    await rt.removeContainer(c.id);
+  }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -90,7 +93,7 @@ describe("a pod: infra container plus app containers", () => {
       ["web", "app", "running", null],
     ]);
 
-    await rt.removeSandbox(sb.id);
+    await rt.removeContainer(sb.id); // the infra container: its joined containers go with it
     expect(await rt.listContainers({ [LABELS.podUid]: done.podUid })).toEqual([]);
   });
 

@@ -259,13 +259,21 @@ export class EngineRuntime implements ContainerRuntime {
     return this.onContainer(id, "POST", `/containers/${id}/stop`, { t: Math.max(0, Math.floor(timeoutSec)) });
   }
 
+  /** Force-removes; an infra container's joined containers go first (Podman refuses otherwise). */
   async removeContainer(id: string): Promise<void> {
     try {
       await this.onContainer(id, "DELETE", `/containers/${id}`, { force: 1, v: 1 });
     } catch (e) {
-      if (!(e instanceof ContainerNotFoundError)) throw e;
+      if (e instanceof ContainerNotFoundError) return;
+      if (!(e instanceof RuntimeError && /dependent containers/.test(e.message))) throw e;
+      const members = await this.listContainers({ [LABELS.sandboxId]: id });
+      await Promise.all(members.map((c) => this.removeContainer(c.id)));
+      await this.onContainer(id, "DELETE", `/containers/${id}`, { force: 1, v: 1 }).catch((e2) => {
+        if (!(e2 instanceof ContainerNotFoundError)) throw e2;
+      });
+    } finally {
+      this.sandboxLabels.delete(id);
     }
-    this.sandboxLabels.delete(id);
   }
 
   async listContainers(labelFilter: Record<string, string> = {}, opts: { detail?: boolean } = {}): Promise<ContainerInfo[]> {
