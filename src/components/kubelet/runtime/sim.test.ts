@@ -59,3 +59,11 @@ test("a thousand pods with two containers each cost little", async () => {
   expect(performance.now() - t0).toBeLessThan(2000);
   expect(await rt.listContainers()).toEqual([]);
 });
+
+test("createRuntime picks the hollow runtime for --runtime sim, and a missing socket is a one-line error", async () => {
+  const { createRuntime, RuntimeUnavailableError } = await import("./index.ts");
+  expect((await createRuntime({ runtime: "sim" })).kind).toBe("sim");
+  const err = await createRuntime({ runtime: "engine", containerSocket: "/nonexistent/kube-test.sock" }).catch((e) => e);
+  expect(err).toBeInstanceOf(RuntimeUnavailableError);
+  expect(err.message).toContain("/nonexistent/kube-test.sock");
+});
