@@ -11,13 +11,20 @@
 // Where Go copies a patch value into the object untouched (a field absent from the
 // live object), we merge it into an empty value instead, so directives never leak
 // into stored objects (Go drops them later when decoding into typed structs).
-import { PatchError, badRequest, unprocessable } from "./errors.ts";
+import { badRequest, unprocessable } from "./errors.ts";
 import { clone, isObject, jsonType, type JsonObject } from "./json.ts";
+import {
+  directiveMarker,
+  findByKey,
+  noMergeKey,
+  normalizeElementOrder,
+  partition,
+  setElementOrderPrefix,
+  validatePatchWithSetOrderList,
+} from "./order.ts";
 import { elementShape, fieldShape, type Shape } from "./schema.ts";
 
-const directiveMarker = "$patch";
 const retainKeysDirective = "$retainKeys";
-const setElementOrderPrefix = "$setElementOrder";
 const deleteFromPrimitiveListPrefix = "$deleteFromPrimitiveList";
 
 /** Applies a strategic merge patch to `current` (a whole object of the given shape); inputs are untouched. */
@@ -226,10 +233,6 @@ function mergeByKey(original: unknown[], patch: unknown[], mergeKey: string, ele
   return original;
 }
 
-function findByKey(list: unknown[], mergeKey: string, value: unknown): number {
-  return list.findIndex((o) => isObject(o) && Object.hasOwn(o, mergeKey) && o[mergeKey] === value);
-}
-
 function deleteFromSlice(current: unknown[], toDelete: unknown[]): unknown[] {
   const doomed = new Set(toDelete);
   return current.filter((v) => !doomed.has(v));
@@ -253,119 +256,6 @@ function elementKind(...lists: unknown[]): string {
   return kind ?? "null";
 }
 
-/** The identity of an element for ordering: its merge key value, or the value itself. */
-function identity(item: unknown, mergeKey: string, kind: string): unknown {
-  return kind === "object" ? (isObject(item) ? item[mergeKey] : undefined) : item;
-}
-
-function indexIn(list: unknown[], item: unknown, mergeKey: string, kind: string): number {
-  const id = identity(item, mergeKey, kind);
-  return list.findIndex((v) => identity(v, mergeKey, kind) === id);
-}
-
-/** Splits merged items into those named in `by` and the server-only rest. */
-function partition(merged: unknown[], by: unknown[], mergeKey: string): [unknown[], unknown[]] {
-  const inPatch: unknown[] = [];
-  const serverOnly: unknown[] = [];
-  for (const item of merged) {
-    let found: boolean;
-    if (mergeKey) {
-      if (!isObject(item) || !Object.hasOwn(item, mergeKey)) throw noMergeKey(item, mergeKey);
-      found = findByKey(by, mergeKey, item[mergeKey]) >= 0;
-    } else {
-      found = by.includes(item);
-    }
-    (found ? inPatch : serverOnly).push(item);
-  }
-  return [inPatch, serverOnly];
-}
-
-/**
- * Orders patch items by `patchOrder` and server-only items by `serverOrder`, then
- * interleaves them: a server-only item goes before a patch item when it came first in
- * the live list. So the patch's order wins, and server-only items keep their place.
- */
-function normalizeElementOrder(
-  patchItems: unknown[],
-  serverOnly: unknown[],
-  patchOrder: unknown[],
-  serverOrder: unknown[],
-  mergeKey: string,
-  kind: string,
-): unknown[] {
-  if (kind === "object") {
-    for (const list of [patchItems, serverOnly, patchOrder]) {
-      for (const item of list) {
-        if (!isObject(item) || !Object.hasOwn(item, mergeKey)) throw noMergeKey(item, mergeKey);
-      }
-    }
-  }
-  const left = sortByOrder(serverOnly, serverOrder, mergeKey, kind);
-  const right = sortByOrder(patchItems, patchOrder, mergeKey, kind);
-  const out: unknown[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < left.length || j < right.length) {
-    if (j >= right.length) out.push(left[i++]);
-    else if (i >= left.length) out.push(right[j++]);
-    else {
-      const li = indexIn(serverOrder, left[i], mergeKey, kind);
-      const ri = indexIn(serverOrder, right[j], mergeKey, kind);
-      if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]);
-      else out.push(right[j++]);
-    }
-  }
-  return out;
-}
-
-function sortByOrder(items: unknown[], order: unknown[], mergeKey: string, kind: string): unknown[] {
-  const rank = (item: unknown): number => {
-    const i = indexIn(order, item, mergeKey, kind);
-    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
-  };
-  return items
-    .map((item, position) => ({ item, position, rank: rank(item) }))
-    .sort((a, b) => a.rank - b.rank || a.position - b.position)
-    .map((x) => x.item);
-}
-
-/**
- * The patch list's items (directive elements aside) must appear in `$setElementOrder`,
- * in the same relative order.
- */
-function validatePatchWithSetOrderList(patchList: unknown[], order: unknown[], mergeKey: string): void {
-  if (order.length === 0 || patchList.length === 0) return;
-  const items = mergeKey
-    ? patchList.filter((item) => {
-        if (!isObject(item)) throw unprocessable(`expected a map, but received a ${jsonType(item)}`);
-        return item[directiveMarker] !== "delete";
-      })
-    : patchList;
-  let p = 0;
-  let s = 0;
-  while (p < items.length && s < order.length) {
-    const item = items[p];
-    if (isObject(item) && Object.hasOwn(item, directiveMarker)) {
-      p++;
-      continue;
-    }
-    if (keyValueEqual(item, order[s], mergeKey)) p++;
-    s++;
-  }
-  if (p < items.length) {
-    throw badRequest(
-      `The order in patch list: ${JSON.stringify(patchList)} doesn't match ${setElementOrderPrefix} list: ${JSON.stringify(order)}`,
-    );
-  }
-}
-
-function keyValueEqual(left: unknown, right: unknown, mergeKey: string): boolean {
-  if (!mergeKey) return left === right;
-  if (!isObject(left) || !Object.hasOwn(left, mergeKey)) throw noMergeKey(left, mergeKey);
-  if (!isObject(right) || !Object.hasOwn(right, mergeKey)) throw noMergeKey(right, mergeKey);
-  return left[mergeKey] === right[mergeKey];
-}
-
 /** "$setElementOrder/containers" -> "containers". */
 function extractKey(key: string, prefix: string): string {
   const slash = key.indexOf("/");
@@ -377,8 +267,4 @@ function extractKey(key: string, prefix: string): string {
     );
   }
   return key.slice(slash + 1);
-}
-
-function noMergeKey(item: unknown, mergeKey: string): PatchError {
-  return unprocessable(`map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`);
 }
