@@ -3,6 +3,7 @@
 // published ports, pod IP) plus app containers joined with NetworkMode "container:<infraId>".
 
 import { EngineHttp, type RawConn } from "./engine-http.ts";
+import { ensureImage, hasImage, importImage } from "./engine-images.ts";
 import { fromInspect, fromListItem, type InspectAnswer, type ListItem } from "./engine-parse.ts";
 import { findEngineSocket, type FindSocketOptions } from "./engine-socket.ts";
 import { execSession } from "./engine-exec.ts";
@@ -11,7 +12,6 @@ import { PAUSE_COMMAND, pauseRootfs } from "./pause.ts";
 import {
   ContainerNotFoundError,
   ExecTimeoutError,
-  ImagePullError,
   LABELS,
   PAUSE_IMAGE,
   RuntimeError,
@@ -32,6 +32,7 @@ import {
   type SandboxConfig,
 } from "./types.ts";
 
+export { splitRef } from "./engine-images.ts";
 export { findEngineSocket, pingSocket, socketCandidates, START_HINT, type FindSocketOptions } from "./engine-socket.ts";
 
 export interface EngineOptions {
@@ -42,14 +43,6 @@ export interface EngineOptions {
 /** Finds the socket (see findEngineSocket) and returns a runtime on it. */
 export async function connectEngine(opts: FindSocketOptions & EngineOptions = {}): Promise<EngineRuntime> {
   return new EngineRuntime(await findEngineSocket(opts), opts);
-}
-
-/** Splits "repo[:tag]" ("localhost:5000/x" has no tag); digests stay in the repo part. */
-export function splitRef(ref: string): { repo: string; tag: string } {
-  if (ref.includes("@")) return { repo: ref, tag: "" };
-  const slash = ref.lastIndexOf("/");
-  const colon = ref.lastIndexOf(":");
-  return colon > slash ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: "latest" };
 }
 
 function safeName(s: string): string {
@@ -81,14 +74,8 @@ export class EngineRuntime implements ContainerRuntime {
     throw new RuntimeUnavailableError([this.socketPath], `container engine on ${this.socketPath} does not answer`);
   }
 
-  async hasImage(ref: string): Promise<boolean> {
-    const res = await this.http.request("GET", `/images/${ref}/json`);
-    await res.arrayBuffer();
-    return res.status === 200;
-  }
-
-  private async imageId(ref: string): Promise<string> {
-    return (await this.http.json<{ Id: string }>("GET", `/images/${ref}/json`)).Id;
+  hasImage(ref: string): Promise<boolean> {
+    return hasImage(this.http, ref);
   }
 
   /**
@@ -96,51 +83,13 @@ export class EngineRuntime implements ContainerRuntime {
    * Podman's name for an image built or imported here, which no registry serves; when present it
    * is used as is even with "Always" (Kubernetes makes ":latest" images default to "Always").
    */
-  async ensureImage(ref: string, policy: PullPolicy): Promise<EnsuredImage> {
-    const present = await this.hasImage(ref);
-    if (present && (policy !== "Always" || ref.startsWith("localhost/"))) return { ref, id: await this.imageId(ref), pulled: false };
-    if (policy === "Never") {
-      throw new ImagePullError("ErrImageNeverPull", ref, `Container image "${ref}" is not present with pull policy of Never`);
-    }
-    const failure = await this.pull(ref);
-    if (failure === null) return { ref, id: await this.imageId(ref), pulled: true };
-    throw new ImagePullError("ErrImagePull", ref, `failed to pull image "${ref}": ${failure}`);
-  }
-
-  /** Pulls; null on success, else the engine's error text. */
-  private async pull(ref: string): Promise<string | null> {
-    const { repo, tag } = splitRef(ref);
-    let text: string;
-    try {
-      const res = await this.http.request("POST", "/images/create", {
-        query: { fromImage: repo, tag: tag || undefined },
-        signal: AbortSignal.timeout(this.opts.pullTimeoutMs ?? 120_000),
-      });
-      text = await res.text();
-      if (res.status >= 400) return text.trim();
-    } catch (e) {
-      return (e as Error).message;
-    }
-    // The answer is a stream of JSON progress lines; a failure is a line with "error".
-    for (const line of text.split("\n")) {
-      if (!line.trim()) continue;
-      try {
-        const j = JSON.parse(line) as { error?: string };
-        if (j.error) return j.error;
-      } catch {}
-    }
-    return (await this.hasImage(ref)) ? null : "image not present after pull";
+  ensureImage(ref: string, policy: PullPolicy): Promise<EnsuredImage> {
+    return ensureImage(this.http, ref, policy, this.opts.pullTimeoutMs ?? 120_000);
   }
 
   /** Imports a root filesystem tar as `ref` (no registry involved). */
-  async importImage(ref: string, rootfs: Uint8Array): Promise<void> {
-    const res = await this.http.request("POST", "/images/create", {
-      query: { fromSrc: "-", repo: ref }, // Podman ignores `tag`: the tag rides in `repo`
-      body: rootfs,
-      contentType: "application/x-tar",
-    });
-    const text = await res.text();
-    if (res.status >= 400 || !(await this.hasImage(ref))) throw new RuntimeError(res.status, `importing ${ref} failed: ${text.trim()}`);
+  importImage(ref: string, rootfs: Uint8Array): Promise<void> {
+    return importImage(this.http, ref, rootfs);
   }
 
   ensurePauseImage(): Promise<string> {

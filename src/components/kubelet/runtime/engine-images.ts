@@ -1,0 +1,75 @@
+// Images through the Engine API: presence, pulls under Kubernetes' pull policies, and imports of
+// root filesystem tars (how images exist here at all, with no registry reachable).
+
+import type { EngineHttp } from "./engine-http.ts";
+import { ImagePullError, RuntimeError, type EnsuredImage, type PullPolicy } from "./types.ts";
+
+/** Splits "repo[:tag]" ("localhost:5000/x" has no tag); digests stay in the repo part. */
+export function splitRef(ref: string): { repo: string; tag: string } {
+  if (ref.includes("@")) return { repo: ref, tag: "" };
+  const slash = ref.lastIndexOf("/");
+  const colon = ref.lastIndexOf(":");
+  return colon > slash ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: "latest" };
+}
+
+export async function hasImage(http: EngineHttp, ref: string): Promise<boolean> {
+  const res = await http.request("GET", `/images/${ref}/json`);
+  await res.arrayBuffer();
+  return res.status === 200;
+}
+
+async function imageId(http: EngineHttp, ref: string): Promise<string> {
+  return (await http.json<{ Id: string }>("GET", `/images/${ref}/json`)).Id;
+}
+
+/**
+ * Policy as Kubernetes reads it, with one local rule: a `localhost/NAME` image (no port) is
+ * Podman's name for an image built or imported here, which no registry serves; when present it
+ * is used as is even with "Always" (Kubernetes makes ":latest" images default to "Always").
+ */
+export async function ensureImage(http: EngineHttp, ref: string, policy: PullPolicy, pullTimeoutMs: number): Promise<EnsuredImage> {
+  const present = await hasImage(http, ref);
+  if (present && (policy !== "Always" || ref.startsWith("localhost/"))) return { ref, id: await imageId(http, ref), pulled: false };
+  if (policy === "Never") {
+    throw new ImagePullError("ErrImageNeverPull", ref, `Container image "${ref}" is not present with pull policy of Never`);
+  }
+  const failure = await pull(http, ref, pullTimeoutMs);
+  if (failure === null) return { ref, id: await imageId(http, ref), pulled: true };
+  throw new ImagePullError("ErrImagePull", ref, `failed to pull image "${ref}": ${failure}`);
+}
+
+/** Pulls; null on success, else the engine's error text. */
+async function pull(http: EngineHttp, ref: string, timeoutMs: number): Promise<string | null> {
+  const { repo, tag } = splitRef(ref);
+  let text: string;
+  try {
+    const res = await http.request("POST", "/images/create", {
+      query: { fromImage: repo, tag: tag || undefined },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    text = await res.text();
+    if (res.status >= 400) return text.trim();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  // The answer is a stream of JSON progress lines; a failure is a line with "error".
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const j = JSON.parse(line) as { error?: string };
+      if (j.error) return j.error;
+    } catch {}
+  }
+  return (await hasImage(http, ref)) ? null : "image not present after pull";
+}
+
+/** Imports a root filesystem tar as `ref` (no registry involved). */
+export async function importImage(http: EngineHttp, ref: string, rootfs: Uint8Array): Promise<void> {
+  const res = await http.request("POST", "/images/create", {
+    query: { fromSrc: "-", repo: ref }, // Podman ignores `tag`: the tag rides in `repo`
+    body: rootfs,
+    contentType: "application/x-tar",
+  });
+  const text = await res.text();
+  if (res.status >= 400 || !(await hasImage(http, ref))) throw new RuntimeError(res.status, `importing ${ref} failed: ${text.trim()}`);
+}
