@@ -13,7 +13,7 @@
 // ownership of defaulted fields, or version conversion of managed field sets.
 import { PatchError, badRequest, type PatchCause } from "./errors.ts";
 import { deleteAt, describePath, fieldSetOf, fromFieldsV1, isMissing, toFieldsV1, valueAt, type FieldSet } from "./fields.ts";
-import { clone, deepEqual, isObject, type JsonObject } from "./json.ts";
+import { clone, deepEqual, isObject, isUnsafeKey, type JsonObject } from "./json.ts";
 import { shapeFor } from "./schema.ts";
 import { mergeMap } from "./strategic.ts";
 
@@ -157,7 +157,7 @@ function withoutNulls(v: unknown): unknown {
   if (!isObject(v)) return v;
   const out: JsonObject = {};
   for (const [k, child] of Object.entries(v)) {
-    if (child !== null && !k.startsWith("$")) out[k] = withoutNulls(child);
+    if (child !== null && !k.startsWith("$") && !isUnsafeKey(k)) out[k] = withoutNulls(child);
   }
   return out;
 }

@@ -185,3 +185,28 @@ describe("JSON patch", () => {
     }
   });
 });
+
+describe("hostile patches", () => {
+  const current = { metadata: { name: "p", labels: { a: "1" } }, spec: {} };
+  const proto = JSON.parse('{"metadata":{"__proto__":{"polluted":true},"labels":{"b":"2"}}}');
+  for (const kind of ["merge", "strategic", "apply"] as const) {
+    test(`a ${kind} patch cannot set __proto__`, () => {
+      const out = applyPatch("Pod", current, proto, kind, { fieldManager: "m" }) as Record<string, any>;
+      expect(Object.getPrototypeOf(out.metadata)).toBe(Object.prototype);
+      expect(out.metadata.polluted).toBeUndefined();
+      expect(out.metadata.labels.b).toBe("2");
+    });
+  }
+
+  test("a patch nested deeply enough to overflow the stack is unprocessable, not a crash", () => {
+    let deep: Record<string, unknown> = {};
+    const patch = deep;
+    for (let i = 0; i < 200_000; i++) {
+      const next: Record<string, unknown> = {};
+      deep.a = next;
+      deep = next;
+    }
+    const code = codeOf(() => applyPatch("Pod", current, patch, "strategic"));
+    expect(code === undefined || code === 422).toBe(true);
+  });
+});

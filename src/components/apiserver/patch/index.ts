@@ -3,7 +3,7 @@
 // Errors are PatchErrors carrying the HTTP code of the Status to answer with.
 import { parse as parseYaml } from "yaml";
 import { applyServerSide } from "./apply.ts";
-import { badRequest } from "./errors.ts";
+import { PatchError, badRequest, unprocessable } from "./errors.ts";
 import { clone, isObject, jsonType } from "./json.ts";
 import { applyJsonPatch } from "./jsonpatch.ts";
 import { jsonMergePatch } from "./merge.ts";
@@ -59,6 +59,16 @@ export function applyPatch(
   type: PatchKind,
   opts: PatchOptions = {},
 ): unknown {
+  try {
+    return dispatch(kind, current, patch, type, opts);
+  } catch (err) {
+    // Whatever a client sends must not become a 500 (e.g. nesting deep enough to overflow the stack).
+    if (err instanceof PatchError) throw err;
+    throw unprocessable(`unable to apply patch: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function dispatch(kind: string, current: unknown, patch: unknown, type: PatchKind, opts: PatchOptions): unknown {
   switch (type) {
     case "merge":
       if (!isObject(patch)) {

@@ -26,6 +26,12 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
+/**
+ * Keys no patch may set: assigning "__proto__" would replace an object's prototype.
+ * Kubernetes would drop such a key as an unknown field, so the engines skip it.
+ */
+export const isUnsafeKey = (key: string): boolean => key === "__proto__";
+
 /** A deep copy of a JSON value, so engines may mutate freely without touching their inputs. */
 export function clone<T>(v: T): T {
   return v === undefined ? v : structuredClone(v);

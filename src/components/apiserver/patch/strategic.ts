@@ -12,7 +12,7 @@
 // live object), we merge it into an empty value instead, so directives never leak
 // into stored objects (Go drops them later when decoding into typed structs).
 import { badRequest, unprocessable } from "./errors.ts";
-import { clone, isObject, jsonType, type JsonObject } from "./json.ts";
+import { clone, isObject, isUnsafeKey, jsonType, type JsonObject } from "./json.ts";
 import {
   directiveMarker,
   findByKey,
@@ -50,6 +50,7 @@ export function mergeMap(original: JsonObject, patch: JsonObject, shape: Shape |
   mergeOrderedLists(original, patch, shape);
 
   for (const [patchKey, patchValue] of Object.entries(patch)) {
+    if (isUnsafeKey(patchKey)) continue;
     let key = patchKey;
     const isDeleteList = patchKey.startsWith(deleteFromPrimitiveListPrefix);
     if (isDeleteList) key = extractKey(patchKey, deleteFromPrimitiveListPrefix);
