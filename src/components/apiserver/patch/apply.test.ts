@@ -125,6 +125,15 @@ describe("server-side apply", () => {
     ]);
   });
 
+  test("several conflicts are listed per manager", () => {
+    const live = apply(undefined, deploy("nginx"), "alice");
+    const err = errorOf(() => apply(live, { ...deploy("redis"), spec: { ...deploy("redis").spec, replicas: 3 } }, "bob"));
+    expect(err.message).toBe(
+      'Apply failed with 2 conflicts: conflicts with "alice" using apps/v1:\n- .spec.replicas\n- .spec.template.spec.containers[name="c"].image',
+    );
+    expect(err.causes?.map((c) => c.field)).toEqual([".spec.replicas", '.spec.template.spec.containers[name="c"].image']);
+  });
+
   test("applying the same values as another manager shares the fields without conflict", () => {
     const live = apply(undefined, deploy("nginx"), "alice");
     const out = apply(live, deploy("nginx"), "bob");

@@ -127,16 +127,23 @@ function isEmptyContainer(v: unknown): boolean {
 }
 
 function conflictError(conflicts: Conflict[]): PatchError {
+  const who = (c: Conflict) => `"${c.manager}" using ${c.apiVersion}`;
   const causes: PatchCause[] = conflicts.map((c) => ({
     type: "FieldManagerConflict",
-    message: `conflict with "${c.manager}" using ${c.apiVersion}`,
+    message: `conflict with ${who(c)}`,
     field: describePath(c.path),
   }));
-  const message =
-    conflicts.length === 1
-      ? `Apply failed with 1 conflict: ${causes[0]!.message}: ${causes[0]!.field}`
-      : `Apply failed with ${conflicts.length} conflicts: ${causes.map((c) => `${c.message}: ${c.field}`).join("\n")}`;
-  return new PatchError(409, message, causes);
+  if (conflicts.length === 1) {
+    return new PatchError(409, `Apply failed with 1 conflict: ${causes[0]!.message}: ${causes[0]!.field}`, causes);
+  }
+  // As the Go API server words it: grouped by manager, managers sorted.
+  const byManager = new Map<string, string[]>();
+  for (const [i, c] of conflicts.entries()) {
+    const key = who(c);
+    byManager.set(key, [...(byManager.get(key) ?? []), causes[i]!.field]);
+  }
+  const lines = [...byManager.keys()].sort().flatMap((m) => [`conflicts with ${m}:`, ...byManager.get(m)!.map((f) => `- ${f}`)]);
+  return new PatchError(409, `Apply failed with ${conflicts.length} conflicts: ${lines.join("\n")}`, causes);
 }
 
 function managedFieldsOf(obj: JsonObject): ManagedFieldsEntry[] {

@@ -43,6 +43,9 @@ describe("patch bodies", () => {
       data: { a: "1" },
     });
   });
+  test("an apply body in YAML flow style that is not JSON still parses", () => {
+    expect(parsePatchBody("apply", "{kind: Pod, metadata: {name: p}}")).toEqual({ kind: "Pod", metadata: { name: "p" } });
+  });
   test("invalid JSON is a bad request", () => {
     expect(codeOf(() => parsePatchBody("merge", "{nope"))).toBe(400);
     expect(codeOf(() => parsePatchBody("strategic", ""))).toBe(400);

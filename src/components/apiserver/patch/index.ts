@@ -40,7 +40,16 @@ export function patchTypeFromContentType(ct: string): PatchKind | undefined {
 /** Parses a PATCH body: JSON for every kind, YAML (a superset of JSON) for apply. */
 export function parsePatchBody(type: PatchKind, text: string): unknown {
   try {
-    return type === "apply" ? parseYaml(text) : JSON.parse(text);
+    if (type !== "apply") return JSON.parse(text);
+    // kubectl sends apply bodies as JSON: take the fast path when it parses.
+    if (text.trimStart().startsWith("{")) {
+      try {
+        return JSON.parse(text);
+      } catch {
+        // Not JSON after all (YAML flow mapping): fall through to YAML.
+      }
+    }
+    return parseYaml(text);
   } catch (err) {
     const what = type === "apply" ? "YAML" : "JSON";
     throw badRequest(`error decoding ${what} patch: ${err instanceof Error ? err.message : String(err)}`);
