@@ -1,7 +1,7 @@
 // Table-driven tests of the strategic merge patch, with cases ported from the
 // semantics of apimachinery's strategicpatch tests and what kubectl sends.
 import { describe, expect, test } from "bun:test";
-import { applyPatch, PatchError } from "./index.ts";
+import { applyPatch, parsePatchBody, patchTypeFromContentType, PatchError } from "./index.ts";
 
 interface Case {
   name: string;
@@ -372,4 +372,77 @@ describe("strategic merge patch", () => {
       expect(patch).toEqual(patchCopy);
     });
   }
+});
+
+describe("patches as kubectl sends them (wire JSON)", () => {
+  const live = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "d", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}" } },
+    spec: {
+      replicas: 1,
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } },
+      template: {
+        spec: {
+          containers: [
+            {
+              name: "c",
+              image: "busybox",
+              env: [
+                { name: "A", value: "1" },
+                { name: "B", value: "2" },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  };
+  const run = (body: string) => {
+    const type = patchTypeFromContentType("application/strategic-merge-patch+json")!;
+    return applyPatch("Deployment", live, parsePatchBody(type, body), type) as typeof live;
+  };
+
+  test("the client-side apply patch recorded in KUBECTL.md, verbatim, sets the image and the annotation", () => {
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}" } },
+      spec: { containers: [{ name: "c", image: "busybox", imagePullPolicy: "Always" }] },
+    };
+    const body =
+      '{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\\"apiVersion\\":\\"v1\\"}\\n"}},' +
+      '"spec":{"$setElementOrder/containers":[{"name":"c"}],"containers":[{"image":"nginx","name":"c"}]}}';
+    const type = patchTypeFromContentType("application/strategic-merge-patch+json")!;
+    expect(applyPatch("Pod", pod, parsePatchBody(type, body), type)).toEqual({
+      ...pod,
+      metadata: { name: "p", annotations: { "kubectl.kubernetes.io/last-applied-configuration": '{"apiVersion":"v1"}\n' } },
+      spec: { containers: [{ name: "c", image: "nginx", imagePullPolicy: "Always" }] },
+    });
+  });
+
+  test("removing an env var from the configuration deletes it and keeps the order", () => {
+    const out = run(
+      '{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"c"}],"containers":[{"$setElementOrder/env":[{"name":"A"}],"env":[{"$patch":"delete","name":"B"}],"name":"c"}]}}}}',
+    );
+    expect(out.spec.template.spec.containers[0]!.env).toEqual([{ name: "A", value: "1" }]);
+  });
+
+  test("adding a container after the existing one lands where $setElementOrder says", () => {
+    const out = run(
+      '{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"c"},{"name":"d"}],"containers":[{"image":"redis","name":"d"}]}}}}',
+    );
+    expect(out.spec.template.spec.containers.map((c) => c.name)).toEqual(["c", "d"]);
+  });
+
+  test("switching the strategy to Recreate with $retainKeys drops rollingUpdate", () => {
+    const out = run('{"spec":{"strategy":{"$retainKeys":["type"],"rollingUpdate":null,"type":"Recreate"}}}');
+    expect(out.spec.strategy).toEqual({ type: "Recreate" } as typeof live.spec.strategy);
+  });
+
+  test("kubectl label's merge of labels keeps the rest of the object", () => {
+    const out = run('{"metadata":{"labels":{"tier":"web"}}}') as typeof live & { metadata: { labels: unknown } };
+    expect(out.metadata.labels).toEqual({ tier: "web" });
+    expect(out.spec).toEqual(live.spec);
+  });
 });
