@@ -12,6 +12,7 @@ import { strategicMergePatch } from "./strategic.ts";
 
 export { PatchError, type PatchCause } from "./errors.ts";
 export { fieldsV1Of } from "./fields.ts";
+export { recordUpdate, type UpdateOptions } from "./managed.ts";
 
 export type PatchKind = "merge" | "json" | "strategic" | "apply";
 
