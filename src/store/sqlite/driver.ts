@@ -1,0 +1,46 @@
+// The thin seam between the store and a SQLite library: bun:sqlite under Bun, better-sqlite3
+// under Node. Both are synchronous; the store only needs prepare/run/get/all and transactions.
+export interface Statement {
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+  get(...params: unknown[]): Record<string, unknown> | undefined;
+  all(...params: unknown[]): Record<string, unknown>[];
+}
+
+export interface Database {
+  exec(sql: string): void;
+  prepare(sql: string): Statement;
+  transaction<T>(fn: () => T): () => T;
+  close(): void;
+}
+
+export async function openDatabase(path: string): Promise<Database> {
+  if (typeof Bun !== "undefined") {
+    const { Database: BunDatabase } = await import("bun:sqlite");
+    const db = new BunDatabase(path, { create: true, strict: true });
+    return {
+      exec: (sql) => void db.exec(sql),
+      prepare: (sql) => {
+        const st = db.prepare(sql);
+        return {
+          run: (...p) => st.run(...(p as [])) as { changes: number; lastInsertRowid: number | bigint },
+          get: (...p) => (st.get(...(p as [])) ?? undefined) as Record<string, unknown> | undefined,
+          all: (...p) => st.all(...(p as [])) as Record<string, unknown>[],
+        };
+      },
+      transaction: (fn) => db.transaction(fn) as () => ReturnType<typeof fn>,
+      close: () => db.close(),
+    };
+  }
+  const mod = "better-sqlite3";
+  const { default: BetterSqlite } = (await import(mod)) as { default: new (path: string) => any };
+  const db = new BetterSqlite(path);
+  return {
+    exec: (sql) => void db.exec(sql),
+    prepare: (sql) => {
+      const st = db.prepare(sql);
+      return { run: (...p) => st.run(...p), get: (...p) => st.get(...p), all: (...p) => st.all(...p) };
+    },
+    transaction: (fn) => db.transaction(fn),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,77 @@
+// The in-process watch hub: a committed write is handed to every matching watcher at once
+// (no polling). Each watcher has a bounded buffer; one that falls too far behind is ended
+// with WatchLaggedError so writers never wait for readers.
+import type { WatchEvent } from "../types.ts";
+import { WatchLaggedError } from "../types.ts";
+
+export class LiveWatcher {
+  private buf: WatchEvent[] = [];
+  private head = 0;
+  private wake: (() => void) | undefined;
+  lagged = false;
+  closed = false;
+
+  constructor(
+    readonly prefix: string,
+    private readonly maxBuffered: number,
+  ) {}
+
+  push(ev: WatchEvent): void {
+    if (this.closed || this.lagged) return;
+    if (this.buf.length - this.head >= this.maxBuffered) {
+      this.lagged = true;
+      this.buf = [];
+      this.head = 0;
+    } else this.buf.push(ev);
+    this.notify();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.notify();
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Next live event; undefined once closed. Throws when lagged (after buffered events are gone). */
+  async next(lastRevision: () => number): Promise<WatchEvent | undefined> {
+    for (;;) {
+      if (this.head < this.buf.length) {
+        const ev = this.buf[this.head++]!;
+        if (this.head > 1024 && this.head * 2 > this.buf.length) {
+          this.buf = this.buf.slice(this.head);
+          this.head = 0;
+        }
+        return ev;
+      }
+      if (this.lagged) throw new WatchLaggedError(lastRevision());
+      if (this.closed) return undefined;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}
+
+export class Hub {
+  private watchers = new Set<LiveWatcher>();
+
+  add(w: LiveWatcher): void {
+    this.watchers.add(w);
+  }
+  remove(w: LiveWatcher): void {
+    this.watchers.delete(w);
+  }
+  publish(ev: WatchEvent): void {
+    for (const w of this.watchers) if (ev.kv.key.startsWith(w.prefix)) w.push(ev);
+  }
+  closeAll(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers.clear();
+  }
+  get size(): number {
+    return this.watchers.size;
+  }
+}

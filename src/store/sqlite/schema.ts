@@ -1,0 +1,35 @@
+// Two tables written in one transaction: `kv` holds the current objects (lists and gets read
+// it), `log` holds every change (watches read it); the log's autoincrement id is the revision.
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kv (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  create_rev INTEGER NOT NULL,
+  mod_rev INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL,
+  type INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  create_rev INTEGER NOT NULL,
+  prev_value TEXT,
+  prev_mod_rev INTEGER
+);
+CREATE TABLE IF NOT EXISTS meta (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO meta(name, value) VALUES ('compacted', 0);
+`;
+
+export const PRAGMAS = `
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA busy_timeout = 5000;
+PRAGMA auto_vacuum = INCREMENTAL;
+`;
+
+/** Event types as stored in log.type. */
+export const TYPE_CODE = { create: 0, update: 1, delete: 2 } as const;
+export const CODE_TYPE = ["create", "update", "delete"] as const;

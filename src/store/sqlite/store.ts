@@ -1,0 +1,257 @@
+// The SQLite Store: current state in `kv`, every change in `log`, both in one transaction.
+// This process is the only writer (the data dir lock), so the next revision is known in
+// memory and a commit can wake watchers synchronously, right after it lands.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, WatchOptions, Watcher } from "../types.ts";
+import { CompactedError, ConflictError, KeyExistsError, NotFoundError } from "../types.ts";
+import { openDatabase, type Database, type Statement } from "./driver.ts";
+import { Hub, LiveWatcher } from "./hub.ts";
+import { acquireLock } from "./lock.ts";
+import { CODE_TYPE, PRAGMAS, SCHEMA, TYPE_CODE } from "./schema.ts";
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  /** Revisions of history kept for watches; older log rows are compacted away. Default 10000. */
+  compactWindow?: number;
+  /** How often compaction runs. Default 30 s. */
+  compactIntervalMs?: number;
+  /** Events a watcher may have unread before it is ended as lagged. Default 10000. */
+  watchBuffer?: number;
+}
+
+type Row = Record<string, unknown>;
+const toKv = (r: Row): KeyValue => ({ key: r.key as string, value: r.value as string, createRevision: Number(r.create_rev), modRevision: Number(r.mod_rev) });
+
+/** The smallest string greater than every string starting with prefix. */
+function prefixEnd(prefix: string): string {
+  return prefix + "\u{10FFFF}";
+}
+
+export class SqliteStore implements Store {
+  private rev = 0;
+  private compacted = 0;
+  private readonly hub = new Hub();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+  private st!: Record<string, Statement>;
+
+  private constructor(
+    private readonly db: Database,
+    private readonly releaseLock: () => void,
+    private readonly opts: Required<Omit<SqliteStoreOptions, "dataDir">>,
+  ) {}
+
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const release = acquireLock(options.dataDir);
+    let db: Database | undefined;
+    try {
+      db = await openDatabase(join(options.dataDir, "kube.db"));
+      db.exec(PRAGMAS);
+      db.exec(SCHEMA);
+    } catch (err) {
+      db?.close();
+      release();
+      throw err;
+    }
+    const store = new SqliteStore(db, release, {
+      compactWindow: options.compactWindow ?? 10_000,
+      compactIntervalMs: options.compactIntervalMs ?? 30_000,
+      watchBuffer: options.watchBuffer ?? 10_000,
+    });
+    store.prepare();
+    store.timer = setInterval(() => store.autoCompact(), store.opts.compactIntervalMs);
+    (store.timer as { unref?: () => void }).unref?.();
+    return store;
+  }
+
+  private prepare(): void {
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      get: p("SELECT key, value, create_rev, mod_rev FROM kv WHERE key = ?"),
+      insertKv: p("INSERT INTO kv(key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)"),
+      updateKv: p("UPDATE kv SET value = ?, mod_rev = ? WHERE key = ?"),
+      deleteKv: p("DELETE FROM kv WHERE key = ?"),
+      insertLog: p("INSERT INTO log(id, key, type, value, create_rev, prev_value, prev_mod_rev) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      listFrom: p("SELECT key, value, create_rev, mod_rev FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"),
+      listAfter: p("SELECT key, value, create_rev, mod_rev FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?"),
+      countAfter: p("SELECT COUNT(*) AS n FROM kv WHERE key > ? AND key < ?"),
+      logRange: p("SELECT id, key, type, value, create_rev, prev_value, prev_mod_rev FROM log WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"),
+      compactLog: p("DELETE FROM log WHERE id IN (SELECT id FROM log WHERE id <= ? ORDER BY id LIMIT ?)"),
+      setCompacted: p("UPDATE meta SET value = ? WHERE name = 'compacted'"),
+    };
+    const seq = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get();
+    const maxKv = this.db.prepare("SELECT MAX(mod_rev) AS m FROM kv").get();
+    this.rev = Math.max(Number(seq?.seq ?? 0), Number(maxKv?.m ?? 0));
+    this.compacted = Number(this.db.prepare("SELECT value FROM meta WHERE name = 'compacted'").get()?.value ?? 0);
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.rev;
+  }
+
+  async get(key: string): Promise<{ revision: number; kv: KeyValue | null }> {
+    const r = this.st.get!.get(key);
+    return { revision: this.rev, kv: r ? toKv(r) : null };
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    const end = prefixEnd(prefix);
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
+    const after = opts.startAfter && opts.startAfter >= prefix ? opts.startAfter : undefined;
+    const rows = after ? this.st.listAfter!.all(after, end, limit === -1 ? -1 : limit + 1) : this.st.listFrom!.all(prefix, end, limit === -1 ? -1 : limit + 1);
+    const more = limit !== -1 && rows.length > limit;
+    const kvs = (more ? rows.slice(0, limit) : rows).map(toKv);
+    const remaining = more ? Number(this.st.countAfter!.get(kvs[kvs.length - 1]!.key, end)?.n ?? 0) : 0;
+    return { revision: this.rev, kvs, more, remaining };
+  }
+
+  private commit(type: WatchEvent["type"], key: string, value: string, createRev: number, prev: KeyValue | undefined): WatchEvent {
+    const rev = this.rev + 1;
+    this.st.insertLog!.run(rev, key, TYPE_CODE[type], value, createRev || rev, prev?.value ?? null, prev?.modRevision ?? null);
+    this.rev = rev;
+    return { type, revision: rev, kv: { key, value, createRevision: createRev || rev, modRevision: rev }, prevKv: prev };
+  }
+
+  private write<T>(fn: () => WatchEvent): WatchEvent {
+    if (this.closed) throw new Error("store is closed");
+    const before = this.rev;
+    try {
+      const ev = this.db.transaction(fn)();
+      this.hub.publish(ev);
+      return ev;
+    } catch (err) {
+      this.rev = before;
+      throw err;
+    }
+  }
+
+  async create(key: string, value: string): Promise<KeyValue> {
+    return this.write(() => {
+      if (this.st.get!.get(key)) throw new KeyExistsError(key);
+      const ev = this.commit("create", key, value, 0, undefined);
+      this.st.insertKv!.run(key, value, ev.revision, ev.revision);
+      return ev;
+    }).kv;
+  }
+
+  private current(key: string, expectedRevision: number): KeyValue {
+    const r = this.st.get!.get(key);
+    if (!r) throw new NotFoundError(key);
+    const kv = toKv(r);
+    if (expectedRevision !== 0 && kv.modRevision !== expectedRevision) throw new ConflictError(key, kv);
+    return kv;
+  }
+
+  async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
+    return this.write(() => {
+      const prev = this.current(key, expectedRevision);
+      const ev = this.commit("update", key, value, prev.createRevision, prev);
+      this.st.updateKv!.run(value, ev.revision, key);
+      return ev;
+    }).kv;
+  }
+
+  async delete(key: string, expectedRevision: number): Promise<KeyValue> {
+    return this.write(() => {
+      const prev = this.current(key, expectedRevision);
+      const ev = this.commit("delete", key, prev.value, prev.createRevision, prev);
+      this.st.deleteKv!.run(key);
+      return ev;
+    }).kv;
+  }
+
+  watch(prefix: string, opts: WatchOptions = {}): Watcher {
+    const live = new LiveWatcher(prefix, this.opts.watchBuffer);
+    // Registering and reading the revision happen in the same tick as any commit's publish
+    // would, so events after `registeredAt` are live and the rest come from the log: no gap.
+    const registeredAt = this.rev;
+    const start = opts.afterRevision && opts.afterRevision > 0 ? opts.afterRevision : registeredAt;
+    const compactedError = start < this.compacted ? new CompactedError(start, this.compacted) : undefined;
+    if (!compactedError && !this.closed) this.hub.add(live);
+    else live.close();
+    const close = () => {
+      live.close();
+      this.hub.remove(live);
+    };
+    opts.signal?.addEventListener("abort", close, { once: true });
+    const store = this;
+    let last = start;
+    async function* iterate(): AsyncGenerator<WatchEvent> {
+      try {
+        if (compactedError) throw compactedError;
+        let from = start;
+        while (from < registeredAt && !live.closed) {
+          if (from < store.compacted) throw new CompactedError(from, store.compacted);
+          const rows = store.st.logRange!.all(from, registeredAt, 1000);
+          if (rows.length === 0) break;
+          for (const r of rows) {
+            from = Number(r.id);
+            if (!(r.key as string).startsWith(prefix)) continue;
+            last = from;
+            yield store.fromLog(r);
+          }
+        }
+        for (;;) {
+          const ev = await live.next(() => last);
+          if (!ev) return;
+          last = ev.revision;
+          yield ev;
+        }
+      } finally {
+        close();
+      }
+    }
+    const gen = iterate();
+    return { [Symbol.asyncIterator]: () => gen, close };
+  }
+
+  private fromLog(r: Row): WatchEvent {
+    const type = CODE_TYPE[Number(r.type)]!;
+    const rev = Number(r.id);
+    const prevKv = r.prev_value != null ? { key: r.key as string, value: r.prev_value as string, createRevision: Number(r.create_rev), modRevision: Number(r.prev_mod_rev) } : undefined;
+    return { type, revision: rev, kv: { key: r.key as string, value: r.value as string, createRevision: Number(r.create_rev), modRevision: rev }, prevKv };
+  }
+
+  async compact(revision: number): Promise<void> {
+    const target = Math.min(revision, this.rev);
+    if (target <= this.compacted) return;
+    for (;;) {
+      const { changes } = this.db.transaction(() => this.st.compactLog!.run(target, 5000))();
+      if (changes < 5000) break;
+      await new Promise((r) => setTimeout(r, 0)); // let writers in between batches
+    }
+    this.st.setCompacted!.run(target);
+    this.compacted = target;
+    this.db.exec("PRAGMA incremental_vacuum(2000)");
+  }
+
+  async compactedRevision(): Promise<number> {
+    return this.compacted;
+  }
+
+  private compacting = false;
+  private autoCompact(): void {
+    if (this.compacting || this.closed) return;
+    const target = this.rev - this.opts.compactWindow;
+    if (target <= this.compacted) return;
+    this.compacting = true;
+    this.compact(target)
+      .then(() => this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"))
+      .catch(() => {})
+      .finally(() => (this.compacting = false));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.hub.closeAll();
+    try {
+      this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch {}
+    this.db.close();
+    this.releaseLock();
+  }
+}
