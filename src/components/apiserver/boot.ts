@@ -34,6 +34,7 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
   const store = await openStore({ dataDir: opts.dataDir });
   const token = loadOrCreateToken(opts.dataDir);
   const api = createApiServer({ store, token });
+  await api.ready;
   let server: Awaited<ReturnType<typeof serve>>;
   try {
     server = await serve(api, { hostname: opts.host, port: opts.port });

@@ -1,0 +1,330 @@
+// Pod: defaults and validation as Kubernetes applies them, the pod-template rules the
+// workload kinds share, and the STATUS text kubectl shows.
+import type { KubeObject } from "../types.ts";
+import { cpuMillis, isValidQuantity, memoryBytes, parseQuantity } from "../quantity.ts";
+import * as v from "../validation.ts";
+import { Causes } from "../validation.ts";
+import { age, col, defineKind, nameColumn, ageColumn, specOf, statusOf } from "./define.ts";
+
+export interface ContainerPort { name?: string; containerPort: number; hostPort?: number; hostIP?: string; protocol?: string }
+export interface EnvVar { name: string; value?: string; valueFrom?: Record<string, any> }
+export interface Probe { exec?: { command: string[] }; httpGet?: { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] }; tcpSocket?: { port: number | string; host?: string }; initialDelaySeconds?: number; periodSeconds?: number; timeoutSeconds?: number; successThreshold?: number; failureThreshold?: number }
+export interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  ports?: ContainerPort[];
+  env?: EnvVar[];
+  envFrom?: Record<string, any>[];
+  resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: string;
+  tty?: boolean;
+  stdin?: boolean;
+}
+export interface Volume { name: string; emptyDir?: Record<string, any>; hostPath?: { path: string; type?: string }; configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number }; secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number }; [k: string]: unknown }
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  volumes?: Volume[];
+  restartPolicy?: "Always" | "OnFailure" | "Never";
+  nodeName?: string;
+  nodeSelector?: Record<string, string>;
+  schedulerName?: string;
+  terminationGracePeriodSeconds?: number;
+  activeDeadlineSeconds?: number;
+  dnsPolicy?: string;
+  hostname?: string;
+  subdomain?: string;
+  tolerations?: Record<string, any>[];
+  affinity?: Record<string, any>;
+  enableServiceLinks?: boolean;
+  priority?: number;
+  serviceAccountName?: string;
+  hostNetwork?: boolean;
+  [k: string]: unknown;
+}
+export interface ContainerStatus {
+  name: string;
+  ready: boolean;
+  started?: boolean;
+  restartCount: number;
+  image: string;
+  imageID?: string;
+  containerID?: string;
+  state?: { waiting?: { reason?: string; message?: string }; running?: { startedAt?: string }; terminated?: { exitCode: number; reason?: string; message?: string; startedAt?: string; finishedAt?: string; signal?: number } };
+  lastState?: ContainerStatus["state"];
+}
+export interface PodStatus {
+  phase?: "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
+  conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null }[];
+  podIP?: string;
+  podIPs?: { ip: string }[];
+  hostIP?: string;
+  startTime?: string;
+  reason?: string;
+  message?: string;
+  containerStatuses?: ContainerStatus[];
+  initContainerStatuses?: ContainerStatus[];
+  qosClass?: string;
+  nominatedNodeName?: string;
+}
+export interface Pod extends KubeObject {
+  spec: PodSpec;
+  status?: PodStatus;
+}
+
+function defaultProbe(p: Probe | undefined): void {
+  if (!p) return;
+  p.timeoutSeconds ??= 1;
+  p.periodSeconds ??= 10;
+  p.successThreshold ??= 1;
+  p.failureThreshold ??= 3;
+  if (p.httpGet) {
+    p.httpGet.path ??= "/";
+    p.httpGet.scheme ??= "HTTP";
+  }
+}
+
+function defaultContainer(c: Container): void {
+  if (!c || typeof c !== "object") return;
+  if (!c.imagePullPolicy && typeof c.image === "string") {
+    const tag = c.image.includes("@") ? "digest" : (c.image.split("/").pop() ?? "").split(":")[1];
+    c.imagePullPolicy = !tag || tag === "latest" ? "Always" : "IfNotPresent";
+  }
+  c.terminationMessagePath ??= "/dev/termination-log";
+  c.terminationMessagePolicy ??= "File";
+  for (const p of c.ports ?? []) if (p && typeof p === "object") p.protocol ??= "TCP";
+  defaultProbe(c.livenessProbe);
+  defaultProbe(c.readinessProbe);
+  defaultProbe(c.startupProbe);
+  // Kubernetes copies limits into missing requests.
+  if (c.resources?.limits) {
+    c.resources.requests ??= {};
+    for (const [k, q] of Object.entries(c.resources.limits)) c.resources.requests[k] ??= q;
+  }
+}
+
+export function defaultPodSpec(spec: PodSpec | undefined): void {
+  if (!spec || typeof spec !== "object") return;
+  spec.restartPolicy ??= "Always";
+  spec.dnsPolicy ??= "ClusterFirst";
+  spec.schedulerName ??= "default-scheduler";
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.enableServiceLinks ??= true;
+  spec.priority ??= 0;
+  spec.serviceAccountName ??= "default";
+  if (Array.isArray(spec.containers)) spec.containers.forEach(defaultContainer);
+  if (Array.isArray(spec.initContainers)) spec.initContainers.forEach(defaultContainer);
+  for (const vol of spec.volumes ?? []) {
+    if (vol?.configMap) vol.configMap.defaultMode ??= 0o644;
+    if (vol?.secret) vol.secret.defaultMode ??= 0o644;
+  }
+}
+
+function validateProbe(c: Causes, field: string, p: Probe | undefined): void {
+  if (!p) return;
+  const handlers = ["exec", "httpGet", "tcpSocket", "grpc"].filter((h) => (p as Record<string, unknown>)[h]);
+  if (handlers.length !== 1) c.required(field, "must specify a handler type");
+  if (p.httpGet) v.intOrPortName(c, `${field}.httpGet.port`, p.httpGet.port);
+  if (p.tcpSocket) v.intOrPortName(c, `${field}.tcpSocket.port`, p.tcpSocket.port);
+  if (p.exec && (!Array.isArray(p.exec.command) || p.exec.command.length === 0)) c.required(`${field}.exec.command`);
+  for (const f of ["initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"] as const) v.nonNegativeInt(c, `${field}.${f}`, p[f]);
+}
+
+function validateContainers(c: Causes, field: string, list: unknown, volumes: Set<string>, required: boolean): void {
+  if (list === undefined && !required) return;
+  if (!Array.isArray(list) || list.length === 0) {
+    if (required) c.required(field);
+    return;
+  }
+  const names = new Set<string>();
+  list.forEach((ct: Container, i) => {
+    const f = `${field}[${i}]`;
+    if (!v.isObject(ct)) return c.invalid(f, ct, "must be an object");
+    if (!ct.name) c.required(`${f}.name`);
+    else {
+      v.dns1123Label(c, `${f}.name`, ct.name);
+      if (names.has(ct.name)) c.duplicate(`${f}.name`, ct.name);
+      names.add(ct.name);
+    }
+    if (!ct.image || typeof ct.image !== "string" || ct.image.trim() === "") c.required(`${f}.image`);
+    for (const arr of ["command", "args"] as const) if (ct[arr] !== undefined && (!Array.isArray(ct[arr]) || ct[arr]!.some((s) => typeof s !== "string"))) c.invalid(`${f}.${arr}`, ct[arr], "must be a list of strings");
+    const portNames = new Set<string>();
+    (ct.ports ?? []).forEach((p, j) => {
+      const pf = `${f}.ports[${j}]`;
+      v.port(c, `${pf}.containerPort`, p?.containerPort);
+      if (p?.hostPort !== undefined && p.hostPort !== 0) v.port(c, `${pf}.hostPort`, p.hostPort);
+      v.oneOf(c, `${pf}.protocol`, p?.protocol, ["TCP", "UDP", "SCTP"]);
+      if (p?.name !== undefined) {
+        v.portName(c, `${pf}.name`, p.name);
+        if (portNames.has(p.name)) c.duplicate(`${pf}.name`, p.name);
+        portNames.add(p.name);
+      }
+    });
+    (ct.env ?? []).forEach((e, j) => {
+      v.envName(c, `${f}.env[${j}].name`, e?.name);
+      if (e?.value !== undefined && e.valueFrom !== undefined) c.invalid(`${f}.env[${j}].valueFrom`, "", "may not be specified when `value` is not empty");
+    });
+    const res = ct.resources ?? {};
+    for (const kind of ["limits", "requests"] as const)
+      for (const [k, q] of Object.entries(res[kind] ?? {})) {
+        if (!isValidQuantity(q)) v.quantity(c, `${f}.resources.${kind}[${k}]`, q);
+        else if (parseQuantity(q) < 0) c.invalid(`${f}.resources.${kind}[${k}]`, q, "must be greater than or equal to 0");
+      }
+    for (const k of ["cpu", "memory"]) {
+      const lim = res.limits?.[k];
+      const req = res.requests?.[k];
+      if (lim && req && isValidQuantity(lim) && isValidQuantity(req)) {
+        const [l, r] = k === "cpu" ? [cpuMillis(lim), cpuMillis(req)] : [memoryBytes(lim), memoryBytes(req)];
+        if (r > l) c.invalid(`${f}.resources.requests`, req, `must be less than or equal to ${k} limit of ${lim}`);
+      }
+    }
+    (ct.volumeMounts ?? []).forEach((m, j) => {
+      if (!m?.name) c.required(`${f}.volumeMounts[${j}].name`);
+      else if (!volumes.has(m.name)) c.list.push({ reason: "FieldValueNotFound", field: `${f}.volumeMounts[${j}].name`, message: `Not found: "${m.name}"` });
+      if (!m?.mountPath) c.required(`${f}.volumeMounts[${j}].mountPath`);
+    });
+    validateProbe(c, `${f}.livenessProbe`, ct.livenessProbe);
+    validateProbe(c, `${f}.readinessProbe`, ct.readinessProbe);
+    validateProbe(c, `${f}.startupProbe`, ct.startupProbe);
+    v.oneOf(c, `${f}.imagePullPolicy`, ct.imagePullPolicy, ["Always", "IfNotPresent", "Never"]);
+  });
+}
+
+export function validatePodSpec(c: Causes, field: string, spec: PodSpec | undefined): void {
+  if (!v.isObject(spec)) return c.required(field);
+  const volumes = new Set<string>();
+  (spec.volumes ?? []).forEach((vol, i) => {
+    const f = `${field}.volumes[${i}]`;
+    if (!vol?.name) return c.required(`${f}.name`);
+    v.dns1123Label(c, `${f}.name`, vol.name);
+    if (volumes.has(vol.name)) c.duplicate(`${f}.name`, vol.name);
+    volumes.add(vol.name);
+    const sources = Object.keys(vol).filter((k) => k !== "name");
+    if (sources.length !== 1) c.required(f, "must specify exactly one volume type");
+    if (vol.hostPath && !vol.hostPath.path) c.required(`${f}.hostPath.path`);
+    if (vol.configMap && !vol.configMap.name) c.required(`${f}.configMap.name`);
+    if (vol.secret && !vol.secret.secretName) c.required(`${f}.secret.secretName`);
+  });
+  validateContainers(c, `${field}.containers`, spec.containers, volumes, true);
+  validateContainers(c, `${field}.initContainers`, spec.initContainers, volumes, false);
+  v.oneOf(c, `${field}.restartPolicy`, spec.restartPolicy, ["Always", "OnFailure", "Never"]);
+  v.nonNegativeInt(c, `${field}.terminationGracePeriodSeconds`, spec.terminationGracePeriodSeconds);
+  v.positiveInt(c, `${field}.activeDeadlineSeconds`, spec.activeDeadlineSeconds);
+  if (spec.nodeName !== undefined && spec.nodeName !== "") v.dns1123Subdomain(c, `${field}.nodeName`, spec.nodeName);
+  v.labels(c, `${field}.nodeSelector`, spec.nodeSelector);
+  if (spec.hostname !== undefined) v.dns1123Label(c, `${field}.hostname`, spec.hostname);
+}
+
+/** A pod template as RC/RS/Deployment/DaemonSet/StatefulSet/Job carry it. */
+export function validatePodTemplate(c: Causes, field: string, template: unknown): void {
+  if (!v.isObject(template)) return c.required(field);
+  const meta = (template.metadata ?? {}) as Record<string, unknown>;
+  v.labels(c, `${field}.metadata.labels`, meta.labels);
+  v.annotations(c, `${field}.metadata.annotations`, meta.annotations);
+  validatePodSpec(c, `${field}.spec`, template.spec as PodSpec);
+}
+
+/** Pod spec fields that may change after creation (everything else is immutable). */
+function podSpecUpdateAllowed(oldSpec: PodSpec, newSpec: PodSpec): boolean {
+  const strip = (s: PodSpec) => ({
+    ...s,
+    containers: (s.containers ?? []).map((ct) => ({ ...ct, image: "" })),
+    initContainers: (s.initContainers ?? []).map((ct) => ({ ...ct, image: "" })),
+    activeDeadlineSeconds: undefined,
+    tolerations: undefined,
+    terminationGracePeriodSeconds: undefined,
+  });
+  return JSON.stringify(strip(oldSpec)) === JSON.stringify(strip(newSpec));
+}
+
+/** STATUS as kubectl prints it: a waiting/terminated reason, Completed, Terminating, or the phase. */
+export function podStatusText(pod: KubeObject): string {
+  const st = statusOf<PodStatus>(pod);
+  let reason: string = st.reason ?? st.phase ?? "Pending";
+  const init = st.initContainerStatuses ?? [];
+  for (let i = 0; i < init.length; i++) {
+    const s = init[i]!;
+    if (s.state?.terminated?.exitCode === 0) continue;
+    if (s.state?.terminated) reason = s.state.terminated.reason ? `Init:${s.state.terminated.reason}` : `Init:ExitCode:${s.state.terminated.exitCode}`;
+    else if (s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing") reason = `Init:${s.state.waiting.reason}`;
+    else reason = `Init:${i}/${(specOf<PodSpec>(pod).initContainers ?? []).length}`;
+    return pod.metadata?.deletionTimestamp ? "Terminating" : reason;
+  }
+  let running = false;
+  for (const s of [...(st.containerStatuses ?? [])].reverse()) {
+    if (s.state?.waiting?.reason) reason = s.state.waiting.reason;
+    else if (s.state?.terminated?.reason) reason = s.state.terminated.reason;
+    else if (s.state?.terminated) reason = s.state.terminated.signal ? `Signal:${s.state.terminated.signal}` : `ExitCode:${s.state.terminated.exitCode}`;
+    else if (s.state?.running && s.ready) running = true;
+  }
+  if (reason === "Completed" && running) reason = "Running";
+  if (pod.metadata?.deletionTimestamp) return st.reason === "NodeLost" ? "Unknown" : "Terminating";
+  return reason;
+}
+
+export const podKind = defineKind({
+  group: "",
+  version: "v1",
+  kind: "Pod",
+  resource: "pods",
+  namespaced: true,
+  shortNames: ["po"],
+  categories: ["all"],
+  subresources: { status: true, extra: ["binding", "eviction", "log", "exec", "attach", "portforward"] },
+  hasStatus: true,
+  defaults(obj) {
+    defaultPodSpec(obj.spec as PodSpec);
+    const st = (obj.status ??= {}) as PodStatus;
+    st.phase ??= "Pending";
+    st.qosClass ??= qosClass(obj.spec as PodSpec);
+  },
+  validate(obj, old) {
+    const c = new Causes();
+    v.objectMeta(c, obj);
+    validatePodSpec(c, "spec", obj.spec as PodSpec);
+    if (old && v.isObject(obj.spec) && !podSpecUpdateAllowed(old.spec as PodSpec, obj.spec as PodSpec))
+      c.forbidden("spec", "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)");
+    return c.list;
+  },
+  fieldSelectors: {
+    "spec.nodeName": (o) => specOf<PodSpec>(o).nodeName,
+    "spec.schedulerName": (o) => specOf<PodSpec>(o).schedulerName,
+    "spec.restartPolicy": (o) => specOf<PodSpec>(o).restartPolicy,
+    "spec.serviceAccountName": (o) => specOf<PodSpec>(o).serviceAccountName,
+    "status.phase": (o) => statusOf<PodStatus>(o).phase,
+    "status.podIP": (o) => statusOf<PodStatus>(o).podIP,
+    "status.nominatedNodeName": (o) => statusOf<PodStatus>(o).nominatedNodeName,
+  },
+  table: {
+    columns: [nameColumn, col("Ready"), col("Status"), col("Restarts", 0, "string"), ageColumn, col("IP", 1), col("Node", 1), col("Nominated Node", 1), col("Readiness Gates", 1)],
+    row(obj, now) {
+      const st = statusOf<PodStatus>(obj);
+      const total = (specOf<PodSpec>(obj).containers ?? []).length;
+      const ready = (st.containerStatuses ?? []).filter((s) => s.ready).length;
+      const restarts = (st.containerStatuses ?? []).reduce((n, s) => n + (s.restartCount ?? 0), 0);
+      return [obj.metadata?.name, `${ready}/${total}`, podStatusText(obj), String(restarts), age(obj, now), st.podIP ?? "<none>", specOf<PodSpec>(obj).nodeName ?? "<none>", st.nominatedNodeName ?? "<none>", "<none>"];
+    },
+  },
+});
+
+function qosClass(spec: PodSpec | undefined): string {
+  const cs = spec?.containers ?? [];
+  if (!Array.isArray(cs)) return "BestEffort";
+  let any = false;
+  let guaranteed = cs.length > 0;
+  for (const ct of cs) {
+    const r = ct?.resources ?? {};
+    if (Object.keys(r.requests ?? {}).length || Object.keys(r.limits ?? {}).length) any = true;
+    for (const k of ["cpu", "memory"]) if (!r.limits?.[k] || r.requests?.[k] !== r.limits[k]) guaranteed = false;
+  }
+  return guaranteed ? "Guaranteed" : any ? "Burstable" : "BestEffort";
+}

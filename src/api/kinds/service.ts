@@ -1,0 +1,83 @@
+// Service: defaults (ClusterIP, TCP, targetPort = port), validation of ports and types, and
+// kubectl's columns. Cluster IPs and node ports are assigned by the API server's allocator.
+import * as v from "../validation.ts";
+import { Causes } from "../validation.ts";
+import { age, ageColumn, col, defineKind, nameColumn, specOf } from "./define.ts";
+
+export interface ServicePort { name?: string; port: number; targetPort?: number | string; nodePort?: number; protocol?: string }
+export interface ServiceSpec { type?: string; selector?: Record<string, string>; ports?: ServicePort[]; clusterIP?: string; clusterIPs?: string[]; sessionAffinity?: string; sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } }; externalName?: string; externalIPs?: string[] }
+
+export const serviceKind = defineKind({
+  group: "",
+  version: "v1",
+  kind: "Service",
+  resource: "services",
+  namespaced: true,
+  shortNames: ["svc"],
+  categories: ["all"],
+  subresources: { status: true },
+  hasStatus: true,
+  defaults(obj) {
+    const spec = (obj.spec ??= {}) as ServiceSpec;
+    spec.type ??= "ClusterIP";
+    spec.sessionAffinity ??= "None";
+    if (spec.sessionAffinity === "ClientIP") {
+      spec.sessionAffinityConfig ??= {};
+      spec.sessionAffinityConfig.clientIP ??= {};
+      spec.sessionAffinityConfig.clientIP.timeoutSeconds ??= 10800;
+    }
+    for (const p of spec.ports ?? []) {
+      if (!p || typeof p !== "object") continue;
+      p.protocol ??= "TCP";
+      p.targetPort ??= p.port;
+    }
+    obj.status ??= { loadBalancer: {} };
+  },
+  validate(obj, old) {
+    const c = new Causes();
+    v.objectMeta(c, obj, "label");
+    const spec = specOf(obj) as ServiceSpec;
+    v.oneOf(c, "spec.type", spec.type, ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]);
+    v.oneOf(c, "spec.sessionAffinity", spec.sessionAffinity, ["None", "ClientIP"]);
+    if (spec.type === "ExternalName" && !spec.externalName) c.required("spec.externalName");
+    const ports = spec.ports ?? [];
+    if (!Array.isArray(ports)) c.invalid("spec.ports", ports, "must be a list");
+    else {
+      if (ports.length === 0 && spec.type !== "ExternalName" && spec.clusterIP !== "None") c.required("spec.ports");
+      const names = new Set<string>();
+      const seen = new Set<string>();
+      ports.forEach((p, i) => {
+        const f = `spec.ports[${i}]`;
+        if (ports.length > 1 && !p?.name) c.required(`${f}.name`);
+        if (p?.name) {
+          v.portName(c, `${f}.name`, p.name);
+          if (names.has(p.name)) c.duplicate(`${f}.name`, p.name);
+          names.add(p.name);
+        }
+        v.port(c, `${f}.port`, p?.port);
+        v.oneOf(c, `${f}.protocol`, p?.protocol, ["TCP", "UDP", "SCTP"]);
+        if (p?.targetPort !== undefined) v.intOrPortName(c, `${f}.targetPort`, p.targetPort);
+        const key = `${p?.port}/${p?.protocol}`;
+        if (seen.has(key)) c.duplicate(f, { port: p?.port, protocol: p?.protocol });
+        seen.add(key);
+      });
+    }
+    v.labels(c, "spec.selector", spec.selector);
+    if (spec.clusterIP && spec.clusterIP !== "None" && !/^\d{1,3}(\.\d{1,3}){3}$/.test(spec.clusterIP)) c.invalid("spec.clusterIP", spec.clusterIP, "must be empty, 'None', or a valid IP address");
+    if (old) {
+      const oldIp = (specOf(old) as ServiceSpec).clusterIP;
+      if (oldIp && spec.clusterIP && oldIp !== spec.clusterIP) c.invalid("spec.clusterIP", spec.clusterIP, "field is immutable");
+    }
+    return c.list;
+  },
+  table: {
+    columns: [nameColumn, col("Type"), col("Cluster-IP"), col("External-IP"), col("Port(s)"), ageColumn, col("Selector", 1)],
+    row(o, now) {
+      const spec = specOf(o) as ServiceSpec;
+      const ports = (spec.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`).join(",") || "<none>";
+      const ext = spec.type === "ExternalName" ? spec.externalName : spec.externalIPs?.join(",") || (spec.type === "LoadBalancer" ? "<pending>" : "<none>");
+      const sel = Object.entries(spec.selector ?? {}).map(([k, val]) => `${k}=${val}`).join(",") || "<none>";
+      return [o.metadata?.name, spec.type, spec.clusterIP ?? "<none>", ext, ports, age(o, now), sel];
+    },
+  },
+});

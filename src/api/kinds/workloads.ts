@@ -1,0 +1,279 @@
+// The controller kinds: ReplicationController (core/v1), ReplicaSet, Deployment, DaemonSet,
+// StatefulSet (apps/v1) and Job (batch/v1). They share pod-template validation with Pod.
+import type { KindDef, KubeObject } from "../types.ts";
+import { selectorMatches, selectorToString, type LabelSelector } from "../selectors.ts";
+import * as v from "../validation.ts";
+import { Causes } from "../validation.ts";
+import { age, ageColumn, col, defineKind, humanDuration, nameColumn, specChangedDefault, specOf, statusOf } from "./define.ts";
+import { defaultPodSpec, validatePodTemplate, type PodSpec } from "./pod.ts";
+
+type Template = { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: PodSpec };
+const scale = { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas", labelSelectorPath: "status.selector" };
+
+function templateOf(obj: KubeObject): Template | undefined {
+  return specOf(obj).template as Template | undefined;
+}
+
+function containersCells(obj: KubeObject): [string, string] {
+  const cs = templateOf(obj)?.spec?.containers ?? [];
+  return [cs.map((c) => c.name).join(","), cs.map((c) => c.image).join(",")];
+}
+
+/** selector required (unless defaulted), matching template labels; replicas >= 0. */
+function validateSelectorAndTemplate(c: Causes, obj: KubeObject, opts: { mapSelector?: boolean } = {}): void {
+  const spec = specOf(obj);
+  const tpl = templateOf(obj);
+  const sel = spec.selector as LabelSelector | Record<string, string> | undefined;
+  if (!sel || (opts.mapSelector ? Object.keys(sel).length === 0 : Object.keys((sel as LabelSelector).matchLabels ?? {}).length + ((sel as LabelSelector).matchExpressions ?? []).length === 0)) c.required("spec.selector");
+  else if (opts.mapSelector) v.labels(c, "spec.selector", sel);
+  else v.labels(c, "spec.selector.matchLabels", (sel as LabelSelector).matchLabels);
+  validatePodTemplate(c, "spec.template", tpl);
+  if (sel && tpl && !selectorMatches(sel, tpl.metadata?.labels ?? {})) c.invalid("spec.template.metadata.labels", tpl.metadata?.labels ?? {}, "`selector` does not match template `labels`");
+  v.nonNegativeInt(c, "spec.replicas", spec.replicas);
+  v.nonNegativeInt(c, "spec.minReadySeconds", spec.minReadySeconds);
+}
+
+function immutableSelector(c: Causes, obj: KubeObject, old: KubeObject | undefined): void {
+  if (old && JSON.stringify(specOf(old).selector) !== JSON.stringify(specOf(obj).selector)) c.invalid("spec.selector", specOf(obj).selector, "field is immutable");
+}
+
+function defaultTemplate(obj: KubeObject): void {
+  const tpl = templateOf(obj);
+  if (tpl && typeof tpl === "object") defaultPodSpec(tpl.spec);
+}
+
+const replicaCells = (o: KubeObject) => [specOf(o).replicas ?? 0, statusOf(o).replicas ?? 0, statusOf(o).readyReplicas ?? 0];
+
+function replicaLike(kind: "ReplicationController" | "ReplicaSet"): KindDef {
+  const rc = kind === "ReplicationController";
+  return defineKind({
+    group: rc ? "" : "apps",
+    version: "v1",
+    kind,
+    resource: rc ? "replicationcontrollers" : "replicasets",
+    namespaced: true,
+    shortNames: [rc ? "rc" : "rs"],
+    categories: ["all"],
+    subresources: { status: true, scale },
+    hasStatus: true,
+    defaults(obj) {
+      const spec = (obj.spec ??= {}) as Record<string, any>;
+      spec.replicas ??= 1;
+      spec.minReadySeconds ??= 0;
+      const labels = templateOf(obj)?.metadata?.labels;
+      if (rc && labels) {
+        if (!spec.selector || Object.keys(spec.selector).length === 0) spec.selector = { ...labels };
+        if (!obj.metadata!.labels || Object.keys(obj.metadata!.labels).length === 0) obj.metadata!.labels = { ...labels };
+      }
+      defaultTemplate(obj);
+      obj.status ??= { replicas: 0 };
+    },
+    validate(obj, old) {
+      const c = new Causes();
+      v.objectMeta(c, obj);
+      validateSelectorAndTemplate(c, obj, { mapSelector: rc });
+      if (!rc) immutableSelector(c, obj, old);
+      if (templateOf(obj)?.spec?.restartPolicy && templateOf(obj)?.spec?.restartPolicy !== "Always") c.notSupported("spec.template.spec.restartPolicy", templateOf(obj)?.spec?.restartPolicy, ["Always"]);
+      return c.list;
+    },
+    specChanged: specChangedDefault,
+    table: {
+      columns: [nameColumn, col("Desired", 0, "integer"), col("Current", 0, "integer"), col("Ready", 0, "integer"), ageColumn, col("Containers", 1), col("Images", 1), col("Selector", 1)],
+      row: (o, now) => [o.metadata?.name, ...replicaCells(o), age(o, now), ...containersCells(o), selectorToString(specOf(o).selector) || "<none>"],
+    },
+  });
+}
+
+export const replicationControllerKind = replicaLike("ReplicationController");
+export const replicaSetKind = replicaLike("ReplicaSet");
+
+export const deploymentKind = defineKind({
+  group: "apps",
+  version: "v1",
+  kind: "Deployment",
+  resource: "deployments",
+  namespaced: true,
+  shortNames: ["deploy"],
+  categories: ["all"],
+  subresources: { status: true, scale },
+  hasStatus: true,
+  defaults(obj) {
+    const spec = (obj.spec ??= {}) as Record<string, any>;
+    spec.replicas ??= 1;
+    spec.strategy ??= { type: "RollingUpdate" };
+    spec.strategy.type ??= "RollingUpdate";
+    if (spec.strategy.type === "RollingUpdate") {
+      spec.strategy.rollingUpdate ??= {};
+      spec.strategy.rollingUpdate.maxSurge ??= "25%";
+      spec.strategy.rollingUpdate.maxUnavailable ??= "25%";
+    }
+    spec.revisionHistoryLimit ??= 10;
+    spec.progressDeadlineSeconds ??= 600;
+    spec.minReadySeconds ??= 0;
+    defaultTemplate(obj);
+  },
+  validate(obj, old) {
+    const c = new Causes();
+    v.objectMeta(c, obj);
+    validateSelectorAndTemplate(c, obj);
+    immutableSelector(c, obj, old);
+    const st = specOf(obj).strategy ?? {};
+    v.oneOf(c, "spec.strategy.type", st.type, ["RollingUpdate", "Recreate"]);
+    if (st.type === "Recreate" && st.rollingUpdate) c.forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'");
+    if (st.rollingUpdate) {
+      v.intOrPercent(c, "spec.strategy.rollingUpdate.maxSurge", st.rollingUpdate.maxSurge);
+      v.intOrPercent(c, "spec.strategy.rollingUpdate.maxUnavailable", st.rollingUpdate.maxUnavailable);
+      const zero = (x: unknown) => x === 0 || x === "0%";
+      if (zero(st.rollingUpdate.maxSurge) && zero(st.rollingUpdate.maxUnavailable)) c.invalid("spec.strategy.rollingUpdate.maxUnavailable", st.rollingUpdate.maxUnavailable, "may not be 0 when `maxSurge` is 0");
+    }
+    v.nonNegativeInt(c, "spec.revisionHistoryLimit", specOf(obj).revisionHistoryLimit);
+    v.positiveInt(c, "spec.progressDeadlineSeconds", specOf(obj).progressDeadlineSeconds);
+    if (templateOf(obj)?.spec?.restartPolicy && templateOf(obj)?.spec?.restartPolicy !== "Always") c.notSupported("spec.template.spec.restartPolicy", templateOf(obj)?.spec?.restartPolicy, ["Always"]);
+    return c.list;
+  },
+  specChanged: specChangedDefault,
+  table: {
+    columns: [nameColumn, col("Ready"), col("Up-to-date", 0, "integer"), col("Available", 0, "integer"), ageColumn, col("Containers", 1), col("Images", 1), col("Selector", 1)],
+    row(o, now) {
+      const st = statusOf(o);
+      return [o.metadata?.name, `${st.readyReplicas ?? 0}/${specOf(o).replicas ?? 0}`, st.updatedReplicas ?? 0, st.availableReplicas ?? 0, age(o, now), ...containersCells(o), selectorToString(specOf(o).selector) || "<none>"];
+    },
+  },
+});
+
+export const daemonSetKind = defineKind({
+  group: "apps",
+  version: "v1",
+  kind: "DaemonSet",
+  resource: "daemonsets",
+  namespaced: true,
+  shortNames: ["ds"],
+  categories: ["all"],
+  subresources: { status: true },
+  hasStatus: true,
+  defaults(obj) {
+    const spec = (obj.spec ??= {}) as Record<string, any>;
+    spec.updateStrategy ??= { type: "RollingUpdate" };
+    if (spec.updateStrategy.type === "RollingUpdate") spec.updateStrategy.rollingUpdate ??= { maxUnavailable: 1, maxSurge: 0 };
+    spec.revisionHistoryLimit ??= 10;
+    spec.minReadySeconds ??= 0;
+    defaultTemplate(obj);
+  },
+  validate(obj, old) {
+    const c = new Causes();
+    v.objectMeta(c, obj);
+    validateSelectorAndTemplate(c, obj);
+    immutableSelector(c, obj, old);
+    v.oneOf(c, "spec.updateStrategy.type", specOf(obj).updateStrategy?.type, ["RollingUpdate", "OnDelete"]);
+    return c.list;
+  },
+  specChanged: specChangedDefault,
+  table: {
+    columns: [nameColumn, col("Desired", 0, "integer"), col("Current", 0, "integer"), col("Ready", 0, "integer"), col("Up-to-date", 0, "integer"), col("Available", 0, "integer"), col("Node Selector"), ageColumn, col("Containers", 1), col("Images", 1), col("Selector", 1)],
+    row(o, now) {
+      const st = statusOf(o);
+      const ns = Object.entries(templateOf(o)?.spec?.nodeSelector ?? {}).map(([k, val]) => `${k}=${val}`).join(",") || "<none>";
+      return [o.metadata?.name, st.desiredNumberScheduled ?? 0, st.currentNumberScheduled ?? 0, st.numberReady ?? 0, st.updatedNumberScheduled ?? 0, st.numberAvailable ?? 0, ns, age(o, now), ...containersCells(o), selectorToString(specOf(o).selector) || "<none>"];
+    },
+  },
+});
+
+export const statefulSetKind = defineKind({
+  group: "apps",
+  version: "v1",
+  kind: "StatefulSet",
+  resource: "statefulsets",
+  namespaced: true,
+  shortNames: ["sts"],
+  categories: ["all"],
+  subresources: { status: true, scale },
+  hasStatus: true,
+  defaults(obj) {
+    const spec = (obj.spec ??= {}) as Record<string, any>;
+    spec.replicas ??= 1;
+    spec.podManagementPolicy ??= "OrderedReady";
+    spec.updateStrategy ??= { type: "RollingUpdate" };
+    if (spec.updateStrategy.type === "RollingUpdate") spec.updateStrategy.rollingUpdate ??= { partition: 0 };
+    spec.revisionHistoryLimit ??= 10;
+    defaultTemplate(obj);
+  },
+  validate(obj, old) {
+    const c = new Causes();
+    v.objectMeta(c, obj);
+    validateSelectorAndTemplate(c, obj);
+    immutableSelector(c, obj, old);
+    v.oneOf(c, "spec.podManagementPolicy", specOf(obj).podManagementPolicy, ["OrderedReady", "Parallel"]);
+    v.oneOf(c, "spec.updateStrategy.type", specOf(obj).updateStrategy?.type, ["RollingUpdate", "OnDelete"]);
+    if (old && specOf(old).podManagementPolicy !== specOf(obj).podManagementPolicy) c.forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden");
+    return c.list;
+  },
+  specChanged: specChangedDefault,
+  table: {
+    columns: [nameColumn, col("Ready"), ageColumn, col("Containers", 1), col("Images", 1)],
+    row: (o, now) => [o.metadata?.name, `${statusOf(o).readyReplicas ?? 0}/${specOf(o).replicas ?? 0}`, age(o, now), ...containersCells(o)],
+  },
+});
+
+/** Kubernetes generates a Job's selector from its uid unless manualSelector is set. */
+export function jobAssignSelector(job: KubeObject): void {
+  const spec = (job.spec ??= {}) as Record<string, any>;
+  if (spec.manualSelector) return;
+  const uid = job.metadata!.uid!;
+  const name = job.metadata!.name!;
+  spec.selector = { matchLabels: { "batch.kubernetes.io/controller-uid": uid } };
+  const tpl = (spec.template ??= {}) as Template;
+  tpl.metadata ??= {};
+  tpl.metadata.labels = { ...tpl.metadata.labels, "batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name, "controller-uid": uid, "job-name": name };
+}
+
+export const jobKind = defineKind({
+  group: "batch",
+  version: "v1",
+  kind: "Job",
+  resource: "jobs",
+  namespaced: true,
+  categories: ["all"],
+  subresources: { status: true },
+  hasStatus: true,
+  defaults(obj) {
+    const spec = (obj.spec ??= {}) as Record<string, any>;
+    spec.completions ??= spec.parallelism !== undefined && spec.completions === undefined && false ? undefined : 1;
+    spec.parallelism ??= 1;
+    spec.backoffLimit ??= 6;
+    spec.completionMode ??= "NonIndexed";
+    spec.suspend ??= false;
+    if (obj.metadata?.uid && !spec.selector) jobAssignSelector(obj);
+    defaultTemplate(obj);
+  },
+  validate(obj, old) {
+    const c = new Causes();
+    v.objectMeta(c, obj);
+    const spec = specOf(obj);
+    validatePodTemplate(c, "spec.template", spec.template);
+    const rp = templateOf(obj)?.spec?.restartPolicy;
+    if (rp !== "Never" && rp !== "OnFailure") c.notSupported("spec.template.spec.restartPolicy", rp, ["OnFailure", "Never"]);
+    v.nonNegativeInt(c, "spec.parallelism", spec.parallelism);
+    v.nonNegativeInt(c, "spec.completions", spec.completions);
+    v.nonNegativeInt(c, "spec.backoffLimit", spec.backoffLimit);
+    v.positiveInt(c, "spec.activeDeadlineSeconds", spec.activeDeadlineSeconds);
+    if (spec.selector && templateOf(obj) && !selectorMatches(spec.selector, templateOf(obj)?.metadata?.labels ?? {})) c.invalid("spec.template.metadata.labels", templateOf(obj)?.metadata?.labels, "`selector` does not match template `labels`");
+    if (old) {
+      immutableSelector(c, obj, old);
+      if (JSON.stringify(specOf(old).template) !== JSON.stringify(spec.template)) c.invalid("spec.template", "", "field is immutable");
+      if (specOf(old).completions !== spec.completions) c.invalid("spec.completions", spec.completions, "field is immutable");
+    }
+    return c.list;
+  },
+  specChanged: specChangedDefault,
+  table: {
+    columns: [nameColumn, col("Status"), col("Completions"), col("Duration"), ageColumn, col("Containers", 1), col("Images", 1), col("Selector", 1)],
+    row(o, now) {
+      const st = statusOf(o);
+      const conds = (st.conditions ?? []) as { type: string; status: string }[];
+      const status = conds.some((x) => x.type === "Complete" && x.status === "True") ? "Complete" : conds.some((x) => x.type === "Failed" && x.status === "True") ? "Failed" : specOf(o).suspend ? "Suspended" : "Running";
+      const start = st.startTime ? Date.parse(st.startTime) : undefined;
+      const end = st.completionTime ? Date.parse(st.completionTime) : now.getTime();
+      return [o.metadata?.name, status, `${st.succeeded ?? 0}/${specOf(o).completions ?? 1}`, start ? humanDuration(end - start) : "", age(o, now), ...containersCells(o), selectorToString(specOf(o).selector) || "<none>"];
+    },
+  },
+});

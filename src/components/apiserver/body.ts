@@ -1,0 +1,41 @@
+// Reading request bodies: a 3 MiB limit (413), JSON or YAML by content type, and a 400 with a
+// clear message for anything that does not parse into an object.
+import { parse as parseYaml } from "yaml";
+import { badRequest, HttpError } from "./errors.ts";
+import type { KubeObject } from "../../api/types.ts";
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export async function readText(req: Request): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const buf = await req.arrayBuffer();
+  if (buf.byteLength > MAX_BODY_BYTES) throw tooLarge();
+  return new TextDecoder().decode(buf);
+}
+
+function tooLarge(): HttpError {
+  return new HttpError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728");
+}
+
+export function parseJsonObject(text: string, contentType = ""): KubeObject {
+  let value: unknown;
+  try {
+    value = /yaml/.test(contentType) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${err instanceof Error ? err.message.split("\n")[0] : "parse error"})`);
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value)) throw badRequest("the body of the request must be a JSON object");
+  return value as KubeObject;
+}
+
+export async function readObject(req: Request): Promise<KubeObject> {
+  return parseJsonObject(await readText(req), req.headers.get("content-type") ?? "");
+}
+
+/** Optional body (DELETE options); empty means {}. */
+export async function readOptionalObject(req: Request): Promise<Record<string, unknown>> {
+  const text = await readText(req);
+  if (!text.trim()) return {};
+  return parseJsonObject(text, req.headers.get("content-type") ?? "") as Record<string, unknown>;
+}

@@ -1,0 +1,78 @@
+// Deletion as Kubernetes does it: preconditions, graceful deletion for pods bound to a node
+// (the kubelet finishes it), finalizers (incl. orphan/foreground propagation) and namespaces
+// that terminate before they go.
+import type { KindDef, KubeObject } from "../../api/types.ts";
+import { conflict } from "./errors.ts";
+import { timestamp } from "./meta.ts";
+import type { Objects } from "./objects.ts";
+import { encode, decode } from "./codec.ts";
+import { objectKey } from "./paths.ts";
+import { ConflictError } from "../../store/types.ts";
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: "Orphan" | "Background" | "Foreground";
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+export interface DeleteResult {
+  obj: KubeObject;
+  /** false when the object still exists (graceful deletion or finalizers pending). */
+  gone: boolean;
+}
+
+export async function deleteObject(objects: Objects, kind: KindDef, ns: string | undefined, name: string, opts: DeleteOptions): Promise<DeleteResult> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await objects.get(kind, ns, name);
+    const obj = current.obj;
+    const meta = obj.metadata!;
+    const pre = opts.preconditions;
+    if (pre?.uid && pre.uid !== meta.uid) throw conflict(kind.resource, kind.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
+    if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion)
+      throw conflict(kind.resource, kind.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
+
+    const next = structuredClone(obj);
+    const nm = next.metadata!;
+    const finalizers = new Set(nm.finalizers ?? []);
+    if (opts.propagationPolicy === "Orphan") finalizers.add("orphan");
+    if (opts.propagationPolicy === "Foreground") finalizers.add("foregroundDeletion");
+    const grace = podGrace(kind, next, opts.gracePeriodSeconds);
+    const nsFinalizers = kind.kind === "Namespace" ? ((next.spec as { finalizers?: string[] })?.finalizers ?? []) : [];
+    const keep = finalizers.size > 0 || grace > 0 || nsFinalizers.length > 0;
+    if (!keep) {
+      if (opts.dryRun) return { obj, gone: true };
+      return { obj: await objects.remove(kind, ns, name, current.kv.modRevision), gone: true };
+    }
+    nm.finalizers = finalizers.size ? [...finalizers] : undefined;
+    if (!nm.finalizers) delete nm.finalizers;
+    const now = Date.now();
+    if (!nm.deletionTimestamp || (grace > 0 && grace < (nm.deletionGracePeriodSeconds ?? Infinity))) {
+      nm.deletionTimestamp = timestamp(new Date(now + grace * 1000));
+      nm.deletionGracePeriodSeconds = grace;
+    }
+    if (kind.kind === "Namespace") next.status = { ...(next.status as object), phase: "Terminating" };
+    if (JSON.stringify(next) === JSON.stringify(obj) || opts.dryRun) return { obj: next, gone: false };
+    try {
+      const kv = await objects.store.update(objectKey(kind, ns, name), encode(next), current.kv.modRevision);
+      return { obj: decode(kv), gone: false };
+    } catch (err) {
+      if (err instanceof ConflictError && attempt < 5) continue;
+      throw err;
+    }
+  }
+}
+
+/**
+ * Grace period for a pod: bound, still-running pods get the requested or their own
+ * terminationGracePeriodSeconds so the kubelet can stop them; everything else goes at once.
+ */
+function podGrace(kind: KindDef, obj: KubeObject, requested: number | undefined): number {
+  if (kind.kind !== "Pod") return 0;
+  const spec = obj.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
+  const phase = (obj.status as { phase?: string } | undefined)?.phase;
+  if (!spec?.nodeName || phase === "Succeeded" || phase === "Failed") return 0;
+  const g = requested ?? spec.terminationGracePeriodSeconds ?? 30;
+  // Kubernetes turns a requested 0 into 1 for bound pods unless forced; a 0 here means "now".
+  return Math.max(0, g);
+}

@@ -1,0 +1,31 @@
+// Turns the labelSelector and fieldSelector query parameters into one match function.
+// Unknown field labels and unparsable selectors are 400s, as in Kubernetes.
+import type { KindDef, KubeObject } from "../../api/types.ts";
+import { matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from "../../api/selectors.ts";
+import { badRequest } from "./errors.ts";
+
+export function buildMatcher(kind: KindDef, labelSelector: string | null, fieldSelector: string | null): ((obj: KubeObject) => boolean) | undefined {
+  try {
+    const labels = labelSelector ? parseLabelSelector(labelSelector) : [];
+    const fields = (fieldSelector ? parseFieldSelector(fieldSelector) : []).map((r) => {
+      const get = fieldGetter(kind, r.field);
+      if (!get) throw badRequest(`field label not supported: ${r.field}`);
+      return { ...r, get };
+    });
+    if (labels.length === 0 && fields.length === 0) return undefined;
+    return (obj) => {
+      if (labels.length && !matchesLabels(labels, obj.metadata?.labels)) return false;
+      for (const f of fields) if ((f.get(obj) ?? "") === f.value ? f.op === "!=" : f.op === "=") return false;
+      return true;
+    };
+  } catch (err) {
+    if (err instanceof SelectorError) throw badRequest(err.message);
+    throw err;
+  }
+}
+
+function fieldGetter(kind: KindDef, field: string): ((obj: KubeObject) => string | undefined) | undefined {
+  if (field === "metadata.name") return (o) => o.metadata?.name;
+  if (field === "metadata.namespace") return (o) => o.metadata?.namespace;
+  return kind.fieldSelectors?.[field];
+}

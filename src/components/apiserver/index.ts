@@ -1,0 +1,117 @@
+// The API server: a hono app serving Kubernetes REST + watch for every kind in the registry
+// over one store. `fetch` serves in-process clients (no socket) and `serve` puts it on HTTP.
+import { Hono } from "hono";
+import type { KindDef, KubeObject } from "../../api/types.ts";
+import { allKinds } from "../../api/registry.ts";
+import type { Store } from "../../store/types.ts";
+import { createAdmission } from "./admission.ts";
+import { apiGroupList, apiResourceList, apiVersions, serverVersion } from "./discovery.ts";
+import { HttpError, statusResponse } from "./errors.ts";
+import { Objects } from "./objects.ts";
+import { parseResourcePath } from "./paths.ts";
+import { handleResource } from "./resources.ts";
+import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
+
+export interface ApiServerOptions {
+  store: Store;
+  /** Bearer token every request must carry (health and version endpoints excepted); none = open. */
+  token?: string;
+  kinds?: KindDef[];
+  serviceRanges?: ServiceRanges;
+  kubeletProxy?: (req: Request, pod: KubeObject, sub: string) => Promise<Response>;
+  bookmarkIntervalMs?: number;
+}
+
+export interface ApiServer {
+  fetch: (req: Request) => Promise<Response>;
+  /** Resolves once the built-in namespaces exist. */
+  ready: Promise<void>;
+  close(): void;
+}
+
+const OPEN_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version"]);
+export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+export function createApiServer(opts: ApiServerOptions): ApiServer {
+  const kinds = opts.kinds ?? allKinds();
+  const byGvr = new Map(kinds.map((k) => [`${k.group}/${k.version}/${k.resource}`, k]));
+  const byResource = new Map(kinds.map((k) => [k.resource, k]));
+  const lookup = (group: string, version: string, resource: string) => byGvr.get(`${group}/${version}/${resource}`);
+  const admission = createAdmission({ store: opts.store, lookup: (r) => byResource.get(r), ranges: opts.serviceRanges ?? defaultServiceRanges });
+  const objects = new Objects({ store: opts.store, admission });
+  const deps = { objects, lookup: (r: string) => byResource.get(r), kubeletProxy: opts.kubeletProxy, bookmarkIntervalMs: opts.bookmarkIntervalMs };
+  let isReady = false;
+  const ready = ensureNamespaces(objects, byResource.get("namespaces")).then(() => {
+    isReady = true;
+  });
+
+  const app = new Hono();
+  app.onError((err) => statusResponse(err));
+  app.notFound((c) => statusResponse(new HttpError(404, "NotFound", `the server could not find the requested resource (${c.req.method} ${c.req.path})`)));
+  app.use("*", async (c, next) => {
+    if (!opts.token || OPEN_PATHS.has(c.req.path)) return next();
+    const auth = c.req.header("authorization") ?? "";
+    if (auth !== `Bearer ${opts.token}`) return statusResponse(new HttpError(401, "Unauthorized", "Unauthorized"));
+    return next();
+  });
+
+  app.get("/version", (c) => c.json(serverVersion));
+  for (const p of ["/healthz", "/livez"]) app.get(p, (c) => c.text("ok"));
+  app.get("/readyz", (c) => (isReady ? c.text("ok") : c.text("[-]namespaces not ready", 500)));
+  app.get("/api", (c) => c.json(apiVersions(c.req.header("host") ?? "127.0.0.1")));
+  app.get("/apis", (c) => c.json(apiGroupList(kinds)));
+  // An empty protobuf document: enough for kubectl create/apply's client-side validation.
+  app.get("/openapi/v2", () => new Response(new Uint8Array(0), { headers: { "content-type": "application/octet-stream" } }));
+
+  const resources = async (req: Request, group: string, version: string, rest: string): Promise<Response> => {
+    const segments = rest.split("/").filter(Boolean);
+    if (segments.length === 0 && req.method === "GET") {
+      const list = apiResourceList(kinds, group ? `${group}/${version}` : version);
+      if (list) return Response.json(list);
+    }
+    const path = parseResourcePath(group, version, segments, lookup);
+    if (!path) throw new HttpError(404, "NotFound", `the server could not find the requested resource`);
+    return handleResource(deps, req, path);
+  };
+  app.all("/api/:version/*", (c) => resources(c.req.raw, "", c.req.param("version"), c.req.path.split("/").slice(3).join("/")));
+  app.all("/api/:version", (c) => resources(c.req.raw, "", c.req.param("version"), ""));
+  app.all("/apis/:group/:version/*", (c) => resources(c.req.raw, c.req.param("group"), c.req.param("version"), c.req.path.split("/").slice(4).join("/")));
+  app.all("/apis/:group/:version", (c) => resources(c.req.raw, c.req.param("group"), c.req.param("version"), ""));
+  app.get("/apis/:group", (c) => {
+    const group = (apiGroupList(kinds) as { groups: { name: string }[] }).groups.find((g) => g.name === c.req.param("group"));
+    if (!group) throw new HttpError(404, "NotFound", "the server could not find the requested resource");
+    return c.json({ kind: "APIGroup", apiVersion: "v1", ...group });
+  });
+
+  return {
+    fetch: async (req) => app.fetch(req),
+    ready,
+    close() {},
+  };
+}
+
+async function ensureNamespaces(objects: Objects, namespaces: KindDef | undefined): Promise<void> {
+  if (!namespaces) return;
+  for (const name of SYSTEM_NAMESPACES) {
+    if (await objects.tryGet(namespaces, undefined, name)) continue;
+    await objects.create(namespaces, undefined, { apiVersion: "v1", kind: "Namespace", metadata: { name } }).catch((err) => {
+      if (!(err instanceof HttpError && err.code === 409)) throw err;
+    });
+  }
+}
+
+export interface ServedApi {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Serves the API over HTTP. Watches are long-lived, so the idle timeout is off. */
+export async function serve(api: ApiServer, opts: { hostname: string; port: number }): Promise<ServedApi> {
+  const server = Bun.serve({ hostname: opts.hostname, port: opts.port, fetch: api.fetch, idleTimeout: 0, maxRequestBodySize: 16 * 1024 * 1024 });
+  return {
+    port: server.port ?? opts.port,
+    async stop() {
+      await server.stop(true);
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// The generic object operations behind every REST verb: get, list, create, update, delete,
+// independent of HTTP. Every kind goes through the same rules, driven by its registry entry.
+import type { KindDef, KubeObject } from "../../api/types.ts";
+import type { Store, KeyValue } from "../../store/types.ts";
+import { ConflictError, KeyExistsError, NotFoundError } from "../../store/types.ts";
+import { decode, encode } from "./codec.ts";
+import { alreadyExists, badRequest, conflict, invalid, notFound } from "./errors.ts";
+import { generateName, keepServerMeta, prepareMetaForCreate, sameContent } from "./meta.ts";
+import { listPrefix, objectKey } from "./paths.ts";
+import type { Admission } from "./admission.ts";
+
+export interface Stored {
+  obj: KubeObject;
+  kv: KeyValue;
+}
+
+export interface ObjectsDeps {
+  store: Store;
+  admission: Admission;
+}
+
+export interface WriteOpts {
+  dryRun?: boolean;
+}
+
+export class Objects {
+  constructor(private readonly deps: ObjectsDeps) {}
+
+  get store(): Store {
+    return this.deps.store;
+  }
+
+  async get(kind: KindDef, ns: string | undefined, name: string): Promise<Stored> {
+    const { kv } = await this.deps.store.get(objectKey(kind, ns, name));
+    if (!kv) throw notFound(kind.resource, kind.group, name);
+    return { obj: decode(kv), kv };
+  }
+
+  async tryGet(kind: KindDef, ns: string | undefined, name: string): Promise<Stored | undefined> {
+    const { kv } = await this.deps.store.get(objectKey(kind, ns, name));
+    return kv ? { obj: decode(kv), kv } : undefined;
+  }
+
+  /**
+   * Lists objects that pass `match`, in key order, at most `limit` of them after `startAfter`.
+   * Reads further store pages until the page is full so that filters do not shorten pages.
+   */
+  async list(
+    kind: KindDef,
+    ns: string | undefined,
+    opts: { limit?: number; startAfter?: string; match?: (o: KubeObject) => boolean },
+  ): Promise<{ revision: number; items: KubeObject[]; lastKey?: string; more: boolean; remaining?: number }> {
+    const prefix = listPrefix(kind, ns);
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const items: KubeObject[] = [];
+    let startAfter = opts.startAfter;
+    let revision = 0;
+    let lastKey: string | undefined;
+    for (;;) {
+      const pageSize = limit ? Math.max(limit - items.length, 100) : 0;
+      const page = await this.deps.store.list(prefix, { limit: pageSize, startAfter });
+      if (!revision) revision = page.revision;
+      for (const kv of page.kvs) {
+        const obj = decode(kv);
+        if (opts.match && !opts.match(obj)) continue;
+        items.push(obj);
+        lastKey = kv.key;
+        if (limit && items.length === limit) {
+          const rest = page.kvs.length - page.kvs.indexOf(kv) - 1 + page.remaining;
+          return { revision, items, lastKey, more: rest > 0, remaining: opts.match ? undefined : rest };
+        }
+      }
+      if (!page.more || page.kvs.length === 0) return { revision, items, lastKey, more: false };
+      startAfter = page.kvs[page.kvs.length - 1]!.key;
+    }
+  }
+
+  async create(kind: KindDef, pathNs: string | undefined, body: KubeObject, opts: WriteOpts = {}): Promise<KubeObject> {
+    const obj = body;
+    const meta = (obj.metadata ??= {});
+    if (kind.namespaced) {
+      const ns = meta.namespace ?? pathNs ?? "default";
+      if (pathNs !== undefined && ns !== pathNs) throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+      meta.namespace = ns;
+    } else delete meta.namespace;
+    const generated = !meta.name && !!meta.generateName;
+    if (generated) meta.name = generateName(meta.generateName!);
+    prepareMetaForCreate(meta);
+    if (kind.hasStatus && kind.kind !== "Node") obj.status = {};
+    kind.defaults(obj);
+    await this.deps.admission.beforeCreate(kind, obj);
+    const causes = kind.validate(obj);
+    if (!meta.name && !causes.some((c) => c.field === "metadata.name"))
+      causes.unshift({ reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name" });
+    if (causes.length) throw invalid(kind.kind, kind.group, meta.name ?? "", causes);
+    if (opts.dryRun) return obj;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), encode(obj));
+        return decode(kv);
+      } catch (err) {
+        if (!(err instanceof KeyExistsError)) throw err;
+        if (!generated || attempt >= 5) throw alreadyExists(kind.resource, kind.group, meta.name!);
+        meta.name = generateName(meta.generateName!);
+      }
+    }
+  }
+
+  /**
+   * Replaces an object. `mode` says which part of the body counts: the main resource keeps
+   * the stored status, the status subresource keeps everything but the status.
+   */
+  async update(
+    kind: KindDef,
+    ns: string | undefined,
+    name: string,
+    body: KubeObject,
+    mode: "main" | "status" | "raw",
+    opts: WriteOpts & { current?: Stored } = {},
+  ): Promise<KubeObject> {
+    const bodyName = body.metadata?.name;
+    if (bodyName !== undefined && bodyName !== name) throw badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
+    const current = opts.current ?? (await this.get(kind, ns, name));
+    const wantRv = body.metadata?.resourceVersion;
+    if (wantRv !== undefined && wantRv !== "" && wantRv !== String(current.kv.modRevision)) throw conflict(kind.resource, kind.group, name);
+    const old = current.obj;
+    let next: KubeObject;
+    if (mode === "status") {
+      next = { ...structuredClone(old), status: body.status };
+    } else {
+      next = { ...body, apiVersion: old.apiVersion, kind: old.kind, metadata: { ...body.metadata } };
+      keepServerMeta(next, old);
+      if (mode === "main" && kind.hasStatus) next.status = old.status;
+    }
+    if (mode !== "status") {
+      kind.defaults(next);
+      const changed = kind.specChanged ? kind.specChanged(old, next) : JSON.stringify(old.spec) !== JSON.stringify(next.spec);
+      if (changed && next.metadata!.generation !== undefined) next.metadata!.generation = (next.metadata!.generation ?? 0) + 1;
+    }
+    await this.deps.admission.beforeUpdate(kind, next, old);
+    const causes = kind.validate(next, old);
+    if (causes.length) throw invalid(kind.kind, kind.group, name, causes);
+    if (sameContent(next, old)) return old;
+    if (opts.dryRun) return next;
+    if (finalized(next)) return this.remove(kind, ns, name, current.kv.modRevision);
+    try {
+      return decode(await this.deps.store.update(objectKey(kind, ns, name), encode(next), current.kv.modRevision));
+    } catch (err) {
+      if (err instanceof ConflictError) throw conflict(kind.resource, kind.group, name);
+      if (err instanceof NotFoundError) throw notFound(kind.resource, kind.group, name);
+      throw err;
+    }
+  }
+
+  /** Server-side mutations (binding) that skip user validation; the expected revision still applies. */
+  async writeRaw(kind: KindDef, ns: string | undefined, name: string, next: KubeObject, current: Stored, dryRun = false): Promise<KubeObject> {
+    if (dryRun) return next;
+    try {
+      return decode(await this.deps.store.update(objectKey(kind, ns, name), encode(next), current.kv.modRevision));
+    } catch (err) {
+      if (err instanceof ConflictError) throw conflict(kind.resource, kind.group, name);
+      if (err instanceof NotFoundError) throw notFound(kind.resource, kind.group, name);
+      throw err;
+    }
+  }
+
+  /** Removes the stored object now (no grace, no finalizers). */
+  async remove(kind: KindDef, ns: string | undefined, name: string, expectedRevision: number): Promise<KubeObject> {
+    try {
+      const kv = await this.deps.store.delete(objectKey(kind, ns, name), expectedRevision);
+      return decode(kv);
+    } catch (err) {
+      if (err instanceof ConflictError) throw conflict(kind.resource, kind.group, name);
+      if (err instanceof NotFoundError) throw notFound(kind.resource, kind.group, name);
+      throw err;
+    }
+  }
+}
+
+/** An object being deleted whose finalizers are all gone is removed for real. */
+function finalized(obj: KubeObject): boolean {
+  const meta = obj.metadata!;
+  if (!meta.deletionTimestamp || (meta.finalizers?.length ?? 0) > 0) return false;
+  if (obj.kind === "Namespace") return ((obj.spec as { finalizers?: string[] } | undefined)?.finalizers?.length ?? 0) === 0;
+  return true;
+}

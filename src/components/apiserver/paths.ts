@@ -1,0 +1,59 @@
+// Parses Kubernetes REST paths (/api/v1/..., /apis/GROUP/VERSION/...) into what the generic
+// handler needs: the kind, namespace, name and subresource. The legacy /watch/ prefix is accepted.
+import type { KindDef } from "../../api/types.ts";
+
+export interface ResourcePath {
+  kind: KindDef;
+  /** Namespace from the path; undefined = all namespaces (or a cluster-scoped kind). */
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** Path began with /watch/ (legacy watch). */
+  legacyWatch: boolean;
+}
+
+export type KindLookup = (group: string, version: string, resource: string) => KindDef | undefined;
+
+/**
+ * segments: the path after the group version, split on "/". Returns undefined when the
+ * resource is unknown (the caller answers 404).
+ */
+export function parseResourcePath(group: string, version: string, segments: string[], lookup: KindLookup): ResourcePath | undefined {
+  let segs = segments.filter((s) => s !== "");
+  let legacyWatch = false;
+  if (segs[0] === "watch") {
+    legacyWatch = true;
+    segs = segs.slice(1);
+  }
+  if (segs.length === 0) return undefined;
+  if (segs[0] === "namespaces" && segs.length >= 3) {
+    const kind = lookup(group, version, segs[2]!);
+    if (kind?.namespaced) {
+      if (segs.length > 5) return undefined;
+      return { kind, namespace: segs[1], name: segs[3], subresource: segs[4], legacyWatch };
+    }
+  }
+  const kind = lookup(group, version, segs[0]!);
+  if (!kind || segs.length > 3) return undefined;
+  return { kind, name: segs[1], subresource: segs[2], legacyWatch };
+}
+
+/** The store key prefix of a kind ("/registry/deployments.apps/"). */
+export function kindPrefix(kind: KindDef): string {
+  return `/registry/${kind.group ? `${kind.resource}.${kind.group}` : kind.resource}/`;
+}
+
+export function objectKey(kind: KindDef, namespace: string | undefined, name: string): string {
+  return kind.namespaced ? `${kindPrefix(kind)}${namespace}/${name}` : `${kindPrefix(kind)}${name}`;
+}
+
+/** Prefix for list/watch: all namespaces, one namespace, or the whole cluster-scoped kind. */
+export function listPrefix(kind: KindDef, namespace: string | undefined): string {
+  return kind.namespaced && namespace ? `${kindPrefix(kind)}${namespace}/` : kindPrefix(kind);
+}
+
+/** The self path of an object, for Location headers and messages. */
+export function objectPath(kind: KindDef, namespace: string | undefined, name: string): string {
+  const base = kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
+  return kind.namespaced ? `${base}/namespaces/${namespace}/${kind.resource}/${name}` : `${base}/${kind.resource}/${name}`;
+}

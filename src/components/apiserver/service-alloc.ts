@@ -1,0 +1,123 @@
+// ClusterIP and NodePort allocation for Services. The default cluster IP range lies in
+// 127.0.0.0/8, which Linux routes to loopback, so the proxy can bind each service's own
+// address without root. Conflicts are rejected here, never discovered at runtime.
+import type { Cause, KubeObject } from "../../api/types.ts";
+
+export interface ServiceRanges {
+  /** CIDR, e.g. 127.10.0.0/16 */
+  clusterIpCidr: string;
+  nodePortMin: number;
+  nodePortMax: number;
+}
+
+export const defaultServiceRanges: ServiceRanges = { clusterIpCidr: "127.10.0.0/16", nodePortMin: 30000, nodePortMax: 32767 };
+
+interface ServicePort {
+  name?: string;
+  port: number;
+  nodePort?: number;
+  protocol?: string;
+}
+interface ServiceSpec {
+  type?: string;
+  clusterIP?: string;
+  clusterIPs?: string[];
+  ports?: ServicePort[];
+}
+
+function ipToInt(ip: string): number | undefined {
+  const parts = ip.split(".");
+  if (parts.length !== 4) return undefined;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
+    n = n * 256 + Number(p);
+  }
+  return n;
+}
+const intToIp = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+
+export function parseCidr(cidr: string): { first: number; last: number } {
+  const [ip, bits] = cidr.split("/");
+  const base = ipToInt(ip ?? "");
+  const b = Number(bits);
+  if (base === undefined || !Number.isInteger(b) || b < 8 || b > 30) throw new Error(`invalid service CIDR ${cidr}`);
+  const size = 2 ** (32 - b);
+  const first = base - (base % size);
+  // Skip the network address and the .1 the way Kubernetes reserves the first address.
+  return { first: first + 2, last: first + size - 2 };
+}
+
+/**
+ * Fills spec.clusterIP(s) and nodePorts; returns causes for requested values that are taken
+ * or out of range. `old` is the stored service on update (its allocations are kept).
+ */
+export function allocateServiceAddresses(svc: KubeObject, others: KubeObject[], ranges: ServiceRanges, old?: KubeObject): Cause[] {
+  const spec = (svc.spec ??= {}) as ServiceSpec;
+  const oldSpec = old?.spec as ServiceSpec | undefined;
+  const causes: Cause[] = [];
+  const usedIps = new Set<string>();
+  const usedPorts = new Set<number>();
+  for (const o of others) {
+    const s = o.spec as ServiceSpec | undefined;
+    if (s?.clusterIP && s.clusterIP !== "None") usedIps.add(s.clusterIP);
+    for (const p of s?.ports ?? []) if (p.nodePort) usedPorts.add(p.nodePort);
+  }
+  if (spec.type === "ExternalName") return causes;
+
+  if (oldSpec?.clusterIP && !spec.clusterIP) spec.clusterIP = oldSpec.clusterIP;
+  if (oldSpec?.clusterIP && spec.clusterIP !== oldSpec.clusterIP)
+    causes.push({ reason: "FieldValueInvalid", field: "spec.clusterIPs[0]", message: `Invalid value: "${spec.clusterIP}": may not change once set` });
+  const { first, last } = parseCidr(ranges.clusterIpCidr);
+  if (!spec.clusterIP && spec.clusterIPs?.[0]) spec.clusterIP = spec.clusterIPs[0];
+  if (spec.clusterIP && spec.clusterIP !== "None" && !oldSpec?.clusterIP) {
+    const n = ipToInt(spec.clusterIP);
+    if (n === undefined || n < first || n > last)
+      causes.push({ reason: "FieldValueInvalid", field: "spec.clusterIPs", message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${ranges.clusterIpCidr}` });
+    else if (usedIps.has(spec.clusterIP))
+      causes.push({ reason: "FieldValueInvalid", field: "spec.clusterIPs", message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` });
+  } else if (!spec.clusterIP) {
+    const size = last - first + 1;
+    const start = Math.floor(Math.random() * size);
+    for (let i = 0; i < size; i++) {
+      const ip = intToIp(first + ((start + i) % size));
+      if (!usedIps.has(ip)) {
+        spec.clusterIP = ip;
+        break;
+      }
+    }
+    if (!spec.clusterIP) causes.push({ reason: "FieldValueInvalid", field: "spec.clusterIPs", message: "Invalid value: []: failed to allocate IP: range is full" });
+  }
+  if (spec.clusterIP) spec.clusterIPs = [spec.clusterIP];
+
+  const wantsNodePorts = spec.type === "NodePort" || spec.type === "LoadBalancer";
+  const mine = new Set<number>();
+  (spec.ports ?? []).forEach((p, i) => {
+    if (!wantsNodePorts) {
+      if (p.nodePort) causes.push({ reason: "FieldValueForbidden", field: `spec.ports[${i}].nodePort`, message: "Forbidden: may not be used when `type` is 'ClusterIP'" });
+      return;
+    }
+    const kept = oldSpec?.ports?.find((q) => q.port === p.port && (q.protocol ?? "TCP") === (p.protocol ?? "TCP"))?.nodePort;
+    if (!p.nodePort && kept) p.nodePort = kept;
+    if (p.nodePort) {
+      if (p.nodePort < ranges.nodePortMin || p.nodePort > ranges.nodePortMax)
+        causes.push({ reason: "FieldValueInvalid", field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is ${ranges.nodePortMin}-${ranges.nodePortMax}` });
+      else if (usedPorts.has(p.nodePort) || mine.has(p.nodePort))
+        causes.push({ reason: "FieldValueInvalid", field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is already allocated` });
+      mine.add(p.nodePort);
+      return;
+    }
+    const size = ranges.nodePortMax - ranges.nodePortMin + 1;
+    const start = Math.floor(Math.random() * size);
+    for (let k = 0; k < size; k++) {
+      const port = ranges.nodePortMin + ((start + k) % size);
+      if (!usedPorts.has(port) && !mine.has(port)) {
+        p.nodePort = port;
+        mine.add(port);
+        return;
+      }
+    }
+    causes.push({ reason: "FieldValueInvalid", field: `spec.ports[${i}].nodePort`, message: "Invalid value: 0: range is full" });
+  });
+  return causes;
+}

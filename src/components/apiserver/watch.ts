@@ -1,0 +1,117 @@
+// Watch: a stream of newline-delimited JSON events read from the store's change log, filtered
+// by the request's selectors. An object that stops matching a selector is sent as DELETED, one
+// that starts matching as ADDED, as Kubernetes does. A compacted start revision ends the stream
+// with an ERROR event carrying a 410 Expired Status (clients relist).
+import type { KindDef, KubeObject } from "../../api/types.ts";
+import { CompactedError, WatchLaggedError, type WatchEvent as StoreEvent, type Watcher } from "../../store/types.ts";
+import { decode } from "./codec.ts";
+import { expired } from "./errors.ts";
+import type { Objects } from "./objects.ts";
+import { listPrefix } from "./paths.ts";
+
+export interface WatchRequest {
+  kind: KindDef;
+  namespace?: string;
+  /** "" / undefined / "0": send the current state as ADDED first, then changes. */
+  resourceVersion?: string;
+  match?: (obj: KubeObject) => boolean;
+  bookmarks: boolean;
+  timeoutSeconds?: number;
+  /** Shapes each event's object (a Table row for kubectl, or the object itself). */
+  render: (obj: KubeObject, first: boolean) => unknown;
+  signal?: AbortSignal;
+  bookmarkIntervalMs?: number;
+}
+
+type Line = { type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR"; object: unknown };
+
+export function watchStream(objects: Objects, req: WatchRequest): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const abort = new AbortController();
+  req.signal?.addEventListener("abort", () => abort.abort(), { once: true });
+  const it = events(objects, req, abort.signal)[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await it.next();
+        if (done) controller.close();
+        else controller.enqueue(encoder.encode(JSON.stringify(value) + "\n"));
+      } catch {
+        controller.close();
+      }
+    },
+    cancel() {
+      abort.abort();
+      void it.return?.(undefined);
+    },
+  });
+}
+
+async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal): AsyncGenerator<Line> {
+  let first = true;
+  const render = (o: KubeObject) => {
+    const r = req.render(o, first);
+    first = false;
+    return r;
+  };
+  let after = Number(req.resourceVersion || 0);
+  if (!Number.isFinite(after) || after < 0) after = 0;
+  let lastRv = after;
+  if (!req.resourceVersion || req.resourceVersion === "0") {
+    const listed = await objects.list(req.kind, req.namespace, { match: req.match });
+    for (const obj of listed.items) yield { type: "ADDED", object: render(obj) };
+    after = lastRv = listed.revision;
+  }
+  lastRv ||= after || (await objects.store.currentRevision());
+  let watcher: Watcher | undefined;
+  const deadline = req.timeoutSeconds !== undefined ? Date.now() + req.timeoutSeconds * 1000 : Date.now() + (1800 + Math.random() * 1800) * 1000;
+  const bookmarkEvery = req.bookmarkIntervalMs ?? 60_000;
+  let pending: Promise<IteratorResult<StoreEvent>> | undefined;
+  try {
+    watcher = objects.store.watch(listPrefix(req.kind, req.namespace), { afterRevision: lastRv, signal });
+    const iter = watcher[Symbol.asyncIterator]();
+    for (;;) {
+      pending ??= iter.next();
+      const wait = Math.max(0, Math.min(deadline - Date.now(), req.bookmarks ? bookmarkEvery : Infinity));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise<"tick">((resolve) => (timer = setTimeout(() => resolve("tick"), wait)));
+      const r = await Promise.race([pending, tick]);
+      clearTimeout(timer);
+      if (r === "tick") {
+        if (Date.now() >= deadline) return;
+        yield { type: "BOOKMARK", object: { kind: req.kind.kind, apiVersion: apiVersion(req.kind), metadata: { resourceVersion: String(lastRv) } } };
+        continue;
+      }
+      pending = undefined;
+      if (r.done) return;
+      const line = toLine(r.value, req.match ?? (() => true));
+      lastRv = r.value.revision;
+      if (line) yield { type: line.type, object: render(line.object) };
+    }
+  } catch (err) {
+    if (err instanceof CompactedError) {
+      yield { type: "ERROR", object: expired(`too old resource version: ${err.requested} (${err.compacted})`).toStatus() };
+      return;
+    }
+    if (err instanceof WatchLaggedError) return;
+    throw err;
+  } finally {
+    watcher?.close();
+  }
+}
+
+function toLine(ev: StoreEvent, match: (o: KubeObject) => boolean): { type: Line["type"]; object: KubeObject } | undefined {
+  const obj = decode(ev.kv);
+  if (ev.type === "delete") return match(obj) ? { type: "DELETED", object: obj } : undefined;
+  const now = match(obj);
+  if (ev.type === "create") return now ? { type: "ADDED", object: obj } : undefined;
+  const before = ev.prevKv ? match(decode(ev.prevKv)) : false;
+  if (now && before) return { type: "MODIFIED", object: obj };
+  if (now) return { type: "ADDED", object: obj };
+  if (before) return { type: "DELETED", object: obj };
+  return undefined;
+}
+
+export function apiVersion(kind: KindDef): string {
+  return kind.group ? `${kind.group}/${kind.version}` : kind.version;
+}
