@@ -61,11 +61,11 @@ export async function up(opts: UpOptions): Promise<void> {
   const api = await bootApiServer({ dataDir, host: opts.host ?? "127.0.0.1", port });
   console.log(`✓ apiserver   ${api.url} (${since()})`);
   const kubeconfig = join(dataDir, "kubeconfig");
-  writeKubeconfig(kubeconfig, { server: api.url, token: api.token, name: "kube" });
-  if (opts.writeKubeconfig) writeKubeconfig(opts.writeKubeconfig, { server: api.url, token: api.token, name: "kube" });
+  writeKubeconfig(kubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });
+  if (opts.writeKubeconfig) writeKubeconfig(opts.writeKubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });
 
   const ctx: ComponentContext = {
-    client: createClient(inProcessTransport(api.fetch)),
+    client: createClient(inProcessTransport(api.fetch, api.token)),
     nodeName: opts.nodeName ?? hostname(),
     runtime,
     simNodes,

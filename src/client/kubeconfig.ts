@@ -11,6 +11,8 @@ export interface KubeconfigEntry {
   /** Name of the cluster, user and context. */
   name: string;
   namespace?: string;
+  /** PEM of the CA that signed the server's certificate (written as certificate-authority-data). */
+  ca?: string;
 }
 
 export interface KubeconfigCredentials {
@@ -30,7 +32,7 @@ export function writeKubeconfig(path: string, entry: KubeconfigEntry): void {
   const config = {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name, cluster: { server } }],
+    clusters: [{ name, cluster: { server, ...(entry.ca ? { "certificate-authority-data": Buffer.from(entry.ca).toString("base64") } : {}) } }],
     users: [{ name, user: { token } }],
     contexts: [{ name, context: { cluster: name, user: name, ...(entry.namespace ? { namespace: entry.namespace } : {}) } }],
     "current-context": name,

@@ -6,6 +6,11 @@ import { join } from "node:path";
 import { openStore } from "../../src/store/index.ts";
 import { createApiServer, serve, type ApiServerOptions } from "../../src/components/apiserver/index.ts";
 import type { Store } from "../../src/store/types.ts";
+import { createTlsMaterial, type TlsMaterial } from "../../src/components/apiserver/tls.ts";
+
+let tlsOnce: Promise<TlsMaterial> | undefined;
+/** One CA and serving certificate for loopback, shared by the tests of a process. */
+export const testTls = () => (tlsOnce ??= createTlsMaterial(["127.0.0.1", "localhost"]));
 
 export const TEST_TOKEN = "test-token";
 
@@ -16,7 +21,8 @@ export interface TestApi {
   /** In-process request with the token; body objects are sent as JSON. */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   json<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
-  listen(): Promise<{ url: string; stop(): Promise<void> }>;
+  /** Serves HTTPS on 127.0.0.1 (kubectl sends tokens only over TLS); ca is the PEM to trust. */
+  listen(): Promise<{ url: string; ca: string; stop(): Promise<void> }>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -52,9 +58,10 @@ export async function startTestApi(opts: Partial<ApiServerOptions> & { compactWi
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
     async listen() {
-      const s = await serve(api, { hostname: "127.0.0.1", port: 0 });
+      const tls = await testTls();
+      const s = await serve(api, { hostname: "127.0.0.1", port: 0, tls });
       servers.push(s);
-      return { url: `http://127.0.0.1:${s.port}`, stop: () => s.stop() };
+      return { url: `https://127.0.0.1:${s.port}`, ca: tls.ca, stop: () => s.stop() };
     },
     close,
     [Symbol.asyncDispose]: close,

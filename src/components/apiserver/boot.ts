@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { openStore } from "../../store/index.ts";
 import { createApiServer, serve } from "./index.ts";
+import { loadOrCreateTls } from "./tls.ts";
 
 export interface BootOptions {
   dataDir: string;
@@ -16,6 +17,8 @@ export interface BootedApiServer {
   url: string;
   port: number;
   token: string;
+  /** PEM of the CA that signed the serving certificate. */
+  ca: string;
   /** In-process transport target: the app's fetch, no socket. */
   fetch: (req: Request) => Promise<Response>;
   stop(): Promise<void>;
@@ -33,11 +36,12 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ dataDir: opts.dataDir });
   const token = loadOrCreateToken(opts.dataDir);
+  const tls = await loadOrCreateTls(opts.dataDir, opts.host);
   const api = createApiServer({ store, token });
   await api.ready;
   let server: Awaited<ReturnType<typeof serve>>;
   try {
-    server = await serve(api, { hostname: opts.host, port: opts.port });
+    server = await serve(api, { hostname: opts.host, port: opts.port, tls });
   } catch (err) {
     api.close();
     await store.close();
@@ -45,7 +49,8 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
   }
   const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   return {
-    url: `http://${host}:${server.port}`,
+    url: `https://${host}:${server.port}`,
+    ca: tls.ca,
     port: server.port,
     token,
     fetch: api.fetch,

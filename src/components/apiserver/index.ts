@@ -106,8 +106,8 @@ export interface ServedApi {
 }
 
 /** Serves the API over HTTP. Watches are long-lived, so the idle timeout is off. */
-export async function serve(api: ApiServer, opts: { hostname: string; port: number }): Promise<ServedApi> {
-  const server = Bun.serve({ hostname: opts.hostname, port: opts.port, fetch: api.fetch, idleTimeout: 0, maxRequestBodySize: 16 * 1024 * 1024 });
+export async function serve(api: ApiServer, opts: { hostname: string; port: number; tls?: { cert: string; key: string } }): Promise<ServedApi> {
+  const server = Bun.serve({ hostname: opts.hostname, port: opts.port, fetch: api.fetch, idleTimeout: 0, maxRequestBodySize: 16 * 1024 * 1024, ...(opts.tls ? { tls: opts.tls } : {}) });
   return {
     port: server.port ?? opts.port,
     async stop() {

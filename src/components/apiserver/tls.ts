@@ -1,0 +1,75 @@
+// The API server's TLS: a cluster CA and a serving certificate for loopback and this host,
+// made on first start and kept in DATA/pki. kubectl only sends bearer tokens over TLS, so
+// HTTPS is what makes token auth work with real clients.
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+
+export interface TlsMaterial {
+  /** PEM of the CA (goes into kubeconfig's certificate-authority-data). */
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+const TEN_YEARS = 3650 * 864e5;
+
+async function pemKey(key: CryptoKey): Promise<string> {
+  return x509.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", key), "PRIVATE KEY");
+}
+
+function serial(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("hex").replace(/^[89a-f]/, "1");
+}
+
+export async function createTlsMaterial(hosts: string[]): Promise<TlsMaterial> {
+  const now = new Date(Date.now() - 60_000);
+  const caKeys = (await crypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: "CN=kube-ca",
+    notBefore: now,
+    notAfter: new Date(now.getTime() + TEN_YEARS),
+    signingAlgorithm: ALG,
+    keys: caKeys,
+    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+  });
+  const keys = (await crypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const names = [...new Set(hosts)].map((h) => (/^[\d.]+$/.test(h) || h.includes(":") ? { type: "ip" as const, value: h } : { type: "dns" as const, value: h }));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: "CN=kube-apiserver",
+    issuer: ca.subject,
+    notBefore: now,
+    notAfter: new Date(now.getTime() + TEN_YEARS),
+    signingAlgorithm: ALG,
+    publicKey: keys.publicKey,
+    signingKey: caKeys.privateKey,
+    extensions: [
+      new x509.SubjectAlternativeNameExtension(names),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    ],
+  });
+  return { ca: ca.toString("pem"), cert: cert.toString("pem"), key: await pemKey(keys.privateKey) };
+}
+
+/** Loads DATA/pki, or creates it. A certificate that does not cover `host` is re-issued. */
+export async function loadOrCreateTls(dataDir: string, host: string): Promise<TlsMaterial> {
+  const dir = join(dataDir, "pki");
+  const files = { ca: join(dir, "ca.crt"), cert: join(dir, "apiserver.crt"), key: join(dir, "apiserver.key"), hosts: join(dir, "hosts") };
+  const hosts = ["127.0.0.1", "localhost", "::1", hostname(), host].filter((h) => h && h !== "0.0.0.0" && h !== "::");
+  const wanted = [...new Set(hosts)].sort().join(",");
+  if (existsSync(files.key) && existsSync(files.hosts) && readFileSync(files.hosts, "utf8") === wanted)
+    return { ca: readFileSync(files.ca, "utf8"), cert: readFileSync(files.cert, "utf8"), key: readFileSync(files.key, "utf8") };
+  const m = await createTlsMaterial(hosts);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(files.ca, m.ca);
+  writeFileSync(files.cert, m.cert);
+  writeFileSync(files.key, m.key, { mode: 0o600 });
+  writeFileSync(files.hosts, wanted);
+  return m;
+}
