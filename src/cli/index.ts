@@ -10,10 +10,11 @@ export async function runCli(argv: string[]): Promise<void> {
   cli.command("version", "Print the kube version").action(() => console.log(`kube ${VERSION}`));
   cli.help();
   cli.version(VERSION);
-  cli.on("command:*", () => exitWithError(new CliError(`unknown command "${cli.args[0]}"; see \`kube --help\``)));
   try {
     cli.parse(argv, { run: false });
-    if (!cli.matchedCommand && cli.args.length === 0 && !cli.options.help && !cli.options.version) {
+    if (!cli.matchedCommand) {
+      if (cli.options.help || cli.options.version) return;
+      if (cli.args.length > 0) throw new CliError(`unknown command "${cli.args[0]}"; see \`kube --help\``);
       cli.outputHelp();
       return;
     }
