@@ -1,0 +1,20 @@
+// Small helpers the benchmarks share: percentiles, rates and temp dirs.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export const round = (n: number, digits = 0) => Number(n.toFixed(digits));
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `kube-bench-${prefix}-`));
+}
+
+export function peakRssMb(): number {
+  return Math.round(process.memoryUsage().rss / 2 ** 20);
+}
