@@ -1,0 +1,168 @@
+// The scheduler component: watches nodes and pods, keeps the node cache, takes unscheduled
+// pods one at a time through the plugins, and binds them through pods/{name}/binding (never
+// by writing spec.nodeName). Bindings run concurrently; decisions stay sequential.
+import type { Client } from "../../client/index.ts";
+import { ApiError, Informer, keyOf, splitKey } from "../../client/index.ts";
+import type { Component, ComponentContext } from "../types.ts";
+import { recordEvent } from "../events.ts";
+import { NodeCache } from "./node-cache.ts";
+import { defaultPlugins } from "./plugins/index.ts";
+import { SchedulingQueue } from "./queue.ts";
+import { Scheduler1 } from "./schedule-one.ts";
+import type { SchedNode, SchedPod } from "./types.ts";
+
+const SCHEDULER_NAME = "default-scheduler";
+const MAX_BINDS_IN_FLIGHT = 128;
+
+function responsible(pod: SchedPod): boolean {
+  return !pod.spec?.nodeName && !pod.metadata?.deletionTimestamp && (pod.spec?.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME && pod.status?.phase !== "Succeeded" && pod.status?.phase !== "Failed";
+}
+
+/** Node changes that can make a waiting pod fit. */
+function nodeChanged(a: SchedNode, b: SchedNode): boolean {
+  return (
+    JSON.stringify(a.metadata?.labels) !== JSON.stringify(b.metadata?.labels) ||
+    JSON.stringify(a.spec) !== JSON.stringify(b.spec) ||
+    JSON.stringify(a.status?.allocatable) !== JSON.stringify(b.status?.allocatable) ||
+    a.status?.conditions?.find((c) => c.type === "Ready")?.status !== b.status?.conditions?.find((c) => c.type === "Ready")?.status
+  );
+}
+
+export class SchedulerLoop {
+  readonly cache = new NodeCache();
+  readonly queue = new SchedulingQueue();
+  private readonly algorithm = new Scheduler1(defaultPlugins);
+  private readonly nodes: Informer<SchedNode>;
+  private readonly pods: Informer<SchedPod>;
+  private inFlight = 0;
+  private slot: (() => void) | undefined;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  /** Last unschedulable message per pod, so status and events are written once per change. */
+  private lastMessage = new Map<string, string>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly log: (msg: string) => void = () => {},
+  ) {
+    this.nodes = new Informer<SchedNode>(client.resource<SchedNode>("nodes"));
+    this.pods = new Informer<SchedPod>(client.resource<SchedPod>("pods"));
+    this.nodes.on({
+      add: (n) => {
+        this.cache.upsertNode(n);
+        this.queue.moveAllToActive();
+      },
+      update: (old, n) => {
+        this.cache.upsertNode(n);
+        if (nodeChanged(old, n)) this.queue.moveAllToActive();
+      },
+      delete: (n) => this.cache.removeNode(n.metadata!.name!),
+    });
+    this.pods.on({
+      add: (p) => this.onPod(p),
+      update: (_, p) => this.onPod(p),
+      delete: (p) => {
+        const key = keyOf(p);
+        this.cache.removePod(key);
+        this.queue.forget(key);
+        this.lastMessage.delete(key);
+        if (p.spec?.nodeName) this.queue.moveAllToActive();
+      },
+    });
+  }
+
+  private onPod(p: SchedPod): void {
+    if (p.spec?.nodeName) {
+      this.cache.upsertPod(p);
+      if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") this.queue.moveAllToActive();
+    } else if (responsible(p)) this.queue.add(keyOf(p));
+  }
+
+  async start(): Promise<void> {
+    this.nodes.start();
+    this.pods.start();
+    await Promise.all([this.nodes.waitForSync(), this.pods.waitForSync()]);
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.pop();
+      if (key === undefined || this.stopped) return;
+      try {
+        await this.scheduleKey(key);
+      } catch (err) {
+        this.log(`scheduling ${key} failed: ${(err as Error).message}`);
+        this.queue.parkUnschedulable(key);
+      }
+    }
+  }
+
+  private async scheduleKey(key: string): Promise<void> {
+    const pod = this.pods.get(key);
+    if (!pod || !responsible(pod) || this.cache.isAssumed(key)) return;
+    const result = this.algorithm.schedule(pod, this.cache.nodes());
+    if (result.node === undefined) return this.markUnschedulable(pod, result.message);
+    this.cache.assume(pod, result.node);
+    this.lastMessage.delete(key);
+    while (this.inFlight >= MAX_BINDS_IN_FLIGHT) await new Promise<void>((r) => (this.slot = r));
+    this.inFlight++;
+    void this.bind(pod, result.node).finally(() => {
+      this.inFlight--;
+      const s = this.slot;
+      this.slot = undefined;
+      s?.();
+    });
+  }
+
+  private async bind(pod: SchedPod, node: string): Promise<void> {
+    const key = keyOf(pod);
+    const { namespace, name } = splitKey(key);
+    try {
+      await this.client.resource("pods", namespace).createSubresource(name, "binding", {
+        apiVersion: "v1",
+        kind: "Binding",
+        metadata: { name, namespace },
+        target: { apiVersion: "v1", kind: "Node", name: node },
+      });
+      recordEvent(this.client, SCHEDULER_NAME, pod, "Normal", "Scheduled", `Successfully assigned ${key} to ${node}`);
+    } catch (err) {
+      this.cache.forget(key);
+      // Already bound or gone: the informer will tell us; anything else is retried.
+      if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return;
+      this.log(`binding ${key} to ${node} failed: ${(err as Error).message}`);
+      this.queue.parkUnschedulable(key);
+    }
+  }
+
+  private async markUnschedulable(pod: SchedPod, message: string): Promise<void> {
+    const key = keyOf(pod);
+    this.queue.parkUnschedulable(key);
+    if (this.lastMessage.get(key) === message) return;
+    this.lastMessage.set(key, message);
+    const { namespace, name } = splitKey(key);
+    const condition = { type: "PodScheduled", status: "False", reason: "Unschedulable", message, lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z") };
+    await this.client
+      .resource("pods", namespace)
+      .patch(name, { status: { conditions: [condition] } }, "strategic", { subresource: "status" })
+      .catch(() => {});
+    recordEvent(this.client, SCHEDULER_NAME, pod, "Warning", "FailedScheduling", message);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue.close();
+    this.nodes.stop();
+    this.pods.stop();
+    await this.loop;
+  }
+}
+
+export const schedulerComponent: Component = {
+  name: "scheduler",
+  async start(ctx: ComponentContext) {
+    const s = new SchedulerLoop(ctx.client, (m) => ctx.log("scheduler", m));
+    await s.start();
+    return { stop: () => s.stop() };
+  },
+};

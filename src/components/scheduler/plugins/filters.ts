@@ -1,0 +1,93 @@
+// Filter plugins: each says whether one node can take the pod, and if not, the reason
+// Kubernetes prints in "0/N nodes are available: ...".
+import type { FilterResult, NodeInfo, Plugin, Taint, Toleration, CycleState } from "../types.ts";
+import { nodeSelectorMatches } from "./affinity.ts";
+
+export function tolerates(tolerations: Toleration[] | undefined, taint: Taint): boolean {
+  return (tolerations ?? []).some((t) => {
+    if (t.effect && t.effect !== taint.effect) return false;
+    if (!t.key) return t.operator === "Exists";
+    if (t.key !== taint.key) return false;
+    return t.operator === "Exists" || (t.value ?? "") === (taint.value ?? "");
+  });
+}
+
+export const nodeUnschedulable: Plugin = {
+  name: "NodeUnschedulable",
+  filter(state, info): FilterResult {
+    if (!info.node.spec?.unschedulable) return undefined;
+    if (tolerates(state.pod.spec.tolerations, { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" })) return undefined;
+    return { reason: "node(s) were unschedulable", unresolvable: true };
+  },
+};
+
+/** Kubernetes expresses not-ready nodes as a taint; nodes without a Ready=True condition get it here. */
+export const nodeReady: Plugin = {
+  name: "NodeReady",
+  filter(state, info): FilterResult {
+    const ready = info.node.status?.conditions?.find((c) => c.type === "Ready");
+    if (ready?.status === "True") return undefined;
+    const key = ready?.status === "Unknown" ? "node.kubernetes.io/unreachable" : "node.kubernetes.io/not-ready";
+    if (tolerates(state.pod.spec.tolerations, { key, effect: "NoSchedule" })) return undefined;
+    return { reason: `node(s) had untolerated taint {${key}: }`, unresolvable: true };
+  },
+};
+
+export const nodeName: Plugin = {
+  name: "NodeName",
+  filter(state, info): FilterResult {
+    const want = state.pod.spec.nodeName;
+    return want && want !== info.name ? { reason: "node(s) didn't match the requested node name", unresolvable: true } : undefined;
+  },
+};
+
+export const nodeAffinityFilter: Plugin = {
+  name: "NodeAffinity",
+  filter(state, info): FilterResult {
+    const labels = info.node.metadata?.labels ?? {};
+    const sel = state.pod.spec.nodeSelector ?? {};
+    for (const [k, v] of Object.entries(sel)) if (labels[k] !== v) return { reason: "node(s) didn't match Pod's node affinity/selector", unresolvable: true };
+    const required = state.pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+    if (required && !nodeSelectorMatches(required, info.node)) return { reason: "node(s) didn't match Pod's node affinity/selector", unresolvable: true };
+    return undefined;
+  },
+};
+
+export const taintToleration: Plugin = {
+  name: "TaintToleration",
+  filter(state, info): FilterResult {
+    for (const t of info.node.spec?.taints ?? []) {
+      if (t.effect === "PreferNoSchedule") continue;
+      if (!tolerates(state.pod.spec.tolerations, t)) return { reason: `node(s) had untolerated taint {${t.key}: ${t.value ?? ""}}`, unresolvable: true };
+    }
+    return undefined;
+  },
+  score(state, info) {
+    return (info.node.spec?.taints ?? []).filter((t) => t.effect === "PreferNoSchedule" && !tolerates(state.pod.spec.tolerations, t)).length;
+  },
+  normalize: "reverse",
+  weight: 3,
+};
+
+export const resourcesFit: Plugin = {
+  name: "NodeResourcesFit",
+  filter(state: CycleState, info: NodeInfo): FilterResult {
+    if (info.requested.pods + 1 > info.allocatable.pods) return { reason: "Too many pods" };
+    if (state.requests.cpu > 0 && info.requested.cpu + state.requests.cpu > info.allocatable.cpu) return { reason: "Insufficient cpu" };
+    if (state.requests.memory > 0 && info.requested.memory + state.requests.memory > info.allocatable.memory) return { reason: "Insufficient memory" };
+    return undefined;
+  },
+};
+
+export const nodePorts: Plugin = {
+  name: "NodePorts",
+  filter(state, info): FilterResult {
+    for (const p of state.hostPorts) {
+      const [proto, ip, port] = p.split("/");
+      const wildcard = `${proto}/0.0.0.0/${port}`;
+      if (info.usedPorts.has(p) || info.usedPorts.has(wildcard)) return { reason: "node(s) didn't have free ports for the requested pod ports" };
+      if (ip === "0.0.0.0") for (const used of info.usedPorts) if (used.startsWith(`${proto}/`) && used.endsWith(`/${port}`)) return { reason: "node(s) didn't have free ports for the requested pod ports" };
+    }
+    return undefined;
+  },
+};
