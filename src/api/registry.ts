@@ -24,7 +24,15 @@ export function kindByResource(group: string, version: string, resource: string)
 }
 
 /** "pods", "pod", "po", "Pod", "deployments.apps", "deploy.apps" (case-insensitive). */
+const resolved = new Map<string, KindDef | undefined>();
 export function resolveKind(name: string): KindDef | undefined {
+  if (resolved.has(name)) return resolved.get(name);
+  const kind = findKind(name);
+  resolved.set(name, kind);
+  return kind;
+}
+
+function findKind(name: string): KindDef | undefined {
   const lower = name.toLowerCase();
   const dot = lower.indexOf(".");
   const [base, group] = dot >= 0 ? [lower.slice(0, dot), lower.slice(dot + 1)] : [lower, undefined];

@@ -1,17 +1,33 @@
 // Objects in the store are JSON without metadata.resourceVersion: the store's revision is the
 // resourceVersion, set on the way out, so a value never disagrees with its own revision.
+// apiVersion, kind and metadata are always written first, so the resourceVersion can be
+// spliced into the stored text without parsing it (watch and list fast paths).
 import type { KubeObject } from "../../api/types.ts";
 import type { KeyValue } from "../../store/types.ts";
 
 export function encode(obj: KubeObject): string {
-  const meta = obj.metadata ?? {};
-  if (meta.resourceVersion === undefined) return JSON.stringify(obj);
-  const { resourceVersion: _drop, ...rest } = meta;
-  return JSON.stringify({ ...obj, metadata: rest });
+  const { apiVersion, kind, metadata, ...rest } = obj;
+  const meta = { ...(metadata ?? {}) };
+  delete meta.resourceVersion;
+  return JSON.stringify({ apiVersion, kind, metadata: meta, ...rest });
+}
+
+const META = '"metadata":{';
+
+/** The stored JSON text with metadata.resourceVersion set, without parsing. */
+export function withResourceVersion(value: string, revision: number): string {
+  const i = value.indexOf(META);
+  if (i < 0) return value;
+  const at = i + META.length;
+  const sep = value[at] === "}" ? "" : ",";
+  return `${value.slice(0, at)}"resourceVersion":"${revision}"${sep}${value.slice(at)}`;
 }
 
 export function decode(kv: KeyValue): KubeObject {
-  const obj = JSON.parse(kv.value) as KubeObject;
-  obj.metadata = { ...obj.metadata, resourceVersion: String(kv.modRevision) };
-  return obj;
+  return JSON.parse(withResourceVersion(kv.value, kv.modRevision)) as KubeObject;
+}
+
+/** The object as response text, straight from the store. */
+export function rawJson(kv: KeyValue): string {
+  return withResourceVersion(kv.value, kv.modRevision);
 }

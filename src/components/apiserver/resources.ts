@@ -243,6 +243,7 @@ function watch(deps: HandlerDeps, req: Request, path: ResourcePath): Response {
     match,
     bookmarks: q.get("allowWatchBookmarks") === "true",
     timeoutSeconds: int(q.get("timeoutSeconds"), "timeoutSeconds"),
+    raw: !table,
     render: table ? (obj, first) => tableOf(kind, [obj], { resourceVersion: obj.metadata?.resourceVersion ?? "" }, { includeObject, withColumns: first }) : (obj) => obj,
     signal: req.signal,
     bookmarkIntervalMs: deps.bookmarkIntervalMs,

@@ -4,7 +4,7 @@
 // with an ERROR event carrying a 410 Expired Status (clients relist).
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { CompactedError, WatchLaggedError, type WatchEvent as StoreEvent, type Watcher } from "../../store/types.ts";
-import { decode } from "./codec.ts";
+import { decode, rawJson } from "./codec.ts";
 import { expired } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import { listPrefix } from "./paths.ts";
@@ -21,9 +21,12 @@ export interface WatchRequest {
   render: (obj: KubeObject, first: boolean) => unknown;
   signal?: AbortSignal;
   bookmarkIntervalMs?: number;
+  /** Objects are sent as stored (no table rendering), which allows the no-parse fast path. */
+  raw?: boolean;
 }
 
-type Line = { type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR"; object: unknown };
+type EventName = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+type Line = { type: EventName; object: unknown } | string;
 
 export function watchStream(objects: Objects, req: WatchRequest): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -35,7 +38,7 @@ export function watchStream(objects: Objects, req: WatchRequest): ReadableStream
       try {
         const { value, done } = await it.next();
         if (done) controller.close();
-        else controller.enqueue(encoder.encode(JSON.stringify(value) + "\n"));
+        else controller.enqueue(encoder.encode((typeof value === "string" ? value : JSON.stringify(value)) + "\n"));
       } catch {
         controller.close();
       }
@@ -84,8 +87,14 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
       }
       pending = undefined;
       if (r.done) return;
-      const line = toLine(r.value, req.match ?? (() => true));
       lastRv = r.value.revision;
+      if (req.raw && !req.match) {
+        // No selector and no table: the stored text goes out as it is, never parsed.
+        const type = r.value.type === "create" ? "ADDED" : r.value.type === "update" ? "MODIFIED" : "DELETED";
+        yield `{"type":"${type}","object":${rawJson(r.value.kv)}}`;
+        continue;
+      }
+      const line = toLine(r.value, req.match ?? (() => true));
       if (line) yield { type: line.type, object: render(line.object) };
     }
   } catch (err) {
@@ -100,7 +109,7 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
   }
 }
 
-function toLine(ev: StoreEvent, match: (o: KubeObject) => boolean): { type: Line["type"]; object: KubeObject } | undefined {
+function toLine(ev: StoreEvent, match: (o: KubeObject) => boolean): { type: EventName; object: KubeObject } | undefined {
   const obj = decode(ev.kv);
   if (ev.type === "delete") return match(obj) ? { type: "DELETED", object: obj } : undefined;
   const now = match(obj);

@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, WatchOptions, Watcher } from "../types.ts";
-import { CompactedError, ConflictError, KeyExistsError, NotFoundError } from "../types.ts";
+import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreError } from "../types.ts";
 import { openDatabase, type Database, type Statement } from "./driver.ts";
 import { Hub, LiveWatcher } from "./hub.ts";
 import { acquireLock } from "./lock.ts";
@@ -79,6 +79,7 @@ export class SqliteStore implements Store {
       countAfter: p("SELECT COUNT(*) AS n FROM kv WHERE key > ? AND key < ?"),
       logRange: p("SELECT id, key, type, value, create_rev, prev_value, prev_mod_rev FROM log WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"),
       compactLog: p("DELETE FROM log WHERE id IN (SELECT id FROM log WHERE id <= ? ORDER BY id LIMIT ?)"),
+      logValue: p("SELECT value FROM log WHERE id = ?"),
       setCompacted: p("UPDATE meta SET value = ? WHERE name = 'compacted'"),
     };
     const seq = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get();
@@ -109,31 +110,73 @@ export class SqliteStore implements Store {
 
   private commit(type: WatchEvent["type"], key: string, value: string, createRev: number, prev: KeyValue | undefined): WatchEvent {
     const rev = this.rev + 1;
-    this.st.insertLog!.run(rev, key, TYPE_CODE[type], value, createRev || rev, prev?.value ?? null, prev?.modRevision ?? null);
+    // The previous value is not stored again: it is the log row at prev_mod_rev (or the live
+    // prevKv handed to watchers in memory), which halves what an update writes.
+    this.st.insertLog!.run(rev, key, TYPE_CODE[type], value, createRev || rev, null, prev?.modRevision ?? null);
     this.rev = rev;
     return { type, revision: rev, kv: { key, value, createRevision: createRev || rev, modRevision: rev }, prevKv: prev };
   }
 
-  private write<T>(fn: () => WatchEvent): WatchEvent {
-    if (this.closed) throw new Error("store is closed");
+  private pending: { fn: () => WatchEvent; resolve: (ev: WatchEvent) => void; reject: (err: unknown) => void }[] = [];
+  private flushScheduled = false;
+
+  /**
+   * Group commit: writes issued in the same turn of the event loop share one transaction (one
+   * WAL commit), each still checked and applied in order; a write is acknowledged only after
+   * its transaction committed. A failed precondition fails only its own write.
+   */
+  private write(fn: () => WatchEvent): Promise<WatchEvent> {
+    if (this.closed) return Promise.reject(new Error("store is closed"));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ fn, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
     const before = this.rev;
+    const results: ({ ev: WatchEvent } | { err: unknown })[] = [];
     try {
-      const ev = this.db.transaction(fn)();
-      this.hub.publish(ev);
-      return ev;
+      this.db.transaction(() => {
+        for (const op of batch) {
+          try {
+            results.push({ ev: op.fn() });
+          } catch (err) {
+            // Preconditions throw before a write touches the database; anything else aborts the batch.
+            if (!(err instanceof StoreError)) throw err;
+            results.push({ err });
+          }
+        }
+      })();
     } catch (err) {
       this.rev = before;
-      throw err;
+      for (const op of batch) op.reject(err);
+      return;
     }
+    batch.forEach((op, i) => {
+      const r = results[i]!;
+      if ("ev" in r) {
+        this.hub.publish(r.ev);
+        op.resolve(r.ev);
+      } else op.reject(r.err);
+    });
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
-    return this.write(() => {
+    const ev = await this.write(() => {
       if (this.st.get!.get(key)) throw new KeyExistsError(key);
       const ev = this.commit("create", key, value, 0, undefined);
       this.st.insertKv!.run(key, value, ev.revision, ev.revision);
       return ev;
-    }).kv;
+    });
+    return ev.kv;
   }
 
   private current(key: string, expectedRevision: number): KeyValue {
@@ -145,21 +188,23 @@ export class SqliteStore implements Store {
   }
 
   async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
-    return this.write(() => {
+    const ev = await this.write(() => {
       const prev = this.current(key, expectedRevision);
       const ev = this.commit("update", key, value, prev.createRevision, prev);
       this.st.updateKv!.run(value, ev.revision, key);
       return ev;
-    }).kv;
+    });
+    return ev.kv;
   }
 
   async delete(key: string, expectedRevision: number): Promise<KeyValue> {
-    return this.write(() => {
+    const ev = await this.write(() => {
       const prev = this.current(key, expectedRevision);
       const ev = this.commit("delete", key, prev.value, prev.createRevision, prev);
       this.st.deleteKv!.run(key);
       return ev;
-    }).kv;
+    });
+    return ev.kv;
   }
 
   watch(prefix: string, opts: WatchOptions = {}): Watcher {
@@ -210,7 +255,12 @@ export class SqliteStore implements Store {
   private fromLog(r: Row): WatchEvent {
     const type = CODE_TYPE[Number(r.type)]!;
     const rev = Number(r.id);
-    const prevKv = r.prev_value != null ? { key: r.key as string, value: r.prev_value as string, createRevision: Number(r.create_rev), modRevision: Number(r.prev_mod_rev) } : undefined;
+    let prevKv: KeyValue | undefined;
+    if (r.prev_mod_rev != null) {
+      // An older row may be compacted away; then the event has no previous value.
+      const prev = type === "delete" ? { value: r.value } : this.st.logValue!.get(Number(r.prev_mod_rev));
+      if (prev) prevKv = { key: r.key as string, value: prev.value as string, createRevision: Number(r.create_rev), modRevision: Number(r.prev_mod_rev) };
+    }
     return { type, revision: rev, kv: { key: r.key as string, value: r.value as string, createRevision: Number(r.create_rev), modRevision: rev }, prevKv };
   }
 
@@ -245,6 +295,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     clearInterval(this.timer);
     this.hub.closeAll();
