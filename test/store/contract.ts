@@ -71,6 +71,29 @@ export function storeContract(h: Harness, open: Open): void {
         assert.equal((await s.get("/r/a")).kv?.value, "2");
       }));
 
+    h.test("concurrent read-modify-write with expected revisions loses no update", () =>
+      withStore(open, async (s) => {
+        await s.create("/counter", "0");
+        const writers = 8;
+        const each = 25;
+        await Promise.all(
+          Array.from({ length: writers }, async () => {
+            for (let i = 0; i < each; i++) {
+              for (;;) {
+                const { kv } = await s.get("/counter");
+                try {
+                  await s.update("/counter", String(Number(kv!.value) + 1), kv!.modRevision);
+                  break;
+                } catch (err) {
+                  if (!(err instanceof ConflictError)) throw err;
+                }
+              }
+            }
+          }),
+        );
+        assert.equal((await s.get("/counter")).kv?.value, String(writers * each));
+      }));
+
     h.test("lists by prefix in key order, with limit, continue and remaining", () =>
       withStore(open, async (s) => {
         for (const k of ["c", "a", "e", "b", "d"]) await s.create(`/p/${k}`, k);
