@@ -1,6 +1,7 @@
 // The components `kube up` starts after the API server, in order.
 import type { Component } from "../components/types.ts";
+import { schedulerComponent } from "../components/scheduler/index.ts";
 
 export function clusterComponents(): Component[] {
-  return [];
+  return [schedulerComponent];
 }

@@ -3,7 +3,7 @@
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import type { Store, KeyValue } from "../../store/types.ts";
 import { ConflictError, KeyExistsError, NotFoundError } from "../../store/types.ts";
-import { decode, encode } from "./codec.ts";
+import { decode, encode, rawJson } from "./codec.ts";
 import { alreadyExists, badRequest, conflict, invalid, notFound } from "./errors.ts";
 import { generateName, keepServerMeta, prepareMetaForCreate, sameContent } from "./meta.ts";
 import { listPrefix, objectKey } from "./paths.ts";
@@ -34,6 +34,13 @@ export class Objects {
     const { kv } = await this.deps.store.get(objectKey(kind, ns, name));
     if (!kv) throw notFound(kind.resource, kind.group, name);
     return { obj: decode(kv), kv };
+  }
+
+  /** The stored JSON text with its resourceVersion, never parsed (GET fast path). */
+  async getRaw(kind: KindDef, ns: string | undefined, name: string): Promise<string> {
+    const { kv } = await this.deps.store.get(objectKey(kind, ns, name));
+    if (!kv) throw notFound(kind.resource, kind.group, name);
+    return rawJson(kv);
   }
 
   async tryGet(kind: KindDef, ns: string | undefined, name: string): Promise<Stored | undefined> {

@@ -87,8 +87,9 @@ export async function handleResource(deps: HandlerDeps, req: Request, path: Reso
     }
     if (method === "GET") {
       requireVerb(kind, "get");
+      if (!wantsTable(req.headers.get("accept") ?? undefined)) return new Response(await objects.getRaw(kind, namespace, name), { headers: { "content-type": "application/json" } });
       const { obj } = await objects.get(kind, namespace, name);
-      return json(wantsTable(req.headers.get("accept") ?? undefined) ? tableOf(kind, [obj], { resourceVersion: obj.metadata!.resourceVersion! }, { includeObject: q.get("includeObject") ?? undefined }) : obj);
+      return json(tableOf(kind, [obj], { resourceVersion: obj.metadata!.resourceVersion! }, { includeObject: q.get("includeObject") ?? undefined }));
     }
     if (method === "PUT") {
       requireVerb(kind, "update");

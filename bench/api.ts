@@ -1,0 +1,58 @@
+// The API server through its full stack (TLS, auth, routing, store read, JSON) against a bare
+// hono handler returning the same pod JSON over the same TLS, with the same load generator
+// and concurrency in the same run; plus create throughput and LIST of 1000 pods.
+import { Hono } from "hono";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startKube, load } from "./lib/kube-up.ts";
+import { round } from "./lib/stats.ts";
+
+const CONCURRENCY = 32;
+const DURATION_MS = 4000;
+
+export default async function main(): Promise<void> {
+  const kube = await startKube(["--runtime", "sim", "--sim-nodes", "0", "--disable", "scheduler,controllers,kubelet,proxy"]);
+  const tls = { ca: kube.ca } as const;
+  const headers = { authorization: `Bearer ${kube.token}`, "content-type": "application/json" };
+  const req = (method: string, path: string, body?: unknown) => fetch(`${kube.url}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined, tls } as RequestInit);
+  const pod = (name: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "bench" } }, spec: { containers: [{ name: "c", image: "localhost/busybox:latest", ports: [{ containerPort: 80 }] }] } });
+
+  const first = await (await req("POST", "/api/v1/namespaces/default/pods", pod("target"))).json();
+  const podJson = JSON.stringify(first);
+
+  // Bare hono on Bun, same TLS certificate, answering the same pod bytes.
+  const bare = new Hono();
+  bare.get("/pod", (c) => c.body(podJson, 200, { "content-type": "application/json" }));
+  const pki = join(kube.dataDir, "pki");
+  const bareServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: bare.fetch, tls: { cert: readFileSync(join(pki, "apiserver.crt"), "utf8"), key: readFileSync(join(pki, "apiserver.key"), "utf8") } });
+  const bareUrl = `https://127.0.0.1:${bareServer.port}/pod`;
+
+  await load(500, CONCURRENCY, () => req("GET", "/api/v1/namespaces/default/pods/target")); // warm-up
+  const getRps = await load(DURATION_MS, CONCURRENCY, () => req("GET", "/api/v1/namespaces/default/pods/target"));
+  const honoRps = await load(DURATION_MS, CONCURRENCY, () => fetch(bareUrl, { tls } as RequestInit));
+  console.log(`GET pod: ${round(getRps)} req/s through kube, ${round(honoRps)} req/s bare hono`);
+
+  let i = 0;
+  const createRps = await load(DURATION_MS, CONCURRENCY, () => req("POST", "/api/v1/namespaces/default/pods", pod(`p-${i++}`)));
+  console.log(`create: ${round(createRps)} pods/s (${i} created)`);
+
+  await req("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "list" } });
+  let made = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (made < 1000) await (await req("POST", "/api/v1/namespaces/list/pods", pod(`l-${made++}`))).arrayBuffer();
+    }),
+  );
+  const times: number[] = [];
+  for (let k = 0; k < 10; k++) {
+    const t0 = performance.now();
+    const list = await (await req("GET", "/api/v1/namespaces/list/pods")).json();
+    times.push(performance.now() - t0);
+    if (list.items.length !== 1000) throw new Error(`expected 1000 pods, got ${list.items.length}`);
+  }
+  const list1000 = round(times.sort((a, b) => a - b)[5]!, 1);
+  console.log(`LIST 1000 pods: median ${list1000} ms`);
+  bareServer.stop(true);
+  await kube.stop();
+  console.log(`api: get_rps=${round(getRps)} hono_rps=${round(honoRps)} ratio=${round(getRps / honoRps, 2)} create_rps=${round(createRps)} list1000_ms=${list1000}`);
+}

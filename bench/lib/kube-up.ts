@@ -1,0 +1,68 @@
+// Starts `kube up` as a separate process for benchmarks, on a free port and a temp data dir,
+// and hands back the URL, token and CA to reach it.
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "./stats.ts";
+
+export interface RunningKube {
+  url: string;
+  token: string;
+  ca: string;
+  dataDir: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+export async function startKube(args: string[] = ["--runtime", "sim", "--sim-nodes", "1"]): Promise<RunningKube> {
+  const dataDir = tempDir("up");
+  const port = await freePort();
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "up", "--data-dir", dataDir, "--port", String(port), ...args], { stdout: "pipe", stderr: "inherit" });
+  const url = `https://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  let ca = "";
+  for (;;) {
+    try {
+      ca = readFileSync(join(dataDir, "pki", "ca.crt"), "utf8");
+      const r = await fetch(`${url}/readyz`, { tls: { ca } } as RequestInit);
+      if (r.ok) break;
+    } catch {}
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error("kube up did not become ready");
+    await Bun.sleep(50);
+  }
+  return {
+    url,
+    token: readFileSync(join(dataDir, "token"), "utf8").trim(),
+    ca,
+    dataDir,
+    pid: proc.pid,
+    async stop() {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `concurrency` request loops for `ms` and returns requests per second. */
+export async function load(ms: number, concurrency: number, request: () => Promise<Response>): Promise<number> {
+  const end = performance.now() + ms;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const r = await request();
+        await r.arrayBuffer();
+        if (!r.ok) throw new Error(`request failed: ${r.status}`);
+        n++;
+      }
+    }),
+  );
+  return n / (ms / 1000);
+}
