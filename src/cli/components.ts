@@ -1,7 +1,8 @@
 // The components `kube up` starts after the API server, in order.
 import type { Component } from "../components/types.ts";
+import { controllersComponent } from "../components/controllers/index.ts";
 import { schedulerComponent } from "../components/scheduler/index.ts";
 
 export function clusterComponents(): Component[] {
-  return [schedulerComponent];
+  return [schedulerComponent, controllersComponent];
 }

@@ -1,0 +1,138 @@
+// The DaemonSet controller: one pod per eligible node (nodeSelector, required node affinity,
+// taints tolerated), added when a node joins, removed when it leaves or stops matching; a
+// rolling update replaces old pods at most maxUnavailable at a time. Pods are placed by setting
+// spec.nodeName directly (the scheduler is not involved).
+import type { KubeObject } from "../../../api/types.ts";
+import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { nodeSelectorMatches, tolerates } from "../../scheduler/plugins/index.ts";
+import type { SchedNode, Taint, Toleration } from "../../scheduler/types.ts";
+import { Controller, podAvailable, podReady } from "../base.ts";
+import { createPods, Expectations, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+import { templateHash } from "../revision.ts";
+
+type DsSpec = {
+  template: { metadata?: { labels?: Record<string, string> }; spec?: { nodeSelector?: Record<string, string>; tolerations?: Toleration[]; affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: unknown[] } } } } };
+  updateStrategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } };
+  minReadySeconds?: number;
+};
+
+/** Tolerations Kubernetes adds to every DaemonSet pod. */
+const DEFAULT_TOLERATIONS: Toleration[] = [
+  { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" },
+  { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
+  { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" },
+  { key: "node.kubernetes.io/disk-pressure", operator: "Exists", effect: "NoSchedule" },
+  { key: "node.kubernetes.io/memory-pressure", operator: "Exists", effect: "NoSchedule" },
+];
+
+export function nodeEligible(spec: DsSpec, node: SchedNode): boolean {
+  const labels = node.metadata?.labels ?? {};
+  for (const [k, v] of Object.entries(spec.template.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const req = spec.template.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (req && !nodeSelectorMatches(req as { nodeSelectorTerms?: never[] }, node)) return false;
+  const tolerations = [...(spec.template.spec?.tolerations ?? []), ...DEFAULT_TOLERATIONS];
+  return (node.spec?.taints ?? []).every((t: Taint) => t.effect === "PreferNoSchedule" || tolerates(tolerations, t));
+}
+
+const HASH = "controller-revision-hash";
+const phase = (p: KubeObject) => (p.status as { phase?: string } | undefined)?.phase;
+
+export class DaemonSetController extends Controller {
+  readonly name = "daemonset";
+  private expectations = new Expectations();
+
+  setup(): void {
+    const dss = this.ctx.informers.get("daemonsets");
+    dss.on({ add: this.enqueue, update: (_, d) => this.enqueue(d) });
+    const all = () => dss.list().forEach(this.enqueue);
+    this.ctx.informers.get("nodes").on({ add: all, update: (a, b) => JSON.stringify([a.metadata?.labels, a.spec]) !== JSON.stringify([b.metadata?.labels, b.spec]) && all(), delete: all });
+    const pods = this.ctx.informers.get("pods");
+    indexPodsByController(pods);
+    const owner = (p: KubeObject) => {
+      const ref = p.metadata?.ownerReferences?.find((r) => r.controller && r.kind === "DaemonSet");
+      return ref ? `${p.metadata!.namespace}/${ref.name}` : undefined;
+    };
+    pods.on({
+      add: (p) => {
+        const k = owner(p);
+        if (k) {
+          this.expectations.observedCreate(k);
+          this.queue.add(k);
+        }
+      },
+      update: (_, p) => owner(p) && this.queue.add(owner(p)!),
+      delete: (p) => owner(p) && this.queue.add(owner(p)!),
+    });
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const ds = this.ctx.informers.get("daemonsets").get(key);
+    if (!ds || ds.metadata?.deletionTimestamp) return;
+    const { namespace } = splitKey(key);
+    const spec = ds.spec as DsSpec;
+    const hash = templateHash(spec.template);
+    const nodes = this.ctx.informers.get("nodes").list() as SchedNode[];
+    const pods = ownedPods(this.ctx.informers.get("pods"), ds).filter((p) => !p.metadata?.deletionTimestamp);
+    const byNode = new Map<string, KubeObject[]>();
+    for (const p of pods) {
+      const n = (p.spec as { nodeName?: string }).nodeName ?? "";
+      (byNode.get(n) ?? byNode.set(n, []).get(n)!).push(p);
+    }
+    const eligible = nodes.filter((n) => nodeEligible(spec, n)).map((n) => n.metadata!.name!);
+    const eligibleSet = new Set(eligible);
+    const toDelete: KubeObject[] = [];
+    const toCreate: string[] = [];
+    for (const n of eligible) {
+      const mine = (byNode.get(n) ?? []).filter((p) => phase(p) !== "Failed");
+      toDelete.push(...(byNode.get(n) ?? []).filter((p) => phase(p) === "Failed"));
+      if (mine.length === 0) toCreate.push(n);
+      else toDelete.push(...mine.slice(1)); // duplicates
+    }
+    for (const [n, ps] of byNode) if (!eligibleSet.has(n)) toDelete.push(...ps);
+
+    // Rolling update: replace old pods while no more than maxUnavailable are unavailable.
+    const minReady = spec.minReadySeconds ?? 0;
+    if ((spec.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate") {
+      const mu = spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1;
+      const maxUnavailable = typeof mu === "string" ? Math.max(1, Math.floor((eligible.length * parseInt(mu)) / 100)) : Math.max(1, mu);
+      const current = pods.filter((p) => eligibleSet.has((p.spec as { nodeName?: string }).nodeName ?? ""));
+      let unavailable = eligible.length - current.filter((p) => podAvailable(p, minReady)).length;
+      for (const p of current) {
+        if (p.metadata?.labels?.[HASH] === hash || toDelete.includes(p)) continue;
+        if (!podAvailable(p, minReady)) toDelete.push(p);
+        else if (unavailable < maxUnavailable) {
+          toDelete.push(p);
+          unavailable++;
+        }
+      }
+    }
+
+    if (this.expectations.satisfied(key) && toCreate.length) {
+      this.expectations.expectCreates(key, toCreate.length);
+      const fresh = toCreate.map((node) =>
+        podFromTemplate(ds, spec.template, {
+          labels: { [HASH]: hash },
+          spec: { nodeName: node, tolerations: [...(spec.template.spec?.tolerations ?? []), ...DEFAULT_TOLERATIONS] },
+        }),
+      );
+      await createPods(this.ctx.client, namespace!, fresh, () => this.expectations.creationFailed(key));
+    }
+    for (const p of toDelete) await this.ctx.client.resource("pods", namespace).delete(p.metadata!.name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+
+    const scheduled = pods.filter((p) => eligibleSet.has((p.spec as { nodeName?: string }).nodeName ?? ""));
+    const status = {
+      ...(ds.status as object),
+      desiredNumberScheduled: eligible.length,
+      currentNumberScheduled: new Set(scheduled.map((p) => (p.spec as { nodeName?: string }).nodeName)).size,
+      numberMisscheduled: pods.length - scheduled.length,
+      numberReady: scheduled.filter(podReady).length,
+      numberAvailable: scheduled.filter((p) => podAvailable(p, minReady)).length,
+      numberUnavailable: Math.max(0, eligible.length - scheduled.filter((p) => podAvailable(p, minReady)).length),
+      updatedNumberScheduled: scheduled.filter((p) => p.metadata?.labels?.[HASH] === hash).length,
+      observedGeneration: ds.metadata?.generation,
+    };
+    if (JSON.stringify(status) !== JSON.stringify(ds.status ?? {}))
+      await this.ctx.client.resource("daemonsets", namespace).updateStatus({ ...ds, status } as KubeObject).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    if (minReady) this.queue.addAfter(keyOf(ds), minReady * 1000);
+  }
+}

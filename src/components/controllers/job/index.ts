@@ -1,0 +1,114 @@
+// The Job controller: runs pods to `completions` successes, `parallelism` at a time; counts
+// failures against backoffLimit (with back-off between retries), enforces activeDeadlineSeconds,
+// and sets the Complete/Failed conditions `kubectl wait` looks for.
+import type { KubeObject } from "../../../api/types.ts";
+import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { Controller, now, podReady } from "../base.ts";
+import { createPods, Expectations, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+import { recordEvent } from "../../events.ts";
+
+type Cond = { type: string; status: string; reason?: string; message?: string; lastProbeTime?: string; lastTransitionTime?: string };
+type JobSpec = { completions?: number; parallelism?: number; backoffLimit?: number; activeDeadlineSeconds?: number; suspend?: boolean; template: { metadata?: { labels?: Record<string, string> }; spec?: { restartPolicy?: string } } };
+type JobStatus = { active?: number; succeeded?: number; failed?: number; ready?: number; startTime?: string; completionTime?: string; conditions?: Cond[] };
+
+const phase = (p: KubeObject) => (p.status as { phase?: string } | undefined)?.phase;
+
+export class JobController extends Controller {
+  readonly name = "job";
+  private expectations = new Expectations();
+  private get backoffBaseMs(): number {
+    return Number(this.ctx.settings.jobBackoffBaseMs ?? 10_000);
+  }
+
+  setup(): void {
+    this.ctx.informers.get("jobs").on({ add: this.enqueue, update: (_, j) => this.enqueue(j), delete: (j) => this.expectations.forget(keyOf(j)) });
+    const pods = this.ctx.informers.get("pods");
+    indexPodsByController(pods);
+    const owner = (p: KubeObject) => {
+      const ref = p.metadata?.ownerReferences?.find((r) => r.controller && r.kind === "Job");
+      return ref ? `${p.metadata!.namespace}/${ref.name}` : undefined;
+    };
+    pods.on({
+      add: (p) => {
+        const k = owner(p);
+        if (k) {
+          this.expectations.observedCreate(k);
+          this.queue.add(k);
+        }
+      },
+      update: (_, p) => {
+        const k = owner(p);
+        if (k) this.queue.add(k);
+      },
+      delete: (p) => {
+        const k = owner(p);
+        if (k) this.queue.add(k);
+      },
+    });
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const job = this.ctx.informers.get("jobs").get(key);
+    if (!job) return;
+    const spec = job.spec as JobSpec;
+    const status = structuredClone((job.status ?? {}) as JobStatus);
+    const conds = status.conditions ?? [];
+    const finished = conds.find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
+    const pods = ownedPods(this.ctx.informers.get("pods"), job);
+    const active = pods.filter((p) => phase(p) !== "Succeeded" && phase(p) !== "Failed" && !p.metadata?.deletionTimestamp);
+    const succeeded = pods.filter((p) => phase(p) === "Succeeded").length;
+    let failed = pods.filter((p) => phase(p) === "Failed").length;
+    if (spec.template.spec?.restartPolicy === "OnFailure")
+      for (const p of active) failed += ((p.status as { containerStatuses?: { restartCount?: number }[] })?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+    const { namespace } = splitKey(key);
+
+    if (finished) {
+      await this.deletePods(namespace!, active);
+      return;
+    }
+    if (!status.startTime && !spec.suspend) status.startTime = now();
+    const completions = spec.completions ?? 1;
+    let condition: Cond | undefined;
+    if (succeeded >= completions) {
+      condition = { type: "Complete", status: "True", lastProbeTime: now(), lastTransitionTime: now() };
+      status.completionTime = now();
+    } else if (failed > (spec.backoffLimit ?? 6)) {
+      condition = { type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit", lastProbeTime: now(), lastTransitionTime: now() };
+    } else if (spec.activeDeadlineSeconds && status.startTime && Date.now() - Date.parse(status.startTime) > spec.activeDeadlineSeconds * 1000) {
+      condition = { type: "Failed", status: "True", reason: "DeadlineExceeded", message: "Job was active longer than specified deadline", lastProbeTime: now(), lastTransitionTime: now() };
+    }
+
+    if (condition) {
+      await this.deletePods(namespace!, active);
+      status.conditions = [...conds.filter((c) => c.type !== condition!.type), condition];
+      recordEvent(this.ctx.client, "job-controller", job, condition.type === "Complete" ? "Normal" : "Warning", condition.type === "Complete" ? "Completed" : condition.reason!, condition.type === "Complete" ? "Job completed" : condition.message!);
+    } else if (!spec.suspend && this.expectations.satisfied(key)) {
+      const wanted = Math.min(spec.parallelism ?? 1, completions - succeeded);
+      if (active.length < wanted) {
+        const delay = failed > 0 ? Math.min(360_000, this.backoffBaseMs * 2 ** (failed - 1)) : 0;
+        const lastFailure = Math.max(0, ...pods.filter((p) => phase(p) === "Failed").map((p) => Date.parse((p.status as { startTime?: string })?.startTime ?? "") || 0));
+        const wait = lastFailure + delay - Date.now();
+        if (failed > 0 && wait > 0) this.queue.addAfter(key, wait);
+        else {
+          const n = wanted - active.length;
+          this.expectations.expectCreates(key, n);
+          const labels = { "job-name": job.metadata!.name!, "batch.kubernetes.io/job-name": job.metadata!.name! };
+          const fresh = Array.from({ length: n }, () => podFromTemplate(job, spec.template, { labels }));
+          await createPods(this.ctx.client, namespace!, fresh, () => this.expectations.creationFailed(key));
+        }
+      } else if (active.length > wanted) await this.deletePods(namespace!, active.slice(wanted));
+      if (spec.activeDeadlineSeconds && status.startTime) this.queue.addAfter(key, Math.max(0, Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 - Date.now()) + 50);
+    }
+
+    status.active = condition ? 0 : active.length;
+    status.succeeded = succeeded;
+    status.failed = failed;
+    status.ready = active.filter(podReady).length;
+    if (JSON.stringify(status) !== JSON.stringify(job.status ?? {}))
+      await this.ctx.client.resource("jobs", namespace).updateStatus({ ...job, status } as KubeObject).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  }
+
+  private async deletePods(namespace: string, pods: KubeObject[]): Promise<void> {
+    for (const p of pods) await this.ctx.client.resource("pods", namespace).delete(p.metadata!.name!, { gracePeriodSeconds: 0 }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  }
+}

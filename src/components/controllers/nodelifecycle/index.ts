@@ -1,0 +1,109 @@
+// Node lifecycle: a node whose heartbeat (its Lease, or the Ready condition's heartbeat) is
+// older than the grace period becomes Ready=Unknown with the unreachable taints; after the
+// eviction timeout its pods are deleted so their controllers recreate them elsewhere. Pods
+// bound to nodes that no longer exist are removed (pod GC).
+import type { KubeObject } from "../../../api/types.ts";
+import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { Controller, now } from "../base.ts";
+
+type Cond = { type: string; status: string; reason?: string; message?: string; lastHeartbeatTime?: string; lastTransitionTime?: string };
+type Taint = { key: string; value?: string; effect: string; timeAdded?: string };
+const UNREACHABLE = "node.kubernetes.io/unreachable";
+
+export class NodeLifecycleController extends Controller {
+  readonly name = "node-lifecycle";
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private get graceMs(): number {
+    return Number(this.ctx.settings.nodeMonitorGracePeriodSeconds ?? 40) * 1000;
+  }
+  private get evictionMs(): number {
+    return Number(this.ctx.settings.podEvictionTimeoutSeconds ?? 300) * 1000;
+  }
+
+  setup(): void {
+    const nodes = this.ctx.informers.get("nodes");
+    nodes.on({ add: this.enqueue, update: (_, n) => this.enqueue(n), delete: () => this.queue.add("|podgc") });
+    this.ctx.informers.get("leases");
+    const pods = this.ctx.informers.get("pods");
+    pods.on({ add: (p) => this.checkOrphanPod(p) });
+  }
+
+  override run(workers = 1): void {
+    super.run(workers);
+    const every = Math.max(100, Math.min(5000, this.graceMs / 4));
+    this.timer = setInterval(() => {
+      for (const n of this.ctx.informers.get("nodes").list()) this.enqueue(n);
+      this.queue.add("|podgc");
+    }, every);
+  }
+
+  override async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await super.stop();
+  }
+
+  private checkOrphanPod(p: KubeObject): void {
+    const node = (p.spec as { nodeName?: string } | undefined)?.nodeName;
+    if (node && this.ctx.informers.get("nodes").hasSynced() && !this.ctx.informers.get("nodes").get(node)) this.queue.add("|podgc");
+  }
+
+  /** The newest sign of life: the node's Lease renewTime or its Ready heartbeat. */
+  private lastHeartbeat(node: KubeObject): number {
+    const ready = ((node.status as { conditions?: Cond[] } | undefined)?.conditions ?? []).find((c) => c.type === "Ready");
+    const lease = this.ctx.informers.get("leases").get(`kube-node-lease/${node.metadata!.name}`);
+    const renew = (lease?.spec as { renewTime?: string } | undefined)?.renewTime;
+    return Math.max(ready?.lastHeartbeatTime ? Date.parse(ready.lastHeartbeatTime) : 0, renew ? Date.parse(renew) : 0, Date.parse(node.metadata!.creationTimestamp ?? "") || 0);
+  }
+
+  async reconcile(key: string): Promise<void> {
+    if (key === "|podgc") return this.podGc();
+    const node = this.ctx.informers.get("nodes").get(key);
+    if (!node) return;
+    const silentFor = Date.now() - this.lastHeartbeat(node);
+    const conds = ((node.status as { conditions?: Cond[] } | undefined)?.conditions ?? []).map((c) => ({ ...c }));
+    const ready = conds.find((c) => c.type === "Ready");
+    const taints = ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []).map((t) => ({ ...t }));
+    const tainted = taints.some((t) => t.key === UNREACHABLE);
+    if (silentFor > this.graceMs) {
+      if (ready?.status !== "Unknown") {
+        const next = ready ?? { type: "Ready", status: "Unknown" };
+        Object.assign(next, { status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", lastTransitionTime: now() });
+        if (!ready) conds.push(next);
+        await this.ctx.client.resource("nodes").patch(key, { status: { conditions: conds } }, "merge", { subresource: "status" }).catch(ignoreNotFound);
+      }
+      if (!tainted) {
+        taints.push({ key: UNREACHABLE, effect: "NoSchedule", timeAdded: now() }, { key: UNREACHABLE, effect: "NoExecute", timeAdded: now() });
+        await this.ctx.client.resource("nodes").patch(key, { spec: { taints } }, "merge").catch(ignoreNotFound);
+      }
+      if (silentFor > this.graceMs + this.evictionMs) await this.evictPods(key);
+    } else if (tainted && ready?.status === "True") {
+      const rest = taints.filter((t) => t.key !== UNREACHABLE);
+      await this.ctx.client.resource("nodes").patch(key, { spec: { taints: rest.length ? rest : null } }, "merge").catch(ignoreNotFound);
+    }
+  }
+
+  private async evictPods(node: string): Promise<void> {
+    for (const p of this.ctx.informers.get("pods").list()) {
+      if ((p.spec as { nodeName?: string }).nodeName !== node) continue;
+      const { namespace, name } = splitKey(keyOf(p));
+      await this.ctx.client.resource("pods", namespace).delete(name, { gracePeriodSeconds: 0 }).catch(ignoreNotFound);
+    }
+  }
+
+  private async podGc(): Promise<void> {
+    const nodes = this.ctx.informers.get("nodes");
+    for (const p of this.ctx.informers.get("pods").list()) {
+      const node = (p.spec as { nodeName?: string }).nodeName;
+      if (!node || nodes.get(node)) continue;
+      // The cache may lag a just-registered node: confirm with the API.
+      const live = await this.ctx.client.resource("nodes").get(node).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      if (live) continue;
+      const { namespace, name } = splitKey(keyOf(p));
+      await this.ctx.client.resource("pods", namespace).delete(name, { gracePeriodSeconds: 0 }).catch(ignoreNotFound);
+    }
+  }
+}
+
+function ignoreNotFound(err: unknown): void {
+  if (!isNotFound(err)) throw err;
+}

@@ -1,0 +1,87 @@
+// Helpers the workload controllers share for the pods they own: an index of pods by
+// controller uid, pod creation from a template, and creation expectations (a controller does
+// not create again until the informer has seen its last creations).
+import type { KubeObject } from "../../api/types.ts";
+import type { Informer } from "../../client/index.ts";
+import type { Client } from "../../client/index.ts";
+import { controllerRef } from "./base.ts";
+
+export function controllerUid(o: KubeObject): string[] {
+  const ref = (o.metadata?.ownerReferences ?? []).find((r) => r.controller);
+  return ref ? [ref.uid] : [];
+}
+
+/** Adds the by-controller index to the shared pods informer (idempotent). */
+export function indexPodsByController(pods: Informer<KubeObject>): void {
+  try {
+    pods.addIndexer("controller", controllerUid);
+  } catch {
+    // already added by another controller
+  }
+}
+
+export function ownedPods(pods: Informer<KubeObject>, owner: KubeObject): KubeObject[] {
+  return pods.byIndex("controller", owner.metadata!.uid!);
+}
+
+type Template = { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
+
+export function podFromTemplate(owner: KubeObject, template: Template, extra: { name?: string; generateName?: string; labels?: Record<string, string>; spec?: Record<string, unknown> } = {}): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      ...(extra.name ? { name: extra.name } : { generateName: extra.generateName ?? `${owner.metadata!.name}-` }),
+      namespace: owner.metadata!.namespace,
+      labels: { ...template.metadata?.labels, ...extra.labels },
+      annotations: template.metadata?.annotations,
+      ownerReferences: [controllerRef(owner)],
+    },
+    spec: { ...structuredClone(template.spec ?? {}), ...extra.spec },
+  };
+}
+
+/** Counts creations a controller is waiting to see, per owner key (client-go's expectations). */
+export class Expectations {
+  private pending = new Map<string, { adds: number; until: number }>();
+  expectCreates(key: string, n: number): void {
+    this.pending.set(key, { adds: n, until: Date.now() + 30_000 });
+  }
+  observedCreate(key: string): void {
+    const p = this.pending.get(key);
+    if (p && --p.adds <= 0) this.pending.delete(key);
+  }
+  creationFailed(key: string): void {
+    this.observedCreate(key);
+  }
+  /** True when nothing is outstanding (or the expectation expired). */
+  satisfied(key: string): boolean {
+    const p = this.pending.get(key);
+    if (!p) return true;
+    if (Date.now() > p.until) {
+      this.pending.delete(key);
+      return true;
+    }
+    return false;
+  }
+  forget(key: string): void {
+    this.pending.delete(key);
+  }
+}
+
+export async function createPods(client: Client, namespace: string, pods: KubeObject[], onFail: (err: unknown) => void): Promise<void> {
+  // Slow start: 1, 2, 4, ... so a broken template fails fast instead of N times.
+  let batch = 1;
+  for (let i = 0; i < pods.length; ) {
+    const slice = pods.slice(i, i + batch);
+    const results = await Promise.allSettled(slice.map((p) => client.resource("pods", namespace).create(p)));
+    const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+    for (const f of failed) onFail(f.reason);
+    i += slice.length;
+    if (failed.length) {
+      for (let k = i; k < pods.length; k++) onFail(failed[0]!.reason);
+      return;
+    }
+    batch *= 2;
+  }
+}

@@ -1,0 +1,113 @@
+// The StatefulSet controller: pods with stable names <name>-0..N-1; OrderedReady creates one at
+// a time in order (each waits for the previous to be Running and Ready) and removes from the
+// highest ordinal; Parallel does both at once. A deleted pod comes back with its name. A
+// rolling update replaces pods from the highest ordinal down to the partition.
+import type { KubeObject } from "../../../api/types.ts";
+import { isAlreadyExists, isNotFound, splitKey } from "../../../client/index.ts";
+import { Controller, podReady } from "../base.ts";
+import { indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+import { templateHash } from "../revision.ts";
+
+type StsSpec = {
+  replicas?: number;
+  serviceName?: string;
+  podManagementPolicy?: "OrderedReady" | "Parallel";
+  updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
+  template: { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> };
+};
+const HASH = "controller-revision-hash";
+const phase = (p: KubeObject) => (p.status as { phase?: string } | undefined)?.phase;
+const running = (p: KubeObject) => phase(p) === "Running" && podReady(p) && !p.metadata?.deletionTimestamp;
+
+export function ordinalOf(setName: string, podName: string): number {
+  const m = podName.match(/-(\d+)$/);
+  return m && podName.slice(0, -m[0].length) === setName ? Number(m[1]) : -1;
+}
+
+export class StatefulSetController extends Controller {
+  readonly name = "statefulset";
+
+  setup(): void {
+    this.ctx.informers.get("statefulsets").on({ add: this.enqueue, update: (_, s) => this.enqueue(s) });
+    const pods = this.ctx.informers.get("pods");
+    indexPodsByController(pods);
+    const owner = (p: KubeObject) => {
+      const ref = p.metadata?.ownerReferences?.find((r) => r.controller && r.kind === "StatefulSet");
+      return ref ? `${p.metadata!.namespace}/${ref.name}` : undefined;
+    };
+    pods.on({ add: (p) => owner(p) && this.queue.add(owner(p)!), update: (_, p) => owner(p) && this.queue.add(owner(p)!), delete: (p) => owner(p) && this.queue.add(owner(p)!) });
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const sts = this.ctx.informers.get("statefulsets").get(key);
+    if (!sts || sts.metadata?.deletionTimestamp) return;
+    const { namespace, name } = splitKey(key);
+    const spec = sts.spec as StsSpec;
+    const replicas = spec.replicas ?? 1;
+    const ordered = (spec.podManagementPolicy ?? "OrderedReady") === "OrderedReady";
+    const revision = `${name}-${templateHash(spec.template)}`;
+    const pods = ownedPods(this.ctx.informers.get("pods"), sts);
+    const byOrdinal = new Map<number, KubeObject>();
+    for (const p of pods) byOrdinal.set(ordinalOf(name, p.metadata!.name!), p);
+    const podsApi = this.ctx.client.resource("pods", namespace);
+    const del = (p: KubeObject) => podsApi.delete(p.metadata!.name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+
+    // Create missing pods and replace failed ones, in ordinal order.
+    for (let i = 0; i < replicas; i++) {
+      const p = byOrdinal.get(i);
+      if (p && phase(p) === "Failed" && !p.metadata?.deletionTimestamp) {
+        await del(p);
+        if (ordered) break;
+        continue;
+      }
+      if (!p) {
+        const podName = `${name}-${i}`;
+        const pod = podFromTemplate(sts, spec.template, {
+          name: podName,
+          labels: { "statefulset.kubernetes.io/pod-name": podName, "apps.kubernetes.io/pod-index": String(i), [HASH]: revision },
+          spec: { hostname: podName, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}) },
+        });
+        await podsApi.create(pod).catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
+        if (ordered) break;
+        continue;
+      }
+      if (ordered && !running(p)) break;
+    }
+
+    // Scale down from the highest ordinal; OrderedReady one at a time, only when the rest are ready.
+    const extras = [...byOrdinal.entries()].filter(([i, p]) => (i >= replicas || i < 0) && !p.metadata?.deletionTimestamp).sort((a, b) => b[0] - a[0]);
+    if (extras.length) {
+      const keep = [...byOrdinal.entries()].filter(([i]) => i >= 0 && i < replicas).map(([, p]) => p);
+      if (!ordered) for (const [, p] of extras) await del(p);
+      else if (keep.every(running) && ![...byOrdinal.values()].some((p) => p.metadata?.deletionTimestamp)) await del(extras[0]![1]);
+    }
+
+    // Rolling update: highest ordinal first, down to the partition, one at a time when ordered.
+    if ((spec.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate" && !extras.length) {
+      const partition = spec.updateStrategy?.rollingUpdate?.partition ?? 0;
+      const all = [...byOrdinal.entries()].filter(([i]) => i >= 0 && i < replicas).sort((a, b) => b[0] - a[0]);
+      const everyoneReady = all.length === replicas && all.every(([, p]) => running(p));
+      for (const [i, p] of all) {
+        if (i < partition || p.metadata?.labels?.[HASH] === revision) continue;
+        if (ordered && !everyoneReady) break;
+        await del(p);
+        break;
+      }
+    }
+
+    const current = pods.filter((p) => ordinalOf(name, p.metadata!.name!) < replicas && !p.metadata?.deletionTimestamp);
+    const status = {
+      observedGeneration: sts.metadata?.generation,
+      replicas: current.length,
+      readyReplicas: current.filter(podReady).length,
+      availableReplicas: current.filter(podReady).length,
+      currentReplicas: current.filter((p) => p.metadata?.labels?.[HASH] === revision).length,
+      updatedReplicas: current.filter((p) => p.metadata?.labels?.[HASH] === revision).length,
+      currentRevision: revision,
+      updateRevision: revision,
+      collisionCount: 0,
+    };
+    if (JSON.stringify(status) !== JSON.stringify(sts.status ?? {}))
+      await this.ctx.client.resource("statefulsets", namespace).updateStatus({ ...sts, status } as KubeObject).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  }
+}

@@ -1,0 +1,58 @@
+// Controller tests run the real API server and the controllers under test in-process; the
+// tests play the kubelet's part by writing pod status through pods/status.
+import type { KubeObject } from "../../src/api/types.ts";
+import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
+import { CONTROLLERS, startControllers } from "../../src/components/controllers/index.ts";
+import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
+
+export interface ControllerEnv {
+  api: TestApi;
+  client: Client;
+  close(): Promise<void>;
+}
+
+export async function startEnv(settings: Record<string, number> = {}, which = CONTROLLERS): Promise<ControllerEnv> {
+  const api = await startTestApi();
+  const client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
+  const running = await startControllers({ client, log: () => {}, settings }, which);
+  return {
+    api,
+    client,
+    async close() {
+      await running.stop();
+      await api.close();
+    },
+  };
+}
+
+/** What a kubelet would write: phase, and Ready when running. */
+export async function setPodPhase(client: Client, pod: KubeObject, phase: "Running" | "Succeeded" | "Failed", ready = phase === "Running"): Promise<void> {
+  const t = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  await client.resource("pods", pod.metadata!.namespace).patch(
+    pod.metadata!.name!,
+    { status: { phase, startTime: t, conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: t }] } },
+    "merge",
+    { subresource: "status" },
+  );
+}
+
+export async function podsOf(client: Client, ns: string, selector: string): Promise<KubeObject[]> {
+  return (await client.resource("pods", ns).list({ labelSelector: selector })).items;
+}
+
+export const template = (labels: Record<string, string>, restartPolicy = "Always") => ({
+  metadata: { labels },
+  spec: { restartPolicy, containers: [{ name: "c", image: "localhost/busybox:latest" }] },
+});
+
+export function readyNode(name: string, labels: Record<string, string> = {}, heartbeat = new Date()): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels: { "kubernetes.io/hostname": name, ...labels } },
+    status: {
+      allocatable: { cpu: "4", memory: "16Gi", pods: "110" },
+      conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: heartbeat.toISOString().replace(/\.\d{3}Z$/, "Z") }],
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// The Job controller with pods whose end the test decides, as a kubelet would report it.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { waitFor } from "../helpers/wait.ts";
+import { podsOf, setPodPhase, startEnv, template, type ControllerEnv } from "./helpers.ts";
+
+let env: ControllerEnv;
+beforeAll(async () => {
+  env = await startEnv({ jobBackoffBaseMs: 10 });
+});
+afterAll(() => env.close());
+
+const job = (name: string, spec: Record<string, unknown>) => ({ apiVersion: "batch/v1", kind: "Job", metadata: { name }, spec: { template: template({ app: name }, "Never"), ...spec } });
+const jobs = () => env.client.resource("jobs", "default");
+
+test("a job with completions=3 and parallelism=2 runs two at a time and completes after three successes", async () => {
+  await jobs().create(job("j1", { completions: 3, parallelism: 2 }));
+  const first = await waitFor("two pods", async () => ((await podsOf(env.client, "default", "job-name=j1")).length === 2 ? podsOf(env.client, "default", "job-name=j1") : undefined));
+  expect(first.every((p: any) => p.metadata.ownerReferences[0].kind === "Job")).toBe(true);
+  for (const p of first) await setPodPhase(env.client, p, "Succeeded");
+  const third = await waitFor("a third pod", async () => (await podsOf(env.client, "default", "job-name=j1")).find((p: any) => p.status.phase === "Pending"));
+  await setPodPhase(env.client, third, "Succeeded");
+  const done: any = await waitFor("Complete", async () => {
+    const j: any = await jobs().get("j1");
+    return j.status?.conditions?.find((c: any) => c.type === "Complete" && c.status === "True") ? j : undefined;
+  });
+  expect(done.status).toMatchObject({ succeeded: 3, active: 0, failed: 0 });
+  expect(done.status.completionTime).toBeDefined();
+  expect((await podsOf(env.client, "default", "job-name=j1")).length).toBe(3);
+});
+
+test("failures beyond backoffLimit fail the job with BackoffLimitExceeded", async () => {
+  await jobs().create(job("j2", { backoffLimit: 1 }));
+  for (let i = 0; i < 2; i++) {
+    const p = await waitFor(`pod ${i + 1}`, async () => (await podsOf(env.client, "default", "job-name=j2")).find((x: any) => x.status.phase === "Pending"));
+    await setPodPhase(env.client, p, "Failed");
+  }
+  const failed: any = await waitFor("Failed", async () => ((await jobs().get("j2")) as any).status?.conditions?.find((c: any) => c.type === "Failed"));
+  expect(failed.reason).toBe("BackoffLimitExceeded");
+  expect(((await jobs().get("j2")) as any).status.failed).toBe(2);
+});
+
+test("activeDeadlineSeconds fails a job that runs too long", async () => {
+  await jobs().create(job("j3", { activeDeadlineSeconds: 1 }));
+  const failed: any = await waitFor("DeadlineExceeded", async () => ((await jobs().get("j3")) as any).status?.conditions?.find((c: any) => c.type === "Failed"), 5000);
+  expect(failed.reason).toBe("DeadlineExceeded");
+});
