@@ -192,6 +192,9 @@ describe("Informer", () => {
     await direct.create(cm("removed", {}, { v: "1" }));
     const inf = new Informer(cms, { onError: () => {} });
     const log = recorder(inf);
+    let lists = 0;
+    const origList = cms.list.bind(cms);
+    cms.list = (o) => (lists++, origList(o));
     inf.start();
     await inf.waitForSync();
     log.length = 0;
@@ -206,6 +209,7 @@ describe("Informer", () => {
     await until(() => log.length === 3, "the differences");
     expect(log.sort()).toEqual([`add ${ns}/new`, `delete ${ns}/removed`, `update ${ns}/changed 1->2`]);
     expect(inf.list().map(keyOf).sort()).toEqual([`${ns}/changed`, `${ns}/kept`, `${ns}/new`]);
+    expect(lists).toBe(2);
     inf.stop();
   });
 
