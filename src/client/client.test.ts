@@ -8,7 +8,15 @@ import { ApiError, isAlreadyExists, isConflict, isNotFound, type Client, type Wa
 
 let cluster: TestCluster;
 beforeAll(async () => {
-  cluster = await startCluster();
+  // The kubelet's side of pods/log: answers with what it was asked, so the test sees the query arrive.
+  cluster = await startCluster({
+    kubeletProxy: async (req, pod, sub) => {
+      const url = new URL(req.url);
+      return new Response(`${sub} of ${pod.metadata?.name} container=${url.searchParams.get("container")} tail=${url.searchParams.get("tailLines")}\n`, {
+        headers: { "content-type": "text/plain" },
+      });
+    },
+  });
 });
 afterAll(() => cluster.close());
 
@@ -201,6 +209,15 @@ for (const via of ["in-process", "http"] as const) {
       const events: WatchEvent<KubeObject>[] = [];
       for await (const e of w) events.push(e);
       expect(events).toEqual([]);
+    });
+
+    test("pods/log comes back as text, with its query parameters passed on", async () => {
+      const pods = client.resource("pods", ns);
+      await pods.create(pod("logged"));
+      const text = await pods.getSubresource<string>("logged", "log", { container: "c", tailLines: "5" });
+      expect(text).toBe("log of logged container=c tail=5\n");
+      const missing = await pods.getSubresource("nope", "log").catch((e) => e);
+      expect(isNotFound(missing)).toBe(true);
     });
 
     test("raw request returns the response without throwing", async () => {

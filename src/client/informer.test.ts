@@ -160,6 +160,30 @@ describe("Informer", () => {
     inf.stop();
   });
 
+  test("over HTTP, re-watches from the last resourceVersion when the server ends a watch, without relisting", async () => {
+    const ns = await freshNamespace();
+    const cms = createClient(cluster.http).resource("configmaps", ns);
+    const direct = client.resource("configmaps", ns);
+    let lists = 0;
+    let watches = 0;
+    const origList = cms.list.bind(cms);
+    const origWatch = cms.watch.bind(cms);
+    cms.list = (o) => (lists++, origList(o));
+    cms.watch = (o) => (watches++, origWatch(o));
+    const inf = new Informer(cms, { watchTimeoutSeconds: 1 });
+    const log = recorder(inf);
+    inf.start();
+    await inf.waitForSync();
+    await direct.create(cm("first"));
+    await until(() => log.length === 1, "first event");
+    await until(() => watches >= 2, "a second watch", 5000);
+    await direct.create(cm("second"));
+    await until(() => log.length === 2, "second event");
+    expect(log).toEqual([`add ${ns}/first`, `add ${ns}/second`]);
+    expect(lists).toBe(1);
+    inf.stop();
+  });
+
   test("after a network cut it reconnects and resumes from the last resourceVersion without a relist", async () => {
     const ns = await freshNamespace();
     const net = cuttableTransport(cluster.inProcess);

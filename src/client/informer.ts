@@ -15,6 +15,8 @@ export interface InformerOptions {
   resyncMs?: number;
   /** List page size; 0 lists everything in one request. Default 500. */
   pageSize?: number;
+  /** Server-side timeout of each watch; default a random 300..600 s, as client-go spreads reconnects. */
+  watchTimeoutSeconds?: number;
   /** Where list/watch errors (the informer retries) and handler errors go. Default: handler errors to stderr. */
   onError?: (err: unknown) => void;
 }
@@ -235,8 +237,7 @@ export class Informer<T extends KubeObject> {
       fieldSelector,
       resourceVersion: this.rv,
       allowWatchBookmarks: true,
-      // Spread reconnects out, as client-go does (5 to 10 minutes).
-      timeoutSeconds: 300 + Math.floor(Math.random() * 300),
+      timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
     });
     this.current = watch;
     if (this.stopped) watch.close();

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApiServer, type ApiServer } from "../components/apiserver/index.ts";
+import { createApiServer, type ApiServer, type ApiServerOptions } from "../components/apiserver/index.ts";
 import { openStore } from "../store/index.ts";
 import type { Store } from "../store/types.ts";
 import { httpTransport, inProcessTransport, type Transport } from "./transport.ts";
@@ -19,11 +19,11 @@ export interface TestCluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(): Promise<TestCluster> {
+export async function startCluster(opts: Pick<ApiServerOptions, "kubeletProxy"> = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), "kube-client-"));
   const store = await openStore({ dataDir: dir });
   const token = "test-token";
-  const api = createApiServer({ store, token });
+  const api = createApiServer({ store, token, ...opts });
   await api.ready;
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: api.fetch, idleTimeout: 0 });
   const url = `http://127.0.0.1:${server.port}`;
