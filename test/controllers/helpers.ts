@@ -56,3 +56,27 @@ export function readyNode(name: string, labels: Record<string, string> = {}, hea
     },
   };
 }
+
+/**
+ * Plays a kubelet for controller tests: every pod that appears gets Running, Ready and an IP
+ * (10.99.x.y). Returns a stop function.
+ */
+export function autoReady(client: Client, ready: (pod: KubeObject) => boolean = () => true): () => void {
+  const w = client.resource("pods").watch();
+  let n = 0;
+  void (async () => {
+    try {
+      for await (const ev of w) {
+        const p = ev.object as any;
+        if (ev.type !== "ADDED" || p.status?.phase === "Running") continue;
+        n++;
+        const t = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+        await client
+          .resource("pods", p.metadata.namespace)
+          .patch(p.metadata.name, { status: { phase: "Running", podIP: `10.99.${n >> 8}.${n & 255}`, conditions: [{ type: "Ready", status: ready(p) ? "True" : "False", lastTransitionTime: t }] } }, "merge", { subresource: "status" })
+          .catch(() => {});
+      }
+    } catch {}
+  })();
+  return () => w.close();
+}

@@ -8,8 +8,11 @@ import { JobController } from "./job/index.ts";
 import { NamespaceController } from "./namespace/index.ts";
 import { NodeLifecycleController } from "./nodelifecycle/index.ts";
 import { StatefulSetController } from "./statefulset/index.ts";
+import { ReplicaSetController, ReplicationManager } from "./replication/index.ts";
+import { DeploymentController } from "./deployment/index.ts";
+import { EndpointsController } from "./endpoints/index.ts";
 
-export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [GarbageCollector, NamespaceController, NodeLifecycleController, JobController, DaemonSetController, StatefulSetController];
+export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, DaemonSetController, StatefulSetController];
 
 export async function startControllers(ctx: Omit<ControllerContext, "informers">, which = CONTROLLERS): Promise<{ stop(): Promise<void>; informers: InformerFactory }> {
   const informers = new InformerFactory(ctx.client);

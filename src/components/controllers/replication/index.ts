@@ -1,0 +1,136 @@
+// The replication manager, for ReplicationControllers and ReplicaSets alike: exactly
+// spec.replicas pods matching the selector, created from the template, extras deleted
+// (least useful first), orphans adopted and non-matching pods released; status from what is seen.
+import type { KubeObject } from "../../../api/types.ts";
+import { requirementsOf, matchesLabels } from "../../../api/selectors.ts";
+import { isNotFound, keyOf, splitKey, type Informer } from "../../../client/index.ts";
+import { Controller, controllerRef, podActive, podAvailable, podReady } from "../base.ts";
+import { createPods, Expectations, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+
+type RsSpec = { replicas?: number; minReadySeconds?: number; selector?: Record<string, string> | { matchLabels?: Record<string, string> }; template: { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> } };
+type Cond = { type: string; status: string };
+const phaseRank: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+
+/** Deletion order as Kubernetes ranks pods: unscheduled, pending, not ready, newest, most restarts first. */
+export function deletionOrder(a: KubeObject, b: KubeObject): number {
+  const node = (p: KubeObject) => ((p.spec as { nodeName?: string })?.nodeName ? 1 : 0);
+  if (node(a) !== node(b)) return node(a) - node(b);
+  const phase = (p: KubeObject) => phaseRank[(p.status as { phase?: string })?.phase ?? "Pending"] ?? 0;
+  if (phase(a) !== phase(b)) return phase(a) - phase(b);
+  if (podReady(a) !== podReady(b)) return podReady(a) ? 1 : -1;
+  const restarts = (p: KubeObject) => ((p.status as { containerStatuses?: { restartCount?: number }[] })?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+  if (restarts(a) !== restarts(b)) return restarts(b) - restarts(a);
+  return Date.parse(b.metadata?.creationTimestamp ?? "") - Date.parse(a.metadata?.creationTimestamp ?? "");
+}
+
+class ReplicaController extends Controller {
+  private expectations = new Expectations();
+  constructor(
+    ctx: ConstructorParameters<typeof Controller>[0],
+    readonly name: string,
+    private readonly resource: "replicationcontrollers" | "replicasets",
+    private readonly kind: string,
+  ) {
+    super(ctx);
+  }
+
+  private get owners(): Informer<KubeObject> {
+    return this.ctx.informers.get(this.resource);
+  }
+
+  setup(): void {
+    this.owners.on({ add: this.enqueue, update: (_, o) => this.enqueue(o), delete: (o) => this.expectations.forget(keyOf(o)) });
+    const pods = this.ctx.informers.get("pods");
+    indexPodsByController(pods);
+    const ownerKeys = (p: KubeObject): string[] => {
+      const ref = p.metadata?.ownerReferences?.find((r) => r.controller);
+      if (ref) return ref.kind === this.kind ? [`${p.metadata!.namespace}/${ref.name}`] : [];
+      // An orphan: every owner whose selector matches may adopt it.
+      return this.owners.list().filter((o) => o.metadata?.namespace === p.metadata?.namespace && matchesLabels(requirementsOf((o.spec as RsSpec).selector), p.metadata?.labels)).map(keyOf);
+    };
+    pods.on({
+      add: (p) => {
+        for (const k of ownerKeys(p)) {
+          this.expectations.observedCreate(k);
+          this.queue.add(k);
+        }
+      },
+      update: (old, p) => {
+        for (const k of new Set([...ownerKeys(old), ...ownerKeys(p)])) this.queue.add(k);
+      },
+      delete: (p) => ownerKeys(p).forEach((k) => this.queue.add(k)),
+    });
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const owner = this.owners.get(key);
+    if (!owner) return;
+    const { namespace } = splitKey(key);
+    const spec = owner.spec as RsSpec;
+    const reqs = requirementsOf(spec.selector);
+    const podsApi = this.ctx.client.resource("pods", namespace);
+    const owned = ownedPods(this.ctx.informers.get("pods"), owner);
+    const mine: KubeObject[] = [];
+    // Release owned pods that no longer match; adopt matching orphans.
+    for (const p of owned) {
+      if (matchesLabels(reqs, p.metadata?.labels)) mine.push(p);
+      else if (!p.metadata?.deletionTimestamp)
+        await podsApi.patch(p.metadata!.name!, { metadata: { ownerReferences: (p.metadata?.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata?.uid), resourceVersion: p.metadata?.resourceVersion } }, "merge").catch(ignore);
+    }
+    if (!owner.metadata?.deletionTimestamp)
+      for (const p of this.ctx.informers.get("pods").list()) {
+        if (p.metadata?.namespace !== namespace || p.metadata?.ownerReferences?.some((r) => r.controller) || p.metadata?.deletionTimestamp || !podActive(p)) continue;
+        if (!matchesLabels(reqs, p.metadata?.labels)) continue;
+        await podsApi.patch(p.metadata!.name!, { metadata: { ownerReferences: [...(p.metadata?.ownerReferences ?? []), controllerRef(owner)], resourceVersion: p.metadata?.resourceVersion } }, "merge").then(() => mine.push(p), ignore);
+      }
+
+    const active = mine.filter(podActive);
+    const want = owner.metadata?.deletionTimestamp ? active.length : (spec.replicas ?? 1);
+    if (this.expectations.satisfied(key)) {
+      if (active.length < want) {
+        const n = Math.min(want - active.length, 500);
+        this.expectations.expectCreates(key, n);
+        const fresh = Array.from({ length: n }, () => podFromTemplate(owner, spec.template));
+        await createPods(this.ctx.client, namespace!, fresh, (err) => {
+          this.expectations.creationFailed(key);
+          this.ctx.log(`${this.name}: creating a pod for ${key}: ${(err as Error).message}`);
+        });
+      } else if (active.length > want) {
+        const extra = [...active].sort(deletionOrder).slice(0, active.length - want);
+        await Promise.all(extra.map((p) => podsApi.delete(p.metadata!.name!).catch(ignore)));
+      }
+    }
+
+    const min = spec.minReadySeconds ?? 0;
+    const templateLabels = spec.template.metadata?.labels ?? {};
+    const status: Record<string, unknown> = {
+      replicas: active.length,
+      fullyLabeledReplicas: active.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata?.labels?.[k] === v)).length,
+      readyReplicas: active.filter(podReady).length,
+      availableReplicas: active.filter((p) => podAvailable(p, min)).length,
+      observedGeneration: owner.metadata?.generation,
+    };
+    const conds = ((owner.status as { conditions?: Cond[] } | undefined)?.conditions ?? []);
+    if (conds.length) status.conditions = conds;
+    const old = owner.status ?? {};
+    if (JSON.stringify({ ...old, ...status }) !== JSON.stringify(old) || Object.keys(status).some((k) => (old as Record<string, unknown>)[k] !== status[k]))
+      await this.ctx.client.resource(this.resource, namespace).updateStatus({ ...owner, status: { ...old, ...status } } as KubeObject).catch(ignore);
+    if (min > 0 && status.readyReplicas !== status.availableReplicas) this.queue.addAfter(key, min * 1000);
+  }
+}
+
+function ignore(err: unknown): void {
+  if (!isNotFound(err) && !(err instanceof Error && /modified|Precondition/.test(err.message))) throw err;
+}
+
+export class ReplicationManager extends ReplicaController {
+  constructor(ctx: ConstructorParameters<typeof Controller>[0]) {
+    super(ctx, "replicationmanager", "replicationcontrollers", "ReplicationController");
+  }
+}
+
+export class ReplicaSetController extends ReplicaController {
+  constructor(ctx: ConstructorParameters<typeof Controller>[0]) {
+    super(ctx, "replicaset", "replicasets", "ReplicaSet");
+  }
+}
