@@ -19,29 +19,30 @@ async function ownedPod(owner: any, name: string): Promise<any> {
   return env.client.resource("pods", "default").create(p);
 }
 
-const rs = (name: string) => ({ apiVersion: "apps/v1", kind: "ReplicaSet", metadata: { name }, spec: { replicas: 0, selector: { matchLabels: { app: name } }, template: template({ app: name }) } });
+// A suspended Job owns pods without any controller touching them: only the GC acts here.
+const rs = (name: string) => ({ apiVersion: "batch/v1", kind: "Job", metadata: { name }, spec: { suspend: true, template: template({ app: name }, "Never") } });
 
 test("deleting an owner deletes its dependents", async () => {
-  const owner = await env.client.resource("replicasets", "default").create(rs("gc1"));
+  const owner = await env.client.resource("jobs", "default").create(rs("gc1"));
   await ownedPod(owner, "gc1-a");
-  await env.client.resource("replicasets", "default").delete("gc1", { propagationPolicy: "Background" });
+  await env.client.resource("jobs", "default").delete("gc1", { propagationPolicy: "Background" });
   await waitFor("dependent deleted", () => gone(env.client.resource("pods", "default").get("gc1-a")));
 });
 
 test("orphan deletion keeps dependents and removes their owner reference", async () => {
-  const owner = await env.client.resource("replicasets", "default").create(rs("gc2"));
+  const owner = await env.client.resource("jobs", "default").create(rs("gc2"));
   await ownedPod(owner, "gc2-a");
-  await env.client.resource("replicasets", "default").delete("gc2", { propagationPolicy: "Orphan" });
-  await waitFor("owner gone", () => gone(env.client.resource("replicasets", "default").get("gc2")));
+  await env.client.resource("jobs", "default").delete("gc2", { propagationPolicy: "Orphan" });
+  await waitFor("owner gone", () => gone(env.client.resource("jobs", "default").get("gc2")));
   const p: any = await env.client.resource("pods", "default").get("gc2-a");
   expect(p.metadata.ownerReferences).toBeUndefined();
 });
 
 test("foreground deletion removes dependents before the owner", async () => {
-  const owner = await env.client.resource("replicasets", "default").create(rs("gc3"));
+  const owner = await env.client.resource("jobs", "default").create(rs("gc3"));
   await ownedPod(owner, "gc3-a");
-  await env.client.resource("replicasets", "default").delete("gc3", { propagationPolicy: "Foreground" });
-  await waitFor("owner gone", () => gone(env.client.resource("replicasets", "default").get("gc3")));
+  await env.client.resource("jobs", "default").delete("gc3", { propagationPolicy: "Foreground" });
+  await waitFor("owner gone", () => gone(env.client.resource("jobs", "default").get("gc3")));
   expect(await gone(env.client.resource("pods", "default").get("gc3-a"))).toBe(true);
 });
 
