@@ -1,8 +1,9 @@
 // The components `kube up` starts after the API server, in order.
 import type { Component } from "../components/types.ts";
 import { controllersComponent } from "../components/controllers/index.ts";
+import { kubeletComponent } from "../components/kubelet/index.ts";
 import { schedulerComponent } from "../components/scheduler/index.ts";
 
 export function clusterComponents(): Component[] {
-  return [schedulerComponent, controllersComponent];
+  return [schedulerComponent, controllersComponent, kubeletComponent];
 }

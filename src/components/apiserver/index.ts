@@ -11,6 +11,8 @@ import { Objects } from "./objects.ts";
 import { parseResourcePath } from "./paths.ts";
 import { handleResource } from "./resources.ts";
 import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
+import { createKubeletProxy, execBridge, maybeUpgradeExec } from "./kubelet-proxy.ts";
+import type { Server } from "bun";
 
 export interface ApiServerOptions {
   store: Store;
@@ -24,6 +26,8 @@ export interface ApiServerOptions {
 
 export interface ApiServer {
   fetch: (req: Request) => Promise<Response>;
+  /** WebSocket exec/attach: Bun.serve's fetch calls this first (it needs the server to upgrade). */
+  upgrade: (req: Request, server: Server<unknown>) => Promise<Response | undefined | "upgraded">;
   /** Resolves once the built-in namespaces exist. */
   ready: Promise<void>;
   close(): void;
@@ -39,7 +43,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const lookup = (group: string, version: string, resource: string) => byGvr.get(`${group}/${version}/${resource}`);
   const admission = createAdmission({ store: opts.store, lookup: (r) => byResource.get(r), ranges: opts.serviceRanges ?? defaultServiceRanges });
   const objects = new Objects({ store: opts.store, admission });
-  const deps = { objects, lookup: (r: string) => byResource.get(r), kubeletProxy: opts.kubeletProxy, bookmarkIntervalMs: opts.bookmarkIntervalMs };
+  const kubeletProxy = opts.kubeletProxy ?? (byResource.get("nodes") ? createKubeletProxy(objects, byResource.get("nodes")!) : undefined);
+  const deps = { objects, lookup: (r: string) => byResource.get(r), kubeletProxy, bookmarkIntervalMs: opts.bookmarkIntervalMs };
   let isReady = false;
   const ready = ensureNamespaces(objects, byResource.get("namespaces")).then(() => {
     isReady = true;
@@ -83,8 +88,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return c.json({ kind: "APIGroup", apiVersion: "v1", ...group });
   });
 
+  const authorized = (req: Request) => !opts.token || req.headers.get("authorization") === `Bearer ${opts.token}`;
   return {
     fetch: async (req) => app.fetch(req),
+    upgrade: (req, server) => maybeUpgradeExec(req, server, objects, { pods: byResource.get("pods")!, nodes: byResource.get("nodes")! }, authorized),
     ready,
     close() {},
   };
@@ -107,7 +114,19 @@ export interface ServedApi {
 
 /** Serves the API over HTTP. Watches are long-lived, so the idle timeout is off. */
 export async function serve(api: ApiServer, opts: { hostname: string; port: number; tls?: { cert: string; key: string } }): Promise<ServedApi> {
-  const server = Bun.serve({ hostname: opts.hostname, port: opts.port, fetch: api.fetch, idleTimeout: 0, maxRequestBodySize: 16 * 1024 * 1024, ...(opts.tls ? { tls: opts.tls } : {}) });
+  const server = Bun.serve({
+    hostname: opts.hostname,
+    port: opts.port,
+    idleTimeout: 0,
+    maxRequestBodySize: 16 * 1024 * 1024,
+    ...(opts.tls ? { tls: opts.tls } : {}),
+    async fetch(req, srv) {
+      const up = await api.upgrade(req, srv);
+      if (up === "upgraded") return undefined;
+      return up ?? api.fetch(req);
+    },
+    websocket: execBridge as never,
+  });
   return {
     port: server.port ?? opts.port,
     async stop() {

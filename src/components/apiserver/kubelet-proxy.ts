@@ -1,0 +1,112 @@
+// Reaching a pod's kubelet for pods/log and pods/exec, as the real API server does: the node
+// object says where its kubelet listens (InternalIP, daemonEndpoints port) and the kubelet's
+// token (an annotation); logs are streamed through, exec WebSockets are bridged frame by frame.
+import type { KubeObject } from "../../api/types.ts";
+import type { Server, ServerWebSocket } from "bun";
+import { HttpError, statusResponse } from "./errors.ts";
+import type { Objects } from "./objects.ts";
+import type { KindDef } from "../../api/types.ts";
+
+export const KUBELET_TOKEN_ANNOTATION = "kube.io/kubelet-token";
+
+interface Endpoint {
+  base: string;
+  token: string;
+}
+
+async function kubeletOf(objects: Objects, nodes: KindDef, pod: KubeObject): Promise<Endpoint> {
+  const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+  if (!nodeName) throw new HttpError(400, "BadRequest", `pod ${pod.metadata?.name} does not have a host assigned`);
+  const node = (await objects.get(nodes, undefined, nodeName)).obj;
+  const status = node.status as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } | undefined;
+  const port = status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  const ip = status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "127.0.0.1";
+  if (!port) throw new HttpError(503, "ServiceUnavailable", `the kubelet of node ${nodeName} does not serve logs or exec`);
+  // Only loopback kubelets are reached in this version: the node agent runs in this process or on this host.
+  if (!ip.startsWith("127.")) throw new HttpError(503, "ServiceUnavailable", `node ${nodeName}'s kubelet at ${ip} is not reachable from this API server`);
+  return { base: `http://${ip}:${port}`, token: node.metadata?.annotations?.[KUBELET_TOKEN_ANNOTATION] ?? "" };
+}
+
+function containerOf(pod: KubeObject, requested: string | null): string {
+  const containers = ((pod.spec as { containers?: { name: string }[] })?.containers ?? []).map((c) => c.name);
+  if (requested) {
+    if (!containers.includes(requested)) throw new HttpError(400, "BadRequest", `container ${requested} is not valid for pod ${pod.metadata?.name}`);
+    return requested;
+  }
+  if (containers.length !== 1) throw new HttpError(400, "BadRequest", `a container name must be specified for pod ${pod.metadata?.name}, choose one of: [${containers.join(" ")}]`);
+  return containers[0]!;
+}
+
+export function createKubeletProxy(objects: Objects, nodes: KindDef) {
+  return async (req: Request, pod: KubeObject, sub: string): Promise<Response> => {
+    const q = new URL(req.url).searchParams;
+    const ep = await kubeletOf(objects, nodes, pod);
+    const container = containerOf(pod, q.get("container"));
+    const ns = pod.metadata!.namespace!;
+    if (sub === "log") {
+      const pass = new URLSearchParams();
+      for (const k of ["follow", "tailLines", "sinceSeconds", "sinceTime", "timestamps", "previous", "limitBytes"]) if (q.get(k) !== null) pass.set(k, q.get(k)!);
+      const res = await fetch(`${ep.base}/containerLogs/${ns}/${pod.metadata!.name}/${container}?${pass}`, { headers: { authorization: `Bearer ${ep.token}` }, signal: req.signal });
+      return new Response(res.body, { status: res.status, headers: { "content-type": res.headers.get("content-type") ?? "text/plain" } });
+    }
+    throw new HttpError(400, "BadRequest", `Upgrade request required: ${sub} needs a WebSocket (kubectl 1.30+ or KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true)`);
+  };
+}
+
+interface BridgeData {
+  target: string;
+  token: string;
+  protocol: string;
+  upstream?: WebSocket;
+  pending: (string | ArrayBuffer | Uint8Array)[];
+}
+
+/**
+ * WebSocket exec/attach: called from Bun.serve's fetch before the hono app. Returns undefined
+ * when the request is not an exec upgrade (the app handles it), a Response on errors.
+ */
+export async function maybeUpgradeExec(req: Request, server: Server<unknown>, objects: Objects, kinds: { pods: KindDef; nodes: KindDef }, authorized: (req: Request) => boolean): Promise<Response | undefined | "upgraded"> {
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return undefined;
+  const url = new URL(req.url);
+  const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)$/);
+  if (!m) return undefined;
+  try {
+    if (!authorized(req)) throw new HttpError(401, "Unauthorized", "Unauthorized");
+    const pod = (await objects.get(kinds.pods, m[1], m[2]!)).obj;
+    const ep = await kubeletOf(objects, kinds.nodes, pod);
+    const container = containerOf(pod, url.searchParams.get("container"));
+    const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
+    const protocol = ["v5.channel.k8s.io", "v4.channel.k8s.io"].find((p) => offered.includes(p));
+    if (!protocol) throw new HttpError(400, "BadRequest", "exec needs the v5.channel.k8s.io or v4.channel.k8s.io WebSocket protocol");
+    const target = `${ep.base.replace(/^http/, "ws")}/${m[3]}/${m[1]}/${m[2]}/${container}?${url.searchParams}`;
+    const data: BridgeData = { target, token: ep.token, protocol, pending: [] };
+    return server.upgrade(req, { headers: { "Sec-WebSocket-Protocol": protocol }, data }) ? "upgraded" : statusResponse(new HttpError(400, "BadRequest", "WebSocket upgrade failed"));
+  } catch (err) {
+    return statusResponse(err);
+  }
+}
+
+export const execBridge = {
+  open(ws: ServerWebSocket<BridgeData>) {
+    const d = ws.data;
+    const up = new WebSocket(d.target, { protocols: [d.protocol], headers: { authorization: `Bearer ${d.token}` } } as unknown as string[]);
+    up.binaryType = "arraybuffer";
+    d.upstream = up;
+    up.onopen = () => {
+      for (const m of d.pending) up.send(m);
+      d.pending = [];
+    };
+    up.onmessage = (ev) => ws.send(new Uint8Array(ev.data as ArrayBuffer));
+    up.onclose = (ev) => ws.close(ev.code === 1005 ? 1000 : ev.code, ev.reason);
+    up.onerror = () => ws.close(1011, "kubelet connection failed");
+  },
+  message(ws: ServerWebSocket<BridgeData>, message: string | Buffer) {
+    const up = ws.data.upstream;
+    const m = typeof message === "string" ? message : new Uint8Array(message);
+    if (up && up.readyState === WebSocket.OPEN) up.send(m);
+    else ws.data.pending.push(m);
+  },
+  close(ws: ServerWebSocket<BridgeData>) {
+    ws.data.upstream?.close();
+  },
+};

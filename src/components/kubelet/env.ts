@@ -1,0 +1,100 @@
+// A container's environment as the kubelet builds it: service links (<NAME>_SERVICE_HOST and
+// the docker-link variables) first, then envFrom, then env with valueFrom (ConfigMap and Secret
+// keys, and the downward-API fields), with $(VAR) references expanded.
+import type { KubeObject } from "../../api/types.ts";
+import type { Container, Pod } from "../../api/kinds/pod.ts";
+import { isNotFound, type Client } from "../../client/index.ts";
+
+export class EnvError extends Error {
+  override name = "EnvError";
+}
+
+type Svc = KubeObject & { spec?: { clusterIP?: string; ports?: { name?: string; port: number; protocol?: string }[] } };
+
+/** Service environment variables for the services of a namespace, pointing at `host`. */
+export function serviceEnv(services: Svc[], host?: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const s of services) {
+    const ip = s.spec?.clusterIP;
+    if (!ip || ip === "None" || !s.spec?.ports?.length) continue;
+    const addr = host ?? ip;
+    const name = s.metadata!.name!.toUpperCase().replace(/-/g, "_");
+    const first = s.spec.ports[0]!;
+    env[`${name}_SERVICE_HOST`] = addr;
+    env[`${name}_SERVICE_PORT`] = String(first.port);
+    for (const p of s.spec.ports) if (p.name) env[`${name}_SERVICE_PORT_${p.name.toUpperCase().replace(/-/g, "_")}`] = String(p.port);
+    env[`${name}_PORT`] = `${(first.protocol ?? "TCP").toLowerCase()}://${addr}:${first.port}`;
+    for (const p of s.spec.ports) {
+      const proto = (p.protocol ?? "TCP").toUpperCase();
+      const prefix = `${name}_PORT_${p.port}_${proto}`;
+      env[prefix] = `${proto.toLowerCase()}://${addr}:${p.port}`;
+      env[`${prefix}_PROTO`] = proto.toLowerCase();
+      env[`${prefix}_PORT`] = String(p.port);
+      env[`${prefix}_ADDR`] = addr;
+    }
+  }
+  return env;
+}
+
+function fieldRef(pod: Pod, path: string): string {
+  const m = pod.metadata ?? {};
+  const label = path.match(/^metadata\.labels\['(.+)'\]$/);
+  if (label) return m.labels?.[label[1]!] ?? "";
+  const annotation = path.match(/^metadata\.annotations\['(.+)'\]$/);
+  if (annotation) return m.annotations?.[annotation[1]!] ?? "";
+  const values: Record<string, string | undefined> = {
+    "metadata.name": m.name,
+    "metadata.namespace": m.namespace,
+    "metadata.uid": m.uid,
+    "spec.nodeName": pod.spec.nodeName,
+    "spec.serviceAccountName": pod.spec.serviceAccountName,
+    "status.podIP": pod.status?.podIP,
+    "status.hostIP": pod.status?.hostIP,
+  };
+  if (!(path in values)) throw new EnvError(`unsupported fieldRef ${path}`);
+  return values[path] ?? "";
+}
+
+function expand(value: string, env: Record<string, string>): string {
+  return value.replace(/\$\$|\$\(([-._a-zA-Z0-9]+)\)/g, (all, name: string | undefined) => (all === "$$" ? "$" : name && name in env ? env[name]! : all));
+}
+
+export async function containerEnv(client: Client, pod: Pod, c: Container, serviceHost?: string): Promise<Record<string, string>> {
+  const ns = pod.metadata!.namespace!;
+  const cache = new Map<string, KubeObject | undefined>();
+  const load = async (resource: "configmaps" | "secrets", name: string, optional?: boolean): Promise<KubeObject | undefined> => {
+    const key = `${resource}/${name}`;
+    if (!cache.has(key)) cache.set(key, await client.resource(resource, ns).get(name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))));
+    const obj = cache.get(key);
+    if (!obj && !optional) throw new EnvError(`${resource === "configmaps" ? "configmap" : "secret"} "${name}" not found`);
+    return obj;
+  };
+  const data = (obj: KubeObject | undefined, secret: boolean): Record<string, string> => {
+    const d = (obj?.data ?? {}) as Record<string, string>;
+    return secret ? Object.fromEntries(Object.entries(d).map(([k, v]) => [k, Buffer.from(v, "base64").toString()])) : d;
+  };
+  let env: Record<string, string> = {};
+  if (pod.spec.enableServiceLinks !== false) {
+    const services = (await client.resource("services", ns).list()).items as Svc[];
+    env = serviceEnv(services, serviceHost);
+  }
+  for (const from of c.envFrom ?? []) {
+    const secret = !!from.secretRef;
+    const ref = from.configMapRef ?? from.secretRef;
+    const obj = await load(secret ? "secrets" : "configmaps", ref.name, ref.optional);
+    for (const [k, v] of Object.entries(data(obj, secret))) env[`${from.prefix ?? ""}${k}`] = v;
+  }
+  for (const e of c.env ?? []) {
+    if (e.valueFrom?.fieldRef) env[e.name] = fieldRef(pod, e.valueFrom.fieldRef.fieldPath);
+    else if (e.valueFrom?.configMapKeyRef || e.valueFrom?.secretKeyRef) {
+      const secret = !!e.valueFrom.secretKeyRef;
+      const ref = e.valueFrom.configMapKeyRef ?? e.valueFrom.secretKeyRef;
+      const obj = await load(secret ? "secrets" : "configmaps", ref.name, ref.optional);
+      const value = data(obj, secret)[ref.key];
+      if (value === undefined && !ref.optional && obj) throw new EnvError(`couldn't find key ${ref.key} in ${secret ? "Secret" : "ConfigMap"} ${ns}/${ref.name}`);
+      if (value !== undefined) env[e.name] = value;
+    } else if (e.valueFrom?.resourceFieldRef) env[e.name] = String(c.resources?.limits?.[e.valueFrom.resourceFieldRef.resource.replace(/^limits\./, "")] ?? "");
+    else env[e.name] = expand(e.value ?? "", env);
+  }
+  return env;
+}

@@ -1,0 +1,72 @@
+// The kubelet component: with the engine runtime, one node (this machine) whose pods run as
+// real containers; with the sim runtime, N hollow nodes sharing one pod watch. A small HTTP
+// server per process serves logs and exec for the API server's pods/log and pods/exec.
+import type { Pod } from "../../api/kinds/pod.ts";
+import { Informer, keyOf } from "../../client/index.ts";
+import type { Component, ComponentContext } from "../types.ts";
+import { Kubelet } from "./kubelet.ts";
+import { createRuntime, RuntimeUnavailableError, SimRuntime, type ContainerRuntime } from "./runtime/index.ts";
+import { startKubeletServer } from "./server.ts";
+
+export class KubeletError extends Error {
+  override name = "KubeletError";
+}
+
+export const kubeletComponent: Component = {
+  name: "kubelet",
+  async start(ctx: ComponentContext) {
+    const log = (m: string) => ctx.log("kubelet", m);
+    const kubelets = new Map<string, Kubelet>();
+    const runtimes = new Map<string, ContainerRuntime>();
+    if (ctx.runtime === "engine") {
+      try {
+        runtimes.set(ctx.nodeName, await createRuntime({ runtime: "engine", containerSocket: ctx.containerSocket, env: process.env }));
+      } catch (err) {
+        if (err instanceof RuntimeUnavailableError) throw new KubeletError(err.message);
+        throw err;
+      }
+    } else {
+      for (let i = 0; i < ctx.simNodes; i++) runtimes.set(ctx.simNodes === 1 ? ctx.nodeName : `${ctx.nodeName}-sim-${i}`, new SimRuntime({ subnet: i % 256 }));
+    }
+    const server = await startKubeletServer({ runtimes: () => runtimes.values(), log });
+    for (const [name, runtime] of runtimes) {
+      const k = new Kubelet({
+        client: ctx.client,
+        runtime,
+        nodeName: name,
+        nodeIP: "127.0.0.1",
+        dataDir: ctx.dataDir,
+        kubeletPort: server.port,
+        kubeletToken: server.token,
+        serviceHost: ctx.runtime === "engine" ? (ctx.settings.serviceHost as string | undefined) : undefined,
+        log,
+        pollMs: ctx.runtime === "engine" ? 1000 : 0,
+        leaseEveryMs: ctx.runtime === "sim" ? 10_000 + Math.floor(Math.random() * 10_000) : 10_000,
+      });
+      kubelets.set(name, k);
+    }
+    await Promise.all([...kubelets.values()].map((k) => k.register()));
+    // One watch for all of this process's nodes: by node name for a single node, all pods for hollow nodes.
+    const single = kubelets.size === 1 ? [...kubelets.keys()][0] : undefined;
+    const pods = new Informer<Pod>(ctx.client.resource<Pod>("pods"), single ? { fieldSelector: `spec.nodeName=${single}` } : {});
+    const route = (p: Pod) => (p.spec?.nodeName ? kubelets.get(p.spec.nodeName) : undefined);
+    pods.on({
+      add: (p) => route(p)?.podChanged(p),
+      update: (_, p) => route(p)?.podChanged(p),
+      delete: (p) => route(p)?.podDeleted(p),
+    });
+    pods.start();
+    await pods.waitForSync();
+    if (ctx.runtime === "engine") for (const k of kubelets.values()) await k.removeOrphans().catch((e) => log(`orphans: ${e.message}`));
+    return {
+      async stop() {
+        pods.stop();
+        for (const k of kubelets.values()) k.stop();
+        await server.stop();
+        if (ctx.settings.cleanOnExit) for (const k of kubelets.values()) for (const w of k.workers.values()) await w.terminate(false);
+      },
+    };
+  },
+};
+
+export { keyOf };

@@ -1,0 +1,85 @@
+// One node's kubelet: registers the node, keeps its heartbeat, runs a PodWorker per pod bound
+// here, polls the runtime so exits and crashes are noticed, adopts containers left running by a
+// previous process and removes those whose pods are gone.
+import type { Pod } from "../../api/kinds/pod.ts";
+import type { Client } from "../../client/index.ts";
+import { RestartBackoff } from "./backoff.ts";
+import { KUBELET_TOKEN_ANNOTATION, nodeObject, postReady, registerNode, renewLease } from "./node.ts";
+import { PodWorker } from "./pod-worker.ts";
+import { LABELS, type ContainerRuntime } from "./runtime/index.ts";
+
+export interface KubeletOptions {
+  client: Client;
+  runtime: ContainerRuntime;
+  nodeName: string;
+  nodeIP: string;
+  dataDir: string;
+  kubeletPort: number;
+  /** Token the API server presents to this kubelet's server (kept in a node annotation). */
+  kubeletToken?: string;
+  serviceHost?: string;
+  log: (msg: string) => void;
+  /** How often the runtime is polled for exits (engine); 0 disables. */
+  pollMs?: number;
+  leaseEveryMs?: number;
+  capacity?: { cpu?: string; memory?: string; pods?: number };
+}
+
+export class Kubelet {
+  readonly workers = new Map<string, PodWorker>();
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private readonly backoff = new RestartBackoff();
+
+  constructor(readonly opts: KubeletOptions) {}
+
+  async register(): Promise<void> {
+    const o = this.opts;
+    const node = nodeObject({ name: o.nodeName, runtime: o.runtime.kind, kubeletPort: o.kubeletPort, address: o.nodeIP, ...o.capacity });
+    if (o.kubeletToken) node.metadata!.annotations = { [KUBELET_TOKEN_ANNOTATION]: o.kubeletToken };
+    await registerNode(o.client, node);
+    await renewLease(o.client, o.nodeName);
+    const every = o.leaseEveryMs ?? 10_000;
+    this.timers.push(setInterval(() => renewLease(o.client, o.nodeName).catch((e) => o.log(`lease: ${e.message}`)), every));
+    this.timers.push(setInterval(() => postReady(o.client, o.nodeName).catch((e) => o.log(`node status: ${e.message}`)), Math.max(every, 40_000)));
+    if (o.pollMs) this.timers.push(setInterval(() => this.poll(), o.pollMs));
+  }
+
+  /** A pod bound here appeared or changed. */
+  podChanged(pod: Pod): void {
+    const uid = pod.metadata!.uid!;
+    const w = this.workers.get(uid);
+    if (w) return w.update(pod);
+    const worker = new PodWorker(pod, { client: this.opts.client, runtime: this.opts.runtime, nodeName: this.opts.nodeName, nodeIP: this.opts.nodeIP, dataDir: this.opts.dataDir, backoff: this.backoff, serviceHost: this.opts.serviceHost, log: this.opts.log });
+    this.workers.set(uid, worker);
+    worker.kick();
+  }
+
+  /** A pod was removed from the API: its containers go too. */
+  podDeleted(pod: Pod): void {
+    const uid = pod.metadata!.uid!;
+    const w = this.workers.get(uid);
+    this.workers.delete(uid);
+    void (w ?? new PodWorker(pod, { client: this.opts.client, runtime: this.opts.runtime, nodeName: this.opts.nodeName, nodeIP: this.opts.nodeIP, dataDir: this.opts.dataDir, backoff: this.backoff, log: this.opts.log })).terminate(false);
+  }
+
+  /** Removes containers whose pods this kubelet does not know (after the pod list synced). */
+  async removeOrphans(): Promise<void> {
+    const all = await this.opts.runtime.listContainers();
+    for (const c of all) if (c.podUid && !this.workers.has(c.podUid) && c.labels[LABELS.podUid]) await this.opts.runtime.removeContainer(c.id).catch(() => {});
+  }
+
+  private polling = false;
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      for (const w of this.workers.values()) w.kick();
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+  }
+}

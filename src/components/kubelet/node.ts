@@ -1,0 +1,81 @@
+// The node object the kubelet registers (capacity, addresses, labels, Ready condition, the
+// kubelet endpoint for logs and exec) and its heartbeat: a Lease in kube-node-lease renewed
+// every few seconds, and the Ready condition's heartbeat refreshed less often.
+import { cpus, hostname, release, totalmem } from "node:os";
+import type { KubeObject } from "../../api/types.ts";
+import { isAlreadyExists, isConflict, isNotFound, type Client } from "../../client/index.ts";
+
+/** Where the kubelet publishes the token its server expects from the API server. */
+export const KUBELET_TOKEN_ANNOTATION = "kube.io/kubelet-token";
+
+const ts = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export interface NodeSpecInput {
+  name: string;
+  runtime: "engine" | "sim";
+  kubeletPort: number;
+  address: string;
+  cpu?: string;
+  memory?: string;
+  pods?: number;
+  runtimeVersion?: string;
+}
+
+export function nodeObject(n: NodeSpecInput): KubeObject {
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  const cpu = n.cpu ?? String(cpus().length);
+  const memory = n.memory ?? `${Math.floor(totalmem() / 1024)}Ki`;
+  const capacity = { cpu, memory, pods: String(n.pods ?? 110) };
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name: n.name,
+      labels: { "kubernetes.io/hostname": n.name, "kubernetes.io/os": process.platform, "kubernetes.io/arch": arch, "beta.kubernetes.io/os": process.platform, "beta.kubernetes.io/arch": arch, ...(n.runtime === "sim" ? { "kube.io/hollow": "true" } : {}) },
+    },
+    spec: {},
+    status: {
+      capacity,
+      allocatable: capacity,
+      addresses: [{ type: "InternalIP", address: n.address }, { type: "Hostname", address: n.runtime === "sim" ? n.name : hostname() }],
+      daemonEndpoints: { kubeletEndpoint: { Port: n.kubeletPort } },
+      nodeInfo: { kubeletVersion: "v1.30.0-kube", kubeProxyVersion: "v1.30.0-kube", operatingSystem: process.platform, architecture: arch, osImage: n.runtime === "sim" ? "hollow" : "Linux", kernelVersion: release(), containerRuntimeVersion: n.runtimeVersion ?? (n.runtime === "sim" ? "sim://1" : "docker-engine-api://1.41"), machineID: "", systemUUID: "", bootID: "" },
+      conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status", lastHeartbeatTime: ts(), lastTransitionTime: ts() }],
+    },
+  };
+}
+
+/** Creates the node, or takes over an existing one (a restarted kubelet), refreshing its status. */
+export async function registerNode(client: Client, node: KubeObject): Promise<void> {
+  const nodes = client.resource("nodes");
+  const name = node.metadata!.name!;
+  await nodes.create(node).catch(async (e) => {
+    if (!isAlreadyExists(e)) throw e;
+    const current = await nodes.get(name);
+    const labels = { ...current.metadata?.labels, ...node.metadata?.labels };
+    await nodes.patch(name, { metadata: { labels, annotations: node.metadata?.annotations ?? {} } }, "merge");
+    await nodes.patch(name, { status: node.status }, "merge", { subresource: "status" });
+  });
+}
+
+export async function renewLease(client: Client, node: string, durationSeconds = 40): Promise<void> {
+  const leases = client.resource("leases.coordination.k8s.io", "kube-node-lease");
+  const spec = { holderIdentity: node, leaseDurationSeconds: durationSeconds, renewTime: new Date().toISOString().replace("Z", "000Z") };
+  try {
+    await leases.patch(node, { spec }, "merge");
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    await leases.create({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: node, namespace: "kube-node-lease" }, spec }).catch((err) => {
+      if (!isAlreadyExists(err) && !isConflict(err)) throw err;
+    });
+  }
+}
+
+export async function postReady(client: Client, node: string): Promise<void> {
+  const t = ts();
+  const current = await client.resource("nodes").get(node);
+  const conds = ((current.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] })?.conditions ?? []).filter((c) => c.type !== "Ready");
+  const old = ((current.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] })?.conditions ?? []).find((c) => c.type === "Ready");
+  conds.push({ type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status", lastHeartbeatTime: t, lastTransitionTime: old?.status === "True" ? old.lastTransitionTime : t } as never);
+  await client.resource("nodes").patch(node, { status: { conditions: conds } }, "merge", { subresource: "status" });
+}

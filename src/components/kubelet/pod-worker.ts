@@ -1,0 +1,329 @@
+// One pod on this node: its sandbox (the infra container holding the network namespace), init
+// containers in order, app containers restarted by the pod's policy with back-off, probes, and
+// the status written back through pods/status. sync() is level-triggered: it looks at what the
+// runtime has and converges; anything may call it at any time.
+import type { Container, Pod } from "../../api/kinds/pod.ts";
+import { cpuMillis, memoryBytes } from "../../api/quantity.ts";
+import { isNotFound, type Client } from "../../client/index.ts";
+import { recordEvent } from "../events.ts";
+import { RestartBackoff } from "./backoff.ts";
+import { containerEnv } from "./env.ts";
+import { podConditions, podPhase, type ContainerStatus, type RestartPolicy } from "./pod-status.ts";
+import { ProbeCounter, runProbe, type Probe } from "./probes.ts";
+import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime } from "./runtime/index.ts";
+import { mountsFor, prepareVolumes, removePodDir } from "./volumes.ts";
+
+const ts = (ms?: number | string | null) => (ms ? new Date(ms) : new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export interface WorkerDeps {
+  client: Client;
+  runtime: ContainerRuntime;
+  nodeName: string;
+  nodeIP: string;
+  dataDir: string;
+  backoff: RestartBackoff;
+  /** Address containers use for services (the node on the container network). */
+  serviceHost?: string;
+  log: (msg: string) => void;
+}
+
+interface ProbeState {
+  liveness?: ProbeCounter;
+  readiness?: ProbeCounter;
+  startup?: ProbeCounter;
+  timers: ReturnType<typeof setTimeout>[];
+  containerId: string;
+}
+
+export class PodWorker {
+  private pod: Pod;
+  private running = false;
+  private again = false;
+  private sandbox: { id: string; ip: string } | undefined;
+  private waiting = new Map<string, { reason: string; message?: string }>();
+  private probes = new Map<string, ProbeState>();
+  private lastStatus = "";
+  private terminated = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    pod: Pod,
+    private readonly deps: WorkerDeps,
+  ) {
+    this.pod = pod;
+  }
+
+  get uid(): string {
+    return this.pod.metadata!.uid!;
+  }
+
+  update(pod: Pod): void {
+    this.pod = pod;
+    this.kick();
+  }
+
+  /** Runs sync now, or once more after the current run (never two at once). */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.sync();
+        } catch (err) {
+          this.deps.log(`pod ${this.key}: ${(err as Error).message}`);
+          this.later(2000);
+        }
+      } while (this.again);
+      this.running = false;
+    })();
+  }
+
+  private later(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), ms);
+  }
+
+  get key(): string {
+    return `${this.pod.metadata!.namespace}/${this.pod.metadata!.name}`;
+  }
+
+  private async containers(): Promise<ContainerInfo[]> {
+    return this.deps.runtime.listContainers({ [LABELS.podUid]: this.uid }, { detail: true });
+  }
+
+  private async sync(): Promise<void> {
+    if (this.terminated) return;
+    if (this.pod.metadata?.deletionTimestamp) return this.terminate(true);
+    const all = await this.containers();
+    const phase = this.pod.status?.phase;
+    if (phase === "Succeeded" || phase === "Failed") {
+      this.stopProbes();
+      for (const c of all.filter((c) => c.state === "running")) await this.deps.runtime.stopContainer(c.id, 1).catch(() => {});
+      return;
+    }
+    const spec = this.pod.spec;
+    const policy = (spec.restartPolicy ?? "Always") as RestartPolicy;
+
+    let infra = all.find((c) => c.kind === "infra" && c.state === "running");
+    if (!infra || !this.sandbox || this.sandbox.id !== infra.id) {
+      if (!infra) {
+        for (const c of all) await this.deps.runtime.removeContainer(c.id).catch(() => {});
+        const portMappings = spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort!, hostIP: p.hostIP, protocol: (p.protocol ?? "TCP") as "TCP" })));
+        this.sandbox = await this.deps.runtime.createPodSandbox({ podUid: this.uid, podName: this.pod.metadata!.name!, namespace: this.pod.metadata!.namespace!, hostname: spec.hostname ?? this.pod.metadata!.name!, portMappings });
+        return this.kick();
+      }
+      this.sandbox = { id: infra.id, ip: infra.ip };
+    }
+
+    const latest = (name: string) => all.filter((c) => c.kind === "app" && c.containerName === name).sort((a, b) => b.restartCount - a.restartCount)[0];
+    let volumes: Awaited<ReturnType<typeof prepareVolumes>> | undefined;
+    const start = async (c: Container, restartCount: number) => {
+      volumes ??= await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod);
+      try {
+        await this.deps.runtime.ensureImage(c.image, c.imagePullPolicy ?? "IfNotPresent");
+      } catch (err) {
+        if (!(err instanceof ImagePullError)) throw err;
+        const prev = this.waiting.get(c.name)?.reason;
+        this.waiting.set(c.name, { reason: prev === "ErrImagePull" || prev === "ImagePullBackOff" ? "ImagePullBackOff" : err.reason, message: err.message });
+        recordEvent(this.deps.client, "kubelet", this.pod as never, "Warning", "Failed", `Failed to pull image "${c.image}": ${err.message}`);
+        this.later(Math.min(300_000, 5000 * 2 ** Math.min(6, restartCount)));
+        return false;
+      }
+      const env = await containerEnv(this.deps.client, this.pod, c, this.deps.serviceHost);
+      const id = await this.deps.runtime.createContainer(this.sandbox!.id, {
+        name: c.name,
+        image: c.image,
+        command: c.command,
+        args: c.args,
+        env,
+        workingDir: c.workingDir,
+        mounts: mountsFor(c, volumes),
+        cpuMillis: c.resources?.limits?.cpu ? cpuMillis(c.resources.limits.cpu) : undefined,
+        memoryBytes: c.resources?.limits?.memory ? memoryBytes(c.resources.limits.memory) : undefined,
+        labels: { [LABELS.restartCount]: String(restartCount) },
+        tty: c.tty,
+        stdin: c.stdin,
+      });
+      await this.deps.runtime.startContainer(id);
+      this.waiting.delete(c.name);
+      this.startProbes(c, id);
+      recordEvent(this.deps.client, "kubelet", this.pod as never, "Normal", "Started", `Started container ${c.name}`);
+      return true;
+    };
+    const handleExited = async (c: Container, info: ContainerInfo, mayRestart: boolean): Promise<"waiting" | "done"> => {
+      if (!mayRestart) return "done";
+      const bkey = `${this.uid}/${c.name}`;
+      const finished = Date.parse(info.finishedAt ?? "") || Date.now();
+      const ran = finished - (Date.parse(info.startedAt ?? "") || finished);
+      const wait = this.deps.backoff.remaining(bkey, Date.now(), finished, ran);
+      if (wait > 0) {
+        this.waiting.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${Math.round(this.deps.backoff.delay(bkey) / 1000)}s restarting failed container=${c.name} pod=${this.pod.metadata!.name}_${this.pod.metadata!.namespace}(${this.uid})` });
+        this.later(wait);
+        return "waiting";
+      }
+      this.deps.backoff.restarted(bkey, Date.now(), ran);
+      // Keep only the previous instance (for logs --previous).
+      for (const old of all.filter((x) => x.kind === "app" && x.containerName === c.name && x.id !== info.id)) await this.deps.runtime.removeContainer(old.id).catch(() => {});
+      await start(c, info.restartCount + 1);
+      return "waiting";
+    };
+
+    // Init containers, one at a time, each to a successful end.
+    let initDone = true;
+    for (const c of spec.initContainers ?? []) {
+      const info = latest(c.name);
+      if (!info) {
+        await start(c, 0);
+        initDone = false;
+        break;
+      }
+      if (info.state === "running" || info.state === "created") {
+        initDone = false;
+        break;
+      }
+      if (info.exitCode === 0) continue;
+      initDone = false;
+      await handleExited(c, info, policy !== "Never");
+      break;
+    }
+    if (initDone) {
+      for (const c of spec.containers) {
+        const info = latest(c.name);
+        if (!info) await start(c, 0);
+        else if (info.state === "exited") await handleExited(c, info, policy === "Always" || (policy === "OnFailure" && info.exitCode !== 0));
+        else if (info.state === "created") await this.deps.runtime.startContainer(info.id).catch(() => {});
+      }
+    }
+    await this.writeStatus(initDone);
+  }
+
+  private startProbes(c: Container, id: string): void {
+    this.stopProbes(c.name);
+    const state: ProbeState = { timers: [], containerId: id };
+    this.probes.set(c.name, state);
+    const namedPorts = Object.fromEntries((c.ports ?? []).filter((p) => p.name).map((p) => [p.name!, p.containerPort]));
+    const target = {
+      host: this.sandbox?.ip || "127.0.0.1",
+      namedPorts,
+      exec: async (cmd: string[], timeoutMs: number) => (await this.deps.runtime.exec(id, cmd, { timeoutMs })).exitCode,
+    };
+    const schedule = (kind: "liveness" | "readiness" | "startup", probe: Probe, initialHealthy: boolean) => {
+      const counter = new ProbeCounter(probe, initialHealthy);
+      state[kind] = counter;
+      const tick = async () => {
+        if (!this.probes.has(c.name) || this.probes.get(c.name) !== state) return;
+        const startupPending = kind !== "startup" && state.startup && !state.startup.healthy;
+        if (!startupPending) {
+          const r = await runProbe(probe, target).catch((e) => ({ ok: false, message: String(e) }));
+          if (counter.record(r.ok)) {
+            if (kind === "liveness" && !counter.healthy) {
+              recordEvent(this.deps.client, "kubelet", this.pod as never, "Warning", "Unhealthy", `Liveness probe failed: ${r.message}`);
+              await this.deps.runtime.stopContainer(id, this.pod.spec.terminationGracePeriodSeconds ?? 30).catch(() => {});
+            }
+            if (kind === "startup" && !counter.healthy) await this.deps.runtime.stopContainer(id, 1).catch(() => {});
+            this.kick();
+          }
+        }
+        state.timers.push(setTimeout(tick, (probe.periodSeconds ?? 10) * 1000));
+      };
+      state.timers.push(setTimeout(tick, (probe.initialDelaySeconds ?? 0) * 1000));
+    };
+    if (c.startupProbe) schedule("startup", c.startupProbe as Probe, false);
+    if (c.livenessProbe) schedule("liveness", c.livenessProbe as Probe, true);
+    if (c.readinessProbe) schedule("readiness", c.readinessProbe as Probe, false);
+  }
+
+  private stopProbes(name?: string): void {
+    for (const [n, s] of this.probes) {
+      if (name && n !== name) continue;
+      for (const t of s.timers) clearTimeout(t);
+      this.probes.delete(n);
+    }
+  }
+
+  private statusOf(c: Container, infos: ContainerInfo[]): ContainerStatus {
+    const mine = infos.filter((x) => x.kind === "app" && x.containerName === c.name).sort((a, b) => b.restartCount - a.restartCount);
+    const cur = mine[0];
+    const prev = mine[1];
+    const term = (i: ContainerInfo) => ({ terminated: { exitCode: i.exitCode ?? 0, reason: i.oomKilled ? "OOMKilled" : i.exitCode === 0 ? "Completed" : "Error", startedAt: ts(i.startedAt), finishedAt: ts(i.finishedAt), containerID: `docker://${i.id}` } });
+    const waiting = this.waiting.get(c.name);
+    const probe = this.probes.get(c.name);
+    let state: ContainerStatus["state"];
+    if (waiting) state = { waiting };
+    else if (!cur) state = { waiting: { reason: "ContainerCreating" } };
+    else if (cur.state === "running") state = { running: { startedAt: ts(cur.startedAt) } };
+    else if (cur.state === "exited") state = term(cur) as ContainerStatus["state"];
+    else state = { waiting: { reason: "ContainerCreating" } };
+    const started = !!state.running && (!probe?.startup || probe.startup.healthy);
+    const ready = started && (!probe?.readiness || probe.readiness.healthy);
+    const last = waiting && cur?.state === "exited" ? term(cur) : prev?.state === "exited" ? term(prev) : {};
+    return {
+      name: c.name,
+      state,
+      lastState: last as ContainerStatus["lastState"],
+      ready,
+      started,
+      restartCount: cur?.restartCount ?? 0,
+      image: c.image,
+      imageID: cur?.imageId ?? "",
+      ...(cur ? { containerID: `docker://${cur.id}` } : {}),
+    } as ContainerStatus;
+  }
+
+  private async writeStatus(initDone: boolean): Promise<void> {
+    const infos = await this.containers();
+    const spec = this.pod.spec;
+    const statuses = spec.containers.map((c) => this.statusOf(c, infos));
+    const initStatuses = (spec.initContainers ?? []).map((c) => this.statusOf(c, infos));
+    const names = spec.containers.map((c) => c.name);
+    const initFailed = (spec.restartPolicy === "Never") && initStatuses.some((s) => s.state.terminated && s.state.terminated.exitCode !== 0);
+    let phase = initFailed ? "Failed" : podPhase(names, statuses, (spec.restartPolicy ?? "Always") as RestartPolicy, !initDone);
+    const now = ts();
+    const conditions = podConditions(phase as never, statuses, names, this.pod.status?.conditions as never, now).map((c) => (c.type === "Initialized" && !initDone ? { ...c, status: "False", reason: "ContainersNotInitialized" } : c));
+    const status = {
+      phase,
+      conditions,
+      hostIP: this.deps.nodeIP,
+      hostIPs: [{ ip: this.deps.nodeIP }],
+      podIP: this.sandbox?.ip || undefined,
+      podIPs: this.sandbox?.ip ? [{ ip: this.sandbox.ip }] : undefined,
+      startTime: this.pod.status?.startTime ?? now,
+      containerStatuses: statuses,
+      ...(initStatuses.length ? { initContainerStatuses: initStatuses } : {}),
+      qosClass: this.pod.status?.qosClass,
+    };
+    const text = JSON.stringify(status, (k, v) => (k === "lastTransitionTime" || k === "lastProbeTime" ? undefined : v));
+    if (text === this.lastStatus) return;
+    await this.deps.client
+      .resource("pods", this.pod.metadata!.namespace)
+      .patch(this.pod.metadata!.name!, { status }, "merge", { subresource: "status" })
+      .then(() => (this.lastStatus = text))
+      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    if (phase === "Succeeded" || phase === "Failed") this.stopProbes();
+  }
+
+  /** Stops everything (SIGTERM, then kill after the grace period) and, if asked, finishes the API deletion. */
+  async terminate(finishDeletion: boolean): Promise<void> {
+    if (this.terminated) return;
+    this.terminated = true;
+    this.stopProbes();
+    if (this.timer) clearTimeout(this.timer);
+    const grace = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30;
+    const all = await this.containers().catch(() => [] as ContainerInfo[]);
+    await Promise.all(all.filter((c) => c.kind === "app" && c.state === "running").map((c) => this.deps.runtime.stopContainer(c.id, grace).catch(() => {})));
+    for (const c of all.filter((c) => c.kind === "app")) await this.deps.runtime.removeContainer(c.id).catch(() => {});
+    for (const c of all.filter((c) => c.kind === "infra")) await this.deps.runtime.removeContainer(c.id).catch(() => {});
+    removePodDir(this.deps.dataDir, this.uid);
+    this.deps.backoff.forget(`${this.uid}/`);
+    if (finishDeletion)
+      await this.deps.client
+        .resource("pods", this.pod.metadata!.namespace)
+        .delete(this.pod.metadata!.name!, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } })
+        .catch((e) => (isNotFound(e) || /Precondition/.test(String(e)) ? undefined : Promise.reject(e)));
+  }
+}

@@ -1,0 +1,147 @@
+// The kubelet's own HTTP server (loopback, token-protected): container logs and exec, which the
+// API server reaches for pods/log and pods/exec. Exec speaks the Kubernetes channel protocol
+// over a WebSocket (v5/v4.channel.k8s.io): byte 0 = channel, status JSON on channel 3.
+import { randomBytes } from "node:crypto";
+import type { ServerWebSocket } from "bun";
+import { LABELS, type ContainerInfo, type ContainerRuntime, type ExecSession } from "./runtime/index.ts";
+
+export interface KubeletServerOptions {
+  runtimes: () => Iterable<ContainerRuntime>;
+  log: (m: string) => void;
+}
+
+export interface KubeletServer {
+  port: number;
+  token: string;
+  stop(): Promise<void>;
+}
+
+async function findContainer(runtimes: Iterable<ContainerRuntime>, ns: string, pod: string, container: string | undefined, previous: boolean): Promise<{ runtime: ContainerRuntime; info: ContainerInfo } | undefined> {
+  for (const runtime of runtimes) {
+    const list = (await runtime.listContainers({ [LABELS.podName]: pod, [LABELS.podNamespace]: ns }, { detail: false })).filter((c) => c.kind === "app");
+    if (list.length === 0) continue;
+    const name = container ?? list[0]!.containerName;
+    const mine = list.filter((c) => c.containerName === name).sort((a, b) => b.restartCount - a.restartCount);
+    const info = previous ? mine[1] : mine[0];
+    if (info) return { runtime, info };
+  }
+  return undefined;
+}
+
+const status = (code: number, message: string) => Response.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, code }, { status: code });
+
+interface ExecData {
+  runtime: ContainerRuntime;
+  id: string;
+  cmd: string[];
+  stdin: boolean;
+  tty: boolean;
+  protocol: string;
+  session?: ExecSession;
+}
+
+function frame(channel: number, data: Uint8Array | string): Uint8Array {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const out = new Uint8Array(bytes.length + 1);
+  out[0] = channel;
+  out.set(bytes, 1);
+  return out;
+}
+
+export async function startKubeletServer(opts: KubeletServerOptions): Promise<KubeletServer> {
+  const token = randomBytes(24).toString("hex");
+  const server = Bun.serve<ExecData>({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(req, srv) {
+      if (req.headers.get("authorization") !== `Bearer ${token}`) return status(401, "Unauthorized");
+      const url = new URL(req.url);
+      const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+      const q = url.searchParams;
+      if (parts[0] === "containerLogs" && parts.length >= 3) {
+        const found = await findContainer(opts.runtimes(), parts[1]!, parts[2]!, parts[3], q.get("previous") === "true");
+        if (!found) return status(404, q.get("previous") === "true" ? `previous terminated container "${parts[3] ?? ""}" in pod "${parts[2]}" not found` : `container "${parts[3] ?? ""}" in pod "${parts[2]}" is not available`);
+        const abort = new AbortController();
+        req.signal.addEventListener("abort", () => abort.abort());
+        const since = q.get("sinceSeconds") ? Math.floor(Date.now() / 1000) - Number(q.get("sinceSeconds")) : q.get("sinceTime") ? Math.floor(Date.parse(q.get("sinceTime")!) / 1000) : undefined;
+        const limit = q.get("limitBytes") ? Number(q.get("limitBytes")) : Infinity;
+        const chunks = found.runtime.logs(found.info.id, { follow: q.get("follow") === "true", tail: q.get("tailLines") ? Number(q.get("tailLines")) : undefined, timestamps: q.get("timestamps") === "true", since, signal: abort.signal });
+        let sent = 0;
+        const stream = new ReadableStream<Uint8Array>({
+          async start(controller) {
+            try {
+              for await (const c of chunks) {
+                const data = sent + c.data.length > limit ? c.data.subarray(0, limit - sent) : c.data;
+                controller.enqueue(data);
+                sent += data.length;
+                if (sent >= limit) break;
+              }
+            } catch {}
+            controller.close();
+          },
+          cancel() {
+            abort.abort();
+          },
+        });
+        return new Response(stream, { headers: { "content-type": "text/plain" } });
+      }
+      if ((parts[0] === "exec" || parts[0] === "attach") && parts.length >= 3) {
+        const found = await findContainer(opts.runtimes(), parts[1]!, parts[2]!, parts[3], false);
+        if (!found || found.info.state !== "running") return status(400, `container ${parts[3] ?? ""} is not running in pod ${parts[2]}`);
+        const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
+        const protocol = ["v5.channel.k8s.io", "v4.channel.k8s.io"].find((p) => offered.includes(p)) ?? "v4.channel.k8s.io";
+        const cmd = parts[0] === "attach" ? ["sh"] : q.getAll("command");
+        const ok = srv.upgrade(req, { headers: { "Sec-WebSocket-Protocol": protocol }, data: { runtime: found.runtime, id: found.info.id, cmd, stdin: q.get("stdin") === "true", tty: q.get("tty") === "true", protocol } });
+        return ok ? undefined : status(400, "expected a WebSocket upgrade");
+      }
+      return status(404, "not found");
+    },
+    websocket: {
+      async open(ws: ServerWebSocket<ExecData>) {
+        const d = ws.data;
+        try {
+          const session = await d.runtime.execStream(d.id, d.cmd, { stdin: d.stdin, tty: d.tty, stdout: true, stderr: !d.tty });
+          d.session = session;
+          void (async () => {
+            for await (const chunk of session.output) ws.send(frame(chunk.stream === "stderr" ? 2 : 1, chunk.data));
+            const code = await session.exitCode;
+            const st = code === 0 ? { metadata: {}, status: "Success" } : { metadata: {}, status: "Failure", message: `command terminated with non-zero exit code: ${code}`, reason: "NonZeroExitCode", details: { causes: [{ reason: "ExitCode", message: String(code) }] } };
+            ws.send(frame(3, JSON.stringify(st)));
+            ws.close(1000);
+          })().catch((err) => {
+            ws.send(frame(3, JSON.stringify({ metadata: {}, status: "Failure", message: String(err) })));
+            ws.close(1000);
+          });
+        } catch (err) {
+          ws.send(frame(3, JSON.stringify({ metadata: {}, status: "Failure", message: (err as Error).message })));
+          ws.close(1000);
+        }
+      },
+      message(ws: ServerWebSocket<ExecData>, message) {
+        const bytes = typeof message === "string" ? new TextEncoder().encode(message) : new Uint8Array(message);
+        const s = ws.data.session;
+        if (!s || bytes.length === 0) return;
+        const channel = bytes[0];
+        const body = bytes.subarray(1);
+        if (channel === 0) s.write(body);
+        else if (channel === 4) {
+          try {
+            const size = JSON.parse(new TextDecoder().decode(body)) as { Width: number; Height: number };
+            void s.resize(size.Width, size.Height).catch(() => {});
+          } catch {}
+        } else if (channel === 255 && body[0] === 0) s.closeStdin();
+      },
+      close(ws: ServerWebSocket<ExecData>) {
+        ws.data.session?.close();
+      },
+    },
+  });
+  return {
+    port: server.port!,
+    token,
+    async stop() {
+      await server.stop(true);
+    },
+  };
+}
