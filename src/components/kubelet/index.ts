@@ -28,7 +28,7 @@ export const kubeletComponent: Component = {
     } else {
       for (let i = 0; i < ctx.simNodes; i++) runtimes.set(ctx.simNodes === 1 ? ctx.nodeName : `${ctx.nodeName}-sim-${i}`, new SimRuntime({ subnet: i % 256 }));
     }
-    const server = await startKubeletServer({ runtimes: () => runtimes.values(), log });
+    const server = await startKubeletServer({ runtimes: () => runtimes.entries(), log });
     for (const [name, runtime] of runtimes) {
       const k = new Kubelet({
         client: ctx.client,

@@ -5,7 +5,7 @@ import type { Pod } from "../../api/kinds/pod.ts";
 import type { Client } from "../../client/index.ts";
 import { RestartBackoff } from "./backoff.ts";
 import { KUBELET_TOKEN_ANNOTATION, nodeObject, postReady, registerNode, renewLease } from "./node.ts";
-import { PodWorker } from "./pod-worker.ts";
+import { NODE_LABEL, PodWorker } from "./pod-worker.ts";
 import { LABELS, type ContainerRuntime } from "./runtime/index.ts";
 
 export interface KubeletOptions {
@@ -64,7 +64,7 @@ export class Kubelet {
 
   /** Removes containers whose pods this kubelet does not know (after the pod list synced). */
   async removeOrphans(): Promise<void> {
-    const all = await this.opts.runtime.listContainers();
+    const all = await this.opts.runtime.listContainers({ [NODE_LABEL]: this.opts.nodeName });
     for (const c of all) if (c.podUid && !this.workers.has(c.podUid) && c.labels[LABELS.podUid]) await this.opts.runtime.removeContainer(c.id).catch(() => {});
   }
 

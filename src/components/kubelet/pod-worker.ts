@@ -13,6 +13,9 @@ import { ProbeCounter, runProbe, type Probe } from "./probes.ts";
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime } from "./runtime/index.ts";
 import { mountsFor, prepareVolumes, removePodDir } from "./volumes.ts";
 
+/** Which node's kubelet made a container: a kubelet only ever adopts or removes its own. */
+export const NODE_LABEL = "io.kube.node";
+
 const ts = (ms?: number | string | null) => (ms ? new Date(ms) : new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 export interface WorkerDeps {
@@ -114,7 +117,7 @@ export class PodWorker {
       if (!infra) {
         for (const c of all) await this.deps.runtime.removeContainer(c.id).catch(() => {});
         const portMappings = spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort!, hostIP: p.hostIP, protocol: (p.protocol ?? "TCP") as "TCP" })));
-        this.sandbox = await this.deps.runtime.createPodSandbox({ podUid: this.uid, podName: this.pod.metadata!.name!, namespace: this.pod.metadata!.namespace!, hostname: spec.hostname ?? this.pod.metadata!.name!, portMappings });
+        this.sandbox = await this.deps.runtime.createPodSandbox({ podUid: this.uid, podName: this.pod.metadata!.name!, namespace: this.pod.metadata!.namespace!, hostname: spec.hostname ?? this.pod.metadata!.name!, portMappings, labels: { [NODE_LABEL]: this.deps.nodeName } });
         return this.kick();
       }
       this.sandbox = { id: infra.id, ip: infra.ip };
@@ -145,7 +148,7 @@ export class PodWorker {
         mounts: mountsFor(c, volumes),
         cpuMillis: c.resources?.limits?.cpu ? cpuMillis(c.resources.limits.cpu) : undefined,
         memoryBytes: c.resources?.limits?.memory ? memoryBytes(c.resources.limits.memory) : undefined,
-        labels: { [LABELS.restartCount]: String(restartCount) },
+        labels: { [LABELS.restartCount]: String(restartCount), [NODE_LABEL]: this.deps.nodeName },
         tty: c.tty,
         stdin: c.stdin,
       });

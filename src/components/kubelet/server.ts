@@ -3,10 +3,12 @@
 // over a WebSocket (v5/v4.channel.k8s.io): byte 0 = channel, status JSON on channel 3.
 import { randomBytes } from "node:crypto";
 import type { ServerWebSocket } from "bun";
+import { NODE_LABEL } from "./pod-worker.ts";
 import { LABELS, type ContainerInfo, type ContainerRuntime, type ExecSession } from "./runtime/index.ts";
 
 export interface KubeletServerOptions {
-  runtimes: () => Iterable<ContainerRuntime>;
+  /** This process's nodes and their runtimes. */
+  runtimes: () => Iterable<[string, ContainerRuntime]>;
   log: (m: string) => void;
 }
 
@@ -16,9 +18,9 @@ export interface KubeletServer {
   stop(): Promise<void>;
 }
 
-async function findContainer(runtimes: Iterable<ContainerRuntime>, ns: string, pod: string, container: string | undefined, previous: boolean): Promise<{ runtime: ContainerRuntime; info: ContainerInfo } | undefined> {
-  for (const runtime of runtimes) {
-    const list = (await runtime.listContainers({ [LABELS.podName]: pod, [LABELS.podNamespace]: ns }, { detail: false })).filter((c) => c.kind === "app");
+async function findContainer(runtimes: Iterable<[string, ContainerRuntime]>, ns: string, pod: string, container: string | undefined, previous: boolean): Promise<{ runtime: ContainerRuntime; info: ContainerInfo } | undefined> {
+  for (const [node, runtime] of runtimes) {
+    const list = (await runtime.listContainers({ [LABELS.podName]: pod, [LABELS.podNamespace]: ns, [NODE_LABEL]: node }, { detail: false })).filter((c) => c.kind === "app");
     if (list.length === 0) continue;
     const name = container ?? list[0]!.containerName;
     const mine = list.filter((c) => c.containerName === name).sort((a, b) => b.restartCount - a.restartCount);

@@ -1,0 +1,147 @@
+// The kubelet with real containers through Podman: pods run, share localhost, get env and
+// volumes, restart by policy with back-off, obey probes, end with exit codes, are deleted
+// gracefully, and survive a kubelet restart without being restarted.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
+import { kubeletComponent } from "../../src/components/kubelet/index.ts";
+import type { ComponentContext, RunningComponent } from "../../src/components/types.ts";
+import { BUSYBOX_IMAGE, ensureEngine } from "../images/engine.ts";
+import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const NODE = `kubelet-test-${process.pid}`;
+let api: TestApi;
+let client: Client;
+let ctx: ComponentContext;
+let kubelet: RunningComponent;
+let dataDir: string;
+
+beforeAll(async () => {
+  await ensureEngine();
+  api = await startTestApi();
+  client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
+  dataDir = mkdtempSync(join(tmpdir(), "kube-kubelet-"));
+  ctx = { client, nodeName: NODE, runtime: "engine", simNodes: 1, dataDir, apiUrl: "in-process", log: () => {}, settings: { cleanOnExit: true } };
+  kubelet = await kubeletComponent.start(ctx);
+}, 60_000);
+
+afterAll(async () => {
+  await kubelet.stop();
+  await api.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const pods = () => client.resource("pods", "default");
+const get = (name: string) => pods().get(name) as Promise<any>;
+function podSpec(name: string, containers: any[], extra: Record<string, unknown> = {}): any {
+  return { apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, containers: containers.map((c) => ({ image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", ...c })), ...extra } };
+}
+const status = (p: any, c = 0) => p.status?.containerStatuses?.[c];
+
+describe("running pods", () => {
+  test("a pod reaches Running and Ready with a pod IP; its containers share localhost", async () => {
+    await pods().create(
+      podSpec("web", [
+        { name: "server", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"] },
+        { name: "client", command: ["sh", "-c", "for i in $(seq 50); do wget -qO- http://127.0.0.1:8080/hostname && exit 0; sleep 0.2; done; exit 1"] },
+      ], { restartPolicy: "OnFailure" }),
+    );
+    const p = await waitFor("client finished and server running", async () => {
+      const p = await get("web");
+      return status(p, 0)?.state?.running && status(p, 1)?.state?.terminated ? p : undefined;
+    }, 30_000);
+    expect(p.status.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(status(p, 1).state.terminated.exitCode).toBe(0);
+    const logs = await (await api.request("GET", "/api/v1/namespaces/default/pods/web/log?container=client")).text();
+    expect(logs.trim()).toBe("web");
+  });
+
+  test("env values, ConfigMap keys, the downward API and a ConfigMap volume reach the container", async () => {
+    await client.resource("configmaps", "default").create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" }, data: { mode: "fast", "app.conf": "port=1" } });
+    await pods().create(
+      podSpec("envy", [{
+        name: "c",
+        command: ["sh", "-c", "echo $GREETING $MODE $MY_NAME; cat /config/app.conf; echo; sleep 30"],
+        env: [{ name: "GREETING", value: "hi" }, { name: "MODE", valueFrom: { configMapKeyRef: { name: "cfg", key: "mode" } } }, { name: "MY_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+        volumeMounts: [{ name: "config", mountPath: "/config" }],
+      }], { volumes: [{ name: "config", configMap: { name: "cfg" } }] }),
+    );
+    const text = await waitFor("logs", async () => {
+      const t = await (await api.request("GET", "/api/v1/namespaces/default/pods/envy/log")).text();
+      return t.includes("port=1") ? t : undefined;
+    }, 30_000);
+    expect(text.split("\n").slice(0, 2)).toEqual(["hi fast envy", "port=1"]);
+  });
+
+  test("restartPolicy Never ends Succeeded or Failed with the exit code", async () => {
+    await pods().create(podSpec("ok", [{ name: "c", command: ["true"] }], { restartPolicy: "Never" }));
+    await pods().create(podSpec("bad", [{ name: "c", command: ["sh", "-c", "exit 3"] }], { restartPolicy: "Never" }));
+    await waitFor("ok Succeeded", async () => (await get("ok")).status?.phase === "Succeeded", 30_000);
+    const bad = await waitFor("bad Failed", async () => ((await get("bad")).status?.phase === "Failed" ? get("bad") : undefined), 30_000);
+    expect(status(bad).state.terminated).toMatchObject({ exitCode: 3, reason: "Error" });
+    expect(bad.status.conditions.find((c: any) => c.type === "Ready").status).toBe("False");
+  });
+
+  test("a crashing container is restarted with back-off and shows CrashLoopBackOff", async () => {
+    await pods().create(podSpec("crash", [{ name: "c", command: ["sh", "-c", "exit 1"] }]));
+    const p = await waitFor("CrashLoopBackOff", async () => {
+      const p = await get("crash");
+      return status(p)?.state?.waiting?.reason === "CrashLoopBackOff" ? p : undefined;
+    }, 30_000);
+    expect(status(p).restartCount).toBeGreaterThanOrEqual(1);
+    expect(status(p).lastState.terminated.exitCode).toBe(1);
+  });
+
+  test("a failing liveness probe restarts the container; readiness gates Ready", async () => {
+    await pods().create(
+      podSpec("probed", [{
+        name: "c",
+        command: ["sh", "-c", "touch /tmp/alive; (sleep 3; rm /tmp/alive) & sleep 3600"],
+        livenessProbe: { exec: { command: ["test", "-f", "/tmp/alive"] }, periodSeconds: 1, failureThreshold: 1 },
+        readinessProbe: { exec: { command: ["test", "-f", "/tmp/alive"] }, periodSeconds: 1 },
+      }]),
+    );
+    await waitFor("Ready", async () => (await get("probed")).status?.conditions?.find((c: any) => c.type === "Ready")?.status === "True", 30_000);
+    const p = await waitFor("restarted by liveness", async () => {
+      const p = await get("probed");
+      return status(p)?.restartCount >= 1 ? p : undefined;
+    }, 30_000);
+    expect(status(p).restartCount).toBeGreaterThanOrEqual(1);
+  });
+
+  test("a missing image with IfNotPresent is ErrImagePull, not a crash", async () => {
+    await pods().create(podSpec("noimage", [{ name: "c", image: "localhost/does-not-exist:1", imagePullPolicy: "IfNotPresent" }]));
+    const reason = await waitFor("pull error", async () => {
+      const r = status(await get("noimage"))?.state?.waiting?.reason;
+      return r === "ErrImagePull" || r === "ImagePullBackOff" ? r : undefined;
+    }, 30_000);
+    expect(["ErrImagePull", "ImagePullBackOff"]).toContain(reason);
+  });
+});
+
+describe("deletion and restarts", () => {
+  test("a graceful delete stops the containers, then the pod is gone", async () => {
+    await pods().create(podSpec("doomed", [{ name: "c", command: ["sleep", "3600"] }]));
+    await waitFor("running", async () => status(await get("doomed"))?.state?.running, 30_000);
+    await pods().delete("doomed");
+    await waitFor("gone", async () => pods().get("doomed").then(() => false, () => true), 30_000);
+  });
+
+  test("a restarted kubelet adopts running containers instead of restarting them", async () => {
+    await pods().create(podSpec("keeper", [{ name: "c", command: ["sleep", "3600"] }]));
+    const before = await waitFor("running", async () => {
+      const p = await get("keeper");
+      return status(p)?.state?.running ? p : undefined;
+    }, 30_000);
+    await kubelet.stop();
+    (ctx.settings as any).cleanOnExit = false;
+    kubelet = await kubeletComponent.start({ ...ctx, settings: { cleanOnExit: true } });
+    await waitFor("still running after restart", async () => status(await get("keeper"))?.state?.running, 10_000);
+    const after = await get("keeper");
+    expect(status(after).containerID).toBe(status(before).containerID);
+    expect(status(after).restartCount).toBe(0);
+  });
+});
