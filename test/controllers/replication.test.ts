@@ -119,7 +119,7 @@ test("Recreate stops every old pod before starting new ones; history is pruned t
 });
 
 test("endpoints list not-ready pods separately and resolve named ports per pod", async () => {
-  const stop = autoReady(env.client, (p) => !p.metadata.name.startsWith("nr-"));
+  const stop = autoReady(env.client, (p: any) => !p.metadata.name.startsWith("nr-"));
   stopKubelet();
   try {
     const mk = (name: string, port: number) => ({ ...pod(name, { labels: { app: "ep" } }), spec: { containers: [{ name: "c", image: "i", ports: [{ name: "web", containerPort: port }] }] } });

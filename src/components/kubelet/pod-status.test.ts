@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { podConditions, podPhase, type ContainerStatus, type ContainerState, type RestartPolicy } from "./pod-status.ts";
+import { podConditions, podPhase, type ContainerStatus, type ContainerState, type RestartPolicy, type PodPhase } from "./pod-status.ts";
 
 const T = "2026-01-01T00:00:00Z";
 function status(name: string, state: ContainerState, lastState: ContainerState = {}, ready = false): ContainerStatus {
@@ -24,7 +24,7 @@ describe("pod phase", () => {
     ["a crash-looping container counts as stopped, not waiting", [backingOff("a"), running("b")], "Always", "Running"],
   ];
   for (const [name, statuses, policy, phase] of cases) {
-    test(name, () => expect(podPhase(["a", "b"], statuses, policy)).toBe(phase));
+    test(name, () => expect(podPhase(["a", "b"], statuses, policy)).toBe(phase as PodPhase));
   }
 });
 

@@ -24,9 +24,9 @@ describe("probe thresholds", () => {
 describe("running a probe", () => {
   test("httpGet succeeds on 2xx/3xx and fails on 5xx, resolving named ports", async () => {
     using server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (r) => new Response("x", { status: new URL(r.url).pathname === "/ok" ? 200 : 503 }) });
-    const t = { ...target(), namedPorts: { http: server.port } };
+    const t = { ...target(), namedPorts: { http: server.port! } };
     expect((await runProbe({ httpGet: { path: "/ok", port: "http" } }, t)).ok).toBe(true);
-    expect(await runProbe({ httpGet: { path: "/bad", port: server.port } }, t)).toEqual({ ok: false, message: "HTTP probe failed with statuscode: 503" });
+    expect(await runProbe({ httpGet: { path: "/bad", port: server.port! } }, t)).toEqual({ ok: false, message: "HTTP probe failed with statuscode: 503" });
   });
 
   test("tcpSocket succeeds on a listening port and fails on a closed one", async () => {
