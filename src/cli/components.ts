@@ -3,7 +3,8 @@ import type { Component } from "../components/types.ts";
 import { controllersComponent } from "../components/controllers/index.ts";
 import { kubeletComponent } from "../components/kubelet/index.ts";
 import { schedulerComponent } from "../components/scheduler/index.ts";
+import { proxyComponent } from "../components/proxy/index.ts";
 
 export function clusterComponents(): Component[] {
-  return [schedulerComponent, controllersComponent, kubeletComponent];
+  return [schedulerComponent, controllersComponent, kubeletComponent, proxyComponent];
 }

@@ -7,6 +7,7 @@ import type { Component, ComponentContext } from "../types.ts";
 import { Kubelet } from "./kubelet.ts";
 import { createRuntime, RuntimeUnavailableError, SimRuntime, type ContainerRuntime } from "./runtime/index.ts";
 import { startKubeletServer } from "./server.ts";
+import { containerNetworkAddress } from "../node-address.ts";
 
 export class KubeletError extends Error {
   override name = "KubeletError";
@@ -38,7 +39,7 @@ export const kubeletComponent: Component = {
         dataDir: ctx.dataDir,
         kubeletPort: server.port,
         kubeletToken: server.token,
-        serviceHost: ctx.runtime === "engine" ? (ctx.settings.serviceHost as string | undefined) : undefined,
+        serviceHost: ctx.runtime === "engine" ? ((ctx.settings.serviceHost as string | undefined) ?? containerNetworkAddress()) : undefined,
         log,
         pollMs: ctx.runtime === "engine" ? 1000 : 0,
         leaseEveryMs: ctx.runtime === "sim" ? 10_000 + Math.floor(Math.random() * 10_000) : 10_000,
