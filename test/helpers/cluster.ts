@@ -1,0 +1,39 @@
+// A whole cluster in the test process: real API server and store, and every component of
+// `kube up` (scheduler, controllers, kubelet on real Podman or sim, proxy) on an in-process client.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
+import { clusterComponents } from "../../src/cli/components.ts";
+import type { ComponentContext, RunningComponent } from "../../src/components/types.ts";
+import { ensureEngine } from "../images/engine.ts";
+import { startTestApi, TEST_TOKEN, type TestApi } from "./api.ts";
+
+export interface TestCluster {
+  api: TestApi;
+  client: Client;
+  nodeName: string;
+  close(): Promise<void>;
+}
+
+export async function startCluster(opts: { runtime: "engine" | "sim"; simNodes?: number; serviceCidr?: string; settings?: ComponentContext["settings"] } = { runtime: "engine" }): Promise<TestCluster> {
+  if (opts.runtime === "engine") await ensureEngine();
+  const [a, b] = [Math.floor(Math.random() * 200) + 20, Math.floor(Math.random() * 250)];
+  const api = await startTestApi({ serviceRanges: { clusterIpCidr: opts.serviceCidr ?? `127.${a}.${b}.0/24`, nodePortMin: 30000, nodePortMax: 32767 } });
+  const client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
+  const dataDir = mkdtempSync(join(tmpdir(), "kube-cluster-"));
+  const nodeName = `node-${process.pid}-${a}${b}`;
+  const ctx: ComponentContext = { client, nodeName, runtime: opts.runtime, simNodes: opts.simNodes ?? 1, dataDir, apiUrl: "in-process", log: () => {}, settings: { cleanOnExit: true, ...opts.settings } };
+  const running: RunningComponent[] = [];
+  for (const c of clusterComponents()) running.push(await c.start(ctx));
+  return {
+    api,
+    client,
+    nodeName,
+    async close() {
+      for (const r of running.reverse()) await r.stop();
+      await api.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
