@@ -109,7 +109,7 @@ describe("TCP", () => {
     let received = 0;
     let hash = 0;
     const sink = net.createServer((c) => {
-      c.on("data", (d) => {
+      c.on("data", (d: Buffer) => {
         received += d.length;
         for (let i = 0; i < d.length; i += 4096) hash = (hash * 31 + d[i]!) >>> 0;
       });

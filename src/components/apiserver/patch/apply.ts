@@ -97,6 +97,10 @@ export function applyServerSide(kind: string, current: unknown, applied: unknown
 
   const at = entries.findIndex(mine);
   const next = [...kept];
+  // An apply that changes nothing this manager owns keeps its entry's time, so an unchanged
+  // apply leaves the object (and its resourceVersion) as it was.
+  if (previous && JSON.stringify(previous.fieldsV1) === JSON.stringify(entry.fieldsV1) && previous.apiVersion === entry.apiVersion && deepEqual(stripManaged(merged), stripManaged(live)))
+    entry.time = previous.time;
   // Keep this manager's entry where it was, so the list stays stable across applies.
   next.splice(at < 0 ? next.length : Math.min(at, next.length), 0, entry);
   return withManagedFields(merged, next);
@@ -120,6 +124,12 @@ function removeAbandoned(obj: JsonObject, before: FieldSet, ownedNow: FieldSet[]
       deleteAt(obj, parent);
     }
   }
+}
+
+function stripManaged(obj: JsonObject): JsonObject {
+  const c = clone(obj);
+  if (isObject(c.metadata)) delete c.metadata.managedFields;
+  return c;
 }
 
 function isEmptyContainer(v: unknown): boolean {
