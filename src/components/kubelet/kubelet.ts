@@ -69,11 +69,22 @@ export class Kubelet {
   }
 
   private polling = false;
+  private seen = new Map<string, string>();
+  /** One cheap list of this node's containers; only pods whose containers changed are synced. */
   private async poll(): Promise<void> {
     if (this.polling) return;
     this.polling = true;
     try {
-      for (const w of this.workers.values()) w.kick();
+      const byPod = new Map<string, string[]>();
+      for (const c of await this.opts.runtime.listContainers({ [NODE_LABEL]: this.opts.nodeName })) (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(`${c.id}:${c.state}`);
+      for (const [uid, w] of this.workers) {
+        const sig = (byPod.get(uid) ?? []).sort().join(",");
+        if (this.seen.get(uid) !== sig) w.kick();
+        this.seen.set(uid, sig);
+      }
+      for (const uid of this.seen.keys()) if (!this.workers.has(uid)) this.seen.delete(uid);
+    } catch (err) {
+      this.opts.log(`polling the runtime: ${(err as Error).message}`);
     } finally {
       this.polling = false;
     }

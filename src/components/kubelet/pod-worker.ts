@@ -118,9 +118,9 @@ export class PodWorker {
         for (const c of all) await this.deps.runtime.removeContainer(c.id).catch(() => {});
         const portMappings = spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort!, hostIP: p.hostIP, protocol: (p.protocol ?? "TCP") as "TCP" })));
         this.sandbox = await this.deps.runtime.createPodSandbox({ podUid: this.uid, podName: this.pod.metadata!.name!, namespace: this.pod.metadata!.namespace!, hostname: spec.hostname ?? this.pod.metadata!.name!, portMappings, labels: { [NODE_LABEL]: this.deps.nodeName } });
-        return this.kick();
-      }
-      this.sandbox = { id: infra.id, ip: infra.ip };
+        // A fresh sandbox has no app containers yet: go on with an empty list.
+        all.length = 0;
+      } else this.sandbox = { id: infra.id, ip: infra.ip };
     }
 
     const latest = (name: string) => all.filter((c) => c.kind === "app" && c.containerName === name).sort((a, b) => b.restartCount - a.restartCount)[0];
@@ -128,7 +128,8 @@ export class PodWorker {
     const start = async (c: Container, restartCount: number) => {
       volumes ??= await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod);
       try {
-        await this.deps.runtime.ensureImage(c.image, c.imagePullPolicy ?? "IfNotPresent");
+        const image = await this.deps.runtime.ensureImage(c.image, c.imagePullPolicy ?? "IfNotPresent");
+        this.event("Normal", "Pulled", image.pulled ? `Successfully pulled image "${c.image}"` : `Container image "${c.image}" already present on machine`);
       } catch (err) {
         if (!(err instanceof ImagePullError)) throw err;
         const prev = this.waiting.get(c.name)?.reason;
@@ -152,10 +153,11 @@ export class PodWorker {
         tty: c.tty,
         stdin: c.stdin,
       });
+      this.event("Normal", "Created", `Created container ${c.name}`);
       await this.deps.runtime.startContainer(id);
       this.waiting.delete(c.name);
       this.startProbes(c, id);
-      recordEvent(this.deps.client, "kubelet", this.pod as never, "Normal", "Started", `Started container ${c.name}`);
+      this.event("Normal", "Started", `Started container ${c.name}`);
       return true;
     };
     const handleExited = async (c: Container, info: ContainerInfo, mayRestart: boolean): Promise<"waiting" | "done"> => {
@@ -165,6 +167,7 @@ export class PodWorker {
       const ran = finished - (Date.parse(info.startedAt ?? "") || finished);
       const wait = this.deps.backoff.remaining(bkey, Date.now(), finished, ran);
       if (wait > 0) {
+        if (this.waiting.get(c.name)?.reason !== "CrashLoopBackOff") this.event("Warning", "BackOff", "Back-off restarting failed container");
         this.waiting.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${Math.round(this.deps.backoff.delay(bkey) / 1000)}s restarting failed container=${c.name} pod=${this.pod.metadata!.name}_${this.pod.metadata!.namespace}(${this.uid})` });
         this.later(wait);
         return "waiting";
@@ -203,6 +206,10 @@ export class PodWorker {
       }
     }
     await this.writeStatus(initDone);
+  }
+
+  private event(type: "Normal" | "Warning", reason: string, message: string): void {
+    recordEvent(this.deps.client, "kubelet", { ...this.pod, apiVersion: "v1", kind: "Pod" } as never, type, reason, message);
   }
 
   private startProbes(c: Container, id: string): void {
@@ -318,6 +325,7 @@ export class PodWorker {
     if (this.timer) clearTimeout(this.timer);
     const grace = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30;
     const all = await this.containers().catch(() => [] as ContainerInfo[]);
+    if (finishDeletion) for (const c of all.filter((c) => c.kind === "app" && c.state === "running")) this.event("Normal", "Killing", `Stopping container ${c.containerName}`);
     await Promise.all(all.filter((c) => c.kind === "app" && c.state === "running").map((c) => this.deps.runtime.stopContainer(c.id, grace).catch(() => {})));
     for (const c of all.filter((c) => c.kind === "app")) await this.deps.runtime.removeContainer(c.id).catch(() => {});
     for (const c of all.filter((c) => c.kind === "infra")) await this.deps.runtime.removeContainer(c.id).catch(() => {});
