@@ -2,7 +2,7 @@
 // (the kubelet finishes it), finalizers (incl. orphan/foreground propagation) and namespaces
 // that terminate before they go.
 import type { KindDef, KubeObject } from "../../api/types.ts";
-import { conflict } from "./errors.ts";
+import { conflict, HttpError } from "./errors.ts";
 import { timestamp } from "./meta.ts";
 import type { Objects } from "./objects.ts";
 import { encode, decode } from "./codec.ts";
@@ -42,7 +42,13 @@ export async function deleteObject(objects: Objects, kind: KindDef, ns: string |
     const keep = finalizers.size > 0 || grace > 0 || nsFinalizers.length > 0;
     if (!keep) {
       if (opts.dryRun) return { obj, gone: true };
-      return { obj: await objects.remove(kind, ns, name, current.kv.modRevision), gone: true };
+      try {
+        return { obj: await objects.remove(kind, ns, name, current.kv.modRevision), gone: true };
+      } catch (err) {
+        // Written meanwhile (a controller's status update): decide again on the fresh object.
+        if (attempt < 20 && err instanceof HttpError && err.code === 409 && !pre?.resourceVersion) continue;
+        throw err;
+      }
     }
     nm.finalizers = finalizers.size ? [...finalizers] : undefined;
     if (!nm.finalizers) delete nm.finalizers;
@@ -57,7 +63,7 @@ export async function deleteObject(objects: Objects, kind: KindDef, ns: string |
       const kv = await objects.store.update(objectKey(kind, ns, name), encode(next), current.kv.modRevision);
       return { obj: decode(kv), gone: false };
     } catch (err) {
-      if (err instanceof ConflictError && attempt < 5) continue;
+      if (err instanceof ConflictError && attempt < 20) continue;
       throw err;
     }
   }

@@ -72,7 +72,8 @@ export async function patchVia(
     try {
       return { obj: await write(patched, current), created: false };
     } catch (err) {
-      if (!pinned && attempt < 5 && err instanceof HttpError && err.code === 409 && err.reason === "Conflict") continue;
+      // Like the real API server, a patch that did not pin a resourceVersion is retried on the fresh object.
+      if (!pinned && attempt < 50 && err instanceof HttpError && err.code === 409 && err.reason === "Conflict") continue;
       throw err;
     }
   }
