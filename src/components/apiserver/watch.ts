@@ -34,6 +34,12 @@ export function watchStream(objects: Objects, req: WatchRequest): ReadableStream
   req.signal?.addEventListener("abort", () => abort.abort(), { once: true });
   const it = events(objects, req, abort.signal)[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      // Bun sends the response headers with the first bytes; clients (kubectl) wait for the
+      // headers before they consider the watch started, so a blank line (which JSON stream
+      // decoders skip) goes out at once.
+      controller.enqueue(encoder.encode("\n"));
+    },
     async pull(controller) {
       try {
         const { value, done } = await it.next();

@@ -1,0 +1,136 @@
+// Controllers end to end through real kubectl on `kube up --runtime sim` (three hollow nodes):
+// scaling, replacement, node loss, release tracks, rolling update and undo, DaemonSets,
+// StatefulSet order, drain, cascading deletes and namespace deletion.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { startKube, type RunningKube } from "../../bench/lib/kube-up.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.30";
+let kube: RunningKube;
+beforeAll(async () => {
+  kube = await startKube(["--runtime", "sim", "--sim-nodes", "3", "--node-name", "hollow"]);
+}, 60_000);
+afterAll(() => kube.stop());
+
+async function kubectl(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn([KUBECTL, "--kubeconfig", join(kube.dataDir, "kubeconfig"), "--cache-dir", join(kube.dataDir, "kubectl-cache"), ...args], { stdin: stdin !== undefined ? new Blob([stdin]) : "ignore", stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, out, err };
+}
+async function ok(args: string[], stdin?: string): Promise<string> {
+  const r = await kubectl(args, stdin);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed: ${r.err}`);
+  return r.out;
+}
+const json = async (args: string[]) => JSON.parse(await ok([...args, "-o", "json"]));
+const runningPods = async (selector: string) => (await json(["get", "pods", "-l", selector])).items.filter((p: any) => p.status.phase === "Running" && !p.metadata.deletionTimestamp);
+
+describe("workloads through kubectl", () => {
+  test("a deployment scales, replaces deleted pods, rolls out a new image and undoes it", async () => {
+    await ok(["create", "deployment", "web", "--image=localhost/busybox:1", "--replicas=3"]);
+    await ok(["rollout", "status", "deployment/web", "--timeout=30s"]);
+    expect((await runningPods("app=web")).length).toBe(3);
+    await ok(["scale", "deployment/web", "--replicas=5"]);
+    await waitFor("5 running", async () => (await runningPods("app=web")).length === 5, 15_000);
+    const victim = (await runningPods("app=web"))[0].metadata.name;
+    await ok(["delete", "pod", victim]);
+    await waitFor("replaced", async () => {
+      const pods = await runningPods("app=web");
+      return pods.length === 5 && !pods.some((p: any) => p.metadata.name === victim);
+    }, 15_000);
+    await ok(["set", "image", "deployment/web", "busybox=localhost/busybox:2"]);
+    const status = await ok(["rollout", "status", "deployment/web", "--timeout=30s"]);
+    expect(status).toContain('deployment "web" successfully rolled out');
+    expect(new Set((await runningPods("app=web")).map((p: any) => p.spec.containers[0].image))).toEqual(new Set(["localhost/busybox:2"]));
+    const history = await ok(["rollout", "history", "deployment/web"]);
+    expect(history).toMatch(/^1\s/m);
+    expect(history).toMatch(/^2\s/m);
+    await ok(["rollout", "undo", "deployment/web"]);
+    await ok(["rollout", "status", "deployment/web", "--timeout=30s"]);
+    await waitFor("back on image 1", async () => {
+      const pods = await runningPods("app=web");
+      return pods.length === 5 && pods.every((p: any) => p.spec.containers[0].image === "localhost/busybox:1");
+    }, 15_000);
+  });
+
+  test("stable and canary tracks run side by side under one service", async () => {
+    const rc = (track: string, replicas: number) => `apiVersion: v1
+kind: ReplicationController
+metadata: { name: front-${track} }
+spec:
+  replicas: ${replicas}
+  selector: { app: front, track: ${track} }
+  template:
+    metadata: { labels: { app: front, track: ${track} } }
+    spec: { containers: [{ name: c, image: localhost/busybox:latest, ports: [{ containerPort: 80 }] }] }
+`;
+    await ok(["apply", "-f", "-"], rc("stable", 3) + "---\n" + rc("canary", 1));
+    await ok(["expose", "rc", "front-stable", "--name=front", "--port=80", "--selector=app=front"]);
+    await waitFor("4 endpoints", async () => (await json(["get", "endpoints", "front"])).subsets?.[0]?.addresses?.length === 4, 15_000);
+  });
+
+  test("a DaemonSet runs on every node and a StatefulSet starts in order", async () => {
+    await ok(["apply", "-f", "-"], `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: agent }
+spec:
+  selector: { matchLabels: { app: agent } }
+  template:
+    metadata: { labels: { app: agent } }
+    spec: { containers: [{ name: c, image: localhost/busybox:latest }] }
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db }
+spec:
+  replicas: 3
+  serviceName: db
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec: { containers: [{ name: c, image: localhost/busybox:latest }] }
+`);
+    await waitFor("agent on 3 nodes", async () => new Set((await runningPods("app=agent")).map((p: any) => p.spec.nodeName)).size === 3, 15_000);
+    await waitFor("db-0..2 running", async () => (await runningPods("app=db")).map((p: any) => p.metadata.name).sort().join() === "db-0,db-1,db-2", 20_000);
+    const created = (await json(["get", "pods", "-l", "app=db"])).items.map((p: any) => [p.metadata.name, p.metadata.creationTimestamp]).sort();
+    expect(created.map((c: string[]) => c[0])).toEqual(["db-0", "db-1", "db-2"]);
+    expect(created[0][1] <= created[1][1] && created[1][1] <= created[2][1]).toBe(true);
+  });
+
+  test("drain moves controller pods off a node; a deleted node's pods are recreated elsewhere", async () => {
+    const nodes = (await json(["get", "nodes"])).items.map((n: any) => n.metadata.name);
+    const target = (await runningPods("app=web"))[0].spec.nodeName;
+    await ok(["drain", target, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=30s"]);
+    await waitFor("no web pods on the drained node", async () => {
+      const pods = await runningPods("app=web");
+      return pods.length === 5 && pods.every((p: any) => p.spec.nodeName !== target);
+    }, 30_000);
+    await ok(["uncordon", target]);
+    const lost = nodes.find((n: string) => n !== target)!;
+    await ok(["delete", "node", lost]);
+    await waitFor("web pods only on remaining nodes", async () => {
+      const pods = await runningPods("app=web");
+      return pods.length === 5 && pods.every((p: any) => p.spec.nodeName !== lost);
+    }, 30_000);
+  });
+
+  test("cascading deletes: background removes pods, orphan keeps them", async () => {
+    await ok(["delete", "rc", "front-canary", "--cascade=orphan"]);
+    await waitFor("canary pod kept without owner", async () => {
+      const pods = (await json(["get", "pods", "-l", "track=canary"])).items;
+      return pods.length === 1 && !pods[0].metadata.ownerReferences;
+    }, 15_000);
+    await ok(["delete", "rc", "front-stable"]);
+    await waitFor("stable pods gone", async () => (await json(["get", "pods", "-l", "track=stable"])).items.length === 0, 15_000);
+  });
+
+  test("deleting a namespace deletes what is in it", async () => {
+    await ok(["create", "namespace", "scratch"]);
+    await ok(["create", "deployment", "tmp", "--image=localhost/busybox:latest", "-n", "scratch"]);
+    await waitFor("running", async () => (await json(["get", "pods", "-n", "scratch"])).items.length === 1, 15_000);
+    await ok(["delete", "namespace", "scratch", "--timeout=30s"]);
+    const r = await kubectl(["get", "namespace", "scratch"]);
+    expect(r.code).toBe(1);
+  });
+});
