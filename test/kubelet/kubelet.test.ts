@@ -145,3 +145,33 @@ describe("deletion and restarts", () => {
     expect(status(after).restartCount).toBe(0);
   });
 });
+
+describe("jobs with real containers", () => {
+  test("a Job runs containers to completion, and one that keeps failing stops at backoffLimit", async () => {
+    const { startControllers } = await import("../../src/components/controllers/index.ts");
+    const controllers = await startControllers({ client, log: () => {}, settings: { jobBackoffBaseMs: 100 } });
+    try {
+      const job = (name: string, script: string, extra: Record<string, unknown> = {}) => ({
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name },
+        spec: { ...extra, template: { spec: { nodeName: NODE, restartPolicy: "Never", terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", script] }] } } },
+      });
+      const jobs = client.resource("jobs", "default");
+      await jobs.create(job("works", "echo done", { completions: 2, parallelism: 2 }));
+      await jobs.create(job("fails", "exit 7", { backoffLimit: 1 }));
+      const done = await waitFor("works complete", async () => {
+        const j: any = await jobs.get("works");
+        return j.status?.conditions?.find((c: any) => c.type === "Complete" && c.status === "True") ? j : undefined;
+      }, 45_000);
+      expect(done.status.succeeded).toBe(2);
+      const failed: any = await waitFor("fails failed", async () => ((await jobs.get("fails")) as any).status?.conditions?.find((c: any) => c.type === "Failed"), 45_000);
+      expect(failed.reason).toBe("BackoffLimitExceeded");
+      const pods = (await client.resource("pods", "default").list({ labelSelector: "job-name=fails" })).items as any[];
+      expect(pods.length).toBe(2);
+      expect(pods.every((p) => p.status.containerStatuses[0].state.terminated.exitCode === 7)).toBe(true);
+    } finally {
+      await controllers.stop();
+    }
+  });
+});
