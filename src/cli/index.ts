@@ -10,12 +10,13 @@ import { registerExec } from "./exec.ts";
 import { registerNodes } from "./nodes.ts";
 import { registerRollout } from "./rollout.ts";
 import { registerInfo } from "./info.ts";
+import { registerDown } from "./down.ts";
 import { VERSION } from "./version.ts";
 
 export async function runCli(argv: string[]): Promise<void> {
   const cli = cac("kube");
   registerUp(cli);
-  for (const register of [registerGet, registerApply, registerWorkloads, registerInspect, registerExec, registerNodes, registerRollout, registerInfo]) register(cli);
+  for (const register of [registerGet, registerApply, registerWorkloads, registerInspect, registerExec, registerNodes, registerRollout, registerInfo, registerDown]) register(cli);
   cli.help();
   cli.version(VERSION);
   try {
