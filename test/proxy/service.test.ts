@@ -13,7 +13,8 @@ beforeAll(async () => {
 afterAll(() => cluster.close(), 60_000);
 
 const svcApi = () => cluster.client.resource("services", "default");
-const get = async (url: string) => (await fetch(url, { headers: { connection: "close" } })).text();
+// A fresh connection per request (no pooled socket that the server already closed).
+const get = async (url: string) => (await fetch(url, { headers: { connection: "close" }, keepalive: false } as RequestInit)).text();
 
 async function hostnames(url: string, n: number): Promise<Record<string, number>> {
   const seen: Record<string, number> = {};
@@ -38,9 +39,10 @@ test("a service spreads requests over its three pods, follows scaling, and close
     return ep?.subsets?.[0]?.addresses?.length === n;
   };
   await waitFor("3 ready endpoints", () => ready(3), 45_000);
-  const seen = await waitFor("all three answer", async () => {
+  // Once all three are ready and listening, round robin gives each exactly a third.
+  const seen = await waitFor("all three answer evenly", async () => {
     const s = await hostnames(url, 9).catch(() => ({}));
-    return Object.keys(s).length === 3 ? s : undefined;
+    return Object.keys(s).length === 3 && Object.values(s).every((n) => n === 3) ? s : undefined;
   }, 15_000);
   expect(Object.values(seen)).toEqual([3, 3, 3]);
   expect(Object.keys(await hostnames(`http://127.0.0.1:${svc.spec.ports[0].nodePort}/hostname`, 3))).toHaveLength(3);

@@ -62,9 +62,8 @@ export const kubeletComponent: Component = {
     return {
       async stop() {
         pods.stop();
-        for (const k of kubelets.values()) k.stop();
+        await Promise.all([...kubelets.values()].map((k) => k.stop(!!ctx.settings.cleanOnExit)));
         await server.stop();
-        if (ctx.settings.cleanOnExit) for (const k of kubelets.values()) for (const w of k.workers.values()) await w.terminate(false);
       },
     };
   },

@@ -59,7 +59,7 @@ export class Kubelet {
     const uid = pod.metadata!.uid!;
     const w = this.workers.get(uid);
     this.workers.delete(uid);
-    void (w ?? new PodWorker(pod, { client: this.opts.client, runtime: this.opts.runtime, nodeName: this.opts.nodeName, nodeIP: this.opts.nodeIP, dataDir: this.opts.dataDir, backoff: this.backoff, log: this.opts.log })).terminate(false);
+    void (w ?? new PodWorker(pod, { client: this.opts.client, runtime: this.opts.runtime, nodeName: this.opts.nodeName, nodeIP: this.opts.nodeIP, dataDir: this.opts.dataDir, backoff: this.backoff, log: this.opts.log })).shutdown();
   }
 
   /** Removes containers whose pods this kubelet does not know (after the pod list synced). */
@@ -90,7 +90,8 @@ export class Kubelet {
     }
   }
 
-  stop(): void {
+  async stop(clean: boolean): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await Promise.all([...this.workers.values()].map((w) => (clean ? w.shutdown() : w.detach())));
   }
 }

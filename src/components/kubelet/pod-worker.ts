@@ -48,6 +48,8 @@ export class PodWorker {
   private lastStatus = "";
   private terminated = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
 
   constructor(
     pod: Pod,
@@ -67,12 +69,13 @@ export class PodWorker {
 
   /** Runs sync now, or once more after the current run (never two at once). */
   kick(): void {
+    if (this.stopping) return;
     if (this.running) {
       this.again = true;
       return;
     }
     this.running = true;
-    void (async () => {
+    this.loop = (async () => {
       do {
         this.again = false;
         try {
@@ -315,6 +318,22 @@ export class PodWorker {
       .then(() => (this.lastStatus = text))
       .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
     if (phase === "Succeeded" || phase === "Failed") this.stopProbes();
+  }
+
+  /** Stops syncing and probing, leaving the containers running (kubelet shutdown). */
+  async detach(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.stopProbes();
+    await this.loop;
+  }
+
+  /** Removes the pod's containers from outside a sync (pod deleted from the API, kubelet cleaning up). */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.loop;
+    await this.terminate(false);
   }
 
   /** Stops everything (SIGTERM, then kill after the grace period) and, if asked, finishes the API deletion. */
