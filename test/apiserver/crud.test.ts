@@ -218,3 +218,30 @@ describe("errors and auth", () => {
     expect(v.major).toBe("1");
   });
 });
+
+describe("malformed input is a 4xx, never a 500", () => {
+  const cases: [string, string, unknown][] = [
+    ["metadata that is a string", "/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: "x", spec: {} }],
+    ["a spec that is a list", "/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "m1" }, spec: [] }],
+    ["ports that are a string", "/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "m2" }, spec: { containers: [{ name: "c", image: "i", ports: "80" }] } }],
+    ["env entries that are null", "/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "m3" }, spec: { containers: [{ name: "c", image: "i", env: [null] }] } }],
+    ["a template that is a number", "/apis/apps/v1/namespaces/default/deployments", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "m4" }, spec: { selector: { matchLabels: { a: "b" } }, template: 5 } }],
+    ["service ports that are an object", "/api/v1/namespaces/default/services", { apiVersion: "v1", kind: "Service", metadata: { name: "m5" }, spec: { ports: { port: 80 } } }],
+    ["labels that are a list", "/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "m6", labels: ["a"] } }],
+    ["a JSON array body", "/api/v1/namespaces/default/configmaps", [1, 2]],
+  ];
+  for (const [name, path, body] of cases)
+    test(name, async () => {
+      const { status, body: res } = await api.json("POST", path, body);
+      expect(status).toBeGreaterThanOrEqual(400);
+      expect(status).toBeLessThan(500);
+      expect(res.kind).toBe("Status");
+    });
+
+  test("bad query parameters are 400s", async () => {
+    for (const q of ["labelSelector=a%20in%20", "fieldSelector=spec.bogus%3Dx", "limit=-1", "continue=%%%"]) {
+      const r = await api.request("GET", `/api/v1/namespaces/default/pods?${q}`);
+      expect(r.status).toBe(400);
+    }
+  });
+});

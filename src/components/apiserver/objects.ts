@@ -1,6 +1,6 @@
 // The generic object operations behind every REST verb: get, list, create, update, delete,
 // independent of HTTP. Every kind goes through the same rules, driven by its registry entry.
-import type { KindDef, KubeObject } from "../../api/types.ts";
+import type { Cause, KindDef, KubeObject } from "../../api/types.ts";
 import type { Store, KeyValue } from "../../store/types.ts";
 import { ConflictError, KeyExistsError, NotFoundError } from "../../store/types.ts";
 import { decode, encode, rawJson } from "./codec.ts";
@@ -21,6 +21,30 @@ export interface ObjectsDeps {
 
 export interface WriteOpts {
   dryRun?: boolean;
+}
+
+/**
+ * Runs a kind's defaulting and validation on client input. Hand-written rules cannot foresee
+ * every malformed shape (a string where a list belongs); a rule that trips over one means the
+ * input is invalid, which is a 422, never a 500.
+ */
+function checked(kind: KindDef, obj: KubeObject, old: KubeObject | undefined, step: "defaults" | "validate"): Cause[] {
+  try {
+    if (step === "defaults") {
+      kind.defaults(obj);
+      return [];
+    }
+    return kind.validate(obj, old);
+  } catch (err) {
+    return [{ reason: "FieldValueInvalid", field: "", message: `Invalid value: the object is malformed (${err instanceof Error ? err.message : String(err)})` }];
+  }
+}
+
+function shapeCauses(obj: KubeObject): Cause[] {
+  const causes: Cause[] = [];
+  for (const f of ["metadata", "spec", "status"] as const)
+    if (obj[f] !== undefined && obj[f] !== null && (typeof obj[f] !== "object" || Array.isArray(obj[f]))) causes.push({ reason: "FieldValueInvalid", field: f, message: `Invalid value: ${JSON.stringify(obj[f])}: must be an object` });
+  return causes;
 }
 
 export class Objects {
@@ -84,6 +108,8 @@ export class Objects {
 
   async create(kind: KindDef, pathNs: string | undefined, body: KubeObject, opts: WriteOpts = {}): Promise<KubeObject> {
     const obj = body;
+    const shape = shapeCauses(obj);
+    if (shape.length) throw invalid(kind.kind, kind.group, "", shape);
     const meta = (obj.metadata ??= {});
     if (kind.namespaced) {
       const ns = meta.namespace ?? pathNs ?? "default";
@@ -94,9 +120,10 @@ export class Objects {
     if (generated) meta.name = generateName(meta.generateName!);
     prepareMetaForCreate(meta);
     if (kind.hasStatus && kind.kind !== "Node") obj.status = {};
-    kind.defaults(obj);
+    const broken = checked(kind, obj, undefined, "defaults");
+    if (broken.length) throw invalid(kind.kind, kind.group, meta.name ?? "", broken);
     await this.deps.admission.beforeCreate(kind, obj);
-    const causes = kind.validate(obj);
+    const causes = checked(kind, obj, undefined, "validate");
     if (!meta.name && !causes.some((c) => c.field === "metadata.name"))
       causes.unshift({ reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name" });
     if (causes.length) throw invalid(kind.kind, kind.group, meta.name ?? "", causes);
@@ -125,6 +152,8 @@ export class Objects {
     mode: "main" | "status" | "raw",
     opts: WriteOpts & { current?: Stored } = {},
   ): Promise<KubeObject> {
+    const shape = shapeCauses(body);
+    if (shape.length) throw invalid(kind.kind, kind.group, name, shape);
     const bodyName = body.metadata?.name;
     if (bodyName !== undefined && bodyName !== name) throw badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
     const current = opts.current ?? (await this.get(kind, ns, name));
@@ -140,12 +169,13 @@ export class Objects {
       if (mode === "main" && kind.hasStatus) next.status = old.status;
     }
     if (mode !== "status") {
-      kind.defaults(next);
+      const broken = checked(kind, next, old, "defaults");
+      if (broken.length) throw invalid(kind.kind, kind.group, name, broken);
       const changed = kind.specChanged ? kind.specChanged(old, next) : JSON.stringify(old.spec) !== JSON.stringify(next.spec);
       if (changed && next.metadata!.generation !== undefined) next.metadata!.generation = (next.metadata!.generation ?? 0) + 1;
     }
     await this.deps.admission.beforeUpdate(kind, next, old);
-    const causes = kind.validate(next, old);
+    const causes = checked(kind, next, old, "validate");
     if (causes.length) throw invalid(kind.kind, kind.group, name, causes);
     if (sameContent(next, old)) return old;
     if (opts.dryRun) return next;
