@@ -64,6 +64,8 @@ test("ClientIP affinity sends every request from the host to the same pod", asyn
   });
   const svc: any = await svcApi().create({ apiVersion: "v1", kind: "Service", metadata: { name: "sticky" }, spec: { sessionAffinity: "ClientIP", selector: { app: "sticky" }, ports: [{ port: 80, targetPort: 8080 }] } });
   await waitFor("2 endpoints", async () => ((await cluster.client.resource("endpoints", "default").get("sticky").catch(() => undefined)) as any)?.subsets?.[0]?.addresses?.length === 2, 45_000);
+  // The proxy applies the endpoints a moment after the Endpoints object changes.
+  await waitFor("the service answers", () => get(`http://${svc.spec.clusterIP}/hostname`).then(() => true, () => false), 10_000);
   const seen = await hostnames(`http://${svc.spec.clusterIP}/hostname`, 8);
   expect(Object.keys(seen)).toHaveLength(1);
 });
@@ -74,14 +76,14 @@ test("a pod reaches another service through its environment variables", async ()
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "caller" },
-    spec: { restartPolicy: "Never", containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo $STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT; wget -qO- http://$STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT/hostname"] }] },
+    spec: { restartPolicy: "Never", containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo $STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT; for i in $(seq 20); do wget -qO- http://$STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT/hostname && exit 0; sleep 0.25; done; exit 1"] }] },
   });
   const done: any = await waitFor("caller finished", async () => {
     const p: any = await cluster.client.resource("pods", "default").get("caller");
     return p.status?.phase === "Succeeded" || p.status?.phase === "Failed" ? p : undefined;
   }, 45_000);
   const logs = await (await cluster.api.request("GET", "/api/v1/namespaces/default/pods/caller/log")).text();
-  expect(done.status.phase).toBe("Succeeded");
+  expect(`${done.status.phase}: ${logs}`).toMatch(/^Succeeded/);
   expect(logs.split("\n")[0]).toMatch(/^\d+\.\d+\.\d+\.\d+:80$/);
   expect(logs.split("\n")[1]).toMatch(/^sticky-/);
   void svc;

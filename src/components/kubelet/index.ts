@@ -39,7 +39,8 @@ export const kubeletComponent: Component = {
         dataDir: ctx.dataDir,
         kubeletPort: server.port,
         kubeletToken: server.token,
-        serviceHost: ctx.runtime === "engine" ? ((ctx.settings.serviceHost as string | undefined) ?? containerNetworkAddress()) : undefined,
+        // Looked up when a container is created: the bridge exists only while containers use it.
+        serviceHost: ctx.runtime === "engine" ? () => (ctx.settings.serviceHost as string | undefined) ?? containerNetworkAddress() : undefined,
         log,
         pollMs: ctx.runtime === "engine" ? 1000 : 0,
         leaseEveryMs: ctx.runtime === "sim" ? 10_000 + Math.floor(Math.random() * 10_000) : 10_000,

@@ -17,7 +17,7 @@ export interface KubeletOptions {
   kubeletPort: number;
   /** Token the API server presents to this kubelet's server (kept in a node annotation). */
   kubeletToken?: string;
-  serviceHost?: string;
+  serviceHost?: () => string | undefined;
   log: (msg: string) => void;
   /** How often the runtime is polled for exits (engine); 0 disables. */
   pollMs?: number;

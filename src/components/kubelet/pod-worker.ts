@@ -26,7 +26,7 @@ export interface WorkerDeps {
   dataDir: string;
   backoff: RestartBackoff;
   /** Address containers use for services (the node on the container network). */
-  serviceHost?: string;
+  serviceHost?: () => string | undefined;
   log: (msg: string) => void;
 }
 
@@ -141,7 +141,7 @@ export class PodWorker {
         this.later(Math.min(300_000, 5000 * 2 ** Math.min(6, restartCount)));
         return false;
       }
-      const env = await containerEnv(this.deps.client, this.pod, c, this.deps.serviceHost);
+      const env = await containerEnv(this.deps.client, this.pod, c, this.deps.serviceHost?.());
       const id = await this.deps.runtime.createContainer(this.sandbox!.id, {
         name: c.name,
         image: c.image,

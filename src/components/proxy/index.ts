@@ -41,7 +41,9 @@ export const proxyComponent: Component = {
     const services = new Informer<Svc>(ctx.client.resource<Svc>("services"));
     const endpoints = new Informer<Ep>(ctx.client.resource<Ep>("endpoints"));
     const table = new ProxyTable();
-    const bridge = ctx.runtime === "engine" ? containerNetworkAddress() : undefined;
+    // The bridge comes and goes with the containers on it: looked up at every sync.
+    const bridgeNow = () => (ctx.runtime === "engine" ? containerNetworkAddress() : undefined);
+    let bridge = bridgeNow();
     const mode = ctx.settings.proxyMode === "random" ? "random" : "roundrobin";
     let timer: ReturnType<typeof setTimeout> | undefined;
     let syncing = Promise.resolve();
@@ -51,7 +53,9 @@ export const proxyComponent: Component = {
       timer = setTimeout(() => {
         timer = undefined;
         syncing = syncing.then(async () => {
+          bridge = bridgeNow();
           const errors = await table.sync(serviceSpecs(services.list(), (k) => endpoints.get(k), { bridge, mode }));
+          if (errors.length === 0) reported.clear();
           for (const e of errors) {
             const line = `${e.key} on ${e.address}: ${e.error}`;
             if (!reported.has(line)) ctx.log("proxy", `cannot listen for ${line}`);
@@ -65,8 +69,11 @@ export const proxyComponent: Component = {
     endpoints.start();
     await Promise.all([services.waitForSync(), endpoints.waitForSync()]);
     schedule();
+    // A bind that failed (the port still held by a listener being closed) is retried.
+    const retry = setInterval(() => (reported.size || bridge !== bridgeNow()) && schedule(), 1000);
     return {
       async stop() {
+        clearInterval(retry);
         services.stop();
         endpoints.stop();
         clearTimeout(timer);
