@@ -1,0 +1,53 @@
+// The standalone binary: built with `bun build --compile`, copied alone into an empty directory,
+// run without Bun or node_modules on PATH: `kube up` starts, `kube get` and `kube run` work,
+// SIGTERM stops it cleanly.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { waitFor } from "../helpers/wait.ts";
+
+let dir: string;
+let up: ReturnType<typeof Bun.spawn> | undefined;
+const env = () => ({ PATH: "/usr/bin:/bin", HOME: dir });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "kube-binary-"));
+  const build = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", join(import.meta.dir, "../../src/main.ts"), "--outfile", join(dir, "build", "kube")], { stdout: "pipe", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
+  copyFileSync(join(dir, "build", "kube"), join(dir, "kube"));
+  rmSync(join(dir, "build"), { recursive: true });
+  Bun.spawnSync(["chmod", "+x", join(dir, "kube")]);
+}, 60_000);
+
+afterAll(() => {
+  up?.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function kube(args: string[]): { code: number; out: string; err: string } {
+  const r = Bun.spawnSync([join(dir, "kube"), ...args], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode ?? -1, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+test("the binary alone runs a cluster and its CLI", async () => {
+  const size = statSync(join(dir, "kube")).size;
+  console.log(`binary size: ${(size / 2 ** 20).toFixed(1)} MiB`);
+  expect(kube(["version", "--client"]).out).toContain("Client Version: kube");
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  up = Bun.spawn([join(dir, "kube"), "up", "--runtime", "sim", "--sim-nodes", "2", "--node-name", "bin", "--data-dir", join(dir, "data"), "--port", String(port)], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
+  await waitFor("readyz", async () => {
+    const ca = readFileSync(join(dir, "data", "pki", "ca.crt"), "utf8");
+    return (await fetch(`https://127.0.0.1:${port}/readyz`, { tls: { ca } } as RequestInit)).ok;
+  }, 20_000);
+  const kubeconfig = ["--kubeconfig", join(dir, "data", "kubeconfig")];
+  await waitFor("two nodes", () => kube(["get", "nodes", ...kubeconfig]).out.split("\n").filter((l) => / Ready /.test(l)).length === 2, 10_000);
+  expect(kube(["run", "hello", "--image=localhost/busybox:latest", "--restart=Never", ...kubeconfig]).out.trim()).toBe("pod/hello created");
+  await waitFor("pod running", () => /hello\s+1\/1\s+Running/.test(kube(["get", "pods", ...kubeconfig]).out), 10_000);
+  const bad = kube(["get", "widgets", ...kubeconfig]);
+  expect(bad.code).toBe(1);
+  expect(bad.err.trim().split("\n")).toHaveLength(1);
+  up.kill("SIGTERM");
+  expect(await up.exited).toBe(0);
+  up = undefined;
+});
