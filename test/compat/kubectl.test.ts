@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeKubeconfig } from "../../src/client/kubeconfig.ts";
 import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
+import { KUBECTL_DIR, kubectlRunner } from "../helpers/kubectl.ts";
 
-const KUBECTL_DIR = "/usr/lib/google-cloud-sdk/bin";
 const VERSIONS = ["1.27", "1.30", "1.33"];
 
 let api: TestApi;
@@ -20,22 +20,14 @@ beforeAll(async () => {
   url = served.url;
   work = mkdtempSync(join(tmpdir(), "kube-kubectl-"));
   writeKubeconfig(join(work, "kubeconfig"), { server: url, token: TEST_TOKEN, ca: served.ca, name: "kube" });
+  kubectl = kubectlRunner(join(work, "kubeconfig"), work);
 });
 afterAll(async () => {
   await api.close();
   rmSync(work, { recursive: true, force: true });
 });
 
-async function kubectl(version: string, args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([`${KUBECTL_DIR}/kubectl.${version}`, "--kubeconfig", join(work, "kubeconfig"), "--cache-dir", join(work, `cache-${version}`), ...args], {
-    stdin: stdin !== undefined ? new Blob([stdin]) : "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, HOME: work },
-  });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, out, err };
-}
+let kubectl: ReturnType<typeof kubectlRunner>;
 
 const manifest = (ns: string, image = "localhost/busybox:latest", replicas = 2) => `
 apiVersion: apps/v1
@@ -139,6 +131,35 @@ for (const v of VERSIONS) {
       const dup = await kubectl(v, ["create", "-f", "-"], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`);
       expect(dup.code).toBe(1);
       expect(dup.err).toContain("already exists");
+    });
+
+    test("patch with all three types, and an unchanged apply", async () => {
+      const merge = await kubectl(v, ["patch", "deployment", "web", "-n", ns, "--type=merge", "-p", '{"metadata":{"labels":{"patched":"merge"}}}']);
+      expect(merge.out).toContain("patched");
+      const json = await kubectl(v, ["patch", "deployment", "web", "-n", ns, "--type=json", "-p", '[{"op":"replace","path":"/spec/replicas","value":2}]']);
+      expect(json.out).toContain("patched");
+      const strategic = await kubectl(v, ["patch", "deployment", "web", "-n", ns, "-p", '{"spec":{"template":{"spec":{"containers":[{"name":"c","env":[{"name":"B","value":"2"}]}]}}}}']);
+      expect(strategic.out).toContain("patched");
+      const got = JSON.parse((await kubectl(v, ["get", "deploy", "web", "-n", ns, "-o", "json"])).out);
+      expect(got.metadata.labels.patched).toBe("merge");
+      expect(got.spec.replicas).toBe(2);
+      expect(got.spec.template.spec.containers[0].env).toEqual([{ name: "B", value: "2" }, { name: "A", value: "1" }]);
+      const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: same\n  namespace: ${ns}\ndata:\n  a: "1"\n`;
+      expect((await kubectl(v, ["apply", "-f", "-"], cm)).out).toContain("configmap/same created");
+      expect((await kubectl(v, ["apply", "-f", "-"], cm)).out).toContain("configmap/same unchanged");
+    });
+
+    test("describe shows the object and its events", async () => {
+      const p = await api.json("POST", `/api/v1/namespaces/${ns}/pods`, { apiVersion: "v1", kind: "Pod", metadata: { name: "described" }, spec: { containers: [{ name: "c", image: "localhost/busybox:latest" }] } });
+      await api.json("POST", `/api/v1/namespaces/${ns}/events`, { apiVersion: "v1", kind: "Event", metadata: { name: "described.1" }, involvedObject: { kind: "Pod", namespace: ns, name: "described", uid: p.body.metadata.uid }, reason: "Testing", message: "an event for describe", type: "Normal" });
+      const r = await kubectl(v, ["describe", "pod", "described", "-n", ns]);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/^Name:\s+described$/m);
+      expect(r.out).toContain("an event for describe");
+      const d = await kubectl(v, ["describe", "deployment", "web", "-n", ns]);
+      expect(d.code).toBe(0);
+      expect(d.out).toMatch(/^Name:\s+web$/m);
+      expect((await kubectl(v, ["get", "ns"])).out).toMatch(new RegExp(`^${ns}\\s+Active`, "m"));
     });
 
     test("api-resources lists kinds with short names", async () => {
