@@ -3,7 +3,7 @@
 import type { CAC } from "cac";
 import type { KindDef, KubeObject } from "../api/types.ts";
 import { allKinds } from "../api/registry.ts";
-import { apiErrorFrom, resourcePath, type Client } from "../client/index.ts";
+import { apiErrorFrom, ndjsonLines, resourcePath, type Client } from "../client/index.ts";
 import { cliContext, resourceName, targets, withGlobals, type GlobalOptions } from "./context.ts";
 import { action, CliError } from "./fail.ts";
 import { nameOf, printObjects, tableText, type Table } from "./printers.ts";
@@ -93,30 +93,17 @@ async function watchTable(client: Client, kind: KindDef, ns: string | undefined,
     accept: output && output !== "wide" ? "application/json" : TABLE_ACCEPT,
   });
   if (!res.ok || !res.body) throw await apiErrorFrom(res);
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buf = "";
   let columns: Table["columnDefinitions"] | undefined;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buf += decoder.decode(value, { stream: true });
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (!line) continue;
-      const ev = JSON.parse(line) as { type: string; object: any };
-      if (ev.type === "ERROR") throw new CliError(ev.object?.message ?? "watch failed");
-      if (ev.type === "BOOKMARK") continue;
-      if (output && output !== "wide") {
-        console.log(printObjects(kind, [ev.object], output, false));
-        continue;
-      }
-      if (ev.object.columnDefinitions?.length) columns = ev.object.columnDefinitions;
-      if (!columns) continue;
-      const text = tableText({ columnDefinitions: columns, rows: ev.object.rows }, { wide: output === "wide", withNamespace: !ns && kind.namespaced, noHeaders: true });
-      console.log(text);
+  for await (const line of ndjsonLines(res.body.getReader())) {
+    const ev = JSON.parse(line) as { type: string; object: any };
+    if (ev.type === "ERROR") throw new CliError(ev.object?.message ?? "watch failed");
+    if (ev.type === "BOOKMARK") continue;
+    if (output && output !== "wide") {
+      console.log(printObjects(kind, [ev.object], output, false));
+      continue;
     }
+    if (ev.object.columnDefinitions?.length) columns = ev.object.columnDefinitions;
+    if (!columns) continue;
+    console.log(tableText({ columnDefinitions: columns, rows: ev.object.rows }, { wide: output === "wide", withNamespace: !ns && kind.namespaced, noHeaders: true }));
   }
 }

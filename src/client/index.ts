@@ -7,3 +7,4 @@ export { resourcePath, groupVersionPath, type KindRef } from "./paths.ts";
 export * from "./kubeconfig.ts";
 export * from "./informer.ts";
 export * from "./workqueue.ts";
+export { lines as ndjsonLines } from "./ndjson.ts";

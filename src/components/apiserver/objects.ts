@@ -180,16 +180,10 @@ export class Objects {
     if (sameContent(next, old)) return old;
     if (opts.dryRun) return next;
     if (finalized(next)) return this.remove(kind, ns, name, current.kv.modRevision);
-    try {
-      return decode(await this.deps.store.update(objectKey(kind, ns, name), encode(next), current.kv.modRevision));
-    } catch (err) {
-      if (err instanceof ConflictError) throw conflict(kind.resource, kind.group, name);
-      if (err instanceof NotFoundError) throw notFound(kind.resource, kind.group, name);
-      throw err;
-    }
+    return this.writeRaw(kind, ns, name, next, current);
   }
 
-  /** Server-side mutations (binding) that skip user validation; the expected revision still applies. */
+  /** Writes over `current` (its revision is the precondition); server-side mutations like bindings skip validation. */
   async writeRaw(kind: KindDef, ns: string | undefined, name: string, next: KubeObject, current: Stored, dryRun = false): Promise<KubeObject> {
     if (dryRun) return next;
     try {

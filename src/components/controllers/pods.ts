@@ -24,6 +24,24 @@ export function ownedPods(pods: Informer<KubeObject>, owner: KubeObject): KubeOb
   return pods.byIndex("controller", owner.metadata!.uid!);
 }
 
+/** The "namespace/name" key of a pod's controlling owner of the given kind, if any. */
+export function ownerKey(pod: KubeObject, kind: string): string | undefined {
+  const ref = pod.metadata?.ownerReferences?.find((r) => r.controller && r.kind === kind);
+  return ref ? `${pod.metadata!.namespace}/${ref.name}` : undefined;
+}
+
+/** Enqueues the owner (of `kind`) of every pod that appears, changes or goes; new pods settle expectations. */
+export function enqueueOwnersOfPods(pods: Informer<KubeObject>, kind: string, enqueue: (key: string) => void, expectations?: Expectations): void {
+  indexPodsByController(pods);
+  const each = (p: KubeObject, created = false) => {
+    const k = ownerKey(p, kind);
+    if (!k) return;
+    if (created) expectations?.observedCreate(k);
+    enqueue(k);
+  };
+  pods.on({ add: (p) => each(p, true), update: (_, p) => each(p), delete: (p) => each(p) });
+}
+
 type Template = { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
 
 export function podFromTemplate(owner: KubeObject, template: Template, extra: { name?: string; generateName?: string; labels?: Record<string, string>; spec?: Record<string, unknown> } = {}): KubeObject {

@@ -7,7 +7,7 @@ import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
 import { nodeSelectorMatches, tolerates } from "../../scheduler/plugins/index.ts";
 import type { SchedNode, Taint, Toleration } from "../../scheduler/types.ts";
 import { Controller, podAvailable, podReady } from "../base.ts";
-import { createPods, Expectations, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+import { createPods, enqueueOwnersOfPods, Expectations, ownedPods, podFromTemplate } from "../pods.ts";
 import { templateHash } from "../revision.ts";
 
 type DsSpec = {
@@ -46,23 +46,7 @@ export class DaemonSetController extends Controller {
     dss.on({ add: this.enqueue, update: (_, d) => this.enqueue(d) });
     const all = () => dss.list().forEach(this.enqueue);
     this.ctx.informers.get("nodes").on({ add: all, update: (a, b) => JSON.stringify([a.metadata?.labels, a.spec]) !== JSON.stringify([b.metadata?.labels, b.spec]) && all(), delete: all });
-    const pods = this.ctx.informers.get("pods");
-    indexPodsByController(pods);
-    const owner = (p: KubeObject) => {
-      const ref = p.metadata?.ownerReferences?.find((r) => r.controller && r.kind === "DaemonSet");
-      return ref ? `${p.metadata!.namespace}/${ref.name}` : undefined;
-    };
-    pods.on({
-      add: (p) => {
-        const k = owner(p);
-        if (k) {
-          this.expectations.observedCreate(k);
-          this.queue.add(k);
-        }
-      },
-      update: (_, p) => owner(p) && this.queue.add(owner(p)!),
-      delete: (p) => owner(p) && this.queue.add(owner(p)!),
-    });
+    enqueueOwnersOfPods(this.ctx.informers.get("pods"), "DaemonSet", (k) => this.queue.add(k), this.expectations);
   }
 
   async reconcile(key: string): Promise<void> {

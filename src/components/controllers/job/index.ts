@@ -4,7 +4,7 @@
 import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
 import { Controller, now, podReady } from "../base.ts";
-import { createPods, Expectations, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+import { createPods, enqueueOwnersOfPods, Expectations, ownedPods, podFromTemplate } from "../pods.ts";
 import { recordEvent } from "../../events.ts";
 
 type Cond = { type: string; status: string; reason?: string; message?: string; lastProbeTime?: string; lastTransitionTime?: string };
@@ -22,29 +22,7 @@ export class JobController extends Controller {
 
   setup(): void {
     this.ctx.informers.get("jobs").on({ add: this.enqueue, update: (_, j) => this.enqueue(j), delete: (j) => this.expectations.forget(keyOf(j)) });
-    const pods = this.ctx.informers.get("pods");
-    indexPodsByController(pods);
-    const owner = (p: KubeObject) => {
-      const ref = p.metadata?.ownerReferences?.find((r) => r.controller && r.kind === "Job");
-      return ref ? `${p.metadata!.namespace}/${ref.name}` : undefined;
-    };
-    pods.on({
-      add: (p) => {
-        const k = owner(p);
-        if (k) {
-          this.expectations.observedCreate(k);
-          this.queue.add(k);
-        }
-      },
-      update: (_, p) => {
-        const k = owner(p);
-        if (k) this.queue.add(k);
-      },
-      delete: (p) => {
-        const k = owner(p);
-        if (k) this.queue.add(k);
-      },
-    });
+    enqueueOwnersOfPods(this.ctx.informers.get("pods"), "Job", (k) => this.queue.add(k), this.expectations);
   }
 
   async reconcile(key: string): Promise<void> {

@@ -5,7 +5,7 @@
 import type { KubeObject } from "../../../api/types.ts";
 import { isAlreadyExists, isNotFound, splitKey } from "../../../client/index.ts";
 import { Controller, podReady } from "../base.ts";
-import { indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+import { enqueueOwnersOfPods, ownedPods, podFromTemplate } from "../pods.ts";
 import { templateHash } from "../revision.ts";
 
 type StsSpec = {
@@ -29,13 +29,7 @@ export class StatefulSetController extends Controller {
 
   setup(): void {
     this.ctx.informers.get("statefulsets").on({ add: this.enqueue, update: (_, s) => this.enqueue(s) });
-    const pods = this.ctx.informers.get("pods");
-    indexPodsByController(pods);
-    const owner = (p: KubeObject) => {
-      const ref = p.metadata?.ownerReferences?.find((r) => r.controller && r.kind === "StatefulSet");
-      return ref ? `${p.metadata!.namespace}/${ref.name}` : undefined;
-    };
-    pods.on({ add: (p) => owner(p) && this.queue.add(owner(p)!), update: (_, p) => owner(p) && this.queue.add(owner(p)!), delete: (p) => owner(p) && this.queue.add(owner(p)!) });
+    enqueueOwnersOfPods(this.ctx.informers.get("pods"), "StatefulSet", (k) => this.queue.add(k));
   }
 
   async reconcile(key: string): Promise<void> {
