@@ -73,3 +73,16 @@ test("pods bound to a node that does not exist are removed", async () => {
   await env.client.resource("pods", "default").create(pod("on-ghost", { nodeName: "ghost" }));
   await waitFor("pod removed", () => gone(env.client.resource("pods", "default").get("on-ghost")), 10_000);
 });
+
+test("events expire after the event TTL", async () => {
+  const { startEnv: start } = await import("./helpers.ts");
+  const short = await start({ eventTTLSeconds: 1 });
+  try {
+    await short.client.resource("events", "default").create({ apiVersion: "v1", kind: "Event", metadata: { name: "old.1" }, involvedObject: { kind: "Pod", name: "x", namespace: "default" }, reason: "Test", message: "m", lastTimestamp: new Date(Date.now() - 5000).toISOString().replace(/\.\d{3}Z$/, "Z") });
+    await short.client.resource("events", "default").create({ apiVersion: "v1", kind: "Event", metadata: { name: "new.1" }, involvedObject: { kind: "Pod", name: "x", namespace: "default" }, reason: "Test", message: "m", lastTimestamp: new Date(Date.now() + 60_000).toISOString().replace(/\.\d{3}Z$/, "Z") });
+    await waitFor("old event removed", () => gone(short.client.resource("events", "default").get("old.1")), 5000);
+    expect(await gone(short.client.resource("events", "default").get("new.1"))).toBe(false);
+  } finally {
+    await short.close();
+  }
+});

@@ -11,8 +11,9 @@ import { StatefulSetController } from "./statefulset/index.ts";
 import { ReplicaSetController, ReplicationManager } from "./replication/index.ts";
 import { DeploymentController } from "./deployment/index.ts";
 import { EndpointsController } from "./endpoints/index.ts";
+import { EventTTLController } from "./eventttl/index.ts";
 
-export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, DaemonSetController, StatefulSetController];
+export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, DaemonSetController, StatefulSetController, EventTTLController];
 
 export async function startControllers(ctx: Omit<ControllerContext, "informers">, which = CONTROLLERS): Promise<{ stop(): Promise<void>; informers: InformerFactory }> {
   const informers = new InformerFactory(ctx.client);
