@@ -44,25 +44,52 @@ export function registerNodes(cli: CAC): void {
       console.log(`node/${node} drained`);
     }));
 
-  withGlobals(cli.command("top <what>", "Show resource requests of nodes or pods (nodes|pods)"))
+  withGlobals(cli.command("top <what>", "Show CPU and memory use of nodes or pods (nodes|pods), measured by the kubelets"))
     .option("-A, --all-namespaces", "All namespaces")
     .action(action(async (what: string, opts: GlobalOptions & { allNamespaces?: boolean }) => {
+      if (!what.startsWith("node") && !what.startsWith("pod")) throw new CliError(`unknown resource "${what}": use nodes or pods`);
       const { client, namespace } = cliContext(opts);
-      const pods = (await client.resource("pods", opts.allNamespaces ? undefined : what.startsWith("node") ? undefined : namespace).list()).items as any[];
-      const req = (p: any, k: "cpu" | "memory") => (p.spec?.containers ?? []).reduce((n: number, c: any) => n + (k === "cpu" ? cpuMillis(c.resources?.requests?.cpu) : memoryBytes(c.resources?.requests?.memory)), 0);
+      const nodes = (await client.resource("nodes").list()).items as any[];
+      // Two samples a second apart: CPU use is the growth of cumulative CPU time.
+      const sample = async () => {
+        const out = new Map<string, any>();
+        await Promise.all(nodes.map(async (n) => {
+          const res = await client.request("GET", `/api/v1/nodes/${n.metadata.name}/proxy/stats/summary`);
+          if (res.ok) out.set(n.metadata.name, await res.json());
+          else await res.arrayBuffer();
+        }));
+        return out;
+      };
+      const first = await sample();
+      const t0 = Date.now();
+      await Bun.sleep(1000);
+      const second = await sample();
+      const seconds = (Date.now() - t0) / 1000;
+      const milli = (a: number, b: number) => Math.max(0, Math.round((b - a) / 1e6 / seconds));
       if (what.startsWith("node")) {
-        const nodes = (await client.resource("nodes").list()).items as any[];
-        const rows = nodes.map((n) => {
-          const mine = pods.filter((p) => p.spec?.nodeName === n.metadata.name && !["Succeeded", "Failed"].includes(p.status?.phase));
-          const cpu = mine.reduce((s, p) => s + req(p, "cpu"), 0);
-          const mem = mine.reduce((s, p) => s + req(p, "memory"), 0);
+        const rows = nodes.filter((n) => second.has(n.metadata.name)).map((n) => {
+          const name = n.metadata.name;
+          const s1 = second.get(name).nodes.find((x: any) => x.nodeName === name) ?? second.get(name).node;
+          const s0 = first.get(name)?.nodes.find((x: any) => x.nodeName === name) ?? s1;
+          const cpu = milli(s0.cpu.usageCoreNanoSeconds, s1.cpu.usageCoreNanoSeconds);
+          const mem = s1.memory.workingSetBytes;
           const a = n.status?.allocatable ?? {};
-          return [n.metadata.name, formatCpuMillis(cpu), `${Math.round((100 * cpu) / Math.max(1, cpuMillis(a.cpu)))}%`, `${Math.round(mem / 2 ** 20)}Mi`, `${Math.round((100 * mem) / Math.max(1, memoryBytes(a.memory)))}%`];
+          return [name, formatCpuMillis(cpu), `${Math.round((100 * cpu) / Math.max(1, cpuMillis(a.cpu)))}%`, `${Math.round(mem / 2 ** 20)}Mi`, `${Math.round((100 * mem) / Math.max(1, memoryBytes(a.memory)))}%`];
         });
+        if (!rows.length) throw new CliError("metrics not available yet: no kubelet answered");
         return console.log(formatTable(["NAME", "CPU(cores)", "CPU%", "MEMORY(bytes)", "MEMORY%"], rows));
       }
-      if (!what.startsWith("pod")) throw new CliError(`unknown resource "${what}": use nodes or pods`);
-      const rows = pods.map((p) => [...(opts.allNamespaces ? [p.metadata.namespace] : []), p.metadata.name, formatCpuMillis(req(p, "cpu")), `${Math.round(req(p, "memory") / 2 ** 20)}Mi`]);
-      console.log(formatTable([...(opts.allNamespaces ? ["NAMESPACE"] : []), "NAME", "CPU(cores)", "MEMORY(bytes)"], rows));
+      const before = new Map<string, number>();
+      for (const s of first.values()) for (const p of s.pods) before.set(p.podRef.uid, p.containers.reduce((n: number, c: any) => n + c.cpu.usageCoreNanoSeconds, 0));
+      const rows: string[][] = [];
+      for (const s of second.values())
+        for (const p of s.pods) {
+          if (!opts.allNamespaces && p.podRef.namespace !== namespace) continue;
+          const cpuNow = p.containers.reduce((n: number, c: any) => n + c.cpu.usageCoreNanoSeconds, 0);
+          const mem = p.containers.reduce((n: number, c: any) => n + c.memory.workingSetBytes, 0);
+          rows.push([...(opts.allNamespaces ? [p.podRef.namespace] : []), p.podRef.name, formatCpuMillis(milli(before.get(p.podRef.uid) ?? cpuNow, cpuNow)), `${Math.round(mem / 2 ** 20)}Mi`]);
+        }
+      if (!rows.length) return console.error(`No resources found in ${namespace} namespace.`);
+      console.log(formatTable([...(opts.allNamespaces ? ["NAMESPACE"] : []), "NAME", "CPU(cores)", "MEMORY(bytes)"], rows.sort((a, b) => a.join().localeCompare(b.join()))));
     }));
 }

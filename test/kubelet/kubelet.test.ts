@@ -122,6 +122,19 @@ describe("running pods", () => {
   });
 });
 
+test("container stats reach the API through the node's kubelet (for kube top)", async () => {
+  await pods().create(podSpec("busy", [{ name: "c", command: ["sh", "-c", "while true; do :; done"] }]));
+  await waitFor("running", async () => status(await get("busy"))?.state?.running, 30_000);
+  const cpuOf = async () => {
+    const s = await (await api.request("GET", `/api/v1/nodes/${NODE}/proxy/stats/summary`)).json();
+    const p = s.pods.find((x: any) => x.podRef.name === "busy");
+    return p?.containers[0]?.cpu.usageCoreNanoSeconds ?? 0;
+  };
+  const first = await cpuOf();
+  await waitFor("CPU time grows", async () => (await cpuOf()) > first + 50_000_000, 10_000);
+  await pods().delete("busy", { gracePeriodSeconds: 0 });
+});
+
 describe("deletion and restarts", () => {
   test("a graceful delete stops the containers, then the pod is gone", async () => {
     await pods().create(podSpec("doomed", [{ name: "c", command: ["sleep", "3600"] }]));

@@ -11,7 +11,7 @@ import { Objects } from "./objects.ts";
 import { parseResourcePath } from "./paths.ts";
 import { handleResource } from "./resources.ts";
 import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
-import { createKubeletProxy, execBridge, maybeUpgradeExec } from "./kubelet-proxy.ts";
+import { createKubeletProxy, execBridge, maybeUpgradeExec, proxyToNode } from "./kubelet-proxy.ts";
 import type { Server } from "bun";
 
 export interface ApiServerOptions {
@@ -78,6 +78,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (!path) throw new HttpError(404, "NotFound", `the server could not find the requested resource`);
     return handleResource(deps, req, path);
   };
+  app.get("/api/v1/nodes/:name/proxy/*", (c) => proxyToNode(objects, byResource.get("nodes")!, c.req.param("name"), c.req.path.split("/").slice(6).join("/"), c.req.raw));
   app.all("/api/:version/*", (c) => resources(c.req.raw, "", c.req.param("version"), c.req.path.split("/").slice(3).join("/")));
   app.all("/api/:version", (c) => resources(c.req.raw, "", c.req.param("version"), ""));
   app.all("/apis/:group/:version/*", (c) => resources(c.req.raw, c.req.param("group"), c.req.param("version"), c.req.path.split("/").slice(4).join("/")));

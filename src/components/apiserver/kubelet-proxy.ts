@@ -53,6 +53,13 @@ export function createKubeletProxy(objects: Objects, nodes: KindDef) {
   };
 }
 
+/** GET nodes/{name}/proxy/{path}: a read-only pass-through to the node's kubelet (stats for `kube top`). */
+export async function proxyToNode(objects: Objects, nodes: KindDef, nodeName: string, path: string, req: Request): Promise<Response> {
+  const ep = await kubeletOf(objects, nodes, { spec: { nodeName } } as KubeObject);
+  const res = await fetch(`${ep.base}/${path}${new URL(req.url).search}`, { headers: { authorization: `Bearer ${ep.token}` }, signal: req.signal });
+  return new Response(res.body, { status: res.status, headers: { "content-type": res.headers.get("content-type") ?? "application/json" } });
+}
+
 interface BridgeData {
   target: string;
   token: string;

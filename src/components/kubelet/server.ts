@@ -30,6 +30,31 @@ async function findContainer(runtimes: Iterable<[string, ContainerRuntime]>, ns:
   return undefined;
 }
 
+/** The kubelet summary API's shape (a subset): cumulative CPU and working-set memory per container. */
+async function summary(runtimes: Iterable<[string, ContainerRuntime]>): Promise<unknown> {
+  const nodes: unknown[] = [];
+  const pods: unknown[] = [];
+  for (const [node, runtime] of runtimes) {
+    const running = (await runtime.listContainers({ [NODE_LABEL]: node })).filter((c) => c.kind === "app" && c.state === "running");
+    const byPod = new Map<string, { podRef: { name: string; namespace: string; uid: string }; containers: unknown[] }>();
+    let cpu = 0;
+    let mem = 0;
+    await Promise.all(
+      running.map(async (c) => {
+        const s = await runtime.stats(c.id).catch(() => undefined);
+        if (!s) return;
+        cpu += s.cpuNanos;
+        mem += s.memoryBytes;
+        const pod = byPod.get(c.podUid) ?? byPod.set(c.podUid, { podRef: { name: c.podName, namespace: c.namespace, uid: c.podUid }, containers: [] }).get(c.podUid)!;
+        pod.containers.push({ name: c.containerName, cpu: { time: new Date(s.timestamp).toISOString(), usageCoreNanoSeconds: s.cpuNanos }, memory: { time: new Date(s.timestamp).toISOString(), workingSetBytes: s.memoryBytes } });
+      }),
+    );
+    nodes.push({ nodeName: node, cpu: { usageCoreNanoSeconds: cpu }, memory: { workingSetBytes: mem } });
+    pods.push(...byPod.values());
+  }
+  return { node: nodes[0], nodes, pods };
+}
+
 const status = (code: number, message: string) => Response.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, code }, { status: code });
 
 interface ExecData {
@@ -61,6 +86,7 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       const url = new URL(req.url);
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       const q = url.searchParams;
+      if (parts[0] === "stats" && parts[1] === "summary") return Response.json(await summary(opts.runtimes()));
       if (parts[0] === "containerLogs" && parts.length >= 3) {
         const found = await findContainer(opts.runtimes(), parts[1]!, parts[2]!, parts[3], q.get("previous") === "true");
         if (!found) return status(404, q.get("previous") === "true" ? `previous terminated container "${parts[3] ?? ""}" in pod "${parts[2]}" not found` : `container "${parts[3] ?? ""}" in pod "${parts[2]}" is not available`);
