@@ -98,8 +98,24 @@ export class PodWorker {
     return `${this.pod.metadata!.namespace}/${this.pod.metadata!.name}`;
   }
 
+  /** Inspect results by container id, reused while the container's state is unchanged. */
+  private inspected = new Map<string, ContainerInfo>();
+
+  /** The pod's containers with full detail: one list call, an inspect only for what changed. */
   private async containers(): Promise<ContainerInfo[]> {
-    return this.deps.runtime.listContainers({ [LABELS.podUid]: this.uid }, { detail: true });
+    const list = await this.deps.runtime.listContainers({ [LABELS.podUid]: this.uid });
+    const out = await Promise.all(
+      list.map(async (c) => {
+        const known = this.inspected.get(c.id);
+        if (known && known.state === c.state) return known;
+        const info = await this.deps.runtime.inspect(c.id).catch(() => undefined);
+        if (info) this.inspected.set(c.id, info);
+        return info;
+      }),
+    );
+    const ids = new Set(list.map((c) => c.id));
+    for (const id of this.inspected.keys()) if (!ids.has(id)) this.inspected.delete(id);
+    return out.filter((c): c is ContainerInfo => !!c);
   }
 
   private async sync(): Promise<void> {
