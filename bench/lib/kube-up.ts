@@ -10,6 +10,7 @@ export interface RunningKube {
   ca: string;
   dataDir: string;
   pid: number;
+  exited: Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -20,10 +21,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startKube(args: string[] = ["--runtime", "sim", "--sim-nodes", "1"]): Promise<RunningKube> {
-  const dataDir = tempDir("up");
+export async function startKube(args: string[] = ["--runtime", "sim", "--sim-nodes", "1"], opts: { dataDir?: string; keepDataDir?: boolean } = {}): Promise<RunningKube> {
+  const dataDir = opts.dataDir ?? tempDir("up");
   const port = await freePort();
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "up", "--data-dir", dataDir, "--port", String(port), ...args], { stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "up", "--data-dir", dataDir, "--port", String(port), ...args], { stdout: process.env.KUBE_BENCH_LOG ? "inherit" : "ignore", stderr: "inherit" });
   const url = `https://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   let ca = "";
@@ -42,10 +43,11 @@ export async function startKube(args: string[] = ["--runtime", "sim", "--sim-nod
     ca,
     dataDir,
     pid: proc.pid,
+    exited: proc.exited,
     async stop() {
       proc.kill("SIGTERM");
       await proc.exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
