@@ -238,6 +238,14 @@ describe("malformed input is a 4xx, never a 500", () => {
       expect(res.kind).toBe("Status");
     });
 
+  test("the shape check names the field and what it expected", async () => {
+    const { status, body } = await api.json("POST", "/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "shape" }, spec: { containers: [{ name: "c", image: "i", ports: "80", env: [{ name: 5 }] }] } });
+    expect(status).toBe(422);
+    const byField = Object.fromEntries(body.details.causes.map((c: any) => [c.field, c.message]));
+    expect(byField["spec.containers[0].ports"]).toBe('Invalid value: "80": expected Array');
+    expect(byField["spec.containers[0].env[0].name"]).toBe("Invalid value: 5: expected string");
+  });
+
   test("bad query parameters are 400s", async () => {
     for (const q of ["labelSelector=a%20in%20", "fieldSelector=spec.bogus%3Dx", "limit=-1", "continue=%%%"]) {
       const r = await api.request("GET", `/api/v1/namespaces/default/pods?${q}`);

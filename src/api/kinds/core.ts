@@ -3,6 +3,7 @@
 import type { KubeObject } from "../types.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
+import { DataSchema, MetaOnlySchema, shapeCauses } from "../schema.ts";
 import { age, ageColumn, col, defineKind, humanDuration, nameColumn, specOf, statusOf } from "./define.ts";
 
 const noGeneration = () => false;
@@ -24,6 +25,8 @@ export const namespaceKind = defineKind({
     obj.metadata!.labels = { ...obj.metadata!.labels, "kubernetes.io/metadata.name": obj.metadata!.name ?? "" };
   },
   validate(obj) {
+    const shape = shapeCauses(MetaOnlySchema, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj, "label");
     return c.list;
@@ -52,6 +55,8 @@ export const nodeKind = defineKind({
   subresources: { status: true, extra: ["proxy"] },
   hasStatus: true,
   validate(obj) {
+    const shape = shapeCauses(MetaOnlySchema, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     for (const [i, t] of ((specOf(obj).taints ?? []) as { key?: string; effect?: string }[]).entries()) {
@@ -81,6 +86,8 @@ export const bindingKind = defineKind({
   namespaced: true,
   verbs: ["create"],
   validate(obj) {
+    const shape = shapeCauses(MetaOnlySchema, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     if (!(obj.target as { name?: string } | undefined)?.name) c.required("target.name");
@@ -106,6 +113,8 @@ export const configMapKind = defineKind({
   namespaced: true,
   shortNames: ["cm"],
   validate(obj) {
+    const shape = shapeCauses(DataSchema, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     validateDataKeys(c, "data", obj.data);
@@ -132,6 +141,8 @@ export const secretKind = defineKind({
     }
   },
   validate(obj) {
+    const shape = shapeCauses(DataSchema, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     validateDataKeys(c, "data", obj.data);
@@ -158,6 +169,8 @@ export const eventKind = defineKind({
     obj.count ??= 1;
   },
   validate(obj) {
+    const shape = shapeCauses(MetaOnlySchema, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     if (!v.isObject(obj.involvedObject)) c.required("involvedObject");
@@ -201,6 +214,8 @@ export const endpointsKind = defineKind({
     for (const s of (obj.subsets ?? []) as Subset[]) for (const p of s?.ports ?? []) p.protocol ??= "TCP";
   },
   validate(obj) {
+    const shape = shapeCauses(MetaOnlySchema, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     ((obj.subsets ?? []) as Subset[]).forEach((s, i) => {
@@ -230,6 +245,8 @@ export const leaseKind = defineKind({
   resource: "leases",
   namespaced: true,
   validate(obj) {
+    const shape = shapeCauses(MetaOnlySchema, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     return c.list;

@@ -4,6 +4,7 @@ import type { KubeObject } from "../types.ts";
 import { cpuMillis, isValidQuantity, memoryBytes, parseQuantity } from "../quantity.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
+import { PodSchema, shapeCauses } from "../schema.ts";
 import { age, col, defineKind, nameColumn, ageColumn, specOf, statusOf } from "./define.ts";
 
 export interface ContainerPort { name?: string; containerPort: number; hostPort?: number; hostIP?: string; protocol?: string }
@@ -288,6 +289,8 @@ export const podKind = defineKind({
     st.qosClass ??= qosClass(obj.spec as PodSpec);
   },
   validate(obj, old) {
+    const shape = shapeCauses(PodSchema, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     validatePodSpec(c, "spec", obj.spec as PodSpec);

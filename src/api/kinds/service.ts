@@ -2,6 +2,7 @@
 // kubectl's columns. Cluster IPs and node ports are assigned by the API server's allocator.
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
+import { ServiceSchema, shapeCauses } from "../schema.ts";
 import { age, ageColumn, col, defineKind, nameColumn, specOf } from "./define.ts";
 
 export interface ServicePort { name?: string; port: number; targetPort?: number | string; nodePort?: number; protocol?: string }
@@ -34,6 +35,8 @@ export const serviceKind = defineKind({
     obj.status ??= { loadBalancer: {} };
   },
   validate(obj, old) {
+    const shape = shapeCauses(ServiceSchema, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj, "label");
     const spec = specOf(obj) as ServiceSpec;

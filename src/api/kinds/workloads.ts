@@ -4,6 +4,10 @@ import type { KindDef, KubeObject } from "../types.ts";
 import { selectorMatches, selectorToString, type LabelSelector } from "../selectors.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
+import { shapeCauses, workloadSchema } from "../schema.ts";
+
+const mapSelectorShape = workloadSchema(true);
+const labelSelectorShape = workloadSchema(false);
 import { age, ageColumn, col, defineKind, humanDuration, nameColumn, specChangedDefault, specOf, statusOf } from "./define.ts";
 import { defaultPodSpec, validatePodTemplate, type PodSpec } from "./pod.ts";
 
@@ -69,6 +73,8 @@ function replicaLike(kind: "ReplicationController" | "ReplicaSet"): KindDef {
       obj.status ??= { replicas: 0 };
     },
     validate(obj, old) {
+      const shape = shapeCauses(rc ? mapSelectorShape : labelSelectorShape, obj);
+      if (shape.length) return shape;
       const c = new Causes();
       v.objectMeta(c, obj);
       validateSelectorAndTemplate(c, obj, { mapSelector: rc });
@@ -113,6 +119,8 @@ export const deploymentKind = defineKind({
     defaultTemplate(obj);
   },
   validate(obj, old) {
+    const shape = shapeCauses(labelSelectorShape, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     validateSelectorAndTemplate(c, obj);
@@ -160,6 +168,8 @@ export const daemonSetKind = defineKind({
     defaultTemplate(obj);
   },
   validate(obj, old) {
+    const shape = shapeCauses(labelSelectorShape, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     validateSelectorAndTemplate(c, obj);
@@ -198,6 +208,8 @@ export const statefulSetKind = defineKind({
     defaultTemplate(obj);
   },
   validate(obj, old) {
+    const shape = shapeCauses(labelSelectorShape, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     validateSelectorAndTemplate(c, obj);
@@ -246,6 +258,8 @@ export const jobKind = defineKind({
     defaultTemplate(obj);
   },
   validate(obj, old) {
+    const shape = shapeCauses(labelSelectorShape, obj);
+    if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     const spec = specOf(obj);
