@@ -135,6 +135,34 @@ test("container stats reach the API through the node's kubelet (for kube top)", 
   await pods().delete("busy", { gracePeriodSeconds: 0 });
 });
 
+describe("logs and exec through real kubectl and kube", () => {
+  test("kubectl logs, exec with stdin and exit codes, and kube exec -it on a real terminal", async () => {
+    const { writeKubeconfig } = await import("../../src/client/kubeconfig.ts");
+    const { kubectlRunner } = await import("../helpers/kubectl.ts");
+    const served = await api.listen();
+    const kubeconfig = join(dataDir, "kubeconfig");
+    writeKubeconfig(kubeconfig, { server: served.url, token: TEST_TOKEN, ca: served.ca, name: "kube" });
+    const kubectl = kubectlRunner(kubeconfig, dataDir);
+    await pods().create(podSpec("shell", [{ name: "c", command: ["sh", "-c", "echo started; sleep 3600"] }]));
+    await waitFor("running", async () => status(await get("shell"))?.state?.running, 30_000);
+    for (const v of ["1.30", "1.33"]) {
+      expect((await kubectl(v, ["logs", "shell"])).out).toBe("started\n");
+      const r = await kubectl(v, ["exec", "-i", "shell", "--", "sh"], "echo from-stdin; exit 4\n");
+      expect(r.out).toBe("from-stdin\n");
+      expect(r.code).toBe(4);
+    }
+    const main = join(import.meta.dir, "../../src/main.ts");
+    const tty = Bun.spawn(["script", "-qec", `${process.execPath} ${main} exec -it shell -- sh`, "/dev/null"], {
+      stdin: new Blob(["tty; exit 5\n"]),
+      stdout: "pipe",
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+    });
+    const out = await new Response(tty.stdout).text();
+    expect(await tty.exited).toBe(5);
+    expect(out).toMatch(/\/dev\/pts\/\d+/);
+  });
+});
+
 describe("deletion and restarts", () => {
   test("a graceful delete stops the containers, then the pod is gone", async () => {
     await pods().create(podSpec("doomed", [{ name: "c", command: ["sleep", "3600"] }]));

@@ -65,6 +65,21 @@ interface ExecData {
   tty: boolean;
   protocol: string;
   session?: ExecSession;
+  /** Frames that arrived while the exec session was being set up. */
+  early: Uint8Array[];
+}
+
+/** One frame from the client: stdin (0), a terminal resize (4), or stdin closed ([255, 0]). */
+function handleFrame(s: ExecSession, bytes: Uint8Array): void {
+  const channel = bytes[0];
+  const body = bytes.subarray(1);
+  if (channel === 0) s.write(body);
+  else if (channel === 4) {
+    try {
+      const size = JSON.parse(new TextDecoder().decode(body)) as { Width: number; Height: number };
+      void s.resize(size.Width, size.Height).catch(() => {});
+    } catch {}
+  } else if (channel === 255 && body[0] === 0) s.closeStdin();
 }
 
 function frame(channel: number, data: Uint8Array | string): Uint8Array {
@@ -120,7 +135,7 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
         const protocol = ["v5.channel.k8s.io", "v4.channel.k8s.io"].find((p) => offered.includes(p)) ?? "v4.channel.k8s.io";
         const cmd = parts[0] === "attach" ? ["sh"] : q.getAll("command");
-        const ok = srv.upgrade(req, { headers: { "Sec-WebSocket-Protocol": protocol }, data: { runtime: found.runtime, id: found.info.id, cmd, stdin: q.get("stdin") === "true", tty: q.get("tty") === "true", protocol } });
+        const ok = srv.upgrade(req, { headers: { "Sec-WebSocket-Protocol": protocol }, data: { runtime: found.runtime, id: found.info.id, cmd, stdin: q.get("stdin") === "true", tty: q.get("tty") === "true", protocol, early: [] } });
         return ok ? undefined : status(400, "expected a WebSocket upgrade");
       }
       return status(404, "not found");
@@ -131,6 +146,8 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         try {
           const session = await d.runtime.execStream(d.id, d.cmd, { stdin: d.stdin, tty: d.tty, stdout: true, stderr: !d.tty });
           d.session = session;
+          for (const f of d.early) handleFrame(session, f);
+          d.early = [];
           void (async () => {
             for await (const chunk of session.output) ws.send(frame(chunk.stream === "stderr" ? 2 : 1, chunk.data));
             const code = await session.exitCode;
@@ -148,17 +165,9 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       },
       message(ws: ServerWebSocket<ExecData>, message) {
         const bytes = typeof message === "string" ? new TextEncoder().encode(message) : new Uint8Array(message);
-        const s = ws.data.session;
-        if (!s || bytes.length === 0) return;
-        const channel = bytes[0];
-        const body = bytes.subarray(1);
-        if (channel === 0) s.write(body);
-        else if (channel === 4) {
-          try {
-            const size = JSON.parse(new TextDecoder().decode(body)) as { Width: number; Height: number };
-            void s.resize(size.Width, size.Height).catch(() => {});
-          } catch {}
-        } else if (channel === 255 && body[0] === 0) s.closeStdin();
+        if (bytes.length === 0) return;
+        if (ws.data.session) handleFrame(ws.data.session, bytes);
+        else ws.data.early.push(bytes.slice());
       },
       close(ws: ServerWebSocket<ExecData>) {
         ws.data.session?.close();
