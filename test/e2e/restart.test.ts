@@ -13,7 +13,8 @@ const dataDir = tempDir("restart");
 const args = ["--runtime", "engine", "--node-name", `restart-${process.pid}`];
 let kube: RunningKube | undefined;
 afterAll(async () => {
-  await kube?.stop();
+  // Whatever happened, leave no cluster and no containers behind.
+  if (kube) await Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "down", "--data-dir", dataDir], { stdout: "ignore", stderr: "ignore" }).exited;
   rmSync(dataDir, { recursive: true, force: true });
 });
 
