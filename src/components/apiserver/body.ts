@@ -30,7 +30,9 @@ export function parseJsonObject(text: string, contentType = ""): KubeObject {
 }
 
 export async function readObject(req: Request): Promise<KubeObject> {
-  return parseJsonObject(await readText(req), req.headers.get("content-type") ?? "");
+  const type = req.headers.get("content-type") ?? "";
+  if (/protobuf|cbor/.test(type)) throw new HttpError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json`);
+  return parseJsonObject(await readText(req), type);
 }
 
 /** Optional body (DELETE options); empty means {}. */
