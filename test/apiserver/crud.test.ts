@@ -246,6 +246,14 @@ describe("malformed input is a 4xx, never a 500", () => {
     expect(byField["spec.containers[0].env[0].name"]).toBe("Invalid value: 5: expected string");
   });
 
+  test("a protobuf body that is not a supported Kubernetes message is 415 with a reason", async () => {
+    for (const body of [new Uint8Array([1, 2, 3]), new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0xff, 0xff])]) {
+      const res = await api.fetch(new Request("http://in-process/api/v1/namespaces/default/pods", { method: "POST", body, headers: { authorization: "Bearer test-token", "content-type": "application/vnd.kubernetes.protobuf" } }));
+      expect(res.status).toBe(415);
+      expect((await res.json()).reason).toBe("UnsupportedMediaType");
+    }
+  });
+
   test("bad query parameters are 400s", async () => {
     for (const q of ["labelSelector=a%20in%20", "fieldSelector=spec.bogus%3Dx", "limit=-1", "continue=%%%"]) {
       const r = await api.request("GET", `/api/v1/namespaces/default/pods?${q}`);

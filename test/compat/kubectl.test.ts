@@ -162,6 +162,29 @@ for (const v of VERSIONS) {
       expect((await kubectl(v, ["get", "ns"])).out).toMatch(new RegExp(`^${ns}\\s+Active`, "m"));
     });
 
+    test("kubectl create generators work (1.33 sends them as protobuf)", async () => {
+      const gns = `gen-${v.replace(".", "-")}`;
+      expect((await kubectl(v, ["create", "namespace", gns])).out).toContain(`namespace/${gns} created`);
+      const run = async (args: string[]) => {
+        const r = await kubectl(v, ["-n", gns, ...args]);
+        expect(r.err).toBe("");
+        return r.out;
+      };
+      expect(await run(["create", "configmap", "cm", "--from-literal=a=b"])).toContain("configmap/cm created");
+      expect(await run(["create", "secret", "generic", "pw", "--from-literal=pw=s3cret"])).toContain("secret/pw created");
+      expect(await run(["create", "deployment", "d", "--image=localhost/busybox:latest", "--replicas=2", "--port=8080"])).toContain("deployment.apps/d created");
+      expect(await run(["create", "service", "nodeport", "svc", "--tcp=80:8080"])).toContain("service/svc created");
+      expect(await run(["create", "job", "j", "--image=localhost/busybox:latest", "--", "echo", "hi"])).toContain("job.batch/j created");
+      const get = async (what: string) => JSON.parse(await run(["get", what, "-o", "json"]));
+      expect((await get("cm/cm")).data).toEqual({ a: "b" });
+      expect(Buffer.from((await get("secret/pw")).data.pw, "base64").toString()).toBe("s3cret");
+      const d = await get("deployment/d");
+      expect(d.spec.replicas).toBe(2);
+      expect(d.spec.template.spec.containers[0]).toMatchObject({ image: "localhost/busybox:latest", ports: [{ containerPort: 8080 }] });
+      expect((await get("service/svc")).spec).toMatchObject({ type: "NodePort", ports: [{ port: 80, targetPort: 8080 }] });
+      expect((await get("job/j")).spec.template.spec).toMatchObject({ restartPolicy: "Never", containers: [{ command: ["echo", "hi"] }] });
+    });
+
     test("api-resources lists kinds with short names", async () => {
       const r = await kubectl(v, ["api-resources"]);
       expect(r.code).toBe(0);

@@ -53,7 +53,7 @@ export const serviceKind = defineKind({
         const f = `spec.ports[${i}]`;
         if (ports.length > 1 && !p?.name) c.required(`${f}.name`);
         if (p?.name) {
-          v.portName(c, `${f}.name`, p.name);
+          v.dns1123Label(c, `${f}.name`, p.name);
           if (names.has(p.name)) c.duplicate(`${f}.name`, p.name);
           names.add(p.name);
         }

@@ -3,15 +3,20 @@
 import { parse as parseYaml } from "yaml";
 import { badRequest, HttpError } from "./errors.ts";
 import type { KubeObject } from "../../api/types.ts";
+import { decodeObject, ProtobufError } from "./protobuf/decode.ts";
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export async function readText(req: Request): Promise<string> {
+async function readBytes(req: Request): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const buf = await req.arrayBuffer();
   if (buf.byteLength > MAX_BODY_BYTES) throw tooLarge();
-  return new TextDecoder().decode(buf);
+  return new Uint8Array(buf);
+}
+
+export async function readText(req: Request): Promise<string> {
+  return new TextDecoder().decode(await readBytes(req));
 }
 
 function tooLarge(): HttpError {
@@ -31,7 +36,16 @@ export function parseJsonObject(text: string, contentType = ""): KubeObject {
 
 export async function readObject(req: Request): Promise<KubeObject> {
   const type = req.headers.get("content-type") ?? "";
-  if (/protobuf|cbor/.test(type)) throw new HttpError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json`);
+  // kubectl 1.33+ sends its generators' objects (create namespace, deployment, ...) as protobuf.
+  if (/protobuf/.test(type)) {
+    try {
+      return decodeObject(await readBytes(req)) as KubeObject;
+    } catch (err) {
+      if (err instanceof ProtobufError) throw new HttpError(415, "UnsupportedMediaType", err.message);
+      throw err;
+    }
+  }
+  if (/cbor/.test(type)) throw new HttpError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
   return parseJsonObject(await readText(req), type);
 }
 

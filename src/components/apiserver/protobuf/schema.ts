@@ -1,0 +1,110 @@
+// Field numbers of the Kubernetes messages that kubectl's generators (`kubectl create
+// namespace|configmap|secret|service|deployment|job`) send as protobuf, mapped to their JSON
+// names and types. Only what those requests carry; anything else is skipped.
+export type FieldType = "string" | "int" | "bool" | "bytes" | "quantity" | "intOrString" | `msg:${string}` | "map" | "mapBytes" | "mapQuantity";
+export interface FieldDef {
+  name: string;
+  type: FieldType;
+  repeated?: boolean;
+  /** Pointer fields in Go: a zero value was set on purpose and is kept. */
+  keepZero?: boolean;
+}
+export type MessageDef = Record<number, FieldDef>;
+
+const f = (name: string, type: FieldType, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type, ...extra });
+
+export const MESSAGES: Record<string, MessageDef> = {
+  Unknown: { 1: f("typeMeta", "msg:TypeMeta"), 2: f("raw", "bytes") },
+  TypeMeta: { 1: f("apiVersion", "string"), 2: f("kind", "string") },
+  ObjectMeta: {
+    1: f("name", "string"),
+    2: f("generateName", "string"),
+    3: f("namespace", "string"),
+    11: f("labels", "map"),
+    12: f("annotations", "map"),
+    13: f("ownerReferences", "msg:OwnerReference", { repeated: true }),
+    14: f("finalizers", "string", { repeated: true }),
+  },
+  OwnerReference: { 1: f("kind", "string"), 3: f("name", "string"), 4: f("uid", "string"), 5: f("apiVersion", "string"), 6: f("controller", "bool", { keepZero: true }), 7: f("blockOwnerDeletion", "bool", { keepZero: true }) },
+  Namespace: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:NamespaceSpec") },
+  NamespaceSpec: { 1: f("finalizers", "string", { repeated: true }) },
+  ConfigMap: { 1: f("metadata", "msg:ObjectMeta"), 2: f("data", "map"), 3: f("binaryData", "mapBytes"), 4: f("immutable", "bool", { keepZero: true }) },
+  Secret: { 1: f("metadata", "msg:ObjectMeta"), 2: f("data", "mapBytes"), 3: f("type", "string"), 4: f("stringData", "map"), 5: f("immutable", "bool", { keepZero: true }) },
+  Service: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:ServiceSpec") },
+  ServiceSpec: {
+    1: f("ports", "msg:ServicePort", { repeated: true }),
+    2: f("selector", "map"),
+    3: f("clusterIP", "string"),
+    4: f("type", "string"),
+    5: f("externalIPs", "string", { repeated: true }),
+    7: f("sessionAffinity", "string"),
+    10: f("externalName", "string"),
+    18: f("clusterIPs", "string", { repeated: true }),
+  },
+  ServicePort: { 1: f("name", "string"), 2: f("protocol", "string"), 3: f("port", "int"), 4: f("targetPort", "intOrString"), 5: f("nodePort", "int") },
+  IntOrString: { 1: f("type", "int"), 2: f("intVal", "int"), 3: f("strVal", "string") },
+  Deployment: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:DeploymentSpec") },
+  DeploymentSpec: {
+    1: f("replicas", "int", { keepZero: true }),
+    2: f("selector", "msg:LabelSelector"),
+    3: f("template", "msg:PodTemplateSpec"),
+    4: f("strategy", "msg:DeploymentStrategy"),
+    5: f("minReadySeconds", "int"),
+    6: f("revisionHistoryLimit", "int", { keepZero: true }),
+    7: f("paused", "bool"),
+    9: f("progressDeadlineSeconds", "int", { keepZero: true }),
+  },
+  DeploymentStrategy: { 1: f("type", "string"), 2: f("rollingUpdate", "msg:RollingUpdateDeployment") },
+  RollingUpdateDeployment: { 1: f("maxUnavailable", "intOrString"), 2: f("maxSurge", "intOrString") },
+  LabelSelector: { 1: f("matchLabels", "map"), 2: f("matchExpressions", "msg:LabelSelectorRequirement", { repeated: true }) },
+  LabelSelectorRequirement: { 1: f("key", "string"), 2: f("operator", "string"), 3: f("values", "string", { repeated: true }) },
+  Job: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:JobSpec") },
+  JobSpec: {
+    1: f("parallelism", "int", { keepZero: true }),
+    2: f("completions", "int", { keepZero: true }),
+    3: f("activeDeadlineSeconds", "int", { keepZero: true }),
+    4: f("selector", "msg:LabelSelector"),
+    5: f("manualSelector", "bool", { keepZero: true }),
+    6: f("template", "msg:PodTemplateSpec"),
+    7: f("backoffLimit", "int", { keepZero: true }),
+    8: f("ttlSecondsAfterFinished", "int", { keepZero: true }),
+    9: f("completionMode", "string"),
+    10: f("suspend", "bool", { keepZero: true }),
+  },
+  PodTemplateSpec: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:PodSpec") },
+  PodSpec: {
+    2: f("containers", "msg:Container", { repeated: true }),
+    3: f("restartPolicy", "string"),
+    4: f("terminationGracePeriodSeconds", "int", { keepZero: true }),
+    5: f("activeDeadlineSeconds", "int", { keepZero: true }),
+    6: f("dnsPolicy", "string"),
+    7: f("nodeSelector", "map"),
+    8: f("serviceAccountName", "string"),
+    10: f("nodeName", "string"),
+    16: f("hostname", "string"),
+    17: f("subdomain", "string"),
+    19: f("schedulerName", "string"),
+    20: f("initContainers", "msg:Container", { repeated: true }),
+  },
+  Container: {
+    1: f("name", "string"),
+    2: f("image", "string"),
+    3: f("command", "string", { repeated: true }),
+    4: f("args", "string", { repeated: true }),
+    5: f("workingDir", "string"),
+    6: f("ports", "msg:ContainerPort", { repeated: true }),
+    7: f("env", "msg:EnvVar", { repeated: true }),
+    8: f("resources", "msg:ResourceRequirements"),
+    13: f("terminationMessagePath", "string"),
+    14: f("imagePullPolicy", "string"),
+    16: f("stdin", "bool"),
+    18: f("tty", "bool"),
+    20: f("terminationMessagePolicy", "string"),
+  },
+  ContainerPort: { 1: f("name", "string"), 2: f("hostPort", "int"), 3: f("containerPort", "int"), 4: f("protocol", "string"), 5: f("hostIP", "string") },
+  EnvVar: { 1: f("name", "string"), 2: f("value", "string") },
+  ResourceRequirements: { 1: f("limits", "mapQuantity"), 2: f("requests", "mapQuantity") },
+};
+
+/** The top-level message of each kind kubectl may send as protobuf. */
+export const KIND_MESSAGE: Record<string, string> = { Namespace: "Namespace", ConfigMap: "ConfigMap", Secret: "Secret", Service: "Service", Deployment: "Deployment", Job: "Job" };
