@@ -4,11 +4,13 @@ import type { KindDef } from "./types.ts";
 import { bindingKind, configMapKind, endpointsKind, eventKind, leaseKind, namespaceKind, nodeKind, secretKind } from "./kinds/core.ts";
 import { podKind } from "./kinds/pod.ts";
 import { serviceKind } from "./kinds/service.ts";
+import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind, serviceAccountKind } from "./kinds/access.ts";
 import { daemonSetKind, deploymentKind, jobKind, replicaSetKind, replicationControllerKind, statefulSetKind } from "./kinds/workloads.ts";
 
 const KINDS: KindDef[] = [
   podKind, serviceKind, replicationControllerKind, nodeKind, endpointsKind, bindingKind, eventKind, namespaceKind, configMapKind, secretKind,
   deploymentKind, replicaSetKind, daemonSetKind, statefulSetKind, jobKind, leaseKind,
+  serviceAccountKind, roleKind, roleBindingKind, clusterRoleKind, clusterRoleBindingKind,
 ];
 
 export function allKinds(): KindDef[] {

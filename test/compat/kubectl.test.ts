@@ -175,7 +175,12 @@ for (const v of VERSIONS) {
       expect(await run(["create", "deployment", "d", "--image=localhost/busybox:latest", "--replicas=2", "--port=8080"])).toContain("deployment.apps/d created");
       expect(await run(["create", "service", "nodeport", "svc", "--tcp=80:8080"])).toContain("service/svc created");
       expect(await run(["create", "job", "j", "--image=localhost/busybox:latest", "--", "echo", "hi"])).toContain("job.batch/j created");
+      expect(await run(["create", "serviceaccount", "app"])).toContain("serviceaccount/app created");
+      expect(await run(["create", "role", "reader", "--verb=get,list", "--resource=pods"])).toContain("role.rbac.authorization.k8s.io/reader created");
+      expect(await run(["create", "rolebinding", "app-reads", "--role=reader", `--serviceaccount=${gns}:app`])).toContain("rolebinding.rbac.authorization.k8s.io/app-reads created");
       const get = async (what: string) => JSON.parse(await run(["get", what, "-o", "json"]));
+      expect((await get("role/reader")).rules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }]);
+      expect((await get("rolebinding/app-reads")).roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" });
       expect((await get("cm/cm")).data).toEqual({ a: "b" });
       expect(Buffer.from((await get("secret/pw")).data.pw, "base64").toString()).toBe("s3cret");
       const d = await get("deployment/d");

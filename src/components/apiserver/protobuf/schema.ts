@@ -1,5 +1,5 @@
 // Field numbers of the Kubernetes messages that kubectl's generators (`kubectl create
-// namespace|configmap|secret|service|deployment|job`) send as protobuf, mapped to their JSON
+// namespace|configmap|secret|service|deployment|job|serviceaccount|role|rolebinding|...`) send as protobuf, mapped to their JSON
 // names and types. Only what those requests carry; anything else is skipped.
 export type FieldType = "string" | "int" | "bool" | "bytes" | "quantity" | "intOrString" | `msg:${string}` | "map" | "mapBytes" | "mapQuantity";
 export interface FieldDef {
@@ -104,7 +104,17 @@ export const MESSAGES: Record<string, MessageDef> = {
   ContainerPort: { 1: f("name", "string"), 2: f("hostPort", "int"), 3: f("containerPort", "int"), 4: f("protocol", "string"), 5: f("hostIP", "string") },
   EnvVar: { 1: f("name", "string"), 2: f("value", "string") },
   ResourceRequirements: { 1: f("limits", "mapQuantity"), 2: f("requests", "mapQuantity") },
+  ServiceAccount: { 1: f("metadata", "msg:ObjectMeta"), 4: f("automountServiceAccountToken", "bool", { keepZero: true }) },
+  Role: { 1: f("metadata", "msg:ObjectMeta"), 2: f("rules", "msg:PolicyRule", { repeated: true }) },
+  ClusterRole: { 1: f("metadata", "msg:ObjectMeta"), 2: f("rules", "msg:PolicyRule", { repeated: true }) },
+  PolicyRule: { 1: f("verbs", "string", { repeated: true }), 2: f("apiGroups", "string", { repeated: true }), 3: f("resources", "string", { repeated: true }), 4: f("resourceNames", "string", { repeated: true }), 5: f("nonResourceURLs", "string", { repeated: true }) },
+  RoleBinding: { 1: f("metadata", "msg:ObjectMeta"), 2: f("subjects", "msg:Subject", { repeated: true }), 3: f("roleRef", "msg:RoleRef") },
+  ClusterRoleBinding: { 1: f("metadata", "msg:ObjectMeta"), 2: f("subjects", "msg:Subject", { repeated: true }), 3: f("roleRef", "msg:RoleRef") },
+  Subject: { 1: f("kind", "string"), 2: f("apiGroup", "string"), 3: f("name", "string"), 4: f("namespace", "string") },
+  RoleRef: { 1: f("apiGroup", "string"), 2: f("kind", "string"), 3: f("name", "string") },
 };
 
 /** The top-level message of each kind kubectl may send as protobuf. */
-export const KIND_MESSAGE: Record<string, string> = { Namespace: "Namespace", ConfigMap: "ConfigMap", Secret: "Secret", Service: "Service", Deployment: "Deployment", Job: "Job" };
+export const KIND_MESSAGE: Record<string, string> = Object.fromEntries(
+  ["Namespace", "ConfigMap", "Secret", "Service", "Deployment", "Job", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].map((k) => [k, k]),
+);

@@ -1,0 +1,52 @@
+// ServiceAccount and the RBAC kinds (Role, RoleBinding, ClusterRole, ClusterRoleBinding):
+// stored and served so that real manifests that carry them apply unchanged. This cluster has
+// one bearer token with full access; the rules are kept, not enforced.
+import * as v from "../validation.ts";
+import { Causes } from "../validation.ts";
+import { MetaOnlySchema, shapeCauses } from "../schema.ts";
+import { age, ageColumn, col, defineKind, nameColumn } from "./define.ts";
+import type { KindDef, KubeObject } from "../types.ts";
+
+function metaOnly(obj: KubeObject): ReturnType<KindDef["validate"]> {
+  const shape = shapeCauses(MetaOnlySchema, obj);
+  if (shape.length) return shape;
+  const c = new Causes();
+  v.objectMeta(c, obj);
+  return c.list;
+}
+
+export const serviceAccountKind = defineKind({
+  group: "",
+  version: "v1",
+  kind: "ServiceAccount",
+  resource: "serviceaccounts",
+  namespaced: true,
+  shortNames: ["sa"],
+  validate: metaOnly,
+  specChanged: () => false,
+  table: { columns: [nameColumn, col("Secrets", 0, "integer"), ageColumn], row: (o, now) => [o.metadata?.name, ((o.secrets as unknown[]) ?? []).length, age(o, now)] },
+});
+
+function rbac(kind: string, resource: string, namespaced: boolean, binding: boolean): KindDef {
+  return defineKind({
+    group: "rbac.authorization.k8s.io",
+    version: "v1",
+    kind,
+    resource,
+    namespaced,
+    validate(obj) {
+      const causes = metaOnly(obj);
+      if (binding && !(obj.roleRef as { name?: string } | undefined)?.name) causes.push({ reason: "FieldValueRequired", field: "roleRef.name", message: "Required value" });
+      return causes;
+    },
+    specChanged: () => false,
+    table: binding
+      ? { columns: [nameColumn, col("Role"), ageColumn], row: (o, now) => [o.metadata?.name, `${(o.roleRef as { kind?: string })?.kind}/${(o.roleRef as { name?: string })?.name}`, age(o, now)] }
+      : { columns: [nameColumn, col("Created At")], row: (o) => [o.metadata?.name, o.metadata?.creationTimestamp] },
+  });
+}
+
+export const roleKind = rbac("Role", "roles", true, false);
+export const roleBindingKind = rbac("RoleBinding", "rolebindings", true, true);
+export const clusterRoleKind = rbac("ClusterRole", "clusterroles", false, false);
+export const clusterRoleBindingKind = rbac("ClusterRoleBinding", "clusterrolebindings", false, true);
