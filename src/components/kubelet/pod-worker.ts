@@ -146,8 +146,10 @@ export class PodWorker {
     let volumes: Awaited<ReturnType<typeof prepareVolumes>> | undefined;
     const start = async (c: Container, restartCount: number) => {
       volumes ??= await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod);
+      let imageId = "";
       try {
         const image = await this.deps.runtime.ensureImage(c.image, c.imagePullPolicy ?? "IfNotPresent");
+        imageId = image.id;
         this.event("Normal", "Pulled", image.pulled ? `Successfully pulled image "${c.image}"` : `Container image "${c.image}" already present on machine`);
       } catch (err) {
         if (!(err instanceof ImagePullError)) throw err;
@@ -174,6 +176,12 @@ export class PodWorker {
       });
       this.event("Normal", "Created", `Created container ${c.name}`);
       await this.deps.runtime.startContainer(id);
+      // What inspect would say right now: the status write that follows needs no extra round trip.
+      const now = new Date().toISOString();
+      this.inspected.set(id, {
+        id, runtimeName: "", image: c.image, imageId, labels: {}, kind: "app", podUid: this.uid, podName: this.pod.metadata!.name!, namespace: this.pod.metadata!.namespace!,
+        containerName: c.name, sandboxId: this.sandbox!.id, restartCount, state: "running", exitCode: null, createdAt: now, startedAt: now, finishedAt: null, oomKilled: false, error: "", ip: this.sandbox!.ip,
+      });
       this.waiting.delete(c.name);
       this.startProbes(c, id);
       this.event("Normal", "Started", `Started container ${c.name}`);

@@ -83,8 +83,15 @@ export class EngineRuntime implements ContainerRuntime {
    * Podman's name for an image built or imported here, which no registry serves; when present it
    * is used as is even with "Always" (Kubernetes makes ":latest" images default to "Always").
    */
-  ensureImage(ref: string, policy: PullPolicy): Promise<EnsuredImage> {
-    return ensureImage(this.http, ref, policy, this.opts.pullTimeoutMs ?? 120_000);
+  /** Images seen present recently: starting many pods of one image inspects it once. */
+  private present = new Map<string, { image: EnsuredImage; until: number }>();
+
+  async ensureImage(ref: string, policy: PullPolicy): Promise<EnsuredImage> {
+    const known = this.present.get(ref);
+    if (known && known.until > Date.now() && policy !== "Always") return { ...known.image, pulled: false };
+    const image = await ensureImage(this.http, ref, policy, this.opts.pullTimeoutMs ?? 120_000);
+    this.present.set(ref, { image, until: Date.now() + 30_000 });
+    return image;
   }
 
   /** Imports a root filesystem tar as `ref` (no registry involved). */
