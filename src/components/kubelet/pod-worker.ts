@@ -349,7 +349,8 @@ export class PodWorker {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.stopProbes();
-    await this.loop;
+    // A sync may be waiting out a container's grace period; shutting down does not wait for that.
+    await Promise.race([this.loop, new Promise((r) => setTimeout(r, 2000))]);
   }
 
   /** Removes the pod's containers from outside a sync (pod deleted from the API, kubelet cleaning up). */
