@@ -1,6 +1,6 @@
 // The controller kinds: ReplicationController (core/v1), ReplicaSet, Deployment, DaemonSet,
 // StatefulSet (apps/v1) and Job (batch/v1). They share pod-template validation with Pod.
-import type { KindDef, KubeObject } from "../types.ts";
+import type { Cause, KindDef, KubeObject } from "../types.ts";
 import { selectorMatches, selectorToString, type LabelSelector } from "../selectors.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
@@ -39,6 +39,18 @@ function validateSelectorAndTemplate(c: Causes, obj: KubeObject, opts: { mapSele
 
 function immutableSelector(c: Causes, obj: KubeObject, old: KubeObject | undefined): void {
   if (old && JSON.stringify(specOf(old).selector) !== JSON.stringify(specOf(obj).selector)) c.invalid("spec.selector", specOf(obj).selector, "field is immutable");
+}
+
+/** Shape, metadata, selector and template checks every apps/v1 workload shares; `more` adds its own rules. */
+function appsWorkload(obj: KubeObject, old: KubeObject | undefined, more: (c: Causes) => void): Cause[] {
+  const shape = shapeCauses(labelSelectorShape, obj);
+  if (shape.length) return shape;
+  const c = new Causes();
+  v.objectMeta(c, obj);
+  validateSelectorAndTemplate(c, obj);
+  immutableSelector(c, obj, old);
+  more(c);
+  return c.list;
 }
 
 function defaultTemplate(obj: KubeObject): void {
@@ -119,12 +131,7 @@ export const deploymentKind = defineKind({
     defaultTemplate(obj);
   },
   validate(obj, old) {
-    const shape = shapeCauses(labelSelectorShape, obj);
-    if (shape.length) return shape;
-    const c = new Causes();
-    v.objectMeta(c, obj);
-    validateSelectorAndTemplate(c, obj);
-    immutableSelector(c, obj, old);
+    return appsWorkload(obj, old, (c) => {
     const st = specOf(obj).strategy ?? {};
     v.oneOf(c, "spec.strategy.type", st.type, ["RollingUpdate", "Recreate"]);
     if (st.type === "Recreate" && st.rollingUpdate) c.forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'");
@@ -137,7 +144,7 @@ export const deploymentKind = defineKind({
     v.nonNegativeInt(c, "spec.revisionHistoryLimit", specOf(obj).revisionHistoryLimit);
     v.positiveInt(c, "spec.progressDeadlineSeconds", specOf(obj).progressDeadlineSeconds);
     if (templateOf(obj)?.spec?.restartPolicy && templateOf(obj)?.spec?.restartPolicy !== "Always") c.notSupported("spec.template.spec.restartPolicy", templateOf(obj)?.spec?.restartPolicy, ["Always"]);
-    return c.list;
+    });
   },
   specChanged: specChangedDefault,
   table: {
@@ -168,14 +175,9 @@ export const daemonSetKind = defineKind({
     defaultTemplate(obj);
   },
   validate(obj, old) {
-    const shape = shapeCauses(labelSelectorShape, obj);
-    if (shape.length) return shape;
-    const c = new Causes();
-    v.objectMeta(c, obj);
-    validateSelectorAndTemplate(c, obj);
-    immutableSelector(c, obj, old);
+    return appsWorkload(obj, old, (c) => {
     v.oneOf(c, "spec.updateStrategy.type", specOf(obj).updateStrategy?.type, ["RollingUpdate", "OnDelete"]);
-    return c.list;
+    });
   },
   specChanged: specChangedDefault,
   table: {
@@ -208,16 +210,11 @@ export const statefulSetKind = defineKind({
     defaultTemplate(obj);
   },
   validate(obj, old) {
-    const shape = shapeCauses(labelSelectorShape, obj);
-    if (shape.length) return shape;
-    const c = new Causes();
-    v.objectMeta(c, obj);
-    validateSelectorAndTemplate(c, obj);
-    immutableSelector(c, obj, old);
+    return appsWorkload(obj, old, (c) => {
     v.oneOf(c, "spec.podManagementPolicy", specOf(obj).podManagementPolicy, ["OrderedReady", "Parallel"]);
     v.oneOf(c, "spec.updateStrategy.type", specOf(obj).updateStrategy?.type, ["RollingUpdate", "OnDelete"]);
     if (old && specOf(old).podManagementPolicy !== specOf(obj).podManagementPolicy) c.forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden");
-    return c.list;
+    });
   },
   specChanged: specChangedDefault,
   table: {
