@@ -4,7 +4,7 @@ import type { CAC } from "cac";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { bootApiServer } from "../components/apiserver/boot.ts";
-import { createClient, inProcessTransport, writeKubeconfig } from "../client/index.ts";
+import { createClient, inProcessTransport, mergeKubeconfig, writeKubeconfig } from "../client/index.ts";
 import type { Component, ComponentContext, RunningComponent } from "../components/types.ts";
 import { clusterComponents } from "./components.ts";
 import { CliError, action } from "./fail.ts";
@@ -35,7 +35,7 @@ export function registerUp(cli: CAC): void {
     .option("--node-name <name>", "Name of this machine's node", { default: hostname() })
     .option("--disable <components>", "Comma-separated components not to start (scheduler,controllers,kubelet,proxy)")
     .option("--log-level <level>", "info or debug", { default: "info" })
-    .option("--write-kubeconfig <path>", "Also write the kubeconfig to this path")
+    .option("--write-kubeconfig <path>", "Also merge this cluster into that kubeconfig (e.g. ~/.kube/config), as its current context")
     .option("--container-socket <path>", "Docker Engine API socket (Podman or Docker)")
     .option("--clean-on-exit", "Remove the cluster's containers when stopping")
     .action(action((opts: UpOptions) => up(opts)));
@@ -62,7 +62,7 @@ export async function up(opts: UpOptions): Promise<void> {
   console.log(`✓ apiserver   ${api.url} (${since()})`);
   const kubeconfig = join(dataDir, "kubeconfig");
   writeKubeconfig(kubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });
-  if (opts.writeKubeconfig) writeKubeconfig(opts.writeKubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });
+  if (opts.writeKubeconfig) mergeKubeconfig(opts.writeKubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });
 
   const ctx: ComponentContext = {
     client: createClient(inProcessTransport(api.fetch, api.token)),

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kubeconfigPath, readKubeconfig, writeKubeconfig } from "./kubeconfig.ts";
+import { parse } from "yaml";
+import { kubeconfigPath, mergeKubeconfig, readKubeconfig, writeKubeconfig } from "./kubeconfig.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kube-kubeconfig-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,5 +112,21 @@ describe("kubeconfigPath", () => {
       if (saved === undefined) delete process.env.KUBECONFIG;
       else process.env.KUBECONFIG = saved;
     }
+  });
+});
+
+describe("mergeKubeconfig", () => {
+  test("adds the cluster to an existing kubeconfig, keeping the others, and makes it current", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kube-merge-"));
+    const path = join(dir, "config");
+    writeFileSync(path, "apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster: { server: https://example.invalid }\nusers:\n- name: other\n  user: { token: t0 }\ncontexts:\n- name: other\n  context: { cluster: other, user: other }\ncurrent-context: other\n");
+    mergeKubeconfig(path, { server: "https://127.0.0.1:6443", token: "t1", name: "kube" });
+    mergeKubeconfig(path, { server: "https://127.0.0.1:7443", token: "t2", name: "kube" });
+    const doc = parse(await Bun.file(path).text());
+    expect(doc.clusters.map((c: any) => c.name)).toEqual(["other", "kube"]);
+    expect(doc["current-context"]).toBe("kube");
+    expect(readKubeconfig(path)).toMatchObject({ server: "https://127.0.0.1:7443", token: "t2" });
+    expect(readKubeconfig(path, "other").token).toBe("t0");
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -26,18 +26,47 @@ export interface KubeconfigCredentials {
   ca?: string;
 }
 
+function entries(entry: KubeconfigEntry) {
+  const { server, token, name } = entry;
+  return {
+    cluster: { name, cluster: { server, ...(entry.ca ? { "certificate-authority-data": Buffer.from(entry.ca).toString("base64") } : {}) } },
+    user: { name, user: { token } },
+    context: { name, context: { cluster: name, user: name, ...(entry.namespace ? { namespace: entry.namespace } : {}) } },
+  };
+}
+
 /** Writes a one-cluster kubeconfig (mode 0600, parent directory created), replacing any old file. */
 export function writeKubeconfig(path: string, entry: KubeconfigEntry): void {
-  const { server, token, name } = entry;
-  const config = {
+  const e = entries(entry);
+  writeConfig(path, { apiVersion: "v1", kind: "Config", clusters: [e.cluster], users: [e.user], contexts: [e.context], "current-context": entry.name, preferences: {} });
+}
+
+/**
+ * Adds this cluster to an existing kubeconfig (as `kubectl config` would): the cluster, user and
+ * context named entry.name are replaced, everything else is kept, and the context becomes current.
+ */
+export function mergeKubeconfig(path: string, entry: KubeconfigEntry): void {
+  let doc: Record<string, unknown> = {};
+  try {
+    doc = (parse(readFileSync(path, "utf8")) ?? {}) as Record<string, unknown>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`cannot merge into kubeconfig ${path}: ${(err as Error).message}`);
+  }
+  const e = entries(entry);
+  const upsert = (list: unknown, item: { name: string }) => [...(Array.isArray(list) ? (list as { name?: string }[]).filter((x) => x?.name !== item.name) : []), item];
+  writeConfig(path, {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name, cluster: { server, ...(entry.ca ? { "certificate-authority-data": Buffer.from(entry.ca).toString("base64") } : {}) } }],
-    users: [{ name, user: { token } }],
-    contexts: [{ name, context: { cluster: name, user: name, ...(entry.namespace ? { namespace: entry.namespace } : {}) } }],
-    "current-context": name,
     preferences: {},
-  };
+    ...doc,
+    clusters: upsert(doc.clusters, e.cluster),
+    users: upsert(doc.users, e.user),
+    contexts: upsert(doc.contexts, e.context),
+    "current-context": entry.name,
+  });
+}
+
+function writeConfig(path: string, config: Record<string, unknown>): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // Write then rename: a reader never sees half a file, and the token is never world-readable.
   const tmp = `${path}.${process.pid}.tmp`;
