@@ -52,6 +52,8 @@ export async function get(resources: string[], opts: GetOptions): Promise<void> 
     else for (const k of allKinds()) if (k.categories.includes("all")) groups.push({ kind: k, names: t.names });
   }
   const many = groups.length > 1;
+  // The watch (-w) continues from the revision the listing was read at: no change falls in between.
+  let listedAt: string | undefined;
   const out: string[] = [];
   const collected: { kind: KindDef; obj: KubeObject }[] = [];
   for (const { kind, names } of groups) {
@@ -60,7 +62,10 @@ export async function get(resources: string[], opts: GetOptions): Promise<void> 
     if (output && output !== "wide") {
       const objs: KubeObject[] = names.length
         ? await Promise.all(names.map((n) => client.resource(resourceName(kind), ns).get(n)))
-        : (await client.resource(resourceName(kind), ns).list(query)).items.map((o) => ({ ...o, apiVersion: o.apiVersion, kind: kind.kind }));
+        : await client.resource(resourceName(kind), ns).list(query).then((l) => {
+            listedAt ??= l.metadata.resourceVersion;
+            return l.items.map((o) => ({ ...o, apiVersion: o.apiVersion, kind: kind.kind }));
+          });
       for (const obj of objs) collected.push({ kind, obj });
       continue;
     }
@@ -68,6 +73,7 @@ export async function get(resources: string[], opts: GetOptions): Promise<void> 
       ? await Promise.all(names.map((n) => request(client, resourcePath(kind, ns ?? namespace, n), {}, TABLE_ACCEPT)))
       : [await request(client, resourcePath(kind, ns), query, TABLE_ACCEPT)];
     const table: Table = { columnDefinitions: tables[0]!.columnDefinitions, rows: tables.flatMap((t) => t.rows) };
+    listedAt ??= tables[0]?.metadata?.resourceVersion;
     if (table.rows.length === 0) continue;
     out.push(tableText(table, { wide: output === "wide", withNamespace: all && kind.namespaced, showLabels: opts.showLabels, noHeaders: opts.noHeaders === false || opts.noHeaders === true ? opts.noHeaders : false, kindPrefix: many ? nameOf(kind, { metadata: { name: "" } }).replace(/\/$/, "") : undefined }));
   }
@@ -82,14 +88,14 @@ export async function get(resources: string[], opts: GetOptions): Promise<void> 
   } else console.log(out.join("\n\n"));
   if (opts.watch || opts.w) {
     if (groups.length !== 1) throw new CliError("watch is only supported on individual resources and resource collections");
-    await watchTable(client, groups[0]!.kind, groups[0]!.kind.namespaced && !all ? namespace : undefined, selector, opts, output);
+    await watchTable(client, groups[0]!.kind, groups[0]!.kind.namespaced && !all ? namespace : undefined, selector, opts, output, listedAt);
   }
 }
 
-async function watchTable(client: Client, kind: KindDef, ns: string | undefined, selector: string | undefined, opts: GetOptions, output: string): Promise<void> {
-  const list = await client.resource(resourceName(kind), ns).list({ labelSelector: selector, fieldSelector: opts.fieldSelector, limit: 1 });
+async function watchTable(client: Client, kind: KindDef, ns: string | undefined, selector: string | undefined, opts: GetOptions, output: string, from: string | undefined): Promise<void> {
+  const resourceVersion = from ?? (await client.resource(resourceName(kind), ns).list({ labelSelector: selector, fieldSelector: opts.fieldSelector, limit: 1 })).metadata.resourceVersion;
   const res = await client.request("GET", resourcePath(kind, ns), {
-    query: { watch: "true", resourceVersion: list.metadata.resourceVersion, labelSelector: selector, fieldSelector: opts.fieldSelector },
+    query: { watch: "true", resourceVersion, labelSelector: selector, fieldSelector: opts.fieldSelector },
     accept: output && output !== "wide" ? "application/json" : TABLE_ACCEPT,
   });
   if (!res.ok || !res.body) throw await apiErrorFrom(res);

@@ -6,6 +6,7 @@ import type { KindDef, KubeObject } from "../api/types.ts";
 import { CliError } from "./fail.ts";
 
 export interface Table {
+  metadata?: { resourceVersion?: string };
   columnDefinitions: { name: string; priority: number }[];
   rows: { cells: unknown[]; object?: { metadata?: { namespace?: string; name?: string; labels?: Record<string, string> } } }[];
 }

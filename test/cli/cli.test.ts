@@ -109,6 +109,31 @@ describe("get", () => {
     expect((await kube(["get", "deploy", "-o", "jsonpath={range .items[*]}{.metadata.name}{\"\\n\"}{end}"])).out).toBe("web\n");
   });
 
+  test("-w prints the table, then each change as it happens", async () => {
+    const proc = Bun.spawn([process.execPath, MAIN, "get", "cm", "-w"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, KUBECONFIG: kubeconfig, XDG_DATA_HOME: join(work, "data") } });
+    const reader = proc.stdout.getReader();
+    let out = "";
+    const readUntil = async (re: RegExp) => {
+      const deadline = Date.now() + 10_000;
+      while (!re.test(out)) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`timed out waiting for ${re}; output so far: ${JSON.stringify(out)}`);
+        const r = await Promise.race([reader.read(), Bun.sleep(left).then(() => undefined)]);
+        if (!r || r.done) continue;
+        out += new TextDecoder().decode(r.value);
+      }
+    };
+    try {
+      await readUntil(/^settings\s/m);
+      await api.json("POST", "/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "watched-later" }, data: { a: "1" } });
+      await readUntil(/^watched-later\s+1\s/m);
+    } finally {
+      proc.kill();
+    }
+    expect(out.split("\n")[0]).toMatch(/^NAME\s+DATA\s+AGE$/);
+    expect(out).toMatch(/^watched-later\s+1\s/m);
+  });
+
   test("-A shows the namespace column; -l filters", async () => {
     const all = await kube(["get", "cm", "-A"]);
     expect(all.out.split("\n")[0]).toMatch(/^NAMESPACE\s+NAME\s+DATA\s+AGE$/);
