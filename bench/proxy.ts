@@ -1,5 +1,6 @@
-// Proxy throughput: bulk TCP and small HTTP requests through a service listener, against the
-// same traffic straight to the backend, in the same run.
+// Proxy throughput: bulk TCP and small HTTP requests through a service port, against the same
+// traffic straight to the backend, in the same run; for each data plane this machine can run.
+// The last line is for the plane `kube up` picks here (nftables as root, else userspace).
 import net from "node:net";
 import { join } from "node:path";
 import { round } from "./lib/stats.ts";
@@ -53,26 +54,29 @@ export default async function main(): Promise<void> {
   const http = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("ok") });
 
   // The proxy runs in its own process, as it does inside `kube up`; this process is the client and backend.
-  const vip = "127.99.0.10";
-  const specs = [
-    { key: "bench/bulk:1/TCP", bindAddresses: [vip], port: 7001, protocol: "TCP", affinity: { type: "None" }, endpoints: [{ ip: "127.0.0.1", port: sinkPort }] },
-    { key: "bench/http:2/TCP", bindAddresses: [vip], port: 7002, protocol: "TCP", affinity: { type: "None" }, endpoints: [{ ip: "127.0.0.1", port: http.port! }] },
-  ];
-  const child = Bun.spawn([process.execPath, join(import.meta.dir, "lib/proxy-child.ts"), JSON.stringify(specs)], { stdout: "pipe", stderr: "inherit" });
-  const reader = child.stdout.getReader();
-  const { value } = await reader.read();
-  if (!new TextDecoder().decode(value).includes("ready")) throw new Error("proxy process did not start");
-
-  await bulk("127.0.0.1", sinkPort); // warm-up
-  const direct = await bulk("127.0.0.1", sinkPort);
-  const proxied = await bulk(vip, 7001);
-  console.log(`bulk: ${round(proxied)} Mbit/s through the proxy, ${round(direct)} Mbit/s direct`);
-  const directRps = await rps(`http://127.0.0.1:${http.port}/`);
-  const proxiedRps = await rps(`http://${vip}:7002/`);
-  console.log(`http: ${round(proxiedRps)} req/s through the proxy, ${round(directRps)} req/s direct`);
-  child.kill("SIGTERM");
-  await child.exited;
+  const measure = async (mode: string, vip: string) => {
+    const specs = [
+      { key: "bench/bulk:1/TCP", bindAddresses: [vip], port: 7001, protocol: "TCP", affinity: { type: "None" }, endpoints: [{ ip: "127.0.0.1", port: sinkPort }] },
+      { key: "bench/http:2/TCP", bindAddresses: [vip], port: 7002, protocol: "TCP", affinity: { type: "None" }, endpoints: [{ ip: "127.0.0.1", port: http.port! }] },
+    ];
+    const child = Bun.spawn([process.execPath, join(import.meta.dir, "lib/proxy-child.ts"), mode, JSON.stringify(specs)], { stdout: "pipe", stderr: "inherit" });
+    const { value } = await child.stdout.getReader().read();
+    const ready = new TextDecoder().decode(value).match(/ready (\w+)/);
+    if (!ready) throw new Error("proxy process did not start");
+    await bulk("127.0.0.1", sinkPort); // warm-up
+    const direct = await bulk("127.0.0.1", sinkPort);
+    const proxied = await bulk(vip, 7001);
+    const directRps = await rps(`http://127.0.0.1:${http.port}/`);
+    const proxiedRps = await rps(`http://${vip}:7002/`);
+    child.kill("SIGTERM");
+    await child.exited;
+    return { plane: ready[1]!, line: `mbps=${round(proxied)} direct_mbps=${round(direct)} ratio=${round(proxied / direct, 2)} rps=${round(proxiedRps)} direct_rps=${round(directRps)} rps_ratio=${round(proxiedRps / directRps, 2)}` };
+  };
+  const userspace = await measure("userspace", "127.99.0.10");
+  console.log(`userspace: ${userspace.line}`);
+  const chosen = await measure("auto", "127.99.0.11");
+  if (chosen.plane !== "userspace") console.log(`${chosen.plane}: ${chosen.line}`);
   http.stop(true);
   sink.close();
-  console.log(`proxy: mbps=${round(proxied)} direct_mbps=${round(direct)} ratio=${round(proxied / direct, 2)} rps=${round(proxiedRps)} direct_rps=${round(directRps)} rps_ratio=${round(proxiedRps / directRps, 2)}`);
+  console.log(`proxy: ${chosen.line} plane=${chosen.plane}`);
 }

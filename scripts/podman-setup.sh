@@ -141,6 +141,8 @@ main() {
     start_podman_service
     sock=$PODMAN_SOCK
   fi
+  # As root, the service proxy DNATs in the kernel through nft (kube-proxy's nftables mode).
+  if can_apt && ! command -v nft >/dev/null 2>&1; then apt_install nftables; fi
   provision_busybox "$sock"
   say "engine ready on $sock"
 }

@@ -1,15 +1,16 @@
-// The proxy in its own process, as in `kube up`: reads its service table as JSON from argv and
-// prints "ready" once listening.
-import { ProxyTable, type ServicePortSpec } from "../../src/components/proxy/table.ts";
+// The proxy in its own process, as in `kube up`: reads the data plane mode and its service table
+// as JSON from argv and prints "ready <plane>" once the table is applied.
+import { chooseDataPlane } from "../../src/components/proxy/index.ts";
+import { NftTable } from "../../src/components/proxy/nftables.ts";
+import type { ServicePortSpec } from "../../src/components/proxy/table.ts";
 
-const specs = JSON.parse(process.argv[2]!) as ServicePortSpec[];
-const table = new ProxyTable();
-const errors = await table.sync(specs);
+const table = await chooseDataPlane(process.argv[2], () => {});
+const errors = await table.sync(JSON.parse(process.argv[3]!) as ServicePortSpec[]);
 if (errors.length) {
   console.error(JSON.stringify(errors));
   process.exit(1);
 }
-console.log("ready");
+console.log(`ready ${table instanceof NftTable ? "nftables" : "userspace"}`);
 process.on("SIGTERM", async () => {
   await table.closeAll();
   process.exit(0);

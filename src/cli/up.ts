@@ -22,6 +22,8 @@ export interface UpOptions {
   writeKubeconfig?: string;
   containerSocket?: string;
   cleanOnExit?: boolean;
+  proxyMode?: string;
+  proxyBalance?: string;
 }
 
 export function registerUp(cli: CAC): void {
@@ -38,6 +40,8 @@ export function registerUp(cli: CAC): void {
     .option("--write-kubeconfig <path>", "Also merge this cluster into that kubeconfig (e.g. ~/.kube/config), as its current context")
     .option("--container-socket <path>", "Docker Engine API socket (Podman or Docker)")
     .option("--clean-on-exit", "Remove the cluster's containers when stopping")
+    .option("--proxy-mode <mode>", "Service data plane: nftables (kernel DNAT, needs root), userspace, or auto (nftables when possible)", { default: "auto" })
+    .option("--proxy-balance <how>", "How the proxy picks an endpoint: roundrobin or random", { default: "roundrobin" })
     .action(action((opts: UpOptions) => up(opts)));
 }
 
@@ -56,6 +60,10 @@ export async function up(opts: UpOptions): Promise<void> {
   const simNodes = intOption(opts.simNodes ?? 1, "sim-nodes");
   const disabled = new Set((opts.disable ?? "").split(",").map((s) => s.trim()).filter(Boolean));
   const debug = opts.logLevel === "debug";
+  const proxyMode = opts.proxyMode ?? "auto";
+  if (!["auto", "nftables", "userspace"].includes(proxyMode)) throw new CliError(`--proxy-mode must be auto, nftables or userspace, got "${proxyMode}"`);
+  const proxyBalance = opts.proxyBalance ?? "roundrobin";
+  if (!["roundrobin", "random"].includes(proxyBalance)) throw new CliError(`--proxy-balance must be roundrobin or random, got "${proxyBalance}"`);
   const since = () => `${Math.round(performance.now() - started)}ms`;
 
   const api = await bootApiServer({ dataDir, host: opts.host ?? "127.0.0.1", port });
@@ -75,7 +83,7 @@ export async function up(opts: UpOptions): Promise<void> {
     log: (component, message) => {
       if (debug || !message.startsWith("debug:")) console.log(`[${component}] ${message}`);
     },
-    settings: { cleanOnExit: opts.cleanOnExit ?? false },
+    settings: { cleanOnExit: opts.cleanOnExit ?? false, proxyMode, proxyBalance },
   };
 
   const running: { name: string; component: RunningComponent }[] = [];

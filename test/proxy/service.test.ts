@@ -1,17 +1,15 @@
 // Services in front of real pods (Podman): every pod answers through the cluster IP, round
 // robin is even, ClientIP sticks, NodePort answers on 127.0.0.1, scaling changes the set
 // live, a pod reaches another service through its environment, deleting the service closes it.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+// Once for each data plane: userspace listeners, and nftables DNAT where we are root (always in CI).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BUSYBOX_IMAGE } from "../images/engine.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-let cluster: TestCluster;
-beforeAll(async () => {
-  cluster = await startCluster({ runtime: "engine" });
-}, 60_000);
-afterAll(() => cluster.close(), 60_000);
+const planes = ["userspace", ...(process.getuid?.() === 0 || process.env.CI ? ["nftables"] : [])];
 
+let cluster: TestCluster;
 const svcApi = () => cluster.client.resource("services", "default");
 // A fresh connection per request (no pooled socket that the server already closed).
 const get = async (url: string) => (await fetch(url, { headers: { connection: "close" }, keepalive: false } as RequestInit)).text();
@@ -25,66 +23,73 @@ async function hostnames(url: string, n: number): Promise<Record<string, number>
   return seen;
 }
 
-test("a service spreads requests over its three pods, follows scaling, and closes when deleted", async () => {
-  await cluster.client.resource("replicationcontrollers", "default").create({
-    apiVersion: "v1",
-    kind: "ReplicationController",
-    metadata: { name: "who" },
-    spec: { replicas: 3, selector: { app: "who" }, template: { metadata: { labels: { app: "who" } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "web", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"], ports: [{ name: "http", containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }] } } },
+describe.each(planes)("%s data plane", (proxyMode) => {
+  beforeAll(async () => {
+    cluster = await startCluster({ runtime: "engine", settings: { proxyMode } });
+  }, 60_000);
+  afterAll(() => cluster.close(), 60_000);
+
+  test("a service spreads requests over its three pods, follows scaling, and closes when deleted", async () => {
+    await cluster.client.resource("replicationcontrollers", "default").create({
+      apiVersion: "v1",
+      kind: "ReplicationController",
+      metadata: { name: "who" },
+      spec: { replicas: 3, selector: { app: "who" }, template: { metadata: { labels: { app: "who" } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "web", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"], ports: [{ name: "http", containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }] } } },
+    });
+    const svc: any = await svcApi().create({ apiVersion: "v1", kind: "Service", metadata: { name: "who" }, spec: { type: "NodePort", selector: { app: "who" }, ports: [{ port: 80, targetPort: "http" }] } });
+    const url = `http://${svc.spec.clusterIP}:80/hostname`;
+    const ready = async (n: number) => {
+      const ep: any = await cluster.client.resource("endpoints", "default").get("who").catch(() => undefined);
+      return ep?.subsets?.[0]?.addresses?.length === n;
+    };
+    await waitFor("3 ready endpoints", () => ready(3), 45_000);
+    // Once all three are ready and listening, round robin gives each exactly a third.
+    const seen = await waitFor("all three answer evenly", async () => {
+      const s = await hostnames(url, 9).catch(() => ({}));
+      return Object.keys(s).length === 3 && Object.values(s).every((n) => n === 3) ? s : undefined;
+    }, 15_000);
+    expect(Object.values(seen)).toEqual([3, 3, 3]);
+    expect(Object.keys(await hostnames(`http://127.0.0.1:${svc.spec.ports[0].nodePort}/hostname`, 3))).toHaveLength(3);
+
+    await cluster.client.resource("replicationcontrollers", "default").patch("who", { spec: { replicas: 1 } }, "merge", { subresource: "scale" });
+    await waitFor("1 endpoint", () => ready(1), 30_000);
+    await waitFor("one pod answers", async () => Object.keys(await hostnames(url, 4).catch(() => ({}))).length === 1, 10_000);
+
+    await svcApi().delete("who");
+    await waitFor("port closed", () => fetch(url).then(() => false, () => true), 10_000);
   });
-  const svc: any = await svcApi().create({ apiVersion: "v1", kind: "Service", metadata: { name: "who" }, spec: { type: "NodePort", selector: { app: "who" }, ports: [{ port: 80, targetPort: "http" }] } });
-  const url = `http://${svc.spec.clusterIP}:80/hostname`;
-  const ready = async (n: number) => {
-    const ep: any = await cluster.client.resource("endpoints", "default").get("who").catch(() => undefined);
-    return ep?.subsets?.[0]?.addresses?.length === n;
-  };
-  await waitFor("3 ready endpoints", () => ready(3), 45_000);
-  // Once all three are ready and listening, round robin gives each exactly a third.
-  const seen = await waitFor("all three answer evenly", async () => {
-    const s = await hostnames(url, 9).catch(() => ({}));
-    return Object.keys(s).length === 3 && Object.values(s).every((n) => n === 3) ? s : undefined;
-  }, 15_000);
-  expect(Object.values(seen)).toEqual([3, 3, 3]);
-  expect(Object.keys(await hostnames(`http://127.0.0.1:${svc.spec.ports[0].nodePort}/hostname`, 3))).toHaveLength(3);
 
-  await cluster.client.resource("replicationcontrollers", "default").patch("who", { spec: { replicas: 1 } }, "merge", { subresource: "scale" });
-  await waitFor("1 endpoint", () => ready(1), 30_000);
-  await waitFor("one pod answers", async () => Object.keys(await hostnames(url, 4).catch(() => ({}))).length === 1, 10_000);
-
-  await svcApi().delete("who");
-  await waitFor("port closed", () => fetch(url).then(() => false, () => true), 10_000);
-});
-
-test("ClientIP affinity sends every request from the host to the same pod", async () => {
-  await cluster.client.resource("replicationcontrollers", "default").create({
-    apiVersion: "v1",
-    kind: "ReplicationController",
-    metadata: { name: "sticky" },
-    spec: { replicas: 2, selector: { app: "sticky" }, template: { metadata: { labels: { app: "sticky" } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "web", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }] } } },
+  test("ClientIP affinity sends every request from the host to the same pod", async () => {
+    await cluster.client.resource("replicationcontrollers", "default").create({
+      apiVersion: "v1",
+      kind: "ReplicationController",
+      metadata: { name: "sticky" },
+      spec: { replicas: 2, selector: { app: "sticky" }, template: { metadata: { labels: { app: "sticky" } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "web", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }] } } },
+    });
+    const svc: any = await svcApi().create({ apiVersion: "v1", kind: "Service", metadata: { name: "sticky" }, spec: { sessionAffinity: "ClientIP", selector: { app: "sticky" }, ports: [{ port: 80, targetPort: 8080 }] } });
+    await waitFor("2 endpoints", async () => ((await cluster.client.resource("endpoints", "default").get("sticky").catch(() => undefined)) as any)?.subsets?.[0]?.addresses?.length === 2, 45_000);
+    // The proxy applies the endpoints a moment after the Endpoints object changes.
+    await waitFor("the service answers", () => get(`http://${svc.spec.clusterIP}/hostname`).then(() => true, () => false), 10_000);
+    const seen = await hostnames(`http://${svc.spec.clusterIP}/hostname`, 8);
+    expect(Object.keys(seen)).toHaveLength(1);
   });
-  const svc: any = await svcApi().create({ apiVersion: "v1", kind: "Service", metadata: { name: "sticky" }, spec: { sessionAffinity: "ClientIP", selector: { app: "sticky" }, ports: [{ port: 80, targetPort: 8080 }] } });
-  await waitFor("2 endpoints", async () => ((await cluster.client.resource("endpoints", "default").get("sticky").catch(() => undefined)) as any)?.subsets?.[0]?.addresses?.length === 2, 45_000);
-  // The proxy applies the endpoints a moment after the Endpoints object changes.
-  await waitFor("the service answers", () => get(`http://${svc.spec.clusterIP}/hostname`).then(() => true, () => false), 10_000);
-  const seen = await hostnames(`http://${svc.spec.clusterIP}/hostname`, 8);
-  expect(Object.keys(seen)).toHaveLength(1);
-});
 
-test("a pod reaches another service through its environment variables", async () => {
-  const svc: any = await svcApi().get("sticky");
-  await cluster.client.resource("pods", "default").create({
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name: "caller" },
-    spec: { restartPolicy: "Never", containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo $STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT; for i in $(seq 20); do wget -qO- http://$STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT/hostname && exit 0; sleep 0.25; done; exit 1"] }] },
+  test("a pod reaches another service through its environment variables", async () => {
+    const svc: any = await svcApi().get("sticky");
+    await cluster.client.resource("pods", "default").create({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "caller" },
+      spec: { restartPolicy: "Never", containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo $STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT; for i in $(seq 20); do wget -qO- http://$STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT/hostname && exit 0; sleep 0.25; done; exit 1"] }] },
+    });
+    const done: any = await waitFor("caller finished", async () => {
+      const p: any = await cluster.client.resource("pods", "default").get("caller");
+      return p.status?.phase === "Succeeded" || p.status?.phase === "Failed" ? p : undefined;
+    }, 45_000);
+    const logs = await (await cluster.api.request("GET", "/api/v1/namespaces/default/pods/caller/log")).text();
+    expect(`${done.status.phase}: ${logs}`).toMatch(/^Succeeded/);
+    expect(logs.split("\n")[0]).toMatch(/^\d+\.\d+\.\d+\.\d+:80$/);
+    expect(logs.split("\n")[1]).toMatch(/^sticky-/);
+    void svc;
   });
-  const done: any = await waitFor("caller finished", async () => {
-    const p: any = await cluster.client.resource("pods", "default").get("caller");
-    return p.status?.phase === "Succeeded" || p.status?.phase === "Failed" ? p : undefined;
-  }, 45_000);
-  const logs = await (await cluster.api.request("GET", "/api/v1/namespaces/default/pods/caller/log")).text();
-  expect(`${done.status.phase}: ${logs}`).toMatch(/^Succeeded/);
-  expect(logs.split("\n")[0]).toMatch(/^\d+\.\d+\.\d+\.\d+:80$/);
-  expect(logs.split("\n")[1]).toMatch(/^sticky-/);
-  void svc;
 });

@@ -1,12 +1,15 @@
-// The proxy component: watches Services and Endpoints and keeps one listener per service port
-// on its cluster IP (in 127.0.0.0/8 by default, so no root is needed), on the node's container
-// bridge address (how pods reach services), and for NodePort services on 127.0.0.1:nodePort.
+// The proxy component: watches Services and Endpoints and makes every service port answer on its
+// cluster IP (in 127.0.0.0/8 by default), on the node's container bridge address (how pods reach
+// services), and for NodePort services on 127.0.0.1:nodePort. Two data planes (settings.proxyMode):
+// "nftables" DNATs in the kernel (root only, what kube-proxy does), "userspace" listens on those
+// addresses and copies bytes (no root needed); "auto", the default, takes nftables when it can.
 import type { KubeObject } from "../../api/types.ts";
 import { Informer, keyOf } from "../../client/index.ts";
-import { containerNetworkAddress } from "../node-address.ts";
+import { containerNetwork } from "../node-address.ts";
 import type { Component, ComponentContext } from "../types.ts";
 import type { Endpoint } from "./balancer.ts";
-import { ProxyTable, type ServicePortSpec } from "./table.ts";
+import { NftTable } from "./nftables.ts";
+import { ProxyTable, type DataPlane, type ServicePortSpec } from "./table.ts";
 
 type Svc = KubeObject & { spec?: { type?: string; clusterIP?: string; sessionAffinity?: string; sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } }; ports?: { name?: string; port: number; nodePort?: number; protocol?: string }[] } };
 type Ep = KubeObject & { subsets?: { addresses?: { ip: string }[]; ports?: { name?: string; port: number; protocol?: string }[] }[] };
@@ -35,16 +38,32 @@ export function serviceSpecs(services: Svc[], endpoints: (key: string) => Ep | u
   return out;
 }
 
+/** The data plane settings.proxyMode asks for; "auto" falls back to userspace, saying why. */
+export async function chooseDataPlane(mode: unknown, log: (message: string) => void): Promise<DataPlane> {
+  if (mode !== undefined && mode !== "auto" && mode !== "nftables" && mode !== "userspace") throw new Error(`proxy mode must be auto, nftables or userspace, got "${mode}"`);
+  if (mode === "userspace") return new ProxyTable();
+  try {
+    const table = await NftTable.create();
+    log(`nftables data plane (table ip ${table.name})`);
+    return table;
+  } catch (e) {
+    if (mode === "nftables") throw new Error(`cannot use the nftables data plane: ${(e as Error).message}`);
+    log(`userspace data plane (nftables unavailable: ${(e as Error).message})`);
+    return new ProxyTable();
+  }
+}
+
 export const proxyComponent: Component = {
   name: "proxy",
   async start(ctx: ComponentContext) {
     const services = new Informer<Svc>(ctx.client.resource<Svc>("services"));
     const endpoints = new Informer<Ep>(ctx.client.resource<Ep>("endpoints"));
-    const table = new ProxyTable();
+    // Setting up the data plane (spawning nft) overlaps the informers' first listing.
+    const plane = chooseDataPlane(ctx.settings.proxyMode, (m) => ctx.log("proxy", m));
     // The bridge comes and goes with the containers on it: looked up at every sync.
-    const bridgeNow = () => (ctx.runtime === "engine" ? containerNetworkAddress() : undefined);
+    const bridgeNow = () => (ctx.runtime === "engine" ? containerNetwork() : undefined);
     let bridge = bridgeNow();
-    const mode = ctx.settings.proxyMode === "random" ? "random" : "roundrobin";
+    const mode = ctx.settings.proxyBalance === "random" ? "random" : "roundrobin";
     let timer: ReturnType<typeof setTimeout> | undefined;
     let syncing = Promise.resolve();
     const reported = new Set<string>();
@@ -54,23 +73,30 @@ export const proxyComponent: Component = {
         timer = undefined;
         syncing = syncing.then(async () => {
           bridge = bridgeNow();
-          const errors = await table.sync(serviceSpecs(services.list(), (k) => endpoints.get(k), { bridge, mode }));
+          const errors = await (await plane).sync(serviceSpecs(services.list(), (k) => endpoints.get(k), { bridge: bridge?.address, mode }), { bridgeInterface: bridge?.name });
           if (errors.length === 0) reported.clear();
           for (const e of errors) {
             const line = `${e.key} on ${e.address}: ${e.error}`;
-            if (!reported.has(line)) ctx.log("proxy", `cannot listen for ${line}`);
+            if (!reported.has(line)) ctx.log("proxy", `cannot serve ${line}`);
             reported.add(line);
           }
-        });
+        }).catch(() => {}); // only when the data plane could not be set up, which start reports
       }, 5);
     };
     for (const inf of [services, endpoints] as Informer<KubeObject>[]) inf.on({ add: schedule, update: schedule, delete: schedule });
     services.start();
     endpoints.start();
-    await Promise.all([services.waitForSync(), endpoints.waitForSync()]);
+    try {
+      await Promise.all([plane, services.waitForSync(), endpoints.waitForSync()]);
+    } catch (e) {
+      services.stop();
+      endpoints.stop();
+      throw e;
+    }
+    const table = await plane;
     schedule();
     // A bind that failed (the port still held by a listener being closed) is retried.
-    const retry = setInterval(() => (reported.size || bridge !== bridgeNow()) && schedule(), 1000);
+    const retry = setInterval(() => (reported.size || bridge?.address !== bridgeNow()?.address) && schedule(), 1000);
     return {
       async stop() {
         clearInterval(retry);

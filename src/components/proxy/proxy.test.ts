@@ -1,10 +1,16 @@
-// The proxy's data plane on real loopback sockets: balancing, affinity, failover, live endpoint
-// changes, closing, bulk transfer, and UDP sessions.
+// The proxy's data planes on real loopback sockets: balancing, affinity, failover, live endpoint
+// changes, closing, bulk transfer, and UDP sessions. The nftables plane runs where we are root
+// (always in CI), with real kernel rules.
 import { afterAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import dgram from "node:dgram";
 import net from "node:net";
 import { createBalancer, type Endpoint } from "./balancer.ts";
-import { ProxyTable } from "./table.ts";
+import { NftTable } from "./nftables.ts";
+import { ProxyTable, type DataPlane } from "./table.ts";
+
+const planes: [string, () => Promise<DataPlane>][] = [["userspace", async () => new ProxyTable()]];
+if (process.getuid?.() === 0 || process.env.CI) planes.push(["nftables", () => NftTable.create()]);
 
 const backends: { stop(): void }[] = [];
 function backend(name: string): Endpoint {
@@ -44,9 +50,9 @@ describe("balancing", () => {
   });
 });
 
-describe("TCP", () => {
+describe.each(planes)("%s TCP", (plane, newTable) => {
   test("every backend answers through the service address, evenly", async () => {
-    const table = new ProxyTable();
+    const table = await newTable();
     const addr = freshAddress();
     const eps = ["a", "b", "c"].map(backend);
     expect(await table.sync([spec("ns/web:80/TCP", addr, 8080, eps)])).toEqual([]);
@@ -59,8 +65,28 @@ describe("TCP", () => {
     await table.closeAll();
   });
 
+  test("random balancing reaches every backend", async () => {
+    const table = await newTable();
+    const addr = freshAddress();
+    await table.sync([{ ...spec("ns/rand:80/TCP", addr, 8080, ["a", "b", "c"].map(backend)), mode: "random" }]);
+    const names = new Set<string>();
+    for (let i = 0; i < 40; i++) names.add(await get(`http://${addr}:8080/`));
+    expect([...names].sort()).toEqual(["a", "b", "c"]);
+    await table.closeAll();
+  });
+
+  test("a service port without endpoints refuses connections", async () => {
+    const table = await newTable();
+    const addr = freshAddress();
+    await table.sync([spec("ns/empty:80/TCP", addr, 8080, [])]);
+    await expect(get(`http://${addr}:8080/`)).rejects.toThrow();
+    await table.sync([spec("ns/empty:80/TCP", addr, 8080, [backend("late")])]);
+    expect(await get(`http://${addr}:8080/`)).toBe("late");
+    await table.closeAll();
+  });
+
   test("ClientIP affinity sends one client to one backend", async () => {
-    const table = new ProxyTable();
+    const table = await newTable();
     const addr = freshAddress();
     await table.sync([spec("ns/sticky:80/TCP", addr, 8080, ["a", "b"].map(backend), "ClientIP")]);
     const names = new Set<string>();
@@ -69,8 +95,9 @@ describe("TCP", () => {
     await table.closeAll();
   });
 
-  test("an endpoint that refuses is skipped for the next one", async () => {
-    const table = new ProxyTable();
+  // The kernel plane cannot retry: like kube-proxy, it relies on readiness to drop such endpoints.
+  test.skipIf(plane !== "userspace")("an endpoint that refuses is skipped for the next one", async () => {
+    const table = await newTable();
     const addr = freshAddress();
     const dead = (() => {
       const s = net.createServer().listen(0, "127.0.0.1");
@@ -84,7 +111,7 @@ describe("TCP", () => {
   });
 
   test("changing endpoints keeps established connections and sends new ones to the new set; deleting frees the port", async () => {
-    const table = new ProxyTable();
+    const table = await newTable();
     const addr = freshAddress();
     const echo = net.createServer((c) => c.pipe(c)).listen(0, "127.0.0.1");
     await new Promise((r) => echo.once("listening", r));
@@ -100,11 +127,12 @@ describe("TCP", () => {
     conn.destroy();
     await table.sync([]);
     await expect(fetch(`http://${addr}:9000/`)).rejects.toThrow();
+    await table.closeAll();
     echo.close();
   });
 
   test("50 MB arrive intact", async () => {
-    const table = new ProxyTable();
+    const table = await newTable();
     const addr = freshAddress();
     let received = 0;
     let hash = 0;
@@ -131,11 +159,11 @@ describe("TCP", () => {
   });
 });
 
-test("UDP: each client gets its own session and its replies", async () => {
+test.each(planes)("%s UDP: each client gets its own session and its replies", async (_plane, newTable) => {
   const echo = dgram.createSocket("udp4");
   echo.on("message", (m, r) => echo.send(Buffer.from(`echo:${m}`), r.port, r.address));
   await new Promise<void>((r) => echo.bind(0, "127.0.0.1", () => r()));
-  const table = new ProxyTable();
+  const table = await newTable();
   const addr = freshAddress();
   await table.sync([{ key: "ns/dns:53/UDP", bindAddresses: [addr], port: 5353, protocol: "UDP", affinity: { type: "None" }, endpoints: [{ ip: "127.0.0.1", port: echo.address().port }] }]);
   const ask = async (text: string) => {
@@ -149,4 +177,36 @@ test("UDP: each client gets its own session and its replies", async () => {
   expect(await Promise.all([ask("a"), ask("b")])).toEqual(["echo:a", "echo:b"]);
   await table.closeAll();
   echo.close();
+});
+
+describe.skipIf(planes.length < 2)("nftables tables", () => {
+  const tables = () => spawnSync("nft", ["list", "tables", "ip"], { encoding: "utf8" }).stdout;
+
+  test("a service port without endpoints rejects, even where a host service listens on all addresses", async () => {
+    const host = Bun.serve({ hostname: "0.0.0.0", port: 0, fetch: () => new Response("host service") });
+    const table = await NftTable.create();
+    const addr = freshAddress();
+    expect(await get(`http://${addr}:${host.port}/`)).toBe("host service");
+    await table.sync([spec("ns/none:80/TCP", addr, host.port!, [])]);
+    await expect(get(`http://${addr}:${host.port}/`)).rejects.toThrow();
+    await table.closeAll();
+    host.stop(true);
+  });
+
+  test("closing removes the table; a table left by a killed process is removed by the next start", async () => {
+    const table = await NftTable.create();
+    expect(tables()).toContain(`table ip ${table.name}\n`);
+    await table.closeAll();
+    expect(tables()).not.toContain(`table ip ${table.name}\n`);
+
+    const child = Bun.spawn([process.execPath, "-e", `const { NftTable } = await import(${JSON.stringify(import.meta.dir + "/nftables.ts")}); console.log((await NftTable.create()).name); setInterval(() => {}, 1000);`], { stdout: "pipe" });
+    const reader = child.stdout.getReader();
+    const name = new TextDecoder().decode((await reader.read()).value).trim();
+    expect(tables()).toContain(`table ip ${name}\n`);
+    child.kill("SIGKILL");
+    await child.exited;
+    const next = await NftTable.create();
+    expect(tables()).not.toContain(`table ip ${name}\n`);
+    await next.closeAll();
+  });
 });

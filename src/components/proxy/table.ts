@@ -16,18 +16,32 @@ export interface ServicePortSpec {
   endpoints: Endpoint[];
 }
 
+export interface SyncError {
+  key: string;
+  address: string;
+  error: string;
+}
+
+/** What the proxy component drives: the userspace listeners here, or the nftables rules. */
+export interface DataPlane {
+  /** Applies the desired state; returns what could not be applied (retried on the next sync). */
+  sync(specs: ServicePortSpec[], opts?: { bridgeInterface?: string }): Promise<SyncError[]>;
+  closeAll(): Promise<void>;
+  keys(): string[];
+}
+
 interface Entry {
   spec: ServicePortSpec;
   balancer: Balancer;
   listeners: Map<string, Listener>;
 }
 
-export class ProxyTable {
+export class ProxyTable implements DataPlane {
   private entries = new Map<string, Entry>();
 
   /** Applies the desired state; returns the binds that failed. */
-  async sync(specs: ServicePortSpec[]): Promise<{ key: string; address: string; error: string }[]> {
-    const errors: { key: string; address: string; error: string }[] = [];
+  async sync(specs: ServicePortSpec[]): Promise<SyncError[]> {
+    const errors: SyncError[] = [];
     const wanted = new Map(specs.map((s) => [s.key, s]));
     for (const [key, e] of this.entries) {
       const w = wanted.get(key);
