@@ -68,6 +68,7 @@ export async function up(opts: UpOptions): Promise<void> {
 
   const api = await bootApiServer({ dataDir, host: opts.host ?? "127.0.0.1", port });
   console.log(`✓ apiserver   ${api.url} (${since()})`);
+  for (const w of api.warnings) console.log(`[apiserver] ${w}`);
   const kubeconfig = join(dataDir, "kubeconfig");
   writeKubeconfig(kubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });
   if (opts.writeKubeconfig) mergeKubeconfig(opts.writeKubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });

@@ -77,3 +77,15 @@ test("services get a cluster IP in the loopback range; a taken IP or node port i
   expect(dupPort.status).toBe(422);
   expect(dupPort.body.details.causes[0].field).toBe("spec.ports[0].nodePort");
 });
+
+test("the range's first address is reserved for default/kubernetes", async () => {
+  const svc = (name: string, ns: string) => ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: ns }, spec: { clusterIP: "127.10.0.1", ports: [{ port: 443 }] } });
+  const other = await api.json("POST", "/api/v1/namespaces/default/services", svc("not-kubernetes", "default"));
+  expect(other.status).toBe(422);
+  expect(other.body.message).toContain("not in the valid range");
+  const elsewhere = await api.json("POST", "/api/v1/namespaces/kube-system/services", svc("kubernetes", "kube-system"));
+  expect(elsewhere.status).toBe(422);
+  const master = await api.json("POST", "/api/v1/namespaces/default/services", svc("kubernetes", "default"));
+  expect(master.status).toBe(201);
+  expect(master.body.spec.clusterIP).toBe("127.10.0.1");
+});

@@ -134,3 +134,21 @@ spec:
     expect(r.code).toBe(1);
   });
 });
+
+describe("the kubernetes service", () => {
+  test("default/kubernetes fronts the API server on the first service address, and kubectl reaches the API through it", async () => {
+    const svc = await json(["get", "service", "kubernetes", "-n", "default"]);
+    expect(svc.spec.clusterIP).toBe("127.10.0.1");
+    expect(svc.spec.ports).toEqual([expect.objectContaining({ name: "https", port: 443, protocol: "TCP" })]);
+    const ep = await json(["get", "endpoints", "kubernetes", "-n", "default"]);
+    expect(ep.subsets[0].addresses[0].ip).toBe("127.0.0.1");
+    expect(ep.subsets[0].ports[0].port).toBe(Number(new URL(kube.url).port));
+    // The serving certificate names the service address, so TLS verifies through the proxy.
+    const nodes = await waitFor("the API through the service", async () => {
+      const r = await kubectl(["--server", "https://127.10.0.1:443", "get", "nodes", "-o", "name"]);
+      return r.code === 0 ? r.out : undefined;
+    }, 10_000);
+    expect(nodes).toBe(await ok(["get", "nodes", "-o", "name"]));
+    expect(nodes).toContain("node/");
+  });
+});

@@ -13,13 +13,15 @@ export interface TestCluster {
   api: TestApi;
   client: Client;
   nodeName: string;
+  serviceCidr: string;
   close(): Promise<void>;
 }
 
 export async function startCluster(opts: { runtime: "engine" | "sim"; simNodes?: number; serviceCidr?: string; settings?: ComponentContext["settings"] } = { runtime: "engine" }): Promise<TestCluster> {
   if (opts.runtime === "engine") await ensureEngine();
   const [a, b] = [Math.floor(Math.random() * 200) + 20, Math.floor(Math.random() * 250)];
-  const api = await startTestApi({ serviceRanges: { clusterIpCidr: opts.serviceCidr ?? `127.${a}.${b}.0/24`, nodePortMin: 30000, nodePortMax: 32767 } });
+  const serviceCidr = opts.serviceCidr ?? `127.${a}.${b}.0/24`;
+  const api = await startTestApi({ serviceRanges: { clusterIpCidr: serviceCidr, nodePortMin: 30000, nodePortMax: 32767 } });
   const client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
   const dataDir = mkdtempSync(join(tmpdir(), "kube-cluster-"));
   const nodeName = `node-${process.pid}-${a}${b}`;
@@ -30,6 +32,7 @@ export async function startCluster(opts: { runtime: "engine" | "sim"; simNodes?:
     api,
     client,
     nodeName,
+    serviceCidr,
     async close() {
       for (const r of running.reverse()) await r.stop();
       await api.close();

@@ -3,6 +3,9 @@
 // live, a pod reaches another service through its environment, deleting the service closes it.
 // Once for each data plane: userspace listeners, and nftables DNAT where we are root (always in CI).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ensureKubernetesService } from "../../src/components/apiserver/kubernetes-service.ts";
+import { kubernetesServiceIp } from "../../src/components/apiserver/service-alloc.ts";
+import { TEST_TOKEN } from "../helpers/api.ts";
 import { BUSYBOX_IMAGE } from "../images/engine.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -91,5 +94,26 @@ describe.each(planes)("%s data plane", (proxyMode) => {
     expect(logs.split("\n")[0]).toMatch(/^\d+\.\d+\.\d+\.\d+:80$/);
     expect(logs.split("\n")[1]).toMatch(/^sticky-/);
     void svc;
+  });
+
+  test("a pod in any namespace, even without service links, reaches the API server through the kubernetes service", async () => {
+    const listening = await cluster.api.listen();
+    await ensureKubernetesService({ fetch: cluster.api.fetch, token: TEST_TOKEN, clusterIP: kubernetesServiceIp(cluster.serviceCidr), address: "127.0.0.1", port: Number(new URL(listening.url).port) });
+    await cluster.client.resource("namespaces").create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
+    await cluster.client.resource("pods", "apps").create({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "in-cluster" },
+      spec: { restartPolicy: "Never", enableServiceLinks: false, containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; env | grep -c _SERVICE_HOST; for i in $(seq 20); do nc -w 2 $KUBERNETES_SERVICE_HOST $KUBERNETES_SERVICE_PORT </dev/null && echo connected && exit 0; sleep 0.25; done; exit 1"] }] },
+    });
+    const done: any = await waitFor("in-cluster pod finished", async () => {
+      const p: any = await cluster.client.resource("pods", "apps").get("in-cluster");
+      return p.status?.phase === "Succeeded" || p.status?.phase === "Failed" ? p : undefined;
+    }, 45_000);
+    const logs = await (await cluster.api.request("GET", "/api/v1/namespaces/apps/pods/in-cluster/log")).text();
+    await listening.stop();
+    expect(`${done.status.phase}: ${logs}`).toMatch(/^Succeeded/);
+    // Only the API server's service: the namespace's own service links are off.
+    expect(logs.split("\n").slice(0, 3)).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+\.\d+:443$/), "1", "connected"]);
   });
 });

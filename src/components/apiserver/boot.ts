@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { openStore } from "../../store/index.ts";
 import { createApiServer, serve } from "./index.ts";
+import { ensureKubernetesService } from "./kubernetes-service.ts";
+import { defaultServiceRanges, kubernetesServiceIp } from "./service-alloc.ts";
 import { loadOrCreateTls } from "./tls.ts";
 
 export interface BootOptions {
@@ -19,6 +21,8 @@ export interface BootedApiServer {
   token: string;
   /** PEM of the CA that signed the serving certificate. */
   ca: string;
+  /** What went wrong that does not stop the cluster (said once at start). */
+  warnings: string[];
   /** In-process transport target: the app's fetch, no socket. */
   fetch: (req: Request) => Promise<Response>;
   stop(): Promise<void>;
@@ -36,7 +40,9 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ dataDir: opts.dataDir });
   const token = loadOrCreateToken(opts.dataDir);
-  const tls = await loadOrCreateTls(opts.dataDir, opts.host);
+  const clusterIP = kubernetesServiceIp(defaultServiceRanges.clusterIpCidr);
+  // Clients that reach the API through the kubernetes service verify these names.
+  const tls = await loadOrCreateTls(opts.dataDir, opts.host, [clusterIP, "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"]);
   const api = createApiServer({ store, token });
   await api.ready;
   let server: Awaited<ReturnType<typeof serve>>;
@@ -48,7 +54,11 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
     throw err;
   }
   const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  const warnings: string[] = [];
+  const address = /^\d+\.\d+\.\d+\.\d+$/.test(opts.host) && opts.host !== "0.0.0.0" ? opts.host : "127.0.0.1";
+  await ensureKubernetesService({ fetch: api.fetch, token, clusterIP, address, port: server.port }).catch((e: Error) => warnings.push(`the kubernetes service: ${e.message}`));
   return {
+    warnings,
     url: `https://${host}:${server.port}`,
     ca: tls.ca,
     port: server.port,

@@ -48,6 +48,13 @@ export function parseCidr(cidr: string): { first: number; last: number } {
   return { first: first + 2, last: first + size - 2 };
 }
 
+/** The address Kubernetes reserves for the `default/kubernetes` service: the range's first. */
+export function kubernetesServiceIp(cidr: string): string {
+  return intToIp(parseCidr(cidr).first - 1);
+}
+
+const isKubernetesService = (svc: KubeObject) => svc.metadata?.namespace === "default" && svc.metadata?.name === "kubernetes";
+
 /**
  * Fills spec.clusterIP(s) and nodePorts; returns causes for requested values that are taken
  * or out of range. `old` is the stored service on update (its allocations are kept).
@@ -72,7 +79,8 @@ export function allocateServiceAddresses(svc: KubeObject, others: KubeObject[], 
   if (!spec.clusterIP && spec.clusterIPs?.[0]) spec.clusterIP = spec.clusterIPs[0];
   if (spec.clusterIP && spec.clusterIP !== "None" && !oldSpec?.clusterIP) {
     const n = ipToInt(spec.clusterIP);
-    if (n === undefined || n < first || n > last)
+    const reserved = isKubernetesService(svc) && n === first - 1;
+    if (n === undefined || (!reserved && (n < first || n > last)))
       causes.push({ reason: "FieldValueInvalid", field: "spec.clusterIPs", message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${ranges.clusterIpCidr}` });
     else if (usedIps.has(spec.clusterIP))
       causes.push({ reason: "FieldValueInvalid", field: "spec.clusterIPs", message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` });

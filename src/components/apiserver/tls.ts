@@ -57,11 +57,11 @@ export async function createTlsMaterial(hosts: string[]): Promise<TlsMaterial> {
   return { ca: ca.toString("pem"), cert: cert.toString("pem"), key: await pemKey(keys.privateKey) };
 }
 
-/** Loads DATA/pki, or creates it. A certificate that does not cover `host` is re-issued. */
-export async function loadOrCreateTls(dataDir: string, host: string): Promise<TlsMaterial> {
+/** Loads DATA/pki, or creates it. A certificate that does not cover `host` and `extraNames` is re-issued. */
+export async function loadOrCreateTls(dataDir: string, host: string, extraNames: string[] = []): Promise<TlsMaterial> {
   const dir = join(dataDir, "pki");
   const files = { ca: join(dir, "ca.crt"), cert: join(dir, "apiserver.crt"), key: join(dir, "apiserver.key"), hosts: join(dir, "hosts") };
-  const hosts = ["127.0.0.1", "localhost", "::1", hostname(), host].filter((h) => h && h !== "0.0.0.0" && h !== "::");
+  const hosts = ["127.0.0.1", "localhost", "::1", hostname(), host, ...extraNames].filter((h) => h && h !== "0.0.0.0" && h !== "::");
   const wanted = [...new Set(hosts)].sort().join(",");
   if (existsSync(files.key) && existsSync(files.hosts) && readFileSync(files.hosts, "utf8") === wanted)
     return { ca: readFileSync(files.ca, "utf8"), cert: readFileSync(files.cert, "utf8"), key: readFileSync(files.key, "utf8") };

@@ -73,11 +73,14 @@ export async function containerEnv(client: Client, pod: Pod, c: Container, servi
     const d = (obj?.data ?? {}) as Record<string, string>;
     return secret ? Object.fromEntries(Object.entries(d).map(([k, v]) => [k, Buffer.from(v, "base64").toString()])) : d;
   };
-  let env: Record<string, string> = {};
-  if (pod.spec.enableServiceLinks !== false) {
-    const services = (await client.resource("services", ns).list()).items as Svc[];
-    env = serviceEnv(services, serviceHost);
+  // Like the kubelet: the namespace's services when service links are on, and the API server's
+  // `default/kubernetes` service always (in-cluster clients find the API through it).
+  const services = pod.spec.enableServiceLinks !== false ? ((await client.resource("services", ns).list()).items as Svc[]) : [];
+  if (ns !== "default" || pod.spec.enableServiceLinks === false) {
+    const master = await client.resource("services", "default").get("kubernetes").catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    if (master) services.push(master as Svc);
   }
+  let env: Record<string, string> = serviceEnv(services, serviceHost);
   for (const from of c.envFrom ?? []) {
     const secret = !!from.secretRef;
     const ref = from.configMapRef ?? from.secretRef;

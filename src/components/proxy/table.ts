@@ -67,7 +67,9 @@ export class ProxyTable implements DataPlane {
           const l = spec.protocol === "UDP" ? await listenUdp(addr, spec.port, e.balancer) : await listenTcp(addr, spec.port, e.balancer);
           e.listeners.set(addr, l);
         } catch (err) {
-          errors.push({ key: spec.key, address: `${addr}:${spec.port}`, error: (err as Error).message });
+          const denied = (err as NodeJS.ErrnoException).code === "EACCES" && spec.port < 1024;
+          const hint = denied ? " (ports below 1024 need root, or a lower net.ipv4.ip_unprivileged_port_start)" : "";
+          errors.push({ key: spec.key, address: `${addr}:${spec.port}`, error: (err as Error).message + hint });
         }
       }
     }
