@@ -163,6 +163,68 @@ describe("logs and exec through real kubectl and kube", () => {
   });
 });
 
+describe("port-forward through real kubectl", () => {
+  test("kubectl port-forward reaches two ports of a pod, both ways, many connections; a closed port is reported", async () => {
+    const net = await import("node:net");
+    const { writeKubeconfig } = await import("../../src/client/kubeconfig.ts");
+    const { KUBECTL_DIR, kubectlRunner } = await import("../helpers/kubectl.ts");
+    const served = await api.listen();
+    const kubeconfig = join(dataDir, "kubeconfig-pf");
+    writeKubeconfig(kubeconfig, { server: served.url, token: TEST_TOKEN, ca: served.ca, name: "kube" });
+    await pods().create(podSpec("pf", [
+      { name: "web", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"] },
+      // An echo server: every connection gets cat, which answers what it reads until EOF.
+      { name: "echo", command: ["nc", "-ll", "-p", "9000", "-e", "cat"] },
+    ]));
+    await waitFor("running", async () => status(await get("pf"), 0)?.state?.running && status(await get("pf"), 1)?.state?.running, 30_000);
+
+    const pf = Bun.spawn([`${KUBECTL_DIR}/kubectl.1.33`, "--kubeconfig", kubeconfig, "port-forward", "pod/pf", ":8080", ":9000", ":7777"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: dataDir } });
+    let errText = "";
+    void (async () => {
+      const r = pf.stderr.getReader();
+      for (let c = await r.read(); !c.done; c = await r.read()) errText += new TextDecoder().decode(c.value);
+    })();
+    try {
+      const reader = pf.stdout.getReader();
+      let printed = "";
+      const local = await waitFor("kubectl listening", async () => {
+        printed += new TextDecoder().decode((await reader.read()).value ?? new Uint8Array());
+        const ports = [8080, 9000, 7777].map((p) => printed.match(new RegExp(`127\\.0\\.0\\.1:(\\d+) -> ${p}`))?.[1]);
+        return ports.every(Boolean) ? ports.map(Number) : undefined;
+      }, 15_000);
+      const [web, echo, closed] = local as [number, number, number];
+      for (let i = 0; i < 3; i++) expect(await (await fetch(`http://127.0.0.1:${web}/hostname`, { headers: { connection: "close" } })).text()).toBe("pf");
+
+      // 1 MiB out and back through one connection, ended by a half-close.
+      const sent = Buffer.alloc(1024 * 1024);
+      for (let i = 0; i < sent.length; i++) sent[i] = (i * 7) & 255;
+      const back = await new Promise<Buffer>((resolve, reject) => {
+        const c = net.connect({ port: echo, host: "127.0.0.1", allowHalfOpen: true });
+        const got: Buffer[] = [];
+        c.on("data", (d: Buffer) => got.push(d));
+        c.on("end", () => resolve(Buffer.concat(got)));
+        c.on("error", reject);
+        c.end(sent);
+      });
+      expect(back.length).toBe(sent.length);
+      expect(back.equals(sent)).toBe(true);
+
+      // Nothing listens on 7777 in the pod: the connection ends and kubectl says why.
+      await new Promise<void>((resolve) => net.connect(closed, "127.0.0.1").on("close", () => resolve()).on("error", () => {}));
+      await waitFor("kubectl reports the refused port", () => /7777/.test(errText), 10_000);
+
+      // kubectl 1.30 asks for SPDY without a WebSocket: one clear line.
+      const old = await kubectlRunner(kubeconfig, dataDir)("1.30", ["port-forward", "pod/pf", ":8080"]);
+      expect(old.code).not.toBe(0);
+      expect(old.err).toContain("port-forward needs a WebSocket");
+    } finally {
+      pf.kill();
+      await pf.exited;
+      await served.stop();
+    }
+  });
+});
+
 describe("deletion and restarts", () => {
   test("a graceful delete stops the containers, then the pod is gone", async () => {
     await pods().create(podSpec("doomed", [{ name: "c", command: ["sleep", "3600"] }]));

@@ -6,6 +6,7 @@ import type { Server, ServerWebSocket } from "bun";
 import { HttpError, statusResponse } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import type { KindDef } from "../../api/types.ts";
+import { PORTFORWARD_PROTOCOL, PortForwardSession, type PortForwardData } from "./portforward.ts";
 
 export const KUBELET_TOKEN_ANNOTATION = "kube.io/kubelet-token";
 
@@ -41,8 +42,9 @@ export function createKubeletProxy(objects: Objects, nodes: KindDef) {
   return async (req: Request, pod: KubeObject, sub: string): Promise<Response> => {
     const q = new URL(req.url).searchParams;
     const ep = await kubeletOf(objects, nodes, pod);
-    const container = containerOf(pod, q.get("container"));
     const ns = pod.metadata!.namespace!;
+    if (sub === "portforward") throw new HttpError(400, "BadRequest", "Upgrade request required: port-forward needs a WebSocket (kubectl 1.31+, or KUBECTL_PORT_FORWARD_WEBSOCKETS=true on 1.30); plain SPDY upgrades are not served");
+    const container = containerOf(pod, q.get("container"));
     if (sub === "log") {
       const pass = new URLSearchParams();
       for (const k of ["follow", "tailLines", "sinceSeconds", "sinceTime", "timestamps", "previous", "limitBytes"]) if (q.get(k) !== null) pass.set(k, q.get(k)!);
@@ -61,6 +63,7 @@ export async function proxyToNode(objects: Objects, nodes: KindDef, nodeName: st
 }
 
 interface BridgeData {
+  kind: "exec";
   target: string;
   token: string;
   protocol: string;
@@ -75,25 +78,33 @@ interface BridgeData {
 export async function maybeUpgradeExec(req: Request, server: Server<unknown>, objects: Objects, kinds: { pods: KindDef; nodes: KindDef }, authorized: (req: Request) => boolean): Promise<Response | undefined | "upgraded"> {
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return undefined;
   const url = new URL(req.url);
-  const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)$/);
+  const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/);
   if (!m) return undefined;
   try {
     if (!authorized(req)) throw new HttpError(401, "Unauthorized", "Unauthorized");
     const pod = (await objects.get(kinds.pods, m[1], m[2]!)).obj;
     const ep = await kubeletOf(objects, kinds.nodes, pod);
+    const offeredProtocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
+    if (m[3] === "portforward") {
+      if (!offeredProtocols.includes(PORTFORWARD_PROTOCOL)) throw new HttpError(400, "BadRequest", `port-forward needs the ${PORTFORWARD_PROTOCOL} WebSocket protocol (kubectl 1.31+)`);
+      const ports = url.searchParams.getAll("ports").flatMap((p) => p.split(",")).map(Number);
+      if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw new HttpError(400, "BadRequest", `invalid ports: ${url.searchParams.getAll("ports").join(",")}`);
+      const target = `${ep.base.replace(/^http/, "ws")}/portForward/${m[1]}/${m[2]}`;
+      const data: PortForwardData = { kind: "portforward", target, token: ep.token, ports };
+      return server.upgrade(req, { headers: { "Sec-WebSocket-Protocol": PORTFORWARD_PROTOCOL }, data }) ? "upgraded" : statusResponse(new HttpError(400, "BadRequest", "WebSocket upgrade failed"));
+    }
     const container = containerOf(pod, url.searchParams.get("container"));
-    const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
-    const protocol = ["v5.channel.k8s.io", "v4.channel.k8s.io"].find((p) => offered.includes(p));
+    const protocol = ["v5.channel.k8s.io", "v4.channel.k8s.io"].find((p) => offeredProtocols.includes(p));
     if (!protocol) throw new HttpError(400, "BadRequest", "exec needs the v5.channel.k8s.io or v4.channel.k8s.io WebSocket protocol");
     const target = `${ep.base.replace(/^http/, "ws")}/${m[3]}/${m[1]}/${m[2]}/${container}?${url.searchParams}`;
-    const data: BridgeData = { target, token: ep.token, protocol, pending: [] };
+    const data: BridgeData = { kind: "exec", target, token: ep.token, protocol, pending: [] };
     return server.upgrade(req, { headers: { "Sec-WebSocket-Protocol": protocol }, data }) ? "upgraded" : statusResponse(new HttpError(400, "BadRequest", "WebSocket upgrade failed"));
   } catch (err) {
     return statusResponse(err);
   }
 }
 
-export const execBridge = {
+const execHandlers = {
   open(ws: ServerWebSocket<BridgeData>) {
     const d = ws.data;
     const up = new WebSocket(d.target, { protocols: [d.protocol], headers: { authorization: `Bearer ${d.token}` } } as unknown as string[]);
@@ -115,5 +126,24 @@ export const execBridge = {
   },
   close(ws: ServerWebSocket<BridgeData>) {
     ws.data.upstream?.close();
+  },
+};
+
+type Upgraded = ServerWebSocket<BridgeData> | ServerWebSocket<PortForwardData>;
+const isPortForward = (ws: Upgraded): ws is ServerWebSocket<PortForwardData> => ws.data.kind === "portforward";
+
+/** Bun.serve's websocket handlers for the API server: exec/attach bridges and port-forward sessions. */
+export const execBridge = {
+  open(ws: Upgraded) {
+    if (isPortForward(ws)) ws.data.session = new PortForwardSession(ws);
+    else execHandlers.open(ws);
+  },
+  message(ws: Upgraded, message: string | Buffer) {
+    if (isPortForward(ws)) ws.data.session?.receive(typeof message === "string" ? new TextEncoder().encode(message) : new Uint8Array(message));
+    else execHandlers.message(ws, message);
+  },
+  close(ws: Upgraded) {
+    if (isPortForward(ws)) ws.data.session?.close();
+    else execHandlers.close(ws);
   },
 };

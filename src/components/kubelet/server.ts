@@ -1,9 +1,10 @@
-// The kubelet's own HTTP server (loopback, token-protected): container logs and exec, which the
-// API server reaches for pods/log and pods/exec. Exec speaks the Kubernetes channel protocol
+// The kubelet's own HTTP server (loopback, token-protected): container logs, exec and
+// port-forward, which the API server reaches for pods/log, pods/exec and pods/portforward. Exec speaks the Kubernetes channel protocol
 // over a WebSocket (v5/v4.channel.k8s.io): byte 0 = channel, status JSON on channel 3.
 import { randomBytes } from "node:crypto";
 import type { ServerWebSocket } from "bun";
 import { NODE_LABEL } from "./pod-worker.ts";
+import { podAddress, portForwardHandlers, type PortForwardConn } from "./port-forward.ts";
 import { LABELS, type ContainerInfo, type ContainerRuntime, type ExecSession } from "./runtime/index.ts";
 
 export interface KubeletServerOptions {
@@ -58,6 +59,7 @@ async function summary(runtimes: Iterable<[string, ContainerRuntime]>): Promise<
 const status = (code: number, message: string) => Response.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, code }, { status: code });
 
 interface ExecData {
+  kind?: "exec";
   runtime: ContainerRuntime;
   id: string;
   cmd: string[];
@@ -92,7 +94,7 @@ function frame(channel: number, data: Uint8Array | string): Uint8Array {
 
 export async function startKubeletServer(opts: KubeletServerOptions): Promise<KubeletServer> {
   const token = randomBytes(24).toString("hex");
-  const server = Bun.serve<ExecData>({
+  const server = Bun.serve<ExecData | PortForwardConn>({
     hostname: "127.0.0.1",
     port: 0,
     idleTimeout: 0,
@@ -138,11 +140,20 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         const ok = srv.upgrade(req, { headers: { "Sec-WebSocket-Protocol": protocol }, data: { runtime: found.runtime, id: found.info.id, cmd, stdin: q.get("stdin") === "true", tty: q.get("tty") === "true", protocol, early: [] } });
         return ok ? undefined : status(400, "expected a WebSocket upgrade");
       }
+      if (parts[0] === "portForward" && parts.length === 3) {
+        const port = Number(q.get("port"));
+        if (!Number.isInteger(port) || port < 1 || port > 65535) return status(400, `invalid port ${q.get("port")}`);
+        const ip = await podAddress(opts.runtimes(), parts[1]!, parts[2]!);
+        if (!ip) return status(400, `pod ${parts[2]} has no running sandbox with an address on this node`);
+        const data: PortForwardConn = { kind: "portforward", ip, port, pod: parts[2]!, early: [] };
+        return srv.upgrade(req, { data }) ? undefined : status(400, "expected a WebSocket upgrade");
+      }
       return status(404, "not found");
     },
     websocket: {
-      async open(ws: ServerWebSocket<ExecData>) {
-        const d = ws.data;
+      async open(ws: ServerWebSocket<ExecData | PortForwardConn>) {
+        if (ws.data.kind === "portforward") return portForwardHandlers.open(ws as ServerWebSocket<PortForwardConn>);
+        const d = ws.data as ExecData;
         try {
           const session = await d.runtime.execStream(d.id, d.cmd, { stdin: d.stdin, tty: d.tty, stdout: true, stderr: !d.tty });
           d.session = session;
@@ -163,14 +174,17 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
           ws.close(1000);
         }
       },
-      message(ws: ServerWebSocket<ExecData>, message) {
+      message(ws: ServerWebSocket<ExecData | PortForwardConn>, message) {
+        if (ws.data.kind === "portforward") return portForwardHandlers.message(ws as ServerWebSocket<PortForwardConn>, message);
         const bytes = typeof message === "string" ? new TextEncoder().encode(message) : new Uint8Array(message);
         if (bytes.length === 0) return;
-        if (ws.data.session) handleFrame(ws.data.session, bytes);
-        else ws.data.early.push(bytes.slice());
+        const d = ws.data as ExecData;
+        if (d.session) handleFrame(d.session, bytes);
+        else d.early.push(bytes.slice());
       },
-      close(ws: ServerWebSocket<ExecData>) {
-        ws.data.session?.close();
+      close(ws: ServerWebSocket<ExecData | PortForwardConn>) {
+        if (ws.data.kind === "portforward") return portForwardHandlers.close(ws as ServerWebSocket<PortForwardConn>);
+        (ws.data as ExecData).session?.close();
       },
     },
   });
