@@ -7,6 +7,7 @@ import { registerApply } from "./apply.ts";
 import { registerWorkloads } from "./workloads.ts";
 import { registerInspect } from "./inspect.ts";
 import { registerExec } from "./exec.ts";
+import { registerPortForward } from "./port-forward.ts";
 import { registerNodes } from "./nodes.ts";
 import { registerRollout } from "./rollout.ts";
 import { registerInfo } from "./info.ts";
@@ -16,7 +17,7 @@ import { VERSION } from "./version.ts";
 export async function runCli(argv: string[]): Promise<void> {
   const cli = cac("kube");
   registerUp(cli);
-  for (const register of [registerGet, registerApply, registerWorkloads, registerInspect, registerExec, registerNodes, registerRollout, registerInfo, registerDown]) register(cli);
+  for (const register of [registerGet, registerApply, registerWorkloads, registerInspect, registerExec, registerPortForward, registerNodes, registerRollout, registerInfo, registerDown]) register(cli);
   cli.help();
   cli.version(VERSION);
   try {

@@ -186,6 +186,9 @@ describe("bad input ends in one line and exit 1", () => {
     ["a missing object", ["get", "pod", "nope"], /pods "nope" not found/],
     ["an unreachable server", ["get", "pods", "--kubeconfig", "/nonexistent"], /no kubeconfig at \/nonexistent/],
     ["an unknown option", ["get", "pods", "--bogus"], /Unknown option `--bogus`/],
+    ["port-forward without ports", ["port-forward", "pod/x"], /at least 1 PORT is required/],
+    ["port-forward with a bad mapping", ["port-forward", "pod/x", "80:"], /invalid port mapping "80:"/],
+    ["port-forward to a missing pod", ["port-forward", "pod/nope", "8080"], /pods "nope" not found/],
   ];
   for (const [name, args, pattern, stdin, env] of cases)
     test(name, async () => {

@@ -213,6 +213,31 @@ describe("port-forward through real kubectl", () => {
       await new Promise<void>((resolve) => net.connect(closed, "127.0.0.1").on("close", () => resolve()).on("error", () => {}));
       await waitFor("kubectl reports the refused port", () => /7777/.test(errText), 10_000);
 
+      // kube port-forward speaks the same protocol.
+      const main = join(import.meta.dir, "../../src/main.ts");
+      const own = Bun.spawn([process.execPath, main, "port-forward", "pod/pf", ":8080", "9001:9000"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, KUBECONFIG: kubeconfig } });
+      try {
+        const ownReader = own.stdout.getReader();
+        let ownOut = "";
+        const ownWeb = await waitFor("kube port-forward listening", async () => {
+          ownOut += new TextDecoder().decode((await ownReader.read()).value ?? new Uint8Array());
+          return /-> 9000/.test(ownOut) ? Number(ownOut.match(/127\.0\.0\.1:(\d+) -> 8080/)?.[1]) : undefined;
+        }, 15_000);
+        for (let i = 0; i < 3; i++) expect(await (await fetch(`http://127.0.0.1:${ownWeb}/hostname`, { headers: { connection: "close" } })).text()).toBe("pf");
+        const echoed = await new Promise<string>((resolve, reject) => {
+          const c = net.connect({ port: 9001, host: "127.0.0.1", allowHalfOpen: true });
+          let got = "";
+          c.on("data", (d: Buffer) => (got += d));
+          c.on("end", () => resolve(got));
+          c.on("error", reject);
+          c.end("through kube\n");
+        });
+        expect(echoed).toBe("through kube\n");
+      } finally {
+        own.kill();
+        await own.exited;
+      }
+
       // kubectl 1.30 asks for SPDY without a WebSocket: one clear line.
       const old = await kubectlRunner(kubeconfig, dataDir)("1.30", ["port-forward", "pod/pf", ":8080"]);
       expect(old.code).not.toBe(0);

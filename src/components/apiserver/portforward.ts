@@ -3,7 +3,7 @@
 // header); each data stream becomes a WebSocket to the pod's kubelet, which connects to the pod.
 // An empty message to the kubelet means "the client finished sending" (TCP half-close).
 import type { ServerWebSocket } from "bun";
-import { FrameReader, FrameWriter, GOAWAY, PING, RST_STREAM, SYN_STREAM, type Frame } from "./spdy.ts";
+import { FrameReader, FrameWriter, GOAWAY, PING, RST_STREAM, SYN_STREAM, type Frame } from "../../client/spdy.ts";
 
 export const PORTFORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
 

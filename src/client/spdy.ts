@@ -1,5 +1,6 @@
-// SPDY/3.1 framing, the server half, for what kubectl tunnels through a WebSocket
-// ("SPDY/3.1+portforward.k8s.io"): frames are parsed from the byte stream, header blocks are
+// SPDY/3.1 framing for port-forward, which kubectl tunnels through a WebSocket
+// ("SPDY/3.1+portforward.k8s.io"); used by the API server and by `kube port-forward`.
+// Frames are parsed from the byte stream, header blocks are
 // inflated with the protocol's zlib dictionary, and what we send carries header blocks as stored
 // (uncompressed) deflate blocks, which any zlib reader accepts. Flow control is not enforced,
 // as kubectl's spdystream does not enforce it either.
@@ -89,6 +90,12 @@ export class FrameWriter {
     out.writeUIntBE(data.length, 5, 3);
     out.set(data, 8);
     return out;
+  }
+
+  synStream(streamId: number, headers: Record<string, string>): Uint8Array {
+    const ids = Buffer.alloc(10); // stream id, associated stream 0, priority 0, slot 0
+    ids.writeUInt32BE(streamId & 0x7fffffff, 0);
+    return this.control(SYN_STREAM, 0, Buffer.concat([ids, this.headerBlock(headers)]));
   }
 
   synReply(streamId: number): Uint8Array {
