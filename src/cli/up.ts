@@ -81,6 +81,7 @@ export async function up(opts: UpOptions): Promise<void> {
     containerSocket: opts.containerSocket,
     dataDir,
     apiUrl: api.url,
+    clusterCa: api.ca,
     log: (component, message) => {
       if (debug || !message.startsWith("debug:")) console.log(`[${component}] ${message}`);
     },

@@ -13,6 +13,8 @@ export interface ComponentContext {
   dataDir: string;
   /** Public address of the API server (for what must be reachable from other processes). */
   apiUrl: string;
+  /** PEM of the CA that signed the API server's certificate (pods get it as ca.crt). */
+  clusterCa?: string;
   log: (component: string, message: string) => void;
   /** Tunables (grace periods etc.) passed through from flags; components read what they know. */
   settings: Record<string, string | number | boolean | undefined>;

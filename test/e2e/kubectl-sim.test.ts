@@ -2,6 +2,7 @@
 // scaling, replacement, node loss, release tracks, rolling update and undo, DaemonSets,
 // StatefulSet order, drain, cascading deletes and namespace deletion.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startKube, type RunningKube } from "../../bench/lib/kube-up.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -135,7 +136,7 @@ spec:
   });
 });
 
-describe("the kubernetes service", () => {
+describe("in-cluster access: the kubernetes service and service account tokens", () => {
   test("default/kubernetes fronts the API server on the first service address, and kubectl reaches the API through it", async () => {
     const svc = await json(["get", "service", "kubernetes", "-n", "default"]);
     expect(svc.spec.clusterIP).toBe("127.10.0.1");
@@ -149,6 +150,21 @@ describe("the kubernetes service", () => {
       return r.code === 0 ? r.out : undefined;
     }, 10_000);
     expect(nodes).toBe(await ok(["get", "nodes", "-o", "name"]));
+    // Pods reach the same API at the container bridge address, so the certificate names it too.
+    const { X509Certificate } = await import("node:crypto");
+    const cert = new X509Certificate(readFileSync(join(kube.dataDir, "pki", "apiserver.crt")));
+    expect(cert.subjectAltName).toContain("IP Address:10.88.0.1");
+    expect(cert.subjectAltName).toContain("DNS:kubernetes.default.svc");
     expect(nodes).toContain("node/");
+  });
+
+  test("kubectl create token gives a service account token that kubectl can use", async () => {
+    await waitFor("the default service account", async () => (await kubectl(["get", "serviceaccount", "default"])).code === 0, 10_000);
+    const token = (await ok(["create", "token", "default", "--duration=1h"])).trim();
+    expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub).toBe("system:serviceaccount:default:default");
+    expect(await ok(["--token", token, "get", "serviceaccount", "default", "-o", "name"])).toBe("serviceaccount/default\n");
+    const refused = await kubectl(["--token", `${token.slice(0, -4)}AAAA`, "get", "pods"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toMatch(/Unauthorized|provide credentials/);
   });
 });

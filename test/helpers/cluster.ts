@@ -7,7 +7,7 @@ import { createClient, inProcessTransport, type Client } from "../../src/client/
 import { clusterComponents } from "../../src/cli/components.ts";
 import type { ComponentContext, RunningComponent } from "../../src/components/types.ts";
 import { ensureEngine } from "../images/engine.ts";
-import { startTestApi, TEST_TOKEN, type TestApi } from "./api.ts";
+import { startTestApi, TEST_TOKEN, testTls, type TestApi } from "./api.ts";
 
 export interface TestCluster {
   api: TestApi;
@@ -25,7 +25,7 @@ export async function startCluster(opts: { runtime: "engine" | "sim"; simNodes?:
   const client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
   const dataDir = mkdtempSync(join(tmpdir(), "kube-cluster-"));
   const nodeName = `node-${process.pid}-${a}${b}`;
-  const ctx: ComponentContext = { client, nodeName, runtime: opts.runtime, simNodes: opts.simNodes ?? 1, dataDir, apiUrl: "in-process", log: () => {}, settings: { cleanOnExit: true, ...opts.settings } };
+  const ctx: ComponentContext = { client, nodeName, runtime: opts.runtime, simNodes: opts.simNodes ?? 1, dataDir, apiUrl: "in-process", clusterCa: (await testTls()).ca, log: () => {}, settings: { cleanOnExit: true, ...opts.settings } };
   const running: RunningComponent[] = [];
   for (const c of clusterComponents()) running.push(await c.start(ctx));
   return {

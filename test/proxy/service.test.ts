@@ -96,15 +96,24 @@ describe.each(planes)("%s data plane", (proxyMode) => {
     void svc;
   });
 
-  test("a pod in any namespace, even without service links, reaches the API server through the kubernetes service", async () => {
+  test("a pod in any namespace, even without service links, calls the API server with its service account token", async () => {
     const listening = await cluster.api.listen();
     await ensureKubernetesService({ fetch: cluster.api.fetch, token: TEST_TOKEN, clusterIP: kubernetesServiceIp(cluster.serviceCidr), address: "127.0.0.1", port: Number(new URL(listening.url).port) });
     await cluster.client.resource("namespaces").create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
+    // The controller gives the new namespace its default account; the pod waits for it if need be.
+    const sa = "/var/run/secrets/kubernetes.io/serviceaccount";
+    const script = [
+      "echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT",
+      "env | grep -c _SERVICE_HOST",
+      `cat ${sa}/namespace; echo`,
+      `grep -c 'BEGIN CERTIFICATE' ${sa}/ca.crt`,
+      `for i in $(seq 20); do wget -qO- --header "Authorization: Bearer $(cat ${sa}/token)" https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api/v1/namespaces/$(cat ${sa}/namespace)/pods/in-cluster 2>/dev/null > /tmp/me && grep -o '"name":"in-cluster"' /tmp/me | head -1 && exit 0; sleep 0.25; done; exit 1`,
+    ].join("; ");
     await cluster.client.resource("pods", "apps").create({
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "in-cluster" },
-      spec: { restartPolicy: "Never", enableServiceLinks: false, containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; env | grep -c _SERVICE_HOST; for i in $(seq 20); do nc -w 2 $KUBERNETES_SERVICE_HOST $KUBERNETES_SERVICE_PORT </dev/null && echo connected && exit 0; sleep 0.25; done; exit 1"] }] },
+      spec: { restartPolicy: "Never", enableServiceLinks: false, containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", script] }] },
     });
     const done: any = await waitFor("in-cluster pod finished", async () => {
       const p: any = await cluster.client.resource("pods", "apps").get("in-cluster");
@@ -113,7 +122,19 @@ describe.each(planes)("%s data plane", (proxyMode) => {
     const logs = await (await cluster.api.request("GET", "/api/v1/namespaces/apps/pods/in-cluster/log")).text();
     await listening.stop();
     expect(`${done.status.phase}: ${logs}`).toMatch(/^Succeeded/);
-    // Only the API server's service: the namespace's own service links are off.
-    expect(logs.split("\n").slice(0, 3)).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+\.\d+:443$/), "1", "connected"]);
+    // Only the API server's service (service links are off), the namespace, the CA, then the pod read itself.
+    expect(logs.trim().split("\n")).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+\.\d+:443$/), "1", "apps", "1", '"name":"in-cluster"']);
+  });
+
+  test("automountServiceAccountToken: false leaves the token out", async () => {
+    await cluster.client.resource("pods", "apps").create({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "no-token" },
+      spec: { restartPolicy: "Never", automountServiceAccountToken: false, containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "ls /var/run/secrets/kubernetes.io/serviceaccount 2>&1; exit 0"] }] },
+    });
+    await waitFor("no-token pod finished", async () => (await cluster.client.resource("pods", "apps").get("no-token") as any).status?.phase === "Succeeded", 45_000);
+    const logs = await (await cluster.api.request("GET", "/api/v1/namespaces/apps/pods/no-token/log")).text();
+    expect(logs).toMatch(/No such file or directory/);
   });
 });

@@ -1,6 +1,6 @@
 // ServiceAccount and the RBAC kinds (Role, RoleBinding, ClusterRole, ClusterRoleBinding):
-// stored and served so that real manifests that carry them apply unchanged. This cluster has
-// one bearer token with full access; the rules are kept, not enforced.
+// stored and served so that real manifests that carry them apply unchanged. The cluster's bearer
+// token and every live service account token have full access; the rules are kept, not enforced.
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
 import { MetaOnlySchema, shapeCauses } from "../schema.ts";
@@ -22,6 +22,7 @@ export const serviceAccountKind = defineKind({
   resource: "serviceaccounts",
   namespaced: true,
   shortNames: ["sa"],
+  subresources: { extra: ["token"] },
   validate: metaOnly,
   specChanged: () => false,
   table: { columns: [nameColumn, col("Secrets", 0, "integer"), ageColumn], row: (o, now) => [o.metadata?.name, ((o.secrets as unknown[]) ?? []).length, age(o, now)] },

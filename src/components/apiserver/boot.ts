@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { openStore } from "../../store/index.ts";
 import { createApiServer, serve } from "./index.ts";
+import { containerNetworkAddress } from "../node-address.ts";
 import { ensureKubernetesService } from "./kubernetes-service.ts";
 import { defaultServiceRanges, kubernetesServiceIp } from "./service-alloc.ts";
 import { loadOrCreateTls } from "./tls.ts";
@@ -36,14 +37,26 @@ export function loadOrCreateToken(dataDir: string): string {
   return token;
 }
 
+/** The key that signs service account tokens, kept so tokens outlive a restart. */
+function loadOrCreateKey(dataDir: string): Uint8Array {
+  const path = join(dataDir, "sa.key");
+  if (existsSync(path)) return readFileSync(path);
+  const key = randomBytes(32);
+  writeFileSync(path, key, { mode: 0o600 });
+  return key;
+}
+
 export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer> {
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ dataDir: opts.dataDir });
   const token = loadOrCreateToken(opts.dataDir);
   const clusterIP = kubernetesServiceIp(defaultServiceRanges.clusterIpCidr);
   // Clients that reach the API through the kubernetes service verify these names.
-  const tls = await loadOrCreateTls(opts.dataDir, opts.host, [clusterIP, "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"]);
-  const api = createApiServer({ store, token });
+  // Pods reach the API at the node's container bridge address (KUBERNETES_SERVICE_HOST), which
+  // exists only while containers run: Podman's and Docker's defaults are named as well.
+  const bridges = [...new Set([containerNetworkAddress() ?? "10.88.0.1", "10.88.0.1", "172.17.0.1"])];
+  const tls = await loadOrCreateTls(opts.dataDir, opts.host, [clusterIP, ...bridges, "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"]);
+  const api = createApiServer({ store, token, serviceAccountKey: loadOrCreateKey(opts.dataDir) });
   await api.ready;
   let server: Awaited<ReturnType<typeof serve>>;
   try {

@@ -59,6 +59,7 @@ export function apiResourceList(kinds: KindDef[], groupVersion: string): unknown
       else if (extra === "eviction") sub(extra, "Eviction", ["create"], "policy", "v1");
       else if (extra === "log") sub(extra, "Pod", ["get"]);
       else if (extra === "finalize") sub(extra, k.kind, ["update"]);
+      else if (extra === "token") sub(extra, "TokenRequest", ["create"], "authentication.k8s.io", "v1");
       else if (extra === "portforward") sub(extra, "PodPortForwardOptions", ["create", "get"]);
       else sub(extra, "PodExecOptions", ["create", "get"]);
     }

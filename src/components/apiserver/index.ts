@@ -1,5 +1,6 @@
 // The API server: a hono app serving Kubernetes REST + watch for every kind in the registry
 // over one store. `fetch` serves in-process clients (no socket) and `serve` puts it on HTTP.
+import { TokenIssuer, tokenStillValid } from "./sa-tokens.ts";
 import { Hono } from "hono";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { allKinds } from "../../api/registry.ts";
@@ -22,6 +23,8 @@ export interface ApiServerOptions {
   serviceRanges?: ServiceRanges;
   kubeletProxy?: (req: Request, pod: KubeObject, sub: string) => Promise<Response>;
   bookmarkIntervalMs?: number;
+  /** Key that signs service account tokens; random (tokens die with the process) when absent. */
+  serviceAccountKey?: Uint8Array;
 }
 
 export interface ApiServer {
@@ -44,9 +47,19 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const admission = createAdmission({ store: opts.store, lookup: (r) => byResource.get(r), ranges: opts.serviceRanges ?? defaultServiceRanges });
   const objects = new Objects({ store: opts.store, admission });
   const kubeletProxy = opts.kubeletProxy ?? (byResource.get("nodes") ? createKubeletProxy(objects, byResource.get("nodes")!) : undefined);
-  const deps = { objects, lookup: (r: string) => byResource.get(r), kubeletProxy, bookmarkIntervalMs: opts.bookmarkIntervalMs };
+  const tokens = new TokenIssuer(opts.serviceAccountKey);
+  const deps = { objects, lookup: (r: string) => byResource.get(r), kubeletProxy, bookmarkIntervalMs: opts.bookmarkIntervalMs, tokens };
+  const saKinds = { serviceaccounts: byResource.get("serviceaccounts"), pods: byResource.get("pods") };
+  // The cluster's bearer token, or a live service account token (pods reach the API with theirs).
+  const authorized = async (req: Request): Promise<boolean> => {
+    if (!opts.token) return true;
+    const auth = req.headers.get("authorization") ?? "";
+    if (auth === `Bearer ${opts.token}`) return true;
+    const claims = auth.startsWith("Bearer ") ? tokens.verify(auth.slice(7)) : undefined;
+    return !!claims && (await tokenStillValid(objects, saKinds, claims));
+  };
   let isReady = false;
-  const ready = ensureNamespaces(objects, byResource.get("namespaces")).then(() => {
+  const ready = ensureNamespaces(objects, byResource.get("namespaces"), byResource.get("serviceaccounts")).then(() => {
     isReady = true;
   });
 
@@ -54,10 +67,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   app.onError((err) => statusResponse(err));
   app.notFound((c) => statusResponse(new HttpError(404, "NotFound", `the server could not find the requested resource (${c.req.method} ${c.req.path})`)));
   app.use("*", async (c, next) => {
-    if (!opts.token || OPEN_PATHS.has(c.req.path)) return next();
-    const auth = c.req.header("authorization") ?? "";
-    if (auth !== `Bearer ${opts.token}`) return statusResponse(new HttpError(401, "Unauthorized", "Unauthorized"));
-    return next();
+    if (OPEN_PATHS.has(c.req.path) || (await authorized(c.req.raw))) return next();
+    return statusResponse(new HttpError(401, "Unauthorized", "Unauthorized"));
   });
 
   app.get("/version", (c) => c.json(serverVersion));
@@ -89,7 +100,6 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return c.json({ kind: "APIGroup", apiVersion: "v1", ...group });
   });
 
-  const authorized = (req: Request) => !opts.token || req.headers.get("authorization") === `Bearer ${opts.token}`;
   return {
     fetch: async (req) => app.fetch(req),
     upgrade: (req, server) => maybeUpgradeExec(req, server, objects, { pods: byResource.get("pods")!, nodes: byResource.get("nodes")! }, authorized),
@@ -98,13 +108,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   };
 }
 
-async function ensureNamespaces(objects: Objects, namespaces: KindDef | undefined): Promise<void> {
+/** The built-in namespaces, each with its `default` ServiceAccount (the controller keeps the rest). */
+async function ensureNamespaces(objects: Objects, namespaces: KindDef | undefined, serviceAccounts: KindDef | undefined): Promise<void> {
   if (!namespaces) return;
+  const exists = (err: unknown) => {
+    if (!(err instanceof HttpError && err.code === 409)) throw err;
+  };
   for (const name of SYSTEM_NAMESPACES) {
-    if (await objects.tryGet(namespaces, undefined, name)) continue;
-    await objects.create(namespaces, undefined, { apiVersion: "v1", kind: "Namespace", metadata: { name } }).catch((err) => {
-      if (!(err instanceof HttpError && err.code === 409)) throw err;
-    });
+    if (!(await objects.tryGet(namespaces, undefined, name))) await objects.create(namespaces, undefined, { apiVersion: "v1", kind: "Namespace", metadata: { name } }).catch(exists);
+    if (serviceAccounts && !(await objects.tryGet(serviceAccounts, name, "default")))
+      await objects.create(serviceAccounts, name, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: name } }).catch(exists);
   }
 }
 

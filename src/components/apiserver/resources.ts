@@ -1,5 +1,6 @@
 // The one generic REST handler: every kind's create/get/list/update/patch/delete/
 // deletecollection/watch and its subresources, driven by the kind's registry entry.
+import { requestToken, type TokenIssuer } from "./sa-tokens.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { readObject, readOptionalObject, readText } from "./body.ts";
 import { deleteObject, type DeleteOptions } from "./deletion.ts";
@@ -19,6 +20,8 @@ export interface HandlerDeps {
   /** Serves pods/log, pods/exec and friends by forwarding to the node's kubelet. */
   kubeletProxy?: (req: Request, pod: KubeObject, sub: string) => Promise<Response>;
   bookmarkIntervalMs?: number;
+  /** Signs service account tokens (TokenRequest). */
+  tokens?: TokenIssuer;
 }
 
 const json = (body: unknown, status = 200) => Response.json(body, { status });
@@ -157,6 +160,11 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
     const next = structuredClone(current.obj);
     next.spec = { ...(next.spec as object), finalizers: (body.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] };
     return json(await objects.update(kind, namespace, name, next, "raw", { dryRun, current }));
+  }
+  if (kind.kind === "ServiceAccount" && sub === "token" && deps.tokens) {
+    if (method !== "POST") throw methodNotAllowed();
+    const body = (await readOptionalObject(req)) ?? {};
+    return json(await requestToken(objects, { serviceaccounts: kind, pods: deps.lookup("pods") }, deps.tokens, namespace!, name, body), 201);
   }
   if (kind.kind === "Pod") {
     if (sub === "binding") {

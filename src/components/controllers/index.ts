@@ -12,8 +12,9 @@ import { ReplicaSetController, ReplicationManager } from "./replication/index.ts
 import { DeploymentController } from "./deployment/index.ts";
 import { EndpointsController } from "./endpoints/index.ts";
 import { EventTTLController } from "./eventttl/index.ts";
+import { ServiceAccountsController } from "./serviceaccount/index.ts";
 
-export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, DaemonSetController, StatefulSetController, EventTTLController];
+export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController];
 
 export async function startControllers(ctx: Omit<ControllerContext, "informers">, which = CONTROLLERS): Promise<{ stop(): Promise<void>; informers: InformerFactory }> {
   const informers = new InformerFactory(ctx.client);

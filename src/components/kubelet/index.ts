@@ -41,6 +41,7 @@ export const kubeletComponent: Component = {
         kubeletToken: server.token,
         // Looked up when a container is created: the bridge exists only while containers use it.
         serviceHost: ctx.runtime === "engine" ? () => (ctx.settings.serviceHost as string | undefined) ?? containerNetworkAddress() : undefined,
+        serviceAccounts: ctx.runtime === "engine" ? { ca: ctx.clusterCa } : undefined,
         log,
         pollMs: ctx.runtime === "engine" ? 1000 : 0,
         leaseEveryMs: ctx.runtime === "sim" ? 10_000 + Math.floor(Math.random() * 10_000) : 10_000,

@@ -11,7 +11,7 @@ import { containerEnv } from "./env.ts";
 import { podConditions, podPhase, type ContainerStatus, type RestartPolicy } from "./pod-status.ts";
 import { ProbeCounter, runProbe, type Probe } from "./probes.ts";
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime } from "./runtime/index.ts";
-import { mountsFor, prepareVolumes, removePodDir } from "./volumes.ts";
+import { mountsFor, prepareServiceAccount, prepareVolumes, removePodDir } from "./volumes.ts";
 
 /** Which node's kubelet made a container: a kubelet only ever adopts or removes its own. */
 export const NODE_LABEL = "io.kube.node";
@@ -27,6 +27,8 @@ export interface WorkerDeps {
   backoff: RestartBackoff;
   /** Address containers use for services (the node on the container network). */
   serviceHost?: () => string | undefined;
+  /** Mount service account tokens (with this CA as ca.crt); off for hollow pods. */
+  serviceAccounts?: { ca?: string };
   log: (msg: string) => void;
 }
 
@@ -144,8 +146,12 @@ export class PodWorker {
 
     const latest = (name: string) => all.filter((c) => c.kind === "app" && c.containerName === name).sort((a, b) => b.restartCount - a.restartCount)[0];
     let volumes: Awaited<ReturnType<typeof prepareVolumes>> | undefined;
+    let serviceAccountDir: string | undefined;
     const start = async (c: Container, restartCount: number) => {
-      volumes ??= await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod);
+      if (!volumes) {
+        volumes = await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod);
+        if (this.deps.serviceAccounts) serviceAccountDir = await prepareServiceAccount(this.deps.client, this.deps.dataDir, this.pod, this.deps.serviceAccounts.ca);
+      }
       let imageId = "";
       try {
         const image = await this.deps.runtime.ensureImage(c.image, c.imagePullPolicy ?? "IfNotPresent");
@@ -167,7 +173,7 @@ export class PodWorker {
         args: c.args,
         env,
         workingDir: c.workingDir,
-        mounts: mountsFor(c, volumes),
+        mounts: mountsFor(c, volumes, serviceAccountDir),
         cpuMillis: c.resources?.limits?.cpu ? cpuMillis(c.resources.limits.cpu) : undefined,
         memoryBytes: c.resources?.limits?.memory ? memoryBytes(c.resources.limits.memory) : undefined,
         labels: { [LABELS.restartCount]: String(restartCount), [NODE_LABEL]: this.deps.nodeName },

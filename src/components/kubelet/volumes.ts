@@ -54,7 +54,41 @@ export async function prepareVolumes(client: Client, dataDir: string, pod: Pod):
   return out;
 }
 
-export function mountsFor(c: Container, volumes: Map<string, { path: string; readOnly: boolean }>): Mount[] {
+export const SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
+const TOKEN_SECONDS = 365 * 24 * 3600;
+
+/**
+ * The files in-cluster clients look for (token, ca.crt, namespace), unless the pod or its service
+ * account opts out with automountServiceAccountToken: false. The token comes from a TokenRequest
+ * bound to this pod (it stops working when the pod is gone); it is valid for a year, as nothing
+ * here refreshes it.
+ */
+export async function prepareServiceAccount(client: Client, dataDir: string, pod: Pod, ca: string | undefined): Promise<string | undefined> {
+  if (pod.spec.automountServiceAccountToken === false) return undefined;
+  const ns = pod.metadata!.namespace!;
+  const name = pod.spec.serviceAccountName ?? "default";
+  const sa = await client.resource("serviceaccounts", ns).get(name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  if (!sa) throw new VolumeError(`serviceaccount "${name}" not found`);
+  if (pod.spec.automountServiceAccountToken === undefined && (sa as { automountServiceAccountToken?: boolean }).automountServiceAccountToken === false) return undefined;
+  const answer = await client.resource("serviceaccounts", ns).createSubresource<{ status?: { token?: string } }>(name, "token", {
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "TokenRequest",
+    spec: { expirationSeconds: TOKEN_SECONDS, boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata!.name, uid: pod.metadata!.uid } },
+  });
+  const dir = join(podDir(dataDir, pod.metadata!.uid!), "volumes", "kube-api-access");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "token"), answer.status?.token ?? "", { mode: 0o644 });
+  writeFileSync(join(dir, "namespace"), ns, { mode: 0o644 });
+  if (ca) writeFileSync(join(dir, "ca.crt"), ca, { mode: 0o644 });
+  return dir;
+}
+
+export function mountsFor(c: Container, volumes: Map<string, { path: string; readOnly: boolean }>, serviceAccountDir?: string): Mount[] {
+  const own = (c.volumeMounts ?? []).some((m) => m.mountPath.replace(/\/+$/, "") === SERVICE_ACCOUNT_PATH);
+  return [...mountsOf(c, volumes), ...(serviceAccountDir && !own ? [{ hostPath: serviceAccountDir, containerPath: SERVICE_ACCOUNT_PATH, readOnly: true }] : [])];
+}
+
+function mountsOf(c: Container, volumes: Map<string, { path: string; readOnly: boolean }>): Mount[] {
   return (c.volumeMounts ?? []).flatMap((m) => {
     const v = volumes.get(m.name);
     if (!v) return [];
