@@ -76,6 +76,41 @@ describe("running pods", () => {
     expect(text.split("\n").slice(0, 2)).toEqual(["hi fast envy", "port=1"]);
   });
 
+  test("projected and downwardAPI volumes: ConfigMap, Secret, pod fields and a bound token in one directory", async () => {
+    await client.resource("configmaps", "default").create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "proj-cm" }, data: { "a.txt": "from-configmap" } });
+    await client.resource("secrets", "default").create({ apiVersion: "v1", kind: "Secret", metadata: { name: "proj-secret" }, data: { pw: Buffer.from("from-secret").toString("base64") } });
+    const spec = podSpec("projected", [{
+      name: "c",
+      command: ["sh", "-c", "cat /p/a.txt; echo; cat /p/creds/pw; echo; cat /p/name; echo; cat /d/labels; echo; wc -c < /p/token; ls /var/run/secrets/kubernetes.io/serviceaccount; sleep 30"],
+      volumeMounts: [{ name: "p", mountPath: "/p" }, { name: "d", mountPath: "/d" }],
+    }], {
+      volumes: [
+        { name: "p", projected: { sources: [
+          { configMap: { name: "proj-cm" } },
+          { secret: { name: "proj-secret", items: [{ key: "pw", path: "creds/pw" }] } },
+          { downwardAPI: { items: [{ path: "name", fieldRef: { fieldPath: "metadata.name" } }] } },
+          { serviceAccountToken: { path: "token", expirationSeconds: 3600 } },
+        ] } },
+        { name: "d", downwardAPI: { items: [{ path: "labels", fieldRef: { fieldPath: "metadata.labels" } }] } },
+      ],
+    });
+    spec.metadata.labels = { tier: "web", app: "p" };
+    await pods().create(spec);
+    const text = await waitFor("logs", async () => {
+      const t = await (await api.request("GET", "/api/v1/namespaces/default/pods/projected/log")).text();
+      return t.includes("namespace") ? t : undefined;
+    }, 30_000);
+    const lines = text.trim().split("\n").map((l) => l.trim());
+    expect(lines.slice(0, 5)).toEqual(["from-configmap", "from-secret", "projected", 'app="p"', 'tier="web"']);
+    expect(Number(lines[5])).toBeGreaterThan(100);
+    // The projected token is a live one for the pod's service account.
+    const { readFileSync } = await import("node:fs");
+    const uid = (await get("projected")).metadata.uid;
+    const token = readFileSync(join(dataDir, "pods", uid, "volumes", "p", "token"), "utf8");
+    expect((await api.request("GET", "/api/v1/namespaces/default/pods/projected", undefined, { authorization: `Bearer ${token}` })).status).toBe(200);
+    expect(lines.slice(-2)).toEqual(["namespace", "token"]);
+  });
+
   test("restartPolicy Never ends Succeeded or Failed with the exit code", async () => {
     await pods().create(podSpec("ok", [{ name: "c", command: ["true"] }], { restartPolicy: "Never" }));
     await pods().create(podSpec("bad", [{ name: "c", command: ["sh", "-c", "exit 3"] }], { restartPolicy: "Never" }));

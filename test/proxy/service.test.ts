@@ -126,6 +126,15 @@ describe.each(planes)("%s data plane", (proxyMode) => {
     expect(logs.trim().split("\n")).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+\.\d+:443$/), "1", "apps", "1", '"name":"in-cluster"']);
   });
 
+  test("every namespace gets kube-root-ca.crt with the cluster CA, recreated when deleted", async () => {
+    const { testTls } = await import("../helpers/api.ts");
+    const ca = (await testTls()).ca;
+    const cm = () => cluster.client.resource("configmaps", "apps").get("kube-root-ca.crt").then((c: any) => c.data?.["ca.crt"], () => undefined);
+    await waitFor("published", async () => (await cm()) === ca, 10_000);
+    await cluster.client.resource("configmaps", "apps").delete("kube-root-ca.crt");
+    await waitFor("published again", async () => (await cm()) === ca, 10_000);
+  });
+
   test("automountServiceAccountToken: false leaves the token out", async () => {
     await cluster.client.resource("pods", "apps").create({
       apiVersion: "v1",

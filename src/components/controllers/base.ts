@@ -32,6 +32,8 @@ export interface ControllerContext {
   informers: InformerFactory;
   log: (message: string) => void;
   settings: Record<string, string | number | boolean | undefined>;
+  /** PEM of the cluster CA, published to every namespace. */
+  clusterCa?: string;
 }
 
 /** A level-triggered controller: handlers enqueue keys, workers reconcile them. */

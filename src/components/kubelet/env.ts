@@ -36,12 +36,18 @@ export function serviceEnv(services: Svc[], host?: string): Record<string, strin
   return env;
 }
 
-function fieldRef(pod: Pod, path: string): string {
+/** A downward API field of the pod (env valueFrom.fieldRef and downwardAPI volume items). */
+export function fieldRef(pod: Pod, path: string): string {
   const m = pod.metadata ?? {};
   const label = path.match(/^metadata\.labels\['(.+)'\]$/);
   if (label) return m.labels?.[label[1]!] ?? "";
   const annotation = path.match(/^metadata\.annotations\['(.+)'\]$/);
   if (annotation) return m.annotations?.[annotation[1]!] ?? "";
+  // Whole maps, as downwardAPI volumes write them: one key="value" line each, sorted.
+  if (path === "metadata.labels" || path === "metadata.annotations") {
+    const map = (path === "metadata.labels" ? m.labels : m.annotations) ?? {};
+    return Object.keys(map).sort().map((k) => `${k}=${JSON.stringify(map[k])}`).join("\n");
+  }
   const values: Record<string, string | undefined> = {
     "metadata.name": m.name,
     "metadata.namespace": m.namespace,

@@ -1,9 +1,11 @@
-// Pod volumes on the node: emptyDir and projected ConfigMap/Secret files live under
-// DATA/pods/<uid>/volumes/<name>; hostPath is the host's own path. Returns each container's mounts.
+// Pod volumes on the node: emptyDir and file volumes (configMap, secret, downwardAPI, projected)
+// live under DATA/pods/<uid>/volumes/<name>; hostPath is the host's own path. Also the service
+// account directory in-cluster clients look for. Returns each container's mounts.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
 import { isNotFound, type Client } from "../../client/index.ts";
+import { fieldRef } from "./env.ts";
 import type { Mount } from "./runtime/index.ts";
 
 export class VolumeError extends Error {
@@ -14,40 +16,92 @@ export function podDir(dataDir: string, uid: string): string {
   return join(dataDir, "pods", uid);
 }
 
+type Items = { key: string; path: string; mode?: number }[] | undefined;
+type FileSource = { configMap?: { name: string; items?: Items; optional?: boolean }; secret?: { name?: string; secretName?: string; items?: Items; optional?: boolean }; downwardAPI?: { items?: { path: string; fieldRef?: { fieldPath: string }; mode?: number }[] }; serviceAccountToken?: { path: string; audience?: string; expirationSeconds?: number } };
+/** A file to write: its path in the volume, contents and mode. */
+type File = { path: string; data: string | Buffer; mode?: number };
+
+const TOKEN_SECONDS = 365 * 24 * 3600;
+
+async function getOptional(client: Client, resource: "configmaps" | "secrets" | "serviceaccounts", ns: string, name: string) {
+  return client.resource(resource, ns).get(name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+}
+
+/** A token for the pod's service account, bound to the pod (it stops working when the pod is gone). */
+async function podToken(client: Client, pod: Pod, audience?: string): Promise<string> {
+  const name = pod.spec.serviceAccountName ?? "default";
+  const ns = pod.metadata!.namespace!;
+  if (!(await getOptional(client, "serviceaccounts", ns, name))) throw new VolumeError(`serviceaccount "${name}" not found`);
+  // Valid for a year whatever was asked: nothing here refreshes tokens.
+  const answer = await client.resource("serviceaccounts", ns).createSubresource<{ status?: { token?: string } }>(name, "token", {
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "TokenRequest",
+    spec: { expirationSeconds: TOKEN_SECONDS, ...(audience ? { audiences: [audience] } : {}), boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata!.name, uid: pod.metadata!.uid } },
+  });
+  return answer.status?.token ?? "";
+}
+
+/** The files one source contributes (a configMap/secret volume is a projected volume of one source). */
+async function filesOf(client: Client, pod: Pod, src: FileSource): Promise<File[]> {
+  const ns = pod.metadata!.namespace!;
+  if (src.configMap || src.secret) {
+    const secret = !!src.secret;
+    const ref = (src.secret ?? src.configMap)!;
+    const name = (secret ? (src.secret!.secretName ?? src.secret!.name) : src.configMap!.name) ?? "";
+    const obj = await getOptional(client, secret ? "secrets" : "configmaps", ns, name);
+    if (!obj && !ref.optional) throw new VolumeError(`${secret ? "secret" : "configmap"} "${name}" not found`);
+    const data = (obj?.data ?? {}) as Record<string, string>;
+    const files: File[] = [];
+    for (const item of ref.items ?? Object.keys(data).map((key) => ({ key, path: key }))) {
+      if (!(item.key in data)) {
+        if (ref.optional) continue;
+        throw new VolumeError(`${secret ? "secret" : "configmap"} references non-existent config key: ${item.key}`);
+      }
+      files.push({ path: item.path, data: secret ? Buffer.from(data[item.key]!, "base64") : data[item.key]!, mode: (item as { mode?: number }).mode });
+    }
+    return files;
+  }
+  if (src.downwardAPI) return (src.downwardAPI.items ?? []).filter((i) => i.fieldRef).map((i) => ({ path: i.path, data: fieldRef(pod, i.fieldRef!.fieldPath), mode: i.mode }));
+  if (src.serviceAccountToken) return [{ path: src.serviceAccountToken.path, data: await podToken(client, pod, src.serviceAccountToken.audience) }];
+  return [];
+}
+
+function writeFiles(dir: string, files: File[], defaultMode: number): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const f of files) {
+    const file = join(dir, f.path);
+    if (!file.startsWith(dir + "/")) throw new VolumeError(`invalid path ${f.path}: must stay inside the volume`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, f.data, { mode: f.mode ?? defaultMode });
+  }
+}
+
 /** Prepares every volume of the pod; returns host paths by volume name. */
 export async function prepareVolumes(client: Client, dataDir: string, pod: Pod): Promise<Map<string, { path: string; readOnly: boolean }>> {
   const out = new Map<string, { path: string; readOnly: boolean }>();
   const base = join(podDir(dataDir, pod.metadata!.uid!), "volumes");
   for (const v of pod.spec.volumes ?? []) {
+    const dir = join(base, v.name);
+    const projected = v.projected as { sources?: FileSource[]; defaultMode?: number } | undefined;
+    const downward = v.downwardAPI as FileSource["downwardAPI"] & { defaultMode?: number };
     if (v.hostPath) {
       if (v.hostPath.type === "DirectoryOrCreate") mkdirSync(v.hostPath.path, { recursive: true });
       out.set(v.name, { path: v.hostPath.path, readOnly: false });
     } else if (v.emptyDir) {
-      const dir = join(base, v.name);
       mkdirSync(dir, { recursive: true, mode: 0o777 });
       chmodSync(dir, 0o777);
       out.set(v.name, { path: dir, readOnly: false });
     } else if (v.configMap || v.secret) {
-      const secret = !!v.secret;
-      const name = secret ? v.secret!.secretName : v.configMap!.name;
-      const obj = await client.resource(secret ? "secrets" : "configmaps", pod.metadata!.namespace).get(name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
-      const optional = (secret ? v.secret!.optional : v.configMap!.optional) ?? false;
-      if (!obj && !optional) throw new VolumeError(`${secret ? "secret" : "configmap"} "${name}" not found`);
-      const dir = join(base, v.name);
-      rmSync(dir, { recursive: true, force: true });
-      mkdirSync(dir, { recursive: true });
-      const data = (obj?.data ?? {}) as Record<string, string>;
-      const items = (secret ? v.secret!.items : v.configMap!.items) ?? Object.keys(data).map((key) => ({ key, path: key }));
-      const mode = (secret ? v.secret!.defaultMode : v.configMap!.defaultMode) ?? 0o644;
-      for (const item of items) {
-        if (!(item.key in data)) {
-          if (optional) continue;
-          throw new VolumeError(`configmap references non-existent config key: ${item.key}`);
-        }
-        const file = join(dir, item.path);
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, secret ? Buffer.from(data[item.key]!, "base64") : data[item.key]!, { mode });
-      }
+      writeFiles(dir, await filesOf(client, pod, v.configMap ? { configMap: v.configMap } : { secret: v.secret }), (v.configMap ?? v.secret)!.defaultMode ?? 0o644);
+      out.set(v.name, { path: dir, readOnly: true });
+    } else if (downward) {
+      writeFiles(dir, await filesOf(client, pod, { downwardAPI: downward }), downward.defaultMode ?? 0o644);
+      out.set(v.name, { path: dir, readOnly: true });
+    } else if (projected) {
+      const files: File[] = [];
+      for (const src of projected.sources ?? []) files.push(...(await filesOf(client, pod, src)));
+      writeFiles(dir, files, projected.defaultMode ?? 0o644);
       out.set(v.name, { path: dir, readOnly: true });
     }
   }
@@ -55,45 +109,31 @@ export async function prepareVolumes(client: Client, dataDir: string, pod: Pod):
 }
 
 export const SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
-const TOKEN_SECONDS = 365 * 24 * 3600;
 
 /**
  * The files in-cluster clients look for (token, ca.crt, namespace), unless the pod or its service
- * account opts out with automountServiceAccountToken: false. The token comes from a TokenRequest
- * bound to this pod (it stops working when the pod is gone); it is valid for a year, as nothing
- * here refreshes it.
+ * account opts out with automountServiceAccountToken: false.
  */
 export async function prepareServiceAccount(client: Client, dataDir: string, pod: Pod, ca: string | undefined): Promise<string | undefined> {
   if (pod.spec.automountServiceAccountToken === false) return undefined;
   const ns = pod.metadata!.namespace!;
   const name = pod.spec.serviceAccountName ?? "default";
-  const sa = await client.resource("serviceaccounts", ns).get(name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  const sa = await getOptional(client, "serviceaccounts", ns, name);
   if (!sa) throw new VolumeError(`serviceaccount "${name}" not found`);
   if (pod.spec.automountServiceAccountToken === undefined && (sa as { automountServiceAccountToken?: boolean }).automountServiceAccountToken === false) return undefined;
-  const answer = await client.resource("serviceaccounts", ns).createSubresource<{ status?: { token?: string } }>(name, "token", {
-    apiVersion: "authentication.k8s.io/v1",
-    kind: "TokenRequest",
-    spec: { expirationSeconds: TOKEN_SECONDS, boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata!.name, uid: pod.metadata!.uid } },
-  });
   const dir = join(podDir(dataDir, pod.metadata!.uid!), "volumes", "kube-api-access");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "token"), answer.status?.token ?? "", { mode: 0o644 });
-  writeFileSync(join(dir, "namespace"), ns, { mode: 0o644 });
-  if (ca) writeFileSync(join(dir, "ca.crt"), ca, { mode: 0o644 });
+  writeFiles(dir, [{ path: "token", data: await podToken(client, pod) }, { path: "namespace", data: ns }, ...(ca ? [{ path: "ca.crt", data: ca }] : [])], 0o644);
   return dir;
 }
 
 export function mountsFor(c: Container, volumes: Map<string, { path: string; readOnly: boolean }>, serviceAccountDir?: string): Mount[] {
   const own = (c.volumeMounts ?? []).some((m) => m.mountPath.replace(/\/+$/, "") === SERVICE_ACCOUNT_PATH);
-  return [...mountsOf(c, volumes), ...(serviceAccountDir && !own ? [{ hostPath: serviceAccountDir, containerPath: SERVICE_ACCOUNT_PATH, readOnly: true }] : [])];
-}
-
-function mountsOf(c: Container, volumes: Map<string, { path: string; readOnly: boolean }>): Mount[] {
-  return (c.volumeMounts ?? []).flatMap((m) => {
+  const mounts = (c.volumeMounts ?? []).flatMap((m) => {
     const v = volumes.get(m.name);
     if (!v) return [];
     return [{ hostPath: m.subPath ? join(v.path, m.subPath) : v.path, containerPath: m.mountPath, readOnly: m.readOnly ?? v.readOnly }];
   });
+  return [...mounts, ...(serviceAccountDir && !own ? [{ hostPath: serviceAccountDir, containerPath: SERVICE_ACCOUNT_PATH, readOnly: true }] : [])];
 }
 
 export function removePodDir(dataDir: string, uid: string): void {
