@@ -5,12 +5,14 @@ import { bindingKind, configMapKind, endpointsKind, eventKind, leaseKind, namesp
 import { podKind } from "./kinds/pod.ts";
 import { serviceKind } from "./kinds/service.ts";
 import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind, serviceAccountKind } from "./kinds/access.ts";
+import { STORED_KINDS } from "./kinds/stored.ts";
 import { daemonSetKind, deploymentKind, jobKind, replicaSetKind, replicationControllerKind, statefulSetKind } from "./kinds/workloads.ts";
 
 const KINDS: KindDef[] = [
   podKind, serviceKind, replicationControllerKind, nodeKind, endpointsKind, bindingKind, eventKind, namespaceKind, configMapKind, secretKind,
   deploymentKind, replicaSetKind, daemonSetKind, statefulSetKind, jobKind, leaseKind,
   serviceAccountKind, roleKind, roleBindingKind, clusterRoleKind, clusterRoleBindingKind,
+  ...STORED_KINDS,
 ];
 
 export function allKinds(): KindDef[] {

@@ -231,3 +231,81 @@ test("kubectl get -w streams changes as they happen", async () => {
   expect(out).toContain("configmap/watched");
   expect(out).toContain("configmap/later");
 });
+
+describe("an application's companion kinds", () => {
+  const app = `
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: { name: nginx }
+spec: { controller: k8s.io/ingress-nginx }
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: web, namespace: default }
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: web.example.test
+    http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] }
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: web, namespace: default }
+spec: { podSelector: { matchLabels: { app: web } }, policyTypes: [Ingress] }
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: web, namespace: default }
+spec: { minAvailable: 1, selector: { matchLabels: { app: web } } }
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: web, namespace: default }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+  maxReplicas: 5
+  metrics: [{ type: Resource, resource: { name: cpu, target: { type: Utilization, averageUtilization: 60 } } }]
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: { name: compute, namespace: default }
+spec: { hard: { requests.cpu: "4", limits.memory: 8Gi } }
+---
+apiVersion: v1
+kind: LimitRange
+metadata: { name: defaults, namespace: default }
+spec: { limits: [{ type: Container, default: { cpu: 500m } }] }
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: { name: high }
+value: 1000
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: { name: local }
+provisioner: kube.io/local-path
+`;
+
+  for (const v of ["1.27", "1.33"])
+    test(`kubectl ${v} applies them, lists them in kubectl's columns, and deletes them`, async () => {
+      const file = join(work, `app-${v}.yaml`);
+      writeFileSync(file, app);
+      const applied = await kubectl(v, ["apply", "-f", file]);
+      expect(applied.err).toBe("");
+      expect(applied.out.trim().split("\n")).toHaveLength(9);
+      const again = await kubectl(v, ["apply", "-f", file]);
+      expect(again.out).toContain("ingress.networking.k8s.io/web unchanged");
+      expect((await kubectl(v, ["get", "ing"])).out).toMatch(/^NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\nweb\s+nginx\s+web\.example\.test\s+80\s+/);
+      expect((await kubectl(v, ["get", "hpa"])).out).toMatch(/web\s+Deployment\/web\s+<unknown>\/60%\s+1\s+5\s+0/);
+      expect((await kubectl(v, ["get", "pdb"])).out).toMatch(/web\s+1\s+N\/A\s+0/);
+      expect((await kubectl(v, ["get", "pc", "high", "-o", "jsonpath={.value} {.preemptionPolicy}"])).out).toBe("1000 PreemptLowerPriority");
+      expect((await kubectl(v, ["get", "sc"])).out).toMatch(/local\s+kube\.io\/local-path\s+Delete\s+Immediate\s+false/);
+      const bad = await kubectl(v, ["apply", "-f", "-"], "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: broken }\nspec: { scaleTargetRef: { kind: Deployment, name: web }, minReplicas: 3, maxReplicas: 2 }\n");
+      expect(bad.code).not.toBe(0);
+      expect(bad.err).toContain("must be greater than or equal to `minReplicas`");
+      const deleted = await kubectl(v, ["delete", "-f", file]);
+      expect(deleted.code).toBe(0);
+      expect((await kubectl(v, ["get", "ing,hpa,pdb,netpol,quota,limits", "-o", "name"])).out).toBe("");
+    });
+});

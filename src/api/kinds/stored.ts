@@ -1,0 +1,213 @@
+// Kinds that real manifests carry alongside their workloads: Ingress, IngressClass,
+// NetworkPolicy, PodDisruptionBudget, HorizontalPodAutoscaler, ResourceQuota, LimitRange,
+// PriorityClass, StorageClass. They are validated, stored, listed and watched like any object,
+// so `kubectl apply` of a whole application works, but nothing acts on them yet (no ingress
+// controller, no autoscaler, no quota enforcement, no network policy).
+import { selectorToString } from "../selectors.ts";
+import { MetaOnlySchema, shapeCauses } from "../schema.ts";
+import type { Cause, KindDef, KubeObject } from "../types.ts";
+import * as v from "../validation.ts";
+import { Causes } from "../validation.ts";
+import { age, ageColumn, col, defineKind, nameColumn, specChangedDefault, specOf, statusOf } from "./define.ts";
+
+function checked(extra?: (obj: KubeObject, c: Cause[]) => void): (obj: KubeObject) => Cause[] {
+  return (obj) => {
+    const shape = shapeCauses(MetaOnlySchema, obj);
+    if (shape.length) return shape;
+    const c = new Causes();
+    v.objectMeta(c, obj);
+    const causes = c.list;
+    extra?.(obj, causes);
+    return causes;
+  };
+}
+
+const required = (field: string): Cause => ({ reason: "FieldValueRequired", field, message: "Required value" });
+
+type IngressSpec = { ingressClassName?: string; rules?: { host?: string }[]; tls?: unknown[] };
+export const ingressKind = defineKind({
+  group: "networking.k8s.io",
+  version: "v1",
+  kind: "Ingress",
+  resource: "ingresses",
+  namespaced: true,
+  shortNames: ["ing"],
+  subresources: { status: true },
+  hasStatus: true,
+  validate: checked(),
+  specChanged: specChangedDefault,
+  table: {
+    columns: [nameColumn, col("Class"), col("Hosts"), col("Address"), col("Ports"), ageColumn],
+    row: (o, now) => {
+      const s = specOf<IngressSpec>(o);
+      const hosts = (s.rules ?? []).map((r) => r.host ?? "*");
+      const address = (statusOf<{ loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }>(o).loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname).join(",");
+      return [o.metadata?.name, s.ingressClassName ?? "<none>", hosts.length ? hosts.join(",") : "*", address, s.tls?.length ? "80, 443" : "80", age(o, now)];
+    },
+  },
+});
+
+export const ingressClassKind = defineKind({
+  group: "networking.k8s.io",
+  version: "v1",
+  kind: "IngressClass",
+  resource: "ingressclasses",
+  namespaced: false,
+  validate: checked(),
+  specChanged: specChangedDefault,
+  table: {
+    columns: [nameColumn, col("Controller"), col("Parameters"), ageColumn],
+    row: (o, now) => {
+      const p = specOf<{ controller?: string; parameters?: { kind?: string; name?: string } }>(o);
+      return [o.metadata?.name, p.controller ?? "", p.parameters ? `${p.parameters.kind}/${p.parameters.name}` : "<none>", age(o, now)];
+    },
+  },
+});
+
+export const networkPolicyKind = defineKind({
+  group: "networking.k8s.io",
+  version: "v1",
+  kind: "NetworkPolicy",
+  resource: "networkpolicies",
+  namespaced: true,
+  shortNames: ["netpol"],
+  validate: checked(),
+  specChanged: specChangedDefault,
+  table: {
+    columns: [nameColumn, col("Pod-Selector"), ageColumn],
+    row: (o, now) => [o.metadata?.name, selectorToString(specOf<{ podSelector?: never }>(o).podSelector) || "<none>", age(o, now)],
+  },
+});
+
+export const podDisruptionBudgetKind = defineKind({
+  group: "policy",
+  version: "v1",
+  kind: "PodDisruptionBudget",
+  resource: "poddisruptionbudgets",
+  namespaced: true,
+  shortNames: ["pdb"],
+  subresources: { status: true },
+  hasStatus: true,
+  validate: checked((o, causes) => {
+    const s = specOf<{ minAvailable?: unknown; maxUnavailable?: unknown }>(o);
+    if (s.minAvailable !== undefined && s.maxUnavailable !== undefined) causes.push({ reason: "FieldValueInvalid", field: "spec", message: "Invalid value: minAvailable and maxUnavailable cannot be both set" });
+  }),
+  specChanged: specChangedDefault,
+  table: {
+    columns: [nameColumn, col("Min Available"), col("Max Unavailable"), col("Allowed Disruptions", 0, "integer"), ageColumn],
+    row: (o, now) => {
+      const s = specOf<{ minAvailable?: number | string; maxUnavailable?: number | string }>(o);
+      return [o.metadata?.name, s.minAvailable ?? "N/A", s.maxUnavailable ?? "N/A", statusOf<{ disruptionsAllowed?: number }>(o).disruptionsAllowed ?? 0, age(o, now)];
+    },
+  },
+});
+
+type HpaSpec = { scaleTargetRef?: { kind?: string; name?: string }; minReplicas?: number; maxReplicas?: number; metrics?: { resource?: { name?: string; target?: { averageUtilization?: number } } }[] };
+export const horizontalPodAutoscalerKind = defineKind({
+  group: "autoscaling",
+  version: "v2",
+  kind: "HorizontalPodAutoscaler",
+  resource: "horizontalpodautoscalers",
+  namespaced: true,
+  shortNames: ["hpa"],
+  categories: ["all"],
+  subresources: { status: true },
+  hasStatus: true,
+  validate: checked((o, causes) => {
+    const s = specOf<HpaSpec>(o);
+    if (!s.scaleTargetRef?.name) causes.push(required("spec.scaleTargetRef.name"));
+    if (!s.maxReplicas) causes.push(required("spec.maxReplicas"));
+    else if (s.minReplicas !== undefined && s.minReplicas > s.maxReplicas) causes.push({ reason: "FieldValueInvalid", field: "spec.maxReplicas", message: `Invalid value: ${s.maxReplicas}: must be greater than or equal to \`minReplicas\`` });
+  }),
+  defaults: (o) => {
+    const s = specOf<HpaSpec>(o);
+    s.minReplicas ??= 1;
+  },
+  specChanged: specChangedDefault,
+  table: {
+    columns: [nameColumn, col("Reference"), col("Targets"), col("MinPods", 0, "integer"), col("MaxPods", 0, "integer"), col("Replicas", 0, "integer"), ageColumn],
+    row: (o, now) => {
+      const s = specOf<HpaSpec>(o);
+      const targets = (s.metrics ?? []).map((m) => `<unknown>/${m.resource?.target?.averageUtilization ?? "?"}%`).join(", ") || "<none>";
+      return [o.metadata?.name, `${s.scaleTargetRef?.kind}/${s.scaleTargetRef?.name}`, targets, s.minReplicas ?? 1, s.maxReplicas, statusOf<{ currentReplicas?: number }>(o).currentReplicas ?? 0, age(o, now)];
+    },
+  },
+});
+
+export const resourceQuotaKind = defineKind({
+  group: "",
+  version: "v1",
+  kind: "ResourceQuota",
+  resource: "resourcequotas",
+  namespaced: true,
+  shortNames: ["quota"],
+  subresources: { status: true },
+  hasStatus: true,
+  validate: checked(),
+  specChanged: specChangedDefault,
+  table: {
+    columns: [nameColumn, ageColumn, col("Request"), col("Limit")],
+    row: (o, now) => {
+      const hard = specOf<{ hard?: Record<string, string> }>(o).hard ?? {};
+      const used = statusOf<{ used?: Record<string, string> }>(o).used ?? {};
+      const fmt = (keys: string[]) => keys.map((k) => `${k}: ${used[k] ?? "0"}/${hard[k]}`).join(", ");
+      const keys = Object.keys(hard).sort();
+      return [o.metadata?.name, age(o, now), fmt(keys.filter((k) => !k.startsWith("limits."))), fmt(keys.filter((k) => k.startsWith("limits.")))];
+    },
+  },
+});
+
+export const limitRangeKind = defineKind({
+  group: "",
+  version: "v1",
+  kind: "LimitRange",
+  resource: "limitranges",
+  namespaced: true,
+  shortNames: ["limits"],
+  validate: checked(),
+  specChanged: specChangedDefault,
+  table: { columns: [nameColumn, col("Created At")], row: (o) => [o.metadata?.name, o.metadata?.creationTimestamp] },
+});
+
+export const priorityClassKind = defineKind({
+  group: "scheduling.k8s.io",
+  version: "v1",
+  kind: "PriorityClass",
+  resource: "priorityclasses",
+  namespaced: false,
+  shortNames: ["pc"],
+  validate: checked((o, causes) => {
+    if (!Number.isInteger(o.value)) causes.push(required("value"));
+  }),
+  defaults: (o) => {
+    o.preemptionPolicy ??= "PreemptLowerPriority";
+  },
+  specChanged: (a, b) => a.value !== b.value,
+  table: {
+    columns: [nameColumn, col("Value", 0, "integer"), col("Global-Default", 0, "boolean"), ageColumn],
+    row: (o, now) => [o.metadata?.name, o.value, !!o.globalDefault, age(o, now)],
+  },
+});
+
+export const storageClassKind = defineKind({
+  group: "storage.k8s.io",
+  version: "v1",
+  kind: "StorageClass",
+  resource: "storageclasses",
+  namespaced: false,
+  shortNames: ["sc"],
+  validate: checked((o, causes) => {
+    if (!o.provisioner) causes.push(required("provisioner"));
+  }),
+  defaults: (o) => {
+    o.reclaimPolicy ??= "Delete";
+    o.volumeBindingMode ??= "Immediate";
+  },
+  specChanged: () => false,
+  table: {
+    columns: [nameColumn, col("Provisioner"), col("ReclaimPolicy"), col("VolumeBindingMode"), col("AllowVolumeExpansion", 0, "boolean"), ageColumn],
+    row: (o, now) => [o.metadata?.name, o.provisioner, o.reclaimPolicy ?? "Delete", o.volumeBindingMode ?? "Immediate", !!o.allowVolumeExpansion, age(o, now)],
+  },
+});
+
+export const STORED_KINDS: KindDef[] = [ingressKind, ingressClassKind, networkPolicyKind, podDisruptionBudgetKind, horizontalPodAutoscalerKind, resourceQuotaKind, limitRangeKind, priorityClassKind, storageClassKind];
