@@ -200,9 +200,10 @@ function validateContainers(c: Causes, field: string, list: unknown, volumes: Se
   });
 }
 
-export function validatePodSpec(c: Causes, field: string, spec: PodSpec | undefined): void {
+/** `claimVolumes`: names a StatefulSet's volumeClaimTemplates add to each pod. */
+export function validatePodSpec(c: Causes, field: string, spec: PodSpec | undefined, claimVolumes: string[] = []): void {
   if (!v.isObject(spec)) return c.required(field);
-  const volumes = new Set<string>();
+  const volumes = new Set<string>(claimVolumes);
   (spec.volumes ?? []).forEach((vol, i) => {
     const f = `${field}.volumes[${i}]`;
     if (!vol?.name) return c.required(`${f}.name`);
@@ -226,12 +227,12 @@ export function validatePodSpec(c: Causes, field: string, spec: PodSpec | undefi
 }
 
 /** A pod template as RC/RS/Deployment/DaemonSet/StatefulSet/Job carry it. */
-export function validatePodTemplate(c: Causes, field: string, template: unknown): void {
+export function validatePodTemplate(c: Causes, field: string, template: unknown, claimVolumes: string[] = []): void {
   if (!v.isObject(template)) return c.required(field);
   const meta = (template.metadata ?? {}) as Record<string, unknown>;
   v.labels(c, `${field}.metadata.labels`, meta.labels);
   v.annotations(c, `${field}.metadata.annotations`, meta.annotations);
-  validatePodSpec(c, `${field}.spec`, template.spec as PodSpec);
+  validatePodSpec(c, `${field}.spec`, template.spec as PodSpec, claimVolumes);
 }
 
 /** Pod spec fields that may change after creation (everything else is immutable). */

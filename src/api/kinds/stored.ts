@@ -10,14 +10,15 @@ import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
 import { age, ageColumn, col, defineKind, nameColumn, specChangedDefault, specOf, statusOf } from "./define.ts";
 
-function checked(extra?: (obj: KubeObject, c: Cause[]) => void): (obj: KubeObject) => Cause[] {
-  return (obj) => {
+/** Shape and metadata checks every such kind needs, then its own (`extra`). */
+export function checked(extra?: (obj: KubeObject, c: Cause[], old?: KubeObject) => void): (obj: KubeObject, old?: KubeObject) => Cause[] {
+  return (obj, old) => {
     const shape = shapeCauses(MetaOnlySchema, obj);
     if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
     const causes = c.list;
-    extra?.(obj, causes);
+    extra?.(obj, causes, old);
     return causes;
   };
 }

@@ -31,7 +31,8 @@ function validateSelectorAndTemplate(c: Causes, obj: KubeObject, opts: { mapSele
   if (!sel || (opts.mapSelector ? Object.keys(sel).length === 0 : Object.keys((sel as LabelSelector).matchLabels ?? {}).length + ((sel as LabelSelector).matchExpressions ?? []).length === 0)) c.required("spec.selector");
   else if (opts.mapSelector) v.labels(c, "spec.selector", sel);
   else v.labels(c, "spec.selector.matchLabels", (sel as LabelSelector).matchLabels);
-  validatePodTemplate(c, "spec.template", tpl);
+  const claims = ((spec.volumeClaimTemplates as { metadata?: { name?: string } }[] | undefined) ?? []).map((t) => t?.metadata?.name).filter((n): n is string => !!n);
+  validatePodTemplate(c, "spec.template", tpl, claims);
   if (sel && tpl && !selectorMatches(sel, tpl.metadata?.labels ?? {})) c.invalid("spec.template.metadata.labels", tpl.metadata?.labels ?? {}, "`selector` does not match template `labels`");
   v.nonNegativeInt(c, "spec.replicas", spec.replicas);
   v.nonNegativeInt(c, "spec.minReadySeconds", spec.minReadySeconds);

@@ -34,6 +34,8 @@ export interface ControllerContext {
   settings: Record<string, string | number | boolean | undefined>;
   /** PEM of the cluster CA, published to every namespace. */
   clusterCa?: string;
+  /** The cluster's data dir (the local-path provisioner keeps volumes under it). */
+  dataDir?: string;
 }
 
 /** A level-triggered controller: handlers enqueue keys, workers reconcile them. */

@@ -14,8 +14,9 @@ import { EndpointsController } from "./endpoints/index.ts";
 import { EventTTLController } from "./eventttl/index.ts";
 import { ServiceAccountsController } from "./serviceaccount/index.ts";
 import { RootCAPublisher } from "./rootca/index.ts";
+import { LocalPathProvisioner } from "./localpath/index.ts";
 
-export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController, RootCAPublisher];
+export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController, RootCAPublisher, LocalPathProvisioner];
 
 export async function startControllers(ctx: Omit<ControllerContext, "informers">, which = CONTROLLERS): Promise<{ stop(): Promise<void>; informers: InformerFactory }> {
   const informers = new InformerFactory(ctx.client);
@@ -36,6 +37,6 @@ export async function startControllers(ctx: Omit<ControllerContext, "informers">
 export const controllersComponent: Component = {
   name: "controllers",
   async start(ctx: ComponentContext) {
-    return startControllers({ client: ctx.client, log: (m) => ctx.log("controllers", m), settings: ctx.settings, clusterCa: ctx.clusterCa });
+    return startControllers({ client: ctx.client, log: (m) => ctx.log("controllers", m), settings: ctx.settings, clusterCa: ctx.clusterCa, dataDir: ctx.dataDir });
   },
 };

@@ -1,4 +1,4 @@
-// Pod volumes on the node: emptyDir and file volumes (configMap, secret, downwardAPI, projected)
+// Pod volumes on the node: persistentVolumeClaim (the bound volume's directory), emptyDir and file volumes (configMap, secret, downwardAPI, projected)
 // live under DATA/pods/<uid>/volumes/<name>; hostPath is the host's own path. Also the service
 // account directory in-cluster clients look for. Returns each container's mounts.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -77,6 +77,19 @@ function writeFiles(dir: string, files: File[], defaultMode: number): void {
   }
 }
 
+/** The directory behind a bound claim (a hostPath volume, as the local-path provisioner makes). */
+async function claimPath(client: Client, ns: string, claimName: string): Promise<string> {
+  const pvc = (await client.resource("persistentvolumeclaims", ns).get(claimName).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)))) as { spec?: { volumeName?: string }; status?: { phase?: string } } | undefined;
+  if (!pvc) throw new VolumeError(`persistentvolumeclaim "${claimName}" not found`);
+  if (pvc.status?.phase !== "Bound" || !pvc.spec?.volumeName) throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound`);
+  const pv = (await client.resource("persistentvolumes").get(pvc.spec.volumeName)) as { spec?: { hostPath?: { path?: string } } };
+  const path = pv.spec?.hostPath?.path;
+  if (!path) throw new VolumeError(`persistentvolume "${pvc.spec.volumeName}" is not a hostPath volume, which is all this node can mount`);
+  mkdirSync(path, { recursive: true, mode: 0o777 });
+  chmodSync(path, 0o777);
+  return path;
+}
+
 /** Prepares every volume of the pod; returns host paths by volume name. */
 export async function prepareVolumes(client: Client, dataDir: string, pod: Pod): Promise<Map<string, { path: string; readOnly: boolean }>> {
   const out = new Map<string, { path: string; readOnly: boolean }>();
@@ -88,6 +101,9 @@ export async function prepareVolumes(client: Client, dataDir: string, pod: Pod):
     if (v.hostPath) {
       if (v.hostPath.type === "DirectoryOrCreate") mkdirSync(v.hostPath.path, { recursive: true });
       out.set(v.name, { path: v.hostPath.path, readOnly: false });
+    } else if (v.persistentVolumeClaim) {
+      const ref = v.persistentVolumeClaim as { claimName: string; readOnly?: boolean };
+      out.set(v.name, { path: await claimPath(client, pod.metadata!.namespace!, ref.claimName), readOnly: ref.readOnly ?? false });
     } else if (v.emptyDir) {
       mkdirSync(dir, { recursive: true, mode: 0o777 });
       chmodSync(dir, 0o777);

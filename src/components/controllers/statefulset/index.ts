@@ -1,7 +1,8 @@
 // The StatefulSet controller: pods with stable names <name>-0..N-1; OrderedReady creates one at
 // a time in order (each waits for the previous to be Running and Ready) and removes from the
 // highest ordinal; Parallel does both at once. A deleted pod comes back with its name. A
-// rolling update replaces pods from the highest ordinal down to the partition.
+// rolling update replaces pods from the highest ordinal down to the partition. Each ordinal keeps
+// its own claims from volumeClaimTemplates.
 import type { KubeObject } from "../../../api/types.ts";
 import { isAlreadyExists, isNotFound, splitKey } from "../../../client/index.ts";
 import { Controller, podReady } from "../base.ts";
@@ -14,6 +15,8 @@ type StsSpec = {
   podManagementPolicy?: "OrderedReady" | "Parallel";
   updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
   template: { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> };
+  selector?: { matchLabels?: Record<string, string> };
+  volumeClaimTemplates?: { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> }[];
 };
 const HASH = "controller-revision-hash";
 const phase = (p: KubeObject) => (p.status as { phase?: string } | undefined)?.phase;
@@ -29,7 +32,31 @@ export class StatefulSetController extends Controller {
 
   setup(): void {
     this.ctx.informers.get("statefulsets").on({ add: this.enqueue, update: (_, s) => this.enqueue(s) });
+    this.ctx.informers.get("persistentvolumeclaims");
     enqueueOwnersOfPods(this.ctx.informers.get("pods"), "StatefulSet", (k) => this.queue.add(k));
+  }
+
+  /**
+   * Each ordinal's claims from volumeClaimTemplates (<template>-<set>-<ordinal>), created before
+   * its pod and kept when the pod or the set goes (the default Retain retention policy), so a
+   * replacement pod finds its data.
+   */
+  private async ensureClaims(sts: KubeObject, ordinal: number): Promise<{ name: string; persistentVolumeClaim: { claimName: string } }[]> {
+    const spec = sts.spec as StsSpec;
+    const namespace = sts.metadata!.namespace!;
+    const out: { name: string; persistentVolumeClaim: { claimName: string } }[] = [];
+    for (const t of spec.volumeClaimTemplates ?? []) {
+      const volume = t.metadata?.name;
+      if (!volume) continue;
+      const claimName = `${volume}-${sts.metadata!.name}-${ordinal}`;
+      if (!this.ctx.informers.get("persistentvolumeclaims").get(`${namespace}/${claimName}`))
+        await this.ctx.client
+          .resource("persistentvolumeclaims", namespace)
+          .create({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: claimName, namespace, labels: { ...spec.selector?.matchLabels, ...t.metadata?.labels }, annotations: t.metadata?.annotations }, spec: structuredClone(t.spec ?? {}) })
+          .catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
+      out.push({ name: volume, persistentVolumeClaim: { claimName } });
+    }
+    return out;
   }
 
   async reconcile(key: string): Promise<void> {
@@ -56,10 +83,12 @@ export class StatefulSetController extends Controller {
       }
       if (!p) {
         const podName = `${name}-${i}`;
+        const claims = await this.ensureClaims(sts, i);
+        const volumes = [...(((spec.template.spec?.volumes as { name: string }[] | undefined) ?? []).filter((v) => !claims.some((c) => c.name === v.name))), ...claims];
         const pod = podFromTemplate(sts, spec.template, {
           name: podName,
           labels: { "statefulset.kubernetes.io/pod-name": podName, "apps.kubernetes.io/pod-index": String(i), [HASH]: revision },
-          spec: { hostname: podName, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}) },
+          spec: { hostname: podName, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}), ...(claims.length ? { volumes } : {}) },
         });
         await podsApi.create(pod).catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
         if (ordered) break;
