@@ -6,12 +6,13 @@ import { podKind } from "./kinds/pod.ts";
 import { serviceKind } from "./kinds/service.ts";
 import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind, serviceAccountKind } from "./kinds/access.ts";
 import { STORED_KINDS } from "./kinds/stored.ts";
+import { cronJobKind } from "./kinds/cronjob.ts";
 import { persistentVolumeClaimKind, persistentVolumeKind } from "./kinds/storage.ts";
 import { daemonSetKind, deploymentKind, jobKind, replicaSetKind, replicationControllerKind, statefulSetKind } from "./kinds/workloads.ts";
 
 const KINDS: KindDef[] = [
   podKind, serviceKind, replicationControllerKind, nodeKind, endpointsKind, bindingKind, eventKind, namespaceKind, configMapKind, secretKind,
-  deploymentKind, replicaSetKind, daemonSetKind, statefulSetKind, jobKind, leaseKind,
+  deploymentKind, replicaSetKind, daemonSetKind, statefulSetKind, jobKind, cronJobKind, leaseKind,
   serviceAccountKind, roleKind, roleBindingKind, clusterRoleKind, clusterRoleBindingKind,
   persistentVolumeClaimKind, persistentVolumeKind,
   ...STORED_KINDS,

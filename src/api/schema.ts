@@ -110,6 +110,10 @@ export function workloadSchema(mapSelector: boolean, templateRequired = true) {
 
 export const DataSchema = v.looseObject({ metadata: ObjectMetaSchema, data: opt(stringMap), binaryData: opt(stringMap), stringData: opt(stringMap) });
 export const MetaOnlySchema = v.looseObject({ metadata: ObjectMetaSchema });
+export const CronJobSchema = v.looseObject({
+  metadata: ObjectMetaSchema,
+  spec: opt(v.looseObject({ schedule: opt(str), timeZone: opt(str), startingDeadlineSeconds: opt(int), suspend: opt(v.boolean()), jobTemplate: opt(v.looseObject({ metadata: opt(ObjectMetaSchema), spec: opt(v.looseObject({ template: opt(PodTemplateSchema) })) })) })),
+});
 
 function pathOf(issue: v.BaseIssue<unknown>): string {
   let out = "";

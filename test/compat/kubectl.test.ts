@@ -309,3 +309,33 @@ provisioner: kube.io/local-path
       expect((await kubectl(v, ["get", "ing,hpa,pdb,netpol,quota,limits", "-o", "name"])).out).toBe("");
     });
 });
+
+describe("CronJobs through kubectl", () => {
+  for (const v of ["1.27", "1.33"])
+    test(`kubectl ${v}: apply, get in kubectl's columns, and create job --from=cronjob`, async () => {
+      const cj = `apiVersion: batch/v1
+kind: CronJob
+metadata: { name: nightly-${v.replace(".", "")} }
+spec:
+  schedule: "0 3 * * *"
+  timeZone: Europe/Paris
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{ name: backup, image: localhost/busybox:latest, command: [echo, done] }]
+`;
+      const name = `nightly-${v.replace(".", "")}`;
+      expect((await kubectl(v, ["apply", "-f", "-"], cj)).out).toBe(`cronjob.batch/${name} created\n`);
+      expect((await kubectl(v, ["get", "cronjob", name])).out).toMatch(new RegExp(`^NAME\\s+SCHEDULE\\s+TIMEZONE\\s+SUSPEND\\s+ACTIVE\\s+LAST SCHEDULE\\s+AGE\\n${name}\\s+0 3 \\* \\* \\*\\s+Europe/Paris\\s+False\\s+0\\s+<none>`));
+      const manual = await kubectl(v, ["create", "job", `${name}-manual`, `--from=cronjob/${name}`]);
+      expect(manual.err).toBe("");
+      const job = JSON.parse((await kubectl(v, ["get", "job", `${name}-manual`, "-o", "json"])).out);
+      expect(job.metadata.ownerReferences[0]).toMatchObject({ kind: "CronJob", name });
+      expect(job.spec.template.spec.containers[0].command).toEqual(["echo", "done"]);
+      const bad = await kubectl(v, ["apply", "-f", "-"], cj.replace("Europe/Paris", "Mars/Olympus"));
+      expect(bad.code).not.toBe(0);
+      expect(bad.err).toContain("spec.timeZone");
+    });
+});

@@ -15,8 +15,9 @@ import { EventTTLController } from "./eventttl/index.ts";
 import { ServiceAccountsController } from "./serviceaccount/index.ts";
 import { RootCAPublisher } from "./rootca/index.ts";
 import { LocalPathProvisioner } from "./localpath/index.ts";
+import { CronJobController } from "./cronjob/index.ts";
 
-export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController, RootCAPublisher, LocalPathProvisioner];
+export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, CronJobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController, RootCAPublisher, LocalPathProvisioner];
 
 export async function startControllers(ctx: Omit<ControllerContext, "informers">, which = CONTROLLERS): Promise<{ stop(): Promise<void>; informers: InformerFactory }> {
   const informers = new InformerFactory(ctx.client);

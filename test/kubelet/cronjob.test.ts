@@ -1,0 +1,55 @@
+// CronJobs with real pods, on a clock sped up 60x (a second is a minute): jobs are made on
+// schedule and finished ones are trimmed to the history limit; Forbid never runs two at once
+// while Allow does; a suspended CronJob makes nothing; a bad schedule is a 422.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { BUSYBOX_IMAGE } from "../images/engine.ts";
+import { startCluster, type TestCluster } from "../helpers/cluster.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+let cluster: TestCluster;
+beforeAll(async () => {
+  cluster = await startCluster({ runtime: "engine", settings: { cronTimeScale: 60 } });
+}, 60_000);
+afterAll(() => cluster.close(), 60_000);
+
+const cronJob = (name: string, command: string[], extra: Record<string, unknown> = {}) => ({
+  apiVersion: "batch/v1",
+  kind: "CronJob",
+  metadata: { name },
+  spec: { schedule: "* * * * *", ...extra, jobTemplate: { spec: { backoffLimit: 0, template: { spec: { restartPolicy: "Never", terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command }] } } } } },
+});
+const cronJobs = () => cluster.client.resource("cronjobs.batch", "default");
+const jobsOf = async (cj: string) => ((await cluster.client.resource("jobs.batch", "default").list()).items as any[]).filter((j) => j.metadata.ownerReferences?.[0]?.name === cj && !j.metadata.deletionTimestamp);
+const complete = (j: any) => (j.status?.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
+
+test("jobs run on schedule and finished ones are kept to the history limit", async () => {
+  await cronJobs().create(cronJob("tick", ["echo", "tick"], { successfulJobsHistoryLimit: 2 }));
+  const seen = new Set<string>();
+  await waitFor("four runs, at most two kept", async () => {
+    const jobs = await jobsOf("tick");
+    for (const j of jobs) seen.add(j.metadata.name);
+    return seen.size >= 4 && jobs.filter(complete).length <= 2 && jobs.filter(complete).length > 0;
+  }, 45_000);
+  const cj: any = await cronJobs().get("tick");
+  expect(cj.status.lastScheduleTime).toBeDefined();
+  expect(cj.status.lastSuccessfulTime).toBeDefined();
+  for (const name of seen) expect(name).toMatch(/^tick-\d+$/);
+  await cronJobs().delete("tick");
+});
+
+test("Forbid runs one job at a time while Allow overlaps; suspended makes none", async () => {
+  await cronJobs().create(cronJob("overlap", ["sleep", "30"]));
+  await cronJobs().create(cronJob("single", ["sleep", "30"], { concurrencyPolicy: "Forbid" }));
+  await cronJobs().create(cronJob("paused", ["true"], { suspend: true }));
+  await waitFor("Allow has three running at once", async () => ((await cronJobs().get("overlap")) as any).status?.active?.length >= 3, 45_000);
+  expect(await jobsOf("single")).toHaveLength(1);
+  expect(((await cronJobs().get("single")) as any).status.active).toHaveLength(1);
+  expect(await jobsOf("paused")).toHaveLength(0);
+  for (const n of ["overlap", "single", "paused"]) await cronJobs().delete(n);
+});
+
+test("a schedule cron cannot read is refused", async () => {
+  const r = await cluster.api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cronJob("bad", ["true"], { schedule: "61 * * * *" }));
+  expect(r.status).toBe(422);
+  expect(r.body.details.causes[0].field).toBe("spec.schedule");
+});
