@@ -188,6 +188,26 @@ for (const v of VERSIONS) {
       expect(d.spec.template.spec.containers[0]).toMatchObject({ image: "localhost/busybox:latest", ports: [{ containerPort: 8080 }] });
       expect((await get("service/svc")).spec).toMatchObject({ type: "NodePort", ports: [{ port: 80, targetPort: 8080 }] });
       expect((await get("job/j")).spec.template.spec).toMatchObject({ restartPolicy: "Never", containers: [{ command: ["echo", "hi"] }] });
+
+      expect(await run(["create", "cronjob", "cj", "--image=localhost/busybox:latest", "--schedule=*/5 * * * *", "--", "echo", "hi"])).toContain("cronjob.batch/cj created");
+      expect(await run(["create", "ingress", "ing", "--class=nginx", "--rule=web.test/app=web:8080,tls=cert", "--default-backend=fallback:http"])).toContain("ingress.networking.k8s.io/ing created");
+      expect(await run(["create", "poddisruptionbudget", "pdb", "--selector=app=web", "--min-available=50%"])).toContain("poddisruptionbudget.policy/pdb created");
+      expect(await run(["create", "quota", "q", "--hard=pods=10,requests.cpu=2"])).toContain("resourcequota/q created");
+      expect(await kubectl(v, ["create", "priorityclass", `pc-${gns}`, "--value=100", "--description=gen"]).then((r) => r.out)).toContain(`priorityclass.scheduling.k8s.io/pc-${gns} created`);
+      const cj = await get("cronjob/cj");
+      expect(cj.spec.schedule).toBe("*/5 * * * *");
+      expect(cj.spec.jobTemplate.spec.template.spec.containers[0]).toMatchObject({ image: "localhost/busybox:latest", command: ["echo", "hi"] });
+      expect((await get("ingress/ing")).spec).toEqual({
+        ingressClassName: "nginx",
+        defaultBackend: { service: { name: "fallback", port: { name: "http" } } },
+        rules: [{ host: "web.test", http: { paths: [{ path: "/app", pathType: "Exact", backend: { service: { name: "web", port: { number: 8080 } } } }] } }],
+        tls: [{ hosts: ["web.test"], secretName: "cert" }],
+      });
+      expect((await get("pdb/pdb")).spec).toMatchObject({ minAvailable: "50%", selector: { matchLabels: { app: "web" } } });
+      expect((await get("quota/q")).spec.hard).toEqual({ pods: "10", "requests.cpu": "2" });
+      expect(JSON.parse((await kubectl(v, ["get", `priorityclass/pc-${gns}`, "-o", "json"])).out)).toMatchObject({ value: 100, description: "gen" });
+      const token = (await run(["create", "token", "app", "--duration=1h"])).trim();
+      expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub).toBe(`system:serviceaccount:${gns}:app`);
     });
 
     test("api-resources lists kinds with short names", async () => {

@@ -163,7 +163,8 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
   }
   if (kind.kind === "ServiceAccount" && sub === "token" && deps.tokens) {
     if (method !== "POST") throw methodNotAllowed();
-    const body = (await readOptionalObject(req)) ?? {};
+    // kubectl 1.33 sends its TokenRequest as protobuf.
+    const body = req.headers.get("content-length") === "0" ? {} : await readObject(req);
     return json(await requestToken(objects, { serviceaccounts: kind, pods: deps.lookup("pods") }, deps.tokens, namespace!, name, body), 201);
   }
   if (kind.kind === "Pod") {

@@ -70,7 +70,8 @@ function message(name: string, buf: Uint8Array): Record<string, unknown> {
       continue;
     }
     const value = scalar(fd, v);
-    if (fd.repeated) ((out[fd.name] ??= []) as unknown[]).push(value);
+    if (fd.inline) Object.assign(out, value);
+    else if (fd.repeated) ((out[fd.name] ??= []) as unknown[]).push(value);
     else if (!isZero(value) || fd.keepZero) out[fd.name] = value;
   }
   return out;

@@ -1,5 +1,6 @@
 // Field numbers of the Kubernetes messages that kubectl's generators (`kubectl create
-// namespace|configmap|secret|service|deployment|job|serviceaccount|role|rolebinding|...`) send as protobuf, mapped to their JSON
+// namespace|configmap|secret|service|deployment|job|cronjob|ingress|pdb|quota|priorityclass|
+// serviceaccount|role|rolebinding|token|...`) send as protobuf, mapped to their JSON
 // names and types. Only what those requests carry; anything else is skipped.
 export type FieldType = "string" | "int" | "bool" | "bytes" | "quantity" | "intOrString" | `msg:${string}` | "map" | "mapBytes" | "mapQuantity";
 export interface FieldDef {
@@ -8,6 +9,8 @@ export interface FieldDef {
   repeated?: boolean;
   /** Pointer fields in Go: a zero value was set on purpose and is kept. */
   keepZero?: boolean;
+  /** Embedded in JSON (`json:",inline"`): the message's fields go into the parent. */
+  inline?: boolean;
 }
 export type MessageDef = Record<number, FieldDef>;
 
@@ -112,9 +115,39 @@ export const MESSAGES: Record<string, MessageDef> = {
   ClusterRoleBinding: { 1: f("metadata", "msg:ObjectMeta"), 2: f("subjects", "msg:Subject", { repeated: true }), 3: f("roleRef", "msg:RoleRef") },
   Subject: { 1: f("kind", "string"), 2: f("apiGroup", "string"), 3: f("name", "string"), 4: f("namespace", "string") },
   RoleRef: { 1: f("apiGroup", "string"), 2: f("kind", "string"), 3: f("name", "string") },
+  CronJob: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:CronJobSpec") },
+  CronJobSpec: {
+    1: f("schedule", "string"),
+    2: f("startingDeadlineSeconds", "int", { keepZero: true }),
+    3: f("concurrencyPolicy", "string"),
+    4: f("suspend", "bool", { keepZero: true }),
+    5: f("jobTemplate", "msg:JobTemplateSpec"),
+    6: f("successfulJobsHistoryLimit", "int", { keepZero: true }),
+    7: f("failedJobsHistoryLimit", "int", { keepZero: true }),
+    8: f("timeZone", "string"),
+  },
+  JobTemplateSpec: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:JobSpec") },
+  Ingress: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:IngressSpec") },
+  IngressSpec: { 1: f("defaultBackend", "msg:IngressBackend"), 2: f("tls", "msg:IngressTLS", { repeated: true }), 3: f("rules", "msg:IngressRule", { repeated: true }), 4: f("ingressClassName", "string") },
+  IngressTLS: { 1: f("hosts", "string", { repeated: true }), 2: f("secretName", "string") },
+  IngressRule: { 1: f("host", "string"), 2: f("ingressRuleValue", "msg:IngressRuleValue", { inline: true }) },
+  IngressRuleValue: { 1: f("http", "msg:HTTPIngressRuleValue") },
+  HTTPIngressRuleValue: { 1: f("paths", "msg:HTTPIngressPath", { repeated: true }) },
+  HTTPIngressPath: { 1: f("path", "string"), 2: f("backend", "msg:IngressBackend"), 3: f("pathType", "string") },
+  IngressBackend: { 4: f("service", "msg:IngressServiceBackend") },
+  IngressServiceBackend: { 1: f("name", "string"), 2: f("port", "msg:ServiceBackendPort") },
+  ServiceBackendPort: { 1: f("name", "string"), 2: f("number", "int") },
+  PodDisruptionBudget: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:PodDisruptionBudgetSpec") },
+  PodDisruptionBudgetSpec: { 1: f("minAvailable", "intOrString"), 2: f("selector", "msg:LabelSelector"), 3: f("maxUnavailable", "intOrString"), 4: f("unhealthyPodEvictionPolicy", "string") },
+  ResourceQuota: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:ResourceQuotaSpec") },
+  ResourceQuotaSpec: { 1: f("hard", "mapQuantity"), 2: f("scopes", "string", { repeated: true }) },
+  PriorityClass: { 1: f("metadata", "msg:ObjectMeta"), 2: f("value", "int", { keepZero: true }), 3: f("globalDefault", "bool"), 4: f("description", "string"), 5: f("preemptionPolicy", "string") },
+  TokenRequest: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:TokenRequestSpec") },
+  TokenRequestSpec: { 1: f("audiences", "string", { repeated: true }), 3: f("boundObjectRef", "msg:BoundObjectReference"), 4: f("expirationSeconds", "int", { keepZero: true }) },
+  BoundObjectReference: { 1: f("kind", "string"), 2: f("apiVersion", "string"), 3: f("name", "string"), 4: f("uid", "string") },
 };
 
 /** The top-level message of each kind kubectl may send as protobuf. */
 export const KIND_MESSAGE: Record<string, string> = Object.fromEntries(
-  ["Namespace", "ConfigMap", "Secret", "Service", "Deployment", "Job", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].map((k) => [k, k]),
+  ["Namespace", "ConfigMap", "Secret", "Service", "Deployment", "Job", "CronJob", "Ingress", "PodDisruptionBudget", "ResourceQuota", "PriorityClass", "TokenRequest", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].map((k) => [k, k]),
 );
