@@ -168,3 +168,27 @@ describe("in-cluster access: the kubernetes service and service account tokens",
     expect(refused.err).toMatch(/Unauthorized|provide credentials/);
   });
 });
+
+describe("disruption budgets", () => {
+  test("drain waits for a PodDisruptionBudget: refused while it allows no disruption, done once it allows one", async () => {
+    await ok(["create", "deployment", "guarded", "--image=localhost/busybox:1", "--replicas=2"]);
+    await ok(["rollout", "status", "deployment/guarded", "--timeout=30s"]);
+    await ok(["apply", "-f", "-"], "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: guarded }\nspec: { minAvailable: 2, selector: { matchLabels: { app: guarded } } }\n");
+    await waitFor("budget computed", async () => (await json(["get", "pdb", "guarded"])).status?.currentHealthy === 2, 10_000);
+    expect((await json(["get", "pdb", "guarded"])).status).toMatchObject({ expectedPods: 2, desiredHealthy: 2, disruptionsAllowed: 0 });
+    const target = (await runningPods("app=guarded"))[0].spec.nodeName;
+    const refused = await kubectl(["drain", target, "--pod-selector=app=guarded", "--timeout=3s"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain("Cannot evict pod as it would violate the pod's disruption budget");
+    expect((await runningPods("app=guarded")).length).toBe(2);
+
+    await ok(["patch", "pdb", "guarded", "--type=merge", "-p", '{"spec":{"minAvailable":1}}']);
+    await waitFor("one disruption allowed", async () => (await json(["get", "pdb", "guarded"])).status?.disruptionsAllowed === 1, 10_000);
+    await ok(["drain", target, "--pod-selector=app=guarded", "--timeout=30s"]);
+    await waitFor("guarded pods moved off the node", async () => {
+      const pods = await runningPods("app=guarded");
+      return pods.length === 2 && pods.every((p: any) => p.spec.nodeName !== target);
+    }, 30_000);
+    await ok(["uncordon", target]);
+  });
+});

@@ -1,5 +1,6 @@
 // pods/binding (how the scheduler assigns a pod: never by writing spec.nodeName itself) and
-// pods/eviction (a delete that respects grace periods).
+// pods/eviction (a delete that respects grace periods and PodDisruptionBudgets).
+import { selectorMatches, type LabelSelector } from "../../api/selectors.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { badRequest, conflict, HttpError } from "./errors.ts";
 import { deleteObject } from "./deletion.ts";
@@ -34,7 +35,53 @@ export async function bindPod(objects: Objects, pods: KindDef, namespace: string
   }
 }
 
-export async function evictPod(objects: Objects, pods: KindDef, namespace: string, name: string): Promise<unknown> {
-  await deleteObject(objects, pods, namespace, name, {});
+type Pdb = KubeObject & { spec?: { selector?: LabelSelector; unhealthyPodEvictionPolicy?: string }; status?: { disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number; observedGeneration?: number } };
+
+const podReady = (pod: KubeObject) => ((pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+
+/**
+ * A delete that respects PodDisruptionBudgets: a ready pod covered by a budget with no
+ * disruptions left is refused with 429 (kubectl drain retries); an allowed eviction spends one
+ * disruption from the budget's status before the pod is deleted, so two evictions cannot both
+ * take the last one. Unready pods go when the budget is met (IfHealthyBudget) or always
+ * (AlwaysAllow). Terminal pods always go.
+ */
+export async function evictPod(objects: Objects, kinds: { pods: KindDef; pdbs?: KindDef }, namespace: string, name: string): Promise<unknown> {
+  const pod = (await objects.get(kinds.pods, namespace, name)).obj;
+  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  if (kinds.pdbs && !pod.metadata?.deletionTimestamp && phase !== "Succeeded" && phase !== "Failed") {
+    const budgets = (await objects.list(kinds.pdbs, namespace, { match: (b) => !!(b as Pdb).spec?.selector && selectorMatches((b as Pdb).spec!.selector, pod.metadata?.labels ?? {}) })).items as Pdb[];
+    if (budgets.length > 1) throw new HttpError(500, "InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
+    if (budgets[0]) await spendDisruption(objects, kinds.pdbs, namespace, budgets[0].metadata!.name!, pod, name);
+  }
+  await deleteObject(objects, kinds.pods, namespace, name, {});
   return success(201);
+}
+
+/** Checks the budget and takes one disruption from it; a concurrent change is re-read and re-checked. */
+async function spendDisruption(objects: Objects, pdbs: KindDef, namespace: string, pdbName: string, pod: KubeObject, podName: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await objects.get(pdbs, namespace, pdbName);
+    const pdb = structuredClone(current.obj) as Pdb;
+    const st = pdb.status ?? {};
+    const healthyEnough = (st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0);
+    if (!podReady(pod) && (pdb.spec?.unhealthyPodEvictionPolicy === "AlwaysAllow" || healthyEnough)) return;
+    const refuse = (detail: string) => tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", "DisruptionBudget", detail);
+    if (st.observedGeneration === undefined || st.observedGeneration < (pdb.metadata?.generation ?? 0)) throw refuse(`The disruption budget ${pdbName} is still being processed by the server.`);
+    if ((st.disruptionsAllowed ?? 0) <= 0) throw refuse(`The disruption budget ${pdbName} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`);
+    // disruptedPods tells the controller this pod is on its way out, until it sees the deletion.
+    const disrupted = { ...((st as { disruptedPods?: Record<string, string> }).disruptedPods ?? {}), [podName]: timestamp() };
+    pdb.status = { ...st, disruptionsAllowed: (st.disruptionsAllowed ?? 0) - 1, disruptedPods: disrupted } as Pdb["status"];
+    try {
+      await objects.update(pdbs, namespace, pdbName, pdb, "status", { current });
+      return;
+    } catch (err) {
+      if (attempt < 5 && err instanceof HttpError && err.code === 409) continue;
+      throw err;
+    }
+  }
+}
+
+function tooManyRequests(message: string, reason: string, detail: string): HttpError {
+  return new HttpError(429, "TooManyRequests", message, { causes: [{ reason, message: detail }] });
 }

@@ -176,7 +176,7 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
     if (sub === "eviction") {
       if (method !== "POST") throw methodNotAllowed();
       await readOptionalObject(req);
-      return json(await evictPod(objects, kind, namespace!, name), 201);
+      return json(await evictPod(objects, { pods: kind, pdbs: deps.lookup("poddisruptionbudgets") }, namespace!, name), 201);
     }
     if ((kind.subresources.extra ?? []).includes(sub)) {
       const { obj } = await objects.get(kind, namespace, name);

@@ -16,8 +16,9 @@ import { ServiceAccountsController } from "./serviceaccount/index.ts";
 import { RootCAPublisher } from "./rootca/index.ts";
 import { LocalPathProvisioner } from "./localpath/index.ts";
 import { CronJobController } from "./cronjob/index.ts";
+import { DisruptionController } from "./disruption/index.ts";
 
-export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, CronJobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController, RootCAPublisher, LocalPathProvisioner];
+export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, CronJobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController, RootCAPublisher, LocalPathProvisioner, DisruptionController];
 
 export async function startControllers(ctx: Omit<ControllerContext, "informers">, which = CONTROLLERS): Promise<{ stop(): Promise<void>; informers: InformerFactory }> {
   const informers = new InformerFactory(ctx.client);
