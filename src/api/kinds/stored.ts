@@ -1,8 +1,8 @@
 // Kinds that real manifests carry alongside their workloads: Ingress, IngressClass,
 // NetworkPolicy, PodDisruptionBudget, HorizontalPodAutoscaler, ResourceQuota, LimitRange,
 // PriorityClass, StorageClass. They are validated, stored, listed and watched like any object,
-// so `kubectl apply` of a whole application works, but nothing acts on them yet (no ingress
-// controller, no autoscaler, no quota enforcement, no network policy).
+// so `kubectl apply` of a whole application works. Budgets and autoscalers have controllers;
+// the rest are not acted on (no ingress controller, quota enforcement or network policy).
 import { selectorToString } from "../selectors.ts";
 import { MetaOnlySchema, shapeCauses } from "../schema.ts";
 import type { Cause, KindDef, KubeObject } from "../types.ts";
@@ -129,7 +129,11 @@ export const horizontalPodAutoscalerKind = defineKind({
     columns: [nameColumn, col("Reference"), col("Targets"), col("MinPods", 0, "integer"), col("MaxPods", 0, "integer"), col("Replicas", 0, "integer"), ageColumn],
     row: (o, now) => {
       const s = specOf<HpaSpec>(o);
-      const targets = (s.metrics ?? []).map((m) => `<unknown>/${m.resource?.target?.averageUtilization ?? "?"}%`).join(", ") || "<none>";
+      const current = statusOf<{ currentMetrics?: { resource?: { name?: string; current?: { averageUtilization?: number } } }[] }>(o).currentMetrics ?? [];
+      const targets = (s.metrics ?? []).map((m) => {
+        const now = current.find((c) => c.resource?.name === m.resource?.name)?.resource?.current?.averageUtilization;
+        return `${now === undefined ? "<unknown>" : `${now}%`}/${m.resource?.target?.averageUtilization ?? "?"}%`;
+      }).join(", ") || "<none>";
       return [o.metadata?.name, `${s.scaleTargetRef?.kind}/${s.scaleTargetRef?.name}`, targets, s.minReplicas ?? 1, s.maxReplicas, statusOf<{ currentReplicas?: number }>(o).currentReplicas ?? 0, age(o, now)];
     },
   },

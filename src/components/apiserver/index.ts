@@ -1,5 +1,6 @@
 // The API server: a hono app serving Kubernetes REST + watch for every kind in the registry
 // over one store. `fetch` serves in-process clients (no socket) and `serve` puts it on HTTP.
+import { createMetrics, METRICS_GROUP, metricsGroup, metricsResourceList } from "./metrics.ts";
 import { TokenIssuer, tokenStillValid } from "./sa-tokens.ts";
 import { Hono } from "hono";
 import type { KindDef, KubeObject } from "../../api/types.ts";
@@ -76,7 +77,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   for (const p of ["/healthz", "/livez"]) app.get(p, (c) => c.text("ok"));
   app.get("/readyz", (c) => (isReady ? c.text("ok") : c.text("[-]namespaces not ready", 500)));
   app.get("/api", (c) => c.json(apiVersions(c.req.header("host") ?? "127.0.0.1")));
-  app.get("/apis", (c) => c.json(apiGroupList(kinds)));
+  const metrics = byResource.get("nodes") && byResource.get("pods") ? createMetrics(objects, { nodes: byResource.get("nodes")!, pods: byResource.get("pods")! }) : undefined;
+  app.get("/apis", (c) => {
+    const list = apiGroupList(kinds) as { groups: unknown[] };
+    return c.json(metrics ? { ...list, groups: [...list.groups, metricsGroup] } : list);
+  });
+  if (metrics) {
+    app.get(`/apis/${METRICS_GROUP}`, (c) => c.json({ kind: "APIGroup", apiVersion: "v1", ...metricsGroup }));
+    app.get(`/apis/${METRICS_GROUP}/v1beta1`, (c) => c.json(metricsResourceList));
+    app.get(`/apis/${METRICS_GROUP}/v1beta1/*`, (c) => metrics(c.req.raw, c.req.path.split("/").slice(4).filter(Boolean)));
+  }
   // An empty protobuf document: enough for kubectl create/apply's client-side validation.
   app.get("/openapi/v2", () => new Response(new Uint8Array(0), { headers: { "content-type": "application/octet-stream" } }));
 

@@ -15,7 +15,7 @@ interface Endpoint {
   token: string;
 }
 
-async function kubeletOf(objects: Objects, nodes: KindDef, pod: KubeObject): Promise<Endpoint> {
+export async function kubeletOf(objects: Objects, nodes: KindDef, pod: KubeObject): Promise<Endpoint> {
   const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
   if (!nodeName) throw new HttpError(400, "BadRequest", `pod ${pod.metadata?.name} does not have a host assigned`);
   const node = (await objects.get(nodes, undefined, nodeName)).obj;

@@ -17,8 +17,9 @@ import { RootCAPublisher } from "./rootca/index.ts";
 import { LocalPathProvisioner } from "./localpath/index.ts";
 import { CronJobController } from "./cronjob/index.ts";
 import { DisruptionController } from "./disruption/index.ts";
+import { HorizontalPodAutoscalerController } from "./hpa/index.ts";
 
-export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, CronJobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController, RootCAPublisher, LocalPathProvisioner, DisruptionController];
+export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, CronJobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController, RootCAPublisher, LocalPathProvisioner, DisruptionController, HorizontalPodAutoscalerController];
 
 export async function startControllers(ctx: Omit<ControllerContext, "informers">, which = CONTROLLERS): Promise<{ stop(): Promise<void>; informers: InformerFactory }> {
   const informers = new InformerFactory(ctx.client);

@@ -1,0 +1,143 @@
+// The HorizontalPodAutoscaler controller (autoscaling/v2, Resource metrics): every sync period it
+// reads the target's scale, its pods' requests and their usage from metrics.k8s.io, and sets
+// replicas to ceil(current × usage / target) within [minReplicas, maxReplicas]. Within 10 % of
+// the target nothing changes; scaling down takes the highest recommendation of the
+// stabilization window (5 minutes by default), as Kubernetes does.
+import { cpuMillis, memoryBytes } from "../../../api/quantity.ts";
+import { matchesLabels, parseLabelSelector } from "../../../api/selectors.ts";
+import type { KubeObject } from "../../../api/types.ts";
+import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { recordEvent } from "../../events.ts";
+import { Controller, now, podActive } from "../base.ts";
+
+type Target = { type?: string; averageUtilization?: number; averageValue?: string };
+type Metric = { type?: string; resource?: { name?: string; target?: Target } };
+type Hpa = KubeObject & { spec: { scaleTargetRef: { kind?: string; name: string }; minReplicas?: number; maxReplicas: number; metrics?: Metric[] }; status?: Record<string, unknown> };
+type PodMetrics = { metadata: { name: string }; containers: { name: string; usage: { cpu?: string; memory?: string } }[] };
+
+const RESOURCE: Record<string, string> = { Deployment: "deployments.apps", StatefulSet: "statefulsets.apps", ReplicaSet: "replicasets.apps", ReplicationController: "replicationcontrollers" };
+const amount = (name: string, q: string | undefined) => (q === undefined ? 0 : name === "cpu" ? cpuMillis(q) : memoryBytes(q));
+
+export class HorizontalPodAutoscalerController extends Controller {
+  readonly name = "horizontal-pod-autoscaler";
+  private timer: ReturnType<typeof setInterval> | undefined;
+  /** Recent recommendations per HPA, for the scale-down stabilization window. */
+  private recommendations = new Map<string, { at: number; replicas: number }[]>();
+  private get windowMs(): number {
+    return Number(this.ctx.settings.hpaDownscaleStabilizationMs ?? 300_000);
+  }
+
+  setup(): void {
+    this.ctx.informers.get("horizontalpodautoscalers").on({ add: this.enqueue, update: (_, h) => this.enqueue(h), delete: (h) => this.recommendations.delete(keyOf(h)) });
+    this.ctx.informers.get("pods");
+  }
+
+  override run(workers = 1): void {
+    super.run(workers);
+    const every = Number(this.ctx.settings.hpaSyncMs ?? 15_000);
+    this.timer = setInterval(() => this.ctx.informers.get("horizontalpodautoscalers").list().forEach(this.enqueue), every);
+  }
+
+  override async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await super.stop();
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const hpa = this.ctx.informers.get<Hpa>("horizontalpodautoscalers").get(key);
+    if (!hpa) return;
+    const { namespace = "" } = splitKey(key);
+    const ref = hpa.spec.scaleTargetRef;
+    const resource = RESOURCE[ref.kind ?? ""];
+    const conditions: { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[] = [];
+    const cond = (type: string, ok: boolean, reason: string, message: string) => conditions.push({ type, status: ok ? "True" : "False", reason, message, lastTransitionTime: now() });
+    const finish = (status: Record<string, unknown>) => this.writeStatus(hpa, namespace, { ...status, conditions: this.keepTransitions(hpa, conditions) });
+    if (!resource) {
+      cond("AbleToScale", false, "FailedGetScale", `the HPA controller cannot scale a ${ref.kind}`);
+      return finish({ currentReplicas: 0, desiredReplicas: 0 });
+    }
+    const target = this.ctx.client.resource(resource, namespace);
+    const scale = (await target.getSubresource<{ spec: { replicas: number }; status: { selector?: string } }>(ref.name, "scale").catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))));
+    if (!scale) {
+      cond("AbleToScale", false, "FailedGetScale", `${ref.kind}/${ref.name} not found`);
+      return finish({ currentReplicas: 0, desiredReplicas: 0 });
+    }
+    const current = scale.spec.replicas;
+    cond("AbleToScale", true, "SucceededGetScale", "the HPA controller was able to get the target's current scale");
+    if (current === 0) {
+      cond("ScalingActive", false, "ScalingDisabled", "scaling is disabled since the replica count of the target is zero");
+      return finish({ currentReplicas: 0, desiredReplicas: 0 });
+    }
+    const reqs = parseLabelSelector(scale.status.selector ?? "");
+    const pods = this.ctx.informers.get("pods").list().filter((p) => p.metadata?.namespace === namespace && podActive(p) && matchesLabels(reqs, p.metadata?.labels));
+    const usage = await this.ctx.client.request("GET", `/apis/metrics.k8s.io/v1beta1/namespaces/${namespace}/pods`, { query: { labelSelector: scale.status.selector } }).then((r) => (r.ok ? (r.json() as Promise<{ items: PodMetrics[] }>) : { items: [] }));
+    const metrics = hpa.spec.metrics?.length ? hpa.spec.metrics : [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }];
+
+    let desired = 0;
+    let why = "";
+    const currentMetrics: unknown[] = [];
+    for (const m of metrics) {
+      const name = m.resource?.name ?? "";
+      const t = m.resource?.target ?? {};
+      if (m.type !== "Resource" || !name) continue;
+      let used = 0;
+      let requested = 0;
+      let counted = 0;
+      for (const p of pods) {
+        const pm = usage.items.find((x) => x.metadata.name === p.metadata?.name);
+        if (!pm) continue;
+        const containers = ((p.spec as { containers?: { name: string; resources?: { requests?: Record<string, string> } }[] }).containers ?? []);
+        const missing = t.type === "Utilization" && containers.some((c) => !c.resources?.requests?.[name]);
+        if (missing) {
+          cond("ScalingActive", false, "FailedGetResourceMetric", `failed to get ${name} utilization: missing request for ${name} in container of pod ${p.metadata?.name}`);
+          return finish({ currentReplicas: current, desiredReplicas: current });
+        }
+        used += pm.containers.reduce((n, c) => n + amount(name, c.usage[name as "cpu" | "memory"]), 0);
+        requested += containers.reduce((n, c) => n + amount(name, c.resources?.requests?.[name]), 0);
+        counted++;
+      }
+      if (!counted) {
+        cond("ScalingActive", false, "FailedGetResourceMetric", `failed to get ${name} usage: no metrics returned from resource metrics API`);
+        return finish({ currentReplicas: current, desiredReplicas: current });
+      }
+      const ratio = t.type === "Utilization" ? (used / requested) * 100 / (t.averageUtilization ?? 80) : used / counted / amount(name, t.averageValue ?? "0");
+      const want = Math.abs(ratio - 1) <= 0.1 ? current : Math.ceil(ratio * counted);
+      currentMetrics.push({ type: "Resource", resource: { name, current: t.type === "Utilization" ? { averageUtilization: Math.round((used / requested) * 100), averageValue: name === "cpu" ? `${Math.round(used / counted)}m` : `${Math.round(used / counted)}` } : { averageValue: name === "cpu" ? `${Math.round(used / counted)}m` : `${Math.round(used / counted)}` } } });
+      if (want > desired) {
+        desired = want;
+        why = `${name} resource ${t.type === "Utilization" ? "utilization (percentage of request)" : ""} ${ratio > 1 ? "above" : "below"} target`.replace(/\s+/g, " ");
+      }
+    }
+    cond("ScalingActive", true, "ValidMetricFound", "the HPA was able to successfully calculate a replica count");
+    const min = hpa.spec.minReplicas ?? 1;
+    const clamped = Math.min(hpa.spec.maxReplicas, Math.max(min, desired));
+    cond("ScalingLimited", clamped !== desired, clamped !== desired ? (clamped > desired ? "TooFewReplicas" : "TooManyReplicas") : "DesiredWithinRange", clamped !== desired ? `the desired replica count is ${clamped > desired ? "less" : "more"} than the ${clamped > desired ? "minimum" : "maximum"} replica count` : "the desired count is within the acceptable range");
+    // Scale-down stabilization: the highest recommendation of the window wins.
+    const history = (this.recommendations.get(key) ?? []).filter((r) => Date.now() - r.at < this.windowMs);
+    history.push({ at: Date.now(), replicas: clamped });
+    this.recommendations.set(key, history);
+    const next = clamped < current ? Math.min(current, Math.max(...history.map((r) => r.replicas))) : clamped;
+    let lastScaleTime = (hpa.status as { lastScaleTime?: string } | undefined)?.lastScaleTime;
+    if (next !== current) {
+      await target.patch(ref.name, { spec: { replicas: next } }, "merge", { subresource: "scale" });
+      lastScaleTime = now();
+      recordEvent(this.ctx.client, "horizontal-pod-autoscaler", hpa, "Normal", "SuccessfulRescale", `New size: ${next}; reason: ${why}`);
+    }
+    return finish({ currentReplicas: current, desiredReplicas: next, currentMetrics, ...(lastScaleTime ? { lastScaleTime } : {}) });
+  }
+
+  /** Conditions keep their transition time while their status stays. */
+  private keepTransitions(hpa: Hpa, conditions: { type: string; status: string; lastTransitionTime: string }[]) {
+    const old = ((hpa.status as { conditions?: { type: string; status: string; lastTransitionTime: string }[] } | undefined)?.conditions ?? []);
+    return conditions.map((c) => {
+      const o = old.find((x) => x.type === c.type);
+      return o && o.status === c.status ? { ...c, lastTransitionTime: o.lastTransitionTime } : c;
+    });
+  }
+
+  private async writeStatus(hpa: Hpa, namespace: string, status: Record<string, unknown>): Promise<void> {
+    const full = { observedGeneration: hpa.metadata?.generation, ...status };
+    if (JSON.stringify(full) === JSON.stringify(hpa.status ?? {})) return;
+    await this.ctx.client.resource("horizontalpodautoscalers.autoscaling", namespace).updateStatus({ ...hpa, status: full } as KubeObject).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  }
+}
