@@ -4,7 +4,8 @@ import { controllersComponent } from "../components/controllers/index.ts";
 import { kubeletComponent } from "../components/kubelet/index.ts";
 import { schedulerComponent } from "../components/scheduler/index.ts";
 import { proxyComponent } from "../components/proxy/index.ts";
+import { ingressComponent } from "../components/ingress/index.ts";
 
 export function clusterComponents(): Component[] {
-  return [schedulerComponent, controllersComponent, kubeletComponent, proxyComponent];
+  return [schedulerComponent, controllersComponent, kubeletComponent, proxyComponent, ingressComponent];
 }

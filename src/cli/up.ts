@@ -24,6 +24,7 @@ export interface UpOptions {
   cleanOnExit?: boolean;
   proxyMode?: string;
   proxyBalance?: string;
+  ingressPort?: string;
 }
 
 export function registerUp(cli: CAC): void {
@@ -35,13 +36,14 @@ export function registerUp(cli: CAC): void {
     .option("--runtime <runtime>", "Container runtime: engine (Podman/Docker) or sim (hollow nodes)", { default: "engine" })
     .option("--sim-nodes <n>", "Number of hollow nodes with --runtime sim", { default: 1 })
     .option("--node-name <name>", "Name of this machine's node", { default: hostname() })
-    .option("--disable <components>", "Comma-separated components not to start (scheduler,controllers,kubelet,proxy)")
+    .option("--disable <components>", "Comma-separated components not to start (scheduler,controllers,kubelet,proxy,ingress)")
     .option("--log-level <level>", "info or debug", { default: "info" })
     .option("--write-kubeconfig <path>", "Also merge this cluster into that kubeconfig (e.g. ~/.kube/config), as its current context")
     .option("--container-socket <path>", "Docker Engine API socket (Podman or Docker)")
     .option("--clean-on-exit", "Remove the cluster's containers when stopping")
     .option("--proxy-mode <mode>", "Service data plane: nftables (kernel DNAT, needs root), userspace, or auto (nftables when possible)", { default: "auto" })
     .option("--proxy-balance <how>", "How the proxy picks an endpoint: roundrobin or random", { default: "roundrobin" })
+    .option("--ingress-port <port>", "Port on 127.0.0.1 where Ingresses are served (default 80 as root, else 8080)")
     .action(action((opts: UpOptions) => up(opts)));
 }
 
@@ -85,7 +87,7 @@ export async function up(opts: UpOptions): Promise<void> {
     log: (component, message) => {
       if (debug || !message.startsWith("debug:")) console.log(`[${component}] ${message}`);
     },
-    settings: { cleanOnExit: opts.cleanOnExit ?? false, proxyMode, proxyBalance },
+    settings: { cleanOnExit: opts.cleanOnExit ?? false, proxyMode, proxyBalance, ...(opts.ingressPort !== undefined ? { ingressPort: intOption(opts.ingressPort, "ingress-port") } : {}) },
   };
 
   const running: { name: string; component: RunningComponent }[] = [];
