@@ -65,7 +65,9 @@ test("host and path rules reach their services; anything else is 404", async () 
     spec: { rules: [{ host: "*.wild.test", http: { paths: [{ path: "/", pathType: "Exact", backend: { service: { name: "wild", port: { number: 80 } } } }] } }] },
   } as any);
 
-  await waitFor("the site answers", async () => (await get("web.test", "/").catch(() => ({ text: "" }))).text === "web", 10_000);
+  // The proxy applies each service's endpoints a moment after they are written.
+  const answers = async (host: string, path: string, want: string) => (await get(host, path).catch(() => ({ text: "" }))).text === want;
+  await waitFor("every backend answers", async () => (await answers("web.test", "/", "web")) && (await answers("web.test", "/api", "api")) && (await answers("x.wild.test", "/", "wild")), 10_000);
   expect((await get("web.test", "/api/v1/things")).text).toBe("api");
   expect((await get("web.test", "/api")).text).toBe("api");
   expect((await get("web.test", "/apiary")).text).toBe("web");

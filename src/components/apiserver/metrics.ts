@@ -96,7 +96,8 @@ export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: K
     const [a, b] = pair;
     const pa = a.summary.pods.find((p) => p.podRef.uid === pod.metadata?.uid);
     const pb = b.summary.pods.find((p) => p.podRef.uid === pod.metadata?.uid);
-    if (!pb) return undefined;
+    // A container seen once has no rate yet: the pod is left out rather than reported idle.
+    if (!pa || !pb || pb.containers.some((c) => !pa.containers.some((x) => x.name === c.name))) return undefined;
     return {
       kind: "PodMetrics",
       apiVersion: GV,
@@ -104,8 +105,8 @@ export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: K
       timestamp: new Date(b.at).toISOString(),
       window: `${Math.round((b.at - a.at) / 1000)}s`,
       containers: pb.containers.map((c) => {
-        const before = pa?.containers.find((x) => x.name === c.name);
-        const rate = before ? ((c.cpu.usageCoreNanoSeconds - before.cpu.usageCoreNanoSeconds) * 1000) / (b.at - a.at) : 0;
+        const before = pa.containers.find((x) => x.name === c.name)!;
+        const rate = ((c.cpu.usageCoreNanoSeconds - before.cpu.usageCoreNanoSeconds) * 1000) / (b.at - a.at);
         return { name: c.name, usage: { cpu: cpu(rate), memory: memory(c.memory.workingSetBytes) } };
       }),
     };

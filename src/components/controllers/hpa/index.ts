@@ -83,25 +83,41 @@ export class HorizontalPodAutoscalerController extends Controller {
       let used = 0;
       let requested = 0;
       let counted = 0;
+      const missing: number[] = []; // requests of pods with no metrics yet
       for (const p of pods) {
-        const pm = usage.items.find((x) => x.metadata.name === p.metadata?.name);
-        if (!pm) continue;
         const containers = ((p.spec as { containers?: { name: string; resources?: { requests?: Record<string, string> } }[] }).containers ?? []);
-        const missing = t.type === "Utilization" && containers.some((c) => !c.resources?.requests?.[name]);
-        if (missing) {
+        if (t.type === "Utilization" && containers.some((c) => !c.resources?.requests?.[name])) {
           cond("ScalingActive", false, "FailedGetResourceMetric", `failed to get ${name} utilization: missing request for ${name} in container of pod ${p.metadata?.name}`);
           return finish({ currentReplicas: current, desiredReplicas: current });
         }
+        const request = containers.reduce((n, c) => n + amount(name, c.resources?.requests?.[name]), 0);
+        const pm = usage.items.find((x) => x.metadata.name === p.metadata?.name);
+        if (!pm) {
+          missing.push(request);
+          continue;
+        }
         used += pm.containers.reduce((n, c) => n + amount(name, c.usage[name as "cpu" | "memory"]), 0);
-        requested += containers.reduce((n, c) => n + amount(name, c.resources?.requests?.[name]), 0);
+        requested += request;
         counted++;
       }
       if (!counted) {
         cond("ScalingActive", false, "FailedGetResourceMetric", `failed to get ${name} usage: no metrics returned from resource metrics API`);
         return finish({ currentReplicas: current, desiredReplicas: current });
       }
-      const ratio = t.type === "Utilization" ? (used / requested) * 100 / (t.averageUtilization ?? 80) : used / counted / amount(name, t.averageValue ?? "0");
-      const want = Math.abs(ratio - 1) <= 0.1 ? current : Math.ceil(ratio * counted);
+      const targetValue = amount(name, t.averageValue ?? "0");
+      const ratioOf = (u: number, r: number, n: number) => (t.type === "Utilization" ? ((u / r) * 100) / (t.averageUtilization ?? 80) : u / n / targetValue);
+      let ratio = ratioOf(used, requested, counted);
+      let podCount = counted;
+      // Pods without metrics yet (just started) count against the move, as in Kubernetes: as idle
+      // when scaling up, as at target when scaling down; a move they reverse is not made.
+      if (missing.length && Math.abs(ratio - 1) > 0.1) {
+        const up = ratio > 1;
+        const extraUse = up ? 0 : missing.reduce((n, r) => n + (t.type === "Utilization" ? (r * (t.averageUtilization ?? 80)) / 100 : targetValue), 0);
+        const again = ratioOf(used + extraUse, requested + missing.reduce((n, r) => n + r, 0), counted + missing.length);
+        ratio = up === again > 1 ? again : 1;
+        podCount = counted + missing.length;
+      }
+      const want = Math.abs(ratio - 1) <= 0.1 ? current : Math.ceil(ratio * podCount);
       currentMetrics.push({ type: "Resource", resource: { name, current: t.type === "Utilization" ? { averageUtilization: Math.round((used / requested) * 100), averageValue: name === "cpu" ? `${Math.round(used / counted)}m` : `${Math.round(used / counted)}` } : { averageValue: name === "cpu" ? `${Math.round(used / counted)}m` : `${Math.round(used / counted)}` } } });
       if (want > desired) {
         desired = want;
