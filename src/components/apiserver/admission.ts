@@ -1,11 +1,12 @@
 // Admission: checks and assignments that need other objects, done before a write reaches the
 // store: the namespace must exist and not be terminating, services get cluster IPs and node
-// ports without conflicts. Writers to the same allocator are serialised in-process.
+// ports without conflicts, pods get their namespace's LimitRange defaults and bounds. Writers to the same allocator are serialised in-process.
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
 import { decode } from "./codec.ts";
 import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
-import { kindPrefix, objectKey } from "./paths.ts";
+import { kindPrefix, listPrefix, objectKey } from "./paths.ts";
+import { applyLimitRanges } from "./limit-ranger.ts";
 import { allocateServiceAddresses, type ServiceRanges } from "./service-alloc.ts";
 
 export interface Admission {
@@ -23,6 +24,13 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   let serviceLock: Promise<unknown> = Promise.resolve();
   const namespaces = deps.lookup("namespaces");
   const services = deps.lookup("services");
+  const limitRanges = deps.lookup("limitranges");
+
+  async function withLimitRanges(kind: KindDef, obj: KubeObject): Promise<void> {
+    if (kind.kind !== "Pod" || !limitRanges) return;
+    const list = await deps.store.list(listPrefix(limitRanges, obj.metadata!.namespace));
+    applyLimitRanges(obj, list.kvs.map(decode));
+  }
 
   async function checkNamespace(kind: KindDef, obj: KubeObject): Promise<void> {
     if (!kind.namespaced || !namespaces) return;
@@ -51,6 +59,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     async beforeCreate(kind, obj) {
       await checkNamespace(kind, obj);
       await withServices(kind, obj);
+      await withLimitRanges(kind, obj);
     },
     async beforeUpdate(kind, next, old) {
       await withServices(kind, next, old);
