@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { resolveKind } from "../api/registry.ts";
 import type { KindDef } from "../api/types.ts";
-import { createClient, httpTransport, kubeconfigPath, readKubeconfig, type Client } from "../client/index.ts";
+import { createClient, httpTransport, kubeconfigPath, readKubeconfig, type Client, type KubeconfigCredentials } from "../client/index.ts";
 import { CliError } from "./fail.ts";
 import { defaultDataDir } from "./paths.ts";
 
@@ -21,6 +21,8 @@ export interface CliContext {
   client: Client;
   namespace: string;
   server: string;
+  /** What the kubeconfig says, for connections the client does not make (WebSockets). */
+  creds: KubeconfigCredentials;
 }
 
 export function cliContext(opts: GlobalOptions): CliContext {
@@ -29,7 +31,7 @@ export function cliContext(opts: GlobalOptions): CliContext {
   if (!existsSync(path)) throw new CliError(`no kubeconfig at ${path}; start a cluster with \`kube up\` or pass --kubeconfig`);
   const creds = readKubeconfig(path, opts.context);
   const client = createClient(httpTransport(creds.server, creds.token, { ca: creds.ca, insecureSkipTLSVerify: creds.insecureSkipTLSVerify }));
-  return { client, namespace: opts.namespace ?? opts.n ?? creds.namespace ?? "default", server: creds.server };
+  return { client, namespace: opts.namespace ?? opts.n ?? creds.namespace ?? "default", server: creds.server, creds };
 }
 
 export function kindFor(name: string): KindDef {

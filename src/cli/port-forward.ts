@@ -4,15 +4,11 @@
 // first running pod; services to a pod behind them, from the service port to its target port.
 import type { CAC } from "cac";
 import net from "node:net";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { selectorToString } from "../api/selectors.ts";
 import type { KubeObject } from "../api/types.ts";
-import { kubeconfigPath, readKubeconfig } from "../client/index.ts";
 import { FrameReader, FrameWriter, PING, type Frame } from "../client/spdy.ts";
 import { cliContext, resourceName, targets, withGlobals, type CliContext, type GlobalOptions } from "./context.ts";
 import { action, CliError } from "./fail.ts";
-import { defaultDataDir } from "./paths.ts";
 
 type Pod = KubeObject & { spec?: { containers?: { ports?: { name?: string; containerPort: number }[] }[] }; status?: { phase?: string } };
 type Svc = KubeObject & { spec?: { selector?: Record<string, string>; ports?: { name?: string; port: number; targetPort?: number | string }[] } };
@@ -29,7 +25,7 @@ export function registerPortForward(cli: CAC): void {
       if (!ports.length) throw new CliError("at least 1 PORT is required for port-forward");
       const ctx = cliContext(opts);
       const { pod, remote } = await resolveTarget(ctx, target, ports.map(parsePort));
-      await forward(opts, ctx.namespace, pod, remote, opts.address ?? "127.0.0.1");
+      await forward(ctx, pod, remote, opts.address ?? "127.0.0.1");
     }));
 }
 
@@ -69,9 +65,7 @@ async function resolveTarget(ctx: CliContext, target: string, ports: { local?: n
   return { pod, remote };
 }
 
-async function forward(opts: GlobalOptions, namespace: string, pod: Pod, mappings: Mapping[], address: string): Promise<never> {
-  const fallback = join(defaultDataDir(), "kubeconfig");
-  const creds = readKubeconfig(kubeconfigPath(opts.kubeconfig, existsSync(fallback) ? fallback : undefined), opts.context);
+async function forward({ creds, namespace }: CliContext, pod: Pod, mappings: Mapping[], address: string): Promise<never> {
   const q = new URLSearchParams(mappings.map((m) => ["ports", String(m.remote)]));
   const url = `${creds.server.replace(/^http/, "ws")}/api/v1/namespaces/${namespace}/pods/${pod.metadata!.name}/portforward?${q}`;
   // Bun refuses "/" in a subprotocol name, so the header is set by hand.

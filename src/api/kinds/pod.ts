@@ -332,3 +332,8 @@ function qosClass(spec: PodSpec | undefined): string {
   }
   return guaranteed ? "Guaranteed" : any ? "Burstable" : "BestEffort";
 }
+
+/** Ready condition True: what controllers, budgets and endpoints count as a working pod. */
+export function podReady(pod: KubeObject): boolean {
+  return ((pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+}

@@ -10,7 +10,7 @@ import { PORTFORWARD_PROTOCOL, PortForwardSession, type PortForwardData } from "
 
 export const KUBELET_TOKEN_ANNOTATION = "kube.io/kubelet-token";
 
-interface Endpoint {
+export interface Endpoint {
   base: string;
   token: string;
 }
@@ -18,7 +18,12 @@ interface Endpoint {
 export async function kubeletOf(objects: Objects, nodes: KindDef, pod: KubeObject): Promise<Endpoint> {
   const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
   if (!nodeName) throw new HttpError(400, "BadRequest", `pod ${pod.metadata?.name} does not have a host assigned`);
-  const node = (await objects.get(nodes, undefined, nodeName)).obj;
+  return kubeletOfNode((await objects.get(nodes, undefined, nodeName)).obj);
+}
+
+/** Where a node's kubelet listens and the token it expects, from the Node object. */
+export function kubeletOfNode(node: KubeObject): Endpoint {
+  const nodeName = node.metadata?.name;
   const status = node.status as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } | undefined;
   const port = status?.daemonEndpoints?.kubeletEndpoint?.Port;
   const ip = status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "127.0.0.1";

@@ -5,7 +5,7 @@
 import { matchesLabels, parseLabelSelector, SelectorError } from "../../api/selectors.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { HttpError } from "./errors.ts";
-import { kubeletOf } from "./kubelet-proxy.ts";
+import { kubeletOfNode, type Endpoint } from "./kubelet-proxy.ts";
 import type { Objects } from "./objects.ts";
 
 export const METRICS_GROUP = "metrics.k8s.io";
@@ -33,43 +33,47 @@ const cpu = (nanoCoresPerSecond: number) => `${Math.max(0, Math.round(nanoCoresP
 const memory = (bytes: number) => `${Math.round(bytes / 1024)}Ki`;
 
 export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: KindDef }) {
-  // Per node: the latest sample and the one before it.
+  // Per kubelet (one serves all the nodes of its process): the latest sample and the one before it.
   const samples = new Map<string, [Sample | undefined, Sample]>();
 
-  async function sample(node: KubeObject): Promise<Sample | undefined> {
-    try {
-      const ep = await kubeletOf(objects, kinds.nodes, { spec: { nodeName: node.metadata!.name } } as KubeObject);
-      const res = await fetch(`${ep.base}/stats/summary`, { headers: { authorization: `Bearer ${ep.token}` } });
-      return res.ok ? { at: Date.now(), summary: (await res.json()) as Summary } : undefined;
-    } catch {
-      return undefined; // a node without a reachable kubelet has no metrics
-    }
-  }
+  const refresh = (endpoints: Endpoint[]) =>
+    Promise.all(
+      endpoints.map(async (ep) => {
+        const res = await fetch(`${ep.base}/stats/summary`, { headers: { authorization: `Bearer ${ep.token}` } }).catch(() => undefined);
+        if (res?.ok) samples.set(ep.base, [samples.get(ep.base)?.[1], { at: Date.now(), summary: (await res.json()) as Summary }]);
+      }),
+    );
 
-  /** Two samples per node, the newer one at most 5 s old and at least 1 s after the older. */
-  async function pairs(): Promise<Map<string, [Sample, Sample]>> {
-    const nodes = (await objects.list(kinds.nodes, undefined, {})).items;
-    const out = new Map<string, [Sample, Sample]>();
-    const stale = nodes.filter((n) => {
-      const s = samples.get(n.metadata!.name!);
+  /** Two samples per node's kubelet, the newer one at most 5 s old and at least 1 s after the older. */
+  async function pairs(nodes: KubeObject[]): Promise<Map<string, [Sample, Sample]>> {
+    const kubelets = new Map<string, Endpoint>();
+    const kubeletOf = new Map<string, string>();
+    for (const n of nodes) {
+      try {
+        const ep = kubeletOfNode(n);
+        kubelets.set(ep.base, ep);
+        kubeletOf.set(n.metadata!.name!, ep.base);
+      } catch {
+        // a node without a reachable kubelet has no metrics
+      }
+    }
+    const stale = [...kubelets.values()].filter((ep) => {
+      const s = samples.get(ep.base);
       return !s?.[0] || Date.now() - s[1].at > 5_000;
     });
-    if (stale.length) {
-      for (const n of stale) {
-        const s = await sample(n);
-        if (s) samples.set(n.metadata!.name!, [samples.get(n.metadata!.name!)?.[1], s]);
-      }
-      if (stale.some((n) => { const s = samples.get(n.metadata!.name!); return s && (!s[0] || s[1].at - s[0].at < 1000); })) {
-        await Bun.sleep(1000); // a rate needs an interval: the first request waits for it
-        for (const n of stale) {
-          const s = await sample(n);
-          if (s) samples.set(n.metadata!.name!, [samples.get(n.metadata!.name!)?.[1], s]);
-        }
-      }
+    await refresh(stale);
+    const young = stale.filter((ep) => {
+      const s = samples.get(ep.base);
+      return s && (!s[0] || s[1].at - s[0].at < 1000);
+    });
+    if (young.length) {
+      await Bun.sleep(1000); // a rate needs an interval: the first request waits for it
+      await refresh(young);
     }
-    for (const n of nodes) {
-      const s = samples.get(n.metadata!.name!);
-      if (s?.[0]) out.set(n.metadata!.name!, [s[0], s[1]]);
+    const out = new Map<string, [Sample, Sample]>();
+    for (const [node, base] of kubeletOf) {
+      const s = samples.get(base);
+      if (s?.[0]) out.set(node, [s[0], s[1]]);
     }
     return out;
   }
@@ -124,9 +128,10 @@ export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: K
       throw e;
     }
     const matches = (o: KubeObject) => matchesLabels(reqs, o.metadata?.labels);
-    const byNode = await pairs();
+    const allNodes = (await objects.list(kinds.nodes, undefined, {})).items;
+    const byNode = await pairs(allNodes);
     if (rest[0] === "nodes") {
-      const nodes = (await objects.list(kinds.nodes, undefined, {})).items.filter((n) => !rest[1] || n.metadata?.name === rest[1]).filter(matches);
+      const nodes = allNodes.filter((n) => (!rest[1] || n.metadata?.name === rest[1]) && matches(n));
       const items = nodes.map((n) => byNode.get(n.metadata!.name!) && nodeMetrics(n, byNode.get(n.metadata!.name!)!)).filter(Boolean);
       if (rest[1]) return items[0] ? Response.json(items[0]) : notFound("nodes", rest[1]);
       return Response.json({ kind: "NodeMetricsList", apiVersion: GV, metadata: {}, items });

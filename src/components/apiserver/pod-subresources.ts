@@ -1,5 +1,6 @@
 // pods/binding (how the scheduler assigns a pod: never by writing spec.nodeName itself) and
 // pods/eviction (a delete that respects grace periods and PodDisruptionBudgets).
+import { podReady } from "../../api/kinds/pod.ts";
 import { selectorMatches, type LabelSelector } from "../../api/selectors.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { badRequest, conflict, HttpError } from "./errors.ts";
@@ -37,7 +38,6 @@ export async function bindPod(objects: Objects, pods: KindDef, namespace: string
 
 type Pdb = KubeObject & { spec?: { selector?: LabelSelector; unhealthyPodEvictionPolicy?: string }; status?: { disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number; observedGeneration?: number } };
 
-const podReady = (pod: KubeObject) => ((pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 
 /**
  * A delete that respects PodDisruptionBudgets: a ready pod covered by a budget with no

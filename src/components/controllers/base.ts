@@ -74,10 +74,7 @@ export function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** Pod readiness as controllers count it: Ready condition True. */
-export function podReady(pod: KubeObject): boolean {
-  return ((pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
-}
+export { podReady } from "../../api/kinds/pod.ts";
 
 /** Available = ready for at least minReadySeconds. */
 export function podAvailable(pod: KubeObject, minReadySeconds: number, at = Date.now()): boolean {

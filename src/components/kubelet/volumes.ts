@@ -31,13 +31,15 @@ async function getOptional(client: Client, resource: "configmaps" | "secrets" | 
 async function podToken(client: Client, pod: Pod, audience?: string): Promise<string> {
   const name = pod.spec.serviceAccountName ?? "default";
   const ns = pod.metadata!.namespace!;
-  if (!(await getOptional(client, "serviceaccounts", ns, name))) throw new VolumeError(`serviceaccount "${name}" not found`);
   // Valid for a year whatever was asked: nothing here refreshes tokens.
-  const answer = await client.resource("serviceaccounts", ns).createSubresource<{ status?: { token?: string } }>(name, "token", {
-    apiVersion: "authentication.k8s.io/v1",
-    kind: "TokenRequest",
-    spec: { expirationSeconds: TOKEN_SECONDS, ...(audience ? { audiences: [audience] } : {}), boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata!.name, uid: pod.metadata!.uid } },
-  });
+  const answer = await client
+    .resource("serviceaccounts", ns)
+    .createSubresource<{ status?: { token?: string } }>(name, "token", {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: TOKEN_SECONDS, ...(audience ? { audiences: [audience] } : {}), boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata!.name, uid: pod.metadata!.uid } },
+    })
+    .catch((e) => Promise.reject(isNotFound(e) && /serviceaccounts/.test(String((e as Error).message)) ? new VolumeError(`serviceaccount "${name}" not found`) : e));
   return answer.status?.token ?? "";
 }
 

@@ -4,6 +4,7 @@
 // otherwise. The table is named after this process, and tables left by dead processes are removed.
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { processAlive } from "../../util/process.ts";
 import { renderBase, renderSync, type RenderedState } from "./nftables-rules.ts";
 import type { DataPlane, ServicePortSpec, SyncError } from "./table.ts";
 
@@ -24,19 +25,10 @@ function run(args: string[], input = ""): Promise<string> {
 
 const nft = (script: string) => run(["-f", "-"], script);
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-};
-
 /** Tables left by kube processes that are gone (a cluster killed without its shutdown). */
 async function staleTables(): Promise<string[]> {
   const listed = await run(["list", "tables", "ip"]);
-  return [...listed.matchAll(/^table ip (kube_(\d+)_\d+)$/gm)].filter((m) => !alive(Number(m[2]))).map((m) => m[1]!);
+  return [...listed.matchAll(/^table ip (kube_(\d+)_\d+)$/gm)].filter((m) => !processAlive(Number(m[2]))).map((m) => m[1]!);
 }
 
 /** Lets DNAT to 127.0.0.1 endpoints and from loopback clients cross the container bridge. */

@@ -2,16 +2,8 @@
 // refused with a message naming the holder; a lock left by a dead process is taken over.
 import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { processAlive } from "../../util/process.ts";
 import { LockedError } from "../types.ts";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 export function acquireLock(dataDir: string): () => void {
   const path = join(dataDir, "lock");
@@ -28,7 +20,7 @@ export function acquireLock(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const holder = Number(readFileSync(path, "utf8").trim());
-      if (holder && holder !== process.pid && alive(holder)) throw new LockedError(`data dir ${dataDir} is in use by another kube process (pid ${holder})`);
+      if (holder && holder !== process.pid && processAlive(holder)) throw new LockedError(`data dir ${dataDir} is in use by another kube process (pid ${holder})`);
       // Stale: the holder is gone. Remove and retry (another starter may race us; the wx open decides).
       try {
         unlinkSync(path);

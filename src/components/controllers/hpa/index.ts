@@ -118,7 +118,9 @@ export class HorizontalPodAutoscalerController extends Controller {
         podCount = counted + missing.length;
       }
       const want = Math.abs(ratio - 1) <= 0.1 ? current : Math.ceil(ratio * podCount);
-      currentMetrics.push({ type: "Resource", resource: { name, current: t.type === "Utilization" ? { averageUtilization: Math.round((used / requested) * 100), averageValue: name === "cpu" ? `${Math.round(used / counted)}m` : `${Math.round(used / counted)}` } : { averageValue: name === "cpu" ? `${Math.round(used / counted)}m` : `${Math.round(used / counted)}` } } });
+      const averageValue = `${Math.round(used / counted)}${name === "cpu" ? "m" : ""}`;
+      const currentValue = t.type === "Utilization" ? { averageUtilization: Math.round((used / requested) * 100), averageValue } : { averageValue };
+      currentMetrics.push({ type: "Resource", resource: { name, current: currentValue } });
       if (want > desired) {
         desired = want;
         why = `${name} resource ${t.type === "Utilization" ? "utilization (percentage of request)" : ""} ${ratio > 1 ? "above" : "below"} target`.replace(/\s+/g, " ");
