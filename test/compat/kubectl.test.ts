@@ -206,6 +206,11 @@ for (const v of VERSIONS) {
       expect((await get("pdb/pdb")).spec).toMatchObject({ minAvailable: "50%", selector: { matchLabels: { app: "web" } } });
       expect((await get("quota/q")).spec.hard).toEqual({ pods: "10", "requests.cpu": "2" });
       expect(JSON.parse((await kubectl(v, ["get", `priorityclass/pc-${gns}`, "-o", "json"])).out)).toMatchObject({ value: 100, description: "gen" });
+      // autoscale sends autoscaling/v2 from 1.33 on; older kubectl use autoscaling/v1, which is not served.
+      if (v === "1.33") {
+        expect(await run(["autoscale", "deployment", "d", "--min=1", "--max=4", "--cpu-percent=60"])).toContain("horizontalpodautoscaler.autoscaling/d autoscaled");
+        expect((await get("hpa/d")).spec).toEqual({ scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "d" }, minReplicas: 1, maxReplicas: 4, metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } }] });
+      }
       const token = (await run(["create", "token", "app", "--duration=1h"])).trim();
       expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub).toBe(`system:serviceaccount:${gns}:app`);
     });

@@ -1,6 +1,6 @@
 // Field numbers of the Kubernetes messages that kubectl's generators (`kubectl create
 // namespace|configmap|secret|service|deployment|job|cronjob|ingress|pdb|quota|priorityclass|
-// serviceaccount|role|rolebinding|token|...`) send as protobuf, mapped to their JSON
+// serviceaccount|role|rolebinding|token|...`, and `kubectl autoscale`) send as protobuf, mapped to their JSON
 // names and types. Only what those requests carry; anything else is skipped.
 export type FieldType = "string" | "int" | "bool" | "bytes" | "quantity" | "intOrString" | `msg:${string}` | "map" | "mapBytes" | "mapQuantity";
 export interface FieldDef {
@@ -142,6 +142,12 @@ export const MESSAGES: Record<string, MessageDef> = {
   ResourceQuota: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:ResourceQuotaSpec") },
   ResourceQuotaSpec: { 1: f("hard", "mapQuantity"), 2: f("scopes", "string", { repeated: true }) },
   PriorityClass: { 1: f("metadata", "msg:ObjectMeta"), 2: f("value", "int", { keepZero: true }), 3: f("globalDefault", "bool"), 4: f("description", "string"), 5: f("preemptionPolicy", "string") },
+  HorizontalPodAutoscaler: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:HorizontalPodAutoscalerSpec") },
+  HorizontalPodAutoscalerSpec: { 1: f("scaleTargetRef", "msg:CrossVersionObjectReference"), 2: f("minReplicas", "int", { keepZero: true }), 3: f("maxReplicas", "int"), 4: f("metrics", "msg:MetricSpec", { repeated: true }) },
+  CrossVersionObjectReference: { 1: f("kind", "string"), 2: f("name", "string"), 3: f("apiVersion", "string") },
+  MetricSpec: { 1: f("type", "string"), 4: f("resource", "msg:ResourceMetricSource") },
+  ResourceMetricSource: { 1: f("name", "string"), 2: f("target", "msg:MetricTarget") },
+  MetricTarget: { 1: f("type", "string"), 2: f("value", "quantity"), 3: f("averageValue", "quantity"), 4: f("averageUtilization", "int", { keepZero: true }) },
   TokenRequest: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:TokenRequestSpec") },
   TokenRequestSpec: { 1: f("audiences", "string", { repeated: true }), 3: f("boundObjectRef", "msg:BoundObjectReference"), 4: f("expirationSeconds", "int", { keepZero: true }) },
   BoundObjectReference: { 1: f("kind", "string"), 2: f("apiVersion", "string"), 3: f("name", "string"), 4: f("uid", "string") },
@@ -149,5 +155,5 @@ export const MESSAGES: Record<string, MessageDef> = {
 
 /** The top-level message of each kind kubectl may send as protobuf. */
 export const KIND_MESSAGE: Record<string, string> = Object.fromEntries(
-  ["Namespace", "ConfigMap", "Secret", "Service", "Deployment", "Job", "CronJob", "Ingress", "PodDisruptionBudget", "ResourceQuota", "PriorityClass", "TokenRequest", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].map((k) => [k, k]),
+  ["Namespace", "ConfigMap", "Secret", "Service", "Deployment", "Job", "CronJob", "Ingress", "PodDisruptionBudget", "ResourceQuota", "PriorityClass", "HorizontalPodAutoscaler", "TokenRequest", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].map((k) => [k, k]),
 );
