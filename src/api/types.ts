@@ -90,4 +90,39 @@ export interface KindDef {
   fieldSelectors?: Record<string, (obj: KubeObject) => string | undefined>;
   /** kubectl table columns and the cells of one row. */
   table: { columns: TableColumn[]; row(obj: KubeObject, now: Date): unknown[] };
+  /** Behaviour beyond the generic registry's; every kind, built-in or custom, goes through the same path. */
+  hooks?: KindHooks;
+}
+
+/** Where a subresource request points. */
+export interface SubresourceTarget {
+  subresource: string;
+  namespace?: string;
+  name: string;
+  dryRun: boolean;
+}
+
+/**
+ * A kind's departures from the generic REST behaviour. The pure ones are set in the kind's file;
+ * those needing the store (admission, subresources) are attached by the API server.
+ */
+export interface KindHooks {
+  /** The status a client sends on create is kept (a Node reports its own); otherwise it starts empty. */
+  keepStatusOnCreate?: boolean;
+  /** Seconds a delete waits (a pod bound to a node: its kubelet finishes it); 0 = at once. */
+  deletionGrace?(obj: KubeObject, requested: number | undefined): number;
+  /** Whether something besides metadata.finalizers keeps a deleted object (a namespace's spec.finalizers). */
+  holdsDeletion?(obj: KubeObject): boolean;
+  /** Marks an object whose deletion has started (a namespace's phase Terminating). */
+  onDeleting?(obj: KubeObject): void;
+  /** Admission that needs other objects, before create (old undefined) and update. */
+  admit?(obj: KubeObject, old: KubeObject | undefined): Promise<void>;
+  /** After a write reached the store; obj is undefined when the object was removed. */
+  afterWrite?(obj: KubeObject | undefined, old: KubeObject | undefined): Promise<void>;
+  /** What a read returns (a custom resource's defaults are applied on read too). */
+  onRead?(obj: KubeObject): KubeObject;
+  /** POST to the collection served by other means than a create (Binding). */
+  createFrom?(req: Request, namespace: string | undefined, dryRun: boolean): Promise<Response>;
+  /** Subresources beyond status and scale (binding, eviction, log, exec, token, finalize). */
+  subresources?: Record<string, (req: Request, at: SubresourceTarget) => Promise<Response>>;
 }

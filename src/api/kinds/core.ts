@@ -32,6 +32,11 @@ export const namespaceKind = defineKind({
     return c.list;
   },
   specChanged: noGeneration,
+  hooks: {
+    // The namespace controller empties it, then clears spec.finalizers through /finalize.
+    holdsDeletion: (o) => (specOf<{ finalizers?: string[] }>(o).finalizers?.length ?? 0) > 0,
+    onDeleting: (o) => void (o.status = { ...(o.status as object), phase: "Terminating" }),
+  },
   fieldSelectors: { "status.phase": (o) => statusOf(o).phase },
   table: { columns: [nameColumn, col("Status"), ageColumn], row: (o, now) => [o.metadata?.name, statusOf(o).phase ?? "Active", age(o, now)] },
 });
@@ -54,6 +59,7 @@ export const nodeKind = defineKind({
   shortNames: ["no"],
   subresources: { status: true, extra: ["proxy"] },
   hasStatus: true,
+  hooks: { keepStatusOnCreate: true },
   validate(obj) {
     const shape = shapeCauses(MetaOnlySchema, obj);
     if (shape.length) return shape;

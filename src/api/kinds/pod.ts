@@ -283,6 +283,7 @@ export const podKind = defineKind({
   categories: ["all"],
   subresources: { status: true, extra: ["binding", "eviction", "log", "exec", "attach", "portforward"] },
   hasStatus: true,
+  hooks: { deletionGrace: podGrace },
   defaults(obj) {
     defaultPodSpec(obj.spec as PodSpec);
     const st = (obj.status ??= {}) as PodStatus;
@@ -336,4 +337,17 @@ function qosClass(spec: PodSpec | undefined): string {
 /** Ready condition True: what controllers, budgets and endpoints count as a working pod. */
 export function podReady(pod: KubeObject): boolean {
   return ((pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+}
+
+/**
+ * Grace period for a pod: bound, still-running pods get the requested or their own
+ * terminationGracePeriodSeconds so the kubelet can stop them; everything else goes at once.
+ */
+function podGrace(obj: KubeObject, requested: number | undefined): number {
+  const spec = obj.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
+  const phase = (obj.status as { phase?: string } | undefined)?.phase;
+  if (!spec?.nodeName || phase === "Succeeded" || phase === "Failed") return 0;
+  const g = requested ?? spec.terminationGracePeriodSeconds ?? 30;
+  // Kubernetes turns a requested 0 into 1 for bound pods unless forced; a 0 here means "now".
+  return Math.max(0, g);
 }

@@ -1,6 +1,8 @@
 // Admission: checks and assignments that need other objects, done before a write reaches the
-// store: the namespace must exist and not be terminating, services get cluster IPs and node
-// ports without conflicts, pods get their namespace's LimitRange defaults and bounds. Writers to the same allocator are serialised in-process.
+// store. Generic: the namespace must exist and not be terminating; then the kind's own `admit`
+// hook. The built-in kinds' admission (services get cluster IPs and node ports without
+// conflicts, pods get their namespace's LimitRange defaults and bounds) is made here and attached
+// as hooks (see hooks.ts). Writers to the same allocator are serialised in-process.
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
 import { decode } from "./codec.ts";
@@ -17,20 +19,10 @@ export interface Admission {
 export interface AdmissionDeps {
   store: Store;
   lookup: (resource: string) => KindDef | undefined;
-  ranges: ServiceRanges;
 }
 
 export function createAdmission(deps: AdmissionDeps): Admission {
-  let serviceLock: Promise<unknown> = Promise.resolve();
   const namespaces = deps.lookup("namespaces");
-  const services = deps.lookup("services");
-  const limitRanges = deps.lookup("limitranges");
-
-  async function withLimitRanges(kind: KindDef, obj: KubeObject): Promise<void> {
-    if (kind.kind !== "Pod" || !limitRanges) return;
-    const list = await deps.store.list(listPrefix(limitRanges, obj.metadata!.namespace));
-    applyLimitRanges(obj, list.kvs.map(decode));
-  }
 
   async function checkNamespace(kind: KindDef, obj: KubeObject): Promise<void> {
     if (!kind.namespaced || !namespaces) return;
@@ -42,28 +34,39 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       throw forbidden(`${kind.resource} "${obj.metadata!.name ?? ""}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`);
   }
 
-  async function withServices(kind: KindDef, obj: KubeObject, old?: KubeObject): Promise<void> {
-    if (kind.kind !== "Service" || !services) return;
+  return {
+    async beforeCreate(kind, obj) {
+      await checkNamespace(kind, obj);
+      await kind.hooks?.admit?.(obj, undefined);
+    },
+    async beforeUpdate(kind, next, old) {
+      await kind.hooks?.admit?.(next, old);
+    },
+  };
+}
+
+/** Service admission: cluster IPs and node ports, allocated one write at a time. */
+export function serviceAdmission(store: Store, services: KindDef, ranges: ServiceRanges): (obj: KubeObject, old: KubeObject | undefined) => Promise<void> {
+  let serviceLock: Promise<unknown> = Promise.resolve();
+  return async (obj, old) => {
     const run = serviceLock.then(async () => {
-      const list = await deps.store.list(kindPrefix(services));
+      const list = await store.list(kindPrefix(services));
       const others = list.kvs.map(decode).filter((s) => s.metadata?.uid !== obj.metadata?.uid);
-      const causes = allocateServiceAddresses(obj, others, deps.ranges, old);
+      const causes = allocateServiceAddresses(obj, others, ranges, old);
       if (causes.length) throw invalid("Service", "", obj.metadata?.name ?? "", causes);
     });
     // The next allocation waits for this one, whatever its outcome.
     serviceLock = run.catch(() => {});
     await run;
-  }
+  };
+}
 
-  return {
-    async beforeCreate(kind, obj) {
-      await checkNamespace(kind, obj);
-      await withServices(kind, obj);
-      await withLimitRanges(kind, obj);
-    },
-    async beforeUpdate(kind, next, old) {
-      await withServices(kind, next, old);
-    },
+/** Pod admission on create: the namespace's LimitRange defaults and bounds. */
+export function limitRangeAdmission(store: Store, limitRanges: KindDef): (obj: KubeObject, old: KubeObject | undefined) => Promise<void> {
+  return async (obj, old) => {
+    if (old) return;
+    const list = await store.list(listPrefix(limitRanges, obj.metadata!.namespace));
+    applyLimitRanges(obj, list.kvs.map(decode));
   };
 }
 

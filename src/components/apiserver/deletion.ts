@@ -37,9 +37,8 @@ export async function deleteObject(objects: Objects, kind: KindDef, ns: string |
     const finalizers = new Set(nm.finalizers ?? []);
     if (opts.propagationPolicy === "Orphan") finalizers.add("orphan");
     if (opts.propagationPolicy === "Foreground") finalizers.add("foregroundDeletion");
-    const grace = podGrace(kind, next, opts.gracePeriodSeconds);
-    const nsFinalizers = kind.kind === "Namespace" ? ((next.spec as { finalizers?: string[] })?.finalizers ?? []) : [];
-    const keep = finalizers.size > 0 || grace > 0 || nsFinalizers.length > 0;
+    const grace = kind.hooks?.deletionGrace?.(next, opts.gracePeriodSeconds) ?? 0;
+    const keep = finalizers.size > 0 || grace > 0 || !!kind.hooks?.holdsDeletion?.(next);
     if (!keep) {
       if (opts.dryRun) return { obj, gone: true };
       try {
@@ -57,28 +56,16 @@ export async function deleteObject(objects: Objects, kind: KindDef, ns: string |
       nm.deletionTimestamp = timestamp(new Date(now + grace * 1000));
       nm.deletionGracePeriodSeconds = grace;
     }
-    if (kind.kind === "Namespace") next.status = { ...(next.status as object), phase: "Terminating" };
+    kind.hooks?.onDeleting?.(next);
     if (JSON.stringify(next) === JSON.stringify(obj) || opts.dryRun) return { obj: next, gone: false };
     try {
       const kv = await objects.store.update(objectKey(kind, ns, name), encode(next), current.kv.modRevision);
-      return { obj: decode(kv), gone: false };
+      const written = decode(kv);
+      await kind.hooks?.afterWrite?.(written, obj);
+      return { obj: written, gone: false };
     } catch (err) {
       if (err instanceof ConflictError && attempt < 20) continue;
       throw err;
     }
   }
-}
-
-/**
- * Grace period for a pod: bound, still-running pods get the requested or their own
- * terminationGracePeriodSeconds so the kubelet can stop them; everything else goes at once.
- */
-function podGrace(kind: KindDef, obj: KubeObject, requested: number | undefined): number {
-  if (kind.kind !== "Pod") return 0;
-  const spec = obj.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
-  const phase = (obj.status as { phase?: string } | undefined)?.phase;
-  if (!spec?.nodeName || phase === "Succeeded" || phase === "Failed") return 0;
-  const g = requested ?? spec.terminationGracePeriodSeconds ?? 30;
-  // Kubernetes turns a requested 0 into 1 for bound pods unless forced; a 0 here means "now".
-  return Math.max(0, g);
 }

@@ -4,7 +4,8 @@ import { createMetrics, METRICS_GROUP, metricsGroup, metricsResourceList } from 
 import { TokenIssuer, tokenStillValid } from "./sa-tokens.ts";
 import { Hono } from "hono";
 import type { KindDef, KubeObject } from "../../api/types.ts";
-import { allKinds } from "../../api/registry.ts";
+import { allKinds, KindRegistry } from "../../api/registry.ts";
+import { withServerHooks } from "./hooks.ts";
 import type { Store } from "../../store/types.ts";
 import { createAdmission } from "./admission.ts";
 import { apiGroupList, apiResourceList, apiVersions, serverVersion } from "./discovery.ts";
@@ -41,15 +42,19 @@ const OPEN_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version"]);
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 export function createApiServer(opts: ApiServerOptions): ApiServer {
-  const kinds = opts.kinds ?? allKinds();
-  const byGvr = new Map(kinds.map((k) => [`${k.group}/${k.version}/${k.resource}`, k]));
-  const byResource = new Map(kinds.map((k) => [k.resource, k]));
-  const lookup = (group: string, version: string, resource: string) => byGvr.get(`${group}/${version}/${resource}`);
-  const admission = createAdmission({ store: opts.store, lookup: (r) => byResource.get(r), ranges: opts.serviceRanges ?? defaultServiceRanges });
+  const builtin = new KindRegistry(opts.kinds ?? allKinds());
+  const admission = createAdmission({ store: opts.store, lookup: (r) => builtin.byPlural(r) });
   const objects = new Objects({ store: opts.store, admission });
-  const kubeletProxy = opts.kubeletProxy ?? (byResource.get("nodes") ? createKubeletProxy(objects, byResource.get("nodes")!) : undefined);
+  const nodesKind = builtin.byPlural("nodes");
+  const kubeletProxy = opts.kubeletProxy ?? (nodesKind ? createKubeletProxy(objects, nodesKind) : undefined);
   const tokens = new TokenIssuer(opts.serviceAccountKey);
-  const deps = { objects, lookup: (r: string) => byResource.get(r), kubeletProxy, bookmarkIntervalMs: opts.bookmarkIntervalMs, tokens };
+  // This server's registry: the built-in kinds with their server hooks; custom resources join it at run time.
+  const registry = new KindRegistry(
+    withServerHooks(builtin.all(), { store: opts.store, objects, lookup: (r) => builtin.byPlural(r), ranges: opts.serviceRanges ?? defaultServiceRanges, tokens, kubeletProxy }),
+  );
+  const byResource = { get: (r: string) => registry.byPlural(r) };
+  const lookup = (group: string, version: string, resource: string) => registry.byResource(group, version, resource);
+  const deps = { objects, bookmarkIntervalMs: opts.bookmarkIntervalMs };
   const saKinds = { serviceaccounts: byResource.get("serviceaccounts"), pods: byResource.get("pods") };
   // The cluster's bearer token, or a live service account token (pods reach the API with theirs).
   const authorized = async (req: Request): Promise<boolean> => {
@@ -79,7 +84,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   app.get("/api", (c) => c.json(apiVersions(c.req.header("host") ?? "127.0.0.1")));
   const metrics = byResource.get("nodes") && byResource.get("pods") ? createMetrics(objects, { nodes: byResource.get("nodes")!, pods: byResource.get("pods")! }) : undefined;
   app.get("/apis", (c) => {
-    const list = apiGroupList(kinds) as { groups: unknown[] };
+    const list = apiGroupList(registry.all()) as { groups: unknown[] };
     return c.json(metrics ? { ...list, groups: [...list.groups, metricsGroup] } : list);
   });
   if (metrics) {
@@ -93,7 +98,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const resources = async (req: Request, group: string, version: string, rest: string): Promise<Response> => {
     const segments = rest.split("/").filter(Boolean);
     if (segments.length === 0 && req.method === "GET") {
-      const list = apiResourceList(kinds, group ? `${group}/${version}` : version);
+      const list = apiResourceList(registry.all(), group ? `${group}/${version}` : version);
       if (list) return Response.json(list);
     }
     const path = parseResourcePath(group, version, segments, lookup);
@@ -106,7 +111,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   app.all("/apis/:group/:version/*", (c) => resources(c.req.raw, c.req.param("group"), c.req.param("version"), c.req.path.split("/").slice(4).join("/")));
   app.all("/apis/:group/:version", (c) => resources(c.req.raw, c.req.param("group"), c.req.param("version"), ""));
   app.get("/apis/:group", (c) => {
-    const group = (apiGroupList(kinds) as { groups: { name: string }[] }).groups.find((g) => g.name === c.req.param("group"));
+    const group = (apiGroupList(registry.all()) as { groups: { name: string }[] }).groups.find((g) => g.name === c.req.param("group"));
     if (!group) throw new HttpError(404, "NotFound", "the server could not find the requested resource");
     return c.json({ kind: "APIGroup", apiVersion: "v1", ...group });
   });

@@ -119,7 +119,7 @@ export class Objects {
     const generated = !meta.name && !!meta.generateName;
     if (generated) meta.name = generateName(meta.generateName!);
     prepareMetaForCreate(meta);
-    if (kind.hasStatus && kind.kind !== "Node") obj.status = {};
+    if (kind.hasStatus && !kind.hooks?.keepStatusOnCreate) obj.status = {};
     const broken = checked(kind, obj, undefined, "defaults");
     if (broken.length) throw invalid(kind.kind, kind.group, meta.name ?? "", broken);
     await this.deps.admission.beforeCreate(kind, obj);
@@ -131,7 +131,9 @@ export class Objects {
     for (let attempt = 0; ; attempt++) {
       try {
         const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), encode(obj));
-        return decode(kv);
+        const created = decode(kv);
+        await kind.hooks?.afterWrite?.(created, undefined);
+        return created;
       } catch (err) {
         if (!(err instanceof KeyExistsError)) throw err;
         if (!generated || attempt >= 5) throw alreadyExists(kind.resource, kind.group, meta.name!);
@@ -179,7 +181,7 @@ export class Objects {
     if (causes.length) throw invalid(kind.kind, kind.group, name, causes);
     if (sameContent(next, old)) return old;
     if (opts.dryRun) return next;
-    if (finalized(next)) return this.remove(kind, ns, name, current.kv.modRevision);
+    if (finalized(kind, next)) return this.remove(kind, ns, name, current.kv.modRevision);
     return this.writeRaw(kind, ns, name, next, current);
   }
 
@@ -187,7 +189,9 @@ export class Objects {
   async writeRaw(kind: KindDef, ns: string | undefined, name: string, next: KubeObject, current: Stored, dryRun = false): Promise<KubeObject> {
     if (dryRun) return next;
     try {
-      return decode(await this.deps.store.update(objectKey(kind, ns, name), encode(next), current.kv.modRevision));
+      const written = decode(await this.deps.store.update(objectKey(kind, ns, name), encode(next), current.kv.modRevision));
+      await kind.hooks?.afterWrite?.(written, current.obj);
+      return written;
     } catch (err) {
       if (err instanceof ConflictError) throw conflict(kind.resource, kind.group, name);
       if (err instanceof NotFoundError) throw notFound(kind.resource, kind.group, name);
@@ -199,7 +203,9 @@ export class Objects {
   async remove(kind: KindDef, ns: string | undefined, name: string, expectedRevision: number): Promise<KubeObject> {
     try {
       const kv = await this.deps.store.delete(objectKey(kind, ns, name), expectedRevision);
-      return decode(kv);
+      const removed = decode(kv);
+      await kind.hooks?.afterWrite?.(undefined, removed);
+      return removed;
     } catch (err) {
       if (err instanceof ConflictError) throw conflict(kind.resource, kind.group, name);
       if (err instanceof NotFoundError) throw notFound(kind.resource, kind.group, name);
@@ -209,9 +215,8 @@ export class Objects {
 }
 
 /** An object being deleted whose finalizers are all gone is removed for real. */
-function finalized(obj: KubeObject): boolean {
+function finalized(kind: KindDef, obj: KubeObject): boolean {
   const meta = obj.metadata!;
   if (!meta.deletionTimestamp || (meta.finalizers?.length ?? 0) > 0) return false;
-  if (obj.kind === "Namespace") return ((obj.spec as { finalizers?: string[] } | undefined)?.finalizers?.length ?? 0) === 0;
-  return true;
+  return !kind.hooks?.holdsDeletion?.(obj);
 }

@@ -1,6 +1,5 @@
 // The one generic REST handler: every kind's create/get/list/update/patch/delete/
 // deletecollection/watch and its subresources, driven by the kind's registry entry.
-import { requestToken, type TokenIssuer } from "./sa-tokens.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { readObject, readOptionalObject, readText } from "./body.ts";
 import { deleteObject, type DeleteOptions } from "./deletion.ts";
@@ -12,16 +11,10 @@ import type { ResourcePath } from "./paths.ts";
 import { applyScale, scaleOf } from "./scale.ts";
 import { tableOf, wantsTable } from "./table.ts";
 import { apiVersion, watchStream } from "./watch.ts";
-import { bindPod, evictPod } from "./pod-subresources.ts";
 
 export interface HandlerDeps {
   objects: Objects;
-  lookup: (resource: string) => KindDef | undefined;
-  /** Serves pods/log, pods/exec and friends by forwarding to the node's kubelet. */
-  kubeletProxy?: (req: Request, pod: KubeObject, sub: string) => Promise<Response>;
   bookmarkIntervalMs?: number;
-  /** Signs service account tokens (TokenRequest). */
-  tokens?: TokenIssuer;
 }
 
 const json = (body: unknown, status = 200) => Response.json(body, { status });
@@ -57,7 +50,7 @@ export async function handleResource(deps: HandlerDeps, req: Request, path: Reso
   const objects = deps.objects;
 
   if (!name) {
-    if (kind.kind === "Binding" && method === "POST" && namespace) return bindFromBody(deps, req, namespace);
+    if (method === "POST" && kind.hooks?.createFrom) return kind.hooks.createFrom(req, namespace, dryRun);
     if (method === "GET") {
       const watching = path.legacyWatch || q.get("watch") === "true" || q.get("watch") === "1";
       requireVerb(kind, watching ? "watch" : "list");
@@ -153,47 +146,9 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
     }
     throw methodNotAllowed();
   }
-  if (sub === "finalize" && kind.kind === "Namespace") {
-    if (method !== "PUT") throw methodNotAllowed();
-    const body = await readObject(req);
-    const current = await objects.get(kind, namespace, name);
-    const next = structuredClone(current.obj);
-    next.spec = { ...(next.spec as object), finalizers: (body.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] };
-    return json(await objects.update(kind, namespace, name, next, "raw", { dryRun, current }));
-  }
-  if (kind.kind === "ServiceAccount" && sub === "token" && deps.tokens) {
-    if (method !== "POST") throw methodNotAllowed();
-    // kubectl 1.33 sends its TokenRequest as protobuf.
-    const body = req.headers.get("content-length") === "0" ? {} : await readObject(req);
-    return json(await requestToken(objects, { serviceaccounts: kind, pods: deps.lookup("pods") }, deps.tokens, namespace!, name, body), 201);
-  }
-  if (kind.kind === "Pod") {
-    if (sub === "binding") {
-      if (method !== "POST") throw methodNotAllowed();
-      const body = await readObject(req);
-      return json(await bindPod(objects, kind, namespace!, name, body, dryRun), 201);
-    }
-    if (sub === "eviction") {
-      if (method !== "POST") throw methodNotAllowed();
-      await readOptionalObject(req);
-      return json(await evictPod(objects, { pods: kind, pdbs: deps.lookup("poddisruptionbudgets") }, namespace!, name), 201);
-    }
-    if ((kind.subresources.extra ?? []).includes(sub)) {
-      const { obj } = await objects.get(kind, namespace, name);
-      if (!deps.kubeletProxy) throw new HttpError(503, "ServiceUnavailable", `no kubelet serves ${sub} for pod "${name}"`);
-      return deps.kubeletProxy(req, obj, sub);
-    }
-  }
+  const hook = kind.hooks?.subresources?.[sub];
+  if (hook) return hook(req, { subresource: sub, namespace, name, dryRun });
   throw notFound(`${kind.resource}/${sub}`, kind.group, name);
-}
-
-async function bindFromBody(deps: HandlerDeps, req: Request, namespace: string): Promise<Response> {
-  const body = await readObject(req);
-  const podName = body.metadata?.name;
-  if (!podName) throw new HttpError(422, "Invalid", "Binding is invalid: metadata.name: Required value");
-  const pods = deps.lookup("pods")!;
-  const dryRun = new URL(req.url).searchParams.getAll("dryRun").includes("All");
-  return json(await bindPod(deps.objects, pods, namespace, podName, body, dryRun), 201);
 }
 
 function patchRequest(req: Request, q: URLSearchParams, kind: KindDef, namespace: string | undefined, name: string, text: string, dryRun: boolean) {

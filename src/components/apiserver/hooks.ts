@@ -1,0 +1,96 @@
+// The server-side hooks of the built-in kinds: admission and subresources that need the store,
+// the token issuer or the kubelets. Attached to copies of the registry's entries, so the generic
+// handler has no per-kind branches: built-in kinds and custom resources take the same path.
+import type { KindDef, KindHooks, KubeObject, SubresourceTarget } from "../../api/types.ts";
+import type { Store } from "../../store/types.ts";
+import { limitRangeAdmission, serviceAdmission } from "./admission.ts";
+import { readObject, readOptionalObject } from "./body.ts";
+import { HttpError, methodNotAllowed } from "./errors.ts";
+import type { Objects } from "./objects.ts";
+import { bindPod, evictPod } from "./pod-subresources.ts";
+import { requestToken, type TokenIssuer } from "./sa-tokens.ts";
+import type { ServiceRanges } from "./service-alloc.ts";
+
+export interface ServerHookDeps {
+  store: Store;
+  objects: Objects;
+  lookup: (resource: string) => KindDef | undefined;
+  ranges: ServiceRanges;
+  tokens: TokenIssuer;
+  /** Serves pods/log, pods/exec and friends by forwarding to the node's kubelet. */
+  kubeletProxy?: (req: Request, pod: KubeObject, sub: string) => Promise<Response>;
+}
+
+type Sub = (req: Request, at: SubresourceTarget) => Promise<Response>;
+const json = (body: unknown, status = 200) => Response.json(body, { status });
+const only = (method: string, fn: Sub): Sub => (req, at) => {
+  if (req.method.toUpperCase() !== method) throw methodNotAllowed();
+  return fn(req, at);
+};
+
+/** The built-in kinds with their server hooks attached (copies; the shared registry stays pure). */
+export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef[] {
+  const { objects } = deps;
+  const pods = deps.lookup("pods");
+  const extra: Record<string, (kind: KindDef) => KindHooks> = {
+    services: (kind) => ({ admit: serviceAdmission(deps.store, kind, deps.ranges) }),
+    pods: (kind) => {
+      const limitRanges = deps.lookup("limitranges");
+      const proxy: Sub = async (req, at) => {
+        const sub = at.subresource;
+        const { obj } = await objects.get(kind, at.namespace, at.name);
+        if (!deps.kubeletProxy) throw new HttpError(503, "ServiceUnavailable", `no kubelet serves ${sub} for pod "${at.name}"`);
+        return deps.kubeletProxy(req, obj, sub);
+      };
+      const viaKubelet = Object.fromEntries((kind.subresources.extra ?? []).filter((s) => s !== "binding" && s !== "eviction").map((s) => [s, proxy]));
+      return {
+        ...(limitRanges ? { admit: limitRangeAdmission(deps.store, limitRanges) } : {}),
+        subresources: {
+          ...viaKubelet,
+          binding: only("POST", async (req, at) => json(await bindPod(objects, kind, at.namespace!, at.name, await readObject(req), at.dryRun), 201)),
+          eviction: only("POST", async (req, at) => {
+            await readOptionalObject(req);
+            return json(await evictPod(objects, { pods: kind, pdbs: deps.lookup("poddisruptionbudgets") }, at.namespace!, at.name), 201);
+          }),
+        },
+      };
+    },
+    bindings: () => ({
+      createFrom: async (req, namespace, dryRun) => {
+        if (!namespace) throw methodNotAllowed();
+        const body = await readObject(req);
+        const podName = body.metadata?.name;
+        if (!podName) throw new HttpError(422, "Invalid", "Binding is invalid: metadata.name: Required value");
+        return json(await bindPod(objects, pods!, namespace, podName, body, dryRun), 201);
+      },
+    }),
+    namespaces: (kind) => ({
+      subresources: {
+        finalize: only("PUT", async (req, at) => {
+          const body = await readObject(req);
+          const current = await objects.get(kind, undefined, at.name);
+          const next = structuredClone(current.obj);
+          next.spec = { ...(next.spec as object), finalizers: (body.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] };
+          return json(await objects.update(kind, undefined, at.name, next, "raw", { dryRun: at.dryRun, current }));
+        }),
+      },
+    }),
+    serviceaccounts: (kind) => ({
+      subresources: {
+        token: only("POST", async (req, at) => {
+          // kubectl 1.33 sends its TokenRequest as protobuf.
+          const body = req.headers.get("content-length") === "0" ? {} : await readObject(req);
+          return json(await requestToken(objects, { serviceaccounts: kind, pods }, deps.tokens, at.namespace!, at.name, body), 201);
+        }),
+      },
+    }),
+  };
+  return kinds.map((kind) => {
+    const more = kind.group === "" ? extra[kind.resource] : undefined;
+    if (!more) return kind;
+    const copy: KindDef = { ...kind };
+    const hooks = more(copy);
+    copy.hooks = { ...kind.hooks, ...hooks, subresources: { ...kind.hooks?.subresources, ...hooks.subresources } };
+    return copy;
+  });
+}
