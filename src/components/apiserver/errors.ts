@@ -12,11 +12,42 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
+  /** The Status with keys in the order Go's encoding/json writes metav1.Status; empty fields left out (omitempty). */
   toStatus(): Status {
-    const s: Status = { apiVersion: "v1", kind: "Status", metadata: {}, status: "Failure", message: this.message, reason: this.reason, code: this.code };
-    if (this.details) s.details = this.details;
+    const s = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure" } as Status;
+    if (this.message) s.message = this.message;
+    if (this.reason) s.reason = this.reason;
+    const d = this.details && orderedDetails(this.details);
+    if (d && Object.keys(d).length) s.details = d;
+    if (this.code) s.code = this.code;
     return s;
   }
+}
+
+type Details = NonNullable<Status["details"]>;
+
+/** StatusDetails in Go's field order: name, group, kind, uid, causes, retryAfterSeconds (all omitempty). */
+function orderedDetails(d: Details & { uid?: string }): Details {
+  const out: Details & { uid?: string } = {};
+  if (d.name) out.name = d.name;
+  if (d.group) out.group = d.group;
+  if (d.kind) out.kind = d.kind;
+  if (d.uid) out.uid = d.uid;
+  if (d.causes?.length)
+    out.causes = d.causes.map((c) => {
+      const o: { reason: string; message: string; field?: string } = {} as never;
+      if (c.reason) o.reason = c.reason;
+      if (c.message) o.message = c.message;
+      if (c.field) o.field = c.field;
+      return o;
+    });
+  if (d.retryAfterSeconds) out.retryAfterSeconds = d.retryAfterSeconds;
+  return out;
+}
+
+/** JSON as kube-apiserver writes it: Go's json.Encoder ends every document with a newline. */
+export function goJson(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body) + "\n", { status, headers: { "content-type": "application/json", ...headers } });
 }
 
 /** `pods "x"` or `deployments.apps "x"`, as Kubernetes names things in messages. */
@@ -42,10 +73,11 @@ export const expired = (message: string) => new HttpError(410, "Expired", messag
 
 export const forbidden = (message: string) => new HttpError(403, "Forbidden", message);
 
+/** errors.NewInvalid: `Deployment.apps "web" is invalid: spec.replicas: ...` (the kind qualified by its group). */
 export function invalid(kind: string, group: string, name: string, causes: Cause[]): HttpError {
   const list = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
   const summary = list.length === 1 ? list[0] : `[${list.join(", ")}]`;
-  return new HttpError(422, "Invalid", `${kind} "${name}" is invalid: ${summary}`, {
+  return new HttpError(422, "Invalid", `${qualified(kind, group)} "${name}" is invalid: ${summary}`, {
     name,
     group,
     kind,
@@ -55,5 +87,5 @@ export function invalid(kind: string, group: string, name: string, causes: Cause
 
 export function statusResponse(err: unknown): Response {
   const e = err instanceof HttpError ? err : new HttpError(500, "InternalError", `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
-  return Response.json(e.toStatus(), { status: e.code });
+  return goJson(e.toStatus(), e.code);
 }

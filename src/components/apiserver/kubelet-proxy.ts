@@ -1,6 +1,7 @@
 // Reaching a pod's kubelet for pods/log and pods/exec, as the real API server does: the node
 // object says where its kubelet listens (InternalIP, daemonEndpoints port) and the kubelet's
 // token (an annotation); logs are streamed through, exec WebSockets are bridged frame by frame.
+import { logParams, Query } from "./query.ts";
 import type { KubeObject } from "../../api/types.ts";
 import type { Server, ServerWebSocket } from "bun";
 import { HttpError, statusResponse } from "./errors.ts";
@@ -51,8 +52,9 @@ export function createKubeletProxy(objects: Objects, nodes: KindDef) {
     if (sub === "portforward") throw new HttpError(400, "BadRequest", "Upgrade request required: port-forward needs a WebSocket (kubectl 1.31+, or KUBECTL_PORT_FORWARD_WEBSOCKETS=true on 1.30); plain SPDY upgrades are not served");
     const container = containerOf(pod, q.get("container"));
     if (sub === "log") {
+      // Decoded and checked here as the API server does; the kubelet gets canonical values.
       const pass = new URLSearchParams();
-      for (const k of ["follow", "tailLines", "sinceSeconds", "sinceTime", "timestamps", "previous", "limitBytes"]) if (q.get(k) !== null) pass.set(k, q.get(k)!);
+      for (const [k, v] of Object.entries(logParams(new Query(q), pod.metadata!.name!))) if (v !== undefined && v !== false) pass.set(k, String(v));
       const res = await fetch(`${ep.base}/containerLogs/${ns}/${pod.metadata!.name}/${container}?${pass}`, { headers: { authorization: `Bearer ${ep.token}` }, signal: req.signal });
       return new Response(res.body, { status: res.status, headers: { "content-type": res.headers.get("content-type") ?? "text/plain" } });
     }

@@ -3,7 +3,7 @@
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { readObject, readOptionalObject, readText } from "./body.ts";
 import { deleteObject, type DeleteOptions } from "./deletion.ts";
-import { badRequest, HttpError, methodNotAllowed, notFound } from "./errors.ts";
+import { badRequest, HttpError, invalid, methodNotAllowed, notFound } from "./errors.ts";
 import { buildMatcher } from "./filters.ts";
 import type { Objects } from "./objects.ts";
 import { patchVia } from "./patching.ts";
@@ -11,6 +11,7 @@ import type { ResourcePath } from "./paths.ts";
 import { applyScale, scaleOf } from "./scale.ts";
 import { tableOf, wantsTable } from "./table.ts";
 import { apiVersion, watchStream } from "./watch.ts";
+import { dryRunOf, listParams, normalizeGrace, parseGoInt64, Query, writeParams, type ListParams, type OptionsKind } from "./query.ts";
 
 export interface HandlerDeps {
   objects: Objects;
@@ -23,12 +24,7 @@ function requireVerb(kind: KindDef, verb: string): void {
   if (!kind.verbs.includes(verb)) throw methodNotAllowed();
 }
 
-function int(v: string | null, name: string): number | undefined {
-  if (v === null || v === "") return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid value for ${name}: ${v}`);
-  return n;
-}
+const OPTIONS_OF: Record<string, OptionsKind> = { POST: "CreateOptions", PUT: "UpdateOptions", PATCH: "PatchOptions", DELETE: "DeleteOptions" };
 
 function encodeContinue(key: string, rv: number): string {
   return Buffer.from(JSON.stringify({ v: "meta.k8s.io/v1", rv, start: key })).toString("base64url");
@@ -46,15 +42,17 @@ export async function handleResource(deps: HandlerDeps, req: Request, path: Reso
   const q = url.searchParams;
   const { kind, namespace, name, subresource } = path;
   const method = req.method.toUpperCase();
-  const dryRun = q.getAll("dryRun").includes("All");
+  const query = new Query(q);
+  const dryRun = OPTIONS_OF[method] ? dryRunOf(query.all("dryRun"), OPTIONS_OF[method]!) : false;
   const objects = deps.objects;
 
   if (!name) {
     if (method === "POST" && kind.hooks?.createFrom) return kind.hooks.createFrom(req, namespace, dryRun);
     if (method === "GET") {
-      const watching = path.legacyWatch || q.get("watch") === "true" || q.get("watch") === "1";
+      const params = listParams(query);
+      const watching = path.legacyWatch || params.watch;
       requireVerb(kind, watching ? "watch" : "list");
-      return watching ? watch(deps, req, path) : list(deps, req, path);
+      return watching ? watch(deps, req, path, params) : list(deps, req, path, params);
     }
     if (method === "POST") {
       requireVerb(kind, "create");
@@ -63,8 +61,9 @@ export async function handleResource(deps: HandlerDeps, req: Request, path: Reso
     }
     if (method === "DELETE") {
       requireVerb(kind, "deletecollection");
-      const opts = deleteOptions(await readOptionalObject(req), q);
-      const match = buildMatcher(kind, q.get("labelSelector"), q.get("fieldSelector"));
+      const opts = deleteOptions(await readOptionalObject(req), query);
+      const params = listParams(query);
+      const match = buildMatcher(kind, params.labelSelector ?? null, params.fieldSelector ?? null);
       const listed = await objects.list(kind, namespace, { match });
       for (const obj of listed.items) {
         await deleteObject(objects, kind, obj.metadata!.namespace, obj.metadata!.name!, opts).catch((err) => {
@@ -78,8 +77,7 @@ export async function handleResource(deps: HandlerDeps, req: Request, path: Reso
 
   if (!subresource) {
     if (method === "GET" && path.legacyWatch) {
-      q.set("fieldSelector", `metadata.name=${name}`);
-      return watch(deps, new Request(url.toString(), req), { ...path, name: undefined });
+      return watch(deps, req, { ...path, name: undefined }, { ...listParams(query), fieldSelector: `metadata.name=${name}` });
     }
     if (method === "GET") {
       requireVerb(kind, "get");
@@ -104,7 +102,7 @@ export async function handleResource(deps: HandlerDeps, req: Request, path: Reso
     }
     if (method === "DELETE") {
       requireVerb(kind, "delete");
-      const r = await deleteObject(objects, kind, namespace, name, deleteOptions(await readOptionalObject(req), q));
+      const r = await deleteObject(objects, kind, namespace, name, deleteOptions(await readOptionalObject(req), query));
       return json(r.obj);
     }
     throw methodNotAllowed();
@@ -118,6 +116,7 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
   const objects = deps.objects;
   const method = req.method.toUpperCase();
   const q = new URL(req.url).searchParams;
+  const query = new Query(q);
 
   if (sub === "status" && kind.subresources.status) {
     if (method === "GET") return json((await objects.get(kind, namespace, name)).obj);
@@ -152,62 +151,72 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
 }
 
 function patchRequest(req: Request, q: URLSearchParams, kind: KindDef, namespace: string | undefined, name: string, text: string, dryRun: boolean) {
+  const opts = writeParams(new Query(q), "PatchOptions");
   return {
     kind,
     namespace,
     name,
     contentType: (req.headers.get("content-type") ?? "").split(";")[0]!.trim(),
     text,
-    fieldManager: q.get("fieldManager") ?? undefined,
-    force: q.get("force") === "true",
+    fieldManager: opts.fieldManager,
+    force: opts.force === true,
     dryRun,
   };
 }
 
-function deleteOptions(body: Record<string, unknown>, q: URLSearchParams): DeleteOptions {
-  const grace = body.gracePeriodSeconds ?? int(q.get("gracePeriodSeconds"), "gracePeriodSeconds");
-  if (grace !== undefined && (typeof grace !== "number" || grace < 0)) throw badRequest("gracePeriodSeconds must be a non-negative integer");
-  const policy = body.propagationPolicy ?? q.get("propagationPolicy") ?? undefined;
-  if (policy !== undefined && !["Orphan", "Background", "Foreground"].includes(policy as string))
-    throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
-  const orphan = body.orphanDependents === true ? "Orphan" : undefined;
+/**
+ * DeleteOptions from the body, or from the query when the body is empty (as upstream's delete
+ * handler decodes them), then ValidateDeleteOptions' rules.
+ */
+function deleteOptions(body: Record<string, unknown>, q: Query): DeleteOptions {
+  const fromQuery = Object.keys(body).length === 0;
+  let grace: unknown = fromQuery ? q.int("gracePeriodSeconds") : body.gracePeriodSeconds;
+  if (typeof grace === "string") grace = parseGoInt64(grace);
+  if (grace !== undefined && grace !== null && !Number.isInteger(grace)) throw badRequest(`json: cannot unmarshal ${typeof grace} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`);
+  const policy = fromQuery ? q.str("propagationPolicy") : body.propagationPolicy;
+  const orphan = fromQuery ? q.optBool("orphanDependents") : body.orphanDependents;
+  const dryRunValues = fromQuery ? q.all("dryRun") : Array.isArray(body.dryRun) ? body.dryRun.map(String) : [];
+  const causes = [];
+  if (orphan !== undefined && orphan !== null && policy !== undefined && policy !== null)
+    causes.push({ reason: "FieldValueInvalid", field: "propagationPolicy", message: `Invalid value: ${JSON.stringify(policy)}: orphanDependents and deletionPropagation cannot be both set` });
+  if (policy !== undefined && policy !== null && !["Orphan", "Background", "Foreground"].includes(policy as string))
+    causes.push({ reason: "FieldValueNotSupported", field: "propagationPolicy", message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan", "nil"` });
+  if (causes.length) throw invalid("DeleteOptions", "meta.k8s.io", "", causes);
   return {
-    gracePeriodSeconds: grace as number | undefined,
-    propagationPolicy: (policy ?? orphan) as DeleteOptions["propagationPolicy"],
+    gracePeriodSeconds: normalizeGrace((grace ?? undefined) as number | undefined),
+    propagationPolicy: ((policy ?? undefined) ?? (orphan === true ? "Orphan" : undefined)) as DeleteOptions["propagationPolicy"],
     preconditions: body.preconditions as DeleteOptions["preconditions"],
-    dryRun: (Array.isArray(body.dryRun) && body.dryRun.includes("All")) || q.getAll("dryRun").includes("All"),
+    dryRun: dryRunOf(dryRunValues, "DeleteOptions") || q.all("dryRun").includes("All"),
   };
 }
 
-async function list(deps: HandlerDeps, req: Request, path: ResourcePath): Promise<Response> {
-  const q = new URL(req.url).searchParams;
+async function list(deps: HandlerDeps, req: Request, path: ResourcePath, params: ListParams): Promise<Response> {
   const { kind, namespace } = path;
-  const match = buildMatcher(kind, q.get("labelSelector"), q.get("fieldSelector"));
-  const limit = int(q.get("limit"), "limit");
-  const cont = q.get("continue");
+  const match = buildMatcher(kind, params.labelSelector ?? null, params.fieldSelector ?? null);
+  const limit = params.limit;
+  const cont = params.continue;
   const r = await deps.objects.list(kind, namespace, { limit, startAfter: cont ? decodeContinue(cont) : undefined, match });
   const listMeta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(r.revision) };
   if (r.more && r.lastKey) {
     listMeta.continue = encodeContinue(r.lastKey, r.revision);
     if (r.remaining !== undefined) listMeta.remainingItemCount = r.remaining;
   }
-  if (wantsTable(req.headers.get("accept") ?? undefined)) return json(tableOf(kind, r.items, listMeta, { includeObject: q.get("includeObject") ?? undefined }));
+  if (wantsTable(req.headers.get("accept") ?? undefined)) return json(tableOf(kind, r.items, listMeta, { includeObject: params.includeObject }));
   return json({ kind: kind.listKind, apiVersion: apiVersion(kind), metadata: listMeta, items: r.items.map((o) => ({ ...o, apiVersion: apiVersion(kind), kind: kind.kind })) });
 }
 
-function watch(deps: HandlerDeps, req: Request, path: ResourcePath): Response {
-  const q = new URL(req.url).searchParams;
+function watch(deps: HandlerDeps, req: Request, path: ResourcePath, params: ListParams): Response {
   const { kind, namespace } = path;
-  const match = buildMatcher(kind, q.get("labelSelector"), q.get("fieldSelector"));
+  const match = buildMatcher(kind, params.labelSelector ?? null, params.fieldSelector ?? null);
   const table = wantsTable(req.headers.get("accept") ?? undefined);
-  const includeObject = q.get("includeObject") ?? undefined;
+  const includeObject = params.includeObject;
   const stream = watchStream(deps.objects, {
     kind,
     namespace,
-    resourceVersion: q.get("resourceVersion") ?? undefined,
+    resourceVersion: params.resourceVersion,
     match,
-    bookmarks: q.get("allowWatchBookmarks") === "true",
-    timeoutSeconds: int(q.get("timeoutSeconds"), "timeoutSeconds"),
+    bookmarks: params.allowWatchBookmarks,
+    timeoutSeconds: params.timeoutSeconds,
     raw: !table,
     render: table ? (obj, first) => tableOf(kind, [obj], { resourceVersion: obj.metadata?.resourceVersion ?? "" }, { includeObject, withColumns: first }) : (obj) => obj,
     signal: req.signal,

@@ -73,7 +73,8 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
   }
   lastRv ||= after || (await objects.store.currentRevision());
   let watcher: Watcher | undefined;
-  const deadline = req.timeoutSeconds !== undefined ? Date.now() + req.timeoutSeconds * 1000 : Date.now() + (1800 + Math.random() * 1800) * 1000;
+  // timeoutSeconds 0 or absent: the server's own 30-60 minutes; a negative one ends the watch at once (as upstream).
+  const deadline = req.timeoutSeconds ? Date.now() + req.timeoutSeconds * 1000 : Date.now() + (1800 + Math.random() * 1800) * 1000;
   const bookmarkEvery = req.bookmarkIntervalMs ?? 60_000;
   let pending: Promise<IteratorResult<StoreEvent>> | undefined;
   try {
@@ -81,13 +82,15 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
     const iter = watcher[Symbol.asyncIterator]();
     for (;;) {
       pending ??= iter.next();
-      const wait = Math.max(0, Math.min(deadline - Date.now(), req.bookmarks ? bookmarkEvery : Infinity));
+      // setTimeout takes at most 2^31-1 ms (longer fires at once); a tick before the deadline sends a bookmark only if asked.
+      const wait = Math.max(0, Math.min(deadline - Date.now(), req.bookmarks ? bookmarkEvery : Infinity, 2 ** 31 - 1));
       let timer: ReturnType<typeof setTimeout> | undefined;
       const tick = new Promise<"tick">((resolve) => (timer = setTimeout(() => resolve("tick"), wait)));
       const r = await Promise.race([pending, tick]);
       clearTimeout(timer);
       if (r === "tick") {
         if (Date.now() >= deadline) return;
+        if (!req.bookmarks) continue;
         yield { type: "BOOKMARK", object: { kind: req.kind.kind, apiVersion: apiVersion(req.kind), metadata: { resourceVersion: String(lastRv) } } };
         continue;
       }

@@ -1,0 +1,142 @@
+// Wire fidelity with kube-apiserver: query parameters decoded as apimachinery's parameter codec
+// does (bools, int64s, first value wins), and Status error bodies byte for byte as Go writes them.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { pod, readWatch, startTestApi, type TestApi } from "../helpers/api.ts";
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+  for (const n of ["a", "b", "c"]) await api.json("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: n } });
+});
+afterAll(() => api.close());
+
+const CM = "/api/v1/namespaces/default/configmaps";
+
+describe("query parameters", () => {
+  // Convert_Slice_string_To_bool: only "0" and "false" (any case) are false; anything else, even "", is true.
+  test.each([
+    ["true", true], ["True", true], ["TRUE", true], ["1", true], ["t", true], ["T", true], ["yes", true], ["", true],
+    ["false", false], ["False", false], ["FALSE", false], ["fAlSe", false], ["0", false],
+  ])("watch=%p is a watch: %p", async (value, watching) => {
+    const res = await api.request("GET", `${CM}?watch=${encodeURIComponent(value)}&timeoutSeconds=1`);
+    expect(res.status).toBe(200);
+    if (!watching) {
+      expect((await res.json()).kind).toBe("ConfigMapList");
+      return;
+    }
+    const events = await readWatch(res, (e) => e.length >= 3);
+    expect(events.map((e) => e.type)).toEqual(["ADDED", "ADDED", "ADDED"]);
+  });
+
+  // strconv.ParseInt(s, 10, 64): Go's own error text in a 400 BadRequest, never a 500.
+  test.each([
+    ["limit", "1e20", "invalid syntax"],
+    ["limit", "abc", "invalid syntax"],
+    ["limit", "", "invalid syntax"],
+    ["limit", "1.5", "invalid syntax"],
+    ["limit", "0x10", "invalid syntax"],
+    ["limit", "99999999999999999999", "value out of range"],
+    ["limit", "-9223372036854775809", "value out of range"],
+    ["timeoutSeconds", "soon", "invalid syntax"],
+  ])("%s=%p is 400 (%s)", async (name, value, why) => {
+    const res = await api.request("GET", `${CM}?${name}=${encodeURIComponent(value)}`);
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body).toMatchObject({ kind: "Status", reason: "BadRequest", code: 400, message: `strconv.ParseInt: parsing ${JSON.stringify(value)}: ${why}` });
+  });
+
+  test("limits in range are honoured; zero, negative and huge ones mean no limit", async () => {
+    const page = async (limit: string) => (await api.json("GET", `${CM}?limit=${limit}`)).body;
+    expect((await page("2")).items).toHaveLength(2);
+    expect((await page("%2B2")).items).toHaveLength(2);
+    for (const all of ["0", "-1", "9223372036854775807"]) {
+      const body = await page(all);
+      expect(body.items.map((i: any) => i.metadata.name)).toEqual(["a", "b", "c"]);
+      expect(body.metadata.continue).toBeUndefined();
+    }
+  });
+
+  test("the first of repeated values counts", async () => {
+    expect((await api.json("GET", `${CM}?limit=1&limit=abc`)).body.items).toHaveLength(1);
+    expect((await api.request("GET", `${CM}?limit=abc&limit=1`)).status).toBe(400);
+  });
+
+  test("a negative watch timeout ends the watch at once", async () => {
+    const rv = (await api.json("GET", CM)).body.metadata.resourceVersion;
+    const res = await api.request("GET", `${CM}?watch=1&timeoutSeconds=-5&resourceVersion=${rv}`);
+    expect(res.status).toBe(200);
+    expect((await res.text()).trim()).toBe("");
+  });
+
+  test("allowWatchBookmarks=True asks for bookmarks", async () => {
+    const small = await startTestApi({ bookmarkIntervalMs: 50 });
+    try {
+      const rv = (await small.json("GET", CM)).body.metadata.resourceVersion;
+      const res = await small.request("GET", `${CM}?watch=True&allowWatchBookmarks=True&resourceVersion=${rv}`);
+      const events = await readWatch(res, (e) => e.some((x) => x.type === "BOOKMARK"));
+      expect(events[0].type).toBe("BOOKMARK");
+    } finally {
+      await small.close();
+    }
+  });
+
+  test("gracePeriodSeconds: bad text is 400, a negative value deletes as upstream does (1s)", async () => {
+    await api.json("POST", "/api/v1/namespaces/default/pods", pod("graceful", { nodeName: "nowhere" }));
+    const bad = await api.json("DELETE", "/api/v1/namespaces/default/pods/graceful?gracePeriodSeconds=soon");
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toBe('strconv.ParseInt: parsing "soon": invalid syntax');
+    const del = await api.json("DELETE", "/api/v1/namespaces/default/pods/graceful?gracePeriodSeconds=-3");
+    expect(del.status).toBe(200);
+    expect(del.body.metadata.deletionGracePeriodSeconds).toBe(1);
+  });
+
+  test("dryRun values other than All are 422, as ValidateDryRun says", async () => {
+    const r = await api.json("POST", `${CM}?dryRun=yes`, { metadata: { name: "dry" } });
+    expect(r.status).toBe(422);
+    expect(r.body.message).toBe('CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"yes"}: supported values: "All"');
+    expect((await api.json("GET", `${CM}/dry`)).status).toBe(404);
+  });
+
+  test("propagationPolicy outside the enum is 422 Invalid DeleteOptions", async () => {
+    const r = await api.json("DELETE", `${CM}/a?propagationPolicy=Sometimes`);
+    expect(r.status).toBe(422);
+    expect(r.body.message).toBe('DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sometimes": supported values: "Foreground", "Background", "Orphan", "nil"');
+  });
+});
+
+describe("Status bytes", () => {
+  // The literal bodies kube-apiserver writes (Go's field order, omitempty, json.Encoder's newline).
+  test("NotFound for a core and a grouped resource", async () => {
+    const core = await api.request("GET", "/api/v1/namespaces/default/pods/nope");
+    expect(core.status).toBe(404);
+    expect(core.headers.get("content-type")).toBe("application/json");
+    expect(await core.text()).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"nope\\" not found","reason":"NotFound","details":{"name":"nope","kind":"pods"},"code":404}\n');
+    const apps = await api.request("GET", "/apis/apps/v1/namespaces/default/deployments/nope");
+    expect(await apps.text()).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps \\"nope\\" not found","reason":"NotFound","details":{"name":"nope","group":"apps","kind":"deployments"},"code":404}\n',
+    );
+  });
+
+  test("AlreadyExists and Invalid with causes", async () => {
+    const dup = await api.request("POST", CM, { metadata: { name: "a" } });
+    expect(await dup.text()).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"a\\" already exists","reason":"AlreadyExists","details":{"name":"a","kind":"configmaps"},"code":409}\n');
+    const bad = await api.request("POST", CM, { metadata: { name: "Bad_Name" } });
+    expect(bad.status).toBe(422);
+    const text = await bad.text();
+    expect(text).toStartWith('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"ConfigMap \\"Bad_Name\\" is invalid: metadata.name: Invalid value: \\"Bad_Name\\": ');
+    expect(text).toContain('"reason":"Invalid","details":{"name":"Bad_Name","kind":"ConfigMap","causes":[{"reason":"FieldValueInvalid","message":"Invalid value: \\"Bad_Name\\": ');
+    expect(text).toEndWith('","field":"metadata.name"}]},"code":422}\n');
+  });
+
+  test("an Invalid grouped kind is qualified by its group, as errors.NewInvalid does", async () => {
+    const r = await api.json("POST", "/apis/apps/v1/namespaces/default/deployments", { metadata: { name: "d" }, spec: {} });
+    expect(r.status).toBe(422);
+    expect(r.body.message).toStartWith('Deployment.apps "d" is invalid: ');
+    expect(r.body.details).toMatchObject({ name: "d", group: "apps", kind: "Deployment" });
+  });
+
+  test("BadRequest has no details at all", async () => {
+    const res = await api.request("GET", `${CM}?limit=x`);
+    expect(await res.text()).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"strconv.ParseInt: parsing \\"x\\": invalid syntax","reason":"BadRequest","code":400}\n');
+  });
+});
