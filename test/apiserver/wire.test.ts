@@ -140,3 +140,73 @@ describe("Status bytes", () => {
     expect(await res.text()).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"strconv.ParseInt: parsing \\"x\\": invalid syntax","reason":"BadRequest","code":400}\n');
   });
 });
+
+describe("apiVersion and kind of a body", () => {
+  test("a body without them gets both from the URL, and is stored with them", async () => {
+    const r = await api.json("POST", "/apis/apps/v1/namespaces/default/deployments", {
+      metadata: { name: "typed" },
+      spec: { selector: { matchLabels: { app: "t" } }, template: { metadata: { labels: { app: "t" } }, spec: { containers: [{ name: "c", image: "busybox" }] } } },
+    });
+    expect(r.status).toBe(201);
+    expect([r.body.apiVersion, r.body.kind]).toEqual(["apps/v1", "Deployment"]);
+    const got = (await api.json("GET", "/apis/apps/v1/namespaces/default/deployments/typed")).body;
+    expect([got.apiVersion, got.kind]).toEqual(["apps/v1", "Deployment"]);
+    const put = await api.json("PUT", `${CM}/a`, { metadata: { name: "a" }, data: { k: "v" } });
+    expect(put.status).toBe(200);
+    expect([put.body.apiVersion, put.body.kind]).toEqual(["v1", "ConfigMap"]);
+  });
+
+  test("a body of another kind is 400 with upstream's decoder message", async () => {
+    const r = await api.json("POST", "/api/v1/namespaces", pod("not-a-namespace"));
+    expect(r.status).toBe(400);
+    expect(r.body.message).toBe('Pod in version "v1" cannot be handled as a Namespace: converting (v1.Pod) to (core.Namespace): unknown conversion');
+    const unknown = await api.json("POST", CM, { apiVersion: "v1", kind: "Gizmo", metadata: { name: "g" } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toStartWith('Gizmo in version "v1" cannot be handled as a ConfigMap: no kind "Gizmo" is registered for version "v1"');
+    const version = await api.json("POST", CM, { apiVersion: "apps/v1", kind: "ConfigMap", metadata: { name: "g" } });
+    expect(version.status).toBe(400);
+    expect(version.body.message).toStartWith('ConfigMap in version "v1" cannot be handled as a ConfigMap: no kind "ConfigMap" is registered for version "apps/v1"');
+    const update = await api.json("PUT", `${CM}/a`, { apiVersion: "v1", kind: "Secret", metadata: { name: "a" } });
+    expect(update.status).toBe(400);
+    expect(update.body.message).toBe('Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion');
+  });
+
+  test("apiVersion and kind must be strings", async () => {
+    const r = await api.request("POST", CM, { kind: 1, metadata: { name: "n" } });
+    expect(r.status).toBe(400);
+    expect((await r.json()).message).toBe(
+      'the object provided is unrecognized (must be of type ConfigMap): couldn\'t get version/kind; json parse error: json: cannot unmarshal number into Go struct field .kind of type string ({"kind":1,"metadata":{"name":" ...)',
+    );
+  });
+
+  test("YAML bodies are accepted where JSON is, and checked the same way", async () => {
+    const yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  k: v\n";
+    const r = await api.json("POST", CM, yaml, { "content-type": "application/yaml" });
+    expect(r.status).toBe(201);
+    expect(r.body.data).toEqual({ k: "v" });
+    const bad = await api.json("POST", "/api/v1/namespaces", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: y\n", { "content-type": "application/yaml" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain("cannot be handled as a Namespace");
+  });
+});
+
+describe("upstream rules", () => {
+  test("default, kube-system and kube-public cannot be deleted", async () => {
+    for (const ns of ["default", "kube-system", "kube-public"]) {
+      const res = await api.request("DELETE", `/api/v1/namespaces/${ns}`);
+      expect(res.status).toBe(403);
+      expect(await res.text()).toBe(`{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"namespaces \\"${ns}\\" is forbidden: this namespace may not be deleted","reason":"Forbidden","details":{"name":"${ns}","kind":"namespaces"},"code":403}\n`);
+      expect((await api.json("GET", `/api/v1/namespaces/${ns}`)).body.status.phase).toBe("Active");
+    }
+  });
+
+  test("a valid schedule that never fires is accepted; an out-of-range one is not", async () => {
+    const cron = (name: string, schedule: string) => ({
+      metadata: { name },
+      spec: { schedule, jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } } } },
+    });
+    expect((await api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cron("feb31", "59 23 31 2 *"))).status).toBe(201);
+    expect((await api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cron("day32", "0 0 32 2 *"))).status).toBe(422);
+    expect((await api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cron("month13", "0 0 31 13 *"))).status).toBe(422);
+  });
+});

@@ -19,10 +19,29 @@ export type CronJobSpec = {
   jobTemplate: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, any> };
 };
 
+/** The run times of a schedule, from a start date on; Infinity when it never fires. */
+export interface ScheduleTimes {
+  next(): { getTime(): number };
+}
+
+const NEVER: ScheduleTimes = { next: () => ({ getTime: () => Infinity }) };
+
 /** The schedule as cron-parser reads it, or the reason it cannot. */
-export function parseSchedule(spec: Pick<CronJobSpec, "schedule" | "timeZone">, currentDate: Date = new Date()) {
+export function parseSchedule(spec: Pick<CronJobSpec, "schedule" | "timeZone">, currentDate: Date = new Date()): ScheduleTimes {
   // Kubernetes accepts TZ=/CRON_TZ= prefixes only through timeZone; a bare 5-field expression or a macro.
-  return CronExpressionParser.parse(spec.schedule, { currentDate, tz: spec.timeZone ?? "UTC" });
+  const tz = spec.timeZone ?? "UTC";
+  try {
+    return CronExpressionParser.parse(spec.schedule, { currentDate, tz });
+  } catch (err) {
+    // robfig/cron (upstream's parser) checks each field's range only: `59 23 31 2 *` (February
+    // 31st) is valid and never fires. cron-parser refuses such day/month pairs; with any month
+    // the same fields parse, so the schedule is valid and has no run time.
+    const fields = spec.schedule.trim().split(/\s+/);
+    if (fields.length !== 5) throw err;
+    CronExpressionParser.parse([...fields.slice(0, 3), "*", fields[4]].join(" "), { currentDate, tz });
+    CronExpressionParser.parse(`0 0 1 ${fields[3]} *`, { currentDate, tz });
+    return NEVER;
+  }
 }
 
 function knownZone(zone: string): boolean {

@@ -22,7 +22,12 @@ export interface DeleteResult {
   gone: boolean;
 }
 
+/** Namespaces the NamespaceLifecycle admission plugin never lets go (kube-node-lease is not one). */
+const IMMORTAL_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
+
 export async function deleteObject(objects: Objects, kind: KindDef, ns: string | undefined, name: string, opts: DeleteOptions): Promise<DeleteResult> {
+  if (kind.group === "" && kind.kind === "Namespace" && IMMORTAL_NAMESPACES.has(name))
+    throw new HttpError(403, "Forbidden", `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: "namespaces" });
   for (let attempt = 0; ; attempt++) {
     const current = await objects.get(kind, ns, name);
     const obj = current.obj;

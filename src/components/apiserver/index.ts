@@ -54,7 +54,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   );
   const byResource = { get: (r: string) => registry.byPlural(r) };
   const lookup = (group: string, version: string, resource: string) => registry.byResource(group, version, resource);
-  const deps = { objects, bookmarkIntervalMs: opts.bookmarkIntervalMs };
+  const deps = { objects, bookmarkIntervalMs: opts.bookmarkIntervalMs, known: (apiVersion: string, kind: string) => !!registry.of(apiVersion, kind) };
   const saKinds = { serviceaccounts: byResource.get("serviceaccounts"), pods: byResource.get("pods") };
   // The cluster's bearer token, or a live service account token (pods reach the API with theirs).
   const authorized = async (req: Request): Promise<boolean> => {

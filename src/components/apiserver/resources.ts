@@ -11,11 +11,19 @@ import type { ResourcePath } from "./paths.ts";
 import { applyScale, scaleOf } from "./scale.ts";
 import { tableOf, wantsTable } from "./table.ts";
 import { apiVersion, watchStream } from "./watch.ts";
+import { checkTypeMeta } from "./typemeta.ts";
 import { dryRunOf, listParams, normalizeGrace, parseGoInt64, Query, writeParams, type ListParams, type OptionsKind } from "./query.ts";
 
 export interface HandlerDeps {
   objects: Objects;
   bookmarkIntervalMs?: number;
+  /** Whether the cluster serves `kind` under `apiVersion` (for the messages about a body of another type). */
+  known?: (apiVersion: string, kind: string) => boolean;
+}
+
+/** The request body as an object of the endpoint's kind (apiVersion/kind filled from the URL when absent). */
+async function readTyped(deps: HandlerDeps, req: Request, kind: KindDef): Promise<KubeObject> {
+  return checkTypeMeta(kind, await readObject(req), deps.known ?? (() => false));
 }
 
 const json = (body: unknown, status = 200) => Response.json(body, { status });
@@ -56,7 +64,7 @@ export async function handleResource(deps: HandlerDeps, req: Request, path: Reso
     }
     if (method === "POST") {
       requireVerb(kind, "create");
-      const obj = await objects.create(kind, namespace, await readObject(req), { dryRun });
+      const obj = await objects.create(kind, namespace, await readTyped(deps, req, kind), { dryRun });
       return json(obj, 201);
     }
     if (method === "DELETE") {
@@ -87,7 +95,7 @@ export async function handleResource(deps: HandlerDeps, req: Request, path: Reso
     }
     if (method === "PUT") {
       requireVerb(kind, "update");
-      return json(await objects.update(kind, namespace, name, await readObject(req), "main", { dryRun }));
+      return json(await objects.update(kind, namespace, name, await readTyped(deps, req, kind), "main", { dryRun }));
     }
     if (method === "PATCH") {
       requireVerb(kind, "patch");
@@ -120,7 +128,7 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
 
   if (sub === "status" && kind.subresources.status) {
     if (method === "GET") return json((await objects.get(kind, namespace, name)).obj);
-    if (method === "PUT") return json(await objects.update(kind, namespace, name, await readObject(req), "status", { dryRun }));
+    if (method === "PUT") return json(await objects.update(kind, namespace, name, await readTyped(deps, req, kind), "status", { dryRun }));
     if (method === "PATCH") {
       const r = await patchVia(objects, patchRequest(req, q, kind, namespace, name, await readText(req), dryRun), (s) => s.obj, (patched, current) =>
         objects.update(kind, namespace, name, patched, "status", { dryRun, current }),

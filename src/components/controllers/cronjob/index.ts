@@ -81,7 +81,7 @@ export class CronJobController extends Controller {
       } else if (late) status.lastScheduleTime = iso(due!);
       // Wake up for the next time.
       const next = parseSchedule(spec, new Date(now)).next().getTime();
-      this.queue.addAfter(key, this.realDelay(next - now));
+      if (Number.isFinite(next)) this.queue.addAfter(key, this.realDelay(next - now));
     }
 
     const refs = active.map((j) => ({ apiVersion: "batch/v1", kind: "Job", name: j.metadata!.name!, namespace, uid: j.metadata!.uid! }));
