@@ -10,13 +10,14 @@ import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind, ser
 import { STORED_KINDS } from "./kinds/stored.ts";
 import { cronJobKind } from "./kinds/cronjob.ts";
 import { persistentVolumeClaimKind, persistentVolumeKind } from "./kinds/storage.ts";
+import { customResourceDefinitionKind } from "./kinds/crd.ts";
 import { daemonSetKind, deploymentKind, jobKind, replicaSetKind, replicationControllerKind, statefulSetKind } from "./kinds/workloads.ts";
 
 const BUILTIN: KindDef[] = [
   podKind, serviceKind, replicationControllerKind, nodeKind, endpointsKind, bindingKind, eventKind, namespaceKind, configMapKind, secretKind,
   deploymentKind, replicaSetKind, daemonSetKind, statefulSetKind, jobKind, cronJobKind, leaseKind,
   serviceAccountKind, roleKind, roleBindingKind, clusterRoleKind, clusterRoleBindingKind,
-  persistentVolumeClaimKind, persistentVolumeKind,
+  persistentVolumeClaimKind, persistentVolumeKind, customResourceDefinitionKind,
   ...STORED_KINDS,
 ];
 

@@ -92,6 +92,12 @@ export interface KindDef {
   table: { columns: TableColumn[]; row(obj: KubeObject, now: Date): unknown[] };
   /** Behaviour beyond the generic registry's; every kind, built-in or custom, goes through the same path. */
   hooks?: KindHooks;
+  /** A custom resource's structural schema (apiextensions v1 JSONSchemaProps), for the OpenAPI documents. */
+  openAPIV3Schema?: Record<string, unknown>;
+  /** Served from a CustomResourceDefinition (no strategic merge patch, no protobuf). */
+  custom?: boolean;
+  /** Sent as a `Warning` header with every response for this kind (a deprecated CRD version). */
+  deprecationWarning?: string;
 }
 
 /** Where a subresource request points. */

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { allKinds, KindRegistry } from "../../api/registry.ts";
 import { withServerHooks } from "./hooks.ts";
+import { CustomResources } from "./crds.ts";
 import type { Store } from "../../store/types.ts";
 import { createAdmission } from "./admission.ts";
 import { apiGroupList, apiResourceList, apiVersions, serverVersion } from "./discovery.ts";
@@ -52,6 +53,13 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const registry = new KindRegistry(
     withServerHooks(builtin.all(), { store: opts.store, objects, lookup: (r) => builtin.byPlural(r), ranges: opts.serviceRanges ?? defaultServiceRanges, tokens, kubeletProxy }),
   );
+  const plainCrd = registry.byResource("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  const crdKind: KindDef | undefined = plainCrd && { ...plainCrd };
+  const customResources = crdKind && new CustomResources({ store: opts.store, objects, registry, crdKind });
+  if (crdKind && customResources) {
+    crdKind.hooks = { ...plainCrd!.hooks, ...customResources.hooks() };
+    registry.add(crdKind);
+  }
   const byResource = { get: (r: string) => registry.byPlural(r) };
   const lookup = (group: string, version: string, resource: string) => registry.byResource(group, version, resource);
   const deps = { objects, bookmarkIntervalMs: opts.bookmarkIntervalMs, known: (apiVersion: string, kind: string) => !!registry.of(apiVersion, kind) };
@@ -65,9 +73,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return !!claims && (await tokenStillValid(objects, saKinds, claims));
   };
   let isReady = false;
-  const ready = ensureNamespaces(objects, byResource.get("namespaces"), byResource.get("serviceaccounts")).then(() => {
-    isReady = true;
-  });
+  const ready = ensureNamespaces(objects, byResource.get("namespaces"), byResource.get("serviceaccounts"))
+    .then(() => customResources?.load())
+    .then(() => {
+      isReady = true;
+    });
 
   const app = new Hono();
   app.onError((err) => statusResponse(err));

@@ -21,6 +21,8 @@ export interface ObjectsDeps {
 
 export interface WriteOpts {
   dryRun?: boolean;
+  /** Server-side apply's record of a create (clients cannot set managedFields themselves). */
+  managedFields?: unknown[];
 }
 
 /**
@@ -57,19 +59,19 @@ export class Objects {
   async get(kind: KindDef, ns: string | undefined, name: string): Promise<Stored> {
     const { kv } = await this.deps.store.get(objectKey(kind, ns, name));
     if (!kv) throw notFound(kind.resource, kind.group, name);
-    return { obj: decode(kv), kv };
+    return { obj: read(kind, kv), kv };
   }
 
   /** The stored JSON text with its resourceVersion, never parsed (GET fast path). */
   async getRaw(kind: KindDef, ns: string | undefined, name: string): Promise<string> {
     const { kv } = await this.deps.store.get(objectKey(kind, ns, name));
     if (!kv) throw notFound(kind.resource, kind.group, name);
-    return rawJson(kv);
+    return kind.hooks?.onRead ? JSON.stringify(read(kind, kv)) : rawJson(kv);
   }
 
   async tryGet(kind: KindDef, ns: string | undefined, name: string): Promise<Stored | undefined> {
     const { kv } = await this.deps.store.get(objectKey(kind, ns, name));
-    return kv ? { obj: decode(kv), kv } : undefined;
+    return kv ? { obj: read(kind, kv), kv } : undefined;
   }
 
   /**
@@ -92,7 +94,7 @@ export class Objects {
       const page = await this.deps.store.list(prefix, { limit: pageSize, startAfter });
       if (!revision) revision = page.revision;
       for (const kv of page.kvs) {
-        const obj = decode(kv);
+        const obj = read(kind, kv);
         if (opts.match && !opts.match(obj)) continue;
         items.push(obj);
         lastKey = kv.key;
@@ -119,6 +121,7 @@ export class Objects {
     const generated = !meta.name && !!meta.generateName;
     if (generated) meta.name = generateName(meta.generateName!);
     prepareMetaForCreate(meta);
+    if (opts.managedFields) meta.managedFields = opts.managedFields;
     if (kind.hasStatus && !kind.hooks?.keepStatusOnCreate) obj.status = {};
     const broken = checked(kind, obj, undefined, "defaults");
     if (broken.length) throw invalid(kind.kind, kind.group, meta.name ?? "", broken);
@@ -212,6 +215,12 @@ export class Objects {
       throw err;
     }
   }
+}
+
+/** A stored object as a reader sees it (a custom resource: at the requested version, defaulted). */
+export function read(kind: KindDef, kv: KeyValue): KubeObject {
+  const obj = decode(kv);
+  return kind.hooks?.onRead ? kind.hooks.onRead(obj) : obj;
 }
 
 /** An object being deleted whose finalizers are all gone is removed for real. */

@@ -54,6 +54,8 @@ export async function patchVia(
   create?: (obj: KubeObject) => Promise<KubeObject>,
 ): Promise<{ obj: KubeObject; created: boolean }> {
   const type = patchKind(req.contentType);
+  if (type === "strategic" && req.kind.custom)
+    throw new HttpError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
   const patch = parseBody(type, req.text);
   for (let attempt = 0; ; attempt++) {
     const current = await objects.tryGet(req.kind, req.namespace, req.name);

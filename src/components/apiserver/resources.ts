@@ -46,6 +46,13 @@ function decodeContinue(token: string): string {
 }
 
 export async function handleResource(deps: HandlerDeps, req: Request, path: ResourcePath): Promise<Response> {
+  const res = await serve(deps, req, path);
+  // A deprecated custom resource version warns on every answer, as upstream does.
+  if (path.kind.deprecationWarning) res.headers.append("warning", `299 - ${JSON.stringify(path.kind.deprecationWarning)}`);
+  return res;
+}
+
+async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promise<Response> {
   const url = new URL(req.url);
   const q = url.searchParams;
   const { kind, namespace, name, subresource } = path;
@@ -104,7 +111,7 @@ export async function handleResource(deps: HandlerDeps, req: Request, path: Reso
         patchRequest(req, q, kind, namespace, name, await readText(req), dryRun),
         (s) => s.obj,
         (patched, current) => objects.update(kind, namespace, name, patched, "main", { dryRun, current }),
-        (obj) => objects.create(kind, namespace, obj, { dryRun }),
+        (obj) => objects.create(kind, namespace, obj, { dryRun, managedFields: obj.metadata?.managedFields }),
       );
       return json(r.obj, r.created ? 201 : 200);
     }

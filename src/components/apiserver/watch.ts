@@ -6,7 +6,7 @@ import type { KindDef, KubeObject } from "../../api/types.ts";
 import { CompactedError, WatchLaggedError, type WatchEvent as StoreEvent, type Watcher } from "../../store/types.ts";
 import { decode, rawJson } from "./codec.ts";
 import { expired } from "./errors.ts";
-import type { Objects } from "./objects.ts";
+import { read, type Objects } from "./objects.ts";
 import { listPrefix } from "./paths.ts";
 
 export interface WatchRequest {
@@ -97,13 +97,13 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
       pending = undefined;
       if (r.done) return;
       lastRv = r.value.revision;
-      if (req.raw && !req.match) {
+      if (req.raw && !req.match && !req.kind.hooks?.onRead) {
         // No selector and no table: the stored text goes out as it is, never parsed.
         const type = r.value.type === "create" ? "ADDED" : r.value.type === "update" ? "MODIFIED" : "DELETED";
         yield `{"type":"${type}","object":${rawJson(r.value.kv)}}`;
         continue;
       }
-      const line = toLine(r.value, req.match ?? (() => true));
+      const line = toLine(req.kind, r.value, req.match ?? (() => true));
       if (line) yield { type: line.type, object: render(line.object) };
     }
   } catch (err) {
@@ -118,12 +118,12 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
   }
 }
 
-function toLine(ev: StoreEvent, match: (o: KubeObject) => boolean): { type: EventName; object: KubeObject } | undefined {
-  const obj = decode(ev.kv);
+function toLine(kind: KindDef, ev: StoreEvent, match: (o: KubeObject) => boolean): { type: EventName; object: KubeObject } | undefined {
+  const obj = read(kind, ev.kv);
   if (ev.type === "delete") return match(obj) ? { type: "DELETED", object: obj } : undefined;
   const now = match(obj);
   if (ev.type === "create") return now ? { type: "ADDED", object: obj } : undefined;
-  const before = ev.prevKv ? match(decode(ev.prevKv)) : false;
+  const before = ev.prevKv ? match(read(kind, ev.prevKv)) : false;
   if (now && before) return { type: "MODIFIED", object: obj };
   if (now) return { type: "ADDED", object: obj };
   if (before) return { type: "DELETED", object: obj };
