@@ -7,6 +7,7 @@ import { deleteBody, listQuery, patchContentTypes, queryString, resourcePath, wa
 import type { Transport } from "./transport.ts";
 import type {
   Client,
+  DiscoveredResource,
   DeleteOptions,
   ListOptions,
   ObjectList,
@@ -58,7 +59,26 @@ export function createClient(transport: Transport, opts: ClientOptions = {}): Cl
     return resourceClient<T>(kind, namespace, request, call);
   }
 
-  return { resource, request };
+  function dynamic<T extends KubeObject>(ref: KindRef, namespace?: string): ResourceClient<T> {
+    return resourceClient<T>(ref, namespace, request, call);
+  }
+
+  async function discover(): Promise<DiscoveredResource[]> {
+    type Group = { name: string; preferredVersion?: { groupVersion: string }; versions: { groupVersion: string }[] };
+    type List = { groupVersion: string; resources: { name: string; kind: string; namespaced: boolean; verbs: string[]; shortNames?: string[]; categories?: string[] }[] };
+    const groups = (await call<{ groups: Group[] }>("GET", "/apis")).groups;
+    const gvs = ["v1", ...groups.flatMap((g) => g.versions.map((v) => v.groupVersion))];
+    const lists = await Promise.all(gvs.map((gv) => call<List>("GET", gv === "v1" ? "/api/v1" : `/apis/${gv}`).catch(() => undefined)));
+    return lists.flatMap((l) => {
+      if (!l) return [];
+      const [group, version] = l.groupVersion.includes("/") ? l.groupVersion.split("/") : ["", l.groupVersion];
+      return l.resources
+        .filter((r) => !r.name.includes("/"))
+        .map((r) => ({ group: group!, version: version!, resource: r.name, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs, shortNames: r.shortNames, categories: r.categories }));
+    });
+  }
+
+  return { resource, request, dynamic, discover };
 }
 
 type RawRequest = (method: string, path: string, ro?: RequestOptions) => Promise<Response>;

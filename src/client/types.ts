@@ -131,4 +131,26 @@ export interface Client {
   resource<T extends KubeObject = KubeObject>(resource: string, namespace?: string): ResourceClient<T>;
   /** A raw request relative to the server root, e.g. "/api/v1/namespaces/default/pods/x/log". */
   request(method: string, path: string, opts?: RequestOptions): Promise<Response>;
+  /**
+   * The untyped client of any resource the server serves, custom resources included:
+   * `client.dynamic({ group: "example.com", version: "v1", resource: "widgets", namespaced: true }, "default")`.
+   */
+  dynamic<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace?: string): ResourceClient<T>;
+  /** Every resource the server serves now (legacy discovery: /api/v1 and /apis/GROUP/VERSION), subresources left out. */
+  discover(): Promise<DiscoveredResource[]>;
+}
+
+/** What names a resource on the wire. */
+export interface ResourceRef {
+  group: string;
+  version: string;
+  resource: string;
+  namespaced: boolean;
+}
+
+export interface DiscoveredResource extends ResourceRef {
+  kind: string;
+  verbs: string[];
+  shortNames?: string[];
+  categories?: string[];
 }

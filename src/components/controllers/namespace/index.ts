@@ -1,7 +1,7 @@
-// The namespace controller: a namespace being deleted is emptied (every namespaced kind), then
-// finalized through /finalize so the API server removes it.
-import { allKinds } from "../../../api/registry.ts";
-import { isNotFound } from "../../../client/index.ts";
+// The namespace controller: a namespace being deleted is emptied (every namespaced resource the
+// server serves, custom resources included, read from discovery), then finalized through
+// /finalize so the API server removes it.
+import { isNotFound, type DiscoveredResource } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 
 export class NamespaceController extends Controller {
@@ -16,9 +16,8 @@ export class NamespaceController extends Controller {
     const ns = this.ctx.informers.get("namespaces").get(name);
     if (!ns?.metadata?.deletionTimestamp) return;
     let remaining = 0;
-    for (const kind of allKinds()) {
-      if (!kind.namespaced || !kind.verbs.includes("deletecollection")) continue;
-      const rc = this.ctx.client.resource(kind.group ? `${kind.resource}.${kind.group}` : kind.resource, name);
+    for (const kind of await this.namespacedResources()) {
+      const rc = this.ctx.client.dynamic(kind, name);
       const list = await rc.list();
       if (list.items.length === 0) continue;
       remaining += list.items.length;
@@ -33,6 +32,17 @@ export class NamespaceController extends Controller {
       body: { apiVersion: "v1", kind: "Namespace", metadata: { name }, spec: { finalizers: [] } },
     }).then(async (r) => {
       if (!r.ok && r.status !== 404) throw new Error(`finalize ${name}: ${r.status} ${await r.text()}`);
+    });
+  }
+
+  /** Namespaced resources that can be emptied, one version per group/resource. */
+  private async namespacedResources(): Promise<DiscoveredResource[]> {
+    const seen = new Set<string>();
+    return (await this.ctx.client.discover()).filter((r) => {
+      const key = `${r.group}/${r.resource}`;
+      if (!r.namespaced || !r.verbs.includes("deletecollection") || seen.has(key)) return false;
+      seen.add(key);
+      return true;
     });
   }
 }
