@@ -12,12 +12,13 @@ import { registerNodes } from "./nodes.ts";
 import { registerRollout } from "./rollout.ts";
 import { registerInfo } from "./info.ts";
 import { registerDown } from "./down.ts";
+import { registerSnapshot } from "./snapshot.ts";
 import { VERSION } from "./version.ts";
 
 export async function runCli(argv: string[]): Promise<void> {
   const cli = cac("kube");
   registerUp(cli);
-  for (const register of [registerGet, registerApply, registerWorkloads, registerInspect, registerExec, registerPortForward, registerNodes, registerRollout, registerInfo, registerDown]) register(cli);
+  for (const register of [registerGet, registerApply, registerWorkloads, registerInspect, registerExec, registerPortForward, registerNodes, registerRollout, registerInfo, registerDown, registerSnapshot]) register(cli);
   cli.help();
   cli.version(VERSION);
   try {

@@ -9,6 +9,7 @@ import type { Component, ComponentContext, RunningComponent } from "../component
 import { clusterComponents } from "./components.ts";
 import { CliError, action } from "./fail.ts";
 import { defaultDataDir } from "./paths.ts";
+import { scheduleSnapshots, snapshotDir } from "./snapshot.ts";
 
 export interface UpOptions {
   dataDir?: string;
@@ -25,6 +26,8 @@ export interface UpOptions {
   proxyMode?: string;
   proxyBalance?: string;
   ingressPort?: string;
+  snapshotInterval?: string;
+  snapshotRetain?: string | number;
 }
 
 export function registerUp(cli: CAC): void {
@@ -44,7 +47,19 @@ export function registerUp(cli: CAC): void {
     .option("--proxy-mode <mode>", "Service data plane: nftables (kernel DNAT, needs root), userspace, or auto (nftables when possible)", { default: "auto" })
     .option("--proxy-balance <how>", "How the proxy picks an endpoint: roundrobin or random", { default: "roundrobin" })
     .option("--ingress-port <port>", "Port on 127.0.0.1 where Ingresses are served (default 80 as root, else 8080)")
+    .option("--snapshot-interval <duration>", "Take a snapshot of the store this often into DATA/snapshots (e.g. 30m, 6h); off by default")
+    .option("--snapshot-retain <n>", "How many scheduled snapshots to keep", { default: 5 })
     .action(action((opts: UpOptions) => up(opts)));
+}
+
+/** Go-style durations as kube up takes them: 90s, 30m, 6h, 1h30m. */
+export function durationMs(value: string, name: string): number {
+  const parts = [...value.matchAll(/(\d+)(ms|s|m|h)/g)];
+  if (!parts.length || parts.map((p) => p[0]).join("") !== value) throw new CliError(`--${name} must be a duration such as 30m or 6h, got "${value}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2] as keyof typeof unit], 0);
+  if (ms < 1000) throw new CliError(`--${name} must be at least 1s, got "${value}"`);
+  return ms;
 }
 
 function intOption(value: unknown, name: string): number {
@@ -67,6 +82,9 @@ export async function up(opts: UpOptions): Promise<void> {
   const proxyBalance = opts.proxyBalance ?? "roundrobin";
   if (!["roundrobin", "random"].includes(proxyBalance)) throw new CliError(`--proxy-balance must be roundrobin or random, got "${proxyBalance}"`);
   const since = () => `${Math.round(performance.now() - started)}ms`;
+  const snapshotEvery = opts.snapshotInterval ? durationMs(opts.snapshotInterval, "snapshot-interval") : 0;
+  const snapshotRetain = intOption(opts.snapshotRetain ?? 5, "snapshot-retain");
+  if (snapshotEvery && snapshotRetain < 1) throw new CliError("--snapshot-retain must be at least 1");
 
   const api = await bootApiServer({ dataDir, host: opts.host ?? "127.0.0.1", port });
   console.log(`✓ apiserver   ${api.url} (${since()})`);
@@ -91,7 +109,9 @@ export async function up(opts: UpOptions): Promise<void> {
   };
 
   const running: { name: string; component: RunningComponent }[] = [];
+  const stopSnapshots = snapshotEvery ? scheduleSnapshots(dataDir, snapshotEvery, snapshotRetain, (m) => console.log(`[snapshot] ${m}`)) : () => {};
   const stopAll = async () => {
+    stopSnapshots();
     for (const { component } of running.reverse()) await component.stop().catch(() => {});
     await api.stop();
   };
@@ -118,5 +138,6 @@ export async function up(opts: UpOptions): Promise<void> {
   console.log(`\nkube is up in ${since()}`);
   console.log(`  API:        ${api.url}`);
   console.log(`  kubeconfig: ${kubeconfig}`);
+  if (snapshotEvery) console.log(`  snapshots:  every ${opts.snapshotInterval} into ${snapshotDir(dataDir)}, newest ${snapshotRetain} kept`);
   console.log(`  try:        kubectl --kubeconfig ${kubeconfig} get nodes`);
 }

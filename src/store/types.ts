@@ -29,6 +29,8 @@ export interface ListOptions {
   limit?: number;
   /** Return keys strictly after this one (the continue point of a previous page). */
   startAfter?: string;
+  /** Count the keys beyond the page (`remaining`). Default true; a continued list already knows. */
+  countRemaining?: boolean;
 }
 
 export interface ListResult {
@@ -37,8 +39,8 @@ export interface ListResult {
   kvs: KeyValue[];
   /** True when keys beyond this page exist. */
   more: boolean;
-  /** Keys under the prefix after startAfter that this page did not return. */
-  remaining: number;
+  /** Keys under the prefix after startAfter that this page did not return (absent when not counted). */
+  remaining?: number;
 }
 
 export interface WatchOptions {

@@ -4,7 +4,10 @@ import type { KindDef, KubeObject } from "../../api/types.ts";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from "../../api/selectors.ts";
 import { badRequest } from "./errors.ts";
 
-export function buildMatcher(kind: KindDef, labelSelector: string | null, fieldSelector: string | null): ((obj: KubeObject) => boolean) | undefined {
+/** A selector's test; `keyFilter`, when present, rejects by store key alone (no decode) what the test would. */
+export type Matcher = ((obj: KubeObject) => boolean) & { keyFilter?: (key: string) => boolean };
+
+export function buildMatcher(kind: KindDef, labelSelector: string | null, fieldSelector: string | null): Matcher | undefined {
   try {
     const labels = labelSelector ? parseLabelSelector(labelSelector) : [];
     const fields = (fieldSelector ? parseFieldSelector(fieldSelector) : []).map((r) => {
@@ -13,11 +16,15 @@ export function buildMatcher(kind: KindDef, labelSelector: string | null, fieldS
       return { ...r, get };
     });
     if (labels.length === 0 && fields.length === 0) return undefined;
-    return (obj) => {
+    const matcher: Matcher = (obj) => {
       if (labels.length && !matchesLabels(labels, obj.metadata?.labels)) return false;
       for (const f of fields) if ((f.get(obj) ?? "") === f.value ? f.op === "!=" : f.op === "=") return false;
       return true;
     };
+    // The key ends with the name: `metadata.name=x` over a large kind skips decoding the rest.
+    const name = fields.find((f) => f.field === "metadata.name" && f.op !== "!=");
+    if (name) matcher.keyFilter = (key) => key.endsWith(`/${name.value}`);
+    return matcher;
   } catch (err) {
     if (err instanceof SelectorError) throw badRequest(err.message);
     throw err;

@@ -7,6 +7,7 @@ import { decode, encode, rawJson } from "./codec.ts";
 import { alreadyExists, badRequest, conflict, invalid, notFound } from "./errors.ts";
 import { generateName, keepServerMeta, prepareMetaForCreate, sameContent } from "./meta.ts";
 import { listPrefix, objectKey } from "./paths.ts";
+import type { Matcher } from "./filters.ts";
 import type { Admission } from "./admission.ts";
 
 export interface Stored {
@@ -77,30 +78,43 @@ export class Objects {
   /**
    * Lists objects that pass `match`, in key order, at most `limit` of them after `startAfter`.
    * Reads further store pages until the page is full so that filters do not shorten pages.
+   * The count of what remains is taken once, on a list's first page (a continued list carries it
+   * in its token as `remainingBefore`), and never for filtered lists, whose remainder is unknown:
+   * counting on every page made paging through 100k objects quadratic.
    */
   async list(
     kind: KindDef,
     ns: string | undefined,
-    opts: { limit?: number; startAfter?: string; match?: (o: KubeObject) => boolean },
+    opts: { limit?: number; startAfter?: string; match?: Matcher; remainingBefore?: number },
   ): Promise<{ revision: number; items: KubeObject[]; lastKey?: string; more: boolean; remaining?: number }> {
     const prefix = listPrefix(kind, ns);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const countRemaining = limit > 0 && !opts.match && opts.remainingBefore === undefined;
     const items: KubeObject[] = [];
     let startAfter = opts.startAfter;
     let revision = 0;
     let lastKey: string | undefined;
+    let slice = performance.now();
     for (;;) {
-      const pageSize = limit ? Math.max(limit - items.length, 100) : 0;
-      const page = await this.deps.store.list(prefix, { limit: pageSize, startAfter });
+      // A filtered list may read the whole kind: let other requests in every ~20 ms of it.
+      if (performance.now() - slice > 20) {
+        await new Promise((r) => setImmediate(r));
+        slice = performance.now();
+      }
+      const pageSize = limit ? Math.max(limit - items.length, 100) : 1000;
+      const page = await this.deps.store.list(prefix, { limit: pageSize, startAfter, countRemaining });
       if (!revision) revision = page.revision;
-      for (const kv of page.kvs) {
+      for (let i = 0; i < page.kvs.length; i++) {
+        const kv = page.kvs[i]!;
+        if (opts.match?.keyFilter && !opts.match.keyFilter(kv.key)) continue;
         const obj = read(kind, kv);
         if (opts.match && !opts.match(obj)) continue;
         items.push(obj);
         lastKey = kv.key;
         if (limit && items.length === limit) {
-          const rest = page.kvs.length - page.kvs.indexOf(kv) - 1 + page.remaining;
-          return { revision, items, lastKey, more: rest > 0, remaining: opts.match ? undefined : rest };
+          const more = i < page.kvs.length - 1 || page.more;
+          const remaining = opts.match ? undefined : countRemaining ? page.kvs.length - i - 1 + (page.remaining ?? 0) : Math.max(0, opts.remainingBefore! - items.length);
+          return { revision, items, lastKey, more, remaining: more ? remaining : undefined };
         }
       }
       if (!page.more || page.kvs.length === 0) return { revision, items, lastKey, more: false };

@@ -34,13 +34,15 @@ function requireVerb(kind: KindDef, verb: string): void {
 
 const OPTIONS_OF: Record<string, OptionsKind> = { POST: "CreateOptions", PUT: "UpdateOptions", PATCH: "PatchOptions", DELETE: "DeleteOptions" };
 
-function encodeContinue(key: string, rv: number): string {
-  return Buffer.from(JSON.stringify({ v: "meta.k8s.io/v1", rv, start: key })).toString("base64url");
+/** The continue token: where the next page starts, and how many items were left after this one. */
+function encodeContinue(key: string, rv: number, remaining: number | undefined): string {
+  return Buffer.from(JSON.stringify({ v: "meta.k8s.io/v1", rv, start: key, ...(remaining !== undefined ? { left: remaining } : {}) })).toString("base64url");
 }
-function decodeContinue(token: string): string {
+function decodeContinue(token: string): { startAfter: string; remainingBefore?: number } {
   try {
-    const parsed = JSON.parse(Buffer.from(token, "base64url").toString()) as { start?: unknown };
-    if (typeof parsed.start === "string") return parsed.start;
+    const parsed = JSON.parse(Buffer.from(token, "base64url").toString()) as { start?: unknown; left?: unknown };
+    const left = Number.isSafeInteger(parsed.left) && (parsed.left as number) >= 0 ? (parsed.left as number) : undefined;
+    if (typeof parsed.start === "string") return { startAfter: parsed.start, remainingBefore: left };
   } catch {}
   throw badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
 }
@@ -210,10 +212,10 @@ async function list(deps: HandlerDeps, req: Request, path: ResourcePath, params:
   const match = buildMatcher(kind, params.labelSelector ?? null, params.fieldSelector ?? null);
   const limit = params.limit;
   const cont = params.continue;
-  const r = await deps.objects.list(kind, namespace, { limit, startAfter: cont ? decodeContinue(cont) : undefined, match });
+  const r = await deps.objects.list(kind, namespace, { limit, ...(cont ? decodeContinue(cont) : {}), match });
   const listMeta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(r.revision) };
   if (r.more && r.lastKey) {
-    listMeta.continue = encodeContinue(r.lastKey, r.revision);
+    listMeta.continue = encodeContinue(r.lastKey, r.revision, r.remaining);
     if (r.remaining !== undefined) listMeta.remainingItemCount = r.remaining;
   }
   if (wantsTable(req.headers.get("accept") ?? undefined)) return json(tableOf(kind, r.items, listMeta, { includeObject: params.includeObject }));

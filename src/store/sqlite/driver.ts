@@ -9,14 +9,17 @@ export interface Statement {
 export interface Database {
   exec(sql: string): void;
   prepare(sql: string): Statement;
+  /** Runs fn in a BEGIN IMMEDIATE transaction: the write lock is taken (waiting out busy_timeout)
+   * up front, never by upgrading a read, which SQLite refuses at once when another connection
+   * (a snapshot being taken) holds a read snapshot of the WAL. */
   transaction<T>(fn: () => T): () => T;
   close(): void;
 }
 
-export async function openDatabase(path: string): Promise<Database> {
+export async function openDatabase(path: string, opts: { readonly?: boolean } = {}): Promise<Database> {
   if (typeof Bun !== "undefined") {
     const { Database: BunDatabase } = await import("bun:sqlite");
-    const db = new BunDatabase(path, { create: true, strict: true });
+    const db = opts.readonly ? new BunDatabase(path, { readonly: true, strict: true }) : new BunDatabase(path, { create: true, strict: true });
     return {
       exec: (sql) => void db.exec(sql),
       prepare: (sql) => {
@@ -27,20 +30,20 @@ export async function openDatabase(path: string): Promise<Database> {
           all: (...p) => st.all(...(p as [])) as Record<string, unknown>[],
         };
       },
-      transaction: (fn) => db.transaction(fn) as () => ReturnType<typeof fn>,
+      transaction: (fn) => db.transaction(fn).immediate as () => ReturnType<typeof fn>,
       close: () => db.close(),
     };
   }
   const mod = "better-sqlite3";
-  const { default: BetterSqlite } = (await import(mod)) as { default: new (path: string) => any };
-  const db = new BetterSqlite(path);
+  const { default: BetterSqlite } = (await import(mod)) as { default: new (path: string, opts?: { readonly?: boolean }) => any };
+  const db = new BetterSqlite(path, { readonly: !!opts.readonly });
   return {
     exec: (sql) => void db.exec(sql),
     prepare: (sql) => {
       const st = db.prepare(sql);
       return { run: (...p) => st.run(...p), get: (...p) => st.get(...p), all: (...p) => st.all(...p) };
     },
-    transaction: (fn) => db.transaction(fn),
+    transaction: (fn) => db.transaction(fn).immediate,
     close: () => db.close(),
   };
 }

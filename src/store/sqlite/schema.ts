@@ -23,6 +23,17 @@ CREATE TABLE IF NOT EXISTS meta (
 INSERT OR IGNORE INTO meta(name, value) VALUES ('compacted', 0);
 `;
 
+/**
+ * The data dir's layout version, kept in meta.schema_version. A newer kube migrates an older
+ * dir on open; an older kube refuses a newer dir rather than misreading it.
+ * 1: kv, log, meta. 2: kv_keys, a key-only index so counting a range does not read values.
+ */
+export const SCHEMA_VERSION = 2;
+
+export const MIGRATIONS: Record<number, string> = {
+  2: "CREATE INDEX IF NOT EXISTS kv_keys ON kv(key);",
+};
+
 export const PRAGMAS = `
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;

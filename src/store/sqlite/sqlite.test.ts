@@ -59,3 +59,45 @@ describe("process ownership and crashes", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("data format versions", () => {
+  const { Database } = require("bun:sqlite") as typeof import("bun:sqlite");
+
+  test("an older data dir (no version, no key index) is migrated on open and keeps its objects", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kube-schema-"));
+    const s = await openStore({ dataDir: dir });
+    await s.create("/registry/configmaps/default/a", "{}");
+    await s.close();
+    const raw = new Database(join(dir, "kube.db"));
+    raw.exec("DROP INDEX kv_keys; DELETE FROM meta WHERE name = 'schema_version';");
+    raw.close();
+    const again = await openStore({ dataDir: dir });
+    expect((await again.get("/registry/configmaps/default/a")).kv?.value).toBe("{}");
+    await again.close();
+    const check = new Database(join(dir, "kube.db"));
+    expect(check.query("SELECT value FROM meta WHERE name = 'schema_version'").get()).toEqual({ value: 2 });
+    expect(check.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'kv_keys'").get()).toEqual({ name: "kv_keys" });
+    check.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a data dir written by a newer kube is refused with a one-line message and left untouched", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kube-schema-"));
+    await (await openStore({ dataDir: dir })).close();
+    const raw = new Database(join(dir, "kube.db"));
+    raw.exec("UPDATE meta SET value = 99 WHERE name = 'schema_version'");
+    raw.close();
+    const err = await openStore({ dataDir: dir }).catch((e) => e);
+    expect(err.message).toBe(`data dir ${dir} was written by a newer kube (data format 99); this kube reads up to format 2: upgrade kube`);
+    const up = Bun.spawn([process.execPath, join(import.meta.dir, "../../main.ts"), "up", "--data-dir", dir, "--port", "0", "--runtime", "sim"], { stdout: "pipe", stderr: "pipe" });
+    const [stderr, code] = [await new Response(up.stderr).text(), await up.exited];
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(`error: ${err.message}`);
+    // Refused, not rewritten: the version is still the newer one, and the lock was released.
+    const check = new Database(join(dir, "kube.db"));
+    expect(check.query("SELECT value FROM meta WHERE name = 'schema_version'").get()).toEqual({ value: 99 });
+    check.close();
+    await (await openStore({ dataDir: dir }).catch(() => ({ close: async () => {} }))).close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

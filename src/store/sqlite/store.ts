@@ -8,7 +8,7 @@ import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreErro
 import { openDatabase, type Database, type Statement } from "./driver.ts";
 import { Hub, LiveWatcher } from "./hub.ts";
 import { acquireLock } from "./lock.ts";
-import { CODE_TYPE, PRAGMAS, SCHEMA, TYPE_CODE } from "./schema.ts";
+import { CODE_TYPE, MIGRATIONS, PRAGMAS, SCHEMA, SCHEMA_VERSION, TYPE_CODE } from "./schema.ts";
 
 export interface SqliteStoreOptions {
   dataDir: string;
@@ -26,6 +26,27 @@ const toKv = (r: Row): KeyValue => ({ key: r.key as string, value: r.value as st
 /** The smallest string greater than every string starting with prefix. */
 function prefixEnd(prefix: string): string {
   return prefix + "\u{10FFFF}";
+}
+
+/** Thrown when the data dir was written by a newer kube than this one. */
+export class SchemaVersionError extends Error {}
+
+/** Brings an older data dir up to SCHEMA_VERSION, one step per version, each in a transaction. */
+function migrate(db: Database, dataDir: string): void {
+  const row = db.prepare("SELECT value FROM meta WHERE name = 'schema_version'").get();
+  const fresh = !db.prepare("SELECT 1 FROM log LIMIT 1").get() && !db.prepare("SELECT 1 FROM kv LIMIT 1").get();
+  let version = row ? Number(row.value) : fresh ? 0 : 1;
+  if (version > SCHEMA_VERSION)
+    throw new SchemaVersionError(`data dir ${dataDir} was written by a newer kube (data format ${version}); this kube reads up to format ${SCHEMA_VERSION}: upgrade kube`);
+  while (version < SCHEMA_VERSION) {
+    version++;
+    const next = version;
+    db.transaction(() => {
+      const sql = MIGRATIONS[next];
+      if (sql) db.exec(sql);
+      db.prepare("INSERT INTO meta(name, value) VALUES ('schema_version', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value").run(next);
+    })();
+  }
 }
 
 export class SqliteStore implements Store {
@@ -50,6 +71,7 @@ export class SqliteStore implements Store {
       db = await openDatabase(join(options.dataDir, "kube.db"));
       db.exec(PRAGMAS);
       db.exec(SCHEMA);
+      migrate(db, options.dataDir);
     } catch (err) {
       db?.close();
       release();
@@ -63,6 +85,9 @@ export class SqliteStore implements Store {
     store.prepare();
     store.timer = setInterval(() => store.autoCompact(), store.opts.compactIntervalMs);
     (store.timer as { unref?: () => void }).unref?.();
+    // A log left long by a crash is trimmed soon after start, not a whole interval later.
+    const first = setTimeout(() => store.autoCompact(), Math.min(2000, store.opts.compactIntervalMs));
+    (first as { unref?: () => void }).unref?.();
     return store;
   }
 
@@ -82,9 +107,10 @@ export class SqliteStore implements Store {
       logValue: p("SELECT value FROM log WHERE id = ?"),
       setCompacted: p("UPDATE meta SET value = ? WHERE name = 'compacted'"),
     };
+    // Every revision is a log id, and sqlite_sequence keeps the highest even after compaction;
+    // scanning kv for MAX(mod_rev) (no index) is only for a file that lacks the sequence row.
     const seq = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get();
-    const maxKv = this.db.prepare("SELECT MAX(mod_rev) AS m FROM kv").get();
-    this.rev = Math.max(Number(seq?.seq ?? 0), Number(maxKv?.m ?? 0));
+    this.rev = seq ? Number(seq.seq) : Number(this.db.prepare("SELECT MAX(mod_rev) AS m FROM kv").get()?.m ?? 0);
     this.compacted = Number(this.db.prepare("SELECT value FROM meta WHERE name = 'compacted'").get()?.value ?? 0);
   }
 
@@ -104,7 +130,8 @@ export class SqliteStore implements Store {
     const rows = after ? this.st.listAfter!.all(after, end, limit === -1 ? -1 : limit + 1) : this.st.listFrom!.all(prefix, end, limit === -1 ? -1 : limit + 1);
     const more = limit !== -1 && rows.length > limit;
     const kvs = (more ? rows.slice(0, limit) : rows).map(toKv);
-    const remaining = more ? Number(this.st.countAfter!.get(kvs[kvs.length - 1]!.key, end)?.n ?? 0) : 0;
+    const counted = opts.countRemaining !== false;
+    const remaining = !counted ? undefined : more ? Number(this.st.countAfter!.get(kvs[kvs.length - 1]!.key, end)?.n ?? 0) : 0;
     return { revision: this.rev, kvs, more, remaining };
   }
 

@@ -2,19 +2,34 @@
 // `ca.crt` (the root-ca-cert-publisher): projected service account volumes and in-cluster tools
 // read the CA from it. Kept equal to the CA, recreated when deleted.
 import type { KubeObject } from "../../../api/types.ts";
-import { isAlreadyExists, isNotFound } from "../../../client/index.ts";
+import { Informer, isAlreadyExists, isNotFound } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 
 export const ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
 
 export class RootCAPublisher extends Controller {
   readonly name = "root-ca-cert-publisher";
+  // Only the CA ConfigMaps: a cluster with 100k ConfigMaps would otherwise hold them all in
+  // memory and list them all at every start.
+  private readonly caMaps = new Informer<KubeObject>(this.ctx.client.resource("configmaps"), { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}`, resyncMs: 60_000 });
 
   setup(): void {
     if (!this.ctx.clusterCa) return;
     this.ctx.informers.get("namespaces").on({ add: this.enqueue, update: this.enqueue });
-    const mine = (cm: KubeObject) => cm.metadata?.name === ROOT_CA_CONFIGMAP && this.queue.add(cm.metadata.namespace!);
-    this.ctx.informers.get("configmaps").on({ update: mine, delete: mine });
+    const mine = (cm: KubeObject) => this.queue.add(cm.metadata!.namespace!);
+    this.caMaps.on({ add: mine, update: (_, cm) => mine(cm), delete: mine });
+  }
+
+  // Until its first list lands, a reconcile may try to create a map that exists (AlreadyExists is
+  // ignored); the list's add events then bring every namespace back for a check against the CA.
+  override run(workers?: number): void {
+    if (this.ctx.clusterCa) this.caMaps.start();
+    super.run(workers);
+  }
+
+  override async stop(): Promise<void> {
+    this.caMaps.stop();
+    await super.stop();
   }
 
   async reconcile(namespace: string): Promise<void> {
@@ -22,7 +37,7 @@ export class RootCAPublisher extends Controller {
     const ns = this.ctx.informers.get("namespaces").get(namespace);
     if (!ca || !ns || ns.metadata?.deletionTimestamp) return;
     const cms = this.ctx.client.resource("configmaps", namespace);
-    const current = this.ctx.informers.get("configmaps").get(`${namespace}/${ROOT_CA_CONFIGMAP}`) as (KubeObject & { data?: Record<string, string> }) | undefined;
+    const current = this.caMaps.get(`${namespace}/${ROOT_CA_CONFIGMAP}`) as (KubeObject & { data?: Record<string, string> }) | undefined;
     if (current?.data?.["ca.crt"] === ca) return;
     const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: ROOT_CA_CONFIGMAP, namespace }, data: { "ca.crt": ca } };
     if (current) await cms.update({ ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } }).catch((e) => (isNotFound(e) ? this.queue.add(namespace) : Promise.reject(e)));
