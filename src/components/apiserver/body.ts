@@ -4,6 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { badRequest, HttpError } from "./errors.ts";
 import type { KubeObject } from "../../api/types.ts";
 import { decodeObject, ProtobufError } from "./protobuf/decode.ts";
+import { depthCheck, GoDecodeError } from "../../api/gocheck.ts";
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -23,6 +24,16 @@ function tooLarge(): HttpError {
   return new HttpError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728");
 }
 
+/** Go's decoder refuses documents nested deeper than 10000 levels; nothing here ever sees one. */
+export function checkDepth(value: unknown): void {
+  try {
+    depthCheck(value, 0);
+  } catch (err) {
+    if (err instanceof GoDecodeError || err instanceof RangeError) throw badRequest(`the body of the request could not be decoded: ${err.message}`);
+    throw err;
+  }
+}
+
 export function parseJsonObject(text: string, contentType = ""): KubeObject {
   let value: unknown;
   try {
@@ -31,6 +42,7 @@ export function parseJsonObject(text: string, contentType = ""): KubeObject {
     throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${err instanceof Error ? err.message.split("\n")[0] : "parse error"})`);
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) throw badRequest("the body of the request must be a JSON object");
+  checkDepth(value);
   return value as KubeObject;
 }
 

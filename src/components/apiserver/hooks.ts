@@ -5,8 +5,10 @@ import type { KindDef, KindHooks, KubeObject, SubresourceTarget } from "../../ap
 import type { Store } from "../../store/types.ts";
 import { limitRangeAdmission, serviceAdmission } from "./admission.ts";
 import { readObject, readOptionalObject } from "./body.ts";
-import { HttpError, methodNotAllowed } from "./errors.ts";
-import type { Objects } from "./objects.ts";
+import { badRequest, HttpError, methodNotAllowed } from "./errors.ts";
+import { decodeAs, type Objects } from "./objects.ts";
+import { Query } from "./query.ts";
+import { deleteOptions } from "./resources.ts";
 import { bindPod, evictPod } from "./pod-subresources.ts";
 import { requestToken, type TokenIssuer } from "./sa-tokens.ts";
 import type { ServiceRanges } from "./service-alloc.ts";
@@ -19,6 +21,12 @@ export interface ServerHookDeps {
   tokens: TokenIssuer;
   /** Serves pods/log, pods/exec and friends by forwarding to the node's kubelet. */
   kubeletProxy?: (req: Request, pod: KubeObject, sub: string) => Promise<Response>;
+}
+
+async function readBinding(req: Request): Promise<KubeObject> {
+  const body = await readObject(req);
+  decodeAs("", "v1", "Binding", body);
+  return body;
 }
 
 type Sub = (req: Request, at: SubresourceTarget) => Promise<Response>;
@@ -47,10 +55,15 @@ export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef
         ...(limitRanges ? { admit: limitRangeAdmission(deps.store, limitRanges) } : {}),
         subresources: {
           ...viaKubelet,
-          binding: only("POST", async (req, at) => json(await bindPod(objects, kind, at.namespace!, at.name, await readObject(req), at.dryRun), 201)),
+          binding: only("POST", async (req, at) => json(await bindPod(objects, kind, at.namespace!, at.name, await readBinding(req), at.dryRun), 201)),
           eviction: only("POST", async (req, at) => {
-            await readOptionalObject(req);
-            return json(await evictPod(objects, { pods: kind, pdbs: deps.lookup("poddisruptionbudgets") }, at.namespace!, at.name), 201);
+            // Its deleteOptions (or the query) say how: preconditions, grace, dry run.
+            const eviction = await readOptionalObject(req);
+            decodeAs("policy", "v1", "Eviction", eviction);
+            const bodyName = (eviction.metadata as { name?: string } | undefined)?.name;
+            if (bodyName && bodyName !== at.name) throw badRequest("name in URL does not match name in Eviction object");
+            const opts = deleteOptions((eviction.deleteOptions ?? {}) as Record<string, unknown>, new Query(new URL(req.url).searchParams));
+            return json(await evictPod(objects, { pods: kind, pdbs: deps.lookup("poddisruptionbudgets") }, at.namespace!, at.name, { ...opts, dryRun: opts.dryRun || at.dryRun }), 201);
           }),
         },
       };
@@ -58,7 +71,7 @@ export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef
     bindings: () => ({
       createFrom: async (req, namespace, dryRun) => {
         if (!namespace) throw methodNotAllowed();
-        const body = await readObject(req);
+        const body = await readBinding(req);
         const podName = body.metadata?.name;
         if (!podName) throw new HttpError(422, "Invalid", "Binding is invalid: metadata.name: Required value");
         return json(await bindPod(objects, pods!, namespace, podName, body, dryRun), 201);
@@ -80,6 +93,7 @@ export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef
         token: only("POST", async (req, at) => {
           // kubectl 1.33 sends its TokenRequest as protobuf.
           const body = req.headers.get("content-length") === "0" ? {} : await readObject(req);
+          decodeAs("authentication.k8s.io", "v1", "TokenRequest", body);
           return json(await requestToken(objects, { serviceaccounts: kind, pods }, deps.tokens, at.namespace!, at.name, body), 201);
         }),
       },

@@ -4,11 +4,12 @@ import type { Cause, KindDef, KubeObject } from "../../api/types.ts";
 import type { Store, KeyValue } from "../../store/types.ts";
 import { ConflictError, KeyExistsError, NotFoundError } from "../../store/types.ts";
 import { decode, encode, rawJson } from "./codec.ts";
-import { alreadyExists, badRequest, conflict, invalid, notFound } from "./errors.ts";
+import { alreadyExists, badRequest, conflict, HttpError, invalid, notFound } from "./errors.ts";
 import { generateName, keepServerMeta, prepareMetaForCreate, sameContent } from "./meta.ts";
 import { listPrefix, objectKey } from "./paths.ts";
 import type { Matcher } from "./filters.ts";
 import type { Admission } from "./admission.ts";
+import { goDecode, GoDecodeError } from "../../api/gocheck.ts";
 
 export interface Stored {
   obj: KubeObject;
@@ -48,6 +49,33 @@ function shapeCauses(obj: KubeObject): Cause[] {
   for (const f of ["metadata", "spec", "status"] as const)
     if (obj[f] !== undefined && obj[f] !== null && (typeof obj[f] !== "object" || Array.isArray(obj[f]))) causes.push({ reason: "FieldValueInvalid", field: f, message: `Invalid value: ${JSON.stringify(obj[f])}: must be an object` });
   return causes;
+}
+
+/**
+ * What kube-apiserver's decoder does before anything else: apiVersion and kind must name the
+ * endpoint's kind, and every field must fit its Go type (400 with Go's message otherwise).
+ */
+/** What kube-apiserver's decoder does after apiVersion/kind (typemeta.ts): every field must fit its Go type. */
+export function decodeBody(kind: KindDef, obj: KubeObject): void {
+  decodeAs(kind.group, kind.version, kind.kind, obj);
+}
+
+/** Checks a body against the Go type group/version/kind (DeleteOptions, Scale, Eviction ...). */
+export function decodeAs(group: string, version: string, kindName: string, obj: unknown): void {
+  try {
+    goDecode(`${group}/${version}/${kindName}`, obj);
+  } catch (err) {
+    if (err instanceof GoDecodeError) throw badRequest(`${kindName} in version "${version}" cannot be handled as a ${kindName}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** The most a stored object may take: a write that would exceed it (a patch of many copies, say) is a 413. */
+export const MAX_OBJECT_BYTES = 3 * 1024 * 1024;
+
+function sized(text: string): string {
+  if (text.length > MAX_OBJECT_BYTES) throw new HttpError(413, "RequestEntityTooLarge", `Request entity too large: limit is ${MAX_OBJECT_BYTES}`);
+  return text;
 }
 
 export class Objects {
@@ -124,6 +152,7 @@ export class Objects {
 
   async create(kind: KindDef, pathNs: string | undefined, body: KubeObject, opts: WriteOpts = {}): Promise<KubeObject> {
     const obj = body;
+    decodeBody(kind, obj);
     const shape = shapeCauses(obj);
     if (shape.length) throw invalid(kind.kind, kind.group, "", shape);
     const meta = (obj.metadata ??= {});
@@ -147,7 +176,7 @@ export class Objects {
     if (opts.dryRun) return obj;
     for (let attempt = 0; ; attempt++) {
       try {
-        const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), encode(obj));
+        const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), sized(encode(obj)));
         const created = decode(kv);
         await kind.hooks?.afterWrite?.(created, undefined);
         return created;
@@ -171,6 +200,7 @@ export class Objects {
     mode: "main" | "status" | "raw",
     opts: WriteOpts & { current?: Stored } = {},
   ): Promise<KubeObject> {
+    decodeBody(kind, body);
     const shape = shapeCauses(body);
     if (shape.length) throw invalid(kind.kind, kind.group, name, shape);
     const bodyName = body.metadata?.name;
@@ -206,7 +236,7 @@ export class Objects {
   async writeRaw(kind: KindDef, ns: string | undefined, name: string, next: KubeObject, current: Stored, dryRun = false): Promise<KubeObject> {
     if (dryRun) return next;
     try {
-      const written = decode(await this.deps.store.update(objectKey(kind, ns, name), encode(next), current.kv.modRevision));
+      const written = decode(await this.deps.store.update(objectKey(kind, ns, name), sized(encode(next)), current.kv.modRevision));
       await kind.hooks?.afterWrite?.(written, current.obj);
       return written;
     } catch (err) {

@@ -4,6 +4,7 @@
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { applyPatch, parsePatchBody, patchTypeFromContentType, PatchError } from "./patch/index.ts";
 import { HttpError, notFound } from "./errors.ts";
+import { checkDepth } from "./body.ts";
 import type { Objects, Stored } from "./objects.ts";
 
 export interface PatchRequest {
@@ -29,17 +30,23 @@ function runPatch(kindName: string, current: unknown, patch: unknown, type: Retu
     if (!out || typeof out !== "object" || Array.isArray(out)) throw new HttpError(422, "Invalid", "the patch did not produce an object");
     return out as KubeObject;
   } catch (err) {
-    if (err instanceof PatchError) throw new HttpError(err.code, err.code === 409 ? "Conflict" : err.code === 400 ? "BadRequest" : "Invalid", err.message);
+    if (err instanceof PatchError) throw new HttpError(err.code, ({ 400: "BadRequest", 409: "Conflict", 413: "RequestEntityTooLarge", 422: "Invalid" } as const)[err.code], err.message);
+    // A patch whose shape the engines did not foresee (a list where a map was, nesting that
+    // exhausts the stack) cannot be applied: the client's input, never a server error.
+    if (err instanceof TypeError || err instanceof RangeError) throw new HttpError(422, "Invalid", `the patch could not be applied: ${err.message}`);
     throw err;
   }
 }
 
 function parseBody(type: ReturnType<typeof patchKind>, text: string): unknown {
+  let patch: unknown;
   try {
-    return parsePatchBody(type, text);
+    patch = parsePatchBody(type, text);
   } catch (err) {
     throw new HttpError(400, "BadRequest", err instanceof Error ? err.message : "invalid patch body");
   }
+  checkDepth(patch);
+  return patch;
 }
 
 /**

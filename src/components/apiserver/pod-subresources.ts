@@ -4,7 +4,7 @@ import { podReady } from "../../api/kinds/pod.ts";
 import { selectorMatches, type LabelSelector } from "../../api/selectors.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { badRequest, conflict, HttpError } from "./errors.ts";
-import { deleteObject } from "./deletion.ts";
+import { deleteObject, type DeleteOptions } from "./deletion.ts";
 import { timestamp } from "./meta.ts";
 import type { Objects } from "./objects.ts";
 
@@ -46,20 +46,22 @@ type Pdb = KubeObject & { spec?: { selector?: LabelSelector; unhealthyPodEvictio
  * take the last one. Unready pods go when the budget is met (IfHealthyBudget) or always
  * (AlwaysAllow). Terminal pods always go.
  */
-export async function evictPod(objects: Objects, kinds: { pods: KindDef; pdbs?: KindDef }, namespace: string, name: string): Promise<unknown> {
+export async function evictPod(objects: Objects, kinds: { pods: KindDef; pdbs?: KindDef }, namespace: string, name: string, opts: DeleteOptions = {}): Promise<unknown> {
   const pod = (await objects.get(kinds.pods, namespace, name)).obj;
+  const pre = opts.preconditions;
+  if (pre?.uid && pre.uid !== pod.metadata?.uid) throw conflict("pods", "", name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${pod.metadata?.uid}`);
   const phase = (pod.status as { phase?: string } | undefined)?.phase;
   if (kinds.pdbs && !pod.metadata?.deletionTimestamp && phase !== "Succeeded" && phase !== "Failed") {
     const budgets = (await objects.list(kinds.pdbs, namespace, { match: (b) => !!(b as Pdb).spec?.selector && selectorMatches((b as Pdb).spec!.selector, pod.metadata?.labels ?? {}) })).items as Pdb[];
     if (budgets.length > 1) throw new HttpError(500, "InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
-    if (budgets[0]) await spendDisruption(objects, kinds.pdbs, namespace, budgets[0].metadata!.name!, pod, name);
+    if (budgets[0]) await spendDisruption(objects, kinds.pdbs, namespace, budgets[0].metadata!.name!, pod, name, !!opts.dryRun);
   }
-  await deleteObject(objects, kinds.pods, namespace, name, {});
+  await deleteObject(objects, kinds.pods, namespace, name, opts);
   return success(201);
 }
 
 /** Checks the budget and takes one disruption from it; a concurrent change is re-read and re-checked. */
-async function spendDisruption(objects: Objects, pdbs: KindDef, namespace: string, pdbName: string, pod: KubeObject, podName: string): Promise<void> {
+async function spendDisruption(objects: Objects, pdbs: KindDef, namespace: string, pdbName: string, pod: KubeObject, podName: string, dryRun: boolean): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const current = await objects.get(pdbs, namespace, pdbName);
     const pdb = structuredClone(current.obj) as Pdb;
@@ -73,7 +75,7 @@ async function spendDisruption(objects: Objects, pdbs: KindDef, namespace: strin
     const disrupted = { ...((st as { disruptedPods?: Record<string, string> }).disruptedPods ?? {}), [podName]: timestamp() };
     pdb.status = { ...st, disruptionsAllowed: (st.disruptionsAllowed ?? 0) - 1, disruptedPods: disrupted } as Pdb["status"];
     try {
-      await objects.update(pdbs, namespace, pdbName, pdb, "status", { current });
+      await objects.update(pdbs, namespace, pdbName, pdb, "status", { current, dryRun });
       return;
     } catch (err) {
       if (attempt < 5 && err instanceof HttpError && err.code === 409) continue;

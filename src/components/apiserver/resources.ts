@@ -5,7 +5,7 @@ import { readObject, readOptionalObject, readText } from "./body.ts";
 import { deleteObject, type DeleteOptions } from "./deletion.ts";
 import { badRequest, HttpError, invalid, methodNotAllowed, notFound } from "./errors.ts";
 import { buildMatcher } from "./filters.ts";
-import type { Objects } from "./objects.ts";
+import { decodeAs, type Objects } from "./objects.ts";
 import { patchVia } from "./patching.ts";
 import type { ResourcePath } from "./paths.ts";
 import { applyScale, scaleOf } from "./scale.ts";
@@ -149,6 +149,7 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
   if (sub === "scale" && kind.subresources.scale) {
     if (method === "GET") return json(scaleOf(kind, await objects.get(kind, namespace, name)));
     const writeScale = async (scale: KubeObject, current = undefined as Awaited<ReturnType<Objects["get"]>> | undefined) => {
+      decodeAs("autoscaling", "v1", "Scale", scale);
       const cur = current ?? (await objects.get(kind, namespace, name));
       const next = applyScale(kind, scale, cur);
       next.metadata = { ...next.metadata, resourceVersion: cur.obj.metadata!.resourceVersion };
@@ -185,7 +186,9 @@ function patchRequest(req: Request, q: URLSearchParams, kind: KindDef, namespace
  * DeleteOptions from the body, or from the query when the body is empty (as upstream's delete
  * handler decodes them), then ValidateDeleteOptions' rules.
  */
-function deleteOptions(body: Record<string, unknown>, q: Query): DeleteOptions {
+export function deleteOptions(body: Record<string, unknown>, q: Query): DeleteOptions {
+  // A body that is not a DeleteOptions ({"preconditions":"x"}) is a 400: nothing is deleted.
+  decodeAs("meta.k8s.io", "v1", "DeleteOptions", body);
   const fromQuery = Object.keys(body).length === 0;
   let grace: unknown = fromQuery ? q.int("gracePeriodSeconds") : body.gracePeriodSeconds;
   if (typeof grace === "string") grace = parseGoInt64(grace);

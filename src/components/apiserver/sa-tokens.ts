@@ -64,7 +64,9 @@ export async function requestToken(objects: Objects, kinds: { serviceaccounts: K
   const sa = (await objects.get(kinds.serviceaccounts, namespace, name)).obj;
   const spec = body.spec ?? {};
   const seconds = spec.expirationSeconds ?? 3600;
-  if (!Number.isInteger(seconds) || seconds < 600) throw new HttpError(422, "Invalid", `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${seconds}: may not specify a duration less than 10 minutes`);
+  const invalidSeconds = (why: string) => new HttpError(422, "Invalid", `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${seconds}: ${why}`, { name, group: "authentication.k8s.io", kind: "TokenRequest", causes: [{ reason: "FieldValueInvalid", message: `Invalid value: ${seconds}: ${why}`, field: "spec.expirationSeconds" }] });
+  if (!Number.isInteger(seconds) || seconds < 600) throw invalidSeconds("may not specify a duration less than 10 minutes");
+  if (seconds > 2 ** 32) throw invalidSeconds("may not specify a duration larger than 2^32 seconds");
   let pod: { name: string; uid: string } | undefined;
   const ref = spec.boundObjectRef;
   if (ref) {

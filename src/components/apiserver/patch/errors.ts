@@ -11,10 +11,10 @@ export interface PatchCause {
 }
 
 export class PatchError extends Error {
-  readonly code: 400 | 409 | 422;
+  readonly code: 400 | 409 | 413 | 422;
   readonly causes?: PatchCause[];
 
-  constructor(code: 400 | 409 | 422, message: string, causes?: PatchCause[]) {
+  constructor(code: 400 | 409 | 413 | 422, message: string, causes?: PatchCause[]) {
     super(message);
     this.name = "PatchError";
     this.code = code;
