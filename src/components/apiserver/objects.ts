@@ -10,6 +10,7 @@ import { listPrefix, objectKey } from "./paths.ts";
 import type { Matcher } from "./filters.ts";
 import type { Admission } from "./admission.ts";
 import { goDecode, GoDecodeError } from "../../api/gocheck.ts";
+import { checkTypeMeta } from "./typemeta.ts";
 
 export interface Stored {
   obj: KubeObject;
@@ -200,6 +201,8 @@ export class Objects {
     mode: "main" | "status" | "raw",
     opts: WriteOpts & { current?: Stored } = {},
   ): Promise<KubeObject> {
+    // A patch cannot turn the object into another kind either.
+    checkTypeMeta(kind, body, () => true);
     decodeBody(kind, body);
     const shape = shapeCauses(body);
     if (shape.length) throw invalid(kind.kind, kind.group, name, shape);
