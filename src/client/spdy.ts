@@ -32,7 +32,19 @@ function adler32(buf: Uint8Array): number {
   return ((b << 16) | a) >>> 0;
 }
 
-/** Parses frames from a byte stream that arrives in arbitrary pieces. */
+/** A frame that breaks the protocol: the connection is closed, nothing else is affected. */
+export class SpdyError extends Error {
+  override name = "SpdyError";
+}
+
+/** The least payload each control frame carries (SPDY/3.1 section 2.6). */
+const MIN_PAYLOAD: Record<number, number> = { [SYN_STREAM]: 10, [SYN_REPLY]: 4, [RST_STREAM]: 8, 4: 4, [PING]: 4, [GOAWAY]: 8, 8: 4, 9: 8 };
+/** Header blocks inflate to at most this much in all (a compression bomb is refused). */
+const MAX_HEADER_BYTES = 1024 * 1024;
+/** A frame may say it is up to 16 MiB long; nothing this cluster speaks needs more than this. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+/** Parses frames from a byte stream that arrives in arbitrary pieces; throws SpdyError on a malformed one. */
 export class FrameReader {
   private buffer = Buffer.alloc(0);
   /** Every compressed header block so far: they form one zlib stream, inflated whole each time. */
@@ -44,6 +56,7 @@ export class FrameReader {
     const frames: Frame[] = [];
     while (this.buffer.length >= 8) {
       const length = this.buffer.readUIntBE(5, 3);
+      if (length > MAX_FRAME_BYTES) throw new SpdyError(`frame of ${length} bytes is too large`);
       if (this.buffer.length < 8 + length) break;
       const head = this.buffer.readUInt32BE(0);
       const flags = this.buffer[4]!;
@@ -51,6 +64,7 @@ export class FrameReader {
       this.buffer = this.buffer.subarray(8 + length);
       if (head & 0x80000000) {
         const type = head & 0xffff;
+        if (payload.length < (MIN_PAYLOAD[type] ?? 0)) throw new SpdyError(`control frame ${type} of ${payload.length} bytes is too short`);
         const frame: Frame = { kind: "control", type, flags, payload };
         if (type === SYN_STREAM) frame.headers = this.headers(payload.subarray(10));
         else if (type === SYN_REPLY || type === 8) frame.headers = this.headers(payload.subarray(4));
@@ -62,17 +76,30 @@ export class FrameReader {
 
   private headers(block: Uint8Array): Record<string, string> {
     this.compressed = Buffer.concat([this.compressed, block]);
-    const all = zlib.inflateSync(this.compressed, { dictionary: DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    let all: Buffer;
+    try {
+      all = zlib.inflateSync(this.compressed, { dictionary: DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: MAX_HEADER_BYTES });
+    } catch (err) {
+      throw new SpdyError(`header block does not inflate: ${err instanceof Error ? err.message : String(err)}`);
+    }
     const raw = all.subarray(this.inflated);
     this.inflated = all.length;
     const out: Record<string, string> = {};
+    const u32 = (at: number) => {
+      if (at + 4 > raw.length) throw new SpdyError("header block is truncated");
+      return raw.readUInt32BE(at);
+    };
+    const bytes = (at: number, n: number) => {
+      if (at + n > raw.length) throw new SpdyError("header block is truncated");
+      return raw.subarray(at, at + n).toString("latin1");
+    };
     let at = 4;
-    for (let n = raw.readUInt32BE(0); n > 0; n--) {
-      const nameLength = raw.readUInt32BE(at);
-      const name = raw.subarray(at + 4, at + 4 + nameLength).toString("latin1");
+    for (let n = u32(0); n > 0; n--) {
+      const nameLength = u32(at);
+      const name = bytes(at + 4, nameLength);
       at += 4 + nameLength;
-      const valueLength = raw.readUInt32BE(at);
-      out[name] = raw.subarray(at + 4, at + 4 + valueLength).toString("latin1");
+      const valueLength = u32(at);
+      out[name] = bytes(at + 4, valueLength);
       at += 4 + valueLength;
     }
     return out;

@@ -4,6 +4,7 @@
 import { logParams, Query } from "./query.ts";
 import type { KubeObject } from "../../api/types.ts";
 import type { Server, ServerWebSocket } from "bun";
+import { contained } from "../../util/websocket.ts";
 import { HttpError, statusResponse } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import type { KindDef } from "../../api/types.ts";
@@ -140,7 +141,7 @@ type Upgraded = ServerWebSocket<BridgeData> | ServerWebSocket<PortForwardData>;
 const isPortForward = (ws: Upgraded): ws is ServerWebSocket<PortForwardData> => ws.data.kind === "portforward";
 
 /** Bun.serve's websocket handlers for the API server: exec/attach bridges and port-forward sessions. */
-export const execBridge = {
+export const execBridge = contained({
   open(ws: Upgraded) {
     if (isPortForward(ws)) ws.data.session = new PortForwardSession(ws);
     else execHandlers.open(ws);
@@ -153,4 +154,4 @@ export const execBridge = {
     if (isPortForward(ws)) ws.data.session?.close();
     else execHandlers.close(ws);
   },
-};
+});

@@ -32,15 +32,16 @@ export class PortForwardSession {
 
   constructor(private ws: ServerWebSocket<PortForwardData>) {}
 
+  /** A malformed frame (or anything thrown handling one) ends this connection only. */
   receive(bytes: Uint8Array): void {
-    let frames: Frame[];
     try {
-      frames = this.reader.push(bytes);
-    } catch {
-      this.ws.close(1002, "malformed SPDY frame");
-      return;
+      for (const f of this.reader.push(bytes)) this.handle(f);
+    } catch (err) {
+      this.close();
+      try {
+        this.ws.close(1002, `malformed SPDY frame: ${err instanceof Error ? err.message : String(err)}`.slice(0, 120));
+      } catch {}
     }
-    for (const f of frames) this.handle(f);
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 // The kubelet's own HTTP server (loopback, token-protected): container logs, exec and
 // port-forward, which the API server reaches for pods/log, pods/exec and pods/portforward. Exec speaks the Kubernetes channel protocol
 // over a WebSocket (v5/v4.channel.k8s.io): byte 0 = channel, status JSON on channel 3.
+import { contained } from "../../util/websocket.ts";
 import { randomBytes } from "node:crypto";
 import type { ServerWebSocket } from "bun";
 import { NODE_LABEL } from "./pod-worker.ts";
@@ -150,7 +151,7 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       }
       return status(404, "not found");
     },
-    websocket: {
+    websocket: contained({
       async open(ws: ServerWebSocket<ExecData | PortForwardConn>) {
         if (ws.data.kind === "portforward") return portForwardHandlers.open(ws as ServerWebSocket<PortForwardConn>);
         const d = ws.data as ExecData;
@@ -179,14 +180,14 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         const bytes = typeof message === "string" ? new TextEncoder().encode(message) : new Uint8Array(message);
         if (bytes.length === 0) return;
         const d = ws.data as ExecData;
-        if (d.session) handleFrame(d.session, bytes);
+        if (d.session) handleFrame(d.session, bytes); // throws close only this connection (contained)
         else d.early.push(bytes.slice());
       },
       close(ws: ServerWebSocket<ExecData | PortForwardConn>) {
         if (ws.data.kind === "portforward") return portForwardHandlers.close(ws as ServerWebSocket<PortForwardConn>);
         (ws.data as ExecData).session?.close();
       },
-    },
+    }),
   });
   return {
     port: server.port!,
