@@ -143,6 +143,8 @@ main() {
   fi
   # As root, the service proxy DNATs in the kernel through nft (kube-proxy's nftables mode).
   if can_apt && ! command -v nft >/dev/null 2>&1; then apt_install nftables; fi
+  # The official Python client, for the client compatibility tests (run with /usr/bin/python3).
+  if can_apt && ! /usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1; then apt_install python3-kubernetes; fi
   provision_busybox "$sock"
   say "engine ready on $sock"
 }

@@ -8,6 +8,7 @@ import { podKind } from "./kinds/pod.ts";
 import { serviceKind } from "./kinds/service.ts";
 import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind, serviceAccountKind } from "./kinds/access.ts";
 import { STORED_KINDS } from "./kinds/stored.ts";
+import { horizontalPodAutoscalerV1Kind } from "./kinds/hpa-v1.ts";
 import { cronJobKind } from "./kinds/cronjob.ts";
 import { persistentVolumeClaimKind, persistentVolumeKind } from "./kinds/storage.ts";
 import { customResourceDefinitionKind } from "./kinds/crd.ts";
@@ -19,6 +20,8 @@ const BUILTIN: KindDef[] = [
   serviceAccountKind, roleKind, roleBindingKind, clusterRoleKind, clusterRoleBindingKind,
   persistentVolumeClaimKind, persistentVolumeKind, customResourceDefinitionKind,
   ...STORED_KINDS,
+  // After autoscaling/v2, which stays the preferred version and the one names resolve to.
+  horizontalPodAutoscalerV1Kind,
 ];
 
 export function apiVersionOf(kind: KindDef): string {

@@ -210,3 +210,50 @@ describe("upstream rules", () => {
     expect((await api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cron("month13", "0 0 31 13 *"))).status).toBe(422);
   });
 });
+
+describe("autoscaling/v1 HorizontalPodAutoscaler over v2 storage", () => {
+  const V1 = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers";
+  const V2 = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers";
+  const ref = { apiVersion: "apps/v1", kind: "Deployment", name: "web" };
+
+  test("created through v1 without a target, it gets v2's default metric (CPU 80%)", async () => {
+    const r = await api.json("POST", V1, { apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscaler", metadata: { name: "auto" }, spec: { scaleTargetRef: ref, maxReplicas: 4 } });
+    expect(r.status).toBe(201);
+    expect(r.body.apiVersion).toBe("autoscaling/v1");
+    expect(r.body.spec).toEqual({ scaleTargetRef: ref, minReplicas: 1, maxReplicas: 4, targetCPUUtilizationPercentage: 80 });
+    const v2 = (await api.json("GET", `${V2}/auto`)).body;
+    expect(v2.apiVersion).toBe("autoscaling/v2");
+    expect(v2.spec.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }]);
+    expect(v2.status).toMatchObject({ desiredReplicas: 0 });
+    const listed = (await api.json("GET", V1)).body;
+    expect(listed.kind).toBe("HorizontalPodAutoscalerList");
+    expect(listed.items.find((i: any) => i.metadata.name === "auto").spec.targetCPUUtilizationPercentage).toBe(80);
+  });
+
+  test("what v1 cannot say travels in upstream's annotations and comes back", async () => {
+    const memory = { type: "Resource", resource: { name: "memory", target: { type: "AverageValue", averageValue: "100Mi" } } };
+    await api.json("POST", V2, { metadata: { name: "mem" }, spec: { scaleTargetRef: ref, maxReplicas: 2, metrics: [memory] } });
+    const v1 = (await api.json("GET", `${V1}/mem`)).body;
+    expect(v1.spec.targetCPUUtilizationPercentage).toBeUndefined();
+    expect(JSON.parse(v1.metadata.annotations["autoscaling.alpha.kubernetes.io/metrics"])).toEqual([memory]);
+    const put = await api.json("PUT", `${V1}/mem`, { ...v1, spec: { ...v1.spec, maxReplicas: 5 } });
+    expect(put.status).toBe(200);
+    const v2 = (await api.json("GET", `${V2}/mem`)).body;
+    expect(v2.spec.maxReplicas).toBe(5);
+    expect(v2.spec.metrics).toEqual([memory]);
+    expect(v2.metadata.annotations).toBeUndefined();
+  });
+});
+
+describe("always-present fields", () => {
+  test("fields Go writes without omitempty are there from the create response on", async () => {
+    const tpl = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: "c", image: "busybox" }] } });
+    const rc = await api.json("POST", "/api/v1/namespaces/default/replicationcontrollers", { metadata: { name: "rc" }, spec: { selector: { app: "rc" }, template: tpl("rc") } });
+    expect(rc.body.status).toEqual({ replicas: 0 });
+    const ds = await api.json("POST", "/apis/apps/v1/namespaces/default/daemonsets", { metadata: { name: "ds" }, spec: { selector: { matchLabels: { app: "ds" } }, template: tpl("ds") } });
+    expect(ds.body.status).toEqual({ currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 });
+    // A status writer that leaves required fields out still yields them.
+    const put = await api.json("PUT", "/api/v1/namespaces/default/replicationcontrollers/rc/status", { ...rc.body, status: { conditions: [{ type: "ReplicaFailure", status: "True" }] } });
+    expect(put.body.status).toEqual({ replicas: 0, conditions: [{ type: "ReplicaFailure", status: "True" }] });
+  });
+});

@@ -103,7 +103,14 @@ export const podDisruptionBudgetKind = defineKind({
   },
 });
 
-type HpaSpec = { scaleTargetRef?: { kind?: string; name?: string }; minReplicas?: number; maxReplicas?: number; metrics?: { resource?: { name?: string; target?: { averageUtilization?: number } } }[] };
+/** autoscaling/v2 SetDefaults_HorizontalPodAutoscaler: minReplicas 1, and CPU at 80% when no metric is given. */
+export function defaultHpaV2(o: KubeObject): void {
+  const s = (o.spec ??= {}) as HpaSpec;
+  s.minReplicas ??= 1;
+  if (!s.metrics?.length) s.metrics = [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }];
+}
+
+type HpaSpec = { scaleTargetRef?: { kind?: string; name?: string }; minReplicas?: number; maxReplicas?: number; metrics?: { type?: string; resource?: { name?: string; target?: { type?: string; averageUtilization?: number } } }[] };
 export const horizontalPodAutoscalerKind = defineKind({
   group: "autoscaling",
   version: "v2",
@@ -120,10 +127,7 @@ export const horizontalPodAutoscalerKind = defineKind({
     if (!s.maxReplicas) causes.push(required("spec.maxReplicas"));
     else if (s.minReplicas !== undefined && s.minReplicas > s.maxReplicas) causes.push({ reason: "FieldValueInvalid", field: "spec.maxReplicas", message: `Invalid value: ${s.maxReplicas}: must be greater than or equal to \`minReplicas\`` });
   }),
-  defaults: (o) => {
-    const s = specOf<HpaSpec>(o);
-    s.minReplicas ??= 1;
-  },
+  defaults: (o) => defaultHpaV2(o),
   specChanged: specChangedDefault,
   table: {
     columns: [nameColumn, col("Reference"), col("Targets"), col("MinPods", 0, "integer"), col("MaxPods", 0, "integer"), col("Replicas", 0, "integer"), ageColumn],

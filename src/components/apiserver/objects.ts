@@ -5,6 +5,8 @@ import type { Store, KeyValue } from "../../store/types.ts";
 import { ConflictError, KeyExistsError, NotFoundError } from "../../store/types.ts";
 import { decode, encode, rawJson } from "./codec.ts";
 import { alreadyExists, badRequest, conflict, HttpError, invalid, notFound } from "./errors.ts";
+import { fillZeroFields } from "../../api/zero-fields.ts";
+import { apiVersionOf } from "../../api/registry.ts";
 import { generateName, keepServerMeta, prepareMetaForCreate, sameContent } from "./meta.ts";
 import { listPrefix, objectKey } from "./paths.ts";
 import type { Matcher } from "./filters.ts";
@@ -174,11 +176,12 @@ export class Objects {
     if (!meta.name && !causes.some((c) => c.field === "metadata.name"))
       causes.unshift({ reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name" });
     if (causes.length) throw invalid(kind.kind, kind.group, meta.name ?? "", causes);
+    fillZeroFields(obj, obj.apiVersion ?? apiVersionOf(kind), obj.kind ?? kind.kind);
     if (opts.dryRun) return obj;
     for (let attempt = 0; ; attempt++) {
       try {
         const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), sized(encode(obj)));
-        const created = decode(kv);
+        const created = read(kind, kv);
         await kind.hooks?.afterWrite?.(created, undefined);
         return created;
       } catch (err) {
@@ -229,6 +232,7 @@ export class Objects {
     await this.deps.admission.beforeUpdate(kind, next, old);
     const causes = checked(kind, next, old, "validate");
     if (causes.length) throw invalid(kind.kind, kind.group, name, causes);
+    fillZeroFields(next, next.apiVersion ?? apiVersionOf(kind), next.kind ?? kind.kind);
     if (sameContent(next, old)) return old;
     if (opts.dryRun) return next;
     if (finalized(kind, next)) return this.remove(kind, ns, name, current.kv.modRevision);
@@ -239,7 +243,7 @@ export class Objects {
   async writeRaw(kind: KindDef, ns: string | undefined, name: string, next: KubeObject, current: Stored, dryRun = false): Promise<KubeObject> {
     if (dryRun) return next;
     try {
-      const written = decode(await this.deps.store.update(objectKey(kind, ns, name), sized(encode(next)), current.kv.modRevision));
+      const written = read(kind, await this.deps.store.update(objectKey(kind, ns, name), sized(encode(fillZeroFields(next, next.apiVersion ?? apiVersionOf(kind), next.kind ?? kind.kind))), current.kv.modRevision));
       await kind.hooks?.afterWrite?.(written, current.obj);
       return written;
     } catch (err) {
