@@ -27,6 +27,7 @@ export interface UpOptions {
   proxyBalance?: string;
   ingressPort?: string;
   snapshotInterval?: string;
+  eventTtl?: string;
   snapshotRetain?: string | number;
 }
 
@@ -47,6 +48,7 @@ export function registerUp(cli: CAC): void {
     .option("--proxy-mode <mode>", "Service data plane: nftables (kernel DNAT, needs root), userspace, or auto (nftables when possible)", { default: "auto" })
     .option("--proxy-balance <how>", "How the proxy picks an endpoint: roundrobin or random", { default: "roundrobin" })
     .option("--ingress-port <port>", "Port on 127.0.0.1 where Ingresses are served (default 80 as root, else 8080)")
+    .option("--event-ttl <duration>", "How long events are kept (as kube-apiserver's --event-ttl)", { default: "1h" })
     .option("--snapshot-interval <duration>", "Take a snapshot of the store this often into DATA/snapshots (e.g. 30m, 6h); off by default")
     .option("--snapshot-retain <n>", "How many scheduled snapshots to keep", { default: 5 })
     .action(action((opts: UpOptions) => up(opts)));
@@ -83,6 +85,7 @@ export async function up(opts: UpOptions): Promise<void> {
   if (!["roundrobin", "random"].includes(proxyBalance)) throw new CliError(`--proxy-balance must be roundrobin or random, got "${proxyBalance}"`);
   const since = () => `${Math.round(performance.now() - started)}ms`;
   const snapshotEvery = opts.snapshotInterval ? durationMs(opts.snapshotInterval, "snapshot-interval") : 0;
+  const eventTtlMs = durationMs(opts.eventTtl ?? "1h", "event-ttl");
   const snapshotRetain = intOption(opts.snapshotRetain ?? 5, "snapshot-retain");
   if (snapshotEvery && snapshotRetain < 1) throw new CliError("--snapshot-retain must be at least 1");
 
@@ -105,7 +108,7 @@ export async function up(opts: UpOptions): Promise<void> {
     log: (component, message) => {
       if (debug || !message.startsWith("debug:")) console.log(`[${component}] ${message}`);
     },
-    settings: { cleanOnExit: opts.cleanOnExit ?? false, proxyMode, proxyBalance, ...(opts.ingressPort !== undefined ? { ingressPort: intOption(opts.ingressPort, "ingress-port") } : {}) },
+    settings: { eventTTLSeconds: eventTtlMs / 1000, cleanOnExit: opts.cleanOnExit ?? false, proxyMode, proxyBalance, ...(opts.ingressPort !== undefined ? { ingressPort: intOption(opts.ingressPort, "ingress-port") } : {}) },
   };
 
   const running: { name: string; component: RunningComponent }[] = [];

@@ -1,6 +1,9 @@
 // Events expire, as in Kubernetes (--event-ttl, one hour by default): without this the store
-// would keep every Scheduled/Started/Pulled event forever.
-import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+// would keep every Scheduled/Started/Pulled event forever. Upstream leaves this to etcd leases;
+// here a sweep pages through the events and deletes the expired ones, so that no process holds
+// every event in memory (an informer over events grew by tens of MB a minute under churn).
+import type { KubeObject } from "../../../api/types.ts";
+import { isNotFound } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 
 export class EventTTLController extends Controller {
@@ -10,9 +13,7 @@ export class EventTTLController extends Controller {
     return Number(this.ctx.settings.eventTTLSeconds ?? 3600) * 1000;
   }
 
-  setup(): void {
-    this.ctx.informers.get("events");
-  }
+  setup(): void {}
 
   override run(workers = 1): void {
     super.run(workers);
@@ -26,11 +27,19 @@ export class EventTTLController extends Controller {
 
   async reconcile(): Promise<void> {
     const cutoff = Date.now() - this.ttlMs;
-    for (const ev of this.ctx.informers.get("events").list()) {
-      const last = Date.parse(String(ev.lastTimestamp ?? ev.eventTime ?? ev.metadata?.creationTimestamp ?? ""));
-      if (!(last < cutoff)) continue;
-      const { namespace, name } = splitKey(keyOf(ev));
-      await this.ctx.client.resource("events", namespace).delete(name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
-    }
+    const events = this.ctx.client.resource("events");
+    let cont: string | undefined;
+    do {
+      const page = await events.list({ limit: 500, continue: cont });
+      for (const ev of page.items as (KubeObject & { lastTimestamp?: string; eventTime?: string })[]) {
+        const last = Date.parse(String(ev.lastTimestamp ?? ev.eventTime ?? ev.metadata?.creationTimestamp ?? ""));
+        if (!(last < cutoff)) continue;
+        await this.ctx.client
+          .resource("events", ev.metadata!.namespace)
+          .delete(ev.metadata!.name!)
+          .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      }
+      cont = page.metadata.continue || undefined;
+    } while (cont);
   }
 }
