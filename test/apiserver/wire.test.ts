@@ -257,3 +257,34 @@ describe("always-present fields", () => {
     expect(put.body.status).toEqual({ replicas: 0, conditions: [{ type: "ReplicaFailure", status: "True" }] });
   });
 });
+
+describe("defaults as upstream's defaulting functions set them", () => {
+  test("pods: grpc probe service, fieldRef apiVersion, volume sources, the deprecated serviceAccount", async () => {
+    const r = await api.json("POST", "/api/v1/namespaces/default/pods", {
+      metadata: { name: "defaults" },
+      spec: {
+        containers: [{ name: "c", image: "busybox:1", readinessProbe: { grpc: { port: 9555 } }, env: [{ name: "NODE", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }] }],
+        volumes: [{ name: "scratch" }, { name: "host", hostPath: { path: "/tmp" } }, { name: "info", downwardAPI: { items: [] } }],
+      },
+    });
+    expect(r.status).toBe(201);
+    const c = r.body.spec.containers[0];
+    expect(c.readinessProbe).toEqual({ grpc: { port: 9555, service: "" }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 });
+    expect(c.env[0].valueFrom.fieldRef).toEqual({ apiVersion: "v1", fieldPath: "spec.nodeName" });
+    expect(r.body.spec.volumes).toEqual([{ name: "scratch", emptyDir: {} }, { name: "host", hostPath: { path: "/tmp", type: "" } }, { name: "info", downwardAPI: { items: [], defaultMode: 420 } }]);
+    expect(r.body.spec).toMatchObject({ serviceAccountName: "default", serviceAccount: "default", securityContext: {}, preemptionPolicy: "PreemptLowerPriority" });
+  });
+
+  test("services: families, traffic policies, session affinity", async () => {
+    const svc = async (name: string, spec: object) => (await api.json("POST", "/api/v1/namespaces/default/services", { metadata: { name }, spec })).body.spec;
+    expect(await svc("plain", { selector: { app: "a" }, ports: [{ port: 80 }] })).toMatchObject({
+      type: "ClusterIP", sessionAffinity: "None", internalTrafficPolicy: "Cluster", ipFamilyPolicy: "SingleStack", ipFamilies: ["IPv4"], ports: [{ port: 80, targetPort: 80, protocol: "TCP" }],
+    });
+    expect(await svc("np", { type: "NodePort", selector: { app: "a" }, ports: [{ port: 80 }] })).toMatchObject({ externalTrafficPolicy: "Cluster", internalTrafficPolicy: "Cluster" });
+    expect(await svc("lb", { type: "LoadBalancer", selector: { app: "a" }, ports: [{ port: 80 }] })).toMatchObject({ allocateLoadBalancerNodePorts: true, externalTrafficPolicy: "Cluster" });
+    expect(await svc("headless", { clusterIP: "None", ports: [{ port: 80 }] })).toMatchObject({ ipFamilyPolicy: "RequireDualStack", ipFamilies: ["IPv4"] });
+    const ext = await svc("ext", { type: "ExternalName", externalName: "example.test" });
+    expect(ext.ipFamilies).toBeUndefined();
+    expect(ext.internalTrafficPolicy).toBeUndefined();
+  });
+});

@@ -92,6 +92,9 @@ function defaultProbe(p: Probe | undefined): void {
     p.httpGet.path ??= "/";
     p.httpGet.scheme ??= "HTTP";
   }
+  // SetDefaults_GRPCAction: service "" (kubectl describe dereferences it).
+  const grpc = (p as { grpc?: { service?: string } }).grpc;
+  if (grpc && typeof grpc === "object") grpc.service ??= "";
 }
 
 function defaultContainer(c: Container): void {
@@ -103,6 +106,11 @@ function defaultContainer(c: Container): void {
   c.terminationMessagePath ??= "/dev/termination-log";
   c.terminationMessagePolicy ??= "File";
   for (const p of c.ports ?? []) if (p && typeof p === "object") p.protocol ??= "TCP";
+  // SetDefaults_ObjectFieldSelector: fieldRef.apiVersion "v1".
+  for (const e of c.env ?? []) {
+    const ref = (e?.valueFrom as { fieldRef?: { apiVersion?: string } } | undefined)?.fieldRef;
+    if (ref && typeof ref === "object") ref.apiVersion ??= "v1";
+  }
   defaultProbe(c.livenessProbe);
   defaultProbe(c.readinessProbe);
   defaultProbe(c.startupProbe);
@@ -122,11 +130,22 @@ export function defaultPodSpec(spec: PodSpec | undefined): void {
   spec.enableServiceLinks ??= true;
   spec.priority ??= 0;
   spec.serviceAccountName ??= "default";
+  // The deprecated mirror v1 still writes (Convert_core_PodSpec_To_v1_PodSpec).
+  (spec as { serviceAccount?: string }).serviceAccount ??= spec.serviceAccountName;
+  (spec as { securityContext?: object }).securityContext ??= {};
   if (Array.isArray(spec.containers)) spec.containers.forEach(defaultContainer);
   if (Array.isArray(spec.initContainers)) spec.initContainers.forEach(defaultContainer);
   for (const vol of spec.volumes ?? []) {
-    if (vol?.configMap) vol.configMap.defaultMode ??= 0o644;
-    if (vol?.secret) vol.secret.defaultMode ??= 0o644;
+    if (!vol || typeof vol !== "object") continue;
+    // SetDefaults_Volume: a volume without a source is an emptyDir.
+    if (Object.keys(vol).every((k) => k === "name")) vol.emptyDir = {};
+    if (vol.configMap) vol.configMap.defaultMode ??= 0o644;
+    if (vol.secret) vol.secret.defaultMode ??= 0o644;
+    for (const src of ["downwardAPI", "projected"] as const) {
+      const s = vol[src] as { defaultMode?: number } | undefined;
+      if (s && typeof s === "object") s.defaultMode ??= 0o644;
+    }
+    if (vol.hostPath && typeof vol.hostPath === "object") vol.hostPath.type ??= "";
   }
 }
 
@@ -286,6 +305,9 @@ export const podKind = defineKind({
   hooks: { deletionGrace: podGrace },
   defaults(obj) {
     defaultPodSpec(obj.spec as PodSpec);
+    // The Priority admission plugin's default for pods without a priority class.
+    const spec = obj.spec as { preemptionPolicy?: string } | undefined;
+    if (spec && typeof spec === "object") spec.preemptionPolicy ??= "PreemptLowerPriority";
     const st = (obj.status ??= {}) as PodStatus;
     st.phase ??= "Pending";
     st.qosClass ??= qosClass(obj.spec as PodSpec);

@@ -32,6 +32,17 @@ export const serviceKind = defineKind({
       p.protocol ??= "TCP";
       p.targetPort ??= p.port;
     }
+    const s = spec as ServiceSpec & Record<string, unknown>;
+    if (spec.type !== "ExternalName") {
+      s.internalTrafficPolicy ??= "Cluster";
+      // What the REST allocator sets on a single-stack IPv4 cluster; a headless service
+      // without a selector asks for every family the cluster has.
+      const headlessNoSelector = spec.clusterIP === "None" && Object.keys(spec.selector ?? {}).length === 0;
+      s.ipFamilyPolicy ??= headlessNoSelector ? "RequireDualStack" : "SingleStack";
+      s.ipFamilies ??= ["IPv4"];
+    }
+    if (spec.type === "NodePort" || spec.type === "LoadBalancer") s.externalTrafficPolicy ??= "Cluster";
+    if (spec.type === "LoadBalancer") s.allocateLoadBalancerNodePorts ??= true;
     obj.status ??= { loadBalancer: {} };
   },
   validate(obj, old) {

@@ -61,6 +61,7 @@ export const persistentVolumeKind = defineKind({
   defaults(obj) {
     const s = ((obj.spec as PvSpec) ??= {});
     s.persistentVolumeReclaimPolicy ??= "Retain";
+    (s as { volumeMode?: string }).volumeMode ??= "Filesystem";
     ((obj.status ??= {}) as { phase?: string }).phase ??= "Available";
   },
   validate: checked((obj, causes) => {

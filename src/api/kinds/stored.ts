@@ -72,6 +72,11 @@ export const networkPolicyKind = defineKind({
   resource: "networkpolicies",
   namespaced: true,
   shortNames: ["netpol"],
+  // SetDefaults_NetworkPolicy: Ingress always, Egress when egress rules are given.
+  defaults(o) {
+    const spec = (o.spec ??= {}) as { policyTypes?: string[]; egress?: unknown[] };
+    spec.policyTypes ??= spec.egress?.length ? ["Ingress", "Egress"] : ["Ingress"];
+  },
   validate: checked(),
   specChanged: specChangedDefault,
   table: {

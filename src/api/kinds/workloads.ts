@@ -208,6 +208,10 @@ export const statefulSetKind = defineKind({
     spec.updateStrategy ??= { type: "RollingUpdate" };
     if (spec.updateStrategy.type === "RollingUpdate") spec.updateStrategy.rollingUpdate ??= { partition: 0 };
     spec.revisionHistoryLimit ??= 10;
+    spec.persistentVolumeClaimRetentionPolicy ??= {};
+    spec.persistentVolumeClaimRetentionPolicy.whenDeleted ??= "Retain";
+    spec.persistentVolumeClaimRetentionPolicy.whenScaled ??= "Retain";
+    for (const t of Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []) if (t?.spec && typeof t.spec === "object") t.spec.volumeMode ??= "Filesystem";
     defaultTemplate(obj);
   },
   validate(obj, old) {
