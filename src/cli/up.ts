@@ -28,6 +28,9 @@ export interface UpOptions {
   ingressPort?: string;
   snapshotInterval?: string;
   eventTtl?: string;
+  maxRequestsInflight?: string | number;
+  maxMutatingRequestsInflight?: string | number;
+  maxWatchesPerClient?: string | number;
   snapshotRetain?: string | number;
 }
 
@@ -48,6 +51,9 @@ export function registerUp(cli: CAC): void {
     .option("--proxy-mode <mode>", "Service data plane: nftables (kernel DNAT, needs root), userspace, or auto (nftables when possible)", { default: "auto" })
     .option("--proxy-balance <how>", "How the proxy picks an endpoint: roundrobin or random", { default: "roundrobin" })
     .option("--ingress-port <port>", "Port on 127.0.0.1 where Ingresses are served (default 80 as root, else 8080)")
+    .option("--max-requests-inflight <n>", "Read-only requests from the network served at once (the admin token is exempt)", { default: 400 })
+    .option("--max-mutating-requests-inflight <n>", "Mutating requests from the network served at once", { default: 200 })
+    .option("--max-watches-per-client <n>", "Watches (and other long-running requests) one credential may hold open", { default: 100 })
     .option("--event-ttl <duration>", "How long events are kept (as kube-apiserver's --event-ttl)", { default: "1h" })
     .option("--snapshot-interval <duration>", "Take a snapshot of the store this often into DATA/snapshots (e.g. 30m, 6h); off by default")
     .option("--snapshot-retain <n>", "How many scheduled snapshots to keep", { default: 5 })
@@ -62,6 +68,12 @@ export function durationMs(value: string, name: string): number {
   const ms = parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2] as keyof typeof unit], 0);
   if (ms < 1000) throw new CliError(`--${name} must be at least 1s, got "${value}"`);
   return ms;
+}
+
+function positive(value: unknown, name: string): number {
+  const n = intOption(value, name);
+  if (n < 1) throw new CliError(`--${name} must be at least 1, got "${value}"`);
+  return n;
 }
 
 function intOption(value: unknown, name: string): number {
@@ -89,7 +101,12 @@ export async function up(opts: UpOptions): Promise<void> {
   const snapshotRetain = intOption(opts.snapshotRetain ?? 5, "snapshot-retain");
   if (snapshotEvery && snapshotRetain < 1) throw new CliError("--snapshot-retain must be at least 1");
 
-  const api = await bootApiServer({ dataDir, host: opts.host ?? "127.0.0.1", port });
+  const flowControl = {
+    maxReadOnly: positive(opts.maxRequestsInflight ?? 400, "max-requests-inflight"),
+    maxMutating: positive(opts.maxMutatingRequestsInflight ?? 200, "max-mutating-requests-inflight"),
+    maxLongRunningPerClient: positive(opts.maxWatchesPerClient ?? 100, "max-watches-per-client"),
+  };
+  const api = await bootApiServer({ dataDir, host: opts.host ?? "127.0.0.1", port, flowControl });
   console.log(`✓ apiserver   ${api.url} (${since()})`);
   for (const w of api.warnings) console.log(`[apiserver] ${w}`);
   const kubeconfig = join(dataDir, "kubeconfig");

@@ -7,6 +7,7 @@ import { openStore } from "../../src/store/index.ts";
 import { createApiServer, serve, type ApiServerOptions } from "../../src/components/apiserver/index.ts";
 import type { Store } from "../../src/store/types.ts";
 import { createTlsMaterial, type TlsMaterial } from "../../src/components/apiserver/tls.ts";
+import type { FlowControlOptions } from "../../src/components/apiserver/flowcontrol.ts";
 
 let tlsOnce: Promise<TlsMaterial> | undefined;
 /** One CA and serving certificate for loopback, shared by the tests of a process. */
@@ -22,7 +23,7 @@ export interface TestApi {
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   json<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
   /** Serves HTTPS on 127.0.0.1 (kubectl sends tokens only over TLS); ca is the PEM to trust. */
-  listen(): Promise<{ url: string; ca: string; stop(): Promise<void> }>;
+  listen(flowControl?: FlowControlOptions): Promise<{ url: string; ca: string; stop(): Promise<void> }>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -57,9 +58,9 @@ export async function startTestApi(opts: Partial<ApiServerOptions> & { compactWi
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
-    async listen() {
+    async listen(flowControl?: FlowControlOptions) {
       const tls = await testTls();
-      const s = await serve(api, { hostname: "127.0.0.1", port: 0, tls });
+      const s = await serve(api, { hostname: "127.0.0.1", port: 0, tls, adminToken: TEST_TOKEN, flowControl });
       servers.push(s);
       return { url: `https://127.0.0.1:${s.port}`, ca: tls.ca, stop: () => s.stop() };
     },

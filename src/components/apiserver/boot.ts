@@ -9,11 +9,13 @@ import { containerNetworkAddress } from "../node-address.ts";
 import { ensureKubernetesService } from "./kubernetes-service.ts";
 import { defaultServiceRanges, kubernetesServiceIp } from "./service-alloc.ts";
 import { loadOrCreateTls } from "./tls.ts";
+import type { FlowControlOptions } from "./flowcontrol.ts";
 
 export interface BootOptions {
   dataDir: string;
   host: string;
   port: number;
+  flowControl?: FlowControlOptions;
 }
 
 export interface BootedApiServer {
@@ -60,7 +62,7 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
   await api.ready;
   let server: Awaited<ReturnType<typeof serve>>;
   try {
-    server = await serve(api, { hostname: opts.host, port: opts.port, tls });
+    server = await serve(api, { hostname: opts.host, port: opts.port, tls, adminToken: token, flowControl: opts.flowControl });
   } catch (err) {
     api.close();
     await store.close();

@@ -17,6 +17,7 @@ import { handleResource } from "./resources.ts";
 import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
 import { createKubeletProxy, execBridge, maybeUpgradeExec, proxyToNode } from "./kubelet-proxy.ts";
 import type { Server } from "bun";
+import { FlowControl, type FlowControlOptions } from "./flowcontrol.ts";
 
 export interface ApiServerOptions {
   store: Store;
@@ -152,8 +153,15 @@ export interface ServedApi {
   stop(): Promise<void>;
 }
 
-/** Serves the API over HTTP. Watches are long-lived, so the idle timeout is off. */
-export async function serve(api: ApiServer, opts: { hostname: string; port: number; tls?: { cert: string; key: string } }): Promise<ServedApi> {
+/**
+ * Serves the API over HTTP. Watches are long-lived, so the idle timeout is off. Requests from the
+ * network pass the flow control (src/components/apiserver/flowcontrol.ts); the admin token is exempt.
+ */
+export async function serve(
+  api: ApiServer,
+  opts: { hostname: string; port: number; tls?: { cert: string; key: string }; adminToken?: string; flowControl?: FlowControlOptions },
+): Promise<ServedApi> {
+  const flow = new FlowControl((req) => !!opts.adminToken && req.headers.get("authorization") === `Bearer ${opts.adminToken}`, opts.flowControl);
   const server = Bun.serve({
     hostname: opts.hostname,
     port: opts.port,
@@ -161,9 +169,13 @@ export async function serve(api: ApiServer, opts: { hostname: string; port: numb
     maxRequestBodySize: 16 * 1024 * 1024,
     ...(opts.tls ? { tls: opts.tls } : {}),
     async fetch(req, srv) {
-      const up = await api.upgrade(req, srv);
-      if (up === "upgraded") return undefined;
-      return up ?? api.fetch(req);
+      let upgraded = false;
+      const res = await flow.run(req, async () => {
+        const up = await api.upgrade(req, srv);
+        upgraded = up === "upgraded";
+        return up === "upgraded" ? new Response(null, { status: 204 }) : (up ?? api.fetch(req));
+      });
+      return upgraded ? undefined : res;
     },
     websocket: execBridge as never,
   });
