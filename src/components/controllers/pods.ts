@@ -87,6 +87,9 @@ export class Expectations {
   }
 }
 
+/** Most pods a controller creates or deletes in one sync (upstream's burstReplicas / MaxPodCreateDeletePerSync). */
+export const BURST_REPLICAS = 500;
+
 export async function createPods(client: Client, namespace: string, pods: KubeObject[], onFail: (err: unknown) => void): Promise<void> {
   // Slow start: 1, 2, 4, ... so a broken template fails fast instead of N times.
   let batch = 1;

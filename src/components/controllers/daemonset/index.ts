@@ -37,6 +37,9 @@ export function nodeEligible(spec: DsSpec, node: SchedNode): boolean {
 const HASH = "controller-revision-hash";
 const phase = (p: KubeObject) => (p.status as { phase?: string } | undefined)?.phase;
 
+/** The DaemonSet controller's BurstReplicas upstream. */
+const DAEMONSET_BURST = 250;
+
 export class DaemonSetController extends Controller {
   readonly name = "daemonset";
   private expectations = new Expectations();
@@ -92,8 +95,10 @@ export class DaemonSetController extends Controller {
     }
 
     if (this.expectations.satisfied(key) && toCreate.length) {
-      this.expectations.expectCreates(key, toCreate.length);
-      const fresh = toCreate.map((node) =>
+      // At most a burst per sync (upstream's BurstReplicas); the pods' add events bring the next.
+      const burst = toCreate.slice(0, DAEMONSET_BURST);
+      this.expectations.expectCreates(key, burst.length);
+      const fresh = burst.map((node) =>
         podFromTemplate(ds, spec.template, {
           labels: { [HASH]: hash },
           spec: { nodeName: node, tolerations: [...(spec.template.spec?.tolerations ?? []), ...DEFAULT_TOLERATIONS] },

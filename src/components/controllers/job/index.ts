@@ -4,7 +4,7 @@
 import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
 import { Controller, now, podReady } from "../base.ts";
-import { createPods, enqueueOwnersOfPods, Expectations, ownedPods, podFromTemplate } from "../pods.ts";
+import { BURST_REPLICAS, createPods, enqueueOwnersOfPods, Expectations, ownedPods, podFromTemplate } from "../pods.ts";
 import { recordEvent } from "../../events.ts";
 
 type Cond = { type: string; status: string; reason?: string; message?: string; lastProbeTime?: string; lastTransitionTime?: string };
@@ -68,7 +68,7 @@ export class JobController extends Controller {
         const wait = lastFailure + delay - Date.now();
         if (failed > 0 && wait > 0) this.queue.addAfter(key, wait);
         else {
-          const n = wanted - active.length;
+          const n = Math.min(wanted - active.length, BURST_REPLICAS);
           this.expectations.expectCreates(key, n);
           const labels = { "job-name": job.metadata!.name!, "batch.kubernetes.io/job-name": job.metadata!.name! };
           const fresh = Array.from({ length: n }, () => podFromTemplate(job, spec.template, { labels }));

@@ -5,7 +5,7 @@ import type { KubeObject } from "../../../api/types.ts";
 import { requirementsOf, matchesLabels } from "../../../api/selectors.ts";
 import { isNotFound, keyOf, splitKey, type Informer } from "../../../client/index.ts";
 import { Controller, controllerRef, podActive, podAvailable, podReady } from "../base.ts";
-import { createPods, Expectations, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+import { BURST_REPLICAS, createPods, Expectations, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
 
 type RsSpec = { replicas?: number; minReadySeconds?: number; selector?: Record<string, string> | { matchLabels?: Record<string, string> }; template: { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> } };
 type Cond = { type: string; status: string };
@@ -88,7 +88,7 @@ class ReplicaController extends Controller {
     const want = owner.metadata?.deletionTimestamp ? active.length : (spec.replicas ?? 1);
     if (this.expectations.satisfied(key)) {
       if (active.length < want) {
-        const n = Math.min(want - active.length, 500);
+        const n = Math.min(want - active.length, BURST_REPLICAS);
         this.expectations.expectCreates(key, n);
         const fresh = Array.from({ length: n }, () => podFromTemplate(owner, spec.template));
         await createPods(this.ctx.client, namespace!, fresh, (err) => {
@@ -96,7 +96,7 @@ class ReplicaController extends Controller {
           this.ctx.log(`${this.name}: creating a pod for ${key}: ${(err as Error).message}`);
         });
       } else if (active.length > want) {
-        const extra = [...active].sort(deletionOrder).slice(0, active.length - want);
+        const extra = [...active].sort(deletionOrder).slice(0, Math.min(active.length - want, BURST_REPLICAS));
         await Promise.all(extra.map((p) => podsApi.delete(p.metadata!.name!).catch(ignore)));
       }
     }

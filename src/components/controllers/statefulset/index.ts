@@ -6,7 +6,7 @@
 import type { KubeObject } from "../../../api/types.ts";
 import { isAlreadyExists, isNotFound, splitKey } from "../../../client/index.ts";
 import { Controller, podReady } from "../base.ts";
-import { enqueueOwnersOfPods, ownedPods, podFromTemplate } from "../pods.ts";
+import { BURST_REPLICAS, enqueueOwnersOfPods, ownedPods, podFromTemplate } from "../pods.ts";
 import { templateHash } from "../revision.ts";
 
 type StsSpec = {
@@ -73,8 +73,10 @@ export class StatefulSetController extends Controller {
     const podsApi = this.ctx.client.resource("pods", namespace);
     const del = (p: KubeObject) => podsApi.delete(p.metadata!.name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
 
-    // Create missing pods and replace failed ones, in ordinal order.
-    for (let i = 0; i < replicas; i++) {
+    // Create missing pods and replace failed ones, in ordinal order; at most a burst per sync
+    // (the pods' add events bring the next sync).
+    let created = 0;
+    for (let i = 0; i < replicas && created < BURST_REPLICAS; i++) {
       const p = byOrdinal.get(i);
       if (p && phase(p) === "Failed" && !p.metadata?.deletionTimestamp) {
         await del(p);
@@ -91,6 +93,7 @@ export class StatefulSetController extends Controller {
           spec: { hostname: podName, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}), ...(claims.length ? { volumes } : {}) },
         });
         await podsApi.create(pod).catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
+        created++;
         if (ordered) break;
         continue;
       }
