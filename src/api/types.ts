@@ -127,6 +127,11 @@ export interface KindHooks {
   afterWrite?(obj: KubeObject | undefined, old: KubeObject | undefined): Promise<void>;
   /** What a read returns (a custom resource's defaults are applied on read too). */
   onRead?(obj: KubeObject): KubeObject;
+  /**
+   * Objects written after this store revision, at this kind's own apiVersion, read as stored
+   * (onRead would not change them: they were defaulted by the current schema when written).
+   */
+  readAsStoredAfter?: number;
   /** POST to the collection served by other means than a create (Binding). */
   createFrom?(req: Request, namespace: string | undefined, dryRun: boolean): Promise<Response>;
   /** Subresources beyond status and scale (binding, eviction, log, exec, token, finalize). */

@@ -234,6 +234,17 @@ describe("custom resources", () => {
     expect(left.kvs.length).toBe(0);
   });
 
+  test("defaults added to the schema later are applied on read", async () => {
+    const gadgets = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "gadgets.example.com" }, spec: { group: "example.com", scope: "Cluster", names: { plural: "gadgets", kind: "Gadget" }, versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: { size: { type: "integer" } } } } } } }] } };
+    expect((await api.json("POST", CRDS, gadgets)).status).toBe(201);
+    expect((await api.json("POST", "/apis/example.com/v1/gadgets", { apiVersion: "example.com/v1", kind: "Gadget", metadata: { name: "g" }, spec: {} })).body.spec).toEqual({});
+    const withDefault = [{ op: "add", path: "/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/size/default", value: 3 }];
+    expect((await api.json("PATCH", `${CRDS}/gadgets.example.com`, withDefault, { "content-type": "application/json-patch+json" })).status).toBe(200);
+    expect((await api.json("GET", "/apis/example.com/v1/gadgets/g")).body.spec).toEqual({ size: 3 });
+    expect((await api.json("GET", "/apis/example.com/v1/gadgets")).body.items[0].spec).toEqual({ size: 3 });
+    expect((await api.json("POST", "/apis/example.com/v1/gadgets", { apiVersion: "example.com/v1", kind: "Gadget", metadata: { name: "h" }, spec: {} })).body.spec).toEqual({ size: 3 });
+  });
+
   test("after a restart the stored CRDs are served again", async () => {
     const again = createApiServer({ store: api.store, token: TEST_TOKEN });
     await again.ready;

@@ -68,12 +68,7 @@ export function compareVersions(a: string, b: string): number {
   return Number(mb[3] ?? 0) - Number(ma[3] ?? 0);
 }
 
-export interface CustomKindOptions {
-  /** The stored version (objects are written with its apiVersion). */
-  storageVersion: string;
-}
-
-function customKind(spec: CrdSpec, v: CrdVersion): KindDef {
+function customKind(spec: CrdSpec, v: CrdVersion, schemaRevision: number): KindDef {
   const names = spec.names;
   const schema = new StructuralSchema(v.schema?.openAPIV3Schema ?? { type: "object", "x-kubernetes-preserve-unknown-fields": true });
   const hasStatusSub = !!v.subresources?.status;
@@ -123,6 +118,7 @@ function customKind(spec: CrdSpec, v: CrdVersion): KindDef {
     fieldSelectors: selectable,
     table: table(v.additionalPrinterColumns),
     hooks: {
+      readAsStoredAfter: schemaRevision,
       onRead(obj) {
         obj.apiVersion = apiVersion;
         schema.applyDefaults(obj);
@@ -139,10 +135,13 @@ function withoutMeta(o: KubeObject, dropStatus: boolean): unknown {
   return rest;
 }
 
-/** The served versions' kinds, highest-priority version first (discovery's preferred version). */
-export function customResourceKinds(spec: CrdSpec): KindDef[] {
+/**
+ * The served versions' kinds, highest-priority version first (discovery's preferred version).
+ * schemaRevision: the CRD's store revision; objects written later need no defaulting on read.
+ */
+export function customResourceKinds(spec: CrdSpec, schemaRevision = Infinity): KindDef[] {
   return spec.versions
     .filter((v) => v.served)
     .sort((a, b) => compareVersions(a.name, b.name))
-    .map((v) => customKind(spec, v));
+    .map((v) => customKind(spec, v, schemaRevision));
 }

@@ -157,7 +157,7 @@ export class StructuralSchema {
 
   constructor(readonly root: JSONSchemaProps) {
     this.text = JSON.stringify(root);
-    this.needsWalk = /"x-kubernetes-(validations|list-type|embedded-resource)"/.test(this.text);
+    this.needsWalk = plan(root).walk;
   }
 
   /** Compiled on first use: a CRD is established at once, its first instance pays for the compile. */
@@ -215,20 +215,54 @@ function pruneObject(v: unknown, s: JSONSchemaProps | undefined, root = false): 
   }
 }
 
+/**
+ * Per schema node, computed once: the properties with defaults, and those leading to checks the
+ * walk does; defaulting and the walk then follow the object, not the whole (large) schema.
+ */
+interface Plan {
+  defaults: boolean;
+  walk: boolean;
+  /** Properties with a default of their own. */
+  defaultProps: [string, JSONSchemaProps][];
+  walkProps: [string, JSONSchemaProps][];
+}
+const plans = new WeakMap<JSONSchemaProps, Plan>();
+
+function plan(s: JSONSchemaProps): Plan {
+  let p = plans.get(s);
+  if (p) return p;
+  const props = Object.entries(s.properties ?? {}).map(([k, c]) => [k, c, plan(c)] as const);
+  const items = s.items && typeof s.items === "object" ? plan(s.items) : undefined;
+  const additional = isObject(s.additionalProperties) ? plan(s.additionalProperties as JSONSchemaProps) : undefined;
+  const listType = s["x-kubernetes-list-type"];
+  const self = !!s["x-kubernetes-validations"]?.length || listType === "set" || listType === "map" || !!s["x-kubernetes-embedded-resource"];
+  p = {
+    defaultProps: props.filter(([, c]) => c.default !== undefined).map(([k, c]) => [k, c]),
+    walkProps: props.filter(([, , cp]) => cp.walk).map(([k, c]) => [k, c]),
+    defaults: props.some(([, c, cp]) => c.default !== undefined || cp.defaults) || !!items?.defaults || !!additional?.defaults,
+    walk: self || props.some(([, , cp]) => cp.walk) || !!items?.walk || !!additional?.walk,
+  };
+  plans.set(s, p);
+  return p;
+}
+
 function defaults(v: unknown, s: JSONSchemaProps | undefined): void {
   if (!s) return;
   if (Array.isArray(v)) {
-    if (s.items) for (const x of v) defaults(x, s.items);
+    if (s.items) for (const x of v) if (x !== null && typeof x === "object") defaults(x, s.items);
     return;
   }
   if (!isObject(v)) return;
-  for (const [k, p] of Object.entries(s.properties ?? {})) {
-    const nonNullableNull = v[k] === null && !p.nullable;
-    if ((!(k in v) || nonNullableNull) && p.default !== undefined) v[k] = structuredClone(p.default);
-    else if (nonNullableNull) delete v[k];
-    if (v[k] !== undefined) defaults(v[k], p);
+  const p = plan(s);
+  for (const [k, c] of p.defaultProps) if (!(k in v) || (v[k] === null && !c.nullable)) v[k] = structuredClone(c.default);
+  const additional = isObject(s.additionalProperties) ? (s.additionalProperties as JSONSchemaProps) : undefined;
+  for (const k of Object.keys(v)) {
+    const c = s.properties?.[k] ?? additional;
+    if (!c) continue;
+    // A null in a field that is not nullable is pruned (it has no default, or got it above).
+    if (v[k] === null && !c.nullable) delete v[k];
+    else if (v[k] !== null && typeof v[k] === "object") defaults(v[k], c);
   }
-  if (isObject(s.additionalProperties)) for (const k of Object.keys(v)) if (!s.properties?.[k]) defaults(v[k], s.additionalProperties as JSONSchemaProps);
 }
 
 function goMap(keys: string[], item: Json): string {
@@ -263,7 +297,7 @@ function walk(causes: Cause[], v: unknown, old: unknown, s: JSONSchemaProps, pat
   const child = (seg: string) => (path ? `${path}.${seg}` : seg);
   if (isObject(v)) {
     const o = isObject(old) ? old : undefined;
-    for (const [k, p] of Object.entries(s.properties ?? {})) if (!(root && k === "metadata") && k in v) walk(causes, v[k], o?.[k], p, child(k));
+    for (const [k, p] of plan(s).walkProps) if (!(root && k === "metadata") && k in v) walk(causes, v[k], o?.[k], p, child(k));
     if (isObject(s.additionalProperties)) for (const k of Object.keys(v)) if (!s.properties?.[k]) walk(causes, v[k], o?.[k], s.additionalProperties as JSONSchemaProps, child(k));
   } else if (Array.isArray(v) && s.items) {
     // oldSelf for list items is the item with the same map keys (map lists) or none.

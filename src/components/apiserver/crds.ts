@@ -119,7 +119,7 @@ export class CustomResources {
   }
 
   private serve(name: string, crd: KubeObject): void {
-    const kinds = customResourceKinds(specOf(crd)).map((k) => this.withAdmission(name, k));
+    const kinds = customResourceKinds(specOf(crd), Number(crd.metadata?.resourceVersion ?? Infinity)).map((k) => this.withAdmission(name, k));
     const keep = new Set(kinds.map((k) => k.version));
     for (const k of this.served.get(name) ?? []) if (!keep.has(k.version)) this.deps.registry.remove(k);
     for (const k of kinds) this.deps.registry.add(k);

@@ -98,7 +98,7 @@ export class Objects {
   async getRaw(kind: KindDef, ns: string | undefined, name: string): Promise<string> {
     const { kv } = await this.deps.store.get(objectKey(kind, ns, name));
     if (!kv) throw notFound(kind.resource, kind.group, name);
-    return kind.hooks?.onRead ? JSON.stringify(read(kind, kv)) : rawJson(kv);
+    return needsOnRead(kind, kv) ? JSON.stringify(read(kind, kv)) : rawJson(kv);
   }
 
   async tryGet(kind: KindDef, ns: string | undefined, name: string): Promise<Stored | undefined> {
@@ -271,7 +271,15 @@ export class Objects {
 /** A stored object as a reader sees it (a custom resource: at the requested version, defaulted). */
 export function read(kind: KindDef, kv: KeyValue): KubeObject {
   const obj = decode(kv);
-  return kind.hooks?.onRead ? kind.hooks.onRead(obj) : obj;
+  return needsOnRead(kind, kv) ? kind.hooks!.onRead!(obj) : obj;
+}
+
+export function needsOnRead(kind: KindDef, kv: KeyValue): boolean {
+  const h = kind.hooks;
+  if (!h?.onRead) return false;
+  if (h.readAsStoredAfter === undefined || kv.modRevision <= h.readAsStoredAfter) return true;
+  // encode() writes apiVersion first: a prefix test tells the stored version without parsing.
+  return !kv.value.startsWith(`{"apiVersion":"${kind.group}/${kind.version}"`);
 }
 
 /** An object being deleted whose finalizers are all gone is removed for real. */

@@ -6,7 +6,7 @@ import type { KindDef, KubeObject } from "../../api/types.ts";
 import { CompactedError, WatchLaggedError, type WatchEvent as StoreEvent, type Watcher } from "../../store/types.ts";
 import { decode, rawJson } from "./codec.ts";
 import { expired } from "./errors.ts";
-import { read, type Objects } from "./objects.ts";
+import { needsOnRead, read, type Objects } from "./objects.ts";
 import { listPrefix } from "./paths.ts";
 
 export interface WatchRequest {
@@ -97,7 +97,7 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
       pending = undefined;
       if (r.done) return;
       lastRv = r.value.revision;
-      if (req.raw && !req.match && !req.kind.hooks?.onRead) {
+      if (req.raw && !req.match && !needsOnRead(req.kind, r.value.kv)) {
         // No selector and no table: the stored text goes out as it is, never parsed.
         const type = r.value.type === "create" ? "ADDED" : r.value.type === "update" ? "MODIFIED" : "DELETED";
         yield `{"type":"${type}","object":${rawJson(r.value.kv)}}`;
