@@ -92,7 +92,7 @@ export interface KindDef {
   table: { columns: TableColumn[]; row(obj: KubeObject, now: Date): unknown[] };
   /** Behaviour beyond the generic registry's; every kind, built-in or custom, goes through the same path. */
   hooks?: KindHooks;
-  /** A custom resource's structural schema (apiextensions v1 JSONSchemaProps), for the OpenAPI documents. */
+  /** A custom resource's structural schema (apiextensions v1 JSONSchemaProps), for the OpenAPI documents and the unknown-field check. */
   openAPIV3Schema?: Record<string, unknown>;
   /** Served from a CustomResourceDefinition (no strategic merge patch, no protobuf). */
   custom?: boolean;

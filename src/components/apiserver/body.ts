@@ -1,6 +1,6 @@
 // Reading request bodies: a 3 MiB limit (413), JSON or YAML by content type, and a 400 with a
 // clear message for anything that does not parse into an object.
-import { parse as parseYaml } from "yaml";
+import { isScalar, LineCounter, parseDocument, visit } from "yaml";
 import { badRequest, HttpError } from "./errors.ts";
 import type { KubeObject } from "../../api/types.ts";
 import { decodeObject, ProtobufError } from "./protobuf/decode.ts";
@@ -34,10 +34,40 @@ export function checkDepth(value: unknown): void {
   }
 }
 
-export function parseJsonObject(text: string, contentType = ""): KubeObject {
+/** Keys given twice in one mapping: `line 5: key "name" already set in map`, as Go's YAML decoder says. */
+export function parseYamlText(text: string): { value: unknown; duplicates: string[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: false, lineCounter: lines });
+  if (doc.errors.length) throw doc.errors[0];
+  const duplicates: string[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (seen.has(key)) duplicates.push(`line ${lines.linePos((pair.key as { range?: number[] }).range?.[0] ?? 0).line}: key "${key}" already set in map`);
+        seen.add(key);
+      }
+    },
+  });
+  return { value: doc.toJS(), duplicates };
+}
+
+/** What a write's body said besides its value: the duplicate keys the parser let through. */
+export interface BodyText {
+  text: string;
+  yaml: boolean;
+  yamlDuplicates?: string[];
+}
+
+export function parseJsonObject(text: string, contentType = "", seen?: BodyText): KubeObject {
   let value: unknown;
   try {
-    value = /yaml/.test(contentType) ? parseYaml(text) : JSON.parse(text);
+    if (/yaml/.test(contentType)) {
+      const parsed = parseYamlText(text);
+      value = parsed.value;
+      if (seen) seen.yamlDuplicates = parsed.duplicates;
+    } else value = JSON.parse(text);
   } catch (err) {
     throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${err instanceof Error ? err.message.split("\n")[0] : "parse error"})`);
   }
@@ -46,7 +76,7 @@ export function parseJsonObject(text: string, contentType = ""): KubeObject {
   return value as KubeObject;
 }
 
-export async function readObject(req: Request): Promise<KubeObject> {
+export async function readObject(req: Request, seen?: BodyText): Promise<KubeObject> {
   const type = req.headers.get("content-type") ?? "";
   // kubectl 1.33+ sends its generators' objects (create namespace, deployment, ...) as protobuf.
   if (/protobuf/.test(type)) {
@@ -58,7 +88,9 @@ export async function readObject(req: Request): Promise<KubeObject> {
     }
   }
   if (/cbor/.test(type)) throw new HttpError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
-  return parseJsonObject(await readText(req), type);
+  const text = await readText(req);
+  if (seen) Object.assign(seen, { text, yaml: /yaml/.test(type) });
+  return parseJsonObject(text, type, seen);
 }
 
 /** Optional body (DELETE options); empty means {}. */

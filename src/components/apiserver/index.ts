@@ -12,6 +12,7 @@ import { createAdmission } from "./admission.ts";
 import { apiGroupList, apiResourceList, apiVersions, serverVersion } from "./discovery.ts";
 import { HttpError, statusResponse } from "./errors.ts";
 import { Objects } from "./objects.ts";
+import { createOpenApi } from "./openapi.ts";
 import { parseResourcePath } from "./paths.ts";
 import { handleResource } from "./resources.ts";
 import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
@@ -103,8 +104,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     app.get(`/apis/${METRICS_GROUP}/v1beta1`, (c) => c.json(metricsResourceList));
     app.get(`/apis/${METRICS_GROUP}/v1beta1/*`, (c) => metrics(c.req.raw, c.req.path.split("/").slice(4).filter(Boolean)));
   }
-  // An empty protobuf document: enough for kubectl create/apply's client-side validation.
-  app.get("/openapi/v2", () => new Response(new Uint8Array(0), { headers: { "content-type": "application/octet-stream" } }));
+  const openapi = createOpenApi(() => registry.all());
+  app.get("/openapi/v2", (c) => openapi.v2(c.req.raw));
+  app.get("/openapi/v3", () => openapi.v3Index());
+  app.get("/openapi/v3/*", (c) => openapi.v3(c.req.raw, c.req.path.slice("/openapi/v3/".length)) ?? c.notFound());
 
   const resources = async (req: Request, group: string, version: string, rest: string): Promise<Response> => {
     const segments = rest.split("/").filter(Boolean);

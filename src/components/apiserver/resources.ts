@@ -1,7 +1,8 @@
 // The one generic REST handler: every kind's create/get/list/update/patch/delete/
 // deletecollection/watch and its subresources, driven by the kind's registry entry.
 import type { KindDef, KubeObject } from "../../api/types.ts";
-import { readObject, readOptionalObject, readText } from "./body.ts";
+import { type BodyText, readObject, readOptionalObject, readText } from "./body.ts";
+import { checkBody, checkPatched, fieldValidationOf, patchDuplicates, withWarnings } from "./field-validation.ts";
 import { deleteObject, type DeleteOptions } from "./deletion.ts";
 import { badRequest, HttpError, invalid, methodNotAllowed, notFound } from "./errors.ts";
 import { buildMatcher } from "./filters.ts";
@@ -22,8 +23,8 @@ export interface HandlerDeps {
 }
 
 /** The request body as an object of the endpoint's kind (apiVersion/kind filled from the URL when absent). */
-async function readTyped(deps: HandlerDeps, req: Request, kind: KindDef): Promise<KubeObject> {
-  return checkTypeMeta(kind, await readObject(req), deps.known ?? (() => false));
+async function readTyped(deps: HandlerDeps, req: Request, kind: KindDef, body?: BodyText): Promise<KubeObject> {
+  return checkTypeMeta(kind, await readObject(req, body), deps.known ?? (() => false));
 }
 
 const json = (body: unknown, status = 200) => Response.json(body, { status });
@@ -73,8 +74,11 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
     }
     if (method === "POST") {
       requireVerb(kind, "create");
-      const obj = await objects.create(kind, namespace, await readTyped(deps, req, kind), { dryRun });
-      return json(obj, 201);
+      const mode = fieldValidationOf(q);
+      const body: BodyText = { text: "", yaml: false };
+      const obj = await readTyped(deps, req, kind, body);
+      const warnings = checkBody(kind, obj, body, mode);
+      return withWarnings(json(await objects.create(kind, namespace, obj, { dryRun }), 201), warnings);
     }
     if (method === "DELETE") {
       requireVerb(kind, "deletecollection");
@@ -104,18 +108,30 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
     }
     if (method === "PUT") {
       requireVerb(kind, "update");
-      return json(await objects.update(kind, namespace, name, await readTyped(deps, req, kind), "main", { dryRun }));
+      const mode = fieldValidationOf(q);
+      const body: BodyText = { text: "", yaml: false };
+      const obj = await readTyped(deps, req, kind, body);
+      const warnings = checkBody(kind, obj, body, mode);
+      return withWarnings(json(await objects.update(kind, namespace, name, obj, "main", { dryRun })), warnings);
     }
     if (method === "PATCH") {
       requireVerb(kind, "patch");
+      const mode = fieldValidationOf(q);
+      const text = await readText(req);
+      const dups = mode === "Ignore" ? [] : patchDuplicates(text, req.headers.get("content-type") ?? "");
+      let warnings: string[] = [];
+      const checked = (obj: KubeObject) => {
+        warnings = checkPatched(kind, obj, dups, mode);
+        return obj;
+      };
       const r = await patchVia(
         objects,
-        patchRequest(req, q, kind, namespace, name, await readText(req), dryRun),
+        patchRequest(req, q, kind, namespace, name, text, dryRun),
         (s) => s.obj,
-        (patched, current) => objects.update(kind, namespace, name, patched, "main", { dryRun, current }),
-        (obj) => objects.create(kind, namespace, obj, { dryRun, managedFields: obj.metadata?.managedFields }),
+        (patched, current) => objects.update(kind, namespace, name, checked(patched), "main", { dryRun, current }),
+        (obj) => objects.create(kind, namespace, checked(obj), { dryRun, managedFields: obj.metadata?.managedFields }),
       );
-      return json(r.obj, r.created ? 201 : 200);
+      return withWarnings(json(r.obj, r.created ? 201 : 200), warnings);
     }
     if (method === "DELETE") {
       requireVerb(kind, "delete");

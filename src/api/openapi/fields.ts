@@ -1,0 +1,116 @@
+// Unknown and duplicate fields, as upstream's strict decoding reports them: the unknown-field
+// walk follows the same definitions /openapi serves, and drops what it reports (upstream's
+// decoding never keeps a field its type lacks); the duplicate scan reads the JSON text, since
+// JSON.parse silently keeps the last of two equal keys.
+import { type Schema, refName } from "./definitions.ts";
+
+const PRESERVE = "x-kubernetes-preserve-unknown-fields";
+
+function resolve(defs: Record<string, Schema>, schema: Schema | undefined): Schema | undefined {
+  for (let i = 0; schema && i < 16; i++) {
+    if (schema.$ref) schema = defs[refName(schema.$ref)];
+    else if (schema.allOf?.length === 1 && !schema.properties) schema = schema.allOf[0];
+    else return schema;
+  }
+  return schema;
+}
+
+/**
+ * Paths of the fields in `value` that `schema` does not know (`spec.foo`,
+ * `spec.containers[0].bar`), each removed from `value`. Free-form objects (no properties, or
+ * x-kubernetes-preserve-unknown-fields) keep whatever they hold.
+ */
+export function pruneUnknown(defs: Record<string, Schema>, schema: Schema | undefined, value: unknown, path = ""): string[] {
+  const out: string[] = [];
+  walk(defs, schema, value, path, out);
+  return out;
+}
+
+function walk(defs: Record<string, Schema>, schemaIn: Schema | undefined, value: unknown, path: string, out: string[]): void {
+  if (value === null || typeof value !== "object") return;
+  const schema = resolve(defs, schemaIn);
+  if (!schema) return;
+  if (Array.isArray(value)) {
+    if (schema.items) for (let i = 0; i < value.length; i++) walk(defs, schema.items, value[i], `${path}[${i}]`, out);
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  const props = schema.properties;
+  const extra = typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined;
+  if (!props) {
+    if (extra) for (const k in obj) walk(defs, extra, obj[k], path ? `${path}.${k}` : k, out);
+    return;
+  }
+  const free = schema[PRESERVE] === true || schema.additionalProperties === true;
+  for (const k of Object.keys(obj)) {
+    const at = path ? `${path}.${k}` : k;
+    const known = props[k] ?? extra;
+    if (known) walk(defs, known, obj[k], at, out);
+    else if (!free) {
+      out.push(at);
+      delete obj[k];
+    }
+  }
+}
+
+export interface JsonKeys {
+  /** Keys that appear twice in one object, by dotted path, with their place in the text. */
+  duplicates: { path: string; at: number }[];
+  /** Where each key path first appears (keys counted in document order). */
+  firstAt: Map<string, number>;
+}
+
+/** Duplicate keys of a JSON text (already known to be valid JSON), and the order of all keys. */
+export function scanJsonKeys(text: string): JsonKeys {
+  const duplicates: JsonKeys["duplicates"] = [];
+  const firstAt = new Map<string, number>();
+  let seq = 0;
+  // One frame per open object or array: its path, its keys so far (objects) or next index (arrays).
+  const stack: { path: string; keys?: Set<string>; index: number }[] = [];
+  let pendingKey: string | undefined;
+  const childPath = () => {
+    const top = stack[stack.length - 1];
+    if (!top) return "";
+    if (top.keys) return top.path ? `${top.path}.${pendingKey}` : pendingKey!;
+    return `${top.path}[${top.index}]`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: a key when an object awaits one, else a value
+      let j = i + 1;
+      let escaped = false;
+      while (j < text.length) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c) {
+          escaped = true;
+          j += 2;
+          continue;
+        }
+        if (d === 0x22) break;
+        j++;
+      }
+      const top = stack[stack.length - 1];
+      if (top?.keys && pendingKey === undefined) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        const path = top.path ? `${top.path}.${key}` : key;
+        if (top.keys.has(key)) duplicates.push({ path, at: seq++ });
+        else firstAt.set(path, seq++);
+        top.keys.add(key);
+        pendingKey = key;
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      stack.push({ path: childPath(), keys: c === 0x7b ? new Set() : undefined, index: 0 });
+      pendingKey = undefined;
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+      pendingKey = undefined;
+    } else if (c === 0x2c) {
+      const top = stack[stack.length - 1];
+      if (top && !top.keys) top.index++;
+      pendingKey = undefined;
+    }
+  }
+  return { duplicates, firstAt };
+}
