@@ -66,3 +66,70 @@ export function apiResourceList(kinds: KindDef[], groupVersion: string): unknown
   }
   return { kind: "APIResourceList", apiVersion: "v1", groupVersion, resources };
 }
+
+// Aggregated discovery (apidiscovery.k8s.io v2, and v2beta1 for kubectl 1.27-1.29): every
+// group-version's resources in one document for /api and one for /apis, built from the same
+// APIResourceLists as the legacy documents, so both always agree.
+type LegacyResource = { name: string; singularName: string; namespaced: boolean; kind: string; verbs: string[]; shortNames?: string[]; categories?: string[]; group?: string; version?: string };
+type LegacyList = { groupVersion: string; resources: LegacyResource[] };
+
+export type DiscoveryVersion = "v2" | "v2beta1";
+
+/** The aggregated version the Accept header asks for before any plain JSON, if any. */
+export function wantsAggregated(accept: string | null | undefined): DiscoveryVersion | undefined {
+  for (const entry of (accept ?? "").split(",")) {
+    const params = new Map(entry.split(";").slice(1).map((p) => p.trim().split("=") as [string, string]));
+    const type = entry.split(";")[0]!.trim();
+    if (type !== "application/json" && type !== "*/*") continue;
+    if (!params.has("g")) return undefined;
+    const v = params.get("v");
+    if (params.get("g") === "apidiscovery.k8s.io" && params.get("as") === "APIGroupDiscoveryList" && (v === "v2" || v === "v2beta1")) return v;
+  }
+  return undefined;
+}
+
+export const aggregatedContentType = (v: DiscoveryVersion) => `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
+
+function versionDiscovery(list: LegacyList): unknown {
+  const [group, version] = list.groupVersion.includes("/") ? list.groupVersion.split("/") : ["", list.groupVersion];
+  const main = list.resources.filter((r) => !r.name.includes("/"));
+  return {
+    version,
+    resources: main.map((r) => ({
+      resource: r.name,
+      responseKind: { group, version, kind: r.kind },
+      scope: r.namespaced ? "Namespaced" : "Cluster",
+      singularResource: r.singularName || r.kind.toLowerCase(),
+      verbs: r.verbs,
+      ...(r.shortNames?.length ? { shortNames: r.shortNames } : {}),
+      ...(r.categories?.length ? { categories: r.categories } : {}),
+      ...subresourcesOf(list, r.name, group!, version!),
+    })),
+    freshness: "Current",
+  };
+}
+
+function subresourcesOf(list: LegacyList, name: string, group: string, version: string): { subresources?: unknown[] } {
+  const subs = list.resources.filter((s) => s.name.startsWith(`${name}/`));
+  if (subs.length === 0) return {};
+  return {
+    subresources: subs.map((s) => ({
+      subresource: s.name.slice(name.length + 1),
+      responseKind: { group: s.group ?? group, version: s.version ?? version, kind: s.kind },
+      verbs: s.verbs,
+    })),
+  };
+}
+
+/** APIGroupDiscoveryList for /api (core, `groups` undefined) or /apis (one entry per group, preferred version first). */
+export function aggregatedDiscovery(v: DiscoveryVersion, groups: { name: string; lists: LegacyList[] }[]): unknown {
+  return {
+    kind: "APIGroupDiscoveryList",
+    apiVersion: `apidiscovery.k8s.io/${v}`,
+    metadata: {},
+    items: groups.map((g) => ({
+      metadata: g.name ? { name: g.name, creationTimestamp: null } : { creationTimestamp: null },
+      versions: g.lists.map(versionDiscovery),
+    })),
+  };
+}

@@ -9,7 +9,7 @@ import { withServerHooks } from "./hooks.ts";
 import { CustomResources } from "./crds.ts";
 import type { Store } from "../../store/types.ts";
 import { createAdmission } from "./admission.ts";
-import { apiGroupList, apiResourceList, apiVersions, serverVersion } from "./discovery.ts";
+import { aggregatedContentType, aggregatedDiscovery, apiGroupList, apiResourceList, apiVersions, type DiscoveryVersion, serverVersion, wantsAggregated } from "./discovery.ts";
 import { HttpError, statusResponse } from "./errors.ts";
 import { Objects } from "./objects.ts";
 import { createOpenApi } from "./openapi.ts";
@@ -93,11 +93,19 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   app.get("/version", (c) => c.json(serverVersion));
   for (const p of ["/healthz", "/livez"]) app.get(p, (c) => c.text("ok"));
   app.get("/readyz", (c) => (isReady ? c.text("ok") : c.text("[-]namespaces not ready", 500)));
-  app.get("/api", (c) => c.json(apiVersions(c.req.header("host") ?? "127.0.0.1")));
+  app.get("/api", (c) => {
+    const v = wantsAggregated(c.req.header("accept"));
+    if (v) return aggregated(v, [{ name: "", lists: [apiResourceList(registry.all(), "v1") as never] }]);
+    return c.json(apiVersions(c.req.header("host") ?? "127.0.0.1"));
+  });
   const metrics = byResource.get("nodes") && byResource.get("pods") ? createMetrics(objects, { nodes: byResource.get("nodes")!, pods: byResource.get("pods")! }) : undefined;
   app.get("/apis", (c) => {
-    const list = apiGroupList(registry.all()) as { groups: unknown[] };
-    return c.json(metrics ? { ...list, groups: [...list.groups, metricsGroup] } : list);
+    const list = apiGroupList(registry.all()) as { groups: (typeof metricsGroup)[] };
+    const groups = metrics ? [...list.groups, metricsGroup] : list.groups;
+    const v = wantsAggregated(c.req.header("accept"));
+    if (!v) return c.json({ ...list, groups });
+    const listOf = (gv: string) => (gv === metricsResourceList.groupVersion ? metricsResourceList : apiResourceList(registry.all(), gv));
+    return aggregated(v, groups.map((g) => ({ name: g.name, lists: g.versions.map((gv) => listOf(gv.groupVersion) as never) })));
   });
   if (metrics) {
     app.get(`/apis/${METRICS_GROUP}`, (c) => c.json({ kind: "APIGroup", apiVersion: "v1", ...metricsGroup }));
@@ -136,6 +144,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     ready,
     close() {},
   };
+}
+
+/** An aggregated discovery document, with the content type kubectl checks before parsing it. */
+function aggregated(v: DiscoveryVersion, groups: Parameters<typeof aggregatedDiscovery>[1]): Response {
+  return new Response(JSON.stringify(aggregatedDiscovery(v, groups)), { headers: { "content-type": aggregatedContentType(v), vary: "Accept" } });
 }
 
 /** The built-in namespaces, each with its `default` ServiceAccount (the controller keeps the rest). */
