@@ -5,6 +5,8 @@
 import { type Schema, refName } from "./definitions.ts";
 
 const PRESERVE = "x-kubernetes-preserve-unknown-fields";
+const EMBEDDED = "x-kubernetes-embedded-resource";
+const EMBEDDED_PROPS: Record<string, Schema> = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { $ref: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" } };
 
 function resolve(defs: Record<string, Schema>, schema: Schema | undefined): Schema | undefined {
   for (let i = 0; schema && i < 16; i++) {
@@ -35,7 +37,8 @@ function walk(defs: Record<string, Schema>, schemaIn: Schema | undefined, value:
     return;
   }
   const obj = value as Record<string, unknown>;
-  const props = schema.properties;
+  // An embedded resource (a CRD's x-kubernetes-embedded-resource) always has type and object metadata.
+  const props = schema[EMBEDDED] ? { ...EMBEDDED_PROPS, ...schema.properties } : schema.properties;
   const extra = typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined;
   if (!props) {
     if (extra) for (const k in obj) walk(defs, extra, obj[k], path ? `${path}.${k}` : k, out);
