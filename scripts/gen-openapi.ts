@@ -26,6 +26,7 @@ const prefixOf = (mod: string): string => {
   if (mod === "api/resource") return "io.k8s.apimachinery.pkg.api.resource";
   if (mod === "runtime") return "io.k8s.apimachinery.pkg.runtime";
   if (mod === "util/intstr") return "io.k8s.apimachinery.pkg.util.intstr";
+  if (mod.startsWith("apiextensions/")) return `io.k8s.apiextensions-apiserver.pkg.apis.${mod.replace("/", ".")}`;
   return `io.k8s.api.${mod.replace("/", ".")}`;
 };
 const INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
@@ -133,6 +134,22 @@ function build(name: string): Schema {
     properties[field] = schema;
     if (!m.questionToken) required.push(field);
   }
+  // kubernetes-types leaves out JSONSchemaProps' x-kubernetes-* fields: 1.22's are kept, and the
+  // one added since (x-kubernetes-validations, 1.25) is declared as upstream does.
+  for (const [field, schema] of Object.entries<Schema>(base.properties ?? {})) if (field.startsWith("x-kubernetes-")) properties[field] ??= schema;
+  if (name.endsWith("apiextensions.v1.JSONSchemaProps")) {
+    const rule = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule";
+    want(rule);
+    properties["x-kubernetes-validations"] = {
+      description: "x-kubernetes-validations describes a list of validation rules written in the CEL expression language.",
+      items: { $ref: `#/definitions/${rule}` },
+      type: "array",
+      "x-kubernetes-list-map-keys": ["rule"],
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-patch-merge-key": "rule",
+      "x-kubernetes-patch-strategy": "merge",
+    };
+  }
   // An empty interface (FieldsV1, RawExtension) is free-form: it gets no properties at all.
   const def: Schema = Object.keys(properties).length ? { ...base, properties } : { ...base };
   if (description) def.description = description;
@@ -143,15 +160,14 @@ function build(name: string): Schema {
 }
 
 for (const mod of ["core/v1", "meta/v1"]) load(mod);
-const roots = allKinds().map((k) => `${prefixOf(`${k.group.split(".")[0] || "core"}/${k.version}`)}.${k.kind}`);
+const modOf = (k: { group: string; version: string }) => `${k.group.split(".")[0] || "core"}/${k.version}`;
+const roots = allKinds().map((k) => `${prefixOf(modOf(k))}.${k.kind}`);
 // Types the API server returns or accepts besides the kinds themselves.
 roots.push("io.k8s.api.autoscaling.v1.Scale", "io.k8s.api.policy.v1.Eviction", "io.k8s.api.authentication.v1.TokenRequest");
 roots.push("io.k8s.apimachinery.pkg.apis.meta.v1.Status", "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions", "io.k8s.apimachinery.pkg.apis.meta.v1.Patch");
-for (const r of roots) {
-  const mod = r.replace(/^io\.k8s\.api\./, "").split(".").slice(0, 2).join("/");
-  if (r.startsWith("io.k8s.api.")) load(mod);
-  want(r);
-}
+for (const k of allKinds()) load(modOf(k));
+for (const mod of ["autoscaling/v1", "policy/v1", "authentication/v1"]) load(mod);
+for (const r of roots) want(r);
 while (queue.length) {
   const name = queue.shift()!;
   out[name] = build(name);
@@ -159,8 +175,6 @@ while (queue.length) {
   for (const m of JSON.stringify(out[name]).matchAll(/"#\/definitions\/([^"]+)"/g)) {
     const ref = m[1]!;
     if (!(ref in out) && !queue.includes(ref)) {
-      const mod = ref.startsWith("io.k8s.api.") ? ref.slice("io.k8s.api.".length).split(".").slice(0, 2).join("/") : undefined;
-      if (mod) load(mod);
       queue.push(ref);
     }
   }

@@ -229,3 +229,22 @@ describe("patch", () => {
     expect(unknown.body.message).toBe('strict decoding error: unknown field "extra"');
   });
 });
+
+describe("round trip", () => {
+  test("what the server returns (defaults, always-present fields, status) goes back under Strict unchanged", async () => {
+    const objects: [string, unknown][] = [
+      ["/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "rt" }, spec: { containers: [{ name: "c", image: "busybox", ports: [{ containerPort: 80 }] }] } }],
+      ["/api/v1/namespaces/default/services", { apiVersion: "v1", kind: "Service", metadata: { name: "rt" }, spec: { selector: { a: "b" }, ports: [{ port: 80 }] } }],
+      [DEPLOYMENTS, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "rt" }, spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "c", image: "busybox" }] } } } }],
+      ["/apis/batch/v1/namespaces/default/cronjobs", { apiVersion: "batch/v1", kind: "CronJob", metadata: { name: "rt" }, spec: { schedule: "* * * * *", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } } } } }],
+      ["/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers", { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "rt" }, spec: { maxReplicas: 3, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "rt" } } }],
+    ];
+    for (const [path, obj] of objects) {
+      const created = await send("POST", `${path}?fieldValidation=Strict`, JSON.stringify(obj));
+      expect(created.status).toBe(201);
+      const got = await api.json("GET", `${path}/${created.body.metadata.name}`);
+      const put = await send("PUT", `${path}/${created.body.metadata.name}?fieldValidation=Strict`, JSON.stringify(got.body));
+      expect([put.status, put.body.message]).toEqual([200, undefined]);
+    }
+  });
+});

@@ -23,8 +23,14 @@ const OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /** `io.k8s.api.apps.v1.Deployment`; a custom kind is named by its reversed group (`com.example.v1.Widget`) as upstream does. */
 export function definitionName(kind: KindDef): string {
-  if (kind.openAPIV3Schema) return `${kind.group.split(".").reverse().join(".")}.${kind.version}.${kind.kind}`;
-  return `io.k8s.api.${kind.group ? kind.group.split(".")[0] : "core"}.${kind.version}.${kind.kind}`;
+  if (kind.custom || kind.openAPIV3Schema) return `${kind.group.split(".").reverse().join(".")}.${kind.version}.${kind.kind}`;
+  return `${packageOf(kind.group)}.${kind.version}.${kind.kind}`;
+}
+
+/** Upstream's Go package of a built-in group: `io.k8s.api.apps`; CRDs live in apiextensions-apiserver. */
+export function packageOf(group: string): string {
+  if (group === "apiextensions.k8s.io") return "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions";
+  return `io.k8s.api.${group ? group.split(".")[0] : "core"}`;
 }
 
 export const gvkOf = (kind: KindDef) => ({ group: kind.group, kind: kind.kind, version: kind.version });

@@ -140,8 +140,9 @@ function toV3(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toV3);
   if (!value || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = k === "$ref" ? (v as string).replace("#/definitions/", "#/components/schemas/") : toV3(v);
-  if (out.$ref && Object.keys(out).length > 1) {
+  // A "$ref" key whose value is a schema is a property named $ref (JSONSchemaProps has one), not a reference.
+  for (const [k, v] of Object.entries(value)) out[k] = k === "$ref" && typeof v === "string" ? v.replace("#/definitions/", "#/components/schemas/") : toV3(v);
+  if (typeof out.$ref === "string" && Object.keys(out).length > 1) {
     const { $ref, ...rest } = out;
     return { ...rest, allOf: [{ $ref }] };
   }
