@@ -113,7 +113,8 @@ describe("aggregated discovery", () => {
     const seen = rows.map((row) => cols.map((at, i) => row.slice(at, cols[i + 1] ?? undefined).trim()).join(" "));
     const expected: string[] = [];
     const { body: groups } = await api.json("GET", "/apis");
-    for (const gv of ["v1", ...groups.groups.flatMap((g: any) => g.versions.map((x: any) => x.groupVersion))]) {
+    // api-resources shows each group's preferred version, which aggregated discovery lists first.
+    for (const gv of ["v1", ...groups.groups.map((g: any) => g.preferredVersion.groupVersion)]) {
       const { body: list } = await api.json("GET", gv === "v1" ? "/api/v1" : `/apis/${gv}`);
       for (const res of list.resources.filter((x: any) => !x.name.includes("/"))) {
         expected.push([res.name, (res.shortNames ?? []).join(","), gv, String(res.namespaced), res.kind, [...res.verbs].sort().join(","), (res.categories ?? []).join(",")].join(" "));
