@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { writeKubeconfig } from "../../src/client/kubeconfig.ts";
 import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
 import { kubectlRunner } from "../helpers/kubectl.ts";
+import { certificateCrd } from "../fixtures/crds.ts";
 
 let api: TestApi;
 let work: string;
@@ -123,5 +124,28 @@ describe("aggregated discovery", () => {
     expect(seen.sort()).toEqual(expected.sort());
     const all = await kubectl("1.33", ["get", "all", "-n", "default"]);
     expect(all.code).toBe(0);
+  });
+});
+
+describe("a CustomResourceDefinition", () => {
+  test("its kind is in OpenAPI and aggregated discovery at once: explain, and Strict refusing an unknown field", async () => {
+    expect((await api.json("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", certificateCrd())).status).toBe(201);
+    const { body: index } = await api.json("GET", "/openapi/v3");
+    const { body: doc } = await api.json("GET", index.paths["apis/example.com/v1"].serverRelativeURL);
+    const schema = doc.components.schemas["com.example.v1.Certificate"];
+    expect(schema["x-kubernetes-group-version-kind"]).toEqual([{ group: "example.com", kind: "Certificate", version: "v1" }]);
+    expect(schema.properties.metadata.allOf).toEqual([{ $ref: "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" }]);
+    const explain = await kubectl("1.33", ["explain", "certificates.spec.keystores.jks"]);
+    expect(explain.code).toBe(0);
+    expect(explain.out).toContain("GROUP:      example.com");
+    expect(explain.out).toMatch(/create\s+<boolean> -required-/);
+    const cert = `apiVersion: example.com/v1\nkind: Certificate\nmetadata:\n  name: c1\nspec:\n  secretName: c1-tls\n  issuerRef: {name: ca}\n  colour: red\n`;
+    const strict = await kubectl("1.33", ["create", "-f", "-"], cert);
+    expect(strict.err).toContain('Certificate in version "v1" cannot be handled as a Certificate: strict decoding error: unknown field "spec.colour"');
+    const warn = await kubectl("1.33", ["create", "--validate=warn", "-f", "-"], cert);
+    expect(warn.err).toContain('Warning: unknown field "spec.colour"');
+    expect(warn.out).toContain("certificate.example.com/c1 created");
+    const resources = await kubectl("1.33", ["api-resources", "--api-group=example.com"]);
+    expect(resources.out).toMatch(/certificates\s+cert,certs\s+example.com\/v1\s+true\s+Certificate/);
   });
 });
