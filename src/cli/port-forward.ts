@@ -81,7 +81,16 @@ async function forward({ creds, namespace }: CliContext, pod: Pod, mappings: Map
   let nextStream = 1;
   let requestId = 0;
   ws.onmessage = (ev) => {
-    for (const f of reader.push(new Uint8Array(ev.data as ArrayBuffer)) as Frame[]) {
+    let frames: Frame[];
+    try {
+      frames = reader.push(new Uint8Array(ev.data as ArrayBuffer));
+    } catch (err) {
+      // A malformed frame from the server ends the session with its reason, not a stack trace.
+      console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+      ws.close(1002);
+      return;
+    }
+    for (const f of frames) {
       if (f.kind === "control") {
         if (f.type === PING) ws.send(writer.control(PING, 0, f.payload));
         continue;
