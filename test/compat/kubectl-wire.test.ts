@@ -41,6 +41,40 @@ for (const v of ["1.27", "1.33"]) {
       expect(r.err).toContain('cannot be handled as a Namespace: converting (v1.Pod)');
     });
 
+    test("managedFields record every write's manager: create, set image, label, patch, apply", async () => {
+      const ns = `mf-${v.replace(".", "")}`;
+      expect((await kubectl(v, ["create", "namespace", ns])).code).toBe(0);
+      const managers = async () => {
+        const r = await kubectl(v, ["-n", ns, "get", "deployment", "web", "-o", "json", "--show-managed-fields"]);
+        return (JSON.parse(r.out).metadata.managedFields as { manager: string; operation: string; fieldsV1: any }[]).map((e) => [e.manager, e.operation, e.fieldsV1]);
+      };
+      expect((await kubectl(v, ["-n", ns, "create", "deployment", "web", "--image=busybox:1"])).code).toBe(0);
+      let m = await managers();
+      expect(m.map((e) => e.slice(0, 2))).toEqual([["kubectl-create", "Update"]]);
+      expect(m[0]![2]["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"busybox"}']["f:image"]).toEqual({});
+      expect((await kubectl(v, ["-n", ns, "set", "image", "deployment/web", "busybox=busybox:2"])).code).toBe(0);
+      m = await managers();
+      expect(m.map((e) => e[0])).toContain("kubectl-set");
+      // The image moved to kubectl-set: kubectl-create no longer owns it.
+      expect(m.find((e) => e[0] === "kubectl-create")![2]["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"busybox"}']["f:image"]).toBeUndefined();
+      expect((await kubectl(v, ["-n", ns, "label", "deployment/web", "tier=front"])).code).toBe(0);
+      expect((await kubectl(v, ["-n", ns, "patch", "deployment/web", "-p", '{"spec":{"revisionHistoryLimit":5}}'])).code).toBe(0);
+      m = await managers();
+      expect(m.map((e) => e[0])).toEqual(["kubectl-create", "kubectl-set", "kubectl-label", "kubectl-patch"]);
+      expect(m[3]![2]).toEqual({ "f:spec": { "f:revisionHistoryLimit": {} } });
+      const get = await kubectl(v, ["-n", ns, "get", "deployment", "web", "-o", "yaml"]);
+      writeFileSync(join(work, `web-${v}.yaml`), get.out.replace("revisionHistoryLimit: 5", "revisionHistoryLimit: 4"));
+      const applied = await kubectl(v, ["apply", "-f", join(work, `web-${v}.yaml`)]);
+      expect(applied.code).toBe(0);
+      m = await managers();
+      // The apply changed the one field kubectl-patch owned, so its entry is gone, as upstream.
+      expect(m.map((e) => e[0])).toEqual(["kubectl-create", "kubectl-set", "kubectl-label", "kubectl-client-side-apply"]);
+      expect(m[3]![2]["f:spec"]["f:revisionHistoryLimit"]).toEqual({});
+      expect(m.every((e) => e[1] === "Update")).toBe(true);
+      // Without --show-managed-fields kubectl hides them, as with a real cluster.
+      expect(get.out).not.toContain("managedFields");
+    });
+
     test("autoscale gets CPU at 80% whichever autoscaling version kubectl speaks", async () => {
       const ns = `auto-${v.replace(".", "")}`;
       expect((await kubectl(v, ["create", "namespace", ns])).code).toBe(0);

@@ -7,6 +7,8 @@ import { decode, encode, rawJson } from "./codec.ts";
 import { alreadyExists, badRequest, conflict, HttpError, invalid, notFound } from "./errors.ts";
 import { fillZeroFields } from "../../api/zero-fields.ts";
 import { apiVersionOf } from "../../api/registry.ts";
+import { recordUpdate } from "./patch/index.ts";
+import type { JsonObject } from "./patch/json.ts";
 import { generateName, keepServerMeta, prepareMetaForCreate, sameContent } from "./meta.ts";
 import { listPrefix, objectKey } from "./paths.ts";
 import type { Matcher } from "./filters.ts";
@@ -28,6 +30,14 @@ export interface WriteOpts {
   dryRun?: boolean;
   /** Server-side apply's record of a create (clients cannot set managedFields themselves). */
   managedFields?: unknown[];
+  /** The manager of a write that is not an apply: it gets an "Update" managedFields entry. */
+  manager?: string;
+}
+
+/** managedFields after a non-apply write by `manager` (upstream's managedfields updater). */
+function managedAfter(kind: KindDef, before: KubeObject | undefined, after: KubeObject, manager: string, subresource?: string): unknown[] {
+  const out = recordUpdate(kind.kind, before, after as JsonObject, { fieldManager: manager, subresource });
+  return (out.metadata as { managedFields: unknown[] }).managedFields;
 }
 
 /**
@@ -177,6 +187,7 @@ export class Objects {
       causes.unshift({ reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name" });
     if (causes.length) throw invalid(kind.kind, kind.group, meta.name ?? "", causes);
     fillZeroFields(obj, obj.apiVersion ?? apiVersionOf(kind), obj.kind ?? kind.kind);
+    if (opts.manager) meta.managedFields = managedAfter(kind, undefined, obj, opts.manager);
     if (opts.dryRun) return obj;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -234,6 +245,7 @@ export class Objects {
     if (causes.length) throw invalid(kind.kind, kind.group, name, causes);
     fillZeroFields(next, next.apiVersion ?? apiVersionOf(kind), next.kind ?? kind.kind);
     if (sameContent(next, old)) return old;
+    if (opts.manager) next.metadata!.managedFields = managedAfter(kind, old, next, opts.manager, mode === "status" ? "status" : undefined);
     if (opts.dryRun) return next;
     if (finalized(kind, next)) return this.remove(kind, ns, name, current.kv.modRevision);
     return this.writeRaw(kind, ns, name, next, current);

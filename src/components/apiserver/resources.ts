@@ -13,7 +13,7 @@ import { applyScale, scaleOf } from "./scale.ts";
 import { tableOf, wantsTable } from "./table.ts";
 import { apiVersion, watchStream } from "./watch.ts";
 import { checkTypeMeta } from "./typemeta.ts";
-import { dryRunOf, listParams, normalizeGrace, parseGoInt64, Query, writeParams, type ListParams, type OptionsKind } from "./query.ts";
+import { dryRunOf, fieldManagerOf, listParams, normalizeGrace, parseGoInt64, Query, writeParams, type ListParams, type OptionsKind } from "./query.ts";
 
 export interface HandlerDeps {
   objects: Objects;
@@ -31,6 +31,19 @@ const json = (body: unknown, status = 200) => Response.json(body, { status });
 
 function requireVerb(kind: KindDef, verb: string): void {
   if (!kind.verbs.includes(verb)) throw methodNotAllowed();
+}
+
+/**
+ * Who a non-apply write is recorded for in managedFields: `?fieldManager=`, else the program
+ * name of the User-Agent (upstream's prefixFromUserAgent: before the first "/", printable, at
+ * most 128 characters); an apply patch records itself.
+ */
+function managerOf(req: Request, query: Query, options: OptionsKind): string | undefined {
+  if (options === "PatchOptions" && /apply-patch/.test(req.headers.get("content-type") ?? "")) return undefined;
+  const explicit = fieldManagerOf(query, options);
+  if (explicit) return explicit;
+  const prefix = [...(req.headers.get("user-agent") ?? "").split("/")[0]!].filter((ch) => /\P{C}/u.test(ch)).join("").slice(0, 128);
+  return prefix || undefined;
 }
 
 const OPTIONS_OF: Record<string, OptionsKind> = { POST: "CreateOptions", PUT: "UpdateOptions", PATCH: "PatchOptions", DELETE: "DeleteOptions" };
@@ -78,7 +91,7 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
       const body: BodyText = { text: "", yaml: false };
       const obj = await readTyped(deps, req, kind, body);
       const warnings = checkBody(kind, obj, body, mode);
-      return withWarnings(json(await objects.create(kind, namespace, obj, { dryRun }), 201), warnings);
+      return withWarnings(json(await objects.create(kind, namespace, obj, { dryRun, manager: managerOf(req, query, "CreateOptions") }), 201), warnings);
     }
     if (method === "DELETE") {
       requireVerb(kind, "deletecollection");
@@ -112,7 +125,7 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
       const body: BodyText = { text: "", yaml: false };
       const obj = await readTyped(deps, req, kind, body);
       const warnings = checkBody(kind, obj, body, mode);
-      return withWarnings(json(await objects.update(kind, namespace, name, obj, "main", { dryRun })), warnings);
+      return withWarnings(json(await objects.update(kind, namespace, name, obj, "main", { dryRun, manager: managerOf(req, query, "UpdateOptions") })), warnings);
     }
     if (method === "PATCH") {
       requireVerb(kind, "patch");
@@ -128,7 +141,7 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
         objects,
         patchRequest(req, q, kind, namespace, name, text, dryRun),
         (s) => s.obj,
-        (patched, current) => objects.update(kind, namespace, name, checked(patched), "main", { dryRun, current }),
+        (patched, current) => objects.update(kind, namespace, name, checked(patched), "main", { dryRun, current, manager: managerOf(req, query, "PatchOptions") }),
         (obj) => objects.create(kind, namespace, checked(obj), { dryRun, managedFields: obj.metadata?.managedFields }),
       );
       return withWarnings(json(r.obj, r.created ? 201 : 200), warnings);
@@ -153,10 +166,10 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
 
   if (sub === "status" && kind.subresources.status) {
     if (method === "GET") return json((await objects.get(kind, namespace, name)).obj);
-    if (method === "PUT") return json(await objects.update(kind, namespace, name, await readTyped(deps, req, kind), "status", { dryRun }));
+    if (method === "PUT") return json(await objects.update(kind, namespace, name, await readTyped(deps, req, kind), "status", { dryRun, manager: managerOf(req, query, "UpdateOptions") }));
     if (method === "PATCH") {
       const r = await patchVia(objects, patchRequest(req, q, kind, namespace, name, await readText(req), dryRun), (s) => s.obj, (patched, current) =>
-        objects.update(kind, namespace, name, patched, "status", { dryRun, current }),
+        objects.update(kind, namespace, name, patched, "status", { dryRun, current, manager: managerOf(req, query, "PatchOptions") }),
       );
       return json(r.obj);
     }
@@ -169,7 +182,7 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
       const cur = current ?? (await objects.get(kind, namespace, name));
       const next = applyScale(kind, scale, cur);
       next.metadata = { ...next.metadata, resourceVersion: cur.obj.metadata!.resourceVersion };
-      const written = await objects.update(kind, namespace, name, next, "main", { dryRun, current: cur });
+      const written = await objects.update(kind, namespace, name, next, "main", { dryRun, current: cur, manager: managerOf(req, query, method === "PUT" ? "UpdateOptions" : "PatchOptions") });
       return scaleOf(kind, { obj: written, kv: cur.kv });
     };
     if (method === "PUT") return json(await writeScale(await readObject(req)));
