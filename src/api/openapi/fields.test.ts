@@ -15,7 +15,7 @@ describe("scanJsonKeys", () => {
   test("a repeated key is found at its path, inside arrays and nested objects, escapes included", () => {
     const text = '{"a":{"b":[1,{"c":"}","c":2}],"b":"x"},"\\u0064":1,"d":2}';
     expect(scanJsonKeys(text).duplicates.map((d) => d.path)).toEqual(["a.b[1].c", "a.b", "d"]);
-    const order = scanJsonKeys('{"z":1,"a":{"y":[{"x":1}]}}').firstAt;
+    const order = scanJsonKeys('{"z":1,"a":{"y":[{"x":1}]},"z":2}').firstAt;
     expect([...order.keys()]).toEqual(["z", "a", "a.y", "a.y[0].x"]);
   });
 });

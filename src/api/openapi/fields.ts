@@ -40,17 +40,21 @@ function walk(defs: Record<string, Schema>, schemaIn: Schema | undefined, value:
   // An embedded resource (a CRD's x-kubernetes-embedded-resource) always has type and object metadata.
   const props = schema[EMBEDDED] ? { ...EMBEDDED_PROPS, ...schema.properties } : schema.properties;
   const extra = typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined;
+  // Paths are built only on the way into objects and lists (most fields are scalars).
+  const into = (schema: Schema, k: string) => {
+    const v = obj[k];
+    if (v !== null && typeof v === "object") walk(defs, schema, v, path ? `${path}.${k}` : k, out);
+  };
   if (!props) {
-    if (extra) for (const k in obj) walk(defs, extra, obj[k], path ? `${path}.${k}` : k, out);
+    if (extra) for (const k in obj) into(extra, k);
     return;
   }
   const free = schema[PRESERVE] === true || schema.additionalProperties === true;
   for (const k of Object.keys(obj)) {
-    const at = path ? `${path}.${k}` : k;
     const known = props[k] ?? extra;
-    if (known) walk(defs, known, obj[k], at, out);
+    if (known) into(known, k);
     else if (!free) {
-      out.push(at);
+      out.push(path ? `${path}.${k}` : k);
       delete obj[k];
     }
   }
@@ -65,6 +69,50 @@ export interface JsonKeys {
 
 /** Duplicate keys of a JSON text (already known to be valid JSON), and the order of all keys. */
 export function scanJsonKeys(text: string): JsonKeys {
+  // Most bodies have no duplicate: a first pass without paths says so cheaply.
+  if (!hasDuplicateKey(text)) return { duplicates: [], firstAt: new Map() };
+  return scanWithPaths(text);
+}
+
+/** Whether any object of the JSON text repeats a key. */
+function hasDuplicateKey(text: string): boolean {
+  const stack: (Set<string> | undefined)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      let escaped = false;
+      for (; j < text.length; j++) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c) {
+          escaped = true;
+          j++;
+        } else if (d === 0x22) break;
+      }
+      const keys = stack[stack.length - 1];
+      if (keys && expectKey) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        if (keys.has(key)) return true;
+        keys.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b) {
+      stack.push(undefined);
+      expectKey = false;
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 0x2c) expectKey = stack[stack.length - 1] !== undefined;
+  }
+  return false;
+}
+
+function scanWithPaths(text: string): JsonKeys {
   const duplicates: JsonKeys["duplicates"] = [];
   const firstAt = new Map<string, number>();
   let seq = 0;

@@ -57,7 +57,8 @@ export function checkBody(kind: KindDef, obj: KubeObject, body: BodyText | undef
     const unknownSet = new Set(unknown);
     const issues = [
       ...dups.json.duplicates.filter((d) => !unknownSet.has(d.path)).map((d) => ({ at: d.at, text: `duplicate field "${d.path}"` })),
-      ...unknown.map((path) => ({ at: dups.json!.firstAt.get(path) ?? Number.MAX_SAFE_INTEGER, text: `unknown field "${path}"` })),
+      // Without duplicates there is no order map: the walk's order is the document's.
+      ...unknown.map((path, i) => ({ at: dups.json!.firstAt.get(path) ?? i, text: `unknown field "${path}"` })),
     ].sort((a, b) => a.at - b.at);
     return finish(kind, mode, issues.map((i) => i.text), true);
   }
