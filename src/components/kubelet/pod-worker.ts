@@ -156,7 +156,8 @@ export class PodWorker {
       try {
         const image = await this.deps.runtime.ensureImage(c.image, c.imagePullPolicy ?? "IfNotPresent");
         imageId = image.id;
-        this.event("Normal", "Pulled", image.pulled ? `Successfully pulled image "${c.image}"` : `Container image "${c.image}" already present on machine`);
+        if (image.pullFailure) this.event("Warning", "ImageNotPulled", `Failed to pull image "${c.image}": ${image.pullFailure}; no registry reachable, using the image already present on machine`);
+        else this.event("Normal", "Pulled", image.pulled ? `Successfully pulled image "${c.image}"` : `Container image "${c.image}" already present on machine`);
       } catch (err) {
         if (!(err instanceof ImagePullError)) throw err;
         const prev = this.waiting.get(c.name)?.reason;
@@ -258,11 +259,15 @@ export class PodWorker {
     const schedule = (kind: "liveness" | "readiness" | "startup", probe: Probe, initialHealthy: boolean) => {
       const counter = new ProbeCounter(probe, initialHealthy);
       state[kind] = counter;
+      let lastFailure = "";
       const tick = async () => {
         if (!this.probes.has(c.name) || this.probes.get(c.name) !== state) return;
         const startupPending = kind !== "startup" && state.startup && !state.startup.healthy;
         if (!startupPending) {
           const r = await runProbe(probe, target).catch((e) => ({ ok: false, message: String(e) }));
+          // Readiness and startup failures are told once per distinct message (upstream tells each, aggregated).
+          if (kind !== "liveness" && !r.ok && r.message !== lastFailure) recordEvent(this.deps.client, "kubelet", this.pod as never, "Warning", "Unhealthy", `${kind === "startup" ? "Startup" : "Readiness"} probe failed: ${r.message}`);
+          lastFailure = r.ok ? "" : r.message;
           if (counter.record(r.ok)) {
             if (kind === "liveness" && !counter.healthy) {
               recordEvent(this.deps.client, "kubelet", this.pod as never, "Warning", "Unhealthy", `Liveness probe failed: ${r.message}`);

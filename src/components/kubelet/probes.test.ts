@@ -46,3 +46,40 @@ describe("running a probe", () => {
     expect(await runProbe({ tcpSocket: { port: "nope" } }, target())).toEqual({ ok: false, message: 'port "nope" is not a named port of the container' });
   });
 });
+
+describe("grpc probe (grpc.health.v1.Health/Check against grpc-js's health service)", () => {
+  test("SERVING succeeds; NOT_SERVING, an unknown service, no health service and a closed port fail with upstream's messages", async () => {
+    const grpc = await import("@grpc/grpc-js");
+    const { HealthImplementation } = await import("grpc-health-check");
+    const bind = (server: InstanceType<typeof grpc.Server>) =>
+      new Promise<number>((res, rej) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+    const server = new grpc.Server();
+    new HealthImplementation({ "": "SERVING", "shop.Cart": "SERVING", down: "NOT_SERVING" }).addToServer(server);
+    const port = await bind(server);
+    const bare = new grpc.Server(); // serves no service at all
+    const barePort = await bind(bare);
+    try {
+      const probe = (p: number, service?: string) => runProbe({ grpc: { port: p, service }, timeoutSeconds: 1 }, target());
+      expect(await probe(port)).toEqual({ ok: true, message: "service healthy" });
+      expect(await probe(port, "shop.Cart")).toEqual({ ok: true, message: "service healthy" });
+      expect(await probe(port, "down")).toEqual({ ok: false, message: 'service unhealthy (responded with "NOT_SERVING")' });
+      expect(await probe(port, "nope")).toEqual({ ok: false, message: "error: health rpc probe failed: rpc error: code = NotFound desc = Health status unknown for service nope" });
+      expect(await probe(barePort)).toEqual({ ok: false, message: "error: this server does not implement the grpc health protocol (grpc.health.v1.Health): The server does not implement the method /grpc.health.v1.Health/Check" });
+      bare.forceShutdown();
+      expect(await probe(barePort)).toEqual({ ok: false, message: `timeout: failed to connect service "127.0.0.1:${barePort}" within 1s: context deadline exceeded` });
+    } finally {
+      server.forceShutdown();
+      bare.forceShutdown();
+    }
+  });
+
+  test("the messages are encoded as protobuf does", async () => {
+    const { decodeResponse, encodeRequest } = await import("./grpc-probe.ts");
+    expect([...encodeRequest("")]).toEqual([]);
+    expect([...encodeRequest("ab")]).toEqual([0x0a, 2, 0x61, 0x62]);
+    expect([...encodeRequest("x".repeat(200)).subarray(0, 3)]).toEqual([0x0a, 0xc8, 0x01]);
+    expect(decodeResponse(Buffer.from([0x08, 0x01]))).toBe(1);
+    expect(decodeResponse(Buffer.alloc(0))).toBe(0);
+    expect(decodeResponse(Buffer.from([0x12, 0x01, 0x00, 0x08, 0x02]))).toBe(2); // an unknown field first
+  });
+});

@@ -1,10 +1,13 @@
-// Liveness, readiness and startup probes: running one check (httpGet, tcpSocket, exec) and the
+// Liveness, readiness and startup probes: running one check (httpGet, tcpSocket, exec, grpc) and the
 // threshold bookkeeping that turns single results into a verdict, as the kubelet's prober does.
+
+import { grpcProbe } from "./grpc-probe.ts";
 
 export interface Probe {
   httpGet?: { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] };
   tcpSocket?: { port: number | string; host?: string };
   exec?: { command: string[] };
+  grpc?: { port: number; service?: string };
   initialDelaySeconds?: number;
   periodSeconds?: number;
   timeoutSeconds?: number;
@@ -89,7 +92,8 @@ export async function runProbe(probe: Probe, target: ProbeTarget): Promise<Probe
     }
     if (probe.httpGet) return await httpProbe(probe.httpGet, target, timeoutMs);
     if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket, target, timeoutMs);
-    return { ok: false, message: "probe has no handler (httpGet, tcpSocket or exec)" };
+    if (probe.grpc) return await grpcProbe(target.host, probe.grpc.port, probe.grpc.service ?? "", probe.timeoutSeconds ?? 1);
+    return { ok: false, message: "probe has no handler (httpGet, tcpSocket, exec or grpc)" };
   } catch (err) {
     return { ok: false, message: err instanceof Error ? err.message : String(err) };
   }

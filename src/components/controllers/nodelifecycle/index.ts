@@ -16,6 +16,9 @@ export class NodeLifecycleController extends Controller {
   private get graceMs(): number {
     return Number(this.ctx.settings.nodeMonitorGracePeriodSeconds ?? 40) * 1000;
   }
+  private get startupGraceMs(): number {
+    return Number(this.ctx.settings.nodeStartupGracePeriodSeconds ?? 60) * 1000;
+  }
   private get evictionMs(): number {
     return Number(this.ctx.settings.podEvictionTimeoutSeconds ?? 300) * 1000;
   }
@@ -64,13 +67,9 @@ export class NodeLifecycleController extends Controller {
     const ready = conds.find((c) => c.type === "Ready");
     const taints = ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []).map((t) => ({ ...t }));
     const tainted = taints.some((t) => t.key === UNREACHABLE);
-    if (silentFor > this.graceMs) {
-      if (ready?.status !== "Unknown") {
-        const next = ready ?? { type: "Ready", status: "Unknown" };
-        Object.assign(next, { status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", lastTransitionTime: now() });
-        if (!ready) conds.push(next);
-        await this.ctx.client.resource("nodes").patch(key, { status: { conditions: conds } }, "merge", { subresource: "status" }).catch(ignoreNotFound);
-      }
+    // A node that never posted a Ready condition gets the (longer) startup grace period, as upstream.
+    if (silentFor > (ready ? this.graceMs : this.startupGraceMs)) {
+      if (markUnknown(conds, node.metadata?.creationTimestamp)) await this.ctx.client.resource("nodes").patch(key, { status: { conditions: conds } }, "merge", { subresource: "status" }).catch(ignoreNotFound);
       if (!tainted) {
         taints.push({ key: UNREACHABLE, effect: "NoSchedule", timeAdded: now() }, { key: UNREACHABLE, effect: "NoExecute", timeAdded: now() });
         await this.ctx.client.resource("nodes").patch(key, { spec: { taints } }, "merge").catch(ignoreNotFound);
@@ -102,6 +101,26 @@ export class NodeLifecycleController extends Controller {
       await this.ctx.client.resource("pods", namespace).delete(name, { gracePeriodSeconds: 0 }).catch(ignoreNotFound);
     }
   }
+}
+
+/** The conditions upstream's node lifecycle controller turns Unknown on a silent node (not NetworkUnavailable). */
+const WATCHED = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
+
+/**
+ * Marks the watched conditions Unknown in place, as upstream's tryUpdateNodeHealth: one never
+ * posted is added (NodeStatusNeverUpdated), a posted one flips (NodeStatusUnknown). True if any changed.
+ */
+export function markUnknown(conds: Cond[], created: string | undefined): boolean {
+  let changed = false;
+  const at = now();
+  for (const type of WATCHED) {
+    const c = conds.find((x) => x.type === type);
+    if (!c) conds.push({ type, status: "Unknown", lastHeartbeatTime: created, lastTransitionTime: at, reason: "NodeStatusNeverUpdated", message: "Kubelet never posted node status." });
+    else if (c.status !== "Unknown") Object.assign(c, { status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", lastTransitionTime: at });
+    else continue;
+    changed = true;
+  }
+  return changed;
 }
 
 function ignoreNotFound(err: unknown): void {

@@ -23,9 +23,14 @@ async function imageId(http: EngineHttp, ref: string): Promise<string> {
 }
 
 /**
- * Policy as Kubernetes reads it, with one local rule: a `localhost/NAME` image (no port) is
- * Podman's name for an image built or imported here, which no registry serves; when present it
- * is used as is even with "Always" (Kubernetes makes ":latest" images default to "Always").
+ * Policy as Kubernetes reads it, with two local rules for a machine without a registry:
+ * - a `localhost/NAME` image (no port) is Podman's name for an image built or imported here,
+ *   which no registry serves; when present it is used as is even with "Always" (Kubernetes
+ *   makes ":latest" images default to "Always");
+ * - when a pull fails because the registry cannot be reached and the image is in the engine's
+ *   store, the stored image is used (the engine's "pull newer" semantics) and the failure is
+ *   handed back in `pullFailure`, for a Warning event. A missing image still fails.
+ * Short names (`myapp`, `busybox`) are resolved by the engine itself, as `podman run` does.
  */
 export async function ensureImage(http: EngineHttp, ref: string, policy: PullPolicy, pullTimeoutMs: number): Promise<EnsuredImage> {
   const present = await hasImage(http, ref);
@@ -35,7 +40,17 @@ export async function ensureImage(http: EngineHttp, ref: string, policy: PullPol
   }
   const failure = await pull(http, ref, pullTimeoutMs);
   if (failure === null) return { ref, id: await imageId(http, ref), pulled: true };
+  if (present && registryUnreachable(failure)) return { ref, id: await imageId(http, ref), pulled: false, pullFailure: failure };
   throw new ImagePullError("ErrImagePull", ref, `failed to pull image "${ref}": ${failure}`);
+}
+
+/**
+ * Whether a pull error says the registry could not be reached (no route, refused, DNS, TLS or
+ * timeout), as opposed to the registry answering that the image or access does not exist.
+ */
+export function registryUnreachable(failure: string): boolean {
+  if (/manifest unknown|not found|unauthorized|denied|authentication required/i.test(failure)) return false;
+  return /pinging container registry|dial tcp|no such host|connection refused|network is unreachable|no route to host|i\/o timeout|TLS handshake|deadline exceeded|timed? ?out|aborted|server misbehaving/i.test(failure);
 }
 
 /** Pulls; null on success, else the engine's error text. */

@@ -78,11 +78,6 @@ export class EngineRuntime implements ContainerRuntime {
     return hasImage(this.http, ref);
   }
 
-  /**
-   * Policy as Kubernetes reads it, with one local rule: a `localhost/NAME` image (no port) is
-   * Podman's name for an image built or imported here, which no registry serves; when present it
-   * is used as is even with "Always" (Kubernetes makes ":latest" images default to "Always").
-   */
   /** Images seen present recently: starting many pods of one image inspects it once. */
   private present = new Map<string, { image: EnsuredImage; until: number }>();
 
@@ -90,7 +85,7 @@ export class EngineRuntime implements ContainerRuntime {
     const known = this.present.get(ref);
     if (known && known.until > Date.now() && policy !== "Always") return { ...known.image, pulled: false };
     const image = await ensureImage(this.http, ref, policy, this.opts.pullTimeoutMs ?? 120_000);
-    this.present.set(ref, { image, until: Date.now() + 30_000 });
+    this.present.set(ref, { image: { ref: image.ref, id: image.id, pulled: false }, until: Date.now() + 30_000 });
     return image;
   }
 

@@ -221,6 +221,8 @@ export interface EnsuredImage {
   id: string;
   /** True when it was pulled just now. */
   pulled: boolean;
+  /** Set when the pull failed for want of a registry and the stored image is used: the pull's error. */
+  pullFailure?: string;
 }
 
 export interface ContainerRuntime {
