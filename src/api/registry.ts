@@ -9,6 +9,7 @@ import { serviceKind } from "./kinds/service.ts";
 import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind, serviceAccountKind } from "./kinds/access.ts";
 import { STORED_KINDS } from "./kinds/stored.ts";
 import { horizontalPodAutoscalerV1Kind } from "./kinds/hpa-v1.ts";
+import { EXTRA_KINDS } from "./kinds/extra.ts";
 import { cronJobKind } from "./kinds/cronjob.ts";
 import { persistentVolumeClaimKind, persistentVolumeKind } from "./kinds/storage.ts";
 import { customResourceDefinitionKind } from "./kinds/crd.ts";
@@ -20,6 +21,7 @@ const BUILTIN: KindDef[] = [
   serviceAccountKind, roleKind, roleBindingKind, clusterRoleKind, clusterRoleBindingKind,
   persistentVolumeClaimKind, persistentVolumeKind, customResourceDefinitionKind,
   ...STORED_KINDS,
+  ...EXTRA_KINDS,
   // After autoscaling/v2, which stays the preferred version and the one names resolve to.
   horizontalPodAutoscalerV1Kind,
 ];

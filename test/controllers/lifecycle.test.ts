@@ -7,7 +7,7 @@ import { readyNode, startEnv, template, type ControllerEnv } from "./helpers.ts"
 
 let env: ControllerEnv;
 beforeAll(async () => {
-  env = await startEnv({ nodeMonitorGracePeriodSeconds: 1, podEvictionTimeoutSeconds: 1 });
+  env = await startEnv({ nodeMonitorGracePeriodSeconds: 1, nodeStartupGracePeriodSeconds: 1, podEvictionTimeoutSeconds: 1 });
 });
 afterAll(() => env.close());
 
@@ -67,6 +67,16 @@ test("a node that stops reporting becomes Unknown and tainted, and its pods are 
   });
   expect(node.status.conditions.find((c: any) => c.type === "Ready").reason).toBe("NodeStatusUnknown");
   await waitFor("pod evicted", () => gone(env.client.resource("pods", "default").get("on-silent")), 10_000);
+});
+
+test("a node that never reported gets Unknown conditions saying so, as upstream", async () => {
+  const created: any = await env.client.resource("nodes").create({ apiVersion: "v1", kind: "Node", metadata: { name: "mute" } });
+  const conds: any[] = await waitFor("conditions Unknown", async () => ((await env.client.resource("nodes").get("mute")) as any).status?.conditions);
+  expect(conds.map((c) => c.type)).toEqual(["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"]);
+  for (const c of conds) {
+    expect(c).toMatchObject({ status: "Unknown", reason: "NodeStatusNeverUpdated", message: "Kubelet never posted node status.", lastHeartbeatTime: created.metadata.creationTimestamp });
+    expect(Date.parse(c.lastTransitionTime)).toBeGreaterThanOrEqual(Date.parse(created.metadata.creationTimestamp));
+  }
 });
 
 test("pods bound to a node that does not exist are removed", async () => {

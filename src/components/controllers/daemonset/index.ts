@@ -7,13 +7,14 @@ import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
 import { nodeSelectorMatches, tolerates } from "../../scheduler/plugins/index.ts";
 import type { SchedNode, Taint, Toleration } from "../../scheduler/types.ts";
 import { Controller, podAvailable, podReady } from "../base.ts";
-import { createPods, enqueueOwnersOfPods, Expectations, ownedPods, podFromTemplate } from "../pods.ts";
-import { templateHash } from "../revision.ts";
+import { createPods, enqueueOwnersOfPods, Expectations, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+import { ensureRevision, pruneRevisions, templateHash, templatePatch } from "../revision.ts";
 
 type DsSpec = {
   template: { metadata?: { labels?: Record<string, string> }; spec?: { nodeSelector?: Record<string, string>; tolerations?: Toleration[]; affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: unknown[] } } } } };
   updateStrategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } };
   minReadySeconds?: number;
+  revisionHistoryLimit?: number;
 };
 
 /** Tolerations Kubernetes adds to every DaemonSet pod. */
@@ -50,6 +51,7 @@ export class DaemonSetController extends Controller {
     const all = () => dss.list().forEach(this.enqueue);
     this.ctx.informers.get("nodes").on({ add: all, update: (a, b) => JSON.stringify([a.metadata?.labels, a.spec]) !== JSON.stringify([b.metadata?.labels, b.spec]) && all(), delete: all });
     enqueueOwnersOfPods(this.ctx.informers.get("pods"), "DaemonSet", (k) => this.queue.add(k), this.expectations);
+    indexPodsByController(this.ctx.informers.get("controllerrevisions"));
   }
 
   async reconcile(key: string): Promise<void> {
@@ -57,7 +59,17 @@ export class DaemonSetController extends Controller {
     if (!ds || ds.metadata?.deletionTimestamp) return;
     const { namespace } = splitKey(key);
     const spec = ds.spec as DsSpec;
-    const hash = templateHash(spec.template);
+    // History as upstream's constructHistory: the current template's ControllerRevision
+    // (<name>-<hash>, data = the template patch); its hash labels the pods.
+    const revisions = ownedPods(this.ctx.informers.get("controllerrevisions"), ds);
+    const { revision: current, collisionCount } = await ensureRevision(
+      this.ctx.client,
+      ds,
+      revisions,
+      { data: templatePatch(spec.template), labels: spec.template.metadata?.labels, annotations: ds.metadata?.annotations, hash: (n) => templateHash(spec.template, n) },
+      (ds.status as { collisionCount?: number } | undefined)?.collisionCount ?? 0,
+    );
+    const hash = current.metadata!.labels![HASH]!;
     const nodes = this.ctx.informers.get("nodes").list() as SchedNode[];
     const pods = ownedPods(this.ctx.informers.get("pods"), ds).filter((p) => !p.metadata?.deletionTimestamp);
     const byNode = new Map<string, KubeObject[]>();
@@ -108,6 +120,9 @@ export class DaemonSetController extends Controller {
     }
     for (const p of toDelete) await this.ctx.client.resource("pods", namespace).delete(p.metadata!.name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
 
+    const liveHashes = new Set(pods.map((p) => p.metadata?.labels?.[HASH]));
+    await pruneRevisions(this.ctx.client, revisions, (r) => r.metadata?.name === current.metadata?.name || liveHashes.has(r.metadata?.labels?.[HASH]), spec.revisionHistoryLimit ?? 10);
+
     const scheduled = pods.filter((p) => eligibleSet.has((p.spec as { nodeName?: string }).nodeName ?? ""));
     const status = {
       ...(ds.status as object),
@@ -119,6 +134,7 @@ export class DaemonSetController extends Controller {
       numberUnavailable: Math.max(0, eligible.length - scheduled.filter((p) => podAvailable(p, minReady)).length),
       updatedNumberScheduled: scheduled.filter((p) => p.metadata?.labels?.[HASH] === hash).length,
       observedGeneration: ds.metadata?.generation,
+      ...(collisionCount ? { collisionCount } : {}),
     };
     if (JSON.stringify(status) !== JSON.stringify(ds.status ?? {}))
       await this.ctx.client.resource("daemonsets", namespace).updateStatus({ ...ds, status } as KubeObject).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));

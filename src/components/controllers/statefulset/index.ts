@@ -6,8 +6,8 @@
 import type { KubeObject } from "../../../api/types.ts";
 import { isAlreadyExists, isNotFound, splitKey } from "../../../client/index.ts";
 import { Controller, podReady } from "../base.ts";
-import { BURST_REPLICAS, enqueueOwnersOfPods, ownedPods, podFromTemplate } from "../pods.ts";
-import { templateHash } from "../revision.ts";
+import { BURST_REPLICAS, enqueueOwnersOfPods, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+import { ensureRevision, pruneRevisions, revisionHash, templateOfRevision, templatePatch } from "../revision.ts";
 
 type StsSpec = {
   replicas?: number;
@@ -16,6 +16,7 @@ type StsSpec = {
   updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
   template: { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> };
   selector?: { matchLabels?: Record<string, string> };
+  revisionHistoryLimit?: number;
   volumeClaimTemplates?: { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> }[];
 };
 const HASH = "controller-revision-hash";
@@ -34,6 +35,7 @@ export class StatefulSetController extends Controller {
     this.ctx.informers.get("statefulsets").on({ add: this.enqueue, update: (_, s) => this.enqueue(s) });
     this.ctx.informers.get("persistentvolumeclaims");
     enqueueOwnersOfPods(this.ctx.informers.get("pods"), "StatefulSet", (k) => this.queue.add(k));
+    indexPodsByController(this.ctx.informers.get("controllerrevisions"));
   }
 
   /**
@@ -66,7 +68,17 @@ export class StatefulSetController extends Controller {
     const spec = sts.spec as StsSpec;
     const replicas = spec.replicas ?? 1;
     const ordered = (spec.podManagementPolicy ?? "OrderedReady") === "OrderedReady";
-    const revision = `${name}-${templateHash(spec.template)}`;
+    // Revisions as upstream's getStatefulSetRevisions: the update revision is the template's
+    // (an equal older one comes back with the next number: a rollback); the current one is what
+    // status names, until a rolling update completes.
+    const revisions = ownedPods(this.ctx.informers.get("controllerrevisions"), sts);
+    const data = templatePatch(spec.template);
+    const prevStatus = (sts.status ?? {}) as { currentRevision?: string; collisionCount?: number };
+    const { revision: update, collisionCount } = await ensureRevision(this.ctx.client, sts, revisions, { data, labels: spec.template.metadata?.labels, hash: (n) => revisionHash(data, n) }, prevStatus.collisionCount ?? 0);
+    const revision = update.metadata!.name!;
+    const current = revisions.find((r) => r.metadata?.name === prevStatus.currentRevision) ?? update;
+    const rolling = (spec.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate";
+    const partition = spec.updateStrategy?.rollingUpdate?.partition ?? 0;
     const pods = ownedPods(this.ctx.informers.get("pods"), sts);
     const byOrdinal = new Map<number, KubeObject>();
     for (const p of pods) byOrdinal.set(ordinalOf(name, p.metadata!.name!), p);
@@ -87,9 +99,12 @@ export class StatefulSetController extends Controller {
         const podName = `${name}-${i}`;
         const claims = await this.ensureClaims(sts, i);
         const volumes = [...(((spec.template.spec?.volumes as { name: string }[] | undefined) ?? []).filter((v) => !claims.some((c) => c.name === v.name))), ...claims];
-        const pod = podFromTemplate(sts, spec.template, {
+        // Below the partition a pod comes back at the current revision, as upstream's newVersionedStatefulSetPod.
+        const atCurrent = rolling && i < partition && current.metadata!.name !== revision;
+        const template = atCurrent ? (templateOfRevision(current) as StsSpec["template"]) : spec.template;
+        const pod = podFromTemplate(sts, template, {
           name: podName,
-          labels: { "statefulset.kubernetes.io/pod-name": podName, "apps.kubernetes.io/pod-index": String(i), [HASH]: revision },
+          labels: { "statefulset.kubernetes.io/pod-name": podName, "apps.kubernetes.io/pod-index": String(i), [HASH]: atCurrent ? current.metadata!.name! : revision },
           spec: { hostname: podName, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}), ...(claims.length ? { volumes } : {}) },
         });
         await podsApi.create(pod).catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
@@ -109,8 +124,7 @@ export class StatefulSetController extends Controller {
     }
 
     // Rolling update: highest ordinal first, down to the partition, one at a time when ordered.
-    if ((spec.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate" && !extras.length) {
-      const partition = spec.updateStrategy?.rollingUpdate?.partition ?? 0;
+    if (rolling && !extras.length) {
       const all = [...byOrdinal.entries()].filter(([i]) => i >= 0 && i < replicas).sort((a, b) => b[0] - a[0]);
       const everyoneReady = all.length === replicas && all.every(([, p]) => running(p));
       for (const [i, p] of all) {
@@ -121,18 +135,25 @@ export class StatefulSetController extends Controller {
       }
     }
 
-    const current = pods.filter((p) => ordinalOf(name, p.metadata!.name!) < replicas && !p.metadata?.deletionTimestamp);
+    const live = pods.filter((p) => ordinalOf(name, p.metadata!.name!) < replicas && !p.metadata?.deletionTimestamp);
+    const at = (rev: string) => live.filter((p) => p.metadata?.labels?.[HASH] === rev).length;
+    const ready = live.filter(podReady).length;
+    // A completed rolling update makes the update revision current (upstream's completeRollingUpdate).
+    const done = rolling && at(revision) === replicas && ready === replicas && live.length === replicas;
+    const currentName = done ? revision : current.metadata!.name!;
     const status = {
       observedGeneration: sts.metadata?.generation,
-      replicas: current.length,
-      readyReplicas: current.filter(podReady).length,
-      availableReplicas: current.filter(podReady).length,
-      currentReplicas: current.filter((p) => p.metadata?.labels?.[HASH] === revision).length,
-      updatedReplicas: current.filter((p) => p.metadata?.labels?.[HASH] === revision).length,
-      currentRevision: revision,
+      replicas: live.length,
+      readyReplicas: ready,
+      currentReplicas: at(currentName),
+      updatedReplicas: at(revision),
+      currentRevision: currentName,
       updateRevision: revision,
-      collisionCount: 0,
+      collisionCount,
+      availableReplicas: ready,
     };
+    const liveNames = new Set([currentName, revision, ...pods.map((p) => p.metadata?.labels?.[HASH])]);
+    await pruneRevisions(this.ctx.client, revisions, (r) => liveNames.has(r.metadata?.name), spec.revisionHistoryLimit ?? 10);
     if (JSON.stringify(status) !== JSON.stringify(sts.status ?? {}))
       await this.ctx.client.resource("statefulsets", namespace).updateStatus({ ...sts, status } as KubeObject).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
   }
