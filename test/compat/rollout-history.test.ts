@@ -118,9 +118,9 @@ for (const v of VERSIONS) {
       }
       const revs = await waitFor("pruned to current + 1", async () => {
         const items = (await cluster.client.resource("controllerrevisions", ns).list({ labelSelector: "app=pruned" })).items as any[];
-        return items.length === 2 && items;
+        return items.length === 2 ? items : undefined;
       }, 30_000);
-      expect(revs.map((r) => r.revision).sort()).toEqual([3, 4]);
+      expect(revs.map((r: any) => r.revision).sort()).toEqual([3, 4]);
 
       await run(["apply", "-f", "-"], `apiVersion: v1
 kind: PodTemplate
