@@ -48,24 +48,24 @@ describe("images without a registry", () => {
       metadata: { name: "local" },
       spec: { selector: { matchLabels: { app: "local" } }, template: { metadata: { labels: { app: "local" } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "app", image: APP }] } } },
     });
-    const pod: any = await waitFor("the Deployment's pod running", async () => ((await pods().list({ labelSelector: "app=local" })).items as any[]).find((p) => p.status?.containerStatuses?.[0]?.state?.running), 60_000);
+    const pod: any = await waitFor("the Deployment's pod running", async () => ((await pods().list({ labelSelector: "app=local" })).items as any[]).find((p) => p.status?.containerStatuses?.[0]?.state?.running), 120_000);
     expect(pod.spec.containers[0].imagePullPolicy).toBe("Always");
     const warning = await waitFor("the local-image Warning", async () => (await events(pod.metadata.name)).find((e) => e.reason === "ImageNotPulled"));
     expect(warning.type).toBe("Warning");
     expect(warning.message).toStartWith(`Failed to pull image "${APP}": `);
     expect(warning.message).toEndWith("; no registry reachable, using the image already present on machine");
-  }, 90_000);
+  }, 180_000);
 
   test("an image that is nowhere fails as ErrImagePull", async () => {
     await pods().create({ apiVersion: "v1", kind: "Pod", metadata: { name: "missing" }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "app", image: MISSING, imagePullPolicy: "Always" }] } });
     const waiting: any = await waitFor("ErrImagePull", async () => {
       const w = ((await pods().get("missing")) as any).status?.containerStatuses?.[0]?.state?.waiting;
       return w?.reason === "ErrImagePull" && w;
-    }, 60_000);
+    }, 120_000);
     expect(waiting.message).toStartWith(`failed to pull image "${MISSING}": `);
     expect((await events("missing")).some((e) => e.reason === "Failed" && e.message.startsWith(`Failed to pull image "${MISSING}"`))).toBe(true);
     expect((await events("missing")).some((e) => e.reason === "ImageNotPulled")).toBe(false);
-  }, 90_000);
+  }, 180_000);
 });
 
 describe("gRPC probes", () => {
@@ -103,14 +103,14 @@ describe("gRPC probes", () => {
     const pod: any = await waitFor("pod Ready", async () => {
       const p: any = await pods().get("grpc-ready");
       return p.status?.conditions?.find((c: any) => c.type === "Ready")?.status === "True" && p;
-    }, 60_000);
+    }, 120_000);
     expect(pod.status.containerStatuses[0]).toMatchObject({ ready: true, started: true, restartCount: 0 });
     const ep: any = await waitFor("endpoint", async () => {
       const e: any = await cluster.client.resource("endpoints", "default").get("grpc");
       return e.subsets?.[0]?.addresses?.length && e;
     });
     expect(ep.subsets[0].addresses[0].ip).toBe(pod.status.podIP);
-  }, 90_000);
+  }, 180_000);
 
   test("NOT_SERVING and an unknown service keep containers unready; a failing liveness probe restarts", async () => {
     const { container, volumes } = serverContainer();
@@ -133,7 +133,7 @@ describe("gRPC probes", () => {
       const p: any = await pods().get("grpc-mixed");
       const st = Object.fromEntries((p.status?.containerStatuses ?? []).map((c: any) => [c.name, c]));
       return st.server?.ready && st.dying?.restartCount > 0 && p;
-    }, 60_000);
+    }, 120_000);
     const st = Object.fromEntries(pod.status.containerStatuses.map((c: any) => [c.name, c]));
     expect([st.down.ready, st.unknown.ready]).toEqual([false, false]);
     expect(pod.status.conditions.find((c: any) => c.type === "Ready").status).toBe("False");
@@ -141,5 +141,5 @@ describe("gRPC probes", () => {
     expect(messages).toContain('Readiness probe failed: service unhealthy (responded with "NOT_SERVING")');
     expect(messages).toContain("Readiness probe failed: error: health rpc probe failed: rpc error: code = NotFound desc = Health status unknown for service nope");
     expect(messages).toContain('Liveness probe failed: service unhealthy (responded with "NOT_SERVING")');
-  }, 90_000);
+  }, 180_000);
 });
