@@ -49,6 +49,8 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
   PersistentVolumeClaim: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } },
   PersistentVolume: { spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: "/tmp/x" } } },
   Lease: { spec: { holderIdentity: "a", leaseDurationSeconds: 10 } },
+  PodTemplate: { template },
+  ControllerRevision: { data: { spec: { template: { ...template, $patch: "replace" } } }, revision: 1 },
 };
 
 /** Values that broke things before: wrong types, nulls, numbers beyond Go's, deep nesting. */
@@ -87,7 +89,15 @@ let withStatus: KindDef[];
 let served: Awaited<ReturnType<TestApi["listen"]>>;
 
 const base = (k: KindDef) => (k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`) + (k.namespaced ? "/namespaces/default" : "") + `/${k.resource}`;
-const valid = (k: KindDef, name: string) => ({ apiVersion: apiVersionOf(k), kind: k.kind, metadata: { name, labels: { app: "f" } }, ...structuredClone(FIXTURES[k.kind] ?? {}) });
+/** An APIService must be named `version.group`: the fuzzer's names become groups. */
+const named = (k: KindDef, name: string) => (k.kind === "APIService" ? `v1.${name}.fuzz.example` : name);
+const valid = (k: KindDef, name: string) => ({
+  apiVersion: apiVersionOf(k),
+  kind: k.kind,
+  metadata: { name: named(k, name), labels: { app: "f" } },
+  ...structuredClone(FIXTURES[k.kind] ?? {}),
+  ...(k.kind === "APIService" ? { spec: { group: `${name}.fuzz.example`, version: "v1", groupPriorityMinimum: 100, versionPriority: 10 } } : {}),
+});
 
 beforeAll(async () => {
   api = await startTestApi();
@@ -139,7 +149,7 @@ test("no hostile request gets a 5xx, and every stored object stays readable (als
       // Subresources only where they exist, so requests reach the code under test.
       const k = r.action === "scale" ? scalable[r.pick % scalable.length]! : r.action === "status" ? withStatus[r.pick % withStatus.length]! : r.kind;
       const q = r.query.length ? `?${new URLSearchParams(r.query)}` : "";
-      const item = `${base(k)}/${r.name}`;
+      const item = `${base(k)}/${named(k, r.name)}`;
       const body = valid(k, r.name);
       const spots = paths(body).filter((p) => p[0] !== "apiVersion" || r.pick % 5 === 0);
       const mutated = setAt(body, spots[r.pick % spots.length]!, r.value);
@@ -164,7 +174,7 @@ test("no hostile request gets a 5xx, and every stored object stays readable (als
           res = await api.request("PATCH", `${item}${q}`, r.ops, { "content-type": "application/json-patch+json" });
           break;
         case "delete":
-          res = await api.request("DELETE", `${base(k)}/${r.pick % 4 ? "f1" : "target"}${q}`, r.pick % 2 ? { preconditions: r.value, dryRun: [r.value], gracePeriodSeconds: r.value, propagationPolicy: r.value } : setAt({ gracePeriodSeconds: 0 }, ["gracePeriodSeconds"], r.value));
+          res = await api.request("DELETE", `${base(k)}/${named(k, r.pick % 4 ? "f1" : "target")}${q}`, r.pick % 2 ? { preconditions: r.value, dryRun: [r.value], gracePeriodSeconds: r.value, propagationPolicy: r.value } : setAt({ gracePeriodSeconds: 0 }, ["gracePeriodSeconds"], r.value));
           break;
         case "status":
           res = await api.request(r.pick % 2 ? "PUT" : "PATCH", `${item}/status${q}`, r.pick % 2 ? mutated : { status: r.value }, r.pick % 2 ? {} : { "content-type": "application/merge-patch+json" });
