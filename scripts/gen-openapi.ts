@@ -10,7 +10,7 @@
 // A field in both keeps 1.22's schema with 1.30's description; a 1.30-only field is typed from
 // its TypeScript declaration. Usage:
 //   bun scripts/gen-openapi.ts <dir with package/lib/spec/swagger-1.22.json> <kubernetes-types package dir>
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { allKinds } from "../src/api/registry.ts";
@@ -27,6 +27,7 @@ const prefixOf = (mod: string): string => {
   if (mod === "runtime") return "io.k8s.apimachinery.pkg.runtime";
   if (mod === "util/intstr") return "io.k8s.apimachinery.pkg.util.intstr";
   if (mod.startsWith("apiextensions/")) return `io.k8s.apiextensions-apiserver.pkg.apis.${mod.replace("/", ".")}`;
+  if (mod.startsWith("apiregistration/")) return `io.k8s.kube-aggregator.pkg.apis.${mod.replace("/", ".")}`;
   return `io.k8s.api.${mod.replace("/", ".")}`;
 };
 const INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
@@ -165,7 +166,8 @@ const roots = allKinds().map((k) => `${prefixOf(modOf(k))}.${k.kind}`);
 // Types the API server returns or accepts besides the kinds themselves.
 roots.push("io.k8s.api.autoscaling.v1.Scale", "io.k8s.api.policy.v1.Eviction", "io.k8s.api.authentication.v1.TokenRequest");
 roots.push("io.k8s.apimachinery.pkg.apis.meta.v1.Status", "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions", "io.k8s.apimachinery.pkg.apis.meta.v1.Patch");
-for (const k of allKinds()) load(modOf(k));
+// kubernetes-types has no kube-aggregator module: APIService comes from the 1.22 schema alone.
+for (const k of allKinds()) if (existsSync(join(ktDir, `${modOf(k)}.d.ts`))) load(modOf(k));
 for (const mod of ["autoscaling/v1", "policy/v1", "authentication/v1"]) load(mod);
 for (const r of roots) want(r);
 while (queue.length) {

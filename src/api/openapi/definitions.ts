@@ -30,6 +30,7 @@ export function definitionName(kind: KindDef): string {
 /** Upstream's Go package of a built-in group: `io.k8s.api.apps`; CRDs live in apiextensions-apiserver. */
 export function packageOf(group: string): string {
   if (group === "apiextensions.k8s.io") return "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions";
+  if (group === "apiregistration.k8s.io") return "io.k8s.kube-aggregator.pkg.apis.apiregistration";
   return `io.k8s.api.${group ? group.split(".")[0] : "core"}`;
 }
 
