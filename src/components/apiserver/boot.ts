@@ -10,6 +10,7 @@ import { ensureKubernetesService } from "./kubernetes-service.ts";
 import { defaultServiceRanges, kubernetesServiceIp } from "./service-alloc.ts";
 import { loadOrCreateTls } from "./tls.ts";
 import type { FlowControlOptions } from "./flowcontrol.ts";
+import { secureDataDir } from "./data-dir.ts";
 
 export interface BootOptions {
   dataDir: string;
@@ -59,6 +60,7 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
   const bridges = [...new Set([containerNetworkAddress() ?? "10.88.0.1", "10.88.0.1", "172.17.0.1"])];
   const tls = await loadOrCreateTls(opts.dataDir, opts.host, [clusterIP, ...bridges, "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"]);
   const api = createApiServer({ store, token, serviceAccountKey: loadOrCreateKey(opts.dataDir) });
+  secureDataDir(opts.dataDir);
   await api.ready;
   let server: Awaited<ReturnType<typeof serve>>;
   try {
