@@ -10,8 +10,37 @@ import { age, col, defineKind, nameColumn, ageColumn, specOf, statusOf } from ".
 export interface ContainerPort { name?: string; containerPort: number; hostPort?: number; hostIP?: string; protocol?: string }
 export interface EnvVar { name: string; value?: string; valueFrom?: Record<string, any> }
 export interface Probe { exec?: { command: string[] }; httpGet?: { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] }; tcpSocket?: { port: number | string; host?: string }; initialDelaySeconds?: number; periodSeconds?: number; timeoutSeconds?: number; successThreshold?: number; failureThreshold?: number }
+export interface SeccompProfile { type: "RuntimeDefault" | "Unconfined" | "Localhost" | string; localhostProfile?: string }
+export interface SecurityContext {
+  privileged?: boolean;
+  capabilities?: { add?: string[]; drop?: string[] };
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  procMount?: string;
+  seccompProfile?: SeccompProfile;
+  appArmorProfile?: SeccompProfile;
+  seLinuxOptions?: { user?: string; role?: string; type?: string; level?: string };
+  windowsOptions?: { hostProcess?: boolean; [k: string]: unknown };
+}
+export interface PodSecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  fsGroup?: number;
+  supplementalGroups?: number[];
+  sysctls?: { name: string; value: string }[];
+  seccompProfile?: SeccompProfile;
+  appArmorProfile?: SeccompProfile;
+  seLinuxOptions?: SecurityContext["seLinuxOptions"];
+  windowsOptions?: SecurityContext["windowsOptions"];
+  fsGroupChangePolicy?: string;
+}
 export interface Container {
   name: string;
+  securityContext?: SecurityContext;
   image: string;
   command?: string[];
   args?: string[];
@@ -50,6 +79,10 @@ export interface PodSpec {
   priority?: number;
   serviceAccountName?: string;
   hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  securityContext?: PodSecurityContext;
+  ephemeralContainers?: Container[];
   [k: string]: unknown;
 }
 export interface ContainerStatus {
@@ -211,12 +244,20 @@ function validateContainers(c: Causes, field: string, list: unknown, volumes: Se
       if (!m?.name) c.required(`${f}.volumeMounts[${j}].name`);
       else if (!volumes.has(m.name)) c.list.push({ reason: "FieldValueNotFound", field: `${f}.volumeMounts[${j}].name`, message: `Not found: "${m.name}"` });
       if (!m?.mountPath) c.required(`${f}.volumeMounts[${j}].mountPath`);
+      if (m?.subPath) localDescendingPath(c, `${f}.volumeMounts[${j}].subPath`, m.subPath);
     });
     validateProbe(c, `${f}.livenessProbe`, ct.livenessProbe);
     validateProbe(c, `${f}.readinessProbe`, ct.readinessProbe);
     validateProbe(c, `${f}.startupProbe`, ct.startupProbe);
     v.oneOf(c, `${f}.imagePullPolicy`, ct.imagePullPolicy, ["Always", "IfNotPresent", "Never"]);
   });
+}
+
+/** A path that must stay inside its volume (subPath, item paths): relative, no `..` element, as upstream's validateLocalDescendingPath. */
+function localDescendingPath(c: Causes, field: string, path: string): void {
+  if (typeof path !== "string") return c.invalid(field, path, "must be a string");
+  if (path.startsWith("/")) c.invalid(field, path, "must be a relative path");
+  if (path.split("/").includes("..")) c.invalid(field, path, "must not contain '..'");
 }
 
 /** `claimVolumes`: names a StatefulSet's volumeClaimTemplates add to each pod. */
@@ -234,6 +275,7 @@ export function validatePodSpec(c: Causes, field: string, spec: PodSpec | undefi
     if (vol.hostPath && !vol.hostPath.path) c.required(`${f}.hostPath.path`);
     if (vol.configMap && !vol.configMap.name) c.required(`${f}.configMap.name`);
     if (vol.secret && !vol.secret.secretName) c.required(`${f}.secret.secretName`);
+    for (const src of ["configMap", "secret"] as const) (vol[src]?.items ?? []).forEach((it, k) => it?.path && localDescendingPath(c, `${f}.${src}.items[${k}].path`, it.path));
   });
   validateContainers(c, `${field}.containers`, spec.containers, volumes, true);
   validateContainers(c, `${field}.initContainers`, spec.initContainers, volumes, false);

@@ -11,7 +11,8 @@ import { containerEnv } from "./env.ts";
 import { podConditions, podPhase, type ContainerStatus, type RestartPolicy } from "./pod-status.ts";
 import { ProbeCounter, runProbe, type Probe } from "./probes.ts";
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime } from "./runtime/index.ts";
-import { mountsFor, prepareServiceAccount, prepareVolumes, removePodDir } from "./volumes.ts";
+import { ContainerConfigError, containerSecurity } from "./security.ts";
+import { mountsFor, prepareServiceAccount, prepareVolumes, removePodDir, setVolumeOwnership } from "./volumes.ts";
 
 /** Which node's kubelet made a container: a kubelet only ever adopts or removes its own. */
 export const NODE_LABEL = "io.kube.node";
@@ -151,11 +152,18 @@ export class PodWorker {
       if (!volumes) {
         volumes = await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod);
         if (this.deps.serviceAccounts) serviceAccountDir = await prepareServiceAccount(this.deps.client, this.deps.dataDir, this.pod, this.deps.serviceAccounts.ca);
+        const fsGroup = spec.securityContext?.fsGroup;
+        if (fsGroup !== undefined) {
+          for (const v of volumes.values()) if (v.owned) setVolumeOwnership(v.path, fsGroup, v.readOnly);
+          if (serviceAccountDir) setVolumeOwnership(serviceAccountDir, fsGroup, true);
+        }
       }
       let imageId = "";
+      let imageUser = "";
       try {
         const image = await this.deps.runtime.ensureImage(c.image, c.imagePullPolicy ?? "IfNotPresent");
         imageId = image.id;
+        imageUser = image.user ?? "";
         if (image.pullFailure) this.event("Warning", "ImageNotPulled", `Failed to pull image "${c.image}": ${image.pullFailure}; no registry reachable, using the image already present on machine`);
         else this.event("Normal", "Pulled", image.pulled ? `Successfully pulled image "${c.image}"` : `Container image "${c.image}" already present on machine`);
       } catch (err) {
@@ -166,6 +174,20 @@ export class PodWorker {
         this.later(Math.min(300_000, 5000 * 2 ** Math.min(6, restartCount)));
         return false;
       }
+      let confined: ReturnType<typeof containerSecurity>;
+      let mounts: ReturnType<typeof mountsFor>;
+      try {
+        confined = containerSecurity(this.pod, c, imageUser);
+        mounts = mountsFor(c, volumes, serviceAccountDir);
+      } catch (err) {
+        if (!(err instanceof ContainerConfigError)) throw err;
+        if (this.waiting.get(c.name)?.message !== err.message) this.event("Warning", "Failed", `Error: ${err.message}`);
+        this.waiting.set(c.name, { reason: "CreateContainerConfigError", message: err.message });
+        this.later(10_000);
+        return false;
+      }
+      if (confined.unsupported.length && restartCount === 0)
+        this.event("Warning", "UnsupportedSecurityContext", `container "${c.name}": not applied by this node: ${confined.unsupported.join("; ")}`);
       const env = await containerEnv(this.deps.client, this.pod, c, this.deps.serviceHost?.());
       const id = await this.deps.runtime.createContainer(this.sandbox!.id, {
         name: c.name,
@@ -174,7 +196,8 @@ export class PodWorker {
         args: c.args,
         env,
         workingDir: c.workingDir,
-        mounts: mountsFor(c, volumes, serviceAccountDir),
+        mounts,
+        security: confined.security,
         cpuMillis: c.resources?.limits?.cpu ? cpuMillis(c.resources.limits.cpu) : undefined,
         memoryBytes: c.resources?.limits?.memory ? memoryBytes(c.resources.limits.memory) : undefined,
         labels: { [LABELS.restartCount]: String(restartCount), [NODE_LABEL]: this.deps.nodeName },

@@ -1,12 +1,13 @@
 // Pod volumes on the node: persistentVolumeClaim (the bound volume's directory), emptyDir and file volumes (configMap, secret, downwardAPI, projected)
 // live under DATA/pods/<uid>/volumes/<name>; hostPath is the host's own path. Also the service
 // account directory in-cluster clients look for. Returns each container's mounts.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
 import { isNotFound, type Client } from "../../client/index.ts";
 import { fieldRef } from "./env.ts";
 import type { Mount } from "./runtime/index.ts";
+import { ContainerConfigError } from "./security.ts";
 
 export class VolumeError extends Error {
   override name = "VolumeError";
@@ -93,8 +94,11 @@ async function claimPath(client: Client, ns: string, claimName: string): Promise
 }
 
 /** Prepares every volume of the pod; returns host paths by volume name. */
-export async function prepareVolumes(client: Client, dataDir: string, pod: Pod): Promise<Map<string, { path: string; readOnly: boolean }>> {
-  const out = new Map<string, { path: string; readOnly: boolean }>();
+/** A prepared volume: its host path, and whether the kubelet owns its content (fsGroup applies). */
+export type PodVolume = { path: string; readOnly: boolean; owned?: boolean };
+
+export async function prepareVolumes(client: Client, dataDir: string, pod: Pod): Promise<Map<string, PodVolume>> {
+  const out = new Map<string, PodVolume>();
   const base = join(podDir(dataDir, pod.metadata!.uid!), "volumes");
   for (const v of pod.spec.volumes ?? []) {
     const dir = join(base, v.name);
@@ -109,18 +113,18 @@ export async function prepareVolumes(client: Client, dataDir: string, pod: Pod):
     } else if (v.emptyDir) {
       mkdirSync(dir, { recursive: true, mode: 0o777 });
       chmodSync(dir, 0o777);
-      out.set(v.name, { path: dir, readOnly: false });
+      out.set(v.name, { path: dir, readOnly: false, owned: true });
     } else if (v.configMap || v.secret) {
       writeFiles(dir, await filesOf(client, pod, v.configMap ? { configMap: v.configMap } : { secret: v.secret }), (v.configMap ?? v.secret)!.defaultMode ?? 0o644);
-      out.set(v.name, { path: dir, readOnly: true });
+      out.set(v.name, { path: dir, readOnly: true, owned: true });
     } else if (downward) {
       writeFiles(dir, await filesOf(client, pod, { downwardAPI: downward }), downward.defaultMode ?? 0o644);
-      out.set(v.name, { path: dir, readOnly: true });
+      out.set(v.name, { path: dir, readOnly: true, owned: true });
     } else if (projected) {
       const files: File[] = [];
       for (const src of projected.sources ?? []) files.push(...(await filesOf(client, pod, src)));
       writeFiles(dir, files, projected.defaultMode ?? 0o644);
-      out.set(v.name, { path: dir, readOnly: true });
+      out.set(v.name, { path: dir, readOnly: true, owned: true });
     }
   }
   return out;
@@ -144,16 +148,73 @@ export async function prepareServiceAccount(client: Client, dataDir: string, pod
   return dir;
 }
 
-export function mountsFor(c: Container, volumes: Map<string, { path: string; readOnly: boolean }>, serviceAccountDir?: string): Mount[] {
+/**
+ * The host path of `subPath` inside a volume, walked one element at a time: a missing element is
+ * made (a directory with the volume's mode, as upstream), an existing one is resolved (symlinks
+ * followed) and must stay inside the volume. Validation already refused `..` and absolute paths;
+ * this catches symlinks a container planted in the volume (upstream's "subpath not within volume").
+ */
+export function resolveSubPath(volumePath: string, subPath: string): string {
+  const base = realpathSync(volumePath);
+  const mode = statSync(base).mode & 0o7777;
+  const inside = (p: string) => p === base || p.startsWith(base + "/");
+  let cur = base;
+  for (const part of subPath.split("/").filter((p) => p && p !== ".")) {
+    const next = join(cur, part);
+    let exists = true;
+    try {
+      lstatSync(next);
+    } catch {
+      exists = false;
+    }
+    if (!exists) {
+      mkdirSync(next, { mode });
+      cur = next;
+      continue;
+    }
+    let real: string;
+    try {
+      real = realpathSync(next);
+    } catch {
+      real = "";
+    }
+    if (part === ".." || !real || !inside(real)) throw new Error(`subpath "${join(base, subPath)}" not within volume path "${base}"`);
+    cur = real;
+  }
+  return cur;
+}
+
+export function mountsFor(c: Container, volumes: Map<string, PodVolume>, serviceAccountDir?: string): Mount[] {
   const own = (c.volumeMounts ?? []).some((m) => m.mountPath.replace(/\/+$/, "") === SERVICE_ACCOUNT_PATH);
   const mounts = (c.volumeMounts ?? []).flatMap((m) => {
     const v = volumes.get(m.name);
     if (!v) return [];
-    return [{ hostPath: m.subPath ? join(v.path, m.subPath) : v.path, containerPath: m.mountPath, readOnly: m.readOnly ?? v.readOnly }];
+    let hostPath = v.path;
+    if (m.subPath) {
+      try {
+        hostPath = resolveSubPath(v.path, m.subPath);
+      } catch (e) {
+        throw new ContainerConfigError(`failed to prepare subPath for volumeMount "${m.name}" of container "${c.name}": ${(e as Error).message}`);
+      }
+    }
+    return [{ hostPath, containerPath: m.mountPath, readOnly: m.readOnly ?? v.readOnly }];
   });
   return [...mounts, ...(serviceAccountDir && !own ? [{ hostPath: serviceAccountDir, containerPath: SERVICE_ACCOUNT_PATH, readOnly: true }] : [])];
 }
 
 export function removePodDir(dataDir: string, uid: string): void {
   rmSync(podDir(dataDir, uid), { recursive: true, force: true });
+}
+
+/**
+ * fsGroup on a volume the kubelet owns (upstream's SetVolumeOwnership): group ownership to
+ * `gid`, group read (and write unless read-only) on files, setgid and group access on dirs.
+ */
+export function setVolumeOwnership(path: string, gid: number, readOnly: boolean): void {
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) return;
+  chownSync(path, st.uid, gid);
+  const mask = st.isDirectory() ? (readOnly ? 0o2550 : 0o2770) : readOnly ? 0o440 : 0o660;
+  chmodSync(path, (st.mode & 0o7777) | mask);
+  if (st.isDirectory()) for (const name of readdirSync(path)) setVolumeOwnership(join(path, name), gid, readOnly);
 }

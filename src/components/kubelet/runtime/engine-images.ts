@@ -18,8 +18,10 @@ export async function hasImage(http: EngineHttp, ref: string): Promise<boolean> 
   return res.status === 200;
 }
 
-async function imageId(http: EngineHttp, ref: string): Promise<string> {
-  return (await http.json<{ Id: string }>("GET", `/images/${ref}/json`)).Id;
+/** The image's id and configured user (what runAsNonRoot is checked against). */
+async function imageFacts(http: EngineHttp, ref: string): Promise<{ id: string; user: string }> {
+  const j = await http.json<{ Id: string; Config?: { User?: string } }>("GET", `/images/${ref}/json`);
+  return { id: j.Id, user: j.Config?.User ?? "" };
 }
 
 /**
@@ -34,13 +36,13 @@ async function imageId(http: EngineHttp, ref: string): Promise<string> {
  */
 export async function ensureImage(http: EngineHttp, ref: string, policy: PullPolicy, pullTimeoutMs: number): Promise<EnsuredImage> {
   const present = await hasImage(http, ref);
-  if (present && (policy !== "Always" || ref.startsWith("localhost/"))) return { ref, id: await imageId(http, ref), pulled: false };
+  if (present && (policy !== "Always" || ref.startsWith("localhost/"))) return { ref, ...(await imageFacts(http, ref)), pulled: false };
   if (policy === "Never") {
     throw new ImagePullError("ErrImageNeverPull", ref, `Container image "${ref}" is not present with pull policy of Never`);
   }
   const failure = await pull(http, ref, pullTimeoutMs);
-  if (failure === null) return { ref, id: await imageId(http, ref), pulled: true };
-  if (present && registryUnreachable(failure)) return { ref, id: await imageId(http, ref), pulled: false, pullFailure: failure };
+  if (failure === null) return { ref, ...(await imageFacts(http, ref)), pulled: true };
+  if (present && registryUnreachable(failure)) return { ref, ...(await imageFacts(http, ref)), pulled: false, pullFailure: failure };
   throw new ImagePullError("ErrImagePull", ref, `failed to pull image "${ref}": ${failure}`);
 }
 

@@ -171,6 +171,18 @@ export class EngineRuntime implements ContainerRuntime {
       UTSMode: `container:${sandboxId}`, // the pod's hostname
       Binds: (cfg.mounts ?? []).map((m) => `${m.hostPath}:${m.containerPath}:${m.readOnly ? "ro" : "rw"}`),
     };
+    const sec = cfg.security ?? {};
+    if (sec.privileged) hostConfig.Privileged = true;
+    if (sec.capAdd) hostConfig.CapAdd = sec.capAdd;
+    if (sec.capDrop) hostConfig.CapDrop = sec.capDrop;
+    if (sec.readOnlyRootfs) hostConfig.ReadonlyRootfs = true;
+    if (sec.groupAdd) hostConfig.GroupAdd = sec.groupAdd;
+    const securityOpt = [
+      ...(sec.noNewPrivileges ? ["no-new-privileges"] : []),
+      ...(sec.seccompUnconfined ? ["seccomp=unconfined"] : []),
+      ...(sec.appArmorProfile ? [`apparmor=${sec.appArmorProfile}`] : []),
+    ];
+    if (securityOpt.length) hostConfig.SecurityOpt = securityOpt;
     if (cfg.cpuMillis) hostConfig.NanoCpus = Math.round(cfg.cpuMillis * 1e6);
     if (cfg.memoryBytes) hostConfig.Memory = cfg.memoryBytes;
     const body: Record<string, unknown> = {
@@ -187,6 +199,7 @@ export class EngineRuntime implements ContainerRuntime {
       body.Cmd = cfg.args ?? [];
     } else if (cfg.args?.length) body.Cmd = cfg.args;
     if (cfg.workingDir) body.WorkingDir = cfg.workingDir;
+    if (sec.user) body.User = sec.user;
     const res = await this.http.request("POST", "/containers/create", { query: { name }, json: body });
     if (res.status === 404) throw new ContainerNotFoundError(sandboxId);
     const text = await res.text();

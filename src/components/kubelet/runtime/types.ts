@@ -106,7 +106,24 @@ export interface Mount {
   readOnly?: boolean;
 }
 
+/** How the container is confined (from its securityContext). */
+export interface ContainerSecurity {
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** "uid" or "uid:gid". */
+  user?: string;
+  readOnlyRootfs?: boolean;
+  noNewPrivileges?: boolean;
+  /** Supplementary groups (supplementalGroups and fsGroup). */
+  groupAdd?: string[];
+  seccompUnconfined?: boolean;
+  /** An AppArmor profile name, or "unconfined". */
+  appArmorProfile?: string;
+}
+
 export interface ContainerConfig {
+  security?: ContainerSecurity;
   /** The container's name in the pod spec. */
   name: string;
   image: string;
@@ -219,6 +236,8 @@ export interface ContainerStats {
 export interface EnsuredImage {
   ref: string;
   id: string;
+  /** The image's configured user ("" means root). */
+  user?: string;
   /** True when it was pulled just now. */
   pulled: boolean;
   /** Set when the pull failed for want of a registry and the stored image is used: the pull's error. */
