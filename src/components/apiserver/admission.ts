@@ -3,6 +3,8 @@
 // hook. The built-in kinds' admission (services get cluster IPs and node ports without
 // conflicts, pods get their namespace's LimitRange defaults and bounds) is made here and attached
 // as hooks (see hooks.ts). Writers to the same allocator are serialised in-process.
+// Once the object is valid, the validating steps run: Pod Security (namespace labels) and
+// ResourceQuota, which holds its namespace's lock around the write itself.
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
 import { decode } from "./codec.ts";
@@ -10,10 +12,21 @@ import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
 import { kindPrefix, listPrefix, objectKey } from "./paths.ts";
 import { applyLimitRanges } from "./limit-ranger.ts";
 import { allocateServiceAddresses, type ServiceRanges } from "./service-alloc.ts";
+import { createQuotaAdmission } from "./resource-quota.ts";
+import { createPodSecurity } from "./pod-security.ts";
 
 export interface Admission {
   beforeCreate(kind: KindDef, obj: KubeObject): Promise<void>;
   beforeUpdate(kind: KindDef, next: KubeObject, old: KubeObject): Promise<void>;
+  /** Validating admission of a valid new object; `write` stores it (under the quota lock when one applies). */
+  admitCreate<T>(kind: KindDef, obj: KubeObject, opts: AdmitOptions, write: () => Promise<T>): Promise<T>;
+  admitUpdate(kind: KindDef, next: KubeObject, old: KubeObject, opts: AdmitOptions): Promise<void>;
+}
+
+export interface AdmitOptions {
+  dryRun: boolean;
+  /** Collects warnings for the response's Warning headers. */
+  warnings: string[];
 }
 
 export interface AdmissionDeps {
@@ -23,6 +36,8 @@ export interface AdmissionDeps {
 
 export function createAdmission(deps: AdmissionDeps): Admission {
   const namespaces = deps.lookup("namespaces");
+  const quota = createQuotaAdmission(deps.store, deps.lookup("resourcequotas"));
+  const podSecurity = createPodSecurity(deps.store, namespaces, deps.lookup("pods"));
 
   async function checkNamespace(kind: KindDef, obj: KubeObject): Promise<void> {
     if (!kind.namespaced || !namespaces) return;
@@ -41,6 +56,13 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     },
     async beforeUpdate(kind, next, old) {
       await kind.hooks?.admit?.(next, old);
+    },
+    async admitCreate(kind, obj, opts, write) {
+      await podSecurity.admit(kind, obj, undefined, opts.warnings);
+      return quota.admit(kind, obj, opts.dryRun, write);
+    },
+    async admitUpdate(kind, next, old, opts) {
+      await podSecurity.admit(kind, next, old, opts.warnings);
     },
   };
 }

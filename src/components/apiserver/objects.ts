@@ -32,6 +32,8 @@ export interface WriteOpts {
   managedFields?: unknown[];
   /** The manager of a write that is not an apply: it gets an "Update" managedFields entry. */
   manager?: string;
+  /** Admission warnings for the response (Pod Security's warn mode). */
+  warnings?: string[];
 }
 
 /** managedFields after a non-apply write by `manager` (upstream's managedfields updater). */
@@ -188,19 +190,21 @@ export class Objects {
     if (causes.length) throw invalid(kind.kind, kind.group, meta.name ?? "", causes);
     fillZeroFields(obj, obj.apiVersion ?? apiVersionOf(kind), obj.kind ?? kind.kind);
     if (opts.manager) meta.managedFields = managedAfter(kind, undefined, obj, opts.manager);
-    if (opts.dryRun) return obj;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), sized(encode(obj)));
-        const created = read(kind, kv);
-        await kind.hooks?.afterWrite?.(created, undefined);
-        return created;
-      } catch (err) {
-        if (!(err instanceof KeyExistsError)) throw err;
-        if (!generated || attempt >= 5) throw alreadyExists(kind.resource, kind.group, meta.name!);
-        meta.name = generateName(meta.generateName!);
+    return this.deps.admission.admitCreate(kind, obj, { dryRun: !!opts.dryRun, warnings: opts.warnings ?? [] }, async () => {
+      if (opts.dryRun) return obj;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), sized(encode(obj)));
+          const created = read(kind, kv);
+          await kind.hooks?.afterWrite?.(created, undefined);
+          return created;
+        } catch (err) {
+          if (!(err instanceof KeyExistsError)) throw err;
+          if (!generated || attempt >= 5) throw alreadyExists(kind.resource, kind.group, meta.name!);
+          meta.name = generateName(meta.generateName!);
+        }
       }
-    }
+    });
   }
 
   /**
@@ -244,6 +248,7 @@ export class Objects {
     const causes = checked(kind, next, old, "validate");
     if (causes.length) throw invalid(kind.kind, kind.group, name, causes);
     fillZeroFields(next, next.apiVersion ?? apiVersionOf(kind), next.kind ?? kind.kind);
+    if (mode !== "status") await this.deps.admission.admitUpdate(kind, next, old, { dryRun: !!opts.dryRun, warnings: opts.warnings ?? [] });
     if (sameContent(next, old)) return old;
     if (opts.manager) next.metadata!.managedFields = managedAfter(kind, old, next, opts.manager, mode === "status" ? "status" : undefined);
     if (opts.dryRun) return next;

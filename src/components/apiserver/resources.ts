@@ -76,6 +76,8 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
   const query = new Query(q);
   const dryRun = OPTIONS_OF[method] ? dryRunOf(query.all("dryRun"), OPTIONS_OF[method]!) : false;
   const objects = deps.objects;
+  // Admission warnings (Pod Security), sent with the body checks' own.
+  const admitted: string[] = [];
 
   if (!name) {
     if (method === "POST" && kind.hooks?.createFrom) return kind.hooks.createFrom(req, namespace, dryRun);
@@ -91,7 +93,7 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
       const body: BodyText = { text: "", yaml: false };
       const obj = await readTyped(deps, req, kind, body);
       const warnings = checkBody(kind, obj, body, mode);
-      return withWarnings(json(await objects.create(kind, namespace, obj, { dryRun, manager: managerOf(req, query, "CreateOptions") }), 201), warnings);
+      return withWarnings(json(await objects.create(kind, namespace, obj, { dryRun, manager: managerOf(req, query, "CreateOptions"), warnings: admitted }), 201), [...warnings, ...admitted]);
     }
     if (method === "DELETE") {
       requireVerb(kind, "deletecollection");
@@ -125,7 +127,7 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
       const body: BodyText = { text: "", yaml: false };
       const obj = await readTyped(deps, req, kind, body);
       const warnings = checkBody(kind, obj, body, mode);
-      return withWarnings(json(await objects.update(kind, namespace, name, obj, "main", { dryRun, manager: managerOf(req, query, "UpdateOptions") })), warnings);
+      return withWarnings(json(await objects.update(kind, namespace, name, obj, "main", { dryRun, manager: managerOf(req, query, "UpdateOptions"), warnings: admitted })), [...warnings, ...admitted]);
     }
     if (method === "PATCH") {
       requireVerb(kind, "patch");
@@ -141,10 +143,10 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
         objects,
         patchRequest(req, q, kind, namespace, name, text, dryRun),
         (s) => s.obj,
-        (patched, current) => objects.update(kind, namespace, name, checked(patched), "main", { dryRun, current, manager: managerOf(req, query, "PatchOptions") }),
-        (obj) => objects.create(kind, namespace, checked(obj), { dryRun, managedFields: obj.metadata?.managedFields }),
+        (patched, current) => objects.update(kind, namespace, name, checked(patched), "main", { dryRun, current, manager: managerOf(req, query, "PatchOptions"), warnings: admitted }),
+        (obj) => objects.create(kind, namespace, checked(obj), { dryRun, managedFields: obj.metadata?.managedFields, warnings: admitted }),
       );
-      return withWarnings(json(r.obj, r.created ? 201 : 200), warnings);
+      return withWarnings(json(r.obj, r.created ? 201 : 200), [...warnings, ...new Set(admitted)]);
     }
     if (method === "DELETE") {
       requireVerb(kind, "delete");

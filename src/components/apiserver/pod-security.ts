@@ -1,0 +1,75 @@
+// Pod Security Admission: a namespace's `pod-security.kubernetes.io/enforce|warn|audit` labels
+// pick a level (privileged, baseline, restricted). Enforce refuses a violating pod with upstream's
+// 403; warn adds upstream's warning to the response, for pods and for workload pod templates
+// (which are never refused, as upstream). Labelling a namespace with a stricter enforce level
+// warns about the pods already there that would violate it.
+import type { PodSpec } from "../../api/kinds/pod.ts";
+import { evaluatePod, formatViolations, namespacePolicy, podTemplateOf } from "../../api/pod-security.ts";
+import type { KindDef, KubeObject } from "../../api/types.ts";
+import type { Store } from "../../store/types.ts";
+import { decode } from "./codec.ts";
+import { forbidden, qualified } from "./errors.ts";
+import { listPrefix, objectKey } from "./paths.ts";
+
+export interface PodSecurity {
+  /** Refuses (enforce) or adds warnings (warn) for a create (`old` undefined) or update. */
+  admit(kind: KindDef, obj: KubeObject, old: KubeObject | undefined, warnings: string[]): Promise<void>;
+}
+
+type Labels = Record<string, string> | undefined;
+const policyText = (p: { level: string; version: string }) => `${p.level}:${p.version}`;
+
+export function createPodSecurity(store: Store, namespaces: KindDef | undefined, pods: KindDef | undefined): PodSecurity {
+  async function namespaceLabels(ns: string): Promise<Labels> {
+    if (!namespaces) return undefined;
+    const { kv } = await store.get(objectKey(namespaces, undefined, ns));
+    return kv ? decode(kv).metadata?.labels : undefined;
+  }
+
+  /** Upstream's warnings about existing pods when a namespace's enforce level changes. */
+  async function existingPods(ns: string, labels: Labels, oldLabels: Labels, warnings: string[]): Promise<void> {
+    const enforce = namespacePolicy(labels, "enforce");
+    const before = namespacePolicy(oldLabels, "enforce");
+    if (!enforce || enforce.level === "privileged" || !pods || (before && policyText(before) === policyText(enforce))) return;
+    const byReason = new Map<string, { name: string; count: number }>();
+    for (const kv of (await store.list(listPrefix(pods, ns))).kvs) {
+      const pod = decode(kv);
+      const vs = evaluatePod(enforce.level, pod.spec as PodSpec, pod.metadata?.annotations ?? {});
+      if (!vs.length) continue;
+      const reason = vs.map((v) => v.reason).join(", ");
+      const seen = byReason.get(reason);
+      if (!seen) byReason.set(reason, { name: pod.metadata!.name!, count: 1 });
+      else {
+        seen.count++;
+        if (pod.metadata!.name! < seen.name) seen.name = pod.metadata!.name!;
+      }
+    }
+    if (!byReason.size) return;
+    warnings.push(`existing pods in namespace "${ns}" violate the new PodSecurity enforce level "${policyText(enforce)}"`);
+    for (const [reason, { name, count }] of byReason) warnings.push(count === 1 ? `${name}: ${reason}` : `${name} (and ${count - 1} other pods): ${reason}`);
+  }
+
+  return {
+    async admit(kind, obj, old, warnings) {
+      if (kind.kind === "Namespace" && !kind.group) return existingPods(obj.metadata!.name!, obj.metadata?.labels, old?.metadata?.labels, warnings);
+      const isPod = kind.kind === "Pod" && !kind.group;
+      // A pod's spec cannot change after creation in ways these checks see (images aside).
+      if (isPod && old) return;
+      const template = isPod ? (obj as { metadata?: { annotations?: Record<string, string> }; spec?: PodSpec }) : podTemplateOf(kind.kind, obj as { spec?: unknown; template?: unknown });
+      if (!template?.spec || !obj.metadata?.namespace) return;
+      const labels = await namespaceLabels(obj.metadata.namespace);
+      if (!labels) return;
+      const annotations = template.metadata?.annotations ?? {};
+      const enforce = isPod ? namespacePolicy(labels, "enforce") : undefined;
+      if (enforce) {
+        const vs = evaluatePod(enforce.level, template.spec, annotations);
+        if (vs.length) throw forbidden(`${qualified(kind.resource, kind.group)} "${obj.metadata.name ?? ""}" is forbidden: violates PodSecurity "${policyText(enforce)}": ${formatViolations(vs)}`);
+      }
+      const warn = namespacePolicy(labels, "warn");
+      if (warn && (!enforce || policyText(warn) !== policyText(enforce))) {
+        const vs = evaluatePod(warn.level, template.spec, annotations);
+        if (vs.length) warnings.push(`would violate PodSecurity "${policyText(warn)}": ${formatViolations(vs)}`);
+      }
+    },
+  };
+}
