@@ -75,9 +75,15 @@ export function annotations(c: Causes, field: string, a: unknown): void {
   if (size > 256 * 1024) c.list.push({ reason: "FieldValueTooLong", field, message: "Too long: must have at most 262144 bytes" });
 }
 
-export type NameRule = "subdomain" | "label";
+export type NameRule = "subdomain" | "label" | "path";
 
 /** metadata: name (or generateName), labels, annotations, ownerReferences. */
+/** path.ValidatePathSegmentName: RBAC objects may be named "system:node" and the like. */
+export function pathSegmentName(c: Causes, field: string, name: string): void {
+  if (name === "." || name === "..") c.invalid(field, name, `may not be '${name}'`);
+  for (const ch of ["/", "%"]) if (name.includes(ch)) c.invalid(field, name, `may not contain '${ch}'`);
+}
+
 export function objectMeta(c: Causes, obj: KubeObject, rule: NameRule = "subdomain"): void {
   const m = obj.metadata;
   if (!m || typeof m !== "object") return c.required("metadata");
@@ -85,6 +91,7 @@ export function objectMeta(c: Causes, obj: KubeObject, rule: NameRule = "subdoma
     if (!m.generateName) c.required("metadata.name", "name or generateName is required");
   } else if (typeof m.name !== "string") c.invalid("metadata.name", m.name, "must be a string");
   else if (rule === "label") dns1123Label(c, "metadata.name", m.name);
+  else if (rule === "path") pathSegmentName(c, "metadata.name", m.name);
   else dns1123Subdomain(c, "metadata.name", m.name);
   if (m.namespace !== undefined && typeof m.namespace === "string" && m.namespace !== "") dns1123Label(c, "metadata.namespace", m.namespace);
   labels(c, "metadata.labels", m.labels);

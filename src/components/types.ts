@@ -3,7 +3,13 @@
 import type { Client } from "../client/index.ts";
 
 export interface ComponentContext {
+  /** The cluster admin's client (tests, and components run without identities). */
   client: Client;
+  /**
+   * A client acting as one of the cluster's own identities (system:kube-scheduler,
+   * system:node:NAME, ...), so each component holds only its own permissions, as upstream.
+   */
+  clientAs?: (user: { name: string; groups?: string[] }) => Client;
   /** Name of the node this process's kubelet and proxy serve. */
   nodeName: string;
   runtime: "engine" | "sim";
@@ -27,4 +33,9 @@ export interface RunningComponent {
 export interface Component {
   name: string;
   start(ctx: ComponentContext): Promise<RunningComponent>;
+}
+
+/** The client a component uses: its own identity when the cluster gives one, else `ctx.client`. */
+export function clientOf(ctx: ComponentContext, name: string, groups: string[] = []): Client {
+  return ctx.clientAs ? ctx.clientAs({ name, groups }) : ctx.client;
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../../src/store/index.ts";
-import { createApiServer, serve, type ApiServerOptions } from "../../src/components/apiserver/index.ts";
+import { createApiServer, serve, type ApiServer, type ApiServerOptions } from "../../src/components/apiserver/index.ts";
 import type { Store } from "../../src/store/types.ts";
 import { createTlsMaterial, type TlsMaterial } from "../../src/components/apiserver/tls.ts";
 import type { FlowControlOptions } from "../../src/components/apiserver/flowcontrol.ts";
@@ -19,6 +19,8 @@ export interface TestApi {
   dir: string;
   store: Store;
   fetch: (req: Request) => Promise<Response>;
+  /** A token acting as one of the cluster's own identities (see ApiServer.tokenFor). */
+  tokenFor: ApiServer["tokenFor"];
   /** In-process request with the token; body objects are sent as JSON. */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   json<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
@@ -52,6 +54,7 @@ export async function startTestApi(opts: Partial<ApiServerOptions> & { compactWi
     dir,
     store,
     fetch: api.fetch,
+    tokenFor: (user) => api.tokenFor(user),
     request,
     async json(method, path, body, headers) {
       const res = await request(method, path, body, headers);

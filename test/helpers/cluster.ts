@@ -25,7 +25,9 @@ export async function startCluster(opts: { runtime: "engine" | "sim"; simNodes?:
   const client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
   const dataDir = mkdtempSync(join(tmpdir(), "kube-cluster-"));
   const nodeName = `node-${process.pid}-${a}${b}`;
-  const ctx: ComponentContext = { client, nodeName, runtime: opts.runtime, simNodes: opts.simNodes ?? 1, dataDir, apiUrl: "in-process", clusterCa: (await testTls()).ca, log: () => {}, settings: { cleanOnExit: true, ingressPort: 0, ...opts.settings } };
+  // Every component acts as its own user (system:kube-scheduler, system:node:NAME, ...), as in `kube up`.
+  const clientAs: ComponentContext["clientAs"] = (user) => createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] })));
+  const ctx: ComponentContext = { client, clientAs, nodeName, runtime: opts.runtime, simNodes: opts.simNodes ?? 1, dataDir, apiUrl: "in-process", clusterCa: (await testTls()).ca, log: () => {}, settings: { cleanOnExit: true, ingressPort: 0, ...opts.settings } };
   const running: RunningComponent[] = [];
   for (const c of clusterComponents()) running.push(await c.start(ctx));
   return {

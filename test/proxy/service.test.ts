@@ -107,8 +107,15 @@ describe.each(planes)("%s data plane", (proxyMode) => {
       "env | grep -c _SERVICE_HOST",
       `cat ${sa}/namespace; echo`,
       `grep -c 'BEGIN CERTIFICATE' ${sa}/ca.crt`,
-      `for i in $(seq 20); do wget -qO- --header "Authorization: Bearer $(cat ${sa}/token)" https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api/v1/namespaces/$(cat ${sa}/namespace)/pods/in-cluster 2>/dev/null > /tmp/me && grep -o '"name":"in-cluster"' /tmp/me | head -1 && exit 0; sleep 0.25; done; exit 1`,
+      `api=https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; auth="Authorization: Bearer $(cat ${sa}/token)"`,
+      `ok=; for i in $(seq 20); do wget -qO- --header "$auth" $api/api/v1/namespaces/$(cat ${sa}/namespace)/pods/in-cluster 2>/dev/null > /tmp/me && grep -o '"name":"in-cluster"' /tmp/me | head -1 && ok=1 && break; sleep 0.25; done; [ -n "$ok" ] || exit 1`,
+      // What the account is not bound to stays out of reach: kube-system's Secrets.
+      `wget -qO- --header "$auth" $api/api/v1/namespaces/kube-system/secrets 2>&1 | grep -o '403 Forbidden' | head -1; exit 0`,
     ].join("; ");
+    // Service accounts hold nothing until bound (RBAC): this one may read the pods of its namespace.
+    const rbac = "rbac.authorization.k8s.io";
+    await cluster.client.resource(`roles.${rbac}`, "apps").create({ apiVersion: `${rbac}/v1`, kind: "Role", metadata: { name: "pod-reader" }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }] } as any);
+    await cluster.client.resource(`rolebindings.${rbac}`, "apps").create({ apiVersion: `${rbac}/v1`, kind: "RoleBinding", metadata: { name: "default-reads-pods" }, roleRef: { apiGroup: rbac, kind: "Role", name: "pod-reader" }, subjects: [{ kind: "ServiceAccount", name: "default", namespace: "apps" }] } as any);
     await cluster.client.resource("pods", "apps").create({
       apiVersion: "v1",
       kind: "Pod",
@@ -122,8 +129,8 @@ describe.each(planes)("%s data plane", (proxyMode) => {
     const logs = await (await cluster.api.request("GET", "/api/v1/namespaces/apps/pods/in-cluster/log")).text();
     await listening.stop();
     expect(`${done.status.phase}: ${logs}`).toMatch(/^Succeeded/);
-    // Only the API server's service (service links are off), the namespace, the CA, then the pod read itself.
-    expect(logs.trim().split("\n")).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+\.\d+:443$/), "1", "apps", "1", '"name":"in-cluster"']);
+    // Only the API server's service (service links are off), the namespace, the CA, the pod read itself, Secrets refused.
+    expect(logs.trim().split("\n")).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+\.\d+:443$/), "1", "apps", "1", '"name":"in-cluster"', "403 Forbidden"]);
   });
 
   test("every namespace gets kube-root-ca.crt with the cluster CA, recreated when deleted", async () => {

@@ -1,17 +1,17 @@
 // ServiceAccount and the RBAC kinds (Role, RoleBinding, ClusterRole, ClusterRoleBinding):
-// stored and served so that real manifests that carry them apply unchanged. The cluster's bearer
-// token and every live service account token have full access; the rules are kept, not enforced.
+// RBAC objects are enforced by the API server's authorizer (components/apiserver/auth); their
+// names may be any path segment ("system:node"), as upstream.
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
 import { MetaOnlySchema, shapeCauses } from "../schema.ts";
 import { age, ageColumn, col, defineKind, nameColumn } from "./define.ts";
 import type { KindDef, KubeObject } from "../types.ts";
 
-function metaOnly(obj: KubeObject): ReturnType<KindDef["validate"]> {
+function metaOnly(obj: KubeObject, names: v.NameRule = "subdomain"): ReturnType<KindDef["validate"]> {
   const shape = shapeCauses(MetaOnlySchema, obj);
   if (shape.length) return shape;
   const c = new Causes();
-  v.objectMeta(c, obj);
+  v.objectMeta(c, obj, names);
   return c.list;
 }
 
@@ -23,7 +23,7 @@ export const serviceAccountKind = defineKind({
   namespaced: true,
   shortNames: ["sa"],
   subresources: { extra: ["token"] },
-  validate: metaOnly,
+  validate: (obj) => metaOnly(obj),
   specChanged: () => false,
   table: { columns: [nameColumn, col("Secrets", 0, "integer"), ageColumn], row: (o, now) => [o.metadata?.name, ((o.secrets as unknown[]) ?? []).length, age(o, now)] },
 });
@@ -36,7 +36,7 @@ function rbac(kind: string, resource: string, namespaced: boolean, binding: bool
     resource,
     namespaced,
     validate(obj) {
-      const causes = metaOnly(obj);
+      const causes = metaOnly(obj, "path");
       if (binding && !(obj.roleRef as { name?: string } | undefined)?.name) causes.push({ reason: "FieldValueRequired", field: "roleRef.name", message: "Required value" });
       return causes;
     },

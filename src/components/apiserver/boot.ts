@@ -4,7 +4,7 @@ import { mkdirSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { openStore } from "../../store/index.ts";
-import { createApiServer, serve } from "./index.ts";
+import { createApiServer, serve, type ApiServer } from "./index.ts";
 import { containerNetworkAddress } from "../node-address.ts";
 import { ensureKubernetesService } from "./kubernetes-service.ts";
 import { defaultServiceRanges, kubernetesServiceIp } from "./service-alloc.ts";
@@ -29,6 +29,8 @@ export interface BootedApiServer {
   warnings: string[];
   /** In-process transport target: the app's fetch, no socket. */
   fetch: (req: Request) => Promise<Response>;
+  /** A token for one of the cluster's own components (held in memory only). */
+  tokenFor: ApiServer["tokenFor"];
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
     port: server.port,
     token,
     fetch: api.fetch,
+    tokenFor: (user) => api.tokenFor(user),
     async stop() {
       await server.stop();
       api.close();

@@ -1,7 +1,13 @@
 // The API server: a hono app serving Kubernetes REST + watch for every kind in the registry
 // over one store. `fetch` serves in-process clients (no socket) and `serve` puts it on HTTP.
 import { createMetrics, METRICS_GROUP, metricsGroup, metricsResourceList } from "./metrics.ts";
-import { TokenIssuer, tokenStillValid } from "./sa-tokens.ts";
+import { TokenIssuer } from "./sa-tokens.ts";
+import { ADMIN_USER, Authenticator, impersonate, wantsImpersonation } from "./auth/authn.ts";
+import { requestAttributes, setUser, userOf, type Attributes, type UserInfo } from "./auth/attributes.ts";
+import { createAuthorizer } from "./auth/authorizer.ts";
+import { forbiddenError } from "./auth/forbidden.ts";
+import { createReviews, REVIEW_GROUPS } from "./auth/reviews.ts";
+import { readObject } from "./body.ts";
 import { Hono } from "hono";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { allKinds, KindRegistry } from "../../api/registry.ts";
@@ -36,8 +42,10 @@ export interface ApiServer {
   fetch: (req: Request) => Promise<Response>;
   /** WebSocket exec/attach: Bun.serve's fetch calls this first (it needs the server to upgrade). */
   upgrade: (req: Request, server: Server<unknown>) => Promise<Response | undefined | "upgraded">;
-  /** Resolves once the built-in namespaces exist. */
+  /** Resolves once the built-in namespaces and the bootstrap RBAC policy exist. */
   ready: Promise<void>;
+  /** A bearer token for one of the cluster's own components, acting as `user` (in memory only). */
+  tokenFor(user: UserInfo): string;
   close(): void;
 }
 
@@ -64,19 +72,36 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   }
   const byResource = { get: (r: string) => registry.byPlural(r) };
   const lookup = (group: string, version: string, resource: string) => registry.byResource(group, version, resource);
-  const deps = { objects, bookmarkIntervalMs: opts.bookmarkIntervalMs, known: (apiVersion: string, kind: string) => !!registry.of(apiVersion, kind) };
   const saKinds = { serviceaccounts: byResource.get("serviceaccounts"), pods: byResource.get("pods") };
-  // The cluster's bearer token, or a live service account token (pods reach the API with theirs).
-  const authorized = async (req: Request): Promise<boolean> => {
-    if (!opts.token) return true;
-    const auth = req.headers.get("authorization") ?? "";
-    if (auth === `Bearer ${opts.token}`) return true;
-    const claims = auth.startsWith("Bearer ") ? tokens.verify(auth.slice(7)) : undefined;
-    return !!claims && (await tokenStillValid(objects, saKinds, claims));
+  const authn = new Authenticator(opts.token, tokens, objects, saKinds);
+  const authz = createAuthorizer(objects, (r) => byResource.get(r));
+  const deps = {
+    objects,
+    bookmarkIntervalMs: opts.bookmarkIntervalMs,
+    known: (apiVersion: string, kind: string) => !!registry.of(apiVersion, kind),
+    beforeWrite: (req: Request, kind: KindDef, namespace: string | undefined, obj: KubeObject) => authz.beforeWrite(userOf(req) ?? ADMIN_USER, kind, namespace, obj),
+  };
+  /**
+   * Who the request acts as (after impersonation) and whether it may do what it asks; throws the
+   * 401/403. The cluster token without impersonation headers is decided without a lookup.
+   */
+  const admit = async (req: Request, url: URL): Promise<UserInfo> => {
+    const auth = req.headers.get("authorization");
+    let user: UserInfo | undefined;
+    if (!opts.token || auth === `Bearer ${opts.token}`) user = ADMIN_USER;
+    else user = await authn.authenticate(req);
+    if (!user) throw new HttpError(401, "Unauthorized", "Unauthorized");
+    if (wantsImpersonation(req)) user = await impersonate(req, user, authz.authorize);
+    if (user === ADMIN_USER) return user;
+    const attrs: Attributes = requestAttributes(user, req.method.toUpperCase(), url);
+    const d = await authz.authorize(attrs);
+    if (!d.allowed) throw forbiddenError(attrs, d.reason);
+    return user;
   };
   let isReady = false;
   const ready = ensureNamespaces(objects, byResource.get("namespaces"), byResource.get("serviceaccounts"))
     .then(() => customResources?.load())
+    .then(() => authz.bootstrap())
     .then(() => {
       isReady = true;
     });
@@ -85,9 +110,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   app.onError((err) => statusResponse(err));
   app.notFound((c) => statusResponse(new HttpError(404, "NotFound", `the server could not find the requested resource (${c.req.method} ${c.req.path})`)));
   app.use("*", async (c, next) => {
-    // The cluster token is checked without a turn of the event loop; only other tokens wait for a lookup.
-    if (!opts.token || OPEN_PATHS.has(c.req.path) || c.req.header("authorization") === `Bearer ${opts.token}` || (await authorized(c.req.raw))) return next();
-    return statusResponse(new HttpError(401, "Unauthorized", "Unauthorized"));
+    const req = c.req.raw;
+    if (OPEN_PATHS.has(c.req.path) && !req.headers.has("authorization")) return next();
+    setUser(req, await admit(req, new URL(req.url)));
+    await next();
+    // RBAC objects changed: the authorizer re-reads them before its next decision.
+    if (req.method !== "GET" && c.req.path.startsWith("/apis/rbac.authorization.k8s.io/")) authz.invalidate();
   });
 
   app.get("/version", (c) => c.json(serverVersion));
@@ -101,12 +129,25 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const metrics = byResource.get("nodes") && byResource.get("pods") ? createMetrics(objects, { nodes: byResource.get("nodes")!, pods: byResource.get("pods")! }) : undefined;
   app.get("/apis", (c) => {
     const list = apiGroupList(registry.all()) as { groups: (typeof metricsGroup)[] };
-    const groups = metrics ? [...list.groups, metricsGroup] : list.groups;
+    const groups = [...list.groups, ...(metrics ? [metricsGroup] : []), ...REVIEW_GROUPS.map((g) => g.group)];
     const v = wantsAggregated(c.req.header("accept"));
     if (!v) return c.json({ ...list, groups });
-    const listOf = (gv: string) => (gv === metricsResourceList.groupVersion ? metricsResourceList : apiResourceList(registry.all(), gv));
+    const listOf = (gv: string) => (gv === metricsResourceList.groupVersion ? metricsResourceList : (REVIEW_GROUPS.find((g) => g.list.groupVersion === gv)?.list ?? apiResourceList(registry.all(), gv)));
     return aggregated(v, groups.map((g) => ({ name: g.name, lists: g.versions.map((gv) => listOf(gv.groupVersion) as never) })));
   });
+  // Reviews: answered from the authenticator and authorizer, never stored.
+  const reviews = createReviews(authz, authn);
+  for (const g of REVIEW_GROUPS) {
+    app.get(`/apis/${g.group.name}`, (c) => c.json({ kind: "APIGroup", apiVersion: "v1", ...g.group }));
+    app.get(`/apis/${g.group.name}/v1`, (c) => c.json(g.list));
+    const review = async (req: Request, res: string, namespace?: string) => {
+      const answer = await reviews(userOf(req) ?? ADMIN_USER, g.group.name, res, namespace, await readObject(req));
+      if (!answer) throw new HttpError(404, "NotFound", "the server could not find the requested resource");
+      return Response.json(answer, { status: 201 });
+    };
+    app.post(`/apis/${g.group.name}/v1/namespaces/:ns/:res`, (c) => review(c.req.raw, c.req.param("res"), c.req.param("ns")));
+    app.post(`/apis/${g.group.name}/v1/:res`, (c) => review(c.req.raw, c.req.param("res")));
+  }
   if (metrics) {
     app.get(`/apis/${METRICS_GROUP}`, (c) => c.json({ kind: "APIGroup", apiVersion: "v1", ...metricsGroup }));
     app.get(`/apis/${METRICS_GROUP}/v1beta1`, (c) => c.json(metricsResourceList));
@@ -140,8 +181,17 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   return {
     fetch: async (req) => app.fetch(req),
-    upgrade: (req, server) => maybeUpgradeExec(req, server, objects, { pods: byResource.get("pods")!, nodes: byResource.get("nodes")! }, authorized),
+    upgrade: (req, server) => maybeUpgradeExec(req, server, objects, { pods: byResource.get("pods")!, nodes: byResource.get("nodes")! }, async (r) => {
+      const url = new URL(r.url);
+      const user = await admit(r, url);
+      // WebSocket exec/attach/portforward arrive as GETs: `create` on the subresource is required
+      // as well (AuthorizePodWebsocketUpgradeCreatePermission).
+      const attrs = { ...requestAttributes(user, "POST", url) };
+      const d = await authz.authorize(attrs);
+      if (!d.allowed) throw forbiddenError(attrs, d.reason);
+    }),
     ready,
+    tokenFor: (user) => authn.tokenFor(user),
     close() {},
   };
 }

@@ -83,13 +83,13 @@ interface BridgeData {
  * WebSocket exec/attach: called from Bun.serve's fetch before the hono app. Returns undefined
  * when the request is not an exec upgrade (the app handles it), a Response on errors.
  */
-export async function maybeUpgradeExec(req: Request, server: Server<unknown>, objects: Objects, kinds: { pods: KindDef; nodes: KindDef }, authorized: (req: Request) => Promise<boolean>): Promise<Response | undefined | "upgraded"> {
+export async function maybeUpgradeExec(req: Request, server: Server<unknown>, objects: Objects, kinds: { pods: KindDef; nodes: KindDef }, authorize: (req: Request) => Promise<void>): Promise<Response | undefined | "upgraded"> {
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return undefined;
   const url = new URL(req.url);
   const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/);
   if (!m) return undefined;
   try {
-    if (!(await authorized(req))) throw new HttpError(401, "Unauthorized", "Unauthorized");
+    await authorize(req);
     const pod = (await objects.get(kinds.pods, m[1], m[2]!)).obj;
     const ep = await kubeletOf(objects, kinds.nodes, pod);
     const offeredProtocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());

@@ -20,6 +20,8 @@ export interface HandlerDeps {
   bookmarkIntervalMs?: number;
   /** Whether the cluster serves `kind` under `apiVersion` (for the messages about a body of another type). */
   known?: (apiVersion: string, kind: string) => boolean;
+  /** Checks that need the object and the requester (RBAC escalation, NodeRestriction); throws 403. */
+  beforeWrite?: (req: Request, kind: KindDef, namespace: string | undefined, obj: KubeObject) => Promise<void>;
 }
 
 /** The request body as an object of the endpoint's kind (apiVersion/kind filled from the URL when absent). */
@@ -93,6 +95,7 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
       const body: BodyText = { text: "", yaml: false };
       const obj = await readTyped(deps, req, kind, body);
       const warnings = checkBody(kind, obj, body, mode);
+      await deps.beforeWrite?.(req, kind, namespace, obj);
       return withWarnings(json(await objects.create(kind, namespace, obj, { dryRun, manager: managerOf(req, query, "CreateOptions"), warnings: admitted }), 201), [...warnings, ...admitted]);
     }
     if (method === "DELETE") {
@@ -127,6 +130,7 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
       const body: BodyText = { text: "", yaml: false };
       const obj = await readTyped(deps, req, kind, body);
       const warnings = checkBody(kind, obj, body, mode);
+      await deps.beforeWrite?.(req, kind, namespace, obj);
       return withWarnings(json(await objects.update(kind, namespace, name, obj, "main", { dryRun, manager: managerOf(req, query, "UpdateOptions"), warnings: admitted })), [...warnings, ...admitted]);
     }
     if (method === "PATCH") {
@@ -143,8 +147,14 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
         objects,
         patchRequest(req, q, kind, namespace, name, text, dryRun),
         (s) => s.obj,
-        (patched, current) => objects.update(kind, namespace, name, checked(patched), "main", { dryRun, current, manager: managerOf(req, query, "PatchOptions"), warnings: admitted }),
-        (obj) => objects.create(kind, namespace, checked(obj), { dryRun, managedFields: obj.metadata?.managedFields, warnings: admitted }),
+        async (patched, current) => {
+          await deps.beforeWrite?.(req, kind, namespace, patched);
+          return objects.update(kind, namespace, name, checked(patched), "main", { dryRun, current, manager: managerOf(req, query, "PatchOptions"), warnings: admitted });
+        },
+        async (obj) => {
+          await deps.beforeWrite?.(req, kind, namespace, obj);
+          return objects.create(kind, namespace, checked(obj), { dryRun, managedFields: obj.metadata?.managedFields, warnings: admitted });
+        },
       );
       return withWarnings(json(r.obj, r.created ? 201 : 200), [...warnings, ...new Set(admitted)]);
     }

@@ -29,6 +29,8 @@ export class InformerFactory {
 
 export interface ControllerContext {
   client: Client;
+  /** A client acting as the service account kube-system/NAME (the controller's own identity). */
+  clientFor?: (serviceAccount: string) => Client;
   informers: InformerFactory;
   log: (message: string) => void;
   settings: Record<string, string | number | boolean | undefined>;

@@ -1,6 +1,6 @@
 // The controllers component: every controller in one process, sharing informers; each
 // reconciles keys from its own work queue.
-import type { Component, ComponentContext } from "../types.ts";
+import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { InformerFactory, type Controller, type ControllerContext } from "./base.ts";
 import { DaemonSetController } from "./daemonset/index.ts";
 import { GarbageCollector } from "./gc/index.ts";
@@ -19,13 +19,42 @@ import { CronJobController } from "./cronjob/index.ts";
 import { DisruptionController } from "./disruption/index.ts";
 import { HorizontalPodAutoscalerController } from "./hpa/index.ts";
 import { ResourceQuotaController } from "./resourcequota/index.ts";
+import { ClusterRoleAggregationController } from "./clusterroleaggregation/index.ts";
 
-export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, CronJobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController, RootCAPublisher, LocalPathProvisioner, DisruptionController, HorizontalPodAutoscalerController, ResourceQuotaController];
+export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, CronJobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController, RootCAPublisher, LocalPathProvisioner, DisruptionController, HorizontalPodAutoscalerController, ResourceQuotaController, ClusterRoleAggregationController];
+
+/** The service account (kube-system/NAME, bound to system:controller:NAME) each controller acts as. */
+const SERVICE_ACCOUNTS = new Map<Function, string>([
+  [ReplicationManager, "replication-controller"],
+  [ReplicaSetController, "replicaset-controller"],
+  [DeploymentController, "deployment-controller"],
+  [EndpointsController, "endpoint-controller"],
+  [GarbageCollector, "generic-garbage-collector"],
+  [NamespaceController, "namespace-controller"],
+  [NodeLifecycleController, "node-controller"],
+  [JobController, "job-controller"],
+  [CronJobController, "cronjob-controller"],
+  [DaemonSetController, "daemon-set-controller"],
+  [StatefulSetController, "statefulset-controller"],
+  [EventTTLController, "event-ttl-controller"],
+  [ServiceAccountsController, "service-account-controller"],
+  [RootCAPublisher, "root-ca-cert-publisher"],
+  [LocalPathProvisioner, "local-path-provisioner"],
+  [DisruptionController, "disruption-controller"],
+  [HorizontalPodAutoscalerController, "horizontal-pod-autoscaler"],
+  [ClusterRoleAggregationController, "clusterrole-aggregation-controller"],
+  [ResourceQuotaController, "resourcequota-controller"],
+]);
 
 export async function startControllers(ctx: Omit<ControllerContext, "informers">, which = CONTROLLERS): Promise<{ stop(): Promise<void>; informers: InformerFactory }> {
+  // Shared informers read as the controller manager (list/watch of everything); each controller
+  // writes as its own service account, as kube-controller-manager --use-service-account-credentials.
   const informers = new InformerFactory(ctx.client);
   const full: ControllerContext = { ...ctx, informers };
-  const controllers = which.map((C) => new C(full));
+  const controllers = which.map((C) => {
+    const sa = SERVICE_ACCOUNTS.get(C);
+    return new C(sa && ctx.clientFor ? { ...full, client: ctx.clientFor(sa) } : full);
+  });
   for (const c of controllers) c.setup();
   await informers.startAll();
   for (const c of controllers) c.run();
@@ -41,6 +70,7 @@ export async function startControllers(ctx: Omit<ControllerContext, "informers">
 export const controllersComponent: Component = {
   name: "controllers",
   async start(ctx: ComponentContext) {
-    return startControllers({ client: ctx.client, log: (m) => ctx.log("controllers", m), settings: ctx.settings, clusterCa: ctx.clusterCa, dataDir: ctx.dataDir });
+    const clientFor = ctx.clientAs && ((sa: string) => ctx.clientAs!({ name: `system:serviceaccount:kube-system:${sa}`, groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system"] }));
+    return startControllers({ client: clientOf(ctx, "system:kube-controller-manager"), clientFor, log: (m) => ctx.log("controllers", m), settings: ctx.settings, clusterCa: ctx.clusterCa, dataDir: ctx.dataDir });
   },
 };

@@ -5,7 +5,7 @@
 // IngressClass `kube` is created so manifests naming no class have one to point at.
 import type { KubeObject } from "../../api/types.ts";
 import { Informer, isAlreadyExists, isNotFound, keyOf } from "../../client/index.ts";
-import type { Component, ComponentContext } from "../types.ts";
+import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { route, type Backend } from "./routes.ts";
 
 type Svc = KubeObject & { spec?: { clusterIP?: string; ports?: { name?: string; port: number }[] } };
@@ -19,8 +19,9 @@ export function ingressPort(settings: ComponentContext["settings"]): number {
 export const ingressComponent: Component = {
   name: "ingress",
   async start(ctx: ComponentContext) {
-    const ingresses = new Informer<KubeObject>(ctx.client.resource("ingresses.networking.k8s.io"));
-    const services = new Informer<Svc>(ctx.client.resource<Svc>("services"));
+    const client = clientOf(ctx, "system:kube-ingress");
+    const ingresses = new Informer<KubeObject>(client.resource("ingresses.networking.k8s.io"));
+    const services = new Informer<Svc>(client.resource<Svc>("services"));
     ingresses.start();
     services.start();
     await Promise.all([ingresses.waitForSync(), services.waitForSync()]);
@@ -72,14 +73,14 @@ export const ingressComponent: Component = {
       if (!server) return;
       const lb = (ing.status as { loadBalancer?: { ingress?: { ip?: string; ports?: unknown }[] } } | undefined)?.loadBalancer?.ingress;
       if (lb?.length === 1 && lb[0]!.ip === hostname) return;
-      await ctx.client
+      await client
         .resource("ingresses.networking.k8s.io", ing.metadata!.namespace)
         .updateStatus({ ...ing, status: { loadBalancer: { ingress: [{ ip: hostname }] } } })
         .catch((e) => (isNotFound(e) || /modified|Conflict/i.test(String(e)) ? undefined : ctx.log("ingress", `status of ${keyOf(ing)}: ${(e as Error).message}`)));
     };
     ingresses.on({ add: publish, update: (_, i) => publish(i) });
     for (const i of ingresses.list()) void publish(i);
-    await ctx.client
+    await client
       .resource("ingressclasses.networking.k8s.io")
       .create({ apiVersion: "networking.k8s.io/v1", kind: "IngressClass", metadata: { name: "kube", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } }, spec: { controller: "kube.io/ingress" } } as KubeObject)
       .catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));

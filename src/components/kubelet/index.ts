@@ -3,7 +3,7 @@
 // server per process serves logs and exec for the API server's pods/log and pods/exec.
 import type { Pod } from "../../api/kinds/pod.ts";
 import { Informer, keyOf } from "../../client/index.ts";
-import type { Component, ComponentContext } from "../types.ts";
+import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { Kubelet } from "./kubelet.ts";
 import { createRuntime, RuntimeUnavailableError, SimRuntime, type ContainerRuntime } from "./runtime/index.ts";
 import { startKubeletServer } from "./server.ts";
@@ -32,7 +32,7 @@ export const kubeletComponent: Component = {
     const server = await startKubeletServer({ runtimes: () => runtimes.entries(), log });
     for (const [name, runtime] of runtimes) {
       const k = new Kubelet({
-        client: ctx.client,
+        client: clientOf(ctx, `system:node:${name}`, ["system:nodes"]),
         runtime,
         nodeName: name,
         nodeIP: "127.0.0.1",
@@ -51,7 +51,8 @@ export const kubeletComponent: Component = {
     await Promise.all([...kubelets.values()].map((k) => k.register()));
     // One watch for all of this process's nodes: by node name for a single node, all pods for hollow nodes.
     const single = kubelets.size === 1 ? [...kubelets.keys()][0] : undefined;
-    const pods = new Informer<Pod>(ctx.client.resource<Pod>("pods"), single ? { fieldSelector: `spec.nodeName=${single}` } : {});
+    // Every kubelet may read pods (system:node): the first node's identity watches for them all.
+    const pods = new Informer<Pod>(clientOf(ctx, `system:node:${[...kubelets.keys()][0] ?? ctx.nodeName}`, ["system:nodes"]).resource<Pod>("pods"), single ? { fieldSelector: `spec.nodeName=${single}` } : {});
     const route = (p: Pod) => (p.spec?.nodeName ? kubelets.get(p.spec.nodeName) : undefined);
     pods.on({
       add: (p) => route(p)?.podChanged(p),

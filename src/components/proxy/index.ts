@@ -6,7 +6,7 @@
 import type { KubeObject } from "../../api/types.ts";
 import { Informer, keyOf } from "../../client/index.ts";
 import { containerNetwork } from "../node-address.ts";
-import type { Component, ComponentContext } from "../types.ts";
+import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import type { Endpoint } from "./balancer.ts";
 import { NftTable } from "./nftables.ts";
 import { ProxyTable, type DataPlane, type ServicePortSpec } from "./table.ts";
@@ -56,8 +56,9 @@ export async function chooseDataPlane(mode: unknown, log: (message: string) => v
 export const proxyComponent: Component = {
   name: "proxy",
   async start(ctx: ComponentContext) {
-    const services = new Informer<Svc>(ctx.client.resource<Svc>("services"));
-    const endpoints = new Informer<Ep>(ctx.client.resource<Ep>("endpoints"));
+    const client = clientOf(ctx, "system:kube-proxy");
+    const services = new Informer<Svc>(client.resource<Svc>("services"));
+    const endpoints = new Informer<Ep>(client.resource<Ep>("endpoints"));
     // Setting up the data plane (spawning nft) overlaps the informers' first listing.
     const plane = chooseDataPlane(ctx.settings.proxyMode, (m) => ctx.log("proxy", m));
     // The bridge comes and goes with the containers on it: looked up at every sync.

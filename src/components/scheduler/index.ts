@@ -3,7 +3,7 @@
 // by writing spec.nodeName). Bindings run concurrently; decisions stay sequential.
 import type { Client } from "../../client/index.ts";
 import { ApiError, Informer, keyOf, splitKey } from "../../client/index.ts";
-import type { Component, ComponentContext } from "../types.ts";
+import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { recordEvent } from "../events.ts";
 import { NodeCache } from "./node-cache.ts";
 import { defaultPlugins } from "./plugins/index.ts";
@@ -161,7 +161,7 @@ export class SchedulerLoop {
 export const schedulerComponent: Component = {
   name: "scheduler",
   async start(ctx: ComponentContext) {
-    const s = new SchedulerLoop(ctx.client, (m) => ctx.log("scheduler", m));
+    const s = new SchedulerLoop(clientOf(ctx, "system:kube-scheduler"), (m) => ctx.log("scheduler", m));
     await s.start();
     return { stop: () => s.stop() };
   },

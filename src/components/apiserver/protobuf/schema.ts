@@ -150,10 +150,22 @@ export const MESSAGES: Record<string, MessageDef> = {
   MetricTarget: { 1: f("type", "string"), 2: f("value", "quantity"), 3: f("averageValue", "quantity"), 4: f("averageUtilization", "int", { keepZero: true }) },
   TokenRequest: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:TokenRequestSpec") },
   TokenRequestSpec: { 1: f("audiences", "string", { repeated: true }), 3: f("boundObjectRef", "msg:BoundObjectReference"), 4: f("expirationSeconds", "int", { keepZero: true }) },
+  SelfSubjectAccessReview: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:SelfSubjectAccessReviewSpec") },
+  SelfSubjectAccessReviewSpec: { 1: f("resourceAttributes", "msg:ResourceAttributes"), 2: f("nonResourceAttributes", "msg:NonResourceAttributes") },
+  SubjectAccessReview: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:SubjectAccessReviewSpec") },
+  LocalSubjectAccessReview: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:SubjectAccessReviewSpec") },
+  SubjectAccessReviewSpec: { 1: f("resourceAttributes", "msg:ResourceAttributes"), 2: f("nonResourceAttributes", "msg:NonResourceAttributes"), 3: f("user", "string"), 4: f("groups", "string", { repeated: true }), 6: f("uid", "string") },
+  ResourceAttributes: { 1: f("namespace", "string"), 2: f("verb", "string"), 3: f("group", "string"), 4: f("version", "string"), 5: f("resource", "string"), 6: f("subresource", "string"), 7: f("name", "string") },
+  NonResourceAttributes: { 1: f("path", "string"), 2: f("verb", "string") },
+  SelfSubjectRulesReview: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:SelfSubjectRulesReviewSpec") },
+  SelfSubjectRulesReviewSpec: { 1: f("namespace", "string") },
+  SelfSubjectReview: { 1: f("metadata", "msg:ObjectMeta") },
+  TokenReview: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:TokenReviewSpec") },
+  TokenReviewSpec: { 1: f("token", "string"), 2: f("audiences", "string", { repeated: true }) },
   BoundObjectReference: { 1: f("kind", "string"), 2: f("apiVersion", "string"), 3: f("name", "string"), 4: f("uid", "string") },
 };
 
 /** The top-level message of each kind kubectl may send as protobuf. */
 export const KIND_MESSAGE: Record<string, string> = Object.fromEntries(
-  ["Namespace", "ConfigMap", "Secret", "Service", "Deployment", "Job", "CronJob", "Ingress", "PodDisruptionBudget", "ResourceQuota", "PriorityClass", "HorizontalPodAutoscaler", "TokenRequest", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].map((k) => [k, k]),
+  ["Namespace", "ConfigMap", "Secret", "Service", "Deployment", "Job", "CronJob", "Ingress", "PodDisruptionBudget", "ResourceQuota", "PriorityClass", "HorizontalPodAutoscaler", "TokenRequest", "SelfSubjectAccessReview", "SubjectAccessReview", "LocalSubjectAccessReview", "SelfSubjectRulesReview", "SelfSubjectReview", "TokenReview", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].map((k) => [k, k]),
 );

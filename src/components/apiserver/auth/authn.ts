@@ -1,0 +1,94 @@
+// Authentication: the cluster's bearer token (a member of system:masters), the in-process
+// identities of the cluster's own components (tokens made at start and held only in memory, as a
+// static token file would), and service account tokens. Then impersonation (Impersonate-User,
+// -Group, -Uid, -Extra-*), each part authorized with the `impersonate` verb, as kube-apiserver's
+// impersonation filter does.
+import { randomBytes } from "node:crypto";
+import type { KindDef } from "../../../api/types.ts";
+import { badRequest } from "../errors.ts";
+import type { Objects } from "../objects.ts";
+import { tokenStillValid, type TokenIssuer } from "../sa-tokens.ts";
+import { AUTHENTICATED, MASTERS, UNAUTHENTICATED, requestAttributes, serviceAccountUser, type Attributes, type UserInfo } from "./attributes.ts";
+import { forbiddenError } from "./forbidden.ts";
+
+export const ADMIN_USER: UserInfo = { name: "kubernetes-admin", groups: [MASTERS, AUTHENTICATED] };
+
+export class Authenticator {
+  private readonly identities = new Map<string, UserInfo>();
+
+  constructor(
+    private readonly adminToken: string | undefined,
+    private readonly tokens: TokenIssuer,
+    private readonly objects: Objects,
+    private readonly kinds: { serviceaccounts?: KindDef; pods?: KindDef },
+  ) {}
+
+  /** A token for one of the cluster's own components, valid while this process runs. */
+  tokenFor(user: UserInfo): string {
+    const token = randomBytes(24).toString("hex");
+    this.identities.set(token, { ...user, groups: user.groups.includes(AUTHENTICATED) ? user.groups : [...user.groups, AUTHENTICATED] });
+    return token;
+  }
+
+  /** The user a bearer token belongs to; undefined when it is not valid (401). */
+  async userOfToken(token: string): Promise<UserInfo | undefined> {
+    if (this.adminToken !== undefined && token === this.adminToken) return ADMIN_USER;
+    const known = this.identities.get(token);
+    if (known) return known;
+    const claims = this.tokens.verify(token);
+    if (!claims || !(await tokenStillValid(this.objects, this.kinds, claims))) return undefined;
+    const k = claims["kubernetes.io"];
+    const extra: Record<string, string[]> = {};
+    if (k.pod) {
+      extra["authentication.kubernetes.io/pod-name"] = [k.pod.name];
+      extra["authentication.kubernetes.io/pod-uid"] = [k.pod.uid];
+    }
+    return { ...serviceAccountUser(k.namespace, k.serviceaccount.name), uid: k.serviceaccount.uid, ...(k.pod ? { extra } : {}) };
+  }
+
+  async authenticate(req: Request): Promise<UserInfo | undefined> {
+    const auth = req.headers.get("authorization") ?? "";
+    if (!auth.startsWith("Bearer ")) return undefined;
+    return this.userOfToken(auth.slice(7).trim());
+  }
+}
+
+const EXTRA_PREFIX = "impersonate-extra-";
+
+export const wantsImpersonation = (req: Request) => req.headers.has("impersonate-user") || req.headers.has("impersonate-group") || req.headers.has("impersonate-uid");
+
+/**
+ * The impersonated user, each requested part checked with `authorize`; the requester itself
+ * when no Impersonate-* header is present.
+ */
+export async function impersonate(req: Request, requester: UserInfo, authorize: (a: Attributes) => Promise<{ allowed: boolean; reason: string }>): Promise<UserInfo> {
+  const h = req.headers;
+  const name = h.get("impersonate-user");
+  const groups = h.has("impersonate-group") ? h.get("impersonate-group")!.split(",").map((g) => g.trim()).filter(Boolean) : [];
+  const uid = h.get("impersonate-uid") ?? undefined;
+  const extra: Record<string, string[]> = {};
+  for (const [k, v] of h.entries()) if (k.startsWith(EXTRA_PREFIX)) (extra[decodeURIComponent(k.slice(EXTRA_PREFIX.length))] ??= []).push(...v.split(",").map((s) => s.trim()));
+  if (name === null) {
+    if (groups.length || uid || Object.keys(extra).length) throw badRequest("requested impersonation of groups, extra or uid without impersonating a user");
+    return requester;
+  }
+  const base = requestAttributes(requester, "POST", new URL("http://x/"));
+  const check = async (a: Partial<Attributes>) => {
+    const attrs: Attributes = { ...base, resourceRequest: true, verb: "impersonate", apiVersion: "", namespace: "", subresource: "", ...a } as Attributes;
+    const d = await authorize(attrs);
+    if (!d.allowed) throw forbiddenError(attrs, d.reason);
+  };
+  const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name);
+  let userGroups = [...groups];
+  if (sa) {
+    await check({ apiGroup: "", resource: "serviceaccounts", namespace: sa[1]!, name: sa[2]! });
+    if (!groups.length) userGroups = serviceAccountUser(sa[1]!, sa[2]!).groups.filter((g) => g !== AUTHENTICATED);
+  } else await check({ apiGroup: "", resource: "users", name });
+  for (const g of groups) await check({ apiGroup: "", resource: "groups", name: g });
+  if (uid) await check({ apiGroup: "authentication.k8s.io", resource: "uids", name: uid });
+  for (const [key, values] of Object.entries(extra)) for (const v of values) await check({ apiGroup: "authentication.k8s.io", resource: "userextras", subresource: key, name: v });
+  if (name !== "system:anonymous" && !userGroups.includes(AUTHENTICATED) && !userGroups.includes(UNAUTHENTICATED)) userGroups.push(AUTHENTICATED);
+  return { name, groups: userGroups, ...(uid ? { uid } : {}), ...(Object.keys(extra).length ? { extra } : {}) };
+}
+
+
