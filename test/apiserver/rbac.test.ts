@@ -54,7 +54,7 @@ test("a service account is forbidden until bound, then allowed in that namespace
   expect(denied.err).toContain(`Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:team-a:alice" cannot list resource "pods" in API group "" in the namespace "team-a"`);
   const named = await api.json("GET", "/api/v1/namespaces/kube-system/secrets/x", undefined, { authorization: `Bearer ${alice}` });
   expect(named.status).toBe(403);
-  expect(named.body).toMatchObject({ kind: "Status", status: "Failure", reason: "Forbidden", code: 403, details: { name: "x", group: "", kind: "secrets" } });
+  expect(named.body).toMatchObject({ kind: "Status", status: "Failure", reason: "Forbidden", code: 403, details: { name: "x", kind: "secrets" } });
   expect(named.body.message).toBe(`secrets "x" is forbidden: User "system:serviceaccount:team-a:alice" cannot get resource "secrets" in API group "" in the namespace "kube-system"`);
 
   expect((await kubectl(["create", "rolebinding", "alice-view", "--clusterrole=view", "--serviceaccount=team-a:alice", "-n", "team-a"])).code).toBe(0);
