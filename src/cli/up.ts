@@ -115,6 +115,7 @@ export async function up(opts: UpOptions): Promise<void> {
 
   const ctx: ComponentContext = {
     client: createClient(inProcessTransport(api.fetch, api.token)),
+    kubeletKey: api.kubeletKey,
     clientAs: (user) => createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] }))),
     nodeName: opts.nodeName ?? hostname(),
     runtime,

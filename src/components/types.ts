@@ -10,6 +10,8 @@ export interface ComponentContext {
    * system:node:NAME, ...), so each component holds only its own permissions, as upstream.
    */
   clientAs?: (user: { name: string; groups?: string[] }) => Client;
+  /** The key the kubelet and the API server prove themselves to each other with (DATA/kubelet.key). */
+  kubeletKey?: Uint8Array;
   /** Name of the node this process's kubelet and proxy serve. */
   nodeName: string;
   runtime: "engine" | "sim";

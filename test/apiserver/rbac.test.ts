@@ -181,3 +181,21 @@ test("kubectl auth can-i and whoami, reviews, and impersonation authorized by th
   // Carol may not ask about others.
   expect((await api.json("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", { spec: { user: "x", resourceAttributes: { verb: "get", resource: "pods" } } }, { authorization: `Bearer ${carol}` })).status).toBe(403);
 });
+
+test("the API server proxies only to a kubelet that proves itself: a Node pointing at another local service gets nothing", async () => {
+  const seen: (string | null)[] = [];
+  const other = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => (seen.push(req.headers.get("authorization")), new Response("private data of another service")) });
+  try {
+    const node = { apiVersion: "v1", kind: "Node", metadata: { name: "impostor" }, status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: other.port } } } };
+    expect((await api.json("POST", "/api/v1/nodes", node)).status).toBe(201);
+    await api.json("PUT", "/api/v1/nodes/impostor/status", node);
+    const res = await api.request("GET", "/api/v1/nodes/impostor/proxy/secret");
+    expect(res.status).toBe(503);
+    expect(await res.text()).not.toContain("private data");
+    // Only the unauthenticated challenge reached it: no credential was ever sent.
+    expect(seen.every((h) => h === null)).toBe(true);
+    expect((await api.json("GET", "/api/v1/nodes/impostor")).body.metadata.annotations ?? {}).toEqual({});
+  } finally {
+    other.stop(true);
+  }
+});

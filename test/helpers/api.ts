@@ -21,6 +21,8 @@ export interface TestApi {
   fetch: (req: Request) => Promise<Response>;
   /** A token acting as one of the cluster's own identities (see ApiServer.tokenFor). */
   tokenFor: ApiServer["tokenFor"];
+  /** The key kubelets of this API server prove themselves with. */
+  kubeletKey: Uint8Array;
   /** In-process request with the token; body objects are sent as JSON. */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   json<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
@@ -55,6 +57,7 @@ export async function startTestApi(opts: Partial<ApiServerOptions> & { compactWi
     store,
     fetch: api.fetch,
     tokenFor: (user) => api.tokenFor(user),
+    kubeletKey: api.kubeletKey,
     request,
     async json(method, path, body, headers) {
       const res = await request(method, path, body, headers);

@@ -27,7 +27,7 @@ export async function startCluster(opts: { runtime: "engine" | "sim"; simNodes?:
   const nodeName = `node-${process.pid}-${a}${b}`;
   // Every component acts as its own user (system:kube-scheduler, system:node:NAME, ...), as in `kube up`.
   const clientAs: ComponentContext["clientAs"] = (user) => createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] })));
-  const ctx: ComponentContext = { client, clientAs, nodeName, runtime: opts.runtime, simNodes: opts.simNodes ?? 1, dataDir, apiUrl: "in-process", clusterCa: (await testTls()).ca, log: () => {}, settings: { cleanOnExit: true, ingressPort: 0, ...opts.settings } };
+  const ctx: ComponentContext = { client, clientAs, kubeletKey: api.kubeletKey, nodeName, runtime: opts.runtime, simNodes: opts.simNodes ?? 1, dataDir, apiUrl: "in-process", clusterCa: (await testTls()).ca, log: () => {}, settings: { cleanOnExit: true, ingressPort: 0, ...opts.settings } };
   const running: RunningComponent[] = [];
   for (const c of clusterComponents()) running.push(await c.start(ctx));
   return {

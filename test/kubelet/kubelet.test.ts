@@ -24,7 +24,7 @@ beforeAll(async () => {
   api = await startTestApi();
   client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
   dataDir = mkdtempSync(join(tmpdir(), "kube-kubelet-"));
-  ctx = { client, nodeName: NODE, runtime: "engine", simNodes: 1, dataDir, apiUrl: "in-process", log: () => {}, settings: { cleanOnExit: true } };
+  ctx = { client, kubeletKey: api.kubeletKey, nodeName: NODE, runtime: "engine", simNodes: 1, dataDir, apiUrl: "in-process", log: () => {}, settings: { cleanOnExit: true } };
   kubelet = await kubeletComponent.start(ctx);
 }, 60_000);
 
@@ -107,7 +107,10 @@ describe("running pods", () => {
     const { readFileSync } = await import("node:fs");
     const uid = (await get("projected")).metadata.uid;
     const token = readFileSync(join(dataDir, "pods", uid, "volumes", "p", "token"), "utf8");
-    expect((await api.request("GET", "/api/v1/namespaces/default/pods/projected", undefined, { authorization: `Bearer ${token}` })).status).toBe(200);
+    const who = await api.json("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }, { authorization: `Bearer ${token}` });
+    expect(who.body.status.userInfo).toMatchObject({ username: "system:serviceaccount:default:default", extra: { "authentication.kubernetes.io/pod-name": ["projected"] } });
+    // Bound to nothing, the account may not read the pod (RBAC).
+    expect((await api.request("GET", "/api/v1/namespaces/default/pods/projected", undefined, { authorization: `Bearer ${token}` })).status).toBe(403);
     expect(lines.slice(-2)).toEqual(["namespace", "token"]);
   });
 

@@ -31,6 +31,7 @@ export interface BootedApiServer {
   fetch: (req: Request) => Promise<Response>;
   /** A token for one of the cluster's own components (held in memory only). */
   tokenFor: ApiServer["tokenFor"];
+  kubeletKey: Uint8Array;
   stop(): Promise<void>;
 }
 
@@ -42,9 +43,9 @@ export function loadOrCreateToken(dataDir: string): string {
   return token;
 }
 
-/** The key that signs service account tokens, kept so tokens outlive a restart. */
-function loadOrCreateKey(dataDir: string): Uint8Array {
-  const path = join(dataDir, "sa.key");
+/** A key kept in the data dir (0600): sa.key signs service account tokens, kubelet.key is shared with the kubelets. */
+function loadOrCreateKey(dataDir: string, file = "sa.key"): Uint8Array {
+  const path = join(dataDir, file);
   if (existsSync(path)) return readFileSync(path);
   const key = randomBytes(32);
   writeFileSync(path, key, { mode: 0o600 });
@@ -61,7 +62,7 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
   // exists only while containers run: Podman's and Docker's defaults are named as well.
   const bridges = [...new Set([containerNetworkAddress() ?? "10.88.0.1", "10.88.0.1", "172.17.0.1"])];
   const tls = await loadOrCreateTls(opts.dataDir, opts.host, [clusterIP, ...bridges, "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"]);
-  const api = createApiServer({ store, token, serviceAccountKey: loadOrCreateKey(opts.dataDir) });
+  const api = createApiServer({ store, token, serviceAccountKey: loadOrCreateKey(opts.dataDir), kubeletKey: loadOrCreateKey(opts.dataDir, "kubelet.key") });
   secureDataDir(opts.dataDir);
   await api.ready;
   let server: Awaited<ReturnType<typeof serve>>;
@@ -84,6 +85,7 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
     token,
     fetch: api.fetch,
     tokenFor: (user) => api.tokenFor(user),
+    kubeletKey: api.kubeletKey,
     async stop() {
       await server.stop();
       api.close();

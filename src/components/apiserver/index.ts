@@ -9,6 +9,7 @@ import { forbiddenError } from "./auth/forbidden.ts";
 import { createReviews, REVIEW_GROUPS } from "./auth/reviews.ts";
 import { readObject } from "./body.ts";
 import { Hono } from "hono";
+import { randomBytes } from "node:crypto";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { allKinds, KindRegistry } from "../../api/registry.ts";
 import { withServerHooks } from "./hooks.ts";
@@ -36,6 +37,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Key that signs service account tokens; random (tokens die with the process) when absent. */
   serviceAccountKey?: Uint8Array;
+  /** Key shared with the kubelets (util/kubelet-auth.ts); random when absent. */
+  kubeletKey?: Uint8Array;
 }
 
 export interface ApiServer {
@@ -46,6 +49,8 @@ export interface ApiServer {
   ready: Promise<void>;
   /** A bearer token for one of the cluster's own components, acting as `user` (in memory only). */
   tokenFor(user: UserInfo): string;
+  /** The key the API server and its kubelets prove themselves to each other with (in-process kubelets get it). */
+  kubeletKey: Uint8Array;
   close(): void;
 }
 
@@ -57,7 +62,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const admission = createAdmission({ store: opts.store, lookup: (r) => builtin.byPlural(r) });
   const objects = new Objects({ store: opts.store, admission });
   const nodesKind = builtin.byPlural("nodes");
-  const kubeletProxy = opts.kubeletProxy ?? (nodesKind ? createKubeletProxy(objects, nodesKind) : undefined);
+  const kubeletKey = opts.kubeletKey ?? randomBytes(32);
+  const kubeletProxy = opts.kubeletProxy ?? (nodesKind ? createKubeletProxy(objects, nodesKind, kubeletKey) : undefined);
   const tokens = new TokenIssuer(opts.serviceAccountKey);
   // This server's registry: the built-in kinds with their server hooks; custom resources join it at run time.
   const registry = new KindRegistry(
@@ -126,7 +132,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (v) return aggregated(v, [{ name: "", lists: [apiResourceList(registry.all(), "v1") as never] }]);
     return c.json(apiVersions(c.req.header("host") ?? "127.0.0.1"));
   });
-  const metrics = byResource.get("nodes") && byResource.get("pods") ? createMetrics(objects, { nodes: byResource.get("nodes")!, pods: byResource.get("pods")! }) : undefined;
+  const metrics = byResource.get("nodes") && byResource.get("pods") ? createMetrics(objects, { nodes: byResource.get("nodes")!, pods: byResource.get("pods")! }, kubeletKey) : undefined;
   app.get("/apis", (c) => {
     const list = apiGroupList(registry.all()) as { groups: (typeof metricsGroup)[] };
     const groups = [...list.groups, ...(metrics ? [metricsGroup] : []), ...REVIEW_GROUPS.map((g) => g.group)];
@@ -168,7 +174,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (!path) throw new HttpError(404, "NotFound", `the server could not find the requested resource`);
     return handleResource(deps, req, path);
   };
-  app.get("/api/v1/nodes/:name/proxy/*", (c) => proxyToNode(objects, byResource.get("nodes")!, c.req.param("name"), c.req.path.split("/").slice(6).join("/"), c.req.raw));
+  app.get("/api/v1/nodes/:name/proxy/*", (c) => proxyToNode(objects, byResource.get("nodes")!, c.req.param("name"), c.req.path.split("/").slice(6).join("/"), c.req.raw, kubeletKey));
   app.all("/api/:version/*", (c) => resources(c.req.raw, "", c.req.param("version"), c.req.path.split("/").slice(3).join("/")));
   app.all("/api/:version", (c) => resources(c.req.raw, "", c.req.param("version"), ""));
   app.all("/apis/:group/:version/*", (c) => resources(c.req.raw, c.req.param("group"), c.req.param("version"), c.req.path.split("/").slice(4).join("/")));
@@ -189,9 +195,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const attrs = { ...requestAttributes(user, "POST", url) };
       const d = await authz.authorize(attrs);
       if (!d.allowed) throw forbiddenError(attrs, d.reason);
-    }),
+    }, kubeletKey),
     ready,
     tokenFor: (user) => authn.tokenFor(user),
+    kubeletKey,
     close() {},
   };
 }

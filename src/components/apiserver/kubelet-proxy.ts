@@ -1,6 +1,6 @@
 // Reaching a pod's kubelet for pods/log and pods/exec, as the real API server does: the node
 // object says where its kubelet listens (InternalIP, daemonEndpoints port) and the kubelet's
-// token (an annotation); logs are streamed through, exec WebSockets are bridged frame by frame.
+// HMAC key shared with the kubelets (util/kubelet-auth.ts); logs are streamed through, exec WebSockets are bridged frame by frame.
 import { logParams, Query } from "./query.ts";
 import type { KubeObject } from "../../api/types.ts";
 import type { Server, ServerWebSocket } from "bun";
@@ -8,31 +8,39 @@ import { contained } from "../../util/websocket.ts";
 import { HttpError, statusResponse } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import type { KindDef } from "../../api/types.ts";
+import { kubeletCredential, newNonce, PROOF_PATH, proofValid } from "../../util/kubelet-auth.ts";
 import { PORTFORWARD_PROTOCOL, PortForwardSession, type PortForwardData } from "./portforward.ts";
-
-export const KUBELET_TOKEN_ANNOTATION = "kube.io/kubelet-token";
 
 export interface Endpoint {
   base: string;
   token: string;
 }
 
-export async function kubeletOf(objects: Objects, nodes: KindDef, pod: KubeObject): Promise<Endpoint> {
+export async function kubeletOf(objects: Objects, nodes: KindDef, pod: KubeObject, key: Uint8Array): Promise<Endpoint> {
   const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
   if (!nodeName) throw new HttpError(400, "BadRequest", `pod ${pod.metadata?.name} does not have a host assigned`);
-  return kubeletOfNode((await objects.get(nodes, undefined, nodeName)).obj);
+  return kubeletOfNode((await objects.get(nodes, undefined, nodeName)).obj, key);
 }
 
-/** Where a node's kubelet listens and the token it expects, from the Node object. */
-export function kubeletOfNode(node: KubeObject): Endpoint {
-  const nodeName = node.metadata?.name;
+/**
+ * Where a node's kubelet listens (from the Node object), once it has proved it is that node's
+ * kubelet by signing a fresh nonce; and the credential to call it with. Nothing else is sent to an
+ * endpoint that cannot sign: a Node pointing at another local service gets a 503.
+ */
+export async function kubeletOfNode(node: KubeObject, key: Uint8Array): Promise<Endpoint> {
+  const nodeName = node.metadata?.name ?? "";
   const status = node.status as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } | undefined;
   const port = status?.daemonEndpoints?.kubeletEndpoint?.Port;
   const ip = status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "127.0.0.1";
   if (!port) throw new HttpError(503, "ServiceUnavailable", `the kubelet of node ${nodeName} does not serve logs or exec`);
   // Only loopback kubelets are reached in this version: the node agent runs in this process or on this host.
   if (!ip.startsWith("127.")) throw new HttpError(503, "ServiceUnavailable", `node ${nodeName}'s kubelet at ${ip} is not reachable from this API server`);
-  return { base: `http://${ip}:${port}`, token: node.metadata?.annotations?.[KUBELET_TOKEN_ANNOTATION] ?? "" };
+  const base = `http://${ip}:${port}`;
+  const nonce = newNonce();
+  const res = await fetch(`${base}${PROOF_PATH}?node=${encodeURIComponent(nodeName)}&nonce=${nonce}`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+  const proof = res?.ok ? (await res.text()).trim() : (await res?.body?.cancel(), "");
+  if (!proofValid(key, nodeName, nonce, proof)) throw new HttpError(503, "ServiceUnavailable", `the kubelet of node ${nodeName} at ${ip}:${port} did not prove itself`);
+  return { base, token: kubeletCredential(key, nodeName) };
 }
 
 function containerOf(pod: KubeObject, requested: string | null): string {
@@ -45,10 +53,10 @@ function containerOf(pod: KubeObject, requested: string | null): string {
   return containers[0]!;
 }
 
-export function createKubeletProxy(objects: Objects, nodes: KindDef) {
+export function createKubeletProxy(objects: Objects, nodes: KindDef, key: Uint8Array) {
   return async (req: Request, pod: KubeObject, sub: string): Promise<Response> => {
     const q = new URL(req.url).searchParams;
-    const ep = await kubeletOf(objects, nodes, pod);
+    const ep = await kubeletOf(objects, nodes, pod, key);
     const ns = pod.metadata!.namespace!;
     if (sub === "portforward") throw new HttpError(400, "BadRequest", "Upgrade request required: port-forward needs a WebSocket (kubectl 1.31+, or KUBECTL_PORT_FORWARD_WEBSOCKETS=true on 1.30); plain SPDY upgrades are not served");
     const container = containerOf(pod, q.get("container"));
@@ -64,8 +72,8 @@ export function createKubeletProxy(objects: Objects, nodes: KindDef) {
 }
 
 /** GET nodes/{name}/proxy/{path}: a read-only pass-through to the node's kubelet (stats for `kube top`). */
-export async function proxyToNode(objects: Objects, nodes: KindDef, nodeName: string, path: string, req: Request): Promise<Response> {
-  const ep = await kubeletOf(objects, nodes, { spec: { nodeName } } as KubeObject);
+export async function proxyToNode(objects: Objects, nodes: KindDef, nodeName: string, path: string, req: Request, key: Uint8Array): Promise<Response> {
+  const ep = await kubeletOf(objects, nodes, { spec: { nodeName } } as KubeObject, key);
   const res = await fetch(`${ep.base}/${path}${new URL(req.url).search}`, { headers: { authorization: `Bearer ${ep.token}` }, signal: req.signal });
   return new Response(res.body, { status: res.status, headers: { "content-type": res.headers.get("content-type") ?? "application/json" } });
 }
@@ -83,7 +91,7 @@ interface BridgeData {
  * WebSocket exec/attach: called from Bun.serve's fetch before the hono app. Returns undefined
  * when the request is not an exec upgrade (the app handles it), a Response on errors.
  */
-export async function maybeUpgradeExec(req: Request, server: Server<unknown>, objects: Objects, kinds: { pods: KindDef; nodes: KindDef }, authorize: (req: Request) => Promise<void>): Promise<Response | undefined | "upgraded"> {
+export async function maybeUpgradeExec(req: Request, server: Server<unknown>, objects: Objects, kinds: { pods: KindDef; nodes: KindDef }, authorize: (req: Request) => Promise<void>, key: Uint8Array): Promise<Response | undefined | "upgraded"> {
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return undefined;
   const url = new URL(req.url);
   const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/);
@@ -91,7 +99,7 @@ export async function maybeUpgradeExec(req: Request, server: Server<unknown>, ob
   try {
     await authorize(req);
     const pod = (await objects.get(kinds.pods, m[1], m[2]!)).obj;
-    const ep = await kubeletOf(objects, kinds.nodes, pod);
+    const ep = await kubeletOf(objects, kinds.nodes, pod, key);
     const offeredProtocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
     if (m[3] === "portforward") {
       if (!offeredProtocols.includes(PORTFORWARD_PROTOCOL)) throw new HttpError(400, "BadRequest", `port-forward needs the ${PORTFORWARD_PROTOCOL} WebSocket protocol (kubectl 1.31+)`);

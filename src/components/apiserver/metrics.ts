@@ -32,7 +32,7 @@ export const metricsGroup = { name: METRICS_GROUP, versions: [{ groupVersion: GV
 const cpu = (nanoCoresPerSecond: number) => `${Math.max(0, Math.round(nanoCoresPerSecond))}n`;
 const memory = (bytes: number) => `${Math.round(bytes / 1024)}Ki`;
 
-export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: KindDef }) {
+export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: KindDef }, key: Uint8Array) {
   // Per kubelet (one serves all the nodes of its process): the latest sample and the one before it.
   const samples = new Map<string, [Sample | undefined, Sample]>();
 
@@ -48,15 +48,17 @@ export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: K
   async function pairs(nodes: KubeObject[]): Promise<Map<string, [Sample, Sample]>> {
     const kubelets = new Map<string, Endpoint>();
     const kubeletOf = new Map<string, string>();
-    for (const n of nodes) {
-      try {
-        const ep = kubeletOfNode(n);
-        kubelets.set(ep.base, ep);
-        kubeletOf.set(n.metadata!.name!, ep.base);
-      } catch {
-        // a node without a reachable kubelet has no metrics
-      }
-    }
+    await Promise.all(
+      nodes.map(async (n) => {
+        try {
+          const ep = await kubeletOfNode(n, key);
+          kubelets.set(ep.base, ep);
+          kubeletOf.set(n.metadata!.name!, ep.base);
+        } catch {
+          // a node without a reachable kubelet has no metrics
+        }
+      }),
+    );
     const stale = [...kubelets.values()].filter((ep) => {
       const s = samples.get(ep.base);
       return !s?.[0] || Date.now() - s[1].at > 5_000;

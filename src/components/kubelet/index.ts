@@ -29,7 +29,7 @@ export const kubeletComponent: Component = {
     } else {
       for (let i = 0; i < ctx.simNodes; i++) runtimes.set(ctx.simNodes === 1 ? ctx.nodeName : `${ctx.nodeName}-sim-${i}`, new SimRuntime({ subnet: i % 256 }));
     }
-    const server = await startKubeletServer({ runtimes: () => runtimes.entries(), log });
+    const server = await startKubeletServer({ runtimes: () => runtimes.entries(), log, key: ctx.kubeletKey });
     for (const [name, runtime] of runtimes) {
       const k = new Kubelet({
         client: clientOf(ctx, `system:node:${name}`, ["system:nodes"]),
@@ -38,7 +38,6 @@ export const kubeletComponent: Component = {
         nodeIP: "127.0.0.1",
         dataDir: ctx.dataDir,
         kubeletPort: server.port,
-        kubeletToken: server.token,
         // Looked up when a container is created: the bridge exists only while containers use it.
         serviceHost: ctx.runtime === "engine" ? () => (ctx.settings.serviceHost as string | undefined) ?? containerNetworkAddress() : undefined,
         serviceAccounts: ctx.runtime === "engine" ? { ca: ctx.clusterCa } : undefined,

@@ -4,7 +4,7 @@
 import type { Pod } from "../../api/kinds/pod.ts";
 import type { Client } from "../../client/index.ts";
 import { RestartBackoff } from "./backoff.ts";
-import { KUBELET_TOKEN_ANNOTATION, nodeObject, postReady, registerNode, renewLease } from "./node.ts";
+import { nodeObject, postReady, registerNode, renewLease } from "./node.ts";
 import { NODE_LABEL, PodWorker } from "./pod-worker.ts";
 import { LABELS, type ContainerRuntime } from "./runtime/index.ts";
 
@@ -16,7 +16,6 @@ export interface KubeletOptions {
   dataDir: string;
   kubeletPort: number;
   /** Token the API server presents to this kubelet's server (kept in a node annotation). */
-  kubeletToken?: string;
   serviceHost?: () => string | undefined;
   serviceAccounts?: { ca?: string };
   log: (msg: string) => void;
@@ -36,7 +35,6 @@ export class Kubelet {
   async register(): Promise<void> {
     const o = this.opts;
     const node = nodeObject({ name: o.nodeName, runtime: o.runtime.kind, kubeletPort: o.kubeletPort, address: o.nodeIP, ...o.capacity });
-    if (o.kubeletToken) node.metadata!.annotations = { [KUBELET_TOKEN_ANNOTATION]: o.kubeletToken };
     await registerNode(o.client, node);
     await renewLease(o.client, o.nodeName);
     const every = o.leaseEveryMs ?? 10_000;

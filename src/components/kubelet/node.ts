@@ -6,7 +6,6 @@ import type { KubeObject } from "../../api/types.ts";
 import { isAlreadyExists, isConflict, isNotFound, type Client } from "../../client/index.ts";
 
 /** Where the kubelet publishes the token its server expects from the API server. */
-export const KUBELET_TOKEN_ANNOTATION = "kube.io/kubelet-token";
 
 const ts = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 

@@ -1,8 +1,9 @@
-// The kubelet's own HTTP server (loopback, token-protected): container logs, exec and
+// The kubelet's own HTTP server (loopback; it serves only the API server, see util/kubelet-auth.ts): container logs, exec and
 // port-forward, which the API server reaches for pods/log, pods/exec and pods/portforward. Exec speaks the Kubernetes channel protocol
 // over a WebSocket (v5/v4.channel.k8s.io): byte 0 = channel, status JSON on channel 3.
 import { contained } from "../../util/websocket.ts";
 import { randomBytes } from "node:crypto";
+import { credentialValid, kubeletProof, PROOF_PATH } from "../../util/kubelet-auth.ts";
 import type { ServerWebSocket } from "bun";
 import { NODE_LABEL } from "./pod-worker.ts";
 import { podAddress, portForwardHandlers, type PortForwardConn } from "./port-forward.ts";
@@ -12,11 +13,12 @@ export interface KubeletServerOptions {
   /** This process's nodes and their runtimes. */
   runtimes: () => Iterable<[string, ContainerRuntime]>;
   log: (m: string) => void;
+  /** The key shared with the API server (util/kubelet-auth.ts): only it is served. Random when absent. */
+  key?: Uint8Array;
 }
 
 export interface KubeletServer {
   port: number;
-  token: string;
   stop(): Promise<void>;
 }
 
@@ -94,14 +96,21 @@ function frame(channel: number, data: Uint8Array | string): Uint8Array {
 }
 
 export async function startKubeletServer(opts: KubeletServerOptions): Promise<KubeletServer> {
-  const token = randomBytes(24).toString("hex");
+  const key = opts.key ?? randomBytes(32);
+  const serves = (node: string) => [...opts.runtimes()].some(([n]) => n === node);
   const server = Bun.serve<ExecData | PortForwardConn>({
     hostname: "127.0.0.1",
     port: 0,
     idleTimeout: 0,
     async fetch(req, srv) {
-      if (req.headers.get("authorization") !== `Bearer ${token}`) return status(401, "Unauthorized");
       const url = new URL(req.url);
+      // The API server's challenge: prove to be the kubelet of this node before it sends anything.
+      if (url.pathname === PROOF_PATH) {
+        const node = url.searchParams.get("node") ?? "";
+        const nonce = url.searchParams.get("nonce") ?? "";
+        return serves(node) && nonce.length >= 16 ? new Response(kubeletProof(key, node, nonce)) : status(404, "not found");
+      }
+      if (!credentialValid(key, req.headers.get("authorization"), serves)) return status(401, "Unauthorized");
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       const q = url.searchParams;
       if (parts[0] === "stats" && parts[1] === "summary") return Response.json(await summary(opts.runtimes()));
@@ -191,7 +200,6 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
   });
   return {
     port: server.port!,
-    token,
     async stop() {
       await server.stop(true);
     },
