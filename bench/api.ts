@@ -1,6 +1,7 @@
 // The API server through its full stack (TLS, auth, routing, store read, JSON) against a bare
 // hono handler returning the same pod JSON over the same TLS, with the same load generator
-// and concurrency in the same run; plus create throughput and LIST of 1000 pods.
+// and concurrency in the same run; plus create throughput and LIST of 1000 pods; and the same GET
+// by a service account through a RoleBinding against the admin token's (authz_ratio).
 import { Hono } from "hono";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,8 +28,27 @@ export default async function main(): Promise<void> {
   const bareServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: bare.fetch, tls: { cert: readFileSync(join(pki, "apiserver.crt"), "utf8"), key: readFileSync(join(pki, "apiserver.key"), "utf8") } });
   const bareUrl = `https://127.0.0.1:${bareServer.port}/pod`;
 
-  await load(500, CONCURRENCY, () => req("GET", "/api/v1/namespaces/default/pods/target")); // warm-up
-  const getRps = await load(DURATION_MS, CONCURRENCY, () => req("GET", "/api/v1/namespaces/default/pods/target"));
+  // A service account allowed to read pods through a RoleBinding: its GETs pay for authentication and RBAC.
+  const rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/default";
+  await req("POST", "/api/v1/namespaces/default/serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader" } });
+  await req("POST", `${rbac}/roles`, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "pod-reader" }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }] });
+  await req("POST", `${rbac}/rolebindings`, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "reader" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "pod-reader" }, subjects: [{ kind: "ServiceAccount", name: "reader", namespace: "default" }] });
+  const saToken = (await (await req("POST", "/api/v1/namespaces/default/serviceaccounts/reader/token", { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: {} })).json()).status.token as string;
+  const saGet = () => fetch(`${kube.url}/api/v1/namespaces/default/pods/target`, { headers: { authorization: `Bearer ${saToken}` }, tls } as RequestInit);
+  const probe = await saGet();
+  if (probe.status !== 200) throw new Error(`the service account's GET answered ${probe.status}`);
+
+  const adminGet = () => req("GET", "/api/v1/namespaces/default/pods/target");
+  await load(500, CONCURRENCY, adminGet); // warm-up
+  await load(500, CONCURRENCY, saGet);
+  // Interleaved halves, so that a change in the machine's load hits both alike.
+  let getRps = 0;
+  let authzRps = 0;
+  for (let k = 0; k < 2; k++) {
+    getRps += (await load(DURATION_MS / 2, CONCURRENCY, adminGet)) / 2;
+    authzRps += (await load(DURATION_MS / 2, CONCURRENCY, saGet)) / 2;
+  }
+  console.log(`GET pod as a service account through a RoleBinding: ${round(authzRps)} req/s (admin token: ${round(getRps)} req/s)`);
   const honoRps = await load(DURATION_MS, CONCURRENCY, () => fetch(bareUrl, { tls } as RequestInit));
   console.log(`GET pod: ${round(getRps)} req/s through kube, ${round(honoRps)} req/s bare hono`);
 
@@ -54,5 +74,5 @@ export default async function main(): Promise<void> {
   console.log(`LIST 1000 pods: median ${list1000} ms`);
   bareServer.stop(true);
   await kube.stop();
-  console.log(`api: get_rps=${round(getRps)} hono_rps=${round(honoRps)} ratio=${round(getRps / honoRps, 2)} create_rps=${round(createRps)} list1000_ms=${list1000}`);
+  console.log(`api: get_rps=${round(getRps)} hono_rps=${round(honoRps)} ratio=${round(getRps / honoRps, 2)} create_rps=${round(createRps)} list1000_ms=${list1000} authz_get_rps=${round(authzRps)} authz_ratio=${round(authzRps / getRps, 2)}`);
 }

@@ -54,6 +54,7 @@ export interface ApiServer {
   close(): void;
 }
 
+const TOKEN_DEPENDENCIES = /\/(pods|serviceaccounts)(\/|$)|^\/api\/v1\/namespaces\/[^/]+$/;
 const OPEN_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version"]);
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
@@ -120,8 +121,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (OPEN_PATHS.has(c.req.path) && !req.headers.has("authorization")) return next();
     setUser(req, await admit(req, new URL(req.url)));
     await next();
-    // RBAC objects changed: the authorizer re-reads them before its next decision.
-    if (req.method !== "GET" && c.req.path.startsWith("/apis/rbac.authorization.k8s.io/")) authz.invalidate();
+    if (req.method !== "GET") {
+      // RBAC objects changed: the authorizer re-reads them before its next decision.
+      if (c.req.path.startsWith("/apis/rbac.authorization.k8s.io/")) authz.invalidate();
+      // What a service account token depends on may be gone: tokens are re-checked (revocation stays immediate).
+      if (TOKEN_DEPENDENCIES.test(c.req.path)) authn.forgetCheckedTokens();
+    }
   });
 
   app.get("/version", (c) => c.json(serverVersion));

@@ -15,6 +15,9 @@ export const ADMIN_USER: UserInfo = { name: "kubernetes-admin", groups: [MASTERS
 
 export class Authenticator {
   private readonly identities = new Map<string, UserInfo>();
+  /** Service account tokens already checked against their account and pod, until one of those may have changed. */
+  private readonly checked = new Map<string, { user: UserInfo; exp: number }>();
+  private generation = 0;
 
   constructor(
     private readonly adminToken: string | undefined,
@@ -35,6 +38,9 @@ export class Authenticator {
     if (this.adminToken !== undefined && token === this.adminToken) return ADMIN_USER;
     const known = this.identities.get(token);
     if (known) return known;
+    const hit = this.checked.get(token);
+    if (hit && hit.exp > Date.now() / 1000) return hit.user;
+    const generation = this.generation;
     const claims = this.tokens.verify(token);
     if (!claims || !(await tokenStillValid(this.objects, this.kinds, claims))) return undefined;
     const k = claims["kubernetes.io"];
@@ -43,7 +49,17 @@ export class Authenticator {
       extra["authentication.kubernetes.io/pod-name"] = [k.pod.name];
       extra["authentication.kubernetes.io/pod-uid"] = [k.pod.uid];
     }
-    return { ...serviceAccountUser(k.namespace, k.serviceaccount.name), uid: k.serviceaccount.uid, ...(k.pod ? { extra } : {}) };
+    const user = { ...serviceAccountUser(k.namespace, k.serviceaccount.name), uid: k.serviceaccount.uid, ...(k.pod ? { extra } : {}) };
+    if (this.checked.size > 10_000) this.checked.clear();
+    // Not kept when a delete raced with the check.
+    if (generation === this.generation) this.checked.set(token, { user, exp: claims.exp });
+    return user;
+  }
+
+  /** A pod, service account or namespace was written or deleted: tokens are checked again. */
+  forgetCheckedTokens(): void {
+    this.generation++;
+    this.checked.clear();
   }
 
   async authenticate(req: Request): Promise<UserInfo | undefined> {
