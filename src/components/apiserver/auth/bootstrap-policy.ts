@@ -227,6 +227,8 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
       r(READ, "autoscaling", "horizontalpodautoscalers"),
       r("update", "autoscaling", "horizontalpodautoscalers/status"),
       r("get,update", "*", "*/scale"),
+      // Not upstream: this controller sets replicas with a merge patch of the scale subresource.
+      r("patch", "*", "*/scale"),
       r("list,watch", "", "pods"),
       r("list,watch", "metrics.k8s.io", "pods"),
       r(READ, "custom.metrics.k8s.io", "*"),

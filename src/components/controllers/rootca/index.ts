@@ -11,7 +11,8 @@ export class RootCAPublisher extends Controller {
   readonly name = "root-ca-cert-publisher";
   // Only the CA ConfigMaps: a cluster with 100k ConfigMaps would otherwise hold them all in
   // memory and list them all at every start.
-  private readonly caMaps = new Informer<KubeObject>(this.ctx.client.resource("configmaps"), { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}`, resyncMs: 60_000 });
+  // Read with the informers' (controller manager's) credentials, as upstream's shared informers are.
+  private readonly caMaps = new Informer<KubeObject>(this.ctx.informers.client.resource("configmaps"), { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}`, resyncMs: 60_000 });
 
   setup(): void {
     if (!this.ctx.clusterCa) return;
