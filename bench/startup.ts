@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createClient, httpTransport } from "../src/client/index.ts";
+import { testServiceCidr } from "./lib/kube-up.ts";
 import { percentile, round, tempDir } from "./lib/stats.ts";
 
 const BINARY = join(import.meta.dir, "../dist/kube");
@@ -17,7 +18,7 @@ const cpuSeconds = (pid: number) => {
 
 async function launch(port: number, dataDir: string): Promise<{ proc: ReturnType<typeof Bun.spawn>; readyMs: number }> {
   const t0 = performance.now();
-  const proc = Bun.spawn([...cmd(), "up", "--runtime", "sim", "--sim-nodes", "10", "--node-name", "idle", "--data-dir", dataDir, "--port", String(port)], { stdout: "ignore", stderr: "inherit" });
+  const proc = Bun.spawn([...cmd(), "up", "--runtime", "sim", "--sim-nodes", "10", "--node-name", "idle", "--data-dir", dataDir, "--port", String(port), "--service-cidr", testServiceCidr()], { stdout: "ignore", stderr: "inherit" });
   for (;;) {
     try {
       const ca = readFileSync(join(dataDir, "pki", "ca.crt"), "utf8");

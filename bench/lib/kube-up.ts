@@ -14,6 +14,16 @@ export interface RunningKube {
   stop(): Promise<void>;
 }
 
+/**
+ * A service range of its own for a test or benchmark cluster, so concurrent clusters' DNAT rules
+ * never overlap: as root in 10.200.0.0/13 (made local by the proxy; kube up's default is
+ * 10.43.0.0/16), else in 127.0.0.0/8.
+ */
+export function testServiceCidr(): string {
+  const [a, b] = [Math.floor(Math.random() * 200) + 20, Math.floor(Math.random() * 250)];
+  return process.getuid?.() === 0 ? `10.${200 + (a % 8)}.${b}.0/24` : `127.${a}.${b}.0/24`;
+}
+
 async function freePort(): Promise<number> {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const port = s.port;
@@ -24,7 +34,7 @@ async function freePort(): Promise<number> {
 export async function startKube(args: string[] = ["--runtime", "sim", "--sim-nodes", "1"], opts: { dataDir?: string; keepDataDir?: boolean } = {}): Promise<RunningKube> {
   const dataDir = opts.dataDir ?? tempDir("up");
   const port = await freePort();
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "up", "--data-dir", dataDir, "--port", String(port), ...args], { stdout: process.env.KUBE_BENCH_LOG ? "inherit" : "ignore", stderr: "inherit" });
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "up", "--data-dir", dataDir, "--port", String(port), ...(args.includes("--service-cidr") ? [] : ["--service-cidr", testServiceCidr()]), ...args], { stdout: process.env.KUBE_BENCH_LOG ? "inherit" : "ignore", stderr: "inherit" });
   const url = `https://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   let ca = "";

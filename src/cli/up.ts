@@ -3,7 +3,9 @@
 import type { CAC } from "cac";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { parseCidr } from "../api/cidr.ts";
 import { bootApiServer } from "../components/apiserver/boot.ts";
+import { defaultServiceCidr } from "../components/apiserver/service-alloc.ts";
 import { createClient, inProcessTransport, mergeKubeconfig, writeKubeconfig } from "../client/index.ts";
 import type { Component, ComponentContext, RunningComponent } from "../components/types.ts";
 import { clusterComponents } from "./components.ts";
@@ -32,6 +34,10 @@ export interface UpOptions {
   maxMutatingRequestsInflight?: string | number;
   maxWatchesPerClient?: string | number;
   snapshotRetain?: string | number;
+  serviceCidr?: string;
+  clusterDomain?: string;
+  dnsUpstream?: string;
+  hostDns?: boolean;
 }
 
 export function registerUp(cli: CAC): void {
@@ -43,7 +49,7 @@ export function registerUp(cli: CAC): void {
     .option("--runtime <runtime>", "Container runtime: engine (Podman/Docker) or sim (hollow nodes)", { default: "engine" })
     .option("--sim-nodes <n>", "Number of hollow nodes with --runtime sim", { default: 1 })
     .option("--node-name <name>", "Name of this machine's node", { default: hostname() })
-    .option("--disable <components>", "Comma-separated components not to start (scheduler,controllers,kubelet,proxy,ingress)")
+    .option("--disable <components>", "Comma-separated components not to start (scheduler,controllers,kubelet,proxy,dns,ingress)")
     .option("--log-level <level>", "info or debug", { default: "info" })
     .option("--write-kubeconfig <path>", "Also merge this cluster into that kubeconfig (e.g. ~/.kube/config), as its current context")
     .option("--container-socket <path>", "Docker Engine API socket (Podman or Docker)")
@@ -57,6 +63,10 @@ export function registerUp(cli: CAC): void {
     .option("--event-ttl <duration>", "How long events are kept (as kube-apiserver's --event-ttl)", { default: "1h" })
     .option("--snapshot-interval <duration>", "Take a snapshot of the store this often into DATA/snapshots (e.g. 30m, 6h); off by default")
     .option("--snapshot-retain <n>", "How many scheduled snapshots to keep", { default: 5 })
+    .option("--service-cidr <cidr>", "Cluster IP range (default 10.43.0.0/16 as root, made local to this machine; else 127.10.0.0/16)")
+    .option("--cluster-domain <domain>", "DNS domain of the cluster", { default: "cluster.local" })
+    .option("--dns-upstream <addresses>", "Comma-separated resolvers (ip or ip:port) the cluster DNS forwards other names to (default: the host's resolv.conf)")
+    .option("--host-dns", "Make cluster names resolve on this host too (systemd-resolved when it runs, else a managed block in /etc/hosts)")
     .action(action((opts: UpOptions) => up(opts)));
 }
 
@@ -95,6 +105,15 @@ export async function up(opts: UpOptions): Promise<void> {
   if (!["auto", "nftables", "userspace"].includes(proxyMode)) throw new CliError(`--proxy-mode must be auto, nftables or userspace, got "${proxyMode}"`);
   const proxyBalance = opts.proxyBalance ?? "roundrobin";
   if (!["roundrobin", "random"].includes(proxyBalance)) throw new CliError(`--proxy-balance must be roundrobin or random, got "${proxyBalance}"`);
+  const serviceCidr = opts.serviceCidr ?? defaultServiceCidr();
+  try {
+    parseCidr(serviceCidr);
+  } catch {
+    throw new CliError(`--service-cidr must be an IPv4 CIDR with a prefix of 8 to 30 bits, got "${serviceCidr}"`);
+  }
+  const clusterDomain = (opts.clusterDomain ?? "cluster.local").replace(/\.$/, "").toLowerCase();
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(clusterDomain) || clusterDomain.length > 253)
+    throw new CliError(`--cluster-domain must be a DNS subdomain, got "${opts.clusterDomain}"`);
   const since = () => `${Math.round(performance.now() - started)}ms`;
   const snapshotEvery = opts.snapshotInterval ? durationMs(opts.snapshotInterval, "snapshot-interval") : 0;
   const eventTtlMs = durationMs(opts.eventTtl ?? "1h", "event-ttl");
@@ -106,7 +125,7 @@ export async function up(opts: UpOptions): Promise<void> {
     maxMutating: positive(opts.maxMutatingRequestsInflight ?? 200, "max-mutating-requests-inflight"),
     maxLongRunningPerClient: positive(opts.maxWatchesPerClient ?? 100, "max-watches-per-client"),
   };
-  const api = await bootApiServer({ dataDir, host: opts.host ?? "127.0.0.1", port, flowControl });
+  const api = await bootApiServer({ dataDir, host: opts.host ?? "127.0.0.1", port, flowControl, serviceCidr, clusterDomain });
   console.log(`✓ apiserver   ${api.url} (${since()})`);
   for (const w of api.warnings) console.log(`[apiserver] ${w}`);
   const kubeconfig = join(dataDir, "kubeconfig");
@@ -127,7 +146,7 @@ export async function up(opts: UpOptions): Promise<void> {
     log: (component, message) => {
       if (debug || !message.startsWith("debug:")) console.log(`[${component}] ${message}`);
     },
-    settings: { eventTTLSeconds: eventTtlMs / 1000, cleanOnExit: opts.cleanOnExit ?? false, proxyMode, proxyBalance, ...(opts.ingressPort !== undefined ? { ingressPort: intOption(opts.ingressPort, "ingress-port") } : {}) },
+    settings: { eventTTLSeconds: eventTtlMs / 1000, cleanOnExit: opts.cleanOnExit ?? false, proxyMode, proxyBalance, serviceCidr, clusterDomain, hostDns: !!opts.hostDns, ...(opts.dnsUpstream ? { dnsUpstream: opts.dnsUpstream } : {}), ...(opts.ingressPort !== undefined ? { ingressPort: intOption(opts.ingressPort, "ingress-port") } : {}) },
   };
 
   const running: { name: string; component: RunningComponent }[] = [];

@@ -6,6 +6,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "../helpers/wait.ts";
+import { testServiceCidr } from "../../bench/lib/kube-up.ts";
 
 let dir: string;
 let up: ReturnType<typeof Bun.spawn> | undefined;
@@ -35,7 +36,7 @@ test("the binary alone runs a cluster and its CLI", async () => {
   console.log(`binary size: ${(size / 2 ** 20).toFixed(1)} MiB`);
   expect(kube(["version", "--client"]).out).toContain("Client Version: kube");
   const port = 20000 + Math.floor(Math.random() * 20000);
-  up = Bun.spawn([join(dir, "kube"), "up", "--runtime", "sim", "--sim-nodes", "2", "--node-name", "bin", "--data-dir", join(dir, "data"), "--port", String(port)], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
+  up = Bun.spawn([join(dir, "kube"), "up", "--runtime", "sim", "--sim-nodes", "2", "--node-name", "bin", "--data-dir", join(dir, "data"), "--port", String(port), "--service-cidr", testServiceCidr()], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
   await waitFor("readyz", async () => {
     const ca = readFileSync(join(dir, "data", "pki", "ca.crt"), "utf8");
     return (await fetch(`https://127.0.0.1:${port}/readyz`, { tls: { ca } } as RequestInit)).ok;

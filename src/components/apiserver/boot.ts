@@ -17,6 +17,10 @@ export interface BootOptions {
   host: string;
   port: number;
   flowControl?: FlowControlOptions;
+  /** Cluster IP range (kube up's --service-cidr). */
+  serviceCidr?: string;
+  /** DNS domain the certificate names the kubernetes service in (cluster.local). */
+  clusterDomain?: string;
 }
 
 export interface BootedApiServer {
@@ -56,13 +60,14 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ dataDir: opts.dataDir });
   const token = loadOrCreateToken(opts.dataDir);
-  const clusterIP = kubernetesServiceIp(defaultServiceRanges.clusterIpCidr);
+  const serviceRanges = { ...defaultServiceRanges, clusterIpCidr: opts.serviceCidr ?? defaultServiceRanges.clusterIpCidr };
+  const clusterIP = kubernetesServiceIp(serviceRanges.clusterIpCidr);
   // Clients that reach the API through the kubernetes service verify these names.
   // Pods reach the API at the node's container bridge address (KUBERNETES_SERVICE_HOST), which
   // exists only while containers run: Podman's and Docker's defaults are named as well.
   const bridges = [...new Set([containerNetworkAddress() ?? "10.88.0.1", "10.88.0.1", "172.17.0.1"])];
-  const tls = await loadOrCreateTls(opts.dataDir, opts.host, [clusterIP, ...bridges, "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"]);
-  const api = createApiServer({ store, token, serviceAccountKey: loadOrCreateKey(opts.dataDir), kubeletKey: loadOrCreateKey(opts.dataDir, "kubelet.key") });
+  const tls = await loadOrCreateTls(opts.dataDir, opts.host, [clusterIP, ...bridges, "kubernetes", "kubernetes.default", "kubernetes.default.svc", `kubernetes.default.svc.${opts.clusterDomain ?? "cluster.local"}`]);
+  const api = createApiServer({ store, token, serviceRanges, serviceAccountKey: loadOrCreateKey(opts.dataDir), kubeletKey: loadOrCreateKey(opts.dataDir, "kubelet.key") });
   secureDataDir(opts.dataDir);
   await api.ready;
   let server: Awaited<ReturnType<typeof serve>>;

@@ -16,6 +16,9 @@ export async function ensureKubernetesService(o: KubernetesServiceOptions): Prom
   const client = createClient(inProcessTransport(o.fetch, o.token));
   const opts = { fieldManager: "kube-apiserver", force: true };
   const labels = { component: "apiserver", provider: "kubernetes" };
+  // A cluster IP cannot change: a service left from another range (--service-cidr) is made again.
+  const old = (await client.resource("services", "default").get("kubernetes").catch(() => undefined)) as { spec?: { clusterIP?: string } } | undefined;
+  if (old?.spec?.clusterIP && old.spec.clusterIP !== o.clusterIP) await client.resource("services", "default").delete("kubernetes");
   await client.resource("services", "default").patch("kubernetes", {
     apiVersion: "v1",
     kind: "Service",

@@ -1,7 +1,11 @@
-// ClusterIP and NodePort allocation for Services. The default cluster IP range lies in
-// 127.0.0.0/8, which Linux routes to loopback, so the proxy can bind each service's own
-// address without root. Conflicts are rejected here, never discovered at runtime.
+// ClusterIP and NodePort allocation for Services. The range is 10.43.0.0/16 as root (k3s's; the
+// proxy makes it local to this machine, see docs/ARCHITECTURE.md), else 127.10.0.0/16, which Linux
+// routes to loopback, so the proxy binds each service's own address without root. Conflicts are
+// rejected here, never discovered at runtime.
 import type { Cause, KubeObject } from "../../api/types.ts";
+import { intToIp, ipToInt, parseCidr } from "../../api/cidr.ts";
+
+export { parseCidr };
 
 export interface ServiceRanges {
   /** CIDR, e.g. 127.10.0.0/16 */
@@ -11,6 +15,9 @@ export interface ServiceRanges {
 }
 
 export const defaultServiceRanges: ServiceRanges = { clusterIpCidr: "127.10.0.0/16", nodePortMin: 30000, nodePortMax: 32767 };
+
+/** kube up's default range: k3s's when root can make it local to this machine, else loopback. */
+export const defaultServiceCidr = (root = process.getuid?.() === 0) => (root ? "10.43.0.0/16" : defaultServiceRanges.clusterIpCidr);
 
 interface ServicePort {
   name?: string;
@@ -25,32 +32,14 @@ interface ServiceSpec {
   ports?: ServicePort[];
 }
 
-function ipToInt(ip: string): number | undefined {
-  const parts = ip.split(".");
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    n = n * 256 + Number(p);
-  }
-  return n;
-}
-const intToIp = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
-
-export function parseCidr(cidr: string): { first: number; last: number } {
-  const [ip, bits] = cidr.split("/");
-  const base = ipToInt(ip ?? "");
-  const b = Number(bits);
-  if (base === undefined || !Number.isInteger(b) || b < 8 || b > 30) throw new Error(`invalid service CIDR ${cidr}`);
-  const size = 2 ** (32 - b);
-  const first = base - (base % size);
-  // Skip the network address and the .1 the way Kubernetes reserves the first address.
-  return { first: first + 2, last: first + size - 2 };
-}
-
 /** The address Kubernetes reserves for the `default/kubernetes` service: the range's first. */
 export function kubernetesServiceIp(cidr: string): string {
   return intToIp(parseCidr(cidr).first - 1);
+}
+
+/** The range's tenth address, which Kubernetes installers reserve for the cluster DNS service. */
+export function dnsServiceIp(cidr: string): string {
+  return intToIp(parseCidr(cidr).first + 8);
 }
 
 const isKubernetesService = (svc: KubeObject) => svc.metadata?.namespace === "default" && svc.metadata?.name === "kubernetes";
@@ -87,9 +76,12 @@ export function allocateServiceAddresses(svc: KubeObject, others: KubeObject[], 
   } else if (!spec.clusterIP) {
     const size = last - first + 1;
     const start = Math.floor(Math.random() * size);
+    // The DNS address is left for kube-dns, which asks for it by value.
+    const dns = first + 8;
     for (let i = 0; i < size; i++) {
-      const ip = intToIp(first + ((start + i) % size));
-      if (!usedIps.has(ip)) {
+      const n = first + ((start + i) % size);
+      const ip = intToIp(n);
+      if (n !== dns && !usedIps.has(ip)) {
         spec.clusterIP = ip;
         break;
       }

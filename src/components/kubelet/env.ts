@@ -1,6 +1,7 @@
 // A container's environment as the kubelet builds it: service links (<NAME>_SERVICE_HOST and
 // the docker-link variables) first, then envFrom, then env with valueFrom (ConfigMap and Secret
 // keys, and the downward-API fields), with $(VAR) references expanded.
+import { isLoopbackIp } from "../../api/cidr.ts";
 import type { KubeObject } from "../../api/types.ts";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
 import { isNotFound, type Client } from "../../client/index.ts";
@@ -11,13 +12,17 @@ export class EnvError extends Error {
 
 type Svc = KubeObject & { spec?: { clusterIP?: string; ports?: { name?: string; port: number; protocol?: string }[] } };
 
-/** Service environment variables for the services of a namespace, pointing at `host`. */
-export function serviceEnv(services: Svc[], host?: string): Record<string, string> {
+/**
+ * Service environment variables for the services of a namespace, pointing at each cluster IP;
+ * a cluster IP in 127.0.0.0/8 (the non-root range) is not reachable from a pod, so those point at
+ * `bridge`, the node's bridge address where the proxy also serves them.
+ */
+export function serviceEnv(services: Svc[], bridge?: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const s of services) {
     const ip = s.spec?.clusterIP;
     if (!ip || ip === "None" || !s.spec?.ports?.length) continue;
-    const addr = host ?? ip;
+    const addr = isLoopbackIp(ip) && bridge ? bridge : ip;
     const name = s.metadata!.name!.toUpperCase().replace(/-/g, "_");
     const first = s.spec.ports[0]!;
     env[`${name}_SERVICE_HOST`] = addr;

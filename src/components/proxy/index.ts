@@ -1,13 +1,17 @@
 // The proxy component: watches Services and Endpoints and makes every service port answer on its
-// cluster IP (in 127.0.0.0/8 by default), on the node's container bridge address (how pods reach
-// services), and for NodePort services on 127.0.0.1:nodePort. Two data planes (settings.proxyMode):
+// cluster IP, from the host and from pods (the range is made local to this machine first, see
+// local-range.ts), and for NodePort services on 127.0.0.1:nodePort. Cluster IPs in 127.0.0.0/8
+// (the non-root range) cannot be reached from a pod's network namespace: those ports also answer
+// on the node's container bridge address, where <NAME>_SERVICE_HOST points. Two data planes (settings.proxyMode):
 // "nftables" DNATs in the kernel (root only, what kube-proxy does), "userspace" listens on those
 // addresses and copies bytes (no root needed); "auto", the default, takes nftables when it can.
+import { isLoopbackIp } from "../../api/cidr.ts";
 import type { KubeObject } from "../../api/types.ts";
 import { Informer, keyOf } from "../../client/index.ts";
 import { containerNetwork } from "../node-address.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import type { Endpoint } from "./balancer.ts";
+import { claimLocalRange } from "./local-range.ts";
 import { NftTable } from "./nftables.ts";
 import { ProxyTable, type DataPlane, type ServicePortSpec } from "./table.ts";
 
@@ -30,7 +34,8 @@ export function serviceSpecs(services: Svc[], endpoints: (key: string) => Ep | u
       }
       const base = { protocol, affinity: { type: spec.sessionAffinity === "ClientIP" ? "ClientIP" : "None", timeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds }, mode: opts.mode, endpoints: eps } as const;
       const key = `${keyOf(s)}:${p.port}/${protocol}`;
-      out.push({ ...base, key, port: p.port, bindAddresses: [spec.clusterIP, ...(opts.bridge ? [opts.bridge] : [])] });
+      const viaBridge = isLoopbackIp(spec.clusterIP) && opts.bridge ? [opts.bridge] : [];
+      out.push({ ...base, key, port: p.port, bindAddresses: [spec.clusterIP, ...viaBridge] });
       if (p.nodePort && (spec.type === "NodePort" || spec.type === "LoadBalancer"))
         out.push({ ...base, key: `${key}:node`, port: p.nodePort, bindAddresses: ["127.0.0.1", ...(opts.bridge ? [opts.bridge] : [])] });
     }
@@ -57,6 +62,8 @@ export const proxyComponent: Component = {
   name: "proxy",
   async start(ctx: ComponentContext) {
     const client = clientOf(ctx, "system:kube-proxy");
+    // Before any rule exists: from here on no packet to the range can leave the machine.
+    const releaseRange = typeof ctx.settings.serviceCidr === "string" ? await claimLocalRange(ctx.settings.serviceCidr) : async () => {};
     const services = new Informer<Svc>(client.resource<Svc>("services"));
     const endpoints = new Informer<Ep>(client.resource<Ep>("endpoints"));
     // Setting up the data plane (spawning nft) overlaps the informers' first listing.
@@ -92,6 +99,7 @@ export const proxyComponent: Component = {
     } catch (e) {
       services.stop();
       endpoints.stop();
+      await releaseRange();
       throw e;
     }
     const table = await plane;
@@ -106,6 +114,7 @@ export const proxyComponent: Component = {
         clearTimeout(timer);
         await syncing;
         await table.closeAll();
+        await releaseRange();
       },
     };
   },
