@@ -23,5 +23,16 @@ export function parseCidr(cidr: string): { first: number; last: number } {
   return { first: first + 2, last: first + size - 2 };
 }
 
+
+/** The address Kubernetes reserves for the `default/kubernetes` service: the range's first. */
+export function kubernetesServiceIp(cidr: string): string {
+  return intToIp(parseCidr(cidr).first - 1);
+}
+
+/** The range's tenth address, which Kubernetes installers reserve for the cluster DNS service. */
+export function dnsServiceIp(cidr: string): string {
+  return intToIp(parseCidr(cidr).first + 8);
+}
+
 /** Whether `ip` lies in 127.0.0.0/8. */
 export const isLoopbackIp = (ip: string) => ip.startsWith("127.");

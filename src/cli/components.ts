@@ -5,7 +5,9 @@ import { kubeletComponent } from "../components/kubelet/index.ts";
 import { schedulerComponent } from "../components/scheduler/index.ts";
 import { proxyComponent } from "../components/proxy/index.ts";
 import { ingressComponent } from "../components/ingress/index.ts";
+import { dnsComponent } from "../components/dns/index.ts";
 
 export function clusterComponents(): Component[] {
-  return [schedulerComponent, controllersComponent, kubeletComponent, proxyComponent, ingressComponent];
+  // DNS before the kubelet, so pods started at once already get the kube-dns nameserver.
+  return [schedulerComponent, controllersComponent, dnsComponent, kubeletComponent, proxyComponent, ingressComponent];
 }

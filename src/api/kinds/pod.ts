@@ -71,6 +71,8 @@ export interface PodSpec {
   terminationGracePeriodSeconds?: number;
   activeDeadlineSeconds?: number;
   dnsPolicy?: string;
+  dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: { name: string; value?: string }[] };
+  hostAliases?: { ip: string; hostnames?: string[] }[];
   hostname?: string;
   subdomain?: string;
   tolerations?: Record<string, any>[];
@@ -285,6 +287,31 @@ export function validatePodSpec(c: Causes, field: string, spec: PodSpec | undefi
   if (spec.nodeName !== undefined && spec.nodeName !== "") v.dns1123Subdomain(c, `${field}.nodeName`, spec.nodeName);
   v.labels(c, `${field}.nodeSelector`, spec.nodeSelector);
   if (spec.hostname !== undefined) v.dns1123Label(c, `${field}.hostname`, spec.hostname);
+  if (spec.subdomain !== undefined) v.dns1123Label(c, `${field}.subdomain`, spec.subdomain);
+  validateDns(c, field, spec);
+}
+
+const isIPv4 = (s: unknown) => typeof s === "string" && /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) && s.split(".").every((p) => Number(p) <= 255);
+const isIP = (s: unknown) => isIPv4(s) || (typeof s === "string" && s.includes(":") && /^[0-9a-fA-F:.]+$/.test(s));
+
+/** dnsPolicy, dnsConfig and hostAliases, with kube-apiserver's messages (ValidatePodSpec). */
+function validateDns(c: Causes, field: string, spec: PodSpec): void {
+  v.oneOf(c, `${field}.dnsPolicy`, spec.dnsPolicy, ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]);
+  const cfg = spec.dnsConfig;
+  if (spec.dnsPolicy === "None" && !cfg) c.required(`${field}.dnsConfig`, "must provide `dnsConfig` when `dnsPolicy` is None");
+  if (cfg) {
+    const ns = cfg.nameservers ?? [];
+    if (spec.dnsPolicy === "None" && ns.length === 0) c.required(`${field}.dnsConfig.nameservers`, "must provide at least one DNS nameserver when `dnsPolicy` is None");
+    if (ns.length > 3) c.invalid(`${field}.dnsConfig.nameservers`, ns, "must not have more than 3 nameservers");
+    ns.forEach((n, i) => isIP(n) || c.invalid(`${field}.dnsConfig.nameservers[${i}]`, n, "must be a valid IP address"));
+    if ((cfg.searches ?? []).length > 32) c.invalid(`${field}.dnsConfig.searches`, cfg.searches, "must not have more than 32 search paths");
+    (cfg.searches ?? []).forEach((s, i) => s === "." || v.dns1123Subdomain(c, `${field}.dnsConfig.searches[${i}]`, String(s).replace(/\.$/, "")));
+    (cfg.options ?? []).forEach((o, i) => o?.name || c.required(`${field}.dnsConfig.options[${i}].name`));
+  }
+  (spec.hostAliases ?? []).forEach((h, i) => {
+    if (!isIP(h?.ip)) c.invalid(`${field}.hostAliases[${i}].ip`, h?.ip, "must be valid IP address");
+    (h?.hostnames ?? []).forEach((n, j) => v.dns1123Subdomain(c, `${field}.hostAliases[${i}].hostnames[${j}]`, n));
+  });
 }
 
 /** A pod template as RC/RS/Deployment/DaemonSet/StatefulSet/Job carry it. */

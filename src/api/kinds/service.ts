@@ -89,7 +89,9 @@ export const serviceKind = defineKind({
     row(o, now) {
       const spec = specOf(o) as ServiceSpec;
       const ports = (spec.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`).join(",") || "<none>";
-      const ext = spec.type === "ExternalName" ? spec.externalName : spec.externalIPs?.join(",") || (spec.type === "LoadBalancer" ? "<pending>" : "<none>");
+      // As kubectl's printer: a LoadBalancer's ingress addresses, then any externalIPs.
+      const lb = ((o.status as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? "").filter(Boolean);
+      const ext = spec.type === "ExternalName" ? spec.externalName : spec.type === "LoadBalancer" ? [...lb, ...(spec.externalIPs ?? [])].join(",") || "<pending>" : spec.externalIPs?.join(",") || "<none>";
       const sel = Object.entries(spec.selector ?? {}).map(([k, val]) => `${k}=${val}`).join(",") || "<none>";
       return [o.metadata?.name, spec.type, spec.clusterIP ?? "<none>", ext, ports, age(o, now), sel];
     },

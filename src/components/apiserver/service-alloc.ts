@@ -3,9 +3,9 @@
 // routes to loopback, so the proxy binds each service's own address without root. Conflicts are
 // rejected here, never discovered at runtime.
 import type { Cause, KubeObject } from "../../api/types.ts";
-import { intToIp, ipToInt, parseCidr } from "../../api/cidr.ts";
+import { dnsServiceIp, intToIp, ipToInt, kubernetesServiceIp, parseCidr } from "../../api/cidr.ts";
 
-export { parseCidr };
+export { dnsServiceIp, kubernetesServiceIp, parseCidr };
 
 export interface ServiceRanges {
   /** CIDR, e.g. 127.10.0.0/16 */
@@ -30,16 +30,6 @@ interface ServiceSpec {
   clusterIP?: string;
   clusterIPs?: string[];
   ports?: ServicePort[];
-}
-
-/** The address Kubernetes reserves for the `default/kubernetes` service: the range's first. */
-export function kubernetesServiceIp(cidr: string): string {
-  return intToIp(parseCidr(cidr).first - 1);
-}
-
-/** The range's tenth address, which Kubernetes installers reserve for the cluster DNS service. */
-export function dnsServiceIp(cidr: string): string {
-  return intToIp(parseCidr(cidr).first + 8);
 }
 
 const isKubernetesService = (svc: KubeObject) => svc.metadata?.namespace === "default" && svc.metadata?.name === "kubernetes";

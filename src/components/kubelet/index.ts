@@ -8,9 +8,23 @@ import { Kubelet } from "./kubelet.ts";
 import { createRuntime, RuntimeUnavailableError, SimRuntime, type ContainerRuntime } from "./runtime/index.ts";
 import { startKubeletServer } from "./server.ts";
 import { containerNetworkAddress } from "../node-address.ts";
+import { readResolvConf } from "../../util/resolv-conf.ts";
+import { existsSync } from "node:fs";
 
 export class KubeletError extends Error {
   override name = "KubeletError";
+}
+
+/**
+ * The host resolv.conf pods with dnsPolicy Default get (the kubelet's --resolv-conf): when
+ * /etc/resolv.conf names only loopback resolvers (systemd-resolved's stub), which a pod cannot
+ * reach, systemd-resolved's own list of upstreams, as kubeadm configures.
+ */
+function hostResolvConf(setting: unknown): string {
+  if (typeof setting === "string") return setting;
+  const stub = readResolvConf("/etc/resolv.conf").nameservers;
+  if (stub.length && stub.every((n) => n.startsWith("127.")) && existsSync("/run/systemd/resolve/resolv.conf")) return "/run/systemd/resolve/resolv.conf";
+  return "/etc/resolv.conf";
 }
 
 export const kubeletComponent: Component = {
@@ -41,6 +55,7 @@ export const kubeletComponent: Component = {
         // Looked up when a container is created: the bridge exists only while containers use it.
         serviceHost: ctx.runtime === "engine" ? () => (ctx.settings.serviceHost as string | undefined) ?? containerNetworkAddress() : undefined,
         serviceAccounts: ctx.runtime === "engine" ? { ca: ctx.clusterCa } : undefined,
+        dns: ctx.runtime === "engine" ? { domain: typeof ctx.settings.clusterDomain === "string" ? ctx.settings.clusterDomain : "cluster.local", resolvConf: hostResolvConf(ctx.settings.resolvConf) } : undefined,
         log,
         pollMs: ctx.runtime === "engine" ? 1000 : 0,
         leaseEveryMs: ctx.runtime === "sim" ? 10_000 + Math.floor(Math.random() * 10_000) : 10_000,

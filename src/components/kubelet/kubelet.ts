@@ -18,6 +18,7 @@ export interface KubeletOptions {
   /** Token the API server presents to this kubelet's server (kept in a node annotation). */
   serviceHost?: () => string | undefined;
   serviceAccounts?: { ca?: string };
+  dns?: { domain: string; resolvConf: string };
   log: (msg: string) => void;
   /** How often the runtime is polled for exits (engine); 0 disables. */
   pollMs?: number;
@@ -48,7 +49,7 @@ export class Kubelet {
     const uid = pod.metadata!.uid!;
     const w = this.workers.get(uid);
     if (w) return w.update(pod);
-    const worker = new PodWorker(pod, { client: this.opts.client, runtime: this.opts.runtime, nodeName: this.opts.nodeName, nodeIP: this.opts.nodeIP, dataDir: this.opts.dataDir, backoff: this.backoff, serviceHost: this.opts.serviceHost, serviceAccounts: this.opts.serviceAccounts, log: this.opts.log });
+    const worker = new PodWorker(pod, { client: this.opts.client, runtime: this.opts.runtime, nodeName: this.opts.nodeName, nodeIP: this.opts.nodeIP, dataDir: this.opts.dataDir, backoff: this.backoff, serviceHost: this.opts.serviceHost, serviceAccounts: this.opts.serviceAccounts, dns: this.opts.dns, log: this.opts.log });
     this.workers.set(uid, worker);
     worker.kick();
   }

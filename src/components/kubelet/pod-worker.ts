@@ -12,7 +12,12 @@ import { podConditions, podPhase, type ContainerStatus, type RestartPolicy } fro
 import { ProbeCounter, runProbe, type Probe } from "./probes.ts";
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime } from "./runtime/index.ts";
 import { ContainerConfigError, containerSecurity } from "./security.ts";
-import { mountsFor, prepareServiceAccount, prepareVolumes, removePodDir, setVolumeOwnership } from "./volumes.ts";
+import { mountsFor, podDir, prepareServiceAccount, prepareVolumes, removePodDir, setVolumeOwnership } from "./volumes.ts";
+import { podHostsFile, podResolvConf } from "./dns-files.ts";
+import { readResolvConf } from "../../util/resolv-conf.ts";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Mount } from "./runtime/types.ts";
 
 /** Which node's kubelet made a container: a kubelet only ever adopts or removes its own. */
 export const NODE_LABEL = "io.kube.node";
@@ -30,6 +35,8 @@ export interface WorkerDeps {
   serviceHost?: () => string | undefined;
   /** Mount service account tokens (with this CA as ca.crt); off for hollow pods. */
   serviceAccounts?: { ca?: string };
+  /** Write and mount /etc/resolv.conf and /etc/hosts (the cluster domain, the host's resolv.conf); off for hollow pods. */
+  dns?: { domain: string; resolvConf: string };
   log: (msg: string) => void;
 }
 
@@ -121,6 +128,21 @@ export class PodWorker {
     return out.filter((c): c is ContainerInfo => !!c);
   }
 
+  /** The pod's resolv.conf and hosts file (DATA/pods/<uid>/etc), as mounts for its containers. */
+  private async writeDnsFiles(): Promise<Mount[]> {
+    const dns = this.deps.dns;
+    if (!dns) return [];
+    const kubeDns = (await this.deps.client.resource("services", "kube-system").get("kube-dns").catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)))) as { spec?: { clusterIP?: string } } | undefined;
+    const clusterDns = kubeDns?.spec?.clusterIP && kubeDns.spec.clusterIP !== "None" ? kubeDns.spec.clusterIP : undefined;
+    const resolv = podResolvConf(this.pod, { clusterDns, domain: dns.domain, host: readResolvConf(dns.resolvConf) });
+    if (resolv.fallback) this.event("Warning", "MissingClusterDNS", `pod: "${this.pod.metadata!.name}_${this.pod.metadata!.namespace}(${this.uid})". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.`);
+    const dir = join(podDir(this.deps.dataDir, this.uid), "etc");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "resolv.conf"), resolv.text);
+    writeFileSync(join(dir, "hosts"), podHostsFile(this.pod, this.sandbox?.ip ?? "", dns.domain));
+    return [{ hostPath: join(dir, "hosts"), containerPath: "/etc/hosts" }, { hostPath: join(dir, "resolv.conf"), containerPath: "/etc/resolv.conf" }];
+  }
+
   private async sync(): Promise<void> {
     if (this.terminated) return;
     if (this.pod.metadata?.deletionTimestamp) return this.terminate(true);
@@ -148,9 +170,11 @@ export class PodWorker {
     const latest = (name: string) => all.filter((c) => c.kind === "app" && c.containerName === name).sort((a, b) => b.restartCount - a.restartCount)[0];
     let volumes: Awaited<ReturnType<typeof prepareVolumes>> | undefined;
     let serviceAccountDir: string | undefined;
+    let dnsMounts: Mount[] = [];
     const start = async (c: Container, restartCount: number) => {
       if (!volumes) {
         volumes = await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod);
+        dnsMounts = await this.writeDnsFiles();
         if (this.deps.serviceAccounts) serviceAccountDir = await prepareServiceAccount(this.deps.client, this.deps.dataDir, this.pod, this.deps.serviceAccounts.ca);
         const fsGroup = spec.securityContext?.fsGroup;
         if (fsGroup !== undefined) {
@@ -196,7 +220,7 @@ export class PodWorker {
         args: c.args,
         env,
         workingDir: c.workingDir,
-        mounts,
+        mounts: [...mounts, ...dnsMounts.filter((m) => !(c.volumeMounts ?? []).some((v) => v.mountPath === m.containerPath))],
         security: confined.security,
         cpuMillis: c.resources?.limits?.cpu ? cpuMillis(c.resources.limits.cpu) : undefined,
         memoryBytes: c.resources?.limits?.memory ? memoryBytes(c.resources.limits.memory) : undefined,

@@ -12,13 +12,14 @@ import { containerNetwork } from "../node-address.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import type { Endpoint } from "./balancer.ts";
 import { claimLocalRange } from "./local-range.ts";
+import { LoadBalancers, type LbPort } from "./loadbalancer.ts";
 import { NftTable } from "./nftables.ts";
 import { ProxyTable, type DataPlane, type ServicePortSpec } from "./table.ts";
 
-type Svc = KubeObject & { spec?: { type?: string; clusterIP?: string; sessionAffinity?: string; sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } }; ports?: { name?: string; port: number; nodePort?: number; protocol?: string }[] } };
+type Svc = KubeObject & { status?: { loadBalancer?: { ingress?: { ip?: string }[] } }; spec?: { type?: string; clusterIP?: string; sessionAffinity?: string; sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } }; ports?: { name?: string; port: number; nodePort?: number; protocol?: string }[] } };
 type Ep = KubeObject & { subsets?: { addresses?: { ip: string }[]; ports?: { name?: string; port: number; protocol?: string }[] }[] };
 
-export function serviceSpecs(services: Svc[], endpoints: (key: string) => Ep | undefined, opts: { bridge?: string; mode?: "roundrobin" | "random" }): ServicePortSpec[] {
+export function serviceSpecs(services: Svc[], endpoints: (key: string) => Ep | undefined, opts: { bridge?: string; mode?: "roundrobin" | "random"; loadBalancers?: Map<string, string | undefined> }): ServicePortSpec[] {
   const out: ServicePortSpec[] = [];
   for (const s of services) {
     const spec = s.spec ?? {};
@@ -38,6 +39,8 @@ export function serviceSpecs(services: Svc[], endpoints: (key: string) => Ep | u
       out.push({ ...base, key, port: p.port, bindAddresses: [spec.clusterIP, ...viaBridge] });
       if (p.nodePort && (spec.type === "NodePort" || spec.type === "LoadBalancer"))
         out.push({ ...base, key: `${key}:node`, port: p.nodePort, bindAddresses: ["127.0.0.1", ...(opts.bridge ? [opts.bridge] : [])] });
+      const lb = spec.type === "LoadBalancer" ? opts.loadBalancers?.get(keyOf(s)) : undefined;
+      if (lb) out.push({ ...base, key: `${key}:lb`, port: p.port, bindAddresses: [lb] });
     }
   }
   return out;
@@ -75,13 +78,36 @@ export const proxyComponent: Component = {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let syncing = Promise.resolve();
     const reported = new Set<string>();
+    let balancers: LoadBalancers | undefined;
+    /** Claims each LoadBalancer service's address and keeps status.loadBalancer in step. */
+    const loadBalancers = async (): Promise<Map<string, string | undefined>> => {
+      const wanted = new Map<string, { ports: LbPort[]; current?: string }>();
+      const all = services.list();
+      for (const s of all) {
+        if (s.spec?.type !== "LoadBalancer" || !s.spec.clusterIP || s.spec.clusterIP === "None") continue;
+        const ports = (s.spec.ports ?? []).map((p) => ({ port: p.port, protocol: (p.protocol === "UDP" ? "UDP" : "TCP") as LbPort["protocol"] }));
+        wanted.set(keyOf(s), { ports, current: s.status?.loadBalancer?.ingress?.[0]?.ip });
+      }
+      const got = await balancers!.sync(wanted);
+      for (const s of all) {
+        const want = got.get(keyOf(s));
+        const have = s.status?.loadBalancer?.ingress?.map((i) => i.ip).join(",") ?? "";
+        if ((want ?? "") === have) continue;
+        const status = { loadBalancer: want ? { ingress: [{ ip: want, ipMode: "VIP" }] } : {} };
+        await ctx.client.resource("services", s.metadata!.namespace).patch(s.metadata!.name!, { status }, "merge", { subresource: "status" }).catch((e: Error) => ctx.log("proxy", `status of ${keyOf(s)}: ${e.message}`));
+      }
+      return got;
+    };
     const schedule = () => {
       if (timer) return;
       timer = setTimeout(() => {
         timer = undefined;
         syncing = syncing.then(async () => {
           bridge = bridgeNow();
-          const errors = await (await plane).sync(serviceSpecs(services.list(), (k) => endpoints.get(k), { bridge: bridge?.address, mode }), { bridgeInterface: bridge?.name });
+          const table = await plane;
+          balancers ??= new LoadBalancers(!(table instanceof ProxyTable));
+          const lbs = await loadBalancers();
+          const errors = await table.sync(serviceSpecs(services.list(), (k) => endpoints.get(k), { bridge: bridge?.address, mode, loadBalancers: lbs }), { bridgeInterface: bridge?.name });
           if (errors.length === 0) reported.clear();
           for (const e of errors) {
             const line = `${e.key} on ${e.address}: ${e.error}`;
@@ -114,6 +140,7 @@ export const proxyComponent: Component = {
         clearTimeout(timer);
         await syncing;
         await table.closeAll();
+        balancers?.closeAll();
         await releaseRange();
       },
     };

@@ -7,10 +7,15 @@ import { isAlreadyExists, isNotFound, keyOf, splitKey } from "../../../client/in
 import { Controller, podReady } from "../base.ts";
 
 type Port = { name?: string; port: number; targetPort?: number | string; protocol?: string };
-type Address = { ip: string; nodeName?: string; targetRef: { kind: "Pod"; namespace: string; name: string; uid: string } };
+type Address = { ip: string; hostname?: string; nodeName?: string; targetRef: { kind: "Pod"; namespace: string; name: string; uid: string } };
 type Subset = { addresses?: Address[]; notReadyAddresses?: Address[]; ports: { name?: string; port: number; protocol: string }[] };
 
-export function endpointsSubsets(svcPorts: Port[], pods: KubeObject[]): Subset[] {
+/**
+ * `svc` names the service: a pod whose spec.subdomain is that name gets its spec.hostname on its
+ * address (what DNS serves as <hostname>.<svc>.<ns>.svc); publishNotReadyAddresses lists every pod
+ * as ready, as upstream does.
+ */
+export function endpointsSubsets(svcPorts: Port[], pods: KubeObject[], svc: { name?: string; publishNotReadyAddresses?: boolean } = {}): Subset[] {
   const groups = new Map<string, Subset>();
   for (const pod of pods) {
     const ip = (pod.status as { podIP?: string } | undefined)?.podIP;
@@ -27,8 +32,10 @@ export function endpointsSubsets(svcPorts: Port[], pods: KubeObject[]): Subset[]
     if (ports.length === 0) continue;
     const key = JSON.stringify(ports);
     const subset = groups.get(key) ?? groups.set(key, { ports }).get(key)!;
-    const address: Address = { ip, ...((pod.spec as { nodeName?: string })?.nodeName ? { nodeName: (pod.spec as { nodeName: string }).nodeName } : {}), targetRef: { kind: "Pod", namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, uid: pod.metadata!.uid! } };
-    if (podReady(pod)) (subset.addresses ??= []).push(address);
+    const podSpec = pod.spec as { hostname?: string; subdomain?: string } | undefined;
+    const hostname = podSpec?.hostname && svc.name && podSpec.subdomain === svc.name ? { hostname: podSpec.hostname } : {};
+    const address: Address = { ip, ...hostname, ...((pod.spec as { nodeName?: string })?.nodeName ? { nodeName: (pod.spec as { nodeName: string }).nodeName } : {}), targetRef: { kind: "Pod", namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, uid: pod.metadata!.uid! } };
+    if (svc.publishNotReadyAddresses || podReady(pod)) (subset.addresses ??= []).push(address);
     else (subset.notReadyAddresses ??= []).push(address);
   }
   const byIp = (a: Address, b: Address) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
@@ -65,7 +72,8 @@ export class EndpointsController extends Controller {
     if (!sel || Object.keys(sel).length === 0) return; // manual Endpoints
     const reqs = requirementsOf(sel);
     const pods = this.ctx.informers.get("pods").list().filter((p) => p.metadata?.namespace === namespace && matchesLabels(reqs, p.metadata?.labels));
-    const subsets = endpointsSubsets(((svc.spec as { ports?: Port[] }).ports ?? []), pods);
+    const spec = svc.spec as { ports?: Port[]; publishNotReadyAddresses?: boolean };
+    const subsets = endpointsSubsets(spec.ports ?? [], pods, { name, publishNotReadyAddresses: spec.publishNotReadyAddresses });
     const labels = { ...svc.metadata?.labels, "endpoints.kube/managed": "true" };
     if (current && JSON.stringify(current.subsets ?? []) === JSON.stringify(subsets) && JSON.stringify(current.metadata?.labels ?? {}) === JSON.stringify(labels)) return;
     const ep = { apiVersion: "v1", kind: "Endpoints", metadata: { name, namespace, labels, ...(current ? { resourceVersion: current.metadata?.resourceVersion } : {}) }, subsets };

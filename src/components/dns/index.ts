@@ -1,0 +1,117 @@
+// The cluster DNS component (what CoreDNS is in k3s): answers the cluster domain from Services and
+// Endpoints, forwards other names upstream, and is published as Service kube-system/kube-dns on
+// the range's tenth address, port 53 UDP and TCP. The server itself listens on 127.0.0.1 (a free
+// port); the kube-dns Endpoints point there, and the proxy's DNAT (or userspace listener) carries
+// pods' queries to it, as for the API server's `kubernetes` service.
+import { dnsServiceIp, ipToInt, intToIp } from "../../api/cidr.ts";
+import { Informer, isNotFound, type Client } from "../../client/index.ts";
+import type { Component, ComponentContext } from "../types.ts";
+import { readResolvConf } from "../../util/resolv-conf.ts";
+import { Forwarder, parseUpstreams, type Upstream } from "./forward.ts";
+import { startHostDns } from "./host-dns.ts";
+import { ClusterZone, type Ep, type Svc } from "./records.ts";
+import { startDnsServer, type DnsServer } from "./server.ts";
+
+export const DNS_NAMESPACE = "kube-system";
+export const DNS_SERVICE = "kube-dns";
+
+/** Where other names go: settings.dnsUpstream, else the host's resolv.conf nameservers. */
+export function upstreamsFrom(setting: unknown, resolvConf = "/etc/resolv.conf"): Upstream[] {
+  if (typeof setting === "string" && setting) return parseUpstreams(setting);
+  return readResolvConf(resolvConf).nameservers.map((host) => ({ host, port: 53 }));
+}
+
+async function listen(zone: () => ClusterZone, forwarder: Forwarder, maxQps?: number): Promise<DnsServer> {
+  // UDP takes a free port first; TCP may find that port taken: try again.
+  for (let i = 0; ; i++) {
+    try {
+      return await startDnsServer({ host: "127.0.0.1", port: 0, zone, forwarder, maxQps });
+    } catch (e) {
+      if (i >= 5) throw e;
+    }
+  }
+}
+
+/** The kube-dns Service (on the wanted address when it is free) and its Endpoints to `port`. */
+async function publish(client: Client, clusterIP: string | undefined, port: number): Promise<void> {
+  const services = client.resource("services", DNS_NAMESPACE);
+  const labels = { "k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "KubeDNS" };
+  const ports = [{ name: "dns", port: 53, protocol: "UDP", targetPort: 53 }, { name: "dns-tcp", port: 53, protocol: "TCP", targetPort: 53 }];
+  const existing = await services.get(DNS_SERVICE).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  if (!existing) {
+    const svc = { apiVersion: "v1", kind: "Service", metadata: { name: DNS_SERVICE, namespace: DNS_NAMESPACE, labels }, spec: { ports, ...(clusterIP ? { clusterIP } : {}) } };
+    // The address may already be someone's: then any address will do (pods are told the real one).
+    await services.create(svc).catch(async (e) => (clusterIP && (e as { code?: number }).code === 422 ? services.create({ ...svc, spec: { ports } }) : Promise.reject(e)));
+  }
+  await client.resource("endpoints", DNS_NAMESPACE).patch(DNS_SERVICE, {
+    apiVersion: "v1",
+    kind: "Endpoints",
+    metadata: { name: DNS_SERVICE, namespace: DNS_NAMESPACE, labels },
+    subsets: [{ addresses: [{ ip: "127.0.0.1" }], ports: [{ name: "dns", port, protocol: "UDP" }, { name: "dns-tcp", port, protocol: "TCP" }] }],
+  }, "apply", { fieldManager: "kube-dns", force: true });
+}
+
+/** The DNS address: the tenth of settings.serviceCidr, or counted from the kubernetes service's (the first). */
+async function wantedIp(ctx: ComponentContext): Promise<string | undefined> {
+  if (typeof ctx.settings.serviceCidr === "string") return dnsServiceIp(ctx.settings.serviceCidr);
+  const k = (await ctx.client.resource("services", "default").get("kubernetes").catch(() => undefined)) as Svc | undefined;
+  const n = ipToInt(k?.spec?.clusterIP ?? "");
+  return n === undefined ? undefined : intToIp(n + 9);
+}
+
+export const dnsComponent: Component = {
+  name: "dns",
+  async start(ctx: ComponentContext) {
+    const domain = typeof ctx.settings.clusterDomain === "string" ? ctx.settings.clusterDomain : "cluster.local";
+    const upstreams = upstreamsFrom(ctx.settings.dnsUpstream, typeof ctx.settings.resolvConf === "string" ? ctx.settings.resolvConf : undefined);
+    const services = new Informer<Svc>(ctx.client.resource<Svc>("services"));
+    const endpoints = new Informer<Ep>(ctx.client.resource<Ep>("endpoints"));
+    const zone = new ClusterZone(domain);
+    let dirty = true;
+    // Rebuilt on the first query after a change: answers follow Services and Endpoints at once.
+    const current = () => {
+      if (dirty) {
+        dirty = false;
+        zone.rebuild(services.list(), (k) => endpoints.get(k));
+      }
+      return zone;
+    };
+    const listeners: (() => void)[] = [];
+    const changed = () => {
+      dirty = true;
+      for (const l of listeners) l();
+    };
+    for (const inf of [services, endpoints] as Informer<Svc>[]) inf.on({ add: changed, update: changed, delete: changed });
+    services.start();
+    endpoints.start();
+    const forwarder = new Forwarder(upstreams);
+    let server: DnsServer | undefined;
+    let hostDns: { stop(): Promise<void> } | undefined;
+    try {
+      await Promise.all([services.waitForSync(), endpoints.waitForSync()]);
+      server = await listen(current, forwarder, typeof ctx.settings.dnsMaxQps === "number" ? ctx.settings.dnsMaxQps : undefined);
+      await publish(ctx.client, await wantedIp(ctx), server.port);
+      ctx.log("dns", `serving ${domain} on 127.0.0.1:${server.port} (Service ${DNS_NAMESPACE}/${DNS_SERVICE}); other names go to ${upstreams.map((u) => `${u.host}:${u.port}`).join(", ") || "nowhere (no upstream)"}`);
+      if (ctx.settings.hostDns) {
+        hostDns = await startHostDns({ domain, port: server.port, zone: current, onChange: (f) => listeners.push(f), hostsFile: typeof ctx.settings.hostsFile === "string" ? ctx.settings.hostsFile : undefined, dataDir: ctx.dataDir });
+        ctx.log("dns", `host DNS: ${hostDns.toString()}`);
+      }
+    } catch (e) {
+      services.stop();
+      endpoints.stop();
+      forwarder.close();
+      await server?.close();
+      throw e;
+    }
+    const running = server;
+    return {
+      async stop() {
+        await hostDns?.stop();
+        services.stop();
+        endpoints.stop();
+        forwarder.close();
+        await running.close();
+      },
+    };
+  },
+};

@@ -1,0 +1,153 @@
+// The DNS server: UDP and TCP on one port. Cluster names are answered from the zone at once
+// (authoritative); anything else goes to the forwarder. Malformed packets are dropped; a token
+// bucket bounds how many queries a second are looked at (the rest are dropped before decoding),
+// so a flood costs little CPU and the rest of the process keeps working.
+import dnsPacket, { type Answer, type Packet } from "dns-packet";
+import net from "node:net";
+import { aged, type Forwarder } from "./forward.ts";
+import type { ClusterZone } from "./records.ts";
+
+const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+const MAX_TCP_CONNECTIONS = 128;
+const TCP_IDLE_MS = 10_000;
+
+export interface DnsServerOptions {
+  host: string;
+  /** 0 for any free port (UDP and TCP get the same one). */
+  port: number;
+  zone: () => ClusterZone;
+  forwarder?: Forwarder;
+  /** Queries per second looked at (default 50000); bursts up to a tenth of that. */
+  maxQps?: number;
+}
+
+export interface DnsServer {
+  port: number;
+  /** Queries dropped: malformed, or over the rate. */
+  dropped(): number;
+  close(): Promise<void>;
+}
+
+function bucket(rate: number): () => boolean {
+  const burst = Math.max(100, rate / 10);
+  let tokens = burst;
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    tokens = Math.min(burst, tokens + ((now - last) * rate) / 1000);
+    last = now;
+    if (tokens < 1) return false;
+    tokens--;
+    return true;
+  };
+}
+
+/** The answer to one query packet, or undefined to drop it (malformed, or not a query). */
+export async function handleQuery(buf: Buffer, opts: Pick<DnsServerOptions, "zone" | "forwarder">, udpLimit?: number): Promise<Buffer | undefined> {
+  let query: Packet;
+  try {
+    query = dnsPacket.decode(buf);
+  } catch {
+    return undefined;
+  }
+  if (query.type !== "query" || query.id === undefined) return undefined;
+  const rd = (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED;
+  const reply = (rcode: number, rest: Partial<Packet> = {}, aa = false): Packet => ({
+    type: "response",
+    id: query.id,
+    flags: rd | dnsPacket.RECURSION_AVAILABLE | (aa ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | rcode,
+    questions: query.questions,
+    ...rest,
+  });
+  const opcode = ((query.flags ?? 0) >> 11) & 15;
+  const q = query.questions?.[0];
+  let response: Packet;
+  if (opcode !== 0) response = reply(RCODE.NOTIMP);
+  else if (!q || query.questions!.length !== 1) response = reply(RCODE.FORMERR);
+  else {
+    const name = q.name.toLowerCase().replace(/\.$/, "");
+    const zone = opts.zone();
+    if (zone.owns(name) && (q.class ?? "IN") === "IN") {
+      const a = zone.answer(name, q.type);
+      response = reply(RCODE[a.rcode], { answers: a.answers, authorities: a.authorities, additionals: a.additionals }, true);
+    } else if (!opts.forwarder) response = reply(RCODE.REFUSED);
+    else {
+      const got = await opts.forwarder.resolve(q);
+      if (!got) response = reply(RCODE.SERVFAIL);
+      else {
+        const r = got.response;
+        const additionals = (r.additionals ?? []).filter((x: Answer) => x.type !== "OPT");
+        response = reply((r.flags ?? 0) & 15, { answers: aged(r.answers, got.age), authorities: aged(r.authorities, got.age), additionals: aged(additionals, got.age) });
+        response.flags! |= (r.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE;
+      }
+    }
+  }
+  let out = dnsPacket.encode(response);
+  if (udpLimit !== undefined) {
+    const opt = query.additionals?.find((x) => x.type === "OPT") as { udpPayloadSize?: number } | undefined;
+    const limit = Math.min(4096, Math.max(udpLimit, opt?.udpPayloadSize ?? 0));
+    if (out.length > limit) out = dnsPacket.encode({ ...response, flags: response.flags! | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [], additionals: [] });
+  }
+  return out;
+}
+
+export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  const allow = bucket(opts.maxQps ?? 50_000);
+  let dropped = 0;
+  const udp = await Bun.udpSocket({
+    hostname: opts.host,
+    port: opts.port,
+    socket: {
+      data(socket, buf, port, address) {
+        if (!allow()) return void dropped++;
+        const done = (out: Buffer | undefined) => (out ? socket.send(out, port, address) : dropped++);
+        handleQuery(buf, opts, 512).then(done, () => dropped++);
+      },
+    },
+  });
+  const connections = new Set<net.Socket>();
+  const tcp = net.createServer((conn) => {
+    if (connections.size >= MAX_TCP_CONNECTIONS) return conn.destroy();
+    connections.add(conn);
+    conn.setTimeout(TCP_IDLE_MS, () => conn.destroy());
+    conn.on("close", () => connections.delete(conn));
+    conn.on("error", () => conn.destroy());
+    let pending = Buffer.alloc(0);
+    conn.on("data", (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      // Messages are framed by a two-byte length (RFC 1035 4.2.2).
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        const msg = pending.subarray(2, 2 + pending.readUInt16BE(0));
+        pending = pending.subarray(2 + msg.length);
+        if (!allow()) {
+          dropped++;
+          continue;
+        }
+        handleQuery(Buffer.from(msg), opts).then((out) => {
+          if (!out) return conn.destroy(); // malformed: the stream cannot be trusted any more
+          const len = Buffer.alloc(2);
+          len.writeUInt16BE(out.length);
+          if (!conn.destroyed) conn.write(Buffer.concat([len, out]));
+        }, () => conn.destroy());
+      }
+    });
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      tcp.once("error", reject);
+      tcp.listen({ host: opts.host, port: udp.port }, () => resolve());
+    });
+  } catch (e) {
+    udp.close();
+    throw e;
+  }
+  return {
+    port: udp.port,
+    dropped: () => dropped,
+    async close() {
+      udp.close();
+      for (const c of connections) c.destroy();
+      await new Promise<void>((r) => tcp.close(() => r()));
+    },
+  };
+}
