@@ -4,12 +4,15 @@
 import { describe, expect, test } from "bun:test";
 import dnsPacket from "dns-packet";
 import dgram from "node:dgram";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { waitFor } from "../../../test/helpers/wait.ts";
 import type { Pod } from "../../api/kinds/pod.ts";
 import { podHostsFile, podResolvConf } from "../kubelet/dns-files.ts";
 import { Forwarder, parseUpstreams } from "./forward.ts";
-import { withBlock } from "./host-dns.ts";
+import { startHostDns, withBlock } from "./host-dns.ts";
 import { ClusterZone, type Ep, type Svc } from "./records.ts";
 import { handleQuery, startDnsServer } from "./server.ts";
 
@@ -141,6 +144,26 @@ function ask(port: number, msg: Buffer): Promise<Buffer | undefined> {
 }
 const decode = (b: Buffer | undefined) => dnsPacket.decode(b!) as ReturnType<typeof dnsPacket.decode> & { rcode: string; flag_aa: boolean; flag_tc: boolean };
 const query = (name: string, type = "A", id = 7) => dnsPacket.encode({ type: "query", id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: type as "A", name }] });
+
+test("--host-dns without systemd-resolved: a managed block of the hosts file, kept in sync, removed at stop", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kube-hosts-"));
+  const path = join(dir, "hosts");
+  writeFileSync(path, "127.0.0.1 localhost\n");
+  const z = new ClusterZone();
+  z.rebuild(services, () => undefined);
+  let notify = () => {};
+  const host = await startHostDns({ domain: "cluster.local", port: 53, zone: () => z, onChange: (f) => (notify = f), hostsFile: path, dataDir: "/data" });
+  try {
+    expect(readFileSync(path, "utf8")).toContain("10.43.0.20\tweb.default.svc.cluster.local\n");
+    z.rebuild(services.slice(1), () => undefined);
+    notify();
+    await waitFor("web gone from the hosts file", () => !readFileSync(path, "utf8").includes("web.default"), 5000);
+  } finally {
+    await host.stop();
+  }
+  expect(readFileSync(path, "utf8")).toBe("127.0.0.1 localhost\n");
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe("server", () => {
   test("forwards other names to the upstream once (cache), drops garbage, truncates big UDP answers, keeps serving", async () => {
