@@ -16,9 +16,23 @@ test("a flooding token gets 429s past its watch budget and its share; the admin 
   await api.json("POST", "/api/v1/namespaces/default/serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "flood" } });
   const { body } = await api.json("POST", "/api/v1/namespaces/default/serviceaccounts/flood/token", { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: {} });
   const flood = body.status.token as string;
+  // Allowed to read, so that its requests reach the API (not a quick 403) and hold their budget.
+  await api.json("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: { name: "read-configmaps" },
+    rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }],
+  });
+  await api.json("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: "flood-read" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "read-configmaps" },
+    subjects: [{ kind: "ServiceAccount", name: "flood", namespace: "default" }],
+  });
 
   const stop = new AbortController();
-  const watches = await Promise.all(Array.from({ length: 8 }, () => get("/api/v1/configmaps?watch=true", flood, stop.signal)));
+  const watches = await Promise.all(Array.from({ length: 8 }, () => get("/api/v1/namespaces/default/configmaps?watch=true", flood, stop.signal)));
   const codes = watches.map((r) => r.status);
   expect(codes.filter((c) => c === 429).length).toBe(3);
   const refused = watches.find((r) => r.status === 429)!;
@@ -26,7 +40,7 @@ test("a flooding token gets 429s past its watch budget and its share; the admin 
   expect(((await refused.json()) as { reason: string }).reason).toBe("TooManyRequests");
 
   // 200 parallel lists from the flooder while the admin lists too.
-  const flooding = Promise.all(Array.from({ length: 200 }, () => get("/api/v1/configmaps", flood).then((r) => (r.body?.cancel(), r.status))));
+  const flooding = Promise.all(Array.from({ length: 200 }, () => get("/api/v1/namespaces/default/configmaps", flood).then((r) => (r.body?.cancel(), r.status))));
   const admin = await Promise.all(Array.from({ length: 20 }, () => get("/api/v1/configmaps", TEST_TOKEN).then((r) => r.status)));
   const adminWatches = await Promise.all(Array.from({ length: 8 }, () => get("/api/v1/configmaps?watch=true", TEST_TOKEN, stop.signal).then((r) => r.status)));
   expect([...new Set([...admin, ...adminWatches])]).toEqual([200]);
@@ -36,7 +50,7 @@ test("a flooding token gets 429s past its watch budget and its share; the admin 
 
   // Closed watches give their budget back.
   await waitFor("a watch admitted again", async () => {
-    const r = await get("/api/v1/configmaps?watch=true&timeoutSeconds=1", flood);
+    const r = await get("/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1", flood);
     await r.body?.cancel();
     return r.status !== 429;
   });
