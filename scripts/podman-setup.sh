@@ -91,7 +91,9 @@ start_podman_service() {
   mkdir -p "$(dirname "$PODMAN_SOCK")"
   rm -f "$PODMAN_SOCK" # a stale socket left by a dead service
   say "starting podman system service on $PODMAN_SOCK (log /tmp/podman-service.log)"
-  nohup setsid podman system service --time=0 "unix://$PODMAN_SOCK" >/tmp/podman-service.log 2>&1 </dev/null &
+  # From /: conmon inherits the service's working directory, and every container start fails
+  # ("Failed to get working directory") once a directory the service was started from is gone.
+  (cd / && exec nohup setsid podman system service --time=0 "unix://$PODMAN_SOCK" >/tmp/podman-service.log 2>&1 </dev/null) &
   local deadline=$((SECONDS + 20))
   until ping_sock "$PODMAN_SOCK"; do
     [ $SECONDS -lt $deadline ] || fail "podman did not answer on $PODMAN_SOCK within 20 s (see /tmp/podman-service.log)"
