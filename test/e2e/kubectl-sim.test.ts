@@ -4,13 +4,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startKube, type RunningKube } from "../../bench/lib/kube-up.ts";
+import { startKube, testServiceCidr, type RunningKube } from "../../bench/lib/kube-up.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.30";
 let kube: RunningKube;
+// The range's first address belongs to default/kubernetes.
+const SERVICE_CIDR = testServiceCidr();
+const FIRST_SERVICE_IP = SERVICE_CIDR.replace(/\.0\/\d+$/, ".1");
 beforeAll(async () => {
-  kube = await startKube(["--runtime", "sim", "--sim-nodes", "3", "--node-name", "hollow"]);
+  kube = await startKube(["--runtime", "sim", "--sim-nodes", "3", "--node-name", "hollow", "--service-cidr", SERVICE_CIDR]);
 }, 60_000);
 afterAll(() => kube.stop());
 
@@ -139,14 +142,14 @@ spec:
 describe("in-cluster access: the kubernetes service and service account tokens", () => {
   test("default/kubernetes fronts the API server on the first service address, and kubectl reaches the API through it", async () => {
     const svc = await json(["get", "service", "kubernetes", "-n", "default"]);
-    expect(svc.spec.clusterIP).toBe("127.10.0.1");
+    expect(svc.spec.clusterIP).toBe(FIRST_SERVICE_IP);
     expect(svc.spec.ports).toEqual([expect.objectContaining({ name: "https", port: 443, protocol: "TCP" })]);
     const ep = await json(["get", "endpoints", "kubernetes", "-n", "default"]);
     expect(ep.subsets[0].addresses[0].ip).toBe("127.0.0.1");
     expect(ep.subsets[0].ports[0].port).toBe(Number(new URL(kube.url).port));
     // The serving certificate names the service address, so TLS verifies through the proxy.
     const nodes = await waitFor("the API through the service", async () => {
-      const r = await kubectl(["--server", "https://127.10.0.1:443", "get", "nodes", "-o", "name"]);
+      const r = await kubectl(["--server", `https://${FIRST_SERVICE_IP}:443`, "get", "nodes", "-o", "name"]);
       return r.code === 0 ? r.out : undefined;
     }, 10_000);
     expect(nodes).toBe(await ok(["get", "nodes", "-o", "name"]));
@@ -162,7 +165,9 @@ describe("in-cluster access: the kubernetes service and service account tokens",
     await waitFor("the default service account", async () => (await kubectl(["get", "serviceaccount", "default"])).code === 0, 10_000);
     const token = (await ok(["create", "token", "default", "--duration=1h"])).trim();
     expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub).toBe("system:serviceaccount:default:default");
-    expect(await ok(["--token", token, "get", "serviceaccount", "default", "-o", "name"])).toBe("serviceaccount/default\n");
+    // The token authenticates as the account, which holds no permissions until bound (RBAC).
+    const asAccount = await kubectl(["--token", token, "get", "serviceaccount", "default", "-o", "name"]);
+    expect(asAccount.err).toContain('User "system:serviceaccount:default:default" cannot get resource "serviceaccounts"');
     const refused = await kubectl(["--token", `${token.slice(0, -4)}AAAA`, "get", "pods"]);
     expect(refused.code).not.toBe(0);
     expect(refused.err).toMatch(/Unauthorized|provide credentials/);

@@ -24,7 +24,7 @@ beforeAll(async () => {
   api = await startTestApi();
   client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
   dataDir = mkdtempSync(join(tmpdir(), "kube-security-"));
-  kubelet = await kubeletComponent.start({ client, nodeName: NODE, runtime: "engine", simNodes: 1, dataDir, apiUrl: "in-process", log: () => {}, settings: { cleanOnExit: true } });
+  kubelet = await kubeletComponent.start({ client, kubeletKey: api.kubeletKey, nodeName: NODE, runtime: "engine", simNodes: 1, dataDir, apiUrl: "in-process", log: () => {}, settings: { cleanOnExit: true } });
 }, 60_000);
 
 afterAll(async () => {

@@ -18,8 +18,17 @@ export type KindLookup = (group: string, version: string, resource: string) => K
  * segments: the path after the group version, split on "/". Returns undefined when the
  * resource is unknown (the caller answers 404).
  */
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 export function parseResourcePath(group: string, version: string, segments: string[], lookup: KindLookup): ResourcePath | undefined {
-  let segs = segments.filter((s) => s !== "");
+  // Segments arrive percent-encoded (the Python client sends `system%3Aaggregate-to-admin`).
+  let segs = segments.filter((s) => s !== "").map(decodeSegment);
   let legacyWatch = false;
   if (segs[0] === "watch") {
     legacyWatch = true;
