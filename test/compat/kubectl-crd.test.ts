@@ -3,29 +3,22 @@
 // upstream's validation errors, patches status through --subresource, scales, watches with a
 // selector, and deletes a CRD with instances; kubectl 1.27 lists the same resources.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { writeKubeconfig } from "../../src/client/kubeconfig.ts";
-import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
-import { kubectlRunner } from "../helpers/kubectl.ts";
+import type { TestApi } from "../helpers/api.ts";
+import { kubectlAgainstTestApi, type kubectlRunner } from "../helpers/kubectl.ts";
 import { certificateCrd, clusterIssuerCrd, monitorCrd } from "../fixtures/crds.ts";
 
+let env: Awaited<ReturnType<typeof kubectlAgainstTestApi>>;
 let api: TestApi;
 let work: string;
 let kubectl: ReturnType<typeof kubectlRunner>;
 beforeAll(async () => {
-  api = await startTestApi();
-  const served = await api.listen();
-  work = mkdtempSync(join(tmpdir(), "kube-kubectl-crd-"));
-  writeKubeconfig(join(work, "kubeconfig"), { server: served.url, token: TEST_TOKEN, ca: served.ca, name: "kube" });
-  kubectl = kubectlRunner(join(work, "kubeconfig"), work);
+  env = await kubectlAgainstTestApi("kube-kubectl-crd");
+  ({ api, work, kubectl } = env);
 });
-afterAll(async () => {
-  await api.close();
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => env.close());
 
 const file = (name: string, docs: unknown[]) => {
   const path = join(work, name);

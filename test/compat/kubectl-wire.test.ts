@@ -2,28 +2,21 @@
 // namespaces, a raw create of the wrong kind, and `kubectl autoscale` (autoscaling/v1 on 1.27,
 // v2 on 1.33) getting the v2 default metric.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeKubeconfig } from "../../src/client/kubeconfig.ts";
-import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
-import { kubectlRunner } from "../helpers/kubectl.ts";
+import type { TestApi } from "../helpers/api.ts";
+import { kubectlAgainstTestApi, type kubectlRunner } from "../helpers/kubectl.ts";
 
+let env: Awaited<ReturnType<typeof kubectlAgainstTestApi>>;
 let api: TestApi;
 let work: string;
 let kubectl: ReturnType<typeof kubectlRunner>;
 beforeAll(async () => {
-  api = await startTestApi();
-  const served = await api.listen();
-  work = mkdtempSync(join(tmpdir(), "kube-kubectl-wire-"));
-  writeKubeconfig(join(work, "kubeconfig"), { server: served.url, token: TEST_TOKEN, ca: served.ca, name: "kube" });
-  kubectl = kubectlRunner(join(work, "kubeconfig"), work);
+  env = await kubectlAgainstTestApi("kube-kubectl-wire");
+  ({ api, work, kubectl } = env);
   writeFileSync(join(work, "pod.json"), JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "valid-pod" }, spec: { containers: [{ name: "c", image: "busybox" }] } }));
 });
-afterAll(async () => {
-  await api.close();
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => env.close());
 
 for (const v of ["1.27", "1.33"]) {
   describe(`kubectl ${v}`, () => {

@@ -2,28 +2,20 @@
 // nested fields of built-in kinds, create -f with an unknown field under --validate=strict|warn|
 // false, and api-resources from aggregated discovery agreeing with the legacy documents.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeKubeconfig } from "../../src/client/kubeconfig.ts";
-import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
-import { kubectlRunner } from "../helpers/kubectl.ts";
+import type { TestApi } from "../helpers/api.ts";
+import { kubectlAgainstTestApi, type kubectlRunner } from "../helpers/kubectl.ts";
 import { certificateCrd } from "../fixtures/crds.ts";
 
+let env: Awaited<ReturnType<typeof kubectlAgainstTestApi>>;
 let api: TestApi;
 let work: string;
 let kubectl: ReturnType<typeof kubectlRunner>;
 beforeAll(async () => {
-  api = await startTestApi();
-  const served = await api.listen();
-  work = mkdtempSync(join(tmpdir(), "kube-openapi-"));
-  writeKubeconfig(join(work, "kubeconfig"), { server: served.url, token: TEST_TOKEN, ca: served.ca, name: "kube" });
-  kubectl = kubectlRunner(join(work, "kubeconfig"), work);
+  env = await kubectlAgainstTestApi("kube-openapi");
+  ({ api, work, kubectl } = env);
 });
-afterAll(async () => {
-  await api.close();
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => env.close());
 
 const withUnknown = (name: string) => `apiVersion: apps/v1
 kind: Deployment

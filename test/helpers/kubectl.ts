@@ -16,3 +16,24 @@ export function kubectlRunner(kubeconfig: string, workDir: string) {
     return { code, out, err };
   };
 }
+
+/** A test API server on a socket, a work dir with its kubeconfig, and a kubectl runner for it. */
+export async function kubectlAgainstTestApi(prefix: string) {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { writeKubeconfig } = await import("../../src/client/kubeconfig.ts");
+  const { startTestApi, TEST_TOKEN } = await import("./api.ts");
+  const api = await startTestApi();
+  const served = await api.listen();
+  const work = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  writeKubeconfig(join(work, "kubeconfig"), { server: served.url, token: TEST_TOKEN, ca: served.ca, name: "kube" });
+  return {
+    api,
+    work,
+    kubectl: kubectlRunner(join(work, "kubeconfig"), work),
+    async close() {
+      await api.close();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
