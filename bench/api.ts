@@ -12,11 +12,24 @@ const CONCURRENCY = 32;
 const DURATION_MS = 4000;
 
 export default async function main(): Promise<void> {
-  const kube = await startKube(["--runtime", "sim", "--sim-nodes", "0", "--disable", "scheduler,controllers,kubelet,proxy"]);
+  const kube = await startKube([
+    "--runtime",
+    "sim",
+    "--sim-nodes",
+    "0",
+    "--disable",
+    "scheduler,controllers,kubelet,proxy",
+  ]);
   const tls = { ca: kube.ca } as const;
   const headers = { authorization: `Bearer ${kube.token}`, "content-type": "application/json" };
-  const req = (method: string, path: string, body?: unknown) => fetch(`${kube.url}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined, tls } as RequestInit);
-  const pod = (name: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "bench" } }, spec: { containers: [{ name: "c", image: "localhost/busybox:latest", ports: [{ containerPort: 80 }] }] } });
+  const req = (method: string, path: string, body?: unknown) =>
+    fetch(`${kube.url}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined, tls } as RequestInit);
+  const pod = (name: string) => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, labels: { app: "bench" } },
+    spec: { containers: [{ name: "c", image: "localhost/busybox:latest", ports: [{ containerPort: 80 }] }] },
+  });
 
   const first = await (await req("POST", "/api/v1/namespaces/default/pods", pod("target"))).json();
   const podJson = JSON.stringify(first);
@@ -25,16 +38,51 @@ export default async function main(): Promise<void> {
   const bare = new Hono();
   bare.get("/pod", (c) => c.body(podJson, 200, { "content-type": "application/json" }));
   const pki = join(kube.dataDir, "pki");
-  const bareServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: bare.fetch, tls: { cert: readFileSync(join(pki, "apiserver.crt"), "utf8"), key: readFileSync(join(pki, "apiserver.key"), "utf8") } });
+  const bareServer = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: bare.fetch,
+    tls: {
+      cert: readFileSync(join(pki, "apiserver.crt"), "utf8"),
+      key: readFileSync(join(pki, "apiserver.key"), "utf8"),
+    },
+  });
   const bareUrl = `https://127.0.0.1:${bareServer.port}/pod`;
 
   // A service account allowed to read pods through a RoleBinding: its GETs pay for authentication and RBAC.
   const rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/default";
-  await req("POST", "/api/v1/namespaces/default/serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader" } });
-  await req("POST", `${rbac}/roles`, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "pod-reader" }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }] });
-  await req("POST", `${rbac}/rolebindings`, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "reader" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "pod-reader" }, subjects: [{ kind: "ServiceAccount", name: "reader", namespace: "default" }] });
-  const saToken = (await (await req("POST", "/api/v1/namespaces/default/serviceaccounts/reader/token", { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: {} })).json()).status.token as string;
-  const saGet = () => fetch(`${kube.url}/api/v1/namespaces/default/pods/target`, { headers: { authorization: `Bearer ${saToken}` }, tls } as RequestInit);
+  await req("POST", "/api/v1/namespaces/default/serviceaccounts", {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: "reader" },
+  });
+  await req("POST", `${rbac}/roles`, {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: { name: "pod-reader" },
+    rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }],
+  });
+  await req("POST", `${rbac}/rolebindings`, {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: "reader" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "pod-reader" },
+    subjects: [{ kind: "ServiceAccount", name: "reader", namespace: "default" }],
+  });
+  const saToken = (
+    await (
+      await req("POST", "/api/v1/namespaces/default/serviceaccounts/reader/token", {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: {},
+      })
+    ).json()
+  ).status.token as string;
+  const saGet = () =>
+    fetch(`${kube.url}/api/v1/namespaces/default/pods/target`, {
+      headers: { authorization: `Bearer ${saToken}` },
+      tls,
+    } as RequestInit);
   const probe = await saGet();
   if (probe.status !== 200) throw new Error(`the service account's GET answered ${probe.status}`);
 
@@ -48,12 +96,16 @@ export default async function main(): Promise<void> {
     getRps += (await load(DURATION_MS / 2, CONCURRENCY, adminGet)) / 2;
     authzRps += (await load(DURATION_MS / 2, CONCURRENCY, saGet)) / 2;
   }
-  console.log(`GET pod as a service account through a RoleBinding: ${round(authzRps)} req/s (admin token: ${round(getRps)} req/s)`);
+  console.log(
+    `GET pod as a service account through a RoleBinding: ${round(authzRps)} req/s (admin token: ${round(getRps)} req/s)`,
+  );
   const honoRps = await load(DURATION_MS, CONCURRENCY, () => fetch(bareUrl, { tls } as RequestInit));
   console.log(`GET pod: ${round(getRps)} req/s through kube, ${round(honoRps)} req/s bare hono`);
 
   let i = 0;
-  const createRps = await load(DURATION_MS, CONCURRENCY, () => req("POST", "/api/v1/namespaces/default/pods", pod(`p-${i++}`)));
+  const createRps = await load(DURATION_MS, CONCURRENCY, () =>
+    req("POST", "/api/v1/namespaces/default/pods", pod(`p-${i++}`)),
+  );
   console.log(`create: ${round(createRps)} pods/s (${i} created)`);
 
   await req("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "list" } });
@@ -74,5 +126,7 @@ export default async function main(): Promise<void> {
   console.log(`LIST 1000 pods: median ${list1000} ms`);
   bareServer.stop(true);
   await kube.stop();
-  console.log(`api: get_rps=${round(getRps)} hono_rps=${round(honoRps)} ratio=${round(getRps / honoRps, 2)} create_rps=${round(createRps)} list1000_ms=${list1000} authz_get_rps=${round(authzRps)} authz_ratio=${round(authzRps / getRps, 2)}`);
+  console.log(
+    `api: get_rps=${round(getRps)} hono_rps=${round(honoRps)} ratio=${round(getRps / honoRps, 2)} create_rps=${round(createRps)} list1000_ms=${list1000} authz_get_rps=${round(authzRps)} authz_ratio=${round(authzRps / getRps, 2)}`,
+  );
 }

@@ -19,48 +19,88 @@ export default async function main(): Promise<void> {
   const api = createApiServer({ store, token: "t" });
   await api.ready;
   const client = createClient(inProcessTransport(api.fetch, "t"));
-  const ctx: ComponentContext = { client, nodeName: "hollow", runtime: "sim", simNodes: NODES, dataDir: dir, apiUrl: "in-process", log: () => {}, settings: {} };
+  const ctx: ComponentContext = {
+    client,
+    nodeName: "hollow",
+    runtime: "sim",
+    simNodes: NODES,
+    dataDir: dir,
+    apiUrl: "in-process",
+    log: () => {},
+    settings: {},
+  };
   const running = [];
   for (const c of clusterComponents()) if (c.name !== "proxy") running.push(await c.start(ctx));
-  const template = (app: string, image = "localhost/busybox:latest") => ({ metadata: { labels: { app } }, spec: { containers: [{ name: "c", image, resources: { requests: { cpu: "10m", memory: "8Mi" } } }] } });
+  const template = (app: string, image = "localhost/busybox:latest") => ({
+    metadata: { labels: { app } },
+    spec: { containers: [{ name: "c", image, resources: { requests: { cpu: "10m", memory: "8Mi" } } }] },
+  });
 
-  const runningPods = (selector: string, want: number, image?: string) =>
-    new Promise<void>(async (resolve) => {
-      const seen = new Set<string>();
-      const w = client.resource("pods", "default").watch({ labelSelector: selector, resourceVersion: "0" });
-      for await (const ev of w) {
-        const p = ev.object as any;
-        const ok = p.status?.phase === "Running" && !p.metadata.deletionTimestamp && (!image || p.spec.containers[0].image === image);
-        if (ev.type === "DELETED" || !ok) seen.delete(p.metadata.name);
-        else seen.add(p.metadata.name);
-        if (seen.size >= want) break;
-      }
-      w.close();
-      resolve();
-    });
+  const runningPods = async (selector: string, want: number, image?: string) => {
+    const seen = new Set<string>();
+    const w = client.resource("pods", "default").watch({ labelSelector: selector, resourceVersion: "0" });
+    for await (const ev of w) {
+      const p = ev.object as any;
+      const ok =
+        p.status?.phase === "Running" &&
+        !p.metadata.deletionTimestamp &&
+        (!image || p.spec.containers[0].image === image);
+      if (ev.type === "DELETED" || !ok) seen.delete(p.metadata.name);
+      else seen.add(p.metadata.name);
+      if (seen.size >= want) break;
+    }
+    w.close();
+  };
 
-  await client.resource("replicasets", "default").create({ apiVersion: "apps/v1", kind: "ReplicaSet", metadata: { name: "big" }, spec: { replicas: 0, selector: { matchLabels: { app: "big" } }, template: template("big") } });
+  await client.resource("replicasets", "default").create({
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: { name: "big" },
+    spec: { replicas: 0, selector: { matchLabels: { app: "big" } }, template: template("big") },
+  });
   const s0 = performance.now();
   const scaled = runningPods("app=big", SCALE);
-  await client.resource("replicasets", "default").patch("big", { spec: { replicas: SCALE } }, "merge", { subresource: "scale" });
+  await client
+    .resource("replicasets", "default")
+    .patch("big", { spec: { replicas: SCALE } }, "merge", { subresource: "scale" });
   await scaled;
   const scaleS = (performance.now() - s0) / 1000;
   console.log(`scale 0 -> ${SCALE}: all Running after ${round(scaleS, 2)} s (${round(SCALE / scaleS)} pods/s)`);
   await client.resource("replicasets", "default").delete("big");
 
   const deploys = client.resource("deployments", "default");
-  await deploys.create({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "roll" }, spec: { replicas: ROLL, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } }, selector: { matchLabels: { app: "roll" } }, template: template("roll") } });
+  await deploys.create({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "roll" },
+    spec: {
+      replicas: ROLL,
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } },
+      selector: { matchLabels: { app: "roll" } },
+      template: template("roll"),
+    },
+  });
   const complete = async () => {
     for (;;) {
       const d = (await deploys.get("roll")) as any;
       const s = d.status ?? {};
-      if (d.metadata.generation <= s.observedGeneration && s.updatedReplicas === ROLL && s.replicas === ROLL && s.availableReplicas === ROLL) return;
+      if (
+        d.metadata.generation <= s.observedGeneration &&
+        s.updatedReplicas === ROLL &&
+        s.replicas === ROLL &&
+        s.availableReplicas === ROLL
+      )
+        return;
       await Bun.sleep(50);
     }
   };
   await complete();
   const r0 = performance.now();
-  await deploys.patch("roll", { spec: { template: { spec: { containers: [{ name: "c", image: "localhost/busybox:v2" }] } } } }, "strategic");
+  await deploys.patch(
+    "roll",
+    { spec: { template: { spec: { containers: [{ name: "c", image: "localhost/busybox:v2" }] } } } },
+    "strategic",
+  );
   await complete();
   const rollS = (performance.now() - r0) / 1000;
   console.log(`rolling update of ${ROLL} replicas: ${round(rollS, 2)} s; peak rss ${peakRssMb()} MB`);
@@ -68,5 +108,7 @@ export default async function main(): Promise<void> {
   api.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
-  console.log(`controllers: scale3000_s=${round(scaleS, 2)} pods_per_s=${round(SCALE / scaleS)} rollout1000_s=${round(rollS, 2)}`);
+  console.log(
+    `controllers: scale3000_s=${round(scaleS, 2)} pods_per_s=${round(SCALE / scaleS)} rollout1000_s=${round(rollS, 2)}`,
+  );
 }

@@ -20,7 +20,11 @@ function monitor(name: string): Record<string, unknown> {
     interval: "30s",
     scrapeTimeout: "10s",
     honorLabels: true,
-    tlsConfig: { ca: { secret: { name: "ca", key: "ca.crt" } }, serverName: `${port}.monitoring.svc`, insecureSkipVerify: false },
+    tlsConfig: {
+      ca: { secret: { name: "ca", key: "ca.crt" } },
+      serverName: `${port}.monitoring.svc`,
+      insecureSkipVerify: false,
+    },
     bearerTokenSecret: { name: "token", key: "token" },
     relabelings: [
       { sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node" },
@@ -34,7 +38,10 @@ function monitor(name: string): Record<string, unknown> {
     metadata: { name, labels: { app: "bench", release: "prometheus" } },
     spec: {
       jobLabel: "app.kubernetes.io/name",
-      selector: { matchLabels: { app: "bench" }, matchExpressions: [{ key: "tier", operator: "In", values: ["api", "web"] }] },
+      selector: {
+        matchLabels: { app: "bench" },
+        matchExpressions: [{ key: "tier", operator: "In", values: ["api", "web"] }],
+      },
       namespaceSelector: { matchNames: ["default", "monitoring"] },
       endpoints: [endpoint("metrics"), endpoint("admin")],
       sampleLimit: 10000,
@@ -43,7 +50,14 @@ function monitor(name: string): Record<string, unknown> {
 }
 
 export default async function main(): Promise<void> {
-  const kube = await startKube(["--runtime", "sim", "--sim-nodes", "0", "--disable", "scheduler,controllers,kubelet,proxy"]);
+  const kube = await startKube([
+    "--runtime",
+    "sim",
+    "--sim-nodes",
+    "0",
+    "--disable",
+    "scheduler,controllers,kubelet,proxy",
+  ]);
   try {
     await measure(kube);
   } finally {
@@ -54,7 +68,8 @@ export default async function main(): Promise<void> {
 async function measure(kube: RunningKube): Promise<void> {
   const tls = { ca: kube.ca } as const;
   const headers = { authorization: `Bearer ${kube.token}`, "content-type": "application/json" };
-  const req = (method: string, path: string, body?: unknown) => fetch(`${kube.url}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined, tls } as RequestInit);
+  const req = (method: string, path: string, body?: unknown) =>
+    fetch(`${kube.url}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined, tls } as RequestInit);
   const created = await req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", monitorCrd());
   if (created.status !== 201) throw new Error(`CRD: ${created.status} ${await created.text()}`);
   const MONITORS = "/apis/example.com/v1/namespaces/default/monitors";
@@ -65,7 +80,12 @@ async function measure(kube: RunningKube): Promise<void> {
   if (firstRes.status !== 201) throw new Error(`monitor: ${firstRes.status} ${await firstRes.text()}`);
   const first = await firstRes.json();
   const size = JSON.stringify(first.spec).length;
-  const configMap = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { app: "bench", release: "prometheus" } }, data: { spec: "x".repeat(size) } });
+  const configMap = (name: string) => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, labels: { app: "bench", release: "prometheus" } },
+    data: { spec: "x".repeat(size) },
+  });
   await req("POST", CMS, configMap("target"));
   console.log(`object size: ${size} bytes of spec/data`);
 
@@ -81,8 +101,10 @@ async function measure(kube: RunningKube): Promise<void> {
   let j = 0;
   let [crCreate, cmCreate, crGet, cmGet] = [0, 0, 0, 0];
   for (let round = 0; round < ROUNDS; round++) {
-    crCreate += (await load(DURATION_MS / ROUNDS, CONCURRENCY, () => ok(req("POST", MONITORS, monitor(`m-${i++}`))))) / ROUNDS;
-    cmCreate += (await load(DURATION_MS / ROUNDS, CONCURRENCY, () => ok(req("POST", CMS, configMap(`c-${j++}`))))) / ROUNDS;
+    crCreate +=
+      (await load(DURATION_MS / ROUNDS, CONCURRENCY, () => ok(req("POST", MONITORS, monitor(`m-${i++}`))))) / ROUNDS;
+    cmCreate +=
+      (await load(DURATION_MS / ROUNDS, CONCURRENCY, () => ok(req("POST", CMS, configMap(`c-${j++}`))))) / ROUNDS;
   }
   for (let round = 0; round < ROUNDS; round++) {
     crGet += (await load(DURATION_MS / ROUNDS, CONCURRENCY, () => ok(req("GET", `${MONITORS}/target`)))) / ROUNDS;
@@ -90,5 +112,7 @@ async function measure(kube: RunningKube): Promise<void> {
   }
   console.log(`create: ${round(crCreate)} monitors/s, ${round(cmCreate)} configmaps/s`);
   console.log(`GET: ${round(crGet)} monitors/s, ${round(cmGet)} configmaps/s`);
-  console.log(`crd: create_rps=${round(crCreate)} cm_create_rps=${round(cmCreate)} ratio=${round(crCreate / cmCreate, 2)} get_ratio=${round(crGet / cmGet, 2)}`);
+  console.log(
+    `crd: create_rps=${round(crCreate)} cm_create_rps=${round(cmCreate)} ratio=${round(crCreate / cmCreate, 2)} get_ratio=${round(crGet / cmGet, 2)}`,
+  );
 }

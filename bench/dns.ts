@@ -13,7 +13,10 @@ const DURATION_MS = 4000;
 const LOST_MS = 500;
 
 async function startChild(kind: "kube" | "ref"): Promise<{ port: number; stop(): void }> {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "lib/dns-child.ts"), kind], { stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "lib/dns-child.ts"), kind], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   const reader = proc.stdout.getReader();
   let text = "";
   while (!/ready (\d+)/.test(text)) {
@@ -36,7 +39,11 @@ async function load(port: number): Promise<{ qps: number; p99: number; lost: num
     const id = nextId++ & 0xffff;
     const name = serviceName(Math.floor(Math.random() * SERVICES));
     inflight.set(id, performance.now());
-    socket.send(dnsPacket.encode({ type: "query", id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "A", name }] }), port, "127.0.0.1");
+    socket.send(
+      dnsPacket.encode({ type: "query", id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "A", name }] }),
+      port,
+      "127.0.0.1",
+    );
   };
   socket.on("message", (msg) => {
     const id = msg.readUInt16BE(0);
@@ -49,16 +56,18 @@ async function load(port: number): Promise<{ qps: number; p99: number; lost: num
   // A query with no answer frees its slot after LOST_MS.
   const sweep = setInterval(() => {
     const now = performance.now();
-    for (const [id, t0] of inflight) if (now - t0 > LOST_MS) {
-      inflight.delete(id);
-      lost++;
-      send();
-    }
+    for (const [id, t0] of inflight)
+      if (now - t0 > LOST_MS) {
+        inflight.delete(id);
+        lost++;
+        send();
+      }
   }, 50);
   await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
   const t0 = performance.now();
   for (let i = 0; i < WINDOW; i++) send();
-  while (performance.now() < end || (inflight.size && performance.now() < end + LOST_MS)) await new Promise((r) => setTimeout(r, 50));
+  while (performance.now() < end || (inflight.size && performance.now() < end + LOST_MS))
+    await new Promise((r) => setTimeout(r, 50));
   clearInterval(sweep);
   socket.close();
   return { qps: latencies.length / ((performance.now() - t0) / 1000), p99: percentile(latencies, 99), lost };
@@ -74,9 +83,13 @@ export default async function run(): Promise<void> {
     } finally {
       child.stop();
     }
-    console.log(`${kind}: ${round(results[kind]!.qps)} queries/s, p99 ${round(results[kind]!.p99, 2)} ms, ${results[kind]!.lost} lost`);
+    console.log(
+      `${kind}: ${round(results[kind]!.qps)} queries/s, p99 ${round(results[kind]!.p99, 2)} ms, ${results[kind]!.lost} lost`,
+    );
   }
   const kube = results.kube!;
   const ref = results.ref!;
-  console.log(`dns: qps=${round(kube.qps)} ref_qps=${round(ref.qps)} ratio=${round(kube.qps / ref.qps, 2)} p99_ms=${round(kube.p99, 2)}`);
+  console.log(
+    `dns: qps=${round(kube.qps)} ref_qps=${round(ref.qps)} ratio=${round(kube.qps / ref.qps, 2)} p99_ms=${round(kube.p99, 2)}`,
+  );
 }

@@ -26,13 +26,26 @@ export default async function main(): Promise<void> {
   const raw: number[] = [];
   for (let i = 0; i < N; i++) {
     const t0 = performance.now();
-    const sb = await engine.createPodSandbox({ podUid: `bench-${i}`, podName: `raw-${i}`, namespace: "bench", hostname: `raw-${i}`, labels: { "io.kube.node": "bench-raw" } });
-    const id = await engine.createContainer(sb.id, { name: "c", image: IMAGE, command: ["sleep", "3600"], labels: { "io.kube.node": "bench-raw" } });
+    const sb = await engine.createPodSandbox({
+      podUid: `bench-${i}`,
+      podName: `raw-${i}`,
+      namespace: "bench",
+      hostname: `raw-${i}`,
+      labels: { "io.kube.node": "bench-raw" },
+    });
+    const id = await engine.createContainer(sb.id, {
+      name: "c",
+      image: IMAGE,
+      command: ["sleep", "3600"],
+      labels: { "io.kube.node": "bench-raw" },
+    });
     await engine.startContainer(id);
     raw.push(performance.now() - t0);
   }
-  for (const c of await engine.listContainers({ "io.kube.node": "bench-raw" })) if (c.kind === "app") await engine.removeContainer(c.id).catch(() => {});
-  for (const c of await engine.listContainers({ "io.kube.node": "bench-raw" })) await engine.removeContainer(c.id).catch(() => {});
+  for (const c of await engine.listContainers({ "io.kube.node": "bench-raw" }))
+    if (c.kind === "app") await engine.removeContainer(c.id).catch(() => {});
+  for (const c of await engine.listContainers({ "io.kube.node": "bench-raw" }))
+    await engine.removeContainer(c.id).catch(() => {});
 
   const kube = await startKube(["--runtime", "engine", "--node-name", `bench-${process.pid}`, "--clean-on-exit"]);
   const client = createClient(httpTransport(kube.url, kube.token, { ca: kube.ca }));
@@ -42,11 +55,20 @@ export default async function main(): Promise<void> {
   void (async () => {
     for await (const ev of w) {
       const p = ev.object as { metadata: { name: string }; status?: { phase?: string } };
-      if (p.status?.phase === "Running" && !running.has(p.metadata.name)) running.set(p.metadata.name, performance.now());
+      if (p.status?.phase === "Running" && !running.has(p.metadata.name))
+        running.set(p.metadata.name, performance.now());
     }
   })();
   const times: number[] = [];
-  const podOf = (name: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "3600"] }] } });
+  const podOf = (name: string) => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: "c", image: IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "3600"] }],
+    },
+  });
   for (let i = 0; i < N; i++) {
     const name = `p-${i}`;
     const t0 = performance.now();
@@ -66,6 +88,8 @@ export default async function main(): Promise<void> {
   const p50 = round(percentile(times, 50));
   const p99 = round(percentile(times, 99));
   const rawP50 = round(percentile(raw, 50));
-  console.log(`pods: p50 ${p50} ms, p99 ${p99} ms; raw engine: p50 ${rawP50} ms; kubelet idle CPU with 50 pods: ${round(idlePct, 1)}% of a core`);
+  console.log(
+    `pods: p50 ${p50} ms, p99 ${p99} ms; raw engine: p50 ${rawP50} ms; kubelet idle CPU with 50 pods: ${round(idlePct, 1)}% of a core`,
+  );
   console.log(`podstart: pod_p50_ms=${p50} pod_p99_ms=${p99} raw_p50_ms=${rawP50} ratio=${round(p50 / rawP50, 2)}`);
 }

@@ -13,17 +13,20 @@ async function bulk(host: string, port: number): Promise<number> {
   const chunk = Buffer.alloc(256 * 1024, 1);
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: CONNS }, () =>
-      new Promise<void>((resolve, reject) => {
-        const c = net.connect(port, host);
-        c.on("error", reject);
-        c.on("data", () => {});
-        c.on("end", () => resolve());
-        c.once("connect", async () => {
-          for (let sent = 0; sent < per; sent += chunk.length) if (!c.write(chunk)) await new Promise((r) => c.once("drain", r));
-          c.end();
-        });
-      }),
+    Array.from(
+      { length: CONNS },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const c = net.connect(port, host);
+          c.on("error", reject);
+          c.on("data", () => {});
+          c.on("end", () => resolve());
+          c.once("connect", async () => {
+            for (let sent = 0; sent < per; sent += chunk.length)
+              if (!c.write(chunk)) await new Promise((r) => c.once("drain", r));
+            c.end();
+          });
+        }),
     ),
   );
   return (BULK_BYTES * 8) / 1e6 / ((performance.now() - t0) / 1000);
@@ -56,10 +59,27 @@ export default async function main(): Promise<void> {
   // The proxy runs in its own process, as it does inside `kube up`; this process is the client and backend.
   const measure = async (mode: string, vip: string) => {
     const specs = [
-      { key: "bench/bulk:1/TCP", bindAddresses: [vip], port: 7001, protocol: "TCP", affinity: { type: "None" }, endpoints: [{ ip: "127.0.0.1", port: sinkPort }] },
-      { key: "bench/http:2/TCP", bindAddresses: [vip], port: 7002, protocol: "TCP", affinity: { type: "None" }, endpoints: [{ ip: "127.0.0.1", port: http.port! }] },
+      {
+        key: "bench/bulk:1/TCP",
+        bindAddresses: [vip],
+        port: 7001,
+        protocol: "TCP",
+        affinity: { type: "None" },
+        endpoints: [{ ip: "127.0.0.1", port: sinkPort }],
+      },
+      {
+        key: "bench/http:2/TCP",
+        bindAddresses: [vip],
+        port: 7002,
+        protocol: "TCP",
+        affinity: { type: "None" },
+        endpoints: [{ ip: "127.0.0.1", port: http.port! }],
+      },
     ];
-    const child = Bun.spawn([process.execPath, join(import.meta.dir, "lib/proxy-child.ts"), mode, JSON.stringify(specs)], { stdout: "pipe", stderr: "inherit" });
+    const child = Bun.spawn(
+      [process.execPath, join(import.meta.dir, "lib/proxy-child.ts"), mode, JSON.stringify(specs)],
+      { stdout: "pipe", stderr: "inherit" },
+    );
     const { value } = await child.stdout.getReader().read();
     const ready = new TextDecoder().decode(value).match(/ready (\w+)/);
     if (!ready) throw new Error("proxy process did not start");
@@ -70,7 +90,10 @@ export default async function main(): Promise<void> {
     const proxiedRps = await rps(`http://${vip}:7002/`);
     child.kill("SIGTERM");
     await child.exited;
-    return { plane: ready[1]!, line: `mbps=${round(proxied)} direct_mbps=${round(direct)} ratio=${round(proxied / direct, 2)} rps=${round(proxiedRps)} direct_rps=${round(directRps)} rps_ratio=${round(proxiedRps / directRps, 2)}` };
+    return {
+      plane: ready[1]!,
+      line: `mbps=${round(proxied)} direct_mbps=${round(direct)} ratio=${round(proxied / direct, 2)} rps=${round(proxiedRps)} direct_rps=${round(directRps)} rps_ratio=${round(proxiedRps / directRps, 2)}`,
+    };
   };
   const userspace = await measure("userspace", "127.99.0.10");
   console.log(`userspace: ${userspace.line}`);

@@ -19,7 +19,26 @@ async function freePort(): Promise<number> {
 }
 
 function spawnUp(dataDir: string, port: number) {
-  return Bun.spawn([process.execPath, join(import.meta.dir, "../src/main.ts"), "up", "--runtime", "sim", "--sim-nodes", "3", "--node-name", "restart", "--data-dir", dataDir, "--port", String(port), "--disable", "ingress"], { stdout: "pipe", stderr: "inherit" });
+  return Bun.spawn(
+    [
+      process.execPath,
+      join(import.meta.dir, "../src/main.ts"),
+      "up",
+      "--runtime",
+      "sim",
+      "--sim-nodes",
+      "3",
+      "--node-name",
+      "restart",
+      "--data-dir",
+      dataDir,
+      "--port",
+      String(port),
+      "--disable",
+      "ingress",
+    ],
+    { stdout: "pipe", stderr: "inherit" },
+  );
 }
 
 /** Waits until every component has started ("kube is up" on stdout) and /readyz answers. */
@@ -36,7 +55,12 @@ async function untilUp(proc: ReturnType<typeof spawnUp>, dataDir: string, port: 
     while (!(await reader.read()).done) {}
   })();
   const ca = readFileSync(join(dataDir, "pki", "ca.crt"), "utf8");
-  while (!(await fetch(`https://127.0.0.1:${port}/readyz`, { tls: { ca } } as RequestInit).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`https://127.0.0.1:${port}/readyz`, { tls: { ca } } as RequestInit).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (Date.now() > deadline) throw new Error("readyz never ok");
   }
 }
@@ -63,7 +87,12 @@ export async function fill(dataDir: string): Promise<void> {
     for (let j = i; j < Math.min(OBJECTS, i + 1000); j++) {
       const ns = `ns-${j % 20}`;
       const name = `cm-${j}`;
-      const obj = { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns, uid: randomUUID(), creationTimestamp: "2026-11-30T00:00:00Z" }, data };
+      const obj = {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name, namespace: ns, uid: randomUUID(), creationTimestamp: "2026-11-30T00:00:00Z" },
+        data,
+      };
       writes.push(store.create(`/registry/configmaps/${ns}/${name}`, JSON.stringify(obj)));
     }
     await Promise.all(writes);
@@ -106,15 +135,20 @@ export default async function main(): Promise<void> {
       const t0 = performance.now();
       const db = new Database(join(dataDir, "kube.db"), { readonly: true });
       let bytes = 0;
-      for (const row of db.query("SELECT key, value FROM kv").iterate() as Iterable<{ key: string; value: string }>) bytes += row.value.length;
+      for (const row of db.query("SELECT key, value FROM kv").iterate() as Iterable<{ key: string; value: string }>)
+        bytes += row.value.length;
       db.close();
       readRuns.push(performance.now() - t0);
       if (bytes === 0) throw new Error("read nothing");
     }
     const ready = round(percentile(readyRuns, 50));
     const readAll = round(percentile(readRuns, 50));
-    console.log(`ready runs: ${readyRuns.map((r) => round(r)).join(", ")} ms; longest stall after ready: ${stalls.map((s) => round(s)).join(", ")} ms`);
-    console.log(`restart: objects=${OBJECTS} ready_ms=${ready} read_all_ms=${readAll} ratio=${round(ready / readAll, 2)} stall_ms=${round(Math.max(...stalls))}`);
+    console.log(
+      `ready runs: ${readyRuns.map((r) => round(r)).join(", ")} ms; longest stall after ready: ${stalls.map((s) => round(s)).join(", ")} ms`,
+    );
+    console.log(
+      `restart: objects=${OBJECTS} ready_ms=${ready} read_all_ms=${readAll} ratio=${round(ready / readAll, 2)} stall_ms=${round(Math.max(...stalls))}`,
+    );
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -5,7 +5,9 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const name = process.argv[2];
-const available = readdirSync(import.meta.dir).filter((f) => f.endsWith(".ts") && f !== "run.ts" && !f.startsWith("lib")).map((f) => f.slice(0, -3));
+const available = readdirSync(import.meta.dir)
+  .filter((f) => f.endsWith(".ts") && f !== "run.ts" && !f.startsWith("lib"))
+  .map((f) => f.slice(0, -3));
 if (!name || !available.includes(name)) {
   console.error(`usage: bun run bench <${available.join("|")}>`);
   process.exit(1);

@@ -17,14 +17,20 @@ const podObj = (ns: string, i: number) => ({
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name: `p-${i}`, namespace: ns },
-  spec: { containers: [{ name: "c", image: "localhost/busybox:latest", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] },
+  spec: {
+    containers: [
+      { name: "c", image: "localhost/busybox:latest", resources: { requests: { cpu: "10m", memory: "16Mi" } } },
+    ],
+  },
 });
 
 async function inParallel(n: number, fn: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < n) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
 }
 
 async function watchAllBound(client: Client, ns: string, total: number): Promise<void> {
@@ -49,7 +55,11 @@ export default async function main(): Promise<void> {
   const client = createClient(inProcessTransport(api.fetch, "t"));
 
   const t0 = performance.now();
-  await inParallel(NODES, (i) => client.resource("nodes").create({ apiVersion: "v1", kind: "Node", ...nodeWith(`hollow-${i}`, { cpu: "4", memory: "16Gi", pods: 110 }) }));
+  await inParallel(NODES, (i) =>
+    client
+      .resource("nodes")
+      .create({ apiVersion: "v1", kind: "Node", ...nodeWith(`hollow-${i}`, { cpu: "4", memory: "16Gi", pods: 110 }) }),
+  );
   console.log(`registered ${NODES} hollow nodes in ${round(performance.now() - t0)} ms`);
 
   // Reference: the same number of pods and bindings, with no decisions (round-robin nodes).
@@ -57,7 +67,12 @@ export default async function main(): Promise<void> {
   await inParallel(PODS, (i) => client.resource("pods", "ref").create(podObj("ref", i)));
   const r0 = performance.now();
   await inParallel(PODS, (i) =>
-    client.resource("pods", "ref").createSubresource(`p-${i}`, "binding", { apiVersion: "v1", kind: "Binding", metadata: { name: `p-${i}` }, target: { kind: "Node", name: `hollow-${i % NODES}` } }),
+    client.resource("pods", "ref").createSubresource(`p-${i}`, "binding", {
+      apiVersion: "v1",
+      kind: "Binding",
+      metadata: { name: `p-${i}` },
+      target: { kind: "Node", name: `hollow-${i % NODES}` },
+    }),
   );
   const bindOnly = PODS / ((performance.now() - r0) / 1000);
   console.log(`bind only: ${round(bindOnly)} bindings/s`);
@@ -78,5 +93,7 @@ export default async function main(): Promise<void> {
   api.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
-  console.log(`scheduler: nodes=${NODES} pods=${PODS} pods_per_s=${round(rate)} bind_only_per_s=${round(bindOnly)} ratio=${round(rate / bindOnly, 2)}`);
+  console.log(
+    `scheduler: nodes=${NODES} pods=${PODS} pods_per_s=${round(rate)} bind_only_per_s=${round(bindOnly)} ratio=${round(rate / bindOnly, 2)}`,
+  );
 }

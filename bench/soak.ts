@@ -13,13 +13,20 @@ const MINUTES = Number(process.env.SOAK_MINUTES ?? 5);
 const WORKERS = 4;
 
 const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) / 1024;
-const dbMb = (dir: string) => ["kube.db", "kube.db-wal"].reduce((s, f) => s + (() => {
-  try {
-    return statSync(join(dir, f)).size;
-  } catch {
-    return 0;
-  }
-})(), 0) / 2 ** 20;
+const dbMb = (dir: string) =>
+  ["kube.db", "kube.db-wal"].reduce(
+    (s, f) =>
+      s +
+      (() => {
+        try {
+          return statSync(join(dir, f)).size;
+        } catch {
+          return 0;
+        }
+      })(),
+    0,
+  ) /
+  2 ** 20;
 
 /** Least-squares slope of y over x. */
 function slope(points: [number, number][]): number {
@@ -32,7 +39,18 @@ function slope(points: [number, number][]): number {
 }
 
 export default async function main(): Promise<void> {
-  const kube = await startKube(["--runtime", "sim", "--sim-nodes", "10", "--node-name", "soak", "--event-ttl", "1m", "--disable", "ingress"]);
+  const kube = await startKube([
+    "--runtime",
+    "sim",
+    "--sim-nodes",
+    "10",
+    "--node-name",
+    "soak",
+    "--event-ttl",
+    "1m",
+    "--disable",
+    "ingress",
+  ]);
   const client = createClient(httpTransport(kube.url, kube.token, { ca: kube.ca }));
   const deployments = client.resource("deployments", "default");
   const end = performance.now() + MINUTES * 60_000;
@@ -41,7 +59,14 @@ export default async function main(): Promise<void> {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name },
-    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "c", image: "localhost/busybox:latest" }] } } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: "c", image: "localhost/busybox:latest" }] },
+      },
+    },
   });
   const available = async (name: string, n: number) => {
     const deadline = performance.now() + 30_000;
@@ -64,7 +89,8 @@ export default async function main(): Promise<void> {
   };
   const samples: { t: number; rss: number; db: number }[] = [];
   const t0 = performance.now();
-  const sample = () => samples.push({ t: (performance.now() - t0) / 60_000, rss: rssMb(kube.pid), db: dbMb(kube.dataDir) });
+  const sample = () =>
+    samples.push({ t: (performance.now() - t0) / 60_000, rss: rssMb(kube.pid), db: dbMb(kube.dataDir) });
   sample();
   const timer = setInterval(sample, 10_000);
   await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));

@@ -18,7 +18,25 @@ const cpuSeconds = (pid: number) => {
 
 async function launch(port: number, dataDir: string): Promise<{ proc: ReturnType<typeof Bun.spawn>; readyMs: number }> {
   const t0 = performance.now();
-  const proc = Bun.spawn([...cmd(), "up", "--runtime", "sim", "--sim-nodes", "10", "--node-name", "idle", "--data-dir", dataDir, "--port", String(port), "--service-cidr", testServiceCidr()], { stdout: "ignore", stderr: "inherit" });
+  const proc = Bun.spawn(
+    [
+      ...cmd(),
+      "up",
+      "--runtime",
+      "sim",
+      "--sim-nodes",
+      "10",
+      "--node-name",
+      "idle",
+      "--data-dir",
+      dataDir,
+      "--port",
+      String(port),
+      "--service-cidr",
+      testServiceCidr(),
+    ],
+    { stdout: "ignore", stderr: "inherit" },
+  );
   for (;;) {
     try {
       const ca = readFileSync(join(dataDir, "pki", "ca.crt"), "utf8");
@@ -46,11 +64,28 @@ export default async function main(): Promise<void> {
   const dir = tempDir("startup");
   const port = 21100;
   const { proc } = await launch(port, dir);
-  const client = createClient(httpTransport(`https://127.0.0.1:${port}`, readFileSync(join(dir, "token"), "utf8").trim(), { ca: readFileSync(join(dir, "pki", "ca.crt"), "utf8") }));
+  const client = createClient(
+    httpTransport(`https://127.0.0.1:${port}`, readFileSync(join(dir, "token"), "utf8").trim(), {
+      ca: readFileSync(join(dir, "pki", "ca.crt"), "utf8"),
+    }),
+  );
   await Bun.sleep(10_000);
   const idleRss = round(rssMb(proc.pid));
-  const deploy = (replicas: number) => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "idle" }, spec: { replicas, selector: { matchLabels: { app: "idle" } }, template: { metadata: { labels: { app: "idle" } }, spec: { containers: [{ name: "c", image: "localhost/busybox:latest" }] } } } });
-  const runningCount = async () => (await client.resource("pods", "default").list({ fieldSelector: "status.phase=Running" })).items.length;
+  const deploy = (replicas: number) => ({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "idle" },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: "idle" } },
+      template: {
+        metadata: { labels: { app: "idle" } },
+        spec: { containers: [{ name: "c", image: "localhost/busybox:latest" }] },
+      },
+    },
+  });
+  const runningCount = async () =>
+    (await client.resource("pods", "default").list({ fieldSelector: "status.phase=Running" })).items.length;
   await client.resource("deployments", "default").create(deploy(10));
   while ((await runningCount()) < 10) await Bun.sleep(100);
   await Bun.sleep(2000);
@@ -58,7 +93,9 @@ export default async function main(): Promise<void> {
   const t0 = performance.now();
   await Bun.sleep(30_000);
   const idleCpu = round(((cpuSeconds(proc.pid) - c0) / ((performance.now() - t0) / 1000)) * 100, 2);
-  await client.resource("deployments", "default").patch("idle", { spec: { replicas: 1000 } }, "merge", { subresource: "scale" });
+  await client
+    .resource("deployments", "default")
+    .patch("idle", { spec: { replicas: 1000 } }, "merge", { subresource: "scale" });
   while ((await runningCount()) < 1000) await Bun.sleep(250);
   await Bun.sleep(10_000);
   const rss1000 = round(rssMb(proc.pid));
@@ -66,6 +103,8 @@ export default async function main(): Promise<void> {
   await proc.exited;
   rmSync(dir, { recursive: true, force: true });
   const size = existsSync(BINARY) ? round(Bun.file(BINARY).size / 2 ** 20, 1) : 0;
-  console.log(`idle RSS ${idleRss} MB; with 1000 hollow pods ${rss1000} MB; idle CPU with 10 pods ${idleCpu}% of a core; binary ${size} MiB`);
+  console.log(
+    `idle RSS ${idleRss} MB; with 1000 hollow pods ${rss1000} MB; idle CPU with 10 pods ${idleCpu}% of a core; binary ${size} MiB`,
+  );
   console.log(`startup: ready_ms=${ready} idle_rss_mb=${idleRss} rss_1000pods_mb=${rss1000} idle_cpu_pct=${idleCpu}`);
 }

@@ -8,12 +8,19 @@ import { openStore } from "../src/store/index.ts";
 import { percentile, round, tempDir } from "./lib/stats.ts";
 
 const N = 20_000;
-const VALUE = JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "x", namespace: "default", labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "nginx" }] } });
+const VALUE = JSON.stringify({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "x", namespace: "default", labels: { app: "web" } },
+  spec: { containers: [{ name: "c", image: "nginx" }] },
+});
 
 function rawSqlite(dir: string): number {
   const db = new Database(join(dir, "raw.db"), { create: true });
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-  db.exec("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT, create_rev INTEGER, mod_rev INTEGER) WITHOUT ROWID; CREATE TABLE log (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT, type INTEGER, value TEXT, create_rev INTEGER, prev_value TEXT, prev_mod_rev INTEGER)");
+  db.exec(
+    "CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT, create_rev INTEGER, mod_rev INTEGER) WITHOUT ROWID; CREATE TABLE log (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT, type INTEGER, value TEXT, create_rev INTEGER, prev_value TEXT, prev_mod_rev INTEGER)",
+  );
   const insKv = db.prepare("INSERT INTO kv VALUES (?, ?, ?, ?)");
   const insLog = db.prepare("INSERT INTO log(id, key, type, value, create_rev) VALUES (?, ?, 0, ?, ?)");
   const write = db.transaction((i: number) => {
@@ -62,5 +69,7 @@ export default async function main(): Promise<void> {
   const p50 = round(percentile(latencies, 50), 3);
   const p99 = round(percentile(latencies, 99), 3);
   console.log(`watch: ${latencies.length} deliveries to ${WATCHERS} watchers, p50 ${p50} ms, p99 ${p99} ms`);
-  console.log(`store: writes_per_s=${round(storeRate)} sqlite_per_s=${round(sqliteRate)} ratio=${round(storeRate / sqliteRate, 2)} watch_p50_ms=${p50} watch_p99_ms=${p99} watchers=${WATCHERS}`);
+  console.log(
+    `store: writes_per_s=${round(storeRate)} sqlite_per_s=${round(sqliteRate)} ratio=${round(storeRate / sqliteRate, 2)} watch_p50_ms=${p50} watch_p99_ms=${p99} watchers=${WATCHERS}`,
+  );
 }

@@ -17,8 +17,11 @@ import { allKinds } from "../src/api/registry.ts";
 
 type Schema = Record<string, any>;
 const [hkDir, ktDir] = process.argv.slice(2);
-if (!hkDir || !ktDir) throw new Error("usage: bun scripts/gen-openapi.ts <hkube kubernetes-client dir> <kubernetes-types dir>");
-const old: Record<string, Schema> = JSON.parse(readFileSync(join(hkDir, "package/lib/spec/swagger-1.22.json"), "utf8")).definitions;
+if (!hkDir || !ktDir)
+  throw new Error("usage: bun scripts/gen-openapi.ts <hkube kubernetes-client dir> <kubernetes-types dir>");
+const old: Record<string, Schema> = JSON.parse(
+  readFileSync(join(hkDir, "package/lib/spec/swagger-1.22.json"), "utf8"),
+).definitions;
 
 // kubernetes-types module (path without .d.ts) -> upstream definition prefix.
 const prefixOf = (mod: string): string => {
@@ -50,7 +53,8 @@ function load(mod: string): void {
     if (ts.isImportDeclaration(st)) {
       const from = (st.moduleSpecifier as ts.StringLiteral).text;
       const target = join(mod, "..", from).replace(/^\.\//, "");
-      for (const el of (st.importClause?.namedBindings as ts.NamedImports | undefined)?.elements ?? []) imports.set(el.name.text, target);
+      for (const el of (st.importClause?.namedBindings as ts.NamedImports | undefined)?.elements ?? [])
+        imports.set(el.name.text, target);
     } else if (ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st)) {
       decls.set(`${prefixOf(mod)}.${st.name.text}`, { mod, node: st, imports, source });
     }
@@ -67,7 +71,8 @@ function docOf(node: ts.Node): string | undefined {
 function oldDef(name: string): { def: Schema; renamed?: [string, string] } | undefined {
   if (old[name]) return { def: old[name] };
   const m = /^(io\.k8s\.api\.\w+)\.v2\.(\w+)$/.exec(name);
-  if (m && old[`${m[1]}.v2beta2.${m[2]}`]) return { def: old[`${m[1]}.v2beta2.${m[2]}`], renamed: [`${m[1]}.v2beta2.`, `${m[1]}.v2.`] };
+  if (m && old[`${m[1]}.v2beta2.${m[2]}`])
+    return { def: old[`${m[1]}.v2beta2.${m[2]}`], renamed: [`${m[1]}.v2beta2.`, `${m[1]}.v2.`] };
   return undefined;
 }
 
@@ -137,12 +142,14 @@ function build(name: string): Schema {
   }
   // kubernetes-types leaves out JSONSchemaProps' x-kubernetes-* fields: 1.22's are kept, and the
   // one added since (x-kubernetes-validations, 1.25) is declared as upstream does.
-  for (const [field, schema] of Object.entries<Schema>(base.properties ?? {})) if (field.startsWith("x-kubernetes-")) properties[field] ??= schema;
+  for (const [field, schema] of Object.entries<Schema>(base.properties ?? {}))
+    if (field.startsWith("x-kubernetes-")) properties[field] ??= schema;
   if (name.endsWith("apiextensions.v1.JSONSchemaProps")) {
     const rule = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule";
     want(rule);
     properties["x-kubernetes-validations"] = {
-      description: "x-kubernetes-validations describes a list of validation rules written in the CEL expression language.",
+      description:
+        "x-kubernetes-validations describes a list of validation rules written in the CEL expression language.",
       items: { $ref: `#/definitions/${rule}` },
       type: "array",
       "x-kubernetes-list-map-keys": ["rule"],
@@ -164,8 +171,16 @@ for (const mod of ["core/v1", "meta/v1"]) load(mod);
 const modOf = (k: { group: string; version: string }) => `${k.group.split(".")[0] || "core"}/${k.version}`;
 const roots = allKinds().map((k) => `${prefixOf(modOf(k))}.${k.kind}`);
 // Types the API server returns or accepts besides the kinds themselves.
-roots.push("io.k8s.api.autoscaling.v1.Scale", "io.k8s.api.policy.v1.Eviction", "io.k8s.api.authentication.v1.TokenRequest");
-roots.push("io.k8s.apimachinery.pkg.apis.meta.v1.Status", "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions", "io.k8s.apimachinery.pkg.apis.meta.v1.Patch");
+roots.push(
+  "io.k8s.api.autoscaling.v1.Scale",
+  "io.k8s.api.policy.v1.Eviction",
+  "io.k8s.api.authentication.v1.TokenRequest",
+);
+roots.push(
+  "io.k8s.apimachinery.pkg.apis.meta.v1.Status",
+  "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
+  "io.k8s.apimachinery.pkg.apis.meta.v1.Patch",
+);
 // kubernetes-types has no kube-aggregator module: APIService comes from the 1.22 schema alone.
 for (const k of allKinds()) if (existsSync(join(ktDir, `${modOf(k)}.d.ts`))) load(modOf(k));
 for (const mod of ["autoscaling/v1", "policy/v1", "authentication/v1"]) load(mod);
@@ -181,6 +196,10 @@ while (queue.length) {
     }
   }
 }
-const sorted = Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
+const sorted = Object.fromEntries(
+  Object.keys(out)
+    .sort()
+    .map((k) => [k, out[k]]),
+);
 writeFileSync(new URL("../src/api/openapi/definitions.json", import.meta.url), JSON.stringify(sorted));
 console.log(`${Object.keys(sorted).length} definitions, ${JSON.stringify(sorted).length} bytes`);

@@ -20,13 +20,26 @@ if (import.meta.main) {
           } catch {
             return;
           }
-          sock.send(dnsPacket.encode({ type: "response", id: q.id, flags: dnsPacket.AUTHORITATIVE_ANSWER, questions: q.questions, answers: [{ type: "A", name: q.questions![0]!.name, ttl: 5, data: "10.43.0.20" }] }), port, addr);
+          sock.send(
+            dnsPacket.encode({
+              type: "response",
+              id: q.id,
+              flags: dnsPacket.AUTHORITATIVE_ANSWER,
+              questions: q.questions,
+              answers: [{ type: "A", name: q.questions![0]!.name, ttl: 5, data: "10.43.0.20" }],
+            }),
+            port,
+            addr,
+          );
         },
       },
     });
     console.log(`ready ${s.port}`);
   } else {
-    const services: Svc[] = Array.from({ length: SERVICES }, (_, i) => ({ metadata: { name: `svc-${i}`, namespace: `ns-${i % 10}` }, spec: { clusterIP: `10.43.${(i >> 8) & 255}.${i & 255}`, ports: [{ name: "http", port: 80 }] } }));
+    const services: Svc[] = Array.from({ length: SERVICES }, (_, i) => ({
+      metadata: { name: `svc-${i}`, namespace: `ns-${i % 10}` },
+      spec: { clusterIP: `10.43.${(i >> 8) & 255}.${i & 255}`, ports: [{ name: "http", port: 80 }] },
+    }));
     const zone = new ClusterZone("cluster.local");
     zone.rebuild(services, () => undefined);
     const s = await startDnsServer({ host: "127.0.0.1", port: 0, zone: () => zone });

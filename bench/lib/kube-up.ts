@@ -31,10 +31,26 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startKube(args: string[] = ["--runtime", "sim", "--sim-nodes", "1"], opts: { dataDir?: string; keepDataDir?: boolean } = {}): Promise<RunningKube> {
+export async function startKube(
+  args: string[] = ["--runtime", "sim", "--sim-nodes", "1"],
+  opts: { dataDir?: string; keepDataDir?: boolean } = {},
+): Promise<RunningKube> {
   const dataDir = opts.dataDir ?? tempDir("up");
   const port = await freePort();
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "up", "--data-dir", dataDir, "--port", String(port), ...(args.includes("--service-cidr") ? [] : ["--service-cidr", testServiceCidr()]), ...args], { stdout: process.env.KUBE_BENCH_LOG ? "inherit" : "ignore", stderr: "inherit" });
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      join(import.meta.dir, "../../src/main.ts"),
+      "up",
+      "--data-dir",
+      dataDir,
+      "--port",
+      String(port),
+      ...(args.includes("--service-cidr") ? [] : ["--service-cidr", testServiceCidr()]),
+      ...args,
+    ],
+    { stdout: process.env.KUBE_BENCH_LOG ? "inherit" : "ignore", stderr: "inherit" },
+  );
   const url = `https://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   let ca = "";

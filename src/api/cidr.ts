@@ -23,7 +23,6 @@ export function parseCidr(cidr: string): { first: number; last: number } {
   return { first: first + 2, last: first + size - 2 };
 }
 
-
 /** The address Kubernetes reserves for the `default/kubernetes` service: the range's first. */
 export function kubernetesServiceIp(cidr: string): string {
   return intToIp(parseCidr(cidr).first - 1);

@@ -35,7 +35,17 @@ function goNumber(n: number): string {
 function goType(t: string): string {
   if (t.startsWith("[")) return `[]${goType(t.slice(1, -1))}`;
   if (t.startsWith("{")) return `map[string]${goType(t.slice(1, -1))}`;
-  const scalars: Record<string, string> = { s: "string", q: "resource.Quantity", i32: "int32", i64: "int64", f: "float64", b: "bool", t: "v1.Time", ios: "intstr.IntOrString", any: "interface {}" };
+  const scalars: Record<string, string> = {
+    s: "string",
+    q: "resource.Quantity",
+    i32: "int32",
+    i64: "int64",
+    f: "float64",
+    b: "bool",
+    t: "v1.Time",
+    ios: "intstr.IntOrString",
+    any: "interface {}",
+  };
   return scalars[t] ?? `v1.${structName(t)}`;
 }
 
@@ -59,7 +69,10 @@ interface Ctx {
 
 function fail(v: unknown, t: string, ctx: Ctx, why = ""): never {
   const into = ctx.struct ? `Go struct field ${ctx.struct}.${ctx.path}` : "Go value";
-  throw new GoDecodeError(why || `json: cannot unmarshal ${jsonKind(v).split(" ")[0]}${typeof v === "number" ? ` ${goNumber(v)}` : ""} into ${into} of type ${goType(t)}`);
+  throw new GoDecodeError(
+    why ||
+      `json: cannot unmarshal ${jsonKind(v).split(" ")[0]}${typeof v === "number" ? ` ${goNumber(v)}` : ""} into ${into} of type ${goType(t)}`,
+  );
 }
 
 /** Checks `v` against type `t`; returns the value to keep (nulls replaced). */
@@ -72,7 +85,8 @@ function check(v: unknown, t: string, ctx: Ctx, depth: number): unknown {
     case "s":
     case "t":
       if (typeof v !== "string") fail(v, t, ctx);
-      if (t === "t" && v !== "" && Number.isNaN(Date.parse(v as string))) fail(v, t, ctx, `parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse`);
+      if (t === "t" && v !== "" && Number.isNaN(Date.parse(v as string)))
+        fail(v, t, ctx, `parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse`);
       return v;
     case "b":
       if (typeof v !== "boolean") fail(v, t, ctx);
@@ -93,7 +107,15 @@ function check(v: unknown, t: string, ctx: Ctx, depth: number): unknown {
       if (typeof v !== "number" || !Number.isInteger(v) || v >= INT32 || v < -INT32) fail(v, "i32", ctx);
       return v;
     case "q":
-      if (!isValidQuantity(v)) fail(v, t, ctx, typeof v === "string" ? "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'" : "");
+      if (!isValidQuantity(v))
+        fail(
+          v,
+          t,
+          ctx,
+          typeof v === "string"
+            ? "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+            : "",
+        );
       return v;
   }
   if (t.startsWith("[")) {
@@ -147,5 +169,6 @@ export function goDecode(key: string, obj: unknown): void {
 /** Unknown fields are not walked by the type check: their depth is limited all the same. */
 export function depthCheck(v: unknown, depth: number): void {
   if (depth > MAX_DEPTH) throw new GoDecodeError("json: exceeded max depth");
-  if (v && typeof v === "object") for (const x of Array.isArray(v) ? v : Object.values(v)) if (x && typeof x === "object") depthCheck(x, depth + 1);
+  if (v && typeof v === "object")
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (x && typeof x === "object") depthCheck(x, depth + 1);
 }

@@ -7,7 +7,14 @@ import type { KubeObject } from "./types.ts";
 
 export type Usage = Record<string, number>;
 type Res = Record<string, string>;
-type PodLike = { spec?: { containers?: { name: string; resources?: { requests?: Res; limits?: Res } }[]; initContainers?: { name: string; resources?: { requests?: Res; limits?: Res } }[]; activeDeadlineSeconds?: number }; status?: { phase?: string } };
+type PodLike = {
+  spec?: {
+    containers?: { name: string; resources?: { requests?: Res; limits?: Res } }[];
+    initContainers?: { name: string; resources?: { requests?: Res; limits?: Res } }[];
+    activeDeadlineSeconds?: number;
+  };
+  status?: { phase?: string };
+};
 export type Quota = KubeObject & { spec?: { hard?: Res; scopes?: string[] }; status?: { hard?: Res; used?: Res } };
 
 const CPU = new Set(["cpu", "requests.cpu", "limits.cpu"]);
@@ -22,8 +29,24 @@ export function amount(resource: string, q: string | number): number {
 export function formatAmount(resource: string, n: number): string {
   if (CPU.has(resource)) return n % 1000 === 0 ? String(n / 1000) : `${n}m`;
   if (MEMORY_LIKE.test(resource) && n !== 0) {
-    for (const [suffix, size] of [["Ei", 2 ** 60], ["Pi", 2 ** 50], ["Ti", 2 ** 40], ["Gi", 2 ** 30], ["Mi", 2 ** 20], ["Ki", 2 ** 10]] as const) if (n % size === 0) return `${n / size}${suffix}`;
-    for (const [suffix, size] of [["E", 1e18], ["P", 1e15], ["T", 1e12], ["G", 1e9], ["M", 1e6], ["k", 1e3]] as const) if (n % size === 0) return `${n / size}${suffix}`;
+    for (const [suffix, size] of [
+      ["Ei", 2 ** 60],
+      ["Pi", 2 ** 50],
+      ["Ti", 2 ** 40],
+      ["Gi", 2 ** 30],
+      ["Mi", 2 ** 20],
+      ["Ki", 2 ** 10],
+    ] as const)
+      if (n % size === 0) return `${n / size}${suffix}`;
+    for (const [suffix, size] of [
+      ["E", 1e18],
+      ["P", 1e15],
+      ["T", 1e12],
+      ["G", 1e9],
+      ["M", 1e6],
+      ["k", 1e3],
+    ] as const)
+      if (n % size === 0) return `${n / size}${suffix}`;
   }
   return String(n);
 }
@@ -32,8 +55,26 @@ export function formatAmount(resource: string, n: number): string {
 export const countName = (resource: string, group: string) => `count/${resource}${group ? `.${group}` : ""}`;
 
 /** Resources with a legacy object-count name (`pods`, `services`, ...). */
-const LEGACY_COUNTS = new Set(["services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers", "resourcequotas"]);
-const POD_RESOURCES = new Set(["pods", "cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "ephemeral-storage", "requests.ephemeral-storage", "limits.ephemeral-storage"]);
+const LEGACY_COUNTS = new Set([
+  "services",
+  "configmaps",
+  "secrets",
+  "persistentvolumeclaims",
+  "replicationcontrollers",
+  "resourcequotas",
+]);
+const POD_RESOURCES = new Set([
+  "pods",
+  "cpu",
+  "memory",
+  "requests.cpu",
+  "requests.memory",
+  "limits.cpu",
+  "limits.memory",
+  "ephemeral-storage",
+  "requests.ephemeral-storage",
+  "limits.ephemeral-storage",
+]);
 
 /** The hard resources among `hard` that objects of this resource are charged for. */
 export function matchingResources(resource: string, group: string, hard: string[]): string[] {
@@ -41,7 +82,8 @@ export function matchingResources(resource: string, group: string, hard: string[
     if (h === countName(resource, group)) return true;
     if (group) return false;
     if (resource === "pods") return POD_RESOURCES.has(h) || (h.startsWith("requests.") && h.includes("/"));
-    if (resource === "services") return h === "services" || h === "services.nodeports" || h === "services.loadbalancers";
+    if (resource === "services")
+      return h === "services" || h === "services.nodeports" || h === "services.loadbalancers";
     if (resource === "persistentvolumeclaims") return h === "persistentvolumeclaims" || h === "requests.storage";
     return LEGACY_COUNTS.has(resource) && h === resource;
   });
@@ -53,8 +95,10 @@ const podCharged = (pod: PodLike) => pod.status?.phase !== "Succeeded" && pod.st
 /** Requests or limits of a pod: the sum over app containers, at least the largest init container (upstream's PodRequests). */
 function podTotals(pod: PodLike, which: "requests" | "limits"): Usage {
   const sum: Usage = {};
-  for (const c of pod.spec?.containers ?? []) for (const [k, q] of Object.entries(c.resources?.[which] ?? {})) sum[k] = (sum[k] ?? 0) + amount(k, q);
-  for (const c of pod.spec?.initContainers ?? []) for (const [k, q] of Object.entries(c.resources?.[which] ?? {})) sum[k] = Math.max(sum[k] ?? 0, amount(k, q));
+  for (const c of pod.spec?.containers ?? [])
+    for (const [k, q] of Object.entries(c.resources?.[which] ?? {})) sum[k] = (sum[k] ?? 0) + amount(k, q);
+  for (const c of pod.spec?.initContainers ?? [])
+    for (const [k, q] of Object.entries(c.resources?.[which] ?? {})) sum[k] = Math.max(sum[k] ?? 0, amount(k, q));
   return sum;
 }
 
@@ -89,7 +133,9 @@ export function usageOf(resource: string, group: string, obj: KubeObject): Usage
 }
 
 function bestEffort(pod: PodLike): boolean {
-  return [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].every((c) => !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length);
+  return [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].every(
+    (c) => !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length,
+  );
 }
 
 /** Whether a quota's scopes select the object (scopes only select pods, as upstream's). */
@@ -126,12 +172,18 @@ export function podConstraints(required: string[], pod: PodLike): string | undef
     for (const r of need) if (!has.has(r)) (missing.get(r) ?? missing.set(r, new Set()).get(r)!).add(c.name);
   }
   if (!missing.size) return undefined;
-  return `must specify ${[...missing.keys()].sort().map((r) => `${r} for: ${[...missing.get(r)!].sort().join(",")}`).join("; ")}`;
+  return `must specify ${[...missing.keys()]
+    .sort()
+    .map((r) => `${r} for: ${[...missing.get(r)!].sort().join(",")}`)
+    .join("; ")}`;
 }
 
 /** `requests.cpu=500m,pods=1`: sorted by name, as upstream's prettyPrint. */
 export function prettyPrint(u: Usage): string {
-  return Object.keys(u).sort().map((k) => `${k}=${formatAmount(k, u[k]!)}`).join(",");
+  return Object.keys(u)
+    .sort()
+    .map((k) => `${k}=${formatAmount(k, u[k]!)}`)
+    .join(",");
 }
 
 /** Parses a hard/used list into numbers. */
@@ -142,7 +194,11 @@ export function toUsage(list: Res | undefined): Usage {
 }
 
 export function fromUsage(u: Usage): Res {
-  return Object.fromEntries(Object.keys(u).sort().map((k) => [k, formatAmount(k, u[k]!)]));
+  return Object.fromEntries(
+    Object.keys(u)
+      .sort()
+      .map((k) => [k, formatAmount(k, u[k]!)]),
+  );
 }
 
 /** The usage of `keys` summed over objects (the controller's recomputation). */

@@ -3,23 +3,66 @@
 // A registry is dynamic: the API server adds and removes custom resources' kinds at run time;
 // lookups go through maps rebuilt on change, so they stay O(1) however many kinds there are.
 import type { KindDef } from "./types.ts";
-import { bindingKind, configMapKind, endpointsKind, eventKind, leaseKind, namespaceKind, nodeKind, secretKind } from "./kinds/core.ts";
+import {
+  bindingKind,
+  configMapKind,
+  endpointsKind,
+  eventKind,
+  leaseKind,
+  namespaceKind,
+  nodeKind,
+  secretKind,
+} from "./kinds/core.ts";
 import { podKind } from "./kinds/pod.ts";
 import { serviceKind } from "./kinds/service.ts";
-import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind, serviceAccountKind } from "./kinds/access.ts";
+import {
+  clusterRoleBindingKind,
+  clusterRoleKind,
+  roleBindingKind,
+  roleKind,
+  serviceAccountKind,
+} from "./kinds/access.ts";
 import { STORED_KINDS } from "./kinds/stored.ts";
 import { horizontalPodAutoscalerV1Kind } from "./kinds/hpa-v1.ts";
 import { EXTRA_KINDS } from "./kinds/extra.ts";
 import { cronJobKind } from "./kinds/cronjob.ts";
 import { persistentVolumeClaimKind, persistentVolumeKind } from "./kinds/storage.ts";
 import { customResourceDefinitionKind } from "./kinds/crd.ts";
-import { daemonSetKind, deploymentKind, jobKind, replicaSetKind, replicationControllerKind, statefulSetKind } from "./kinds/workloads.ts";
+import {
+  daemonSetKind,
+  deploymentKind,
+  jobKind,
+  replicaSetKind,
+  replicationControllerKind,
+  statefulSetKind,
+} from "./kinds/workloads.ts";
 
 const BUILTIN: KindDef[] = [
-  podKind, serviceKind, replicationControllerKind, nodeKind, endpointsKind, bindingKind, eventKind, namespaceKind, configMapKind, secretKind,
-  deploymentKind, replicaSetKind, daemonSetKind, statefulSetKind, jobKind, cronJobKind, leaseKind,
-  serviceAccountKind, roleKind, roleBindingKind, clusterRoleKind, clusterRoleBindingKind,
-  persistentVolumeClaimKind, persistentVolumeKind, customResourceDefinitionKind,
+  podKind,
+  serviceKind,
+  replicationControllerKind,
+  nodeKind,
+  endpointsKind,
+  bindingKind,
+  eventKind,
+  namespaceKind,
+  configMapKind,
+  secretKind,
+  deploymentKind,
+  replicaSetKind,
+  daemonSetKind,
+  statefulSetKind,
+  jobKind,
+  cronJobKind,
+  leaseKind,
+  serviceAccountKind,
+  roleKind,
+  roleBindingKind,
+  clusterRoleKind,
+  clusterRoleBindingKind,
+  persistentVolumeClaimKind,
+  persistentVolumeKind,
+  customResourceDefinitionKind,
   ...STORED_KINDS,
   ...EXTRA_KINDS,
   // After autoscaling/v2, which stays the preferred version and the one names resolve to.

@@ -11,7 +11,14 @@ const stringMap = v.record(str, str);
 const quantity = v.union([str, v.number()]);
 const opt = <T extends v.GenericSchema>(s: T) => v.optional(v.nullable(s));
 
-export const OwnerReferenceSchema = v.looseObject({ apiVersion: str, kind: str, name: str, uid: str, controller: opt(v.boolean()), blockOwnerDeletion: opt(v.boolean()) });
+export const OwnerReferenceSchema = v.looseObject({
+  apiVersion: str,
+  kind: str,
+  name: str,
+  uid: str,
+  controller: opt(v.boolean()),
+  blockOwnerDeletion: opt(v.boolean()),
+});
 
 export const ObjectMetaSchema = v.looseObject({
   name: opt(str),
@@ -41,11 +48,17 @@ export const ContainerSchema = v.looseObject({
   command: opt(strings),
   args: opt(strings),
   workingDir: opt(str),
-  ports: opt(v.array(v.looseObject({ name: opt(str), containerPort: int, hostPort: opt(int), hostIP: opt(str), protocol: opt(str) }))),
+  ports: opt(
+    v.array(
+      v.looseObject({ name: opt(str), containerPort: int, hostPort: opt(int), hostIP: opt(str), protocol: opt(str) }),
+    ),
+  ),
   env: opt(v.array(v.looseObject({ name: str, value: opt(str), valueFrom: opt(v.looseObject({})) }))),
   envFrom: opt(v.array(v.looseObject({ prefix: opt(str) }))),
   resources: opt(v.looseObject({ limits: opt(v.record(str, quantity)), requests: opt(v.record(str, quantity)) })),
-  volumeMounts: opt(v.array(v.looseObject({ name: str, mountPath: str, readOnly: opt(v.boolean()), subPath: opt(str) }))),
+  volumeMounts: opt(
+    v.array(v.looseObject({ name: str, mountPath: str, readOnly: opt(v.boolean()), subPath: opt(str) })),
+  ),
   livenessProbe: opt(ProbeSchema),
   readinessProbe: opt(ProbeSchema),
   startupProbe: opt(ProbeSchema),
@@ -67,7 +80,13 @@ export const PodSpecSchema = v.looseObject({
   hostname: opt(str),
   subdomain: opt(str),
   dnsPolicy: opt(str),
-  dnsConfig: opt(v.looseObject({ nameservers: opt(strings), searches: opt(strings), options: opt(v.array(v.looseObject({ name: opt(str), value: opt(str) }))) })),
+  dnsConfig: opt(
+    v.looseObject({
+      nameservers: opt(strings),
+      searches: opt(strings),
+      options: opt(v.array(v.looseObject({ name: opt(str), value: opt(str) }))),
+    }),
+  ),
   hostAliases: opt(v.array(v.looseObject({ ip: opt(str), hostnames: opt(strings) }))),
   tolerations: opt(v.array(v.looseObject({ key: opt(str), operator: opt(str), value: opt(str), effect: opt(str) }))),
   affinity: opt(v.looseObject({})),
@@ -93,7 +112,17 @@ export const ServiceSchema = v.looseObject({
       clusterIP: opt(str),
       sessionAffinity: opt(str),
       externalName: opt(str),
-      ports: opt(v.array(v.looseObject({ name: opt(str), port: int, targetPort: opt(PortOrName), nodePort: opt(int), protocol: opt(str) }))),
+      ports: opt(
+        v.array(
+          v.looseObject({
+            name: opt(str),
+            port: int,
+            targetPort: opt(PortOrName),
+            nodePort: opt(int),
+            protocol: opt(str),
+          }),
+        ),
+      ),
     }),
   ),
 });
@@ -111,11 +140,29 @@ export function workloadSchema(mapSelector: boolean, templateRequired = true) {
   });
 }
 
-export const DataSchema = v.looseObject({ metadata: ObjectMetaSchema, data: opt(stringMap), binaryData: opt(stringMap), stringData: opt(stringMap) });
+export const DataSchema = v.looseObject({
+  metadata: ObjectMetaSchema,
+  data: opt(stringMap),
+  binaryData: opt(stringMap),
+  stringData: opt(stringMap),
+});
 export const MetaOnlySchema = v.looseObject({ metadata: ObjectMetaSchema });
 export const CronJobSchema = v.looseObject({
   metadata: ObjectMetaSchema,
-  spec: opt(v.looseObject({ schedule: opt(str), timeZone: opt(str), startingDeadlineSeconds: opt(int), suspend: opt(v.boolean()), jobTemplate: opt(v.looseObject({ metadata: opt(ObjectMetaSchema), spec: opt(v.looseObject({ template: opt(PodTemplateSchema) })) })) })),
+  spec: opt(
+    v.looseObject({
+      schedule: opt(str),
+      timeZone: opt(str),
+      startingDeadlineSeconds: opt(int),
+      suspend: opt(v.boolean()),
+      jobTemplate: opt(
+        v.looseObject({
+          metadata: opt(ObjectMetaSchema),
+          spec: opt(v.looseObject({ template: opt(PodTemplateSchema) })),
+        }),
+      ),
+    }),
+  ),
 });
 
 function pathOf(issue: v.BaseIssue<unknown>): string {
@@ -138,7 +185,12 @@ export function shapeCauses(schema: v.GenericSchema, obj: KubeObject): Cause[] {
     if (seen.has(field)) continue;
     seen.add(field);
     if (issue.input === undefined) causes.push({ reason: "FieldValueRequired", field, message: "Required value" });
-    else causes.push({ reason: "FieldValueInvalid", field, message: `Invalid value: ${JSON.stringify(issue.input)?.slice(0, 80)}: expected ${issue.expected ?? "a valid value"}` });
+    else
+      causes.push({
+        reason: "FieldValueInvalid",
+        field,
+        message: `Invalid value: ${JSON.stringify(issue.input)?.slice(0, 80)}: expected ${issue.expected ?? "a valid value"}`,
+      });
   }
   return causes;
 }

@@ -1,6 +1,14 @@
 // Label and field selectors, table-driven: what each selector string selects.
 import { describe, expect, test } from "bun:test";
-import { matchesLabels, parseFieldSelector, parseLabelSelector, requirementsOf, selectorMatches, selectorToString, SelectorError } from "./selectors.ts";
+import {
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  requirementsOf,
+  selectorMatches,
+  selectorToString,
+  SelectorError,
+} from "./selectors.ts";
 
 const labels = { app: "web", tier: "front", track: "stable" };
 
@@ -21,14 +29,22 @@ describe("label selectors", () => {
     ["terms are ANDed", "app=web,track=canary", false],
     ["spaces around operators are allowed", "app = web, tier in ( front )", true],
   ];
-  for (const [name, sel, want] of cases) test(name, () => expect(matchesLabels(parseLabelSelector(sel), labels)).toBe(want));
+  for (const [name, sel, want] of cases)
+    test(name, () => expect(matchesLabels(parseLabelSelector(sel), labels)).toBe(want));
 
   test("malformed selectors are SelectorErrors naming the term", () => {
-    for (const bad of ["app=we b", "in (a)", "=x", "Bad Key=x"]) expect(() => parseLabelSelector(bad)).toThrow(SelectorError);
+    for (const bad of ["app=we b", "in (a)", "=x", "Bad Key=x"])
+      expect(() => parseLabelSelector(bad)).toThrow(SelectorError);
   });
 
   test("LabelSelector objects and plain maps select like their strings", () => {
-    const sel = { matchLabels: { app: "web" }, matchExpressions: [{ key: "track", operator: "NotIn", values: ["canary"] }, { key: "tier", operator: "Exists" }] };
+    const sel = {
+      matchLabels: { app: "web" },
+      matchExpressions: [
+        { key: "track", operator: "NotIn", values: ["canary"] },
+        { key: "tier", operator: "Exists" },
+      ],
+    };
     expect(selectorMatches(sel, labels)).toBe(true);
     expect(selectorToString(sel)).toBe("app=web,track notin (canary),tier");
     expect(selectorMatches({ app: "web", tier: "back" }, labels)).toBe(false);

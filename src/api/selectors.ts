@@ -41,7 +41,8 @@ function checkKey(key: string, whole: string): string {
   return key;
 }
 function checkValue(v: string, whole: string): string {
-  if (v.length > 63 || !VALUE.test(v)) throw new SelectorError(`unable to parse requirement: invalid label value "${v}" in "${whole}"`);
+  if (v.length > 63 || !VALUE.test(v))
+    throw new SelectorError(`unable to parse requirement: invalid label value "${v}" in "${whole}"`);
   return v;
 }
 
@@ -54,7 +55,11 @@ export function parseLabelSelector(s: string): Requirement[] {
       const values = m[3]!.split(",").map((v) => checkValue(v.trim(), term));
       reqs.push({ key: checkKey(m[1]!, term), op: m[2] as Operator, values });
     } else if ((m = term.match(/^([^=!\s]+)\s*(==|=|!=)\s*(.*)$/))) {
-      reqs.push({ key: checkKey(m[1]!, term), op: m[2] === "!=" ? "!=" : "=", values: [checkValue(m[3]!.trim(), term)] });
+      reqs.push({
+        key: checkKey(m[1]!, term),
+        op: m[2] === "!=" ? "!=" : "=",
+        values: [checkValue(m[3]!.trim(), term)],
+      });
     } else if ((m = term.match(/^!\s*(\S+)$/))) {
       reqs.push({ key: checkKey(m[1]!, term), op: "!", values: [] });
     } else if (KEY.test(term)) {
@@ -70,9 +75,15 @@ export function requirementsOf(sel: LabelSelector | Record<string, string> | und
   const isObj = "matchLabels" in sel || "matchExpressions" in sel;
   if (!isObj) return Object.entries(sel as Record<string, string>).map(([key, v]) => ({ key, op: "=", values: [v] }));
   const s = sel as LabelSelector;
-  const reqs: Requirement[] = Object.entries(s.matchLabels ?? {}).map(([key, v]) => ({ key, op: "=" as Operator, values: [v] }));
+  const reqs: Requirement[] = Object.entries(s.matchLabels ?? {}).map(([key, v]) => ({
+    key,
+    op: "=" as Operator,
+    values: [v],
+  }));
   for (const e of s.matchExpressions ?? []) {
-    const op = ({ In: "in", NotIn: "notin", Exists: "exists", DoesNotExist: "!" } as Record<string, Operator>)[e.operator];
+    const op = ({ In: "in", NotIn: "notin", Exists: "exists", DoesNotExist: "!" } as Record<string, Operator>)[
+      e.operator
+    ];
     if (!op) throw new SelectorError(`"${e.operator}" is not a valid label selector operator`);
     reqs.push({ key: e.key, op, values: e.values ?? [] });
   }
@@ -112,7 +123,10 @@ export function matchesLabels(reqs: Requirement[], labels: Record<string, string
  * Whether a LabelSelector object selects these labels. An empty selector object selects
  * everything; a missing one selects nothing (as Kubernetes treats nil selectors).
  */
-export function selectorMatches(sel: LabelSelector | Record<string, string> | undefined | null, labels: Record<string, string> | undefined): boolean {
+export function selectorMatches(
+  sel: LabelSelector | Record<string, string> | undefined | null,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (!sel) return false;
   return matchesLabels(requirementsOf(sel), labels);
 }
@@ -145,7 +159,8 @@ export function parseFieldSelector(s: string): FieldRequirement[] {
 /** The value at a dotted path ("spec.nodeName"), as a string, or undefined. */
 export function fieldValue(obj: unknown, path: string): string | undefined {
   let cur: unknown = obj;
-  for (const part of path.split(".")) cur = cur && typeof cur === "object" ? (cur as Record<string, unknown>)[part] : undefined;
+  for (const part of path.split("."))
+    cur = cur && typeof cur === "object" ? (cur as Record<string, unknown>)[part] : undefined;
   if (cur === undefined || cur === null) return undefined;
   return typeof cur === "object" ? JSON.stringify(cur) : String(cur);
 }

@@ -1,6 +1,16 @@
 // Kubernetes' naming and value rules, table-driven, with the messages Kubernetes gives.
 import { describe, expect, test } from "bun:test";
-import { Causes, dns1123Label, dns1123Subdomain, intOrPercent, intOrPortName, labels, objectMeta, port, qualifiedName } from "./validation.ts";
+import {
+  Causes,
+  dns1123Label,
+  dns1123Subdomain,
+  intOrPercent,
+  intOrPortName,
+  labels,
+  objectMeta,
+  port,
+  qualifiedName,
+} from "./validation.ts";
 import { cpuMillis, formatBytes, isValidQuantity, memoryBytes, parseQuantity } from "./quantity.ts";
 
 const run = (f: (c: Causes) => void) => {
@@ -31,12 +41,27 @@ describe("names", () => {
   for (const [name, f, valid] of cases) test(name, () => expect(run(f).length === 0).toBe(valid));
 
   test("a missing name without generateName is Required, with Kubernetes' field path", () => {
-    expect(run((c) => objectMeta(c, { metadata: {} }))).toEqual([{ reason: "FieldValueRequired", field: "metadata.name", message: "Required value: name or generateName is required" }]);
+    expect(run((c) => objectMeta(c, { metadata: {} }))).toEqual([
+      {
+        reason: "FieldValueRequired",
+        field: "metadata.name",
+        message: "Required value: name or generateName is required",
+      },
+    ]);
   });
 });
 
 describe("quantities", () => {
-  const cases: [string, number][] = [["100m", 0.1], ["1", 1], ["1.5", 1.5], ["1Gi", 2 ** 30], ["512Mi", 512 * 2 ** 20], ["2k", 2000], ["1e3", 1000], ["1M", 1e6]];
+  const cases: [string, number][] = [
+    ["100m", 0.1],
+    ["1", 1],
+    ["1.5", 1.5],
+    ["1Gi", 2 ** 30],
+    ["512Mi", 512 * 2 ** 20],
+    ["2k", 2000],
+    ["1e3", 1000],
+    ["1M", 1e6],
+  ];
   for (const [q, want] of cases) test(`${q} is ${want}`, () => expect(parseQuantity(q)).toBeCloseTo(want, 9));
   test("cpu rounds up to millicores, memory to bytes; bad quantities are rejected", () => {
     expect(cpuMillis("0.0001")).toBe(1);

@@ -9,10 +9,18 @@ export class Causes {
     this.list.push({ reason: "FieldValueRequired", field, message: `Required value${detail ? `: ${detail}` : ""}` });
   }
   invalid(field: string, value: unknown, detail: string): void {
-    this.list.push({ reason: "FieldValueInvalid", field, message: `Invalid value: ${JSON.stringify(value)}: ${detail}` });
+    this.list.push({
+      reason: "FieldValueInvalid",
+      field,
+      message: `Invalid value: ${JSON.stringify(value)}: ${detail}`,
+    });
   }
   notSupported(field: string, value: unknown, supported: string[]): void {
-    this.list.push({ reason: "FieldValueNotSupported", field, message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((s) => `"${s}"`).join(", ")}` });
+    this.list.push({
+      reason: "FieldValueNotSupported",
+      field,
+      message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((s) => `"${s}"`).join(", ")}`,
+    });
   }
   duplicate(field: string, value: unknown): void {
     this.list.push({ reason: "FieldValueDuplicate", field, message: `Duplicate value: ${JSON.stringify(value)}` });
@@ -32,24 +40,43 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 export function dns1123Label(c: Causes, field: string, v: string): void {
   if (v.length > 63) c.invalid(field, v, "must be no more than 63 characters");
   if (!DNS1123_LABEL.test(v))
-    c.invalid(field, v, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')");
+    c.invalid(
+      field,
+      v,
+      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+    );
 }
 
 export function dns1123Subdomain(c: Causes, field: string, v: string): void {
   if (v.length > 253) c.invalid(field, v, "must be no more than 253 characters");
   if (!DNS1123_SUBDOMAIN.test(v))
-    c.invalid(field, v, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+    c.invalid(
+      field,
+      v,
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    );
 }
 
 export function qualifiedName(c: Causes, field: string, key: string): void {
   const parts = key.split("/");
   const name = parts.length === 2 ? parts[1]! : parts[0]!;
-  if (parts.length > 2 || (parts.length === 2 && (parts[0] === "" || !DNS1123_SUBDOMAIN.test(parts[0]!) || parts[0]!.length > 253))) {
-    c.invalid(field, key, "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
+  if (
+    parts.length > 2 ||
+    (parts.length === 2 && (parts[0] === "" || !DNS1123_SUBDOMAIN.test(parts[0]!) || parts[0]!.length > 253))
+  ) {
+    c.invalid(
+      field,
+      key,
+      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+    );
     return;
   }
   if (name.length === 0 || name.length > 63 || !QUALIFIED_NAME.test(name))
-    c.invalid(field, key, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]'), and be no more than 63 characters");
+    c.invalid(
+      field,
+      key,
+      "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]'), and be no more than 63 characters",
+    );
 }
 
 export function labels(c: Causes, field: string, l: unknown): void {
@@ -59,7 +86,11 @@ export function labels(c: Causes, field: string, l: unknown): void {
     qualifiedName(c, field, k);
     if (typeof v !== "string") c.invalid(`${field}[${k}]`, v, "must be a string");
     else if (v.length > 63 || !LABEL_VALUE.test(v))
-      c.invalid(field, v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')");
+      c.invalid(
+        field,
+        v,
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+      );
   }
 }
 
@@ -72,7 +103,8 @@ export function annotations(c: Causes, field: string, a: unknown): void {
     if (typeof v !== "string") c.invalid(`${field}[${k}]`, v, "must be a string");
     size += k.length + String(v).length;
   }
-  if (size > 256 * 1024) c.list.push({ reason: "FieldValueTooLong", field, message: "Too long: must have at most 262144 bytes" });
+  if (size > 256 * 1024)
+    c.list.push({ reason: "FieldValueTooLong", field, message: "Too long: must have at most 262144 bytes" });
 }
 
 export type NameRule = "subdomain" | "label" | "path";
@@ -93,13 +125,16 @@ export function objectMeta(c: Causes, obj: KubeObject, rule: NameRule = "subdoma
   else if (rule === "label") dns1123Label(c, "metadata.name", m.name);
   else if (rule === "path") pathSegmentName(c, "metadata.name", m.name);
   else dns1123Subdomain(c, "metadata.name", m.name);
-  if (m.namespace !== undefined && typeof m.namespace === "string" && m.namespace !== "") dns1123Label(c, "metadata.namespace", m.namespace);
+  if (m.namespace !== undefined && typeof m.namespace === "string" && m.namespace !== "")
+    dns1123Label(c, "metadata.namespace", m.namespace);
   labels(c, "metadata.labels", m.labels);
   annotations(c, "metadata.annotations", m.annotations);
   (m.ownerReferences ?? []).forEach((r, i) => {
-    for (const f of ["apiVersion", "kind", "name", "uid"] as const) if (!r?.[f]) c.required(`metadata.ownerReferences[${i}].${f}`);
+    for (const f of ["apiVersion", "kind", "name", "uid"] as const)
+      if (!r?.[f]) c.required(`metadata.ownerReferences[${i}].${f}`);
   });
-  if ((m.ownerReferences ?? []).filter((r) => r?.controller).length > 1) c.invalid("metadata.ownerReferences", m.ownerReferences, "Only one reference can have Controller set to true");
+  if ((m.ownerReferences ?? []).filter((r) => r?.controller).length > 1)
+    c.invalid("metadata.ownerReferences", m.ownerReferences, "Only one reference can have Controller set to true");
 }
 
 export function port(c: Causes, field: string, v: unknown, required = true): void {
@@ -107,14 +142,20 @@ export function port(c: Causes, field: string, v: unknown, required = true): voi
     if (required) c.required(field);
     return;
   }
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 65535) c.invalid(field, v, "must be between 1 and 65535, inclusive");
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 65535)
+    c.invalid(field, v, "must be between 1 and 65535, inclusive");
 }
 
 /** A port given as a number or an IANA service name (targetPort, probe ports). */
 export function intOrPortName(c: Causes, field: string, v: unknown): void {
   if (typeof v === "string") {
     if (/^\d+$/.test(v)) return port(c, field, Number(v));
-    if (v.length > 15 || !IANA_SVC_NAME.test(v) || !/[a-z]/.test(v) || v.includes("--")) c.invalid(field, v, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), at most 15 characters");
+    if (v.length > 15 || !IANA_SVC_NAME.test(v) || !/[a-z]/.test(v) || v.includes("--"))
+      c.invalid(
+        field,
+        v,
+        "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), at most 15 characters",
+      );
     return;
   }
   port(c, field, v);
@@ -122,12 +163,22 @@ export function intOrPortName(c: Causes, field: string, v: unknown): void {
 
 export function portName(c: Causes, field: string, v: unknown): void {
   if (v === undefined) return;
-  if (typeof v !== "string" || v.length > 15 || !IANA_SVC_NAME.test(v) || !/[a-z]/.test(v)) c.invalid(field, v, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), at most 15 characters, at least one letter");
+  if (typeof v !== "string" || v.length > 15 || !IANA_SVC_NAME.test(v) || !/[a-z]/.test(v))
+    c.invalid(
+      field,
+      v,
+      "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), at most 15 characters, at least one letter",
+    );
 }
 
 export function envName(c: Causes, field: string, v: unknown): void {
   if (typeof v !== "string" || v === "") return c.required(field);
-  if (!ENV_NAME.test(v)) c.invalid(field, v, "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit");
+  if (!ENV_NAME.test(v))
+    c.invalid(
+      field,
+      v,
+      "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit",
+    );
 }
 
 export function nonNegativeInt(c: Causes, field: string, v: unknown): void {
@@ -160,5 +211,10 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 export function intOrPercent(c: Causes, field: string, v: unknown): void {
   if (v === undefined) return;
   if (typeof v === "number") return nonNegativeInt(c, field, v);
-  if (typeof v !== "string" || !/^\d+%$/.test(v)) c.invalid(field, v, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')");
+  if (typeof v !== "string" || !/^\d+%$/.test(v))
+    c.invalid(
+      field,
+      v,
+      "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
+    );
 }

@@ -5,7 +5,13 @@
 import table from "./zero-fields.json" with { type: "json" };
 import type { KubeObject } from "./types.ts";
 
-type Spec = "int" | "str" | "bool" | "list" | [kind: "obj" | "list", model: string, required: boolean] | [kind: "map", model: string];
+type Spec =
+  | "int"
+  | "str"
+  | "bool"
+  | "list"
+  | [kind: "obj" | "list", model: string, required: boolean]
+  | [kind: "map", model: string];
 const models = table.models as unknown as Record<string, Record<string, Spec>>;
 const kinds = table.kinds as Record<string, string>;
 

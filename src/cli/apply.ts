@@ -20,7 +20,10 @@ const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array
 
 function kindOfManifest(m: Manifest): KindDef {
   const kind = kindOf(m.obj.apiVersion, m.obj.kind);
-  if (!kind) throw new CliError(`error: resource mapping not found for kind "${m.obj.kind}" in version "${m.obj.apiVersion}" (${m.source})`);
+  if (!kind)
+    throw new CliError(
+      `error: resource mapping not found for kind "${m.obj.kind}" in version "${m.obj.apiVersion}" (${m.source})`,
+    );
   return kind;
 }
 
@@ -35,9 +38,10 @@ async function run(opts: FileOptions, op: Op): Promise<void> {
     if (p.kind.namespaced) p.m.obj.metadata = { ...p.m.obj.metadata, namespace: p.ns };
   }
   // Dry run everything first: a bad document stops the whole apply before any change.
-  for (const p of plan) await op(client, p.kind, p.ns, structuredClone(p.m.obj), true).catch((err) => {
-    throw new CliError(`${errorLine(err).replace(/^error: /, "error: ")} (${p.m.source})`);
-  });
+  for (const p of plan)
+    await op(client, p.kind, p.ns, structuredClone(p.m.obj), true).catch((err) => {
+      throw new CliError(`${errorLine(err).replace(/^error: /, "error: ")} (${p.m.source})`);
+    });
   const done: string[] = [];
   for (const p of plan) {
     try {
@@ -59,7 +63,11 @@ const apply: Op = async (client, kind, ns, obj, dryRun) => {
   const rc = client.resource(resourceName(kind), ns);
   const before = await rc.get(obj.metadata!.name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
   const after = await rc.patch(obj.metadata!.name!, obj, "apply", { fieldManager: "kube-apply", force: true, dryRun });
-  const verb = !before ? "created" : before.metadata?.resourceVersion === after.metadata?.resourceVersion ? "unchanged" : "configured";
+  const verb = !before
+    ? "created"
+    : before.metadata?.resourceVersion === after.metadata?.resourceVersion
+      ? "unchanged"
+      : "configured";
   return `${nameOf(kind, obj)} ${verb}`;
 };
 
@@ -99,7 +107,11 @@ async function del(resources: string[], opts: DeleteOptions): Promise<void> {
   if (files.length) {
     for (const m of await readManifests(files)) {
       const kind = kindOfManifest(m);
-      items.push({ kind, ns: kind.namespaced ? (m.obj.metadata?.namespace ?? namespace) : undefined, name: m.obj.metadata!.name! });
+      items.push({
+        kind,
+        ns: kind.namespaced ? (m.obj.metadata?.namespace ?? namespace) : undefined,
+        name: m.obj.metadata!.name!,
+      });
     }
   } else {
     for (const t of targets(resources)) {

@@ -4,7 +4,14 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { resolveKind } from "../api/registry.ts";
 import type { KindDef } from "../api/types.ts";
-import { createClient, httpTransport, kubeconfigPath, readKubeconfig, type Client, type KubeconfigCredentials } from "../client/index.ts";
+import {
+  createClient,
+  httpTransport,
+  kubeconfigPath,
+  readKubeconfig,
+  type Client,
+  type KubeconfigCredentials,
+} from "../client/index.ts";
 import { CliError } from "./fail.ts";
 import { defaultDataDir } from "./paths.ts";
 
@@ -28,9 +35,12 @@ export interface CliContext {
 export function cliContext(opts: GlobalOptions): CliContext {
   const fallback = join(defaultDataDir(), "kubeconfig");
   const path = kubeconfigPath(opts.kubeconfig, existsSync(fallback) ? fallback : undefined);
-  if (!existsSync(path)) throw new CliError(`no kubeconfig at ${path}; start a cluster with \`kube up\` or pass --kubeconfig`);
+  if (!existsSync(path))
+    throw new CliError(`no kubeconfig at ${path}; start a cluster with \`kube up\` or pass --kubeconfig`);
   const creds = readKubeconfig(path, opts.context);
-  const client = createClient(httpTransport(creds.server, creds.token, { ca: creds.ca, insecureSkipTLSVerify: creds.insecureSkipTLSVerify }));
+  const client = createClient(
+    httpTransport(creds.server, creds.token, { ca: creds.ca, insecureSkipTLSVerify: creds.insecureSkipTLSVerify }),
+  );
   return { client, namespace: opts.namespace ?? opts.n ?? creds.namespace ?? "default", server: creds.server, creds };
 }
 
@@ -51,7 +61,8 @@ export function targets(args: string[]): { kind: KindDef; names: string[] }[] {
   if (args[0]!.includes("/")) {
     return args.map((a) => {
       const [k, n] = a.split("/");
-      if (!k || !n) throw new CliError(`arguments in resource/name form must have a single resource and name, got "${a}"`);
+      if (!k || !n)
+        throw new CliError(`arguments in resource/name form must have a single resource and name, got "${a}"`);
       return { kind: kindFor(k), names: [n] };
     });
   }

@@ -29,40 +29,47 @@ export function registerDown(cli: CAC): void {
     .option("--data-dir <dir>", "The cluster's data dir", { default: defaultDataDir() })
     .option("--container-socket <path>", "Docker Engine API socket (Podman or Docker)")
     .option("--purge", "Also delete the data dir (all objects, the token and the CA)")
-    .action(action(async (opts: DownOptions) => {
-      const dir = opts.dataDir ?? defaultDataDir();
-      if (!existsSync(join(dir, "kube.db"))) throw new CliError(`no cluster in ${dir}`);
-      const lock = join(dir, "lock");
-      const pid = existsSync(lock) ? Number(readFileSync(lock, "utf8").trim()) : 0;
-      if (pid && alive(pid)) {
-        process.kill(pid, "SIGTERM");
-        const deadline = Date.now() + 30_000;
-        while (alive(pid)) {
-          if (Date.now() > deadline) throw new CliError(`kube up (pid ${pid}) did not stop within 30 s`);
-          await Bun.sleep(50);
+    .action(
+      action(async (opts: DownOptions) => {
+        const dir = opts.dataDir ?? defaultDataDir();
+        if (!existsSync(join(dir, "kube.db"))) throw new CliError(`no cluster in ${dir}`);
+        const lock = join(dir, "lock");
+        const pid = existsSync(lock) ? Number(readFileSync(lock, "utf8").trim()) : 0;
+        if (pid && alive(pid)) {
+          process.kill(pid, "SIGTERM");
+          const deadline = Date.now() + 30_000;
+          while (alive(pid)) {
+            if (Date.now() > deadline) throw new CliError(`kube up (pid ${pid}) did not stop within 30 s`);
+            await Bun.sleep(50);
+          }
+          console.log(`stopped kube up (pid ${pid})`);
         }
-        console.log(`stopped kube up (pid ${pid})`);
-      }
-      // The node names this cluster's kubelet used are in the store.
-      const store = await openStore({ dataDir: dir });
-      const nodes = (await store.list("/registry/nodes/")).kvs.map((kv) => (JSON.parse(kv.value) as { metadata: { name: string } }).metadata.name);
-      await store.close();
-      let removed = 0;
-      try {
-        const engine = await connectEngine({ flag: opts.containerSocket, env: process.env });
-        for (const node of nodes) {
-          const containers = await engine.listContainers({ "io.kube.node": node });
-          for (const c of containers.filter((c) => c.labels[LABELS.kind] !== "infra")) await engine.removeContainer(c.id).catch(() => {});
-          for (const c of containers.filter((c) => c.labels[LABELS.kind] === "infra")) await engine.removeContainer(c.id).catch(() => {});
-          removed += containers.length;
+        // The node names this cluster's kubelet used are in the store.
+        const store = await openStore({ dataDir: dir });
+        const nodes = (await store.list("/registry/nodes/")).kvs.map(
+          (kv) => (JSON.parse(kv.value) as { metadata: { name: string } }).metadata.name,
+        );
+        await store.close();
+        let removed = 0;
+        try {
+          const engine = await connectEngine({ flag: opts.containerSocket, env: process.env });
+          for (const node of nodes) {
+            const containers = await engine.listContainers({ "io.kube.node": node });
+            for (const c of containers.filter((c) => c.labels[LABELS.kind] !== "infra"))
+              await engine.removeContainer(c.id).catch(() => {});
+            for (const c of containers.filter((c) => c.labels[LABELS.kind] === "infra"))
+              await engine.removeContainer(c.id).catch(() => {});
+            removed += containers.length;
+          }
+        } catch (err) {
+          if (nodes.length && !/sim/.test(String(err)))
+            console.error(`note: containers not removed: ${(err as Error).message.split("\n")[0]}`);
         }
-      } catch (err) {
-        if (nodes.length && !/sim/.test(String(err))) console.error(`note: containers not removed: ${(err as Error).message.split("\n")[0]}`);
-      }
-      console.log(`removed ${removed} containers`);
-      if (opts.purge) {
-        rmSync(dir, { recursive: true, force: true });
-        console.log(`deleted ${dir}`);
-      }
-    }));
+        console.log(`removed ${removed} containers`);
+        if (opts.purge) {
+          rmSync(dir, { recursive: true, force: true });
+          console.log(`deleted ${dir}`);
+        }
+      }),
+    );
 }

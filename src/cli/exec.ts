@@ -14,18 +14,33 @@ export function registerExec(cli: CAC): void {
     .option("-c, --container <name>", "Container name")
     .option("-i, --stdin", "Pass stdin to the container")
     .option("-t, --tty", "Stdin is a TTY")
-    .action(action(async (pod: string, command: string[], opts: GlobalOptions & { container?: string; stdin?: boolean; tty?: boolean }) => {
-      const cmd = [...command, ...((opts as { "--"?: string[] })["--"] ?? [])];
-      if (cmd.length === 0) throw new CliError("you must specify at least one command for the container");
-      const code = await execInPod(opts, pod.replace(/^pods?\//, ""), cmd);
-      process.exit(code);
-    }));
+    .action(
+      action(
+        async (
+          pod: string,
+          command: string[],
+          opts: GlobalOptions & { container?: string; stdin?: boolean; tty?: boolean },
+        ) => {
+          const cmd = [...command, ...((opts as { "--"?: string[] })["--"] ?? [])];
+          if (cmd.length === 0) throw new CliError("you must specify at least one command for the container");
+          const code = await execInPod(opts, pod.replace(/^pods?\//, ""), cmd);
+          process.exit(code);
+        },
+      ),
+    );
 }
 
-async function execInPod(opts: GlobalOptions & { container?: string; stdin?: boolean; tty?: boolean }, pod: string, cmd: string[]): Promise<number> {
+async function execInPod(
+  opts: GlobalOptions & { container?: string; stdin?: boolean; tty?: boolean },
+  pod: string,
+  cmd: string[],
+): Promise<number> {
   const { namespace } = cliContext(opts);
   const fallback = join(defaultDataDir(), "kubeconfig");
-  const creds = readKubeconfig(kubeconfigPath(opts.kubeconfig, existsSync(fallback) ? fallback : undefined), opts.context);
+  const creds = readKubeconfig(
+    kubeconfigPath(opts.kubeconfig, existsSync(fallback) ? fallback : undefined),
+    opts.context,
+  );
   const q = new URLSearchParams();
   for (const c of cmd) q.append("command", c);
   if (opts.container) q.set("container", opts.container);
@@ -34,7 +49,11 @@ async function execInPod(opts: GlobalOptions & { container?: string; stdin?: boo
   if (opts.stdin) q.set("stdin", "true");
   if (opts.tty) q.set("tty", "true");
   const url = `${creds.server.replace(/^http/, "ws")}/api/v1/namespaces/${namespace}/pods/${pod}/exec?${q}`;
-  const ws = new WebSocket(url, { protocols: ["v5.channel.k8s.io", "v4.channel.k8s.io"], headers: creds.token ? { authorization: `Bearer ${creds.token}` } : {}, tls: creds.ca ? { ca: creds.ca } : undefined } as unknown as string[]);
+  const ws = new WebSocket(url, {
+    protocols: ["v5.channel.k8s.io", "v4.channel.k8s.io"],
+    headers: creds.token ? { authorization: `Bearer ${creds.token}` } : {},
+    tls: creds.ca ? { ca: creds.ca } : undefined,
+  } as unknown as string[]);
   ws.binaryType = "arraybuffer";
   const raw = !!opts.tty && process.stdin.isTTY;
   return new Promise<number>((resolve, reject) => {
@@ -66,7 +85,12 @@ async function execInPod(opts: GlobalOptions & { container?: string; stdin?: boo
       if (channel === 1) process.stdout.write(body);
       else if (channel === 2) process.stderr.write(body);
       else if (channel === 3) {
-        const status = JSON.parse(new TextDecoder().decode(body)) as { status?: string; reason?: string; message?: string; details?: { causes?: { reason?: string; message?: string }[] } };
+        const status = JSON.parse(new TextDecoder().decode(body)) as {
+          status?: string;
+          reason?: string;
+          message?: string;
+          details?: { causes?: { reason?: string; message?: string }[] };
+        };
         if (status.status !== "Success") {
           const c = status.details?.causes?.find((x) => x.reason === "ExitCode");
           if (status.reason === "NonZeroExitCode" && c) exitCode = Number(c.message);

@@ -34,7 +34,12 @@ export function registerGet(cli: CAC): void {
     .action(action((resources: string[], opts: GetOptions) => get(resources, opts)));
 }
 
-async function request(client: Client, path: string, query: Record<string, string | undefined>, accept: string): Promise<any> {
+async function request(
+  client: Client,
+  path: string,
+  query: Record<string, string | undefined>,
+  accept: string,
+): Promise<any> {
   const res = await client.request("GET", path, { query, accept });
   if (!res.ok) throw await apiErrorFrom(res);
   return res.json();
@@ -62,10 +67,13 @@ export async function get(resources: string[], opts: GetOptions): Promise<void> 
     if (output && output !== "wide") {
       const objs: KubeObject[] = names.length
         ? await Promise.all(names.map((n) => client.resource(resourceName(kind), ns).get(n)))
-        : await client.resource(resourceName(kind), ns).list(query).then((l) => {
-            listedAt ??= l.metadata.resourceVersion;
-            return l.items.map((o) => ({ ...o, apiVersion: o.apiVersion, kind: kind.kind }));
-          });
+        : await client
+            .resource(resourceName(kind), ns)
+            .list(query)
+            .then((l) => {
+              listedAt ??= l.metadata.resourceVersion;
+              return l.items.map((o) => ({ ...o, apiVersion: o.apiVersion, kind: kind.kind }));
+            });
       for (const obj of objs) collected.push({ kind, obj });
       continue;
     }
@@ -75,25 +83,62 @@ export async function get(resources: string[], opts: GetOptions): Promise<void> 
     const table: Table = { columnDefinitions: tables[0]!.columnDefinitions, rows: tables.flatMap((t) => t.rows) };
     listedAt ??= tables[0]?.metadata?.resourceVersion;
     if (table.rows.length === 0) continue;
-    out.push(tableText(table, { wide: output === "wide", withNamespace: all && kind.namespaced, showLabels: opts.showLabels, noHeaders: opts.noHeaders === false || opts.noHeaders === true ? opts.noHeaders : false, kindPrefix: many ? nameOf(kind, { metadata: { name: "" } }).replace(/\/$/, "") : undefined }));
+    out.push(
+      tableText(table, {
+        wide: output === "wide",
+        withNamespace: all && kind.namespaced,
+        showLabels: opts.showLabels,
+        noHeaders: opts.noHeaders === false || opts.noHeaders === true ? opts.noHeaders : false,
+        kindPrefix: many ? nameOf(kind, { metadata: { name: "" } }).replace(/\/$/, "") : undefined,
+      }),
+    );
   }
   if (output && output !== "wide") {
     const single = collected.length === 1 && groups.length === 1 && groups[0]!.names.length === 1;
     if (collected.length === 0 && output !== "json" && output !== "yaml") return;
-    const text = printObjects(collected[0]?.kind ?? groups[0]!.kind, collected.map((c) => c.obj), output, !single);
+    const text = printObjects(
+      collected[0]?.kind ?? groups[0]!.kind,
+      collected.map((c) => c.obj),
+      output,
+      !single,
+    );
     // kubectl prints jsonpath output exactly as the template says, without a final newline.
     process.stdout.write(output.startsWith("jsonpath=") ? text : `${text}\n`);
   } else if (out.length === 0) {
-    if (!opts.watch && !opts.w) console.error(all ? "No resources found" : `No resources found in ${namespace} namespace.`);
+    if (!opts.watch && !opts.w)
+      console.error(all ? "No resources found" : `No resources found in ${namespace} namespace.`);
   } else console.log(out.join("\n\n"));
   if (opts.watch || opts.w) {
-    if (groups.length !== 1) throw new CliError("watch is only supported on individual resources and resource collections");
-    await watchTable(client, groups[0]!.kind, groups[0]!.kind.namespaced && !all ? namespace : undefined, selector, opts, output, listedAt);
+    if (groups.length !== 1)
+      throw new CliError("watch is only supported on individual resources and resource collections");
+    await watchTable(
+      client,
+      groups[0]!.kind,
+      groups[0]!.kind.namespaced && !all ? namespace : undefined,
+      selector,
+      opts,
+      output,
+      listedAt,
+    );
   }
 }
 
-async function watchTable(client: Client, kind: KindDef, ns: string | undefined, selector: string | undefined, opts: GetOptions, output: string, from: string | undefined): Promise<void> {
-  const resourceVersion = from ?? (await client.resource(resourceName(kind), ns).list({ labelSelector: selector, fieldSelector: opts.fieldSelector, limit: 1 })).metadata.resourceVersion;
+async function watchTable(
+  client: Client,
+  kind: KindDef,
+  ns: string | undefined,
+  selector: string | undefined,
+  opts: GetOptions,
+  output: string,
+  from: string | undefined,
+): Promise<void> {
+  const resourceVersion =
+    from ??
+    (
+      await client
+        .resource(resourceName(kind), ns)
+        .list({ labelSelector: selector, fieldSelector: opts.fieldSelector, limit: 1 })
+    ).metadata.resourceVersion;
   const res = await client.request("GET", resourcePath(kind, ns), {
     query: { watch: "true", resourceVersion, labelSelector: selector, fieldSelector: opts.fieldSelector },
     accept: output && output !== "wide" ? "application/json" : TABLE_ACCEPT,
@@ -110,6 +155,11 @@ async function watchTable(client: Client, kind: KindDef, ns: string | undefined,
     }
     if (ev.object.columnDefinitions?.length) columns = ev.object.columnDefinitions;
     if (!columns) continue;
-    console.log(tableText({ columnDefinitions: columns, rows: ev.object.rows }, { wide: output === "wide", withNamespace: !ns && kind.namespaced, noHeaders: true }));
+    console.log(
+      tableText(
+        { columnDefinitions: columns, rows: ev.object.rows },
+        { wide: output === "wide", withNamespace: !ns && kind.namespaced, noHeaders: true },
+      ),
+    );
   }
 }

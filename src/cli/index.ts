@@ -18,7 +18,20 @@ import { VERSION } from "./version.ts";
 export async function runCli(argv: string[]): Promise<void> {
   const cli = cac("kube");
   registerUp(cli);
-  for (const register of [registerGet, registerApply, registerWorkloads, registerInspect, registerExec, registerPortForward, registerNodes, registerRollout, registerInfo, registerDown, registerSnapshot]) register(cli);
+  for (const register of [
+    registerGet,
+    registerApply,
+    registerWorkloads,
+    registerInspect,
+    registerExec,
+    registerPortForward,
+    registerNodes,
+    registerRollout,
+    registerInfo,
+    registerDown,
+    registerSnapshot,
+  ])
+    register(cli);
   cli.help();
   cli.version(VERSION);
   try {

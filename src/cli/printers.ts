@@ -8,7 +8,10 @@ import { CliError } from "./fail.ts";
 export interface Table {
   metadata?: { resourceVersion?: string };
   columnDefinitions: { name: string; priority: number }[];
-  rows: { cells: unknown[]; object?: { metadata?: { namespace?: string; name?: string; labels?: Record<string, string> } } }[];
+  rows: {
+    cells: unknown[];
+    object?: { metadata?: { namespace?: string; name?: string; labels?: Record<string, string> } };
+  }[];
 }
 
 function cell(v: unknown): string {
@@ -19,25 +22,46 @@ function cell(v: unknown): string {
 /** Formats rows as kubectl does: upper-case headers, columns padded with three spaces. */
 export function formatTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3)))
+      .join("")
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join("\n");
 }
 
-export function tableText(t: Table, opts: { wide?: boolean; withNamespace?: boolean; showLabels?: boolean; noHeaders?: boolean; kindPrefix?: string }): string {
+export function tableText(
+  t: Table,
+  opts: { wide?: boolean; withNamespace?: boolean; showLabels?: boolean; noHeaders?: boolean; kindPrefix?: string },
+): string {
   const cols = t.columnDefinitions.map((c, i) => ({ ...c, i })).filter((c) => c.priority === 0 || opts.wide);
-  const headers = [...(opts.withNamespace ? ["NAMESPACE"] : []), ...cols.map((c) => c.name.toUpperCase()), ...(opts.showLabels ? ["LABELS"] : [])];
+  const headers = [
+    ...(opts.withNamespace ? ["NAMESPACE"] : []),
+    ...cols.map((c) => c.name.toUpperCase()),
+    ...(opts.showLabels ? ["LABELS"] : []),
+  ];
   const rows = t.rows.map((r) => {
     const cells = cols.map((c) => cell(r.cells[c.i]));
     if (opts.kindPrefix && cells.length) cells[0] = `${opts.kindPrefix}/${cells[0]}`;
-    const labels = Object.entries(r.object?.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(",") || "<none>";
-    return [...(opts.withNamespace ? [r.object?.metadata?.namespace ?? ""] : []), ...cells, ...(opts.showLabels ? [labels] : [])];
+    const labels =
+      Object.entries(r.object?.metadata?.labels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",") || "<none>";
+    return [
+      ...(opts.withNamespace ? [r.object?.metadata?.namespace ?? ""] : []),
+      ...cells,
+      ...(opts.showLabels ? [labels] : []),
+    ];
   });
   const text = formatTable(headers, rows);
   return opts.noHeaders ? text.split("\n").slice(1).join("\n") : text;
 }
 
 export function nameOf(kind: KindDef, obj: KubeObject): string {
-  return `${kind.group ? `${kind.resource.replace(/s$/, "")}.${kind.group}` : kind.singular}/${obj.metadata?.name}`.replace(/^endpoint\//, "endpoints/");
+  return `${kind.group ? `${kind.resource.replace(/s$/, "")}.${kind.group}` : kind.singular}/${obj.metadata?.name}`.replace(
+    /^endpoint\//,
+    "endpoints/",
+  );
 }
 
 /** kubectl's jsonpath templates: {.a.b}, {.items[*].metadata.name}, {range .items[*]}...{end}, {"\n"}. */
@@ -64,7 +88,10 @@ export function jsonpathText(template: string, data: unknown): string {
         for (const item of evaluate(expr.slice(6), ctx)) run(toks.slice(i + 1, j), item);
         i = j;
       } else if (/^".*"$/.test(expr)) out += JSON.parse(expr);
-      else out += evaluate(expr, ctx).map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(" ");
+      else
+        out += evaluate(expr, ctx)
+          .map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v)))
+          .join(" ");
     }
   };
   run(tokens, data);
@@ -72,7 +99,8 @@ export function jsonpathText(template: string, data: unknown): string {
 }
 
 function evaluate(expr: string, ctx: unknown): unknown[] {
-  const path = expr === "@" || expr === "." ? "$" : `$${expr.startsWith(".") || expr.startsWith("[") ? "" : "."}${expr}`;
+  const path =
+    expr === "@" || expr === "." ? "$" : `$${expr.startsWith(".") || expr.startsWith("[") ? "" : "."}${expr}`;
   try {
     return JSONPath({ path, json: ctx as object, wrap: true }) as unknown[];
   } catch (err) {
@@ -87,5 +115,7 @@ export function printObjects(kind: KindDef, objs: KubeObject[], output: string, 
   if (output === "yaml") return stringify(data).trimEnd();
   if (output === "name") return objs.map((o) => nameOf(kind, o)).join("\n");
   if (output.startsWith("jsonpath=")) return jsonpathText(output.slice(9), data);
-  throw new CliError(`unable to match a printer suitable for the output format "${output}", allowed formats are: json,jsonpath,name,wide,yaml`);
+  throw new CliError(
+    `unable to match a printer suitable for the output format "${output}", allowed formats are: json,jsonpath,name,wide,yaml`,
+  );
 }

@@ -46,34 +46,67 @@ export function registerUp(cli: CAC): void {
     .option("--data-dir <dir>", "Where the cluster keeps its state", { default: defaultDataDir() })
     .option("--port <port>", "API server port", { default: 6443 })
     .option("--host <host>", "API server address", { default: "127.0.0.1" })
-    .option("--runtime <runtime>", "Container runtime: engine (Podman/Docker) or sim (hollow nodes)", { default: "engine" })
+    .option("--runtime <runtime>", "Container runtime: engine (Podman/Docker) or sim (hollow nodes)", {
+      default: "engine",
+    })
     .option("--sim-nodes <n>", "Number of hollow nodes with --runtime sim", { default: 1 })
     .option("--node-name <name>", "Name of this machine's node", { default: hostname() })
-    .option("--disable <components>", "Comma-separated components not to start (scheduler,controllers,kubelet,proxy,dns,ingress)")
+    .option(
+      "--disable <components>",
+      "Comma-separated components not to start (scheduler,controllers,kubelet,proxy,dns,ingress)",
+    )
     .option("--log-level <level>", "info or debug", { default: "info" })
-    .option("--write-kubeconfig <path>", "Also merge this cluster into that kubeconfig (e.g. ~/.kube/config), as its current context")
+    .option(
+      "--write-kubeconfig <path>",
+      "Also merge this cluster into that kubeconfig (e.g. ~/.kube/config), as its current context",
+    )
     .option("--container-socket <path>", "Docker Engine API socket (Podman or Docker)")
     .option("--clean-on-exit", "Remove the cluster's containers when stopping")
-    .option("--proxy-mode <mode>", "Service data plane: nftables (kernel DNAT, needs root), userspace, or auto (nftables when possible)", { default: "auto" })
+    .option(
+      "--proxy-mode <mode>",
+      "Service data plane: nftables (kernel DNAT, needs root), userspace, or auto (nftables when possible)",
+      { default: "auto" },
+    )
     .option("--proxy-balance <how>", "How the proxy picks an endpoint: roundrobin or random", { default: "roundrobin" })
     .option("--ingress-port <port>", "Port on 127.0.0.1 where Ingresses are served (default 80 as root, else 8080)")
-    .option("--max-requests-inflight <n>", "Read-only requests from the network served at once (the admin token is exempt)", { default: 400 })
-    .option("--max-mutating-requests-inflight <n>", "Mutating requests from the network served at once", { default: 200 })
-    .option("--max-watches-per-client <n>", "Watches (and other long-running requests) one credential may hold open", { default: 100 })
+    .option(
+      "--max-requests-inflight <n>",
+      "Read-only requests from the network served at once (the admin token is exempt)",
+      { default: 400 },
+    )
+    .option("--max-mutating-requests-inflight <n>", "Mutating requests from the network served at once", {
+      default: 200,
+    })
+    .option("--max-watches-per-client <n>", "Watches (and other long-running requests) one credential may hold open", {
+      default: 100,
+    })
     .option("--event-ttl <duration>", "How long events are kept (as kube-apiserver's --event-ttl)", { default: "1h" })
-    .option("--snapshot-interval <duration>", "Take a snapshot of the store this often into DATA/snapshots (e.g. 30m, 6h); off by default")
+    .option(
+      "--snapshot-interval <duration>",
+      "Take a snapshot of the store this often into DATA/snapshots (e.g. 30m, 6h); off by default",
+    )
     .option("--snapshot-retain <n>", "How many scheduled snapshots to keep", { default: 5 })
-    .option("--service-cidr <cidr>", "Cluster IP range (default 10.43.0.0/16 as root, made local to this machine; else 127.10.0.0/16)")
+    .option(
+      "--service-cidr <cidr>",
+      "Cluster IP range (default 10.43.0.0/16 as root, made local to this machine; else 127.10.0.0/16)",
+    )
     .option("--cluster-domain <domain>", "DNS domain of the cluster", { default: "cluster.local" })
-    .option("--dns-upstream <addresses>", "Comma-separated resolvers (ip or ip:port) the cluster DNS forwards other names to (default: the host's resolv.conf)")
-    .option("--host-dns", "Make cluster names resolve on this host too (systemd-resolved when it runs, else a managed block in /etc/hosts)")
+    .option(
+      "--dns-upstream <addresses>",
+      "Comma-separated resolvers (ip or ip:port) the cluster DNS forwards other names to (default: the host's resolv.conf)",
+    )
+    .option(
+      "--host-dns",
+      "Make cluster names resolve on this host too (systemd-resolved when it runs, else a managed block in /etc/hosts)",
+    )
     .action(action((opts: UpOptions) => up(opts)));
 }
 
 /** Go-style durations as kube up takes them: 90s, 30m, 6h, 1h30m. */
 export function durationMs(value: string, name: string): number {
   const parts = [...value.matchAll(/(\d+)(ms|s|m|h)/g)];
-  if (!parts.length || parts.map((p) => p[0]).join("") !== value) throw new CliError(`--${name} must be a duration such as 30m or 6h, got "${value}"`);
+  if (!parts.length || parts.map((p) => p[0]).join("") !== value)
+    throw new CliError(`--${name} must be a duration such as 30m or 6h, got "${value}"`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
   const ms = parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2] as keyof typeof unit], 0);
   if (ms < 1000) throw new CliError(`--${name} must be at least 1s, got "${value}"`);
@@ -96,15 +129,23 @@ export async function up(opts: UpOptions): Promise<void> {
   const started = performance.now();
   const dataDir = opts.dataDir ?? defaultDataDir();
   const runtime = opts.runtime ?? "engine";
-  if (runtime !== "engine" && runtime !== "sim") throw new CliError(`--runtime must be engine or sim, got "${runtime}"`);
+  if (runtime !== "engine" && runtime !== "sim")
+    throw new CliError(`--runtime must be engine or sim, got "${runtime}"`);
   const port = intOption(opts.port ?? 6443, "port");
   const simNodes = intOption(opts.simNodes ?? 1, "sim-nodes");
-  const disabled = new Set((opts.disable ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+  const disabled = new Set(
+    (opts.disable ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   const debug = opts.logLevel === "debug";
   const proxyMode = opts.proxyMode ?? "auto";
-  if (!["auto", "nftables", "userspace"].includes(proxyMode)) throw new CliError(`--proxy-mode must be auto, nftables or userspace, got "${proxyMode}"`);
+  if (!["auto", "nftables", "userspace"].includes(proxyMode))
+    throw new CliError(`--proxy-mode must be auto, nftables or userspace, got "${proxyMode}"`);
   const proxyBalance = opts.proxyBalance ?? "roundrobin";
-  if (!["roundrobin", "random"].includes(proxyBalance)) throw new CliError(`--proxy-balance must be roundrobin or random, got "${proxyBalance}"`);
+  if (!["roundrobin", "random"].includes(proxyBalance))
+    throw new CliError(`--proxy-balance must be roundrobin or random, got "${proxyBalance}"`);
   const serviceCidr = opts.serviceCidr ?? defaultServiceCidr();
   try {
     parseCidr(serviceCidr);
@@ -112,7 +153,10 @@ export async function up(opts: UpOptions): Promise<void> {
     throw new CliError(`--service-cidr must be an IPv4 CIDR with a prefix of 8 to 30 bits, got "${serviceCidr}"`);
   }
   const clusterDomain = (opts.clusterDomain ?? "cluster.local").replace(/\.$/, "").toLowerCase();
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(clusterDomain) || clusterDomain.length > 253)
+  if (
+    !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(clusterDomain) ||
+    clusterDomain.length > 253
+  )
     throw new CliError(`--cluster-domain must be a DNS subdomain, got "${opts.clusterDomain}"`);
   const since = () => `${Math.round(performance.now() - started)}ms`;
   const snapshotEvery = opts.snapshotInterval ? durationMs(opts.snapshotInterval, "snapshot-interval") : 0;
@@ -125,17 +169,26 @@ export async function up(opts: UpOptions): Promise<void> {
     maxMutating: positive(opts.maxMutatingRequestsInflight ?? 200, "max-mutating-requests-inflight"),
     maxLongRunningPerClient: positive(opts.maxWatchesPerClient ?? 100, "max-watches-per-client"),
   };
-  const api = await bootApiServer({ dataDir, host: opts.host ?? "127.0.0.1", port, flowControl, serviceCidr, clusterDomain });
+  const api = await bootApiServer({
+    dataDir,
+    host: opts.host ?? "127.0.0.1",
+    port,
+    flowControl,
+    serviceCidr,
+    clusterDomain,
+  });
   console.log(`✓ apiserver   ${api.url} (${since()})`);
   for (const w of api.warnings) console.log(`[apiserver] ${w}`);
   const kubeconfig = join(dataDir, "kubeconfig");
   writeKubeconfig(kubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });
-  if (opts.writeKubeconfig) mergeKubeconfig(opts.writeKubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });
+  if (opts.writeKubeconfig)
+    mergeKubeconfig(opts.writeKubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });
 
   const ctx: ComponentContext = {
     client: createClient(inProcessTransport(api.fetch, api.token)),
     kubeletKey: api.kubeletKey,
-    clientAs: (user) => createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] }))),
+    clientAs: (user) =>
+      createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] }))),
     nodeName: opts.nodeName ?? hostname(),
     runtime,
     simNodes,
@@ -146,11 +199,23 @@ export async function up(opts: UpOptions): Promise<void> {
     log: (component, message) => {
       if (debug || !message.startsWith("debug:")) console.log(`[${component}] ${message}`);
     },
-    settings: { eventTTLSeconds: eventTtlMs / 1000, cleanOnExit: opts.cleanOnExit ?? false, proxyMode, proxyBalance, serviceCidr, clusterDomain, hostDns: !!opts.hostDns, ...(opts.dnsUpstream ? { dnsUpstream: opts.dnsUpstream } : {}), ...(opts.ingressPort !== undefined ? { ingressPort: intOption(opts.ingressPort, "ingress-port") } : {}) },
+    settings: {
+      eventTTLSeconds: eventTtlMs / 1000,
+      cleanOnExit: opts.cleanOnExit ?? false,
+      proxyMode,
+      proxyBalance,
+      serviceCidr,
+      clusterDomain,
+      hostDns: !!opts.hostDns,
+      ...(opts.dnsUpstream ? { dnsUpstream: opts.dnsUpstream } : {}),
+      ...(opts.ingressPort !== undefined ? { ingressPort: intOption(opts.ingressPort, "ingress-port") } : {}),
+    },
   };
 
   const running: { name: string; component: RunningComponent }[] = [];
-  const stopSnapshots = snapshotEvery ? scheduleSnapshots(dataDir, snapshotEvery, snapshotRetain, (m) => console.log(`[snapshot] ${m}`)) : () => {};
+  const stopSnapshots = snapshotEvery
+    ? scheduleSnapshots(dataDir, snapshotEvery, snapshotRetain, (m) => console.log(`[snapshot] ${m}`))
+    : () => {};
   const stopAll = async () => {
     stopSnapshots();
     for (const { component } of running.reverse()) await component.stop().catch(() => {});
@@ -161,7 +226,10 @@ export async function up(opts: UpOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log("stopping...");
-    stopAll().then(() => process.exit(0), () => process.exit(1));
+    stopAll().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -179,6 +247,9 @@ export async function up(opts: UpOptions): Promise<void> {
   console.log(`\nkube is up in ${since()}`);
   console.log(`  API:        ${api.url}`);
   console.log(`  kubeconfig: ${kubeconfig}`);
-  if (snapshotEvery) console.log(`  snapshots:  every ${opts.snapshotInterval} into ${snapshotDir(dataDir)}, newest ${snapshotRetain} kept`);
+  if (snapshotEvery)
+    console.log(
+      `  snapshots:  every ${opts.snapshotInterval} into ${snapshotDir(dataDir)}, newest ${snapshotRetain} kept`,
+    );
   console.log(`  try:        kubectl --kubeconfig ${kubeconfig} get nodes`);
 }

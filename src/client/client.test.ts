@@ -12,9 +12,12 @@ beforeAll(async () => {
   cluster = await startCluster({
     kubeletProxy: async (req, pod, sub) => {
       const url = new URL(req.url);
-      return new Response(`${sub} of ${pod.metadata?.name} container=${url.searchParams.get("container")} tail=${url.searchParams.get("tailLines")}\n`, {
-        headers: { "content-type": "text/plain" },
-      });
+      return new Response(
+        `${sub} of ${pod.metadata?.name} container=${url.searchParams.get("container")} tail=${url.searchParams.get("tailLines")}\n`,
+        {
+          headers: { "content-type": "text/plain" },
+        },
+      );
     },
   });
 });
@@ -67,7 +70,9 @@ for (const via of ["in-process", "http"] as const) {
 
       const current = await pods.get("dup");
       await pods.update({ ...current, metadata: { ...current.metadata, labels: { a: "1" } } });
-      const stale = await pods.update({ ...current, metadata: { ...current.metadata, labels: { a: "2" } } }).catch((e) => e);
+      const stale = await pods
+        .update({ ...current, metadata: { ...current.metadata, labels: { a: "2" } } })
+        .catch((e) => e);
       expect(isConflict(stale)).toBe(true);
       expect(stale.reason).toBe("Conflict");
 
@@ -77,8 +82,15 @@ for (const via of ["in-process", "http"] as const) {
     });
 
     test("a wrong token is 401 Unauthorized", async () => {
-      const bad = createClient(via === "http" ? httpTransport(cluster.url, "wrong") : { ...cluster.inProcess, fetch: (r) => cluster.api.fetch(r) });
-      const err = await bad.resource("pods", ns).list().catch((e) => e);
+      const bad = createClient(
+        via === "http"
+          ? httpTransport(cluster.url, "wrong")
+          : { ...cluster.inProcess, fetch: (r) => cluster.api.fetch(r) },
+      );
+      const err = await bad
+        .resource("pods", ns)
+        .list()
+        .catch((e) => e);
       expect(err.code).toBe(401);
       expect(err.reason).toBe("Unauthorized");
     });
@@ -88,7 +100,11 @@ for (const via of ["in-process", "http"] as const) {
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata: { name: "d1" },
-        spec: { replicas: 2, selector: { matchLabels: { app: "d1" } }, template: { metadata: { labels: { app: "d1" } }, spec: { containers: [{ name: "c", image: "nginx" }] } } },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: "d1" } },
+          template: { metadata: { labels: { app: "d1" } }, spec: { containers: [{ name: "c", image: "nginx" }] } },
+        },
       });
       for (const name of ["deployments", "deploy", "Deployment", "deployments.apps"]) {
         expect((await client.resource(name, ns).get("d1")).kind).toBe("Deployment");
@@ -116,7 +132,12 @@ for (const via of ["in-process", "http"] as const) {
       p = await pods.patch("patched", { metadata: { labels: { a: null } } }, "strategic");
       expect(p.metadata?.labels).toEqual({ b: "2", c: "3" });
       const cm = client.resource("configmaps", ns);
-      const applied = await cm.patch("cfg", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" }, data: { k: "v" } }, "apply", { fieldManager: "test" });
+      const applied = await cm.patch(
+        "cfg",
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" }, data: { k: "v" } },
+        "apply",
+        { fieldManager: "test" },
+      );
       expect(applied.data).toEqual({ k: "v" });
     });
 
@@ -128,7 +149,12 @@ for (const via of ["in-process", "http"] as const) {
 
     test("list pages with limit and continue", async () => {
       const cms = client.resource("configmaps", ns);
-      for (let i = 0; i < 5; i++) await cms.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `page-${i}`, labels: { page: "yes" } } });
+      for (let i = 0; i < 5; i++)
+        await cms.create({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: `page-${i}`, labels: { page: "yes" } },
+        });
       const names: string[] = [];
       let cont: string | undefined;
       let pages = 0;
@@ -156,7 +182,11 @@ for (const via of ["in-process", "http"] as const) {
         apiVersion: "v1",
         kind: "ReplicationController",
         metadata: { name: "rc1" },
-        spec: { replicas: 1, selector: { app: "rc1" }, template: { metadata: { labels: { app: "rc1" } }, spec: { containers: [{ name: "c", image: "busybox" }] } } },
+        spec: {
+          replicas: 1,
+          selector: { app: "rc1" },
+          template: { metadata: { labels: { app: "rc1" } }, spec: { containers: [{ name: "c", image: "busybox" }] } },
+        },
       });
       const withStatus = await rcs.updateStatus({ ...rc, status: { replicas: 1 } });
       expect((withStatus.status as { replicas: number }).replicas).toBe(1);
@@ -205,7 +235,10 @@ for (const via of ["in-process", "http"] as const) {
     });
 
     test("a watch ends when the server's timeoutSeconds passes", async () => {
-      const w = client.resource("configmaps", ns).watch({ resourceVersion: (await client.resource("configmaps", ns).list()).metadata.resourceVersion, timeoutSeconds: 1 });
+      const w = client.resource("configmaps", ns).watch({
+        resourceVersion: (await client.resource("configmaps", ns).list()).metadata.resourceVersion,
+        timeoutSeconds: 1,
+      });
       const events: WatchEvent<KubeObject>[] = [];
       for await (const e of w) events.push(e);
       expect(events).toEqual([]);

@@ -3,7 +3,15 @@
 import { resolveKind } from "../api/registry.ts";
 import type { KubeObject } from "../api/types.ts";
 import { apiErrorFrom } from "./errors.ts";
-import { deleteBody, listQuery, patchContentTypes, queryString, resourcePath, watchQuery, type KindRef } from "./paths.ts";
+import {
+  deleteBody,
+  listQuery,
+  patchContentTypes,
+  queryString,
+  resourcePath,
+  watchQuery,
+  type KindRef,
+} from "./paths.ts";
 import type { Transport } from "./transport.ts";
 import type {
   Client,
@@ -65,16 +73,37 @@ export function createClient(transport: Transport, opts: ClientOptions = {}): Cl
 
   async function discover(): Promise<DiscoveredResource[]> {
     type Group = { name: string; preferredVersion?: { groupVersion: string }; versions: { groupVersion: string }[] };
-    type List = { groupVersion: string; resources: { name: string; kind: string; namespaced: boolean; verbs: string[]; shortNames?: string[]; categories?: string[] }[] };
+    type List = {
+      groupVersion: string;
+      resources: {
+        name: string;
+        kind: string;
+        namespaced: boolean;
+        verbs: string[];
+        shortNames?: string[];
+        categories?: string[];
+      }[];
+    };
     const groups = (await call<{ groups: Group[] }>("GET", "/apis")).groups;
     const gvs = ["v1", ...groups.flatMap((g) => g.versions.map((v) => v.groupVersion))];
-    const lists = await Promise.all(gvs.map((gv) => call<List>("GET", gv === "v1" ? "/api/v1" : `/apis/${gv}`).catch(() => undefined)));
+    const lists = await Promise.all(
+      gvs.map((gv) => call<List>("GET", gv === "v1" ? "/api/v1" : `/apis/${gv}`).catch(() => undefined)),
+    );
     return lists.flatMap((l) => {
       if (!l) return [];
       const [group, version] = l.groupVersion.includes("/") ? l.groupVersion.split("/") : ["", l.groupVersion];
       return l.resources
         .filter((r) => !r.name.includes("/"))
-        .map((r) => ({ group: group!, version: version!, resource: r.name, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs, shortNames: r.shortNames, categories: r.categories }));
+        .map((r) => ({
+          group: group!,
+          version: version!,
+          resource: r.name,
+          namespaced: r.namespaced,
+          kind: r.kind,
+          verbs: r.verbs,
+          shortNames: r.shortNames,
+          categories: r.categories,
+        }));
     });
   }
 
@@ -88,7 +117,12 @@ function writeQuery(opts: WriteOptions = {}): Record<string, string | undefined>
   return { fieldManager: opts.fieldManager, dryRun: opts.dryRun ? "All" : undefined };
 }
 
-function resourceClient<T extends KubeObject>(kind: KindRef, namespace: string | undefined, request: RawRequest, call: Call): ResourceClient<T> {
+function resourceClient<T extends KubeObject>(
+  kind: KindRef,
+  namespace: string | undefined,
+  request: RawRequest,
+  call: Call,
+): ResourceClient<T> {
   // Single objects live in a namespace: "default" unless told (or the object says) otherwise.
   const ns = (obj?: KubeObject) => namespace ?? obj?.metadata?.namespace ?? "default";
   const path = (name: string, sub?: string, obj?: KubeObject) => resourcePath(kind, ns(obj), name, sub);
@@ -103,7 +137,8 @@ function resourceClient<T extends KubeObject>(kind: KindRef, namespace: string |
     list: (opts?: ListOptions) => call<ObjectList<T>>("GET", resourcePath(kind, namespace), { query: listQuery(opts) }),
     create: (obj, opts) => call<T>("POST", resourcePath(kind, ns(obj)), { body: obj, query: writeQuery(opts) }),
     update: (obj, opts) => call<T>("PUT", path(nameOf(obj), undefined, obj), { body: obj, query: writeQuery(opts) }),
-    updateStatus: (obj, opts) => call<T>("PUT", path(nameOf(obj), "status", obj), { body: obj, query: writeQuery(opts) }),
+    updateStatus: (obj, opts) =>
+      call<T>("PUT", path(nameOf(obj), "status", obj), { body: obj, query: writeQuery(opts) }),
     patch: (name, body, type: PatchType, opts: PatchOptions = {}) => {
       const contentType = patchContentTypes[type];
       if (!contentType) throw new Error(`unknown patch type "${type}"`);
@@ -112,7 +147,10 @@ function resourceClient<T extends KubeObject>(kind: KindRef, namespace: string |
       return call<T>("PATCH", path(name, opts.subresource), {
         body,
         contentType,
-        query: { ...writeQuery({ ...opts, fieldManager }), force: opts.force === undefined ? undefined : String(opts.force) },
+        query: {
+          ...writeQuery({ ...opts, fieldManager }),
+          force: opts.force === undefined ? undefined : String(opts.force),
+        },
       });
     },
     delete: (name, opts?: DeleteOptions) => call<T | Status>("DELETE", path(name), { body: deleteBody(opts) }),

@@ -25,7 +25,15 @@ export function isStatus(v: unknown): v is Status {
 }
 
 export function statusFor(code: number, message: string): Status {
-  return { apiVersion: "v1", kind: "Status", metadata: {}, status: "Failure", message, reason: reasons[code] ?? "Unknown", code };
+  return {
+    apiVersion: "v1",
+    kind: "Status",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason: reasons[code] ?? "Unknown",
+    code,
+  };
 }
 
 /** Reads the body of a failed response and builds the ApiError to throw. */
@@ -38,5 +46,8 @@ export async function apiErrorFrom(res: Response): Promise<ApiError> {
   } catch {
     // not JSON: build a Status below
   }
-  return new ApiError(res.status, status ?? statusFor(res.status, text.trim() || res.statusText || `HTTP ${res.status}`));
+  return new ApiError(
+    res.status,
+    status ?? statusFor(res.status, text.trim() || res.statusText || `HTTP ${res.status}`),
+  );
 }

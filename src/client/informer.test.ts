@@ -27,7 +27,10 @@ function recorder(inf: Informer<KubeObject>) {
   const log: string[] = [];
   inf.on({
     add: (o) => log.push(`add ${keyOf(o)}`),
-    update: (old, o) => log.push(`update ${keyOf(o)} ${(old.data as Record<string, string>)?.v ?? ""}->${(o.data as Record<string, string>)?.v ?? ""}`),
+    update: (old, o) =>
+      log.push(
+        `update ${keyOf(o)} ${(old.data as Record<string, string>)?.v ?? ""}->${(o.data as Record<string, string>)?.v ?? ""}`,
+      ),
     delete: (o) => log.push(`delete ${keyOf(o)}`),
   });
   return log;
@@ -67,7 +70,7 @@ describe("Informer", () => {
     await until(() => log.length === 4, "events");
     expect(log).toEqual([`add ${ns}/before`, `add ${ns}/after`, `update ${ns}/before 1->2`, `delete ${ns}/after`]);
     expect(inf.list().map(keyOf)).toEqual([`${ns}/before`]);
-    expect((inf.get(`${ns}/before`)?.data as Record<string, string>).v).toBe("2");
+    expect((inf.get(`${ns}/before`)!.data as Record<string, string>).v).toBe("2");
     expect(inf.get(`${ns}/after`)).toBeUndefined();
     inf.stop();
   });
@@ -247,6 +250,11 @@ describe("Informer", () => {
     const ac = new AbortController();
     const w2 = inf2.waitForSync(ac.signal);
     ac.abort();
-    expect(await w2.then(() => "resolved", () => "rejected")).toBe("rejected");
+    expect(
+      await w2.then(
+        () => "resolved",
+        () => "rejected",
+      ),
+    ).toBe("rejected");
   });
 });

@@ -48,7 +48,8 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-const isExpired = (s: Partial<Status> | undefined) => s?.code === 410 || s?.reason === "Expired" || s?.reason === "Gone";
+const isExpired = (s: Partial<Status> | undefined) =>
+  s?.code === 410 || s?.reason === "Expired" || s?.reason === "Gone";
 
 const minBackoffMs = 200;
 const maxBackoffMs = 30_000;

@@ -22,7 +22,12 @@ describe("writeKubeconfig", () => {
     writeFileSync(path, "old", { mode: 0o644 });
     writeKubeconfig(path, { server: "http://127.0.0.1:1", token: "t2", name: "c", namespace: "team" });
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(readKubeconfig(path)).toEqual({ server: "http://127.0.0.1:1", token: "t2", namespace: "team", context: "c" });
+    expect(readKubeconfig(path)).toEqual({
+      server: "http://127.0.0.1:1",
+      token: "t2",
+      namespace: "team",
+      context: "c",
+    });
   });
 
   test("real kubectl accepts it: server, token and context as written", () => {
@@ -83,7 +88,11 @@ contexts:
   test("a named context overrides current-context", () => {
     const path = join(dir, "multi");
     writeFileSync(path, multi);
-    expect(readKubeconfig(path, "first")).toEqual({ server: "https://one.example:6443", token: "t1", context: "first" });
+    expect(readKubeconfig(path, "first")).toEqual({
+      server: "https://one.example:6443",
+      token: "t1",
+      context: "first",
+    });
   });
 
   test("clear errors for a missing file, a missing context and no current-context", () => {
@@ -119,7 +128,10 @@ describe("mergeKubeconfig", () => {
   test("adds the cluster to an existing kubeconfig, keeping the others, and makes it current", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kube-merge-"));
     const path = join(dir, "config");
-    writeFileSync(path, "apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster: { server: https://example.invalid }\nusers:\n- name: other\n  user: { token: t0 }\ncontexts:\n- name: other\n  context: { cluster: other, user: other }\ncurrent-context: other\n");
+    writeFileSync(
+      path,
+      "apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster: { server: https://example.invalid }\nusers:\n- name: other\n  user: { token: t0 }\ncontexts:\n- name: other\n  context: { cluster: other, user: other }\ncurrent-context: other\n",
+    );
     mergeKubeconfig(path, { server: "https://127.0.0.1:6443", token: "t1", name: "kube" });
     mergeKubeconfig(path, { server: "https://127.0.0.1:7443", token: "t2", name: "kube" });
     const doc = parse(await Bun.file(path).text());

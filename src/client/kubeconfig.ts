@@ -29,16 +29,33 @@ export interface KubeconfigCredentials {
 function entries(entry: KubeconfigEntry) {
   const { server, token, name } = entry;
   return {
-    cluster: { name, cluster: { server, ...(entry.ca ? { "certificate-authority-data": Buffer.from(entry.ca).toString("base64") } : {}) } },
+    cluster: {
+      name,
+      cluster: {
+        server,
+        ...(entry.ca ? { "certificate-authority-data": Buffer.from(entry.ca).toString("base64") } : {}),
+      },
+    },
     user: { name, user: { token } },
-    context: { name, context: { cluster: name, user: name, ...(entry.namespace ? { namespace: entry.namespace } : {}) } },
+    context: {
+      name,
+      context: { cluster: name, user: name, ...(entry.namespace ? { namespace: entry.namespace } : {}) },
+    },
   };
 }
 
 /** Writes a one-cluster kubeconfig (mode 0600, parent directory created), replacing any old file. */
 export function writeKubeconfig(path: string, entry: KubeconfigEntry): void {
   const e = entries(entry);
-  writeConfig(path, { apiVersion: "v1", kind: "Config", clusters: [e.cluster], users: [e.user], contexts: [e.context], "current-context": entry.name, preferences: {} });
+  writeConfig(path, {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [e.cluster],
+    users: [e.user],
+    contexts: [e.context],
+    "current-context": entry.name,
+    preferences: {},
+  });
 }
 
 /**
@@ -50,10 +67,14 @@ export function mergeKubeconfig(path: string, entry: KubeconfigEntry): void {
   try {
     doc = (parse(readFileSync(path, "utf8")) ?? {}) as Record<string, unknown>;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`cannot merge into kubeconfig ${path}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new Error(`cannot merge into kubeconfig ${path}: ${(err as Error).message}`);
   }
   const e = entries(entry);
-  const upsert = (list: unknown, item: { name: string }) => [...(Array.isArray(list) ? (list as { name?: string }[]).filter((x) => x?.name !== item.name) : []), item];
+  const upsert = (list: unknown, item: { name: string }) => [
+    ...(Array.isArray(list) ? (list as { name?: string }[]).filter((x) => x?.name !== item.name) : []),
+    item,
+  ];
   writeConfig(path, {
     apiVersion: "v1",
     kind: "Config",

@@ -12,7 +12,14 @@ describe("resourcePath", () => {
     ["core object", pods, "ns1", "web-1", undefined, "/api/v1/namespaces/ns1/pods/web-1"],
     ["core subresource", pods, "ns1", "web-1", "log", "/api/v1/namespaces/ns1/pods/web-1/log"],
     ["cluster-scoped kinds ignore the namespace", nodes, "default", "n1", "status", "/api/v1/nodes/n1/status"],
-    ["grouped kinds live under /apis", deployments, "prod", "api", "scale", "/apis/apps/v1/namespaces/prod/deployments/api/scale"],
+    [
+      "grouped kinds live under /apis",
+      deployments,
+      "prod",
+      "api",
+      "scale",
+      "/apis/apps/v1/namespaces/prod/deployments/api/scale",
+    ],
     ["grouped collection across namespaces", deployments, undefined, undefined, undefined, "/apis/apps/v1/deployments"],
   ] as const)("%s", (_, kind, ns, name, sub, want) => {
     expect(resourcePath(kind, ns, name, sub)).toBe(want);
@@ -40,7 +47,16 @@ describe("query parameters", () => {
 
   test("watch options ask for watch=true and pass bookmarks and the timeout, never paging", () => {
     const q = new URLSearchParams(
-      queryString(watchQuery({ resourceVersion: "42", allowWatchBookmarks: true, timeoutSeconds: 30, limit: 5, continue: "c", fieldSelector: "spec.nodeName=n1" })),
+      queryString(
+        watchQuery({
+          resourceVersion: "42",
+          allowWatchBookmarks: true,
+          timeoutSeconds: 30,
+          limit: 5,
+          continue: "c",
+          fieldSelector: "spec.nodeName=n1",
+        }),
+      ),
     );
     expect(Object.fromEntries(q)).toEqual({
       fieldSelector: "spec.nodeName=n1",
@@ -52,13 +68,15 @@ describe("query parameters", () => {
   });
 
   test("delete options go in a DeleteOptions body", () => {
-    expect(deleteBody({ gracePeriodSeconds: 0, propagationPolicy: "Foreground", preconditions: { uid: "u" } })).toEqual({
-      kind: "DeleteOptions",
-      apiVersion: "v1",
-      gracePeriodSeconds: 0,
-      propagationPolicy: "Foreground",
-      preconditions: { uid: "u" },
-    });
+    expect(deleteBody({ gracePeriodSeconds: 0, propagationPolicy: "Foreground", preconditions: { uid: "u" } })).toEqual(
+      {
+        kind: "DeleteOptions",
+        apiVersion: "v1",
+        gracePeriodSeconds: 0,
+        propagationPolicy: "Foreground",
+        preconditions: { uid: "u" },
+      },
+    );
     expect(deleteBody()).toEqual({ kind: "DeleteOptions", apiVersion: "v1" });
   });
 });

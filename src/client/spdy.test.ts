@@ -53,7 +53,11 @@ test("SYN_STREAM headers and data frames parse, however the bytes are split", as
       { streamtype: "data", port: "8080", requestid: "0" },
       { streamtype: "data", port: "9000", requestid: "1" },
     ]);
-    expect(frames.filter((f) => f.kind === "data").map((f) => f.kind === "data" && [f.streamId, f.fin, Buffer.from(f.data).toString()])).toEqual([
+    expect(
+      frames
+        .filter((f) => f.kind === "data")
+        .map((f) => f.kind === "data" && [f.streamId, f.fin, Buffer.from(f.data).toString()]),
+    ).toEqual([
       [1, true, "body-1"],
       [3, true, "body-3"],
       [5, true, "body-5"],
@@ -64,9 +68,11 @@ test("SYN_STREAM headers and data frames parse, however the bytes are split", as
 test("reply header blocks form one zlib stream with the SPDY dictionary", () => {
   const w = new FrameWriter();
   const replies = [w.synReply(1), w.synReply(3), w.synReply(5)].map((f) => Buffer.from(f));
-  for (const r of replies) expect(r.readUInt32BE(0)).toBe((0x8003 << 16 | SYN_REPLY) >>> 0);
+  for (const r of replies) expect(r.readUInt32BE(0)).toBe(((0x8003 << 16) | SYN_REPLY) >>> 0);
   const blocks = Buffer.concat(replies.map((r) => r.subarray(12)));
   const raw = zlib.inflateSync(blocks, { dictionary: DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
   expect([...raw]).toEqual(new Array(12).fill(0)); // three empty header blocks
-  expect(() => zlib.inflateSync(blocks, { dictionary: Buffer.from("wrong"), finishFlush: zlib.constants.Z_SYNC_FLUSH })).toThrow();
+  expect(() =>
+    zlib.inflateSync(blocks, { dictionary: Buffer.from("wrong"), finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+  ).toThrow();
 });

@@ -17,7 +17,10 @@ describe("inProcessTransport", () => {
 
   test("without a token sends no Authorization header", async () => {
     const t = inProcessTransport(echo);
-    expect(await (await t.fetch(new Request(`${t.baseUrl}/x`))).json()).toEqual({ url: "http://in-process/x", auth: null });
+    expect(await (await t.fetch(new Request(`${t.baseUrl}/x`))).json()).toEqual({
+      url: "http://in-process/x",
+      auth: null,
+    });
   });
 });
 

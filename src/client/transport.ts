@@ -19,10 +19,7 @@ function withToken(req: Request, token: string | undefined): Request {
   return req;
 }
 
-export function inProcessTransport(
-  fetch: (req: Request) => Response | Promise<Response>,
-  token?: string,
-): Transport {
+export function inProcessTransport(fetch: (req: Request) => Response | Promise<Response>, token?: string): Transport {
   return {
     baseUrl: "http://in-process",
     fetch: async (req) => fetch(withToken(req, token)),

@@ -52,7 +52,8 @@ describe("lines", () => {
 });
 
 type Obj = { metadata: { name: string; resourceVersion: string } };
-const ev = (type: string, name: string, rv: string) => JSON.stringify({ type, object: { metadata: { name, resourceVersion: rv } } }) + "\n";
+const ev = (type: string, name: string, rv: string) =>
+  JSON.stringify({ type, object: { metadata: { name, resourceVersion: rv } } }) + "\n";
 
 describe("openWatch", () => {
   test("yields typed events as they arrive and ends when the server ends the stream", async () => {
@@ -116,7 +117,15 @@ describe("openWatch", () => {
   });
 
   test("a non-2xx answer throws an ApiError with the server's Status", async () => {
-    const status = { apiVersion: "v1", kind: "Status", metadata: {}, status: "Failure", reason: "Expired", message: "too old resource version", code: 410 };
+    const status = {
+      apiVersion: "v1",
+      kind: "Status",
+      metadata: {},
+      status: "Failure",
+      reason: "Expired",
+      message: "too old resource version",
+      code: 410,
+    };
     const w = openWatch<Obj>(async () => new Response(JSON.stringify(status), { status: 410 }));
     const err = await collect(w).catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
@@ -127,7 +136,15 @@ describe("openWatch", () => {
   test("a non-Status error body becomes a Status", async () => {
     const w = openWatch<Obj>(async () => new Response("upstream broke", { status: 503 }));
     const err = await collect(w).catch((e) => e);
-    expect(err.status).toEqual({ apiVersion: "v1", kind: "Status", metadata: {}, status: "Failure", message: "upstream broke", reason: "ServiceUnavailable", code: 503 });
+    expect(err.status).toEqual({
+      apiVersion: "v1",
+      kind: "Status",
+      metadata: {},
+      status: "Failure",
+      message: "upstream broke",
+      reason: "ServiceUnavailable",
+      code: 503,
+    });
   });
 
   test("a malformed line is an error, not a silent skip", async () => {

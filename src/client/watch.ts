@@ -20,7 +20,13 @@ export function openWatch<T>(open: (signal: AbortSignal) => Promise<Response>, o
     // Cancelling the reader ends a pending read at once, also for the in-process transport where
     // the request's signal does not reach the response stream.
     if (reader) reader.cancel().catch(() => {});
-    else response.then((res) => res.body?.cancel(), () => {}).catch(() => {});
+    else
+      response
+        .then(
+          (res) => res.body?.cancel(),
+          () => {},
+        )
+        .catch(() => {});
   };
   const response = open(abort.signal);
   response.catch(() => {}); // reported when iterated; never an unhandled rejection

@@ -70,7 +70,9 @@ class Correlator {
     if (!s || now - s.since > SIMILAR_WINDOW_MS) s = { messages: new Set(), since: now };
     s.messages.add(message);
     this.similar.set(similarKey, s);
-    return s.messages.size > SIMILAR_MAX ? { message: `(combined from similar events): ${message}`, combined: true } : { message, combined: false };
+    return s.messages.size > SIMILAR_MAX
+      ? { message: `(combined from similar events): ${message}`, combined: true }
+      : { message, combined: false };
   }
 }
 
@@ -78,7 +80,14 @@ const correlators = new WeakMap<Client, Correlator>();
 
 const timestamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
-export function recordEvent(client: Client, component: string, obj: KubeObject, type: EventType, reason: string, message: string): void {
+export function recordEvent(
+  client: Client,
+  component: string,
+  obj: KubeObject,
+  type: EventType,
+  reason: string,
+  message: string,
+): void {
   let c = correlators.get(client);
   if (!c) correlators.set(client, (c = new Correlator()));
   const meta = obj.metadata ?? {};
@@ -87,7 +96,14 @@ export function recordEvent(client: Client, component: string, obj: KubeObject, 
   const nowMs = Date.now();
   const now = timestamp(nowMs);
   const apiVersion = obj.apiVersion ?? (resolveKind(kind) ? apiVersionOf(resolveKind(kind)!) : "v1");
-  const involvedObject = { apiVersion, kind, name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion };
+  const involvedObject = {
+    apiVersion,
+    kind,
+    name: meta.name,
+    namespace: meta.namespace,
+    uid: meta.uid,
+    resourceVersion: meta.resourceVersion,
+  };
   const objectKey = [kind, namespace, meta.name, meta.uid].join("/");
   if (!c.allow(objectKey, nowMs)) return;
 
@@ -120,6 +136,8 @@ export function recordEvent(client: Client, component: string, obj: KubeObject, 
   const count = ++seen.count;
   // The event may have expired meanwhile: then it is written anew, keeping its count.
   seen.last = seen.last.then(() =>
-    events.patch(seen.name, { count, lastTimestamp: now, message: agg.message }, "strategic").catch(() => (c.written.get(key) === seen ? create(count, seen.firstTimestamp) : undefined)),
+    events
+      .patch(seen.name, { count, lastTimestamp: now, message: agg.message }, "strategic")
+      .catch(() => (c.written.get(key) === seen ? create(count, seen.firstTimestamp) : undefined)),
   );
 }

@@ -13,7 +13,8 @@ const MAX_AGE_S = 300;
 
 export const newNonce = () => randomBytes(18).toString("base64url");
 export const kubeletProof = (key: Uint8Array, node: string, nonce: string) => sign(key, `proof\0${node}\0${nonce}`);
-export const proofValid = (key: Uint8Array, node: string, nonce: string, proof: string) => same(kubeletProof(key, node, nonce), proof);
+export const proofValid = (key: Uint8Array, node: string, nonce: string, proof: string) =>
+  same(kubeletProof(key, node, nonce), proof);
 
 /** The bearer credential the API server presents to the kubelet of `node`. */
 export function kubeletCredential(key: Uint8Array, node: string, now = Date.now()): string {
@@ -22,7 +23,12 @@ export function kubeletCredential(key: Uint8Array, node: string, now = Date.now(
 }
 
 /** Whether an Authorization header carries the API server's fresh credential for one of `nodes`. */
-export function credentialValid(key: Uint8Array, header: string | null, nodes: (node: string) => boolean, now = Date.now()): boolean {
+export function credentialValid(
+  key: Uint8Array,
+  header: string | null,
+  nodes: (node: string) => boolean,
+  now = Date.now(),
+): boolean {
   const m = /^Bearer (\d+)\.([A-Za-z0-9_-]+)\.(.+)$/.exec(header ?? "");
   if (!m || !nodes(m[3]!)) return false;
   if (Math.abs(now / 1000 - Number(m[1])) > MAX_AGE_S) return false;

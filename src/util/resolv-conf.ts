@@ -16,7 +16,10 @@ export function readResolvConf(path: string): ResolvConf {
   } catch {}
   const out: ResolvConf = { nameservers: [], searches: [], options: [] };
   for (const line of text.split("\n")) {
-    const [key, ...rest] = line.replace(/[#;].*$/, "").trim().split(/\s+/);
+    const [key, ...rest] = line
+      .replace(/[#;].*$/, "")
+      .trim()
+      .split(/\s+/);
     if (key === "nameserver" && rest[0]) out.nameservers.push(rest[0]);
     else if (key === "search" || key === "domain") out.searches = rest;
     else if (key === "options") out.options.push(...rest);

@@ -12,7 +12,10 @@ function closeQuietly(ws: ServerWebSocket<any>, err: unknown): void {
 
 /** The same handlers, each one's failures confined to its connection. */
 export function contained<T>(handlers: Handlers<T>): Handlers<T> {
-  const guard = <A extends unknown[]>(fn: ((ws: ServerWebSocket<T>, ...a: A) => unknown) | undefined, closing = false) =>
+  const guard = <A extends unknown[]>(
+    fn: ((ws: ServerWebSocket<T>, ...a: A) => unknown) | undefined,
+    closing = false,
+  ) =>
     fn &&
     ((ws: ServerWebSocket<T>, ...a: A) => {
       const onError = (err: unknown) => (closing ? undefined : closeQuietly(ws, err));

@@ -24,7 +24,16 @@ test("an existing data dir with loose modes is tightened at start; pod dirs are 
   const second = await bootApiServer({ dataDir: dir, host: "127.0.0.1", port: 0 });
   try {
     expect(mode(".")).toBe(0o700);
-    for (const f of ["kube.db", "token", "sa.key", "kubeconfig", "pki/ca.crt", "pki/apiserver.crt", "pki/apiserver.key"]) expect([f, mode(f)]).toEqual([f, 0o600]);
+    for (const f of [
+      "kube.db",
+      "token",
+      "sa.key",
+      "kubeconfig",
+      "pki/ca.crt",
+      "pki/apiserver.crt",
+      "pki/apiserver.key",
+    ])
+      expect([f, mode(f)]).toEqual([f, 0o600]);
     expect(mode("pki")).toBe(0o700);
     expect(mode("pods/x")).toBe(0o777);
   } finally {

@@ -9,14 +9,28 @@ import { waitFor } from "../helpers/wait.ts";
 const api = await startTestApi();
 afterAll(() => api.close());
 const newClient = () => createClient(inProcessTransport(api.fetch, TEST_TOKEN));
-type Ev = { metadata: { name: string }; count: number; message: string; firstTimestamp: string; lastTimestamp: string; involvedObject: { name: string } };
+type Ev = {
+  metadata: { name: string };
+  count: number;
+  message: string;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  involvedObject: { name: string };
+};
 const eventsOf = async (client: ReturnType<typeof newClient>, name: string) =>
-  ((await client.resource("events", "default").list()).items as unknown as Ev[]).filter((e) => e.involvedObject.name === name);
-const pod = (name: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default", uid: `uid-${name}` } });
+  ((await client.resource("events", "default").list()).items as unknown as Ev[]).filter(
+    (e) => e.involvedObject.name === name,
+  );
+const pod = (name: string) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: "default", uid: `uid-${name}` },
+});
 
 test("the same event recorded again is one event whose count and lastTimestamp grow", async () => {
   const client = newClient();
-  for (let i = 0; i < 3; i++) recordEvent(client, "kubelet", pod("repeat"), "Warning", "BackOff", "Back-off restarting failed container");
+  for (let i = 0; i < 3; i++)
+    recordEvent(client, "kubelet", pod("repeat"), "Warning", "BackOff", "Back-off restarting failed container");
   const [ev] = await waitFor("one event counted 3 times", async () => {
     const evs = await eventsOf(client, "repeat");
     return evs.length === 1 && evs[0]!.count === 3 ? evs : undefined;
@@ -27,18 +41,22 @@ test("the same event recorded again is one event whose count and lastTimestamp g
 
 test("more than ten similar events (same reason, other messages) are combined into one", async () => {
   const client = newClient();
-  for (let i = 0; i < 15; i++) recordEvent(client, "replicaset-controller", pod("similar"), "Normal", "SuccessfulCreate", `Created pod: web-${i}`);
+  for (let i = 0; i < 15; i++)
+    recordEvent(client, "replicaset-controller", pod("similar"), "Normal", "SuccessfulCreate", `Created pod: web-${i}`);
   const evs = await waitFor("ten plain events and one combined", async () => {
     const evs = await eventsOf(client, "similar");
     const combined = evs.find((e) => e.message.startsWith("(combined from similar events): "));
     return evs.length === 11 && combined?.count === 5 ? evs : undefined;
   });
-  expect(evs.find((e) => e.message.startsWith("(combined"))!.message).toBe("(combined from similar events): Created pod: web-14");
+  expect(evs.find((e) => e.message.startsWith("(combined"))!.message).toBe(
+    "(combined from similar events): Created pod: web-14",
+  );
 });
 
 test("a flood of events on one object stops at the burst of 25", async () => {
   const client = newClient();
-  for (let i = 0; i < 40; i++) recordEvent(client, "kubelet", pod("flood"), "Normal", "Pulled", "Container image already present on machine");
+  for (let i = 0; i < 40; i++)
+    recordEvent(client, "kubelet", pod("flood"), "Normal", "Pulled", "Container image already present on machine");
   await waitFor("count 25", async () => (await eventsOf(client, "flood"))[0]?.count === 25);
   // Nothing more arrives for the 15 that were dropped.
   recordEvent(client, "kubelet", pod("other"), "Normal", "Pulled", "x");
@@ -49,9 +67,13 @@ test("a flood of events on one object stops at the burst of 25", async () => {
 test("an event deleted (expired) meanwhile is written anew with its count", async () => {
   const client = newClient();
   recordEvent(client, "kubelet", pod("expired"), "Normal", "Killing", "Stopping container c");
-  const [first] = await waitFor("first", async () => ((await eventsOf(client, "expired")).length === 1 ? eventsOf(client, "expired") : undefined));
+  const [first] = await waitFor("first", async () =>
+    (await eventsOf(client, "expired")).length === 1 ? eventsOf(client, "expired") : undefined,
+  );
   await client.resource("events", "default").delete(first!.metadata.name);
   recordEvent(client, "kubelet", pod("expired"), "Normal", "Killing", "Stopping container c");
-  const [again] = await waitFor("rewritten", async () => ((await eventsOf(client, "expired"))[0]?.count === 2 ? eventsOf(client, "expired") : undefined));
+  const [again] = await waitFor("rewritten", async () =>
+    (await eventsOf(client, "expired"))[0]?.count === 2 ? eventsOf(client, "expired") : undefined,
+  );
   expect(again!.metadata.name).not.toBe(first!.metadata.name);
 });

@@ -19,11 +19,25 @@ async function readyPod(name: string, ready = true): Promise<void> {
 }
 async function budget(status: Record<string, number>): Promise<void> {
   await api.request("DELETE", "/apis/policy/v1/namespaces/default/poddisruptionbudgets/db");
-  const created = (await api.json("POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "db" }, spec: { minAvailable: 1, selector: { matchLabels: { app: "db" } } } })).body;
+  const created = (
+    await api.json("POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "db" },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: "db" } } },
+    })
+  ).body;
   created.status = { observedGeneration: created.metadata.generation, ...status };
-  expect((await api.json("PUT", "/apis/policy/v1/namespaces/default/poddisruptionbudgets/db/status", created)).status).toBe(200);
+  expect(
+    (await api.json("PUT", "/apis/policy/v1/namespaces/default/poddisruptionbudgets/db/status", created)).status,
+  ).toBe(200);
 }
-const evict = (name: string) => api.json("POST", `/api/v1/namespaces/default/pods/${name}/eviction`, { apiVersion: "policy/v1", kind: "Eviction", metadata: { name } });
+const evict = (name: string) =>
+  api.json("POST", `/api/v1/namespaces/default/pods/${name}/eviction`, {
+    apiVersion: "policy/v1",
+    kind: "Eviction",
+    metadata: { name },
+  });
 
 test("one disruption left: one of two concurrent evictions goes, the other is 429", async () => {
   await readyPod("a");

@@ -78,8 +78,18 @@ const JSON_ISSUES = [
   'unknown field "spec.template.spec.containers[0].unknownNested"',
   'duplicate field "spec.template.spec.containers[0].imagePullPolicy"',
 ];
-const YAML_DUPLICATES = ['line 5: key "name" already set in map', 'line 12: key "unknownDupe" already set in map', 'line 14: key "paused" already set in map', 'line 28: key "imagePullPolicy" already set in map'];
-const YAML_UNKNOWN = ['unknown field "metadata.unknownMeta"', 'unknown field "spec.template.spec.containers[0].unknownNested"', 'unknown field "spec.unknown1"', 'unknown field "spec.unknownDupe"'];
+const YAML_DUPLICATES = [
+  'line 5: key "name" already set in map',
+  'line 12: key "unknownDupe" already set in map',
+  'line 14: key "paused" already set in map',
+  'line 28: key "imagePullPolicy" already set in map',
+];
+const YAML_UNKNOWN = [
+  'unknown field "metadata.unknownMeta"',
+  'unknown field "spec.template.spec.containers[0].unknownNested"',
+  'unknown field "spec.unknown1"',
+  'unknown field "spec.unknownDupe"',
+];
 const PREFIX = 'Deployment in version "v1" cannot be handled as a Deployment: ';
 
 const DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments";
@@ -109,12 +119,20 @@ describe("create", () => {
   test("Strict refuses with every duplicate and unknown field in document order", async () => {
     const r = await send("POST", `${DEPLOYMENTS}?fieldValidation=Strict`, invalidJson("strict"));
     expect(r.status).toBe(400);
-    expect(r.body).toMatchObject({ kind: "Status", reason: "BadRequest", code: 400, message: `${PREFIX}strict decoding error: ${JSON_ISSUES.join(", ")}` });
+    expect(r.body).toMatchObject({
+      kind: "Status",
+      reason: "BadRequest",
+      code: 400,
+      message: `${PREFIX}strict decoding error: ${JSON_ISSUES.join(", ")}`,
+    });
     expect((await api.request("GET", `${DEPLOYMENTS}/strict`)).status).toBe(404);
   });
 
   test("Warn, and no directive, create the pruned object with one warning per field", async () => {
-    for (const [name, q] of [["warn", "?fieldValidation=Warn"], ["none", ""]] as const) {
+    for (const [name, q] of [
+      ["warn", "?fieldValidation=Warn"],
+      ["none", ""],
+    ] as const) {
       const r = await send("POST", `${DEPLOYMENTS}${q}`, invalidJson(name));
       expect(r.status).toBe(201);
       expect(r.warnings).toEqual(JSON_ISSUES);
@@ -131,9 +149,16 @@ describe("create", () => {
   });
 
   test("YAML: the decoder's duplicate-key lines first, then unknown fields sorted", async () => {
-    const strict = await send("POST", `${DEPLOYMENTS}?fieldValidation=Strict`, invalidYaml("ystrict"), "application/yaml");
+    const strict = await send(
+      "POST",
+      `${DEPLOYMENTS}?fieldValidation=Strict`,
+      invalidYaml("ystrict"),
+      "application/yaml",
+    );
     expect(strict.status).toBe(400);
-    expect(strict.body.message).toBe(`${PREFIX}strict decoding error: yaml: unmarshal errors:\n  ${YAML_DUPLICATES.join("\n  ")}, ${YAML_UNKNOWN.join(", ")}`);
+    expect(strict.body.message).toBe(
+      `${PREFIX}strict decoding error: yaml: unmarshal errors:\n  ${YAML_DUPLICATES.join("\n  ")}, ${YAML_UNKNOWN.join(", ")}`,
+    );
     const warn = await send("POST", DEPLOYMENTS, invalidYaml("ywarn"), "application/yaml");
     expect(warn.status).toBe(201);
     expect(warn.warnings).toEqual([...YAML_DUPLICATES, ...YAML_UNKNOWN]);
@@ -141,17 +166,29 @@ describe("create", () => {
   });
 
   test("a valid body has no warnings, and a bad directive is a 400", async () => {
-    const valid = JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "fine", labels: { a: "b" } }, data: { x: "y" } });
+    const valid = JSON.stringify({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "fine", labels: { a: "b" } },
+      data: { x: "y" },
+    });
     const r = await send("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict", valid);
     expect(r.status).toBe(201);
     expect(r.warnings).toEqual([]);
     const bad = await send("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Loud", valid);
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toBe('fieldValidation: Unsupported value: "Loud": supported values: "", "Ignore", "Strict", "Warn"');
+    expect(bad.body.message).toBe(
+      'fieldValidation: Unsupported value: "Loud": supported values: "", "Ignore", "Strict", "Warn"',
+    );
   });
 
   test("maps keep any key, free-form fields (managedFields) keep anything", async () => {
-    const cm = JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "maps", annotations: { "any.key/x": "1" } }, data: { "key.x_1-A": "v" } });
+    const cm = JSON.stringify({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "maps", annotations: { "any.key/x": "1" } },
+      data: { "key.x_1-A": "v" },
+    });
     const r = await send("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict", cm);
     expect(r.status).toBe(201);
     expect(r.body.data).toEqual({ "key.x_1-A": "v" });
@@ -197,7 +234,12 @@ describe("patch", () => {
   ];
 
   test("merge patch: the patch's duplicates, then the result's unknown fields sorted", async () => {
-    const strict = await send("PATCH", `${DEPLOYMENTS}/ignore?fieldValidation=Strict`, mergePatch, "application/merge-patch+json");
+    const strict = await send(
+      "PATCH",
+      `${DEPLOYMENTS}/ignore?fieldValidation=Strict`,
+      mergePatch,
+      "application/merge-patch+json",
+    );
     expect(strict.status).toBe(400);
     expect(strict.body.message).toBe(`strict decoding error: ${PATCH_ISSUES.join(", ")}`);
     const warn = await send("PATCH", `${DEPLOYMENTS}/ignore`, mergePatch, "application/merge-patch+json");
@@ -208,10 +250,20 @@ describe("patch", () => {
   });
 
   test("strategic merge and JSON patches are checked on their result", async () => {
-    const smp = await send("PATCH", `${DEPLOYMENTS}/ignore?fieldValidation=Strict`, '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","bogus":1}]}}}}', "application/strategic-merge-patch+json");
+    const smp = await send(
+      "PATCH",
+      `${DEPLOYMENTS}/ignore?fieldValidation=Strict`,
+      '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","bogus":1}]}}}}',
+      "application/strategic-merge-patch+json",
+    );
     expect(smp.status).toBe(400);
     expect(smp.body.message).toBe('strict decoding error: unknown field "spec.template.spec.containers[0].bogus"');
-    const jp = await send("PATCH", `${DEPLOYMENTS}/ignore?fieldValidation=Warn`, '[{"op":"add","path":"/spec/extra","value":1}]', "application/json-patch+json");
+    const jp = await send(
+      "PATCH",
+      `${DEPLOYMENTS}/ignore?fieldValidation=Warn`,
+      '[{"op":"add","path":"/spec/extra","value":1}]',
+      "application/json-patch+json",
+    );
     expect(jp.status).toBe(200);
     expect(jp.warnings).toEqual(['unknown field "spec.extra"']);
     expect(jp.body.spec.extra).toBeUndefined();
@@ -224,7 +276,12 @@ describe("patch", () => {
     const again = await send("PATCH", path, cm.replace('"v"', '"w"'), "application/apply-patch+yaml");
     expect(again.status).toBe(200);
     expect(again.body.data.k).toBe("w");
-    const unknown = await send("PATCH", path, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  k: v\nextra: 1\n", "application/apply-patch+yaml");
+    const unknown = await send(
+      "PATCH",
+      path,
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  k: v\nextra: 1\n",
+      "application/apply-patch+yaml",
+    );
     expect(unknown.status).toBe(400);
     expect(unknown.body.message).toBe('strict decoding error: unknown field "extra"');
   });
@@ -233,17 +290,69 @@ describe("patch", () => {
 describe("round trip", () => {
   test("what the server returns (defaults, always-present fields, status) goes back under Strict unchanged", async () => {
     const objects: [string, unknown][] = [
-      ["/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "rt" }, spec: { containers: [{ name: "c", image: "busybox", ports: [{ containerPort: 80 }] }] } }],
-      ["/api/v1/namespaces/default/services", { apiVersion: "v1", kind: "Service", metadata: { name: "rt" }, spec: { selector: { a: "b" }, ports: [{ port: 80 }] } }],
-      [DEPLOYMENTS, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "rt" }, spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "c", image: "busybox" }] } } } }],
-      ["/apis/batch/v1/namespaces/default/cronjobs", { apiVersion: "batch/v1", kind: "CronJob", metadata: { name: "rt" }, spec: { schedule: "* * * * *", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } } } } }],
-      ["/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers", { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "rt" }, spec: { maxReplicas: 3, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "rt" } } }],
+      [
+        "/api/v1/namespaces/default/pods",
+        {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "rt" },
+          spec: { containers: [{ name: "c", image: "busybox", ports: [{ containerPort: 80 }] }] },
+        },
+      ],
+      [
+        "/api/v1/namespaces/default/services",
+        {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "rt" },
+          spec: { selector: { a: "b" }, ports: [{ port: 80 }] },
+        },
+      ],
+      [
+        DEPLOYMENTS,
+        {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: "rt" },
+          spec: {
+            selector: { matchLabels: { a: "b" } },
+            template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "c", image: "busybox" }] } },
+          },
+        },
+      ],
+      [
+        "/apis/batch/v1/namespaces/default/cronjobs",
+        {
+          apiVersion: "batch/v1",
+          kind: "CronJob",
+          metadata: { name: "rt" },
+          spec: {
+            schedule: "* * * * *",
+            jobTemplate: {
+              spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } },
+            },
+          },
+        },
+      ],
+      [
+        "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers",
+        {
+          apiVersion: "autoscaling/v2",
+          kind: "HorizontalPodAutoscaler",
+          metadata: { name: "rt" },
+          spec: { maxReplicas: 3, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "rt" } },
+        },
+      ],
     ];
     for (const [path, obj] of objects) {
       const created = await send("POST", `${path}?fieldValidation=Strict`, JSON.stringify(obj));
       expect(created.status).toBe(201);
       const got = await api.json("GET", `${path}/${created.body.metadata.name}`);
-      const put = await send("PUT", `${path}/${created.body.metadata.name}?fieldValidation=Strict`, JSON.stringify(got.body));
+      const put = await send(
+        "PUT",
+        `${path}/${created.body.metadata.name}?fieldValidation=Strict`,
+        JSON.stringify(got.body),
+      );
       expect([put.status, put.body.message]).toEqual([200, undefined]);
     }
   });

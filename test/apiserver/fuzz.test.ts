@@ -19,7 +19,12 @@ const SEED = 1616;
 const RUNS = 1500;
 const TABLE = { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" };
 
-const template = { metadata: { labels: { app: "f" } }, spec: { containers: [{ name: "c", image: "i", ports: [{ containerPort: 80 }], resources: { limits: { cpu: "1" } } }] } };
+const template = {
+  metadata: { labels: { app: "f" } },
+  spec: {
+    containers: [{ name: "c", image: "i", ports: [{ containerPort: 80 }], resources: { limits: { cpu: "1" } } }],
+  },
+};
 const selector = { matchLabels: { app: "f" } };
 /** A valid spec (or body fields) per kind; kinds not listed are valid with metadata alone. */
 const FIXTURES: Record<string, Record<string, unknown>> = {
@@ -31,23 +36,49 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
   DaemonSet: { spec: { selector, template } },
   StatefulSet: { spec: { replicas: 1, serviceName: "s", selector, template } },
   Job: { spec: { template: { ...template, spec: { ...template.spec, restartPolicy: "Never" } } } },
-  CronJob: { spec: { schedule: "*/5 * * * *", jobTemplate: { spec: { template: { ...template, spec: { ...template.spec, restartPolicy: "Never" } } } } } },
+  CronJob: {
+    spec: {
+      schedule: "*/5 * * * *",
+      jobTemplate: { spec: { template: { ...template, spec: { ...template.spec, restartPolicy: "Never" } } } },
+    },
+  },
   ConfigMap: { data: { a: "b" } },
   Secret: { stringData: { a: "b" } },
-  Ingress: { spec: { rules: [{ host: "a.example", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "s", port: { number: 80 } } } }] } }] } },
+  Ingress: {
+    spec: {
+      rules: [
+        {
+          host: "a.example",
+          http: {
+            paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "s", port: { number: 80 } } } }],
+          },
+        },
+      ],
+    },
+  },
   NetworkPolicy: { spec: { podSelector: selector, ingress: [{ from: [{ podSelector: selector }] }] } },
   PodDisruptionBudget: { spec: { minAvailable: 1, selector } },
-  HorizontalPodAutoscaler: { spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "d" }, minReplicas: 1, maxReplicas: 3 } },
+  HorizontalPodAutoscaler: {
+    spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "d" }, minReplicas: 1, maxReplicas: 3 },
+  },
   ResourceQuota: { spec: { hard: { pods: "10" } } },
   LimitRange: { spec: { limits: [{ type: "Container", default: { cpu: "1" }, defaultRequest: { cpu: "500m" } }] } },
   PriorityClass: { value: 1000 },
   StorageClass: { provisioner: "kube.local/hostpath" },
   Role: { rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }] },
   ClusterRole: { rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }] },
-  RoleBinding: { roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "r" }, subjects: [{ kind: "ServiceAccount", name: "default", namespace: "default" }] },
-  ClusterRoleBinding: { roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "r" }, subjects: [{ kind: "ServiceAccount", name: "default", namespace: "default" }] },
+  RoleBinding: {
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "r" },
+    subjects: [{ kind: "ServiceAccount", name: "default", namespace: "default" }],
+  },
+  ClusterRoleBinding: {
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "r" },
+    subjects: [{ kind: "ServiceAccount", name: "default", namespace: "default" }],
+  },
   PersistentVolumeClaim: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } },
-  PersistentVolume: { spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: "/tmp/x" } } },
+  PersistentVolume: {
+    spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: "/tmp/x" } },
+  },
   Lease: { spec: { holderIdentity: "a", leaseDurationSeconds: 10 } },
   PodTemplate: { template },
   ControllerRevision: { data: { spec: { template: { ...template, $patch: "replace" } } }, revision: 1 },
@@ -55,7 +86,30 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
 
 /** Values that broke things before: wrong types, nulls, numbers beyond Go's, deep nesting. */
 const hostile = fc.oneof(
-  fc.constantFrom(null, "", "x", 0, -1, 1.5, 2 ** 31, 2 ** 53, 2 ** 63, 1e20, -1e20, true, [], {}, [null], ["x"], [{}], { x: 1 }, [[1]], "1e20", "💥", "a".repeat(300)),
+  fc.constantFrom(
+    null,
+    "",
+    "x",
+    0,
+    -1,
+    1.5,
+    2 ** 31,
+    2 ** 53,
+    2 ** 63,
+    1e20,
+    -1e20,
+    true,
+    [],
+    {},
+    [null],
+    ["x"],
+    [{}],
+    { x: 1 },
+    [[1]],
+    "1e20",
+    "💥",
+    "a".repeat(300),
+  ),
   fc.jsonValue({ maxDepth: 3 }),
 );
 
@@ -69,7 +123,8 @@ type Path = (string | number)[];
 /** Every path into a value (objects and arrays), for choosing where the hostile value goes. */
 function paths(v: unknown, at: Path = [], out: Path[] = []): Path[] {
   out.push(at);
-  if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) paths(x, [...at, Array.isArray(v) ? Number(k) : k], out);
+  if (v && typeof v === "object")
+    for (const [k, x] of Object.entries(v)) paths(x, [...at, Array.isArray(v) ? Number(k) : k], out);
   return out;
 }
 function setAt(v: any, path: Path, value: unknown): unknown {
@@ -88,7 +143,10 @@ let scalable: KindDef[];
 let withStatus: KindDef[];
 let served: Awaited<ReturnType<TestApi["listen"]>>;
 
-const base = (k: KindDef) => (k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`) + (k.namespaced ? "/namespaces/default" : "") + `/${k.resource}`;
+const base = (k: KindDef) =>
+  (k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`) +
+  (k.namespaced ? "/namespaces/default" : "") +
+  `/${k.resource}`;
 /** An APIService must be named `version.group`: the fuzzer's names become groups. */
 const named = (k: KindDef, name: string) => (k.kind === "APIService" ? `v1.${name}.fuzz.example` : name);
 const valid = (k: KindDef, name: string) => ({
@@ -96,17 +154,28 @@ const valid = (k: KindDef, name: string) => ({
   kind: k.kind,
   metadata: { name: named(k, name), labels: { app: "f" } },
   ...structuredClone(FIXTURES[k.kind] ?? {}),
-  ...(k.kind === "APIService" ? { spec: { group: `${name}.fuzz.example`, version: "v1", groupPriorityMinimum: 100, versionPriority: 10 } } : {}),
+  ...(k.kind === "APIService"
+    ? { spec: { group: `${name}.fuzz.example`, version: "v1", groupPriorityMinimum: 100, versionPriority: 10 } }
+    : {}),
 });
 
 beforeAll(async () => {
   api = await startTestApi();
   // One version of each resource (others share its storage).
   const seen = new Set<string>();
-  kinds = allKinds().filter((k) => k.verbs.includes("create") && !["Binding", "Namespace", "Event", "CustomResourceDefinition"].includes(k.kind) && !seen.has(`${k.group}/${k.resource}`) && !!seen.add(`${k.group}/${k.resource}`));
+  kinds = allKinds().filter(
+    (k) =>
+      k.verbs.includes("create") &&
+      !["Binding", "Namespace", "Event", "CustomResourceDefinition"].includes(k.kind) &&
+      !seen.has(`${k.group}/${k.resource}`) &&
+      !!seen.add(`${k.group}/${k.resource}`),
+  );
   scalable = kinds.filter((k) => k.subresources.scale);
   withStatus = kinds.filter((k) => k.subresources.status);
-  expect((await api.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fuzz" } })).status).toBe(201);
+  expect(
+    (await api.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fuzz" } }))
+      .status,
+  ).toBe(201);
   // One valid object of each kind for updates, patches and subresources to aim at.
   for (const k of kinds) {
     const r = await api.json("POST", base(k), valid(k, "target"));
@@ -124,20 +193,59 @@ const requestArb = (ks: KindDef[]) =>
   fc.record({
     kind: fc.constantFrom(...ks),
     name: fc.constantFrom("target", "target", "f1"),
-    action: fc.constantFrom("create", "update", "merge", "json", "strategic", "apply", "delete", "status", "scale", "sub", "deep"),
+    action: fc.constantFrom(
+      "create",
+      "update",
+      "merge",
+      "json",
+      "strategic",
+      "apply",
+      "delete",
+      "status",
+      "scale",
+      "sub",
+      "deep",
+    ),
     pick: fc.nat(),
     value: hostile,
     ops: fc.array(
       fc.record({
         op: fc.constantFrom("add", "remove", "replace", "copy", "move", "test", "bogus"),
-        path: fc.constantFrom("/spec", "/spec/containers/0", "/spec/containers/99999999", "/spec/containers/-", "/metadata/labels/a", "/metadata/finalizers/4294967295", "/spec/replicas", "/kind", "/metadata/name", "/x/y", "", "/spec/template/spec/containers/0/ports/0/containerPort", "/metadata"),
+        path: fc.constantFrom(
+          "/spec",
+          "/spec/containers/0",
+          "/spec/containers/99999999",
+          "/spec/containers/-",
+          "/metadata/labels/a",
+          "/metadata/finalizers/4294967295",
+          "/spec/replicas",
+          "/kind",
+          "/metadata/name",
+          "/x/y",
+          "",
+          "/spec/template/spec/containers/0/ports/0/containerPort",
+          "/metadata",
+        ),
         from: fc.constantFrom("/spec", "/metadata", "/spec/containers", "/nope"),
         value: hostile,
       }),
       { maxLength: 4 },
     ),
     query: fc.array(
-      fc.tuple(fc.constantFrom("dryRun", "fieldManager", "force", "gracePeriodSeconds", "propagationPolicy", "labelSelector", "fieldSelector", "fieldValidation", "orphanDependents"), fc.constantFrom("All", "x", "", "-1", "1e20", "true", "a=b", "!!", "Orphan", "99999999999999999999")),
+      fc.tuple(
+        fc.constantFrom(
+          "dryRun",
+          "fieldManager",
+          "force",
+          "gracePeriodSeconds",
+          "propagationPolicy",
+          "labelSelector",
+          "fieldSelector",
+          "fieldValidation",
+          "orphanDependents",
+        ),
+        fc.constantFrom("All", "x", "", "-1", "1e20", "true", "a=b", "!!", "Orphan", "99999999999999999999"),
+      ),
       { maxLength: 2 },
     ),
   });
@@ -147,7 +255,12 @@ test("no hostile request gets a 5xx, and every stored object stays readable (als
   await fc.assert(
     fc.asyncProperty(requestArb(kinds), async (r) => {
       // Subresources only where they exist, so requests reach the code under test.
-      const k = r.action === "scale" ? scalable[r.pick % scalable.length]! : r.action === "status" ? withStatus[r.pick % withStatus.length]! : r.kind;
+      const k =
+        r.action === "scale"
+          ? scalable[r.pick % scalable.length]!
+          : r.action === "status"
+            ? withStatus[r.pick % withStatus.length]!
+            : r.kind;
       const q = r.query.length ? `?${new URLSearchParams(r.query)}` : "";
       const item = `${base(k)}/${named(k, r.name)}`;
       const body = valid(k, r.name);
@@ -160,38 +273,90 @@ test("no hostile request gets a 5xx, and every stored object stays readable (als
           break;
         case "update": {
           const cur = (await api.json("GET", item)).body;
-          res = await api.request("PUT", `${item}${q}`, cur?.kind === k.kind ? setAt(cur, paths(cur)[r.pick % paths(cur).length]!, r.value) : mutated);
+          res = await api.request(
+            "PUT",
+            `${item}${q}`,
+            cur?.kind === k.kind ? setAt(cur, paths(cur)[r.pick % paths(cur).length]!, r.value) : mutated,
+          );
           break;
         }
         case "merge":
         case "strategic":
-          res = await api.request("PATCH", `${item}${q}`, mutated, { "content-type": `application/${r.action === "merge" ? "merge" : "strategic-merge"}-patch+json` });
+          res = await api.request("PATCH", `${item}${q}`, mutated, {
+            "content-type": `application/${r.action === "merge" ? "merge" : "strategic-merge"}-patch+json`,
+          });
           break;
         case "apply":
-          res = await api.request("PATCH", `${item}?fieldManager=fuzz&force=true`, mutated, { "content-type": "application/apply-patch+yaml" });
+          res = await api.request("PATCH", `${item}?fieldManager=fuzz&force=true`, mutated, {
+            "content-type": "application/apply-patch+yaml",
+          });
           break;
         case "json":
           res = await api.request("PATCH", `${item}${q}`, r.ops, { "content-type": "application/json-patch+json" });
           break;
         case "delete":
-          res = await api.request("DELETE", `${base(k)}/${named(k, r.pick % 4 ? "f1" : "target")}${q}`, r.pick % 2 ? { preconditions: r.value, dryRun: [r.value], gracePeriodSeconds: r.value, propagationPolicy: r.value } : setAt({ gracePeriodSeconds: 0 }, ["gracePeriodSeconds"], r.value));
+          res = await api.request(
+            "DELETE",
+            `${base(k)}/${named(k, r.pick % 4 ? "f1" : "target")}${q}`,
+            r.pick % 2
+              ? { preconditions: r.value, dryRun: [r.value], gracePeriodSeconds: r.value, propagationPolicy: r.value }
+              : setAt({ gracePeriodSeconds: 0 }, ["gracePeriodSeconds"], r.value),
+          );
           break;
         case "status":
-          res = await api.request(r.pick % 2 ? "PUT" : "PATCH", `${item}/status${q}`, r.pick % 2 ? mutated : { status: r.value }, r.pick % 2 ? {} : { "content-type": "application/merge-patch+json" });
+          res = await api.request(
+            r.pick % 2 ? "PUT" : "PATCH",
+            `${item}/status${q}`,
+            r.pick % 2 ? mutated : { status: r.value },
+            r.pick % 2 ? {} : { "content-type": "application/merge-patch+json" },
+          );
           break;
         case "scale":
-          res = await api.request(r.pick % 2 ? "PUT" : "PATCH", `${item}/scale${q}`, { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: r.name }, spec: { replicas: r.value } }, r.pick % 2 ? {} : { "content-type": "application/merge-patch+json" });
+          res = await api.request(
+            r.pick % 2 ? "PUT" : "PATCH",
+            `${item}/scale${q}`,
+            { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: r.name }, spec: { replicas: r.value } },
+            r.pick % 2 ? {} : { "content-type": "application/merge-patch+json" },
+          );
           break;
         case "sub": {
           const pods = `/api/v1/namespaces/default/pods/${r.name}`;
           const subs: [string, string, unknown][] = [
-            ["POST", `${pods}/eviction`, { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: r.name }, deleteOptions: r.value }],
-            ["POST", `${pods}/eviction`, setAt({ apiVersion: "policy/v1", kind: "Eviction", metadata: { name: r.name } }, ["metadata"], r.value)],
-            ["POST", `${pods}/binding`, { apiVersion: "v1", kind: "Binding", metadata: { name: r.name }, target: r.value }],
-            ["POST", "/api/v1/namespaces/default/bindings", { apiVersion: "v1", kind: "Binding", metadata: r.value, target: { kind: "Node", name: "n" } }],
-            ["POST", "/api/v1/namespaces/default/serviceaccounts/target/token", { spec: { expirationSeconds: r.value } }],
-            ["POST", "/api/v1/namespaces/default/serviceaccounts/target/token", { spec: { audiences: r.value, boundObjectRef: r.value } }],
-            ["PUT", "/api/v1/namespaces/fuzz/finalize", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fuzz" }, spec: { finalizers: r.value } }],
+            [
+              "POST",
+              `${pods}/eviction`,
+              { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: r.name }, deleteOptions: r.value },
+            ],
+            [
+              "POST",
+              `${pods}/eviction`,
+              setAt({ apiVersion: "policy/v1", kind: "Eviction", metadata: { name: r.name } }, ["metadata"], r.value),
+            ],
+            [
+              "POST",
+              `${pods}/binding`,
+              { apiVersion: "v1", kind: "Binding", metadata: { name: r.name }, target: r.value },
+            ],
+            [
+              "POST",
+              "/api/v1/namespaces/default/bindings",
+              { apiVersion: "v1", kind: "Binding", metadata: r.value, target: { kind: "Node", name: "n" } },
+            ],
+            [
+              "POST",
+              "/api/v1/namespaces/default/serviceaccounts/target/token",
+              { spec: { expirationSeconds: r.value } },
+            ],
+            [
+              "POST",
+              "/api/v1/namespaces/default/serviceaccounts/target/token",
+              { spec: { audiences: r.value, boundObjectRef: r.value } },
+            ],
+            [
+              "PUT",
+              "/api/v1/namespaces/fuzz/finalize",
+              { apiVersion: "v1", kind: "Namespace", metadata: { name: "fuzz" }, spec: { finalizers: r.value } },
+            ],
             ["GET", `${pods}/log${q}`, undefined],
           ];
           const [method, path, b] = subs[r.pick % subs.length]!;

@@ -11,7 +11,17 @@ beforeAll(async () => {
     apiVersion: "v1",
     kind: "LimitRange",
     metadata: { name: "defaults" },
-    spec: { limits: [{ type: "Container", default: { cpu: "500m", memory: "256Mi" }, defaultRequest: { cpu: "100m" }, max: { cpu: "1" }, min: { cpu: "50m" } }] },
+    spec: {
+      limits: [
+        {
+          type: "Container",
+          default: { cpu: "500m", memory: "256Mi" },
+          defaultRequest: { cpu: "100m" },
+          max: { cpu: "1" },
+          min: { cpu: "50m" },
+        },
+      ],
+    },
   });
 });
 afterAll(() => api.close());
@@ -26,12 +36,18 @@ const create = (name: string, resources?: Record<string, Record<string, string>>
 test("a pod without resources gets the defaults; a limit with no default request becomes the request", async () => {
   const { status, body } = await create("plain");
   expect(status).toBe(201);
-  expect(body.spec.containers[0].resources).toEqual({ limits: { cpu: "500m", memory: "256Mi" }, requests: { cpu: "100m", memory: "256Mi" } });
+  expect(body.spec.containers[0].resources).toEqual({
+    limits: { cpu: "500m", memory: "256Mi" },
+    requests: { cpu: "100m", memory: "256Mi" },
+  });
 });
 
 test("explicit values are kept", async () => {
   const { body } = await create("explicit", { limits: { cpu: "800m" }, requests: { cpu: "200m" } });
-  expect(body.spec.containers[0].resources).toEqual({ limits: { cpu: "800m", memory: "256Mi" }, requests: { cpu: "200m", memory: "256Mi" } });
+  expect(body.spec.containers[0].resources).toEqual({
+    limits: { cpu: "800m", memory: "256Mi" },
+    requests: { cpu: "200m", memory: "256Mi" },
+  });
 });
 
 test("beyond max or below min is refused with 403, naming the bound", async () => {

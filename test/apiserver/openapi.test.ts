@@ -9,11 +9,26 @@ import type { KindDef } from "../../src/api/types.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
 
 const widgetKind: KindDef = {
-  ...defineKind({ group: "stable.example.com", version: "v1", kind: "Widget", resource: "widgets", namespaced: true, validate: () => [], table: { columns: [], row: () => [] } }),
+  ...defineKind({
+    group: "stable.example.com",
+    version: "v1",
+    kind: "Widget",
+    resource: "widgets",
+    namespaced: true,
+    validate: () => [],
+    table: { columns: [], row: () => [] },
+  }),
   openAPIV3Schema: {
     type: "object",
     properties: {
-      spec: { type: "object", description: "The widget's wishes.", properties: { size: { type: "integer", description: "How big." }, extra: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } },
+      spec: {
+        type: "object",
+        description: "The widget's wishes.",
+        properties: {
+          size: { type: "integer", description: "How big." },
+          extra: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+        },
+      },
     },
   },
 };
@@ -38,12 +53,21 @@ describe("/openapi/v2", () => {
     expect(body.swagger).toBe("2.0");
     const defs = body.definitions;
     for (const k of [...allKinds(), widgetKind]) {
-      const def = Object.values<any>(defs).find((d) => d["x-kubernetes-group-version-kind"]?.some((g: any) => g.group === k.group && g.version === k.version && g.kind === k.kind));
+      const def = Object.values<any>(defs).find((d) =>
+        d["x-kubernetes-group-version-kind"]?.some(
+          (g: any) => g.group === k.group && g.version === k.version && g.kind === k.kind,
+        ),
+      );
       expect(def, `${k.group}/${k.version} ${k.kind}`).toBeDefined();
     }
     expect(danglingRefs(body, "#/definitions/", defs)).toEqual([]);
     const ports = defs["io.k8s.api.core.v1.Container"].properties.ports;
-    expect(ports).toMatchObject({ "x-kubernetes-patch-merge-key": "containerPort", "x-kubernetes-patch-strategy": "merge", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["containerPort", "protocol"] });
+    expect(ports).toMatchObject({
+      "x-kubernetes-patch-merge-key": "containerPort",
+      "x-kubernetes-patch-strategy": "merge",
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["containerPort", "protocol"],
+    });
     expect(defs["io.k8s.api.core.v1.Probe"].properties.grpc.$ref).toBe("#/definitions/io.k8s.api.core.v1.GRPCAction");
     expect(defs["com.example.stable.v1.Widget"].properties.spec.properties.size.description).toBe("How big.");
     const patch = body.paths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"].patch;
@@ -52,7 +76,9 @@ describe("/openapi/v2", () => {
   });
 
   test("kubectl's protobuf-only request gets an empty protobuf document", async () => {
-    const res = await api.request("GET", "/openapi/v2", undefined, { accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" });
+    const res = await api.request("GET", "/openapi/v2", undefined, {
+      accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+    });
     expect(res.headers.get("content-type")).toBe("application/octet-stream");
     expect((await res.arrayBuffer()).byteLength).toBe(0);
   });
@@ -62,9 +88,12 @@ describe("/openapi/v3", () => {
   test("the index lists each group-version with a hash, and each document is whole", async () => {
     const { body: index } = await api.json("GET", "/openapi/v3");
     const paths = Object.keys(index.paths);
-    for (const gv of ["api/v1", "apis/apps/v1", "apis/batch/v1", "apis/autoscaling/v2", "apis/stable.example.com/v1"]) expect(paths).toContain(gv);
+    for (const gv of ["api/v1", "apis/apps/v1", "apis/batch/v1", "apis/autoscaling/v2", "apis/stable.example.com/v1"])
+      expect(paths).toContain(gv);
     for (const [gv, entry] of Object.entries<any>(index.paths)) {
-      expect(entry.serverRelativeURL).toMatch(new RegExp(`^/openapi/v3/${gv.replaceAll(".", "\\.")}\\?hash=[0-9A-F]{128}$`));
+      expect(entry.serverRelativeURL).toMatch(
+        new RegExp(`^/openapi/v3/${gv.replaceAll(".", "\\.")}\\?hash=[0-9A-F]{128}$`),
+      );
       const res = await api.request("GET", entry.serverRelativeURL);
       expect(res.status).toBe(200);
       expect(res.headers.get("cache-control")).toBe("public, immutable, max-age=31536000");
@@ -97,10 +126,22 @@ describe("/openapi/v3", () => {
 describe("a custom kind's schema", () => {
   test("drives the unknown-field check: unknown fields refused under Strict, preserved where the schema says so", async () => {
     const path = "/apis/stable.example.com/v1/namespaces/default/widgets";
-    const bad = await api.json("POST", `${path}?fieldValidation=Strict`, { apiVersion: "stable.example.com/v1", kind: "Widget", metadata: { name: "w" }, spec: { size: 1, colour: "red" } });
+    const bad = await api.json("POST", `${path}?fieldValidation=Strict`, {
+      apiVersion: "stable.example.com/v1",
+      kind: "Widget",
+      metadata: { name: "w" },
+      spec: { size: 1, colour: "red" },
+    });
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toBe('Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.colour"');
-    const ok = await api.json("POST", `${path}?fieldValidation=Strict`, { apiVersion: "stable.example.com/v1", kind: "Widget", metadata: { name: "w" }, spec: { size: 1, extra: { any: { thing: 1 } } } });
+    expect(bad.body.message).toBe(
+      'Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.colour"',
+    );
+    const ok = await api.json("POST", `${path}?fieldValidation=Strict`, {
+      apiVersion: "stable.example.com/v1",
+      kind: "Widget",
+      metadata: { name: "w" },
+      spec: { size: 1, extra: { any: { thing: 1 } } },
+    });
     expect(ok.status).toBe(201);
     expect(ok.body.spec.extra).toEqual({ any: { thing: 1 } });
   });

@@ -10,16 +10,26 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const tokenFor = async (sa: string, spec: Record<string, unknown> = {}) => api.json("POST", `/api/v1/namespaces/default/serviceaccounts/${sa}/token`, { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec });
+const tokenFor = async (sa: string, spec: Record<string, unknown> = {}) =>
+  api.json("POST", `/api/v1/namespaces/default/serviceaccounts/${sa}/token`, {
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "TokenRequest",
+    spec,
+  });
 // Discovery is open to every authenticated user (system:discovery): 200 means the token authenticates.
 const as = (token: string) => api.request("GET", "/api/v1", undefined, { authorization: `Bearer ${token}` });
 
 test("the built-in namespaces have a default service account", async () => {
-  for (const ns of ["default", "kube-system", "kube-public", "kube-node-lease"]) expect((await api.json("GET", `/api/v1/namespaces/${ns}/serviceaccounts/default`)).status).toBe(200);
+  for (const ns of ["default", "kube-system", "kube-public", "kube-node-lease"])
+    expect((await api.json("GET", `/api/v1/namespaces/${ns}/serviceaccounts/default`)).status).toBe(200);
 });
 
 test("a TokenRequest's token authenticates until its account is deleted", async () => {
-  await api.json("POST", "/api/v1/namespaces/default/serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "robot" } });
+  await api.json("POST", "/api/v1/namespaces/default/serviceaccounts", {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: "robot" },
+  });
   const { status, body } = await tokenFor("robot", { expirationSeconds: 3600 });
   expect(status).toBe(201);
   expect(body.kind).toBe("TokenRequest");
@@ -29,20 +39,28 @@ test("a TokenRequest's token authenticates until its account is deleted", async 
   expect((await as(body.status.token)).status).toBe(200);
 
   const [h, p, sig] = body.status.token.split(".");
-  const forged = Buffer.from(JSON.stringify({ ...claims, sub: "system:serviceaccount:kube-system:admin" })).toString("base64url");
+  const forged = Buffer.from(JSON.stringify({ ...claims, sub: "system:serviceaccount:kube-system:admin" })).toString(
+    "base64url",
+  );
   expect((await as(`${h}.${forged}.${sig}`)).status).toBe(401);
   expect((await as(`${h}.${p}.${sig.slice(0, -2)}AA`)).status).toBe(401);
 
   await api.request("DELETE", "/api/v1/namespaces/default/serviceaccounts/robot");
   expect((await as(body.status.token)).status).toBe(401);
-  await api.json("POST", "/api/v1/namespaces/default/serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "robot" } });
+  await api.json("POST", "/api/v1/namespaces/default/serviceaccounts", {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: "robot" },
+  });
   // A new account of the same name is a different account.
   expect((await as(body.status.token)).status).toBe(401);
 });
 
 test("a token bound to a pod dies with the pod", async () => {
   const created = (await api.json("POST", "/api/v1/namespaces/default/pods", pod("bound"))).body;
-  const { body } = await tokenFor("default", { boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "bound", uid: created.metadata.uid } });
+  const { body } = await tokenFor("default", {
+    boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "bound", uid: created.metadata.uid },
+  });
   expect((await as(body.status.token)).status).toBe(200);
   await api.request("DELETE", "/api/v1/namespaces/default/pods/bound?gracePeriodSeconds=0");
   expect((await as(body.status.token)).status).toBe(401);

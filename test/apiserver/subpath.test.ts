@@ -11,7 +11,10 @@ afterAll(() => api.close());
 
 const withMount = (name: string, subPath: string) => {
   const p = pod(name);
-  p.spec.volumes = [{ name: "v", emptyDir: {} }, { name: "cm", configMap: { name: "x", items: [{ key: "k", path: subPath }] } }];
+  p.spec.volumes = [
+    { name: "v", emptyDir: {} },
+    { name: "cm", configMap: { name: "x", items: [{ key: "k", path: subPath }] } },
+  ];
   p.spec.containers[0].volumeMounts = [{ name: "v", mountPath: "/v", subPath }];
   return api.json("POST", "/api/v1/namespaces/default/pods", p);
 };
@@ -19,10 +22,16 @@ const withMount = (name: string, subPath: string) => {
 test("a subPath with '..' or an absolute subPath is invalid, naming the field", async () => {
   const up = await withMount("up", "a/../../etc");
   expect(up.status).toBe(422);
-  expect(up.body.message).toBe(`Pod "up" is invalid: [spec.volumes[1].configMap.items[0].path: Invalid value: "a/../../etc": must not contain '..', spec.containers[0].volumeMounts[0].subPath: Invalid value: "a/../../etc": must not contain '..']`);
+  expect(up.body.message).toBe(
+    `Pod "up" is invalid: [spec.volumes[1].configMap.items[0].path: Invalid value: "a/../../etc": must not contain '..', spec.containers[0].volumeMounts[0].subPath: Invalid value: "a/../../etc": must not contain '..']`,
+  );
   const abs = await withMount("abs", "/etc");
   expect(abs.status).toBe(422);
-  expect(abs.body.details.causes).toContainEqual({ reason: "FieldValueInvalid", field: "spec.containers[0].volumeMounts[0].subPath", message: 'Invalid value: "/etc": must be a relative path' });
+  expect(abs.body.details.causes).toContainEqual({
+    reason: "FieldValueInvalid",
+    field: "spec.containers[0].volumeMounts[0].subPath",
+    message: 'Invalid value: "/etc": must be a relative path',
+  });
   const fine = await withMount("fine", "a/b..c/d");
   expect(fine.status).toBe(201);
 });

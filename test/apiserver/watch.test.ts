@@ -9,17 +9,34 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const cm = (name: string, labels?: Record<string, string>) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels }, data: { v: "1" } });
+const cm = (name: string, labels?: Record<string, string>) => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, labels },
+  data: { v: "1" },
+});
 
 test("a watch from a resourceVersion sees every later change in order", async () => {
   const first = (await api.json("POST", "/api/v1/namespaces/default/configmaps", cm("w1"))).body;
-  const res = await api.request("GET", `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${first.metadata.resourceVersion}`);
+  const res = await api.request(
+    "GET",
+    `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${first.metadata.resourceVersion}`,
+  );
   expect(res.status).toBe(200);
   await api.json("POST", "/api/v1/namespaces/default/configmaps", cm("w2"));
-  await api.json("PATCH", "/api/v1/namespaces/default/configmaps/w1", { data: { v: "2" } }, { "content-type": "application/merge-patch+json" });
+  await api.json(
+    "PATCH",
+    "/api/v1/namespaces/default/configmaps/w1",
+    { data: { v: "2" } },
+    { "content-type": "application/merge-patch+json" },
+  );
   await api.json("DELETE", "/api/v1/namespaces/default/configmaps/w2");
   const events = await readWatch(res, (e) => e.length >= 3);
-  expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([["ADDED", "w2"], ["MODIFIED", "w1"], ["DELETED", "w2"]]);
+  expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([
+    ["ADDED", "w2"],
+    ["MODIFIED", "w1"],
+    ["DELETED", "w2"],
+  ]);
   const rvs = events.map((e) => Number(e.object.metadata.resourceVersion));
   expect([...rvs].sort((a, b) => a - b)).toEqual(rvs);
 });
@@ -32,9 +49,19 @@ test("a watch without resourceVersion starts with the current objects as ADDED",
 });
 
 test("an object that stops matching the selector is DELETED for the watcher, one that starts is ADDED", async () => {
-  const created = (await api.json("POST", "/api/v1/namespaces/default/configmaps", cm("sel", { track: "stable" }))).body;
-  const res = await api.request("GET", `/api/v1/namespaces/default/configmaps?watch=true&labelSelector=track%3Dcanary&resourceVersion=${created.metadata.resourceVersion}`);
-  const patch = (track: string) => api.json("PATCH", "/api/v1/namespaces/default/configmaps/sel", { metadata: { labels: { track } } }, { "content-type": "application/merge-patch+json" });
+  const created = (await api.json("POST", "/api/v1/namespaces/default/configmaps", cm("sel", { track: "stable" })))
+    .body;
+  const res = await api.request(
+    "GET",
+    `/api/v1/namespaces/default/configmaps?watch=true&labelSelector=track%3Dcanary&resourceVersion=${created.metadata.resourceVersion}`,
+  );
+  const patch = (track: string) =>
+    api.json(
+      "PATCH",
+      "/api/v1/namespaces/default/configmaps/sel",
+      { metadata: { labels: { track } } },
+      { "content-type": "application/merge-patch+json" },
+    );
   await patch("canary");
   await patch("stable");
   const events = await readWatch(res, (e) => e.length >= 2);
@@ -42,7 +69,10 @@ test("an object that stops matching the selector is DELETED for the watcher, one
 });
 
 test("timeoutSeconds ends the stream", async () => {
-  const res = await api.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1&timeoutSeconds=1");
+  const res = await api.request(
+    "GET",
+    "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1&timeoutSeconds=1",
+  );
   const started = Date.now();
   await res.text();
   expect(Date.now() - started).toBeLessThan(5000);
@@ -50,7 +80,10 @@ test("timeoutSeconds ends the stream", async () => {
 
 test("allowWatchBookmarks brings BOOKMARK events with the current resourceVersion", async () => {
   const rv = (await api.json("GET", "/api/v1/namespaces/default/configmaps")).body.metadata.resourceVersion;
-  const res = await api.request("GET", `/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion=${rv}`);
+  const res = await api.request(
+    "GET",
+    `/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion=${rv}`,
+  );
   const events = await readWatch(res, (e) => e.some((x) => x.type === "BOOKMARK"));
   const bm = events.find((e) => e.type === "BOOKMARK");
   expect(bm.object.metadata.resourceVersion).toBe(rv);
@@ -58,7 +91,10 @@ test("allowWatchBookmarks brings BOOKMARK events with the current resourceVersio
 
 test("pods watched by spec.nodeName see only their node's pods", async () => {
   const rv = (await api.json("GET", "/api/v1/pods")).body.metadata.resourceVersion;
-  const res = await api.request("GET", `/api/v1/pods?watch=true&fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=${rv}`);
+  const res = await api.request(
+    "GET",
+    `/api/v1/pods?watch=true&fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=${rv}`,
+  );
   await api.json("POST", "/api/v1/namespaces/default/pods", pod("on-b", { nodeName: "node-b" }));
   await api.json("POST", "/api/v1/namespaces/default/pods", pod("on-a", { nodeName: "node-a" }));
   const events = await readWatch(res, (e) => e.length >= 1);
@@ -68,7 +104,9 @@ test("pods watched by spec.nodeName see only their node's pods", async () => {
 test("a watch from a compacted resourceVersion gets an ERROR event with 410 Expired", async () => {
   await using small = await startTestApi({ compactWindow: 1 });
   for (let i = 0; i < 20; i++) await small.json("POST", "/api/v1/namespaces/default/configmaps", cm(`c${i}`));
-  const current = Number((await small.json("GET", "/api/v1/namespaces/default/configmaps")).body.metadata.resourceVersion);
+  const current = Number(
+    (await small.json("GET", "/api/v1/namespaces/default/configmaps")).body.metadata.resourceVersion,
+  );
   await small.store.compact(current - 1);
   const res = await small.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=2");
   const events = await readWatch(res, (e) => e.length >= 1);

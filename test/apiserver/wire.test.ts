@@ -6,7 +6,8 @@ import { pod, readWatch, startTestApi, type TestApi } from "../helpers/api.ts";
 let api: TestApi;
 beforeAll(async () => {
   api = await startTestApi();
-  for (const n of ["a", "b", "c"]) await api.json("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: n } });
+  for (const n of ["a", "b", "c"])
+    await api.json("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: n } });
 });
 afterAll(() => api.close());
 
@@ -15,8 +16,19 @@ const CM = "/api/v1/namespaces/default/configmaps";
 describe("query parameters", () => {
   // Convert_Slice_string_To_bool: only "0" and "false" (any case) are false; anything else, even "", is true.
   test.each([
-    ["true", true], ["True", true], ["TRUE", true], ["1", true], ["t", true], ["T", true], ["yes", true], ["", true],
-    ["false", false], ["False", false], ["FALSE", false], ["fAlSe", false], ["0", false],
+    ["true", true],
+    ["True", true],
+    ["TRUE", true],
+    ["1", true],
+    ["t", true],
+    ["T", true],
+    ["yes", true],
+    ["", true],
+    ["false", false],
+    ["False", false],
+    ["FALSE", false],
+    ["fAlSe", false],
+    ["0", false],
   ])("watch=%p is a watch: %p", async (value, watching) => {
     const res = await api.request("GET", `${CM}?watch=${encodeURIComponent(value)}&timeoutSeconds=1`);
     expect(res.status).toBe(200);
@@ -42,7 +54,12 @@ describe("query parameters", () => {
     const res = await api.request("GET", `${CM}?${name}=${encodeURIComponent(value)}`);
     expect(res.status).toBe(400);
     const body = await res.json();
-    expect(body).toMatchObject({ kind: "Status", reason: "BadRequest", code: 400, message: `strconv.ParseInt: parsing ${JSON.stringify(value)}: ${why}` });
+    expect(body).toMatchObject({
+      kind: "Status",
+      reason: "BadRequest",
+      code: 400,
+      message: `strconv.ParseInt: parsing ${JSON.stringify(value)}: ${why}`,
+    });
   });
 
   test("limits in range are honoured; zero, negative and huge ones mean no limit", async () => {
@@ -93,14 +110,18 @@ describe("query parameters", () => {
   test("dryRun values other than All are 422, as ValidateDryRun says", async () => {
     const r = await api.json("POST", `${CM}?dryRun=yes`, { metadata: { name: "dry" } });
     expect(r.status).toBe(422);
-    expect(r.body.message).toBe('CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"yes"}: supported values: "All"');
+    expect(r.body.message).toBe(
+      'CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"yes"}: supported values: "All"',
+    );
     expect((await api.json("GET", `${CM}/dry`)).status).toBe(404);
   });
 
   test("propagationPolicy outside the enum is 422 Invalid DeleteOptions", async () => {
     const r = await api.json("DELETE", `${CM}/a?propagationPolicy=Sometimes`);
     expect(r.status).toBe(422);
-    expect(r.body.message).toBe('DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sometimes": supported values: "Foreground", "Background", "Orphan", "nil"');
+    expect(r.body.message).toBe(
+      'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sometimes": supported values: "Foreground", "Background", "Orphan", "nil"',
+    );
   });
 });
 
@@ -110,7 +131,9 @@ describe("Status bytes", () => {
     const core = await api.request("GET", "/api/v1/namespaces/default/pods/nope");
     expect(core.status).toBe(404);
     expect(core.headers.get("content-type")).toBe("application/json");
-    expect(await core.text()).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"nope\\" not found","reason":"NotFound","details":{"name":"nope","kind":"pods"},"code":404}\n');
+    expect(await core.text()).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"nope\\" not found","reason":"NotFound","details":{"name":"nope","kind":"pods"},"code":404}\n',
+    );
     const apps = await api.request("GET", "/apis/apps/v1/namespaces/default/deployments/nope");
     expect(await apps.text()).toBe(
       '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps \\"nope\\" not found","reason":"NotFound","details":{"name":"nope","group":"apps","kind":"deployments"},"code":404}\n',
@@ -119,17 +142,26 @@ describe("Status bytes", () => {
 
   test("AlreadyExists and Invalid with causes", async () => {
     const dup = await api.request("POST", CM, { metadata: { name: "a" } });
-    expect(await dup.text()).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"a\\" already exists","reason":"AlreadyExists","details":{"name":"a","kind":"configmaps"},"code":409}\n');
+    expect(await dup.text()).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"a\\" already exists","reason":"AlreadyExists","details":{"name":"a","kind":"configmaps"},"code":409}\n',
+    );
     const bad = await api.request("POST", CM, { metadata: { name: "Bad_Name" } });
     expect(bad.status).toBe(422);
     const text = await bad.text();
-    expect(text).toStartWith('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"ConfigMap \\"Bad_Name\\" is invalid: metadata.name: Invalid value: \\"Bad_Name\\": ');
-    expect(text).toContain('"reason":"Invalid","details":{"name":"Bad_Name","kind":"ConfigMap","causes":[{"reason":"FieldValueInvalid","message":"Invalid value: \\"Bad_Name\\": ');
+    expect(text).toStartWith(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"ConfigMap \\"Bad_Name\\" is invalid: metadata.name: Invalid value: \\"Bad_Name\\": ',
+    );
+    expect(text).toContain(
+      '"reason":"Invalid","details":{"name":"Bad_Name","kind":"ConfigMap","causes":[{"reason":"FieldValueInvalid","message":"Invalid value: \\"Bad_Name\\": ',
+    );
     expect(text).toEndWith('","field":"metadata.name"}]},"code":422}\n');
   });
 
   test("an Invalid grouped kind is qualified by its group, as errors.NewInvalid does", async () => {
-    const r = await api.json("POST", "/apis/apps/v1/namespaces/default/deployments", { metadata: { name: "d" }, spec: {} });
+    const r = await api.json("POST", "/apis/apps/v1/namespaces/default/deployments", {
+      metadata: { name: "d" },
+      spec: {},
+    });
     expect(r.status).toBe(422);
     expect(r.body.message).toStartWith('Deployment.apps "d" is invalid: ');
     expect(r.body.details).toMatchObject({ name: "d", group: "apps", kind: "Deployment" });
@@ -137,7 +169,9 @@ describe("Status bytes", () => {
 
   test("BadRequest has no details at all", async () => {
     const res = await api.request("GET", `${CM}?limit=x`);
-    expect(await res.text()).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"strconv.ParseInt: parsing \\"x\\": invalid syntax","reason":"BadRequest","code":400}\n');
+    expect(await res.text()).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"strconv.ParseInt: parsing \\"x\\": invalid syntax","reason":"BadRequest","code":400}\n',
+    );
   });
 });
 
@@ -145,7 +179,10 @@ describe("apiVersion and kind of a body", () => {
   test("a body without them gets both from the URL, and is stored with them", async () => {
     const r = await api.json("POST", "/apis/apps/v1/namespaces/default/deployments", {
       metadata: { name: "typed" },
-      spec: { selector: { matchLabels: { app: "t" } }, template: { metadata: { labels: { app: "t" } }, spec: { containers: [{ name: "c", image: "busybox" }] } } },
+      spec: {
+        selector: { matchLabels: { app: "t" } },
+        template: { metadata: { labels: { app: "t" } }, spec: { containers: [{ name: "c", image: "busybox" }] } },
+      },
     });
     expect(r.status).toBe(201);
     expect([r.body.apiVersion, r.body.kind]).toEqual(["apps/v1", "Deployment"]);
@@ -159,16 +196,24 @@ describe("apiVersion and kind of a body", () => {
   test("a body of another kind is 400 with upstream's decoder message", async () => {
     const r = await api.json("POST", "/api/v1/namespaces", pod("not-a-namespace"));
     expect(r.status).toBe(400);
-    expect(r.body.message).toBe('Pod in version "v1" cannot be handled as a Namespace: converting (v1.Pod) to (core.Namespace): unknown conversion');
+    expect(r.body.message).toBe(
+      'Pod in version "v1" cannot be handled as a Namespace: converting (v1.Pod) to (core.Namespace): unknown conversion',
+    );
     const unknown = await api.json("POST", CM, { apiVersion: "v1", kind: "Gizmo", metadata: { name: "g" } });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.message).toStartWith('Gizmo in version "v1" cannot be handled as a ConfigMap: no kind "Gizmo" is registered for version "v1"');
+    expect(unknown.body.message).toStartWith(
+      'Gizmo in version "v1" cannot be handled as a ConfigMap: no kind "Gizmo" is registered for version "v1"',
+    );
     const version = await api.json("POST", CM, { apiVersion: "apps/v1", kind: "ConfigMap", metadata: { name: "g" } });
     expect(version.status).toBe(400);
-    expect(version.body.message).toStartWith('ConfigMap in version "v1" cannot be handled as a ConfigMap: no kind "ConfigMap" is registered for version "apps/v1"');
+    expect(version.body.message).toStartWith(
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: no kind "ConfigMap" is registered for version "apps/v1"',
+    );
     const update = await api.json("PUT", `${CM}/a`, { apiVersion: "v1", kind: "Secret", metadata: { name: "a" } });
     expect(update.status).toBe(400);
-    expect(update.body.message).toBe('Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion');
+    expect(update.body.message).toBe(
+      'Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion',
+    );
   });
 
   test("apiVersion and kind must be strings", async () => {
@@ -184,7 +229,9 @@ describe("apiVersion and kind of a body", () => {
     const r = await api.json("POST", CM, yaml, { "content-type": "application/yaml" });
     expect(r.status).toBe(201);
     expect(r.body.data).toEqual({ k: "v" });
-    const bad = await api.json("POST", "/api/v1/namespaces", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: y\n", { "content-type": "application/yaml" });
+    const bad = await api.json("POST", "/api/v1/namespaces", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: y\n", {
+      "content-type": "application/yaml",
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain("cannot be handled as a Namespace");
   });
@@ -195,7 +242,9 @@ describe("upstream rules", () => {
     for (const ns of ["default", "kube-system", "kube-public"]) {
       const res = await api.request("DELETE", `/api/v1/namespaces/${ns}`);
       expect(res.status).toBe(403);
-      expect(await res.text()).toBe(`{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"namespaces \\"${ns}\\" is forbidden: this namespace may not be deleted","reason":"Forbidden","details":{"name":"${ns}","kind":"namespaces"},"code":403}\n`);
+      expect(await res.text()).toBe(
+        `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"namespaces \\"${ns}\\" is forbidden: this namespace may not be deleted","reason":"Forbidden","details":{"name":"${ns}","kind":"namespaces"},"code":403}\n`,
+      );
       expect((await api.json("GET", `/api/v1/namespaces/${ns}`)).body.status.phase).toBe("Active");
     }
   });
@@ -203,11 +252,22 @@ describe("upstream rules", () => {
   test("a valid schedule that never fires is accepted; an out-of-range one is not", async () => {
     const cron = (name: string, schedule: string) => ({
       metadata: { name },
-      spec: { schedule, jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } } } },
+      spec: {
+        schedule,
+        jobTemplate: {
+          spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } },
+        },
+      },
     });
-    expect((await api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cron("feb31", "59 23 31 2 *"))).status).toBe(201);
-    expect((await api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cron("day32", "0 0 32 2 *"))).status).toBe(422);
-    expect((await api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cron("month13", "0 0 31 13 *"))).status).toBe(422);
+    expect(
+      (await api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cron("feb31", "59 23 31 2 *"))).status,
+    ).toBe(201);
+    expect(
+      (await api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cron("day32", "0 0 32 2 *"))).status,
+    ).toBe(422);
+    expect(
+      (await api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cron("month13", "0 0 31 13 *"))).status,
+    ).toBe(422);
   });
 });
 
@@ -217,13 +277,25 @@ describe("autoscaling/v1 HorizontalPodAutoscaler over v2 storage", () => {
   const ref = { apiVersion: "apps/v1", kind: "Deployment", name: "web" };
 
   test("created through v1 without a target, it gets v2's default metric (CPU 80%)", async () => {
-    const r = await api.json("POST", V1, { apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscaler", metadata: { name: "auto" }, spec: { scaleTargetRef: ref, maxReplicas: 4 } });
+    const r = await api.json("POST", V1, {
+      apiVersion: "autoscaling/v1",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "auto" },
+      spec: { scaleTargetRef: ref, maxReplicas: 4 },
+    });
     expect(r.status).toBe(201);
     expect(r.body.apiVersion).toBe("autoscaling/v1");
-    expect(r.body.spec).toEqual({ scaleTargetRef: ref, minReplicas: 1, maxReplicas: 4, targetCPUUtilizationPercentage: 80 });
+    expect(r.body.spec).toEqual({
+      scaleTargetRef: ref,
+      minReplicas: 1,
+      maxReplicas: 4,
+      targetCPUUtilizationPercentage: 80,
+    });
     const v2 = (await api.json("GET", `${V2}/auto`)).body;
     expect(v2.apiVersion).toBe("autoscaling/v2");
-    expect(v2.spec.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }]);
+    expect(v2.spec.metrics).toEqual([
+      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } },
+    ]);
     expect(v2.status).toMatchObject({ desiredReplicas: 0 });
     const listed = (await api.json("GET", V1)).body;
     expect(listed.kind).toBe("HorizontalPodAutoscalerList");
@@ -231,8 +303,14 @@ describe("autoscaling/v1 HorizontalPodAutoscaler over v2 storage", () => {
   });
 
   test("what v1 cannot say travels in upstream's annotations and comes back", async () => {
-    const memory = { type: "Resource", resource: { name: "memory", target: { type: "AverageValue", averageValue: "100Mi" } } };
-    await api.json("POST", V2, { metadata: { name: "mem" }, spec: { scaleTargetRef: ref, maxReplicas: 2, metrics: [memory] } });
+    const memory = {
+      type: "Resource",
+      resource: { name: "memory", target: { type: "AverageValue", averageValue: "100Mi" } },
+    };
+    await api.json("POST", V2, {
+      metadata: { name: "mem" },
+      spec: { scaleTargetRef: ref, maxReplicas: 2, metrics: [memory] },
+    });
     const v1 = (await api.json("GET", `${V1}/mem`)).body;
     expect(v1.spec.targetCPUUtilizationPercentage).toBeUndefined();
     expect(JSON.parse(v1.metadata.annotations["autoscaling.alpha.kubernetes.io/metrics"])).toEqual([memory]);
@@ -247,13 +325,30 @@ describe("autoscaling/v1 HorizontalPodAutoscaler over v2 storage", () => {
 
 describe("always-present fields", () => {
   test("fields Go writes without omitempty are there from the create response on", async () => {
-    const tpl = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: "c", image: "busybox" }] } });
-    const rc = await api.json("POST", "/api/v1/namespaces/default/replicationcontrollers", { metadata: { name: "rc" }, spec: { selector: { app: "rc" }, template: tpl("rc") } });
+    const tpl = (app: string) => ({
+      metadata: { labels: { app } },
+      spec: { containers: [{ name: "c", image: "busybox" }] },
+    });
+    const rc = await api.json("POST", "/api/v1/namespaces/default/replicationcontrollers", {
+      metadata: { name: "rc" },
+      spec: { selector: { app: "rc" }, template: tpl("rc") },
+    });
     expect(rc.body.status).toEqual({ replicas: 0 });
-    const ds = await api.json("POST", "/apis/apps/v1/namespaces/default/daemonsets", { metadata: { name: "ds" }, spec: { selector: { matchLabels: { app: "ds" } }, template: tpl("ds") } });
-    expect(ds.body.status).toEqual({ currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 });
+    const ds = await api.json("POST", "/apis/apps/v1/namespaces/default/daemonsets", {
+      metadata: { name: "ds" },
+      spec: { selector: { matchLabels: { app: "ds" } }, template: tpl("ds") },
+    });
+    expect(ds.body.status).toEqual({
+      currentNumberScheduled: 0,
+      desiredNumberScheduled: 0,
+      numberMisscheduled: 0,
+      numberReady: 0,
+    });
     // A status writer that leaves required fields out still yields them.
-    const put = await api.json("PUT", "/api/v1/namespaces/default/replicationcontrollers/rc/status", { ...rc.body, status: { conditions: [{ type: "ReplicaFailure", status: "True" }] } });
+    const put = await api.json("PUT", "/api/v1/namespaces/default/replicationcontrollers/rc/status", {
+      ...rc.body,
+      status: { conditions: [{ type: "ReplicaFailure", status: "True" }] },
+    });
     expect(put.body.status).toEqual({ replicas: 0, conditions: [{ type: "ReplicaFailure", status: "True" }] });
   });
 });
@@ -263,26 +358,67 @@ describe("defaults as upstream's defaulting functions set them", () => {
     const r = await api.json("POST", "/api/v1/namespaces/default/pods", {
       metadata: { name: "defaults" },
       spec: {
-        containers: [{ name: "c", image: "busybox:1", readinessProbe: { grpc: { port: 9555 } }, env: [{ name: "NODE", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }] }],
-        volumes: [{ name: "scratch" }, { name: "host", hostPath: { path: "/tmp" } }, { name: "info", downwardAPI: { items: [] } }],
+        containers: [
+          {
+            name: "c",
+            image: "busybox:1",
+            readinessProbe: { grpc: { port: 9555 } },
+            env: [{ name: "NODE", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+          },
+        ],
+        volumes: [
+          { name: "scratch" },
+          { name: "host", hostPath: { path: "/tmp" } },
+          { name: "info", downwardAPI: { items: [] } },
+        ],
       },
     });
     expect(r.status).toBe(201);
     const c = r.body.spec.containers[0];
-    expect(c.readinessProbe).toEqual({ grpc: { port: 9555, service: "" }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 });
+    expect(c.readinessProbe).toEqual({
+      grpc: { port: 9555, service: "" },
+      timeoutSeconds: 1,
+      periodSeconds: 10,
+      successThreshold: 1,
+      failureThreshold: 3,
+    });
     expect(c.env[0].valueFrom.fieldRef).toEqual({ apiVersion: "v1", fieldPath: "spec.nodeName" });
-    expect(r.body.spec.volumes).toEqual([{ name: "scratch", emptyDir: {} }, { name: "host", hostPath: { path: "/tmp", type: "" } }, { name: "info", downwardAPI: { items: [], defaultMode: 420 } }]);
-    expect(r.body.spec).toMatchObject({ serviceAccountName: "default", serviceAccount: "default", securityContext: {}, preemptionPolicy: "PreemptLowerPriority" });
+    expect(r.body.spec.volumes).toEqual([
+      { name: "scratch", emptyDir: {} },
+      { name: "host", hostPath: { path: "/tmp", type: "" } },
+      { name: "info", downwardAPI: { items: [], defaultMode: 420 } },
+    ]);
+    expect(r.body.spec).toMatchObject({
+      serviceAccountName: "default",
+      serviceAccount: "default",
+      securityContext: {},
+      preemptionPolicy: "PreemptLowerPriority",
+    });
   });
 
   test("services: families, traffic policies, session affinity", async () => {
-    const svc = async (name: string, spec: object) => (await api.json("POST", "/api/v1/namespaces/default/services", { metadata: { name }, spec })).body.spec;
+    const svc = async (name: string, spec: object) =>
+      (await api.json("POST", "/api/v1/namespaces/default/services", { metadata: { name }, spec })).body.spec;
     expect(await svc("plain", { selector: { app: "a" }, ports: [{ port: 80 }] })).toMatchObject({
-      type: "ClusterIP", sessionAffinity: "None", internalTrafficPolicy: "Cluster", ipFamilyPolicy: "SingleStack", ipFamilies: ["IPv4"], ports: [{ port: 80, targetPort: 80, protocol: "TCP" }],
+      type: "ClusterIP",
+      sessionAffinity: "None",
+      internalTrafficPolicy: "Cluster",
+      ipFamilyPolicy: "SingleStack",
+      ipFamilies: ["IPv4"],
+      ports: [{ port: 80, targetPort: 80, protocol: "TCP" }],
     });
-    expect(await svc("np", { type: "NodePort", selector: { app: "a" }, ports: [{ port: 80 }] })).toMatchObject({ externalTrafficPolicy: "Cluster", internalTrafficPolicy: "Cluster" });
-    expect(await svc("lb", { type: "LoadBalancer", selector: { app: "a" }, ports: [{ port: 80 }] })).toMatchObject({ allocateLoadBalancerNodePorts: true, externalTrafficPolicy: "Cluster" });
-    expect(await svc("headless", { clusterIP: "None", ports: [{ port: 80 }] })).toMatchObject({ ipFamilyPolicy: "RequireDualStack", ipFamilies: ["IPv4"] });
+    expect(await svc("np", { type: "NodePort", selector: { app: "a" }, ports: [{ port: 80 }] })).toMatchObject({
+      externalTrafficPolicy: "Cluster",
+      internalTrafficPolicy: "Cluster",
+    });
+    expect(await svc("lb", { type: "LoadBalancer", selector: { app: "a" }, ports: [{ port: 80 }] })).toMatchObject({
+      allocateLoadBalancerNodePorts: true,
+      externalTrafficPolicy: "Cluster",
+    });
+    expect(await svc("headless", { clusterIP: "None", ports: [{ port: 80 }] })).toMatchObject({
+      ipFamilyPolicy: "RequireDualStack",
+      ipFamilies: ["IPv4"],
+    });
     const ext = await svc("ext", { type: "ExternalName", externalName: "example.test" });
     expect(ext.ipFamilies).toBeUndefined();
     expect(ext.internalTrafficPolicy).toBeUndefined();

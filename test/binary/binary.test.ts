@@ -14,7 +14,18 @@ const env = () => ({ PATH: "/usr/bin:/bin", HOME: dir });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "kube-binary-"));
-  const build = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", join(import.meta.dir, "../../src/main.ts"), "--outfile", join(dir, "build", "kube")], { stdout: "pipe", stderr: "pipe" });
+  const build = Bun.spawnSync(
+    [
+      process.execPath,
+      "build",
+      "--compile",
+      "--minify",
+      join(import.meta.dir, "../../src/main.ts"),
+      "--outfile",
+      join(dir, "build", "kube"),
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
   if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
   copyFileSync(join(dir, "build", "kube"), join(dir, "kube"));
   rmSync(join(dir, "build"), { recursive: true });
@@ -36,14 +47,45 @@ test("the binary alone runs a cluster and its CLI", async () => {
   console.log(`binary size: ${(size / 2 ** 20).toFixed(1)} MiB`);
   expect(kube(["version", "--client"]).out).toContain("Client Version: kube");
   const port = 20000 + Math.floor(Math.random() * 20000);
-  up = Bun.spawn([join(dir, "kube"), "up", "--runtime", "sim", "--sim-nodes", "2", "--node-name", "bin", "--data-dir", join(dir, "data"), "--port", String(port), "--service-cidr", testServiceCidr()], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
-  await waitFor("readyz", async () => {
-    const ca = readFileSync(join(dir, "data", "pki", "ca.crt"), "utf8");
-    return (await fetch(`https://127.0.0.1:${port}/readyz`, { tls: { ca } } as RequestInit)).ok;
-  }, 20_000);
+  up = Bun.spawn(
+    [
+      join(dir, "kube"),
+      "up",
+      "--runtime",
+      "sim",
+      "--sim-nodes",
+      "2",
+      "--node-name",
+      "bin",
+      "--data-dir",
+      join(dir, "data"),
+      "--port",
+      String(port),
+      "--service-cidr",
+      testServiceCidr(),
+    ],
+    { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" },
+  );
+  await waitFor(
+    "readyz",
+    async () => {
+      const ca = readFileSync(join(dir, "data", "pki", "ca.crt"), "utf8");
+      return (await fetch(`https://127.0.0.1:${port}/readyz`, { tls: { ca } } as RequestInit)).ok;
+    },
+    20_000,
+  );
   const kubeconfig = ["--kubeconfig", join(dir, "data", "kubeconfig")];
-  await waitFor("two nodes", () => kube(["get", "nodes", ...kubeconfig]).out.split("\n").filter((l) => / Ready /.test(l)).length === 2, 10_000);
-  expect(kube(["run", "hello", "--image=localhost/busybox:latest", "--restart=Never", ...kubeconfig]).out.trim()).toBe("pod/hello created");
+  await waitFor(
+    "two nodes",
+    () =>
+      kube(["get", "nodes", ...kubeconfig])
+        .out.split("\n")
+        .filter((l) => / Ready /.test(l)).length === 2,
+    10_000,
+  );
+  expect(kube(["run", "hello", "--image=localhost/busybox:latest", "--restart=Never", ...kubeconfig]).out.trim()).toBe(
+    "pod/hello created",
+  );
   await waitFor("pod running", () => /hello\s+1\/1\s+Running/.test(kube(["get", "pods", ...kubeconfig]).out), 10_000);
   const bad = kube(["get", "widgets", ...kubeconfig]);
   expect(bad.code).toBe(1);

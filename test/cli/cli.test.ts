@@ -24,14 +24,22 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function kube(args: string[], stdin?: string, env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+async function kube(
+  args: string[],
+  stdin?: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
   const proc = Bun.spawn([process.execPath, MAIN, ...args], {
     stdin: stdin !== undefined ? new Blob([stdin]) : "ignore",
     stdout: "pipe",
     stderr: "pipe",
     env: { ...process.env, KUBECONFIG: kubeconfig, XDG_DATA_HOME: join(work, "data"), ...env },
   });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, out, err };
 }
 
@@ -82,7 +90,9 @@ describe("files", () => {
   });
 
   test("a multi-document file with one bad document applies nothing", async () => {
-    const bad = manifest.replace("name: settings", "name: other").replace("replicas: 3", "replicas: 2") + "---\napiVersion: v1\nkind: Pod\nmetadata: { name: Bad_Name }\nspec: { containers: [] }\n";
+    const bad =
+      manifest.replace("name: settings", "name: other").replace("replicas: 3", "replicas: 2") +
+      "---\napiVersion: v1\nkind: Pod\nmetadata: { name: Bad_Name }\nspec: { containers: [] }\n";
     const r = await kube(["apply", "-f", "-"], bad);
     expect(r.code).toBe(1);
     expect(r.err.trim().split("\n")).toHaveLength(1);
@@ -105,12 +115,20 @@ describe("get", () => {
     expect(JSON.parse((await kube(["get", "deploy", "web", "-o", "json"])).out).spec.replicas).toBe(3);
     expect((await kube(["get", "cm", "settings", "-o", "yaml"])).out).toContain("mode: fast");
     expect((await kube(["get", "deploy", "-o", "name"])).out.trim()).toBe("deployment.apps/web");
-    expect((await kube(["get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}"])).out).toBe("localhost/busybox:latest");
-    expect((await kube(["get", "deploy", "-o", "jsonpath={range .items[*]}{.metadata.name}{\"\\n\"}{end}"])).out).toBe("web\n");
+    expect((await kube(["get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}"])).out).toBe(
+      "localhost/busybox:latest",
+    );
+    expect((await kube(["get", "deploy", "-o", 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}'])).out).toBe(
+      "web\n",
+    );
   });
 
   test("-w prints the table, then each change as it happens", async () => {
-    const proc = Bun.spawn([process.execPath, MAIN, "get", "cm", "-w"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, KUBECONFIG: kubeconfig, XDG_DATA_HOME: join(work, "data") } });
+    const proc = Bun.spawn([process.execPath, MAIN, "get", "cm", "-w"], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, KUBECONFIG: kubeconfig, XDG_DATA_HOME: join(work, "data") },
+    });
     const reader = proc.stdout.getReader();
     let out = "";
     const readUntil = async (re: RegExp) => {
@@ -125,7 +143,12 @@ describe("get", () => {
     };
     try {
       await readUntil(/^settings\s/m);
-      await api.json("POST", "/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "watched-later" }, data: { a: "1" } });
+      await api.json("POST", "/api/v1/namespaces/default/configmaps", {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "watched-later" },
+        data: { a: "1" },
+      });
       await readUntil(/^watched-later\s+1\s/m);
     } finally {
       proc.kill();
@@ -144,11 +167,21 @@ describe("get", () => {
 
 describe("workloads", () => {
   test("run creates a Deployment, or a Pod with --restart=Never", async () => {
-    expect((await kube(["run", "api", "--image=localhost/busybox:latest", "--port=80", "--env=A=1"])).out.trim()).toBe("deployment.apps/api created");
+    expect((await kube(["run", "api", "--image=localhost/busybox:latest", "--port=80", "--env=A=1"])).out.trim()).toBe(
+      "deployment.apps/api created",
+    );
     const d = JSON.parse((await kube(["get", "deploy", "api", "-o", "json"])).out);
-    expect(d.spec.template.spec.containers[0]).toMatchObject({ image: "localhost/busybox:latest", ports: [{ containerPort: 80 }], env: [{ name: "A", value: "1" }] });
+    expect(d.spec.template.spec.containers[0]).toMatchObject({
+      image: "localhost/busybox:latest",
+      ports: [{ containerPort: 80 }],
+      env: [{ name: "A", value: "1" }],
+    });
     expect(d.spec.selector.matchLabels).toEqual({ run: "api" });
-    expect((await kube(["run", "once", "--image=localhost/busybox:latest", "--restart=Never", "--", "echo", "hi"])).out.trim()).toBe("pod/once created");
+    expect(
+      (
+        await kube(["run", "once", "--image=localhost/busybox:latest", "--restart=Never", "--", "echo", "hi"])
+      ).out.trim(),
+    ).toBe("pod/once created");
     const p = JSON.parse((await kube(["get", "pod", "once", "-o", "json"])).out);
     expect(p.spec.containers[0].args).toEqual(["echo", "hi"]);
   });
@@ -156,7 +189,9 @@ describe("workloads", () => {
   test("scale and expose", async () => {
     expect((await kube(["scale", "deploy/web", "--replicas=5"])).out.trim()).toBe("deployment.apps/web scaled");
     expect(JSON.parse((await kube(["get", "deploy", "web", "-o", "json"])).out).spec.replicas).toBe(5);
-    expect((await kube(["expose", "deployment", "web", "--port=80", "--target-port=8080"])).out.trim()).toBe("service/web exposed");
+    expect((await kube(["expose", "deployment", "web", "--port=80", "--target-port=8080"])).out.trim()).toBe(
+      "service/web exposed",
+    );
     const svc = JSON.parse((await kube(["get", "svc", "web", "-o", "json"])).out);
     expect(svc.spec).toMatchObject({ selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] });
   });

@@ -27,14 +27,20 @@ const lists = {
 const result = { kinds: {}, errors: {} };
 for (const [kind, list] of Object.entries(lists)) {
   try {
-    result.kinds[kind] = (await list()).items.map((o) => [o.metadata?.name, o.metadata?.creationTimestamp instanceof Date]);
+    result.kinds[kind] = (await list()).items.map((o) => [
+      o.metadata?.name,
+      o.metadata?.creationTimestamp instanceof Date,
+    ]);
   } catch (e) {
     result.errors[kind] = String(e).slice(0, 300);
   }
 }
 const typed = new k8s.V1Deployment();
 typed.metadata = { name: "js-typed" };
-typed.spec = { selector: { matchLabels: { app: "js-typed" } }, template: { metadata: { labels: { app: "js-typed" } }, spec: { containers: [{ name: "c", image: "busybox" }] } } };
+typed.spec = {
+  selector: { matchLabels: { app: "js-typed" } },
+  template: { metadata: { labels: { app: "js-typed" } }, spec: { containers: [{ name: "c", image: "busybox" }] } },
+};
 try {
   const made = await apps.createNamespacedDeployment({ namespace: ns, body: typed });
   result.typedCreate = [made.apiVersion, made.kind];

@@ -9,16 +9,29 @@ const out = (o) => console.log(JSON.stringify(o));
 
 const namespaces = await core.listNamespace();
 out({ namespaces: namespaces.items.map((n) => n.metadata?.name) });
-const pod = (name) => ({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { containers: [{ name: "c", image: "localhost/busybox:latest" }] } });
+const pod = (name) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name },
+  spec: { containers: [{ name: "c", image: "localhost/busybox:latest" }] },
+});
 await core.createNamespacedPod({ namespace: "default", body: pod("existing") });
 
-const informer = k8s.makeInformer(kc, "/api/v1/namespaces/default/pods", () => core.listNamespacedPod({ namespace: "default" }));
+const informer = k8s.makeInformer(kc, "/api/v1/namespaces/default/pods", () =>
+  core.listNamespacedPod({ namespace: "default" }),
+);
 const seen = [];
-const wait = (what) => new Promise((resolve, reject) => {
-  const t0 = Date.now();
-  const tick = () => (seen.includes(what) ? resolve() : Date.now() - t0 > 10000 ? reject(new Error(`no ${what}`)) : setTimeout(tick, 20));
-  tick();
-});
+const wait = (what) =>
+  new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = () =>
+      seen.includes(what)
+        ? resolve()
+        : Date.now() - t0 > 10000
+          ? reject(new Error(`no ${what}`))
+          : setTimeout(tick, 20);
+    tick();
+  });
 informer.on("add", (p) => seen.push(`add ${p.metadata?.name}`));
 informer.on("update", (p) => seen.push(`update ${p.metadata?.name} ${p.metadata?.labels?.stage ?? ""}`));
 informer.on("delete", (p) => seen.push(`delete ${p.metadata?.name}`));
@@ -27,7 +40,10 @@ await informer.start();
 await wait("add existing");
 await core.createNamespacedPod({ namespace: "default", body: pod("watched") });
 await wait("add watched");
-await core.patchNamespacedPod({ namespace: "default", name: "watched", body: { metadata: { labels: { stage: "two" } } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+await core.patchNamespacedPod(
+  { namespace: "default", name: "watched", body: { metadata: { labels: { stage: "two" } } } },
+  k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+);
 await wait("update watched two");
 await core.deleteNamespacedPod({ namespace: "default", name: "watched" });
 await wait("delete watched");

@@ -34,44 +34,93 @@ const certificate = (name: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: "example.com/v1",
   kind: "Certificate",
   metadata: { name, labels: { tier: name === "api" ? "front" : "back" } },
-  spec: { secretName: `${name}-tls`, issuerRef: { name: "ca-issuer", kind: "ClusterIssuer" }, dnsNames: [`${name}.example.test`], ...extra },
+  spec: {
+    secretName: `${name}-tls`,
+    issuerRef: { name: "ca-issuer", kind: "ClusterIssuer" },
+    dnsNames: [`${name}.example.test`],
+    ...extra,
+  },
 });
 
 test("kubectl 1.33 applies the CRDs, which become Established", async () => {
   const crds = file("crds.yaml", [monitorCrd(), certificateCrd(), clusterIssuerCrd()]);
   const out = ok(await kubectl("1.33", ["apply", "-f", crds]));
   expect(out).toContain("customresourcedefinition.apiextensions.k8s.io/monitors.example.com created");
-  ok(await kubectl("1.33", ["wait", "--for=condition=Established", "--timeout=20s", "crd/monitors.example.com", "crd/certificates.example.com", "crd/clusterissuers.example.com"]));
+  ok(
+    await kubectl("1.33", [
+      "wait",
+      "--for=condition=Established",
+      "--timeout=20s",
+      "crd/monitors.example.com",
+      "crd/certificates.example.com",
+      "crd/clusterissuers.example.com",
+    ]),
+  );
   expect(ok(await kubectl("1.33", ["get", "crds"]))).toMatch(/^NAME\s+CREATED AT\ncertificates.example.com\s+\d{4}-/);
   // Applying the same files again is unchanged (server-side defaults do not churn).
   expect(ok(await kubectl("1.33", ["apply", "-f", crds]))).toContain("monitors.example.com unchanged");
 });
 
 test("custom resources: apply, printer columns, -o wide, short names, validation errors", async () => {
-  const certs = file("certs.yaml", [certificate("api"), certificate("db", { privateKey: { algorithm: "ECDSA", size: 256 } })]);
+  const certs = file("certs.yaml", [
+    certificate("api"),
+    certificate("db", { privateKey: { algorithm: "ECDSA", size: 256 } }),
+  ]);
   expect(ok(await kubectl("1.33", ["apply", "-f", certs]))).toContain("certificate.example.com/api created");
-  ok(await kubectl("1.33", ["patch", "certificate", "api", "--subresource=status", "--type=merge", "-p", '{"status":{"conditions":[{"type":"Ready","status":"True","message":"Certificate is up to date"}]}}']));
+  ok(
+    await kubectl("1.33", [
+      "patch",
+      "certificate",
+      "api",
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      '{"status":{"conditions":[{"type":"Ready","status":"True","message":"Certificate is up to date"}]}}',
+    ]),
+  );
   const table = ok(await kubectl("1.33", ["get", "certs"]));
   expect(table.split("\n")[0]).toMatch(/^NAME\s+READY\s+SECRET\s+AGE$/);
   expect(table).toMatch(/\napi\s+True\s+api-tls\s+\d+s\n/);
   const wide = ok(await kubectl("1.33", ["get", "certificates.example.com", "-o", "wide"]));
   expect(wide.split("\n")[0]).toMatch(/^NAME\s+READY\s+SECRET\s+ISSUER\s+STATUS\s+AGE$/);
   expect(wide).toMatch(/\napi\s+True\s+api-tls\s+ca-issuer\s+Certificate is up to date\s+\d+s\n/);
-  expect(ok(await kubectl("1.33", ["get", "certificate", "db", "-o", "jsonpath={.spec.privateKey.encoding}"]))).toBe("PKCS1");
+  expect(ok(await kubectl("1.33", ["get", "certificate", "db", "-o", "jsonpath={.spec.privateKey.encoding}"]))).toBe(
+    "PKCS1",
+  );
 
   const bad = file("bad.yaml", [certificate("bad", { privateKey: { algorithm: "DSA" }, secretName: "" })]);
   const r = await kubectl("1.33", ["apply", "-f", bad]);
   expect(r.code).not.toBe(0);
   expect(r.err).toContain('The Certificate "bad" is invalid');
-  expect(r.err).toContain('spec.privateKey.algorithm: Unsupported value: "DSA": supported values: "RSA", "ECDSA", "Ed25519"');
-  expect(r.err).toContain('spec.secretName: Invalid value: "": spec.secretName in body should be at least 1 chars long');
+  expect(r.err).toContain(
+    'spec.privateKey.algorithm: Unsupported value: "DSA": supported values: "RSA", "ECDSA", "Ed25519"',
+  );
+  expect(r.err).toContain(
+    'spec.secretName: Invalid value: "": spec.secretName in body should be at least 1 chars long',
+  );
 });
 
 test("label selectors, scale subresource and the deprecated version's warning", async () => {
-  expect(ok(await kubectl("1.33", ["get", "certificates", "-l", "tier=front", "-o", "name"])).trim()).toBe("certificate.example.com/api");
-  const mon = file("mon.yaml", [{ apiVersion: "example.com/v1", kind: "Monitor", metadata: { name: "node" }, spec: { selector: { matchLabels: { app: "node" } }, replicas: 1, jobLabel: "node", endpoints: [{ port: "metrics", interval: "30s" }] } }]);
+  expect(ok(await kubectl("1.33", ["get", "certificates", "-l", "tier=front", "-o", "name"])).trim()).toBe(
+    "certificate.example.com/api",
+  );
+  const mon = file("mon.yaml", [
+    {
+      apiVersion: "example.com/v1",
+      kind: "Monitor",
+      metadata: { name: "node" },
+      spec: {
+        selector: { matchLabels: { app: "node" } },
+        replicas: 1,
+        jobLabel: "node",
+        endpoints: [{ port: "metrics", interval: "30s" }],
+      },
+    },
+  ]);
   ok(await kubectl("1.33", ["apply", "-f", mon]));
-  expect(ok(await kubectl("1.33", ["scale", "smon/node", "--replicas=3"]))).toContain("monitor.example.com/node scaled");
+  expect(ok(await kubectl("1.33", ["scale", "smon/node", "--replicas=3"]))).toContain(
+    "monitor.example.com/node scaled",
+  );
   expect(ok(await kubectl("1.33", ["get", "smon", "node", "-o", "jsonpath={.spec.replicas}"]))).toBe("3");
   const old = await kubectl("1.33", ["get", "monitors.v1beta1.example.com", "node"]);
   expect(old.code).toBe(0);

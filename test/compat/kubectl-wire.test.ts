@@ -14,7 +14,15 @@ let kubectl: ReturnType<typeof kubectlRunner>;
 beforeAll(async () => {
   env = await kubectlAgainstTestApi("kube-kubectl-wire");
   ({ api, work, kubectl } = env);
-  writeFileSync(join(work, "pod.json"), JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "valid-pod" }, spec: { containers: [{ name: "c", image: "busybox" }] } }));
+  writeFileSync(
+    join(work, "pod.json"),
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "valid-pod" },
+      spec: { containers: [{ name: "c", image: "busybox" }] },
+    }),
+  );
 });
 afterAll(() => env.close());
 
@@ -24,14 +32,16 @@ for (const v of ["1.27", "1.33"]) {
       for (const ns of ["default", "kube-system", "kube-public"]) {
         const r = await kubectl(v, ["delete", "namespace", ns]);
         expect(r.code).toBe(1);
-        expect(r.err).toContain(`Error from server (Forbidden): namespaces "${ns}" is forbidden: this namespace may not be deleted`);
+        expect(r.err).toContain(
+          `Error from server (Forbidden): namespaces "${ns}" is forbidden: this namespace may not be deleted`,
+        );
       }
     });
 
     test("create --raw of a pod at the namespaces endpoint is refused as upstream does", async () => {
       const r = await kubectl(v, ["create", "--raw", "/api/v1/namespaces", "-f", join(work, "pod.json")]);
       expect(r.code).toBe(1);
-      expect(r.err).toContain('cannot be handled as a Namespace: converting (v1.Pod)');
+      expect(r.err).toContain("cannot be handled as a Namespace: converting (v1.Pod)");
     });
 
     test("managedFields record every write's manager: create, set image, label, patch, apply", async () => {
@@ -39,7 +49,9 @@ for (const v of ["1.27", "1.33"]) {
       expect((await kubectl(v, ["create", "namespace", ns])).code).toBe(0);
       const managers = async () => {
         const r = await kubectl(v, ["-n", ns, "get", "deployment", "web", "-o", "json", "--show-managed-fields"]);
-        return (JSON.parse(r.out).metadata.managedFields as { manager: string; operation: string; fieldsV1: any }[]).map((e) => [e.manager, e.operation, e.fieldsV1]);
+        return (
+          JSON.parse(r.out).metadata.managedFields as { manager: string; operation: string; fieldsV1: any }[]
+        ).map((e) => [e.manager, e.operation, e.fieldsV1]);
       };
       expect((await kubectl(v, ["-n", ns, "create", "deployment", "web", "--image=busybox:1"])).code).toBe(0);
       let m = await managers();
@@ -49,9 +61,15 @@ for (const v of ["1.27", "1.33"]) {
       m = await managers();
       expect(m.map((e) => e[0])).toContain("kubectl-set");
       // The image moved to kubectl-set: kubectl-create no longer owns it.
-      expect(m.find((e) => e[0] === "kubectl-create")![2]["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"busybox"}']["f:image"]).toBeUndefined();
+      expect(
+        m.find((e) => e[0] === "kubectl-create")![2]["f:spec"]["f:template"]["f:spec"]["f:containers"][
+          'k:{"name":"busybox"}'
+        ]["f:image"],
+      ).toBeUndefined();
       expect((await kubectl(v, ["-n", ns, "label", "deployment/web", "tier=front"])).code).toBe(0);
-      expect((await kubectl(v, ["-n", ns, "patch", "deployment/web", "-p", '{"spec":{"revisionHistoryLimit":5}}'])).code).toBe(0);
+      expect(
+        (await kubectl(v, ["-n", ns, "patch", "deployment/web", "-p", '{"spec":{"revisionHistoryLimit":5}}'])).code,
+      ).toBe(0);
       m = await managers();
       expect(m.map((e) => e[0])).toEqual(["kubectl-create", "kubectl-set", "kubectl-label", "kubectl-patch"]);
       expect(m[3]![2]).toEqual({ "f:spec": { "f:revisionHistoryLimit": {} } });
@@ -61,7 +79,12 @@ for (const v of ["1.27", "1.33"]) {
       expect(applied.code).toBe(0);
       m = await managers();
       // The apply changed the one field kubectl-patch owned, so its entry is gone, as upstream.
-      expect(m.map((e) => e[0])).toEqual(["kubectl-create", "kubectl-set", "kubectl-label", "kubectl-client-side-apply"]);
+      expect(m.map((e) => e[0])).toEqual([
+        "kubectl-create",
+        "kubectl-set",
+        "kubectl-label",
+        "kubectl-client-side-apply",
+      ]);
       expect(m[3]![2]["f:spec"]["f:revisionHistoryLimit"]).toEqual({});
       expect(m.every((e) => e[1] === "Update")).toBe(true);
       // Without --show-managed-fields kubectl hides them, as with a real cluster.
@@ -75,7 +98,15 @@ for (const v of ["1.27", "1.33"]) {
       const made = await kubectl(v, ["-n", ns, "autoscale", "deployment", "web", "--max=3"]);
       expect(made.err).toBe("");
       expect(made.out).toContain("horizontalpodautoscaler.autoscaling/web autoscaled");
-      const got = await kubectl(v, ["-n", ns, "get", "hpa.v2.autoscaling", "web", "-o", "jsonpath={.spec.metrics[0].resource.target.averageUtilization} {.spec.minReplicas}"]);
+      const got = await kubectl(v, [
+        "-n",
+        ns,
+        "get",
+        "hpa.v2.autoscaling",
+        "web",
+        "-o",
+        "jsonpath={.spec.metrics[0].resource.target.averageUtilization} {.spec.minReplicas}",
+      ]);
       expect(got.out).toBe("80 1");
       const table = await kubectl(v, ["-n", ns, "get", "hpa"]);
       expect(table.out).toMatch(/web\s+Deployment\/web\s+<unknown>\/80%\s+1\s+3\s+0/);

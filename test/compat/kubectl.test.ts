@@ -66,7 +66,9 @@ for (const v of VERSIONS) {
 
     test("creates a namespace and objects from a multi-document file", async () => {
       // `kubectl create namespace` (a generator) sends protobuf from 1.33 on; files are JSON for every version.
-      expect((await kubectl(v, ["create", "-f", "-"], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`)).code).toBe(0);
+      expect(
+        (await kubectl(v, ["create", "-f", "-"], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`)).code,
+      ).toBe(0);
       const file = join(work, `m-${v}.yaml`);
       writeFileSync(file, manifest(ns));
       const r = await kubectl(v, ["create", "-f", file]);
@@ -128,30 +130,76 @@ for (const v of VERSIONS) {
       const r = await kubectl(v, ["get", "pod", "nope", "-n", ns]);
       expect(r.code).toBe(1);
       expect(r.err).toContain('pods "nope" not found');
-      const dup = await kubectl(v, ["create", "-f", "-"], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`);
+      const dup = await kubectl(
+        v,
+        ["create", "-f", "-"],
+        `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`,
+      );
       expect(dup.code).toBe(1);
       expect(dup.err).toContain("already exists");
     });
 
     test("patch with all three types, and an unchanged apply", async () => {
-      const merge = await kubectl(v, ["patch", "deployment", "web", "-n", ns, "--type=merge", "-p", '{"metadata":{"labels":{"patched":"merge"}}}']);
+      const merge = await kubectl(v, [
+        "patch",
+        "deployment",
+        "web",
+        "-n",
+        ns,
+        "--type=merge",
+        "-p",
+        '{"metadata":{"labels":{"patched":"merge"}}}',
+      ]);
       expect(merge.out).toContain("patched");
-      const json = await kubectl(v, ["patch", "deployment", "web", "-n", ns, "--type=json", "-p", '[{"op":"replace","path":"/spec/replicas","value":2}]']);
+      const json = await kubectl(v, [
+        "patch",
+        "deployment",
+        "web",
+        "-n",
+        ns,
+        "--type=json",
+        "-p",
+        '[{"op":"replace","path":"/spec/replicas","value":2}]',
+      ]);
       expect(json.out).toContain("patched");
-      const strategic = await kubectl(v, ["patch", "deployment", "web", "-n", ns, "-p", '{"spec":{"template":{"spec":{"containers":[{"name":"c","env":[{"name":"B","value":"2"}]}]}}}}']);
+      const strategic = await kubectl(v, [
+        "patch",
+        "deployment",
+        "web",
+        "-n",
+        ns,
+        "-p",
+        '{"spec":{"template":{"spec":{"containers":[{"name":"c","env":[{"name":"B","value":"2"}]}]}}}}',
+      ]);
       expect(strategic.out).toContain("patched");
       const got = JSON.parse((await kubectl(v, ["get", "deploy", "web", "-n", ns, "-o", "json"])).out);
       expect(got.metadata.labels.patched).toBe("merge");
       expect(got.spec.replicas).toBe(2);
-      expect(got.spec.template.spec.containers[0].env).toEqual([{ name: "B", value: "2" }, { name: "A", value: "1" }]);
+      expect(got.spec.template.spec.containers[0].env).toEqual([
+        { name: "B", value: "2" },
+        { name: "A", value: "1" },
+      ]);
       const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: same\n  namespace: ${ns}\ndata:\n  a: "1"\n`;
       expect((await kubectl(v, ["apply", "-f", "-"], cm)).out).toContain("configmap/same created");
       expect((await kubectl(v, ["apply", "-f", "-"], cm)).out).toContain("configmap/same unchanged");
     });
 
     test("describe shows the object and its events", async () => {
-      const p = await api.json("POST", `/api/v1/namespaces/${ns}/pods`, { apiVersion: "v1", kind: "Pod", metadata: { name: "described" }, spec: { containers: [{ name: "c", image: "localhost/busybox:latest" }] } });
-      await api.json("POST", `/api/v1/namespaces/${ns}/events`, { apiVersion: "v1", kind: "Event", metadata: { name: "described.1" }, involvedObject: { kind: "Pod", namespace: ns, name: "described", uid: p.body.metadata.uid }, reason: "Testing", message: "an event for describe", type: "Normal" });
+      const p = await api.json("POST", `/api/v1/namespaces/${ns}/pods`, {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "described" },
+        spec: { containers: [{ name: "c", image: "localhost/busybox:latest" }] },
+      });
+      await api.json("POST", `/api/v1/namespaces/${ns}/events`, {
+        apiVersion: "v1",
+        kind: "Event",
+        metadata: { name: "described.1" },
+        involvedObject: { kind: "Pod", namespace: ns, name: "described", uid: p.body.metadata.uid },
+        reason: "Testing",
+        message: "an event for describe",
+        type: "Normal",
+      });
       const r = await kubectl(v, ["describe", "pod", "described", "-n", ns]);
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/^Name:\s+described$/m);
@@ -171,48 +219,128 @@ for (const v of VERSIONS) {
         return r.out;
       };
       expect(await run(["create", "configmap", "cm", "--from-literal=a=b"])).toContain("configmap/cm created");
-      expect(await run(["create", "secret", "generic", "pw", "--from-literal=pw=s3cret"])).toContain("secret/pw created");
-      expect(await run(["create", "deployment", "d", "--image=localhost/busybox:latest", "--replicas=2", "--port=8080"])).toContain("deployment.apps/d created");
+      expect(await run(["create", "secret", "generic", "pw", "--from-literal=pw=s3cret"])).toContain(
+        "secret/pw created",
+      );
+      expect(
+        await run(["create", "deployment", "d", "--image=localhost/busybox:latest", "--replicas=2", "--port=8080"]),
+      ).toContain("deployment.apps/d created");
       expect(await run(["create", "service", "nodeport", "svc", "--tcp=80:8080"])).toContain("service/svc created");
-      expect(await run(["create", "job", "j", "--image=localhost/busybox:latest", "--", "echo", "hi"])).toContain("job.batch/j created");
+      expect(await run(["create", "job", "j", "--image=localhost/busybox:latest", "--", "echo", "hi"])).toContain(
+        "job.batch/j created",
+      );
       expect(await run(["create", "serviceaccount", "app"])).toContain("serviceaccount/app created");
-      expect(await run(["create", "role", "reader", "--verb=get,list", "--resource=pods"])).toContain("role.rbac.authorization.k8s.io/reader created");
-      expect(await run(["create", "rolebinding", "app-reads", "--role=reader", `--serviceaccount=${gns}:app`])).toContain("rolebinding.rbac.authorization.k8s.io/app-reads created");
+      expect(await run(["create", "role", "reader", "--verb=get,list", "--resource=pods"])).toContain(
+        "role.rbac.authorization.k8s.io/reader created",
+      );
+      expect(
+        await run(["create", "rolebinding", "app-reads", "--role=reader", `--serviceaccount=${gns}:app`]),
+      ).toContain("rolebinding.rbac.authorization.k8s.io/app-reads created");
       const get = async (what: string) => JSON.parse(await run(["get", what, "-o", "json"]));
-      expect((await get("role/reader")).rules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }]);
-      expect((await get("rolebinding/app-reads")).roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" });
+      expect((await get("role/reader")).rules).toEqual([
+        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
+      ]);
+      expect((await get("rolebinding/app-reads")).roleRef).toEqual({
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: "reader",
+      });
       expect((await get("cm/cm")).data).toEqual({ a: "b" });
       expect(Buffer.from((await get("secret/pw")).data.pw, "base64").toString()).toBe("s3cret");
       const d = await get("deployment/d");
       expect(d.spec.replicas).toBe(2);
-      expect(d.spec.template.spec.containers[0]).toMatchObject({ image: "localhost/busybox:latest", ports: [{ containerPort: 8080 }] });
-      expect((await get("service/svc")).spec).toMatchObject({ type: "NodePort", ports: [{ port: 80, targetPort: 8080 }] });
-      expect((await get("job/j")).spec.template.spec).toMatchObject({ restartPolicy: "Never", containers: [{ command: ["echo", "hi"] }] });
+      expect(d.spec.template.spec.containers[0]).toMatchObject({
+        image: "localhost/busybox:latest",
+        ports: [{ containerPort: 8080 }],
+      });
+      expect((await get("service/svc")).spec).toMatchObject({
+        type: "NodePort",
+        ports: [{ port: 80, targetPort: 8080 }],
+      });
+      expect((await get("job/j")).spec.template.spec).toMatchObject({
+        restartPolicy: "Never",
+        containers: [{ command: ["echo", "hi"] }],
+      });
 
-      expect(await run(["create", "cronjob", "cj", "--image=localhost/busybox:latest", "--schedule=*/5 * * * *", "--", "echo", "hi"])).toContain("cronjob.batch/cj created");
-      expect(await run(["create", "ingress", "ing", "--class=nginx", "--rule=web.test/app=web:8080,tls=cert", "--default-backend=fallback:http"])).toContain("ingress.networking.k8s.io/ing created");
-      expect(await run(["create", "poddisruptionbudget", "pdb", "--selector=app=web", "--min-available=50%"])).toContain("poddisruptionbudget.policy/pdb created");
+      expect(
+        await run([
+          "create",
+          "cronjob",
+          "cj",
+          "--image=localhost/busybox:latest",
+          "--schedule=*/5 * * * *",
+          "--",
+          "echo",
+          "hi",
+        ]),
+      ).toContain("cronjob.batch/cj created");
+      expect(
+        await run([
+          "create",
+          "ingress",
+          "ing",
+          "--class=nginx",
+          "--rule=web.test/app=web:8080,tls=cert",
+          "--default-backend=fallback:http",
+        ]),
+      ).toContain("ingress.networking.k8s.io/ing created");
+      expect(
+        await run(["create", "poddisruptionbudget", "pdb", "--selector=app=web", "--min-available=50%"]),
+      ).toContain("poddisruptionbudget.policy/pdb created");
       expect(await run(["create", "quota", "q", "--hard=pods=10,requests.cpu=2"])).toContain("resourcequota/q created");
-      expect(await kubectl(v, ["create", "priorityclass", `pc-${gns}`, "--value=100", "--description=gen"]).then((r) => r.out)).toContain(`priorityclass.scheduling.k8s.io/pc-${gns} created`);
+      expect(
+        await kubectl(v, ["create", "priorityclass", `pc-${gns}`, "--value=100", "--description=gen"]).then(
+          (r) => r.out,
+        ),
+      ).toContain(`priorityclass.scheduling.k8s.io/pc-${gns} created`);
       const cj = await get("cronjob/cj");
       expect(cj.spec.schedule).toBe("*/5 * * * *");
-      expect(cj.spec.jobTemplate.spec.template.spec.containers[0]).toMatchObject({ image: "localhost/busybox:latest", command: ["echo", "hi"] });
+      expect(cj.spec.jobTemplate.spec.template.spec.containers[0]).toMatchObject({
+        image: "localhost/busybox:latest",
+        command: ["echo", "hi"],
+      });
       expect((await get("ingress/ing")).spec).toEqual({
         ingressClassName: "nginx",
         defaultBackend: { service: { name: "fallback", port: { name: "http" } } },
-        rules: [{ host: "web.test", http: { paths: [{ path: "/app", pathType: "Exact", backend: { service: { name: "web", port: { number: 8080 } } } }] } }],
+        rules: [
+          {
+            host: "web.test",
+            http: {
+              paths: [
+                { path: "/app", pathType: "Exact", backend: { service: { name: "web", port: { number: 8080 } } } },
+              ],
+            },
+          },
+        ],
         tls: [{ hosts: ["web.test"], secretName: "cert" }],
       });
-      expect((await get("pdb/pdb")).spec).toMatchObject({ minAvailable: "50%", selector: { matchLabels: { app: "web" } } });
+      expect((await get("pdb/pdb")).spec).toMatchObject({
+        minAvailable: "50%",
+        selector: { matchLabels: { app: "web" } },
+      });
       expect((await get("quota/q")).spec.hard).toEqual({ pods: "10", "requests.cpu": "2" });
-      expect(JSON.parse((await kubectl(v, ["get", `priorityclass/pc-${gns}`, "-o", "json"])).out)).toMatchObject({ value: 100, description: "gen" });
+      expect(JSON.parse((await kubectl(v, ["get", `priorityclass/pc-${gns}`, "-o", "json"])).out)).toMatchObject({
+        value: 100,
+        description: "gen",
+      });
       // autoscale sends autoscaling/v2 from 1.33 on; older kubectl use autoscaling/v1, which is not served.
       if (v === "1.33") {
-        expect(await run(["autoscale", "deployment", "d", "--min=1", "--max=4", "--cpu-percent=60"])).toContain("horizontalpodautoscaler.autoscaling/d autoscaled");
-        expect((await get("hpa/d")).spec).toEqual({ scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "d" }, minReplicas: 1, maxReplicas: 4, metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } }] });
+        expect(await run(["autoscale", "deployment", "d", "--min=1", "--max=4", "--cpu-percent=60"])).toContain(
+          "horizontalpodautoscaler.autoscaling/d autoscaled",
+        );
+        expect((await get("hpa/d")).spec).toEqual({
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "d" },
+          minReplicas: 1,
+          maxReplicas: 4,
+          metrics: [
+            { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } },
+          ],
+        });
       }
       const token = (await run(["create", "token", "app", "--duration=1h"])).trim();
-      expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub).toBe(`system:serviceaccount:${gns}:app`);
+      expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub).toBe(
+        `system:serviceaccount:${gns}:app`,
+      );
     });
 
     test("api-resources lists kinds with short names", async () => {
@@ -234,8 +362,26 @@ for (const v of VERSIONS) {
 }
 
 test("kubectl get -w streams changes as they happen", async () => {
-  await api.json("POST", "/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "watched" } });
-  const proc = Bun.spawn([`${KUBECTL_DIR}/kubectl.1.30`, "--kubeconfig", join(work, "kubeconfig"), "--cache-dir", join(work, "cache-w"), "get", "cm", "-w", "-o", "name"], { stdout: "pipe", stderr: "pipe" });
+  await api.json("POST", "/api/v1/namespaces/default/configmaps", {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "watched" },
+  });
+  const proc = Bun.spawn(
+    [
+      `${KUBECTL_DIR}/kubectl.1.30`,
+      "--kubeconfig",
+      join(work, "kubeconfig"),
+      "--cache-dir",
+      join(work, "cache-w"),
+      "get",
+      "cm",
+      "-w",
+      "-o",
+      "name",
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
   const reader = proc.stdout.getReader();
   let out = "";
   const deadline = Date.now() + 10_000;
@@ -247,7 +393,11 @@ test("kubectl get -w streams changes as they happen", async () => {
       out += new TextDecoder().decode(value);
       if (!created && out.includes("configmap/watched")) {
         created = true;
-        await api.json("POST", "/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "later" } });
+        await api.json("POST", "/api/v1/namespaces/default/configmaps", {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "later" },
+        });
       }
     }
   } finally {
@@ -321,12 +471,22 @@ provisioner: kube.io/local-path
       expect(applied.out.trim().split("\n")).toHaveLength(9);
       const again = await kubectl(v, ["apply", "-f", file]);
       expect(again.out).toContain("ingress.networking.k8s.io/web unchanged");
-      expect((await kubectl(v, ["get", "ing"])).out).toMatch(/^NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\nweb\s+nginx\s+web\.example\.test\s+80\s+/);
+      expect((await kubectl(v, ["get", "ing"])).out).toMatch(
+        /^NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\nweb\s+nginx\s+web\.example\.test\s+80\s+/,
+      );
       expect((await kubectl(v, ["get", "hpa"])).out).toMatch(/web\s+Deployment\/web\s+<unknown>\/60%\s+1\s+5\s+0/);
       expect((await kubectl(v, ["get", "pdb"])).out).toMatch(/web\s+1\s+N\/A\s+0/);
-      expect((await kubectl(v, ["get", "pc", "high", "-o", "jsonpath={.value} {.preemptionPolicy}"])).out).toBe("1000 PreemptLowerPriority");
-      expect((await kubectl(v, ["get", "sc"])).out).toMatch(/local\s+kube\.io\/local-path\s+Delete\s+Immediate\s+false/);
-      const bad = await kubectl(v, ["apply", "-f", "-"], "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: broken }\nspec: { scaleTargetRef: { kind: Deployment, name: web }, minReplicas: 3, maxReplicas: 2 }\n");
+      expect((await kubectl(v, ["get", "pc", "high", "-o", "jsonpath={.value} {.preemptionPolicy}"])).out).toBe(
+        "1000 PreemptLowerPriority",
+      );
+      expect((await kubectl(v, ["get", "sc"])).out).toMatch(
+        /local\s+kube\.io\/local-path\s+Delete\s+Immediate\s+false/,
+      );
+      const bad = await kubectl(
+        v,
+        ["apply", "-f", "-"],
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: broken }\nspec: { scaleTargetRef: { kind: Deployment, name: web }, minReplicas: 3, maxReplicas: 2 }\n",
+      );
       expect(bad.code).not.toBe(0);
       expect(bad.err).toContain("must be greater than or equal to `minReplicas`");
       const deleted = await kubectl(v, ["delete", "-f", file]);
@@ -353,7 +513,11 @@ spec:
 `;
       const name = `nightly-${v.replace(".", "")}`;
       expect((await kubectl(v, ["apply", "-f", "-"], cj)).out).toBe(`cronjob.batch/${name} created\n`);
-      expect((await kubectl(v, ["get", "cronjob", name])).out).toMatch(new RegExp(`^NAME\\s+SCHEDULE\\s+TIMEZONE\\s+SUSPEND\\s+ACTIVE\\s+LAST SCHEDULE\\s+AGE\\n${name}\\s+0 3 \\* \\* \\*\\s+Europe/Paris\\s+False\\s+0\\s+<none>`));
+      expect((await kubectl(v, ["get", "cronjob", name])).out).toMatch(
+        new RegExp(
+          `^NAME\\s+SCHEDULE\\s+TIMEZONE\\s+SUSPEND\\s+ACTIVE\\s+LAST SCHEDULE\\s+AGE\\n${name}\\s+0 3 \\* \\* \\*\\s+Europe/Paris\\s+False\\s+0\\s+<none>`,
+        ),
+      );
       const manual = await kubectl(v, ["create", "job", `${name}-manual`, `--from=cronjob/${name}`]);
       expect(manual.err).toBe("");
       const job = JSON.parse((await kubectl(v, ["get", "job", `${name}-manual`, "-o", "json"])).out);

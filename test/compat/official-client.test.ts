@@ -21,12 +21,25 @@ afterAll(async () => {
 });
 
 test("CoreV1Api calls and an informer's add, update and delete events", async () => {
-  const proc = Bun.spawn(["node", join(import.meta.dir, "client-node-script.mjs"), join(dir, "kubeconfig")], { cwd: join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn(["node", join(import.meta.dir, "client-node-script.mjs"), join(dir, "kubeconfig")], {
+    cwd: join(import.meta.dir, "../.."),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   expect(err).toBe("");
   expect(code).toBe(0);
-  const lines = out.trim().split("\n").map((l) => JSON.parse(l));
-  expect(lines[0].namespaces).toEqual(expect.arrayContaining(["default", "kube-system", "kube-public", "kube-node-lease"]));
+  const lines = out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  expect(lines[0].namespaces).toEqual(
+    expect.arrayContaining(["default", "kube-system", "kube-public", "kube-node-lease"]),
+  );
   const final = lines.find((l) => l.events);
   expect(final.events).toEqual(["add existing", "add watched", "update watched two", "delete watched"]);
   expect(final.cached).toEqual(["existing"]);

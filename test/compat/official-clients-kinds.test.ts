@@ -29,13 +29,27 @@ afterAll(async () => {
 });
 
 test("the official JS client reads every kind into its models and creates a typed object without apiVersion/kind", async () => {
-  const proc = Bun.spawn(["node", join(import.meta.dir, "client-node-kinds.mjs"), join(dir, "kubeconfig"), NS], { cwd: join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn(["node", join(import.meta.dir, "client-node-kinds.mjs"), join(dir, "kubeconfig"), NS], {
+    cwd: join(import.meta.dir, "../.."),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   expect(err).toBe("");
   expect(code).toBe(0);
   const r = JSON.parse(out);
   expect(r.errors).toEqual({});
-  expect(r.kinds.Pod).toEqual(expect.arrayContaining([["running", true], ["done", true], ["held", true]]));
+  expect(r.kinds.Pod).toEqual(
+    expect.arrayContaining([
+      ["running", true],
+      ["done", true],
+      ["held", true],
+    ]),
+  );
   for (const kind of Object.keys(r.kinds)) expect(r.kinds[kind].length).toBeGreaterThan(0);
   expect(r.typedCreate).toEqual(["apps/v1", "Deployment"]);
   const stored = (await cluster.api.json("GET", `/apis/apps/v1/namespaces/${NS}/deployments/js-typed`)).body;
@@ -43,14 +57,33 @@ test("the official JS client reads every kind into its models and creates a type
 }, 120_000);
 
 test("every kind deserializes into the Python client's models; watch=True streams; typed create", async () => {
-  const proc = Bun.spawn(["/usr/bin/python3", join(import.meta.dir, "python-client-script.py"), join(dir, "kubeconfig"), NS], { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn(
+    ["/usr/bin/python3", join(import.meta.dir, "python-client-script.py"), join(dir, "kubeconfig"), NS],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   expect(err).toBe("");
   expect(code).toBe(0);
   const r = JSON.parse(out);
   expect(r.errors).toEqual({});
   expect(r.kinds.Pod).toEqual(expect.arrayContaining([`${NS}/running`, `${NS}/done`, `${NS}/held`]));
-  for (const kind of ["DaemonSet", "ReplicationController", "StatefulSet", "Job", "CronJob", "Deployment", "ReplicaSet", "HorizontalPodAutoscaler", "Node", "Event", "Endpoints"])
+  for (const kind of [
+    "DaemonSet",
+    "ReplicationController",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "Deployment",
+    "ReplicaSet",
+    "HorizontalPodAutoscaler",
+    "Node",
+    "Event",
+    "Endpoints",
+  ])
     expect(r.kinds[kind].length).toBeGreaterThan(0);
   expect(r.watch).toEqual(expect.arrayContaining(["ADDED cm", "ADDED py-watched"]));
   expect(r.typedCreate[0]).toBe("apps/v1");

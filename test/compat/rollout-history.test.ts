@@ -57,7 +57,9 @@ spec:
 `;
 
 const images = async (cl: TestCluster, ns: string, app: string) =>
-  ((await cl.client.resource("pods", ns).list({ labelSelector: `app=${app}` })).items as any[]).filter((p) => !p.metadata.deletionTimestamp).map((p) => p.spec.containers[0].image);
+  ((await cl.client.resource("pods", ns).list({ labelSelector: `app=${app}` })).items as any[])
+    .filter((p) => !p.metadata.deletionTimestamp)
+    .map((p) => p.spec.containers[0].image);
 
 for (const v of VERSIONS) {
   describe(`kubectl ${v}`, () => {
@@ -65,17 +67,26 @@ for (const v of VERSIONS) {
     const run = ok(v, ns);
 
     test("DaemonSet and StatefulSet: rollout history, --revision, undo and --to-revision through ControllerRevisions", async () => {
-      await cluster.client.resource("namespaces").create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-      for (const [kind, res] of [["DaemonSet", "daemonset"], ["StatefulSet", "statefulset"]] as const) {
+      await cluster.client
+        .resource("namespaces")
+        .create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+      for (const [kind, res] of [
+        ["DaemonSet", "daemonset"],
+        ["StatefulSet", "statefulset"],
+      ] as const) {
         const name = `${res.slice(0, 2)}`;
         await run(["apply", "-f", "-"], workload(kind, name, "localhost/busybox:1"));
         await run(["rollout", "status", `${res}/${name}`, "--timeout=60s"]);
         await run(["set", "image", `${res}/${name}`, "c=localhost/busybox:2"]);
         await run(["rollout", "status", `${res}/${name}`, "--timeout=60s"]);
-        await waitFor(`${kind} pods on image 2`, async () => (await images(cluster, ns, name)).every((i) => i === "localhost/busybox:2"), 30_000);
+        await waitFor(
+          `${kind} pods on image 2`,
+          async () => (await images(cluster, ns, name)).every((i) => i === "localhost/busybox:2"),
+          30_000,
+        );
 
         const revs = await run(["get", "controllerrevisions", "-l", `app=${name}`]);
-        expect(revs).toMatch(new RegExp(`^NAME\\s+CONTROLLER\\s+REVISION\\s+AGE`, "m"));
+        expect(revs).toMatch(/^NAME\s+CONTROLLER\s+REVISION\s+AGE/m);
         expect(revs).toMatch(new RegExp(`^${name}-\\w+\\s+${res}.apps/${name}\\s+2\\s`, "m"));
         const history = await run(["rollout", "history", `${res}/${name}`]);
         expect(history).toContain(`${res}.apps/${name}`);
@@ -85,25 +96,40 @@ for (const v of VERSIONS) {
 
         expect(await run(["rollout", "undo", `${res}/${name}`])).toContain(`${res}.apps/${name} rolled back`);
         await run(["rollout", "status", `${res}/${name}`, "--timeout=60s"]);
-        await waitFor(`${kind} pods back on image 1`, async () => (await images(cluster, ns, name)).every((i) => i === "localhost/busybox:1"), 30_000);
+        await waitFor(
+          `${kind} pods back on image 1`,
+          async () => (await images(cluster, ns, name)).every((i) => i === "localhost/busybox:1"),
+          30_000,
+        );
         // The undone revision came back as number 3; 1 is gone from the list, as upstream.
         const after = await run(["rollout", "history", `${res}/${name}`]);
         expect(after).not.toMatch(/^1\s/m);
         expect(after).toMatch(/^3\s/m);
         expect(await run(["rollout", "undo", `${res}/${name}`, "--to-revision=2"])).toContain("rolled back");
-        await waitFor(`${kind} pods on image 2 again`, async () => (await images(cluster, ns, name)).every((i) => i === "localhost/busybox:2"), 30_000);
+        await waitFor(
+          `${kind} pods on image 2 again`,
+          async () => (await images(cluster, ns, name)).every((i) => i === "localhost/busybox:2"),
+          30_000,
+        );
         const missing = await kubectl(v, ["-n", ns, "rollout", "undo", `${res}/${name}`, "--to-revision=9"]);
         expect(missing.code).not.toBe(0);
         expect(missing.err).toContain("unable to find specified revision 9 in history");
       }
       // A StatefulSet's pods carry the revision name; status names current and update revisions.
-      const sts: any = await waitFor("rollout complete", async () => {
-        const s: any = await cluster.client.resource("statefulsets", ns).get("st");
-        return s.status.currentRevision === s.status.updateRevision && s.status.updatedReplicas === 2 && s;
-      }, 30_000);
+      const sts: any = await waitFor(
+        "rollout complete",
+        async () => {
+          const s: any = await cluster.client.resource("statefulsets", ns).get("st");
+          return s.status.currentRevision === s.status.updateRevision && s.status.updatedReplicas === 2 && s;
+        },
+        30_000,
+      );
       expect(sts.status).toMatchObject({ currentReplicas: 2, collisionCount: 0 });
       const pods = (await cluster.client.resource("pods", ns).list({ labelSelector: "app=st" })).items as any[];
-      expect(pods.map((p) => p.metadata.labels["controller-revision-hash"])).toEqual([sts.status.updateRevision, sts.status.updateRevision]);
+      expect(pods.map((p) => p.metadata.labels["controller-revision-hash"])).toEqual([
+        sts.status.updateRevision,
+        sts.status.updateRevision,
+      ]);
       const rev: any = await cluster.client.resource("controllerrevisions", ns).get(sts.status.updateRevision);
       expect(rev.data.spec.template.$patch).toBe("replace");
       expect(rev.data.spec.template.spec.containers[0].image).toBe("localhost/busybox:2");
@@ -116,42 +142,70 @@ for (const v of VERSIONS) {
         await run(["set", "image", "daemonset/pruned", `c=localhost/busybox:${tag}`]);
         await run(["rollout", "status", "daemonset/pruned", "--timeout=60s"]);
       }
-      const revs = await waitFor("pruned to current + 1", async () => {
-        const items = (await cluster.client.resource("controllerrevisions", ns).list({ labelSelector: "app=pruned" })).items as any[];
-        return items.length === 2 ? items : undefined;
-      }, 30_000);
+      const revs = await waitFor(
+        "pruned to current + 1",
+        async () => {
+          const items = (await cluster.client.resource("controllerrevisions", ns).list({ labelSelector: "app=pruned" }))
+            .items as any[];
+          return items.length === 2 ? items : undefined;
+        },
+        30_000,
+      );
       expect(revs.map((r: any) => r.revision).sort()).toEqual([3, 4]);
 
-      await run(["apply", "-f", "-"], `apiVersion: v1
+      await run(
+        ["apply", "-f", "-"],
+        `apiVersion: v1
 kind: PodTemplate
 metadata: { name: tpl }
 template:
   metadata: { labels: { app: tpl, tier: web } }
   spec: { containers: [{ name: c, image: localhost/busybox:1 }] }
-`);
+`,
+      );
       expect(await run(["get", "podtemplates"])).toMatch(/^tpl\s+c\s+localhost\/busybox:1\s+app=tpl,tier=web$/m);
-      expect(((await cluster.client.resource("podtemplates", ns).get("tpl")) as any).template.spec.containers[0].terminationMessagePath).toBe("/dev/termination-log");
+      expect(
+        ((await cluster.client.resource("podtemplates", ns).get("tpl")) as any).template.spec.containers[0]
+          .terminationMessagePath,
+      ).toBe("/dev/termination-log");
 
       const apisvc = `v1.${v.replace(".", "")}.example.com`;
-      await run(["apply", "-f", "-"], `apiVersion: apiregistration.k8s.io/v1
+      await run(
+        ["apply", "-f", "-"],
+        `apiVersion: apiregistration.k8s.io/v1
 kind: APIService
 metadata: { name: ${apisvc} }
 spec: { group: ${v.replace(".", "")}.example.com, version: v1, groupPriorityMinimum: 100, versionPriority: 10, service: { namespace: ${ns}, name: ext } }
-`);
-      expect(await run(["get", "apiservices", apisvc])).toMatch(new RegExp(`^${apisvc.replace(/\./g, "\\.")}\\s+${ns}/ext\\s+Unknown\\s`, "m"));
-      const bad = await kubectl(v, ["apply", "-f", "-"], `apiVersion: apiregistration.k8s.io/v1
+`,
+      );
+      expect(await run(["get", "apiservices", apisvc])).toMatch(
+        new RegExp(`^${apisvc.replace(/\./g, "\\.")}\\s+${ns}/ext\\s+Unknown\\s`, "m"),
+      );
+      const bad = await kubectl(
+        v,
+        ["apply", "-f", "-"],
+        `apiVersion: apiregistration.k8s.io/v1
 kind: APIService
 metadata: { name: wrong.example.com }
 spec: { group: example.com, version: v1, groupPriorityMinimum: 100, versionPriority: 10 }
-`);
-      expect(bad.err).toContain('metadata.name: Invalid value: "wrong.example.com": must be `spec.version+"."+spec.group`: "v1.example.com"');
+`,
+      );
+      expect(bad.err).toContain(
+        'metadata.name: Invalid value: "wrong.example.com": must be `spec.version+"."+spec.group`: "v1.example.com"',
+      );
     }, 240_000);
   });
 }
 
 test("a node that never reported shows Unknown conditions in kubectl describe", async () => {
-  await cluster.client.resource("nodes").create({ apiVersion: "v1", kind: "Node", metadata: { name: "never-reported" } });
-  await waitFor("conditions set", async () => ((await cluster.client.resource("nodes").get("never-reported")) as any).status?.conditions?.length === 4);
+  await cluster.client
+    .resource("nodes")
+    .create({ apiVersion: "v1", kind: "Node", metadata: { name: "never-reported" } });
+  await waitFor(
+    "conditions set",
+    async () =>
+      ((await cluster.client.resource("nodes").get("never-reported")) as any).status?.conditions?.length === 4,
+  );
   for (const v of VERSIONS) {
     const r = await kubectl(v, ["describe", "node", "never-reported"]);
     expect(r.err).toBe("");

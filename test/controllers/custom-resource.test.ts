@@ -4,7 +4,15 @@
 // terminating namespace of its custom resources, found through discovery.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { KubeObject } from "../../src/api/types.ts";
-import { Informer, isAlreadyExists, keyOf, runWorkers, splitKey, WorkQueue, type Client } from "../../src/client/index.ts";
+import {
+  Informer,
+  isAlreadyExists,
+  keyOf,
+  runWorkers,
+  splitKey,
+  WorkQueue,
+  type Client,
+} from "../../src/client/index.ts";
 import { NamespaceController } from "../../src/components/controllers/namespace/index.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { startEnv, type ControllerEnv } from "./helpers.ts";
@@ -17,14 +25,26 @@ const widgetCrd = {
     group: "example.com",
     scope: "Namespaced",
     names: { plural: "widgets", singular: "widget", kind: "Widget", shortNames: ["wd"] },
-    versions: [{
-      name: "v1", served: true, storage: true,
-      subresources: { status: {} },
-      schema: { openAPIV3Schema: { type: "object", properties: {
-        spec: { type: "object", properties: { size: { type: "integer", minimum: 1, default: 1 } } },
-        status: { type: "object", properties: { configMap: { type: "string" }, observedGeneration: { type: "integer" } } },
-      } } },
-    }],
+    versions: [
+      {
+        name: "v1",
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        schema: {
+          openAPIV3Schema: {
+            type: "object",
+            properties: {
+              spec: { type: "object", properties: { size: { type: "integer", minimum: 1, default: 1 } } },
+              status: {
+                type: "object",
+                properties: { configMap: { type: "string" }, observedGeneration: { type: "integer" } },
+              },
+            },
+          },
+        },
+      },
+    ],
   },
 };
 
@@ -49,8 +69,15 @@ async function widgetController(client: Client): Promise<() => Promise<void>> {
     const { namespace, name } = splitKey(key);
     const owner = { apiVersion: "example.com/v1", kind: "Widget", name, uid: w.metadata!.uid!, controller: true };
     const data = { size: String((w.spec as { size: number }).size) };
-    await client.resource("configmaps", namespace).create({ metadata: { name: `${name}-config`, ownerReferences: [owner] }, data }).catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
-    await client.dynamic(ref, namespace).patch(name, { status: { configMap: `${name}-config`, observedGeneration: w.metadata!.generation } }, "merge", { subresource: "status" });
+    await client
+      .resource("configmaps", namespace)
+      .create({ metadata: { name: `${name}-config`, ownerReferences: [owner] }, data })
+      .catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
+    await client
+      .dynamic(ref, namespace)
+      .patch(name, { status: { configMap: `${name}-config`, observedGeneration: w.metadata!.generation } }, "merge", {
+        subresource: "status",
+      });
   });
   return async () => {
     queue.shutDown();
@@ -62,10 +89,21 @@ async function widgetController(client: Client): Promise<() => Promise<void>> {
 test("a few-line controller reconciles a custom resource through the dynamic client and an informer", async () => {
   const stop = await widgetController(env.client);
   try {
-    const widgets = env.client.dynamic({ group: "example.com", version: "v1", resource: "widgets", namespaced: true }, "default");
-    const created = await widgets.create({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w1" }, spec: {} });
+    const widgets = env.client.dynamic(
+      { group: "example.com", version: "v1", resource: "widgets", namespaced: true },
+      "default",
+    );
+    const created = await widgets.create({
+      apiVersion: "example.com/v1",
+      kind: "Widget",
+      metadata: { name: "w1" },
+      spec: {},
+    });
     expect((created.spec as { size: number }).size).toBe(1); // the schema's default
-    const done = await waitFor("widget status", async () => ((await widgets.get("w1")).status as { configMap?: string } | undefined)?.configMap);
+    const done = await waitFor(
+      "widget status",
+      async () => ((await widgets.get("w1")).status as { configMap?: string } | undefined)?.configMap,
+    );
     expect(done).toBe("w1-config");
     const cm = await env.client.resource("configmaps", "default").get("w1-config");
     expect(cm.data).toEqual({ size: "1" });
@@ -77,11 +115,26 @@ test("a few-line controller reconciles a custom resource through the dynamic cli
 
 test("discovery lists the custom resource; a deleted namespace is emptied of its custom resources", async () => {
   const found = (await env.client.discover()).find((r) => r.resource === "widgets");
-  expect(found).toMatchObject({ group: "example.com", version: "v1", kind: "Widget", namespaced: true, shortNames: ["wd"] });
+  expect(found).toMatchObject({
+    group: "example.com",
+    version: "v1",
+    kind: "Widget",
+    namespaced: true,
+    shortNames: ["wd"],
+  });
   await env.client.resource("namespaces").create({ metadata: { name: "doomed" } });
   const widgets = env.client.dynamic<KubeObject>(found!, "doomed");
-  await widgets.create({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "in-ns" }, spec: { size: 2 } });
+  await widgets.create({
+    apiVersion: "example.com/v1",
+    kind: "Widget",
+    metadata: { name: "in-ns" },
+    spec: { size: 2 },
+  });
   await env.client.resource("namespaces").delete("doomed");
-  await waitFor("namespace gone", async () => !(await env.client.resource("namespaces").list()).items.some((n) => n.metadata?.name === "doomed"), 20_000);
+  await waitFor(
+    "namespace gone",
+    async () => !(await env.client.resource("namespaces").list()).items.some((n) => n.metadata?.name === "doomed"),
+    20_000,
+  );
   expect((await env.client.dynamic(found!).list()).items.filter((w) => w.metadata?.namespace === "doomed")).toEqual([]);
 });

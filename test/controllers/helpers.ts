@@ -26,11 +26,22 @@ export async function startEnv(settings: Record<string, number> = {}, which = CO
 }
 
 /** What a kubelet would write: phase, and Ready when running. */
-export async function setPodPhase(client: Client, pod: KubeObject, phase: "Running" | "Succeeded" | "Failed", ready = phase === "Running"): Promise<void> {
+export async function setPodPhase(
+  client: Client,
+  pod: KubeObject,
+  phase: "Running" | "Succeeded" | "Failed",
+  ready = phase === "Running",
+): Promise<void> {
   const t = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
   await client.resource("pods", pod.metadata!.namespace).patch(
     pod.metadata!.name!,
-    { status: { phase, startTime: t, conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: t }] } },
+    {
+      status: {
+        phase,
+        startTime: t,
+        conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: t }],
+      },
+    },
     "merge",
     { subresource: "status" },
   );
@@ -52,7 +63,14 @@ export function readyNode(name: string, labels: Record<string, string> = {}, hea
     metadata: { name, labels: { "kubernetes.io/hostname": name, ...labels } },
     status: {
       allocatable: { cpu: "4", memory: "16Gi", pods: "110" },
-      conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: heartbeat.toISOString().replace(/\.\d{3}Z$/, "Z") }],
+      conditions: [
+        {
+          type: "Ready",
+          status: "True",
+          reason: "KubeletReady",
+          lastHeartbeatTime: heartbeat.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        },
+      ],
     },
   };
 }
@@ -73,7 +91,18 @@ export function autoReady(client: Client, ready: (pod: KubeObject) => boolean = 
         const t = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
         await client
           .resource("pods", p.metadata.namespace)
-          .patch(p.metadata.name, { status: { phase: "Running", podIP: `10.99.${n >> 8}.${n & 255}`, conditions: [{ type: "Ready", status: ready(p) ? "True" : "False", lastTransitionTime: t }] } }, "merge", { subresource: "status" })
+          .patch(
+            p.metadata.name,
+            {
+              status: {
+                phase: "Running",
+                podIP: `10.99.${n >> 8}.${n & 255}`,
+                conditions: [{ type: "Ready", status: ready(p) ? "True" : "False", lastTransitionTime: t }],
+              },
+            },
+            "merge",
+            { subresource: "status" },
+          )
           .catch(() => {});
       }
     } catch {}

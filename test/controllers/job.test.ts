@@ -9,15 +9,26 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-const job = (name: string, spec: Record<string, unknown>) => ({ apiVersion: "batch/v1", kind: "Job", metadata: { name }, spec: { template: template({ app: name }, "Never"), ...spec } });
+const job = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: "batch/v1",
+  kind: "Job",
+  metadata: { name },
+  spec: { template: template({ app: name }, "Never"), ...spec },
+});
 const jobs = () => env.client.resource("jobs", "default");
 
 test("a job with completions=3 and parallelism=2 runs two at a time and completes after three successes", async () => {
   await jobs().create(job("j1", { completions: 3, parallelism: 2 }));
-  const first = await waitFor("two pods", async () => ((await podsOf(env.client, "default", "job-name=j1")).length === 2 ? podsOf(env.client, "default", "job-name=j1") : undefined));
+  const first = await waitFor("two pods", async () =>
+    (await podsOf(env.client, "default", "job-name=j1")).length === 2
+      ? podsOf(env.client, "default", "job-name=j1")
+      : undefined,
+  );
   expect(first.every((p: any) => p.metadata.ownerReferences[0].kind === "Job")).toBe(true);
   for (const p of first) await setPodPhase(env.client, p, "Succeeded");
-  const third = await waitFor("a third pod", async () => (await podsOf(env.client, "default", "job-name=j1")).find((p: any) => p.status.phase === "Pending"));
+  const third = await waitFor("a third pod", async () =>
+    (await podsOf(env.client, "default", "job-name=j1")).find((p: any) => p.status.phase === "Pending"),
+  );
   await setPodPhase(env.client, third, "Succeeded");
   const done: any = await waitFor("Complete", async () => {
     const j: any = await jobs().get("j1");
@@ -31,16 +42,24 @@ test("a job with completions=3 and parallelism=2 runs two at a time and complete
 test("failures beyond backoffLimit fail the job with BackoffLimitExceeded", async () => {
   await jobs().create(job("j2", { backoffLimit: 1 }));
   for (let i = 0; i < 2; i++) {
-    const p = await waitFor(`pod ${i + 1}`, async () => (await podsOf(env.client, "default", "job-name=j2")).find((x: any) => x.status.phase === "Pending"));
+    const p = await waitFor(`pod ${i + 1}`, async () =>
+      (await podsOf(env.client, "default", "job-name=j2")).find((x: any) => x.status.phase === "Pending"),
+    );
     await setPodPhase(env.client, p, "Failed");
   }
-  const failed: any = await waitFor("Failed", async () => ((await jobs().get("j2")) as any).status?.conditions?.find((c: any) => c.type === "Failed"));
+  const failed: any = await waitFor("Failed", async () =>
+    ((await jobs().get("j2")) as any).status?.conditions?.find((c: any) => c.type === "Failed"),
+  );
   expect(failed.reason).toBe("BackoffLimitExceeded");
   expect(((await jobs().get("j2")) as any).status.failed).toBe(2);
 });
 
 test("activeDeadlineSeconds fails a job that runs too long", async () => {
   await jobs().create(job("j3", { activeDeadlineSeconds: 1 }));
-  const failed: any = await waitFor("DeadlineExceeded", async () => ((await jobs().get("j3")) as any).status?.conditions?.find((c: any) => c.type === "Failed"), 5000);
+  const failed: any = await waitFor(
+    "DeadlineExceeded",
+    async () => ((await jobs().get("j3")) as any).status?.conditions?.find((c: any) => c.type === "Failed"),
+    5000,
+  );
   expect(failed.reason).toBe("DeadlineExceeded");
 });

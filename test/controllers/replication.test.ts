@@ -16,12 +16,20 @@ afterAll(async () => {
   await env.close();
 });
 
-const live = async (sel: string) => (await podsOf(env.client, "default", sel)).filter((p: any) => !p.metadata.deletionTimestamp);
+const live = async (sel: string) =>
+  (await podsOf(env.client, "default", sel)).filter((p: any) => !p.metadata.deletionTimestamp);
 const rc = (name: string, labels: Record<string, string>, replicas: number, image = "localhost/busybox:latest") => ({
   apiVersion: "v1",
   kind: "ReplicationController",
   metadata: { name },
-  spec: { replicas, selector: labels, template: { metadata: { labels }, spec: { containers: [{ name: "c", image, ports: [{ name: "http", containerPort: 8080 }] }] } } },
+  spec: {
+    replicas,
+    selector: labels,
+    template: {
+      metadata: { labels },
+      spec: { containers: [{ name: "c", image, ports: [{ name: "http", containerPort: 8080 }] }] },
+    },
+  },
 });
 
 test("a ReplicationController keeps exactly its replicas, scaling up and down and replacing deleted pods", async () => {
@@ -46,10 +54,20 @@ test("a ReplicationController keeps exactly its replicas, scaling up and down an
 });
 
 test("stable and canary tracks live side by side behind one service", async () => {
-  await env.client.resource("replicationcontrollers", "default").create(rc("web-canary", { app: "web", track: "canary" }, 1, "localhost/busybox:v2"));
-  await env.client.resource("services", "default").create({ apiVersion: "v1", kind: "Service", metadata: { name: "web" }, spec: { selector: { app: "web" }, ports: [{ port: 80, targetPort: "http" }] } });
+  await env.client
+    .resource("replicationcontrollers", "default")
+    .create(rc("web-canary", { app: "web", track: "canary" }, 1, "localhost/busybox:v2"));
+  await env.client.resource("services", "default").create({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "web" },
+    spec: { selector: { app: "web" }, ports: [{ port: 80, targetPort: "http" }] },
+  });
   const ep: any = await waitFor("5 endpoints", async () => {
-    const e: any = await env.client.resource("endpoints", "default").get("web").catch(() => undefined);
+    const e: any = await env.client
+      .resource("endpoints", "default")
+      .get("web")
+      .catch(() => undefined);
     return e?.subsets?.[0]?.addresses?.length === 5 ? e : undefined;
   });
   expect(ep.subsets[0].ports).toEqual([{ port: 8080, protocol: "TCP" }]);
@@ -60,7 +78,12 @@ test("stable and canary tracks live side by side behind one service", async () =
 test("an orphan pod matching a ReplicaSet's selector is adopted and counts toward replicas", async () => {
   const orphan = pod("orphan-1", { labels: { app: "adopt" } });
   await env.client.resource("pods", "default").create(orphan);
-  await env.client.resource("replicasets", "default").create({ apiVersion: "apps/v1", kind: "ReplicaSet", metadata: { name: "adopter" }, spec: { replicas: 2, selector: { matchLabels: { app: "adopt" } }, template: template({ app: "adopt" }) } });
+  await env.client.resource("replicasets", "default").create({
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: { name: "adopter" },
+    spec: { replicas: 2, selector: { matchLabels: { app: "adopt" } }, template: template({ app: "adopt" }) },
+  });
   await waitFor("2 pods with the orphan adopted", async () => {
     const pods = await live("app=adopt");
     const o: any = pods.find((p: any) => p.metadata.name === "orphan-1");
@@ -70,11 +93,27 @@ test("an orphan pod matching a ReplicaSet's selector is adopted and counts towar
 
 test("a rolling update moves a Deployment to the new template without dropping below replicas - maxUnavailable", async () => {
   const deploys = env.client.resource("deployments", "default");
-  await deploys.create({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "roll" }, spec: { replicas: 4, selector: { matchLabels: { app: "roll" } }, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } }, template: template({ app: "roll" }) } });
+  await deploys.create({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "roll" },
+    spec: {
+      replicas: 4,
+      selector: { matchLabels: { app: "roll" } },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
+      template: template({ app: "roll" }),
+    },
+  });
   const done = (image: string) => async () => {
     const d: any = await deploys.get("roll");
     const s = d.status ?? {};
-    return d.metadata.generation <= s.observedGeneration && s.updatedReplicas === 4 && s.replicas === 4 && s.availableReplicas === 4 && d.spec.template.spec.containers[0].image === image;
+    return (
+      d.metadata.generation <= s.observedGeneration &&
+      s.updatedReplicas === 4 &&
+      s.replicas === 4 &&
+      s.availableReplicas === 4 &&
+      d.spec.template.spec.containers[0].image === image
+    );
   };
   await waitFor("first rollout", done("localhost/busybox:latest"));
   let minReady = Infinity;
@@ -86,19 +125,30 @@ test("a rolling update moves a Deployment to the new template without dropping b
       const p: any = ev.object;
       if (ev.type === "DELETED" || p.metadata.deletionTimestamp) seen.delete(p.metadata.name);
       else seen.set(p.metadata.name, p);
-      const ready = [...seen.values()].filter((x) => x.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length;
+      const ready = [...seen.values()].filter((x) =>
+        x.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+      ).length;
       if (seen.size >= 4) minReady = Math.min(minReady, ready);
       maxTotal = Math.max(maxTotal, seen.size);
     }
   })();
-  await deploys.patch("roll", { spec: { template: { spec: { containers: [{ name: "c", image: "localhost/busybox:v2" }] } } } }, "strategic");
+  await deploys.patch(
+    "roll",
+    { spec: { template: { spec: { containers: [{ name: "c", image: "localhost/busybox:v2" }] } } } },
+    "strategic",
+  );
   await waitFor("second rollout", done("localhost/busybox:v2"), 15_000);
   watch.close();
   await observer;
   expect(minReady).toBeGreaterThanOrEqual(3);
   expect(maxTotal).toBeLessThanOrEqual(5);
   const rss = (await env.client.resource("replicasets", "default").list({ labelSelector: "app=roll" })).items as any[];
-  expect(rss.map((r) => [r.metadata.annotations["deployment.kubernetes.io/revision"], r.spec.replicas]).sort()).toEqual([["1", 0], ["2", 4]]);
+  expect(rss.map((r) => [r.metadata.annotations["deployment.kubernetes.io/revision"], r.spec.replicas]).sort()).toEqual(
+    [
+      ["1", 0],
+      ["2", 4],
+    ],
+  );
   const d: any = await deploys.get("roll");
   expect(d.metadata.annotations["deployment.kubernetes.io/revision"]).toBe("2");
   expect(d.status.conditions.find((c: any) => c.type === "Available").status).toBe("True");
@@ -107,27 +157,61 @@ test("a rolling update moves a Deployment to the new template without dropping b
 
 test("Recreate stops every old pod before starting new ones; history is pruned to revisionHistoryLimit", async () => {
   const deploys = env.client.resource("deployments", "default");
-  await deploys.create({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "rec" }, spec: { replicas: 2, revisionHistoryLimit: 1, strategy: { type: "Recreate" }, selector: { matchLabels: { app: "rec" } }, template: template({ app: "rec" }) } });
+  await deploys.create({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "rec" },
+    spec: {
+      replicas: 2,
+      revisionHistoryLimit: 1,
+      strategy: { type: "Recreate" },
+      selector: { matchLabels: { app: "rec" } },
+      template: template({ app: "rec" }),
+    },
+  });
   for (const tag of ["v2", "v3", "v4"]) {
-    await deploys.patch("rec", { spec: { template: { spec: { containers: [{ name: "c", image: `localhost/busybox:${tag}` }] } } } }, "strategic");
-    await waitFor(`rolled to ${tag}`, async () => {
-      const pods = await live("app=rec");
-      return pods.length === 2 && pods.every((p: any) => p.spec.containers[0].image === `localhost/busybox:${tag}`);
-    }, 15_000);
+    await deploys.patch(
+      "rec",
+      { spec: { template: { spec: { containers: [{ name: "c", image: `localhost/busybox:${tag}` }] } } } },
+      "strategic",
+    );
+    await waitFor(
+      `rolled to ${tag}`,
+      async () => {
+        const pods = await live("app=rec");
+        return pods.length === 2 && pods.every((p: any) => p.spec.containers[0].image === `localhost/busybox:${tag}`);
+      },
+      15_000,
+    );
   }
-  await waitFor("history pruned", async () => (await env.client.resource("replicasets", "default").list({ labelSelector: "app=rec" })).items.length === 2);
+  await waitFor(
+    "history pruned",
+    async () =>
+      (await env.client.resource("replicasets", "default").list({ labelSelector: "app=rec" })).items.length === 2,
+  );
 });
 
 test("endpoints list not-ready pods separately and resolve named ports per pod", async () => {
   const stop = autoReady(env.client, (p: any) => !p.metadata.name.startsWith("nr-"));
   stopKubelet();
   try {
-    const mk = (name: string, port: number) => ({ ...pod(name, { labels: { app: "ep" } }), spec: { containers: [{ name: "c", image: "i", ports: [{ name: "web", containerPort: port }] }] } });
+    const mk = (name: string, port: number) => ({
+      ...pod(name, { labels: { app: "ep" } }),
+      spec: { containers: [{ name: "c", image: "i", ports: [{ name: "web", containerPort: port }] }] },
+    });
     await env.client.resource("pods", "default").create(mk("ok-1", 8080));
     await env.client.resource("pods", "default").create(mk("nr-1", 9090));
-    await env.client.resource("services", "default").create({ apiVersion: "v1", kind: "Service", metadata: { name: "ep" }, spec: { selector: { app: "ep" }, ports: [{ port: 80, targetPort: "web" }] } });
+    await env.client.resource("services", "default").create({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "ep" },
+      spec: { selector: { app: "ep" }, ports: [{ port: 80, targetPort: "web" }] },
+    });
     const ep: any = await waitFor("two subsets", async () => {
-      const e: any = await env.client.resource("endpoints", "default").get("ep").catch(() => undefined);
+      const e: any = await env.client
+        .resource("endpoints", "default")
+        .get("ep")
+        .catch(() => undefined);
       return e?.subsets?.length === 2 ? e : undefined;
     });
     const ready = ep.subsets.find((s: any) => s.addresses);
@@ -136,7 +220,15 @@ test("endpoints list not-ready pods separately and resolve named ports per pod",
     expect(ready.addresses[0].targetRef.name).toBe("ok-1");
     expect(notReady.ports[0].port).toBe(9090);
     await env.client.resource("services", "default").delete("ep");
-    await waitFor("endpoints removed with the service", () => env.client.resource("endpoints", "default").get("ep").then(() => false, () => true));
+    await waitFor("endpoints removed with the service", () =>
+      env.client
+        .resource("endpoints", "default")
+        .get("ep")
+        .then(
+          () => false,
+          () => true,
+        ),
+    );
   } finally {
     stop();
     stopKubelet = autoReady(env.client);

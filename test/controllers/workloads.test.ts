@@ -13,9 +13,22 @@ test("a DaemonSet runs one pod per matching node, following nodes that join, cha
   const nodes = env.client.resource("nodes");
   await nodes.create(readyNode("d1", { disk: "ssd" }));
   await nodes.create(readyNode("d2", { disk: "hdd" }));
-  const ds = { apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "agent" }, spec: { selector: { matchLabels: { app: "agent" } }, template: { ...template({ app: "agent" }), spec: { ...template({}).spec, nodeSelector: { disk: "ssd" } } } } };
+  const ds = {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "agent" },
+    spec: {
+      selector: { matchLabels: { app: "agent" } },
+      template: { ...template({ app: "agent" }), spec: { ...template({}).spec, nodeSelector: { disk: "ssd" } } },
+    },
+  };
   await env.client.resource("daemonsets", "default").create(ds);
-  const onNodes = async () => (await podsOf(env.client, "default", "app=agent")).filter((p: any) => !p.metadata.deletionTimestamp).map((p: any) => p.spec.nodeName).sort().join(",");
+  const onNodes = async () =>
+    (await podsOf(env.client, "default", "app=agent"))
+      .filter((p: any) => !p.metadata.deletionTimestamp)
+      .map((p: any) => p.spec.nodeName)
+      .sort()
+      .join(",");
   await waitFor("pod on d1", async () => (await onNodes()) === "d1");
   await nodes.create(readyNode("d3", { disk: "ssd" }));
   await waitFor("pods on d1,d3", async () => (await onNodes()) === "d1,d3");
@@ -31,7 +44,17 @@ test("a DaemonSet runs one pod per matching node, following nodes that join, cha
 });
 
 test("a StatefulSet creates <name>-0.. in order, each after the previous is ready, and brings back a deleted pod under its name", async () => {
-  const sts = { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "db" }, spec: { replicas: 3, serviceName: "db", selector: { matchLabels: { app: "db" } }, template: template({ app: "db" }) } };
+  const sts = {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name: "db" },
+    spec: {
+      replicas: 3,
+      serviceName: "db",
+      selector: { matchLabels: { app: "db" } },
+      template: template({ app: "db" }),
+    },
+  };
   await env.client.resource("statefulsets", "default").create(sts);
   const names = async () => (await podsOf(env.client, "default", "app=db")).map((p: any) => p.metadata.name).sort();
   await waitFor("db-0", async () => (await names()).join() === "db-0");
@@ -39,7 +62,11 @@ test("a StatefulSet creates <name>-0.. in order, each after the previous is read
   expect(await names()).toEqual(["db-0"]);
   await setPodPhase(env.client, (await podsOf(env.client, "default", "app=db"))[0]!, "Running");
   await waitFor("db-1", async () => (await names()).join() === "db-0,db-1");
-  await setPodPhase(env.client, (await podsOf(env.client, "default", "app=db")).find((p: any) => p.metadata.name === "db-1")!, "Running");
+  await setPodPhase(
+    env.client,
+    (await podsOf(env.client, "default", "app=db")).find((p: any) => p.metadata.name === "db-1")!,
+    "Running",
+  );
   await waitFor("db-2", async () => (await names()).join() === "db-0,db-1,db-2");
   const db1: any = (await podsOf(env.client, "default", "app=db")).find((p: any) => p.metadata.name === "db-1");
   expect(db1.spec.hostname).toBe("db-1");

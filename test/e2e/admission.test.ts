@@ -10,13 +10,36 @@ import { waitFor } from "../helpers/wait.ts";
 const KUBECTL = `${KUBECTL_DIR}/kubectl.1.33`;
 let kube: RunningKube;
 beforeAll(async () => {
-  kube = await startKube(["--runtime", "sim", "--sim-nodes", "1", "--node-name", `admission-${process.pid}`, "--disable", "ingress,proxy"]);
+  kube = await startKube([
+    "--runtime",
+    "sim",
+    "--sim-nodes",
+    "1",
+    "--node-name",
+    `admission-${process.pid}`,
+    "--disable",
+    "ingress,proxy",
+  ]);
 }, 60_000);
 afterAll(() => kube.stop());
 
 async function kubectl(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([KUBECTL, "--kubeconfig", join(kube.dataDir, "kubeconfig"), "--cache-dir", join(kube.dataDir, "kubectl-cache"), ...args], { stdin: stdin !== undefined ? new Blob([stdin]) : "ignore", stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn(
+    [
+      KUBECTL,
+      "--kubeconfig",
+      join(kube.dataDir, "kubeconfig"),
+      "--cache-dir",
+      join(kube.dataDir, "kubectl-cache"),
+      ...args,
+    ],
+    { stdin: stdin !== undefined ? new Blob([stdin]) : "ignore", stdout: "pipe", stderr: "pipe" },
+  );
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, out, err };
 }
 async function ok(args: string[], stdin?: string): Promise<{ out: string; err: string }> {
@@ -25,27 +48,65 @@ async function ok(args: string[], stdin?: string): Promise<{ out: string; err: s
   return r;
 }
 const pod = (name: string, resources?: object, securityContext?: object, podSecurity?: object) =>
-  JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { ...(podSecurity ? { securityContext: podSecurity } : {}), containers: [{ name: "c", image: "localhost/busybox:1", ...(resources ? { resources } : {}), ...(securityContext ? { securityContext } : {}) }] } });
+  JSON.stringify({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: {
+      ...(podSecurity ? { securityContext: podSecurity } : {}),
+      containers: [
+        {
+          name: "c",
+          image: "localhost/busybox:1",
+          ...(resources ? { resources } : {}),
+          ...(securityContext ? { securityContext } : {}),
+        },
+      ],
+    },
+  });
 const sized = { requests: { cpu: "600m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } };
-const quotaStatus = async (ns: string, name: string) => JSON.parse((await ok(["get", "quota", name, "-n", ns, "-o", "json"])).out).status ?? {};
+const quotaStatus = async (ns: string, name: string) =>
+  JSON.parse((await ok(["get", "quota", name, "-n", ns, "-o", "json"])).out).status ?? {};
 
 describe("ResourceQuota", () => {
   test("counts and cpu/memory are enforced with upstream's messages; status.used follows creates and deletes; describe shows used/hard", async () => {
     await ok(["create", "namespace", "q"]);
-    await ok(["create", "quota", "compute", "-n", "q", "--hard=pods=2,requests.cpu=1,requests.memory=1Gi,limits.cpu=2,limits.memory=2Gi,services=1,count/deployments.apps=1"]);
+    await ok([
+      "create",
+      "quota",
+      "compute",
+      "-n",
+      "q",
+      "--hard=pods=2,requests.cpu=1,requests.memory=1Gi,limits.cpu=2,limits.memory=2Gi,services=1,count/deployments.apps=1",
+    ]);
     await waitFor("quota status", async () => (await quotaStatus("q", "compute")).used?.pods === "0", 15_000);
 
     const bare = await kubectl(["run", "bare", "-n", "q", "--image=localhost/busybox:1"]);
     expect(bare.code).toBe(1);
-    expect(bare.err.trim()).toBe('Error from server (Forbidden): pods "bare" is forbidden: failed quota: compute: must specify limits.cpu for: bare; limits.memory for: bare; requests.cpu for: bare; requests.memory for: bare');
+    expect(bare.err.trim()).toBe(
+      'Error from server (Forbidden): pods "bare" is forbidden: failed quota: compute: must specify limits.cpu for: bare; limits.memory for: bare; requests.cpu for: bare; requests.memory for: bare',
+    );
 
     await ok(["create", "-n", "q", "-f", "-"], pod("a", sized));
     const b = await kubectl(["create", "-n", "q", "-f", "-"], pod("b", sized));
     expect(b.code).toBe(1);
-    expect(b.err.trim()).toBe('Error from server (Forbidden): error when creating "STDIN": pods "b" is forbidden: exceeded quota: compute, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1');
-    await waitFor("used counts pod a", async () => (await quotaStatus("q", "compute")).used?.["requests.cpu"] === "600m", 15_000);
+    expect(b.err.trim()).toBe(
+      'Error from server (Forbidden): error when creating "STDIN": pods "b" is forbidden: exceeded quota: compute, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1',
+    );
+    await waitFor(
+      "used counts pod a",
+      async () => (await quotaStatus("q", "compute")).used?.["requests.cpu"] === "600m",
+      15_000,
+    );
     const st = await quotaStatus("q", "compute");
-    expect(st.used).toMatchObject({ pods: "1", "requests.cpu": "600m", "requests.memory": "256Mi", "limits.cpu": "1", "limits.memory": "512Mi", services: "0" });
+    expect(st.used).toMatchObject({
+      pods: "1",
+      "requests.cpu": "600m",
+      "requests.memory": "256Mi",
+      "limits.cpu": "1",
+      "limits.memory": "512Mi",
+      services: "0",
+    });
     expect(st.hard).toMatchObject({ pods: "2", "requests.cpu": "1" });
     const described = (await ok(["describe", "quota", "compute", "-n", "q"])).out;
     expect(described).toMatch(/Resource\s+Used\s+Hard/);
@@ -54,14 +115,22 @@ describe("ResourceQuota", () => {
 
     await ok(["create", "service", "clusterip", "one", "-n", "q", "--tcp=80:80"]);
     const two = await kubectl(["create", "service", "clusterip", "two", "-n", "q", "--tcp=80:80"]);
-    expect(two.err.trim()).toBe('error: failed to create ClusterIP service: services "two" is forbidden: exceeded quota: compute, requested: services=1, used: services=1, limited: services=1');
+    expect(two.err.trim()).toBe(
+      'error: failed to create ClusterIP service: services "two" is forbidden: exceeded quota: compute, requested: services=1, used: services=1, limited: services=1',
+    );
     await ok(["create", "deployment", "d1", "-n", "q", "--image=localhost/busybox:1"]);
     const d2 = await kubectl(["create", "deployment", "d2", "-n", "q", "--image=localhost/busybox:1"]);
-    expect(d2.err.trim()).toBe('error: failed to create deployment: deployments.apps "d2" is forbidden: exceeded quota: compute, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1');
+    expect(d2.err.trim()).toBe(
+      'error: failed to create deployment: deployments.apps "d2" is forbidden: exceeded quota: compute, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1',
+    );
 
     // Deleting pod a gives its share back: the controller recounts, and b fits.
     await ok(["delete", "pod", "a", "-n", "q", "--grace-period=0", "--force"]);
-    await waitFor("used back to 0", async () => (await quotaStatus("q", "compute")).used?.["requests.cpu"] === "0", 15_000);
+    await waitFor(
+      "used back to 0",
+      async () => (await quotaStatus("q", "compute")).used?.["requests.cpu"] === "0",
+      15_000,
+    );
     await ok(["create", "-n", "q", "-f", "-"], pod("b", sized));
   }, 90_000);
 
@@ -70,7 +139,12 @@ describe("ResourceQuota", () => {
     await ok(["create", "quota", "three", "-n", "race", "--hard=pods=3"]);
     await ok(["create", "quota", "besteffort", "-n", "race", "--hard=pods=1", "--scopes=BestEffort"]);
     const post = (name: string, resources?: object) =>
-      fetch(`${kube.url}/api/v1/namespaces/race/pods`, { method: "POST", headers: { authorization: `Bearer ${kube.token}`, "content-type": "application/json" }, body: pod(name, resources), tls: { ca: kube.ca } } as RequestInit).then((r) => r.status);
+      fetch(`${kube.url}/api/v1/namespaces/race/pods`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${kube.token}`, "content-type": "application/json" },
+        body: pod(name, resources),
+        tls: { ca: kube.ca },
+      } as RequestInit).then((r) => r.status);
     const small = { requests: { cpu: "10m" } };
     const codes = await Promise.all(Array.from({ length: 10 }, (_, i) => post(`p${i}`, small)));
     expect(codes.filter((c) => c === 201).length).toBe(3);
@@ -80,21 +154,36 @@ describe("ResourceQuota", () => {
     await ok(["create", "quota", "besteffort", "-n", "scoped", "--hard=pods=1", "--scopes=BestEffort"]);
     await ok(["create", "-n", "scoped", "-f", "-"], pod("be1"));
     const be2 = await kubectl(["create", "-n", "scoped", "-f", "-"], pod("be2"));
-    expect(be2.err).toContain('pods "be2" is forbidden: exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1');
+    expect(be2.err).toContain(
+      'pods "be2" is forbidden: exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1',
+    );
     await ok(["create", "-n", "scoped", "-f", "-"], pod("burstable", small));
   }, 60_000);
 });
 
 describe("Pod Security admission", () => {
-  const restrictedOk = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+  const restrictedOk = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    runAsNonRoot: true,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
 
   test("enforce refuses with upstream's message, warn prints upstream's warning; templates only warn; a stricter enforce label warns about existing pods", async () => {
     await ok(["create", "namespace", "psa"]);
-    await ok(["label", "namespace", "psa", "pod-security.kubernetes.io/enforce=baseline", "pod-security.kubernetes.io/warn=restricted"]);
+    await ok([
+      "label",
+      "namespace",
+      "psa",
+      "pod-security.kubernetes.io/enforce=baseline",
+      "pod-security.kubernetes.io/warn=restricted",
+    ]);
 
     const priv = await kubectl(["run", "priv", "-n", "psa", "--image=localhost/busybox:1", "--privileged"]);
     expect(priv.code).toBe(1);
-    expect(priv.err.trim()).toBe('Error from server (Forbidden): pods "priv" is forbidden: violates PodSecurity "baseline:latest": privileged (container "priv" must not set securityContext.privileged=true)');
+    expect(priv.err.trim()).toBe(
+      'Error from server (Forbidden): pods "priv" is forbidden: violates PodSecurity "baseline:latest": privileged (container "priv" must not set securityContext.privileged=true)',
+    );
 
     const plain = await ok(["run", "plain", "-n", "psa", "--image=localhost/busybox:1"]);
     expect(plain.err.trim()).toBe(
@@ -107,18 +196,39 @@ describe("Pod Security admission", () => {
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: { name: "hostnet" },
-      spec: { selector: { matchLabels: { app: "h" } }, template: { metadata: { labels: { app: "h" } }, spec: { hostNetwork: true, containers: [{ name: "c", image: "localhost/busybox:1", securityContext: restrictedOk }] } } },
+      spec: {
+        selector: { matchLabels: { app: "h" } },
+        template: {
+          metadata: { labels: { app: "h" } },
+          spec: {
+            hostNetwork: true,
+            containers: [{ name: "c", image: "localhost/busybox:1", securityContext: restrictedOk }],
+          },
+        },
+      },
     };
     const dep = await ok(["create", "-n", "psa", "-f", "-"], JSON.stringify(deployment));
     expect(dep.out).toContain("deployment.apps/hostnet created");
-    expect(dep.err.trim()).toBe('Warning: would violate PodSecurity "restricted:latest": host namespaces (hostNetwork=true)');
+    expect(dep.err.trim()).toBe(
+      'Warning: would violate PodSecurity "restricted:latest": host namespaces (hostNetwork=true)',
+    );
 
-    const relabel = await ok(["label", "--overwrite", "namespace", "psa", "pod-security.kubernetes.io/enforce=restricted"]);
-    expect(relabel.err.trim().split("\n")).toEqual([
-      'Warning: existing pods in namespace "psa" violate the new PodSecurity enforce level "restricted:latest"',
-      "plain: allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile",
-    ].map((l, i) => (i ? `Warning: ${l}` : l)));
+    const relabel = await ok([
+      "label",
+      "--overwrite",
+      "namespace",
+      "psa",
+      "pod-security.kubernetes.io/enforce=restricted",
+    ]);
+    expect(relabel.err.trim().split("\n")).toEqual(
+      [
+        'Warning: existing pods in namespace "psa" violate the new PodSecurity enforce level "restricted:latest"',
+        "plain: allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile",
+      ].map((l, i) => (i ? `Warning: ${l}` : l)),
+    );
     const refused = await kubectl(["run", "again", "-n", "psa", "--image=localhost/busybox:1"]);
-    expect(refused.err).toContain('pods "again" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false');
+    expect(refused.err).toContain(
+      'pods "again" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false',
+    );
   }, 60_000);
 });

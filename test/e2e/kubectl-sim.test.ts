@@ -13,13 +13,36 @@ let kube: RunningKube;
 const SERVICE_CIDR = testServiceCidr();
 const FIRST_SERVICE_IP = SERVICE_CIDR.replace(/\.0\/\d+$/, ".1");
 beforeAll(async () => {
-  kube = await startKube(["--runtime", "sim", "--sim-nodes", "3", "--node-name", "hollow", "--service-cidr", SERVICE_CIDR]);
+  kube = await startKube([
+    "--runtime",
+    "sim",
+    "--sim-nodes",
+    "3",
+    "--node-name",
+    "hollow",
+    "--service-cidr",
+    SERVICE_CIDR,
+  ]);
 }, 60_000);
 afterAll(() => kube.stop());
 
 async function kubectl(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([KUBECTL, "--kubeconfig", join(kube.dataDir, "kubeconfig"), "--cache-dir", join(kube.dataDir, "kubectl-cache"), ...args], { stdin: stdin !== undefined ? new Blob([stdin]) : "ignore", stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn(
+    [
+      KUBECTL,
+      "--kubeconfig",
+      join(kube.dataDir, "kubeconfig"),
+      "--cache-dir",
+      join(kube.dataDir, "kubectl-cache"),
+      ...args,
+    ],
+    { stdin: stdin !== undefined ? new Blob([stdin]) : "ignore", stdout: "pipe", stderr: "pipe" },
+  );
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, out, err };
 }
 async function ok(args: string[], stdin?: string): Promise<string> {
@@ -28,7 +51,10 @@ async function ok(args: string[], stdin?: string): Promise<string> {
   return r.out;
 }
 const json = async (args: string[]) => JSON.parse(await ok([...args, "-o", "json"]));
-const runningPods = async (selector: string) => (await json(["get", "pods", "-l", selector])).items.filter((p: any) => p.status.phase === "Running" && !p.metadata.deletionTimestamp);
+const runningPods = async (selector: string) =>
+  (await json(["get", "pods", "-l", selector])).items.filter(
+    (p: any) => p.status.phase === "Running" && !p.metadata.deletionTimestamp,
+  );
 
 describe("workloads through kubectl", () => {
   test("a deployment scales, replaces deleted pods, rolls out a new image and undoes it", async () => {
@@ -39,23 +65,33 @@ describe("workloads through kubectl", () => {
     await waitFor("5 running", async () => (await runningPods("app=web")).length === 5, 15_000);
     const victim = (await runningPods("app=web"))[0].metadata.name;
     await ok(["delete", "pod", victim]);
-    await waitFor("replaced", async () => {
-      const pods = await runningPods("app=web");
-      return pods.length === 5 && !pods.some((p: any) => p.metadata.name === victim);
-    }, 15_000);
+    await waitFor(
+      "replaced",
+      async () => {
+        const pods = await runningPods("app=web");
+        return pods.length === 5 && !pods.some((p: any) => p.metadata.name === victim);
+      },
+      15_000,
+    );
     await ok(["set", "image", "deployment/web", "busybox=localhost/busybox:2"]);
     const status = await ok(["rollout", "status", "deployment/web", "--timeout=30s"]);
     expect(status).toContain('deployment "web" successfully rolled out');
-    expect(new Set((await runningPods("app=web")).map((p: any) => p.spec.containers[0].image))).toEqual(new Set(["localhost/busybox:2"]));
+    expect(new Set((await runningPods("app=web")).map((p: any) => p.spec.containers[0].image))).toEqual(
+      new Set(["localhost/busybox:2"]),
+    );
     const history = await ok(["rollout", "history", "deployment/web"]);
     expect(history).toMatch(/^1\s/m);
     expect(history).toMatch(/^2\s/m);
     await ok(["rollout", "undo", "deployment/web"]);
     await ok(["rollout", "status", "deployment/web", "--timeout=30s"]);
-    await waitFor("back on image 1", async () => {
-      const pods = await runningPods("app=web");
-      return pods.length === 5 && pods.every((p: any) => p.spec.containers[0].image === "localhost/busybox:1");
-    }, 15_000);
+    await waitFor(
+      "back on image 1",
+      async () => {
+        const pods = await runningPods("app=web");
+        return pods.length === 5 && pods.every((p: any) => p.spec.containers[0].image === "localhost/busybox:1");
+      },
+      15_000,
+    );
   });
 
   test("stable and canary tracks run side by side under one service", async () => {
@@ -71,11 +107,17 @@ spec:
 `;
     await ok(["apply", "-f", "-"], rc("stable", 3) + "---\n" + rc("canary", 1));
     await ok(["expose", "rc", "front-stable", "--name=front", "--port=80", "--selector=app=front"]);
-    await waitFor("4 endpoints", async () => (await json(["get", "endpoints", "front"])).subsets?.[0]?.addresses?.length === 4, 15_000);
+    await waitFor(
+      "4 endpoints",
+      async () => (await json(["get", "endpoints", "front"])).subsets?.[0]?.addresses?.length === 4,
+      15_000,
+    );
   });
 
   test("a DaemonSet runs on every node and a StatefulSet starts in order", async () => {
-    await ok(["apply", "-f", "-"], `apiVersion: apps/v1
+    await ok(
+      ["apply", "-f", "-"],
+      `apiVersion: apps/v1
 kind: DaemonSet
 metadata: { name: agent }
 spec:
@@ -94,10 +136,25 @@ spec:
   template:
     metadata: { labels: { app: db } }
     spec: { containers: [{ name: c, image: localhost/busybox:latest }] }
-`);
-    await waitFor("agent on 3 nodes", async () => new Set((await runningPods("app=agent")).map((p: any) => p.spec.nodeName)).size === 3, 15_000);
-    await waitFor("db-0..2 running", async () => (await runningPods("app=db")).map((p: any) => p.metadata.name).sort().join() === "db-0,db-1,db-2", 20_000);
-    const created = (await json(["get", "pods", "-l", "app=db"])).items.map((p: any) => [p.metadata.name, p.metadata.creationTimestamp]).sort();
+`,
+    );
+    await waitFor(
+      "agent on 3 nodes",
+      async () => new Set((await runningPods("app=agent")).map((p: any) => p.spec.nodeName)).size === 3,
+      15_000,
+    );
+    await waitFor(
+      "db-0..2 running",
+      async () =>
+        (await runningPods("app=db"))
+          .map((p: any) => p.metadata.name)
+          .sort()
+          .join() === "db-0,db-1,db-2",
+      20_000,
+    );
+    const created = (await json(["get", "pods", "-l", "app=db"])).items
+      .map((p: any) => [p.metadata.name, p.metadata.creationTimestamp])
+      .sort();
     expect(created.map((c: string[]) => c[0])).toEqual(["db-0", "db-1", "db-2"]);
     expect(created[0][1] <= created[1][1] && created[1][1] <= created[2][1]).toBe(true);
   });
@@ -106,27 +163,43 @@ spec:
     const nodes = (await json(["get", "nodes"])).items.map((n: any) => n.metadata.name);
     const target = (await runningPods("app=web"))[0].spec.nodeName;
     await ok(["drain", target, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=30s"]);
-    await waitFor("no web pods on the drained node", async () => {
-      const pods = await runningPods("app=web");
-      return pods.length === 5 && pods.every((p: any) => p.spec.nodeName !== target);
-    }, 30_000);
+    await waitFor(
+      "no web pods on the drained node",
+      async () => {
+        const pods = await runningPods("app=web");
+        return pods.length === 5 && pods.every((p: any) => p.spec.nodeName !== target);
+      },
+      30_000,
+    );
     await ok(["uncordon", target]);
     const lost = nodes.find((n: string) => n !== target)!;
     await ok(["delete", "node", lost]);
-    await waitFor("web pods only on remaining nodes", async () => {
-      const pods = await runningPods("app=web");
-      return pods.length === 5 && pods.every((p: any) => p.spec.nodeName !== lost);
-    }, 30_000);
+    await waitFor(
+      "web pods only on remaining nodes",
+      async () => {
+        const pods = await runningPods("app=web");
+        return pods.length === 5 && pods.every((p: any) => p.spec.nodeName !== lost);
+      },
+      30_000,
+    );
   });
 
   test("cascading deletes: background removes pods, orphan keeps them", async () => {
     await ok(["delete", "rc", "front-canary", "--cascade=orphan"]);
-    await waitFor("canary pod kept without owner", async () => {
-      const pods = (await json(["get", "pods", "-l", "track=canary"])).items;
-      return pods.length === 1 && !pods[0].metadata.ownerReferences;
-    }, 15_000);
+    await waitFor(
+      "canary pod kept without owner",
+      async () => {
+        const pods = (await json(["get", "pods", "-l", "track=canary"])).items;
+        return pods.length === 1 && !pods[0].metadata.ownerReferences;
+      },
+      15_000,
+    );
     await ok(["delete", "rc", "front-stable"]);
-    await waitFor("stable pods gone", async () => (await json(["get", "pods", "-l", "track=stable"])).items.length === 0, 15_000);
+    await waitFor(
+      "stable pods gone",
+      async () => (await json(["get", "pods", "-l", "track=stable"])).items.length === 0,
+      15_000,
+    );
   });
 
   test("deleting a namespace deletes what is in it", async () => {
@@ -148,10 +221,14 @@ describe("in-cluster access: the kubernetes service and service account tokens",
     expect(ep.subsets[0].addresses[0].ip).toBe("127.0.0.1");
     expect(ep.subsets[0].ports[0].port).toBe(Number(new URL(kube.url).port));
     // The serving certificate names the service address, so TLS verifies through the proxy.
-    const nodes = await waitFor("the API through the service", async () => {
-      const r = await kubectl(["--server", `https://${FIRST_SERVICE_IP}:443`, "get", "nodes", "-o", "name"]);
-      return r.code === 0 ? r.out : undefined;
-    }, 10_000);
+    const nodes = await waitFor(
+      "the API through the service",
+      async () => {
+        const r = await kubectl(["--server", `https://${FIRST_SERVICE_IP}:443`, "get", "nodes", "-o", "name"]);
+        return r.code === 0 ? r.out : undefined;
+      },
+      10_000,
+    );
     expect(nodes).toBe(await ok(["get", "nodes", "-o", "name"]));
     // Pods reach the same API at the container bridge address, so the certificate names it too.
     const { X509Certificate } = await import("node:crypto");
@@ -162,12 +239,20 @@ describe("in-cluster access: the kubernetes service and service account tokens",
   });
 
   test("kubectl create token gives a service account token that kubectl can use", async () => {
-    await waitFor("the default service account", async () => (await kubectl(["get", "serviceaccount", "default"])).code === 0, 10_000);
+    await waitFor(
+      "the default service account",
+      async () => (await kubectl(["get", "serviceaccount", "default"])).code === 0,
+      10_000,
+    );
     const token = (await ok(["create", "token", "default", "--duration=1h"])).trim();
-    expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub).toBe("system:serviceaccount:default:default");
+    expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub).toBe(
+      "system:serviceaccount:default:default",
+    );
     // The token authenticates as the account, which holds no permissions until bound (RBAC).
     const asAccount = await kubectl(["--token", token, "get", "serviceaccount", "default", "-o", "name"]);
-    expect(asAccount.err).toContain('User "system:serviceaccount:default:default" cannot get resource "serviceaccounts"');
+    expect(asAccount.err).toContain(
+      'User "system:serviceaccount:default:default" cannot get resource "serviceaccounts"',
+    );
     const refused = await kubectl(["--token", `${token.slice(0, -4)}AAAA`, "get", "pods"]);
     expect(refused.code).not.toBe(0);
     expect(refused.err).toMatch(/Unauthorized|provide credentials/);
@@ -178,9 +263,20 @@ describe("disruption budgets", () => {
   test("drain waits for a PodDisruptionBudget: refused while it allows no disruption, done once it allows one", async () => {
     await ok(["create", "deployment", "guarded", "--image=localhost/busybox:1", "--replicas=2"]);
     await ok(["rollout", "status", "deployment/guarded", "--timeout=30s"]);
-    await ok(["apply", "-f", "-"], "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: guarded }\nspec: { minAvailable: 2, selector: { matchLabels: { app: guarded } } }\n");
-    await waitFor("budget computed", async () => (await json(["get", "pdb", "guarded"])).status?.currentHealthy === 2, 10_000);
-    expect((await json(["get", "pdb", "guarded"])).status).toMatchObject({ expectedPods: 2, desiredHealthy: 2, disruptionsAllowed: 0 });
+    await ok(
+      ["apply", "-f", "-"],
+      "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: guarded }\nspec: { minAvailable: 2, selector: { matchLabels: { app: guarded } } }\n",
+    );
+    await waitFor(
+      "budget computed",
+      async () => (await json(["get", "pdb", "guarded"])).status?.currentHealthy === 2,
+      10_000,
+    );
+    expect((await json(["get", "pdb", "guarded"])).status).toMatchObject({
+      expectedPods: 2,
+      desiredHealthy: 2,
+      disruptionsAllowed: 0,
+    });
     const target = (await runningPods("app=guarded"))[0].spec.nodeName;
     const refused = await kubectl(["drain", target, "--pod-selector=app=guarded", "--timeout=3s"]);
     expect(refused.code).not.toBe(0);
@@ -188,12 +284,20 @@ describe("disruption budgets", () => {
     expect((await runningPods("app=guarded")).length).toBe(2);
 
     await ok(["patch", "pdb", "guarded", "--type=merge", "-p", '{"spec":{"minAvailable":1}}']);
-    await waitFor("one disruption allowed", async () => (await json(["get", "pdb", "guarded"])).status?.disruptionsAllowed === 1, 10_000);
+    await waitFor(
+      "one disruption allowed",
+      async () => (await json(["get", "pdb", "guarded"])).status?.disruptionsAllowed === 1,
+      10_000,
+    );
     await ok(["drain", target, "--pod-selector=app=guarded", "--timeout=30s"]);
-    await waitFor("guarded pods moved off the node", async () => {
-      const pods = await runningPods("app=guarded");
-      return pods.length === 2 && pods.every((p: any) => p.spec.nodeName !== target);
-    }, 30_000);
+    await waitFor(
+      "guarded pods moved off the node",
+      async () => {
+        const pods = await runningPods("app=guarded");
+        return pods.length === 2 && pods.every((p: any) => p.spec.nodeName !== target);
+      },
+      30_000,
+    );
     await ok(["uncordon", target]);
   });
 });

@@ -29,7 +29,16 @@ async function kube(args: string[]): Promise<{ code: number; out: string; err: s
   return { code, out, err };
 }
 
-const sim = (node: string) => ["--runtime", "sim", "--sim-nodes", "1", "--node-name", `${node}-${process.pid}`, "--disable", "ingress,proxy"];
+const sim = (node: string) => [
+  "--runtime",
+  "sim",
+  "--sim-nodes",
+  "1",
+  "--node-name",
+  `${node}-${process.pid}`,
+  "--disable",
+  "ingress,proxy",
+];
 const clientOf = (k: RunningKube) => createClient(httpTransport(k.url, k.token, { ca: k.ca }));
 
 test("a snapshot taken under writes is a gap-free prefix of them; restore refuses a live dir and restores into another", async () => {
@@ -43,7 +52,12 @@ test("a snapshot taken under writes is a gap-free prefix of them; restore refuse
   let writing = true;
   const writer = (async () => {
     while (writing) {
-      await cms.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cm-${acked}` }, data: { i: String(acked) } });
+      await cms.create({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: `cm-${acked}` },
+        data: { i: String(acked) },
+      });
       acked++;
     }
   })();
@@ -61,7 +75,9 @@ test("a snapshot taken under writes is a gap-free prefix of them; restore refuse
 
   const refused = await kube(["snapshot", "restore", file, "--data-dir", source]);
   expect(refused.code).toBe(1);
-  expect(refused.err.trim()).toBe(`error: data dir ${source} is in use by a running kube (pid ${k.pid}); stop it first (kube down)`);
+  expect(refused.err.trim()).toBe(
+    `error: data dir ${source} is in use by a running kube (pid ${k.pid}); stop it first (kube down)`,
+  );
 
   const target = dir("snap-restored");
   const restored = await kube(["snapshot", "restore", file, "--data-dir", target]);
@@ -82,13 +98,25 @@ test("a snapshot taken under writes is a gap-free prefix of them; restore refuse
 
 test("kube up --snapshot-interval keeps the newest --snapshot-retain snapshots; bad values are one-line errors", async () => {
   const data = dir("snap-sched");
-  const k = await startKube([...sim("sched"), "--snapshot-interval", "1s", "--snapshot-retain", "2"], { dataDir: data, keepDataDir: true });
+  const k = await startKube([...sim("sched"), "--snapshot-interval", "1s", "--snapshot-retain", "2"], {
+    dataDir: data,
+    keepDataDir: true,
+  });
   running.push(k);
   const snaps = join(data, "snapshots");
-  const list = () => (existsSync(snaps) ? readdirSync(snaps).filter((f) => f.endsWith(".db")).sort() : []);
+  const list = () =>
+    existsSync(snaps)
+      ? readdirSync(snaps)
+          .filter((f) => f.endsWith(".db"))
+          .sort()
+      : [];
   const first = await waitFor("two snapshots", () => (list().length === 2 ? list() : undefined), 30_000);
   // A later one replaces the oldest; never more than two are kept.
-  const later = await waitFor("a newer snapshot", () => (list().some((f) => !first.includes(f)) ? list() : undefined), 30_000);
+  const later = await waitFor(
+    "a newer snapshot",
+    () => (list().some((f) => !first.includes(f)) ? list() : undefined),
+    30_000,
+  );
   expect(later.length).toBe(2);
   expect(later).toContain(first[1]!);
 

@@ -25,14 +25,21 @@ export interface TestApi {
   kubeletKey: Uint8Array;
   /** In-process request with the token; body objects are sent as JSON. */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
-  json<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  json<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: T }>;
   /** Serves HTTPS on 127.0.0.1 (kubectl sends tokens only over TLS); ca is the PEM to trust. */
   listen(flowControl?: FlowControlOptions): Promise<{ url: string; ca: string; stop(): Promise<void> }>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function startTestApi(opts: Partial<ApiServerOptions> & { compactWindow?: number } = {}): Promise<TestApi> {
+export async function startTestApi(
+  opts: Partial<ApiServerOptions> & { compactWindow?: number } = {},
+): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), "kube-api-"));
   const store = await openStore({ dataDir: dir, compactWindow: opts.compactWindow });
   const api = createApiServer({ store, token: TEST_TOKEN, ...opts });
@@ -85,9 +92,13 @@ export async function readWatch(res: Response, until: (events: any[]) => boolean
   try {
     while (!until(events)) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`watch condition not met in ${timeoutMs}ms; got ${JSON.stringify(events.map((e) => e.type))}`);
+      if (left <= 0)
+        throw new Error(`watch condition not met in ${timeoutMs}ms; got ${JSON.stringify(events.map((e) => e.type))}`);
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const r = await Promise.race([reader.read(), new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), left)))]);
+      const r = await Promise.race([
+        reader.read(),
+        new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), left))),
+      ]);
       clearTimeout(timer);
       if (r === "timeout") continue;
       if (r.done) break;
@@ -105,11 +116,17 @@ export async function readWatch(res: Response, until: (events: any[]) => boolean
   return events;
 }
 
-export function pod(name: string, extra: { labels?: Record<string, string>; nodeName?: string; image?: string } = {}): any {
+export function pod(
+  name: string,
+  extra: { labels?: Record<string, string>; nodeName?: string; image?: string } = {},
+): any {
   return {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name, labels: extra.labels },
-    spec: { containers: [{ name: "c", image: extra.image ?? "localhost/busybox:latest" }], ...(extra.nodeName ? { nodeName: extra.nodeName } : {}) },
+    spec: {
+      containers: [{ name: "c", image: extra.image ?? "localhost/busybox:latest" }],
+      ...(extra.nodeName ? { nodeName: extra.nodeName } : {}),
+    },
   };
 }

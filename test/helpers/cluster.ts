@@ -21,16 +21,45 @@ export interface TestCluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(opts: { runtime: "engine" | "sim"; simNodes?: number; serviceCidr?: string; settings?: ComponentContext["settings"] } = { runtime: "engine" }): Promise<TestCluster> {
+export async function startCluster(
+  opts: {
+    runtime: "engine" | "sim";
+    simNodes?: number;
+    serviceCidr?: string;
+    settings?: ComponentContext["settings"];
+  } = { runtime: "engine" },
+): Promise<TestCluster> {
   if (opts.runtime === "engine") await ensureEngine();
   const serviceCidr = opts.serviceCidr ?? testServiceCidr();
-  const api = await startTestApi({ serviceRanges: { clusterIpCidr: serviceCidr, nodePortMin: 30000, nodePortMax: 32767 } });
+  const api = await startTestApi({
+    serviceRanges: { clusterIpCidr: serviceCidr, nodePortMin: 30000, nodePortMax: 32767 },
+  });
   const client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
   const dataDir = mkdtempSync(join(tmpdir(), "kube-cluster-"));
   const nodeName = `node-${process.pid}-${serviceCidr.split(".").slice(1, 3).join("")}`;
   // Every component acts as its own user (system:kube-scheduler, system:node:NAME, ...), as in `kube up`.
-  const clientAs: ComponentContext["clientAs"] = (user) => createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] })));
-  const ctx: ComponentContext = { client, clientAs, kubeletKey: api.kubeletKey, nodeName, runtime: opts.runtime, simNodes: opts.simNodes ?? 1, dataDir, apiUrl: "in-process", clusterCa: (await testTls()).ca, log: () => {}, settings: { cleanOnExit: true, ingressPort: 0, serviceCidr, clusterDomain: "cluster.local", dnsUpstream: NO_UPSTREAM, ...opts.settings } };
+  const clientAs: ComponentContext["clientAs"] = (user) =>
+    createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] })));
+  const ctx: ComponentContext = {
+    client,
+    clientAs,
+    kubeletKey: api.kubeletKey,
+    nodeName,
+    runtime: opts.runtime,
+    simNodes: opts.simNodes ?? 1,
+    dataDir,
+    apiUrl: "in-process",
+    clusterCa: (await testTls()).ca,
+    log: () => {},
+    settings: {
+      cleanOnExit: true,
+      ingressPort: 0,
+      serviceCidr,
+      clusterDomain: "cluster.local",
+      dnsUpstream: NO_UPSTREAM,
+      ...opts.settings,
+    },
+  };
   const running: RunningComponent[] = [];
   for (const c of clusterComponents()) running.push(await c.start(ctx));
   return {

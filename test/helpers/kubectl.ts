@@ -5,14 +5,32 @@ import { join } from "node:path";
 export const KUBECTL_DIR = "/usr/lib/google-cloud-sdk/bin";
 
 export function kubectlRunner(kubeconfig: string, workDir: string) {
-  return async (version: string, args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> => {
-    const proc = Bun.spawn([`${KUBECTL_DIR}/kubectl.${version}`, "--kubeconfig", kubeconfig, "--cache-dir", join(workDir, `cache-${version}`), ...args], {
-      stdin: stdin !== undefined ? new Blob([stdin]) : "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, HOME: workDir },
-    });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return async (
+    version: string,
+    args: string[],
+    stdin?: string,
+  ): Promise<{ code: number; out: string; err: string }> => {
+    const proc = Bun.spawn(
+      [
+        `${KUBECTL_DIR}/kubectl.${version}`,
+        "--kubeconfig",
+        kubeconfig,
+        "--cache-dir",
+        join(workDir, `cache-${version}`),
+        ...args,
+      ],
+      {
+        stdin: stdin !== undefined ? new Blob([stdin]) : "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { ...process.env, HOME: workDir },
+      },
+    );
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     return { code, out, err };
   };
 }

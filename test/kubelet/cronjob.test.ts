@@ -16,20 +16,43 @@ const cronJob = (name: string, command: string[], extra: Record<string, unknown>
   apiVersion: "batch/v1",
   kind: "CronJob",
   metadata: { name },
-  spec: { schedule: "* * * * *", ...extra, jobTemplate: { spec: { backoffLimit: 0, template: { spec: { restartPolicy: "Never", terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command }] } } } } },
+  spec: {
+    schedule: "* * * * *",
+    ...extra,
+    jobTemplate: {
+      spec: {
+        backoffLimit: 0,
+        template: {
+          spec: {
+            restartPolicy: "Never",
+            terminationGracePeriodSeconds: 1,
+            containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command }],
+          },
+        },
+      },
+    },
+  },
 });
 const cronJobs = () => cluster.client.resource("cronjobs.batch", "default");
-const jobsOf = async (cj: string) => ((await cluster.client.resource("jobs.batch", "default").list()).items as any[]).filter((j) => j.metadata.ownerReferences?.[0]?.name === cj && !j.metadata.deletionTimestamp);
-const complete = (j: any) => (j.status?.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
+const jobsOf = async (cj: string) =>
+  ((await cluster.client.resource("jobs.batch", "default").list()).items as any[]).filter(
+    (j) => j.metadata.ownerReferences?.[0]?.name === cj && !j.metadata.deletionTimestamp,
+  );
+const complete = (j: any) =>
+  (j.status?.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
 
 test("jobs run on schedule and finished ones are kept to the history limit", async () => {
   await cronJobs().create(cronJob("tick", ["echo", "tick"], { successfulJobsHistoryLimit: 2 }));
   const seen = new Set<string>();
-  await waitFor("four runs, at most two kept", async () => {
-    const jobs = await jobsOf("tick");
-    for (const j of jobs) seen.add(j.metadata.name);
-    return seen.size >= 4 && jobs.filter(complete).length <= 2 && jobs.filter(complete).length > 0;
-  }, 45_000);
+  await waitFor(
+    "four runs, at most two kept",
+    async () => {
+      const jobs = await jobsOf("tick");
+      for (const j of jobs) seen.add(j.metadata.name);
+      return seen.size >= 4 && jobs.filter(complete).length <= 2 && jobs.filter(complete).length > 0;
+    },
+    45_000,
+  );
   const cj: any = await cronJobs().get("tick");
   expect(cj.status.lastScheduleTime).toBeDefined();
   expect(cj.status.lastSuccessfulTime).toBeDefined();
@@ -41,7 +64,11 @@ test("Forbid runs one job at a time while Allow overlaps; suspended makes none",
   await cronJobs().create(cronJob("overlap", ["sleep", "30"]));
   await cronJobs().create(cronJob("single", ["sleep", "30"], { concurrencyPolicy: "Forbid" }));
   await cronJobs().create(cronJob("paused", ["true"], { suspend: true }));
-  await waitFor("Allow has three running at once", async () => ((await cronJobs().get("overlap")) as any).status?.active?.length >= 3, 45_000);
+  await waitFor(
+    "Allow has three running at once",
+    async () => ((await cronJobs().get("overlap")) as any).status?.active?.length >= 3,
+    45_000,
+  );
   expect(await jobsOf("single")).toHaveLength(1);
   expect(((await cronJobs().get("single")) as any).status.active).toHaveLength(1);
   expect(await jobsOf("paused")).toHaveLength(0);
@@ -49,7 +76,11 @@ test("Forbid runs one job at a time while Allow overlaps; suspended makes none",
 });
 
 test("a schedule cron cannot read is refused", async () => {
-  const r = await cluster.api.json("POST", "/apis/batch/v1/namespaces/default/cronjobs", cronJob("bad", ["true"], { schedule: "61 * * * *" }));
+  const r = await cluster.api.json(
+    "POST",
+    "/apis/batch/v1/namespaces/default/cronjobs",
+    cronJob("bad", ["true"], { schedule: "61 * * * *" }),
+  );
   expect(r.status).toBe(422);
   expect(r.body.details.causes[0].field).toBe("spec.schedule");
 });

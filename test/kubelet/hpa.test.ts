@@ -28,9 +28,37 @@ const deployment = (name: string, replicas: number, command: string[], requests?
   apiVersion: "apps/v1",
   kind: "Deployment",
   metadata: { name },
-  spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command, resources: requests ? { requests, limits: { cpu: "100m" } } : undefined }] } } },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: name } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: "c",
+            image: BUSYBOX_IMAGE,
+            imagePullPolicy: "IfNotPresent",
+            command,
+            resources: requests ? { requests, limits: { cpu: "100m" } } : undefined,
+          },
+        ],
+      },
+    },
+  },
 });
-const hpa = (name: string, min: number, max: number) => ({ apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name }, spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name }, minReplicas: min, maxReplicas: max, metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } }] } });
+const hpa = (name: string, min: number, max: number) => ({
+  apiVersion: "autoscaling/v2",
+  kind: "HorizontalPodAutoscaler",
+  metadata: { name },
+  spec: {
+    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+    minReplicas: min,
+    maxReplicas: max,
+    metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } }],
+  },
+});
 const deployments = () => cluster.client.resource("deployments.apps", "default");
 const hpas = () => cluster.client.resource("horizontalpodautoscalers.autoscaling", "default");
 
@@ -39,10 +67,16 @@ test("a busy deployment scales up to maxReplicas, an idle one down to minReplica
   await deployments().create(deployment("idle", 3, ["sleep", "3600"], { cpu: "50m" }));
   await hpas().create(hpa("busy", 1, 3));
   await hpas().create(hpa("idle", 1, 3));
-  const busy: any = await waitFor("busy scaled to 3", async () => {
-    const h: any = await hpas().get("busy");
-    return ((await deployments().get("busy")) as any).spec.replicas === 3 && h.status?.desiredReplicas === 3 ? h : undefined;
-  }, 45_000);
+  const busy: any = await waitFor(
+    "busy scaled to 3",
+    async () => {
+      const h: any = await hpas().get("busy");
+      return ((await deployments().get("busy")) as any).spec.replicas === 3 && h.status?.desiredReplicas === 3
+        ? h
+        : undefined;
+    },
+    45_000,
+  );
   await waitFor("idle scaled to 1", async () => ((await deployments().get("idle")) as any).spec.replicas === 1, 45_000);
   expect(busy.status.currentMetrics[0].resource.current.averageUtilization).toBeGreaterThan(55);
   expect(busy.status.conditions.find((c: any) => c.type === "ScalingActive").status).toBe("True");
@@ -55,7 +89,9 @@ test("a busy deployment scales up to maxReplicas, an idle one down to minReplica
     expect(top.err).toBe("");
     expect(top.out.trim().split("\n").length).toBeGreaterThanOrEqual(1);
     expect(top.out).toMatch(/^busy-\S+\s+\d+m\s+\d+Mi/m);
-    expect((await kubectl("1.33", ["get", "hpa", "busy"])).out).toMatch(/busy\s+Deployment\/busy\s+\d+%\/50%\s+1\s+3\s+3/);
+    expect((await kubectl("1.33", ["get", "hpa", "busy"])).out).toMatch(
+      /busy\s+Deployment\/busy\s+\d+%\/50%\s+1\s+3\s+3/,
+    );
   } finally {
     await served.stop();
   }
@@ -68,10 +104,20 @@ test("a busy deployment scales up to maxReplicas, an idle one down to minReplica
 test("pods without a CPU request make the HPA say so and leave replicas alone", async () => {
   await deployments().create(deployment("norequest", 1, ["sleep", "3600"]));
   await hpas().create(hpa("norequest", 1, 3));
-  const h: any = await waitFor("HPA reports the missing request", async () => {
-    const h: any = await hpas().get("norequest");
-    return h.status?.conditions?.find((c: any) => c.type === "ScalingActive" && /missing request/.test(c.message)) ? h : undefined;
-  }, 30_000);
-  expect(h.status.conditions.find((c: any) => c.type === "ScalingActive")).toMatchObject({ status: "False", reason: "FailedGetResourceMetric", message: expect.stringContaining("missing request for cpu") });
+  const h: any = await waitFor(
+    "HPA reports the missing request",
+    async () => {
+      const h: any = await hpas().get("norequest");
+      return h.status?.conditions?.find((c: any) => c.type === "ScalingActive" && /missing request/.test(c.message))
+        ? h
+        : undefined;
+    },
+    30_000,
+  );
+  expect(h.status.conditions.find((c: any) => c.type === "ScalingActive")).toMatchObject({
+    status: "False",
+    reason: "FailedGetResourceMetric",
+    message: expect.stringContaining("missing request for cpu"),
+  });
   expect(((await deployments().get("norequest")) as any).spec.replicas).toBe(1);
 });

@@ -24,7 +24,17 @@ beforeAll(async () => {
   api = await startTestApi();
   client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
   dataDir = mkdtempSync(join(tmpdir(), "kube-kubelet-"));
-  ctx = { client, kubeletKey: api.kubeletKey, nodeName: NODE, runtime: "engine", simNodes: 1, dataDir, apiUrl: "in-process", log: () => {}, settings: { cleanOnExit: true } };
+  ctx = {
+    client,
+    kubeletKey: api.kubeletKey,
+    nodeName: NODE,
+    runtime: "engine",
+    simNodes: 1,
+    dataDir,
+    apiUrl: "in-process",
+    log: () => {},
+    settings: { cleanOnExit: true },
+  };
   kubelet = await kubeletComponent.start(ctx);
 }, 60_000);
 
@@ -37,22 +47,47 @@ afterAll(async () => {
 const pods = () => client.resource("pods", "default");
 const get = (name: string) => pods().get(name) as Promise<any>;
 function podSpec(name: string, containers: any[], extra: Record<string, unknown> = {}): any {
-  return { apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, containers: containers.map((c) => ({ image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", ...c })), ...extra } };
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: {
+      nodeName: NODE,
+      terminationGracePeriodSeconds: 2,
+      containers: containers.map((c) => ({ image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", ...c })),
+      ...extra,
+    },
+  };
 }
 const status = (p: any, c = 0) => p.status?.containerStatuses?.[c];
 
 describe("running pods", () => {
   test("a pod reaches Running and Ready with a pod IP; its containers share localhost", async () => {
     await pods().create(
-      podSpec("web", [
-        { name: "server", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"] },
-        { name: "client", command: ["sh", "-c", "for i in $(seq 50); do wget -qO- http://127.0.0.1:8080/hostname && exit 0; sleep 0.2; done; exit 1"] },
-      ], { restartPolicy: "OnFailure" }),
+      podSpec(
+        "web",
+        [
+          { name: "server", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"] },
+          {
+            name: "client",
+            command: [
+              "sh",
+              "-c",
+              "for i in $(seq 50); do wget -qO- http://127.0.0.1:8080/hostname && exit 0; sleep 0.2; done; exit 1",
+            ],
+          },
+        ],
+        { restartPolicy: "OnFailure" },
+      ),
     );
-    const p = await waitFor("client finished and server running", async () => {
-      const p = await get("web");
-      return status(p, 0)?.state?.running && status(p, 1)?.state?.terminated ? p : undefined;
-    }, 30_000);
+    const p = await waitFor(
+      "client finished and server running",
+      async () => {
+        const p = await get("web");
+        return status(p, 0)?.state?.running && status(p, 1)?.state?.terminated ? p : undefined;
+      },
+      30_000,
+    );
     expect(p.status.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(status(p, 1).state.terminated.exitCode).toBe(0);
     const logs = await (await api.request("GET", "/api/v1/namespaces/default/pods/web/log?container=client")).text();
@@ -60,57 +95,125 @@ describe("running pods", () => {
   });
 
   test("env values, ConfigMap keys, the downward API and a ConfigMap volume reach the container", async () => {
-    await client.resource("configmaps", "default").create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" }, data: { mode: "fast", "app.conf": "port=1" } });
+    await client.resource("configmaps", "default").create({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "cfg" },
+      data: { mode: "fast", "app.conf": "port=1" },
+    });
     await pods().create(
-      podSpec("envy", [{
-        name: "c",
-        command: ["sh", "-c", "echo $GREETING $MODE $MY_NAME; cat /config/app.conf; echo; sleep 30"],
-        env: [{ name: "GREETING", value: "hi" }, { name: "MODE", valueFrom: { configMapKeyRef: { name: "cfg", key: "mode" } } }, { name: "MY_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
-        volumeMounts: [{ name: "config", mountPath: "/config" }],
-      }], { volumes: [{ name: "config", configMap: { name: "cfg" } }] }),
+      podSpec(
+        "envy",
+        [
+          {
+            name: "c",
+            command: ["sh", "-c", "echo $GREETING $MODE $MY_NAME; cat /config/app.conf; echo; sleep 30"],
+            env: [
+              { name: "GREETING", value: "hi" },
+              { name: "MODE", valueFrom: { configMapKeyRef: { name: "cfg", key: "mode" } } },
+              { name: "MY_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            ],
+            volumeMounts: [{ name: "config", mountPath: "/config" }],
+          },
+        ],
+        { volumes: [{ name: "config", configMap: { name: "cfg" } }] },
+      ),
     );
-    const text = await waitFor("logs", async () => {
-      const t = await (await api.request("GET", "/api/v1/namespaces/default/pods/envy/log")).text();
-      return t.includes("port=1") ? t : undefined;
-    }, 30_000);
+    const text = await waitFor(
+      "logs",
+      async () => {
+        const t = await (await api.request("GET", "/api/v1/namespaces/default/pods/envy/log")).text();
+        return t.includes("port=1") ? t : undefined;
+      },
+      30_000,
+    );
     expect(text.split("\n").slice(0, 2)).toEqual(["hi fast envy", "port=1"]);
   });
 
   test("projected and downwardAPI volumes: ConfigMap, Secret, pod fields and a bound token in one directory", async () => {
-    await client.resource("configmaps", "default").create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "proj-cm" }, data: { "a.txt": "from-configmap" } });
-    await client.resource("secrets", "default").create({ apiVersion: "v1", kind: "Secret", metadata: { name: "proj-secret" }, data: { pw: Buffer.from("from-secret").toString("base64") } });
-    const spec = podSpec("projected", [{
-      name: "c",
-      command: ["sh", "-c", "cat /p/a.txt; echo; cat /p/creds/pw; echo; cat /p/name; echo; cat /d/labels; echo; wc -c < /p/token; ls /var/run/secrets/kubernetes.io/serviceaccount; sleep 30"],
-      volumeMounts: [{ name: "p", mountPath: "/p" }, { name: "d", mountPath: "/d" }],
-    }], {
-      volumes: [
-        { name: "p", projected: { sources: [
-          { configMap: { name: "proj-cm" } },
-          { secret: { name: "proj-secret", items: [{ key: "pw", path: "creds/pw" }] } },
-          { downwardAPI: { items: [{ path: "name", fieldRef: { fieldPath: "metadata.name" } }] } },
-          { serviceAccountToken: { path: "token", expirationSeconds: 3600 } },
-        ] } },
-        { name: "d", downwardAPI: { items: [{ path: "labels", fieldRef: { fieldPath: "metadata.labels" } }] } },
-      ],
+    await client.resource("configmaps", "default").create({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "proj-cm" },
+      data: { "a.txt": "from-configmap" },
     });
+    await client.resource("secrets", "default").create({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "proj-secret" },
+      data: { pw: Buffer.from("from-secret").toString("base64") },
+    });
+    const spec = podSpec(
+      "projected",
+      [
+        {
+          name: "c",
+          command: [
+            "sh",
+            "-c",
+            "cat /p/a.txt; echo; cat /p/creds/pw; echo; cat /p/name; echo; cat /d/labels; echo; wc -c < /p/token; ls /var/run/secrets/kubernetes.io/serviceaccount; sleep 30",
+          ],
+          volumeMounts: [
+            { name: "p", mountPath: "/p" },
+            { name: "d", mountPath: "/d" },
+          ],
+        },
+      ],
+      {
+        volumes: [
+          {
+            name: "p",
+            projected: {
+              sources: [
+                { configMap: { name: "proj-cm" } },
+                { secret: { name: "proj-secret", items: [{ key: "pw", path: "creds/pw" }] } },
+                { downwardAPI: { items: [{ path: "name", fieldRef: { fieldPath: "metadata.name" } }] } },
+                { serviceAccountToken: { path: "token", expirationSeconds: 3600 } },
+              ],
+            },
+          },
+          { name: "d", downwardAPI: { items: [{ path: "labels", fieldRef: { fieldPath: "metadata.labels" } }] } },
+        ],
+      },
+    );
     spec.metadata.labels = { tier: "web", app: "p" };
     await pods().create(spec);
-    const text = await waitFor("logs", async () => {
-      const t = await (await api.request("GET", "/api/v1/namespaces/default/pods/projected/log")).text();
-      return t.includes("namespace") ? t : undefined;
-    }, 30_000);
-    const lines = text.trim().split("\n").map((l) => l.trim());
+    const text = await waitFor(
+      "logs",
+      async () => {
+        const t = await (await api.request("GET", "/api/v1/namespaces/default/pods/projected/log")).text();
+        return t.includes("namespace") ? t : undefined;
+      },
+      30_000,
+    );
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((l) => l.trim());
     expect(lines.slice(0, 5)).toEqual(["from-configmap", "from-secret", "projected", 'app="p"', 'tier="web"']);
     expect(Number(lines[5])).toBeGreaterThan(100);
     // The projected token is a live one for the pod's service account.
     const { readFileSync } = await import("node:fs");
     const uid = (await get("projected")).metadata.uid;
     const token = readFileSync(join(dataDir, "pods", uid, "volumes", "p", "token"), "utf8");
-    const who = await api.json("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }, { authorization: `Bearer ${token}` });
-    expect(who.body.status.userInfo).toMatchObject({ username: "system:serviceaccount:default:default", extra: { "authentication.kubernetes.io/pod-name": ["projected"] } });
+    const who = await api.json(
+      "POST",
+      "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+      { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(who.body.status.userInfo).toMatchObject({
+      username: "system:serviceaccount:default:default",
+      extra: { "authentication.kubernetes.io/pod-name": ["projected"] },
+    });
     // Bound to nothing, the account may not read the pod (RBAC).
-    expect((await api.request("GET", "/api/v1/namespaces/default/pods/projected", undefined, { authorization: `Bearer ${token}` })).status).toBe(403);
+    expect(
+      (
+        await api.request("GET", "/api/v1/namespaces/default/pods/projected", undefined, {
+          authorization: `Bearer ${token}`,
+        })
+      ).status,
+    ).toBe(403);
     expect(lines.slice(-2)).toEqual(["namespace", "token"]);
   });
 
@@ -118,44 +221,68 @@ describe("running pods", () => {
     await pods().create(podSpec("ok", [{ name: "c", command: ["true"] }], { restartPolicy: "Never" }));
     await pods().create(podSpec("bad", [{ name: "c", command: ["sh", "-c", "exit 3"] }], { restartPolicy: "Never" }));
     await waitFor("ok Succeeded", async () => (await get("ok")).status?.phase === "Succeeded", 30_000);
-    const bad = await waitFor("bad Failed", async () => ((await get("bad")).status?.phase === "Failed" ? get("bad") : undefined), 30_000);
+    const bad = await waitFor(
+      "bad Failed",
+      async () => ((await get("bad")).status?.phase === "Failed" ? get("bad") : undefined),
+      30_000,
+    );
     expect(status(bad).state.terminated).toMatchObject({ exitCode: 3, reason: "Error" });
     expect(bad.status.conditions.find((c: any) => c.type === "Ready").status).toBe("False");
   });
 
   test("a crashing container is restarted with back-off and shows CrashLoopBackOff", async () => {
     await pods().create(podSpec("crash", [{ name: "c", command: ["sh", "-c", "exit 1"] }]));
-    const p = await waitFor("CrashLoopBackOff", async () => {
-      const p = await get("crash");
-      return status(p)?.state?.waiting?.reason === "CrashLoopBackOff" ? p : undefined;
-    }, 30_000);
+    const p = await waitFor(
+      "CrashLoopBackOff",
+      async () => {
+        const p = await get("crash");
+        return status(p)?.state?.waiting?.reason === "CrashLoopBackOff" ? p : undefined;
+      },
+      30_000,
+    );
     expect(status(p).restartCount).toBeGreaterThanOrEqual(1);
     expect(status(p).lastState.terminated.exitCode).toBe(1);
   });
 
   test("a failing liveness probe restarts the container; readiness gates Ready", async () => {
     await pods().create(
-      podSpec("probed", [{
-        name: "c",
-        command: ["sh", "-c", "touch /tmp/alive; (sleep 3; rm /tmp/alive) & sleep 3600"],
-        livenessProbe: { exec: { command: ["test", "-f", "/tmp/alive"] }, periodSeconds: 1, failureThreshold: 1 },
-        readinessProbe: { exec: { command: ["test", "-f", "/tmp/alive"] }, periodSeconds: 1 },
-      }]),
+      podSpec("probed", [
+        {
+          name: "c",
+          command: ["sh", "-c", "touch /tmp/alive; (sleep 3; rm /tmp/alive) & sleep 3600"],
+          livenessProbe: { exec: { command: ["test", "-f", "/tmp/alive"] }, periodSeconds: 1, failureThreshold: 1 },
+          readinessProbe: { exec: { command: ["test", "-f", "/tmp/alive"] }, periodSeconds: 1 },
+        },
+      ]),
     );
-    await waitFor("Ready", async () => (await get("probed")).status?.conditions?.find((c: any) => c.type === "Ready")?.status === "True", 30_000);
-    const p = await waitFor("restarted by liveness", async () => {
-      const p = await get("probed");
-      return status(p)?.restartCount >= 1 ? p : undefined;
-    }, 30_000);
+    await waitFor(
+      "Ready",
+      async () => (await get("probed")).status?.conditions?.find((c: any) => c.type === "Ready")?.status === "True",
+      30_000,
+    );
+    const p = await waitFor(
+      "restarted by liveness",
+      async () => {
+        const p = await get("probed");
+        return status(p)?.restartCount >= 1 ? p : undefined;
+      },
+      30_000,
+    );
     expect(status(p).restartCount).toBeGreaterThanOrEqual(1);
   });
 
   test("a missing image with IfNotPresent is ErrImagePull, not a crash", async () => {
-    await pods().create(podSpec("noimage", [{ name: "c", image: "localhost/does-not-exist:1", imagePullPolicy: "IfNotPresent" }]));
-    const reason = await waitFor("pull error", async () => {
-      const r = status(await get("noimage"))?.state?.waiting?.reason;
-      return r === "ErrImagePull" || r === "ImagePullBackOff" ? r : undefined;
-    }, 30_000);
+    await pods().create(
+      podSpec("noimage", [{ name: "c", image: "localhost/does-not-exist:1", imagePullPolicy: "IfNotPresent" }]),
+    );
+    const reason = await waitFor(
+      "pull error",
+      async () => {
+        const r = status(await get("noimage"))?.state?.waiting?.reason;
+        return r === "ErrImagePull" || r === "ImagePullBackOff" ? r : undefined;
+      },
+      30_000,
+    );
     expect(["ErrImagePull", "ImagePullBackOff"]).toContain(reason);
   });
 });
@@ -209,14 +336,23 @@ describe("port-forward through real kubectl", () => {
     const served = await api.listen();
     const kubeconfig = join(dataDir, "kubeconfig-pf");
     writeKubeconfig(kubeconfig, { server: served.url, token: TEST_TOKEN, ca: served.ca, name: "kube" });
-    await pods().create(podSpec("pf", [
-      { name: "web", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"] },
-      // An echo server: every connection gets cat, which answers what it reads until EOF.
-      { name: "echo", command: ["nc", "-ll", "-p", "9000", "-e", "cat"] },
-    ]));
-    await waitFor("running", async () => status(await get("pf"), 0)?.state?.running && status(await get("pf"), 1)?.state?.running, 30_000);
+    await pods().create(
+      podSpec("pf", [
+        { name: "web", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"] },
+        // An echo server: every connection gets cat, which answers what it reads until EOF.
+        { name: "echo", command: ["nc", "-ll", "-p", "9000", "-e", "cat"] },
+      ]),
+    );
+    await waitFor(
+      "running",
+      async () => status(await get("pf"), 0)?.state?.running && status(await get("pf"), 1)?.state?.running,
+      30_000,
+    );
 
-    const pf = Bun.spawn([`${KUBECTL_DIR}/kubectl.1.33`, "--kubeconfig", kubeconfig, "port-forward", "pod/pf", ":8080", ":9000", ":7777"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: dataDir } });
+    const pf = Bun.spawn(
+      [`${KUBECTL_DIR}/kubectl.1.33`, "--kubeconfig", kubeconfig, "port-forward", "pod/pf", ":8080", ":9000", ":7777"],
+      { stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: dataDir } },
+    );
     let errText = "";
     void (async () => {
       const r = pf.stderr.getReader();
@@ -225,13 +361,20 @@ describe("port-forward through real kubectl", () => {
     try {
       const reader = pf.stdout.getReader();
       let printed = "";
-      const local = await waitFor("kubectl listening", async () => {
-        printed += new TextDecoder().decode((await reader.read()).value ?? new Uint8Array());
-        const ports = [8080, 9000, 7777].map((p) => printed.match(new RegExp(`127\\.0\\.0\\.1:(\\d+) -> ${p}`))?.[1]);
-        return ports.every(Boolean) ? ports.map(Number) : undefined;
-      }, 15_000);
+      const local = await waitFor(
+        "kubectl listening",
+        async () => {
+          printed += new TextDecoder().decode((await reader.read()).value ?? new Uint8Array());
+          const ports = [8080, 9000, 7777].map((p) => printed.match(new RegExp(`127\\.0\\.0\\.1:(\\d+) -> ${p}`))?.[1]);
+          return ports.every(Boolean) ? ports.map(Number) : undefined;
+        },
+        15_000,
+      );
       const [web, echo, closed] = local as [number, number, number];
-      for (let i = 0; i < 3; i++) expect(await (await fetch(`http://127.0.0.1:${web}/hostname`, { headers: { connection: "close" } })).text()).toBe("pf");
+      for (let i = 0; i < 3; i++)
+        expect(
+          await (await fetch(`http://127.0.0.1:${web}/hostname`, { headers: { connection: "close" } })).text(),
+        ).toBe("pf");
 
       // 1 MiB out and back through one connection, ended by a half-close.
       const sent = Buffer.alloc(1024 * 1024);
@@ -248,20 +391,36 @@ describe("port-forward through real kubectl", () => {
       expect(back.equals(sent)).toBe(true);
 
       // Nothing listens on 7777 in the pod: the connection ends and kubectl says why.
-      await new Promise<void>((resolve) => net.connect(closed, "127.0.0.1").on("close", () => resolve()).on("error", () => {}));
+      await new Promise<void>((resolve) =>
+        net
+          .connect(closed, "127.0.0.1")
+          .on("close", () => resolve())
+          .on("error", () => {}),
+      );
       await waitFor("kubectl reports the refused port", () => /7777/.test(errText), 10_000);
 
       // kube port-forward speaks the same protocol.
       const main = join(import.meta.dir, "../../src/main.ts");
-      const own = Bun.spawn([process.execPath, main, "port-forward", "pod/pf", ":8080", "9001:9000"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, KUBECONFIG: kubeconfig } });
+      const own = Bun.spawn([process.execPath, main, "port-forward", "pod/pf", ":8080", "9001:9000"], {
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { ...process.env, KUBECONFIG: kubeconfig },
+      });
       try {
         const ownReader = own.stdout.getReader();
         let ownOut = "";
-        const ownWeb = await waitFor("kube port-forward listening", async () => {
-          ownOut += new TextDecoder().decode((await ownReader.read()).value ?? new Uint8Array());
-          return /-> 9000/.test(ownOut) ? Number(ownOut.match(/127\.0\.0\.1:(\d+) -> 8080/)?.[1]) : undefined;
-        }, 15_000);
-        for (let i = 0; i < 3; i++) expect(await (await fetch(`http://127.0.0.1:${ownWeb}/hostname`, { headers: { connection: "close" } })).text()).toBe("pf");
+        const ownWeb = await waitFor(
+          "kube port-forward listening",
+          async () => {
+            ownOut += new TextDecoder().decode((await ownReader.read()).value ?? new Uint8Array());
+            return /-> 9000/.test(ownOut) ? Number(ownOut.match(/127\.0\.0\.1:(\d+) -> 8080/)?.[1]) : undefined;
+          },
+          15_000,
+        );
+        for (let i = 0; i < 3; i++)
+          expect(
+            await (await fetch(`http://127.0.0.1:${ownWeb}/hostname`, { headers: { connection: "close" } })).text(),
+          ).toBe("pf");
         const echoed = await new Promise<string>((resolve, reject) => {
           const c = net.connect({ port: 9001, host: "127.0.0.1", allowHalfOpen: true });
           let got = "";
@@ -293,15 +452,29 @@ describe("deletion and restarts", () => {
     await pods().create(podSpec("doomed", [{ name: "c", command: ["sleep", "3600"] }]));
     await waitFor("running", async () => status(await get("doomed"))?.state?.running, 30_000);
     await pods().delete("doomed");
-    await waitFor("gone", async () => pods().get("doomed").then(() => false, () => true), 30_000);
+    await waitFor(
+      "gone",
+      async () =>
+        pods()
+          .get("doomed")
+          .then(
+            () => false,
+            () => true,
+          ),
+      30_000,
+    );
   });
 
   test("a restarted kubelet adopts running containers instead of restarting them", async () => {
     await pods().create(podSpec("keeper", [{ name: "c", command: ["sleep", "3600"] }]));
-    const before = await waitFor("running", async () => {
-      const p = await get("keeper");
-      return status(p)?.state?.running ? p : undefined;
-    }, 30_000);
+    const before = await waitFor(
+      "running",
+      async () => {
+        const p = await get("keeper");
+        return status(p)?.state?.running ? p : undefined;
+      },
+      30_000,
+    );
     await kubelet.stop();
     (ctx.settings as any).cleanOnExit = false;
     kubelet = await kubeletComponent.start({ ...ctx, settings: { cleanOnExit: true } });
@@ -321,17 +494,37 @@ describe("jobs with real containers", () => {
         apiVersion: "batch/v1",
         kind: "Job",
         metadata: { name },
-        spec: { ...extra, template: { spec: { nodeName: NODE, restartPolicy: "Never", terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", script] }] } } },
+        spec: {
+          ...extra,
+          template: {
+            spec: {
+              nodeName: NODE,
+              restartPolicy: "Never",
+              terminationGracePeriodSeconds: 1,
+              containers: [
+                { name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", script] },
+              ],
+            },
+          },
+        },
       });
       const jobs = client.resource("jobs", "default");
       await jobs.create(job("works", "echo done", { completions: 2, parallelism: 2 }));
       await jobs.create(job("fails", "exit 7", { backoffLimit: 1 }));
-      const done = await waitFor("works complete", async () => {
-        const j: any = await jobs.get("works");
-        return j.status?.conditions?.find((c: any) => c.type === "Complete" && c.status === "True") ? j : undefined;
-      }, 45_000);
+      const done = await waitFor(
+        "works complete",
+        async () => {
+          const j: any = await jobs.get("works");
+          return j.status?.conditions?.find((c: any) => c.type === "Complete" && c.status === "True") ? j : undefined;
+        },
+        45_000,
+      );
       expect(done.status.succeeded).toBe(2);
-      const failed: any = await waitFor("fails failed", async () => ((await jobs.get("fails")) as any).status?.conditions?.find((c: any) => c.type === "Failed"), 45_000);
+      const failed: any = await waitFor(
+        "fails failed",
+        async () => ((await jobs.get("fails")) as any).status?.conditions?.find((c: any) => c.type === "Failed"),
+        45_000,
+      );
       expect(failed.reason).toBe("BackoffLimitExceeded");
       const pods = (await client.resource("pods", "default").list({ labelSelector: "job-name=fails" })).items as any[];
       expect(pods.length).toBe(2);

@@ -24,7 +24,17 @@ beforeAll(async () => {
   api = await startTestApi();
   client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
   dataDir = mkdtempSync(join(tmpdir(), "kube-security-"));
-  kubelet = await kubeletComponent.start({ client, kubeletKey: api.kubeletKey, nodeName: NODE, runtime: "engine", simNodes: 1, dataDir, apiUrl: "in-process", log: () => {}, settings: { cleanOnExit: true } });
+  kubelet = await kubeletComponent.start({
+    client,
+    kubeletKey: api.kubeletKey,
+    nodeName: NODE,
+    runtime: "engine",
+    simNodes: 1,
+    dataDir,
+    apiUrl: "in-process",
+    log: () => {},
+    settings: { cleanOnExit: true },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -39,14 +49,25 @@ const spec = (name: string, containers: any[], extra: Record<string, unknown> = 
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name },
-  spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, restartPolicy: "Never", containers: containers.map((c) => ({ image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", ...c })), ...extra },
+  spec: {
+    nodeName: NODE,
+    terminationGracePeriodSeconds: 1,
+    restartPolicy: "Never",
+    containers: containers.map((c) => ({ image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", ...c })),
+    ...extra,
+  },
 });
-const logs = (pod: string, c: string) => api.request("GET", `/api/v1/namespaces/default/pods/${pod}/log?container=${c}`).then((r) => r.text());
+const logs = (pod: string, c: string) =>
+  api.request("GET", `/api/v1/namespaces/default/pods/${pod}/log?container=${c}`).then((r) => r.text());
 /** Runs the pod to completion and returns each container's output. */
 async function outputs(pod: any): Promise<Record<string, string>> {
   await pods().create(pod);
   const name = pod.metadata.name;
-  await waitFor(`${name} finished`, async () => (await get(name)).status?.phase === "Succeeded" || (await get(name)).status?.phase === "Failed", 60_000);
+  await waitFor(
+    `${name} finished`,
+    async () => (await get(name)).status?.phase === "Succeeded" || (await get(name)).status?.phase === "Failed",
+    60_000,
+  );
   const out: Record<string, string> = {};
   for (const c of pod.spec.containers) out[c.name] = (await logs(name, c.name)).trim();
   return out;
@@ -64,7 +85,11 @@ test("privileged has every capability, a plain container does not; add and drop 
       { name: "priv", command: ["sh", "-c", status], securityContext: { privileged: true } },
       { name: "plain", command: ["sh", "-c", status] },
       { name: "add", command: ["sh", "-c", status], securityContext: { capabilities: { add: ["NET_ADMIN"] } } },
-      { name: "drop", command: ["sh", "-c", status], securityContext: { capabilities: { drop: ["ALL"] }, allowPrivilegeEscalation: false } },
+      {
+        name: "drop",
+        command: ["sh", "-c", status],
+        securityContext: { capabilities: { drop: ["ALL"] }, allowPrivilegeEscalation: false },
+      },
     ]),
   );
   expect(has(capEff(out.priv!), CAP_SYS_ADMIN)).toBe(1n);
@@ -80,15 +105,24 @@ test("privileged has every capability, a plain container does not; add and drop 
 });
 
 test("runAsUser/runAsGroup/supplementalGroups/fsGroup: the pod's context is the default, a container's overrides it; readOnlyRootFilesystem refuses writes", async () => {
-  const script = "id -u; id -g; id -G; stat -c %g /data; touch /data/$(id -u) && echo wrote; touch /rootfile 2>/dev/null && echo rootwrite || echo rootdenied";
+  const script =
+    "id -u; id -g; id -G; stat -c %g /data; touch /data/$(id -u) && echo wrote; touch /rootfile 2>/dev/null && echo rootwrite || echo rootdenied";
   const out = await outputs(
     spec(
       "ids",
       [
         { name: "a", command: ["sh", "-c", script], volumeMounts: [{ name: "data", mountPath: "/data" }] },
-        { name: "b", command: ["sh", "-c", script], volumeMounts: [{ name: "data", mountPath: "/data" }], securityContext: { runAsUser: 2001, readOnlyRootFilesystem: true } },
+        {
+          name: "b",
+          command: ["sh", "-c", script],
+          volumeMounts: [{ name: "data", mountPath: "/data" }],
+          securityContext: { runAsUser: 2001, readOnlyRootFilesystem: true },
+        },
       ],
-      { securityContext: { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 2000 }, volumes: [{ name: "data", emptyDir: {} }] },
+      {
+        securityContext: { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 2000 },
+        volumes: [{ name: "data", emptyDir: {} }],
+      },
     ),
   );
   const a = out.a!.split("\n");
@@ -104,7 +138,11 @@ test("runAsUser/runAsGroup/supplementalGroups/fsGroup: the pod's context is the 
   const root = await outputs(
     spec("rootfs", [
       { name: "rw", command: ["sh", "-c", "touch /rootfile && echo rootwrite"] },
-      { name: "ro", command: ["sh", "-c", "touch /rootfile 2>&1; echo rc=$?"], securityContext: { readOnlyRootFilesystem: true } },
+      {
+        name: "ro",
+        command: ["sh", "-c", "touch /rootfile 2>&1; echo rc=$?"],
+        securityContext: { readOnlyRootFilesystem: true },
+      },
     ]),
   );
   expect(root.rw).toBe("rootwrite");
@@ -113,13 +151,29 @@ test("runAsUser/runAsGroup/supplementalGroups/fsGroup: the pod's context is the 
 });
 
 test("runAsNonRoot refuses the root image with upstream's message and event; with a non-root runAsUser it runs", async () => {
-  const created = (await pods().create(spec("nonroot", [{ name: "c", command: ["sleep", "60"], securityContext: { runAsNonRoot: true } }]))) as any;
+  const created = (await pods().create(
+    spec("nonroot", [{ name: "c", command: ["sleep", "60"], securityContext: { runAsNonRoot: true } }]),
+  )) as any;
   const message = `container has runAsNonRoot and image will run as root (pod: "nonroot_default(${created.metadata.uid})", container: c)`;
-  const waiting = await waitFor("CreateContainerConfigError", async () => (await get("nonroot")).status?.containerStatuses?.[0]?.state?.waiting?.reason === "CreateContainerConfigError" && (await get("nonroot")).status.containerStatuses[0].state.waiting, 30_000);
+  const waiting = await waitFor(
+    "CreateContainerConfigError",
+    async () =>
+      (await get("nonroot")).status?.containerStatuses?.[0]?.state?.waiting?.reason === "CreateContainerConfigError" &&
+      (await get("nonroot")).status.containerStatuses[0].state.waiting,
+    30_000,
+  );
   expect(waiting.message).toBe(message);
   const events = (await client.resource("events", "default").list()).items as any[];
-  expect(events.some((e) => e.involvedObject.name === "nonroot" && e.reason === "Failed" && e.message === `Error: ${message}`)).toBe(true);
-  const out = await outputs(spec("nonroot-ok", [{ name: "c", command: ["id", "-u"], securityContext: { runAsNonRoot: true, runAsUser: 1234 } }]));
+  expect(
+    events.some(
+      (e) => e.involvedObject.name === "nonroot" && e.reason === "Failed" && e.message === `Error: ${message}`,
+    ),
+  ).toBe(true);
+  const out = await outputs(
+    spec("nonroot-ok", [
+      { name: "c", command: ["id", "-u"], securityContext: { runAsNonRoot: true, runAsUser: 1234 } },
+    ]),
+  );
   expect(out.c).toBe("1234");
   await pods().delete("nonroot", { gracePeriodSeconds: 0 });
 });
@@ -129,24 +183,59 @@ test("a subPath that a container turned into a symlink out of the volume is refu
     spec(
       "escape",
       [
-        { name: "ok", command: ["sh", "-c", "echo inside > /sub/file; sleep 60"], volumeMounts: [{ name: "vol", mountPath: "/sub", subPath: "made/here" }] },
-        { name: "evil", command: ["sh", "-c", "ls /host; sleep 60"], volumeMounts: [{ name: "vol", mountPath: "/host", subPath: "escape" }] },
+        {
+          name: "ok",
+          command: ["sh", "-c", "echo inside > /sub/file; sleep 60"],
+          volumeMounts: [{ name: "vol", mountPath: "/sub", subPath: "made/here" }],
+        },
+        {
+          name: "evil",
+          command: ["sh", "-c", "ls /host; sleep 60"],
+          volumeMounts: [{ name: "vol", mountPath: "/host", subPath: "escape" }],
+        },
       ],
-      { initContainers: [{ name: "plant", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["ln", "-s", "/", "/vol/escape"], volumeMounts: [{ name: "vol", mountPath: "/vol" }] }], volumes: [{ name: "vol", emptyDir: {} }] },
+      {
+        initContainers: [
+          {
+            name: "plant",
+            image: BUSYBOX_IMAGE,
+            imagePullPolicy: "IfNotPresent",
+            command: ["ln", "-s", "/", "/vol/escape"],
+            volumeMounts: [{ name: "vol", mountPath: "/vol" }],
+          },
+        ],
+        volumes: [{ name: "vol", emptyDir: {} }],
+      },
     ),
   )) as any;
-  const evil = await waitFor("evil refused", async () => (await get("escape")).status?.containerStatuses?.find((s: any) => s.name === "evil")?.state?.waiting?.reason === "CreateContainerConfigError" && (await get("escape")).status.containerStatuses.find((s: any) => s.name === "evil").state.waiting, 30_000);
+  const evil = await waitFor(
+    "evil refused",
+    async () =>
+      (await get("escape")).status?.containerStatuses?.find((s: any) => s.name === "evil")?.state?.waiting?.reason ===
+        "CreateContainerConfigError" &&
+      (await get("escape")).status.containerStatuses.find((s: any) => s.name === "evil").state.waiting,
+    30_000,
+  );
   expect(evil.message).toStartWith('failed to prepare subPath for volumeMount "vol" of container "evil": subpath ');
   expect(evil.message).toContain("not within volume path");
   const file = join(dataDir, "pods", created.metadata.uid, "volumes", "vol", "made", "here", "file");
   await waitFor("the ok container wrote into its subPath", () => existsSync(file), 30_000);
   const events = (await client.resource("events", "default").list()).items as any[];
-  expect(events.some((e) => e.involvedObject.name === "escape" && e.reason === "Failed" && e.message.startsWith('Error: failed to prepare subPath for volumeMount "vol" of container "evil"'))).toBe(true);
+  expect(
+    events.some(
+      (e) =>
+        e.involvedObject.name === "escape" &&
+        e.reason === "Failed" &&
+        e.message.startsWith('Error: failed to prepare subPath for volumeMount "vol" of container "evil"'),
+    ),
+  ).toBe(true);
   await pods().delete("escape", { gracePeriodSeconds: 0 });
 });
 
 test("what the node cannot apply is a Warning event, not a silent success", async () => {
-  await outputs(spec("selinux", [{ name: "c", command: ["true"], securityContext: { seLinuxOptions: { level: "s0:c123,c456" } } }]));
+  await outputs(
+    spec("selinux", [{ name: "c", command: ["true"], securityContext: { seLinuxOptions: { level: "s0:c123,c456" } } }]),
+  );
   const events = (await client.resource("events", "default").list()).items as any[];
   const warning = events.find((e) => e.involvedObject.name === "selinux" && e.reason === "UnsupportedSecurityContext");
   expect(warning?.type).toBe("Warning");

@@ -28,14 +28,44 @@ test("a StatefulSet's claim survives its pod: the replacement reads what the fir
       replicas: 1,
       serviceName: "db",
       selector: { matchLabels: { app: "db" } },
-      template: { metadata: { labels: { app: "db" } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "if [ -f /data/first ]; then echo again; else hostname > /data/first; echo first; fi; cat /data/first; sleep 3600"], volumeMounts: [{ name: "data", mountPath: "/data" }] }] } },
-      volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+      template: {
+        metadata: { labels: { app: "db" } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: "c",
+              image: BUSYBOX_IMAGE,
+              imagePullPolicy: "IfNotPresent",
+              command: [
+                "sh",
+                "-c",
+                "if [ -f /data/first ]; then echo again; else hostname > /data/first; echo first; fi; cat /data/first; sleep 3600",
+              ],
+              volumeMounts: [{ name: "data", mountPath: "/data" }],
+            },
+          ],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: "data" },
+          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+        },
+      ],
     },
   });
-  const firstUid = await waitFor("db-0 wrote its file", async () => {
-    const p: any = await cluster.client.resource("pods", "default").get("db-0").catch(() => undefined);
-    return p && (await logsOf("db-0")).includes("db-0") ? p.metadata.uid : undefined;
-  }, 45_000);
+  const firstUid = await waitFor(
+    "db-0 wrote its file",
+    async () => {
+      const p: any = await cluster.client
+        .resource("pods", "default")
+        .get("db-0")
+        .catch(() => undefined);
+      return p && (await logsOf("db-0")).includes("db-0") ? p.metadata.uid : undefined;
+    },
+    45_000,
+  );
   expect((await logsOf("db-0")).trim().split("\n")).toEqual(["first", "db-0"]);
 
   const pvc: any = await cluster.client.resource("persistentvolumeclaims", "default").get("data-db-0");
@@ -47,26 +77,68 @@ test("a StatefulSet's claim survives its pod: the replacement reads what the fir
   expect(existsSync(`${pv.spec.hostPath.path}/first`)).toBe(true);
 
   await cluster.client.resource("pods", "default").delete("db-0");
-  await waitFor("the replacement read the old data", async () => {
-    const p: any = await cluster.client.resource("pods", "default").get("db-0").catch(() => undefined);
-    return p && p.metadata.uid !== firstUid && (await logsOf("db-0")).includes("db-0");
-  }, 45_000);
+  await waitFor(
+    "the replacement read the old data",
+    async () => {
+      const p: any = await cluster.client
+        .resource("pods", "default")
+        .get("db-0")
+        .catch(() => undefined);
+      return p && p.metadata.uid !== firstUid && (await logsOf("db-0")).includes("db-0");
+    },
+    45_000,
+  );
   expect((await logsOf("db-0")).trim().split("\n")).toEqual(["again", "db-0"]);
 
   // The claim outlives the set; deleting it removes the volume and the data once the pod is gone.
   await cluster.client.resource("statefulsets.apps", "default").delete("db");
-  await cluster.client.resource("pods", "default").delete("db-0").catch(() => {});
+  await cluster.client
+    .resource("pods", "default")
+    .delete("db-0")
+    .catch(() => {});
   await cluster.client.resource("persistentvolumeclaims", "default").delete("data-db-0");
-  await waitFor("volume deleted", async () => cluster.client.resource("persistentvolumes").get(pv.metadata.name).then(() => false, () => true), 30_000);
+  await waitFor(
+    "volume deleted",
+    async () =>
+      cluster.client
+        .resource("persistentvolumes")
+        .get(pv.metadata.name)
+        .then(
+          () => false,
+          () => true,
+        ),
+    30_000,
+  );
   expect(existsSync(pv.spec.hostPath.path)).toBe(false);
 });
 
 test("a claim for a class with another provisioner stays Pending", async () => {
-  await cluster.client.resource("storageclasses.storage.k8s.io").create({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "cloud" }, provisioner: "ebs.csi.aws.com" } as any);
-  await cluster.client.resource("persistentvolumeclaims", "default").create({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "elsewhere" }, spec: { storageClassName: "cloud", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } });
+  await cluster.client.resource("storageclasses.storage.k8s.io").create({
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: "cloud" },
+    provisioner: "ebs.csi.aws.com",
+  } as any);
+  await cluster.client.resource("persistentvolumeclaims", "default").create({
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: "elsewhere" },
+    spec: { storageClassName: "cloud", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+  });
   // A claim the provisioner does serve, created after it, is bound: so the first one was seen and left alone.
-  await cluster.client.resource("persistentvolumeclaims", "default").create({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "here" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } });
-  await waitFor("here bound", async () => ((await cluster.client.resource("persistentvolumeclaims", "default").get("here")) as any).status?.phase === "Bound", 10_000);
+  await cluster.client.resource("persistentvolumeclaims", "default").create({
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: "here" },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+  });
+  await waitFor(
+    "here bound",
+    async () =>
+      ((await cluster.client.resource("persistentvolumeclaims", "default").get("here")) as any).status?.phase ===
+      "Bound",
+    10_000,
+  );
   const elsewhere: any = await cluster.client.resource("persistentvolumeclaims", "default").get("elsewhere");
   expect(elsewhere.status.phase).toBe("Pending");
   expect(elsewhere.spec.volumeName).toBeUndefined();

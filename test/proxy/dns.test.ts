@@ -29,7 +29,17 @@ async function startUpstream(): Promise<number> {
     upstreamAsked++;
     const name = q.questions![0]!.name;
     const known = name === "outside.example.com" && q.questions![0]!.type === "A";
-    upstream.send(dnsPacket.encode({ type: "response", id: q.id, flags: dnsPacket.RECURSION_AVAILABLE | (name === "outside.example.com" ? 0 : 3), questions: q.questions, answers: known ? [{ type: "A", name, ttl: 30, data: "192.0.2.99" }] : [] }), r.port, r.address);
+    upstream.send(
+      dnsPacket.encode({
+        type: "response",
+        id: q.id,
+        flags: dnsPacket.RECURSION_AVAILABLE | (name === "outside.example.com" ? 0 : 3),
+        questions: q.questions,
+        answers: known ? [{ type: "A", name, ttl: 30, data: "192.0.2.99" }] : [],
+      }),
+      r.port,
+      r.address,
+    );
   });
   await new Promise<void>((r) => upstream.bind(0, "127.0.0.1", r));
   return upstream.address().port;
@@ -38,18 +48,26 @@ async function startUpstream(): Promise<number> {
 type Reply = ReturnType<typeof dnsPacket.decode> & { rcode: string };
 /** One query to the cluster DNS at its service IP (the proxy's DNAT), over UDP or TCP. */
 function ask(name: string, type = "A", tcp = false): Promise<Reply> {
-  const msg: Buffer = dnsPacket.encode({ type: "query", id: Math.floor(Math.random() * 65535), flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: type as "A", name }] });
+  const msg: Buffer = dnsPacket.encode({
+    type: "query",
+    id: Math.floor(Math.random() * 65535),
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ type: type as "A", name }],
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => (done(), reject(new Error(`no answer for ${name}`))), 3000);
     let done = () => {};
     if (tcp) {
-      const c = net.connect(53, dnsIp, () => c.write(Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 255]), msg])));
+      const c = net.connect(53, dnsIp, () =>
+        c.write(Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 255]), msg])),
+      );
       let buf = Buffer.alloc(0);
       done = () => c.destroy();
       c.on("error", (e) => (clearTimeout(timer), reject(e)));
       c.on("data", (d: Buffer) => {
         buf = Buffer.concat([buf, d]);
-        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) (clearTimeout(timer), done(), resolve(dnsPacket.streamDecode(buf) as Reply));
+        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0))
+          clearTimeout(timer), done(), resolve(dnsPacket.streamDecode(buf) as Reply);
       });
     } else {
       const s = dgram.createSocket("udp4");
@@ -62,19 +80,61 @@ function ask(name: string, type = "A", tcp = false): Promise<Reply> {
 const dataOf = (r: Reply) => (r.answers ?? []).map((a) => (a as { data: unknown }).data);
 
 const api = (resource: string, ns = "default") => cluster.client.resource(resource, ns);
-const web = (name: string, extra: Record<string, unknown> = {}) => ({ name, image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"], ports: [{ name: "http", containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 }, ...extra });
-const rc = (name: string, replicas: number) => ({ apiVersion: "v1", kind: "ReplicationController", metadata: { name }, spec: { replicas, selector: { app: name }, template: { metadata: { labels: { app: name } }, spec: { terminationGracePeriodSeconds: 1, containers: [web("web")] } } } });
-const service = (name: string, spec: Record<string, unknown>, ns = "default") => api("services", ns).create({ apiVersion: "v1", kind: "Service", metadata: { name }, spec });
-const readyAddresses = async (name: string) => (((await api("endpoints").get(name).catch(() => undefined)) as any)?.subsets ?? []).flatMap((s: any) => s.addresses ?? []);
+const web = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  image: BUSYBOX_IMAGE,
+  imagePullPolicy: "IfNotPresent",
+  command: ["httpd", "-f", "-p", "8080", "-h", "/etc"],
+  ports: [{ name: "http", containerPort: 8080 }],
+  readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+  ...extra,
+});
+const rc = (name: string, replicas: number) => ({
+  apiVersion: "v1",
+  kind: "ReplicationController",
+  metadata: { name },
+  spec: {
+    replicas,
+    selector: { app: name },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: { terminationGracePeriodSeconds: 1, containers: [web("web")] },
+    },
+  },
+});
+const service = (name: string, spec: Record<string, unknown>, ns = "default") =>
+  api("services", ns).create({ apiVersion: "v1", kind: "Service", metadata: { name }, spec });
+const readyAddresses = async (name: string) =>
+  (
+    (
+      (await api("endpoints")
+        .get(name)
+        .catch(() => undefined)) as any
+    )?.subsets ?? []
+  ).flatMap((s: any) => s.addresses ?? []);
 
 async function runPod(ns: string, name: string, script: string, spec: Record<string, unknown> = {}): Promise<string> {
-  await api("pods", ns).create({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { restartPolicy: "Never", terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", script] }], ...spec } });
-  const done: any = await waitFor(`${name} finished`, async () => {
-    const p: any = await api("pods", ns).get(name);
-    if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") return p;
-    // Said if the deadline passes: how far the script got.
-    throw new Error(await (await cluster.api.request("GET", `/api/v1/namespaces/${ns}/pods/${name}/log`)).text());
-  }, 90_000);
+  await api("pods", ns).create({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: {
+      restartPolicy: "Never",
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: "c", image: BUSYBOX_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", script] }],
+      ...spec,
+    },
+  });
+  const done: any = await waitFor(
+    `${name} finished`,
+    async () => {
+      const p: any = await api("pods", ns).get(name);
+      if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") return p;
+      // Said if the deadline passes: how far the script got.
+      throw new Error(await (await cluster.api.request("GET", `/api/v1/namespaces/${ns}/pods/${name}/log`)).text());
+    },
+    90_000,
+  );
   const logs = await (await cluster.api.request("GET", `/api/v1/namespaces/${ns}/pods/${name}/log`)).text();
   expect(`${done.status.phase}: ${logs}`).toMatch(/^Succeeded/);
   return logs;
@@ -97,22 +157,78 @@ beforeAll(async () => {
   const port = await startUpstream();
   cluster = await startCluster({ runtime: "engine", settings: { dnsUpstream: `127.0.0.1:${port}` } });
   listening = await cluster.api.listen();
-  await ensureKubernetesService({ fetch: cluster.api.fetch, token: TEST_TOKEN, clusterIP: kubernetesServiceIp(cluster.serviceCidr), address: "127.0.0.1", port: Number(new URL(listening.url).port) });
-  dnsIp = ((await waitFor("kube-dns", () => api("services", "kube-system").get("kube-dns").catch(() => undefined))) as any).spec.clusterIP;
-  await Promise.all([api("replicationcontrollers").create(rc("web", 1)), api("replicationcontrollers").create(rc("other", 1))]);
+  await ensureKubernetesService({
+    fetch: cluster.api.fetch,
+    token: TEST_TOKEN,
+    clusterIP: kubernetesServiceIp(cluster.serviceCidr),
+    address: "127.0.0.1",
+    port: Number(new URL(listening.url).port),
+  });
+  dnsIp = (
+    (await waitFor("kube-dns", () =>
+      api("services", "kube-system")
+        .get("kube-dns")
+        .catch(() => undefined),
+    )) as any
+  ).spec.clusterIP;
+  await Promise.all([
+    api("replicationcontrollers").create(rc("web", 1)),
+    api("replicationcontrollers").create(rc("other", 1)),
+  ]);
   await service("web", { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] });
   await service("other", { selector: { app: "other" }, ports: [{ name: "http", port: 80, targetPort: "http" }] });
-  await service("db", { clusterIP: "None", selector: { app: "db" }, ports: [{ name: "pg", port: 5432, targetPort: 8080 }] });
+  await service("db", {
+    clusterIP: "None",
+    selector: { app: "db" },
+    ports: [{ name: "pg", port: 5432, targetPort: 8080 }],
+  });
   await service("ext", { type: "ExternalName", externalName: "outside.example.com" });
-  await api("statefulsets.apps").create({ apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "db" }, spec: { serviceName: "db", replicas: 2, selector: { matchLabels: { app: "db" } }, template: { metadata: { labels: { app: "db" } }, spec: { terminationGracePeriodSeconds: 1, containers: [web("db", { command: ["sh", "-c", "cat /etc/hosts; exec httpd -f -p 8080 -h /etc"] })] } } } });
+  await api("statefulsets.apps").create({
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name: "db" },
+    spec: {
+      serviceName: "db",
+      replicas: 2,
+      selector: { matchLabels: { app: "db" } },
+      template: {
+        metadata: { labels: { app: "db" } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [web("db", { command: ["sh", "-c", "cat /etc/hosts; exec httpd -f -p 8080 -h /etc"] })],
+        },
+      },
+    },
+  });
   // In the headless service's selector but never ready: DNS leaves it out.
-  await api("pods").create({ apiVersion: "v1", kind: "Pod", metadata: { name: "unready", labels: { app: "db" } }, spec: { terminationGracePeriodSeconds: 1, containers: [web("c", { readinessProbe: { exec: { command: ["false"] }, periodSeconds: 1 } })] } });
+  await api("pods").create({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "unready", labels: { app: "db" } },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [web("c", { readinessProbe: { exec: { command: ["false"] }, periodSeconds: 1 } })],
+    },
+  });
   await api("namespaces", "").create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "elsewhere" } });
-  await waitFor("web, other and db ready", async () => {
-    if ((await readyAddresses("web")).length === 1 && (await readyAddresses("other")).length === 1 && (await readyAddresses("db")).length === 2) return true;
-    // Said when the deadline passes: where the pods are.
-    throw new Error(((await api("pods").list()).items as any[]).map((p) => `${p.metadata.name}:${p.status?.phase}:${p.status?.containerStatuses?.[0]?.ready}`).join(" "));
-  }, 120_000);
+  await waitFor(
+    "web, other and db ready",
+    async () => {
+      if (
+        (await readyAddresses("web")).length === 1 &&
+        (await readyAddresses("other")).length === 1 &&
+        (await readyAddresses("db")).length === 2
+      )
+        return true;
+      // Said when the deadline passes: where the pods are.
+      throw new Error(
+        ((await api("pods").list()).items as any[])
+          .map((p) => `${p.metadata.name}:${p.status?.phase}:${p.status?.containerStatuses?.[0]?.ready}`)
+          .join(" "),
+      );
+    },
+    120_000,
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -135,7 +251,12 @@ test("a pod reaches services by every name form, two services on port 80 answer 
     `nslookup outside.example.com | grep -c 192.0.2.99 | sed 's/^/OUTSIDE=/'`,
   ];
   const logs = await runPod("default", "client", lines.join("; "));
-  const out = Object.fromEntries(logs.split("\n").filter((l) => /^[A-Z0-9]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]));
+  const out = Object.fromEntries(
+    logs
+      .split("\n")
+      .filter((l) => /^[A-Z0-9]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),
+  );
   const [webSvc, otherSvc]: any[] = await Promise.all([api("services").get("web"), api("services").get("other")]);
   expect(out).toEqual({
     WEB1: expect.stringMatching(/^web-/),
@@ -147,15 +268,22 @@ test("a pod reaches services by every name form, two services on port 80 answer 
     STS: "db-1",
     OUTSIDE: "1",
   });
-  expect(logs).toContain(`search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${dnsIp}\noptions ndots:5\n`);
+  expect(logs).toContain(
+    `search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${dnsIp}\noptions ndots:5\n`,
+  );
   // From the host, each cluster IP on port 80 is its own service too.
-  const fromHost = async (ip: string) => (await fetch(`http://${ip}/hostname`, { headers: { connection: "close" } })).text();
+  const fromHost = async (ip: string) =>
+    (await fetch(`http://${ip}/hostname`, { headers: { connection: "close" } })).text();
   expect((await fromHost(webSvc.spec.clusterIP)).trim()).toMatch(/^web-/);
   expect((await fromHost(otherSvc.spec.clusterIP)).trim()).toMatch(/^other-/);
 }, 120_000);
 
 test("from another namespace only qualified names resolve", async () => {
-  const logs = await runPod("elsewhere", "client", [GET, "resolve web >/dev/null && echo SHORT=yes || echo SHORT=no", "echo QUALIFIED=$(get web.default)"].join("; "));
+  const logs = await runPod(
+    "elsewhere",
+    "client",
+    [GET, "resolve web >/dev/null && echo SHORT=yes || echo SHORT=no", "echo QUALIFIED=$(get web.default)"].join("; "),
+  );
   expect(logs).toContain("SHORT=no");
   expect(logs).toMatch(/QUALIFIED=web-/);
 }, 120_000);
@@ -168,13 +296,23 @@ test("the records, over UDP and TCP at the kube-dns service IP: headless, Statef
   const ipOf = (n: string) => pods.find((p) => p.metadata.name === n)?.status?.podIP;
   expect(dataOf(await ask("db-0.db.default.svc.cluster.local"))).toEqual([ipOf("db-0")]);
   expect(dataOf(await ask("db-1.db.default.svc.cluster.local", "A", true))).toEqual([ipOf("db-1")]);
-  expect(dataOf(await ask("_pg._tcp.db.default.svc.cluster.local", "SRV")).map((s: any) => `${s.target}:${s.port}`).sort()).toEqual(["db-0.db.default.svc.cluster.local:8080", "db-1.db.default.svc.cluster.local:8080"]);
+  expect(
+    dataOf(await ask("_pg._tcp.db.default.svc.cluster.local", "SRV"))
+      .map((s: any) => `${s.target}:${s.port}`)
+      .sort(),
+  ).toEqual(["db-0.db.default.svc.cluster.local:8080", "db-1.db.default.svc.cluster.local:8080"]);
   const webSvc: any = await api("services").get("web");
-  expect(dataOf(await ask("_http._tcp.web.default.svc.cluster.local", "SRV"))).toEqual([{ priority: 0, weight: 100, port: 80, target: "web.default.svc.cluster.local" }]);
-  expect(dataOf(await ask(`${webSvc.spec.clusterIP.split(".").reverse().join(".")}.in-addr.arpa`, "PTR"))).toEqual(["web.default.svc.cluster.local"]);
+  expect(dataOf(await ask("_http._tcp.web.default.svc.cluster.local", "SRV"))).toEqual([
+    { priority: 0, weight: 100, port: 80, target: "web.default.svc.cluster.local" },
+  ]);
+  expect(dataOf(await ask(`${webSvc.spec.clusterIP.split(".").reverse().join(".")}.in-addr.arpa`, "PTR"))).toEqual([
+    "web.default.svc.cluster.local",
+  ]);
   const ext = await ask("ext.default.svc.cluster.local");
   expect(ext.answers?.[0]).toMatchObject({ type: "CNAME", data: "outside.example.com", ttl: 5 });
-  expect(dataOf(await ask("kubernetes.default.svc.cluster.local"))).toEqual([(await api("services").get("kubernetes") as any).spec.clusterIP]);
+  expect(dataOf(await ask("kubernetes.default.svc.cluster.local"))).toEqual([
+    ((await api("services").get("kubernetes")) as any).spec.clusterIP,
+  ]);
   const started = performance.now();
   const missing = await ask("nothing.default.svc.cluster.local");
   expect([missing.rcode, performance.now() - started < 2000]).toEqual(["NXDOMAIN", true]);
@@ -187,7 +325,11 @@ test("the records, over UDP and TCP at the kube-dns service IP: headless, Statef
 
 test("a new service resolves and a deleted one stops within seconds; outside names are cached", async () => {
   const svc: any = await service("late", { ports: [{ port: 8080 }] });
-  await waitFor("late resolves", async () => dataOf(await ask("late.default.svc.cluster.local"))[0] === svc.spec.clusterIP, 3000);
+  await waitFor(
+    "late resolves",
+    async () => dataOf(await ask("late.default.svc.cluster.local"))[0] === svc.spec.clusterIP,
+    3000,
+  );
   await api("services").delete("late");
   await waitFor("late is gone", async () => (await ask("late.default.svc.cluster.local")).rcode === "NXDOMAIN", 3000);
   const before = upstreamAsked;
@@ -209,19 +351,45 @@ test("resolv.conf and /etc/hosts for dnsPolicy Default and None with dnsConfig, 
   const [resolv, hosts] = logs.split("---\n");
   expect(resolv).toBe("search corp.example\nnameserver 192.0.2.53\noptions ndots:2\n");
   expect(hosts).toMatch(/^# Kubernetes-managed hosts file\.\n127\.0\.0\.1\tlocalhost\n/);
-  expect(hosts).toMatch(/\n\d+\.\d+\.\d+\.\d+\tbox\.db\.default\.svc\.cluster\.local\tbox\n\n# Entries added by HostAliases\.\n127\.0\.0\.2\tfoo\.local\tbar\.local\n$/);
+  expect(hosts).toMatch(
+    /\n\d+\.\d+\.\d+\.\d+\tbox\.db\.default\.svc\.cluster\.local\tbox\n\n# Entries added by HostAliases\.\n127\.0\.0\.2\tfoo\.local\tbar\.local\n$/,
+  );
   const host = await runPod("default", "host-policy", "cat /etc/resolv.conf", { dnsPolicy: "Default" });
   if (firstHostNs) expect(host).toContain(`nameserver ${firstHostNs}`);
   expect(host).not.toContain(dnsIp);
 }, 120_000);
 
 test("a LoadBalancer service gets a loopback address where its own port answers, in status.loadBalancer", async () => {
-  const svc: any = await service("front", { type: "LoadBalancer", selector: { app: "web" }, ports: [{ port: 80, targetPort: "http" }] });
-  const ingress: any = await waitFor("an ingress address", async () => ((await api("services").get("front")) as any).status?.loadBalancer?.ingress?.[0], 10_000);
+  const svc: any = await service("front", {
+    type: "LoadBalancer",
+    selector: { app: "web" },
+    ports: [{ port: 80, targetPort: "http" }],
+  });
+  const ingress: any = await waitFor(
+    "an ingress address",
+    async () => ((await api("services").get("front")) as any).status?.loadBalancer?.ingress?.[0],
+    10_000,
+  );
   expect(ingress.ip).toMatch(/^127\.0\.0\.\d+$/);
-  const body = await waitFor("the LoadBalancer address answers", () => fetch(`http://${ingress.ip}:80/hostname`, { headers: { connection: "close" } }).then((r) => r.text(), () => undefined), 10_000);
+  const body = await waitFor(
+    "the LoadBalancer address answers",
+    () =>
+      fetch(`http://${ingress.ip}:80/hostname`, { headers: { connection: "close" } }).then(
+        (r) => r.text(),
+        () => undefined,
+      ),
+    10_000,
+  );
   expect(body.trim()).toMatch(/^web-/);
   await api("services").delete("front");
-  await waitFor("the address is released", () => fetch(`http://${ingress.ip}:80/hostname`).then(() => false, () => true), 10_000);
+  await waitFor(
+    "the address is released",
+    () =>
+      fetch(`http://${ingress.ip}:80/hostname`).then(
+        () => false,
+        () => true,
+      ),
+    10_000,
+  );
   void svc;
 }, 120_000);

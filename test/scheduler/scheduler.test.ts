@@ -14,7 +14,8 @@ let scheduler: SchedulerLoop;
 beforeAll(async () => {
   api = await startTestApi();
   client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
-  for (const n of ["n1", "n2"]) await client.resource("nodes").create({ apiVersion: "v1", kind: "Node", ...nodeWith(n, { cpu: "2" }) });
+  for (const n of ["n1", "n2"])
+    await client.resource("nodes").create({ apiVersion: "v1", kind: "Node", ...nodeWith(n, { cpu: "2" }) });
   scheduler = new SchedulerLoop(client);
   await scheduler.start();
 });
@@ -23,7 +24,8 @@ afterAll(async () => {
   await api.close();
 });
 
-const nodeOf = async (name: string) => ((await client.resource("pods", "default").get(name)) as any).spec.nodeName as string | undefined;
+const nodeOf = async (name: string) =>
+  ((await client.resource("pods", "default").get(name)) as any).spec.nodeName as string | undefined;
 
 test("pending pods are bound to nodes through the binding subresource", async () => {
   for (let i = 0; i < 10; i++) await client.resource("pods", "default").create(pod(`p${i}`));
@@ -47,7 +49,9 @@ test("a pod that fits nowhere is Unschedulable with the reason, then lands when 
   });
   expect(cond.reason).toBe("Unschedulable");
   expect(cond.message).toBe("0/2 nodes are available: 2 Insufficient cpu.");
-  const events = await client.resource("events", "default").list({ fieldSelector: "involvedObject.name=big,reason=FailedScheduling" });
+  const events = await client
+    .resource("events", "default")
+    .list({ fieldSelector: "involvedObject.name=big,reason=FailedScheduling" });
   expect(events.items[0]?.type).toBe("Warning");
   await client.resource("nodes").create({ apiVersion: "v1", kind: "Node", ...nodeWith("n3", { cpu: "8" }) });
   await waitFor("big bound to n3", async () => (await nodeOf("big")) === "n3");

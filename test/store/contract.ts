@@ -5,16 +5,30 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Store, WatchEvent } from "../../src/store/types.ts";
-import { CompactedError, ConflictError, KeyExistsError, LockedError, NotFoundError, WatchLaggedError } from "../../src/store/types.ts";
+import {
+  CompactedError,
+  ConflictError,
+  KeyExistsError,
+  LockedError,
+  NotFoundError,
+  WatchLaggedError,
+} from "../../src/store/types.ts";
 
 type Fn = () => Promise<void> | void;
 export interface Harness {
   describe(name: string, fn: () => void): void;
   test(name: string, fn: Fn): void;
 }
-export type Open = (dir: string, opts?: { compactWindow?: number; compactIntervalMs?: number; watchBuffer?: number }) => Promise<Store>;
+export type Open = (
+  dir: string,
+  opts?: { compactWindow?: number; compactIntervalMs?: number; watchBuffer?: number },
+) => Promise<Store>;
 
-async function withStore(open: Open, fn: (s: Store, dir: string) => Promise<void>, opts?: Parameters<Open>[1]): Promise<void> {
+async function withStore(
+  open: Open,
+  fn: (s: Store, dir: string) => Promise<void>,
+  opts?: Parameters<Open>[1],
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "kube-store-"));
   const s = await open(dir, opts);
   try {
@@ -31,7 +45,10 @@ async function collect(w: AsyncIterable<WatchEvent>, n: number, timeoutMs = 5000
   const deadline = Date.now() + timeoutMs;
   while (out.length < n) {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const r = await Promise.race([it.next(), new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), Math.max(1, deadline - Date.now()))))]);
+    const r = await Promise.race([
+      it.next(),
+      new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), Math.max(1, deadline - Date.now())))),
+    ]);
     clearTimeout(timer);
     if (r === "timeout") throw new Error(`watch delivered ${out.length} of ${n} events before the deadline`);
     if (r.done) break;
@@ -55,7 +72,8 @@ export function storeContract(h: Harness, open: Open): void {
         assert.equal(d.modRevision, b.modRevision + 1);
         assert.equal((await s.get("/r/a")).kv, null);
         assert.equal(await s.currentRevision(), d.modRevision);
-      }));
+      }),
+    );
 
     h.test("named errors: exists, not found, conflict carrying the current value", () =>
       withStore(open, async (s) => {
@@ -69,7 +87,8 @@ export function storeContract(h: Harness, open: Open): void {
         assert.equal(err.current.value, "2");
         await assert.rejects(s.delete("/r/a", a.modRevision), ConflictError);
         assert.equal((await s.get("/r/a")).kv?.value, "2");
-      }));
+      }),
+    );
 
     h.test("concurrent read-modify-write with expected revisions loses no update", () =>
       withStore(open, async (s) => {
@@ -92,7 +111,8 @@ export function storeContract(h: Harness, open: Open): void {
           }),
         );
         assert.equal((await s.get("/counter")).kv?.value, String(writers * each));
-      }));
+      }),
+    );
 
     h.test("lists by prefix in key order, with limit, continue and remaining", () =>
       withStore(open, async (s) => {
@@ -100,19 +120,32 @@ export function storeContract(h: Harness, open: Open): void {
         await s.create("/q/x", "x");
         await s.create("/p", "not under /p/");
         const all = await s.list("/p/");
-        assert.deepEqual(all.kvs.map((kv) => kv.value), ["a", "b", "c", "d", "e"]);
+        assert.deepEqual(
+          all.kvs.map((kv) => kv.value),
+          ["a", "b", "c", "d", "e"],
+        );
         assert.equal(all.more, false);
         const page = await s.list("/p/", { limit: 2 });
-        assert.deepEqual(page.kvs.map((kv) => kv.value), ["a", "b"]);
+        assert.deepEqual(
+          page.kvs.map((kv) => kv.value),
+          ["a", "b"],
+        );
         assert.equal(page.more, true);
         assert.equal(page.remaining, 3);
         const next = await s.list("/p/", { limit: 2, startAfter: page.kvs[1]!.key });
-        assert.deepEqual(next.kvs.map((kv) => kv.value), ["c", "d"]);
+        assert.deepEqual(
+          next.kvs.map((kv) => kv.value),
+          ["c", "d"],
+        );
         const last = await s.list("/p/", { limit: 2, startAfter: next.kvs[1]!.key });
-        assert.deepEqual(last.kvs.map((kv) => kv.value), ["e"]);
+        assert.deepEqual(
+          last.kvs.map((kv) => kv.value),
+          ["e"],
+        );
         assert.equal(last.more, false);
         assert.equal(all.revision, await s.currentRevision());
-      }));
+      }),
+    );
   });
 
   h.describe("watch", () => {
@@ -129,7 +162,8 @@ export function storeContract(h: Harness, open: Open): void {
         for (let i = 1; i < revs.length; i++) assert.ok(revs[i]! > revs[i - 1]!, "revisions increase");
         assert.deepEqual(new Set(events.map((e) => e.kv.value)).size, 200);
         assert.ok(events.every((e) => e.kv.key.startsWith("/w/")));
-      }));
+      }),
+    );
 
     h.test("from an old revision: history from the log, then live, without gaps or duplicates", () =>
       withStore(open, async (s) => {
@@ -141,15 +175,22 @@ export function storeContract(h: Harness, open: Open): void {
         await s.create("/h/b", "live");
         const events = await collect(w, 4);
         w.close();
-        assert.deepEqual(events.map((e) => [e.type, e.kv.key, e.kv.value]), [
-          ["create", "/h/a", "1"],
-          ["update", "/h/a", "2"],
-          ["delete", "/h/a", "2"],
-          ["create", "/h/b", "live"],
-        ]);
+        assert.deepEqual(
+          events.map((e) => [e.type, e.kv.key, e.kv.value]),
+          [
+            ["create", "/h/a", "1"],
+            ["update", "/h/a", "2"],
+            ["delete", "/h/a", "2"],
+            ["create", "/h/b", "live"],
+          ],
+        );
         assert.equal(events[1]!.prevKv?.value, "1");
-        assert.deepEqual(events.map((e) => e.revision), [1, 2, 3, 4].map((i) => first.modRevision - 1 + i));
-      }));
+        assert.deepEqual(
+          events.map((e) => e.revision),
+          [1, 2, 3, 4].map((i) => first.modRevision - 1 + i),
+        );
+      }),
+    );
 
     h.test("watching from before the compaction point fails with CompactedError", () =>
       withStore(open, async (s) => {
@@ -160,9 +201,13 @@ export function storeContract(h: Harness, open: Open): void {
         const ok = s.watch("/c/", { afterRevision: 8 });
         const events = await collect(ok, 2);
         ok.close();
-        assert.deepEqual(events.map((e) => e.revision), [9, 10]);
+        assert.deepEqual(
+          events.map((e) => e.revision),
+          [9, 10],
+        );
         assert.equal((await s.list("/c/")).kvs.length, 10, "compaction never touches current state");
-      }));
+      }),
+    );
 
     h.test("a watcher that falls too far behind is ended with its last revision; writers never wait", () =>
       withStore(
@@ -177,14 +222,16 @@ export function storeContract(h: Harness, open: Open): void {
           assert.ok(err.lastRevision >= 0);
         },
         { watchBuffer: 50 },
-      ));
+      ),
+    );
 
     h.test("closing a watch ends its iteration", () =>
       withStore(open, async (s) => {
         const w = s.watch("/x/");
         setTimeout(() => w.close(), 10);
         assert.deepEqual(await collect(w, 1), []);
-      }));
+      }),
+    );
   });
 
   h.describe("compaction and ownership", () => {
@@ -196,12 +243,14 @@ export function storeContract(h: Harness, open: Open): void {
           let rev = kv.modRevision;
           for (let i = 0; i < 3000; i++) rev = (await s.update("/u/a", "v".repeat(200) + i, rev)).modRevision;
           const deadline = Date.now() + 5000;
-          while ((await s.compactedRevision()) < rev - 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+          while ((await s.compactedRevision()) < rev - 200 && Date.now() < deadline)
+            await new Promise((r) => setTimeout(r, 20));
           assert.ok((await s.compactedRevision()) >= rev - 200, "compacted up to the window");
           assert.equal((await s.get("/u/a")).kv?.modRevision, rev);
         },
         { compactWindow: 100, compactIntervalMs: 50 },
-      ));
+      ),
+    );
 
     h.test("a second open of the same data dir in this process is refused only after close is not", async () => {
       const dir = mkdtempSync(join(tmpdir(), "kube-store-"));

@@ -45,7 +45,9 @@ function table(columns: PrinterColumn[] | undefined): KindDef["table"] {
   const readers = columns.map((c) => jsonPathReader(c.jsonPath));
   const defs: TableColumn[] = columns.map((c) => ({
     name: c.name,
-    type: (["string", "integer", "number", "boolean", "date"].includes(c.type) ? c.type : "string") as TableColumn["type"],
+    type: (["string", "integer", "number", "boolean", "date"].includes(c.type)
+      ? c.type
+      : "string") as TableColumn["type"],
     format: c.format ?? "",
     description: c.description ?? "",
     priority: (c.priority ?? 0) > 0 ? 1 : 0,
@@ -70,7 +72,9 @@ export function compareVersions(a: string, b: string): number {
 
 function customKind(spec: CrdSpec, v: CrdVersion, schemaRevision: number): KindDef {
   const names = spec.names;
-  const schema = new StructuralSchema(v.schema?.openAPIV3Schema ?? { type: "object", "x-kubernetes-preserve-unknown-fields": true });
+  const schema = new StructuralSchema(
+    v.schema?.openAPIV3Schema ?? { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+  );
   const hasStatusSub = !!v.subresources?.status;
   const apiVersion = `${spec.group}/${v.name}`;
   const scale = v.subresources?.scale;
@@ -95,11 +99,21 @@ function customKind(spec: CrdSpec, v: CrdVersion, schemaRevision: number): KindD
     custom: true,
     subresources: {
       ...(hasStatusSub ? { status: true } : {}),
-      ...(scale ? { scale: { specReplicasPath: strip(scale.specReplicasPath), statusReplicasPath: strip(scale.statusReplicasPath), labelSelectorPath: scale.labelSelectorPath ? strip(scale.labelSelectorPath) : undefined } } : {}),
+      ...(scale
+        ? {
+            scale: {
+              specReplicasPath: strip(scale.specReplicasPath),
+              statusReplicasPath: strip(scale.statusReplicasPath),
+              labelSelectorPath: scale.labelSelectorPath ? strip(scale.labelSelectorPath) : undefined,
+            },
+          }
+        : {}),
     },
     hasStatus: hasStatusSub,
     openAPIV3Schema: v.schema?.openAPIV3Schema as Record<string, unknown> | undefined,
-    ...(v.deprecated ? { deprecationWarning: v.deprecationWarning ?? `${apiVersion} ${names.kind} is deprecated` } : {}),
+    ...(v.deprecated
+      ? { deprecationWarning: v.deprecationWarning ?? `${apiVersion} ${names.kind} is deprecated` }
+      : {}),
     defaults(obj) {
       obj.apiVersion = apiVersion;
       obj.kind = names.kind;
@@ -114,7 +128,8 @@ function customKind(spec: CrdSpec, v: CrdVersion, schemaRevision: number): KindD
       return [...c.list, ...schema.validate(obj, old)];
     },
     // Any change but metadata (and status, when it is a subresource) is a spec change.
-    specChanged: (a, b) => JSON.stringify(withoutMeta(a, hasStatusSub)) !== JSON.stringify(withoutMeta(b, hasStatusSub)),
+    specChanged: (a, b) =>
+      JSON.stringify(withoutMeta(a, hasStatusSub)) !== JSON.stringify(withoutMeta(b, hasStatusSub)),
     fieldSelectors: selectable,
     table: table(v.additionalPrinterColumns),
     hooks: {

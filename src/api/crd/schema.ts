@@ -12,16 +12,48 @@ import type { JSONSchemaProps } from "./types.ts";
 
 // Big schemas (a ServiceMonitor's) compile several times faster without ajv's code optimiser.
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true, code: { optimize: false } });
-addFormats(ajv, ["date", "date-time", "email", "hostname", "ipv4", "ipv6", "uuid", "byte", "int32", "int64", "float", "double", "password"]);
+addFormats(ajv, [
+  "date",
+  "date-time",
+  "email",
+  "hostname",
+  "ipv4",
+  "ipv6",
+  "uuid",
+  "byte",
+  "int32",
+  "int64",
+  "float",
+  "double",
+  "password",
+]);
 // Formats Kubernetes checks with its own (Go) notion of them.
 ajv.addFormat("duration", /^[-+]?(\d+(\.\d*)?(ns|us|µs|ms|s|m|h))+$|^0$/);
 ajv.addFormat("cidr", /^([0-9.]+|[0-9a-fA-F:.]+)\/\d{1,3}$/);
 ajv.addFormat("mac", /^([0-9a-fA-F]{2}[:-]){5}([0-9a-fA-F]{2})$/);
-const KNOWN_FORMATS = new Set(["date", "date-time", "email", "hostname", "ipv4", "ipv6", "uuid", "byte", "int32", "int64", "float", "double", "password", "duration", "cidr", "mac"]);
+const KNOWN_FORMATS = new Set([
+  "date",
+  "date-time",
+  "email",
+  "hostname",
+  "ipv4",
+  "ipv6",
+  "uuid",
+  "byte",
+  "int32",
+  "int64",
+  "float",
+  "double",
+  "password",
+  "duration",
+  "cidr",
+  "mac",
+]);
 ajv.addKeyword({
   keyword: "x-kube-int-or-string",
   errors: false,
-  validate: (nullable: boolean, data: unknown) => typeof data === "string" || (typeof data === "number" && Number.isInteger(data)) || (nullable && data === null),
+  validate: (nullable: boolean, data: unknown) =>
+    typeof data === "string" || (typeof data === "number" && Number.isInteger(data)) || (nullable && data === null),
 });
 
 type Json = Record<string, unknown>;
@@ -34,7 +66,8 @@ function toJsonSchema(s: JSONSchemaProps, root = false): Json {
   for (const [k, v] of Object.entries(s)) {
     if (k === "properties" && isObject(v)) {
       const props: Json = {};
-      for (const [name, p] of Object.entries(v)) if (!(root && name === "metadata")) props[name] = toJsonSchema(p as JSONSchemaProps);
+      for (const [name, p] of Object.entries(v))
+        if (!(root && name === "metadata")) props[name] = toJsonSchema(p as JSONSchemaProps);
       out.properties = props;
     } else if (k === "items" && isObject(v)) out.items = toJsonSchema(v as JSONSchemaProps);
     else if (k === "additionalProperties" && isObject(v)) out.additionalProperties = toJsonSchema(v as JSONSchemaProps);
@@ -44,7 +77,15 @@ function toJsonSchema(s: JSONSchemaProps, root = false): Json {
     } else if (k === "not" && isObject(v)) out.not = toJsonSchema(v as JSONSchemaProps);
     else if (k === "format") {
       if (KNOWN_FORMATS.has(v as string)) out.format = v;
-    } else if (k === "required" || k === "enum" || k === "pattern" || k === "type" || k === "nullable" || k === "multipleOf") out[k] = v;
+    } else if (
+      k === "required" ||
+      k === "enum" ||
+      k === "pattern" ||
+      k === "type" ||
+      k === "nullable" ||
+      k === "multipleOf"
+    )
+      out[k] = v;
     else if (/^(min|max)(Length|Items|Properties|imum)$/.test(k)) out[k] = v;
   }
   if (s["x-kubernetes-int-or-string"]) out["x-kube-int-or-string"] = !!s.nullable;
@@ -84,7 +125,8 @@ function fieldPath(obj: unknown, pointer: string): string {
 
 function valueAt(obj: unknown, pointer: string): unknown {
   let cur: unknown = obj;
-  for (const raw of pointer.split("/").slice(1)) cur = cur && typeof cur === "object" ? (cur as Json)[raw.replace(/~1/g, "/").replace(/~0/g, "~")] : undefined;
+  for (const raw of pointer.split("/").slice(1))
+    cur = cur && typeof cur === "object" ? (cur as Json)[raw.replace(/~1/g, "/").replace(/~0/g, "~")] : undefined;
   return cur;
 }
 
@@ -95,7 +137,11 @@ function causeOf(obj: unknown, e: ErrorObject): Cause | undefined {
   const value = valueAt(obj, e.instancePath);
   const p = e.params as Record<string, unknown>;
   const inBody = `${field} in body`;
-  const invalid = (detail: string, v: unknown = value): Cause => ({ reason: "FieldValueInvalid", field, message: `Invalid value: ${q(v)}: ${detail}` });
+  const invalid = (detail: string, v: unknown = value): Cause => ({
+    reason: "FieldValueInvalid",
+    field,
+    message: `Invalid value: ${q(v)}: ${detail}`,
+  });
   switch (e.keyword) {
     case "type": {
       const want = Array.isArray(p.type) ? (p.type as string[]).filter((t) => t !== "null").join(",") : String(p.type);
@@ -108,7 +154,11 @@ function causeOf(obj: unknown, e: ErrorObject): Cause | undefined {
       return { reason: "FieldValueRequired", field: f, message: "Required value" };
     }
     case "enum":
-      return { reason: "FieldValueNotSupported", field, message: `Unsupported value: ${q(value)}: supported values: ${(p.allowedValues as unknown[]).map((v) => q(typeof v === "string" ? v : JSON.stringify(v))).join(", ")}` };
+      return {
+        reason: "FieldValueNotSupported",
+        field,
+        message: `Unsupported value: ${q(value)}: supported values: ${(p.allowedValues as unknown[]).map((v) => q(typeof v === "string" ? v : JSON.stringify(v))).join(", ")}`,
+      };
     case "pattern":
       return invalid(`${inBody} should match '${p.pattern}'`);
     case "format":
@@ -128,11 +178,19 @@ function causeOf(obj: unknown, e: ErrorObject): Cause | undefined {
     case "multipleOf":
       return invalid(`${inBody} should be a multiple of ${p.multipleOf}`);
     case "maxItems":
-      return { reason: "FieldValueTooMany", field, message: `Too many: ${(value as unknown[]).length}: must have at most ${p.limit} items` };
+      return {
+        reason: "FieldValueTooMany",
+        field,
+        message: `Too many: ${(value as unknown[]).length}: must have at most ${p.limit} items`,
+      };
     case "minItems":
       return invalid(`${inBody} should have at least ${p.limit} items`, (value as unknown[]).length);
     case "maxProperties":
-      return { reason: "FieldValueTooMany", field, message: `Too many: ${Object.keys(value as Json).length}: must have at most ${p.limit} items` };
+      return {
+        reason: "FieldValueTooMany",
+        field,
+        message: `Too many: ${Object.keys(value as Json).length}: must have at most ${p.limit} items`,
+      };
     case "minProperties":
       return invalid(`${inBody} should have at least ${p.limit} properties`, Object.keys(value as Json).length);
     case "anyOf":
@@ -235,11 +293,16 @@ function plan(s: JSONSchemaProps): Plan {
   const items = s.items && typeof s.items === "object" ? plan(s.items) : undefined;
   const additional = isObject(s.additionalProperties) ? plan(s.additionalProperties as JSONSchemaProps) : undefined;
   const listType = s["x-kubernetes-list-type"];
-  const self = !!s["x-kubernetes-validations"]?.length || listType === "set" || listType === "map" || !!s["x-kubernetes-embedded-resource"];
+  const self =
+    !!s["x-kubernetes-validations"]?.length ||
+    listType === "set" ||
+    listType === "map" ||
+    !!s["x-kubernetes-embedded-resource"];
   p = {
     defaultProps: props.filter(([, c]) => c.default !== undefined).map(([k, c]) => [k, c]),
     walkProps: props.filter(([, , cp]) => cp.walk).map(([k, c]) => [k, c]),
-    defaults: props.some(([, c, cp]) => c.default !== undefined || cp.defaults) || !!items?.defaults || !!additional?.defaults,
+    defaults:
+      props.some(([, c, cp]) => c.default !== undefined || cp.defaults) || !!items?.defaults || !!additional?.defaults,
     walk: self || props.some(([, , cp]) => cp.walk) || !!items?.walk || !!additional?.walk,
   };
   plans.set(s, p);
@@ -254,7 +317,8 @@ function defaults(v: unknown, s: JSONSchemaProps | undefined): void {
   }
   if (!isObject(v)) return;
   const p = plan(s);
-  for (const [k, c] of p.defaultProps) if (!(k in v) || (v[k] === null && !c.nullable)) v[k] = structuredClone(c.default);
+  for (const [k, c] of p.defaultProps)
+    if (!(k in v) || (v[k] === null && !c.nullable)) v[k] = structuredClone(c.default);
   const additional = isObject(s.additionalProperties) ? (s.additionalProperties as JSONSchemaProps) : undefined;
   for (const k of Object.keys(v)) {
     const c = s.properties?.[k] ?? additional;
@@ -278,12 +342,23 @@ function walk(causes: Cause[], v: unknown, old: unknown, s: JSONSchemaProps, pat
     const keys = s["x-kubernetes-list-map-keys"] ?? [];
     v.forEach((item, i) => {
       const key = listType === "set" ? JSON.stringify(item) : JSON.stringify(keys.map((k) => (item as Json)?.[k]));
-      if (seen.has(key)) causes.push({ reason: "FieldValueDuplicate", field: `${path}[${i}]`, message: `Duplicate value: ${listType === "set" ? q(item) : goMap(keys, item as Json)}` });
+      if (seen.has(key))
+        causes.push({
+          reason: "FieldValueDuplicate",
+          field: `${path}[${i}]`,
+          message: `Duplicate value: ${listType === "set" ? q(item) : goMap(keys, item as Json)}`,
+        });
       seen.add(key);
     });
   }
   if (s["x-kubernetes-embedded-resource"] && isObject(v)) {
-    for (const f of ["apiVersion", "kind"]) if (typeof v[f] !== "string" || v[f] === "") causes.push({ reason: "FieldValueRequired", field: `${path}.${f}`, message: "Required value: must not be empty" });
+    for (const f of ["apiVersion", "kind"])
+      if (typeof v[f] !== "string" || v[f] === "")
+        causes.push({
+          reason: "FieldValueRequired",
+          field: `${path}.${f}`,
+          message: "Required value: must not be empty",
+        });
   }
   for (const r of s["x-kubernetes-validations"] ?? []) {
     const transition = usesOldSelf(r.rule);
@@ -292,13 +367,20 @@ function walk(causes: Cause[], v: unknown, old: unknown, s: JSONSchemaProps, pat
     if (ok === true) continue;
     const field = r.fieldPath ? `${path}${r.fieldPath}` : path;
     const detail = ok === false ? (r.message ?? `failed rule: ${r.rule}`) : `rule evaluation error: ${ok}`;
-    causes.push({ reason: r.reason === "FieldValueForbidden" ? "FieldValueForbidden" : "FieldValueInvalid", field: field || "<nil>", message: `Invalid value: ${q(typeName(v))}: ${detail}` });
+    causes.push({
+      reason: r.reason === "FieldValueForbidden" ? "FieldValueForbidden" : "FieldValueInvalid",
+      field: field || "<nil>",
+      message: `Invalid value: ${q(typeName(v))}: ${detail}`,
+    });
   }
   const child = (seg: string) => (path ? `${path}.${seg}` : seg);
   if (isObject(v)) {
     const o = isObject(old) ? old : undefined;
-    for (const [k, p] of plan(s).walkProps) if (!(root && k === "metadata") && k in v) walk(causes, v[k], o?.[k], p, child(k));
-    if (isObject(s.additionalProperties)) for (const k of Object.keys(v)) if (!s.properties?.[k]) walk(causes, v[k], o?.[k], s.additionalProperties as JSONSchemaProps, child(k));
+    for (const [k, p] of plan(s).walkProps)
+      if (!(root && k === "metadata") && k in v) walk(causes, v[k], o?.[k], p, child(k));
+    if (isObject(s.additionalProperties))
+      for (const k of Object.keys(v))
+        if (!s.properties?.[k]) walk(causes, v[k], o?.[k], s.additionalProperties as JSONSchemaProps, child(k));
   } else if (Array.isArray(v) && s.items) {
     // oldSelf for list items is the item with the same map keys (map lists) or none.
     const keys = s["x-kubernetes-list-map-keys"];

@@ -25,7 +25,10 @@ export const serviceAccountKind = defineKind({
   subresources: { extra: ["token"] },
   validate: (obj) => metaOnly(obj),
   specChanged: () => false,
-  table: { columns: [nameColumn, col("Secrets", 0, "integer"), ageColumn], row: (o, now) => [o.metadata?.name, ((o.secrets as unknown[]) ?? []).length, age(o, now)] },
+  table: {
+    columns: [nameColumn, col("Secrets", 0, "integer"), ageColumn],
+    row: (o, now) => [o.metadata?.name, ((o.secrets as unknown[]) ?? []).length, age(o, now)],
+  },
 });
 
 function rbac(kind: string, resource: string, namespaced: boolean, binding: boolean): KindDef {
@@ -37,12 +40,20 @@ function rbac(kind: string, resource: string, namespaced: boolean, binding: bool
     namespaced,
     validate(obj) {
       const causes = metaOnly(obj, "path");
-      if (binding && !(obj.roleRef as { name?: string } | undefined)?.name) causes.push({ reason: "FieldValueRequired", field: "roleRef.name", message: "Required value" });
+      if (binding && !(obj.roleRef as { name?: string } | undefined)?.name)
+        causes.push({ reason: "FieldValueRequired", field: "roleRef.name", message: "Required value" });
       return causes;
     },
     specChanged: () => false,
     table: binding
-      ? { columns: [nameColumn, col("Role"), ageColumn], row: (o, now) => [o.metadata?.name, `${(o.roleRef as { kind?: string })?.kind}/${(o.roleRef as { name?: string })?.name}`, age(o, now)] }
+      ? {
+          columns: [nameColumn, col("Role"), ageColumn],
+          row: (o, now) => [
+            o.metadata?.name,
+            `${(o.roleRef as { kind?: string })?.kind}/${(o.roleRef as { name?: string })?.name}`,
+            age(o, now),
+          ],
+        }
       : { columns: [nameColumn, col("Created At")], row: (o) => [o.metadata?.name, o.metadata?.creationTimestamp] },
   });
 }

@@ -38,10 +38,20 @@ export const namespaceKind = defineKind({
     onDeleting: (o) => void (o.status = { ...(o.status as object), phase: "Terminating" }),
   },
   fieldSelectors: { "status.phase": (o) => statusOf(o).phase },
-  table: { columns: [nameColumn, col("Status"), ageColumn], row: (o, now) => [o.metadata?.name, statusOf(o).phase ?? "Active", age(o, now)] },
+  table: {
+    columns: [nameColumn, col("Status"), ageColumn],
+    row: (o, now) => [o.metadata?.name, statusOf(o).phase ?? "Active", age(o, now)],
+  },
 });
 
-type Condition = { type: string; status: string; reason?: string; message?: string; lastHeartbeatTime?: string; lastTransitionTime?: string };
+type Condition = {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastHeartbeatTime?: string;
+  lastTransitionTime?: string;
+};
 
 export function nodeStatusText(node: KubeObject): string {
   const ready = (statusOf(node).conditions as Condition[] | undefined)?.find((c) => c.type === "Ready");
@@ -73,13 +83,40 @@ export const nodeKind = defineKind({
   },
   fieldSelectors: { "spec.unschedulable": (o) => String(!!specOf(o).unschedulable) },
   table: {
-    columns: [nameColumn, col("Status"), col("Roles"), ageColumn, col("Version"), col("Internal-IP", 1), col("External-IP", 1), col("OS-Image", 1), col("Kernel-Version", 1), col("Container-Runtime", 1)],
+    columns: [
+      nameColumn,
+      col("Status"),
+      col("Roles"),
+      ageColumn,
+      col("Version"),
+      col("Internal-IP", 1),
+      col("External-IP", 1),
+      col("OS-Image", 1),
+      col("Kernel-Version", 1),
+      col("Container-Runtime", 1),
+    ],
     row(o, now) {
       const st = statusOf(o);
       const info = (st.nodeInfo ?? {}) as Record<string, string>;
-      const addr = (t: string) => ((st.addresses ?? []) as { type: string; address: string }[]).find((a) => a.type === t)?.address ?? "<none>";
-      const roles = Object.keys(o.metadata?.labels ?? {}).filter((k) => k.startsWith("node-role.kubernetes.io/")).map((k) => k.split("/")[1]).join(",") || "<none>";
-      return [o.metadata?.name, nodeStatusText(o), roles, age(o, now), info.kubeletVersion ?? "", addr("InternalIP"), addr("ExternalIP"), info.osImage ?? "<unknown>", info.kernelVersion ?? "<unknown>", info.containerRuntimeVersion ?? "<unknown>"];
+      const addr = (t: string) =>
+        ((st.addresses ?? []) as { type: string; address: string }[]).find((a) => a.type === t)?.address ?? "<none>";
+      const roles =
+        Object.keys(o.metadata?.labels ?? {})
+          .filter((k) => k.startsWith("node-role.kubernetes.io/"))
+          .map((k) => k.split("/")[1])
+          .join(",") || "<none>";
+      return [
+        o.metadata?.name,
+        nodeStatusText(o),
+        roles,
+        age(o, now),
+        info.kubeletVersion ?? "",
+        addr("InternalIP"),
+        addr("ExternalIP"),
+        info.osImage ?? "<unknown>",
+        info.kernelVersion ?? "<unknown>",
+        info.containerRuntimeVersion ?? "<unknown>",
+      ];
     },
   },
 });
@@ -106,7 +143,12 @@ function validateDataKeys(c: Causes, field: string, data: unknown): void {
   if (data === undefined || data === null) return;
   if (!v.isObject(data)) return c.invalid(field, data, "must be a map");
   for (const [k, val] of Object.entries(data)) {
-    if (!/^[-._a-zA-Z0-9]+$/.test(k) || k.length > 253) c.invalid(`${field}[${k}]`, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");
+    if (!/^[-._a-zA-Z0-9]+$/.test(k) || k.length > 253)
+      c.invalid(
+        `${field}[${k}]`,
+        k,
+        "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+      );
     if (typeof val !== "string") c.invalid(`${field}[${k}]`, val, "must be a string");
   }
 }
@@ -128,7 +170,14 @@ export const configMapKind = defineKind({
     return c.list;
   },
   specChanged: noGeneration,
-  table: { columns: [nameColumn, col("Data", 0, "integer"), ageColumn], row: (o, now) => [o.metadata?.name, Object.keys((o.data as object) ?? {}).length + Object.keys((o.binaryData as object) ?? {}).length, age(o, now)] },
+  table: {
+    columns: [nameColumn, col("Data", 0, "integer"), ageColumn],
+    row: (o, now) => [
+      o.metadata?.name,
+      Object.keys((o.data as object) ?? {}).length + Object.keys((o.binaryData as object) ?? {}).length,
+      age(o, now),
+    ],
+  },
 });
 
 export const secretKind = defineKind({
@@ -153,12 +202,16 @@ export const secretKind = defineKind({
     v.objectMeta(c, obj);
     validateDataKeys(c, "data", obj.data);
     for (const [k, val] of Object.entries((obj.data as Record<string, unknown>) ?? {}))
-      if (typeof val === "string" && !/^[A-Za-z0-9+/]*={0,2}$/.test(val)) c.invalid(`data[${k}]`, "<secret contents redacted>", "illegal base64 data");
+      if (typeof val === "string" && !/^[A-Za-z0-9+/]*={0,2}$/.test(val))
+        c.invalid(`data[${k}]`, "<secret contents redacted>", "illegal base64 data");
     return c.list;
   },
   specChanged: noGeneration,
   fieldSelectors: { type: (o) => o.type as string | undefined },
-  table: { columns: [nameColumn, col("Type"), col("Data", 0, "integer"), ageColumn], row: (o, now) => [o.metadata?.name, o.type ?? "Opaque", Object.keys((o.data as object) ?? {}).length, age(o, now)] },
+  table: {
+    columns: [nameColumn, col("Type"), col("Data", 0, "integer"), ageColumn],
+    row: (o, now) => [o.metadata?.name, o.type ?? "Opaque", Object.keys((o.data as object) ?? {}).length, age(o, now)],
+  },
 });
 
 const involved = (f: string) => (o: KubeObject) => (o.involvedObject as Record<string, string> | undefined)?.[f];
@@ -201,12 +254,22 @@ export const eventKind = defineKind({
     row(o, now) {
       const last = (o.lastTimestamp ?? o.eventTime ?? o.metadata?.creationTimestamp) as string | undefined;
       const io = (o.involvedObject ?? {}) as Record<string, string>;
-      return [last ? humanDuration(now.getTime() - Date.parse(last)) : "<unknown>", o.type ?? "", o.reason ?? "", `${(io.kind ?? "").toLowerCase()}/${io.name ?? ""}`, o.message ?? ""];
+      return [
+        last ? humanDuration(now.getTime() - Date.parse(last)) : "<unknown>",
+        o.type ?? "",
+        o.reason ?? "",
+        `${(io.kind ?? "").toLowerCase()}/${io.name ?? ""}`,
+        o.message ?? "",
+      ];
     },
   },
 });
 
-type Subset = { addresses?: { ip: string }[]; notReadyAddresses?: { ip: string }[]; ports?: { port: number; name?: string; protocol?: string }[] };
+type Subset = {
+  addresses?: { ip: string }[];
+  notReadyAddresses?: { ip: string }[];
+  ports?: { port: number; name?: string; protocol?: string }[];
+};
 
 export const endpointsKind = defineKind({
   group: "",
@@ -237,7 +300,9 @@ export const endpointsKind = defineKind({
     columns: [nameColumn, col("Endpoints"), ageColumn],
     row(o, now) {
       const eps: string[] = [];
-      for (const s of (o.subsets ?? []) as Subset[]) for (const a of s.addresses ?? []) for (const p of s.ports?.length ? s.ports : [undefined]) eps.push(p ? `${a.ip}:${p.port}` : a.ip);
+      for (const s of (o.subsets ?? []) as Subset[])
+        for (const a of s.addresses ?? [])
+          for (const p of s.ports?.length ? s.ports : [undefined]) eps.push(p ? `${a.ip}:${p.port}` : a.ip);
       const shown = eps.slice(0, 3).join(",") + (eps.length > 3 ? ` + ${eps.length - 3} more...` : "");
       return [o.metadata?.name, shown || "<none>", age(o, now)];
     },
@@ -257,5 +322,8 @@ export const leaseKind = defineKind({
     v.objectMeta(c, obj);
     return c.list;
   },
-  table: { columns: [nameColumn, col("Holder"), ageColumn], row: (o, now) => [o.metadata?.name, specOf(o).holderIdentity ?? "", age(o, now)] },
+  table: {
+    columns: [nameColumn, col("Holder"), ageColumn],
+    row: (o, now) => [o.metadata?.name, specOf(o).holderIdentity ?? "", age(o, now)],
+  },
 });

@@ -26,7 +26,8 @@ export const customResourceDefinitionKind = defineKind({
       names.listKind ??= `${names.kind}List`;
     }
     spec.conversion ??= { strategy: "None" };
-    for (const v of Array.isArray(spec.versions) ? spec.versions : []) if (v && typeof v === "object") v.served ??= false;
+    for (const v of Array.isArray(spec.versions) ? spec.versions : [])
+      if (v && typeof v === "object") v.served ??= false;
   },
   validate(obj) {
     const c = new Causes();

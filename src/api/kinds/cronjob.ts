@@ -5,7 +5,17 @@ import { CronJobSchema, shapeCauses } from "../schema.ts";
 import type { KubeObject } from "../types.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
-import { age, ageColumn, col, defineKind, humanDuration, nameColumn, specChangedDefault, specOf, statusOf } from "./define.ts";
+import {
+  age,
+  ageColumn,
+  col,
+  defineKind,
+  humanDuration,
+  nameColumn,
+  specChangedDefault,
+  specOf,
+  statusOf,
+} from "./define.ts";
 import { validatePodTemplate } from "./pod.ts";
 
 export type CronJobSpec = {
@@ -16,7 +26,10 @@ export type CronJobSpec = {
   suspend?: boolean;
   successfulJobsHistoryLimit?: number;
   failedJobsHistoryLimit?: number;
-  jobTemplate: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, any> };
+  jobTemplate: {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec?: Record<string, any>;
+  };
 };
 
 /** The run times of a schedule, from a start date on; Infinity when it never fires. */
@@ -27,7 +40,10 @@ export interface ScheduleTimes {
 const NEVER: ScheduleTimes = { next: () => ({ getTime: () => Infinity }) };
 
 /** The schedule as cron-parser reads it, or the reason it cannot. */
-export function parseSchedule(spec: Pick<CronJobSpec, "schedule" | "timeZone">, currentDate: Date = new Date()): ScheduleTimes {
+export function parseSchedule(
+  spec: Pick<CronJobSpec, "schedule" | "timeZone">,
+  currentDate: Date = new Date(),
+): ScheduleTimes {
   // Kubernetes accepts TZ=/CRON_TZ= prefixes only through timeZone; a bare 5-field expression or a macro.
   const tz = spec.timeZone ?? "UTC";
   try {
@@ -79,7 +95,8 @@ export const cronJobKind = defineKind({
     const zoneOk = spec.timeZone === undefined || knownZone(spec.timeZone);
     if (!zoneOk) c.invalid("spec.timeZone", spec.timeZone, `unknown time zone ${spec.timeZone}`);
     if (!spec.schedule) c.required("spec.schedule");
-    else if (spec.schedule.trim().split(/\s+/).length !== 5 && !spec.schedule.startsWith("@")) c.invalid("spec.schedule", spec.schedule, "must be a standard 5-field cron expression");
+    else if (spec.schedule.trim().split(/\s+/).length !== 5 && !spec.schedule.startsWith("@"))
+      c.invalid("spec.schedule", spec.schedule, "must be a standard 5-field cron expression");
     else if (zoneOk) {
       try {
         parseSchedule(spec);
@@ -95,18 +112,41 @@ export const cronJobKind = defineKind({
     else {
       validatePodTemplate(c, "spec.jobTemplate.spec.template", spec.jobTemplate.spec?.template);
       const rp = spec.jobTemplate.spec?.template?.spec?.restartPolicy;
-      if (rp !== "Never" && rp !== "OnFailure") c.notSupported("spec.jobTemplate.spec.template.spec.restartPolicy", rp, ["OnFailure", "Never"]);
+      if (rp !== "Never" && rp !== "OnFailure")
+        c.notSupported("spec.jobTemplate.spec.template.spec.restartPolicy", rp, ["OnFailure", "Never"]);
     }
     return c.list;
   },
   specChanged: specChangedDefault,
   table: {
-    columns: [nameColumn, col("Schedule"), col("Timezone"), col("Suspend"), col("Active", 0, "integer"), col("Last Schedule"), ageColumn, col("Containers", 1), col("Images", 1), col("Selector", 1)],
+    columns: [
+      nameColumn,
+      col("Schedule"),
+      col("Timezone"),
+      col("Suspend"),
+      col("Active", 0, "integer"),
+      col("Last Schedule"),
+      ageColumn,
+      col("Containers", 1),
+      col("Images", 1),
+      col("Selector", 1),
+    ],
     row(o, now) {
       const spec = specOf<CronJobSpec>(o);
       const st = statusOf<{ active?: unknown[]; lastScheduleTime?: string }>(o);
       const cs = (spec.jobTemplate?.spec?.template?.spec?.containers ?? []) as { name: string; image: string }[];
-      return [o.metadata?.name, spec.schedule, spec.timeZone ?? "<none>", spec.suspend ? "True" : "False", st.active?.length ?? 0, st.lastScheduleTime ? humanDuration(now.getTime() - Date.parse(st.lastScheduleTime)) : "<none>", age(o, now), cs.map((x) => x.name).join(","), cs.map((x) => x.image).join(","), "<none>"];
+      return [
+        o.metadata?.name,
+        spec.schedule,
+        spec.timeZone ?? "<none>",
+        spec.suspend ? "True" : "False",
+        st.active?.length ?? 0,
+        st.lastScheduleTime ? humanDuration(now.getTime() - Date.parse(st.lastScheduleTime)) : "<none>",
+        age(o, now),
+        cs.map((x) => x.name).join(","),
+        cs.map((x) => x.image).join(","),
+        "<none>",
+      ];
     },
   },
 });

@@ -4,8 +4,16 @@ import type { KindDef, KubeObject, TableColumn } from "../types.ts";
 
 export const STANDARD_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
-type KindInput = Omit<KindDef, "verbs" | "shortNames" | "categories" | "subresources" | "listKind" | "singular" | "defaults" | "hasStatus"> &
-  Partial<Pick<KindDef, "verbs" | "shortNames" | "categories" | "subresources" | "listKind" | "singular" | "defaults" | "hasStatus">>;
+type KindInput = Omit<
+  KindDef,
+  "verbs" | "shortNames" | "categories" | "subresources" | "listKind" | "singular" | "defaults" | "hasStatus"
+> &
+  Partial<
+    Pick<
+      KindDef,
+      "verbs" | "shortNames" | "categories" | "subresources" | "listKind" | "singular" | "defaults" | "hasStatus"
+    >
+  >;
 
 export function defineKind(k: KindInput): KindDef {
   return {
@@ -42,9 +50,24 @@ export function age(obj: KubeObject, now: Date): string {
   return t ? humanDuration(now.getTime() - Date.parse(t)) : "<unknown>";
 }
 
-export const nameColumn: TableColumn = { name: "Name", type: "string", format: "name", priority: 0, description: "Name must be unique within a namespace." };
-export const ageColumn: TableColumn = { name: "Age", type: "string", priority: 0, description: "CreationTimestamp is a timestamp representing the server time when this object was created." };
-export const col = (name: string, priority: 0 | 1 = 0, type: TableColumn["type"] = "string"): TableColumn => ({ name, type, priority });
+export const nameColumn: TableColumn = {
+  name: "Name",
+  type: "string",
+  format: "name",
+  priority: 0,
+  description: "Name must be unique within a namespace.",
+};
+export const ageColumn: TableColumn = {
+  name: "Age",
+  type: "string",
+  priority: 0,
+  description: "CreationTimestamp is a timestamp representing the server time when this object was created.",
+};
+export const col = (name: string, priority: 0 | 1 = 0, type: TableColumn["type"] = "string"): TableColumn => ({
+  name,
+  type,
+  priority,
+});
 
 export function specOf<T = Record<string, any>>(obj: KubeObject): T {
   return (obj.spec ?? {}) as T;

@@ -13,11 +13,20 @@ const CURRENT_METRICS = `${A}current-metrics`;
 const CONDITIONS = `${A}conditions`;
 const BEHAVIOR = `${A}behavior`;
 
-type Metric = { type?: string; resource?: { name?: string; target?: { type?: string; averageUtilization?: number }; current?: { averageUtilization?: number } } };
+type Metric = {
+  type?: string;
+  resource?: {
+    name?: string;
+    target?: { type?: string; averageUtilization?: number };
+    current?: { averageUtilization?: number };
+  };
+};
 type Rec = Record<string, any>;
 
-const isCpuUtilization = (m: Metric) => m.type === "Resource" && m.resource?.name === "cpu" && m.resource.target?.type === "Utilization";
-const cpuCurrent = (m: Metric) => m.type === "Resource" && m.resource?.name === "cpu" && m.resource.current?.averageUtilization !== undefined;
+const isCpuUtilization = (m: Metric) =>
+  m.type === "Resource" && m.resource?.name === "cpu" && m.resource.target?.type === "Utilization";
+const cpuCurrent = (m: Metric) =>
+  m.type === "Resource" && m.resource?.name === "cpu" && m.resource.current?.averageUtilization !== undefined;
 
 function takeJson(annotations: Record<string, string>, key: string): any {
   const text = annotations[key];
@@ -39,7 +48,13 @@ export function hpaV1ToV2(obj: KubeObject): void {
   const spec = (obj.spec ?? {}) as Rec;
   const metrics: Metric[] = [];
   if (spec.targetCPUUtilizationPercentage !== undefined && spec.targetCPUUtilizationPercentage !== null)
-    metrics.push({ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: spec.targetCPUUtilizationPercentage } } });
+    metrics.push({
+      type: "Resource",
+      resource: {
+        name: "cpu",
+        target: { type: "Utilization", averageUtilization: spec.targetCPUUtilizationPercentage },
+      },
+    });
   const others = takeJson(ann, METRICS);
   if (Array.isArray(others)) metrics.push(...others);
   delete spec.targetCPUUtilizationPercentage;
@@ -52,7 +67,10 @@ export function hpaV1ToV2(obj: KubeObject): void {
   if (status) {
     const current: Metric[] = [];
     if (status.currentCPUUtilizationPercentage !== undefined && status.currentCPUUtilizationPercentage !== null)
-      current.push({ type: "Resource", resource: { name: "cpu", current: { averageUtilization: status.currentCPUUtilizationPercentage } } });
+      current.push({
+        type: "Resource",
+        resource: { name: "cpu", current: { averageUtilization: status.currentCPUUtilizationPercentage } },
+      });
     if (Array.isArray(currentMetrics)) current.push(...currentMetrics);
     delete status.currentCPUUtilizationPercentage;
     if (current.length) status.currentMetrics = current;
@@ -86,7 +104,8 @@ export function hpaV2ToV1(obj: KubeObject): KubeObject {
     delete status.currentMetrics;
     if (cpuNow) status.currentCPUUtilizationPercentage = cpuNow.resource!.current!.averageUtilization;
     if (rest.length) ann[CURRENT_METRICS] = JSON.stringify(rest);
-    if (Array.isArray(status.conditions) && status.conditions.length) ann[CONDITIONS] = JSON.stringify(status.conditions);
+    if (Array.isArray(status.conditions) && status.conditions.length)
+      ann[CONDITIONS] = JSON.stringify(status.conditions);
     delete status.conditions;
   }
   if (Object.keys(ann).length) meta.annotations = ann;

@@ -7,10 +7,38 @@ import { Causes } from "../validation.ts";
 import { PodSchema, shapeCauses } from "../schema.ts";
 import { age, col, defineKind, nameColumn, ageColumn, specOf, statusOf } from "./define.ts";
 
-export interface ContainerPort { name?: string; containerPort: number; hostPort?: number; hostIP?: string; protocol?: string }
-export interface EnvVar { name: string; value?: string; valueFrom?: Record<string, any> }
-export interface Probe { exec?: { command: string[] }; httpGet?: { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] }; tcpSocket?: { port: number | string; host?: string }; initialDelaySeconds?: number; periodSeconds?: number; timeoutSeconds?: number; successThreshold?: number; failureThreshold?: number }
-export interface SeccompProfile { type: "RuntimeDefault" | "Unconfined" | "Localhost" | string; localhostProfile?: string }
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  hostPort?: number;
+  hostIP?: string;
+  protocol?: string;
+}
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: Record<string, any>;
+}
+export interface Probe {
+  exec?: { command: string[] };
+  httpGet?: {
+    path?: string;
+    port: number | string;
+    host?: string;
+    scheme?: string;
+    httpHeaders?: { name: string; value: string }[];
+  };
+  tcpSocket?: { port: number | string; host?: string };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+}
+export interface SeccompProfile {
+  type: "RuntimeDefault" | "Unconfined" | "Localhost" | string;
+  localhostProfile?: string;
+}
 export interface SecurityContext {
   privileged?: boolean;
   capabilities?: { add?: string[]; drop?: string[] };
@@ -59,7 +87,14 @@ export interface Container {
   tty?: boolean;
   stdin?: boolean;
 }
-export interface Volume { name: string; emptyDir?: Record<string, any>; hostPath?: { path: string; type?: string }; configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number }; secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number }; [k: string]: unknown }
+export interface Volume {
+  name: string;
+  emptyDir?: Record<string, any>;
+  hostPath?: { path: string; type?: string };
+  configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number };
+  secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number };
+  [k: string]: unknown;
+}
 export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
@@ -95,12 +130,30 @@ export interface ContainerStatus {
   image: string;
   imageID?: string;
   containerID?: string;
-  state?: { waiting?: { reason?: string; message?: string }; running?: { startedAt?: string }; terminated?: { exitCode: number; reason?: string; message?: string; startedAt?: string; finishedAt?: string; signal?: number } };
+  state?: {
+    waiting?: { reason?: string; message?: string };
+    running?: { startedAt?: string };
+    terminated?: {
+      exitCode: number;
+      reason?: string;
+      message?: string;
+      startedAt?: string;
+      finishedAt?: string;
+      signal?: number;
+    };
+  };
   lastState?: ContainerStatus["state"];
 }
 export interface PodStatus {
   phase?: "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
-  conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null }[];
+  conditions?: {
+    type: string;
+    status: string;
+    reason?: string;
+    message?: string;
+    lastTransitionTime?: string;
+    lastProbeTime?: string | null;
+  }[];
   podIP?: string;
   podIPs?: { ip: string }[];
   hostIP?: string;
@@ -191,7 +244,14 @@ function validateProbe(c: Causes, field: string, p: Probe | undefined): void {
   if (p.httpGet) v.intOrPortName(c, `${field}.httpGet.port`, p.httpGet.port);
   if (p.tcpSocket) v.intOrPortName(c, `${field}.tcpSocket.port`, p.tcpSocket.port);
   if (p.exec && (!Array.isArray(p.exec.command) || p.exec.command.length === 0)) c.required(`${field}.exec.command`);
-  for (const f of ["initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"] as const) v.nonNegativeInt(c, `${field}.${f}`, p[f]);
+  for (const f of [
+    "initialDelaySeconds",
+    "timeoutSeconds",
+    "periodSeconds",
+    "successThreshold",
+    "failureThreshold",
+  ] as const)
+    v.nonNegativeInt(c, `${field}.${f}`, p[f]);
 }
 
 function validateContainers(c: Causes, field: string, list: unknown, volumes: Set<string>, required: boolean): void {
@@ -211,7 +271,9 @@ function validateContainers(c: Causes, field: string, list: unknown, volumes: Se
       names.add(ct.name);
     }
     if (!ct.image || typeof ct.image !== "string" || ct.image.trim() === "") c.required(`${f}.image`);
-    for (const arr of ["command", "args"] as const) if (ct[arr] !== undefined && (!Array.isArray(ct[arr]) || ct[arr]!.some((s) => typeof s !== "string"))) c.invalid(`${f}.${arr}`, ct[arr], "must be a list of strings");
+    for (const arr of ["command", "args"] as const)
+      if (ct[arr] !== undefined && (!Array.isArray(ct[arr]) || ct[arr]!.some((s) => typeof s !== "string")))
+        c.invalid(`${f}.${arr}`, ct[arr], "must be a list of strings");
     const portNames = new Set<string>();
     (ct.ports ?? []).forEach((p, j) => {
       const pf = `${f}.ports[${j}]`;
@@ -226,13 +288,15 @@ function validateContainers(c: Causes, field: string, list: unknown, volumes: Se
     });
     (ct.env ?? []).forEach((e, j) => {
       v.envName(c, `${f}.env[${j}].name`, e?.name);
-      if (e?.value !== undefined && e.valueFrom !== undefined) c.invalid(`${f}.env[${j}].valueFrom`, "", "may not be specified when `value` is not empty");
+      if (e?.value !== undefined && e.valueFrom !== undefined)
+        c.invalid(`${f}.env[${j}].valueFrom`, "", "may not be specified when `value` is not empty");
     });
     const res = ct.resources ?? {};
     for (const kind of ["limits", "requests"] as const)
       for (const [k, q] of Object.entries(res[kind] ?? {})) {
         if (!isValidQuantity(q)) v.quantity(c, `${f}.resources.${kind}[${k}]`, q);
-        else if (parseQuantity(q) < 0) c.invalid(`${f}.resources.${kind}[${k}]`, q, "must be greater than or equal to 0");
+        else if (parseQuantity(q) < 0)
+          c.invalid(`${f}.resources.${kind}[${k}]`, q, "must be greater than or equal to 0");
       }
     for (const k of ["cpu", "memory"]) {
       const lim = res.limits?.[k];
@@ -244,7 +308,12 @@ function validateContainers(c: Causes, field: string, list: unknown, volumes: Se
     }
     (ct.volumeMounts ?? []).forEach((m, j) => {
       if (!m?.name) c.required(`${f}.volumeMounts[${j}].name`);
-      else if (!volumes.has(m.name)) c.list.push({ reason: "FieldValueNotFound", field: `${f}.volumeMounts[${j}].name`, message: `Not found: "${m.name}"` });
+      else if (!volumes.has(m.name))
+        c.list.push({
+          reason: "FieldValueNotFound",
+          field: `${f}.volumeMounts[${j}].name`,
+          message: `Not found: "${m.name}"`,
+        });
       if (!m?.mountPath) c.required(`${f}.volumeMounts[${j}].mountPath`);
       if (m?.subPath) localDescendingPath(c, `${f}.volumeMounts[${j}].subPath`, m.subPath);
     });
@@ -263,7 +332,12 @@ function localDescendingPath(c: Causes, field: string, path: string): void {
 }
 
 /** `claimVolumes`: names a StatefulSet's volumeClaimTemplates add to each pod. */
-export function validatePodSpec(c: Causes, field: string, spec: PodSpec | undefined, claimVolumes: string[] = []): void {
+export function validatePodSpec(
+  c: Causes,
+  field: string,
+  spec: PodSpec | undefined,
+  claimVolumes: string[] = [],
+): void {
   if (!v.isObject(spec)) return c.required(field);
   const volumes = new Set<string>(claimVolumes);
   (spec.volumes ?? []).forEach((vol, i) => {
@@ -277,7 +351,10 @@ export function validatePodSpec(c: Causes, field: string, spec: PodSpec | undefi
     if (vol.hostPath && !vol.hostPath.path) c.required(`${f}.hostPath.path`);
     if (vol.configMap && !vol.configMap.name) c.required(`${f}.configMap.name`);
     if (vol.secret && !vol.secret.secretName) c.required(`${f}.secret.secretName`);
-    for (const src of ["configMap", "secret"] as const) (vol[src]?.items ?? []).forEach((it, k) => it?.path && localDescendingPath(c, `${f}.${src}.items[${k}].path`, it.path));
+    for (const src of ["configMap", "secret"] as const)
+      (vol[src]?.items ?? []).forEach(
+        (it, k) => it?.path && localDescendingPath(c, `${f}.${src}.items[${k}].path`, it.path),
+      );
   });
   validateContainers(c, `${field}.containers`, spec.containers, volumes, true);
   validateContainers(c, `${field}.initContainers`, spec.initContainers, volumes, false);
@@ -291,21 +368,27 @@ export function validatePodSpec(c: Causes, field: string, spec: PodSpec | undefi
   validateDns(c, field, spec);
 }
 
-const isIPv4 = (s: unknown) => typeof s === "string" && /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) && s.split(".").every((p) => Number(p) <= 255);
+const isIPv4 = (s: unknown) =>
+  typeof s === "string" && /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) && s.split(".").every((p) => Number(p) <= 255);
 const isIP = (s: unknown) => isIPv4(s) || (typeof s === "string" && s.includes(":") && /^[0-9a-fA-F:.]+$/.test(s));
 
 /** dnsPolicy, dnsConfig and hostAliases, with kube-apiserver's messages (ValidatePodSpec). */
 function validateDns(c: Causes, field: string, spec: PodSpec): void {
   v.oneOf(c, `${field}.dnsPolicy`, spec.dnsPolicy, ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]);
   const cfg = spec.dnsConfig;
-  if (spec.dnsPolicy === "None" && !cfg) c.required(`${field}.dnsConfig`, "must provide `dnsConfig` when `dnsPolicy` is None");
+  if (spec.dnsPolicy === "None" && !cfg)
+    c.required(`${field}.dnsConfig`, "must provide `dnsConfig` when `dnsPolicy` is None");
   if (cfg) {
     const ns = cfg.nameservers ?? [];
-    if (spec.dnsPolicy === "None" && ns.length === 0) c.required(`${field}.dnsConfig.nameservers`, "must provide at least one DNS nameserver when `dnsPolicy` is None");
+    if (spec.dnsPolicy === "None" && ns.length === 0)
+      c.required(`${field}.dnsConfig.nameservers`, "must provide at least one DNS nameserver when `dnsPolicy` is None");
     if (ns.length > 3) c.invalid(`${field}.dnsConfig.nameservers`, ns, "must not have more than 3 nameservers");
     ns.forEach((n, i) => isIP(n) || c.invalid(`${field}.dnsConfig.nameservers[${i}]`, n, "must be a valid IP address"));
-    if ((cfg.searches ?? []).length > 32) c.invalid(`${field}.dnsConfig.searches`, cfg.searches, "must not have more than 32 search paths");
-    (cfg.searches ?? []).forEach((s, i) => s === "." || v.dns1123Subdomain(c, `${field}.dnsConfig.searches[${i}]`, String(s).replace(/\.$/, "")));
+    if ((cfg.searches ?? []).length > 32)
+      c.invalid(`${field}.dnsConfig.searches`, cfg.searches, "must not have more than 32 search paths");
+    (cfg.searches ?? []).forEach(
+      (s, i) => s === "." || v.dns1123Subdomain(c, `${field}.dnsConfig.searches[${i}]`, String(s).replace(/\.$/, "")),
+    );
     (cfg.options ?? []).forEach((o, i) => o?.name || c.required(`${field}.dnsConfig.options[${i}].name`));
   }
   (spec.hostAliases ?? []).forEach((h, i) => {
@@ -344,8 +427,12 @@ export function podStatusText(pod: KubeObject): string {
   for (let i = 0; i < init.length; i++) {
     const s = init[i]!;
     if (s.state?.terminated?.exitCode === 0) continue;
-    if (s.state?.terminated) reason = s.state.terminated.reason ? `Init:${s.state.terminated.reason}` : `Init:ExitCode:${s.state.terminated.exitCode}`;
-    else if (s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing") reason = `Init:${s.state.waiting.reason}`;
+    if (s.state?.terminated)
+      reason = s.state.terminated.reason
+        ? `Init:${s.state.terminated.reason}`
+        : `Init:ExitCode:${s.state.terminated.exitCode}`;
+    else if (s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing")
+      reason = `Init:${s.state.waiting.reason}`;
     else reason = `Init:${i}/${(specOf<PodSpec>(pod).initContainers ?? []).length}`;
     return pod.metadata?.deletionTimestamp ? "Terminating" : reason;
   }
@@ -353,7 +440,10 @@ export function podStatusText(pod: KubeObject): string {
   for (const s of [...(st.containerStatuses ?? [])].reverse()) {
     if (s.state?.waiting?.reason) reason = s.state.waiting.reason;
     else if (s.state?.terminated?.reason) reason = s.state.terminated.reason;
-    else if (s.state?.terminated) reason = s.state.terminated.signal ? `Signal:${s.state.terminated.signal}` : `ExitCode:${s.state.terminated.exitCode}`;
+    else if (s.state?.terminated)
+      reason = s.state.terminated.signal
+        ? `Signal:${s.state.terminated.signal}`
+        : `ExitCode:${s.state.terminated.exitCode}`;
     else if (s.state?.running && s.ready) running = true;
   }
   if (reason === "Completed" && running) reason = "Running";
@@ -388,7 +478,10 @@ export const podKind = defineKind({
     v.objectMeta(c, obj);
     validatePodSpec(c, "spec", obj.spec as PodSpec);
     if (old && v.isObject(obj.spec) && !podSpecUpdateAllowed(old.spec as PodSpec, obj.spec as PodSpec))
-      c.forbidden("spec", "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)");
+      c.forbidden(
+        "spec",
+        "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+      );
     return c.list;
   },
   fieldSelectors: {
@@ -401,13 +494,33 @@ export const podKind = defineKind({
     "status.nominatedNodeName": (o) => statusOf<PodStatus>(o).nominatedNodeName,
   },
   table: {
-    columns: [nameColumn, col("Ready"), col("Status"), col("Restarts", 0, "string"), ageColumn, col("IP", 1), col("Node", 1), col("Nominated Node", 1), col("Readiness Gates", 1)],
+    columns: [
+      nameColumn,
+      col("Ready"),
+      col("Status"),
+      col("Restarts", 0, "string"),
+      ageColumn,
+      col("IP", 1),
+      col("Node", 1),
+      col("Nominated Node", 1),
+      col("Readiness Gates", 1),
+    ],
     row(obj, now) {
       const st = statusOf<PodStatus>(obj);
       const total = (specOf<PodSpec>(obj).containers ?? []).length;
       const ready = (st.containerStatuses ?? []).filter((s) => s.ready).length;
       const restarts = (st.containerStatuses ?? []).reduce((n, s) => n + (s.restartCount ?? 0), 0);
-      return [obj.metadata?.name, `${ready}/${total}`, podStatusText(obj), String(restarts), age(obj, now), st.podIP ?? "<none>", specOf<PodSpec>(obj).nodeName ?? "<none>", st.nominatedNodeName ?? "<none>", "<none>"];
+      return [
+        obj.metadata?.name,
+        `${ready}/${total}`,
+        podStatusText(obj),
+        String(restarts),
+        age(obj, now),
+        st.podIP ?? "<none>",
+        specOf<PodSpec>(obj).nodeName ?? "<none>",
+        st.nominatedNodeName ?? "<none>",
+        "<none>",
+      ];
     },
   },
 });
@@ -427,7 +540,9 @@ function qosClass(spec: PodSpec | undefined): string {
 
 /** Ready condition True: what controllers, budgets and endpoints count as a working pod. */
 export function podReady(pod: KubeObject): boolean {
-  return ((pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+  return ((pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some(
+    (c) => c.type === "Ready" && c.status === "True",
+  );
 }
 
 /**

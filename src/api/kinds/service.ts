@@ -5,8 +5,24 @@ import { Causes } from "../validation.ts";
 import { ServiceSchema, shapeCauses } from "../schema.ts";
 import { age, ageColumn, col, defineKind, nameColumn, specOf } from "./define.ts";
 
-export interface ServicePort { name?: string; port: number; targetPort?: number | string; nodePort?: number; protocol?: string }
-export interface ServiceSpec { type?: string; selector?: Record<string, string>; ports?: ServicePort[]; clusterIP?: string; clusterIPs?: string[]; sessionAffinity?: string; sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } }; externalName?: string; externalIPs?: string[] }
+export interface ServicePort {
+  name?: string;
+  port: number;
+  targetPort?: number | string;
+  nodePort?: number;
+  protocol?: string;
+}
+export interface ServiceSpec {
+  type?: string;
+  selector?: Record<string, string>;
+  ports?: ServicePort[];
+  clusterIP?: string;
+  clusterIPs?: string[];
+  sessionAffinity?: string;
+  sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
+  externalName?: string;
+  externalIPs?: string[];
+}
 
 export const serviceKind = defineKind({
   group: "",
@@ -77,22 +93,48 @@ export const serviceKind = defineKind({
       });
     }
     v.labels(c, "spec.selector", spec.selector);
-    if (spec.clusterIP && spec.clusterIP !== "None" && !/^\d{1,3}(\.\d{1,3}){3}$/.test(spec.clusterIP)) c.invalid("spec.clusterIP", spec.clusterIP, "must be empty, 'None', or a valid IP address");
+    if (spec.clusterIP && spec.clusterIP !== "None" && !/^\d{1,3}(\.\d{1,3}){3}$/.test(spec.clusterIP))
+      c.invalid("spec.clusterIP", spec.clusterIP, "must be empty, 'None', or a valid IP address");
     if (old) {
       const oldIp = (specOf(old) as ServiceSpec).clusterIP;
-      if (oldIp && spec.clusterIP && oldIp !== spec.clusterIP) c.invalid("spec.clusterIP", spec.clusterIP, "field is immutable");
+      if (oldIp && spec.clusterIP && oldIp !== spec.clusterIP)
+        c.invalid("spec.clusterIP", spec.clusterIP, "field is immutable");
     }
     return c.list;
   },
   table: {
-    columns: [nameColumn, col("Type"), col("Cluster-IP"), col("External-IP"), col("Port(s)"), ageColumn, col("Selector", 1)],
+    columns: [
+      nameColumn,
+      col("Type"),
+      col("Cluster-IP"),
+      col("External-IP"),
+      col("Port(s)"),
+      ageColumn,
+      col("Selector", 1),
+    ],
     row(o, now) {
       const spec = specOf(o) as ServiceSpec;
-      const ports = (spec.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`).join(",") || "<none>";
+      const ports =
+        (spec.ports ?? [])
+          .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`)
+          .join(",") || "<none>";
       // As kubectl's printer: a LoadBalancer's ingress addresses, then any externalIPs.
-      const lb = ((o.status as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? "").filter(Boolean);
-      const ext = spec.type === "ExternalName" ? spec.externalName : spec.type === "LoadBalancer" ? [...lb, ...(spec.externalIPs ?? [])].join(",") || "<pending>" : spec.externalIPs?.join(",") || "<none>";
-      const sel = Object.entries(spec.selector ?? {}).map(([k, val]) => `${k}=${val}`).join(",") || "<none>";
+      const lb = (
+        (o.status as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)?.loadBalancer
+          ?.ingress ?? []
+      )
+        .map((i) => i.ip ?? i.hostname ?? "")
+        .filter(Boolean);
+      const ext =
+        spec.type === "ExternalName"
+          ? spec.externalName
+          : spec.type === "LoadBalancer"
+            ? [...lb, ...(spec.externalIPs ?? [])].join(",") || "<pending>"
+            : spec.externalIPs?.join(",") || "<none>";
+      const sel =
+        Object.entries(spec.selector ?? {})
+          .map(([k, val]) => `${k}=${val}`)
+          .join(",") || "<none>";
       return [o.metadata?.name, spec.type, spec.clusterIP ?? "<none>", ext, ports, age(o, now), sel];
     },
   },

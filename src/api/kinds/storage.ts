@@ -5,11 +5,29 @@ import { age, ageColumn, col, defineKind, nameColumn, specOf, statusOf } from ".
 
 export const DEFAULT_STORAGE_CLASS = "local-path";
 
-const MODES: Record<string, string> = { ReadWriteOnce: "RWO", ReadOnlyMany: "ROX", ReadWriteMany: "RWX", ReadWriteOncePod: "RWOP" };
+const MODES: Record<string, string> = {
+  ReadWriteOnce: "RWO",
+  ReadOnlyMany: "ROX",
+  ReadWriteMany: "RWX",
+  ReadWriteOncePod: "RWOP",
+};
 const modes = (list: string[] | undefined) => (list ?? []).map((m) => MODES[m] ?? m).join(",");
 
-type PvcSpec = { accessModes?: string[]; volumeMode?: string; resources?: { requests?: { storage?: string } }; storageClassName?: string | null; volumeName?: string };
-type PvSpec = { capacity?: { storage?: string }; accessModes?: string[]; persistentVolumeReclaimPolicy?: string; storageClassName?: string; claimRef?: { namespace?: string; name?: string }; hostPath?: { path?: string } };
+type PvcSpec = {
+  accessModes?: string[];
+  volumeMode?: string;
+  resources?: { requests?: { storage?: string } };
+  storageClassName?: string | null;
+  volumeName?: string;
+};
+type PvSpec = {
+  capacity?: { storage?: string };
+  accessModes?: string[];
+  persistentVolumeReclaimPolicy?: string;
+  storageClassName?: string;
+  claimRef?: { namespace?: string; name?: string };
+  hostPath?: { path?: string };
+};
 
 export const persistentVolumeClaimKind = defineKind({
   group: "",
@@ -29,22 +47,49 @@ export const persistentVolumeClaimKind = defineKind({
   },
   validate: checked((obj, causes, old) => {
     const s = specOf<PvcSpec>(obj);
-    if (!s.accessModes?.length) causes.push({ reason: "FieldValueRequired", field: "spec.accessModes", message: "Required value: at least 1 access mode is required" });
-    if (!s.resources?.requests?.storage && !s.volumeName) causes.push({ reason: "FieldValueRequired", field: "spec.resources[storage]", message: "Required value" });
+    if (!s.accessModes?.length)
+      causes.push({
+        reason: "FieldValueRequired",
+        field: "spec.accessModes",
+        message: "Required value: at least 1 access mode is required",
+      });
+    if (!s.resources?.requests?.storage && !s.volumeName)
+      causes.push({ reason: "FieldValueRequired", field: "spec.resources[storage]", message: "Required value" });
     if (old) {
       const o = specOf<PvcSpec>(old);
       const same = (a: PvcSpec) => JSON.stringify({ ...a, resources: undefined, volumeName: undefined });
       if (same(o) !== same(s) || (o.volumeName && o.volumeName !== s.volumeName))
-        causes.push({ reason: "FieldValueForbidden", field: "spec", message: "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims" });
+        causes.push({
+          reason: "FieldValueForbidden",
+          field: "spec",
+          message:
+            "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims",
+        });
     }
   }),
   specChanged: (a, b) => JSON.stringify(a.spec) !== JSON.stringify(b.spec),
   table: {
-    columns: [nameColumn, col("Status"), col("Volume"), col("Capacity"), col("Access Modes"), col("StorageClass"), ageColumn],
+    columns: [
+      nameColumn,
+      col("Status"),
+      col("Volume"),
+      col("Capacity"),
+      col("Access Modes"),
+      col("StorageClass"),
+      ageColumn,
+    ],
     row: (o, now) => {
       const s = specOf<PvcSpec>(o);
       const st = statusOf<{ phase?: string; capacity?: { storage?: string }; accessModes?: string[] }>(o);
-      return [o.metadata?.name, st.phase ?? "Pending", s.volumeName ?? "", st.capacity?.storage ?? "", modes(st.accessModes), s.storageClassName ?? "", age(o, now)];
+      return [
+        o.metadata?.name,
+        st.phase ?? "Pending",
+        s.volumeName ?? "",
+        st.capacity?.storage ?? "",
+        modes(st.accessModes),
+        s.storageClassName ?? "",
+        age(o, now),
+      ];
     },
   },
 });
@@ -66,17 +111,48 @@ export const persistentVolumeKind = defineKind({
   },
   validate: checked((obj, causes) => {
     const s = specOf<PvSpec>(obj);
-    if (!s.capacity?.storage) causes.push({ reason: "FieldValueRequired", field: "spec.capacity", message: "Required value" });
-    if (!s.accessModes?.length) causes.push({ reason: "FieldValueRequired", field: "spec.accessModes", message: "Required value: must specify at least 1 access mode" });
-    if (!s.hostPath?.path && !Object.keys(s).some((k) => ["local", "nfs", "csi"].includes(k))) causes.push({ reason: "FieldValueRequired", field: "spec", message: "Required value: must specify a volume type" });
+    if (!s.capacity?.storage)
+      causes.push({ reason: "FieldValueRequired", field: "spec.capacity", message: "Required value" });
+    if (!s.accessModes?.length)
+      causes.push({
+        reason: "FieldValueRequired",
+        field: "spec.accessModes",
+        message: "Required value: must specify at least 1 access mode",
+      });
+    if (!s.hostPath?.path && !Object.keys(s).some((k) => ["local", "nfs", "csi"].includes(k)))
+      causes.push({
+        reason: "FieldValueRequired",
+        field: "spec",
+        message: "Required value: must specify a volume type",
+      });
   }),
   specChanged: (a, b) => JSON.stringify(a.spec) !== JSON.stringify(b.spec),
   table: {
-    columns: [nameColumn, col("Capacity"), col("Access Modes"), col("Reclaim Policy"), col("Status"), col("Claim"), col("StorageClass"), col("Reason"), ageColumn],
+    columns: [
+      nameColumn,
+      col("Capacity"),
+      col("Access Modes"),
+      col("Reclaim Policy"),
+      col("Status"),
+      col("Claim"),
+      col("StorageClass"),
+      col("Reason"),
+      ageColumn,
+    ],
     row: (o, now) => {
       const s = specOf<PvSpec>(o);
       const st = statusOf<{ phase?: string; reason?: string }>(o);
-      return [o.metadata?.name, s.capacity?.storage ?? "", modes(s.accessModes), s.persistentVolumeReclaimPolicy ?? "Retain", st.phase ?? "Available", s.claimRef ? `${s.claimRef.namespace}/${s.claimRef.name}` : "", s.storageClassName ?? "", st.reason ?? "", age(o, now)];
+      return [
+        o.metadata?.name,
+        s.capacity?.storage ?? "",
+        modes(s.accessModes),
+        s.persistentVolumeReclaimPolicy ?? "Retain",
+        st.phase ?? "Available",
+        s.claimRef ? `${s.claimRef.namespace}/${s.claimRef.name}` : "",
+        s.storageClassName ?? "",
+        st.reason ?? "",
+        age(o, now),
+      ];
     },
   },
 });

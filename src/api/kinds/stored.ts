@@ -11,7 +11,9 @@ import { Causes } from "../validation.ts";
 import { age, ageColumn, col, defineKind, nameColumn, specChangedDefault, specOf, statusOf } from "./define.ts";
 
 /** Shape and metadata checks every such kind needs, then its own (`extra`). */
-export function checked(extra?: (obj: KubeObject, c: Cause[], old?: KubeObject) => void): (obj: KubeObject, old?: KubeObject) => Cause[] {
+export function checked(
+  extra?: (obj: KubeObject, c: Cause[], old?: KubeObject) => void,
+): (obj: KubeObject, old?: KubeObject) => Cause[] {
   return (obj, old) => {
     const shape = shapeCauses(MetaOnlySchema, obj);
     if (shape.length) return shape;
@@ -42,8 +44,19 @@ export const ingressKind = defineKind({
     row: (o, now) => {
       const s = specOf<IngressSpec>(o);
       const hosts = (s.rules ?? []).map((r) => r.host ?? "*");
-      const address = (statusOf<{ loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }>(o).loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname).join(",");
-      return [o.metadata?.name, s.ingressClassName ?? "<none>", hosts.length ? hosts.join(",") : "*", address, s.tls?.length ? "80, 443" : "80", age(o, now)];
+      const address = (
+        statusOf<{ loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }>(o).loadBalancer?.ingress ?? []
+      )
+        .map((i) => i.ip ?? i.hostname)
+        .join(",");
+      return [
+        o.metadata?.name,
+        s.ingressClassName ?? "<none>",
+        hosts.length ? hosts.join(",") : "*",
+        address,
+        s.tls?.length ? "80, 443" : "80",
+        age(o, now),
+      ];
     },
   },
 });
@@ -60,7 +73,12 @@ export const ingressClassKind = defineKind({
     columns: [nameColumn, col("Controller"), col("Parameters"), ageColumn],
     row: (o, now) => {
       const p = specOf<{ controller?: string; parameters?: { kind?: string; name?: string } }>(o);
-      return [o.metadata?.name, p.controller ?? "", p.parameters ? `${p.parameters.kind}/${p.parameters.name}` : "<none>", age(o, now)];
+      return [
+        o.metadata?.name,
+        p.controller ?? "",
+        p.parameters ? `${p.parameters.kind}/${p.parameters.name}` : "<none>",
+        age(o, now),
+      ];
     },
   },
 });
@@ -81,7 +99,11 @@ export const networkPolicyKind = defineKind({
   specChanged: specChangedDefault,
   table: {
     columns: [nameColumn, col("Pod-Selector"), ageColumn],
-    row: (o, now) => [o.metadata?.name, selectorToString(specOf<{ podSelector?: never }>(o).podSelector) || "<none>", age(o, now)],
+    row: (o, now) => [
+      o.metadata?.name,
+      selectorToString(specOf<{ podSelector?: never }>(o).podSelector) || "<none>",
+      age(o, now),
+    ],
   },
 });
 
@@ -96,14 +118,31 @@ export const podDisruptionBudgetKind = defineKind({
   hasStatus: true,
   validate: checked((o, causes) => {
     const s = specOf<{ minAvailable?: unknown; maxUnavailable?: unknown }>(o);
-    if (s.minAvailable !== undefined && s.maxUnavailable !== undefined) causes.push({ reason: "FieldValueInvalid", field: "spec", message: "Invalid value: minAvailable and maxUnavailable cannot be both set" });
+    if (s.minAvailable !== undefined && s.maxUnavailable !== undefined)
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: "spec",
+        message: "Invalid value: minAvailable and maxUnavailable cannot be both set",
+      });
   }),
   specChanged: specChangedDefault,
   table: {
-    columns: [nameColumn, col("Min Available"), col("Max Unavailable"), col("Allowed Disruptions", 0, "integer"), ageColumn],
+    columns: [
+      nameColumn,
+      col("Min Available"),
+      col("Max Unavailable"),
+      col("Allowed Disruptions", 0, "integer"),
+      ageColumn,
+    ],
     row: (o, now) => {
       const s = specOf<{ minAvailable?: number | string; maxUnavailable?: number | string }>(o);
-      return [o.metadata?.name, s.minAvailable ?? "N/A", s.maxUnavailable ?? "N/A", statusOf<{ disruptionsAllowed?: number }>(o).disruptionsAllowed ?? 0, age(o, now)];
+      return [
+        o.metadata?.name,
+        s.minAvailable ?? "N/A",
+        s.maxUnavailable ?? "N/A",
+        statusOf<{ disruptionsAllowed?: number }>(o).disruptionsAllowed ?? 0,
+        age(o, now),
+      ];
     },
   },
 });
@@ -112,10 +151,18 @@ export const podDisruptionBudgetKind = defineKind({
 export function defaultHpaV2(o: KubeObject): void {
   const s = (o.spec ??= {}) as HpaSpec;
   s.minReplicas ??= 1;
-  if (!s.metrics?.length) s.metrics = [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }];
+  if (!s.metrics?.length)
+    s.metrics = [
+      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } },
+    ];
 }
 
-type HpaSpec = { scaleTargetRef?: { kind?: string; name?: string }; minReplicas?: number; maxReplicas?: number; metrics?: { type?: string; resource?: { name?: string; target?: { type?: string; averageUtilization?: number } } }[] };
+type HpaSpec = {
+  scaleTargetRef?: { kind?: string; name?: string };
+  minReplicas?: number;
+  maxReplicas?: number;
+  metrics?: { type?: string; resource?: { name?: string; target?: { type?: string; averageUtilization?: number } } }[];
+};
 export const horizontalPodAutoscalerKind = defineKind({
   group: "autoscaling",
   version: "v2",
@@ -130,20 +177,47 @@ export const horizontalPodAutoscalerKind = defineKind({
     const s = specOf<HpaSpec>(o);
     if (!s.scaleTargetRef?.name) causes.push(required("spec.scaleTargetRef.name"));
     if (!s.maxReplicas) causes.push(required("spec.maxReplicas"));
-    else if (s.minReplicas !== undefined && s.minReplicas > s.maxReplicas) causes.push({ reason: "FieldValueInvalid", field: "spec.maxReplicas", message: `Invalid value: ${s.maxReplicas}: must be greater than or equal to \`minReplicas\`` });
+    else if (s.minReplicas !== undefined && s.minReplicas > s.maxReplicas)
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: "spec.maxReplicas",
+        message: `Invalid value: ${s.maxReplicas}: must be greater than or equal to \`minReplicas\``,
+      });
   }),
   defaults: (o) => defaultHpaV2(o),
   specChanged: specChangedDefault,
   table: {
-    columns: [nameColumn, col("Reference"), col("Targets"), col("MinPods", 0, "integer"), col("MaxPods", 0, "integer"), col("Replicas", 0, "integer"), ageColumn],
+    columns: [
+      nameColumn,
+      col("Reference"),
+      col("Targets"),
+      col("MinPods", 0, "integer"),
+      col("MaxPods", 0, "integer"),
+      col("Replicas", 0, "integer"),
+      ageColumn,
+    ],
     row: (o, now) => {
       const s = specOf<HpaSpec>(o);
-      const current = statusOf<{ currentMetrics?: { resource?: { name?: string; current?: { averageUtilization?: number } } }[] }>(o).currentMetrics ?? [];
-      const targets = (s.metrics ?? []).map((m) => {
-        const now = current.find((c) => c.resource?.name === m.resource?.name)?.resource?.current?.averageUtilization;
-        return `${now === undefined ? "<unknown>" : `${now}%`}/${m.resource?.target?.averageUtilization ?? "?"}%`;
-      }).join(", ") || "<none>";
-      return [o.metadata?.name, `${s.scaleTargetRef?.kind}/${s.scaleTargetRef?.name}`, targets, s.minReplicas ?? 1, s.maxReplicas, statusOf<{ currentReplicas?: number }>(o).currentReplicas ?? 0, age(o, now)];
+      const current =
+        statusOf<{ currentMetrics?: { resource?: { name?: string; current?: { averageUtilization?: number } } }[] }>(o)
+          .currentMetrics ?? [];
+      const targets =
+        (s.metrics ?? [])
+          .map((m) => {
+            const now = current.find((c) => c.resource?.name === m.resource?.name)?.resource?.current
+              ?.averageUtilization;
+            return `${now === undefined ? "<unknown>" : `${now}%`}/${m.resource?.target?.averageUtilization ?? "?"}%`;
+          })
+          .join(", ") || "<none>";
+      return [
+        o.metadata?.name,
+        `${s.scaleTargetRef?.kind}/${s.scaleTargetRef?.name}`,
+        targets,
+        s.minReplicas ?? 1,
+        s.maxReplicas,
+        statusOf<{ currentReplicas?: number }>(o).currentReplicas ?? 0,
+        age(o, now),
+      ];
     },
   },
 });
@@ -166,7 +240,12 @@ export const resourceQuotaKind = defineKind({
       const used = statusOf<{ used?: Record<string, string> }>(o).used ?? {};
       const fmt = (keys: string[]) => keys.map((k) => `${k}: ${used[k] ?? "0"}/${hard[k]}`).join(", ");
       const keys = Object.keys(hard).sort();
-      return [o.metadata?.name, age(o, now), fmt(keys.filter((k) => !k.startsWith("limits."))), fmt(keys.filter((k) => k.startsWith("limits.")))];
+      return [
+        o.metadata?.name,
+        age(o, now),
+        fmt(keys.filter((k) => !k.startsWith("limits."))),
+        fmt(keys.filter((k) => k.startsWith("limits."))),
+      ];
     },
   },
 });
@@ -219,9 +298,33 @@ export const storageClassKind = defineKind({
   },
   specChanged: () => false,
   table: {
-    columns: [nameColumn, col("Provisioner"), col("ReclaimPolicy"), col("VolumeBindingMode"), col("AllowVolumeExpansion", 0, "boolean"), ageColumn],
-    row: (o, now) => [o.metadata?.name, o.provisioner, o.reclaimPolicy ?? "Delete", o.volumeBindingMode ?? "Immediate", !!o.allowVolumeExpansion, age(o, now)],
+    columns: [
+      nameColumn,
+      col("Provisioner"),
+      col("ReclaimPolicy"),
+      col("VolumeBindingMode"),
+      col("AllowVolumeExpansion", 0, "boolean"),
+      ageColumn,
+    ],
+    row: (o, now) => [
+      o.metadata?.name,
+      o.provisioner,
+      o.reclaimPolicy ?? "Delete",
+      o.volumeBindingMode ?? "Immediate",
+      !!o.allowVolumeExpansion,
+      age(o, now),
+    ],
   },
 });
 
-export const STORED_KINDS: KindDef[] = [ingressKind, ingressClassKind, networkPolicyKind, podDisruptionBudgetKind, horizontalPodAutoscalerKind, resourceQuotaKind, limitRangeKind, priorityClassKind, storageClassKind];
+export const STORED_KINDS: KindDef[] = [
+  ingressKind,
+  ingressClassKind,
+  networkPolicyKind,
+  podDisruptionBudgetKind,
+  horizontalPodAutoscalerKind,
+  resourceQuotaKind,
+  limitRangeKind,
+  priorityClassKind,
+  storageClassKind,
+];

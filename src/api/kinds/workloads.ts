@@ -8,11 +8,28 @@ import { shapeCauses, workloadSchema } from "../schema.ts";
 
 const mapSelectorShape = workloadSchema(true);
 const labelSelectorShape = workloadSchema(false);
-import { age, ageColumn, col, defineKind, humanDuration, nameColumn, specChangedDefault, specOf, statusOf } from "./define.ts";
+import {
+  age,
+  ageColumn,
+  col,
+  defineKind,
+  humanDuration,
+  nameColumn,
+  specChangedDefault,
+  specOf,
+  statusOf,
+} from "./define.ts";
 import { defaultPodSpec, validatePodTemplate, type PodSpec } from "./pod.ts";
 
-type Template = { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: PodSpec };
-const scale = { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas", labelSelectorPath: "status.selector" };
+type Template = {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: PodSpec;
+};
+const scale = {
+  specReplicasPath: "spec.replicas",
+  statusReplicasPath: "status.replicas",
+  labelSelectorPath: "status.selector",
+};
 
 function templateOf(obj: KubeObject): Template | undefined {
   return specOf(obj).template as Template | undefined;
@@ -28,18 +45,34 @@ function validateSelectorAndTemplate(c: Causes, obj: KubeObject, opts: { mapSele
   const spec = specOf(obj);
   const tpl = templateOf(obj);
   const sel = spec.selector as LabelSelector | Record<string, string> | undefined;
-  if (!sel || (opts.mapSelector ? Object.keys(sel).length === 0 : Object.keys((sel as LabelSelector).matchLabels ?? {}).length + ((sel as LabelSelector).matchExpressions ?? []).length === 0)) c.required("spec.selector");
+  if (
+    !sel ||
+    (opts.mapSelector
+      ? Object.keys(sel).length === 0
+      : Object.keys((sel as LabelSelector).matchLabels ?? {}).length +
+          ((sel as LabelSelector).matchExpressions ?? []).length ===
+        0)
+  )
+    c.required("spec.selector");
   else if (opts.mapSelector) v.labels(c, "spec.selector", sel);
   else v.labels(c, "spec.selector.matchLabels", (sel as LabelSelector).matchLabels);
-  const claims = ((spec.volumeClaimTemplates as { metadata?: { name?: string } }[] | undefined) ?? []).map((t) => t?.metadata?.name).filter((n): n is string => !!n);
+  const claims = ((spec.volumeClaimTemplates as { metadata?: { name?: string } }[] | undefined) ?? [])
+    .map((t) => t?.metadata?.name)
+    .filter((n): n is string => !!n);
   validatePodTemplate(c, "spec.template", tpl, claims);
-  if (sel && tpl && !selectorMatches(sel, tpl.metadata?.labels ?? {})) c.invalid("spec.template.metadata.labels", tpl.metadata?.labels ?? {}, "`selector` does not match template `labels`");
+  if (sel && tpl && !selectorMatches(sel, tpl.metadata?.labels ?? {}))
+    c.invalid(
+      "spec.template.metadata.labels",
+      tpl.metadata?.labels ?? {},
+      "`selector` does not match template `labels`",
+    );
   v.nonNegativeInt(c, "spec.replicas", spec.replicas);
   v.nonNegativeInt(c, "spec.minReadySeconds", spec.minReadySeconds);
 }
 
 function immutableSelector(c: Causes, obj: KubeObject, old: KubeObject | undefined): void {
-  if (old && JSON.stringify(specOf(old).selector) !== JSON.stringify(specOf(obj).selector)) c.invalid("spec.selector", specOf(obj).selector, "field is immutable");
+  if (old && JSON.stringify(specOf(old).selector) !== JSON.stringify(specOf(obj).selector))
+    c.invalid("spec.selector", specOf(obj).selector, "field is immutable");
 }
 
 /** Shape, metadata, selector and template checks every apps/v1 workload shares; `more` adds its own rules. */
@@ -59,7 +92,11 @@ function defaultTemplate(obj: KubeObject): void {
   if (tpl && typeof tpl === "object") defaultPodSpec(tpl.spec);
 }
 
-const replicaCells = (o: KubeObject) => [specOf(o).replicas ?? 0, statusOf(o).replicas ?? 0, statusOf(o).readyReplicas ?? 0];
+const replicaCells = (o: KubeObject) => [
+  specOf(o).replicas ?? 0,
+  statusOf(o).replicas ?? 0,
+  statusOf(o).readyReplicas ?? 0,
+];
 
 function replicaLike(kind: "ReplicationController" | "ReplicaSet"): KindDef {
   const rc = kind === "ReplicationController";
@@ -80,7 +117,8 @@ function replicaLike(kind: "ReplicationController" | "ReplicaSet"): KindDef {
       const labels = templateOf(obj)?.metadata?.labels;
       if (rc && labels) {
         if (!spec.selector || Object.keys(spec.selector).length === 0) spec.selector = { ...labels };
-        if (!obj.metadata!.labels || Object.keys(obj.metadata!.labels).length === 0) obj.metadata!.labels = { ...labels };
+        if (!obj.metadata!.labels || Object.keys(obj.metadata!.labels).length === 0)
+          obj.metadata!.labels = { ...labels };
       }
       defaultTemplate(obj);
       obj.status ??= { replicas: 0 };
@@ -92,13 +130,29 @@ function replicaLike(kind: "ReplicationController" | "ReplicaSet"): KindDef {
       v.objectMeta(c, obj);
       validateSelectorAndTemplate(c, obj, { mapSelector: rc });
       if (!rc) immutableSelector(c, obj, old);
-      if (templateOf(obj)?.spec?.restartPolicy && templateOf(obj)?.spec?.restartPolicy !== "Always") c.notSupported("spec.template.spec.restartPolicy", templateOf(obj)?.spec?.restartPolicy, ["Always"]);
+      if (templateOf(obj)?.spec?.restartPolicy && templateOf(obj)?.spec?.restartPolicy !== "Always")
+        c.notSupported("spec.template.spec.restartPolicy", templateOf(obj)?.spec?.restartPolicy, ["Always"]);
       return c.list;
     },
     specChanged: specChangedDefault,
     table: {
-      columns: [nameColumn, col("Desired", 0, "integer"), col("Current", 0, "integer"), col("Ready", 0, "integer"), ageColumn, col("Containers", 1), col("Images", 1), col("Selector", 1)],
-      row: (o, now) => [o.metadata?.name, ...replicaCells(o), age(o, now), ...containersCells(o), selectorToString(specOf(o).selector) || "<none>"],
+      columns: [
+        nameColumn,
+        col("Desired", 0, "integer"),
+        col("Current", 0, "integer"),
+        col("Ready", 0, "integer"),
+        ageColumn,
+        col("Containers", 1),
+        col("Images", 1),
+        col("Selector", 1),
+      ],
+      row: (o, now) => [
+        o.metadata?.name,
+        ...replicaCells(o),
+        age(o, now),
+        ...containersCells(o),
+        selectorToString(specOf(o).selector) || "<none>",
+      ],
     },
   });
 }
@@ -133,26 +187,50 @@ export const deploymentKind = defineKind({
   },
   validate(obj, old) {
     return appsWorkload(obj, old, (c) => {
-    const st = specOf(obj).strategy ?? {};
-    v.oneOf(c, "spec.strategy.type", st.type, ["RollingUpdate", "Recreate"]);
-    if (st.type === "Recreate" && st.rollingUpdate) c.forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'");
-    if (st.rollingUpdate) {
-      v.intOrPercent(c, "spec.strategy.rollingUpdate.maxSurge", st.rollingUpdate.maxSurge);
-      v.intOrPercent(c, "spec.strategy.rollingUpdate.maxUnavailable", st.rollingUpdate.maxUnavailable);
-      const zero = (x: unknown) => x === 0 || x === "0%";
-      if (zero(st.rollingUpdate.maxSurge) && zero(st.rollingUpdate.maxUnavailable)) c.invalid("spec.strategy.rollingUpdate.maxUnavailable", st.rollingUpdate.maxUnavailable, "may not be 0 when `maxSurge` is 0");
-    }
-    v.nonNegativeInt(c, "spec.revisionHistoryLimit", specOf(obj).revisionHistoryLimit);
-    v.positiveInt(c, "spec.progressDeadlineSeconds", specOf(obj).progressDeadlineSeconds);
-    if (templateOf(obj)?.spec?.restartPolicy && templateOf(obj)?.spec?.restartPolicy !== "Always") c.notSupported("spec.template.spec.restartPolicy", templateOf(obj)?.spec?.restartPolicy, ["Always"]);
+      const st = specOf(obj).strategy ?? {};
+      v.oneOf(c, "spec.strategy.type", st.type, ["RollingUpdate", "Recreate"]);
+      if (st.type === "Recreate" && st.rollingUpdate)
+        c.forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'");
+      if (st.rollingUpdate) {
+        v.intOrPercent(c, "spec.strategy.rollingUpdate.maxSurge", st.rollingUpdate.maxSurge);
+        v.intOrPercent(c, "spec.strategy.rollingUpdate.maxUnavailable", st.rollingUpdate.maxUnavailable);
+        const zero = (x: unknown) => x === 0 || x === "0%";
+        if (zero(st.rollingUpdate.maxSurge) && zero(st.rollingUpdate.maxUnavailable))
+          c.invalid(
+            "spec.strategy.rollingUpdate.maxUnavailable",
+            st.rollingUpdate.maxUnavailable,
+            "may not be 0 when `maxSurge` is 0",
+          );
+      }
+      v.nonNegativeInt(c, "spec.revisionHistoryLimit", specOf(obj).revisionHistoryLimit);
+      v.positiveInt(c, "spec.progressDeadlineSeconds", specOf(obj).progressDeadlineSeconds);
+      if (templateOf(obj)?.spec?.restartPolicy && templateOf(obj)?.spec?.restartPolicy !== "Always")
+        c.notSupported("spec.template.spec.restartPolicy", templateOf(obj)?.spec?.restartPolicy, ["Always"]);
     });
   },
   specChanged: specChangedDefault,
   table: {
-    columns: [nameColumn, col("Ready"), col("Up-to-date", 0, "integer"), col("Available", 0, "integer"), ageColumn, col("Containers", 1), col("Images", 1), col("Selector", 1)],
+    columns: [
+      nameColumn,
+      col("Ready"),
+      col("Up-to-date", 0, "integer"),
+      col("Available", 0, "integer"),
+      ageColumn,
+      col("Containers", 1),
+      col("Images", 1),
+      col("Selector", 1),
+    ],
     row(o, now) {
       const st = statusOf(o);
-      return [o.metadata?.name, `${st.readyReplicas ?? 0}/${specOf(o).replicas ?? 0}`, st.updatedReplicas ?? 0, st.availableReplicas ?? 0, age(o, now), ...containersCells(o), selectorToString(specOf(o).selector) || "<none>"];
+      return [
+        o.metadata?.name,
+        `${st.readyReplicas ?? 0}/${specOf(o).replicas ?? 0}`,
+        st.updatedReplicas ?? 0,
+        st.availableReplicas ?? 0,
+        age(o, now),
+        ...containersCells(o),
+        selectorToString(specOf(o).selector) || "<none>",
+      ];
     },
   },
 });
@@ -170,23 +248,50 @@ export const daemonSetKind = defineKind({
   defaults(obj) {
     const spec = (obj.spec ??= {}) as Record<string, any>;
     spec.updateStrategy ??= { type: "RollingUpdate" };
-    if (spec.updateStrategy.type === "RollingUpdate") spec.updateStrategy.rollingUpdate ??= { maxUnavailable: 1, maxSurge: 0 };
+    if (spec.updateStrategy.type === "RollingUpdate")
+      spec.updateStrategy.rollingUpdate ??= { maxUnavailable: 1, maxSurge: 0 };
     spec.revisionHistoryLimit ??= 10;
     spec.minReadySeconds ??= 0;
     defaultTemplate(obj);
   },
   validate(obj, old) {
     return appsWorkload(obj, old, (c) => {
-    v.oneOf(c, "spec.updateStrategy.type", specOf(obj).updateStrategy?.type, ["RollingUpdate", "OnDelete"]);
+      v.oneOf(c, "spec.updateStrategy.type", specOf(obj).updateStrategy?.type, ["RollingUpdate", "OnDelete"]);
     });
   },
   specChanged: specChangedDefault,
   table: {
-    columns: [nameColumn, col("Desired", 0, "integer"), col("Current", 0, "integer"), col("Ready", 0, "integer"), col("Up-to-date", 0, "integer"), col("Available", 0, "integer"), col("Node Selector"), ageColumn, col("Containers", 1), col("Images", 1), col("Selector", 1)],
+    columns: [
+      nameColumn,
+      col("Desired", 0, "integer"),
+      col("Current", 0, "integer"),
+      col("Ready", 0, "integer"),
+      col("Up-to-date", 0, "integer"),
+      col("Available", 0, "integer"),
+      col("Node Selector"),
+      ageColumn,
+      col("Containers", 1),
+      col("Images", 1),
+      col("Selector", 1),
+    ],
     row(o, now) {
       const st = statusOf(o);
-      const ns = Object.entries(templateOf(o)?.spec?.nodeSelector ?? {}).map(([k, val]) => `${k}=${val}`).join(",") || "<none>";
-      return [o.metadata?.name, st.desiredNumberScheduled ?? 0, st.currentNumberScheduled ?? 0, st.numberReady ?? 0, st.updatedNumberScheduled ?? 0, st.numberAvailable ?? 0, ns, age(o, now), ...containersCells(o), selectorToString(specOf(o).selector) || "<none>"];
+      const ns =
+        Object.entries(templateOf(o)?.spec?.nodeSelector ?? {})
+          .map(([k, val]) => `${k}=${val}`)
+          .join(",") || "<none>";
+      return [
+        o.metadata?.name,
+        st.desiredNumberScheduled ?? 0,
+        st.currentNumberScheduled ?? 0,
+        st.numberReady ?? 0,
+        st.updatedNumberScheduled ?? 0,
+        st.numberAvailable ?? 0,
+        ns,
+        age(o, now),
+        ...containersCells(o),
+        selectorToString(specOf(o).selector) || "<none>",
+      ];
     },
   },
 });
@@ -211,20 +316,30 @@ export const statefulSetKind = defineKind({
     spec.persistentVolumeClaimRetentionPolicy ??= {};
     spec.persistentVolumeClaimRetentionPolicy.whenDeleted ??= "Retain";
     spec.persistentVolumeClaimRetentionPolicy.whenScaled ??= "Retain";
-    for (const t of Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []) if (t?.spec && typeof t.spec === "object") t.spec.volumeMode ??= "Filesystem";
+    for (const t of Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : [])
+      if (t?.spec && typeof t.spec === "object") t.spec.volumeMode ??= "Filesystem";
     defaultTemplate(obj);
   },
   validate(obj, old) {
     return appsWorkload(obj, old, (c) => {
-    v.oneOf(c, "spec.podManagementPolicy", specOf(obj).podManagementPolicy, ["OrderedReady", "Parallel"]);
-    v.oneOf(c, "spec.updateStrategy.type", specOf(obj).updateStrategy?.type, ["RollingUpdate", "OnDelete"]);
-    if (old && specOf(old).podManagementPolicy !== specOf(obj).podManagementPolicy) c.forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden");
+      v.oneOf(c, "spec.podManagementPolicy", specOf(obj).podManagementPolicy, ["OrderedReady", "Parallel"]);
+      v.oneOf(c, "spec.updateStrategy.type", specOf(obj).updateStrategy?.type, ["RollingUpdate", "OnDelete"]);
+      if (old && specOf(old).podManagementPolicy !== specOf(obj).podManagementPolicy)
+        c.forbidden(
+          "spec",
+          "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+        );
     });
   },
   specChanged: specChangedDefault,
   table: {
     columns: [nameColumn, col("Ready"), ageColumn, col("Containers", 1), col("Images", 1)],
-    row: (o, now) => [o.metadata?.name, `${statusOf(o).readyReplicas ?? 0}/${specOf(o).replicas ?? 0}`, age(o, now), ...containersCells(o)],
+    row: (o, now) => [
+      o.metadata?.name,
+      `${statusOf(o).readyReplicas ?? 0}/${specOf(o).replicas ?? 0}`,
+      age(o, now),
+      ...containersCells(o),
+    ],
   },
 });
 
@@ -237,7 +352,13 @@ export function jobAssignSelector(job: KubeObject): void {
   spec.selector = { matchLabels: { "batch.kubernetes.io/controller-uid": uid } };
   const tpl = (spec.template ??= {}) as Template;
   tpl.metadata ??= {};
-  tpl.metadata.labels = { ...tpl.metadata.labels, "batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name, "controller-uid": uid, "job-name": name };
+  tpl.metadata.labels = {
+    ...tpl.metadata.labels,
+    "batch.kubernetes.io/controller-uid": uid,
+    "batch.kubernetes.io/job-name": name,
+    "controller-uid": uid,
+    "job-name": name,
+  };
 }
 
 export const jobKind = defineKind({
@@ -251,7 +372,7 @@ export const jobKind = defineKind({
   hasStatus: true,
   defaults(obj) {
     const spec = (obj.spec ??= {}) as Record<string, any>;
-    spec.completions ??= spec.parallelism !== undefined && spec.completions === undefined && false ? undefined : 1;
+    spec.completions ??= 1;
     spec.parallelism ??= 1;
     spec.backoffLimit ??= 6;
     spec.completionMode ??= "NonIndexed";
@@ -267,29 +388,60 @@ export const jobKind = defineKind({
     const spec = specOf(obj);
     validatePodTemplate(c, "spec.template", spec.template);
     const rp = templateOf(obj)?.spec?.restartPolicy;
-    if (rp !== "Never" && rp !== "OnFailure") c.notSupported("spec.template.spec.restartPolicy", rp, ["OnFailure", "Never"]);
+    if (rp !== "Never" && rp !== "OnFailure")
+      c.notSupported("spec.template.spec.restartPolicy", rp, ["OnFailure", "Never"]);
     v.nonNegativeInt(c, "spec.parallelism", spec.parallelism);
     v.nonNegativeInt(c, "spec.completions", spec.completions);
     v.nonNegativeInt(c, "spec.backoffLimit", spec.backoffLimit);
     v.positiveInt(c, "spec.activeDeadlineSeconds", spec.activeDeadlineSeconds);
-    if (spec.selector && templateOf(obj) && !selectorMatches(spec.selector, templateOf(obj)?.metadata?.labels ?? {})) c.invalid("spec.template.metadata.labels", templateOf(obj)?.metadata?.labels, "`selector` does not match template `labels`");
+    if (spec.selector && templateOf(obj) && !selectorMatches(spec.selector, templateOf(obj)?.metadata?.labels ?? {}))
+      c.invalid(
+        "spec.template.metadata.labels",
+        templateOf(obj)?.metadata?.labels,
+        "`selector` does not match template `labels`",
+      );
     if (old) {
       immutableSelector(c, obj, old);
-      if (JSON.stringify(specOf(old).template) !== JSON.stringify(spec.template)) c.invalid("spec.template", "", "field is immutable");
-      if (specOf(old).completions !== spec.completions) c.invalid("spec.completions", spec.completions, "field is immutable");
+      if (JSON.stringify(specOf(old).template) !== JSON.stringify(spec.template))
+        c.invalid("spec.template", "", "field is immutable");
+      if (specOf(old).completions !== spec.completions)
+        c.invalid("spec.completions", spec.completions, "field is immutable");
     }
     return c.list;
   },
   specChanged: specChangedDefault,
   table: {
-    columns: [nameColumn, col("Status"), col("Completions"), col("Duration"), ageColumn, col("Containers", 1), col("Images", 1), col("Selector", 1)],
+    columns: [
+      nameColumn,
+      col("Status"),
+      col("Completions"),
+      col("Duration"),
+      ageColumn,
+      col("Containers", 1),
+      col("Images", 1),
+      col("Selector", 1),
+    ],
     row(o, now) {
       const st = statusOf(o);
       const conds = (st.conditions ?? []) as { type: string; status: string }[];
-      const status = conds.some((x) => x.type === "Complete" && x.status === "True") ? "Complete" : conds.some((x) => x.type === "Failed" && x.status === "True") ? "Failed" : specOf(o).suspend ? "Suspended" : "Running";
+      const status = conds.some((x) => x.type === "Complete" && x.status === "True")
+        ? "Complete"
+        : conds.some((x) => x.type === "Failed" && x.status === "True")
+          ? "Failed"
+          : specOf(o).suspend
+            ? "Suspended"
+            : "Running";
       const start = st.startTime ? Date.parse(st.startTime) : undefined;
       const end = st.completionTime ? Date.parse(st.completionTime) : now.getTime();
-      return [o.metadata?.name, status, `${st.succeeded ?? 0}/${specOf(o).completions ?? 1}`, start ? humanDuration(end - start) : "", age(o, now), ...containersCells(o), selectorToString(specOf(o).selector) || "<none>"];
+      return [
+        o.metadata?.name,
+        status,
+        `${st.succeeded ?? 0}/${specOf(o).completions ?? 1}`,
+        start ? humanDuration(end - start) : "",
+        age(o, now),
+        ...containersCells(o),
+        selectorToString(specOf(o).selector) || "<none>",
+      ];
     },
   },
 });

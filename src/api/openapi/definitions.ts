@@ -23,7 +23,8 @@ const OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /** `io.k8s.api.apps.v1.Deployment`; a custom kind is named by its reversed group (`com.example.v1.Widget`) as upstream does. */
 export function definitionName(kind: KindDef): string {
-  if (kind.custom || kind.openAPIV3Schema) return `${kind.group.split(".").reverse().join(".")}.${kind.version}.${kind.kind}`;
+  if (kind.custom || kind.openAPIV3Schema)
+    return `${kind.group.split(".").reverse().join(".")}.${kind.version}.${kind.kind}`;
   return `${packageOf(kind.group)}.${kind.version}.${kind.kind}`;
 }
 
@@ -60,7 +61,9 @@ export function definitionsFor(kinds: KindDef[]): Record<string, Schema> {
     const name = definitionName(kind);
     const def = kind.openAPIV3Schema ? customDefinition(kind) : out[name];
     if (!def) continue;
-    const gvks = ((def["x-kubernetes-group-version-kind"] as unknown[]) ?? []).filter((g) => JSON.stringify(g) !== JSON.stringify(gvkOf(kind)));
+    const gvks = ((def["x-kubernetes-group-version-kind"] as unknown[]) ?? []).filter(
+      (g) => JSON.stringify(g) !== JSON.stringify(gvkOf(kind)),
+    );
     out[name] = { ...def, "x-kubernetes-group-version-kind": [...gvks, gvkOf(kind)] };
   }
   return out;

@@ -27,7 +27,11 @@ describe("pruneUnknown", () => {
       spec: {
         type: "object",
         properties: {
-          template: { type: "object", "x-kubernetes-embedded-resource": true, properties: { spec: { type: "object", properties: { a: { type: "string" } } } } },
+          template: {
+            type: "object",
+            "x-kubernetes-embedded-resource": true,
+            properties: { spec: { type: "object", properties: { a: { type: "string" } } } },
+          },
           labels: { type: "object", additionalProperties: { type: "string" } },
           free: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
         },
@@ -44,8 +48,16 @@ describe("pruneUnknown", () => {
         extra: true,
       },
     };
-    expect(pruneUnknown(BUILTIN_DEFINITIONS, widget, obj)).toEqual(["spec.template.metadata.bogus", "spec.template.spec.b", "spec.extra"]);
-    expect(obj.spec).toEqual({ template: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, spec: { a: "1" } }, labels: { any: "thing" }, free: { deep: { er: 1 } } } as never);
+    expect(pruneUnknown(BUILTIN_DEFINITIONS, widget, obj)).toEqual([
+      "spec.template.metadata.bogus",
+      "spec.template.spec.b",
+      "spec.extra",
+    ]);
+    expect(obj.spec).toEqual({
+      template: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, spec: { a: "1" } },
+      labels: { any: "thing" },
+      free: { deep: { er: 1 } },
+    } as never);
   });
 
   test("a built-in Pod: list items, int-or-string and quantities are known, a typo is not", () => {
@@ -53,8 +65,20 @@ describe("pruneUnknown", () => {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "p", labels: { a: "b" }, managedFields: [{ fieldsV1: { "f:spec": {} } }] },
-      spec: { containers: [{ name: "c", ports: [{ containerPort: 80 }], resources: { limits: { cpu: "1" } }, readinessProbe: { httpGet: { port: "http" }, grpc: { port: 1 } }, imagePullPolcy: "x" }] },
+      spec: {
+        containers: [
+          {
+            name: "c",
+            ports: [{ containerPort: 80 }],
+            resources: { limits: { cpu: "1" } },
+            readinessProbe: { httpGet: { port: "http" }, grpc: { port: 1 } },
+            imagePullPolcy: "x",
+          },
+        ],
+      },
     };
-    expect(pruneUnknown(BUILTIN_DEFINITIONS, BUILTIN_DEFINITIONS["io.k8s.api.core.v1.Pod"], pod)).toEqual(["spec.containers[0].imagePullPolcy"]);
+    expect(pruneUnknown(BUILTIN_DEFINITIONS, BUILTIN_DEFINITIONS["io.k8s.api.core.v1.Pod"], pod)).toEqual([
+      "spec.containers[0].imagePullPolcy",
+    ]);
   });
 });

@@ -6,7 +6,11 @@ import { type Schema, refName } from "./definitions.ts";
 
 const PRESERVE = "x-kubernetes-preserve-unknown-fields";
 const EMBEDDED = "x-kubernetes-embedded-resource";
-const EMBEDDED_PROPS: Record<string, Schema> = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { $ref: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" } };
+const EMBEDDED_PROPS: Record<string, Schema> = {
+  apiVersion: { type: "string" },
+  kind: { type: "string" },
+  metadata: { $ref: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" },
+};
 
 function resolve(defs: Record<string, Schema>, schema: Schema | undefined): Schema | undefined {
   for (let i = 0; schema && i < 16; i++) {
@@ -22,13 +26,24 @@ function resolve(defs: Record<string, Schema>, schema: Schema | undefined): Sche
  * `spec.containers[0].bar`), each removed from `value`. Free-form objects (no properties, or
  * x-kubernetes-preserve-unknown-fields) keep whatever they hold.
  */
-export function pruneUnknown(defs: Record<string, Schema>, schema: Schema | undefined, value: unknown, path = ""): string[] {
+export function pruneUnknown(
+  defs: Record<string, Schema>,
+  schema: Schema | undefined,
+  value: unknown,
+  path = "",
+): string[] {
   const out: string[] = [];
   walk(defs, schema, value, path, out);
   return out;
 }
 
-function walk(defs: Record<string, Schema>, schemaIn: Schema | undefined, value: unknown, path: string, out: string[]): void {
+function walk(
+  defs: Record<string, Schema>,
+  schemaIn: Schema | undefined,
+  value: unknown,
+  path: string,
+  out: string[],
+): void {
   if (value === null || typeof value !== "object") return;
   const schema = resolve(defs, schemaIn);
   if (!schema) return;

@@ -46,7 +46,9 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     if (!kv) throw notFound("namespaces", "", ns);
     const nsObj = decode(kv);
     if (nsObj.metadata?.deletionTimestamp)
-      throw forbidden(`${kind.resource} "${obj.metadata!.name ?? ""}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`);
+      throw forbidden(
+        `${kind.resource} "${obj.metadata!.name ?? ""}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+      );
   }
 
   return {
@@ -68,7 +70,11 @@ export function createAdmission(deps: AdmissionDeps): Admission {
 }
 
 /** Service admission: cluster IPs and node ports, allocated one write at a time. */
-export function serviceAdmission(store: Store, services: KindDef, ranges: ServiceRanges): (obj: KubeObject, old: KubeObject | undefined) => Promise<void> {
+export function serviceAdmission(
+  store: Store,
+  services: KindDef,
+  ranges: ServiceRanges,
+): (obj: KubeObject, old: KubeObject | undefined) => Promise<void> {
   let serviceLock: Promise<unknown> = Promise.resolve();
   return async (obj, old) => {
     const run = serviceLock.then(async () => {
@@ -84,7 +90,10 @@ export function serviceAdmission(store: Store, services: KindDef, ranges: Servic
 }
 
 /** Pod admission on create: the namespace's LimitRange defaults and bounds. */
-export function limitRangeAdmission(store: Store, limitRanges: KindDef): (obj: KubeObject, old: KubeObject | undefined) => Promise<void> {
+export function limitRangeAdmission(
+  store: Store,
+  limitRanges: KindDef,
+): (obj: KubeObject, old: KubeObject | undefined) => Promise<void> {
   return async (obj, old) => {
     if (old) return;
     const list = await store.list(listPrefix(limitRanges, obj.metadata!.namespace));

@@ -29,7 +29,8 @@ export function checkDepth(value: unknown): void {
   try {
     depthCheck(value, 0);
   } catch (err) {
-    if (err instanceof GoDecodeError || err instanceof RangeError) throw badRequest(`the body of the request could not be decoded: ${err.message}`);
+    if (err instanceof GoDecodeError || err instanceof RangeError)
+      throw badRequest(`the body of the request could not be decoded: ${err.message}`);
     throw err;
   }
 }
@@ -45,7 +46,10 @@ export function parseYamlText(text: string): { value: unknown; duplicates: strin
       const seen = new Set<string>();
       for (const pair of map.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-        if (seen.has(key)) duplicates.push(`line ${lines.linePos((pair.key as { range?: number[] }).range?.[0] ?? 0).line}: key "${key}" already set in map`);
+        if (seen.has(key))
+          duplicates.push(
+            `line ${lines.linePos((pair.key as { range?: number[] }).range?.[0] ?? 0).line}: key "${key}" already set in map`,
+          );
         seen.add(key);
       }
     },
@@ -69,9 +73,12 @@ export function parseJsonObject(text: string, contentType = "", seen?: BodyText)
       if (seen) seen.yamlDuplicates = parsed.duplicates;
     } else value = JSON.parse(text);
   } catch (err) {
-    throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${err instanceof Error ? err.message.split("\n")[0] : "parse error"})`);
+    throw badRequest(
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${err instanceof Error ? err.message.split("\n")[0] : "parse error"})`,
+    );
   }
-  if (!value || typeof value !== "object" || Array.isArray(value)) throw badRequest("the body of the request must be a JSON object");
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    throw badRequest("the body of the request must be a JSON object");
   checkDepth(value);
   return value as KubeObject;
 }
@@ -87,7 +94,12 @@ export async function readObject(req: Request, seen?: BodyText): Promise<KubeObj
       throw err;
     }
   }
-  if (/cbor/.test(type)) throw new HttpError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
+  if (/cbor/.test(type))
+    throw new HttpError(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
+    );
   const text = await readText(req);
   if (seen) Object.assign(seen, { text, yaml: /yaml/.test(type) });
   return parseJsonObject(text, type, seen);

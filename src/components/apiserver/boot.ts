@@ -60,19 +60,41 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ dataDir: opts.dataDir });
   const token = loadOrCreateToken(opts.dataDir);
-  const serviceRanges = { ...defaultServiceRanges, clusterIpCidr: opts.serviceCidr ?? defaultServiceRanges.clusterIpCidr };
+  const serviceRanges = {
+    ...defaultServiceRanges,
+    clusterIpCidr: opts.serviceCidr ?? defaultServiceRanges.clusterIpCidr,
+  };
   const clusterIP = kubernetesServiceIp(serviceRanges.clusterIpCidr);
   // Clients that reach the API through the kubernetes service verify these names.
   // Pods reach the API at the node's container bridge address (KUBERNETES_SERVICE_HOST), which
   // exists only while containers run: Podman's and Docker's defaults are named as well.
   const bridges = [...new Set([containerNetworkAddress() ?? "10.88.0.1", "10.88.0.1", "172.17.0.1"])];
-  const tls = await loadOrCreateTls(opts.dataDir, opts.host, [clusterIP, ...bridges, "kubernetes", "kubernetes.default", "kubernetes.default.svc", `kubernetes.default.svc.${opts.clusterDomain ?? "cluster.local"}`]);
-  const api = createApiServer({ store, token, serviceRanges, serviceAccountKey: loadOrCreateKey(opts.dataDir), kubeletKey: loadOrCreateKey(opts.dataDir, "kubelet.key") });
+  const tls = await loadOrCreateTls(opts.dataDir, opts.host, [
+    clusterIP,
+    ...bridges,
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    `kubernetes.default.svc.${opts.clusterDomain ?? "cluster.local"}`,
+  ]);
+  const api = createApiServer({
+    store,
+    token,
+    serviceRanges,
+    serviceAccountKey: loadOrCreateKey(opts.dataDir),
+    kubeletKey: loadOrCreateKey(opts.dataDir, "kubelet.key"),
+  });
   secureDataDir(opts.dataDir);
   await api.ready;
   let server: Awaited<ReturnType<typeof serve>>;
   try {
-    server = await serve(api, { hostname: opts.host, port: opts.port, tls, adminToken: token, flowControl: opts.flowControl });
+    server = await serve(api, {
+      hostname: opts.host,
+      port: opts.port,
+      tls,
+      adminToken: token,
+      flowControl: opts.flowControl,
+    });
   } catch (err) {
     api.close();
     await store.close();
@@ -81,7 +103,9 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
   const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   const warnings: string[] = [];
   const address = /^\d+\.\d+\.\d+\.\d+$/.test(opts.host) && opts.host !== "0.0.0.0" ? opts.host : "127.0.0.1";
-  await ensureKubernetesService({ fetch: api.fetch, token, clusterIP, address, port: server.port }).catch((e: Error) => warnings.push(`the kubernetes service: ${e.message}`));
+  await ensureKubernetesService({ fetch: api.fetch, token, clusterIP, address, port: server.port }).catch((e: Error) =>
+    warnings.push(`the kubernetes service: ${e.message}`),
+  );
   return {
     warnings,
     url: `https://${host}:${server.port}`,

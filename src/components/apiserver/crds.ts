@@ -60,13 +60,18 @@ export class CustomResources {
     const plural = names.plural;
     const singular = names.singular ?? names.kind.toLowerCase();
     for (const k of others) {
-      if (k.resource === plural || k.singular === plural || k.shortNames.includes(plural)) return { reason: "PluralConflict", message: `"${plural}" is already in use` };
-      if (k.resource === singular || k.singular === singular || k.shortNames.includes(singular)) return { reason: "SingularConflict", message: `"${singular}" is already in use` };
+      if (k.resource === plural || k.singular === plural || k.shortNames.includes(plural))
+        return { reason: "PluralConflict", message: `"${plural}" is already in use` };
+      if (k.resource === singular || k.singular === singular || k.shortNames.includes(singular))
+        return { reason: "SingularConflict", message: `"${singular}" is already in use` };
       for (const s of names.shortNames ?? [])
-        if (k.resource === s || k.singular === s || k.shortNames.includes(s)) return { reason: "ShortNamesConflict", message: `"${s}" is already in use` };
-      if (k.kind === names.kind || k.listKind === names.kind) return { reason: "KindConflict", message: `"${names.kind}" is already in use` };
+        if (k.resource === s || k.singular === s || k.shortNames.includes(s))
+          return { reason: "ShortNamesConflict", message: `"${s}" is already in use` };
+      if (k.kind === names.kind || k.listKind === names.kind)
+        return { reason: "KindConflict", message: `"${names.kind}" is already in use` };
       const listKind = names.listKind ?? `${names.kind}List`;
-      if (k.kind === listKind || k.listKind === listKind) return { reason: "ListKindConflict", message: `"${listKind}" is already in use` };
+      if (k.kind === listKind || k.listKind === listKind)
+        return { reason: "ListKindConflict", message: `"${listKind}" is already in use` };
     }
     return undefined;
   }
@@ -76,8 +81,18 @@ export class CustomResources {
     if (old) {
       const was = specOf(old);
       const causes = [];
-      if (spec.group !== was.group) causes.push({ reason: "FieldValueInvalid", field: "spec.group", message: `Invalid value: ${JSON.stringify(spec.group)}: field is immutable` });
-      if (spec.scope !== was.scope) causes.push({ reason: "FieldValueInvalid", field: "spec.scope", message: `Invalid value: ${JSON.stringify(spec.scope)}: field is immutable` });
+      if (spec.group !== was.group)
+        causes.push({
+          reason: "FieldValueInvalid",
+          field: "spec.group",
+          message: `Invalid value: ${JSON.stringify(spec.group)}: field is immutable`,
+        });
+      if (spec.scope !== was.scope)
+        causes.push({
+          reason: "FieldValueInvalid",
+          field: "spec.scope",
+          message: `Invalid value: ${JSON.stringify(spec.scope)}: field is immutable`,
+        });
       if (causes.length) throw invalid("CustomResourceDefinition", "apiextensions.k8s.io", crd.metadata!.name!, causes);
     } else {
       const meta = crd.metadata!;
@@ -90,18 +105,40 @@ export class CustomResources {
     const cond = (type: string, ok: boolean, reason: string, message: string): CrdCondition => {
       const prev = was.get(type);
       const s = ok ? "True" : "False";
-      return { type, status: s, lastTransitionTime: prev?.status === s ? prev.lastTransitionTime : timestamp(), reason, message };
+      return {
+        type,
+        status: s,
+        lastTransitionTime: prev?.status === s ? prev.lastTransitionTime : timestamp(),
+        reason,
+        message,
+      };
     };
     const established = was.get("Established")?.status === "True";
     const conditions = [
-      conflict ? cond("NamesAccepted", false, conflict.reason, conflict.message) : cond("NamesAccepted", true, "NoConflicts", "no conflicts found"),
-      conflict && !established ? cond("Established", false, "NotAccepted", "not all names are accepted") : cond("Established", true, "InitialNamesAccepted", "the initial names have been accepted"),
+      conflict
+        ? cond("NamesAccepted", false, conflict.reason, conflict.message)
+        : cond("NamesAccepted", true, "NoConflicts", "no conflicts found"),
+      conflict && !established
+        ? cond("Established", false, "NotAccepted", "not all names are accepted")
+        : cond("Established", true, "InitialNamesAccepted", "the initial names have been accepted"),
     ];
-    if (crd.metadata?.deletionTimestamp) conditions.push(cond("Terminating", true, "InstanceDeletionInProgress", "CustomResource deletion is in progress"));
+    if (crd.metadata?.deletionTimestamp)
+      conditions.push(
+        cond("Terminating", true, "InstanceDeletionInProgress", "CustomResource deletion is in progress"),
+      );
     const names = spec.names;
     crd.status = {
       conditions,
-      acceptedNames: conflict ? (status.acceptedNames ?? { plural: "", kind: "" }) : { plural: names.plural, singular: names.singular, shortNames: names.shortNames, kind: names.kind, listKind: names.listKind, categories: names.categories },
+      acceptedNames: conflict
+        ? (status.acceptedNames ?? { plural: "", kind: "" })
+        : {
+            plural: names.plural,
+            singular: names.singular,
+            shortNames: names.shortNames,
+            kind: names.kind,
+            listKind: names.listKind,
+            categories: names.categories,
+          },
       storedVersions: [...new Set([...(status.storedVersions ?? []), storage])],
     } satisfies CrdStatus;
   }
@@ -114,12 +151,16 @@ export class CustomResources {
       if (!this.terminating.has(name)) void this.cleanUp(crd).catch(() => this.terminating.delete(name));
       return;
     }
-    const accepted = ((crd.status as CrdStatus | undefined)?.conditions ?? []).some((c) => c.type === "Established" && c.status === "True");
+    const accepted = ((crd.status as CrdStatus | undefined)?.conditions ?? []).some(
+      (c) => c.type === "Established" && c.status === "True",
+    );
     if (accepted) this.serve(name, crd);
   }
 
   private serve(name: string, crd: KubeObject): void {
-    const kinds = customResourceKinds(specOf(crd), Number(crd.metadata?.resourceVersion ?? Infinity)).map((k) => this.withAdmission(name, k));
+    const kinds = customResourceKinds(specOf(crd), Number(crd.metadata?.resourceVersion ?? Infinity)).map((k) =>
+      this.withAdmission(name, k),
+    );
     const keep = new Set(kinds.map((k) => k.version));
     for (const k of this.served.get(name) ?? []) if (!keep.has(k.version)) this.deps.registry.remove(k);
     for (const k of kinds) this.deps.registry.add(k);
@@ -138,7 +179,8 @@ export class CustomResources {
       hooks: {
         ...kind.hooks,
         admit: async (obj, old) => {
-          if (!old && this.terminating.has(name)) throw forbidden(`create not allowed while custom resource definition is terminating`);
+          if (!old && this.terminating.has(name))
+            throw forbidden(`create not allowed while custom resource definition is terminating`);
         },
       },
     };

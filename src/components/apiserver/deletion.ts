@@ -25,17 +25,37 @@ export interface DeleteResult {
 /** Namespaces the NamespaceLifecycle admission plugin never lets go (kube-node-lease is not one). */
 const IMMORTAL_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
 
-export async function deleteObject(objects: Objects, kind: KindDef, ns: string | undefined, name: string, opts: DeleteOptions): Promise<DeleteResult> {
+export async function deleteObject(
+  objects: Objects,
+  kind: KindDef,
+  ns: string | undefined,
+  name: string,
+  opts: DeleteOptions,
+): Promise<DeleteResult> {
   if (kind.group === "" && kind.kind === "Namespace" && IMMORTAL_NAMESPACES.has(name))
-    throw new HttpError(403, "Forbidden", `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: "namespaces" });
+    throw new HttpError(403, "Forbidden", `namespaces "${name}" is forbidden: this namespace may not be deleted`, {
+      name,
+      kind: "namespaces",
+    });
   for (let attempt = 0; ; attempt++) {
     const current = await objects.get(kind, ns, name);
     const obj = current.obj;
     const meta = obj.metadata!;
     const pre = opts.preconditions;
-    if (pre?.uid && pre.uid !== meta.uid) throw conflict(kind.resource, kind.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
+    if (pre?.uid && pre.uid !== meta.uid)
+      throw conflict(
+        kind.resource,
+        kind.group,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`,
+      );
     if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion)
-      throw conflict(kind.resource, kind.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
+      throw conflict(
+        kind.resource,
+        kind.group,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`,
+      );
 
     const next = structuredClone(obj);
     const nm = next.metadata!;

@@ -20,12 +20,17 @@ export function groupVersionOf(kind: KindDef): string {
 }
 
 export function apiVersions(serverAddress: string): unknown {
-  return { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }] };
+  return {
+    kind: "APIVersions",
+    versions: ["v1"],
+    serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }],
+  };
 }
 
 export function apiGroupList(kinds: KindDef[]): unknown {
   const groups = new Map<string, Set<string>>();
-  for (const k of kinds) if (k.group) (groups.get(k.group) ?? groups.set(k.group, new Set()).get(k.group)!).add(k.version);
+  for (const k of kinds)
+    if (k.group) (groups.get(k.group) ?? groups.set(k.group, new Set()).get(k.group)!).add(k.version);
   return {
     kind: "APIGroupList",
     apiVersion: "v1",
@@ -51,7 +56,14 @@ export function apiResourceList(kinds: KindDef[], groupVersion: string): unknown
       ...(k.categories.length ? { categories: k.categories } : {}),
     });
     const sub = (name: string, kind: string, verbs: string[], group?: string, version?: string) =>
-      resources.push({ name: `${k.resource}/${name}`, singularName: "", namespaced: k.namespaced, kind, verbs, ...(group !== undefined ? { group, version } : {}) });
+      resources.push({
+        name: `${k.resource}/${name}`,
+        singularName: "",
+        namespaced: k.namespaced,
+        kind,
+        verbs,
+        ...(group !== undefined ? { group, version } : {}),
+      });
     if (k.subresources.status) sub("status", k.kind, ["get", "patch", "update"]);
     if (k.subresources.scale) sub("scale", "Scale", ["get", "patch", "update"], "autoscaling", "v1");
     for (const extra of k.subresources.extra ?? []) {
@@ -70,7 +82,17 @@ export function apiResourceList(kinds: KindDef[], groupVersion: string): unknown
 // Aggregated discovery (apidiscovery.k8s.io v2, and v2beta1 for kubectl 1.27-1.29): every
 // group-version's resources in one document for /api and one for /apis, built from the same
 // APIResourceLists as the legacy documents, so both always agree.
-type LegacyResource = { name: string; singularName: string; namespaced: boolean; kind: string; verbs: string[]; shortNames?: string[]; categories?: string[]; group?: string; version?: string };
+type LegacyResource = {
+  name: string;
+  singularName: string;
+  namespaced: boolean;
+  kind: string;
+  verbs: string[];
+  shortNames?: string[];
+  categories?: string[];
+  group?: string;
+  version?: string;
+};
 type LegacyList = { groupVersion: string; resources: LegacyResource[] };
 
 export type DiscoveryVersion = "v2" | "v2beta1";
@@ -78,17 +100,28 @@ export type DiscoveryVersion = "v2" | "v2beta1";
 /** The aggregated version the Accept header asks for before any plain JSON, if any. */
 export function wantsAggregated(accept: string | null | undefined): DiscoveryVersion | undefined {
   for (const entry of (accept ?? "").split(",")) {
-    const params = new Map(entry.split(";").slice(1).map((p) => p.trim().split("=") as [string, string]));
+    const params = new Map(
+      entry
+        .split(";")
+        .slice(1)
+        .map((p) => p.trim().split("=") as [string, string]),
+    );
     const type = entry.split(";")[0]!.trim();
     if (type !== "application/json" && type !== "*/*") continue;
     if (!params.has("g")) return undefined;
     const v = params.get("v");
-    if (params.get("g") === "apidiscovery.k8s.io" && params.get("as") === "APIGroupDiscoveryList" && (v === "v2" || v === "v2beta1")) return v;
+    if (
+      params.get("g") === "apidiscovery.k8s.io" &&
+      params.get("as") === "APIGroupDiscoveryList" &&
+      (v === "v2" || v === "v2beta1")
+    )
+      return v;
   }
   return undefined;
 }
 
-export const aggregatedContentType = (v: DiscoveryVersion) => `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
+export const aggregatedContentType = (v: DiscoveryVersion) =>
+  `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
 
 function versionDiscovery(list: LegacyList): unknown {
   const [group, version] = list.groupVersion.includes("/") ? list.groupVersion.split("/") : ["", list.groupVersion];

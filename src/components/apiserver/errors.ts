@@ -47,7 +47,10 @@ function orderedDetails(d: Details & { uid?: string }): Details {
 
 /** JSON as kube-apiserver writes it: Go's json.Encoder ends every document with a newline. */
 export function goJson(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body) + "\n", { status, headers: { "content-type": "application/json", ...headers } });
+  return new Response(JSON.stringify(body) + "\n", {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
 }
 
 /** `pods "x"` or `deployments.apps "x"`, as Kubernetes names things in messages. */
@@ -59,10 +62,23 @@ export const notFound = (resource: string, group: string, name: string) =>
   new HttpError(404, "NotFound", `${qualified(resource, group)} "${name}" not found`, { name, group, kind: resource });
 
 export const alreadyExists = (resource: string, group: string, name: string) =>
-  new HttpError(409, "AlreadyExists", `${qualified(resource, group)} "${name}" already exists`, { name, group, kind: resource });
+  new HttpError(409, "AlreadyExists", `${qualified(resource, group)} "${name}" already exists`, {
+    name,
+    group,
+    kind: resource,
+  });
 
-export const conflict = (resource: string, group: string, name: string, why = "the object has been modified; please apply your changes to the latest version and try again") =>
-  new HttpError(409, "Conflict", `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": ${why}`, { name, group, kind: resource });
+export const conflict = (
+  resource: string,
+  group: string,
+  name: string,
+  why = "the object has been modified; please apply your changes to the latest version and try again",
+) =>
+  new HttpError(409, "Conflict", `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": ${why}`, {
+    name,
+    group,
+    kind: resource,
+  });
 
 export const badRequest = (message: string) => new HttpError(400, "BadRequest", message);
 
@@ -86,6 +102,13 @@ export function invalid(kind: string, group: string, name: string, causes: Cause
 }
 
 export function statusResponse(err: unknown): Response {
-  const e = err instanceof HttpError ? err : new HttpError(500, "InternalError", `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
+  const e =
+    err instanceof HttpError
+      ? err
+      : new HttpError(
+          500,
+          "InternalError",
+          `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`,
+        );
   return goJson(e.toStatus(), e.code);
 }

@@ -22,7 +22,15 @@ function rootSchema(kind: KindDef): Schema | undefined {
   if (kind.openAPIV3Schema) {
     const schema = kind.openAPIV3Schema as Schema;
     // metadata is always ObjectMeta, whatever the CRD's schema says about it.
-    return { ...schema, properties: { ...schema.properties, apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { $ref: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" } } };
+    return {
+      ...schema,
+      properties: {
+        ...schema.properties,
+        apiVersion: { type: "string" },
+        kind: { type: "string" },
+        metadata: { $ref: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" },
+      },
+    };
   }
   return BUILTIN_DEFINITIONS[definitionName(kind)];
 }
@@ -56,11 +64,18 @@ export function checkBody(kind: KindDef, obj: KubeObject, body: BodyText | undef
   if (dups.json) {
     const unknownSet = new Set(unknown);
     const issues = [
-      ...dups.json.duplicates.filter((d) => !unknownSet.has(d.path)).map((d) => ({ at: d.at, text: `duplicate field "${d.path}"` })),
+      ...dups.json.duplicates
+        .filter((d) => !unknownSet.has(d.path))
+        .map((d) => ({ at: d.at, text: `duplicate field "${d.path}"` })),
       // Without duplicates there is no order map: the walk's order is the document's.
       ...unknown.map((path, i) => ({ at: dups.json!.firstAt.get(path) ?? i, text: `unknown field "${path}"` })),
     ].sort((a, b) => a.at - b.at);
-    return finish(kind, mode, issues.map((i) => i.text), true);
+    return finish(
+      kind,
+      mode,
+      issues.map((i) => i.text),
+      true,
+    );
   }
   const unknownText = unknown.sort().map((p) => `unknown field "${p}"`);
   if (mode === "Warn") return finish(kind, mode, [...dups.yaml, ...unknownText], true);
@@ -87,7 +102,12 @@ export function patchDuplicates(text: string, contentType: string): string[] {
 }
 
 /** Checks (and prunes) the result of a patch: the patch's duplicates first, then unknown fields sorted. */
-export function checkPatched(kind: KindDef, patched: KubeObject, duplicates: string[], mode: FieldValidation): string[] {
+export function checkPatched(
+  kind: KindDef,
+  patched: KubeObject,
+  duplicates: string[],
+  mode: FieldValidation,
+): string[] {
   const schema = rootSchema(kind);
   const unknown = schema ? pruneUnknown(BUILTIN_DEFINITIONS, schema, patched).sort() : [];
   return finish(kind, mode, [...duplicates, ...unknown.map((p) => `unknown field "${p}"`)], false);

@@ -7,7 +7,11 @@ import { badRequest } from "./errors.ts";
 /** A selector's test; `keyFilter`, when present, rejects by store key alone (no decode) what the test would. */
 export type Matcher = ((obj: KubeObject) => boolean) & { keyFilter?: (key: string) => boolean };
 
-export function buildMatcher(kind: KindDef, labelSelector: string | null, fieldSelector: string | null): Matcher | undefined {
+export function buildMatcher(
+  kind: KindDef,
+  labelSelector: string | null,
+  fieldSelector: string | null,
+): Matcher | undefined {
   try {
     const labels = labelSelector ? parseLabelSelector(labelSelector) : [];
     const fields = (fieldSelector ? parseFieldSelector(fieldSelector) : []).map((r) => {

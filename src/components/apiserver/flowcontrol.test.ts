@@ -18,7 +18,15 @@ function held() {
   return { handle, finish, started: () => started };
 }
 
-const flow = (opts = {}) => new FlowControl((r) => r.headers.get("authorization") === "Bearer admin", { maxReadOnly: 4, maxMutating: 2, clientShare: 0.5, queueLength: 1, queueWaitMs: 60_000, ...opts });
+const flow = (opts = {}) =>
+  new FlowControl((r) => r.headers.get("authorization") === "Bearer admin", {
+    maxReadOnly: 4,
+    maxMutating: 2,
+    clientShare: 0.5,
+    queueLength: 1,
+    queueWaitMs: 60_000,
+    ...opts,
+  });
 
 test("one client holds at most its share; its next request waits, the one after is a 429 with upstream's Status", async () => {
   const f = flow();
@@ -29,7 +37,9 @@ test("one client holds at most its share; its next request waits, the one after 
   const rejected = await f.run(req("flood"), async () => new Response("never"));
   expect(rejected.status).toBe(429);
   expect(rejected.headers.get("retry-after")).toBe("1");
-  expect(await rejected.text()).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Too many requests, please try again later.","reason":"TooManyRequests","details":{"retryAfterSeconds":1},"code":429}\n');
+  expect(await rejected.text()).toBe(
+    '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Too many requests, please try again later.","reason":"TooManyRequests","details":{"retryAfterSeconds":1},"code":429}\n',
+  );
   a[0]!.finish();
   await running[0];
   await Bun.sleep(0);
@@ -70,7 +80,8 @@ test("watches are long-running: not in flight, but at most N open per client, fr
   const f = flow({ maxLongRunningPerClient: 2 });
   const watch = () => req("w", "GET", "/api/v1/pods?watch=true");
   const streams: ReadableStreamDefaultController<Uint8Array>[] = [];
-  const open = () => f.run(watch(), async () => new Response(new ReadableStream<Uint8Array>({ start: (c) => void streams.push(c) })));
+  const open = () =>
+    f.run(watch(), async () => new Response(new ReadableStream<Uint8Array>({ start: (c) => void streams.push(c) })));
   const [w1, w2] = [await open(), await open()];
   expect((await open()).status).toBe(429);
   // Plain requests of the same client are not held back by its watches.
@@ -84,7 +95,8 @@ test("watches are long-running: not in flight, but at most N open per client, fr
 });
 
 test("long-running requests as kube-apiserver counts them", () => {
-  const lr = (path: string, headers: Record<string, string> = {}) => isLongRunning(new Request(`https://k${path}`, { headers }), new URL(`https://k${path}`));
+  const lr = (path: string, headers: Record<string, string> = {}) =>
+    isLongRunning(new Request(`https://k${path}`, { headers }), new URL(`https://k${path}`));
   expect(lr("/api/v1/pods?watch=true")).toBe(true);
   expect(lr("/api/v1/pods?watch=1")).toBe(true);
   expect(lr("/api/v1/watch/pods")).toBe(true);

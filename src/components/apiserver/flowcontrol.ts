@@ -22,7 +22,13 @@ export interface FlowControlOptions {
   maxLongRunningPerClient?: number;
 }
 
-type Budget = { limit: number; perClient: number; inFlight: number; byClient: Map<string, number>; waiting: Map<string, (() => void)[]> };
+type Budget = {
+  limit: number;
+  perClient: number;
+  inFlight: number;
+  byClient: Map<string, number>;
+  waiting: Map<string, (() => void)[]>;
+};
 
 const LONG_RUNNING_SUBRESOURCES = new Set(["exec", "attach", "portforward", "proxy"]);
 
@@ -32,7 +38,10 @@ export function isLongRunning(req: Request, url: URL): boolean {
   if (/^(1|t|T|true|TRUE|True)$/.test(q.get("watch") ?? "") || url.pathname.includes("/watch/")) return true;
   if (url.pathname.endsWith("/log") && /^(1|t|T|true|TRUE|True)$/.test(q.get("follow") ?? "")) return true;
   const segs = url.pathname.split("/");
-  return segs.some((s) => LONG_RUNNING_SUBRESOURCES.has(s)) || (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket";
+  return (
+    segs.some((s) => LONG_RUNNING_SUBRESOURCES.has(s)) ||
+    (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket"
+  );
 }
 
 export class FlowControl {
@@ -48,7 +57,13 @@ export class FlowControl {
     opts: FlowControlOptions = {},
   ) {
     const share = opts.clientShare ?? 0.25;
-    const budget = (limit: number): Budget => ({ limit, perClient: Math.max(1, Math.floor(limit * share)), inFlight: 0, byClient: new Map(), waiting: new Map() });
+    const budget = (limit: number): Budget => ({
+      limit,
+      perClient: Math.max(1, Math.floor(limit * share)),
+      inFlight: 0,
+      byClient: new Map(),
+      waiting: new Map(),
+    });
     this.readOnly = budget(opts.maxReadOnly ?? 400);
     this.mutating = budget(opts.maxMutating ?? 200);
     this.queueLength = opts.queueLength ?? 50;
@@ -179,5 +194,8 @@ export function tooManyRequests(): Response {
     details: { retryAfterSeconds: 1 },
     code: 429,
   };
-  return new Response(`${JSON.stringify(status)}\n`, { status: 429, headers: { "content-type": "application/json", "retry-after": "1" } });
+  return new Response(`${JSON.stringify(status)}\n`, {
+    status: 429,
+    headers: { "content-type": "application/json", "retry-after": "1" },
+  });
 }

@@ -31,10 +31,12 @@ async function readBinding(req: Request): Promise<KubeObject> {
 
 type Sub = (req: Request, at: SubresourceTarget) => Promise<Response>;
 const json = (body: unknown, status = 200) => Response.json(body, { status });
-const only = (method: string, fn: Sub): Sub => (req, at) => {
-  if (req.method.toUpperCase() !== method) throw methodNotAllowed();
-  return fn(req, at);
-};
+const only =
+  (method: string, fn: Sub): Sub =>
+  (req, at) => {
+    if (req.method.toUpperCase() !== method) throw methodNotAllowed();
+    return fn(req, at);
+  };
 
 /** The built-in kinds with their server hooks attached (copies; the shared registry stays pure). */
 export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef[] {
@@ -47,23 +49,41 @@ export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef
       const proxy: Sub = async (req, at) => {
         const sub = at.subresource;
         const { obj } = await objects.get(kind, at.namespace, at.name);
-        if (!deps.kubeletProxy) throw new HttpError(503, "ServiceUnavailable", `no kubelet serves ${sub} for pod "${at.name}"`);
+        if (!deps.kubeletProxy)
+          throw new HttpError(503, "ServiceUnavailable", `no kubelet serves ${sub} for pod "${at.name}"`);
         return deps.kubeletProxy(req, obj, sub);
       };
-      const viaKubelet = Object.fromEntries((kind.subresources.extra ?? []).filter((s) => s !== "binding" && s !== "eviction").map((s) => [s, proxy]));
+      const viaKubelet = Object.fromEntries(
+        (kind.subresources.extra ?? []).filter((s) => s !== "binding" && s !== "eviction").map((s) => [s, proxy]),
+      );
       return {
         ...(limitRanges ? { admit: limitRangeAdmission(deps.store, limitRanges) } : {}),
         subresources: {
           ...viaKubelet,
-          binding: only("POST", async (req, at) => json(await bindPod(objects, kind, at.namespace!, at.name, await readBinding(req), at.dryRun), 201)),
+          binding: only("POST", async (req, at) =>
+            json(await bindPod(objects, kind, at.namespace!, at.name, await readBinding(req), at.dryRun), 201),
+          ),
           eviction: only("POST", async (req, at) => {
             // Its deleteOptions (or the query) say how: preconditions, grace, dry run.
             const eviction = await readOptionalObject(req);
             decodeAs("policy", "v1", "Eviction", eviction);
             const bodyName = (eviction.metadata as { name?: string } | undefined)?.name;
-            if (bodyName && bodyName !== at.name) throw badRequest("name in URL does not match name in Eviction object");
-            const opts = deleteOptions((eviction.deleteOptions ?? {}) as Record<string, unknown>, new Query(new URL(req.url).searchParams));
-            return json(await evictPod(objects, { pods: kind, pdbs: deps.lookup("poddisruptionbudgets") }, at.namespace!, at.name, { ...opts, dryRun: opts.dryRun || at.dryRun }), 201);
+            if (bodyName && bodyName !== at.name)
+              throw badRequest("name in URL does not match name in Eviction object");
+            const opts = deleteOptions(
+              (eviction.deleteOptions ?? {}) as Record<string, unknown>,
+              new Query(new URL(req.url).searchParams),
+            );
+            return json(
+              await evictPod(
+                objects,
+                { pods: kind, pdbs: deps.lookup("poddisruptionbudgets") },
+                at.namespace!,
+                at.name,
+                { ...opts, dryRun: opts.dryRun || at.dryRun },
+              ),
+              201,
+            );
           }),
         },
       };
@@ -83,7 +103,10 @@ export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef
           const body = await readObject(req);
           const current = await objects.get(kind, undefined, at.name);
           const next = structuredClone(current.obj);
-          next.spec = { ...(next.spec as object), finalizers: (body.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] };
+          next.spec = {
+            ...(next.spec as object),
+            finalizers: (body.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [],
+          };
           return json(await objects.update(kind, undefined, at.name, next, "raw", { dryRun: at.dryRun, current }));
         }),
       },
@@ -94,7 +117,10 @@ export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef
           // kubectl 1.33 sends its TokenRequest as protobuf.
           const body = req.headers.get("content-length") === "0" ? {} : await readObject(req);
           decodeAs("authentication.k8s.io", "v1", "TokenRequest", body);
-          return json(await requestToken(objects, { serviceaccounts: kind, pods }, deps.tokens, at.namespace!, at.name, body), 201);
+          return json(
+            await requestToken(objects, { serviceaccounts: kind, pods }, deps.tokens, at.namespace!, at.name, body),
+            201,
+          );
         }),
       },
     }),

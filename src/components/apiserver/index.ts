@@ -16,7 +16,16 @@ import { withServerHooks } from "./hooks.ts";
 import { CustomResources } from "./crds.ts";
 import type { Store } from "../../store/types.ts";
 import { createAdmission } from "./admission.ts";
-import { aggregatedContentType, aggregatedDiscovery, apiGroupList, apiResourceList, apiVersions, type DiscoveryVersion, serverVersion, wantsAggregated } from "./discovery.ts";
+import {
+  aggregatedContentType,
+  aggregatedDiscovery,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  type DiscoveryVersion,
+  serverVersion,
+  wantsAggregated,
+} from "./discovery.ts";
 import { HttpError, statusResponse } from "./errors.ts";
 import { Objects } from "./objects.ts";
 import { createOpenApi } from "./openapi.ts";
@@ -64,11 +73,19 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const objects = new Objects({ store: opts.store, admission });
   const nodesKind = builtin.byPlural("nodes");
   const kubeletKey = opts.kubeletKey ?? randomBytes(32);
-  const kubeletProxy = opts.kubeletProxy ?? (nodesKind ? createKubeletProxy(objects, nodesKind, kubeletKey) : undefined);
+  const kubeletProxy =
+    opts.kubeletProxy ?? (nodesKind ? createKubeletProxy(objects, nodesKind, kubeletKey) : undefined);
   const tokens = new TokenIssuer(opts.serviceAccountKey);
   // This server's registry: the built-in kinds with their server hooks; custom resources join it at run time.
   const registry = new KindRegistry(
-    withServerHooks(builtin.all(), { store: opts.store, objects, lookup: (r) => builtin.byPlural(r), ranges: opts.serviceRanges ?? defaultServiceRanges, tokens, kubeletProxy }),
+    withServerHooks(builtin.all(), {
+      store: opts.store,
+      objects,
+      lookup: (r) => builtin.byPlural(r),
+      ranges: opts.serviceRanges ?? defaultServiceRanges,
+      tokens,
+      kubeletProxy,
+    }),
   );
   const plainCrd = registry.byResource("apiextensions.k8s.io", "v1", "customresourcedefinitions");
   const crdKind: KindDef | undefined = plainCrd && { ...plainCrd };
@@ -86,7 +103,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     objects,
     bookmarkIntervalMs: opts.bookmarkIntervalMs,
     known: (apiVersion: string, kind: string) => !!registry.of(apiVersion, kind),
-    beforeWrite: (req: Request, kind: KindDef, namespace: string | undefined, obj: KubeObject) => authz.beforeWrite(userOf(req) ?? ADMIN_USER, kind, namespace, obj),
+    beforeWrite: (req: Request, kind: KindDef, namespace: string | undefined, obj: KubeObject) =>
+      authz.beforeWrite(userOf(req) ?? ADMIN_USER, kind, namespace, obj),
   };
   /**
    * Who the request acts as (after impersonation) and whether it may do what it asks; throws the
@@ -115,7 +133,15 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   const app = new Hono();
   app.onError((err) => statusResponse(err));
-  app.notFound((c) => statusResponse(new HttpError(404, "NotFound", `the server could not find the requested resource (${c.req.method} ${c.req.path})`)));
+  app.notFound((c) =>
+    statusResponse(
+      new HttpError(
+        404,
+        "NotFound",
+        `the server could not find the requested resource (${c.req.method} ${c.req.path})`,
+      ),
+    ),
+  );
   app.use("*", async (c, next) => {
     const req = c.req.raw;
     if (OPEN_PATHS.has(c.req.path) && !req.headers.has("authorization")) return next();
@@ -137,14 +163,23 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (v) return aggregated(v, [{ name: "", lists: [apiResourceList(registry.all(), "v1") as never] }]);
     return c.json(apiVersions(c.req.header("host") ?? "127.0.0.1"));
   });
-  const metrics = byResource.get("nodes") && byResource.get("pods") ? createMetrics(objects, { nodes: byResource.get("nodes")!, pods: byResource.get("pods")! }, kubeletKey) : undefined;
+  const metrics =
+    byResource.get("nodes") && byResource.get("pods")
+      ? createMetrics(objects, { nodes: byResource.get("nodes")!, pods: byResource.get("pods")! }, kubeletKey)
+      : undefined;
   app.get("/apis", (c) => {
     const list = apiGroupList(registry.all()) as { groups: (typeof metricsGroup)[] };
     const groups = [...list.groups, ...(metrics ? [metricsGroup] : []), ...REVIEW_GROUPS.map((g) => g.group)];
     const v = wantsAggregated(c.req.header("accept"));
     if (!v) return c.json({ ...list, groups });
-    const listOf = (gv: string) => (gv === metricsResourceList.groupVersion ? metricsResourceList : (REVIEW_GROUPS.find((g) => g.list.groupVersion === gv)?.list ?? apiResourceList(registry.all(), gv)));
-    return aggregated(v, groups.map((g) => ({ name: g.name, lists: g.versions.map((gv) => listOf(gv.groupVersion) as never) })));
+    const listOf = (gv: string) =>
+      gv === metricsResourceList.groupVersion
+        ? metricsResourceList
+        : (REVIEW_GROUPS.find((g) => g.list.groupVersion === gv)?.list ?? apiResourceList(registry.all(), gv));
+    return aggregated(
+      v,
+      groups.map((g) => ({ name: g.name, lists: g.versions.map((gv) => listOf(gv.groupVersion) as never) })),
+    );
   });
   // Reviews: answered from the authenticator and authorizer, never stored.
   const reviews = createReviews(authz, authn);
@@ -156,13 +191,17 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (!answer) throw new HttpError(404, "NotFound", "the server could not find the requested resource");
       return Response.json(answer, { status: 201 });
     };
-    app.post(`/apis/${g.group.name}/v1/namespaces/:ns/:res`, (c) => review(c.req.raw, c.req.param("res"), c.req.param("ns")));
+    app.post(`/apis/${g.group.name}/v1/namespaces/:ns/:res`, (c) =>
+      review(c.req.raw, c.req.param("res"), c.req.param("ns")),
+    );
     app.post(`/apis/${g.group.name}/v1/:res`, (c) => review(c.req.raw, c.req.param("res")));
   }
   if (metrics) {
     app.get(`/apis/${METRICS_GROUP}`, (c) => c.json({ kind: "APIGroup", apiVersion: "v1", ...metricsGroup }));
     app.get(`/apis/${METRICS_GROUP}/v1beta1`, (c) => c.json(metricsResourceList));
-    app.get(`/apis/${METRICS_GROUP}/v1beta1/*`, (c) => metrics(c.req.raw, c.req.path.split("/").slice(4).filter(Boolean)));
+    app.get(`/apis/${METRICS_GROUP}/v1beta1/*`, (c) =>
+      metrics(c.req.raw, c.req.path.split("/").slice(4).filter(Boolean)),
+    );
   }
   const openapi = createOpenApi(() => registry.all());
   app.get("/openapi/v2", (c) => openapi.v2(c.req.raw));
@@ -179,28 +218,51 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (!path) throw new HttpError(404, "NotFound", `the server could not find the requested resource`);
     return handleResource(deps, req, path);
   };
-  app.get("/api/v1/nodes/:name/proxy/*", (c) => proxyToNode(objects, byResource.get("nodes")!, c.req.param("name"), c.req.path.split("/").slice(6).join("/"), c.req.raw, kubeletKey));
-  app.all("/api/:version/*", (c) => resources(c.req.raw, "", c.req.param("version"), c.req.path.split("/").slice(3).join("/")));
+  app.get("/api/v1/nodes/:name/proxy/*", (c) =>
+    proxyToNode(
+      objects,
+      byResource.get("nodes")!,
+      c.req.param("name"),
+      c.req.path.split("/").slice(6).join("/"),
+      c.req.raw,
+      kubeletKey,
+    ),
+  );
+  app.all("/api/:version/*", (c) =>
+    resources(c.req.raw, "", c.req.param("version"), c.req.path.split("/").slice(3).join("/")),
+  );
   app.all("/api/:version", (c) => resources(c.req.raw, "", c.req.param("version"), ""));
-  app.all("/apis/:group/:version/*", (c) => resources(c.req.raw, c.req.param("group"), c.req.param("version"), c.req.path.split("/").slice(4).join("/")));
+  app.all("/apis/:group/:version/*", (c) =>
+    resources(c.req.raw, c.req.param("group"), c.req.param("version"), c.req.path.split("/").slice(4).join("/")),
+  );
   app.all("/apis/:group/:version", (c) => resources(c.req.raw, c.req.param("group"), c.req.param("version"), ""));
   app.get("/apis/:group", (c) => {
-    const group = (apiGroupList(registry.all()) as { groups: { name: string }[] }).groups.find((g) => g.name === c.req.param("group"));
+    const group = (apiGroupList(registry.all()) as { groups: { name: string }[] }).groups.find(
+      (g) => g.name === c.req.param("group"),
+    );
     if (!group) throw new HttpError(404, "NotFound", "the server could not find the requested resource");
     return c.json({ kind: "APIGroup", apiVersion: "v1", ...group });
   });
 
   return {
     fetch: async (req) => app.fetch(req),
-    upgrade: (req, server) => maybeUpgradeExec(req, server, objects, { pods: byResource.get("pods")!, nodes: byResource.get("nodes")! }, async (r) => {
-      const url = new URL(r.url);
-      const user = await admit(r, url);
-      // WebSocket exec/attach/portforward arrive as GETs: `create` on the subresource is required
-      // as well (AuthorizePodWebsocketUpgradeCreatePermission).
-      const attrs = { ...requestAttributes(user, "POST", url) };
-      const d = await authz.authorize(attrs);
-      if (!d.allowed) throw forbiddenError(attrs, d.reason);
-    }, kubeletKey),
+    upgrade: (req, server) =>
+      maybeUpgradeExec(
+        req,
+        server,
+        objects,
+        { pods: byResource.get("pods")!, nodes: byResource.get("nodes")! },
+        async (r) => {
+          const url = new URL(r.url);
+          const user = await admit(r, url);
+          // WebSocket exec/attach/portforward arrive as GETs: `create` on the subresource is required
+          // as well (AuthorizePodWebsocketUpgradeCreatePermission).
+          const attrs = { ...requestAttributes(user, "POST", url) };
+          const d = await authz.authorize(attrs);
+          if (!d.allowed) throw forbiddenError(attrs, d.reason);
+        },
+        kubeletKey,
+      ),
     ready,
     tokenFor: (user) => authn.tokenFor(user),
     kubeletKey,
@@ -210,19 +272,34 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
 /** An aggregated discovery document, with the content type kubectl checks before parsing it. */
 function aggregated(v: DiscoveryVersion, groups: Parameters<typeof aggregatedDiscovery>[1]): Response {
-  return new Response(JSON.stringify(aggregatedDiscovery(v, groups)), { headers: { "content-type": aggregatedContentType(v), vary: "Accept" } });
+  return new Response(JSON.stringify(aggregatedDiscovery(v, groups)), {
+    headers: { "content-type": aggregatedContentType(v), vary: "Accept" },
+  });
 }
 
 /** The built-in namespaces, each with its `default` ServiceAccount (the controller keeps the rest). */
-async function ensureNamespaces(objects: Objects, namespaces: KindDef | undefined, serviceAccounts: KindDef | undefined): Promise<void> {
+async function ensureNamespaces(
+  objects: Objects,
+  namespaces: KindDef | undefined,
+  serviceAccounts: KindDef | undefined,
+): Promise<void> {
   if (!namespaces) return;
   const exists = (err: unknown) => {
     if (!(err instanceof HttpError && err.code === 409)) throw err;
   };
   for (const name of SYSTEM_NAMESPACES) {
-    if (!(await objects.tryGet(namespaces, undefined, name))) await objects.create(namespaces, undefined, { apiVersion: "v1", kind: "Namespace", metadata: { name } }).catch(exists);
+    if (!(await objects.tryGet(namespaces, undefined, name)))
+      await objects
+        .create(namespaces, undefined, { apiVersion: "v1", kind: "Namespace", metadata: { name } })
+        .catch(exists);
     if (serviceAccounts && !(await objects.tryGet(serviceAccounts, name, "default")))
-      await objects.create(serviceAccounts, name, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: name } }).catch(exists);
+      await objects
+        .create(serviceAccounts, name, {
+          apiVersion: "v1",
+          kind: "ServiceAccount",
+          metadata: { name: "default", namespace: name },
+        })
+        .catch(exists);
   }
 }
 
@@ -237,9 +314,18 @@ export interface ServedApi {
  */
 export async function serve(
   api: ApiServer,
-  opts: { hostname: string; port: number; tls?: { cert: string; key: string }; adminToken?: string; flowControl?: FlowControlOptions },
+  opts: {
+    hostname: string;
+    port: number;
+    tls?: { cert: string; key: string };
+    adminToken?: string;
+    flowControl?: FlowControlOptions;
+  },
 ): Promise<ServedApi> {
-  const flow = new FlowControl((req) => !!opts.adminToken && req.headers.get("authorization") === `Bearer ${opts.adminToken}`, opts.flowControl);
+  const flow = new FlowControl(
+    (req) => !!opts.adminToken && req.headers.get("authorization") === `Bearer ${opts.adminToken}`,
+    opts.flowControl,
+  );
   const server = Bun.serve({
     hostname: opts.hostname,
     port: opts.port,

@@ -29,27 +29,48 @@ export async function kubeletOf(objects: Objects, nodes: KindDef, pod: KubeObjec
  */
 export async function kubeletOfNode(node: KubeObject, key: Uint8Array): Promise<Endpoint> {
   const nodeName = node.metadata?.name ?? "";
-  const status = node.status as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } | undefined;
+  const status = node.status as
+    | { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } }
+    | undefined;
   const port = status?.daemonEndpoints?.kubeletEndpoint?.Port;
   const ip = status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "127.0.0.1";
-  if (!port) throw new HttpError(503, "ServiceUnavailable", `the kubelet of node ${nodeName} does not serve logs or exec`);
+  if (!port)
+    throw new HttpError(503, "ServiceUnavailable", `the kubelet of node ${nodeName} does not serve logs or exec`);
   // Only loopback kubelets are reached in this version: the node agent runs in this process or on this host.
-  if (!ip.startsWith("127.")) throw new HttpError(503, "ServiceUnavailable", `node ${nodeName}'s kubelet at ${ip} is not reachable from this API server`);
+  if (!ip.startsWith("127."))
+    throw new HttpError(
+      503,
+      "ServiceUnavailable",
+      `node ${nodeName}'s kubelet at ${ip} is not reachable from this API server`,
+    );
   const base = `http://${ip}:${port}`;
   const nonce = newNonce();
-  const res = await fetch(`${base}${PROOF_PATH}?node=${encodeURIComponent(nodeName)}&nonce=${nonce}`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+  const res = await fetch(`${base}${PROOF_PATH}?node=${encodeURIComponent(nodeName)}&nonce=${nonce}`, {
+    signal: AbortSignal.timeout(5000),
+  }).catch(() => undefined);
   const proof = res?.ok ? (await res.text()).trim() : (await res?.body?.cancel(), "");
-  if (!proofValid(key, nodeName, nonce, proof)) throw new HttpError(503, "ServiceUnavailable", `the kubelet of node ${nodeName} at ${ip}:${port} did not prove itself`);
+  if (!proofValid(key, nodeName, nonce, proof))
+    throw new HttpError(
+      503,
+      "ServiceUnavailable",
+      `the kubelet of node ${nodeName} at ${ip}:${port} did not prove itself`,
+    );
   return { base, token: kubeletCredential(key, nodeName) };
 }
 
 function containerOf(pod: KubeObject, requested: string | null): string {
   const containers = ((pod.spec as { containers?: { name: string }[] })?.containers ?? []).map((c) => c.name);
   if (requested) {
-    if (!containers.includes(requested)) throw new HttpError(400, "BadRequest", `container ${requested} is not valid for pod ${pod.metadata?.name}`);
+    if (!containers.includes(requested))
+      throw new HttpError(400, "BadRequest", `container ${requested} is not valid for pod ${pod.metadata?.name}`);
     return requested;
   }
-  if (containers.length !== 1) throw new HttpError(400, "BadRequest", `a container name must be specified for pod ${pod.metadata?.name}, choose one of: [${containers.join(" ")}]`);
+  if (containers.length !== 1)
+    throw new HttpError(
+      400,
+      "BadRequest",
+      `a container name must be specified for pod ${pod.metadata?.name}, choose one of: [${containers.join(" ")}]`,
+    );
   return containers[0]!;
 }
 
@@ -58,24 +79,53 @@ export function createKubeletProxy(objects: Objects, nodes: KindDef, key: Uint8A
     const q = new URL(req.url).searchParams;
     const ep = await kubeletOf(objects, nodes, pod, key);
     const ns = pod.metadata!.namespace!;
-    if (sub === "portforward") throw new HttpError(400, "BadRequest", "Upgrade request required: port-forward needs a WebSocket (kubectl 1.31+, or KUBECTL_PORT_FORWARD_WEBSOCKETS=true on 1.30); plain SPDY upgrades are not served");
+    if (sub === "portforward")
+      throw new HttpError(
+        400,
+        "BadRequest",
+        "Upgrade request required: port-forward needs a WebSocket (kubectl 1.31+, or KUBECTL_PORT_FORWARD_WEBSOCKETS=true on 1.30); plain SPDY upgrades are not served",
+      );
     const container = containerOf(pod, q.get("container"));
     if (sub === "log") {
       // Decoded and checked here as the API server does; the kubelet gets canonical values.
       const pass = new URLSearchParams();
-      for (const [k, v] of Object.entries(logParams(new Query(q), pod.metadata!.name!))) if (v !== undefined && v !== false) pass.set(k, String(v));
-      const res = await fetch(`${ep.base}/containerLogs/${ns}/${pod.metadata!.name}/${container}?${pass}`, { headers: { authorization: `Bearer ${ep.token}` }, signal: req.signal });
-      return new Response(res.body, { status: res.status, headers: { "content-type": res.headers.get("content-type") ?? "text/plain" } });
+      for (const [k, v] of Object.entries(logParams(new Query(q), pod.metadata!.name!)))
+        if (v !== undefined && v !== false) pass.set(k, String(v));
+      const res = await fetch(`${ep.base}/containerLogs/${ns}/${pod.metadata!.name}/${container}?${pass}`, {
+        headers: { authorization: `Bearer ${ep.token}` },
+        signal: req.signal,
+      });
+      return new Response(res.body, {
+        status: res.status,
+        headers: { "content-type": res.headers.get("content-type") ?? "text/plain" },
+      });
     }
-    throw new HttpError(400, "BadRequest", `Upgrade request required: ${sub} needs a WebSocket (kubectl 1.30+ or KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true)`);
+    throw new HttpError(
+      400,
+      "BadRequest",
+      `Upgrade request required: ${sub} needs a WebSocket (kubectl 1.30+ or KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true)`,
+    );
   };
 }
 
 /** GET nodes/{name}/proxy/{path}: a read-only pass-through to the node's kubelet (stats for `kube top`). */
-export async function proxyToNode(objects: Objects, nodes: KindDef, nodeName: string, path: string, req: Request, key: Uint8Array): Promise<Response> {
+export async function proxyToNode(
+  objects: Objects,
+  nodes: KindDef,
+  nodeName: string,
+  path: string,
+  req: Request,
+  key: Uint8Array,
+): Promise<Response> {
   const ep = await kubeletOf(objects, nodes, { spec: { nodeName } } as KubeObject, key);
-  const res = await fetch(`${ep.base}/${path}${new URL(req.url).search}`, { headers: { authorization: `Bearer ${ep.token}` }, signal: req.signal });
-  return new Response(res.body, { status: res.status, headers: { "content-type": res.headers.get("content-type") ?? "application/json" } });
+  const res = await fetch(`${ep.base}/${path}${new URL(req.url).search}`, {
+    headers: { authorization: `Bearer ${ep.token}` },
+    signal: req.signal,
+  });
+  return new Response(res.body, {
+    status: res.status,
+    headers: { "content-type": res.headers.get("content-type") ?? "application/json" },
+  });
 }
 
 interface BridgeData {
@@ -91,7 +141,14 @@ interface BridgeData {
  * WebSocket exec/attach: called from Bun.serve's fetch before the hono app. Returns undefined
  * when the request is not an exec upgrade (the app handles it), a Response on errors.
  */
-export async function maybeUpgradeExec(req: Request, server: Server<unknown>, objects: Objects, kinds: { pods: KindDef; nodes: KindDef }, authorize: (req: Request) => Promise<void>, key: Uint8Array): Promise<Response | undefined | "upgraded"> {
+export async function maybeUpgradeExec(
+  req: Request,
+  server: Server<unknown>,
+  objects: Objects,
+  kinds: { pods: KindDef; nodes: KindDef },
+  authorize: (req: Request) => Promise<void>,
+  key: Uint8Array,
+): Promise<Response | undefined | "upgraded"> {
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return undefined;
   const url = new URL(req.url);
   const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/);
@@ -102,19 +159,37 @@ export async function maybeUpgradeExec(req: Request, server: Server<unknown>, ob
     const ep = await kubeletOf(objects, kinds.nodes, pod, key);
     const offeredProtocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
     if (m[3] === "portforward") {
-      if (!offeredProtocols.includes(PORTFORWARD_PROTOCOL)) throw new HttpError(400, "BadRequest", `port-forward needs the ${PORTFORWARD_PROTOCOL} WebSocket protocol (kubectl 1.31+)`);
-      const ports = url.searchParams.getAll("ports").flatMap((p) => p.split(",")).map(Number);
-      if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw new HttpError(400, "BadRequest", `invalid ports: ${url.searchParams.getAll("ports").join(",")}`);
+      if (!offeredProtocols.includes(PORTFORWARD_PROTOCOL))
+        throw new HttpError(
+          400,
+          "BadRequest",
+          `port-forward needs the ${PORTFORWARD_PROTOCOL} WebSocket protocol (kubectl 1.31+)`,
+        );
+      const ports = url.searchParams
+        .getAll("ports")
+        .flatMap((p) => p.split(","))
+        .map(Number);
+      if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535))
+        throw new HttpError(400, "BadRequest", `invalid ports: ${url.searchParams.getAll("ports").join(",")}`);
       const target = `${ep.base.replace(/^http/, "ws")}/portForward/${m[1]}/${m[2]}`;
       const data: PortForwardData = { kind: "portforward", target, token: ep.token, ports };
-      return server.upgrade(req, { headers: { "Sec-WebSocket-Protocol": PORTFORWARD_PROTOCOL }, data }) ? "upgraded" : statusResponse(new HttpError(400, "BadRequest", "WebSocket upgrade failed"));
+      return server.upgrade(req, { headers: { "Sec-WebSocket-Protocol": PORTFORWARD_PROTOCOL }, data })
+        ? "upgraded"
+        : statusResponse(new HttpError(400, "BadRequest", "WebSocket upgrade failed"));
     }
     const container = containerOf(pod, url.searchParams.get("container"));
     const protocol = ["v5.channel.k8s.io", "v4.channel.k8s.io"].find((p) => offeredProtocols.includes(p));
-    if (!protocol) throw new HttpError(400, "BadRequest", "exec needs the v5.channel.k8s.io or v4.channel.k8s.io WebSocket protocol");
+    if (!protocol)
+      throw new HttpError(
+        400,
+        "BadRequest",
+        "exec needs the v5.channel.k8s.io or v4.channel.k8s.io WebSocket protocol",
+      );
     const target = `${ep.base.replace(/^http/, "ws")}/${m[3]}/${m[1]}/${m[2]}/${container}?${url.searchParams}`;
     const data: BridgeData = { kind: "exec", target, token: ep.token, protocol, pending: [] };
-    return server.upgrade(req, { headers: { "Sec-WebSocket-Protocol": protocol }, data }) ? "upgraded" : statusResponse(new HttpError(400, "BadRequest", "WebSocket upgrade failed"));
+    return server.upgrade(req, { headers: { "Sec-WebSocket-Protocol": protocol }, data })
+      ? "upgraded"
+      : statusResponse(new HttpError(400, "BadRequest", "WebSocket upgrade failed"));
   } catch (err) {
     return statusResponse(err);
   }
@@ -123,7 +198,10 @@ export async function maybeUpgradeExec(req: Request, server: Server<unknown>, ob
 const execHandlers = {
   open(ws: ServerWebSocket<BridgeData>) {
     const d = ws.data;
-    const up = new WebSocket(d.target, { protocols: [d.protocol], headers: { authorization: `Bearer ${d.token}` } } as unknown as string[]);
+    const up = new WebSocket(d.target, {
+      protocols: [d.protocol],
+      headers: { authorization: `Bearer ${d.token}` },
+    } as unknown as string[]);
     up.binaryType = "arraybuffer";
     d.upstream = up;
     up.onopen = () => {
@@ -155,7 +233,10 @@ export const execBridge = contained({
     else execHandlers.open(ws);
   },
   message(ws: Upgraded, message: string | Buffer) {
-    if (isPortForward(ws)) ws.data.session?.receive(typeof message === "string" ? new TextEncoder().encode(message) : new Uint8Array(message));
+    if (isPortForward(ws))
+      ws.data.session?.receive(
+        typeof message === "string" ? new TextEncoder().encode(message) : new Uint8Array(message),
+      );
     else execHandlers.message(ws, message);
   },
   close(ws: Upgraded) {

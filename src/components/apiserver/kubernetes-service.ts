@@ -17,18 +17,41 @@ export async function ensureKubernetesService(o: KubernetesServiceOptions): Prom
   const opts = { fieldManager: "kube-apiserver", force: true };
   const labels = { component: "apiserver", provider: "kubernetes" };
   // A cluster IP cannot change: a service left from another range (--service-cidr) is made again.
-  const old = (await client.resource("services", "default").get("kubernetes").catch(() => undefined)) as { spec?: { clusterIP?: string } } | undefined;
-  if (old?.spec?.clusterIP && old.spec.clusterIP !== o.clusterIP) await client.resource("services", "default").delete("kubernetes");
-  await client.resource("services", "default").patch("kubernetes", {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name: "kubernetes", namespace: "default", labels },
-    spec: { type: "ClusterIP", clusterIP: o.clusterIP, sessionAffinity: "None", ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: o.port }] },
-  }, "apply", opts);
-  await client.resource("endpoints", "default").patch("kubernetes", {
-    apiVersion: "v1",
-    kind: "Endpoints",
-    metadata: { name: "kubernetes", namespace: "default", labels: { "endpointslice.kubernetes.io/skip-mirror": "true" } },
-    subsets: [{ addresses: [{ ip: o.address }], ports: [{ name: "https", port: o.port, protocol: "TCP" }] }],
-  }, "apply", opts);
+  const old = (await client
+    .resource("services", "default")
+    .get("kubernetes")
+    .catch(() => undefined)) as { spec?: { clusterIP?: string } } | undefined;
+  if (old?.spec?.clusterIP && old.spec.clusterIP !== o.clusterIP)
+    await client.resource("services", "default").delete("kubernetes");
+  await client.resource("services", "default").patch(
+    "kubernetes",
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "kubernetes", namespace: "default", labels },
+      spec: {
+        type: "ClusterIP",
+        clusterIP: o.clusterIP,
+        sessionAffinity: "None",
+        ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: o.port }],
+      },
+    },
+    "apply",
+    opts,
+  );
+  await client.resource("endpoints", "default").patch(
+    "kubernetes",
+    {
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: {
+        name: "kubernetes",
+        namespace: "default",
+        labels: { "endpointslice.kubernetes.io/skip-mirror": "true" },
+      },
+      subsets: [{ addresses: [{ ip: o.address }], ports: [{ name: "https", port: o.port, protocol: "TCP" }] }],
+    },
+    "apply",
+    opts,
+  );
 }

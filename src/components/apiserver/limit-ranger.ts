@@ -11,26 +11,43 @@ type Item = { type?: string; default?: Res; defaultRequest?: Res; max?: Res; min
 type Container = { name: string; resources?: { limits?: Res; requests?: Res } };
 
 export function applyLimitRanges(pod: KubeObject, ranges: KubeObject[]): void {
-  const items = ranges.flatMap((r) => ((r.spec as { limits?: Item[] } | undefined)?.limits ?? []).filter((i) => i.type === "Container"));
+  const items = ranges.flatMap((r) =>
+    ((r.spec as { limits?: Item[] } | undefined)?.limits ?? []).filter((i) => i.type === "Container"),
+  );
   if (!items.length) return;
   const spec = (pod.spec ?? {}) as { containers?: Container[]; initContainers?: Container[] };
   for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
     const res = (c.resources ??= {});
     for (const item of items) {
       for (const [k, v] of Object.entries(item.default ?? {})) if (!res.limits?.[k]) (res.limits ??= {})[k] = v;
-      for (const [k, v] of Object.entries(item.defaultRequest ?? {})) if (!res.requests?.[k]) (res.requests ??= {})[k] = v;
-      for (const [k, v] of Object.entries(res.limits ?? {})) if (!res.requests?.[k] && (item.default?.[k] || item.defaultRequest?.[k] === undefined)) (res.requests ??= {})[k] = v;
+      for (const [k, v] of Object.entries(item.defaultRequest ?? {}))
+        if (!res.requests?.[k]) (res.requests ??= {})[k] = v;
+      for (const [k, v] of Object.entries(res.limits ?? {}))
+        if (!res.requests?.[k] && (item.default?.[k] || item.defaultRequest?.[k] === undefined))
+          (res.requests ??= {})[k] = v;
     }
     for (const item of items) {
       for (const [k, max] of Object.entries(item.max ?? {})) {
         const limit = res.limits?.[k];
-        if (!limit) throw forbidden(`pods "${pod.metadata?.name ?? ""}" is forbidden: maximum ${usage(k)} per Container is ${max}.  No limit is specified`);
-        if (parseQuantity(limit) > parseQuantity(max)) throw forbidden(`pods "${pod.metadata?.name ?? ""}" is forbidden: maximum ${usage(k)} per Container is ${max}, but limit is ${limit}`);
+        if (!limit)
+          throw forbidden(
+            `pods "${pod.metadata?.name ?? ""}" is forbidden: maximum ${usage(k)} per Container is ${max}.  No limit is specified`,
+          );
+        if (parseQuantity(limit) > parseQuantity(max))
+          throw forbidden(
+            `pods "${pod.metadata?.name ?? ""}" is forbidden: maximum ${usage(k)} per Container is ${max}, but limit is ${limit}`,
+          );
       }
       for (const [k, min] of Object.entries(item.min ?? {})) {
         const request = res.requests?.[k];
-        if (!request) throw forbidden(`pods "${pod.metadata?.name ?? ""}" is forbidden: minimum ${usage(k)} per Container is ${min}.  No request is specified`);
-        if (parseQuantity(request) < parseQuantity(min)) throw forbidden(`pods "${pod.metadata?.name ?? ""}" is forbidden: minimum ${usage(k)} per Container is ${min}, but request is ${request}`);
+        if (!request)
+          throw forbidden(
+            `pods "${pod.metadata?.name ?? ""}" is forbidden: minimum ${usage(k)} per Container is ${min}.  No request is specified`,
+          );
+        if (parseQuantity(request) < parseQuantity(min))
+          throw forbidden(
+            `pods "${pod.metadata?.name ?? ""}" is forbidden: minimum ${usage(k)} per Container is ${min}, but request is ${request}`,
+          );
       }
     }
   }

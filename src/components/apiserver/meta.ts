@@ -52,7 +52,9 @@ export function sameContent(a: KubeObject, b: KubeObject): boolean {
 function stableJson(v: unknown, top = false): string {
   if (Array.isArray(v)) return `[${v.map((x) => stableJson(x)).join(",")}]`;
   if (v && typeof v === "object") {
-    const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
+    const keys = Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort();
     return `{${keys
       .map((k) => {
         let val = (v as Record<string, unknown>)[k];

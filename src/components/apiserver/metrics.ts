@@ -12,7 +12,10 @@ export const METRICS_GROUP = "metrics.k8s.io";
 const GV = `${METRICS_GROUP}/v1beta1`;
 
 type ContainerStats = { name: string; cpu: { usageCoreNanoSeconds: number }; memory: { workingSetBytes: number } };
-type Summary = { nodes?: { nodeName: string; cpu: { usageCoreNanoSeconds: number }; memory: { workingSetBytes: number } }[]; pods: { podRef: { name: string; namespace: string; uid: string }; containers: ContainerStats[] }[] };
+type Summary = {
+  nodes?: { nodeName: string; cpu: { usageCoreNanoSeconds: number }; memory: { workingSetBytes: number } }[];
+  pods: { podRef: { name: string; namespace: string; uid: string }; containers: ContainerStats[] }[];
+};
 interface Sample {
   at: number;
   summary: Summary;
@@ -27,7 +30,11 @@ export const metricsResourceList = {
     { name: "pods", singularName: "", namespaced: true, kind: "PodMetrics", verbs: ["get", "list"] },
   ],
 };
-export const metricsGroup = { name: METRICS_GROUP, versions: [{ groupVersion: GV, version: "v1beta1" }], preferredVersion: { groupVersion: GV, version: "v1beta1" } };
+export const metricsGroup = {
+  name: METRICS_GROUP,
+  versions: [{ groupVersion: GV, version: "v1beta1" }],
+  preferredVersion: { groupVersion: GV, version: "v1beta1" },
+};
 
 const cpu = (nanoCoresPerSecond: number) => `${Math.max(0, Math.round(nanoCoresPerSecond))}n`;
 const memory = (bytes: number) => `${Math.round(bytes / 1024)}Ki`;
@@ -39,8 +46,11 @@ export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: K
   const refresh = (endpoints: Endpoint[]) =>
     Promise.all(
       endpoints.map(async (ep) => {
-        const res = await fetch(`${ep.base}/stats/summary`, { headers: { authorization: `Bearer ${ep.token}` } }).catch(() => undefined);
-        if (res?.ok) samples.set(ep.base, [samples.get(ep.base)?.[1], { at: Date.now(), summary: (await res.json()) as Summary }]);
+        const res = await fetch(`${ep.base}/stats/summary`, { headers: { authorization: `Bearer ${ep.token}` } }).catch(
+          () => undefined,
+        );
+        if (res?.ok)
+          samples.set(ep.base, [samples.get(ep.base)?.[1], { at: Date.now(), summary: (await res.json()) as Summary }]);
       }),
     );
 
@@ -91,7 +101,10 @@ export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: K
       metadata: { name, labels: node.metadata?.labels, creationTimestamp: new Date(b.at).toISOString() },
       timestamp: new Date(b.at).toISOString(),
       window: `${Math.round((b.at - a.at) / 1000)}s`,
-      usage: { cpu: cpu(((nb.cpu.usageCoreNanoSeconds - na.cpu.usageCoreNanoSeconds) * 1000) / (b.at - a.at)), memory: memory(nb.memory.workingSetBytes) },
+      usage: {
+        cpu: cpu(((nb.cpu.usageCoreNanoSeconds - na.cpu.usageCoreNanoSeconds) * 1000) / (b.at - a.at)),
+        memory: memory(nb.memory.workingSetBytes),
+      },
     };
   }
 
@@ -107,7 +120,12 @@ export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: K
     return {
       kind: "PodMetrics",
       apiVersion: GV,
-      metadata: { name: pod.metadata!.name, namespace: pod.metadata!.namespace, labels: pod.metadata?.labels, creationTimestamp: new Date(b.at).toISOString() },
+      metadata: {
+        name: pod.metadata!.name,
+        namespace: pod.metadata!.namespace,
+        labels: pod.metadata?.labels,
+        creationTimestamp: new Date(b.at).toISOString(),
+      },
       timestamp: new Date(b.at).toISOString(),
       window: `${Math.round((b.at - a.at) / 1000)}s`,
       containers: pb.containers.map((c) => {
@@ -120,7 +138,8 @@ export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: K
 
   /** GET /apis/metrics.k8s.io/v1beta1/{nodes[/name] | pods | namespaces/ns/pods[/name]}. */
   return async function handle(req: Request, rest: string[]): Promise<Response> {
-    if (req.method !== "GET") throw new HttpError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+    if (req.method !== "GET")
+      throw new HttpError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
     const q = new URL(req.url).searchParams;
     let reqs: ReturnType<typeof parseLabelSelector>;
     try {
@@ -134,18 +153,34 @@ export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: K
     const byNode = await pairs(allNodes);
     if (rest[0] === "nodes") {
       const nodes = allNodes.filter((n) => (!rest[1] || n.metadata?.name === rest[1]) && matches(n));
-      const items = nodes.map((n) => byNode.get(n.metadata!.name!) && nodeMetrics(n, byNode.get(n.metadata!.name!)!)).filter(Boolean);
+      const items = nodes
+        .map((n) => byNode.get(n.metadata!.name!) && nodeMetrics(n, byNode.get(n.metadata!.name!)!))
+        .filter(Boolean);
       if (rest[1]) return items[0] ? Response.json(items[0]) : notFound("nodes", rest[1]);
       return Response.json({ kind: "NodeMetricsList", apiVersion: GV, metadata: {}, items });
     }
     const ns = rest[0] === "namespaces" ? rest[1] : undefined;
     const tail = rest[0] === "namespaces" ? rest.slice(2) : rest;
     if (tail[0] !== "pods") throw new HttpError(404, "NotFound", "the server could not find the requested resource");
-    const pods = (await objects.list(kinds.pods, ns, {})).items.filter((p) => (!tail[1] || p.metadata?.name === tail[1]) && matches(p));
+    const pods = (await objects.list(kinds.pods, ns, {})).items.filter(
+      (p) => (!tail[1] || p.metadata?.name === tail[1]) && matches(p),
+    );
     const items = pods.map((p) => podMetrics(byNode, p)).filter(Boolean);
     if (tail[1]) return items[0] ? Response.json(items[0]) : notFound("pods", tail[1]);
     return Response.json({ kind: "PodMetricsList", apiVersion: GV, metadata: {}, items });
   };
 }
 
-const notFound = (resource: string, name: string) => Response.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: `${resource}.${METRICS_GROUP} "${name}" not found`, reason: "NotFound", code: 404 }, { status: 404 });
+const notFound = (resource: string, name: string) =>
+  Response.json(
+    {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: `${resource}.${METRICS_GROUP} "${name}" not found`,
+      reason: "NotFound",
+      code: 404,
+    },
+    { status: 404 },
+  );

@@ -37,7 +37,13 @@ export interface WriteOpts {
 }
 
 /** managedFields after a non-apply write by `manager` (upstream's managedfields updater). */
-function managedAfter(kind: KindDef, before: KubeObject | undefined, after: KubeObject, manager: string, subresource?: string): unknown[] {
+function managedAfter(
+  kind: KindDef,
+  before: KubeObject | undefined,
+  after: KubeObject,
+  manager: string,
+  subresource?: string,
+): unknown[] {
   const out = recordUpdate(kind.kind, before, after as JsonObject, { fieldManager: manager, subresource });
   return (out.metadata as { managedFields: unknown[] }).managedFields;
 }
@@ -55,14 +61,25 @@ function checked(kind: KindDef, obj: KubeObject, old: KubeObject | undefined, st
     }
     return kind.validate(obj, old);
   } catch (err) {
-    return [{ reason: "FieldValueInvalid", field: "", message: `Invalid value: the object is malformed (${err instanceof Error ? err.message : String(err)})` }];
+    return [
+      {
+        reason: "FieldValueInvalid",
+        field: "",
+        message: `Invalid value: the object is malformed (${err instanceof Error ? err.message : String(err)})`,
+      },
+    ];
   }
 }
 
 function shapeCauses(obj: KubeObject): Cause[] {
   const causes: Cause[] = [];
   for (const f of ["metadata", "spec", "status"] as const)
-    if (obj[f] !== undefined && obj[f] !== null && (typeof obj[f] !== "object" || Array.isArray(obj[f]))) causes.push({ reason: "FieldValueInvalid", field: f, message: `Invalid value: ${JSON.stringify(obj[f])}: must be an object` });
+    if (obj[f] !== undefined && obj[f] !== null && (typeof obj[f] !== "object" || Array.isArray(obj[f])))
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: f,
+        message: `Invalid value: ${JSON.stringify(obj[f])}: must be an object`,
+      });
   return causes;
 }
 
@@ -80,7 +97,8 @@ export function decodeAs(group: string, version: string, kindName: string, obj: 
   try {
     goDecode(`${group}/${version}/${kindName}`, obj);
   } catch (err) {
-    if (err instanceof GoDecodeError) throw badRequest(`${kindName} in version "${version}" cannot be handled as a ${kindName}: ${err.message}`);
+    if (err instanceof GoDecodeError)
+      throw badRequest(`${kindName} in version "${version}" cannot be handled as a ${kindName}: ${err.message}`);
     throw err;
   }
 }
@@ -89,7 +107,8 @@ export function decodeAs(group: string, version: string, kindName: string, obj: 
 export const MAX_OBJECT_BYTES = 3 * 1024 * 1024;
 
 function sized(text: string): string {
-  if (text.length > MAX_OBJECT_BYTES) throw new HttpError(413, "RequestEntityTooLarge", `Request entity too large: limit is ${MAX_OBJECT_BYTES}`);
+  if (text.length > MAX_OBJECT_BYTES)
+    throw new HttpError(413, "RequestEntityTooLarge", `Request entity too large: limit is ${MAX_OBJECT_BYTES}`);
   return text;
 }
 
@@ -156,7 +175,11 @@ export class Objects {
         lastKey = kv.key;
         if (limit && items.length === limit) {
           const more = i < page.kvs.length - 1 || page.more;
-          const remaining = opts.match ? undefined : countRemaining ? page.kvs.length - i - 1 + (page.remaining ?? 0) : Math.max(0, opts.remainingBefore! - items.length);
+          const remaining = opts.match
+            ? undefined
+            : countRemaining
+              ? page.kvs.length - i - 1 + (page.remaining ?? 0)
+              : Math.max(0, opts.remainingBefore! - items.length);
           return { revision, items, lastKey, more, remaining: more ? remaining : undefined };
         }
       }
@@ -173,7 +196,8 @@ export class Objects {
     const meta = (obj.metadata ??= {});
     if (kind.namespaced) {
       const ns = meta.namespace ?? pathNs ?? "default";
-      if (pathNs !== undefined && ns !== pathNs) throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+      if (pathNs !== undefined && ns !== pathNs)
+        throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
       meta.namespace = ns;
     } else delete meta.namespace;
     const generated = !meta.name && !!meta.generateName;
@@ -186,25 +210,34 @@ export class Objects {
     await this.deps.admission.beforeCreate(kind, obj);
     const causes = checked(kind, obj, undefined, "validate");
     if (!meta.name && !causes.some((c) => c.field === "metadata.name"))
-      causes.unshift({ reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name" });
+      causes.unshift({
+        reason: "FieldValueRequired",
+        message: "Required value: name or generateName is required",
+        field: "metadata.name",
+      });
     if (causes.length) throw invalid(kind.kind, kind.group, meta.name ?? "", causes);
     fillZeroFields(obj, obj.apiVersion ?? apiVersionOf(kind), obj.kind ?? kind.kind);
     if (opts.manager) meta.managedFields = managedAfter(kind, undefined, obj, opts.manager);
-    return this.deps.admission.admitCreate(kind, obj, { dryRun: !!opts.dryRun, warnings: opts.warnings ?? [] }, async () => {
-      if (opts.dryRun) return obj;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), sized(encode(obj)));
-          const created = read(kind, kv);
-          await kind.hooks?.afterWrite?.(created, undefined);
-          return created;
-        } catch (err) {
-          if (!(err instanceof KeyExistsError)) throw err;
-          if (!generated || attempt >= 5) throw alreadyExists(kind.resource, kind.group, meta.name!);
-          meta.name = generateName(meta.generateName!);
+    return this.deps.admission.admitCreate(
+      kind,
+      obj,
+      { dryRun: !!opts.dryRun, warnings: opts.warnings ?? [] },
+      async () => {
+        if (opts.dryRun) return obj;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), sized(encode(obj)));
+            const created = read(kind, kv);
+            await kind.hooks?.afterWrite?.(created, undefined);
+            return created;
+          } catch (err) {
+            if (!(err instanceof KeyExistsError)) throw err;
+            if (!generated || attempt >= 5) throw alreadyExists(kind.resource, kind.group, meta.name!);
+            meta.name = generateName(meta.generateName!);
+          }
         }
-      }
-    });
+      },
+    );
   }
 
   /**
@@ -225,10 +258,12 @@ export class Objects {
     const shape = shapeCauses(body);
     if (shape.length) throw invalid(kind.kind, kind.group, name, shape);
     const bodyName = body.metadata?.name;
-    if (bodyName !== undefined && bodyName !== name) throw badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
+    if (bodyName !== undefined && bodyName !== name)
+      throw badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
     const current = opts.current ?? (await this.get(kind, ns, name));
     const wantRv = body.metadata?.resourceVersion;
-    if (wantRv !== undefined && wantRv !== "" && wantRv !== String(current.kv.modRevision)) throw conflict(kind.resource, kind.group, name);
+    if (wantRv !== undefined && wantRv !== "" && wantRv !== String(current.kv.modRevision))
+      throw conflict(kind.resource, kind.group, name);
     const old = current.obj;
     let next: KubeObject;
     if (mode === "status") {
@@ -241,26 +276,51 @@ export class Objects {
     if (mode !== "status") {
       const broken = checked(kind, next, old, "defaults");
       if (broken.length) throw invalid(kind.kind, kind.group, name, broken);
-      const changed = kind.specChanged ? kind.specChanged(old, next) : JSON.stringify(old.spec) !== JSON.stringify(next.spec);
-      if (changed && next.metadata!.generation !== undefined) next.metadata!.generation = (next.metadata!.generation ?? 0) + 1;
+      const changed = kind.specChanged
+        ? kind.specChanged(old, next)
+        : JSON.stringify(old.spec) !== JSON.stringify(next.spec);
+      if (changed && next.metadata!.generation !== undefined)
+        next.metadata!.generation = (next.metadata!.generation ?? 0) + 1;
     }
     await this.deps.admission.beforeUpdate(kind, next, old);
     const causes = checked(kind, next, old, "validate");
     if (causes.length) throw invalid(kind.kind, kind.group, name, causes);
     fillZeroFields(next, next.apiVersion ?? apiVersionOf(kind), next.kind ?? kind.kind);
-    if (mode !== "status") await this.deps.admission.admitUpdate(kind, next, old, { dryRun: !!opts.dryRun, warnings: opts.warnings ?? [] });
+    if (mode !== "status")
+      await this.deps.admission.admitUpdate(kind, next, old, { dryRun: !!opts.dryRun, warnings: opts.warnings ?? [] });
     if (sameContent(next, old)) return old;
-    if (opts.manager) next.metadata!.managedFields = managedAfter(kind, old, next, opts.manager, mode === "status" ? "status" : undefined);
+    if (opts.manager)
+      next.metadata!.managedFields = managedAfter(
+        kind,
+        old,
+        next,
+        opts.manager,
+        mode === "status" ? "status" : undefined,
+      );
     if (opts.dryRun) return next;
     if (finalized(kind, next)) return this.remove(kind, ns, name, current.kv.modRevision);
     return this.writeRaw(kind, ns, name, next, current);
   }
 
   /** Writes over `current` (its revision is the precondition); server-side mutations like bindings skip validation. */
-  async writeRaw(kind: KindDef, ns: string | undefined, name: string, next: KubeObject, current: Stored, dryRun = false): Promise<KubeObject> {
+  async writeRaw(
+    kind: KindDef,
+    ns: string | undefined,
+    name: string,
+    next: KubeObject,
+    current: Stored,
+    dryRun = false,
+  ): Promise<KubeObject> {
     if (dryRun) return next;
     try {
-      const written = read(kind, await this.deps.store.update(objectKey(kind, ns, name), sized(encode(fillZeroFields(next, next.apiVersion ?? apiVersionOf(kind), next.kind ?? kind.kind))), current.kv.modRevision));
+      const written = read(
+        kind,
+        await this.deps.store.update(
+          objectKey(kind, ns, name),
+          sized(encode(fillZeroFields(next, next.apiVersion ?? apiVersionOf(kind), next.kind ?? kind.kind))),
+          current.kv.modRevision,
+        ),
+      );
       await kind.hooks?.afterWrite?.(written, current.obj);
       return written;
     } catch (err) {

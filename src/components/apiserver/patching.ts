@@ -20,20 +20,38 @@ export interface PatchRequest {
 
 export function patchKind(contentType: string) {
   const type = patchTypeFromContentType(contentType);
-  if (!type) throw new HttpError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+  if (!type)
+    throw new HttpError(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+    );
   return type;
 }
 
-function runPatch(kindName: string, current: unknown, patch: unknown, type: ReturnType<typeof patchKind>, req: PatchRequest): KubeObject {
+function runPatch(
+  kindName: string,
+  current: unknown,
+  patch: unknown,
+  type: ReturnType<typeof patchKind>,
+  req: PatchRequest,
+): KubeObject {
   try {
     const out = applyPatch(kindName, current, patch, type, { fieldManager: req.fieldManager, force: req.force });
-    if (!out || typeof out !== "object" || Array.isArray(out)) throw new HttpError(422, "Invalid", "the patch did not produce an object");
+    if (!out || typeof out !== "object" || Array.isArray(out))
+      throw new HttpError(422, "Invalid", "the patch did not produce an object");
     return out as KubeObject;
   } catch (err) {
-    if (err instanceof PatchError) throw new HttpError(err.code, ({ 400: "BadRequest", 409: "Conflict", 413: "RequestEntityTooLarge", 422: "Invalid" } as const)[err.code], err.message);
+    if (err instanceof PatchError)
+      throw new HttpError(
+        err.code,
+        ({ 400: "BadRequest", 409: "Conflict", 413: "RequestEntityTooLarge", 422: "Invalid" } as const)[err.code],
+        err.message,
+      );
     // A patch whose shape the engines did not foresee (a list where a map was, nesting that
     // exhausts the stack) cannot be applied: the client's input, never a server error.
-    if (err instanceof TypeError || err instanceof RangeError) throw new HttpError(422, "Invalid", `the patch could not be applied: ${err.message}`);
+    if (err instanceof TypeError || err instanceof RangeError)
+      throw new HttpError(422, "Invalid", `the patch could not be applied: ${err.message}`);
     throw err;
   }
 }
@@ -62,7 +80,11 @@ export async function patchVia(
 ): Promise<{ obj: KubeObject; created: boolean }> {
   const type = patchKind(req.contentType);
   if (type === "strategic" && req.kind.custom)
-    throw new HttpError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+    throw new HttpError(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+    );
   const patch = parseBody(type, req.text);
   for (let attempt = 0; ; attempt++) {
     const current = await objects.tryGet(req.kind, req.namespace, req.name);
@@ -82,7 +104,8 @@ export async function patchVia(
       return { obj: await write(patched, current), created: false };
     } catch (err) {
       // Like the real API server, a patch that did not pin a resourceVersion is retried on the fresh object.
-      if (!pinned && attempt < 50 && err instanceof HttpError && err.code === 409 && err.reason === "Conflict") continue;
+      if (!pinned && attempt < 50 && err instanceof HttpError && err.code === 409 && err.reason === "Conflict")
+        continue;
       throw err;
     }
   }

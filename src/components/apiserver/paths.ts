@@ -26,7 +26,12 @@ function decodeSegment(s: string): string {
   }
 }
 
-export function parseResourcePath(group: string, version: string, segments: string[], lookup: KindLookup): ResourcePath | undefined {
+export function parseResourcePath(
+  group: string,
+  version: string,
+  segments: string[],
+  lookup: KindLookup,
+): ResourcePath | undefined {
   // Segments arrive percent-encoded (the Python client sends `system%3Aaggregate-to-admin`).
   let segs = segments.filter((s) => s !== "").map(decodeSegment);
   let legacyWatch = false;
@@ -64,5 +69,7 @@ export function listPrefix(kind: KindDef, namespace: string | undefined): string
 /** The self path of an object, for Location headers and messages. */
 export function objectPath(kind: KindDef, namespace: string | undefined, name: string): string {
   const base = kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
-  return kind.namespaced ? `${base}/namespaces/${namespace}/${kind.resource}/${name}` : `${base}/${kind.resource}/${name}`;
+  return kind.namespaced
+    ? `${base}/namespaces/${namespace}/${kind.resource}/${name}`
+    : `${base}/${kind.resource}/${name}`;
 }

@@ -19,7 +19,11 @@ export interface PodSecurity {
 type Labels = Record<string, string> | undefined;
 const policyText = (p: { level: string; version: string }) => `${p.level}:${p.version}`;
 
-export function createPodSecurity(store: Store, namespaces: KindDef | undefined, pods: KindDef | undefined): PodSecurity {
+export function createPodSecurity(
+  store: Store,
+  namespaces: KindDef | undefined,
+  pods: KindDef | undefined,
+): PodSecurity {
   async function namespaceLabels(ns: string): Promise<Labels> {
     if (!namespaces) return undefined;
     const { kv } = await store.get(objectKey(namespaces, undefined, ns));
@@ -30,7 +34,8 @@ export function createPodSecurity(store: Store, namespaces: KindDef | undefined,
   async function existingPods(ns: string, labels: Labels, oldLabels: Labels, warnings: string[]): Promise<void> {
     const enforce = namespacePolicy(labels, "enforce");
     const before = namespacePolicy(oldLabels, "enforce");
-    if (!enforce || enforce.level === "privileged" || !pods || (before && policyText(before) === policyText(enforce))) return;
+    if (!enforce || enforce.level === "privileged" || !pods || (before && policyText(before) === policyText(enforce)))
+      return;
     const byReason = new Map<string, { name: string; count: number }>();
     for (const kv of (await store.list(listPrefix(pods, ns))).kvs) {
       const pod = decode(kv);
@@ -45,17 +50,23 @@ export function createPodSecurity(store: Store, namespaces: KindDef | undefined,
       }
     }
     if (!byReason.size) return;
-    warnings.push(`existing pods in namespace "${ns}" violate the new PodSecurity enforce level "${policyText(enforce)}"`);
-    for (const [reason, { name, count }] of byReason) warnings.push(count === 1 ? `${name}: ${reason}` : `${name} (and ${count - 1} other pods): ${reason}`);
+    warnings.push(
+      `existing pods in namespace "${ns}" violate the new PodSecurity enforce level "${policyText(enforce)}"`,
+    );
+    for (const [reason, { name, count }] of byReason)
+      warnings.push(count === 1 ? `${name}: ${reason}` : `${name} (and ${count - 1} other pods): ${reason}`);
   }
 
   return {
     async admit(kind, obj, old, warnings) {
-      if (kind.kind === "Namespace" && !kind.group) return existingPods(obj.metadata!.name!, obj.metadata?.labels, old?.metadata?.labels, warnings);
+      if (kind.kind === "Namespace" && !kind.group)
+        return existingPods(obj.metadata!.name!, obj.metadata?.labels, old?.metadata?.labels, warnings);
       const isPod = kind.kind === "Pod" && !kind.group;
       // A pod's spec cannot change after creation in ways these checks see (images aside).
       if (isPod && old) return;
-      const template = isPod ? (obj as { metadata?: { annotations?: Record<string, string> }; spec?: PodSpec }) : podTemplateOf(kind.kind, obj as { spec?: unknown; template?: unknown });
+      const template = isPod
+        ? (obj as { metadata?: { annotations?: Record<string, string> }; spec?: PodSpec })
+        : podTemplateOf(kind.kind, obj as { spec?: unknown; template?: unknown });
       if (!template?.spec || !obj.metadata?.namespace) return;
       const labels = await namespaceLabels(obj.metadata.namespace);
       if (!labels) return;
@@ -63,7 +74,10 @@ export function createPodSecurity(store: Store, namespaces: KindDef | undefined,
       const enforce = isPod ? namespacePolicy(labels, "enforce") : undefined;
       if (enforce) {
         const vs = evaluatePod(enforce.level, template.spec, annotations);
-        if (vs.length) throw forbidden(`${qualified(kind.resource, kind.group)} "${obj.metadata.name ?? ""}" is forbidden: violates PodSecurity "${policyText(enforce)}": ${formatViolations(vs)}`);
+        if (vs.length)
+          throw forbidden(
+            `${qualified(kind.resource, kind.group)} "${obj.metadata.name ?? ""}" is forbidden: violates PodSecurity "${policyText(enforce)}": ${formatViolations(vs)}`,
+          );
       }
       const warn = namespacePolicy(labels, "warn");
       if (warn && (!enforce || policyText(warn) !== policyText(enforce))) {

@@ -10,19 +10,33 @@ import type { Objects } from "./objects.ts";
 
 const success = (code: number) => ({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code });
 
-export async function bindPod(objects: Objects, pods: KindDef, namespace: string, name: string, binding: KubeObject, dryRun: boolean): Promise<unknown> {
+export async function bindPod(
+  objects: Objects,
+  pods: KindDef,
+  namespace: string,
+  name: string,
+  binding: KubeObject,
+  dryRun: boolean,
+): Promise<unknown> {
   const target = binding.target as { kind?: string; name?: string } | undefined;
-  if (!target?.name) throw new HttpError(422, "Invalid", `Binding "${name}" is invalid: target.name: Required value`, { causes: [{ reason: "FieldValueRequired", message: "Required value", field: "target.name" }] });
+  if (!target?.name)
+    throw new HttpError(422, "Invalid", `Binding "${name}" is invalid: target.name: Required value`, {
+      causes: [{ reason: "FieldValueRequired", message: "Required value", field: "target.name" }],
+    });
   if (target.kind && target.kind !== "Node") throw badRequest(`target.kind must be Node, got ${target.kind}`);
-  if (binding.metadata?.name && binding.metadata.name !== name) throw badRequest(`the name of the binding (${binding.metadata.name}) does not match the pod (${name})`);
+  if (binding.metadata?.name && binding.metadata.name !== name)
+    throw badRequest(`the name of the binding (${binding.metadata.name}) does not match the pod (${name})`);
   for (let attempt = 0; ; attempt++) {
     const current = await objects.get(pods, namespace, name);
     const pod = current.obj; // freshly decoded for this request: ours to change
     const spec = (pod.spec ??= {}) as { nodeName?: string };
-    if (pod.metadata?.deletionTimestamp) throw conflict("pods", "", name, "pod is being deleted, cannot be assigned to a host");
+    if (pod.metadata?.deletionTimestamp)
+      throw conflict("pods", "", name, "pod is being deleted, cannot be assigned to a host");
     if (spec.nodeName) throw conflict("pods", "", name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
     spec.nodeName = target.name;
-    const status = (pod.status ??= {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: null }[] };
+    const status = (pod.status ??= {}) as {
+      conditions?: { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: null }[];
+    };
     const conditions = (status.conditions ?? []).filter((c) => c.type !== "PodScheduled");
     conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: timestamp() });
     status.conditions = conditions;
@@ -36,8 +50,15 @@ export async function bindPod(objects: Objects, pods: KindDef, namespace: string
   }
 }
 
-type Pdb = KubeObject & { spec?: { selector?: LabelSelector; unhealthyPodEvictionPolicy?: string }; status?: { disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number; observedGeneration?: number } };
-
+type Pdb = KubeObject & {
+  spec?: { selector?: LabelSelector; unhealthyPodEvictionPolicy?: string };
+  status?: {
+    disruptionsAllowed?: number;
+    currentHealthy?: number;
+    desiredHealthy?: number;
+    observedGeneration?: number;
+  };
+};
 
 /**
  * A delete that respects PodDisruptionBudgets: a ready pod covered by a budget with no
@@ -46,34 +67,77 @@ type Pdb = KubeObject & { spec?: { selector?: LabelSelector; unhealthyPodEvictio
  * take the last one. Unready pods go when the budget is met (IfHealthyBudget) or always
  * (AlwaysAllow). Terminal pods always go.
  */
-export async function evictPod(objects: Objects, kinds: { pods: KindDef; pdbs?: KindDef }, namespace: string, name: string, opts: DeleteOptions = {}): Promise<unknown> {
+export async function evictPod(
+  objects: Objects,
+  kinds: { pods: KindDef; pdbs?: KindDef },
+  namespace: string,
+  name: string,
+  opts: DeleteOptions = {},
+): Promise<unknown> {
   const pod = (await objects.get(kinds.pods, namespace, name)).obj;
   const pre = opts.preconditions;
-  if (pre?.uid && pre.uid !== pod.metadata?.uid) throw conflict("pods", "", name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${pod.metadata?.uid}`);
+  if (pre?.uid && pre.uid !== pod.metadata?.uid)
+    throw conflict(
+      "pods",
+      "",
+      name,
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${pod.metadata?.uid}`,
+    );
   const phase = (pod.status as { phase?: string } | undefined)?.phase;
   if (kinds.pdbs && !pod.metadata?.deletionTimestamp && phase !== "Succeeded" && phase !== "Failed") {
-    const budgets = (await objects.list(kinds.pdbs, namespace, { match: (b) => !!(b as Pdb).spec?.selector && selectorMatches((b as Pdb).spec!.selector, pod.metadata?.labels ?? {}) })).items as Pdb[];
-    if (budgets.length > 1) throw new HttpError(500, "InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
-    if (budgets[0]) await spendDisruption(objects, kinds.pdbs, namespace, budgets[0].metadata!.name!, pod, name, !!opts.dryRun);
+    const budgets = (
+      await objects.list(kinds.pdbs, namespace, {
+        match: (b) =>
+          !!(b as Pdb).spec?.selector && selectorMatches((b as Pdb).spec!.selector, pod.metadata?.labels ?? {}),
+      })
+    ).items as Pdb[];
+    if (budgets.length > 1)
+      throw new HttpError(
+        500,
+        "InternalError",
+        "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+      );
+    if (budgets[0])
+      await spendDisruption(objects, kinds.pdbs, namespace, budgets[0].metadata!.name!, pod, name, !!opts.dryRun);
   }
   await deleteObject(objects, kinds.pods, namespace, name, opts);
   return success(201);
 }
 
 /** Checks the budget and takes one disruption from it; a concurrent change is re-read and re-checked. */
-async function spendDisruption(objects: Objects, pdbs: KindDef, namespace: string, pdbName: string, pod: KubeObject, podName: string, dryRun: boolean): Promise<void> {
+async function spendDisruption(
+  objects: Objects,
+  pdbs: KindDef,
+  namespace: string,
+  pdbName: string,
+  pod: KubeObject,
+  podName: string,
+  dryRun: boolean,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const current = await objects.get(pdbs, namespace, pdbName);
     const pdb = structuredClone(current.obj) as Pdb;
     const st = pdb.status ?? {};
     const healthyEnough = (st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0);
     if (!podReady(pod) && (pdb.spec?.unhealthyPodEvictionPolicy === "AlwaysAllow" || healthyEnough)) return;
-    const refuse = (detail: string) => tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", "DisruptionBudget", detail);
-    if (st.observedGeneration === undefined || st.observedGeneration < (pdb.metadata?.generation ?? 0)) throw refuse(`The disruption budget ${pdbName} is still being processed by the server.`);
-    if ((st.disruptionsAllowed ?? 0) <= 0) throw refuse(`The disruption budget ${pdbName} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`);
+    const refuse = (detail: string) =>
+      tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", "DisruptionBudget", detail);
+    if (st.observedGeneration === undefined || st.observedGeneration < (pdb.metadata?.generation ?? 0))
+      throw refuse(`The disruption budget ${pdbName} is still being processed by the server.`);
+    if ((st.disruptionsAllowed ?? 0) <= 0)
+      throw refuse(
+        `The disruption budget ${pdbName} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`,
+      );
     // disruptedPods tells the controller this pod is on its way out, until it sees the deletion.
-    const disrupted = { ...((st as { disruptedPods?: Record<string, string> }).disruptedPods ?? {}), [podName]: timestamp() };
-    pdb.status = { ...st, disruptionsAllowed: (st.disruptionsAllowed ?? 0) - 1, disruptedPods: disrupted } as Pdb["status"];
+    const disrupted = {
+      ...((st as { disruptedPods?: Record<string, string> }).disruptedPods ?? {}),
+      [podName]: timestamp(),
+    };
+    pdb.status = {
+      ...st,
+      disruptionsAllowed: (st.disruptionsAllowed ?? 0) - 1,
+      disruptedPods: disrupted,
+    } as Pdb["status"];
     try {
       await objects.update(pdbs, namespace, pdbName, pdb, "status", { current, dryRun });
       return;

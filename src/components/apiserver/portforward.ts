@@ -74,7 +74,12 @@ export class PortForwardSession {
     const h = f.headers ?? {};
     const port = Number(h.port);
     const key = h.requestid ?? `port-${h.port}`;
-    if (!Number.isInteger(port) || port < 1 || port > 65535 || (this.ws.data.ports.length && !this.ws.data.ports.includes(port))) {
+    if (
+      !Number.isInteger(port) ||
+      port < 1 ||
+      port > 65535 ||
+      (this.ws.data.ports.length && !this.ws.data.ports.includes(port))
+    ) {
       this.send(this.writer.rstStream(streamId, 1));
       return;
     }
@@ -91,17 +96,22 @@ export class PortForwardSession {
 
   private connect(key: string, pair: Pair, port: number): void {
     const d = this.ws.data;
-    const up = new WebSocket(`${d.target}?port=${port}`, { headers: { authorization: `Bearer ${d.token}` } } as unknown as string[]);
+    const up = new WebSocket(`${d.target}?port=${port}`, {
+      headers: { authorization: `Bearer ${d.token}` },
+    } as unknown as string[]);
     up.binaryType = "arraybuffer";
     pair.upstream = up;
     up.onopen = () => {
       for (const m of pair.pending) up.send(m);
       pair.pending = [];
     };
-    up.onmessage = (ev) => pair.dataStream !== undefined && this.send(this.writer.data(pair.dataStream, new Uint8Array(ev.data as ArrayBuffer)));
+    up.onmessage = (ev) =>
+      pair.dataStream !== undefined &&
+      this.send(this.writer.data(pair.dataStream, new Uint8Array(ev.data as ArrayBuffer)));
     up.onclose = (ev) => {
       // An error (the pod refused, say) goes on the error stream; closing both ends the connection for kubectl.
-      if (ev.code !== 1000 && ev.reason && pair.errorStream !== undefined) this.send(this.writer.data(pair.errorStream, new TextEncoder().encode(ev.reason)));
+      if (ev.code !== 1000 && ev.reason && pair.errorStream !== undefined)
+        this.send(this.writer.data(pair.errorStream, new TextEncoder().encode(ev.reason)));
       if (pair.dataStream !== undefined) this.send(this.writer.data(pair.dataStream, new Uint8Array(0), true));
       if (pair.errorStream !== undefined) this.send(this.writer.data(pair.errorStream, new Uint8Array(0), true));
       this.pairs.delete(key);

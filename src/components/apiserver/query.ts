@@ -94,7 +94,13 @@ function optionsInvalid(kind: OptionsKind | "PodLogOptions", name: string, cause
 export function dryRunOf(values: string[], kind: OptionsKind): boolean {
   if (values.some((v) => v !== "All")) {
     const list = `[]string{${values.map(goQuote).join(", ")}}`;
-    throw optionsInvalid(kind, "", [{ reason: "FieldValueNotSupported", field: "dryRun", message: `Unsupported value: ${list}: supported values: "All"` }]);
+    throw optionsInvalid(kind, "", [
+      {
+        reason: "FieldValueNotSupported",
+        field: "dryRun",
+        message: `Unsupported value: ${list}: supported values: "All"`,
+      },
+    ]);
   }
   return values.length > 0;
 }
@@ -103,9 +109,18 @@ export function dryRunOf(values: string[], kind: OptionsKind): boolean {
 export function fieldManagerOf(q: Query, kind: OptionsKind): string | undefined {
   const m = q.str("fieldManager");
   if (m === undefined) return undefined;
-  if (m.length > 128) throw optionsInvalid(kind, "", [{ reason: "FieldValueTooLong", field: "fieldManager", message: `Too long: may not be more than 128 bytes` }]);
+  if (m.length > 128)
+    throw optionsInvalid(kind, "", [
+      { reason: "FieldValueTooLong", field: "fieldManager", message: `Too long: may not be more than 128 bytes` },
+    ]);
   if (/[^\x20-\x7e\u00a0-\uffff]/.test(m))
-    throw optionsInvalid(kind, "", [{ reason: "FieldValueInvalid", field: "fieldManager", message: `Invalid value: ${goQuote(m)}: must only contain printable characters` }]);
+    throw optionsInvalid(kind, "", [
+      {
+        reason: "FieldValueInvalid",
+        field: "fieldManager",
+        message: `Invalid value: ${goQuote(m)}: must only contain printable characters`,
+      },
+    ]);
   return m;
 }
 
@@ -117,7 +132,11 @@ export interface WriteParams {
 }
 
 export function writeParams(q: Query, kind: OptionsKind): WriteParams {
-  return { dryRun: dryRunOf(q.all("dryRun"), kind), fieldManager: fieldManagerOf(q, kind), force: kind === "PatchOptions" ? q.optBool("force") : undefined };
+  return {
+    dryRun: dryRunOf(q.all("dryRun"), kind),
+    fieldManager: fieldManagerOf(q, kind),
+    force: kind === "PatchOptions" ? q.optBool("force") : undefined,
+  };
 }
 
 export interface LogParams {
@@ -143,11 +162,34 @@ export function logParams(q: Query, pod: string): LogParams {
   };
   q.bool("insecureSkipTLSVerifyBackend");
   const causes: Cause[] = [];
-  if (p.tailLines !== undefined && p.tailLines < 0) causes.push({ reason: "FieldValueInvalid", field: "tailLines", message: `Invalid value: ${p.tailLines}: must be greater than or equal to 0` });
-  if (p.limitBytes !== undefined && p.limitBytes < 1) causes.push({ reason: "FieldValueInvalid", field: "limitBytes", message: `Invalid value: ${p.limitBytes}: must be greater than 0` });
-  if (p.sinceSeconds !== undefined && p.sinceTime !== undefined) causes.push({ reason: "FieldValueForbidden", field: "", message: "at most one of `sinceTime` or `sinceSeconds` may be specified" });
-  if (p.sinceSeconds !== undefined && p.sinceSeconds < 1) causes.push({ reason: "FieldValueInvalid", field: "sinceSeconds", message: `Invalid value: ${p.sinceSeconds}: must be greater than 0` });
-  if (p.sinceTime !== undefined && Number.isNaN(Date.parse(p.sinceTime))) throw badRequest(`parsing time ${goQuote(p.sinceTime)} as "2006-01-02T15:04:05Z07:00": cannot parse ${goQuote(p.sinceTime)} as "2006"`);
+  if (p.tailLines !== undefined && p.tailLines < 0)
+    causes.push({
+      reason: "FieldValueInvalid",
+      field: "tailLines",
+      message: `Invalid value: ${p.tailLines}: must be greater than or equal to 0`,
+    });
+  if (p.limitBytes !== undefined && p.limitBytes < 1)
+    causes.push({
+      reason: "FieldValueInvalid",
+      field: "limitBytes",
+      message: `Invalid value: ${p.limitBytes}: must be greater than 0`,
+    });
+  if (p.sinceSeconds !== undefined && p.sinceTime !== undefined)
+    causes.push({
+      reason: "FieldValueForbidden",
+      field: "",
+      message: "at most one of `sinceTime` or `sinceSeconds` may be specified",
+    });
+  if (p.sinceSeconds !== undefined && p.sinceSeconds < 1)
+    causes.push({
+      reason: "FieldValueInvalid",
+      field: "sinceSeconds",
+      message: `Invalid value: ${p.sinceSeconds}: must be greater than 0`,
+    });
+  if (p.sinceTime !== undefined && Number.isNaN(Date.parse(p.sinceTime)))
+    throw badRequest(
+      `parsing time ${goQuote(p.sinceTime)} as "2006-01-02T15:04:05Z07:00": cannot parse ${goQuote(p.sinceTime)} as "2006"`,
+    );
   if (causes.length) throw optionsInvalid("PodLogOptions", pod, causes);
   return p;
 }

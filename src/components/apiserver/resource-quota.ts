@@ -5,7 +5,18 @@
 // and `used` is counted from the stored objects while the lock is held, so concurrent creates
 // cannot overshoot; the quota's status is then charged (the controller recomputes it anyway).
 import type { KindDef, KubeObject } from "../../api/types.ts";
-import { fromUsage, matchingResources, podConstraints, prettyPrint, scopesMatch, sumUsage, toUsage, usageOf, type Quota, type Usage } from "../../api/quota.ts";
+import {
+  fromUsage,
+  matchingResources,
+  podConstraints,
+  prettyPrint,
+  scopesMatch,
+  sumUsage,
+  toUsage,
+  usageOf,
+  type Quota,
+  type Usage,
+} from "../../api/quota.ts";
 import type { Store } from "../../store/types.ts";
 import { ConflictError } from "../../store/types.ts";
 import { decode, encode } from "./codec.ts";
@@ -55,7 +66,9 @@ export function createQuotaAdmission(store: Store, quotas: KindDef | undefined):
       const exceeded = Object.keys(requested).filter((k) => used[k]! + requested[k]! > hard[k]!);
       if (exceeded.length) {
         const pick = (u: Usage) => Object.fromEntries(exceeded.map((k) => [k, u[k] ?? 0]));
-        throw forbidden(`${what}: exceeded quota: ${quota.metadata!.name}, requested: ${prettyPrint(pick(requested))}, used: ${prettyPrint(pick(used))}, limited: ${prettyPrint(pick(hard))}`);
+        throw forbidden(
+          `${what}: exceeded quota: ${quota.metadata!.name}, requested: ${prettyPrint(pick(requested))}, used: ${prettyPrint(pick(used))}, limited: ${prettyPrint(pick(hard))}`,
+        );
       }
       for (const k of Object.keys(requested)) used[k]! += requested[k]!;
       charges.push({ quota, used });
@@ -87,7 +100,8 @@ export function createQuotaAdmission(store: Store, quotas: KindDef | undefined):
       const ns = obj.metadata?.namespace;
       if (!quotas || !ns || !kind.namespaced) return write();
       const first = await store.list(listPrefix(quotas, ns));
-      const tracks = (q: Quota) => matchingResources(kind.resource, kind.group, Object.keys(q.spec?.hard ?? {})).length > 0;
+      const tracks = (q: Quota) =>
+        matchingResources(kind.resource, kind.group, Object.keys(q.spec?.hard ?? {})).length > 0;
       if (!first.kvs.some((kv) => tracks(decode(kv) as Quota))) return write();
       return locked(ns, async () => {
         const list = (await store.list(listPrefix(quotas, ns))).kvs.map(decode) as Quota[];

@@ -13,7 +13,17 @@ import { applyScale, scaleOf } from "./scale.ts";
 import { tableOf, wantsTable } from "./table.ts";
 import { apiVersion, watchStream } from "./watch.ts";
 import { checkTypeMeta } from "./typemeta.ts";
-import { dryRunOf, fieldManagerOf, listParams, normalizeGrace, parseGoInt64, Query, writeParams, type ListParams, type OptionsKind } from "./query.ts";
+import {
+  dryRunOf,
+  fieldManagerOf,
+  listParams,
+  normalizeGrace,
+  parseGoInt64,
+  Query,
+  writeParams,
+  type ListParams,
+  type OptionsKind,
+} from "./query.ts";
 
 export interface HandlerDeps {
   objects: Objects;
@@ -44,20 +54,31 @@ function managerOf(req: Request, query: Query, options: OptionsKind): string | u
   if (options === "PatchOptions" && /apply-patch/.test(req.headers.get("content-type") ?? "")) return undefined;
   const explicit = fieldManagerOf(query, options);
   if (explicit) return explicit;
-  const prefix = [...(req.headers.get("user-agent") ?? "").split("/")[0]!].filter((ch) => /\P{C}/u.test(ch)).join("").slice(0, 128);
+  const prefix = [...(req.headers.get("user-agent") ?? "").split("/")[0]!]
+    .filter((ch) => /\P{C}/u.test(ch))
+    .join("")
+    .slice(0, 128);
   return prefix || undefined;
 }
 
-const OPTIONS_OF: Record<string, OptionsKind> = { POST: "CreateOptions", PUT: "UpdateOptions", PATCH: "PatchOptions", DELETE: "DeleteOptions" };
+const OPTIONS_OF: Record<string, OptionsKind> = {
+  POST: "CreateOptions",
+  PUT: "UpdateOptions",
+  PATCH: "PatchOptions",
+  DELETE: "DeleteOptions",
+};
 
 /** The continue token: where the next page starts, and how many items were left after this one. */
 function encodeContinue(key: string, rv: number, remaining: number | undefined): string {
-  return Buffer.from(JSON.stringify({ v: "meta.k8s.io/v1", rv, start: key, ...(remaining !== undefined ? { left: remaining } : {}) })).toString("base64url");
+  return Buffer.from(
+    JSON.stringify({ v: "meta.k8s.io/v1", rv, start: key, ...(remaining !== undefined ? { left: remaining } : {}) }),
+  ).toString("base64url");
 }
 function decodeContinue(token: string): { startAfter: string; remainingBefore?: number } {
   try {
     const parsed = JSON.parse(Buffer.from(token, "base64url").toString()) as { start?: unknown; left?: unknown };
-    const left = Number.isSafeInteger(parsed.left) && (parsed.left as number) >= 0 ? (parsed.left as number) : undefined;
+    const left =
+      Number.isSafeInteger(parsed.left) && (parsed.left as number) >= 0 ? (parsed.left as number) : undefined;
     if (typeof parsed.start === "string") return { startAfter: parsed.start, remainingBefore: left };
   } catch {}
   throw badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
@@ -66,7 +87,8 @@ function decodeContinue(token: string): { startAfter: string; remainingBefore?: 
 export async function handleResource(deps: HandlerDeps, req: Request, path: ResourcePath): Promise<Response> {
   const res = await serve(deps, req, path);
   // A deprecated custom resource version warns on every answer, as upstream does.
-  if (path.kind.deprecationWarning) res.headers.append("warning", `299 - ${JSON.stringify(path.kind.deprecationWarning)}`);
+  if (path.kind.deprecationWarning)
+    res.headers.append("warning", `299 - ${JSON.stringify(path.kind.deprecationWarning)}`);
   return res;
 }
 
@@ -96,7 +118,17 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
       const obj = await readTyped(deps, req, kind, body);
       const warnings = checkBody(kind, obj, body, mode);
       await deps.beforeWrite?.(req, kind, namespace, obj);
-      return withWarnings(json(await objects.create(kind, namespace, obj, { dryRun, manager: managerOf(req, query, "CreateOptions"), warnings: admitted }), 201), [...warnings, ...admitted]);
+      return withWarnings(
+        json(
+          await objects.create(kind, namespace, obj, {
+            dryRun,
+            manager: managerOf(req, query, "CreateOptions"),
+            warnings: admitted,
+          }),
+          201,
+        ),
+        [...warnings, ...admitted],
+      );
     }
     if (method === "DELETE") {
       requireVerb(kind, "deletecollection");
@@ -109,20 +141,40 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
           if (!(err instanceof HttpError && err.code === 404)) throw err;
         });
       }
-      return json({ kind: kind.listKind, apiVersion: apiVersion(kind), metadata: { resourceVersion: String(listed.revision) }, items: listed.items });
+      return json({
+        kind: kind.listKind,
+        apiVersion: apiVersion(kind),
+        metadata: { resourceVersion: String(listed.revision) },
+        items: listed.items,
+      });
     }
     throw methodNotAllowed();
   }
 
   if (!subresource) {
     if (method === "GET" && path.legacyWatch) {
-      return watch(deps, req, { ...path, name: undefined }, { ...listParams(query), fieldSelector: `metadata.name=${name}` });
+      return watch(
+        deps,
+        req,
+        { ...path, name: undefined },
+        { ...listParams(query), fieldSelector: `metadata.name=${name}` },
+      );
     }
     if (method === "GET") {
       requireVerb(kind, "get");
-      if (!wantsTable(req.headers.get("accept") ?? undefined)) return new Response(await objects.getRaw(kind, namespace, name), { headers: { "content-type": "application/json" } });
+      if (!wantsTable(req.headers.get("accept") ?? undefined))
+        return new Response(await objects.getRaw(kind, namespace, name), {
+          headers: { "content-type": "application/json" },
+        });
       const { obj } = await objects.get(kind, namespace, name);
-      return json(tableOf(kind, [obj], { resourceVersion: obj.metadata!.resourceVersion! }, { includeObject: q.get("includeObject") ?? undefined }));
+      return json(
+        tableOf(
+          kind,
+          [obj],
+          { resourceVersion: obj.metadata!.resourceVersion! },
+          { includeObject: q.get("includeObject") ?? undefined },
+        ),
+      );
     }
     if (method === "PUT") {
       requireVerb(kind, "update");
@@ -131,7 +183,16 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
       const obj = await readTyped(deps, req, kind, body);
       const warnings = checkBody(kind, obj, body, mode);
       await deps.beforeWrite?.(req, kind, namespace, obj);
-      return withWarnings(json(await objects.update(kind, namespace, name, obj, "main", { dryRun, manager: managerOf(req, query, "UpdateOptions"), warnings: admitted })), [...warnings, ...admitted]);
+      return withWarnings(
+        json(
+          await objects.update(kind, namespace, name, obj, "main", {
+            dryRun,
+            manager: managerOf(req, query, "UpdateOptions"),
+            warnings: admitted,
+          }),
+        ),
+        [...warnings, ...admitted],
+      );
     }
     if (method === "PATCH") {
       requireVerb(kind, "patch");
@@ -149,11 +210,20 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
         (s) => s.obj,
         async (patched, current) => {
           await deps.beforeWrite?.(req, kind, namespace, patched);
-          return objects.update(kind, namespace, name, checked(patched), "main", { dryRun, current, manager: managerOf(req, query, "PatchOptions"), warnings: admitted });
+          return objects.update(kind, namespace, name, checked(patched), "main", {
+            dryRun,
+            current,
+            manager: managerOf(req, query, "PatchOptions"),
+            warnings: admitted,
+          });
         },
         async (obj) => {
           await deps.beforeWrite?.(req, kind, namespace, obj);
-          return objects.create(kind, namespace, checked(obj), { dryRun, managedFields: obj.metadata?.managedFields, warnings: admitted });
+          return objects.create(kind, namespace, checked(obj), {
+            dryRun,
+            managedFields: obj.metadata?.managedFields,
+            warnings: admitted,
+          });
         },
       );
       return withWarnings(json(r.obj, r.created ? 201 : 200), [...warnings, ...new Set(admitted)]);
@@ -169,7 +239,14 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
   return handleSubresource(deps, req, path, name, subresource, dryRun);
 }
 
-async function handleSubresource(deps: HandlerDeps, req: Request, path: ResourcePath, name: string, sub: string, dryRun: boolean): Promise<Response> {
+async function handleSubresource(
+  deps: HandlerDeps,
+  req: Request,
+  path: ResourcePath,
+  name: string,
+  sub: string,
+  dryRun: boolean,
+): Promise<Response> {
   const { kind, namespace } = path;
   const objects = deps.objects;
   const method = req.method.toUpperCase();
@@ -178,10 +255,24 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
 
   if (sub === "status" && kind.subresources.status) {
     if (method === "GET") return json((await objects.get(kind, namespace, name)).obj);
-    if (method === "PUT") return json(await objects.update(kind, namespace, name, await readTyped(deps, req, kind), "status", { dryRun, manager: managerOf(req, query, "UpdateOptions") }));
+    if (method === "PUT")
+      return json(
+        await objects.update(kind, namespace, name, await readTyped(deps, req, kind), "status", {
+          dryRun,
+          manager: managerOf(req, query, "UpdateOptions"),
+        }),
+      );
     if (method === "PATCH") {
-      const r = await patchVia(objects, patchRequest(req, q, kind, namespace, name, await readText(req), dryRun), (s) => s.obj, (patched, current) =>
-        objects.update(kind, namespace, name, patched, "status", { dryRun, current, manager: managerOf(req, query, "PatchOptions") }),
+      const r = await patchVia(
+        objects,
+        patchRequest(req, q, kind, namespace, name, await readText(req), dryRun),
+        (s) => s.obj,
+        (patched, current) =>
+          objects.update(kind, namespace, name, patched, "status", {
+            dryRun,
+            current,
+            manager: managerOf(req, query, "PatchOptions"),
+          }),
       );
       return json(r.obj);
     }
@@ -189,17 +280,29 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
   }
   if (sub === "scale" && kind.subresources.scale) {
     if (method === "GET") return json(scaleOf(kind, await objects.get(kind, namespace, name)));
-    const writeScale = async (scale: KubeObject, current = undefined as Awaited<ReturnType<Objects["get"]>> | undefined) => {
+    const writeScale = async (
+      scale: KubeObject,
+      current = undefined as Awaited<ReturnType<Objects["get"]>> | undefined,
+    ) => {
       decodeAs("autoscaling", "v1", "Scale", scale);
       const cur = current ?? (await objects.get(kind, namespace, name));
       const next = applyScale(kind, scale, cur);
       next.metadata = { ...next.metadata, resourceVersion: cur.obj.metadata!.resourceVersion };
-      const written = await objects.update(kind, namespace, name, next, "main", { dryRun, current: cur, manager: managerOf(req, query, method === "PUT" ? "UpdateOptions" : "PatchOptions") });
+      const written = await objects.update(kind, namespace, name, next, "main", {
+        dryRun,
+        current: cur,
+        manager: managerOf(req, query, method === "PUT" ? "UpdateOptions" : "PatchOptions"),
+      });
       return scaleOf(kind, { obj: written, kv: cur.kv });
     };
     if (method === "PUT") return json(await writeScale(await readObject(req)));
     if (method === "PATCH") {
-      const r = await patchVia(objects, patchRequest(req, q, kind, namespace, name, await readText(req), dryRun), (s) => scaleOf(kind, s), (patched, current) => writeScale(patched, current));
+      const r = await patchVia(
+        objects,
+        patchRequest(req, q, kind, namespace, name, await readText(req), dryRun),
+        (s) => scaleOf(kind, s),
+        (patched, current) => writeScale(patched, current),
+      );
       return json(r.obj);
     }
     throw methodNotAllowed();
@@ -209,7 +312,15 @@ async function handleSubresource(deps: HandlerDeps, req: Request, path: Resource
   throw notFound(`${kind.resource}/${sub}`, kind.group, name);
 }
 
-function patchRequest(req: Request, q: URLSearchParams, kind: KindDef, namespace: string | undefined, name: string, text: string, dryRun: boolean) {
+function patchRequest(
+  req: Request,
+  q: URLSearchParams,
+  kind: KindDef,
+  namespace: string | undefined,
+  name: string,
+  text: string,
+  dryRun: boolean,
+) {
   const opts = writeParams(new Query(q), "PatchOptions");
   return {
     kind,
@@ -233,19 +344,30 @@ export function deleteOptions(body: Record<string, unknown>, q: Query): DeleteOp
   const fromQuery = Object.keys(body).length === 0;
   let grace: unknown = fromQuery ? q.int("gracePeriodSeconds") : body.gracePeriodSeconds;
   if (typeof grace === "string") grace = parseGoInt64(grace);
-  if (grace !== undefined && grace !== null && !Number.isInteger(grace)) throw badRequest(`json: cannot unmarshal ${typeof grace} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`);
+  if (grace !== undefined && grace !== null && !Number.isInteger(grace))
+    throw badRequest(
+      `json: cannot unmarshal ${typeof grace} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`,
+    );
   const policy = fromQuery ? q.str("propagationPolicy") : body.propagationPolicy;
   const orphan = fromQuery ? q.optBool("orphanDependents") : body.orphanDependents;
   const dryRunValues = fromQuery ? q.all("dryRun") : Array.isArray(body.dryRun) ? body.dryRun.map(String) : [];
   const causes = [];
   if (orphan !== undefined && orphan !== null && policy !== undefined && policy !== null)
-    causes.push({ reason: "FieldValueInvalid", field: "propagationPolicy", message: `Invalid value: ${JSON.stringify(policy)}: orphanDependents and deletionPropagation cannot be both set` });
+    causes.push({
+      reason: "FieldValueInvalid",
+      field: "propagationPolicy",
+      message: `Invalid value: ${JSON.stringify(policy)}: orphanDependents and deletionPropagation cannot be both set`,
+    });
   if (policy !== undefined && policy !== null && !["Orphan", "Background", "Foreground"].includes(policy as string))
-    causes.push({ reason: "FieldValueNotSupported", field: "propagationPolicy", message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan", "nil"` });
+    causes.push({
+      reason: "FieldValueNotSupported",
+      field: "propagationPolicy",
+      message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan", "nil"`,
+    });
   if (causes.length) throw invalid("DeleteOptions", "meta.k8s.io", "", causes);
   return {
     gracePeriodSeconds: normalizeGrace((grace ?? undefined) as number | undefined),
-    propagationPolicy: ((policy ?? undefined) ?? (orphan === true ? "Orphan" : undefined)) as DeleteOptions["propagationPolicy"],
+    propagationPolicy: (policy ?? (orphan === true ? "Orphan" : undefined)) as DeleteOptions["propagationPolicy"],
     preconditions: body.preconditions as DeleteOptions["preconditions"],
     dryRun: dryRunOf(dryRunValues, "DeleteOptions") || q.all("dryRun").includes("All"),
   };
@@ -257,13 +379,21 @@ async function list(deps: HandlerDeps, req: Request, path: ResourcePath, params:
   const limit = params.limit;
   const cont = params.continue;
   const r = await deps.objects.list(kind, namespace, { limit, ...(cont ? decodeContinue(cont) : {}), match });
-  const listMeta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(r.revision) };
+  const listMeta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = {
+    resourceVersion: String(r.revision),
+  };
   if (r.more && r.lastKey) {
     listMeta.continue = encodeContinue(r.lastKey, r.revision, r.remaining);
     if (r.remaining !== undefined) listMeta.remainingItemCount = r.remaining;
   }
-  if (wantsTable(req.headers.get("accept") ?? undefined)) return json(tableOf(kind, r.items, listMeta, { includeObject: params.includeObject }));
-  return json({ kind: kind.listKind, apiVersion: apiVersion(kind), metadata: listMeta, items: r.items.map((o) => ({ ...o, apiVersion: apiVersion(kind), kind: kind.kind })) });
+  if (wantsTable(req.headers.get("accept") ?? undefined))
+    return json(tableOf(kind, r.items, listMeta, { includeObject: params.includeObject }));
+  return json({
+    kind: kind.listKind,
+    apiVersion: apiVersion(kind),
+    metadata: listMeta,
+    items: r.items.map((o) => ({ ...o, apiVersion: apiVersion(kind), kind: kind.kind })),
+  });
 }
 
 function watch(deps: HandlerDeps, req: Request, path: ResourcePath, params: ListParams): Response {
@@ -279,9 +409,24 @@ function watch(deps: HandlerDeps, req: Request, path: ResourcePath, params: List
     bookmarks: params.allowWatchBookmarks,
     timeoutSeconds: params.timeoutSeconds,
     raw: !table,
-    render: table ? (obj, first) => tableOf(kind, [obj], { resourceVersion: obj.metadata?.resourceVersion ?? "" }, { includeObject, withColumns: first }) : (obj) => obj,
+    render: table
+      ? (obj, first) =>
+          tableOf(
+            kind,
+            [obj],
+            { resourceVersion: obj.metadata?.resourceVersion ?? "" },
+            { includeObject, withColumns: first },
+          )
+      : (obj) => obj,
     signal: req.signal,
     bookmarkIntervalMs: deps.bookmarkIntervalMs,
   });
-  return new Response(stream, { status: 200, headers: { "content-type": "application/json", "transfer-encoding": "chunked", "cache-control": "no-cache, private" } });
+  return new Response(stream, {
+    status: 200,
+    headers: {
+      "content-type": "application/json",
+      "transfer-encoding": "chunked",
+      "cache-control": "no-cache, private",
+    },
+  });
 }

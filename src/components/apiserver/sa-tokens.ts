@@ -17,7 +17,11 @@ interface Claims {
   iat: number;
   nbf: number;
   exp: number;
-  "kubernetes.io": { namespace: string; serviceaccount: { name: string; uid: string }; pod?: { name: string; uid: string } };
+  "kubernetes.io": {
+    namespace: string;
+    serviceaccount: { name: string; uid: string };
+    pod?: { name: string; uid: string };
+  };
 }
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
@@ -47,7 +51,11 @@ export class TokenIssuer {
 }
 
 /** Whether a verified token's account, and the pod it is bound to, still exist as issued. */
-export async function tokenStillValid(objects: Objects, kinds: { serviceaccounts?: KindDef; pods?: KindDef }, claims: Claims): Promise<boolean> {
+export async function tokenStillValid(
+  objects: Objects,
+  kinds: { serviceaccounts?: KindDef; pods?: KindDef },
+  claims: Claims,
+): Promise<boolean> {
   const k = claims["kubernetes.io"];
   if (!kinds.serviceaccounts) return false;
   const sa = await objects.tryGet(kinds.serviceaccounts, k.namespace, k.serviceaccount.name);
@@ -57,22 +65,59 @@ export async function tokenStillValid(objects: Objects, kinds: { serviceaccounts
   return pod?.obj.metadata?.uid === k.pod.uid;
 }
 
-type TokenRequest = KubeObject & { spec?: { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { kind?: string; name?: string; uid?: string } } };
+type TokenRequest = KubeObject & {
+  spec?: {
+    audiences?: string[];
+    expirationSeconds?: number;
+    boundObjectRef?: { kind?: string; name?: string; uid?: string };
+  };
+};
 
 /** POST serviceaccounts/NAME/token: a TokenRequest answered with its token. */
-export async function requestToken(objects: Objects, kinds: { serviceaccounts: KindDef; pods?: KindDef }, issuer: TokenIssuer, namespace: string, name: string, body: TokenRequest): Promise<KubeObject> {
+export async function requestToken(
+  objects: Objects,
+  kinds: { serviceaccounts: KindDef; pods?: KindDef },
+  issuer: TokenIssuer,
+  namespace: string,
+  name: string,
+  body: TokenRequest,
+): Promise<KubeObject> {
   const sa = (await objects.get(kinds.serviceaccounts, namespace, name)).obj;
   const spec = body.spec ?? {};
   const seconds = spec.expirationSeconds ?? 3600;
-  const invalidSeconds = (why: string) => new HttpError(422, "Invalid", `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${seconds}: ${why}`, { name, group: "authentication.k8s.io", kind: "TokenRequest", causes: [{ reason: "FieldValueInvalid", message: `Invalid value: ${seconds}: ${why}`, field: "spec.expirationSeconds" }] });
-  if (!Number.isInteger(seconds) || seconds < 600) throw invalidSeconds("may not specify a duration less than 10 minutes");
+  const invalidSeconds = (why: string) =>
+    new HttpError(
+      422,
+      "Invalid",
+      `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${seconds}: ${why}`,
+      {
+        name,
+        group: "authentication.k8s.io",
+        kind: "TokenRequest",
+        causes: [
+          {
+            reason: "FieldValueInvalid",
+            message: `Invalid value: ${seconds}: ${why}`,
+            field: "spec.expirationSeconds",
+          },
+        ],
+      },
+    );
+  if (!Number.isInteger(seconds) || seconds < 600)
+    throw invalidSeconds("may not specify a duration less than 10 minutes");
   if (seconds > 2 ** 32) throw invalidSeconds("may not specify a duration larger than 2^32 seconds");
   let pod: { name: string; uid: string } | undefined;
   const ref = spec.boundObjectRef;
   if (ref) {
-    if (ref.kind !== "Pod" || !ref.name) throw new HttpError(400, "BadRequest", `cannot bind a token to ${ref.kind ?? "nothing"}: only pods are supported`);
+    if (ref.kind !== "Pod" || !ref.name)
+      throw new HttpError(
+        400,
+        "BadRequest",
+        `cannot bind a token to ${ref.kind ?? "nothing"}: only pods are supported`,
+      );
     const found = kinds.pods ? await objects.tryGet(kinds.pods, namespace, ref.name) : undefined;
-    if (!found || (ref.uid && found.obj.metadata?.uid !== ref.uid)) throw new HttpError(404, "NotFound", `pods "${ref.name}" not found`);
+    if (!found || (ref.uid && found.obj.metadata?.uid !== ref.uid))
+      throw new HttpError(404, "NotFound", `pods "${ref.name}" not found`);
     pod = { name: ref.name, uid: found.obj.metadata!.uid! };
   }
   const now = Math.floor(Date.now() / 1000);

@@ -6,7 +6,8 @@ import type { Stored } from "./objects.ts";
 
 function at(obj: unknown, path: string): unknown {
   let cur = obj;
-  for (const part of path.split(".")) cur = cur && typeof cur === "object" ? (cur as Record<string, unknown>)[part] : undefined;
+  for (const part of path.split("."))
+    cur = cur && typeof cur === "object" ? (cur as Record<string, unknown>)[part] : undefined;
   return cur;
 }
 
@@ -21,8 +22,14 @@ function setAt(obj: Record<string, unknown>, path: string, value: unknown): void
 function selectorString(sel: unknown): string {
   if (typeof sel === "string") return sel;
   if (!sel || typeof sel !== "object") return "";
-  const s = sel as { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
-  if (!("matchLabels" in s) && !("matchExpressions" in s)) return Object.entries(sel as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(",");
+  const s = sel as {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: { key: string; operator: string; values?: string[] }[];
+  };
+  if (!("matchLabels" in s) && !("matchExpressions" in s))
+    return Object.entries(sel as Record<string, string>)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
   const parts = Object.entries(s.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of s.matchExpressions ?? []) {
     if (e.operator === "In") parts.push(`${e.key} in (${(e.values ?? []).join(",")})`);
@@ -40,7 +47,13 @@ export function scaleOf(kind: KindDef, s: Stored): KubeObject {
   return {
     kind: "Scale",
     apiVersion: "autoscaling/v1",
-    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      creationTimestamp: m.creationTimestamp,
+    },
     spec: { replicas: Number(at(s.obj, spec.specReplicasPath) ?? 0) },
     status: { replicas: Number(at(s.obj, spec.statusReplicasPath) ?? 0), selector: selectorString(selector) },
   };
@@ -49,7 +62,8 @@ export function scaleOf(kind: KindDef, s: Stored): KubeObject {
 /** Applies a Scale to the stored object; returns the object to write (the caller validates). */
 export function applyScale(kind: KindDef, scale: KubeObject, s: Stored): KubeObject {
   const replicas = (scale.spec as { replicas?: unknown } | undefined)?.replicas;
-  if (replicas !== undefined && (typeof replicas !== "number" || !Number.isInteger(replicas))) throw badRequest("spec.replicas must be an integer");
+  if (replicas !== undefined && (typeof replicas !== "number" || !Number.isInteger(replicas)))
+    throw badRequest("spec.replicas must be an integer");
   const rv = scale.metadata?.resourceVersion;
   if (rv && rv !== s.obj.metadata?.resourceVersion) throw conflict(kind.resource, kind.group, s.obj.metadata!.name!);
   const next = structuredClone(s.obj);

@@ -14,10 +14,15 @@ export interface ServiceRanges {
   nodePortMax: number;
 }
 
-export const defaultServiceRanges: ServiceRanges = { clusterIpCidr: "127.10.0.0/16", nodePortMin: 30000, nodePortMax: 32767 };
+export const defaultServiceRanges: ServiceRanges = {
+  clusterIpCidr: "127.10.0.0/16",
+  nodePortMin: 30000,
+  nodePortMax: 32767,
+};
 
 /** kube up's default range: k3s's when root can make it local to this machine, else loopback. */
-export const defaultServiceCidr = (root = process.getuid?.() === 0) => (root ? "10.43.0.0/16" : defaultServiceRanges.clusterIpCidr);
+export const defaultServiceCidr = (root = process.getuid?.() === 0) =>
+  root ? "10.43.0.0/16" : defaultServiceRanges.clusterIpCidr;
 
 interface ServicePort {
   name?: string;
@@ -32,13 +37,19 @@ interface ServiceSpec {
   ports?: ServicePort[];
 }
 
-const isKubernetesService = (svc: KubeObject) => svc.metadata?.namespace === "default" && svc.metadata?.name === "kubernetes";
+const isKubernetesService = (svc: KubeObject) =>
+  svc.metadata?.namespace === "default" && svc.metadata?.name === "kubernetes";
 
 /**
  * Fills spec.clusterIP(s) and nodePorts; returns causes for requested values that are taken
  * or out of range. `old` is the stored service on update (its allocations are kept).
  */
-export function allocateServiceAddresses(svc: KubeObject, others: KubeObject[], ranges: ServiceRanges, old?: KubeObject): Cause[] {
+export function allocateServiceAddresses(
+  svc: KubeObject,
+  others: KubeObject[],
+  ranges: ServiceRanges,
+  old?: KubeObject,
+): Cause[] {
   const spec = (svc.spec ??= {}) as ServiceSpec;
   const oldSpec = old?.spec as ServiceSpec | undefined;
   const causes: Cause[] = [];
@@ -53,16 +64,28 @@ export function allocateServiceAddresses(svc: KubeObject, others: KubeObject[], 
 
   if (oldSpec?.clusterIP && !spec.clusterIP) spec.clusterIP = oldSpec.clusterIP;
   if (oldSpec?.clusterIP && spec.clusterIP !== oldSpec.clusterIP)
-    causes.push({ reason: "FieldValueInvalid", field: "spec.clusterIPs[0]", message: `Invalid value: "${spec.clusterIP}": may not change once set` });
+    causes.push({
+      reason: "FieldValueInvalid",
+      field: "spec.clusterIPs[0]",
+      message: `Invalid value: "${spec.clusterIP}": may not change once set`,
+    });
   const { first, last } = parseCidr(ranges.clusterIpCidr);
   if (!spec.clusterIP && spec.clusterIPs?.[0]) spec.clusterIP = spec.clusterIPs[0];
   if (spec.clusterIP && spec.clusterIP !== "None" && !oldSpec?.clusterIP) {
     const n = ipToInt(spec.clusterIP);
     const reserved = isKubernetesService(svc) && n === first - 1;
     if (n === undefined || (!reserved && (n < first || n > last)))
-      causes.push({ reason: "FieldValueInvalid", field: "spec.clusterIPs", message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${ranges.clusterIpCidr}` });
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: "spec.clusterIPs",
+        message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${ranges.clusterIpCidr}`,
+      });
     else if (usedIps.has(spec.clusterIP))
-      causes.push({ reason: "FieldValueInvalid", field: "spec.clusterIPs", message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` });
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: "spec.clusterIPs",
+        message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`,
+      });
   } else if (!spec.clusterIP) {
     const size = last - first + 1;
     const start = Math.floor(Math.random() * size);
@@ -76,7 +99,12 @@ export function allocateServiceAddresses(svc: KubeObject, others: KubeObject[], 
         break;
       }
     }
-    if (!spec.clusterIP) causes.push({ reason: "FieldValueInvalid", field: "spec.clusterIPs", message: "Invalid value: []: failed to allocate IP: range is full" });
+    if (!spec.clusterIP)
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: "spec.clusterIPs",
+        message: "Invalid value: []: failed to allocate IP: range is full",
+      });
   }
   if (spec.clusterIP) spec.clusterIPs = [spec.clusterIP];
 
@@ -84,16 +112,31 @@ export function allocateServiceAddresses(svc: KubeObject, others: KubeObject[], 
   const mine = new Set<number>();
   (spec.ports ?? []).forEach((p, i) => {
     if (!wantsNodePorts) {
-      if (p.nodePort) causes.push({ reason: "FieldValueForbidden", field: `spec.ports[${i}].nodePort`, message: "Forbidden: may not be used when `type` is 'ClusterIP'" });
+      if (p.nodePort)
+        causes.push({
+          reason: "FieldValueForbidden",
+          field: `spec.ports[${i}].nodePort`,
+          message: "Forbidden: may not be used when `type` is 'ClusterIP'",
+        });
       return;
     }
-    const kept = oldSpec?.ports?.find((q) => q.port === p.port && (q.protocol ?? "TCP") === (p.protocol ?? "TCP"))?.nodePort;
+    const kept = oldSpec?.ports?.find(
+      (q) => q.port === p.port && (q.protocol ?? "TCP") === (p.protocol ?? "TCP"),
+    )?.nodePort;
     if (!p.nodePort && kept) p.nodePort = kept;
     if (p.nodePort) {
       if (p.nodePort < ranges.nodePortMin || p.nodePort > ranges.nodePortMax)
-        causes.push({ reason: "FieldValueInvalid", field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is ${ranges.nodePortMin}-${ranges.nodePortMax}` });
+        causes.push({
+          reason: "FieldValueInvalid",
+          field: `spec.ports[${i}].nodePort`,
+          message: `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is ${ranges.nodePortMin}-${ranges.nodePortMax}`,
+        });
       else if (usedPorts.has(p.nodePort) || mine.has(p.nodePort))
-        causes.push({ reason: "FieldValueInvalid", field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is already allocated` });
+        causes.push({
+          reason: "FieldValueInvalid",
+          field: `spec.ports[${i}].nodePort`,
+          message: `Invalid value: ${p.nodePort}: provided port is already allocated`,
+        });
       mine.add(p.nodePort);
       return;
     }
@@ -107,7 +150,11 @@ export function allocateServiceAddresses(svc: KubeObject, others: KubeObject[], 
         return;
       }
     }
-    causes.push({ reason: "FieldValueInvalid", field: `spec.ports[${i}].nodePort`, message: "Invalid value: 0: range is full" });
+    causes.push({
+      reason: "FieldValueInvalid",
+      field: `spec.ports[${i}].nodePort`,
+      message: "Invalid value: 0: range is full",
+    });
   });
   return causes;
 }

@@ -24,7 +24,14 @@ export function tableOf(
     kind: "Table",
     apiVersion: "meta.k8s.io/v1",
     metadata: listMeta,
-    columnDefinitions: opts.withColumns === false ? [] : kind.table.columns.map((c) => ({ ...c, format: c.format ?? (c.name === "Name" || c.name === "NAME" ? "name" : ""), description: c.description ?? "" })),
+    columnDefinitions:
+      opts.withColumns === false
+        ? []
+        : kind.table.columns.map((c) => ({
+            ...c,
+            format: c.format ?? (c.name === "Name" || c.name === "NAME" ? "name" : ""),
+            description: c.description ?? "",
+          })),
     rows: items.map((obj) => ({ cells: kind.table.row(obj, now), object: partialMetadata(obj, opts.includeObject) })),
   };
 }

@@ -22,7 +22,9 @@ async function pemKey(key: CryptoKey): Promise<string> {
 }
 
 function serial(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("hex").replace(/^[89a-f]/, "1");
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(12)))
+    .toString("hex")
+    .replace(/^[89a-f]/, "1");
 }
 
 export async function createTlsMaterial(hosts: string[]): Promise<TlsMaterial> {
@@ -35,10 +37,15 @@ export async function createTlsMaterial(hosts: string[]): Promise<TlsMaterial> {
     notAfter: new Date(now.getTime() + TEN_YEARS),
     signingAlgorithm: ALG,
     keys: caKeys,
-    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
   const keys = (await crypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
-  const names = [...new Set(hosts)].map((h) => (/^[\d.]+$/.test(h) || h.includes(":") ? { type: "ip" as const, value: h } : { type: "dns" as const, value: h }));
+  const names = [...new Set(hosts)].map((h) =>
+    /^[\d.]+$/.test(h) || h.includes(":") ? { type: "ip" as const, value: h } : { type: "dns" as const, value: h },
+  );
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: "CN=kube-apiserver",
@@ -60,11 +67,22 @@ export async function createTlsMaterial(hosts: string[]): Promise<TlsMaterial> {
 /** Loads DATA/pki, or creates it. A certificate that does not cover `host` and `extraNames` is re-issued. */
 export async function loadOrCreateTls(dataDir: string, host: string, extraNames: string[] = []): Promise<TlsMaterial> {
   const dir = join(dataDir, "pki");
-  const files = { ca: join(dir, "ca.crt"), cert: join(dir, "apiserver.crt"), key: join(dir, "apiserver.key"), hosts: join(dir, "hosts") };
-  const hosts = ["127.0.0.1", "localhost", "::1", hostname(), host, ...extraNames].filter((h) => h && h !== "0.0.0.0" && h !== "::");
+  const files = {
+    ca: join(dir, "ca.crt"),
+    cert: join(dir, "apiserver.crt"),
+    key: join(dir, "apiserver.key"),
+    hosts: join(dir, "hosts"),
+  };
+  const hosts = ["127.0.0.1", "localhost", "::1", hostname(), host, ...extraNames].filter(
+    (h) => h && h !== "0.0.0.0" && h !== "::",
+  );
   const wanted = [...new Set(hosts)].sort().join(",");
   if (existsSync(files.key) && existsSync(files.hosts) && readFileSync(files.hosts, "utf8") === wanted)
-    return { ca: readFileSync(files.ca, "utf8"), cert: readFileSync(files.cert, "utf8"), key: readFileSync(files.key, "utf8") };
+    return {
+      ca: readFileSync(files.ca, "utf8"),
+      cert: readFileSync(files.cert, "utf8"),
+      key: readFileSync(files.key, "utf8"),
+    };
   const m = await createTlsMaterial(hosts);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(files.ca, m.ca);

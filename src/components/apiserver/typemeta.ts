@@ -20,7 +20,11 @@ function summary(body: KubeObject): string {
  * Fills and checks apiVersion/kind of `body` in place for an endpoint serving `kind`.
  * `known` says whether the cluster serves a kind under an apiVersion (for upstream's two messages).
  */
-export function checkTypeMeta(kind: KindDef, body: KubeObject, known: (apiVersion: string, kind: string) => boolean): KubeObject {
+export function checkTypeMeta(
+  kind: KindDef,
+  body: KubeObject,
+  known: (apiVersion: string, kind: string) => boolean,
+): KubeObject {
   const want = apiVersionOf(kind);
   for (const f of ["apiVersion", "kind"] as const) {
     const v = body[f];
@@ -36,8 +40,14 @@ export function checkTypeMeta(kind: KindDef, body: KubeObject, known: (apiVersio
   const k = body.kind;
   if (av === want && k === kind.kind) return body;
   const version = versionOf(av);
-  if (!known(av, k)) throw badRequest(`${k} in version "${version}" cannot be handled as a ${kind.kind}: no kind "${k}" is registered for version "${av}" in scheme "pkg/api/legacyscheme/scheme.go:30"`);
-  if (k !== kind.kind) throw badRequest(`${k} in version "${version}" cannot be handled as a ${kind.kind}: converting (${version}.${k}) to (${internalPackage(kind.group)}.${kind.kind}): unknown conversion`);
+  if (!known(av, k))
+    throw badRequest(
+      `${k} in version "${version}" cannot be handled as a ${kind.kind}: no kind "${k}" is registered for version "${av}" in scheme "pkg/api/legacyscheme/scheme.go:30"`,
+    );
+  if (k !== kind.kind)
+    throw badRequest(
+      `${k} in version "${version}" cannot be handled as a ${kind.kind}: converting (${version}.${k}) to (${internalPackage(kind.group)}.${kind.kind}): unknown conversion`,
+    );
   throw badRequest(`the API version in the data (${av}) does not match the expected API version (${want})`);
 }
 

@@ -74,7 +74,9 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
   lastRv ||= after || (await objects.store.currentRevision());
   let watcher: Watcher | undefined;
   // timeoutSeconds 0 or absent: the server's own 30-60 minutes; a negative one ends the watch at once (as upstream).
-  const deadline = req.timeoutSeconds ? Date.now() + req.timeoutSeconds * 1000 : Date.now() + (1800 + Math.random() * 1800) * 1000;
+  const deadline = req.timeoutSeconds
+    ? Date.now() + req.timeoutSeconds * 1000
+    : Date.now() + (1800 + Math.random() * 1800) * 1000;
   const bookmarkEvery = req.bookmarkIntervalMs ?? 60_000;
   let pending: Promise<IteratorResult<StoreEvent>> | undefined;
   try {
@@ -91,7 +93,14 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
       if (r === "tick") {
         if (Date.now() >= deadline) return;
         if (!req.bookmarks) continue;
-        yield { type: "BOOKMARK", object: { kind: req.kind.kind, apiVersion: apiVersion(req.kind), metadata: { resourceVersion: String(lastRv) } } };
+        yield {
+          type: "BOOKMARK",
+          object: {
+            kind: req.kind.kind,
+            apiVersion: apiVersion(req.kind),
+            metadata: { resourceVersion: String(lastRv) },
+          },
+        };
         continue;
       }
       pending = undefined;
@@ -108,7 +117,10 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
     }
   } catch (err) {
     if (err instanceof CompactedError) {
-      yield { type: "ERROR", object: expired(`too old resource version: ${err.requested} (${err.compacted})`).toStatus() };
+      yield {
+        type: "ERROR",
+        object: expired(`too old resource version: ${err.requested} (${err.compacted})`).toStatus(),
+      };
       return;
     }
     if (err instanceof WatchLaggedError) return;
@@ -118,7 +130,11 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
   }
 }
 
-function toLine(kind: KindDef, ev: StoreEvent, match: (o: KubeObject) => boolean): { type: EventName; object: KubeObject } | undefined {
+function toLine(
+  kind: KindDef,
+  ev: StoreEvent,
+  match: (o: KubeObject) => boolean,
+): { type: EventName; object: KubeObject } | undefined {
   const obj = read(kind, ev.kv);
   if (ev.type === "delete") return match(obj) ? { type: "DELETED", object: obj } : undefined;
   const now = match(obj);

@@ -54,7 +54,12 @@ export abstract class Controller {
   enqueue = (obj: KubeObject): void => this.queue.add(keyOf(obj));
 
   run(workers = 2): void {
-    this.workers = runWorkers(this.queue, workers, (k) => this.reconcile(k), (key, err) => this.ctx.log(`${this.name}: ${key}: ${(err as Error).message}`));
+    this.workers = runWorkers(
+      this.queue,
+      workers,
+      (k) => this.reconcile(k),
+      (key, err) => this.ctx.log(`${this.name}: ${key}: ${(err as Error).message}`),
+    );
   }
 
   async stop(): Promise<void> {
@@ -64,8 +69,17 @@ export abstract class Controller {
 }
 
 /** The owner reference that marks `owner` as the controller of a dependent. */
-export function controllerRef(owner: KubeObject): NonNullable<NonNullable<KubeObject["metadata"]>["ownerReferences"]>[number] {
-  return { apiVersion: owner.apiVersion!, kind: owner.kind!, name: owner.metadata!.name!, uid: owner.metadata!.uid!, controller: true, blockOwnerDeletion: true };
+export function controllerRef(
+  owner: KubeObject,
+): NonNullable<NonNullable<KubeObject["metadata"]>["ownerReferences"]>[number] {
+  return {
+    apiVersion: owner.apiVersion!,
+    kind: owner.kind!,
+    name: owner.metadata!.name!,
+    uid: owner.metadata!.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 export function isControlledBy(obj: KubeObject, owner: KubeObject): boolean {
@@ -80,7 +94,10 @@ export { podReady } from "../../api/kinds/pod.ts";
 
 /** Available = ready for at least minReadySeconds. */
 export function podAvailable(pod: KubeObject, minReadySeconds: number, at = Date.now()): boolean {
-  const c = ((pod.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] } | undefined)?.conditions ?? []).find((x) => x.type === "Ready");
+  const c = (
+    (pod.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] } | undefined)
+      ?.conditions ?? []
+  ).find((x) => x.type === "Ready");
   if (c?.status !== "True") return false;
   if (!minReadySeconds) return true;
   return !!c.lastTransitionTime && at - Date.parse(c.lastTransitionTime) >= minReadySeconds * 1000;

@@ -21,7 +21,27 @@ import { HorizontalPodAutoscalerController } from "./hpa/index.ts";
 import { ResourceQuotaController } from "./resourcequota/index.ts";
 import { ClusterRoleAggregationController } from "./clusterroleaggregation/index.ts";
 
-export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [ReplicationManager, ReplicaSetController, DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, JobController, CronJobController, DaemonSetController, StatefulSetController, EventTTLController, ServiceAccountsController, RootCAPublisher, LocalPathProvisioner, DisruptionController, HorizontalPodAutoscalerController, ResourceQuotaController, ClusterRoleAggregationController];
+export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [
+  ReplicationManager,
+  ReplicaSetController,
+  DeploymentController,
+  EndpointsController,
+  GarbageCollector,
+  NamespaceController,
+  NodeLifecycleController,
+  JobController,
+  CronJobController,
+  DaemonSetController,
+  StatefulSetController,
+  EventTTLController,
+  ServiceAccountsController,
+  RootCAPublisher,
+  LocalPathProvisioner,
+  DisruptionController,
+  HorizontalPodAutoscalerController,
+  ResourceQuotaController,
+  ClusterRoleAggregationController,
+];
 
 /** The service account (kube-system/NAME, bound to system:controller:NAME) each controller acts as. */
 const SERVICE_ACCOUNTS = new Map<Function, string>([
@@ -46,7 +66,10 @@ const SERVICE_ACCOUNTS = new Map<Function, string>([
   [ResourceQuotaController, "resourcequota-controller"],
 ]);
 
-export async function startControllers(ctx: Omit<ControllerContext, "informers">, which = CONTROLLERS): Promise<{ stop(): Promise<void>; informers: InformerFactory }> {
+export async function startControllers(
+  ctx: Omit<ControllerContext, "informers">,
+  which = CONTROLLERS,
+): Promise<{ stop(): Promise<void>; informers: InformerFactory }> {
   // Shared informers read as the controller manager (list/watch of everything); each controller
   // writes as its own service account, as kube-controller-manager --use-service-account-credentials.
   const informers = new InformerFactory(ctx.client);
@@ -70,7 +93,20 @@ export async function startControllers(ctx: Omit<ControllerContext, "informers">
 export const controllersComponent: Component = {
   name: "controllers",
   async start(ctx: ComponentContext) {
-    const clientFor = ctx.clientAs && ((sa: string) => ctx.clientAs!({ name: `system:serviceaccount:kube-system:${sa}`, groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system"] }));
-    return startControllers({ client: clientOf(ctx, "system:kube-controller-manager"), clientFor, log: (m) => ctx.log("controllers", m), settings: ctx.settings, clusterCa: ctx.clusterCa, dataDir: ctx.dataDir });
+    const clientFor =
+      ctx.clientAs &&
+      ((sa: string) =>
+        ctx.clientAs!({
+          name: `system:serviceaccount:kube-system:${sa}`,
+          groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system"],
+        }));
+    return startControllers({
+      client: clientOf(ctx, "system:kube-controller-manager"),
+      clientFor,
+      log: (m) => ctx.log("controllers", m),
+      settings: ctx.settings,
+      clusterCa: ctx.clusterCa,
+      dataDir: ctx.dataDir,
+    });
   },
 };

@@ -31,7 +31,12 @@ export function ownerKey(pod: KubeObject, kind: string): string | undefined {
 }
 
 /** Enqueues the owner (of `kind`) of every pod that appears, changes or goes; new pods settle expectations. */
-export function enqueueOwnersOfPods(pods: Informer<KubeObject>, kind: string, enqueue: (key: string) => void, expectations?: Expectations): void {
+export function enqueueOwnersOfPods(
+  pods: Informer<KubeObject>,
+  kind: string,
+  enqueue: (key: string) => void,
+  expectations?: Expectations,
+): void {
   indexPodsByController(pods);
   const each = (p: KubeObject, created = false) => {
     const k = ownerKey(p, kind);
@@ -42,9 +47,16 @@ export function enqueueOwnersOfPods(pods: Informer<KubeObject>, kind: string, en
   pods.on({ add: (p) => each(p, true), update: (_, p) => each(p), delete: (p) => each(p) });
 }
 
-type Template = { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
+type Template = {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+};
 
-export function podFromTemplate(owner: KubeObject, template: Template, extra: { name?: string; generateName?: string; labels?: Record<string, string>; spec?: Record<string, unknown> } = {}): KubeObject {
+export function podFromTemplate(
+  owner: KubeObject,
+  template: Template,
+  extra: { name?: string; generateName?: string; labels?: Record<string, string>; spec?: Record<string, unknown> } = {},
+): KubeObject {
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -90,7 +102,12 @@ export class Expectations {
 /** Most pods a controller creates or deletes in one sync (upstream's burstReplicas / MaxPodCreateDeletePerSync). */
 export const BURST_REPLICAS = 500;
 
-export async function createPods(client: Client, namespace: string, pods: KubeObject[], onFail: (err: unknown) => void): Promise<void> {
+export async function createPods(
+  client: Client,
+  namespace: string,
+  pods: KubeObject[],
+  onFail: (err: unknown) => void,
+): Promise<void> {
   // Slow start: 1, 2, 4, ... so a broken template fails fast instead of N times.
   let batch = 1;
   for (let i = 0; i < pods.length; ) {

@@ -19,14 +19,23 @@ function fnv32a(s: string): number {
 /** Deterministic JSON (sorted keys) so equal templates hash equally. */
 function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
-  if (v && typeof v === "object") return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`).join(",")}}`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
   return JSON.stringify(v);
 }
 
 /** Like Kubernetes' SafeEncodeString(fmt.Sprint(hash)): digits mapped into a vowel-free alphabet. */
 export function templateHash(template: unknown, collisionCount = 0): string {
   const n = fnv32a(stable(template) + (collisionCount ? String(collisionCount) : ""));
-  return String(n).split("").map((d) => ALPHABET[Number(d)]).join("").slice(0, 10);
+  return String(n)
+    .split("")
+    .map((d) => ALPHABET[Number(d)])
+    .join("")
+    .slice(0, 10);
 }
 
 // ---- ControllerRevisions: the history of DaemonSets and StatefulSets (upstream's pkg/controller/history).
@@ -34,7 +43,12 @@ export function templateHash(template: unknown, collisionCount = 0): string {
 /** Go's json.Marshal of a map: keys sorted at every level. */
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 
@@ -48,7 +62,8 @@ export function templatePatch(template: unknown): Record<string, unknown> {
 
 /** The pod template a revision's data holds. */
 export function templateOfRevision(rev: KubeObject): Record<string, unknown> {
-  const { $patch: _, ...template } = ((rev.data as { spec?: { template?: Record<string, unknown> } } | undefined)?.spec?.template ?? {}) as Record<string, unknown>;
+  const { $patch: _, ...template } = ((rev.data as { spec?: { template?: Record<string, unknown> } } | undefined)?.spec
+    ?.template ?? {}) as Record<string, unknown>;
   return template;
 }
 
@@ -74,7 +89,13 @@ export interface RevisionWanted {
  * constructHistory: reuse an equal revision (bumping its number to the newest when an older one
  * comes back: a rollback), else create one, moving past name collisions (collisionCount + 1).
  */
-export async function ensureRevision(client: Client, owner: KubeObject, existing: KubeObject[], want: RevisionWanted, collisionCount: number): Promise<{ revision: KubeObject; collisionCount: number }> {
+export async function ensureRevision(
+  client: Client,
+  owner: KubeObject,
+  existing: KubeObject[],
+  want: RevisionWanted,
+  collisionCount: number,
+): Promise<{ revision: KubeObject; collisionCount: number }> {
   const namespace = owner.metadata!.namespace!;
   const api = client.resource("controllerrevisions", namespace);
   const sorted = [...existing].sort(byRevision);
@@ -113,8 +134,16 @@ export async function ensureRevision(client: Client, owner: KubeObject, existing
 }
 
 /** Deletes the oldest revisions beyond `limit` that are not live (current, update, or worn by a pod). */
-export async function pruneRevisions(client: Client, revisions: KubeObject[], live: (r: KubeObject) => boolean, limit: number): Promise<void> {
+export async function pruneRevisions(
+  client: Client,
+  revisions: KubeObject[],
+  live: (r: KubeObject) => boolean,
+  limit: number,
+): Promise<void> {
   const history = revisions.filter((r) => !live(r)).sort(byRevision);
   for (const r of history.slice(0, Math.max(0, history.length - limit)))
-    await client.resource("controllerrevisions", r.metadata!.namespace).delete(r.metadata!.name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    await client
+      .resource("controllerrevisions", r.metadata!.namespace)
+      .delete(r.metadata!.name!)
+      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
 }

@@ -17,13 +17,17 @@ const TIMEOUT_MS = 2000;
 
 /** "1.1.1.1", "127.0.0.1:5353", "[::1]:53", comma-separated. */
 export function parseUpstreams(list: string): Upstream[] {
-  return list.split(",").map((s) => s.trim()).filter(Boolean).map((s) => {
-    const m = s.match(/^\[([^\]]+)\](?::(\d+))?$/) ?? s.match(/^([^:]+)(?::(\d+))?$/) ?? s.match(/^([0-9a-fA-F:]+)$/);
-    if (!m) throw new Error(`invalid DNS upstream "${s}"`);
-    const port = Number(m[2] ?? 53);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid DNS upstream "${s}"`);
-    return { host: m[1]!, port };
-  });
+  return list
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const m = s.match(/^\[([^\]]+)\](?::(\d+))?$/) ?? s.match(/^([^:]+)(?::(\d+))?$/) ?? s.match(/^([0-9a-fA-F:]+)$/);
+      if (!m) throw new Error(`invalid DNS upstream "${s}"`);
+      const port = Number(m[2] ?? 53);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid DNS upstream "${s}"`);
+      return { host: m[1]!, port };
+    });
 }
 
 interface Cached {
@@ -34,7 +38,10 @@ interface Cached {
 
 export class Forwarder {
   private socket: Promise<Bun.udp.Socket<"buffer">>;
-  private pending = new Map<number, { resolve: (p: Packet | undefined) => void; timer: ReturnType<typeof setTimeout> }>();
+  private pending = new Map<
+    number,
+    { resolve: (p: Packet | undefined) => void; timer: ReturnType<typeof setTimeout> }
+  >();
   private inflight = new Map<string, Promise<Packet | undefined>>();
   private cache = new Map<string, Cached>();
 
@@ -82,7 +89,10 @@ export class Forwarder {
     const rcode = (r.flags ?? 0) & 15;
     if (rcode !== 0 && rcode !== 3) return; // SERVFAIL, REFUSED...: not kept
     const ttls = [...(r.answers ?? []), ...(r.authorities ?? [])].map((a) => (a as { ttl?: number }).ttl ?? 0);
-    const ttl = Math.min(MAX_TTL, r.answers?.length ? Math.min(...ttls) : ttls.length ? Math.min(...ttls, NEGATIVE_TTL) : NEGATIVE_TTL);
+    const ttl = Math.min(
+      MAX_TTL,
+      r.answers?.length ? Math.min(...ttls) : ttls.length ? Math.min(...ttls, NEGATIVE_TTL) : NEGATIVE_TTL,
+    );
     if (ttl <= 0) return;
     if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, { response: r, expires: Date.now() + ttl * 1000, stored: Date.now() });
@@ -99,7 +109,11 @@ export class Forwarder {
           resolve(undefined);
         }, TIMEOUT_MS);
         this.pending.set(id, { resolve, timer });
-        socket.send(dnsPacket.encode({ type: "query", id, flags: dnsPacket.RECURSION_DESIRED, questions: [q] }), up.port, up.host);
+        socket.send(
+          dnsPacket.encode({ type: "query", id, flags: dnsPacket.RECURSION_DESIRED, questions: [q] }),
+          up.port,
+          up.host,
+        );
       });
       if (answer) return answer;
     }
@@ -118,4 +132,6 @@ export class Forwarder {
 
 /** Records with their TTLs lowered by the time they spent in the cache. */
 export const aged = (records: Answer[] | undefined, age: number): Answer[] =>
-  (records ?? []).map((r) => ("ttl" in r && r.ttl !== undefined ? ({ ...r, ttl: Math.max(0, r.ttl - age) } as Answer) : r));
+  (records ?? []).map((r) =>
+    "ttl" in r && r.ttl !== undefined ? ({ ...r, ttl: Math.max(0, r.ttl - age) } as Answer) : r,
+  );

@@ -19,7 +19,10 @@ export interface HostDnsOptions {
 const RESOLVED_DIR = "/etc/systemd/resolved.conf.d";
 
 function resolvedRunning(): boolean {
-  return existsSync("/run/systemd/resolve/stub-resolv.conf") && spawnSync("systemctl", ["is-active", "--quiet", "systemd-resolved"]).status === 0;
+  return (
+    existsSync("/run/systemd/resolve/stub-resolv.conf") &&
+    spawnSync("systemctl", ["is-active", "--quiet", "systemd-resolved"]).status === 0
+  );
 }
 
 /** The hosts file with our block (between markers naming the data dir) replaced by `lines`. */
@@ -42,7 +45,10 @@ export async function startHostDns(o: HostDnsOptions): Promise<{ stop(): Promise
   if (!o.hostsFile && resolvedRunning()) {
     const file = `${RESOLVED_DIR}/kube-${o.domain}.conf`;
     mkdirSync(RESOLVED_DIR, { recursive: true });
-    writeFileSync(file, `# Written by kube up --host-dns (${o.dataDir}); removed when it stops.\n[Resolve]\nDNS=127.0.0.1:${o.port}\nDomains=~${o.domain}\n`);
+    writeFileSync(
+      file,
+      `# Written by kube up --host-dns (${o.dataDir}); removed when it stops.\n[Resolve]\nDNS=127.0.0.1:${o.port}\nDomains=~${o.domain}\n`,
+    );
     spawnSync("systemctl", ["reload-or-restart", "systemd-resolved"]);
     return {
       toString: () => `systemd-resolved sends ${o.domain} to 127.0.0.1:${o.port} (${file})`,
@@ -62,7 +68,11 @@ export async function startHostDns(o: HostDnsOptions): Promise<{ stop(): Promise
   };
   let last = "";
   const sync = () => {
-    const lines = o.zone().hostEntries().map(([ip, name]) => `${ip}\t${name}`).sort();
+    const lines = o
+      .zone()
+      .hostEntries()
+      .map(([ip, name]) => `${ip}\t${name}`)
+      .sort();
     const text = lines.join("\n");
     if (text !== last) write(lines);
     last = text;

@@ -36,25 +36,55 @@ async function listen(zone: () => ClusterZone, forwarder: Forwarder, maxQps?: nu
 async function publish(client: Client, clusterIP: string | undefined, port: number): Promise<void> {
   const services = client.resource("services", DNS_NAMESPACE);
   const labels = { "k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "KubeDNS" };
-  const ports = [{ name: "dns", port: 53, protocol: "UDP", targetPort: 53 }, { name: "dns-tcp", port: 53, protocol: "TCP", targetPort: 53 }];
+  const ports = [
+    { name: "dns", port: 53, protocol: "UDP", targetPort: 53 },
+    { name: "dns-tcp", port: 53, protocol: "TCP", targetPort: 53 },
+  ];
   const existing = await services.get(DNS_SERVICE).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
   if (!existing) {
-    const svc = { apiVersion: "v1", kind: "Service", metadata: { name: DNS_SERVICE, namespace: DNS_NAMESPACE, labels }, spec: { ports, ...(clusterIP ? { clusterIP } : {}) } };
+    const svc = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: DNS_SERVICE, namespace: DNS_NAMESPACE, labels },
+      spec: { ports, ...(clusterIP ? { clusterIP } : {}) },
+    };
     // The address may already be someone's: then any address will do (pods are told the real one).
-    await services.create(svc).catch(async (e) => (clusterIP && (e as { code?: number }).code === 422 ? services.create({ ...svc, spec: { ports } }) : Promise.reject(e)));
+    await services
+      .create(svc)
+      .catch(async (e) =>
+        clusterIP && (e as { code?: number }).code === 422
+          ? services.create({ ...svc, spec: { ports } })
+          : Promise.reject(e),
+      );
   }
-  await client.resource("endpoints", DNS_NAMESPACE).patch(DNS_SERVICE, {
-    apiVersion: "v1",
-    kind: "Endpoints",
-    metadata: { name: DNS_SERVICE, namespace: DNS_NAMESPACE, labels },
-    subsets: [{ addresses: [{ ip: "127.0.0.1" }], ports: [{ name: "dns", port, protocol: "UDP" }, { name: "dns-tcp", port, protocol: "TCP" }] }],
-  }, "apply", { fieldManager: "kube-dns", force: true });
+  await client.resource("endpoints", DNS_NAMESPACE).patch(
+    DNS_SERVICE,
+    {
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: { name: DNS_SERVICE, namespace: DNS_NAMESPACE, labels },
+      subsets: [
+        {
+          addresses: [{ ip: "127.0.0.1" }],
+          ports: [
+            { name: "dns", port, protocol: "UDP" },
+            { name: "dns-tcp", port, protocol: "TCP" },
+          ],
+        },
+      ],
+    },
+    "apply",
+    { fieldManager: "kube-dns", force: true },
+  );
 }
 
 /** The DNS address: the tenth of settings.serviceCidr, or counted from the kubernetes service's (the first). */
 async function wantedIp(ctx: ComponentContext): Promise<string | undefined> {
   if (typeof ctx.settings.serviceCidr === "string") return dnsServiceIp(ctx.settings.serviceCidr);
-  const k = (await ctx.client.resource("services", "default").get("kubernetes").catch(() => undefined)) as Svc | undefined;
+  const k = (await ctx.client
+    .resource("services", "default")
+    .get("kubernetes")
+    .catch(() => undefined)) as Svc | undefined;
   const n = ipToInt(k?.spec?.clusterIP ?? "");
   return n === undefined ? undefined : intToIp(n + 9);
 }
@@ -63,7 +93,10 @@ export const dnsComponent: Component = {
   name: "dns",
   async start(ctx: ComponentContext) {
     const domain = typeof ctx.settings.clusterDomain === "string" ? ctx.settings.clusterDomain : "cluster.local";
-    const upstreams = upstreamsFrom(ctx.settings.dnsUpstream, typeof ctx.settings.resolvConf === "string" ? ctx.settings.resolvConf : undefined);
+    const upstreams = upstreamsFrom(
+      ctx.settings.dnsUpstream,
+      typeof ctx.settings.resolvConf === "string" ? ctx.settings.resolvConf : undefined,
+    );
     const services = new Informer<Svc>(ctx.client.resource<Svc>("services"));
     const endpoints = new Informer<Ep>(ctx.client.resource<Ep>("endpoints"));
     const zone = new ClusterZone(domain);
@@ -81,7 +114,8 @@ export const dnsComponent: Component = {
       dirty = true;
       for (const l of listeners) l();
     };
-    for (const inf of [services, endpoints] as Informer<Svc>[]) inf.on({ add: changed, update: changed, delete: changed });
+    for (const inf of [services, endpoints] as Informer<Svc>[])
+      inf.on({ add: changed, update: changed, delete: changed });
     services.start();
     endpoints.start();
     const forwarder = new Forwarder(upstreams);
@@ -89,11 +123,25 @@ export const dnsComponent: Component = {
     let hostDns: { stop(): Promise<void> } | undefined;
     try {
       await Promise.all([services.waitForSync(), endpoints.waitForSync()]);
-      server = await listen(current, forwarder, typeof ctx.settings.dnsMaxQps === "number" ? ctx.settings.dnsMaxQps : undefined);
+      server = await listen(
+        current,
+        forwarder,
+        typeof ctx.settings.dnsMaxQps === "number" ? ctx.settings.dnsMaxQps : undefined,
+      );
       await publish(ctx.client, await wantedIp(ctx), server.port);
-      ctx.log("dns", `serving ${domain} on 127.0.0.1:${server.port} (Service ${DNS_NAMESPACE}/${DNS_SERVICE}); other names go to ${upstreams.map((u) => `${u.host}:${u.port}`).join(", ") || "nowhere (no upstream)"}`);
+      ctx.log(
+        "dns",
+        `serving ${domain} on 127.0.0.1:${server.port} (Service ${DNS_NAMESPACE}/${DNS_SERVICE}); other names go to ${upstreams.map((u) => `${u.host}:${u.port}`).join(", ") || "nowhere (no upstream)"}`,
+      );
       if (ctx.settings.hostDns) {
-        hostDns = await startHostDns({ domain, port: server.port, zone: current, onChange: (f) => listeners.push(f), hostsFile: typeof ctx.settings.hostsFile === "string" ? ctx.settings.hostsFile : undefined, dataDir: ctx.dataDir });
+        hostDns = await startHostDns({
+          domain,
+          port: server.port,
+          zone: current,
+          onChange: (f) => listeners.push(f),
+          hostsFile: typeof ctx.settings.hostsFile === "string" ? ctx.settings.hostsFile : undefined,
+          dataDir: ctx.dataDir,
+        });
         ctx.log("dns", `host DNS: ${hostDns.toString()}`);
       }
     } catch (e) {

@@ -18,13 +18,24 @@ import { handleQuery, startDnsServer } from "./server.ts";
 
 const svc = (ns: string, name: string, spec: Svc["spec"]): Svc => ({ metadata: { namespace: ns, name }, spec });
 const services: Svc[] = [
-  svc("default", "web", { clusterIP: "10.43.0.20", ports: [{ name: "http", port: 80 }, { port: 81 }, { name: "dns", port: 53, protocol: "UDP" }] }),
+  svc("default", "web", {
+    clusterIP: "10.43.0.20",
+    ports: [{ name: "http", port: 80 }, { port: 81 }, { name: "dns", port: 53, protocol: "UDP" }],
+  }),
   svc("default", "kubernetes", { clusterIP: "10.43.0.1", ports: [{ name: "https", port: 443 }] }),
   svc("apps", "db", { clusterIP: "None", ports: [{ name: "pg", port: 5432 }] }),
   svc("apps", "ext", { type: "ExternalName", externalName: "db.example.com." }),
 ];
 const endpoints: Record<string, Ep> = {
-  "apps/db": { subsets: [{ addresses: [{ ip: "10.88.0.5", hostname: "db-0" }, { ip: "10.88.0.6" }], notReadyAddresses: [{ ip: "10.88.0.7", hostname: "db-2" }], ports: [{ name: "pg", port: 5432 }] }] },
+  "apps/db": {
+    subsets: [
+      {
+        addresses: [{ ip: "10.88.0.5", hostname: "db-0" }, { ip: "10.88.0.6" }],
+        notReadyAddresses: [{ ip: "10.88.0.7", hostname: "db-2" }],
+        ports: [{ name: "pg", port: 5432 }],
+      },
+    ],
+  },
 };
 const zone = new ClusterZone("cluster.local");
 zone.rebuild(services, (k) => endpoints[k]);
@@ -35,9 +46,17 @@ describe("records", () => {
     expect(data("web.default.svc.cluster.local", "A")).toEqual(["10.43.0.20"]);
     expect(data("WEB.Default.svc.cluster.local.", "A")).toEqual(["10.43.0.20"]);
     expect(data("kubernetes.default.svc.cluster.local", "A")).toEqual(["10.43.0.1"]);
-    expect(data("_http._tcp.web.default.svc.cluster.local", "SRV")).toEqual([{ priority: 0, weight: 100, port: 80, target: "web.default.svc.cluster.local" }]);
-    expect(data("_dns._udp.web.default.svc.cluster.local", "SRV")).toEqual([{ priority: 0, weight: 100, port: 53, target: "web.default.svc.cluster.local" }]);
-    expect(zone.answer("_http._tcp.web.default.svc.cluster.local", "SRV").additionals.map((a) => (a as { data: unknown }).data)).toEqual(["10.43.0.20"]);
+    expect(data("_http._tcp.web.default.svc.cluster.local", "SRV")).toEqual([
+      { priority: 0, weight: 100, port: 80, target: "web.default.svc.cluster.local" },
+    ]);
+    expect(data("_dns._udp.web.default.svc.cluster.local", "SRV")).toEqual([
+      { priority: 0, weight: 100, port: 53, target: "web.default.svc.cluster.local" },
+    ]);
+    expect(
+      zone
+        .answer("_http._tcp.web.default.svc.cluster.local", "SRV")
+        .additionals.map((a) => (a as { data: unknown }).data),
+    ).toEqual(["10.43.0.20"]);
     expect(data("20.0.43.10.in-addr.arpa", "PTR")).toEqual(["web.default.svc.cluster.local"]);
     const aaaa = zone.answer("web.default.svc.cluster.local", "AAAA");
     expect([aaaa.rcode, aaaa.answers.length, aaaa.authorities[0]?.type]).toEqual(["NOERROR", 0, "SOA"]);
@@ -60,21 +79,38 @@ describe("records", () => {
   });
 
   test("ExternalName is a CNAME, for any type asked", () => {
-    expect(zone.answer("ext.apps.svc.cluster.local", "A").answers).toEqual([{ type: "CNAME", name: "ext.apps.svc.cluster.local", ttl: 5, class: "IN", data: "db.example.com" }]);
+    expect(zone.answer("ext.apps.svc.cluster.local", "A").answers).toEqual([
+      { type: "CNAME", name: "ext.apps.svc.cluster.local", ttl: 5, class: "IN", data: "db.example.com" },
+    ]);
   });
 
   test("missing names are NXDOMAIN with the SOA; parents of names are NODATA; TTL is 5; pods insecure; dns-version", () => {
-    for (const name of ["nope.default.svc.cluster.local", "web.other.svc.cluster.local", "web.cluster.local", "x.cluster.local"]) {
+    for (const name of [
+      "nope.default.svc.cluster.local",
+      "web.other.svc.cluster.local",
+      "web.cluster.local",
+      "x.cluster.local",
+    ]) {
       const a = zone.answer(name, "A");
       expect([name, a.rcode, a.authorities[0]?.type]).toEqual([name, "NXDOMAIN", "SOA"]);
     }
-    for (const name of ["default.svc.cluster.local", "svc.cluster.local", "_tcp.web.default.svc.cluster.local"]) expect([name, zone.answer(name, "A").rcode]).toEqual([name, "NOERROR"]);
-    expect(zone.answer("cluster.local", "SOA").answers[0]).toMatchObject({ type: "SOA", ttl: 5, data: { mname: "ns.dns.cluster.local", minimum: 5 } });
+    for (const name of ["default.svc.cluster.local", "svc.cluster.local", "_tcp.web.default.svc.cluster.local"])
+      expect([name, zone.answer(name, "A").rcode]).toEqual([name, "NOERROR"]);
+    expect(zone.answer("cluster.local", "SOA").answers[0]).toMatchObject({
+      type: "SOA",
+      ttl: 5,
+      data: { mname: "ns.dns.cluster.local", minimum: 5 },
+    });
     expect(zone.answer("web.default.svc.cluster.local", "A").answers[0]).toMatchObject({ ttl: 5, class: "IN" });
     expect(data("10-88-0-9.apps.pod.cluster.local", "A")).toEqual(["10.88.0.9"]);
     expect(zone.answer("10-88-0-999.apps.pod.cluster.local", "A").rcode).toBe("NXDOMAIN");
     expect(data("dns-version.cluster.local", "TXT")).toEqual(["1.1.0"]);
-    expect([zone.owns("web.default.svc.cluster.local"), zone.owns("example.com"), zone.owns("20.0.43.10.in-addr.arpa"), zone.owns("1.1.1.1.in-addr.arpa")]).toEqual([true, false, true, false]);
+    expect([
+      zone.owns("web.default.svc.cluster.local"),
+      zone.owns("example.com"),
+      zone.owns("20.0.43.10.in-addr.arpa"),
+      zone.owns("1.1.1.1.in-addr.arpa"),
+    ]).toEqual([true, false, true, false]);
   });
 
   test("another domain, and names follow a rebuild", () => {
@@ -87,16 +123,44 @@ describe("records", () => {
   });
 });
 
-const pod = (spec: Partial<Pod["spec"]>, name = "p"): Pod => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "apps", uid: "u" }, spec: { containers: [], ...spec } }) as Pod;
+const pod = (spec: Partial<Pod["spec"]>, name = "p"): Pod =>
+  ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "apps", uid: "u" },
+    spec: { containers: [], ...spec },
+  }) as Pod;
 const host = { nameservers: ["192.0.2.53"], searches: ["corp.example"], options: ["timeout:2"] };
 
 describe("kubelet resolv.conf and hosts", () => {
-  const conf = (spec: Partial<Pod["spec"]>) => podResolvConf(pod(spec), { clusterDns: "10.43.0.10", domain: "cluster.local", host });
+  const conf = (spec: Partial<Pod["spec"]>) =>
+    podResolvConf(pod(spec), { clusterDns: "10.43.0.10", domain: "cluster.local", host });
   test("each dnsPolicy", () => {
-    expect(conf({}).text).toBe("search apps.svc.cluster.local svc.cluster.local cluster.local corp.example\nnameserver 10.43.0.10\noptions ndots:5\n");
+    expect(conf({}).text).toBe(
+      "search apps.svc.cluster.local svc.cluster.local cluster.local corp.example\nnameserver 10.43.0.10\noptions ndots:5\n",
+    );
     expect(conf({ dnsPolicy: "Default" }).text).toBe("search corp.example\nnameserver 192.0.2.53\noptions timeout:2\n");
-    expect(conf({ dnsPolicy: "None", dnsConfig: { nameservers: ["1.2.3.4"], searches: ["a.b"], options: [{ name: "ndots", value: "2" }, { name: "edns0" }] } }).text).toBe("search a.b\nnameserver 1.2.3.4\noptions ndots:2 edns0\n");
-    expect(conf({ dnsConfig: { nameservers: ["1.2.3.4", "10.43.0.10"], searches: ["x.y", "cluster.local"], options: [{ name: "ndots", value: "1" }] } }).text).toBe("search apps.svc.cluster.local svc.cluster.local cluster.local corp.example x.y\nnameserver 10.43.0.10\nnameserver 1.2.3.4\noptions ndots:1\n");
+    expect(
+      conf({
+        dnsPolicy: "None",
+        dnsConfig: {
+          nameservers: ["1.2.3.4"],
+          searches: ["a.b"],
+          options: [{ name: "ndots", value: "2" }, { name: "edns0" }],
+        },
+      }).text,
+    ).toBe("search a.b\nnameserver 1.2.3.4\noptions ndots:2 edns0\n");
+    expect(
+      conf({
+        dnsConfig: {
+          nameservers: ["1.2.3.4", "10.43.0.10"],
+          searches: ["x.y", "cluster.local"],
+          options: [{ name: "ndots", value: "1" }],
+        },
+      }).text,
+    ).toBe(
+      "search apps.svc.cluster.local svc.cluster.local cluster.local corp.example x.y\nnameserver 10.43.0.10\nnameserver 1.2.3.4\noptions ndots:1\n",
+    );
     expect(conf({ hostNetwork: true }).text).toBe(conf({ dnsPolicy: "Default" }).text);
     expect(conf({ dnsPolicy: "ClusterFirstWithHostNet", hostNetwork: true }).text).toContain("nameserver 10.43.0.10");
     const none = podResolvConf(pod({}), { domain: "cluster.local", host });
@@ -105,16 +169,38 @@ describe("kubelet resolv.conf and hosts", () => {
 
   test("hosts: the pod's name, its FQDN with a subdomain, and hostAliases", () => {
     const plain = podHostsFile(pod({}), "10.88.0.5", "cluster.local");
-    expect(plain.startsWith("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")).toBe(true);
+    expect(
+      plain.startsWith(
+        "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+      ),
+    ).toBe(true);
     expect(plain.trim().split("\n").at(-1)).toBe("10.88.0.5\tp");
-    const sts = podHostsFile(pod({ hostname: "db-0", subdomain: "db", hostAliases: [{ ip: "127.0.0.2", hostnames: ["foo.local", "bar.local"] }] }, "db-0"), "10.88.0.6", "cluster.local");
-    expect(sts.trim().split("\n").slice(-4)).toEqual(["10.88.0.6\tdb-0.db.apps.svc.cluster.local\tdb-0", "", "# Entries added by HostAliases.", "127.0.0.2\tfoo.local\tbar.local"]);
+    const sts = podHostsFile(
+      pod(
+        {
+          hostname: "db-0",
+          subdomain: "db",
+          hostAliases: [{ ip: "127.0.0.2", hostnames: ["foo.local", "bar.local"] }],
+        },
+        "db-0",
+      ),
+      "10.88.0.6",
+      "cluster.local",
+    );
+    expect(sts.trim().split("\n").slice(-4)).toEqual([
+      "10.88.0.6\tdb-0.db.apps.svc.cluster.local\tdb-0",
+      "",
+      "# Entries added by HostAliases.",
+      "127.0.0.2\tfoo.local\tbar.local",
+    ]);
   });
 
   test("the host's hosts file keeps everything outside our block", () => {
     const base = "127.0.0.1 localhost\n";
     const once = withBlock(base, "kube (d)", ["10.43.0.20\tweb.default.svc.cluster.local"]);
-    expect(once).toBe("127.0.0.1 localhost\n# BEGIN kube (d)\n10.43.0.20\tweb.default.svc.cluster.local\n# END kube (d)\n");
+    expect(once).toBe(
+      "127.0.0.1 localhost\n# BEGIN kube (d)\n10.43.0.20\tweb.default.svc.cluster.local\n# END kube (d)\n",
+    );
     expect(withBlock(once + "10.0.0.1 other\n", "kube (d)", [])).toBe("127.0.0.1 localhost\n10.0.0.1 other\n");
   });
 });
@@ -128,7 +214,17 @@ async function fakeUpstream() {
     asked++;
     const name = q.questions![0]!.name;
     const ok = name.endsWith("example.com");
-    socket.send(dnsPacket.encode({ type: "response", id: q.id, flags: ok ? 0 : 3, questions: q.questions, answers: ok ? [{ type: "A", name, ttl: 60, data: "192.0.2.7" }] : [] }), r.port, r.address);
+    socket.send(
+      dnsPacket.encode({
+        type: "response",
+        id: q.id,
+        flags: ok ? 0 : 3,
+        questions: q.questions,
+        answers: ok ? [{ type: "A", name, ttl: 60, data: "192.0.2.7" }] : [],
+      }),
+      r.port,
+      r.address,
+    );
   });
   await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
   return { port: socket.address().port, asked: () => asked, close: () => socket.close() };
@@ -142,8 +238,10 @@ function ask(port: number, msg: Buffer): Promise<Buffer | undefined> {
     s.send(msg, port, "127.0.0.1");
   });
 }
-const decode = (b: Buffer | undefined) => dnsPacket.decode(b!) as ReturnType<typeof dnsPacket.decode> & { rcode: string; flag_aa: boolean; flag_tc: boolean };
-const query = (name: string, type = "A", id = 7) => dnsPacket.encode({ type: "query", id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: type as "A", name }] });
+const decode = (b: Buffer | undefined) =>
+  dnsPacket.decode(b!) as ReturnType<typeof dnsPacket.decode> & { rcode: string; flag_aa: boolean; flag_tc: boolean };
+const query = (name: string, type = "A", id = 7) =>
+  dnsPacket.encode({ type: "query", id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: type as "A", name }] });
 
 test("--host-dns without systemd-resolved: a managed block of the hosts file, kept in sync, removed at stop", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kube-hosts-"));
@@ -152,7 +250,14 @@ test("--host-dns without systemd-resolved: a managed block of the hosts file, ke
   const z = new ClusterZone();
   z.rebuild(services, () => undefined);
   let notify = () => {};
-  const host = await startHostDns({ domain: "cluster.local", port: 53, zone: () => z, onChange: (f) => (notify = f), hostsFile: path, dataDir: "/data" });
+  const host = await startHostDns({
+    domain: "cluster.local",
+    port: 53,
+    zone: () => z,
+    onChange: (f) => (notify = f),
+    hostsFile: path,
+    dataDir: "/data",
+  });
   try {
     expect(readFileSync(path, "utf8")).toContain("10.43.0.20\tweb.default.svc.cluster.local\n");
     z.rebuild(services.slice(1), () => undefined);
@@ -170,29 +275,48 @@ describe("server", () => {
     const up = await fakeUpstream();
     const forwarder = new Forwarder(parseUpstreams(`127.0.0.1:${up.port}`));
     const big = new ClusterZone();
-    big.rebuild([svc("apps", "many", { clusterIP: "None" })], () => ({ subsets: [{ addresses: Array.from({ length: 60 }, (_, i) => ({ ip: `10.88.1.${i + 1}` })) }] }));
+    big.rebuild([svc("apps", "many", { clusterIP: "None" })], () => ({
+      subsets: [{ addresses: Array.from({ length: 60 }, (_, i) => ({ ip: `10.88.1.${i + 1}` })) }],
+    }));
     let current = zone;
     const server = await startDnsServer({ host: "127.0.0.1", port: 0, zone: () => current, forwarder });
     try {
       const r1 = decode((await ask(server.port, query("www.example.com", "A", 11)))!);
-      expect([r1.id, r1.rcode, (r1.answers![0] as { data: string }).data, r1.flag_aa]).toEqual([11, "NOERROR", "192.0.2.7", false]);
+      expect([r1.id, r1.rcode, (r1.answers![0] as { data: string }).data, r1.flag_aa]).toEqual([
+        11,
+        "NOERROR",
+        "192.0.2.7",
+        false,
+      ]);
       const r2 = decode((await ask(server.port, query("www.example.com", "A", 12)))!);
       expect([r2.id, (r2.answers![0] as { data: string }).data, up.asked()]).toEqual([12, "192.0.2.7", 1]);
       expect(decode((await ask(server.port, query("nope.invalid")))!).rcode).toBe("NXDOMAIN");
       // Garbage and responses are dropped (no answer), and the server still answers afterwards.
-      for (const junk of [Buffer.from("hello"), Buffer.alloc(0), Buffer.alloc(600, 0xff), dnsPacket.encode({ type: "response", id: 1, questions: [{ type: "A", name: "x" }] })]) expect(await handleQuery(junk, { zone: () => zone })).toBeUndefined();
+      for (const junk of [
+        Buffer.from("hello"),
+        Buffer.alloc(0),
+        Buffer.alloc(600, 0xff),
+        dnsPacket.encode({ type: "response", id: 1, questions: [{ type: "A", name: "x" }] }),
+      ])
+        expect(await handleQuery(junk, { zone: () => zone })).toBeUndefined();
       const local = decode((await ask(server.port, query("web.default.svc.cluster.local")))!);
-      expect([local.rcode, local.flag_aa, (local.answers![0] as { data: string }).data]).toEqual(["NOERROR", true, "10.43.0.20"]);
+      expect([local.rcode, local.flag_aa, (local.answers![0] as { data: string }).data]).toEqual([
+        "NOERROR",
+        true,
+        "10.43.0.20",
+      ]);
       current = big;
       const truncated = decode((await ask(server.port, query("many.apps.svc.cluster.local")))!);
       expect([truncated.flag_tc, truncated.answers?.length]).toEqual([true, 0]);
       // Over TCP the whole answer comes back.
       const full = await new Promise<Buffer>((resolve, reject) => {
-        const c = net.connect(server.port, "127.0.0.1", () => c.write(dnsPacket.streamEncode(dnsPacket.decode(query("many.apps.svc.cluster.local")))));
+        const c = net.connect(server.port, "127.0.0.1", () =>
+          c.write(dnsPacket.streamEncode(dnsPacket.decode(query("many.apps.svc.cluster.local")))),
+        );
         let buf = Buffer.alloc(0);
         c.on("data", (d: Buffer) => {
           buf = Buffer.concat([buf, d]);
-          if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) (c.end(), resolve(buf));
+          if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) c.end(), resolve(buf);
         });
         c.on("error", reject);
       });
@@ -210,12 +334,20 @@ describe("server", () => {
     const msg = query("web.default.svc.cluster.local");
     try {
       // Bursts of 200 (loopback only) until the bucket has turned a few hundred away.
-      await waitFor("queries dropped", () => {
-        for (let i = 0; i < 200; i++) s.send(msg, server.port, "127.0.0.1");
-        return server.dropped() > 300;
-      }, 10_000);
+      await waitFor(
+        "queries dropped",
+        () => {
+          for (let i = 0; i < 200; i++) s.send(msg, server.port, "127.0.0.1");
+          return server.dropped() > 300;
+        },
+        10_000,
+      );
       // The flood over, the server answers again once the bucket refills.
-      await waitFor("an answer after the flood", async () => (await ask(server.port, query("web.default.svc.cluster.local")))?.length, 10_000);
+      await waitFor(
+        "an answer after the flood",
+        async () => (await ask(server.port, query("web.default.svc.cluster.local")))?.length,
+        10_000,
+      );
     } finally {
       s.close();
       await server.close();

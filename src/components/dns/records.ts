@@ -9,10 +9,22 @@ import type { KubeObject } from "../../api/types.ts";
 export const TTL = 5;
 
 export type Svc = KubeObject & {
-  spec?: { type?: string; clusterIP?: string; externalName?: string; publishNotReadyAddresses?: boolean; ports?: { name?: string; port: number; protocol?: string }[] };
+  spec?: {
+    type?: string;
+    clusterIP?: string;
+    externalName?: string;
+    publishNotReadyAddresses?: boolean;
+    ports?: { name?: string; port: number; protocol?: string }[];
+  };
 };
 type Address = { ip: string; hostname?: string };
-export type Ep = KubeObject & { subsets?: { addresses?: Address[]; notReadyAddresses?: Address[]; ports?: { name?: string; port: number; protocol?: string }[] }[] };
+export type Ep = KubeObject & {
+  subsets?: {
+    addresses?: Address[];
+    notReadyAddresses?: Address[];
+    ports?: { name?: string; port: number; protocol?: string }[];
+  }[];
+};
 
 interface Node {
   a: string[];
@@ -57,7 +69,8 @@ export class ClusterZone {
       n = { a: [], srv: [], ptr: [] };
       this.names.set(name, n);
       // Every parent up to the zone exists; reverse names are not in our zone.
-      if (name.endsWith(this.domain)) for (let p = name; p.length > this.domain.length; ) this.parents.add((p = p.slice(p.indexOf(".") + 1)));
+      if (name.endsWith(this.domain))
+        for (let p = name; p.length > this.domain.length; ) this.parents.add((p = p.slice(p.indexOf(".") + 1)));
     }
     return n;
   }
@@ -81,7 +94,13 @@ export class ClusterZone {
         this.node(base).a.push(spec.clusterIP);
         this.node(reverse(spec.clusterIP)).ptr.push(base);
         for (const p of spec.ports ?? []) {
-          if (p.name) this.node(`_${p.name.toLowerCase()}._${(p.protocol ?? "TCP").toLowerCase()}.${base}`).srv.push({ priority: 0, weight: 100, port: p.port, target: base });
+          if (p.name)
+            this.node(`_${p.name.toLowerCase()}._${(p.protocol ?? "TCP").toLowerCase()}.${base}`).srv.push({
+              priority: 0,
+              weight: 100,
+              port: p.port,
+              target: base,
+            });
         }
         continue;
       }
@@ -89,7 +108,10 @@ export class ClusterZone {
       this.node(base);
       const ep = endpoints(`${s.metadata!.namespace}/${s.metadata!.name}`);
       for (const subset of ep?.subsets ?? []) {
-        const addresses = [...(subset.addresses ?? []), ...(spec.publishNotReadyAddresses ? (subset.notReadyAddresses ?? []) : [])];
+        const addresses = [
+          ...(subset.addresses ?? []),
+          ...(spec.publishNotReadyAddresses ? (subset.notReadyAddresses ?? []) : []),
+        ];
         for (const a of addresses) {
           if (!validIp(a.ip)) continue;
           if (!this.node(base).a.includes(a.ip)) this.node(base).a.push(a.ip);
@@ -97,7 +119,13 @@ export class ClusterZone {
           this.node(host).a.push(a.ip);
           if (a.hostname) this.node(reverse(a.ip)).ptr.push(host);
           for (const p of subset.ports ?? []) {
-            if (p.name) this.node(`_${p.name.toLowerCase()}._${(p.protocol ?? "TCP").toLowerCase()}.${base}`).srv.push({ priority: 0, weight: 100, port: p.port, target: host });
+            if (p.name)
+              this.node(`_${p.name.toLowerCase()}._${(p.protocol ?? "TCP").toLowerCase()}.${base}`).srv.push({
+                priority: 0,
+                weight: 100,
+                port: p.port,
+                target: host,
+              });
           }
         }
       }
@@ -118,7 +146,21 @@ export class ClusterZone {
 
   private soa(): SoaAnswer {
     const d = this.domain;
-    return { type: "SOA", name: d, ttl: TTL, class: "IN", data: { mname: `ns.dns.${d}`, rname: `hostmaster.${d}`, serial: this.serial >>> 0, refresh: 7200, retry: 1800, expire: 86400, minimum: TTL } };
+    return {
+      type: "SOA",
+      name: d,
+      ttl: TTL,
+      class: "IN",
+      data: {
+        mname: `ns.dns.${d}`,
+        rname: `hostmaster.${d}`,
+        serial: this.serial >>> 0,
+        refresh: 7200,
+        retry: 1800,
+        expire: 86400,
+        minimum: TTL,
+      },
+    };
   }
 
   /** The answer for a question about a name this zone owns (see owns). */
@@ -130,7 +172,8 @@ export class ClusterZone {
     if (!node) {
       if (name === this.domain || this.parents.has(name)) {
         if (name === this.domain && type === "SOA") out.answers.push(this.soa());
-        else if (name === this.domain && type === "NS") out.answers.push(rr({ type: "NS", name, data: `ns.dns.${this.domain}` }));
+        else if (name === this.domain && type === "NS")
+          out.answers.push(rr({ type: "NS", name, data: `ns.dns.${this.domain}` }));
         else out.authorities.push(this.soa());
         return out;
       }
@@ -148,7 +191,8 @@ export class ClusterZone {
     if (type === "SRV" || any) {
       for (const srv of node.srv) {
         out.answers.push(rr({ type: "SRV", name, data: srv }));
-        for (const ip of this.names.get(srv.target)?.a ?? []) out.additionals.push(rr({ type: "A", name: srv.target, data: ip }));
+        for (const ip of this.names.get(srv.target)?.a ?? [])
+          out.additionals.push(rr({ type: "A", name: srv.target, data: ip }));
       }
     }
     if (type === "PTR" || any) for (const p of node.ptr) out.answers.push(rr({ type: "PTR", name, data: p }));

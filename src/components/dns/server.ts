@@ -43,7 +43,11 @@ function bucket(rate: number): () => boolean {
 }
 
 /** The answer to one query packet, or undefined to drop it (malformed, or not a query). */
-export async function handleQuery(buf: Buffer, opts: Pick<DnsServerOptions, "zone" | "forwarder">, udpLimit?: number): Promise<Buffer | undefined> {
+export async function handleQuery(
+  buf: Buffer,
+  opts: Pick<DnsServerOptions, "zone" | "forwarder">,
+  udpLimit?: number,
+): Promise<Buffer | undefined> {
   let query: Packet;
   try {
     query = dnsPacket.decode(buf);
@@ -69,7 +73,11 @@ export async function handleQuery(buf: Buffer, opts: Pick<DnsServerOptions, "zon
     const zone = opts.zone();
     if (zone.owns(name) && (q.class ?? "IN") === "IN") {
       const a = zone.answer(name, q.type);
-      response = reply(RCODE[a.rcode], { answers: a.answers, authorities: a.authorities, additionals: a.additionals }, true);
+      response = reply(
+        RCODE[a.rcode],
+        { answers: a.answers, authorities: a.authorities, additionals: a.additionals },
+        true,
+      );
     } else if (!opts.forwarder) response = reply(RCODE.REFUSED);
     else {
       const got = await opts.forwarder.resolve(q);
@@ -77,7 +85,11 @@ export async function handleQuery(buf: Buffer, opts: Pick<DnsServerOptions, "zon
       else {
         const r = got.response;
         const additionals = (r.additionals ?? []).filter((x: Answer) => x.type !== "OPT");
-        response = reply((r.flags ?? 0) & 15, { answers: aged(r.answers, got.age), authorities: aged(r.authorities, got.age), additionals: aged(additionals, got.age) });
+        response = reply((r.flags ?? 0) & 15, {
+          answers: aged(r.answers, got.age),
+          authorities: aged(r.authorities, got.age),
+          additionals: aged(additionals, got.age),
+        });
         response.flags! |= (r.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE;
       }
     }
@@ -86,7 +98,14 @@ export async function handleQuery(buf: Buffer, opts: Pick<DnsServerOptions, "zon
   if (udpLimit !== undefined) {
     const opt = query.additionals?.find((x) => x.type === "OPT") as { udpPayloadSize?: number } | undefined;
     const limit = Math.min(4096, Math.max(udpLimit, opt?.udpPayloadSize ?? 0));
-    if (out.length > limit) out = dnsPacket.encode({ ...response, flags: response.flags! | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [], additionals: [] });
+    if (out.length > limit)
+      out = dnsPacket.encode({
+        ...response,
+        flags: response.flags! | dnsPacket.TRUNCATED_RESPONSE,
+        answers: [],
+        authorities: [],
+        additionals: [],
+      });
   }
   return out;
 }
@@ -123,12 +142,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
           dropped++;
           continue;
         }
-        handleQuery(Buffer.from(msg), opts).then((out) => {
-          if (!out) return conn.destroy(); // malformed: the stream cannot be trusted any more
-          const len = Buffer.alloc(2);
-          len.writeUInt16BE(out.length);
-          if (!conn.destroyed) conn.write(Buffer.concat([len, out]));
-        }, () => conn.destroy());
+        handleQuery(Buffer.from(msg), opts).then(
+          (out) => {
+            if (!out) return conn.destroy(); // malformed: the stream cannot be trusted any more
+            const len = Buffer.alloc(2);
+            len.writeUInt16BE(out.length);
+            if (!conn.destroyed) conn.write(Buffer.concat([len, out]));
+          },
+          () => conn.destroy(),
+        );
       }
     });
   });

@@ -34,55 +34,77 @@ export const ingressComponent: Component = {
       return port ? `http://${ip}:${port}` : undefined;
     };
     const hostname = "127.0.0.1";
-    const serve = () => Bun.serve({
-      hostname,
-      port: ingressPort(ctx.settings),
-      idleTimeout: 0,
-      async fetch(req, srv) {
-        const url = new URL(req.url);
-        const host = req.headers.get("host") ?? url.host;
-        const backend = route(ingresses.list(), host, url.pathname);
-        const base = backend && target(backend);
-        if (!base) return new Response("404 page not found\n", { status: 404, headers: { "content-type": "text/plain" } });
-        const headers = new Headers(req.headers);
-        for (const h of HOP_BY_HOP) headers.delete(h);
-        headers.set("x-forwarded-for", srv.requestIP(req)?.address ?? "");
-        headers.set("x-forwarded-host", host);
-        headers.set("x-forwarded-proto", "http");
-        try {
-          const res = await fetch(`${base}${url.pathname}${url.search}`, { method: req.method, headers, body: req.body, redirect: "manual", signal: req.signal, decompress: false } as RequestInit);
-          const out = new Headers(res.headers);
-          for (const h of HOP_BY_HOP) out.delete(h);
-          return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
-        } catch {
-          return new Response("502 bad gateway\n", { status: 502, headers: { "content-type": "text/plain" } });
-        }
-      },
-    });
+    const serve = () =>
+      Bun.serve({
+        hostname,
+        port: ingressPort(ctx.settings),
+        idleTimeout: 0,
+        async fetch(req, srv) {
+          const url = new URL(req.url);
+          const host = req.headers.get("host") ?? url.host;
+          const backend = route(ingresses.list(), host, url.pathname);
+          const base = backend && target(backend);
+          if (!base)
+            return new Response("404 page not found\n", { status: 404, headers: { "content-type": "text/plain" } });
+          const headers = new Headers(req.headers);
+          for (const h of HOP_BY_HOP) headers.delete(h);
+          headers.set("x-forwarded-for", srv.requestIP(req)?.address ?? "");
+          headers.set("x-forwarded-host", host);
+          headers.set("x-forwarded-proto", "http");
+          try {
+            const res = await fetch(`${base}${url.pathname}${url.search}`, {
+              method: req.method,
+              headers,
+              body: req.body,
+              redirect: "manual",
+              signal: req.signal,
+              decompress: false,
+            } as RequestInit);
+            const out = new Headers(res.headers);
+            for (const h of HOP_BY_HOP) out.delete(h);
+            return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+          } catch {
+            return new Response("502 bad gateway\n", { status: 502, headers: { "content-type": "text/plain" } });
+          }
+        },
+      });
     let server: ReturnType<typeof serve> | undefined;
     try {
       server = serve();
       ctx.log("ingress", `serving Ingresses on http://${hostname}:${server.port}`);
     } catch (e) {
       // A port already taken (another web server) must not stop the cluster.
-      ctx.log("ingress", `cannot listen on ${hostname}:${ingressPort(ctx.settings)} (${(e as Error).message}); Ingresses are not served (see --ingress-port)`);
+      ctx.log(
+        "ingress",
+        `cannot listen on ${hostname}:${ingressPort(ctx.settings)} (${(e as Error).message}); Ingresses are not served (see --ingress-port)`,
+      );
     }
 
     // Status: every Ingress reports this listener's address.
     const publish = async (ing: KubeObject) => {
       if (!server) return;
-      const lb = (ing.status as { loadBalancer?: { ingress?: { ip?: string; ports?: unknown }[] } } | undefined)?.loadBalancer?.ingress;
+      const lb = (ing.status as { loadBalancer?: { ingress?: { ip?: string; ports?: unknown }[] } } | undefined)
+        ?.loadBalancer?.ingress;
       if (lb?.length === 1 && lb[0]!.ip === hostname) return;
       await client
         .resource("ingresses.networking.k8s.io", ing.metadata!.namespace)
         .updateStatus({ ...ing, status: { loadBalancer: { ingress: [{ ip: hostname }] } } })
-        .catch((e) => (isNotFound(e) || /modified|Conflict/i.test(String(e)) ? undefined : ctx.log("ingress", `status of ${keyOf(ing)}: ${(e as Error).message}`)));
+        .catch((e) =>
+          isNotFound(e) || /modified|Conflict/i.test(String(e))
+            ? undefined
+            : ctx.log("ingress", `status of ${keyOf(ing)}: ${(e as Error).message}`),
+        );
     };
     ingresses.on({ add: publish, update: (_, i) => publish(i) });
     for (const i of ingresses.list()) void publish(i);
     await client
       .resource("ingressclasses.networking.k8s.io")
-      .create({ apiVersion: "networking.k8s.io/v1", kind: "IngressClass", metadata: { name: "kube", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } }, spec: { controller: "kube.io/ingress" } } as KubeObject)
+      .create({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "IngressClass",
+        metadata: { name: "kube", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } },
+        spec: { controller: "kube.io/ingress" },
+      } as KubeObject)
       .catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
 
     return {

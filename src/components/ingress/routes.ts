@@ -11,7 +11,11 @@ export interface Backend {
   port: { number?: number; name?: string };
 }
 
-type Path = { path?: string; pathType?: string; backend?: { service?: { name: string; port?: { number?: number; name?: string } } } };
+type Path = {
+  path?: string;
+  pathType?: string;
+  backend?: { service?: { name: string; port?: { number?: number; name?: string } } };
+};
 type IngressSpec = { defaultBackend?: Path["backend"]; rules?: { host?: string; http?: { paths?: Path[] } }[] };
 
 function hostMatches(ruleHost: string | undefined, host: string): boolean {
@@ -47,7 +51,12 @@ export function route(ingresses: KubeObject[], host: string, path: string): Back
         // Specific hosts beat the catch-all rule; then longer paths; then Exact over Prefix.
         const score = len + (rule.host ? 1e6 : 0);
         const bestScore = best ? best.len : -1;
-        if (!best || score > bestScore || (score === bestScore && exact && !best.exact)) best = { len: score, exact, backend: { namespace: ing.metadata!.namespace!, service: svc.name, port: svc.port ?? {} } };
+        if (!best || score > bestScore || (score === bestScore && exact && !best.exact))
+          best = {
+            len: score,
+            exact,
+            backend: { namespace: ing.metadata!.namespace!, service: svc.name, port: svc.port ?? {} },
+          };
       }
     }
   }

@@ -22,7 +22,14 @@ export function podResolvConf(pod: Pod, s: DnsSettings): { text: string; fallbac
   const spec = pod.spec;
   const policy = spec.dnsPolicy ?? "ClusterFirst";
   const ns = pod.metadata?.namespace ?? "default";
-  let kind: "cluster" | "host" | "none" = policy === "None" ? "none" : policy === "Default" ? "host" : policy === "ClusterFirst" && spec.hostNetwork ? "host" : "cluster";
+  let kind: "cluster" | "host" | "none" =
+    policy === "None"
+      ? "none"
+      : policy === "Default"
+        ? "host"
+        : policy === "ClusterFirst" && spec.hostNetwork
+          ? "host"
+          : "cluster";
   const fallback = kind === "cluster" && !s.clusterDns;
   if (fallback) kind = "host";
   let nameservers: string[] = [];
@@ -39,7 +46,8 @@ export function podResolvConf(pod: Pod, s: DnsSettings): { text: string; fallbac
     searches = unique([...searches, ...(cfg.searches ?? [])]);
     // The pod's options replace the base's of the same name.
     const byName = new Map(options.map((o) => [o.split(":")[0]!, o]));
-    for (const o of cfg.options ?? []) byName.set(o.name, o.value !== undefined && o.value !== "" ? `${o.name}:${o.value}` : o.name);
+    for (const o of cfg.options ?? [])
+      byName.set(o.name, o.value !== undefined && o.value !== "" ? `${o.name}:${o.value}` : o.name);
     options = [...byName.values()];
   }
   const lines = [
@@ -63,7 +71,12 @@ export function podHostsFile(pod: Pod, podIP: string, domain: string): string {
     "fe00::1\tip6-allnodes",
     "fe00::2\tip6-allrouters",
   ];
-  if (podIP) lines.push(spec.subdomain ? `${podIP}\t${name}.${spec.subdomain}.${pod.metadata?.namespace}.svc.${domain}\t${name}` : `${podIP}\t${name}`);
+  if (podIP)
+    lines.push(
+      spec.subdomain
+        ? `${podIP}\t${name}.${spec.subdomain}.${pod.metadata?.namespace}.svc.${domain}\t${name}`
+        : `${podIP}\t${name}`,
+    );
   if (spec.hostAliases?.length) {
     lines.push("", "# Entries added by HostAliases.");
     for (const h of spec.hostAliases) lines.push(`${h.ip}\t${(h.hostnames ?? []).join("\t")}`);

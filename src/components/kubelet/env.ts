@@ -27,7 +27,8 @@ export function serviceEnv(services: Svc[], bridge?: string): Record<string, str
     const first = s.spec.ports[0]!;
     env[`${name}_SERVICE_HOST`] = addr;
     env[`${name}_SERVICE_PORT`] = String(first.port);
-    for (const p of s.spec.ports) if (p.name) env[`${name}_SERVICE_PORT_${p.name.toUpperCase().replace(/-/g, "_")}`] = String(p.port);
+    for (const p of s.spec.ports)
+      if (p.name) env[`${name}_SERVICE_PORT_${p.name.toUpperCase().replace(/-/g, "_")}`] = String(p.port);
     env[`${name}_PORT`] = `${(first.protocol ?? "TCP").toLowerCase()}://${addr}:${first.port}`;
     for (const p of s.spec.ports) {
       const proto = (p.protocol ?? "TCP").toUpperCase();
@@ -51,7 +52,10 @@ export function fieldRef(pod: Pod, path: string): string {
   // Whole maps, as downwardAPI volumes write them: one key="value" line each, sorted.
   if (path === "metadata.labels" || path === "metadata.annotations") {
     const map = (path === "metadata.labels" ? m.labels : m.annotations) ?? {};
-    return Object.keys(map).sort().map((k) => `${k}=${JSON.stringify(map[k])}`).join("\n");
+    return Object.keys(map)
+      .sort()
+      .map((k) => `${k}=${JSON.stringify(map[k])}`)
+      .join("\n");
   }
   const values: Record<string, string | undefined> = {
     "metadata.name": m.name,
@@ -67,17 +71,36 @@ export function fieldRef(pod: Pod, path: string): string {
 }
 
 function expand(value: string, env: Record<string, string>): string {
-  return value.replace(/\$\$|\$\(([-._a-zA-Z0-9]+)\)/g, (all, name: string | undefined) => (all === "$$" ? "$" : name && name in env ? env[name]! : all));
+  return value.replace(/\$\$|\$\(([-._a-zA-Z0-9]+)\)/g, (all, name: string | undefined) =>
+    all === "$$" ? "$" : name && name in env ? env[name]! : all,
+  );
 }
 
-export async function containerEnv(client: Client, pod: Pod, c: Container, serviceHost?: string): Promise<Record<string, string>> {
+export async function containerEnv(
+  client: Client,
+  pod: Pod,
+  c: Container,
+  serviceHost?: string,
+): Promise<Record<string, string>> {
   const ns = pod.metadata!.namespace!;
   const cache = new Map<string, KubeObject | undefined>();
-  const load = async (resource: "configmaps" | "secrets", name: string, optional?: boolean): Promise<KubeObject | undefined> => {
+  const load = async (
+    resource: "configmaps" | "secrets",
+    name: string,
+    optional?: boolean,
+  ): Promise<KubeObject | undefined> => {
     const key = `${resource}/${name}`;
-    if (!cache.has(key)) cache.set(key, await client.resource(resource, ns).get(name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))));
+    if (!cache.has(key))
+      cache.set(
+        key,
+        await client
+          .resource(resource, ns)
+          .get(name)
+          .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))),
+      );
     const obj = cache.get(key);
-    if (!obj && !optional) throw new EnvError(`${resource === "configmaps" ? "configmap" : "secret"} "${name}" not found`);
+    if (!obj && !optional)
+      throw new EnvError(`${resource === "configmaps" ? "configmap" : "secret"} "${name}" not found`);
     return obj;
   };
   const data = (obj: KubeObject | undefined, secret: boolean): Record<string, string> => {
@@ -86,12 +109,16 @@ export async function containerEnv(client: Client, pod: Pod, c: Container, servi
   };
   // Like the kubelet: the namespace's services when service links are on, and the API server's
   // `default/kubernetes` service always (in-cluster clients find the API through it).
-  const services = pod.spec.enableServiceLinks !== false ? ((await client.resource("services", ns).list()).items as Svc[]) : [];
+  const services =
+    pod.spec.enableServiceLinks !== false ? ((await client.resource("services", ns).list()).items as Svc[]) : [];
   if (ns !== "default" || pod.spec.enableServiceLinks === false) {
-    const master = await client.resource("services", "default").get("kubernetes").catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    const master = await client
+      .resource("services", "default")
+      .get("kubernetes")
+      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
     if (master) services.push(master as Svc);
   }
-  let env: Record<string, string> = serviceEnv(services, serviceHost);
+  const env: Record<string, string> = serviceEnv(services, serviceHost);
   for (const from of c.envFrom ?? []) {
     const secret = !!from.secretRef;
     const ref = from.configMapRef ?? from.secretRef;
@@ -105,9 +132,11 @@ export async function containerEnv(client: Client, pod: Pod, c: Container, servi
       const ref = e.valueFrom.configMapKeyRef ?? e.valueFrom.secretKeyRef;
       const obj = await load(secret ? "secrets" : "configmaps", ref.name, ref.optional);
       const value = data(obj, secret)[ref.key];
-      if (value === undefined && !ref.optional && obj) throw new EnvError(`couldn't find key ${ref.key} in ${secret ? "Secret" : "ConfigMap"} ${ns}/${ref.name}`);
+      if (value === undefined && !ref.optional && obj)
+        throw new EnvError(`couldn't find key ${ref.key} in ${secret ? "Secret" : "ConfigMap"} ${ns}/${ref.name}`);
       if (value !== undefined) env[e.name] = value;
-    } else if (e.valueFrom?.resourceFieldRef) env[e.name] = String(c.resources?.limits?.[e.valueFrom.resourceFieldRef.resource.replace(/^limits\./, "")] ?? "");
+    } else if (e.valueFrom?.resourceFieldRef)
+      env[e.name] = String(c.resources?.limits?.[e.valueFrom.resourceFieldRef.resource.replace(/^limits\./, "")] ?? "");
     else env[e.name] = expand(e.value ?? "", env);
   }
   return env;

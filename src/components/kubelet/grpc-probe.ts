@@ -9,7 +9,25 @@ const METHOD = "/grpc.health.v1.Health/Check";
 /** HealthCheckResponse.ServingStatus names, by number. */
 const SERVING_STATUS = ["UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"];
 /** Go's codes.Code names, by number, as status errors print them. */
-const CODE_NAMES = ["OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"];
+const CODE_NAMES = [
+  "OK",
+  "Canceled",
+  "Unknown",
+  "InvalidArgument",
+  "DeadlineExceeded",
+  "NotFound",
+  "AlreadyExists",
+  "PermissionDenied",
+  "ResourceExhausted",
+  "FailedPrecondition",
+  "Aborted",
+  "OutOfRange",
+  "Unimplemented",
+  "Internal",
+  "Unavailable",
+  "DataLoss",
+  "Unauthenticated",
+];
 
 function varint(n: number): number[] {
   const out: number[] = [];
@@ -49,8 +67,7 @@ export function decodeResponse(b: Buffer): number {
     } else if (wire === 2) {
       const len = readVarint(); // not `i += readVarint()`: that reads i before the call moves it
       i += len;
-    }
-    else if (wire === 1) i += 8;
+    } else if (wire === 1) i += 8;
     else if (wire === 5) i += 4;
     else throw new Error(`bad wire type ${wire} in HealthCheckResponse`);
   }
@@ -73,16 +90,40 @@ export function grpcProbe(host: string, port: number, service: string, timeoutSe
   const client = new Client(addr, credentials.createInsecure(), { "grpc.primary_user_agent": USER_AGENT });
   return new Promise<ProbeOutcome>((resolve) => {
     client.waitForReady(deadline, (err) => {
-      if (err) return resolve({ ok: false, message: `timeout: failed to connect service "${addr}" within ${timeout}: context deadline exceeded` });
-      client.makeUnaryRequest(METHOD, encodeRequest, decodeResponse, service, new Metadata(), { deadline }, (e: ServiceError | null, status?: number) => {
-        if (e) {
-          if (e.code === Code.UNIMPLEMENTED) return resolve({ ok: false, message: `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details}` });
-          if (e.code === Code.DEADLINE_EXCEEDED) return resolve({ ok: false, message: `timeout: health rpc did not complete within ${timeout}` });
-          return resolve({ ok: false, message: `error: health rpc probe failed: rpc error: code = ${CODE_NAMES[e.code] ?? `Code(${e.code})`} desc = ${e.details}` });
-        }
-        if (status !== 1) return resolve({ ok: false, message: `service unhealthy (responded with "${SERVING_STATUS[status ?? 0] ?? String(status)}")` });
-        resolve({ ok: true, message: "service healthy" });
-      });
+      if (err)
+        return resolve({
+          ok: false,
+          message: `timeout: failed to connect service "${addr}" within ${timeout}: context deadline exceeded`,
+        });
+      client.makeUnaryRequest(
+        METHOD,
+        encodeRequest,
+        decodeResponse,
+        service,
+        new Metadata(),
+        { deadline },
+        (e: ServiceError | null, status?: number) => {
+          if (e) {
+            if (e.code === Code.UNIMPLEMENTED)
+              return resolve({
+                ok: false,
+                message: `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details}`,
+              });
+            if (e.code === Code.DEADLINE_EXCEEDED)
+              return resolve({ ok: false, message: `timeout: health rpc did not complete within ${timeout}` });
+            return resolve({
+              ok: false,
+              message: `error: health rpc probe failed: rpc error: code = ${CODE_NAMES[e.code] ?? `Code(${e.code})`} desc = ${e.details}`,
+            });
+          }
+          if (status !== 1)
+            return resolve({
+              ok: false,
+              message: `service unhealthy (responded with "${SERVING_STATUS[status ?? 0] ?? String(status)}")`,
+            });
+          resolve({ ok: true, message: "service healthy" });
+        },
+      );
     });
   }).finally(() => client.close());
 }

@@ -23,7 +23,8 @@ export class KubeletError extends Error {
 function hostResolvConf(setting: unknown): string {
   if (typeof setting === "string") return setting;
   const stub = readResolvConf("/etc/resolv.conf").nameservers;
-  if (stub.length && stub.every((n) => n.startsWith("127.")) && existsSync("/run/systemd/resolve/resolv.conf")) return "/run/systemd/resolve/resolv.conf";
+  if (stub.length && stub.every((n) => n.startsWith("127.")) && existsSync("/run/systemd/resolve/resolv.conf"))
+    return "/run/systemd/resolve/resolv.conf";
   return "/etc/resolv.conf";
 }
 
@@ -35,13 +36,20 @@ export const kubeletComponent: Component = {
     const runtimes = new Map<string, ContainerRuntime>();
     if (ctx.runtime === "engine") {
       try {
-        runtimes.set(ctx.nodeName, await createRuntime({ runtime: "engine", containerSocket: ctx.containerSocket, env: process.env }));
+        runtimes.set(
+          ctx.nodeName,
+          await createRuntime({ runtime: "engine", containerSocket: ctx.containerSocket, env: process.env }),
+        );
       } catch (err) {
         if (err instanceof RuntimeUnavailableError) throw new KubeletError(err.message);
         throw err;
       }
     } else {
-      for (let i = 0; i < ctx.simNodes; i++) runtimes.set(ctx.simNodes === 1 ? ctx.nodeName : `${ctx.nodeName}-sim-${i}`, new SimRuntime({ subnet: i % 256 }));
+      for (let i = 0; i < ctx.simNodes; i++)
+        runtimes.set(
+          ctx.simNodes === 1 ? ctx.nodeName : `${ctx.nodeName}-sim-${i}`,
+          new SimRuntime({ subnet: i % 256 }),
+        );
     }
     const server = await startKubeletServer({ runtimes: () => runtimes.entries(), log, key: ctx.kubeletKey });
     for (const [name, runtime] of runtimes) {
@@ -53,9 +61,18 @@ export const kubeletComponent: Component = {
         dataDir: ctx.dataDir,
         kubeletPort: server.port,
         // Looked up when a container is created: the bridge exists only while containers use it.
-        serviceHost: ctx.runtime === "engine" ? () => (ctx.settings.serviceHost as string | undefined) ?? containerNetworkAddress() : undefined,
+        serviceHost:
+          ctx.runtime === "engine"
+            ? () => (ctx.settings.serviceHost as string | undefined) ?? containerNetworkAddress()
+            : undefined,
         serviceAccounts: ctx.runtime === "engine" ? { ca: ctx.clusterCa } : undefined,
-        dns: ctx.runtime === "engine" ? { domain: typeof ctx.settings.clusterDomain === "string" ? ctx.settings.clusterDomain : "cluster.local", resolvConf: hostResolvConf(ctx.settings.resolvConf) } : undefined,
+        dns:
+          ctx.runtime === "engine"
+            ? {
+                domain: typeof ctx.settings.clusterDomain === "string" ? ctx.settings.clusterDomain : "cluster.local",
+                resolvConf: hostResolvConf(ctx.settings.resolvConf),
+              }
+            : undefined,
         log,
         pollMs: ctx.runtime === "engine" ? 1000 : 0,
         leaseEveryMs: ctx.runtime === "sim" ? 10_000 + Math.floor(Math.random() * 10_000) : 10_000,
@@ -66,7 +83,10 @@ export const kubeletComponent: Component = {
     // One watch for all of this process's nodes: by node name for a single node, all pods for hollow nodes.
     const single = kubelets.size === 1 ? [...kubelets.keys()][0] : undefined;
     // Every kubelet may read pods (system:node): the first node's identity watches for them all.
-    const pods = new Informer<Pod>(clientOf(ctx, `system:node:${[...kubelets.keys()][0] ?? ctx.nodeName}`, ["system:nodes"]).resource<Pod>("pods"), single ? { fieldSelector: `spec.nodeName=${single}` } : {});
+    const pods = new Informer<Pod>(
+      clientOf(ctx, `system:node:${[...kubelets.keys()][0] ?? ctx.nodeName}`, ["system:nodes"]).resource<Pod>("pods"),
+      single ? { fieldSelector: `spec.nodeName=${single}` } : {},
+    );
     const route = (p: Pod) => (p.spec?.nodeName ? kubelets.get(p.spec.nodeName) : undefined);
     pods.on({
       add: (p) => route(p)?.podChanged(p),
@@ -75,7 +95,8 @@ export const kubeletComponent: Component = {
     });
     pods.start();
     await pods.waitForSync();
-    if (ctx.runtime === "engine") for (const k of kubelets.values()) await k.removeOrphans().catch((e) => log(`orphans: ${e.message}`));
+    if (ctx.runtime === "engine")
+      for (const k of kubelets.values()) await k.removeOrphans().catch((e) => log(`orphans: ${e.message}`));
     return {
       async stop() {
         pods.stop();

@@ -35,12 +35,25 @@ export class Kubelet {
 
   async register(): Promise<void> {
     const o = this.opts;
-    const node = nodeObject({ name: o.nodeName, runtime: o.runtime.kind, kubeletPort: o.kubeletPort, address: o.nodeIP, ...o.capacity });
+    const node = nodeObject({
+      name: o.nodeName,
+      runtime: o.runtime.kind,
+      kubeletPort: o.kubeletPort,
+      address: o.nodeIP,
+      ...o.capacity,
+    });
     await registerNode(o.client, node);
     await renewLease(o.client, o.nodeName);
     const every = o.leaseEveryMs ?? 10_000;
-    this.timers.push(setInterval(() => renewLease(o.client, o.nodeName).catch((e) => o.log(`lease: ${e.message}`)), every));
-    this.timers.push(setInterval(() => postReady(o.client, o.nodeName).catch((e) => o.log(`node status: ${e.message}`)), Math.max(every, 40_000)));
+    this.timers.push(
+      setInterval(() => renewLease(o.client, o.nodeName).catch((e) => o.log(`lease: ${e.message}`)), every),
+    );
+    this.timers.push(
+      setInterval(
+        () => postReady(o.client, o.nodeName).catch((e) => o.log(`node status: ${e.message}`)),
+        Math.max(every, 40_000),
+      ),
+    );
     if (o.pollMs) this.timers.push(setInterval(() => this.poll(), o.pollMs));
   }
 
@@ -49,7 +62,18 @@ export class Kubelet {
     const uid = pod.metadata!.uid!;
     const w = this.workers.get(uid);
     if (w) return w.update(pod);
-    const worker = new PodWorker(pod, { client: this.opts.client, runtime: this.opts.runtime, nodeName: this.opts.nodeName, nodeIP: this.opts.nodeIP, dataDir: this.opts.dataDir, backoff: this.backoff, serviceHost: this.opts.serviceHost, serviceAccounts: this.opts.serviceAccounts, dns: this.opts.dns, log: this.opts.log });
+    const worker = new PodWorker(pod, {
+      client: this.opts.client,
+      runtime: this.opts.runtime,
+      nodeName: this.opts.nodeName,
+      nodeIP: this.opts.nodeIP,
+      dataDir: this.opts.dataDir,
+      backoff: this.backoff,
+      serviceHost: this.opts.serviceHost,
+      serviceAccounts: this.opts.serviceAccounts,
+      dns: this.opts.dns,
+      log: this.opts.log,
+    });
     this.workers.set(uid, worker);
     worker.kick();
   }
@@ -59,13 +83,26 @@ export class Kubelet {
     const uid = pod.metadata!.uid!;
     const w = this.workers.get(uid);
     this.workers.delete(uid);
-    void (w ?? new PodWorker(pod, { client: this.opts.client, runtime: this.opts.runtime, nodeName: this.opts.nodeName, nodeIP: this.opts.nodeIP, dataDir: this.opts.dataDir, backoff: this.backoff, log: this.opts.log })).shutdown();
+    void (
+      w ??
+      new PodWorker(pod, {
+        client: this.opts.client,
+        runtime: this.opts.runtime,
+        nodeName: this.opts.nodeName,
+        nodeIP: this.opts.nodeIP,
+        dataDir: this.opts.dataDir,
+        backoff: this.backoff,
+        log: this.opts.log,
+      })
+    ).shutdown();
   }
 
   /** Removes containers whose pods this kubelet does not know (after the pod list synced). */
   async removeOrphans(): Promise<void> {
     const all = await this.opts.runtime.listContainers({ [NODE_LABEL]: this.opts.nodeName });
-    for (const c of all) if (c.podUid && !this.workers.has(c.podUid) && c.labels[LABELS.podUid]) await this.opts.runtime.removeContainer(c.id).catch(() => {});
+    for (const c of all)
+      if (c.podUid && !this.workers.has(c.podUid) && c.labels[LABELS.podUid])
+        await this.opts.runtime.removeContainer(c.id).catch(() => {});
   }
 
   private polling = false;
@@ -76,7 +113,8 @@ export class Kubelet {
     this.polling = true;
     try {
       const byPod = new Map<string, string[]>();
-      for (const c of await this.opts.runtime.listContainers({ [NODE_LABEL]: this.opts.nodeName })) (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(`${c.id}:${c.state}`);
+      for (const c of await this.opts.runtime.listContainers({ [NODE_LABEL]: this.opts.nodeName }))
+        (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(`${c.id}:${c.state}`);
       for (const [uid, w] of this.workers) {
         const sig = (byPod.get(uid) ?? []).sort().join(",");
         if (this.seen.get(uid) !== sig) w.kick();

@@ -30,16 +30,46 @@ export function nodeObject(n: NodeSpecInput): KubeObject {
     kind: "Node",
     metadata: {
       name: n.name,
-      labels: { "kubernetes.io/hostname": n.name, "kubernetes.io/os": process.platform, "kubernetes.io/arch": arch, "beta.kubernetes.io/os": process.platform, "beta.kubernetes.io/arch": arch, ...(n.runtime === "sim" ? { "kube.io/hollow": "true" } : {}) },
+      labels: {
+        "kubernetes.io/hostname": n.name,
+        "kubernetes.io/os": process.platform,
+        "kubernetes.io/arch": arch,
+        "beta.kubernetes.io/os": process.platform,
+        "beta.kubernetes.io/arch": arch,
+        ...(n.runtime === "sim" ? { "kube.io/hollow": "true" } : {}),
+      },
     },
     spec: {},
     status: {
       capacity,
       allocatable: capacity,
-      addresses: [{ type: "InternalIP", address: n.address }, { type: "Hostname", address: n.runtime === "sim" ? n.name : hostname() }],
+      addresses: [
+        { type: "InternalIP", address: n.address },
+        { type: "Hostname", address: n.runtime === "sim" ? n.name : hostname() },
+      ],
       daemonEndpoints: { kubeletEndpoint: { Port: n.kubeletPort } },
-      nodeInfo: { kubeletVersion: "v1.30.0-kube", kubeProxyVersion: "v1.30.0-kube", operatingSystem: process.platform, architecture: arch, osImage: n.runtime === "sim" ? "hollow" : "Linux", kernelVersion: release(), containerRuntimeVersion: n.runtimeVersion ?? (n.runtime === "sim" ? "sim://1" : "docker-engine-api://1.41"), machineID: "", systemUUID: "", bootID: "" },
-      conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status", lastHeartbeatTime: ts(), lastTransitionTime: ts() }],
+      nodeInfo: {
+        kubeletVersion: "v1.30.0-kube",
+        kubeProxyVersion: "v1.30.0-kube",
+        operatingSystem: process.platform,
+        architecture: arch,
+        osImage: n.runtime === "sim" ? "hollow" : "Linux",
+        kernelVersion: release(),
+        containerRuntimeVersion: n.runtimeVersion ?? (n.runtime === "sim" ? "sim://1" : "docker-engine-api://1.41"),
+        machineID: "",
+        systemUUID: "",
+        bootID: "",
+      },
+      conditions: [
+        {
+          type: "Ready",
+          status: "True",
+          reason: "KubeletReady",
+          message: "kubelet is posting ready status",
+          lastHeartbeatTime: ts(),
+          lastTransitionTime: ts(),
+        },
+      ],
     },
   };
 }
@@ -59,22 +89,46 @@ export async function registerNode(client: Client, node: KubeObject): Promise<vo
 
 export async function renewLease(client: Client, node: string, durationSeconds = 40): Promise<void> {
   const leases = client.resource("leases.coordination.k8s.io", "kube-node-lease");
-  const spec = { holderIdentity: node, leaseDurationSeconds: durationSeconds, renewTime: new Date().toISOString().replace("Z", "000Z") };
+  const spec = {
+    holderIdentity: node,
+    leaseDurationSeconds: durationSeconds,
+    renewTime: new Date().toISOString().replace("Z", "000Z"),
+  };
   try {
     await leases.patch(node, { spec }, "merge");
   } catch (e) {
     if (!isNotFound(e)) throw e;
-    await leases.create({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: node, namespace: "kube-node-lease" }, spec }).catch((err) => {
-      if (!isAlreadyExists(err) && !isConflict(err)) throw err;
-    });
+    await leases
+      .create({
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: node, namespace: "kube-node-lease" },
+        spec,
+      })
+      .catch((err) => {
+        if (!isAlreadyExists(err) && !isConflict(err)) throw err;
+      });
   }
 }
 
 export async function postReady(client: Client, node: string): Promise<void> {
   const t = ts();
   const current = await client.resource("nodes").get(node);
-  const conds = ((current.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] })?.conditions ?? []).filter((c) => c.type !== "Ready");
-  const old = ((current.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] })?.conditions ?? []).find((c) => c.type === "Ready");
-  conds.push({ type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status", lastHeartbeatTime: t, lastTransitionTime: old?.status === "True" ? old.lastTransitionTime : t } as never);
+  const conds = (
+    (current.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] })?.conditions ??
+    []
+  ).filter((c) => c.type !== "Ready");
+  const old = (
+    (current.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] })?.conditions ??
+    []
+  ).find((c) => c.type === "Ready");
+  conds.push({
+    type: "Ready",
+    status: "True",
+    reason: "KubeletReady",
+    message: "kubelet is posting ready status",
+    lastHeartbeatTime: t,
+    lastTransitionTime: old?.status === "True" ? old.lastTransitionTime : t,
+  } as never);
   await client.resource("nodes").patch(node, { status: { conditions: conds } }, "merge", { subresource: "status" });
 }

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { podConditions, podPhase, type ContainerStatus, type ContainerState, type RestartPolicy, type PodPhase } from "./pod-status.ts";
+import {
+  podConditions,
+  podPhase,
+  type ContainerStatus,
+  type ContainerState,
+  type RestartPolicy,
+  type PodPhase,
+} from "./pod-status.ts";
 
 const T = "2026-01-01T00:00:00Z";
 function status(name: string, state: ContainerState, lastState: ContainerState = {}, ready = false): ContainerStatus {
@@ -14,13 +21,33 @@ const backingOff = (name: string) =>
 describe("pod phase", () => {
   const cases: [string, ContainerStatus[], RestartPolicy, string][] = [
     ["a pod whose containers are not yet known is Pending", [], "Always", "Pending"],
-    ["a pod with a container still being created is Pending", [running("a"), status("b", { waiting: { reason: "ContainerCreating" } })], "Always", "Pending"],
+    [
+      "a pod with a container still being created is Pending",
+      [running("a"), status("b", { waiting: { reason: "ContainerCreating" } })],
+      "Always",
+      "Pending",
+    ],
     ["a pod with all containers running is Running", [running("a"), running("b")], "Always", "Running"],
-    ["an Always pod whose container exited is still Running (it will restart)", [exited("a", 0), running("b")], "Always", "Running"],
+    [
+      "an Always pod whose container exited is still Running (it will restart)",
+      [exited("a", 0), running("b")],
+      "Always",
+      "Running",
+    ],
     ["a Never pod whose containers all exited 0 Succeeded", [exited("a", 0), exited("b", 0)], "Never", "Succeeded"],
     ["a Never pod with a failed container Failed", [exited("a", 0), exited("b", 2)], "Never", "Failed"],
-    ["an OnFailure pod with a failed container stays Running", [exited("a", 1), exited("b", 0)], "OnFailure", "Running"],
-    ["an OnFailure pod whose containers all exited 0 Succeeded", [exited("a", 0), exited("b", 0)], "OnFailure", "Succeeded"],
+    [
+      "an OnFailure pod with a failed container stays Running",
+      [exited("a", 1), exited("b", 0)],
+      "OnFailure",
+      "Running",
+    ],
+    [
+      "an OnFailure pod whose containers all exited 0 Succeeded",
+      [exited("a", 0), exited("b", 0)],
+      "OnFailure",
+      "Succeeded",
+    ],
     ["a crash-looping container counts as stopped, not waiting", [backingOff("a"), running("b")], "Always", "Running"],
   ];
   for (const [name, statuses, policy, phase] of cases) {
@@ -32,16 +59,24 @@ describe("pod conditions", () => {
   test("all containers ready makes the pod Ready", () => {
     const conds = podConditions("Running", [running("a"), running("b")], ["a", "b"], undefined, T);
     expect(conds.map((c) => [c.type, c.status])).toEqual([
-      ["Initialized", "True"], ["Ready", "True"], ["ContainersReady", "True"], ["PodScheduled", "True"],
+      ["Initialized", "True"],
+      ["Ready", "True"],
+      ["ContainersReady", "True"],
+      ["PodScheduled", "True"],
     ]);
   });
 
   test("an unready container names itself in the message", () => {
-    const ready = podConditions("Running", [running("a"), running("b", false)], ["a", "b"], undefined, T)
-      .find((c) => c.type === "Ready")!;
+    const ready = podConditions("Running", [running("a"), running("b", false)], ["a", "b"], undefined, T).find(
+      (c) => c.type === "Ready",
+    )!;
     expect(ready).toEqual({
-      type: "Ready", status: "False", reason: "ContainersNotReady",
-      message: "containers with unready status: [b]", lastProbeTime: null, lastTransitionTime: T,
+      type: "Ready",
+      status: "False",
+      reason: "ContainersNotReady",
+      message: "containers with unready status: [b]",
+      lastProbeTime: null,
+      lastTransitionTime: T,
     });
   });
 

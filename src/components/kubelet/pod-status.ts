@@ -1,8 +1,13 @@
 // Computing a pod's status from what the kubelet observed of its containers, as the real kubelet
 // does: phase, the four standard conditions, and container statuses. Pure: no clock, no runtime.
 
-export interface ContainerStateRunning { startedAt: string }
-export interface ContainerStateWaiting { reason: string; message?: string }
+export interface ContainerStateRunning {
+  startedAt: string;
+}
+export interface ContainerStateWaiting {
+  reason: string;
+  message?: string;
+}
 export interface ContainerStateTerminated {
   exitCode: number;
   reason: string;
@@ -50,7 +55,11 @@ export function podPhase(
   initPending = false,
 ): PodPhase {
   if (initPending) return "Pending";
-  let running = 0, waiting = 0, stopped = 0, succeeded = 0, unknown = 0;
+  let running = 0,
+    waiting = 0,
+    stopped = 0,
+    succeeded = 0,
+    unknown = 0;
   for (const name of containerNames) {
     const s = statuses.find((c) => c.name === name);
     if (!s) unknown++;

@@ -6,13 +6,20 @@ import type { Container, Pod } from "../../api/kinds/pod.ts";
 import { cpuMillis, memoryBytes } from "../../api/quantity.ts";
 import { isNotFound, type Client } from "../../client/index.ts";
 import { recordEvent } from "../events.ts";
-import { RestartBackoff } from "./backoff.ts";
+import type { RestartBackoff } from "./backoff.ts";
 import { containerEnv } from "./env.ts";
 import { podConditions, podPhase, type ContainerStatus, type RestartPolicy } from "./pod-status.ts";
 import { ProbeCounter, runProbe, type Probe } from "./probes.ts";
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime } from "./runtime/index.ts";
 import { ContainerConfigError, containerSecurity } from "./security.ts";
-import { mountsFor, podDir, prepareServiceAccount, prepareVolumes, removePodDir, setVolumeOwnership } from "./volumes.ts";
+import {
+  mountsFor,
+  podDir,
+  prepareServiceAccount,
+  prepareVolumes,
+  removePodDir,
+  setVolumeOwnership,
+} from "./volumes.ts";
 import { podHostsFile, podResolvConf } from "./dns-files.ts";
 import { readResolvConf } from "../../util/resolv-conf.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -132,15 +139,27 @@ export class PodWorker {
   private async writeDnsFiles(): Promise<Mount[]> {
     const dns = this.deps.dns;
     if (!dns) return [];
-    const kubeDns = (await this.deps.client.resource("services", "kube-system").get("kube-dns").catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)))) as { spec?: { clusterIP?: string } } | undefined;
-    const clusterDns = kubeDns?.spec?.clusterIP && kubeDns.spec.clusterIP !== "None" ? kubeDns.spec.clusterIP : undefined;
+    const kubeDns = (await this.deps.client
+      .resource("services", "kube-system")
+      .get("kube-dns")
+      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)))) as { spec?: { clusterIP?: string } } | undefined;
+    const clusterDns =
+      kubeDns?.spec?.clusterIP && kubeDns.spec.clusterIP !== "None" ? kubeDns.spec.clusterIP : undefined;
     const resolv = podResolvConf(this.pod, { clusterDns, domain: dns.domain, host: readResolvConf(dns.resolvConf) });
-    if (resolv.fallback) this.event("Warning", "MissingClusterDNS", `pod: "${this.pod.metadata!.name}_${this.pod.metadata!.namespace}(${this.uid})". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.`);
+    if (resolv.fallback)
+      this.event(
+        "Warning",
+        "MissingClusterDNS",
+        `pod: "${this.pod.metadata!.name}_${this.pod.metadata!.namespace}(${this.uid})". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.`,
+      );
     const dir = join(podDir(this.deps.dataDir, this.uid), "etc");
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "resolv.conf"), resolv.text);
     writeFileSync(join(dir, "hosts"), podHostsFile(this.pod, this.sandbox?.ip ?? "", dns.domain));
-    return [{ hostPath: join(dir, "hosts"), containerPath: "/etc/hosts" }, { hostPath: join(dir, "resolv.conf"), containerPath: "/etc/resolv.conf" }];
+    return [
+      { hostPath: join(dir, "hosts"), containerPath: "/etc/hosts" },
+      { hostPath: join(dir, "resolv.conf"), containerPath: "/etc/resolv.conf" },
+    ];
   }
 
   private async sync(): Promise<void> {
@@ -150,24 +169,44 @@ export class PodWorker {
     const phase = this.pod.status?.phase;
     if (phase === "Succeeded" || phase === "Failed") {
       this.stopProbes();
-      for (const c of all.filter((c) => c.state === "running")) await this.deps.runtime.stopContainer(c.id, 1).catch(() => {});
+      for (const c of all.filter((c) => c.state === "running"))
+        await this.deps.runtime.stopContainer(c.id, 1).catch(() => {});
       return;
     }
     const spec = this.pod.spec;
     const policy = (spec.restartPolicy ?? "Always") as RestartPolicy;
 
-    let infra = all.find((c) => c.kind === "infra" && c.state === "running");
+    const infra = all.find((c) => c.kind === "infra" && c.state === "running");
     if (!infra || !this.sandbox || this.sandbox.id !== infra.id) {
       if (!infra) {
         for (const c of all) await this.deps.runtime.removeContainer(c.id).catch(() => {});
-        const portMappings = spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort!, hostIP: p.hostIP, protocol: (p.protocol ?? "TCP") as "TCP" })));
-        this.sandbox = await this.deps.runtime.createPodSandbox({ podUid: this.uid, podName: this.pod.metadata!.name!, namespace: this.pod.metadata!.namespace!, hostname: spec.hostname ?? this.pod.metadata!.name!, portMappings, labels: { [NODE_LABEL]: this.deps.nodeName } });
+        const portMappings = spec.containers.flatMap((c) =>
+          (c.ports ?? [])
+            .filter((p) => p.hostPort)
+            .map((p) => ({
+              containerPort: p.containerPort,
+              hostPort: p.hostPort!,
+              hostIP: p.hostIP,
+              protocol: (p.protocol ?? "TCP") as "TCP",
+            })),
+        );
+        this.sandbox = await this.deps.runtime.createPodSandbox({
+          podUid: this.uid,
+          podName: this.pod.metadata!.name!,
+          namespace: this.pod.metadata!.namespace!,
+          hostname: spec.hostname ?? this.pod.metadata!.name!,
+          portMappings,
+          labels: { [NODE_LABEL]: this.deps.nodeName },
+        });
         // A fresh sandbox has no app containers yet: go on with an empty list.
         all.length = 0;
       } else this.sandbox = { id: infra.id, ip: infra.ip };
     }
 
-    const latest = (name: string) => all.filter((c) => c.kind === "app" && c.containerName === name).sort((a, b) => b.restartCount - a.restartCount)[0];
+    const latest = (name: string) =>
+      all
+        .filter((c) => c.kind === "app" && c.containerName === name)
+        .sort((a, b) => b.restartCount - a.restartCount)[0];
     let volumes: Awaited<ReturnType<typeof prepareVolumes>> | undefined;
     let serviceAccountDir: string | undefined;
     let dnsMounts: Mount[] = [];
@@ -175,7 +214,13 @@ export class PodWorker {
       if (!volumes) {
         volumes = await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod);
         dnsMounts = await this.writeDnsFiles();
-        if (this.deps.serviceAccounts) serviceAccountDir = await prepareServiceAccount(this.deps.client, this.deps.dataDir, this.pod, this.deps.serviceAccounts.ca);
+        if (this.deps.serviceAccounts)
+          serviceAccountDir = await prepareServiceAccount(
+            this.deps.client,
+            this.deps.dataDir,
+            this.pod,
+            this.deps.serviceAccounts.ca,
+          );
         const fsGroup = spec.securityContext?.fsGroup;
         if (fsGroup !== undefined) {
           for (const v of volumes.values()) if (v.owned) setVolumeOwnership(v.path, fsGroup, v.readOnly);
@@ -188,13 +233,35 @@ export class PodWorker {
         const image = await this.deps.runtime.ensureImage(c.image, c.imagePullPolicy ?? "IfNotPresent");
         imageId = image.id;
         imageUser = image.user ?? "";
-        if (image.pullFailure) this.event("Warning", "ImageNotPulled", `Failed to pull image "${c.image}": ${image.pullFailure}; no registry reachable, using the image already present on machine`);
-        else this.event("Normal", "Pulled", image.pulled ? `Successfully pulled image "${c.image}"` : `Container image "${c.image}" already present on machine`);
+        if (image.pullFailure)
+          this.event(
+            "Warning",
+            "ImageNotPulled",
+            `Failed to pull image "${c.image}": ${image.pullFailure}; no registry reachable, using the image already present on machine`,
+          );
+        else
+          this.event(
+            "Normal",
+            "Pulled",
+            image.pulled
+              ? `Successfully pulled image "${c.image}"`
+              : `Container image "${c.image}" already present on machine`,
+          );
       } catch (err) {
         if (!(err instanceof ImagePullError)) throw err;
         const prev = this.waiting.get(c.name)?.reason;
-        this.waiting.set(c.name, { reason: prev === "ErrImagePull" || prev === "ImagePullBackOff" ? "ImagePullBackOff" : err.reason, message: err.message });
-        recordEvent(this.deps.client, "kubelet", this.pod as never, "Warning", "Failed", `Failed to pull image "${c.image}": ${err.message}`);
+        this.waiting.set(c.name, {
+          reason: prev === "ErrImagePull" || prev === "ImagePullBackOff" ? "ImagePullBackOff" : err.reason,
+          message: err.message,
+        });
+        recordEvent(
+          this.deps.client,
+          "kubelet",
+          this.pod as never,
+          "Warning",
+          "Failed",
+          `Failed to pull image "${c.image}": ${err.message}`,
+        );
         this.later(Math.min(300_000, 5000 * 2 ** Math.min(6, restartCount)));
         return false;
       }
@@ -211,7 +278,11 @@ export class PodWorker {
         return false;
       }
       if (confined.unsupported.length && restartCount === 0)
-        this.event("Warning", "UnsupportedSecurityContext", `container "${c.name}": not applied by this node: ${confined.unsupported.join("; ")}`);
+        this.event(
+          "Warning",
+          "UnsupportedSecurityContext",
+          `container "${c.name}": not applied by this node: ${confined.unsupported.join("; ")}`,
+        );
       const env = await containerEnv(this.deps.client, this.pod, c, this.deps.serviceHost?.());
       const id = await this.deps.runtime.createContainer(this.sandbox!.id, {
         name: c.name,
@@ -220,7 +291,10 @@ export class PodWorker {
         args: c.args,
         env,
         workingDir: c.workingDir,
-        mounts: [...mounts, ...dnsMounts.filter((m) => !(c.volumeMounts ?? []).some((v) => v.mountPath === m.containerPath))],
+        mounts: [
+          ...mounts,
+          ...dnsMounts.filter((m) => !(c.volumeMounts ?? []).some((v) => v.mountPath === m.containerPath)),
+        ],
         security: confined.security,
         cpuMillis: c.resources?.limits?.cpu ? cpuMillis(c.resources.limits.cpu) : undefined,
         memoryBytes: c.resources?.limits?.memory ? memoryBytes(c.resources.limits.memory) : undefined,
@@ -233,29 +307,56 @@ export class PodWorker {
       // What inspect would say right now: the status write that follows needs no extra round trip.
       const now = new Date().toISOString();
       this.inspected.set(id, {
-        id, runtimeName: "", image: c.image, imageId, labels: {}, kind: "app", podUid: this.uid, podName: this.pod.metadata!.name!, namespace: this.pod.metadata!.namespace!,
-        containerName: c.name, sandboxId: this.sandbox!.id, restartCount, state: "running", exitCode: null, createdAt: now, startedAt: now, finishedAt: null, oomKilled: false, error: "", ip: this.sandbox!.ip,
+        id,
+        runtimeName: "",
+        image: c.image,
+        imageId,
+        labels: {},
+        kind: "app",
+        podUid: this.uid,
+        podName: this.pod.metadata!.name!,
+        namespace: this.pod.metadata!.namespace!,
+        containerName: c.name,
+        sandboxId: this.sandbox!.id,
+        restartCount,
+        state: "running",
+        exitCode: null,
+        createdAt: now,
+        startedAt: now,
+        finishedAt: null,
+        oomKilled: false,
+        error: "",
+        ip: this.sandbox!.ip,
       });
       this.waiting.delete(c.name);
       this.startProbes(c, id);
       this.event("Normal", "Started", `Started container ${c.name}`);
       return true;
     };
-    const handleExited = async (c: Container, info: ContainerInfo, mayRestart: boolean): Promise<"waiting" | "done"> => {
+    const handleExited = async (
+      c: Container,
+      info: ContainerInfo,
+      mayRestart: boolean,
+    ): Promise<"waiting" | "done"> => {
       if (!mayRestart) return "done";
       const bkey = `${this.uid}/${c.name}`;
       const finished = Date.parse(info.finishedAt ?? "") || Date.now();
       const ran = finished - (Date.parse(info.startedAt ?? "") || finished);
       const wait = this.deps.backoff.remaining(bkey, Date.now(), finished, ran);
       if (wait > 0) {
-        if (this.waiting.get(c.name)?.reason !== "CrashLoopBackOff") this.event("Warning", "BackOff", "Back-off restarting failed container");
-        this.waiting.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${Math.round(this.deps.backoff.delay(bkey) / 1000)}s restarting failed container=${c.name} pod=${this.pod.metadata!.name}_${this.pod.metadata!.namespace}(${this.uid})` });
+        if (this.waiting.get(c.name)?.reason !== "CrashLoopBackOff")
+          this.event("Warning", "BackOff", "Back-off restarting failed container");
+        this.waiting.set(c.name, {
+          reason: "CrashLoopBackOff",
+          message: `back-off ${Math.round(this.deps.backoff.delay(bkey) / 1000)}s restarting failed container=${c.name} pod=${this.pod.metadata!.name}_${this.pod.metadata!.namespace}(${this.uid})`,
+        });
         this.later(wait);
         return "waiting";
       }
       this.deps.backoff.restarted(bkey, Date.now(), ran);
       // Keep only the previous instance (for logs --previous).
-      for (const old of all.filter((x) => x.kind === "app" && x.containerName === c.name && x.id !== info.id)) await this.deps.runtime.removeContainer(old.id).catch(() => {});
+      for (const old of all.filter((x) => x.kind === "app" && x.containerName === c.name && x.id !== info.id))
+        await this.deps.runtime.removeContainer(old.id).catch(() => {});
       await start(c, info.restartCount + 1);
       return "waiting";
     };
@@ -282,7 +383,8 @@ export class PodWorker {
       for (const c of spec.containers) {
         const info = latest(c.name);
         if (!info) await start(c, 0);
-        else if (info.state === "exited") await handleExited(c, info, policy === "Always" || (policy === "OnFailure" && info.exitCode !== 0));
+        else if (info.state === "exited")
+          await handleExited(c, info, policy === "Always" || (policy === "OnFailure" && info.exitCode !== 0));
         else if (info.state === "created") await this.deps.runtime.startContainer(info.id).catch(() => {});
       }
     }
@@ -290,7 +392,14 @@ export class PodWorker {
   }
 
   private event(type: "Normal" | "Warning", reason: string, message: string): void {
-    recordEvent(this.deps.client, "kubelet", { ...this.pod, apiVersion: "v1", kind: "Pod" } as never, type, reason, message);
+    recordEvent(
+      this.deps.client,
+      "kubelet",
+      { ...this.pod, apiVersion: "v1", kind: "Pod" } as never,
+      type,
+      reason,
+      message,
+    );
   }
 
   private startProbes(c: Container, id: string): void {
@@ -313,12 +422,29 @@ export class PodWorker {
         if (!startupPending) {
           const r = await runProbe(probe, target).catch((e) => ({ ok: false, message: String(e) }));
           // Readiness and startup failures are told once per distinct message (upstream tells each, aggregated).
-          if (kind !== "liveness" && !r.ok && r.message !== lastFailure) recordEvent(this.deps.client, "kubelet", this.pod as never, "Warning", "Unhealthy", `${kind === "startup" ? "Startup" : "Readiness"} probe failed: ${r.message}`);
+          if (kind !== "liveness" && !r.ok && r.message !== lastFailure)
+            recordEvent(
+              this.deps.client,
+              "kubelet",
+              this.pod as never,
+              "Warning",
+              "Unhealthy",
+              `${kind === "startup" ? "Startup" : "Readiness"} probe failed: ${r.message}`,
+            );
           lastFailure = r.ok ? "" : r.message;
           if (counter.record(r.ok)) {
             if (kind === "liveness" && !counter.healthy) {
-              recordEvent(this.deps.client, "kubelet", this.pod as never, "Warning", "Unhealthy", `Liveness probe failed: ${r.message}`);
-              await this.deps.runtime.stopContainer(id, this.pod.spec.terminationGracePeriodSeconds ?? 30).catch(() => {});
+              recordEvent(
+                this.deps.client,
+                "kubelet",
+                this.pod as never,
+                "Warning",
+                "Unhealthy",
+                `Liveness probe failed: ${r.message}`,
+              );
+              await this.deps.runtime
+                .stopContainer(id, this.pod.spec.terminationGracePeriodSeconds ?? 30)
+                .catch(() => {});
             }
             if (kind === "startup" && !counter.healthy) await this.deps.runtime.stopContainer(id, 1).catch(() => {});
             this.kick();
@@ -342,10 +468,20 @@ export class PodWorker {
   }
 
   private statusOf(c: Container, infos: ContainerInfo[]): ContainerStatus {
-    const mine = infos.filter((x) => x.kind === "app" && x.containerName === c.name).sort((a, b) => b.restartCount - a.restartCount);
+    const mine = infos
+      .filter((x) => x.kind === "app" && x.containerName === c.name)
+      .sort((a, b) => b.restartCount - a.restartCount);
     const cur = mine[0];
     const prev = mine[1];
-    const term = (i: ContainerInfo) => ({ terminated: { exitCode: i.exitCode ?? 0, reason: i.oomKilled ? "OOMKilled" : i.exitCode === 0 ? "Completed" : "Error", startedAt: ts(i.startedAt), finishedAt: ts(i.finishedAt), containerID: `docker://${i.id}` } });
+    const term = (i: ContainerInfo) => ({
+      terminated: {
+        exitCode: i.exitCode ?? 0,
+        reason: i.oomKilled ? "OOMKilled" : i.exitCode === 0 ? "Completed" : "Error",
+        startedAt: ts(i.startedAt),
+        finishedAt: ts(i.finishedAt),
+        containerID: `docker://${i.id}`,
+      },
+    });
     const waiting = this.waiting.get(c.name);
     const probe = this.probes.get(c.name);
     let state: ContainerStatus["state"];
@@ -376,10 +512,17 @@ export class PodWorker {
     const statuses = spec.containers.map((c) => this.statusOf(c, infos));
     const initStatuses = (spec.initContainers ?? []).map((c) => this.statusOf(c, infos));
     const names = spec.containers.map((c) => c.name);
-    const initFailed = (spec.restartPolicy === "Never") && initStatuses.some((s) => s.state.terminated && s.state.terminated.exitCode !== 0);
-    let phase = initFailed ? "Failed" : podPhase(names, statuses, (spec.restartPolicy ?? "Always") as RestartPolicy, !initDone);
+    const initFailed =
+      spec.restartPolicy === "Never" &&
+      initStatuses.some((s) => s.state.terminated && s.state.terminated.exitCode !== 0);
+    const phase = initFailed
+      ? "Failed"
+      : podPhase(names, statuses, (spec.restartPolicy ?? "Always") as RestartPolicy, !initDone);
     const now = ts();
-    const conditions = podConditions(phase as never, statuses, names, this.pod.status?.conditions as never, now).map((c) => (c.type === "Initialized" && !initDone ? { ...c, status: "False", reason: "ContainersNotInitialized" } : c));
+    const conditions = podConditions(phase as never, statuses, names, this.pod.status?.conditions as never, now).map(
+      (c) =>
+        c.type === "Initialized" && !initDone ? { ...c, status: "False", reason: "ContainersNotInitialized" } : c,
+    );
     const status = {
       phase,
       conditions,
@@ -392,7 +535,9 @@ export class PodWorker {
       ...(initStatuses.length ? { initContainerStatuses: initStatuses } : {}),
       qosClass: this.pod.status?.qosClass,
     };
-    const text = JSON.stringify(status, (k, v) => (k === "lastTransitionTime" || k === "lastProbeTime" ? undefined : v));
+    const text = JSON.stringify(status, (k, v) =>
+      k === "lastTransitionTime" || k === "lastProbeTime" ? undefined : v,
+    );
     if (text === this.lastStatus) return;
     await this.deps.client
       .resource("pods", this.pod.metadata!.namespace)
@@ -427,10 +572,17 @@ export class PodWorker {
     if (this.timer) clearTimeout(this.timer);
     const grace = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30;
     const all = await this.containers().catch(() => [] as ContainerInfo[]);
-    if (finishDeletion) for (const c of all.filter((c) => c.kind === "app" && c.state === "running")) this.event("Normal", "Killing", `Stopping container ${c.containerName}`);
-    await Promise.all(all.filter((c) => c.kind === "app" && c.state === "running").map((c) => this.deps.runtime.stopContainer(c.id, grace).catch(() => {})));
+    if (finishDeletion)
+      for (const c of all.filter((c) => c.kind === "app" && c.state === "running"))
+        this.event("Normal", "Killing", `Stopping container ${c.containerName}`);
+    await Promise.all(
+      all
+        .filter((c) => c.kind === "app" && c.state === "running")
+        .map((c) => this.deps.runtime.stopContainer(c.id, grace).catch(() => {})),
+    );
     for (const c of all.filter((c) => c.kind === "app")) await this.deps.runtime.removeContainer(c.id).catch(() => {});
-    for (const c of all.filter((c) => c.kind === "infra")) await this.deps.runtime.removeContainer(c.id).catch(() => {});
+    for (const c of all.filter((c) => c.kind === "infra"))
+      await this.deps.runtime.removeContainer(c.id).catch(() => {});
     removePodDir(this.deps.dataDir, this.uid);
     this.deps.backoff.forget(`${this.uid}/`);
     if (finishDeletion)

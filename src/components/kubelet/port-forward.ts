@@ -17,9 +17,16 @@ export interface PortForwardConn {
 }
 
 /** The pod's IP on this node, or undefined when it has no running sandbox here. */
-export async function podAddress(runtimes: Iterable<[string, ContainerRuntime]>, ns: string, pod: string): Promise<string | undefined> {
+export async function podAddress(
+  runtimes: Iterable<[string, ContainerRuntime]>,
+  ns: string,
+  pod: string,
+): Promise<string | undefined> {
   for (const [node, runtime] of runtimes) {
-    const list = await runtime.listContainers({ [LABELS.podName]: pod, [LABELS.podNamespace]: ns, [NODE_LABEL]: node }, { detail: true });
+    const list = await runtime.listContainers(
+      { [LABELS.podName]: pod, [LABELS.podNamespace]: ns, [NODE_LABEL]: node },
+      { detail: true },
+    );
     const ip = list.find((c) => c.state === "running" && c.ip)?.ip;
     if (ip) return ip;
   }
@@ -38,7 +45,9 @@ export const portForwardHandlers = {
     });
     socket.on("data", (chunk: Buffer) => ws.send(chunk));
     socket.on("end", () => ws.close(1000));
-    socket.on("error", (err) => ws.close(1011, `error forwarding port ${d.port} to pod ${d.pod}: ${err.message}`.slice(0, 120)));
+    socket.on("error", (err) =>
+      ws.close(1011, `error forwarding port ${d.port} to pod ${d.pod}: ${err.message}`.slice(0, 120)),
+    );
   },
   message(ws: ServerWebSocket<PortForwardConn>, message: string | Buffer) {
     const bytes = typeof message === "string" ? new TextEncoder().encode(message) : new Uint8Array(message);

@@ -8,7 +8,13 @@ function target(exitCode = 0): ProbeTarget {
 describe("probe thresholds", () => {
   test("a healthy container turns unhealthy only after failureThreshold failures in a row", () => {
     const c = new ProbeCounter({ failureThreshold: 3 }, true);
-    expect([c.record(false), c.record(false), c.record(true), c.record(false), c.record(false)]).toEqual([false, false, false, false, false]);
+    expect([c.record(false), c.record(false), c.record(true), c.record(false), c.record(false)]).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(c.record(false)).toBe(true);
     expect(c.healthy).toBe(false);
   });
@@ -23,10 +29,17 @@ describe("probe thresholds", () => {
 
 describe("running a probe", () => {
   test("httpGet succeeds on 2xx/3xx and fails on 5xx, resolving named ports", async () => {
-    using server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (r) => new Response("x", { status: new URL(r.url).pathname === "/ok" ? 200 : 503 }) });
+    using server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (r) => new Response("x", { status: new URL(r.url).pathname === "/ok" ? 200 : 503 }),
+    });
     const t = { ...target(), namedPorts: { http: server.port! } };
     expect((await runProbe({ httpGet: { path: "/ok", port: "http" } }, t)).ok).toBe(true);
-    expect(await runProbe({ httpGet: { path: "/bad", port: server.port! } }, t)).toEqual({ ok: false, message: "HTTP probe failed with statuscode: 503" });
+    expect(await runProbe({ httpGet: { path: "/bad", port: server.port! } }, t)).toEqual({
+      ok: false,
+      message: "HTTP probe failed with statuscode: 503",
+    });
   });
 
   test("tcpSocket succeeds on a listening port and fails on a closed one", async () => {
@@ -39,11 +52,17 @@ describe("running a probe", () => {
 
   test("exec succeeds on exit 0 only", async () => {
     expect((await runProbe({ exec: { command: ["true"] } }, target(0))).ok).toBe(true);
-    expect(await runProbe({ exec: { command: ["false"] } }, target(1))).toEqual({ ok: false, message: 'command ["false"] exited with 1' });
+    expect(await runProbe({ exec: { command: ["false"] } }, target(1))).toEqual({
+      ok: false,
+      message: 'command ["false"] exited with 1',
+    });
   });
 
   test("an unknown named port is a failure with a message, not a throw", async () => {
-    expect(await runProbe({ tcpSocket: { port: "nope" } }, target())).toEqual({ ok: false, message: 'port "nope" is not a named port of the container' });
+    expect(await runProbe({ tcpSocket: { port: "nope" } }, target())).toEqual({
+      ok: false,
+      message: 'port "nope" is not a named port of the container',
+    });
   });
 });
 
@@ -52,21 +71,38 @@ describe("grpc probe (grpc.health.v1.Health/Check against grpc-js's health servi
     const grpc = await import("@grpc/grpc-js");
     const { HealthImplementation } = await import("grpc-health-check");
     const bind = (server: InstanceType<typeof grpc.Server>) =>
-      new Promise<number>((res, rej) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+      new Promise<number>((res, rej) =>
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+      );
     const server = new grpc.Server();
     new HealthImplementation({ "": "SERVING", "shop.Cart": "SERVING", down: "NOT_SERVING" }).addToServer(server);
     const port = await bind(server);
     const bare = new grpc.Server(); // serves no service at all
     const barePort = await bind(bare);
     try {
-      const probe = (p: number, service?: string) => runProbe({ grpc: { port: p, service }, timeoutSeconds: 1 }, target());
+      const probe = (p: number, service?: string) =>
+        runProbe({ grpc: { port: p, service }, timeoutSeconds: 1 }, target());
       expect(await probe(port)).toEqual({ ok: true, message: "service healthy" });
       expect(await probe(port, "shop.Cart")).toEqual({ ok: true, message: "service healthy" });
-      expect(await probe(port, "down")).toEqual({ ok: false, message: 'service unhealthy (responded with "NOT_SERVING")' });
-      expect(await probe(port, "nope")).toEqual({ ok: false, message: "error: health rpc probe failed: rpc error: code = NotFound desc = Health status unknown for service nope" });
-      expect(await probe(barePort)).toEqual({ ok: false, message: "error: this server does not implement the grpc health protocol (grpc.health.v1.Health): The server does not implement the method /grpc.health.v1.Health/Check" });
+      expect(await probe(port, "down")).toEqual({
+        ok: false,
+        message: 'service unhealthy (responded with "NOT_SERVING")',
+      });
+      expect(await probe(port, "nope")).toEqual({
+        ok: false,
+        message:
+          "error: health rpc probe failed: rpc error: code = NotFound desc = Health status unknown for service nope",
+      });
+      expect(await probe(barePort)).toEqual({
+        ok: false,
+        message:
+          "error: this server does not implement the grpc health protocol (grpc.health.v1.Health): The server does not implement the method /grpc.health.v1.Health/Check",
+      });
       bare.forceShutdown();
-      expect(await probe(barePort)).toEqual({ ok: false, message: `timeout: failed to connect service "127.0.0.1:${barePort}" within 1s: context deadline exceeded` });
+      expect(await probe(barePort)).toEqual({
+        ok: false,
+        message: `timeout: failed to connect service "127.0.0.1:${barePort}" within 1s: context deadline exceeded`,
+      });
     } finally {
       server.forceShutdown();
       bare.forceShutdown();

@@ -4,7 +4,13 @@
 import { grpcProbe } from "./grpc-probe.ts";
 
 export interface Probe {
-  httpGet?: { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] };
+  httpGet?: {
+    path?: string;
+    port: number | string;
+    host?: string;
+    scheme?: string;
+    httpHeaders?: { name: string; value: string }[];
+  };
   tcpSocket?: { port: number | string; host?: string };
   exec?: { command: string[] };
   grpc?: { port: number; service?: string };
@@ -37,16 +43,26 @@ function resolvePort(port: number | string, target: ProbeTarget): number {
   return named;
 }
 
-async function httpProbe(p: NonNullable<Probe["httpGet"]>, target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
+async function httpProbe(
+  p: NonNullable<Probe["httpGet"]>,
+  target: ProbeTarget,
+  timeoutMs: number,
+): Promise<ProbeOutcome> {
   const port = resolvePort(p.port, target);
   const scheme = (p.scheme ?? "HTTP").toLowerCase();
   const path = p.path?.startsWith("/") ? p.path : `/${p.path ?? ""}`;
   const url = `${scheme}://${p.host || target.host}:${port}${path}`;
   const headers: Record<string, string> = { "User-Agent": "kube-probe/1.30" };
   for (const h of p.httpHeaders ?? []) headers[h.name] = h.value;
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs), redirect: "manual", tls: { rejectUnauthorized: false } } as RequestInit);
+  const res = await fetch(url, {
+    headers,
+    signal: AbortSignal.timeout(timeoutMs),
+    redirect: "manual",
+    tls: { rejectUnauthorized: false },
+  } as RequestInit);
   await res.arrayBuffer().catch(() => undefined);
-  if (res.status >= 200 && res.status < 400) return { ok: true, message: `HTTP probe succeeded with statuscode: ${res.status}` };
+  if (res.status >= 200 && res.status < 400)
+    return { ok: true, message: `HTTP probe succeeded with statuscode: ${res.status}` };
   return { ok: false, message: `HTTP probe failed with statuscode: ${res.status}` };
 }
 
@@ -88,11 +104,14 @@ export async function runProbe(probe: Probe, target: ProbeTarget): Promise<Probe
   try {
     if (probe.exec) {
       const code = await target.exec(probe.exec.command, timeoutMs);
-      return code === 0 ? { ok: true, message: "" } : { ok: false, message: `command ${JSON.stringify(probe.exec.command)} exited with ${code}` };
+      return code === 0
+        ? { ok: true, message: "" }
+        : { ok: false, message: `command ${JSON.stringify(probe.exec.command)} exited with ${code}` };
     }
     if (probe.httpGet) return await httpProbe(probe.httpGet, target, timeoutMs);
     if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket, target, timeoutMs);
-    if (probe.grpc) return await grpcProbe(target.host, probe.grpc.port, probe.grpc.service ?? "", probe.timeoutSeconds ?? 1);
+    if (probe.grpc)
+      return await grpcProbe(target.host, probe.grpc.port, probe.grpc.service ?? "", probe.timeoutSeconds ?? 1);
     return { ok: false, message: "probe has no handler (httpGet, tcpSocket, exec or grpc)" };
   } catch (err) {
     return { ok: false, message: err instanceof Error ? err.message : String(err) };

@@ -31,16 +31,30 @@ const formatPod = (pod: Pod) => `${pod.metadata!.name}_${pod.metadata!.namespace
 function verifyRunAsNonRoot(pod: Pod, c: Container, sc: SecurityContext, imageUser: string): void {
   if (!sc.runAsNonRoot) return;
   if (sc.runAsUser !== undefined) {
-    if (sc.runAsUser === 0) throw new ContainerConfigError(`container's runAsUser breaks non-root policy (pod: "${formatPod(pod)}", container: ${c.name})`);
+    if (sc.runAsUser === 0)
+      throw new ContainerConfigError(
+        `container's runAsUser breaks non-root policy (pod: "${formatPod(pod)}", container: ${c.name})`,
+      );
     return;
   }
   const user = imageUser.split(":")[0] ?? "";
-  if (user === "" || user === "0") throw new ContainerConfigError(`container has runAsNonRoot and image will run as root (pod: "${formatPod(pod)}", container: ${c.name})`);
-  if (!/^\d+$/.test(user)) throw new ContainerConfigError(`container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root (pod: "${formatPod(pod)}", container: ${c.name})`);
+  if (user === "" || user === "0")
+    throw new ContainerConfigError(
+      `container has runAsNonRoot and image will run as root (pod: "${formatPod(pod)}", container: ${c.name})`,
+    );
+  if (!/^\d+$/.test(user))
+    throw new ContainerConfigError(
+      `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root (pod: "${formatPod(pod)}", container: ${c.name})`,
+    );
 }
 
 /** What the engine is asked for, and what it cannot do (for a Warning event). */
-export function containerSecurity(pod: Pod, c: Container, imageUser: string, opts = { appArmor: appArmorEnabled() }): { security: ContainerSecurity; unsupported: string[] } {
+export function containerSecurity(
+  pod: Pod,
+  c: Container,
+  imageUser: string,
+  opts = { appArmor: appArmorEnabled() },
+): { security: ContainerSecurity; unsupported: string[] } {
   const sc = effectiveSecurityContext(pod, c);
   verifyRunAsNonRoot(pod, c, sc, imageUser);
   const podSc = pod.spec.securityContext ?? {};
@@ -61,15 +75,23 @@ export function containerSecurity(pod: Pod, c: Container, imageUser: string, opt
   // RuntimeDefault (and unset: the kubelet's --seccomp-default) is the engine's default profile.
   const seccomp = sc.seccompProfile?.type;
   if (seccomp === "Unconfined") security.seccompUnconfined = true;
-  else if (seccomp === "Localhost") unsupported.push(`seccompProfile Localhost "${sc.seccompProfile?.localhostProfile ?? ""}" (no local profiles on this node; the runtime's default profile applies)`);
+  else if (seccomp === "Localhost")
+    unsupported.push(
+      `seccompProfile Localhost "${sc.seccompProfile?.localhostProfile ?? ""}" (no local profiles on this node; the runtime's default profile applies)`,
+    );
   const apparmor = sc.appArmorProfile?.type;
   if (apparmor === "Localhost") {
     if (opts.appArmor) security.appArmorProfile = sc.appArmorProfile?.localhostProfile;
-    else unsupported.push(`appArmorProfile Localhost "${sc.appArmorProfile?.localhostProfile ?? ""}" (AppArmor is not enabled on this node)`);
+    else
+      unsupported.push(
+        `appArmorProfile Localhost "${sc.appArmorProfile?.localhostProfile ?? ""}" (AppArmor is not enabled on this node)`,
+      );
   } else if (apparmor === "Unconfined" && opts.appArmor) security.appArmorProfile = "unconfined";
-  if (sc.seLinuxOptions && Object.values(sc.seLinuxOptions).some(Boolean)) unsupported.push("seLinuxOptions (SELinux labels are not applied on this node)");
+  if (sc.seLinuxOptions && Object.values(sc.seLinuxOptions).some(Boolean))
+    unsupported.push("seLinuxOptions (SELinux labels are not applied on this node)");
   if (sc.procMount === "Unmasked") unsupported.push("procMount Unmasked (the engine keeps /proc masked)");
-  if (podSc.sysctls?.length) unsupported.push(`sysctls ${podSc.sysctls.map((s) => s.name).join(", ")} (not set on this node)`);
+  if (podSc.sysctls?.length)
+    unsupported.push(`sysctls ${podSc.sysctls.map((s) => s.name).join(", ")} (not set on this node)`);
   if (sc.windowsOptions?.hostProcess) unsupported.push("windowsOptions.hostProcess (a Linux node)");
   return { security, unsupported };
 }

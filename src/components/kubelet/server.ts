@@ -22,9 +22,20 @@ export interface KubeletServer {
   stop(): Promise<void>;
 }
 
-async function findContainer(runtimes: Iterable<[string, ContainerRuntime]>, ns: string, pod: string, container: string | undefined, previous: boolean): Promise<{ runtime: ContainerRuntime; info: ContainerInfo } | undefined> {
+async function findContainer(
+  runtimes: Iterable<[string, ContainerRuntime]>,
+  ns: string,
+  pod: string,
+  container: string | undefined,
+  previous: boolean,
+): Promise<{ runtime: ContainerRuntime; info: ContainerInfo } | undefined> {
   for (const [node, runtime] of runtimes) {
-    const list = (await runtime.listContainers({ [LABELS.podName]: pod, [LABELS.podNamespace]: ns, [NODE_LABEL]: node }, { detail: false })).filter((c) => c.kind === "app");
+    const list = (
+      await runtime.listContainers(
+        { [LABELS.podName]: pod, [LABELS.podNamespace]: ns, [NODE_LABEL]: node },
+        { detail: false },
+      )
+    ).filter((c) => c.kind === "app");
     if (list.length === 0) continue;
     const name = container ?? list[0]!.containerName;
     const mine = list.filter((c) => c.containerName === name).sort((a, b) => b.restartCount - a.restartCount);
@@ -39,8 +50,13 @@ async function summary(runtimes: Iterable<[string, ContainerRuntime]>): Promise<
   const nodes: unknown[] = [];
   const pods: unknown[] = [];
   for (const [node, runtime] of runtimes) {
-    const running = (await runtime.listContainers({ [NODE_LABEL]: node })).filter((c) => c.kind === "app" && c.state === "running");
-    const byPod = new Map<string, { podRef: { name: string; namespace: string; uid: string }; containers: unknown[] }>();
+    const running = (await runtime.listContainers({ [NODE_LABEL]: node })).filter(
+      (c) => c.kind === "app" && c.state === "running",
+    );
+    const byPod = new Map<
+      string,
+      { podRef: { name: string; namespace: string; uid: string }; containers: unknown[] }
+    >();
     let cpu = 0;
     let mem = 0;
     await Promise.all(
@@ -49,8 +65,16 @@ async function summary(runtimes: Iterable<[string, ContainerRuntime]>): Promise<
         if (!s) return;
         cpu += s.cpuNanos;
         mem += s.memoryBytes;
-        const pod = byPod.get(c.podUid) ?? byPod.set(c.podUid, { podRef: { name: c.podName, namespace: c.namespace, uid: c.podUid }, containers: [] }).get(c.podUid)!;
-        pod.containers.push({ name: c.containerName, cpu: { time: new Date(s.timestamp).toISOString(), usageCoreNanoSeconds: s.cpuNanos }, memory: { time: new Date(s.timestamp).toISOString(), workingSetBytes: s.memoryBytes } });
+        const pod =
+          byPod.get(c.podUid) ??
+          byPod
+            .set(c.podUid, { podRef: { name: c.podName, namespace: c.namespace, uid: c.podUid }, containers: [] })
+            .get(c.podUid)!;
+        pod.containers.push({
+          name: c.containerName,
+          cpu: { time: new Date(s.timestamp).toISOString(), usageCoreNanoSeconds: s.cpuNanos },
+          memory: { time: new Date(s.timestamp).toISOString(), workingSetBytes: s.memoryBytes },
+        });
       }),
     );
     nodes.push({ nodeName: node, cpu: { usageCoreNanoSeconds: cpu }, memory: { workingSetBytes: mem } });
@@ -59,7 +83,8 @@ async function summary(runtimes: Iterable<[string, ContainerRuntime]>): Promise<
   return { node: nodes[0], nodes, pods };
 }
 
-const status = (code: number, message: string) => Response.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, code }, { status: code });
+const status = (code: number, message: string) =>
+  Response.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, code }, { status: code });
 
 interface ExecData {
   kind?: "exec";
@@ -108,20 +133,44 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       if (url.pathname === PROOF_PATH) {
         const node = url.searchParams.get("node") ?? "";
         const nonce = url.searchParams.get("nonce") ?? "";
-        return serves(node) && nonce.length >= 16 ? new Response(kubeletProof(key, node, nonce)) : status(404, "not found");
+        return serves(node) && nonce.length >= 16
+          ? new Response(kubeletProof(key, node, nonce))
+          : status(404, "not found");
       }
       if (!credentialValid(key, req.headers.get("authorization"), serves)) return status(401, "Unauthorized");
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       const q = url.searchParams;
       if (parts[0] === "stats" && parts[1] === "summary") return Response.json(await summary(opts.runtimes()));
       if (parts[0] === "containerLogs" && parts.length >= 3) {
-        const found = await findContainer(opts.runtimes(), parts[1]!, parts[2]!, parts[3], q.get("previous") === "true");
-        if (!found) return status(404, q.get("previous") === "true" ? `previous terminated container "${parts[3] ?? ""}" in pod "${parts[2]}" not found` : `container "${parts[3] ?? ""}" in pod "${parts[2]}" is not available`);
+        const found = await findContainer(
+          opts.runtimes(),
+          parts[1]!,
+          parts[2]!,
+          parts[3],
+          q.get("previous") === "true",
+        );
+        if (!found)
+          return status(
+            404,
+            q.get("previous") === "true"
+              ? `previous terminated container "${parts[3] ?? ""}" in pod "${parts[2]}" not found`
+              : `container "${parts[3] ?? ""}" in pod "${parts[2]}" is not available`,
+          );
         const abort = new AbortController();
         req.signal.addEventListener("abort", () => abort.abort());
-        const since = q.get("sinceSeconds") ? Math.floor(Date.now() / 1000) - Number(q.get("sinceSeconds")) : q.get("sinceTime") ? Math.floor(Date.parse(q.get("sinceTime")!) / 1000) : undefined;
+        const since = q.get("sinceSeconds")
+          ? Math.floor(Date.now() / 1000) - Number(q.get("sinceSeconds"))
+          : q.get("sinceTime")
+            ? Math.floor(Date.parse(q.get("sinceTime")!) / 1000)
+            : undefined;
         const limit = q.get("limitBytes") ? Number(q.get("limitBytes")) : Infinity;
-        const chunks = found.runtime.logs(found.info.id, { follow: q.get("follow") === "true", tail: q.get("tailLines") ? Number(q.get("tailLines")) : undefined, timestamps: q.get("timestamps") === "true", since, signal: abort.signal });
+        const chunks = found.runtime.logs(found.info.id, {
+          follow: q.get("follow") === "true",
+          tail: q.get("tailLines") ? Number(q.get("tailLines")) : undefined,
+          timestamps: q.get("timestamps") === "true",
+          since,
+          signal: abort.signal,
+        });
         let sent = 0;
         const stream = new ReadableStream<Uint8Array>({
           async start(controller) {
@@ -143,11 +192,24 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       }
       if ((parts[0] === "exec" || parts[0] === "attach") && parts.length >= 3) {
         const found = await findContainer(opts.runtimes(), parts[1]!, parts[2]!, parts[3], false);
-        if (!found || found.info.state !== "running") return status(400, `container ${parts[3] ?? ""} is not running in pod ${parts[2]}`);
+        if (!found || found.info.state !== "running")
+          return status(400, `container ${parts[3] ?? ""} is not running in pod ${parts[2]}`);
         const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
-        const protocol = ["v5.channel.k8s.io", "v4.channel.k8s.io"].find((p) => offered.includes(p)) ?? "v4.channel.k8s.io";
+        const protocol =
+          ["v5.channel.k8s.io", "v4.channel.k8s.io"].find((p) => offered.includes(p)) ?? "v4.channel.k8s.io";
         const cmd = parts[0] === "attach" ? ["sh"] : q.getAll("command");
-        const ok = srv.upgrade(req, { headers: { "Sec-WebSocket-Protocol": protocol }, data: { runtime: found.runtime, id: found.info.id, cmd, stdin: q.get("stdin") === "true", tty: q.get("tty") === "true", protocol, early: [] } });
+        const ok = srv.upgrade(req, {
+          headers: { "Sec-WebSocket-Protocol": protocol },
+          data: {
+            runtime: found.runtime,
+            id: found.info.id,
+            cmd,
+            stdin: q.get("stdin") === "true",
+            tty: q.get("tty") === "true",
+            protocol,
+            early: [],
+          },
+        });
         return ok ? undefined : status(400, "expected a WebSocket upgrade");
       }
       if (parts[0] === "portForward" && parts.length === 3) {
@@ -165,14 +227,28 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         if (ws.data.kind === "portforward") return portForwardHandlers.open(ws as ServerWebSocket<PortForwardConn>);
         const d = ws.data as ExecData;
         try {
-          const session = await d.runtime.execStream(d.id, d.cmd, { stdin: d.stdin, tty: d.tty, stdout: true, stderr: !d.tty });
+          const session = await d.runtime.execStream(d.id, d.cmd, {
+            stdin: d.stdin,
+            tty: d.tty,
+            stdout: true,
+            stderr: !d.tty,
+          });
           d.session = session;
           for (const f of d.early) handleFrame(session, f);
           d.early = [];
           void (async () => {
             for await (const chunk of session.output) ws.send(frame(chunk.stream === "stderr" ? 2 : 1, chunk.data));
             const code = await session.exitCode;
-            const st = code === 0 ? { metadata: {}, status: "Success" } : { metadata: {}, status: "Failure", message: `command terminated with non-zero exit code: ${code}`, reason: "NonZeroExitCode", details: { causes: [{ reason: "ExitCode", message: String(code) }] } };
+            const st =
+              code === 0
+                ? { metadata: {}, status: "Success" }
+                : {
+                    metadata: {},
+                    status: "Failure",
+                    message: `command terminated with non-zero exit code: ${code}`,
+                    reason: "NonZeroExitCode",
+                    details: { causes: [{ reason: "ExitCode", message: String(code) }] },
+                  };
             ws.send(frame(3, JSON.stringify(st)));
             ws.close(1000);
           })().catch((err) => {
@@ -185,11 +261,13 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         }
       },
       message(ws: ServerWebSocket<ExecData | PortForwardConn>, message) {
-        if (ws.data.kind === "portforward") return portForwardHandlers.message(ws as ServerWebSocket<PortForwardConn>, message);
+        if (ws.data.kind === "portforward")
+          return portForwardHandlers.message(ws as ServerWebSocket<PortForwardConn>, message);
         const bytes = typeof message === "string" ? new TextEncoder().encode(message) : new Uint8Array(message);
         if (bytes.length === 0) return;
         const d = ws.data as ExecData;
-        if (d.session) handleFrame(d.session, bytes); // throws close only this connection (contained)
+        if (d.session)
+          handleFrame(d.session, bytes); // throws close only this connection (contained)
         else d.early.push(bytes.slice());
       },
       close(ws: ServerWebSocket<ExecData | PortForwardConn>) {

@@ -1,7 +1,17 @@
 // Pod volumes on the node: persistentVolumeClaim (the bound volume's directory), emptyDir and file volumes (configMap, secret, downwardAPI, projected)
 // live under DATA/pods/<uid>/volumes/<name>; hostPath is the host's own path. Also the service
 // account directory in-cluster clients look for. Returns each container's mounts.
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
 import { isNotFound, type Client } from "../../client/index.ts";
@@ -18,14 +28,27 @@ export function podDir(dataDir: string, uid: string): string {
 }
 
 type Items = { key: string; path: string; mode?: number }[] | undefined;
-type FileSource = { configMap?: { name: string; items?: Items; optional?: boolean }; secret?: { name?: string; secretName?: string; items?: Items; optional?: boolean }; downwardAPI?: { items?: { path: string; fieldRef?: { fieldPath: string }; mode?: number }[] }; serviceAccountToken?: { path: string; audience?: string; expirationSeconds?: number } };
+type FileSource = {
+  configMap?: { name: string; items?: Items; optional?: boolean };
+  secret?: { name?: string; secretName?: string; items?: Items; optional?: boolean };
+  downwardAPI?: { items?: { path: string; fieldRef?: { fieldPath: string }; mode?: number }[] };
+  serviceAccountToken?: { path: string; audience?: string; expirationSeconds?: number };
+};
 /** A file to write: its path in the volume, contents and mode. */
 type File = { path: string; data: string | Buffer; mode?: number };
 
 const TOKEN_SECONDS = 365 * 24 * 3600;
 
-async function getOptional(client: Client, resource: "configmaps" | "secrets" | "serviceaccounts", ns: string, name: string) {
-  return client.resource(resource, ns).get(name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+async function getOptional(
+  client: Client,
+  resource: "configmaps" | "secrets" | "serviceaccounts",
+  ns: string,
+  name: string,
+) {
+  return client
+    .resource(resource, ns)
+    .get(name)
+    .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
 }
 
 /** A token for the pod's service account, bound to the pod (it stops working when the pod is gone). */
@@ -38,9 +61,19 @@ async function podToken(client: Client, pod: Pod, audience?: string): Promise<st
     .createSubresource<{ status?: { token?: string } }>(name, "token", {
       apiVersion: "authentication.k8s.io/v1",
       kind: "TokenRequest",
-      spec: { expirationSeconds: TOKEN_SECONDS, ...(audience ? { audiences: [audience] } : {}), boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata!.name, uid: pod.metadata!.uid } },
+      spec: {
+        expirationSeconds: TOKEN_SECONDS,
+        ...(audience ? { audiences: [audience] } : {}),
+        boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata!.name, uid: pod.metadata!.uid },
+      },
     })
-    .catch((e) => Promise.reject(isNotFound(e) && /serviceaccounts/.test(String((e as Error).message)) ? new VolumeError(`serviceaccount "${name}" not found`) : e));
+    .catch((e) =>
+      Promise.reject(
+        isNotFound(e) && /serviceaccounts/.test(String((e as Error).message))
+          ? new VolumeError(`serviceaccount "${name}" not found`)
+          : e,
+      ),
+    );
   return answer.status?.token ?? "";
 }
 
@@ -60,12 +93,22 @@ async function filesOf(client: Client, pod: Pod, src: FileSource): Promise<File[
         if (ref.optional) continue;
         throw new VolumeError(`${secret ? "secret" : "configmap"} references non-existent config key: ${item.key}`);
       }
-      files.push({ path: item.path, data: secret ? Buffer.from(data[item.key]!, "base64") : data[item.key]!, mode: (item as { mode?: number }).mode });
+      files.push({
+        path: item.path,
+        data: secret ? Buffer.from(data[item.key]!, "base64") : data[item.key]!,
+        mode: (item as { mode?: number }).mode,
+      });
     }
     return files;
   }
-  if (src.downwardAPI) return (src.downwardAPI.items ?? []).filter((i) => i.fieldRef).map((i) => ({ path: i.path, data: fieldRef(pod, i.fieldRef!.fieldPath), mode: i.mode }));
-  if (src.serviceAccountToken) return [{ path: src.serviceAccountToken.path, data: await podToken(client, pod, src.serviceAccountToken.audience) }];
+  if (src.downwardAPI)
+    return (src.downwardAPI.items ?? [])
+      .filter((i) => i.fieldRef)
+      .map((i) => ({ path: i.path, data: fieldRef(pod, i.fieldRef!.fieldPath), mode: i.mode }));
+  if (src.serviceAccountToken)
+    return [
+      { path: src.serviceAccountToken.path, data: await podToken(client, pod, src.serviceAccountToken.audience) },
+    ];
   return [];
 }
 
@@ -82,12 +125,23 @@ function writeFiles(dir: string, files: File[], defaultMode: number): void {
 
 /** The directory behind a bound claim (a hostPath volume, as the local-path provisioner makes). */
 async function claimPath(client: Client, ns: string, claimName: string): Promise<string> {
-  const pvc = (await client.resource("persistentvolumeclaims", ns).get(claimName).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)))) as { spec?: { volumeName?: string }; status?: { phase?: string } } | undefined;
+  const pvc = (await client
+    .resource("persistentvolumeclaims", ns)
+    .get(claimName)
+    .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)))) as
+    | { spec?: { volumeName?: string }; status?: { phase?: string } }
+    | undefined;
   if (!pvc) throw new VolumeError(`persistentvolumeclaim "${claimName}" not found`);
-  if (pvc.status?.phase !== "Bound" || !pvc.spec?.volumeName) throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound`);
-  const pv = (await client.resource("persistentvolumes").get(pvc.spec.volumeName)) as { spec?: { hostPath?: { path?: string } } };
+  if (pvc.status?.phase !== "Bound" || !pvc.spec?.volumeName)
+    throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound`);
+  const pv = (await client.resource("persistentvolumes").get(pvc.spec.volumeName)) as {
+    spec?: { hostPath?: { path?: string } };
+  };
   const path = pv.spec?.hostPath?.path;
-  if (!path) throw new VolumeError(`persistentvolume "${pvc.spec.volumeName}" is not a hostPath volume, which is all this node can mount`);
+  if (!path)
+    throw new VolumeError(
+      `persistentvolume "${pvc.spec.volumeName}" is not a hostPath volume, which is all this node can mount`,
+    );
   mkdirSync(path, { recursive: true, mode: 0o777 });
   chmodSync(path, 0o777);
   return path;
@@ -109,13 +163,20 @@ export async function prepareVolumes(client: Client, dataDir: string, pod: Pod):
       out.set(v.name, { path: v.hostPath.path, readOnly: false });
     } else if (v.persistentVolumeClaim) {
       const ref = v.persistentVolumeClaim as { claimName: string; readOnly?: boolean };
-      out.set(v.name, { path: await claimPath(client, pod.metadata!.namespace!, ref.claimName), readOnly: ref.readOnly ?? false });
+      out.set(v.name, {
+        path: await claimPath(client, pod.metadata!.namespace!, ref.claimName),
+        readOnly: ref.readOnly ?? false,
+      });
     } else if (v.emptyDir) {
       mkdirSync(dir, { recursive: true, mode: 0o777 });
       chmodSync(dir, 0o777);
       out.set(v.name, { path: dir, readOnly: false, owned: true });
     } else if (v.configMap || v.secret) {
-      writeFiles(dir, await filesOf(client, pod, v.configMap ? { configMap: v.configMap } : { secret: v.secret }), (v.configMap ?? v.secret)!.defaultMode ?? 0o644);
+      writeFiles(
+        dir,
+        await filesOf(client, pod, v.configMap ? { configMap: v.configMap } : { secret: v.secret }),
+        (v.configMap ?? v.secret)!.defaultMode ?? 0o644,
+      );
       out.set(v.name, { path: dir, readOnly: true, owned: true });
     } else if (downward) {
       writeFiles(dir, await filesOf(client, pod, { downwardAPI: downward }), downward.defaultMode ?? 0o644);
@@ -136,15 +197,32 @@ export const SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccou
  * The files in-cluster clients look for (token, ca.crt, namespace), unless the pod or its service
  * account opts out with automountServiceAccountToken: false.
  */
-export async function prepareServiceAccount(client: Client, dataDir: string, pod: Pod, ca: string | undefined): Promise<string | undefined> {
+export async function prepareServiceAccount(
+  client: Client,
+  dataDir: string,
+  pod: Pod,
+  ca: string | undefined,
+): Promise<string | undefined> {
   if (pod.spec.automountServiceAccountToken === false) return undefined;
   const ns = pod.metadata!.namespace!;
   const name = pod.spec.serviceAccountName ?? "default";
   const sa = await getOptional(client, "serviceaccounts", ns, name);
   if (!sa) throw new VolumeError(`serviceaccount "${name}" not found`);
-  if (pod.spec.automountServiceAccountToken === undefined && (sa as { automountServiceAccountToken?: boolean }).automountServiceAccountToken === false) return undefined;
+  if (
+    pod.spec.automountServiceAccountToken === undefined &&
+    (sa as { automountServiceAccountToken?: boolean }).automountServiceAccountToken === false
+  )
+    return undefined;
   const dir = join(podDir(dataDir, pod.metadata!.uid!), "volumes", "kube-api-access");
-  writeFiles(dir, [{ path: "token", data: await podToken(client, pod) }, { path: "namespace", data: ns }, ...(ca ? [{ path: "ca.crt", data: ca }] : [])], 0o644);
+  writeFiles(
+    dir,
+    [
+      { path: "token", data: await podToken(client, pod) },
+      { path: "namespace", data: ns },
+      ...(ca ? [{ path: "ca.crt", data: ca }] : []),
+    ],
+    0o644,
+  );
   return dir;
 }
 
@@ -178,7 +256,8 @@ export function resolveSubPath(volumePath: string, subPath: string): string {
     } catch {
       real = "";
     }
-    if (part === ".." || !real || !inside(real)) throw new Error(`subpath "${join(base, subPath)}" not within volume path "${base}"`);
+    if (part === ".." || !real || !inside(real))
+      throw new Error(`subpath "${join(base, subPath)}" not within volume path "${base}"`);
     cur = real;
   }
   return cur;
@@ -194,12 +273,19 @@ export function mountsFor(c: Container, volumes: Map<string, PodVolume>, service
       try {
         hostPath = resolveSubPath(v.path, m.subPath);
       } catch (e) {
-        throw new ContainerConfigError(`failed to prepare subPath for volumeMount "${m.name}" of container "${c.name}": ${(e as Error).message}`);
+        throw new ContainerConfigError(
+          `failed to prepare subPath for volumeMount "${m.name}" of container "${c.name}": ${(e as Error).message}`,
+        );
       }
     }
     return [{ hostPath, containerPath: m.mountPath, readOnly: m.readOnly ?? v.readOnly }];
   });
-  return [...mounts, ...(serviceAccountDir && !own ? [{ hostPath: serviceAccountDir, containerPath: SERVICE_ACCOUNT_PATH, readOnly: true }] : [])];
+  return [
+    ...mounts,
+    ...(serviceAccountDir && !own
+      ? [{ hostPath: serviceAccountDir, containerPath: SERVICE_ACCOUNT_PATH, readOnly: true }]
+      : []),
+  ];
 }
 
 export function removePodDir(dataDir: string, uid: string): void {

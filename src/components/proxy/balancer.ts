@@ -13,7 +13,11 @@ export interface Balancer {
 
 const same = (a: Endpoint, b: Endpoint) => a.ip === b.ip && a.port === b.port;
 
-export function createBalancer(mode: "roundrobin" | "random", affinity?: { timeoutSeconds: number }, now: () => number = Date.now): Balancer {
+export function createBalancer(
+  mode: "roundrobin" | "random",
+  affinity?: { timeoutSeconds: number },
+  now: () => number = Date.now,
+): Balancer {
   let eps: Endpoint[] = [];
   let next = 0;
   const sticky = new Map<string, { ep: Endpoint; until: number }>();

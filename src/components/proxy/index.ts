@@ -16,10 +16,25 @@ import { LoadBalancers, type LbPort } from "./loadbalancer.ts";
 import { NftTable } from "./nftables.ts";
 import { ProxyTable, type DataPlane, type ServicePortSpec } from "./table.ts";
 
-type Svc = KubeObject & { status?: { loadBalancer?: { ingress?: { ip?: string }[] } }; spec?: { type?: string; clusterIP?: string; sessionAffinity?: string; sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } }; ports?: { name?: string; port: number; nodePort?: number; protocol?: string }[] } };
-type Ep = KubeObject & { subsets?: { addresses?: { ip: string }[]; ports?: { name?: string; port: number; protocol?: string }[] }[] };
+type Svc = KubeObject & {
+  status?: { loadBalancer?: { ingress?: { ip?: string }[] } };
+  spec?: {
+    type?: string;
+    clusterIP?: string;
+    sessionAffinity?: string;
+    sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
+    ports?: { name?: string; port: number; nodePort?: number; protocol?: string }[];
+  };
+};
+type Ep = KubeObject & {
+  subsets?: { addresses?: { ip: string }[]; ports?: { name?: string; port: number; protocol?: string }[] }[];
+};
 
-export function serviceSpecs(services: Svc[], endpoints: (key: string) => Ep | undefined, opts: { bridge?: string; mode?: "roundrobin" | "random"; loadBalancers?: Map<string, string | undefined> }): ServicePortSpec[] {
+export function serviceSpecs(
+  services: Svc[],
+  endpoints: (key: string) => Ep | undefined,
+  opts: { bridge?: string; mode?: "roundrobin" | "random"; loadBalancers?: Map<string, string | undefined> },
+): ServicePortSpec[] {
   const out: ServicePortSpec[] = [];
   for (const s of services) {
     const spec = s.spec ?? {};
@@ -29,16 +44,31 @@ export function serviceSpecs(services: Svc[], endpoints: (key: string) => Ep | u
       const protocol = (p.protocol ?? "TCP") === "UDP" ? "UDP" : "TCP";
       const eps: Endpoint[] = [];
       for (const subset of ep?.subsets ?? []) {
-        const port = (subset.ports ?? []).find((x) => (x.name ?? "") === (p.name ?? "") && (x.protocol ?? "TCP") === protocol);
+        const port = (subset.ports ?? []).find(
+          (x) => (x.name ?? "") === (p.name ?? "") && (x.protocol ?? "TCP") === protocol,
+        );
         if (!port) continue;
         for (const a of subset.addresses ?? []) eps.push({ ip: a.ip, port: port.port });
       }
-      const base = { protocol, affinity: { type: spec.sessionAffinity === "ClientIP" ? "ClientIP" : "None", timeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds }, mode: opts.mode, endpoints: eps } as const;
+      const base = {
+        protocol,
+        affinity: {
+          type: spec.sessionAffinity === "ClientIP" ? "ClientIP" : "None",
+          timeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds,
+        },
+        mode: opts.mode,
+        endpoints: eps,
+      } as const;
       const key = `${keyOf(s)}:${p.port}/${protocol}`;
       const viaBridge = isLoopbackIp(spec.clusterIP) && opts.bridge ? [opts.bridge] : [];
       out.push({ ...base, key, port: p.port, bindAddresses: [spec.clusterIP, ...viaBridge] });
       if (p.nodePort && (spec.type === "NodePort" || spec.type === "LoadBalancer"))
-        out.push({ ...base, key: `${key}:node`, port: p.nodePort, bindAddresses: ["127.0.0.1", ...(opts.bridge ? [opts.bridge] : [])] });
+        out.push({
+          ...base,
+          key: `${key}:node`,
+          port: p.nodePort,
+          bindAddresses: ["127.0.0.1", ...(opts.bridge ? [opts.bridge] : [])],
+        });
       const lb = spec.type === "LoadBalancer" ? opts.loadBalancers?.get(keyOf(s)) : undefined;
       if (lb) out.push({ ...base, key: `${key}:lb`, port: p.port, bindAddresses: [lb] });
     }
@@ -48,7 +78,8 @@ export function serviceSpecs(services: Svc[], endpoints: (key: string) => Ep | u
 
 /** The data plane settings.proxyMode asks for; "auto" falls back to userspace, saying why. */
 export async function chooseDataPlane(mode: unknown, log: (message: string) => void): Promise<DataPlane> {
-  if (mode !== undefined && mode !== "auto" && mode !== "nftables" && mode !== "userspace") throw new Error(`proxy mode must be auto, nftables or userspace, got "${mode}"`);
+  if (mode !== undefined && mode !== "auto" && mode !== "nftables" && mode !== "userspace")
+    throw new Error(`proxy mode must be auto, nftables or userspace, got "${mode}"`);
   if (mode === "userspace") return new ProxyTable();
   try {
     const table = await NftTable.create();
@@ -66,7 +97,8 @@ export const proxyComponent: Component = {
   async start(ctx: ComponentContext) {
     const client = clientOf(ctx, "system:kube-proxy");
     // Before any rule exists: from here on no packet to the range can leave the machine.
-    const releaseRange = typeof ctx.settings.serviceCidr === "string" ? await claimLocalRange(ctx.settings.serviceCidr) : async () => {};
+    const releaseRange =
+      typeof ctx.settings.serviceCidr === "string" ? await claimLocalRange(ctx.settings.serviceCidr) : async () => {};
     const services = new Informer<Svc>(client.resource<Svc>("services"));
     const endpoints = new Informer<Ep>(client.resource<Ep>("endpoints"));
     // Setting up the data plane (spawning nft) overlaps the informers' first listing.
@@ -85,7 +117,10 @@ export const proxyComponent: Component = {
       const all = services.list();
       for (const s of all) {
         if (s.spec?.type !== "LoadBalancer" || !s.spec.clusterIP || s.spec.clusterIP === "None") continue;
-        const ports = (s.spec.ports ?? []).map((p) => ({ port: p.port, protocol: (p.protocol === "UDP" ? "UDP" : "TCP") as LbPort["protocol"] }));
+        const ports = (s.spec.ports ?? []).map((p) => ({
+          port: p.port,
+          protocol: (p.protocol === "UDP" ? "UDP" : "TCP") as LbPort["protocol"],
+        }));
         wanted.set(keyOf(s), { ports, current: s.status?.loadBalancer?.ingress?.[0]?.ip });
       }
       const got = await balancers!.sync(wanted);
@@ -94,7 +129,10 @@ export const proxyComponent: Component = {
         const have = s.status?.loadBalancer?.ingress?.map((i) => i.ip).join(",") ?? "";
         if ((want ?? "") === have) continue;
         const status = { loadBalancer: want ? { ingress: [{ ip: want, ipMode: "VIP" }] } : {} };
-        await ctx.client.resource("services", s.metadata!.namespace).patch(s.metadata!.name!, { status }, "merge", { subresource: "status" }).catch((e: Error) => ctx.log("proxy", `status of ${keyOf(s)}: ${e.message}`));
+        await ctx.client
+          .resource("services", s.metadata!.namespace)
+          .patch(s.metadata!.name!, { status }, "merge", { subresource: "status" })
+          .catch((e: Error) => ctx.log("proxy", `status of ${keyOf(s)}: ${e.message}`));
       }
       return got;
     };
@@ -102,22 +140,32 @@ export const proxyComponent: Component = {
       if (timer) return;
       timer = setTimeout(() => {
         timer = undefined;
-        syncing = syncing.then(async () => {
-          bridge = bridgeNow();
-          const table = await plane;
-          balancers ??= new LoadBalancers(!(table instanceof ProxyTable));
-          const lbs = await loadBalancers();
-          const errors = await table.sync(serviceSpecs(services.list(), (k) => endpoints.get(k), { bridge: bridge?.address, mode, loadBalancers: lbs }), { bridgeInterface: bridge?.name });
-          if (errors.length === 0) reported.clear();
-          for (const e of errors) {
-            const line = `${e.key} on ${e.address}: ${e.error}`;
-            if (!reported.has(line)) ctx.log("proxy", `cannot serve ${line}`);
-            reported.add(line);
-          }
-        }).catch(() => {}); // only when the data plane could not be set up, which start reports
+        syncing = syncing
+          .then(async () => {
+            bridge = bridgeNow();
+            const table = await plane;
+            balancers ??= new LoadBalancers(!(table instanceof ProxyTable));
+            const lbs = await loadBalancers();
+            const errors = await table.sync(
+              serviceSpecs(services.list(), (k) => endpoints.get(k), {
+                bridge: bridge?.address,
+                mode,
+                loadBalancers: lbs,
+              }),
+              { bridgeInterface: bridge?.name },
+            );
+            if (errors.length === 0) reported.clear();
+            for (const e of errors) {
+              const line = `${e.key} on ${e.address}: ${e.error}`;
+              if (!reported.has(line)) ctx.log("proxy", `cannot serve ${line}`);
+              reported.add(line);
+            }
+          })
+          .catch(() => {}); // only when the data plane could not be set up, which start reports
       }, 5);
     };
-    for (const inf of [services, endpoints] as Informer<KubeObject>[]) inf.on({ add: schedule, update: schedule, delete: schedule });
+    for (const inf of [services, endpoints] as Informer<KubeObject>[])
+      inf.on({ add: schedule, update: schedule, delete: schedule });
     services.start();
     endpoints.start();
     try {

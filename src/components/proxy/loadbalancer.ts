@@ -59,7 +59,8 @@ export class LoadBalancers {
    * has, tried first). Services gone from `wanted` lose their claim.
    */
   async sync(wanted: Map<string, { ports: LbPort[]; current?: string }>): Promise<Map<string, string | undefined>> {
-    for (const [key, c] of this.claims) if (!wanted.has(key) || portKeys(wanted.get(key)!.ports).join(",") !== c.ports.join(",")) this.release(key);
+    for (const [key, c] of this.claims)
+      if (!wanted.has(key) || portKeys(wanted.get(key)!.ports).join(",") !== c.ports.join(",")) this.release(key);
     const out = new Map<string, string | undefined>();
     for (const [key, w] of wanted) {
       const have = this.claims.get(key);
@@ -68,8 +69,12 @@ export class LoadBalancers {
         continue;
       }
       // Our own claims clash first (userspace listeners are bound only after this sync).
-      const clash = (ip: string) => [...this.claims.values()].some((c) => c.ip === ip && portKeys(w.ports).some((k) => c.ports.includes(k)));
-      const order = w.current && CANDIDATES.includes(w.current) ? [w.current, ...CANDIDATES.filter((c) => c !== w.current)] : CANDIDATES;
+      const clash = (ip: string) =>
+        [...this.claims.values()].some((c) => c.ip === ip && portKeys(w.ports).some((k) => c.ports.includes(k)));
+      const order =
+        w.current && CANDIDATES.includes(w.current)
+          ? [w.current, ...CANDIDATES.filter((c) => c !== w.current)]
+          : CANDIDATES;
       let claimed: Claim | undefined;
       for (const ip of order) {
         if (clash(ip)) continue;

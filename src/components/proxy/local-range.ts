@@ -18,7 +18,9 @@ function ip(args: string[]): Promise<string> {
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(err.trim() || `ip exited with ${code}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(err.trim() || `ip exited with ${code}`)),
+    );
   });
 }
 
@@ -31,14 +33,22 @@ export function isLoopbackCidr(cidr: string): boolean {
 /** Makes `cidr` local; resolves to the function that undoes it. Throws when that is impossible. */
 export async function claimLocalRange(cidr: string): Promise<() => Promise<void>> {
   if (isLoopbackCidr(cidr)) return async () => {};
-  if (process.getuid?.() !== 0) throw new Error(`the service range ${cidr} is outside 127.0.0.0/8: making it local to this machine needs root (or use --service-cidr 127.10.0.0/16)`);
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      `the service range ${cidr} is outside 127.0.0.0/8: making it local to this machine needs root (or use --service-cidr 127.10.0.0/16)`,
+    );
   const listed = await ip(["-4", "route", "show", "table", "local", "type", "local", "dev", "lo"]);
   for (const m of listed.matchAll(/^local (\S+) .*metric (\d+)/gm)) {
     const pid = Number(m[2]);
-    if (pid > 1 && pid !== process.pid && !processAlive(pid)) await ip(["route", "del", "local", m[1]!, "dev", "lo", "table", "local", "metric", String(pid)]).catch(() => {});
+    if (pid > 1 && pid !== process.pid && !processAlive(pid))
+      await ip(["route", "del", "local", m[1]!, "dev", "lo", "table", "local", "metric", String(pid)]).catch(() => {});
   }
   const network = `${intToIp(parseCidr(cidr).first - 2)}/${cidr.split("/")[1]}`;
   const route = ["local", network, "dev", "lo", "table", "local", "metric", String(process.pid)];
   await ip(["route", "replace", ...route]);
-  return () => ip(["route", "del", ...route]).then(() => {}, () => {});
+  return () =>
+    ip(["route", "del", ...route]).then(
+      () => {},
+      () => {},
+    );
 }

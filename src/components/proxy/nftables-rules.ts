@@ -62,7 +62,11 @@ export function renderBase(table: string): string {
  * One transaction that brings the table from `previous` to `specs`: chains that stay are flushed
  * and refilled (affinity sets that stay keep their clients), the rest deleted.
  */
-export function renderSync(table: string, specs: ServicePortSpec[], previous: RenderedState): { script: string; state: RenderedState } {
+export function renderSync(
+  table: string,
+  specs: ServicePortSpec[],
+  previous: RenderedState,
+): { script: string; state: RenderedState } {
   const out: string[] = [];
   const rules: string[] = [];
   const chains = new Set<string>();
@@ -101,12 +105,18 @@ export function renderSync(table: string, specs: ServicePortSpec[], previous: Re
         rule(svcChain, `ip saddr @${set} goto ${epChain}`);
         rule(epChain, `update @${set} { ip saddr }`);
       }
-      rule(epChain, `meta l4proto ${proto(spec.protocol)} meta mark set meta mark | ${MASQUERADE_MARK} dnat to ${ep.ip}:${ep.port}`);
+      rule(
+        epChain,
+        `meta l4proto ${proto(spec.protocol)} meta mark set meta mark | ${MASQUERADE_MARK} dnat to ${ep.ip}:${ep.port}`,
+      );
     }
     if (targets.length === 1) rule(svcChain, `goto ${targets[0]}`);
     else {
       const gen = spec.mode === "random" ? "random" : "inc";
-      rule(svcChain, `numgen ${gen} mod ${targets.length} vmap { ${targets.map((t, i) => `${i} : goto ${t}`).join(", ")} }`);
+      rule(
+        svcChain,
+        `numgen ${gen} mod ${targets.length} vmap { ${targets.map((t, i) => `${i} : goto ${t}`).join(", ")} }`,
+      );
     }
   }
   out.push(...rules);

@@ -18,7 +18,9 @@ function run(args: string[], input = ""): Promise<string> {
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(stderr.trim().split("\n")[0] || `nft exited with ${code}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(stderr.trim().split("\n")[0] || `nft exited with ${code}`)),
+    );
     child.stdin.end(input);
   });
 }
@@ -28,7 +30,9 @@ const nft = (script: string) => run(["-f", "-"], script);
 /** Tables left by kube processes that are gone (a cluster killed without its shutdown). */
 async function staleTables(): Promise<string[]> {
   const listed = await run(["list", "tables", "ip"]);
-  return [...listed.matchAll(/^table ip (kube_(\d+)_\d+)$/gm)].filter((m) => !processAlive(Number(m[2]))).map((m) => m[1]!);
+  return [...listed.matchAll(/^table ip (kube_(\d+)_\d+)$/gm)]
+    .filter((m) => !processAlive(Number(m[2])))
+    .map((m) => m[1]!);
 }
 
 /** Lets DNAT to 127.0.0.1 endpoints and from loopback clients cross the container bridge. */

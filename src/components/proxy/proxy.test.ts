@@ -22,13 +22,23 @@ afterAll(() => backends.forEach((b) => b.stop()));
 
 let nextIp = 60;
 const freshAddress = () => `127.0.77.${nextIp++}`;
-const spec = (key: string, address: string, port: number, endpoints: Endpoint[], affinity: "None" | "ClientIP" = "None") => ({ key, bindAddresses: [address], port, protocol: "TCP" as const, affinity: { type: affinity }, endpoints });
+const spec = (
+  key: string,
+  address: string,
+  port: number,
+  endpoints: Endpoint[],
+  affinity: "None" | "ClientIP" = "None",
+) => ({ key, bindAddresses: [address], port, protocol: "TCP" as const, affinity: { type: affinity }, endpoints });
 const get = async (url: string) => (await fetch(url, { headers: { connection: "close" } })).text();
 
 describe("balancing", () => {
   test("round robin spreads connections evenly", () => {
     const b = createBalancer("roundrobin");
-    b.setEndpoints([{ ip: "a", port: 1 }, { ip: "b", port: 1 }, { ip: "c", port: 1 }]);
+    b.setEndpoints([
+      { ip: "a", port: 1 },
+      { ip: "b", port: 1 },
+      { ip: "c", port: 1 },
+    ]);
     const counts: Record<string, number> = {};
     for (let i = 0; i < 300; i++) {
       const ip = b.pick("x")[0]!.ip;
@@ -40,7 +50,10 @@ describe("balancing", () => {
   test("ClientIP affinity keeps a client on one endpoint until the timeout", () => {
     let now = 0;
     const b = createBalancer("roundrobin", { timeoutSeconds: 10 }, () => now);
-    b.setEndpoints([{ ip: "a", port: 1 }, { ip: "b", port: 1 }]);
+    b.setEndpoints([
+      { ip: "a", port: 1 },
+      { ip: "b", port: 1 },
+    ]);
     const first = b.pick("client-1")[0]!.ip;
     for (let i = 0; i < 10; i++) expect(b.pick("client-1")[0]!.ip).toBe(first);
     expect(b.pick("client-2")[0]!.ip).not.toBe(first);
@@ -119,7 +132,11 @@ describe.each(planes)("%s TCP", (plane, newTable) => {
     await table.sync([spec("ns/live:80/TCP", addr, 9000, [echoEp])]);
     const conn = net.connect(9000, addr);
     await new Promise((r) => conn.once("connect", r));
-    const reply = (data: string) => new Promise<string>((r) => { conn.once("data", (d) => r(d.toString())); conn.write(data); });
+    const reply = (data: string) =>
+      new Promise<string>((r) => {
+        conn.once("data", (d) => r(d.toString()));
+        conn.write(data);
+      });
     expect(await reply("one")).toBe("one");
     await table.sync([spec("ns/live:80/TCP", addr, 9000, [backend("new")])]);
     expect(await reply("two")).toBe("two");
@@ -136,18 +153,26 @@ describe.each(planes)("%s TCP", (plane, newTable) => {
     const addr = freshAddress();
     let received = 0;
     let hash = 0;
-    const sink = net.createServer((c) => {
-      c.on("data", (d: Buffer) => {
-        received += d.length;
-        for (let i = 0; i < d.length; i += 4096) hash = (hash * 31 + d[i]!) >>> 0;
-      });
-      c.on("end", () => c.end(`${received}:${hash}`));
-    }).listen(0, "127.0.0.1");
+    const sink = net
+      .createServer((c) => {
+        c.on("data", (d: Buffer) => {
+          received += d.length;
+          for (let i = 0; i < d.length; i += 4096) hash = (hash * 31 + d[i]!) >>> 0;
+        });
+        c.on("end", () => c.end(`${received}:${hash}`));
+      })
+      .listen(0, "127.0.0.1");
     await new Promise((r) => sink.once("listening", r));
-    await table.sync([spec("ns/bulk:80/TCP", addr, 9001, [{ ip: "127.0.0.1", port: (sink.address() as net.AddressInfo).port }])]);
+    await table.sync([
+      spec("ns/bulk:80/TCP", addr, 9001, [{ ip: "127.0.0.1", port: (sink.address() as net.AddressInfo).port }]),
+    ]);
     const chunk = Buffer.alloc(1024 * 1024, 7);
     const conn = net.connect(9001, addr);
-    const answer = new Promise<string>((r) => { let s = ""; conn.on("data", (d) => (s += d)); conn.on("end", () => r(s)); });
+    const answer = new Promise<string>((r) => {
+      let s = "";
+      conn.on("data", (d) => (s += d));
+      conn.on("end", () => r(s));
+    });
     for (let i = 0; i < 50; i++) if (!conn.write(chunk)) await new Promise((r) => conn.once("drain", r));
     conn.end();
     let expectHash = 0;
@@ -165,7 +190,16 @@ test.each(planes)("%s UDP: each client gets its own session and its replies", as
   await new Promise<void>((r) => echo.bind(0, "127.0.0.1", () => r()));
   const table = await newTable();
   const addr = freshAddress();
-  await table.sync([{ key: "ns/dns:53/UDP", bindAddresses: [addr], port: 5353, protocol: "UDP", affinity: { type: "None" }, endpoints: [{ ip: "127.0.0.1", port: echo.address().port }] }]);
+  await table.sync([
+    {
+      key: "ns/dns:53/UDP",
+      bindAddresses: [addr],
+      port: 5353,
+      protocol: "UDP",
+      affinity: { type: "None" },
+      endpoints: [{ ip: "127.0.0.1", port: echo.address().port }],
+    },
+  ]);
   const ask = async (text: string) => {
     const c = dgram.createSocket("udp4");
     const reply = new Promise<string>((r) => c.once("message", (m) => r(m.toString())));
@@ -199,7 +233,14 @@ describe.skipIf(planes.length < 2)("nftables tables", () => {
     await table.closeAll();
     expect(tables()).not.toContain(`table ip ${table.name}\n`);
 
-    const child = Bun.spawn([process.execPath, "-e", `const { NftTable } = await import(${JSON.stringify(import.meta.dir + "/nftables.ts")}); console.log((await NftTable.create()).name); setInterval(() => {}, 1000);`], { stdout: "pipe" });
+    const child = Bun.spawn(
+      [
+        process.execPath,
+        "-e",
+        `const { NftTable } = await import(${JSON.stringify(import.meta.dir + "/nftables.ts")}); console.log((await NftTable.create()).name); setInterval(() => {}, 1000);`,
+      ],
+      { stdout: "pipe" },
+    );
     const reader = child.stdout.getReader();
     const name = new TextDecoder().decode((await reader.read()).value).trim();
     expect(tables()).toContain(`table ip ${name}\n`);

@@ -45,26 +45,43 @@ export class ProxyTable implements DataPlane {
     const wanted = new Map(specs.map((s) => [s.key, s]));
     for (const [key, e] of this.entries) {
       const w = wanted.get(key);
-      if (!w || w.port !== e.spec.port || w.protocol !== e.spec.protocol || w.affinity.type !== e.spec.affinity.type || w.mode !== e.spec.mode) {
+      if (
+        !w ||
+        w.port !== e.spec.port ||
+        w.protocol !== e.spec.protocol ||
+        w.affinity.type !== e.spec.affinity.type ||
+        w.mode !== e.spec.mode
+      ) {
         await this.close(key);
       }
     }
     for (const spec of specs) {
       let e = this.entries.get(spec.key);
       if (!e) {
-        e = { spec, balancer: createBalancer(spec.mode ?? "roundrobin", spec.affinity.type === "ClientIP" ? { timeoutSeconds: spec.affinity.timeoutSeconds ?? 10800 } : undefined), listeners: new Map() };
+        e = {
+          spec,
+          balancer: createBalancer(
+            spec.mode ?? "roundrobin",
+            spec.affinity.type === "ClientIP" ? { timeoutSeconds: spec.affinity.timeoutSeconds ?? 10800 } : undefined,
+          ),
+          listeners: new Map(),
+        };
         this.entries.set(spec.key, e);
       }
       e.spec = spec;
       e.balancer.setEndpoints(spec.endpoints);
-      for (const [addr, l] of e.listeners) if (!spec.bindAddresses.includes(addr)) {
-        await l.close();
-        e.listeners.delete(addr);
-      }
+      for (const [addr, l] of e.listeners)
+        if (!spec.bindAddresses.includes(addr)) {
+          await l.close();
+          e.listeners.delete(addr);
+        }
       for (const addr of spec.bindAddresses) {
         if (e.listeners.has(addr)) continue;
         try {
-          const l = spec.protocol === "UDP" ? await listenUdp(addr, spec.port, e.balancer) : await listenTcp(addr, spec.port, e.balancer);
+          const l =
+            spec.protocol === "UDP"
+              ? await listenUdp(addr, spec.port, e.balancer)
+              : await listenTcp(addr, spec.port, e.balancer);
           e.listeners.set(addr, l);
         } catch (err) {
           const denied = (err as NodeJS.ErrnoException).code === "EACCES" && spec.port < 1024;

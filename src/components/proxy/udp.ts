@@ -7,13 +7,17 @@ import type { Listener } from "./tcp.ts";
 export function listenUdp(host: string, port: number, balancer: Balancer, idleMs = 30_000): Promise<Listener> {
   const server = dgram.createSocket("udp4");
   const sessions = new Map<string, { socket: dgram.Socket; last: number }>();
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const [k, s] of sessions) if (now - s.last > idleMs) {
-      s.socket.close();
-      sessions.delete(k);
-    }
-  }, Math.max(100, Math.min(idleMs, 5000)));
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [k, s] of sessions)
+        if (now - s.last > idleMs) {
+          s.socket.close();
+          sessions.delete(k);
+        }
+    },
+    Math.max(100, Math.min(idleMs, 5000)),
+  );
   (sweep as { unref?: () => void }).unref?.();
   server.on("message", (msg, rinfo) => {
     const key = `${rinfo.address}:${rinfo.port}`;

@@ -15,7 +15,13 @@ const SCHEDULER_NAME = "default-scheduler";
 const MAX_BINDS_IN_FLIGHT = 128;
 
 function responsible(pod: SchedPod): boolean {
-  return !pod.spec?.nodeName && !pod.metadata?.deletionTimestamp && (pod.spec?.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME && pod.status?.phase !== "Succeeded" && pod.status?.phase !== "Failed";
+  return (
+    !pod.spec?.nodeName &&
+    !pod.metadata?.deletionTimestamp &&
+    (pod.spec?.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME &&
+    pod.status?.phase !== "Succeeded" &&
+    pod.status?.phase !== "Failed"
+  );
 }
 
 /** Node changes that can make a waiting pod fit. */
@@ -24,7 +30,8 @@ function nodeChanged(a: SchedNode, b: SchedNode): boolean {
     JSON.stringify(a.metadata?.labels) !== JSON.stringify(b.metadata?.labels) ||
     JSON.stringify(a.spec) !== JSON.stringify(b.spec) ||
     JSON.stringify(a.status?.allocatable) !== JSON.stringify(b.status?.allocatable) ||
-    a.status?.conditions?.find((c) => c.type === "Ready")?.status !== b.status?.conditions?.find((c) => c.type === "Ready")?.status
+    a.status?.conditions?.find((c) => c.type === "Ready")?.status !==
+      b.status?.conditions?.find((c) => c.type === "Ready")?.status
   );
 }
 
@@ -141,7 +148,14 @@ export class SchedulerLoop {
     if (this.lastMessage.get(key) === message) return;
     this.lastMessage.set(key, message);
     const { namespace, name } = splitKey(key);
-    const condition = { type: "PodScheduled", status: "False", reason: "Unschedulable", message, lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z") };
+    const condition = {
+      type: "PodScheduled",
+      status: "False",
+      reason: "Unschedulable",
+      message,
+      lastProbeTime: null,
+      lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    };
     await this.client
       .resource("pods", namespace)
       .patch(name, { status: { conditions: [condition] } }, "strategic", { subresource: "status" })

@@ -39,7 +39,14 @@ export class NodeCache {
       info.allocatable = allocatable(node);
       return;
     }
-    this.infos.set(name, { name, node, allocatable: allocatable(node), requested: { cpu: 0, memory: 0, pods: 0 }, usedPorts: new Set(), pods: new Map() });
+    this.infos.set(name, {
+      name,
+      node,
+      allocatable: allocatable(node),
+      requested: { cpu: 0, memory: 0, pods: 0 },
+      usedPorts: new Set(),
+      pods: new Map(),
+    });
     // Pods seen before their node (informer order) are counted now.
     for (const [key, p] of this.placed) if (p.node === name) this.account(key, p, 1, undefined);
     this.dirty = true;
@@ -50,7 +57,12 @@ export class NodeCache {
     this.dirty = true;
   }
 
-  private account(key: string, p: Placed, sign: 1 | -1, labels: { labels: Record<string, string>; namespace: string } | undefined): void {
+  private account(
+    key: string,
+    p: Placed,
+    sign: 1 | -1,
+    labels: { labels: Record<string, string>; namespace: string } | undefined,
+  ): void {
     const info = this.infos.get(p.node);
     if (!info) return;
     info.requested.cpu += sign * p.cpu;

@@ -3,7 +3,10 @@
 import { cpuMillis, memoryBytes, parseQuantity } from "../../api/quantity.ts";
 import type { SchedNode, SchedPod } from "./types.ts";
 
-function sum(containers: { resources?: { requests?: Record<string, string> } }[] | undefined): { cpu: number; memory: number } {
+function sum(containers: { resources?: { requests?: Record<string, string> } }[] | undefined): {
+  cpu: number;
+  memory: number;
+} {
   let cpu = 0;
   let memory = 0;
   for (const c of containers ?? []) {
@@ -25,11 +28,17 @@ export function podRequests(pod: SchedPod): { cpu: number; memory: number } {
 
 export function hostPorts(pod: SchedPod): string[] {
   const out: string[] = [];
-  for (const c of pod.spec.containers ?? []) for (const p of c.ports ?? []) if (p.hostPort) out.push(`${p.protocol ?? "TCP"}/${p.hostIP || "0.0.0.0"}/${p.hostPort}`);
+  for (const c of pod.spec.containers ?? [])
+    for (const p of c.ports ?? [])
+      if (p.hostPort) out.push(`${p.protocol ?? "TCP"}/${p.hostIP || "0.0.0.0"}/${p.hostPort}`);
   return out;
 }
 
 export function allocatable(node: SchedNode): { cpu: number; memory: number; pods: number } {
   const a = node.status?.allocatable ?? node.status?.capacity ?? {};
-  return { cpu: cpuMillis(a.cpu ?? "0"), memory: memoryBytes(a.memory ?? "0"), pods: a.pods ? Math.floor(parseQuantity(a.pods)) : 110 };
+  return {
+    cpu: cpuMillis(a.cpu ?? "0"),
+    memory: memoryBytes(a.memory ?? "0"),
+    pods: a.pods ? Math.floor(parseQuantity(a.pods)) : 110,
+  };
 }

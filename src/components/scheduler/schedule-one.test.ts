@@ -13,10 +13,19 @@ function cacheOf(...nodes: ReturnType<typeof nodeWith>[]): NodeCache {
 }
 
 test("a pod that fits nowhere gets Kubernetes' message counting each reason", () => {
-  const cache = cacheOf(nodeWith("a", { cpu: "1" }), nodeWith("b", { cpu: "1", labels: { disk: "hdd" } }), nodeWith("c", { cpu: "1", labels: { disk: "hdd" } }));
-  const r = new Scheduler1(defaultPlugins).schedule(podWith("p", { cpu: "2", nodeSelector: { disk: "hdd" } }), cache.nodes());
+  const cache = cacheOf(
+    nodeWith("a", { cpu: "1" }),
+    nodeWith("b", { cpu: "1", labels: { disk: "hdd" } }),
+    nodeWith("c", { cpu: "1", labels: { disk: "hdd" } }),
+  );
+  const r = new Scheduler1(defaultPlugins).schedule(
+    podWith("p", { cpu: "2", nodeSelector: { disk: "hdd" } }),
+    cache.nodes(),
+  );
   expect(r.node).toBeUndefined();
-  expect((r as { message: string }).message).toBe("0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu.");
+  expect((r as { message: string }).message).toBe(
+    "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu.",
+  );
 });
 
 test("replicas of one controller spread across nodes", () => {
@@ -46,7 +55,10 @@ test("an assumed pod's requests count for the next decision", () => {
 
 test("the emptier node wins", () => {
   const cache = cacheOf(nodeWith("busy"), nodeWith("idle"));
-  cache.upsertPod({ ...podWith("x", { cpu: "3", memory: "12Gi" }), spec: { ...podWith("x", { cpu: "3", memory: "12Gi" }).spec, nodeName: "busy" } });
+  cache.upsertPod({
+    ...podWith("x", { cpu: "3", memory: "12Gi" }),
+    spec: { ...podWith("x", { cpu: "3", memory: "12Gi" }).spec, nodeName: "busy" },
+  });
   expect(new Scheduler1(defaultPlugins).schedule(podWith("p", { cpu: "100m" }), cache.nodes()).node).toBe("idle");
 });
 

@@ -9,14 +9,16 @@ export type ScheduleResult = { node: string } | { node?: undefined; message: str
 /** Kubernetes' adaptive percentage: 50% - nodes/125, at least 5%, and at least 100 nodes. */
 export function numFeasibleNodesToFind(total: number, percentage?: number): number {
   if (total < 100) return total;
-  let pct = percentage ?? Math.max(5, 50 - Math.floor(total / 125));
+  const pct = percentage ?? Math.max(5, 50 - Math.floor(total / 125));
   if (pct >= 100) return total;
   return Math.max(100, Math.floor((total * pct) / 100));
 }
 
 export function cycleState(pod: SchedPod): CycleState {
   const labels = pod.metadata?.labels ?? {};
-  const entries = Object.entries(labels).filter(([k]) => k !== "pod-template-hash" && k !== "statefulset.kubernetes.io/pod-name");
+  const entries = Object.entries(labels).filter(
+    ([k]) => k !== "pod-template-hash" && k !== "statefulset.kubernetes.io/pod-name",
+  );
   const owned = (pod.metadata?.ownerReferences ?? []).some((r) => r.controller);
   return {
     pod,

@@ -22,7 +22,11 @@ export interface SchedPod extends KubeObject {
 
 export interface SchedNode extends KubeObject {
   spec?: { unschedulable?: boolean; taints?: Taint[] };
-  status?: { allocatable?: Record<string, string>; capacity?: Record<string, string>; conditions?: { type: string; status: string }[] };
+  status?: {
+    allocatable?: Record<string, string>;
+    capacity?: Record<string, string>;
+    conditions?: { type: string; status: string }[];
+  };
 }
 
 /** A node with what is placed on it (bound and assumed pods). */

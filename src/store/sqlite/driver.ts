@@ -19,7 +19,9 @@ export interface Database {
 export async function openDatabase(path: string, opts: { readonly?: boolean } = {}): Promise<Database> {
   if (typeof Bun !== "undefined") {
     const { Database: BunDatabase } = await import("bun:sqlite");
-    const db = opts.readonly ? new BunDatabase(path, { readonly: true, strict: true }) : new BunDatabase(path, { create: true, strict: true });
+    const db = opts.readonly
+      ? new BunDatabase(path, { readonly: true, strict: true })
+      : new BunDatabase(path, { create: true, strict: true });
     return {
       exec: (sql) => void db.exec(sql),
       prepare: (sql) => {
@@ -35,7 +37,9 @@ export async function openDatabase(path: string, opts: { readonly?: boolean } = 
     };
   }
   const mod = "better-sqlite3";
-  const { default: BetterSqlite } = (await import(mod)) as { default: new (path: string, opts?: { readonly?: boolean }) => any };
+  const { default: BetterSqlite } = (await import(mod)) as {
+    default: new (path: string, opts?: { readonly?: boolean }) => any;
+  };
   const db = new BetterSqlite(path, { readonly: !!opts.readonly });
   return {
     exec: (sql) => void db.exec(sql),

@@ -20,7 +20,8 @@ export function acquireLock(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const holder = Number(readFileSync(path, "utf8").trim());
-      if (holder && holder !== process.pid && processAlive(holder)) throw new LockedError(`data dir ${dataDir} is in use by another kube process (pid ${holder})`);
+      if (holder && holder !== process.pid && processAlive(holder))
+        throw new LockedError(`data dir ${dataDir} is in use by another kube process (pid ${holder})`);
       // Stale: the holder is gone. Remove and retry (another starter may race us; the wx open decides).
       try {
         unlinkSync(path);

@@ -2,7 +2,17 @@
 // connection is one read transaction, so a snapshot taken while kube serves is consistent (WAL
 // readers see one commit) and never blocks the writer. Restore puts a snapshot back as kube.db
 // of a stopped cluster's data dir.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { processAlive } from "../../util/process.ts";
 import { openDatabase } from "./driver.ts";
@@ -49,7 +59,10 @@ async function snapshotRevision(file: string): Promise<number> {
   try {
     db = await openDatabase(file, { readonly: true });
     const version = Number(db.prepare("SELECT value FROM meta WHERE name = 'schema_version'").get()?.value ?? 1);
-    if (version > SCHEMA_VERSION) throw new SnapshotError(`${file} was written by a newer kube (data format ${version}); this kube reads up to format ${SCHEMA_VERSION}`);
+    if (version > SCHEMA_VERSION)
+      throw new SnapshotError(
+        `${file} was written by a newer kube (data format ${version}); this kube reads up to format ${SCHEMA_VERSION}`,
+      );
     db.prepare("SELECT 1 FROM kv LIMIT 1").get();
     return Number(db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get()?.seq ?? 0);
   } catch (err) {
@@ -64,7 +77,10 @@ async function snapshotRevision(file: string): Promise<number> {
 export async function restoreSnapshot(file: string, dataDir: string): Promise<{ revision: number }> {
   if (!existsSync(file)) throw new SnapshotError(`${file} does not exist`);
   const holder = lockHolder(dataDir);
-  if (holder) throw new SnapshotError(`data dir ${dataDir} is in use by a running kube (pid ${holder}); stop it first (kube down)`);
+  if (holder)
+    throw new SnapshotError(
+      `data dir ${dataDir} is in use by a running kube (pid ${holder}); stop it first (kube down)`,
+    );
   const revision = await snapshotRevision(file);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const target = join(dataDir, DB);
@@ -88,8 +104,16 @@ export function listSnapshots(dir: string): string[] {
 }
 
 /** Takes a snapshot into `dir` named by the time, then keeps only the newest `retain`. */
-export async function scheduledSnapshot(dataDir: string, dir: string, retain: number, at = new Date()): Promise<string> {
-  const stamp = at.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+export async function scheduledSnapshot(
+  dataDir: string,
+  dir: string,
+  retain: number,
+  at = new Date(),
+): Promise<string> {
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}Z$/, "Z");
   let file = join(dir, `kube-snapshot-${stamp}.db`);
   for (let i = 1; existsSync(file); i++) file = join(dir, `kube-snapshot-${stamp.slice(0, -1)}-${i}Z.db`);
   await saveSnapshot(dataDir, file);

@@ -11,7 +11,14 @@ import { LockedError } from "../types.ts";
 storeContract({ describe, test }, (dir, opts) => openStore({ dataDir: dir, ...opts }));
 
 const child = (dir: string, script: string) =>
-  Bun.spawn([process.execPath, "-e", `import { openStore } from ${JSON.stringify(join(import.meta.dir, "../index.ts"))}; const s = await openStore({ dataDir: ${JSON.stringify(dir)} }); ${script}`], { stdout: "pipe", stderr: "pipe" });
+  Bun.spawn(
+    [
+      process.execPath,
+      "-e",
+      `import { openStore } from ${JSON.stringify(join(import.meta.dir, "../index.ts"))}; const s = await openStore({ dataDir: ${JSON.stringify(dir)} }); ${script}`,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
 
 async function readUntil(stream: ReadableStream<Uint8Array>, pred: (text: string) => boolean): Promise<string> {
   const reader = stream.getReader();
@@ -42,11 +49,17 @@ describe("process ownership and crashes", () => {
 
   test("SIGKILL in the middle of writes loses no acknowledged write and keeps revisions continuous", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kube-crash-"));
-    const writer = child(dir, `for (let i = 0; ; i++) { const kv = await s.create("/k/" + String(i).padStart(8, "0"), "v" + i); console.log(kv.modRevision); }`);
+    const writer = child(
+      dir,
+      `for (let i = 0; ; i++) { const kv = await s.create("/k/" + String(i).padStart(8, "0"), "v" + i); console.log(kv.modRevision); }`,
+    );
     const text = await readUntil(writer.stdout, (t) => t.split("\n").length > 2000);
     writer.kill("SIGKILL");
     await writer.exited;
-    const acked = text.split("\n").filter((l) => /^\d+$/.test(l)).map(Number);
+    const acked = text
+      .split("\n")
+      .filter((l) => /^\d+$/.test(l))
+      .map(Number);
     const s = await openStore({ dataDir: dir });
     const list = await s.list("/k/");
     const revs = list.kvs.map((kv) => kv.modRevision);
@@ -76,7 +89,9 @@ describe("data format versions", () => {
     await again.close();
     const check = new Database(join(dir, "kube.db"));
     expect(check.query("SELECT value FROM meta WHERE name = 'schema_version'").get()).toEqual({ value: 2 });
-    expect(check.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'kv_keys'").get()).toEqual({ name: "kv_keys" });
+    expect(check.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'kv_keys'").get()).toEqual({
+      name: "kv_keys",
+    });
     check.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -88,8 +103,23 @@ describe("data format versions", () => {
     raw.exec("UPDATE meta SET value = 99 WHERE name = 'schema_version'");
     raw.close();
     const err = await openStore({ dataDir: dir }).catch((e) => e);
-    expect(err.message).toBe(`data dir ${dir} was written by a newer kube (data format 99); this kube reads up to format 2: upgrade kube`);
-    const up = Bun.spawn([process.execPath, join(import.meta.dir, "../../main.ts"), "up", "--data-dir", dir, "--port", "0", "--runtime", "sim"], { stdout: "pipe", stderr: "pipe" });
+    expect(err.message).toBe(
+      `data dir ${dir} was written by a newer kube (data format 99); this kube reads up to format 2: upgrade kube`,
+    );
+    const up = Bun.spawn(
+      [
+        process.execPath,
+        join(import.meta.dir, "../../main.ts"),
+        "up",
+        "--data-dir",
+        dir,
+        "--port",
+        "0",
+        "--runtime",
+        "sim",
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     const [stderr, code] = [await new Response(up.stderr).text(), await up.exited];
     expect(code).toBe(1);
     expect(stderr.trim()).toBe(`error: ${err.message}`);

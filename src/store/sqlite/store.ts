@@ -21,7 +21,12 @@ export interface SqliteStoreOptions {
 }
 
 type Row = Record<string, unknown>;
-const toKv = (r: Row): KeyValue => ({ key: r.key as string, value: r.value as string, createRevision: Number(r.create_rev), modRevision: Number(r.mod_rev) });
+const toKv = (r: Row): KeyValue => ({
+  key: r.key as string,
+  value: r.value as string,
+  createRevision: Number(r.create_rev),
+  modRevision: Number(r.mod_rev),
+});
 
 /** The smallest string greater than every string starting with prefix. */
 function prefixEnd(prefix: string): string {
@@ -37,14 +42,18 @@ function migrate(db: Database, dataDir: string): void {
   const fresh = !db.prepare("SELECT 1 FROM log LIMIT 1").get() && !db.prepare("SELECT 1 FROM kv LIMIT 1").get();
   let version = row ? Number(row.value) : fresh ? 0 : 1;
   if (version > SCHEMA_VERSION)
-    throw new SchemaVersionError(`data dir ${dataDir} was written by a newer kube (data format ${version}); this kube reads up to format ${SCHEMA_VERSION}: upgrade kube`);
+    throw new SchemaVersionError(
+      `data dir ${dataDir} was written by a newer kube (data format ${version}); this kube reads up to format ${SCHEMA_VERSION}: upgrade kube`,
+    );
   while (version < SCHEMA_VERSION) {
     version++;
     const next = version;
     db.transaction(() => {
       const sql = MIGRATIONS[next];
       if (sql) db.exec(sql);
-      db.prepare("INSERT INTO meta(name, value) VALUES ('schema_version', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value").run(next);
+      db.prepare(
+        "INSERT INTO meta(name, value) VALUES ('schema_version', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+      ).run(next);
     })();
   }
 }
@@ -98,11 +107,15 @@ export class SqliteStore implements Store {
       insertKv: p("INSERT INTO kv(key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)"),
       updateKv: p("UPDATE kv SET value = ?, mod_rev = ? WHERE key = ?"),
       deleteKv: p("DELETE FROM kv WHERE key = ?"),
-      insertLog: p("INSERT INTO log(id, key, type, value, create_rev, prev_value, prev_mod_rev) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      insertLog: p(
+        "INSERT INTO log(id, key, type, value, create_rev, prev_value, prev_mod_rev) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
       listFrom: p("SELECT key, value, create_rev, mod_rev FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"),
       listAfter: p("SELECT key, value, create_rev, mod_rev FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?"),
       countAfter: p("SELECT COUNT(*) AS n FROM kv WHERE key > ? AND key < ?"),
-      logRange: p("SELECT id, key, type, value, create_rev, prev_value, prev_mod_rev FROM log WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"),
+      logRange: p(
+        "SELECT id, key, type, value, create_rev, prev_value, prev_mod_rev FROM log WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
+      ),
       compactLog: p("DELETE FROM log WHERE id IN (SELECT id FROM log WHERE id <= ? ORDER BY id LIMIT ?)"),
       logValue: p("SELECT value FROM log WHERE id = ?"),
       setCompacted: p("UPDATE meta SET value = ? WHERE name = 'compacted'"),
@@ -127,21 +140,38 @@ export class SqliteStore implements Store {
     const end = prefixEnd(prefix);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
     const after = opts.startAfter && opts.startAfter >= prefix ? opts.startAfter : undefined;
-    const rows = after ? this.st.listAfter!.all(after, end, limit === -1 ? -1 : limit + 1) : this.st.listFrom!.all(prefix, end, limit === -1 ? -1 : limit + 1);
+    const rows = after
+      ? this.st.listAfter!.all(after, end, limit === -1 ? -1 : limit + 1)
+      : this.st.listFrom!.all(prefix, end, limit === -1 ? -1 : limit + 1);
     const more = limit !== -1 && rows.length > limit;
     const kvs = (more ? rows.slice(0, limit) : rows).map(toKv);
     const counted = opts.countRemaining !== false;
-    const remaining = !counted ? undefined : more ? Number(this.st.countAfter!.get(kvs[kvs.length - 1]!.key, end)?.n ?? 0) : 0;
+    const remaining = !counted
+      ? undefined
+      : more
+        ? Number(this.st.countAfter!.get(kvs[kvs.length - 1]!.key, end)?.n ?? 0)
+        : 0;
     return { revision: this.rev, kvs, more, remaining };
   }
 
-  private commit(type: WatchEvent["type"], key: string, value: string, createRev: number, prev: KeyValue | undefined): WatchEvent {
+  private commit(
+    type: WatchEvent["type"],
+    key: string,
+    value: string,
+    createRev: number,
+    prev: KeyValue | undefined,
+  ): WatchEvent {
     const rev = this.rev + 1;
     // The previous value is not stored again: it is the log row at prev_mod_rev (or the live
     // prevKv handed to watchers in memory), which halves what an update writes.
     this.st.insertLog!.run(rev, key, TYPE_CODE[type], value, createRev || rev, null, prev?.modRevision ?? null);
     this.rev = rev;
-    return { type, revision: rev, kv: { key, value, createRevision: createRev || rev, modRevision: rev }, prevKv: prev };
+    return {
+      type,
+      revision: rev,
+      kv: { key, value, createRevision: createRev || rev, modRevision: rev },
+      prevKv: prev,
+    };
   }
 
   private pending: { fn: () => WatchEvent; resolve: (ev: WatchEvent) => void; reject: (err: unknown) => void }[] = [];
@@ -286,9 +316,20 @@ export class SqliteStore implements Store {
     if (r.prev_mod_rev != null) {
       // An older row may be compacted away; then the event has no previous value.
       const prev = type === "delete" ? { value: r.value } : this.st.logValue!.get(Number(r.prev_mod_rev));
-      if (prev) prevKv = { key: r.key as string, value: prev.value as string, createRevision: Number(r.create_rev), modRevision: Number(r.prev_mod_rev) };
+      if (prev)
+        prevKv = {
+          key: r.key as string,
+          value: prev.value as string,
+          createRevision: Number(r.create_rev),
+          modRevision: Number(r.prev_mod_rev),
+        };
     }
-    return { type, revision: rev, kv: { key: r.key as string, value: r.value as string, createRevision: Number(r.create_rev), modRevision: rev }, prevKv };
+    return {
+      type,
+      revision: rev,
+      kv: { key: r.key as string, value: r.value as string, createRevision: Number(r.create_rev), modRevision: rev },
+      prevKv,
+    };
   }
 
   async compact(revision: number): Promise<void> {

@@ -38,12 +38,30 @@ export const serviceAccountUser = (namespace: string, name: string): UserInfo =>
   groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, AUTHENTICATED],
 });
 
-const METHOD_VERBS: Record<string, string> = { POST: "create", GET: "get", HEAD: "get", PUT: "update", PATCH: "patch", DELETE: "delete" };
+const METHOD_VERBS: Record<string, string> = {
+  POST: "create",
+  GET: "get",
+  HEAD: "get",
+  PUT: "update",
+  PATCH: "patch",
+  DELETE: "delete",
+};
 const NAME_SEGMENT = /^[^/%]+$/;
 
 export function requestAttributes(user: UserInfo, method: string, url: URL): Attributes {
   const path = url.pathname;
-  const base: Attributes = { user, verb: METHOD_VERBS[method] ?? method.toLowerCase(), resourceRequest: false, path, apiGroup: "", apiVersion: "", namespace: "", resource: "", subresource: "", name: "" };
+  const base: Attributes = {
+    user,
+    verb: METHOD_VERBS[method] ?? method.toLowerCase(),
+    resourceRequest: false,
+    path,
+    apiGroup: "",
+    apiVersion: "",
+    namespace: "",
+    resource: "",
+    subresource: "",
+    name: "",
+  };
   let parts = path.split("/").filter(Boolean);
   if (parts.length < 3 || (parts[0] !== "api" && parts[0] !== "apis")) return base;
   const prefix = parts[0];

@@ -8,7 +8,15 @@ import type { KindDef } from "../../../api/types.ts";
 import { badRequest } from "../errors.ts";
 import type { Objects } from "../objects.ts";
 import { tokenStillValid, type TokenIssuer } from "../sa-tokens.ts";
-import { AUTHENTICATED, MASTERS, UNAUTHENTICATED, requestAttributes, serviceAccountUser, type Attributes, type UserInfo } from "./attributes.ts";
+import {
+  AUTHENTICATED,
+  MASTERS,
+  UNAUTHENTICATED,
+  requestAttributes,
+  serviceAccountUser,
+  type Attributes,
+  type UserInfo,
+} from "./attributes.ts";
 import { forbiddenError } from "./forbidden.ts";
 
 export const ADMIN_USER: UserInfo = { name: "kubernetes-admin", groups: [MASTERS, AUTHENTICATED] };
@@ -29,7 +37,10 @@ export class Authenticator {
   /** A token for one of the cluster's own components, valid while this process runs. */
   tokenFor(user: UserInfo): string {
     const token = randomBytes(24).toString("hex");
-    this.identities.set(token, { ...user, groups: user.groups.includes(AUTHENTICATED) ? user.groups : [...user.groups, AUTHENTICATED] });
+    this.identities.set(token, {
+      ...user,
+      groups: user.groups.includes(AUTHENTICATED) ? user.groups : [...user.groups, AUTHENTICATED],
+    });
     return token;
   }
 
@@ -49,7 +60,11 @@ export class Authenticator {
       extra["authentication.kubernetes.io/pod-name"] = [k.pod.name];
       extra["authentication.kubernetes.io/pod-uid"] = [k.pod.uid];
     }
-    const user = { ...serviceAccountUser(k.namespace, k.serviceaccount.name), uid: k.serviceaccount.uid, ...(k.pod ? { extra } : {}) };
+    const user = {
+      ...serviceAccountUser(k.namespace, k.serviceaccount.name),
+      uid: k.serviceaccount.uid,
+      ...(k.pod ? { extra } : {}),
+    };
     if (this.checked.size > 10_000) this.checked.clear();
     // Not kept when a delete raced with the check.
     if (generation === this.generation) this.checked.set(token, { user, exp: claims.exp });
@@ -71,26 +86,48 @@ export class Authenticator {
 
 const EXTRA_PREFIX = "impersonate-extra-";
 
-export const wantsImpersonation = (req: Request) => req.headers.has("impersonate-user") || req.headers.has("impersonate-group") || req.headers.has("impersonate-uid");
+export const wantsImpersonation = (req: Request) =>
+  req.headers.has("impersonate-user") || req.headers.has("impersonate-group") || req.headers.has("impersonate-uid");
 
 /**
  * The impersonated user, each requested part checked with `authorize`; the requester itself
  * when no Impersonate-* header is present.
  */
-export async function impersonate(req: Request, requester: UserInfo, authorize: (a: Attributes) => Promise<{ allowed: boolean; reason: string }>): Promise<UserInfo> {
+export async function impersonate(
+  req: Request,
+  requester: UserInfo,
+  authorize: (a: Attributes) => Promise<{ allowed: boolean; reason: string }>,
+): Promise<UserInfo> {
   const h = req.headers;
   const name = h.get("impersonate-user");
-  const groups = h.has("impersonate-group") ? h.get("impersonate-group")!.split(",").map((g) => g.trim()).filter(Boolean) : [];
+  const groups = h.has("impersonate-group")
+    ? h
+        .get("impersonate-group")!
+        .split(",")
+        .map((g) => g.trim())
+        .filter(Boolean)
+    : [];
   const uid = h.get("impersonate-uid") ?? undefined;
   const extra: Record<string, string[]> = {};
-  for (const [k, v] of h.entries()) if (k.startsWith(EXTRA_PREFIX)) (extra[decodeURIComponent(k.slice(EXTRA_PREFIX.length))] ??= []).push(...v.split(",").map((s) => s.trim()));
+  for (const [k, v] of h.entries())
+    if (k.startsWith(EXTRA_PREFIX))
+      (extra[decodeURIComponent(k.slice(EXTRA_PREFIX.length))] ??= []).push(...v.split(",").map((s) => s.trim()));
   if (name === null) {
-    if (groups.length || uid || Object.keys(extra).length) throw badRequest("requested impersonation of groups, extra or uid without impersonating a user");
+    if (groups.length || uid || Object.keys(extra).length)
+      throw badRequest("requested impersonation of groups, extra or uid without impersonating a user");
     return requester;
   }
   const base = requestAttributes(requester, "POST", new URL("http://x/"));
   const check = async (a: Partial<Attributes>) => {
-    const attrs: Attributes = { ...base, resourceRequest: true, verb: "impersonate", apiVersion: "", namespace: "", subresource: "", ...a } as Attributes;
+    const attrs: Attributes = {
+      ...base,
+      resourceRequest: true,
+      verb: "impersonate",
+      apiVersion: "",
+      namespace: "",
+      subresource: "",
+      ...a,
+    } as Attributes;
     const d = await authorize(attrs);
     if (!d.allowed) throw forbiddenError(attrs, d.reason);
   };
@@ -102,9 +139,10 @@ export async function impersonate(req: Request, requester: UserInfo, authorize: 
   } else await check({ apiGroup: "", resource: "users", name });
   for (const g of groups) await check({ apiGroup: "", resource: "groups", name: g });
   if (uid) await check({ apiGroup: "authentication.k8s.io", resource: "uids", name: uid });
-  for (const [key, values] of Object.entries(extra)) for (const v of values) await check({ apiGroup: "authentication.k8s.io", resource: "userextras", subresource: key, name: v });
-  if (name !== "system:anonymous" && !userGroups.includes(AUTHENTICATED) && !userGroups.includes(UNAUTHENTICATED)) userGroups.push(AUTHENTICATED);
+  for (const [key, values] of Object.entries(extra))
+    for (const v of values)
+      await check({ apiGroup: "authentication.k8s.io", resource: "userextras", subresource: key, name: v });
+  if (name !== "system:anonymous" && !userGroups.includes(AUTHENTICATED) && !userGroups.includes(UNAUTHENTICATED))
+    userGroups.push(AUTHENTICATED);
   return { name, groups: userGroups, ...(uid ? { uid } : {}), ...(Object.keys(extra).length ? { extra } : {}) };
 }
-
-

@@ -22,7 +22,12 @@ export interface Authorizer {
 const ALLOW: Decision = { allowed: true, reason: "" };
 
 export function createAuthorizer(objects: Objects, lookup: (resource: string) => KindDef | undefined): Authorizer {
-  const kinds = { roles: lookup("roles")!, clusterroles: lookup("clusterroles")!, rolebindings: lookup("rolebindings")!, clusterrolebindings: lookup("clusterrolebindings")! };
+  const kinds = {
+    roles: lookup("roles")!,
+    clusterroles: lookup("clusterroles")!,
+    rolebindings: lookup("rolebindings")!,
+    clusterrolebindings: lookup("clusterrolebindings")!,
+  };
   const rbac = new RbacAuthorizer(objects, kinds);
   const node = new NodeAuthorizer(objects, lookup);
   const authorize = async (a: Attributes): Promise<Decision> => {

@@ -40,7 +40,10 @@ export const CLUSTER_ROLES: BootstrapRole[] = [
   {
     name: "system:aggregate-to-admin",
     labels: agg("admin"),
-    rules: [r("create", "authorization.k8s.io", "localsubjectaccessreviews"), r(`${WRITE},get,list,watch`, "rbac.authorization.k8s.io", "rolebindings,roles")],
+    rules: [
+      r("create", "authorization.k8s.io", "localsubjectaccessreviews"),
+      r(`${WRITE},get,list,watch`, "rbac.authorization.k8s.io", "rolebindings,roles"),
+    ],
   },
   {
     name: "system:aggregate-to-edit",
@@ -50,12 +53,24 @@ export const CLUSTER_ROLES: BootstrapRole[] = [
       r("impersonate", "", "serviceaccounts"),
       r("create,delete,deletecollection,patch,update", "", "pods,pods/attach,pods/exec,pods/portforward,pods/proxy"),
       r("create", "", "pods/eviction"),
-      r(WRITE, "", "configmaps,events,persistentvolumeclaims,replicationcontrollers,replicationcontrollers/scale,secrets,serviceaccounts,services,services/proxy"),
+      r(
+        WRITE,
+        "",
+        "configmaps,events,persistentvolumeclaims,replicationcontrollers,replicationcontrollers/scale,secrets,serviceaccounts,services,services/proxy",
+      ),
       r("create", "", "serviceaccounts/token"),
-      r(WRITE, "apps", "daemonsets,deployments,deployments/rollback,deployments/scale,replicasets,replicasets/scale,statefulsets,statefulsets/scale"),
+      r(
+        WRITE,
+        "apps",
+        "daemonsets,deployments,deployments/rollback,deployments/scale,replicasets,replicasets/scale,statefulsets,statefulsets/scale",
+      ),
       r(WRITE, "autoscaling", "horizontalpodautoscalers"),
       r(WRITE, "batch", "cronjobs,jobs"),
-      r(WRITE, "extensions", "daemonsets,deployments,deployments/rollback,deployments/scale,ingresses,networkpolicies,replicasets,replicasets/scale,replicationcontrollers/scale"),
+      r(
+        WRITE,
+        "extensions",
+        "daemonsets,deployments,deployments/rollback,deployments/scale,ingresses,networkpolicies,replicasets,replicasets/scale,replicationcontrollers/scale",
+      ),
       r(WRITE, "policy", "poddisruptionbudgets"),
       r(WRITE, "networking.k8s.io", "ingresses,networkpolicies"),
       r("create,delete,deletecollection,get,list,patch,update,watch", "coordination.k8s.io", "leases"),
@@ -65,28 +80,80 @@ export const CLUSTER_ROLES: BootstrapRole[] = [
     name: "system:aggregate-to-view",
     labels: agg("view"),
     rules: [
-      r(READ, "", "configmaps,endpoints,persistentvolumeclaims,persistentvolumeclaims/status,pods,replicationcontrollers,replicationcontrollers/scale,serviceaccounts,services,services/status"),
-      r(READ, "", "bindings,events,limitranges,namespaces/status,pods/log,pods/status,replicationcontrollers/status,resourcequotas,resourcequotas/status"),
+      r(
+        READ,
+        "",
+        "configmaps,endpoints,persistentvolumeclaims,persistentvolumeclaims/status,pods,replicationcontrollers,replicationcontrollers/scale,serviceaccounts,services,services/status",
+      ),
+      r(
+        READ,
+        "",
+        "bindings,events,limitranges,namespaces/status,pods/log,pods/status,replicationcontrollers/status,resourcequotas,resourcequotas/status",
+      ),
       r(READ, "", "namespaces"),
       r(READ, "discovery.k8s.io", "endpointslices"),
-      r(READ, "apps", "controllerrevisions,daemonsets,daemonsets/status,deployments,deployments/scale,deployments/status,replicasets,replicasets/scale,replicasets/status,statefulsets,statefulsets/scale,statefulsets/status"),
+      r(
+        READ,
+        "apps",
+        "controllerrevisions,daemonsets,daemonsets/status,deployments,deployments/scale,deployments/status,replicasets,replicasets/scale,replicasets/status,statefulsets,statefulsets/scale,statefulsets/status",
+      ),
       r(READ, "autoscaling", "horizontalpodautoscalers,horizontalpodautoscalers/status"),
       r(READ, "batch", "cronjobs,cronjobs/status,jobs,jobs/status"),
-      r(READ, "extensions", "daemonsets,daemonsets/status,deployments,deployments/scale,deployments/status,ingresses,ingresses/status,networkpolicies,replicasets,replicasets/scale,replicasets/status,replicationcontrollers/scale"),
+      r(
+        READ,
+        "extensions",
+        "daemonsets,daemonsets/status,deployments,deployments/scale,deployments/status,ingresses,ingresses/status,networkpolicies,replicasets,replicasets/scale,replicasets/status,replicationcontrollers/scale",
+      ),
       r(READ, "policy", "poddisruptionbudgets,poddisruptionbudgets/status"),
       r(READ, "networking.k8s.io", "ingresses,ingresses/status,networkpolicies"),
     ],
   },
-  { name: "system:auth-delegator", rules: [r("create", "authentication.k8s.io", "tokenreviews"), r("create", "authorization.k8s.io", "subjectaccessreviews")] },
-  { name: "system:basic-user", rules: [r("create", "authorization.k8s.io", "selfsubjectaccessreviews,selfsubjectrulesreviews"), r("create", "authentication.k8s.io", "selfsubjectreviews")] },
-  { name: "system:certificates.k8s.io:certificatesigningrequests:nodeclient", rules: [r("create", "certificates.k8s.io", "certificatesigningrequests/nodeclient")] },
-  { name: "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", rules: [r("create", "certificates.k8s.io", "certificatesigningrequests/selfnodeclient")] },
-  { name: "system:certificates.k8s.io:kube-apiserver-client-approver", rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client")] },
-  { name: "system:certificates.k8s.io:kube-apiserver-client-kubelet-approver", rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client-kubelet")] },
-  { name: "system:certificates.k8s.io:kubelet-serving-approver", rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/kubelet-serving")] },
-  { name: "system:certificates.k8s.io:legacy-unknown-approver", rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/legacy-unknown")] },
-  { name: "system:discovery", rules: [url("get", "/api,/api/*,/apis,/apis/*,/healthz,/livez,/openapi,/openapi/*,/readyz,/version,/version/")] },
-  { name: "system:heapster", rules: [r(READ, "", "events,namespaces,nodes,pods"), r(READ, "extensions", "deployments")] },
+  {
+    name: "system:auth-delegator",
+    rules: [
+      r("create", "authentication.k8s.io", "tokenreviews"),
+      r("create", "authorization.k8s.io", "subjectaccessreviews"),
+    ],
+  },
+  {
+    name: "system:basic-user",
+    rules: [
+      r("create", "authorization.k8s.io", "selfsubjectaccessreviews,selfsubjectrulesreviews"),
+      r("create", "authentication.k8s.io", "selfsubjectreviews"),
+    ],
+  },
+  {
+    name: "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+    rules: [r("create", "certificates.k8s.io", "certificatesigningrequests/nodeclient")],
+  },
+  {
+    name: "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+    rules: [r("create", "certificates.k8s.io", "certificatesigningrequests/selfnodeclient")],
+  },
+  {
+    name: "system:certificates.k8s.io:kube-apiserver-client-approver",
+    rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client")],
+  },
+  {
+    name: "system:certificates.k8s.io:kube-apiserver-client-kubelet-approver",
+    rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client-kubelet")],
+  },
+  {
+    name: "system:certificates.k8s.io:kubelet-serving-approver",
+    rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/kubelet-serving")],
+  },
+  {
+    name: "system:certificates.k8s.io:legacy-unknown-approver",
+    rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/legacy-unknown")],
+  },
+  {
+    name: "system:discovery",
+    rules: [url("get", "/api,/api/*,/apis,/apis/*,/healthz,/livez,/openapi,/openapi/*,/readyz,/version,/version/")],
+  },
+  {
+    name: "system:heapster",
+    rules: [r(READ, "", "events,namespaces,nodes,pods"), r(READ, "extensions", "deployments")],
+  },
   { name: "system:kube-aggregator", rules: [r(READ, "", "endpoints,services")] },
   {
     name: "system:kube-controller-manager",
@@ -128,8 +195,18 @@ export const CLUSTER_ROLES: BootstrapRole[] = [
       r(READ, "storage.k8s.io", "csistoragecapacities"),
     ],
   },
-  { name: "system:kubelet-api-admin", rules: [r(READ, "", "nodes"), r("proxy", "", "nodes"), r("*", "", "nodes/log,nodes/metrics,nodes/proxy,nodes/stats")] },
-  { name: "system:monitoring", rules: [url("get", "/healthz,/healthz/*,/livez,/livez/*,/metrics,/metrics/slis,/readyz,/readyz/*")] },
+  {
+    name: "system:kubelet-api-admin",
+    rules: [
+      r(READ, "", "nodes"),
+      r("proxy", "", "nodes"),
+      r("*", "", "nodes/log,nodes/metrics,nodes/proxy,nodes/stats"),
+    ],
+  },
+  {
+    name: "system:monitoring",
+    rules: [url("get", "/healthz,/healthz/*,/livez,/livez/*,/metrics,/metrics/slis,/readyz,/readyz/*")],
+  },
   {
     name: "system:node",
     rules: [
@@ -157,26 +234,72 @@ export const CLUSTER_ROLES: BootstrapRole[] = [
       r(READ, "node.k8s.io", "runtimeclasses"),
     ],
   },
-  { name: "system:node-bootstrapper", rules: [r("create,get,list,watch", "certificates.k8s.io", "certificatesigningrequests")] },
+  {
+    name: "system:node-bootstrapper",
+    rules: [r("create,get,list,watch", "certificates.k8s.io", "certificatesigningrequests")],
+  },
   { name: "system:node-problem-detector", rules: [r("get", "", "nodes"), r("patch", "", "nodes/status"), events] },
-  { name: "system:node-proxier", rules: [r("list,watch", "", "endpoints,services"), r(READ, "", "nodes"), events, r("list,watch", "discovery.k8s.io", "endpointslices")] },
+  {
+    name: "system:node-proxier",
+    rules: [
+      r("list,watch", "", "endpoints,services"),
+      r(READ, "", "nodes"),
+      events,
+      r("list,watch", "discovery.k8s.io", "endpointslices"),
+    ],
+  },
   {
     name: "system:persistent-volume-provisioner",
-    rules: [r("create,delete,get,list,watch", "", "persistentvolumes"), r("get,list,update,watch", "", "persistentvolumeclaims"), r(READ, "storage.k8s.io", "storageclasses"), r("watch", "", "events"), events],
+    rules: [
+      r("create,delete,get,list,watch", "", "persistentvolumes"),
+      r("get,list,update,watch", "", "persistentvolumeclaims"),
+      r(READ, "storage.k8s.io", "storageclasses"),
+      r("watch", "", "events"),
+      events,
+    ],
   },
   { name: "system:public-info-viewer", rules: [url("get", "/healthz,/livez,/readyz,/version,/version/")] },
-  { name: "system:service-account-issuer-discovery", rules: [url("get", "/.well-known/openid-configuration,/openid/v1/jwks")] },
-  { name: "system:volume-scheduler", rules: [r("get,list,patch,update,watch", "", "persistentvolumes"), r(READ, "storage.k8s.io", "storageclasses"), r("get,list,patch,update,watch", "", "persistentvolumeclaims")] },
+  {
+    name: "system:service-account-issuer-discovery",
+    rules: [url("get", "/.well-known/openid-configuration,/openid/v1/jwks")],
+  },
+  {
+    name: "system:volume-scheduler",
+    rules: [
+      r("get,list,patch,update,watch", "", "persistentvolumes"),
+      r(READ, "storage.k8s.io", "storageclasses"),
+      r("get,list,patch,update,watch", "", "persistentvolumeclaims"),
+    ],
+  },
   // This cluster's ingress controller (one per cluster, like ingress-nginx's role).
-  { name: "system:kube-ingress", rules: [r(READ, "networking.k8s.io", "ingresses,ingressclasses"), r("create", "networking.k8s.io", "ingressclasses"), r(READ, "", "services,endpoints"), r("update,patch", "networking.k8s.io", "ingresses/status"), events] },
+  {
+    name: "system:kube-ingress",
+    rules: [
+      r(READ, "networking.k8s.io", "ingresses,ingressclasses"),
+      r("create", "networking.k8s.io", "ingressclasses"),
+      r(READ, "", "services,endpoints"),
+      r("update,patch", "networking.k8s.io", "ingresses/status"),
+      events,
+    ],
+  },
 ];
 
 /** system:controller:NAME roles, each bound to the service account kube-system/NAME. */
 export const CONTROLLER_ROLES: BootstrapRole[] = [
-  { name: "clusterrole-aggregation-controller", rules: [r("escalate,get,list,watch,update,patch", "rbac.authorization.k8s.io", "clusterroles")] },
+  {
+    name: "clusterrole-aggregation-controller",
+    rules: [r("escalate,get,list,watch,update,patch", "rbac.authorization.k8s.io", "clusterroles")],
+  },
   {
     name: "cronjob-controller",
-    rules: [r("get,list,watch,update", "batch", "cronjobs"), r("get,list,watch,create,update,delete,patch", "batch", "jobs"), r("update", "batch", "cronjobs/status"), r("update", "batch", "cronjobs/finalizers"), r("list,watch,delete", "", "pods"), events],
+    rules: [
+      r("get,list,watch,update", "batch", "cronjobs"),
+      r("get,list,watch,create,update,delete,patch", "batch", "jobs"),
+      r("update", "batch", "cronjobs/status"),
+      r("update", "batch", "cronjobs/finalizers"),
+      r("list,watch,delete", "", "pods"),
+      events,
+    ],
   },
   {
     name: "daemon-set-controller",
@@ -219,7 +342,15 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
       events,
     ],
   },
-  { name: "endpoint-controller", rules: [r(READ, "", "services,pods"), r("get,list,watch,create,update,delete", "", "endpoints"), r("create", "", "endpoints/restricted"), events] },
+  {
+    name: "endpoint-controller",
+    rules: [
+      r(READ, "", "services,pods"),
+      r("get,list,watch,create,update,delete", "", "endpoints"),
+      r("create", "", "endpoints/restricted"),
+      events,
+    ],
+  },
   { name: "generic-garbage-collector", rules: [r("get,list,watch,patch,update,delete", "*", "*"), events] },
   {
     name: "horizontal-pod-autoscaler",
@@ -236,9 +367,34 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
       events,
     ],
   },
-  { name: "job-controller", rules: [r("get,list,watch,update,patch", "batch", "jobs"), r("update", "batch", "jobs/status"), r("update", "batch", "jobs/finalizers"), r("list,watch,create,delete,patch", "", "pods"), events] },
-  { name: "namespace-controller", rules: [r("get,list,watch,delete", "", "namespaces"), r("update", "", "namespaces/finalize,namespaces/status"), r("get,list,watch,delete,deletecollection", "*", "*")] },
-  { name: "node-controller", rules: [r("get,list,watch,update,delete,patch", "", "nodes"), r("patch,update", "", "nodes/status"), r("patch,update", "", "pods/status"), r("list,watch,get,delete", "", "pods"), events] },
+  {
+    name: "job-controller",
+    rules: [
+      r("get,list,watch,update,patch", "batch", "jobs"),
+      r("update", "batch", "jobs/status"),
+      r("update", "batch", "jobs/finalizers"),
+      r("list,watch,create,delete,patch", "", "pods"),
+      events,
+    ],
+  },
+  {
+    name: "namespace-controller",
+    rules: [
+      r("get,list,watch,delete", "", "namespaces"),
+      r("update", "", "namespaces/finalize,namespaces/status"),
+      r("get,list,watch,delete,deletecollection", "*", "*"),
+    ],
+  },
+  {
+    name: "node-controller",
+    rules: [
+      r("get,list,watch,update,delete,patch", "", "nodes"),
+      r("patch,update", "", "nodes/status"),
+      r("patch,update", "", "pods/status"),
+      r("list,watch,get,delete", "", "pods"),
+      events,
+    ],
+  },
   {
     name: "persistent-volume-binder",
     rules: [
@@ -254,12 +410,30 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
       r("get", "", "services"),
     ],
   },
-  { name: "replicaset-controller", rules: [r("get,list,watch,update", "apps,extensions", "replicasets"), r("update", "apps,extensions", "replicasets/status"), r("update", "apps,extensions", "replicasets/finalizers"), r("list,watch,patch,create,delete", "", "pods"), events] },
+  {
+    name: "replicaset-controller",
+    rules: [
+      r("get,list,watch,update", "apps,extensions", "replicasets"),
+      r("update", "apps,extensions", "replicasets/status"),
+      r("update", "apps,extensions", "replicasets/finalizers"),
+      r("list,watch,patch,create,delete", "", "pods"),
+      events,
+    ],
+  },
   {
     name: "replication-controller",
-    rules: [r("get,list,watch,update", "", "replicationcontrollers"), r("update", "", "replicationcontrollers/status"), r("update", "", "replicationcontrollers/finalizers"), r("list,watch,patch,create,delete", "", "pods"), events],
+    rules: [
+      r("get,list,watch,update", "", "replicationcontrollers"),
+      r("update", "", "replicationcontrollers/status"),
+      r("update", "", "replicationcontrollers/finalizers"),
+      r("list,watch,patch,create,delete", "", "pods"),
+      events,
+    ],
   },
-  { name: "resourcequota-controller", rules: [r("list,watch", "*", "*"), r("update", "", "resourcequotas/status"), events] },
+  {
+    name: "resourcequota-controller",
+    rules: [r("list,watch", "*", "*"), r("update", "", "resourcequotas/status"), events],
+  },
   { name: "service-account-controller", rules: [r("create", "", "serviceaccounts"), events] },
   {
     name: "statefulset-controller",
@@ -280,7 +454,17 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
   // Not upstream: Kubernetes expires events with etcd leases; here a controller deletes them.
   { name: "event-ttl-controller", rules: [r("list,watch,delete", "", "events")] },
   // Not upstream: the local-path provisioner (as in k3s) makes a volume per claim.
-  { name: "local-path-provisioner", rules: [r("get,list,watch,create,delete,update,patch", "", "persistentvolumes"), r("update,patch", "", "persistentvolumes/status,persistentvolumeclaims/status"), r("get,list,watch,update,patch", "", "persistentvolumeclaims"), r("get,list,watch,create", "storage.k8s.io", "storageclasses"), r("list,watch", "", "pods"), events] },
+  {
+    name: "local-path-provisioner",
+    rules: [
+      r("get,list,watch,create,delete,update,patch", "", "persistentvolumes"),
+      r("update,patch", "", "persistentvolumes/status,persistentvolumeclaims/status"),
+      r("get,list,watch,update,patch", "", "persistentvolumeclaims"),
+      r("get,list,watch,create", "storage.k8s.io", "storageclasses"),
+      r("list,watch", "", "pods"),
+      events,
+    ],
+  },
 ].map((c) => ({ ...c, name: `system:controller:${c.name}` }));
 
 const group = (name: string) => ({ kind: "Group" as const, name });
@@ -291,27 +475,82 @@ export const CLUSTER_ROLE_BINDINGS: BootstrapBinding[] = [
   { name: "system:monitoring", role: "system:monitoring", subjects: [group("system:monitoring")] },
   { name: "system:discovery", role: "system:discovery", subjects: [group("system:authenticated")] },
   { name: "system:basic-user", role: "system:basic-user", subjects: [group("system:authenticated")] },
-  { name: "system:public-info-viewer", role: "system:public-info-viewer", subjects: [group("system:authenticated"), group("system:unauthenticated")] },
+  {
+    name: "system:public-info-viewer",
+    role: "system:public-info-viewer",
+    subjects: [group("system:authenticated"), group("system:unauthenticated")],
+  },
   { name: "system:node-proxier", role: "system:node-proxier", subjects: [user("system:kube-proxy")] },
-  { name: "system:kube-controller-manager", role: "system:kube-controller-manager", subjects: [user("system:kube-controller-manager")] },
-  { name: "system:kube-dns", role: "system:kube-dns", subjects: [{ kind: "ServiceAccount", name: "kube-dns", namespace: "kube-system" }] },
+  {
+    name: "system:kube-controller-manager",
+    role: "system:kube-controller-manager",
+    subjects: [user("system:kube-controller-manager")],
+  },
+  {
+    name: "system:kube-dns",
+    role: "system:kube-dns",
+    subjects: [{ kind: "ServiceAccount", name: "kube-dns", namespace: "kube-system" }],
+  },
   { name: "system:kube-scheduler", role: "system:kube-scheduler", subjects: [user("system:kube-scheduler")] },
   { name: "system:volume-scheduler", role: "system:volume-scheduler", subjects: [user("system:kube-scheduler")] },
   // Nodes are authorized by the Node authorizer; the binding exists without subjects, as upstream.
   { name: "system:node", role: "system:node", subjects: [] },
-  { name: "system:service-account-issuer-discovery", role: "system:service-account-issuer-discovery", subjects: [group("system:serviceaccounts")] },
+  {
+    name: "system:service-account-issuer-discovery",
+    role: "system:service-account-issuer-discovery",
+    subjects: [group("system:serviceaccounts")],
+  },
   { name: "system:kube-ingress", role: "system:kube-ingress", subjects: [user("system:kube-ingress")] },
-  ...CONTROLLER_ROLES.map((c) => ({ name: c.name, role: c.name, subjects: [{ kind: "ServiceAccount" as const, name: c.name.slice("system:controller:".length), namespace: "kube-system" }] })),
+  ...CONTROLLER_ROLES.map((c) => ({
+    name: c.name,
+    role: c.name,
+    subjects: [
+      { kind: "ServiceAccount" as const, name: c.name.slice("system:controller:".length), namespace: "kube-system" },
+    ],
+  })),
 ];
 
 /** Roles in kube-system (namespace_policy.go). */
 export const NAMESPACE_ROLES: (BootstrapRole & { namespace: string })[] = [
-  { namespace: "kube-system", name: "extension-apiserver-authentication-reader", rules: [r(READ, "", "configmaps", "extension-apiserver-authentication")] },
-  { namespace: "kube-system", name: "system::leader-locking-kube-controller-manager", rules: [r("watch", "", "configmaps"), r("get,update", "", "configmaps", "kube-controller-manager")] },
-  { namespace: "kube-system", name: "system::leader-locking-kube-scheduler", rules: [r("watch", "", "configmaps"), r("get,update", "", "configmaps", "kube-scheduler")] },
+  {
+    namespace: "kube-system",
+    name: "extension-apiserver-authentication-reader",
+    rules: [r(READ, "", "configmaps", "extension-apiserver-authentication")],
+  },
+  {
+    namespace: "kube-system",
+    name: "system::leader-locking-kube-controller-manager",
+    rules: [r("watch", "", "configmaps"), r("get,update", "", "configmaps", "kube-controller-manager")],
+  },
+  {
+    namespace: "kube-system",
+    name: "system::leader-locking-kube-scheduler",
+    rules: [r("watch", "", "configmaps"), r("get,update", "", "configmaps", "kube-scheduler")],
+  },
 ];
 export const NAMESPACE_ROLE_BINDINGS: (BootstrapBinding & { namespace: string })[] = [
-  { namespace: "kube-system", name: "system::extension-apiserver-authentication-reader", role: "extension-apiserver-authentication-reader", subjects: [user("system:kube-controller-manager"), user("system:kube-scheduler")] },
-  { namespace: "kube-system", name: "system::leader-locking-kube-controller-manager", role: "system::leader-locking-kube-controller-manager", subjects: [user("system:kube-controller-manager"), { kind: "ServiceAccount", name: "kube-controller-manager", namespace: "kube-system" }] },
-  { namespace: "kube-system", name: "system::leader-locking-kube-scheduler", role: "system::leader-locking-kube-scheduler", subjects: [user("system:kube-scheduler"), { kind: "ServiceAccount", name: "kube-scheduler", namespace: "kube-system" }] },
+  {
+    namespace: "kube-system",
+    name: "system::extension-apiserver-authentication-reader",
+    role: "extension-apiserver-authentication-reader",
+    subjects: [user("system:kube-controller-manager"), user("system:kube-scheduler")],
+  },
+  {
+    namespace: "kube-system",
+    name: "system::leader-locking-kube-controller-manager",
+    role: "system::leader-locking-kube-controller-manager",
+    subjects: [
+      user("system:kube-controller-manager"),
+      { kind: "ServiceAccount", name: "kube-controller-manager", namespace: "kube-system" },
+    ],
+  },
+  {
+    namespace: "kube-system",
+    name: "system::leader-locking-kube-scheduler",
+    role: "system::leader-locking-kube-scheduler",
+    subjects: [
+      user("system:kube-scheduler"),
+      { kind: "ServiceAccount", name: "kube-scheduler", namespace: "kube-system" },
+    ],
+  },
 ];

@@ -30,23 +30,53 @@ function compact(rules: PolicyRule[]): PolicyRule[] {
 function escalationError(kind: KindDef, name: string, user: UserInfo, missing: PolicyRule[]): HttpError {
   const lines = [...new Set(compact(missing).map(compactString))].sort();
   const msg = `user ${JSON.stringify(user.name)} (groups=${quoteList(user.groups)}) is attempting to grant RBAC permissions not currently held:\n${lines.join("\n")}`;
-  return new HttpError(403, "Forbidden", `${qualified(kind.resource, kind.group)} ${JSON.stringify(name)} is forbidden: ${msg}`, { name, group: kind.group, kind: kind.resource });
+  return new HttpError(
+    403,
+    "Forbidden",
+    `${qualified(kind.resource, kind.group)} ${JSON.stringify(name)} is forbidden: ${msg}`,
+    { name, group: kind.group, kind: kind.resource },
+  );
 }
 
-export async function checkRbacWrite(user: UserInfo, kind: KindDef, namespace: string | undefined, obj: KubeObject, rbac: RbacAuthorizer, authorize: (a: Attributes) => Promise<Decision>): Promise<void> {
+export async function checkRbacWrite(
+  user: UserInfo,
+  kind: KindDef,
+  namespace: string | undefined,
+  obj: KubeObject,
+  rbac: RbacAuthorizer,
+  authorize: (a: Attributes) => Promise<Decision>,
+): Promise<void> {
   if (kind.group !== GROUP || user.groups.includes(MASTERS)) return;
   const ns = kind.namespaced ? (namespace ?? "") : "";
   const name = obj.metadata?.name ?? "";
-  const attrs = (verb: string, resource: string, n: string): Attributes => ({ user, verb, resourceRequest: true, path: "", apiGroup: GROUP, apiVersion: "v1", namespace: ns, resource, subresource: "", name: n });
+  const attrs = (verb: string, resource: string, n: string): Attributes => ({
+    user,
+    verb,
+    resourceRequest: true,
+    path: "",
+    apiGroup: GROUP,
+    apiVersion: "v1",
+    namespace: ns,
+    resource,
+    subresource: "",
+    name: n,
+  });
   let rules: PolicyRule[];
   if (kind.kind === "Role" || kind.kind === "ClusterRole") {
     if ((await authorize(attrs("escalate", kind.resource, name))).allowed) return;
     rules = ((obj as { rules?: PolicyRule[] }).rules ?? []) as PolicyRule[];
   } else if (kind.kind === "RoleBinding" || kind.kind === "ClusterRoleBinding") {
     const ref = (obj as { roleRef?: { kind?: string; name?: string } }).roleRef ?? {};
-    if ((await authorize(attrs("bind", ref.kind === "Role" ? "roles" : "clusterroles", ref.name ?? ""))).allowed) return;
+    if ((await authorize(attrs("bind", ref.kind === "Role" ? "roles" : "clusterroles", ref.name ?? ""))).allowed)
+      return;
     const found = await rbac.roleRefRules(ref, ns);
-    if (!found) throw new HttpError(403, "Forbidden", `${qualified(kind.resource, kind.group)} ${JSON.stringify(name)} is forbidden: ${ref.kind === "Role" ? "role" : "clusterrole"}.rbac.authorization.k8s.io ${JSON.stringify(ref.name ?? "")} not found`, { name, group: kind.group, kind: kind.resource });
+    if (!found)
+      throw new HttpError(
+        403,
+        "Forbidden",
+        `${qualified(kind.resource, kind.group)} ${JSON.stringify(name)} is forbidden: ${ref.kind === "Role" ? "role" : "clusterrole"}.rbac.authorization.k8s.io ${JSON.stringify(ref.name ?? "")} not found`,
+        { name, group: kind.group, kind: kind.resource },
+      );
     rules = found;
   } else return;
   const missing = uncovered((await rbac.rulesFor(user, ns)).rules, rules);

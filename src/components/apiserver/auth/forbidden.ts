@@ -9,5 +9,9 @@ export function forbiddenError(a: Attributes, reason = ""): HttpError {
   if (!a.resourceRequest || !a.resource) return new HttpError(403, "Forbidden", `forbidden: ${why}`, {});
   const gr = qualified(a.resource, a.apiGroup);
   const message = a.name ? `${gr} ${JSON.stringify(a.name)} is forbidden: ${why}` : `${gr} is forbidden: ${why}`;
-  return new HttpError(403, "Forbidden", message, { ...(a.name ? { name: a.name } : {}), group: a.apiGroup, kind: a.resource });
+  return new HttpError(403, "Forbidden", message, {
+    ...(a.name ? { name: a.name } : {}),
+    group: a.apiGroup,
+    kind: a.resource,
+  });
 }

@@ -16,13 +16,20 @@ const NODE_RULES = CLUSTER_ROLES.find((r) => r.name === "system:node")!.rules;
 
 /** The node a kubelet identity acts for. */
 export function nodeOf(user: UserInfo): string | undefined {
-  return user.name.startsWith("system:node:") && user.groups.includes("system:nodes") ? user.name.slice("system:node:".length) : undefined;
+  return user.name.startsWith("system:node:") && user.groups.includes("system:nodes")
+    ? user.name.slice("system:node:".length)
+    : undefined;
 }
 
 interface PodSpec {
   nodeName?: string;
   serviceAccountName?: string;
-  volumes?: { secret?: { secretName?: string }; configMap?: { name?: string }; persistentVolumeClaim?: { claimName?: string }; projected?: { sources?: { secret?: { name?: string }; configMap?: { name?: string } }[] } }[];
+  volumes?: {
+    secret?: { secretName?: string };
+    configMap?: { name?: string };
+    persistentVolumeClaim?: { claimName?: string };
+    projected?: { sources?: { secret?: { name?: string }; configMap?: { name?: string } }[] };
+  }[];
   containers?: Container[];
   initContainers?: Container[];
   imagePullSecrets?: { name?: string }[];
@@ -37,13 +44,24 @@ function references(spec: PodSpec, resource: string): string[] {
   const out: (string | undefined)[] = [];
   const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
   if (resource === "secrets") {
-    for (const v of spec.volumes ?? []) out.push(v.secret?.secretName, ...(v.projected?.sources ?? []).map((s) => s.secret?.name));
-    for (const c of containers) out.push(...(c.env ?? []).map((e) => e.valueFrom?.secretKeyRef?.name), ...(c.envFrom ?? []).map((e) => e.secretRef?.name));
+    for (const v of spec.volumes ?? [])
+      out.push(v.secret?.secretName, ...(v.projected?.sources ?? []).map((s) => s.secret?.name));
+    for (const c of containers)
+      out.push(
+        ...(c.env ?? []).map((e) => e.valueFrom?.secretKeyRef?.name),
+        ...(c.envFrom ?? []).map((e) => e.secretRef?.name),
+      );
     out.push(...(spec.imagePullSecrets ?? []).map((s) => s.name));
   } else if (resource === "configmaps") {
-    for (const v of spec.volumes ?? []) out.push(v.configMap?.name, ...(v.projected?.sources ?? []).map((s) => s.configMap?.name));
-    for (const c of containers) out.push(...(c.env ?? []).map((e) => e.valueFrom?.configMapKeyRef?.name), ...(c.envFrom ?? []).map((e) => e.configMapRef?.name));
-  } else if (resource === "persistentvolumeclaims") out.push(...(spec.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName));
+    for (const v of spec.volumes ?? [])
+      out.push(v.configMap?.name, ...(v.projected?.sources ?? []).map((s) => s.configMap?.name));
+    for (const c of containers)
+      out.push(
+        ...(c.env ?? []).map((e) => e.valueFrom?.configMapKeyRef?.name),
+        ...(c.envFrom ?? []).map((e) => e.configMapRef?.name),
+      );
+  } else if (resource === "persistentvolumeclaims")
+    out.push(...(spec.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName));
   else if (resource === "serviceaccounts") out.push(spec.serviceAccountName || "default");
   return out.filter((n): n is string => !!n);
 }
@@ -60,7 +78,9 @@ export class NodeAuthorizer {
   private async podsOn(node: string, namespace: string | undefined): Promise<KubeObject[]> {
     const pods = this.lookup("pods");
     if (!pods) return [];
-    return (await this.objects.list(pods, namespace, { match: (p) => (p.spec as PodSpec | undefined)?.nodeName === node })).items;
+    return (
+      await this.objects.list(pods, namespace, { match: (p) => (p.spec as PodSpec | undefined)?.nodeName === node })
+    ).items;
   }
 
   /** Whether a pod bound to the node uses the object (the authorizer's graph, read on demand). */
@@ -82,7 +102,10 @@ export class NodeAuthorizer {
     if (!a.resourceRequest) return rulesAllow(a, NODE_RULES) ? ALLOW : DENY("");
     const noRelation = () => DENY(`no relationship found between node '${node}' and this object`);
     if (a.apiGroup === "") {
-      if (["secrets", "configmaps", "persistentvolumeclaims", "persistentvolumes"].includes(a.resource) && !a.subresource) {
+      if (
+        ["secrets", "configmaps", "persistentvolumeclaims", "persistentvolumes"].includes(a.resource) &&
+        !a.subresource
+      ) {
         const readVerbs = a.resource === "secrets" || a.resource === "configmaps" ? ["get", "list", "watch"] : ["get"];
         if (!readVerbs.includes(a.verb)) return DENY(`can only read resources of this type`);
         if (!a.name) return DENY("can only get individual resources of this type");
@@ -90,20 +113,30 @@ export class NodeAuthorizer {
       }
       // Not upstream: this kubelet reads the pod's account for automountServiceAccountToken
       // (upstream's ServiceAccount admission does that when the pod is created).
-      if (a.resource === "serviceaccounts" && !a.subresource) return a.verb === "get" && (await this.related(node, "serviceaccounts", a.namespace, a.name)) ? ALLOW : noRelation();
+      if (a.resource === "serviceaccounts" && !a.subresource)
+        return a.verb === "get" && (await this.related(node, "serviceaccounts", a.namespace, a.name))
+          ? ALLOW
+          : noRelation();
       if (a.resource === "serviceaccounts" && a.subresource === "token") {
         if (a.verb !== "create") return DENY("can only create tokens for individual service accounts");
         return (await this.related(node, "serviceaccounts", a.namespace, a.name)) ? ALLOW : noRelation();
       }
-      if (a.resource === "nodes" && a.name && a.name !== node && !["get", "list", "watch"].includes(a.verb)) return DENY(`node '${node}' cannot modify node '${a.name}'`);
-      if (a.resource === "pods" && a.name && (a.verb === "delete" || a.subresource === "status" || a.subresource === "eviction")) {
+      if (a.resource === "nodes" && a.name && a.name !== node && !["get", "list", "watch"].includes(a.verb))
+        return DENY(`node '${node}' cannot modify node '${a.name}'`);
+      if (
+        a.resource === "pods" &&
+        a.name &&
+        (a.verb === "delete" || a.subresource === "status" || a.subresource === "eviction")
+      ) {
         const pods = this.lookup("pods");
         const pod = pods ? await this.objects.tryGet(pods, a.namespace, a.name) : undefined;
-        if (pod && (pod.obj.spec as PodSpec | undefined)?.nodeName !== node) return DENY(`node '${node}' can only modify pods bound to it`);
+        if (pod && (pod.obj.spec as PodSpec | undefined)?.nodeName !== node)
+          return DENY(`node '${node}' can only modify pods bound to it`);
       }
     }
     if (a.apiGroup === "coordination.k8s.io" && a.resource === "leases") {
-      if (a.namespace !== "kube-node-lease" || (a.verb !== "create" && a.name !== node)) return DENY(`can only access node lease with the same name as the requesting node`);
+      if (a.namespace !== "kube-node-lease" || (a.verb !== "create" && a.name !== node))
+        return DENY(`can only access node lease with the same name as the requesting node`);
     }
     return rulesAllow(a, NODE_RULES) ? ALLOW : DENY("");
   }
@@ -113,12 +146,17 @@ export class NodeAuthorizer {
     const node = nodeOf(user);
     if (!node) return;
     const refuse = (msg: string) => new HttpError(403, "Forbidden", msg);
-    if (kind.kind === "Node" && obj.metadata?.name !== node) throw refuse(`node "${node}" is not allowed to modify node "${obj.metadata?.name}"`);
-    if (kind.kind === "Lease" && obj.metadata?.name !== node) throw refuse(`node "${node}" is not allowed to modify lease "${obj.metadata?.name}"`);
+    if (kind.kind === "Node" && obj.metadata?.name !== node)
+      throw refuse(`node "${node}" is not allowed to modify node "${obj.metadata?.name}"`);
+    if (kind.kind === "Lease" && obj.metadata?.name !== node)
+      throw refuse(`node "${node}" is not allowed to modify lease "${obj.metadata?.name}"`);
     if (kind.kind === "Pod") {
       const spec = obj.spec as PodSpec | undefined;
       if (spec?.nodeName !== node) throw refuse(`node "${node}" can only create pods with spec.nodeName set to itself`);
-      if (!obj.metadata?.annotations?.["kubernetes.io/config.mirror"]) throw refuse(`pod does not have "kubernetes.io/config.mirror" annotation, node "${node}" can only create mirror pods`);
+      if (!obj.metadata?.annotations?.["kubernetes.io/config.mirror"])
+        throw refuse(
+          `pod does not have "kubernetes.io/config.mirror" annotation, node "${node}" can only create mirror pods`,
+        );
     }
   }
 }

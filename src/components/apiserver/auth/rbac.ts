@@ -68,13 +68,25 @@ export class RbacAuthorizer {
 
   private async load(): Promise<void> {
     const list = async (kind: KindDef) => (await this.objects.list(kind, undefined, {})).items;
-    const [roles, clusterRoles, bindings, clusterBindings] = await Promise.all([list(this.kinds.roles), list(this.kinds.clusterroles), list(this.kinds.rolebindings), list(this.kinds.clusterrolebindings)]);
-    this.roles = new Map(roles.map((o) => [`${o.metadata!.namespace}/${o.metadata!.name}`, (o as RoleObj).rules ?? []]));
+    const [roles, clusterRoles, bindings, clusterBindings] = await Promise.all([
+      list(this.kinds.roles),
+      list(this.kinds.clusterroles),
+      list(this.kinds.rolebindings),
+      list(this.kinds.clusterrolebindings),
+    ]);
+    this.roles = new Map(
+      roles.map((o) => [`${o.metadata!.namespace}/${o.metadata!.name}`, (o as RoleObj).rules ?? []]),
+    );
     this.clusterRoles = new Map(clusterRoles.map((o) => [o.metadata!.name!, (o as RoleObj).rules ?? []]));
-    const binding = (o: KubeObject): Binding => ({ namespace: o.metadata?.namespace ?? "", roleRef: { kind: (o as BindingObj).roleRef?.kind ?? "", name: (o as BindingObj).roleRef?.name ?? "" }, subjects: (o as BindingObj).subjects ?? [] });
+    const binding = (o: KubeObject): Binding => ({
+      namespace: o.metadata?.namespace ?? "",
+      roleRef: { kind: (o as BindingObj).roleRef?.kind ?? "", name: (o as BindingObj).roleRef?.name ?? "" },
+      subjects: (o as BindingObj).subjects ?? [],
+    });
     this.clusterBindings = clusterBindings.map(binding);
     this.bindings = new Map();
-    for (const b of bindings.map(binding)) (this.bindings.get(b.namespace) ?? this.bindings.set(b.namespace, []).get(b.namespace)!).push(b);
+    for (const b of bindings.map(binding))
+      (this.bindings.get(b.namespace) ?? this.bindings.set(b.namespace, []).get(b.namespace)!).push(b);
     this.resolved = new Map();
   }
 
@@ -94,8 +106,16 @@ export class RbacAuthorizer {
   }
 
   private roleRules(ref: Binding["roleRef"], namespace: string, errors: string[]): PolicyRule[] {
-    const rules = ref.kind === "ClusterRole" ? this.clusterRoles.get(ref.name) : ref.kind === "Role" ? this.roles.get(`${namespace}/${ref.name}`) : undefined;
-    if (!rules) errors.push(`${ref.kind === "Role" ? "role" : "clusterrole"}.rbac.authorization.k8s.io ${JSON.stringify(ref.name)} not found`);
+    const rules =
+      ref.kind === "ClusterRole"
+        ? this.clusterRoles.get(ref.name)
+        : ref.kind === "Role"
+          ? this.roles.get(`${namespace}/${ref.name}`)
+          : undefined;
+    if (!rules)
+      errors.push(
+        `${ref.kind === "Role" ? "role" : "clusterrole"}.rbac.authorization.k8s.io ${JSON.stringify(ref.name)} not found`,
+      );
     return rules ?? [];
   }
 
@@ -107,8 +127,12 @@ export class RbacAuthorizer {
     let r = this.resolved.get(key);
     if (!r) {
       r = { rules: [], errors: [] };
-      for (const b of this.clusterBindings) if (b.subjects.some((s) => appliesTo(s, user, ""))) r.rules.push(...this.roleRules(b.roleRef, "", r.errors));
-      if (namespace) for (const b of this.bindings.get(namespace) ?? []) if (b.subjects.some((s) => appliesTo(s, user, namespace))) r.rules.push(...this.roleRules(b.roleRef, namespace, r.errors));
+      for (const b of this.clusterBindings)
+        if (b.subjects.some((s) => appliesTo(s, user, ""))) r.rules.push(...this.roleRules(b.roleRef, "", r.errors));
+      if (namespace)
+        for (const b of this.bindings.get(namespace) ?? [])
+          if (b.subjects.some((s) => appliesTo(s, user, namespace)))
+            r.rules.push(...this.roleRules(b.roleRef, namespace, r.errors));
       if (this.resolved.size > 10000) this.resolved.clear();
       this.resolved.set(key, r);
     }
@@ -127,6 +151,9 @@ export class RbacAuthorizer {
   async authorize(a: Attributes): Promise<Decision> {
     const r = await this.rulesFor(a.user, a.namespace);
     if (rulesAllow(a, r.rules)) return { allowed: true, reason: "" };
-    return { allowed: false, reason: r.errors.length ? `RBAC: ${r.errors.length === 1 ? r.errors[0] : `[${r.errors.join(", ")}]`}` : "" };
+    return {
+      allowed: false,
+      reason: r.errors.length ? `RBAC: ${r.errors.length === 1 ? r.errors[0] : `[${r.errors.join(", ")}]`}` : "",
+    };
   }
 }

@@ -5,7 +5,15 @@
 import type { KubeObject } from "../../../api/types.ts";
 import { HttpError } from "../errors.ts";
 import type { Objects } from "../objects.ts";
-import { CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, CONTROLLER_ROLES, NAMESPACE_ROLE_BINDINGS, NAMESPACE_ROLES, type BootstrapBinding, type BootstrapRole } from "./bootstrap-policy.ts";
+import {
+  CLUSTER_ROLE_BINDINGS,
+  CLUSTER_ROLES,
+  CONTROLLER_ROLES,
+  NAMESPACE_ROLE_BINDINGS,
+  NAMESPACE_ROLES,
+  type BootstrapBinding,
+  type BootstrapRole,
+} from "./bootstrap-policy.ts";
 import type { RbacKinds } from "./rbac.ts";
 import { uncovered } from "./rules.ts";
 
@@ -23,7 +31,13 @@ function roleObject(kind: string, role: BootstrapRole, namespace?: string): Kube
     apiVersion: `${GROUP}/v1`,
     kind,
     metadata: meta(role.name, namespace, role.labels),
-    ...(role.aggregateFrom ? { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { [`${GROUP}/aggregate-to-${role.aggregateFrom}`]: "true" } }] } } : {}),
+    ...(role.aggregateFrom
+      ? {
+          aggregationRule: {
+            clusterRoleSelectors: [{ matchLabels: { [`${GROUP}/aggregate-to-${role.aggregateFrom}`]: "true" } }],
+          },
+        }
+      : {}),
     rules: role.rules,
   } as KubeObject;
 }
@@ -34,11 +48,19 @@ function bindingObject(kind: string, b: BootstrapBinding, namespace?: string): K
     kind,
     metadata: meta(b.name, namespace),
     roleRef: { apiGroup: GROUP, kind: namespace ? "Role" : "ClusterRole", name: b.role },
-    subjects: b.subjects.map((s) => (s.kind === "ServiceAccount" ? { kind: s.kind, name: s.name, namespace: s.namespace } : { apiGroup: GROUP, kind: s.kind, name: s.name })),
+    subjects: b.subjects.map((s) =>
+      s.kind === "ServiceAccount"
+        ? { kind: s.kind, name: s.name, namespace: s.namespace }
+        : { apiGroup: GROUP, kind: s.kind, name: s.name },
+    ),
   } as KubeObject;
 }
 
-type Rbac = KubeObject & { rules?: unknown[]; subjects?: { kind: string; name: string; namespace?: string }[]; aggregationRule?: unknown };
+type Rbac = KubeObject & {
+  rules?: unknown[];
+  subjects?: { kind: string; name: string; namespace?: string }[];
+  aggregationRule?: unknown;
+};
 
 /** What an existing object lacks from the bootstrap one; undefined when nothing. */
 function reconciled(existing: Rbac, wanted: Rbac): Rbac | undefined {
@@ -46,15 +68,22 @@ function reconciled(existing: Rbac, wanted: Rbac): Rbac | undefined {
   const next = structuredClone(existing);
   let changed = false;
   const labels = { ...(next.metadata!.labels ?? {}) };
-  for (const [k, v] of Object.entries(wanted.metadata!.labels ?? {})) if (labels[k] !== v) (labels[k] = v), (changed = true);
+  for (const [k, v] of Object.entries(wanted.metadata!.labels ?? {}))
+    if (labels[k] !== v) (labels[k] = v), (changed = true);
   next.metadata!.labels = labels;
-  if (wanted.aggregationRule && !next.aggregationRule) (next.aggregationRule = wanted.aggregationRule), (changed = true);
+  if (wanted.aggregationRule && !next.aggregationRule)
+    (next.aggregationRule = wanted.aggregationRule), (changed = true);
   if (wanted.rules && !wanted.aggregationRule) {
-    const missing = (wanted.rules as Parameters<typeof uncovered>[1]).filter((r) => uncovered((next.rules ?? []) as Parameters<typeof uncovered>[0], [r]).length > 0);
+    const missing = (wanted.rules as Parameters<typeof uncovered>[1]).filter(
+      (r) => uncovered((next.rules ?? []) as Parameters<typeof uncovered>[0], [r]).length > 0,
+    );
     if (missing.length) (next.rules = [...(next.rules ?? []), ...missing]), (changed = true);
   }
   if (wanted.subjects) {
-    const has = (s: { kind: string; name: string; namespace?: string }) => (next.subjects ?? []).some((x) => x.kind === s.kind && x.name === s.name && (x.namespace ?? "") === (s.namespace ?? ""));
+    const has = (s: { kind: string; name: string; namespace?: string }) =>
+      (next.subjects ?? []).some(
+        (x) => x.kind === s.kind && x.name === s.name && (x.namespace ?? "") === (s.namespace ?? ""),
+      );
     const missing = wanted.subjects.filter((s) => !has(s));
     if (missing.length) (next.subjects = [...(next.subjects ?? []), ...missing]), (changed = true);
   }
@@ -76,7 +105,9 @@ export async function reconcileBootstrapPolicy(objects: Objects, kinds: RbacKind
   };
   // Issued together, the writes share the store's group commits.
   await Promise.all([
-    ...[...CLUSTER_ROLES, ...CONTROLLER_ROLES].map((role) => ensure(kinds.clusterroles, roleObject("ClusterRole", role))),
+    ...[...CLUSTER_ROLES, ...CONTROLLER_ROLES].map((role) =>
+      ensure(kinds.clusterroles, roleObject("ClusterRole", role)),
+    ),
     ...CLUSTER_ROLE_BINDINGS.map((b) => ensure(kinds.clusterrolebindings, bindingObject("ClusterRoleBinding", b))),
     ...NAMESPACE_ROLES.map((role) => ensure(kinds.roles, roleObject("Role", role, role.namespace))),
     ...NAMESPACE_ROLE_BINDINGS.map((b) => ensure(kinds.rolebindings, bindingObject("RoleBinding", b, b.namespace))),

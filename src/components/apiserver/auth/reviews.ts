@@ -12,12 +12,33 @@ import { CLUSTER_ROLES } from "./bootstrap-policy.ts";
 
 const AUTHZ = "authorization.k8s.io";
 const AUTHN = "authentication.k8s.io";
-const resource = (name: string, kind: string, namespaced = false) => ({ name, singularName: "", namespaced, kind, verbs: ["create"] });
+const resource = (name: string, kind: string, namespaced = false) => ({
+  name,
+  singularName: "",
+  namespaced,
+  kind,
+  verbs: ["create"],
+});
 export const REVIEW_GROUPS = [
-  { name: AUTHN, resources: [resource("selfsubjectreviews", "SelfSubjectReview"), resource("tokenreviews", "TokenReview")] },
-  { name: AUTHZ, resources: [resource("localsubjectaccessreviews", "LocalSubjectAccessReview", true), resource("selfsubjectaccessreviews", "SelfSubjectAccessReview"), resource("selfsubjectrulesreviews", "SelfSubjectRulesReview"), resource("subjectaccessreviews", "SubjectAccessReview")] },
+  {
+    name: AUTHN,
+    resources: [resource("selfsubjectreviews", "SelfSubjectReview"), resource("tokenreviews", "TokenReview")],
+  },
+  {
+    name: AUTHZ,
+    resources: [
+      resource("localsubjectaccessreviews", "LocalSubjectAccessReview", true),
+      resource("selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+      resource("selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+      resource("subjectaccessreviews", "SubjectAccessReview"),
+    ],
+  },
 ].map((g) => ({
-  group: { name: g.name, versions: [{ groupVersion: `${g.name}/v1`, version: "v1" }], preferredVersion: { groupVersion: `${g.name}/v1`, version: "v1" } },
+  group: {
+    name: g.name,
+    versions: [{ groupVersion: `${g.name}/v1`, version: "v1" }],
+    preferredVersion: { groupVersion: `${g.name}/v1`, version: "v1" },
+  },
   list: { kind: "APIResourceList", apiVersion: "v1", groupVersion: `${g.name}/v1`, resources: g.resources },
 }));
 
@@ -30,32 +51,96 @@ interface ResourceAttributes {
   subresource?: string;
   name?: string;
 }
-type Review = KubeObject & { spec?: { resourceAttributes?: ResourceAttributes; nonResourceAttributes?: { path?: string; verb?: string }; user?: string; groups?: string[]; uid?: string; extra?: Record<string, string[]>; namespace?: string; token?: string; audiences?: string[] } };
+type Review = KubeObject & {
+  spec?: {
+    resourceAttributes?: ResourceAttributes;
+    nonResourceAttributes?: { path?: string; verb?: string };
+    user?: string;
+    groups?: string[];
+    uid?: string;
+    extra?: Record<string, string[]>;
+    namespace?: string;
+    token?: string;
+    audiences?: string[];
+  };
+};
 
 function attributesOf(user: UserInfo, spec: Review["spec"]): Attributes {
   const r = spec?.resourceAttributes;
   const n = spec?.nonResourceAttributes;
-  if (r) return { user, verb: r.verb ?? "", resourceRequest: true, path: "", apiGroup: r.group ?? "", apiVersion: r.version ?? "", namespace: r.namespace ?? "", resource: r.resource ?? "", subresource: r.subresource ?? "", name: r.name ?? "" };
-  if (n) return { user, verb: n.verb ?? "", resourceRequest: false, path: n.path ?? "", apiGroup: "", apiVersion: "", namespace: "", resource: "", subresource: "", name: "" };
+  if (r)
+    return {
+      user,
+      verb: r.verb ?? "",
+      resourceRequest: true,
+      path: "",
+      apiGroup: r.group ?? "",
+      apiVersion: r.version ?? "",
+      namespace: r.namespace ?? "",
+      resource: r.resource ?? "",
+      subresource: r.subresource ?? "",
+      name: r.name ?? "",
+    };
+  if (n)
+    return {
+      user,
+      verb: n.verb ?? "",
+      resourceRequest: false,
+      path: n.path ?? "",
+      apiGroup: "",
+      apiVersion: "",
+      namespace: "",
+      resource: "",
+      subresource: "",
+      name: "",
+    };
   throw badRequest("exactly one of nonResourceAttributes or resourceAttributes must be specified");
 }
 
-const userInfoJson = (u: UserInfo) => ({ username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(u.extra ? { extra: u.extra } : {}) });
+const userInfoJson = (u: UserInfo) => ({
+  username: u.name,
+  ...(u.uid ? { uid: u.uid } : {}),
+  groups: u.groups,
+  ...(u.extra ? { extra: u.extra } : {}),
+});
 
 export function createReviews(authz: Authorizer, authn: Authenticator) {
   const access = async (user: UserInfo, review: Review) => {
     const d = await authz.authorize(attributesOf(user, review.spec));
-    return { ...review, metadata: { ...review.metadata, creationTimestamp: null }, status: { allowed: d.allowed, ...(!d.allowed && d.reason ? { reason: d.reason } : {}) } };
+    return {
+      ...review,
+      metadata: { ...review.metadata, creationTimestamp: null },
+      status: { allowed: d.allowed, ...(!d.allowed && d.reason ? { reason: d.reason } : {}) },
+    };
   };
-  return async (requester: UserInfo, group: string, res: string, namespace: string | undefined, review: Review): Promise<unknown> => {
+  return async (
+    requester: UserInfo,
+    group: string,
+    res: string,
+    namespace: string | undefined,
+    review: Review,
+  ): Promise<unknown> => {
     const base = { apiVersion: `${group}/v1`, kind: review.kind };
-    if (group === AUTHZ && res === "selfsubjectaccessreviews") return { ...base, kind: "SelfSubjectAccessReview", ...(await access(requester, review)) };
+    if (group === AUTHZ && res === "selfsubjectaccessreviews")
+      return { ...base, kind: "SelfSubjectAccessReview", ...(await access(requester, review)) };
     if (group === AUTHZ && (res === "subjectaccessreviews" || res === "localsubjectaccessreviews")) {
       const s = review.spec ?? {};
       if (!s.user && !s.groups?.length) throw badRequest("at least one of user or group must be specified");
-      if (res === "localsubjectaccessreviews" && s.resourceAttributes?.namespace !== namespace) throw badRequest(`spec.resourceAttributes.namespace must match metadata.namespace: ${JSON.stringify(namespace)}`);
-      const subject: UserInfo = { name: s.user ?? "", groups: s.groups ?? [], ...(s.uid ? { uid: s.uid } : {}), ...(s.extra ? { extra: s.extra } : {}) };
-      return { ...base, kind: res === "subjectaccessreviews" ? "SubjectAccessReview" : "LocalSubjectAccessReview", ...(await access(subject, review)) };
+      if (res === "localsubjectaccessreviews" && s.resourceAttributes?.namespace !== namespace)
+        throw badRequest(
+          `spec.resourceAttributes.namespace must match metadata.namespace: ${JSON.stringify(namespace)}`,
+        );
+      const subject: UserInfo = {
+        name: s.user ?? "",
+        groups: s.groups ?? [],
+        ...(s.uid ? { uid: s.uid } : {}),
+        ...(s.extra ? { extra: s.extra } : {}),
+      };
+      return {
+        ...base,
+        kind: res === "subjectaccessreviews" ? "SubjectAccessReview" : "LocalSubjectAccessReview",
+        ...(await access(subject, review)),
+      };
     }
     if (group === AUTHZ && res === "selfsubjectrulesreviews") {
       const ns = review.spec?.namespace ?? "";
@@ -64,17 +149,46 @@ export function createReviews(authz: Authorizer, authn: Authenticator) {
         : nodeOf(requester)
           ? CLUSTER_ROLES.find((r) => r.name === "system:node")!.rules
           : (await authz.rbac.rulesFor(requester, ns)).rules;
-      const resourceRules = rules.filter((r) => r.resources?.length).map((r) => ({ verbs: r.verbs, apiGroups: r.apiGroups ?? [], resources: r.resources, ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) }));
-      const nonResourceRules = rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs }));
-      return { ...base, kind: "SelfSubjectRulesReview", metadata: { creationTimestamp: null }, spec: review.spec ?? {}, status: { resourceRules, nonResourceRules, incomplete: !!nodeOf(requester) } };
+      const resourceRules = rules
+        .filter((r) => r.resources?.length)
+        .map((r) => ({
+          verbs: r.verbs,
+          apiGroups: r.apiGroups ?? [],
+          resources: r.resources,
+          ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+        }));
+      const nonResourceRules = rules
+        .filter((r) => r.nonResourceURLs?.length)
+        .map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs }));
+      return {
+        ...base,
+        kind: "SelfSubjectRulesReview",
+        metadata: { creationTimestamp: null },
+        spec: review.spec ?? {},
+        status: { resourceRules, nonResourceRules, incomplete: !!nodeOf(requester) },
+      };
     }
-    if (group === AUTHN && res === "selfsubjectreviews") return { ...base, kind: "SelfSubjectReview", metadata: { creationTimestamp: null }, status: { userInfo: userInfoJson(requester) } };
+    if (group === AUTHN && res === "selfsubjectreviews")
+      return {
+        ...base,
+        kind: "SelfSubjectReview",
+        metadata: { creationTimestamp: null },
+        status: { userInfo: userInfoJson(requester) },
+      };
     if (group === AUTHN && res === "tokenreviews") {
       const token = review.spec?.token;
       if (!token) throw badRequest("spec.token: Required value: token is required");
       const user = await authn.userOfToken(token);
       const audiences = review.spec?.audiences ?? [];
-      return { ...base, kind: "TokenReview", metadata: { creationTimestamp: null }, spec: review.spec, status: user ? { authenticated: true, user: userInfoJson(user), audiences } : { user: {}, error: "invalid bearer token" } };
+      return {
+        ...base,
+        kind: "TokenReview",
+        metadata: { creationTimestamp: null },
+        spec: review.spec,
+        status: user
+          ? { authenticated: true, user: userInfoJson(user), audiences }
+          : { user: {}, error: "invalid bearer token" },
+      };
     }
     return undefined;
   };

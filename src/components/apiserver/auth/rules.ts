@@ -47,10 +47,13 @@ function breakdown(rule: PolicyRule): PolicyRule[] {
   for (const group of rule.apiGroups ?? [])
     for (const resource of rule.resources ?? [])
       for (const verb of rule.verbs) {
-        if (rule.resourceNames?.length) for (const name of rule.resourceNames) out.push({ apiGroups: [group], resources: [resource], resourceNames: [name], verbs: [verb] });
+        if (rule.resourceNames?.length)
+          for (const name of rule.resourceNames)
+            out.push({ apiGroups: [group], resources: [resource], resourceNames: [name], verbs: [verb] });
         else out.push({ apiGroups: [group], resources: [resource], verbs: [verb] });
       }
-  for (const url of rule.nonResourceURLs ?? []) for (const verb of rule.verbs) out.push({ nonResourceURLs: [url], verbs: [verb] });
+  for (const url of rule.nonResourceURLs ?? [])
+    for (const verb of rule.verbs) out.push({ nonResourceURLs: [url], verbs: [verb] });
   return out;
 }
 
@@ -58,14 +61,23 @@ function ruleCovers(owner: PolicyRule, servant: PolicyRule): boolean {
   const every = (o: string[] | undefined, s: string[] | undefined) => (s ?? []).every((v) => has(o, v));
   if (!every(owner.verbs, servant.verbs) || !every(owner.apiGroups, servant.apiGroups)) return false;
   for (const r of servant.resources ?? []) {
-    const ok = (owner.resources ?? []).some((o) => o === "*" || o === r || (o.endsWith("/*") && r.startsWith(o.slice(0, -1))) || (o.startsWith("*/") && r.includes("/") && r.endsWith(o.slice(1))));
+    const ok = (owner.resources ?? []).some(
+      (o) =>
+        o === "*" ||
+        o === r ||
+        (o.endsWith("/*") && r.startsWith(o.slice(0, -1))) ||
+        (o.startsWith("*/") && r.includes("/") && r.endsWith(o.slice(1))),
+    );
     if (!ok) return false;
   }
   for (const u of servant.nonResourceURLs ?? []) {
-    const ok = (owner.nonResourceURLs ?? []).some((o) => o === "*" || o === u || (o.endsWith("*") && u.startsWith(o.slice(0, -1))));
+    const ok = (owner.nonResourceURLs ?? []).some(
+      (o) => o === "*" || o === u || (o.endsWith("*") && u.startsWith(o.slice(0, -1))),
+    );
     if (!ok) return false;
   }
-  if (owner.resourceNames?.length && !(servant.resourceNames ?? []).every((n) => owner.resourceNames!.includes(n))) return false;
+  if (owner.resourceNames?.length && !(servant.resourceNames ?? []).every((n) => owner.resourceNames!.includes(n)))
+    return false;
   if (owner.resourceNames?.length && !servant.resourceNames?.length) return false;
   return true;
 }

@@ -54,7 +54,10 @@ describe("field sets", () => {
   });
 
   test("set lists record values, atomic lists and empty maps are leaves", () => {
-    const obj = { metadata: { name: "x", finalizers: ["a"] }, spec: { containers: [{ name: "c", args: ["x"], resources: {} }] } };
+    const obj = {
+      metadata: { name: "x", finalizers: ["a"] },
+      spec: { containers: [{ name: "c", args: ["x"], resources: {} }] },
+    };
     expect(fieldsV1Of("Pod", obj)).toEqual({
       "f:metadata": { "f:finalizers": { 'v:"a"': {} } },
       "f:spec": { "f:containers": { 'k:{"name":"c"}': { ".": {}, "f:args": {}, "f:name": {}, "f:resources": {} } } },
@@ -127,11 +130,16 @@ describe("server-side apply", () => {
 
   test("several conflicts are listed per manager", () => {
     const live = apply(undefined, deploy("nginx"), "alice");
-    const err = errorOf(() => apply(live, { ...deploy("redis"), spec: { ...deploy("redis").spec, replicas: 3 } }, "bob"));
+    const err = errorOf(() =>
+      apply(live, { ...deploy("redis"), spec: { ...deploy("redis").spec, replicas: 3 } }, "bob"),
+    );
     expect(err.message).toBe(
       'Apply failed with 2 conflicts: conflicts with "alice" using apps/v1:\n- .spec.replicas\n- .spec.template.spec.containers[name="c"].image',
     );
-    expect(err.causes?.map((c) => c.field)).toEqual([".spec.replicas", '.spec.template.spec.containers[name="c"].image']);
+    expect(err.causes?.map((c) => c.field)).toEqual([
+      ".spec.replicas",
+      '.spec.template.spec.containers[name="c"].image',
+    ]);
   });
 
   test("applying the same values as another manager shares the fields without conflict", () => {
@@ -142,7 +150,12 @@ describe("server-side apply", () => {
 
   test("force takes the conflicting fields away from their owner", () => {
     const live = apply(undefined, deploy("nginx"), "alice");
-    const out = apply(live, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 5 } }, "bob", true);
+    const out = apply(
+      live,
+      { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 5 } },
+      "bob",
+      true,
+    );
     expect(out.spec.replicas).toBe(5);
     const [alice, bob] = out.metadata.managedFields as Obj[];
     expect(alice!.manager).toBe("alice");
@@ -150,7 +163,10 @@ describe("server-side apply", () => {
     expect(alice!.fieldsV1["f:spec"]["f:template"]).toBeDefined();
     expect(bob!.fieldsV1).toEqual({ "f:spec": { "f:replicas": {} } });
     // alice no longer owns replicas, so bob's later changes do not conflict with her.
-    expect(apply(out, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 6 } }, "bob").spec.replicas).toBe(6);
+    expect(
+      apply(out, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 6 } }, "bob")
+        .spec.replicas,
+    ).toBe(6);
   });
 
   test("an Update entry recorded by the API server also conflicts", () => {
@@ -159,7 +175,13 @@ describe("server-side apply", () => {
       metadata: {
         name: "d",
         managedFields: [
-          { manager: "kubectl-create", operation: "Update", apiVersion: "apps/v1", fieldsType: "FieldsV1", fieldsV1: fieldsV1Of("Deployment", deploy("nginx")) },
+          {
+            manager: "kubectl-create",
+            operation: "Update",
+            apiVersion: "apps/v1",
+            fieldsType: "FieldsV1",
+            fieldsV1: fieldsV1Of("Deployment", deploy("nginx")),
+          },
         ],
       },
     };
@@ -181,7 +203,10 @@ describe("server-side apply", () => {
   });
 
   test("managedFields and nulls in the configuration are ignored", () => {
-    const config = { ...deploy("nginx"), metadata: { name: "d", labels: { app: "d", gone: null }, managedFields: [{ manager: "x" }] } };
+    const config = {
+      ...deploy("nginx"),
+      metadata: { name: "d", labels: { app: "d", gone: null }, managedFields: [{ manager: "x" }] },
+    };
     const out = apply(undefined, config);
     expect(out.metadata.labels).toEqual({ app: "d" });
     expect(out.metadata.managedFields.map((e: Obj) => e.manager)).toEqual(["kubectl"]);

@@ -12,7 +12,16 @@
 // What it does not: OpenAPI listType/mapType schemas (lists keyed by several fields),
 // ownership of defaulted fields, or version conversion of managed field sets.
 import { PatchError, badRequest, type PatchCause } from "./errors.ts";
-import { deleteAt, describePath, fieldSetOf, fromFieldsV1, isMissing, toFieldsV1, valueAt, type FieldSet } from "./fields.ts";
+import {
+  deleteAt,
+  describePath,
+  fieldSetOf,
+  fromFieldsV1,
+  isMissing,
+  toFieldsV1,
+  valueAt,
+  type FieldSet,
+} from "./fields.ts";
 import { clone, deepEqual, isObject, isUnsafeKey, type JsonObject } from "./json.ts";
 import { shapeFor } from "./schema.ts";
 import { mergeMap } from "./strategic.ts";
@@ -99,7 +108,12 @@ export function applyServerSide(kind: string, current: unknown, applied: unknown
   const next = [...kept];
   // An apply that changes nothing this manager owns keeps its entry's time, so an unchanged
   // apply leaves the object (and its resourceVersion) as it was.
-  if (previous && JSON.stringify(previous.fieldsV1) === JSON.stringify(entry.fieldsV1) && previous.apiVersion === entry.apiVersion && deepEqual(stripManaged(merged), stripManaged(live)))
+  if (
+    previous &&
+    JSON.stringify(previous.fieldsV1) === JSON.stringify(entry.fieldsV1) &&
+    previous.apiVersion === entry.apiVersion &&
+    deepEqual(stripManaged(merged), stripManaged(live))
+  )
     entry.time = previous.time;
   // Keep this manager's entry where it was, so the list stays stable across applies.
   next.splice(at < 0 ? next.length : Math.min(at, next.length), 0, entry);
@@ -112,9 +126,7 @@ export function applyServerSide(kind: string, current: unknown, applied: unknown
  */
 function removeAbandoned(obj: JsonObject, before: FieldSet, ownedNow: FieldSet[]): void {
   const owned = (path: string[]) => ownedNow.some((s) => s.has(JSON.stringify(path)));
-  const dropped = [...before.values()]
-    .filter((path) => !owned(path))
-    .sort((a, b) => a.length - b.length); // parents (list elements) before their fields
+  const dropped = [...before.values()].filter((path) => !owned(path)).sort((a, b) => a.length - b.length); // parents (list elements) before their fields
   for (const path of dropped) {
     if (isMissing(valueAt(obj, path))) continue;
     deleteAt(obj, path);
@@ -152,7 +164,9 @@ function conflictError(conflicts: Conflict[]): PatchError {
     const key = who(c);
     byManager.set(key, [...(byManager.get(key) ?? []), causes[i]!.field]);
   }
-  const lines = [...byManager.keys()].sort().flatMap((m) => [`conflicts with ${m}:`, ...byManager.get(m)!.map((f) => `- ${f}`)]);
+  const lines = [...byManager.keys()]
+    .sort()
+    .flatMap((m) => [`conflicts with ${m}:`, ...byManager.get(m)!.map((f) => `- ${f}`)]);
   return new PatchError(409, `Apply failed with ${conflicts.length} conflicts: ${lines.join("\n")}`, causes);
 }
 

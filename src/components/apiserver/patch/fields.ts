@@ -171,7 +171,9 @@ export function describePath(path: FieldPath): string {
       if (token.startsWith("k:")) {
         try {
           const key = JSON.parse(rest) as JsonObject;
-          return `[${Object.entries(key).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}]`;
+          return `[${Object.entries(key)
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+            .join(",")}]`;
         } catch {
           return `[${rest}]`;
         }

@@ -37,14 +37,17 @@ describe("patch bodies", () => {
     }
   });
   test("an apply body may be YAML", () => {
-    expect(parsePatchBody("apply", "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: \"1\"\n")).toEqual({
+    expect(parsePatchBody("apply", 'apiVersion: v1\nkind: ConfigMap\ndata:\n  a: "1"\n')).toEqual({
       apiVersion: "v1",
       kind: "ConfigMap",
       data: { a: "1" },
     });
   });
   test("an apply body in YAML flow style that is not JSON still parses", () => {
-    expect(parsePatchBody("apply", "{kind: Pod, metadata: {name: p}}")).toEqual({ kind: "Pod", metadata: { name: "p" } });
+    expect(parsePatchBody("apply", "{kind: Pod, metadata: {name: p}}")).toEqual({
+      kind: "Pod",
+      metadata: { name: "p" },
+    });
   });
   test("invalid JSON is a bad request", () => {
     expect(codeOf(() => parsePatchBody("merge", "{nope"))).toBe(400);
@@ -116,7 +119,10 @@ describe("JSON merge patch", () => {
 });
 
 describe("JSON patch", () => {
-  const current = { metadata: { name: "p", labels: { a: "1" } }, spec: { containers: [{ name: "c", image: "busybox" }] } };
+  const current = {
+    metadata: { name: "p", labels: { a: "1" } },
+    spec: { containers: [{ name: "c", image: "busybox" }] },
+  };
   const cases: Case[] = [
     {
       name: "replace changes a value inside a list element",

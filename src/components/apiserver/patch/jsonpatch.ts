@@ -21,20 +21,29 @@ const INDEX = /^(0|[1-9][0-9]*)$/;
 function checkPointer(doc: unknown, pointer: unknown, op: string, adding: boolean): void {
   if (typeof pointer !== "string") throw badRequest(`${op} operation: missing or invalid path`);
   if (pointer === "") return;
-  if (!pointer.startsWith("/")) throw unprocessable(`${op} operation does not apply: doc is missing path: "${pointer}": missing value`);
-  const parts = pointer.slice(1).split("/").map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  if (!pointer.startsWith("/"))
+    throw unprocessable(`${op} operation does not apply: doc is missing path: "${pointer}": missing value`);
+  const parts = pointer
+    .slice(1)
+    .split("/")
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
   let cur = doc;
   for (let i = 0; i < parts.length; i++) {
     const last = i === parts.length - 1;
     const part = parts[i]!;
     if (Array.isArray(cur)) {
       if (last && adding && part === "-") return;
-      if (!INDEX.test(part)) throw unprocessable(`${op} operation does not apply: doc is missing path: "${pointer}": strconv.Atoi: parsing ${JSON.stringify(part)}: invalid syntax`);
+      if (!INDEX.test(part))
+        throw unprocessable(
+          `${op} operation does not apply: doc is missing path: "${pointer}": strconv.Atoi: parsing ${JSON.stringify(part)}: invalid syntax`,
+        );
       const n = Number(part);
-      if (n > cur.length || (n === cur.length && !(last && adding))) throw unprocessable(`Unable to access invalid index: ${n}`);
+      if (n > cur.length || (n === cur.length && !(last && adding)))
+        throw unprocessable(`Unable to access invalid index: ${n}`);
       cur = cur[n];
     } else if (cur && typeof cur === "object") cur = (cur as Record<string, unknown>)[part];
-    else if (!last) throw unprocessable(`${op} operation does not apply: doc is missing path: "${pointer}": missing value`);
+    else if (!last)
+      throw unprocessable(`${op} operation does not apply: doc is missing path: "${pointer}": missing value`);
     else return;
   }
 }
@@ -57,7 +66,11 @@ export function applyJsonPatch(current: unknown, patch: unknown): unknown {
       if (op.op === "copy" || op.op === "move") checkPointer(doc, op.from, String(op.op), false);
       if (op.op === "copy") {
         copied += JSON.stringify(getValueByPointer(doc, op.from) ?? null).length;
-        if (copied > maxCopyBytes) throw new PatchError(413, `Request entity too large: Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${maxCopyBytes}`);
+        if (copied > maxCopyBytes)
+          throw new PatchError(
+            413,
+            `Request entity too large: Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${maxCopyBytes}`,
+          );
       }
       // Validate each operation (so unknown ops and missing paths fail instead of being
       // ignored), on our copy, and refuse __proto__ paths.

@@ -43,8 +43,18 @@ describe("managedFields for non-apply writes", () => {
   });
 
   test("a manager whose every field was taken disappears", () => {
-    const created = recordUpdate("Pod", undefined, { metadata: { name: "p", labels: { a: "1" } } }, { fieldManager: "alice", now });
-    const updated = recordUpdate("Pod", created, { metadata: { name: "p", labels: { a: "2" } } }, { fieldManager: "bob", now });
+    const created = recordUpdate(
+      "Pod",
+      undefined,
+      { metadata: { name: "p", labels: { a: "1" } } },
+      { fieldManager: "alice", now },
+    );
+    const updated = recordUpdate(
+      "Pod",
+      created,
+      { metadata: { name: "p", labels: { a: "2" } } },
+      { fieldManager: "bob", now },
+    );
     expect(managers(updated)).toEqual(["bob/Update"]);
   });
 

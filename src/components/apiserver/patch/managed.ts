@@ -32,14 +32,15 @@ interface Entry extends JsonObject {
 export function recordUpdate(kind: string, before: unknown, after: JsonObject, opts: UpdateOptions): JsonObject {
   const out = clone(after);
   const manager = opts.fieldManager;
-  const previous = isObject(before) && isObject(before.metadata) && Array.isArray(before.metadata.managedFields)
-    ? (before.metadata.managedFields.filter(isObject) as Entry[])
-    : [];
+  const previous =
+    isObject(before) && isObject(before.metadata) && Array.isArray(before.metadata.managedFields)
+      ? (before.metadata.managedFields.filter(isObject) as Entry[])
+      : [];
   if (!manager) return withEntries(out, previous);
 
   const shape = shapeFor(kind);
   const afterSet = fieldSetOf(out, shape);
-  const beforeSet = isObject(before) ? fieldSetOf(before, shape) : new Map() as FieldSet;
+  const beforeSet = isObject(before) ? fieldSetOf(before, shape) : (new Map() as FieldSet);
   const touched = new Set<string>();
   for (const [id, path] of afterSet) {
     // A list element or set member is touched when it appears; a field when its value changes.
@@ -61,7 +62,8 @@ export function recordUpdate(kind: string, before: unknown, after: JsonObject, o
     }
     const set = fromFieldsV1(e.fieldsV1);
     for (const id of touched) set.delete(id);
-    if (set.size > 0) entries.push(set.size === fromFieldsV1(e.fieldsV1).size ? e : { ...e, fieldsV1: toFieldsV1(set) });
+    if (set.size > 0)
+      entries.push(set.size === fromFieldsV1(e.fieldsV1).size ? e : { ...e, fieldsV1: toFieldsV1(set) });
   }
   for (const id of touched) {
     const path = afterSet.get(id);

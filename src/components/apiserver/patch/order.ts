@@ -1,7 +1,7 @@
 // List ordering for strategic merge patch, as apimachinery does it: the patch's (or
 // $setElementOrder's) order wins for the items it names, and server-only items keep
 // their place relative to the live list. Also the merge-key helpers shared with strategic.ts.
-import { PatchError, badRequest, unprocessable } from "./errors.ts";
+import { type PatchError, badRequest, unprocessable } from "./errors.ts";
 import { isObject, jsonType } from "./json.ts";
 
 export const directiveMarker = "$patch";

@@ -31,16 +31,22 @@ const cases: Case[] = [
   {
     name: "the exact kubectl client-side apply patch changes the image and keeps everything else",
     current: pod(
-      { containers: [c("c", "busybox", { imagePullPolicy: "Always", command: ["sleep", "3600"] })], restartPolicy: "Always" },
-      { name: "p", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{\"old\":true}\n" } },
+      {
+        containers: [c("c", "busybox", { imagePullPolicy: "Always", command: ["sleep", "3600"] })],
+        restartPolicy: "Always",
+      },
+      { name: "p", annotations: { "kubectl.kubernetes.io/last-applied-configuration": '{"old":true}\n' } },
     ),
     patch: {
-      metadata: { annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{\"new\":true}\n" } },
+      metadata: { annotations: { "kubectl.kubernetes.io/last-applied-configuration": '{"new":true}\n' } },
       spec: { $setElementOrder$containers: [{ name: "c" }], containers: [{ image: "nginx", name: "c" }] },
     },
     want: pod(
-      { containers: [c("c", "nginx", { imagePullPolicy: "Always", command: ["sleep", "3600"] })], restartPolicy: "Always" },
-      { name: "p", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{\"new\":true}\n" } },
+      {
+        containers: [c("c", "nginx", { imagePullPolicy: "Always", command: ["sleep", "3600"] })],
+        restartPolicy: "Always",
+      },
+      { name: "p", annotations: { "kubectl.kubernetes.io/last-applied-configuration": '{"new":true}\n' } },
     ),
   },
   {
@@ -107,7 +113,12 @@ const cases: Case[] = [
   {
     name: "$setElementOrder puts patch items in its order and server-only items keep their live place",
     current: pod({ containers: [c("a"), c("b"), c("c")] }),
-    patch: { spec: { $setElementOrder$containers: [{ name: "c" }, { name: "a" }], containers: [{ name: "a", image: "nginx" }] } },
+    patch: {
+      spec: {
+        $setElementOrder$containers: [{ name: "c" }, { name: "a" }],
+        containers: [{ name: "a", image: "nginx" }],
+      },
+    },
     want: pod({ containers: [c("b"), c("c"), c("a", "nginx")] }),
   },
   {
@@ -124,10 +135,19 @@ const cases: Case[] = [
     patch: {
       spec: {
         $setElementOrder$volumes: [{ name: "v2" }, { name: "v1" }],
-        volumes: [{ name: "v2", emptyDir: {} }, { name: "v1", emptyDir: {} }],
+        volumes: [
+          { name: "v2", emptyDir: {} },
+          { name: "v1", emptyDir: {} },
+        ],
       },
     },
-    want: pod({ containers: [c("a")], volumes: [{ name: "v2", emptyDir: {} }, { name: "v1", emptyDir: {} }] }),
+    want: pod({
+      containers: [c("a")],
+      volumes: [
+        { name: "v2", emptyDir: {} },
+        { name: "v1", emptyDir: {} },
+      ],
+    }),
   },
   {
     name: "$setElementOrder that disagrees with the order of the patch list is a bad request",
@@ -139,7 +159,10 @@ const cases: Case[] = [
     name: "a deleted element may accompany $setElementOrder",
     current: pod({ containers: [c("a"), c("b"), c("c")] }),
     patch: {
-      spec: { $setElementOrder$containers: [{ name: "c" }, { name: "a" }], containers: [{ name: "b", $patch: "delete" }] },
+      spec: {
+        $setElementOrder$containers: [{ name: "c" }, { name: "a" }],
+        containers: [{ name: "b", $patch: "delete" }],
+      },
     },
     want: pod({ containers: [c("c"), c("a")] }),
   },
@@ -193,28 +216,60 @@ const cases: Case[] = [
       containers: [c("a", "busybox", { command: ["sleep", "1"] })],
       tolerations: [{ key: "x", operator: "Exists" }],
     }),
-    patch: { spec: { containers: [{ name: "a", command: ["true"] }], tolerations: [{ key: "y", operator: "Exists" }] } },
-    want: pod({ containers: [c("a", "busybox", { command: ["true"] })], tolerations: [{ key: "y", operator: "Exists" }] }),
+    patch: {
+      spec: { containers: [{ name: "a", command: ["true"] }], tolerations: [{ key: "y", operator: "Exists" }] },
+    },
+    want: pod({
+      containers: [c("a", "busybox", { command: ["true"] })],
+      tolerations: [{ key: "y", operator: "Exists" }],
+    }),
   },
   {
     name: "env merges by name inside a Deployment's pod template",
     kind: "Deployment",
-    current: deployment({ containers: [c("a", "busybox", { env: [{ name: "X", value: "1" }, { name: "Y", value: "2" }] })] }),
+    current: deployment({
+      containers: [
+        c("a", "busybox", {
+          env: [
+            { name: "X", value: "1" },
+            { name: "Y", value: "2" },
+          ],
+        }),
+      ],
+    }),
     patch: { spec: { template: { spec: { containers: [{ name: "a", env: [{ name: "Y", value: "3" }] }] } } } },
-    want: deployment({ containers: [c("a", "busybox", { env: [{ name: "X", value: "1" }, { name: "Y", value: "3" }] })] }),
+    want: deployment({
+      containers: [
+        c("a", "busybox", {
+          env: [
+            { name: "X", value: "1" },
+            { name: "Y", value: "3" },
+          ],
+        }),
+      ],
+    }),
   },
   {
     name: "container ports merge by containerPort",
     current: pod({ containers: [c("a", "busybox", { ports: [{ containerPort: 80 }, { containerPort: 443 }] })] }),
     patch: { spec: { containers: [{ name: "a", ports: [{ containerPort: 80, name: "http" }] }] } },
-    want: pod({ containers: [c("a", "busybox", { ports: [{ containerPort: 80, name: "http" }, { containerPort: 443 }] })] }),
+    want: pod({
+      containers: [c("a", "busybox", { ports: [{ containerPort: 80, name: "http" }, { containerPort: 443 }] })],
+    }),
   },
   {
     name: "volume mounts merge by mountPath",
     current: pod({ containers: [c("a", "busybox", { volumeMounts: [{ name: "v", mountPath: "/a" }] })] }),
     patch: { spec: { containers: [{ name: "a", volumeMounts: [{ name: "w", mountPath: "/b" }] }] } },
     want: pod({
-      containers: [c("a", "busybox", { volumeMounts: [{ name: "w", mountPath: "/b" }, { name: "v", mountPath: "/a" }] })],
+      containers: [
+        c("a", "busybox", {
+          volumeMounts: [
+            { name: "w", mountPath: "/b" },
+            { name: "v", mountPath: "/a" },
+          ],
+        }),
+      ],
     }),
   },
   {
@@ -227,16 +282,33 @@ const cases: Case[] = [
   {
     name: "ownerReferences merge by uid",
     kind: "ReplicaSet",
-    current: { metadata: { ownerReferences: [{ uid: "1", name: "a" }, { uid: "2", name: "b" }] } },
+    current: {
+      metadata: {
+        ownerReferences: [
+          { uid: "1", name: "a" },
+          { uid: "2", name: "b" },
+        ],
+      },
+    },
     patch: { metadata: { ownerReferences: [{ uid: "2", controller: true }] } },
-    want: { metadata: { ownerReferences: [{ uid: "1", name: "a" }, { uid: "2", name: "b", controller: true }] } },
+    want: {
+      metadata: {
+        ownerReferences: [
+          { uid: "1", name: "a" },
+          { uid: "2", name: "b", controller: true },
+        ],
+      },
+    },
   },
   {
     name: "node conditions and addresses merge by type",
     kind: "Node",
     current: {
       status: {
-        conditions: [{ type: "Ready", status: "False" }, { type: "DiskPressure", status: "False" }],
+        conditions: [
+          { type: "Ready", status: "False" },
+          { type: "DiskPressure", status: "False" },
+        ],
         addresses: [{ type: "InternalIP", address: "10.0.0.1" }],
       },
     },
@@ -248,8 +320,14 @@ const cases: Case[] = [
     },
     want: {
       status: {
-        conditions: [{ type: "Ready", status: "True" }, { type: "DiskPressure", status: "False" }],
-        addresses: [{ type: "Hostname", address: "n1" }, { type: "InternalIP", address: "10.0.0.1" }],
+        conditions: [
+          { type: "Ready", status: "True" },
+          { type: "DiskPressure", status: "False" },
+        ],
+        addresses: [
+          { type: "Hostname", address: "n1" },
+          { type: "InternalIP", address: "10.0.0.1" },
+        ],
       },
     },
   },
@@ -279,7 +357,13 @@ const cases: Case[] = [
     current: { status: { phase: "Pending", conditions: [{ type: "PodScheduled", status: "True" }] } },
     patch: { status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] } },
     want: {
-      status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }, { type: "PodScheduled", status: "True" }] },
+      status: {
+        phase: "Running",
+        conditions: [
+          { type: "Ready", status: "True" },
+          { type: "PodScheduled", status: "True" },
+        ],
+      },
     },
   },
   {
@@ -336,7 +420,12 @@ const cases: Case[] = [
     patch: { metadata: { finalizers: ["b"] }, status: { conditions: [{ type: "B", status: "True" }] } },
     want: {
       metadata: { finalizers: ["b", "a"] },
-      status: { conditions: [{ type: "B", status: "True" }, { type: "A", status: "True" }] },
+      status: {
+        conditions: [
+          { type: "B", status: "True" },
+          { type: "A", status: "True" },
+        ],
+      },
     },
   },
 ];
@@ -416,7 +505,10 @@ describe("patches as kubectl sends them (wire JSON)", () => {
     const type = patchTypeFromContentType("application/strategic-merge-patch+json")!;
     expect(applyPatch("Pod", pod, parsePatchBody(type, body), type)).toEqual({
       ...pod,
-      metadata: { name: "p", annotations: { "kubectl.kubernetes.io/last-applied-configuration": '{"apiVersion":"v1"}\n' } },
+      metadata: {
+        name: "p",
+        annotations: { "kubectl.kubernetes.io/last-applied-configuration": '{"apiVersion":"v1"}\n' },
+      },
       spec: { containers: [{ name: "c", image: "nginx", imagePullPolicy: "Always" }] },
     });
   });

@@ -85,7 +85,10 @@ export function isProtobufBody(buf: Uint8Array): boolean {
 export function decodeObject(buf: Uint8Array): Record<string, unknown> {
   if (!isProtobufBody(buf)) throw new ProtobufError("not a Kubernetes protobuf message (missing the k8s\\0 prefix)");
   try {
-    const unknown = message("Unknown", buf.subarray(4)) as { typeMeta?: { apiVersion?: string; kind?: string }; raw?: string };
+    const unknown = message("Unknown", buf.subarray(4)) as {
+      typeMeta?: { apiVersion?: string; kind?: string };
+      raw?: string;
+    };
     const kind = unknown.typeMeta?.kind ?? "";
     const msg = KIND_MESSAGE[kind];
     if (!msg) throw new ProtobufError(`protobuf bodies of kind "${kind}" are not supported; send JSON`);

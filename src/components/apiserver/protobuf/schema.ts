@@ -2,7 +2,17 @@
 // namespace|configmap|secret|service|deployment|job|cronjob|ingress|pdb|quota|priorityclass|
 // serviceaccount|role|rolebinding|token|...`, and `kubectl autoscale`) send as protobuf, mapped to their JSON
 // names and types. Only what those requests carry; anything else is skipped.
-export type FieldType = "string" | "int" | "bool" | "bytes" | "quantity" | "intOrString" | `msg:${string}` | "map" | "mapBytes" | "mapQuantity";
+export type FieldType =
+  | "string"
+  | "int"
+  | "bool"
+  | "bytes"
+  | "quantity"
+  | "intOrString"
+  | `msg:${string}`
+  | "map"
+  | "mapBytes"
+  | "mapQuantity";
 export interface FieldDef {
   name: string;
   type: FieldType;
@@ -28,11 +38,29 @@ export const MESSAGES: Record<string, MessageDef> = {
     13: f("ownerReferences", "msg:OwnerReference", { repeated: true }),
     14: f("finalizers", "string", { repeated: true }),
   },
-  OwnerReference: { 1: f("kind", "string"), 3: f("name", "string"), 4: f("uid", "string"), 5: f("apiVersion", "string"), 6: f("controller", "bool", { keepZero: true }), 7: f("blockOwnerDeletion", "bool", { keepZero: true }) },
+  OwnerReference: {
+    1: f("kind", "string"),
+    3: f("name", "string"),
+    4: f("uid", "string"),
+    5: f("apiVersion", "string"),
+    6: f("controller", "bool", { keepZero: true }),
+    7: f("blockOwnerDeletion", "bool", { keepZero: true }),
+  },
   Namespace: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:NamespaceSpec") },
   NamespaceSpec: { 1: f("finalizers", "string", { repeated: true }) },
-  ConfigMap: { 1: f("metadata", "msg:ObjectMeta"), 2: f("data", "map"), 3: f("binaryData", "mapBytes"), 4: f("immutable", "bool", { keepZero: true }) },
-  Secret: { 1: f("metadata", "msg:ObjectMeta"), 2: f("data", "mapBytes"), 3: f("type", "string"), 4: f("stringData", "map"), 5: f("immutable", "bool", { keepZero: true }) },
+  ConfigMap: {
+    1: f("metadata", "msg:ObjectMeta"),
+    2: f("data", "map"),
+    3: f("binaryData", "mapBytes"),
+    4: f("immutable", "bool", { keepZero: true }),
+  },
+  Secret: {
+    1: f("metadata", "msg:ObjectMeta"),
+    2: f("data", "mapBytes"),
+    3: f("type", "string"),
+    4: f("stringData", "map"),
+    5: f("immutable", "bool", { keepZero: true }),
+  },
   Service: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:ServiceSpec") },
   ServiceSpec: {
     1: f("ports", "msg:ServicePort", { repeated: true }),
@@ -44,7 +72,13 @@ export const MESSAGES: Record<string, MessageDef> = {
     10: f("externalName", "string"),
     18: f("clusterIPs", "string", { repeated: true }),
   },
-  ServicePort: { 1: f("name", "string"), 2: f("protocol", "string"), 3: f("port", "int"), 4: f("targetPort", "intOrString"), 5: f("nodePort", "int") },
+  ServicePort: {
+    1: f("name", "string"),
+    2: f("protocol", "string"),
+    3: f("port", "int"),
+    4: f("targetPort", "intOrString"),
+    5: f("nodePort", "int"),
+  },
   IntOrString: { 1: f("type", "int"), 2: f("intVal", "int"), 3: f("strVal", "string") },
   Deployment: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:DeploymentSpec") },
   DeploymentSpec: {
@@ -59,8 +93,15 @@ export const MESSAGES: Record<string, MessageDef> = {
   },
   DeploymentStrategy: { 1: f("type", "string"), 2: f("rollingUpdate", "msg:RollingUpdateDeployment") },
   RollingUpdateDeployment: { 1: f("maxUnavailable", "intOrString"), 2: f("maxSurge", "intOrString") },
-  LabelSelector: { 1: f("matchLabels", "map"), 2: f("matchExpressions", "msg:LabelSelectorRequirement", { repeated: true }) },
-  LabelSelectorRequirement: { 1: f("key", "string"), 2: f("operator", "string"), 3: f("values", "string", { repeated: true }) },
+  LabelSelector: {
+    1: f("matchLabels", "map"),
+    2: f("matchExpressions", "msg:LabelSelectorRequirement", { repeated: true }),
+  },
+  LabelSelectorRequirement: {
+    1: f("key", "string"),
+    2: f("operator", "string"),
+    3: f("values", "string", { repeated: true }),
+  },
   Job: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:JobSpec") },
   JobSpec: {
     1: f("parallelism", "int", { keepZero: true }),
@@ -104,15 +145,38 @@ export const MESSAGES: Record<string, MessageDef> = {
     18: f("tty", "bool"),
     20: f("terminationMessagePolicy", "string"),
   },
-  ContainerPort: { 1: f("name", "string"), 2: f("hostPort", "int"), 3: f("containerPort", "int"), 4: f("protocol", "string"), 5: f("hostIP", "string") },
+  ContainerPort: {
+    1: f("name", "string"),
+    2: f("hostPort", "int"),
+    3: f("containerPort", "int"),
+    4: f("protocol", "string"),
+    5: f("hostIP", "string"),
+  },
   EnvVar: { 1: f("name", "string"), 2: f("value", "string") },
   ResourceRequirements: { 1: f("limits", "mapQuantity"), 2: f("requests", "mapQuantity") },
-  ServiceAccount: { 1: f("metadata", "msg:ObjectMeta"), 4: f("automountServiceAccountToken", "bool", { keepZero: true }) },
+  ServiceAccount: {
+    1: f("metadata", "msg:ObjectMeta"),
+    4: f("automountServiceAccountToken", "bool", { keepZero: true }),
+  },
   Role: { 1: f("metadata", "msg:ObjectMeta"), 2: f("rules", "msg:PolicyRule", { repeated: true }) },
   ClusterRole: { 1: f("metadata", "msg:ObjectMeta"), 2: f("rules", "msg:PolicyRule", { repeated: true }) },
-  PolicyRule: { 1: f("verbs", "string", { repeated: true }), 2: f("apiGroups", "string", { repeated: true }), 3: f("resources", "string", { repeated: true }), 4: f("resourceNames", "string", { repeated: true }), 5: f("nonResourceURLs", "string", { repeated: true }) },
-  RoleBinding: { 1: f("metadata", "msg:ObjectMeta"), 2: f("subjects", "msg:Subject", { repeated: true }), 3: f("roleRef", "msg:RoleRef") },
-  ClusterRoleBinding: { 1: f("metadata", "msg:ObjectMeta"), 2: f("subjects", "msg:Subject", { repeated: true }), 3: f("roleRef", "msg:RoleRef") },
+  PolicyRule: {
+    1: f("verbs", "string", { repeated: true }),
+    2: f("apiGroups", "string", { repeated: true }),
+    3: f("resources", "string", { repeated: true }),
+    4: f("resourceNames", "string", { repeated: true }),
+    5: f("nonResourceURLs", "string", { repeated: true }),
+  },
+  RoleBinding: {
+    1: f("metadata", "msg:ObjectMeta"),
+    2: f("subjects", "msg:Subject", { repeated: true }),
+    3: f("roleRef", "msg:RoleRef"),
+  },
+  ClusterRoleBinding: {
+    1: f("metadata", "msg:ObjectMeta"),
+    2: f("subjects", "msg:Subject", { repeated: true }),
+    3: f("roleRef", "msg:RoleRef"),
+  },
   Subject: { 1: f("kind", "string"), 2: f("apiGroup", "string"), 3: f("name", "string"), 4: f("namespace", "string") },
   RoleRef: { 1: f("apiGroup", "string"), 2: f("kind", "string"), 3: f("name", "string") },
   CronJob: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:CronJobSpec") },
@@ -128,7 +192,12 @@ export const MESSAGES: Record<string, MessageDef> = {
   },
   JobTemplateSpec: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:JobSpec") },
   Ingress: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:IngressSpec") },
-  IngressSpec: { 1: f("defaultBackend", "msg:IngressBackend"), 2: f("tls", "msg:IngressTLS", { repeated: true }), 3: f("rules", "msg:IngressRule", { repeated: true }), 4: f("ingressClassName", "string") },
+  IngressSpec: {
+    1: f("defaultBackend", "msg:IngressBackend"),
+    2: f("tls", "msg:IngressTLS", { repeated: true }),
+    3: f("rules", "msg:IngressRule", { repeated: true }),
+    4: f("ingressClassName", "string"),
+  },
   IngressTLS: { 1: f("hosts", "string", { repeated: true }), 2: f("secretName", "string") },
   IngressRule: { 1: f("host", "string"), 2: f("ingressRuleValue", "msg:IngressRuleValue", { inline: true }) },
   IngressRuleValue: { 1: f("http", "msg:HTTPIngressRuleValue") },
@@ -138,34 +207,106 @@ export const MESSAGES: Record<string, MessageDef> = {
   IngressServiceBackend: { 1: f("name", "string"), 2: f("port", "msg:ServiceBackendPort") },
   ServiceBackendPort: { 1: f("name", "string"), 2: f("number", "int") },
   PodDisruptionBudget: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:PodDisruptionBudgetSpec") },
-  PodDisruptionBudgetSpec: { 1: f("minAvailable", "intOrString"), 2: f("selector", "msg:LabelSelector"), 3: f("maxUnavailable", "intOrString"), 4: f("unhealthyPodEvictionPolicy", "string") },
+  PodDisruptionBudgetSpec: {
+    1: f("minAvailable", "intOrString"),
+    2: f("selector", "msg:LabelSelector"),
+    3: f("maxUnavailable", "intOrString"),
+    4: f("unhealthyPodEvictionPolicy", "string"),
+  },
   ResourceQuota: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:ResourceQuotaSpec") },
   ResourceQuotaSpec: { 1: f("hard", "mapQuantity"), 2: f("scopes", "string", { repeated: true }) },
-  PriorityClass: { 1: f("metadata", "msg:ObjectMeta"), 2: f("value", "int", { keepZero: true }), 3: f("globalDefault", "bool"), 4: f("description", "string"), 5: f("preemptionPolicy", "string") },
+  PriorityClass: {
+    1: f("metadata", "msg:ObjectMeta"),
+    2: f("value", "int", { keepZero: true }),
+    3: f("globalDefault", "bool"),
+    4: f("description", "string"),
+    5: f("preemptionPolicy", "string"),
+  },
   HorizontalPodAutoscaler: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:HorizontalPodAutoscalerSpec") },
-  HorizontalPodAutoscalerSpec: { 1: f("scaleTargetRef", "msg:CrossVersionObjectReference"), 2: f("minReplicas", "int", { keepZero: true }), 3: f("maxReplicas", "int"), 4: f("metrics", "msg:MetricSpec", { repeated: true }) },
+  HorizontalPodAutoscalerSpec: {
+    1: f("scaleTargetRef", "msg:CrossVersionObjectReference"),
+    2: f("minReplicas", "int", { keepZero: true }),
+    3: f("maxReplicas", "int"),
+    4: f("metrics", "msg:MetricSpec", { repeated: true }),
+  },
   CrossVersionObjectReference: { 1: f("kind", "string"), 2: f("name", "string"), 3: f("apiVersion", "string") },
   MetricSpec: { 1: f("type", "string"), 4: f("resource", "msg:ResourceMetricSource") },
   ResourceMetricSource: { 1: f("name", "string"), 2: f("target", "msg:MetricTarget") },
-  MetricTarget: { 1: f("type", "string"), 2: f("value", "quantity"), 3: f("averageValue", "quantity"), 4: f("averageUtilization", "int", { keepZero: true }) },
+  MetricTarget: {
+    1: f("type", "string"),
+    2: f("value", "quantity"),
+    3: f("averageValue", "quantity"),
+    4: f("averageUtilization", "int", { keepZero: true }),
+  },
   TokenRequest: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:TokenRequestSpec") },
-  TokenRequestSpec: { 1: f("audiences", "string", { repeated: true }), 3: f("boundObjectRef", "msg:BoundObjectReference"), 4: f("expirationSeconds", "int", { keepZero: true }) },
+  TokenRequestSpec: {
+    1: f("audiences", "string", { repeated: true }),
+    3: f("boundObjectRef", "msg:BoundObjectReference"),
+    4: f("expirationSeconds", "int", { keepZero: true }),
+  },
   SelfSubjectAccessReview: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:SelfSubjectAccessReviewSpec") },
-  SelfSubjectAccessReviewSpec: { 1: f("resourceAttributes", "msg:ResourceAttributes"), 2: f("nonResourceAttributes", "msg:NonResourceAttributes") },
+  SelfSubjectAccessReviewSpec: {
+    1: f("resourceAttributes", "msg:ResourceAttributes"),
+    2: f("nonResourceAttributes", "msg:NonResourceAttributes"),
+  },
   SubjectAccessReview: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:SubjectAccessReviewSpec") },
   LocalSubjectAccessReview: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:SubjectAccessReviewSpec") },
-  SubjectAccessReviewSpec: { 1: f("resourceAttributes", "msg:ResourceAttributes"), 2: f("nonResourceAttributes", "msg:NonResourceAttributes"), 3: f("user", "string"), 4: f("groups", "string", { repeated: true }), 6: f("uid", "string") },
-  ResourceAttributes: { 1: f("namespace", "string"), 2: f("verb", "string"), 3: f("group", "string"), 4: f("version", "string"), 5: f("resource", "string"), 6: f("subresource", "string"), 7: f("name", "string") },
+  SubjectAccessReviewSpec: {
+    1: f("resourceAttributes", "msg:ResourceAttributes"),
+    2: f("nonResourceAttributes", "msg:NonResourceAttributes"),
+    3: f("user", "string"),
+    4: f("groups", "string", { repeated: true }),
+    6: f("uid", "string"),
+  },
+  ResourceAttributes: {
+    1: f("namespace", "string"),
+    2: f("verb", "string"),
+    3: f("group", "string"),
+    4: f("version", "string"),
+    5: f("resource", "string"),
+    6: f("subresource", "string"),
+    7: f("name", "string"),
+  },
   NonResourceAttributes: { 1: f("path", "string"), 2: f("verb", "string") },
   SelfSubjectRulesReview: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:SelfSubjectRulesReviewSpec") },
   SelfSubjectRulesReviewSpec: { 1: f("namespace", "string") },
   SelfSubjectReview: { 1: f("metadata", "msg:ObjectMeta") },
   TokenReview: { 1: f("metadata", "msg:ObjectMeta"), 2: f("spec", "msg:TokenReviewSpec") },
   TokenReviewSpec: { 1: f("token", "string"), 2: f("audiences", "string", { repeated: true }) },
-  BoundObjectReference: { 1: f("kind", "string"), 2: f("apiVersion", "string"), 3: f("name", "string"), 4: f("uid", "string") },
+  BoundObjectReference: {
+    1: f("kind", "string"),
+    2: f("apiVersion", "string"),
+    3: f("name", "string"),
+    4: f("uid", "string"),
+  },
 };
 
 /** The top-level message of each kind kubectl may send as protobuf. */
 export const KIND_MESSAGE: Record<string, string> = Object.fromEntries(
-  ["Namespace", "ConfigMap", "Secret", "Service", "Deployment", "Job", "CronJob", "Ingress", "PodDisruptionBudget", "ResourceQuota", "PriorityClass", "HorizontalPodAutoscaler", "TokenRequest", "SelfSubjectAccessReview", "SubjectAccessReview", "LocalSubjectAccessReview", "SelfSubjectRulesReview", "SelfSubjectReview", "TokenReview", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].map((k) => [k, k]),
+  [
+    "Namespace",
+    "ConfigMap",
+    "Secret",
+    "Service",
+    "Deployment",
+    "Job",
+    "CronJob",
+    "Ingress",
+    "PodDisruptionBudget",
+    "ResourceQuota",
+    "PriorityClass",
+    "HorizontalPodAutoscaler",
+    "TokenRequest",
+    "SelfSubjectAccessReview",
+    "SubjectAccessReview",
+    "LocalSubjectAccessReview",
+    "SelfSubjectRulesReview",
+    "SelfSubjectReview",
+    "TokenReview",
+    "ServiceAccount",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+  ].map((k) => [k, k]),
 );

@@ -1,6 +1,9 @@
 // The protobuf wire format, decoding only: varints, fixed 32/64-bit values and length-delimited
 // fields, as a list of (field number, value) pairs per message.
-export type WireValue = { kind: "varint"; value: bigint } | { kind: "bytes"; value: Uint8Array } | { kind: "fixed"; value: Uint8Array };
+export type WireValue =
+  | { kind: "varint"; value: bigint }
+  | { kind: "bytes"; value: Uint8Array }
+  | { kind: "fixed"; value: Uint8Array };
 export type WireField = { field: number; v: WireValue };
 
 export class WireError extends Error {

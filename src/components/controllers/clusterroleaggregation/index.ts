@@ -6,7 +6,10 @@ import { isNotFound } from "../../../client/index.ts";
 import { selectorMatches, type LabelSelector } from "../../../api/selectors.ts";
 import { Controller } from "../base.ts";
 
-type ClusterRole = KubeObject & { rules?: unknown[] | null; aggregationRule?: { clusterRoleSelectors?: LabelSelector[] } | null };
+type ClusterRole = KubeObject & {
+  rules?: unknown[] | null;
+  aggregationRule?: { clusterRoleSelectors?: LabelSelector[] } | null;
+};
 
 export class ClusterRoleAggregationController extends Controller {
   readonly name = "clusterrole-aggregation";
@@ -14,7 +17,8 @@ export class ClusterRoleAggregationController extends Controller {
   setup(): void {
     // Any role's change may change what an aggregated role gathers: re-check every aggregated role.
     const all = () => {
-      for (const r of this.ctx.informers.get<ClusterRole>("clusterroles").list()) if (r.aggregationRule) this.enqueue(r);
+      for (const r of this.ctx.informers.get<ClusterRole>("clusterroles").list())
+        if (r.aggregationRule) this.enqueue(r);
     };
     this.ctx.informers.get("clusterroles").on({ add: all, update: all, delete: all });
   }

@@ -11,9 +11,14 @@ import { recordEvent } from "../../events.ts";
 import { Controller, controllerRef, isControlledBy } from "../base.ts";
 
 type Job = KubeObject & { status?: { conditions?: { type: string; status: string }[]; completionTime?: string } };
-type CronStatus = { active?: { apiVersion: string; kind: string; name: string; namespace: string; uid: string }[]; lastScheduleTime?: string; lastSuccessfulTime?: string };
+type CronStatus = {
+  active?: { apiVersion: string; kind: string; name: string; namespace: string; uid: string }[];
+  lastScheduleTime?: string;
+  lastSuccessfulTime?: string;
+};
 
-const finished = (j: Job) => (j.status?.conditions ?? []).find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True")?.type;
+const finished = (j: Job) =>
+  (j.status?.conditions ?? []).find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True")?.type;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 
 export class CronJobController extends Controller {
@@ -46,16 +51,29 @@ export class CronJobController extends Controller {
     const spec = cj.spec as CronJobSpec;
     const status = structuredClone((cj.status ?? {}) as CronStatus);
     const jobsApi = this.ctx.client.resource("jobs.batch", namespace);
-    const jobs = this.ctx.informers.get<Job>("jobs").list().filter((j) => j.metadata?.namespace === namespace && isControlledBy(j, cj));
+    const jobs = this.ctx.informers
+      .get<Job>("jobs")
+      .list()
+      .filter((j) => j.metadata?.namespace === namespace && isControlledBy(j, cj));
     let active = jobs.filter((j) => !finished(j) && !j.metadata?.deletionTimestamp);
-    const removeJob = (j: Job) => jobsApi.delete(j.metadata!.name!, { propagationPolicy: "Background" }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    const removeJob = (j: Job) =>
+      jobsApi
+        .delete(j.metadata!.name!, { propagationPolicy: "Background" })
+        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
 
     // History limits, oldest first.
-    for (const [type, limit] of [["Complete", spec.successfulJobsHistoryLimit ?? 3], ["Failed", spec.failedJobsHistoryLimit ?? 1]] as const) {
-      const done = jobs.filter((j) => finished(j) === type && !j.metadata?.deletionTimestamp).sort((a, b) => Date.parse(a.metadata!.creationTimestamp!) - Date.parse(b.metadata!.creationTimestamp!));
+    for (const [type, limit] of [
+      ["Complete", spec.successfulJobsHistoryLimit ?? 3],
+      ["Failed", spec.failedJobsHistoryLimit ?? 1],
+    ] as const) {
+      const done = jobs
+        .filter((j) => finished(j) === type && !j.metadata?.deletionTimestamp)
+        .sort((a, b) => Date.parse(a.metadata!.creationTimestamp!) - Date.parse(b.metadata!.creationTimestamp!));
       for (const j of done.slice(0, Math.max(0, done.length - limit))) await removeJob(j);
     }
-    const successes = jobs.filter((j) => finished(j) === "Complete" && j.status?.completionTime).map((j) => Date.parse(j.status!.completionTime!));
+    const successes = jobs
+      .filter((j) => finished(j) === "Complete" && j.status?.completionTime)
+      .map((j) => Date.parse(j.status!.completionTime!));
     if (successes.length) status.lastSuccessfulTime = iso(Math.max(...successes));
 
     const now = this.now();
@@ -65,7 +83,10 @@ export class CronJobController extends Controller {
       const times = parseSchedule(spec, new Date(since));
       let due: number | undefined;
       for (let t = times.next().getTime(), n = 0; t <= now && n < 100_000; t = times.next().getTime(), n++) due = t;
-      const late = due !== undefined && spec.startingDeadlineSeconds !== undefined && now - due > spec.startingDeadlineSeconds * 1000;
+      const late =
+        due !== undefined &&
+        spec.startingDeadlineSeconds !== undefined &&
+        now - due > spec.startingDeadlineSeconds * 1000;
       if (due !== undefined && !late) {
         if (spec.concurrencyPolicy === "Forbid" && active.length) {
           // Skipped while a Job runs; tried again until the deadline passes.
@@ -84,14 +105,29 @@ export class CronJobController extends Controller {
       if (Number.isFinite(next)) this.queue.addAfter(key, this.realDelay(next - now));
     }
 
-    const refs = active.map((j) => ({ apiVersion: "batch/v1", kind: "Job", name: j.metadata!.name!, namespace, uid: j.metadata!.uid! }));
+    const refs = active.map((j) => ({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      name: j.metadata!.name!,
+      namespace,
+      uid: j.metadata!.uid!,
+    }));
     if (refs.length) status.active = refs;
     else delete status.active;
     if (JSON.stringify(status) !== JSON.stringify(cj.status ?? {}))
-      await this.ctx.client.resource("cronjobs.batch", namespace).updateStatus({ ...cj, status } as KubeObject).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await this.ctx.client
+        .resource("cronjobs.batch", namespace)
+        .updateStatus({ ...cj, status } as KubeObject)
+        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
   }
 
-  private async createJob(cj: KubeObject, spec: CronJobSpec, namespace: string, name: string, at: number): Promise<Job | undefined> {
+  private async createJob(
+    cj: KubeObject,
+    spec: CronJobSpec,
+    namespace: string,
+    name: string,
+    at: number,
+  ): Promise<Job | undefined> {
     const jobName = `${name}-${Math.floor(at / 60_000)}`;
     const body = {
       apiVersion: "batch/v1",
@@ -100,7 +136,10 @@ export class CronJobController extends Controller {
         name: jobName,
         namespace,
         labels: { ...spec.jobTemplate.metadata?.labels },
-        annotations: { ...spec.jobTemplate.metadata?.annotations, "batch.kubernetes.io/cronjob-scheduled-timestamp": iso(at) },
+        annotations: {
+          ...spec.jobTemplate.metadata?.annotations,
+          "batch.kubernetes.io/cronjob-scheduled-timestamp": iso(at),
+        },
         ownerReferences: [controllerRef(cj)],
       },
       spec: structuredClone(spec.jobTemplate.spec ?? {}),
@@ -115,4 +154,3 @@ export class CronJobController extends Controller {
     }
   }
 }
-

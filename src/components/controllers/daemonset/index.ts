@@ -7,11 +7,27 @@ import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
 import { nodeSelectorMatches, tolerates } from "../../scheduler/plugins/index.ts";
 import type { SchedNode, Taint, Toleration } from "../../scheduler/types.ts";
 import { Controller, podAvailable, podReady } from "../base.ts";
-import { createPods, enqueueOwnersOfPods, Expectations, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+import {
+  createPods,
+  enqueueOwnersOfPods,
+  Expectations,
+  indexPodsByController,
+  ownedPods,
+  podFromTemplate,
+} from "../pods.ts";
 import { ensureRevision, pruneRevisions, templateHash, templatePatch } from "../revision.ts";
 
 type DsSpec = {
-  template: { metadata?: { labels?: Record<string, string> }; spec?: { nodeSelector?: Record<string, string>; tolerations?: Toleration[]; affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: unknown[] } } } } };
+  template: {
+    metadata?: { labels?: Record<string, string> };
+    spec?: {
+      nodeSelector?: Record<string, string>;
+      tolerations?: Toleration[];
+      affinity?: {
+        nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: unknown[] } };
+      };
+    };
+  };
   updateStrategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } };
   minReadySeconds?: number;
   revisionHistoryLimit?: number;
@@ -49,7 +65,12 @@ export class DaemonSetController extends Controller {
     const dss = this.ctx.informers.get("daemonsets");
     dss.on({ add: this.enqueue, update: (_, d) => this.enqueue(d) });
     const all = () => dss.list().forEach(this.enqueue);
-    this.ctx.informers.get("nodes").on({ add: all, update: (a, b) => JSON.stringify([a.metadata?.labels, a.spec]) !== JSON.stringify([b.metadata?.labels, b.spec]) && all(), delete: all });
+    this.ctx.informers.get("nodes").on({
+      add: all,
+      update: (a, b) =>
+        JSON.stringify([a.metadata?.labels, a.spec]) !== JSON.stringify([b.metadata?.labels, b.spec]) && all(),
+      delete: all,
+    });
     enqueueOwnersOfPods(this.ctx.informers.get("pods"), "DaemonSet", (k) => this.queue.add(k), this.expectations);
     indexPodsByController(this.ctx.informers.get("controllerrevisions"));
   }
@@ -66,7 +87,12 @@ export class DaemonSetController extends Controller {
       this.ctx.client,
       ds,
       revisions,
-      { data: templatePatch(spec.template), labels: spec.template.metadata?.labels, annotations: ds.metadata?.annotations, hash: (n) => templateHash(spec.template, n) },
+      {
+        data: templatePatch(spec.template),
+        labels: spec.template.metadata?.labels,
+        annotations: ds.metadata?.annotations,
+        hash: (n) => templateHash(spec.template, n),
+      },
       (ds.status as { collisionCount?: number } | undefined)?.collisionCount ?? 0,
     );
     const hash = current.metadata!.labels![HASH]!;
@@ -93,7 +119,8 @@ export class DaemonSetController extends Controller {
     const minReady = spec.minReadySeconds ?? 0;
     if ((spec.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate") {
       const mu = spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1;
-      const maxUnavailable = typeof mu === "string" ? Math.max(1, Math.floor((eligible.length * parseInt(mu)) / 100)) : Math.max(1, mu);
+      const maxUnavailable =
+        typeof mu === "string" ? Math.max(1, Math.floor((eligible.length * parseInt(mu)) / 100)) : Math.max(1, mu);
       const current = pods.filter((p) => eligibleSet.has((p.spec as { nodeName?: string }).nodeName ?? ""));
       let unavailable = eligible.length - current.filter((p) => podAvailable(p, minReady)).length;
       for (const p of current) {
@@ -118,10 +145,19 @@ export class DaemonSetController extends Controller {
       );
       await createPods(this.ctx.client, namespace!, fresh, () => this.expectations.creationFailed(key));
     }
-    for (const p of toDelete) await this.ctx.client.resource("pods", namespace).delete(p.metadata!.name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    for (const p of toDelete)
+      await this.ctx.client
+        .resource("pods", namespace)
+        .delete(p.metadata!.name!)
+        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
 
     const liveHashes = new Set(pods.map((p) => p.metadata?.labels?.[HASH]));
-    await pruneRevisions(this.ctx.client, revisions, (r) => r.metadata?.name === current.metadata?.name || liveHashes.has(r.metadata?.labels?.[HASH]), spec.revisionHistoryLimit ?? 10);
+    await pruneRevisions(
+      this.ctx.client,
+      revisions,
+      (r) => r.metadata?.name === current.metadata?.name || liveHashes.has(r.metadata?.labels?.[HASH]),
+      spec.revisionHistoryLimit ?? 10,
+    );
 
     const scheduled = pods.filter((p) => eligibleSet.has((p.spec as { nodeName?: string }).nodeName ?? ""));
     const status = {
@@ -137,7 +173,10 @@ export class DaemonSetController extends Controller {
       ...(collisionCount ? { collisionCount } : {}),
     };
     if (JSON.stringify(status) !== JSON.stringify(ds.status ?? {}))
-      await this.ctx.client.resource("daemonsets", namespace).updateStatus({ ...ds, status } as KubeObject).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await this.ctx.client
+        .resource("daemonsets", namespace)
+        .updateStatus({ ...ds, status } as KubeObject)
+        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
     if (minReady) this.queue.addAfter(keyOf(ds), minReady * 1000);
   }
 }

@@ -10,19 +10,46 @@ import { newReplicaCount, oldScaleDownBudget, surgeAndUnavailable } from "./roll
 
 const REVISION = "deployment.kubernetes.io/revision";
 const HASH = "pod-template-hash";
-type Template = { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown };
-type DSpec = { replicas?: number; paused?: boolean; minReadySeconds?: number; revisionHistoryLimit?: number; progressDeadlineSeconds?: number; selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] }; strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } }; template: Template };
-type RS = KubeObject & { spec: { replicas?: number; template: Template; selector: DSpec["selector"] }; status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number } };
-type Cond = { type: string; status: string; reason?: string; message?: string; lastUpdateTime?: string; lastTransitionTime?: string };
+type Template = {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: unknown;
+};
+type DSpec = {
+  replicas?: number;
+  paused?: boolean;
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+  progressDeadlineSeconds?: number;
+  selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+  strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
+  template: Template;
+};
+type RS = KubeObject & {
+  spec: { replicas?: number; template: Template; selector: DSpec["selector"] };
+  status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number };
+};
+type Cond = {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastUpdateTime?: string;
+  lastTransitionTime?: string;
+};
 
 const rev = (o: KubeObject) => Number(o.metadata?.annotations?.[REVISION] ?? 0);
 const available = (r: RS) => r.status?.availableReplicas ?? 0;
 
 function setCondition(conds: Cond[], c: Cond): Cond[] {
   const old = conds.find((x) => x.type === c.type);
-  if (old && old.status === c.status && old.reason === c.reason) return conds.map((x) => (x.type === c.type ? { ...x, message: c.message } : x));
+  if (old && old.status === c.status && old.reason === c.reason)
+    return conds.map((x) => (x.type === c.type ? { ...x, message: c.message } : x));
   const t = now();
-  const next = { ...c, lastUpdateTime: t, lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : t };
+  const next = {
+    ...c,
+    lastUpdateTime: t,
+    lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : t,
+  };
   return [...conds.filter((x) => x.type !== c.type), next];
 }
 
@@ -33,13 +60,19 @@ export class DeploymentController extends Controller {
     this.ctx.informers.get("deployments").on({ add: this.enqueue, update: (_, d) => this.enqueue(d) });
     const rss = this.ctx.informers.get("replicasets");
     try {
-      rss.addIndexer("controller", (o) => (o.metadata?.ownerReferences ?? []).filter((r) => r.controller).map((r) => r.uid));
+      rss.addIndexer("controller", (o) =>
+        (o.metadata?.ownerReferences ?? []).filter((r) => r.controller).map((r) => r.uid),
+      );
     } catch {}
     const owner = (r: KubeObject) => {
       const ref = r.metadata?.ownerReferences?.find((x) => x.controller && x.kind === "Deployment");
       return ref ? `${r.metadata!.namespace}/${ref.name}` : undefined;
     };
-    rss.on({ add: (r) => owner(r) && this.queue.add(owner(r)!), update: (_, r) => owner(r) && this.queue.add(owner(r)!), delete: (r) => owner(r) && this.queue.add(owner(r)!) });
+    rss.on({
+      add: (r) => owner(r) && this.queue.add(owner(r)!),
+      update: (_, r) => owner(r) && this.queue.add(owner(r)!),
+      delete: (r) => owner(r) && this.queue.add(owner(r)!),
+    });
   }
 
   async reconcile(key: string): Promise<void> {
@@ -49,7 +82,10 @@ export class DeploymentController extends Controller {
     const ds = d.spec as DSpec;
     const replicas = ds.replicas ?? 1;
     const rsApi = this.ctx.client.resource<RS>("replicasets", namespace);
-    const owned = this.ctx.informers.get<RS>("replicasets").byIndex("controller", d.metadata!.uid!).filter((r) => !r.metadata?.deletionTimestamp);
+    const owned = this.ctx.informers
+      .get<RS>("replicasets")
+      .byIndex("controller", d.metadata!.uid!)
+      .filter((r) => !r.metadata?.deletionTimestamp);
     const hash = templateHash(ds.template);
     let newRS = owned.find((r) => r.metadata?.labels?.[HASH] === hash);
     const olds = owned.filter((r) => r !== newRS).sort((a, b) => rev(a) - rev(b));
@@ -70,7 +106,16 @@ export class DeploymentController extends Controller {
         const rs: RS = {
           apiVersion: "apps/v1",
           kind: "ReplicaSet",
-          metadata: { name: `${name}-${hash}`, namespace, labels, annotations: { [REVISION]: String(maxRev + 1), "deployment.kubernetes.io/desired-replicas": String(replicas) }, ownerReferences: [controllerRef(d)] },
+          metadata: {
+            name: `${name}-${hash}`,
+            namespace,
+            labels,
+            annotations: {
+              [REVISION]: String(maxRev + 1),
+              "deployment.kubernetes.io/desired-replicas": String(replicas),
+            },
+            ownerReferences: [controllerRef(d)],
+          },
           spec: {
             replicas: ds.strategy?.type === "Recreate" || olds.some((o) => spec(o) > 0) ? 0 : replicas,
             selector: { ...ds.selector, matchLabels: { ...ds.selector.matchLabels, [HASH]: hash } },
@@ -78,11 +123,20 @@ export class DeploymentController extends Controller {
           },
         };
         (rs.spec as { minReadySeconds?: number }).minReadySeconds = ds.minReadySeconds ?? 0;
-        newRS = await rsApi.create(rs).catch(async (e) => (isAlreadyExists(e) ? rsApi.get(rs.metadata!.name!) : Promise.reject(e)));
-        conditions = setCondition(conditions, { type: "Progressing", status: "True", reason: "NewReplicaSetCreated", message: `Created new replica set "${rs.metadata!.name}"` });
+        newRS = await rsApi
+          .create(rs)
+          .catch(async (e) => (isAlreadyExists(e) ? rsApi.get(rs.metadata!.name!) : Promise.reject(e)));
+        conditions = setCondition(conditions, {
+          type: "Progressing",
+          status: "True",
+          reason: "NewReplicaSetCreated",
+          message: `Created new replica set "${rs.metadata!.name}"`,
+        });
       } else if (rev(newRS) < maxRev) {
         // A rollback to an older template: it becomes the newest revision again.
-        await rsApi.patch(newRS.metadata!.name!, { metadata: { annotations: { [REVISION]: String(maxRev + 1) } } }, "merge").catch(ignore);
+        await rsApi
+          .patch(newRS.metadata!.name!, { metadata: { annotations: { [REVISION]: String(maxRev + 1) } } }, "merge")
+          .catch(ignore);
       }
       if (ds.strategy?.type === "Recreate") {
         for (const o of olds) await scale(o, 0);
@@ -95,7 +149,12 @@ export class DeploymentController extends Controller {
         if (spec(newRS!) > replicas) await scale(newRS!, replicas);
         else if (target !== spec(newRS!)) await scale(newRS!, target);
         const totalNow = olds.reduce((n, r) => n + spec(r), 0) + spec(newRS!);
-        let budget = oldScaleDownBudget(replicas, maxUnavailable, totalNow, Math.max(0, spec(newRS!) - available(newRS!)));
+        let budget = oldScaleDownBudget(
+          replicas,
+          maxUnavailable,
+          totalNow,
+          Math.max(0, spec(newRS!) - available(newRS!)),
+        );
         // Unhealthy old replicas go first, without counting against availability.
         for (const o of olds) {
           const unhealthy = Math.max(0, spec(o) - available(o));
@@ -107,11 +166,18 @@ export class DeploymentController extends Controller {
           if (down > 0) await scale(o, spec(o) - down);
           budget -= down;
         }
-        if (newRS && olds.some((o) => spec(o) > 0)) conditions = setCondition(conditions, { type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: `ReplicaSet "${newRS.metadata?.name}" is progressing.` });
+        if (newRS && olds.some((o) => spec(o) > 0))
+          conditions = setCondition(conditions, {
+            type: "Progressing",
+            status: "True",
+            reason: "ReplicaSetUpdated",
+            message: `ReplicaSet "${newRS.metadata?.name}" is progressing.`,
+          });
       }
       // History: keep revisionHistoryLimit old ReplicaSets that are scaled to zero.
       const idle = olds.filter((o) => spec(o) === 0 && (o.status?.replicas ?? 0) === 0);
-      for (const o of idle.slice(0, Math.max(0, idle.length - (ds.revisionHistoryLimit ?? 10)))) await rsApi.delete(o.metadata!.name!).catch(ignore);
+      for (const o of idle.slice(0, Math.max(0, idle.length - (ds.revisionHistoryLimit ?? 10))))
+        await rsApi.delete(o.metadata!.name!).catch(ignore);
     }
 
     // Status from what the ReplicaSets report.
@@ -119,20 +185,56 @@ export class DeploymentController extends Controller {
     const fresh = all.find((r) => r.metadata?.labels?.[HASH] === hash);
     const sum = (f: (r: RS) => number) => all.reduce((n, r) => n + f(r), 0);
     const specOf = (r: RS) => planned.get(r.metadata!.name!) ?? r.spec.replicas ?? 0;
-    const { maxUnavailable } = surgeAndUnavailable(replicas, ds.strategy?.type === "Recreate" ? { maxSurge: 0, maxUnavailable: replicas } : ds.strategy?.rollingUpdate);
+    const { maxUnavailable } = surgeAndUnavailable(
+      replicas,
+      ds.strategy?.type === "Recreate" ? { maxSurge: 0, maxUnavailable: replicas } : ds.strategy?.rollingUpdate,
+    );
     const availableCount = sum(available);
     const updated = fresh?.status?.replicas ?? 0;
     const totalReplicas = sum((r) => r.status?.replicas ?? 0);
-    conditions = setCondition(conditions, availableCount >= replicas - maxUnavailable
-      ? { type: "Available", status: "True", reason: "MinimumReplicasAvailable", message: "Deployment has minimum availability." }
-      : { type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability." });
-    const complete = updated === replicas && totalReplicas === replicas && availableCount === replicas && (fresh ? specOf(fresh) : 0) === replicas;
-    if (complete && fresh) conditions = setCondition(conditions, { type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: `ReplicaSet "${fresh.metadata?.name}" has successfully progressed.` });
+    conditions = setCondition(
+      conditions,
+      availableCount >= replicas - maxUnavailable
+        ? {
+            type: "Available",
+            status: "True",
+            reason: "MinimumReplicasAvailable",
+            message: "Deployment has minimum availability.",
+          }
+        : {
+            type: "Available",
+            status: "False",
+            reason: "MinimumReplicasUnavailable",
+            message: "Deployment does not have minimum availability.",
+          },
+    );
+    const complete =
+      updated === replicas &&
+      totalReplicas === replicas &&
+      availableCount === replicas &&
+      (fresh ? specOf(fresh) : 0) === replicas;
+    if (complete && fresh)
+      conditions = setCondition(conditions, {
+        type: "Progressing",
+        status: "True",
+        reason: "NewReplicaSetAvailable",
+        message: `ReplicaSet "${fresh.metadata?.name}" has successfully progressed.`,
+      });
     else {
       const prog = conditions.find((c) => c.type === "Progressing");
       const deadline = (ds.progressDeadlineSeconds ?? 600) * 1000;
-      if (prog?.status === "True" && prog.lastUpdateTime && Date.now() - Date.parse(prog.lastUpdateTime) > deadline && !ds.paused)
-        conditions = setCondition(conditions, { type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: `ReplicaSet "${fresh?.metadata?.name}" has timed out progressing.` });
+      if (
+        prog?.status === "True" &&
+        prog.lastUpdateTime &&
+        Date.now() - Date.parse(prog.lastUpdateTime) > deadline &&
+        !ds.paused
+      )
+        conditions = setCondition(conditions, {
+          type: "Progressing",
+          status: "False",
+          reason: "ProgressDeadlineExceeded",
+          message: `ReplicaSet "${fresh?.metadata?.name}" has timed out progressing.`,
+        });
     }
     const status = {
       observedGeneration: d.metadata?.generation,
@@ -145,10 +247,17 @@ export class DeploymentController extends Controller {
     };
     const annotations = { ...d.metadata?.annotations, [REVISION]: String(fresh ? rev(fresh) || maxRev + 1 : maxRev) };
     if (fresh && d.metadata?.annotations?.[REVISION] !== annotations[REVISION])
-      await this.ctx.client.resource("deployments", namespace).patch(name, { metadata: { annotations: { [REVISION]: annotations[REVISION] } } }, "merge").catch(ignore);
-    const strip = (s: unknown) => JSON.stringify(s, (k, v) => (k === "lastUpdateTime" || k === "lastTransitionTime" ? undefined : v));
+      await this.ctx.client
+        .resource("deployments", namespace)
+        .patch(name, { metadata: { annotations: { [REVISION]: annotations[REVISION] } } }, "merge")
+        .catch(ignore);
+    const strip = (s: unknown) =>
+      JSON.stringify(s, (k, v) => (k === "lastUpdateTime" || k === "lastTransitionTime" ? undefined : v));
     if (strip(status) !== strip(d.status ?? {})) {
-      await this.ctx.client.resource("deployments", namespace).patch(name, { status }, "merge", { subresource: "status" }).catch(ignore);
+      await this.ctx.client
+        .resource("deployments", namespace)
+        .patch(name, { status }, "merge", { subresource: "status" })
+        .catch(ignore);
     }
     if (!complete && !ds.paused) this.queue.addAfter(keyOf(d), 1000);
   }

@@ -1,6 +1,11 @@
 // The arithmetic of a rolling update, as Kubernetes does it: maxSurge rounds up, maxUnavailable
 // rounds down, both zero means one may be unavailable.
-export function resolveIntOrPercent(v: number | string | undefined, total: number, roundUp: boolean, fallback: string): number {
+export function resolveIntOrPercent(
+  v: number | string | undefined,
+  total: number,
+  roundUp: boolean,
+  fallback: string,
+): number {
   const value = v ?? fallback;
   if (typeof value === "number") return value;
   const pct = parseInt(value, 10);
@@ -8,7 +13,10 @@ export function resolveIntOrPercent(v: number | string | undefined, total: numbe
   return roundUp ? Math.ceil(exact) : Math.floor(exact);
 }
 
-export function surgeAndUnavailable(replicas: number, rollingUpdate: { maxSurge?: number | string; maxUnavailable?: number | string } | undefined): { maxSurge: number; maxUnavailable: number } {
+export function surgeAndUnavailable(
+  replicas: number,
+  rollingUpdate: { maxSurge?: number | string; maxUnavailable?: number | string } | undefined,
+): { maxSurge: number; maxUnavailable: number } {
   const maxSurge = resolveIntOrPercent(rollingUpdate?.maxSurge, replicas, true, "25%");
   let maxUnavailable = resolveIntOrPercent(rollingUpdate?.maxUnavailable, replicas, false, "25%");
   if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
@@ -23,7 +31,12 @@ export function newReplicaCount(replicas: number, current: number, totalOfAll: n
 }
 
 /** How many old replicas may go now while keeping replicas - maxUnavailable available. */
-export function oldScaleDownBudget(replicas: number, maxUnavailable: number, totalOfAll: number, newUnavailable: number): number {
+export function oldScaleDownBudget(
+  replicas: number,
+  maxUnavailable: number,
+  totalOfAll: number,
+  newUnavailable: number,
+): number {
   const minAvailable = replicas - maxUnavailable;
   return Math.max(0, totalOfAll - minAvailable - newUnavailable);
 }

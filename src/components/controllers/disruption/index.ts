@@ -8,7 +8,9 @@ import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
 import { Controller, now, podActive, podReady } from "../base.ts";
 
-type Pdb = KubeObject & { spec?: { selector?: LabelSelector; minAvailable?: number | string; maxUnavailable?: number | string } };
+type Pdb = KubeObject & {
+  spec?: { selector?: LabelSelector; minAvailable?: number | string; maxUnavailable?: number | string };
+};
 
 function scaled(v: number | string, total: number): number {
   return typeof v === "string" && v.endsWith("%") ? Math.ceil((Number(v.slice(0, -1)) * total) / 100) : Number(v);
@@ -21,7 +23,12 @@ export class DisruptionController extends Controller {
     this.ctx.informers.get("poddisruptionbudgets").on({ add: this.enqueue, update: (_, b) => this.enqueue(b) });
     const touched = (p: KubeObject) => {
       for (const b of this.ctx.informers.get<Pdb>("poddisruptionbudgets").list())
-        if (b.metadata?.namespace === p.metadata?.namespace && b.spec?.selector && selectorMatches(b.spec.selector, p.metadata?.labels ?? {})) this.queue.add(keyOf(b));
+        if (
+          b.metadata?.namespace === p.metadata?.namespace &&
+          b.spec?.selector &&
+          selectorMatches(b.spec.selector, p.metadata?.labels ?? {})
+        )
+          this.queue.add(keyOf(b));
     };
     this.ctx.informers.get("pods").on({ add: touched, update: (_, p) => touched(p), delete: touched });
   }
@@ -31,15 +38,28 @@ export class DisruptionController extends Controller {
     if (!pdb) return;
     const { namespace } = splitKey(key);
     const sel = pdb.spec?.selector;
-    const pods = sel ? this.ctx.informers.get("pods").list().filter((p) => p.metadata?.namespace === namespace && podActive(p) && selectorMatches(sel, p.metadata?.labels ?? {})) : [];
+    const pods = sel
+      ? this.ctx.informers
+          .get("pods")
+          .list()
+          .filter(
+            (p) =>
+              p.metadata?.namespace === namespace && podActive(p) && selectorMatches(sel, p.metadata?.labels ?? {}),
+          )
+      : [];
     // Pods an eviction already counted, until their deletion shows up here (or two minutes pass).
     const disrupted: Record<string, string> = {};
-    for (const [pod, at] of Object.entries(((pdb.status ?? {}) as { disruptedPods?: Record<string, string> }).disruptedPods ?? {}))
+    for (const [pod, at] of Object.entries(
+      ((pdb.status ?? {}) as { disruptedPods?: Record<string, string> }).disruptedPods ?? {},
+    ))
       if (pods.some((p) => p.metadata?.name === pod) && Date.now() - Date.parse(at) < 120_000) disrupted[pod] = at;
     const expected = pods.length;
     const healthy = pods.filter((p) => podReady(p) && !(p.metadata!.name! in disrupted)).length;
     const spec = pdb.spec ?? {};
-    const desired = spec.maxUnavailable !== undefined ? Math.max(0, expected - scaled(spec.maxUnavailable, expected)) : scaled(spec.minAvailable ?? 0, expected);
+    const desired =
+      spec.maxUnavailable !== undefined
+        ? Math.max(0, expected - scaled(spec.maxUnavailable, expected))
+        : scaled(spec.minAvailable ?? 0, expected);
     const allowed = Math.max(0, healthy - desired);
     const old = (pdb.status ?? {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] };
     const wasAllowed = old.conditions?.find((c) => c.type === "DisruptionAllowed");
@@ -51,7 +71,16 @@ export class DisruptionController extends Controller {
       desiredHealthy: desired,
       expectedPods: expected,
       ...(Object.keys(disrupted).length ? { disruptedPods: disrupted } : {}),
-      conditions: [{ type: "DisruptionAllowed", status: condStatus, reason: allowed > 0 ? "SufficientPods" : "InsufficientPods", message: "", observedGeneration: pdb.metadata?.generation, lastTransitionTime: wasAllowed?.status === condStatus ? wasAllowed.lastTransitionTime : now() }],
+      conditions: [
+        {
+          type: "DisruptionAllowed",
+          status: condStatus,
+          reason: allowed > 0 ? "SufficientPods" : "InsufficientPods",
+          message: "",
+          observedGeneration: pdb.metadata?.generation,
+          lastTransitionTime: wasAllowed?.status === condStatus ? wasAllowed.lastTransitionTime : now(),
+        },
+      ],
     };
     if (JSON.stringify(status) === JSON.stringify(pdb.status ?? {})) return;
     await this.ctx.client

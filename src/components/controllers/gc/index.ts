@@ -39,7 +39,8 @@ export class GarbageCollector extends Controller {
 
   private checkDependent(resource: string, o: KubeObject): void {
     if (!o.metadata?.ownerReferences?.length || o.metadata.deletionTimestamp) return;
-    if (o.metadata.ownerReferences.some((ref) => !this.ownerExists(ref.uid))) this.queue.add(`dep|${resource}|${keyOf(o)}`);
+    if (o.metadata.ownerReferences.some((ref) => !this.ownerExists(ref.uid)))
+      this.queue.add(`dep|${resource}|${keyOf(o)}`);
   }
 
   private ownerExists(uid: string): boolean {
@@ -49,7 +50,8 @@ export class GarbageCollector extends Controller {
 
   private dependentsOf(uid: string): { resource: string; obj: KubeObject }[] {
     const out: { resource: string; obj: KubeObject }[] = [];
-    for (const [resource, inf] of this.dependents) for (const obj of inf.byIndex("owner", uid)) out.push({ resource, obj });
+    for (const [resource, inf] of this.dependents)
+      for (const obj of inf.byIndex("owner", uid)) out.push({ resource, obj });
     return out;
   }
 
@@ -65,7 +67,10 @@ export class GarbageCollector extends Controller {
         // The cache may lag a just-created owner: ask the API before deleting anything.
         const resource = resolveKind(ref.kind)?.resource;
         if (!resource) continue;
-        const live = await this.ctx.client.resource(resource, obj.metadata?.namespace).get(ref.name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+        const live = await this.ctx.client
+          .resource(resource, obj.metadata?.namespace)
+          .get(ref.name)
+          .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
         if (!live || live.metadata?.uid !== ref.uid) await this.releaseOrDelete(a, obj, ref.uid);
       }
     } else if (what === "owner") {
@@ -79,10 +84,14 @@ export class GarbageCollector extends Controller {
     const rc = this.ctx.client.resource(resource, namespace);
     const others = (obj.metadata?.ownerReferences ?? []).filter((r) => r.uid !== goneUid && this.ownerExists(r.uid));
     if (others.length) {
-      await rc.patch(name, { metadata: { ownerReferences: others, resourceVersion: obj.metadata?.resourceVersion } }, "merge").catch(ignoreGone);
+      await rc
+        .patch(name, { metadata: { ownerReferences: others, resourceVersion: obj.metadata?.resourceVersion } }, "merge")
+        .catch(ignoreGone);
       return;
     }
-    await rc.delete(name, { propagationPolicy: "Background", preconditions: { uid: obj.metadata!.uid } }).catch(ignoreGone);
+    await rc
+      .delete(name, { propagationPolicy: "Background", preconditions: { uid: obj.metadata!.uid } })
+      .catch(ignoreGone);
   }
 
   private async ownerBeingDeleted(resource: string, key: string): Promise<void> {
@@ -95,13 +104,26 @@ export class GarbageCollector extends Controller {
       for (const d of deps) {
         const { namespace, name } = splitKey(keyOf(d.obj));
         const refs = (d.obj.metadata?.ownerReferences ?? []).filter((r) => r.uid !== uid);
-        await this.ctx.client.resource(d.resource, namespace).patch(name, { metadata: { ownerReferences: refs.length ? refs : null, resourceVersion: d.obj.metadata?.resourceVersion } }, "merge").catch(ignoreGone);
+        await this.ctx.client
+          .resource(d.resource, namespace)
+          .patch(
+            name,
+            {
+              metadata: {
+                ownerReferences: refs.length ? refs : null,
+                resourceVersion: d.obj.metadata?.resourceVersion,
+              },
+            },
+            "merge",
+          )
+          .catch(ignoreGone);
       }
       return this.removeFinalizer(resource, owner, "orphan");
     }
     if (finalizers.includes("foregroundDeletion")) {
       if (deps.length) {
-        for (const d of deps) if (!d.obj.metadata?.deletionTimestamp) await this.releaseOrDelete(d.resource, d.obj, uid);
+        for (const d of deps)
+          if (!d.obj.metadata?.deletionTimestamp) await this.releaseOrDelete(d.resource, d.obj, uid);
         this.queue.addAfter(`owner|${resource}|${key}`, 200); // until the dependents are gone
         return;
       }
@@ -112,7 +134,14 @@ export class GarbageCollector extends Controller {
   private async removeFinalizer(resource: string, owner: KubeObject, finalizer: string): Promise<void> {
     const { namespace, name } = splitKey(keyOf(owner));
     const rest = (owner.metadata?.finalizers ?? []).filter((f) => f !== finalizer);
-    await this.ctx.client.resource(resource, namespace).patch(name, { metadata: { finalizers: rest.length ? rest : null, resourceVersion: owner.metadata?.resourceVersion } }, "merge").catch(ignoreGone);
+    await this.ctx.client
+      .resource(resource, namespace)
+      .patch(
+        name,
+        { metadata: { finalizers: rest.length ? rest : null, resourceVersion: owner.metadata?.resourceVersion } },
+        "merge",
+      )
+      .catch(ignoreGone);
   }
 }
 

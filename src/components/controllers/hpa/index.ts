@@ -12,11 +12,28 @@ import { Controller, now, podActive } from "../base.ts";
 
 type Target = { type?: string; averageUtilization?: number; averageValue?: string };
 type Metric = { type?: string; resource?: { name?: string; target?: Target } };
-type Hpa = KubeObject & { spec: { scaleTargetRef: { kind?: string; name: string }; minReplicas?: number; maxReplicas: number; metrics?: Metric[] }; status?: Record<string, unknown> };
-type PodMetrics = { metadata: { name: string }; containers: { name: string; usage: { cpu?: string; memory?: string } }[] };
+type Hpa = KubeObject & {
+  spec: {
+    scaleTargetRef: { kind?: string; name: string };
+    minReplicas?: number;
+    maxReplicas: number;
+    metrics?: Metric[];
+  };
+  status?: Record<string, unknown>;
+};
+type PodMetrics = {
+  metadata: { name: string };
+  containers: { name: string; usage: { cpu?: string; memory?: string } }[];
+};
 
-const RESOURCE: Record<string, string> = { Deployment: "deployments.apps", StatefulSet: "statefulsets.apps", ReplicaSet: "replicasets.apps", ReplicationController: "replicationcontrollers" };
-const amount = (name: string, q: string | undefined) => (q === undefined ? 0 : name === "cpu" ? cpuMillis(q) : memoryBytes(q));
+const RESOURCE: Record<string, string> = {
+  Deployment: "deployments.apps",
+  StatefulSet: "statefulsets.apps",
+  ReplicaSet: "replicasets.apps",
+  ReplicationController: "replicationcontrollers",
+};
+const amount = (name: string, q: string | undefined) =>
+  q === undefined ? 0 : name === "cpu" ? cpuMillis(q) : memoryBytes(q);
 
 export class HorizontalPodAutoscalerController extends Controller {
   readonly name = "horizontal-pod-autoscaler";
@@ -28,14 +45,21 @@ export class HorizontalPodAutoscalerController extends Controller {
   }
 
   setup(): void {
-    this.ctx.informers.get("horizontalpodautoscalers").on({ add: this.enqueue, update: (_, h) => this.enqueue(h), delete: (h) => this.recommendations.delete(keyOf(h)) });
+    this.ctx.informers.get("horizontalpodautoscalers").on({
+      add: this.enqueue,
+      update: (_, h) => this.enqueue(h),
+      delete: (h) => this.recommendations.delete(keyOf(h)),
+    });
     this.ctx.informers.get("pods");
   }
 
   override run(workers = 1): void {
     super.run(workers);
     const every = Number(this.ctx.settings.hpaSyncMs ?? 15_000);
-    this.timer = setInterval(() => this.ctx.informers.get("horizontalpodautoscalers").list().forEach(this.enqueue), every);
+    this.timer = setInterval(
+      () => this.ctx.informers.get("horizontalpodautoscalers").list().forEach(this.enqueue),
+      every,
+    );
   }
 
   override async stop(): Promise<void> {
@@ -49,15 +73,20 @@ export class HorizontalPodAutoscalerController extends Controller {
     const { namespace = "" } = splitKey(key);
     const ref = hpa.spec.scaleTargetRef;
     const resource = RESOURCE[ref.kind ?? ""];
-    const conditions: { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[] = [];
-    const cond = (type: string, ok: boolean, reason: string, message: string) => conditions.push({ type, status: ok ? "True" : "False", reason, message, lastTransitionTime: now() });
-    const finish = (status: Record<string, unknown>) => this.writeStatus(hpa, namespace, { ...status, conditions: this.keepTransitions(hpa, conditions) });
+    const conditions: { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[] =
+      [];
+    const cond = (type: string, ok: boolean, reason: string, message: string) =>
+      conditions.push({ type, status: ok ? "True" : "False", reason, message, lastTransitionTime: now() });
+    const finish = (status: Record<string, unknown>) =>
+      this.writeStatus(hpa, namespace, { ...status, conditions: this.keepTransitions(hpa, conditions) });
     if (!resource) {
       cond("AbleToScale", false, "FailedGetScale", `the HPA controller cannot scale a ${ref.kind}`);
       return finish({ currentReplicas: 0, desiredReplicas: 0 });
     }
     const target = this.ctx.client.resource(resource, namespace);
-    const scale = (await target.getSubresource<{ spec: { replicas: number }; status: { selector?: string } }>(ref.name, "scale").catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))));
+    const scale = await target
+      .getSubresource<{ spec: { replicas: number }; status: { selector?: string } }>(ref.name, "scale")
+      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
     if (!scale) {
       cond("AbleToScale", false, "FailedGetScale", `${ref.kind}/${ref.name} not found`);
       return finish({ currentReplicas: 0, desiredReplicas: 0 });
@@ -65,13 +94,27 @@ export class HorizontalPodAutoscalerController extends Controller {
     const current = scale.spec.replicas;
     cond("AbleToScale", true, "SucceededGetScale", "the HPA controller was able to get the target's current scale");
     if (current === 0) {
-      cond("ScalingActive", false, "ScalingDisabled", "scaling is disabled since the replica count of the target is zero");
+      cond(
+        "ScalingActive",
+        false,
+        "ScalingDisabled",
+        "scaling is disabled since the replica count of the target is zero",
+      );
       return finish({ currentReplicas: 0, desiredReplicas: 0 });
     }
     const reqs = parseLabelSelector(scale.status.selector ?? "");
-    const pods = this.ctx.informers.get("pods").list().filter((p) => p.metadata?.namespace === namespace && podActive(p) && matchesLabels(reqs, p.metadata?.labels));
-    const usage = await this.ctx.client.request("GET", `/apis/metrics.k8s.io/v1beta1/namespaces/${namespace}/pods`, { query: { labelSelector: scale.status.selector } }).then((r) => (r.ok ? (r.json() as Promise<{ items: PodMetrics[] }>) : { items: [] }));
-    const metrics = hpa.spec.metrics?.length ? hpa.spec.metrics : [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }];
+    const pods = this.ctx.informers
+      .get("pods")
+      .list()
+      .filter((p) => p.metadata?.namespace === namespace && podActive(p) && matchesLabels(reqs, p.metadata?.labels));
+    const usage = await this.ctx.client
+      .request("GET", `/apis/metrics.k8s.io/v1beta1/namespaces/${namespace}/pods`, {
+        query: { labelSelector: scale.status.selector },
+      })
+      .then((r) => (r.ok ? (r.json() as Promise<{ items: PodMetrics[] }>) : { items: [] }));
+    const metrics = hpa.spec.metrics?.length
+      ? hpa.spec.metrics
+      : [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }];
 
     let desired = 0;
     let why = "";
@@ -85,9 +128,16 @@ export class HorizontalPodAutoscalerController extends Controller {
       let counted = 0;
       const missing: number[] = []; // requests of pods with no metrics yet
       for (const p of pods) {
-        const containers = ((p.spec as { containers?: { name: string; resources?: { requests?: Record<string, string> } }[] }).containers ?? []);
+        const containers =
+          (p.spec as { containers?: { name: string; resources?: { requests?: Record<string, string> } }[] })
+            .containers ?? [];
         if (t.type === "Utilization" && containers.some((c) => !c.resources?.requests?.[name])) {
-          cond("ScalingActive", false, "FailedGetResourceMetric", `failed to get ${name} utilization: missing request for ${name} in container of pod ${p.metadata?.name}`);
+          cond(
+            "ScalingActive",
+            false,
+            "FailedGetResourceMetric",
+            `failed to get ${name} utilization: missing request for ${name} in container of pod ${p.metadata?.name}`,
+          );
           return finish({ currentReplicas: current, desiredReplicas: current });
         }
         const request = containers.reduce((n, c) => n + amount(name, c.resources?.requests?.[name]), 0);
@@ -101,35 +151,64 @@ export class HorizontalPodAutoscalerController extends Controller {
         counted++;
       }
       if (!counted) {
-        cond("ScalingActive", false, "FailedGetResourceMetric", `failed to get ${name} usage: no metrics returned from resource metrics API`);
+        cond(
+          "ScalingActive",
+          false,
+          "FailedGetResourceMetric",
+          `failed to get ${name} usage: no metrics returned from resource metrics API`,
+        );
         return finish({ currentReplicas: current, desiredReplicas: current });
       }
       const targetValue = amount(name, t.averageValue ?? "0");
-      const ratioOf = (u: number, r: number, n: number) => (t.type === "Utilization" ? ((u / r) * 100) / (t.averageUtilization ?? 80) : u / n / targetValue);
+      const ratioOf = (u: number, r: number, n: number) =>
+        t.type === "Utilization" ? ((u / r) * 100) / (t.averageUtilization ?? 80) : u / n / targetValue;
       let ratio = ratioOf(used, requested, counted);
       let podCount = counted;
       // Pods without metrics yet (just started) count against the move, as in Kubernetes: as idle
       // when scaling up, as at target when scaling down; a move they reverse is not made.
       if (missing.length && Math.abs(ratio - 1) > 0.1) {
         const up = ratio > 1;
-        const extraUse = up ? 0 : missing.reduce((n, r) => n + (t.type === "Utilization" ? (r * (t.averageUtilization ?? 80)) / 100 : targetValue), 0);
-        const again = ratioOf(used + extraUse, requested + missing.reduce((n, r) => n + r, 0), counted + missing.length);
+        const extraUse = up
+          ? 0
+          : missing.reduce(
+              (n, r) => n + (t.type === "Utilization" ? (r * (t.averageUtilization ?? 80)) / 100 : targetValue),
+              0,
+            );
+        const again = ratioOf(
+          used + extraUse,
+          requested + missing.reduce((n, r) => n + r, 0),
+          counted + missing.length,
+        );
         ratio = up === again > 1 ? again : 1;
         podCount = counted + missing.length;
       }
       const want = Math.abs(ratio - 1) <= 0.1 ? current : Math.ceil(ratio * podCount);
       const averageValue = `${Math.round(used / counted)}${name === "cpu" ? "m" : ""}`;
-      const currentValue = t.type === "Utilization" ? { averageUtilization: Math.round((used / requested) * 100), averageValue } : { averageValue };
+      const currentValue =
+        t.type === "Utilization"
+          ? { averageUtilization: Math.round((used / requested) * 100), averageValue }
+          : { averageValue };
       currentMetrics.push({ type: "Resource", resource: { name, current: currentValue } });
       if (want > desired) {
         desired = want;
-        why = `${name} resource ${t.type === "Utilization" ? "utilization (percentage of request)" : ""} ${ratio > 1 ? "above" : "below"} target`.replace(/\s+/g, " ");
+        why =
+          `${name} resource ${t.type === "Utilization" ? "utilization (percentage of request)" : ""} ${ratio > 1 ? "above" : "below"} target`.replace(
+            /\s+/g,
+            " ",
+          );
       }
     }
     cond("ScalingActive", true, "ValidMetricFound", "the HPA was able to successfully calculate a replica count");
     const min = hpa.spec.minReplicas ?? 1;
     const clamped = Math.min(hpa.spec.maxReplicas, Math.max(min, desired));
-    cond("ScalingLimited", clamped !== desired, clamped !== desired ? (clamped > desired ? "TooFewReplicas" : "TooManyReplicas") : "DesiredWithinRange", clamped !== desired ? `the desired replica count is ${clamped > desired ? "less" : "more"} than the ${clamped > desired ? "minimum" : "maximum"} replica count` : "the desired count is within the acceptable range");
+    cond(
+      "ScalingLimited",
+      clamped !== desired,
+      clamped !== desired ? (clamped > desired ? "TooFewReplicas" : "TooManyReplicas") : "DesiredWithinRange",
+      clamped !== desired
+        ? `the desired replica count is ${clamped > desired ? "less" : "more"} than the ${clamped > desired ? "minimum" : "maximum"} replica count`
+        : "the desired count is within the acceptable range",
+    );
     // Scale-down stabilization: the highest recommendation of the window wins.
     const history = (this.recommendations.get(key) ?? []).filter((r) => Date.now() - r.at < this.windowMs);
     history.push({ at: Date.now(), replicas: clamped });
@@ -139,14 +218,28 @@ export class HorizontalPodAutoscalerController extends Controller {
     if (next !== current) {
       await target.patch(ref.name, { spec: { replicas: next } }, "merge", { subresource: "scale" });
       lastScaleTime = now();
-      recordEvent(this.ctx.client, "horizontal-pod-autoscaler", hpa, "Normal", "SuccessfulRescale", `New size: ${next}; reason: ${why}`);
+      recordEvent(
+        this.ctx.client,
+        "horizontal-pod-autoscaler",
+        hpa,
+        "Normal",
+        "SuccessfulRescale",
+        `New size: ${next}; reason: ${why}`,
+      );
     }
-    return finish({ currentReplicas: current, desiredReplicas: next, currentMetrics, ...(lastScaleTime ? { lastScaleTime } : {}) });
+    return finish({
+      currentReplicas: current,
+      desiredReplicas: next,
+      currentMetrics,
+      ...(lastScaleTime ? { lastScaleTime } : {}),
+    });
   }
 
   /** Conditions keep their transition time while their status stays. */
   private keepTransitions(hpa: Hpa, conditions: { type: string; status: string; lastTransitionTime: string }[]) {
-    const old = ((hpa.status as { conditions?: { type: string; status: string; lastTransitionTime: string }[] } | undefined)?.conditions ?? []);
+    const old =
+      (hpa.status as { conditions?: { type: string; status: string; lastTransitionTime: string }[] } | undefined)
+        ?.conditions ?? [];
     return conditions.map((c) => {
       const o = old.find((x) => x.type === c.type);
       return o && o.status === c.status ? { ...c, lastTransitionTime: o.lastTransitionTime } : c;
@@ -156,6 +249,9 @@ export class HorizontalPodAutoscalerController extends Controller {
   private async writeStatus(hpa: Hpa, namespace: string, status: Record<string, unknown>): Promise<void> {
     const full = { observedGeneration: hpa.metadata?.generation, ...status };
     if (JSON.stringify(full) === JSON.stringify(hpa.status ?? {})) return;
-    await this.ctx.client.resource("horizontalpodautoscalers.autoscaling", namespace).updateStatus({ ...hpa, status: full } as KubeObject).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    await this.ctx.client
+      .resource("horizontalpodautoscalers.autoscaling", namespace)
+      .updateStatus({ ...hpa, status: full } as KubeObject)
+      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
   }
 }

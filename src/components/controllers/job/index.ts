@@ -7,9 +7,31 @@ import { Controller, now, podReady } from "../base.ts";
 import { BURST_REPLICAS, createPods, enqueueOwnersOfPods, Expectations, ownedPods, podFromTemplate } from "../pods.ts";
 import { recordEvent } from "../../events.ts";
 
-type Cond = { type: string; status: string; reason?: string; message?: string; lastProbeTime?: string; lastTransitionTime?: string };
-type JobSpec = { completions?: number; parallelism?: number; backoffLimit?: number; activeDeadlineSeconds?: number; suspend?: boolean; template: { metadata?: { labels?: Record<string, string> }; spec?: { restartPolicy?: string } } };
-type JobStatus = { active?: number; succeeded?: number; failed?: number; ready?: number; startTime?: string; completionTime?: string; conditions?: Cond[] };
+type Cond = {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastProbeTime?: string;
+  lastTransitionTime?: string;
+};
+type JobSpec = {
+  completions?: number;
+  parallelism?: number;
+  backoffLimit?: number;
+  activeDeadlineSeconds?: number;
+  suspend?: boolean;
+  template: { metadata?: { labels?: Record<string, string> }; spec?: { restartPolicy?: string } };
+};
+type JobStatus = {
+  active?: number;
+  succeeded?: number;
+  failed?: number;
+  ready?: number;
+  startTime?: string;
+  completionTime?: string;
+  conditions?: Cond[];
+};
 
 const phase = (p: KubeObject) => (p.status as { phase?: string } | undefined)?.phase;
 
@@ -21,7 +43,9 @@ export class JobController extends Controller {
   }
 
   setup(): void {
-    this.ctx.informers.get("jobs").on({ add: this.enqueue, update: (_, j) => this.enqueue(j), delete: (j) => this.expectations.forget(keyOf(j)) });
+    this.ctx.informers
+      .get("jobs")
+      .on({ add: this.enqueue, update: (_, j) => this.enqueue(j), delete: (j) => this.expectations.forget(keyOf(j)) });
     enqueueOwnersOfPods(this.ctx.informers.get("pods"), "Job", (k) => this.queue.add(k), this.expectations);
   }
 
@@ -33,11 +57,17 @@ export class JobController extends Controller {
     const conds = status.conditions ?? [];
     const finished = conds.find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
     const pods = ownedPods(this.ctx.informers.get("pods"), job);
-    const active = pods.filter((p) => phase(p) !== "Succeeded" && phase(p) !== "Failed" && !p.metadata?.deletionTimestamp);
+    const active = pods.filter(
+      (p) => phase(p) !== "Succeeded" && phase(p) !== "Failed" && !p.metadata?.deletionTimestamp,
+    );
     const succeeded = pods.filter((p) => phase(p) === "Succeeded").length;
     let failed = pods.filter((p) => phase(p) === "Failed").length;
     if (spec.template.spec?.restartPolicy === "OnFailure")
-      for (const p of active) failed += ((p.status as { containerStatuses?: { restartCount?: number }[] })?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+      for (const p of active)
+        failed += ((p.status as { containerStatuses?: { restartCount?: number }[] })?.containerStatuses ?? []).reduce(
+          (n, c) => n + (c.restartCount ?? 0),
+          0,
+        );
     const { namespace } = splitKey(key);
 
     if (finished) {
@@ -51,20 +81,50 @@ export class JobController extends Controller {
       condition = { type: "Complete", status: "True", lastProbeTime: now(), lastTransitionTime: now() };
       status.completionTime = now();
     } else if (failed > (spec.backoffLimit ?? 6)) {
-      condition = { type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit", lastProbeTime: now(), lastTransitionTime: now() };
-    } else if (spec.activeDeadlineSeconds && status.startTime && Date.now() - Date.parse(status.startTime) > spec.activeDeadlineSeconds * 1000) {
-      condition = { type: "Failed", status: "True", reason: "DeadlineExceeded", message: "Job was active longer than specified deadline", lastProbeTime: now(), lastTransitionTime: now() };
+      condition = {
+        type: "Failed",
+        status: "True",
+        reason: "BackoffLimitExceeded",
+        message: "Job has reached the specified backoff limit",
+        lastProbeTime: now(),
+        lastTransitionTime: now(),
+      };
+    } else if (
+      spec.activeDeadlineSeconds &&
+      status.startTime &&
+      Date.now() - Date.parse(status.startTime) > spec.activeDeadlineSeconds * 1000
+    ) {
+      condition = {
+        type: "Failed",
+        status: "True",
+        reason: "DeadlineExceeded",
+        message: "Job was active longer than specified deadline",
+        lastProbeTime: now(),
+        lastTransitionTime: now(),
+      };
     }
 
     if (condition) {
       await this.deletePods(namespace!, active);
       status.conditions = [...conds.filter((c) => c.type !== condition!.type), condition];
-      recordEvent(this.ctx.client, "job-controller", job, condition.type === "Complete" ? "Normal" : "Warning", condition.type === "Complete" ? "Completed" : condition.reason!, condition.type === "Complete" ? "Job completed" : condition.message!);
+      recordEvent(
+        this.ctx.client,
+        "job-controller",
+        job,
+        condition.type === "Complete" ? "Normal" : "Warning",
+        condition.type === "Complete" ? "Completed" : condition.reason!,
+        condition.type === "Complete" ? "Job completed" : condition.message!,
+      );
     } else if (!spec.suspend && this.expectations.satisfied(key)) {
       const wanted = Math.min(spec.parallelism ?? 1, completions - succeeded);
       if (active.length < wanted) {
         const delay = failed > 0 ? Math.min(360_000, this.backoffBaseMs * 2 ** (failed - 1)) : 0;
-        const lastFailure = Math.max(0, ...pods.filter((p) => phase(p) === "Failed").map((p) => Date.parse((p.status as { startTime?: string })?.startTime ?? "") || 0));
+        const lastFailure = Math.max(
+          0,
+          ...pods
+            .filter((p) => phase(p) === "Failed")
+            .map((p) => Date.parse((p.status as { startTime?: string })?.startTime ?? "") || 0),
+        );
         const wait = lastFailure + delay - Date.now();
         if (failed > 0 && wait > 0) this.queue.addAfter(key, wait);
         else {
@@ -75,7 +135,11 @@ export class JobController extends Controller {
           await createPods(this.ctx.client, namespace!, fresh, () => this.expectations.creationFailed(key));
         }
       } else if (active.length > wanted) await this.deletePods(namespace!, active.slice(wanted));
-      if (spec.activeDeadlineSeconds && status.startTime) this.queue.addAfter(key, Math.max(0, Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 - Date.now()) + 50);
+      if (spec.activeDeadlineSeconds && status.startTime)
+        this.queue.addAfter(
+          key,
+          Math.max(0, Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 - Date.now()) + 50,
+        );
     }
 
     status.active = condition ? 0 : active.length;
@@ -83,10 +147,17 @@ export class JobController extends Controller {
     status.failed = failed;
     status.ready = active.filter(podReady).length;
     if (JSON.stringify(status) !== JSON.stringify(job.status ?? {}))
-      await this.ctx.client.resource("jobs", namespace).updateStatus({ ...job, status } as KubeObject).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await this.ctx.client
+        .resource("jobs", namespace)
+        .updateStatus({ ...job, status } as KubeObject)
+        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
   }
 
   private async deletePods(namespace: string, pods: KubeObject[]): Promise<void> {
-    for (const p of pods) await this.ctx.client.resource("pods", namespace).delete(p.metadata!.name!, { gracePeriodSeconds: 0 }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    for (const p of pods)
+      await this.ctx.client
+        .resource("pods", namespace)
+        .delete(p.metadata!.name!, { gracePeriodSeconds: 0 })
+        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
   }
 }

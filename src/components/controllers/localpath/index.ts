@@ -14,8 +14,25 @@ import { Controller, now } from "../base.ts";
 export const PROVISIONER = "kube.io/local-path";
 const OURS = new Set([PROVISIONER, "rancher.io/local-path"]);
 
-type Pvc = KubeObject & { spec: { accessModes?: string[]; resources?: { requests?: { storage?: string } }; storageClassName?: string; volumeName?: string }; status?: { phase?: string } };
-type Pv = KubeObject & { spec: { capacity?: { storage?: string }; accessModes?: string[]; persistentVolumeReclaimPolicy?: string; hostPath?: { path?: string }; claimRef?: { apiVersion?: string; kind?: string; namespace?: string; name?: string; uid?: string } }; status?: { phase?: string } };
+type Pvc = KubeObject & {
+  spec: {
+    accessModes?: string[];
+    resources?: { requests?: { storage?: string } };
+    storageClassName?: string;
+    volumeName?: string;
+  };
+  status?: { phase?: string };
+};
+type Pv = KubeObject & {
+  spec: {
+    capacity?: { storage?: string };
+    accessModes?: string[];
+    persistentVolumeReclaimPolicy?: string;
+    hostPath?: { path?: string };
+    claimRef?: { apiVersion?: string; kind?: string; namespace?: string; name?: string; uid?: string };
+  };
+  status?: { phase?: string };
+};
 
 export class LocalPathProvisioner extends Controller {
   readonly name = "local-path-provisioner";
@@ -25,8 +42,14 @@ export class LocalPathProvisioner extends Controller {
   }
 
   setup(): void {
-    this.ctx.informers.get("persistentvolumeclaims").on({ add: (o) => this.queue.add(`pvc:${keyOf(o)}`), update: (_, o) => this.queue.add(`pvc:${keyOf(o)}`), delete: (o: KubeObject) => this.releaseOf(o) });
-    this.ctx.informers.get("persistentvolumes").on({ add: (o) => this.queue.add(`pv:${keyOf(o)}`), update: (_, o) => this.queue.add(`pv:${keyOf(o)}`) });
+    this.ctx.informers.get("persistentvolumeclaims").on({
+      add: (o) => this.queue.add(`pvc:${keyOf(o)}`),
+      update: (_, o) => this.queue.add(`pvc:${keyOf(o)}`),
+      delete: (o: KubeObject) => this.releaseOf(o),
+    });
+    this.ctx.informers
+      .get("persistentvolumes")
+      .on({ add: (o) => this.queue.add(`pv:${keyOf(o)}`), update: (_, o) => this.queue.add(`pv:${keyOf(o)}`) });
     this.ctx.informers.get("storageclasses");
     // A pod that stops using a claim may let its volume be reclaimed.
     this.ctx.informers.get("pods").on({ delete: () => this.requeueReleased() });
@@ -43,12 +66,15 @@ export class LocalPathProvisioner extends Controller {
   }
 
   private requeueReleased(): void {
-    for (const pv of this.ctx.informers.get<Pv>("persistentvolumes").list()) if (pv.spec.claimRef && !this.claimOf(pv)) this.queue.add(`pv:${keyOf(pv)}`);
+    for (const pv of this.ctx.informers.get<Pv>("persistentvolumes").list())
+      if (pv.spec.claimRef && !this.claimOf(pv)) this.queue.add(`pv:${keyOf(pv)}`);
   }
 
   private claimOf(pv: Pv): Pvc | undefined {
     const ref = pv.spec.claimRef;
-    const pvc = ref ? this.ctx.informers.get<Pvc>("persistentvolumeclaims").get(`${ref.namespace}/${ref.name}`) : undefined;
+    const pvc = ref
+      ? this.ctx.informers.get<Pvc>("persistentvolumeclaims").get(`${ref.namespace}/${ref.name}`)
+      : undefined;
     return pvc && (!ref?.uid || pvc.metadata?.uid === ref.uid) ? pvc : undefined;
   }
 
@@ -62,13 +88,25 @@ export class LocalPathProvisioner extends Controller {
     if (this.ctx.informers.get("storageclasses").get(DEFAULT_STORAGE_CLASS)) return;
     await this.ctx.client
       .resource("storageclasses.storage.k8s.io")
-      .create({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: DEFAULT_STORAGE_CLASS, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } }, provisioner: PROVISIONER, reclaimPolicy: "Delete", volumeBindingMode: "Immediate" } as KubeObject)
+      .create({
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: {
+          name: DEFAULT_STORAGE_CLASS,
+          annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+        },
+        provisioner: PROVISIONER,
+        reclaimPolicy: "Delete",
+        volumeBindingMode: "Immediate",
+      } as KubeObject)
       .catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
   }
 
   private provisions(className: string | undefined): boolean {
     if (className === undefined || className === "") return false;
-    const sc = this.ctx.informers.get("storageclasses").get(className) as (KubeObject & { provisioner?: string }) | undefined;
+    const sc = this.ctx.informers.get("storageclasses").get(className) as
+      | (KubeObject & { provisioner?: string })
+      | undefined;
     return !sc || OURS.has(sc.provisioner ?? "");
   }
 
@@ -96,12 +134,25 @@ export class LocalPathProvisioner extends Controller {
           },
         } as Pv)
         .catch((e) => (isAlreadyExists(e) ? pvs.get(pvName) : Promise.reject(e)))) as Pv;
-    } else if (pv.spec.claimRef && pv.spec.claimRef.uid !== pvc.metadata?.uid) return; // taken by another claim
-    else pv = (await pvs.update({ ...pv, spec: { ...pv.spec, claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace, name, uid: pvc.metadata!.uid } } })) as Pv;
+    } else if (pv.spec.claimRef && pv.spec.claimRef.uid !== pvc.metadata?.uid)
+      return; // taken by another claim
+    else
+      pv = (await pvs.update({
+        ...pv,
+        spec: {
+          ...pv.spec,
+          claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace, name, uid: pvc.metadata!.uid },
+        },
+      })) as Pv;
     await pvs.updateStatus({ ...pv, status: { phase: "Bound", lastPhaseTransitionTime: now() } } as Pv);
     const claims = this.ctx.client.resource<Pvc>("persistentvolumeclaims", namespace);
-    const bound = pvc.spec.volumeName ? pvc : await claims.update({ ...pvc, spec: { ...pvc.spec, volumeName: pv.metadata!.name } });
-    await claims.updateStatus({ ...bound, status: { phase: "Bound", accessModes: pv.spec.accessModes, capacity: pv.spec.capacity } } as Pvc);
+    const bound = pvc.spec.volumeName
+      ? pvc
+      : await claims.update({ ...pvc, spec: { ...pvc.spec, volumeName: pv.metadata!.name } });
+    await claims.updateStatus({
+      ...bound,
+      status: { phase: "Bound", accessModes: pv.spec.accessModes, capacity: pv.spec.capacity },
+    } as Pvc);
   }
 
   private async reconcileVolume(name: string): Promise<void> {
@@ -109,15 +160,30 @@ export class LocalPathProvisioner extends Controller {
     if (!pv?.spec.claimRef || this.claimOf(pv)) return;
     const ref = pv.spec.claimRef;
     // Still mounted by a pod that has not finished: wait (pods' deletion requeues this).
-    const inUse = this.ctx.informers.get("pods").list().some((p) => p.metadata?.namespace === ref.namespace && ((p.spec as { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] }).volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === ref.name));
+    const inUse = this.ctx.informers
+      .get("pods")
+      .list()
+      .some(
+        (p) =>
+          p.metadata?.namespace === ref.namespace &&
+          ((p.spec as { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] }).volumes ?? []).some(
+            (v) => v.persistentVolumeClaim?.claimName === ref.name,
+          ),
+      );
     if (inUse) return;
     if (pv.spec.persistentVolumeReclaimPolicy === "Delete") {
       const path = pv.spec.hostPath?.path;
       // Only directories this provisioner made are removed.
-      if (path && this.storageDir && resolve(path).startsWith(resolve(this.storageDir) + "/")) rmSync(path, { recursive: true, force: true });
-      await this.ctx.client.resource("persistentvolumes").delete(name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      if (path && this.storageDir && resolve(path).startsWith(resolve(this.storageDir) + "/"))
+        rmSync(path, { recursive: true, force: true });
+      await this.ctx.client
+        .resource("persistentvolumes")
+        .delete(name)
+        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
     } else if (pv.status?.phase !== "Released") {
-      await this.ctx.client.resource<Pv>("persistentvolumes").updateStatus({ ...pv, status: { phase: "Released" } } as Pv);
+      await this.ctx.client
+        .resource<Pv>("persistentvolumes")
+        .updateStatus({ ...pv, status: { phase: "Released" } } as Pv);
     }
   }
 }

@@ -22,17 +22,21 @@ export class NamespaceController extends Controller {
       if (list.items.length === 0) continue;
       remaining += list.items.length;
       // Pods are force-deleted: nothing will run in a namespace that is going away.
-      await rc.deleteCollection(kind.kind === "Pod" ? { gracePeriodSeconds: 0 } : {}).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await rc
+        .deleteCollection(kind.kind === "Pod" ? { gracePeriodSeconds: 0 } : {})
+        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
     }
     if (remaining > 0) {
       this.queue.addAfter(name, 250);
       return;
     }
-    await this.ctx.client.request("PUT", `/api/v1/namespaces/${name}/finalize`, {
-      body: { apiVersion: "v1", kind: "Namespace", metadata: { name }, spec: { finalizers: [] } },
-    }).then(async (r) => {
-      if (!r.ok && r.status !== 404) throw new Error(`finalize ${name}: ${r.status} ${await r.text()}`);
-    });
+    await this.ctx.client
+      .request("PUT", `/api/v1/namespaces/${name}/finalize`, {
+        body: { apiVersion: "v1", kind: "Namespace", metadata: { name }, spec: { finalizers: [] } },
+      })
+      .then(async (r) => {
+        if (!r.ok && r.status !== 404) throw new Error(`finalize ${name}: ${r.status} ${await r.text()}`);
+      });
   }
 
   /** Namespaced resources that can be emptied, one version per group/resource. */

@@ -6,7 +6,14 @@ import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
 import { Controller, now } from "../base.ts";
 
-type Cond = { type: string; status: string; reason?: string; message?: string; lastHeartbeatTime?: string; lastTransitionTime?: string };
+type Cond = {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastHeartbeatTime?: string;
+  lastTransitionTime?: string;
+};
 type Taint = { key: string; value?: string; effect: string; timeAdded?: string };
 const UNREACHABLE = "node.kubernetes.io/unreachable";
 
@@ -47,15 +54,22 @@ export class NodeLifecycleController extends Controller {
 
   private checkOrphanPod(p: KubeObject): void {
     const node = (p.spec as { nodeName?: string } | undefined)?.nodeName;
-    if (node && this.ctx.informers.get("nodes").hasSynced() && !this.ctx.informers.get("nodes").get(node)) this.queue.add("|podgc");
+    if (node && this.ctx.informers.get("nodes").hasSynced() && !this.ctx.informers.get("nodes").get(node))
+      this.queue.add("|podgc");
   }
 
   /** The newest sign of life: the node's Lease renewTime or its Ready heartbeat. */
   private lastHeartbeat(node: KubeObject): number {
-    const ready = ((node.status as { conditions?: Cond[] } | undefined)?.conditions ?? []).find((c) => c.type === "Ready");
+    const ready = ((node.status as { conditions?: Cond[] } | undefined)?.conditions ?? []).find(
+      (c) => c.type === "Ready",
+    );
     const lease = this.ctx.informers.get("leases").get(`kube-node-lease/${node.metadata!.name}`);
     const renew = (lease?.spec as { renewTime?: string } | undefined)?.renewTime;
-    return Math.max(ready?.lastHeartbeatTime ? Date.parse(ready.lastHeartbeatTime) : 0, renew ? Date.parse(renew) : 0, Date.parse(node.metadata!.creationTimestamp ?? "") || 0);
+    return Math.max(
+      ready?.lastHeartbeatTime ? Date.parse(ready.lastHeartbeatTime) : 0,
+      renew ? Date.parse(renew) : 0,
+      Date.parse(node.metadata!.creationTimestamp ?? "") || 0,
+    );
   }
 
   async reconcile(key: string): Promise<void> {
@@ -69,15 +83,25 @@ export class NodeLifecycleController extends Controller {
     const tainted = taints.some((t) => t.key === UNREACHABLE);
     // A node that never posted a Ready condition gets the (longer) startup grace period, as upstream.
     if (silentFor > (ready ? this.graceMs : this.startupGraceMs)) {
-      if (markUnknown(conds, node.metadata?.creationTimestamp)) await this.ctx.client.resource("nodes").patch(key, { status: { conditions: conds } }, "merge", { subresource: "status" }).catch(ignoreNotFound);
+      if (markUnknown(conds, node.metadata?.creationTimestamp))
+        await this.ctx.client
+          .resource("nodes")
+          .patch(key, { status: { conditions: conds } }, "merge", { subresource: "status" })
+          .catch(ignoreNotFound);
       if (!tainted) {
-        taints.push({ key: UNREACHABLE, effect: "NoSchedule", timeAdded: now() }, { key: UNREACHABLE, effect: "NoExecute", timeAdded: now() });
+        taints.push(
+          { key: UNREACHABLE, effect: "NoSchedule", timeAdded: now() },
+          { key: UNREACHABLE, effect: "NoExecute", timeAdded: now() },
+        );
         await this.ctx.client.resource("nodes").patch(key, { spec: { taints } }, "merge").catch(ignoreNotFound);
       }
       if (silentFor > this.graceMs + this.evictionMs) await this.evictPods(key);
     } else if (tainted && ready?.status === "True") {
       const rest = taints.filter((t) => t.key !== UNREACHABLE);
-      await this.ctx.client.resource("nodes").patch(key, { spec: { taints: rest.length ? rest : null } }, "merge").catch(ignoreNotFound);
+      await this.ctx.client
+        .resource("nodes")
+        .patch(key, { spec: { taints: rest.length ? rest : null } }, "merge")
+        .catch(ignoreNotFound);
     }
   }
 
@@ -95,7 +119,10 @@ export class NodeLifecycleController extends Controller {
       const node = (p.spec as { nodeName?: string }).nodeName;
       if (!node || nodes.get(node)) continue;
       // The cache may lag a just-registered node: confirm with the API.
-      const live = await this.ctx.client.resource("nodes").get(node).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      const live = await this.ctx.client
+        .resource("nodes")
+        .get(node)
+        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
       if (live) continue;
       const { namespace, name } = splitKey(keyOf(p));
       await this.ctx.client.resource("pods", namespace).delete(name, { gracePeriodSeconds: 0 }).catch(ignoreNotFound);
@@ -115,8 +142,22 @@ export function markUnknown(conds: Cond[], created: string | undefined): boolean
   const at = now();
   for (const type of WATCHED) {
     const c = conds.find((x) => x.type === type);
-    if (!c) conds.push({ type, status: "Unknown", lastHeartbeatTime: created, lastTransitionTime: at, reason: "NodeStatusNeverUpdated", message: "Kubelet never posted node status." });
-    else if (c.status !== "Unknown") Object.assign(c, { status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", lastTransitionTime: at });
+    if (!c)
+      conds.push({
+        type,
+        status: "Unknown",
+        lastHeartbeatTime: created,
+        lastTransitionTime: at,
+        reason: "NodeStatusNeverUpdated",
+        message: "Kubelet never posted node status.",
+      });
+    else if (c.status !== "Unknown")
+      Object.assign(c, {
+        status: "Unknown",
+        reason: "NodeStatusUnknown",
+        message: "Kubelet stopped posting node status.",
+        lastTransitionTime: at,
+      });
     else continue;
     changed = true;
   }

@@ -5,9 +5,21 @@ import type { KubeObject } from "../../../api/types.ts";
 import { requirementsOf, matchesLabels } from "../../../api/selectors.ts";
 import { isNotFound, keyOf, splitKey, type Informer } from "../../../client/index.ts";
 import { Controller, controllerRef, podActive, podAvailable, podReady } from "../base.ts";
-import { BURST_REPLICAS, createPods, Expectations, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
+import {
+  BURST_REPLICAS,
+  createPods,
+  Expectations,
+  indexPodsByController,
+  ownedPods,
+  podFromTemplate,
+} from "../pods.ts";
 
-type RsSpec = { replicas?: number; minReadySeconds?: number; selector?: Record<string, string> | { matchLabels?: Record<string, string> }; template: { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> } };
+type RsSpec = {
+  replicas?: number;
+  minReadySeconds?: number;
+  selector?: Record<string, string> | { matchLabels?: Record<string, string> };
+  template: { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> };
+};
 type Cond = { type: string; status: string };
 const phaseRank: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
 
@@ -18,7 +30,11 @@ export function deletionOrder(a: KubeObject, b: KubeObject): number {
   const phase = (p: KubeObject) => phaseRank[(p.status as { phase?: string })?.phase ?? "Pending"] ?? 0;
   if (phase(a) !== phase(b)) return phase(a) - phase(b);
   if (podReady(a) !== podReady(b)) return podReady(a) ? 1 : -1;
-  const restarts = (p: KubeObject) => ((p.status as { containerStatuses?: { restartCount?: number }[] })?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+  const restarts = (p: KubeObject) =>
+    ((p.status as { containerStatuses?: { restartCount?: number }[] })?.containerStatuses ?? []).reduce(
+      (n, c) => n + (c.restartCount ?? 0),
+      0,
+    );
   if (restarts(a) !== restarts(b)) return restarts(b) - restarts(a);
   return Date.parse(b.metadata?.creationTimestamp ?? "") - Date.parse(a.metadata?.creationTimestamp ?? "");
 }
@@ -39,14 +55,25 @@ class ReplicaController extends Controller {
   }
 
   setup(): void {
-    this.owners.on({ add: this.enqueue, update: (_, o) => this.enqueue(o), delete: (o) => this.expectations.forget(keyOf(o)) });
+    this.owners.on({
+      add: this.enqueue,
+      update: (_, o) => this.enqueue(o),
+      delete: (o) => this.expectations.forget(keyOf(o)),
+    });
     const pods = this.ctx.informers.get("pods");
     indexPodsByController(pods);
     const ownerKeys = (p: KubeObject): string[] => {
       const ref = p.metadata?.ownerReferences?.find((r) => r.controller);
       if (ref) return ref.kind === this.kind ? [`${p.metadata!.namespace}/${ref.name}`] : [];
       // An orphan: every owner whose selector matches may adopt it.
-      return this.owners.list().filter((o) => o.metadata?.namespace === p.metadata?.namespace && matchesLabels(requirementsOf((o.spec as RsSpec).selector), p.metadata?.labels)).map(keyOf);
+      return this.owners
+        .list()
+        .filter(
+          (o) =>
+            o.metadata?.namespace === p.metadata?.namespace &&
+            matchesLabels(requirementsOf((o.spec as RsSpec).selector), p.metadata?.labels),
+        )
+        .map(keyOf);
     };
     pods.on({
       add: (p) => {
@@ -75,13 +102,41 @@ class ReplicaController extends Controller {
     for (const p of owned) {
       if (matchesLabels(reqs, p.metadata?.labels)) mine.push(p);
       else if (!p.metadata?.deletionTimestamp)
-        await podsApi.patch(p.metadata!.name!, { metadata: { ownerReferences: (p.metadata?.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata?.uid), resourceVersion: p.metadata?.resourceVersion } }, "merge").catch(ignore);
+        await podsApi
+          .patch(
+            p.metadata!.name!,
+            {
+              metadata: {
+                ownerReferences: (p.metadata?.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata?.uid),
+                resourceVersion: p.metadata?.resourceVersion,
+              },
+            },
+            "merge",
+          )
+          .catch(ignore);
     }
     if (!owner.metadata?.deletionTimestamp)
       for (const p of this.ctx.informers.get("pods").list()) {
-        if (p.metadata?.namespace !== namespace || p.metadata?.ownerReferences?.some((r) => r.controller) || p.metadata?.deletionTimestamp || !podActive(p)) continue;
+        if (
+          p.metadata?.namespace !== namespace ||
+          p.metadata?.ownerReferences?.some((r) => r.controller) ||
+          p.metadata?.deletionTimestamp ||
+          !podActive(p)
+        )
+          continue;
         if (!matchesLabels(reqs, p.metadata?.labels)) continue;
-        await podsApi.patch(p.metadata!.name!, { metadata: { ownerReferences: [...(p.metadata?.ownerReferences ?? []), controllerRef(owner)], resourceVersion: p.metadata?.resourceVersion } }, "merge").then(() => mine.push(p), ignore);
+        await podsApi
+          .patch(
+            p.metadata!.name!,
+            {
+              metadata: {
+                ownerReferences: [...(p.metadata?.ownerReferences ?? []), controllerRef(owner)],
+                resourceVersion: p.metadata?.resourceVersion,
+              },
+            },
+            "merge",
+          )
+          .then(() => mine.push(p), ignore);
       }
 
     const active = mine.filter(podActive);
@@ -105,16 +160,24 @@ class ReplicaController extends Controller {
     const templateLabels = spec.template.metadata?.labels ?? {};
     const status: Record<string, unknown> = {
       replicas: active.length,
-      fullyLabeledReplicas: active.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata?.labels?.[k] === v)).length,
+      fullyLabeledReplicas: active.filter((p) =>
+        Object.entries(templateLabels).every(([k, v]) => p.metadata?.labels?.[k] === v),
+      ).length,
       readyReplicas: active.filter(podReady).length,
       availableReplicas: active.filter((p) => podAvailable(p, min)).length,
       observedGeneration: owner.metadata?.generation,
     };
-    const conds = ((owner.status as { conditions?: Cond[] } | undefined)?.conditions ?? []);
+    const conds = (owner.status as { conditions?: Cond[] } | undefined)?.conditions ?? [];
     if (conds.length) status.conditions = conds;
     const old = owner.status ?? {};
-    if (JSON.stringify({ ...old, ...status }) !== JSON.stringify(old) || Object.keys(status).some((k) => (old as Record<string, unknown>)[k] !== status[k]))
-      await this.ctx.client.resource(this.resource, namespace).updateStatus({ ...owner, status: { ...old, ...status } } as KubeObject).catch(ignore);
+    if (
+      JSON.stringify({ ...old, ...status }) !== JSON.stringify(old) ||
+      Object.keys(status).some((k) => (old as Record<string, unknown>)[k] !== status[k])
+    )
+      await this.ctx.client
+        .resource(this.resource, namespace)
+        .updateStatus({ ...owner, status: { ...old, ...status } } as KubeObject)
+        .catch(ignore);
     if (min > 0 && status.readyReplicas !== status.availableReplicas) this.queue.addAfter(key, min * 1000);
   }
 }

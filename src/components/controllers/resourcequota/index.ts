@@ -3,7 +3,15 @@
 // goes down when objects go away and any over-charge by admission is corrected. Pods, services,
 // configmaps, secrets, claims and replication controllers are watched; other `count/...`
 // resources are listed when their quota is reconciled (and at each resync).
-import { countName, fromUsage, matchingResources, sumUsage, toUsage, type Quota, type Usage } from "../../../api/quota.ts";
+import {
+  countName,
+  fromUsage,
+  matchingResources,
+  sumUsage,
+  toUsage,
+  type Quota,
+  type Usage,
+} from "../../../api/quota.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
@@ -20,14 +28,26 @@ export class ResourceQuotaController extends Controller {
     const touched = (o: KubeObject) => {
       for (const q of quotas.list()) if (q.metadata?.namespace === o.metadata?.namespace) this.queue.add(keyOf(q));
     };
-    for (const r of WATCHED) this.ctx.informers.get(r).on({ add: touched, update: (_, o) => touched(o), delete: touched });
+    for (const r of WATCHED)
+      this.ctx.informers.get(r).on({ add: touched, update: (_, o) => touched(o), delete: touched });
   }
 
   /** `count/deployments.apps` -> resource and group; core counts have no group. */
-  private async objectsOf(hardKey: string, namespace: string): Promise<{ resource: string; group: string; items: KubeObject[] } | undefined> {
+  private async objectsOf(
+    hardKey: string,
+    namespace: string,
+  ): Promise<{ resource: string; group: string; items: KubeObject[] } | undefined> {
     const [resource, ...rest] = hardKey.slice("count/".length).split(".");
     const group = rest.join(".");
-    if (!group && WATCHED.includes(resource!)) return { resource: resource!, group, items: this.ctx.informers.get(resource!).list().filter((o) => o.metadata?.namespace === namespace) };
+    if (!group && WATCHED.includes(resource!))
+      return {
+        resource: resource!,
+        group,
+        items: this.ctx.informers
+          .get(resource!)
+          .list()
+          .filter((o) => o.metadata?.namespace === namespace),
+      };
     const items = await this.ctx.client
       .resource(group ? `${resource}.${group}` : resource!, namespace)
       .list()
@@ -46,12 +66,16 @@ export class ResourceQuotaController extends Controller {
     for (const r of WATCHED) {
       const tracked = matchingResources(r, "", keys);
       if (!tracked.length) continue;
-      const items = this.ctx.informers.get(r).list().filter((o) => o.metadata?.namespace === namespace);
+      const items = this.ctx.informers
+        .get(r)
+        .list()
+        .filter((o) => o.metadata?.namespace === namespace);
       Object.assign(used, sumUsage(r, "", items, quota, tracked));
     }
     for (const k of keys.filter((k) => k.startsWith("count/") && !(k in used))) {
       const found = await this.objectsOf(k, namespace!);
-      if (found && countName(found.resource, found.group) === k) Object.assign(used, sumUsage(found.resource, found.group, found.items, quota, [k]));
+      if (found && countName(found.resource, found.group) === k)
+        Object.assign(used, sumUsage(found.resource, found.group, found.items, quota, [k]));
     }
     // Resources nothing here counts are reported as 0, so `status unknown` never blocks a quota.
     for (const k of keys) used[k] ??= 0;
@@ -60,6 +84,8 @@ export class ResourceQuotaController extends Controller {
     await this.ctx.client
       .resource("resourcequotas", namespace)
       .updateStatus({ ...quota, status } as KubeObject)
-      .catch((e) => (isNotFound(e) ? undefined : /modified|Conflict/i.test(String(e)) ? this.queue.add(key) : Promise.reject(e)));
+      .catch((e) =>
+        isNotFound(e) ? undefined : /modified|Conflict/i.test(String(e)) ? this.queue.add(key) : Promise.reject(e),
+      );
   }
 }

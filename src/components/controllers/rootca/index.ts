@@ -12,7 +12,10 @@ export class RootCAPublisher extends Controller {
   // Only the CA ConfigMaps: a cluster with 100k ConfigMaps would otherwise hold them all in
   // memory and list them all at every start.
   // Read with the informers' (controller manager's) credentials, as upstream's shared informers are.
-  private readonly caMaps = new Informer<KubeObject>(this.ctx.informers.client.resource("configmaps"), { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}`, resyncMs: 60_000 });
+  private readonly caMaps = new Informer<KubeObject>(this.ctx.informers.client.resource("configmaps"), {
+    fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}`,
+    resyncMs: 60_000,
+  });
 
   setup(): void {
     if (!this.ctx.clusterCa) return;
@@ -38,10 +41,20 @@ export class RootCAPublisher extends Controller {
     const ns = this.ctx.informers.get("namespaces").get(namespace);
     if (!ca || !ns || ns.metadata?.deletionTimestamp) return;
     const cms = this.ctx.client.resource("configmaps", namespace);
-    const current = this.caMaps.get(`${namespace}/${ROOT_CA_CONFIGMAP}`) as (KubeObject & { data?: Record<string, string> }) | undefined;
+    const current = this.caMaps.get(`${namespace}/${ROOT_CA_CONFIGMAP}`) as
+      | (KubeObject & { data?: Record<string, string> })
+      | undefined;
     if (current?.data?.["ca.crt"] === ca) return;
-    const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: ROOT_CA_CONFIGMAP, namespace }, data: { "ca.crt": ca } };
-    if (current) await cms.update({ ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } }).catch((e) => (isNotFound(e) ? this.queue.add(namespace) : Promise.reject(e)));
+    const body = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: ROOT_CA_CONFIGMAP, namespace },
+      data: { "ca.crt": ca },
+    };
+    if (current)
+      await cms
+        .update({ ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } })
+        .catch((e) => (isNotFound(e) ? this.queue.add(namespace) : Promise.reject(e)));
     else await cms.create(body).catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
   }
 }

@@ -9,7 +9,9 @@ export class ServiceAccountsController extends Controller {
 
   setup(): void {
     this.ctx.informers.get("namespaces").on({ add: this.enqueue, update: this.enqueue });
-    this.ctx.informers.get("serviceaccounts").on({ delete: (sa: KubeObject) => sa.metadata?.name === "default" && this.queue.add(sa.metadata.namespace!) });
+    this.ctx.informers
+      .get("serviceaccounts")
+      .on({ delete: (sa: KubeObject) => sa.metadata?.name === "default" && this.queue.add(sa.metadata.namespace!) });
   }
 
   async reconcile(namespace: string): Promise<void> {

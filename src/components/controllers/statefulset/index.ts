@@ -17,7 +17,10 @@ type StsSpec = {
   template: { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> };
   selector?: { matchLabels?: Record<string, string> };
   revisionHistoryLimit?: number;
-  volumeClaimTemplates?: { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> }[];
+  volumeClaimTemplates?: {
+    metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec?: Record<string, unknown>;
+  }[];
 };
 const HASH = "controller-revision-hash";
 const phase = (p: KubeObject) => (p.status as { phase?: string } | undefined)?.phase;
@@ -43,7 +46,10 @@ export class StatefulSetController extends Controller {
    * its pod and kept when the pod or the set goes (the default Retain retention policy), so a
    * replacement pod finds its data.
    */
-  private async ensureClaims(sts: KubeObject, ordinal: number): Promise<{ name: string; persistentVolumeClaim: { claimName: string } }[]> {
+  private async ensureClaims(
+    sts: KubeObject,
+    ordinal: number,
+  ): Promise<{ name: string; persistentVolumeClaim: { claimName: string } }[]> {
     const spec = sts.spec as StsSpec;
     const namespace = sts.metadata!.namespace!;
     const out: { name: string; persistentVolumeClaim: { claimName: string } }[] = [];
@@ -54,7 +60,17 @@ export class StatefulSetController extends Controller {
       if (!this.ctx.informers.get("persistentvolumeclaims").get(`${namespace}/${claimName}`))
         await this.ctx.client
           .resource("persistentvolumeclaims", namespace)
-          .create({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: claimName, namespace, labels: { ...spec.selector?.matchLabels, ...t.metadata?.labels }, annotations: t.metadata?.annotations }, spec: structuredClone(t.spec ?? {}) })
+          .create({
+            apiVersion: "v1",
+            kind: "PersistentVolumeClaim",
+            metadata: {
+              name: claimName,
+              namespace,
+              labels: { ...spec.selector?.matchLabels, ...t.metadata?.labels },
+              annotations: t.metadata?.annotations,
+            },
+            spec: structuredClone(t.spec ?? {}),
+          })
           .catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
       out.push({ name: volume, persistentVolumeClaim: { claimName } });
     }
@@ -74,7 +90,13 @@ export class StatefulSetController extends Controller {
     const revisions = ownedPods(this.ctx.informers.get("controllerrevisions"), sts);
     const data = templatePatch(spec.template);
     const prevStatus = (sts.status ?? {}) as { currentRevision?: string; collisionCount?: number };
-    const { revision: update, collisionCount } = await ensureRevision(this.ctx.client, sts, revisions, { data, labels: spec.template.metadata?.labels, hash: (n) => revisionHash(data, n) }, prevStatus.collisionCount ?? 0);
+    const { revision: update, collisionCount } = await ensureRevision(
+      this.ctx.client,
+      sts,
+      revisions,
+      { data, labels: spec.template.metadata?.labels, hash: (n) => revisionHash(data, n) },
+      prevStatus.collisionCount ?? 0,
+    );
     const revision = update.metadata!.name!;
     const current = revisions.find((r) => r.metadata?.name === prevStatus.currentRevision) ?? update;
     const rolling = (spec.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate";
@@ -83,7 +105,8 @@ export class StatefulSetController extends Controller {
     const byOrdinal = new Map<number, KubeObject>();
     for (const p of pods) byOrdinal.set(ordinalOf(name, p.metadata!.name!), p);
     const podsApi = this.ctx.client.resource("pods", namespace);
-    const del = (p: KubeObject) => podsApi.delete(p.metadata!.name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    const del = (p: KubeObject) =>
+      podsApi.delete(p.metadata!.name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
 
     // Create missing pods and replace failed ones, in ordinal order; at most a burst per sync
     // (the pods' add events bring the next sync).
@@ -98,14 +121,27 @@ export class StatefulSetController extends Controller {
       if (!p) {
         const podName = `${name}-${i}`;
         const claims = await this.ensureClaims(sts, i);
-        const volumes = [...(((spec.template.spec?.volumes as { name: string }[] | undefined) ?? []).filter((v) => !claims.some((c) => c.name === v.name))), ...claims];
+        const volumes = [
+          ...((spec.template.spec?.volumes as { name: string }[] | undefined) ?? []).filter(
+            (v) => !claims.some((c) => c.name === v.name),
+          ),
+          ...claims,
+        ];
         // Below the partition a pod comes back at the current revision, as upstream's newVersionedStatefulSetPod.
         const atCurrent = rolling && i < partition && current.metadata!.name !== revision;
         const template = atCurrent ? (templateOfRevision(current) as StsSpec["template"]) : spec.template;
         const pod = podFromTemplate(sts, template, {
           name: podName,
-          labels: { "statefulset.kubernetes.io/pod-name": podName, "apps.kubernetes.io/pod-index": String(i), [HASH]: atCurrent ? current.metadata!.name! : revision },
-          spec: { hostname: podName, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}), ...(claims.length ? { volumes } : {}) },
+          labels: {
+            "statefulset.kubernetes.io/pod-name": podName,
+            "apps.kubernetes.io/pod-index": String(i),
+            [HASH]: atCurrent ? current.metadata!.name! : revision,
+          },
+          spec: {
+            hostname: podName,
+            ...(spec.serviceName ? { subdomain: spec.serviceName } : {}),
+            ...(claims.length ? { volumes } : {}),
+          },
         });
         await podsApi.create(pod).catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
         created++;
@@ -116,11 +152,14 @@ export class StatefulSetController extends Controller {
     }
 
     // Scale down from the highest ordinal; OrderedReady one at a time, only when the rest are ready.
-    const extras = [...byOrdinal.entries()].filter(([i, p]) => (i >= replicas || i < 0) && !p.metadata?.deletionTimestamp).sort((a, b) => b[0] - a[0]);
+    const extras = [...byOrdinal.entries()]
+      .filter(([i, p]) => (i >= replicas || i < 0) && !p.metadata?.deletionTimestamp)
+      .sort((a, b) => b[0] - a[0]);
     if (extras.length) {
       const keep = [...byOrdinal.entries()].filter(([i]) => i >= 0 && i < replicas).map(([, p]) => p);
       if (!ordered) for (const [, p] of extras) await del(p);
-      else if (keep.every(running) && ![...byOrdinal.values()].some((p) => p.metadata?.deletionTimestamp)) await del(extras[0]![1]);
+      else if (keep.every(running) && ![...byOrdinal.values()].some((p) => p.metadata?.deletionTimestamp))
+        await del(extras[0]![1]);
     }
 
     // Rolling update: highest ordinal first, down to the partition, one at a time when ordered.
@@ -153,8 +192,16 @@ export class StatefulSetController extends Controller {
       availableReplicas: ready,
     };
     const liveNames = new Set([currentName, revision, ...pods.map((p) => p.metadata?.labels?.[HASH])]);
-    await pruneRevisions(this.ctx.client, revisions, (r) => liveNames.has(r.metadata?.name), spec.revisionHistoryLimit ?? 10);
+    await pruneRevisions(
+      this.ctx.client,
+      revisions,
+      (r) => liveNames.has(r.metadata?.name),
+      spec.revisionHistoryLimit ?? 10,
+    );
     if (JSON.stringify(status) !== JSON.stringify(sts.status ?? {}))
-      await this.ctx.client.resource("statefulsets", namespace).updateStatus({ ...sts, status } as KubeObject).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await this.ctx.client
+        .resource("statefulsets", namespace)
+        .updateStatus({ ...sts, status } as KubeObject)
+        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
   }
 }

@@ -19,14 +19,31 @@ export function runtimeContract(name: string, s: ContractSetup): void {
     test("a sandbox has an IP; an app container runs in it, labelled with its pod, and stops and goes away", async () => {
       const rt = s.rt();
       const podUid = crypto.randomUUID();
-      const sb = await rt.createPodSandbox({ podUid, podName: "contract", namespace: "ct", hostname: "contract", labels: s.labels });
+      const sb = await rt.createPodSandbox({
+        podUid,
+        podName: "contract",
+        namespace: "ct",
+        hostname: "contract",
+        labels: s.labels,
+      });
       expect(sb.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-      const id = await rt.createContainer(sb.id, { name: "app", image: s.image, command: ["sleep", "3600"], labels: s.labels });
+      const id = await rt.createContainer(sb.id, {
+        name: "app",
+        image: s.image,
+        command: ["sleep", "3600"],
+        labels: s.labels,
+      });
       expect((await rt.inspect(id)).state).toBe("created");
       await rt.startContainer(id);
       const c = await rt.inspect(id);
       expect([c.state, c.kind, c.podUid, c.podName, c.namespace, c.containerName, c.sandboxId]).toEqual([
-        "running", "app", podUid, "contract", "ct", "app", sb.id,
+        "running",
+        "app",
+        podUid,
+        "contract",
+        "ct",
+        "app",
+        sb.id,
       ]);
       expect(c.startedAt).not.toBeNull();
       const listed = await rt.listContainers({ [LABELS.podUid]: podUid });

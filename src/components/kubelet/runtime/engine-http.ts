@@ -36,7 +36,13 @@ export class EngineHttp {
       headers["content-type"] = opts.contentType ?? "application/octet-stream";
       body = opts.body as unknown as BodyInit;
     }
-    return fetch(this.url(path, opts.query), { method, headers, body, signal: opts.signal, unix: this.socketPath } as RequestInit);
+    return fetch(this.url(path, opts.query), {
+      method,
+      headers,
+      body,
+      signal: opts.signal,
+      unix: this.socketPath,
+    } as RequestInit);
   }
 
   /** The parsed JSON answer; a status >= 400 becomes RuntimeError (caller maps 404). */
@@ -199,6 +205,7 @@ export class RawConn {
 }
 
 function indexOfCrlf2(b: Uint8Array): number {
-  for (let i = 0; i + 3 < b.length; i++) if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
+  for (let i = 0; i + 3 < b.length; i++)
+    if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
   return -1;
 }

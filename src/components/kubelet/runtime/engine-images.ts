@@ -34,15 +34,26 @@ async function imageFacts(http: EngineHttp, ref: string): Promise<{ id: string; 
  *   handed back in `pullFailure`, for a Warning event. A missing image still fails.
  * Short names (`myapp`, `busybox`) are resolved by the engine itself, as `podman run` does.
  */
-export async function ensureImage(http: EngineHttp, ref: string, policy: PullPolicy, pullTimeoutMs: number): Promise<EnsuredImage> {
+export async function ensureImage(
+  http: EngineHttp,
+  ref: string,
+  policy: PullPolicy,
+  pullTimeoutMs: number,
+): Promise<EnsuredImage> {
   const present = await hasImage(http, ref);
-  if (present && (policy !== "Always" || ref.startsWith("localhost/"))) return { ref, ...(await imageFacts(http, ref)), pulled: false };
+  if (present && (policy !== "Always" || ref.startsWith("localhost/")))
+    return { ref, ...(await imageFacts(http, ref)), pulled: false };
   if (policy === "Never") {
-    throw new ImagePullError("ErrImageNeverPull", ref, `Container image "${ref}" is not present with pull policy of Never`);
+    throw new ImagePullError(
+      "ErrImageNeverPull",
+      ref,
+      `Container image "${ref}" is not present with pull policy of Never`,
+    );
   }
   const failure = await pull(http, ref, pullTimeoutMs);
   if (failure === null) return { ref, ...(await imageFacts(http, ref)), pulled: true };
-  if (present && registryUnreachable(failure)) return { ref, ...(await imageFacts(http, ref)), pulled: false, pullFailure: failure };
+  if (present && registryUnreachable(failure))
+    return { ref, ...(await imageFacts(http, ref)), pulled: false, pullFailure: failure };
   throw new ImagePullError("ErrImagePull", ref, `failed to pull image "${ref}": ${failure}`);
 }
 
@@ -52,7 +63,9 @@ export async function ensureImage(http: EngineHttp, ref: string, policy: PullPol
  */
 export function registryUnreachable(failure: string): boolean {
   if (/manifest unknown|not found|unauthorized|denied|authentication required/i.test(failure)) return false;
-  return /pinging container registry|dial tcp|no such host|connection refused|network is unreachable|no route to host|i\/o timeout|TLS handshake|deadline exceeded|timed? ?out|aborted|server misbehaving/i.test(failure);
+  return /pinging container registry|dial tcp|no such host|connection refused|network is unreachable|no route to host|i\/o timeout|TLS handshake|deadline exceeded|timed? ?out|aborted|server misbehaving/i.test(
+    failure,
+  );
 }
 
 /** Pulls; null on success, else the engine's error text. */
@@ -88,5 +101,6 @@ export async function importImage(http: EngineHttp, ref: string, rootfs: Uint8Ar
     contentType: "application/x-tar",
   });
   const text = await res.text();
-  if (res.status >= 400 || !(await hasImage(http, ref))) throw new RuntimeError(res.status, `importing ${ref} failed: ${text.trim()}`);
+  if (res.status >= 400 || !(await hasImage(http, ref)))
+    throw new RuntimeError(res.status, `importing ${ref} failed: ${text.trim()}`);
 }

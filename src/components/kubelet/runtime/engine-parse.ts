@@ -81,7 +81,14 @@ export interface InspectAnswer {
   Image?: string;
   Created?: string;
   Config?: { Image?: string; Labels?: Record<string, string> | null; Tty?: boolean };
-  State?: { Status?: string; ExitCode?: number; StartedAt?: string; FinishedAt?: string; OOMKilled?: boolean; Error?: string };
+  State?: {
+    Status?: string;
+    ExitCode?: number;
+    StartedAt?: string;
+    FinishedAt?: string;
+    OOMKilled?: boolean;
+    Error?: string;
+  };
   NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string }> | null };
 }
 

@@ -33,7 +33,10 @@ export function socketCandidates(opts: FindSocketOptions = {}): string[] {
 export async function pingSocket(path: string, timeoutMs = 2000): Promise<boolean> {
   if (!existsSync(path)) return false;
   try {
-    const res = await fetch(`http://d/${API_VERSION}/_ping`, { unix: path, signal: AbortSignal.timeout(timeoutMs) } as RequestInit);
+    const res = await fetch(`http://d/${API_VERSION}/_ping`, {
+      unix: path,
+      signal: AbortSignal.timeout(timeoutMs),
+    } as RequestInit);
     return res.ok && (await res.text()).trim() === "OK";
   } catch {
     return false;

@@ -8,7 +8,14 @@ import { join } from "node:path";
 import { BUSYBOX_IMAGE, ensureEngine, waitFor } from "../../../../test/images/engine.ts";
 import { runtimeContract } from "./contract.ts";
 import { EngineRuntime, findEngineSocket, splitRef } from "./engine.ts";
-import { ImagePullError, LABELS, PAUSE_IMAGE, RuntimeUnavailableError, type OutputChunk, type Sandbox } from "./types.ts";
+import {
+  ImagePullError,
+  LABELS,
+  PAUSE_IMAGE,
+  RuntimeUnavailableError,
+  type OutputChunk,
+  type Sandbox,
+} from "./types.ts";
 
 const RUN = `rt-${process.pid}-${Date.now().toString(36)}`;
 const runLabel = { "io.kube.test.run": RUN };
@@ -23,13 +30,21 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // apps before infra containers; removeContainer copes with either order, this is just quicker
-  if (rt) for (const c of (await rt.listContainers(runLabel)).sort((a, b) => (a.kind === "app" ? -1 : 1) - (b.kind === "app" ? -1 : 1))) {
-    await rt.removeContainer(c.id);
-  }
+  if (rt)
+    for (const c of (await rt.listContainers(runLabel)).sort(
+      (a, b) => (a.kind === "app" ? -1 : 1) - (b.kind === "app" ? -1 : 1),
+    )) {
+      await rt.removeContainer(c.id);
+    }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-runtimeContract("engine", { rt: () => rt, image: BUSYBOX_IMAGE, missingImage: "kube-test-missing-image:v1", labels: runLabel });
+runtimeContract("engine", {
+  rt: () => rt,
+  image: BUSYBOX_IMAGE,
+  missingImage: "kube-test-missing-image:v1",
+  labels: runLabel,
+});
 
 async function freePort(): Promise<number> {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -38,8 +53,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function sandbox(podName: string, portMappings: { containerPort: number; hostPort: number; hostIP: string }[] = []): Promise<Sandbox> {
-  return rt.createPodSandbox({ podUid: crypto.randomUUID(), podName, namespace: "rt-test", hostname: podName, portMappings, labels: runLabel });
+function sandbox(
+  podName: string,
+  portMappings: { containerPort: number; hostPort: number; hostIP: string }[] = [],
+): Promise<Sandbox> {
+  return rt.createPodSandbox({
+    podUid: crypto.randomUUID(),
+    podName,
+    namespace: "rt-test",
+    hostname: podName,
+    portMappings,
+    labels: runLabel,
+  });
 }
 
 async function collect(it: AsyncIterable<OutputChunk>): Promise<{ stdout: string; stderr: string }> {
@@ -84,7 +109,9 @@ describe("a pod: infra container plus app containers", () => {
     const logs = await collect(rt.logs(client));
     expect(logs.stdout).toBe("web-pod\nhello from the host\n");
 
-    const body = await waitFor("hostPort to answer", () => fetch(`http://127.0.0.1:${hostPort}/`).then((r) => r.text()));
+    const body = await waitFor("hostPort to answer", () =>
+      fetch(`http://127.0.0.1:${hostPort}/`).then((r) => r.text()),
+    );
     expect(body).toBe("hello from the host\n");
 
     const listed = await rt.listContainers({ [LABELS.sandboxId]: sb.id });
@@ -111,12 +138,21 @@ describe("a pod: infra container plus app containers", () => {
     });
     await rt.startContainer(id);
     const c = await exited(id);
-    expect([c.exitCode, c.restartCount, c.containerName, c.namespace, c.podName]).toEqual([3, 2, "job", "rt-test", "env-pod"]);
+    expect([c.exitCode, c.restartCount, c.containerName, c.namespace, c.podName]).toEqual([
+      3,
+      2,
+      "job",
+      "rt-test",
+      "env-pod",
+    ]);
     expect(await collect(rt.logs(id))).toEqual({ stdout: "out foo value\n/tmp\n", stderr: "err bar=value\n" });
     const [detailed] = await rt.listContainers({ [LABELS.podUid]: c.podUid, [LABELS.kind]: "app" }, { detail: true });
     expect(detailed.startedAt).not.toBeNull();
     expect(detailed.exitCode).toBe(3);
-    const raw = await rt.http.json<{ HostConfig: { NanoCpus: number; Memory: number } }>("GET", `/containers/${id}/json`);
+    const raw = await rt.http.json<{ HostConfig: { NanoCpus: number; Memory: number } }>(
+      "GET",
+      `/containers/${id}/json`,
+    );
     expect([raw.HostConfig.NanoCpus, raw.HostConfig.Memory]).toEqual([250_000_000, 64 * 1024 * 1024]);
     const tail = await collect(rt.logs(id, { tail: 1, timestamps: true }));
     expect(tail.stdout + tail.stderr).toMatch(/^\d{4}-\d\d-\d\dT\S+ /);
@@ -125,9 +161,18 @@ describe("a pod: infra container plus app containers", () => {
 
   test("exec reports exit codes and output, takes stdin, and streams interactively", async () => {
     const sb = await sandbox("exec-pod");
-    const id = await rt.createContainer(sb.id, { name: "main", image: BUSYBOX_IMAGE, command: ["sleep", "3600"], labels: runLabel });
+    const id = await rt.createContainer(sb.id, {
+      name: "main",
+      image: BUSYBOX_IMAGE,
+      command: ["sleep", "3600"],
+      labels: runLabel,
+    });
     await rt.startContainer(id);
-    expect(await rt.exec(id, ["sh", "-c", "echo out; echo err >&2; exit 4"])).toEqual({ exitCode: 4, stdout: "out\n", stderr: "err\n" });
+    expect(await rt.exec(id, ["sh", "-c", "echo out; echo err >&2; exit 4"])).toEqual({
+      exitCode: 4,
+      stdout: "out\n",
+      stderr: "err\n",
+    });
     expect(await rt.exec(id, ["true"])).toEqual({ exitCode: 0, stdout: "", stderr: "" });
     expect(await rt.exec(id, ["cat"], { stdin: "piped in" })).toEqual({ exitCode: 0, stdout: "piped in", stderr: "" });
     await expect(rt.exec(id, ["sleep", "5"], { timeoutMs: 200 })).rejects.toThrow("timed out");
@@ -200,7 +245,12 @@ describe("images", () => {
   });
 
   test("image references split into repository and tag", () => {
-    expect([splitRef("busybox"), splitRef("localhost/busybox:1.0"), splitRef("localhost:5000/x"), splitRef("a/b@sha256:00")]).toEqual([
+    expect([
+      splitRef("busybox"),
+      splitRef("localhost/busybox:1.0"),
+      splitRef("localhost:5000/x"),
+      splitRef("a/b@sha256:00"),
+    ]).toEqual([
       { repo: "busybox", tag: "latest" },
       { repo: "localhost/busybox", tag: "1.0" },
       { repo: "localhost:5000/x", tag: "latest" },

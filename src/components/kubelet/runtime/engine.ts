@@ -157,12 +157,22 @@ export class EngineRuntime implements ContainerRuntime {
       l = (await this.inspect(sandboxId)).labels;
       this.sandboxLabels.set(sandboxId, l);
     }
-    return { [LABELS.podUid]: l[LABELS.podUid], [LABELS.podName]: l[LABELS.podName], [LABELS.podNamespace]: l[LABELS.podNamespace] };
+    return {
+      [LABELS.podUid]: l[LABELS.podUid],
+      [LABELS.podName]: l[LABELS.podName],
+      [LABELS.podNamespace]: l[LABELS.podNamespace],
+    };
   }
 
   async createContainer(sandboxId: string, cfg: ContainerConfig): Promise<string> {
     const pod = await this.podLabels(sandboxId);
-    const labels = { ...cfg.labels, ...pod, [LABELS.kind]: "app", [LABELS.containerName]: cfg.name, [LABELS.sandboxId]: sandboxId };
+    const labels = {
+      ...cfg.labels,
+      ...pod,
+      [LABELS.kind]: "app",
+      [LABELS.containerName]: cfg.name,
+      [LABELS.sandboxId]: sandboxId,
+    };
     const name = safeName(
       `kube_${cfg.name}_${pod[LABELS.podNamespace]}_${pod[LABELS.podName]}_${pod[LABELS.podUid].slice(0, 8)}_${suffix()}`,
     );
@@ -208,7 +218,12 @@ export class EngineRuntime implements ContainerRuntime {
   }
 
   /** Runs a request on one container; 404 becomes ContainerNotFoundError, 304 is success. */
-  private async onContainer(id: string, method: string, path: string, query?: Record<string, string | number>): Promise<void> {
+  private async onContainer(
+    id: string,
+    method: string,
+    path: string,
+    query?: Record<string, string | number>,
+  ): Promise<void> {
     const res = await this.http.request(method, path, { query });
     const text = await res.text();
     if (res.status === 404) throw new ContainerNotFoundError(id);
@@ -240,7 +255,10 @@ export class EngineRuntime implements ContainerRuntime {
     }
   }
 
-  async listContainers(labelFilter: Record<string, string> = {}, opts: { detail?: boolean } = {}): Promise<ContainerInfo[]> {
+  async listContainers(
+    labelFilter: Record<string, string> = {},
+    opts: { detail?: boolean } = {},
+  ): Promise<ContainerInfo[]> {
     const label = [LABELS.kind, ...Object.entries(labelFilter).map(([k, v]) => `${k}=${v}`)];
     const items = await this.http.json<ListItem[]>("GET", "/containers/json", {
       query: { all: 1, filters: JSON.stringify({ label }) },
@@ -288,7 +306,11 @@ export class EngineRuntime implements ContainerRuntime {
     }
   }
 
-  private async createExec(id: string, cmd: string[], o: { stdin: boolean; tty: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+  private async createExec(
+    id: string,
+    cmd: string[],
+    o: { stdin: boolean; tty: boolean; stdout: boolean; stderr: boolean },
+  ): Promise<string> {
     const res = await this.http.request("POST", `/containers/${id}/exec`, {
       json: { AttachStdin: o.stdin, AttachStdout: o.stdout, AttachStderr: o.stderr, Tty: o.tty, Cmd: cmd },
     });
@@ -322,9 +344,13 @@ export class EngineRuntime implements ContainerRuntime {
         return session.exitCode;
       }
       const execId = await this.createExec(id, cmd, { stdin: false, tty, stdout: true, stderr: true });
-      const res = await this.http.request("POST", `/exec/${execId}/start`, { json: { Detach: false, Tty: tty }, signal: abort.signal });
+      const res = await this.http.request("POST", `/exec/${execId}/start`, {
+        json: { Detach: false, Tty: tty },
+        signal: abort.signal,
+      });
       if (res.status >= 400) throw new RuntimeError(res.status, await res.text());
-      if (res.body) for await (const c of demux(res.body as unknown as AsyncIterable<Uint8Array>, tty)) out[c.stream].push(c.data);
+      if (res.body)
+        for await (const c of demux(res.body as unknown as AsyncIterable<Uint8Array>, tty)) out[c.stream].push(c.data);
       return this.execExitCode(execId);
     };
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -341,24 +367,39 @@ export class EngineRuntime implements ContainerRuntime {
     if (timeout) running.catch(() => {}); // after a timeout its abort error is expected
     try {
       const exitCode = await (timeout ? Promise.race([running, timeout]) : running);
-      return { exitCode, stdout: await new Blob(out.stdout as BlobPart[]).text(), stderr: await new Blob(out.stderr as BlobPart[]).text() };
+      return {
+        exitCode,
+        stdout: await new Blob(out.stdout as BlobPart[]).text(),
+        stderr: await new Blob(out.stderr as BlobPart[]).text(),
+      };
     } finally {
       clearTimeout(timer);
     }
   }
 
   async execStream(id: string, cmd: string[], opts: ExecStreamOptions = {}): Promise<ExecSession> {
-    const o = { stdin: opts.stdin ?? false, tty: opts.tty ?? false, stdout: opts.stdout ?? true, stderr: opts.stderr ?? !opts.tty };
+    const o = {
+      stdin: opts.stdin ?? false,
+      tty: opts.tty ?? false,
+      stdout: opts.stdout ?? true,
+      stderr: opts.stderr ?? !opts.tty,
+    };
     const execId = await this.createExec(id, cmd, o);
     const conn: RawConn = await this.http.hijack(`/exec/${execId}/start`, { Detach: false, Tty: o.tty });
     return execSession(this, execId, conn, o.tty);
   }
 
   async stats(id: string): Promise<ContainerStats> {
-    const res = await this.http.request("GET", `/containers/${id}/stats`, { query: { stream: "false", "one-shot": "true" } });
+    const res = await this.http.request("GET", `/containers/${id}/stats`, {
+      query: { stream: "false", "one-shot": "true" },
+    });
     if (res.status === 404) throw new ContainerNotFoundError(id);
     if (res.status >= 400) throw new RuntimeError(res.status, await res.text());
-    const s = (await res.json()) as { read?: string; cpu_stats?: { cpu_usage?: { total_usage?: number } }; memory_stats?: { usage?: number } };
+    const s = (await res.json()) as {
+      read?: string;
+      cpu_stats?: { cpu_usage?: { total_usage?: number } };
+      memory_stats?: { usage?: number };
+    };
     return {
       cpuNanos: s.cpu_stats?.cpu_usage?.total_usage ?? 0,
       memoryBytes: s.memory_stats?.usage ?? 0,

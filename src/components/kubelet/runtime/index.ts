@@ -6,7 +6,15 @@ import { SimRuntime, type SimOptions } from "./sim.ts";
 import type { ContainerRuntime } from "./types.ts";
 
 export * from "./types.ts";
-export { EngineRuntime, connectEngine, findEngineSocket, pingSocket, socketCandidates, START_HINT, splitRef } from "./engine.ts";
+export {
+  EngineRuntime,
+  connectEngine,
+  findEngineSocket,
+  pingSocket,
+  socketCandidates,
+  START_HINT,
+  splitRef,
+} from "./engine.ts";
 export { SimRuntime, type SimOptions } from "./sim.ts";
 
 export interface CreateRuntimeOptions {

@@ -19,7 +19,11 @@ test("frames split at every byte boundary come out whole and in order", () => {
   for (let cut = 1; cut < all.length; cut++) {
     const d = new Demuxer();
     const got = [...d.push(all.slice(0, cut)), ...d.push(all.slice(cut))].map((c) => [c.stream, dec.decode(c.data)]);
-    expect(got).toEqual([["stdout", "out one\n"], ["stderr", "err\n"], ["stdout", "two\n"]]);
+    expect(got).toEqual([
+      ["stdout", "out one\n"],
+      ["stderr", "err\n"],
+      ["stdout", "two\n"],
+    ]);
     expect(d.pending).toBe(0);
   }
 });

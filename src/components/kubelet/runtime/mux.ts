@@ -13,7 +13,8 @@ export class Demuxer {
     let off = 0;
     while (this.buf.length - off >= 8) {
       const type = this.buf[off];
-      const len = ((this.buf[off + 4] << 24) >>> 0) + (this.buf[off + 5] << 16) + (this.buf[off + 6] << 8) + this.buf[off + 7];
+      const len =
+        ((this.buf[off + 4] << 24) >>> 0) + (this.buf[off + 5] << 16) + (this.buf[off + 6] << 8) + this.buf[off + 7];
       if (this.buf.length - off - 8 < len) break;
       const data = this.buf.slice(off + 8, off + 8 + len);
       // Type 0 is stdin echoed back (only with a tty-less attach); treat it as stdout.

@@ -15,7 +15,10 @@ export const PAUSE_COMMAND = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :;
 
 export function findBusybox(): string {
   const p = BUSYBOX_PATHS.find((p) => existsSync(p));
-  if (!p) throw new Error(`no static busybox at ${BUSYBOX_PATHS.join(" or ")}: install busybox-static (scripts/podman-setup.sh does)`);
+  if (!p)
+    throw new Error(
+      `no static busybox at ${BUSYBOX_PATHS.join(" or ")}: install busybox-static (scripts/podman-setup.sh does)`,
+    );
   return p;
 }
 
@@ -27,6 +30,7 @@ export function pauseRootfs(busybox = findBusybox()): Uint8Array {
     { type: "symlink", path: "bin/sh", target: "busybox" },
     { type: "symlink", path: "bin/sleep", target: "busybox" },
   ];
-  for (const d of ["dev", "etc", "proc", "sys", "tmp"]) entries.push({ type: "dir", path: d, mode: d === "tmp" ? 0o1777 : 0o755 });
+  for (const d of ["dev", "etc", "proc", "sys", "tmp"])
+    entries.push({ type: "dir", path: d, mode: d === "tmp" ? 0o1777 : 0o755 });
   return buildTar(entries);
 }

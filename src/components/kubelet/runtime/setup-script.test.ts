@@ -17,16 +17,19 @@ test("run again with everything in place, it only checks: exit 0, one line, well
 });
 
 const canDropRoot = process.getuid?.() === 0 && Bun.which("runuser") !== null;
-test.skipIf(!canDropRoot)("as a user who can neither reach the socket nor install, it says what to do and fails (needs root to run as nobody)", () => {
-  const r = Bun.spawnSync(["runuser", "-u", "nobody", "--", "bash", script], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    cwd: "/tmp",
-  });
-  expect(r.exitCode).not.toBe(0);
-  const lines = r.stderr.toString().trim().split("\n");
-  expect(lines.length).toBe(1);
-  expect(lines[0]).toContain("no container engine answers");
-  expect(lines[0]).toContain("podman system service");
-});
+test.skipIf(!canDropRoot)(
+  "as a user who can neither reach the socket nor install, it says what to do and fails (needs root to run as nobody)",
+  () => {
+    const r = Bun.spawnSync(["runuser", "-u", "nobody", "--", "bash", script], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      cwd: "/tmp",
+    });
+    expect(r.exitCode).not.toBe(0);
+    const lines = r.stderr.toString().trim().split("\n");
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain("no container engine answers");
+    expect(lines[0]).toContain("podman system service");
+  },
+);

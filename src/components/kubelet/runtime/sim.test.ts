@@ -20,7 +20,9 @@ test("pods get distinct fake IPs in this node's subnet, and a freed IP is reused
   }
   expect(new Set(ips).size).toBe(254);
   expect(ips.every((ip) => ip.startsWith("10.244.7."))).toBe(true);
-  await expect(rt.createPodSandbox({ podUid: "x", podName: "x", namespace: "n", hostname: "x" })).rejects.toThrow("no pod IPs left");
+  await expect(rt.createPodSandbox({ podUid: "x", podName: "x", namespace: "n", hostname: "x" })).rejects.toThrow(
+    "no pod IPs left",
+  );
   await rt.removeSandbox(ids[10]);
   expect((await rt.createPodSandbox({ podUid: "y", podName: "y", namespace: "n", hostname: "y" })).ip).toBe(ips[10]);
 });
@@ -51,7 +53,12 @@ test("a thousand pods with two containers each cost little", async () => {
   for (let node = 0; node < 4; node++) {
     const r = new SimRuntime({ subnet: node });
     for (let i = 0; i < 250; i++) {
-      const sb = await r.createPodSandbox({ podUid: `${node}-${i}`, podName: `p${i}`, namespace: "n", hostname: `p${i}` });
+      const sb = await r.createPodSandbox({
+        podUid: `${node}-${i}`,
+        podName: `p${i}`,
+        namespace: "n",
+        hostname: `p${i}`,
+      });
       await r.startContainer(await r.createContainer(sb.id, { name: "c", image: "img" }));
     }
     expect((await r.listContainers({ [LABELS.kind]: "app" })).length).toBe(250);
@@ -63,7 +70,9 @@ test("a thousand pods with two containers each cost little", async () => {
 test("createRuntime picks the hollow runtime for --runtime sim, and a missing socket is a one-line error", async () => {
   const { createRuntime, RuntimeUnavailableError } = await import("./index.ts");
   expect((await createRuntime({ runtime: "sim" })).kind).toBe("sim");
-  const err = await createRuntime({ runtime: "engine", containerSocket: "/nonexistent/kube-test.sock" }).catch((e) => e);
+  const err = await createRuntime({ runtime: "engine", containerSocket: "/nonexistent/kube-test.sock" }).catch(
+    (e) => e,
+  );
   expect(err).toBeInstanceOf(RuntimeUnavailableError);
   expect(err.message).toContain("/nonexistent/kube-test.sock");
 });

@@ -108,7 +108,12 @@ export class SimRuntime implements ContainerRuntime {
 
   async ensureImage(ref: string, policy: PullPolicy): Promise<EnsuredImage> {
     if (this.opts.unpullable?.(ref)) {
-      if (policy === "Never") throw new ImagePullError("ErrImageNeverPull", ref, `Container image "${ref}" is not present with pull policy of Never`);
+      if (policy === "Never")
+        throw new ImagePullError(
+          "ErrImageNeverPull",
+          ref,
+          `Container image "${ref}" is not present with pull policy of Never`,
+        );
       throw new ImagePullError("ErrImagePull", ref, `failed to pull image "${ref}": simulated pull failure`);
     }
     return { ref, id: `sha256:sim-${ref}`, pulled: false };
@@ -132,7 +137,8 @@ export class SimRuntime implements ContainerRuntime {
   }
 
   async removeSandbox(sandboxId: string): Promise<void> {
-    for (const c of [...this.containers.values()]) if (c.info.sandboxId === sandboxId) await this.removeContainer(c.info.id);
+    for (const c of [...this.containers.values()])
+      if (c.info.sandboxId === sandboxId) await this.removeContainer(c.info.id);
     await this.removeContainer(sandboxId);
   }
 
@@ -187,7 +193,8 @@ export class SimRuntime implements ContainerRuntime {
   async listContainers(labelFilter: Record<string, string> = {}): Promise<ContainerInfo[]> {
     const want = Object.entries(labelFilter);
     const out: ContainerInfo[] = [];
-    for (const c of this.containers.values()) if (want.every(([k, v]) => c.info.labels[k] === v)) out.push({ ...c.info });
+    for (const c of this.containers.values())
+      if (want.every(([k, v]) => c.info.labels[k] === v)) out.push({ ...c.info });
     return out;
   }
 

@@ -35,7 +35,8 @@ export function termMatches(term: Term, node: SchedNode): boolean {
   const labels = node.metadata?.labels ?? {};
   if (!term.matchExpressions?.length && !term.matchFields?.length) return false;
   for (const r of term.matchExpressions ?? []) if (!requirementMatches(r, labels[r.key])) return false;
-  for (const r of term.matchFields ?? []) if (!requirementMatches(r, r.key === "metadata.name" ? node.metadata?.name : undefined)) return false;
+  for (const r of term.matchFields ?? [])
+    if (!requirementMatches(r, r.key === "metadata.name" ? node.metadata?.name : undefined)) return false;
   return true;
 }
 
@@ -47,7 +48,8 @@ export function nodeSelectorMatches(selector: { nodeSelectorTerms?: Term[] }, no
 export const nodeAffinityScore: Plugin = {
   name: "NodeAffinityPreferred",
   score(state, info: NodeInfo) {
-    const preferred = (state.pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []) as { weight: number; preference: Term }[];
+    const preferred = (state.pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ??
+      []) as { weight: number; preference: Term }[];
     let total = 0;
     for (const p of preferred) if (termMatches(p.preference, info.node)) total += p.weight;
     return total;

@@ -16,7 +16,8 @@ export const nodeUnschedulable: Plugin = {
   name: "NodeUnschedulable",
   filter(state, info): FilterResult {
     if (!info.node.spec?.unschedulable) return undefined;
-    if (tolerates(state.pod.spec.tolerations, { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" })) return undefined;
+    if (tolerates(state.pod.spec.tolerations, { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }))
+      return undefined;
     return { reason: "node(s) were unschedulable", unresolvable: true };
   },
 };
@@ -37,7 +38,9 @@ export const nodeName: Plugin = {
   name: "NodeName",
   filter(state, info): FilterResult {
     const want = state.pod.spec.nodeName;
-    return want && want !== info.name ? { reason: "node(s) didn't match the requested node name", unresolvable: true } : undefined;
+    return want && want !== info.name
+      ? { reason: "node(s) didn't match the requested node name", unresolvable: true }
+      : undefined;
   },
 };
 
@@ -46,9 +49,11 @@ export const nodeAffinityFilter: Plugin = {
   filter(state, info): FilterResult {
     const labels = info.node.metadata?.labels ?? {};
     const sel = state.pod.spec.nodeSelector ?? {};
-    for (const [k, v] of Object.entries(sel)) if (labels[k] !== v) return { reason: "node(s) didn't match Pod's node affinity/selector", unresolvable: true };
+    for (const [k, v] of Object.entries(sel))
+      if (labels[k] !== v) return { reason: "node(s) didn't match Pod's node affinity/selector", unresolvable: true };
     const required = state.pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-    if (required && !nodeSelectorMatches(required, info.node)) return { reason: "node(s) didn't match Pod's node affinity/selector", unresolvable: true };
+    if (required && !nodeSelectorMatches(required, info.node))
+      return { reason: "node(s) didn't match Pod's node affinity/selector", unresolvable: true };
     return undefined;
   },
 };
@@ -58,12 +63,15 @@ export const taintToleration: Plugin = {
   filter(state, info): FilterResult {
     for (const t of info.node.spec?.taints ?? []) {
       if (t.effect === "PreferNoSchedule") continue;
-      if (!tolerates(state.pod.spec.tolerations, t)) return { reason: `node(s) had untolerated taint {${t.key}: ${t.value ?? ""}}`, unresolvable: true };
+      if (!tolerates(state.pod.spec.tolerations, t))
+        return { reason: `node(s) had untolerated taint {${t.key}: ${t.value ?? ""}}`, unresolvable: true };
     }
     return undefined;
   },
   score(state, info) {
-    return (info.node.spec?.taints ?? []).filter((t) => t.effect === "PreferNoSchedule" && !tolerates(state.pod.spec.tolerations, t)).length;
+    return (info.node.spec?.taints ?? []).filter(
+      (t) => t.effect === "PreferNoSchedule" && !tolerates(state.pod.spec.tolerations, t),
+    ).length;
   },
   normalize: "reverse",
   weight: 3,
@@ -73,8 +81,10 @@ export const resourcesFit: Plugin = {
   name: "NodeResourcesFit",
   filter(state: CycleState, info: NodeInfo): FilterResult {
     if (info.requested.pods + 1 > info.allocatable.pods) return { reason: "Too many pods" };
-    if (state.requests.cpu > 0 && info.requested.cpu + state.requests.cpu > info.allocatable.cpu) return { reason: "Insufficient cpu" };
-    if (state.requests.memory > 0 && info.requested.memory + state.requests.memory > info.allocatable.memory) return { reason: "Insufficient memory" };
+    if (state.requests.cpu > 0 && info.requested.cpu + state.requests.cpu > info.allocatable.cpu)
+      return { reason: "Insufficient cpu" };
+    if (state.requests.memory > 0 && info.requested.memory + state.requests.memory > info.allocatable.memory)
+      return { reason: "Insufficient memory" };
     return undefined;
   },
 };
@@ -85,8 +95,12 @@ export const nodePorts: Plugin = {
     for (const p of state.hostPorts) {
       const [proto, ip, port] = p.split("/");
       const wildcard = `${proto}/0.0.0.0/${port}`;
-      if (info.usedPorts.has(p) || info.usedPorts.has(wildcard)) return { reason: "node(s) didn't have free ports for the requested pod ports" };
-      if (ip === "0.0.0.0") for (const used of info.usedPorts) if (used.startsWith(`${proto}/`) && used.endsWith(`/${port}`)) return { reason: "node(s) didn't have free ports for the requested pod ports" };
+      if (info.usedPorts.has(p) || info.usedPorts.has(wildcard))
+        return { reason: "node(s) didn't have free ports for the requested pod ports" };
+      if (ip === "0.0.0.0")
+        for (const used of info.usedPorts)
+          if (used.startsWith(`${proto}/`) && used.endsWith(`/${port}`))
+            return { reason: "node(s) didn't have free ports for the requested pod ports" };
     }
     return undefined;
   },
