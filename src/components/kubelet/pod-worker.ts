@@ -211,6 +211,7 @@ export class PodWorker {
     let serviceAccountDir: string | undefined;
     let dnsMounts: Mount[] = [];
     const start = async (c: Container, restartCount: number) => {
+      const isInit = (spec.initContainers ?? []).includes(c);
       if (!volumes) {
         volumes = await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod);
         dnsMounts = await this.writeDnsFiles();
@@ -301,6 +302,7 @@ export class PodWorker {
         labels: { [LABELS.restartCount]: String(restartCount), [NODE_LABEL]: this.deps.nodeName },
         tty: c.tty,
         stdin: c.stdin,
+        init: isInit,
       });
       this.event("Normal", "Created", `Created container ${c.name}`);
       await this.deps.runtime.startContainer(id);
@@ -368,6 +370,8 @@ export class PodWorker {
       if (!info) {
         await start(c, 0);
         initDone = false;
+        // A runtime whose init containers complete at once (hollow nodes) is looked at again now.
+        if (this.deps.runtime.kind === "sim") this.again = true;
         break;
       }
       if (info.state === "running" || info.state === "created") {
@@ -420,7 +424,9 @@ export class PodWorker {
         if (!this.probes.has(c.name) || this.probes.get(c.name) !== state) return;
         const startupPending = kind !== "startup" && state.startup && !state.startup.healthy;
         if (!startupPending) {
-          const r = await runProbe(probe, target).catch((e) => ({ ok: false, message: String(e) }));
+          const r = await (this.deps.runtime.probe ? this.deps.runtime.probe(id, kind) : runProbe(probe, target)).catch(
+            (e) => ({ ok: false, message: String(e) }),
+          );
           // Readiness and startup failures are told once per distinct message (upstream tells each, aggregated).
           if (kind !== "liveness" && !r.ok && r.message !== lastFailure)
             recordEvent(

@@ -76,3 +76,19 @@ test("createRuntime picks the hollow runtime for --runtime sim, and a missing so
   expect(err).toBeInstanceOf(RuntimeUnavailableError);
   expect(err.message).toContain("/nonexistent/kube-test.sock");
 });
+
+test("an init container completes at once; probes succeed unless the test's hook says otherwise", async () => {
+  const rt = new SimRuntime({ probe: (c, kind) => !(c.containerName === "sick" && kind === "liveness") });
+  const sb = await rt.createPodSandbox({ podUid: "u", podName: "p", namespace: "n", hostname: "p" });
+  const init = await rt.createContainer(sb.id, { name: "setup", image: "img", init: true });
+  await rt.startContainer(init);
+  expect(await rt.inspect(init)).toMatchObject({ state: "exited", exitCode: 0 });
+  const app = await rt.createContainer(sb.id, { name: "app", image: "img" });
+  const sick = await rt.createContainer(sb.id, { name: "sick", image: "img" });
+  await rt.startContainer(app);
+  await rt.startContainer(sick);
+  expect((await rt.inspect(app)).state).toBe("running");
+  expect(await rt.probe(app, "readiness")).toEqual({ ok: true, message: "" });
+  expect(await rt.probe(sick, "readiness")).toEqual({ ok: true, message: "" });
+  expect(await rt.probe(sick, "liveness")).toEqual({ ok: false, message: "simulated liveness probe failure" });
+});

@@ -1,6 +1,7 @@
 // The hollow runtime for scale tests (like kubemark's hollow nodes): no processes at all.
-// Containers "run" as soon as they start and stay running, pods get fake IPs in 10.244.0.0/16,
-// logs are empty, exec succeeds. Everything lives in memory, so many nodes fit in one process.
+// Containers "run" as soon as they start and stay running, init containers complete at once
+// (exit 0), probes succeed, pods get fake IPs in 10.244.0.0/16, logs are empty, exec succeeds.
+// Everything lives in memory, so many nodes fit in one process.
 
 import {
   ContainerNotFoundError,
@@ -18,6 +19,7 @@ import {
   type ExecStreamOptions,
   type LogOptions,
   type OutputChunk,
+  type ProbeKind,
   type PullPolicy,
   type Sandbox,
   type SandboxConfig,
@@ -30,12 +32,16 @@ export interface SimOptions {
   unpullable?: (ref: string) => boolean;
   /** Clock, for deterministic times in tests. */
   now?: () => Date;
+  /** A probe's result (default: success), for tests that need a container to turn unready or unhealthy. */
+  probe?: (container: ContainerInfo, kind: ProbeKind) => boolean;
 }
 
 interface SimContainer {
   info: ContainerInfo;
   /** Resolvers of followers waiting for the container to stop. */
   waiters: (() => void)[];
+  /** An init container: it completes (exit 0) as soon as it starts. */
+  init?: boolean;
 }
 
 export class SimRuntime implements ContainerRuntime {
@@ -153,7 +159,9 @@ export class SimRuntime implements ContainerRuntime {
       [LABELS.containerName]: cfg.name,
       [LABELS.sandboxId]: sandboxId,
     };
-    return this.add("app", cfg.image, labels, sb.ip).info.id;
+    const c = this.add("app", cfg.image, labels, sb.ip);
+    c.init = cfg.init;
+    return c.info.id;
   }
 
   private run(c: SimContainer): void {
@@ -165,7 +173,9 @@ export class SimRuntime implements ContainerRuntime {
 
   async startContainer(id: string): Promise<void> {
     const c = this.get(id);
-    if (c.info.state !== "running") this.run(c);
+    if (c.info.state === "running") return;
+    this.run(c);
+    if (c.init) this.exitContainer(id, 0);
   }
 
   /** Sim only: makes a running container exit with `code`, as a finished or crashed process would. */
@@ -227,6 +237,13 @@ export class SimRuntime implements ContainerRuntime {
       exitCode: Promise.resolve(0),
       close() {},
     };
+  }
+
+  async probe(id: string, kind: ProbeKind): Promise<{ ok: boolean; message: string }> {
+    const c = this.get(id);
+    return this.opts.probe?.({ ...c.info }, kind) === false
+      ? { ok: false, message: `simulated ${kind} probe failure` }
+      : { ok: true, message: "" };
   }
 
   async stats(id: string): Promise<ContainerStats> {

@@ -142,6 +142,8 @@ export interface ContainerConfig {
   tty?: boolean;
   /** Keep stdin open (Kubernetes `stdin: true`). */
   stdin?: boolean;
+  /** An init container (runs to completion before the app containers start). */
+  init?: boolean;
 }
 
 export type ContainerState = "created" | "running" | "exited" | "unknown";
@@ -276,4 +278,11 @@ export interface ContainerRuntime {
   exec(id: string, cmd: string[], opts?: ExecOptions): Promise<ExecResult>;
   execStream(id: string, cmd: string[], opts?: ExecStreamOptions): Promise<ExecSession>;
   stats(id: string): Promise<ContainerStats>;
+  /**
+   * A runtime that answers probes itself (a hollow node has no process to connect to): when
+   * present, the kubelet asks it instead of running the probe's handler.
+   */
+  probe?(id: string, kind: ProbeKind): Promise<{ ok: boolean; message: string }>;
 }
+
+export type ProbeKind = "liveness" | "readiness" | "startup";
