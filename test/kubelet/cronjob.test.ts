@@ -53,9 +53,16 @@ test("jobs run on schedule and finished ones are kept to the history limit", asy
     },
     45_000,
   );
-  const cj: any = await cronJobs().get("tick");
+  // The CronJob's status follows its jobs on the controller's next sync, not at once.
+  const cj: any = await waitFor(
+    "the CronJob's status records a successful run",
+    async () => {
+      const c: any = await cronJobs().get("tick");
+      return c.status?.lastSuccessfulTime ? c : undefined;
+    },
+    30_000,
+  );
   expect(cj.status.lastScheduleTime).toBeDefined();
-  expect(cj.status.lastSuccessfulTime).toBeDefined();
   for (const name of seen) expect(name).toMatch(/^tick-\d+$/);
   await cronJobs().delete("tick");
 });

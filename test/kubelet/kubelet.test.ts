@@ -249,9 +249,16 @@ describe("running pods", () => {
       podSpec("probed", [
         {
           name: "c",
-          command: ["sh", "-c", "touch /tmp/alive; (sleep 3; rm /tmp/alive) & sleep 3600"],
-          livenessProbe: { exec: { command: ["test", "-f", "/tmp/alive"] }, periodSeconds: 1, failureThreshold: 1 },
-          readinessProbe: { exec: { command: ["test", "-f", "/tmp/alive"] }, periodSeconds: 1 },
+          // An exec through the engine can take over a second on a busy machine: the probes get a
+          // generous timeout and the file lives long enough for one of them to see it.
+          command: ["sh", "-c", "touch /tmp/alive; (sleep 8; rm /tmp/alive) & sleep 3600"],
+          livenessProbe: {
+            exec: { command: ["test", "-f", "/tmp/alive"] },
+            periodSeconds: 1,
+            failureThreshold: 1,
+            timeoutSeconds: 10,
+          },
+          readinessProbe: { exec: { command: ["test", "-f", "/tmp/alive"] }, periodSeconds: 1, timeoutSeconds: 10 },
         },
       ]),
     );
