@@ -2,14 +2,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { KubeObject } from "../api/types.ts";
 import { createClient } from "./client.ts";
-import { startCluster, type TestCluster } from "./test-cluster.ts";
-import { httpTransport } from "./transport.ts";
+import { startTestApi, TEST_TOKEN, type TestApi } from "../../test/helpers/api.ts";
+import { httpTransport, inProcessTransport, type Transport } from "./transport.ts";
 import { ApiError, isAlreadyExists, isConflict, isNotFound, type Client, type WatchEvent } from "./types.ts";
 
-let cluster: TestCluster;
+let api: TestApi;
+let inProcess: Transport;
+let http: Transport;
+let served: { url: string; ca: string };
 beforeAll(async () => {
   // The kubelet's side of pods/log: answers with what it was asked, so the test sees the query arrive.
-  cluster = await startCluster({
+  api = await startTestApi({
     kubeletProxy: async (req, pod, sub) => {
       const url = new URL(req.url);
       return new Response(
@@ -20,8 +23,11 @@ beforeAll(async () => {
       );
     },
   });
+  served = await api.listen();
+  inProcess = inProcessTransport(api.fetch, TEST_TOKEN);
+  http = httpTransport(served.url, TEST_TOKEN, { ca: served.ca });
 });
-afterAll(() => cluster.close());
+afterAll(() => api.close());
 
 const pod = (name: string, labels: Record<string, string> = {}, namespace?: string): KubeObject => ({
   apiVersion: "v1",
@@ -35,7 +41,7 @@ for (const via of ["in-process", "http"] as const) {
     let client: Client;
     let ns: string;
     beforeAll(async () => {
-      client = createClient(via === "http" ? cluster.http : cluster.inProcess);
+      client = createClient(via === "http" ? http : inProcess);
       ns = `client-${via}`;
       await client.resource("namespaces").create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     });
@@ -84,8 +90,8 @@ for (const via of ["in-process", "http"] as const) {
     test("a wrong token is 401 Unauthorized", async () => {
       const bad = createClient(
         via === "http"
-          ? httpTransport(cluster.url, "wrong")
-          : { ...cluster.inProcess, fetch: (r) => cluster.api.fetch(r) },
+          ? httpTransport(served.url, "wrong", { ca: served.ca })
+          : { ...inProcess, fetch: (r) => api.fetch(r) },
       );
       const err = await bad
         .resource("pods", ns)

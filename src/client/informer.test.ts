@@ -4,16 +4,24 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { KubeObject } from "../api/types.ts";
 import { createClient } from "./client.ts";
 import { Informer, keyOf, splitKey } from "./informer.ts";
-import { cuttableTransport, startCluster, until, type TestCluster } from "./test-cluster.ts";
+import { startTestApi, TEST_TOKEN, type TestApi } from "../../test/helpers/api.ts";
+import { cuttableTransport } from "../../test/helpers/transport.ts";
+import { waitFor } from "../../test/helpers/wait.ts";
+import { httpTransport, inProcessTransport, type Transport } from "./transport.ts";
 import type { Client } from "./types.ts";
 
-let cluster: TestCluster;
+let api: TestApi;
+let inProcess: Transport;
+let http: Transport;
 let client: Client;
 beforeAll(async () => {
-  cluster = await startCluster();
-  client = createClient(cluster.inProcess);
+  api = await startTestApi();
+  const served = await api.listen();
+  inProcess = inProcessTransport(api.fetch, TEST_TOKEN);
+  http = httpTransport(served.url, TEST_TOKEN, { ca: served.ca });
+  client = createClient(inProcess);
 });
-afterAll(() => cluster.close());
+afterAll(() => api.close());
 
 const cm = (name: string, labels: Record<string, string> = {}, data: Record<string, string> = {}): KubeObject => ({
   apiVersion: "v1",
@@ -67,7 +75,7 @@ describe("Informer", () => {
     await cms.create(cm("after", {}, { v: "1" }));
     await cms.patch("before", { data: { v: "2" } }, "merge");
     await cms.delete("after");
-    await until(() => log.length === 4, "events");
+    await waitFor("events", () => log.length === 4);
     expect(log).toEqual([`add ${ns}/before`, `add ${ns}/after`, `update ${ns}/before 1->2`, `delete ${ns}/after`]);
     expect(inf.list().map(keyOf)).toEqual([`${ns}/before`]);
     expect((inf.get(`${ns}/before`)!.data as Record<string, string>).v).toBe("2");
@@ -85,7 +93,7 @@ describe("Informer", () => {
     await cms.create(cm("mine", { team: "a" }));
     await cms.create(cm("theirs", { team: "b" }));
     await cms.patch("mine", { metadata: { labels: { team: "b" } } }, "merge");
-    await until(() => log.length === 2, "events");
+    await waitFor("events", () => log.length === 2);
     expect(log).toEqual([`add ${ns}/mine`, `delete ${ns}/mine`]);
     expect(inf.list()).toEqual([]);
     inf.stop();
@@ -130,11 +138,11 @@ describe("Informer", () => {
     await cms.create(cm("f1", { tier: "front" }));
     await cms.create(cm("f2", { tier: "front" }));
     await cms.create(cm("b1", { tier: "back" }));
-    await until(() => inf.list().length === 3, "three objects");
+    await waitFor("three objects", () => inf.list().length === 3);
     expect(inf.byIndex("tier", "front").map(keyOf).sort()).toEqual([`${ns}/f1`, `${ns}/f2`]);
     await cms.patch("f2", { metadata: { labels: { tier: "back" } } }, "merge");
     await cms.delete("b1");
-    await until(() => inf.list().length === 2 && inf.byIndex("tier", "back").length === 1, "index update");
+    await waitFor("index update", () => inf.list().length === 2 && inf.byIndex("tier", "back").length === 1);
     expect(inf.byIndex("tier", "back").map(keyOf)).toEqual([`${ns}/f2`]);
     expect(inf.byIndex("tier", "front").map(keyOf)).toEqual([`${ns}/f1`]);
     expect(inf.byIndex("tier", "none")).toEqual([]);
@@ -148,7 +156,7 @@ describe("Informer", () => {
     const inf = new Informer(cms, { resyncMs: 10 });
     const log = recorder(inf);
     inf.start();
-    await until(() => log.filter((l) => l === `update ${ns}/r 1->1`).length >= 2, "two resyncs");
+    await waitFor("two resyncs", () => log.filter((l) => l === `update ${ns}/r 1->1`).length >= 2);
     inf.stop();
   });
 
@@ -165,7 +173,7 @@ describe("Informer", () => {
 
   test("over HTTP, re-watches from the last resourceVersion when the server ends a watch, without relisting", async () => {
     const ns = await freshNamespace();
-    const cms = createClient(cluster.http).resource("configmaps", ns);
+    const cms = createClient(http).resource("configmaps", ns);
     const direct = client.resource("configmaps", ns);
     let lists = 0;
     let watches = 0;
@@ -178,10 +186,10 @@ describe("Informer", () => {
     inf.start();
     await inf.waitForSync();
     await direct.create(cm("first"));
-    await until(() => log.length === 1, "first event");
-    await until(() => watches >= 2, "a second watch", 5000);
+    await waitFor("first event", () => log.length === 1);
+    await waitFor("a second watch", () => watches >= 2, 5000);
     await direct.create(cm("second"));
-    await until(() => log.length === 2, "second event");
+    await waitFor("second event", () => log.length === 2);
     expect(log).toEqual([`add ${ns}/first`, `add ${ns}/second`]);
     expect(lists).toBe(1);
     inf.stop();
@@ -189,7 +197,7 @@ describe("Informer", () => {
 
   test("after a network cut it reconnects and resumes from the last resourceVersion without a relist", async () => {
     const ns = await freshNamespace();
-    const net = cuttableTransport(cluster.inProcess);
+    const net = cuttableTransport(inProcess);
     const cms = createClient(net).resource("configmaps", ns);
     const direct = client.resource("configmaps", ns);
     const errors: unknown[] = [];
@@ -202,16 +210,16 @@ describe("Informer", () => {
     await inf.waitForSync();
     net.cut();
     await direct.create(cm("while-cut"));
-    await until(() => errors.length >= 1, "a failed reconnect");
+    await waitFor("a failed reconnect", () => errors.length >= 1);
     net.heal();
-    await until(() => log.includes(`add ${ns}/while-cut`), "the event written while cut");
+    await waitFor("the event written while cut", () => log.includes(`add ${ns}/while-cut`));
     expect(lists).toBe(1);
     inf.stop();
   });
 
   test("when its resourceVersion was compacted away it relists and emits the differences", async () => {
     const ns = await freshNamespace();
-    const net = cuttableTransport(cluster.inProcess);
+    const net = cuttableTransport(inProcess);
     const cms = createClient(net).resource("configmaps", ns);
     const direct = client.resource("configmaps", ns);
     await direct.create(cm("kept", {}, { v: "1" }));
@@ -230,10 +238,10 @@ describe("Informer", () => {
     await direct.patch("changed", { data: { v: "2" } }, "merge");
     await direct.delete("removed");
     await direct.create(cm("new", {}, { v: "1" }));
-    await cluster.store.compact(await cluster.store.currentRevision());
+    await api.store.compact(await api.store.currentRevision());
     net.heal();
 
-    await until(() => log.length === 3, "the differences");
+    await waitFor("the differences", () => log.length === 3);
     expect(log.sort()).toEqual([`add ${ns}/new`, `delete ${ns}/removed`, `update ${ns}/changed 1->2`]);
     expect(inf.list().map(keyOf).sort()).toEqual([`${ns}/changed`, `${ns}/kept`, `${ns}/new`]);
     expect(lists).toBe(2);

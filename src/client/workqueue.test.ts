@@ -1,14 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { waitFor } from "../../test/helpers/wait.ts";
 import { WorkQueue, runWorkers } from "./workqueue.ts";
-
-/** Resolves when cond() holds, or fails after the deadline. */
-async function until(cond: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
 
 describe("WorkQueue", () => {
   test("hands keys out in order and queues a key once however often it is added", async () => {
@@ -35,7 +27,7 @@ describe("WorkQueue", () => {
     await Promise.resolve();
     expect(second).toBeUndefined();
     q.done("a");
-    await until(() => second === "a");
+    await waitFor("the second get to return a", () => second === "a");
     q.done("a");
     expect(q.len()).toBe(0);
   });
@@ -140,10 +132,10 @@ describe("runWorkers", () => {
     );
     for (let i = 0; i < 20; i++) q.add(`k${i % 5}`);
     q.add("flaky");
-    await until(() => succeeded.size === 6);
+    await waitFor("all six keys to succeed", () => succeeded.size === 6);
     // More adds of a key while it runs: still never concurrent.
     for (let i = 0; i < 50; i++) q.add("k1");
-    await until(() => q.len() === 0 && active.size === 0);
+    await waitFor("an empty, idle queue", () => q.len() === 0 && active.size === 0);
     q.shutDown();
     await workers;
     expect(overlap).toBe(false);

@@ -5,7 +5,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { startKube, testServiceCidr, type RunningKube } from "../../bench/lib/kube-up.ts";
 import { createClient, httpTransport } from "../../src/client/index.ts";
-import { ensureEngine } from "../images/engine.ts";
+import { ensureEngine } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { tempDir } from "../../bench/lib/stats.ts";
 

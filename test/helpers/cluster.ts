@@ -7,7 +7,7 @@ import { createClient, inProcessTransport, type Client } from "../../src/client/
 import { clusterComponents } from "../../src/cli/components.ts";
 import type { ComponentContext, RunningComponent } from "../../src/components/types.ts";
 import { testServiceCidr } from "../../bench/lib/kube-up.ts";
-import { ensureEngine } from "../images/engine.ts";
+import { ensureEngine } from "./engine.ts";
 import { startTestApi, TEST_TOKEN, testTls, type TestApi } from "./api.ts";
 
 /** Tests never let the cluster DNS forward to the machine's resolvers: nothing answers here (discard port). */

@@ -2,7 +2,7 @@
 // schedule and finished ones are trimmed to the history limit; Forbid never runs two at once
 // while Allow does; a suspended CronJob makes nothing; a bad schedule is a 422.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { BUSYBOX_IMAGE } from "../images/engine.ts";
+import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { writeKubeconfig } from "../../src/client/kubeconfig.ts";
-import { BUSYBOX_IMAGE } from "../images/engine.ts";
+import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
 import { TEST_TOKEN } from "../helpers/api.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { kubectlRunner } from "../helpers/kubectl.ts";

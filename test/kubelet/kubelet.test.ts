@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
 import { kubeletComponent } from "../../src/components/kubelet/index.ts";
 import type { ComponentContext, RunningComponent } from "../../src/components/types.ts";
-import { BUSYBOX_IMAGE, ensureEngine } from "../images/engine.ts";
+import { BUSYBOX_IMAGE, ensureEngine } from "../helpers/engine.ts";
 import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
 import { waitFor } from "../helpers/wait.ts";
 

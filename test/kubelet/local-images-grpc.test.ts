@@ -11,7 +11,7 @@ import { EngineHttp } from "../../src/components/kubelet/runtime/engine-http.ts"
 import { buildTar } from "../../src/components/kubelet/runtime/tar.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { BUSYBOX_IMAGE, ensureEngine } from "../images/engine.ts";
+import { BUSYBOX_IMAGE, ensureEngine } from "../helpers/engine.ts";
 
 const APP = `i12app-${process.pid}`; // the short name a user types after `podman build -t APP .`
 const MISSING = `localhost/i12-missing-${process.pid}:v1`; // a pull of it only ever asks 127.0.0.1

@@ -4,7 +4,7 @@
 // no pod uses it; a class this provisioner does not serve stays Pending.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { BUSYBOX_IMAGE } from "../images/engine.ts";
+import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
 

@@ -11,7 +11,7 @@ import net from "node:net";
 import { ensureKubernetesService } from "../../src/components/apiserver/kubernetes-service.ts";
 import { kubernetesServiceIp } from "../../src/components/apiserver/service-alloc.ts";
 import { TEST_TOKEN } from "../helpers/api.ts";
-import { BUSYBOX_IMAGE } from "../images/engine.ts";
+import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
 

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { storeContract } from "../../../test/store/contract.ts";
+import { storeContract } from "../../../test/helpers/store-contract.ts";
 import { openStore } from "../index.ts";
 import { LockedError } from "../types.ts";
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUSYBOX_IMAGE, ensureEngine, waitFor } from "../../../../test/images/engine.ts";
+import { BUSYBOX_IMAGE, ensureEngine } from "../../../../test/helpers/engine.ts";
+import { waitFor } from "../../../../test/helpers/wait.ts";
 import { runtimeContract } from "./contract.ts";
 import { EngineRuntime, findEngineSocket, splitRef } from "./engine.ts";
 import {
