@@ -1,6 +1,7 @@
 // Real manifests on hollow (sim) nodes, in a whole in-process cluster: init containers complete
 // and probes pass as on kubemark's hollow kubelet.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Pod } from "../../src/api/kinds/pod.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -10,7 +11,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => cluster.close());
 
-const pods = () => cluster.client.resource("pods", "default");
+const pods = () => cluster.client.resource<Pod>("pods", "default");
 
 test("a pod with init containers and probes becomes Ready on a hollow node", async () => {
   const probe = { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 1 };
@@ -26,20 +27,20 @@ test("a pod with init containers and probes becomes Ready on a hollow node", asy
       containers: [{ name: "main", image: "busybox", readinessProbe: probe, livenessProbe: probe }],
     },
   });
-  const p: any = await waitFor(
+  const p = await waitFor(
     "loadgen Ready",
     async () => {
-      const p: any = await pods().get("loadgen");
-      return p.status?.conditions?.find((c: any) => c.type === "Ready" && c.status === "True") && p;
+      const p = await pods().get("loadgen");
+      return p.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True") && p;
     },
     20_000,
   );
-  expect(p.status.phase).toBe("Running");
+  expect(p.status!.phase).toBe("Running");
   expect(
-    p.status.initContainerStatuses.map((s: any) => [s.name, s.state.terminated?.exitCode, s.state.terminated?.reason]),
+    p.status!.initContainerStatuses!.map((s) => [s.name, s.state?.terminated?.exitCode, s.state?.terminated?.reason]),
   ).toEqual([
     ["wait-frontend", 0, "Completed"],
     ["migrate", 0, "Completed"],
   ]);
-  expect(p.status.containerStatuses[0]).toMatchObject({ name: "main", ready: true, restartCount: 0 });
+  expect(p.status!.containerStatuses![0]).toMatchObject({ name: "main", ready: true, restartCount: 0 });
 });

@@ -10,6 +10,7 @@ import { decodeAs, type Objects } from "./objects.ts";
 import { Query } from "./query.ts";
 import { deleteOptions } from "./resources.ts";
 import { bindPod, evictPod } from "./pod-subresources.ts";
+import { priorityAdmission } from "./priority.ts";
 import { requestToken, type TokenIssuer } from "./sa-tokens.ts";
 import type { ServiceRanges } from "./service-alloc.ts";
 
@@ -56,8 +57,14 @@ export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef
       const viaKubelet = Object.fromEntries(
         (kind.subresources.extra ?? []).filter((s) => s !== "binding" && s !== "eviction").map((s) => [s, proxy]),
       );
+      const limits = limitRanges && limitRangeAdmission(deps.store, limitRanges);
+      const classes = deps.lookup("priorityclasses");
+      const priority = classes && priorityAdmission(deps.store, classes);
       return {
-        ...(limitRanges ? { admit: limitRangeAdmission(deps.store, limitRanges) } : {}),
+        admit: async (obj, old) => {
+          await limits?.(obj, old);
+          await priority?.(obj, old);
+        },
         subresources: {
           ...viaKubelet,
           binding: only("POST", async (req, at) =>

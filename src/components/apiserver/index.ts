@@ -35,6 +35,7 @@ import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
 import { createKubeletProxy, execBridge, maybeUpgradeExec, proxyToNode } from "./kubelet-proxy.ts";
 import type { Server } from "bun";
 import { FlowControl, type FlowControlOptions } from "./flowcontrol.ts";
+import { ensurePriorityClasses } from "./priority.ts";
 
 export interface ApiServerOptions {
   store: Store;
@@ -125,6 +126,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   };
   let isReady = false;
   const ready = ensureNamespaces(objects, byResource.get("namespaces"), byResource.get("serviceaccounts"))
+    .then(() => ensurePriorityClasses(objects, byResource.get("priorityclasses")))
     .then(() => customResources?.load())
     .then(() => authz.bootstrap())
     .then(() => {
