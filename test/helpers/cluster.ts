@@ -1,10 +1,13 @@
-// A whole cluster in the test process: real API server and store, and every component of
-// `kube up` (scheduler, controllers, kubelet on real Podman or sim, proxy) on an in-process client.
+// The one way tests start a cluster in their own process: the real API server and store (see
+// api.ts), then either every component of `kube up` (scheduler, controllers, DNS, kubelet on real
+// Podman or on hollow nodes, proxy, ingress), each acting as its own user, or with runtime "none"
+// only the controllers, for controller tests that play the scheduler and kubelet themselves.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
 import { clusterComponents } from "../../src/cli/components.ts";
+import { CONTROLLERS, startControllers } from "../../src/components/controllers/index.ts";
 import type { ComponentContext, RunningComponent } from "../../src/components/types.ts";
 import { testServiceCidr } from "../../bench/lib/kube-up.ts";
 import { ensureEngine } from "./engine.ts";
@@ -21,22 +24,45 @@ export interface TestCluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(
-  opts: {
-    runtime: "engine" | "sim";
-    simNodes?: number;
-    serviceCidr?: string;
-    settings?: ComponentContext["settings"];
-  } = { runtime: "engine" },
-): Promise<TestCluster> {
+export interface ClusterOptions {
+  /** The kubelet's runtime; "none" starts no node components, only the controllers. */
+  runtime: "engine" | "sim" | "none";
+  /** Hollow nodes, with runtime "sim". */
+  simNodes?: number;
+  serviceCidr?: string;
+  settings?: ComponentContext["settings"];
+  /** With runtime "none": the controllers to run (all by default), acting as the admin. */
+  controllers?: typeof CONTROLLERS;
+}
+
+export async function startCluster(opts: ClusterOptions = { runtime: "engine" }): Promise<TestCluster> {
   if (opts.runtime === "engine") await ensureEngine();
   const serviceCidr = opts.serviceCidr ?? testServiceCidr();
-  const api = await startTestApi({
-    serviceRanges: { clusterIpCidr: serviceCidr, nodePortMin: 30000, nodePortMax: 32767 },
-  });
+  const api = await startTestApi(
+    // Controller-only clusters keep the API server's default service range (nothing routes to it).
+    opts.runtime === "none" && !opts.serviceCidr
+      ? {}
+      : { serviceRanges: { clusterIpCidr: serviceCidr, nodePortMin: 30000, nodePortMax: 32767 } },
+  );
   const client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
-  const dataDir = mkdtempSync(join(tmpdir(), "kube-cluster-"));
   const nodeName = `node-${process.pid}-${serviceCidr.split(".").slice(1, 3).join("")}`;
+  if (opts.runtime === "none") {
+    const controllers = await startControllers(
+      { client, log: () => {}, settings: opts.settings ?? {} },
+      opts.controllers ?? CONTROLLERS,
+    );
+    return {
+      api,
+      client,
+      nodeName,
+      serviceCidr,
+      async close() {
+        await controllers.stop();
+        await api.close();
+      },
+    };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), "kube-cluster-"));
   // Every component acts as its own user (system:kube-scheduler, system:node:NAME, ...), as in `kube up`.
   const clientAs: ComponentContext["clientAs"] = (user) =>
     createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] })));

@@ -1,11 +1,12 @@
 // The Job controller with pods whose end the test decides, as a kubelet would report it.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { waitFor } from "../helpers/wait.ts";
-import { podsOf, setPodPhase, startEnv, template, type ControllerEnv } from "./helpers.ts";
+import { waitFor } from "../../../../test/helpers/wait.ts";
+import { startCluster, type TestCluster } from "../../../../test/helpers/cluster.ts";
+import { podsOf, setPodPhase, template } from "../../../../test/helpers/controllers.ts";
 
-let env: ControllerEnv;
+let env: TestCluster;
 beforeAll(async () => {
-  env = await startEnv({ jobBackoffBaseMs: 10 });
+  env = await startCluster({ runtime: "none", settings: { jobBackoffBaseMs: 10 } });
 });
 afterAll(() => env.close());
 

@@ -3,19 +3,11 @@
 // Widget and reports it in the Widget's status. Then the namespace controller empties a
 // terminating namespace of its custom resources, found through discovery.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { KubeObject } from "../../src/api/types.ts";
-import {
-  Informer,
-  isAlreadyExists,
-  keyOf,
-  runWorkers,
-  splitKey,
-  WorkQueue,
-  type Client,
-} from "../../src/client/index.ts";
-import { NamespaceController } from "../../src/components/controllers/namespace/index.ts";
-import { waitFor } from "../helpers/wait.ts";
-import { startEnv, type ControllerEnv } from "./helpers.ts";
+import type { KubeObject } from "../../api/types.ts";
+import { Informer, isAlreadyExists, keyOf, runWorkers, splitKey, WorkQueue, type Client } from "../../client/index.ts";
+import { NamespaceController } from "./namespace/index.ts";
+import { waitFor } from "../../../test/helpers/wait.ts";
+import { startCluster, type TestCluster } from "../../../test/helpers/cluster.ts";
 
 const widgetCrd = {
   apiVersion: "apiextensions.k8s.io/v1",
@@ -48,9 +40,9 @@ const widgetCrd = {
   },
 };
 
-let env: ControllerEnv;
+let env: TestCluster;
 beforeAll(async () => {
-  env = await startEnv({}, [NamespaceController]);
+  env = await startCluster({ runtime: "none", controllers: [NamespaceController] });
   await env.client.resource("customresourcedefinitions.apiextensions.k8s.io").create(widgetCrd);
 });
 afterAll(() => env.close());

@@ -1,11 +1,12 @@
 // DaemonSets follow nodes; StatefulSets keep names and order.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { waitFor } from "../helpers/wait.ts";
-import { podsOf, readyNode, setPodPhase, startEnv, template, type ControllerEnv } from "./helpers.ts";
+import { waitFor } from "../../../test/helpers/wait.ts";
+import { startCluster, type TestCluster } from "../../../test/helpers/cluster.ts";
+import { podsOf, readyNode, setPodPhase, template } from "../../../test/helpers/controllers.ts";
 
-let env: ControllerEnv;
+let env: TestCluster;
 beforeAll(async () => {
-  env = await startEnv();
+  env = await startCluster({ runtime: "none" });
 });
 afterAll(() => env.close());
 

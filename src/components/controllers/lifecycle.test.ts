@@ -1,16 +1,16 @@
 // Garbage collection by owner references, namespace deletion, and nodes that stop reporting.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { isNotFound } from "../../src/client/index.ts";
-import { waitFor } from "../helpers/wait.ts";
-import { pod } from "../helpers/api.ts";
-import { readyNode, startEnv, template, type ControllerEnv } from "./helpers.ts";
+import { isNotFound } from "../../client/index.ts";
+import { waitFor } from "../../../test/helpers/wait.ts";
+import { pod } from "../../../test/helpers/api.ts";
+import { startCluster, type TestCluster } from "../../../test/helpers/cluster.ts";
+import { readyNode, template } from "../../../test/helpers/controllers.ts";
 
-let env: ControllerEnv;
+let env: TestCluster;
 beforeAll(async () => {
-  env = await startEnv({
-    nodeMonitorGracePeriodSeconds: 1,
-    nodeStartupGracePeriodSeconds: 1,
-    podEvictionTimeoutSeconds: 1,
+  env = await startCluster({
+    runtime: "none",
+    settings: { nodeMonitorGracePeriodSeconds: 1, nodeStartupGracePeriodSeconds: 1, podEvictionTimeoutSeconds: 1 },
   });
 });
 afterAll(() => env.close());
@@ -124,8 +124,7 @@ test("pods bound to a node that does not exist are removed", async () => {
 });
 
 test("events expire after the event TTL", async () => {
-  const { startEnv: start } = await import("./helpers.ts");
-  const short = await start({ eventTTLSeconds: 1 });
+  const short = await startCluster({ runtime: "none", settings: { eventTTLSeconds: 1 } });
   try {
     await short.client.resource("events", "default").create({
       apiVersion: "v1",

@@ -1,14 +1,15 @@
 // ReplicationControllers, ReplicaSets, Deployments and Endpoints with pods that a stand-in
 // kubelet marks Running and Ready.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { waitFor } from "../helpers/wait.ts";
-import { pod } from "../helpers/api.ts";
-import { autoReady, podsOf, startEnv, template, type ControllerEnv } from "./helpers.ts";
+import { waitFor } from "../../../test/helpers/wait.ts";
+import { pod } from "../../../test/helpers/api.ts";
+import { startCluster, type TestCluster } from "../../../test/helpers/cluster.ts";
+import { autoReady, podsOf, template } from "../../../test/helpers/controllers.ts";
 
-let env: ControllerEnv;
+let env: TestCluster;
 let stopKubelet: () => void;
 beforeAll(async () => {
-  env = await startEnv();
+  env = await startCluster({ runtime: "none" });
   stopKubelet = autoReady(env.client);
 });
 afterAll(async () => {

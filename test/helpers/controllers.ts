@@ -1,29 +1,7 @@
-// Controller tests run the real API server and the controllers under test in-process; the
-// tests play the kubelet's part by writing pod status through pods/status.
+// For controller tests (a cluster from startCluster({ runtime: "none" })): the test plays the
+// kubelet's part by writing pod and node status, as a kubelet would.
 import type { KubeObject } from "../../src/api/types.ts";
-import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
-import { CONTROLLERS, startControllers } from "../../src/components/controllers/index.ts";
-import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
-
-export interface ControllerEnv {
-  api: TestApi;
-  client: Client;
-  close(): Promise<void>;
-}
-
-export async function startEnv(settings: Record<string, number> = {}, which = CONTROLLERS): Promise<ControllerEnv> {
-  const api = await startTestApi();
-  const client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
-  const running = await startControllers({ client, log: () => {}, settings }, which);
-  return {
-    api,
-    client,
-    async close() {
-      await running.stop();
-      await api.close();
-    },
-  };
-}
+import type { Client } from "../../src/client/index.ts";
 
 /** What a kubelet would write: phase, and Ready when running. */
 export async function setPodPhase(
