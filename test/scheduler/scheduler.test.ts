@@ -49,10 +49,17 @@ test("a pod that fits nowhere is Unschedulable with the reason, then lands when 
   });
   expect(cond.reason).toBe("Unschedulable");
   expect(cond.message).toBe("0/2 nodes are available: 2 Insufficient cpu.");
-  const events = await client
-    .resource("events", "default")
-    .list({ fieldSelector: "involvedObject.name=big,reason=FailedScheduling" });
-  expect(events.items[0]?.type).toBe("Warning");
+  // The event is written beside the status, not before it.
+  const event: any = await waitFor(
+    "the FailedScheduling event",
+    async () =>
+      (
+        await client
+          .resource("events", "default")
+          .list({ fieldSelector: "involvedObject.name=big,reason=FailedScheduling" })
+      ).items[0],
+  );
+  expect(event.type).toBe("Warning");
   await client.resource("nodes").create({ apiVersion: "v1", kind: "Node", ...nodeWith("n3", { cpu: "8" }) });
   await waitFor("big bound to n3", async () => (await nodeOf("big")) === "n3");
 });
