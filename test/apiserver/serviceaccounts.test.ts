@@ -3,6 +3,7 @@
 // forged, expired-too-soon and orphaned tokens are refused.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { pod, startTestApi, type TestApi } from "../helpers/api.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 let api: TestApi;
 beforeAll(async () => {
@@ -71,4 +72,74 @@ test("bad TokenRequests are refused with the right code", async () => {
   expect((await tokenFor("default", { expirationSeconds: 60 })).status).toBe(422);
   expect((await tokenFor("default", { boundObjectRef: { kind: "Pod", name: "ghost" } })).status).toBe(404);
   expect((await api.json("GET", "/api/v1/namespaces/default/serviceaccounts/default/token")).status).toBe(405);
+});
+
+const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString());
+
+test("the kubelet's default 3607 s pod token is extended with warnafter; other lifetimes are as asked", async () => {
+  const created = (await api.json("POST", "/api/v1/namespaces/default/pods", pod("ext"))).body;
+  const bound = { kind: "Pod", apiVersion: "v1", name: "ext", uid: created.metadata.uid };
+  const now = Date.now() / 1000;
+  const kubelet = (await tokenFor("default", { expirationSeconds: 3607, boundObjectRef: bound })).body;
+  // The status says 3607 s (when the kubelet refreshes); the token itself lasts a year, warning after 3607 s.
+  expect(Date.parse(kubelet.status.expirationTimestamp) / 1000 - now).toBeCloseTo(3607, -1);
+  const c = claimsOf(kubelet.status.token);
+  expect(c.exp - c.iat).toBe(365 * 24 * 3600);
+  expect(c["kubernetes.io"].warnafter - c.iat).toBe(3607);
+  expect(c["kubernetes.io"].pod).toEqual({ name: "ext", uid: created.metadata.uid });
+  // Not bound to a pod, or another lifetime: no extension.
+  const unbound = claimsOf((await tokenFor("default", { expirationSeconds: 3607 })).body.status.token);
+  expect(unbound.exp - unbound.iat).toBe(3607);
+  const asked = claimsOf(
+    (await tokenFor("default", { expirationSeconds: 600, boundObjectRef: bound })).body.status.token,
+  );
+  expect(asked.exp - asked.iat).toBe(600);
+  expect(asked["kubernetes.io"].warnafter).toBeUndefined();
+});
+
+test("a token for another audience is no API credential; TokenReview checks the audiences asked", async () => {
+  const vault = (await tokenFor("default", { audiences: ["vault"] })).body.status.token;
+  expect((await as(vault)).status).toBe(401);
+  const review = async (token: string, audiences?: string[]) =>
+    (
+      await api.json("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenReview",
+        spec: { token, ...(audiences ? { audiences } : {}) },
+      })
+    ).body.status;
+  expect((await review(vault)).authenticated).toBeUndefined();
+  const forVault = await review(vault, ["vault", "other"]);
+  expect(forVault.authenticated).toBe(true);
+  expect(forVault.audiences).toEqual(["vault"]);
+  const api1 = (await tokenFor("default")).body.status.token;
+  expect((await review(api1)).audiences).toEqual(["https://kubernetes.default.svc.cluster.local"]);
+});
+
+test("--service-account-max-token-expiration shortens tokens, and an expired token is refused (401, TokenReview)", async () => {
+  // A server whose tokens live 2 s: expiry is observed, not simulated.
+  const short = await startTestApi({ serviceAccountTokens: { maxSeconds: 2 } });
+  try {
+    const { body } = await short.json("POST", "/api/v1/namespaces/default/serviceaccounts/default/token", {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: 3600 },
+    });
+    expect(body.spec.expirationSeconds).toBe(2);
+    const token = body.status.token;
+    const c = claimsOf(token);
+    expect(c.exp - c.iat).toBe(2);
+    const get = () => short.request("GET", "/api/v1", undefined, { authorization: `Bearer ${token}` });
+    expect((await get()).status).toBe(200);
+    await waitFor("the token to expire", async () => (await get()).status === 401, 10_000, 200);
+    const review = await short.json("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenReview",
+      spec: { token },
+    });
+    expect(review.body.status.authenticated).toBeUndefined();
+    expect(review.body.status.error).toBeTruthy();
+  } finally {
+    await short.close();
+  }
 });

@@ -10,6 +10,7 @@ import { clusterComponents } from "../../src/cli/components.ts";
 import { CONTROLLERS, startControllers } from "../../src/components/controllers/index.ts";
 import type { ComponentContext, RunningComponent } from "../../src/components/types.ts";
 import { testServiceCidr } from "../../bench/lib/kube-up.ts";
+import type { ApiServerOptions } from "../../src/components/apiserver/index.ts";
 import { ensureEngine } from "./engine.ts";
 import { startTestApi, TEST_TOKEN, testTls, type TestApi } from "./api.ts";
 
@@ -33,17 +34,20 @@ export interface ClusterOptions {
   settings?: ComponentContext["settings"];
   /** With runtime "none": the controllers to run (all by default), acting as the admin. */
   controllers?: typeof CONTROLLERS;
+  /** More API server options (e.g. token lifetimes). */
+  api?: Partial<ApiServerOptions>;
 }
 
 export async function startCluster(opts: ClusterOptions = { runtime: "engine" }): Promise<TestCluster> {
   if (opts.runtime === "engine") await ensureEngine();
   const serviceCidr = opts.serviceCidr ?? testServiceCidr();
-  const api = await startTestApi(
+  const api = await startTestApi({
+    ...opts.api,
     // Controller-only clusters keep the API server's default service range (nothing routes to it).
-    opts.runtime === "none" && !opts.serviceCidr
+    ...(opts.runtime === "none" && !opts.serviceCidr
       ? {}
-      : { serviceRanges: { clusterIpCidr: serviceCidr, nodePortMin: 30000, nodePortMax: 32767 } },
-  );
+      : { serviceRanges: { clusterIpCidr: serviceCidr, nodePortMin: 30000, nodePortMax: 32767 } }),
+  });
   const client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
   const nodeName = `node-${process.pid}-${serviceCidr.split(".").slice(1, 3).join("")}`;
   if (opts.runtime === "none") {

@@ -1,7 +1,7 @@
 // The API server: a hono app serving Kubernetes REST + watch for every kind in the registry
 // over one store. `fetch` serves in-process clients (no socket) and `serve` puts it on HTTP.
 import { createMetrics, METRICS_GROUP, metricsGroup, metricsResourceList } from "./metrics.ts";
-import { TokenIssuer } from "./sa-tokens.ts";
+import { TokenIssuer, type TokenPolicy } from "./sa-tokens.ts";
 import { ADMIN_USER, Authenticator, impersonate, wantsImpersonation } from "./auth/authn.ts";
 import { requestAttributes, setUser, userOf, type Attributes, type UserInfo } from "./auth/attributes.ts";
 import { createAuthorizer } from "./auth/authorizer.ts";
@@ -47,6 +47,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Key that signs service account tokens; random (tokens die with the process) when absent. */
   serviceAccountKey?: Uint8Array;
+  /** Token lifetimes (kube-apiserver's --service-account-max-token-expiration / -extend-token-expiration). */
+  serviceAccountTokens?: TokenPolicy;
   /** Key shared with the kubelets (util/kubelet-auth.ts); random when absent. */
   kubeletKey?: Uint8Array;
 }
@@ -76,7 +78,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const kubeletKey = opts.kubeletKey ?? randomBytes(32);
   const kubeletProxy =
     opts.kubeletProxy ?? (nodesKind ? createKubeletProxy(objects, nodesKind, kubeletKey) : undefined);
-  const tokens = new TokenIssuer(opts.serviceAccountKey);
+  const tokens = new TokenIssuer(opts.serviceAccountKey, opts.serviceAccountTokens);
   // This server's registry: the built-in kinds with their server hooks; custom resources join it at run time.
   const registry = new KindRegistry(
     withServerHooks(builtin.all(), {

@@ -2,7 +2,10 @@
 // bound tokens carry (sub system:serviceaccount:NS:NAME, the account's and pod's uids). A token
 // authenticates while it is unexpired and the account (and the pod it is bound to) still exists
 // with the same uid. POST serviceaccounts/NAME/token (TokenRequest) issues them, for the kubelet
-// and for `kubectl create token`.
+// and for `kubectl create token`. Lifetimes follow kube-apiserver: at least 10 minutes, capped by
+// --service-account-max-token-expiration, and a pod-bound token asked for the kubelet's default
+// 3607 s is valid a year but carries `warnafter` (--service-account-extend-token-expiration), so
+// clients that read their token file once keep working while the kubelet rewrites it hourly.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { HttpError } from "./errors.ts";
@@ -21,13 +24,29 @@ interface Claims {
     namespace: string;
     serviceaccount: { name: string; uid: string };
     pod?: { name: string; uid: string };
+    /** When an extended token (see above) should have been replaced. */
+    warnafter?: number;
   };
+}
+
+/** What the kubelet asks for by default (upstream's WarnOnlyBoundTokenExpirationSeconds). */
+export const KUBELET_TOKEN_SECONDS = 3607;
+const EXTENDED_SECONDS = 365 * 24 * 3600;
+
+export interface TokenPolicy {
+  /** --service-account-max-token-expiration: longer requests are shortened to this (seconds). */
+  maxSeconds?: number;
+  /** --service-account-extend-token-expiration (default true). */
+  extendExpiration?: boolean;
 }
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
 
 export class TokenIssuer {
-  constructor(private readonly key: Uint8Array = randomBytes(32)) {}
+  constructor(
+    private readonly key: Uint8Array = randomBytes(32),
+    readonly policy: TokenPolicy = {},
+  ) {}
 
   sign(claims: Claims): string {
     const head = `${b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${b64url(JSON.stringify(claims))}`;
@@ -122,20 +141,29 @@ export async function requestToken(
   }
   const now = Math.floor(Date.now() / 1000);
   const aud = spec.audiences?.length ? spec.audiences : [ISSUER];
+  const { maxSeconds, extendExpiration = true } = issuer.policy;
+  const granted = maxSeconds && seconds > maxSeconds ? maxSeconds : seconds;
+  // Upstream extends only pod-bound tokens for the API server's own audience.
+  const extended = extendExpiration && !!pod && granted === KUBELET_TOKEN_SECONDS && aud.every((a) => a === ISSUER);
   const token = issuer.sign({
     iss: ISSUER,
     sub: `system:serviceaccount:${namespace}:${name}`,
     aud,
     iat: now,
     nbf: now,
-    exp: now + seconds,
-    "kubernetes.io": { namespace, serviceaccount: { name, uid: sa.metadata!.uid! }, ...(pod ? { pod } : {}) },
+    exp: now + (extended ? EXTENDED_SECONDS : granted),
+    "kubernetes.io": {
+      namespace,
+      serviceaccount: { name, uid: sa.metadata!.uid! },
+      ...(pod ? { pod } : {}),
+      ...(extended ? { warnafter: now + granted } : {}),
+    },
   });
   return {
     apiVersion: "authentication.k8s.io/v1",
     kind: "TokenRequest",
     metadata: { name, namespace, creationTimestamp: null },
-    spec: { audiences: aud, expirationSeconds: seconds, boundObjectRef: ref ?? null },
-    status: { token, expirationTimestamp: new Date((now + seconds) * 1000).toISOString().replace(/\.\d+Z$/, "Z") },
+    spec: { audiences: aud, expirationSeconds: granted, boundObjectRef: ref ?? null },
+    status: { token, expirationTimestamp: new Date((now + granted) * 1000).toISOString().replace(/\.\d+Z$/, "Z") },
   } as unknown as KubeObject;
 }

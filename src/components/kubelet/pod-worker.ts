@@ -17,8 +17,10 @@ import {
   podDir,
   prepareServiceAccount,
   prepareVolumes,
+  refreshTokens,
   removePodDir,
   setVolumeOwnership,
+  type TokenRefresh,
 } from "./volumes.ts";
 import { podHostsFile, podResolvConf } from "./dns-files.ts";
 import { readResolvConf } from "../../util/resolv-conf.ts";
@@ -65,6 +67,8 @@ export class PodWorker {
   private lastStatus = "";
   private terminated = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Rewrites the pod's service account tokens before they expire (upstream's token manager). */
+  private tokenTimer: ReturnType<typeof setTimeout> | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
 
@@ -213,7 +217,8 @@ export class PodWorker {
     const start = async (c: Container, restartCount: number) => {
       const isInit = (spec.initContainers ?? []).includes(c);
       if (!volumes) {
-        volumes = await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod);
+        const refresh: TokenRefresh = { at: Infinity };
+        volumes = await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod, refresh);
         dnsMounts = await this.writeDnsFiles();
         if (this.deps.serviceAccounts)
           serviceAccountDir = await prepareServiceAccount(
@@ -221,12 +226,14 @@ export class PodWorker {
             this.deps.dataDir,
             this.pod,
             this.deps.serviceAccounts.ca,
+            refresh,
           );
         const fsGroup = spec.securityContext?.fsGroup;
         if (fsGroup !== undefined) {
           for (const v of volumes.values()) if (v.owned) setVolumeOwnership(v.path, fsGroup, v.readOnly);
           if (serviceAccountDir) setVolumeOwnership(serviceAccountDir, fsGroup, true);
         }
+        this.refreshTokensAt(refresh.at);
       }
       let imageId = "";
       let imageUser = "";
@@ -395,6 +402,34 @@ export class PodWorker {
     await this.writeStatus(initDone);
   }
 
+  /** Schedules the rewrite of the pod's token volumes (a failed one is retried in 10 s, as the token is still valid). */
+  private refreshTokensAt(at: number): void {
+    if (this.tokenTimer) clearTimeout(this.tokenTimer);
+    this.tokenTimer = undefined;
+    if (!Number.isFinite(at) || this.stopping || this.terminated) return;
+    this.tokenTimer = setTimeout(
+      async () => {
+        const refresh: TokenRefresh = { at: Infinity };
+        try {
+          const dirs = await refreshTokens(
+            this.deps.client,
+            this.deps.dataDir,
+            this.pod,
+            this.deps.serviceAccounts?.ca,
+            refresh,
+          );
+          const fsGroup = this.pod.spec.securityContext?.fsGroup;
+          if (fsGroup !== undefined) for (const d of dirs) setVolumeOwnership(d, fsGroup, true);
+        } catch (err) {
+          this.deps.log(`pod ${this.key}: refreshing service account tokens: ${(err as Error).message}`);
+          refresh.at = Date.now() + 10_000;
+        }
+        if (!this.terminated) this.refreshTokensAt(refresh.at);
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
   private event(type: "Normal" | "Warning", reason: string, message: string): void {
     recordEvent(
       this.deps.client,
@@ -557,6 +592,7 @@ export class PodWorker {
   async detach(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.tokenTimer) clearTimeout(this.tokenTimer);
     this.stopProbes();
     // A sync may be waiting out a container's grace period; shutting down does not wait for that.
     await Promise.race([this.loop, new Promise((r) => setTimeout(r, 2000))]);
@@ -566,6 +602,7 @@ export class PodWorker {
   async shutdown(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.tokenTimer) clearTimeout(this.tokenTimer);
     await this.loop;
     await this.terminate(false);
   }
@@ -576,6 +613,7 @@ export class PodWorker {
     this.terminated = true;
     this.stopProbes();
     if (this.timer) clearTimeout(this.timer);
+    if (this.tokenTimer) clearTimeout(this.tokenTimer);
     const grace = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30;
     const all = await this.containers().catch(() => [] as ContainerInfo[]);
     if (finishDeletion)

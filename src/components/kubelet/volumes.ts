@@ -1,18 +1,26 @@
 // Pod volumes on the node: persistentVolumeClaim (the bound volume's directory), emptyDir and file volumes (configMap, secret, downwardAPI, projected)
 // live under DATA/pods/<uid>/volumes/<name>; hostPath is the host's own path. Also the service
 // account directory in-cluster clients look for. Returns each container's mounts.
+// File volumes are written as upstream's AtomicWriter does (files in a fresh `..<time>` dir, the
+// `..data` symlink swapped by rename, each visible name a symlink into `..data`), so a running
+// container sees either the old or the new set, never half; service account tokens are requested
+// for their lifetime and the pod worker rewrites their volumes at 80 % of it (refreshTokens).
 import {
   chmodSync,
   chownSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
+  readlinkSync,
   realpathSync,
+  renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
 import { isNotFound, type Client } from "../../client/index.ts";
 import { fieldRef } from "./env.ts";
@@ -37,7 +45,12 @@ type FileSource = {
 /** A file to write: its path in the volume, contents and mode. */
 type File = { path: string; data: string | Buffer; mode?: number };
 
-const TOKEN_SECONDS = 365 * 24 * 3600;
+/** What kube-api-access asks for (upstream's WarnOnlyBoundTokenExpirationSeconds); projected sources default to 1 h. */
+const API_ACCESS_TOKEN_SECONDS = 3607;
+const PROJECTED_TOKEN_SECONDS = 3600;
+
+/** When the pod's tokens need rewriting: the earliest refresh time (ms) of the tokens written. */
+export type TokenRefresh = { at: number };
 
 async function getOptional(
   client: Client,
@@ -51,18 +64,37 @@ async function getOptional(
     .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
 }
 
+/**
+ * When the kubelet's token manager renews a token: 80 % into its lifetime less a jitter (upstream:
+ * up to 10 s; here at most 5 % of the lifetime, so short test tokens still refresh before expiry),
+ * and at least daily.
+ */
+export function tokenRefreshAt(expiresAtMs: number, seconds: number, random = Math.random()): number {
+  const issuedAt = expiresAtMs - seconds * 1000;
+  const jitter = random * Math.min(10_000, seconds * 50);
+  return Math.min(issuedAt + 0.8 * seconds * 1000, issuedAt + 24 * 3600_000) - jitter;
+}
+
 /** A token for the pod's service account, bound to the pod (it stops working when the pod is gone). */
-async function podToken(client: Client, pod: Pod, audience?: string): Promise<string> {
+async function podToken(
+  client: Client,
+  pod: Pod,
+  refresh: TokenRefresh,
+  seconds: number,
+  audience?: string,
+): Promise<string> {
   const name = pod.spec.serviceAccountName ?? "default";
   const ns = pod.metadata!.namespace!;
-  // Valid for a year whatever was asked: nothing here refreshes tokens.
   const answer = await client
     .resource("serviceaccounts", ns)
-    .createSubresource<{ status?: { token?: string } }>(name, "token", {
+    .createSubresource<{
+      spec?: { expirationSeconds?: number };
+      status?: { token?: string; expirationTimestamp?: string };
+    }>(name, "token", {
       apiVersion: "authentication.k8s.io/v1",
       kind: "TokenRequest",
       spec: {
-        expirationSeconds: TOKEN_SECONDS,
+        expirationSeconds: seconds,
         ...(audience ? { audiences: [audience] } : {}),
         boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata!.name, uid: pod.metadata!.uid },
       },
@@ -74,11 +106,15 @@ async function podToken(client: Client, pod: Pod, audience?: string): Promise<st
           : e,
       ),
     );
+  // The server may have shortened the lifetime (--service-account-max-token-expiration).
+  const granted = answer.spec?.expirationSeconds ?? seconds;
+  const expires = Date.parse(answer.status?.expirationTimestamp ?? "") || Date.now() + granted * 1000;
+  refresh.at = Math.min(refresh.at, tokenRefreshAt(expires, granted));
   return answer.status?.token ?? "";
 }
 
 /** The files one source contributes (a configMap/secret volume is a projected volume of one source). */
-async function filesOf(client: Client, pod: Pod, src: FileSource): Promise<File[]> {
+async function filesOf(client: Client, pod: Pod, src: FileSource, refresh: TokenRefresh): Promise<File[]> {
   const ns = pod.metadata!.namespace!;
   if (src.configMap || src.secret) {
     const secret = !!src.secret;
@@ -105,22 +141,71 @@ async function filesOf(client: Client, pod: Pod, src: FileSource): Promise<File[
     return (src.downwardAPI.items ?? [])
       .filter((i) => i.fieldRef)
       .map((i) => ({ path: i.path, data: fieldRef(pod, i.fieldRef!.fieldPath), mode: i.mode }));
-  if (src.serviceAccountToken)
+  if (src.serviceAccountToken) {
+    const t = src.serviceAccountToken;
     return [
-      { path: src.serviceAccountToken.path, data: await podToken(client, pod, src.serviceAccountToken.audience) },
+      {
+        path: t.path,
+        data: await podToken(client, pod, refresh, t.expirationSeconds ?? PROJECTED_TOKEN_SECONDS, t.audience),
+      },
     ];
+  }
   return [];
 }
 
-function writeFiles(dir: string, files: File[], defaultMode: number): void {
-  rmSync(dir, { recursive: true, force: true });
+const DATA_LINK = "..data";
+
+/** The payload dir's name: upstream's `..2006_01_02_15_04_05.NNN` (mkdtemp adds the random part). */
+const payloadPrefix = () =>
+  `..${new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, "")
+    .replace(/[-T:]/g, "_")}.`;
+
+/**
+ * Writes a file volume atomically (upstream's AtomicWriter): the new payload goes to a fresh
+ * `..<time>.<random>` dir, a `..data` symlink to it replaces the old one by rename, and every
+ * visible top-level name is a symlink through `..data`. Then the old payload and names no longer
+ * present are removed. A running container's bind mount of `dir` keeps working throughout.
+ */
+export function writeFiles(dir: string, files: File[], defaultMode: number): void {
   mkdirSync(dir, { recursive: true });
-  for (const f of files) {
-    const file = join(dir, f.path);
-    if (!file.startsWith(dir + "/")) throw new VolumeError(`invalid path ${f.path}: must stay inside the volume`);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, f.data, { mode: f.mode ?? defaultMode });
+  const payload = mkdtempSync(join(dir, payloadPrefix()));
+  chmodSync(payload, 0o755);
+  const top = new Set<string>();
+  try {
+    for (const f of files) {
+      const file = join(payload, f.path);
+      const first = f.path.split("/")[0]!;
+      if (!file.startsWith(`${payload}/`) || first.startsWith(".."))
+        throw new VolumeError(`invalid path ${f.path}: must stay inside the volume`);
+      top.add(first);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, f.data, { mode: f.mode ?? defaultMode });
+      chmodSync(file, f.mode ?? defaultMode);
+    }
+  } catch (e) {
+    rmSync(payload, { recursive: true, force: true });
+    throw e;
   }
+  const tmpLink = join(dir, `${DATA_LINK}_tmp`);
+  rmSync(tmpLink, { force: true });
+  symlinkSync(basename(payload), tmpLink);
+  renameSync(tmpLink, join(dir, DATA_LINK));
+  for (const name of top) {
+    const link = join(dir, name);
+    const target = `${DATA_LINK}/${name}`;
+    let current: string | undefined;
+    try {
+      current = readlinkSync(link);
+    } catch {}
+    if (current === target) continue;
+    rmSync(link, { recursive: true, force: true });
+    symlinkSync(target, link);
+  }
+  for (const name of readdirSync(dir))
+    if (name !== DATA_LINK && name !== basename(payload) && !top.has(name))
+      rmSync(join(dir, name), { recursive: true, force: true });
 }
 
 /** The directory behind a bound claim (a hostPath volume, as the local-path provisioner makes). */
@@ -151,12 +236,17 @@ async function claimPath(client: Client, ns: string, claimName: string): Promise
 /** A prepared volume: its host path, and whether the kubelet owns its content (fsGroup applies). */
 export type PodVolume = { path: string; readOnly: boolean; owned?: boolean };
 
-export async function prepareVolumes(client: Client, dataDir: string, pod: Pod): Promise<Map<string, PodVolume>> {
+export async function prepareVolumes(
+  client: Client,
+  dataDir: string,
+  pod: Pod,
+  refresh: TokenRefresh = { at: Infinity },
+): Promise<Map<string, PodVolume>> {
   const out = new Map<string, PodVolume>();
   const base = join(podDir(dataDir, pod.metadata!.uid!), "volumes");
   for (const v of pod.spec.volumes ?? []) {
     const dir = join(base, v.name);
-    const projected = v.projected as { sources?: FileSource[]; defaultMode?: number } | undefined;
+    const projected = v.projected as Projected | undefined;
     const downward = v.downwardAPI as FileSource["downwardAPI"] & { defaultMode?: number };
     if (v.hostPath) {
       if (v.hostPath.type === "DirectoryOrCreate") mkdirSync(v.hostPath.path, { recursive: true });
@@ -174,21 +264,51 @@ export async function prepareVolumes(client: Client, dataDir: string, pod: Pod):
     } else if (v.configMap || v.secret) {
       writeFiles(
         dir,
-        await filesOf(client, pod, v.configMap ? { configMap: v.configMap } : { secret: v.secret }),
+        await filesOf(client, pod, v.configMap ? { configMap: v.configMap } : { secret: v.secret }, refresh),
         (v.configMap ?? v.secret)!.defaultMode ?? 0o644,
       );
       out.set(v.name, { path: dir, readOnly: true, owned: true });
     } else if (downward) {
-      writeFiles(dir, await filesOf(client, pod, { downwardAPI: downward }), downward.defaultMode ?? 0o644);
+      writeFiles(dir, await filesOf(client, pod, { downwardAPI: downward }, refresh), downward.defaultMode ?? 0o644);
       out.set(v.name, { path: dir, readOnly: true, owned: true });
     } else if (projected) {
-      const files: File[] = [];
-      for (const src of projected.sources ?? []) files.push(...(await filesOf(client, pod, src)));
-      writeFiles(dir, files, projected.defaultMode ?? 0o644);
+      await writeProjected(client, dir, pod, projected, refresh);
       out.set(v.name, { path: dir, readOnly: true, owned: true });
     }
   }
   return out;
+}
+
+type Projected = { sources?: FileSource[]; defaultMode?: number };
+
+async function writeProjected(client: Client, dir: string, pod: Pod, v: Projected, refresh: TokenRefresh) {
+  const files: File[] = [];
+  for (const src of v.sources ?? []) files.push(...(await filesOf(client, pod, src, refresh)));
+  writeFiles(dir, files, v.defaultMode ?? 0o644);
+}
+
+/**
+ * Rewrites the pod's volumes that hold service account tokens (projected ones and the service
+ * account directory) with fresh tokens; returns the paths rewritten. `refresh` gets the next time.
+ */
+export async function refreshTokens(
+  client: Client,
+  dataDir: string,
+  pod: Pod,
+  ca: string | undefined,
+  refresh: TokenRefresh,
+): Promise<string[]> {
+  const base = join(podDir(dataDir, pod.metadata!.uid!), "volumes");
+  const done: string[] = [];
+  for (const v of pod.spec.volumes ?? []) {
+    const projected = v.projected as Projected | undefined;
+    if (!projected?.sources?.some((s) => s.serviceAccountToken)) continue;
+    await writeProjected(client, join(base, v.name), pod, projected, refresh);
+    done.push(join(base, v.name));
+  }
+  const sa = await prepareServiceAccount(client, dataDir, pod, ca, refresh);
+  if (sa) done.push(sa);
+  return done;
 }
 
 export const SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -202,6 +322,7 @@ export async function prepareServiceAccount(
   dataDir: string,
   pod: Pod,
   ca: string | undefined,
+  refresh: TokenRefresh = { at: Infinity },
 ): Promise<string | undefined> {
   if (pod.spec.automountServiceAccountToken === false) return undefined;
   const ns = pod.metadata!.namespace!;
@@ -217,7 +338,7 @@ export async function prepareServiceAccount(
   writeFiles(
     dir,
     [
-      { path: "token", data: await podToken(client, pod) },
+      { path: "token", data: await podToken(client, pod, refresh, API_ACCESS_TOKEN_SECONDS) },
       { path: "namespace", data: ns },
       ...(ca ? [{ path: "ca.crt", data: ca }] : []),
     ],

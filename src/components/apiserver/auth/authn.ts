@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { KindDef } from "../../../api/types.ts";
 import { badRequest } from "../errors.ts";
 import type { Objects } from "../objects.ts";
-import { tokenStillValid, type TokenIssuer } from "../sa-tokens.ts";
+import { ISSUER, tokenStillValid, type TokenIssuer } from "../sa-tokens.ts";
 import {
   AUTHENTICATED,
   MASTERS,
@@ -24,7 +24,7 @@ export const ADMIN_USER: UserInfo = { name: "kubernetes-admin", groups: [MASTERS
 export class Authenticator {
   private readonly identities = new Map<string, UserInfo>();
   /** Service account tokens already checked against their account and pod, until one of those may have changed. */
-  private readonly checked = new Map<string, { user: UserInfo; exp: number }>();
+  private readonly checked = new Map<string, { user: UserInfo; exp: number; aud: string[] }>();
   private generation = 0;
 
   constructor(
@@ -44,16 +44,21 @@ export class Authenticator {
     return token;
   }
 
-  /** The user a bearer token belongs to; undefined when it is not valid (401). */
-  async userOfToken(token: string): Promise<UserInfo | undefined> {
+  /**
+   * The user a bearer token belongs to; undefined when it is not valid (401). A service account
+   * token must be meant for one of `audiences` (the API server's own unless a TokenReview names
+   * others), as kube-apiserver's authenticator checks: a token projected for "vault" is no API credential.
+   */
+  async userOfToken(token: string, audiences: string[] = [ISSUER]): Promise<UserInfo | undefined> {
     if (this.adminToken !== undefined && token === this.adminToken) return ADMIN_USER;
     const known = this.identities.get(token);
     if (known) return known;
+    const meant = (aud: string[]) => aud.some((a) => audiences.includes(a));
     const hit = this.checked.get(token);
-    if (hit && hit.exp > Date.now() / 1000) return hit.user;
+    if (hit && hit.exp > Date.now() / 1000) return meant(hit.aud) ? hit.user : undefined;
     const generation = this.generation;
     const claims = this.tokens.verify(token);
-    if (!claims || !(await tokenStillValid(this.objects, this.kinds, claims))) return undefined;
+    if (!claims || !meant(claims.aud) || !(await tokenStillValid(this.objects, this.kinds, claims))) return undefined;
     const k = claims["kubernetes.io"];
     const extra: Record<string, string[]> = {};
     if (k.pod) {
@@ -67,8 +72,15 @@ export class Authenticator {
     };
     if (this.checked.size > 10_000) this.checked.clear();
     // Not kept when a delete raced with the check.
-    if (generation === this.generation) this.checked.set(token, { user, exp: claims.exp });
+    if (generation === this.generation) this.checked.set(token, { user, exp: claims.exp, aud: claims.aud });
     return user;
+  }
+
+  /** The audiences a token is meant for; every audience for the cluster's own (static) tokens. */
+  audiencesOf(token: string): (aud: string) => boolean {
+    if (token === this.adminToken || this.identities.has(token)) return () => true;
+    const aud = this.tokens.verify(token)?.aud ?? [];
+    return (a) => aud.includes(a);
   }
 
   /** A pod, service account or namespace was written or deleted: tokens are checked again. */

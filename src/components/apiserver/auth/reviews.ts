@@ -4,6 +4,7 @@
 // SelfSubjectReview (`kubectl auth whoami`) and TokenReview. Served with their discovery.
 import type { KubeObject } from "../../../api/types.ts";
 import { badRequest } from "../errors.ts";
+import { ISSUER } from "../sa-tokens.ts";
 import { MASTERS, type Attributes, type UserInfo } from "./attributes.ts";
 import type { Authenticator } from "./authn.ts";
 import type { Authorizer } from "./authorizer.ts";
@@ -178,8 +179,10 @@ export function createReviews(authz: Authorizer, authn: Authenticator) {
     if (group === AUTHN && res === "tokenreviews") {
       const token = review.spec?.token;
       if (!token) throw badRequest("spec.token: Required value: token is required");
-      const user = await authn.userOfToken(token);
-      const audiences = review.spec?.audiences ?? [];
+      const asked: string[] = review.spec?.audiences?.length ? review.spec.audiences : [];
+      const user = await authn.userOfToken(token, asked.length ? asked : undefined);
+      // Upstream answers with the audiences the token is valid for among those asked (the API's when none).
+      const audiences = asked.length ? asked.filter(authn.audiencesOf(token)) : [ISSUER];
       return {
         ...base,
         kind: "TokenReview",
