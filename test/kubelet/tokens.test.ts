@@ -106,3 +106,80 @@ test("a pod's token files are rewritten before the token expires; the old token 
   // Refused because the pod is gone, not because it expired meanwhile.
   expect(Date.now() / 1000).toBeLessThan(claimsOf(fresh).exp);
 }, 180_000);
+
+test("the kubelet's endpoint serves other callers only as a SubjectAccessReview on nodes/... allows", async () => {
+  await cluster.api.json("POST", "/api/v1/namespaces/default/serviceaccounts", {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: "watcher" },
+  });
+  await cluster.api.json("POST", "/api/v1/namespaces/default/pods", {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "talker" },
+    spec: {
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: "c", image: BUSYBOX_IMAGE, command: ["sh", "-c", "echo said-hello; sleep 3600"] }],
+    },
+  });
+  await waitFor("talker logs", async () => (await logs("talker")).includes("said-hello"), 60_000, 200);
+  const node = (await cluster.api.json("GET", `/api/v1/nodes/${cluster.nodeName}`)).body;
+  const base = `http://127.0.0.1:${node.status.daemonEndpoints.kubeletEndpoint.Port}`;
+  // Tokens live 20 s here: a fresh one per call.
+  const token = async () =>
+    (
+      await cluster.api.json("POST", "/api/v1/namespaces/default/serviceaccounts/watcher/token", {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: {},
+      })
+    ).body.status.token as string;
+  const call = async (path: string, method = "GET", bearer?: string) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
+    });
+    return { status: res.status, text: await res.text() };
+  };
+  const user = "system:serviceaccount:default:watcher";
+  expect(await call("/stats/summary")).toEqual({ status: 401, text: "Unauthorized" });
+  expect((await call("/stats/summary", "GET", "not-a-token")).status).toBe(401);
+  expect(await call("/stats/summary", "GET", await token())).toEqual({
+    status: 403,
+    text: `Forbidden (user=${user}, verb=get, resource=nodes, subresource=stats)`,
+  });
+  const logPath = "/containerLogs/default/talker/c";
+  // exec is a POST: create on nodes/proxy.
+  expect(await call("/exec/default/talker/c?command=id", "POST", await token())).toEqual({
+    status: 403,
+    text: `Forbidden (user=${user}, verb=create, resource=nodes, subresource=proxy)`,
+  });
+
+  // Allowed to read through nodes/proxy and nodes/metrics, nothing else.
+  await cluster.api.json("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name: "node-reader" },
+    rules: [{ apiGroups: [""], resources: ["nodes/proxy", "nodes/metrics"], verbs: ["get"] }],
+  });
+  await cluster.api.json("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name: "watcher-reads-nodes" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "node-reader" },
+    subjects: [{ kind: "ServiceAccount", name: "watcher", namespace: "default" }],
+  });
+  const allowed = await waitFor(
+    "the kubelet to serve the bound account",
+    async () => {
+      const r = await call(logPath, "GET", await token());
+      return r.status === 200 ? r : undefined;
+    },
+    60_000,
+    500,
+  );
+  expect(allowed.text).toContain("said-hello");
+  // Stats were not granted; the API server itself is still served.
+  expect((await call("/stats/summary", "GET", await token())).status).toBe(403);
+  expect(await logs("talker")).toContain("said-hello");
+}, 180_000);

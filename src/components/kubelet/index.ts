@@ -7,6 +7,7 @@ import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { Kubelet } from "./kubelet.ts";
 import { createRuntime, RuntimeUnavailableError, SimRuntime, type ContainerRuntime } from "./runtime/index.ts";
 import { startKubeletServer } from "./server.ts";
+import { KubeletAuthorizer } from "./auth.ts";
 import { containerNetworkAddress } from "../node-address.ts";
 import { readResolvConf } from "../../util/resolv-conf.ts";
 import { existsSync } from "node:fs";
@@ -51,7 +52,17 @@ export const kubeletComponent: Component = {
           new SimRuntime({ subnet: i % 256 }),
         );
     }
-    const server = await startKubeletServer({ runtimes: () => runtimes.entries(), log, key: ctx.kubeletKey });
+    // Other callers are checked with the first node's identity (system:node may create Token/SubjectAccessReviews).
+    const authorizer = new KubeletAuthorizer(
+      clientOf(ctx, `system:node:${[...runtimes.keys()][0] ?? ctx.nodeName}`, ["system:nodes"]),
+      () => [...runtimes.keys()],
+    );
+    const server = await startKubeletServer({
+      runtimes: () => runtimes.entries(),
+      log,
+      key: ctx.kubeletKey,
+      authorizer,
+    });
     for (const [name, runtime] of runtimes) {
       const k = new Kubelet({
         client: clientOf(ctx, `system:node:${name}`, ["system:nodes"]),

@@ -1,4 +1,5 @@
-// The kubelet's own HTTP server (loopback; it serves only the API server, see util/kubelet-auth.ts): container logs, exec and
+// The kubelet's own HTTP server (loopback; it serves the API server, see util/kubelet-auth.ts, and callers a
+// SubjectAccessReview allows on nodes/proxy and the like, see auth.ts): container logs, exec and
 // port-forward, which the API server reaches for pods/log, pods/exec and pods/portforward. Exec speaks the Kubernetes channel protocol
 // over a WebSocket (v5/v4.channel.k8s.io): byte 0 = channel, status JSON on channel 3.
 import { contained } from "../../util/websocket.ts";
@@ -15,6 +16,8 @@ export interface KubeletServerOptions {
   log: (m: string) => void;
   /** The key shared with the API server (util/kubelet-auth.ts): only it is served. Random when absent. */
   key?: Uint8Array;
+  /** Decides other callers (TokenReview + SubjectAccessReview); without it only the API server is served. */
+  authorizer?: { check(req: Request, url: URL): Promise<Response | undefined> };
 }
 
 export interface KubeletServer {
@@ -137,7 +140,12 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
           ? new Response(kubeletProof(key, node, nonce))
           : status(404, "not found");
       }
-      if (!credentialValid(key, req.headers.get("authorization"), serves)) return status(401, "Unauthorized");
+      if (!credentialValid(key, req.headers.get("authorization"), serves)) {
+        const refused = opts.authorizer
+          ? await opts.authorizer.check(req, url).catch(() => new Response("Unauthorized", { status: 401 }))
+          : status(401, "Unauthorized");
+        if (refused) return refused;
+      }
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       const q = url.searchParams;
       if (parts[0] === "stats" && parts[1] === "summary") return Response.json(await summary(opts.runtimes()));
