@@ -1,12 +1,16 @@
 // The scheduler component: watches nodes and pods, keeps the node cache, takes unscheduled
 // pods one at a time through the plugins, and binds them through pods/{name}/binding (never
-// by writing spec.nodeName). Bindings run concurrently; decisions stay sequential.
+// by writing spec.nodeName). Bindings run concurrently; decisions stay sequential. A pod that
+// fits nowhere may preempt lower-priority pods (DefaultPreemption), within PodDisruptionBudgets.
 import type { Client } from "../../client/index.ts";
 import { ApiError, Informer, keyOf, splitKey } from "../../client/index.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { recordEvent } from "../events.ts";
 import { NodeCache } from "./node-cache.ts";
 import { defaultPlugins } from "./plugins/index.ts";
+import { preempt, type Budget } from "./preemption.ts";
+import { requirementsOf, type LabelSelector } from "../../api/selectors.ts";
+import type { KubeObject } from "../../api/types.ts";
 import { SchedulingQueue } from "./queue.ts";
 import { Scheduler1 } from "./schedule-one.ts";
 import type { SchedNode, SchedPod } from "./types.ts";
@@ -38,9 +42,14 @@ function nodeChanged(a: SchedNode, b: SchedNode): boolean {
 export class SchedulerLoop {
   readonly cache = new NodeCache();
   readonly queue = new SchedulingQueue();
-  private readonly algorithm = new Scheduler1(defaultPlugins);
+  private readonly algorithm = new Scheduler1(
+    defaultPlugins,
+    (ns) => this.namespaces.get(ns)?.metadata?.labels ?? undefined,
+  );
   private readonly nodes: Informer<SchedNode>;
   private readonly pods: Informer<SchedPod>;
+  private readonly namespaces: Informer<KubeObject>;
+  private readonly pdbs: Informer<KubeObject>;
   private inFlight = 0;
   private slot: (() => void) | undefined;
   private stopped = false;
@@ -54,6 +63,8 @@ export class SchedulerLoop {
   ) {
     this.nodes = new Informer<SchedNode>(client.resource<SchedNode>("nodes"));
     this.pods = new Informer<SchedPod>(client.resource<SchedPod>("pods"));
+    this.namespaces = new Informer<KubeObject>(client.resource<KubeObject>("namespaces"));
+    this.pdbs = new Informer<KubeObject>(client.resource<KubeObject>("poddisruptionbudgets"));
     this.nodes.on({
       add: (n) => {
         this.cache.upsertNode(n);
@@ -86,9 +97,8 @@ export class SchedulerLoop {
   }
 
   async start(): Promise<void> {
-    this.nodes.start();
-    this.pods.start();
-    await Promise.all([this.nodes.waitForSync(), this.pods.waitForSync()]);
+    for (const i of [this.nodes, this.pods, this.namespaces, this.pdbs]) i.start();
+    await Promise.all([this.nodes, this.pods, this.namespaces, this.pdbs].map((i) => i.waitForSync()));
     this.loop = this.run();
   }
 
@@ -108,8 +118,21 @@ export class SchedulerLoop {
   private async scheduleKey(key: string): Promise<void> {
     const pod = this.pods.get(key);
     if (!pod || !responsible(pod) || this.cache.isAssumed(key)) return;
-    const result = this.algorithm.schedule(pod, this.cache.nodes());
-    if (result.node === undefined) return this.markUnschedulable(pod, result.message);
+    const nodes = this.cache.nodes();
+    const result = this.algorithm.schedule(pod, nodes);
+    if (result.node === undefined) {
+      // PostFilter: preemption, whose verdict joins the message as upstream's does.
+      const p = preempt(this.algorithm, result.state, nodes.length, result.resolvable, this.budgets(), (n) =>
+        this.cache.get(n),
+      );
+      if (p.node === undefined) return this.markUnschedulable(pod, `${result.message} ${p.message}.`);
+      await this.evict(
+        pod,
+        p.node,
+        p.victims.map((v) => v.pod),
+      );
+      return this.markUnschedulable(pod, result.message, p.node);
+    }
     this.cache.assume(pod, result.node);
     this.lastMessage.delete(key);
     while (this.inFlight >= MAX_BINDS_IN_FLIGHT) await new Promise<void>((r) => (this.slot = r));
@@ -142,10 +165,57 @@ export class SchedulerLoop {
     }
   }
 
-  private async markUnschedulable(pod: SchedPod, message: string): Promise<void> {
+  /** PodDisruptionBudgets as preemption reads them. */
+  private budgets(): Budget[] {
+    return this.pdbs.list().map((b) => {
+      let selector: Budget["selector"] = [];
+      try {
+        selector = requirementsOf((b.spec as { selector?: LabelSelector } | undefined)?.selector);
+      } catch {}
+      const st = (b.status ?? {}) as { disruptionsAllowed?: number; disruptedPods?: Record<string, string> };
+      return {
+        namespace: b.metadata?.namespace ?? "",
+        selector,
+        disruptionsAllowed: st.disruptionsAllowed ?? 0,
+        disrupted: new Set(Object.keys(st.disruptedPods ?? {})),
+      };
+    });
+  }
+
+  /** Victims are told why (DisruptionTarget), then deleted gracefully; the preemptor is nominated to the node. */
+  private async evict(preemptor: SchedPod, node: string, victims: SchedPod[]): Promise<void> {
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+    const scheduler = preemptor.spec.schedulerName ?? SCHEDULER_NAME;
+    await Promise.all(
+      victims.map(async (v) => {
+        const pods = this.client.resource("pods", v.metadata!.namespace!);
+        const condition = {
+          type: "DisruptionTarget",
+          status: "True",
+          reason: "PreemptionByScheduler",
+          message: `${scheduler}: preempting to accommodate a higher priority pod`,
+          lastTransitionTime: now,
+        };
+        await pods
+          .patch(v.metadata!.name!, { status: { conditions: [condition] } }, "strategic", { subresource: "status" })
+          .catch(() => {});
+        await pods.delete(v.metadata!.name!).catch(() => {});
+        recordEvent(
+          this.client,
+          SCHEDULER_NAME,
+          v,
+          "Normal",
+          "Preempted",
+          `Preempted by pod ${preemptor.metadata?.uid} on node ${node}`,
+        );
+      }),
+    );
+  }
+
+  private async markUnschedulable(pod: SchedPod, message: string, nominated?: string): Promise<void> {
     const key = keyOf(pod);
     this.queue.parkUnschedulable(key);
-    if (this.lastMessage.get(key) === message) return;
+    if (this.lastMessage.get(key) === message && !nominated) return;
     this.lastMessage.set(key, message);
     const { namespace, name } = splitKey(key);
     const condition = {
@@ -158,7 +228,12 @@ export class SchedulerLoop {
     };
     await this.client
       .resource("pods", namespace)
-      .patch(name, { status: { conditions: [condition] } }, "strategic", { subresource: "status" })
+      .patch(
+        name,
+        { status: { conditions: [condition], ...(nominated ? { nominatedNodeName: nominated } : {}) } },
+        "strategic",
+        { subresource: "status" },
+      )
       .catch(() => {});
     recordEvent(this.client, SCHEDULER_NAME, pod, "Warning", "FailedScheduling", message);
   }
@@ -166,8 +241,7 @@ export class SchedulerLoop {
   async stop(): Promise<void> {
     this.stopped = true;
     this.queue.close();
-    this.nodes.stop();
-    this.pods.stop();
+    for (const i of [this.nodes, this.pods, this.namespaces, this.pdbs]) i.stop();
     await this.loop;
   }
 }

@@ -2,15 +2,63 @@
 // is assumed on its node as soon as it is chosen, so the next decision already counts it;
 // the assumption is confirmed when the informer sees it bound, or forgotten when binding fails.
 import { keyOf } from "../../client/index.ts";
+import { podTerms } from "./pod-terms.ts";
 import { allocatable, hostPorts, podRequests } from "./resources.ts";
-import type { NodeInfo, SchedNode, SchedPod } from "./types.ts";
+import type { NodeInfo, PodInfo, SchedNode, SchedPod } from "./types.ts";
 
 interface Placed {
   node: string;
-  cpu: number;
-  memory: number;
-  ports: string[];
+  info: PodInfo;
   assumed: boolean;
+}
+
+export function podInfoOf(pod: SchedPod, key = keyOf(pod)): PodInfo {
+  const req = podRequests(pod);
+  return {
+    key,
+    pod,
+    labels: pod.metadata?.labels ?? {},
+    namespace: pod.metadata?.namespace ?? "",
+    priority: pod.spec?.priority ?? 0,
+    cpu: req.cpu,
+    memory: req.memory,
+    ports: hostPorts(pod),
+    terminating: !!pod.metadata?.deletionTimestamp,
+    terms: podTerms(pod),
+  };
+}
+
+export function emptyNodeInfo(node: SchedNode): NodeInfo {
+  return {
+    name: node.metadata!.name!,
+    node,
+    allocatable: allocatable(node),
+    requested: { cpu: 0, memory: 0, pods: 0 },
+    usedPorts: new Set(),
+    pods: new Map(),
+    withTerms: 0,
+  };
+}
+
+/** Counts a pod on a node (sign 1) or takes it off (-1). */
+export function accountPod(info: NodeInfo, p: PodInfo, sign: 1 | -1): void {
+  info.requested.cpu += sign * p.cpu;
+  info.requested.memory += sign * p.memory;
+  info.requested.pods += sign;
+  for (const port of p.ports) sign > 0 ? info.usedPorts.add(port) : info.usedPorts.delete(port);
+  if (p.terms) info.withTerms += sign;
+  if (sign > 0) info.pods.set(p.key, p);
+  else info.pods.delete(p.key);
+}
+
+/** A copy of a node's info that preemption can change freely. */
+export function cloneNodeInfo(info: NodeInfo): NodeInfo {
+  return {
+    ...info,
+    requested: { ...info.requested },
+    usedPorts: new Set(info.usedPorts),
+    pods: new Map(info.pods),
+  };
 }
 
 export class NodeCache {
@@ -39,38 +87,16 @@ export class NodeCache {
       info.allocatable = allocatable(node);
       return;
     }
-    this.infos.set(name, {
-      name,
-      node,
-      allocatable: allocatable(node),
-      requested: { cpu: 0, memory: 0, pods: 0 },
-      usedPorts: new Set(),
-      pods: new Map(),
-    });
+    const fresh = emptyNodeInfo(node);
+    this.infos.set(name, fresh);
     // Pods seen before their node (informer order) are counted now.
-    for (const [key, p] of this.placed) if (p.node === name) this.account(key, p, 1, undefined);
+    for (const p of this.placed.values()) if (p.node === name) accountPod(fresh, p.info, 1);
     this.dirty = true;
   }
 
   removeNode(name: string): void {
     this.infos.delete(name);
     this.dirty = true;
-  }
-
-  private account(
-    key: string,
-    p: Placed,
-    sign: 1 | -1,
-    labels: { labels: Record<string, string>; namespace: string } | undefined,
-  ): void {
-    const info = this.infos.get(p.node);
-    if (!info) return;
-    info.requested.cpu += sign * p.cpu;
-    info.requested.memory += sign * p.memory;
-    info.requested.pods += sign;
-    for (const port of p.ports) sign > 0 ? info.usedPorts.add(port) : info.usedPorts.delete(port);
-    if (sign > 0) info.pods.set(key, labels ?? info.pods.get(key) ?? { labels: {}, namespace: "" });
-    else info.pods.delete(key);
   }
 
   /** A pod seen through the informer: bound pods count on their node, others are not placed. */
@@ -80,12 +106,16 @@ export class NodeCache {
     const done = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
     const existing = this.placed.get(key);
     if (!nodeName || done) {
-      if (existing && !existing.assumed) this.removePod(key);
-      if (existing && done) this.removePod(key);
+      if (existing && (!existing.assumed || done)) this.removePod(key);
       return;
     }
     if (existing && existing.node === nodeName) {
       existing.assumed = false;
+      // Labels and deletion may change; requests and affinity terms may not (pod spec).
+      const info = existing.info;
+      info.pod = pod;
+      info.labels = pod.metadata?.labels ?? {};
+      info.terminating = !!pod.metadata?.deletionTimestamp;
       return;
     }
     if (existing) this.removePod(key);
@@ -95,7 +125,8 @@ export class NodeCache {
   removePod(key: string): void {
     const p = this.placed.get(key);
     if (!p) return;
-    this.account(key, p, -1, undefined);
+    const node = this.infos.get(p.node);
+    if (node) accountPod(node, p.info, -1);
     this.placed.delete(key);
   }
 
@@ -113,9 +144,9 @@ export class NodeCache {
   }
 
   private place(key: string, pod: SchedPod, nodeName: string, assumed: boolean): void {
-    const req = podRequests(pod);
-    const p: Placed = { node: nodeName, cpu: req.cpu, memory: req.memory, ports: hostPorts(pod), assumed };
+    const p: Placed = { node: nodeName, info: podInfoOf(pod, key), assumed };
     this.placed.set(key, p);
-    this.account(key, p, 1, { labels: pod.metadata?.labels ?? {}, namespace: pod.metadata?.namespace ?? "" });
+    const node = this.infos.get(nodeName);
+    if (node) accountPod(node, p.info, 1);
   }
 }

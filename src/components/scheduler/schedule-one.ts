@@ -1,10 +1,21 @@
-// One scheduling cycle: filter nodes (from a rotating start, stopping once enough feasible
-// nodes are found, as Kubernetes' percentageOfNodesToScore does), score the feasible ones,
-// and pick the best; or explain, in Kubernetes' words, why no node fits.
+// One scheduling cycle: per-cycle state once (PreFilter), filter nodes (from a rotating start,
+// stopping once enough feasible nodes are found, as Kubernetes' percentageOfNodesToScore does),
+// score the feasible ones, and pick the best; or explain, in Kubernetes' words, why no node fits
+// (and which nodes preemption may help on).
+import { podTerms } from "./pod-terms.ts";
 import { hostPorts, podRequests } from "./resources.ts";
-import type { CycleState, NodeInfo, Plugin, SchedPod } from "./types.ts";
+import type { CycleState, FilterResult, NodeInfo, Plugin, SchedPod } from "./types.ts";
 
-export type ScheduleResult = { node: string } | { node?: undefined; message: string; reasons: Map<string, number> };
+export type ScheduleResult =
+  | { node: string }
+  | {
+      node?: undefined;
+      message: string;
+      reasons: Map<string, number>;
+      /** Nodes that failed for a reason preemption might remove (not UnschedulableAndUnresolvable). */
+      resolvable: NodeInfo[];
+      state: CycleState;
+    };
 
 /** Kubernetes' adaptive percentage: 50% - nodes/125, at least 5%, and at least 100 nodes. */
 export function numFeasibleNodesToFind(total: number, percentage?: number): number {
@@ -14,7 +25,9 @@ export function numFeasibleNodesToFind(total: number, percentage?: number): numb
   return Math.max(100, Math.floor((total * pct) / 100));
 }
 
-export function cycleState(pod: SchedPod): CycleState {
+const noNamespaces = () => undefined;
+
+export function cycleState(pod: SchedPod, namespaceLabels: CycleState["namespaceLabels"] = noNamespaces): CycleState {
   const labels = pod.metadata?.labels ?? {};
   const entries = Object.entries(labels).filter(
     ([k]) => k !== "pod-template-hash" && k !== "statefulset.kubernetes.io/pod-name",
@@ -24,7 +37,11 @@ export function cycleState(pod: SchedPod): CycleState {
     pod,
     requests: podRequests(pod),
     hostPorts: hostPorts(pod),
+    priority: pod.spec?.priority ?? 0,
     spreadSelector: owned && entries.length ? (l) => entries.every(([k, v]) => l[k] === v) : undefined,
+    terms: podTerms(pod),
+    namespaceLabels,
+    data: new Map(),
   };
 }
 
@@ -33,47 +50,69 @@ export function unschedulableMessage(total: number, reasons: Map<string, number>
   return `0/${total} nodes are available: ${parts.join(", ")}.`;
 }
 
+/** The first failing filter's verdict for a node. */
+export function runFilters(filters: Plugin[], state: CycleState, info: NodeInfo): FilterResult {
+  for (const f of filters) {
+    const r = f.filter!(state, info);
+    if (r) return r;
+  }
+  return undefined;
+}
+
 export class Scheduler1 {
   private offset = 0;
-  constructor(private readonly plugins: Plugin[]) {}
+  readonly filters: Plugin[];
+  constructor(
+    readonly plugins: Plugin[],
+    private readonly namespaceLabels: CycleState["namespaceLabels"] = noNamespaces,
+  ) {
+    this.filters = plugins.filter((p) => p.filter);
+  }
+
+  /** PreFilter: what every filter needs, computed once for this pod. */
+  prepare(pod: SchedPod, nodes: NodeInfo[]): CycleState {
+    const state = cycleState(pod, this.namespaceLabels);
+    for (const p of this.plugins) p.preFilter?.(state, nodes);
+    return state;
+  }
 
   schedule(pod: SchedPod, nodes: NodeInfo[], percentage?: number): ScheduleResult {
-    const state = cycleState(pod);
-    const filters = this.plugins.filter((p) => p.filter);
+    const state = this.prepare(pod, nodes);
     const want = numFeasibleNodesToFind(nodes.length, percentage);
     const feasible: NodeInfo[] = [];
     const reasons = new Map<string, number>();
+    const resolvable: NodeInfo[] = [];
     const n = nodes.length;
     let checked = 0;
     for (; checked < n && feasible.length < want; checked++) {
       const info = nodes[(this.offset + checked) % n]!;
-      let failed: string | undefined;
-      for (const f of filters) {
-        const r = f.filter!(state, info);
-        if (r) {
-          failed = r.reason;
-          break;
-        }
-      }
-      if (failed) reasons.set(failed, (reasons.get(failed) ?? 0) + 1);
-      else feasible.push(info);
+      const failed = runFilters(this.filters, state, info);
+      if (failed) {
+        reasons.set(failed.reason, (reasons.get(failed.reason) ?? 0) + 1);
+        if (!failed.unresolvable) resolvable.push(info);
+      } else feasible.push(info);
     }
     this.offset = n ? (this.offset + checked) % n : 0;
-    if (feasible.length === 0) return { message: unschedulableMessage(n, reasons), reasons };
+    if (feasible.length === 0) return { message: unschedulableMessage(n, reasons), reasons, resolvable, state };
     if (feasible.length === 1) return { node: feasible[0]!.name };
 
     const totals = new Float64Array(feasible.length);
+    const raw = new Float64Array(feasible.length);
     for (const p of this.plugins) {
       if (!p.score) continue;
-      const raw = feasible.map((info) => p.score!(state, info));
+      p.preScore?.(state, feasible, nodes);
+      for (let i = 0; i < feasible.length; i++) raw[i] = p.score(state, feasible[i]!);
       const weight = p.weight ?? 1;
-      if (p.normalize) {
-        const max = Math.max(...raw);
+      if (typeof p.normalize === "function") p.normalize(state, raw, feasible);
+      else if (p.normalize) {
+        let max = 0;
+        for (let i = 0; i < raw.length; i++) if (raw[i]! > max) max = raw[i]!;
         for (let i = 0; i < raw.length; i++) {
           const norm = max > 0 ? (raw[i]! * 100) / max : 0;
-          totals[i]! += weight * (p.normalize === "reverse" ? 100 - norm : norm);
+          raw[i] = p.normalize === "reverse" ? 100 - norm : norm;
         }
-      } else for (let i = 0; i < raw.length; i++) totals[i]! += weight * raw[i]!;
+      }
+      for (let i = 0; i < raw.length; i++) totals[i]! += weight * raw[i]!;
     }
     let best = -Infinity;
     let pick = 0;

@@ -1,5 +1,5 @@
 // Tiny builders for scheduler tests: nodes and pods with just the fields that matter.
-import type { NodeInfo, SchedNode, SchedPod, Taint, Toleration } from "./types.ts";
+import type { NodeInfo, SchedNode, SchedPod, Taint, Toleration, TopologySpreadConstraint } from "./types.ts";
 import { NodeCache } from "./node-cache.ts";
 
 export function nodeWith(
@@ -36,6 +36,12 @@ export function podWith(
     labels?: Record<string, string>;
     owned?: boolean;
     affinity?: Record<string, unknown>;
+    namespace?: string;
+    priority?: number;
+    preemptionPolicy?: "Never" | "PreemptLowerPriority";
+    spread?: TopologySpreadConstraint[];
+    startTime?: string;
+    deleting?: boolean;
   } = {},
 ): SchedPod {
   const requests: Record<string, string> = {};
@@ -44,8 +50,9 @@ export function podWith(
   return {
     metadata: {
       name,
-      namespace: "default",
+      namespace: o.namespace ?? "default",
       labels: o.labels,
+      deletionTimestamp: o.deleting ? "2026-01-01T00:00:00Z" : undefined,
       ownerReferences: o.owned
         ? [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "rs", uid: "u1", controller: true }]
         : undefined,
@@ -55,6 +62,9 @@ export function podWith(
       nodeSelector: o.nodeSelector,
       tolerations: o.tolerations,
       affinity: o.affinity,
+      priority: o.priority,
+      preemptionPolicy: o.preemptionPolicy,
+      topologySpreadConstraints: o.spread,
       containers: [
         {
           name: "c",
@@ -64,6 +74,7 @@ export function podWith(
         },
       ],
     },
+    status: o.startTime ? { startTime: o.startTime } : undefined,
   };
 }
 
@@ -72,4 +83,27 @@ export function infoOf(node: SchedNode, pods: SchedPod[] = []): NodeInfo {
   cache.upsertNode(node);
   for (const p of pods) cache.upsertPod({ ...p, spec: { ...p.spec, nodeName: node.metadata!.name } });
   return cache.get(node.metadata!.name!)!;
+}
+
+/** A node cache holding these nodes, each with its pods (placed by `nodeName` on the pod). */
+export function cacheWith(nodes: SchedNode[], pods: SchedPod[] = []): NodeCache {
+  const cache = new NodeCache();
+  for (const n of nodes) cache.upsertNode(n);
+  for (const p of pods) cache.upsertPod(p);
+  return cache;
+}
+
+/** Required pod (anti-)affinity on one label, by topology key. */
+export function podAffinity(
+  kind: "podAffinity" | "podAntiAffinity",
+  match: Record<string, string>,
+  topologyKey: string,
+  o: { preferred?: number; namespaces?: string[]; namespaceSelector?: Record<string, unknown> } = {},
+): Record<string, unknown> {
+  const term = { labelSelector: { matchLabels: match }, topologyKey, ...o, preferred: undefined };
+  return {
+    [kind]: o.preferred
+      ? { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: o.preferred, podAffinityTerm: term }] }
+      : { requiredDuringSchedulingIgnoredDuringExecution: [term] },
+  };
 }

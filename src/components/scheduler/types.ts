@@ -1,7 +1,10 @@
 // What the scheduler reads of pods and nodes, and the framework's small interfaces: a plugin
-// filters and/or scores one node for one pod; results are values, never exceptions.
+// computes its per-cycle state once (preFilter/preScore), filters and/or scores one node for one
+// pod, and can update its state when preemption imagines pods gone; results are values, never
+// exceptions.
 import type { KubeObject } from "../../api/types.ts";
 import type { PodSpec } from "../../api/kinds/pod.ts";
+import type { Requirement } from "../../api/selectors.ts";
 
 export interface Taint {
   key: string;
@@ -15,9 +18,29 @@ export interface Toleration {
   effect?: string;
 }
 
+export interface TopologySpreadConstraint {
+  maxSkew: number;
+  topologyKey: string;
+  whenUnsatisfiable: "DoNotSchedule" | "ScheduleAnyway";
+  labelSelector?: { matchLabels?: Record<string, string>; matchExpressions?: Record<string, unknown>[] };
+  minDomains?: number;
+  nodeAffinityPolicy?: "Honor" | "Ignore";
+  nodeTaintsPolicy?: "Honor" | "Ignore";
+  matchLabelKeys?: string[];
+}
+
 export interface SchedPod extends KubeObject {
-  spec: PodSpec & { tolerations?: Toleration[] };
-  status?: { phase?: string; conditions?: { type: string; status: string; message?: string }[] };
+  spec: PodSpec & {
+    tolerations?: Toleration[];
+    topologySpreadConstraints?: TopologySpreadConstraint[];
+    preemptionPolicy?: string;
+  };
+  status?: {
+    phase?: string;
+    startTime?: string;
+    nominatedNodeName?: string;
+    conditions?: { type: string; status: string; message?: string }[];
+  };
 }
 
 export interface SchedNode extends KubeObject {
@@ -29,6 +52,39 @@ export interface SchedNode extends KubeObject {
   };
 }
 
+/** A pod affinity term, parsed once: whose pods (namespaces, labels) and over which topology. */
+export interface AffinityTerm {
+  topologyKey: string;
+  selector: Requirement[];
+  /** Namespaces named (or the owner's own); `selector` picks more by their labels; "all" for an empty selector. */
+  namespaces: Set<string>;
+  namespaceSelector?: Requirement[] | "all";
+  weight: number;
+}
+
+/** A pod's inter-pod affinity, parsed once per pod. */
+export interface PodTerms {
+  affinity: AffinityTerm[];
+  antiAffinity: AffinityTerm[];
+  preferredAffinity: AffinityTerm[];
+  preferredAntiAffinity: AffinityTerm[];
+}
+
+/** A pod placed on a node (bound or assumed), with what plugins read of it. */
+export interface PodInfo {
+  key: string;
+  pod: SchedPod;
+  labels: Record<string, string>;
+  namespace: string;
+  priority: number;
+  cpu: number;
+  memory: number;
+  ports: string[];
+  terminating: boolean;
+  /** Set when the pod has inter-pod affinity or anti-affinity terms. */
+  terms?: PodTerms;
+}
+
 /** A node with what is placed on it (bound and assumed pods). */
 export interface NodeInfo {
   name: string;
@@ -37,17 +93,24 @@ export interface NodeInfo {
   requested: { cpu: number; memory: number; pods: number };
   /** "protocol/hostIP/port" of host ports in use. */
   usedPorts: Set<string>;
-  /** Pods on the node, by key, with their labels (for spreading). */
-  pods: Map<string, { labels: Record<string, string>; namespace: string }>;
+  pods: Map<string, PodInfo>;
+  /** How many of `pods` have inter-pod affinity terms (nodes without any are skipped quickly). */
+  withTerms: number;
 }
 
-/** Per-pod data computed once per scheduling cycle. */
+/** Per-pod data computed once per scheduling cycle; plugins keep their own part under their name. */
 export interface CycleState {
   pod: SchedPod;
   requests: { cpu: number; memory: number };
   hostPorts: string[];
-  /** Labels selecting the pod's siblings (same owner/service), for spreading. */
+  priority: number;
+  /** Labels selecting the pod's siblings (same owner), for default spreading. */
   spreadSelector?: (labels: Record<string, string>) => boolean;
+  terms?: PodTerms;
+  /** A namespace's labels (for namespaceSelector); undefined when unknown. */
+  namespaceLabels: (ns: string) => Record<string, string> | undefined;
+  /** Plugin state computed in preFilter/preScore, by plugin name. */
+  data: Map<string, unknown>;
 }
 
 /** A filter's verdict: undefined = fits; otherwise the reason Kubernetes prints. */
@@ -55,9 +118,18 @@ export type FilterResult = undefined | { reason: string; unresolvable?: boolean 
 
 export interface Plugin {
   name: string;
+  /** Once per cycle, over all nodes: computes what filter needs (into state.data). */
+  preFilter?(state: CycleState, nodes: NodeInfo[]): void;
   filter?(state: CycleState, node: NodeInfo): FilterResult;
+  /** Preemption's what-if: a pod is imagined added to or removed from a node; keep preFilter's state true. */
+  addPod?(state: CycleState, pod: PodInfo, node: NodeInfo): void;
+  removePod?(state: CycleState, pod: PodInfo, node: NodeInfo): void;
+  /** Copies this plugin's preFilter state (preemption works on copies). */
+  cloneState?(data: unknown): unknown;
+  /** Once per cycle, over the feasible nodes: computes what score needs. */
+  preScore?(state: CycleState, feasible: NodeInfo[], all: NodeInfo[]): void;
   /** Higher is better; raw scores are normalised to 0-100 per plugin when `normalize` is set. */
   score?(state: CycleState, node: NodeInfo): number;
-  normalize?: "max" | "reverse";
+  normalize?: "max" | "reverse" | ((state: CycleState, scores: Float64Array, nodes: NodeInfo[]) => void);
   weight?: number;
 }

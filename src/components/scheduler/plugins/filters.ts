@@ -1,6 +1,6 @@
 // Filter plugins: each says whether one node can take the pod, and if not, the reason
 // Kubernetes prints in "0/N nodes are available: ...".
-import type { FilterResult, NodeInfo, Plugin, Taint, Toleration, CycleState } from "../types.ts";
+import type { CycleState, FilterResult, NodeInfo, Plugin, SchedNode, SchedPod, Taint, Toleration } from "../types.ts";
 import { nodeSelectorMatches } from "./affinity.ts";
 
 export function tolerates(tolerations: Toleration[] | undefined, taint: Taint): boolean {
@@ -44,17 +44,19 @@ export const nodeName: Plugin = {
   },
 };
 
+/** The pod's nodeSelector and required node affinity both accept the node. */
+export function matchesNodeAffinity(pod: SchedPod, node: SchedNode): boolean {
+  const labels = node.metadata?.labels ?? {};
+  for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  return !required || nodeSelectorMatches(required, node);
+}
+
 export const nodeAffinityFilter: Plugin = {
   name: "NodeAffinity",
   filter(state, info): FilterResult {
-    const labels = info.node.metadata?.labels ?? {};
-    const sel = state.pod.spec.nodeSelector ?? {};
-    for (const [k, v] of Object.entries(sel))
-      if (labels[k] !== v) return { reason: "node(s) didn't match Pod's node affinity/selector", unresolvable: true };
-    const required = state.pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-    if (required && !nodeSelectorMatches(required, info.node))
-      return { reason: "node(s) didn't match Pod's node affinity/selector", unresolvable: true };
-    return undefined;
+    if (matchesNodeAffinity(state.pod, info.node)) return undefined;
+    return { reason: "node(s) didn't match Pod's node affinity/selector", unresolvable: true };
   },
 };
 

@@ -10,7 +10,9 @@ import {
   resourcesFit,
   taintToleration,
 } from "./filters.ts";
-import { balancedAllocation, leastAllocated, selectorSpread } from "./scores.ts";
+import { interPodAffinity } from "./inter-pod-affinity.ts";
+import { balancedAllocation, leastAllocated } from "./scores.ts";
+import { topologySpread } from "./topology-spread.ts";
 
 export const defaultPlugins: Plugin[] = [
   nodeName,
@@ -20,9 +22,10 @@ export const defaultPlugins: Plugin[] = [
   taintToleration,
   nodePorts,
   resourcesFit,
+  topologySpread,
+  interPodAffinity,
   leastAllocated,
   balancedAllocation,
-  selectorSpread,
   nodeAffinityScore,
 ];
 

@@ -1,0 +1,150 @@
+// InterPodAffinity, as upstream: required pod affinity and anti-affinity of the incoming pod,
+// required anti-affinity of the pods already placed (symmetry), all by topology domain
+// (topologyKey=value pairs counted once per cycle), and the preferred terms as a score.
+import { termMatches } from "../pod-terms.ts";
+import type { AffinityTerm, CycleState, FilterResult, NodeInfo, Plugin, PodInfo } from "../types.ts";
+
+const NAME = "InterPodAffinity";
+export const ERR_AFFINITY = "node(s) didn't match pod affinity rules";
+export const ERR_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";
+export const ERR_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules";
+/** Upstream's default hardPodAffinityWeight: an existing pod's required affinity counts this much when scoring. */
+const HARD_POD_AFFINITY_WEIGHT = 1;
+
+/** Counts by "topologyKey\0value". */
+type Counts = Map<string, number>;
+interface State {
+  affinity: Counts;
+  anti: Counts;
+  existingAnti: Counts;
+}
+
+const pair = (key: string, value: string) => `${key}\0${value}`;
+function bump(m: Counts, key: string, node: NodeInfo, by: number): void {
+  const v = node.node.metadata?.labels?.[key];
+  if (v === undefined) return;
+  const k = pair(key, v);
+  const n = (m.get(k) ?? 0) + by;
+  if (n === 0) m.delete(k);
+  else m.set(k, n);
+}
+
+const matchesAll = (terms: AffinityTerm[], p: PodInfo, state: CycleState) =>
+  terms.length > 0 && terms.every((t) => termMatches(t, p, state.namespaceLabels));
+
+/** One placed pod's share of the counts (by = 1 to add, -1 to remove). */
+function update(s: State, state: CycleState, p: PodInfo, node: NodeInfo, by: number): void {
+  const self = { namespace: state.pod.metadata?.namespace ?? "", labels: state.pod.metadata?.labels ?? {} };
+  for (const t of p.terms?.antiAffinity ?? [])
+    if (termMatches(t, self, state.namespaceLabels)) bump(s.existingAnti, t.topologyKey, node, by);
+  const terms = state.terms;
+  if (!terms) return;
+  if (matchesAll(terms.affinity, p, state)) for (const t of terms.affinity) bump(s.affinity, t.topologyKey, node, by);
+  for (const t of terms.antiAffinity)
+    if (termMatches(t, p, state.namespaceLabels)) bump(s.anti, t.topologyKey, node, by);
+}
+
+function stateOf(state: CycleState): State | undefined {
+  return state.data.get(NAME) as State | undefined;
+}
+
+export const interPodAffinity: Plugin = {
+  name: NAME,
+  preFilter(state, nodes) {
+    const required = !!state.terms && (state.terms.affinity.length > 0 || state.terms.antiAffinity.length > 0);
+    const s: State = { affinity: new Map(), anti: new Map(), existingAnti: new Map() };
+    let any = required;
+    for (const node of nodes) {
+      if (!required && node.withTerms === 0) continue;
+      for (const p of node.pods.values()) {
+        if (!required && !p.terms?.antiAffinity.length) continue;
+        update(s, state, p, node, 1);
+      }
+      if (s.existingAnti.size) any = true;
+    }
+    if (any) state.data.set(NAME, s);
+  },
+  filter(state, node): FilterResult {
+    const s = stateOf(state);
+    if (!s) return undefined;
+    const labels = node.node.metadata?.labels ?? {};
+    const terms = state.terms;
+    if (terms?.affinity.length) {
+      let podsExist = true;
+      for (const t of terms.affinity) {
+        const v = labels[t.topologyKey];
+        if (v === undefined) return { reason: ERR_AFFINITY, unresolvable: true };
+        if (!(s.affinity.get(pair(t.topologyKey, v)) ?? 0)) podsExist = false;
+      }
+      // The first of a group of pods with affinity to each other: no pod matches anywhere, and it matches itself.
+      const self = { namespace: state.pod.metadata?.namespace ?? "", labels: state.pod.metadata?.labels ?? {} };
+      if (!podsExist && !(s.affinity.size === 0 && matchesAll(terms.affinity, self as PodInfo, state)))
+        return { reason: ERR_AFFINITY, unresolvable: true };
+    }
+    for (const t of terms?.antiAffinity ?? []) {
+      const v = labels[t.topologyKey];
+      if (v !== undefined && (s.anti.get(pair(t.topologyKey, v)) ?? 0) > 0) return { reason: ERR_ANTI_AFFINITY };
+    }
+    if (s.existingAnti.size)
+      for (const [k, v] of Object.entries(labels))
+        if ((s.existingAnti.get(pair(k, v)) ?? 0) > 0) return { reason: ERR_EXISTING_ANTI_AFFINITY };
+    return undefined;
+  },
+  addPod(state, p, node) {
+    const s = stateOf(state);
+    if (s) update(s, state, p, node, 1);
+  },
+  removePod(state, p, node) {
+    const s = stateOf(state);
+    if (s) update(s, state, p, node, -1);
+  },
+  cloneState(data) {
+    const s = data as State;
+    return { affinity: new Map(s.affinity), anti: new Map(s.anti), existingAnti: new Map(s.existingAnti) };
+  },
+  preScore(state, _feasible, all) {
+    const terms = state.terms;
+    const preferred = !!terms && (terms.preferredAffinity.length > 0 || terms.preferredAntiAffinity.length > 0);
+    const scores: Counts = new Map();
+    const self = { namespace: state.pod.metadata?.namespace ?? "", labels: state.pod.metadata?.labels ?? {} };
+    const ns = state.namespaceLabels;
+    for (const node of all) {
+      if (!preferred && node.withTerms === 0) continue;
+      for (const p of node.pods.values()) {
+        if (preferred) {
+          for (const t of terms!.preferredAffinity)
+            if (termMatches(t, p, ns)) bump(scores, t.topologyKey, node, t.weight);
+          for (const t of terms!.preferredAntiAffinity)
+            if (termMatches(t, p, ns)) bump(scores, t.topologyKey, node, -t.weight);
+        }
+        const theirs = p.terms;
+        if (!theirs) continue;
+        for (const t of theirs.affinity)
+          if (termMatches(t, self, ns)) bump(scores, t.topologyKey, node, HARD_POD_AFFINITY_WEIGHT);
+        for (const t of theirs.preferredAffinity)
+          if (termMatches(t, self, ns)) bump(scores, t.topologyKey, node, t.weight);
+        for (const t of theirs.preferredAntiAffinity)
+          if (termMatches(t, self, ns)) bump(scores, t.topologyKey, node, -t.weight);
+      }
+    }
+    state.data.set(`${NAME}/score`, scores);
+  },
+  score(state, node) {
+    const scores = state.data.get(`${NAME}/score`) as Counts | undefined;
+    if (!scores?.size) return 0;
+    let total = 0;
+    for (const [k, v] of Object.entries(node.node.metadata?.labels ?? {})) total += scores.get(pair(k, v)) ?? 0;
+    return total;
+  },
+  normalize(_state, scores) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const s of scores) {
+      if (s < min) min = s;
+      if (s > max) max = s;
+    }
+    const diff = max - min;
+    for (let i = 0; i < scores.length; i++) scores[i] = diff > 0 ? (100 * (scores[i]! - min)) / diff : 0;
+  },
+  weight: 2,
+};

@@ -1,0 +1,137 @@
+// PodTopologySpread called directly, table-driven: pods already spread over zones, an incoming
+// pod with constraints, and each node's verdict in upstream's words; then the soft scores.
+import { describe, expect, test } from "bun:test";
+import { cycleState } from "../schedule-one.ts";
+import { cacheWith, nodeWith, podWith } from "../testing.ts";
+import type { SchedPod, TopologySpreadConstraint } from "../types.ts";
+import { ERR_CONSTRAINTS, ERR_MISSING_LABEL, topologySpread } from "./topology-spread.ts";
+
+const ZONE = "topology.kubernetes.io/zone";
+const nodes = [
+  nodeWith("a1", { labels: { [ZONE]: "a" } }),
+  nodeWith("a2", { labels: { [ZONE]: "a" } }),
+  nodeWith("b1", { labels: { [ZONE]: "b" }, taints: [{ key: "gpu", effect: "NoSchedule" }] }),
+  nodeWith("c1", { labels: { [ZONE]: "c", disk: "hdd" } }),
+  nodeWith("nozone"),
+];
+const web = { app: "web" };
+const on = (node: string, i: number, labels: Record<string, string> = web) =>
+  podWith(`w${node}${i}`, { nodeName: node, labels });
+const zone = (o: Partial<TopologySpreadConstraint> = {}): TopologySpreadConstraint => ({
+  maxSkew: 1,
+  topologyKey: ZONE,
+  whenUnsatisfiable: "DoNotSchedule",
+  labelSelector: { matchLabels: web },
+  ...o,
+});
+
+function verdicts(pod: SchedPod, existing: SchedPod[]): Record<string, string | undefined> {
+  const cache = cacheWith(nodes, existing);
+  const state = cycleState(pod);
+  topologySpread.preFilter!(state, cache.nodes());
+  return Object.fromEntries(cache.nodes().map((n) => [n.name, topologySpread.filter!(state, n)?.reason]));
+}
+
+const cases: [string, SchedPod, SchedPod[], Record<string, string | undefined>][] = [
+  [
+    "maxSkew 1 over zones sends the pod to the emptiest zones; a node without the key is out for good",
+    podWith("p", { labels: web, spread: [zone()] }),
+    [on("a1", 1), on("b1", 1)],
+    { a1: ERR_CONSTRAINTS, a2: ERR_CONSTRAINTS, b1: ERR_CONSTRAINTS, c1: undefined, nozone: ERR_MISSING_LABEL },
+  ],
+  [
+    "a pod the selector does not match adds no skew of its own",
+    podWith("p", { labels: { app: "other" }, spread: [zone()] }),
+    [on("a1", 1), on("b1", 1)],
+    { a1: undefined, a2: undefined, b1: undefined, c1: undefined, nozone: ERR_MISSING_LABEL },
+  ],
+  [
+    "maxSkew 2 tolerates one more",
+    podWith("p", { labels: web, spread: [zone({ maxSkew: 2 })] }),
+    [on("a1", 1), on("a2", 2), on("b1", 1)],
+    { a1: ERR_CONSTRAINTS, a2: ERR_CONSTRAINTS, b1: undefined, c1: undefined, nozone: ERR_MISSING_LABEL },
+  ],
+  [
+    "nodeAffinityPolicy Honor: only zones the pod may go to count, so an empty zone elsewhere is no minimum",
+    podWith("p", { labels: web, nodeSelector: { disk: "hdd" }, spread: [zone()] }),
+    [on("c1", 1), on("c1", 2)],
+    { a1: undefined, a2: undefined, b1: undefined, c1: undefined, nozone: ERR_MISSING_LABEL },
+  ],
+  [
+    "nodeAffinityPolicy Ignore: every zone counts, the empty ones too",
+    podWith("p", { labels: web, nodeSelector: { disk: "hdd" }, spread: [zone({ nodeAffinityPolicy: "Ignore" })] }),
+    [on("c1", 1), on("c1", 2)],
+    { a1: undefined, a2: undefined, b1: undefined, c1: ERR_CONSTRAINTS, nozone: ERR_MISSING_LABEL },
+  ],
+  [
+    "nodeTaintsPolicy Ignore (the default): an empty tainted zone holds the minimum at 0",
+    podWith("p", { labels: web, spread: [zone()] }),
+    [on("a1", 1), on("c1", 1)],
+    { a1: ERR_CONSTRAINTS, a2: ERR_CONSTRAINTS, b1: undefined, c1: ERR_CONSTRAINTS, nozone: ERR_MISSING_LABEL },
+  ],
+  [
+    "nodeTaintsPolicy Honor: a zone whose taint the pod does not tolerate does not count",
+    podWith("p", { labels: web, spread: [zone({ nodeTaintsPolicy: "Honor" })] }),
+    [on("a1", 1), on("c1", 1)],
+    { a1: undefined, a2: undefined, b1: undefined, c1: undefined, nozone: ERR_MISSING_LABEL },
+  ],
+  [
+    "minDomains above the number of zones makes the minimum 0",
+    podWith("p", { labels: web, spread: [zone({ minDomains: 5 })] }),
+    [on("a1", 1), on("b1", 1), on("c1", 1)],
+    { a1: ERR_CONSTRAINTS, a2: ERR_CONSTRAINTS, b1: ERR_CONSTRAINTS, c1: ERR_CONSTRAINTS, nozone: ERR_MISSING_LABEL },
+  ],
+  [
+    "matchLabelKeys narrows the selector to pods with the same value (one revision)",
+    podWith("p", {
+      labels: { ...web, "pod-template-hash": "v2" },
+      spread: [zone({ matchLabelKeys: ["pod-template-hash"] })],
+    }),
+    [on("a1", 1, { ...web, "pod-template-hash": "v1" }), on("b1", 1, { ...web, "pod-template-hash": "v2" })],
+    { a1: undefined, a2: undefined, b1: ERR_CONSTRAINTS, c1: undefined, nozone: ERR_MISSING_LABEL },
+  ],
+  [
+    "ScheduleAnyway constraints never filter",
+    podWith("p", { labels: web, spread: [zone({ whenUnsatisfiable: "ScheduleAnyway" })] }),
+    [on("a1", 1), on("a1", 2)],
+    { a1: undefined, a2: undefined, b1: undefined, c1: undefined, nozone: undefined },
+  ],
+];
+
+describe("topology spread filter", () => {
+  for (const [name, pod, existing, want] of cases) test(name, () => expect(verdicts(pod, existing)).toEqual(want));
+});
+
+function scores(pod: SchedPod, existing: SchedPod[]): Record<string, number> {
+  const cache = cacheWith(nodes, existing);
+  const state = cycleState(pod);
+  const all = cache.nodes();
+  topologySpread.preScore!(state, all, all);
+  const raw = new Float64Array(all.map((n) => topologySpread.score!(state, n)));
+  (topologySpread.normalize as (s: typeof state, r: Float64Array, n: typeof all) => void)(state, raw, all);
+  return Object.fromEntries(all.map((n, i) => [n.name, raw[i]!]));
+}
+
+test("a soft zone constraint scores emptier zones higher; nodes without the key score 0", () => {
+  const s = scores(podWith("p", { labels: web, spread: [zone({ whenUnsatisfiable: "ScheduleAnyway" })] }), [
+    on("a1", 1),
+    on("a2", 2),
+    on("b1", 1),
+  ]);
+  expect(s.nozone).toBe(0);
+  expect(s.c1).toBe(100);
+  expect(s.a1).toBe(s.a2);
+  expect(s.b1!).toBeGreaterThan(s.a1!);
+  expect(s.c1!).toBeGreaterThan(s.b1!);
+});
+
+test("a controller's pods without constraints spread by the defaults: hostname, and zone where nodes have one", () => {
+  const owned = (node: string, i: number) => ({
+    ...podWith(`o${node}${i}`, { nodeName: node, labels: web, owned: true }),
+  });
+  const s = scores(podWith("p", { labels: web, owned: true }), [owned("a1", 1), owned("a1", 2), owned("b1", 1)]);
+  expect(s.nozone).toBe(100);
+  expect(s.a1!).toBeLessThan(s.b1!);
+  expect(s.b1!).toBeLessThan(s.c1!);
+  expect(scores(podWith("p", { labels: web }), [owned("a1", 1)])).toEqual({ a1: 0, a2: 0, b1: 0, c1: 0, nozone: 0 });
+});

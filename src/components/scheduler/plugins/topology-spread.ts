@@ -1,0 +1,228 @@
+// PodTopologySpread, as upstream: hard constraints (DoNotSchedule) filter by skew against the
+// least loaded domain (minDomains counting missing domains as empty), soft ones (ScheduleAnyway,
+// or the cluster defaults for a controller's pods: hostname maxSkew 3, zone maxSkew 5) score.
+// Which nodes count follows nodeAffinityPolicy (Honor) and nodeTaintsPolicy (Ignore).
+import { matchesLabels, requirementsOf, type LabelSelector, type Requirement } from "../../../api/selectors.ts";
+import type {
+  CycleState,
+  FilterResult,
+  NodeInfo,
+  Plugin,
+  PodInfo,
+  SchedNode,
+  TopologySpreadConstraint,
+} from "../types.ts";
+import { matchesNodeAffinity, tolerates } from "./filters.ts";
+
+const NAME = "PodTopologySpread";
+export const ERR_CONSTRAINTS = "node(s) didn't match pod topology spread constraints";
+export const ERR_MISSING_LABEL = `${ERR_CONSTRAINTS} (missing required label)`;
+const HOSTNAME = "kubernetes.io/hostname";
+const ZONE = "topology.kubernetes.io/zone";
+/** Upstream's system defaults (ScheduleAnyway): hostname skew 3, zone skew 5. */
+export const DEFAULT_CONSTRAINTS = [
+  { topologyKey: HOSTNAME, maxSkew: 3 },
+  { topologyKey: ZONE, maxSkew: 5 },
+];
+
+interface Constraint {
+  key: string;
+  maxSkew: number;
+  minDomains: number;
+  matches: (labels: Record<string, string>) => boolean;
+  honorAffinity: boolean;
+  honorTaints: boolean;
+}
+
+function constraintsOf(state: CycleState, when: TopologySpreadConstraint["whenUnsatisfiable"]): Constraint[] {
+  const pod = state.pod;
+  const labels = pod.metadata?.labels ?? {};
+  const out: Constraint[] = [];
+  for (const c of pod.spec.topologySpreadConstraints ?? []) {
+    if (c.whenUnsatisfiable !== when) continue;
+    let sel: Requirement[] = [];
+    try {
+      sel = c.labelSelector ? requirementsOf(c.labelSelector as LabelSelector) : [];
+    } catch {}
+    for (const k of c.matchLabelKeys ?? []) if (k in labels) sel.push({ key: k, op: "in", values: [labels[k]!] });
+    const nothing = !c.labelSelector; // a nil selector matches no pods
+    out.push({
+      key: c.topologyKey,
+      maxSkew: c.maxSkew,
+      minDomains: c.minDomains ?? 1,
+      matches: nothing ? () => false : (l) => matchesLabels(sel, l),
+      honorAffinity: (c.nodeAffinityPolicy ?? "Honor") === "Honor",
+      honorTaints: c.nodeTaintsPolicy === "Honor",
+    });
+  }
+  return out;
+}
+
+function counted(state: CycleState, c: Constraint, node: SchedNode): boolean {
+  if (c.honorAffinity && !matchesNodeAffinity(state.pod, node)) return false;
+  if (c.honorTaints)
+    for (const t of node.spec?.taints ?? [])
+      if (t.effect !== "PreferNoSchedule" && !tolerates(state.pod.spec.tolerations, t)) return false;
+  return true;
+}
+
+const hasKeys = (node: SchedNode, cs: { key: string }[]) =>
+  cs.every((c) => node.metadata?.labels?.[c.key] !== undefined);
+
+function countOn(state: CycleState, node: NodeInfo, matches: (l: Record<string, string>) => boolean): number {
+  const ns = state.pod.metadata?.namespace ?? "";
+  let n = 0;
+  for (const p of node.pods.values()) if (p.namespace === ns && !p.terminating && matches(p.labels)) n++;
+  return n;
+}
+
+interface FilterState {
+  constraints: Constraint[];
+  /** Per constraint: matching pods by domain value (every eligible domain present, maybe 0). */
+  counts: Map<string, number>[];
+}
+
+function minMatch(s: FilterState, i: number): number {
+  const counts = s.counts[i]!;
+  if (counts.size < s.constraints[i]!.minDomains) return 0;
+  let min = Infinity;
+  for (const v of counts.values()) if (v < min) min = v;
+  return min === Infinity ? 0 : min;
+}
+
+function update(state: CycleState, p: PodInfo, node: NodeInfo, by: number): void {
+  const s = state.data.get(NAME) as FilterState | undefined;
+  if (!s || p.namespace !== (state.pod.metadata?.namespace ?? "") || !hasKeys(node.node, s.constraints)) return;
+  s.constraints.forEach((c, i) => {
+    if (!c.matches(p.labels) || !counted(state, c, node.node)) return;
+    const v = node.node.metadata!.labels![c.key]!;
+    s.counts[i]!.set(v, (s.counts[i]!.get(v) ?? 0) + by);
+  });
+}
+
+interface ScoreState {
+  constraints: (Constraint & { weight: number })[];
+  ignored: Set<string>;
+  /** Per constraint (except hostname, counted per node): matching pods by domain value. */
+  counts: Map<string, number>[];
+}
+
+export const topologySpread: Plugin = {
+  name: NAME,
+  preFilter(state, nodes) {
+    const constraints = constraintsOf(state, "DoNotSchedule");
+    if (!constraints.length) return;
+    const s: FilterState = { constraints, counts: constraints.map(() => new Map()) };
+    for (const node of nodes) {
+      if (!hasKeys(node.node, constraints)) continue;
+      constraints.forEach((c, i) => {
+        if (!counted(state, c, node.node)) return;
+        const v = node.node.metadata!.labels![c.key]!;
+        s.counts[i]!.set(v, (s.counts[i]!.get(v) ?? 0) + countOn(state, node, c.matches));
+      });
+    }
+    state.data.set(NAME, s);
+  },
+  filter(state, node): FilterResult {
+    const s = state.data.get(NAME) as FilterState | undefined;
+    if (!s) return undefined;
+    const labels = node.node.metadata?.labels ?? {};
+    const own = state.pod.metadata?.labels ?? {};
+    for (let i = 0; i < s.constraints.length; i++) {
+      const c = s.constraints[i]!;
+      const v = labels[c.key];
+      if (v === undefined) return { reason: ERR_MISSING_LABEL, unresolvable: true };
+      const skew = (s.counts[i]!.get(v) ?? 0) + (c.matches(own) ? 1 : 0) - minMatch(s, i);
+      if (skew > c.maxSkew) return { reason: ERR_CONSTRAINTS };
+    }
+    return undefined;
+  },
+  addPod: (state, p, node) => update(state, p, node, 1),
+  removePod: (state, p, node) => update(state, p, node, -1),
+  cloneState(data) {
+    const s = data as FilterState;
+    return { constraints: s.constraints, counts: s.counts.map((m) => new Map(m)) };
+  },
+  preScore(state, feasible, all) {
+    let constraints: Constraint[];
+    const explicit = !!state.pod.spec.topologySpreadConstraints?.length;
+    if (explicit) constraints = constraintsOf(state, "ScheduleAnyway");
+    else {
+      const sel = state.spreadSelector;
+      constraints = sel
+        ? DEFAULT_CONSTRAINTS.map((d) => ({
+            key: d.topologyKey,
+            maxSkew: d.maxSkew,
+            minDomains: 1,
+            matches: sel,
+            honorAffinity: true,
+            honorTaints: false,
+          }))
+        : [];
+    }
+    if (!constraints.length) {
+      state.data.delete(`${NAME}/score`);
+      return;
+    }
+    // The defaults do not need every key on a node: nodes without a zone still spread by hostname.
+    const ignored = new Set<string>();
+    const counts = constraints.map(() => new Map<string, number>());
+    for (const node of feasible) {
+      if (explicit && !hasKeys(node.node, constraints)) {
+        ignored.add(node.name);
+        continue;
+      }
+      constraints.forEach((c, i) => {
+        const v = node.node.metadata?.labels?.[c.key];
+        if (c.key !== HOSTNAME && v !== undefined) counts[i]!.set(v, 0);
+      });
+    }
+    const size = feasible.length - ignored.size;
+    const weighted = constraints.map((c, i) => ({
+      ...c,
+      weight: Math.log((c.key === HOSTNAME ? size : counts[i]!.size) + 2),
+    }));
+    if (counts.some((m) => m.size > 0))
+      for (const node of all) {
+        if (explicit && !hasKeys(node.node, constraints)) continue;
+        constraints.forEach((c, i) => {
+          const v = node.node.metadata?.labels?.[c.key];
+          const m = counts[i]!;
+          if (c.key === HOSTNAME || v === undefined || !m.has(v) || !counted(state, c, node.node)) return;
+          m.set(v, m.get(v)! + countOn(state, node, c.matches));
+        });
+      }
+    state.data.set(`${NAME}/score`, { constraints: weighted, ignored, counts } satisfies ScoreState);
+  },
+  score(state, node) {
+    const s = state.data.get(`${NAME}/score`) as ScoreState | undefined;
+    if (!s || s.ignored.has(node.name)) return 0;
+    let score = 0;
+    s.constraints.forEach((c, i) => {
+      const v = node.node.metadata?.labels?.[c.key];
+      if (v === undefined) return;
+      const cnt = c.key === HOSTNAME ? countOn(state, node, c.matches) : (s.counts[i]!.get(v) ?? 0);
+      score += cnt * c.weight + (c.maxSkew - 1);
+    });
+    return Math.round(score);
+  },
+  normalize(state, scores, nodes) {
+    const s = state.data.get(`${NAME}/score`) as ScoreState | undefined;
+    if (!s) {
+      scores.fill(0);
+      return;
+    }
+    let min = Infinity;
+    let max = 0;
+    for (let i = 0; i < scores.length; i++) {
+      if (s.ignored.has(nodes[i]!.name)) continue;
+      min = Math.min(min, scores[i]!);
+      max = Math.max(max, scores[i]!);
+    }
+    for (let i = 0; i < scores.length; i++) {
+      if (s.ignored.has(nodes[i]!.name)) scores[i] = 0;
+      else scores[i] = max === 0 ? 100 : Math.floor((100 * (max + min - scores[i]!)) / max);
+    }
+  },
+  weight: 2,
+};

@@ -1,0 +1,81 @@
+// Inter-pod affinity terms parsed once per pod: label selectors with matchLabelKeys and
+// mismatchLabelKeys folded in (as the API server does at admission), and the namespaces a term
+// looks at (its own list and selector, else the owner's namespace).
+import { matchesLabels, requirementsOf, type LabelSelector, type Requirement } from "../../api/selectors.ts";
+import type { AffinityTerm, PodInfo, PodTerms, SchedPod } from "./types.ts";
+
+interface RawTerm {
+  labelSelector?: LabelSelector;
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+  topologyKey: string;
+  matchLabelKeys?: string[];
+  mismatchLabelKeys?: string[];
+}
+interface RawWeighted {
+  weight: number;
+  podAffinityTerm: RawTerm;
+}
+
+function parse(t: RawTerm, owner: SchedPod, weight: number): AffinityTerm | undefined {
+  if (!t.labelSelector) return undefined; // a nil selector matches no pods
+  const labels = owner.metadata?.labels ?? {};
+  let selector: Requirement[];
+  try {
+    selector = requirementsOf(t.labelSelector);
+  } catch {
+    return undefined;
+  }
+  for (const k of t.matchLabelKeys ?? []) if (k in labels) selector.push({ key: k, op: "in", values: [labels[k]!] });
+  for (const k of t.mismatchLabelKeys ?? [])
+    if (k in labels) selector.push({ key: k, op: "notin", values: [labels[k]!] });
+  const ns = t.namespaceSelector;
+  const empty = ns && !Object.keys(ns.matchLabels ?? {}).length && !ns.matchExpressions?.length;
+  return {
+    topologyKey: t.topologyKey,
+    selector,
+    namespaces: new Set(t.namespaces?.length || ns ? (t.namespaces ?? []) : [owner.metadata?.namespace ?? ""]),
+    namespaceSelector: ns ? (empty ? "all" : requirementsOf(ns)) : undefined,
+    weight,
+  };
+}
+
+/** The pod's affinity terms, or undefined when it has none. */
+export function podTerms(pod: SchedPod): PodTerms | undefined {
+  const a = pod.spec?.affinity as
+    | Record<string, Record<string, (RawTerm | RawWeighted)[] | undefined> | undefined>
+    | undefined;
+  const aff = a?.podAffinity;
+  const anti = a?.podAntiAffinity;
+  if (!aff && !anti) return undefined;
+  const req = (list: (RawTerm | RawWeighted)[] | undefined) =>
+    (list as RawTerm[] | undefined)?.flatMap((t) => parse(t, pod, 1) ?? []) ?? [];
+  const pref = (list: (RawTerm | RawWeighted)[] | undefined) =>
+    (list as RawWeighted[] | undefined)?.flatMap((w) => parse(w.podAffinityTerm, pod, w.weight) ?? []) ?? [];
+  const terms: PodTerms = {
+    affinity: req(aff?.requiredDuringSchedulingIgnoredDuringExecution),
+    antiAffinity: req(anti?.requiredDuringSchedulingIgnoredDuringExecution),
+    preferredAffinity: pref(aff?.preferredDuringSchedulingIgnoredDuringExecution),
+    preferredAntiAffinity: pref(anti?.preferredDuringSchedulingIgnoredDuringExecution),
+  };
+  const any =
+    terms.affinity.length ||
+    terms.antiAffinity.length ||
+    terms.preferredAffinity.length ||
+    terms.preferredAntiAffinity.length;
+  return any ? terms : undefined;
+}
+
+/** Whether a term selects this pod: its namespace is one the term looks at, and its labels match. */
+export function termMatches(
+  term: AffinityTerm,
+  pod: Pick<PodInfo, "namespace" | "labels">,
+  namespaceLabels: (ns: string) => Record<string, string> | undefined,
+): boolean {
+  if (!term.namespaces.has(pod.namespace)) {
+    const sel = term.namespaceSelector;
+    if (!sel) return false;
+    if (sel !== "all" && !matchesLabels(sel, namespaceLabels(pod.namespace) ?? {})) return false;
+  }
+  return matchesLabels(term.selector, pod.labels);
+}
