@@ -19,6 +19,9 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /** Where list/watch errors (the informer retries) and handler errors go. Default: handler errors to stderr. */
   onError?: (err: unknown) => void;
+  /** Applied to every listed or watched object before it is cached (client-go's SetTransform), e.g. to keep
+   * only metadata of a resource watched for its ownership. */
+  transform?: (obj: KubeObject) => KubeObject;
 }
 
 export interface EventHandlers<T> {
@@ -201,7 +204,9 @@ export class Informer<T extends KubeObject> {
         rv = undefined;
       }
       rv ??= page.metadata.resourceVersion;
-      items.push(...page.items);
+      const transform = this.opts.transform;
+      if (transform) for (const item of page.items) items.push(transform(item) as T);
+      else items.push(...page.items);
       cont = page.metadata.continue || undefined;
     } while (cont && !this.stopped);
     if (this.stopped) return;
@@ -251,7 +256,9 @@ export class Informer<T extends KubeObject> {
           if (isExpired(status)) return "expired";
           throw new ApiError(status.code ?? 500, status);
         }
-        const obj = deepFreeze(event.object);
+        const obj = deepFreeze(
+          this.opts.transform && event.type !== "BOOKMARK" ? (this.opts.transform(event.object) as T) : event.object,
+        );
         const rv = obj.metadata?.resourceVersion;
         if (event.type !== "BOOKMARK") {
           const key = keyOf(obj);

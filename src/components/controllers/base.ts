@@ -17,6 +17,11 @@ export class InformerFactory {
     return inf as unknown as Informer<T>;
   }
 
+  /** The shared informer for a resource if some controller asked for one. */
+  peek<T extends KubeObject = KubeObject>(resource: string): Informer<T> | undefined {
+    return this.informers.get(resource) as unknown as Informer<T> | undefined;
+  }
+
   async startAll(): Promise<void> {
     for (const inf of this.informers.values()) inf.start();
     await Promise.all([...this.informers.values()].map((i) => i.waitForSync()));

@@ -1,5 +1,6 @@
 // Garbage collection by owner references, namespace deletion, and nodes that stop reporting.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { KubeObject } from "../../api/types.ts";
 import { isNotFound } from "../../client/index.ts";
 import { waitFor } from "../../../test/helpers/wait.ts";
 import { pod } from "../../../test/helpers/api.ts";
@@ -21,17 +22,18 @@ const gone = (p: Promise<unknown>) =>
     (e) => isNotFound(e),
   );
 
-async function ownedPod(owner: any, name: string): Promise<any> {
+const ownerRef = (owner: KubeObject, blockOwnerDeletion = false) => ({
+  apiVersion: owner.apiVersion!,
+  kind: owner.kind!,
+  name: owner.metadata!.name!,
+  uid: owner.metadata!.uid!,
+  controller: true,
+  ...(blockOwnerDeletion ? { blockOwnerDeletion } : {}),
+});
+
+async function ownedPod(owner: any, name: string, blockOwnerDeletion = false): Promise<any> {
   const p = pod(name, { labels: { app: owner.metadata.name } });
-  p.metadata.ownerReferences = [
-    {
-      apiVersion: owner.apiVersion,
-      kind: owner.kind,
-      name: owner.metadata.name,
-      uid: owner.metadata.uid,
-      controller: true,
-    },
-  ];
+  p.metadata.ownerReferences = [ownerRef(owner, blockOwnerDeletion)];
   return env.client.resource("pods", "default").create(p);
 }
 
@@ -61,10 +63,109 @@ test("orphan deletion keeps dependents and removes their owner reference", async
 
 test("foreground deletion removes dependents before the owner", async () => {
   const owner = await env.client.resource("jobs", "default").create(rs("gc3"));
-  await ownedPod(owner, "gc3-a");
+  await ownedPod(owner, "gc3-a", true);
   await env.client.resource("jobs", "default").delete("gc3", { propagationPolicy: "Foreground" });
   await waitFor("owner gone", () => gone(env.client.resource("jobs", "default").get("gc3")));
   expect(await gone(env.client.resource("pods", "default").get("gc3-a"))).toBe(true);
+});
+
+// Custom resources are in the GC's graph like every other deletable resource: a Gadget owning a
+// ConfigMap and another Gadget, under each propagation policy. The CRD is created after the GC started.
+describe("garbage collection across custom resources", () => {
+  const gadgets = { group: "example.com", version: "v1", resource: "gadgets", namespaced: true };
+  const gadget = (name: string, owner?: KubeObject, block = false, finalizers?: string[]) => ({
+    apiVersion: "example.com/v1",
+    kind: "Gadget",
+    metadata: {
+      name,
+      ...(owner ? { ownerReferences: [ownerRef(owner, block)] } : {}),
+      ...(finalizers ? { finalizers } : {}),
+    },
+    spec: { size: 1 },
+  });
+  const cms = () => env.client.resource("configmaps", "default");
+  const crs = () => env.client.dynamic(gadgets, "default");
+  /** An owner Gadget with a ConfigMap and a Gadget depending on it. */
+  async function family(prefix: string, block = false, finalizers?: string[]) {
+    const owner = await crs().create(gadget(`${prefix}-owner`));
+    await cms().create({ metadata: { name: `${prefix}-cm`, ownerReferences: [ownerRef(owner, block)] } });
+    await crs().create(gadget(`${prefix}-child`, owner, block, finalizers));
+    return owner;
+  }
+
+  beforeAll(async () => {
+    await env.client.resource("customresourcedefinitions").create({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "gadgets.example.com" },
+      spec: {
+        group: "example.com",
+        scope: "Namespaced",
+        names: { plural: "gadgets", singular: "gadget", kind: "Gadget" },
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+          },
+        ],
+      },
+    });
+    await waitFor("gadgets served", () =>
+      crs()
+        .list()
+        .then(() => true),
+    );
+  });
+
+  test("background: the dependents go after the owner", async () => {
+    await family("bg");
+    await crs().delete("bg-owner", { propagationPolicy: "Background" });
+    await waitFor("ConfigMap collected", () => gone(cms().get("bg-cm")));
+    await waitFor("Gadget collected", () => gone(crs().get("bg-child")));
+  });
+
+  test("foreground: the owner stays with foregroundDeletion until its blocking dependents are gone", async () => {
+    await family("fg", true, ["example.com/hold"]);
+    await crs().delete("fg-owner", { propagationPolicy: "Foreground" });
+    await waitFor("ConfigMap collected", () => gone(cms().get("fg-cm")));
+    // The child is held by its own finalizer: deleted, but present, so the owner waits.
+    const child = await waitFor("child being deleted", async () => {
+      const c = await crs().get("fg-child");
+      return c.metadata?.deletionTimestamp ? c : undefined;
+    });
+    const owner = await crs().get("fg-owner");
+    expect(owner.metadata?.deletionTimestamp).toBeString();
+    expect(owner.metadata?.finalizers).toEqual(["foregroundDeletion"]);
+    await crs().patch(
+      "fg-child",
+      { metadata: { finalizers: null, resourceVersion: child.metadata?.resourceVersion } },
+      "merge",
+    );
+    await waitFor("owner gone once its dependents are", () => gone(crs().get("fg-owner")));
+    expect(await gone(crs().get("fg-child"))).toBe(true);
+  });
+
+  test("orphan: the dependents stay without their owner reference", async () => {
+    await family("or");
+    await crs().delete("or-owner", { propagationPolicy: "Orphan" });
+    await waitFor("owner gone", () => gone(crs().get("or-owner")));
+    const cm = await cms().get("or-cm");
+    const child = await crs().get("or-child");
+    expect(cm.metadata?.ownerReferences).toBeUndefined();
+    expect(child.metadata?.ownerReferences).toBeUndefined();
+  });
+
+  test("a dependent whose owner never existed is collected", async () => {
+    const ghost = {
+      apiVersion: "example.com/v1",
+      kind: "Gadget",
+      metadata: { name: "ghost", uid: crypto.randomUUID() },
+    };
+    await cms().create({ metadata: { name: "haunted", ownerReferences: [ownerRef(ghost)] } });
+    await waitFor("ConfigMap collected", () => gone(cms().get("haunted")));
+  });
 });
 
 test("deleting a namespace deletes what is in it, then the namespace", async () => {
