@@ -38,6 +38,7 @@ export interface UpOptions {
   clusterDomain?: string;
   dnsUpstream?: string;
   hostDns?: boolean;
+  disableMetrics?: boolean;
 }
 
 export function registerUp(cli: CAC): void {
@@ -99,6 +100,7 @@ export function registerUp(cli: CAC): void {
       "--host-dns",
       "Make cluster names resolve on this host too (systemd-resolved when it runs, else a managed block in /etc/hosts)",
     )
+    .option("--disable-metrics", "Serve no Prometheus metrics and measure nothing (/metrics answers 404)")
     .action(action((opts: UpOptions) => up(opts)));
 }
 
@@ -176,6 +178,7 @@ export async function up(opts: UpOptions): Promise<void> {
     flowControl,
     serviceCidr,
     clusterDomain,
+    metrics: opts.disableMetrics ? false : undefined,
   });
   console.log(`✓ apiserver   ${api.url} (${since()})`);
   for (const w of api.warnings) console.log(`[apiserver] ${w}`);
@@ -187,6 +190,7 @@ export async function up(opts: UpOptions): Promise<void> {
   const ctx: ComponentContext = {
     client: createClient(inProcessTransport(api.fetch, api.token)),
     kubeletKey: api.kubeletKey,
+    metrics: api.metrics,
     clientAs: (user) =>
       createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] }))),
     nodeName: opts.nodeName ?? hostname(),

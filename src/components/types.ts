@@ -1,6 +1,7 @@
 // What `kube up` (and later `kube agent`) hands each component, and what it gets back.
 // Components reach the cluster only through `client`.
 import type { Client } from "../client/index.ts";
+import type { MetricsHub } from "./metrics/hub.ts";
 
 export interface ComponentContext {
   /** The cluster admin's client (tests, and components run without identities). */
@@ -24,6 +25,11 @@ export interface ComponentContext {
   /** PEM of the CA that signed the API server's certificate (pods get it as ca.crt). */
   clusterCa?: string;
   log: (component: string, message: string) => void;
+  /**
+   * This process's metrics (metrics/hub.ts): a component adds its registry, which the API server's
+   * /metrics serves; absent when metrics are off.
+   */
+  metrics?: MetricsHub;
   /** Tunables (grace periods etc.) passed through from flags; components read what they know. */
   settings: Record<string, string | number | boolean | undefined>;
 }

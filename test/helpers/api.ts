@@ -23,6 +23,8 @@ export interface TestApi {
   tokenFor: ApiServer["tokenFor"];
   /** The key kubelets of this API server prove themselves with. */
   kubeletKey: Uint8Array;
+  /** The hub its /metrics serves (components started beside it add their registries). */
+  metrics: ApiServer["metrics"];
   /** In-process request with the token; body objects are sent as JSON. */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   json<T = any>(
@@ -65,6 +67,7 @@ export async function startTestApi(
     fetch: api.fetch,
     tokenFor: (user) => api.tokenFor(user),
     kubeletKey: api.kubeletKey,
+    metrics: api.metrics,
     request,
     async json(method, path, body, headers) {
       const res = await request(method, path, body, headers);

@@ -74,6 +74,7 @@ export async function startCluster(opts: ClusterOptions = { runtime: "engine" })
     client,
     clientAs,
     kubeletKey: api.kubeletKey,
+    metrics: api.metrics,
     nodeName,
     runtime: opts.runtime,
     simNodes: opts.simNodes ?? 1,

@@ -11,6 +11,7 @@ import { defaultServiceRanges, kubernetesServiceIp } from "./service-alloc.ts";
 import { loadOrCreateTls } from "./tls.ts";
 import type { FlowControlOptions } from "./flowcontrol.ts";
 import { secureDataDir } from "./data-dir.ts";
+import type { MetricsHub } from "../metrics/hub.ts";
 
 export interface BootOptions {
   dataDir: string;
@@ -21,6 +22,8 @@ export interface BootOptions {
   serviceCidr?: string;
   /** DNS domain the certificate names the kubernetes service in (cluster.local). */
   clusterDomain?: string;
+  /** Gathers this process's metrics for /metrics; false turns metrics off (kube up --disable-metrics). */
+  metrics?: MetricsHub | false;
 }
 
 export interface BootedApiServer {
@@ -36,6 +39,8 @@ export interface BootedApiServer {
   /** A token for one of the cluster's own components (held in memory only). */
   tokenFor: ApiServer["tokenFor"];
   kubeletKey: Uint8Array;
+  /** Where components add their metrics registries; absent when metrics are off. */
+  metrics?: MetricsHub;
   stop(): Promise<void>;
 }
 
@@ -83,6 +88,7 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
     serviceRanges,
     serviceAccountKey: loadOrCreateKey(opts.dataDir),
     kubeletKey: loadOrCreateKey(opts.dataDir, "kubelet.key"),
+    metrics: opts.metrics,
   });
   secureDataDir(opts.dataDir);
   await api.ready;
@@ -115,6 +121,7 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
     fetch: api.fetch,
     tokenFor: (user) => api.tokenFor(user),
     kubeletKey: api.kubeletKey,
+    metrics: api.metrics,
     async stop() {
       await server.stop();
       api.close();

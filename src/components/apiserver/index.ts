@@ -36,6 +36,8 @@ import { createKubeletProxy, execBridge, maybeUpgradeExec, proxyToNode } from ".
 import type { Server } from "bun";
 import { FlowControl, type FlowControlOptions } from "./flowcontrol.ts";
 import { ensurePriorityClasses } from "./priority.ts";
+import { ApiServerMetrics } from "./request-metrics.ts";
+import { EXPOSITION_TYPE, MetricsHub } from "../metrics/hub.ts";
 
 export interface ApiServerOptions {
   store: Store;
@@ -51,6 +53,11 @@ export interface ApiServerOptions {
   serviceAccountTokens?: TokenPolicy;
   /** Key shared with the kubelets (util/kubelet-auth.ts); random when absent. */
   kubeletKey?: Uint8Array;
+  /**
+   * Where /metrics gathers this process's component registries (metrics/hub.ts); a hub of its
+   * own when absent; false turns metrics off (no /metrics, nothing measured).
+   */
+  metrics?: MetricsHub | false;
 }
 
 export interface ApiServer {
@@ -63,6 +70,8 @@ export interface ApiServer {
   tokenFor(user: UserInfo): string;
   /** The key the API server and its kubelets prove themselves to each other with (in-process kubelets get it). */
   kubeletKey: Uint8Array;
+  /** The hub /metrics serves (components of this process add their registries); absent when metrics are off. */
+  metrics?: MetricsHub;
   close(): void;
 }
 
@@ -72,8 +81,20 @@ export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube
 
 export function createApiServer(opts: ApiServerOptions): ApiServer {
   const builtin = new KindRegistry(opts.kinds ?? allKinds());
-  const admission = createAdmission({ store: opts.store, lookup: (r) => builtin.byPlural(r) });
-  const objects = new Objects({ store: opts.store, admission });
+  const hub = opts.metrics === false ? undefined : (opts.metrics ?? new MetricsHub());
+  const apiMetrics: ApiServerMetrics | undefined =
+    hub &&
+    new ApiServerMetrics(hub.registry(), {
+      lookup: (group, version, resource): KindDef | undefined => registry.byResource(group, version, resource),
+      extraResource: (group, resource) =>
+        (group === METRICS_GROUP && metricsResourceList.resources.some((r) => r.name === resource)) ||
+        REVIEW_GROUPS.some((g) => g.group.name === group && g.list.resources.some((r) => r.name === resource)),
+      kinds: (): KindDef[] => registry.all(),
+      store: opts.store,
+    });
+  const store: Store = apiMetrics ? apiMetrics.instrumentStore(opts.store) : opts.store;
+  const admission = createAdmission({ store, lookup: (r) => builtin.byPlural(r) });
+  const objects = new Objects({ store, admission });
   const nodesKind = builtin.byPlural("nodes");
   const kubeletKey = opts.kubeletKey ?? randomBytes(32);
   const kubeletProxy =
@@ -82,7 +103,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   // This server's registry: the built-in kinds with their server hooks; custom resources join it at run time.
   const registry = new KindRegistry(
     withServerHooks(builtin.all(), {
-      store: opts.store,
+      store,
       objects,
       lookup: (r) => builtin.byPlural(r),
       ranges: opts.serviceRanges ?? defaultServiceRanges,
@@ -92,7 +113,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   );
   const plainCrd = registry.byResource("apiextensions.k8s.io", "v1", "customresourcedefinitions");
   const crdKind: KindDef | undefined = plainCrd && { ...plainCrd };
-  const customResources = crdKind && new CustomResources({ store: opts.store, objects, registry, crdKind });
+  const customResources = crdKind && new CustomResources({ store, objects, registry, crdKind });
   if (crdKind && customResources) {
     crdKind.hooks = { ...plainCrd!.hooks, ...customResources.hooks() };
     registry.add(crdKind);
@@ -137,6 +158,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   const app = new Hono();
   app.onError((err) => statusResponse(err));
+  // First, so that requests refused by authentication or authorization are counted as well.
+  if (apiMetrics) app.use("*", apiMetrics.middleware());
   app.notFound((c) =>
     statusResponse(
       new HttpError(
@@ -160,6 +183,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   });
 
   app.get("/version", (c) => c.json(serverVersion));
+  // Authorized as upstream: nonResourceURL /metrics, verb get (cluster-admin, system:monitoring).
+  if (hub)
+    app.get("/metrics", async () => new Response(await hub.text(), { headers: { "content-type": EXPOSITION_TYPE } }));
   for (const p of ["/healthz", "/livez"]) app.get(p, (c) => c.text("ok"));
   app.get("/readyz", (c) => (isReady ? c.text("ok") : c.text("[-]namespaces not ready", 500)));
   app.get("/api", (c) => {
@@ -270,6 +296,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     ready,
     tokenFor: (user) => authn.tokenFor(user),
     kubeletKey,
+    metrics: hub,
     close() {},
   };
 }

@@ -1,0 +1,352 @@
+// The API server's Prometheus metrics, with kube-apiserver's names, labels and buckets
+// (apiserver/pkg/endpoints/metrics, storage/etcd3/metrics): requests by verb, group, version,
+// resource, subresource, scope, component and code; their latency; requests in flight;
+// long-running requests and watchers; objects per resource; store latency per operation and type.
+// The hot path does no label hashing: a request's label children are found in a Map by one string.
+import type { MiddlewareHandler } from "hono";
+import type { KindDef } from "../../api/types.ts";
+import type { Store } from "../../store/types.ts";
+import { Gauge, type Registry } from "../metrics/hub.ts";
+import {
+  type CounterChild,
+  CounterVec,
+  type GaugeChild,
+  GaugeVec,
+  type HistogramChild,
+  HistogramVec,
+} from "../metrics/vec.ts";
+import { kindPrefix } from "./paths.ts";
+
+// apiserver_request_duration_seconds and etcd_request_duration_seconds share these (upstream).
+const LATENCY_BUCKETS = [
+  0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60,
+];
+const CONNECT_SUBRESOURCES = new Set(["log", "exec", "portforward", "attach", "proxy"]);
+/** Non-resource paths reported by name; any other is "other" (bounded cardinality). */
+const NAMED_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version", "/metrics", "/api", "/apis", "/openapi/v2"]);
+const COMPONENT = "apiserver";
+const STORE_OPERATIONS = ["get", "list", "create", "update", "delete"];
+
+interface Series {
+  duration: HistogramChild;
+  /** By status code. */
+  total: CounterChild[];
+  labels: string[];
+  long?: GaugeChild;
+  watchers?: GaugeChild;
+  /** Watch, exec, attach, port-forward, proxy or log follow: not in flight, counted while open. */
+  longRunning: boolean;
+}
+
+export interface ApiServerMetricsOptions {
+  /** The kind a group, version and resource name serves, if any. */
+  lookup: (group: string, version: string, resource: string) => KindDef | undefined;
+  /** Served resources that are not kinds (metrics.k8s.io, reviews). */
+  extraResource: (group: string, resource: string) => boolean;
+  /** Kinds whose objects apiserver_storage_objects counts. */
+  kinds: () => KindDef[];
+  store: Store;
+}
+
+export class ApiServerMetrics {
+  private readonly total: CounterVec;
+  private readonly duration: HistogramVec;
+  private readonly longRunning: GaugeVec;
+  private readonly watchers: GaugeVec;
+  private readonly etcd: HistogramVec;
+  private readonly series = new Map<string, Series>();
+  /** By type, then by operation (STORE_OPERATIONS' index). */
+  private readonly etcdSeries = new Map<string, HistogramChild[]>();
+  private inFlight = [0, 0];
+  private peak = [0, 0];
+
+  constructor(
+    registry: Registry,
+    private readonly opts: ApiServerMetricsOptions,
+  ) {
+    const registers = [registry];
+    this.total = new CounterVec(
+      "apiserver_request_total",
+      "Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.",
+      ["verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component", "code"],
+      registry,
+    );
+    this.duration = new HistogramVec(
+      "apiserver_request_duration_seconds",
+      "Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.",
+      ["verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"],
+      LATENCY_BUCKETS,
+      registry,
+    );
+    this.longRunning = new GaugeVec(
+      "apiserver_longrunning_requests",
+      "Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.",
+      ["verb", "group", "version", "resource", "subresource", "scope", "component"],
+      registry,
+    );
+    this.watchers = new GaugeVec(
+      "apiserver_registered_watchers",
+      "Number of currently registered watchers for a given resources",
+      ["group", "version", "kind"],
+      registry,
+    );
+    const self = this;
+    new Gauge({
+      name: "apiserver_current_inflight_requests",
+      help: "Maximal number of currently used inflight request limit of this apiserver per request kind in last second.",
+      labelNames: ["request_kind"],
+      registers,
+      collect() {
+        // The peak since the last scrape, as upstream reports the peak of the last second.
+        this.set({ request_kind: "readOnly" }, self.peak[0]!);
+        this.set({ request_kind: "mutating" }, self.peak[1]!);
+        self.peak = [...self.inFlight];
+      },
+    });
+    new Gauge({
+      name: "apiserver_storage_objects",
+      help: "Number of stored objects at the time of last check split by kind. In case of a fetching error, the value will be -1.",
+      labelNames: ["resource"],
+      registers,
+      async collect() {
+        this.reset();
+        const seen = new Set<string>();
+        for (const kind of self.opts.kinds()) {
+          const prefix = kindPrefix(kind);
+          if (seen.has(prefix)) continue;
+          seen.add(prefix);
+          const count = await self.opts.store
+            .list(prefix, { limit: 1 })
+            .then((r) => r.kvs.length + (r.remaining ?? 0))
+            .catch(() => -1);
+          this.set({ resource: prefix.slice(10, -1) }, count);
+        }
+      },
+    });
+    this.etcd = new HistogramVec(
+      "etcd_request_duration_seconds",
+      "Etcd request latency in seconds for each operation and object type.",
+      ["operation", "type"],
+      LATENCY_BUCKETS,
+      registry,
+    );
+  }
+
+  /** Hono middleware measuring every request (put it first, so 401s and 403s count too). */
+  middleware(): MiddlewareHandler {
+    return async (c, next) => {
+      const start = performance.now();
+      const req = c.req.raw;
+      const s = this.seriesOf(req);
+      const kind = req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS" ? 0 : 1;
+      if (!s.longRunning && ++this.inFlight[kind]! > this.peak[kind]!) this.peak[kind] = this.inFlight[kind]!;
+      try {
+        await next();
+      } finally {
+        if (!s.longRunning) this.inFlight[kind]!--;
+      }
+      const code = c.res.status;
+      let total = s.total[code];
+      if (!total) s.total[code] = total = this.total.with(...s.labels, String(code));
+      total.inc();
+      s.duration.observe((performance.now() - start) / 1000);
+      if (s.longRunning && c.res.body && code < 300) c.res = this.held(c.res, s);
+    };
+  }
+
+  /** A response whose body counts as a long-running request (and a watcher) until it ends. */
+  private held(res: Response, s: Series): Response {
+    const [verb, , group, version, resource, subresource, scope] = s.labels;
+    s.long ??= this.longRunning.with(verb!, group!, version!, resource!, subresource!, scope!, COMPONENT);
+    s.long.inc();
+    s.watchers?.inc();
+    let open = true;
+    const end = () => {
+      if (!open) return;
+      open = false;
+      s.long!.dec();
+      s.watchers?.dec();
+    };
+    const reader = res.body!.getReader();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(ctl) {
+        try {
+          const { value, done } = await reader.read();
+          if (!done) return ctl.enqueue(value);
+          end();
+          ctl.close();
+        } catch (err) {
+          end();
+          ctl.error(err);
+        }
+      },
+      cancel(reason) {
+        end();
+        return reader.cancel(reason);
+      },
+    });
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }
+
+  /** The label children of a request, made once per distinct label set. */
+  private seriesOf(req: Request): Series {
+    const r = classify(req.method, req.url);
+    const kind = r.resource === "" ? undefined : this.opts.lookup(r.group, r.version, r.resource);
+    const known = kind !== undefined || (r.resource !== "" && this.opts.extraResource(r.group, r.resource));
+    let labels: string[];
+    if (known) {
+      const scope = r.name !== "" || req.method === "POST" ? "resource" : r.namespace !== "" ? "namespace" : "cluster";
+      const sub = r.subresource;
+      let verb = req.method === "GET" || req.method === "HEAD" ? (scope === "resource" ? "GET" : "LIST") : req.method;
+      if (r.watch) verb = "WATCH";
+      else if (req.method === "PATCH" && req.headers.get("content-type") === "application/apply-patch+yaml")
+        verb = "APPLY";
+      if (sub !== "" && CONNECT_SUBRESOURCES.has(sub)) verb = "CONNECT";
+      labels = [verb, r.dryRun, r.group, r.version, r.resource, sub, scope];
+    } else {
+      labels = [req.method, r.dryRun, "", "", "", NAMED_PATHS.has(r.path) ? r.path : "other", ""];
+    }
+    const key = labels.join("\0") + (r.longRunning ? "\0long" : "");
+    let s = this.series.get(key);
+    if (!s) {
+      s = {
+        duration: this.duration.with(...labels, COMPONENT),
+        total: [],
+        labels: [...labels, COMPONENT],
+        longRunning: r.longRunning,
+      };
+      if (r.watch && kind) s.watchers = this.watchers.with(kind.group ?? "", kind.version, kind.kind);
+      this.series.set(key, s);
+    }
+    return s;
+  }
+
+  /** The store with every get, list, create, update and delete timed by operation and resource. */
+  instrumentStore(store: Store): Store {
+    const done = (op: number, key: string, start: number) => this.observeStore(op, key, performance.now() - start);
+    return {
+      async get(key) {
+        const t = performance.now();
+        try {
+          return await store.get(key);
+        } finally {
+          done(0, key, t);
+        }
+      },
+      async list(prefix, opts) {
+        const t = performance.now();
+        try {
+          return await store.list(prefix, opts);
+        } finally {
+          done(1, prefix, t);
+        }
+      },
+      async create(key, value) {
+        const t = performance.now();
+        try {
+          return await store.create(key, value);
+        } finally {
+          done(2, key, t);
+        }
+      },
+      async update(key, value, expected) {
+        const t = performance.now();
+        try {
+          return await store.update(key, value, expected);
+        } finally {
+          done(3, key, t);
+        }
+      },
+      async delete(key, expected) {
+        const t = performance.now();
+        try {
+          return await store.delete(key, expected);
+        } finally {
+          done(4, key, t);
+        }
+      },
+      currentRevision: () => store.currentRevision(),
+      watch: (prefix, opts) => store.watch(prefix, opts),
+      compact: (revision) => store.compact(revision),
+      compactedRevision: () => store.compactedRevision(),
+      close: () => store.close(),
+    };
+  }
+
+  private observeStore(op: number, key: string, ms: number): void {
+    // "/registry/<resource>[.<group>]/...": the type label is "<resource>[.<group>]", as upstream's.
+    const end = key.indexOf("/", 10);
+    const type = end > 10 ? key.slice(10, end) : key.slice(10);
+    let children = this.etcdSeries.get(type);
+    if (!children) {
+      children = [];
+      this.etcdSeries.set(type, children);
+    }
+    let h = children[op];
+    if (!h) children[op] = h = this.etcd.with(STORE_OPERATIONS[op]!, type);
+    h.observe(ms / 1000);
+  }
+}
+
+interface Shape {
+  path: string;
+  group: string;
+  version: string;
+  namespace: string;
+  resource: string;
+  name: string;
+  subresource: string;
+  watch: boolean;
+  longRunning: boolean;
+  dryRun: string;
+}
+
+const TRUE = /^(1|t|T|true|TRUE|True)$/;
+
+/**
+ * What the metrics need of a request, read from its URL text as kube-apiserver's RequestInfo
+ * parses it, without a URL object (this runs for every request).
+ */
+export function classify(method: string, rawUrl: string): Shape {
+  const q = rawUrl.indexOf("?");
+  const pathStart = rawUrl.indexOf("/", rawUrl.indexOf("//") + 2);
+  const path = rawUrl.slice(pathStart, q < 0 ? undefined : q);
+  const query = q < 0 ? undefined : new URLSearchParams(rawUrl.slice(q + 1));
+  const shape: Shape = {
+    path,
+    group: "",
+    version: "",
+    namespace: "",
+    resource: "",
+    name: "",
+    subresource: "",
+    watch: false,
+    longRunning: false,
+    dryRun: query?.has("dryRun") ? query.getAll("dryRun").sort().join(",") : "",
+  };
+  const segs = path.split("/");
+  let i: number;
+  if (segs[1] === "api" && segs.length >= 4) {
+    shape.version = segs[2]!;
+    i = 3;
+  } else if (segs[1] === "apis" && segs.length >= 5) {
+    shape.group = segs[2]!;
+    shape.version = segs[3]!;
+    i = 4;
+  } else return shape;
+  if (segs[i] === "watch") {
+    shape.watch = true;
+    i++;
+  }
+  if (segs[i] === "namespaces" && segs.length > i + 2 && segs[i + 2] !== "status" && segs[i + 2] !== "finalize") {
+    shape.namespace = segs[i + 1]!;
+    i += 2;
+  }
+  shape.resource = segs[i] ?? "";
+  shape.name = segs[i + 1] ?? "";
+  shape.subresource = segs[i + 2] ?? "";
+  if (query && !shape.name && method === "GET" && TRUE.test(query.get("watch") ?? "")) shape.watch = true;
+  // Upstream's LongRunningRequestCheck: watches, and the attach, exec, proxy, log and portforward subresources.
+  shape.longRunning = shape.watch || CONNECT_SUBRESOURCES.has(shape.subresource);
+  return shape;
+}
