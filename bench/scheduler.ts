@@ -6,7 +6,7 @@ import { openStore } from "../src/store/index.ts";
 import { createApiServer } from "../src/components/apiserver/index.ts";
 import { createClient, inProcessTransport, type Client } from "../src/client/index.ts";
 import { SchedulerLoop } from "../src/components/scheduler/index.ts";
-import { nodeWith } from "../src/components/scheduler/testing.ts";
+import { nodeWith } from "../test/helpers/scheduler.ts";
 import { peakRssMb, round, tempDir } from "./lib/stats.ts";
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);

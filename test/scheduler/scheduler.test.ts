@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
 import { SchedulerLoop } from "../../src/components/scheduler/index.ts";
-import { nodeWith } from "../../src/components/scheduler/testing.ts";
+import { nodeWith } from "../helpers/scheduler.ts";
 import { pod, startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
 import { waitFor } from "../helpers/wait.ts";
 

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { defaultPlugins } from "./plugins/index.ts";
 import { type Budget, preempt } from "./preemption.ts";
 import { Scheduler1 } from "./schedule-one.ts";
-import { cacheWith, nodeWith, podAffinity, podWith } from "./testing.ts";
+import { cacheWith, nodeWith, podAffinity, podWith } from "../../../test/helpers/scheduler.ts";
 import type { SchedNode, SchedPod } from "./types.ts";
 
 const on = (node: string, name: string, priority: number, o: Parameters<typeof podWith>[1] = {}) =>

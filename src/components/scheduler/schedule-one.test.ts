@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { NodeCache } from "./node-cache.ts";
 import { defaultPlugins } from "./plugins/index.ts";
 import { numFeasibleNodesToFind, Scheduler1 } from "./schedule-one.ts";
-import { nodeWith, podWith } from "./testing.ts";
+import { nodeWith, podWith } from "../../../test/helpers/scheduler.ts";
 
 function cacheOf(...nodes: ReturnType<typeof nodeWith>[]): NodeCache {
   const c = new NodeCache();

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUSYBOX_IMAGE, ensureEngine } from "../../../../test/helpers/engine.ts";
 import { waitFor } from "../../../../test/helpers/wait.ts";
-import { runtimeContract } from "./contract.ts";
+import { runtimeContract } from "../../../../test/helpers/runtime-contract.ts";
 import { EngineRuntime, findEngineSocket, splitRef } from "./engine.ts";
 import {
   ImagePullError,

@@ -1,7 +1,7 @@
 // The hollow runtime: the shared contract plus what only a hollow node does.
 
 import { expect, test } from "bun:test";
-import { runtimeContract } from "./contract.ts";
+import { runtimeContract } from "../../../../test/helpers/runtime-contract.ts";
 import { SimRuntime } from "./sim.ts";
 import { LABELS } from "./types.ts";
 

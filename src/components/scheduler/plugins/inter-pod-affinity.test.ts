@@ -2,7 +2,7 @@
 // pod, and each node's verdict (undefined = fits) in upstream's words.
 import { describe, expect, test } from "bun:test";
 import { cycleState } from "../schedule-one.ts";
-import { cacheWith, nodeWith, podAffinity, podWith } from "../testing.ts";
+import { cacheWith, nodeWith, podAffinity, podWith } from "../../../../test/helpers/scheduler.ts";
 import type { SchedPod } from "../types.ts";
 import { ERR_AFFINITY, ERR_ANTI_AFFINITY, ERR_EXISTING_ANTI_AFFINITY, interPodAffinity } from "./inter-pod-affinity.ts";
 

@@ -1,7 +1,7 @@
 // Each filter plugin called directly, table-driven: a pod, a node, and the verdict.
 import { describe, expect, test } from "bun:test";
 import { cycleState } from "../schedule-one.ts";
-import { infoOf, nodeWith, podWith } from "../testing.ts";
+import { infoOf, nodeWith, podWith } from "../../../../test/helpers/scheduler.ts";
 import type { NodeInfo, Plugin, SchedPod } from "../types.ts";
 import {
   nodeAffinityFilter,

@@ -2,7 +2,7 @@
 // pod with constraints, and each node's verdict in upstream's words; then the soft scores.
 import { describe, expect, test } from "bun:test";
 import { cycleState } from "../schedule-one.ts";
-import { cacheWith, nodeWith, podWith } from "../testing.ts";
+import { cacheWith, nodeWith, podWith } from "../../../../test/helpers/scheduler.ts";
 import type { SchedPod, TopologySpreadConstraint } from "../types.ts";
 import { ERR_CONSTRAINTS, ERR_MISSING_LABEL, topologySpread } from "./topology-spread.ts";
 

@@ -2,7 +2,12 @@
 // what the pod workers rely on regardless of which runtime the node uses.
 
 import { describe, expect, test } from "bun:test";
-import { ContainerNotFoundError, ImagePullError, LABELS, type ContainerRuntime } from "./types.ts";
+import {
+  ContainerNotFoundError,
+  ImagePullError,
+  LABELS,
+  type ContainerRuntime,
+} from "../../src/components/kubelet/runtime/types.ts";
 
 export interface ContractSetup {
   rt: () => ContainerRuntime;

@@ -1,6 +1,13 @@
 // Tiny builders for scheduler tests: nodes and pods with just the fields that matter.
-import type { NodeInfo, SchedNode, SchedPod, Taint, Toleration, TopologySpreadConstraint } from "./types.ts";
-import { NodeCache } from "./node-cache.ts";
+import type {
+  NodeInfo,
+  SchedNode,
+  SchedPod,
+  Taint,
+  Toleration,
+  TopologySpreadConstraint,
+} from "../../src/components/scheduler/types.ts";
+import { NodeCache } from "../../src/components/scheduler/node-cache.ts";
 
 export function nodeWith(
   name: string,
