@@ -147,6 +147,8 @@ main() {
   if can_apt && ! command -v nft >/dev/null 2>&1; then apt_install nftables; fi
   # The official Python client, for the client compatibility tests (run with /usr/bin/python3).
   if can_apt && ! /usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1; then apt_install python3-kubernetes; fi
+  # etcd (Debian's etcd-server), for the etcd store backend's contract and cluster tests.
+  if can_apt && ! command -v etcd >/dev/null 2>&1; then apt_install etcd-server; fi
   provision_busybox "$sock"
   say "engine ready on $sock"
 }

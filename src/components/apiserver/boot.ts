@@ -3,7 +3,7 @@
 import { mkdirSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { openStore } from "../../store/index.ts";
+import { openStore, type EtcdStoreOptions } from "../../store/index.ts";
 import { createApiServer, serve, type ApiServer } from "./index.ts";
 import { containerNetworkAddress } from "../node-address.ts";
 import { ensureKubernetesService } from "./kubernetes-service.ts";
@@ -24,6 +24,8 @@ export interface BootOptions {
   clusterDomain?: string;
   /** Gathers this process's metrics for /metrics; false turns metrics off (kube up --disable-metrics). */
   metrics?: MetricsHub | false;
+  /** Keep objects in etcd instead of the data dir's SQLite (kube up --store etcd://...). */
+  etcd?: EtcdStoreOptions;
 }
 
 export interface BootedApiServer {
@@ -63,7 +65,7 @@ function loadOrCreateKey(dataDir: string, file = "sa.key"): Uint8Array {
 
 export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer> {
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore({ dataDir: opts.dataDir });
+  const store = await openStore({ dataDir: opts.dataDir, etcd: opts.etcd });
   const token = loadOrCreateToken(opts.dataDir);
   const serviceRanges = {
     ...defaultServiceRanges,

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, WatchOptions, Watcher } from "../types.ts";
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreError } from "../types.ts";
 import { openDatabase, type Database, type Statement } from "./driver.ts";
-import { Hub, LiveWatcher } from "./hub.ts";
+import { Hub, LiveWatcher } from "../hub.ts";
 import { acquireLock } from "./lock.ts";
 import { CODE_TYPE, MIGRATIONS, PRAGMAS, SCHEMA, SCHEMA_VERSION, TYPE_CODE } from "./schema.ts";
 

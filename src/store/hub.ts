@@ -1,8 +1,8 @@
 // The in-process watch hub: a committed write is handed to every matching watcher at once
-// (no polling). Each watcher has a bounded buffer; one that falls too far behind is ended
+// (no polling; the SQLite store). Each watcher (both backends) has a bounded buffer; one that falls too far behind is ended
 // with WatchLaggedError so writers never wait for readers.
-import type { WatchEvent } from "../types.ts";
-import { WatchLaggedError } from "../types.ts";
+import type { WatchEvent } from "./types.ts";
+import { WatchLaggedError } from "./types.ts";
 
 export class LiveWatcher {
   private buf: WatchEvent[] = [];
