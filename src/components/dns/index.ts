@@ -5,7 +5,7 @@
 // pods' queries to it, as for the API server's `kubernetes` service.
 import { dnsServiceIp, ipToInt, intToIp } from "../../api/cidr.ts";
 import { Informer, isNotFound, type Client } from "../../client/index.ts";
-import type { Component, ComponentContext } from "../types.ts";
+import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { readResolvConf } from "../../util/resolv-conf.ts";
 import { Forwarder, parseUpstreams, type Upstream } from "./forward.ts";
 import { startHostDns } from "./host-dns.ts";
@@ -79,12 +79,9 @@ async function publish(client: Client, clusterIP: string | undefined, port: numb
 }
 
 /** The DNS address: the tenth of settings.serviceCidr, or counted from the kubernetes service's (the first). */
-async function wantedIp(ctx: ComponentContext): Promise<string | undefined> {
+function wantedIp(ctx: ComponentContext, services: Informer<Svc>): string | undefined {
   if (typeof ctx.settings.serviceCidr === "string") return dnsServiceIp(ctx.settings.serviceCidr);
-  const k = (await ctx.client
-    .resource("services", "default")
-    .get("kubernetes")
-    .catch(() => undefined)) as Svc | undefined;
+  const k = services.get("default/kubernetes");
   const n = ipToInt(k?.spec?.clusterIP ?? "");
   return n === undefined ? undefined : intToIp(n + 9);
 }
@@ -97,8 +94,14 @@ export const dnsComponent: Component = {
       ctx.settings.dnsUpstream,
       typeof ctx.settings.resolvConf === "string" ? ctx.settings.resolvConf : undefined,
     );
-    const services = new Informer<Svc>(ctx.client.resource<Svc>("services"));
-    const endpoints = new Informer<Ep>(ctx.client.resource<Ep>("endpoints"));
+    // As CoreDNS's service account, bound to upstream's system:kube-dns (list/watch services and
+    // endpoints) and to system::kube-dns-publisher for its own Service and Endpoints.
+    const client = clientOf(ctx, `system:serviceaccount:${DNS_NAMESPACE}:kube-dns`, [
+      "system:serviceaccounts",
+      `system:serviceaccounts:${DNS_NAMESPACE}`,
+    ]);
+    const services = new Informer<Svc>(client.resource<Svc>("services"));
+    const endpoints = new Informer<Ep>(client.resource<Ep>("endpoints"));
     const zone = new ClusterZone(domain);
     let dirty = true;
     // Rebuilt on the first query after a change: answers follow Services and Endpoints at once.
@@ -128,7 +131,7 @@ export const dnsComponent: Component = {
         forwarder,
         typeof ctx.settings.dnsMaxQps === "number" ? ctx.settings.dnsMaxQps : undefined,
       );
-      await publish(ctx.client, await wantedIp(ctx), server.port);
+      await publish(client, wantedIp(ctx, services), server.port);
       ctx.log(
         "dns",
         `serving ${domain} on 127.0.0.1:${server.port} (Service ${DNS_NAMESPACE}/${DNS_SERVICE}); other names go to ${upstreams.map((u) => `${u.host}:${u.port}`).join(", ") || "nowhere (no upstream)"}`,

@@ -96,6 +96,11 @@ export const proxyComponent: Component = {
   name: "proxy",
   async start(ctx: ComponentContext) {
     const client = clientOf(ctx, "system:kube-proxy");
+    // LoadBalancer addresses are written as upstream's service controller (system:controller:service-controller).
+    const lbWriter = clientOf(ctx, "system:serviceaccount:kube-system:service-controller", [
+      "system:serviceaccounts",
+      "system:serviceaccounts:kube-system",
+    ]);
     // Before any rule exists: from here on no packet to the range can leave the machine.
     const releaseRange =
       typeof ctx.settings.serviceCidr === "string" ? await claimLocalRange(ctx.settings.serviceCidr) : async () => {};
@@ -129,7 +134,7 @@ export const proxyComponent: Component = {
         const have = s.status?.loadBalancer?.ingress?.map((i) => i.ip).join(",") ?? "";
         if ((want ?? "") === have) continue;
         const status = { loadBalancer: want ? { ingress: [{ ip: want, ipMode: "VIP" }] } : {} };
-        await ctx.client
+        await lbWriter
           .resource("services", s.metadata!.namespace)
           .patch(s.metadata!.name!, { status }, "merge", { subresource: "status" })
           .catch((e: Error) => ctx.log("proxy", `status of ${keyOf(s)}: ${e.message}`));

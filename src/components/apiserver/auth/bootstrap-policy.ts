@@ -435,6 +435,16 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
     rules: [r("list,watch", "*", "*"), r("update", "", "resourcequotas/status"), events],
   },
   { name: "service-account-controller", rules: [r("create", "", "serviceaccounts"), events] },
+  // Upstream's cloud service controller; here the proxy's LoadBalancer address writer acts as it.
+  {
+    name: "service-controller",
+    rules: [
+      r("get,list,watch", "", "services"),
+      r("patch,update", "", "services/status"),
+      r("list,watch", "", "nodes"),
+      events,
+    ],
+  },
   {
     name: "statefulset-controller",
     rules: [
@@ -527,6 +537,12 @@ export const NAMESPACE_ROLES: (BootstrapRole & { namespace: string })[] = [
     name: "system::leader-locking-kube-scheduler",
     rules: [r("watch", "", "configmaps"), r("get,update", "", "configmaps", "kube-scheduler")],
   },
+  // Ours: the DNS component publishes its own Service and Endpoints (kube-system/kube-dns) at each start.
+  {
+    namespace: "kube-system",
+    name: "system::kube-dns-publisher",
+    rules: [r("create", "", "services,endpoints"), r("get,update,patch", "", "services,endpoints", "kube-dns")],
+  },
 ];
 export const NAMESPACE_ROLE_BINDINGS: (BootstrapBinding & { namespace: string })[] = [
   {
@@ -552,5 +568,11 @@ export const NAMESPACE_ROLE_BINDINGS: (BootstrapBinding & { namespace: string })
       user("system:kube-scheduler"),
       { kind: "ServiceAccount", name: "kube-scheduler", namespace: "kube-system" },
     ],
+  },
+  {
+    namespace: "kube-system",
+    name: "system::kube-dns-publisher",
+    role: "system::kube-dns-publisher",
+    subjects: [{ kind: "ServiceAccount", name: "kube-dns", namespace: "kube-system" }],
   },
 ];
