@@ -65,7 +65,9 @@ test("the DNS publishes itself and answers from Services as system:serviceaccoun
   ).body;
   await waitFor(
     "web.default resolves",
-    async () => (await ask(port, "web.default.svc.cluster.local")).answers?.[0]?.data === web.spec.clusterIP,
+    async () =>
+      ((await ask(port, "web.default.svc.cluster.local")).answers?.[0] as { data?: string } | undefined)?.data ===
+      web.spec.clusterIP,
     10_000,
   );
 

@@ -1,8 +1,10 @@
 // Names outside the cluster go to the upstream resolvers (the host's resolv.conf, or
 // settings.dnsUpstream), over UDP from one socket, with a small cache (TTLs capped at 30 s, as
 // k3s's Corefile `cache 30`), identical questions in flight shared, and a bound on how many
-// questions may wait for an upstream at once (the rest get SERVFAIL at once).
+// questions may wait for an upstream at once (the rest get SERVFAIL at once). A truncated UDP answer
+// (TC bit) is asked again over TCP, as a resolver does (RFC 7766), and the whole answer is kept.
 import dnsPacket, { type Answer, type Packet, type Question } from "dns-packet";
+import { connect } from "node:net";
 
 export interface Upstream {
   host: string;
@@ -115,6 +117,10 @@ export class Forwarder {
           up.host,
         );
       });
+      if (answer && (answer.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) {
+        const full = await askTcp(q, up);
+        if (full) return full;
+      }
       if (answer) return answer;
     }
     return undefined;
@@ -128,6 +134,41 @@ export class Forwarder {
     this.pending.clear();
     void this.socket.then((s) => s.close());
   }
+}
+
+/** One question over TCP (two-byte length prefix); undefined on any failure or after the timeout. */
+function askTcp(q: Question, up: Upstream): Promise<Packet | undefined> {
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    const conn = connect({ host: up.host, port: up.port });
+    const done = (p: Packet | undefined) => {
+      clearTimeout(timer);
+      conn.destroy();
+      resolve(p);
+    };
+    const timer = setTimeout(() => done(undefined), TIMEOUT_MS);
+    conn.on("error", () => done(undefined));
+    conn.on("close", () => done(undefined));
+    conn.on("connect", () =>
+      conn.write(
+        dnsPacket.streamEncode({
+          type: "query",
+          id: Math.floor(Math.random() * 65536),
+          flags: dnsPacket.RECURSION_DESIRED,
+          questions: [q],
+        }),
+      ),
+    );
+    conn.on("data", (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+      try {
+        done(dnsPacket.streamDecode(buf.subarray(0, 2 + buf.readUInt16BE(0))));
+      } catch {
+        done(undefined);
+      }
+    });
+  });
 }
 
 /** Records with their TTLs lowered by the time they spent in the cache. */

@@ -328,6 +328,75 @@ describe("server", () => {
     }
   });
 
+  test("a truncated upstream answer is asked again over TCP; TCP clients get all of it", async () => {
+    // A fake upstream on loopback: over UDP only the TC bit, over TCP (same port) 40 records.
+    const records = Array.from({ length: 40 }, (_, i) => ({
+      type: "A" as const,
+      name: "big.example.com",
+      ttl: 60,
+      data: `192.0.2.${i + 1}`,
+    }));
+    const udp = dgram.createSocket("udp4");
+    let udpAsked = 0;
+    let tcpAsked = 0;
+    udp.on("message", (msg, r) => {
+      udpAsked++;
+      const q = dnsPacket.decode(msg);
+      const tc = dnsPacket.encode({
+        type: "response",
+        id: q.id,
+        flags: dnsPacket.TRUNCATED_RESPONSE,
+        questions: q.questions,
+      });
+      udp.send(tc, r.port, r.address);
+    });
+    await new Promise<void>((r) => udp.bind(0, "127.0.0.1", r));
+    const port = udp.address().port;
+    const tcp = net.createServer((c) => {
+      let buf = Buffer.alloc(0);
+      c.on("data", (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+        tcpAsked++;
+        const q = dnsPacket.streamDecode(buf);
+        c.end(dnsPacket.streamEncode({ type: "response", id: q.id, questions: q.questions, answers: records }));
+      });
+    });
+    await new Promise<void>((r) => tcp.listen(port, "127.0.0.1", () => r()));
+    const forwarder = new Forwarder(parseUpstreams(`127.0.0.1:${port}`));
+    const server = await startDnsServer({ host: "127.0.0.1", port: 0, zone: () => zone, forwarder });
+    try {
+      // Over UDP our client gets the TC bit too (the answer is over 512 bytes), and retries over TCP, as libc does.
+      const viaUdp = decode((await ask(server.port, query("big.example.com", "A", 21)))!);
+      expect(viaUdp.flag_tc).toBe(true);
+      const full = await new Promise<Buffer>((resolve, reject) => {
+        const c = net.connect(server.port, "127.0.0.1", () =>
+          c.write(dnsPacket.streamEncode(dnsPacket.decode(query("big.example.com", "A", 22)))),
+        );
+        let buf = Buffer.alloc(0);
+        c.on("data", (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+            c.end();
+            resolve(buf);
+          }
+        });
+        c.on("error", reject);
+      });
+      const answer = dnsPacket.streamDecode(full);
+      expect([answer.id, answer.answers?.length, (answer.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE]).toEqual([
+        22, 40, 0,
+      ]);
+      // One UDP question, one TCP retry; the second client was answered from the cache.
+      expect([udpAsked, tcpAsked]).toEqual([1, 1]);
+    } finally {
+      await server.close();
+      forwarder.close();
+      udp.close();
+      tcp.close();
+    }
+  });
+
   test("a flood over the rate is dropped before decoding", async () => {
     const server = await startDnsServer({ host: "127.0.0.1", port: 0, zone: () => zone, maxQps: 1000 });
     const s = dgram.createSocket("udp4");
