@@ -1,6 +1,8 @@
 // 5000 hollow nodes (Node objects, 4 cpu / 16Gi / 110 pods), 10000 small pods created as fast
 // as the API takes them; time from the first create to the last pod seen bound (watch).
 // Reference, same run: writing the same 10000 bindings with no scheduling decisions.
+// Then workloads shaped like upstream's scheduler_perf, one line each against 3x upstream's CI floor
+// (BENCH_WORKLOADS=name,name picks some, none skips them; BENCH_SCALE shrinks them).
 import { rmSync } from "node:fs";
 import { openStore } from "../src/store/index.ts";
 import { createApiServer } from "../src/components/apiserver/index.ts";
@@ -8,6 +10,7 @@ import { createClient, inProcessTransport, type Client } from "../src/client/ind
 import { SchedulerLoop } from "../src/components/scheduler/index.ts";
 import { nodeWith } from "../test/helpers/scheduler.ts";
 import { peakRssMb, round, tempDir } from "./lib/stats.ts";
+import { runWorkload, workloadLine, workloads } from "./lib/scheduler-perf.ts";
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const PODS = Number(process.env.BENCH_PODS ?? 10000);
@@ -93,6 +96,10 @@ export default async function main(): Promise<void> {
   api.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
+
+  const pick = process.env.BENCH_WORKLOADS?.split(",");
+  for (const w of workloads(Number(process.env.BENCH_SCALE ?? 1)))
+    if (!pick || pick.includes(w.name)) console.log(workloadLine(w, await runWorkload(w)));
   console.log(
     `scheduler: nodes=${NODES} pods=${PODS} pods_per_s=${round(rate)} bind_only_per_s=${round(bindOnly)} ratio=${round(rate / bindOnly, 2)}`,
   );

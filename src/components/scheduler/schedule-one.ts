@@ -69,15 +69,16 @@ export class Scheduler1 {
     this.filters = plugins.filter((p) => p.filter);
   }
 
-  /** PreFilter: what every filter needs, computed once for this pod. */
-  prepare(pod: SchedPod, nodes: NodeInfo[]): CycleState {
+  /** PreFilter: what every filter needs, computed once for this pod; and the filters that have work to do. */
+  prepare(pod: SchedPod, nodes: NodeInfo[]): { state: CycleState; filters: Plugin[] } {
     const state = cycleState(pod, this.namespaceLabels);
-    for (const p of this.plugins) p.preFilter?.(state, nodes);
-    return state;
+    const filters = this.filters.filter((p) => p.preFilter?.(state, nodes) !== false);
+    for (const p of this.plugins) if (!p.filter) p.preFilter?.(state, nodes);
+    return { state, filters };
   }
 
   schedule(pod: SchedPod, nodes: NodeInfo[], percentage?: number): ScheduleResult {
-    const state = this.prepare(pod, nodes);
+    const { state, filters } = this.prepare(pod, nodes);
     const want = numFeasibleNodesToFind(nodes.length, percentage);
     const feasible: NodeInfo[] = [];
     const reasons = new Map<string, number>();
@@ -86,7 +87,7 @@ export class Scheduler1 {
     let checked = 0;
     for (; checked < n && feasible.length < want; checked++) {
       const info = nodes[(this.offset + checked) % n]!;
-      const failed = runFilters(this.filters, state, info);
+      const failed = runFilters(filters, state, info);
       if (failed) {
         reasons.set(failed.reason, (reasons.get(failed.reason) ?? 0) + 1);
         if (!failed.unresolvable) resolvable.push(info);
@@ -99,8 +100,7 @@ export class Scheduler1 {
     const totals = new Float64Array(feasible.length);
     const raw = new Float64Array(feasible.length);
     for (const p of this.plugins) {
-      if (!p.score) continue;
-      p.preScore?.(state, feasible, nodes);
+      if (!p.score || p.preScore?.(state, feasible, nodes) === false) continue; // nothing to tell the nodes apart
       for (let i = 0; i < feasible.length; i++) raw[i] = p.score(state, feasible[i]!);
       const weight = p.weight ?? 1;
       if (typeof p.normalize === "function") p.normalize(state, raw, feasible);

@@ -47,6 +47,7 @@ export function nodeSelectorMatches(selector: { nodeSelectorTerms?: Term[] }, no
 
 export const nodeAffinityScore: Plugin = {
   name: "NodeAffinityPreferred",
+  preScore: (state) => !!state.pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length,
   score(state, info: NodeInfo) {
     const preferred = (state.pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ??
       []) as { weight: number; preference: Term }[];

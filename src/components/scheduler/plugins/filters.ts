@@ -36,6 +36,7 @@ export const nodeReady: Plugin = {
 
 export const nodeName: Plugin = {
   name: "NodeName",
+  preFilter: (state) => !!state.pod.spec.nodeName,
   filter(state, info): FilterResult {
     const want = state.pod.spec.nodeName;
     return want && want !== info.name
@@ -54,6 +55,9 @@ export function matchesNodeAffinity(pod: SchedPod, node: SchedNode): boolean {
 
 export const nodeAffinityFilter: Plugin = {
   name: "NodeAffinity",
+  preFilter: (state) =>
+    !!state.pod.spec.nodeSelector ||
+    !!state.pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
   filter(state, info): FilterResult {
     if (matchesNodeAffinity(state.pod, info.node)) return undefined;
     return { reason: "node(s) didn't match Pod's node affinity/selector", unresolvable: true };
@@ -93,6 +97,7 @@ export const resourcesFit: Plugin = {
 
 export const nodePorts: Plugin = {
   name: "NodePorts",
+  preFilter: (state) => state.hostPorts.length > 0,
   filter(state, info): FilterResult {
     for (const p of state.hostPorts) {
       const [proto, ip, port] = p.split("/");

@@ -62,7 +62,8 @@ export const interPodAffinity: Plugin = {
       }
       if (s.existingAnti.size) any = true;
     }
-    if (any) state.data.set(NAME, s);
+    if (!any) return false;
+    state.data.set(NAME, s);
   },
   filter(state, node): FilterResult {
     const s = stateOf(state);
@@ -128,6 +129,7 @@ export const interPodAffinity: Plugin = {
       }
     }
     state.data.set(`${NAME}/score`, scores);
+    return scores.size > 0;
   },
   score(state, node) {
     const scores = state.data.get(`${NAME}/score`) as Counts | undefined;

@@ -111,7 +111,7 @@ export const topologySpread: Plugin = {
   name: NAME,
   preFilter(state, nodes) {
     const constraints = constraintsOf(state, "DoNotSchedule");
-    if (!constraints.length) return;
+    if (!constraints.length) return false;
     const s: FilterState = { constraints, counts: constraints.map(() => new Map()) };
     for (const node of nodes) {
       if (!hasKeys(node.node, constraints)) continue;
@@ -162,7 +162,7 @@ export const topologySpread: Plugin = {
     }
     if (!constraints.length) {
       state.data.delete(`${NAME}/score`);
-      return;
+      return false;
     }
     // The defaults do not need every key on a node: nodes without a zone still spread by hostname.
     const ignored = new Set<string>();
