@@ -6,7 +6,7 @@ import { rmSync } from "node:fs";
 import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
 import { createApiServer } from "../../src/components/apiserver/index.ts";
 import { SchedulerLoop } from "../../src/components/scheduler/index.ts";
-import { nodeWith } from "../../src/components/scheduler/testing.ts";
+import { nodeWith } from "../../test/helpers/scheduler.ts";
 import { openStore } from "../../src/store/index.ts";
 import { round, tempDir } from "./stats.ts";
 

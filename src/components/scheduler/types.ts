@@ -119,7 +119,7 @@ export type FilterResult = undefined | { reason: string; unresolvable?: boolean 
 export interface Plugin {
   name: string;
   /** Once per cycle, over all nodes: computes what filter needs (into state.data); false skips filter this cycle. */
-  preFilter?(state: CycleState, nodes: NodeInfo[]): boolean | void;
+  preFilter?(state: CycleState, nodes: NodeInfo[]): boolean | undefined;
   filter?(state: CycleState, node: NodeInfo): FilterResult;
   /** Preemption's what-if: a pod is imagined added to or removed from a node; keep preFilter's state true. */
   addPod?(state: CycleState, pod: PodInfo, node: NodeInfo): void;
@@ -127,7 +127,7 @@ export interface Plugin {
   /** Copies this plugin's preFilter state (preemption works on copies). */
   cloneState?(data: unknown): unknown;
   /** Once per cycle, over the feasible nodes: computes what score needs; false: nothing to score this cycle. */
-  preScore?(state: CycleState, feasible: NodeInfo[], all: NodeInfo[]): boolean | void;
+  preScore?(state: CycleState, feasible: NodeInfo[], all: NodeInfo[]): boolean | undefined;
   /** Higher is better; raw scores are normalised to 0-100 per plugin when `normalize` is set. */
   score?(state: CycleState, node: NodeInfo): number;
   normalize?: "max" | "reverse" | ((state: CycleState, scores: Float64Array, nodes: NodeInfo[]) => void);
