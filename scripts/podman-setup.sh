@@ -149,6 +149,8 @@ main() {
   if can_apt && ! /usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1; then apt_install python3-kubernetes; fi
   # etcd (Debian's etcd-server), for the etcd store backend's contract and cluster tests.
   if can_apt && ! command -v etcd >/dev/null 2>&1; then apt_install etcd-server; fi
+  # A headless browser for the dashboard's tests (driven by playwright-core, which cannot download one).
+  if can_apt && ! command -v chromium >/dev/null 2>&1; then apt_install chromium; fi
   provision_busybox "$sock"
   say "engine ready on $sock"
 }

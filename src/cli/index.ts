@@ -13,6 +13,7 @@ import { registerRollout } from "./rollout.ts";
 import { registerInfo } from "./info.ts";
 import { registerDown } from "./down.ts";
 import { registerSnapshot } from "./snapshot.ts";
+import { registerDashboard } from "./dashboard.ts";
 import { VERSION } from "./version.ts";
 
 export async function runCli(argv: string[]): Promise<void> {
@@ -30,6 +31,7 @@ export async function runCli(argv: string[]): Promise<void> {
     registerInfo,
     registerDown,
     registerSnapshot,
+    registerDashboard,
   ])
     register(cli);
   cli.help();

@@ -33,11 +33,15 @@ import { parseResourcePath } from "./paths.ts";
 import { handleResource } from "./resources.ts";
 import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
 import { createKubeletProxy, execBridge, maybeUpgradeExec, proxyToNode } from "./kubelet-proxy.ts";
-import type { Server } from "bun";
+import type { Server, ServerWebSocket } from "bun";
 import { FlowControl, type FlowControlOptions } from "./flowcontrol.ts";
 import { ensurePriorityClasses } from "./priority.ts";
 import { ApiServerMetrics } from "./request-metrics.ts";
 import { EXPOSITION_TYPE, MetricsHub } from "../metrics/hub.ts";
+import { isDashboardPath, mountDashboard } from "./dashboard.ts";
+import { maybeUpgradeWatchMux, watchMuxHandlers, type WatchMuxData } from "./dashboard-watch.ts";
+import { contained } from "../../util/websocket.ts";
+import { withWebSocketBearer } from "./auth/websocket-bearer.ts";
 
 export interface ApiServerOptions {
   store: Store;
@@ -172,6 +176,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   app.use("*", async (c, next) => {
     const req = c.req.raw;
     if (OPEN_PATHS.has(c.req.path) && !req.headers.has("authorization")) return next();
+    // The dashboard's page and login exchange are public; what it shows comes from authorized API calls.
+    if (isDashboardPath(c.req.path)) return next();
     setUser(req, await admit(req, new URL(req.url)));
     await next();
     if (req.method !== "GET") {
@@ -186,6 +192,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   // Authorized as upstream: nonResourceURL /metrics, verb get (cluster-admin, system:monitoring).
   if (hub)
     app.get("/metrics", async () => new Response(await hub.text(), { headers: { "content-type": EXPOSITION_TYPE } }));
+  const tokenValid = async (token: string) => !!(await authn.userOfToken(token));
+  mountDashboard(app, tokenValid);
   for (const p of ["/healthz", "/livez"]) app.get(p, (c) => c.text("ok"));
   app.get("/readyz", (c) => (isReady ? c.text("ok") : c.text("[-]namespaces not ready", 500)));
   app.get("/api", (c) => {
@@ -276,7 +284,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   return {
     fetch: async (req) => app.fetch(req),
-    upgrade: (req, server) =>
+    upgrade: async (req, server) =>
+      (await maybeUpgradeWatchMux(req, server, async (r) => app.fetch(r), tokenValid)) ??
       maybeUpgradeExec(
         req,
         server,
@@ -284,7 +293,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         { pods: byResource.get("pods")!, nodes: byResource.get("nodes")! },
         async (r) => {
           const url = new URL(r.url);
-          const user = await admit(r, url);
+          // Browsers cannot set headers on a WebSocket: their token comes as a subprotocol.
+          const user = await admit(withWebSocketBearer(r), url);
           // WebSocket exec/attach/portforward arrive as GETs: `create` on the subresource is required
           // as well (AuthorizePodWebsocketUpgradeCreatePermission).
           const attrs = { ...requestAttributes(user, "POST", url) };
@@ -334,6 +344,23 @@ async function ensureNamespaces(
   }
 }
 
+type Upgraded = ServerWebSocket<WatchMuxData> | ServerWebSocket<{ kind: "exec" | "portforward" }>;
+const isWatchMux = (ws: Upgraded): ws is ServerWebSocket<WatchMuxData> => ws.data.kind === "ui-watch";
+/** Every WebSocket the API server upgrades: the dashboard's watches, exec/attach and port-forward. */
+const websocketHandlers = contained<Upgraded["data"]>({
+  open(ws) {
+    if (!isWatchMux(ws as Upgraded)) execBridge.open?.(ws as never);
+  },
+  message(ws, m) {
+    if (isWatchMux(ws as Upgraded)) watchMuxHandlers.message(ws as never, m);
+    else execBridge.message?.(ws as never, m);
+  },
+  close(ws, code, reason) {
+    if (isWatchMux(ws as Upgraded)) watchMuxHandlers.close(ws as never);
+    else execBridge.close?.(ws as never, code, reason);
+  },
+});
+
 export interface ServedApi {
   port: number;
   stop(): Promise<void>;
@@ -372,7 +399,7 @@ export async function serve(
       });
       return upgraded ? undefined : res;
     },
-    websocket: execBridge as never,
+    websocket: websocketHandlers as never,
   });
   return {
     port: server.port ?? opts.port,
