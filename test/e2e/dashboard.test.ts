@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { parse, stringify } from "yaml";
 import { writeKubeconfig } from "../../src/client/kubeconfig.ts";
 import { uiAssets } from "../../src/components/apiserver/dashboard-assets.ts";
-import { BUSYBOX_IMAGE } from "../images/engine.ts";
+import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
 import { TEST_TOKEN } from "../helpers/api.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { kubectlRunner } from "../helpers/kubectl.ts";
