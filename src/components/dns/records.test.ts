@@ -328,6 +328,32 @@ describe("server", () => {
     }
   });
 
+  test("repeated questions are answered from encoded answers, with their own ID, until the zone changes", async () => {
+    const z = new ClusterZone("cluster.local");
+    z.rebuild(services, () => undefined);
+    const server = await startDnsServer({ host: "127.0.0.1", port: 0, zone: () => z });
+    const ip = async (id: number, name = "web.default.svc.cluster.local") => {
+      const r = decode(await ask(server.port, query(name, "A", id)));
+      return [r.id, (r.answers?.[0] as { data?: string } | undefined)?.data ?? r.rcode];
+    };
+    try {
+      expect(await ip(1)).toEqual([1, "10.43.0.20"]);
+      expect(await ip(2)).toEqual([2, "10.43.0.20"]);
+      // The question's own case comes back (resolvers check it), not the first asker's.
+      const mixed = decode(await ask(server.port, query("WEB.default.svc.cluster.local", "A", 3)));
+      expect([mixed.id, mixed.questions?.[0]?.name]).toEqual([3, "WEB.default.svc.cluster.local"]);
+      z.rebuild(
+        [svc("default", "web", { clusterIP: "10.43.0.99", ports: [{ port: 80 }] }), ...services.slice(1)],
+        () => undefined,
+      );
+      expect(await ip(4)).toEqual([4, "10.43.0.99"]);
+      z.rebuild(services.slice(1), () => undefined);
+      expect(await ip(5)).toEqual([5, "NXDOMAIN"]);
+    } finally {
+      await server.close();
+    }
+  });
+
   test("a truncated upstream answer is asked again over TCP; TCP clients get all of it", async () => {
     // A fake upstream on loopback: over UDP only the TC bit, over TCP (same port) 40 records.
     const records = Array.from({ length: 40 }, (_, i) => ({

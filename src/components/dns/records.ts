@@ -51,6 +51,10 @@ export class ClusterZone {
   private parents = new Set<string>();
   readonly domain: string;
   private serial = Math.floor(Date.now() / 1000);
+  /** Changes at every rebuild: answers computed before are stale. */
+  get generation(): number {
+    return this.serial;
+  }
 
   constructor(domain = "cluster.local") {
     this.domain = domain.toLowerCase().replace(/\.$/, "");

@@ -1,7 +1,9 @@
 // The DNS server: UDP and TCP on one port. Cluster names are answered from the zone at once
 // (authoritative); anything else goes to the forwarder. Malformed packets are dropped; a token
 // bucket bounds how many queries a second are looked at (the rest are dropped before decoding),
-// so a flood costs little CPU and the rest of the process keeps working.
+// so a flood costs little CPU and the rest of the process keeps working. Authoritative UDP answers
+// are kept encoded, keyed by the query's bytes after its ID, until the zone changes: a repeated
+// question (the common case: every pod asks the same few names) is answered without decoding.
 import dnsPacket, { type Answer, type Packet } from "dns-packet";
 import net from "node:net";
 import { aged, type Forwarder } from "./forward.ts";
@@ -42,11 +44,58 @@ function bucket(rate: number): () => boolean {
   };
 }
 
+const ANSWER_CACHE_MAX = 10_000;
+
+/** Encoded authoritative answers by query bytes (ID excluded), valid for one zone generation. */
+export class AnswerCache {
+  private generation = Number.NaN;
+  private answers = new Map<string, Buffer>();
+
+  /** The answer with `buf`'s ID, when this exact query was answered from this zone generation. */
+  get(zone: ClusterZone, buf: Buffer): Buffer | undefined {
+    if (zone.generation !== this.generation) {
+      this.generation = zone.generation;
+      this.answers.clear();
+      return undefined;
+    }
+    const hit = this.answers.get(buf.toString("latin1", 2));
+    if (!hit) return undefined;
+    const out = Buffer.from(hit);
+    out[0] = buf[0]!;
+    out[1] = buf[1]!;
+    return out;
+  }
+
+  set(zone: ClusterZone, buf: Buffer, answer: Buffer): void {
+    if (zone.generation !== this.generation) return;
+    if (this.answers.size >= ANSWER_CACHE_MAX) this.answers.clear();
+    this.answers.set(buf.toString("latin1", 2), answer);
+  }
+}
+
+/**
+ * The answer to a UDP query: from `cache` when this exact question was answered from the current
+ * zone, else handleQuery's (authoritative ones kept in the cache).
+ */
+export function handleUdpQuery(
+  buf: Buffer,
+  opts: Pick<DnsServerOptions, "zone" | "forwarder">,
+  cache: AnswerCache,
+): Buffer | undefined | Promise<Buffer | undefined> {
+  if (buf.length < 12) return undefined;
+  const zone = opts.zone();
+  const hit = cache.get(zone, buf);
+  if (hit) return hit;
+  return handleQuery(buf, opts, 512, (out) => cache.set(zone, buf, out));
+}
+
 /** The answer to one query packet, or undefined to drop it (malformed, or not a query). */
 export async function handleQuery(
   buf: Buffer,
   opts: Pick<DnsServerOptions, "zone" | "forwarder">,
   udpLimit?: number,
+  /** Called with an authoritative answer (one that depends on the zone only). */
+  authoritative?: (out: Buffer) => void,
 ): Promise<Buffer | undefined> {
   let query: Packet;
   try {
@@ -66,6 +115,7 @@ export async function handleQuery(
   const opcode = ((query.flags ?? 0) >> 11) & 15;
   const q = query.questions?.[0];
   let response: Packet;
+  let fromZone = false;
   if (opcode !== 0) response = reply(RCODE.NOTIMP);
   else if (!q || query.questions!.length !== 1) response = reply(RCODE.FORMERR);
   else {
@@ -73,6 +123,7 @@ export async function handleQuery(
     const zone = opts.zone();
     if (zone.owns(name) && (q.class ?? "IN") === "IN") {
       const a = zone.answer(name, q.type);
+      fromZone = true;
       response = reply(
         RCODE[a.rcode],
         { answers: a.answers, authorities: a.authorities, additionals: a.additionals },
@@ -107,11 +158,13 @@ export async function handleQuery(
         additionals: [],
       });
   }
+  if (fromZone) authoritative?.(out);
   return out;
 }
 
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const allow = bucket(opts.maxQps ?? 50_000);
+  const cache = new AnswerCache();
   let dropped = 0;
   const udp = await Bun.udpSocket({
     hostname: opts.host,
@@ -120,7 +173,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       data(socket, buf, port, address) {
         if (!allow()) return void dropped++;
         const done = (out: Buffer | undefined) => (out ? socket.send(out, port, address) : dropped++);
-        handleQuery(buf, opts, 512).then(done, () => dropped++);
+        const out = handleUdpQuery(buf, opts, cache);
+        if (out instanceof Promise) out.then(done, () => dropped++);
+        else done(out);
       },
     },
   });
