@@ -33,7 +33,8 @@ async function freePort(): Promise<number> {
 
 export async function startKube(
   args: string[] = ["--runtime", "sim", "--sim-nodes", "1"],
-  opts: { dataDir?: string; keepDataDir?: boolean } = {},
+  /** stdoutFile: where the process's log goes (else nowhere, unless KUBE_BENCH_LOG is set). */
+  opts: { dataDir?: string; keepDataDir?: boolean; stdoutFile?: string } = {},
 ): Promise<RunningKube> {
   const dataDir = opts.dataDir ?? tempDir("up");
   const port = await freePort();
@@ -49,7 +50,10 @@ export async function startKube(
       ...(args.includes("--service-cidr") ? [] : ["--service-cidr", testServiceCidr()]),
       ...args,
     ],
-    { stdout: process.env.KUBE_BENCH_LOG ? "inherit" : "ignore", stderr: "inherit" },
+    {
+      stdout: opts.stdoutFile ? Bun.file(opts.stdoutFile) : process.env.KUBE_BENCH_LOG ? "inherit" : "ignore",
+      stderr: "inherit",
+    },
   );
   const url = `https://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;

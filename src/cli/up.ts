@@ -9,6 +9,8 @@ import { defaultServiceCidr } from "../components/apiserver/service-alloc.ts";
 import { createClient, inProcessTransport, mergeKubeconfig, writeKubeconfig } from "../client/index.ts";
 import type { Component, ComponentContext, RunningComponent } from "../components/types.ts";
 import { clusterComponents } from "./components.ts";
+import { leaderElected } from "../components/leader-election.ts";
+import type { BootOptions } from "../components/apiserver/boot.ts";
 import { CliError, action } from "./fail.ts";
 import { defaultDataDir } from "./paths.ts";
 import { scheduleSnapshots, snapshotDir } from "./snapshot.ts";
@@ -39,6 +41,12 @@ export interface UpOptions {
   dnsUpstream?: string;
   hostDns?: boolean;
   disableMetrics?: boolean;
+  store?: string;
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
+  etcdPrefix?: string;
+  serverOnly?: boolean;
 }
 
 export function registerUp(cli: CAC): void {
@@ -101,6 +109,21 @@ export function registerUp(cli: CAC): void {
       "Make cluster names resolve on this host too (systemd-resolved when it runs, else a managed block in /etc/hosts)",
     )
     .option("--disable-metrics", "Serve no Prometheus metrics and measure nothing (/metrics answers 404)")
+    .option(
+      "--store <url>",
+      "Where objects are kept: sqlite (in the data dir) or etcd://host:2379[,host2:2379...] (an etcd v3 cluster)",
+      { default: "sqlite" },
+    )
+    .option("--etcd-cafile <file>", "CA bundle to verify the etcd members' certificates (makes etcd:// use https)")
+    .option("--etcd-certfile <file>", "Client certificate for etcd")
+    .option("--etcd-keyfile <file>", "Client key for etcd")
+    .option("--etcd-prefix <prefix>", "Prefix for every etcd key, to keep several clusters apart on one etcd", {
+      default: "",
+    })
+    .option(
+      "--server-only",
+      "API server, scheduler and controllers only (no kubelet, proxy, DNS or ingress on this machine)",
+    )
     .action(action((opts: UpOptions) => up(opts)));
 }
 
@@ -127,6 +150,23 @@ function intOption(value: unknown, name: string): number {
   return n;
 }
 
+/** --store: undefined for SQLite, else the etcd members (etcd://h:p,h2:p2; https when TLS files are given). */
+export function etcdOptions(opts: UpOptions): BootOptions["etcd"] {
+  const store = opts.store ?? "sqlite";
+  const tls = { caFile: opts.etcdCafile, certFile: opts.etcdCertfile, keyFile: opts.etcdKeyfile };
+  if (store === "sqlite") {
+    if (tls.caFile || tls.certFile || tls.keyFile) throw new CliError("--etcd-* options need --store etcd://...");
+    return undefined;
+  }
+  const m = /^etcd:\/\/(.+)$/.exec(store);
+  const hosts = m?.[1]?.split(",").map((h) => h.trim()) ?? [];
+  if (!m || !hosts.every((h) => /^([a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\]):\d{1,5}$/.test(h)))
+    throw new CliError(`--store must be sqlite or etcd://host:port[,host:port...], got "${store}"`);
+  if (!!tls.certFile !== !!tls.keyFile) throw new CliError("--etcd-certfile and --etcd-keyfile go together");
+  const scheme = tls.caFile || tls.certFile ? "https" : "http";
+  return { endpoints: hosts.map((h) => `${scheme}://${h}`), prefix: opts.etcdPrefix ?? "", ...tls };
+}
+
 export async function up(opts: UpOptions): Promise<void> {
   const started = performance.now();
   const dataDir = opts.dataDir ?? defaultDataDir();
@@ -141,6 +181,9 @@ export async function up(opts: UpOptions): Promise<void> {
       .map((s) => s.trim())
       .filter(Boolean),
   );
+  // A dedicated server runs no node components.
+  if (opts.serverOnly) for (const c of ["kubelet", "proxy", "dns", "ingress"]) disabled.add(c);
+  const etcd = etcdOptions(opts);
   const debug = opts.logLevel === "debug";
   const proxyMode = opts.proxyMode ?? "auto";
   if (!["auto", "nftables", "userspace"].includes(proxyMode))
@@ -165,6 +208,8 @@ export async function up(opts: UpOptions): Promise<void> {
   const eventTtlMs = durationMs(opts.eventTtl ?? "1h", "event-ttl");
   const snapshotRetain = intOption(opts.snapshotRetain ?? 5, "snapshot-retain");
   if (snapshotEvery && snapshotRetain < 1) throw new CliError("--snapshot-retain must be at least 1");
+  if (snapshotEvery && etcd)
+    throw new CliError("--snapshot-interval snapshots the SQLite store; with etcd use `etcdctl snapshot save`");
 
   const flowControl = {
     maxReadOnly: positive(opts.maxRequestsInflight ?? 400, "max-requests-inflight"),
@@ -179,6 +224,7 @@ export async function up(opts: UpOptions): Promise<void> {
     serviceCidr,
     clusterDomain,
     metrics: opts.disableMetrics ? false : undefined,
+    etcd,
   });
   console.log(`✓ apiserver   ${api.url} (${since()})`);
   for (const w of api.warnings) console.log(`[apiserver] ${w}`);
@@ -239,8 +285,16 @@ export async function up(opts: UpOptions): Promise<void> {
   process.on("SIGTERM", onSignal);
 
   try {
-    for (const component of clusterComponents() as Component[]) {
-      if (disabled.has(component.name)) continue;
+    for (const c of clusterComponents() as Component[]) {
+      if (disabled.has(c.name)) continue;
+      // On a shared etcd several kube up processes serve one cluster: one schedules, one runs the controllers.
+      const component = !etcd
+        ? c
+        : c.name === "scheduler"
+          ? leaderElected(c, "kube-scheduler", "system:kube-scheduler")
+          : c.name === "controllers"
+            ? leaderElected(c, "kube-controller-manager", "system:kube-controller-manager")
+            : c;
       running.push({ name: component.name, component: await component.start(ctx) });
       console.log(`✓ ${component.name.padEnd(11)} ready (${since()})`);
     }

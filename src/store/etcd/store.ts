@@ -230,7 +230,7 @@ export class EtcdStore implements Store {
             break;
           }
         }
-        if (!abort.signal.aborted && !live.lagged) await Bun.sleep(200);
+        if (!abort.signal.aborted && !live.lagged) await new Promise((r) => setTimeout(r, 200));
       }
       abort.abort();
       live.close();
