@@ -135,6 +135,26 @@ describe("CustomResourceDefinition", () => {
     expect((await api.json("GET", "/apis/example.com/v1/servicemonitors")).status).toBe(404);
     expect((await api.json("DELETE", `${CRDS}/servicemonitors.example.com`)).status).toBe(200);
   });
+
+  test("a CRD refused for its names is accepted once the CRD holding them is deleted", async () => {
+    const named = (plural: string) => {
+      const c = monitorCrd() as any;
+      c.metadata.name = `${plural}.example.org`;
+      c.spec.group = "example.org";
+      c.spec.names = { plural, kind: "Gauge" };
+      return c;
+    };
+    expect((await api.json("POST", CRDS, named("gauges"))).status).toBe(201);
+    const second = await api.json("POST", CRDS, named("meters"));
+    expect(second.body.status.conditions[0]).toMatchObject({ type: "NamesAccepted", status: "False" });
+    expect((await api.json("DELETE", `${CRDS}/gauges.example.org`)).status).toBe(200);
+    const conds = await waitFor("meters accepted", async () => {
+      const c = (await api.json("GET", `${CRDS}/meters.example.org`)).body.status.conditions;
+      return c.find((x: any) => x.type === "Established" && x.status === "True") ? c : undefined;
+    });
+    expect(conds.find((x: any) => x.type === "NamesAccepted")).toMatchObject({ status: "True", reason: "NoConflicts" });
+    await waitFor("meters served", async () => (await api.json("GET", "/apis/example.org/v1/meters")).status === 200);
+  });
 });
 
 describe("custom resources", () => {
@@ -328,6 +348,75 @@ describe("custom resources", () => {
     expect(st.body.metadata.generation).toBe(2);
     const labelled = await api.json("PATCH", `${MONITORS}/st`, { metadata: { labels: { a: "b" } } }, merge);
     expect(labelled.body.metadata.generation).toBe(2);
+  });
+
+  test("status writes are pruned, defaulted and checked for unknown fields as the main resource is", async () => {
+    const crd = {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "probes.example.com" },
+      spec: {
+        group: "example.com",
+        scope: "Namespaced",
+        names: { plural: "probes", singular: "probe", kind: "Probe" },
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            subresources: { status: {} },
+            schema: {
+              openAPIV3Schema: {
+                type: "object",
+                properties: {
+                  spec: { type: "object", properties: { target: { type: "string" } } },
+                  status: {
+                    type: "object",
+                    properties: { phase: { type: "string", default: "Pending" }, count: { type: "integer" } },
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+    };
+    expect((await api.json("POST", CRDS, crd)).status).toBe(201);
+    const PROBES = "/apis/example.com/v1/namespaces/default/probes";
+    await waitFor("probes served", async () => (await api.json("GET", PROBES)).status === 200);
+    const created = await api.json("POST", PROBES, {
+      apiVersion: "example.com/v1",
+      kind: "Probe",
+      metadata: { name: "p" },
+    });
+    expect(created.status).toBe(201);
+    const body = { ...created.body, status: { count: 1, bogus: true } };
+
+    const strict = await api.json("PUT", `${PROBES}/p/status?fieldValidation=Strict`, body);
+    expect(strict.status).toBe(400);
+    expect(strict.body.message).toBe(
+      'Probe in version "v1" cannot be handled as a Probe: strict decoding error: unknown field "status.bogus"',
+    );
+    const warned = await api.request("PUT", `${PROBES}/p/status`, body);
+    expect(warned.status).toBe(200);
+    expect(warned.headers.get("warning")).toBe('299 - "unknown field \\"status.bogus\\""');
+    expect((await warned.json()).status).toEqual({ count: 1, phase: "Pending" });
+
+    const patch = { status: { extra: 1, count: 2 } };
+    const strictPatch = await api.json("PATCH", `${PROBES}/p/status?fieldValidation=Strict`, patch, merge);
+    expect(strictPatch.status).toBe(400);
+    expect(strictPatch.body.message).toBe('strict decoding error: unknown field "status.extra"');
+    const ignored = await api.request("PATCH", `${PROBES}/p/status?fieldValidation=Ignore`, patch, merge);
+    expect(ignored.status).toBe(200);
+    expect(ignored.headers.get("warning")).toBeNull();
+    expect((await ignored.json()).status).toEqual({ count: 2, phase: "Pending" });
+    // Defaults fill a status written without them.
+    const reset = await api.json("PUT", `${PROBES}/p/status`, {
+      ...created.body,
+      metadata: { name: "p" }, // no resourceVersion: the writes above moved it
+      status: { count: 3 },
+    });
+    expect(reset.body.status).toEqual({ count: 3, phase: "Pending" });
   });
 
   test("scale subresource reads and writes the declared replica paths", async () => {

@@ -168,9 +168,31 @@ export class CustomResources {
   }
 
   private unserve(name: string): void {
+    const group = this.served.get(name)?.[0]?.group;
     for (const k of this.served.get(name) ?? []) this.deps.registry.remove(k);
     this.served.delete(name);
     this.terminating.delete(name);
+    if (group !== undefined) void this.recheckNames(group).catch(() => undefined);
+  }
+
+  /**
+   * Names freed by a CRD that went away may be what another CRD of its group was refused for: each
+   * one whose names are not accepted is written again, so admit() decides anew (upstream's naming
+   * controller re-queues every CRD of the group).
+   */
+  private async recheckNames(group: string): Promise<void> {
+    const list = await this.deps.store.list(kindPrefix(this.deps.crdKind));
+    for (const kv of list.kvs) {
+      const crd = decode(kv);
+      const status = crd.status as CrdStatus | undefined;
+      if (specOf(crd).group !== group || crd.metadata?.deletionTimestamp) continue;
+      if (!status?.conditions?.some((c) => c.type === "NamesAccepted" && c.status === "False")) continue;
+      const current = await this.deps.objects.tryGet(this.deps.crdKind, undefined, crd.metadata!.name!);
+      if (!current) continue;
+      await this.deps.objects
+        .update(this.deps.crdKind, undefined, crd.metadata!.name!, structuredClone(current.obj), "raw", { current })
+        .catch(() => undefined); // written meanwhile: that write decided anew already
+    }
   }
 
   private withAdmission(name: string, kind: KindDef): KindDef {

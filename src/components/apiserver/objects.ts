@@ -268,6 +268,11 @@ export class Objects {
     let next: KubeObject;
     if (mode === "status") {
       next = { ...structuredClone(old), status: body.status };
+      // A custom resource's status is pruned and defaulted by its schema, as its spec is on the main resource.
+      if (kind.custom) {
+        const broken = checked(kind, next, old, "defaults");
+        if (broken.length) throw invalid(kind.kind, kind.group, name, broken);
+      }
     } else {
       next = { ...body, apiVersion: old.apiVersion, kind: old.kind, metadata: { ...body.metadata } };
       keepServerMeta(next, old);

@@ -255,26 +255,42 @@ async function handleSubresource(
 
   if (sub === "status" && kind.subresources.status) {
     if (method === "GET") return json((await objects.get(kind, namespace, name)).obj);
-    if (method === "PUT")
-      return json(
-        await objects.update(kind, namespace, name, await readTyped(deps, req, kind), "status", {
-          dryRun,
-          manager: managerOf(req, query, "UpdateOptions"),
-        }),
+    // The whole body is decoded, pruned and checked for unknown and duplicate fields as on the main
+    // resource (upstream's codec runs before the status strategy keeps only the status).
+    if (method === "PUT") {
+      const mode = fieldValidationOf(q);
+      const body: BodyText = { text: "", yaml: false };
+      const obj = await readTyped(deps, req, kind, body);
+      const warnings = checkBody(kind, obj, body, mode);
+      return withWarnings(
+        json(
+          await objects.update(kind, namespace, name, obj, "status", {
+            dryRun,
+            manager: managerOf(req, query, "UpdateOptions"),
+          }),
+        ),
+        warnings,
       );
+    }
     if (method === "PATCH") {
+      const mode = fieldValidationOf(q);
+      const text = await readText(req);
+      const dups = mode === "Ignore" ? [] : patchDuplicates(text, req.headers.get("content-type") ?? "");
+      let warnings: string[] = [];
       const r = await patchVia(
         objects,
-        patchRequest(req, q, kind, namespace, name, await readText(req), dryRun),
+        patchRequest(req, q, kind, namespace, name, text, dryRun),
         (s) => s.obj,
-        (patched, current) =>
-          objects.update(kind, namespace, name, patched, "status", {
+        (patched, current) => {
+          warnings = checkPatched(kind, patched, dups, mode);
+          return objects.update(kind, namespace, name, patched, "status", {
             dryRun,
             current,
             manager: managerOf(req, query, "PatchOptions"),
-          }),
+          });
+        },
       );
-      return json(r.obj);
+      return withWarnings(json(r.obj), warnings);
     }
     throw methodNotAllowed();
   }
