@@ -1,0 +1,89 @@
+// Scale: `kube up --runtime sim` with BENCH_NODES hollow nodes (default 5000), BENCH_PODS pods
+// (default 100000) created through Deployments of 500 replicas, until every Deployment reports
+// all replicas ready. Meanwhile a ConfigMap is updated every 200 ms (mutating API call latency,
+// p99); at the end one cluster-wide LIST of all pods is timed. RSS is the kube process's peak.
+// Last line: scale: nodes=N pods=P total_s=T rss_mb=M list_all_ms=L mutating_p99_ms=P
+import { readFileSync } from "node:fs";
+import { createClient, httpTransport } from "../src/client/index.ts";
+import { startKube } from "./lib/kube-up.ts";
+import { percentile, round } from "./lib/stats.ts";
+
+const NODES = Number(process.env.BENCH_NODES ?? 5000);
+const PODS = Number(process.env.BENCH_PODS ?? 100000);
+const PER_DEPLOYMENT = Math.min(500, PODS);
+
+const peakRss = (pid: number) =>
+  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+
+export default async function main(): Promise<void> {
+  const kube = await startKube(["--runtime", "sim", "--sim-nodes", String(NODES), "--node-name", "hollow"]);
+  const client = createClient(httpTransport(kube.url, kube.token, { ca: kube.ca }));
+  try {
+    const t0 = performance.now();
+    for (;;) {
+      const list = await client.resource("nodes").list();
+      if (list.items.length >= NODES) break;
+      await Bun.sleep(500);
+    }
+    console.log(`${NODES} hollow nodes registered after ${round(performance.now() - t0)} ms`);
+
+    const latencies: number[] = [];
+    let stop = false;
+    const cms = client.resource("configmaps", "default");
+    await cms.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "probe" }, data: { n: "0" } });
+    const prober = (async () => {
+      for (let i = 1; !stop; i++) {
+        const s = performance.now();
+        await cms.patch("probe", { data: { n: String(i) } }, "merge");
+        latencies.push(performance.now() - s);
+        await Bun.sleep(200);
+      }
+    })();
+
+    const deployments = Math.ceil(PODS / PER_DEPLOYMENT);
+    const d0 = performance.now();
+    for (let i = 0; i < deployments; i++) {
+      const replicas = Math.min(PER_DEPLOYMENT, PODS - i * PER_DEPLOYMENT);
+      const s = performance.now();
+      await client.resource("deployments", "default").create({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: `load-${i}` },
+        spec: {
+          replicas,
+          selector: { matchLabels: { app: `load-${i}` } },
+          template: {
+            metadata: { labels: { app: `load-${i}` } },
+            spec: { containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }] },
+          },
+        },
+      });
+      latencies.push(performance.now() - s);
+    }
+    let ready = 0;
+    let last = 0;
+    while (ready < PODS) {
+      await Bun.sleep(1000);
+      const list = await client.resource("deployments", "default").list();
+      ready = list.items.reduce((n, d) => n + ((d.status as { readyReplicas?: number })?.readyReplicas ?? 0), 0);
+      if (performance.now() - last > 10_000) {
+        last = performance.now();
+        console.log(
+          `${round((performance.now() - d0) / 1000)} s: ${ready}/${PODS} ready, rss ${round(peakRss(kube.pid))} MB`,
+        );
+      }
+    }
+    const total = (performance.now() - d0) / 1000;
+    stop = true;
+    await prober;
+    const l0 = performance.now();
+    const all = await client.resource("pods").list();
+    const listMs = performance.now() - l0;
+    console.log(`listed ${all.items.length} pods in ${round(listMs)} ms`);
+    console.log(
+      `scale: nodes=${NODES} pods=${PODS} total_s=${round(total, 1)} rss_mb=${round(peakRss(kube.pid))} list_all_ms=${round(listMs)} mutating_p99_ms=${round(percentile(latencies, 99))}`,
+    );
+  } finally {
+    await kube.stop();
+  }
+}
