@@ -96,6 +96,30 @@ describe("data format versions", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test("auto_vacuum is incremental in a new data dir, and in an older one after its first open", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kube-vacuum-"));
+    const s = await openStore({ dataDir: dir });
+    await s.create("/registry/configmaps/default/a", "{}");
+    await s.close();
+    const mode = () => {
+      const db = new Database(join(dir, "kube.db"));
+      const m = (db.query("PRAGMA auto_vacuum").get() as { auto_vacuum: number }).auto_vacuum;
+      db.close();
+      return m;
+    };
+    expect(mode()).toBe(2);
+    // As dirs made before this fix: auto_vacuum off.
+    const raw = new Database(join(dir, "kube.db"));
+    raw.exec("PRAGMA auto_vacuum = NONE; VACUUM;");
+    raw.close();
+    expect(mode()).toBe(0);
+    const again = await openStore({ dataDir: dir });
+    expect((await again.get("/registry/configmaps/default/a")).kv?.value).toBe("{}");
+    await again.close();
+    expect(mode()).toBe(2);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   test("a data dir written by a newer kube is refused with a one-line message and left untouched", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kube-schema-"));
     await (await openStore({ dataDir: dir })).close();

@@ -8,7 +8,15 @@ import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreErro
 import { openDatabase, type Database, type Statement } from "./driver.ts";
 import { Hub, LiveWatcher } from "../hub.ts";
 import { acquireLock } from "./lock.ts";
-import { CODE_TYPE, MIGRATIONS, PRAGMAS, SCHEMA, SCHEMA_VERSION, TYPE_CODE } from "./schema.ts";
+import {
+  CODE_TYPE,
+  MIGRATIONS,
+  PRAGMAS,
+  SCHEMA,
+  SCHEMA_VERSION,
+  TYPE_CODE,
+  VACUUM_ON_OPEN_MAX_BYTES,
+} from "./schema.ts";
 
 export interface SqliteStoreOptions {
   dataDir: string;
@@ -58,6 +66,17 @@ function migrate(db: Database, dataDir: string): void {
   }
 }
 
+/** A dir made before auto_vacuum took effect (it was set after the tables) is rebuilt once, if small. */
+function enableIncrementalVacuum(db: Database): void {
+  const mode = (db.prepare("PRAGMA auto_vacuum").get() as { auto_vacuum: number }).auto_vacuum;
+  if (mode === 2) return;
+  const { page_count } = db.prepare("PRAGMA page_count").get() as { page_count: number };
+  const { page_size } = db.prepare("PRAGMA page_size").get() as { page_size: number };
+  if (page_count * page_size > VACUUM_ON_OPEN_MAX_BYTES) return;
+  db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+  db.exec("VACUUM");
+}
+
 export class SqliteStore implements Store {
   private rev = 0;
   private compacted = 0;
@@ -81,6 +100,7 @@ export class SqliteStore implements Store {
       db.exec(PRAGMAS);
       db.exec(SCHEMA);
       migrate(db, options.dataDir);
+      enableIncrementalVacuum(db);
     } catch (err) {
       db?.close();
       release();
