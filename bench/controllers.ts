@@ -5,6 +5,7 @@ import { rmSync } from "node:fs";
 import { clusterComponents } from "../src/cli/components.ts";
 import { createApiServer } from "../src/components/apiserver/index.ts";
 import { createClient, inProcessTransport } from "../src/client/index.ts";
+import type { Pod } from "../src/api/kinds/pod.ts";
 import type { ComponentContext } from "../src/components/types.ts";
 import { openStore } from "../src/store/index.ts";
 import { peakRssMb, round, tempDir } from "./lib/stats.ts";
@@ -40,13 +41,13 @@ export default async function main(): Promise<void> {
     const seen = new Set<string>();
     const w = client.resource("pods", "default").watch({ labelSelector: selector, resourceVersion: "0" });
     for await (const ev of w) {
-      const p = ev.object as any;
+      const p = ev.object as Pod;
       const ok =
         p.status?.phase === "Running" &&
-        !p.metadata.deletionTimestamp &&
-        (!image || p.spec.containers[0].image === image);
-      if (ev.type === "DELETED" || !ok) seen.delete(p.metadata.name);
-      else seen.add(p.metadata.name);
+        !p.metadata?.deletionTimestamp &&
+        (!image || p.spec.containers[0]!.image === image);
+      if (ev.type === "DELETED" || !ok) seen.delete(p.metadata!.name!);
+      else seen.add(p.metadata!.name!);
       if (seen.size >= want) break;
     }
     w.close();
@@ -82,10 +83,18 @@ export default async function main(): Promise<void> {
   });
   const complete = async () => {
     for (;;) {
-      const d = (await deploys.get("roll")) as any;
+      const d = (await deploys.get("roll")) as {
+        metadata: { generation: number };
+        status?: {
+          observedGeneration?: number;
+          updatedReplicas?: number;
+          replicas?: number;
+          availableReplicas?: number;
+        };
+      };
       const s = d.status ?? {};
       if (
-        d.metadata.generation <= s.observedGeneration &&
+        d.metadata.generation <= (s.observedGeneration ?? 0) &&
         s.updatedReplicas === ROLL &&
         s.replicas === ROLL &&
         s.availableReplicas === ROLL

@@ -9,6 +9,7 @@ import { createApiServer } from "../src/components/apiserver/index.ts";
 import { createClient, inProcessTransport, type Client } from "../src/client/index.ts";
 import { SchedulerLoop } from "../src/components/scheduler/index.ts";
 import { nodeWith } from "../test/helpers/scheduler.ts";
+import type { Pod } from "../src/api/kinds/pod.ts";
 import { peakRssMb, round, tempDir } from "./lib/stats.ts";
 import { runWorkload, workloadLine, workloads } from "./lib/scheduler-perf.ts";
 
@@ -40,7 +41,8 @@ async function watchAllBound(client: Client, ns: string, total: number): Promise
   const bound = new Set<string>();
   const w = client.resource("pods", ns).watch({ resourceVersion: "0" });
   for await (const ev of w) {
-    if ((ev.object as any).spec?.nodeName) bound.add((ev.object as any).metadata.name);
+    const p = ev.object as Pod;
+    if (p.spec?.nodeName) bound.add(p.metadata!.name!);
     if (bound.size === total) break;
   }
   w.close();

@@ -14,7 +14,7 @@ if (import.meta.main) {
       hostname: "127.0.0.1",
       socket: {
         data(sock, buf, port, addr) {
-          let q;
+          let q: ReturnType<typeof dnsPacket.decode>;
           try {
             q = dnsPacket.decode(buf);
           } catch {

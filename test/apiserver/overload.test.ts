@@ -63,7 +63,10 @@ test("a flooding token gets 429s past its watch budget and its share; the admin 
   // 200 parallel lists from the flooder while the admin lists too.
   const flooding = Promise.all(
     Array.from({ length: 200 }, () =>
-      get("/api/v1/namespaces/default/configmaps", flood).then((r) => (r.body?.cancel(), r.status)),
+      get("/api/v1/namespaces/default/configmaps", flood).then((r) => {
+        r.body?.cancel();
+        return r.status;
+      }),
     ),
   );
   const admin = await Promise.all(

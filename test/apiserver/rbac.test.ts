@@ -492,7 +492,10 @@ test("the API server proxies only to a kubelet that proves itself: a Node pointi
   const other = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch: (req) => (seen.push(req.headers.get("authorization")), new Response("private data of another service")),
+    fetch: (req) => {
+      seen.push(req.headers.get("authorization"));
+      return new Response("private data of another service");
+    },
   });
   try {
     const node = {

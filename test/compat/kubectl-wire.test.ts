@@ -4,16 +4,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TestApi } from "../helpers/api.ts";
 import { kubectlAgainstTestApi, type kubectlRunner } from "../helpers/kubectl.ts";
 
 let env: Awaited<ReturnType<typeof kubectlAgainstTestApi>>;
-let api: TestApi;
 let work: string;
 let kubectl: ReturnType<typeof kubectlRunner>;
 beforeAll(async () => {
   env = await kubectlAgainstTestApi("kube-kubectl-wire");
-  ({ api, work, kubectl } = env);
+  ({ work, kubectl } = env);
   writeFileSync(
     join(work, "pod.json"),
     JSON.stringify({

@@ -2,18 +2,16 @@
 // nested fields of built-in kinds, create -f with an unknown field under --validate=strict|warn|
 // false, and api-resources from aggregated discovery agreeing with the legacy documents.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import type { TestApi } from "../helpers/api.ts";
 import { kubectlAgainstTestApi, type kubectlRunner } from "../helpers/kubectl.ts";
 import { certificateCrd } from "../fixtures/crds.ts";
 
 let env: Awaited<ReturnType<typeof kubectlAgainstTestApi>>;
 let api: TestApi;
-let work: string;
 let kubectl: ReturnType<typeof kubectlRunner>;
 beforeAll(async () => {
   env = await kubectlAgainstTestApi("kube-openapi");
-  ({ api, work, kubectl } = env);
+  ({ api, kubectl } = env);
 });
 afterAll(() => env.close());
 

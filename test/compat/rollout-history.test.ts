@@ -46,7 +46,7 @@ apiVersion: apps/v1
 kind: ${kind}
 metadata: { name: ${name} }
 spec:
-  ${kind === "StatefulSet" ? "replicas: 2\n  serviceName: " + name : ""}
+  ${kind === "StatefulSet" ? `replicas: 2\n  serviceName: ${name}` : ""}
   revisionHistoryLimit: ${limit}
   selector: { matchLabels: { app: ${name} } }
   template:

@@ -105,7 +105,7 @@ spec:
     metadata: { labels: { app: front, track: ${track} } }
     spec: { containers: [{ name: c, image: localhost/busybox:latest, ports: [{ containerPort: 80 }] }] }
 `;
-    await ok(["apply", "-f", "-"], rc("stable", 3) + "---\n" + rc("canary", 1));
+    await ok(["apply", "-f", "-"], `${rc("stable", 3)}---\n${rc("canary", 1)}`);
     await ok(["expose", "rc", "front-stable", "--name=front", "--port=80", "--selector=app=front"]);
     await waitFor(
       "4 endpoints",

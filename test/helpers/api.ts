@@ -106,8 +106,7 @@ export async function readWatch(res: Response, until: (events: any[]) => boolean
       if (r === "timeout") continue;
       if (r.done) break;
       buf += decoder.decode(r.value, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf("\n")) >= 0) {
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
         const line = buf.slice(0, i).trim();
         buf = buf.slice(i + 1);
         if (line) events.push(JSON.parse(line));

@@ -55,7 +55,10 @@ function ask(name: string, type = "A", tcp = false): Promise<Reply> {
     questions: [{ type: type as "A", name }],
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (done(), reject(new Error(`no answer for ${name}`))), 3000);
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no answer for ${name}`));
+    }, 3000);
     let done = () => {};
     if (tcp) {
       const c = net.connect(53, dnsIp, () =>
@@ -63,16 +66,26 @@ function ask(name: string, type = "A", tcp = false): Promise<Reply> {
       );
       let buf = Buffer.alloc(0);
       done = () => c.destroy();
-      c.on("error", (e) => (clearTimeout(timer), reject(e)));
+      c.on("error", (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
       c.on("data", (d: Buffer) => {
         buf = Buffer.concat([buf, d]);
-        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0))
-          clearTimeout(timer), done(), resolve(dnsPacket.streamDecode(buf) as Reply);
+        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          clearTimeout(timer);
+          done();
+          resolve(dnsPacket.streamDecode(buf) as Reply);
+        }
       });
     } else {
       const s = dgram.createSocket("udp4");
       done = () => s.close();
-      s.on("message", (m) => (clearTimeout(timer), done(), resolve(dnsPacket.decode(m) as Reply)));
+      s.on("message", (m) => {
+        clearTimeout(timer);
+        done();
+        resolve(dnsPacket.decode(m) as Reply);
+      });
       s.send(Buffer.from(msg), 53, dnsIp);
     }
   });

@@ -115,7 +115,7 @@ test("host and path rules reach their services; anything else is 404", async () 
   expect((await get("web.test", "/api/v1/things")).text).toBe("api");
   expect((await get("web.test", "/api")).text).toBe("api");
   expect((await get("web.test", "/apiary")).text).toBe("web");
-  expect((await get("web.test:" + port, "/index.html")).text).toBe("web");
+  expect((await get(`web.test:${port}`, "/index.html")).text).toBe("web");
   expect((await get("x.wild.test", "/")).text).toBe("wild");
   expect((await get("x.wild.test", "/deeper")).status).toBe(404);
   expect((await get("a.b.wild.test", "/")).status).toBe(404);
