@@ -84,7 +84,8 @@ describe("CustomResourceDefinition", () => {
     r = await api.json("POST", CRDS, nonStructural);
     expect(r.status).toBe(422);
     expect(r.body.message).toContain(
-      "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[issuerRef].type: Required value: must not be empty for specified object fields",
+      "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[issuerRef].type: Required value: " +
+        "must not be empty for specified object fields",
     );
 
     const webhook = {
@@ -260,7 +261,8 @@ describe("custom resources", () => {
     const bad = await api.json("POST", CERTS, cert("ca", { isCA: true, usages: ["server auth"] }));
     expect(bad.status).toBe(422);
     expect(bad.body.message).toBe(
-      `Certificate.example.com "ca" is invalid: spec: Invalid value: "object": a CA certificate needs the 'cert sign' usage`,
+      `Certificate.example.com "ca" is invalid: spec: Invalid value: "object": a CA certificate needs the ` +
+        `'cert sign' usage`,
     );
     expect((await api.json("POST", CERTS, cert("ca", { isCA: true, usages: ["cert sign"] }))).status).toBe(201);
   });
@@ -327,28 +329,31 @@ describe("custom resources", () => {
     ]);
   });
 
-  test("status subresource: the main resource ignores status, /status ignores the rest; generation follows spec only", async () => {
-    const created = (await api.json("POST", MONITORS, { ...monitor("st"), status: { replicas: 9 } })).body;
-    expect(created.status).toBeUndefined();
-    const put = await api.json("PUT", `${MONITORS}/st`, {
-      ...created,
-      spec: { ...created.spec, jobLabel: "x" },
-      status: { replicas: 5 },
-    });
-    expect(put.body.status).toBeUndefined();
-    expect(put.body.metadata.generation).toBe(2);
-    const st = await api.json(
-      "PATCH",
-      `${MONITORS}/st/status`,
-      { status: { replicas: 3 }, spec: { jobLabel: "ignored" } },
-      merge,
-    );
-    expect(st.body.status).toEqual({ replicas: 3 });
-    expect(st.body.spec.jobLabel).toBe("x");
-    expect(st.body.metadata.generation).toBe(2);
-    const labelled = await api.json("PATCH", `${MONITORS}/st`, { metadata: { labels: { a: "b" } } }, merge);
-    expect(labelled.body.metadata.generation).toBe(2);
-  });
+  test(
+    "status subresource: the main resource ignores status, /status ignores the rest; generation follows spec " + "only",
+    async () => {
+      const created = (await api.json("POST", MONITORS, { ...monitor("st"), status: { replicas: 9 } })).body;
+      expect(created.status).toBeUndefined();
+      const put = await api.json("PUT", `${MONITORS}/st`, {
+        ...created,
+        spec: { ...created.spec, jobLabel: "x" },
+        status: { replicas: 5 },
+      });
+      expect(put.body.status).toBeUndefined();
+      expect(put.body.metadata.generation).toBe(2);
+      const st = await api.json(
+        "PATCH",
+        `${MONITORS}/st/status`,
+        { status: { replicas: 3 }, spec: { jobLabel: "ignored" } },
+        merge,
+      );
+      expect(st.body.status).toEqual({ replicas: 3 });
+      expect(st.body.spec.jobLabel).toBe("x");
+      expect(st.body.metadata.generation).toBe(2);
+      const labelled = await api.json("PATCH", `${MONITORS}/st`, { metadata: { labels: { a: "b" } } }, merge);
+      expect(labelled.body.metadata.generation).toBe(2);
+    },
+  );
 
   test("status writes are pruned, defaulted and checked for unknown fields as the main resource is", async () => {
     const crd = {
@@ -453,7 +458,8 @@ describe("custom resources", () => {
     const applied = await api.json(
       "PATCH",
       `${MONITORS}/applied?fieldManager=test`,
-      "apiVersion: example.com/v1\nkind: Monitor\nmetadata:\n  name: applied\nspec:\n  selector: {}\n  jobLabel: from-apply\n",
+      "apiVersion: example.com/v1\nkind: Monitor\nmetadata:\n  name: applied\nspec:\n  selector: {}\n  " +
+        "jobLabel: from-apply\n",
       { "content-type": "application/apply-patch+yaml" },
     );
     expect(applied.status).toBe(201);

@@ -391,7 +391,8 @@ describe("malformed input is a 4xx, never a 500", () => {
     });
     expect(status).toBe(400);
     expect(body.message).toBe(
-      'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field Container.spec.containers.ports of type []v1.ContainerPort',
+      'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field ' +
+        "Container.spec.containers.ports of type []v1.ContainerPort",
     );
   });
 

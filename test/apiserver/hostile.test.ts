@@ -20,7 +20,8 @@ describe("wrong types are 400s with Go's decoder message", () => {
     const asString = await api.json("POST", `${NS}/pods`, { ...pod("s"), spec: { containers: ["x"] } });
     expect(asString.status).toBe(400);
     expect(asString.body.message).toBe(
-      'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type v1.Container',
+      'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field ' +
+        "PodSpec.spec.containers of type v1.Container",
     );
     // null is Go's zero value: an empty container, which validation refuses for its missing name.
     const asNull = await api.json("POST", `${NS}/pods`, { ...pod("n"), spec: { containers: [null] } });
@@ -75,7 +76,8 @@ describe("wrong types are 400s with Go's decoder message", () => {
     });
     expect(put.status).toBe(400);
     expect(put.body.message).toBe(
-      'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal number 2147483648 into Go struct field ScaleSpec.spec.replicas of type int32',
+      'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal number 2147483648 into Go ' +
+        "struct field ScaleSpec.spec.replicas of type int32",
     );
     const patch = await api.json(
       "PATCH",

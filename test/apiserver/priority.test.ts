@@ -62,7 +62,8 @@ test("an unknown class or a priority that contradicts the class is refused with 
   const wrong = await create("wrong", { priorityClassName: "polite", priority: 5 });
   expect([wrong.status, wrong.body.message]).toEqual([
     403,
-    'pods "wrong" is forbidden: the integer value of priority (5) must not be provided in pod spec; priority admission controller computed 1000 from the given PriorityClass name',
+    'pods "wrong" is forbidden: the integer value of priority (5) must not be provided in pod spec; priority ' +
+      "admission controller computed 1000 from the given PriorityClass name",
   ]);
   expect((await create("same", { priorityClassName: "polite", priority: 1000 })).status).toBe(201);
 });

@@ -59,7 +59,8 @@ test("a service account is forbidden until bound, then allowed in that namespace
   const denied = await kubectl(["--token", alice, "get", "pods", "-n", "team-a"]);
   expect(denied.code).not.toBe(0);
   expect(denied.err).toContain(
-    `Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:team-a:alice" cannot list resource "pods" in API group "" in the namespace "team-a"`,
+    `Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:team-a:alice" cannot list ` +
+      `resource "pods" in API group "" in the namespace "team-a"`,
   );
   const named = await api.json("GET", "/api/v1/namespaces/kube-system/secrets/x", undefined, {
     authorization: `Bearer ${alice}`,
@@ -73,7 +74,8 @@ test("a service account is forbidden until bound, then allowed in that namespace
     details: { name: "x", kind: "secrets" },
   });
   expect(named.body.message).toBe(
-    `secrets "x" is forbidden: User "system:serviceaccount:team-a:alice" cannot get resource "secrets" in API group "" in the namespace "kube-system"`,
+    `secrets "x" is forbidden: User "system:serviceaccount:team-a:alice" cannot get resource "secrets" in ` +
+      `API group "" in the namespace "kube-system"`,
   );
 
   expect(
@@ -192,7 +194,9 @@ test("roles and bindings granting more than their author holds are refused witho
   ]);
   expect(more.code).not.toBe(0);
   expect(more.err).toContain(
-    `roles.rbac.authorization.k8s.io "node-reader" is forbidden: user "system:serviceaccount:team-a:bob" (groups=["system:serviceaccounts" "system:serviceaccounts:team-a" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:`,
+    `roles.rbac.authorization.k8s.io "node-reader" is forbidden: user "system:serviceaccount:team-a:bob" ` +
+      `(groups=["system:serviceaccounts" "system:serviceaccounts:team-a" "system:authenticated"]) is ` +
+      `attempting to grant RBAC permissions not currently held:`,
   );
   expect(more.err).toContain(`{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}`);
   const bind = await kubectl([
@@ -358,7 +362,8 @@ test("the Node authorizer limits a kubelet to its node, its pods and what they u
   const other = await as("GET", "/api/v1/namespaces/team-a/secrets/unused");
   expect(other.status).toBe(403);
   expect(other.body.message).toBe(
-    `secrets "unused" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in the namespace "team-a": no relationship found between node 'n1' and this object`,
+    `secrets "unused" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in ` +
+      `the namespace "team-a": no relationship found between node 'n1' and this object`,
   );
   expect((await as("GET", "/api/v1/namespaces/team-a/secrets")).status).toBe(403);
   expect((await as("PATCH", "/api/v1/nodes/n1/status", { status: { phase: "Running" } })).status).toBe(200);
@@ -440,7 +445,8 @@ test("kubectl auth can-i and whoami, reviews, and impersonation authorized by th
   expect(jane).toMatchObject({ username: "jane", groups: ["devs", "system:authenticated"] });
   const refused = await kubectl(["--token", carol, "get", "pods", "-n", "team-b", "--as=jane"]);
   expect(refused.err).toContain(
-    `users "jane" is forbidden: User "system:serviceaccount:team-b:carol" cannot impersonate resource "users" in API group "" at the cluster scope`,
+    `users "jane" is forbidden: User "system:serviceaccount:team-b:carol" cannot impersonate resource ` +
+      `"users" in API group "" at the cluster scope`,
   );
 
   // TokenReview and SubjectAccessReview, as an authenticating proxy would call them.
@@ -487,35 +493,39 @@ test("kubectl auth can-i and whoami, reviews, and impersonation authorized by th
   ).toBe(403);
 });
 
-test("the API server proxies only to a kubelet that proves itself: a Node pointing at another local service gets nothing", async () => {
-  const seen: (string | null)[] = [];
-  const other = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch: (req) => {
-      seen.push(req.headers.get("authorization"));
-      return new Response("private data of another service");
-    },
-  });
-  try {
-    const node = {
-      apiVersion: "v1",
-      kind: "Node",
-      metadata: { name: "impostor" },
-      status: {
-        addresses: [{ type: "InternalIP", address: "127.0.0.1" }],
-        daemonEndpoints: { kubeletEndpoint: { Port: other.port } },
+test(
+  "the API server proxies only to a kubelet that proves itself: a Node pointing at another local service gets " +
+    "nothing",
+  async () => {
+    const seen: (string | null)[] = [];
+    const other = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) => {
+        seen.push(req.headers.get("authorization"));
+        return new Response("private data of another service");
       },
-    };
-    expect((await api.json("POST", "/api/v1/nodes", node)).status).toBe(201);
-    await api.json("PUT", "/api/v1/nodes/impostor/status", node);
-    const res = await api.request("GET", "/api/v1/nodes/impostor/proxy/secret");
-    expect(res.status).toBe(503);
-    expect(await res.text()).not.toContain("private data");
-    // Only the unauthenticated challenge reached it: no credential was ever sent.
-    expect(seen.every((h) => h === null)).toBe(true);
-    expect((await api.json("GET", "/api/v1/nodes/impostor")).body.metadata.annotations ?? {}).toEqual({});
-  } finally {
-    other.stop(true);
-  }
-});
+    });
+    try {
+      const node = {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: "impostor" },
+        status: {
+          addresses: [{ type: "InternalIP", address: "127.0.0.1" }],
+          daemonEndpoints: { kubeletEndpoint: { Port: other.port } },
+        },
+      };
+      expect((await api.json("POST", "/api/v1/nodes", node)).status).toBe(201);
+      await api.json("PUT", "/api/v1/nodes/impostor/status", node);
+      const res = await api.request("GET", "/api/v1/nodes/impostor/proxy/secret");
+      expect(res.status).toBe(503);
+      expect(await res.text()).not.toContain("private data");
+      // Only the unauthenticated challenge reached it: no credential was ever sent.
+      expect(seen.every((h) => h === null)).toBe(true);
+      expect((await api.json("GET", "/api/v1/nodes/impostor")).body.metadata.annotations ?? {}).toEqual({});
+    } finally {
+      other.stop(true);
+    }
+  },
+);

@@ -23,7 +23,9 @@ test("a subPath with '..' or an absolute subPath is invalid, naming the field", 
   const up = await withMount("up", "a/../../etc");
   expect(up.status).toBe(422);
   expect(up.body.message).toBe(
-    `Pod "up" is invalid: [spec.volumes[1].configMap.items[0].path: Invalid value: "a/../../etc": must not contain '..', spec.containers[0].volumeMounts[0].subPath: Invalid value: "a/../../etc": must not contain '..']`,
+    `Pod "up" is invalid: [spec.volumes[1].configMap.items[0].path: Invalid value: "a/../../etc": must not ` +
+      `contain '..', spec.containers[0].volumeMounts[0].subPath: Invalid value: "a/../../etc": must not ` +
+      `contain '..']`,
   );
   const abs = await withMount("abs", "/etc");
   expect(abs.status).toBe(422);

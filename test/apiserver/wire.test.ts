@@ -120,7 +120,8 @@ describe("query parameters", () => {
     const r = await api.json("DELETE", `${CM}/a?propagationPolicy=Sometimes`);
     expect(r.status).toBe(422);
     expect(r.body.message).toBe(
-      'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sometimes": supported values: "Foreground", "Background", "Orphan", "nil"',
+      'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sometimes": supported ' +
+        'values: "Foreground", "Background", "Orphan", "nil"',
     );
   });
 });
@@ -132,27 +133,33 @@ describe("Status bytes", () => {
     expect(core.status).toBe(404);
     expect(core.headers.get("content-type")).toBe("application/json");
     expect(await core.text()).toBe(
-      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"nope\\" not found","reason":"NotFound","details":{"name":"nope","kind":"pods"},"code":404}\n',
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"nope\\" not ' +
+        'found","reason":"NotFound","details":{"name":"nope","kind":"pods"},"code":404}\n',
     );
     const apps = await api.request("GET", "/apis/apps/v1/namespaces/default/deployments/nope");
     expect(await apps.text()).toBe(
-      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps \\"nope\\" not found","reason":"NotFound","details":{"name":"nope","group":"apps","kind":"deployments"},"code":404}\n',
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps ' +
+        '\\"nope\\" not ' +
+        'found","reason":"NotFound","details":{"name":"nope","group":"apps","kind":"deployments"},"code":404}\n',
     );
   });
 
   test("AlreadyExists and Invalid with causes", async () => {
     const dup = await api.request("POST", CM, { metadata: { name: "a" } });
     expect(await dup.text()).toBe(
-      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"a\\" already exists","reason":"AlreadyExists","details":{"name":"a","kind":"configmaps"},"code":409}\n',
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"a\\" ' +
+        'already exists","reason":"AlreadyExists","details":{"name":"a","kind":"configmaps"},"code":409}\n',
     );
     const bad = await api.request("POST", CM, { metadata: { name: "Bad_Name" } });
     expect(bad.status).toBe(422);
     const text = await bad.text();
     expect(text).toStartWith(
-      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"ConfigMap \\"Bad_Name\\" is invalid: metadata.name: Invalid value: \\"Bad_Name\\": ',
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"ConfigMap ' +
+        '\\"Bad_Name\\" is invalid: metadata.name: Invalid value: \\"Bad_Name\\": ',
     );
     expect(text).toContain(
-      '"reason":"Invalid","details":{"name":"Bad_Name","kind":"ConfigMap","causes":[{"reason":"FieldValueInvalid","message":"Invalid value: \\"Bad_Name\\": ',
+      '"reason":"Invalid","details":{"name":"Bad_Name","kind":"ConfigMap","causes":[{"reason":"FieldValueInvalid","message":"Invalid ' +
+        'value: \\"Bad_Name\\": ',
     );
     expect(text).toEndWith('","field":"metadata.name"}]},"code":422}\n');
   });
@@ -170,7 +177,8 @@ describe("Status bytes", () => {
   test("BadRequest has no details at all", async () => {
     const res = await api.request("GET", `${CM}?limit=x`);
     expect(await res.text()).toBe(
-      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"strconv.ParseInt: parsing \\"x\\": invalid syntax","reason":"BadRequest","code":400}\n',
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"strconv.ParseInt: ' +
+        'parsing \\"x\\": invalid syntax","reason":"BadRequest","code":400}\n',
     );
   });
 });
@@ -197,7 +205,8 @@ describe("apiVersion and kind of a body", () => {
     const r = await api.json("POST", "/api/v1/namespaces", pod("not-a-namespace"));
     expect(r.status).toBe(400);
     expect(r.body.message).toBe(
-      'Pod in version "v1" cannot be handled as a Namespace: converting (v1.Pod) to (core.Namespace): unknown conversion',
+      'Pod in version "v1" cannot be handled as a Namespace: converting (v1.Pod) to (core.Namespace): ' +
+        "unknown conversion",
     );
     const unknown = await api.json("POST", CM, { apiVersion: "v1", kind: "Gizmo", metadata: { name: "g" } });
     expect(unknown.status).toBe(400);
@@ -207,12 +216,14 @@ describe("apiVersion and kind of a body", () => {
     const version = await api.json("POST", CM, { apiVersion: "apps/v1", kind: "ConfigMap", metadata: { name: "g" } });
     expect(version.status).toBe(400);
     expect(version.body.message).toStartWith(
-      'ConfigMap in version "v1" cannot be handled as a ConfigMap: no kind "ConfigMap" is registered for version "apps/v1"',
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: no kind "ConfigMap" is registered for ' +
+        'version "apps/v1"',
     );
     const update = await api.json("PUT", `${CM}/a`, { apiVersion: "v1", kind: "Secret", metadata: { name: "a" } });
     expect(update.status).toBe(400);
     expect(update.body.message).toBe(
-      'Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion',
+      'Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): ' +
+        "unknown conversion",
     );
   });
 
@@ -220,7 +231,9 @@ describe("apiVersion and kind of a body", () => {
     const r = await api.request("POST", CM, { kind: 1, metadata: { name: "n" } });
     expect(r.status).toBe(400);
     expect((await r.json()).message).toBe(
-      'the object provided is unrecognized (must be of type ConfigMap): couldn\'t get version/kind; json parse error: json: cannot unmarshal number into Go struct field .kind of type string ({"kind":1,"metadata":{"name":" ...)',
+      "the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json " +
+        "parse error: json: cannot unmarshal number into Go struct field .kind of type string " +
+        '({"kind":1,"metadata":{"name":" ...)',
     );
   });
 

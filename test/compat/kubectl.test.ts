@@ -485,7 +485,8 @@ provisioner: kube.io/local-path
       const bad = await kubectl(
         v,
         ["apply", "-f", "-"],
-        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: broken }\nspec: { scaleTargetRef: { kind: Deployment, name: web }, minReplicas: 3, maxReplicas: 2 }\n",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: broken }\nspec: { " +
+          "scaleTargetRef: { kind: Deployment, name: web }, minReplicas: 3, maxReplicas: 2 }\n",
       );
       expect(bad.code).not.toBe(0);
       expect(bad.err).toContain("must be greater than or equal to `minReplicas`");

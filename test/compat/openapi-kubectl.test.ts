@@ -175,10 +175,13 @@ describe("a CustomResourceDefinition", () => {
     expect(explain.code).toBe(0);
     expect(explain.out).toContain("GROUP:      example.com");
     expect(explain.out).toMatch(/create\s+<boolean> -required-/);
-    const cert = `apiVersion: example.com/v1\nkind: Certificate\nmetadata:\n  name: c1\nspec:\n  secretName: c1-tls\n  issuerRef: {name: ca}\n  colour: red\n`;
+    const cert =
+      `apiVersion: example.com/v1\nkind: Certificate\nmetadata:\n  name: c1\nspec:\n  secretName: c1-tls\n  ` +
+      `issuerRef: {name: ca}\n  colour: red\n`;
     const strict = await kubectl("1.33", ["create", "-f", "-"], cert);
     expect(strict.err).toContain(
-      'Certificate in version "v1" cannot be handled as a Certificate: strict decoding error: unknown field "spec.colour"',
+      'Certificate in version "v1" cannot be handled as a Certificate: strict decoding error: unknown field ' +
+        '"spec.colour"',
     );
     const warn = await kubectl("1.33", ["create", "--validate=warn", "-f", "-"], cert);
     expect(warn.err).toContain('Warning: unknown field "spec.colour"');

@@ -66,7 +66,8 @@ for (const v of VERSIONS) {
     const ns = `hist-${v.replace(".", "")}`;
     const run = ok(v, ns);
 
-    test("DaemonSet and StatefulSet: rollout history, --revision, undo and --to-revision through ControllerRevisions", async () => {
+    test("DaemonSet and StatefulSet: rollout history, --revision, undo and --to-revision through " +
+      "ControllerRevisions", async () => {
       await cluster.client
         .resource("namespaces")
         .create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });

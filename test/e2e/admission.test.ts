@@ -69,7 +69,8 @@ const quotaStatus = async (ns: string, name: string) =>
   JSON.parse((await ok(["get", "quota", name, "-n", ns, "-o", "json"])).out).status ?? {};
 
 describe("ResourceQuota", () => {
-  test("counts and cpu/memory are enforced with upstream's messages; status.used follows creates and deletes; describe shows used/hard", async () => {
+  test("counts and cpu/memory are enforced with upstream's messages; status.used follows creates and deletes; " +
+    "describe shows used/hard", async () => {
     await ok(["create", "namespace", "q"]);
     await ok([
       "create",
@@ -84,14 +85,16 @@ describe("ResourceQuota", () => {
     const bare = await kubectl(["run", "bare", "-n", "q", "--image=localhost/busybox:1"]);
     expect(bare.code).toBe(1);
     expect(bare.err.trim()).toBe(
-      'Error from server (Forbidden): pods "bare" is forbidden: failed quota: compute: must specify limits.cpu for: bare; limits.memory for: bare; requests.cpu for: bare; requests.memory for: bare',
+      'Error from server (Forbidden): pods "bare" is forbidden: failed quota: compute: must specify ' +
+        "limits.cpu for: bare; limits.memory for: bare; requests.cpu for: bare; requests.memory for: bare",
     );
 
     await ok(["create", "-n", "q", "-f", "-"], pod("a", sized));
     const b = await kubectl(["create", "-n", "q", "-f", "-"], pod("b", sized));
     expect(b.code).toBe(1);
     expect(b.err.trim()).toBe(
-      'Error from server (Forbidden): error when creating "STDIN": pods "b" is forbidden: exceeded quota: compute, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1',
+      'Error from server (Forbidden): error when creating "STDIN": pods "b" is forbidden: exceeded quota: ' +
+        "compute, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1",
     );
     await waitFor(
       "used counts pod a",
@@ -116,12 +119,14 @@ describe("ResourceQuota", () => {
     await ok(["create", "service", "clusterip", "one", "-n", "q", "--tcp=80:80"]);
     const two = await kubectl(["create", "service", "clusterip", "two", "-n", "q", "--tcp=80:80"]);
     expect(two.err.trim()).toBe(
-      'error: failed to create ClusterIP service: services "two" is forbidden: exceeded quota: compute, requested: services=1, used: services=1, limited: services=1',
+      'error: failed to create ClusterIP service: services "two" is forbidden: exceeded quota: compute, ' +
+        "requested: services=1, used: services=1, limited: services=1",
     );
     await ok(["create", "deployment", "d1", "-n", "q", "--image=localhost/busybox:1"]);
     const d2 = await kubectl(["create", "deployment", "d2", "-n", "q", "--image=localhost/busybox:1"]);
     expect(d2.err.trim()).toBe(
-      'error: failed to create deployment: deployments.apps "d2" is forbidden: exceeded quota: compute, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1',
+      'error: failed to create deployment: deployments.apps "d2" is forbidden: exceeded quota: compute, ' +
+        "requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1",
     );
 
     // Deleting pod a gives its share back: the controller recounts, and b fits.
@@ -169,7 +174,8 @@ describe("Pod Security admission", () => {
     seccompProfile: { type: "RuntimeDefault" },
   };
 
-  test("enforce refuses with upstream's message, warn prints upstream's warning; templates only warn; a stricter enforce label warns about existing pods", async () => {
+  test("enforce refuses with upstream's message, warn prints upstream's warning; templates only warn; a stricter " +
+    "enforce label warns about existing pods", async () => {
     await ok(["create", "namespace", "psa"]);
     await ok([
       "label",
@@ -182,12 +188,17 @@ describe("Pod Security admission", () => {
     const priv = await kubectl(["run", "priv", "-n", "psa", "--image=localhost/busybox:1", "--privileged"]);
     expect(priv.code).toBe(1);
     expect(priv.err.trim()).toBe(
-      'Error from server (Forbidden): pods "priv" is forbidden: violates PodSecurity "baseline:latest": privileged (container "priv" must not set securityContext.privileged=true)',
+      'Error from server (Forbidden): pods "priv" is forbidden: violates PodSecurity "baseline:latest": ' +
+        'privileged (container "priv" must not set securityContext.privileged=true)',
     );
 
     const plain = await ok(["run", "plain", "-n", "psa", "--image=localhost/busybox:1"]);
     expect(plain.err.trim()).toBe(
-      'Warning: would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "plain" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "plain" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "plain" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "plain" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
+      'Warning: would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container ' +
+        '"plain" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities ' +
+        '(container "plain" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or ' +
+        'container "plain" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container ' +
+        '"plain" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
     );
     const clean = await ok(["create", "-n", "psa", "-f", "-"], pod("clean", undefined, restrictedOk));
     expect(clean.err).toBe("");

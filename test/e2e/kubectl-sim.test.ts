@@ -213,30 +213,34 @@ spec:
 });
 
 describe("in-cluster access: the kubernetes service and service account tokens", () => {
-  test("default/kubernetes fronts the API server on the first service address, and kubectl reaches the API through it", async () => {
-    const svc = await json(["get", "service", "kubernetes", "-n", "default"]);
-    expect(svc.spec.clusterIP).toBe(FIRST_SERVICE_IP);
-    expect(svc.spec.ports).toEqual([expect.objectContaining({ name: "https", port: 443, protocol: "TCP" })]);
-    const ep = await json(["get", "endpoints", "kubernetes", "-n", "default"]);
-    expect(ep.subsets[0].addresses[0].ip).toBe("127.0.0.1");
-    expect(ep.subsets[0].ports[0].port).toBe(Number(new URL(kube.url).port));
-    // The serving certificate names the service address, so TLS verifies through the proxy.
-    const nodes = await waitFor(
-      "the API through the service",
-      async () => {
-        const r = await kubectl(["--server", `https://${FIRST_SERVICE_IP}:443`, "get", "nodes", "-o", "name"]);
-        return r.code === 0 ? r.out : undefined;
-      },
-      10_000,
-    );
-    expect(nodes).toBe(await ok(["get", "nodes", "-o", "name"]));
-    // Pods reach the same API at the container bridge address, so the certificate names it too.
-    const { X509Certificate } = await import("node:crypto");
-    const cert = new X509Certificate(readFileSync(join(kube.dataDir, "pki", "apiserver.crt")));
-    expect(cert.subjectAltName).toContain("IP Address:10.88.0.1");
-    expect(cert.subjectAltName).toContain("DNS:kubernetes.default.svc");
-    expect(nodes).toContain("node/");
-  });
+  test(
+    "default/kubernetes fronts the API server on the first service address, and kubectl reaches the API " +
+      "through it",
+    async () => {
+      const svc = await json(["get", "service", "kubernetes", "-n", "default"]);
+      expect(svc.spec.clusterIP).toBe(FIRST_SERVICE_IP);
+      expect(svc.spec.ports).toEqual([expect.objectContaining({ name: "https", port: 443, protocol: "TCP" })]);
+      const ep = await json(["get", "endpoints", "kubernetes", "-n", "default"]);
+      expect(ep.subsets[0].addresses[0].ip).toBe("127.0.0.1");
+      expect(ep.subsets[0].ports[0].port).toBe(Number(new URL(kube.url).port));
+      // The serving certificate names the service address, so TLS verifies through the proxy.
+      const nodes = await waitFor(
+        "the API through the service",
+        async () => {
+          const r = await kubectl(["--server", `https://${FIRST_SERVICE_IP}:443`, "get", "nodes", "-o", "name"]);
+          return r.code === 0 ? r.out : undefined;
+        },
+        10_000,
+      );
+      expect(nodes).toBe(await ok(["get", "nodes", "-o", "name"]));
+      // Pods reach the same API at the container bridge address, so the certificate names it too.
+      const { X509Certificate } = await import("node:crypto");
+      const cert = new X509Certificate(readFileSync(join(kube.dataDir, "pki", "apiserver.crt")));
+      expect(cert.subjectAltName).toContain("IP Address:10.88.0.1");
+      expect(cert.subjectAltName).toContain("DNS:kubernetes.default.svc");
+      expect(nodes).toContain("node/");
+    },
+  );
 
   test("kubectl create token gives a service account token that kubectl can use", async () => {
     await waitFor(
@@ -265,7 +269,8 @@ describe("disruption budgets", () => {
     await ok(["rollout", "status", "deployment/guarded", "--timeout=30s"]);
     await ok(
       ["apply", "-f", "-"],
-      "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: guarded }\nspec: { minAvailable: 2, selector: { matchLabels: { app: guarded } } }\n",
+      "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: guarded }\nspec: { minAvailable: " +
+        "2, selector: { matchLabels: { app: guarded } } }\n",
     );
     await waitFor(
       "budget computed",

@@ -41,60 +41,66 @@ const sim = (node: string) => [
 ];
 const clientOf = (k: RunningKube) => createClient(httpTransport(k.url, k.token, { ca: k.ca }));
 
-test("a snapshot taken under writes is a gap-free prefix of them; restore refuses a live dir and restores into another", async () => {
-  const source = dir("snap-src");
-  const k = await startKube(sim("snap"), { dataDir: source, keepDataDir: true });
-  running.push(k);
-  const cms = clientOf(k).resource("configmaps", "default");
+test(
+  "a snapshot taken under writes is a gap-free prefix of them; restore refuses a live dir and restores into " +
+    "another",
+  async () => {
+    const source = dir("snap-src");
+    const k = await startKube(sim("snap"), { dataDir: source, keepDataDir: true });
+    running.push(k);
+    const cms = clientOf(k).resource("configmaps", "default");
 
-  // One writer, one write at a time: the i-th acknowledged write is cm-i.
-  let acked = 0;
-  let writing = true;
-  const writer = (async () => {
-    while (writing) {
-      await cms.create({
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: { name: `cm-${acked}` },
-        data: { i: String(acked) },
-      });
-      acked++;
-    }
-  })();
-  await waitFor("some writes", () => acked >= 50);
-  const before = acked;
-  const file = join(dir("snap-out"), "snap.db");
-  const saved = await kube(["snapshot", "save", file, "--data-dir", source]);
-  await waitFor("more writes after the snapshot", () => acked >= before + 50);
-  writing = false;
-  await writer;
-  expect(saved.err).toBe("");
-  expect(saved.code).toBe(0);
-  expect(saved.out).toMatch(/^snapshot .*snap\.db saved \(revision \d+, \d+ bytes\)\n$/);
-  expect(statSync(file).mode & 0o777).toBe(0o600);
+    // One writer, one write at a time: the i-th acknowledged write is cm-i.
+    let acked = 0;
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        await cms.create({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: `cm-${acked}` },
+          data: { i: String(acked) },
+        });
+        acked++;
+      }
+    })();
+    await waitFor("some writes", () => acked >= 50);
+    const before = acked;
+    const file = join(dir("snap-out"), "snap.db");
+    const saved = await kube(["snapshot", "save", file, "--data-dir", source]);
+    await waitFor("more writes after the snapshot", () => acked >= before + 50);
+    writing = false;
+    await writer;
+    expect(saved.err).toBe("");
+    expect(saved.code).toBe(0);
+    expect(saved.out).toMatch(/^snapshot .*snap\.db saved \(revision \d+, \d+ bytes\)\n$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
 
-  const refused = await kube(["snapshot", "restore", file, "--data-dir", source]);
-  expect(refused.code).toBe(1);
-  expect(refused.err.trim()).toBe(
-    `error: data dir ${source} is in use by a running kube (pid ${k.pid}); stop it first (kube down)`,
-  );
+    const refused = await kube(["snapshot", "restore", file, "--data-dir", source]);
+    expect(refused.code).toBe(1);
+    expect(refused.err.trim()).toBe(
+      `error: data dir ${source} is in use by a running kube (pid ${k.pid}); stop it first (kube down)`,
+    );
 
-  const target = dir("snap-restored");
-  const restored = await kube(["snapshot", "restore", file, "--data-dir", target]);
-  expect(restored.err).toBe("");
-  expect(restored.code).toBe(0);
-  // The restored cluster starts on the snapshot; it brings its own credentials (none were in the snapshot).
-  const r = await startKube(sim("restored"), { dataDir: target, keepDataDir: true });
-  running.push(r);
-  const names = ((await clientOf(r).resource("configmaps", "default").list()).items as { metadata: { name: string } }[])
-    .map((c) => c.metadata.name)
-    .filter((n) => n.startsWith("cm-"))
-    .map((n) => Number(n.slice(3)))
-    .sort((a, b) => a - b);
-  expect(names.length).toBeGreaterThanOrEqual(before);
-  expect(names.length).toBeLessThan(acked);
-  expect(names).toEqual(names.map((_, i) => i));
-});
+    const target = dir("snap-restored");
+    const restored = await kube(["snapshot", "restore", file, "--data-dir", target]);
+    expect(restored.err).toBe("");
+    expect(restored.code).toBe(0);
+    // The restored cluster starts on the snapshot; it brings its own credentials (none were in the snapshot).
+    const r = await startKube(sim("restored"), { dataDir: target, keepDataDir: true });
+    running.push(r);
+    const names = (
+      (await clientOf(r).resource("configmaps", "default").list()).items as { metadata: { name: string } }[]
+    )
+      .map((c) => c.metadata.name)
+      .filter((n) => n.startsWith("cm-"))
+      .map((n) => Number(n.slice(3)))
+      .sort((a, b) => a - b);
+    expect(names.length).toBeGreaterThanOrEqual(before);
+    expect(names.length).toBeLessThan(acked);
+    expect(names).toEqual(names.map((_, i) => i));
+  },
+);
 
 test("kube up --snapshot-interval keeps the newest --snapshot-retain snapshots; bad values are one-line errors", async () => {
   const data = dir("snap-sched");

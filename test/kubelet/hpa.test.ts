@@ -62,44 +62,52 @@ const hpa = (name: string, min: number, max: number) => ({
 const deployments = () => cluster.client.resource("deployments.apps", "default");
 const hpas = () => cluster.client.resource("horizontalpodautoscalers.autoscaling", "default");
 
-test("a busy deployment scales up to maxReplicas, an idle one down to minReplicas; kubectl top reads the same metrics", async () => {
-  await deployments().create(deployment("busy", 1, ["sh", "-c", "while :; do :; done"], { cpu: "50m" }));
-  await deployments().create(deployment("idle", 3, ["sleep", "3600"], { cpu: "50m" }));
-  await hpas().create(hpa("busy", 1, 3));
-  await hpas().create(hpa("idle", 1, 3));
-  const busy: any = await waitFor(
-    "busy scaled to 3",
-    async () => {
-      const h: any = await hpas().get("busy");
-      return ((await deployments().get("busy")) as any).spec.replicas === 3 && h.status?.desiredReplicas === 3
-        ? h
-        : undefined;
-    },
-    45_000,
-  );
-  await waitFor("idle scaled to 1", async () => ((await deployments().get("idle")) as any).spec.replicas === 1, 45_000);
-  expect(busy.status.currentMetrics[0].resource.current.averageUtilization).toBeGreaterThan(55);
-  expect(busy.status.conditions.find((c: any) => c.type === "ScalingActive").status).toBe("True");
-
-  const served = await cluster.api.listen();
-  try {
-    writeKubeconfig(join(work, "kubeconfig"), { server: served.url, token: TEST_TOKEN, ca: served.ca, name: "kube" });
-    const kubectl = kubectlRunner(join(work, "kubeconfig"), work);
-    const top = await kubectl("1.33", ["top", "pod", "-l", "app=busy", "--no-headers"]);
-    expect(top.err).toBe("");
-    expect(top.out.trim().split("\n").length).toBeGreaterThanOrEqual(1);
-    expect(top.out).toMatch(/^busy-\S+\s+\d+m\s+\d+Mi/m);
-    expect((await kubectl("1.33", ["get", "hpa", "busy"])).out).toMatch(
-      /busy\s+Deployment\/busy\s+\d+%\/50%\s+1\s+3\s+3/,
+test(
+  "a busy deployment scales up to maxReplicas, an idle one down to minReplicas; kubectl top reads the same " +
+    "metrics",
+  async () => {
+    await deployments().create(deployment("busy", 1, ["sh", "-c", "while :; do :; done"], { cpu: "50m" }));
+    await deployments().create(deployment("idle", 3, ["sleep", "3600"], { cpu: "50m" }));
+    await hpas().create(hpa("busy", 1, 3));
+    await hpas().create(hpa("idle", 1, 3));
+    const busy: any = await waitFor(
+      "busy scaled to 3",
+      async () => {
+        const h: any = await hpas().get("busy");
+        return ((await deployments().get("busy")) as any).spec.replicas === 3 && h.status?.desiredReplicas === 3
+          ? h
+          : undefined;
+      },
+      45_000,
     );
-  } finally {
-    await served.stop();
-  }
-  for (const n of ["busy", "idle"]) {
-    await hpas().delete(n);
-    await deployments().delete(n);
-  }
-});
+    await waitFor(
+      "idle scaled to 1",
+      async () => ((await deployments().get("idle")) as any).spec.replicas === 1,
+      45_000,
+    );
+    expect(busy.status.currentMetrics[0].resource.current.averageUtilization).toBeGreaterThan(55);
+    expect(busy.status.conditions.find((c: any) => c.type === "ScalingActive").status).toBe("True");
+
+    const served = await cluster.api.listen();
+    try {
+      writeKubeconfig(join(work, "kubeconfig"), { server: served.url, token: TEST_TOKEN, ca: served.ca, name: "kube" });
+      const kubectl = kubectlRunner(join(work, "kubeconfig"), work);
+      const top = await kubectl("1.33", ["top", "pod", "-l", "app=busy", "--no-headers"]);
+      expect(top.err).toBe("");
+      expect(top.out.trim().split("\n").length).toBeGreaterThanOrEqual(1);
+      expect(top.out).toMatch(/^busy-\S+\s+\d+m\s+\d+Mi/m);
+      expect((await kubectl("1.33", ["get", "hpa", "busy"])).out).toMatch(
+        /busy\s+Deployment\/busy\s+\d+%\/50%\s+1\s+3\s+3/,
+      );
+    } finally {
+      await served.stop();
+    }
+    for (const n of ["busy", "idle"]) {
+      await hpas().delete(n);
+      await deployments().delete(n);
+    }
+  },
+);
 
 test("pods without a CPU request make the HPA say so and leave replicas alone", async () => {
   await deployments().create(deployment("norequest", 1, ["sleep", "3600"]));

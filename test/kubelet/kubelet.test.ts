@@ -151,7 +151,8 @@ describe("running pods", () => {
           command: [
             "sh",
             "-c",
-            "cat /p/a.txt; echo; cat /p/creds/pw; echo; cat /p/name; echo; cat /d/labels; echo; wc -c < /p/token; ls /var/run/secrets/kubernetes.io/serviceaccount; sleep 30",
+            "cat /p/a.txt; echo; cat /p/creds/pw; echo; cat /p/name; echo; cat /d/labels; echo; wc -c < " +
+              "/p/token; ls /var/run/secrets/kubernetes.io/serviceaccount; sleep 30",
           ],
           volumeMounts: [
             { name: "p", mountPath: "/p" },

@@ -219,7 +219,8 @@ describe("gRPC probes", () => {
     const messages = (await events("grpc-mixed")).filter((e) => e.reason === "Unhealthy").map((e) => e.message);
     expect(messages).toContain('Readiness probe failed: service unhealthy (responded with "NOT_SERVING")');
     expect(messages).toContain(
-      "Readiness probe failed: error: health rpc probe failed: rpc error: code = NotFound desc = Health status unknown for service nope",
+      "Readiness probe failed: error: health rpc probe failed: rpc error: code = NotFound desc = Health " +
+        "status unknown for service nope",
     );
     expect(messages).toContain('Liveness probe failed: service unhealthy (responded with "NOT_SERVING")');
   }, 180_000);

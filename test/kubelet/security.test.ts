@@ -79,76 +79,85 @@ const CAP_SYS_ADMIN = 21;
 const CAP_CHOWN = 0;
 const status = "grep -E 'CapEff|NoNewPrivs' /proc/self/status";
 
-test("privileged has every capability, a plain container does not; add and drop change the set; no_new_privs follows allowPrivilegeEscalation", async () => {
-  const out = await outputs(
-    spec("caps", [
-      { name: "priv", command: ["sh", "-c", status], securityContext: { privileged: true } },
-      { name: "plain", command: ["sh", "-c", status] },
-      { name: "add", command: ["sh", "-c", status], securityContext: { capabilities: { add: ["NET_ADMIN"] } } },
-      {
-        name: "drop",
-        command: ["sh", "-c", status],
-        securityContext: { capabilities: { drop: ["ALL"] }, allowPrivilegeEscalation: false },
-      },
-    ]),
-  );
-  expect(has(capEff(out.priv!), CAP_SYS_ADMIN)).toBe(1n);
-  expect(has(capEff(out.priv!), CAP_NET_ADMIN)).toBe(1n);
-  expect(has(capEff(out.plain!), CAP_SYS_ADMIN)).toBe(0n);
-  expect(has(capEff(out.plain!), CAP_NET_ADMIN)).toBe(0n);
-  expect(has(capEff(out.plain!), CAP_CHOWN)).toBe(1n);
-  expect(has(capEff(out.add!), CAP_NET_ADMIN)).toBe(1n);
-  expect(has(capEff(out.add!), CAP_SYS_ADMIN)).toBe(0n);
-  expect(capEff(out.drop!)).toBe(0n);
-  expect(out.drop).toContain("NoNewPrivs:\t1");
-  expect(out.plain).toContain("NoNewPrivs:\t0");
-});
-
-test("runAsUser/runAsGroup/supplementalGroups/fsGroup: the pod's context is the default, a container's overrides it; readOnlyRootFilesystem refuses writes", async () => {
-  const script =
-    "id -u; id -g; id -G; stat -c %g /data; touch /data/$(id -u) && echo wrote; touch /rootfile 2>/dev/null && echo rootwrite || echo rootdenied";
-  const out = await outputs(
-    spec(
-      "ids",
-      [
-        { name: "a", command: ["sh", "-c", script], volumeMounts: [{ name: "data", mountPath: "/data" }] },
+test(
+  "privileged has every capability, a plain container does not; add and drop change the set; no_new_privs " +
+    "follows allowPrivilegeEscalation",
+  async () => {
+    const out = await outputs(
+      spec("caps", [
+        { name: "priv", command: ["sh", "-c", status], securityContext: { privileged: true } },
+        { name: "plain", command: ["sh", "-c", status] },
+        { name: "add", command: ["sh", "-c", status], securityContext: { capabilities: { add: ["NET_ADMIN"] } } },
         {
-          name: "b",
-          command: ["sh", "-c", script],
-          volumeMounts: [{ name: "data", mountPath: "/data" }],
-          securityContext: { runAsUser: 2001, readOnlyRootFilesystem: true },
+          name: "drop",
+          command: ["sh", "-c", status],
+          securityContext: { capabilities: { drop: ["ALL"] }, allowPrivilegeEscalation: false },
         },
-      ],
-      {
-        securityContext: { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 2000 },
-        volumes: [{ name: "data", emptyDir: {} }],
-      },
-    ),
-  );
-  const a = out.a!.split("\n");
-  expect(a.slice(0, 2)).toEqual(["1000", "3000"]);
-  expect(a[2]!.split(" ").sort()).toEqual(["2000", "3000", "4000"]);
-  expect(a[3]).toBe("2000");
-  expect(a[4]).toBe("wrote");
-  expect(a[5]).toBe("rootdenied"); // uid 1000 cannot write / either way
-  const b = out.b!.split("\n");
-  expect(b[0]).toBe("2001");
-  expect(b.slice(4)).toEqual(["wrote", "rootdenied"]);
-  // As root, only readOnlyRootFilesystem stops the write.
-  const root = await outputs(
-    spec("rootfs", [
-      { name: "rw", command: ["sh", "-c", "touch /rootfile && echo rootwrite"] },
-      {
-        name: "ro",
-        command: ["sh", "-c", "touch /rootfile 2>&1; echo rc=$?"],
-        securityContext: { readOnlyRootFilesystem: true },
-      },
-    ]),
-  );
-  expect(root.rw).toBe("rootwrite");
-  expect(root.ro).toContain("Read-only file system");
-  expect(root.ro).toContain("rc=1");
-});
+      ]),
+    );
+    expect(has(capEff(out.priv!), CAP_SYS_ADMIN)).toBe(1n);
+    expect(has(capEff(out.priv!), CAP_NET_ADMIN)).toBe(1n);
+    expect(has(capEff(out.plain!), CAP_SYS_ADMIN)).toBe(0n);
+    expect(has(capEff(out.plain!), CAP_NET_ADMIN)).toBe(0n);
+    expect(has(capEff(out.plain!), CAP_CHOWN)).toBe(1n);
+    expect(has(capEff(out.add!), CAP_NET_ADMIN)).toBe(1n);
+    expect(has(capEff(out.add!), CAP_SYS_ADMIN)).toBe(0n);
+    expect(capEff(out.drop!)).toBe(0n);
+    expect(out.drop).toContain("NoNewPrivs:\t1");
+    expect(out.plain).toContain("NoNewPrivs:\t0");
+  },
+);
+
+test(
+  "runAsUser/runAsGroup/supplementalGroups/fsGroup: the pod's context is the default, a container's overrides " +
+    "it; readOnlyRootFilesystem refuses writes",
+  async () => {
+    const script =
+      "id -u; id -g; id -G; stat -c %g /data; touch /data/$(id -u) && echo wrote; touch /rootfile 2>/dev/null " +
+      "&& echo rootwrite || echo rootdenied";
+    const out = await outputs(
+      spec(
+        "ids",
+        [
+          { name: "a", command: ["sh", "-c", script], volumeMounts: [{ name: "data", mountPath: "/data" }] },
+          {
+            name: "b",
+            command: ["sh", "-c", script],
+            volumeMounts: [{ name: "data", mountPath: "/data" }],
+            securityContext: { runAsUser: 2001, readOnlyRootFilesystem: true },
+          },
+        ],
+        {
+          securityContext: { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 2000 },
+          volumes: [{ name: "data", emptyDir: {} }],
+        },
+      ),
+    );
+    const a = out.a!.split("\n");
+    expect(a.slice(0, 2)).toEqual(["1000", "3000"]);
+    expect(a[2]!.split(" ").sort()).toEqual(["2000", "3000", "4000"]);
+    expect(a[3]).toBe("2000");
+    expect(a[4]).toBe("wrote");
+    expect(a[5]).toBe("rootdenied"); // uid 1000 cannot write / either way
+    const b = out.b!.split("\n");
+    expect(b[0]).toBe("2001");
+    expect(b.slice(4)).toEqual(["wrote", "rootdenied"]);
+    // As root, only readOnlyRootFilesystem stops the write.
+    const root = await outputs(
+      spec("rootfs", [
+        { name: "rw", command: ["sh", "-c", "touch /rootfile && echo rootwrite"] },
+        {
+          name: "ro",
+          command: ["sh", "-c", "touch /rootfile 2>&1; echo rc=$?"],
+          securityContext: { readOnlyRootFilesystem: true },
+        },
+      ]),
+    );
+    expect(root.rw).toBe("rootwrite");
+    expect(root.ro).toContain("Read-only file system");
+    expect(root.ro).toContain("rc=1");
+  },
+);
 
 test("runAsNonRoot refuses the root image with upstream's message and event; with a non-root runAsUser it runs", async () => {
   const created = (await pods().create(
@@ -178,59 +187,63 @@ test("runAsNonRoot refuses the root image with upstream's message and event; wit
   await pods().delete("nonroot", { gracePeriodSeconds: 0 });
 });
 
-test("a subPath that a container turned into a symlink out of the volume is refused; a missing subPath is made inside the volume", async () => {
-  const created = (await pods().create(
-    spec(
-      "escape",
-      [
-        {
-          name: "ok",
-          command: ["sh", "-c", "echo inside > /sub/file; sleep 60"],
-          volumeMounts: [{ name: "vol", mountPath: "/sub", subPath: "made/here" }],
-        },
-        {
-          name: "evil",
-          command: ["sh", "-c", "ls /host; sleep 60"],
-          volumeMounts: [{ name: "vol", mountPath: "/host", subPath: "escape" }],
-        },
-      ],
-      {
-        initContainers: [
+test(
+  "a subPath that a container turned into a symlink out of the volume is refused; a missing subPath is made " +
+    "inside the volume",
+  async () => {
+    const created = (await pods().create(
+      spec(
+        "escape",
+        [
           {
-            name: "plant",
-            image: BUSYBOX_IMAGE,
-            imagePullPolicy: "IfNotPresent",
-            command: ["ln", "-s", "/", "/vol/escape"],
-            volumeMounts: [{ name: "vol", mountPath: "/vol" }],
+            name: "ok",
+            command: ["sh", "-c", "echo inside > /sub/file; sleep 60"],
+            volumeMounts: [{ name: "vol", mountPath: "/sub", subPath: "made/here" }],
+          },
+          {
+            name: "evil",
+            command: ["sh", "-c", "ls /host; sleep 60"],
+            volumeMounts: [{ name: "vol", mountPath: "/host", subPath: "escape" }],
           },
         ],
-        volumes: [{ name: "vol", emptyDir: {} }],
-      },
-    ),
-  )) as any;
-  const evil = await waitFor(
-    "evil refused",
-    async () =>
-      (await get("escape")).status?.containerStatuses?.find((s: any) => s.name === "evil")?.state?.waiting?.reason ===
-        "CreateContainerConfigError" &&
-      (await get("escape")).status.containerStatuses.find((s: any) => s.name === "evil").state.waiting,
-    30_000,
-  );
-  expect(evil.message).toStartWith('failed to prepare subPath for volumeMount "vol" of container "evil": subpath ');
-  expect(evil.message).toContain("not within volume path");
-  const file = join(dataDir, "pods", created.metadata.uid, "volumes", "vol", "made", "here", "file");
-  await waitFor("the ok container wrote into its subPath", () => existsSync(file), 30_000);
-  const events = (await client.resource("events", "default").list()).items as any[];
-  expect(
-    events.some(
-      (e) =>
-        e.involvedObject.name === "escape" &&
-        e.reason === "Failed" &&
-        e.message.startsWith('Error: failed to prepare subPath for volumeMount "vol" of container "evil"'),
-    ),
-  ).toBe(true);
-  await pods().delete("escape", { gracePeriodSeconds: 0 });
-});
+        {
+          initContainers: [
+            {
+              name: "plant",
+              image: BUSYBOX_IMAGE,
+              imagePullPolicy: "IfNotPresent",
+              command: ["ln", "-s", "/", "/vol/escape"],
+              volumeMounts: [{ name: "vol", mountPath: "/vol" }],
+            },
+          ],
+          volumes: [{ name: "vol", emptyDir: {} }],
+        },
+      ),
+    )) as any;
+    const evil = await waitFor(
+      "evil refused",
+      async () =>
+        (await get("escape")).status?.containerStatuses?.find((s: any) => s.name === "evil")?.state?.waiting?.reason ===
+          "CreateContainerConfigError" &&
+        (await get("escape")).status.containerStatuses.find((s: any) => s.name === "evil").state.waiting,
+      30_000,
+    );
+    expect(evil.message).toStartWith('failed to prepare subPath for volumeMount "vol" of container "evil": subpath ');
+    expect(evil.message).toContain("not within volume path");
+    const file = join(dataDir, "pods", created.metadata.uid, "volumes", "vol", "made", "here", "file");
+    await waitFor("the ok container wrote into its subPath", () => existsSync(file), 30_000);
+    const events = (await client.resource("events", "default").list()).items as any[];
+    expect(
+      events.some(
+        (e) =>
+          e.involvedObject.name === "escape" &&
+          e.reason === "Failed" &&
+          e.message.startsWith('Error: failed to prepare subPath for volumeMount "vol" of container "evil"'),
+      ),
+    ).toBe(true);
+    await pods().delete("escape", { gracePeriodSeconds: 0 });
+  },
+);
 
 test("what the node cannot apply is a Warning event, not a silent success", async () => {
   await outputs(

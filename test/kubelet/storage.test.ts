@@ -40,7 +40,8 @@ test("a StatefulSet's claim survives its pod: the replacement reads what the fir
               command: [
                 "sh",
                 "-c",
-                "if [ -f /data/first ]; then echo again; else hostname > /data/first; echo first; fi; cat /data/first; sleep 3600",
+                "if [ -f /data/first ]; then echo again; else hostname > /data/first; echo first; fi; cat " +
+                  "/data/first; sleep 3600",
               ],
               volumeMounts: [{ name: "data", mountPath: "/data" }],
             },

@@ -23,7 +23,8 @@ const asToken = (token: string, path = "/api/v1") =>
 const logs = async (name: string) =>
   (await cluster.api.request("GET", `/api/v1/namespaces/default/pods/${name}/log`)).text();
 
-test("a pod's token files are rewritten before the token expires; the old token then gets 401, and all die with the pod", async () => {
+test("a pod's token files are rewritten before the token expires; the old token then gets 401, and all die with " +
+  "the pod", async () => {
   await cluster.api.json("POST", "/api/v1/namespaces/default/pods", {
     apiVersion: "v1",
     kind: "Pod",
@@ -38,7 +39,9 @@ test("a pod's token files are rewritten before the token expires; the old token 
             "sh",
             "-c",
             // What the container sees: the AtomicWriter layout, then both token files every half second.
-            'echo "LS $(ls -A /tok | tr "\\n" " ")"; while true; do echo "A $(cat /var/run/secrets/kubernetes.io/serviceaccount/token)"; echo "P $(cat /tok/token)"; sleep 0.5; done',
+            'echo "LS $(ls -A /tok | tr "\\n" " ")"; while true; do echo "A $(cat ' +
+              '/var/run/secrets/kubernetes.io/serviceaccount/token)"; echo "P $(cat /tok/token)"; sleep 0.5; ' +
+              "done",
           ],
           volumeMounts: [{ name: "tok", mountPath: "/tok" }],
         },

@@ -160,9 +160,11 @@ async function runPod(ns: string, name: string, script: string, spec: Record<str
  * wget cannot resolve names (static glibc, no NSS) and whose nslookup ignores the search list.
  */
 const GET = [
-  `lookup() { ip=$(nslookup -type=a $1 2>/dev/null | awk '/^Name:/ {n=1} n && /^Address/ {a=$2} END {print a}'); [ -n "$ip" ] && echo $ip; }`,
+  `lookup() { ip=$(nslookup -type=a $1 2>/dev/null | awk '/^Name:/ {n=1} n && /^Address/ {a=$2} END {print ` +
+    `a}'); [ -n "$ip" ] && echo $ip; }`,
   `resolve() { for d in $(sed -n 's/^search //p' /etc/resolv.conf); do lookup $1.$d && return 0; done; lookup $1; }`,
-  `get() { for i in $(seq 40); do ip=$(resolve $1) && wget -qO- http://$ip:\${2:-80}/hostname && return 0; sleep 0.25; done; return 1; }`,
+  `get() { for i in $(seq 40); do ip=$(resolve $1) && wget -qO- http://$ip:\${2:-80}/hostname && return 0; ` +
+    `sleep 0.25; done; return 1; }`,
 ].join("; ");
 const retry = (cmd: string) => `for i in $(seq 40); do ${cmd} && break; sleep 0.25; done`;
 
@@ -250,7 +252,8 @@ afterAll(async () => {
   upstream?.close();
 }, 150_000);
 
-test("a pod reaches services by every name form, two services on port 80 answer as themselves, outside names are forwarded", async () => {
+test("a pod reaches services by every name form, two services on port 80 answer as themselves, outside names are " +
+  "forwarded", async () => {
   const lines = [
     GET,
     "cat /etc/resolv.conf",
@@ -301,7 +304,8 @@ test("from another namespace only qualified names resolve", async () => {
   expect(logs).toMatch(/QUALIFIED=web-/);
 }, 120_000);
 
-test("the records, over UDP and TCP at the kube-dns service IP: headless, StatefulSet pods, SRV, CNAME, PTR, NXDOMAIN at once", async () => {
+test("the records, over UDP and TCP at the kube-dns service IP: headless, StatefulSet pods, SRV, CNAME, PTR, " +
+  "NXDOMAIN at once", async () => {
   const db: any = await api("endpoints").get("db");
   const dbIps = db.subsets[0].addresses.map((a: any) => a.ip).sort();
   expect(dataOf(await ask("db.default.svc.cluster.local")).sort()).toEqual(dbIps);

@@ -189,7 +189,8 @@ describe.each(planes)("%s data plane", (proxyMode) => {
             command: [
               "sh",
               "-c",
-              "echo $STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT; for i in $(seq 20); do wget -qO- http://$STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT/hostname && exit 0; sleep 0.25; done; exit 1",
+              "echo $STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT; for i in $(seq 20); do wget -qO- " +
+                "http://$STICKY_SERVICE_HOST:$STICKY_SERVICE_PORT/hostname && exit 0; sleep 0.25; done; exit 1",
             ],
           },
         ],
@@ -232,7 +233,8 @@ describe.each(planes)("%s data plane", (proxyMode) => {
       `api=https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; auth="Authorization: Bearer $(cat ${sa}/token)"`,
       `ok=; for i in $(seq 20); do wget -qO- --header "$auth" $api/api/v1/namespaces/$(cat ${sa}/namespace)/pods/in-cluster 2>/dev/null > /tmp/me && grep -o '"name":"in-cluster"' /tmp/me | head -1 && ok=1 && break; sleep 0.25; done; [ -n "$ok" ] || exit 1`,
       // What the account is not bound to stays out of reach: kube-system's Secrets.
-      `wget -qO- --header "$auth" $api/api/v1/namespaces/kube-system/secrets 2>&1 | grep -o '403 Forbidden' | head -1; exit 0`,
+      `wget -qO- --header "$auth" $api/api/v1/namespaces/kube-system/secrets 2>&1 | grep -o '403 Forbidden' ` +
+        `| head -1; exit 0`,
     ].join("; ");
     // Service accounts hold nothing until bound (RBAC): this one may read the pods of its namespace.
     const rbac = "rbac.authorization.k8s.io";

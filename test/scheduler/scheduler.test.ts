@@ -49,7 +49,8 @@ test("a pod that fits nowhere is Unschedulable with the reason, then lands when 
   });
   expect(cond.reason).toBe("Unschedulable");
   expect(cond.message).toBe(
-    "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod..",
+    "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption " +
+      "victims found for incoming pod..",
   );
   // The event is written beside the status, not before it.
   const event: any = await waitFor(
