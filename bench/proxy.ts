@@ -92,7 +92,10 @@ export default async function main(): Promise<void> {
     await child.exited;
     return {
       plane: ready[1]!,
-      line: `mbps=${round(proxied)} direct_mbps=${round(direct)} ratio=${round(proxied / direct, 2)} rps=${round(proxiedRps)} direct_rps=${round(directRps)} rps_ratio=${round(proxiedRps / directRps, 2)}`,
+      line: [
+        `mbps=${round(proxied)} direct_mbps=${round(direct)} ratio=${round(proxied / direct, 2)}`,
+        `rps=${round(proxiedRps)} direct_rps=${round(directRps)} rps_ratio=${round(proxiedRps / directRps, 2)}`,
+      ].join(" "),
     };
   };
   const userspace = await measure("userspace", "127.99.0.10");

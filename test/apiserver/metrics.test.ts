@@ -81,7 +81,8 @@ test("the system:monitoring group and the admin read Prometheus text with upstre
   expect(
     sample(
       text,
-      'apiserver_request_total{verb="GET",dry_run="",group="",version="v1",resource="configmaps",subresource="",scope="resource",component="apiserver",code="404"}',
+      'apiserver_request_total{verb="GET",dry_run="",group="",version="v1",resource="configmaps",' +
+        'subresource="",scope="resource",component="apiserver",code="404"}',
     ),
   ).toBe(1);
   // The anonymous 401 and the forbidden 403 of the first test are counted too.
@@ -94,7 +95,8 @@ test("the system:monitoring group and the admin read Prometheus text with upstre
   expect(
     sample(
       text,
-      'apiserver_request_duration_seconds_bucket{verb="POST",dry_run="",group="",version="v1",resource="configmaps",subresource="",scope="resource",component="apiserver",le="60"}',
+      'apiserver_request_duration_seconds_bucket{verb="POST",dry_run="",group="",version="v1",resource="configmaps",' +
+        'subresource="",scope="resource",component="apiserver",le="60"}',
     ),
   ).toBeGreaterThanOrEqual(3);
   expect(sample(text, 'apiserver_storage_objects{resource="configmaps"}')).toBeGreaterThanOrEqual(3);

@@ -84,7 +84,8 @@ for (const v of ["1.27", "1.33"]) {
 
 describe("aggregated discovery", () => {
   const ACCEPT =
-    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList," +
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
 
   test("/api and /apis answer APIGroupDiscoveryList (v2, and v2beta1 when asked first) with its content type", async () => {
     const core = await api.request("GET", "/api", undefined, { accept: ACCEPT });
