@@ -1,4 +1,4 @@
-// The standalone binary: built with `bun build --compile`, copied alone into an empty directory,
+// The standalone binary: built as `bun run build` does (the dashboard embedded), copied alone into an empty directory,
 // run without Bun or node_modules on PATH: `kube up` starts, `kube get` and `kube run` work,
 // SIGTERM stops it cleanly.
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -15,15 +15,7 @@ const env = () => ({ PATH: "/usr/bin:/bin", HOME: dir });
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "kube-binary-"));
   const build = Bun.spawnSync(
-    [
-      process.execPath,
-      "build",
-      "--compile",
-      "--minify",
-      join(import.meta.dir, "../../src/main.ts"),
-      "--outfile",
-      join(dir, "build", "kube"),
-    ],
+    [process.execPath, join(import.meta.dir, "../../scripts/build.ts"), "--outfile", join(dir, "build", "kube")],
     { stdout: "pipe", stderr: "pipe" },
   );
   if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
@@ -87,6 +79,12 @@ test("the binary alone runs a cluster and its CLI", async () => {
     "pod/hello created",
   );
   await waitFor("pod running", () => /hello\s+1\/1\s+Running/.test(kube(["get", "pods", ...kubeconfig]).out), 10_000);
+  // The dashboard is embedded: nothing next to the binary to bundle it from.
+  const ca = readFileSync(join(dir, "data", "pki", "ca.crt"), "utf8");
+  const ui = await fetch(`https://127.0.0.1:${port}/ui/main.js`, { tls: { ca } } as RequestInit);
+  expect(ui.status).toBe(200);
+  expect(ui.headers.get("content-type")).toContain("javascript");
+  expect((await ui.text()).length).toBeGreaterThan(10_000);
   const bad = kube(["get", "widgets", ...kubeconfig]);
   expect(bad.code).toBe(1);
   expect(bad.err.trim().split("\n")).toHaveLength(1);
