@@ -139,21 +139,23 @@ describe("CustomResourceDefinition", () => {
 
   test("a CRD refused for its names is accepted once the CRD holding them is deleted", async () => {
     const named = (plural: string) => {
-      const c = monitorCrd() as any;
-      c.metadata.name = `${plural}.example.org`;
-      c.spec.group = "example.org";
-      c.spec.names = { plural, kind: "Gauge" };
-      return c;
+      const c = monitorCrd();
+      return {
+        ...c,
+        metadata: { name: `${plural}.example.org` },
+        spec: { ...(c.spec as object), group: "example.org", names: { plural, kind: "Gauge" } },
+      };
     };
+    type Cond = { type: string; status: string };
     expect((await api.json("POST", CRDS, named("gauges"))).status).toBe(201);
     const second = await api.json("POST", CRDS, named("meters"));
     expect(second.body.status.conditions[0]).toMatchObject({ type: "NamesAccepted", status: "False" });
     expect((await api.json("DELETE", `${CRDS}/gauges.example.org`)).status).toBe(200);
     const conds = await waitFor("meters accepted", async () => {
-      const c = (await api.json("GET", `${CRDS}/meters.example.org`)).body.status.conditions;
-      return c.find((x: any) => x.type === "Established" && x.status === "True") ? c : undefined;
+      const c: Cond[] = (await api.json("GET", `${CRDS}/meters.example.org`)).body.status.conditions;
+      return c.find((x) => x.type === "Established" && x.status === "True") ? c : undefined;
     });
-    expect(conds.find((x: any) => x.type === "NamesAccepted")).toMatchObject({ status: "True", reason: "NoConflicts" });
+    expect(conds.find((x) => x.type === "NamesAccepted")).toMatchObject({ status: "True", reason: "NoConflicts" });
     await waitFor("meters served", async () => (await api.json("GET", "/apis/example.org/v1/meters")).status === 200);
   });
 });
