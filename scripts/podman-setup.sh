@@ -151,6 +151,8 @@ main() {
   if can_apt && ! command -v etcd >/dev/null 2>&1; then apt_install etcd-server; fi
   # A headless browser for the dashboard's tests (driven by playwright-core, which cannot download one).
   if can_apt && ! command -v chromium >/dev/null 2>&1; then apt_install chromium; fi
+  # A real Prometheus scrapes a cluster in the metrics test (test/e2e/prometheus.test.ts).
+  if can_apt && ! command -v prometheus >/dev/null 2>&1; then apt_install prometheus; fi
   provision_busybox "$sock"
   say "engine ready on $sock"
 }

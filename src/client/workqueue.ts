@@ -18,6 +18,9 @@ export class WorkQueue {
   private delayed = new Map<string, { at: number; timer: ReturnType<typeof setTimeout> }>();
   private failures = new Map<string, number>();
   private shuttingDown = false;
+  /** Keys accepted by add() (not already waiting), and rate-limited re-adds: workqueue_adds_total / retries_total. */
+  adds = 0;
+  retries = 0;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
 
@@ -28,6 +31,7 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
+    this.adds++;
     this.dirty.add(key);
     if (this.processing.has(key)) return; // done() queues it again
     this.queue.push(key);
@@ -53,6 +57,7 @@ export class WorkQueue {
 
   /** Re-adds the key after its back-off: base * 2^failures, capped. */
   addRateLimited(key: string): void {
+    this.retries++;
     this.addAfter(key, this.when(key));
   }
 

@@ -1,6 +1,7 @@
 // The controllers component: every controller in one process, sharing informers; each
 // reconciles keys from its own work queue.
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
+import { registerWorkqueueMetrics } from "../metrics/workqueue.ts";
 import { InformerFactory, type Controller, type ControllerContext } from "./base.ts";
 import { DaemonSetController } from "./daemonset/index.ts";
 import { GarbageCollector } from "./gc/index.ts";
@@ -69,7 +70,7 @@ const SERVICE_ACCOUNTS = new Map<Function, string>([
 export async function startControllers(
   ctx: Omit<ControllerContext, "informers">,
   which = CONTROLLERS,
-): Promise<{ stop(): Promise<void>; informers: InformerFactory }> {
+): Promise<{ stop(): Promise<void>; informers: InformerFactory; controllers: Controller[] }> {
   // Shared informers read as the controller manager (list/watch of everything); each controller
   // writes as its own service account, as kube-controller-manager --use-service-account-credentials.
   const informers = new InformerFactory(ctx.client);
@@ -83,6 +84,7 @@ export async function startControllers(
   for (const c of controllers) c.run();
   return {
     informers,
+    controllers,
     async stop() {
       await Promise.all(controllers.map((c) => c.stop()));
       informers.stopAll();
@@ -100,7 +102,7 @@ export const controllersComponent: Component = {
           name: `system:serviceaccount:kube-system:${sa}`,
           groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system"],
         }));
-    return startControllers({
+    const running = await startControllers({
       client: clientOf(ctx, "system:kube-controller-manager"),
       clientFor,
       log: (m) => ctx.log("controllers", m),
@@ -108,5 +110,13 @@ export const controllersComponent: Component = {
       clusterCa: ctx.clusterCa,
       dataDir: ctx.dataDir,
     });
+    const registry = ctx.metrics?.registry();
+    if (registry) registerWorkqueueMetrics(registry, () => running.controllers);
+    return {
+      async stop() {
+        if (registry) ctx.metrics?.remove(registry);
+        await running.stop();
+      },
+    };
   },
 };

@@ -11,6 +11,7 @@ import { Forwarder, parseUpstreams, type Upstream } from "./forward.ts";
 import { startHostDns } from "./host-dns.ts";
 import { ClusterZone, type Ep, type Svc } from "./records.ts";
 import { startDnsServer, type DnsServer } from "./server.ts";
+import { DnsMetrics } from "./metrics.ts";
 
 export const DNS_NAMESPACE = "kube-system";
 export const DNS_SERVICE = "kube-dns";
@@ -21,11 +22,16 @@ export function upstreamsFrom(setting: unknown, resolvConf = "/etc/resolv.conf")
   return readResolvConf(resolvConf).nameservers.map((host) => ({ host, port: 53 }));
 }
 
-async function listen(zone: () => ClusterZone, forwarder: Forwarder, maxQps?: number): Promise<DnsServer> {
+async function listen(
+  zone: () => ClusterZone,
+  forwarder: Forwarder,
+  maxQps?: number,
+  metrics?: DnsMetrics,
+): Promise<DnsServer> {
   // UDP takes a free port first; TCP may find that port taken: try again.
   for (let i = 0; ; i++) {
     try {
-      return await startDnsServer({ host: "127.0.0.1", port: 0, zone, forwarder, maxQps });
+      return await startDnsServer({ host: "127.0.0.1", port: 0, zone, forwarder, maxQps, metrics });
     } catch (e) {
       if (i >= 5) throw e;
     }
@@ -124,13 +130,17 @@ export const dnsComponent: Component = {
     const forwarder = new Forwarder(upstreams);
     let server: DnsServer | undefined;
     let hostDns: { stop(): Promise<void> } | undefined;
+    const registry = ctx.metrics?.registry();
+    const metrics = registry && new DnsMetrics(registry);
     try {
       await Promise.all([services.waitForSync(), endpoints.waitForSync()]);
       server = await listen(
         current,
         forwarder,
         typeof ctx.settings.dnsMaxQps === "number" ? ctx.settings.dnsMaxQps : undefined,
+        metrics,
       );
+      if (metrics) metrics.server = `dns://127.0.0.1:${server.port}`;
       await publish(client, wantedIp(ctx, services), server.port);
       ctx.log(
         "dns",
@@ -152,6 +162,7 @@ export const dnsComponent: Component = {
       endpoints.stop();
       forwarder.close();
       await server?.close();
+      if (registry) ctx.metrics?.remove(registry);
       throw e;
     }
     const running = server;
@@ -162,6 +173,7 @@ export const dnsComponent: Component = {
         endpoints.stop();
         forwarder.close();
         await running.close();
+        if (registry) ctx.metrics?.remove(registry);
       },
     };
   },

@@ -8,6 +8,7 @@ import dnsPacket, { type Answer, type Packet } from "dns-packet";
 import net from "node:net";
 import { aged, type Forwarder } from "./forward.ts";
 import type { ClusterZone } from "./records.ts";
+import type { DnsMetrics } from "./metrics.ts";
 
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 const MAX_TCP_CONNECTIONS = 128;
@@ -21,6 +22,8 @@ export interface DnsServerOptions {
   forwarder?: Forwarder;
   /** Queries per second looked at (default 50000); bursts up to a tenth of that. */
   maxQps?: number;
+  /** CoreDNS's request and response counters, when metrics are on. */
+  metrics?: DnsMetrics;
 }
 
 export interface DnsServer {
@@ -92,11 +95,14 @@ export function handleUdpQuery(
 /** The answer to one query packet, or undefined to drop it (malformed, or not a query). */
 export async function handleQuery(
   buf: Buffer,
-  opts: Pick<DnsServerOptions, "zone" | "forwarder">,
+  opts: Pick<DnsServerOptions, "zone" | "forwarder" | "metrics">,
   udpLimit?: number,
   /** Called with an authoritative answer (one that depends on the zone only). */
   authoritative?: (out: Buffer) => void,
 ): Promise<Buffer | undefined> {
+  const start = performance.now();
+  let zoneLabel = ".";
+  let plugin = "";
   let query: Packet;
   try {
     query = dnsPacket.decode(buf);
@@ -122,6 +128,8 @@ export async function handleQuery(
     const name = q.name.toLowerCase().replace(/\.$/, "");
     const zone = opts.zone();
     if (zone.owns(name) && (q.class ?? "IN") === "IN") {
+      zoneLabel = `${zone.domain}.`;
+      plugin = "kubernetes";
       const a = zone.answer(name, q.type);
       fromZone = true;
       response = reply(
@@ -131,6 +139,7 @@ export async function handleQuery(
       );
     } else if (!opts.forwarder) response = reply(RCODE.REFUSED);
     else {
+      plugin = "forward";
       const got = await opts.forwarder.resolve(q);
       if (!got) response = reply(RCODE.SERVFAIL);
       else {
@@ -145,6 +154,14 @@ export async function handleQuery(
       }
     }
   }
+  opts.metrics?.record(
+    udpLimit === undefined ? "tcp" : "udp",
+    zoneLabel,
+    q?.type ?? "other",
+    (response.flags ?? 0) & 15,
+    plugin,
+    (performance.now() - start) / 1000,
+  );
   let out = dnsPacket.encode(response);
   if (udpLimit !== undefined) {
     const opt = query.additionals?.find((x) => x.type === "OPT") as { udpPayloadSize?: number } | undefined;

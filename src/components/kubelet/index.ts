@@ -11,6 +11,7 @@ import { KubeletAuthorizer } from "./auth.ts";
 import { containerNetworkAddress } from "../node-address.ts";
 import { readResolvConf } from "../../util/resolv-conf.ts";
 import { existsSync } from "node:fs";
+import { KubeletMetrics } from "./metrics.ts";
 
 export class KubeletError extends Error {
   override name = "KubeletError";
@@ -57,11 +58,15 @@ export const kubeletComponent: Component = {
       clientOf(ctx, `system:node:${[...runtimes.keys()][0] ?? ctx.nodeName}`, ["system:nodes"]),
       () => [...runtimes.keys()],
     );
+    // Each node's own registries, served by the kubelet endpoint (not the API server's /metrics).
+    const metrics = new Map<string, KubeletMetrics>();
+    if (ctx.metrics) for (const [name, runtime] of runtimes) metrics.set(name, new KubeletMetrics(name, runtime));
     const server = await startKubeletServer({
       runtimes: () => runtimes.entries(),
       log,
       key: ctx.kubeletKey,
       authorizer,
+      metrics: (node) => metrics.get(node),
     });
     for (const [name, runtime] of runtimes) {
       const k = new Kubelet({
@@ -86,6 +91,7 @@ export const kubeletComponent: Component = {
             : undefined,
         log,
         pollMs: ctx.runtime === "engine" ? 1000 : 0,
+        podStarted: metrics.get(name)?.podStarted,
         leaseEveryMs: ctx.runtime === "sim" ? 10_000 + Math.floor(Math.random() * 10_000) : 10_000,
       });
       kubelets.set(name, k);

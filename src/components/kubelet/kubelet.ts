@@ -24,6 +24,8 @@ export interface KubeletOptions {
   pollMs?: number;
   leaseEveryMs?: number;
   capacity?: { cpu?: string; memory?: string; pods?: number };
+  /** Told how long each pod took to start (kubelet_pod_start_duration_seconds). */
+  podStarted?: (seconds: number) => void;
 }
 
 export class Kubelet {
@@ -73,6 +75,7 @@ export class Kubelet {
       serviceAccounts: this.opts.serviceAccounts,
       dns: this.opts.dns,
       log: this.opts.log,
+      podStarted: this.opts.podStarted,
     });
     this.workers.set(uid, worker);
     worker.kick();

@@ -47,6 +47,8 @@ export interface WorkerDeps {
   /** Write and mount /etc/resolv.conf and /etc/hosts (the cluster domain, the host's resolv.conf); off for hollow pods. */
   dns?: { domain: string; resolvConf: string };
   log: (msg: string) => void;
+  /** Told once how long the pod took from this worker's creation to Running (kubelet_pod_start_duration_seconds). */
+  podStarted?: (seconds: number) => void;
 }
 
 interface ProbeState {
@@ -71,12 +73,15 @@ export class PodWorker {
   private tokenTimer: ReturnType<typeof setTimeout> | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** When this kubelet first saw the pod; undefined once its start was recorded (or it was running already). */
+  private seenAt: number | undefined;
 
   constructor(
     pod: Pod,
     private readonly deps: WorkerDeps,
   ) {
     this.pod = pod;
+    if (pod.status?.phase !== "Running") this.seenAt = performance.now();
   }
 
   get uid(): string {
@@ -583,7 +588,13 @@ export class PodWorker {
     await this.deps.client
       .resource("pods", this.pod.metadata!.namespace)
       .patch(this.pod.metadata!.name!, { status }, "merge", { subresource: "status" })
-      .then(() => (this.lastStatus = text))
+      .then(() => {
+        this.lastStatus = text;
+        if (phase === "Running" && this.seenAt !== undefined) {
+          this.deps.podStarted?.((performance.now() - this.seenAt) / 1000);
+          this.seenAt = undefined;
+        }
+      })
       .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
     if (phase === "Succeeded" || phase === "Failed") this.stopProbes();
   }

@@ -9,6 +9,8 @@ import type { ServerWebSocket } from "bun";
 import { NODE_LABEL } from "./pod-worker.ts";
 import { podAddress, portForwardHandlers, type PortForwardConn } from "./port-forward.ts";
 import { LABELS, type ContainerInfo, type ContainerRuntime, type ExecSession } from "./runtime/index.ts";
+import { exposition } from "../metrics/hub.ts";
+import type { KubeletMetrics } from "./metrics.ts";
 
 export interface KubeletServerOptions {
   /** This process's nodes and their runtimes. */
@@ -16,6 +18,8 @@ export interface KubeletServerOptions {
   log: (m: string) => void;
   /** The key shared with the API server (util/kubelet-auth.ts): only it is served. Random when absent. */
   key?: Uint8Array;
+  /** A node's metrics (/metrics, /metrics/cadvisor); absent when metrics are off. */
+  metrics?: (node: string) => KubeletMetrics | undefined;
   /** Decides other callers (TokenReview + SubjectAccessReview); without it only the API server is served. */
   authorizer?: { check(req: Request, url: URL): Promise<Response | undefined> };
 }
@@ -149,6 +153,16 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       const q = url.searchParams;
       if (parts[0] === "stats" && parts[1] === "summary") return Response.json(await summary(opts.runtimes()));
+      if (
+        parts[0] === "metrics" &&
+        opts.metrics &&
+        (parts.length === 1 || (parts[1] === "cadvisor" && parts.length === 2))
+      ) {
+        // The node the API server's credential names; another caller gets this process's first node.
+        const node = /^Bearer \d+\.[A-Za-z0-9_-]+\.(.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
+        const m = opts.metrics(node && serves(node) ? node : ([...opts.runtimes()][0]?.[0] ?? ""));
+        if (m) return exposition(parts[1] === "cadvisor" ? m.cadvisor : m.kubelet);
+      }
       if (parts[0] === "containerLogs" && parts.length >= 3) {
         const found = await findContainer(
           opts.runtimes(),

@@ -134,3 +134,19 @@ export class HistogramVec extends Vec<HistogramChild> {
 export function exponentialBuckets(start: number, factor: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => start * factor ** i);
 }
+
+/** A metric read at scrape time (queue depths, counters kept elsewhere, container stats). */
+export class Snapshot {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: "counter" | "gauge",
+    registry: Registry,
+    private readonly read: () => Sample[] | Promise<Sample[]>,
+  ) {
+    registry.registerMetric(this as never);
+  }
+  async get() {
+    return { name: this.name, help: this.help, type: this.type, values: await this.read(), aggregator: "sum" };
+  }
+}

@@ -10,6 +10,7 @@ import type { KubeObject } from "../../api/types.ts";
 import { Informer, keyOf } from "../../client/index.ts";
 import { containerNetwork } from "../node-address.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
+import { exponentialBuckets, GaugeVec, HistogramVec } from "../metrics/vec.ts";
 import type { Endpoint } from "./balancer.ts";
 import { claimLocalRange } from "./local-range.ts";
 import { LoadBalancers, type LbPort } from "./loadbalancer.ts";
@@ -116,6 +117,25 @@ export const proxyComponent: Component = {
     let syncing = Promise.resolve();
     const reported = new Set<string>();
     let balancers: LoadBalancers | undefined;
+    // kube-proxy's sync latency (pkg/proxy/metrics), one observation per rules sync.
+    const registry = ctx.metrics?.registry();
+    const syncDuration =
+      registry &&
+      new HistogramVec(
+        "kubeproxy_sync_proxy_rules_duration_seconds",
+        "SyncProxyRules latency in seconds",
+        [],
+        exponentialBuckets(0.001, 2, 15),
+        registry,
+      ).with();
+    const lastSync =
+      registry &&
+      new GaugeVec(
+        "kubeproxy_sync_proxy_rules_last_timestamp_seconds",
+        "The last time proxy rules were successfully synced",
+        [],
+        registry,
+      ).with();
     /** Claims each LoadBalancer service's address and keeps status.loadBalancer in step. */
     const loadBalancers = async (): Promise<Map<string, string | undefined>> => {
       const wanted = new Map<string, { ports: LbPort[]; current?: string }>();
@@ -147,6 +167,7 @@ export const proxyComponent: Component = {
         timer = undefined;
         syncing = syncing
           .then(async () => {
+            const t0 = performance.now();
             bridge = bridgeNow();
             const table = await plane;
             balancers ??= new LoadBalancers(!(table instanceof ProxyTable));
@@ -159,6 +180,8 @@ export const proxyComponent: Component = {
               }),
               { bridgeInterface: bridge?.name },
             );
+            syncDuration?.observe((performance.now() - t0) / 1000);
+            lastSync?.set(Date.now() / 1000);
             if (errors.length === 0) reported.clear();
             for (const e of errors) {
               const line = `${e.key} on ${e.address}: ${e.error}`;
@@ -195,6 +218,7 @@ export const proxyComponent: Component = {
         await table.closeAll();
         balancers?.closeAll();
         await releaseRange();
+        if (registry) ctx.metrics?.remove(registry);
       },
     };
   },

@@ -14,6 +14,8 @@ import type { KubeObject } from "../../api/types.ts";
 import { SchedulingQueue } from "./queue.ts";
 import { Scheduler1 } from "./schedule-one.ts";
 import type { SchedNode, SchedPod } from "./types.ts";
+import { SchedulerMetrics } from "./metrics.ts";
+import type { Registry } from "../metrics/hub.ts";
 
 const SCHEDULER_NAME = "default-scheduler";
 const MAX_BINDS_IN_FLIGHT = 128;
@@ -56,11 +58,18 @@ export class SchedulerLoop {
   private loop: Promise<void> | undefined;
   /** Last unschedulable message per pod, so status and events are written once per change. */
   private lastMessage = new Map<string, string>();
+  private readonly metrics: SchedulerMetrics | undefined;
+  /** When the current scheduling attempt began (performance.now()). */
+  private attemptStart = 0;
 
   constructor(
     private readonly client: Client,
     private readonly log: (msg: string) => void = () => {},
+    registry?: Registry,
   ) {
+    this.metrics =
+      registry &&
+      new SchedulerMetrics(registry, () => ({ active: this.queue.activeLength, unschedulable: this.queue.parked }));
     this.nodes = new Informer<SchedNode>(client.resource<SchedNode>("nodes"));
     this.pods = new Informer<SchedPod>(client.resource<SchedPod>("pods"));
     this.namespaces = new Informer<KubeObject>(client.resource<KubeObject>("namespaces"));
@@ -106,9 +115,11 @@ export class SchedulerLoop {
     for (;;) {
       const key = await this.queue.pop();
       if (key === undefined || this.stopped) return;
+      this.attemptStart = performance.now();
       try {
         await this.scheduleKey(key);
       } catch (err) {
+        this.metrics?.attempt("error", this.attemptStart);
         this.log(`scheduling ${key} failed: ${(err as Error).message}`);
         this.queue.parkUnschedulable(key);
       }
@@ -134,6 +145,7 @@ export class SchedulerLoop {
       return this.markUnschedulable(pod, result.message, p.node);
     }
     this.cache.assume(pod, result.node);
+    this.metrics?.attempt("scheduled", this.attemptStart);
     this.lastMessage.delete(key);
     while (this.inFlight >= MAX_BINDS_IN_FLIGHT) await new Promise<void>((r) => (this.slot = r));
     this.inFlight++;
@@ -214,6 +226,7 @@ export class SchedulerLoop {
 
   private async markUnschedulable(pod: SchedPod, message: string, nominated?: string): Promise<void> {
     const key = keyOf(pod);
+    this.metrics?.attempt("unschedulable", this.attemptStart);
     this.queue.parkUnschedulable(key);
     if (this.lastMessage.get(key) === message && !nominated) return;
     this.lastMessage.set(key, message);
@@ -249,8 +262,14 @@ export class SchedulerLoop {
 export const schedulerComponent: Component = {
   name: "scheduler",
   async start(ctx: ComponentContext) {
-    const s = new SchedulerLoop(clientOf(ctx, "system:kube-scheduler"), (m) => ctx.log("scheduler", m));
+    const registry = ctx.metrics?.registry();
+    const s = new SchedulerLoop(clientOf(ctx, "system:kube-scheduler"), (m) => ctx.log("scheduler", m), registry);
     await s.start();
-    return { stop: () => s.stop() };
+    return {
+      async stop() {
+        if (registry) ctx.metrics?.remove(registry);
+        await s.stop();
+      },
+    };
   },
 };

@@ -79,6 +79,11 @@ export class SchedulingQueue {
     return out;
   }
 
+  /** Pods waiting to be handed out. */
+  get activeLength(): number {
+    return this.active.length - this.head;
+  }
+
   get parked(): number {
     return this.unschedulable.size;
   }
