@@ -8,6 +8,27 @@ const MONITORED = new Set(
   "A AAAA MX SOA CNAME PTR TXT NS SRV DS DNSKEY RRSIG NSEC NSEC3 HTTPS IXFR AXFR ANY".split(" "),
 );
 const RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
+/** The monitored types' numbers, for answers served from the wire cache without decoding. */
+const TYPE_NAMES = new Map<number, string>([
+  [1, "A"],
+  [2, "NS"],
+  [5, "CNAME"],
+  [6, "SOA"],
+  [12, "PTR"],
+  [15, "MX"],
+  [16, "TXT"],
+  [28, "AAAA"],
+  [33, "SRV"],
+  [43, "DS"],
+  [46, "RRSIG"],
+  [47, "NSEC"],
+  [48, "DNSKEY"],
+  [50, "NSEC3"],
+  [65, "HTTPS"],
+  [251, "IXFR"],
+  [252, "AXFR"],
+  [255, "ANY"],
+]);
 
 export class DnsMetrics {
   private readonly requests: CounterVec;
@@ -36,6 +57,14 @@ export class DnsMetrics {
       exponentialBuckets(0.00025, 2, 16),
       registry,
     );
+  }
+
+  /** A UDP query answered from the encoded-answer cache (the cluster zone): type and rcode read from the bytes. */
+  recordCached(zone: string, query: Buffer, answer: Buffer, seconds: number): void {
+    let i = 12;
+    while (i < query.length && query[i] !== 0) i += query[i]! + 1;
+    const qtype = i + 2 < query.length ? query.readUInt16BE(i + 1) : 0;
+    this.record("udp", zone, TYPE_NAMES.get(qtype) ?? "other", answer[3]! & 15, "kubernetes", seconds);
   }
 
   /** One answered query: zone is "cluster.local." for the cluster's names, "." for forwarded ones. */

@@ -82,13 +82,18 @@ export class AnswerCache {
  */
 export function handleUdpQuery(
   buf: Buffer,
-  opts: Pick<DnsServerOptions, "zone" | "forwarder">,
+  opts: Pick<DnsServerOptions, "zone" | "forwarder" | "metrics">,
   cache: AnswerCache,
 ): Buffer | undefined | Promise<Buffer | undefined> {
   if (buf.length < 12) return undefined;
+  const start = opts.metrics && performance.now();
   const zone = opts.zone();
   const hit = cache.get(zone, buf);
-  if (hit) return hit;
+  if (hit) {
+    if (start !== undefined)
+      opts.metrics!.recordCached(`${zone.domain}.`, buf, hit, (performance.now() - start) / 1000);
+    return hit;
+  }
   return handleQuery(buf, opts, 512, (out) => cache.set(zone, buf, out));
 }
 
