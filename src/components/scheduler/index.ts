@@ -102,7 +102,7 @@ export class SchedulerLoop {
     if (p.spec?.nodeName) {
       this.cache.upsertPod(p);
       if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") this.queue.moveAllToActive();
-    } else if (responsible(p)) this.queue.add(keyOf(p));
+    } else if (responsible(p)) this.queue.add(keyOf(p), p.spec?.priority ?? 0);
   }
 
   async start(): Promise<void> {
