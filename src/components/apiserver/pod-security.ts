@@ -2,7 +2,11 @@
 // pick a level (privileged, baseline, restricted). Enforce refuses a violating pod with upstream's
 // 403; warn adds upstream's warning to the response, for pods and for workload pod templates
 // (which are never refused, as upstream). Labelling a namespace with a stricter enforce level
-// warns about the pods already there that would violate it.
+// warns about the pods already there that would violate it. A pod update is checked again when it
+// changes what the checks see (upstream's isSignificantPodUpdate: a container's image or seccomp
+// annotation, the number of containers, an ephemeral container added or changed); status and
+// metadata-only updates are not. The `audit` label is accepted but has no effect: upstream records
+// audit-mode violations only as audit-log annotations, and this API server keeps no audit log.
 import type { PodSpec } from "../../api/kinds/pod.ts";
 import { evaluatePod, formatViolations, namespacePolicy, podTemplateOf } from "../../api/pod-security.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
@@ -17,6 +21,33 @@ export interface PodSecurity {
 }
 
 type Labels = Record<string, string> | undefined;
+type ContainerLike = { name: string; image?: string };
+type PodLike = {
+  metadata?: { annotations?: Record<string, string> };
+  spec?: { containers?: ContainerLike[]; initContainers?: ContainerLike[]; ephemeralContainers?: ContainerLike[] };
+};
+
+const SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod";
+const SECCOMP_CONTAINER = "container.seccomp.security.alpha.kubernetes.io/";
+
+/** Upstream's isSignificantPodUpdate (pod-security-admission/admission/admission.go). */
+export function significantPodUpdate(pod: PodLike, old: PodLike): boolean {
+  const a = pod.metadata?.annotations ?? {};
+  const oa = old.metadata?.annotations ?? {};
+  if (a[SECCOMP_POD] !== oa[SECCOMP_POD]) return true;
+  const changed = (c: ContainerLike, o: ContainerLike) =>
+    c.image !== o.image || a[SECCOMP_CONTAINER + c.name] !== oa[SECCOMP_CONTAINER + o.name];
+  for (const field of ["containers", "initContainers"] as const) {
+    const now = pod.spec?.[field] ?? [];
+    const before = old.spec?.[field] ?? [];
+    if (now.length !== before.length || now.some((c, i) => changed(c, before[i]!))) return true;
+  }
+  const before = old.spec?.ephemeralContainers ?? [];
+  return (pod.spec?.ephemeralContainers ?? []).some((c) => {
+    const o = before.find((x) => x.name === c.name);
+    return !o || changed(c, o);
+  });
+}
 const policyText = (p: { level: string; version: string }) => `${p.level}:${p.version}`;
 
 export function createPodSecurity(
@@ -62,8 +93,7 @@ export function createPodSecurity(
       if (kind.kind === "Namespace" && !kind.group)
         return existingPods(obj.metadata!.name!, obj.metadata?.labels, old?.metadata?.labels, warnings);
       const isPod = kind.kind === "Pod" && !kind.group;
-      // A pod's spec cannot change after creation in ways these checks see (images aside).
-      if (isPod && old) return;
+      if (isPod && old && !significantPodUpdate(obj as PodLike, old as PodLike)) return;
       const template = isPod
         ? (obj as { metadata?: { annotations?: Record<string, string> }; spec?: PodSpec })
         : podTemplateOf(kind.kind, obj as { spec?: unknown; template?: unknown });
