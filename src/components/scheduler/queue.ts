@@ -113,7 +113,7 @@ export class SchedulingQueue {
 
   /** Pods waiting to be handed out. */
   get activeLength(): number {
-    return this.active.length - this.head;
+    return this.heap.length;
   }
 
   get parked(): number {
