@@ -4,7 +4,7 @@
 import type { CAC } from "cac";
 import { kindOf } from "../api/registry.ts";
 import type { KindDef, KubeObject } from "../api/types.ts";
-import { isNotFound, type Client } from "../client/index.ts";
+import { isNotFound, type Client, ignore } from "../client/index.ts";
 import { cliContext, resourceName, targets, withGlobals, type GlobalOptions } from "./context.ts";
 import { action, CliError, errorLine } from "./fail.ts";
 import { readManifests, type Manifest } from "./manifests.ts";
@@ -61,7 +61,7 @@ const create: Op = async (client, kind, ns, obj, dryRun) => {
 
 const apply: Op = async (client, kind, ns, obj, dryRun) => {
   const rc = client.resource(resourceName(kind), ns);
-  const before = await rc.get(obj.metadata!.name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  const before = await rc.get(obj.metadata!.name!).catch(ignore(isNotFound));
   const after = await rc.patch(obj.metadata!.name!, obj, "apply", { fieldManager: "kube-apply", force: true, dryRun });
   const verb = !before
     ? "created"
@@ -138,7 +138,7 @@ async function waitGone(client: Client, kind: KindDef, ns: string | undefined, n
   const rc = client.resource(resourceName(kind), ns);
   const w = rc.watch({ fieldSelector: `metadata.name=${name}` });
   try {
-    const current = await rc.get(name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    const current = await rc.get(name).catch(ignore(isNotFound));
     if (!current) return;
     for await (const ev of w) if (ev.type === "DELETED") return;
   } finally {

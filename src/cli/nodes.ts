@@ -1,7 +1,7 @@
 // `kube cordon|uncordon|drain NODE` and `kube top nodes|pods`.
 import type { CAC } from "cac";
 import { cpuMillis, formatCpuMillis, memoryBytes } from "../api/quantity.ts";
-import { isNotFound } from "../client/index.ts";
+import { isNotFound, ignore } from "../client/index.ts";
 import { cliContext, withGlobals, type GlobalOptions } from "./context.ts";
 import { action, CliError } from "./fail.ts";
 import { formatTable } from "./printers.ts";
@@ -59,7 +59,7 @@ export function registerNodes(cli: CAC): void {
                 metadata: { name: p.metadata!.name, namespace: p.metadata!.namespace },
                 ...(opts.gracePeriod ? { deleteOptions: { gracePeriodSeconds: Number(opts.gracePeriod) } } : {}),
               })
-              .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+              .catch(ignore(isNotFound));
             console.log(`evicting pod ${p.metadata?.namespace}/${p.metadata?.name}`);
           }
           console.log(`node/${node} drained`);

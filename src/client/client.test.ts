@@ -4,7 +4,8 @@ import type { KubeObject } from "../api/types.ts";
 import { createClient } from "./client.ts";
 import { startTestApi, TEST_TOKEN, type TestApi } from "../../test/helpers/api.ts";
 import { httpTransport, inProcessTransport, type Transport } from "./transport.ts";
-import { ApiError, isAlreadyExists, isConflict, isNotFound, type Client, type WatchEvent } from "./types.ts";
+import { isAlreadyExists, isConflict, isNotFound } from "./errors.ts";
+import { ApiError, type Client, type WatchEvent } from "./types.ts";
 
 let api: TestApi;
 let inProcess: Transport;

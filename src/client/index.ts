@@ -2,7 +2,24 @@
 export * from "./types.ts";
 export * from "./transport.ts";
 export { createClient, type ClientOptions } from "./client.ts";
-export { apiErrorFrom, isStatus, statusFor } from "./errors.ts";
+export {
+  apiErrorFrom,
+  ignore,
+  isAlreadyExists,
+  isBadRequest,
+  isConflict,
+  isForbidden,
+  isGone,
+  isInvalid,
+  isMethodNotSupported,
+  isNotFound,
+  isResourceExpired,
+  isServiceUnavailable,
+  isStatus,
+  isTooManyRequests,
+  isUnauthorized,
+  statusFor,
+} from "./errors.ts";
 export { resourcePath, groupVersionPath, type KindRef } from "./paths.ts";
 export * from "./kubeconfig.ts";
 export * from "./informer.ts";

@@ -6,6 +6,7 @@
 // (structuredClone(obj) or a spread of the parts you change). A write to a frozen object throws
 // in strict mode, so a controller that forgets fails loudly instead of corrupting the cache.
 import type { KubeObject } from "../api/types.ts";
+import { isGone, isResourceExpired } from "./errors.ts";
 import { ApiError, type ResourceClient, type Status, type WatchStream } from "./types.ts";
 
 export interface InformerOptions {
@@ -51,8 +52,8 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-const isExpired = (s: Partial<Status> | undefined) =>
-  s?.code === 410 || s?.reason === "Expired" || s?.reason === "Gone";
+/** The resourceVersion is too old (upstream answers Expired; older servers Gone): list again. */
+const isExpired = (e: unknown) => isResourceExpired(e) || isGone(e);
 
 const minBackoffMs = 200;
 const maxBackoffMs = 30_000;
@@ -173,7 +174,7 @@ export class Informer<T extends KubeObject> {
         backoff = minBackoffMs;
       } catch (err) {
         if (this.stopped) break;
-        if (err instanceof ApiError && isExpired(err.status)) {
+        if (isExpired(err)) {
           needList = true;
           continue;
         }
@@ -253,8 +254,9 @@ export class Informer<T extends KubeObject> {
         seen++;
         if (event.type === "ERROR") {
           const status = event.object as unknown as Status;
-          if (isExpired(status)) return "expired";
-          throw new ApiError(status.code ?? 500, status);
+          const err = new ApiError(status.code ?? 500, status);
+          if (isExpired(err)) return "expired";
+          throw err;
         }
         const obj = deepFreeze(
           this.opts.transform && event.type !== "BOOKMARK" ? (this.opts.transform(event.object) as T) : event.object,

@@ -34,11 +34,6 @@ export class ApiError extends Error {
   }
 }
 
-export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.code === 404;
-export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;
-export const isAlreadyExists = (e: unknown): boolean =>
-  e instanceof ApiError && e.code === 409 && e.reason === "AlreadyExists";
-
 export interface ObjectList<T> {
   apiVersion: string;
   kind: string;

@@ -4,6 +4,7 @@
 // next request); deleting a CRD deletes its instances first (the
 // customresourcecleanup.apiextensions.k8s.io finalizer), then its kinds leave the registry.
 // At start the stored CRDs are served again.
+import { ignore, isConflict, isNotFound } from "../../client/index.ts";
 import type { KindRegistry } from "../../api/registry.ts";
 import type { KindDef, KindHooks, KubeObject } from "../../api/types.ts";
 import { customResourceKinds } from "../../api/crd/kinds.ts";
@@ -11,7 +12,7 @@ import type { CrdCondition, CrdSpec, CrdStatus } from "../../api/crd/types.ts";
 import type { Store } from "../../store/types.ts";
 import { decode } from "./codec.ts";
 import { deleteObject } from "./deletion.ts";
-import { forbidden, HttpError, invalid } from "./errors.ts";
+import { forbidden, invalid } from "./errors.ts";
 import { timestamp } from "./meta.ts";
 import type { Objects } from "./objects.ts";
 import { kindPrefix } from "./paths.ts";
@@ -218,9 +219,9 @@ export class CustomResources {
       if (list.items.length === 0) break;
       for (const obj of list.items) {
         if (obj.metadata?.deletionTimestamp) continue;
-        await deleteObject(this.deps.objects, kind, obj.metadata!.namespace, obj.metadata!.name!, {}).catch((err) => {
-          if (!(err instanceof HttpError && err.code === 404)) throw err;
-        });
+        await deleteObject(this.deps.objects, kind, obj.metadata!.namespace, obj.metadata!.name!, {}).catch(
+          ignore(isNotFound),
+        );
       }
       await Bun.sleep(delay);
     }
@@ -233,7 +234,7 @@ export class CustomResources {
         await this.deps.objects.update(this.deps.crdKind, undefined, name, next, "raw", { current });
         return;
       } catch (err) {
-        if (!(err instanceof HttpError && err.code === 409)) throw err;
+        if (!isConflict(err)) throw err;
       }
     }
   }

@@ -1,6 +1,7 @@
 // Deletion as Kubernetes does it: preconditions, graceful deletion for pods bound to a node
 // (the kubelet finishes it), finalizers (incl. orphan/foreground propagation) and namespaces
 // that terminate before they go.
+import { isConflict } from "../../client/index.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { conflict, HttpError } from "./errors.ts";
 import { timestamp } from "./meta.ts";
@@ -70,7 +71,7 @@ export async function deleteObject(
         return { obj: await objects.remove(kind, ns, name, current.kv.modRevision), gone: true };
       } catch (err) {
         // Written meanwhile (a controller's status update): decide again on the fresh object.
-        if (attempt < 20 && err instanceof HttpError && err.code === 409 && !pre?.resourceVersion) continue;
+        if (attempt < 20 && isConflict(err) && !pre?.resourceVersion) continue;
         throw err;
       }
     }

@@ -1,5 +1,6 @@
 // The API server: a hono app serving Kubernetes REST + watch for every kind in the registry
 // over one store. `fetch` serves in-process clients (no socket) and `serve` puts it on HTTP.
+import { isAlreadyExists } from "../../client/index.ts";
 import { createMetrics, METRICS_GROUP, metricsGroup, metricsResourceList } from "./metrics.ts";
 import { TokenIssuer, type TokenPolicy } from "./sa-tokens.ts";
 import { ADMIN_USER, Authenticator, impersonate, wantsImpersonation } from "./auth/authn.ts";
@@ -326,7 +327,7 @@ async function ensureNamespaces(
 ): Promise<void> {
   if (!namespaces) return;
   const exists = (err: unknown) => {
-    if (!(err instanceof HttpError && err.code === 409)) throw err;
+    if (!isAlreadyExists(err)) throw err;
   };
   for (const name of SYSTEM_NAMESPACES) {
     if (!(await objects.tryGet(namespaces, undefined, name)))

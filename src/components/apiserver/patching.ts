@@ -1,6 +1,7 @@
 // PATCH for the main resource and its subresources: read, apply the patch (merge, JSON,
 // strategic, server-side apply), write through the normal update path; a concurrent write
 // makes it retry on the fresh object, as Kubernetes' patcher does.
+import { isConflict } from "../../client/index.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { applyPatch, parsePatchBody, patchTypeFromContentType, PatchError } from "./patch/index.ts";
 import { HttpError, notFound } from "./errors.ts";
@@ -104,8 +105,7 @@ export async function patchVia(
       return { obj: await write(patched, current), created: false };
     } catch (err) {
       // Like the real API server, a patch that did not pin a resourceVersion is retried on the fresh object.
-      if (!pinned && attempt < 50 && err instanceof HttpError && err.code === 409 && err.reason === "Conflict")
-        continue;
+      if (!pinned && attempt < 50 && isConflict(err)) continue;
       throw err;
     }
   }

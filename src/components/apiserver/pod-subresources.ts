@@ -1,5 +1,6 @@
 // pods/binding (how the scheduler assigns a pod: never by writing spec.nodeName itself) and
 // pods/eviction (a delete that respects grace periods and PodDisruptionBudgets).
+import { isConflict } from "../../client/index.ts";
 import { podReady } from "../../api/kinds/pod.ts";
 import { selectorMatches, type LabelSelector } from "../../api/selectors.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
@@ -44,7 +45,7 @@ export async function bindPod(
       await objects.writeRaw(pods, namespace, name, pod, current, dryRun);
       return success(201);
     } catch (err) {
-      if (attempt < 5 && err instanceof HttpError && err.code === 409 && /modified/.test(err.message)) continue;
+      if (attempt < 5 && isConflict(err)) continue;
       throw err;
     }
   }
@@ -142,7 +143,7 @@ async function spendDisruption(
       await objects.update(pdbs, namespace, pdbName, pdb, "status", { current, dryRun });
       return;
     } catch (err) {
-      if (attempt < 5 && err instanceof HttpError && err.code === 409) continue;
+      if (attempt < 5 && isConflict(err)) continue;
       throw err;
     }
   }

@@ -1,10 +1,11 @@
 // The one generic REST handler: every kind's create/get/list/update/patch/delete/
 // deletecollection/watch and its subresources, driven by the kind's registry entry.
+import { ignore, isNotFound } from "../../client/index.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { type BodyText, readObject, readOptionalObject, readText } from "./body.ts";
 import { checkBody, checkPatched, fieldValidationOf, patchDuplicates, withWarnings } from "./field-validation.ts";
 import { deleteObject, type DeleteOptions } from "./deletion.ts";
-import { badRequest, HttpError, invalid, methodNotAllowed, notFound } from "./errors.ts";
+import { badRequest, invalid, methodNotAllowed, notFound } from "./errors.ts";
 import { buildMatcher } from "./filters.ts";
 import { decodeAs, type Objects } from "./objects.ts";
 import { patchVia } from "./patching.ts";
@@ -137,9 +138,7 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
       const match = buildMatcher(kind, params.labelSelector ?? null, params.fieldSelector ?? null);
       const listed = await objects.list(kind, namespace, { match });
       for (const obj of listed.items) {
-        await deleteObject(objects, kind, obj.metadata!.namespace, obj.metadata!.name!, opts).catch((err) => {
-          if (!(err instanceof HttpError && err.code === 404)) throw err;
-        });
+        await deleteObject(objects, kind, obj.metadata!.namespace, obj.metadata!.name!, opts).catch(ignore(isNotFound));
       }
       return json({
         kind: kind.listKind,

@@ -2,7 +2,7 @@
 // (controller-revision-hash for DaemonSets and StatefulSets, pod-template-hash for Deployments);
 // and the ControllerRevisions that record DaemonSet and StatefulSet history.
 import type { KubeObject } from "../../api/types.ts";
-import { isAlreadyExists, isNotFound, type Client } from "../../client/index.ts";
+import { isAlreadyExists, isNotFound, type Client, ignore } from "../../client/index.ts";
 import { controllerRef, isControlledBy } from "./base.ts";
 
 const ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -145,5 +145,5 @@ export async function pruneRevisions(
     await client
       .resource("controllerrevisions", r.metadata!.namespace)
       .delete(r.metadata!.name!)
-      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      .catch(ignore(isNotFound));
 }

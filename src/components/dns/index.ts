@@ -4,7 +4,7 @@
 // port); the kube-dns Endpoints point there, and the proxy's DNAT (or userspace listener) carries
 // pods' queries to it, as for the API server's `kubernetes` service.
 import { dnsServiceIp, ipToInt, intToIp } from "../../api/cidr.ts";
-import { Informer, isNotFound, type Client } from "../../client/index.ts";
+import { ignore, Informer, isInvalid, isNotFound, type Client } from "../../client/index.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { readResolvConf } from "../../util/resolv-conf.ts";
 import { Forwarder, parseUpstreams, type Upstream } from "./forward.ts";
@@ -46,7 +46,7 @@ async function publish(client: Client, clusterIP: string | undefined, port: numb
     { name: "dns", port: 53, protocol: "UDP", targetPort: 53 },
     { name: "dns-tcp", port: 53, protocol: "TCP", targetPort: 53 },
   ];
-  const existing = await services.get(DNS_SERVICE).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  const existing = await services.get(DNS_SERVICE).catch(ignore(isNotFound));
   if (!existing) {
     const svc = {
       apiVersion: "v1",
@@ -58,9 +58,7 @@ async function publish(client: Client, clusterIP: string | undefined, port: numb
     await services
       .create(svc)
       .catch(async (e) =>
-        clusterIP && (e as { code?: number }).code === 422
-          ? services.create({ ...svc, spec: { ports } })
-          : Promise.reject(e),
+        clusterIP && isInvalid(e) ? services.create({ ...svc, spec: { ports } }) : Promise.reject(e),
       );
   }
   await client.resource("endpoints", DNS_NAMESPACE).patch(

@@ -4,7 +4,7 @@
 // Each Ingress's status gets the listener's address (kubectl's ADDRESS column). A default
 // IngressClass `kube` is created so manifests naming no class have one to point at.
 import type { KubeObject } from "../../api/types.ts";
-import { Informer, isAlreadyExists, isNotFound, keyOf } from "../../client/index.ts";
+import { Informer, isAlreadyExists, isNotFound, keyOf, ignore, isConflict } from "../../client/index.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { route, type Backend } from "./routes.ts";
 
@@ -90,7 +90,7 @@ export const ingressComponent: Component = {
         .resource("ingresses.networking.k8s.io", ing.metadata!.namespace)
         .updateStatus({ ...ing, status: { loadBalancer: { ingress: [{ ip: hostname }] } } })
         .catch((e) =>
-          isNotFound(e) || /modified|Conflict/i.test(String(e))
+          isNotFound(e) || isConflict(e)
             ? undefined
             : ctx.log("ingress", `status of ${keyOf(ing)}: ${(e as Error).message}`),
         );
@@ -105,7 +105,7 @@ export const ingressComponent: Component = {
         metadata: { name: "kube", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } },
         spec: { controller: "kube.io/ingress" },
       } as KubeObject)
-      .catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
+      .catch(ignore(isAlreadyExists));
 
     return {
       async stop() {

@@ -4,7 +4,7 @@
 import { isLoopbackIp } from "../../api/cidr.ts";
 import type { KubeObject } from "../../api/types.ts";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
-import { isNotFound, type Client } from "../../client/index.ts";
+import { isNotFound, type Client, ignore } from "../../client/index.ts";
 
 export class EnvError extends Error {
   override name = "EnvError";
@@ -90,14 +90,7 @@ export async function containerEnv(
     optional?: boolean,
   ): Promise<KubeObject | undefined> => {
     const key = `${resource}/${name}`;
-    if (!cache.has(key))
-      cache.set(
-        key,
-        await client
-          .resource(resource, ns)
-          .get(name)
-          .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))),
-      );
+    if (!cache.has(key)) cache.set(key, await client.resource(resource, ns).get(name).catch(ignore(isNotFound)));
     const obj = cache.get(key);
     if (!obj && !optional)
       throw new EnvError(`${resource === "configmaps" ? "configmap" : "secret"} "${name}" not found`);
@@ -112,10 +105,7 @@ export async function containerEnv(
   const services =
     pod.spec.enableServiceLinks !== false ? ((await client.resource("services", ns).list()).items as Svc[]) : [];
   if (ns !== "default" || pod.spec.enableServiceLinks === false) {
-    const master = await client
-      .resource("services", "default")
-      .get("kubernetes")
-      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    const master = await client.resource("services", "default").get("kubernetes").catch(ignore(isNotFound));
     if (master) services.push(master as Svc);
   }
   const env: Record<string, string> = serviceEnv(services, serviceHost);

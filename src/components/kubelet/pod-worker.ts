@@ -4,7 +4,7 @@
 // runtime has and converges; anything may call it at any time.
 import type { Container, Pod } from "../../api/kinds/pod.ts";
 import { cpuMillis, memoryBytes } from "../../api/quantity.ts";
-import { isNotFound, type Client } from "../../client/index.ts";
+import { isNotFound, type Client, ignore, isConflict } from "../../client/index.ts";
 import { recordEvent } from "../events.ts";
 import type { RestartBackoff } from "./backoff.ts";
 import { containerEnv } from "./env.ts";
@@ -151,7 +151,7 @@ export class PodWorker {
     const kubeDns = (await this.deps.client
       .resource("services", "kube-system")
       .get("kube-dns")
-      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)))) as { spec?: { clusterIP?: string } } | undefined;
+      .catch(ignore(isNotFound))) as { spec?: { clusterIP?: string } } | undefined;
     const clusterDns =
       kubeDns?.spec?.clusterIP && kubeDns.spec.clusterIP !== "None" ? kubeDns.spec.clusterIP : undefined;
     const resolv = podResolvConf(this.pod, { clusterDns, domain: dns.domain, host: readResolvConf(dns.resolvConf) });
@@ -595,7 +595,7 @@ export class PodWorker {
           this.seenAt = undefined;
         }
       })
-      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      .catch(ignore(isNotFound));
     if (phase === "Succeeded" || phase === "Failed") this.stopProbes();
   }
 
@@ -644,6 +644,6 @@ export class PodWorker {
       await this.deps.client
         .resource("pods", this.pod.metadata!.namespace)
         .delete(this.pod.metadata!.name!, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } })
-        .catch((e) => (isNotFound(e) || /Precondition/.test(String(e)) ? undefined : Promise.reject(e)));
+        .catch(ignore(isNotFound, isConflict));
   }
 }

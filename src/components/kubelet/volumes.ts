@@ -22,7 +22,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
-import { isNotFound, type Client } from "../../client/index.ts";
+import { isNotFound, type Client, type ApiError, ignore } from "../../client/index.ts";
 import { fieldRef } from "./env.ts";
 import type { Mount } from "./runtime/index.ts";
 import { ContainerConfigError } from "./security.ts";
@@ -58,10 +58,7 @@ async function getOptional(
   ns: string,
   name: string,
 ) {
-  return client
-    .resource(resource, ns)
-    .get(name)
-    .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  return client.resource(resource, ns).get(name).catch(ignore(isNotFound));
 }
 
 /**
@@ -101,7 +98,7 @@ async function podToken(
     })
     .catch((e) =>
       Promise.reject(
-        isNotFound(e) && /serviceaccounts/.test(String((e as Error).message))
+        isNotFound(e) && (e as ApiError).status.details?.kind === "serviceaccounts"
           ? new VolumeError(`serviceaccount "${name}" not found`)
           : e,
       ),
@@ -210,10 +207,7 @@ export function writeFiles(dir: string, files: File[], defaultMode: number): voi
 
 /** The directory behind a bound claim (a hostPath volume, as the local-path provisioner makes). */
 async function claimPath(client: Client, ns: string, claimName: string): Promise<string> {
-  const pvc = (await client
-    .resource("persistentvolumeclaims", ns)
-    .get(claimName)
-    .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)))) as
+  const pvc = (await client.resource("persistentvolumeclaims", ns).get(claimName).catch(ignore(isNotFound))) as
     | { spec?: { volumeName?: string }; status?: { phase?: string } }
     | undefined;
   if (!pvc) throw new VolumeError(`persistentvolumeclaim "${claimName}" not found`);

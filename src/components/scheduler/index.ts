@@ -3,7 +3,7 @@
 // by writing spec.nodeName). Bindings run concurrently; decisions stay sequential. A pod that
 // fits nowhere may preempt lower-priority pods (DefaultPreemption), within PodDisruptionBudgets.
 import type { Client } from "../../client/index.ts";
-import { ApiError, Informer, keyOf, splitKey } from "../../client/index.ts";
+import { Informer, keyOf, splitKey, isConflict, isNotFound } from "../../client/index.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { recordEvent } from "../events.ts";
 import { NodeCache } from "./node-cache.ts";
@@ -171,7 +171,7 @@ export class SchedulerLoop {
     } catch (err) {
       this.cache.forget(key);
       // Already bound or gone: the informer will tell us; anything else is retried.
-      if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return;
+      if (isNotFound(err) || isConflict(err)) return;
       this.log(`binding ${key} to ${node} failed: ${(err as Error).message}`);
       this.queue.parkUnschedulable(key);
     }

@@ -2,8 +2,8 @@
 // start hook: missing roles and bindings are created; existing ones annotated
 // rbac.authorization.kubernetes.io/autoupdate (not "false") get back missing rules, labels,
 // aggregation rules and subjects, and keep whatever was added to them.
+import { ignore, isAlreadyExists } from "../../../client/index.ts";
 import type { KubeObject } from "../../../api/types.ts";
-import { HttpError } from "../errors.ts";
 import type { Objects } from "../objects.ts";
 import {
   CLUSTER_ROLE_BINDINGS,
@@ -95,9 +95,7 @@ export async function reconcileBootstrapPolicy(objects: Objects, kinds: RbacKind
     const ns = obj.metadata!.namespace;
     const existing = await objects.tryGet(kind, ns, obj.metadata!.name!);
     if (!existing) {
-      await objects.create(kind, ns, obj).catch((err) => {
-        if (!(err instanceof HttpError && err.code === 409)) throw err;
-      });
+      await objects.create(kind, ns, obj).catch(ignore(isAlreadyExists));
       return;
     }
     const next = reconciled(existing.obj as Rbac, obj as Rbac);

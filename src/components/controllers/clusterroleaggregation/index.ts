@@ -2,7 +2,7 @@
 // rules, the union of the rules of every other ClusterRole its selectors match (admin, edit and
 // view gather the aggregate-to-* roles; a CRD's installer adds its own), kept up to date.
 import type { KubeObject } from "../../../api/types.ts";
-import { isNotFound } from "../../../client/index.ts";
+import { isNotFound, ignore } from "../../../client/index.ts";
 import { selectorMatches, type LabelSelector } from "../../../api/selectors.ts";
 import { Controller } from "../base.ts";
 
@@ -43,6 +43,6 @@ export class ClusterRoleAggregationController extends Controller {
     await this.ctx.client
       .resource("clusterroles.rbac.authorization.k8s.io")
       .update({ ...role, rules } as KubeObject)
-      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      .catch(ignore(isNotFound));
   }
 }

@@ -6,7 +6,7 @@
 // second a minute).
 import { parseSchedule, type CronJobSpec } from "../../../api/kinds/cronjob.ts";
 import type { KubeObject } from "../../../api/types.ts";
-import { isAlreadyExists, isNotFound, splitKey } from "../../../client/index.ts";
+import { isAlreadyExists, isNotFound, splitKey, ignore } from "../../../client/index.ts";
 import { recordEvent } from "../../events.ts";
 import { Controller, controllerRef, isControlledBy } from "../base.ts";
 
@@ -57,9 +57,7 @@ export class CronJobController extends Controller {
       .filter((j) => j.metadata?.namespace === namespace && isControlledBy(j, cj));
     let active = jobs.filter((j) => !finished(j) && !j.metadata?.deletionTimestamp);
     const removeJob = (j: Job) =>
-      jobsApi
-        .delete(j.metadata!.name!, { propagationPolicy: "Background" })
-        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      jobsApi.delete(j.metadata!.name!, { propagationPolicy: "Background" }).catch(ignore(isNotFound));
 
     // History limits, oldest first.
     for (const [type, limit] of [
@@ -118,7 +116,7 @@ export class CronJobController extends Controller {
       await this.ctx.client
         .resource("cronjobs.batch", namespace)
         .updateStatus({ ...cj, status } as KubeObject)
-        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+        .catch(ignore(isNotFound));
   }
 
   private async createJob(

@@ -3,7 +3,7 @@
 // rolling update replaces old pods at most maxUnavailable at a time. Pods are placed by setting
 // spec.nodeName directly (the scheduler is not involved).
 import type { KubeObject } from "../../../api/types.ts";
-import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { nodeSelectorMatches, tolerates } from "../../scheduler/plugins/index.ts";
 import type { SchedNode, Taint, Toleration } from "../../scheduler/types.ts";
 import { Controller, podAvailable, podReady } from "../base.ts";
@@ -146,10 +146,7 @@ export class DaemonSetController extends Controller {
       await createPods(this.ctx.client, namespace!, fresh, () => this.expectations.creationFailed(key));
     }
     for (const p of toDelete)
-      await this.ctx.client
-        .resource("pods", namespace)
-        .delete(p.metadata!.name!)
-        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await this.ctx.client.resource("pods", namespace).delete(p.metadata!.name!).catch(ignore(isNotFound));
 
     const liveHashes = new Set(pods.map((p) => p.metadata?.labels?.[HASH]));
     await pruneRevisions(
@@ -176,7 +173,7 @@ export class DaemonSetController extends Controller {
       await this.ctx.client
         .resource("daemonsets", namespace)
         .updateStatus({ ...ds, status } as KubeObject)
-        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+        .catch(ignore(isNotFound));
     if (minReady) this.queue.addAfter(keyOf(ds), minReady * 1000);
   }
 }

@@ -3,7 +3,7 @@
 // annotations (so `rollout history|undo` work), old ReplicaSets pruned to revisionHistoryLimit,
 // and the status and conditions `kubectl rollout status` reads.
 import type { KubeObject } from "../../../api/types.ts";
-import { isAlreadyExists, isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { isAlreadyExists, isNotFound, keyOf, splitKey, ignore, isConflict } from "../../../client/index.ts";
 import { Controller, controllerRef, now } from "../base.ts";
 import { templateHash } from "../revision.ts";
 import { newReplicaCount, oldScaleDownBudget, surgeAndUnavailable } from "./rolling.ts";
@@ -96,7 +96,9 @@ export class DeploymentController extends Controller {
     const scale = async (r: RS, n: number) => {
       if (spec(r) === n) return;
       planned.set(r.metadata!.name!, n);
-      await rsApi.patch(r.metadata!.name!, { spec: { replicas: n } }, "merge", { subresource: "scale" }).catch(ignore);
+      await rsApi
+        .patch(r.metadata!.name!, { spec: { replicas: n } }, "merge", { subresource: "scale" })
+        .catch(ignore(isNotFound, isConflict));
     };
     let conditions = ((d.status as { conditions?: Cond[] } | undefined)?.conditions ?? []).map((c) => ({ ...c }));
 
@@ -136,7 +138,7 @@ export class DeploymentController extends Controller {
         // A rollback to an older template: it becomes the newest revision again.
         await rsApi
           .patch(newRS.metadata!.name!, { metadata: { annotations: { [REVISION]: String(maxRev + 1) } } }, "merge")
-          .catch(ignore);
+          .catch(ignore(isNotFound, isConflict));
       }
       if (ds.strategy?.type === "Recreate") {
         for (const o of olds) await scale(o, 0);
@@ -177,7 +179,7 @@ export class DeploymentController extends Controller {
       // History: keep revisionHistoryLimit old ReplicaSets that are scaled to zero.
       const idle = olds.filter((o) => spec(o) === 0 && (o.status?.replicas ?? 0) === 0);
       for (const o of idle.slice(0, Math.max(0, idle.length - (ds.revisionHistoryLimit ?? 10))))
-        await rsApi.delete(o.metadata!.name!).catch(ignore);
+        await rsApi.delete(o.metadata!.name!).catch(ignore(isNotFound, isConflict));
     }
 
     // Status from what the ReplicaSets report.
@@ -250,19 +252,15 @@ export class DeploymentController extends Controller {
       await this.ctx.client
         .resource("deployments", namespace)
         .patch(name, { metadata: { annotations: { [REVISION]: annotations[REVISION] } } }, "merge")
-        .catch(ignore);
+        .catch(ignore(isNotFound, isConflict));
     const strip = (s: unknown) =>
       JSON.stringify(s, (k, v) => (k === "lastUpdateTime" || k === "lastTransitionTime" ? undefined : v));
     if (strip(status) !== strip(d.status ?? {})) {
       await this.ctx.client
         .resource("deployments", namespace)
         .patch(name, { status }, "merge", { subresource: "status" })
-        .catch(ignore);
+        .catch(ignore(isNotFound, isConflict));
     }
     if (!complete && !ds.paused) this.queue.addAfter(keyOf(d), 1000);
   }
-}
-
-function ignore(err: unknown): void {
-  if (!isNotFound(err) && !(err instanceof Error && /modified/.test(err.message))) throw err;
 }

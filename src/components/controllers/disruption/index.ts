@@ -5,7 +5,7 @@
 // not count as healthy.
 import { selectorMatches, type LabelSelector } from "../../../api/selectors.ts";
 import type { KubeObject } from "../../../api/types.ts";
-import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { isNotFound, keyOf, splitKey, isConflict } from "../../../client/index.ts";
 import { Controller, now, podActive, podReady } from "../base.ts";
 
 type Pdb = KubeObject & {
@@ -86,6 +86,6 @@ export class DisruptionController extends Controller {
     await this.ctx.client
       .resource("poddisruptionbudgets.policy", namespace)
       .updateStatus({ ...pdb, status } as KubeObject)
-      .catch((e) => (isNotFound(e) || /modified|Conflict/i.test(String(e)) ? this.queue.add(key) : Promise.reject(e)));
+      .catch((e) => (isNotFound(e) || isConflict(e) ? this.queue.add(key) : Promise.reject(e)));
   }
 }

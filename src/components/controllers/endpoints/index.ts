@@ -3,7 +3,7 @@
 // ports resolved per pod (numbers, or names looked up in the pod's container ports).
 import type { KubeObject } from "../../../api/types.ts";
 import { matchesLabels, requirementsOf } from "../../../api/selectors.ts";
-import { isAlreadyExists, isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { isAlreadyExists, isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller, podReady } from "../base.ts";
 
 type Port = { name?: string; port: number; targetPort?: number | string; protocol?: string };
@@ -111,7 +111,7 @@ export class EndpointsController extends Controller {
     if (!svc) {
       // Only Endpoints this controller made (they carry no selector-less marker) are removed.
       if (current && current.metadata?.labels?.["endpoints.kube/managed"] === "true")
-        await api.delete(name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+        await api.delete(name!).catch(ignore(isNotFound));
       return;
     }
     const sel = (svc.spec as { selector?: Record<string, string> } | undefined)?.selector;

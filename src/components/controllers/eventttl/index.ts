@@ -3,7 +3,7 @@
 // here a sweep pages through the events and deletes the expired ones, so that no process holds
 // every event in memory (an informer over events grew by tens of MB a minute under churn).
 import type { KubeObject } from "../../../api/types.ts";
-import { isNotFound } from "../../../client/index.ts";
+import { isNotFound, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 
 export class EventTTLController extends Controller {
@@ -37,7 +37,7 @@ export class EventTTLController extends Controller {
         await this.ctx.client
           .resource("events", ev.metadata!.namespace)
           .delete(ev.metadata!.name!)
-          .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+          .catch(ignore(isNotFound));
       }
       cont = page.metadata.continue || undefined;
     } while (cont);

@@ -8,6 +8,7 @@ import { resolveKind } from "../../../api/registry.ts";
 import {
   type DiscoveredResource,
   Informer,
+  ignore,
   isConflict,
   isNotFound,
   keyOf,
@@ -205,7 +206,7 @@ export class GarbageCollector extends Controller {
     const live = await this.ctx.client
       .dynamic(res, res.namespaced ? dep.metadata?.namespace : undefined)
       .get(ref.name)
-      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      .catch(ignore(isNotFound));
     if (!live || live.metadata?.uid !== ref.uid) return "dangling";
     return waitingForDependents(live) ? "waiting" : "solid";
   }
@@ -244,7 +245,10 @@ export class GarbageCollector extends Controller {
       policy = "Foreground";
     } else if (finalizers(node.obj).includes("orphan")) policy = "Orphan";
     else if (finalizers(node.obj).includes("foregroundDeletion")) policy = "Foreground";
-    await rc.delete(name, { propagationPolicy: policy, preconditions: { uid } }).catch(ignoreGone);
+    await rc
+      .delete(name, { propagationPolicy: policy, preconditions: { uid } })
+      // Gone already, or re-created under another uid (the precondition fails): nothing to delete.
+      .catch(ignore(isNotFound, isConflict));
   }
 
   /** upstream's processDeletingDependentsItem and orphanDependents, for an owner being deleted. */
@@ -275,7 +279,7 @@ export class GarbageCollector extends Controller {
     keep: (r: OwnerRef) => unknown,
     map: (r: OwnerRef) => OwnerRef = (r) => r,
   ): Promise<void> {
-    const live = await rc.get(name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    const live = await rc.get(name).catch(ignore(isNotFound));
     if (!live || live.metadata?.uid !== uid) return;
     const next = refs(live).filter(keep).map(map);
     if (JSON.stringify(next) === JSON.stringify(refs(live))) return;
@@ -285,7 +289,7 @@ export class GarbageCollector extends Controller {
         { metadata: { ownerReferences: next.length ? next : null, resourceVersion: live.metadata?.resourceVersion } },
         "merge",
       )
-      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      .catch(ignore(isNotFound));
   }
 
   private async removeFinalizer(owner: Node, finalizer: string): Promise<void> {
@@ -299,11 +303,6 @@ export class GarbageCollector extends Controller {
         { metadata: { finalizers: rest.length ? rest : null, resourceVersion: owner.obj.metadata?.resourceVersion } },
         "merge",
       )
-      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))); // a conflict is retried by the queue
+      .catch(ignore(isNotFound)); // a conflict is retried by the queue
   }
-}
-
-function ignoreGone(err: unknown): void {
-  // Gone already, or re-created under another uid (the precondition fails): nothing to delete.
-  if (!isNotFound(err) && !isConflict(err)) throw err;
 }

@@ -6,7 +6,7 @@
 import { cpuMillis, memoryBytes } from "../../../api/quantity.ts";
 import { matchesLabels, parseLabelSelector } from "../../../api/selectors.ts";
 import type { KubeObject } from "../../../api/types.ts";
-import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { recordEvent } from "../../events.ts";
 import { Controller, now, podActive } from "../base.ts";
 
@@ -86,7 +86,7 @@ export class HorizontalPodAutoscalerController extends Controller {
     const target = this.ctx.client.resource(resource, namespace);
     const scale = await target
       .getSubresource<{ spec: { replicas: number }; status: { selector?: string } }>(ref.name, "scale")
-      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      .catch(ignore(isNotFound));
     if (!scale) {
       cond("AbleToScale", false, "FailedGetScale", `${ref.kind}/${ref.name} not found`);
       return finish({ currentReplicas: 0, desiredReplicas: 0 });
@@ -252,6 +252,6 @@ export class HorizontalPodAutoscalerController extends Controller {
     await this.ctx.client
       .resource("horizontalpodautoscalers.autoscaling", namespace)
       .updateStatus({ ...hpa, status: full } as KubeObject)
-      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      .catch(ignore(isNotFound));
   }
 }

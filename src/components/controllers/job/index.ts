@@ -2,7 +2,7 @@
 // failures against backoffLimit (with back-off between retries), enforces activeDeadlineSeconds,
 // and sets the Complete/Failed conditions `kubectl wait` looks for.
 import type { KubeObject } from "../../../api/types.ts";
-import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller, now, podReady } from "../base.ts";
 import { BURST_REPLICAS, createPods, enqueueOwnersOfPods, Expectations, ownedPods, podFromTemplate } from "../pods.ts";
 import { recordEvent } from "../../events.ts";
@@ -150,7 +150,7 @@ export class JobController extends Controller {
       await this.ctx.client
         .resource("jobs", namespace)
         .updateStatus({ ...job, status } as KubeObject)
-        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+        .catch(ignore(isNotFound));
   }
 
   private async deletePods(namespace: string, pods: KubeObject[]): Promise<void> {
@@ -158,6 +158,6 @@ export class JobController extends Controller {
       await this.ctx.client
         .resource("pods", namespace)
         .delete(p.metadata!.name!, { gracePeriodSeconds: 0 })
-        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+        .catch(ignore(isNotFound));
   }
 }

@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_STORAGE_CLASS } from "../../../api/kinds/storage.ts";
 import type { KubeObject } from "../../../api/types.ts";
-import { isAlreadyExists, isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { isAlreadyExists, isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller, now } from "../base.ts";
 
 export const PROVISIONER = "kube.io/local-path";
@@ -99,7 +99,7 @@ export class LocalPathProvisioner extends Controller {
         reclaimPolicy: "Delete",
         volumeBindingMode: "Immediate",
       } as KubeObject)
-      .catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
+      .catch(ignore(isAlreadyExists));
   }
 
   private provisions(className: string | undefined): boolean {
@@ -176,10 +176,7 @@ export class LocalPathProvisioner extends Controller {
       // Only directories this provisioner made are removed.
       if (path && this.storageDir && resolve(path).startsWith(resolve(this.storageDir) + "/"))
         rmSync(path, { recursive: true, force: true });
-      await this.ctx.client
-        .resource("persistentvolumes")
-        .delete(name)
-        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await this.ctx.client.resource("persistentvolumes").delete(name).catch(ignore(isNotFound));
     } else if (pv.status?.phase !== "Released") {
       await this.ctx.client
         .resource<Pv>("persistentvolumes")

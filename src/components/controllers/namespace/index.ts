@@ -1,7 +1,7 @@
 // The namespace controller: a namespace being deleted is emptied (every namespaced resource the
 // server serves, custom resources included, read from discovery), then finalized through
 // /finalize so the API server removes it.
-import { isNotFound, type DiscoveredResource } from "../../../client/index.ts";
+import { isNotFound, type DiscoveredResource, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 
 export class NamespaceController extends Controller {
@@ -22,9 +22,7 @@ export class NamespaceController extends Controller {
       if (list.items.length === 0) continue;
       remaining += list.items.length;
       // Pods are force-deleted: nothing will run in a namespace that is going away.
-      await rc
-        .deleteCollection(kind.kind === "Pod" ? { gracePeriodSeconds: 0 } : {})
-        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await rc.deleteCollection(kind.kind === "Pod" ? { gracePeriodSeconds: 0 } : {}).catch(ignore(isNotFound));
     }
     if (remaining > 0) {
       this.queue.addAfter(name, 250);

@@ -3,7 +3,7 @@
 // eviction timeout its pods are deleted so their controllers recreate them elsewhere. Pods
 // bound to nodes that no longer exist are removed (pod GC).
 import type { KubeObject } from "../../../api/types.ts";
-import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller, now } from "../base.ts";
 
 type Cond = {
@@ -87,13 +87,13 @@ export class NodeLifecycleController extends Controller {
         await this.ctx.client
           .resource("nodes")
           .patch(key, { status: { conditions: conds } }, "merge", { subresource: "status" })
-          .catch(ignoreNotFound);
+          .catch(ignore(isNotFound));
       if (!tainted) {
         taints.push(
           { key: UNREACHABLE, effect: "NoSchedule", timeAdded: now() },
           { key: UNREACHABLE, effect: "NoExecute", timeAdded: now() },
         );
-        await this.ctx.client.resource("nodes").patch(key, { spec: { taints } }, "merge").catch(ignoreNotFound);
+        await this.ctx.client.resource("nodes").patch(key, { spec: { taints } }, "merge").catch(ignore(isNotFound));
       }
       if (silentFor > this.graceMs + this.evictionMs) await this.evictPods(key);
     } else if (tainted && ready?.status === "True") {
@@ -101,7 +101,7 @@ export class NodeLifecycleController extends Controller {
       await this.ctx.client
         .resource("nodes")
         .patch(key, { spec: { taints: rest.length ? rest : null } }, "merge")
-        .catch(ignoreNotFound);
+        .catch(ignore(isNotFound));
     }
   }
 
@@ -109,7 +109,10 @@ export class NodeLifecycleController extends Controller {
     for (const p of this.ctx.informers.get("pods").list()) {
       if ((p.spec as { nodeName?: string }).nodeName !== node) continue;
       const { namespace, name } = splitKey(keyOf(p));
-      await this.ctx.client.resource("pods", namespace).delete(name, { gracePeriodSeconds: 0 }).catch(ignoreNotFound);
+      await this.ctx.client
+        .resource("pods", namespace)
+        .delete(name, { gracePeriodSeconds: 0 })
+        .catch(ignore(isNotFound));
     }
   }
 
@@ -119,13 +122,13 @@ export class NodeLifecycleController extends Controller {
       const node = (p.spec as { nodeName?: string }).nodeName;
       if (!node || nodes.get(node)) continue;
       // The cache may lag a just-registered node: confirm with the API.
-      const live = await this.ctx.client
-        .resource("nodes")
-        .get(node)
-        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      const live = await this.ctx.client.resource("nodes").get(node).catch(ignore(isNotFound));
       if (live) continue;
       const { namespace, name } = splitKey(keyOf(p));
-      await this.ctx.client.resource("pods", namespace).delete(name, { gracePeriodSeconds: 0 }).catch(ignoreNotFound);
+      await this.ctx.client
+        .resource("pods", namespace)
+        .delete(name, { gracePeriodSeconds: 0 })
+        .catch(ignore(isNotFound));
     }
   }
 }
@@ -162,8 +165,4 @@ export function markUnknown(conds: Cond[], created: string | undefined): boolean
     changed = true;
   }
   return changed;
-}
-
-function ignoreNotFound(err: unknown): void {
-  if (!isNotFound(err)) throw err;
 }

@@ -3,7 +3,7 @@
 // (least useful first), orphans adopted and non-matching pods released; status from what is seen.
 import type { KubeObject } from "../../../api/types.ts";
 import { requirementsOf, matchesLabels } from "../../../api/selectors.ts";
-import { isNotFound, keyOf, splitKey, type Informer } from "../../../client/index.ts";
+import { isNotFound, keyOf, splitKey, type Informer, ignore, isConflict } from "../../../client/index.ts";
 import { Controller, controllerRef, podActive, podAvailable, podReady } from "../base.ts";
 import {
   BURST_REPLICAS,
@@ -113,7 +113,7 @@ class ReplicaController extends Controller {
             },
             "merge",
           )
-          .catch(ignore);
+          .catch(ignore(isNotFound, isConflict));
     }
     if (!owner.metadata?.deletionTimestamp)
       for (const p of this.ctx.informers.get("pods").list()) {
@@ -136,7 +136,7 @@ class ReplicaController extends Controller {
             },
             "merge",
           )
-          .then(() => mine.push(p), ignore);
+          .then(() => mine.push(p), ignore(isNotFound, isConflict));
       }
 
     const active = mine.filter(podActive);
@@ -152,7 +152,7 @@ class ReplicaController extends Controller {
         });
       } else if (active.length > want) {
         const extra = [...active].sort(deletionOrder).slice(0, Math.min(active.length - want, BURST_REPLICAS));
-        await Promise.all(extra.map((p) => podsApi.delete(p.metadata!.name!).catch(ignore)));
+        await Promise.all(extra.map((p) => podsApi.delete(p.metadata!.name!).catch(ignore(isNotFound, isConflict))));
       }
     }
 
@@ -177,13 +177,9 @@ class ReplicaController extends Controller {
       await this.ctx.client
         .resource(this.resource, namespace)
         .updateStatus({ ...owner, status: { ...old, ...status } } as KubeObject)
-        .catch(ignore);
+        .catch(ignore(isNotFound, isConflict));
     if (min > 0 && status.readyReplicas !== status.availableReplicas) this.queue.addAfter(key, min * 1000);
   }
-}
-
-function ignore(err: unknown): void {
-  if (!isNotFound(err) && !(err instanceof Error && /modified|Precondition/.test(err.message))) throw err;
 }
 
 export class ReplicationManager extends ReplicaController {

@@ -13,7 +13,7 @@ import {
   type Usage,
 } from "../../../api/quota.ts";
 import type { KubeObject } from "../../../api/types.ts";
-import { isNotFound, keyOf, splitKey } from "../../../client/index.ts";
+import { isNotFound, keyOf, splitKey, ignore, isConflict } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 
 /** Watched resources: every object event in a namespace re-counts its quotas. */
@@ -84,8 +84,6 @@ export class ResourceQuotaController extends Controller {
     await this.ctx.client
       .resource("resourcequotas", namespace)
       .updateStatus({ ...quota, status } as KubeObject)
-      .catch((e) =>
-        isNotFound(e) ? undefined : /modified|Conflict/i.test(String(e)) ? this.queue.add(key) : Promise.reject(e),
-      );
+      .catch((e) => (isConflict(e) ? this.queue.add(key) : ignore(isNotFound)(e)));
   }
 }

@@ -2,7 +2,7 @@
 // `ca.crt` (the root-ca-cert-publisher): projected service account volumes and in-cluster tools
 // read the CA from it. Kept equal to the CA, recreated when deleted.
 import type { KubeObject } from "../../../api/types.ts";
-import { Informer, isAlreadyExists, isNotFound } from "../../../client/index.ts";
+import { Informer, isAlreadyExists, isNotFound, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 
 export const ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
@@ -55,6 +55,6 @@ export class RootCAPublisher extends Controller {
       await cms
         .update({ ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } })
         .catch((e) => (isNotFound(e) ? this.queue.add(namespace) : Promise.reject(e)));
-    else await cms.create(body).catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
+    else await cms.create(body).catch(ignore(isAlreadyExists));
   }
 }

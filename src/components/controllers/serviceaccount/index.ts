@@ -1,7 +1,7 @@
 // Every active namespace has a `default` ServiceAccount, which pods run as unless they name
 // another: created with the namespace, and again if deleted (the serviceaccounts-controller).
 import type { KubeObject } from "../../../api/types.ts";
-import { isAlreadyExists } from "../../../client/index.ts";
+import { isAlreadyExists, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 
 export class ServiceAccountsController extends Controller {
@@ -21,6 +21,6 @@ export class ServiceAccountsController extends Controller {
     await this.ctx.client
       .resource("serviceaccounts", namespace)
       .create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace } })
-      .catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
+      .catch(ignore(isAlreadyExists));
   }
 }

@@ -4,7 +4,7 @@
 // rolling update replaces pods from the highest ordinal down to the partition. Each ordinal keeps
 // its own claims from volumeClaimTemplates.
 import type { KubeObject } from "../../../api/types.ts";
-import { isAlreadyExists, isNotFound, splitKey } from "../../../client/index.ts";
+import { isAlreadyExists, isNotFound, splitKey, ignore } from "../../../client/index.ts";
 import { Controller, podReady } from "../base.ts";
 import { BURST_REPLICAS, enqueueOwnersOfPods, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
 import { ensureRevision, pruneRevisions, revisionHash, templateOfRevision, templatePatch } from "../revision.ts";
@@ -71,7 +71,7 @@ export class StatefulSetController extends Controller {
             },
             spec: structuredClone(t.spec ?? {}),
           })
-          .catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
+          .catch(ignore(isAlreadyExists));
       out.push({ name: volume, persistentVolumeClaim: { claimName } });
     }
     return out;
@@ -105,8 +105,7 @@ export class StatefulSetController extends Controller {
     const byOrdinal = new Map<number, KubeObject>();
     for (const p of pods) byOrdinal.set(ordinalOf(name, p.metadata!.name!), p);
     const podsApi = this.ctx.client.resource("pods", namespace);
-    const del = (p: KubeObject) =>
-      podsApi.delete(p.metadata!.name!).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    const del = (p: KubeObject) => podsApi.delete(p.metadata!.name!).catch(ignore(isNotFound));
 
     // Create missing pods and replace failed ones, in ordinal order; at most a burst per sync
     // (the pods' add events bring the next sync).
@@ -143,7 +142,7 @@ export class StatefulSetController extends Controller {
             ...(claims.length ? { volumes } : {}),
           },
         });
-        await podsApi.create(pod).catch((e) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
+        await podsApi.create(pod).catch(ignore(isAlreadyExists));
         created++;
         if (ordered) break;
         continue;
@@ -202,6 +201,6 @@ export class StatefulSetController extends Controller {
       await this.ctx.client
         .resource("statefulsets", namespace)
         .updateStatus({ ...sts, status } as KubeObject)
-        .catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+        .catch(ignore(isNotFound));
   }
 }
