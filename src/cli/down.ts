@@ -54,7 +54,7 @@ export function registerDown(cli: CAC): void {
         try {
           const engine = await connectEngine({ flag: opts.containerSocket, env: process.env });
           for (const node of nodes) {
-            const containers = await engine.listContainers({ "io.kube.node": node });
+            const containers = await engine.listContainers({ [LABELS.node]: node });
             for (const c of containers.filter((c) => c.labels[LABELS.kind] !== "infra"))
               await engine.removeContainer(c.id).catch(() => {});
             for (const c of containers.filter((c) => c.labels[LABELS.kind] === "infra"))

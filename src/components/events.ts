@@ -5,6 +5,7 @@
 // different messages within 10 minutes become one "(combined from similar events)" event; a
 // per-object token bucket (burst 25, one more every 5 minutes) drops floods. Best effort: an event
 // that cannot be written is dropped, never retried, and never fails the caller.
+import { rfc3339 } from "../api/time.ts";
 import type { KubeObject } from "../api/types.ts";
 import type { Client } from "../client/index.ts";
 import { apiVersionOf, resolveKind } from "../api/registry.ts";
@@ -78,8 +79,6 @@ class Correlator {
 
 const correlators = new WeakMap<Client, Correlator>();
 
-const timestamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-
 export function recordEvent(
   client: Client,
   component: string,
@@ -94,7 +93,7 @@ export function recordEvent(
   const namespace = meta.namespace ?? "default";
   const kind = obj.kind ?? "";
   const nowMs = Date.now();
-  const now = timestamp(nowMs);
+  const now = rfc3339(nowMs);
   const apiVersion = obj.apiVersion ?? (resolveKind(kind) ? apiVersionOf(resolveKind(kind)!) : "v1");
   const involvedObject = {
     apiVersion,

@@ -538,6 +538,32 @@ function qosClass(spec: PodSpec | undefined): string {
   return guaranteed ? "Guaranteed" : any ? "Burstable" : "BestEffort";
 }
 
+/** podutil.IsPodPhaseTerminal: Succeeded or Failed, its containers will not run again. */
+export function isPodPhaseTerminal(phase: string | undefined): boolean {
+  return phase === "Succeeded" || phase === "Failed";
+}
+
+/** The pod's phase is terminal. */
+export function podTerminal(pod: KubeObject): boolean {
+  return isPodPhaseTerminal((pod.status as { phase?: string } | undefined)?.phase);
+}
+
+/** controller.IsPodActive: neither terminal nor being deleted (what workload controllers count). */
+export function podActive(pod: KubeObject): boolean {
+  return !podTerminal(pod) && !pod.metadata?.deletionTimestamp;
+}
+
+/** podutil.IsPodAvailable: ready for at least minReadySeconds. */
+export function podAvailable(pod: KubeObject, minReadySeconds: number, at = Date.now()): boolean {
+  const c = (
+    (pod.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] } | undefined)
+      ?.conditions ?? []
+  ).find((x) => x.type === "Ready");
+  if (c?.status !== "True") return false;
+  if (!minReadySeconds) return true;
+  return !!c.lastTransitionTime && at - Date.parse(c.lastTransitionTime) >= minReadySeconds * 1000;
+}
+
 /** Ready condition True: what controllers, budgets and endpoints count as a working pod. */
 export function podReady(pod: KubeObject): boolean {
   return ((pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some(
@@ -551,8 +577,7 @@ export function podReady(pod: KubeObject): boolean {
  */
 function podGrace(obj: KubeObject, requested: number | undefined): number {
   const spec = obj.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
-  const phase = (obj.status as { phase?: string } | undefined)?.phase;
-  if (!spec?.nodeName || phase === "Succeeded" || phase === "Failed") return 0;
+  if (!spec?.nodeName || podTerminal(obj)) return 0;
   const g = requested ?? spec.terminationGracePeriodSeconds ?? 30;
   // Kubernetes turns a requested 0 into 1 for bound pods unless forced; a 0 here means "now".
   return Math.max(0, g);

@@ -4,6 +4,7 @@
 // next request); deleting a CRD deletes its instances first (the
 // customresourcecleanup.apiextensions.k8s.io finalizer), then its kinds leave the registry.
 // At start the stored CRDs are served again.
+import { now } from "../../api/time.ts";
 import { ignore, isConflict, isNotFound } from "../../client/index.ts";
 import type { KindRegistry } from "../../api/registry.ts";
 import type { KindDef, KindHooks, KubeObject } from "../../api/types.ts";
@@ -13,7 +14,6 @@ import type { Store } from "../../store/types.ts";
 import { decode } from "./codec.ts";
 import { deleteObject } from "./deletion.ts";
 import { forbidden, invalid } from "./errors.ts";
-import { timestamp } from "./meta.ts";
 import type { Objects } from "./objects.ts";
 import { kindPrefix } from "./paths.ts";
 
@@ -109,7 +109,7 @@ export class CustomResources {
       return {
         type,
         status: s,
-        lastTransitionTime: prev?.status === s ? prev.lastTransitionTime : timestamp(),
+        lastTransitionTime: prev?.status === s ? prev.lastTransitionTime : now(),
         reason,
         message,
       };

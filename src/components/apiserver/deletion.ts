@@ -1,10 +1,10 @@
 // Deletion as Kubernetes does it: preconditions, graceful deletion for pods bound to a node
 // (the kubelet finishes it), finalizers (incl. orphan/foreground propagation) and namespaces
 // that terminate before they go.
+import { rfc3339 } from "../../api/time.ts";
 import { isConflict } from "../../client/index.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { conflict, HttpError } from "./errors.ts";
-import { timestamp } from "./meta.ts";
 import type { Objects } from "./objects.ts";
 import { encode, decode } from "./codec.ts";
 import { objectKey } from "./paths.ts";
@@ -79,7 +79,7 @@ export async function deleteObject(
     if (!nm.finalizers) delete nm.finalizers;
     const now = Date.now();
     if (!nm.deletionTimestamp || (grace > 0 && grace < (nm.deletionGracePeriodSeconds ?? Infinity))) {
-      nm.deletionTimestamp = timestamp(new Date(now + grace * 1000));
+      nm.deletionTimestamp = rfc3339(now + grace * 1000);
       nm.deletionGracePeriodSeconds = grace;
     }
     kind.hooks?.onDeleting?.(next);

@@ -1,12 +1,8 @@
 // Server-side metadata rules: what the API server sets on create and keeps on update,
 // the way Kubernetes' generic registry does.
+import { now } from "../../api/time.ts";
 import { randomUUID } from "node:crypto";
 import type { KubeObject, ObjectMeta } from "../../api/types.ts";
-
-/** Kubernetes timestamps are RFC 3339 with second precision. */
-export function timestamp(d: Date = new Date()): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 /** generateName + 5 characters from the alphabet Kubernetes uses (no vowels, no lookalikes). */
@@ -23,7 +19,7 @@ export function prepareMetaForCreate(meta: ObjectMeta): void {
   delete meta.deletionGracePeriodSeconds;
   delete meta.managedFields;
   meta.uid = randomUUID();
-  meta.creationTimestamp = timestamp();
+  meta.creationTimestamp = now();
   meta.generation = 1;
 }
 

@@ -1,12 +1,12 @@
 // pods/binding (how the scheduler assigns a pod: never by writing spec.nodeName itself) and
 // pods/eviction (a delete that respects grace periods and PodDisruptionBudgets).
+import { now } from "../../api/time.ts";
 import { isConflict } from "../../client/index.ts";
 import { podReady } from "../../api/kinds/pod.ts";
 import { selectorMatches, type LabelSelector } from "../../api/selectors.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { badRequest, conflict, HttpError } from "./errors.ts";
 import { deleteObject, type DeleteOptions } from "./deletion.ts";
-import { timestamp } from "./meta.ts";
 import type { Objects } from "./objects.ts";
 
 const success = (code: number) => ({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code });
@@ -39,7 +39,7 @@ export async function bindPod(
       conditions?: { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: null }[];
     };
     const conditions = (status.conditions ?? []).filter((c) => c.type !== "PodScheduled");
-    conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: timestamp() });
+    conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now() });
     status.conditions = conditions;
     try {
       await objects.writeRaw(pods, namespace, name, pod, current, dryRun);
@@ -132,7 +132,7 @@ async function spendDisruption(
     // disruptedPods tells the controller this pod is on its way out, until it sees the deletion.
     const disrupted = {
       ...((st as { disruptedPods?: Record<string, string> }).disruptedPods ?? {}),
-      [podName]: timestamp(),
+      [podName]: now(),
     };
     pdb.status = {
       ...st,

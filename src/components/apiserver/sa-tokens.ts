@@ -6,6 +6,7 @@
 // --service-account-max-token-expiration, and a pod-bound token asked for the kubelet's default
 // 3607 s is valid a year but carries `warnafter` (--service-account-extend-token-expiration), so
 // clients that read their token file once keep working while the kubelet rewrites it hourly.
+import { rfc3339 } from "../../api/time.ts";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { HttpError } from "./errors.ts";
@@ -164,6 +165,6 @@ export async function requestToken(
     kind: "TokenRequest",
     metadata: { name, namespace, creationTimestamp: null },
     spec: { audiences: aud, expirationSeconds: granted, boundObjectRef: ref ?? null },
-    status: { token, expirationTimestamp: new Date((now + granted) * 1000).toISOString().replace(/\.\d+Z$/, "Z") },
+    status: { token, expirationTimestamp: rfc3339((now + granted) * 1000) },
   } as unknown as KubeObject;
 }

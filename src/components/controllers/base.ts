@@ -90,25 +90,3 @@ export function controllerRef(
 export function isControlledBy(obj: KubeObject, owner: KubeObject): boolean {
   return (obj.metadata?.ownerReferences ?? []).some((r) => r.controller && r.uid === owner.metadata?.uid);
 }
-
-export function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-export { podReady } from "../../api/kinds/pod.ts";
-
-/** Available = ready for at least minReadySeconds. */
-export function podAvailable(pod: KubeObject, minReadySeconds: number, at = Date.now()): boolean {
-  const c = (
-    (pod.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] } | undefined)
-      ?.conditions ?? []
-  ).find((x) => x.type === "Ready");
-  if (c?.status !== "True") return false;
-  if (!minReadySeconds) return true;
-  return !!c.lastTransitionTime && at - Date.parse(c.lastTransitionTime) >= minReadySeconds * 1000;
-}
-
-export function podActive(pod: KubeObject): boolean {
-  const phase = (pod.status as { phase?: string } | undefined)?.phase;
-  return phase !== "Succeeded" && phase !== "Failed" && !pod.metadata?.deletionTimestamp;
-}

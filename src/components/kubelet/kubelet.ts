@@ -5,7 +5,7 @@ import type { Pod } from "../../api/kinds/pod.ts";
 import type { Client } from "../../client/index.ts";
 import { RestartBackoff } from "./backoff.ts";
 import { nodeObject, postReady, registerNode, renewLease } from "./node.ts";
-import { NODE_LABEL, PodWorker } from "./pod-worker.ts";
+import { PodWorker } from "./pod-worker.ts";
 import { LABELS, type ContainerRuntime } from "./runtime/index.ts";
 
 export interface KubeletOptions {
@@ -102,7 +102,7 @@ export class Kubelet {
 
   /** Removes containers whose pods this kubelet does not know (after the pod list synced). */
   async removeOrphans(): Promise<void> {
-    const all = await this.opts.runtime.listContainers({ [NODE_LABEL]: this.opts.nodeName });
+    const all = await this.opts.runtime.listContainers({ [LABELS.node]: this.opts.nodeName });
     for (const c of all)
       if (c.podUid && !this.workers.has(c.podUid) && c.labels[LABELS.podUid])
         await this.opts.runtime.removeContainer(c.id).catch(() => {});
@@ -116,7 +116,7 @@ export class Kubelet {
     this.polling = true;
     try {
       const byPod = new Map<string, string[]>();
-      for (const c of await this.opts.runtime.listContainers({ [NODE_LABEL]: this.opts.nodeName }))
+      for (const c of await this.opts.runtime.listContainers({ [LABELS.node]: this.opts.nodeName }))
         (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(`${c.id}:${c.state}`);
       for (const [uid, w] of this.workers) {
         const sig = (byPod.get(uid) ?? []).sort().join(",");

@@ -1,13 +1,13 @@
 // The node object the kubelet registers (capacity, addresses, labels, Ready condition, the
 // kubelet endpoint for logs and exec) and its heartbeat: a Lease in kube-node-lease renewed
 // every few seconds, and the Ready condition's heartbeat refreshed less often.
+import { LABEL_ARCH, LABEL_HOLLOW, LABEL_HOSTNAME, LABEL_OS } from "../../api/well-known.ts";
+import { microTime, now } from "../../api/time.ts";
 import { cpus, hostname, release, totalmem } from "node:os";
 import type { KubeObject } from "../../api/types.ts";
 import { isAlreadyExists, isConflict, isNotFound, type Client } from "../../client/index.ts";
 
 /** Where the kubelet publishes the token its server expects from the API server. */
-
-const ts = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 
 export interface NodeSpecInput {
   name: string;
@@ -31,12 +31,12 @@ export function nodeObject(n: NodeSpecInput): KubeObject {
     metadata: {
       name: n.name,
       labels: {
-        "kubernetes.io/hostname": n.name,
-        "kubernetes.io/os": process.platform,
-        "kubernetes.io/arch": arch,
+        [LABEL_HOSTNAME]: n.name,
+        [LABEL_OS]: process.platform,
+        [LABEL_ARCH]: arch,
         "beta.kubernetes.io/os": process.platform,
         "beta.kubernetes.io/arch": arch,
-        ...(n.runtime === "sim" ? { "kube.io/hollow": "true" } : {}),
+        ...(n.runtime === "sim" ? { [LABEL_HOLLOW]: "true" } : {}),
       },
     },
     spec: {},
@@ -66,8 +66,8 @@ export function nodeObject(n: NodeSpecInput): KubeObject {
           status: "True",
           reason: "KubeletReady",
           message: "kubelet is posting ready status",
-          lastHeartbeatTime: ts(),
-          lastTransitionTime: ts(),
+          lastHeartbeatTime: now(),
+          lastTransitionTime: now(),
         },
       ],
     },
@@ -92,7 +92,7 @@ export async function renewLease(client: Client, node: string, durationSeconds =
   const spec = {
     holderIdentity: node,
     leaseDurationSeconds: durationSeconds,
-    renewTime: new Date().toISOString().replace("Z", "000Z"),
+    renewTime: microTime(),
   };
   try {
     await leases.patch(node, { spec }, "merge");
@@ -112,7 +112,7 @@ export async function renewLease(client: Client, node: string, durationSeconds =
 }
 
 export async function postReady(client: Client, node: string): Promise<void> {
-  const t = ts();
+  const t = now();
   const current = await client.resource("nodes").get(node);
   const conds = (
     (current.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] })?.conditions ??

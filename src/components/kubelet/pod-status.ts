@@ -1,6 +1,7 @@
 // Computing a pod's status from what the kubelet observed of its containers, as the real kubelet
 // does: phase, the four standard conditions, and container statuses. Pure: no clock, no runtime.
 
+import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
 export interface ContainerStateRunning {
   startedAt: string;
 }
@@ -109,7 +110,7 @@ export function podConditions(
   now: string,
 ): PodCondition[] {
   const notReady = containerNames.filter((n) => !statuses.find((s) => s.name === n)?.ready);
-  const completed = phase === "Succeeded" || phase === "Failed";
+  const completed = isPodPhaseTerminal(phase);
   const allReady = notReady.length === 0;
   const reason = completed ? "PodCompleted" : allReady ? undefined : "ContainersNotReady";
   const message = completed || allReady ? undefined : `containers with unready status: [${notReady.join(" ")}]`;

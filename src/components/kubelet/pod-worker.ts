@@ -2,6 +2,8 @@
 // containers in order, app containers restarted by the pod's policy with back-off, probes, and
 // the status written back through pods/status. sync() is level-triggered: it looks at what the
 // runtime has and converges; anything may call it at any time.
+import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
+import { rfc3339 } from "../../api/time.ts";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
 import { cpuMillis, memoryBytes } from "../../api/quantity.ts";
 import { isNotFound, type Client, ignore, isConflict } from "../../client/index.ts";
@@ -29,9 +31,6 @@ import { join } from "node:path";
 import type { Mount } from "./runtime/types.ts";
 
 /** Which node's kubelet made a container: a kubelet only ever adopts or removes its own. */
-export const NODE_LABEL = "io.kube.node";
-
-const ts = (ms?: number | string | null) => (ms ? new Date(ms) : new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 export interface WorkerDeps {
   client: Client;
@@ -176,7 +175,7 @@ export class PodWorker {
     if (this.pod.metadata?.deletionTimestamp) return this.terminate(true);
     const all = await this.containers();
     const phase = this.pod.status?.phase;
-    if (phase === "Succeeded" || phase === "Failed") {
+    if (isPodPhaseTerminal(phase)) {
       this.stopProbes();
       for (const c of all.filter((c) => c.state === "running"))
         await this.deps.runtime.stopContainer(c.id, 1).catch(() => {});
@@ -205,7 +204,7 @@ export class PodWorker {
           namespace: this.pod.metadata!.namespace!,
           hostname: spec.hostname ?? this.pod.metadata!.name!,
           portMappings,
-          labels: { [NODE_LABEL]: this.deps.nodeName },
+          labels: { [LABELS.node]: this.deps.nodeName },
         });
         // A fresh sandbox has no app containers yet: go on with an empty list.
         all.length = 0;
@@ -311,7 +310,7 @@ export class PodWorker {
         security: confined.security,
         cpuMillis: c.resources?.limits?.cpu ? cpuMillis(c.resources.limits.cpu) : undefined,
         memoryBytes: c.resources?.limits?.memory ? memoryBytes(c.resources.limits.memory) : undefined,
-        labels: { [LABELS.restartCount]: String(restartCount), [NODE_LABEL]: this.deps.nodeName },
+        labels: { [LABELS.restartCount]: String(restartCount), [LABELS.node]: this.deps.nodeName },
         tty: c.tty,
         stdin: c.stdin,
         init: isInit,
@@ -523,8 +522,8 @@ export class PodWorker {
       terminated: {
         exitCode: i.exitCode ?? 0,
         reason: i.oomKilled ? "OOMKilled" : i.exitCode === 0 ? "Completed" : "Error",
-        startedAt: ts(i.startedAt),
-        finishedAt: ts(i.finishedAt),
+        startedAt: rfc3339(i.startedAt),
+        finishedAt: rfc3339(i.finishedAt),
         containerID: `docker://${i.id}`,
       },
     });
@@ -533,7 +532,7 @@ export class PodWorker {
     let state: ContainerStatus["state"];
     if (waiting) state = { waiting };
     else if (!cur) state = { waiting: { reason: "ContainerCreating" } };
-    else if (cur.state === "running") state = { running: { startedAt: ts(cur.startedAt) } };
+    else if (cur.state === "running") state = { running: { startedAt: rfc3339(cur.startedAt) } };
     else if (cur.state === "exited") state = term(cur) as ContainerStatus["state"];
     else state = { waiting: { reason: "ContainerCreating" } };
     const started = !!state.running && (!probe?.startup || probe.startup.healthy);
@@ -564,7 +563,7 @@ export class PodWorker {
     const phase = initFailed
       ? "Failed"
       : podPhase(names, statuses, (spec.restartPolicy ?? "Always") as RestartPolicy, !initDone);
-    const now = ts();
+    const now = rfc3339();
     const conditions = podConditions(phase as never, statuses, names, this.pod.status?.conditions as never, now).map(
       (c) =>
         c.type === "Initialized" && !initDone ? { ...c, status: "False", reason: "ContainersNotInitialized" } : c,
@@ -596,7 +595,7 @@ export class PodWorker {
         }
       })
       .catch(ignore(isNotFound));
-    if (phase === "Succeeded" || phase === "Failed") this.stopProbes();
+    if (isPodPhaseTerminal(phase)) this.stopProbes();
   }
 
   /** Stops syncing and probing, leaving the containers running (kubelet shutdown). */

@@ -4,7 +4,6 @@
 // WebSocket with the reason, which kubectl shows.
 import net from "node:net";
 import type { ServerWebSocket } from "bun";
-import { NODE_LABEL } from "./pod-worker.ts";
 import { LABELS, type ContainerRuntime } from "./runtime/index.ts";
 
 export interface PortForwardConn {
@@ -24,7 +23,7 @@ export async function podAddress(
 ): Promise<string | undefined> {
   for (const [node, runtime] of runtimes) {
     const list = await runtime.listContainers(
-      { [LABELS.podName]: pod, [LABELS.podNamespace]: ns, [NODE_LABEL]: node },
+      { [LABELS.podName]: pod, [LABELS.podNamespace]: ns, [LABELS.node]: node },
       { detail: true },
     );
     const ip = list.find((c) => c.state === "running" && c.ip)?.ip;

@@ -6,7 +6,6 @@ import { contained } from "../../util/websocket.ts";
 import { randomBytes } from "node:crypto";
 import { credentialValid, kubeletProof, PROOF_PATH } from "../../util/kubelet-auth.ts";
 import type { ServerWebSocket } from "bun";
-import { NODE_LABEL } from "./pod-worker.ts";
 import { podAddress, portForwardHandlers, type PortForwardConn } from "./port-forward.ts";
 import { LABELS, type ContainerInfo, type ContainerRuntime, type ExecSession } from "./runtime/index.ts";
 import { exposition } from "../metrics/hub.ts";
@@ -39,7 +38,7 @@ async function findContainer(
   for (const [node, runtime] of runtimes) {
     const list = (
       await runtime.listContainers(
-        { [LABELS.podName]: pod, [LABELS.podNamespace]: ns, [NODE_LABEL]: node },
+        { [LABELS.podName]: pod, [LABELS.podNamespace]: ns, [LABELS.node]: node },
         { detail: false },
       )
     ).filter((c) => c.kind === "app");
@@ -57,7 +56,7 @@ async function summary(runtimes: Iterable<[string, ContainerRuntime]>): Promise<
   const nodes: unknown[] = [];
   const pods: unknown[] = [];
   for (const [node, runtime] of runtimes) {
-    const running = (await runtime.listContainers({ [NODE_LABEL]: node })).filter(
+    const running = (await runtime.listContainers({ [LABELS.node]: node })).filter(
       (c) => c.kind === "app" && c.state === "running",
     );
     const byPod = new Map<

@@ -2,6 +2,8 @@
 // pods one at a time through the plugins, and binds them through pods/{name}/binding (never
 // by writing spec.nodeName). Bindings run concurrently; decisions stay sequential. A pod that
 // fits nowhere may preempt lower-priority pods (DefaultPreemption), within PodDisruptionBudgets.
+import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
+import { now } from "../../api/time.ts";
 import type { Client } from "../../client/index.ts";
 import { Informer, keyOf, splitKey, isConflict, isNotFound } from "../../client/index.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
@@ -25,8 +27,7 @@ function responsible(pod: SchedPod): boolean {
     !pod.spec?.nodeName &&
     !pod.metadata?.deletionTimestamp &&
     (pod.spec?.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME &&
-    pod.status?.phase !== "Succeeded" &&
-    pod.status?.phase !== "Failed"
+    !isPodPhaseTerminal(pod.status?.phase)
   );
 }
 
@@ -101,7 +102,7 @@ export class SchedulerLoop {
   private onPod(p: SchedPod): void {
     if (p.spec?.nodeName) {
       this.cache.upsertPod(p);
-      if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") this.queue.moveAllToActive();
+      if (isPodPhaseTerminal(p.status?.phase)) this.queue.moveAllToActive();
     } else if (responsible(p)) this.queue.add(keyOf(p), p.spec?.priority ?? 0);
   }
 
@@ -196,7 +197,7 @@ export class SchedulerLoop {
 
   /** Victims are told why (DisruptionTarget), then deleted gracefully; the preemptor is nominated to the node. */
   private async evict(preemptor: SchedPod, node: string, victims: SchedPod[]): Promise<void> {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+    const at = now();
     const scheduler = preemptor.spec.schedulerName ?? SCHEDULER_NAME;
     await Promise.all(
       victims.map(async (v) => {
@@ -206,7 +207,7 @@ export class SchedulerLoop {
           status: "True",
           reason: "PreemptionByScheduler",
           message: `${scheduler}: preempting to accommodate a higher priority pod`,
-          lastTransitionTime: now,
+          lastTransitionTime: at,
         };
         await pods
           .patch(v.metadata!.name!, { status: { conditions: [condition] } }, "strategic", { subresource: "status" })
@@ -237,7 +238,7 @@ export class SchedulerLoop {
       reason: "Unschedulable",
       message,
       lastProbeTime: null,
-      lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      lastTransitionTime: now(),
     };
     await this.client
       .resource("pods", namespace)

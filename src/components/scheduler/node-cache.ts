@@ -1,6 +1,7 @@
 // The scheduler's view of the cluster: each node with the pods bound or assumed on it. A pod
 // is assumed on its node as soon as it is chosen, so the next decision already counts it;
 // the assumption is confirmed when the informer sees it bound, or forgotten when binding fails.
+import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
 import { keyOf } from "../../client/index.ts";
 import { podTerms } from "./pod-terms.ts";
 import { allocatable, hostPorts, podRequests } from "./resources.ts";
@@ -103,7 +104,7 @@ export class NodeCache {
   upsertPod(pod: SchedPod): void {
     const key = keyOf(pod);
     const nodeName = pod.spec?.nodeName;
-    const done = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
+    const done = isPodPhaseTerminal(pod.status?.phase);
     const existing = this.placed.get(key);
     if (!nodeName || done) {
       if (existing && (!existing.assumed || done)) this.removePod(key);

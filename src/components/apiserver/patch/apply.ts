@@ -11,6 +11,7 @@
 //   removed (so dropping a label from the configuration drops it from the object).
 // What it does not: OpenAPI listType/mapType schemas (lists keyed by several fields),
 // ownership of defaulted fields, or version conversion of managed field sets.
+import { rfc3339 } from "../../../api/time.ts";
 import { PatchError, badRequest, type PatchCause } from "./errors.ts";
 import {
   deleteAt,
@@ -191,9 +192,4 @@ function withoutNulls(v: unknown): unknown {
     if (child !== null && !k.startsWith("$") && !isUnsafeKey(k)) out[k] = withoutNulls(child);
   }
   return out;
-}
-
-/** Kubernetes' metav1.Time: RFC 3339 with second precision. */
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }

@@ -3,6 +3,7 @@
 // changed, and those fields are taken away from every other manager, as Kubernetes
 // does. With these entries in place, a later server-side apply conflicts with the
 // manager that last changed a field. Opt-in: the API server calls it on each write.
+import { rfc3339 } from "../../../api/time.ts";
 import { fieldSetOf, fromFieldsV1, toFieldsV1, valueAt, type FieldSet } from "./fields.ts";
 import { clone, deepEqual, isObject, type JsonObject } from "./json.ts";
 import { shapeFor } from "./schema.ts";
@@ -76,7 +77,7 @@ export function recordUpdate(kind: string, before: unknown, after: JsonObject, o
       manager,
       operation: "Update",
       apiVersion: opts.apiVersion ?? String(out.apiVersion ?? ""),
-      time: (opts.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      time: rfc3339(opts.now),
       fieldsType: "FieldsV1",
       fieldsV1: toFieldsV1(own),
     };

@@ -4,6 +4,7 @@
 // while a Job is still active, Replace deletes the active ones first. Finished Jobs beyond the
 // history limits are deleted. settings.cronTimeScale speeds the clock up (tests: 60 makes a
 // second a minute).
+import { rfc3339 } from "../../../api/time.ts";
 import { parseSchedule, type CronJobSpec } from "../../../api/kinds/cronjob.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isAlreadyExists, isNotFound, splitKey, ignore } from "../../../client/index.ts";
@@ -19,7 +20,6 @@ type CronStatus = {
 
 const finished = (j: Job) =>
   (j.status?.conditions ?? []).find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True")?.type;
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 
 export class CronJobController extends Controller {
   readonly name = "cronjob";
@@ -72,7 +72,7 @@ export class CronJobController extends Controller {
     const successes = jobs
       .filter((j) => finished(j) === "Complete" && j.status?.completionTime)
       .map((j) => Date.parse(j.status!.completionTime!));
-    if (successes.length) status.lastSuccessfulTime = iso(Math.max(...successes));
+    if (successes.length) status.lastSuccessfulTime = rfc3339(Math.max(...successes));
 
     const now = this.now();
     if (!spec.suspend) {
@@ -95,9 +95,9 @@ export class CronJobController extends Controller {
           }
           const job = await this.createJob(cj, spec, namespace, name, due);
           if (job) active.push(job);
-          status.lastScheduleTime = iso(due);
+          status.lastScheduleTime = rfc3339(due);
         }
-      } else if (late) status.lastScheduleTime = iso(due!);
+      } else if (late) status.lastScheduleTime = rfc3339(due!);
       // Wake up for the next time.
       const next = parseSchedule(spec, new Date(now)).next().getTime();
       if (Number.isFinite(next)) this.queue.addAfter(key, this.realDelay(next - now));
@@ -136,7 +136,7 @@ export class CronJobController extends Controller {
         labels: { ...spec.jobTemplate.metadata?.labels },
         annotations: {
           ...spec.jobTemplate.metadata?.annotations,
-          "batch.kubernetes.io/cronjob-scheduled-timestamp": iso(at),
+          "batch.kubernetes.io/cronjob-scheduled-timestamp": rfc3339(at),
         },
         ownerReferences: [controllerRef(cj)],
       },

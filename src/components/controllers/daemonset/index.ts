@@ -2,11 +2,20 @@
 // taints tolerated), added when a node joins, removed when it leaves or stops matching; a
 // rolling update replaces old pods at most maxUnavailable at a time. Pods are placed by setting
 // spec.nodeName directly (the scheduler is not involved).
+import {
+  TAINT_DISK_PRESSURE,
+  TAINT_MEMORY_PRESSURE,
+  TAINT_NOT_READY,
+  TAINT_UNREACHABLE,
+  TAINT_UNSCHEDULABLE,
+} from "../../../api/well-known.ts";
+import { podAvailable, podReady } from "../../../api/kinds/pod.ts";
+import { scaledValue } from "../../../api/intstr.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { nodeSelectorMatches, tolerates } from "../../scheduler/plugins/index.ts";
 import type { SchedNode, Taint, Toleration } from "../../scheduler/types.ts";
-import { Controller, podAvailable, podReady } from "../base.ts";
+import { Controller } from "../base.ts";
 import {
   createPods,
   enqueueOwnersOfPods,
@@ -35,11 +44,11 @@ type DsSpec = {
 
 /** Tolerations Kubernetes adds to every DaemonSet pod. */
 const DEFAULT_TOLERATIONS: Toleration[] = [
-  { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" },
-  { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
-  { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" },
-  { key: "node.kubernetes.io/disk-pressure", operator: "Exists", effect: "NoSchedule" },
-  { key: "node.kubernetes.io/memory-pressure", operator: "Exists", effect: "NoSchedule" },
+  { key: TAINT_NOT_READY, operator: "Exists", effect: "NoExecute" },
+  { key: TAINT_UNREACHABLE, operator: "Exists", effect: "NoExecute" },
+  { key: TAINT_UNSCHEDULABLE, operator: "Exists", effect: "NoSchedule" },
+  { key: TAINT_DISK_PRESSURE, operator: "Exists", effect: "NoSchedule" },
+  { key: TAINT_MEMORY_PRESSURE, operator: "Exists", effect: "NoSchedule" },
 ];
 
 export function nodeEligible(spec: DsSpec, node: SchedNode): boolean {
@@ -119,8 +128,7 @@ export class DaemonSetController extends Controller {
     const minReady = spec.minReadySeconds ?? 0;
     if ((spec.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate") {
       const mu = spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1;
-      const maxUnavailable =
-        typeof mu === "string" ? Math.max(1, Math.floor((eligible.length * parseInt(mu)) / 100)) : Math.max(1, mu);
+      const maxUnavailable = Math.max(1, scaledValue(mu, eligible.length, false));
       const current = pods.filter((p) => eligibleSet.has((p.spec as { nodeName?: string }).nodeName ?? ""));
       let unavailable = eligible.length - current.filter((p) => podAvailable(p, minReady)).length;
       for (const p of current) {

@@ -2,9 +2,10 @@
 // old to new within maxSurge/maxUnavailable (or all at once with Recreate), revisions in
 // annotations (so `rollout history|undo` work), old ReplicaSets pruned to revisionHistoryLimit,
 // and the status and conditions `kubectl rollout status` reads.
+import { now } from "../../../api/time.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isAlreadyExists, isNotFound, keyOf, splitKey, ignore, isConflict } from "../../../client/index.ts";
-import { Controller, controllerRef, now } from "../base.ts";
+import { Controller, controllerRef } from "../base.ts";
 import { templateHash } from "../revision.ts";
 import { newReplicaCount, oldScaleDownBudget, surgeAndUnavailable } from "./rolling.ts";
 

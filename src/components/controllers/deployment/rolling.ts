@@ -1,24 +1,12 @@
 // The arithmetic of a rolling update, as Kubernetes does it: maxSurge rounds up, maxUnavailable
 // rounds down, both zero means one may be unavailable.
-export function resolveIntOrPercent(
-  v: number | string | undefined,
-  total: number,
-  roundUp: boolean,
-  fallback: string,
-): number {
-  const value = v ?? fallback;
-  if (typeof value === "number") return value;
-  const pct = parseInt(value, 10);
-  const exact = (pct * total) / 100;
-  return roundUp ? Math.ceil(exact) : Math.floor(exact);
-}
-
+import { scaledValue } from "../../../api/intstr.ts";
 export function surgeAndUnavailable(
   replicas: number,
   rollingUpdate: { maxSurge?: number | string; maxUnavailable?: number | string } | undefined,
 ): { maxSurge: number; maxUnavailable: number } {
-  const maxSurge = resolveIntOrPercent(rollingUpdate?.maxSurge, replicas, true, "25%");
-  let maxUnavailable = resolveIntOrPercent(rollingUpdate?.maxUnavailable, replicas, false, "25%");
+  const maxSurge = scaledValue(rollingUpdate?.maxSurge ?? "25%", replicas, true);
+  let maxUnavailable = scaledValue(rollingUpdate?.maxUnavailable ?? "25%", replicas, false);
   if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
   return { maxSurge, maxUnavailable: Math.min(maxUnavailable, replicas) };
 }

@@ -3,18 +3,17 @@
 // Expected pods are the live pods the selector matches; minAvailable/maxUnavailable percentages
 // round up, as in Kubernetes. Pods in status.disruptedPods (evicted, deletion not yet seen) do
 // not count as healthy.
+import { podActive, podReady } from "../../../api/kinds/pod.ts";
+import { scaledValue } from "../../../api/intstr.ts";
+import { now } from "../../../api/time.ts";
 import { selectorMatches, type LabelSelector } from "../../../api/selectors.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey, isConflict } from "../../../client/index.ts";
-import { Controller, now, podActive, podReady } from "../base.ts";
+import { Controller } from "../base.ts";
 
 type Pdb = KubeObject & {
   spec?: { selector?: LabelSelector; minAvailable?: number | string; maxUnavailable?: number | string };
 };
-
-function scaled(v: number | string, total: number): number {
-  return typeof v === "string" && v.endsWith("%") ? Math.ceil((Number(v.slice(0, -1)) * total) / 100) : Number(v);
-}
 
 export class DisruptionController extends Controller {
   readonly name = "disruption";
@@ -58,8 +57,8 @@ export class DisruptionController extends Controller {
     const spec = pdb.spec ?? {};
     const desired =
       spec.maxUnavailable !== undefined
-        ? Math.max(0, expected - scaled(spec.maxUnavailable, expected))
-        : scaled(spec.minAvailable ?? 0, expected);
+        ? Math.max(0, expected - scaledValue(spec.maxUnavailable, expected, true))
+        : scaledValue(spec.minAvailable ?? 0, expected, true);
     const allowed = Math.max(0, healthy - desired);
     const old = (pdb.status ?? {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] };
     const wasAllowed = old.conditions?.find((c) => c.type === "DisruptionAllowed");

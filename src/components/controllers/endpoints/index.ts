@@ -1,10 +1,12 @@
 // The Endpoints controller: for each Service with a selector, an Endpoints object of the same
 // name listing ready pods under addresses and the others under notReadyAddresses, with target
 // ports resolved per pod (numbers, or names looked up in the pod's container ports).
+import { podReady } from "../../../api/kinds/pod.ts";
+import { podTerminal } from "../../../api/kinds/pod.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { matchesLabels, requirementsOf } from "../../../api/selectors.ts";
 import { isAlreadyExists, isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
-import { Controller, podReady } from "../base.ts";
+import { Controller } from "../base.ts";
 
 type Port = { name?: string; port: number; targetPort?: number | string; protocol?: string };
 type Address = {
@@ -32,8 +34,7 @@ export function endpointsSubsets(
   const groups = new Map<string, Subset>();
   for (const pod of pods) {
     const ip = (pod.status as { podIP?: string } | undefined)?.podIP;
-    const phase = (pod.status as { phase?: string } | undefined)?.phase;
-    if (!ip || pod.metadata?.deletionTimestamp || phase === "Succeeded" || phase === "Failed") continue;
+    if (!ip || pod.metadata?.deletionTimestamp || podTerminal(pod)) continue;
     const containerPorts = (
       (pod.spec as { containers?: { ports?: { name?: string; containerPort: number; protocol?: string }[] }[] })
         ?.containers ?? []

@@ -3,12 +3,14 @@
 // replicas to ceil(current × usage / target) within [minReplicas, maxReplicas]. Within 10 % of
 // the target nothing changes; scaling down takes the highest recommendation of the
 // stabilization window (5 minutes by default), as Kubernetes does.
+import { podActive } from "../../../api/kinds/pod.ts";
+import { now } from "../../../api/time.ts";
 import { cpuMillis, memoryBytes } from "../../../api/quantity.ts";
 import { matchesLabels, parseLabelSelector } from "../../../api/selectors.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { recordEvent } from "../../events.ts";
-import { Controller, now, podActive } from "../base.ts";
+import { Controller } from "../base.ts";
 
 type Target = { type?: string; averageUtilization?: number; averageValue?: string };
 type Metric = { type?: string; resource?: { name?: string; target?: Target } };

@@ -1,9 +1,11 @@
 // The Job controller: runs pods to `completions` successes, `parallelism` at a time; counts
 // failures against backoffLimit (with back-off between retries), enforces activeDeadlineSeconds,
 // and sets the Complete/Failed conditions `kubectl wait` looks for.
+import { podReady } from "../../../api/kinds/pod.ts";
+import { now } from "../../../api/time.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
-import { Controller, now, podReady } from "../base.ts";
+import { Controller } from "../base.ts";
 import { BURST_REPLICAS, createPods, enqueueOwnersOfPods, Expectations, ownedPods, podFromTemplate } from "../pods.ts";
 import { recordEvent } from "../../events.ts";
 

@@ -4,12 +4,13 @@
 // StorageClass object defines (so manifests written for another cloud's class still run).
 // Claims naming a volume are bound to it. When a claim goes, its Delete-policy volume and the
 // directory go too, once no pod uses them; Retain-policy volumes become Released.
+import { now } from "../../../api/time.ts";
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_STORAGE_CLASS } from "../../../api/kinds/storage.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isAlreadyExists, isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
-import { Controller, now } from "../base.ts";
+import { Controller } from "../base.ts";
 
 export const PROVISIONER = "kube.io/local-path";
 const OURS = new Set([PROVISIONER, "rancher.io/local-path"]);

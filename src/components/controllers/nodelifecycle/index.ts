@@ -2,9 +2,11 @@
 // older than the grace period becomes Ready=Unknown with the unreachable taints; after the
 // eviction timeout its pods are deleted so their controllers recreate them elsewhere. Pods
 // bound to nodes that no longer exist are removed (pod GC).
+import { TAINT_UNREACHABLE } from "../../../api/well-known.ts";
+import { now } from "../../../api/time.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
-import { Controller, now } from "../base.ts";
+import { Controller } from "../base.ts";
 
 type Cond = {
   type: string;
@@ -15,7 +17,6 @@ type Cond = {
   lastTransitionTime?: string;
 };
 type Taint = { key: string; value?: string; effect: string; timeAdded?: string };
-const UNREACHABLE = "node.kubernetes.io/unreachable";
 
 export class NodeLifecycleController extends Controller {
   readonly name = "node-lifecycle";
@@ -80,7 +81,7 @@ export class NodeLifecycleController extends Controller {
     const conds = ((node.status as { conditions?: Cond[] } | undefined)?.conditions ?? []).map((c) => ({ ...c }));
     const ready = conds.find((c) => c.type === "Ready");
     const taints = ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []).map((t) => ({ ...t }));
-    const tainted = taints.some((t) => t.key === UNREACHABLE);
+    const tainted = taints.some((t) => t.key === TAINT_UNREACHABLE);
     // A node that never posted a Ready condition gets the (longer) startup grace period, as upstream.
     if (silentFor > (ready ? this.graceMs : this.startupGraceMs)) {
       if (markUnknown(conds, node.metadata?.creationTimestamp))
@@ -90,14 +91,14 @@ export class NodeLifecycleController extends Controller {
           .catch(ignore(isNotFound));
       if (!tainted) {
         taints.push(
-          { key: UNREACHABLE, effect: "NoSchedule", timeAdded: now() },
-          { key: UNREACHABLE, effect: "NoExecute", timeAdded: now() },
+          { key: TAINT_UNREACHABLE, effect: "NoSchedule", timeAdded: now() },
+          { key: TAINT_UNREACHABLE, effect: "NoExecute", timeAdded: now() },
         );
         await this.ctx.client.resource("nodes").patch(key, { spec: { taints } }, "merge").catch(ignore(isNotFound));
       }
       if (silentFor > this.graceMs + this.evictionMs) await this.evictPods(key);
     } else if (tainted && ready?.status === "True") {
-      const rest = taints.filter((t) => t.key !== UNREACHABLE);
+      const rest = taints.filter((t) => t.key !== TAINT_UNREACHABLE);
       await this.ctx.client
         .resource("nodes")
         .patch(key, { spec: { taints: rest.length ? rest : null } }, "merge")

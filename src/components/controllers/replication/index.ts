@@ -1,10 +1,11 @@
 // The replication manager, for ReplicationControllers and ReplicaSets alike: exactly
 // spec.replicas pods matching the selector, created from the template, extras deleted
 // (least useful first), orphans adopted and non-matching pods released; status from what is seen.
+import { podActive, podAvailable, podReady } from "../../../api/kinds/pod.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { requirementsOf, matchesLabels } from "../../../api/selectors.ts";
 import { isNotFound, keyOf, splitKey, type Informer, ignore, isConflict } from "../../../client/index.ts";
-import { Controller, controllerRef, podActive, podAvailable, podReady } from "../base.ts";
+import { Controller, controllerRef } from "../base.ts";
 import {
   BURST_REPLICAS,
   createPods,

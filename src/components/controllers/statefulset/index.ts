@@ -3,9 +3,10 @@
 // highest ordinal; Parallel does both at once. A deleted pod comes back with its name. A
 // rolling update replaces pods from the highest ordinal down to the partition. Each ordinal keeps
 // its own claims from volumeClaimTemplates.
+import { podReady } from "../../../api/kinds/pod.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isAlreadyExists, isNotFound, splitKey, ignore } from "../../../client/index.ts";
-import { Controller, podReady } from "../base.ts";
+import { Controller } from "../base.ts";
 import { BURST_REPLICAS, enqueueOwnersOfPods, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
 import { ensureRevision, pruneRevisions, revisionHash, templateOfRevision, templatePatch } from "../revision.ts";
 

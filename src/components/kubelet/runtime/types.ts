@@ -6,18 +6,7 @@
 export type PullPolicy = "Always" | "IfNotPresent" | "Never";
 
 /** Labels the runtime puts on every container it creates (the caller's labels are added). */
-export const LABELS = {
-  podUid: "io.kube.pod.uid",
-  podName: "io.kube.pod.name",
-  podNamespace: "io.kube.pod.namespace",
-  containerName: "io.kube.container.name",
-  /** "infra" for the container holding the pod's namespaces, "app" for the pod's containers. */
-  kind: "io.kube.container.kind",
-  /** Id of the infra container an app container joined. */
-  sandboxId: "io.kube.sandbox.id",
-  /** Set by the kubelet on app containers: how many times this container was restarted before. */
-  restartCount: "io.kube.container.restart-count",
-} as const;
+export { CONTAINER_LABELS as LABELS } from "../../../api/well-known.ts";
 
 export type ContainerKind = "infra" | "app";
 

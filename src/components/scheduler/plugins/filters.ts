@@ -1,5 +1,6 @@
 // Filter plugins: each says whether one node can take the pod, and if not, the reason
 // Kubernetes prints in "0/N nodes are available: ...".
+import { TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from "../../../api/well-known.ts";
 import type { CycleState, FilterResult, NodeInfo, Plugin, SchedNode, SchedPod, Taint, Toleration } from "../types.ts";
 import { nodeSelectorMatches } from "./affinity.ts";
 
@@ -16,8 +17,7 @@ export const nodeUnschedulable: Plugin = {
   name: "NodeUnschedulable",
   filter(state, info): FilterResult {
     if (!info.node.spec?.unschedulable) return undefined;
-    if (tolerates(state.pod.spec.tolerations, { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }))
-      return undefined;
+    if (tolerates(state.pod.spec.tolerations, { key: TAINT_UNSCHEDULABLE, effect: "NoSchedule" })) return undefined;
     return { reason: "node(s) were unschedulable", unresolvable: true };
   },
 };
@@ -28,7 +28,7 @@ export const nodeReady: Plugin = {
   filter(state, info): FilterResult {
     const ready = info.node.status?.conditions?.find((c) => c.type === "Ready");
     if (ready?.status === "True") return undefined;
-    const key = ready?.status === "Unknown" ? "node.kubernetes.io/unreachable" : "node.kubernetes.io/not-ready";
+    const key = ready?.status === "Unknown" ? TAINT_UNREACHABLE : TAINT_NOT_READY;
     if (tolerates(state.pod.spec.tolerations, { key, effect: "NoSchedule" })) return undefined;
     return { reason: `node(s) had untolerated taint {${key}: }`, unresolvable: true };
   },
