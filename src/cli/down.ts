@@ -3,8 +3,8 @@
 import type { CAC } from "cac";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { holdsCluster, storedNodeNames } from "../components/apiserver/data-dir.ts";
 import { connectEngine, LABELS } from "../components/kubelet/runtime/index.ts";
-import { openStore } from "../store/index.ts";
 import { action, CliError } from "./fail.ts";
 import { defaultDataDir } from "./paths.ts";
 
@@ -32,7 +32,7 @@ export function registerDown(cli: CAC): void {
     .action(
       action(async (opts: DownOptions) => {
         const dir = opts.dataDir ?? defaultDataDir();
-        if (!existsSync(join(dir, "kube.db"))) throw new CliError(`no cluster in ${dir}`);
+        if (!holdsCluster(dir)) throw new CliError(`no cluster in ${dir}`);
         const lock = join(dir, "lock");
         const pid = existsSync(lock) ? Number(readFileSync(lock, "utf8").trim()) : 0;
         if (pid && alive(pid)) {
@@ -45,11 +45,7 @@ export function registerDown(cli: CAC): void {
           console.log(`stopped kube up (pid ${pid})`);
         }
         // The node names this cluster's kubelet used are in the store.
-        const store = await openStore({ dataDir: dir });
-        const nodes = (await store.list("/registry/nodes/")).kvs.map(
-          (kv) => (JSON.parse(kv.value) as { metadata: { name: string } }).metadata.name,
-        );
-        await store.close();
+        const nodes = await storedNodeNames(dir);
         let removed = 0;
         try {
           const engine = await connectEngine({ flag: opts.containerSocket, env: process.env });

@@ -1,8 +1,9 @@
 // The data dir holds every secret of the cluster (the store with all Secrets, the bearer token,
 // signing keys, the kubeconfig, pki). Modes are enforced at every start, not only at creation:
 // a dir made by an older version, by hand or with a loose umask is tightened too.
-import { chmodSync, lstatSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { openStore } from "../../store/index.ts";
 
 /** Directories below the data dir whose whole content is secret. */
 const SECRET_DIRS = new Set(["pki"]);
@@ -25,5 +26,22 @@ function secureTree(dir: string): void {
     const st = lstatSync(path);
     if (st.isFile()) chmodSync(path, 0o600);
     else if (st.isDirectory()) secureTree(path);
+  }
+}
+
+/** Whether `dataDir` holds a cluster (its store). */
+export function holdsCluster(dataDir: string): boolean {
+  return existsSync(join(dataDir, "kube.db"));
+}
+
+/** The nodes a stopped cluster's store knows (what `kube down` removes containers of). */
+export async function storedNodeNames(dataDir: string): Promise<string[]> {
+  const store = await openStore({ dataDir });
+  try {
+    return (await store.list("/registry/nodes/")).kvs.map(
+      (kv) => (JSON.parse(kv.value) as { metadata: { name: string } }).metadata.name,
+    );
+  } finally {
+    await store.close();
   }
 }

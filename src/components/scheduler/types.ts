@@ -6,17 +6,8 @@ import type { KubeObject } from "../../api/types.ts";
 import type { PodSpec } from "../../api/kinds/pod.ts";
 import type { Requirement } from "../../api/selectors.ts";
 
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
-}
-export interface Toleration {
-  key?: string;
-  operator?: "Exists" | "Equal";
-  value?: string;
-  effect?: string;
-}
+import type { Taint, Toleration } from "../../api/scheduling.ts";
+export type { Taint, Toleration };
 
 export interface TopologySpreadConstraint {
   maxSkew: number;

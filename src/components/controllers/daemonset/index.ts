@@ -13,8 +13,13 @@ import { podAvailable, podReady } from "../../../api/kinds/pod.ts";
 import { scaledValue } from "../../../api/intstr.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
-import { nodeSelectorMatches, tolerates } from "../../scheduler/plugins/index.ts";
-import type { SchedNode, Taint, Toleration } from "../../scheduler/types.ts";
+import {
+  type LabelledNode,
+  nodeSelectorMatches,
+  type Taint,
+  type Toleration,
+  tolerates,
+} from "../../../api/scheduling.ts";
 import { Controller } from "../base.ts";
 import {
   createPods,
@@ -51,7 +56,7 @@ const DEFAULT_TOLERATIONS: Toleration[] = [
   { key: TAINT_MEMORY_PRESSURE, operator: "Exists", effect: "NoSchedule" },
 ];
 
-export function nodeEligible(spec: DsSpec, node: SchedNode): boolean {
+export function nodeEligible(spec: DsSpec, node: LabelledNode): boolean {
   const labels = node.metadata?.labels ?? {};
   for (const [k, v] of Object.entries(spec.template.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
   const req = spec.template.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
@@ -105,7 +110,7 @@ export class DaemonSetController extends Controller {
       (ds.status as { collisionCount?: number } | undefined)?.collisionCount ?? 0,
     );
     const hash = current.metadata!.labels![HASH]!;
-    const nodes = this.ctx.informers.get("nodes").list() as SchedNode[];
+    const nodes = this.ctx.informers.get("nodes").list() as LabelledNode[];
     const pods = ownedPods(this.ctx.informers.get("pods"), ds).filter((p) => !p.metadata?.deletionTimestamp);
     const byNode = new Map<string, KubeObject[]>();
     for (const p of pods) {

@@ -1,17 +1,8 @@
 // Filter plugins: each says whether one node can take the pod, and if not, the reason
 // Kubernetes prints in "0/N nodes are available: ...".
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from "../../../api/well-known.ts";
-import type { CycleState, FilterResult, NodeInfo, Plugin, SchedNode, SchedPod, Taint, Toleration } from "../types.ts";
-import { nodeSelectorMatches } from "./affinity.ts";
-
-export function tolerates(tolerations: Toleration[] | undefined, taint: Taint): boolean {
-  return (tolerations ?? []).some((t) => {
-    if (t.effect && t.effect !== taint.effect) return false;
-    if (!t.key) return t.operator === "Exists";
-    if (t.key !== taint.key) return false;
-    return t.operator === "Exists" || (t.value ?? "") === (taint.value ?? "");
-  });
-}
+import { nodeSelectorMatches, tolerates } from "../../../api/scheduling.ts";
+import type { CycleState, FilterResult, NodeInfo, Plugin, SchedNode, SchedPod } from "../types.ts";
 
 export const nodeUnschedulable: Plugin = {
   name: "NodeUnschedulable",

@@ -28,6 +28,3 @@ export const defaultPlugins: Plugin[] = [
   balancedAllocation,
   nodeAffinityScore,
 ];
-
-export { tolerates } from "./filters.ts";
-export { nodeSelectorMatches } from "./affinity.ts";

@@ -12,7 +12,8 @@ import type {
   SchedNode,
   TopologySpreadConstraint,
 } from "../types.ts";
-import { matchesNodeAffinity, tolerates } from "./filters.ts";
+import { tolerates } from "../../../api/scheduling.ts";
+import { matchesNodeAffinity } from "./filters.ts";
 
 const NAME = "PodTopologySpread";
 export const ERR_CONSTRAINTS = "node(s) didn't match pod topology spread constraints";

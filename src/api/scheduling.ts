@@ -1,0 +1,73 @@
+// Scheduling predicates the scheduler and the DaemonSet controller share, as upstream's
+// k8s.io/component-helpers/scheduling/corev1: taints and tolerations, node selector terms.
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+export interface Toleration {
+  key?: string;
+  operator?: "Exists" | "Equal";
+  value?: string;
+  effect?: string;
+}
+
+/** Toleration.ToleratesTaint over a list: an empty key with Exists tolerates everything. */
+export function tolerates(tolerations: Toleration[] | undefined, taint: Taint): boolean {
+  return (tolerations ?? []).some((t) => {
+    if (t.effect && t.effect !== taint.effect) return false;
+    if (!t.key) return t.operator === "Exists";
+    if (t.key !== taint.key) return false;
+    return t.operator === "Exists" || (t.value ?? "") === (taint.value ?? "");
+  });
+}
+
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: string;
+  values?: string[];
+}
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+  matchFields?: NodeSelectorRequirement[];
+}
+/** What these predicates read of a Node. */
+export interface LabelledNode {
+  metadata?: { name?: string; labels?: Record<string, string> };
+  spec?: { unschedulable?: boolean; taints?: Taint[] };
+}
+
+function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
+  switch (r.operator) {
+    case "In":
+      return value !== undefined && (r.values ?? []).includes(value);
+    case "NotIn":
+      return value === undefined || !(r.values ?? []).includes(value);
+    case "Exists":
+      return value !== undefined;
+    case "DoesNotExist":
+      return value === undefined;
+    case "Gt":
+      return value !== undefined && Number(value) > Number(r.values?.[0]);
+    case "Lt":
+      return value !== undefined && Number(value) < Number(r.values?.[0]);
+    default:
+      return false;
+  }
+}
+
+/** One term: In, NotIn, Exists, DoesNotExist, Gt, Lt on labels, and matchFields on metadata.name; all must hold. */
+export function termMatches(term: NodeSelectorTerm, node: LabelledNode): boolean {
+  const labels = node.metadata?.labels ?? {};
+  if (!term.matchExpressions?.length && !term.matchFields?.length) return false;
+  for (const r of term.matchExpressions ?? []) if (!requirementMatches(r, labels[r.key])) return false;
+  for (const r of term.matchFields ?? [])
+    if (!requirementMatches(r, r.key === "metadata.name" ? node.metadata?.name : undefined)) return false;
+  return true;
+}
+
+/** A NodeSelector: the terms are ORed. */
+export function nodeSelectorMatches(selector: { nodeSelectorTerms?: NodeSelectorTerm[] }, node: LabelledNode): boolean {
+  return (selector.nodeSelectorTerms ?? []).some((t) => termMatches(t, node));
+}
