@@ -17,6 +17,14 @@ export class InformerFactory {
     return inf as unknown as Informer<T>;
   }
 
+  /**
+   * Informers a controller only reads from the cache (no handlers): they start and sync with the
+   * rest, so reconcile finds them filled.
+   */
+  register(...resources: string[]): void {
+    for (const r of resources) this.get(r);
+  }
+
   /** The shared informer for a resource if some controller asked for one. */
   peek<T extends KubeObject = KubeObject>(resource: string): Informer<T> | undefined {
     return this.informers.get(resource) as unknown as Informer<T> | undefined;

@@ -88,7 +88,7 @@ export class EndpointsController extends Controller {
   setup(): void {
     const services = this.ctx.informers.get("services");
     services.on({ add: this.enqueue, update: (_, s) => this.enqueue(s), delete: this.enqueue });
-    this.ctx.informers.get("endpoints");
+    this.ctx.informers.register("endpoints");
     const forPod = (p: KubeObject) => {
       for (const s of services.list()) {
         const sel = (s.spec as { selector?: Record<string, string> } | undefined)?.selector;

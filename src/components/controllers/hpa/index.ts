@@ -52,7 +52,7 @@ export class HorizontalPodAutoscalerController extends Controller {
       update: (_, h) => this.enqueue(h),
       delete: (h) => this.recommendations.delete(keyOf(h)),
     });
-    this.ctx.informers.get("pods");
+    this.ctx.informers.register("pods");
   }
 
   override run(workers = 1): void {

@@ -51,7 +51,7 @@ export class LocalPathProvisioner extends Controller {
     this.ctx.informers
       .get("persistentvolumes")
       .on({ add: (o) => this.queue.add(`pv:${keyOf(o)}`), update: (_, o) => this.queue.add(`pv:${keyOf(o)}`) });
-    this.ctx.informers.get("storageclasses");
+    this.ctx.informers.register("storageclasses");
     // A pod that stops using a claim may let its volume be reclaimed.
     this.ctx.informers.get("pods").on({ delete: () => this.requeueReleased() });
   }

@@ -34,7 +34,7 @@ export class NodeLifecycleController extends Controller {
   setup(): void {
     const nodes = this.ctx.informers.get("nodes");
     nodes.on({ add: this.enqueue, update: (_, n) => this.enqueue(n), delete: () => this.queue.add("|podgc") });
-    this.ctx.informers.get("leases");
+    this.ctx.informers.register("leases");
     const pods = this.ctx.informers.get("pods");
     pods.on({ add: (p) => this.checkOrphanPod(p) });
   }

@@ -37,7 +37,7 @@ export class StatefulSetController extends Controller {
 
   setup(): void {
     this.ctx.informers.get("statefulsets").on({ add: this.enqueue, update: (_, s) => this.enqueue(s) });
-    this.ctx.informers.get("persistentvolumeclaims");
+    this.ctx.informers.register("persistentvolumeclaims");
     enqueueOwnersOfPods(this.ctx.informers.get("pods"), "StatefulSet", (k) => this.queue.add(k));
     indexPodsByController(this.ctx.informers.get("controllerrevisions"));
   }
