@@ -4,8 +4,9 @@
 // bootstrap creates them.
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
+import { ignore, isAlreadyExists } from "../../client/index.ts";
 import { decode } from "./codec.ts";
-import { forbidden, HttpError } from "./errors.ts";
+import { forbidden } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import { listPrefix, objectKey } from "./paths.ts";
 
@@ -41,9 +42,7 @@ export async function ensurePriorityClasses(objects: Objects, kind: KindDef | un
         value: pc.value,
         description: pc.description,
       })
-      .catch((err) => {
-        if (!(err instanceof HttpError && err.code === 409)) throw err;
-      });
+      .catch(ignore(isAlreadyExists));
   }
 }
 
