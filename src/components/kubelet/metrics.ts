@@ -3,8 +3,7 @@
 // read from the container engine's stats API when scraped.
 import { Registry } from "../metrics/hub.ts";
 import { HistogramVec, Snapshot } from "../metrics/vec.ts";
-import { NODE_LABEL } from "./pod-worker.ts";
-import type { ContainerInfo, ContainerRuntime } from "./runtime/index.ts";
+import { type ContainerInfo, type ContainerRuntime, LABELS } from "./runtime/index.ts";
 
 const POD_START_BUCKETS = [
   0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200, 1800, 2700, 3600,
@@ -81,7 +80,7 @@ export class KubeletMetrics {
   /** One container list per scrape (the metrics of one scrape share it). */
   private containers(): Promise<ContainerInfo[]> {
     if (!this.listed || performance.now() - this.listed.at > 1000)
-      this.listed = { at: performance.now(), list: this.runtime.listContainers({ [NODE_LABEL]: this.node }) };
+      this.listed = { at: performance.now(), list: this.runtime.listContainers({ [LABELS.node]: this.node }) };
     return this.listed.list;
   }
 }
