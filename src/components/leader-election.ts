@@ -7,6 +7,7 @@
 // an update guarded by the Lease's resourceVersion: of two candidates racing, one gets a 409.
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
+import { microTime } from "../api/time.ts";
 import type { KubeObject } from "../api/types.ts";
 import { isAlreadyExists, isConflict, isNotFound, type Client } from "../client/index.ts";
 import { clientOf, type Component, type RunningComponent } from "./types.ts";
@@ -47,7 +48,6 @@ export const RENEW_DEADLINE_MS = 10_000;
 export const RETRY_PERIOD_MS = 2_000;
 
 /** metav1.MicroTime: RFC 3339 with microseconds. */
-const microTime = (d = new Date()) => d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 
 let processIdentity: string | undefined;
 /** hostname_uuid, as upstream; one per process, so its log names one candidate. */
