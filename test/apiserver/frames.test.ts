@@ -3,7 +3,6 @@
 // while the API server keeps serving (an empty RST_STREAM once took the whole cluster down).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import net from "node:net";
 import {
   FrameReader,
   FrameWriter,
@@ -14,7 +13,9 @@ import {
   SYN_REPLY,
   SYN_STREAM,
 } from "../../src/client/spdy.ts";
-import { pod, startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
+import { pod, TEST_TOKEN } from "../helpers/api.ts";
+import { startCluster, type TestCluster } from "../helpers/cluster.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const SEED = 16;
 
@@ -72,38 +73,29 @@ describe("the SPDY frame parser", () => {
 });
 
 describe("hostile frames on real WebSockets", () => {
-  let api: TestApi;
+  let cluster: TestCluster;
   let url: string;
   let ca: string;
+  // A real kubelet (it proves itself to the API server, so upgrades reach a session) and a real pod
+  // listening on the port the frames forward to.
   beforeAll(async () => {
-    api = await startTestApi();
-    const served = await api.listen();
+    cluster = await startCluster({ runtime: "engine" });
+    const served = await cluster.api.listen();
     url = served.url.replace(/^https/, "wss");
     ca = served.ca;
-    // A node whose kubelet port is closed: frames reach the session, connections to it fail.
-    const closed = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, "127.0.0.1", () => {
-        const port = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(port));
-      });
-    });
-    const node = {
-      apiVersion: "v1",
-      kind: "Node",
-      metadata: { name: "fuzz-node" },
-      status: {
-        addresses: [{ type: "InternalIP", address: "127.0.0.1" }],
-        daemonEndpoints: { kubeletEndpoint: { Port: closed } },
-      },
-    };
-    expect((await api.json("POST", "/api/v1/nodes", node)).status).toBe(201);
-    const n = (await api.json("GET", "/api/v1/nodes/fuzz-node")).body;
-    expect((await api.json("PUT", "/api/v1/nodes/fuzz-node/status", { ...n, status: node.status })).status).toBe(200);
-    expect(
-      (await api.json("POST", "/api/v1/namespaces/default/pods", pod("target", { nodeName: "fuzz-node" }))).status,
-    ).toBe(201);
-  });
-  afterAll(() => api.close());
+    const target = pod("target", { nodeName: cluster.nodeName });
+    target.spec.containers[0].command = ["httpd", "-f", "-p", "80"];
+    target.spec.terminationGracePeriodSeconds = 1;
+    expect((await cluster.api.json("POST", "/api/v1/namespaces/default/pods", target)).status).toBe(201);
+    await waitFor(
+      "the target pod running",
+      async () =>
+        (await cluster.api.json("GET", "/api/v1/namespaces/default/pods/target")).body.status?.containerStatuses?.[0]
+          ?.state?.running,
+      60_000,
+    );
+  }, 90_000);
+  afterAll(() => cluster.close(), 60_000);
 
   /** Sends the frames on a fresh WebSocket and waits for the server to close it (or the deadline). */
   async function send(path: string, protocol: string, frames: Uint8Array[]): Promise<number> {
@@ -131,9 +123,7 @@ describe("hostile frames on real WebSockets", () => {
   const healthy = async () =>
     (await fetch(`${url.replace(/^wss/, "https")}/healthz`, { tls: { ca } } as RequestInit)).status;
 
-  // Skipped: since kubelets must prove themselves (issue 15), the API server refuses the upgrade for a
-  // node whose kubelet is unreachable, so these frames never reach a session. Needs a real kubelet here.
-  test.skip("an empty RST_STREAM on port-forward closes that connection; the server lives on", async () => {
+  test("an empty RST_STREAM on port-forward closes that connection; the server lives on", async () => {
     const code = await send(
       "/api/v1/namespaces/default/pods/target/portforward?ports=80",
       "SPDY/3.1+portforward.k8s.io",
@@ -143,9 +133,7 @@ describe("hostile frames on real WebSockets", () => {
     expect(await healthy()).toBe(200);
   });
 
-  // Skipped: since kubelets must prove themselves (issue 15), the API server refuses the upgrade for a
-  // node whose kubelet is unreachable, so these frames never reach a session. Needs a real kubelet here.
-  test.skip("generated frame sequences on port-forward and exec never stop the process", async () => {
+  test("generated frame sequences on port-forward and exec never stop the process", async () => {
     const samples = fc.sample(fc.array(frameArb, { minLength: 1, maxLength: 5 }), { seed: SEED, numRuns: 12 });
     for (const frames of samples) {
       await send("/api/v1/namespaces/default/pods/target/portforward?ports=80", "SPDY/3.1+portforward.k8s.io", frames);
@@ -156,6 +144,6 @@ describe("hostile frames on real WebSockets", () => {
       );
     }
     expect(await healthy()).toBe(200);
-    expect((await api.json("GET", "/api/v1/namespaces/default/pods/target")).status).toBe(200);
+    expect((await cluster.api.json("GET", "/api/v1/namespaces/default/pods/target")).status).toBe(200);
   });
 });
