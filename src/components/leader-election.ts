@@ -47,8 +47,6 @@ export const LEASE_DURATION_MS = 15_000;
 export const RENEW_DEADLINE_MS = 10_000;
 export const RETRY_PERIOD_MS = 2_000;
 
-/** metav1.MicroTime: RFC 3339 with microseconds. */
-
 let processIdentity: string | undefined;
 /** hostname_uuid, as upstream; one per process, so its log names one candidate. */
 export function defaultIdentity(): string {
