@@ -5,6 +5,7 @@ export interface Taint {
   key: string;
   value?: string;
   effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+  timeAdded?: string;
 }
 export interface Toleration {
   key?: string;

@@ -44,7 +44,8 @@ export const namespaceKind = defineKind({
   },
 });
 
-type Condition = {
+/** A Node's condition (NodeCondition). */
+export type NodeCondition = {
   type: string;
   status: string;
   reason?: string;
@@ -54,7 +55,7 @@ type Condition = {
 };
 
 export function nodeStatusText(node: KubeObject): string {
-  const ready = (statusOf(node).conditions as Condition[] | undefined)?.find((c) => c.type === "Ready");
+  const ready = (statusOf(node).conditions as NodeCondition[] | undefined)?.find((c) => c.type === "Ready");
   let s = ready?.status === "True" ? "Ready" : ready?.status === "False" ? "NotReady" : "Unknown";
   if (specOf(node).unschedulable) s += ",SchedulingDisabled";
   return s;

@@ -29,6 +29,7 @@ export interface Probe {
     httpHeaders?: { name: string; value: string }[];
   };
   tcpSocket?: { port: number | string; host?: string };
+  grpc?: { port: number; service?: string };
   initialDelaySeconds?: number;
   periodSeconds?: number;
   timeoutSeconds?: number;

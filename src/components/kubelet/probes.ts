@@ -3,23 +3,8 @@
 
 import { grpcProbe } from "./grpc-probe.ts";
 
-export interface Probe {
-  httpGet?: {
-    path?: string;
-    port: number | string;
-    host?: string;
-    scheme?: string;
-    httpHeaders?: { name: string; value: string }[];
-  };
-  tcpSocket?: { port: number | string; host?: string };
-  exec?: { command: string[] };
-  grpc?: { port: number; service?: string };
-  initialDelaySeconds?: number;
-  periodSeconds?: number;
-  timeoutSeconds?: number;
-  successThreshold?: number;
-  failureThreshold?: number;
-}
+import type { Probe } from "../../api/kinds/pod.ts";
+export type { Probe };
 
 export interface ProbeTarget {
   /** Address the probe connects to (the pod IP). */

@@ -7,16 +7,8 @@ import { now } from "../../../api/time.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
-
-type Cond = {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastHeartbeatTime?: string;
-  lastTransitionTime?: string;
-};
-type Taint = { key: string; value?: string; effect: string; timeAdded?: string };
+import type { NodeCondition } from "../../../api/kinds/core.ts";
+import type { Taint } from "../../../api/scheduling.ts";
 
 export class NodeLifecycleController extends Controller {
   readonly name = "node-lifecycle";
@@ -61,7 +53,7 @@ export class NodeLifecycleController extends Controller {
 
   /** The newest sign of life: the node's Lease renewTime or its Ready heartbeat. */
   private lastHeartbeat(node: KubeObject): number {
-    const ready = ((node.status as { conditions?: Cond[] } | undefined)?.conditions ?? []).find(
+    const ready = ((node.status as { conditions?: NodeCondition[] } | undefined)?.conditions ?? []).find(
       (c) => c.type === "Ready",
     );
     const lease = this.ctx.informers.get("leases").get(`kube-node-lease/${node.metadata!.name}`);
@@ -78,7 +70,9 @@ export class NodeLifecycleController extends Controller {
     const node = this.ctx.informers.get("nodes").get(key);
     if (!node) return;
     const silentFor = Date.now() - this.lastHeartbeat(node);
-    const conds = ((node.status as { conditions?: Cond[] } | undefined)?.conditions ?? []).map((c) => ({ ...c }));
+    const conds = ((node.status as { conditions?: NodeCondition[] } | undefined)?.conditions ?? []).map((c) => ({
+      ...c,
+    }));
     const ready = conds.find((c) => c.type === "Ready");
     const taints = ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []).map((t) => ({ ...t }));
     const tainted = taints.some((t) => t.key === TAINT_UNREACHABLE);
@@ -141,7 +135,7 @@ const WATCHED = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
  * Marks the watched conditions Unknown in place, as upstream's tryUpdateNodeHealth: one never
  * posted is added (NodeStatusNeverUpdated), a posted one flips (NodeStatusUnknown). True if any changed.
  */
-export function markUnknown(conds: Cond[], created: string | undefined): boolean {
+export function markUnknown(conds: NodeCondition[], created: string | undefined): boolean {
   let changed = false;
   const at = now();
   for (const type of WATCHED) {
