@@ -1,8 +1,6 @@
 // The API server's TLS: a cluster CA and a serving certificate for loopback and this host,
 // made on first start and kept in DATA/pki. kubectl only sends bearer tokens over TLS, so
 // HTTPS is what makes token auth work with real clients.
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -17,7 +15,15 @@ export interface TlsMaterial {
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const TEN_YEARS = 3650 * 864e5;
 
-async function pemKey(key: CryptoKey): Promise<string> {
+type X509 = typeof import("@peculiar/x509");
+
+/** The certificate library is loaded only to make certificates: a restart reads them from disk. */
+async function loadX509(): Promise<X509> {
+  await import("reflect-metadata");
+  return import("@peculiar/x509");
+}
+
+async function pemKey(x509: X509, key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", key), "PRIVATE KEY");
 }
 
@@ -28,6 +34,7 @@ function serial(): string {
 }
 
 export async function createTlsMaterial(hosts: string[]): Promise<TlsMaterial> {
+  const x509 = await loadX509();
   const now = new Date(Date.now() - 60_000);
   const caKeys = (await crypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
@@ -61,7 +68,7 @@ export async function createTlsMaterial(hosts: string[]): Promise<TlsMaterial> {
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
     ],
   });
-  return { ca: ca.toString("pem"), cert: cert.toString("pem"), key: await pemKey(keys.privateKey) };
+  return { ca: ca.toString("pem"), cert: cert.toString("pem"), key: await pemKey(x509, keys.privateKey) };
 }
 
 /** Loads DATA/pki, or creates it. A certificate that does not cover `host` and `extraNames` is re-issued. */

@@ -1,7 +1,7 @@
 // The gRPC probe: one grpc.health.v1.Health/Check call on the pod IP, with upstream's
 // (pkg/probe/grpc) outcomes and messages. The transport is @grpc/grpc-js; the two tiny messages
 // (HealthCheckRequest{service}, HealthCheckResponse{status}) are encoded here by hand.
-import { Client, credentials, Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
+import type { ServiceError } from "@grpc/grpc-js";
 import type { ProbeOutcome } from "./probes.ts";
 
 const USER_AGENT = "kube-probe/1.30";
@@ -83,7 +83,14 @@ function goDuration(seconds: number): string {
 }
 
 /** Connects (blocking, as upstream dials WithBlock) and calls Check once; never throws. */
-export function grpcProbe(host: string, port: number, service: string, timeoutSeconds: number): Promise<ProbeOutcome> {
+export async function grpcProbe(
+  host: string,
+  port: number,
+  service: string,
+  timeoutSeconds: number,
+): Promise<ProbeOutcome> {
+  // Loaded on the first gRPC probe: most nodes never run one, and the library costs start-up time.
+  const { Client, credentials, Metadata, status: Code } = await import("@grpc/grpc-js");
   const addr = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   const timeout = goDuration(timeoutSeconds);
   const deadline = Date.now() + timeoutSeconds * 1000;
