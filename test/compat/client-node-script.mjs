@@ -20,21 +20,27 @@ await core.createNamespacedPod({ namespace: "default", body: pod("existing") });
 const informer = k8s.makeInformer(kc, "/api/v1/namespaces/default/pods", () =>
   core.listNamespacedPod({ namespace: "default" }),
 );
+// What the informer reported, and who waits for what (settled by the event, or failed at the deadline).
 const seen = [];
+const waiters = new Map();
+const record = (what) => {
+  seen.push(what);
+  waiters.get(what)?.();
+};
 const wait = (what) =>
-  new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = () =>
-      seen.includes(what)
-        ? resolve()
-        : Date.now() - t0 > 10000
-          ? reject(new Error(`no ${what}`))
-          : setTimeout(tick, 20);
-    tick();
-  });
-informer.on("add", (p) => seen.push(`add ${p.metadata?.name}`));
-informer.on("update", (p) => seen.push(`update ${p.metadata?.name} ${p.metadata?.labels?.stage ?? ""}`));
-informer.on("delete", (p) => seen.push(`delete ${p.metadata?.name}`));
+  seen.includes(what)
+    ? Promise.resolve()
+    : new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${what}`)), 10000);
+        waiters.set(what, () => {
+          clearTimeout(timer);
+          waiters.delete(what);
+          resolve();
+        });
+      });
+informer.on("add", (p) => record(`add ${p.metadata?.name}`));
+informer.on("update", (p) => record(`update ${p.metadata?.name} ${p.metadata?.labels?.stage ?? ""}`));
+informer.on("delete", (p) => record(`delete ${p.metadata?.name}`));
 informer.on("error", (e) => out({ error: String(e) }));
 await informer.start();
 await wait("add existing");

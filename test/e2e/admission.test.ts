@@ -4,10 +4,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { startKube, type RunningKube } from "../../bench/lib/kube-up.ts";
-import { KUBECTL_DIR } from "../helpers/kubectl.ts";
+import { kubectlRunner } from "../helpers/kubectl.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-const KUBECTL = `${KUBECTL_DIR}/kubectl.1.33`;
 let kube: RunningKube;
 beforeAll(async () => {
   kube = await startKube([
@@ -23,25 +22,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => kube.stop());
 
-async function kubectl(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn(
-    [
-      KUBECTL,
-      "--kubeconfig",
-      join(kube.dataDir, "kubeconfig"),
-      "--cache-dir",
-      join(kube.dataDir, "kubectl-cache"),
-      ...args,
-    ],
-    { stdin: stdin !== undefined ? new Blob([stdin]) : "ignore", stdout: "pipe", stderr: "pipe" },
-  );
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out, err };
-}
+/** kubectl 1.33 against the running kube, with its own discovery cache in the data dir. */
+const kubectl = (args: string[], stdin?: string) =>
+  kubectlRunner(join(kube.dataDir, "kubeconfig"), kube.dataDir)("1.33", args, stdin);
 async function ok(args: string[], stdin?: string): Promise<{ out: string; err: string }> {
   const r = await kubectl(args, stdin);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed: ${r.err}`);

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startKube, testServiceCidr, type RunningKube } from "../../bench/lib/kube-up.ts";
+import { kubectlRunner } from "../helpers/kubectl.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.30";
 let kube: RunningKube;
 // The range's first address belongs to default/kubernetes.
 const SERVICE_CIDR = testServiceCidr();
@@ -26,25 +26,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => kube.stop());
 
-async function kubectl(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn(
-    [
-      KUBECTL,
-      "--kubeconfig",
-      join(kube.dataDir, "kubeconfig"),
-      "--cache-dir",
-      join(kube.dataDir, "kubectl-cache"),
-      ...args,
-    ],
-    { stdin: stdin !== undefined ? new Blob([stdin]) : "ignore", stdout: "pipe", stderr: "pipe" },
-  );
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out, err };
-}
+/** kubectl 1.30 against the running kube, with its own discovery cache in the data dir. */
+const kubectl = (args: string[], stdin?: string) =>
+  kubectlRunner(join(kube.dataDir, "kubeconfig"), kube.dataDir)("1.30", args, stdin);
 async function ok(args: string[], stdin?: string): Promise<string> {
   const r = await kubectl(args, stdin);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed: ${r.err}`);

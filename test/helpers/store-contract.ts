@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Store, WatchEvent } from "../../src/store/types.ts";
+import { waitFor } from "./wait.ts";
 import {
   CompactedError,
   ConflictError,
@@ -244,10 +245,7 @@ export function storeContract(h: Harness, open: Open): void {
           const kv = await s.create("/u/a", "0");
           let rev = kv.modRevision;
           for (let i = 0; i < 3000; i++) rev = (await s.update("/u/a", "v".repeat(200) + i, rev)).modRevision;
-          const deadline = Date.now() + 5000;
-          while ((await s.compactedRevision()) < rev - 200 && Date.now() < deadline)
-            await new Promise((r) => setTimeout(r, 20));
-          assert.ok((await s.compactedRevision()) >= rev - 200, "compacted up to the window");
+          await waitFor("compaction up to the window", async () => (await s.compactedRevision()) >= rev - 200, 5000);
           assert.equal((await s.get("/u/a")).kv?.modRevision, rev);
         },
         { compactWindow: 100, compactIntervalMs: 50 },
