@@ -312,6 +312,8 @@ describe("the dashboard", () => {
     await page.waitForSelector(`text=system:serviceaccount:${NS}:viewer`);
     await page.fill("[data-testid=namespace]", NS);
     await page.press("[data-testid=namespace]", "Enter");
+    // The chosen namespace is kept for the session after the render; navigate once it is.
+    await page.waitForFunction((ns) => sessionStorage.getItem("kube-dashboard-ns") === ns, NS);
     await page.goto(`${served.url}/ui/#/workloads`);
     await page.click("[data-testid=deployments] >> text=ticker");
     await page.fill("input[name=replicas]", "5");
