@@ -260,9 +260,17 @@ export class EngineRuntime implements ContainerRuntime {
     opts: { detail?: boolean } = {},
   ): Promise<ContainerInfo[]> {
     const label = [LABELS.kind, ...Object.entries(labelFilter).map(([k, v]) => `${k}=${v}`)];
-    const items = await this.http.json<ListItem[]>("GET", "/containers/json", {
-      query: { all: 1, filters: JSON.stringify({ label }) },
-    });
+    const list$ = () =>
+      this.http.json<ListItem[]>("GET", "/containers/json", { query: { all: 1, filters: JSON.stringify({ label }) } });
+    // Podman answers a list with a 500 when a container exits while it is being listed (it reads the
+    // container's /proc entry); the list is a read, so it is asked again a few times.
+    let items: ListItem[] | undefined;
+    for (let attempt = 1; !items; attempt++) {
+      items = await list$().catch((err) => {
+        if (attempt < 3 && err instanceof RuntimeError && err.status >= 500) return undefined;
+        throw err;
+      });
+    }
     const list = items.map(fromListItem);
     if (!opts.detail) return list;
     const detailed = await Promise.all(list.map((c) => this.inspect(c.id).catch(() => null)));
