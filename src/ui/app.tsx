@@ -187,24 +187,7 @@ function Shell(props: { token: string; who: Identity; logout(why?: string): void
       </nav>
       <div class="main">
         <header class="top">
-          <label>
-            Namespace{" "}
-            <input
-              data-testid="namespace"
-              list="namespace-list"
-              placeholder="all namespaces"
-              value={namespace}
-              onChange={(e) => setNamespace((e.target as HTMLInputElement).value.trim())}
-              onKeyDown={(e) => {
-                if (e.key === "Enter" || e.key === "Escape") (e.target as HTMLInputElement).blur();
-              }}
-            />
-            <datalist id="namespace-list">
-              {namespaces.items.map((n) => (
-                <option value={n.metadata.name} />
-              ))}
-            </datalist>
-          </label>
+          <NamespaceInput value={namespace} set={setNamespace} options={namespaces.items.map((n) => n.metadata.name)} />
           <input
             ref={filterBox}
             class="filter"
@@ -248,6 +231,37 @@ function KeyHelp() {
       pods · <b>g s</b> services · <b>g n</b> nodes · <b>g a</b> namespaces · <b>g c</b> custom resources · <b>?</b>{" "}
       this help
     </div>
+  );
+}
+
+/**
+ * The namespace box. What is typed is its own state until committed (Enter, leaving the box): bound
+ * to the committed namespace alone, any re-render of the shell before Enter (a namespace's watch
+ * event, a late 403 for a user who may not list namespaces) put the old value back over the text.
+ */
+function NamespaceInput(props: { value: string; set(ns: string): void; options: string[] }) {
+  const [draft, setDraft] = useState(props.value);
+  useEffect(() => setDraft(props.value), [props.value]);
+  return (
+    <label>
+      Namespace{" "}
+      <input
+        data-testid="namespace"
+        list="namespace-list"
+        placeholder="all namespaces"
+        value={draft}
+        onInput={(e) => setDraft((e.target as HTMLInputElement).value)}
+        onChange={(e) => props.set((e.target as HTMLInputElement).value.trim())}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" || e.key === "Escape") (e.target as HTMLInputElement).blur();
+        }}
+      />
+      <datalist id="namespace-list">
+        {props.options.map((n) => (
+          <option value={n} />
+        ))}
+      </datalist>
+    </label>
   );
 }
 
