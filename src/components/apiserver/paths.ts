@@ -73,3 +73,20 @@ export function objectPath(kind: KindDef, namespace: string | undefined, name: s
     ? `${base}/namespaces/${namespace}/${kind.resource}/${name}`
     : `${base}/${kind.resource}/${name}`;
 }
+
+/**
+ * What the generic resource routes (/api/:version/*, /apis/:group/:version/*) would be handed for
+ * this URL; undefined for any other path, and for a percent-encoded one.
+ */
+export function resourceRoute(url: string): { path: string; group: string; version: string; rest: string } | undefined {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return undefined;
+  const q = url.indexOf("?", start);
+  const path = q < 0 ? url.slice(start) : url.slice(start, q);
+  if (path.includes("%") || path.includes("#")) return undefined;
+  const segs = path.split("/");
+  if (segs[1] === "api" && segs[2]) return { path, group: "", version: segs[2], rest: segs.slice(3).join("/") };
+  if (segs[1] === "apis" && segs[2] && segs[3])
+    return { path, group: segs[2], version: segs[3], rest: segs.slice(4).join("/") };
+  return undefined;
+}

@@ -135,23 +135,33 @@ export class ApiServerMetrics {
   /** Hono middleware measuring every request (put it first, so 401s and 403s count too). */
   middleware(): MiddlewareHandler {
     return async (c, next) => {
-      const start = performance.now();
-      const req = c.req.raw;
-      const s = this.seriesOf(req);
-      const kind = req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS" ? 0 : 1;
-      if (!s.longRunning && ++this.inFlight[kind]! > this.peak[kind]!) this.peak[kind] = this.inFlight[kind]!;
-      try {
+      const res = await this.measure(c.req.raw, async () => {
         await next();
-      } finally {
-        if (!s.longRunning) this.inFlight[kind]!--;
-      }
-      const code = c.res.status;
-      let total = s.total[code];
-      if (!total) s.total[code] = total = this.total.with(...s.labels, String(code));
-      total.inc();
-      s.duration.observe((performance.now() - start) / 1000);
-      if (s.longRunning && c.res.body && code < 300) c.res = this.held(c.res, s);
+        return c.res;
+      });
+      // Only a long-running answer is replaced (setting c.res copies the response).
+      if (res !== c.res) c.res = res;
     };
+  }
+
+  /** Serves `handle` measured (the middleware's work, for requests served without the hono app). */
+  async measure(req: Request, handle: () => Promise<Response>): Promise<Response> {
+    const start = performance.now();
+    const s = this.seriesOf(req);
+    const kind = req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS" ? 0 : 1;
+    if (!s.longRunning && ++this.inFlight[kind]! > this.peak[kind]!) this.peak[kind] = this.inFlight[kind]!;
+    let res: Response;
+    try {
+      res = await handle();
+    } finally {
+      if (!s.longRunning) this.inFlight[kind]!--;
+    }
+    const code = res.status;
+    let total = s.total[code];
+    if (!total) s.total[code] = total = this.total.with(...s.labels, String(code));
+    total.inc();
+    s.duration.observe((performance.now() - start) / 1000);
+    return s.longRunning && res.body && code < 300 ? this.held(res, s) : res;
   }
 
   /** A response whose body counts as a long-running request (and a watcher) until it ends. */
