@@ -5,6 +5,12 @@
 // different messages within 10 minutes become one "(combined from similar events)" event; a
 // per-object token bucket (burst 25, one more every 5 minutes) drops floods. Best effort: an event
 // that cannot be written is dropped, never retried, and never fails the caller.
+//
+// The caches are bounded at 4096 entries each as upstream's; in addition, a component that sees an
+// object go (the kubelet, a pod's worker ended; the scheduler, a pod deleted) calls forgetEvents so
+// its entries go at once: these caches are keyed by uid, so under churn they would otherwise fill
+// to the bound with objects that will never have another event (with ten hollow kubelets in one
+// process, 33 caches of 4096: tens of MB that only grew during a soak).
 import { rfc3339 } from "../api/time.ts";
 import type { KubeObject } from "../api/types.ts";
 import type { Client } from "../client/index.ts";
@@ -46,13 +52,41 @@ class Lru<V> {
   delete(key: string): void {
     this.map.delete(key);
   }
+  get size(): number {
+    return this.map.size;
+  }
 }
+
+/** Most cache keys remembered per object for forgetEvents (beyond it, the LRU bound clears them). */
+const KEYS_PER_OBJECT = 64;
 
 /** The correlator of one client (one component's recorder). */
 class Correlator {
   readonly written = new Lru<Written>(CACHE_ENTRIES);
   readonly similar = new Lru<{ messages: Set<string>; since: number }>(CACHE_ENTRIES);
   readonly buckets = new Lru<{ tokens: number; at: number }>(CACHE_ENTRIES);
+  /** The written/similar/bucket keys of each object (by uid), so that forget() drops them together. */
+  readonly keysOf = new Lru<Set<string>>(CACHE_ENTRIES);
+
+  track(object: string, key: string): void {
+    const keys = this.keysOf.get(object) ?? new Set<string>();
+    if (keys.size === 0) this.keysOf.set(object, keys);
+    if (keys.size < KEYS_PER_OBJECT) keys.add(key);
+  }
+
+  forget(object: string): void {
+    for (const key of this.keysOf.get(object) ?? []) {
+      this.written.delete(key);
+      this.similar.delete(key);
+      this.buckets.delete(key);
+    }
+    this.keysOf.delete(object);
+  }
+
+  /** Entries held (tests check that forgetting empties the caches). */
+  get size(): number {
+    return this.written.size + this.similar.size + this.buckets.size + this.keysOf.size;
+  }
 
   /** False when the object has spent its burst (the event is dropped, as client-go's spam filter does). */
   allow(objectKey: string, now: number): boolean {
@@ -79,6 +113,20 @@ class Correlator {
 
 const correlators = new WeakMap<Client, Correlator>();
 
+/** The object's identity in keysOf: its uid, else kind/namespace/name. */
+const identity = (obj: KubeObject): string =>
+  obj.metadata?.uid ?? [obj.kind ?? "", obj.metadata?.namespace ?? "default", obj.metadata?.name ?? ""].join("/");
+
+/** The object is gone: this client's recorder drops what it remembers of its events. */
+export function forgetEvents(client: Client, obj: KubeObject): void {
+  correlators.get(client)?.forget(identity(obj));
+}
+
+/** Entries in this client's recorder caches (for tests). */
+export function eventCacheSize(client: Client): number {
+  return correlators.get(client)?.size ?? 0;
+}
+
 export function recordEvent(
   client: Client,
   component: string,
@@ -104,10 +152,15 @@ export function recordEvent(
     resourceVersion: meta.resourceVersion,
   };
   const objectKey = [kind, namespace, meta.name, meta.uid].join("/");
+  const id = identity(obj);
+  c.track(id, objectKey);
   if (!c.allow(objectKey, nowMs)) return;
 
-  const agg = c.aggregate([component, objectKey, type, reason].join("|"), message, nowMs);
+  const similarKey = [component, objectKey, type, reason].join("|");
+  c.track(id, similarKey);
+  const agg = c.aggregate(similarKey, message, nowMs);
   const key = [component, objectKey, type, reason, agg.combined ? "" : agg.message].join("|");
+  c.track(id, key);
   const events = client.resource("events", namespace);
   const create = (count: number, firstTimestamp: string): Promise<unknown> => {
     const name = `${meta.name}.${(BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000))).toString(16)}`;

@@ -2,7 +2,7 @@
 // event, many similar events become one combined event, and a flood on one object is cut off.
 import { afterAll, expect, test } from "bun:test";
 import { createClient, inProcessTransport } from "../../src/client/index.ts";
-import { recordEvent } from "../../src/components/events.ts";
+import { eventCacheSize, forgetEvents, recordEvent } from "../../src/components/events.ts";
 import { startTestApi, TEST_TOKEN } from "../helpers/api.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -76,4 +76,24 @@ test("an event deleted (expired) meanwhile is written anew with its count", asyn
     (await eventsOf(client, "expired"))[0]?.count === 2 ? eventsOf(client, "expired") : undefined,
   );
   expect(again!.metadata.name).not.toBe(first!.metadata.name);
+});
+
+test("forgetting a deleted object empties the recorder's caches of it; other objects' entries stay", async () => {
+  const client = newClient();
+  for (const reason of ["Pulled", "Created", "Started"]) {
+    recordEvent(client, "kubelet", pod("gone"), "Normal", reason, `${reason} container c`);
+    recordEvent(client, "kubelet", pod("kept"), "Normal", reason, `${reason} container c`);
+  }
+  await waitFor(
+    "six events",
+    async () => (await eventsOf(client, "gone")).length + (await eventsOf(client, "kept")).length === 6,
+  );
+  const both = eventCacheSize(client);
+  forgetEvents(client, pod("gone"));
+  expect(eventCacheSize(client)).toBe(both / 2);
+  forgetEvents(client, pod("kept"));
+  expect(eventCacheSize(client)).toBe(0);
+  // Still counted as before for an object recorded again (a new entry, hence a new event).
+  recordEvent(client, "kubelet", pod("kept"), "Normal", "Pulled", "Pulled container c");
+  await waitFor("a new event", async () => (await eventsOf(client, "kept")).length === 4);
 });

@@ -3,6 +3,7 @@
 // previous process and removes those whose pods are gone.
 import type { Pod } from "../../api/kinds/pod.ts";
 import type { Client } from "../../client/index.ts";
+import { forgetEvents } from "../events.ts";
 import { RestartBackoff } from "./backoff.ts";
 import { nodeObject, postReady, registerNode, renewLease } from "./node.ts";
 import { PodWorker } from "./pod-worker.ts";
@@ -97,7 +98,10 @@ export class Kubelet {
         backoff: this.backoff,
         log: this.opts.log,
       })
-    ).shutdown();
+    )
+      .shutdown()
+      // Its events are done: the recorder's caches, keyed by the pod's uid, let it go.
+      .finally(() => forgetEvents(this.opts.client, pod));
   }
 
   /** Removes containers whose pods this kubelet does not know (after the pod list synced). */

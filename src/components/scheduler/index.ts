@@ -7,7 +7,7 @@ import { now } from "../../api/time.ts";
 import type { Client } from "../../client/index.ts";
 import { Informer, keyOf, splitKey, isConflict, isNotFound } from "../../client/index.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
-import { recordEvent } from "../events.ts";
+import { forgetEvents, recordEvent } from "../events.ts";
 import { NodeCache } from "./node-cache.ts";
 import { defaultPlugins } from "./plugins/index.ts";
 import { preempt, type Budget } from "./preemption.ts";
@@ -94,6 +94,7 @@ export class SchedulerLoop {
         this.cache.removePod(key);
         this.queue.forget(key);
         this.lastMessage.delete(key);
+        forgetEvents(this.client, p);
         if (p.spec?.nodeName) this.queue.moveAllToActive();
       },
     });
