@@ -1,6 +1,6 @@
 // Starts `kube up` as a separate process for benchmarks, on a free port and a temp data dir,
 // and hands back the URL, token and CA to reach it.
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./stats.ts";
 
@@ -62,7 +62,8 @@ export async function startKube(
     try {
       ca = readFileSync(join(dataDir, "pki", "ca.crt"), "utf8");
       const r = await fetch(`${url}/readyz`, { tls: { ca } } as RequestInit);
-      if (r.ok) break;
+      // The kubeconfig is written just after the API server answers: callers may run kubectl at once.
+      if (r.ok && existsSync(join(dataDir, "kubeconfig"))) break;
     } catch {}
     if (Date.now() > deadline || proc.exitCode !== null) throw new Error("kube up did not become ready");
     await Bun.sleep(50);

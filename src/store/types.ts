@@ -122,6 +122,10 @@ export class WatchLaggedError extends StoreError {
     super(`watcher fell too far behind after revision ${lastRevision}`);
   }
 }
+/** The backend cannot serve now (etcd without a quorum or unreachable); retrying later may succeed. */
+export class StoreUnavailableError extends StoreError {
+  override name = "StoreUnavailableError";
+}
 /** Another process holds the data dir. */
 export class LockedError extends StoreError {
   override name = "LockedError";

@@ -1,14 +1,32 @@
-// A real etcd (Debian's etcd-server) for a test file: one member on 127.0.0.1 with free ports
-// and a temp data dir, started by the test and killed at its end.
+// A real etcd (Debian's etcd-server) for a test file: one member, or a cluster of several, on
+// 127.0.0.1 with free ports and temp data dirs, started by the test and killed at its end.
+// Members of a cluster can be killed and started again on the same data dir and ports.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 import { waitFor } from "./wait.ts";
 
 export interface TestEtcd {
+  /** The first member's client URL. */
   endpoint: string;
   stop(): Promise<void>;
+}
+
+export interface EtcdMember {
+  name: string;
+  endpoint: string;
+  /** SIGKILL, as a crashed machine. */
+  kill(): Promise<void>;
+  /** Starts it again on its data dir; resolves when it serves /health (which needs a quorum). */
+  start(): Promise<void>;
+}
+
+export interface TestEtcdCluster extends TestEtcd {
+  members: EtcdMember[];
+  /** All members' client URLs, comma-separated without scheme: the form `--store etcd://` takes. */
+  storeUrl: string;
 }
 
 async function freePort(): Promise<number> {
@@ -22,41 +40,69 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startEtcd(): Promise<TestEtcd> {
+async function healthy(endpoint: string, proc: Subprocess<"ignore", "ignore", "pipe">): Promise<boolean> {
+  if (proc.exitCode !== null) throw new Error(`etcd exited: ${await new Response(proc.stderr).text()}`);
+  const res = await fetch(`${endpoint}/health`).catch(() => undefined);
+  return !!res?.ok && ((await res.json()) as { health?: string }).health === "true";
+}
+
+export async function startEtcdCluster(size: number): Promise<TestEtcdCluster> {
   // On tmpfs when there is one: etcd fsyncs every write, which a test need not pay for.
   const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "kube-etcd-"));
-  const [client, peer] = [await freePort(), await freePort()];
-  const endpoint = `http://127.0.0.1:${client}`;
-  const peerUrl = `http://127.0.0.1:${peer}`;
-  const proc = Bun.spawn(
-    [
-      "etcd",
-      "--name=test",
-      `--data-dir=${join(dir, "data")}`,
-      `--listen-client-urls=${endpoint}`,
-      `--advertise-client-urls=${endpoint}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=test=${peerUrl}`,
-      "--log-level=error",
-    ],
-    { stdout: "ignore", stderr: "pipe" },
-  );
-  await waitFor(
-    "etcd to answer /health",
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`etcd exited: ${await new Response(proc.stderr).text()}`);
-      const res = await fetch(`${endpoint}/health`).catch(() => undefined);
-      return res?.ok && ((await res.json()) as { health?: string }).health === "true";
+  const specs: { name: string; endpoint: string; peerUrl: string }[] = [];
+  for (let i = 0; i < size; i++) {
+    const [client, peer] = [await freePort(), await freePort()];
+    specs.push({ name: `m${i}`, endpoint: `http://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}` });
+  }
+  const initialCluster = specs.map((s) => `${s.name}=${s.peerUrl}`).join(",");
+  const procs = new Map<string, Subprocess<"ignore", "ignore", "pipe">>();
+  const spawn = (s: (typeof specs)[number]) => {
+    const proc = Bun.spawn(
+      [
+        "etcd",
+        `--name=${s.name}`,
+        `--data-dir=${join(dir, s.name)}`,
+        `--listen-client-urls=${s.endpoint}`,
+        `--advertise-client-urls=${s.endpoint}`,
+        `--listen-peer-urls=${s.peerUrl}`,
+        `--initial-advertise-peer-urls=${s.peerUrl}`,
+        `--initial-cluster=${initialCluster}`,
+        "--log-level=error",
+      ],
+      { stdout: "ignore", stderr: "pipe" },
+    );
+    procs.set(s.name, proc);
+    return proc;
+  };
+  const members: EtcdMember[] = specs.map((s) => ({
+    name: s.name,
+    endpoint: s.endpoint,
+    async kill() {
+      const proc = procs.get(s.name);
+      proc?.kill("SIGKILL");
+      await proc?.exited;
+      procs.delete(s.name);
     },
-    20_000,
-  );
+    async start() {
+      const proc = spawn(s);
+      await waitFor(`etcd ${s.name} to answer /health`, () => healthy(s.endpoint, proc), 20_000);
+    },
+  }));
+  // Members of a new cluster wait for each other: start all, then wait for each.
+  for (const s of specs) spawn(s);
+  for (const s of specs) {
+    const proc = procs.get(s.name)!;
+    await waitFor(`etcd ${s.name} to answer /health`, () => healthy(s.endpoint, proc), 20_000);
+  }
   return {
-    endpoint,
+    endpoint: specs[0]!.endpoint,
+    members,
+    storeUrl: specs.map((s) => s.endpoint.replace("http://", "")).join(","),
     async stop() {
-      proc.kill("SIGKILL");
-      await proc.exited;
+      for (const m of members) await m.kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
+
+export const startEtcd = (): Promise<TestEtcd> => startEtcdCluster(1);

@@ -2,6 +2,7 @@
 // Status response. Anything unexpected becomes a 500 with a short message, never a stack trace.
 import type { Cause } from "../../api/types.ts";
 import type { Status } from "../../client/types.ts";
+import { StoreUnavailableError } from "../../store/types.ts";
 
 export class HttpError extends Error {
   constructor(
@@ -105,10 +106,12 @@ export function statusResponse(err: unknown): Response {
   const e =
     err instanceof HttpError
       ? err
-      : new HttpError(
-          500,
-          "InternalError",
-          `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`,
-        );
+      : err instanceof StoreUnavailableError
+        ? new HttpError(503, "ServiceUnavailable", `the storage backend is unavailable: ${err.message}`)
+        : new HttpError(
+            500,
+            "InternalError",
+            `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`,
+          );
   return goJson(e.toStatus(), e.code);
 }

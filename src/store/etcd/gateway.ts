@@ -4,7 +4,7 @@
 // single binary could not carry it; the gateway needs only fetch (HTTP/1.1 + TLS client certs).
 // Keys and values travel base64-encoded, int64s as strings, enum and zero fields may be omitted.
 import { readFileSync } from "node:fs";
-import { StoreError } from "../types.ts";
+import { StoreError, StoreUnavailableError } from "../types.ts";
 
 export interface EtcdTlsFiles {
   caFile?: string;
@@ -49,6 +49,9 @@ export function prefixEnd(prefix: string): string {
   return Buffer.from([0]).toString("base64"); // every key
 }
 
+/** gRPC codes that mean "not now" rather than "no": Unavailable (no leader, no quorum) and DeadlineExceeded. */
+const UNAVAILABLE = new Set([4, 14]);
+
 export class Gateway {
   private current = 0;
   private readonly tls: { ca?: string; cert?: string; key?: string } | undefined;
@@ -79,6 +82,7 @@ export class Gateway {
    */
   async open(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
     let lastErr: unknown;
+    let refusal: string | undefined; // what a member without a quorum said: more telling than "connection refused"
     for (let tried = 0; tried < this.endpoints.length; tried++) {
       const endpoint = this.endpoints[this.current]!;
       try {
@@ -92,19 +96,20 @@ export class Gateway {
         // 503: this member lost its quorum or leader; another one may have it.
         if (res.status === 503 && tried + 1 < this.endpoints.length) {
           this.current = (this.current + 1) % this.endpoints.length;
-          lastErr = new EtcdError(`etcd ${endpoint}: ${err.message ?? err.error ?? text}`, err.code);
+          refusal = `etcd ${endpoint}: ${err.message ?? err.error ?? text}`;
           continue;
         }
-        throw new EtcdError(`etcd: ${err.message ?? err.error ?? `HTTP ${res.status} ${text}`}`, err.code);
+        const message = `etcd: ${err.message ?? err.error ?? `HTTP ${res.status} ${text}`}`;
+        if (res.status === 503 || UNAVAILABLE.has(err.code ?? 0)) throw new StoreUnavailableError(message);
+        throw new EtcdError(message, err.code);
       } catch (err) {
-        if (err instanceof EtcdError || signal?.aborted) throw err;
+        if (err instanceof StoreError || signal?.aborted) throw err;
         lastErr = err;
         this.current = (this.current + 1) % this.endpoints.length;
       }
     }
-    if (lastErr instanceof EtcdError) throw lastErr;
-    throw new StoreError(
-      `etcd unreachable (${this.endpoints.join(", ")}): ${(lastErr as Error)?.message ?? String(lastErr)}`,
+    throw new StoreUnavailableError(
+      refusal ?? `etcd unreachable (${this.endpoints.join(", ")}): ${(lastErr as Error)?.message ?? String(lastErr)}`,
     );
   }
 
