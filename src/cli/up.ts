@@ -233,7 +233,9 @@ export async function up(opts: UpOptions): Promise<void> {
   if (opts.writeKubeconfig)
     mergeKubeconfig(opts.writeKubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });
 
+  const allStarted = Promise.withResolvers<void>();
   const ctx: ComponentContext = {
+    started: allStarted.promise,
     client: createClient(inProcessTransport(api.fetch, api.token)),
     kubeletKey: api.kubeletKey,
     metrics: api.metrics,
@@ -303,6 +305,7 @@ export async function up(opts: UpOptions): Promise<void> {
     throw err;
   }
   console.log(`\nkube is up in ${since()}`);
+  allStarted.resolve();
   console.log(`  API:        ${api.url}`);
   console.log(`  kubeconfig: ${kubeconfig}`);
   if (snapshotEvery)

@@ -171,6 +171,36 @@ describe("Informer", () => {
     inf.stop();
   });
 
+  test("a big list and a late registration on a big cache let the event loop run; later events come after the replay", async () => {
+    const ns = await freshNamespace();
+    const cms = client.resource("configmaps", ns);
+    const n = 1200;
+    for (let i = 0; i < n; i += 100)
+      await Promise.all(Array.from({ length: 100 }, (_, j) => cms.create(cm(`c${i + j}`, {}, { v: "1" }))));
+    // Immediates run only when the event loop gets a turn: while the list is pages of promises, they wait.
+    let turns = 0;
+    let syncing = true;
+    const turn = () => {
+      turns++;
+      if (syncing) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const inf = new Informer(cms, { pageSize: 100 });
+    inf.start();
+    await inf.waitForSync();
+    syncing = false;
+    expect(inf.list().length).toBe(n);
+    expect(turns).toBeGreaterThanOrEqual(n / 100 - 1);
+
+    const log = recorder(inf);
+    expect(log.length).toBeLessThan(n); // not all in one go
+    await cms.patch("c0", { data: { v: "2" } }, "merge");
+    await waitFor("replay and update", () => log.length === n + 1);
+    expect(new Set(log.slice(0, n))).toEqual(new Set(Array.from({ length: n }, (_, i) => `add ${ns}/c${i}`)));
+    expect(log[n]).toBe(`update ${ns}/c0 1->2`);
+    inf.stop();
+  });
+
   test("over HTTP, re-watches from the last resourceVersion when the server ends a watch, without relisting", async () => {
     const ns = await freshNamespace();
     const cms = createClient(http).resource("configmaps", ns);

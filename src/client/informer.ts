@@ -58,9 +58,21 @@ const isExpired = (e: unknown) => isResourceExpired(e) || isGone(e);
 const minBackoffMs = 200;
 const maxBackoffMs = 30_000;
 
+/** Handler calls made in one go before the event loop gets a turn (a relist, or a late registration's replay). */
+const BATCH = 500;
+
+/** Lets timers and I/O run: a list over the in-process transport is only promises, which never give way on their own. */
+export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** One registration: while its replay of the cache runs, newer events wait in `backlog` so they arrive after it. */
+interface Listener<T> {
+  handlers: EventHandlers<T>;
+  backlog?: (() => void)[];
+}
+
 export class Informer<T extends KubeObject> {
   private cache = new Map<string, T>();
-  private handlers: EventHandlers<T>[] = [];
+  private listeners: Listener<T>[] = [];
   private indexers = new Map<string, { fn: (obj: T) => string[]; index: Map<string, Set<string>> }>();
   private synced = false;
   private started = false;
@@ -76,13 +88,34 @@ export class Informer<T extends KubeObject> {
     private readonly opts: InformerOptions = {},
   ) {}
 
-  /** Registers handlers; a late registration first receives add() for every cached object. Returns an unsubscribe. */
+  /**
+   * Registers handlers; a late registration first receives add() for every cached object. A big cache is
+   * replayed in batches that let the event loop run (as client-go's listeners get theirs asynchronously);
+   * events that happen meanwhile reach these handlers after the replay, in order. Returns an unsubscribe.
+   */
   on(handlers: EventHandlers<T>): () => void {
-    this.handlers.push(handlers);
-    if (this.synced && handlers.add) for (const obj of this.cache.values()) this.call(() => handlers.add!(obj));
+    const listener: Listener<T> = { handlers };
+    this.listeners.push(listener);
+    const cached = handlers.add ? [...this.cache.values()] : [];
+    if (cached.length <= BATCH) for (const obj of cached) this.call(() => handlers.add!(obj));
+    else {
+      listener.backlog = [];
+      void this.replay(listener, cached);
+    }
     return () => {
-      this.handlers = this.handlers.filter((h) => h !== handlers);
+      this.listeners = this.listeners.filter((l) => l !== listener);
+      listener.backlog = undefined;
     };
+  }
+
+  private async replay(listener: Listener<T>, cached: T[]): Promise<void> {
+    for (let i = 0; i < cached.length && listener.backlog; i += BATCH) {
+      if (i) await yieldToLoop();
+      for (const obj of cached.slice(i, i + BATCH)) if (listener.backlog) this.call(() => listener.handlers.add!(obj));
+    }
+    const backlog = listener.backlog ?? [];
+    listener.backlog = undefined;
+    for (const deliver of backlog) deliver();
   }
 
   /** An index over the cache, e.g. pods by spec.nodeName; add before start(). */
@@ -185,11 +218,14 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  /** Lists everything (paged) and turns the difference with the cache into events. */
+  /**
+   * Lists everything (paged) and turns the difference with the cache into events, page by page: the event
+   * loop gets a turn between pages, so a list of 100k objects does not freeze the process it runs in.
+   */
   private async relist(): Promise<void> {
     const { labelSelector, fieldSelector } = this.opts;
     const limit = this.opts.pageSize ?? 500;
-    const items: T[] = [];
+    const seen = new Set<string>();
     let rv: string | undefined;
     let cont: string | undefined;
     do {
@@ -197,32 +233,21 @@ export class Informer<T extends KubeObject> {
       try {
         page = await this.client.list({ labelSelector, fieldSelector, limit: limit || undefined, continue: cont });
       } catch (err) {
-        // The continue token expired mid-way: one unpaged list instead.
+        // The continue token expired mid-way: one unpaged list instead (what was applied stays, and is seen again).
         if (!(cont && err instanceof ApiError && err.code === 410)) throw err;
-        items.length = 0;
+        seen.clear();
         page = await this.client.list({ labelSelector, fieldSelector });
         cont = undefined;
         rv = undefined;
       }
+      if (this.stopped) return;
       rv ??= page.metadata.resourceVersion;
-      const transform = this.opts.transform;
-      if (transform) for (const item of page.items) items.push(transform(item) as T);
-      else items.push(...page.items);
+      await this.apply(page.items, seen);
       cont = page.metadata.continue || undefined;
+      if (cont) await yieldToLoop();
     } while (cont && !this.stopped);
     if (this.stopped) return;
 
-    const seen = new Set<string>();
-    for (const item of items) {
-      const obj = deepFreeze(item);
-      const key = keyOf(obj);
-      seen.add(key);
-      const old = this.cache.get(key);
-      if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) continue;
-      this.store(key, obj, old);
-      if (old) this.emit("update", old, obj);
-      else this.emit("add", obj);
-    }
     for (const [key, old] of [...this.cache]) {
       if (seen.has(key)) continue;
       this.remove(key, old);
@@ -232,6 +257,22 @@ export class Informer<T extends KubeObject> {
     if (!this.synced) {
       this.synced = true;
       for (const w of this.syncWaiters.splice(0)) w.resolve();
+    }
+  }
+
+  /** Caches one listed page and emits add/update for what changed, in batches. */
+  private async apply(items: T[], seen: Set<string>): Promise<void> {
+    const transform = this.opts.transform;
+    for (let i = 0; i < items.length; i++) {
+      if (i && i % BATCH === 0) await yieldToLoop();
+      const obj = deepFreeze(transform ? (transform(items[i]!) as T) : items[i]!);
+      const key = keyOf(obj);
+      seen.add(key);
+      const old = this.cache.get(key);
+      if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) continue;
+      this.store(key, obj, old);
+      if (old) this.emit("update", old, obj);
+      else this.emit("add", obj);
     }
   }
 
@@ -319,10 +360,17 @@ export class Informer<T extends KubeObject> {
   private emit(type: "update", oldObj: T, obj: T): void;
   private emit(type: "delete", obj: T): void;
   private emit(type: "add" | "update" | "delete", a: T, b?: T): void {
-    for (const h of this.handlers) {
-      if (type === "add" && h.add) this.call(() => h.add!(a));
-      else if (type === "update" && h.update) this.call(() => h.update!(a, b!));
-      else if (type === "delete" && h.delete) this.call(() => h.delete!(a));
+    for (const l of this.listeners) {
+      const h = l.handlers;
+      const deliver =
+        type === "add"
+          ? h.add && (() => this.call(() => h.add!(a)))
+          : type === "update"
+            ? h.update && (() => this.call(() => h.update!(a, b!)))
+            : h.delete && (() => this.call(() => h.delete!(a)));
+      if (!deliver) continue;
+      if (l.backlog) l.backlog.push(deliver);
+      else deliver();
     }
   }
 

@@ -32,6 +32,11 @@ export interface ComponentContext {
   metrics?: MetricsHub;
   /** Tunables (grace periods etc.) passed through from flags; components read what they know. */
   settings: Record<string, string | number | boolean | undefined>;
+  /**
+   * Resolves once every component of this process has started (`kube is up`): work that is not needed to
+   * serve, such as the garbage collector's graph of every object, waits for it. Absent: nothing waits.
+   */
+  started?: Promise<void>;
 }
 
 export interface RunningComponent {

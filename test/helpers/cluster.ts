@@ -70,7 +70,10 @@ export async function startCluster(opts: ClusterOptions = { runtime: "engine" })
   // Every component acts as its own user (system:kube-scheduler, system:node:NAME, ...), as in `kube up`.
   const clientAs: ComponentContext["clientAs"] = (user) =>
     createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] })));
+  // As `kube up`: background work (the GC's graph, quota counts) starts once every component has.
+  const started = Promise.withResolvers<void>();
   const ctx: ComponentContext = {
+    started: started.promise,
     client,
     clientAs,
     kubeletKey: api.kubeletKey,
@@ -93,6 +96,7 @@ export async function startCluster(opts: ClusterOptions = { runtime: "engine" })
   };
   const running: RunningComponent[] = [];
   for (const c of clusterComponents()) running.push(await c.start(ctx));
+  started.resolve();
   return {
     api,
     client,

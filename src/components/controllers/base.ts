@@ -3,9 +3,37 @@
 import type { KubeObject } from "../../api/types.ts";
 import { Informer, keyOf, runWorkers, WorkQueue, type Client } from "../../client/index.ts";
 
+/** What the garbage collector and the quota counts need of an object: the rest is dropped before it is cached. */
+export function metadataOnly(o: KubeObject): KubeObject {
+  const m = o.metadata ?? {};
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      ownerReferences: m.ownerReferences,
+      deletionTimestamp: m.deletionTimestamp,
+      finalizers: m.finalizers,
+    },
+  };
+}
+
 export class InformerFactory {
   private readonly informers = new Map<string, Informer<KubeObject>>();
-  constructor(readonly client: Client) {}
+  private readonly metadataInformers = new Map<string, Informer<KubeObject>>();
+  private started = false;
+  private stopped = false;
+  /**
+   * @param background resolves when background informers may start listing (kube up: once every component
+   * of the process has started); they start at once without it.
+   */
+  constructor(
+    readonly client: Client,
+    private readonly background: Promise<unknown> = Promise.resolve(),
+  ) {}
 
   /** The shared informer for a resource (all namespaces), created on first use. */
   get<T extends KubeObject = KubeObject>(resource: string): Informer<T> {
@@ -30,13 +58,40 @@ export class InformerFactory {
     return this.informers.get(resource) as unknown as Informer<T> | undefined;
   }
 
+  /**
+   * The shared metadata-only informer of a built-in resource, for controllers that need to know which objects
+   * exist, not what they hold (the garbage collector's graph, quota object counts). It is a background
+   * informer: startAll does not wait for it, and it lists only once `background` resolves, so a store with
+   * 100k ConfigMaps does not hold up start-up; those who read it wait for its sync themselves, as upstream's
+   * controllers wait for their caches.
+   */
+  metadata(resource: string): Informer<KubeObject> {
+    let inf = this.metadataInformers.get(resource);
+    if (!inf) {
+      inf = new Informer<KubeObject>(this.client.resource(resource), { transform: metadataOnly });
+      this.metadataInformers.set(resource, inf);
+      if (this.started) this.startInBackground(inf);
+    }
+    return inf;
+  }
+
+  private startInBackground(inf: Informer<KubeObject>): void {
+    void this.background.then(() => {
+      if (!this.stopped) inf.start();
+    });
+  }
+
+  /** Starts every informer; resolves once the foreground ones (get/register) have synced. */
   async startAll(): Promise<void> {
+    this.started = true;
+    for (const inf of this.metadataInformers.values()) this.startInBackground(inf);
     for (const inf of this.informers.values()) inf.start();
     await Promise.all([...this.informers.values()].map((i) => i.waitForSync()));
   }
 
   stopAll(): void {
-    for (const inf of this.informers.values()) inf.stop();
+    this.stopped = true;
+    for (const inf of [...this.informers.values(), ...this.metadataInformers.values()]) inf.stop();
   }
 }
 

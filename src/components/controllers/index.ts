@@ -67,13 +67,19 @@ const SERVICE_ACCOUNTS = new Map<Function, string>([
   [ResourceQuotaController, "resourcequota-controller"],
 ]);
 
+/**
+ * Starts the controllers once their informers have synced, except the background ones (metadata of every
+ * object, for the garbage collector and quota counts), which list once `background` resolves; the
+ * controllers that read those wait for them before their workers start.
+ */
 export async function startControllers(
   ctx: Omit<ControllerContext, "informers">,
   which = CONTROLLERS,
+  background?: Promise<unknown>,
 ): Promise<{ stop(): Promise<void>; informers: InformerFactory; controllers: Controller[] }> {
   // Shared informers read as the controller manager (list/watch of everything); each controller
   // writes as its own service account, as kube-controller-manager --use-service-account-credentials.
-  const informers = new InformerFactory(ctx.client);
+  const informers = new InformerFactory(ctx.client, background);
   const full: ControllerContext = { ...ctx, informers };
   const controllers = which.map((C) => {
     const sa = SERVICE_ACCOUNTS.get(C);
@@ -102,14 +108,18 @@ export const controllersComponent: Component = {
           name: `system:serviceaccount:kube-system:${sa}`,
           groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system"],
         }));
-    const running = await startControllers({
-      client: clientOf(ctx, "system:kube-controller-manager"),
-      clientFor,
-      log: (m) => ctx.log("controllers", m),
-      settings: ctx.settings,
-      clusterCa: ctx.clusterCa,
-      dataDir: ctx.dataDir,
-    });
+    const running = await startControllers(
+      {
+        client: clientOf(ctx, "system:kube-controller-manager"),
+        clientFor,
+        log: (m) => ctx.log("controllers", m),
+        settings: ctx.settings,
+        clusterCa: ctx.clusterCa,
+        dataDir: ctx.dataDir,
+      },
+      CONTROLLERS,
+      ctx.started,
+    );
     const registry = ctx.metrics?.registry();
     if (registry) registerWorkqueueMetrics(registry, () => running.controllers);
     return {

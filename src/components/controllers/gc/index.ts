@@ -15,7 +15,7 @@ import {
   type ResourceClient,
   splitKey,
 } from "../../../client/index.ts";
-import { Controller } from "../base.ts";
+import { Controller, metadataOnly } from "../base.ts";
 
 type OwnerRef = NonNullable<ObjectMeta["ownerReferences"]>[number];
 
@@ -42,24 +42,6 @@ const finalizers = (o: KubeObject) => o.metadata?.finalizers ?? [];
 /** Being deleted and waiting for its blocking dependents to go first. */
 const waitingForDependents = (o: KubeObject) =>
   !!o.metadata?.deletionTimestamp && finalizers(o).includes("foregroundDeletion");
-
-/** What the graph needs of an object: the rest is dropped before it is cached. */
-function metadataOnly(o: KubeObject): KubeObject {
-  const m = o.metadata ?? {};
-  return {
-    apiVersion: o.apiVersion,
-    kind: o.kind,
-    metadata: {
-      name: m.name,
-      namespace: m.namespace,
-      uid: m.uid,
-      resourceVersion: m.resourceVersion,
-      ownerReferences: m.ownerReferences,
-      deletionTimestamp: m.deletionTimestamp,
-      finalizers: m.finalizers,
-    },
-  };
-}
 
 export class GarbageCollector extends Controller {
   readonly name = "garbage-collector";
@@ -124,15 +106,20 @@ export class GarbageCollector extends Controller {
     await Promise.all(started.map((m) => m.inf.waitForSync().catch(() => undefined)));
   }
 
-  /** The shared informer of a built-in resource when another controller already keeps one, else our own. */
+  /**
+   * A built-in resource: the shared informer when another controller keeps one, else the shared metadata-only
+   * one (which lists in the background, after start-up). A custom resource: our own metadata-only informer.
+   */
   private monitor(key: string, res: DiscoveredResource): Monitor {
     const handlers = {
       add: (o: KubeObject) => this.observe(key, undefined, o),
       update: (old: KubeObject, o: KubeObject) => this.observe(key, old, o),
       delete: (o: KubeObject) => this.removed(o),
     };
-    const shared = resolveKind(res.resource)?.group === res.group ? this.ctx.informers.peek(res.resource) : undefined;
-    if (shared?.hasSynced()) return { res, inf: shared, stop: shared.on(handlers) };
+    if (resolveKind(res.resource)?.group === res.group) {
+      const shared = this.ctx.informers.peek(res.resource) ?? this.ctx.informers.metadata(res.resource);
+      return { res, inf: shared, stop: shared.on(handlers) };
+    }
     const inf = new Informer<KubeObject>(this.ctx.client.dynamic(res), {
       transform: metadataOnly,
       onError: (err) => this.ctx.log(`${this.name}: ${key}: ${(err as Error).message}`),

@@ -18,9 +18,19 @@ import { Controller } from "../base.ts";
 
 /** Watched resources: every object event in a namespace re-counts its quotas. */
 const WATCHED = ["pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers"];
+/**
+ * Of those, the ones only counted: a metadata-only informer that lists in the background is enough, so a
+ * store full of ConfigMaps does not hold up the controllers' start.
+ */
+const COUNTED = new Set(["configmaps", "secrets"]);
 
 export class ResourceQuotaController extends Controller {
   readonly name = "resourcequota";
+  private stopped = false;
+
+  private informer(resource: string) {
+    return COUNTED.has(resource) ? this.ctx.informers.metadata(resource) : this.ctx.informers.get(resource);
+  }
 
   setup(): void {
     const quotas = this.ctx.informers.get<Quota>("resourcequotas");
@@ -28,8 +38,21 @@ export class ResourceQuotaController extends Controller {
     const touched = (o: KubeObject) => {
       for (const q of quotas.list()) if (q.metadata?.namespace === o.metadata?.namespace) this.queue.add(keyOf(q));
     };
-    for (const r of WATCHED)
-      this.ctx.informers.get(r).on({ add: touched, update: (_, o) => touched(o), delete: touched });
+    for (const r of WATCHED) this.informer(r).on({ add: touched, update: (_, o) => touched(o), delete: touched });
+  }
+
+  /** Workers start once the counted kinds' caches have synced, so usage is never computed from half a list. */
+  override run(workers = 2): void {
+    void Promise.all([...COUNTED].map((r) => this.informer(r).waitForSync()))
+      .then(() => {
+        if (!this.stopped) super.run(workers);
+      })
+      .catch(() => undefined); // stopped before it synced
+  }
+
+  override async stop(): Promise<void> {
+    this.stopped = true;
+    await super.stop();
   }
 
   /** `count/deployments.apps` -> resource and group; core counts have no group. */
@@ -43,8 +66,7 @@ export class ResourceQuotaController extends Controller {
       return {
         resource: resource!,
         group,
-        items: this.ctx.informers
-          .get(resource!)
+        items: this.informer(resource!)
           .list()
           .filter((o) => o.metadata?.namespace === namespace),
       };
@@ -66,8 +88,7 @@ export class ResourceQuotaController extends Controller {
     for (const r of WATCHED) {
       const tracked = matchingResources(r, "", keys);
       if (!tracked.length) continue;
-      const items = this.ctx.informers
-        .get(r)
+      const items = this.informer(r)
         .list()
         .filter((o) => o.metadata?.namespace === namespace);
       Object.assign(used, sumUsage(r, "", items, quota, tracked));
