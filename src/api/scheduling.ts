@@ -1,5 +1,7 @@
 // Scheduling predicates the scheduler and the DaemonSet controller share, as upstream's
-// k8s.io/component-helpers/scheduling/corev1: taints and tolerations, node selector terms.
+// k8s.io/component-helpers/scheduling/corev1: taints and tolerations, node selector terms; and the
+// core/v1 scheduling types a PodSpec carries (affinity, topology spread constraints).
+import type { LabelSelector } from "./selectors.ts";
 
 export interface Taint {
   key: string;
@@ -12,6 +14,7 @@ export interface Toleration {
   operator?: "Exists" | "Equal";
   value?: string;
   effect?: string;
+  tolerationSeconds?: number;
 }
 
 /** Toleration.ToleratesTaint over a list: an empty key with Exists tolerates everything. */
@@ -33,6 +36,50 @@ export interface NodeSelectorTerm {
   matchExpressions?: NodeSelectorRequirement[];
   matchFields?: NodeSelectorRequirement[];
 }
+export interface NodeSelector {
+  nodeSelectorTerms?: NodeSelectorTerm[];
+}
+export interface PreferredSchedulingTerm {
+  weight: number;
+  preference: NodeSelectorTerm;
+}
+export interface NodeAffinity {
+  requiredDuringSchedulingIgnoredDuringExecution?: NodeSelector;
+  preferredDuringSchedulingIgnoredDuringExecution?: PreferredSchedulingTerm[];
+}
+export interface PodAffinityTerm {
+  labelSelector?: LabelSelector;
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+  topologyKey: string;
+  matchLabelKeys?: string[];
+  mismatchLabelKeys?: string[];
+}
+export interface WeightedPodAffinityTerm {
+  weight: number;
+  podAffinityTerm: PodAffinityTerm;
+}
+export interface PodAffinity {
+  requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
+  preferredDuringSchedulingIgnoredDuringExecution?: WeightedPodAffinityTerm[];
+}
+/** core/v1 Affinity: a pod's node affinity, pod affinity and pod anti-affinity. */
+export interface Affinity {
+  nodeAffinity?: NodeAffinity;
+  podAffinity?: PodAffinity;
+  podAntiAffinity?: PodAffinity;
+}
+export interface TopologySpreadConstraint {
+  maxSkew: number;
+  topologyKey: string;
+  whenUnsatisfiable: "DoNotSchedule" | "ScheduleAnyway";
+  labelSelector?: LabelSelector;
+  minDomains?: number;
+  nodeAffinityPolicy?: "Honor" | "Ignore";
+  nodeTaintsPolicy?: "Honor" | "Ignore";
+  matchLabelKeys?: string[];
+}
+
 /** What these predicates read of a Node. */
 export interface LabelledNode {
   metadata?: { name?: string; labels?: Record<string, string> };

@@ -37,6 +37,41 @@ export interface ObjectMeta {
   [field: string]: unknown;
 }
 
+/** metav1.Condition, and the shape every kind's own condition type shares. */
+export interface Condition {
+  type: string;
+  /** "True", "False" or "Unknown". */
+  status: string;
+  reason?: string;
+  message?: string;
+  observedGeneration?: number;
+  lastTransitionTime?: string;
+}
+
+/** metav1.Preconditions: a delete or update applies only to this uid / resourceVersion. */
+export interface Preconditions {
+  uid?: string;
+  resourceVersion?: string;
+}
+
+/** metav1.DeleteOptions, as a DELETE's body or query carries it. */
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: "Orphan" | "Background" | "Foreground";
+  preconditions?: Preconditions;
+}
+
+/** core/v1 ObjectReference: what an Event, an Endpoints address or a claim points at. */
+export interface ObjectReference {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  resourceVersion?: string;
+  fieldPath?: string;
+}
+
 /** One invalid field, as Kubernetes reports it in Status.details.causes. */
 export interface Cause {
   /** FieldValueInvalid, FieldValueRequired, FieldValueNotSupported, FieldValueDuplicate, FieldValueForbidden, FieldValueTooLong */

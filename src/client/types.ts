@@ -1,6 +1,8 @@
 // The contract every component codes against: a typed REST + watch client over a
 // transport (in-process hono fetch inside `kube up`, HTTP for remote agents and the CLI).
-import type { KubeObject } from "../api/types.ts";
+import type { DeleteOptions, KubeObject } from "../api/types.ts";
+
+export type { DeleteOptions };
 
 /** A Kubernetes Status object as the API returns it on errors. */
 export interface Status {
@@ -80,12 +82,6 @@ export interface PatchOptions extends WriteOptions {
   subresource?: string;
   /** Server-side apply: take ownership of conflicting fields. */
   force?: boolean;
-}
-
-export interface DeleteOptions {
-  gracePeriodSeconds?: number;
-  propagationPolicy?: "Orphan" | "Background" | "Foreground";
-  preconditions?: { uid?: string; resourceVersion?: string };
 }
 
 /** One resource (e.g. pods) in one namespace (or cluster-wide / all namespaces when absent). */

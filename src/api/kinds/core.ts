@@ -1,6 +1,7 @@
 // The small core/v1 kinds: Namespace, Node, Binding, ConfigMap, Secret, Event, Endpoints,
 // and coordination.k8s.io/v1 Lease.
-import type { KubeObject } from "../types.ts";
+import type { Condition, KubeObject, ObjectReference } from "../types.ts";
+import type { Taint } from "../scheduling.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
 import { DataSchema, MetaOnlySchema, shapeCauses } from "../schema.ts";
@@ -44,15 +45,113 @@ export const namespaceKind = defineKind({
   },
 });
 
+export interface NamespaceSpec {
+  finalizers?: string[];
+}
+export interface NamespaceStatus {
+  phase?: "Active" | "Terminating";
+  conditions?: Condition[];
+}
+export interface Namespace extends KubeObject {
+  spec?: NamespaceSpec;
+  status?: NamespaceStatus;
+}
+
+export interface NodeSpec {
+  unschedulable?: boolean;
+  taints?: Taint[];
+  podCIDR?: string;
+  providerID?: string;
+}
 /** A Node's condition (NodeCondition). */
-export type NodeCondition = {
+export interface NodeCondition {
   type: string;
   status: string;
   reason?: string;
   message?: string;
   lastHeartbeatTime?: string;
   lastTransitionTime?: string;
-};
+}
+export interface NodeAddress {
+  type: "InternalIP" | "ExternalIP" | "Hostname" | "InternalDNS" | "ExternalDNS" | string;
+  address: string;
+}
+export interface NodeSystemInfo {
+  kubeletVersion: string;
+  kubeProxyVersion: string;
+  operatingSystem: string;
+  architecture: string;
+  osImage: string;
+  kernelVersion: string;
+  containerRuntimeVersion: string;
+  machineID: string;
+  systemUUID: string;
+  bootID: string;
+}
+export interface NodeStatus {
+  capacity?: Record<string, string>;
+  allocatable?: Record<string, string>;
+  addresses?: NodeAddress[];
+  conditions?: NodeCondition[];
+  /** The kubelet's port, as upstream spells it (`Port`). */
+  daemonEndpoints?: { kubeletEndpoint?: { Port: number } };
+  nodeInfo?: NodeSystemInfo;
+}
+export interface Node extends KubeObject {
+  spec?: NodeSpec;
+  status?: NodeStatus;
+}
+
+/** core/v1 Event (the one kubectl describe shows). */
+export interface Event extends KubeObject {
+  involvedObject: ObjectReference;
+  reason?: string;
+  message?: string;
+  type?: "Normal" | "Warning" | string;
+  count?: number;
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  eventTime?: string | null;
+  source?: { component?: string; host?: string };
+  reportingComponent?: string;
+  reportingInstance?: string;
+  action?: string;
+  related?: ObjectReference;
+  series?: { count?: number; lastObservedTime?: string };
+}
+
+export interface EndpointAddress {
+  ip: string;
+  hostname?: string;
+  nodeName?: string;
+  targetRef?: ObjectReference;
+}
+export interface EndpointPort {
+  name?: string;
+  port: number;
+  protocol?: string;
+  appProtocol?: string;
+}
+export interface EndpointSubset {
+  addresses?: EndpointAddress[];
+  notReadyAddresses?: EndpointAddress[];
+  ports?: EndpointPort[];
+}
+export interface Endpoints extends KubeObject {
+  subsets?: EndpointSubset[];
+}
+
+/** coordination.k8s.io/v1 LeaseSpec; the times are MicroTime. */
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+export interface Lease extends KubeObject {
+  spec?: LeaseSpec;
+}
 
 export function nodeStatusText(node: KubeObject): string {
   const ready = (statusOf(node).conditions as NodeCondition[] | undefined)?.find((c) => c.type === "Ready");
@@ -266,12 +365,6 @@ export const eventKind = defineKind({
   },
 });
 
-type Subset = {
-  addresses?: { ip: string }[];
-  notReadyAddresses?: { ip: string }[];
-  ports?: { port: number; name?: string; protocol?: string }[];
-};
-
 export const endpointsKind = defineKind({
   group: "",
   version: "v1",
@@ -281,14 +374,14 @@ export const endpointsKind = defineKind({
   namespaced: true,
   shortNames: ["ep"],
   defaults(obj) {
-    for (const s of (obj.subsets ?? []) as Subset[]) for (const p of s?.ports ?? []) p.protocol ??= "TCP";
+    for (const s of (obj.subsets ?? []) as EndpointSubset[]) for (const p of s?.ports ?? []) p.protocol ??= "TCP";
   },
   validate(obj) {
     const shape = shapeCauses(MetaOnlySchema, obj);
     if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
-    ((obj.subsets ?? []) as Subset[]).forEach((s, i) => {
+    ((obj.subsets ?? []) as EndpointSubset[]).forEach((s, i) => {
       (s?.addresses ?? []).forEach((a, j) => {
         if (!a?.ip) c.required(`subsets[${i}].addresses[${j}].ip`);
       });
@@ -301,7 +394,7 @@ export const endpointsKind = defineKind({
     columns: [nameColumn, col("Endpoints"), ageColumn],
     row(o, now) {
       const eps: string[] = [];
-      for (const s of (o.subsets ?? []) as Subset[])
+      for (const s of (o.subsets ?? []) as EndpointSubset[])
         for (const a of s.addresses ?? [])
           for (const p of s.ports?.length ? s.ports : [undefined]) eps.push(p ? `${a.ip}:${p.port}` : a.ip);
       const shown = eps.slice(0, 3).join(",") + (eps.length > 3 ? ` + ${eps.length - 3} more...` : "");

@@ -2,7 +2,7 @@
 // @hourly and friends, optional timeZone). The schedule is checked on write with cron-parser.
 import { CronExpressionParser } from "cron-parser";
 import { CronJobSchema, shapeCauses } from "../schema.ts";
-import type { KubeObject } from "../types.ts";
+import type { KubeObject, ObjectMeta, ObjectReference } from "../types.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
 import {
@@ -17,8 +17,13 @@ import {
   statusOf,
 } from "./define.ts";
 import { validatePodTemplate } from "./pod.ts";
+import type { JobSpec } from "./workloads.ts";
 
-export type CronJobSpec = {
+export interface JobTemplateSpec {
+  metadata?: ObjectMeta;
+  spec?: JobSpec;
+}
+export interface CronJobSpec {
   schedule: string;
   timeZone?: string;
   startingDeadlineSeconds?: number;
@@ -26,11 +31,17 @@ export type CronJobSpec = {
   suspend?: boolean;
   successfulJobsHistoryLimit?: number;
   failedJobsHistoryLimit?: number;
-  jobTemplate: {
-    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-    spec?: Record<string, any>;
-  };
-};
+  jobTemplate: JobTemplateSpec;
+}
+export interface CronJobStatus {
+  active?: ObjectReference[];
+  lastScheduleTime?: string;
+  lastSuccessfulTime?: string;
+}
+export interface CronJob extends KubeObject {
+  spec: CronJobSpec;
+  status?: CronJobStatus;
+}
 
 /** The run times of a schedule, from a start date on; Infinity when it never fires. */
 export interface ScheduleTimes {
@@ -133,7 +144,7 @@ export const cronJobKind = defineKind({
     ],
     row(o, now) {
       const spec = specOf<CronJobSpec>(o);
-      const st = statusOf<{ active?: unknown[]; lastScheduleTime?: string }>(o);
+      const st = statusOf<CronJobStatus>(o);
       const cs = (spec.jobTemplate?.spec?.template?.spec?.containers ?? []) as { name: string; image: string }[];
       return [
         o.metadata?.name,

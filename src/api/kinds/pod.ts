@@ -1,6 +1,7 @@
 // Pod: defaults and validation as Kubernetes applies them, the pod-template rules the
 // workload kinds share, and the STATUS text kubectl shows.
-import type { KubeObject } from "../types.ts";
+import type { KubeObject, ObjectMeta } from "../types.ts";
+import type { Affinity, Toleration, TopologySpreadConstraint } from "../scheduling.ts";
 import { cpuMillis, isValidQuantity, memoryBytes, parseQuantity } from "../quantity.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
@@ -111,10 +112,13 @@ export interface PodSpec {
   hostAliases?: { ip: string; hostnames?: string[] }[];
   hostname?: string;
   subdomain?: string;
-  tolerations?: Record<string, any>[];
-  affinity?: Record<string, any>;
+  tolerations?: Toleration[];
+  affinity?: Affinity;
+  topologySpreadConstraints?: TopologySpreadConstraint[];
   enableServiceLinks?: boolean;
   priority?: number;
+  priorityClassName?: string;
+  preemptionPolicy?: "PreemptLowerPriority" | "Never";
   serviceAccountName?: string;
   hostNetwork?: boolean;
   hostPID?: boolean;
@@ -123,38 +127,52 @@ export interface PodSpec {
   ephemeralContainers?: Container[];
   [k: string]: unknown;
 }
+export interface ContainerStateRunning {
+  startedAt: string;
+}
+export interface ContainerStateWaiting {
+  reason: string;
+  message?: string;
+}
+export interface ContainerStateTerminated {
+  exitCode: number;
+  reason: string;
+  message?: string;
+  signal?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  containerID?: string;
+}
+/** At most one of the three is set; none means the kubelet has not looked yet. */
+export interface ContainerState {
+  running?: ContainerStateRunning;
+  waiting?: ContainerStateWaiting;
+  terminated?: ContainerStateTerminated;
+}
+/** As the kubelet writes it: state and lastState are always there (maybe empty). */
 export interface ContainerStatus {
   name: string;
+  state: ContainerState;
+  lastState: ContainerState;
   ready: boolean;
   started?: boolean;
   restartCount: number;
   image: string;
-  imageID?: string;
+  imageID: string;
   containerID?: string;
-  state?: {
-    waiting?: { reason?: string; message?: string };
-    running?: { startedAt?: string };
-    terminated?: {
-      exitCode: number;
-      reason?: string;
-      message?: string;
-      startedAt?: string;
-      finishedAt?: string;
-      signal?: number;
-    };
-  };
-  lastState?: ContainerStatus["state"];
+}
+export type PodPhase = "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
+export interface PodCondition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason?: string;
+  message?: string;
+  lastProbeTime?: string | null;
+  lastTransitionTime?: string;
 }
 export interface PodStatus {
-  phase?: "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
-  conditions?: {
-    type: string;
-    status: string;
-    reason?: string;
-    message?: string;
-    lastTransitionTime?: string;
-    lastProbeTime?: string | null;
-  }[];
+  phase?: PodPhase;
+  conditions?: PodCondition[];
   podIP?: string;
   podIPs?: { ip: string }[];
   hostIP?: string;
@@ -169,6 +187,11 @@ export interface PodStatus {
 export interface Pod extends KubeObject {
   spec: PodSpec;
   status?: PodStatus;
+}
+/** The pod template of every workload kind (and of the PodTemplate kind). */
+export interface PodTemplateSpec {
+  metadata?: ObjectMeta;
+  spec: PodSpec;
 }
 
 function defaultProbe(p: Probe | undefined): void {

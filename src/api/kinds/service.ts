@@ -1,5 +1,6 @@
 // Service: defaults (ClusterIP, TCP, targetPort = port), validation of ports and types, and
 // kubectl's columns. Cluster IPs and node ports are assigned by the API server's allocator.
+import type { Condition, KubeObject } from "../types.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
 import { ServiceSchema, shapeCauses } from "../schema.ts";
@@ -8,6 +9,7 @@ import { age, ageColumn, col, defineKind, nameColumn, specOf } from "./define.ts
 export interface ServicePort {
   name?: string;
   port: number;
+  appProtocol?: string;
   targetPort?: number | string;
   nodePort?: number;
   protocol?: string;
@@ -22,6 +24,32 @@ export interface ServiceSpec {
   sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
   externalName?: string;
   externalIPs?: string[];
+  publishNotReadyAddresses?: boolean;
+  externalTrafficPolicy?: "Cluster" | "Local";
+  internalTrafficPolicy?: "Cluster" | "Local";
+  ipFamilies?: string[];
+  ipFamilyPolicy?: string;
+  loadBalancerIP?: string;
+  loadBalancerClass?: string;
+  allocateLoadBalancerNodePorts?: boolean;
+}
+/** LoadBalancerIngress, as a Service's and an Ingress's status carry it. */
+export interface LoadBalancerIngress {
+  ip?: string;
+  hostname?: string;
+  ipMode?: string;
+  ports?: { port: number; protocol: string; error?: string }[];
+}
+export interface LoadBalancerStatus {
+  ingress?: LoadBalancerIngress[];
+}
+export interface ServiceStatus {
+  loadBalancer?: LoadBalancerStatus;
+  conditions?: Condition[];
+}
+export interface Service extends KubeObject {
+  spec?: ServiceSpec;
+  status?: ServiceStatus;
 }
 
 export const serviceKind = defineKind({
@@ -48,17 +76,16 @@ export const serviceKind = defineKind({
       p.protocol ??= "TCP";
       p.targetPort ??= p.port;
     }
-    const s = spec as ServiceSpec & Record<string, unknown>;
     if (spec.type !== "ExternalName") {
-      s.internalTrafficPolicy ??= "Cluster";
+      spec.internalTrafficPolicy ??= "Cluster";
       // What the REST allocator sets on a single-stack IPv4 cluster; a headless service
       // without a selector asks for every family the cluster has.
       const headlessNoSelector = spec.clusterIP === "None" && Object.keys(spec.selector ?? {}).length === 0;
-      s.ipFamilyPolicy ??= headlessNoSelector ? "RequireDualStack" : "SingleStack";
-      s.ipFamilies ??= ["IPv4"];
+      spec.ipFamilyPolicy ??= headlessNoSelector ? "RequireDualStack" : "SingleStack";
+      spec.ipFamilies ??= ["IPv4"];
     }
-    if (spec.type === "NodePort" || spec.type === "LoadBalancer") s.externalTrafficPolicy ??= "Cluster";
-    if (spec.type === "LoadBalancer") s.allocateLoadBalancerNodePorts ??= true;
+    if (spec.type === "NodePort" || spec.type === "LoadBalancer") spec.externalTrafficPolicy ??= "Cluster";
+    if (spec.type === "LoadBalancer") spec.allocateLoadBalancerNodePorts ??= true;
     obj.status ??= { loadBalancer: {} };
   },
   validate(obj, old) {

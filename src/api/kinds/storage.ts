@@ -1,5 +1,8 @@
 // PersistentVolumeClaim and PersistentVolume. Claims are bound by the local-path provisioner (a
 // directory per claim on this node) unless they name a volume themselves.
+import type { KubeObject, ObjectReference } from "../types.ts";
+import type { NodeSelector } from "../scheduling.ts";
+import type { LabelSelector } from "../selectors.ts";
 import { checked } from "./stored.ts";
 import { age, ageColumn, col, defineKind, nameColumn, specOf, statusOf } from "./define.ts";
 
@@ -13,21 +16,44 @@ const MODES: Record<string, string> = {
 };
 const modes = (list: string[] | undefined) => (list ?? []).map((m) => MODES[m] ?? m).join(",");
 
-type PvcSpec = {
+export interface PersistentVolumeClaimSpec {
   accessModes?: string[];
-  volumeMode?: string;
-  resources?: { requests?: { storage?: string } };
+  volumeMode?: "Filesystem" | "Block";
+  resources?: { requests?: { storage?: string }; limits?: { storage?: string } };
   storageClassName?: string | null;
   volumeName?: string;
-};
-type PvSpec = {
+  selector?: LabelSelector;
+}
+export interface PersistentVolumeClaimStatus {
+  phase?: "Pending" | "Bound" | "Lost";
+  accessModes?: string[];
+  capacity?: { storage?: string };
+}
+export interface PersistentVolumeClaim extends KubeObject {
+  spec: PersistentVolumeClaimSpec;
+  status?: PersistentVolumeClaimStatus;
+}
+
+export interface PersistentVolumeSpec {
   capacity?: { storage?: string };
   accessModes?: string[];
-  persistentVolumeReclaimPolicy?: string;
+  persistentVolumeReclaimPolicy?: "Retain" | "Delete" | "Recycle";
   storageClassName?: string;
-  claimRef?: { namespace?: string; name?: string };
-  hostPath?: { path?: string };
-};
+  volumeMode?: "Filesystem" | "Block";
+  claimRef?: ObjectReference;
+  hostPath?: { path: string; type?: string };
+  local?: { path: string };
+  nodeAffinity?: { required?: NodeSelector };
+}
+export interface PersistentVolumeStatus {
+  phase?: "Pending" | "Available" | "Bound" | "Released" | "Failed";
+  message?: string;
+  reason?: string;
+}
+export interface PersistentVolume extends KubeObject {
+  spec: PersistentVolumeSpec;
+  status?: PersistentVolumeStatus;
+}
 
 export const persistentVolumeClaimKind = defineKind({
   group: "",
@@ -39,14 +65,14 @@ export const persistentVolumeClaimKind = defineKind({
   subresources: { status: true },
   hasStatus: true,
   defaults(obj) {
-    const s = ((obj.spec as PvcSpec) ??= {});
+    const s = ((obj.spec as PersistentVolumeClaimSpec) ??= {});
     // No class at all means the default class; "" means none (a pre-made volume).
     if (s.storageClassName === undefined && !s.volumeName) s.storageClassName = DEFAULT_STORAGE_CLASS;
     s.volumeMode ??= "Filesystem";
     ((obj.status ??= {}) as { phase?: string }).phase ??= "Pending";
   },
   validate: checked((obj, causes, old) => {
-    const s = specOf<PvcSpec>(obj);
+    const s = specOf<PersistentVolumeClaimSpec>(obj);
     if (!s.accessModes?.length)
       causes.push({
         reason: "FieldValueRequired",
@@ -56,8 +82,9 @@ export const persistentVolumeClaimKind = defineKind({
     if (!s.resources?.requests?.storage && !s.volumeName)
       causes.push({ reason: "FieldValueRequired", field: "spec.resources[storage]", message: "Required value" });
     if (old) {
-      const o = specOf<PvcSpec>(old);
-      const same = (a: PvcSpec) => JSON.stringify({ ...a, resources: undefined, volumeName: undefined });
+      const o = specOf<PersistentVolumeClaimSpec>(old);
+      const same = (a: PersistentVolumeClaimSpec) =>
+        JSON.stringify({ ...a, resources: undefined, volumeName: undefined });
       if (same(o) !== same(s) || (o.volumeName && o.volumeName !== s.volumeName))
         causes.push({
           reason: "FieldValueForbidden",
@@ -79,8 +106,8 @@ export const persistentVolumeClaimKind = defineKind({
       ageColumn,
     ],
     row: (o, now) => {
-      const s = specOf<PvcSpec>(o);
-      const st = statusOf<{ phase?: string; capacity?: { storage?: string }; accessModes?: string[] }>(o);
+      const s = specOf<PersistentVolumeClaimSpec>(o);
+      const st = statusOf<PersistentVolumeClaimStatus>(o);
       return [
         o.metadata?.name,
         st.phase ?? "Pending",
@@ -104,13 +131,13 @@ export const persistentVolumeKind = defineKind({
   subresources: { status: true },
   hasStatus: true,
   defaults(obj) {
-    const s = ((obj.spec as PvSpec) ??= {});
+    const s = ((obj.spec as PersistentVolumeSpec) ??= {});
     s.persistentVolumeReclaimPolicy ??= "Retain";
     (s as { volumeMode?: string }).volumeMode ??= "Filesystem";
     ((obj.status ??= {}) as { phase?: string }).phase ??= "Available";
   },
   validate: checked((obj, causes) => {
-    const s = specOf<PvSpec>(obj);
+    const s = specOf<PersistentVolumeSpec>(obj);
     if (!s.capacity?.storage)
       causes.push({ reason: "FieldValueRequired", field: "spec.capacity", message: "Required value" });
     if (!s.accessModes?.length)
@@ -140,8 +167,8 @@ export const persistentVolumeKind = defineKind({
       ageColumn,
     ],
     row: (o, now) => {
-      const s = specOf<PvSpec>(o);
-      const st = statusOf<{ phase?: string; reason?: string }>(o);
+      const s = specOf<PersistentVolumeSpec>(o);
+      const st = statusOf<PersistentVolumeStatus>(o);
       return [
         o.metadata?.name,
         s.capacity?.storage ?? "",

@@ -5,7 +5,9 @@
 // the rest are not acted on (no ingress controller, quota enforcement or network policy).
 import { selectorToString } from "../selectors.ts";
 import { MetaOnlySchema, shapeCauses } from "../schema.ts";
-import type { Cause, KindDef, KubeObject } from "../types.ts";
+import type { Cause, Condition, KindDef, KubeObject } from "../types.ts";
+import type { LabelSelector } from "../selectors.ts";
+import type { LoadBalancerStatus } from "./service.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
 import { age, ageColumn, col, defineKind, nameColumn, specChangedDefault, specOf, statusOf } from "./define.ts";
@@ -27,7 +29,36 @@ export function checked(
 
 const required = (field: string): Cause => ({ reason: "FieldValueRequired", field, message: "Required value" });
 
-type IngressSpec = { ingressClassName?: string; rules?: { host?: string }[]; tls?: unknown[] };
+export interface IngressServiceBackend {
+  name: string;
+  port?: { number?: number; name?: string };
+}
+export interface IngressBackend {
+  service?: IngressServiceBackend;
+  resource?: { apiGroup?: string; kind: string; name: string };
+}
+export interface HTTPIngressPath {
+  path?: string;
+  pathType?: "Exact" | "Prefix" | "ImplementationSpecific";
+  backend: IngressBackend;
+}
+export interface IngressRule {
+  host?: string;
+  http?: { paths: HTTPIngressPath[] };
+}
+export interface IngressSpec {
+  ingressClassName?: string;
+  defaultBackend?: IngressBackend;
+  rules?: IngressRule[];
+  tls?: { hosts?: string[]; secretName?: string }[];
+}
+export interface IngressStatus {
+  loadBalancer?: LoadBalancerStatus;
+}
+export interface Ingress extends KubeObject {
+  spec?: IngressSpec;
+  status?: IngressStatus;
+}
 export const ingressKind = defineKind({
   group: "networking.k8s.io",
   version: "v1",
@@ -44,11 +75,7 @@ export const ingressKind = defineKind({
     row: (o, now) => {
       const s = specOf<IngressSpec>(o);
       const hosts = (s.rules ?? []).map((r) => r.host ?? "*");
-      const address = (
-        statusOf<{ loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }>(o).loadBalancer?.ingress ?? []
-      )
-        .map((i) => i.ip ?? i.hostname)
-        .join(",");
+      const address = (statusOf<IngressStatus>(o).loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname).join(",");
       return [
         o.metadata?.name,
         s.ingressClassName ?? "<none>",
@@ -107,6 +134,27 @@ export const networkPolicyKind = defineKind({
   },
 });
 
+export interface PodDisruptionBudgetSpec {
+  selector?: LabelSelector;
+  minAvailable?: number | string;
+  maxUnavailable?: number | string;
+  unhealthyPodEvictionPolicy?: "IfHealthyBudget" | "AlwaysAllow";
+}
+export interface PodDisruptionBudgetStatus {
+  observedGeneration?: number;
+  /** Pods an eviction has let go, by name, with the time; the controller drops them once gone. */
+  disruptedPods?: Record<string, string>;
+  disruptionsAllowed?: number;
+  currentHealthy?: number;
+  desiredHealthy?: number;
+  expectedPods?: number;
+  conditions?: Condition[];
+}
+export interface PodDisruptionBudget extends KubeObject {
+  spec?: PodDisruptionBudgetSpec;
+  status?: PodDisruptionBudgetStatus;
+}
+
 export const podDisruptionBudgetKind = defineKind({
   group: "policy",
   version: "v1",
@@ -117,7 +165,7 @@ export const podDisruptionBudgetKind = defineKind({
   subresources: { status: true },
   hasStatus: true,
   validate: checked((o, causes) => {
-    const s = specOf<{ minAvailable?: unknown; maxUnavailable?: unknown }>(o);
+    const s = specOf<PodDisruptionBudgetSpec>(o);
     if (s.minAvailable !== undefined && s.maxUnavailable !== undefined)
       causes.push({
         reason: "FieldValueInvalid",
@@ -135,12 +183,12 @@ export const podDisruptionBudgetKind = defineKind({
       ageColumn,
     ],
     row: (o, now) => {
-      const s = specOf<{ minAvailable?: number | string; maxUnavailable?: number | string }>(o);
+      const s = specOf<PodDisruptionBudgetSpec>(o);
       return [
         o.metadata?.name,
         s.minAvailable ?? "N/A",
         s.maxUnavailable ?? "N/A",
-        statusOf<{ disruptionsAllowed?: number }>(o).disruptionsAllowed ?? 0,
+        statusOf<PodDisruptionBudgetStatus>(o).disruptionsAllowed ?? 0,
         age(o, now),
       ];
     },
@@ -157,12 +205,42 @@ export function defaultHpaV2(o: KubeObject): void {
     ];
 }
 
-type HpaSpec = {
-  scaleTargetRef?: { kind?: string; name?: string };
+/** autoscaling/v2 MetricTarget: Utilization (percent of the request), AverageValue or Value. */
+export interface MetricTarget {
+  type: "Utilization" | "AverageValue" | "Value" | string;
+  averageUtilization?: number;
+  averageValue?: string;
+  value?: string;
+}
+export interface MetricSpec {
+  type: "Resource" | "Pods" | "Object" | "External" | "ContainerResource" | string;
+  resource?: { name: string; target: MetricTarget };
+}
+export interface MetricStatus {
+  type: string;
+  resource?: { name: string; current: { averageUtilization?: number; averageValue?: string; value?: string } };
+}
+export interface HorizontalPodAutoscalerSpec {
+  scaleTargetRef: { apiVersion?: string; kind: string; name: string };
   minReplicas?: number;
-  maxReplicas?: number;
-  metrics?: { type?: string; resource?: { name?: string; target?: { type?: string; averageUtilization?: number } } }[];
-};
+  maxReplicas: number;
+  metrics?: MetricSpec[];
+  behavior?: Record<string, unknown>;
+}
+export interface HorizontalPodAutoscalerStatus {
+  observedGeneration?: number;
+  lastScaleTime?: string;
+  currentReplicas?: number;
+  desiredReplicas?: number;
+  currentMetrics?: MetricStatus[];
+  conditions?: Condition[];
+}
+export interface HorizontalPodAutoscaler extends KubeObject {
+  spec: HorizontalPodAutoscalerSpec;
+  status?: HorizontalPodAutoscalerStatus;
+}
+/** What validation and the table read before the spec is known to be complete. */
+type HpaSpec = Partial<HorizontalPodAutoscalerSpec>;
 export const horizontalPodAutoscalerKind = defineKind({
   group: "autoscaling",
   version: "v2",
@@ -198,9 +276,7 @@ export const horizontalPodAutoscalerKind = defineKind({
     ],
     row: (o, now) => {
       const s = specOf<HpaSpec>(o);
-      const current =
-        statusOf<{ currentMetrics?: { resource?: { name?: string; current?: { averageUtilization?: number } } }[] }>(o)
-          .currentMetrics ?? [];
+      const current = statusOf<HorizontalPodAutoscalerStatus>(o).currentMetrics ?? [];
       const targets =
         (s.metrics ?? [])
           .map((m) => {
@@ -215,7 +291,7 @@ export const horizontalPodAutoscalerKind = defineKind({
         targets,
         s.minReplicas ?? 1,
         s.maxReplicas,
-        statusOf<{ currentReplicas?: number }>(o).currentReplicas ?? 0,
+        statusOf<HorizontalPodAutoscalerStatus>(o).currentReplicas ?? 0,
         age(o, now),
       ];
     },

@@ -1,6 +1,6 @@
 // The controller kinds: ReplicationController (core/v1), ReplicaSet, Deployment, DaemonSet,
 // StatefulSet (apps/v1) and Job (batch/v1). They share pod-template validation with Pod.
-import type { Cause, KindDef, KubeObject } from "../types.ts";
+import type { Cause, Condition, KindDef, KubeObject, ObjectMeta } from "../types.ts";
 import { selectorMatches, selectorToString, type LabelSelector } from "../selectors.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
@@ -19,12 +19,158 @@ import {
   specOf,
   statusOf,
 } from "./define.ts";
-import { defaultPodSpec, validatePodTemplate, type PodSpec } from "./pod.ts";
+import { defaultPodSpec, validatePodTemplate, type PodSpec, type PodTemplateSpec } from "./pod.ts";
+import type { PersistentVolumeClaimSpec } from "./storage.ts";
 
-type Template = {
-  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: PodSpec;
-};
+/** A workload's condition; deployments also stamp lastUpdateTime, jobs lastProbeTime. */
+export interface WorkloadCondition extends Condition {
+  lastUpdateTime?: string;
+  lastProbeTime?: string;
+}
+
+export interface ReplicaSetSpec {
+  replicas?: number;
+  minReadySeconds?: number;
+  selector: LabelSelector;
+  template: PodTemplateSpec;
+}
+export interface ReplicaSetStatus {
+  replicas?: number;
+  fullyLabeledReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  observedGeneration?: number;
+  conditions?: WorkloadCondition[];
+}
+export interface ReplicaSet extends KubeObject {
+  spec: ReplicaSetSpec;
+  status?: ReplicaSetStatus;
+}
+/** core/v1 ReplicationController: a ReplicaSet whose selector is a plain label map. */
+export interface ReplicationController extends KubeObject {
+  spec: Omit<ReplicaSetSpec, "selector"> & { selector?: Record<string, string> };
+  status?: ReplicaSetStatus;
+}
+
+export interface DeploymentStrategy {
+  type?: "RollingUpdate" | "Recreate";
+  rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string };
+}
+export interface DeploymentSpec {
+  replicas?: number;
+  selector: LabelSelector;
+  template: PodTemplateSpec;
+  strategy?: DeploymentStrategy;
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+  paused?: boolean;
+  progressDeadlineSeconds?: number;
+}
+export interface DeploymentStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  updatedReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  unavailableReplicas?: number;
+  conditions?: WorkloadCondition[];
+  collisionCount?: number;
+}
+export interface Deployment extends KubeObject {
+  spec: DeploymentSpec;
+  status?: DeploymentStatus;
+}
+
+export interface DaemonSetSpec {
+  selector: LabelSelector;
+  template: PodTemplateSpec;
+  updateStrategy?: {
+    type?: "RollingUpdate" | "OnDelete";
+    rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string };
+  };
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+}
+export interface DaemonSetStatus {
+  currentNumberScheduled?: number;
+  numberMisscheduled?: number;
+  desiredNumberScheduled?: number;
+  numberReady?: number;
+  observedGeneration?: number;
+  updatedNumberScheduled?: number;
+  numberAvailable?: number;
+  numberUnavailable?: number;
+  collisionCount?: number;
+  conditions?: WorkloadCondition[];
+}
+export interface DaemonSet extends KubeObject {
+  spec: DaemonSetSpec;
+  status?: DaemonSetStatus;
+}
+
+/** A StatefulSet's claim template: a PersistentVolumeClaim without status. */
+export interface PersistentVolumeClaimTemplate {
+  metadata?: ObjectMeta;
+  spec?: PersistentVolumeClaimSpec;
+}
+export interface StatefulSetSpec {
+  replicas?: number;
+  selector: LabelSelector;
+  template: PodTemplateSpec;
+  volumeClaimTemplates?: PersistentVolumeClaimTemplate[];
+  serviceName?: string;
+  podManagementPolicy?: "OrderedReady" | "Parallel";
+  updateStrategy?: { type?: "RollingUpdate" | "OnDelete"; rollingUpdate?: { partition?: number } };
+  revisionHistoryLimit?: number;
+  minReadySeconds?: number;
+  persistentVolumeClaimRetentionPolicy?: { whenDeleted?: "Retain" | "Delete"; whenScaled?: "Retain" | "Delete" };
+}
+export interface StatefulSetStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  readyReplicas?: number;
+  currentReplicas?: number;
+  updatedReplicas?: number;
+  availableReplicas?: number;
+  currentRevision?: string;
+  updateRevision?: string;
+  collisionCount?: number;
+  conditions?: WorkloadCondition[];
+}
+export interface StatefulSet extends KubeObject {
+  spec: StatefulSetSpec;
+  status?: StatefulSetStatus;
+}
+
+export interface JobSpec {
+  parallelism?: number;
+  completions?: number;
+  activeDeadlineSeconds?: number;
+  backoffLimit?: number;
+  selector?: LabelSelector;
+  manualSelector?: boolean;
+  template: PodTemplateSpec;
+  ttlSecondsAfterFinished?: number;
+  completionMode?: "NonIndexed" | "Indexed";
+  suspend?: boolean;
+}
+export interface JobStatus {
+  conditions?: WorkloadCondition[];
+  startTime?: string;
+  completionTime?: string;
+  active?: number;
+  succeeded?: number;
+  failed?: number;
+  ready?: number;
+  terminating?: number;
+}
+export interface Job extends KubeObject {
+  spec: JobSpec;
+  status?: JobStatus;
+}
+
+/** What the kind's own code reads of a template before validation has vouched for it. */
+type Template = Partial<PodTemplateSpec>;
 const scale = {
   specReplicasPath: "spec.replicas",
   statusReplicasPath: "status.replicas",

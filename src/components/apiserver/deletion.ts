@@ -3,19 +3,15 @@
 // that terminate before they go.
 import { rfc3339 } from "../../api/time.ts";
 import { isConflict } from "../../client/index.ts";
-import type { KindDef, KubeObject } from "../../api/types.ts";
+import type { DeleteOptions as MetaDeleteOptions, KindDef, KubeObject } from "../../api/types.ts";
 import { conflict, HttpError } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import { encode, decode } from "./codec.ts";
 import { objectKey } from "./paths.ts";
 import { ConflictError } from "../../store/types.ts";
 
-export interface DeleteOptions {
-  gracePeriodSeconds?: number;
-  propagationPolicy?: "Orphan" | "Background" | "Foreground";
-  preconditions?: { uid?: string; resourceVersion?: string };
-  dryRun?: boolean;
-}
+/** metav1.DeleteOptions as the handler has read it: dryRun=All becomes a flag. */
+export type DeleteOptions = MetaDeleteOptions & { dryRun?: boolean };
 
 export interface DeleteResult {
   obj: KubeObject;

@@ -1,23 +1,11 @@
 // Inter-pod affinity terms parsed once per pod: label selectors with matchLabelKeys and
 // mismatchLabelKeys folded in (as the API server does at admission), and the namespaces a term
 // looks at (its own list and selector, else the owner's namespace).
-import { matchesLabels, requirementsOf, type LabelSelector, type Requirement } from "../../api/selectors.ts";
+import { matchesLabels, requirementsOf, type Requirement } from "../../api/selectors.ts";
+import type { PodAffinityTerm, WeightedPodAffinityTerm } from "../../api/scheduling.ts";
 import type { AffinityTerm, PodInfo, PodTerms, SchedPod } from "./types.ts";
 
-interface RawTerm {
-  labelSelector?: LabelSelector;
-  namespaces?: string[];
-  namespaceSelector?: LabelSelector;
-  topologyKey: string;
-  matchLabelKeys?: string[];
-  mismatchLabelKeys?: string[];
-}
-interface RawWeighted {
-  weight: number;
-  podAffinityTerm: RawTerm;
-}
-
-function parse(t: RawTerm, owner: SchedPod, weight: number): AffinityTerm | undefined {
+function parse(t: PodAffinityTerm, owner: SchedPod, weight: number): AffinityTerm | undefined {
   if (!t.labelSelector) return undefined; // a nil selector matches no pods
   const labels = owner.metadata?.labels ?? {};
   let selector: Requirement[];
@@ -42,16 +30,12 @@ function parse(t: RawTerm, owner: SchedPod, weight: number): AffinityTerm | unde
 
 /** The pod's affinity terms, or undefined when it has none. */
 export function podTerms(pod: SchedPod): PodTerms | undefined {
-  const a = pod.spec?.affinity as
-    | Record<string, Record<string, (RawTerm | RawWeighted)[] | undefined> | undefined>
-    | undefined;
-  const aff = a?.podAffinity;
-  const anti = a?.podAntiAffinity;
+  const aff = pod.spec?.affinity?.podAffinity;
+  const anti = pod.spec?.affinity?.podAntiAffinity;
   if (!aff && !anti) return undefined;
-  const req = (list: (RawTerm | RawWeighted)[] | undefined) =>
-    (list as RawTerm[] | undefined)?.flatMap((t) => parse(t, pod, 1) ?? []) ?? [];
-  const pref = (list: (RawTerm | RawWeighted)[] | undefined) =>
-    (list as RawWeighted[] | undefined)?.flatMap((w) => parse(w.podAffinityTerm, pod, w.weight) ?? []) ?? [];
+  const req = (list: PodAffinityTerm[] | undefined) => list?.flatMap((t) => parse(t, pod, 1) ?? []) ?? [];
+  const pref = (list: WeightedPodAffinityTerm[] | undefined) =>
+    list?.flatMap((w) => parse(w.podAffinityTerm, pod, w.weight) ?? []) ?? [];
   const terms: PodTerms = {
     affinity: req(aff?.requiredDuringSchedulingIgnoredDuringExecution),
     antiAffinity: req(anti?.requiredDuringSchedulingIgnoredDuringExecution),

@@ -2,46 +2,15 @@
 // computes its per-cycle state once (preFilter/preScore), filters and/or scores one node for one
 // pod, and can update its state when preemption imagines pods gone; results are values, never
 // exceptions.
-import type { KubeObject } from "../../api/types.ts";
-import type { PodSpec } from "../../api/kinds/pod.ts";
+import type { Pod } from "../../api/kinds/pod.ts";
+import type { Node } from "../../api/kinds/core.ts";
 import type { Requirement } from "../../api/selectors.ts";
 
-import type { Taint, Toleration } from "../../api/scheduling.ts";
-export type { Taint, Toleration };
+export type { Taint, Toleration, TopologySpreadConstraint } from "../../api/scheduling.ts";
 
-export interface TopologySpreadConstraint {
-  maxSkew: number;
-  topologyKey: string;
-  whenUnsatisfiable: "DoNotSchedule" | "ScheduleAnyway";
-  labelSelector?: { matchLabels?: Record<string, string>; matchExpressions?: Record<string, unknown>[] };
-  minDomains?: number;
-  nodeAffinityPolicy?: "Honor" | "Ignore";
-  nodeTaintsPolicy?: "Honor" | "Ignore";
-  matchLabelKeys?: string[];
-}
-
-export interface SchedPod extends KubeObject {
-  spec: PodSpec & {
-    tolerations?: Toleration[];
-    topologySpreadConstraints?: TopologySpreadConstraint[];
-    preemptionPolicy?: string;
-  };
-  status?: {
-    phase?: string;
-    startTime?: string;
-    nominatedNodeName?: string;
-    conditions?: { type: string; status: string; message?: string }[];
-  };
-}
-
-export interface SchedNode extends KubeObject {
-  spec?: { unschedulable?: boolean; taints?: Taint[] };
-  status?: {
-    allocatable?: Record<string, string>;
-    capacity?: Record<string, string>;
-    conditions?: { type: string; status: string }[];
-  };
-}
+/** The pods and nodes the scheduler reads: the API's own types. */
+export type SchedPod = Pod;
+export type SchedNode = Node;
 
 /** A pod affinity term, parsed once: whose pods (namespaces, labels) and over which topology. */
 export interface AffinityTerm {
