@@ -41,6 +41,8 @@ export async function startKube(
   const proc = Bun.spawn(
     [
       process.execPath,
+      // KUBE_LEAK_PROBE=FILE: map sizes and heap figures of the kube process every 20 s (bench/lib/leak-probe.ts).
+      ...(process.env.KUBE_LEAK_PROBE ? ["--preload", join(import.meta.dir, "leak-probe.ts")] : []),
       join(import.meta.dir, "../../src/main.ts"),
       "up",
       "--data-dir",
