@@ -1,6 +1,6 @@
 // Starts `kube up` as a separate process for benchmarks, on a free port and a temp data dir,
 // and hands back the URL, token and CA to reach it.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./stats.ts";
 
@@ -24,6 +24,9 @@ export function testServiceCidr(): string {
   return process.getuid?.() === 0 ? `10.${200 + (a % 8)}.${b}.0/24` : `127.${a}.${b}.0/24`;
 }
 
+/** A restarted process's log continues the file instead of replacing it. */
+const appendTo = (file: string) => openSync(file, "a");
+
 async function freePort(): Promise<number> {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const port = s.port;
@@ -34,10 +37,11 @@ async function freePort(): Promise<number> {
 export async function startKube(
   args: string[] = ["--runtime", "sim", "--sim-nodes", "1"],
   /** stdoutFile: where the process's log goes (else nowhere, unless KUBE_BENCH_LOG is set). */
-  opts: { dataDir?: string; keepDataDir?: boolean; stdoutFile?: string } = {},
+  /** port: a given one (a restart on the same address), else a free one. */
+  opts: { dataDir?: string; keepDataDir?: boolean; stdoutFile?: string; port?: number } = {},
 ): Promise<RunningKube> {
   const dataDir = opts.dataDir ?? tempDir("up");
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const proc = Bun.spawn(
     [
       process.execPath,
@@ -53,7 +57,7 @@ export async function startKube(
       ...args,
     ],
     {
-      stdout: opts.stdoutFile ? Bun.file(opts.stdoutFile) : process.env.KUBE_BENCH_LOG ? "inherit" : "ignore",
+      stdout: opts.stdoutFile ? appendTo(opts.stdoutFile) : process.env.KUBE_BENCH_LOG ? "inherit" : "ignore",
       stderr: "inherit",
     },
   );

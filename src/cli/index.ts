@@ -14,11 +14,14 @@ import { registerInfo } from "./info.ts";
 import { registerDown } from "./down.ts";
 import { registerSnapshot } from "./snapshot.ts";
 import { registerDashboard } from "./dashboard.ts";
+import { registerToken } from "./token.ts";
+import { registerAgent } from "./agent.ts";
 import { VERSION } from "./version.ts";
 
 export async function runCli(argv: string[]): Promise<void> {
   const cli = cac("kube");
   registerUp(cli);
+  registerAgent(cli);
   for (const register of [
     registerGet,
     registerApply,
@@ -32,6 +35,7 @@ export async function runCli(argv: string[]): Promise<void> {
     registerDown,
     registerSnapshot,
     registerDashboard,
+    registerToken,
   ])
     register(cli);
   cli.help();

@@ -37,3 +37,40 @@ export function httpTransport(server: string, token?: string, opts: HttpTranspor
     fetch: (req) => fetch(withToken(req, token), tls ? ({ tls } as RequestInit) : undefined),
   };
 }
+
+/**
+ * Several API servers of one cluster (`kube agent --server URL1,URL2`): requests go to the server
+ * that answered last; one that cannot be reached (connection refused, reset, DNS) is skipped for the
+ * next, in order. Anything the server answered, errors included, is returned as it is. A body is
+ * buffered first so that it can be sent again.
+ */
+export function failoverTransport(servers: string[], token?: string, opts: HttpTransportOptions = {}): Transport {
+  const bases = servers.map((s) => s.replace(/\/+$/, ""));
+  if (!bases.length) throw new Error("failoverTransport: no server");
+  const each = bases.map((b) => httpTransport(b, token, opts));
+  const baseUrl = bases[0]!;
+  let current = 0;
+  return {
+    baseUrl,
+    async fetch(req) {
+      const rest = req.url.slice(baseUrl.length);
+      const body = req.body ? await req.arrayBuffer() : undefined;
+      let last: unknown;
+      for (let i = 0; i < bases.length; i++) {
+        const n = (current + i) % bases.length;
+        if (req.signal.aborted) break;
+        try {
+          const res = await each[n]!.fetch(
+            new Request(bases[n] + rest, { method: req.method, headers: req.headers, body, signal: req.signal }),
+          );
+          current = n;
+          return res;
+        } catch (err) {
+          if (req.signal.aborted) throw err;
+          last = err;
+        }
+      }
+      throw last ?? new DOMException("The operation was aborted.", "AbortError");
+    },
+  };
+}

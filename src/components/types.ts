@@ -13,6 +13,8 @@ export interface ComponentContext {
   clientAs?: (user: { name: string; groups?: string[] }) => Client;
   /** The key the kubelet and the API server prove themselves to each other with (DATA/kubelet.key). */
   kubeletKey?: Uint8Array;
+  /** A node's own kubelet key, when this process holds only that (`kube agent`); else derived from kubeletKey. */
+  kubeletKeyOf?: (node: string) => Uint8Array | undefined;
   /** Name of the node this process's kubelet and proxy serve. */
   nodeName: string;
   runtime: "engine" | "sim";

@@ -3,7 +3,8 @@
 import { mkdirSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { openStore, type EtcdStoreOptions } from "../../store/index.ts";
+import { openStore, type EtcdStoreOptions, type Store } from "../../store/index.ts";
+import { syncClusterSecrets } from "./cluster-secrets.ts";
 import { createApiServer, serve, type ApiServer } from "./index.ts";
 import { containerNetworkAddress } from "../node-address.ts";
 import { ensureKubernetesService } from "./kubernetes-service.ts";
@@ -26,6 +27,8 @@ export interface BootOptions {
   metrics?: MetricsHub | false;
   /** Keep objects in etcd instead of the data dir's SQLite (kube up --store etcd://...). */
   etcd?: EtcdStoreOptions;
+  /** Where the server's own messages go (default: stdout, prefixed [apiserver]). */
+  log?: (message: string) => void;
 }
 
 export interface BootedApiServer {
@@ -66,31 +69,30 @@ function loadOrCreateKey(dataDir: string, file = "sa.key"): Uint8Array {
 export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer> {
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ dataDir: opts.dataDir, etcd: opts.etcd });
-  const token = loadOrCreateToken(opts.dataDir);
-  const serviceRanges = {
-    ...defaultServiceRanges,
-    clusterIpCidr: opts.serviceCidr ?? defaultServiceRanges.clusterIpCidr,
-  };
-  const clusterIP = kubernetesServiceIp(serviceRanges.clusterIpCidr);
-  // Clients that reach the API through the kubernetes service verify these names.
-  // Pods reach the API at the node's container bridge address (KUBERNETES_SERVICE_HOST), which
-  // exists only while containers run: Podman's and Docker's defaults are named as well.
-  const bridges = [...new Set([containerNetworkAddress() ?? "10.88.0.1", "10.88.0.1", "172.17.0.1"])];
-  const tls = await loadOrCreateTls(opts.dataDir, opts.host, [
-    clusterIP,
-    ...bridges,
-    "kubernetes",
-    "kubernetes.default",
-    "kubernetes.default.svc",
-    `kubernetes.default.svc.${opts.clusterDomain ?? "cluster.local"}`,
-  ]);
+  try {
+    return await bootOn(store, opts);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+async function bootOn(store: Store, opts: BootOptions): Promise<BootedApiServer> {
+  // On etcd, every server of the cluster holds the same CA, keys and admin token (cluster-secrets.ts).
+  const shared = opts.etcd ? await syncClusterSecrets(store, opts.dataDir) : undefined;
+  let secrets = await loadSecrets(opts);
+  if ((await shared?.publish()) === "adopted") secrets = await loadSecrets(opts);
+  const { token, tls, serviceAccountKey, kubeletKey } = secrets;
+  const clusterIP = kubernetesServiceIp(serviceRangesOf(opts).clusterIpCidr);
   const api = createApiServer({
     store,
     token,
-    serviceRanges,
-    serviceAccountKey: loadOrCreateKey(opts.dataDir),
-    kubeletKey: loadOrCreateKey(opts.dataDir, "kubelet.key"),
+    serviceRanges: serviceRangesOf(opts),
+    serviceAccountKey,
+    kubeletKey,
     metrics: opts.metrics,
+    clusterCa: tls.ca,
+    log: opts.log ?? ((m) => console.log(`[apiserver] ${m}`)),
   });
   secureDataDir(opts.dataDir);
   await api.ready;
@@ -105,7 +107,6 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
     });
   } catch (err) {
     api.close();
-    await store.close();
     throw err;
   }
   const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
@@ -129,5 +130,34 @@ export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer>
       api.close();
       await store.close();
     },
+  };
+}
+
+const serviceRangesOf = (opts: BootOptions) => ({
+  ...defaultServiceRanges,
+  clusterIpCidr: opts.serviceCidr ?? defaultServiceRanges.clusterIpCidr,
+});
+
+/** The data dir's token, TLS material and keys, made on first start. */
+async function loadSecrets(opts: BootOptions) {
+  const token = loadOrCreateToken(opts.dataDir);
+  const clusterIP = kubernetesServiceIp(serviceRangesOf(opts).clusterIpCidr);
+  // Clients that reach the API through the kubernetes service verify these names.
+  // Pods reach the API at the node's container bridge address (KUBERNETES_SERVICE_HOST), which
+  // exists only while containers run: Podman's and Docker's defaults are named as well.
+  const bridges = [...new Set([containerNetworkAddress() ?? "10.88.0.1", "10.88.0.1", "172.17.0.1"])];
+  const tls = await loadOrCreateTls(opts.dataDir, opts.host, [
+    clusterIP,
+    ...bridges,
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    `kubernetes.default.svc.${opts.clusterDomain ?? "cluster.local"}`,
+  ]);
+  return {
+    token,
+    tls,
+    serviceAccountKey: loadOrCreateKey(opts.dataDir),
+    kubeletKey: loadOrCreateKey(opts.dataDir, "kubelet.key"),
   };
 }

@@ -43,6 +43,9 @@ import { isDashboardPath, mountDashboard } from "./dashboard.ts";
 import { maybeUpgradeWatchMux, watchMuxHandlers, type WatchMuxData } from "./dashboard-watch.ts";
 import { contained } from "../../util/websocket.ts";
 import { withWebSocketBearer } from "./auth/websocket-bearer.ts";
+import { bootstrapTokenUser } from "./auth/bootstrap-tokens.ts";
+import { NodeCredentials } from "./auth/node-credentials.ts";
+import { isJoinPath, mountJoin } from "./join.ts";
 
 export interface ApiServerOptions {
   store: Store;
@@ -63,6 +66,10 @@ export interface ApiServerOptions {
    * own when absent; false turns metrics off (no /metrics, nothing measured).
    */
   metrics?: MetricsHub | false;
+  /** PEM of the cluster CA, served at /cacerts for joining nodes (join.ts). */
+  clusterCa?: string;
+  /** Where the server says what a client is not told (why a join token was refused). */
+  log?: (message: string) => void;
 }
 
 export interface ApiServer {
@@ -126,7 +133,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const byResource = { get: (r: string) => registry.byPlural(r) };
   const lookup = (group: string, version: string, resource: string) => registry.byResource(group, version, resource);
   const saKinds = { serviceaccounts: byResource.get("serviceaccounts"), pods: byResource.get("pods") };
-  const authn = new Authenticator(opts.token, tokens, objects, saKinds);
+  const log = opts.log ?? (() => {});
+  const nodeCredentials = new NodeCredentials(opts.serviceAccountKey ?? randomBytes(32));
+  const authn = new Authenticator(opts.token, tokens, objects, saKinds, {
+    bootstrap: (token) => bootstrapTokenUser(objects, byResource.get("secrets"), token, log),
+    credentials: nodeCredentials,
+  });
   const authz = createAuthorizer(objects, (r) => byResource.get(r));
   const deps = {
     objects,
@@ -191,6 +203,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (OPEN_PATHS.has(c.req.path) && !req.headers.has("authorization")) return next();
     // The dashboard's page and login exchange are public; what it shows comes from authorized API calls.
     if (isDashboardPath(c.req.path)) return next();
+    // Joining nodes: the CA is public, and the credential request authenticates its bootstrap token itself.
+    if (isJoinPath(c.req.path)) return next();
     await guarded(req, c.req.path, next);
   });
 
@@ -200,6 +214,13 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     app.get("/metrics", async () => new Response(await hub.text(), { headers: { "content-type": EXPOSITION_TYPE } }));
   const tokenValid = async (token: string) => !!(await authn.userOfToken(token));
   mountDashboard(app, tokenValid);
+  mountJoin(app, {
+    ca: opts.clusterCa,
+    authenticate: (req) => authn.authenticate(req),
+    credentials: nodeCredentials,
+    kubeletKey,
+    log,
+  });
   for (const p of ["/healthz", "/livez"]) app.get(p, (c) => c.text("ok"));
   app.get("/readyz", (c) => (isReady ? c.text("ok") : c.text("[-]namespaces not ready", 500)));
   app.get("/api", (c) => {

@@ -43,6 +43,31 @@ export interface TokenPolicy {
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
 
+/** An HS256 JWT of `claims`. */
+export function signJwt(key: Uint8Array, claims: object): string {
+  const head = `${b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${b64url(JSON.stringify(claims))}`;
+  return `${head}.${createHmac("sha256", key).update(head).digest("base64url")}`;
+}
+
+/** The claims of a well-formed HS256 JWT signed with `key` and valid at `now`; undefined otherwise. */
+export function verifyJwt<T extends { exp: number; nbf: number }>(
+  key: Uint8Array,
+  token: string,
+  now = Date.now() / 1000,
+): T | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
+  const expected = createHmac("sha256", key).update(`${parts[0]}.${parts[1]}`).digest();
+  const given = Buffer.from(parts[2]!, "base64url");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString()) as T;
+    return claims.exp > now && claims.nbf <= now + 60 ? claims : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class TokenIssuer {
   constructor(
     private readonly key: Uint8Array = randomBytes(32),
@@ -50,23 +75,13 @@ export class TokenIssuer {
   ) {}
 
   sign(claims: Claims): string {
-    const head = `${b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${b64url(JSON.stringify(claims))}`;
-    return `${head}.${createHmac("sha256", this.key).update(head).digest("base64url")}`;
+    return signJwt(this.key, claims);
   }
 
   /** The claims of a well-formed, correctly signed, unexpired token; undefined otherwise. */
   verify(token: string, now = Date.now() / 1000): Claims | undefined {
-    const parts = token.split(".");
-    if (parts.length !== 3) return undefined;
-    const expected = createHmac("sha256", this.key).update(`${parts[0]}.${parts[1]}`).digest();
-    const given = Buffer.from(parts[2]!, "base64url");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    try {
-      const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString()) as Claims;
-      return claims.exp > now && claims.nbf <= now + 60 ? claims : undefined;
-    } catch {
-      return undefined;
-    }
+    const claims = verifyJwt<Claims>(this.key, token, now);
+    return claims?.["kubernetes.io"] ? claims : undefined;
   }
 }
 

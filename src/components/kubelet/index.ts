@@ -11,6 +11,7 @@ import { KubeletAuthorizer } from "./auth.ts";
 import { containerNetworkAddress } from "../node-address.ts";
 import { readResolvConf } from "../../util/resolv-conf.ts";
 import { existsSync } from "node:fs";
+import { nodeKey } from "../../util/kubelet-auth.ts";
 import { KubeletMetrics } from "./metrics.ts";
 
 export class KubeletError extends Error {
@@ -64,7 +65,7 @@ export const kubeletComponent: Component = {
     const server = await startKubeletServer({
       runtimes: () => runtimes.entries(),
       log,
-      key: ctx.kubeletKey,
+      keyOf: ctx.kubeletKeyOf ?? (ctx.kubeletKey ? (node) => nodeKey(ctx.kubeletKey!, node) : undefined),
       authorizer,
       metrics: (node) => metrics.get(node),
     });

@@ -15,8 +15,8 @@ export interface KubeletServerOptions {
   /** This process's nodes and their runtimes. */
   runtimes: () => Iterable<[string, ContainerRuntime]>;
   log: (m: string) => void;
-  /** The key shared with the API server (util/kubelet-auth.ts): only it is served. Random when absent. */
-  key?: Uint8Array;
+  /** Each served node's key (util/kubelet-auth.ts), which only the API server also knows. Random when absent. */
+  keyOf?: (node: string) => Uint8Array | undefined;
   /** A node's metrics (/metrics, /metrics/cadvisor); absent when metrics are off. */
   metrics?: (node: string) => KubeletMetrics | undefined;
   /** Decides other callers (TokenReview + SubjectAccessReview); without it only the API server is served. */
@@ -127,8 +127,9 @@ function frame(channel: number, data: Uint8Array | string): Uint8Array {
 }
 
 export async function startKubeletServer(opts: KubeletServerOptions): Promise<KubeletServer> {
-  const key = opts.key ?? randomBytes(32);
+  const random = randomBytes(32);
   const serves = (node: string) => [...opts.runtimes()].some(([n]) => n === node);
+  const keyOf = (node: string) => (serves(node) ? (opts.keyOf?.(node) ?? random) : undefined);
   const server = Bun.serve<ExecData | PortForwardConn>({
     hostname: "127.0.0.1",
     port: 0,
@@ -139,11 +140,10 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       if (url.pathname === PROOF_PATH) {
         const node = url.searchParams.get("node") ?? "";
         const nonce = url.searchParams.get("nonce") ?? "";
-        return serves(node) && nonce.length >= 16
-          ? new Response(kubeletProof(key, node, nonce))
-          : status(404, "not found");
+        const key = keyOf(node);
+        return key && nonce.length >= 16 ? new Response(kubeletProof(key, node, nonce)) : status(404, "not found");
       }
-      if (!credentialValid(key, req.headers.get("authorization"), serves)) {
+      if (!credentialValid(keyOf, req.headers.get("authorization"))) {
         const refused = opts.authorizer
           ? await opts.authorizer.check(req, url).catch(() => new Response("Unauthorized", { status: 401 }))
           : status(401, "Unauthorized");

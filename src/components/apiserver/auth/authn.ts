@@ -18,6 +18,14 @@ import {
   type UserInfo,
 } from "./attributes.ts";
 import { forbiddenError } from "./forbidden.ts";
+import { BOOTSTRAP_TOKEN_PATTERN } from "../../../api/bootstrap-token.ts";
+import type { NodeCredentials } from "./node-credentials.ts";
+
+/** Joining nodes: bootstrap tokens (bootstrap-tokens.ts) and the credentials a join hands out. */
+export interface JoinAuthentication {
+  bootstrap: (token: string) => Promise<UserInfo | undefined>;
+  credentials: NodeCredentials;
+}
 
 export const ADMIN_USER: UserInfo = { name: "kubernetes-admin", groups: [MASTERS, AUTHENTICATED] };
 
@@ -32,6 +40,7 @@ export class Authenticator {
     private readonly tokens: TokenIssuer,
     private readonly objects: Objects,
     private readonly kinds: { serviceaccounts?: KindDef; pods?: KindDef },
+    private readonly join?: JoinAuthentication,
   ) {}
 
   /** A token for one of the cluster's own components, valid while this process runs. */
@@ -53,6 +62,11 @@ export class Authenticator {
     if (this.adminToken !== undefined && token === this.adminToken) return ADMIN_USER;
     const known = this.identities.get(token);
     if (known) return known;
+    if (this.join) {
+      if (BOOTSTRAP_TOKEN_PATTERN.test(token)) return this.join.bootstrap(token);
+      const node = this.join.credentials.userOf(token);
+      if (node) return node;
+    }
     const meant = (aud: string[]) => aud.some((a) => audiences.includes(a));
     const hit = this.checked.get(token);
     if (hit && hit.exp > Date.now() / 1000) return meant(hit.aud) ? hit.user : undefined;
