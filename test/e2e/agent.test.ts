@@ -292,5 +292,5 @@ describe("two servers on one etcd", () => {
     await viaB.resource("pods", "default").create(pod("after", node));
     await running(viaB, "after");
     expect((await viaB.resource<PodLike>("pods", "default").get("before")).status?.phase).toBe("Running");
-  });
+  }, 150_000);
 });
