@@ -5,13 +5,14 @@
 // as hooks (see hooks.ts). Writers to the same allocator are serialised in-process.
 // Once the object is valid, the validating steps run: Pod Security (namespace labels) and
 // ResourceQuota, which holds its namespace's lock around the write itself.
-import type { KindDef, KubeObject } from "../../api/types.ts";
+import type { KindDef, KindHooks, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
 import { decode } from "./codec.ts";
-import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+import { conflict, forbidden, HttpError, invalid, notFound } from "./errors.ts";
 import { kindPrefix, listPrefix, objectKey } from "./paths.ts";
 import { applyLimitRanges } from "./limit-ranger.ts";
-import { allocateServiceAddresses, type ServiceRanges } from "./service-alloc.ts";
+import { addressesMinus, allocateServiceAddresses, type ServiceRanges, serviceAddresses } from "./service-alloc.ts";
+import { serviceReservations } from "./service-reservations.ts";
 import { createQuotaAdmission } from "./resource-quota.ts";
 import { createPodSecurity } from "./pod-security.ts";
 
@@ -69,23 +70,47 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   };
 }
 
-/** Service admission: cluster IPs and node ports, allocated one write at a time. */
-export function serviceAdmission(
-  store: Store,
-  services: KindDef,
-  ranges: ServiceRanges,
-): (obj: KubeObject, old: KubeObject | undefined) => Promise<void> {
+/**
+ * Service admission: cluster IPs and node ports, allocated one write at a time in this process and
+ * reserved in the store against other API servers; values found reserved are chosen again (or,
+ * when the client asked for them, refused as already allocated). Releasing is `afterWrite`'s.
+ */
+export function serviceAdmission(store: Store, services: KindDef, ranges: ServiceRanges): KindHooks {
+  const reservations = serviceReservations(store, async (namespace, name, value) => {
+    const { kv } = await store.get(objectKey(services, namespace, name));
+    return !!kv && addressesMinus([value], serviceAddresses(decode(kv))).length === 0;
+  });
   let serviceLock: Promise<unknown> = Promise.resolve();
-  return async (obj, old) => {
-    const run = serviceLock.then(async () => {
-      const list = await store.list(kindPrefix(services));
-      const others = list.kvs.map(decode).filter((s) => s.metadata?.uid !== obj.metadata?.uid);
-      const causes = allocateServiceAddresses(obj, others, ranges, old);
-      if (causes.length) throw invalid("Service", "", obj.metadata?.name ?? "", causes);
-    });
-    // The next allocation waits for this one, whatever its outcome.
-    serviceLock = run.catch(() => {});
-    await run;
+  return {
+    async admit(obj, old) {
+      const run = serviceLock.then(async () => {
+        const list = await store.list(kindPrefix(services));
+        const others = list.kvs.map(decode).filter((s) => s.metadata?.uid !== obj.metadata?.uid);
+        const { namespace = "", name = "" } = obj.metadata ?? {};
+        const requested = structuredClone(obj.spec);
+        const taken = { ips: new Set<string>(), ports: new Set<number>() };
+        for (let attempt = 0; attempt < 16; attempt++) {
+          obj.spec = structuredClone(requested);
+          const causes = allocateServiceAddresses(obj, others, ranges, old, taken);
+          if (causes.length) throw invalid("Service", "", name, causes);
+          const wanted = addressesMinus(serviceAddresses(obj), serviceAddresses(old));
+          const lost = await reservations.reserve(namespace, name, wanted);
+          if (!lost.length) return;
+          // The next attempt may choose other values: give back what this one got.
+          await reservations.release(namespace, name, addressesMinus(wanted, lost));
+          for (const r of lost) r.kind === "ip" ? taken.ips.add(r.value) : taken.ports.add(r.value);
+        }
+        throw conflict("services", "", name, "cluster IPs or node ports are being allocated concurrently; try again");
+      });
+      // The next allocation waits for this one, whatever its outcome.
+      serviceLock = run.catch(() => {});
+      await run;
+    },
+    async afterWrite(obj, old) {
+      if (!old) return;
+      const { namespace = "", name = "" } = old.metadata ?? {};
+      await reservations.release(namespace, name, addressesMinus(serviceAddresses(old), serviceAddresses(obj)));
+    },
   };
 }
 

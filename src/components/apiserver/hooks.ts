@@ -44,7 +44,7 @@ export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef
   const { objects } = deps;
   const pods = deps.lookup("pods");
   const extra: Record<string, (kind: KindDef) => KindHooks> = {
-    services: (kind) => ({ admit: serviceAdmission(deps.store, kind, deps.ranges) }),
+    services: (kind) => serviceAdmission(deps.store, kind, deps.ranges),
     pods: (kind) => {
       const limitRanges = deps.lookup("limitranges");
       const proxy: Sub = async (req, at) => {

@@ -4,6 +4,7 @@
 // rejected here, never discovered at runtime.
 import type { Cause, KubeObject } from "../../api/types.ts";
 import { dnsServiceIp, intToIp, ipToInt, kubernetesServiceIp, parseCidr } from "../../api/cidr.ts";
+import type { Reserved } from "./service-reservations.ts";
 
 export { dnsServiceIp, kubernetesServiceIp, parseCidr };
 
@@ -49,12 +50,14 @@ export function allocateServiceAddresses(
   others: KubeObject[],
   ranges: ServiceRanges,
   old?: KubeObject,
+  /** Values found reserved by another service (service-reservations.ts), as if in `others`. */
+  taken: { ips: Iterable<string>; ports: Iterable<number> } = { ips: [], ports: [] },
 ): Cause[] {
   const spec = (svc.spec ??= {}) as ServiceSpec;
   const oldSpec = old?.spec as ServiceSpec | undefined;
   const causes: Cause[] = [];
-  const usedIps = new Set<string>();
-  const usedPorts = new Set<number>();
+  const usedIps = new Set<string>(taken.ips);
+  const usedPorts = new Set<number>(taken.ports);
   for (const o of others) {
     const s = o.spec as ServiceSpec | undefined;
     if (s?.clusterIP && s.clusterIP !== "None") usedIps.add(s.clusterIP);
@@ -158,3 +161,16 @@ export function allocateServiceAddresses(
   });
   return causes;
 }
+
+/** The cluster IP and node ports a service holds. */
+export function serviceAddresses(svc: KubeObject | undefined): Reserved[] {
+  const spec = svc?.spec as ServiceSpec | undefined;
+  const out: Reserved[] = [];
+  if (spec?.clusterIP && spec.clusterIP !== "None") out.push({ kind: "ip", value: spec.clusterIP });
+  for (const p of spec?.ports ?? []) if (p.nodePort) out.push({ kind: "port", value: p.nodePort });
+  return out;
+}
+
+/** Values in `a` and not in `b`. */
+export const addressesMinus = (a: Reserved[], b: Reserved[]): Reserved[] =>
+  a.filter((r) => !b.some((q) => q.kind === r.kind && q.value === r.value));
