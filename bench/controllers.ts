@@ -9,6 +9,7 @@ import type { Pod } from "../src/api/kinds/pod.ts";
 import type { ComponentContext } from "../src/components/types.ts";
 import { openStore } from "../src/store/index.ts";
 import { peakRssMb, round, tempDir } from "./lib/stats.ts";
+import { clusterConfig } from "../src/components/config.ts";
 
 const NODES = Number(process.env.BENCH_NODES ?? 100);
 const SCALE = Number(process.env.BENCH_SCALE ?? 3000);
@@ -28,7 +29,7 @@ export default async function main(): Promise<void> {
     dataDir: dir,
     apiUrl: "in-process",
     log: () => {},
-    settings: {},
+    config: clusterConfig(),
   };
   const running = [];
   for (const c of clusterComponents()) if (c.name !== "proxy") running.push(await c.start(ctx));

@@ -8,6 +8,7 @@ import { bootApiServer } from "../components/apiserver/boot.ts";
 import { defaultServiceCidr } from "../components/apiserver/service-alloc.ts";
 import { createClient, inProcessTransport, mergeKubeconfig, writeKubeconfig } from "../client/index.ts";
 import type { Component, ComponentContext, RunningComponent } from "../components/types.ts";
+import { clusterConfig } from "../components/config.ts";
 import { clusterComponents } from "./components.ts";
 import { leaderElected } from "../components/leader-election.ts";
 import type { BootOptions } from "../components/apiserver/boot.ts";
@@ -144,6 +145,14 @@ function positive(value: unknown, name: string): number {
   return n;
 }
 
+function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    const choices = `${allowed.slice(0, -1).join(", ")} or ${allowed[allowed.length - 1]}`;
+    throw new CliError(`--${name} must be ${choices}, got "${value}"`);
+  }
+  return value as T;
+}
+
 function intOption(value: unknown, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new CliError(`--${name} must be a whole number, got "${value}"`);
@@ -185,12 +194,8 @@ export async function up(opts: UpOptions): Promise<void> {
   if (opts.serverOnly) for (const c of ["kubelet", "proxy", "dns", "ingress"]) disabled.add(c);
   const etcd = etcdOptions(opts);
   const debug = opts.logLevel === "debug";
-  const proxyMode = opts.proxyMode ?? "auto";
-  if (!["auto", "nftables", "userspace"].includes(proxyMode))
-    throw new CliError(`--proxy-mode must be auto, nftables or userspace, got "${proxyMode}"`);
-  const proxyBalance = opts.proxyBalance ?? "roundrobin";
-  if (!["roundrobin", "random"].includes(proxyBalance))
-    throw new CliError(`--proxy-balance must be roundrobin or random, got "${proxyBalance}"`);
+  const proxyMode = oneOf(opts.proxyMode ?? "auto", ["auto", "nftables", "userspace"] as const, "proxy-mode");
+  const proxyBalance = oneOf(opts.proxyBalance ?? "roundrobin", ["roundrobin", "random"] as const, "proxy-balance");
   const serviceCidr = opts.serviceCidr ?? defaultServiceCidr();
   try {
     parseCidr(serviceCidr);
@@ -251,17 +256,17 @@ export async function up(opts: UpOptions): Promise<void> {
     log: (component, message) => {
       if (debug || !message.startsWith("debug:")) console.log(`[${component}] ${message}`);
     },
-    settings: {
-      eventTTLSeconds: eventTtlMs / 1000,
-      cleanOnExit: opts.cleanOnExit ?? false,
+    config: clusterConfig({
+      eventTtlMs,
+      cleanOnExit: opts.cleanOnExit,
       proxyMode,
       proxyBalance,
       serviceCidr,
       clusterDomain,
-      hostDns: !!opts.hostDns,
-      ...(opts.dnsUpstream ? { dnsUpstream: opts.dnsUpstream } : {}),
-      ...(opts.ingressPort !== undefined ? { ingressPort: intOption(opts.ingressPort, "ingress-port") } : {}),
-    },
+      hostDns: opts.hostDns,
+      dnsUpstream: opts.dnsUpstream || undefined,
+      ingressPort: opts.ingressPort !== undefined ? intOption(opts.ingressPort, "ingress-port") : undefined,
+    }),
   };
 
   const running: { name: string; component: RunningComponent }[] = [];

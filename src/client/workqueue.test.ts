@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { waitFor } from "../../test/helpers/wait.ts";
+import { FakeClock } from "../../test/helpers/clock.ts";
 import { WorkQueue, runWorkers } from "./workqueue.ts";
 
 describe("WorkQueue", () => {
@@ -59,15 +60,18 @@ describe("WorkQueue", () => {
     expect(q.isShuttingDown()).toBe(true);
   });
 
-  test("addAfter adds the key after the delay, keeping the earlier of two delays", async () => {
-    const q = new WorkQueue();
-    const started = Date.now();
+  test("addAfter adds the key after the delay, keeping the earlier of two delays", () => {
+    const clock = new FakeClock(0);
+    const q = new WorkQueue({ clock });
     q.addAfter("k", 10_000);
     q.addAfter("k", 20);
     q.addAfter("k", 5_000);
-    expect(await q.get()).toBe("k");
-    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
-    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(clock.waiting()).toBe(1);
+    clock.step(19);
+    expect(q.len()).toBe(0);
+    clock.step(1);
+    expect(q.len()).toBe(1);
+    expect(clock.waiting()).toBe(0);
     q.shutDown();
   });
 
@@ -99,9 +103,12 @@ describe("WorkQueue", () => {
   });
 
   test("after shutDown, delayed adds never hand out their key", async () => {
-    const q = new WorkQueue();
+    const clock = new FakeClock(0);
+    const q = new WorkQueue({ clock });
     q.addAfter("k", 1);
     q.shutDown();
+    expect(clock.waiting()).toBe(0);
+    clock.step(1);
     expect(await q.get()).toBeUndefined();
     expect(q.len()).toBe(0);
   });

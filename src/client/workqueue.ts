@@ -1,12 +1,16 @@
 // A work queue of string keys, as client-go's: a key waiting is queued once however often it is
 // added; a key is never handed to two workers at once (added while processing, it is queued
-// again after done()); failures retry with per-key exponential back-off.
+// again after done()); failures retry with per-key exponential back-off. Delays run on the given
+// clock (client-go's delaying queue takes one too).
+import { realClock, type Clock } from "./clock.ts";
 
 export interface RateLimiterOptions {
   /** First retry delay; doubles per consecutive failure. client-go: 5ms. */
   baseDelayMs?: number;
   /** Cap. client-go: 1000s. */
   maxDelayMs?: number;
+  /** The clock addAfter waits on; real time by default. */
+  clock?: Clock;
 }
 
 export class WorkQueue {
@@ -15,7 +19,7 @@ export class WorkQueue {
   private dirty = new Set<string>();
   private processing = new Set<string>();
   private waiters: ((key: string | undefined) => void)[] = [];
-  private delayed = new Map<string, { at: number; timer: ReturnType<typeof setTimeout> }>();
+  private delayed = new Map<string, { at: number; cancel: () => void }>();
   private failures = new Map<string, number>();
   private shuttingDown = false;
   /** Keys accepted by add() (not already waiting), and rate-limited re-adds: workqueue_adds_total / retries_total. */
@@ -23,10 +27,12 @@ export class WorkQueue {
   retries = 0;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly clock: Clock;
 
   constructor(opts: RateLimiterOptions = {}) {
     this.baseDelayMs = opts.baseDelayMs ?? 5;
     this.maxDelayMs = opts.maxDelayMs ?? 1_000_000;
+    this.clock = opts.clock ?? realClock;
   }
 
   add(key: string): void {
@@ -42,17 +48,17 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) return this.add(key);
-    const at = Date.now() + ms;
+    const at = this.clock.now() + ms;
     const pending = this.delayed.get(key);
     if (pending) {
       if (pending.at <= at) return;
-      clearTimeout(pending.timer);
+      pending.cancel();
     }
-    const timer = setTimeout(() => {
+    const cancel = this.clock.after(ms, () => {
       this.delayed.delete(key);
       this.add(key);
-    }, ms);
-    this.delayed.set(key, { at, timer });
+    });
+    this.delayed.set(key, { at, cancel });
   }
 
   /** Re-adds the key after its back-off: base * 2^failures, capped. */
@@ -105,7 +111,7 @@ export class WorkQueue {
   /** Stops handing out keys: waiting and future get() calls return undefined. */
   shutDown(): void {
     this.shuttingDown = true;
-    for (const { timer } of this.delayed.values()) clearTimeout(timer);
+    for (const { cancel } of this.delayed.values()) cancel();
     this.delayed.clear();
     this.queue = [];
     for (const wake of this.waiters.splice(0)) wake(undefined);

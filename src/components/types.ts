@@ -1,6 +1,7 @@
 // What `kube up` (and later `kube agent`) hands each component, and what it gets back.
 // Components reach the cluster only through `client`.
-import type { Client } from "../client/index.ts";
+import type { Client, Clock } from "../client/index.ts";
+import type { ClusterConfig } from "./config.ts";
 import type { MetricsHub } from "./metrics/hub.ts";
 
 export interface ComponentContext {
@@ -32,8 +33,10 @@ export interface ComponentContext {
    * /metrics serves; absent when metrics are off.
    */
   metrics?: MetricsHub;
-  /** Tunables (grace periods etc.) passed through from flags; components read what they know. */
-  settings: Record<string, string | number | boolean | undefined>;
+  /** Tunables (grace periods etc.) from flags, with defaults (config.ts); components read what they know. */
+  config: ClusterConfig;
+  /** The controllers' clock; real time when not given (tests move a fake one on by hand). */
+  clock?: Clock;
   /**
    * Resolves once every component of this process has started (`kube is up`): work that is not needed to
    * serve, such as the garbage collector's graph of every object, waits for it. Absent: nothing waits.

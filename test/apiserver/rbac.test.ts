@@ -35,7 +35,6 @@ beforeAll(async () => {
       clientFor: (sa) =>
         as(`system:serviceaccount:kube-system:${sa}`, ["system:serviceaccounts", "system:serviceaccounts:kube-system"]),
       log: () => {},
-      settings: {},
     },
     [ClusterRoleAggregationController],
   );

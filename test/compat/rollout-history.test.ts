@@ -19,7 +19,7 @@ let kubectl: ReturnType<typeof kubectlRunner>;
 let stopHttp: () => Promise<void>;
 
 beforeAll(async () => {
-  cluster = await startCluster({ runtime: "sim", simNodes: 2, settings: { nodeStartupGracePeriodSeconds: 1 } });
+  cluster = await startCluster({ runtime: "sim", simNodes: 2, config: { nodeStartupGracePeriodMs: 1000 } });
   const served = await cluster.api.listen();
   stopHttp = served.stop;
   work = mkdtempSync(join(tmpdir(), "kube-rollout-"));

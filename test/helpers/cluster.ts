@@ -5,10 +5,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
+import { createClient, inProcessTransport, type Client, type Clock } from "../../src/client/index.ts";
 import { clusterComponents } from "../../src/cli/components.ts";
 import { CONTROLLERS, startControllers } from "../../src/components/controllers/index.ts";
 import type { ComponentContext, RunningComponent } from "../../src/components/types.ts";
+import { clusterConfig, type ClusterConfig } from "../../src/components/config.ts";
 import { testServiceCidr } from "../../bench/lib/kube-up.ts";
 import type { ApiServerOptions } from "../../src/components/apiserver/index.ts";
 import { ensureEngine } from "./engine.ts";
@@ -31,7 +32,10 @@ export interface ClusterOptions {
   /** Hollow nodes, with runtime "sim". */
   simNodes?: number;
   serviceCidr?: string;
-  settings?: ComponentContext["settings"];
+  /** Configuration on top of the defaults (config.ts) and of this helper's own. */
+  config?: Partial<ClusterConfig>;
+  /** The controllers' clock (a FakeClock from ./clock.ts to step time on); real time by default. */
+  clock?: Clock;
   /** With runtime "none": the controllers to run (all by default), acting as the admin. */
   controllers?: typeof CONTROLLERS;
   /** More API server options (e.g. token lifetimes). */
@@ -52,7 +56,7 @@ export async function startCluster(opts: ClusterOptions = { runtime: "engine" })
   const nodeName = `node-${process.pid}-${serviceCidr.split(".").slice(1, 3).join("")}`;
   if (opts.runtime === "none") {
     const controllers = await startControllers(
-      { client, log: () => {}, settings: opts.settings ?? {} },
+      { client, log: () => {}, config: opts.config, clock: opts.clock },
       opts.controllers ?? CONTROLLERS,
     );
     return {
@@ -85,14 +89,14 @@ export async function startCluster(opts: ClusterOptions = { runtime: "engine" })
     apiUrl: "in-process",
     clusterCa: (await testTls()).ca,
     log: () => {},
-    settings: {
+    config: clusterConfig({
       cleanOnExit: true,
       ingressPort: 0,
       serviceCidr,
-      clusterDomain: "cluster.local",
       dnsUpstream: NO_UPSTREAM,
-      ...opts.settings,
-    },
+      ...opts.config,
+    }),
+    clock: opts.clock,
   };
   const running: RunningComponent[] = [];
   for (const c of clusterComponents()) running.push(await c.start(ctx));

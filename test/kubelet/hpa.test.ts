@@ -16,7 +16,10 @@ import { tmpdir } from "node:os";
 let cluster: TestCluster;
 let work: string;
 beforeAll(async () => {
-  cluster = await startCluster({ runtime: "engine", settings: { hpaSyncMs: 500, hpaDownscaleStabilizationMs: 2000 } });
+  cluster = await startCluster({
+    runtime: "engine",
+    config: { hpaSyncPeriodMs: 500, hpaDownscaleStabilizationMs: 2000 },
+  });
   work = mkdtempSync(join(tmpdir(), "kube-hpa-"));
 }, 60_000);
 afterAll(async () => {

@@ -11,6 +11,7 @@ import type { ComponentContext, RunningComponent } from "../../src/components/ty
 import { BUSYBOX_IMAGE, ensureEngine } from "../helpers/engine.ts";
 import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { clusterConfig } from "../../src/components/config.ts";
 
 const NODE = `kubelet-test-${process.pid}`;
 let api: TestApi;
@@ -33,7 +34,7 @@ beforeAll(async () => {
     dataDir,
     apiUrl: "in-process",
     log: () => {},
-    settings: { cleanOnExit: true },
+    config: clusterConfig({ cleanOnExit: true }),
   };
   kubelet = await kubeletComponent.start(ctx);
 }, 60_000);
@@ -484,8 +485,8 @@ describe("deletion and restarts", () => {
       30_000,
     );
     await kubelet.stop();
-    (ctx.settings as any).cleanOnExit = false;
-    kubelet = await kubeletComponent.start({ ...ctx, settings: { cleanOnExit: true } });
+    ctx.config.cleanOnExit = false;
+    kubelet = await kubeletComponent.start({ ...ctx, config: clusterConfig({ cleanOnExit: true }) });
     await waitFor("still running after restart", async () => status(await get("keeper"))?.state?.running, 10_000);
     const after = await get("keeper");
     expect(status(after).containerID).toBe(status(before).containerID);
@@ -496,7 +497,7 @@ describe("deletion and restarts", () => {
 describe("jobs with real containers", () => {
   test("a Job runs containers to completion, and one that keeps failing stops at backoffLimit", async () => {
     const { startControllers } = await import("../../src/components/controllers/index.ts");
-    const controllers = await startControllers({ client, log: () => {}, settings: { jobBackoffBaseMs: 100 } });
+    const controllers = await startControllers({ client, log: () => {}, config: { jobBackoffBaseMs: 100 } });
     try {
       const job = (name: string, script: string, extra: Record<string, unknown> = {}) => ({
         apiVersion: "batch/v1",

@@ -12,6 +12,7 @@ import type { RunningComponent } from "../../src/components/types.ts";
 import { BUSYBOX_IMAGE, ensureEngine } from "../helpers/engine.ts";
 import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { clusterConfig } from "../../src/components/config.ts";
 
 const NODE = `security-test-${process.pid}`;
 let api: TestApi;
@@ -33,7 +34,7 @@ beforeAll(async () => {
     dataDir,
     apiUrl: "in-process",
     log: () => {},
-    settings: { cleanOnExit: true },
+    config: clusterConfig({ cleanOnExit: true }),
   });
 }, 60_000);
 

@@ -170,7 +170,7 @@ const retry = (cmd: string) => `for i in $(seq 40); do ${cmd} && break; sleep 0.
 
 beforeAll(async () => {
   const port = await startUpstream();
-  cluster = await startCluster({ runtime: "engine", settings: { dnsUpstream: `127.0.0.1:${port}` } });
+  cluster = await startCluster({ runtime: "engine", config: { dnsUpstream: `127.0.0.1:${port}` } });
   listening = await cluster.api.listen();
   await ensureKubernetesService({
     fetch: cluster.api.fetch,

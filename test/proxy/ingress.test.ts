@@ -17,7 +17,7 @@ beforeAll(async () => {
       s.close(() => resolve(p));
     });
   });
-  cluster = await startCluster({ runtime: "sim", settings: { ingressPort: port } });
+  cluster = await startCluster({ runtime: "sim", config: { ingressPort: port } });
 }, 60_000);
 afterAll(async () => {
   for (const b of backends) b.stop(true);

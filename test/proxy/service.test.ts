@@ -10,7 +10,10 @@ import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-const planes = ["userspace", ...(process.getuid?.() === 0 || process.env.CI ? ["nftables"] : [])];
+const planes: ("userspace" | "nftables")[] = [
+  "userspace",
+  ...(process.getuid?.() === 0 || process.env.CI ? (["nftables"] as const) : []),
+];
 
 let cluster: TestCluster;
 const svcApi = () => cluster.client.resource("services", "default");
@@ -29,7 +32,7 @@ async function hostnames(url: string, n: number): Promise<Record<string, number>
 
 describe.each(planes)("%s data plane", (proxyMode) => {
   beforeAll(async () => {
-    cluster = await startCluster({ runtime: "engine", settings: { proxyMode } });
+    cluster = await startCluster({ runtime: "engine", config: { proxyMode } });
   }, 60_000);
   afterAll(() => cluster.close(), 60_000);
 

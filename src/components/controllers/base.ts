@@ -1,7 +1,8 @@
 // What every controller shares: informers (one per resource, shared by all controllers of a
 // process), a work queue of keys, workers running reconcile(key), and a clean stop.
 import type { KubeObject } from "../../api/types.ts";
-import { Informer, keyOf, runWorkers, WorkQueue, type Client } from "../../client/index.ts";
+import { Informer, keyOf, runWorkers, WorkQueue, type Client, type Clock } from "../../client/index.ts";
+import type { ClusterConfig } from "../config.ts";
 
 /** What the garbage collector and the quota counts need of an object: the rest is dropped before it is cached. */
 export function metadataOnly(o: KubeObject): KubeObject {
@@ -101,7 +102,9 @@ export interface ControllerContext {
   clientFor?: (serviceAccount: string) => Client;
   informers: InformerFactory;
   log: (message: string) => void;
-  settings: Record<string, string | number | boolean | undefined>;
+  config: ClusterConfig;
+  /** Time as the controllers see it: their timers and work-queue delays run on it. */
+  clock: Clock;
   /** PEM of the cluster CA, published to every namespace. */
   clusterCa?: string;
   /** The cluster's data dir (the local-path provisioner keeps volumes under it). */
@@ -110,10 +113,12 @@ export interface ControllerContext {
 
 /** A level-triggered controller: handlers enqueue keys, workers reconcile them. */
 export abstract class Controller {
-  readonly queue = new WorkQueue();
+  readonly queue: WorkQueue;
   private workers: Promise<void> | undefined;
   abstract readonly name: string;
-  constructor(protected readonly ctx: ControllerContext) {}
+  constructor(protected readonly ctx: ControllerContext) {
+    this.queue = new WorkQueue({ clock: ctx.clock });
+  }
 
   /** Registers informer handlers; called before the informers start. */
   abstract setup(): void;

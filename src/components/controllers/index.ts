@@ -1,6 +1,8 @@
 // The controllers component: every controller in one process, sharing informers; each
 // reconciles keys from its own work queue.
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
+import { realClock, type Clock } from "../../client/index.ts";
+import { clusterConfig, type ClusterConfig } from "../config.ts";
 import { registerWorkqueueMetrics } from "../metrics/workqueue.ts";
 import { InformerFactory, type Controller, type ControllerContext } from "./base.ts";
 import { DaemonSetController } from "./daemonset/index.ts";
@@ -73,14 +75,19 @@ const SERVICE_ACCOUNTS = new Map<Function, string>([
  * controllers that read those wait for them before their workers start.
  */
 export async function startControllers(
-  ctx: Omit<ControllerContext, "informers">,
+  ctx: Omit<ControllerContext, "informers" | "config" | "clock"> & { config?: Partial<ClusterConfig>; clock?: Clock },
   which = CONTROLLERS,
   background?: Promise<unknown>,
 ): Promise<{ stop(): Promise<void>; informers: InformerFactory; controllers: Controller[] }> {
   // Shared informers read as the controller manager (list/watch of everything); each controller
   // writes as its own service account, as kube-controller-manager --use-service-account-credentials.
   const informers = new InformerFactory(ctx.client, background);
-  const full: ControllerContext = { ...ctx, informers };
+  const full: ControllerContext = {
+    ...ctx,
+    informers,
+    config: clusterConfig(ctx.config),
+    clock: ctx.clock ?? realClock,
+  };
   const controllers = which.map((C) => {
     const sa = SERVICE_ACCOUNTS.get(C);
     return new C(sa && ctx.clientFor ? { ...full, client: ctx.clientFor(sa) } : full);
@@ -113,7 +120,8 @@ export const controllersComponent: Component = {
         client: clientOf(ctx, "system:kube-controller-manager"),
         clientFor,
         log: (m) => ctx.log("controllers", m),
-        settings: ctx.settings,
+        config: ctx.config,
+        clock: ctx.clock,
         clusterCa: ctx.clusterCa,
         dataDir: ctx.dataDir,
       },

@@ -11,7 +11,7 @@ let env: TestCluster;
 beforeAll(async () => {
   env = await startCluster({
     runtime: "none",
-    settings: { nodeMonitorGracePeriodSeconds: 1, nodeStartupGracePeriodSeconds: 1, podEvictionTimeoutSeconds: 1 },
+    config: { nodeMonitorGracePeriodMs: 1000, nodeStartupGracePeriodMs: 1000, podEvictionTimeoutMs: 1000 },
   });
 });
 afterAll(() => env.close());
@@ -225,7 +225,7 @@ test("pods bound to a node that does not exist are removed", async () => {
 });
 
 test("events expire after the event TTL", async () => {
-  const short = await startCluster({ runtime: "none", settings: { eventTTLSeconds: 1 } });
+  const short = await startCluster({ runtime: "none", config: { eventTtlMs: 1000 } });
   try {
     await short.client.resource("events", "default").create({
       apiVersion: "v1",

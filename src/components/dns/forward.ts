@@ -1,5 +1,5 @@
 // Names outside the cluster go to the upstream resolvers (the host's resolv.conf, or
-// settings.dnsUpstream), over UDP from one socket, with a small cache (TTLs capped at 30 s, as
+// config.dnsUpstream), over UDP from one socket, with a small cache (TTLs capped at 30 s, as
 // k3s's Corefile `cache 30`), identical questions in flight shared, and a bound on how many
 // questions may wait for an upstream at once (the rest get SERVFAIL at once). A truncated UDP answer
 // (TC bit) is asked again over TCP, as a resolver does (RFC 7766), and the whole answer is kept.

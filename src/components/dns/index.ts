@@ -16,22 +16,17 @@ import { DnsMetrics } from "./metrics.ts";
 export const DNS_NAMESPACE = "kube-system";
 export const DNS_SERVICE = "kube-dns";
 
-/** Where other names go: settings.dnsUpstream, else the host's resolv.conf nameservers. */
-export function upstreamsFrom(setting: unknown, resolvConf = "/etc/resolv.conf"): Upstream[] {
-  if (typeof setting === "string" && setting) return parseUpstreams(setting);
+/** Where other names go: config.dnsUpstream, else the host's resolv.conf nameservers. */
+export function upstreamsFrom(setting: string | undefined, resolvConf = "/etc/resolv.conf"): Upstream[] {
+  if (setting) return parseUpstreams(setting);
   return readResolvConf(resolvConf).nameservers.map((host) => ({ host, port: 53 }));
 }
 
-async function listen(
-  zone: () => ClusterZone,
-  forwarder: Forwarder,
-  maxQps?: number,
-  metrics?: DnsMetrics,
-): Promise<DnsServer> {
+async function listen(zone: () => ClusterZone, forwarder: Forwarder, metrics?: DnsMetrics): Promise<DnsServer> {
   // UDP takes a free port first; TCP may find that port taken: try again.
   for (let i = 0; ; i++) {
     try {
-      return await startDnsServer({ host: "127.0.0.1", port: 0, zone, forwarder, maxQps, metrics });
+      return await startDnsServer({ host: "127.0.0.1", port: 0, zone, forwarder, metrics });
     } catch (e) {
       if (i >= 5) throw e;
     }
@@ -82,9 +77,9 @@ async function publish(client: Client, clusterIP: string | undefined, port: numb
   );
 }
 
-/** The DNS address: the tenth of settings.serviceCidr, or counted from the kubernetes service's (the first). */
+/** The DNS address: the tenth of config.serviceCidr, or counted from the kubernetes service's (the first). */
 function wantedIp(ctx: ComponentContext, services: Informer<Svc>): string | undefined {
-  if (typeof ctx.settings.serviceCidr === "string") return dnsServiceIp(ctx.settings.serviceCidr);
+  if (ctx.config.serviceCidr) return dnsServiceIp(ctx.config.serviceCidr);
   const k = services.get("default/kubernetes");
   const n = ipToInt(k?.spec?.clusterIP ?? "");
   return n === undefined ? undefined : intToIp(n + 9);
@@ -93,11 +88,8 @@ function wantedIp(ctx: ComponentContext, services: Informer<Svc>): string | unde
 export const dnsComponent: Component = {
   name: "dns",
   async start(ctx: ComponentContext) {
-    const domain = typeof ctx.settings.clusterDomain === "string" ? ctx.settings.clusterDomain : "cluster.local";
-    const upstreams = upstreamsFrom(
-      ctx.settings.dnsUpstream,
-      typeof ctx.settings.resolvConf === "string" ? ctx.settings.resolvConf : undefined,
-    );
+    const domain = ctx.config.clusterDomain;
+    const upstreams = upstreamsFrom(ctx.config.dnsUpstream);
     // As CoreDNS's service account, bound to upstream's system:kube-dns (list/watch services and
     // endpoints) and to system::kube-dns-publisher for its own Service and Endpoints.
     const client = clientOf(ctx, `system:serviceaccount:${DNS_NAMESPACE}:kube-dns`, [
@@ -132,25 +124,19 @@ export const dnsComponent: Component = {
     const metrics = registry && new DnsMetrics(registry);
     try {
       await Promise.all([services.waitForSync(), endpoints.waitForSync()]);
-      server = await listen(
-        current,
-        forwarder,
-        typeof ctx.settings.dnsMaxQps === "number" ? ctx.settings.dnsMaxQps : undefined,
-        metrics,
-      );
+      server = await listen(current, forwarder, metrics);
       if (metrics) metrics.server = `dns://127.0.0.1:${server.port}`;
       await publish(client, wantedIp(ctx, services), server.port);
       ctx.log(
         "dns",
         `serving ${domain} on 127.0.0.1:${server.port} (Service ${DNS_NAMESPACE}/${DNS_SERVICE}); other names go to ${upstreams.map((u) => `${u.host}:${u.port}`).join(", ") || "nowhere (no upstream)"}`,
       );
-      if (ctx.settings.hostDns) {
+      if (ctx.config.hostDns) {
         hostDns = await startHostDns({
           domain,
           port: server.port,
           zone: current,
           onChange: (f) => listeners.push(f),
-          hostsFile: typeof ctx.settings.hostsFile === "string" ? ctx.settings.hostsFile : undefined,
           dataDir: ctx.dataDir,
         });
         ctx.log("dns", `host DNS: ${hostDns.toString()}`);

@@ -1,4 +1,4 @@
-// The ingress controller: one HTTP listener (127.0.0.1, port 80 as root, else 8080; settings
+// The ingress controller: one HTTP listener (127.0.0.1, port 80 as root, else 8080; config
 // ingressPort) that routes by the rules of every Ingress to the backend service's cluster IP and
 // port, which the service proxy serves. Requests stream both ways; X-Forwarded-* headers are set.
 // Each Ingress's status gets the listener's address (kubectl's ADDRESS column). A default
@@ -11,10 +11,6 @@ import { route, type Backend } from "./routes.ts";
 type Svc = KubeObject & { spec?: { clusterIP?: string; ports?: { name?: string; port: number }[] } };
 
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"];
-
-export function ingressPort(settings: ComponentContext["settings"]): number {
-  return Number(settings.ingressPort ?? (process.getuid?.() === 0 ? 80 : 8080));
-}
 
 export const ingressComponent: Component = {
   name: "ingress",
@@ -37,7 +33,7 @@ export const ingressComponent: Component = {
     const serve = () =>
       Bun.serve({
         hostname,
-        port: ingressPort(ctx.settings),
+        port: ctx.config.ingressPort,
         idleTimeout: 0,
         async fetch(req, srv) {
           const url = new URL(req.url);
@@ -76,7 +72,7 @@ export const ingressComponent: Component = {
       // A port already taken (another web server) must not stop the cluster.
       ctx.log(
         "ingress",
-        `cannot listen on ${hostname}:${ingressPort(ctx.settings)} (${(e as Error).message}); Ingresses are not served (see --ingress-port)`,
+        `cannot listen on ${hostname}:${ctx.config.ingressPort} (${(e as Error).message}); Ingresses are not served (see --ingress-port)`,
       );
     }
 

@@ -23,8 +23,7 @@ export class KubeletError extends Error {
  * /etc/resolv.conf names only loopback resolvers (systemd-resolved's stub), which a pod cannot
  * reach, systemd-resolved's own list of upstreams, as kubeadm configures.
  */
-function hostResolvConf(setting: unknown): string {
-  if (typeof setting === "string") return setting;
+function hostResolvConf(): string {
   const stub = readResolvConf("/etc/resolv.conf").nameservers;
   if (stub.length && stub.every((n) => n.startsWith("127.")) && existsSync("/run/systemd/resolve/resolv.conf"))
     return "/run/systemd/resolve/resolv.conf";
@@ -78,16 +77,13 @@ export const kubeletComponent: Component = {
         dataDir: ctx.dataDir,
         kubeletPort: server.port,
         // Looked up when a container is created: the bridge exists only while containers use it.
-        serviceHost:
-          ctx.runtime === "engine"
-            ? () => (ctx.settings.serviceHost as string | undefined) ?? containerNetworkAddress()
-            : undefined,
+        serviceHost: ctx.runtime === "engine" ? () => containerNetworkAddress() : undefined,
         serviceAccounts: ctx.runtime === "engine" ? { ca: ctx.clusterCa } : undefined,
         dns:
           ctx.runtime === "engine"
             ? {
-                domain: typeof ctx.settings.clusterDomain === "string" ? ctx.settings.clusterDomain : "cluster.local",
-                resolvConf: hostResolvConf(ctx.settings.resolvConf),
+                domain: ctx.config.clusterDomain,
+                resolvConf: hostResolvConf(),
               }
             : undefined,
         log,
@@ -118,7 +114,7 @@ export const kubeletComponent: Component = {
     return {
       async stop() {
         pods.stop();
-        await Promise.all([...kubelets.values()].map((k) => k.stop(!!ctx.settings.cleanOnExit)));
+        await Promise.all([...kubelets.values()].map((k) => k.stop(ctx.config.cleanOnExit)));
         await server.stop();
       },
     };

@@ -2,7 +2,7 @@
 // cluster IP, from the host and from pods (the range is made local to this machine first, see
 // local-range.ts), and for NodePort services on 127.0.0.1:nodePort. Cluster IPs in 127.0.0.0/8
 // (the non-root range) cannot be reached from a pod's network namespace: those ports also answer
-// on the node's container bridge address, where <NAME>_SERVICE_HOST points. Two data planes (settings.proxyMode):
+// on the node's container bridge address, where <NAME>_SERVICE_HOST points. Two data planes (config.proxyMode):
 // "nftables" DNATs in the kernel (root only, what kube-proxy does), "userspace" listens on those
 // addresses and copies bytes (no root needed); "auto", the default, takes nftables when it can.
 import { isLoopbackIp } from "../../api/cidr.ts";
@@ -77,7 +77,7 @@ export function serviceSpecs(
   return out;
 }
 
-/** The data plane settings.proxyMode asks for; "auto" falls back to userspace, saying why. */
+/** The data plane config.proxyMode asks for; "auto" falls back to userspace, saying why. */
 export async function chooseDataPlane(mode: unknown, log: (message: string) => void): Promise<DataPlane> {
   if (mode !== undefined && mode !== "auto" && mode !== "nftables" && mode !== "userspace")
     throw new Error(`proxy mode must be auto, nftables or userspace, got "${mode}"`);
@@ -103,16 +103,15 @@ export const proxyComponent: Component = {
       "system:serviceaccounts:kube-system",
     ]);
     // Before any rule exists: from here on no packet to the range can leave the machine.
-    const releaseRange =
-      typeof ctx.settings.serviceCidr === "string" ? await claimLocalRange(ctx.settings.serviceCidr) : async () => {};
+    const releaseRange = ctx.config.serviceCidr ? await claimLocalRange(ctx.config.serviceCidr) : async () => {};
     const services = new Informer<Svc>(client.resource<Svc>("services"));
     const endpoints = new Informer<Ep>(client.resource<Ep>("endpoints"));
     // Setting up the data plane (spawning nft) overlaps the informers' first listing.
-    const plane = chooseDataPlane(ctx.settings.proxyMode, (m) => ctx.log("proxy", m));
+    const plane = chooseDataPlane(ctx.config.proxyMode, (m) => ctx.log("proxy", m));
     // The bridge comes and goes with the containers on it: looked up at every sync.
     const bridgeNow = () => (ctx.runtime === "engine" ? containerNetwork() : undefined);
     let bridge = bridgeNow();
-    const mode = ctx.settings.proxyBalance === "random" ? "random" : "roundrobin";
+    const mode = ctx.config.proxyBalance;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let syncing = Promise.resolve();
     const reported = new Set<string>();

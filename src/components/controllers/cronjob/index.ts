@@ -2,8 +2,8 @@
 // <cronjob>-<minutes since the epoch>, so a time is never run twice). Missed times run once,
 // the latest, unless startingDeadlineSeconds has passed; concurrencyPolicy Forbid skips a time
 // while a Job is still active, Replace deletes the active ones first. Finished Jobs beyond the
-// history limits are deleted. settings.cronTimeScale speeds the clock up (tests: 60 makes a
-// second a minute).
+// history limits are deleted. Time is the controller's clock (ctx.clock): tests step a fake one
+// on a minute at a time instead of waiting.
 import { rfc3339 } from "../../../api/time.ts";
 import { parseSchedule, type CronJobSpec } from "../../../api/kinds/cronjob.ts";
 import type { KubeObject } from "../../../api/types.ts";
@@ -23,18 +23,6 @@ const finished = (j: Job) =>
 
 export class CronJobController extends Controller {
   readonly name = "cronjob";
-  private readonly started = Date.now();
-
-  /** The controller's clock: real time, or sped up by settings.cronTimeScale from when it started. */
-  private now(): number {
-    const scale = Number(this.ctx.settings.cronTimeScale ?? 1);
-    return this.started + (Date.now() - this.started) * scale;
-  }
-
-  private realDelay(cronMs: number): number {
-    return Math.max(10, cronMs / Number(this.ctx.settings.cronTimeScale ?? 1));
-  }
-
   setup(): void {
     this.ctx.informers.get("cronjobs").on({ add: this.enqueue, update: (_, c) => this.enqueue(c) });
     const owner = (j: KubeObject) => {
@@ -74,7 +62,7 @@ export class CronJobController extends Controller {
       .map((j) => Date.parse(j.status!.completionTime!));
     if (successes.length) status.lastSuccessfulTime = rfc3339(Math.max(...successes));
 
-    const now = this.now();
+    const now = this.ctx.clock.now();
     if (!spec.suspend) {
       // The latest scheduled time after the last one run (or the CronJob's creation), not in the future.
       const since = Date.parse(status.lastScheduleTime ?? cj.metadata!.creationTimestamp!);
@@ -100,7 +88,7 @@ export class CronJobController extends Controller {
       } else if (late) status.lastScheduleTime = rfc3339(due!);
       // Wake up for the next time.
       const next = parseSchedule(spec, new Date(now)).next().getTime();
-      if (Number.isFinite(next)) this.queue.addAfter(key, this.realDelay(next - now));
+      if (Number.isFinite(next)) this.queue.addAfter(key, Math.max(10, next - now));
     }
 
     const refs = active.map((j) => ({

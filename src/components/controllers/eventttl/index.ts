@@ -15,15 +15,15 @@ const SWEEP_CONCURRENCY = 32;
 export class EventTTLController extends Controller {
   readonly name = "event-ttl";
   private timer: ReturnType<typeof setInterval> | undefined;
-  private get ttlMs(): number {
-    return Number(this.ctx.settings.eventTTLSeconds ?? 3600) * 1000;
-  }
 
   setup(): void {}
 
   override run(workers = 1): void {
     super.run(workers);
-    this.timer = setInterval(() => this.queue.add("sweep"), Math.min(60_000, Math.max(100, this.ttlMs / 4)));
+    this.timer = setInterval(
+      () => this.queue.add("sweep"),
+      Math.min(60_000, Math.max(100, this.ctx.config.eventTtlMs / 4)),
+    );
   }
 
   override async stop(): Promise<void> {
@@ -32,7 +32,7 @@ export class EventTTLController extends Controller {
   }
 
   async reconcile(): Promise<void> {
-    const cutoff = Date.now() - this.ttlMs;
+    const cutoff = Date.now() - this.ctx.config.eventTtlMs;
     const events = this.ctx.client.resource("events");
     let cont: string | undefined;
     do {

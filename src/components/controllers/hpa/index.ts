@@ -42,9 +42,6 @@ export class HorizontalPodAutoscalerController extends Controller {
   private timer: ReturnType<typeof setInterval> | undefined;
   /** Recent recommendations per HPA, for the scale-down stabilization window. */
   private recommendations = new Map<string, { at: number; replicas: number }[]>();
-  private get windowMs(): number {
-    return Number(this.ctx.settings.hpaDownscaleStabilizationMs ?? 300_000);
-  }
 
   setup(): void {
     this.ctx.informers.get("horizontalpodautoscalers").on({
@@ -57,7 +54,7 @@ export class HorizontalPodAutoscalerController extends Controller {
 
   override run(workers = 1): void {
     super.run(workers);
-    const every = Number(this.ctx.settings.hpaSyncMs ?? 15_000);
+    const every = this.ctx.config.hpaSyncPeriodMs;
     this.timer = setInterval(
       () => this.ctx.informers.get("horizontalpodautoscalers").list().forEach(this.enqueue),
       every,
@@ -212,7 +209,9 @@ export class HorizontalPodAutoscalerController extends Controller {
         : "the desired count is within the acceptable range",
     );
     // Scale-down stabilization: the highest recommendation of the window wins.
-    const history = (this.recommendations.get(key) ?? []).filter((r) => Date.now() - r.at < this.windowMs);
+    const history = (this.recommendations.get(key) ?? []).filter(
+      (r) => Date.now() - r.at < this.ctx.config.hpaDownscaleStabilizationMs,
+    );
     history.push({ at: Date.now(), replicas: clamped });
     this.recommendations.set(key, history);
     const next = clamped < current ? Math.min(current, Math.max(...history.map((r) => r.replicas))) : clamped;

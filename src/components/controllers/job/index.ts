@@ -40,9 +40,6 @@ const phase = (p: KubeObject) => (p.status as { phase?: string } | undefined)?.p
 export class JobController extends Controller {
   readonly name = "job";
   private expectations = new Expectations();
-  private get backoffBaseMs(): number {
-    return Number(this.ctx.settings.jobBackoffBaseMs ?? 10_000);
-  }
 
   setup(): void {
     this.ctx.informers
@@ -120,7 +117,7 @@ export class JobController extends Controller {
     } else if (!spec.suspend && this.expectations.satisfied(key)) {
       const wanted = Math.min(spec.parallelism ?? 1, completions - succeeded);
       if (active.length < wanted) {
-        const delay = failed > 0 ? Math.min(360_000, this.backoffBaseMs * 2 ** (failed - 1)) : 0;
+        const delay = failed > 0 ? Math.min(360_000, this.ctx.config.jobBackoffBaseMs * 2 ** (failed - 1)) : 0;
         const lastFailure = Math.max(
           0,
           ...pods

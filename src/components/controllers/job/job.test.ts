@@ -6,7 +6,7 @@ import { podsOf, setPodPhase, template } from "../../../../test/helpers/controll
 
 let env: TestCluster;
 beforeAll(async () => {
-  env = await startCluster({ runtime: "none", settings: { jobBackoffBaseMs: 10 } });
+  env = await startCluster({ runtime: "none", config: { jobBackoffBaseMs: 10 } });
 });
 afterAll(() => env.close());
 

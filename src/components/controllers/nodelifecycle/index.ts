@@ -13,15 +13,6 @@ import type { Taint } from "../../../api/scheduling.ts";
 export class NodeLifecycleController extends Controller {
   readonly name = "node-lifecycle";
   private timer: ReturnType<typeof setInterval> | undefined;
-  private get graceMs(): number {
-    return Number(this.ctx.settings.nodeMonitorGracePeriodSeconds ?? 40) * 1000;
-  }
-  private get startupGraceMs(): number {
-    return Number(this.ctx.settings.nodeStartupGracePeriodSeconds ?? 60) * 1000;
-  }
-  private get evictionMs(): number {
-    return Number(this.ctx.settings.podEvictionTimeoutSeconds ?? 300) * 1000;
-  }
 
   setup(): void {
     const nodes = this.ctx.informers.get("nodes");
@@ -33,7 +24,7 @@ export class NodeLifecycleController extends Controller {
 
   override run(workers = 1): void {
     super.run(workers);
-    const every = Math.max(100, Math.min(5000, this.graceMs / 4));
+    const every = Math.max(100, Math.min(5000, this.ctx.config.nodeMonitorGracePeriodMs / 4));
     this.timer = setInterval(() => {
       for (const n of this.ctx.informers.get("nodes").list()) this.enqueue(n);
       this.queue.add("|podgc");
@@ -77,7 +68,7 @@ export class NodeLifecycleController extends Controller {
     const taints = ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []).map((t) => ({ ...t }));
     const tainted = taints.some((t) => t.key === TAINT_UNREACHABLE);
     // A node that never posted a Ready condition gets the (longer) startup grace period, as upstream.
-    if (silentFor > (ready ? this.graceMs : this.startupGraceMs)) {
+    if (silentFor > (ready ? this.ctx.config.nodeMonitorGracePeriodMs : this.ctx.config.nodeStartupGracePeriodMs)) {
       if (markUnknown(conds, node.metadata?.creationTimestamp))
         await this.ctx.client
           .resource("nodes")
@@ -90,7 +81,8 @@ export class NodeLifecycleController extends Controller {
         );
         await this.ctx.client.resource("nodes").patch(key, { spec: { taints } }, "merge").catch(ignore(isNotFound));
       }
-      if (silentFor > this.graceMs + this.evictionMs) await this.evictPods(key);
+      if (silentFor > this.ctx.config.nodeMonitorGracePeriodMs + this.ctx.config.podEvictionTimeoutMs)
+        await this.evictPods(key);
     } else if (tainted && ready?.status === "True") {
       const rest = taints.filter((t) => t.key !== TAINT_UNREACHABLE);
       await this.ctx.client
