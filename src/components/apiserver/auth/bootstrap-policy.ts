@@ -17,6 +17,26 @@ const url = (verbs: string, urls: string): PolicyRule => ({ nonResourceURLs: spl
 const READ = "get,list,watch";
 const WRITE = "create,delete,deletecollection,patch,update";
 const events = r("create,update,patch", ",events.k8s.io", "events");
+/** A controller's own kind: the verbs on it, and updates of its status and finalizers. */
+const owns = (verbs: string, groups: string, resource: string): PolicyRule[] => [
+  r(verbs, groups, resource),
+  r("update", groups, `${resource}/status`),
+  r("update", groups, `${resource}/finalizers`),
+];
+/** Checks other callers' credentials and permissions (as system:auth-delegator). */
+const delegates = [
+  r("create", "authentication.k8s.io", "tokenreviews"),
+  r("create", "authorization.k8s.io", "subjectaccessreviews"),
+];
+/** Leader election on a Lease named after the component. */
+const leaderLease = (name: string) => [
+  r("create", "coordination.k8s.io", "leases"),
+  r("get,update", "coordination.k8s.io", "leases", name),
+];
+const approver = (signer: string): BootstrapRole => ({
+  name: `system:certificates.k8s.io:${signer}-approver`,
+  rules: [r("approve", "certificates.k8s.io", "signers", `kubernetes.io/${signer}`)],
+});
 
 export interface BootstrapRole {
   name: string;
@@ -108,13 +128,7 @@ export const CLUSTER_ROLES: BootstrapRole[] = [
       r(READ, "networking.k8s.io", "ingresses,ingresses/status,networkpolicies"),
     ],
   },
-  {
-    name: "system:auth-delegator",
-    rules: [
-      r("create", "authentication.k8s.io", "tokenreviews"),
-      r("create", "authorization.k8s.io", "subjectaccessreviews"),
-    ],
-  },
+  { name: "system:auth-delegator", rules: delegates },
   {
     name: "system:basic-user",
     rules: [
@@ -130,22 +144,10 @@ export const CLUSTER_ROLES: BootstrapRole[] = [
     name: "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
     rules: [r("create", "certificates.k8s.io", "certificatesigningrequests/selfnodeclient")],
   },
-  {
-    name: "system:certificates.k8s.io:kube-apiserver-client-approver",
-    rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client")],
-  },
-  {
-    name: "system:certificates.k8s.io:kube-apiserver-client-kubelet-approver",
-    rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client-kubelet")],
-  },
-  {
-    name: "system:certificates.k8s.io:kubelet-serving-approver",
-    rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/kubelet-serving")],
-  },
-  {
-    name: "system:certificates.k8s.io:legacy-unknown-approver",
-    rules: [r("approve", "certificates.k8s.io", "signers", "kubernetes.io/legacy-unknown")],
-  },
+  approver("kube-apiserver-client"),
+  approver("kube-apiserver-client-kubelet"),
+  approver("kubelet-serving"),
+  approver("legacy-unknown"),
   {
     name: "system:discovery",
     rules: [url("get", "/api,/api/*,/apis,/apis/*,/healthz,/livez,/openapi,/openapi/*,/readyz,/version,/version/")],
@@ -159,14 +161,12 @@ export const CLUSTER_ROLES: BootstrapRole[] = [
     name: "system:kube-controller-manager",
     rules: [
       events,
-      r("create", "coordination.k8s.io", "leases"),
-      r("get,update", "coordination.k8s.io", "leases", "kube-controller-manager"),
+      ...leaderLease("kube-controller-manager"),
       r("create", "", "secrets,serviceaccounts"),
       r("delete", "", "secrets"),
       r("get", "", "configmaps,namespaces,secrets,serviceaccounts"),
       r("update", "", "secrets,serviceaccounts"),
-      r("create", "authentication.k8s.io", "tokenreviews"),
-      r("create", "authorization.k8s.io", "subjectaccessreviews"),
+      ...delegates,
       r("list,watch", "*", "*"),
       r("create", "", "serviceaccounts/token"),
     ],
@@ -176,8 +176,7 @@ export const CLUSTER_ROLES: BootstrapRole[] = [
     name: "system:kube-scheduler",
     rules: [
       events,
-      r("create", "coordination.k8s.io", "leases"),
-      r("get,update", "coordination.k8s.io", "leases", "kube-scheduler"),
+      ...leaderLease("kube-scheduler"),
       r(READ, "", "nodes"),
       r("delete,get,list,watch", "", "pods"),
       r("create", "", "bindings,pods/binding"),
@@ -187,8 +186,7 @@ export const CLUSTER_ROLES: BootstrapRole[] = [
       r(READ, "apps", "statefulsets"),
       r(READ, "policy", "poddisruptionbudgets"),
       r(READ, "", "persistentvolumeclaims,persistentvolumes"),
-      r("create", "authentication.k8s.io", "tokenreviews"),
-      r("create", "authorization.k8s.io", "subjectaccessreviews"),
+      ...delegates,
       r(READ, "storage.k8s.io", "csinodes"),
       r(READ, "", "namespaces"),
       r(READ, "storage.k8s.io", "csidrivers"),
@@ -304,9 +302,7 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
   {
     name: "daemon-set-controller",
     rules: [
-      r(READ, "extensions,apps", "daemonsets"),
-      r("update", "extensions,apps", "daemonsets/status"),
-      r("update", "extensions,apps", "daemonsets/finalizers"),
+      ...owns(READ, "extensions,apps", "daemonsets"),
       r("list,watch", "", "nodes"),
       r("list,watch,create,delete,patch", "", "pods"),
       r("create", "", "pods/binding"),
@@ -317,9 +313,7 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
   {
     name: "deployment-controller",
     rules: [
-      r("get,list,watch,update", "extensions,apps", "deployments"),
-      r("update", "extensions,apps", "deployments/status"),
-      r("update", "extensions,apps", "deployments/finalizers"),
+      ...owns("get,list,watch,update", "extensions,apps", "deployments"),
       r("get,list,watch,create,update,patch,delete", "apps,extensions", "replicasets"),
       r("get,list,watch,update", "", "pods"),
       events,
@@ -370,9 +364,7 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
   {
     name: "job-controller",
     rules: [
-      r("get,list,watch,update,patch", "batch", "jobs"),
-      r("update", "batch", "jobs/status"),
-      r("update", "batch", "jobs/finalizers"),
+      ...owns("get,list,watch,update,patch", "batch", "jobs"),
       r("list,watch,create,delete,patch", "", "pods"),
       events,
     ],
@@ -413,9 +405,7 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
   {
     name: "replicaset-controller",
     rules: [
-      r("get,list,watch,update", "apps,extensions", "replicasets"),
-      r("update", "apps,extensions", "replicasets/status"),
-      r("update", "apps,extensions", "replicasets/finalizers"),
+      ...owns("get,list,watch,update", "apps,extensions", "replicasets"),
       r("list,watch,patch,create,delete", "", "pods"),
       events,
     ],
@@ -423,9 +413,7 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
   {
     name: "replication-controller",
     rules: [
-      r("get,list,watch,update", "", "replicationcontrollers"),
-      r("update", "", "replicationcontrollers/status"),
-      r("update", "", "replicationcontrollers/finalizers"),
+      ...owns("get,list,watch,update", "", "replicationcontrollers"),
       r("list,watch,patch,create,delete", "", "pods"),
       events,
     ],
@@ -449,9 +437,7 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
     name: "statefulset-controller",
     rules: [
       r("list,watch", "", "pods"),
-      r(READ, "apps", "statefulsets"),
-      r("update", "apps", "statefulsets/status"),
-      r("update", "apps", "statefulsets/finalizers"),
+      ...owns(READ, "apps", "statefulsets"),
       r("get,create,delete,update,patch", "", "pods"),
       r("get,create,delete,update,patch,list,watch", "apps", "controllerrevisions"),
       r("get,create,list,watch", "", "persistentvolumeclaims"),
@@ -479,100 +465,60 @@ export const CONTROLLER_ROLES: BootstrapRole[] = [
 
 const group = (name: string) => ({ kind: "Group" as const, name });
 const user = (name: string) => ({ kind: "User" as const, name });
+const kubeSystemSa = (name: string) => ({ kind: "ServiceAccount" as const, name, namespace: "kube-system" });
+/** A binding named after its role. */
+const binding = (role: string, ...subjects: BootstrapBinding["subjects"]): BootstrapBinding => ({
+  name: role,
+  role,
+  subjects,
+});
 
 export const CLUSTER_ROLE_BINDINGS: BootstrapBinding[] = [
-  { name: "cluster-admin", role: "cluster-admin", subjects: [group("system:masters")] },
-  { name: "system:monitoring", role: "system:monitoring", subjects: [group("system:monitoring")] },
-  { name: "system:discovery", role: "system:discovery", subjects: [group("system:authenticated")] },
-  { name: "system:basic-user", role: "system:basic-user", subjects: [group("system:authenticated")] },
-  {
-    name: "system:public-info-viewer",
-    role: "system:public-info-viewer",
-    subjects: [group("system:authenticated"), group("system:unauthenticated")],
-  },
-  { name: "system:node-proxier", role: "system:node-proxier", subjects: [user("system:kube-proxy")] },
-  {
-    name: "system:kube-controller-manager",
-    role: "system:kube-controller-manager",
-    subjects: [user("system:kube-controller-manager")],
-  },
-  {
-    name: "system:kube-dns",
-    role: "system:kube-dns",
-    subjects: [{ kind: "ServiceAccount", name: "kube-dns", namespace: "kube-system" }],
-  },
-  { name: "system:kube-scheduler", role: "system:kube-scheduler", subjects: [user("system:kube-scheduler")] },
-  { name: "system:volume-scheduler", role: "system:volume-scheduler", subjects: [user("system:kube-scheduler")] },
+  binding("cluster-admin", group("system:masters")),
+  binding("system:monitoring", group("system:monitoring")),
+  binding("system:discovery", group("system:authenticated")),
+  binding("system:basic-user", group("system:authenticated")),
+  binding("system:public-info-viewer", group("system:authenticated"), group("system:unauthenticated")),
+  binding("system:node-proxier", user("system:kube-proxy")),
+  binding("system:kube-controller-manager", user("system:kube-controller-manager")),
+  binding("system:kube-dns", kubeSystemSa("kube-dns")),
+  binding("system:kube-scheduler", user("system:kube-scheduler")),
+  binding("system:volume-scheduler", user("system:kube-scheduler")),
   // Nodes are authorized by the Node authorizer; the binding exists without subjects, as upstream.
-  { name: "system:node", role: "system:node", subjects: [] },
-  {
-    name: "system:service-account-issuer-discovery",
-    role: "system:service-account-issuer-discovery",
-    subjects: [group("system:serviceaccounts")],
-  },
-  { name: "system:kube-ingress", role: "system:kube-ingress", subjects: [user("system:kube-ingress")] },
-  ...CONTROLLER_ROLES.map((c) => ({
-    name: c.name,
-    role: c.name,
-    subjects: [
-      { kind: "ServiceAccount" as const, name: c.name.slice("system:controller:".length), namespace: "kube-system" },
-    ],
-  })),
+  binding("system:node"),
+  binding("system:service-account-issuer-discovery", group("system:serviceaccounts")),
+  binding("system:kube-ingress", user("system:kube-ingress")),
+  ...CONTROLLER_ROLES.map((c) => binding(c.name, kubeSystemSa(c.name.slice("system:controller:".length)))),
 ];
+
+/** kube-controller-manager's and kube-scheduler's leader election on a ConfigMap (the legacy lock). */
+const leaderLocking = (component: string) => `system::leader-locking-${component}`;
+const inKubeSystem = <T>(o: T) => ({ namespace: "kube-system", ...o });
 
 /** Roles in kube-system (namespace_policy.go). */
 export const NAMESPACE_ROLES: (BootstrapRole & { namespace: string })[] = [
   {
-    namespace: "kube-system",
     name: "extension-apiserver-authentication-reader",
     rules: [r(READ, "", "configmaps", "extension-apiserver-authentication")],
   },
-  {
-    namespace: "kube-system",
-    name: "system::leader-locking-kube-controller-manager",
-    rules: [r("watch", "", "configmaps"), r("get,update", "", "configmaps", "kube-controller-manager")],
-  },
-  {
-    namespace: "kube-system",
-    name: "system::leader-locking-kube-scheduler",
-    rules: [r("watch", "", "configmaps"), r("get,update", "", "configmaps", "kube-scheduler")],
-  },
+  ...["kube-controller-manager", "kube-scheduler"].map((c) => ({
+    name: leaderLocking(c),
+    rules: [r("watch", "", "configmaps"), r("get,update", "", "configmaps", c)],
+  })),
   // Ours: the DNS component publishes its own Service and Endpoints (kube-system/kube-dns) at each start.
   {
-    namespace: "kube-system",
     name: "system::kube-dns-publisher",
     rules: [r("create", "", "services,endpoints"), r("get,update,patch", "", "services,endpoints", "kube-dns")],
   },
-];
+].map(inKubeSystem);
 export const NAMESPACE_ROLE_BINDINGS: (BootstrapBinding & { namespace: string })[] = [
   {
-    namespace: "kube-system",
     name: "system::extension-apiserver-authentication-reader",
     role: "extension-apiserver-authentication-reader",
     subjects: [user("system:kube-controller-manager"), user("system:kube-scheduler")],
   },
-  {
-    namespace: "kube-system",
-    name: "system::leader-locking-kube-controller-manager",
-    role: "system::leader-locking-kube-controller-manager",
-    subjects: [
-      user("system:kube-controller-manager"),
-      { kind: "ServiceAccount", name: "kube-controller-manager", namespace: "kube-system" },
-    ],
-  },
-  {
-    namespace: "kube-system",
-    name: "system::leader-locking-kube-scheduler",
-    role: "system::leader-locking-kube-scheduler",
-    subjects: [
-      user("system:kube-scheduler"),
-      { kind: "ServiceAccount", name: "kube-scheduler", namespace: "kube-system" },
-    ],
-  },
-  {
-    namespace: "kube-system",
-    name: "system::kube-dns-publisher",
-    role: "system::kube-dns-publisher",
-    subjects: [{ kind: "ServiceAccount", name: "kube-dns", namespace: "kube-system" }],
-  },
-];
+  ...["kube-controller-manager", "kube-scheduler"].map((c) =>
+    binding(leaderLocking(c), user(`system:${c}`), kubeSystemSa(c)),
+  ),
+  binding("system::kube-dns-publisher", kubeSystemSa("kube-dns")),
+].map(inKubeSystem);
