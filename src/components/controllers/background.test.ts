@@ -27,11 +27,7 @@ beforeAll(async () => {
   const background = new Promise<void>((resolve) => {
     letGo = resolve;
   });
-  running = await startControllers(
-    { client, log: () => {}, settings: {} },
-    [ResourceQuotaController, GarbageCollector],
-    background,
-  );
+  running = await startControllers({ client, log: () => {} }, [ResourceQuotaController, GarbageCollector], background);
 });
 afterAll(async () => {
   await running?.stop();
