@@ -19,6 +19,7 @@ import {
 } from "../api/bootstrap-token.ts";
 import { createClient, failoverTransport } from "../client/index.ts";
 import { defaultServiceCidr } from "../components/apiserver/service-alloc.ts";
+import { clusterConfig, type ClusterConfig } from "../components/config.ts";
 import type { ComponentContext, RunningComponent } from "../components/types.ts";
 import { clusterComponents } from "./components.ts";
 import { action, CliError } from "./fail.ts";
@@ -158,13 +159,13 @@ export async function agent(opts: AgentOptions): Promise<void> {
     log: (component, message) => {
       if (debug || !message.startsWith("debug:")) console.log(`[${component}] ${message}`);
     },
-    settings: {
-      cleanOnExit: opts.cleanOnExit ?? false,
-      proxyMode: opts.proxyMode ?? "auto",
-      proxyBalance: "roundrobin",
+    config: clusterConfig({
+      cleanOnExit: opts.cleanOnExit,
+      // Checked by the proxy when it starts (chooseDataPlane).
+      proxyMode: opts.proxyMode as ClusterConfig["proxyMode"] | undefined,
       serviceCidr: opts.serviceCidr ?? defaultServiceCidr(),
-      clusterDomain: opts.clusterDomain ?? "cluster.local",
-    },
+      clusterDomain: opts.clusterDomain,
+    }),
   };
   const disabled = new Set((opts.disable ?? "").split(",").map((s) => s.trim()));
   const running: RunningComponent[] = [];
