@@ -26,6 +26,7 @@ const CONNECT_SUBRESOURCES = new Set(["log", "exec", "portforward", "attach", "p
 const NAMED_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version", "/metrics", "/api", "/apis", "/openapi/v2"]);
 const COMPONENT = "apiserver";
 const STORE_OPERATIONS = ["get", "list", "create", "update", "delete"];
+const URL_CACHE_SIZE = 4096;
 
 interface Series {
   duration: HistogramChild;
@@ -55,6 +56,8 @@ export class ApiServerMetrics {
   private readonly watchers: GaugeVec;
   private readonly etcd: HistogramVec;
   private readonly series = new Map<string, Series>();
+  /** Series by method and URL (see seriesFor); bounded, cleared when full. */
+  private readonly byUrl = new Map<string, Series>();
   /** By type, then by operation (STORE_OPERATIONS' index). */
   private readonly etcdSeries = new Map<string, HistogramChild[]>();
   private inFlight = [0, 0];
@@ -147,7 +150,7 @@ export class ApiServerMetrics {
   /** Serves `handle` measured (the middleware's work, for requests served without the hono app). */
   async measure(req: Request, handle: () => Promise<Response>): Promise<Response> {
     const start = performance.now();
-    const s = this.seriesOf(req);
+    const s = this.seriesFor(req);
     const kind = req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS" ? 0 : 1;
     if (!s.longRunning && ++this.inFlight[kind]! > this.peak[kind]!) this.peak[kind] = this.inFlight[kind]!;
     let res: Response;
@@ -198,8 +201,26 @@ export class ApiServerMetrics {
     return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
   }
 
-  /** The label children of a request, made once per distinct label set. */
-  private seriesOf(req: Request): Series {
+  /**
+   * The series of a request, found by its method and URL text alone when that URL was seen before
+   * (a client polling one object, a controller's relists): no parsing, no label joins. Only requests
+   * of served resources are kept: a path that is "other" now may be a custom resource's later.
+   */
+  private seriesFor(req: Request): Series {
+    const method = req.method;
+    const key = method === "PATCH" ? `PATCH ${req.headers.get("content-type")} ${req.url}` : `${method} ${req.url}`;
+    const cached = this.byUrl.get(key);
+    if (cached) return cached;
+    const [s, known] = this.seriesOf(req);
+    if (known) {
+      if (this.byUrl.size >= URL_CACHE_SIZE) this.byUrl.clear();
+      this.byUrl.set(key, s);
+    }
+    return s;
+  }
+
+  /** The label children of a request (made once per distinct label set), and whether it is a served resource's. */
+  private seriesOf(req: Request): [Series, boolean] {
     const r = classify(req.method, req.url);
     const kind = r.resource === "" ? undefined : this.opts.lookup(r.group, r.version, r.resource);
     const known = kind !== undefined || (r.resource !== "" && this.opts.extraResource(r.group, r.resource));
@@ -228,7 +249,7 @@ export class ApiServerMetrics {
       if (r.watch && kind) s.watchers = this.watchers.with(kind.group ?? "", kind.version, kind.kind);
       this.series.set(key, s);
     }
-    return s;
+    return [s, known];
   }
 
   /** The store with every get, list, create, update and delete timed by operation and resource. */
