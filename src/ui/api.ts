@@ -61,7 +61,10 @@ type WatchEvent = { type: string; object: K8sObject & StatusBody };
 class WatchMux {
   private ws?: WebSocket;
   private opening?: Promise<WebSocket>;
-  private readonly open = new Map<string, { event(e: WatchEvent): void; end(err?: Error): void }>();
+  private readonly open = new Map<
+    string,
+    { event(e: WatchEvent): void; end(err?: Error): void; forwarding?(port: number): void }
+  >();
   private next = 0;
   constructor(private readonly token: string) {}
 
@@ -89,18 +92,23 @@ class WatchMux {
         const m = JSON.parse(String(ev.data)) as {
           id: string;
           event?: WatchEvent;
+          forwarding?: { port: number };
           end?: boolean;
+          reason?: string;
           code?: number;
           status?: StatusBody;
         };
         const h = this.open.get(m.id);
         if (!h) return;
         if (m.event) return h.event(m.event);
+        if (m.forwarding) return h.forwarding?.(m.forwarding.port);
         this.open.delete(m.id);
         h.end(
           m.code
             ? new ApiError(m.code, m.status?.message ?? `watch failed with ${m.code}`, m.status?.reason)
-            : undefined,
+            : m.reason
+              ? new Error(m.reason)
+              : undefined,
         );
       };
     });
@@ -121,6 +129,55 @@ class WatchMux {
       });
     });
   }
+
+  /**
+   * Asks the API server to forward a port of 127.0.0.1 on its host to the pod's port (see the
+   * server's dashboard-forward.ts). Resolves with the local port once listening; `ended` is called
+   * once when the forward ends (stopped, the pod gone, the connection to the server lost).
+   */
+  async forward(target: ForwardTarget, ended: (why?: string) => void): Promise<{ port: number; stop(): void }> {
+    const ws = await this.connect();
+    const id = String(++this.next);
+    return new Promise((resolve, reject) => {
+      let started = false;
+      let over = false;
+      const finish = (why?: string) => {
+        if (!over) ended(why);
+        over = true;
+      };
+      this.open.set(id, {
+        event() {},
+        forwarding: (port) => {
+          started = true;
+          resolve({
+            port,
+            stop: () => {
+              if (this.open.delete(id) && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ id }));
+              finish();
+            },
+          });
+        },
+        end: (err) => (started ? finish(err?.message) : reject(err ?? new Error("the port-forward ended"))),
+      });
+      ws.send(JSON.stringify({ id, forward: target }));
+    });
+  }
+}
+
+export interface ForwardTarget {
+  namespace: string;
+  pod: string;
+  port: number;
+}
+
+export interface PortForward {
+  key: string;
+  target: ForwardTarget;
+  /** The port on 127.0.0.1 of the API server's host. */
+  port: number;
+  /** Why it ended (stopped, the pod gone, the server connection lost); undefined while it runs. */
+  ended?: string;
+  stop(): void;
 }
 
 /** A session: the token and what to do when the server stops accepting it. */
@@ -135,6 +192,36 @@ export class Api {
 
   watch(path: string, signal: AbortSignal, onEvent: (e: WatchEvent) => void): Promise<void> {
     return this.mux.watch(path, signal, onEvent);
+  }
+
+  /** The page's port-forwards by "namespace/pod:port": they outlive the panel that started them. */
+  readonly forwards = new Map<string, PortForward>();
+  private readonly forwardListeners = new Set<() => void>();
+
+  /** Calls `on` whenever a port-forward starts or ends; returns the unsubscribe. */
+  onForwards(on: () => void): () => void {
+    this.forwardListeners.add(on);
+    return () => this.forwardListeners.delete(on);
+  }
+
+  /** Starts a port-forward (again, if one of the same pod and port ended). Rejects with the server's message. */
+  async startForward(target: ForwardTarget): Promise<PortForward> {
+    const key = `${target.namespace}/${target.pod}:${target.port}`;
+    const had = this.forwards.get(key);
+    if (had && !had.ended) return had;
+    const changed = () => {
+      for (const on of this.forwardListeners) on();
+    };
+    const f: PortForward = { key, target, port: 0, stop() {} };
+    const started = await this.mux.forward(target, (why) => {
+      f.ended = why ?? "stopped";
+      changed();
+    });
+    f.port = started.port;
+    f.stop = started.stop;
+    this.forwards.set(key, f);
+    changed();
+    return f;
   }
 
   headers(extra: Record<string, string> = {}): Record<string, string> {

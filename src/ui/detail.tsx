@@ -52,7 +52,7 @@ export function Detail(props: { target: Target; close(): void } & Omit<ViewProps
       {tab === "events" && <Events api={api} target={target} uid={obj?.metadata.uid} />}
       {obj && tab === "logs" && <Logs api={api} pod={obj} />}
       {obj && tab === "terminal" && <Terminal api={api} pod={obj} />}
-      {obj && tab === "ports" && <PortForward pod={obj} />}
+      {obj && tab === "ports" && <PortForward api={api} pod={obj} notify={props.notify} />}
     </aside>
   );
 }
@@ -253,24 +253,95 @@ function Events(props: { api: Api; target: Target; uid?: string }) {
   );
 }
 
-/** Browsers cannot listen on ports: the page gives the command that forwards from this host. */
-function PortForward(props: { pod: K8sObject }) {
-  const ports = (props.pod.spec?.containers ?? []).flatMap(
+/**
+ * Port-forward: a browser cannot listen on a port, so the API server opens one on 127.0.0.1 of its
+ * host for this page (checked as pods/portforward for the page's identity) and the page links it.
+ * The forward lasts until stopped, the pod goes or the page closes. The command works as well.
+ */
+function PortForward(props: { api: Api; pod: K8sObject; notify: ViewProps["notify"] }) {
+  const { api, pod } = props;
+  const ports: number[] = (pod.spec?.containers ?? []).flatMap(
     (c: { ports?: { containerPort: number }[] }) => c.ports?.map((p) => p.containerPort) ?? [],
   );
-  const port = ports[0] ?? 8080;
-  const cmd = `kube port-forward -n ${props.pod.metadata.namespace} pod/${props.pod.metadata.name} ${port}:${port}`;
+  const [port, setPort] = useState(String(ports[0] ?? 8080));
+  const [busy, setBusy] = useState(false);
+  const [, setVersion] = useState(0);
+  useEffect(() => api.onForwards(() => setVersion((v) => v + 1)), [api]);
+  const mine = [...api.forwards.values()].filter(
+    (f) => f.target.namespace === pod.metadata.namespace && f.target.pod === pod.metadata.name,
+  );
+  const start = async () => {
+    setBusy(true);
+    try {
+      const f = await api.startForward({
+        namespace: pod.metadata.namespace ?? "",
+        pod: pod.metadata.name,
+        port: Number(port),
+      });
+      props.notify(`Forwarding 127.0.0.1:${f.port} -> ${f.target.pod}:${f.target.port}`);
+    } catch (err) {
+      props.notify(messageOf(err), "bad");
+    } finally {
+      setBusy(false);
+    }
+  };
+  const cmd = `kube port-forward -n ${pod.metadata.namespace} pod/${pod.metadata.name} ${port}:${port}`;
   return (
     <div class="ports">
-      <p>A browser cannot open a listening port on this host, so the forward runs from a terminal:</p>
-      <pre data-testid="port-forward-command">{cmd}</pre>
-      <button type="button" onClick={() => void navigator.clipboard?.writeText(cmd).catch(() => {})}>
-        Copy
-      </button>
+      <form
+        class="forward"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void start();
+        }}
+      >
+        <label>
+          Pod port{" "}
+          <input
+            type="number"
+            min="1"
+            max="65535"
+            name="forward-port"
+            value={port}
+            onInput={(e) => setPort((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          Forward
+        </button>
+      </form>
+      <p class="muted">
+        The API server listens on a free port of 127.0.0.1 on its host (this machine, when the cluster runs here) and
+        forwards each connection to the pod, as <code>kubectl port-forward</code> does.
+      </p>
+      <ul class="forwards" data-testid="forwards">
+        {mine.map((f) => (
+          <li data-testid="forward" data-port={f.target.port}>
+            {f.ended ? (
+              <>
+                <span class="muted">
+                  127.0.0.1:{f.port} → {f.target.port}: ended ({f.ended})
+                </span>{" "}
+              </>
+            ) : (
+              <>
+                <a href={`http://127.0.0.1:${f.port}/`} target="_blank" rel="noreferrer" data-testid="forward-link">
+                  http://127.0.0.1:{f.port}/
+                </a>{" "}
+                → {f.target.port}{" "}
+                <button type="button" onClick={() => f.stop()}>
+                  Stop
+                </button>
+              </>
+            )}
+          </li>
+        ))}
+      </ul>
       <p>
-        then open <a href={`http://127.0.0.1:${port}/`}>http://127.0.0.1:{port}/</a> (kubectl 1.31+ works too:{" "}
-        <code>kubectl port-forward</code>). Pod IPs ({props.pod.status?.podIP ?? "none yet"}) are reachable from this
-        host directly as well.
+        From a terminal instead: <code data-testid="port-forward-command">{cmd}</code>{" "}
+        <button type="button" onClick={() => void navigator.clipboard?.writeText(cmd).catch(() => {})}>
+          Copy
+        </button>
       </p>
     </div>
   );

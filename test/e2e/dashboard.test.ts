@@ -45,7 +45,9 @@ const deployment = {
             name: "main",
             image: BUSYBOX_IMAGE,
             imagePullPolicy: "IfNotPresent",
-            command: ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"],
+            // A web server (busybox httpd, in the background) for the port-forward, and a log that ticks.
+            command: ["sh", "-c", "httpd -p 8080 -h /etc; i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"],
+            ports: [{ containerPort: 8080 }],
           },
         ],
       },
@@ -296,6 +298,41 @@ describe("the dashboard", () => {
     await shot(admin, "nodes");
   }, 120_000);
 
+  test("port-forward from the page: its link reaches the pod's server; stopping or the pod's end closes it", async () => {
+    const [pod] = await podsOf();
+    const name = pod.metadata.name as string;
+    const openForward = async () => {
+      await admin.goto(`${served.url}/ui/#/pods`);
+      await admin.click(`[data-testid=pods] >> text=${name}`);
+      await admin.click("[data-tab=ports]");
+      await admin.fill("input[name=forward-port]", "8080");
+      await admin.click("form.forward button[type=submit]");
+      const href = await (await admin.waitForSelector("[data-testid=forward-link]")).getAttribute("href");
+      expect(href).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      return href!;
+    };
+    const get = (href: string) =>
+      fetch(`${href}hostname`, { headers: { connection: "close" } }).then(
+        async (r) => `${r.status} ${(await r.text()).trim()}`,
+        (err: Error) => `failed: ${err.message}`,
+      );
+    let href = await openForward();
+    // httpd starts beside the ticker; the first answers may come before it listens.
+    await waitFor("the pod's web server through the link", async () => (await get(href)) === `200 ${name}`, 60_000);
+    await shot(admin, "port-forward");
+    await admin.click("[data-testid=forward] >> text=Stop");
+    await admin.waitForSelector("[data-testid=forward] >> text=ended (stopped)");
+    expect(await get(href)).toStartWith("failed");
+
+    href = await openForward();
+    expect(await get(href)).toBe(`200 ${name}`);
+    const gone = await cluster.api.json("DELETE", `/api/v1/namespaces/${NS}/pods/${name}`);
+    expect(gone.status).toBe(200);
+    await admin.waitForSelector(`[data-testid=forward] >> text=/ended \\(pod ${name} is (gone|being deleted)\\)/`);
+    expect(await get(href)).toStartWith("failed");
+    await admin.keyboard.press("Escape");
+  }, 180_000);
+
   test("an action RBAC forbids shows the server's message", async () => {
     const api = cluster.api;
     await api.json("POST", `/api/v1/namespaces/${NS}/serviceaccounts`, {
@@ -339,6 +376,15 @@ describe("the dashboard", () => {
     expect(await toast.textContent()).toBe(expected.message);
     expect(expected.message).toContain(`cannot patch resource "deployments/scale"`);
     await shot(page, "forbidden");
+    // Port-forward needs `get` and `create` on pods/portforward, which `view` does not grant.
+    await page.keyboard.press("Escape");
+    await page.goto(`${served.url}/ui/#/pods`);
+    await page.locator("[data-testid=pods] tbody tr").first().click();
+    await page.click("[data-tab=ports]");
+    await page.click("form.forward button[type=submit]");
+    await page.waitForSelector(
+      `[data-testid=toast] >> text=/is forbidden: .* cannot get resource "pods\\/portforward"/`,
+    );
     await page.context().close();
   }, 120_000);
 });

@@ -33,7 +33,8 @@ import { createOpenApi } from "./openapi.ts";
 import { parseResourcePath, resourceRoute } from "./paths.ts";
 import { handleResource } from "./resources.ts";
 import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
-import { createKubeletProxy, execBridge, maybeUpgradeExec, proxyToNode } from "./kubelet-proxy.ts";
+import { createKubeletProxy, execBridge, kubeletOf, maybeUpgradeExec, proxyToNode } from "./kubelet-proxy.ts";
+import { type ForwardDeps, openForward } from "./dashboard-forward.ts";
 import type { Server, ServerWebSocket } from "bun";
 import { FlowControl, type FlowControlOptions } from "./flowcontrol.ts";
 import { ensurePriorityClasses } from "./priority.ts";
@@ -329,27 +330,38 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return apiMetrics ? apiMetrics.measure(req, measured) : measured();
   };
 
+  const pods = byResource.get("pods")!;
+  const nodes = byResource.get("nodes")!;
+  /** Authorizes a WebSocket exec/attach/portforward upgrade (and the dashboard's port-forwards). */
+  const authorizeConnect = async (r: Request) => {
+    const url = new URL(r.url);
+    // Browsers cannot set headers on a WebSocket: their token comes as a subprotocol.
+    const user = await admit(withWebSocketBearer(r));
+    // WebSocket exec/attach/portforward arrive as GETs: `create` on the subresource is required
+    // as well (AuthorizePodWebsocketUpgradeCreatePermission).
+    const attrs = { ...requestAttributes(user, "POST", url) };
+    const d = await authz.authorize(attrs);
+    if (!d.allowed) throw forbiddenError(attrs, d.reason);
+  };
+  const forwardDeps: ForwardDeps = {
+    authorize: authorizeConnect,
+    pod: async (ns, name) => (await objects.tryGet(pods, ns, name))?.obj,
+    kubelet: async (pod) => {
+      const ep = await kubeletOf(objects, nodes, pod, kubeletKey);
+      const target = `${ep.base.replace(/^http/, "ws")}/portForward/${pod.metadata!.namespace}/${pod.metadata!.name}`;
+      return { target, token: ep.token };
+    },
+  };
   return {
     fetch: async (req) => direct(req) ?? app.fetch(req),
     upgrade: async (req, server) =>
-      (await maybeUpgradeWatchMux(req, server, async (r) => app.fetch(r), tokenValid)) ??
-      maybeUpgradeExec(
+      (await maybeUpgradeWatchMux(
         req,
         server,
-        objects,
-        { pods: byResource.get("pods")!, nodes: byResource.get("nodes")! },
-        async (r) => {
-          const url = new URL(r.url);
-          // Browsers cannot set headers on a WebSocket: their token comes as a subprotocol.
-          const user = await admit(withWebSocketBearer(r));
-          // WebSocket exec/attach/portforward arrive as GETs: `create` on the subresource is required
-          // as well (AuthorizePodWebsocketUpgradeCreatePermission).
-          const attrs = { ...requestAttributes(user, "POST", url) };
-          const d = await authz.authorize(attrs);
-          if (!d.allowed) throw forbiddenError(attrs, d.reason);
-        },
-        kubeletKey,
-      ),
+        async (r) => app.fetch(r),
+        tokenValid,
+        (token, target, ended) => openForward(forwardDeps, token, target, ended),
+      )) ?? maybeUpgradeExec(req, server, objects, { pods, nodes }, authorizeConnect, kubeletKey),
     ready,
     tokenFor: (user) => authn.tokenFor(user),
     kubeletKey,

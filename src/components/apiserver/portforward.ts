@@ -24,6 +24,18 @@ interface Pair {
   ended?: boolean;
 }
 
+/**
+ * One forwarded connection through the pod's kubelet (ws://.../portForward/NS/POD): binary messages
+ * are bytes, an empty message half-closes, a close with a reason says why the pod refused.
+ */
+export function openKubeletPortStream(target: string, token: string, port: number): WebSocket {
+  const up = new WebSocket(`${target}?port=${port}`, {
+    headers: { authorization: `Bearer ${token}` },
+  } as unknown as string[]);
+  up.binaryType = "arraybuffer";
+  return up;
+}
+
 export class PortForwardSession {
   private reader = new FrameReader();
   private writer = new FrameWriter();
@@ -95,11 +107,7 @@ export class PortForwardSession {
   }
 
   private connect(key: string, pair: Pair, port: number): void {
-    const d = this.ws.data;
-    const up = new WebSocket(`${d.target}?port=${port}`, {
-      headers: { authorization: `Bearer ${d.token}` },
-    } as unknown as string[]);
-    up.binaryType = "arraybuffer";
+    const up = openKubeletPortStream(this.ws.data.target, this.ws.data.token, port);
     pair.upstream = up;
     up.onopen = () => {
       for (const m of pair.pending) up.send(m);
