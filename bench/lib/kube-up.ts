@@ -6,6 +6,7 @@ import { tempDir } from "./stats.ts";
 
 export interface RunningKube {
   url: string;
+  port: number;
   token: string;
   ca: string;
   dataDir: string;
@@ -36,9 +37,11 @@ async function freePort(): Promise<number> {
 
 export async function startKube(
   args: string[] = ["--runtime", "sim", "--sim-nodes", "1"],
-  /** stdoutFile: where the process's log goes (else nowhere, unless KUBE_BENCH_LOG is set). */
-  /** port: a given one (a restart on the same address), else a free one. */
-  opts: { dataDir?: string; keepDataDir?: boolean; stdoutFile?: string; port?: number } = {},
+  /**
+   * stdoutFile: where the process's log goes (else nowhere, unless KUBE_BENCH_LOG is set); port: a
+   * free one by default; readyMs: how long it may take to serve /readyz (30 s by default).
+   */
+  opts: { dataDir?: string; keepDataDir?: boolean; stdoutFile?: string; port?: number; readyMs?: number } = {},
 ): Promise<RunningKube> {
   const dataDir = opts.dataDir ?? tempDir("up");
   const port = opts.port ?? (await freePort());
@@ -62,7 +65,7 @@ export async function startKube(
     },
   );
   const url = `https://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (opts.readyMs ?? 30_000);
   let ca = "";
   for (;;) {
     try {
@@ -76,6 +79,7 @@ export async function startKube(
   }
   return {
     url,
+    port,
     token: readFileSync(join(dataDir, "token"), "utf8").trim(),
     ca,
     dataDir,
