@@ -28,6 +28,8 @@ let served: { url: string; ca: string; stop(): Promise<void> };
 let browser: Browser;
 let work: string;
 let kubectl: ReturnType<typeof kubectlRunner>;
+/** Every request any page made to another origin than the API server's (the page must work offline). */
+const foreign: string[] = [];
 
 const deployment = {
   apiVersion: "apps/v1",
@@ -87,6 +89,9 @@ async function newPage(): Promise<Page> {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 860 } });
   // A shared 2-core machine can be slow: waits end on their condition, the deadline is only a backstop.
   context.setDefaultTimeout(60_000);
+  context.on("request", (r) => {
+    if (!r.url().startsWith(`${served.url}/`)) foreign.push(r.url());
+  });
   return context.newPage();
 }
 
@@ -387,4 +392,8 @@ describe("the dashboard", () => {
     );
     await page.context().close();
   }, 120_000);
+
+  test("no page asked anything of another origin: everything is served by the API server (works offline)", () => {
+    expect(foreign).toEqual([]);
+  });
 });
