@@ -5,6 +5,7 @@
 import { LiveWatcher } from "../hub.ts";
 import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, WatchOptions, Watcher } from "../types.ts";
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreError } from "../types.ts";
+import { type FeedSource, ResourceFeed, resourcePrefix } from "./watch-cache.ts";
 import { b64, EtcdError, type EtcdTlsFiles, Gateway, type Header, prefixEnd, type RawKv, unb64 } from "./gateway.ts";
 
 export interface EtcdStoreOptions extends EtcdTlsFiles {
@@ -52,7 +53,7 @@ interface WatchResult {
   error?: { message?: string };
 }
 
-export class EtcdStore implements Store {
+export class EtcdStore implements Store, FeedSource {
   private readonly prefix: string;
   private readonly gw: Gateway;
   /** The newest revision this process has seen: "from now" for a watch means after it. */
@@ -60,6 +61,7 @@ export class EtcdStore implements Store {
   private closed = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly watchers = new Set<() => void>();
+  private readonly feeds = new Map<string, ResourceFeed>();
 
   private constructor(private readonly opts: EtcdStoreOptions) {
     this.prefix = opts.prefix ?? "";
@@ -181,9 +183,78 @@ export class EtcdStore implements Store {
     return { type: kv.createRevision === kv.modRevision ? "create" : "update", revision: kv.modRevision, kv, prevKv };
   }
 
+  /**
+   * Through the resource's shared feed (watch-cache.ts) when the start is inside its window; else
+   * (a watch from further back, or of no one resource) on an etcd watch of its own.
+   */
   watch(prefix: string, opts: WatchOptions = {}): Watcher {
+    const after = opts.afterRevision && opts.afterRevision > 0 ? opts.afterRevision : this.seen;
+    const resource = resourcePrefix(prefix);
+    if (!resource || this.closed) return this.ownWatch(prefix, after, opts.signal);
+    let feed = this.feeds.get(resource);
+    if (!feed || feed.failed) {
+      // A new feed starts at the newest revision seen: never compacted, so it cannot fail for its start.
+      feed = new ResourceFeed(this, resource, this.seen, this.opts.watchBuffer ?? 10_000);
+      this.feeds.set(resource, feed);
+    }
+    if (after < feed.complete) return this.ownWatch(prefix, after, opts.signal);
+    return feed.subscribe(prefix, after, opts.signal);
+  }
+
+  /** Open etcd watch streams: the feeds' and the watches of their own (for tests and metrics). */
+  get watchStreams(): number {
+    return this.feeds.size + this.watchers.size;
+  }
+
+  /**
+   * Reads the etcd watch stream of `prefix` after `after` into onEvent; a broken stream (a member
+   * went away) is reopened after the last revision delivered, on the next endpoint. Ends when
+   * `signal` aborts or `stop()` says so; resolves with the compaction that ended it, if one did.
+   */
+  async stream(
+    prefix: string,
+    after: number,
+    onEvent: (ev: WatchEvent) => void,
+    signal: AbortSignal,
+    stop: () => boolean = () => false,
+  ): Promise<unknown> {
+    const full = this.prefix + prefix;
+    let fed = after;
+    while (!signal.aborted && !stop()) {
+      try {
+        const res = await this.gw.open(
+          "/watch",
+          { create_request: { key: b64(full), range_end: prefixEnd(full), start_revision: fed + 1, prev_kv: true } },
+          signal,
+        );
+        for await (const msg of jsonLines(res.body!)) {
+          const m = msg as WatchResult;
+          if (m.error) throw new EtcdError(`etcd watch: ${m.error.message}`);
+          const r = m.result;
+          if (!r) continue;
+          if (r.compact_revision && num(r.compact_revision) > 0 && (r.canceled || !r.events?.length))
+            throw new CompactedError(fed, num(r.compact_revision));
+          if (r.canceled) throw new EtcdError(`etcd watch canceled: ${r.cancel_reason ?? ""}`);
+          this.note(r.header);
+          for (const raw of r.events ?? []) {
+            const ev = this.toEvent(raw);
+            fed = ev.revision;
+            onEvent(ev);
+          }
+          if (stop()) break;
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        if (err instanceof CompactedError || (err instanceof EtcdError && COMPACTED.test(err.message)))
+          return err instanceof CompactedError ? err : new CompactedError(fed, fed);
+      }
+      if (!signal.aborted && !stop()) await new Promise((r) => setTimeout(r, 200));
+    }
+    return undefined;
+  }
+
+  private ownWatch(prefix: string, start: number, signal: AbortSignal | undefined): Watcher {
     const live = new LiveWatcher(prefix, this.opts.watchBuffer ?? 10_000);
-    const start = opts.afterRevision && opts.afterRevision > 0 ? opts.afterRevision : this.seen;
     let last = start;
     let failure: unknown;
     const abort = new AbortController();
@@ -193,49 +264,19 @@ export class EtcdStore implements Store {
       this.watchers.delete(close);
     };
     this.watchers.add(close);
-    opts.signal?.addEventListener("abort", close, { once: true });
+    signal?.addEventListener("abort", close, { once: true });
     if (this.closed) close();
-    const full = this.prefix + prefix;
-    // Reads the etcd watch stream into the watcher's buffer; a broken stream (a member went
-    // away) is reopened after the last revision delivered, on the next endpoint.
-    const pump = async () => {
-      let fed = start;
-      while (!abort.signal.aborted && !live.lagged) {
-        try {
-          const res = await this.gw.open(
-            "/watch",
-            { create_request: { key: b64(full), range_end: prefixEnd(full), start_revision: fed + 1, prev_kv: true } },
-            abort.signal,
-          );
-          for await (const msg of jsonLines(res.body!)) {
-            const m = msg as WatchResult;
-            if (m.error) throw new EtcdError(`etcd watch: ${m.error.message}`);
-            const r = m.result;
-            if (!r) continue;
-            if (r.compact_revision && num(r.compact_revision) > 0 && (r.canceled || !r.events?.length))
-              throw new CompactedError(fed, num(r.compact_revision));
-            if (r.canceled) throw new EtcdError(`etcd watch canceled: ${r.cancel_reason ?? ""}`);
-            this.note(r.header);
-            for (const raw of r.events ?? []) {
-              const ev = this.toEvent(raw);
-              fed = ev.revision;
-              live.push(ev);
-            }
-            if (live.lagged) break;
-          }
-        } catch (err) {
-          if (abort.signal.aborted) break;
-          if (err instanceof CompactedError || (err instanceof EtcdError && COMPACTED.test(err.message))) {
-            failure = err instanceof CompactedError ? err : new CompactedError(fed, fed);
-            break;
-          }
-        }
-        if (!abort.signal.aborted && !live.lagged) await new Promise((r) => setTimeout(r, 200));
-      }
+    void this.stream(
+      prefix,
+      start,
+      (ev) => live.push(ev),
+      abort.signal,
+      () => live.lagged,
+    ).then((f) => {
+      failure = f;
       abort.abort();
       live.close();
-    };
-    void pump();
+    });
     const store = this;
     async function* iterate(): AsyncGenerator<WatchEvent> {
       try {
@@ -298,6 +339,8 @@ export class EtcdStore implements Store {
     this.closed = true;
     clearInterval(this.timer);
     for (const close of [...this.watchers]) close();
+    for (const feed of this.feeds.values()) feed.close();
+    this.feeds.clear();
   }
 }
 
