@@ -31,6 +31,12 @@ export interface ListOptions {
   startAfter?: string;
   /** Count the keys beyond the page (`remaining`). Default true; a continued list already knows. */
   countRemaining?: boolean;
+  /**
+   * A hint: only keys ending with this are wanted (a `metadata.name=x` selector across namespaces). A backend
+   * may leave the others out, and then `limit`, `more` and `remaining` are about the keys that end with it;
+   * or it may ignore the hint. Callers filter what they get.
+   */
+  keySuffix?: string;
 }
 
 export interface ListResult {

@@ -177,6 +177,23 @@ export function storeContract(h: Harness, open: Open): void {
         assert.equal(all.revision, await s.currentRevision());
       }),
     );
+
+    h.test("a keySuffix list still returns every key that ends with it, in order, page by page", () =>
+      withStore(open, async (s) => {
+        for (const ns of ["a", "b", "c", "d"])
+          for (const name of ["ca.crt", "other", "x-ca.crt"]) await s.create(`/cm/${ns}/${name}`, `${ns}:${name}`);
+        const found: string[] = [];
+        let startAfter: string | undefined;
+        for (let pages = 0; pages < 20; pages++) {
+          const page = await s.list("/cm/", { limit: 2, startAfter, keySuffix: "/ca.crt", countRemaining: false });
+          // The suffix is a hint: a backend may also return other keys, which the caller filters out.
+          found.push(...page.kvs.filter((kv) => kv.key.endsWith("/ca.crt")).map((kv) => kv.value));
+          if (!page.more) break;
+          startAfter = page.kvs[page.kvs.length - 1]!.key;
+        }
+        assert.deepEqual(found, ["a:ca.crt", "b:ca.crt", "c:ca.crt", "d:ca.crt"]);
+      }),
+    );
   });
 
   h.describe("watch", () => {

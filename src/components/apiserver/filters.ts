@@ -4,8 +4,11 @@ import type { KindDef, KubeObject } from "../../api/types.ts";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from "../../api/selectors.ts";
 import { badRequest } from "./errors.ts";
 
-/** A selector's test; `keyFilter`, when present, rejects by store key alone (no decode) what the test would. */
-export type Matcher = ((obj: KubeObject) => boolean) & { keyFilter?: (key: string) => boolean };
+/**
+ * A selector's test; `keyFilter`, when present, rejects by store key alone (no decode) what the test would;
+ * `keySuffix`, the end every matching key has, lets the store skip the others without reading them.
+ */
+export type Matcher = ((obj: KubeObject) => boolean) & { keyFilter?: (key: string) => boolean; keySuffix?: string };
 
 export function buildMatcher(
   kind: KindDef,
@@ -27,7 +30,10 @@ export function buildMatcher(
     };
     // The key ends with the name: `metadata.name=x` over a large kind skips decoding the rest.
     const name = fields.find((f) => f.field === "metadata.name" && f.op !== "!=");
-    if (name) matcher.keyFilter = (key) => key.endsWith(`/${name.value}`);
+    if (name) {
+      matcher.keySuffix = `/${name.value}`;
+      matcher.keyFilter = (key) => key.endsWith(`/${name.value}`);
+    }
     return matcher;
   } catch (err) {
     if (err instanceof SelectorError) throw badRequest(err.message);

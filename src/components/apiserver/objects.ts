@@ -164,7 +164,12 @@ export class Objects {
         slice = performance.now();
       }
       const pageSize = limit ? Math.max(limit - items.length, 100) : 1000;
-      const page = await this.deps.store.list(prefix, { limit: pageSize, startAfter, countRemaining });
+      const page = await this.deps.store.list(prefix, {
+        limit: pageSize,
+        startAfter,
+        countRemaining,
+        keySuffix: opts.match?.keySuffix,
+      });
       if (!revision) revision = page.revision;
       for (let i = 0; i < page.kvs.length; i++) {
         const kv = page.kvs[i]!;

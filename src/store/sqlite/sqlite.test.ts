@@ -32,6 +32,29 @@ async function readUntil(stream: ReadableStream<Uint8Array>, pred: (text: string
   return text;
 }
 
+test("a keySuffix list reads only the keys that end with it: pages, more and remaining count those", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kube-suffix-"));
+  const s = await openStore({ dataDir: dir });
+  try {
+    for (let ns = 0; ns < 5; ns++)
+      for (const name of ["kube-root-ca.crt", "a", "b"]) await s.create(`/cm/ns${ns}/${name}`, name);
+    const first = await s.list("/cm/", { limit: 2, keySuffix: "/kube-root-ca.crt" });
+    expect(first.kvs.map((kv) => kv.key)).toEqual(["/cm/ns0/kube-root-ca.crt", "/cm/ns1/kube-root-ca.crt"]);
+    expect(first.more).toBe(true);
+    expect(first.remaining).toBe(3);
+    const rest = await s.list("/cm/", { startAfter: first.kvs[1]!.key, keySuffix: "/kube-root-ca.crt" });
+    expect(rest.kvs.map((kv) => kv.key)).toEqual([
+      "/cm/ns2/kube-root-ca.crt",
+      "/cm/ns3/kube-root-ca.crt",
+      "/cm/ns4/kube-root-ca.crt",
+    ]);
+    expect(rest.more).toBe(false);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe("process ownership and crashes", () => {
   test("a second process opening the data dir is refused with a message naming the holder", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kube-lock-"));

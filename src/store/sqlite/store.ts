@@ -176,6 +176,17 @@ export class SqliteStore implements Store {
       listFrom: p("SELECT key, value, create_rev, mod_rev FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"),
       listAfter: p("SELECT key, value, create_rev, mod_rev FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?"),
       countAfter: p("SELECT COUNT(*) AS n FROM kv WHERE key > ? AND key < ?"),
+      // Keys by suffix: the key-only index is scanned and only the rows that match are read, so a name
+      // selector over 100k ConfigMaps does not read 100k values.
+      listSuffixFrom: p(
+        "SELECT key, value, create_rev, mod_rev FROM kv WHERE key IN (SELECT key FROM kv INDEXED BY kv_keys WHERE key >= ? AND key < ? AND substr(key, -?) = ? ORDER BY key LIMIT ?) ORDER BY key",
+      ),
+      listSuffixAfter: p(
+        "SELECT key, value, create_rev, mod_rev FROM kv WHERE key IN (SELECT key FROM kv INDEXED BY kv_keys WHERE key > ? AND key < ? AND substr(key, -?) = ? ORDER BY key LIMIT ?) ORDER BY key",
+      ),
+      countSuffixAfter: p(
+        "SELECT COUNT(*) AS n FROM kv INDEXED BY kv_keys WHERE key > ? AND key < ? AND substr(key, -?) = ?",
+      ),
       logRange: p(
         "SELECT id, key, type, value, create_rev, prev_value, prev_mod_rev FROM log WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
       ),
@@ -209,17 +220,26 @@ export class SqliteStore implements Store {
     const end = prefixEnd(prefix);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
     const after = opts.startAfter && opts.startAfter >= prefix ? opts.startAfter : undefined;
-    const rows = after
-      ? this.st.listAfter!.all(after, end, limit === -1 ? -1 : limit + 1)
-      : this.st.listFrom!.all(prefix, end, limit === -1 ? -1 : limit + 1);
+    const max = limit === -1 ? -1 : limit + 1;
+    const suffix = opts.keySuffix;
+    const rows = suffix
+      ? after
+        ? this.st.listSuffixAfter!.all(after, end, suffix.length, suffix, max)
+        : this.st.listSuffixFrom!.all(prefix, end, suffix.length, suffix, max)
+      : after
+        ? this.st.listAfter!.all(after, end, max)
+        : this.st.listFrom!.all(prefix, end, max);
     const more = limit !== -1 && rows.length > limit;
     const kvs = (more ? rows.slice(0, limit) : rows).map(toKv);
     const counted = opts.countRemaining !== false;
+    const lastKey = kvs[kvs.length - 1]?.key;
     const remaining = !counted
       ? undefined
-      : more
-        ? Number(this.st.countAfter!.get(kvs[kvs.length - 1]!.key, end)?.n ?? 0)
-        : 0;
+      : !more
+        ? 0
+        : suffix
+          ? Number(this.st.countSuffixAfter!.get(lastKey!, end, suffix.length, suffix)?.n ?? 0)
+          : Number(this.st.countAfter!.get(lastKey!, end)?.n ?? 0);
     return { revision: this.rev, kvs, more, remaining };
   }
 
