@@ -1,7 +1,7 @@
 // What every controller shares: informers (one per resource, shared by all controllers of a
 // process), a work queue of keys, workers running reconcile(key), and a clean stop.
 import type { KubeObject } from "../../api/types.ts";
-import { Informer, keyOf, runWorkers, WorkQueue, type Client, type Clock } from "../../client/index.ts";
+import { Informer, keyOf, runWorkers, WorkQueue, yieldToLoop, type Client, type Clock } from "../../client/index.ts";
 import type { ClusterConfig } from "../config.ts";
 
 /** What the garbage collector and the quota counts need of an object: the rest is dropped before it is cached. */
@@ -33,7 +33,7 @@ export class InformerFactory {
    */
   constructor(
     readonly client: Client,
-    private readonly background: Promise<unknown> = Promise.resolve(),
+    private background: Promise<unknown> = Promise.resolve(),
   ) {}
 
   /** The shared informer for a resource (all namespaces), created on first use. */
@@ -69,15 +69,18 @@ export class InformerFactory {
   metadata(resource: string): Informer<KubeObject> {
     let inf = this.metadataInformers.get(resource);
     if (!inf) {
-      inf = new Informer<KubeObject>(this.client.resource(resource), { transform: metadataOnly });
+      // Smaller pages than the default: each is one stretch of work on the event loop the API server shares.
+      inf = new Informer<KubeObject>(this.client.resource(resource), { transform: metadataOnly, pageSize: 250 });
       this.metadataInformers.set(resource, inf);
       if (this.started) this.startInBackground(inf);
     }
     return inf;
   }
 
+  /** Each in its own turn of the event loop: some forty first lists at once would be one long stretch. */
   private startInBackground(inf: Informer<KubeObject>): void {
-    void this.background.then(() => {
+    this.background = this.background.then(async () => {
+      await yieldToLoop();
       if (!this.stopped) inf.start();
     });
   }
