@@ -2,7 +2,8 @@
 // 1000 services, the default flood bound), "ref" a minimal UDP responder on the same library that
 // answers every query with one fixed A record. Prints "ready <port>".
 import dnsPacket from "dns-packet";
-import { ClusterZone, type Svc } from "../../src/components/dns/records.ts";
+import type { Service } from "../../src/api/kinds/service.ts";
+import { ClusterZone } from "../../src/components/dns/records.ts";
 import { startDnsServer } from "../../src/components/dns/server.ts";
 
 export const SERVICES = 1000;
@@ -36,7 +37,7 @@ if (import.meta.main) {
     });
     console.log(`ready ${s.port}`);
   } else {
-    const services: Svc[] = Array.from({ length: SERVICES }, (_, i) => ({
+    const services: Service[] = Array.from({ length: SERVICES }, (_, i) => ({
       metadata: { name: `svc-${i}`, namespace: `ns-${i % 10}` },
       spec: { clusterIP: `10.43.${(i >> 8) & 255}.${i & 255}`, ports: [{ name: "http", port: 80 }] },
     }));

@@ -9,7 +9,9 @@ import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { readResolvConf } from "../../util/resolv-conf.ts";
 import { Forwarder, parseUpstreams, type Upstream } from "./forward.ts";
 import { startHostDns } from "./host-dns.ts";
-import { ClusterZone, type Ep, type Svc } from "./records.ts";
+import type { Endpoints } from "../../api/kinds/core.ts";
+import type { Service } from "../../api/kinds/service.ts";
+import { ClusterZone } from "./records.ts";
 import { startDnsServer, type DnsServer } from "./server.ts";
 import { DnsMetrics } from "./metrics.ts";
 
@@ -78,7 +80,7 @@ async function publish(client: Client, clusterIP: string | undefined, port: numb
 }
 
 /** The DNS address: the tenth of config.serviceCidr, or counted from the kubernetes service's (the first). */
-function wantedIp(ctx: ComponentContext, services: Informer<Svc>): string | undefined {
+function wantedIp(ctx: ComponentContext, services: Informer<Service>): string | undefined {
   if (ctx.config.serviceCidr) return dnsServiceIp(ctx.config.serviceCidr);
   const k = services.get("default/kubernetes");
   const n = ipToInt(k?.spec?.clusterIP ?? "");
@@ -96,8 +98,8 @@ export const dnsComponent: Component = {
       "system:serviceaccounts",
       `system:serviceaccounts:${DNS_NAMESPACE}`,
     ]);
-    const services = new Informer<Svc>(client.resource<Svc>("services"));
-    const endpoints = new Informer<Ep>(client.resource<Ep>("endpoints"));
+    const services = new Informer<Service>(client.resource<Service>("services"));
+    const endpoints = new Informer<Endpoints>(client.resource<Endpoints>("endpoints"));
     const zone = new ClusterZone(domain);
     let dirty = true;
     // Rebuilt on the first query after a change: answers follow Services and Endpoints at once.
@@ -113,7 +115,7 @@ export const dnsComponent: Component = {
       dirty = true;
       for (const l of listeners) l();
     };
-    for (const inf of [services, endpoints] as Informer<Svc>[])
+    for (const inf of [services, endpoints] as Informer<Service>[])
       inf.on({ add: changed, update: changed, delete: changed });
     services.start();
     endpoints.start();

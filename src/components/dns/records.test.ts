@@ -13,11 +13,13 @@ import type { Pod } from "../../api/kinds/pod.ts";
 import { podHostsFile, podResolvConf } from "../kubelet/dns-files.ts";
 import { Forwarder, parseUpstreams } from "./forward.ts";
 import { startHostDns, withBlock } from "./host-dns.ts";
-import { ClusterZone, type Ep, type Svc } from "./records.ts";
+import type { Endpoints } from "../../api/kinds/core.ts";
+import type { Service } from "../../api/kinds/service.ts";
+import { ClusterZone } from "./records.ts";
 import { handleQuery, startDnsServer } from "./server.ts";
 
-const svc = (ns: string, name: string, spec: Svc["spec"]): Svc => ({ metadata: { namespace: ns, name }, spec });
-const services: Svc[] = [
+const svc = (ns: string, name: string, spec: Service["spec"]): Service => ({ metadata: { namespace: ns, name }, spec });
+const services: Service[] = [
   svc("default", "web", {
     clusterIP: "10.43.0.20",
     ports: [{ name: "http", port: 80 }, { port: 81 }, { name: "dns", port: 53, protocol: "UDP" }],
@@ -26,7 +28,7 @@ const services: Svc[] = [
   svc("apps", "db", { clusterIP: "None", ports: [{ name: "pg", port: 5432 }] }),
   svc("apps", "ext", { type: "ExternalName", externalName: "db.example.com." }),
 ];
-const endpoints: Record<string, Ep> = {
+const endpoints: Record<string, Endpoints> = {
   "apps/db": {
     subsets: [
       {

@@ -4,27 +4,10 @@
 // without a hostname named by their dashed IP, `pods insecure` A records, an SOA in the authority
 // section of negative answers, and names under the zone that exist only as parents answer NODATA.
 import type { Answer, SoaAnswer, SrvData } from "dns-packet";
-import type { KubeObject } from "../../api/types.ts";
+import type { Endpoints } from "../../api/kinds/core.ts";
+import type { Service } from "../../api/kinds/service.ts";
 
 export const TTL = 5;
-
-export type Svc = KubeObject & {
-  spec?: {
-    type?: string;
-    clusterIP?: string;
-    externalName?: string;
-    publishNotReadyAddresses?: boolean;
-    ports?: { name?: string; port: number; protocol?: string }[];
-  };
-};
-type Address = { ip: string; hostname?: string };
-export type Ep = KubeObject & {
-  subsets?: {
-    addresses?: Address[];
-    notReadyAddresses?: Address[];
-    ports?: { name?: string; port: number; protocol?: string }[];
-  }[];
-};
 
 interface Node {
   a: string[];
@@ -80,7 +63,7 @@ export class ClusterZone {
   }
 
   /** Rebuilds every record from the current Services and their Endpoints (keyed ns/name). */
-  rebuild(services: Svc[], endpoints: (key: string) => Ep | undefined): void {
+  rebuild(services: Service[], endpoints: (key: string) => Endpoints | undefined): void {
     this.clear();
     this.serial++;
     for (const s of services) {

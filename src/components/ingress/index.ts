@@ -3,12 +3,11 @@
 // port, which the service proxy serves. Requests stream both ways; X-Forwarded-* headers are set.
 // Each Ingress's status gets the listener's address (kubectl's ADDRESS column). A default
 // IngressClass `kube` is created so manifests naming no class have one to point at.
-import type { KubeObject } from "../../api/types.ts";
+import type { Service } from "../../api/kinds/service.ts";
+import type { Ingress } from "../../api/kinds/stored.ts";
 import { Informer, isAlreadyExists, isNotFound, keyOf, ignore, isConflict } from "../../client/index.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { route, type Backend } from "./routes.ts";
-
-type Svc = KubeObject & { spec?: { clusterIP?: string; ports?: { name?: string; port: number }[] } };
 
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"];
 
@@ -16,8 +15,8 @@ export const ingressComponent: Component = {
   name: "ingress",
   async start(ctx: ComponentContext) {
     const client = clientOf(ctx, "system:kube-ingress");
-    const ingresses = new Informer<KubeObject>(client.resource("ingresses.networking.k8s.io"));
-    const services = new Informer<Svc>(client.resource<Svc>("services"));
+    const ingresses = new Informer<Ingress>(client.resource<Ingress>("ingresses.networking.k8s.io"));
+    const services = new Informer<Service>(client.resource<Service>("services"));
     ingresses.start();
     services.start();
     await Promise.all([ingresses.waitForSync(), services.waitForSync()]);
@@ -77,13 +76,12 @@ export const ingressComponent: Component = {
     }
 
     // Status: every Ingress reports this listener's address.
-    const publish = async (ing: KubeObject) => {
+    const publish = async (ing: Ingress) => {
       if (!server) return;
-      const lb = (ing.status as { loadBalancer?: { ingress?: { ip?: string; ports?: unknown }[] } } | undefined)
-        ?.loadBalancer?.ingress;
+      const lb = ing.status?.loadBalancer?.ingress;
       if (lb?.length === 1 && lb[0]!.ip === hostname) return;
       await client
-        .resource("ingresses.networking.k8s.io", ing.metadata!.namespace)
+        .resource<Ingress>("ingresses.networking.k8s.io", ing.metadata!.namespace)
         .updateStatus({ ...ing, status: { loadBalancer: { ingress: [{ ip: hostname }] } } })
         .catch((e) =>
           isNotFound(e) || isConflict(e)
@@ -100,7 +98,7 @@ export const ingressComponent: Component = {
         kind: "IngressClass",
         metadata: { name: "kube", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } },
         spec: { controller: "kube.io/ingress" },
-      } as KubeObject)
+      })
       .catch(ignore(isAlreadyExists));
 
     return {

@@ -3,20 +3,13 @@
 // Hosts match exactly or by a leading "*." wildcard (one label); paths by pathType: Exact, or
 // Prefix (whole path elements; ImplementationSpecific is treated as Prefix). The longest matching
 // path wins, exact before prefix; then the Ingress's defaultBackend.
-import type { KubeObject } from "../../api/types.ts";
+import type { HTTPIngressPath, Ingress } from "../../api/kinds/stored.ts";
 
 export interface Backend {
   namespace: string;
   service: string;
   port: { number?: number; name?: string };
 }
-
-type Path = {
-  path?: string;
-  pathType?: string;
-  backend?: { service?: { name: string; port?: { number?: number; name?: string } } };
-};
-type IngressSpec = { defaultBackend?: Path["backend"]; rules?: { host?: string; http?: { paths?: Path[] } }[] };
 
 function hostMatches(ruleHost: string | undefined, host: string): boolean {
   if (!ruleHost) return true;
@@ -27,7 +20,7 @@ function hostMatches(ruleHost: string | undefined, host: string): boolean {
   return ruleHost === host;
 }
 
-function pathMatches(p: Path, path: string): boolean {
+function pathMatches(p: HTTPIngressPath, path: string): boolean {
   const want = p.path || "/";
   if (p.pathType === "Exact") return path === want;
   if (want === "/") return true;
@@ -36,11 +29,11 @@ function pathMatches(p: Path, path: string): boolean {
 }
 
 /** The backend for host and path, or undefined (404). */
-export function route(ingresses: KubeObject[], host: string, path: string): Backend | undefined {
+export function route(ingresses: Ingress[], host: string, path: string): Backend | undefined {
   const bare = host.replace(/:\d+$/, "").toLowerCase();
   let best: { len: number; exact: boolean; backend: Backend } | undefined;
   for (const ing of ingresses) {
-    const spec = (ing.spec ?? {}) as IngressSpec;
+    const spec = ing.spec ?? {};
     for (const rule of spec.rules ?? []) {
       if (!hostMatches(rule.host, bare)) continue;
       for (const p of rule.http?.paths ?? []) {
@@ -62,7 +55,7 @@ export function route(ingresses: KubeObject[], host: string, path: string): Back
   }
   if (best) return best.backend;
   for (const ing of ingresses) {
-    const svc = ((ing.spec ?? {}) as IngressSpec).defaultBackend?.service;
+    const svc = ing.spec?.defaultBackend?.service;
     if (svc) return { namespace: ing.metadata!.namespace!, service: svc.name, port: svc.port ?? {} };
   }
   return undefined;

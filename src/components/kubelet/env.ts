@@ -4,20 +4,19 @@
 import { isLoopbackIp } from "../../api/cidr.ts";
 import type { KubeObject } from "../../api/types.ts";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
+import type { Service } from "../../api/kinds/service.ts";
 import { isNotFound, type Client, ignore } from "../../client/index.ts";
 
 export class EnvError extends Error {
   override name = "EnvError";
 }
 
-type Svc = KubeObject & { spec?: { clusterIP?: string; ports?: { name?: string; port: number; protocol?: string }[] } };
-
 /**
  * Service environment variables for the services of a namespace, pointing at each cluster IP;
  * a cluster IP in 127.0.0.0/8 (the non-root range) is not reachable from a pod, so those point at
  * `bridge`, the node's bridge address where the proxy also serves them.
  */
-export function serviceEnv(services: Svc[], bridge?: string): Record<string, string> {
+export function serviceEnv(services: Service[], bridge?: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const s of services) {
     const ip = s.spec?.clusterIP;
@@ -103,10 +102,10 @@ export async function containerEnv(
   // Like the kubelet: the namespace's services when service links are on, and the API server's
   // `default/kubernetes` service always (in-cluster clients find the API through it).
   const services =
-    pod.spec.enableServiceLinks !== false ? ((await client.resource("services", ns).list()).items as Svc[]) : [];
+    pod.spec.enableServiceLinks !== false ? ((await client.resource("services", ns).list()).items as Service[]) : [];
   if (ns !== "default" || pod.spec.enableServiceLinks === false) {
     const master = await client.resource("services", "default").get("kubernetes").catch(ignore(isNotFound));
-    if (master) services.push(master as Svc);
+    if (master) services.push(master as Service);
   }
   const env: Record<string, string> = serviceEnv(services, serviceHost);
   for (const from of c.envFrom ?? []) {

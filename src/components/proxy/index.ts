@@ -7,6 +7,8 @@
 // addresses and copies bytes (no root needed); "auto", the default, takes nftables when it can.
 import { isLoopbackIp } from "../../api/cidr.ts";
 import type { KubeObject } from "../../api/types.ts";
+import type { Endpoints } from "../../api/kinds/core.ts";
+import type { Service } from "../../api/kinds/service.ts";
 import { Informer, keyOf } from "../../client/index.ts";
 import { containerNetwork } from "../node-address.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
@@ -17,23 +19,9 @@ import { LoadBalancers, type LbPort } from "./loadbalancer.ts";
 import { NftTable } from "./nftables.ts";
 import { ProxyTable, type DataPlane, type ServicePortSpec } from "./table.ts";
 
-type Svc = KubeObject & {
-  status?: { loadBalancer?: { ingress?: { ip?: string }[] } };
-  spec?: {
-    type?: string;
-    clusterIP?: string;
-    sessionAffinity?: string;
-    sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
-    ports?: { name?: string; port: number; nodePort?: number; protocol?: string }[];
-  };
-};
-type Ep = KubeObject & {
-  subsets?: { addresses?: { ip: string }[]; ports?: { name?: string; port: number; protocol?: string }[] }[];
-};
-
 export function serviceSpecs(
-  services: Svc[],
-  endpoints: (key: string) => Ep | undefined,
+  services: Service[],
+  endpoints: (key: string) => Endpoints | undefined,
   opts: { bridge?: string; mode?: "roundrobin" | "random"; loadBalancers?: Map<string, string | undefined> },
 ): ServicePortSpec[] {
   const out: ServicePortSpec[] = [];
@@ -104,8 +92,8 @@ export const proxyComponent: Component = {
     ]);
     // Before any rule exists: from here on no packet to the range can leave the machine.
     const releaseRange = ctx.config.serviceCidr ? await claimLocalRange(ctx.config.serviceCidr) : async () => {};
-    const services = new Informer<Svc>(client.resource<Svc>("services"));
-    const endpoints = new Informer<Ep>(client.resource<Ep>("endpoints"));
+    const services = new Informer<Service>(client.resource<Service>("services"));
+    const endpoints = new Informer<Endpoints>(client.resource<Endpoints>("endpoints"));
     // Setting up the data plane (spawning nft) overlaps the informers' first listing.
     const plane = chooseDataPlane(ctx.config.proxyMode, (m) => ctx.log("proxy", m));
     // The bridge comes and goes with the containers on it: looked up at every sync.

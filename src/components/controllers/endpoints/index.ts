@@ -3,23 +3,12 @@
 // ports resolved per pod (numbers, or names looked up in the pod's container ports).
 import { podReady } from "../../../api/kinds/pod.ts";
 import { podTerminal } from "../../../api/kinds/pod.ts";
-import type { KubeObject } from "../../../api/types.ts";
+import type { EndpointAddress, EndpointPort, Endpoints, EndpointSubset } from "../../../api/kinds/core.ts";
+import type { Pod } from "../../../api/kinds/pod.ts";
+import type { Service, ServicePort } from "../../../api/kinds/service.ts";
 import { matchesLabels, requirementsOf } from "../../../api/selectors.ts";
 import { isAlreadyExists, isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
-
-type Port = { name?: string; port: number; targetPort?: number | string; protocol?: string };
-type Address = {
-  ip: string;
-  hostname?: string;
-  nodeName?: string;
-  targetRef: { kind: "Pod"; namespace: string; name: string; uid: string };
-};
-type Subset = {
-  addresses?: Address[];
-  notReadyAddresses?: Address[];
-  ports: { name?: string; port: number; protocol: string }[];
-};
 
 /**
  * `svc` names the service: a pod whose spec.subdomain is that name gets its spec.hostname on its
@@ -27,19 +16,16 @@ type Subset = {
  * as ready, as upstream does.
  */
 export function endpointsSubsets(
-  svcPorts: Port[],
-  pods: KubeObject[],
+  svcPorts: ServicePort[],
+  pods: Pod[],
   svc: { name?: string; publishNotReadyAddresses?: boolean } = {},
-): Subset[] {
-  const groups = new Map<string, Subset>();
+): EndpointSubset[] {
+  const groups = new Map<string, EndpointSubset>();
   for (const pod of pods) {
-    const ip = (pod.status as { podIP?: string } | undefined)?.podIP;
+    const ip = pod.status?.podIP;
     if (!ip || pod.metadata?.deletionTimestamp || podTerminal(pod)) continue;
-    const containerPorts = (
-      (pod.spec as { containers?: { ports?: { name?: string; containerPort: number; protocol?: string }[] }[] })
-        ?.containers ?? []
-    ).flatMap((c) => c.ports ?? []);
-    const ports: Subset["ports"] = [];
+    const containerPorts = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
+    const ports: EndpointPort[] = [];
     for (const sp of svcPorts) {
       const tp = sp.targetPort ?? sp.port;
       const port =
@@ -55,15 +41,13 @@ export function endpointsSubsets(
     if (ports.length === 0) continue;
     const key = JSON.stringify(ports);
     const subset = groups.get(key) ?? groups.set(key, { ports }).get(key)!;
-    const podSpec = pod.spec as { hostname?: string; subdomain?: string } | undefined;
+    const podSpec = pod.spec;
     const hostname =
       podSpec?.hostname && svc.name && podSpec.subdomain === svc.name ? { hostname: podSpec.hostname } : {};
-    const address: Address = {
+    const address: EndpointAddress = {
       ip,
       ...hostname,
-      ...((pod.spec as { nodeName?: string })?.nodeName
-        ? { nodeName: (pod.spec as { nodeName: string }).nodeName }
-        : {}),
+      ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
       targetRef: {
         kind: "Pod",
         namespace: pod.metadata!.namespace!,
@@ -74,7 +58,7 @@ export function endpointsSubsets(
     if (svc.publishNotReadyAddresses || podReady(pod)) (subset.addresses ??= []).push(address);
     else (subset.notReadyAddresses ??= []).push(address);
   }
-  const byIp = (a: Address, b: Address) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
+  const byIp = (a: EndpointAddress, b: EndpointAddress) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
   return [...groups.values()].map((s) => ({
     ...(s.addresses ? { addresses: s.addresses.sort(byIp) } : {}),
     ...(s.notReadyAddresses ? { notReadyAddresses: s.notReadyAddresses.sort(byIp) } : {}),
@@ -86,12 +70,12 @@ export class EndpointsController extends Controller {
   readonly name = "endpoints";
 
   setup(): void {
-    const services = this.ctx.informers.get("services");
+    const services = this.ctx.informers.get<Service>("services");
     services.on({ add: this.enqueue, update: (_, s) => this.enqueue(s), delete: this.enqueue });
     this.ctx.informers.register("endpoints");
-    const forPod = (p: KubeObject) => {
+    const forPod = (p: Pod) => {
       for (const s of services.list()) {
-        const sel = (s.spec as { selector?: Record<string, string> } | undefined)?.selector;
+        const sel = s.spec?.selector;
         if (
           s.metadata?.namespace === p.metadata?.namespace &&
           sel &&
@@ -101,28 +85,30 @@ export class EndpointsController extends Controller {
           this.enqueue(s);
       }
     };
-    this.ctx.informers.get("pods").on({ add: forPod, update: (old, p) => (forPod(old), forPod(p)), delete: forPod });
+    this.ctx.informers
+      .get<Pod>("pods")
+      .on({ add: forPod, update: (old, p) => (forPod(old), forPod(p)), delete: forPod });
   }
 
   async reconcile(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
-    const api = this.ctx.client.resource("endpoints", namespace);
-    const svc = this.ctx.informers.get("services").get(key);
-    const current = this.ctx.informers.get("endpoints").get(key);
+    const api = this.ctx.client.resource<Endpoints>("endpoints", namespace);
+    const svc = this.ctx.informers.get<Service>("services").get(key);
+    const current = this.ctx.informers.get<Endpoints>("endpoints").get(key);
     if (!svc) {
       // Only Endpoints this controller made (they carry no selector-less marker) are removed.
       if (current && current.metadata?.labels?.["endpoints.kube/managed"] === "true")
         await api.delete(name!).catch(ignore(isNotFound));
       return;
     }
-    const sel = (svc.spec as { selector?: Record<string, string> } | undefined)?.selector;
+    const sel = svc.spec?.selector;
     if (!sel || Object.keys(sel).length === 0) return; // manual Endpoints
     const reqs = requirementsOf(sel);
     const pods = this.ctx.informers
-      .get("pods")
+      .get<Pod>("pods")
       .list()
       .filter((p) => p.metadata?.namespace === namespace && matchesLabels(reqs, p.metadata?.labels));
-    const spec = svc.spec as { ports?: Port[]; publishNotReadyAddresses?: boolean };
+    const spec = svc.spec ?? {};
     const subsets = endpointsSubsets(spec.ports ?? [], pods, {
       name,
       publishNotReadyAddresses: spec.publishNotReadyAddresses,
