@@ -1,9 +1,9 @@
 // `kube token create` and `kube agent` as separate processes on loopback: a `kube up --server-only`
-// (SQLite) and an agent (sim runtime: a hollow node; a second real-engine node on this shared
-// machine would only add Podman load to what the kubelet suites already test) that joins with a
-// join token, becomes Ready and runs a scheduled pod with only its own node credential; wrong
-// CA hashes and wrong or expired tokens are refused with one line on each side; the agent rides
-// out a server restart. Then two servers on one etcd: the agent fails over when one dies.
+// (SQLite) and an agent (real containers through Podman, beside any other cluster's: containers
+// carry their node's name) that joins with a join token, becomes Ready and runs a scheduled pod
+// with only its own node credential; wrong CA hashes and wrong or expired tokens are refused with one line on each side; the agent rides
+// out a server restart. Then two servers on one etcd: an agent (sim runtime, a hollow node: the
+// failover is the API side's) fails over when one dies.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -13,6 +13,7 @@ import { startKube, testServiceCidr, type RunningKube } from "../../bench/lib/ku
 import { createClient, httpTransport, type Client } from "../../src/client/index.ts";
 import type { KubeObject } from "../../src/api/types.ts";
 import { startEtcd, type TestEtcd } from "../helpers/etcd.ts";
+import { ensureEngine } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
@@ -64,7 +65,13 @@ const joinOnce = (url: string, token: string, name: string) =>
   ]);
 
 /** A `kube agent` left running; its log in WORK/<name>.log. */
-function agent(name: string, servers: string[], token: string, node: string): Bun.Subprocess {
+function agent(
+  name: string,
+  servers: string[],
+  token: string,
+  node: string,
+  runtime: "engine" | "sim" = "sim",
+): Bun.Subprocess {
   const p = Bun.spawn(
     [
       process.execPath,
@@ -79,7 +86,8 @@ function agent(name: string, servers: string[], token: string, node: string): Bu
       "--data-dir",
       join(work, name),
       "--runtime",
-      "sim",
+      runtime,
+      "--clean-on-exit",
       "--proxy-mode",
       "userspace",
       "--service-cidr",
@@ -135,6 +143,7 @@ describe("one server (SQLite) and one agent", () => {
   let token = "";
   const node = `agent-${process.pid}`;
   beforeAll(async () => {
+    await ensureEngine();
     k = await server("server", []);
   });
 
@@ -214,7 +223,7 @@ describe("one server (SQLite) and one agent", () => {
   });
 
   test("the agent joins, its node is Ready, a scheduled pod runs, and its credential is its node's only", async () => {
-    const a = agent("agent", [k.url], token, node);
+    const a = agent("agent", [k.url], token, node, "engine");
     const client = clientOf(k);
     await nodeReady(client, node);
     expect(a.exitCode).toBeNull();
@@ -240,6 +249,12 @@ describe("one server (SQLite) and one agent", () => {
     );
     // Its own Node is.
     expect((await asNode.request("GET", `/api/v1/nodes/${node}`)).status).toBe(200);
+    // The API server reaches the agent's kubelet, which proves itself with the key derived for its node.
+    const summary = await client.request("GET", `/api/v1/nodes/${node}/proxy/stats/summary`);
+    expect(summary.status).toBe(200);
+    expect(((await summary.json()) as { node: { nodeName: string } }).node.nodeName).toBe(node);
+    const logs = await client.request("GET", "/api/v1/namespaces/default/pods/first/log");
+    expect(logs.status).toBe(200);
   });
 
   test("the server restarts: the agent reconnects, the node stays Ready and takes new pods", async () => {
