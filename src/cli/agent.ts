@@ -19,6 +19,7 @@ import {
 } from "../api/bootstrap-token.ts";
 import { createClient, failoverTransport } from "../client/index.ts";
 import { defaultServiceCidr } from "../components/apiserver/service-alloc.ts";
+import { consoleLog, stopOnSignal } from "./foreground.ts";
 import { clusterConfig, type ClusterConfig } from "../components/config.ts";
 import type { ComponentContext, RunningComponent } from "../components/types.ts";
 import { clusterComponents } from "./components.ts";
@@ -156,9 +157,7 @@ export async function agent(opts: AgentOptions): Promise<void> {
     dataDir,
     apiUrl: servers[0]!,
     clusterCa: joined.ca,
-    log: (component, message) => {
-      if (debug || !message.startsWith("debug:")) console.log(`[${component}] ${message}`);
-    },
+    log: consoleLog(debug),
     config: clusterConfig({
       cleanOnExit: opts.cleanOnExit,
       // Checked by the proxy when it starts (chooseDataPlane).
@@ -172,18 +171,7 @@ export async function agent(opts: AgentOptions): Promise<void> {
   const stopAll = async () => {
     for (const c of running.reverse()) await c.stop().catch(() => {});
   };
-  let stopping = false;
-  const onSignal = () => {
-    if (stopping) return;
-    stopping = true;
-    console.log("stopping...");
-    stopAll().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  stopOnSignal(stopAll);
   try {
     for (const c of clusterComponents()) {
       if (!AGENT_COMPONENTS.includes(c.name) || disabled.has(c.name)) continue;

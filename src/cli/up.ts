@@ -8,6 +8,7 @@ import { bootApiServer } from "../components/apiserver/boot.ts";
 import { defaultServiceCidr } from "../components/apiserver/service-alloc.ts";
 import { createClient, inProcessTransport, mergeKubeconfig, writeKubeconfig } from "../client/index.ts";
 import type { Component, ComponentContext, RunningComponent } from "../components/types.ts";
+import { consoleLog, stopOnSignal } from "./foreground.ts";
 import { clusterConfig } from "../components/config.ts";
 import { clusterComponents } from "./components.ts";
 import { leaderElected } from "../components/leader-election.ts";
@@ -253,9 +254,7 @@ export async function up(opts: UpOptions): Promise<void> {
     dataDir,
     apiUrl: api.url,
     clusterCa: api.ca,
-    log: (component, message) => {
-      if (debug || !message.startsWith("debug:")) console.log(`[${component}] ${message}`);
-    },
+    log: consoleLog(debug),
     config: clusterConfig({
       eventTtlMs,
       cleanOnExit: opts.cleanOnExit,
@@ -278,18 +277,7 @@ export async function up(opts: UpOptions): Promise<void> {
     for (const { component } of running.reverse()) await component.stop().catch(() => {});
     await api.stop();
   };
-  let stopping = false;
-  const onSignal = () => {
-    if (stopping) return;
-    stopping = true;
-    console.log("stopping...");
-    stopAll().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  stopOnSignal(stopAll);
 
   try {
     for (const c of clusterComponents() as Component[]) {

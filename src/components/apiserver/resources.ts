@@ -40,6 +40,19 @@ async function readTyped(deps: HandlerDeps, req: Request, kind: KindDef, body?: 
   return checkTypeMeta(kind, await readObject(req, body), deps.known ?? (() => false));
 }
 
+/** A write's body as an object of the kind, checked for unknown and duplicate fields as ?fieldValidation asks. */
+async function readChecked(
+  deps: HandlerDeps,
+  req: Request,
+  kind: KindDef,
+  q: URLSearchParams,
+): Promise<{ obj: KubeObject; warnings: string[] }> {
+  const mode = fieldValidationOf(q);
+  const body: BodyText = { text: "", yaml: false };
+  const obj = await readTyped(deps, req, kind, body);
+  return { obj, warnings: checkBody(kind, obj, body, mode) };
+}
+
 const json = (body: unknown, status = 200) => Response.json(body, { status });
 
 function requireVerb(kind: KindDef, verb: string): void {
@@ -114,10 +127,7 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
     }
     if (method === "POST") {
       requireVerb(kind, "create");
-      const mode = fieldValidationOf(q);
-      const body: BodyText = { text: "", yaml: false };
-      const obj = await readTyped(deps, req, kind, body);
-      const warnings = checkBody(kind, obj, body, mode);
+      const { obj, warnings } = await readChecked(deps, req, kind, q);
       await deps.beforeWrite?.(req, kind, namespace, obj);
       return withWarnings(
         json(
@@ -177,10 +187,7 @@ async function serve(deps: HandlerDeps, req: Request, path: ResourcePath): Promi
     }
     if (method === "PUT") {
       requireVerb(kind, "update");
-      const mode = fieldValidationOf(q);
-      const body: BodyText = { text: "", yaml: false };
-      const obj = await readTyped(deps, req, kind, body);
-      const warnings = checkBody(kind, obj, body, mode);
+      const { obj, warnings } = await readChecked(deps, req, kind, q);
       await deps.beforeWrite?.(req, kind, namespace, obj);
       return withWarnings(
         json(
@@ -257,10 +264,7 @@ async function handleSubresource(
     // The whole body is decoded, pruned and checked for unknown and duplicate fields as on the main
     // resource (upstream's codec runs before the status strategy keeps only the status).
     if (method === "PUT") {
-      const mode = fieldValidationOf(q);
-      const body: BodyText = { text: "", yaml: false };
-      const obj = await readTyped(deps, req, kind, body);
-      const warnings = checkBody(kind, obj, body, mode);
+      const { obj, warnings } = await readChecked(deps, req, kind, q);
       return withWarnings(
         json(
           await objects.update(kind, namespace, name, obj, "status", {

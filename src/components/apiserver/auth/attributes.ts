@@ -48,11 +48,11 @@ const METHOD_VERBS: Record<string, string> = {
 };
 const NAME_SEGMENT = /^[^/%]+$/;
 
-export function requestAttributes(user: UserInfo, method: string, url: URL): Attributes {
-  const path = url.pathname;
-  const base: Attributes = {
+/** A request for a path outside the resource API (/healthz, /version, ...). */
+export function nonResourceAttributes(user: UserInfo, verb: string, path: string): Attributes {
+  return {
     user,
-    verb: METHOD_VERBS[method] ?? method.toLowerCase(),
+    verb,
     resourceRequest: false,
     path,
     apiGroup: "",
@@ -62,6 +62,11 @@ export function requestAttributes(user: UserInfo, method: string, url: URL): Att
     subresource: "",
     name: "",
   };
+}
+
+export function requestAttributes(user: UserInfo, method: string, url: URL): Attributes {
+  const path = url.pathname;
+  const base = nonResourceAttributes(user, METHOD_VERBS[method] ?? method.toLowerCase(), path);
   let parts = path.split("/").filter(Boolean);
   if (parts.length < 3 || (parts[0] !== "api" && parts[0] !== "apis")) return base;
   const prefix = parts[0];

@@ -5,7 +5,7 @@
 import type { KubeObject } from "../../../api/types.ts";
 import { badRequest } from "../errors.ts";
 import { ISSUER } from "../sa-tokens.ts";
-import { MASTERS, type Attributes, type UserInfo } from "./attributes.ts";
+import { MASTERS, nonResourceAttributes, type Attributes, type UserInfo } from "./attributes.ts";
 import type { Authenticator } from "./authn.ts";
 import type { Authorizer } from "./authorizer.ts";
 import { nodeOf } from "./node.ts";
@@ -82,19 +82,7 @@ function attributesOf(user: UserInfo, spec: Review["spec"]): Attributes {
       subresource: r.subresource ?? "",
       name: r.name ?? "",
     };
-  if (n)
-    return {
-      user,
-      verb: n.verb ?? "",
-      resourceRequest: false,
-      path: n.path ?? "",
-      apiGroup: "",
-      apiVersion: "",
-      namespace: "",
-      resource: "",
-      subresource: "",
-      name: "",
-    };
+  if (n) return nonResourceAttributes(user, n.verb ?? "", n.path ?? "");
   throw badRequest("exactly one of nonResourceAttributes or resourceAttributes must be specified");
 }
 

@@ -1,6 +1,6 @@
 // Turning the engine's container list and inspect answers into the runtime's ContainerInfo.
 
-import { LABELS, type ContainerInfo, type ContainerKind, type ContainerState } from "./types.ts";
+import { fieldsFromLabels, LABELS, type ContainerInfo, type ContainerKind, type ContainerState } from "./types.ts";
 
 function stateOf(s: string | undefined): ContainerState {
   switch (s) {
@@ -32,12 +32,7 @@ function base(id: string, name: string, labels: Record<string, string>): Contain
     imageId: "",
     labels,
     kind: (labels[LABELS.kind] ?? "app") as ContainerKind,
-    podUid: labels[LABELS.podUid] ?? "",
-    podName: labels[LABELS.podName] ?? "",
-    namespace: labels[LABELS.podNamespace] ?? "",
-    containerName: labels[LABELS.containerName] ?? "",
-    sandboxId: labels[LABELS.sandboxId] ?? "",
-    restartCount: Number(labels[LABELS.restartCount] ?? 0) || 0,
+    ...fieldsFromLabels(labels),
     state: "unknown",
     exitCode: null,
     createdAt: null,

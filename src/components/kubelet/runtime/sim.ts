@@ -5,6 +5,7 @@
 
 import {
   ContainerNotFoundError,
+  fieldsFromLabels,
   ImagePullError,
   LABELS,
   PAUSE_IMAGE,
@@ -85,12 +86,7 @@ export class SimRuntime implements ContainerRuntime {
         imageId: `sha256:sim-${image}`,
         labels,
         kind,
-        podUid: labels[LABELS.podUid] ?? "",
-        podName: labels[LABELS.podName] ?? "",
-        namespace: labels[LABELS.podNamespace] ?? "",
-        containerName: labels[LABELS.containerName] ?? "",
-        sandboxId: labels[LABELS.sandboxId] ?? "",
-        restartCount: Number(labels[LABELS.restartCount] ?? 0) || 0,
+        ...fieldsFromLabels(labels),
         state: "created",
         exitCode: null,
         createdAt: this.now(),

@@ -6,7 +6,8 @@
 export type PullPolicy = "Always" | "IfNotPresent" | "Never";
 
 /** Labels the runtime puts on every container it creates (the caller's labels are added). */
-export { CONTAINER_LABELS as LABELS } from "../../../api/well-known.ts";
+import { CONTAINER_LABELS as LABELS } from "../../../api/well-known.ts";
+export { LABELS };
 
 export type ContainerKind = "infra" | "app";
 
@@ -164,6 +165,20 @@ export interface ContainerInfo {
   error: string;
   /** The pod IP ("" when the engine does not say, e.g. Docker lists of joined containers). */
   ip: string;
+}
+
+/** The ContainerInfo fields the kubelet's labels carry (both runtimes read them back the same way). */
+export function fieldsFromLabels(
+  labels: Record<string, string>,
+): Pick<ContainerInfo, "podUid" | "podName" | "namespace" | "containerName" | "sandboxId" | "restartCount"> {
+  return {
+    podUid: labels[LABELS.podUid] ?? "",
+    podName: labels[LABELS.podName] ?? "",
+    namespace: labels[LABELS.podNamespace] ?? "",
+    containerName: labels[LABELS.containerName] ?? "",
+    sandboxId: labels[LABELS.sandboxId] ?? "",
+    restartCount: Number(labels[LABELS.restartCount] ?? 0) || 0,
+  };
 }
 
 export interface LogOptions {
