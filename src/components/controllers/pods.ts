@@ -1,6 +1,7 @@
 // Helpers the workload controllers share for the pods they own: an index of pods by
 // controller uid, pod creation from a template, and creation expectations (a controller does
 // not create again until the informer has seen its last creations).
+import type { Pod, PodSpec, PodTemplateSpec } from "../../api/kinds/pod.ts";
 import type { KubeObject } from "../../api/types.ts";
 import type { Informer } from "../../client/index.ts";
 import type { Client } from "../../client/index.ts";
@@ -12,7 +13,7 @@ export function controllerUid(o: KubeObject): string[] {
 }
 
 /** Adds the by-controller index to the shared pods informer (idempotent). */
-export function indexPodsByController(pods: Informer<KubeObject>): void {
+export function indexPodsByController<T extends KubeObject>(pods: Informer<T>): void {
   try {
     pods.addIndexer("controller", controllerUid);
   } catch {
@@ -20,7 +21,7 @@ export function indexPodsByController(pods: Informer<KubeObject>): void {
   }
 }
 
-export function ownedPods(pods: Informer<KubeObject>, owner: KubeObject): KubeObject[] {
+export function ownedPods<T extends KubeObject>(pods: Informer<T>, owner: KubeObject): T[] {
   return pods.byIndex("controller", owner.metadata!.uid!);
 }
 
@@ -31,8 +32,8 @@ export function ownerKey(pod: KubeObject, kind: string): string | undefined {
 }
 
 /** Enqueues the owner (of `kind`) of every pod that appears, changes or goes; new pods settle expectations. */
-export function enqueueOwnersOfPods(
-  pods: Informer<KubeObject>,
+export function enqueueOwnersOfPods<T extends KubeObject>(
+  pods: Informer<T>,
   kind: string,
   enqueue: (key: string) => void,
   expectations?: Expectations,
@@ -47,16 +48,11 @@ export function enqueueOwnersOfPods(
   pods.on({ add: (p) => each(p, true), update: (_, p) => each(p), delete: (p) => each(p) });
 }
 
-type Template = {
-  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: Record<string, unknown>;
-};
-
 export function podFromTemplate(
   owner: KubeObject,
-  template: Template,
-  extra: { name?: string; generateName?: string; labels?: Record<string, string>; spec?: Record<string, unknown> } = {},
-): KubeObject {
+  template: PodTemplateSpec,
+  extra: { name?: string; generateName?: string; labels?: Record<string, string>; spec?: Partial<PodSpec> } = {},
+): Pod {
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -67,7 +63,7 @@ export function podFromTemplate(
       annotations: template.metadata?.annotations,
       ownerReferences: [controllerRef(owner)],
     },
-    spec: { ...structuredClone(template.spec ?? {}), ...extra.spec },
+    spec: { ...structuredClone(template.spec), ...extra.spec },
   };
 }
 

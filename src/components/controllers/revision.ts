@@ -1,6 +1,7 @@
 // A stable short hash of a pod template: the revision label that tells old pods from new ones
 // (controller-revision-hash for DaemonSets and StatefulSets, pod-template-hash for Deployments);
 // and the ControllerRevisions that record DaemonSet and StatefulSet history.
+import type { PodTemplateSpec } from "../../api/kinds/pod.ts";
 import type { KubeObject } from "../../api/types.ts";
 import { isAlreadyExists, isNotFound, type Client, ignore } from "../../client/index.ts";
 import { controllerRef, isControlledBy } from "./base.ts";
@@ -61,10 +62,10 @@ export function templatePatch(template: unknown): Record<string, unknown> {
 }
 
 /** The pod template a revision's data holds. */
-export function templateOfRevision(rev: KubeObject): Record<string, unknown> {
+export function templateOfRevision(rev: KubeObject): PodTemplateSpec {
   const { $patch: _, ...template } = ((rev.data as { spec?: { template?: Record<string, unknown> } } | undefined)?.spec
     ?.template ?? {}) as Record<string, unknown>;
-  return template;
+  return template as unknown as PodTemplateSpec;
 }
 
 /** Like upstream's HashControllerRevision: fnv32a of the data (and collision count), safe-encoded. */

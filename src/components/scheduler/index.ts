@@ -2,6 +2,7 @@
 // pods one at a time through the plugins, and binds them through pods/{name}/binding (never
 // by writing spec.nodeName). Bindings run concurrently; decisions stay sequential. A pod that
 // fits nowhere may preempt lower-priority pods (DefaultPreemption), within PodDisruptionBudgets.
+import type { PodDisruptionBudget } from "../../api/kinds/stored.ts";
 import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
 import { now } from "../../api/time.ts";
 import type { Client } from "../../client/index.ts";
@@ -52,7 +53,7 @@ export class SchedulerLoop {
   private readonly nodes: Informer<SchedNode>;
   private readonly pods: Informer<SchedPod>;
   private readonly namespaces: Informer<KubeObject>;
-  private readonly pdbs: Informer<KubeObject>;
+  private readonly pdbs: Informer<PodDisruptionBudget>;
   private inFlight = 0;
   private slot: (() => void) | undefined;
   private stopped = false;
@@ -74,7 +75,7 @@ export class SchedulerLoop {
     this.nodes = new Informer<SchedNode>(client.resource<SchedNode>("nodes"));
     this.pods = new Informer<SchedPod>(client.resource<SchedPod>("pods"));
     this.namespaces = new Informer<KubeObject>(client.resource<KubeObject>("namespaces"));
-    this.pdbs = new Informer<KubeObject>(client.resource<KubeObject>("poddisruptionbudgets"));
+    this.pdbs = new Informer<PodDisruptionBudget>(client.resource<PodDisruptionBudget>("poddisruptionbudgets"));
     this.nodes.on({
       add: (n) => {
         this.cache.upsertNode(n);
@@ -184,9 +185,9 @@ export class SchedulerLoop {
     return this.pdbs.list().map((b) => {
       let selector: Budget["selector"] = [];
       try {
-        selector = requirementsOf((b.spec as { selector?: LabelSelector } | undefined)?.selector);
+        selector = requirementsOf(b.spec?.selector);
       } catch {}
-      const st = (b.status ?? {}) as { disruptionsAllowed?: number; disruptedPods?: Record<string, string> };
+      const st = b.status ?? {};
       return {
         namespace: b.metadata?.namespace ?? "",
         selector,

@@ -9,9 +9,10 @@ import {
   TAINT_UNREACHABLE,
   TAINT_UNSCHEDULABLE,
 } from "../../../api/well-known.ts";
-import { podAvailable, podReady } from "../../../api/kinds/pod.ts";
+import { type Pod, podAvailable, podReady } from "../../../api/kinds/pod.ts";
 import { scaledValue } from "../../../api/intstr.ts";
-import type { KubeObject } from "../../../api/types.ts";
+import type { Node } from "../../../api/kinds/core.ts";
+import type { DaemonSet, DaemonSetSpec } from "../../../api/kinds/workloads.ts";
 import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import {
   type LabelledNode,
@@ -31,22 +32,6 @@ import {
 } from "../pods.ts";
 import { ensureRevision, pruneRevisions, templateHash, templatePatch } from "../revision.ts";
 
-type DsSpec = {
-  template: {
-    metadata?: { labels?: Record<string, string> };
-    spec?: {
-      nodeSelector?: Record<string, string>;
-      tolerations?: Toleration[];
-      affinity?: {
-        nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: unknown[] } };
-      };
-    };
-  };
-  updateStrategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } };
-  minReadySeconds?: number;
-  revisionHistoryLimit?: number;
-};
-
 /** Tolerations Kubernetes adds to every DaemonSet pod. */
 const DEFAULT_TOLERATIONS: Toleration[] = [
   { key: TAINT_NOT_READY, operator: "Exists", effect: "NoExecute" },
@@ -56,17 +41,17 @@ const DEFAULT_TOLERATIONS: Toleration[] = [
   { key: TAINT_MEMORY_PRESSURE, operator: "Exists", effect: "NoSchedule" },
 ];
 
-export function nodeEligible(spec: DsSpec, node: LabelledNode): boolean {
+export function nodeEligible(spec: DaemonSetSpec, node: LabelledNode): boolean {
   const labels = node.metadata?.labels ?? {};
   for (const [k, v] of Object.entries(spec.template.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
   const req = spec.template.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (req && !nodeSelectorMatches(req as { nodeSelectorTerms?: never[] }, node)) return false;
+  if (req && !nodeSelectorMatches(req, node)) return false;
   const tolerations = [...(spec.template.spec?.tolerations ?? []), ...DEFAULT_TOLERATIONS];
   return (node.spec?.taints ?? []).every((t: Taint) => t.effect === "PreferNoSchedule" || tolerates(tolerations, t));
 }
 
 const HASH = "controller-revision-hash";
-const phase = (p: KubeObject) => (p.status as { phase?: string } | undefined)?.phase;
+const phase = (p: Pod) => p.status?.phase;
 
 /** The DaemonSet controller's BurstReplicas upstream. */
 const DAEMONSET_BURST = 250;
@@ -76,7 +61,7 @@ export class DaemonSetController extends Controller {
   private expectations = new Expectations();
 
   setup(): void {
-    const dss = this.ctx.informers.get("daemonsets");
+    const dss = this.ctx.informers.get<DaemonSet>("daemonsets");
     dss.on({ add: this.enqueue, update: (_, d) => this.enqueue(d) });
     const all = () => dss.list().forEach(this.enqueue);
     this.ctx.informers.get("nodes").on({
@@ -85,15 +70,15 @@ export class DaemonSetController extends Controller {
         JSON.stringify([a.metadata?.labels, a.spec]) !== JSON.stringify([b.metadata?.labels, b.spec]) && all(),
       delete: all,
     });
-    enqueueOwnersOfPods(this.ctx.informers.get("pods"), "DaemonSet", (k) => this.queue.add(k), this.expectations);
+    enqueueOwnersOfPods(this.ctx.informers.get<Pod>("pods"), "DaemonSet", (k) => this.queue.add(k), this.expectations);
     indexPodsByController(this.ctx.informers.get("controllerrevisions"));
   }
 
   async reconcile(key: string): Promise<void> {
-    const ds = this.ctx.informers.get("daemonsets").get(key);
+    const ds = this.ctx.informers.get<DaemonSet>("daemonsets").get(key);
     if (!ds || ds.metadata?.deletionTimestamp) return;
     const { namespace } = splitKey(key);
-    const spec = ds.spec as DsSpec;
+    const spec = ds.spec;
     // History as upstream's constructHistory: the current template's ControllerRevision
     // (<name>-<hash>, data = the template patch); its hash labels the pods.
     const revisions = ownedPods(this.ctx.informers.get("controllerrevisions"), ds);
@@ -107,19 +92,19 @@ export class DaemonSetController extends Controller {
         annotations: ds.metadata?.annotations,
         hash: (n) => templateHash(spec.template, n),
       },
-      (ds.status as { collisionCount?: number } | undefined)?.collisionCount ?? 0,
+      ds.status?.collisionCount ?? 0,
     );
     const hash = current.metadata!.labels![HASH]!;
-    const nodes = this.ctx.informers.get("nodes").list() as LabelledNode[];
-    const pods = ownedPods(this.ctx.informers.get("pods"), ds).filter((p) => !p.metadata?.deletionTimestamp);
-    const byNode = new Map<string, KubeObject[]>();
+    const nodes = this.ctx.informers.get<Node>("nodes").list();
+    const pods = ownedPods(this.ctx.informers.get<Pod>("pods"), ds).filter((p) => !p.metadata?.deletionTimestamp);
+    const byNode = new Map<string, Pod[]>();
     for (const p of pods) {
-      const n = (p.spec as { nodeName?: string }).nodeName ?? "";
+      const n = p.spec.nodeName ?? "";
       (byNode.get(n) ?? byNode.set(n, []).get(n)!).push(p);
     }
     const eligible = nodes.filter((n) => nodeEligible(spec, n)).map((n) => n.metadata!.name!);
     const eligibleSet = new Set(eligible);
-    const toDelete: KubeObject[] = [];
+    const toDelete: Pod[] = [];
     const toCreate: string[] = [];
     for (const n of eligible) {
       const mine = (byNode.get(n) ?? []).filter((p) => phase(p) !== "Failed");
@@ -134,7 +119,7 @@ export class DaemonSetController extends Controller {
     if ((spec.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate") {
       const mu = spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1;
       const maxUnavailable = Math.max(1, scaledValue(mu, eligible.length, false));
-      const current = pods.filter((p) => eligibleSet.has((p.spec as { nodeName?: string }).nodeName ?? ""));
+      const current = pods.filter((p) => eligibleSet.has(p.spec.nodeName ?? ""));
       let unavailable = eligible.length - current.filter((p) => podAvailable(p, minReady)).length;
       for (const p of current) {
         if (p.metadata?.labels?.[HASH] === hash || toDelete.includes(p)) continue;
@@ -169,11 +154,11 @@ export class DaemonSetController extends Controller {
       spec.revisionHistoryLimit ?? 10,
     );
 
-    const scheduled = pods.filter((p) => eligibleSet.has((p.spec as { nodeName?: string }).nodeName ?? ""));
+    const scheduled = pods.filter((p) => eligibleSet.has(p.spec.nodeName ?? ""));
     const status = {
-      ...(ds.status as object),
+      ...ds.status,
       desiredNumberScheduled: eligible.length,
-      currentNumberScheduled: new Set(scheduled.map((p) => (p.spec as { nodeName?: string }).nodeName)).size,
+      currentNumberScheduled: new Set(scheduled.map((p) => p.spec.nodeName)).size,
       numberMisscheduled: pods.length - scheduled.length,
       numberReady: scheduled.filter(podReady).length,
       numberAvailable: scheduled.filter((p) => podAvailable(p, minReady)).length,
@@ -184,8 +169,8 @@ export class DaemonSetController extends Controller {
     };
     if (JSON.stringify(status) !== JSON.stringify(ds.status ?? {}))
       await this.ctx.client
-        .resource("daemonsets", namespace)
-        .updateStatus({ ...ds, status } as KubeObject)
+        .resource<DaemonSet>("daemonsets", namespace)
+        .updateStatus({ ...ds, status })
         .catch(ignore(isNotFound));
     if (minReady) this.queue.addAfter(keyOf(ds), minReady * 1000);
   }

@@ -6,14 +6,11 @@
 import { podActive, podReady } from "../../../api/kinds/pod.ts";
 import { scaledValue } from "../../../api/intstr.ts";
 import { now } from "../../../api/time.ts";
-import { selectorMatches, type LabelSelector } from "../../../api/selectors.ts";
+import { selectorMatches } from "../../../api/selectors.ts";
+import type { PodDisruptionBudget } from "../../../api/kinds/stored.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey, isConflict } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
-
-type Pdb = KubeObject & {
-  spec?: { selector?: LabelSelector; minAvailable?: number | string; maxUnavailable?: number | string };
-};
 
 export class DisruptionController extends Controller {
   readonly name = "disruption";
@@ -21,7 +18,7 @@ export class DisruptionController extends Controller {
   setup(): void {
     this.ctx.informers.get("poddisruptionbudgets").on({ add: this.enqueue, update: (_, b) => this.enqueue(b) });
     const touched = (p: KubeObject) => {
-      for (const b of this.ctx.informers.get<Pdb>("poddisruptionbudgets").list())
+      for (const b of this.ctx.informers.get<PodDisruptionBudget>("poddisruptionbudgets").list())
         if (
           b.metadata?.namespace === p.metadata?.namespace &&
           b.spec?.selector &&
@@ -33,7 +30,7 @@ export class DisruptionController extends Controller {
   }
 
   async reconcile(key: string): Promise<void> {
-    const pdb = this.ctx.informers.get<Pdb>("poddisruptionbudgets").get(key);
+    const pdb = this.ctx.informers.get<PodDisruptionBudget>("poddisruptionbudgets").get(key);
     if (!pdb) return;
     const { namespace } = splitKey(key);
     const sel = pdb.spec?.selector;
@@ -48,9 +45,7 @@ export class DisruptionController extends Controller {
       : [];
     // Pods an eviction already counted, until their deletion shows up here (or two minutes pass).
     const disrupted: Record<string, string> = {};
-    for (const [pod, at] of Object.entries(
-      ((pdb.status ?? {}) as { disruptedPods?: Record<string, string> }).disruptedPods ?? {},
-    ))
+    for (const [pod, at] of Object.entries(pdb.status?.disruptedPods ?? {}))
       if (pods.some((p) => p.metadata?.name === pod) && Date.now() - Date.parse(at) < 120_000) disrupted[pod] = at;
     const expected = pods.length;
     const healthy = pods.filter((p) => podReady(p) && !(p.metadata!.name! in disrupted)).length;
@@ -60,7 +55,7 @@ export class DisruptionController extends Controller {
         ? Math.max(0, expected - scaledValue(spec.maxUnavailable, expected, true))
         : scaledValue(spec.minAvailable ?? 0, expected, true);
     const allowed = Math.max(0, healthy - desired);
-    const old = (pdb.status ?? {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] };
+    const old = pdb.status ?? {};
     const wasAllowed = old.conditions?.find((c) => c.type === "DisruptionAllowed");
     const condStatus = allowed > 0 ? "True" : "False";
     const status = {

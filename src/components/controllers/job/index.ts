@@ -1,41 +1,15 @@
 // The Job controller: runs pods to `completions` successes, `parallelism` at a time; counts
 // failures against backoffLimit (with back-off between retries), enforces activeDeadlineSeconds,
 // and sets the Complete/Failed conditions `kubectl wait` looks for.
-import { podReady } from "../../../api/kinds/pod.ts";
+import { type Pod, podReady } from "../../../api/kinds/pod.ts";
+import type { Job, WorkloadCondition } from "../../../api/kinds/workloads.ts";
 import { now } from "../../../api/time.ts";
-import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 import { BURST_REPLICAS, createPods, enqueueOwnersOfPods, Expectations, ownedPods, podFromTemplate } from "../pods.ts";
 import { recordEvent } from "../../events.ts";
 
-type Cond = {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastProbeTime?: string;
-  lastTransitionTime?: string;
-};
-type JobSpec = {
-  completions?: number;
-  parallelism?: number;
-  backoffLimit?: number;
-  activeDeadlineSeconds?: number;
-  suspend?: boolean;
-  template: { metadata?: { labels?: Record<string, string> }; spec?: { restartPolicy?: string } };
-};
-type JobStatus = {
-  active?: number;
-  succeeded?: number;
-  failed?: number;
-  ready?: number;
-  startTime?: string;
-  completionTime?: string;
-  conditions?: Cond[];
-};
-
-const phase = (p: KubeObject) => (p.status as { phase?: string } | undefined)?.phase;
+const phase = (p: Pod) => p.status?.phase;
 
 export class JobController extends Controller {
   readonly name = "job";
@@ -43,19 +17,19 @@ export class JobController extends Controller {
 
   setup(): void {
     this.ctx.informers
-      .get("jobs")
+      .get<Job>("jobs")
       .on({ add: this.enqueue, update: (_, j) => this.enqueue(j), delete: (j) => this.expectations.forget(keyOf(j)) });
-    enqueueOwnersOfPods(this.ctx.informers.get("pods"), "Job", (k) => this.queue.add(k), this.expectations);
+    enqueueOwnersOfPods(this.ctx.informers.get<Pod>("pods"), "Job", (k) => this.queue.add(k), this.expectations);
   }
 
   async reconcile(key: string): Promise<void> {
-    const job = this.ctx.informers.get("jobs").get(key);
+    const job = this.ctx.informers.get<Job>("jobs").get(key);
     if (!job) return;
-    const spec = job.spec as JobSpec;
-    const status = structuredClone((job.status ?? {}) as JobStatus);
+    const spec = job.spec;
+    const status = structuredClone(job.status ?? {});
     const conds = status.conditions ?? [];
     const finished = conds.find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
-    const pods = ownedPods(this.ctx.informers.get("pods"), job);
+    const pods = ownedPods(this.ctx.informers.get<Pod>("pods"), job);
     const active = pods.filter(
       (p) => phase(p) !== "Succeeded" && phase(p) !== "Failed" && !p.metadata?.deletionTimestamp,
     );
@@ -63,7 +37,7 @@ export class JobController extends Controller {
     let failed = pods.filter((p) => phase(p) === "Failed").length;
     if (spec.template.spec?.restartPolicy === "OnFailure")
       for (const p of active)
-        failed += ((p.status as { containerStatuses?: { restartCount?: number }[] })?.containerStatuses ?? []).reduce(
+        failed += (p.status?.containerStatuses ?? []).reduce(
           (n, c) => n + (c.restartCount ?? 0),
           0,
         );
@@ -75,7 +49,7 @@ export class JobController extends Controller {
     }
     if (!status.startTime && !spec.suspend) status.startTime = now();
     const completions = spec.completions ?? 1;
-    let condition: Cond | undefined;
+    let condition: WorkloadCondition | undefined;
     if (succeeded >= completions) {
       condition = { type: "Complete", status: "True", lastProbeTime: now(), lastTransitionTime: now() };
       status.completionTime = now();
@@ -122,7 +96,7 @@ export class JobController extends Controller {
           0,
           ...pods
             .filter((p) => phase(p) === "Failed")
-            .map((p) => Date.parse((p.status as { startTime?: string })?.startTime ?? "") || 0),
+            .map((p) => Date.parse(p.status?.startTime ?? "") || 0),
         );
         const wait = lastFailure + delay - Date.now();
         if (failed > 0 && wait > 0) this.queue.addAfter(key, wait);
@@ -147,12 +121,12 @@ export class JobController extends Controller {
     status.ready = active.filter(podReady).length;
     if (JSON.stringify(status) !== JSON.stringify(job.status ?? {}))
       await this.ctx.client
-        .resource("jobs", namespace)
-        .updateStatus({ ...job, status } as KubeObject)
+        .resource<Job>("jobs", namespace)
+        .updateStatus({ ...job, status })
         .catch(ignore(isNotFound));
   }
 
-  private async deletePods(namespace: string, pods: KubeObject[]): Promise<void> {
+  private async deletePods(namespace: string, pods: Pod[]): Promise<void> {
     for (const p of pods)
       await this.ctx.client
         .resource("pods", namespace)

@@ -1,8 +1,8 @@
 // The replication manager, for ReplicationControllers and ReplicaSets alike: exactly
 // spec.replicas pods matching the selector, created from the template, extras deleted
 // (least useful first), orphans adopted and non-matching pods released; status from what is seen.
-import { podActive, podAvailable, podReady } from "../../../api/kinds/pod.ts";
-import type { KubeObject } from "../../../api/types.ts";
+import { type Pod, podActive, podAvailable, podReady } from "../../../api/kinds/pod.ts";
+import type { ReplicaSet, ReplicationController } from "../../../api/kinds/workloads.ts";
 import { requirementsOf, matchesLabels } from "../../../api/selectors.ts";
 import { isNotFound, keyOf, splitKey, type Informer, ignore, isConflict } from "../../../client/index.ts";
 import { Controller, controllerRef } from "../base.ts";
@@ -15,27 +15,16 @@ import {
   podFromTemplate,
 } from "../pods.ts";
 
-type RsSpec = {
-  replicas?: number;
-  minReadySeconds?: number;
-  selector?: Record<string, string> | { matchLabels?: Record<string, string> };
-  template: { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> };
-};
-type Cond = { type: string; status: string };
 const phaseRank: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
 
 /** Deletion order as Kubernetes ranks pods: unscheduled, pending, not ready, newest, most restarts first. */
-export function deletionOrder(a: KubeObject, b: KubeObject): number {
-  const node = (p: KubeObject) => ((p.spec as { nodeName?: string })?.nodeName ? 1 : 0);
+export function deletionOrder(a: Pod, b: Pod): number {
+  const node = (p: Pod) => (p.spec?.nodeName ? 1 : 0);
   if (node(a) !== node(b)) return node(a) - node(b);
-  const phase = (p: KubeObject) => phaseRank[(p.status as { phase?: string })?.phase ?? "Pending"] ?? 0;
+  const phase = (p: Pod) => phaseRank[p.status?.phase ?? "Pending"] ?? 0;
   if (phase(a) !== phase(b)) return phase(a) - phase(b);
   if (podReady(a) !== podReady(b)) return podReady(a) ? 1 : -1;
-  const restarts = (p: KubeObject) =>
-    ((p.status as { containerStatuses?: { restartCount?: number }[] })?.containerStatuses ?? []).reduce(
-      (n, c) => n + (c.restartCount ?? 0),
-      0,
-    );
+  const restarts = (p: Pod) => (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
   if (restarts(a) !== restarts(b)) return restarts(b) - restarts(a);
   return Date.parse(b.metadata?.creationTimestamp ?? "") - Date.parse(a.metadata?.creationTimestamp ?? "");
 }
@@ -51,7 +40,7 @@ class ReplicaController extends Controller {
     super(ctx);
   }
 
-  private get owners(): Informer<KubeObject> {
+  private get owners(): Informer<ReplicaSet | ReplicationController> {
     return this.ctx.informers.get(this.resource);
   }
 
@@ -61,9 +50,9 @@ class ReplicaController extends Controller {
       update: (_, o) => this.enqueue(o),
       delete: (o) => this.expectations.forget(keyOf(o)),
     });
-    const pods = this.ctx.informers.get("pods");
+    const pods = this.ctx.informers.get<Pod>("pods");
     indexPodsByController(pods);
-    const ownerKeys = (p: KubeObject): string[] => {
+    const ownerKeys = (p: Pod): string[] => {
       const ref = p.metadata?.ownerReferences?.find((r) => r.controller);
       if (ref) return ref.kind === this.kind ? [`${p.metadata!.namespace}/${ref.name}`] : [];
       // An orphan: every owner whose selector matches may adopt it.
@@ -72,7 +61,7 @@ class ReplicaController extends Controller {
         .filter(
           (o) =>
             o.metadata?.namespace === p.metadata?.namespace &&
-            matchesLabels(requirementsOf((o.spec as RsSpec).selector), p.metadata?.labels),
+            matchesLabels(requirementsOf(o.spec.selector), p.metadata?.labels),
         )
         .map(keyOf);
     };
@@ -94,11 +83,11 @@ class ReplicaController extends Controller {
     const owner = this.owners.get(key);
     if (!owner) return;
     const { namespace } = splitKey(key);
-    const spec = owner.spec as RsSpec;
+    const spec = owner.spec;
     const reqs = requirementsOf(spec.selector);
     const podsApi = this.ctx.client.resource("pods", namespace);
-    const owned = ownedPods(this.ctx.informers.get("pods"), owner);
-    const mine: KubeObject[] = [];
+    const owned = ownedPods(this.ctx.informers.get<Pod>("pods"), owner);
+    const mine: Pod[] = [];
     // Release owned pods that no longer match; adopt matching orphans.
     for (const p of owned) {
       if (matchesLabels(reqs, p.metadata?.labels)) mine.push(p);
@@ -117,7 +106,7 @@ class ReplicaController extends Controller {
           .catch(ignore(isNotFound, isConflict));
     }
     if (!owner.metadata?.deletionTimestamp)
-      for (const p of this.ctx.informers.get("pods").list()) {
+      for (const p of this.ctx.informers.get<Pod>("pods").list()) {
         if (
           p.metadata?.namespace !== namespace ||
           p.metadata?.ownerReferences?.some((r) => r.controller) ||
@@ -168,7 +157,7 @@ class ReplicaController extends Controller {
       availableReplicas: active.filter((p) => podAvailable(p, min)).length,
       observedGeneration: owner.metadata?.generation,
     };
-    const conds = (owner.status as { conditions?: Cond[] } | undefined)?.conditions ?? [];
+    const conds = owner.status?.conditions ?? [];
     if (conds.length) status.conditions = conds;
     const old = owner.status ?? {};
     if (
@@ -177,7 +166,7 @@ class ReplicaController extends Controller {
     )
       await this.ctx.client
         .resource(this.resource, namespace)
-        .updateStatus({ ...owner, status: { ...old, ...status } } as KubeObject)
+        .updateStatus({ ...owner, status: { ...old, ...status } })
         .catch(ignore(isNotFound, isConflict));
     if (min > 0 && status.readyReplicas !== status.availableReplicas) this.queue.addAfter(key, min * 1000);
   }

@@ -3,29 +3,16 @@
 // highest ordinal; Parallel does both at once. A deleted pod comes back with its name. A
 // rolling update replaces pods from the highest ordinal down to the partition. Each ordinal keeps
 // its own claims from volumeClaimTemplates.
-import { podReady } from "../../../api/kinds/pod.ts";
-import type { KubeObject } from "../../../api/types.ts";
+import { type Pod, podReady } from "../../../api/kinds/pod.ts";
+import type { StatefulSet } from "../../../api/kinds/workloads.ts";
 import { isAlreadyExists, isNotFound, splitKey, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 import { BURST_REPLICAS, enqueueOwnersOfPods, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
 import { ensureRevision, pruneRevisions, revisionHash, templateOfRevision, templatePatch } from "../revision.ts";
 
-type StsSpec = {
-  replicas?: number;
-  serviceName?: string;
-  podManagementPolicy?: "OrderedReady" | "Parallel";
-  updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
-  template: { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> };
-  selector?: { matchLabels?: Record<string, string> };
-  revisionHistoryLimit?: number;
-  volumeClaimTemplates?: {
-    metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-    spec?: Record<string, unknown>;
-  }[];
-};
 const HASH = "controller-revision-hash";
-const phase = (p: KubeObject) => (p.status as { phase?: string } | undefined)?.phase;
-const running = (p: KubeObject) => phase(p) === "Running" && podReady(p) && !p.metadata?.deletionTimestamp;
+const phase = (p: Pod) => p.status?.phase;
+const running = (p: Pod) => phase(p) === "Running" && podReady(p) && !p.metadata?.deletionTimestamp;
 
 export function ordinalOf(setName: string, podName: string): number {
   const m = podName.match(/-(\d+)$/);
@@ -36,9 +23,9 @@ export class StatefulSetController extends Controller {
   readonly name = "statefulset";
 
   setup(): void {
-    this.ctx.informers.get("statefulsets").on({ add: this.enqueue, update: (_, s) => this.enqueue(s) });
+    this.ctx.informers.get<StatefulSet>("statefulsets").on({ add: this.enqueue, update: (_, s) => this.enqueue(s) });
     this.ctx.informers.register("persistentvolumeclaims");
-    enqueueOwnersOfPods(this.ctx.informers.get("pods"), "StatefulSet", (k) => this.queue.add(k));
+    enqueueOwnersOfPods(this.ctx.informers.get<Pod>("pods"), "StatefulSet", (k) => this.queue.add(k));
     indexPodsByController(this.ctx.informers.get("controllerrevisions"));
   }
 
@@ -48,10 +35,10 @@ export class StatefulSetController extends Controller {
    * replacement pod finds its data.
    */
   private async ensureClaims(
-    sts: KubeObject,
+    sts: StatefulSet,
     ordinal: number,
   ): Promise<{ name: string; persistentVolumeClaim: { claimName: string } }[]> {
-    const spec = sts.spec as StsSpec;
+    const spec = sts.spec;
     const namespace = sts.metadata!.namespace!;
     const out: { name: string; persistentVolumeClaim: { claimName: string } }[] = [];
     for (const t of spec.volumeClaimTemplates ?? []) {
@@ -79,10 +66,10 @@ export class StatefulSetController extends Controller {
   }
 
   async reconcile(key: string): Promise<void> {
-    const sts = this.ctx.informers.get("statefulsets").get(key);
+    const sts = this.ctx.informers.get<StatefulSet>("statefulsets").get(key);
     if (!sts || sts.metadata?.deletionTimestamp) return;
     const { namespace, name } = splitKey(key);
-    const spec = sts.spec as StsSpec;
+    const spec = sts.spec;
     const replicas = spec.replicas ?? 1;
     const ordered = (spec.podManagementPolicy ?? "OrderedReady") === "OrderedReady";
     // Revisions as upstream's getStatefulSetRevisions: the update revision is the template's
@@ -90,7 +77,7 @@ export class StatefulSetController extends Controller {
     // status names, until a rolling update completes.
     const revisions = ownedPods(this.ctx.informers.get("controllerrevisions"), sts);
     const data = templatePatch(spec.template);
-    const prevStatus = (sts.status ?? {}) as { currentRevision?: string; collisionCount?: number };
+    const prevStatus = sts.status ?? {};
     const { revision: update, collisionCount } = await ensureRevision(
       this.ctx.client,
       sts,
@@ -102,11 +89,11 @@ export class StatefulSetController extends Controller {
     const current = revisions.find((r) => r.metadata?.name === prevStatus.currentRevision) ?? update;
     const rolling = (spec.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate";
     const partition = spec.updateStrategy?.rollingUpdate?.partition ?? 0;
-    const pods = ownedPods(this.ctx.informers.get("pods"), sts);
-    const byOrdinal = new Map<number, KubeObject>();
+    const pods = ownedPods(this.ctx.informers.get<Pod>("pods"), sts);
+    const byOrdinal = new Map<number, Pod>();
     for (const p of pods) byOrdinal.set(ordinalOf(name, p.metadata!.name!), p);
     const podsApi = this.ctx.client.resource("pods", namespace);
-    const del = (p: KubeObject) => podsApi.delete(p.metadata!.name!).catch(ignore(isNotFound));
+    const del = (p: Pod) => podsApi.delete(p.metadata!.name!).catch(ignore(isNotFound));
 
     // Create missing pods and replace failed ones, in ordinal order; at most a burst per sync
     // (the pods' add events bring the next sync).
@@ -122,14 +109,12 @@ export class StatefulSetController extends Controller {
         const podName = `${name}-${i}`;
         const claims = await this.ensureClaims(sts, i);
         const volumes = [
-          ...((spec.template.spec?.volumes as { name: string }[] | undefined) ?? []).filter(
-            (v) => !claims.some((c) => c.name === v.name),
-          ),
+          ...(spec.template.spec?.volumes ?? []).filter((v) => !claims.some((c) => c.name === v.name)),
           ...claims,
         ];
         // Below the partition a pod comes back at the current revision, as upstream's newVersionedStatefulSetPod.
         const atCurrent = rolling && i < partition && current.metadata!.name !== revision;
-        const template = atCurrent ? (templateOfRevision(current) as StsSpec["template"]) : spec.template;
+        const template = atCurrent ? templateOfRevision(current) : spec.template;
         const pod = podFromTemplate(sts, template, {
           name: podName,
           labels: {
@@ -200,8 +185,8 @@ export class StatefulSetController extends Controller {
     );
     if (JSON.stringify(status) !== JSON.stringify(sts.status ?? {}))
       await this.ctx.client
-        .resource("statefulsets", namespace)
-        .updateStatus({ ...sts, status } as KubeObject)
+        .resource<StatefulSet>("statefulsets", namespace)
+        .updateStatus({ ...sts, status })
         .catch(ignore(isNotFound));
   }
 }
