@@ -60,24 +60,31 @@ export class Kubelet {
     if (o.pollMs) this.timers.push(setInterval(() => this.poll(), o.pollMs));
   }
 
+  /** What each pod's worker is given. */
+  private workerDeps(): ConstructorParameters<typeof PodWorker>[1] {
+    const { client, runtime, nodeName, nodeIP, dataDir, serviceHost, serviceAccounts, dns, log, podStarted } =
+      this.opts;
+    return {
+      client,
+      runtime,
+      nodeName,
+      nodeIP,
+      dataDir,
+      backoff: this.backoff,
+      serviceHost,
+      serviceAccounts,
+      dns,
+      log,
+      podStarted,
+    };
+  }
+
   /** A pod bound here appeared or changed. */
   podChanged(pod: Pod): void {
     const uid = pod.metadata!.uid!;
     const w = this.workers.get(uid);
     if (w) return w.update(pod);
-    const worker = new PodWorker(pod, {
-      client: this.opts.client,
-      runtime: this.opts.runtime,
-      nodeName: this.opts.nodeName,
-      nodeIP: this.opts.nodeIP,
-      dataDir: this.opts.dataDir,
-      backoff: this.backoff,
-      serviceHost: this.opts.serviceHost,
-      serviceAccounts: this.opts.serviceAccounts,
-      dns: this.opts.dns,
-      log: this.opts.log,
-      podStarted: this.opts.podStarted,
-    });
+    const worker = new PodWorker(pod, this.workerDeps());
     this.workers.set(uid, worker);
     worker.kick();
   }
@@ -87,18 +94,7 @@ export class Kubelet {
     const uid = pod.metadata!.uid!;
     const w = this.workers.get(uid);
     this.workers.delete(uid);
-    void (
-      w ??
-      new PodWorker(pod, {
-        client: this.opts.client,
-        runtime: this.opts.runtime,
-        nodeName: this.opts.nodeName,
-        nodeIP: this.opts.nodeIP,
-        dataDir: this.opts.dataDir,
-        backoff: this.backoff,
-        log: this.opts.log,
-      })
-    )
+    void (w ?? new PodWorker(pod, this.workerDeps()))
       .shutdown()
       // Its events are done: the recorder's caches, keyed by the pod's uid, let it go.
       .finally(() => forgetEvents(this.opts.client, pod));

@@ -459,6 +459,8 @@ export class PodWorker {
       const counter = new ProbeCounter(probe, initialHealthy);
       state[kind] = counter;
       let lastFailure = "";
+      const unhealthy = (message: string) =>
+        recordEvent(this.deps.client, "kubelet", this.pod as never, "Warning", "Unhealthy", message);
       const tick = async () => {
         if (!this.probes.has(c.name) || this.probes.get(c.name) !== state) return;
         const startupPending = kind !== "startup" && state.startup && !state.startup.healthy;
@@ -468,25 +470,11 @@ export class PodWorker {
           );
           // Readiness and startup failures are told once per distinct message (upstream tells each, aggregated).
           if (kind !== "liveness" && !r.ok && r.message !== lastFailure)
-            recordEvent(
-              this.deps.client,
-              "kubelet",
-              this.pod as never,
-              "Warning",
-              "Unhealthy",
-              `${kind === "startup" ? "Startup" : "Readiness"} probe failed: ${r.message}`,
-            );
+            unhealthy(`${kind === "startup" ? "Startup" : "Readiness"} probe failed: ${r.message}`);
           lastFailure = r.ok ? "" : r.message;
           if (counter.record(r.ok)) {
             if (kind === "liveness" && !counter.healthy) {
-              recordEvent(
-                this.deps.client,
-                "kubelet",
-                this.pod as never,
-                "Warning",
-                "Unhealthy",
-                `Liveness probe failed: ${r.message}`,
-              );
+              unhealthy(`Liveness probe failed: ${r.message}`);
               await this.deps.runtime
                 .stopContainer(id, this.pod.spec.terminationGracePeriodSeconds ?? 30)
                 .catch(() => {});
