@@ -37,10 +37,7 @@ export class JobController extends Controller {
     let failed = pods.filter((p) => phase(p) === "Failed").length;
     if (spec.template.spec?.restartPolicy === "OnFailure")
       for (const p of active)
-        failed += (p.status?.containerStatuses ?? []).reduce(
-          (n, c) => n + (c.restartCount ?? 0),
-          0,
-        );
+        failed += (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
     const { namespace } = splitKey(key);
 
     if (finished) {
@@ -94,9 +91,7 @@ export class JobController extends Controller {
         const delay = failed > 0 ? Math.min(360_000, this.ctx.config.jobBackoffBaseMs * 2 ** (failed - 1)) : 0;
         const lastFailure = Math.max(
           0,
-          ...pods
-            .filter((p) => phase(p) === "Failed")
-            .map((p) => Date.parse(p.status?.startTime ?? "") || 0),
+          ...pods.filter((p) => phase(p) === "Failed").map((p) => Date.parse(p.status?.startTime ?? "") || 0),
         );
         const wait = lastFailure + delay - Date.now();
         if (failed > 0 && wait > 0) this.queue.addAfter(key, wait);
