@@ -72,8 +72,11 @@ export class FlowControl {
   }
 
   /** Serves `handle` within the budgets, or answers 429. */
-  async run(req: Request, handle: () => Promise<Response>): Promise<Response> {
-    if (this.exempt(req)) return handle();
+  run(req: Request, handle: () => Promise<Response>): Promise<Response> {
+    return this.exempt(req) ? handle() : this.limited(req, handle);
+  }
+
+  private async limited(req: Request, handle: () => Promise<Response>): Promise<Response> {
     const url = new URL(req.url);
     const client = req.headers.get("authorization") || "anonymous";
     if (isLongRunning(req, url)) return this.runLong(client, handle);

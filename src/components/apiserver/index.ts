@@ -353,7 +353,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     },
   };
   return {
-    fetch: async (req) => direct(req) ?? app.fetch(req),
+    fetch: (req) => direct(req) ?? Promise.resolve(app.fetch(req)),
     upgrade: async (req, server) =>
       (await maybeUpgradeWatchMux(
         req,
@@ -450,18 +450,22 @@ export async function serve(
     idleTimeout: 0,
     maxRequestBodySize: 16 * 1024 * 1024,
     ...(opts.tls ? { tls: opts.tls } : {}),
-    async fetch(req, srv) {
-      let upgraded = false;
-      const res = await flow.run(req, async () => {
-        // Only a WebSocket upgrade is handled there (both of its handlers ask for this header first).
-        const up = req.headers.has("upgrade") ? await api.upgrade(req, srv) : undefined;
-        upgraded = up === "upgraded";
-        return up === "upgraded" ? new Response(null, { status: 204 }) : (up ?? api.fetch(req));
-      });
-      return upgraded ? undefined : res;
+    fetch(req, srv) {
+      // A WebSocket upgrade is handled first (both of its handlers ask for this header before anything else).
+      if (!req.headers.has("upgrade")) return flow.run(req, () => api.fetch(req));
+      return upgradeOrFetch(req, srv);
     },
     websocket: websocketHandlers as never,
   });
+  async function upgradeOrFetch(req: Request, srv: Server<unknown>): Promise<Response | undefined> {
+    let upgraded = false;
+    const res = await flow.run(req, async () => {
+      const up = await api.upgrade(req, srv);
+      upgraded = up === "upgraded";
+      return up === "upgraded" ? new Response(null, { status: 204 }) : (up ?? api.fetch(req));
+    });
+    return upgraded ? undefined : res;
+  }
   return {
     port: server.port ?? opts.port,
     async stop() {

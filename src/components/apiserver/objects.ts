@@ -112,6 +112,9 @@ function sized(text: string): string {
   return text;
 }
 
+/** A stored value's response text (its resourceVersion spliced in), kept as long as the value object lives. */
+const rendered = new WeakMap<KeyValue, string>();
+
 export class Objects {
   constructor(private readonly deps: ObjectsDeps) {}
 
@@ -129,7 +132,11 @@ export class Objects {
   async getRaw(kind: KindDef, ns: string | undefined, name: string): Promise<string> {
     const { kv } = await this.deps.store.get(objectKey(kind, ns, name));
     if (!kv) throw notFound(kind.resource, kind.group, name);
-    return needsOnRead(kind, kv) ? JSON.stringify(read(kind, kv)) : rawJson(kv);
+    if (needsOnRead(kind, kv)) return JSON.stringify(read(kind, kv));
+    // The store hands out the same value object until it changes: its text is made once.
+    let text = rendered.get(kv);
+    if (text === undefined) rendered.set(kv, (text = rawJson(kv)));
+    return text;
   }
 
   async tryGet(kind: KindDef, ns: string | undefined, name: string): Promise<Stored | undefined> {

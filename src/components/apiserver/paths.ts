@@ -19,6 +19,7 @@ export type KindLookup = (group: string, version: string, resource: string) => K
  * resource is unknown (the caller answers 404).
  */
 function decodeSegment(s: string): string {
+  if (!s.includes("%")) return s;
   try {
     return decodeURIComponent(s);
   } catch {
