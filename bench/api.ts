@@ -1,12 +1,11 @@
 // The API server through its full stack (TLS, auth, routing, store read, JSON) against a bare
-// hono handler returning the same pod JSON over the same TLS, with the same load generator
+// hono handler (its own process, as kube) returning the same pod JSON over the same TLS, with the same load generator
 // and concurrency in the same run; plus create throughput and LIST of 1000 pods; and the same GET
 // by a service account through a RoleBinding against the admin token's (authz_ratio).
-import { Hono } from "hono";
-import { readFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startKube, load } from "./lib/kube-up.ts";
-import { round } from "./lib/stats.ts";
+import { cpuSeconds, round } from "./lib/stats.ts";
 
 const CONCURRENCY = 32;
 const DURATION_MS = 4000;
@@ -34,20 +33,24 @@ export default async function main(): Promise<void> {
   const first = await (await req("POST", "/api/v1/namespaces/default/pods", pod("target"))).json();
   const podJson = JSON.stringify(first);
 
-  // Bare hono on Bun, same TLS certificate, answering the same pod bytes.
-  const bare = new Hono();
-  bare.get("/pod", (c) => c.body(podJson, 200, { "content-type": "application/json" }));
+  // Bare hono on Bun, same TLS certificate, answering the same pod bytes, in a process of its own as kube is.
   const pki = join(kube.dataDir, "pki");
-  const bareServer = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch: bare.fetch,
-    tls: {
-      cert: readFileSync(join(pki, "apiserver.crt"), "utf8"),
-      key: readFileSync(join(pki, "apiserver.key"), "utf8"),
-    },
-  });
-  const bareUrl = `https://127.0.0.1:${bareServer.port}/pod`;
+  const bodyFile = join(kube.dataDir, "bench-pod.json");
+  writeFileSync(bodyFile, podJson);
+  const bare = Bun.spawn(
+    [
+      process.execPath,
+      join(import.meta.dir, "lib/bare-hono.ts"),
+      join(pki, "apiserver.crt"),
+      join(pki, "apiserver.key"),
+      bodyFile,
+    ],
+    { stdout: "pipe", stderr: "inherit" },
+  );
+  const { value } = await bare.stdout.getReader().read();
+  const barePort = new TextDecoder().decode(value).match(/port (\d+)/)?.[1];
+  if (!barePort) throw new Error("the bare hono process did not start");
+  const bareUrl = `https://127.0.0.1:${barePort}/pod`;
 
   // A service account allowed to read pods through a RoleBinding: its GETs pay for authentication and RBAC.
   const rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/default";
@@ -89,18 +92,42 @@ export default async function main(): Promise<void> {
   const adminGet = () => req("GET", "/api/v1/namespaces/default/pods/target");
   await load(500, CONCURRENCY, adminGet); // warm-up
   await load(500, CONCURRENCY, saGet);
-  // Interleaved halves, so that a change in the machine's load hits both alike.
-  let getRps = 0;
-  let authzRps = 0;
-  for (let k = 0; k < 2; k++) {
-    getRps += (await load(DURATION_MS / 2, CONCURRENCY, adminGet)) / 2;
-    authzRps += (await load(DURATION_MS / 2, CONCURRENCY, saGet)) / 2;
+  const bareGet = () => fetch(bareUrl, { tls } as RequestInit);
+  await load(500, CONCURRENCY, bareGet);
+  // Interleaved quarters, so that a change in the machine's load hits kube and the bare handler alike.
+  // Each server's CPU time per request is taken too: unlike throughput, it does not depend on how
+  // much of the machine the other processes leave.
+  const measured = async (pid: number, request: () => Promise<Response>) => {
+    const c0 = cpuSeconds(pid);
+    const rps = await load(DURATION_MS / 4, CONCURRENCY, request);
+    return { rps, cpu: cpuSeconds(pid) - c0, requests: (rps * DURATION_MS) / 4 / 1000 };
+  };
+  const total = {
+    get: { rps: 0, cpu: 0, requests: 0 },
+    authz: { rps: 0, cpu: 0, requests: 0 },
+    hono: { rps: 0, cpu: 0, requests: 0 },
+  };
+  const add = (t: typeof total.get, m: typeof total.get) => {
+    t.rps += m.rps / 4;
+    t.cpu += m.cpu;
+    t.requests += m.requests;
+  };
+  for (let k = 0; k < 4; k++) {
+    add(total.get, await measured(kube.pid, adminGet));
+    add(total.authz, await measured(kube.pid, saGet));
+    add(total.hono, await measured(bare.pid, bareGet));
   }
+  const getRps = total.get.rps;
+  const authzRps = total.authz.rps;
+  const honoRps = total.hono.rps;
+  const usPerReq = (t: typeof total.get) => round((t.cpu / t.requests) * 1e6);
   console.log(
     `GET pod as a service account through a RoleBinding: ${round(authzRps)} req/s (admin token: ${round(getRps)} req/s)`,
   );
-  const honoRps = await load(DURATION_MS, CONCURRENCY, () => fetch(bareUrl, { tls } as RequestInit));
   console.log(`GET pod: ${round(getRps)} req/s through kube, ${round(honoRps)} req/s bare hono`);
+  console.log(
+    `server CPU per GET: kube ${usPerReq(total.get)} us (service account ${usPerReq(total.authz)} us), bare hono ${usPerReq(total.hono)} us`,
+  );
 
   let i = 0;
   const createRps = await load(DURATION_MS, CONCURRENCY, () =>
@@ -124,13 +151,16 @@ export default async function main(): Promise<void> {
   }
   const list1000 = round(times.sort((a, b) => a - b)[5]!, 1);
   console.log(`LIST 1000 pods: median ${list1000} ms`);
-  bareServer.stop(true);
+  bare.kill("SIGTERM");
+  await bare.exited;
   await kube.stop();
   console.log(
     [
       `api: get_rps=${round(getRps)} hono_rps=${round(honoRps)} ratio=${round(getRps / honoRps, 2)}`,
       `create_rps=${round(createRps)} list1000_ms=${list1000}`,
       `authz_get_rps=${round(authzRps)} authz_ratio=${round(authzRps / getRps, 2)}`,
+      `cpu_us_per_get=${usPerReq(total.get)} hono_cpu_us_per_get=${usPerReq(total.hono)}`,
+      `cpu_ratio=${round(usPerReq(total.hono) / usPerReq(total.get), 2)}`,
     ].join(" "),
   );
 }

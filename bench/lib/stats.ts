@@ -1,5 +1,5 @@
 // Small helpers the benchmarks share: percentiles, rates and temp dirs.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -17,4 +17,10 @@ export function tempDir(prefix: string): string {
 
 export function peakRssMb(): number {
   return Math.round(process.memoryUsage().rss / 2 ** 20);
+}
+
+/** CPU time (user + system) a process has used, in seconds, from /proc (clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
