@@ -1,7 +1,10 @@
 // TCP forwarding for one service port on one address: each accepted connection goes to the
 // balancer's first endpoint, or the next when one refuses; bytes flow both ways with
-// back-pressure (node:net pipes). Endpoint changes affect new connections only.
-import net from "node:net";
+// back-pressure. Endpoint changes affect new connections only.
+// Bun's own sockets, not node:net streams: each chunk read is written to the other socket at once
+// in the same callback (no stream machinery, no extra copy); only what the kernel does not take is
+// kept, and the sending side is paused until the `drain` of the receiving one.
+import type { Socket, TCPSocketListener } from "bun";
 import type { Balancer } from "./balancer.ts";
 
 export interface Listener {
@@ -9,49 +12,160 @@ export interface Listener {
   port: number;
 }
 
+/** What each socket keeps: its peer, and what is still waiting to be written to it. */
+interface Side {
+  peer?: Socket<Side>;
+  /** Bytes for this socket that it has not taken yet (its peer is paused meanwhile). */
+  pending: Uint8Array[];
+  /** The peer sent its last byte: shut this socket's sending side once pending is written. */
+  ending: boolean;
+  /** This socket's sending side is shut (FIN sent). */
+  shut: boolean;
+  /** This socket sent its last byte (FIN received). */
+  ended: boolean;
+  closed: boolean;
+  /** Read from the client before its upstream connected. */
+  early: Uint8Array[];
+}
+
+const side = (): Side => ({ pending: [], ending: false, shut: false, ended: false, closed: false, early: [] });
+
+/** Writes what the socket takes; keeps (copies) the rest and pauses the sender until the socket drains. */
+function send(to: Socket<Side>, chunk: Uint8Array, from: Socket<Side>): void {
+  const d = to.data;
+  if (d.closed) return;
+  if (d.pending.length === 0) {
+    const n = to.write(chunk);
+    if (n >= chunk.length) return;
+    chunk = chunk.subarray(Math.max(n, 0));
+  }
+  // The chunk may be a view of a buffer the runtime reuses: what waits is copied.
+  d.pending.push(chunk.slice());
+  from.pause();
+}
+
+/** Shuts the socket's sending side; once both directions are over, the socket is closed. */
+function shut(s: Socket<Side>): void {
+  if (s.data.shut || s.data.closed) return;
+  s.data.shut = true;
+  if (s.data.ended) s.end();
+  else s.shutdown();
+}
+
+/** The socket can take more: writes what waits for it, then lets its peer send again. */
+function flush(s: Socket<Side>): void {
+  const d = s.data;
+  while (d.pending.length) {
+    const chunk = d.pending[0]!;
+    const n = s.write(chunk);
+    if (n < chunk.length) {
+      d.pending[0] = chunk.subarray(Math.max(n, 0));
+      return;
+    }
+    d.pending.shift();
+  }
+  if (d.ending) shut(s);
+  else if (d.peer && !d.peer.data.closed) d.peer.resume();
+}
+
+/** The peer will send nothing more: shut this socket's sending side once what waits for it is written. */
+function endTowards(s: Socket<Side> | undefined): void {
+  if (!s || s.data.closed) return;
+  s.data.ending = true;
+  if (s.data.pending.length === 0) shut(s);
+}
+
+const relay = {
+  data(s: Socket<Side>, chunk: Uint8Array) {
+    if (s.data.peer) send(s.data.peer, chunk, s);
+    else s.data.early.push(chunk.slice());
+  },
+  drain: flush,
+  end(s: Socket<Side>) {
+    s.data.ended = true;
+    if (s.data.peer) endTowards(s.data.peer);
+    if (s.data.shut) s.end();
+  },
+  close(s: Socket<Side>) {
+    s.data.closed = true;
+    const peer = s.data.peer;
+    if (!peer || peer.data.closed) return;
+    // Nothing more is relayed from the peer either: it is closed once what the closed side sent is written.
+    peer.data.ended = true;
+    endTowards(peer);
+  },
+  error() {},
+};
+
+/** The upstream is connected: what the client sent meanwhile goes first, then bytes flow both ways. */
+function join(client: Socket<Side>, upstream: Socket<Side>): void {
+  upstream.data.peer = client;
+  client.data.peer = upstream;
+  for (const chunk of client.data.early) send(upstream, chunk, client);
+  client.data.early = [];
+  if (client.data.ended) endTowards(upstream);
+  if (upstream.data.pending.length === 0) client.resume();
+}
+
 export function listenTcp(host: string, port: number, balancer: Balancer): Promise<Listener> {
-  const open = new Set<net.Socket>();
-  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (client) => {
-    open.add(client);
-    client.on("close", () => open.delete(client));
-    client.on("error", () => client.destroy());
-    const candidates = balancer.pick(client.remoteAddress ?? "");
-    const attempt = (i: number) => {
-      const ep = candidates[i];
-      if (!ep) return client.destroy();
-      const upstream = net.connect({ host: ep.ip, port: ep.port, allowHalfOpen: true });
-      upstream.setNoDelay(true);
-      let connected = false;
-      upstream.once("connect", () => {
-        connected = true;
-        open.add(upstream);
-        upstream.on("close", () => open.delete(upstream));
-        client.pipe(upstream);
-        upstream.pipe(client);
-        client.resume();
-      });
-      upstream.on("error", () => {
-        if (!connected) attempt(i + 1);
-        else client.destroy();
-      });
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => connected && client.end());
-    };
-    client.setNoDelay(true);
-    attempt(0);
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host, port }, () => {
-      server.off("error", reject);
-      resolve({
-        port: (server.address() as net.AddressInfo).port,
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of open) s.destroy();
-            server.close(() => r());
-          }),
-      });
+  const open = new Set<Socket<Side>>();
+  const connect = (client: Socket<Side>, candidates: { ip: string; port: number }[], i: number) => {
+    const ep = candidates[i];
+    if (!ep || client.data.closed) return client.terminate();
+    let connected = false;
+    Bun.connect<Side>({
+      hostname: ep.ip,
+      port: ep.port,
+      allowHalfOpen: true,
+      data: side(),
+      socket: {
+        ...relay,
+        open(upstream) {
+          connected = true;
+          if (client.data.closed) return upstream.terminate();
+          upstream.setNoDelay(true);
+          open.add(upstream);
+          join(client, upstream);
+        },
+        close(upstream) {
+          open.delete(upstream);
+          relay.close(upstream);
+        },
+        connectError() {
+          if (!connected) connect(client, candidates, i + 1);
+        },
+      },
+    }).catch(() => {});
+  };
+  let server: TCPSocketListener<Side>;
+  try {
+    server = Bun.listen<Side>({
+      hostname: host,
+      port,
+      allowHalfOpen: true,
+      socket: {
+        ...relay,
+        open(client) {
+          client.data = side();
+          client.pause();
+          client.setNoDelay(true);
+          open.add(client);
+          connect(client, balancer.pick(client.remoteAddress ?? ""), 0);
+        },
+        close(client) {
+          open.delete(client);
+          relay.close(client);
+        },
+      },
     });
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return Promise.resolve({
+    port: server.port,
+    close: async () => {
+      server.stop(true);
+      for (const s of open) s.terminate();
+    },
   });
 }
