@@ -3,7 +3,7 @@
 // The last line is for the plane `kube up` picks here (nftables as root, else userspace).
 import net from "node:net";
 import { join } from "node:path";
-import { round } from "./lib/stats.ts";
+import { cpuSeconds, round } from "./lib/stats.ts";
 
 const BULK_BYTES = 1024 * 1024 * 1024;
 const CONNS = 4;
@@ -85,7 +85,10 @@ export default async function main(): Promise<void> {
     if (!ready) throw new Error("proxy process did not start");
     await bulk("127.0.0.1", sinkPort); // warm-up
     const direct = await bulk("127.0.0.1", sinkPort);
+    const c0 = cpuSeconds(child.pid);
     const proxied = await bulk(vip, 7001);
+    // The proxy process's CPU time per GB moved: unlike throughput, the machine's load does not skew it.
+    const cpuPerGb = ((cpuSeconds(child.pid) - c0) * 2 ** 30) / BULK_BYTES;
     const directRps = await rps(`http://127.0.0.1:${http.port}/`);
     const proxiedRps = await rps(`http://${vip}:7002/`);
     child.kill("SIGTERM");
@@ -95,6 +98,7 @@ export default async function main(): Promise<void> {
       line: [
         `mbps=${round(proxied)} direct_mbps=${round(direct)} ratio=${round(proxied / direct, 2)}`,
         `rps=${round(proxiedRps)} direct_rps=${round(directRps)} rps_ratio=${round(proxiedRps / directRps, 2)}`,
+        `proxy_cpu_s_per_gb=${round(cpuPerGb, 2)}`,
       ].join(" "),
     };
   };
