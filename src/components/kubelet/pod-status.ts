@@ -1,52 +1,18 @@
 // Computing a pod's status from what the kubelet observed of its containers, as the real kubelet
 // does: phase, the four standard conditions, and container statuses. Pure: no clock, no runtime.
 
-import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
-export interface ContainerStateRunning {
-  startedAt: string;
-}
-export interface ContainerStateWaiting {
-  reason: string;
-  message?: string;
-}
-export interface ContainerStateTerminated {
-  exitCode: number;
-  reason: string;
-  message?: string;
-  signal?: number;
-  startedAt?: string;
-  finishedAt?: string;
-  containerID?: string;
-}
-export interface ContainerState {
-  running?: ContainerStateRunning;
-  waiting?: ContainerStateWaiting;
-  terminated?: ContainerStateTerminated;
-}
-
-export interface ContainerStatus {
-  name: string;
-  state: ContainerState;
-  lastState: ContainerState;
-  ready: boolean;
-  started?: boolean;
-  restartCount: number;
-  image: string;
-  imageID: string;
-  containerID?: string;
-}
-
-export interface PodCondition {
-  type: string;
-  status: "True" | "False" | "Unknown";
-  reason?: string;
-  message?: string;
-  lastProbeTime: string | null;
-  lastTransitionTime: string;
-}
+import { type ContainerStatus, isPodPhaseTerminal, type PodCondition, type PodPhase } from "../../api/kinds/pod.ts";
+export type {
+  ContainerState,
+  ContainerStateRunning,
+  ContainerStateTerminated,
+  ContainerStateWaiting,
+  ContainerStatus,
+  PodCondition,
+  PodPhase,
+} from "../../api/kinds/pod.ts";
 
 export type RestartPolicy = "Always" | "OnFailure" | "Never";
-export type PodPhase = "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
 
 /** The phase rule of the kubelet's getPhase, for pods without init containers still pending. */
 export function podPhase(
