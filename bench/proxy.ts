@@ -85,10 +85,12 @@ export default async function main(): Promise<void> {
     if (!ready) throw new Error("proxy process did not start");
     await bulk("127.0.0.1", sinkPort); // warm-up
     const direct = await bulk("127.0.0.1", sinkPort);
-    const c0 = cpuSeconds(child.pid);
+    // NaN once the process is gone (the figure is then NaN rather than a crash of the bench).
+    const cpu = () => (child.exitCode === null ? cpuSeconds(child.pid) : Number.NaN);
+    const c0 = cpu();
     const proxied = await bulk(vip, 7001);
     // The proxy process's CPU time per GB moved: unlike throughput, the machine's load does not skew it.
-    const cpuPerGb = ((cpuSeconds(child.pid) - c0) * 2 ** 30) / BULK_BYTES;
+    const cpuPerGb = ((cpu() - c0) * 2 ** 30) / BULK_BYTES;
     const directRps = await rps(`http://127.0.0.1:${http.port}/`);
     const proxiedRps = await rps(`http://${vip}:7002/`);
     child.kill("SIGTERM");
