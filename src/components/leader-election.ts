@@ -8,18 +8,9 @@
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { microTime } from "../api/time.ts";
-import type { KubeObject } from "../api/types.ts";
+import type { Lease, LeaseSpec } from "../api/kinds/core.ts";
 import { isAlreadyExists, isConflict, isNotFound, type Client } from "../client/index.ts";
 import { clientOf, type Component, type RunningComponent } from "./types.ts";
-
-export interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
-type Lease = KubeObject & { spec?: LeaseSpec };
 
 export interface LeaderElectionConfig {
   client: Client;

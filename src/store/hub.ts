@@ -1,8 +1,8 @@
 // The in-process watch hub: a committed write is handed to every matching watcher at once
 // (no polling; the SQLite store). Each watcher (both backends) has a bounded buffer; one that falls too far behind is ended
 // with WatchLaggedError so writers never wait for readers.
-import type { WatchEvent } from "./types.ts";
-import { WatchLaggedError } from "./types.ts";
+import type { WatchEvent, Watcher } from "./types.ts";
+import { CompactedError, WatchLaggedError } from "./types.ts";
 
 export class LiveWatcher {
   private buf: WatchEvent[] = [];
@@ -74,4 +74,39 @@ export class Hub {
   get size(): number {
     return this.watchers.size;
   }
+}
+
+/**
+ * A Watcher reading a LiveWatcher fed from a stream (etcd): fails at once with CompactedError when
+ * `start` is compacted, ends with the stream's failure (if any) once the buffer is drained, and
+ * calls `close` when the consumer stops.
+ */
+export function streamedWatcher(
+  live: LiveWatcher,
+  start: number,
+  compactedRevision: () => Promise<number>,
+  failure: () => unknown,
+  close: () => void,
+): Watcher {
+  async function* iterate(): AsyncGenerator<WatchEvent> {
+    let last = start;
+    try {
+      const compacted = await compactedRevision().catch(() => 0);
+      if (start < compacted) throw new CompactedError(start, compacted);
+      for (;;) {
+        const ev = await live.next(() => last);
+        if (!ev) {
+          const f = failure();
+          if (f) throw f;
+          return;
+        }
+        last = ev.revision;
+        yield ev;
+      }
+    } finally {
+      close();
+    }
+  }
+  const gen = iterate();
+  return { [Symbol.asyncIterator]: () => gen, close };
 }

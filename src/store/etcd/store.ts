@@ -2,7 +2,7 @@
 // mod_revision is its resourceVersion). Writes are transactions guarded by create_revision == 0
 // (create) or mod_revision == expected (update, delete); watches are etcd watches from a start
 // revision with prev_kv; compaction is etcd's, recorded in `compact_rev_key` as kube-apiserver does.
-import { LiveWatcher } from "../hub.ts";
+import { LiveWatcher, streamedWatcher } from "../hub.ts";
 import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, WatchOptions, Watcher } from "../types.ts";
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreError } from "../types.ts";
 import { type FeedSource, ResourceFeed, resourcePrefix } from "./watch-cache.ts";
@@ -255,7 +255,6 @@ export class EtcdStore implements Store, FeedSource {
 
   private ownWatch(prefix: string, start: number, signal: AbortSignal | undefined): Watcher {
     const live = new LiveWatcher(prefix, this.opts.watchBuffer ?? 10_000);
-    let last = start;
     let failure: unknown;
     const abort = new AbortController();
     const close = () => {
@@ -277,26 +276,13 @@ export class EtcdStore implements Store, FeedSource {
       abort.abort();
       live.close();
     });
-    const store = this;
-    async function* iterate(): AsyncGenerator<WatchEvent> {
-      try {
-        const compacted = await store.compactedRevision().catch(() => 0);
-        if (start < compacted) throw new CompactedError(start, compacted);
-        for (;;) {
-          const ev = await live.next(() => last);
-          if (!ev) {
-            if (failure) throw failure;
-            return;
-          }
-          last = ev.revision;
-          yield ev;
-        }
-      } finally {
-        close();
-      }
-    }
-    const gen = iterate();
-    return { [Symbol.asyncIterator]: () => gen, close };
+    return streamedWatcher(
+      live,
+      start,
+      () => this.compactedRevision(),
+      () => failure,
+      close,
+    );
   }
 
   async compact(revision: number): Promise<void> {

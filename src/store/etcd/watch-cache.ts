@@ -4,8 +4,8 @@
 // kubectl/informer watches on pods cost etcd one stream, and a watch that resumes from a recent
 // resourceVersion is served without asking etcd. A watch from before the window (or of something
 // that is not one resource) gets its own etcd watch, as without the cache.
-import { LiveWatcher } from "../hub.ts";
-import { CompactedError, type WatchEvent, type Watcher } from "../types.ts";
+import { LiveWatcher, streamedWatcher } from "../hub.ts";
+import type { WatchEvent, Watcher } from "../types.ts";
 
 /** How many recent events each resource's feed keeps to serve watches that resume from the past. */
 export const WINDOW = 2000;
@@ -86,27 +86,13 @@ export class ResourceFeed {
     };
     signal?.addEventListener("abort", close, { once: true });
     if (this.failed) close();
-    const feed = this;
-    async function* iterate(): AsyncGenerator<WatchEvent> {
-      let last = after;
-      try {
-        const compacted = await feed.source.compactedRevision().catch(() => 0);
-        if (after < compacted) throw new CompactedError(after, compacted);
-        for (;;) {
-          const ev = await live.next(() => last);
-          if (!ev) {
-            if (feed.failure) throw feed.failure;
-            return;
-          }
-          last = ev.revision;
-          yield ev;
-        }
-      } finally {
-        close();
-      }
-    }
-    const gen = iterate();
-    return { [Symbol.asyncIterator]: () => gen, close };
+    return streamedWatcher(
+      live,
+      after,
+      () => this.source.compactedRevision(),
+      () => this.failure,
+      close,
+    );
   }
 
   close(): void {
