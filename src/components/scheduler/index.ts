@@ -93,6 +93,7 @@ export class SchedulerLoop {
       delete: (p) => {
         const key = keyOf(p);
         this.cache.removePod(key);
+        this.cache.unnominate(key);
         this.queue.forget(key);
         this.lastMessage.delete(key);
         forgetEvents(this.client, p);
@@ -102,10 +103,17 @@ export class SchedulerLoop {
   }
 
   private onPod(p: SchedPod): void {
+    const key = keyOf(p);
     if (p.spec?.nodeName) {
+      this.cache.unnominate(key);
       this.cache.upsertPod(p);
       if (isPodPhaseTerminal(p.status?.phase)) this.queue.moveAllToActive();
-    } else if (responsible(p)) this.queue.add(keyOf(p), p.spec?.priority ?? 0);
+    } else if (responsible(p)) {
+      // A nomination made by this scheduler is kept in memory until the pod's status shows it.
+      const nominated = p.status?.nominatedNodeName;
+      if (nominated) this.cache.nominate(p, nominated, key);
+      this.queue.add(key, p.spec?.priority ?? 0);
+    } else this.cache.unnominate(key);
   }
 
   async start(): Promise<void> {
@@ -133,13 +141,20 @@ export class SchedulerLoop {
     const pod = this.pods.get(key);
     if (!pod || !responsible(pod) || this.cache.isAssumed(key)) return;
     const nodes = this.cache.nodes();
-    const result = this.algorithm.schedule(pod, nodes);
+    const result = this.algorithm.schedule(pod, nodes, undefined, this.cache.nominatedOn);
     if (result.node === undefined) {
       // PostFilter: preemption, whose verdict joins the message as upstream's does.
-      const p = preempt(this.algorithm, result.state, nodes.length, result.resolvable, this.budgets(), (n) =>
-        this.cache.get(n),
+      const p = preempt(
+        this.algorithm,
+        result.state,
+        nodes.length,
+        result.resolvable,
+        this.budgets(),
+        (n) => this.cache.get(n),
+        this.cache.nominatedOn,
       );
       if (p.node === undefined) return this.markUnschedulable(pod, `${result.message} ${p.message}.`);
+      this.cache.nominate(pod, p.node, key);
       await this.evict(
         pod,
         p.node,
@@ -147,6 +162,7 @@ export class SchedulerLoop {
       );
       return this.markUnschedulable(pod, result.message, p.node);
     }
+    this.cache.unnominate(key);
     this.cache.assume(pod, result.node);
     this.metrics?.attempt("scheduled", this.attemptStart);
     this.lastMessage.delete(key);

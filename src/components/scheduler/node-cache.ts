@@ -65,6 +65,9 @@ export function cloneNodeInfo(info: NodeInfo): NodeInfo {
 export class NodeCache {
   private readonly infos = new Map<string, NodeInfo>();
   private readonly placed = new Map<string, Placed>();
+  /** Upstream's nominator: pods waiting for a node that preemption freed for them, by node. */
+  private readonly nominations = new Map<string, Map<string, PodInfo>>();
+  private readonly nominatedNode = new Map<string, string>();
   private list: NodeInfo[] = [];
   private dirty = true;
 
@@ -143,6 +146,29 @@ export class NodeCache {
   isAssumed(key: string): boolean {
     return this.placed.get(key)?.assumed === true;
   }
+
+  /** Records that `pod` waits for `nodeName` (status.nominatedNodeName, or preemption just now). */
+  nominate(pod: SchedPod, nodeName: string, key = keyOf(pod)): void {
+    this.unnominate(key);
+    this.nominatedNode.set(key, nodeName);
+    (this.nominations.get(nodeName) ?? this.nominations.set(nodeName, new Map()).get(nodeName)!).set(
+      key,
+      podInfoOf(pod, key),
+    );
+  }
+
+  /** The pod is bound, scheduled, gone or no longer waiting. */
+  unnominate(key: string): void {
+    const node = this.nominatedNode.get(key);
+    if (node === undefined) return;
+    this.nominatedNode.delete(key);
+    const on = this.nominations.get(node);
+    on?.delete(key);
+    if (on?.size === 0) this.nominations.delete(node);
+  }
+
+  /** The pods nominated to a node. */
+  readonly nominatedOn = (nodeName: string): Iterable<PodInfo> | undefined => this.nominations.get(nodeName)?.values();
 
   private place(key: string, pod: SchedPod, nodeName: string, assumed: boolean): void {
     const p: Placed = { node: nodeName, info: podInfoOf(pod, key), assumed };

@@ -5,7 +5,13 @@
 // the lowest priority sum, the fewest victims, the latest start among the most important victims.
 import { matchesLabels, type Requirement } from "../../api/selectors.ts";
 import { accountPod, cloneNodeInfo } from "./node-cache.ts";
-import { runFilters, unschedulableMessage, type Scheduler1 } from "./schedule-one.ts";
+import {
+  cloneState,
+  type Nominated,
+  runFiltersWithNominated,
+  unschedulableMessage,
+  type Scheduler1,
+} from "./schedule-one.ts";
 import type { CycleState, NodeInfo, PodInfo } from "./types.ts";
 
 export interface Budget {
@@ -31,12 +37,6 @@ const startOf = (p: PodInfo) => Date.parse(p.pod.status?.startTime ?? p.pod.meta
 /** Upstream's MoreImportantPod: higher priority, then the one that started earlier. */
 const moreImportant = (a: PodInfo, b: PodInfo) => b.priority - a.priority || startOf(a) - startOf(b);
 
-function cloneState(s: Scheduler1, state: CycleState): CycleState {
-  const data = new Map(state.data);
-  for (const p of s.plugins) if (p.cloneState && data.has(p.name)) data.set(p.name, p.cloneState(data.get(p.name)));
-  return { ...state, data };
-}
-
 /** Splits pods into those whose eviction would break a PodDisruptionBudget and the rest. */
 function byBudget(pods: PodInfo[], budgets: Budget[]): [PodInfo[], PodInfo[]] {
   const left = budgets.map((b) => b.disruptionsAllowed);
@@ -60,11 +60,12 @@ function victimsOn(
   state: CycleState,
   original: NodeInfo,
   budgets: Budget[],
+  nominated?: Nominated,
 ): Candidate | { reason: string } {
   const lower = [...original.pods.values()].filter((p) => p.priority < state.priority);
   if (!lower.length) return { reason: NO_VICTIMS };
   const node = cloneNodeInfo(original);
-  const st = cloneState(s, state);
+  const st = cloneState(s.plugins, state);
   const remove = (p: PodInfo) => {
     accountPod(node, p, -1);
     for (const pl of s.plugins) pl.removePod?.(st, p, node);
@@ -74,8 +75,11 @@ function victimsOn(
     for (const pl of s.plugins) pl.addPod?.(st, p, node);
   };
   for (const p of lower) remove(p);
-  const fits = () => !runFilters(s.filters, st, node);
-  const failed = runFilters(s.filters, st, node);
+  // Victims are chosen with the node's nominated pods counted, as upstream's SelectVictimsOnNode.
+  const key = `${state.pod.metadata?.namespace ?? ""}/${state.pod.metadata?.name ?? ""}`;
+  const filter = () => runFiltersWithNominated(s.plugins, s.filters, st, node, nominated, key);
+  const fits = () => !filter();
+  const failed = filter();
   if (failed) return { reason: failed.reason };
   lower.sort(moreImportant);
   const [violating, fine] = byBudget(lower, budgets);
@@ -133,6 +137,7 @@ export function preempt(
   resolvable: NodeInfo[],
   budgets: Budget[],
   getNode: (n: string) => NodeInfo | undefined,
+  nominated?: Nominated,
 ): PreemptionResult {
   const not = eligible(state, getNode);
   if (not) return { message: `preemption: ${not}` };
@@ -141,7 +146,7 @@ export function preempt(
   // Upstream stops after enough candidates: at least 100, or 10% of the nodes.
   const enough = Math.max(100, Math.floor(total / 10));
   for (const node of resolvable) {
-    const r = victimsOn(s, state, node, budgets);
+    const r = victimsOn(s, state, node, budgets, nominated);
     if ("reason" in r) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
     else if (cands.push(r) >= enough) break;
   }

@@ -1,10 +1,12 @@
 // Whole scheduling cycles over a node cache: Kubernetes' unschedulable message, spreading,
 // least-allocated placement, assumptions counting at once, and the adaptive node count.
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { NodeCache } from "./node-cache.ts";
 import { defaultPlugins } from "./plugins/index.ts";
 import { numFeasibleNodesToFind, Scheduler1 } from "./schedule-one.ts";
-import { nodeWith, podWith } from "../../../test/helpers/scheduler.ts";
+import { preempt } from "./preemption.ts";
+import type { SchedNode, SchedPod } from "./types.ts";
+import { cacheWith, nodeWith, podAffinity, podWith } from "../../../test/helpers/scheduler.ts";
 
 function cacheOf(...nodes: ReturnType<typeof nodeWith>[]): NodeCache {
   const c = new NodeCache();
@@ -67,4 +69,100 @@ test("the number of nodes to score adapts to the cluster size like Kubernetes'",
   expect(numFeasibleNodesToFind(1000)).toBe(420);
   expect(numFeasibleNodesToFind(5000)).toBe(500);
   expect(numFeasibleNodesToFind(100_000)).toBe(5000);
+});
+
+describe("pods nominated to a node count in its filters (upstream's RunFilterPluginsWithNominatedPods)", () => {
+  const HOST = "kubernetes.io/hostname";
+  const waiting = (name: string, priority: number, o: Parameters<typeof podWith>[1] = {}) =>
+    podWith(name, { cpu: "1500m", priority, ...o });
+  const cases: {
+    name: string;
+    nodes: SchedNode[];
+    bound?: SchedPod[];
+    nominated: [SchedPod, string][];
+    pod: SchedPod;
+    want: string;
+  }[] = [
+    {
+      name: "a higher-priority pod nominated to the only node keeps the room preemption freed for it",
+      nodes: [nodeWith("a", { cpu: "2" })],
+      nominated: [[waiting("high", 10), "a"]],
+      pod: podWith("low", { cpu: "1", priority: 1 }),
+      want: "0/1 nodes are available: 1 Insufficient cpu.",
+    },
+    {
+      name: "a nominated pod of equal priority keeps its room too",
+      nodes: [nodeWith("a", { cpu: "2" })],
+      nominated: [[waiting("same", 1), "a"]],
+      pod: podWith("p", { cpu: "1", priority: 1 }),
+      want: "0/1 nodes are available: 1 Insufficient cpu.",
+    },
+    {
+      name: "a nominated pod of lower priority does not count",
+      nodes: [nodeWith("a", { cpu: "2" })],
+      nominated: [[waiting("lower", 0), "a"]],
+      pod: podWith("p", { cpu: "1", priority: 1 }),
+      want: "a",
+    },
+    {
+      name: "a pod's own nomination does not stand in its way",
+      nodes: [nodeWith("a", { cpu: "2" })],
+      nominated: [[waiting("me", 5, { cpu: "1" }), "a"]],
+      pod: podWith("me", { cpu: "1", priority: 5 }),
+      want: "a",
+    },
+    {
+      name: "only the node the pod is nominated to is affected: the other takes the lower pod",
+      nodes: [nodeWith("a", { cpu: "2" }), nodeWith("b", { cpu: "2" })],
+      bound: [podWith("filler", { cpu: "1", nodeName: "b" })],
+      nominated: [[waiting("high", 10), "a"]],
+      pod: podWith("low", { cpu: "1", priority: 1 }),
+      want: "b",
+    },
+    {
+      name: "required anti-affinity counts a nominated pod as if it were there",
+      nodes: [nodeWith("a"), nodeWith("b")],
+      nominated: [[waiting("db", 10, { labels: { app: "db" } }), "a"]],
+      pod: podWith("p", { cpu: "100m", priority: 1, affinity: podAffinity("podAntiAffinity", { app: "db" }, HOST) }),
+      want: "b",
+    },
+    {
+      name: "required affinity never relies on a nominated pod, which may not come (the node must pass without it too)",
+      nodes: [nodeWith("a"), nodeWith("b")],
+      nominated: [[waiting("db", 10, { labels: { app: "db" } }), "a"]],
+      pod: podWith("p", { cpu: "100m", priority: 1, affinity: podAffinity("podAffinity", { app: "db" }, HOST) }),
+      want: "0/2 nodes are available: 2 node(s) didn't match pod affinity rules.",
+    },
+  ];
+  test.each(cases.map((c) => [c.name, c] as const))("%s", (_, c) => {
+    const cache = cacheWith(c.nodes, c.bound);
+    for (const [p, node] of c.nominated) cache.nominate(p, node);
+    const r = new Scheduler1(defaultPlugins).schedule(c.pod, cache.nodes(), undefined, cache.nominatedOn);
+    expect(r.node ?? (r as { message: string }).message).toBe(c.want);
+  });
+
+  test("preemption chooses victims with the nominated pods counted", () => {
+    // Without the nomination, n1 would win (its victim has the lower priority); with an
+    // equal-priority pod nominated there, evicting n1's pod is not enough.
+    const cache = cacheWith(
+      [nodeWith("n1", { cpu: "2" }), nodeWith("n2", { cpu: "2" })],
+      [
+        podWith("low1", { cpu: "2", priority: 1, nodeName: "n1" }),
+        podWith("low2", { cpu: "2", priority: 2, nodeName: "n2" }),
+      ],
+    );
+    const s = new Scheduler1(defaultPlugins);
+    const high = podWith("high", { cpu: "1", priority: 10 });
+    const run = () => {
+      const r = s.schedule(high, cache.nodes(), undefined, cache.nominatedOn);
+      if (r.node !== undefined) throw new Error(`scheduled on ${r.node}`);
+      const p = preempt(s, r.state, 2, r.resolvable, [], (n) => cache.get(n), cache.nominatedOn);
+      return p.node === undefined ? p.message : `${p.node}: ${p.victims.map((v) => v.pod.metadata!.name).join(",")}`;
+    };
+    expect(run()).toBe("n1: low1");
+    cache.nominate(podWith("other", { cpu: "2", priority: 10 }), "n1");
+    expect(run()).toBe("n2: low2");
+    cache.unnominate("default/other");
+    expect(run()).toBe("n1: low1");
+  });
 });

@@ -2,9 +2,13 @@
 // stopping once enough feasible nodes are found, as Kubernetes' percentageOfNodesToScore does),
 // score the feasible ones, and pick the best; or explain, in Kubernetes' words, why no node fits
 // (and which nodes preemption may help on).
+import { accountPod, cloneNodeInfo } from "./node-cache.ts";
 import { podTerms } from "./pod-terms.ts";
 import { hostPorts, podRequests } from "./resources.ts";
-import type { CycleState, FilterResult, NodeInfo, Plugin, SchedPod } from "./types.ts";
+import type { CycleState, FilterResult, NodeInfo, PodInfo, Plugin, SchedPod } from "./types.ts";
+
+/** Pods nominated to a node (preemptors waiting for their victims to go), by node name. */
+export type Nominated = (node: string) => Iterable<PodInfo> | undefined;
 
 export type ScheduleResult =
   | { node: string }
@@ -59,6 +63,43 @@ export function runFilters(filters: Plugin[], state: CycleState, info: NodeInfo)
   return undefined;
 }
 
+/** A copy of the cycle state that what-ifs (nominated pods, preemption) may change. */
+export function cloneState(plugins: Plugin[], state: CycleState): CycleState {
+  const data = new Map(state.data);
+  for (const p of plugins) if (p.cloneState && data.has(p.name)) data.set(p.name, p.cloneState(data.get(p.name)));
+  return { ...state, data };
+}
+
+/**
+ * Upstream's RunFilterPluginsWithNominatedPods: pods nominated to the node with at least this
+ * pod's priority count as if placed there, so a pod does not take the room preemption freed for
+ * a more important one. The node must pass with them and, when any were added, without them too
+ * (a nominated pod may never arrive: affinity must not rely on it).
+ */
+export function runFiltersWithNominated(
+  plugins: Plugin[],
+  filters: Plugin[],
+  state: CycleState,
+  info: NodeInfo,
+  nominated?: Nominated,
+  key?: string,
+): FilterResult {
+  let node: NodeInfo | undefined;
+  let st: CycleState | undefined;
+  for (const p of nominated?.(info.name) ?? []) {
+    if (p.priority < state.priority || p.key === key) continue;
+    node ??= cloneNodeInfo(info);
+    st ??= cloneState(plugins, state);
+    accountPod(node, p, 1);
+    for (const pl of plugins) pl.addPod?.(st, p, node);
+  }
+  if (node && st) {
+    const r = runFilters(filters, st, node);
+    if (r) return r;
+  }
+  return runFilters(filters, state, info);
+}
+
 export class Scheduler1 {
   private offset = 0;
   readonly filters: Plugin[];
@@ -77,8 +118,9 @@ export class Scheduler1 {
     return { state, filters };
   }
 
-  schedule(pod: SchedPod, nodes: NodeInfo[], percentage?: number): ScheduleResult {
+  schedule(pod: SchedPod, nodes: NodeInfo[], percentage?: number, nominated?: Nominated): ScheduleResult {
     const { state, filters } = this.prepare(pod, nodes);
+    const key = nominated && `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
     const want = numFeasibleNodesToFind(nodes.length, percentage);
     const feasible: NodeInfo[] = [];
     const reasons = new Map<string, number>();
@@ -87,7 +129,9 @@ export class Scheduler1 {
     let checked = 0;
     for (; checked < n && feasible.length < want; checked++) {
       const info = nodes[(this.offset + checked) % n]!;
-      const failed = runFilters(filters, state, info);
+      const failed = nominated
+        ? runFiltersWithNominated(this.plugins, filters, state, info, nominated, key)
+        : runFilters(filters, state, info);
       if (failed) {
         reasons.set(failed.reason, (reasons.get(failed.reason) ?? 0) + 1);
         if (!failed.unresolvable) resolvable.push(info);
