@@ -7,6 +7,7 @@ import { existsSync, rmSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 import { startKube, type RunningKube } from "../../bench/lib/kube-up.ts";
 import { tempDir } from "../../bench/lib/stats.ts";
+import { goto } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -40,12 +41,12 @@ test("the page reconnects its watches after the API server restarts on the same 
   const context = await browser.newContext({ ignoreHTTPSErrors: true });
   context.setDefaultTimeout(60_000);
   const page = await context.newPage();
-  await page.goto(`${kube.url}/ui/`);
+  await goto(page, `${kube.url}/ui/`);
   await page.fill("textarea[name=token]", token);
   await page.click("button[type=submit]");
   await page.waitForSelector("text=kubernetes-admin");
   await createNamespace(kube, "before-restart");
-  await page.goto(`${kube.url}/ui/#/namespaces`);
+  await goto(page, `${kube.url}/ui/#/namespaces`);
   await page.waitForSelector("[data-testid=namespaces] >> text=before-restart");
   // Marks this document: a reload would lose it.
   await page.evaluate(() => Object.assign(window, { notReloaded: true }));

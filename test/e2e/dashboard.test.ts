@@ -17,6 +17,7 @@ import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
 import { TEST_TOKEN } from "../helpers/api.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { kubectlRunner } from "../helpers/kubectl.ts";
+import { goto } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -102,7 +103,7 @@ async function shot(page: Page, name: string) {
 }
 
 async function login(page: Page, token: string) {
-  await page.goto(`${served.url}/ui/`);
+  await goto(page, `${served.url}/ui/`);
   await page.fill("textarea[name=token]", token);
   await page.click("button[type=submit]");
 }
@@ -133,7 +134,7 @@ describe("the dashboard", () => {
           .catch(() => {}),
       );
     });
-    await page.goto(`${served.url}/ui/`, { waitUntil: "load" });
+    await goto(page, `${served.url}/ui/`, { waitUntil: "load" });
     await page.waitForSelector("textarea[name=token]");
     await Promise.all(pending);
     const total = Object.values(sizes).reduce((a, b) => a + b, 0);
@@ -207,7 +208,7 @@ describe("the dashboard", () => {
     await admin.waitForSelector("#namespace-list option[value=dash-rerender]", { state: "attached" });
     await admin.press("[data-testid=namespace]", "Enter");
     await admin.waitForFunction((ns) => sessionStorage.getItem("kube-dashboard-ns") === ns, NS);
-    await admin.goto(`${served.url}/ui/#/workloads`);
+    await goto(admin, `${served.url}/ui/#/workloads`);
     await admin.click("[data-testid=deployments] >> text=ticker");
     await admin.waitForSelector("[data-testid=detail] >> text=Deployment");
     const rows = () => admin.locator("[data-testid=workload-pods] tbody tr");
@@ -261,7 +262,7 @@ describe("the dashboard", () => {
   }, 180_000);
 
   test("a YAML edit is applied server-side by the dashboard's field manager", async () => {
-    await admin.goto(`${served.url}/ui/#/workloads`);
+    await goto(admin, `${served.url}/ui/#/workloads`);
     await admin.click("[data-testid=deployments] >> text=ticker");
     await admin.click("[data-tab=yaml]");
     const text = await admin.inputValue("[data-testid=yaml]");
@@ -278,7 +279,7 @@ describe("the dashboard", () => {
   }, 120_000);
 
   test("keyboard navigation moves between views and opens rows", async () => {
-    await admin.goto(`${served.url}/ui/#/workloads`);
+    await goto(admin, `${served.url}/ui/#/workloads`);
     await admin.waitForSelector("[data-testid=deployments]");
     await admin.keyboard.press("g");
     await admin.keyboard.press("p");
@@ -307,7 +308,7 @@ describe("the dashboard", () => {
     const [pod] = await podsOf();
     const name = pod.metadata.name as string;
     const openForward = async () => {
-      await admin.goto(`${served.url}/ui/#/pods`);
+      await goto(admin, `${served.url}/ui/#/pods`);
       await admin.click(`[data-testid=pods] >> text=${name}`);
       await admin.click("[data-tab=ports]");
       await admin.fill("input[name=forward-port]", "8080");
@@ -364,7 +365,7 @@ describe("the dashboard", () => {
     await page.fill("[data-testid=namespace]", NS);
     await page.press("[data-testid=namespace]", "Enter");
     await page.waitForFunction((ns) => sessionStorage.getItem("kube-dashboard-ns") === ns, NS);
-    await page.goto(`${served.url}/ui/#/workloads`);
+    await goto(page, `${served.url}/ui/#/workloads`);
     await page.click("[data-testid=deployments] >> text=ticker");
     await page.fill("input[name=replicas]", "5");
     await page.click("form.scale button[type=submit]");
@@ -383,7 +384,7 @@ describe("the dashboard", () => {
     await shot(page, "forbidden");
     // Port-forward needs `get` and `create` on pods/portforward, which `view` does not grant.
     await page.keyboard.press("Escape");
-    await page.goto(`${served.url}/ui/#/pods`);
+    await goto(page, `${served.url}/ui/#/pods`);
     await page.locator("[data-testid=pods] tbody tr").first().click();
     await page.click("[data-tab=ports]");
     await page.click("form.forward button[type=submit]");

@@ -16,6 +16,8 @@ export interface ForwardDeps {
   authorize(req: Request): Promise<void>;
   /** The pod, or undefined when it does not exist. */
   pod(namespace: string, name: string): Promise<KubeObject | undefined>;
+  /** Something happened to the pod (a watch of its key): the forward checks it at once, not at the next poll. */
+  podChanges?(namespace: string, name: string, signal: AbortSignal): AsyncIterable<unknown>;
   /** The kubelet's port-forward WebSocket URL for the pod (ws://.../portForward/NS/NAME) and its credential. */
   kubelet(pod: KubeObject): Promise<{ target: string; token: string }>;
 }
@@ -103,18 +105,25 @@ export async function openForward(
     server.listen(0, "127.0.0.1", () => resolve());
   });
   let open = true;
+  const changes = new AbortController();
   const close = (why = "stopped") => {
     if (!open) return;
     open = false;
     clearInterval(watch);
+    changes.abort();
     server.close();
     for (const s of sockets) s.destroy();
     ended(why);
   };
-  const watch = setInterval(async () => {
+  const check = async () => {
     const gone = goneReason((await deps.pod(namespace, name).catch(() => first)) as Pod | undefined, uid, name);
     if (gone) close(gone);
-  }, POD_CHECK_MS);
+  };
+  const watch = setInterval(check, POD_CHECK_MS);
   watch.unref?.();
+  if (deps.podChanges)
+    void (async () => {
+      for await (const _ of deps.podChanges!(namespace, name, changes.signal)) await check();
+    })().catch(() => {}); // the poll above still runs
   return { port: (server.address() as net.AddressInfo).port, close };
 }

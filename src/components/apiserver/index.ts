@@ -30,7 +30,7 @@ import {
 import { HttpError, statusResponse } from "./errors.ts";
 import { Objects } from "./objects.ts";
 import { createOpenApi } from "./openapi.ts";
-import { parseResourcePath, resourceRoute } from "./paths.ts";
+import { objectKey, parseResourcePath, resourceRoute } from "./paths.ts";
 import { handleResource } from "./resources.ts";
 import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
 import { createKubeletProxy, execBridge, kubeletOf, maybeUpgradeExec, proxyToNode } from "./kubelet-proxy.ts";
@@ -346,6 +346,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const forwardDeps: ForwardDeps = {
     authorize: authorizeConnect,
     pod: async (ns, name) => (await objects.tryGet(pods, ns, name))?.obj,
+    podChanges: (ns, name, signal) => store.watch(objectKey(pods, ns, name), { signal }),
     kubelet: async (pod) => {
       const ep = await kubeletOf(objects, nodes, pod, kubeletKey);
       const target = `${ep.base.replace(/^http/, "ws")}/portForward/${pod.metadata!.namespace}/${pod.metadata!.name}`;

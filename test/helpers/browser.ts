@@ -1,0 +1,14 @@
+// Navigation for the browser tests. Chromium fails a navigation with net::ERR_NETWORK_CHANGED when
+// a network interface comes or goes on the host (the veth of a pod the test itself starts or stops):
+// a user would reload, and so does the test, a few times at most.
+import type { Page } from "playwright-core";
+
+export async function goto(page: Page, url: string, opts?: Parameters<Page["goto"]>[1]) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await page.goto(url, opts);
+    } catch (err) {
+      if (attempt >= 4 || !String(err).includes("net::ERR_NETWORK_CHANGED")) throw err;
+    }
+  }
+}
