@@ -385,7 +385,9 @@ describe("the dashboard", () => {
     // Port-forward needs `get` and `create` on pods/portforward, which `view` does not grant.
     await page.keyboard.press("Escape");
     await goto(page, `${served.url}/ui/#/pods`);
-    await page.locator("[data-testid=pods] tbody tr").first().click();
+    // A running pod, by name: the first row may be the one the port-forward case deleted, gone any moment.
+    const [running] = await podsOf();
+    await page.click(`[data-testid=pods] >> text=${running.metadata.name}`);
     await page.click("[data-tab=ports]");
     await page.click("form.forward button[type=submit]");
     await page.waitForSelector(
