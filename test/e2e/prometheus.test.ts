@@ -116,7 +116,17 @@ test("a pod's start, CPU and memory are recorded; requests are counted as they a
     250,
   );
   expect(started).toBeGreaterThan(0);
-  expect(await scalar(`kubelet_running_pods{job="kubelet"}`)).toBeGreaterThanOrEqual(1);
+  // The gauge is read from the runtime's container list at each scrape: wait for a scrape that counts the pod.
+  const runningPods = await waitFor(
+    "kubelet_running_pods >= 1",
+    async () => {
+      const n = await scalar(`kubelet_running_pods{job="kubelet"}`);
+      return n >= 1 && n;
+    },
+    30_000,
+    250,
+  );
+  expect(runningPods).toBeGreaterThanOrEqual(1);
   expect(
     await scalar(`scheduler_schedule_attempts_total{result="scheduled",profile="default-scheduler"}`),
   ).toBeGreaterThanOrEqual(1);
