@@ -41,12 +41,24 @@ export async function startKube(
    * stdoutFile: where the process's log goes (else nowhere, unless KUBE_BENCH_LOG is set); port: a
    * free one by default; readyMs: how long it may take to serve /readyz (30 s by default).
    */
-  opts: { dataDir?: string; keepDataDir?: boolean; stdoutFile?: string; port?: number; readyMs?: number } = {},
+  opts: {
+    dataDir?: string;
+    keepDataDir?: boolean;
+    stdoutFile?: string;
+    port?: number;
+    readyMs?: number;
+    /** Run it through this, e.g. a network namespace's `nsenter --net=...` (test/helpers/netns.ts). */
+    prefix?: string[];
+    /** The API server's address (`--host`), 127.0.0.1 by default; the returned url uses it. */
+    host?: string;
+  } = {},
 ): Promise<RunningKube> {
   const dataDir = opts.dataDir ?? tempDir("up");
   const port = opts.port ?? (await freePort());
+  const host = opts.host ?? "127.0.0.1";
   const proc = Bun.spawn(
     [
+      ...(opts.prefix ?? []),
       process.execPath,
       // KUBE_LEAK_PROBE=FILE: map sizes and heap figures of the kube process every 20 s (bench/lib/leak-probe.ts).
       ...(process.env.KUBE_LEAK_PROBE ? ["--preload", join(import.meta.dir, "leak-probe.ts")] : []),
@@ -56,6 +68,7 @@ export async function startKube(
       dataDir,
       "--port",
       String(port),
+      ...(opts.host ? ["--host", opts.host] : []),
       ...(args.includes("--service-cidr") ? [] : ["--service-cidr", testServiceCidr()]),
       ...args,
     ],
@@ -64,7 +77,7 @@ export async function startKube(
       stderr: "inherit",
     },
   );
-  const url = `https://127.0.0.1:${port}`;
+  const url = `https://${host}:${port}`;
   const deadline = Date.now() + (opts.readyMs ?? 30_000);
   let ca = "";
   for (;;) {
