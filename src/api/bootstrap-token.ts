@@ -4,6 +4,8 @@
 // the group system:bootstrappers. A join token (`kube token create`) is "K10<sha256 of the CA>::<id>.<secret>",
 // as k3s prints them: the hash lets the joining side check the server before it sends the secret.
 
+import type { KubeObject } from "./types.ts";
+
 export const BOOTSTRAP_TOKEN_NAMESPACE = "kube-system";
 export const BOOTSTRAP_TOKEN_SECRET_PREFIX = "bootstrap-token-";
 export const BOOTSTRAP_TOKEN_TYPE = "bootstrap.kubernetes.io/token";
@@ -11,6 +13,24 @@ export const BOOTSTRAP_USER_PREFIX = "system:bootstrap:";
 export const BOOTSTRAPPERS_GROUP = "system:bootstrappers";
 /** upstream's BootstrapTokenPattern. */
 export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
+
+/** A bootstrap token Secret, as far as its readers need it. */
+export type BootstrapTokenSecret = KubeObject & { type?: string; data?: Record<string, string> };
+
+/** A key of a token Secret's data, decoded ("" when absent). */
+export const tokenData = (s: BootstrapTokenSecret, key: string): string =>
+  s.data?.[key] ? Buffer.from(s.data[key], "base64").toString() : "";
+
+/**
+ * upstream's GetExpiration: a token without `expiration` never expires; one whose expiration has
+ * passed or cannot be parsed has; otherwise ttlMs is the time left.
+ */
+export function tokenExpiration(s: BootstrapTokenSecret, now: number): { expired: boolean; ttlMs: number } {
+  const expiration = tokenData(s, "expiration");
+  if (!expiration) return { expired: false, ttlMs: 0 };
+  const ttlMs = Date.parse(expiration) - now;
+  return Number.isNaN(ttlMs) || ttlMs <= 0 ? { expired: true, ttlMs: 0 } : { expired: false, ttlMs };
+}
 
 export interface JoinToken {
   /** sha256 (hex) of the cluster CA's PEM as the server serves it at /cacerts. */

@@ -23,6 +23,7 @@ import { DisruptionController } from "./disruption/index.ts";
 import { HorizontalPodAutoscalerController } from "./hpa/index.ts";
 import { ResourceQuotaController } from "./resourcequota/index.ts";
 import { ClusterRoleAggregationController } from "./clusterroleaggregation/index.ts";
+import { TokenCleaner } from "./tokencleaner/index.ts";
 
 export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [
   ReplicationManager,
@@ -44,6 +45,7 @@ export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [
   HorizontalPodAutoscalerController,
   ResourceQuotaController,
   ClusterRoleAggregationController,
+  TokenCleaner,
 ];
 
 /** The service account (kube-system/NAME, bound to system:controller:NAME) each controller acts as. */
@@ -67,6 +69,7 @@ const SERVICE_ACCOUNTS = new Map<Function, string>([
   [HorizontalPodAutoscalerController, "horizontal-pod-autoscaler"],
   [ClusterRoleAggregationController, "clusterrole-aggregation-controller"],
   [ResourceQuotaController, "resourcequota-controller"],
+  [TokenCleaner, "token-cleaner"],
 ]);
 
 /**

@@ -505,6 +505,8 @@ export const NAMESPACE_ROLES: (BootstrapRole & { namespace: string })[] = [
     name: leaderLocking(c),
     rules: [r("watch", "", "configmaps"), r("get,update", "", "configmaps", c)],
   })),
+  // The token cleaner deletes expired bootstrap token Secrets, which live only in kube-system.
+  { name: "system:controller:token-cleaner", rules: [r("delete,get,list,watch", "", "secrets"), events] },
   // Ours: the DNS component publishes its own Service and Endpoints (kube-system/kube-dns) at each start.
   {
     name: "system::kube-dns-publisher",
@@ -520,5 +522,6 @@ export const NAMESPACE_ROLE_BINDINGS: (BootstrapBinding & { namespace: string })
   ...["kube-controller-manager", "kube-scheduler"].map((c) =>
     binding(leaderLocking(c), user(`system:${c}`), kubeSystemSa(c)),
   ),
+  binding("system:controller:token-cleaner", kubeSystemSa("token-cleaner")),
   binding("system::kube-dns-publisher", kubeSystemSa("kube-dns")),
 ].map(inKubeSystem);

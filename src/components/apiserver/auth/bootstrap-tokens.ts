@@ -12,14 +12,13 @@ import {
   BOOTSTRAP_TOKEN_TYPE,
   BOOTSTRAP_USER_PREFIX,
   BOOTSTRAPPERS_GROUP,
+  type BootstrapTokenSecret,
+  tokenData as data,
+  tokenExpiration,
 } from "../../../api/bootstrap-token.ts";
 import type { KindDef } from "../../../api/types.ts";
 import type { Objects } from "../objects.ts";
 import { AUTHENTICATED, type UserInfo } from "./attributes.ts";
-
-type Secret = { type?: string; data?: Record<string, string>; metadata?: { deletionTimestamp?: string } };
-
-const data = (s: Secret, key: string) => (s.data?.[key] ? Buffer.from(s.data[key], "base64").toString() : "");
 
 export async function bootstrapTokenUser(
   objects: Objects,
@@ -32,7 +31,9 @@ export async function bootstrapTokenUser(
   if (!m || !secrets) return undefined;
   const [, id, secret] = m as unknown as [string, string, string];
   const name = BOOTSTRAP_TOKEN_SECRET_PREFIX + id;
-  const found = (await objects.tryGet(secrets, BOOTSTRAP_TOKEN_NAMESPACE, name))?.obj as Secret | undefined;
+  const found = (await objects.tryGet(secrets, BOOTSTRAP_TOKEN_NAMESPACE, name))?.obj as
+    | BootstrapTokenSecret
+    | undefined;
   const refuse = (why: string) => {
     log(`Bootstrap secret ${BOOTSTRAP_TOKEN_NAMESPACE}/${name} matching bearer token ${why}`);
     return undefined;
@@ -48,11 +49,7 @@ export async function bootstrapTokenUser(
   if (stored.length !== secret.length || !timingSafeEqual(stored, Buffer.from(secret)))
     return refuse("has invalid value for key token-secret.");
   if (data(found, "token-id") !== id) return refuse(`has invalid value for key token-id, expected ${id}.`);
-  const expiration = data(found, "expiration");
-  if (expiration) {
-    const at = Date.parse(expiration);
-    if (Number.isNaN(at) || at <= now) return refuse(`has expired (expiration ${expiration}).`);
-  }
+  if (tokenExpiration(found, now).expired) return refuse(`has expired (expiration ${data(found, "expiration")}).`);
   if (data(found, "usage-bootstrap-authentication") !== "true")
     return refuse("not marked usage-bootstrap-authentication=true.");
   const extra = data(found, "auth-extra-groups")
