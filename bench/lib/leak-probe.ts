@@ -5,7 +5,7 @@
 // it. A map that only grows across samples (keyed by pod uid, say) shows up by its line.
 // Found this way: the event recorder's caches keyed by uid (10 hollow kubelets: 33 caches filling
 // towards 4096 entries each). Debugging only: it replaces the global Map and Set constructors.
-import { heapStats } from "bun:jsc";
+import { heapStats, memoryUsage } from "bun:jsc";
 import { appendFileSync, readdirSync } from "node:fs";
 
 const out = process.env.KUBE_LEAK_PROBE;
@@ -46,31 +46,40 @@ if (out) {
     }
   } as SetConstructor;
   const t0 = Date.now();
-  setInterval(() => {
-    Bun.gc(true);
-    const h = heapStats();
-    const maps: Record<string, { live: number; entries: number }> = {};
-    for (const [s, list] of sites) {
-      const live = list.filter((w) => w.deref());
-      sites.set(s, live);
-      maps[s] = { live: live.length, entries: live.reduce((n, w) => n + (w.deref()?.size ?? 0), 0) };
-    }
-    const bins = (
-      (h as unknown as { mimalloc?: { malloc_bins?: { block_size: number; current: number }[] } }).mimalloc
-        ?.malloc_bins ?? []
-    ).filter((b) => b.current * b.block_size > 2 ** 20);
-    appendFileSync(
-      out,
-      `${JSON.stringify({
-        minutes: (Date.now() - t0) / 60_000,
-        rssMb: process.memoryUsage().rss / 2 ** 20,
-        heapMb: h.heapSize / 2 ** 20,
-        extraMb: h.extraMemorySize / 2 ** 20,
-        fds: readdirSync("/proc/self/fd").length,
-        mallocBins: Object.fromEntries(bins.map((b) => [b.block_size, b.current])),
-        types: h.objectTypeCounts,
-        maps,
-      })}\n`,
-    );
-  }, 20_000).unref();
+  // KUBE_LEAK_PROBE_GC=0: sample as the process runs (no forced GC), every 10 s, to see what RSS is made of.
+  const forceGc = process.env.KUBE_LEAK_PROBE_GC !== "0";
+  setInterval(
+    () => {
+      if (forceGc) Bun.gc(true);
+      const h = heapStats();
+      const maps: Record<string, { live: number; entries: number }> = {};
+      for (const [s, list] of sites) {
+        const live = list.filter((w) => w.deref());
+        sites.set(s, live);
+        maps[s] = { live: live.length, entries: live.reduce((n, w) => n + (w.deref()?.size ?? 0), 0) };
+      }
+      const bins = (
+        (h as unknown as { mimalloc?: { malloc_bins?: { block_size: number; current: number }[] } }).mimalloc
+          ?.malloc_bins ?? []
+      ).filter((b) => b.current * b.block_size > 2 ** 20);
+      appendFileSync(
+        out,
+        `${JSON.stringify({
+          minutes: (Date.now() - t0) / 60_000,
+          rssMb: process.memoryUsage().rss / 2 ** 20,
+          heapMb: h.heapSize / 2 ** 20,
+          heapCapacityMb: h.heapCapacity / 2 ** 20,
+          mallocMb: memoryUsage().current / 2 ** 20,
+          mallocCommitMb: memoryUsage().currentCommit / 2 ** 20,
+          objects: h.objectCount,
+          extraMb: h.extraMemorySize / 2 ** 20,
+          fds: readdirSync("/proc/self/fd").length,
+          mallocBins: Object.fromEntries(bins.map((b) => [b.block_size, b.current])),
+          types: h.objectTypeCounts,
+          maps,
+        })}\n`,
+      );
+    },
+    forceGc ? 20_000 : 10_000,
+  ).unref();
 }

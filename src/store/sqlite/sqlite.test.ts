@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { storeContract } from "../../../test/helpers/store-contract.ts";
 import { openStore } from "../index.ts";
 import { LockedError } from "../types.ts";
+import { SqliteStore } from "./store.ts";
 
 storeContract({ describe, test }, (dir, opts) => openStore({ dataDir: dir, ...opts }));
 
@@ -49,6 +50,59 @@ test("a keySuffix list reads only the keys that end with it: pages, more and rem
       "/cm/ns4/kube-root-ca.crt",
     ]);
     expect(rest.more).toBe(false);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the change log is compacted once it holds twice the window, without waiting for the timer", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kube-compact-"));
+  // The timer (and its first pass 2 s after open) never fires during this test: only writes trigger compaction.
+  const s = await openStore({ dataDir: dir, compactWindow: 100, compactIntervalMs: 3_600_000 });
+  try {
+    let rev = (await s.create("/u/a", "0")).modRevision;
+    for (let i = 0; i < 1000; i++) {
+      rev = (await s.update("/u/a", `v${i}`, rev)).modRevision;
+      const kept = rev - (await s.compactedRevision());
+      if (kept >= 200) throw new Error(`log holds ${kept} revisions at ${rev}`);
+    }
+    // A burst committed in one group is compacted after its commit too.
+    await Promise.all(Array.from({ length: 500 }, (_, i) => s.create(`/b/${i}`, "x")));
+    const last = await s.currentRevision();
+    expect(last - (await s.compactedRevision())).toBeLessThan(200);
+    // The window itself is kept: a watch from within it replays, one from before it is refused.
+    const w = s.watch("/b/", { afterRevision: last - 100 });
+    expect((await w[Symbol.asyncIterator]().next()).value?.revision).toBe(last - 99);
+    w.close();
+    const old = s.watch("/u/", { afterRevision: 1 });
+    expect(
+      await old[Symbol.asyncIterator]()
+        .next()
+        .catch((e) => e.name),
+    ).toBe("CompactedError");
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the read cache holds keys that were read, not every key written", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kube-cache-"));
+  const s = await SqliteStore.open({ dataDir: dir });
+  try {
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => s.create(`/registry/events/default/e${i}`, `{"i":${i}}`)));
+    expect(s.cachedKeys).toBe(0);
+    expect((await s.get("/registry/events/default/e7")).kv?.value).toBe('{"i":7}');
+    expect(s.cachedKeys).toBe(1);
+    // A cached key follows its writes; a delete drops it.
+    const kv = await s.update("/registry/events/default/e7", '{"i":"seven"}', 0);
+    expect((await s.get("/registry/events/default/e7")).kv).toEqual(kv);
+    await s.update("/registry/events/default/e8", '{"i":"eight"}', 0);
+    expect(s.cachedKeys).toBe(1);
+    await s.delete("/registry/events/default/e7", 0);
+    expect(s.cachedKeys).toBe(0);
+    expect((await s.get("/registry/events/default/e7")).kv).toBeNull();
   } finally {
     await s.close();
     rmSync(dir, { recursive: true, force: true });

@@ -44,7 +44,7 @@ function prefixEnd(prefix: string): string {
 /** At most this much value text is cached (characters), so 100k large objects do not all stay in memory. */
 const CACHE_MAX_CHARS = 32 * 1024 * 1024;
 
-/** Current values by key, evicted oldest-first beyond CACHE_MAX_CHARS. */
+/** Current values of keys read, evicted oldest-first beyond CACHE_MAX_CHARS. */
 class ReadCache {
   private readonly map = new Map<string, KeyValue>();
   private chars = 0;
@@ -64,10 +64,18 @@ class ReadCache {
     }
   }
 
-  /** A committed change: its new value replaces the cached one, a delete removes it. */
+  /**
+   * A committed change: its new value replaces a cached one, a delete removes it. A key not cached
+   * stays out until it is read: caching every write filled the cache with events no one reads
+   * (tens of MB under churn, each string living until evicted).
+   */
   committed(ev: WatchEvent): void {
     if (ev.type === "delete") this.drop(ev.kv.key);
-    else this.set(ev.kv);
+    else if (this.map.has(ev.kv.key)) this.set(ev.kv);
+  }
+
+  get size(): number {
+    return this.map.size;
   }
 
   private drop(key: string): void {
@@ -122,11 +130,16 @@ export class SqliteStore implements Store {
   private closed = false;
   private st!: Record<string, Statement>;
   /**
-   * Recently read or written keys' current values. A GET by key would otherwise be a SQLite read
-   * (two fcntl locks of the WAL index, ~30 us here): the cache answers it from memory. This process
-   * is the only writer, so the cache changes only where a committed transaction does (flush).
+   * Recently read keys' current values. A GET by key would otherwise be a SQLite read (two fcntl
+   * locks of the WAL index, ~30 us here): the cache answers it from memory. This process is the
+   * only writer, so the cache changes only where a committed transaction does (flush).
    */
   private readonly cache = new ReadCache();
+
+  /** How many keys the read cache holds (tests and diagnostics). */
+  get cachedKeys(): number {
+    return this.cache.size;
+  }
 
   private constructor(
     private readonly db: Database,
@@ -314,6 +327,9 @@ export class SqliteStore implements Store {
         op.resolve(r.ev);
       } else op.reject(r.err);
     });
+    // The log is bounded in revisions, not only by the timer: at a thousand writes a second, 30 s
+    // between passes let it hold four times the window and the data file kept growing for minutes.
+    if (this.rev - this.compacted >= 2 * this.opts.compactWindow) this.autoCompact();
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
@@ -432,7 +448,19 @@ export class SqliteStore implements Store {
     }
     this.st.setCompacted!.run(target);
     this.compacted = target;
-    this.db.exec("PRAGMA incremental_vacuum(2000)");
+    this.returnFreePages();
+  }
+
+  /**
+   * Free pages beyond a quarter of the file go back to the file system (at most 2000 a pass, so a
+   * pass stays short); fewer are kept, since steady churn reuses them within seconds, and
+   * returning them only to grow the file again moves pages around for nothing.
+   */
+  private returnFreePages(): void {
+    const pages = Number(this.db.prepare("PRAGMA page_count").get()?.page_count ?? 0);
+    const free = Number(this.db.prepare("PRAGMA freelist_count").get()?.freelist_count ?? 0);
+    const keep = Math.floor(pages / 4);
+    if (free > keep) this.db.exec(`PRAGMA incremental_vacuum(${Math.min(2000, free - keep)})`);
   }
 
   async compactedRevision(): Promise<number> {
