@@ -3,7 +3,7 @@
 import type { CAC } from "cac";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { holdsCluster, storedNodeNames } from "../components/apiserver/data-dir.ts";
+import { holdsCluster, recordedEtcd, storedNodeNames } from "../components/apiserver/data-dir.ts";
 import { connectEngine, LABELS } from "../components/kubelet/runtime/index.ts";
 import { action, CliError } from "./fail.ts";
 import { defaultDataDir } from "./paths.ts";
@@ -44,8 +44,15 @@ export function registerDown(cli: CAC): void {
           }
           console.log(`stopped kube up (pid ${pid})`);
         }
-        // The node names this cluster's kubelet used are in the store.
-        const nodes = await storedNodeNames(dir);
+        // The node names this cluster's kubelet used are in the store (on etcd: while etcd answers).
+        const etcd = recordedEtcd(dir);
+        const nodes = await storedNodeNames(dir).catch((err: Error) => {
+          if (!etcd) throw err;
+          console.error(
+            `note: containers not removed: etcd ${etcd.endpoints.join(",")}: ${err.message.split("\n")[0]}`,
+          );
+          return [];
+        });
         let removed = 0;
         try {
           const engine = await connectEngine({ flag: opts.containerSocket, env: process.env });
@@ -64,7 +71,10 @@ export function registerDown(cli: CAC): void {
         console.log(`removed ${removed} containers`);
         if (opts.purge) {
           rmSync(dir, { recursive: true, force: true });
-          console.log(`deleted ${dir}`);
+          // The objects are etcd's: other servers of the cluster may still use them.
+          console.log(
+            etcd ? `deleted ${dir} (the cluster's objects stay in etcd ${etcd.endpoints.join(",")})` : `deleted ${dir}`,
+          );
         }
       }),
     );

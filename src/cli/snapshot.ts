@@ -10,6 +10,7 @@ import {
   scheduledSnapshot,
   SnapshotError,
 } from "../components/apiserver/snapshot.ts";
+import { recordedEtcd } from "../components/apiserver/data-dir.ts";
 import { action, CliError } from "./fail.ts";
 import { defaultDataDir } from "./paths.ts";
 
@@ -41,6 +42,18 @@ export function registerSnapshot(cli: CAC): void {
     .action(
       action(async (what: string, file: string | undefined, opts: SnapshotOptions) => {
         const dataDir = opts.dataDir ?? defaultDataDir();
+        const etcd = (what === "save" || what === "restore") && recordedEtcd(dataDir);
+        // etcd has its own snapshots (and restoring one rebuilds the members' data dirs): kube does not copy them.
+        if (etcd) {
+          const members = etcd.endpoints.join(",");
+          const own =
+            what === "save"
+              ? `etcdctl --endpoints ${members} snapshot save FILE`
+              : "etcdctl snapshot restore FILE --data-dir MEMBER_DIR, for each member of the stopped etcd";
+          throw new CliError(
+            `the cluster of ${dataDir} keeps its objects in etcd (${members}): kube snapshot copies only the SQLite store; use etcd's own snapshots: ${own}`,
+          );
+        }
         if (what === "save") {
           if (file) {
             const r = await wrap(() => saveSnapshot(dataDir, file));

@@ -9,7 +9,7 @@ export type OpenStoreOptions = SqliteStoreOptions & {
 };
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
-  const { etcd, dataDir: _, ...tuning } = opts;
+  const { etcd, ...tuning } = opts;
   if (etcd) return EtcdStore.open({ ...tuning, ...etcd });
   return SqliteStore.open(opts);
 }

@@ -117,6 +117,32 @@ test("kube up on etcd serves kubectl and the client, and a Deployment reconciles
   expect(kv.mod_revision).toBe((await pods.get("one")).metadata?.resourceVersion ?? "");
 });
 
+const MAIN = join(import.meta.dir, "../../src/main.ts");
+async function kube(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([process.execPath, MAIN, ...args], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, out: out.trim(), err: err.trim() };
+}
+
+test("kube snapshot refuses an etcd cluster's data dir, naming etcdctl; kube down stops its kube up", async () => {
+  const single = started[0]!;
+  const members = etcd.endpoint;
+  const file = join(work, "snap.db");
+  const saved = await kube(["snapshot", "save", file, "--data-dir", single.dataDir]);
+  const prefix = `error: the cluster of ${single.dataDir} keeps its objects in etcd (${members}): kube snapshot copies only the SQLite store; use etcd's own snapshots: `;
+  expect(saved).toEqual({ code: 1, out: "", err: `${prefix}etcdctl --endpoints ${members} snapshot save FILE` });
+  const restored = await kube(["snapshot", "restore", file, "--data-dir", single.dataDir]);
+  expect(restored).toEqual({
+    code: 1,
+    out: "",
+    err: `${prefix}etcdctl snapshot restore FILE --data-dir MEMBER_DIR, for each member of the stopped etcd`,
+  });
+  // kube down finds the process through the data dir's lock, and the node names in etcd.
+  const down = await kube(["down", "--data-dir", single.dataDir]);
+  expect(down).toMatchObject({ code: 0, out: `stopped kube up (pid ${single.pid})\nremoved 0 containers` });
+  expect(await single.exited).toBe(0);
+});
+
 test("two kube up --server-only on one etcd: one leads; when its process dies the other takes over", async () => {
   const args = ["--server-only", "--etcd-prefix", "/pair"];
   const a = await up("a", args);

@@ -11,7 +11,7 @@ import { ensureKubernetesService } from "./kubernetes-service.ts";
 import { defaultServiceRanges, kubernetesServiceIp } from "./service-alloc.ts";
 import { loadOrCreateTls } from "./tls.ts";
 import type { FlowControlOptions } from "./flowcontrol.ts";
-import { secureDataDir } from "./data-dir.ts";
+import { recordStore, secureDataDir } from "./data-dir.ts";
 import type { MetricsHub } from "../metrics/hub.ts";
 
 export interface BootOptions {
@@ -69,6 +69,7 @@ function loadOrCreateKey(dataDir: string, file = "sa.key"): Uint8Array {
 export async function bootApiServer(opts: BootOptions): Promise<BootedApiServer> {
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ dataDir: opts.dataDir, etcd: opts.etcd });
+  recordStore(opts.dataDir, opts.etcd);
   try {
     return await bootOn(store, opts);
   } catch (err) {

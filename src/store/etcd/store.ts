@@ -3,6 +3,7 @@
 // (create) or mod_revision == expected (update, delete); watches are etcd watches from a start
 // revision with prev_kv; compaction is etcd's, recorded in `compact_rev_key` as kube-apiserver does.
 import { LiveWatcher, streamedWatcher } from "../hub.ts";
+import { acquireLock } from "../lock.ts";
 import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, WatchOptions, Watcher } from "../types.ts";
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreError } from "../types.ts";
 import { type FeedSource, ResourceFeed, resourcePrefix } from "./watch-cache.ts";
@@ -19,6 +20,11 @@ export interface EtcdStoreOptions extends EtcdTlsFiles {
   compactIntervalMs?: number;
   /** Events a watcher may have unread before it is ended as lagged. Default 10000. */
   watchBuffer?: number;
+  /**
+   * The data dir of the kube process using the store: locked while it is open, as the SQLite store
+   * locks its own, so one process owns a data dir (its pki, its port) and `kube down` finds it.
+   */
+  dataDir?: string;
 }
 
 /** kube-apiserver's key for the last compaction (outside any prefix: compaction is etcd-wide). */
@@ -62,6 +68,7 @@ export class EtcdStore implements Store, FeedSource {
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly watchers = new Set<() => void>();
   private readonly feeds = new Map<string, ResourceFeed>();
+  private releaseLock = () => {};
 
   private constructor(private readonly opts: EtcdStoreOptions) {
     this.prefix = opts.prefix ?? "";
@@ -70,7 +77,13 @@ export class EtcdStore implements Store, FeedSource {
 
   static async open(opts: EtcdStoreOptions): Promise<EtcdStore> {
     const store = new EtcdStore(opts);
-    await store.currentRevision();
+    if (opts.dataDir) store.releaseLock = acquireLock(opts.dataDir);
+    try {
+      await store.currentRevision();
+    } catch (err) {
+      store.releaseLock();
+      throw err;
+    }
     store.timer = setInterval(() => store.autoCompact(), opts.compactIntervalMs ?? 30_000);
     (store.timer as { unref?: () => void }).unref?.();
     return store;
@@ -327,6 +340,7 @@ export class EtcdStore implements Store, FeedSource {
     for (const close of [...this.watchers]) close();
     for (const feed of this.feeds.values()) feed.close();
     this.feeds.clear();
+    this.releaseLock();
   }
 }
 

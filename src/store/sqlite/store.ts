@@ -7,7 +7,7 @@ import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, WatchOptions
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreError } from "../types.ts";
 import { openDatabase, type Database, type Statement } from "./driver.ts";
 import { Hub, LiveWatcher } from "../hub.ts";
-import { acquireLock } from "./lock.ts";
+import { acquireLock } from "../lock.ts";
 import {
   CODE_TYPE,
   MIGRATIONS,

@@ -2,8 +2,8 @@
 // refused with a message naming the holder; a lock left by a dead process is taken over.
 import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { processAlive } from "../../util/process.ts";
-import { LockedError } from "../types.ts";
+import { processAlive } from "../util/process.ts";
+import { LockedError } from "./types.ts";
 
 export function acquireLock(dataDir: string): () => void {
   const path = join(dataDir, "lock");
