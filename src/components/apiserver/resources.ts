@@ -7,6 +7,7 @@ import { checkBody, checkPatched, fieldValidationOf, patchDuplicates, withWarnin
 import { deleteObject, type DeleteOptions } from "./deletion.ts";
 import { badRequest, invalid, methodNotAllowed, notFound } from "./errors.ts";
 import { buildMatcher } from "./filters.ts";
+import { streamList } from "./list-stream.ts";
 import { decodeAs, type Objects } from "./objects.ts";
 import { patchVia } from "./patching.ts";
 import type { ResourcePath } from "./paths.ts";
@@ -444,6 +445,8 @@ async function list(deps: HandlerDeps, req: Request, path: ResourcePath, params:
   const match = buildMatcher(kind, params.labelSelector ?? null, params.fieldSelector ?? null);
   const limit = params.limit;
   const cont = params.continue;
+  const table = wantsTable(req.headers.get("accept") ?? undefined);
+  if (!limit && !cont && !table) return streamList(deps.objects, kind, namespace, match ?? undefined, req.signal);
   const r = await deps.objects.list(kind, namespace, { limit, ...(cont ? decodeContinue(cont) : {}), match });
   const listMeta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = {
     resourceVersion: String(r.revision),
@@ -452,8 +455,7 @@ async function list(deps: HandlerDeps, req: Request, path: ResourcePath, params:
     listMeta.continue = encodeContinue(r.lastKey, r.revision, r.remaining);
     if (r.remaining !== undefined) listMeta.remainingItemCount = r.remaining;
   }
-  if (wantsTable(req.headers.get("accept") ?? undefined))
-    return json(tableOf(kind, r.items, listMeta, { includeObject: params.includeObject }));
+  if (table) return json(tableOf(kind, r.items, listMeta, { includeObject: params.includeObject }));
   return json({
     kind: kind.listKind,
     apiVersion: apiVersion(kind),
