@@ -14,6 +14,12 @@ const PER_DEPLOYMENT = Math.min(500, PODS);
 
 const peakRss = (pid: number) =>
   Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+/** CPU seconds the process has used (user + system): the work done, whatever the machine's load. */
+const cpuSeconds = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
 export default async function main(): Promise<void> {
   const kube = await startKube(["--runtime", "sim", "--sim-nodes", String(NODES), "--node-name", "hollow"]);
@@ -25,9 +31,10 @@ export default async function main(): Promise<void> {
       if (list.items.length >= NODES) break;
       await Bun.sleep(500);
     }
-    console.log(`${NODES} hollow nodes registered after ${round(performance.now() - t0)} ms`);
+    console.log(`${NODES} hollow nodes registered after ${round(performance.now() - t0)} ms (load ${loadavg()})`);
 
     const latencies: number[] = [];
+    const gets: number[] = [];
     let stop = false;
     const cms = client.resource("configmaps", "default");
     await cms.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "probe" }, data: { n: "0" } });
@@ -36,6 +43,9 @@ export default async function main(): Promise<void> {
         const s = performance.now();
         await cms.patch("probe", { data: { n: String(i) } }, "merge");
         latencies.push(performance.now() - s);
+        const g = performance.now();
+        await cms.get("probe");
+        gets.push(performance.now() - g);
         await Bun.sleep(200);
       }
     })();
@@ -69,7 +79,7 @@ export default async function main(): Promise<void> {
       if (performance.now() - last > 10_000) {
         last = performance.now();
         console.log(
-          `${round((performance.now() - d0) / 1000)} s: ${ready}/${PODS} ready, rss ${round(peakRss(kube.pid))} MB`,
+          `${round((performance.now() - d0) / 1000)} s: ${ready}/${PODS} ready, rss ${round(peakRss(kube.pid))} MB, cpu ${round(cpuSeconds(kube.pid))} s, load ${loadavg()}`,
         );
       }
     }
@@ -80,6 +90,9 @@ export default async function main(): Promise<void> {
     const all = await client.resource("pods").list();
     const listMs = performance.now() - l0;
     console.log(`listed ${all.items.length} pods in ${round(listMs)} ms`);
+    console.log(
+      `get_p99_ms=${round(percentile(gets, 99))} mutating_count=${latencies.length} kube_cpu_s=${round(cpuSeconds(kube.pid))} load=${loadavg()}`,
+    );
     console.log(
       `scale: nodes=${NODES} pods=${PODS} total_s=${round(total, 1)} rss_mb=${round(peakRss(kube.pid))} list_all_ms=${round(listMs)} mutating_p99_ms=${round(percentile(latencies, 99))}`,
     );

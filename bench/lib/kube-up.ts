@@ -62,6 +62,8 @@ export async function startKube(
       process.execPath,
       // KUBE_LEAK_PROBE=FILE: map sizes and heap figures of the kube process every 20 s (bench/lib/leak-probe.ts).
       ...(process.env.KUBE_LEAK_PROBE ? ["--preload", join(import.meta.dir, "leak-probe.ts")] : []),
+      // KUBE_BENCH_PROF=DIR: a CPU profile (markdown) of the kube process in DIR when it exits.
+      ...(process.env.KUBE_BENCH_PROF ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.KUBE_BENCH_PROF}`] : []),
       join(import.meta.dir, "../../src/main.ts"),
       "up",
       "--data-dir",

@@ -111,17 +111,24 @@ export async function renewLease(client: Client, node: string, durationSeconds =
   }
 }
 
-export async function postReady(client: Client, node: string): Promise<void> {
+/** Upstream's nodeStatusReportFrequency: an unchanged status is posted this often (the Lease is the heartbeat). */
+export const NODE_STATUS_REPORT_MS = 5 * 60_000;
+
+type Cond = { type: string; status: string; reason?: string; lastHeartbeatTime?: string; lastTransitionTime?: string };
+
+/**
+ * Posts Ready=True when the node's stored Ready condition differs (someone marked it Unknown, say)
+ * or was last posted NODE_STATUS_REPORT_MS ago, as the kubelet's tryUpdateNodeStatus: with
+ * thousands of hollow nodes, a write per node every 40 s was most of an idle cluster's work.
+ */
+export async function postReady(client: Client, node: string, reportMs = NODE_STATUS_REPORT_MS): Promise<void> {
   const t = now();
   const current = await client.resource("nodes").get(node);
-  const conds = (
-    (current.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] })?.conditions ??
-    []
-  ).filter((c) => c.type !== "Ready");
-  const old = (
-    (current.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] })?.conditions ??
-    []
-  ).find((c) => c.type === "Ready");
+  const all = (current.status as { conditions?: Cond[] })?.conditions ?? [];
+  const old = all.find((c) => c.type === "Ready");
+  const heartbeat = old?.lastHeartbeatTime ? Date.parse(old.lastHeartbeatTime) : 0;
+  if (old?.status === "True" && old.reason === "KubeletReady" && Date.now() - heartbeat < reportMs) return;
+  const conds = all.filter((c) => c.type !== "Ready");
   conds.push({
     type: "Ready",
     status: "True",
