@@ -2,7 +2,7 @@
 // as the API takes them; time from the first create to the last pod seen bound (watch).
 // Reference, same run: writing the same 10000 bindings with no scheduling decisions.
 // Then workloads shaped like upstream's scheduler_perf, one line each against 3x upstream's CI floor
-// (BENCH_WORKLOADS=name,name picks some, none skips them; BENCH_SCALE shrinks them).
+// (BENCH_WORKLOADS=name,name picks some by family or full name, none skips them; BENCH_SCALE shrinks them).
 import { rmSync } from "node:fs";
 import { openStore } from "../src/store/index.ts";
 import { createApiServer } from "../src/components/apiserver/index.ts";
@@ -101,7 +101,8 @@ export default async function main(): Promise<void> {
 
   const pick = process.env.BENCH_WORKLOADS?.split(",");
   for (const w of workloads(Number(process.env.BENCH_SCALE ?? 1)))
-    if (!pick || pick.includes(w.name)) console.log(workloadLine(w, await runWorkload(w)));
+    if (!pick || pick.includes(w.name) || pick.includes(w.name.split("/")[0]!))
+      console.log(workloadLine(w, await runWorkload(w)));
   console.log(
     `scheduler: nodes=${NODES} pods=${PODS} pods_per_s=${round(rate)} bind_only_per_s=${round(bindOnly)} ratio=${round(rate / bindOnly, 2)}`,
   );
