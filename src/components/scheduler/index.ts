@@ -46,9 +46,12 @@ function nodeChanged(a: SchedNode, b: SchedNode): boolean {
 export class SchedulerLoop {
   readonly cache = new NodeCache();
   readonly queue = new SchedulingQueue();
+  /** Bumped on every namespace change: memoised affinity results that read namespace labels expire. */
+  private namespaceVersion = 0;
   private readonly algorithm = new Scheduler1(
     defaultPlugins,
     (ns) => this.namespaces.get(ns)?.metadata?.labels ?? undefined,
+    () => this.namespaceVersion,
   );
   private readonly nodes: Informer<SchedNode>;
   private readonly pods: Informer<SchedPod>;
@@ -76,6 +79,8 @@ export class SchedulerLoop {
     this.pods = new Informer<SchedPod>(client.resource<SchedPod>("pods"));
     this.namespaces = new Informer<KubeObject>(client.resource<KubeObject>("namespaces"));
     this.pdbs = new Informer<PodDisruptionBudget>(client.resource<PodDisruptionBudget>("poddisruptionbudgets"));
+    const namespaceChanged = () => void this.namespaceVersion++;
+    this.namespaces.on({ add: namespaceChanged, update: namespaceChanged, delete: namespaceChanged });
     this.nodes.on({
       add: (n) => {
         this.cache.upsertNode(n);

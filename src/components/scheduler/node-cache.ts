@@ -29,15 +29,40 @@ export function podInfoOf(pod: SchedPod, key = keyOf(pod)): PodInfo {
   };
 }
 
+let stamps = 0;
+/** A generation no node has had yet. */
+const nextGeneration = () => ++stamps;
+/** Memo entries kept per node before the oldest ones are dropped (one per distinct selector or term set). */
+const MEMO_LIMIT = 64;
+
+/**
+ * A plugin's per-node result that depends only on the pods on the node and on `key` (say, how
+ * many of them a selector matches): computed once, then reused until the node's pods change,
+ * so a cycle costs O(nodes) instead of O(pods) for pods that look like the previous ones.
+ */
+export function memoized<T>(node: NodeInfo, key: string, compute: () => T): T {
+  const hit = node.memo.get(key);
+  if (hit && hit.gen === node.generation) return hit.value as T;
+  const value = compute();
+  if (!hit && node.memo.size >= MEMO_LIMIT) node.memo.delete(node.memo.keys().next().value!);
+  node.memo.set(key, { gen: node.generation, value });
+  return value;
+}
+
+const readyOf = (node: SchedNode) => node.status?.conditions?.find((c) => c.type === "Ready")?.status;
+
 export function emptyNodeInfo(node: SchedNode): NodeInfo {
   return {
     name: node.metadata!.name!,
     node,
     allocatable: allocatable(node),
+    ready: readyOf(node),
     requested: { cpu: 0, memory: 0, pods: 0 },
     usedPorts: new Set(),
     pods: new Map(),
     withTerms: 0,
+    generation: nextGeneration(),
+    memo: new Map(),
   };
 }
 
@@ -50,6 +75,7 @@ export function accountPod(info: NodeInfo, p: PodInfo, sign: 1 | -1): void {
   if (p.terms) info.withTerms += sign;
   if (sign > 0) info.pods.set(p.key, p);
   else info.pods.delete(p.key);
+  info.generation = nextGeneration();
 }
 
 /** A copy of a node's info that preemption can change freely. */
@@ -59,6 +85,7 @@ export function cloneNodeInfo(info: NodeInfo): NodeInfo {
     requested: { ...info.requested },
     usedPorts: new Set(info.usedPorts),
     pods: new Map(info.pods),
+    memo: new Map(),
   };
 }
 
@@ -89,6 +116,7 @@ export class NodeCache {
     if (info) {
       info.node = node;
       info.allocatable = allocatable(node);
+      info.ready = readyOf(node);
       return;
     }
     const fresh = emptyNodeInfo(node);
@@ -120,6 +148,8 @@ export class NodeCache {
       info.pod = pod;
       info.labels = pod.metadata?.labels ?? {};
       info.terminating = !!pod.metadata?.deletionTimestamp;
+      const node = this.infos.get(nodeName);
+      if (node) node.generation = nextGeneration();
       return;
     }
     if (existing) this.removePod(key);

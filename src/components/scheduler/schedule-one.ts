@@ -31,7 +31,11 @@ export function numFeasibleNodesToFind(total: number, percentage?: number): numb
 
 const noNamespaces = () => undefined;
 
-export function cycleState(pod: SchedPod, namespaceLabels: CycleState["namespaceLabels"] = noNamespaces): CycleState {
+export function cycleState(
+  pod: SchedPod,
+  namespaceLabels: CycleState["namespaceLabels"] = noNamespaces,
+  namespaceVersion = 0,
+): CycleState {
   const labels = pod.metadata?.labels ?? {};
   const entries = Object.entries(labels).filter(
     ([k]) => k !== "pod-template-hash" && k !== "statefulset.kubernetes.io/pod-name",
@@ -43,8 +47,10 @@ export function cycleState(pod: SchedPod, namespaceLabels: CycleState["namespace
     hostPorts: hostPorts(pod),
     priority: pod.spec?.priority ?? 0,
     spreadSelector: owned && entries.length ? (l) => entries.every(([k, v]) => l[k] === v) : undefined,
+    spreadSignature: owned && entries.length ? JSON.stringify(entries) : undefined,
     terms: podTerms(pod),
     namespaceLabels,
+    namespaceVersion,
     data: new Map(),
   };
 }
@@ -106,13 +112,14 @@ export class Scheduler1 {
   constructor(
     readonly plugins: Plugin[],
     private readonly namespaceLabels: CycleState["namespaceLabels"] = noNamespaces,
+    private readonly namespaceVersion: () => number = () => 0,
   ) {
     this.filters = plugins.filter((p) => p.filter);
   }
 
   /** PreFilter: what every filter needs, computed once for this pod; and the filters that have work to do. */
   prepare(pod: SchedPod, nodes: NodeInfo[]): { state: CycleState; filters: Plugin[] } {
-    const state = cycleState(pod, this.namespaceLabels);
+    const state = cycleState(pod, this.namespaceLabels, this.namespaceVersion());
     const filters = this.filters.filter((p) => p.preFilter?.(state, nodes) !== false);
     for (const p of this.plugins) if (!p.filter) p.preFilter?.(state, nodes);
     return { state, filters };

@@ -50,12 +50,18 @@ export interface NodeInfo {
   name: string;
   node: SchedNode;
   allocatable: { cpu: number; memory: number; pods: number };
+  /** The node's Ready condition status ("True", "False", "Unknown"), read once per node update. */
+  ready: string | undefined;
   requested: { cpu: number; memory: number; pods: number };
   /** "protocol/hostIP/port" of host ports in use. */
   usedPorts: Set<string>;
   pods: Map<string, PodInfo>;
   /** How many of `pods` have inter-pod affinity terms (nodes without any are skipped quickly). */
   withTerms: number;
+  /** A stamp, unique across nodes, renewed whenever a pod is added, removed or changed here. */
+  generation: number;
+  /** Plugins' per-node results (e.g. matching pods for a selector), by what they depend on; valid while `gen` is `generation`. */
+  memo: Map<string, { gen: number; value: unknown }>;
 }
 
 /** Per-pod data computed once per scheduling cycle; plugins keep their own part under their name. */
@@ -66,9 +72,13 @@ export interface CycleState {
   priority: number;
   /** Labels selecting the pod's siblings (same owner), for default spreading. */
   spreadSelector?: (labels: Record<string, string>) => boolean;
+  /** What spreadSelector matches, as a string (a memo key). */
+  spreadSignature?: string;
   terms?: PodTerms;
   /** A namespace's labels (for namespaceSelector); undefined when unknown. */
   namespaceLabels: (ns: string) => Record<string, string> | undefined;
+  /** Changes whenever any namespace's labels may have: part of memo keys that read them. */
+  namespaceVersion: number;
   /** Plugin state computed in preFilter/preScore, by plugin name. */
   data: Map<string, unknown>;
 }

@@ -17,9 +17,8 @@ export const nodeUnschedulable: Plugin = {
 export const nodeReady: Plugin = {
   name: "NodeReady",
   filter(state, info): FilterResult {
-    const ready = info.node.status?.conditions?.find((c) => c.type === "Ready");
-    if (ready?.status === "True") return undefined;
-    const key = ready?.status === "Unknown" ? TAINT_UNREACHABLE : TAINT_NOT_READY;
+    if (info.ready === "True") return undefined;
+    const key = info.ready === "Unknown" ? TAINT_UNREACHABLE : TAINT_NOT_READY;
     if (tolerates(state.pod.spec.tolerations, { key, effect: "NoSchedule" })) return undefined;
     return { reason: `node(s) had untolerated taint {${key}: }`, unresolvable: true };
   },
@@ -66,9 +65,10 @@ export const taintToleration: Plugin = {
     return undefined;
   },
   score(state, info) {
-    return (info.node.spec?.taints ?? []).filter(
-      (t) => t.effect === "PreferNoSchedule" && !tolerates(state.pod.spec.tolerations, t),
-    ).length;
+    let n = 0;
+    for (const t of info.node.spec?.taints ?? [])
+      if (t.effect === "PreferNoSchedule" && !tolerates(state.pod.spec.tolerations, t)) n++;
+    return n;
   },
   normalize: "reverse",
   weight: 3,

@@ -1,8 +1,9 @@
 // InterPodAffinity, as upstream: required pod affinity and anti-affinity of the incoming pod,
 // required anti-affinity of the pods already placed (symmetry), all by topology domain
 // (topologyKey=value pairs counted once per cycle), and the preferred terms as a score.
+import { memoized } from "../node-cache.ts";
 import { termMatches } from "../pod-terms.ts";
-import type { AffinityTerm, CycleState, FilterResult, NodeInfo, Plugin, PodInfo } from "../types.ts";
+import type { AffinityTerm, CycleState, FilterResult, NodeInfo, Plugin, PodInfo, PodTerms } from "../types.ts";
 
 const NAME = "InterPodAffinity";
 export const ERR_AFFINITY = "node(s) didn't match pod affinity rules";
@@ -44,6 +45,61 @@ function update(s: State, state: CycleState, p: PodInfo, node: NodeInfo, by: num
     if (termMatches(t, p, state.namespaceLabels)) bump(s.anti, t.topologyKey, node, by);
 }
 
+/** One node's share of the counts for this pod, which depends only on the node's pods (memoised per node). */
+interface NodeCounts {
+  /** Existing pods' anti-affinity terms that select this pod, by topology key. */
+  existingAnti: Map<string, number>;
+  /** Pods matching all of this pod's required affinity terms. */
+  affinity: number;
+  /** Pods matching each of this pod's required anti-affinity terms. */
+  anti: number[];
+}
+
+/** The pod's own namespace and labels, and its terms, as a string: what its per-node results depend on. */
+function signature(state: CycleState, terms: PodTerms | undefined): string {
+  const self = `${state.pod.metadata?.namespace ?? ""}\0${JSON.stringify(state.pod.metadata?.labels ?? {})}`;
+  const t = terms ? JSON.stringify(terms, (_, v) => (v instanceof Set ? [...v] : v)) : "";
+  return `${state.namespaceVersion}\0${self}\0${t}`;
+}
+
+function nodeCounts(state: CycleState, node: NodeInfo, required: boolean): NodeCounts {
+  const self = { namespace: state.pod.metadata?.namespace ?? "", labels: state.pod.metadata?.labels ?? {} };
+  const terms = required ? state.terms : undefined;
+  const c: NodeCounts = { existingAnti: new Map(), affinity: 0, anti: terms?.antiAffinity.map(() => 0) ?? [] };
+  for (const p of node.pods.values()) {
+    for (const t of p.terms?.antiAffinity ?? [])
+      if (termMatches(t, self, state.namespaceLabels))
+        c.existingAnti.set(t.topologyKey, (c.existingAnti.get(t.topologyKey) ?? 0) + 1);
+    if (!terms) continue;
+    if (matchesAll(terms.affinity, p, state)) c.affinity++;
+    terms.antiAffinity.forEach((t, i) => {
+      if (termMatches(t, p, state.namespaceLabels)) c.anti[i]!++;
+    });
+  }
+  return c;
+}
+
+/** Weights by topology key that one node's pods give this pod's score (memoised per node). */
+function nodeScores(state: CycleState, node: NodeInfo, preferred: boolean): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (key: string, by: number) => out.set(key, (out.get(key) ?? 0) + by);
+  const terms = state.terms;
+  const self = { namespace: state.pod.metadata?.namespace ?? "", labels: state.pod.metadata?.labels ?? {} };
+  const ns = state.namespaceLabels;
+  for (const p of node.pods.values()) {
+    if (preferred) {
+      for (const t of terms!.preferredAffinity) if (termMatches(t, p, ns)) add(t.topologyKey, t.weight);
+      for (const t of terms!.preferredAntiAffinity) if (termMatches(t, p, ns)) add(t.topologyKey, -t.weight);
+    }
+    const theirs = p.terms;
+    if (!theirs) continue;
+    for (const t of theirs.affinity) if (termMatches(t, self, ns)) add(t.topologyKey, HARD_POD_AFFINITY_WEIGHT);
+    for (const t of theirs.preferredAffinity) if (termMatches(t, self, ns)) add(t.topologyKey, t.weight);
+    for (const t of theirs.preferredAntiAffinity) if (termMatches(t, self, ns)) add(t.topologyKey, -t.weight);
+  }
+  return out;
+}
+
 function stateOf(state: CycleState): State | undefined {
   return state.data.get(NAME) as State | undefined;
 }
@@ -54,11 +110,16 @@ export const interPodAffinity: Plugin = {
     const required = !!state.terms && (state.terms.affinity.length > 0 || state.terms.antiAffinity.length > 0);
     const s: State = { affinity: new Map(), anti: new Map(), existingAnti: new Map() };
     let any = required;
+    const key = `${NAME}\0${signature(state, required ? state.terms : undefined)}`;
     for (const node of nodes) {
       if (!required && node.withTerms === 0) continue;
-      for (const p of node.pods.values()) {
-        if (!required && !p.terms?.antiAffinity.length) continue;
-        update(s, state, p, node, 1);
+      const c = memoized(node, key, () => nodeCounts(state, node, required));
+      for (const [k, n] of c.existingAnti) bump(s.existingAnti, k, node, n);
+      if (required) {
+        const terms = state.terms!;
+        if (c.affinity) for (const t of terms.affinity) bump(s.affinity, t.topologyKey, node, c.affinity);
+        for (let i = 0; i < terms.antiAffinity.length; i++)
+          if (c.anti[i]) bump(s.anti, terms.antiAffinity[i]!.topologyKey, node, c.anti[i]!);
       }
       if (s.existingAnti.size) any = true;
     }
@@ -107,26 +168,10 @@ export const interPodAffinity: Plugin = {
     const terms = state.terms;
     const preferred = !!terms && (terms.preferredAffinity.length > 0 || terms.preferredAntiAffinity.length > 0);
     const scores: Counts = new Map();
-    const self = { namespace: state.pod.metadata?.namespace ?? "", labels: state.pod.metadata?.labels ?? {} };
-    const ns = state.namespaceLabels;
+    const key = `${NAME}/score\0${signature(state, preferred ? terms : undefined)}`;
     for (const node of all) {
       if (!preferred && node.withTerms === 0) continue;
-      for (const p of node.pods.values()) {
-        if (preferred) {
-          for (const t of terms!.preferredAffinity)
-            if (termMatches(t, p, ns)) bump(scores, t.topologyKey, node, t.weight);
-          for (const t of terms!.preferredAntiAffinity)
-            if (termMatches(t, p, ns)) bump(scores, t.topologyKey, node, -t.weight);
-        }
-        const theirs = p.terms;
-        if (!theirs) continue;
-        for (const t of theirs.affinity)
-          if (termMatches(t, self, ns)) bump(scores, t.topologyKey, node, HARD_POD_AFFINITY_WEIGHT);
-        for (const t of theirs.preferredAffinity)
-          if (termMatches(t, self, ns)) bump(scores, t.topologyKey, node, t.weight);
-        for (const t of theirs.preferredAntiAffinity)
-          if (termMatches(t, self, ns)) bump(scores, t.topologyKey, node, -t.weight);
-      }
+      for (const [k, w] of memoized(node, key, () => nodeScores(state, node, preferred))) bump(scores, k, node, w);
     }
     state.data.set(`${NAME}/score`, scores);
     return scores.size > 0;

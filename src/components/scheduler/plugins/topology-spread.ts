@@ -14,6 +14,7 @@ import type {
 } from "../types.ts";
 import { tolerates } from "../../../api/scheduling.ts";
 import { matchesNodeAffinity } from "./filters.ts";
+import { memoized } from "../node-cache.ts";
 
 const NAME = "PodTopologySpread";
 export const ERR_CONSTRAINTS = "node(s) didn't match pod topology spread constraints";
@@ -31,6 +32,8 @@ interface Constraint {
   maxSkew: number;
   minDomains: number;
   matches: (labels: Record<string, string>) => boolean;
+  /** What `matches` selects, with the pod's namespace: the key of per-node counts ("none": nothing). */
+  sig: string;
   honorAffinity: boolean;
   honorTaints: boolean;
 }
@@ -52,6 +55,7 @@ function constraintsOf(state: CycleState, when: TopologySpreadConstraint["whenUn
       maxSkew: c.maxSkew,
       minDomains: c.minDomains ?? 1,
       matches: nothing ? () => false : (l) => matchesLabels(sel, l),
+      sig: nothing ? "none" : `${NAME}\0${pod.metadata?.namespace ?? ""}\0${JSON.stringify(sel)}`,
       honorAffinity: (c.nodeAffinityPolicy ?? "Honor") === "Honor",
       honorTaints: c.nodeTaintsPolicy === "Honor",
     });
@@ -59,8 +63,11 @@ function constraintsOf(state: CycleState, when: TopologySpreadConstraint["whenUn
   return out;
 }
 
+const hasNodeAffinity = (pod: CycleState["pod"]) =>
+  !!pod.spec.nodeSelector || !!pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+
 function counted(state: CycleState, c: Constraint, node: SchedNode): boolean {
-  if (c.honorAffinity && !matchesNodeAffinity(state.pod, node)) return false;
+  if (c.honorAffinity && hasNodeAffinity(state.pod) && !matchesNodeAffinity(state.pod, node)) return false;
   if (c.honorTaints)
     for (const t of node.spec?.taints ?? [])
       if (t.effect !== "PreferNoSchedule" && !tolerates(state.pod.spec.tolerations, t)) return false;
@@ -70,25 +77,37 @@ function counted(state: CycleState, c: Constraint, node: SchedNode): boolean {
 const hasKeys = (node: SchedNode, cs: { key: string }[]) =>
   cs.every((c) => node.metadata?.labels?.[c.key] !== undefined);
 
-function countOn(state: CycleState, node: NodeInfo, matches: (l: Record<string, string>) => boolean): number {
-  const ns = state.pod.metadata?.namespace ?? "";
-  let n = 0;
-  for (const p of node.pods.values()) if (p.namespace === ns && !p.terminating && matches(p.labels)) n++;
-  return n;
+/** Matching pods of the pod's namespace on a node, not terminating (memoised per node and selector). */
+function countOn(state: CycleState, node: NodeInfo, c: Pick<Constraint, "matches" | "sig">): number {
+  if (c.sig === "none") return 0;
+  // The same key string each call: the engine hashes it once.
+  return memoized(node, c.sig, () => {
+    const ns = state.pod.metadata?.namespace ?? "";
+    let n = 0;
+    for (const p of node.pods.values()) if (p.namespace === ns && !p.terminating && c.matches(p.labels)) n++;
+    return n;
+  });
 }
 
 interface FilterState {
   constraints: Constraint[];
   /** Per constraint: matching pods by domain value (every eligible domain present, maybe 0). */
   counts: Map<string, number>[];
+  /** Per constraint: the global minimum, computed once for all nodes' filters (undefined: counts changed since). */
+  mins: (number | undefined)[];
+  /** Per constraint: whether the incoming pod itself matches (it adds 1 to the domain it goes to). */
+  self: boolean[];
 }
 
 function minMatch(s: FilterState, i: number): number {
+  const known = s.mins[i];
+  if (known !== undefined) return known;
   const counts = s.counts[i]!;
-  if (counts.size < s.constraints[i]!.minDomains) return 0;
   let min = Infinity;
-  for (const v of counts.values()) if (v < min) min = v;
-  return min === Infinity ? 0 : min;
+  if (counts.size < s.constraints[i]!.minDomains) min = 0;
+  else for (const v of counts.values()) if (v < min) min = v;
+  s.mins[i] = min === Infinity ? 0 : min;
+  return s.mins[i]!;
 }
 
 function update(state: CycleState, p: PodInfo, node: NodeInfo, by: number): void {
@@ -98,6 +117,7 @@ function update(state: CycleState, p: PodInfo, node: NodeInfo, by: number): void
     if (!c.matches(p.labels) || !counted(state, c, node.node)) return;
     const v = node.node.metadata!.labels![c.key]!;
     s.counts[i]!.set(v, (s.counts[i]!.get(v) ?? 0) + by);
+    s.mins[i] = undefined;
   });
 }
 
@@ -113,14 +133,22 @@ export const topologySpread: Plugin = {
   preFilter(state, nodes) {
     const constraints = constraintsOf(state, "DoNotSchedule");
     if (!constraints.length) return false;
-    const s: FilterState = { constraints, counts: constraints.map(() => new Map()) };
+    const own = state.pod.metadata?.labels ?? {};
+    const s: FilterState = {
+      constraints,
+      counts: constraints.map(() => new Map()),
+      mins: constraints.map(() => undefined),
+      self: constraints.map((c) => c.matches(own)),
+    };
     for (const node of nodes) {
       if (!hasKeys(node.node, constraints)) continue;
-      constraints.forEach((c, i) => {
-        if (!counted(state, c, node.node)) return;
+      for (let i = 0; i < constraints.length; i++) {
+        const c = constraints[i]!;
+        if (!counted(state, c, node.node)) continue;
         const v = node.node.metadata!.labels![c.key]!;
-        s.counts[i]!.set(v, (s.counts[i]!.get(v) ?? 0) + countOn(state, node, c.matches));
-      });
+        const counts = s.counts[i]!;
+        counts.set(v, (counts.get(v) ?? 0) + countOn(state, node, c));
+      }
     }
     state.data.set(NAME, s);
   },
@@ -128,12 +156,11 @@ export const topologySpread: Plugin = {
     const s = state.data.get(NAME) as FilterState | undefined;
     if (!s) return undefined;
     const labels = node.node.metadata?.labels ?? {};
-    const own = state.pod.metadata?.labels ?? {};
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i]!;
       const v = labels[c.key];
       if (v === undefined) return { reason: ERR_MISSING_LABEL, unresolvable: true };
-      const skew = (s.counts[i]!.get(v) ?? 0) + (c.matches(own) ? 1 : 0) - minMatch(s, i);
+      const skew = (s.counts[i]!.get(v) ?? 0) + (s.self[i] ? 1 : 0) - minMatch(s, i);
       if (skew > c.maxSkew) return { reason: ERR_CONSTRAINTS };
     }
     return undefined;
@@ -142,7 +169,7 @@ export const topologySpread: Plugin = {
   removePod: (state, p, node) => update(state, p, node, -1),
   cloneState(data) {
     const s = data as FilterState;
-    return { constraints: s.constraints, counts: s.counts.map((m) => new Map(m)) };
+    return { ...s, counts: s.counts.map((m) => new Map(m)), mins: [...s.mins] };
   },
   preScore(state, feasible, all) {
     let constraints: Constraint[];
@@ -156,6 +183,7 @@ export const topologySpread: Plugin = {
             maxSkew: d.maxSkew,
             minDomains: 1,
             matches: sel,
+            sig: `${NAME}\0${state.pod.metadata?.namespace ?? ""}\0${state.spreadSignature}`,
             honorAffinity: true,
             honorTaints: false,
           }))
@@ -190,7 +218,7 @@ export const topologySpread: Plugin = {
           const v = node.node.metadata?.labels?.[c.key];
           const m = counts[i]!;
           if (c.key === HOSTNAME || v === undefined || !m.has(v) || !counted(state, c, node.node)) return;
-          m.set(v, m.get(v)! + countOn(state, node, c.matches));
+          m.set(v, m.get(v)! + countOn(state, node, c));
         });
       }
     state.data.set(`${NAME}/score`, { constraints: weighted, ignored, counts } satisfies ScoreState);
@@ -202,7 +230,7 @@ export const topologySpread: Plugin = {
     s.constraints.forEach((c, i) => {
       const v = node.node.metadata?.labels?.[c.key];
       if (v === undefined) return;
-      const cnt = c.key === HOSTNAME ? countOn(state, node, c.matches) : (s.counts[i]!.get(v) ?? 0);
+      const cnt = c.key === HOSTNAME ? countOn(state, node, c) : (s.counts[i]!.get(v) ?? 0);
       score += cnt * c.weight + (c.maxSkew - 1);
     });
     return Math.round(score);

@@ -1,0 +1,172 @@
+// The node cache's memo (plugins' per-node results kept while the node's pods stay the same)
+// must never change a decision: after random adds, deletes, relabels, assumptions and namespace
+// label changes, spread and inter-pod affinity give the same verdicts and scores on the long-lived
+// cache as on a cache built from scratch with the same pods.
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { cacheWith, nodeWith, podAffinity, podWith } from "../../../test/helpers/scheduler.ts";
+import { keyOf } from "../../client/index.ts";
+import { cloneNodeInfo, memoized, NodeCache } from "./node-cache.ts";
+import { interPodAffinity } from "./plugins/inter-pod-affinity.ts";
+import { topologySpread } from "./plugins/topology-spread.ts";
+import { cycleState } from "./schedule-one.ts";
+import type { NodeInfo, SchedPod } from "./types.ts";
+
+const ZONE = "topology.kubernetes.io/zone";
+const HOST = "kubernetes.io/hostname";
+const nodes = [
+  nodeWith("a1", { labels: { [ZONE]: "a" } }),
+  nodeWith("a2", { labels: { [ZONE]: "a" } }),
+  nodeWith("b1", { labels: { [ZONE]: "b" } }),
+  nodeWith("c1", { labels: { [ZONE]: "c" } }),
+  nodeWith("nozone"),
+];
+const colors = ["red", "blue", "green"];
+
+/** An existing pod: a color (or none), a namespace, maybe affinity terms of its own, maybe terminating. */
+const existingPod = fc.record({
+  color: fc.constantFrom(...colors, undefined),
+  namespace: fc.constantFrom("a", "b"),
+  terms: fc.constantFrom("none", "anti-host", "anti-zone", "affinity-zone", "preferred", "ns-selector"),
+  deleting: fc.boolean(),
+});
+type Existing = typeof existingPod extends fc.Arbitrary<infer T> ? T : never;
+
+function termsOf(kind: Existing["terms"], color: string): Record<string, unknown> | undefined {
+  const sel = { color };
+  if (kind === "anti-host") return podAffinity("podAntiAffinity", sel, HOST);
+  if (kind === "anti-zone") return podAffinity("podAntiAffinity", sel, ZONE, { namespaces: ["a", "b"] });
+  if (kind === "affinity-zone") return podAffinity("podAffinity", sel, ZONE);
+  if (kind === "preferred") return podAffinity("podAffinity", sel, ZONE, { preferred: 5 });
+  if (kind === "ns-selector")
+    return podAffinity("podAntiAffinity", sel, HOST, { namespaceSelector: { matchLabels: { team: "x" } } });
+  return undefined;
+}
+
+const build = (name: string, node: string, e: Existing): SchedPod =>
+  podWith(name, {
+    nodeName: node,
+    namespace: e.namespace,
+    labels: e.color ? { color: e.color } : {},
+    affinity: termsOf(e.terms, e.color ?? "red"),
+    deleting: e.deleting,
+  });
+
+const op = fc.oneof(
+  fc.record({ kind: fc.constant("add" as const), node: fc.nat(nodes.length - 1), pod: existingPod }),
+  fc.record({ kind: fc.constant("assume" as const), node: fc.nat(nodes.length - 1), pod: existingPod }),
+  fc.record({ kind: fc.constant("remove" as const), which: fc.nat() }),
+  fc.record({ kind: fc.constant("relabel" as const), which: fc.nat(), pod: existingPod }),
+  fc.record({ kind: fc.constant("namespace" as const), team: fc.constantFrom("x", "y") }),
+);
+
+/** Incoming pods that exercise every memoised path. */
+const spread = (when: "DoNotSchedule" | "ScheduleAnyway", key: string) => [
+  { maxSkew: 1, topologyKey: key, whenUnsatisfiable: when, labelSelector: { matchLabels: { color: "red" } } },
+];
+const probes: SchedPod[] = [
+  podWith("p1", { namespace: "a", labels: { color: "red" }, spread: spread("DoNotSchedule", ZONE) }),
+  podWith("p2", { namespace: "b", labels: { color: "red" }, spread: spread("ScheduleAnyway", ZONE) }),
+  podWith("p3", { namespace: "a", labels: { color: "blue" }, spread: spread("ScheduleAnyway", HOST) }),
+  podWith("p4", { namespace: "a", labels: { color: "red" }, owned: true }),
+  podWith("p5", {
+    namespace: "a",
+    labels: { color: "red" },
+    affinity: podAffinity("podAffinity", { color: "red" }, ZONE),
+  }),
+  podWith("p6", {
+    namespace: "b",
+    labels: { color: "blue" },
+    affinity: podAffinity("podAntiAffinity", { color: "green" }, HOST, { namespaces: ["a", "b"] }),
+  }),
+  podWith("p7", {
+    namespace: "a",
+    labels: { color: "green" },
+    affinity: podAffinity("podAntiAffinity", { color: "blue" }, ZONE, { preferred: 3 }),
+  }),
+  podWith("p8", {
+    namespace: "a",
+    labels: { color: "red" },
+    affinity: podAffinity("podAffinity", { color: "red" }, HOST, { namespaceSelector: { matchLabels: { team: "x" } } }),
+  }),
+];
+
+/** Each probe's filter verdicts and scores on every node (all nodes feasible, for scoring). */
+function decisions(all: NodeInfo[], nsLabels: Record<string, Record<string, string>>, version: number) {
+  return probes.map((pod) => {
+    const out: Record<string, unknown> = {};
+    for (const p of [topologySpread, interPodAffinity]) {
+      const state = cycleState(pod, (ns) => nsLabels[ns], version);
+      const active = p.preFilter!(state, all) !== false;
+      out[`${p.name} filter`] = all.map((n) => (active ? p.filter!(state, n)?.reason : "skipped"));
+      const scoring = p.preScore!(state, all, all) !== false;
+      out[`${p.name} score`] = all.map((n) => (scoring ? p.score!(state, n) : "skipped"));
+    }
+    return out;
+  });
+}
+
+describe("node cache memo", () => {
+  test("verdicts and scores on a long-lived cache equal those on a cache built afresh", () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
+        const cache = new NodeCache();
+        for (const n of nodes) cache.upsertNode(n);
+        const placed = new Map<string, SchedPod>();
+        const nsLabels: Record<string, Record<string, string>> = { a: { team: "x" }, b: { team: "y" } };
+        let version = 0;
+        let seq = 0;
+        for (const o of ops) {
+          const keys = [...placed.keys()];
+          if (o.kind === "add" || o.kind === "assume") {
+            const pod = build(`e${seq++}`, nodes[o.node]!.metadata!.name!, o.pod);
+            placed.set(keyOf(pod), pod);
+            if (o.kind === "add") cache.upsertPod(pod);
+            else cache.assume({ ...pod, spec: { ...pod.spec, nodeName: undefined } }, pod.spec.nodeName!);
+          } else if (o.kind === "remove" && keys.length) {
+            const key = keys[o.which % keys.length]!;
+            placed.delete(key);
+            cache.removePod(key);
+          } else if (o.kind === "relabel" && keys.length) {
+            // The same pod (name, node, terms) seen again with other labels or now terminating.
+            const old = placed.get(keys[o.which % keys.length]!)!;
+            const pod: SchedPod = {
+              ...old,
+              metadata: {
+                ...old.metadata,
+                labels: o.pod.color ? { color: o.pod.color } : {},
+                deletionTimestamp: o.pod.deleting ? "2026-01-01T00:00:00Z" : undefined,
+              },
+            };
+            placed.set(keyOf(pod), pod);
+            cache.upsertPod(pod);
+          } else if (o.kind === "namespace") {
+            nsLabels.b = { team: o.team };
+            version++;
+          }
+          const fresh = cacheWith(nodes, [...placed.values()]);
+          expect(decisions(cache.nodes(), nsLabels, version)).toEqual(decisions(fresh.nodes(), nsLabels, version));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test("a node's generation changes with its pods, and a clone for preemption keeps its own memo", () => {
+    const cache = cacheWith(nodes);
+    const a1 = cache.get("a1")!;
+    const g0 = a1.generation;
+    cache.upsertPod(podWith("x", { nodeName: "a1", labels: { color: "red" } }));
+    const g1 = a1.generation;
+    expect(g1).not.toBe(g0);
+    cache.upsertPod(podWith("x", { nodeName: "a1", labels: { color: "blue" } }));
+    expect(a1.generation).not.toBe(g1);
+    expect(cache.get("a2")!.generation).not.toBe(a1.generation);
+    expect(memoized(a1, "k", () => 1)).toBe(1);
+    expect(memoized(a1, "k", () => 2)).toBe(1);
+    const clone = cloneNodeInfo(a1);
+    expect(memoized(clone, "k", () => 3)).toBe(3);
+    cache.removePod("default/x");
+    expect(memoized(a1, "k", () => 4)).toBe(4);
+  });
+});
