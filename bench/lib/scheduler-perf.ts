@@ -245,7 +245,11 @@ export function workloads(scale = 1): Workload[] {
       spreadOver([HOST, ZONE], "DoNotSchedule", { matchExpressions: [{ key: "color", operator: "Exists" }] }),
     );
   const preferredSpreading = (i: number) =>
-    pod(`pref-spread-${i}`, { color: "blue" }, spreadOver([ZONE], "ScheduleAnyway", { matchLabels: { color: "blue" } }));
+    pod(
+      `pref-spread-${i}`,
+      { color: "blue" },
+      spreadOver([ZONE], "ScheduleAnyway", { matchLabels: { color: "blue" } }),
+    );
   const moons = ["moon-1", "moon-2", "moon-3"];
   const withNsSelector = (
     name: string,
