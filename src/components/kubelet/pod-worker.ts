@@ -12,7 +12,13 @@ import type { RestartBackoff } from "./backoff.ts";
 import { containerEnv } from "./env.ts";
 import { podConditions, podPhase, type ContainerStatus, type RestartPolicy } from "./pod-status.ts";
 import { ProbeCounter, runProbe, type Probe } from "./probes.ts";
-import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime } from "./runtime/index.ts";
+import {
+  ImagePullError,
+  LABELS,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type EnsuredImage,
+} from "./runtime/index.ts";
 import { ContainerConfigError, containerSecurity } from "./security.ts";
 import {
   mountsFor,
@@ -48,6 +54,8 @@ export interface WorkerDeps {
   log: (msg: string) => void;
   /** Told once how long the pod took from this worker's creation to Running (kubelet_pod_start_duration_seconds). */
   podStarted?: (seconds: number) => void;
+  /** This node's containers from a list shared with the other workers; else each pod lists its own. */
+  listNode?: () => Promise<ContainerInfo[]>;
 }
 
 interface ProbeState {
@@ -128,11 +136,16 @@ export class PodWorker {
 
   /** The pod's containers with full detail: one list call, an inspect only for what changed. */
   private async containers(): Promise<ContainerInfo[]> {
-    const list = await this.deps.runtime.listContainers({ [LABELS.podUid]: this.uid });
+    const list = this.deps.listNode
+      ? (await this.deps.listNode()).filter((c) => c.podUid === this.uid)
+      : await this.deps.runtime.listContainers({ [LABELS.podUid]: this.uid });
     const out = await Promise.all(
       list.map(async (c) => {
         const known = this.inspected.get(c.id);
         if (known && known.state === c.state) return known;
+        // The running sandbox this worker made or adopted: its id and IP are all that is used.
+        if (c.kind === "infra" && c.state === "running" && this.sandbox?.id === c.id)
+          return { ...c, ip: this.sandbox.ip };
         const info = await this.deps.runtime.inspect(c.id).catch(() => undefined);
         if (info) this.inspected.set(c.id, info);
         return info;
@@ -143,10 +156,10 @@ export class PodWorker {
     return out.filter((c): c is ContainerInfo => !!c);
   }
 
-  /** The pod's resolv.conf and hosts file (DATA/pods/<uid>/etc), as mounts for its containers. */
-  private async writeDnsFiles(): Promise<Mount[]> {
+  /** The pod's resolv.conf text (asks the API for the cluster DNS service); undefined without DNS files. */
+  private async resolvConf(): Promise<string | undefined> {
     const dns = this.deps.dns;
-    if (!dns) return [];
+    if (!dns) return undefined;
     const kubeDns = (await this.deps.client
       .resource("services", "kube-system")
       .get("kube-dns")
@@ -160,14 +173,45 @@ export class PodWorker {
         "MissingClusterDNS",
         `pod: "${this.pod.metadata!.name}_${this.pod.metadata!.namespace}(${this.uid})". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.`,
       );
+    return resolv.text;
+  }
+
+  /** Writes the pod's resolv.conf and hosts file (DATA/pods/<uid>/etc, with the sandbox's IP), as mounts for its containers. */
+  private writeDnsFiles(resolv: string | undefined): Mount[] {
+    const dns = this.deps.dns;
+    if (!dns || resolv === undefined) return [];
     const dir = join(podDir(this.deps.dataDir, this.uid), "etc");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "resolv.conf"), resolv.text);
+    writeFileSync(join(dir, "resolv.conf"), resolv);
     writeFileSync(join(dir, "hosts"), podHostsFile(this.pod, this.sandbox?.ip ?? "", dns.domain));
     return [
       { hostPath: join(dir, "hosts"), containerPath: "/etc/hosts" },
       { hostPath: join(dir, "resolv.conf"), containerPath: "/etc/resolv.conf" },
     ];
+  }
+
+  /** What the pod's containers mount: its volumes, the service account token, the resolv.conf text. */
+  private async prepareMounts(): Promise<{
+    volumes: Awaited<ReturnType<typeof prepareVolumes>>;
+    serviceAccountDir: string | undefined;
+    resolv: string | undefined;
+  }> {
+    const spec = this.pod.spec;
+    const refresh: TokenRefresh = { at: Infinity };
+    const [volumes, resolv, serviceAccountDir] = await Promise.all([
+      prepareVolumes(this.deps.client, this.deps.dataDir, this.pod, refresh),
+      this.resolvConf(),
+      this.deps.serviceAccounts
+        ? prepareServiceAccount(this.deps.client, this.deps.dataDir, this.pod, this.deps.serviceAccounts.ca, refresh)
+        : undefined,
+    ]);
+    const fsGroup = spec.securityContext?.fsGroup;
+    if (fsGroup !== undefined) {
+      for (const v of volumes.values()) if (v.owned) setVolumeOwnership(v.path, fsGroup, v.readOnly);
+      if (serviceAccountDir) setVolumeOwnership(serviceAccountDir, fsGroup, true);
+    }
+    this.refreshTokensAt(refresh.at);
+    return { volumes, serviceAccountDir, resolv };
   }
 
   private async sync(): Promise<void> {
@@ -184,9 +228,44 @@ export class PodWorker {
     const spec = this.pod.spec;
     const policy = (spec.restartPolicy ?? "Always") as RestartPolicy;
 
+    // Made at most once per sync, on the first container start. A new sandbox starts both at once,
+    // so the API reads, file writes and image checks overlap the engine's sandbox creation.
+    let prepared: ReturnType<PodWorker["prepareMounts"]> | undefined;
+    const prepare = () => {
+      prepared ??= this.prepareMounts();
+      prepared.catch(() => {}); // awaited by start(); a sandbox failure may leave it unawaited
+      return prepared;
+    };
+    const envs = new Map<string, Promise<Record<string, string>>>();
+    const envOf = (c: Container) => {
+      let p = envs.get(c.name);
+      if (!p) {
+        p = containerEnv(this.deps.client, this.pod, c, this.deps.serviceHost?.());
+        p.catch(() => {});
+        envs.set(c.name, p);
+      }
+      return p;
+    };
+    const images = new Map<string, Promise<EnsuredImage>>();
+    const ensureImage = (c: Container) => {
+      let p = images.get(c.name);
+      if (!p) {
+        p = this.deps.runtime.ensureImage(c.image, c.imagePullPolicy ?? "IfNotPresent");
+        p.catch(() => {});
+        images.set(c.name, p);
+      }
+      return p;
+    };
+
     const infra = all.find((c) => c.kind === "infra" && c.state === "running");
     if (!infra || !this.sandbox || this.sandbox.id !== infra.id) {
       if (!infra) {
+        void prepare();
+        const first = spec.initContainers?.length ? spec.initContainers.slice(0, 1) : spec.containers;
+        for (const c of first) {
+          void ensureImage(c);
+          void envOf(c);
+        }
         for (const c of all) await this.deps.runtime.removeContainer(c.id).catch(() => {});
         const portMappings = spec.containers.flatMap((c) =>
           (c.ports ?? [])
@@ -215,34 +294,15 @@ export class PodWorker {
       all
         .filter((c) => c.kind === "app" && c.containerName === name)
         .sort((a, b) => b.restartCount - a.restartCount)[0];
-    let volumes: Awaited<ReturnType<typeof prepareVolumes>> | undefined;
-    let serviceAccountDir: string | undefined;
-    let dnsMounts: Mount[] = [];
+    let dnsMounts: Mount[] | undefined;
     const start = async (c: Container, restartCount: number) => {
       const isInit = (spec.initContainers ?? []).includes(c);
-      if (!volumes) {
-        const refresh: TokenRefresh = { at: Infinity };
-        volumes = await prepareVolumes(this.deps.client, this.deps.dataDir, this.pod, refresh);
-        dnsMounts = await this.writeDnsFiles();
-        if (this.deps.serviceAccounts)
-          serviceAccountDir = await prepareServiceAccount(
-            this.deps.client,
-            this.deps.dataDir,
-            this.pod,
-            this.deps.serviceAccounts.ca,
-            refresh,
-          );
-        const fsGroup = spec.securityContext?.fsGroup;
-        if (fsGroup !== undefined) {
-          for (const v of volumes.values()) if (v.owned) setVolumeOwnership(v.path, fsGroup, v.readOnly);
-          if (serviceAccountDir) setVolumeOwnership(serviceAccountDir, fsGroup, true);
-        }
-        this.refreshTokensAt(refresh.at);
-      }
+      const { volumes, serviceAccountDir, resolv } = await prepare();
+      dnsMounts ??= this.writeDnsFiles(resolv);
       let imageId = "";
       let imageUser = "";
       try {
-        const image = await this.deps.runtime.ensureImage(c.image, c.imagePullPolicy ?? "IfNotPresent");
+        const image = await ensureImage(c);
         imageId = image.id;
         imageUser = image.user ?? "";
         if (image.pullFailure)
@@ -295,7 +355,7 @@ export class PodWorker {
           "UnsupportedSecurityContext",
           `container "${c.name}": not applied by this node: ${confined.unsupported.join("; ")}`,
         );
-      const env = await containerEnv(this.deps.client, this.pod, c, this.deps.serviceHost?.());
+      const env = await envOf(c);
       const id = await this.deps.runtime.createContainer(this.sandbox!.id, {
         name: c.name,
         image: c.image,

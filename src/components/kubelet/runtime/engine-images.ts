@@ -1,7 +1,7 @@
 // Images through the Engine API: presence, pulls under Kubernetes' pull policies, and imports of
 // root filesystem tars (how images exist here at all, with no registry reachable).
 
-import type { EngineHttp } from "./engine-http.ts";
+import { errorOf, type EngineHttp } from "./engine-http.ts";
 import { ImagePullError, RuntimeError, type EnsuredImage, type PullPolicy } from "./types.ts";
 
 /** Splits "repo[:tag]" ("localhost:5000/x" has no tag); digests stay in the repo part. */
@@ -18,10 +18,23 @@ export async function hasImage(http: EngineHttp, ref: string): Promise<boolean> 
   return res.status === 200;
 }
 
-/** The image's id and configured user (what runAsNonRoot is checked against). */
-async function imageFacts(http: EngineHttp, ref: string): Promise<{ id: string; user: string }> {
-  const j = await http.json<{ Id: string; Config?: { User?: string } }>("GET", `/images/${ref}/json`);
+/** The image's id and configured user (what runAsNonRoot is checked against); undefined when absent. */
+async function imageFacts(http: EngineHttp, ref: string): Promise<{ id: string; user: string } | undefined> {
+  const res = await http.request("GET", `/images/${ref}/json`);
+  if (res.status === 404) {
+    await res.arrayBuffer();
+    return undefined;
+  }
+  if (res.status >= 400) throw await errorOf(res);
+  const j = (await res.json()) as { Id: string; Config?: { User?: string } };
   return { id: j.Id, user: j.Config?.User ?? "" };
+}
+
+/** The facts of an image that must be there (just pulled, or known present). */
+async function presentFacts(http: EngineHttp, ref: string): Promise<{ id: string; user: string }> {
+  const facts = await imageFacts(http, ref);
+  if (!facts) throw new RuntimeError(404, `image ${ref} is not present`);
+  return facts;
 }
 
 /**
@@ -40,9 +53,10 @@ export async function ensureImage(
   policy: PullPolicy,
   pullTimeoutMs: number,
 ): Promise<EnsuredImage> {
-  const present = await hasImage(http, ref);
-  if (present && (policy !== "Always" || ref.startsWith("localhost/")))
-    return { ref, ...(await imageFacts(http, ref)), pulled: false };
+  // One inspect answers both "is it there" and "what is it" (the common case: present, not pulled).
+  const facts = await imageFacts(http, ref);
+  const present = facts !== undefined;
+  if (facts && (policy !== "Always" || ref.startsWith("localhost/"))) return { ref, ...facts, pulled: false };
   if (policy === "Never") {
     throw new ImagePullError(
       "ErrImageNeverPull",
@@ -51,9 +65,8 @@ export async function ensureImage(
     );
   }
   const failure = await pull(http, ref, pullTimeoutMs);
-  if (failure === null) return { ref, ...(await imageFacts(http, ref)), pulled: true };
-  if (present && registryUnreachable(failure))
-    return { ref, ...(await imageFacts(http, ref)), pulled: false, pullFailure: failure };
+  if (failure === null) return { ref, ...(await presentFacts(http, ref)), pulled: true };
+  if (present && registryUnreachable(failure)) return { ref, ...facts, pulled: false, pullFailure: failure };
   throw new ImagePullError("ErrImagePull", ref, `failed to pull image "${ref}": ${failure}`);
 }
 

@@ -80,12 +80,25 @@ export class EngineRuntime implements ContainerRuntime {
 
   /** Images seen present recently: starting many pods of one image inspects it once. */
   private present = new Map<string, { image: EnsuredImage; until: number }>();
+  /** Checks and pulls under way, by ref and policy: a burst of pods of one image waits on one. */
+  private ensuring = new Map<string, Promise<EnsuredImage>>();
 
   async ensureImage(ref: string, policy: PullPolicy): Promise<EnsuredImage> {
     const known = this.present.get(ref);
     if (known && known.until > Date.now() && policy !== "Always") return { ...known.image, pulled: false };
-    const image = await ensureImage(this.http, ref, policy, this.opts.pullTimeoutMs ?? 120_000);
-    this.present.set(ref, { image: { ref: image.ref, id: image.id, pulled: false }, until: Date.now() + 30_000 });
+    const key = `${policy} ${ref}`;
+    let running = this.ensuring.get(key);
+    if (!running) {
+      running = ensureImage(this.http, ref, policy, this.opts.pullTimeoutMs ?? 120_000).finally(() =>
+        this.ensuring.delete(key),
+      );
+      this.ensuring.set(key, running);
+    }
+    const image = await running;
+    this.present.set(ref, {
+      image: { ref: image.ref, id: image.id, user: image.user, pulled: false },
+      until: Date.now() + 30_000,
+    });
     return image;
   }
 
