@@ -95,6 +95,39 @@ describe("running pods", () => {
     expect(logs.trim()).toBe("web");
   });
 
+  test("a burst of pods starts together: each Ready, with its own IP in its /etc/hosts and status", async () => {
+    // The kubelet creates each pod's containers while the engine is still starting its sandbox,
+    // and writes the hosts file once the sandbox's IP is known, before the container starts.
+    const names = Array.from({ length: 6 }, (_, i) => `burst-${i}`);
+    await Promise.all(
+      names.map((n) => pods().create(podSpec(n, [{ name: "c", command: ["sh", "-c", "cat /etc/hosts; sleep 3600"] }]))),
+    );
+    const ready = await waitFor(
+      "every burst pod Ready",
+      async () => {
+        const all = await Promise.all(names.map(get));
+        const ok = all.every((p) => p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
+        return ok ? all : undefined;
+      },
+      50_000,
+    );
+    const ips = ready.map((p) => p.status.podIP);
+    expect(new Set(ips).size).toBe(names.length);
+    for (const [i, p] of ready.entries()) {
+      expect(p.status.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      const hosts = await waitFor(
+        "the hosts file in the log",
+        async () => {
+          const text = await (await api.request("GET", `/api/v1/namespaces/default/pods/${names[i]}/log`)).text();
+          return text.includes("localhost") ? text : undefined;
+        },
+        20_000,
+      );
+      expect(hosts).toContain(`${p.status.podIP}\t${names[i]}\n`);
+    }
+    await Promise.all(names.map((n) => pods().delete(n, { gracePeriodSeconds: 0 })));
+  });
+
   test("env values, ConfigMap keys, the downward API and a ConfigMap volume reach the container", async () => {
     await client.resource("configmaps", "default").create({
       apiVersion: "v1",

@@ -257,6 +257,8 @@ export class PodWorker {
       return p;
     };
 
+    /** Pending while a new sandbox is being started (its IP is not known before). */
+    let sandboxStarted: Promise<void> | undefined;
     const infra = all.find((c) => c.kind === "infra" && c.state === "running");
     if (!infra || !this.sandbox || this.sandbox.id !== infra.id) {
       if (!infra) {
@@ -277,14 +279,24 @@ export class PodWorker {
               protocol: (p.protocol ?? "TCP") as "TCP",
             })),
         );
-        this.sandbox = await this.deps.runtime.createPodSandbox({
+        const sandbox = await this.deps.runtime.createPodSandbox({
           podUid: this.uid,
           podName: this.pod.metadata!.name!,
           namespace: this.pod.metadata!.namespace!,
           hostname: spec.hostname ?? this.pod.metadata!.name!,
           portMappings,
           labels: { [LABELS.node]: this.deps.nodeName },
+          startInBackground: true,
         });
+        const mine = { id: sandbox.id, ip: sandbox.ip };
+        this.sandbox = mine;
+        if (sandbox.started) {
+          // The engine starts it (network set up) while the containers are created; each start waits for it.
+          sandboxStarted = sandbox.started.then((ip) => {
+            mine.ip = ip;
+          });
+          sandboxStarted.catch(() => {});
+        }
         // A fresh sandbox has no app containers yet: go on with an empty list.
         all.length = 0;
       } else this.sandbox = { id: infra.id, ip: infra.ip };
@@ -376,6 +388,14 @@ export class PodWorker {
         init: isInit,
       });
       this.event("Normal", "Created", `Created container ${c.name}`);
+      if (sandboxStarted) {
+        await sandboxStarted.catch(async (err) => {
+          await this.deps.runtime.removeContainer(id).catch(() => {});
+          throw err;
+        });
+        // The hosts file names the pod's IP, known only now (same file, so the mount sees it).
+        this.writeDnsFiles(resolv);
+      }
       await this.deps.runtime.startContainer(id);
       // What inspect would say right now: the status write that follows needs no extra round trip.
       const now = new Date().toISOString();
@@ -463,6 +483,8 @@ export class PodWorker {
         else if (info.state === "created") await this.deps.runtime.startContainer(info.id).catch(() => {});
       }
     }
+    // A sandbox started in the background is running (and has its IP) before the status is told.
+    if (sandboxStarted) await sandboxStarted;
     await this.writeStatus(initDone);
   }
 

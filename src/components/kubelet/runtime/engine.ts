@@ -146,15 +146,20 @@ export class EngineRuntime implements ContainerRuntime {
         HostConfig: { PortBindings: bindings },
       },
     });
-    try {
-      await this.startContainer(Id);
-      const info = await this.inspect(Id);
-      this.sandboxLabels.set(Id, info.labels);
-      return { id: Id, ip: info.ip };
-    } catch (e) {
-      await this.removeContainer(Id).catch(() => {});
-      throw e;
-    }
+    // What joined containers need of it is known now (createContainer reads these).
+    this.sandboxLabels.set(Id, labels);
+    const started = (async () => {
+      try {
+        await this.startContainer(Id);
+        return (await this.inspect(Id)).ip;
+      } catch (e) {
+        await this.removeContainer(Id).catch(() => {});
+        throw e;
+      }
+    })();
+    if (!cfg.startInBackground) return { id: Id, ip: await started };
+    started.catch(() => {}); // the caller awaits it; a failure before that is not unhandled
+    return { id: Id, ip: "", started };
   }
 
   async removeSandbox(sandboxId: string): Promise<void> {

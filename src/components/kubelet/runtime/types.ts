@@ -82,12 +82,22 @@ export interface SandboxConfig {
   hostname: string;
   portMappings?: PortMapping[];
   labels?: Record<string, string>;
+  /**
+   * Return as soon as the sandbox exists, with `started` for the rest: the caller creates its
+   * containers (joined to the sandbox) while the engine starts it and sets up its network.
+   */
+  startInBackground?: boolean;
 }
 
 export interface Sandbox {
   id: string;
-  /** The pod IP ("" if the runtime gave none). */
+  /** The pod IP ("" if the runtime gave none, or while `started` is pending). */
   ip: string;
+  /**
+   * With startInBackground (runtimes that honour it): the pod IP once the sandbox runs. On a
+   * failure the sandbox is removed and this rejects.
+   */
+  started?: Promise<string>;
 }
 
 export interface Mount {
