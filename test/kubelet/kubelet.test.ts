@@ -106,7 +106,11 @@ describe("running pods", () => {
       "every burst pod Ready",
       async () => {
         const all = await Promise.all(names.map(get));
-        const ok = all.every((p) => p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
+        const ok = all.every((p) =>
+          p.status?.conditions?.some(
+            (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True",
+          ),
+        );
         return ok ? all : undefined;
       },
       50_000,
