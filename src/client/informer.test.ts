@@ -116,6 +116,27 @@ describe("Informer", () => {
     inf.stop();
   });
 
+  test("informers of one process share one copy of each object version (listed or watched); transformed ones keep their own", async () => {
+    const ns = await freshNamespace();
+    const cms = client.resource("configmaps", ns);
+    await cms.create(cm("shared", {}, { v: "1" }));
+    const a = new Informer(cms);
+    const b = new Informer(client.resource("configmaps", ns), { pageSize: 0 });
+    const meta = new Informer(cms, { transform: (o) => ({ ...o, data: undefined }) });
+    for (const i of [a, b, meta]) i.start();
+    await Promise.all([a, b, meta].map((i) => i.waitForSync()));
+    const key = `${ns}/shared`;
+    expect(a.get(key)).toBe(b.get(key)!);
+    expect(meta.get(key)).not.toBe(a.get(key)!);
+    expect(meta.get(key)!.data).toBeUndefined();
+    await cms.patch("shared", { data: { v: "2" } }, "merge");
+    const v2 = (i: Informer<KubeObject>) => (i.get(key)?.data as Record<string, string> | undefined)?.v === "2";
+    await waitFor("both informers see v2", () => v2(a) && v2(b));
+    expect(a.get(key)).toBe(b.get(key)!);
+    expect(Object.isFrozen(a.get(key)!.data)).toBe(true);
+    for (const i of [a, b, meta]) i.stop();
+  });
+
   test("handlers registered after sync first receive every cached object as an add", async () => {
     const ns = await freshNamespace();
     const cms = client.resource("configmaps", ns);

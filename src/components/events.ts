@@ -181,15 +181,20 @@ export function recordEvent(
       reportingComponent: component,
       reportingInstance: "",
     };
-    return (written.last = events.create(event).catch(() => c.written.delete(key)));
+    // `last` keeps only the write's completion, not the created Event (kept per event for the cache's life).
+    return (written.last = events.create(event).then(
+      () => undefined,
+      () => c.written.delete(key),
+    ));
   };
   const seen = c.written.get(key);
   if (!seen) return void create(1, now);
   const count = ++seen.count;
   // The event may have expired meanwhile: then it is written anew, keeping its count.
   seen.last = seen.last.then(() =>
-    events
-      .patch(seen.name, { count, lastTimestamp: now, message: agg.message }, "strategic")
-      .catch(() => (c.written.get(key) === seen ? create(count, seen.firstTimestamp) : undefined)),
+    events.patch(seen.name, { count, lastTimestamp: now, message: agg.message }, "strategic").then(
+      () => undefined,
+      () => (c.written.get(key) === seen ? create(count, seen.firstTimestamp) : undefined),
+    ),
   );
 }
