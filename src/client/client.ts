@@ -135,8 +135,10 @@ function resourceClient<T extends KubeObject>(
   return {
     get: (name) => call<T>("GET", path(name)),
     list: (opts?: ListOptions) => call<ObjectList<T>>("GET", resourcePath(kind, namespace), { query: listQuery(opts) }),
-    create: (obj, opts) => call<T>("POST", resourcePath(kind, ns(obj)), { body: obj, query: writeQuery(opts) }),
-    update: (obj, opts) => call<T>("PUT", path(nameOf(obj), undefined, obj), { body: obj, query: writeQuery(opts) }),
+    create: (obj, opts) =>
+      call<T>("POST", resourcePath(kind, ns(obj)), { body: obj, query: writeQuery(opts), signal: opts?.signal }),
+    update: (obj, opts) =>
+      call<T>("PUT", path(nameOf(obj), undefined, obj), { body: obj, query: writeQuery(opts), signal: opts?.signal }),
     updateStatus: (obj, opts) =>
       call<T>("PUT", path(nameOf(obj), "status", obj), { body: obj, query: writeQuery(opts) }),
     patch: (name, body, type: PatchType, opts: PatchOptions = {}) => {
@@ -151,6 +153,7 @@ function resourceClient<T extends KubeObject>(
           ...writeQuery({ ...opts, fieldManager }),
           force: opts.force === undefined ? undefined : String(opts.force),
         },
+        signal: opts.signal,
       });
     },
     delete: (name, opts?: DeleteOptions) => call<T | Status>("DELETE", path(name), { body: deleteBody(opts) }),

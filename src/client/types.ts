@@ -76,6 +76,8 @@ export type PatchType = "merge" | "json" | "strategic" | "apply";
 export interface WriteOptions {
   fieldManager?: string;
   dryRun?: boolean;
+  /** Ends the request when aborted (client-go's context), e.g. AbortSignal.timeout(ms). */
+  signal?: AbortSignal;
 }
 
 export interface PatchOptions extends WriteOptions {

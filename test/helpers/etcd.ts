@@ -46,19 +46,36 @@ async function healthy(endpoint: string, proc: Subprocess<"ignore", "ignore", "p
   return !!res?.ok && ((await res.json()) as { health?: string }).health === "true";
 }
 
-export async function startEtcdCluster(size: number): Promise<TestEtcdCluster> {
+/** A host for a member: its address and the command prefix that runs a process there (test/helpers/netns.ts). */
+export interface EtcdHost {
+  ip: string;
+  prefix: string[];
+}
+
+/**
+ * `hosts`: one per member, each member then runs in its host (a network namespace) on the host's
+ * address with etcd's own ports (2379, 2380); else all run on 127.0.0.1 with free ports.
+ */
+export async function startEtcdCluster(size: number, hosts?: EtcdHost[]): Promise<TestEtcdCluster> {
   // On tmpfs when there is one: etcd fsyncs every write, which a test need not pay for.
   const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "kube-etcd-"));
-  const specs: { name: string; endpoint: string; peerUrl: string }[] = [];
+  const specs: { name: string; endpoint: string; peerUrl: string; prefix: string[] }[] = [];
   for (let i = 0; i < size; i++) {
-    const [client, peer] = [await freePort(), await freePort()];
-    specs.push({ name: `m${i}`, endpoint: `http://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}` });
+    const host = hosts?.[i];
+    const [ip, client, peer] = host ? [host.ip, 2379, 2380] : ["127.0.0.1", await freePort(), await freePort()];
+    specs.push({
+      name: `m${i}`,
+      endpoint: `http://${ip}:${client}`,
+      peerUrl: `http://${ip}:${peer}`,
+      prefix: host?.prefix ?? [],
+    });
   }
   const initialCluster = specs.map((s) => `${s.name}=${s.peerUrl}`).join(",");
   const procs = new Map<string, Subprocess<"ignore", "ignore", "pipe">>();
   const spawn = (s: (typeof specs)[number]) => {
     const proc = Bun.spawn(
       [
+        ...s.prefix,
         "etcd",
         `--name=${s.name}`,
         `--data-dir=${join(dir, s.name)}`,

@@ -87,24 +87,39 @@ export async function registerNode(client: Client, node: KubeObject): Promise<vo
   });
 }
 
-export async function renewLease(client: Client, node: string, durationSeconds = 40): Promise<void> {
+/**
+ * Renews the node's Lease (the heartbeat). Each request gives up after timeoutMs, as upstream's
+ * heartbeat client has a timeout (the status update frequency, 10 s): a request sent over a
+ * connection that died with the network (a pulled cable, a moved address) would otherwise hang until
+ * TCP gives up, and the node would be marked NotReady long after its server is reachable again.
+ */
+export async function renewLease(
+  client: Client,
+  node: string,
+  durationSeconds = 40,
+  timeoutMs = 10_000,
+): Promise<void> {
   const leases = client.resource("leases.coordination.k8s.io", "kube-node-lease");
+  const signal = AbortSignal.timeout(timeoutMs);
   const spec = {
     holderIdentity: node,
     leaseDurationSeconds: durationSeconds,
     renewTime: microTime(),
   };
   try {
-    await leases.patch(node, { spec }, "merge");
+    await leases.patch(node, { spec }, "merge", { signal });
   } catch (e) {
     if (!isNotFound(e)) throw e;
     await leases
-      .create({
-        apiVersion: "coordination.k8s.io/v1",
-        kind: "Lease",
-        metadata: { name: node, namespace: "kube-node-lease" },
-        spec,
-      })
+      .create(
+        {
+          apiVersion: "coordination.k8s.io/v1",
+          kind: "Lease",
+          metadata: { name: node, namespace: "kube-node-lease" },
+          spec,
+        },
+        { signal },
+      )
       .catch((err) => {
         if (!isAlreadyExists(err) && !isConflict(err)) throw err;
       });
