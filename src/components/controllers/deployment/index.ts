@@ -2,7 +2,8 @@
 // old to new within maxSurge/maxUnavailable (or all at once with Recreate), revisions in
 // annotations (so `rollout history|undo` work), old ReplicaSets pruned to revisionHistoryLimit,
 // and the status and conditions `kubectl rollout status` reads.
-import { now } from "../../../api/time.ts";
+import { rfc3339 } from "../../../api/time.ts";
+import type { Deployment, ReplicaSet, WorkloadCondition } from "../../../api/kinds/workloads.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isAlreadyExists, isNotFound, keyOf, splitKey, ignore, isConflict } from "../../../client/index.ts";
 import { Controller, controllerRef } from "../base.ts";
@@ -11,41 +12,14 @@ import { newReplicaCount, oldScaleDownBudget, surgeAndUnavailable } from "./roll
 
 const REVISION = "deployment.kubernetes.io/revision";
 const HASH = "pod-template-hash";
-type Template = {
-  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: unknown;
-};
-type DSpec = {
-  replicas?: number;
-  paused?: boolean;
-  minReadySeconds?: number;
-  revisionHistoryLimit?: number;
-  progressDeadlineSeconds?: number;
-  selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
-  strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
-  template: Template;
-};
-type RS = KubeObject & {
-  spec: { replicas?: number; template: Template; selector: DSpec["selector"] };
-  status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number };
-};
-type Cond = {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastUpdateTime?: string;
-  lastTransitionTime?: string;
-};
-
 const rev = (o: KubeObject) => Number(o.metadata?.annotations?.[REVISION] ?? 0);
-const available = (r: RS) => r.status?.availableReplicas ?? 0;
+const available = (r: ReplicaSet) => r.status?.availableReplicas ?? 0;
 
-function setCondition(conds: Cond[], c: Cond): Cond[] {
+/** Sets condition c, stamping a change with the time t (RFC 3339). */
+function setCondition(conds: WorkloadCondition[], c: WorkloadCondition, t: string): WorkloadCondition[] {
   const old = conds.find((x) => x.type === c.type);
   if (old && old.status === c.status && old.reason === c.reason)
     return conds.map((x) => (x.type === c.type ? { ...x, message: c.message } : x));
-  const t = now();
   const next = {
     ...c,
     lastUpdateTime: t,
@@ -56,6 +30,8 @@ function setCondition(conds: Cond[], c: Cond): Cond[] {
 
 export class DeploymentController extends Controller {
   readonly name = "deployment";
+  private setCondition = (conds: WorkloadCondition[], c: WorkloadCondition) =>
+    setCondition(conds, c, rfc3339(this.ctx.clock.now()));
 
   setup(): void {
     this.ctx.informers.get("deployments").on({ add: this.enqueue, update: (_, d) => this.enqueue(d) });
@@ -77,14 +53,14 @@ export class DeploymentController extends Controller {
   }
 
   async reconcile(key: string): Promise<void> {
-    const d = this.ctx.informers.get("deployments").get(key);
+    const d = this.ctx.informers.get<Deployment>("deployments").get(key);
     if (!d || d.metadata?.deletionTimestamp) return;
     const { namespace, name } = splitKey(key);
-    const ds = d.spec as DSpec;
+    const ds = d.spec;
     const replicas = ds.replicas ?? 1;
-    const rsApi = this.ctx.client.resource<RS>("replicasets", namespace);
+    const rsApi = this.ctx.client.resource<ReplicaSet>("replicasets", namespace);
     const owned = this.ctx.informers
-      .get<RS>("replicasets")
+      .get<ReplicaSet>("replicasets")
       .byIndex("controller", d.metadata!.uid!)
       .filter((r) => !r.metadata?.deletionTimestamp);
     const hash = templateHash(ds.template);
@@ -93,20 +69,20 @@ export class DeploymentController extends Controller {
     const maxRev = Math.max(0, ...owned.map(rev));
     // Desired replica counts as this pass changes them (informer objects are frozen).
     const planned = new Map<string, number>();
-    const spec = (r: RS) => planned.get(r.metadata!.name!) ?? r.spec.replicas ?? 0;
-    const scale = async (r: RS, n: number) => {
+    const spec = (r: ReplicaSet) => planned.get(r.metadata!.name!) ?? r.spec.replicas ?? 0;
+    const scale = async (r: ReplicaSet, n: number) => {
       if (spec(r) === n) return;
       planned.set(r.metadata!.name!, n);
       await rsApi
         .patch(r.metadata!.name!, { spec: { replicas: n } }, "merge", { subresource: "scale" })
         .catch(ignore(isNotFound, isConflict));
     };
-    let conditions = ((d.status as { conditions?: Cond[] } | undefined)?.conditions ?? []).map((c) => ({ ...c }));
+    let conditions = (d.status?.conditions ?? []).map((c) => ({ ...c }));
 
     if (!ds.paused) {
       if (!newRS) {
         const labels = { ...ds.template.metadata?.labels, [HASH]: hash };
-        const rs: RS = {
+        const rs: ReplicaSet = {
           apiVersion: "apps/v1",
           kind: "ReplicaSet",
           metadata: {
@@ -123,13 +99,13 @@ export class DeploymentController extends Controller {
             replicas: ds.strategy?.type === "Recreate" || olds.some((o) => spec(o) > 0) ? 0 : replicas,
             selector: { ...ds.selector, matchLabels: { ...ds.selector.matchLabels, [HASH]: hash } },
             template: { ...ds.template, metadata: { ...ds.template.metadata, labels } },
+            minReadySeconds: ds.minReadySeconds ?? 0,
           },
         };
-        (rs.spec as { minReadySeconds?: number }).minReadySeconds = ds.minReadySeconds ?? 0;
         newRS = await rsApi
           .create(rs)
           .catch(async (e) => (isAlreadyExists(e) ? rsApi.get(rs.metadata!.name!) : Promise.reject(e)));
-        conditions = setCondition(conditions, {
+        conditions = this.setCondition(conditions, {
           type: "Progressing",
           status: "True",
           reason: "NewReplicaSetCreated",
@@ -170,7 +146,7 @@ export class DeploymentController extends Controller {
           budget -= down;
         }
         if (newRS && olds.some((o) => spec(o) > 0))
-          conditions = setCondition(conditions, {
+          conditions = this.setCondition(conditions, {
             type: "Progressing",
             status: "True",
             reason: "ReplicaSetUpdated",
@@ -184,10 +160,10 @@ export class DeploymentController extends Controller {
     }
 
     // Status from what the ReplicaSets report.
-    const all = this.ctx.informers.get<RS>("replicasets").byIndex("controller", d.metadata!.uid!);
+    const all = this.ctx.informers.get<ReplicaSet>("replicasets").byIndex("controller", d.metadata!.uid!);
     const fresh = all.find((r) => r.metadata?.labels?.[HASH] === hash);
-    const sum = (f: (r: RS) => number) => all.reduce((n, r) => n + f(r), 0);
-    const specOf = (r: RS) => planned.get(r.metadata!.name!) ?? r.spec.replicas ?? 0;
+    const sum = (f: (r: ReplicaSet) => number) => all.reduce((n, r) => n + f(r), 0);
+    const specOf = (r: ReplicaSet) => planned.get(r.metadata!.name!) ?? r.spec.replicas ?? 0;
     const { maxUnavailable } = surgeAndUnavailable(
       replicas,
       ds.strategy?.type === "Recreate" ? { maxSurge: 0, maxUnavailable: replicas } : ds.strategy?.rollingUpdate,
@@ -195,7 +171,7 @@ export class DeploymentController extends Controller {
     const availableCount = sum(available);
     const updated = fresh?.status?.replicas ?? 0;
     const totalReplicas = sum((r) => r.status?.replicas ?? 0);
-    conditions = setCondition(
+    conditions = this.setCondition(
       conditions,
       availableCount >= replicas - maxUnavailable
         ? {
@@ -217,7 +193,7 @@ export class DeploymentController extends Controller {
       availableCount === replicas &&
       (fresh ? specOf(fresh) : 0) === replicas;
     if (complete && fresh)
-      conditions = setCondition(conditions, {
+      conditions = this.setCondition(conditions, {
         type: "Progressing",
         status: "True",
         reason: "NewReplicaSetAvailable",
@@ -229,10 +205,10 @@ export class DeploymentController extends Controller {
       if (
         prog?.status === "True" &&
         prog.lastUpdateTime &&
-        Date.now() - Date.parse(prog.lastUpdateTime) > deadline &&
+        this.ctx.clock.now() - Date.parse(prog.lastUpdateTime) > deadline &&
         !ds.paused
       )
-        conditions = setCondition(conditions, {
+        conditions = this.setCondition(conditions, {
           type: "Progressing",
           status: "False",
           reason: "ProgressDeadlineExceeded",
