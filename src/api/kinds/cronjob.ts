@@ -21,7 +21,8 @@ import type { JobSpec } from "./workloads.ts";
 
 export interface JobTemplateSpec {
   metadata?: ObjectMeta;
-  spec?: JobSpec;
+  /** Required: validation asks for its template's restartPolicy. */
+  spec: JobSpec;
 }
 export interface CronJobSpec {
   schedule: string;

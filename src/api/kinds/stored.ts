@@ -239,6 +239,11 @@ export interface HorizontalPodAutoscaler extends KubeObject {
   spec: HorizontalPodAutoscalerSpec;
   status?: HorizontalPodAutoscalerStatus;
 }
+/** autoscaling/v1 Scale, the scale subresource of every scalable kind. */
+export interface Scale extends KubeObject {
+  spec: { replicas?: number };
+  status: { replicas: number; selector?: string };
+}
 /** What validation and the table read before the spec is known to be complete. */
 type HpaSpec = Partial<HorizontalPodAutoscalerSpec>;
 export const horizontalPodAutoscalerKind = defineKind({

@@ -5,18 +5,12 @@
 // history limits are deleted. Time is the controller's clock (ctx.clock): tests step a fake one
 // on a minute at a time instead of waiting.
 import { rfc3339 } from "../../../api/time.ts";
-import { parseSchedule, type CronJobSpec } from "../../../api/kinds/cronjob.ts";
+import { parseSchedule, type CronJob, type CronJobSpec, type CronJobStatus } from "../../../api/kinds/cronjob.ts";
+import type { Job } from "../../../api/kinds/workloads.ts";
 import type { KubeObject } from "../../../api/types.ts";
 import { isAlreadyExists, isNotFound, splitKey, ignore } from "../../../client/index.ts";
 import { recordEvent } from "../../events.ts";
 import { Controller, controllerRef, isControlledBy } from "../base.ts";
-
-type Job = KubeObject & { status?: { conditions?: { type: string; status: string }[]; completionTime?: string } };
-type CronStatus = {
-  active?: { apiVersion: string; kind: string; name: string; namespace: string; uid: string }[];
-  lastScheduleTime?: string;
-  lastSuccessfulTime?: string;
-};
 
 const finished = (j: Job) =>
   (j.status?.conditions ?? []).find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True")?.type;
@@ -33,12 +27,12 @@ export class CronJobController extends Controller {
   }
 
   async reconcile(key: string): Promise<void> {
-    const cj = this.ctx.informers.get("cronjobs").get(key);
+    const cj = this.ctx.informers.get<CronJob>("cronjobs").get(key);
     if (!cj || cj.metadata?.deletionTimestamp) return;
     const { namespace = "", name } = splitKey(key);
-    const spec = cj.spec as CronJobSpec;
-    const status = structuredClone((cj.status ?? {}) as CronStatus);
-    const jobsApi = this.ctx.client.resource("jobs.batch", namespace);
+    const spec = cj.spec;
+    const status: CronJobStatus = structuredClone(cj.status ?? {});
+    const jobsApi = this.ctx.client.resource<Job>("jobs.batch", namespace);
     const jobs = this.ctx.informers
       .get<Job>("jobs")
       .list()
@@ -102,20 +96,20 @@ export class CronJobController extends Controller {
     else delete status.active;
     if (JSON.stringify(status) !== JSON.stringify(cj.status ?? {}))
       await this.ctx.client
-        .resource("cronjobs.batch", namespace)
-        .updateStatus({ ...cj, status } as KubeObject)
+        .resource<CronJob>("cronjobs.batch", namespace)
+        .updateStatus({ ...cj, status })
         .catch(ignore(isNotFound));
   }
 
   private async createJob(
-    cj: KubeObject,
+    cj: CronJob,
     spec: CronJobSpec,
     namespace: string,
     name: string,
     at: number,
   ): Promise<Job | undefined> {
     const jobName = `${name}-${Math.floor(at / 60_000)}`;
-    const body = {
+    const body: Job = {
       apiVersion: "batch/v1",
       kind: "Job",
       metadata: {
@@ -128,10 +122,10 @@ export class CronJobController extends Controller {
         },
         ownerReferences: [controllerRef(cj)],
       },
-      spec: structuredClone(spec.jobTemplate.spec ?? {}),
+      spec: structuredClone(spec.jobTemplate.spec),
     };
     try {
-      const job = (await this.ctx.client.resource("jobs.batch", namespace).create(body as KubeObject)) as Job;
+      const job = await this.ctx.client.resource<Job>("jobs.batch", namespace).create(body);
       recordEvent(this.ctx.client, "cronjob-controller", cj, "Normal", "SuccessfulCreate", `Created job ${jobName}`);
       return job;
     } catch (e) {

@@ -3,30 +3,23 @@
 // replicas to ceil(current × usage / target) within [minReplicas, maxReplicas]. Within 10 % of
 // the target nothing changes; scaling down takes the highest recommendation of the
 // stabilization window (5 minutes by default), as Kubernetes does.
-import { podActive } from "../../../api/kinds/pod.ts";
-import { now } from "../../../api/time.ts";
+import type { PodMetrics, ResourceUsage } from "../../../api/kinds/metrics.ts";
+import { podActive, type Pod } from "../../../api/kinds/pod.ts";
+import type {
+  HorizontalPodAutoscaler,
+  HorizontalPodAutoscalerStatus,
+  MetricSpec,
+  MetricStatus,
+  MetricTarget,
+  Scale,
+} from "../../../api/kinds/stored.ts";
+import type { Condition } from "../../../api/types.ts";
+import { rfc3339 } from "../../../api/time.ts";
 import { cpuMillis, memoryBytes } from "../../../api/quantity.ts";
 import { matchesLabels, parseLabelSelector } from "../../../api/selectors.ts";
-import type { KubeObject } from "../../../api/types.ts";
 import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { recordEvent } from "../../events.ts";
 import { Controller } from "../base.ts";
-
-type Target = { type?: string; averageUtilization?: number; averageValue?: string };
-type Metric = { type?: string; resource?: { name?: string; target?: Target } };
-type Hpa = KubeObject & {
-  spec: {
-    scaleTargetRef: { kind?: string; name: string };
-    minReplicas?: number;
-    maxReplicas: number;
-    metrics?: Metric[];
-  };
-  status?: Record<string, unknown>;
-};
-type PodMetrics = {
-  metadata: { name: string };
-  containers: { name: string; usage: { cpu?: string; memory?: string } }[];
-};
 
 const RESOURCE: Record<string, string> = {
   Deployment: "deployments.apps",
@@ -39,7 +32,7 @@ const amount = (name: string, q: string | undefined) =>
 
 export class HorizontalPodAutoscalerController extends Controller {
   readonly name = "horizontal-pod-autoscaler";
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopTimer = () => {};
   /** Recent recommendations per HPA, for the scale-down stabilization window. */
   private recommendations = new Map<string, { at: number; replicas: number }[]>();
 
@@ -55,42 +48,39 @@ export class HorizontalPodAutoscalerController extends Controller {
   override run(workers = 1): void {
     super.run(workers);
     const every = this.ctx.config.hpaSyncPeriodMs;
-    this.timer = setInterval(
-      () => this.ctx.informers.get("horizontalpodautoscalers").list().forEach(this.enqueue),
-      every,
+    this.stopTimer = this.ctx.clock.every(every, () =>
+      this.ctx.informers.get("horizontalpodautoscalers").list().forEach(this.enqueue),
     );
   }
 
   override async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopTimer();
     await super.stop();
   }
 
   async reconcile(key: string): Promise<void> {
-    const hpa = this.ctx.informers.get<Hpa>("horizontalpodautoscalers").get(key);
+    const hpa = this.ctx.informers.get<HorizontalPodAutoscaler>("horizontalpodautoscalers").get(key);
     if (!hpa) return;
     const { namespace = "" } = splitKey(key);
     const ref = hpa.spec.scaleTargetRef;
     const resource = RESOURCE[ref.kind ?? ""];
-    const conditions: { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[] =
-      [];
+    const conditions: Condition[] = [];
+    const stamp = () => rfc3339(this.ctx.clock.now());
     const cond = (type: string, ok: boolean, reason: string, message: string) =>
-      conditions.push({ type, status: ok ? "True" : "False", reason, message, lastTransitionTime: now() });
-    const finish = (status: Record<string, unknown>) =>
+      conditions.push({ type, status: ok ? "True" : "False", reason, message, lastTransitionTime: stamp() });
+    const finish = (status: HorizontalPodAutoscalerStatus) =>
       this.writeStatus(hpa, namespace, { ...status, conditions: this.keepTransitions(hpa, conditions) });
     if (!resource) {
       cond("AbleToScale", false, "FailedGetScale", `the HPA controller cannot scale a ${ref.kind}`);
       return finish({ currentReplicas: 0, desiredReplicas: 0 });
     }
     const target = this.ctx.client.resource(resource, namespace);
-    const scale = await target
-      .getSubresource<{ spec: { replicas: number }; status: { selector?: string } }>(ref.name, "scale")
-      .catch(ignore(isNotFound));
+    const scale = await target.getSubresource<Scale>(ref.name, "scale").catch(ignore(isNotFound));
     if (!scale) {
       cond("AbleToScale", false, "FailedGetScale", `${ref.kind}/${ref.name} not found`);
       return finish({ currentReplicas: 0, desiredReplicas: 0 });
     }
-    const current = scale.spec.replicas;
+    const current = scale.spec.replicas ?? 0;
     cond("AbleToScale", true, "SucceededGetScale", "the HPA controller was able to get the target's current scale");
     if (current === 0) {
       cond(
@@ -103,7 +93,7 @@ export class HorizontalPodAutoscalerController extends Controller {
     }
     const reqs = parseLabelSelector(scale.status.selector ?? "");
     const pods = this.ctx.informers
-      .get("pods")
+      .get<Pod>("pods")
       .list()
       .filter((p) => p.metadata?.namespace === namespace && podActive(p) && matchesLabels(reqs, p.metadata?.labels));
     const usage = await this.ctx.client
@@ -111,25 +101,23 @@ export class HorizontalPodAutoscalerController extends Controller {
         query: { labelSelector: scale.status.selector },
       })
       .then((r) => (r.ok ? (r.json() as Promise<{ items: PodMetrics[] }>) : { items: [] }));
-    const metrics = hpa.spec.metrics?.length
+    const metrics: MetricSpec[] = hpa.spec.metrics?.length
       ? hpa.spec.metrics
       : [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }];
 
     let desired = 0;
     let why = "";
-    const currentMetrics: unknown[] = [];
+    const currentMetrics: MetricStatus[] = [];
     for (const m of metrics) {
       const name = m.resource?.name ?? "";
-      const t = m.resource?.target ?? {};
+      const t: Partial<MetricTarget> = m.resource?.target ?? {};
       if (m.type !== "Resource" || !name) continue;
       let used = 0;
       let requested = 0;
       let counted = 0;
       const missing: number[] = []; // requests of pods with no metrics yet
       for (const p of pods) {
-        const containers =
-          (p.spec as { containers?: { name: string; resources?: { requests?: Record<string, string> } }[] })
-            .containers ?? [];
+        const containers = p.spec.containers ?? [];
         if (t.type === "Utilization" && containers.some((c) => !c.resources?.requests?.[name])) {
           cond(
             "ScalingActive",
@@ -140,12 +128,12 @@ export class HorizontalPodAutoscalerController extends Controller {
           return finish({ currentReplicas: current, desiredReplicas: current });
         }
         const request = containers.reduce((n, c) => n + amount(name, c.resources?.requests?.[name]), 0);
-        const pm = usage.items.find((x) => x.metadata.name === p.metadata?.name);
+        const pm = usage.items.find((x) => x.metadata?.name === p.metadata?.name);
         if (!pm) {
           missing.push(request);
           continue;
         }
-        used += pm.containers.reduce((n, c) => n + amount(name, c.usage[name as "cpu" | "memory"]), 0);
+        used += pm.containers.reduce((n, c) => n + amount(name, c.usage[name as keyof ResourceUsage]), 0);
         requested += request;
         counted++;
       }
@@ -210,15 +198,15 @@ export class HorizontalPodAutoscalerController extends Controller {
     );
     // Scale-down stabilization: the highest recommendation of the window wins.
     const history = (this.recommendations.get(key) ?? []).filter(
-      (r) => Date.now() - r.at < this.ctx.config.hpaDownscaleStabilizationMs,
+      (r) => this.ctx.clock.now() - r.at < this.ctx.config.hpaDownscaleStabilizationMs,
     );
-    history.push({ at: Date.now(), replicas: clamped });
+    history.push({ at: this.ctx.clock.now(), replicas: clamped });
     this.recommendations.set(key, history);
     const next = clamped < current ? Math.min(current, Math.max(...history.map((r) => r.replicas))) : clamped;
-    let lastScaleTime = (hpa.status as { lastScaleTime?: string } | undefined)?.lastScaleTime;
+    let lastScaleTime = hpa.status?.lastScaleTime;
     if (next !== current) {
       await target.patch(ref.name, { spec: { replicas: next } }, "merge", { subresource: "scale" });
-      lastScaleTime = now();
+      lastScaleTime = stamp();
       recordEvent(
         this.ctx.client,
         "horizontal-pod-autoscaler",
@@ -237,22 +225,24 @@ export class HorizontalPodAutoscalerController extends Controller {
   }
 
   /** Conditions keep their transition time while their status stays. */
-  private keepTransitions(hpa: Hpa, conditions: { type: string; status: string; lastTransitionTime: string }[]) {
-    const old =
-      (hpa.status as { conditions?: { type: string; status: string; lastTransitionTime: string }[] } | undefined)
-        ?.conditions ?? [];
+  private keepTransitions(hpa: HorizontalPodAutoscaler, conditions: Condition[]): Condition[] {
+    const old = hpa.status?.conditions ?? [];
     return conditions.map((c) => {
       const o = old.find((x) => x.type === c.type);
       return o && o.status === c.status ? { ...c, lastTransitionTime: o.lastTransitionTime } : c;
     });
   }
 
-  private async writeStatus(hpa: Hpa, namespace: string, status: Record<string, unknown>): Promise<void> {
+  private async writeStatus(
+    hpa: HorizontalPodAutoscaler,
+    namespace: string,
+    status: HorizontalPodAutoscalerStatus,
+  ): Promise<void> {
     const full = { observedGeneration: hpa.metadata?.generation, ...status };
     if (JSON.stringify(full) === JSON.stringify(hpa.status ?? {})) return;
     await this.ctx.client
-      .resource("horizontalpodautoscalers.autoscaling", namespace)
-      .updateStatus({ ...hpa, status: full } as KubeObject)
+      .resource<HorizontalPodAutoscaler>("horizontalpodautoscalers.autoscaling", namespace)
+      .updateStatus({ ...hpa, status: full })
       .catch(ignore(isNotFound));
   }
 }
