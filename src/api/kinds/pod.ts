@@ -95,6 +95,7 @@ export interface Volume {
   hostPath?: { path: string; type?: string };
   configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number };
   secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
   [k: string]: unknown;
 }
 export interface PodSpec {

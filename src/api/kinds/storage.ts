@@ -38,7 +38,8 @@ export interface PersistentVolumeSpec {
   capacity?: { storage?: string };
   accessModes?: string[];
   persistentVolumeReclaimPolicy?: "Retain" | "Delete" | "Recycle";
-  storageClassName?: string;
+  /** A provisioned volume copies its claim's, which may be null. */
+  storageClassName?: string | null;
   volumeMode?: "Filesystem" | "Block";
   claimRef?: ObjectReference;
   hostPath?: { path: string; type?: string };
@@ -49,6 +50,7 @@ export interface PersistentVolumeStatus {
   phase?: "Pending" | "Available" | "Bound" | "Released" | "Failed";
   message?: string;
   reason?: string;
+  lastPhaseTransitionTime?: string;
 }
 export interface PersistentVolume extends KubeObject {
   spec: PersistentVolumeSpec;

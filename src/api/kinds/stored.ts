@@ -363,6 +363,14 @@ export const priorityClassKind = defineKind({
   },
 });
 
+/** storage.k8s.io/v1 StorageClass: its fields are top-level (no spec). */
+export interface StorageClass extends KubeObject {
+  provisioner: string;
+  parameters?: Record<string, string>;
+  reclaimPolicy?: "Delete" | "Retain";
+  volumeBindingMode?: "Immediate" | "WaitForFirstConsumer";
+  allowVolumeExpansion?: boolean;
+}
 export const storageClassKind = defineKind({
   group: "storage.k8s.io",
   version: "v1",

@@ -4,36 +4,21 @@
 // StorageClass object defines (so manifests written for another cloud's class still run).
 // Claims naming a volume are bound to it. When a claim goes, its Delete-policy volume and the
 // directory go too, once no pod uses them; Retain-policy volumes become Released.
-import { now } from "../../../api/time.ts";
+import { rfc3339 } from "../../../api/time.ts";
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DEFAULT_STORAGE_CLASS } from "../../../api/kinds/storage.ts";
-import type { KubeObject } from "../../../api/types.ts";
+import type { Pod } from "../../../api/kinds/pod.ts";
+import {
+  DEFAULT_STORAGE_CLASS,
+  type PersistentVolume as Pv,
+  type PersistentVolumeClaim as Pvc,
+} from "../../../api/kinds/storage.ts";
+import type { StorageClass } from "../../../api/kinds/stored.ts";
 import { isAlreadyExists, isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 
 export const PROVISIONER = "kube.io/local-path";
 const OURS = new Set([PROVISIONER, "rancher.io/local-path"]);
-
-type Pvc = KubeObject & {
-  spec: {
-    accessModes?: string[];
-    resources?: { requests?: { storage?: string } };
-    storageClassName?: string;
-    volumeName?: string;
-  };
-  status?: { phase?: string };
-};
-type Pv = KubeObject & {
-  spec: {
-    capacity?: { storage?: string };
-    accessModes?: string[];
-    persistentVolumeReclaimPolicy?: string;
-    hostPath?: { path?: string };
-    claimRef?: { apiVersion?: string; kind?: string; namespace?: string; name?: string; uid?: string };
-  };
-  status?: { phase?: string };
-};
 
 export class LocalPathProvisioner extends Controller {
   readonly name = "local-path-provisioner";
@@ -43,10 +28,10 @@ export class LocalPathProvisioner extends Controller {
   }
 
   setup(): void {
-    this.ctx.informers.get("persistentvolumeclaims").on({
+    this.ctx.informers.get<Pvc>("persistentvolumeclaims").on({
       add: (o) => this.queue.add(`pvc:${keyOf(o)}`),
       update: (_, o) => this.queue.add(`pvc:${keyOf(o)}`),
-      delete: (o: KubeObject) => this.releaseOf(o),
+      delete: (o) => this.releaseOf(o),
     });
     this.ctx.informers
       .get("persistentvolumes")
@@ -61,8 +46,8 @@ export class LocalPathProvisioner extends Controller {
     this.queue.add("default-class");
   }
 
-  private releaseOf(pvc: KubeObject): void {
-    const name = (pvc as Pvc).spec?.volumeName;
+  private releaseOf(pvc: Pvc): void {
+    const name = pvc.spec?.volumeName;
     if (name) this.queue.add(`pv:${name}`);
   }
 
@@ -88,7 +73,7 @@ export class LocalPathProvisioner extends Controller {
   private async ensureDefaultClass(): Promise<void> {
     if (this.ctx.informers.get("storageclasses").get(DEFAULT_STORAGE_CLASS)) return;
     await this.ctx.client
-      .resource("storageclasses.storage.k8s.io")
+      .resource<StorageClass>("storageclasses.storage.k8s.io")
       .create({
         apiVersion: "storage.k8s.io/v1",
         kind: "StorageClass",
@@ -99,15 +84,14 @@ export class LocalPathProvisioner extends Controller {
         provisioner: PROVISIONER,
         reclaimPolicy: "Delete",
         volumeBindingMode: "Immediate",
-      } as KubeObject)
+      })
       .catch(ignore(isAlreadyExists));
   }
 
-  private provisions(className: string | undefined): boolean {
+  private provisions(className: string | null | undefined): boolean {
     if (className === undefined || className === "") return false;
-    const sc = this.ctx.informers.get("storageclasses").get(className) as
-      | (KubeObject & { provisioner?: string })
-      | undefined;
+    // null (kept from the claim) names no StorageClass object.
+    const sc = className === null ? undefined : this.ctx.informers.get<StorageClass>("storageclasses").get(className);
     return !sc || OURS.has(sc.provisioner ?? "");
   }
 
@@ -120,7 +104,7 @@ export class LocalPathProvisioner extends Controller {
     if (!pv) {
       if (pvc.spec.volumeName || !this.provisions(pvc.spec.storageClassName) || !this.storageDir) return;
       const pvName = `pvc-${pvc.metadata!.uid}`;
-      pv = (await pvs
+      pv = await pvs
         .create({
           apiVersion: "v1",
           kind: "PersistentVolume",
@@ -133,19 +117,22 @@ export class LocalPathProvisioner extends Controller {
             hostPath: { path: join(this.storageDir, `${pvName}_${namespace}_${name}`), type: "DirectoryOrCreate" },
             claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace, name, uid: pvc.metadata!.uid },
           },
-        } as Pv)
-        .catch((e) => (isAlreadyExists(e) ? pvs.get(pvName) : Promise.reject(e)))) as Pv;
+        })
+        .catch((e): Promise<Pv> => (isAlreadyExists(e) ? pvs.get(pvName) : Promise.reject(e)));
     } else if (pv.spec.claimRef && pv.spec.claimRef.uid !== pvc.metadata?.uid)
       return; // taken by another claim
     else
-      pv = (await pvs.update({
+      pv = await pvs.update({
         ...pv,
         spec: {
           ...pv.spec,
           claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace, name, uid: pvc.metadata!.uid },
         },
-      })) as Pv;
-    await pvs.updateStatus({ ...pv, status: { phase: "Bound", lastPhaseTransitionTime: now() } } as Pv);
+      });
+    await pvs.updateStatus({
+      ...pv,
+      status: { phase: "Bound", lastPhaseTransitionTime: rfc3339(this.ctx.clock.now()) },
+    });
     const claims = this.ctx.client.resource<Pvc>("persistentvolumeclaims", namespace);
     const bound = pvc.spec.volumeName
       ? pvc
@@ -153,7 +140,7 @@ export class LocalPathProvisioner extends Controller {
     await claims.updateStatus({
       ...bound,
       status: { phase: "Bound", accessModes: pv.spec.accessModes, capacity: pv.spec.capacity },
-    } as Pvc);
+    });
   }
 
   private async reconcileVolume(name: string): Promise<void> {
@@ -162,14 +149,12 @@ export class LocalPathProvisioner extends Controller {
     const ref = pv.spec.claimRef;
     // Still mounted by a pod that has not finished: wait (pods' deletion requeues this).
     const inUse = this.ctx.informers
-      .get("pods")
+      .get<Pod>("pods")
       .list()
       .some(
         (p) =>
           p.metadata?.namespace === ref.namespace &&
-          ((p.spec as { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] }).volumes ?? []).some(
-            (v) => v.persistentVolumeClaim?.claimName === ref.name,
-          ),
+          (p.spec.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === ref.name),
       );
     if (inUse) return;
     if (pv.spec.persistentVolumeReclaimPolicy === "Delete") {
@@ -179,9 +164,7 @@ export class LocalPathProvisioner extends Controller {
         rmSync(path, { recursive: true, force: true });
       await this.ctx.client.resource("persistentvolumes").delete(name).catch(ignore(isNotFound));
     } else if (pv.status?.phase !== "Released") {
-      await this.ctx.client
-        .resource<Pv>("persistentvolumes")
-        .updateStatus({ ...pv, status: { phase: "Released" } } as Pv);
+      await this.ctx.client.resource<Pv>("persistentvolumes").updateStatus({ ...pv, status: { phase: "Released" } });
     }
   }
 }
