@@ -6,6 +6,43 @@ import { Causes } from "../validation.ts";
 import { MetaOnlySchema, shapeCauses } from "../schema.ts";
 import { age, ageColumn, col, defineKind, nameColumn } from "./define.ts";
 import type { KindDef, KubeObject } from "../types.ts";
+import type { LabelSelector } from "../selectors.ts";
+
+/** rbac/v1 PolicyRule. */
+export interface PolicyRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+/** A ClusterRole whose rules are the union of those of the ClusterRoles its selectors match. */
+export interface AggregationRule {
+  clusterRoleSelectors?: LabelSelector[];
+}
+/** rbac/v1 Role (namespaced) and ClusterRole: their fields are top-level (no spec). */
+export interface Role extends KubeObject {
+  rules?: PolicyRule[] | null;
+}
+export interface ClusterRole extends Role {
+  aggregationRule?: AggregationRule | null;
+}
+export interface Subject {
+  kind: string;
+  name: string;
+  namespace?: string;
+  apiGroup?: string;
+}
+export interface RoleRef {
+  apiGroup: string;
+  kind: string;
+  name: string;
+}
+/** rbac/v1 RoleBinding and ClusterRoleBinding. */
+export interface RoleBinding extends KubeObject {
+  roleRef: RoleRef;
+  subjects?: Subject[] | null;
+}
 
 function metaOnly(obj: KubeObject, names: v.NameRule = "subdomain"): ReturnType<KindDef["validate"]> {
   const shape = shapeCauses(MetaOnlySchema, obj);

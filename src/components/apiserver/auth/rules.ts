@@ -1,15 +1,10 @@
 // RBAC policy rules as kube-apiserver evaluates them (pkg/apis/rbac/v1 evaluation helpers):
 // matching a request against a rule, and whether one set of rules covers another (escalation
 // prevention). Pure functions over plain objects.
+import type { PolicyRule } from "../../../api/kinds/access.ts";
 import type { Attributes } from "./attributes.ts";
 
-export interface PolicyRule {
-  verbs: string[];
-  apiGroups?: string[];
-  resources?: string[];
-  resourceNames?: string[];
-  nonResourceURLs?: string[];
-}
+export type { PolicyRule };
 
 const has = (list: string[] | undefined, v: string) => !!list && (list.includes("*") || list.includes(v));
 

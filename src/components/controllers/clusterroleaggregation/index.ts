@@ -1,15 +1,10 @@
 // The clusterrole-aggregation controller: a ClusterRole with an aggregationRule gets, as its
 // rules, the union of the rules of every other ClusterRole its selectors match (admin, edit and
 // view gather the aggregate-to-* roles; a CRD's installer adds its own), kept up to date.
-import type { KubeObject } from "../../../api/types.ts";
+import type { ClusterRole, PolicyRule } from "../../../api/kinds/access.ts";
 import { isNotFound, ignore } from "../../../client/index.ts";
-import { selectorMatches, type LabelSelector } from "../../../api/selectors.ts";
+import { selectorMatches } from "../../../api/selectors.ts";
 import { Controller } from "../base.ts";
-
-type ClusterRole = KubeObject & {
-  rules?: unknown[] | null;
-  aggregationRule?: { clusterRoleSelectors?: LabelSelector[] } | null;
-};
 
 export class ClusterRoleAggregationController extends Controller {
   readonly name = "clusterrole-aggregation";
@@ -32,7 +27,7 @@ export class ClusterRoleAggregationController extends Controller {
       .list()
       .filter((r) => r.metadata?.name !== name && selectors.some((s) => selectorMatches(s, r.metadata?.labels ?? {})))
       .sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
-    const rules: unknown[] = [];
+    const rules: PolicyRule[] = [];
     const seen = new Set<string>();
     for (const r of sources)
       for (const rule of r.rules ?? []) {
@@ -41,8 +36,8 @@ export class ClusterRoleAggregationController extends Controller {
       }
     if (JSON.stringify(role.rules ?? []) === JSON.stringify(rules)) return;
     await this.ctx.client
-      .resource("clusterroles.rbac.authorization.k8s.io")
-      .update({ ...role, rules } as KubeObject)
+      .resource<ClusterRole>("clusterroles.rbac.authorization.k8s.io")
+      .update({ ...role, rules })
       .catch(ignore(isNotFound));
   }
 }
