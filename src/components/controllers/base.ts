@@ -1,6 +1,6 @@
 // What every controller shares: informers (one per resource, shared by all controllers of a
 // process), a work queue of keys, workers running reconcile(key), and a clean stop.
-import type { KubeObject } from "../../api/types.ts";
+import type { KubeObject, OwnerReference } from "../../api/types.ts";
 import { Informer, keyOf, runWorkers, WorkQueue, yieldToLoop, type Client, type Clock } from "../../client/index.ts";
 import type { ClusterConfig } from "../config.ts";
 
@@ -146,9 +146,7 @@ export abstract class Controller {
 }
 
 /** The owner reference that marks `owner` as the controller of a dependent. */
-export function controllerRef(
-  owner: KubeObject,
-): NonNullable<NonNullable<KubeObject["metadata"]>["ownerReferences"]>[number] {
+export function controllerRef(owner: KubeObject): OwnerReference {
   return {
     apiVersion: owner.apiVersion!,
     kind: owner.kind!,

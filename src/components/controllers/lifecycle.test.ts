@@ -1,18 +1,22 @@
-// Garbage collection by owner references, namespace deletion, and nodes that stop reporting.
+// Garbage collection by owner references, namespace deletion, nodes that stop reporting and events
+// that expire. Time is a FakeClock the node and event tests step over upstream's default grace
+// periods and TTL.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rfc3339 } from "../../api/time.ts";
 import type { KubeObject } from "../../api/types.ts";
 import { isNotFound } from "../../client/index.ts";
+import { defaultConfig } from "../config.ts";
+import { FakeClock } from "../../../test/helpers/clock.ts";
 import { waitFor } from "../../../test/helpers/wait.ts";
 import { pod } from "../../../test/helpers/api.ts";
 import { startCluster, type TestCluster } from "../../../test/helpers/cluster.ts";
 import { readyNode, template } from "../../../test/helpers/controllers.ts";
 
 let env: TestCluster;
+const clock = new FakeClock();
+const { nodeMonitorGracePeriodMs, nodeStartupGracePeriodMs, podEvictionTimeoutMs, eventTtlMs } = defaultConfig();
 beforeAll(async () => {
-  env = await startCluster({
-    runtime: "none",
-    config: { nodeMonitorGracePeriodMs: 1000, nodeStartupGracePeriodMs: 1000, podEvictionTimeoutMs: 1000 },
-  });
+  env = await startCluster({ runtime: "none", clock });
 });
 afterAll(() => env.close());
 
@@ -184,9 +188,10 @@ test("deleting a namespace deletes what is in it, then the namespace", async () 
   expect(await gone(env.client.resource("configmaps", "doomed").get("c"))).toBe(true);
 });
 
-test("a node that stops reporting becomes Unknown and tainted, and its pods are evicted", async () => {
-  await env.client.resource("nodes").create(readyNode("silent", {}, new Date(Date.now() - 60_000)));
+test("a node that stops reporting becomes Unknown and tainted after the grace period, and its pods are evicted after the eviction timeout", async () => {
+  await env.client.resource("nodes").create(readyNode("silent", {}, new Date(clock.now())));
   await env.client.resource("pods", "default").create(pod("on-silent", { nodeName: "silent" }));
+  clock.step(nodeMonitorGracePeriodMs + 1000);
   const node: any = await waitFor("Ready=Unknown and tainted", async () => {
     const n: any = await env.client.resource("nodes").get("silent");
     const ready = n.status.conditions.find((c: any) => c.type === "Ready");
@@ -196,13 +201,16 @@ test("a node that stops reporting becomes Unknown and tainted, and its pods are 
       : undefined;
   });
   expect(node.status.conditions.find((c: any) => c.type === "Ready").reason).toBe("NodeStatusUnknown");
-  await waitFor("pod evicted", () => gone(env.client.resource("pods", "default").get("on-silent")), 10_000);
+  expect(await gone(env.client.resource("pods", "default").get("on-silent"))).toBe(false);
+  clock.step(podEvictionTimeoutMs);
+  await waitFor("pod evicted", () => gone(env.client.resource("pods", "default").get("on-silent")));
 });
 
-test("a node that never reported gets Unknown conditions saying so, as upstream", async () => {
+test("a node that never reported gets Unknown conditions saying so after the startup grace period, as upstream", async () => {
   const created: any = await env.client
     .resource("nodes")
     .create({ apiVersion: "v1", kind: "Node", metadata: { name: "mute" } });
+  clock.step(nodeStartupGracePeriodMs + 1000);
   const conds: any[] = await waitFor(
     "conditions Unknown",
     async () => ((await env.client.resource("nodes").get("mute")) as any).status?.conditions,
@@ -221,33 +229,23 @@ test("a node that never reported gets Unknown conditions saying so, as upstream"
 
 test("pods bound to a node that does not exist are removed", async () => {
   await env.client.resource("pods", "default").create(pod("on-ghost", { nodeName: "ghost" }));
-  await waitFor("pod removed", () => gone(env.client.resource("pods", "default").get("on-ghost")), 10_000);
+  await waitFor("pod removed", () => gone(env.client.resource("pods", "default").get("on-ghost")));
 });
 
 test("events expire after the event TTL", async () => {
-  const short = await startCluster({ runtime: "none", config: { eventTtlMs: 1000 } });
-  try {
-    await short.client.resource("events", "default").create({
-      apiVersion: "v1",
-      kind: "Event",
-      metadata: { name: "old.1" },
-      involvedObject: { kind: "Pod", name: "x", namespace: "default" },
-      reason: "Test",
-      message: "m",
-      lastTimestamp: new Date(Date.now() - 5000).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    });
-    await short.client.resource("events", "default").create({
-      apiVersion: "v1",
-      kind: "Event",
-      metadata: { name: "new.1" },
-      involvedObject: { kind: "Pod", name: "x", namespace: "default" },
-      reason: "Test",
-      message: "m",
-      lastTimestamp: new Date(Date.now() + 60_000).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    });
-    await waitFor("old event removed", () => gone(short.client.resource("events", "default").get("old.1")), 5000);
-    expect(await gone(short.client.resource("events", "default").get("new.1"))).toBe(false);
-  } finally {
-    await short.close();
-  }
+  const events = env.client.resource("events", "default");
+  const event = (name: string, at: number) => ({
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: { name },
+    involvedObject: { kind: "Pod", name: "x", namespace: "default" },
+    reason: "Test",
+    message: "m",
+    lastTimestamp: rfc3339(at),
+  });
+  await events.create(event("old.1", clock.now()));
+  await events.create(event("new.1", clock.now() + 60_000));
+  clock.step(eventTtlMs + 1000);
+  await waitFor("old event removed", () => gone(events.get("old.1")));
+  expect(await gone(events.get("new.1"))).toBe(false);
 });

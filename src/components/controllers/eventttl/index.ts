@@ -5,7 +5,7 @@
 // The expired events of a page are deleted together (a bounded number at a time, which the store
 // commits in one group): one at a time, a sweep fell behind under churn (events twice the TTL old
 // piled up while pods were made at ~40 events/s on a loaded machine).
-import type { KubeObject } from "../../../api/types.ts";
+import type { Event } from "../../../api/kinds/core.ts";
 import { isConflict, isNotFound, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 
@@ -14,30 +14,29 @@ const SWEEP_CONCURRENCY = 32;
 
 export class EventTTLController extends Controller {
   readonly name = "event-ttl";
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopTimer = () => {};
 
   setup(): void {}
 
   override run(workers = 1): void {
     super.run(workers);
-    this.timer = setInterval(
-      () => this.queue.add("sweep"),
-      Math.min(60_000, Math.max(100, this.ctx.config.eventTtlMs / 4)),
+    this.stopTimer = this.ctx.clock.every(Math.min(60_000, Math.max(100, this.ctx.config.eventTtlMs / 4)), () =>
+      this.queue.add("sweep"),
     );
   }
 
   override async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopTimer();
     await super.stop();
   }
 
   async reconcile(): Promise<void> {
-    const cutoff = Date.now() - this.ctx.config.eventTtlMs;
-    const events = this.ctx.client.resource("events");
+    const cutoff = this.ctx.clock.now() - this.ctx.config.eventTtlMs;
+    const events = this.ctx.client.resource<Event>("events");
     let cont: string | undefined;
     do {
       const page = await events.list({ limit: 500, continue: cont });
-      const expired = (page.items as (KubeObject & { lastTimestamp?: string; eventTime?: string })[]).filter(
+      const expired = page.items.filter(
         (ev) => Date.parse(String(ev.lastTimestamp ?? ev.eventTime ?? ev.metadata?.creationTimestamp ?? "")) < cutoff,
       );
       for (let i = 0; i < expired.length; i += SWEEP_CONCURRENCY)

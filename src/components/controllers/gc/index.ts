@@ -3,7 +3,7 @@
 // go), built from metadata-only informers. Dependents whose owners are all gone are deleted; an owner
 // deleted with `orphan` first releases its dependents; an owner with `foregroundDeletion` keeps its
 // finalizer until no dependent that blocks it (blockOwnerDeletion) is left.
-import type { KubeObject, ObjectMeta } from "../../../api/types.ts";
+import type { KubeObject, OwnerReference } from "../../../api/types.ts";
 import { resolveKind } from "../../../api/registry.ts";
 import {
   type DiscoveredResource,
@@ -16,8 +16,6 @@ import {
   splitKey,
 } from "../../../client/index.ts";
 import { Controller, metadataOnly } from "../base.ts";
-
-type OwnerRef = NonNullable<ObjectMeta["ownerReferences"]>[number];
 
 /** One watched resource: its informer (our own, or a shared one we subscribed to). */
 interface Monitor {
@@ -37,7 +35,7 @@ const IGNORED = new Set(["/events", "events.k8s.io/events"]);
 
 const groupOf = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.split("/")[0]! : "");
 const monitorKey = (r: { group: string; resource: string }) => `${r.group}/${r.resource}`;
-const refs = (o: KubeObject | undefined): OwnerRef[] => o?.metadata?.ownerReferences ?? [];
+const refs = (o: KubeObject | undefined): OwnerReference[] => o?.metadata?.ownerReferences ?? [];
 const finalizers = (o: KubeObject) => o.metadata?.finalizers ?? [];
 /** Being deleted and waiting for its blocking dependents to go first. */
 const waitingForDependents = (o: KubeObject) =>
@@ -184,7 +182,7 @@ export class GarbageCollector extends Controller {
   }
 
   /** Classifies an owner reference: "solid" (the owner lives), "dangling" (gone) or "waiting" (foreground). */
-  private async classify(dep: KubeObject, ref: OwnerRef): Promise<"solid" | "dangling" | "waiting"> {
+  private async classify(dep: KubeObject, ref: OwnerReference): Promise<"solid" | "dangling" | "waiting"> {
     const node = this.nodes.get(ref.uid);
     if (node) return waitingForDependents(node.obj) ? "waiting" : "solid";
     // Not in the graph: the owner's monitor may lag its creation, so ask the API before calling it gone.
@@ -204,7 +202,7 @@ export class GarbageCollector extends Controller {
     if (!node || node.obj.metadata?.deletionTimestamp || !refs(node.obj).length) return;
     const rc = this.clientFor(node);
     if (!rc) return;
-    const solid: OwnerRef[] = [];
+    const solid: OwnerReference[] = [];
     const gone = new Set<string>();
     const waiting = new Set<string>();
     for (const ref of refs(node.obj)) {
@@ -263,8 +261,8 @@ export class GarbageCollector extends Controller {
     rc: ResourceClient<KubeObject>,
     name: string,
     uid: string,
-    keep: (r: OwnerRef) => unknown,
-    map: (r: OwnerRef) => OwnerRef = (r) => r,
+    keep: (r: OwnerReference) => unknown,
+    map: (r: OwnerReference) => OwnerReference = (r) => r,
   ): Promise<void> {
     const live = await rc.get(name).catch(ignore(isNotFound));
     if (!live || live.metadata?.uid !== uid) return;

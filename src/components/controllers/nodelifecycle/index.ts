@@ -3,52 +3,50 @@
 // eviction timeout its pods are deleted so their controllers recreate them elsewhere. Pods
 // bound to nodes that no longer exist are removed (pod GC).
 import { TAINT_UNREACHABLE } from "../../../api/well-known.ts";
-import { now } from "../../../api/time.ts";
-import type { KubeObject } from "../../../api/types.ts";
+import { rfc3339 } from "../../../api/time.ts";
 import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
-import type { NodeCondition } from "../../../api/kinds/core.ts";
-import type { Taint } from "../../../api/scheduling.ts";
+import type { Lease, Node, NodeCondition } from "../../../api/kinds/core.ts";
+import type { Pod } from "../../../api/kinds/pod.ts";
 
 export class NodeLifecycleController extends Controller {
   readonly name = "node-lifecycle";
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopTimer = () => {};
+  private stamp = () => rfc3339(this.ctx.clock.now());
 
   setup(): void {
-    const nodes = this.ctx.informers.get("nodes");
+    const nodes = this.ctx.informers.get<Node>("nodes");
     nodes.on({ add: this.enqueue, update: (_, n) => this.enqueue(n), delete: () => this.queue.add("|podgc") });
     this.ctx.informers.register("leases");
-    const pods = this.ctx.informers.get("pods");
+    const pods = this.ctx.informers.get<Pod>("pods");
     pods.on({ add: (p) => this.checkOrphanPod(p) });
   }
 
   override run(workers = 1): void {
     super.run(workers);
     const every = Math.max(100, Math.min(5000, this.ctx.config.nodeMonitorGracePeriodMs / 4));
-    this.timer = setInterval(() => {
+    this.stopTimer = this.ctx.clock.every(every, () => {
       for (const n of this.ctx.informers.get("nodes").list()) this.enqueue(n);
       this.queue.add("|podgc");
-    }, every);
+    });
   }
 
   override async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopTimer();
     await super.stop();
   }
 
-  private checkOrphanPod(p: KubeObject): void {
-    const node = (p.spec as { nodeName?: string } | undefined)?.nodeName;
+  private checkOrphanPod(p: Pod): void {
+    const node = p.spec?.nodeName;
     if (node && this.ctx.informers.get("nodes").hasSynced() && !this.ctx.informers.get("nodes").get(node))
       this.queue.add("|podgc");
   }
 
   /** The newest sign of life: the node's Lease renewTime or its Ready heartbeat. */
-  private lastHeartbeat(node: KubeObject): number {
-    const ready = ((node.status as { conditions?: NodeCondition[] } | undefined)?.conditions ?? []).find(
-      (c) => c.type === "Ready",
-    );
-    const lease = this.ctx.informers.get("leases").get(`kube-node-lease/${node.metadata!.name}`);
-    const renew = (lease?.spec as { renewTime?: string } | undefined)?.renewTime;
+  private lastHeartbeat(node: Node): number {
+    const ready = (node.status?.conditions ?? []).find((c) => c.type === "Ready");
+    const lease = this.ctx.informers.get<Lease>("leases").get(`kube-node-lease/${node.metadata!.name}`);
+    const renew = lease?.spec?.renewTime;
     return Math.max(
       ready?.lastHeartbeatTime ? Date.parse(ready.lastHeartbeatTime) : 0,
       renew ? Date.parse(renew) : 0,
@@ -58,26 +56,24 @@ export class NodeLifecycleController extends Controller {
 
   async reconcile(key: string): Promise<void> {
     if (key === "|podgc") return this.podGc();
-    const node = this.ctx.informers.get("nodes").get(key);
+    const node = this.ctx.informers.get<Node>("nodes").get(key);
     if (!node) return;
-    const silentFor = Date.now() - this.lastHeartbeat(node);
-    const conds = ((node.status as { conditions?: NodeCondition[] } | undefined)?.conditions ?? []).map((c) => ({
-      ...c,
-    }));
+    const silentFor = this.ctx.clock.now() - this.lastHeartbeat(node);
+    const conds = (node.status?.conditions ?? []).map((c) => ({ ...c }));
     const ready = conds.find((c) => c.type === "Ready");
-    const taints = ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []).map((t) => ({ ...t }));
+    const taints = (node.spec?.taints ?? []).map((t) => ({ ...t }));
     const tainted = taints.some((t) => t.key === TAINT_UNREACHABLE);
     // A node that never posted a Ready condition gets the (longer) startup grace period, as upstream.
     if (silentFor > (ready ? this.ctx.config.nodeMonitorGracePeriodMs : this.ctx.config.nodeStartupGracePeriodMs)) {
-      if (markUnknown(conds, node.metadata?.creationTimestamp))
+      if (markUnknown(conds, node.metadata?.creationTimestamp, this.stamp()))
         await this.ctx.client
           .resource("nodes")
           .patch(key, { status: { conditions: conds } }, "merge", { subresource: "status" })
           .catch(ignore(isNotFound));
       if (!tainted) {
         taints.push(
-          { key: TAINT_UNREACHABLE, effect: "NoSchedule", timeAdded: now() },
-          { key: TAINT_UNREACHABLE, effect: "NoExecute", timeAdded: now() },
+          { key: TAINT_UNREACHABLE, effect: "NoSchedule", timeAdded: this.stamp() },
+          { key: TAINT_UNREACHABLE, effect: "NoExecute", timeAdded: this.stamp() },
         );
         await this.ctx.client.resource("nodes").patch(key, { spec: { taints } }, "merge").catch(ignore(isNotFound));
       }
@@ -93,8 +89,8 @@ export class NodeLifecycleController extends Controller {
   }
 
   private async evictPods(node: string): Promise<void> {
-    for (const p of this.ctx.informers.get("pods").list()) {
-      if ((p.spec as { nodeName?: string }).nodeName !== node) continue;
+    for (const p of this.ctx.informers.get<Pod>("pods").list()) {
+      if (p.spec.nodeName !== node) continue;
       const { namespace, name } = splitKey(keyOf(p));
       await this.ctx.client
         .resource("pods", namespace)
@@ -105,8 +101,8 @@ export class NodeLifecycleController extends Controller {
 
   private async podGc(): Promise<void> {
     const nodes = this.ctx.informers.get("nodes");
-    for (const p of this.ctx.informers.get("pods").list()) {
-      const node = (p.spec as { nodeName?: string }).nodeName;
+    for (const p of this.ctx.informers.get<Pod>("pods").list()) {
+      const node = p.spec.nodeName;
       if (!node || nodes.get(node)) continue;
       // The cache may lag a just-registered node: confirm with the API.
       const live = await this.ctx.client.resource("nodes").get(node).catch(ignore(isNotFound));
@@ -125,11 +121,10 @@ const WATCHED = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
 
 /**
  * Marks the watched conditions Unknown in place, as upstream's tryUpdateNodeHealth: one never
- * posted is added (NodeStatusNeverUpdated), a posted one flips (NodeStatusUnknown). True if any changed.
+ * posted is added (NodeStatusNeverUpdated), a posted one flips (NodeStatusUnknown), at time `at`. True if any changed.
  */
-export function markUnknown(conds: NodeCondition[], created: string | undefined): boolean {
+export function markUnknown(conds: NodeCondition[], created: string | undefined, at: string): boolean {
   let changed = false;
-  const at = now();
   for (const type of WATCHED) {
     const c = conds.find((x) => x.type === type);
     if (!c)
