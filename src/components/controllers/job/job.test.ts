@@ -1,6 +1,7 @@
 // The Job controller with pods whose end the test decides, as a kubelet would report it. Time is a
 // FakeClock the test steps over the back-off and the deadline, with upstream's default durations.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Job } from "../../../api/kinds/workloads.ts";
 import { defaultConfig } from "../../config.ts";
 import { FakeClock } from "../../../../test/helpers/clock.ts";
 import { waitFor } from "../../../../test/helpers/wait.ts";
@@ -63,11 +64,11 @@ test("failures beyond backoffLimit fail the job with BackoffLimitExceeded", asyn
 
 test("activeDeadlineSeconds fails a job that runs too long", async () => {
   await jobs().create(job("j3", { activeDeadlineSeconds: 60 }));
-  const started: any = await waitFor("started", async () => {
-    const j: any = await jobs().get("j3");
+  const started = await waitFor("started", async () => {
+    const j = (await jobs().get("j3")) as Job;
     return j.status?.startTime ? j : undefined;
   });
-  expect(started.status.conditions).toBeUndefined();
+  expect(started.status?.conditions).toBeUndefined();
   clock.step(61_000);
   const failed: any = await waitFor("DeadlineExceeded", async () =>
     ((await jobs().get("j3")) as any).status?.conditions?.find((c: any) => c.type === "Failed"),
