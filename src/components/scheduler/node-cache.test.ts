@@ -1,6 +1,6 @@
 // The node cache's memo (plugins' per-node results kept while the node's pods stay the same)
 // must never change a decision: after random adds, deletes, relabels, assumptions and namespace
-// label changes, spread and inter-pod affinity give the same verdicts and scores on the long-lived
+// label changes and node relabels, spread and inter-pod affinity give the same verdicts and scores on the long-lived
 // cache as on a cache built from scratch with the same pods.
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
@@ -58,6 +58,11 @@ const op = fc.oneof(
   fc.record({ kind: fc.constant("remove" as const), which: fc.nat() }),
   fc.record({ kind: fc.constant("relabel" as const), which: fc.nat(), pod: existingPod }),
   fc.record({ kind: fc.constant("namespace" as const), team: fc.constantFrom("x", "y") }),
+  fc.record({
+    kind: fc.constant("zone" as const),
+    node: fc.nat(nodes.length - 1),
+    zone: fc.constantFrom("a", "b", "c", ""),
+  }),
 );
 
 /** Incoming pods that exercise every memoised path. */
@@ -99,6 +104,10 @@ function decisions(all: NodeInfo[], nsLabels: Record<string, Record<string, stri
       const state = cycleState(pod, (ns) => nsLabels[ns], version);
       const active = p.preFilter!(state, all) !== false;
       out[`${p.name} filter`] = all.map((n) => (active ? p.filter!(state, n)?.reason : "skipped"));
+      // The counts behind the verdicts too, which the verdicts show only near a limit.
+      out[`${p.name} state`] = JSON.stringify(state.data.get(p.name), (_, v) =>
+        v instanceof Map ? [...v].sort(([a], [b]) => (a < b ? -1 : 1)) : v,
+      );
       const scoring = p.preScore!(state, all, all) !== false;
       out[`${p.name} score`] = all.map((n) => (scoring ? p.score!(state, n) : "skipped"));
     }
@@ -110,8 +119,9 @@ describe("node cache memo", () => {
   test("verdicts and scores on a long-lived cache equal those on a cache built afresh", () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
+        const now = [...nodes];
         const cache = new NodeCache();
-        for (const n of nodes) cache.upsertNode(n);
+        for (const n of now) cache.upsertNode(n);
         const placed = new Map<string, SchedPod>();
         const nsLabels: Record<string, Record<string, string>> = { a: { team: "x" }, b: { team: "y" } };
         let version = 0;
@@ -143,8 +153,13 @@ describe("node cache memo", () => {
           } else if (o.kind === "namespace") {
             nsLabels.b = { team: o.team };
             version++;
+          } else if (o.kind === "zone") {
+            // A node moved to another zone, or lost its zone label.
+            const name = now[o.node]!.metadata!.name!;
+            now[o.node] = nodeWith(name, { labels: o.zone ? { [ZONE]: o.zone } : {} });
+            cache.upsertNode(now[o.node]!);
           }
-          const fresh = cacheWith(nodes, [...placed.values()]);
+          const fresh = cacheWith(now, [...placed.values()]);
           expect(decisions(cache.nodes(), nsLabels, version)).toEqual(decisions(fresh.nodes(), nsLabels, version));
         }
       }),

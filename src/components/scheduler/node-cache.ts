@@ -117,6 +117,7 @@ export class NodeCache {
       info.node = node;
       info.allocatable = allocatable(node);
       info.ready = readyOf(node);
+      info.generation = nextGeneration(); // labels or taints may have changed what plugins count here
       return;
     }
     const fresh = emptyNodeInfo(node);

@@ -121,6 +121,73 @@ function update(state: CycleState, p: PodInfo, node: NodeInfo, by: number): void
   });
 }
 
+/** One node's share of a DoNotSchedule aggregate: per constraint, its domain (undefined: not counted) and matching pods. */
+interface Share {
+  gen: number;
+  domains: (string | undefined)[];
+  counts: number[];
+}
+
+/**
+ * The per-domain counts of a set of hard constraints over one node list, kept from cycle to cycle:
+ * each cycle only the nodes whose generation changed (a pod placed, gone or relabelled, the node
+ * updated) are counted again, so consecutive pods with the same constraints cost O(nodes)
+ * comparisons instead of rebuilding maps of every domain.
+ */
+interface Aggregate {
+  shares: (Share | undefined)[];
+  counts: Map<string, number>[];
+  /** Per constraint: how many counted nodes each domain has (a domain goes when none is left). */
+  nodes: Map<string, number>[];
+}
+
+/** Aggregates by node list (a new list when nodes come or go), then by what the counts depend on. */
+const aggregates = new WeakMap<NodeInfo[], Map<string, Aggregate>>();
+const AGGREGATES_PER_LIST = 16;
+
+function aggregateFor(nodes: NodeInfo[], key: string, size: number): Aggregate {
+  const byKey = aggregates.get(nodes) ?? new Map<string, Aggregate>();
+  aggregates.set(nodes, byKey);
+  let agg = byKey.get(key);
+  if (!agg) {
+    if (byKey.size >= AGGREGATES_PER_LIST) byKey.delete(byKey.keys().next().value!);
+    agg = {
+      shares: new Array(nodes.length),
+      counts: Array.from({ length: size }, () => new Map()),
+      nodes: Array.from({ length: size }, () => new Map()),
+    };
+    byKey.set(key, agg);
+  }
+  return agg;
+}
+
+function applyShare(agg: Aggregate, share: Share, sign: 1 | -1): void {
+  for (let i = 0; i < share.domains.length; i++) {
+    const v = share.domains[i];
+    if (v === undefined) continue;
+    const counts = agg.counts[i]!;
+    const nodes = agg.nodes[i]!;
+    const left = (nodes.get(v) ?? 0) + sign;
+    if (left === 0) {
+      nodes.delete(v);
+      counts.delete(v);
+    } else {
+      nodes.set(v, left);
+      counts.set(v, (counts.get(v) ?? 0) + sign * share.counts[i]!);
+    }
+  }
+}
+
+/** What the hard constraints' counts depend on besides the nodes: selectors, namespace, node affinity, tolerations. */
+function aggregateKey(state: CycleState, constraints: Constraint[]): string {
+  const pod = state.pod;
+  const parts: unknown[] = constraints.map((c) => [c.key, c.sig, c.honorAffinity, c.honorTaints]);
+  if (constraints.some((c) => c.honorAffinity) && hasNodeAffinity(pod))
+    parts.push(pod.spec.nodeSelector ?? null, pod.spec.affinity?.nodeAffinity ?? null);
+  if (constraints.some((c) => c.honorTaints)) parts.push(pod.spec.tolerations ?? null);
+  return JSON.stringify(parts);
+}
+
 interface ScoreState {
   constraints: (Constraint & { weight: number })[];
   ignored: Set<string>;
@@ -134,22 +201,30 @@ export const topologySpread: Plugin = {
     const constraints = constraintsOf(state, "DoNotSchedule");
     if (!constraints.length) return false;
     const own = state.pod.metadata?.labels ?? {};
+    const agg = aggregateFor(nodes, aggregateKey(state, constraints), constraints.length);
+    for (let j = 0; j < nodes.length; j++) {
+      const node = nodes[j]!;
+      const old = agg.shares[j];
+      if (old?.gen === node.generation) continue;
+      const share: Share = { gen: node.generation, domains: [], counts: [] };
+      const eligible = hasKeys(node.node, constraints);
+      for (let i = 0; i < constraints.length; i++) {
+        const c = constraints[i]!;
+        const counts = eligible && counted(state, c, node.node);
+        share.domains.push(counts ? node.node.metadata!.labels![c.key]! : undefined);
+        share.counts.push(counts ? countOn(state, node, c) : 0);
+      }
+      if (old) applyShare(agg, old, -1);
+      applyShare(agg, share, 1);
+      agg.shares[j] = share;
+    }
+    // The counts are shared with later cycles: only a clone of this state (cloneState) may change them.
     const s: FilterState = {
       constraints,
-      counts: constraints.map(() => new Map()),
+      counts: agg.counts,
       mins: constraints.map(() => undefined),
       self: constraints.map((c) => c.matches(own)),
     };
-    for (const node of nodes) {
-      if (!hasKeys(node.node, constraints)) continue;
-      for (let i = 0; i < constraints.length; i++) {
-        const c = constraints[i]!;
-        if (!counted(state, c, node.node)) continue;
-        const v = node.node.metadata!.labels![c.key]!;
-        const counts = s.counts[i]!;
-        counts.set(v, (counts.get(v) ?? 0) + countOn(state, node, c));
-      }
-    }
     state.data.set(NAME, s);
   },
   filter(state, node): FilterResult {
