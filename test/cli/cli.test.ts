@@ -224,6 +224,8 @@ describe("bad input ends in one line and exit 1", () => {
     ["port-forward without ports", ["port-forward", "pod/x"], /at least 1 PORT is required/],
     ["port-forward with a bad mapping", ["port-forward", "pod/x", "80:"], /invalid port mapping "80:"/],
     ["port-forward to a missing pod", ["port-forward", "pod/nope", "8080"], /pods "nope" not found/],
+    ["up with a bad --gc-interval", ["up", "--gc-interval", "soon"], /--gc-interval must be a duration/],
+    ["up with a --gc-interval under 1s", ["up", "--gc-interval", "500ms"], /--gc-interval must be at least 1s/],
   ];
   for (const [name, args, pattern, stdin, env] of cases)
     test(name, async () => {
