@@ -94,7 +94,7 @@ export function registerUp(cli: CAC): void {
     })
     .option("--event-ttl <duration>", "How long events are kept (as kube-apiserver's --event-ttl)", { default: "1h" })
     .option("--gc-interval <duration>", "How often a full garbage collection returns freed memory (0: never)", {
-      default: "30s",
+      default: "20s",
     })
     .option(
       "--snapshot-interval <duration>",
@@ -185,8 +185,8 @@ export function etcdOptions(opts: UpOptions): BootOptions["etcd"] {
  * A full, synchronous garbage collection every `ms` (none for 0). JSC's own full collections run
  * when the heap has doubled and leave what they free with the allocator, so under steady churn the
  * process's RSS was a 60 MB sawtooth that kept climbing for minutes (`bun run bench soak`: +11
- * MB/min); Bun.gc(true) also hands the freed pages back (same load: flat at ~150 MB instead of
- * 160-220 MB). The price is a pause of a few tens of ms of CPU (a 25 MB live heap) per collection.
+ * MB/min); Bun.gc(true) also hands the freed pages back (same load, every 20 s: flat at ~150 MB
+ * instead of 160-220 MB). The price is a pause of some tens of ms of CPU (25 MB live heap) each.
  */
 function collectGarbage(ms: number): () => void {
   if (!ms || typeof Bun === "undefined") return () => {};
@@ -230,7 +230,7 @@ export async function up(opts: UpOptions): Promise<void> {
   const since = () => `${Math.round(performance.now() - started)}ms`;
   const snapshotEvery = opts.snapshotInterval ? durationMs(opts.snapshotInterval, "snapshot-interval") : 0;
   const eventTtlMs = durationMs(opts.eventTtl ?? "1h", "event-ttl");
-  const gcInterval = String(opts.gcInterval ?? "30s"); // the parser hands `0` over as a number
+  const gcInterval = String(opts.gcInterval ?? "20s"); // the parser hands `0` over as a number
   const gcEvery = gcInterval === "0" || gcInterval === "0s" ? 0 : durationMs(gcInterval, "gc-interval");
   const snapshotRetain = intOption(opts.snapshotRetain ?? 5, "snapshot-retain");
   if (snapshotEvery && snapshotRetain < 1) throw new CliError("--snapshot-retain must be at least 1");
