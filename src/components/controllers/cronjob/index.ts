@@ -124,13 +124,13 @@ export class CronJobController extends Controller {
       },
       spec: structuredClone(spec.jobTemplate.spec),
     };
-    try {
-      const job = await this.ctx.client.resource<Job>("jobs.batch", namespace).create(body);
+    // Already there: this time was run before (the name is the time).
+    const job = await this.ctx.client
+      .resource<Job>("jobs.batch", namespace)
+      .create(body)
+      .catch(ignore(isAlreadyExists));
+    if (job)
       recordEvent(this.ctx.client, "cronjob-controller", cj, "Normal", "SuccessfulCreate", `Created job ${jobName}`);
-      return job;
-    } catch (e) {
-      if (isAlreadyExists(e)) return undefined;
-      throw e;
-    }
+    return job;
   }
 }
