@@ -5,7 +5,7 @@ import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
 import { MetaOnlySchema, shapeCauses } from "../schema.ts";
 import { age, ageColumn, col, defineKind, nameColumn } from "./define.ts";
-import type { KindDef, KubeObject } from "../types.ts";
+import type { KindDef, KubeObject, ObjectReference } from "../types.ts";
 import type { LabelSelector } from "../selectors.ts";
 
 /** rbac/v1 PolicyRule. */
@@ -50,6 +50,27 @@ function metaOnly(obj: KubeObject, names: v.NameRule = "subdomain"): ReturnType<
   const c = new Causes();
   v.objectMeta(c, obj, names);
   return c.list;
+}
+
+export interface ServiceAccount extends KubeObject {
+  secrets?: ObjectReference[];
+  imagePullSecrets?: { name?: string }[];
+  automountServiceAccountToken?: boolean;
+}
+
+/** authentication.k8s.io/v1 TokenRequest, the body and answer of serviceaccounts/NAME/token. */
+export interface TokenRequestSpec {
+  audiences?: string[];
+  expirationSeconds?: number;
+  boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string };
+}
+export interface TokenRequestStatus {
+  token: string;
+  expirationTimestamp: string;
+}
+export interface TokenRequest extends KubeObject {
+  spec?: TokenRequestSpec;
+  status?: TokenRequestStatus;
 }
 
 export const serviceAccountKind = defineKind({

@@ -253,6 +253,19 @@ function validateDataKeys(c: Causes, field: string, data: unknown): void {
   }
 }
 
+export interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+  immutable?: boolean;
+}
+/** data is base64; stringData is write-only (merged into data by defaulting). */
+export interface Secret extends KubeObject {
+  type?: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  immutable?: boolean;
+}
+
 export const configMapKind = defineKind({
   group: "",
   version: "v1",

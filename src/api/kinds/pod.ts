@@ -89,13 +89,68 @@ export interface Container {
   tty?: boolean;
   stdin?: boolean;
 }
+/** One key of a ConfigMap or Secret written as a file at path. */
+export interface KeyToPath {
+  key: string;
+  path: string;
+  mode?: number;
+}
+export interface ConfigMapVolumeSource {
+  name: string;
+  items?: KeyToPath[];
+  optional?: boolean;
+  defaultMode?: number;
+}
+export interface SecretVolumeSource {
+  secretName: string;
+  items?: KeyToPath[];
+  optional?: boolean;
+  defaultMode?: number;
+}
+/** A ConfigMap or Secret as one source of a projected volume (named `name` in both). */
+export interface ObjectProjection {
+  name?: string;
+  items?: KeyToPath[];
+  optional?: boolean;
+}
+export interface DownwardAPIVolumeFile {
+  path: string;
+  fieldRef?: { apiVersion?: string; fieldPath: string };
+  resourceFieldRef?: { containerName?: string; resource: string; divisor?: string };
+  mode?: number;
+}
+export interface DownwardAPIVolumeSource {
+  items?: DownwardAPIVolumeFile[];
+  defaultMode?: number;
+}
+export interface ServiceAccountTokenProjection {
+  path: string;
+  audience?: string;
+  expirationSeconds?: number;
+}
+export interface VolumeProjection {
+  configMap?: ObjectProjection;
+  secret?: ObjectProjection;
+  downwardAPI?: { items?: DownwardAPIVolumeFile[] };
+  serviceAccountToken?: ServiceAccountTokenProjection;
+}
+export interface ProjectedVolumeSource {
+  sources?: VolumeProjection[];
+  defaultMode?: number;
+}
+export interface PersistentVolumeClaimVolumeSource {
+  claimName: string;
+  readOnly?: boolean;
+}
 export interface Volume {
   name: string;
-  emptyDir?: Record<string, any>;
+  emptyDir?: { medium?: string; sizeLimit?: string };
   hostPath?: { path: string; type?: string };
-  configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number };
-  secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number };
-  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  configMap?: ConfigMapVolumeSource;
+  secret?: SecretVolumeSource;
+  downwardAPI?: DownwardAPIVolumeSource;
+  projected?: ProjectedVolumeSource;
+  persistentVolumeClaim?: PersistentVolumeClaimVolumeSource;
   [k: string]: unknown;
 }
 export interface PodSpec {

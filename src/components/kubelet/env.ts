@@ -2,7 +2,7 @@
 // the docker-link variables) first, then envFrom, then env with valueFrom (ConfigMap and Secret
 // keys, and the downward-API fields), with $(VAR) references expanded.
 import { isLoopbackIp } from "../../api/cidr.ts";
-import type { KubeObject } from "../../api/types.ts";
+import type { ConfigMap, Secret } from "../../api/kinds/core.ts";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
 import type { Service } from "../../api/kinds/service.ts";
 import { isNotFound, type Client, ignore } from "../../client/index.ts";
@@ -82,30 +82,31 @@ export async function containerEnv(
   serviceHost?: string,
 ): Promise<Record<string, string>> {
   const ns = pod.metadata!.namespace!;
-  const cache = new Map<string, KubeObject | undefined>();
+  const cache = new Map<string, ConfigMap | Secret | undefined>();
   const load = async (
     resource: "configmaps" | "secrets",
     name: string,
     optional?: boolean,
-  ): Promise<KubeObject | undefined> => {
+  ): Promise<ConfigMap | Secret | undefined> => {
     const key = `${resource}/${name}`;
-    if (!cache.has(key)) cache.set(key, await client.resource(resource, ns).get(name).catch(ignore(isNotFound)));
+    if (!cache.has(key))
+      cache.set(key, await client.resource<ConfigMap | Secret>(resource, ns).get(name).catch(ignore(isNotFound)));
     const obj = cache.get(key);
     if (!obj && !optional)
       throw new EnvError(`${resource === "configmaps" ? "configmap" : "secret"} "${name}" not found`);
     return obj;
   };
-  const data = (obj: KubeObject | undefined, secret: boolean): Record<string, string> => {
-    const d = (obj?.data ?? {}) as Record<string, string>;
+  const data = (obj: ConfigMap | Secret | undefined, secret: boolean): Record<string, string> => {
+    const d = obj?.data ?? {};
     return secret ? Object.fromEntries(Object.entries(d).map(([k, v]) => [k, Buffer.from(v, "base64").toString()])) : d;
   };
   // Like the kubelet: the namespace's services when service links are on, and the API server's
   // `default/kubernetes` service always (in-cluster clients find the API through it).
   const services =
-    pod.spec.enableServiceLinks !== false ? ((await client.resource("services", ns).list()).items as Service[]) : [];
+    pod.spec.enableServiceLinks !== false ? (await client.resource<Service>("services", ns).list()).items : [];
   if (ns !== "default" || pod.spec.enableServiceLinks === false) {
-    const master = await client.resource("services", "default").get("kubernetes").catch(ignore(isNotFound));
-    if (master) services.push(master as Service);
+    const master = await client.resource<Service>("services", "default").get("kubernetes").catch(ignore(isNotFound));
+    if (master) services.push(master);
   }
   const env: Record<string, string> = serviceEnv(services, serviceHost);
   for (const from of c.envFrom ?? []) {

@@ -4,7 +4,7 @@
 import { LABEL_ARCH, LABEL_HOLLOW, LABEL_HOSTNAME, LABEL_OS } from "../../api/well-known.ts";
 import { microTime, now } from "../../api/time.ts";
 import { cpus, hostname, release, totalmem } from "node:os";
-import type { KubeObject } from "../../api/types.ts";
+import type { Node, NodeCondition } from "../../api/kinds/core.ts";
 import { isAlreadyExists, isConflict, isNotFound, type Client } from "../../client/index.ts";
 
 /** Where the kubelet publishes the token its server expects from the API server. */
@@ -20,7 +20,7 @@ export interface NodeSpecInput {
   runtimeVersion?: string;
 }
 
-export function nodeObject(n: NodeSpecInput): KubeObject {
+export function nodeObject(n: NodeSpecInput): Node {
   const arch = process.arch === "x64" ? "amd64" : process.arch;
   const cpu = n.cpu ?? String(cpus().length);
   const memory = n.memory ?? `${Math.floor(totalmem() / 1024)}Ki`;
@@ -75,8 +75,8 @@ export function nodeObject(n: NodeSpecInput): KubeObject {
 }
 
 /** Creates the node, or takes over an existing one (a restarted kubelet), refreshing its status. */
-export async function registerNode(client: Client, node: KubeObject): Promise<void> {
-  const nodes = client.resource("nodes");
+export async function registerNode(client: Client, node: Node): Promise<void> {
+  const nodes = client.resource<Node>("nodes");
   const name = node.metadata!.name!;
   await nodes.create(node).catch(async (e) => {
     if (!isAlreadyExists(e)) throw e;
@@ -129,8 +129,6 @@ export async function renewLease(
 /** Upstream's nodeStatusReportFrequency: an unchanged status is posted this often (the Lease is the heartbeat). */
 export const NODE_STATUS_REPORT_MS = 5 * 60_000;
 
-type Cond = { type: string; status: string; reason?: string; lastHeartbeatTime?: string; lastTransitionTime?: string };
-
 /**
  * Posts Ready=True when the node's stored Ready condition differs (someone marked it Unknown, say)
  * or was last posted NODE_STATUS_REPORT_MS ago, as the kubelet's tryUpdateNodeStatus: with
@@ -138,12 +136,12 @@ type Cond = { type: string; status: string; reason?: string; lastHeartbeatTime?:
  */
 export async function postReady(client: Client, node: string, reportMs = NODE_STATUS_REPORT_MS): Promise<void> {
   const t = now();
-  const current = await client.resource("nodes").get(node);
-  const all = (current.status as { conditions?: Cond[] })?.conditions ?? [];
+  const current = await client.resource<Node>("nodes").get(node);
+  const all = current.status?.conditions ?? [];
   const old = all.find((c) => c.type === "Ready");
   const heartbeat = old?.lastHeartbeatTime ? Date.parse(old.lastHeartbeatTime) : 0;
   if (old?.status === "True" && old.reason === "KubeletReady" && Date.now() - heartbeat < reportMs) return;
-  const conds = all.filter((c) => c.type !== "Ready");
+  const conds: NodeCondition[] = all.filter((c) => c.type !== "Ready");
   conds.push({
     type: "Ready",
     status: "True",
@@ -151,6 +149,6 @@ export async function postReady(client: Client, node: string, reportMs = NODE_ST
     message: "kubelet is posting ready status",
     lastHeartbeatTime: t,
     lastTransitionTime: old?.status === "True" ? old.lastTransitionTime : t,
-  } as never);
+  });
   await client.resource("nodes").patch(node, { status: { conditions: conds } }, "merge", { subresource: "status" });
 }

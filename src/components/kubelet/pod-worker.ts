@@ -5,6 +5,7 @@
 import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
 import { rfc3339 } from "../../api/time.ts";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
+import type { Service } from "../../api/kinds/service.ts";
 import { cpuMillis, memoryBytes } from "../../api/quantity.ts";
 import { isNotFound, type Client, ignore, isConflict } from "../../client/index.ts";
 import { recordEvent } from "../events.ts";
@@ -160,10 +161,10 @@ export class PodWorker {
   private async resolvConf(): Promise<string | undefined> {
     const dns = this.deps.dns;
     if (!dns) return undefined;
-    const kubeDns = (await this.deps.client
-      .resource("services", "kube-system")
+    const kubeDns = await this.deps.client
+      .resource<Service>("services", "kube-system")
       .get("kube-dns")
-      .catch(ignore(isNotFound))) as { spec?: { clusterIP?: string } } | undefined;
+      .catch(ignore(isNotFound));
     const clusterDns =
       kubeDns?.spec?.clusterIP && kubeDns.spec.clusterIP !== "None" ? kubeDns.spec.clusterIP : undefined;
     const resolv = podResolvConf(this.pod, { clusterDns, domain: dns.domain, host: readResolvConf(dns.resolvConf) });
@@ -341,7 +342,7 @@ export class PodWorker {
         recordEvent(
           this.deps.client,
           "kubelet",
-          this.pod as never,
+          this.pod,
           "Warning",
           "Failed",
           `Failed to pull image "${c.image}": ${err.message}`,
@@ -517,14 +518,7 @@ export class PodWorker {
   }
 
   private event(type: "Normal" | "Warning", reason: string, message: string): void {
-    recordEvent(
-      this.deps.client,
-      "kubelet",
-      { ...this.pod, apiVersion: "v1", kind: "Pod" } as never,
-      type,
-      reason,
-      message,
-    );
+    recordEvent(this.deps.client, "kubelet", { ...this.pod, apiVersion: "v1", kind: "Pod" }, type, reason, message);
   }
 
   private startProbes(c: Container, id: string): void {
@@ -542,7 +536,7 @@ export class PodWorker {
       state[kind] = counter;
       let lastFailure = "";
       const unhealthy = (message: string) =>
-        recordEvent(this.deps.client, "kubelet", this.pod as never, "Warning", "Unhealthy", message);
+        recordEvent(this.deps.client, "kubelet", this.pod, "Warning", "Unhealthy", message);
       const tick = async () => {
         if (!this.probes.has(c.name) || this.probes.get(c.name) !== state) return;
         const startupPending = kind !== "startup" && state.startup && !state.startup.healthy;
@@ -634,9 +628,8 @@ export class PodWorker {
       ? "Failed"
       : podPhase(names, statuses, (spec.restartPolicy ?? "Always") as RestartPolicy, !initDone);
     const now = rfc3339();
-    const conditions = podConditions(phase as never, statuses, names, this.pod.status?.conditions as never, now).map(
-      (c) =>
-        c.type === "Initialized" && !initDone ? { ...c, status: "False", reason: "ContainersNotInitialized" } : c,
+    const conditions = podConditions(phase, statuses, names, this.pod.status?.conditions, now).map((c) =>
+      c.type === "Initialized" && !initDone ? { ...c, status: "False", reason: "ContainersNotInitialized" } : c,
     );
     const status = {
       phase,

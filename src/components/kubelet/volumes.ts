@@ -21,7 +21,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { Container, Pod } from "../../api/kinds/pod.ts";
+import type { ConfigMap, Secret } from "../../api/kinds/core.ts";
+import type { ServiceAccount, TokenRequest } from "../../api/kinds/access.ts";
+import type { Container, KeyToPath, Pod, ProjectedVolumeSource, VolumeProjection } from "../../api/kinds/pod.ts";
+import type { PersistentVolume, PersistentVolumeClaim } from "../../api/kinds/storage.ts";
 import { isNotFound, type Client, type ApiError, ignore } from "../../client/index.ts";
 import { fieldRef } from "./env.ts";
 import type { Mount } from "./runtime/index.ts";
@@ -35,13 +38,6 @@ export function podDir(dataDir: string, uid: string): string {
   return join(dataDir, "pods", uid);
 }
 
-type Items = { key: string; path: string; mode?: number }[] | undefined;
-type FileSource = {
-  configMap?: { name: string; items?: Items; optional?: boolean };
-  secret?: { name?: string; secretName?: string; items?: Items; optional?: boolean };
-  downwardAPI?: { items?: { path: string; fieldRef?: { fieldPath: string }; mode?: number }[] };
-  serviceAccountToken?: { path: string; audience?: string; expirationSeconds?: number };
-};
 /** A file to write: its path in the volume, contents and mode. */
 type File = { path: string; data: string | Buffer; mode?: number };
 
@@ -52,13 +48,13 @@ const PROJECTED_TOKEN_SECONDS = 3600;
 /** When the pod's tokens need rewriting: the earliest refresh time (ms) of the tokens written. */
 export type TokenRefresh = { at: number };
 
-async function getOptional(
+async function getOptional<T extends ConfigMap | Secret | ServiceAccount>(
   client: Client,
   resource: "configmaps" | "secrets" | "serviceaccounts",
   ns: string,
   name: string,
 ) {
-  return client.resource(resource, ns).get(name).catch(ignore(isNotFound));
+  return client.resource<T>(resource, ns).get(name).catch(ignore(isNotFound));
 }
 
 /**
@@ -84,10 +80,7 @@ async function podToken(
   const ns = pod.metadata!.namespace!;
   const answer = await client
     .resource("serviceaccounts", ns)
-    .createSubresource<{
-      spec?: { expirationSeconds?: number };
-      status?: { token?: string; expirationTimestamp?: string };
-    }>(name, "token", {
+    .createSubresource<TokenRequest>(name, "token", {
       apiVersion: "authentication.k8s.io/v1",
       kind: "TokenRequest",
       spec: {
@@ -111,17 +104,17 @@ async function podToken(
 }
 
 /** The files one source contributes (a configMap/secret volume is a projected volume of one source). */
-async function filesOf(client: Client, pod: Pod, src: FileSource, refresh: TokenRefresh): Promise<File[]> {
+async function filesOf(client: Client, pod: Pod, src: VolumeProjection, refresh: TokenRefresh): Promise<File[]> {
   const ns = pod.metadata!.namespace!;
   if (src.configMap || src.secret) {
     const secret = !!src.secret;
     const ref = (src.secret ?? src.configMap)!;
-    const name = (secret ? (src.secret!.secretName ?? src.secret!.name) : src.configMap!.name) ?? "";
-    const obj = await getOptional(client, secret ? "secrets" : "configmaps", ns, name);
+    const name = ref.name ?? "";
+    const obj = await getOptional<ConfigMap | Secret>(client, secret ? "secrets" : "configmaps", ns, name);
     if (!obj && !ref.optional) throw new VolumeError(`${secret ? "secret" : "configmap"} "${name}" not found`);
-    const data = (obj?.data ?? {}) as Record<string, string>;
+    const data = obj?.data ?? {};
     const files: File[] = [];
-    for (const item of ref.items ?? Object.keys(data).map((key) => ({ key, path: key }))) {
+    for (const item of ref.items ?? Object.keys(data).map((key): KeyToPath => ({ key, path: key }))) {
       if (!(item.key in data)) {
         if (ref.optional) continue;
         throw new VolumeError(`${secret ? "secret" : "configmap"} references non-existent config key: ${item.key}`);
@@ -129,7 +122,7 @@ async function filesOf(client: Client, pod: Pod, src: FileSource, refresh: Token
       files.push({
         path: item.path,
         data: secret ? Buffer.from(data[item.key]!, "base64") : data[item.key]!,
-        mode: (item as { mode?: number }).mode,
+        mode: item.mode,
       });
     }
     return files;
@@ -207,15 +200,14 @@ export function writeFiles(dir: string, files: File[], defaultMode: number): voi
 
 /** The directory behind a bound claim (a hostPath volume, as the local-path provisioner makes). */
 async function claimPath(client: Client, ns: string, claimName: string): Promise<string> {
-  const pvc = (await client.resource("persistentvolumeclaims", ns).get(claimName).catch(ignore(isNotFound))) as
-    | { spec?: { volumeName?: string }; status?: { phase?: string } }
-    | undefined;
+  const pvc = await client
+    .resource<PersistentVolumeClaim>("persistentvolumeclaims", ns)
+    .get(claimName)
+    .catch(ignore(isNotFound));
   if (!pvc) throw new VolumeError(`persistentvolumeclaim "${claimName}" not found`);
   if (pvc.status?.phase !== "Bound" || !pvc.spec?.volumeName)
     throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound`);
-  const pv = (await client.resource("persistentvolumes").get(pvc.spec.volumeName)) as {
-    spec?: { hostPath?: { path?: string } };
-  };
+  const pv = await client.resource<PersistentVolume>("persistentvolumes").get(pvc.spec.volumeName);
   const path = pv.spec?.hostPath?.path;
   if (!path)
     throw new VolumeError(
@@ -240,13 +232,13 @@ export async function prepareVolumes(
   const base = join(podDir(dataDir, pod.metadata!.uid!), "volumes");
   for (const v of pod.spec.volumes ?? []) {
     const dir = join(base, v.name);
-    const projected = v.projected as Projected | undefined;
-    const downward = v.downwardAPI as FileSource["downwardAPI"] & { defaultMode?: number };
+    const projected = v.projected;
+    const downward = v.downwardAPI;
     if (v.hostPath) {
       if (v.hostPath.type === "DirectoryOrCreate") mkdirSync(v.hostPath.path, { recursive: true });
       out.set(v.name, { path: v.hostPath.path, readOnly: false });
     } else if (v.persistentVolumeClaim) {
-      const ref = v.persistentVolumeClaim as { claimName: string; readOnly?: boolean };
+      const ref = v.persistentVolumeClaim;
       out.set(v.name, {
         path: await claimPath(client, pod.metadata!.namespace!, ref.claimName),
         readOnly: ref.readOnly ?? false,
@@ -258,7 +250,12 @@ export async function prepareVolumes(
     } else if (v.configMap || v.secret) {
       writeFiles(
         dir,
-        await filesOf(client, pod, v.configMap ? { configMap: v.configMap } : { secret: v.secret }, refresh),
+        await filesOf(
+          client,
+          pod,
+          v.configMap ? { configMap: v.configMap } : { secret: { ...v.secret, name: v.secret!.secretName } },
+          refresh,
+        ),
         (v.configMap ?? v.secret)!.defaultMode ?? 0o644,
       );
       out.set(v.name, { path: dir, readOnly: true, owned: true });
@@ -273,9 +270,7 @@ export async function prepareVolumes(
   return out;
 }
 
-type Projected = { sources?: FileSource[]; defaultMode?: number };
-
-async function writeProjected(client: Client, dir: string, pod: Pod, v: Projected, refresh: TokenRefresh) {
+async function writeProjected(client: Client, dir: string, pod: Pod, v: ProjectedVolumeSource, refresh: TokenRefresh) {
   const files: File[] = [];
   for (const src of v.sources ?? []) files.push(...(await filesOf(client, pod, src, refresh)));
   writeFiles(dir, files, v.defaultMode ?? 0o644);
@@ -295,7 +290,7 @@ export async function refreshTokens(
   const base = join(podDir(dataDir, pod.metadata!.uid!), "volumes");
   const done: string[] = [];
   for (const v of pod.spec.volumes ?? []) {
-    const projected = v.projected as Projected | undefined;
+    const projected = v.projected;
     if (!projected?.sources?.some((s) => s.serviceAccountToken)) continue;
     await writeProjected(client, join(base, v.name), pod, projected, refresh);
     done.push(join(base, v.name));
@@ -321,12 +316,9 @@ export async function prepareServiceAccount(
   if (pod.spec.automountServiceAccountToken === false) return undefined;
   const ns = pod.metadata!.namespace!;
   const name = pod.spec.serviceAccountName ?? "default";
-  const sa = await getOptional(client, "serviceaccounts", ns, name);
+  const sa = await getOptional<ServiceAccount>(client, "serviceaccounts", ns, name);
   if (!sa) throw new VolumeError(`serviceaccount "${name}" not found`);
-  if (
-    pod.spec.automountServiceAccountToken === undefined &&
-    (sa as { automountServiceAccountToken?: boolean }).automountServiceAccountToken === false
-  )
+  if (pod.spec.automountServiceAccountToken === undefined && sa.automountServiceAccountToken === false)
     return undefined;
   const dir = join(podDir(dataDir, pod.metadata!.uid!), "volumes", "kube-api-access");
   writeFiles(
