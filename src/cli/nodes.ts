@@ -1,6 +1,8 @@
 // `kube cordon|uncordon|drain NODE` and `kube top nodes|pods`.
 import type { CAC } from "cac";
 import { cpuMillis, formatCpuMillis, memoryBytes } from "../api/quantity.ts";
+import type { Node } from "../api/kinds/core.ts";
+import type { Summary } from "../api/stats.ts";
 import { isNotFound, ignore } from "../client/index.ts";
 import { cliContext, withGlobals, type GlobalOptions } from "./context.ts";
 import { action, CliError } from "./fail.ts";
@@ -16,7 +18,7 @@ export function registerNodes(cli: CAC): void {
     ).action(
       action(async (node: string, opts: GlobalOptions) => {
         const { client } = cliContext(opts);
-        const current = (await client.resource("nodes").get(node)) as { spec?: { unschedulable?: boolean } };
+        const current = await client.resource<Node>("nodes").get(node);
         if (!!current.spec?.unschedulable === unschedulable) return console.log(`node/${node} already ${name}ed`);
         await client.resource("nodes").patch(node, { spec: { unschedulable: unschedulable ? true : null } }, "merge");
         console.log(`node/${node} ${name}ed`);
@@ -76,14 +78,15 @@ export function registerNodes(cli: CAC): void {
         if (!what.startsWith("node") && !what.startsWith("pod"))
           throw new CliError(`unknown resource "${what}": use nodes or pods`);
         const { client, namespace } = cliContext(opts);
-        const nodes = (await client.resource("nodes").list()).items as any[];
+        const nodes = (await client.resource<Node>("nodes").list()).items;
         // Two samples a second apart: CPU use is the growth of cumulative CPU time.
         const sample = async () => {
-          const out = new Map<string, any>();
+          const out = new Map<string, Summary>();
           await Promise.all(
             nodes.map(async (n) => {
-              const res = await client.request("GET", `/api/v1/nodes/${n.metadata.name}/proxy/stats/summary`);
-              if (res.ok) out.set(n.metadata.name, await res.json());
+              const name = n.metadata!.name!;
+              const res = await client.request("GET", `/api/v1/nodes/${name}/proxy/stats/summary`);
+              if (res.ok) out.set(name, (await res.json()) as Summary);
               else await res.arrayBuffer();
             }),
           );
@@ -97,11 +100,11 @@ export function registerNodes(cli: CAC): void {
         const milli = (a: number, b: number) => Math.max(0, Math.round((b - a) / 1e6 / seconds));
         if (what.startsWith("node")) {
           const rows = nodes
-            .filter((n) => second.has(n.metadata.name))
+            .filter((n) => second.has(n.metadata!.name!))
             .map((n) => {
-              const name = n.metadata.name;
-              const s1 = second.get(name).nodes.find((x: any) => x.nodeName === name) ?? second.get(name).node;
-              const s0 = first.get(name)?.nodes.find((x: any) => x.nodeName === name) ?? s1;
+              const name = n.metadata!.name!;
+              const s1 = (second.get(name)!.nodes.find((x) => x.nodeName === name) ?? second.get(name)!.node)!;
+              const s0 = first.get(name)?.nodes.find((x) => x.nodeName === name) ?? s1;
               const cpu = milli(s0.cpu.usageCoreNanoSeconds, s1.cpu.usageCoreNanoSeconds);
               const mem = s1.memory.workingSetBytes;
               const a = n.status?.allocatable ?? {};
@@ -121,14 +124,14 @@ export function registerNodes(cli: CAC): void {
           for (const p of s.pods)
             before.set(
               p.podRef.uid,
-              p.containers.reduce((n: number, c: any) => n + c.cpu.usageCoreNanoSeconds, 0),
+              p.containers.reduce((n, c) => n + c.cpu.usageCoreNanoSeconds, 0),
             );
         const rows: string[][] = [];
         for (const s of second.values())
           for (const p of s.pods) {
             if (!opts.allNamespaces && p.podRef.namespace !== namespace) continue;
-            const cpuNow = p.containers.reduce((n: number, c: any) => n + c.cpu.usageCoreNanoSeconds, 0);
-            const mem = p.containers.reduce((n: number, c: any) => n + c.memory.workingSetBytes, 0);
+            const cpuNow = p.containers.reduce((n, c) => n + c.cpu.usageCoreNanoSeconds, 0);
+            const mem = p.containers.reduce((n, c) => n + c.memory.workingSetBytes, 0);
             rows.push([
               ...(opts.allNamespaces ? [p.podRef.namespace] : []),
               p.podRef.name,

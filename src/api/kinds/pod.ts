@@ -15,10 +15,28 @@ export interface ContainerPort {
   hostIP?: string;
   protocol?: string;
 }
+/** A key of a ConfigMap or Secret (configMapKeyRef, secretKeyRef). */
+export interface KeySelector {
+  name?: string;
+  key: string;
+  optional?: boolean;
+}
+export interface EnvVarSource {
+  fieldRef?: { apiVersion?: string; fieldPath: string };
+  resourceFieldRef?: { containerName?: string; resource: string; divisor?: string };
+  configMapKeyRef?: KeySelector;
+  secretKeyRef?: KeySelector;
+}
 export interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: Record<string, any>;
+  valueFrom?: EnvVarSource;
+}
+/** A whole ConfigMap or Secret as environment variables. */
+export interface EnvFromSource {
+  prefix?: string;
+  configMapRef?: { name?: string; optional?: boolean };
+  secretRef?: { name?: string; optional?: boolean };
 }
 export interface Probe {
   exec?: { command: string[] };
@@ -77,7 +95,7 @@ export interface Container {
   workingDir?: string;
   ports?: ContainerPort[];
   env?: EnvVar[];
-  envFrom?: Record<string, any>[];
+  envFrom?: EnvFromSource[];
   resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
   livenessProbe?: Probe;
@@ -176,6 +194,8 @@ export interface PodSpec {
   priorityClassName?: string;
   preemptionPolicy?: "PreemptLowerPriority" | "Never";
   serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  imagePullSecrets?: { name?: string }[];
   hostNetwork?: boolean;
   hostPID?: boolean;
   hostIPC?: boolean;

@@ -3,6 +3,8 @@
 // two samples are needed: the first request samples twice a second apart, later ones reuse the
 // previous sample when it is recent. `kubectl top` and the HPA controller read these.
 import { matchesLabels, parseLabelSelector, SelectorError } from "../../api/selectors.ts";
+import type { Pod } from "../../api/kinds/pod.ts";
+import type { Summary } from "../../api/stats.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { HttpError } from "./errors.ts";
 import { kubeletOfNode, type Endpoint } from "./kubelet-proxy.ts";
@@ -11,11 +13,6 @@ import type { Objects } from "./objects.ts";
 export const METRICS_GROUP = "metrics.k8s.io";
 const GV = `${METRICS_GROUP}/v1beta1`;
 
-type ContainerStats = { name: string; cpu: { usageCoreNanoSeconds: number }; memory: { workingSetBytes: number } };
-type Summary = {
-  nodes?: { nodeName: string; cpu: { usageCoreNanoSeconds: number }; memory: { workingSetBytes: number } }[];
-  pods: { podRef: { name: string; namespace: string; uid: string }; containers: ContainerStats[] }[];
-};
 interface Sample {
   at: number;
   summary: Summary;
@@ -108,8 +105,8 @@ export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: K
     };
   }
 
-  function podMetrics(pairsByNode: Map<string, [Sample, Sample]>, pod: KubeObject): unknown {
-    const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+  function podMetrics(pairsByNode: Map<string, [Sample, Sample]>, pod: Pod): unknown {
+    const nodeName = pod.spec?.nodeName;
     const pair = nodeName ? pairsByNode.get(nodeName) : undefined;
     if (!pair) return undefined;
     const [a, b] = pair;
@@ -162,7 +159,7 @@ export function createMetrics(objects: Objects, kinds: { nodes: KindDef; pods: K
     const ns = rest[0] === "namespaces" ? rest[1] : undefined;
     const tail = rest[0] === "namespaces" ? rest.slice(2) : rest;
     if (tail[0] !== "pods") throw new HttpError(404, "NotFound", "the server could not find the requested resource");
-    const pods = (await objects.list(kinds.pods, ns, {})).items.filter(
+    const pods = ((await objects.list(kinds.pods, ns, {})).items as Pod[]).filter(
       (p) => (!tail[1] || p.metadata?.name === tail[1]) && matches(p),
     );
     const items = pods.map((p) => podMetrics(byNode, p)).filter(Boolean);

@@ -111,16 +111,17 @@ export async function containerEnv(
   const env: Record<string, string> = serviceEnv(services, serviceHost);
   for (const from of c.envFrom ?? []) {
     const secret = !!from.secretRef;
-    const ref = from.configMapRef ?? from.secretRef;
-    const obj = await load(secret ? "secrets" : "configmaps", ref.name, ref.optional);
+    // Validation does not require a ref or its name yet (upstream does).
+    const ref = (from.configMapRef ?? from.secretRef)!;
+    const obj = await load(secret ? "secrets" : "configmaps", ref.name!, ref.optional);
     for (const [k, v] of Object.entries(data(obj, secret))) env[`${from.prefix ?? ""}${k}`] = v;
   }
   for (const e of c.env ?? []) {
     if (e.valueFrom?.fieldRef) env[e.name] = fieldRef(pod, e.valueFrom.fieldRef.fieldPath);
     else if (e.valueFrom?.configMapKeyRef || e.valueFrom?.secretKeyRef) {
       const secret = !!e.valueFrom.secretKeyRef;
-      const ref = e.valueFrom.configMapKeyRef ?? e.valueFrom.secretKeyRef;
-      const obj = await load(secret ? "secrets" : "configmaps", ref.name, ref.optional);
+      const ref = (e.valueFrom.configMapKeyRef ?? e.valueFrom.secretKeyRef)!;
+      const obj = await load(secret ? "secrets" : "configmaps", ref.name!, ref.optional);
       const value = data(obj, secret)[ref.key];
       if (value === undefined && !ref.optional && obj)
         throw new EnvError(`couldn't find key ${ref.key} in ${secret ? "Secret" : "ConfigMap"} ${ns}/${ref.name}`);

@@ -2,6 +2,7 @@
 // SubjectAccessReview allows on nodes/proxy and the like, see auth.ts): container logs, exec and
 // port-forward, which the API server reaches for pods/log, pods/exec and pods/portforward. Exec speaks the Kubernetes channel protocol
 // over a WebSocket (v5/v4.channel.k8s.io): byte 0 = channel, status JSON on channel 3.
+import type { NodeStats, PodStats, Summary } from "../../api/stats.ts";
 import { contained } from "../../util/websocket.ts";
 import { randomBytes } from "node:crypto";
 import { credentialValid, kubeletProof, PROOF_PATH } from "../../util/kubelet-auth.ts";
@@ -51,18 +52,15 @@ async function findContainer(
   return undefined;
 }
 
-/** The kubelet summary API's shape (a subset): cumulative CPU and working-set memory per container. */
-async function summary(runtimes: Iterable<[string, ContainerRuntime]>): Promise<unknown> {
-  const nodes: unknown[] = [];
-  const pods: unknown[] = [];
+/** The kubelet summary API (a subset): cumulative CPU and working-set memory per container. */
+async function summary(runtimes: Iterable<[string, ContainerRuntime]>): Promise<Summary> {
+  const nodes: NodeStats[] = [];
+  const pods: PodStats[] = [];
   for (const [node, runtime] of runtimes) {
     const running = (await runtime.listContainers({ [LABELS.node]: node })).filter(
       (c) => c.kind === "app" && c.state === "running",
     );
-    const byPod = new Map<
-      string,
-      { podRef: { name: string; namespace: string; uid: string }; containers: unknown[] }
-    >();
+    const byPod = new Map<string, PodStats>();
     let cpu = 0;
     let mem = 0;
     await Promise.all(

@@ -4,6 +4,8 @@
 // PersistentVolume, or requests a service account token, only when a pod bound to its node uses
 // it; it changes only its own Node and Lease, and only the pods bound to it (status, deletion,
 // eviction); it creates only mirror pods bound to itself.
+import type { Pod, PodSpec } from "../../../api/kinds/pod.ts";
+import type { PersistentVolumeClaim } from "../../../api/kinds/storage.ts";
 import type { KindDef, KubeObject } from "../../../api/types.ts";
 import { HttpError } from "../errors.ts";
 import type { Objects } from "../objects.ts";
@@ -19,24 +21,6 @@ export function nodeOf(user: UserInfo): string | undefined {
   return user.name.startsWith("system:node:") && user.groups.includes("system:nodes")
     ? user.name.slice("system:node:".length)
     : undefined;
-}
-
-interface PodSpec {
-  nodeName?: string;
-  serviceAccountName?: string;
-  volumes?: {
-    secret?: { secretName?: string };
-    configMap?: { name?: string };
-    persistentVolumeClaim?: { claimName?: string };
-    projected?: { sources?: { secret?: { name?: string }; configMap?: { name?: string } }[] };
-  }[];
-  containers?: Container[];
-  initContainers?: Container[];
-  imagePullSecrets?: { name?: string }[];
-}
-interface Container {
-  env?: { valueFrom?: { secretKeyRef?: { name?: string }; configMapKeyRef?: { name?: string } } }[];
-  envFrom?: { secretRef?: { name?: string }; configMapRef?: { name?: string } }[];
 }
 
 /** The names of the objects of one resource a pod uses. */
@@ -75,12 +59,11 @@ export class NodeAuthorizer {
     private readonly lookup: (resource: string) => KindDef | undefined,
   ) {}
 
-  private async podsOn(node: string, namespace: string | undefined): Promise<KubeObject[]> {
+  private async podsOn(node: string, namespace: string | undefined): Promise<Pod[]> {
     const pods = this.lookup("pods");
     if (!pods) return [];
-    return (
-      await this.objects.list(pods, namespace, { match: (p) => (p.spec as PodSpec | undefined)?.nodeName === node })
-    ).items;
+    return (await this.objects.list(pods, namespace, { match: (p) => (p as Pod).spec?.nodeName === node }))
+      .items as Pod[];
   }
 
   /** Whether a pod bound to the node uses the object (the authorizer's graph, read on demand). */
@@ -88,13 +71,13 @@ export class NodeAuthorizer {
     if (resource === "persistentvolumes") {
       const pvcs = this.lookup("persistentvolumeclaims");
       for (const pod of await this.podsOn(node, undefined))
-        for (const claim of references(pod.spec as PodSpec, "persistentvolumeclaims")) {
+        for (const claim of references(pod.spec, "persistentvolumeclaims")) {
           const pvc = pvcs ? await this.objects.tryGet(pvcs, pod.metadata!.namespace, claim) : undefined;
-          if ((pvc?.obj.spec as { volumeName?: string } | undefined)?.volumeName === name) return true;
+          if ((pvc?.obj as PersistentVolumeClaim | undefined)?.spec?.volumeName === name) return true;
         }
       return false;
     }
-    return (await this.podsOn(node, namespace)).some((p) => references(p.spec as PodSpec, resource).includes(name));
+    return (await this.podsOn(node, namespace)).some((p) => references(p.spec, resource).includes(name));
   }
 
   async authorize(a: Attributes): Promise<Decision> {
@@ -130,7 +113,7 @@ export class NodeAuthorizer {
       ) {
         const pods = this.lookup("pods");
         const pod = pods ? await this.objects.tryGet(pods, a.namespace, a.name) : undefined;
-        if (pod && (pod.obj.spec as PodSpec | undefined)?.nodeName !== node)
+        if (pod && (pod.obj as Pod).spec?.nodeName !== node)
           return DENY(`node '${node}' can only modify pods bound to it`);
       }
     }
@@ -151,7 +134,7 @@ export class NodeAuthorizer {
     if (kind.kind === "Lease" && obj.metadata?.name !== node)
       throw refuse(`node "${node}" is not allowed to modify lease "${obj.metadata?.name}"`);
     if (kind.kind === "Pod") {
-      const spec = obj.spec as PodSpec | undefined;
+      const spec = (obj as Pod).spec;
       if (spec?.nodeName !== node) throw refuse(`node "${node}" can only create pods with spec.nodeName set to itself`);
       if (!obj.metadata?.annotations?.["kubernetes.io/config.mirror"])
         throw refuse(
