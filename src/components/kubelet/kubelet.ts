@@ -6,9 +6,8 @@ import type { Client } from "../../client/index.ts";
 import { forgetEvents } from "../events.ts";
 import { RestartBackoff } from "./backoff.ts";
 import { nodeObject, postReady, registerNode, renewLease } from "./node.ts";
-import { freshShared } from "./fresh-call.ts";
 import { PodWorker } from "./pod-worker.ts";
-import { LABELS, type ContainerInfo, type ContainerRuntime } from "./runtime/index.ts";
+import { LABELS, type ContainerRuntime } from "./runtime/index.ts";
 
 export interface KubeletOptions {
   client: Client;
@@ -34,16 +33,8 @@ export class Kubelet {
   readonly workers = new Map<string, PodWorker>();
   private timers: ReturnType<typeof setInterval>[] = [];
   private readonly backoff = new RestartBackoff();
-  /**
-   * This node's containers, one list shared by everyone asking at once (the poll and every pod
-   * worker): an engine serves a burst of pods' lists as one call. The sim lists from memory.
-   */
-  private readonly listNode: (() => Promise<ContainerInfo[]>) | undefined;
 
-  constructor(readonly opts: KubeletOptions) {
-    if (opts.runtime.kind === "engine")
-      this.listNode = freshShared(() => opts.runtime.listContainers({ [LABELS.node]: opts.nodeName }));
-  }
+  constructor(readonly opts: KubeletOptions) {}
 
   async register(): Promise<void> {
     const o = this.opts;
@@ -85,7 +76,6 @@ export class Kubelet {
       dns,
       log,
       podStarted,
-      listNode: this.listNode,
     };
   }
 
@@ -126,8 +116,7 @@ export class Kubelet {
     this.polling = true;
     try {
       const byPod = new Map<string, string[]>();
-      const list = this.listNode ?? (() => this.opts.runtime.listContainers({ [LABELS.node]: this.opts.nodeName }));
-      for (const c of await list())
+      for (const c of await this.opts.runtime.listContainers({ [LABELS.node]: this.opts.nodeName }))
         (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(`${c.id}:${c.state}`);
       for (const [uid, w] of this.workers) {
         const sig = (byPod.get(uid) ?? []).sort().join(",");

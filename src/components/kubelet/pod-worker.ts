@@ -55,8 +55,6 @@ export interface WorkerDeps {
   log: (msg: string) => void;
   /** Told once how long the pod took from this worker's creation to Running (kubelet_pod_start_duration_seconds). */
   podStarted?: (seconds: number) => void;
-  /** This node's containers from a list shared with the other workers; else each pod lists its own. */
-  listNode?: () => Promise<ContainerInfo[]>;
 }
 
 interface ProbeState {
@@ -137,9 +135,9 @@ export class PodWorker {
 
   /** The pod's containers with full detail: one list call, an inspect only for what changed. */
   private async containers(): Promise<ContainerInfo[]> {
-    const list = this.deps.listNode
-      ? (await this.deps.listNode()).filter((c) => c.podUid === this.uid)
-      : await this.deps.runtime.listContainers({ [LABELS.podUid]: this.uid });
+    // Only the pod's own containers: the engine reads the state of each container a list matches,
+    // so this stays cheap however many pods the node runs.
+    const list = await this.deps.runtime.listContainers({ [LABELS.podUid]: this.uid });
     const out = await Promise.all(
       list.map(async (c) => {
         const known = this.inspected.get(c.id);
