@@ -2,6 +2,8 @@
 // object says where its kubelet listens (InternalIP, daemonEndpoints port) and the kubelet's
 // HMAC key shared with the kubelets (util/kubelet-auth.ts); logs are streamed through, exec WebSockets are bridged frame by frame.
 import { logParams, Query } from "./query.ts";
+import type { Node } from "../../api/kinds/core.ts";
+import type { Pod } from "../../api/kinds/pod.ts";
 import type { KubeObject } from "../../api/types.ts";
 import type { Server, ServerWebSocket } from "bun";
 import { contained } from "../../util/websocket.ts";
@@ -17,7 +19,7 @@ export interface Endpoint {
 }
 
 export async function kubeletOf(objects: Objects, nodes: KindDef, pod: KubeObject, key: Uint8Array): Promise<Endpoint> {
-  const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+  const nodeName = (pod as Pod).spec?.nodeName;
   if (!nodeName) throw new HttpError(400, "BadRequest", `pod ${pod.metadata?.name} does not have a host assigned`);
   return kubeletOfNode((await objects.get(nodes, undefined, nodeName)).obj, key);
 }
@@ -29,9 +31,7 @@ export async function kubeletOf(objects: Objects, nodes: KindDef, pod: KubeObjec
  */
 export async function kubeletOfNode(node: KubeObject, key: Uint8Array): Promise<Endpoint> {
   const nodeName = node.metadata?.name ?? "";
-  const status = node.status as
-    | { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } }
-    | undefined;
+  const status = (node as Node).status;
   const port = status?.daemonEndpoints?.kubeletEndpoint?.Port;
   const ip = status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "127.0.0.1";
   if (!port)
@@ -59,7 +59,7 @@ export async function kubeletOfNode(node: KubeObject, key: Uint8Array): Promise<
 }
 
 function containerOf(pod: KubeObject, requested: string | null): string {
-  const containers = ((pod.spec as { containers?: { name: string }[] })?.containers ?? []).map((c) => c.name);
+  const containers = ((pod as Pod).spec?.containers ?? []).map((c) => c.name);
   if (requested) {
     if (!containers.includes(requested))
       throw new HttpError(400, "BadRequest", `container ${requested} is not valid for pod ${pod.metadata?.name}`);

@@ -2,7 +2,8 @@
 // pods/eviction (a delete that respects grace periods and PodDisruptionBudgets).
 import { now } from "../../api/time.ts";
 import { isConflict } from "../../client/index.ts";
-import { podReady } from "../../api/kinds/pod.ts";
+import { podReady, type Pod } from "../../api/kinds/pod.ts";
+import type { PodDisruptionBudget } from "../../api/kinds/stored.ts";
 import { selectorMatches, type LabelSelector } from "../../api/selectors.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { badRequest, conflict, HttpError } from "./errors.ts";
@@ -51,16 +52,6 @@ export async function bindPod(
   }
 }
 
-type Pdb = KubeObject & {
-  spec?: { selector?: LabelSelector; unhealthyPodEvictionPolicy?: string };
-  status?: {
-    disruptionsAllowed?: number;
-    currentHealthy?: number;
-    desiredHealthy?: number;
-    observedGeneration?: number;
-  };
-};
-
 /**
  * A delete that respects PodDisruptionBudgets: a ready pod covered by a budget with no
  * disruptions left is refused with 429 (kubectl drain retries); an allowed eviction spends one
@@ -84,14 +75,15 @@ export async function evictPod(
       name,
       `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${pod.metadata?.uid}`,
     );
-  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  const phase = (pod as Pod).status?.phase;
   if (kinds.pdbs && !pod.metadata?.deletionTimestamp && phase !== "Succeeded" && phase !== "Failed") {
     const budgets = (
       await objects.list(kinds.pdbs, namespace, {
         match: (b) =>
-          !!(b as Pdb).spec?.selector && selectorMatches((b as Pdb).spec!.selector, pod.metadata?.labels ?? {}),
+          !!(b as PodDisruptionBudget).spec?.selector &&
+          selectorMatches((b as PodDisruptionBudget).spec!.selector, pod.metadata?.labels ?? {}),
       })
-    ).items as Pdb[];
+    ).items as PodDisruptionBudget[];
     if (budgets.length > 1)
       throw new HttpError(
         500,
@@ -117,7 +109,7 @@ async function spendDisruption(
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const current = await objects.get(pdbs, namespace, pdbName);
-    const pdb = structuredClone(current.obj) as Pdb;
+    const pdb = structuredClone(current.obj) as PodDisruptionBudget;
     const st = pdb.status ?? {};
     const healthyEnough = (st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0);
     if (!podReady(pod) && (pdb.spec?.unhealthyPodEvictionPolicy === "AlwaysAllow" || healthyEnough)) return;
@@ -131,14 +123,14 @@ async function spendDisruption(
       );
     // disruptedPods tells the controller this pod is on its way out, until it sees the deletion.
     const disrupted = {
-      ...((st as { disruptedPods?: Record<string, string> }).disruptedPods ?? {}),
+      ...(st.disruptedPods ?? {}),
       [podName]: now(),
     };
     pdb.status = {
       ...st,
       disruptionsAllowed: (st.disruptionsAllowed ?? 0) - 1,
       disruptedPods: disrupted,
-    } as Pdb["status"];
+    };
     try {
       await objects.update(pdbs, namespace, pdbName, pdb, "status", { current, dryRun });
       return;
