@@ -5,7 +5,7 @@
 // not count as healthy.
 import { podActive, podReady } from "../../../api/kinds/pod.ts";
 import { scaledValue } from "../../../api/intstr.ts";
-import { now } from "../../../api/time.ts";
+import { rfc3339 } from "../../../api/time.ts";
 import { selectorMatches } from "../../../api/selectors.ts";
 import type { PodDisruptionBudget } from "../../../api/kinds/stored.ts";
 import type { KubeObject } from "../../../api/types.ts";
@@ -46,7 +46,8 @@ export class DisruptionController extends Controller {
     // Pods an eviction already counted, until their deletion shows up here (or two minutes pass).
     const disrupted: Record<string, string> = {};
     for (const [pod, at] of Object.entries(pdb.status?.disruptedPods ?? {}))
-      if (pods.some((p) => p.metadata?.name === pod) && Date.now() - Date.parse(at) < 120_000) disrupted[pod] = at;
+      if (pods.some((p) => p.metadata?.name === pod) && this.ctx.clock.now() - Date.parse(at) < 120_000)
+        disrupted[pod] = at;
     const expected = pods.length;
     const healthy = pods.filter((p) => podReady(p) && !(p.metadata!.name! in disrupted)).length;
     const spec = pdb.spec ?? {};
@@ -72,7 +73,8 @@ export class DisruptionController extends Controller {
           reason: allowed > 0 ? "SufficientPods" : "InsufficientPods",
           message: "",
           observedGeneration: pdb.metadata?.generation,
-          lastTransitionTime: wasAllowed?.status === condStatus ? wasAllowed.lastTransitionTime : now(),
+          lastTransitionTime:
+            wasAllowed?.status === condStatus ? wasAllowed.lastTransitionTime : rfc3339(this.ctx.clock.now()),
         },
       ],
     };
