@@ -49,6 +49,17 @@ export const formatJoinToken = (t: JoinToken) => `K10${t.caHash}::${t.id}.${t.se
 
 /** Where a node's credential is asked for with a bootstrap token (as k3s's /v1-k3s/ endpoints). */
 export const NODE_CREDENTIAL_PATH = "/v1-kube/node-credential";
+/** What a joined node asks at each start about the cluster it runs pods for (k3s's agents ask /v1-k3s/config). */
+export const NODE_CONFIG_PATH = "/v1-kube/node-config";
+
+/** What NODE_CONFIG_PATH answers to nodes (group system:nodes). */
+export interface NodeClusterConfig {
+  /** The service IP range (kube up --service-cidr). */
+  serviceCidr: string;
+  /** The pod range node IPAM hands out blocks of (--cluster-cidr); absent: no per-node pod ranges. */
+  clusterCidr?: string;
+  clusterDomain: string;
+}
 /** The cluster CA's PEM, unauthenticated (k3s's /cacerts): its hash is checked against the join token. */
 export const CACERTS_PATH = "/cacerts";
 

@@ -35,3 +35,19 @@ export function dnsServiceIp(cidr: string): string {
 
 /** Whether `ip` lies in 127.0.0.0/8. */
 export const isLoopbackIp = (ip: string) => ip.startsWith("127.");
+
+/** The blocks of `clusterCidr` of size /maskSize, in order (upstream's cidrset). */
+export function podCidrBlocks(clusterCidr: string, maskSize: number): { count: number; block(i: number): string } {
+  const [ip, bits] = clusterCidr.split("/");
+  const base = ipToInt(ip ?? "");
+  const prefix = Number(bits);
+  if (base === undefined || !Number.isInteger(prefix) || prefix < 8 || prefix > 30)
+    throw new Error(`invalid cluster CIDR ${clusterCidr}`);
+  if (!Number.isInteger(maskSize) || maskSize < prefix || maskSize > 30)
+    throw new Error(`node CIDR mask size ${maskSize} must be between ${prefix} and 30 for cluster CIDR ${clusterCidr}`);
+  const first = base - (base % 2 ** (32 - prefix));
+  return {
+    count: 2 ** (maskSize - prefix),
+    block: (i) => `${intToIp(first + i * 2 ** (32 - maskSize))}/${maskSize}`,
+  };
+}

@@ -9,10 +9,15 @@ import type { CAC } from "cac";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { lookup } from "node:dns/promises";
+import { ipToInt } from "../api/cidr.ts";
+import { ip } from "../util/ip-command.ts";
 import { join } from "node:path";
 import {
   CACERTS_PATH,
+  NODE_CONFIG_PATH,
   NODE_CREDENTIAL_PATH,
+  type NodeClusterConfig,
   parseJoinToken,
   type JoinToken,
   type NodeCredential,
@@ -39,6 +44,8 @@ export interface AgentOptions {
   disable?: string;
   cleanOnExit?: boolean;
   logLevel?: string;
+  nodeIp?: string;
+  dnsUpstream?: string;
 }
 
 /** What a joined agent keeps in its data dir (0600). */
@@ -46,7 +53,7 @@ interface Joined extends NodeCredential {
   ca: string;
 }
 
-const AGENT_COMPONENTS = ["kubelet", "proxy"];
+const AGENT_COMPONENTS = ["dns", "kubelet", "routes", "proxy"];
 
 export function registerAgent(cli: CAC): void {
   cli
@@ -62,9 +69,17 @@ export function registerAgent(cli: CAC): void {
     })
     .option("--container-socket <path>", "Docker Engine API socket (Podman or Docker)")
     .option("--proxy-mode <mode>", "Service data plane: nftables, userspace or auto", { default: "auto" })
-    .option("--service-cidr <cidr>", "The cluster's service IP range (as given to kube up)")
-    .option("--cluster-domain <domain>", "DNS domain of the cluster", { default: "cluster.local" })
-    .option("--disable <components>", "Comma-separated components not to start (kubelet,proxy)")
+    .option("--service-cidr <cidr>", "The cluster's service IP range (default: what the server says)")
+    .option("--cluster-domain <domain>", "DNS domain of the cluster (default: what the server says)")
+    .option(
+      "--node-ip <ip>",
+      "Address the servers and other nodes reach this node at (default: this machine's address on the route to the server)",
+    )
+    .option(
+      "--dns-upstream <addresses>",
+      "Comma-separated resolvers (ip or ip:port) this node's cluster DNS forwards other names to (default: the host's resolv.conf)",
+    )
+    .option("--disable <components>", "Comma-separated components not to start (dns,kubelet,routes,proxy)")
     .option("--clean-on-exit", "Remove this node's containers when stopping")
     .option("--log-level <level>", "info or debug", { default: "info" })
     .action(action((opts: AgentOptions) => agent(opts)));
@@ -115,6 +130,44 @@ async function joinCluster(servers: string[], token: JoinToken, nodeName: string
   throw new CliError(`no server answered (${servers.join(", ")}): ${(unreachable as Error)?.message ?? ""}`);
 }
 
+/** This machine's address on the route to the first server (what `ip route get` says), as k3s's agent picks its node IP. */
+async function addressTowards(server: string): Promise<string> {
+  const host = new URL(server).hostname.replace(/^\[|\]$/g, "");
+  const addr = ipToInt(host) !== undefined ? host : (await lookup(host, { family: 4 })).address;
+  const src = /\bsrc (\S+)/.exec(await ip(["-4", "route", "get", addr]))?.[1];
+  if (!src) throw new CliError(`no route from this machine to ${server}: give --node-ip`);
+  return src;
+}
+
+/**
+ * What the servers say about the cluster (service and pod ranges, domain), asked at each start with
+ * the node's credential; the last answer is kept for starts while no server answers.
+ */
+async function clusterSettings(
+  servers: string[],
+  joined: Joined,
+  dataDir: string,
+): Promise<NodeClusterConfig | undefined> {
+  const saved = join(dataDir, "cluster-config.json");
+  for (const server of servers) {
+    try {
+      const res = await fetch(`${server}${NODE_CONFIG_PATH}`, {
+        headers: { authorization: `Bearer ${joined.token}` },
+        tls: { ca: joined.ca },
+        signal: AbortSignal.timeout(10_000),
+      } as RequestInit);
+      if (!res.ok) {
+        await res.body?.cancel();
+        continue;
+      }
+      const config = (await res.json()) as NodeClusterConfig;
+      writeFileSync(saved, JSON.stringify(config, null, 2), { mode: 0o600 });
+      return config;
+    } catch {}
+  }
+  return existsSync(saved) ? (JSON.parse(readFileSync(saved, "utf8")) as NodeClusterConfig) : undefined;
+}
+
 export async function agent(opts: AgentOptions): Promise<void> {
   const servers = (opts.server ?? process.env.KUBE_URL ?? "")
     .split(",")
@@ -141,6 +194,10 @@ export async function agent(opts: AgentOptions): Promise<void> {
     writeFileSync(saved, JSON.stringify(joined, null, 2), { mode: 0o600 });
     console.log(`✓ joined as node ${nodeName} (credential in ${saved})`);
   }
+  if (opts.nodeIp !== undefined && ipToInt(opts.nodeIp) === undefined)
+    throw new CliError(`--node-ip must be an IPv4 address, got "${opts.nodeIp}"`);
+  const nodeIp = opts.nodeIp ?? (await addressTowards(servers[0]!));
+  const cluster = await clusterSettings(servers, joined, dataDir);
   const node = createClient(failoverTransport(servers, joined.token, { ca: joined.ca }));
   const proxy = createClient(failoverTransport(servers, joined.proxyToken, { ca: joined.ca }));
   const kubeletKey = new Uint8Array(Buffer.from(joined.kubeletKey, "base64"));
@@ -148,7 +205,12 @@ export async function agent(opts: AgentOptions): Promise<void> {
   const ctx: ComponentContext = {
     client: node,
     // Only the credentials this node was given: the proxy's own, the node's for everything else.
-    clientAs: (user) => (user.name === "system:kube-proxy" ? proxy : node),
+    // The node's DNS server reads Services and Endpoints as the proxy does.
+    clientAs: (user) =>
+      user.name === "system:kube-proxy" || user.name === "system:serviceaccount:kube-system:kube-dns" ? proxy : node,
+    agent: true,
+    localDns: {},
+    nodeIp,
     kubeletKeyOf: (n) => (n === nodeName ? kubeletKey : undefined),
     nodeName,
     runtime,
@@ -162,8 +224,10 @@ export async function agent(opts: AgentOptions): Promise<void> {
       cleanOnExit: opts.cleanOnExit,
       // Checked by the proxy when it starts (chooseDataPlane).
       proxyMode: opts.proxyMode as ClusterConfig["proxyMode"] | undefined,
-      serviceCidr: opts.serviceCidr ?? defaultServiceCidr(),
-      clusterDomain: opts.clusterDomain,
+      serviceCidr: opts.serviceCidr ?? cluster?.serviceCidr ?? defaultServiceCidr(),
+      clusterDomain: opts.clusterDomain ?? cluster?.clusterDomain,
+      clusterCidr: cluster?.clusterCidr,
+      dnsUpstream: opts.dnsUpstream || undefined,
     }),
   };
   const disabled = new Set((opts.disable ?? "").split(",").map((s) => s.trim()));
@@ -182,5 +246,5 @@ export async function agent(opts: AgentOptions): Promise<void> {
     await stopAll();
     throw err;
   }
-  console.log(`\nnode ${nodeName} is up, API servers: ${servers.join(", ")}`);
+  console.log(`\nnode ${nodeName} (${nodeIp}) is up, API servers: ${servers.join(", ")}`);
 }

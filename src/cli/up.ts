@@ -3,7 +3,8 @@
 import type { CAC } from "cac";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { parseCidr } from "../api/cidr.ts";
+import { dnsServiceIp, ipToInt, parseCidr, podCidrBlocks } from "../api/cidr.ts";
+import { DNS_NAMESPACE, publishDns } from "../components/dns/index.ts";
 import { bootApiServer } from "../components/apiserver/boot.ts";
 import { defaultServiceCidr } from "../components/apiserver/service-alloc.ts";
 import { createClient, inProcessTransport, mergeKubeconfig, writeKubeconfig } from "../client/index.ts";
@@ -50,6 +51,9 @@ export interface UpOptions {
   etcdKeyfile?: string;
   etcdPrefix?: string;
   serverOnly?: boolean;
+  clusterCidr?: string;
+  nodeCidrMaskSize?: string | number;
+  nodeIp?: string;
 }
 
 export function registerUp(cli: CAC): void {
@@ -105,6 +109,12 @@ export function registerUp(cli: CAC): void {
       "--service-cidr <cidr>",
       "Cluster IP range (default 10.43.0.0/16 as root, made local to this machine; else 127.10.0.0/16)",
     )
+    .option(
+      "--cluster-cidr <cidr>",
+      "Pod range for several machines: each node gets a block of it (--node-cidr-mask-size) for its pods, routed by the others (off by default: one machine)",
+    )
+    .option("--node-cidr-mask-size <bits>", "Size of each node's block of --cluster-cidr", { default: 24 })
+    .option("--node-ip <ip>", "Address other machines reach this node at (default 127.0.0.1: this machine only)")
     .option("--cluster-domain <domain>", "DNS domain of the cluster", { default: "cluster.local" })
     .option(
       "--dns-upstream <addresses>",
@@ -210,7 +220,7 @@ export async function up(opts: UpOptions): Promise<void> {
       .filter(Boolean),
   );
   // A dedicated server runs no node components.
-  if (opts.serverOnly) for (const c of ["kubelet", "proxy", "dns", "ingress"]) disabled.add(c);
+  if (opts.serverOnly) for (const c of ["kubelet", "routes", "proxy", "dns", "ingress"]) disabled.add(c);
   const etcd = etcdOptions(opts);
   const debug = opts.logLevel === "debug";
   const proxyMode = oneOf(opts.proxyMode ?? "auto", ["auto", "nftables", "userspace"] as const, "proxy-mode");
@@ -221,6 +231,15 @@ export async function up(opts: UpOptions): Promise<void> {
   } catch {
     throw new CliError(`--service-cidr must be an IPv4 CIDR with a prefix of 8 to 30 bits, got "${serviceCidr}"`);
   }
+  const nodeCidrMaskSize = intOption(opts.nodeCidrMaskSize ?? 24, "node-cidr-mask-size");
+  if (opts.clusterCidr)
+    try {
+      podCidrBlocks(opts.clusterCidr, nodeCidrMaskSize);
+    } catch (e) {
+      throw new CliError(`--cluster-cidr/--node-cidr-mask-size: ${(e as Error).message}`);
+    }
+  if (opts.nodeIp !== undefined && ipToInt(opts.nodeIp) === undefined)
+    throw new CliError(`--node-ip must be an IPv4 address, got "${opts.nodeIp}"`);
   const clusterDomain = (opts.clusterDomain ?? "cluster.local").replace(/\.$/, "").toLowerCase();
   if (
     !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(clusterDomain) ||
@@ -248,6 +267,7 @@ export async function up(opts: UpOptions): Promise<void> {
     port,
     flowControl,
     serviceCidr,
+    clusterCidr: opts.clusterCidr,
     clusterDomain,
     metrics: opts.disableMetrics ? false : undefined,
     etcd,
@@ -268,6 +288,8 @@ export async function up(opts: UpOptions): Promise<void> {
     clientAs: (user) =>
       createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] }))),
     nodeName: opts.nodeName ?? hostname(),
+    nodeIp: opts.nodeIp,
+    localDns: {},
     runtime,
     simNodes,
     containerSocket: opts.containerSocket,
@@ -281,6 +303,8 @@ export async function up(opts: UpOptions): Promise<void> {
       proxyMode,
       proxyBalance,
       serviceCidr,
+      clusterCidr: opts.clusterCidr,
+      nodeCidrMaskSize,
       clusterDomain,
       hostDns: opts.hostDns,
       dnsUpstream: opts.dnsUpstream || undefined,
@@ -319,6 +343,16 @@ export async function up(opts: UpOptions): Promise<void> {
     await stopAll();
     throw err;
   }
+  // No DNS runs here, but pods on the nodes are told the kube-dns Service, which each node's proxy
+  // sends to that node's own DNS server.
+  if (opts.serverOnly)
+    await publishDns(
+      ctx.clientAs!({
+        name: `system:serviceaccount:${DNS_NAMESPACE}:kube-dns`,
+        groups: ["system:serviceaccounts", `system:serviceaccounts:${DNS_NAMESPACE}`],
+      }),
+      dnsServiceIp(serviceCidr),
+    ).catch((e) => console.log(`[dns] the kube-dns Service: ${(e as Error).message}`));
   console.log(`\nkube is up in ${since()}`);
   allStarted.resolve();
   console.log(`  API:        ${api.url}`);

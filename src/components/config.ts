@@ -5,6 +5,10 @@
 export interface ClusterConfig {
   /** Service cluster IP range (--service-cluster-ip-range); unset: the API server's default, found from the kubernetes Service. */
   serviceCidr?: string;
+  /** The pod range node IPAM hands each node a block of (--cluster-cidr); unset: no allocation, pods stay on the engine's default network. */
+  clusterCidr?: string;
+  /** Size of each node's block (--node-cidr-mask-size). */
+  nodeCidrMaskSize: number;
   /** DNS domain of the cluster (--cluster-domain). */
   clusterDomain: string;
   /** Where the cluster DNS forwards other names (`host:port,...`); unset: the host's resolv.conf nameservers. */
@@ -39,6 +43,7 @@ export interface ClusterConfig {
 export function defaultConfig(): ClusterConfig {
   return {
     clusterDomain: "cluster.local",
+    nodeCidrMaskSize: 24,
     hostDns: false,
     cleanOnExit: false,
     proxyMode: "auto",

@@ -1,17 +1,21 @@
 // The node's address on the container bridge network (Podman's cni-podman0/podman0, Docker's
 // docker0): containers reach the node, and so the service proxy, at this address.
+import { createHash } from "node:crypto";
 import { networkInterfaces } from "node:os";
+
+/** The bridge of a node's pod network (its podCIDR), at most 15 characters as Linux requires. */
+export const podBridgeName = (node: string) => `kube${createHash("sha1").update(node).digest("hex").slice(0, 8)}`;
 
 const BRIDGES = ["cni-podman0", "podman0", "docker0"];
 
-export function containerNetworkAddress(): string | undefined {
-  return containerNetwork()?.address;
+export function containerNetworkAddress(node?: string): string | undefined {
+  return containerNetwork(node)?.address;
 }
 
-/** The bridge interface and the node's address on it, when a container network is up. */
-export function containerNetwork(): { name: string; address: string } | undefined {
+/** The bridge interface and the node's address on it, when a container network is up: the node's pod network first. */
+export function containerNetwork(node?: string): { name: string; address: string } | undefined {
   const ifs = networkInterfaces();
-  for (const name of BRIDGES) {
+  for (const name of [...(node ? [podBridgeName(node)] : []), ...BRIDGES]) {
     const v4 = ifs[name]?.find((a) => a.family === "IPv4");
     if (v4) return { name, address: v4.address };
   }

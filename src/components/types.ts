@@ -18,7 +18,16 @@ export interface ComponentContext {
   kubeletKeyOf?: (node: string) => Uint8Array | undefined;
   /** Name of the node this process's kubelet and proxy serve. */
   nodeName: string;
+  /** The address other machines reach this node at (its InternalIP; kubelet server, pod routes); 127.0.0.1 when absent. */
+  nodeIp?: string;
   runtime: "engine" | "sim";
+  /** Set by `kube agent`: a joined node, holding only its own credentials (the DNS publishes nothing). */
+  agent?: boolean;
+  /**
+   * This process's cluster DNS server once it listens (set by the dns component): the proxy sends
+   * the kube-dns Service's traffic from this node's pods there (a node-local DNS, see docs/ARCHITECTURE.md).
+   */
+  localDns?: { port?: number };
   simNodes: number;
   /** --container-socket, when given. */
   containerSocket?: string;

@@ -21,6 +21,8 @@ export interface BootOptions {
   flowControl?: FlowControlOptions;
   /** Cluster IP range (kube up's --service-cidr). */
   serviceCidr?: string;
+  /** The pod range node IPAM allocates from (kube up --cluster-cidr); told to joining nodes. */
+  clusterCidr?: string;
   /** DNS domain the certificate names the kubernetes service in (cluster.local). */
   clusterDomain?: string;
   /** Gathers this process's metrics for /metrics; false turns metrics off (kube up --disable-metrics). */
@@ -93,6 +95,11 @@ async function bootOn(store: Store, opts: BootOptions): Promise<BootedApiServer>
     kubeletKey,
     metrics: opts.metrics,
     clusterCa: tls.ca,
+    nodeConfig: {
+      serviceCidr: serviceRangesOf(opts).clusterIpCidr,
+      clusterDomain: opts.clusterDomain ?? "cluster.local",
+      ...(opts.clusterCidr ? { clusterCidr: opts.clusterCidr } : {}),
+    },
     log: opts.log ?? ((m) => console.log(`[apiserver] ${m}`)),
   });
   secureDataDir(opts.dataDir);

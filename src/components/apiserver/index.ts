@@ -45,6 +45,7 @@ import { maybeUpgradeWatchMux, watchMuxHandlers, type WatchMuxData } from "./das
 import { contained } from "../../util/websocket.ts";
 import { withWebSocketBearer } from "./auth/websocket-bearer.ts";
 import { bootstrapTokenUser } from "./auth/bootstrap-tokens.ts";
+import type { NodeClusterConfig } from "../../api/bootstrap-token.ts";
 import { NodeCredentials } from "./auth/node-credentials.ts";
 import { isJoinPath, mountJoin } from "./join.ts";
 
@@ -69,6 +70,8 @@ export interface ApiServerOptions {
   metrics?: MetricsHub | false;
   /** PEM of the cluster CA, served at /cacerts for joining nodes (join.ts). */
   clusterCa?: string;
+  /** What joined nodes are told about the cluster (join.ts). */
+  nodeConfig?: NodeClusterConfig;
   /** Where the server says what a client is not told (why a join token was refused). */
   log?: (message: string) => void;
 }
@@ -221,6 +224,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     credentials: nodeCredentials,
     kubeletKey,
     log,
+    nodeConfig: opts.nodeConfig,
   });
   for (const p of ["/healthz", "/livez"]) app.get(p, (c) => c.text("ok"));
   app.get("/readyz", (c) => (isReady ? c.text("ok") : c.text("[-]namespaces not ready", 500)));

@@ -9,7 +9,9 @@ import {
   BOOTSTRAP_USER_PREFIX,
   BOOTSTRAPPERS_GROUP,
   CACERTS_PATH,
+  NODE_CONFIG_PATH,
   NODE_CREDENTIAL_PATH,
+  type NodeClusterConfig,
   type NodeCredential,
 } from "../../api/bootstrap-token.ts";
 import { rfc3339 } from "../../api/time.ts";
@@ -21,7 +23,8 @@ import { HttpError, badRequest, invalid } from "./errors.ts";
 
 const bearer = (req: Request) => (req.headers.get("authorization") ?? "").replace(/^Bearer /, "").trim();
 
-export const isJoinPath = (path: string) => path === CACERTS_PATH || path === NODE_CREDENTIAL_PATH;
+export const isJoinPath = (path: string) =>
+  path === CACERTS_PATH || path === NODE_CREDENTIAL_PATH || path === NODE_CONFIG_PATH;
 
 export interface JoinDeps {
   /** PEM of the cluster CA; /cacerts is a 404 without it. */
@@ -30,6 +33,8 @@ export interface JoinDeps {
   credentials: NodeCredentials;
   kubeletKey: Uint8Array;
   log: (m: string) => void;
+  /** What nodes are told about the cluster (NODE_CONFIG_PATH); a 404 without it. */
+  nodeConfig?: NodeClusterConfig;
 }
 
 export function mountJoin(app: Hono, deps: JoinDeps): void {
@@ -37,6 +42,15 @@ export function mountJoin(app: Hono, deps: JoinDeps): void {
     const ca = deps.ca;
     app.get(CACERTS_PATH, () => new Response(ca, { headers: { "content-type": "text/plain; charset=utf-8" } }));
   }
+  const nodeConfig = deps.nodeConfig;
+  if (nodeConfig)
+    app.get(NODE_CONFIG_PATH, async (c) => {
+      const user = await deps.authenticate(c.req.raw);
+      if (!user) throw new HttpError(401, "Unauthorized", "Unauthorized");
+      if (!user.groups.includes("system:nodes"))
+        throw new HttpError(403, "Forbidden", `forbidden: User "${user.name}" is not a node (group system:nodes)`);
+      return c.json(nodeConfig);
+    });
   app.post(NODE_CREDENTIAL_PATH, async (c) => {
     const req = c.req.raw;
     const user = await deps.authenticate(req);

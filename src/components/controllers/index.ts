@@ -24,6 +24,7 @@ import { HorizontalPodAutoscalerController } from "./hpa/index.ts";
 import { ResourceQuotaController } from "./resourcequota/index.ts";
 import { ClusterRoleAggregationController } from "./clusterroleaggregation/index.ts";
 import { TokenCleaner } from "./tokencleaner/index.ts";
+import { NodeIpamController } from "./nodeipam/index.ts";
 
 export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [
   ReplicationManager,
@@ -33,6 +34,7 @@ export const CONTROLLERS: (new (ctx: ControllerContext) => Controller)[] = [
   GarbageCollector,
   NamespaceController,
   NodeLifecycleController,
+  NodeIpamController,
   JobController,
   CronJobController,
   DaemonSetController,
@@ -57,6 +59,8 @@ const SERVICE_ACCOUNTS = new Map<Function, string>([
   [GarbageCollector, "generic-garbage-collector"],
   [NamespaceController, "namespace-controller"],
   [NodeLifecycleController, "node-controller"],
+  // Upstream's nodeipam controller also acts as node-controller.
+  [NodeIpamController, "node-controller"],
   [JobController, "job-controller"],
   [CronJobController, "cronjob-controller"],
   [DaemonSetController, "daemon-set-controller"],

@@ -35,8 +35,12 @@ async function listen(zone: () => ClusterZone, forwarder: Forwarder, metrics?: D
   }
 }
 
-/** The kube-dns Service (on the wanted address when it is free) and its Endpoints to `port`. */
-async function publish(client: Client, clusterIP: string | undefined, port: number): Promise<void> {
+/**
+ * The kube-dns Service (on the wanted address when it is free) and, with a `port`, its Endpoints to
+ * it. Without one (`kube up --server-only`, where no DNS runs) only the Service: pods' resolv.conf
+ * names it, and each node's proxy sends it to that node's own DNS server.
+ */
+export async function publishDns(client: Client, clusterIP: string | undefined, port?: number): Promise<void> {
   const services = client.resource("services", DNS_NAMESPACE);
   const labels = { "k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "KubeDNS" };
   const ports = [
@@ -58,6 +62,7 @@ async function publish(client: Client, clusterIP: string | undefined, port: numb
         clusterIP && isInvalid(e) ? services.create({ ...svc, spec: { ports } }) : Promise.reject(e),
       );
   }
+  if (port === undefined) return;
   await client.resource("endpoints", DNS_NAMESPACE).patch(
     DNS_SERVICE,
     {
@@ -128,7 +133,9 @@ export const dnsComponent: Component = {
       await Promise.all([services.waitForSync(), endpoints.waitForSync()]);
       server = await listen(current, forwarder, metrics);
       if (metrics) metrics.server = `dns://127.0.0.1:${server.port}`;
-      await publish(client, wantedIp(ctx, services), server.port);
+      if (ctx.localDns) ctx.localDns.port = server.port;
+      // A joined node publishes nothing (it may not, and the Service is the servers'): it serves its own pods.
+      if (!ctx.agent) await publishDns(client, wantedIp(ctx, services), server.port);
       ctx.log(
         "dns",
         `serving ${domain} on 127.0.0.1:${server.port} (Service ${DNS_NAMESPACE}/${DNS_SERVICE}); other names go to ${upstreams.map((u) => `${u.host}:${u.port}`).join(", ") || "nowhere (no upstream)"}`,
@@ -158,6 +165,7 @@ export const dnsComponent: Component = {
         services.stop();
         endpoints.stop();
         forwarder.close();
+        if (ctx.localDns) ctx.localDns.port = undefined;
         await running.close();
         if (registry) ctx.metrics?.remove(registry);
       },

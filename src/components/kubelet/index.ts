@@ -67,17 +67,20 @@ export const kubeletComponent: Component = {
       keyOf: ctx.kubeletKeyOf ?? (ctx.kubeletKey ? (node) => nodeKey(ctx.kubeletKey!, node) : undefined),
       authorizer,
       metrics: (node) => metrics.get(node),
+      // Other machines' API servers call it at the node's address.
+      hostname: ctx.nodeIp,
     });
     for (const [name, runtime] of runtimes) {
       const k = new Kubelet({
         client: clientOf(ctx, `system:node:${name}`, ["system:nodes"]),
         runtime,
         nodeName: name,
-        nodeIP: "127.0.0.1",
+        nodeIP: ctx.nodeIp ?? "127.0.0.1",
+        podCidr: !!ctx.config.clusterCidr,
         dataDir: ctx.dataDir,
         kubeletPort: server.port,
         // Looked up when a container is created: the bridge exists only while containers use it.
-        serviceHost: ctx.runtime === "engine" ? () => containerNetworkAddress() : undefined,
+        serviceHost: ctx.runtime === "engine" ? () => containerNetworkAddress(name) : undefined,
         serviceAccounts: ctx.runtime === "engine" ? { ca: ctx.clusterCa } : undefined,
         dns:
           ctx.runtime === "engine"

@@ -25,6 +25,11 @@ export interface KubeletOptions {
   pollMs?: number;
   leaseEveryMs?: number;
   capacity?: { cpu?: string; memory?: string; pods?: number };
+  /**
+   * The cluster gives nodes pod ranges (node IPAM is on): before any pod starts, wait for
+   * Node.spec.podCIDR and put pods on it (ContainerRuntime.usePodCidr).
+   */
+  podCidr?: boolean;
   /** Told how long each pod took to start (kubelet_pod_start_duration_seconds). */
   podStarted?: (seconds: number) => void;
 }
@@ -46,6 +51,11 @@ export class Kubelet {
       ...o.capacity,
     });
     await registerNode(o.client, node);
+    if (o.podCidr && o.runtime.usePodCidr) {
+      const cidr = await this.waitForPodCidr();
+      await o.runtime.usePodCidr(o.nodeName, cidr);
+      o.log(`node ${o.nodeName}: pods get addresses of ${cidr}`);
+    }
     await renewLease(o.client, o.nodeName);
     const every = o.leaseEveryMs ?? 10_000;
     this.timers.push(
@@ -58,6 +68,21 @@ export class Kubelet {
       ),
     );
     if (o.pollMs) this.timers.push(setInterval(() => this.poll(), o.pollMs));
+  }
+
+  /** The node's podCIDR, once node IPAM has written it (upstream's kubelet waits the same way). */
+  private async waitForPodCidr(): Promise<string> {
+    const deadline = Date.now() + 60_000;
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+      const node = await this.opts.client.resource("nodes").get(this.opts.nodeName);
+      const cidr = (node.spec as { podCIDR?: string } | undefined)?.podCIDR;
+      if (cidr) return cidr;
+      if (Date.now() > deadline)
+        throw new Error(
+          `node ${this.opts.nodeName} got no spec.podCIDR in 60 s: is node IPAM (--cluster-cidr) running?`,
+        );
+      await Bun.sleep(wait);
+    }
   }
 
   /** What each pod's worker is given. */
@@ -134,5 +159,6 @@ export class Kubelet {
   async stop(clean: boolean): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     await Promise.all([...this.workers.values()].map((w) => (clean ? w.shutdown() : w.detach())));
+    if (clean) await this.opts.runtime.releasePodCidr?.(this.opts.nodeName).catch(() => {});
   }
 }

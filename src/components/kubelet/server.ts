@@ -13,6 +13,8 @@ import { exposition } from "../metrics/hub.ts";
 import type { KubeletMetrics } from "./metrics.ts";
 
 export interface KubeletServerOptions {
+  /** Where it listens: 127.0.0.1 unless the node has another address (--node-ip). */
+  hostname?: string;
   /** This process's nodes and their runtimes. */
   runtimes: () => Iterable<[string, ContainerRuntime]>;
   log: (m: string) => void;
@@ -129,7 +131,7 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
   const serves = (node: string) => [...opts.runtimes()].some(([n]) => n === node);
   const keyOf = (node: string) => (serves(node) ? (opts.keyOf?.(node) ?? random) : undefined);
   const server = Bun.serve<ExecData | PortForwardConn>({
-    hostname: "127.0.0.1",
+    hostname: opts.hostname ?? "127.0.0.1",
     port: 0,
     idleTimeout: 0,
     async fetch(req, srv) {

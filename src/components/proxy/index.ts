@@ -11,6 +11,7 @@ import type { Endpoints } from "../../api/kinds/core.ts";
 import type { Service } from "../../api/kinds/service.ts";
 import { Informer, keyOf } from "../../client/index.ts";
 import { containerNetwork } from "../node-address.ts";
+import { DNS_NAMESPACE, DNS_SERVICE } from "../dns/index.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { exponentialBuckets, GaugeVec, HistogramVec } from "../metrics/vec.ts";
 import type { Endpoint } from "./balancer.ts";
@@ -18,6 +19,21 @@ import { claimLocalRange } from "./local-range.ts";
 import { LoadBalancers, type LbPort } from "./loadbalancer.ts";
 import { NftTable } from "./nftables.ts";
 import { ProxyTable, type DataPlane, type ServicePortSpec } from "./table.ts";
+
+/** Endpoints of the kube-dns Service's ports (dns UDP, dns-tcp TCP) at this host's DNS server. */
+function localDnsEndpoints(port: number): Endpoints {
+  return {
+    subsets: [
+      {
+        addresses: [{ ip: "127.0.0.1" }],
+        ports: [
+          { name: "dns", port, protocol: "UDP" },
+          { name: "dns-tcp", port, protocol: "TCP" },
+        ],
+      },
+    ],
+  } as Endpoints;
+}
 
 export function serviceSpecs(
   services: Service[],
@@ -97,7 +113,12 @@ export const proxyComponent: Component = {
     // Setting up the data plane (spawning nft) overlaps the informers' first listing.
     const plane = chooseDataPlane(ctx.config.proxyMode, (m) => ctx.log("proxy", m));
     // The bridge comes and goes with the containers on it: looked up at every sync.
-    const bridgeNow = () => (ctx.runtime === "engine" ? containerNetwork() : undefined);
+    const bridgeNow = () => (ctx.runtime === "engine" ? containerNetwork(ctx.nodeName) : undefined);
+    // This node's pods ask this node's DNS server (node-local DNS): the kube-dns Service goes there.
+    const endpointsOf = (k: string) => {
+      const port = ctx.localDns?.port;
+      return k === `${DNS_NAMESPACE}/${DNS_SERVICE}` && port ? localDnsEndpoints(port) : endpoints.get(k);
+    };
     let bridge = bridgeNow();
     const mode = ctx.config.proxyBalance;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -160,7 +181,7 @@ export const proxyComponent: Component = {
             balancers ??= new LoadBalancers(!(table instanceof ProxyTable));
             const lbs = await loadBalancers();
             const errors = await table.sync(
-              serviceSpecs(services.list(), (k) => endpoints.get(k), {
+              serviceSpecs(services.list(), endpointsOf, {
                 bridge: bridge?.address,
                 mode,
                 loadBalancers: lbs,

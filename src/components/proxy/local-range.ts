@@ -6,23 +6,9 @@
 // (metric = its pid, so two processes never remove each other's) and removes it on exit; routes
 // of dead processes are removed by the next proxy that starts (a stale one is harmless: it only
 // keeps the range local).
-import { spawn } from "node:child_process";
 import { processAlive } from "../../util/process.ts";
 import { intToIp, parseCidr } from "../../api/cidr.ts";
-
-function ip(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("ip", args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(err.trim() || `ip exited with ${code}`)),
-    );
-  });
-}
+import { ip } from "../../util/ip-command.ts";
 
 /** Whether every address of the range is in 127.0.0.0/8 (local without any setup). */
 export function isLoopbackCidr(cidr: string): boolean {

@@ -2,6 +2,7 @@
 // Docker both serve. A pod is an infra container holding the network and UTS namespaces (hostname,
 // published ports, pod IP) plus app containers joined with NetworkMode "container:<infraId>".
 
+import { ensurePodNetwork, removePodNetwork } from "./engine-network.ts";
 import { EngineHttp, type RawConn } from "./engine-http.ts";
 import { ensureImage, hasImage, importImage } from "./engine-images.ts";
 import { fromInspect, fromListItem, type InspectAnswer, type ListItem } from "./engine-parse.ts";
@@ -58,6 +59,8 @@ export class EngineRuntime implements ContainerRuntime {
   readonly http: EngineHttp;
   private readonly sandboxLabels = new Map<string, Record<string, string>>();
   private pauseReady: Promise<string> | null = null;
+  /** The network pods join (the node's podCIDR); the engine's default when unset. */
+  private podNetwork: string | undefined;
 
   constructor(
     readonly socketPath: string,
@@ -118,6 +121,15 @@ export class EngineRuntime implements ContainerRuntime {
     return this.pauseReady;
   }
 
+  async usePodCidr(node: string, cidr: string): Promise<void> {
+    this.podNetwork = await ensurePodNetwork(this.http, node, cidr);
+  }
+
+  async releasePodCidr(node: string): Promise<void> {
+    if (this.podNetwork) await removePodNetwork(this.http, node);
+    this.podNetwork = undefined;
+  }
+
   async createPodSandbox(cfg: SandboxConfig): Promise<Sandbox> {
     const image = await this.ensurePauseImage();
     const labels: Record<string, string> = {
@@ -143,7 +155,7 @@ export class EngineRuntime implements ContainerRuntime {
         Hostname: cfg.hostname,
         Labels: labels,
         ExposedPorts: exposed,
-        HostConfig: { PortBindings: bindings },
+        HostConfig: { PortBindings: bindings, ...(this.podNetwork ? { NetworkMode: this.podNetwork } : {}) },
       },
     });
     // What joined containers need of it is known now (createContainer reads these).

@@ -270,6 +270,13 @@ export interface ContainerRuntime {
   ensureImage(ref: string, policy: PullPolicy): Promise<EnsuredImage>;
   /** Makes the infra image present without any registry; returns its ref. */
   ensurePauseImage(): Promise<string>;
+  /**
+   * From now on pods get addresses of `cidr` (the node's podCIDR): the engine makes a network for it.
+   * Absent (sim): pods' addresses are the runtime's own.
+   */
+  usePodCidr?(node: string, cidr: string): Promise<void>;
+  /** Removes what usePodCidr made (a clean exit). */
+  releasePodCidr?(node: string): Promise<void>;
   /** Creates and starts the infra container. */
   createPodSandbox(cfg: SandboxConfig): Promise<Sandbox>;
   /** Stops and removes the sandbox and every container that joined it. */

@@ -1,0 +1,100 @@
+// Pod routes between nodes, as flannel's host-gw backend (k3s's `--flannel-backend host-gw`): each
+// node routes every other node's podCIDR (Node.spec.podCIDR, from node IPAM) via that node's
+// InternalIP, so a pod reaches a pod on another node at its own address with no overlay and no
+// encapsulation; the nodes must share an L2 segment (or a router must know the same routes).
+// Watching Nodes keeps the routes in step as nodes join, change address or leave. Each process's
+// routes carry metric = its pid and protocol 107 (so two kube processes on one host never remove
+// each other's, as the proxy's local range); they are removed on exit, and those of dead processes
+// by the next process that starts. Only with a cluster pod range (--cluster-cidr), as root, for the
+// engine runtime.
+import type { KubeObject } from "../../api/types.ts";
+import { Informer } from "../../client/index.ts";
+import { ip } from "../../util/ip-command.ts";
+import { processAlive } from "../../util/process.ts";
+import { clientOf, type Component, type ComponentContext } from "../types.ts";
+
+/** Routes of ours carry this protocol number (`ip route ... proto 107`). */
+export const ROUTE_PROTO = "107";
+
+interface NodeNet {
+  cidr: string;
+  via: string;
+}
+
+/** The other nodes' pod ranges and where to send them (nodes without a podCIDR or a usable address are skipped). */
+export function wantedRoutes(nodes: KubeObject[], self: string, selfIp?: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of nodes) {
+    if (n.metadata?.name === self) continue;
+    const cidr = (n.spec as { podCIDR?: string } | undefined)?.podCIDR;
+    const via = (n.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses?.find(
+      (a) => a.type === "InternalIP",
+    )?.address;
+    if (!cidr || !via || via.startsWith("127.") || via === selfIp) continue;
+    out.set(cidr, via);
+  }
+  return out;
+}
+
+/** Removes routes of ours left by processes that died. */
+async function removeDeadRoutes(): Promise<void> {
+  const listed = await ip(["-4", "route", "show", "proto", ROUTE_PROTO]);
+  for (const m of listed.matchAll(/^(\S+) via (\S+) .*metric (\d+)/gm)) {
+    const pid = Number(m[3]);
+    if (pid > 1 && pid !== process.pid && !processAlive(pid))
+      await ip(["route", "del", m[1]!, "proto", ROUTE_PROTO, "metric", String(pid)]).catch(() => {});
+  }
+}
+
+export const routesComponent: Component = {
+  name: "routes",
+  async start(ctx: ComponentContext) {
+    if (!ctx.config.clusterCidr || ctx.runtime !== "engine" || process.getuid?.() !== 0) return { async stop() {} };
+    const log = (m: string) => ctx.log("routes", m);
+    await removeDeadRoutes().catch((e) => log(`old routes: ${e.message}`));
+    const client = clientOf(ctx, `system:node:${ctx.nodeName}`, ["system:nodes"]);
+    const nodes = new Informer<KubeObject>(client.resource("nodes"));
+    const installed = new Map<string, NodeNet>();
+    const metric = String(process.pid);
+    let syncing = Promise.resolve();
+    let stopped = false;
+    const sync = () => {
+      syncing = syncing.then(async () => {
+        if (stopped) return;
+        const wanted = wantedRoutes(nodes.list(), ctx.nodeName, ctx.nodeIp);
+        for (const [cidr, net] of installed)
+          if (wanted.get(cidr) !== net.via) {
+            await ip(["route", "del", cidr, "proto", ROUTE_PROTO, "metric", metric]).catch(() => {});
+            installed.delete(cidr);
+            log(`route to ${cidr} via ${net.via} removed`);
+          }
+        for (const [cidr, via] of wanted) {
+          if (installed.get(cidr)?.via === via) continue;
+          try {
+            await ip(["route", "replace", cidr, "via", via, "proto", ROUTE_PROTO, "metric", metric]);
+            installed.set(cidr, { cidr, via });
+            log(`pods of ${cidr} are reached via ${via}`);
+          } catch (e) {
+            // Retried at the next node event (a node's address may not be reachable yet).
+            log(`route to ${cidr} via ${via}: ${(e as Error).message}`);
+          }
+        }
+      });
+    };
+    nodes.on({ add: sync, update: sync, delete: sync });
+    nodes.start();
+    await nodes.waitForSync();
+    sync();
+    await syncing;
+    return {
+      async stop() {
+        stopped = true;
+        nodes.stop();
+        await syncing;
+        for (const cidr of installed.keys())
+          await ip(["route", "del", cidr, "proto", ROUTE_PROTO, "metric", metric]).catch(() => {});
+        installed.clear();
+      },
+    };
+  },
+};
