@@ -84,7 +84,7 @@ afterAll(async () => {
 
 const agentLog = (i: number) => readFileSync(join(work, `${nodes[i]}.log`), "utf8");
 
-/** busybox httpd answering its pod's name, on node `node`. */
+/** busybox httpd answering its pod's name (and logging each client's address), on node `node`. */
 const webPod = (name: string, node: string) => ({
   apiVersion: "v1",
   kind: "Pod",
@@ -95,7 +95,7 @@ const webPod = (name: string, node: string) => ({
       {
         name: "web",
         image: "localhost/busybox:latest",
-        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"],
+        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -v -p 8080 -h /www"],
       },
     ],
   },
@@ -186,8 +186,11 @@ describe("pods on two machines", () => {
     expect(a.out.trim()).toBe("web-1");
     const b = await execIn("web-1", ["timeout", "10", "wget", "-qO-", `http://${podIps[0]}:8080/`]);
     expect(b.out.trim()).toBe("web-0");
+    // No NAT between pods: web-1's httpd (-v logs each client) saw web-0's own address; the logs
+    // come from the agent's kubelet through the API server.
     const logs = await kubectl("1.33", ["logs", "web-1"]);
     expect(logs.code).toBe(0);
+    expect(logs.out).toMatch(new RegExp(`(^|[^\\d.])${podIps[0]!.replaceAll(".", "\\.")}\\]?:\\d+: response:200`));
   }, 60_000);
 
   test("a pod reaches a Service on the other machine by its DNS name, answered by its own node", async () => {

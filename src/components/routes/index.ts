@@ -5,10 +5,11 @@
 // Watching Nodes keeps the routes in step as nodes join, change address or leave. Each process's
 // routes carry metric = its pid and protocol 107 (so two kube processes on one host never remove
 // each other's, as the proxy's local range); they are removed on exit, and those of dead processes
-// by the next process that starts. Only with a cluster pod range (--cluster-cidr), as root, for the
-// engine runtime.
+// by the next process that starts. Pod to pod traffic is not masqueraded (noNatRule). Only with a
+// cluster pod range (--cluster-cidr), as root, for the engine runtime.
 import type { KubeObject } from "../../api/types.ts";
 import { Informer } from "../../client/index.ts";
+import { spawn } from "node:child_process";
 import { ip } from "../../util/ip-command.ts";
 import { processAlive } from "../../util/process.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
@@ -36,6 +37,54 @@ export function wantedRoutes(nodes: KubeObject[], self: string, selfIp?: string)
   return out;
 }
 
+function iptables(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("iptables", ["-w", "5", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(err.trim() || `iptables exited ${code}`)),
+    );
+  });
+}
+
+/**
+ * Pod to pod stays unNATed (Kubernetes' network model; flannel's `-s cluster -d cluster RETURN`):
+ * the engine masquerades whatever leaves its subnet, so traffic from this node's block to the
+ * cluster range is accepted first in nat POSTROUTING, in the iptables table where the engine's
+ * rule is. Tagged with our pid, removed on exit, and left-overs of dead processes at the next start.
+ */
+const noNatRule = (podCidr: string, clusterCidr: string) => [
+  "POSTROUTING",
+  "-s",
+  podCidr,
+  "-d",
+  clusterCidr,
+  "-m",
+  "comment",
+  "--comment",
+  `kube pod traffic unNATed ${process.pid}`,
+  "-j",
+  "ACCEPT",
+];
+
+async function removeDeadNoNatRules(): Promise<void> {
+  const listed = await iptables(["-t", "nat", "-S", "POSTROUTING"]);
+  for (const m of listed.matchAll(/^-A (POSTROUTING .*kube pod traffic unNATed (\d+)"? .*)$/gm)) {
+    const pid = Number(m[2]);
+    if (pid > 1 && pid !== process.pid && !processAlive(pid))
+      await iptables([
+        "-t",
+        "nat",
+        "-D",
+        ...(m[1]!.match(/"[^"]*"|\S+/g) ?? []).map((a) => a.replace(/^"|"$/g, "")),
+      ]).catch(() => {});
+  }
+}
+
 /** Removes routes of ours left by processes that died. */
 async function removeDeadRoutes(): Promise<void> {
   const listed = await ip(["-4", "route", "show", "proto", ROUTE_PROTO]);
@@ -52,6 +101,9 @@ export const routesComponent: Component = {
     if (!ctx.config.clusterCidr || ctx.runtime !== "engine" || process.getuid?.() !== 0) return { async stop() {} };
     const log = (m: string) => ctx.log("routes", m);
     await removeDeadRoutes().catch((e) => log(`old routes: ${e.message}`));
+    await removeDeadNoNatRules().catch((e) => log(`old nat rules: ${e.message}`));
+    let noNat: string[] | undefined;
+    let noNatTried = false;
     const client = clientOf(ctx, `system:node:${ctx.nodeName}`, ["system:nodes"]);
     const nodes = new Informer<KubeObject>(client.resource("nodes"));
     const installed = new Map<string, NodeNet>();
@@ -61,6 +113,15 @@ export const routesComponent: Component = {
     const sync = () => {
       syncing = syncing.then(async () => {
         if (stopped) return;
+        const own = (nodes.get(ctx.nodeName)?.spec as { podCIDR?: string } | undefined)?.podCIDR;
+        if (own && !noNatTried) {
+          noNatTried = true;
+          const rule = noNatRule(own, ctx.config.clusterCidr!);
+          await iptables(["-t", "nat", "-I", rule[0]!, "1", ...rule.slice(1)]).then(
+            () => (noNat = rule),
+            (e) => log(`pod traffic to other nodes is masqueraded by the engine: ${e.message}`),
+          );
+        }
         const wanted = wantedRoutes(nodes.list(), ctx.nodeName, ctx.nodeIp);
         for (const [cidr, net] of installed)
           if (wanted.get(cidr) !== net.via) {
@@ -94,6 +155,7 @@ export const routesComponent: Component = {
         for (const cidr of installed.keys())
           await ip(["route", "del", cidr, "proto", ROUTE_PROTO, "metric", metric]).catch(() => {});
         installed.clear();
+        if (noNat) await iptables(["-t", "nat", "-D", ...noNat]).catch(() => {});
       },
     };
   },

@@ -24,7 +24,11 @@ export class NodeIpamController extends Controller {
     nodes.on({
       add: this.enqueue,
       update: (_, n) => this.enqueue(n),
-      delete: (n) => this.written.delete(n.metadata!.name!),
+      delete: (n) => {
+        this.written.delete(n.metadata!.name!);
+        // Its block is free again: nodes still waiting for one try again.
+        for (const other of nodes.list()) if (!podCidrOf(other)) this.enqueue(other);
+      },
     });
   }
 

@@ -1,0 +1,71 @@
+// Node IPAM (the range allocator): distinct blocks of the cluster range in order, a freed block
+// reused, a full range refused with CIDRNotAvailable; and the routes each node derives from Nodes.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { KubeObject } from "../../api/types.ts";
+import { podCidrBlocks } from "../../api/cidr.ts";
+import { waitFor } from "../../../test/helpers/wait.ts";
+import { startCluster, type TestCluster } from "../../../test/helpers/cluster.ts";
+import { readyNode } from "../../../test/helpers/controllers.ts";
+import { wantedRoutes } from "../routes/index.ts";
+
+let env: TestCluster;
+beforeAll(async () => {
+  // A /29 of /30s: two blocks, so the third node finds the range full.
+  env = await startCluster({ runtime: "none", config: { clusterCidr: "10.77.0.0/29", nodeCidrMaskSize: 30 } });
+});
+afterAll(() => env.close());
+
+const podCidr = async (name: string) =>
+  ((await env.client.resource("nodes").get(name)).spec as { podCIDR?: string; podCIDRs?: string[] }) ?? {};
+
+describe("node IPAM", () => {
+  test("blocks of a range", () => {
+    const b = podCidrBlocks("10.42.0.0/16", 24);
+    expect([b.count, b.block(0), b.block(1), b.block(255)]).toEqual([
+      256,
+      "10.42.0.0/24",
+      "10.42.1.0/24",
+      "10.42.255.0/24",
+    ]);
+    expect(() => podCidrBlocks("10.42.0.0/16", 12)).toThrow("node CIDR mask size 12 must be between 16 and 30");
+    expect(() => podCidrBlocks("10.42.0.300/16", 24)).toThrow("invalid cluster CIDR");
+  });
+
+  test("each node gets its own block; a full range gives CIDRNotAvailable; a freed block is reused", async () => {
+    for (const n of ["ipam-a", "ipam-b"]) await env.client.resource("nodes").create(readyNode(n));
+    const a = await waitFor("ipam-a's block", async () => (await podCidr("ipam-a")).podCIDR);
+    const b = await waitFor("ipam-b's block", async () => (await podCidr("ipam-b")).podCIDR);
+    expect(new Set([a, b])).toEqual(new Set(["10.77.0.0/30", "10.77.0.4/30"]));
+    expect((await podCidr("ipam-a")).podCIDRs).toEqual([a]);
+    await env.client.resource("nodes").create(readyNode("ipam-c"));
+    const event = await waitFor("CIDRNotAvailable", async () =>
+      (await env.client.resource("events", "default").list()).items.find(
+        (e: KubeObject & { reason?: string }) => e.reason === "CIDRNotAvailable",
+      ),
+    );
+    expect((event as { message?: string }).message).toBe("Node ipam-c status is now: CIDRNotAvailable");
+    await env.client.resource("nodes").delete("ipam-a");
+    expect(await waitFor("ipam-c's block", async () => (await podCidr("ipam-c")).podCIDR)).toBe(a);
+    expect((await podCidr("ipam-b")).podCIDR).toBe(b);
+  });
+
+  test("routes: every other node with a block and a non-loopback address", () => {
+    const node = (name: string, cidr: string | undefined, ip: string) =>
+      ({
+        metadata: { name },
+        spec: cidr ? { podCIDR: cidr } : {},
+        status: { addresses: [{ type: "InternalIP", address: ip }] },
+      }) as KubeObject;
+    const routes = wantedRoutes(
+      [
+        node("self", "10.42.0.0/24", "192.168.1.1"),
+        node("b", "10.42.1.0/24", "192.168.1.2"),
+        node("no-block", undefined, "192.168.1.3"),
+        node("local", "10.42.3.0/24", "127.0.0.1"),
+      ],
+      "self",
+      "192.168.1.1",
+    );
+    expect([...routes]).toEqual([["10.42.1.0/24", "192.168.1.2"]]);
+  });
+});
