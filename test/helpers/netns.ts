@@ -71,10 +71,11 @@ export function freeClusterCidr(): string {
   throw new Error("no free /16 in 10.128.0.0/11 for a cluster range");
 }
 
-const labs = new Set<NetLab>();
+/** What the exit handler must undo synchronously, per lab. */
+const leftovers = new Set<() => void>();
 process.on("exit", () => {
   // Last resort when a test run ends without afterAll: namespaces are machine-wide.
-  for (const lab of labs) void lab.cleanup();
+  for (const undo of leftovers) undo();
 });
 
 /** Creates `count` hosts on one segment. Needs root and iproute2. */
@@ -90,6 +91,13 @@ export async function createNetLab(count: number): Promise<NetLab> {
   const namespaces: string[] = [];
   const procs: Bun.Subprocess[] = [];
   let cleaned = false;
+  const removeNamespaces = () => {
+    for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
+    // Deleting a namespace deletes its interfaces, so the veth in ours (whose peer is in the switch) too.
+    for (const ns of [...namespaces].reverse()) Bun.spawnSync(["ip", "netns", "del", ns], { stderr: "ignore" });
+    Bun.spawnSync(["ip", "link", "del", `${id}-s`], { stderr: "ignore" });
+  };
+  leftovers.add(removeNamespaces);
   const lab: NetLab = {
     hosts: [],
     subnet: `${base}.0/24`,
@@ -97,15 +105,12 @@ export async function createNetLab(count: number): Promise<NetLab> {
     async cleanup() {
       if (cleaned) return;
       cleaned = true;
-      labs.delete(lab);
+      leftovers.delete(removeNamespaces);
       for (const p of procs) if (p.exitCode === null) p.kill("SIGTERM");
       await Promise.all(procs.map((p) => p.exited));
-      // Deleting a namespace deletes its interfaces, so the veth in ours (whose peer is in the switch) too.
-      for (const ns of namespaces.reverse()) Bun.spawnSync(["ip", "netns", "del", ns], { stderr: "ignore" });
-      Bun.spawnSync(["ip", "link", "del", `${id}-s`], { stderr: "ignore" });
+      removeNamespaces();
     },
   };
-  labs.add(lab);
   try {
     sh(["ip", "netns", "add", sw]);
     namespaces.push(sw);
