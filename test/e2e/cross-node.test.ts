@@ -74,13 +74,30 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const a of agents) if (a.exitCode === null) a.kill("SIGTERM");
-  await Promise.all(agents.map((a) => a.exited));
-  await server?.stop().catch(() => {});
-  for (const e of engines) await e.stop();
-  await lab?.cleanup();
-  rmSync(work, { recursive: true, force: true });
-}, 120_000);
+  try {
+    for (const a of agents) if (a.exitCode === null) a.kill("SIGTERM");
+    // An agent that does not stop in time (a loaded machine) is killed; its leftovers go below.
+    const kill = setTimeout(() => {
+      for (const a of agents) if (a.exitCode === null) a.kill("SIGKILL");
+    }, 60_000);
+    await Promise.all(agents.map((a) => a.exited));
+    clearTimeout(kill);
+    await server?.stop().catch(() => {});
+    for (const e of engines) await e.stop();
+  } finally {
+    // Only what this test's nodes made: their containers (labelled with the node) and pod networks.
+    for (const n of nodes) {
+      const ids = Bun.spawnSync(["podman", "ps", "-aq", "--filter", `label=io.kube.node=${n}`], { stdout: "pipe" })
+        .stdout.toString()
+        .split("\n")
+        .filter(Boolean);
+      if (ids.length) Bun.spawnSync(["podman", "rm", "-f", ...ids], { stdout: "ignore", stderr: "ignore" });
+      Bun.spawnSync(["podman", "network", "rm", "-f", `kube-pods-${n}`], { stdout: "ignore", stderr: "ignore" });
+    }
+    await lab?.cleanup();
+    rmSync(work, { recursive: true, force: true });
+  }
+}, 150_000);
 
 const agentLog = (i: number) => readFileSync(join(work, `${nodes[i]}.log`), "utf8");
 
