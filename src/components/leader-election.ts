@@ -56,6 +56,8 @@ export function runLeaderElection(cfg: LeaderElectionConfig): LeaderElector {
   const stopping = new AbortController();
   let leading = false;
   let observed: { record: string; at: number; lease?: Lease } = { record: "", at: 0 };
+  /** When another's Lease, as observed here, runs out: the next attempt is then, not a retry later. */
+  let othersExpireAt = Number.POSITIVE_INFINITY;
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -105,7 +107,10 @@ export function runLeaderElection(cfg: LeaderElectionConfig): LeaderElector {
     if (record !== observed.record) observed = { record, at: now, lease };
     const holder = spec.holderIdentity ?? "";
     const expired = observed.at + (spec.leaseDurationSeconds ?? leaseMs / 1000) * 1000 <= now;
-    if (holder && holder !== identity && !expired) return false;
+    if (holder && holder !== identity && !expired) {
+      othersExpireAt = observed.at + (spec.leaseDurationSeconds ?? leaseMs / 1000) * 1000;
+      return false;
+    }
     const mine = holder === identity;
     const next: LeaseSpec = {
       holderIdentity: identity,
@@ -146,8 +151,13 @@ export function runLeaderElection(cfg: LeaderElectionConfig): LeaderElector {
 
   const done = (async () => {
     while (!stopping.signal.aborted) {
-      // Jittered as upstream (JitterFactor 1.2), so candidates do not try in lockstep.
-      while (!stopping.signal.aborted && !(await attempt())) await sleep(retry * (1 + Math.random() * 1.2));
+      // Jittered as upstream (JitterFactor 1.2), so candidates do not try in lockstep; but no later than
+      // the moment the holder's Lease expires as observed here, which cuts up to a retry off a takeover.
+      for (othersExpireAt = Number.POSITIVE_INFINITY; !stopping.signal.aborted && !(await attempt()); ) {
+        const untilExpiry = Math.max(0, othersExpireAt - Date.now()) + 5;
+        await sleep(Math.min(retry * (1 + Math.random() * 1.2), untilExpiry));
+        othersExpireAt = Number.POSITIVE_INFINITY;
+      }
       if (stopping.signal.aborted) break;
       leading = true;
       log(`successfully acquired lease ${what} as ${identity}`);

@@ -231,4 +231,18 @@ describe("pods on two machines", () => {
     expect(readFileSync(join(work, "server.log"), "utf8")).not.toContain("[dns] serving");
     for (const i of [0, 1]) expect(agentLog(i)).toContain("serving cluster.local on 127.0.0.1:");
   }, 60_000);
+
+  test("a pod on an agent reaches the API server through the kubernetes Service", async () => {
+    // The Service's endpoint is the server's own address (--host), routed on the hosts' segment.
+    const eps = await client.resource("endpoints", "default").get("kubernetes");
+    expect(JSON.stringify(eps.subsets)).toContain(lab.hosts[0]!.ip);
+    for (const pod of ["web-0", "web-1"]) {
+      const r = await execIn(pod, [
+        "sh",
+        "-c",
+        "echo | nc -w 5 kubernetes.default.svc.cluster.local 443 && echo connected",
+      ]);
+      expect(r.out.trim()).toBe("connected");
+    }
+  }, 60_000);
 });

@@ -44,6 +44,9 @@ test("one etcd member lost is invisible; a lost quorum is a 503; recovery needs 
   const client = createClient(httpTransport(kube.url, kube.token, { ca: kube.ca }));
   const cms = client.resource("configmaps", "default");
   const kubectl = kubectlRunner(join(kube.dataDir, "kubeconfig"), work);
+  // The controllers start once this server holds the leader Lease; the namespace's CA map is
+  // their first write here, and the final listing compares against a settled namespace.
+  await waitFor("the root CA publisher's map in default", () => cms.get("kube-root-ca.crt").catch(() => undefined));
   await cms.create(configMap("before"));
   const listed = await cms.list();
   const watch = cms.watch({ resourceVersion: listed.metadata.resourceVersion });
