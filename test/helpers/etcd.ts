@@ -1,7 +1,7 @@
 // A real etcd (Debian's etcd-server) for a test file: one member, or a cluster of several, on
 // 127.0.0.1 with free ports and temp data dirs, started by the test and killed at its end.
 // Members of a cluster can be killed and started again on the same data dir and ports.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,9 +40,28 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function healthy(endpoint: string, proc: Subprocess<"ignore", "ignore", "pipe">): Promise<boolean> {
+/** PEM files for a member serving https that asks its clients for a certificate signed by `ca`. */
+export interface EtcdTls {
+  ca: string;
+  cert: string;
+  key: string;
+  /** A client certificate and key (signed by `ca`) for the helper's own /health probes. */
+  clientCert: string;
+  clientKey: string;
+}
+
+async function healthy(
+  endpoint: string,
+  proc: Subprocess<"ignore", "ignore", "pipe">,
+  tls?: EtcdTls,
+): Promise<boolean> {
   if (proc.exitCode !== null) throw new Error(`etcd exited: ${await new Response(proc.stderr).text()}`);
-  const res = await fetch(`${endpoint}/health`).catch(() => undefined);
+  const init = tls
+    ? ({
+        tls: { ca: readFileSync(tls.ca), cert: readFileSync(tls.clientCert), key: readFileSync(tls.clientKey) },
+      } as RequestInit)
+    : {};
+  const res = await fetch(`${endpoint}/health`, init).catch(() => undefined);
   return !!res?.ok && ((await res.json()) as { health?: string }).health === "true";
 }
 
@@ -55,8 +74,10 @@ export interface EtcdHost {
 /**
  * `hosts`: one per member, each member then runs in its host (a network namespace) on the host's
  * address with etcd's own ports (2379, 2380); else all run on 127.0.0.1 with free ports.
+ * `tls`: client URLs are https with client-certificate auth (peers stay plain http).
  */
-export async function startEtcdCluster(size: number, hosts?: EtcdHost[]): Promise<TestEtcdCluster> {
+export async function startEtcdCluster(size: number, hosts?: EtcdHost[], tls?: EtcdTls): Promise<TestEtcdCluster> {
+  const scheme = tls ? "https" : "http";
   // On tmpfs when there is one: etcd fsyncs every write, which a test need not pay for.
   const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "kube-etcd-"));
   const specs: { name: string; endpoint: string; peerUrl: string; prefix: string[] }[] = [];
@@ -65,7 +86,7 @@ export async function startEtcdCluster(size: number, hosts?: EtcdHost[]): Promis
     const [ip, client, peer] = host ? [host.ip, 2379, 2380] : ["127.0.0.1", await freePort(), await freePort()];
     specs.push({
       name: `m${i}`,
-      endpoint: `http://${ip}:${client}`,
+      endpoint: `${scheme}://${ip}:${client}`,
       peerUrl: `http://${ip}:${peer}`,
       prefix: host?.prefix ?? [],
     });
@@ -85,6 +106,9 @@ export async function startEtcdCluster(size: number, hosts?: EtcdHost[]): Promis
         `--initial-advertise-peer-urls=${s.peerUrl}`,
         `--initial-cluster=${initialCluster}`,
         "--log-level=error",
+        ...(tls
+          ? [`--cert-file=${tls.cert}`, `--key-file=${tls.key}`, `--trusted-ca-file=${tls.ca}`, "--client-cert-auth"]
+          : []),
       ],
       { stdout: "ignore", stderr: "pipe" },
     );
@@ -102,19 +126,19 @@ export async function startEtcdCluster(size: number, hosts?: EtcdHost[]): Promis
     },
     async start() {
       const proc = spawn(s);
-      await waitFor(`etcd ${s.name} to answer /health`, () => healthy(s.endpoint, proc), 20_000);
+      await waitFor(`etcd ${s.name} to answer /health`, () => healthy(s.endpoint, proc, tls), 20_000);
     },
   }));
   // Members of a new cluster wait for each other: start all, then wait for each.
   for (const s of specs) spawn(s);
   for (const s of specs) {
     const proc = procs.get(s.name)!;
-    await waitFor(`etcd ${s.name} to answer /health`, () => healthy(s.endpoint, proc), 20_000);
+    await waitFor(`etcd ${s.name} to answer /health`, () => healthy(s.endpoint, proc, tls), 20_000);
   }
   return {
     endpoint: specs[0]!.endpoint,
     members,
-    storeUrl: specs.map((s) => s.endpoint.replace("http://", "")).join(","),
+    storeUrl: specs.map((s) => s.endpoint.replace(`${scheme}://`, "")).join(","),
     async stop() {
       for (const m of members) await m.kill();
       rmSync(dir, { recursive: true, force: true });
@@ -122,4 +146,4 @@ export async function startEtcdCluster(size: number, hosts?: EtcdHost[]): Promis
   };
 }
 
-export const startEtcd = (): Promise<TestEtcd> => startEtcdCluster(1);
+export const startEtcd = (tls?: EtcdTls): Promise<TestEtcdCluster> => startEtcdCluster(1, undefined, tls);

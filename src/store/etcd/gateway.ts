@@ -55,6 +55,8 @@ const UNAVAILABLE = new Set([4, 14]);
 export class Gateway {
   private current = 0;
   private readonly tls: { ca?: string; cert?: string; key?: string } | undefined;
+  /** Said after a failed TLS handshake without a client certificate: etcd with --client-cert-auth just hangs up. */
+  private readonly handshakeHint: string;
 
   constructor(
     readonly endpoints: string[],
@@ -64,6 +66,7 @@ export class Gateway {
     const read = (f?: string) => (f ? readFileSync(f, "utf8") : undefined);
     const tls = { ca: read(tlsFiles.caFile), cert: read(tlsFiles.certFile), key: read(tlsFiles.keyFile) };
     this.tls = tls.ca || tls.cert ? tls : undefined;
+    this.handshakeHint = this.tls && !tls.cert ? " (does etcd require a client certificate? --etcd-certfile)" : "";
   }
 
   private fetchInit(body: unknown, signal?: AbortSignal): RequestInit {
@@ -108,9 +111,9 @@ export class Gateway {
         this.current = (this.current + 1) % this.endpoints.length;
       }
     }
-    throw new StoreUnavailableError(
-      refusal ?? `etcd unreachable (${this.endpoints.join(", ")}): ${(lastErr as Error)?.message ?? String(lastErr)}`,
-    );
+    const why = (lastErr as Error)?.message ?? String(lastErr);
+    const hint = /handshake/i.test(why) ? this.handshakeHint : "";
+    throw new StoreUnavailableError(refusal ?? `etcd unreachable (${this.endpoints.join(", ")}): ${why}${hint}`);
   }
 
   async call<T>(path: string, body: unknown): Promise<T & { header?: Header }> {
