@@ -9,8 +9,7 @@
 // cluster pod range (--cluster-cidr), as root, for the engine runtime.
 import type { KubeObject } from "../../api/types.ts";
 import { Informer } from "../../client/index.ts";
-import { spawn } from "node:child_process";
-import { ip } from "../../util/ip-command.ts";
+import { ip, runCommand } from "../../util/ip-command.ts";
 import { processAlive } from "../../util/process.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 
@@ -37,19 +36,7 @@ export function wantedRoutes(nodes: KubeObject[], self: string, selfIp?: string)
   return out;
 }
 
-function iptables(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("iptables", ["-w", "5", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(err.trim() || `iptables exited ${code}`)),
-    );
-  });
-}
+const iptables = (args: string[]): Promise<string> => runCommand("iptables", ["-w", "5", ...args]);
 
 /**
  * Pod to pod stays unNATed (Kubernetes' network model; flannel's `-s cluster -d cluster RETURN`):
