@@ -52,6 +52,7 @@ export class SchedulerLoop {
     defaultPlugins,
     (ns) => this.namespaces.get(ns)?.metadata?.labels ?? undefined,
     () => this.namespaceVersion,
+    () => this.cache.nodesWithTerms(),
   );
   private readonly nodes: Informer<SchedNode>;
   private readonly pods: Informer<SchedPod>;

@@ -97,11 +97,17 @@ const probes: SchedPod[] = [
 ];
 
 /** Each probe's filter verdicts and scores on every node (all nodes feasible, for scoring). */
-function decisions(all: NodeInfo[], nsLabels: Record<string, Record<string, string>>, version: number) {
+function decisions(
+  all: NodeInfo[],
+  nsLabels: Record<string, Record<string, string>>,
+  version: number,
+  nodesWithTerms?: NodeInfo[],
+) {
   return probes.map((pod) => {
     const out: Record<string, unknown> = {};
     for (const p of [topologySpread, interPodAffinity]) {
       const state = cycleState(pod, (ns) => nsLabels[ns], version);
+      state.nodesWithTerms = nodesWithTerms;
       const active = p.preFilter!(state, all) !== false;
       out[`${p.name} filter`] = all.map((n) => (active ? p.filter!(state, n)?.reason : "skipped"));
       // The counts behind the verdicts too, which the verdicts show only near a limit.
@@ -160,7 +166,10 @@ describe("node cache memo", () => {
             cache.upsertNode(now[o.node]!);
           }
           const fresh = cacheWith(now, [...placed.values()]);
-          expect(decisions(cache.nodes(), nsLabels, version)).toEqual(decisions(fresh.nodes(), nsLabels, version));
+          // The long-lived cache's list of nodes with terms against a scan of every node.
+          expect(decisions(cache.nodes(), nsLabels, version, cache.nodesWithTerms())).toEqual(
+            decisions(fresh.nodes(), nsLabels, version),
+          );
         }
       }),
       { numRuns: 60 },

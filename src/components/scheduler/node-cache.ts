@@ -97,6 +97,9 @@ export class NodeCache {
   private readonly nominatedNode = new Map<string, string>();
   private list: NodeInfo[] = [];
   private dirty = true;
+  /** Nodes with at least one pod with affinity terms, so pods without terms need not look at every node. */
+  private readonly withTerms = new Set<NodeInfo>();
+  private withTermsList: NodeInfo[] | undefined;
 
   nodes(): NodeInfo[] {
     if (this.dirty) {
@@ -108,6 +111,23 @@ export class NodeCache {
 
   get(name: string): NodeInfo | undefined {
     return this.infos.get(name);
+  }
+
+  /** The nodes where a placed pod has inter-pod affinity terms (a subset of nodes()). */
+  nodesWithTerms(): NodeInfo[] {
+    this.withTermsList ??= [...this.withTerms];
+    return this.withTermsList;
+  }
+
+  /** accountPod, keeping the set of nodes with terms. */
+  private account(info: NodeInfo, p: PodInfo, sign: 1 | -1): void {
+    accountPod(info, p, sign);
+    if (!p.terms) return;
+    const had = this.withTerms.has(info);
+    if (had === info.withTerms > 0) return;
+    if (had) this.withTerms.delete(info);
+    else this.withTerms.add(info);
+    this.withTermsList = undefined;
   }
 
   upsertNode(node: SchedNode): void {
@@ -123,11 +143,13 @@ export class NodeCache {
     const fresh = emptyNodeInfo(node);
     this.infos.set(name, fresh);
     // Pods seen before their node (informer order) are counted now.
-    for (const p of this.placed.values()) if (p.node === name) accountPod(fresh, p.info, 1);
+    for (const p of this.placed.values()) if (p.node === name) this.account(fresh, p.info, 1);
     this.dirty = true;
   }
 
   removeNode(name: string): void {
+    const info = this.infos.get(name);
+    if (info && this.withTerms.delete(info)) this.withTermsList = undefined;
     this.infos.delete(name);
     this.dirty = true;
   }
@@ -161,7 +183,7 @@ export class NodeCache {
     const p = this.placed.get(key);
     if (!p) return;
     const node = this.infos.get(p.node);
-    if (node) accountPod(node, p.info, -1);
+    if (node) this.account(node, p.info, -1);
     this.placed.delete(key);
   }
 
@@ -205,6 +227,6 @@ export class NodeCache {
     const p: Placed = { node: nodeName, info: podInfoOf(pod, key), assumed };
     this.placed.set(key, p);
     const node = this.infos.get(nodeName);
-    if (node) accountPod(node, p.info, 1);
+    if (node) this.account(node, p.info, 1);
   }
 }

@@ -113,6 +113,8 @@ export class Scheduler1 {
     readonly plugins: Plugin[],
     private readonly namespaceLabels: CycleState["namespaceLabels"] = noNamespaces,
     private readonly namespaceVersion: () => number = () => 0,
+    /** The nodes with pods that have affinity terms, when the caller keeps that list (see CycleState). */
+    private readonly nodesWithTerms?: () => NodeInfo[],
   ) {
     this.filters = plugins.filter((p) => p.filter);
   }
@@ -120,6 +122,7 @@ export class Scheduler1 {
   /** PreFilter: what every filter needs, computed once for this pod; and the filters that have work to do. */
   prepare(pod: SchedPod, nodes: NodeInfo[]): { state: CycleState; filters: Plugin[] } {
     const state = cycleState(pod, this.namespaceLabels, this.namespaceVersion());
+    state.nodesWithTerms = this.nodesWithTerms?.();
     const filters = this.filters.filter((p) => p.preFilter?.(state, nodes) !== false);
     for (const p of this.plugins) if (!p.filter) p.preFilter?.(state, nodes);
     return { state, filters };

@@ -79,6 +79,11 @@ export interface CycleState {
   namespaceLabels: (ns: string) => Record<string, string> | undefined;
   /** Changes whenever any namespace's labels may have: part of memo keys that read them. */
   namespaceVersion: number;
+  /**
+   * The nodes with a pod that has inter-pod affinity terms (upstream's HavePodsWithAffinityNodeInfoList),
+   * when the caller tracks them: a pod without terms of its own then looks at these only. Undefined: all nodes.
+   */
+  nodesWithTerms?: NodeInfo[];
   /** Plugin state computed in preFilter/preScore, by plugin name. */
   data: Map<string, unknown>;
 }

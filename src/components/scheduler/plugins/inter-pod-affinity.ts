@@ -111,7 +111,7 @@ export const interPodAffinity: Plugin = {
     const s: State = { affinity: new Map(), anti: new Map(), existingAnti: new Map() };
     let any = required;
     const key = `${NAME}\0${signature(state, required ? state.terms : undefined)}`;
-    for (const node of nodes) {
+    for (const node of required ? nodes : (state.nodesWithTerms ?? nodes)) {
       if (!required && node.withTerms === 0) continue;
       const c = memoized(node, key, () => nodeCounts(state, node, required));
       for (const [k, n] of c.existingAnti) bump(s.existingAnti, k, node, n);
@@ -169,7 +169,7 @@ export const interPodAffinity: Plugin = {
     const preferred = !!terms && (terms.preferredAffinity.length > 0 || terms.preferredAntiAffinity.length > 0);
     const scores: Counts = new Map();
     const key = `${NAME}/score\0${signature(state, preferred ? terms : undefined)}`;
-    for (const node of all) {
+    for (const node of preferred ? all : (state.nodesWithTerms ?? all)) {
       if (!preferred && node.withTerms === 0) continue;
       for (const [k, w] of memoized(node, key, () => nodeScores(state, node, preferred))) bump(scores, k, node, w);
     }
