@@ -150,6 +150,8 @@ export interface SubresourceTarget {
 export interface KindHooks {
   /** The status a client sends on create is kept (a Node reports its own); otherwise it starts empty. */
   keepStatusOnCreate?: boolean;
+  /** Why the object named `name` may never be deleted (the system namespaces), or undefined. */
+  deletionForbidden?(name: string): string | undefined;
   /** Seconds a delete waits (a pod bound to a node: its kubelet finishes it); 0 = at once. */
   deletionGrace?(obj: KubeObject, requested: number | undefined): number;
   /** Whether something besides metadata.finalizers keeps a deleted object (a namespace's spec.finalizers). */

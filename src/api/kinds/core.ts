@@ -9,6 +9,9 @@ import { age, ageColumn, col, defineKind, humanDuration, nameColumn, specOf, sta
 
 const noGeneration = () => false;
 
+/** Namespaces the NamespaceLifecycle admission plugin never lets go (kube-node-lease is not one). */
+const IMMORTAL_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
+
 export const namespaceKind = defineKind({
   group: "",
   version: "v1",
@@ -34,6 +37,7 @@ export const namespaceKind = defineKind({
   },
   specChanged: noGeneration,
   hooks: {
+    deletionForbidden: (name) => (IMMORTAL_NAMESPACES.has(name) ? "this namespace may not be deleted" : undefined),
     // The namespace controller empties it, then clears spec.finalizers through /finalize.
     holdsDeletion: (o) => (specOf<{ finalizers?: string[] }>(o).finalizers?.length ?? 0) > 0,
     onDeleting: (o) => void (o.status = { ...(o.status as object), phase: "Terminating" }),

@@ -7,6 +7,7 @@
 // ResourceQuota, which holds its namespace's lock around the write itself.
 import type { KindDef, KindHooks, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
+import type { Objects } from "./objects.ts";
 import { decode } from "./codec.ts";
 import { conflict, forbidden, HttpError, invalid, notFound } from "./errors.ts";
 import { kindPrefix, listPrefix, objectKey } from "./paths.ts";
@@ -32,12 +33,14 @@ export interface AdmitOptions {
 
 export interface AdmissionDeps {
   store: Store;
+  /** The Objects layer admission writes through (made after admission, which it needs itself). */
+  objects: () => Objects;
   lookup: (resource: string) => KindDef | undefined;
 }
 
 export function createAdmission(deps: AdmissionDeps): Admission {
   const namespaces = deps.lookup("namespaces");
-  const quota = createQuotaAdmission(deps.store, deps.lookup("resourcequotas"));
+  const quota = createQuotaAdmission(deps.store, deps.objects, deps.lookup("resourcequotas"));
   const podSecurity = createPodSecurity(deps.store, namespaces, deps.lookup("pods"));
 
   async function checkNamespace(kind: KindDef, obj: KubeObject): Promise<void> {

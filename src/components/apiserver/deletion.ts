@@ -4,11 +4,8 @@
 import { rfc3339 } from "../../api/time.ts";
 import { isConflict } from "../../client/index.ts";
 import type { DeleteOptions as MetaDeleteOptions, KindDef, KubeObject } from "../../api/types.ts";
-import { conflict, HttpError } from "./errors.ts";
+import { conflict, HttpError, qualified } from "./errors.ts";
 import type { Objects } from "./objects.ts";
-import { encode, decode } from "./codec.ts";
-import { objectKey } from "./paths.ts";
-import { ConflictError } from "../../store/types.ts";
 
 /** metav1.DeleteOptions as the handler has read it: dryRun=All becomes a flag. */
 export type DeleteOptions = MetaDeleteOptions & { dryRun?: boolean };
@@ -19,9 +16,6 @@ export interface DeleteResult {
   gone: boolean;
 }
 
-/** Namespaces the NamespaceLifecycle admission plugin never lets go (kube-node-lease is not one). */
-const IMMORTAL_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
-
 export async function deleteObject(
   objects: Objects,
   kind: KindDef,
@@ -29,11 +23,18 @@ export async function deleteObject(
   name: string,
   opts: DeleteOptions,
 ): Promise<DeleteResult> {
-  if (kind.group === "" && kind.kind === "Namespace" && IMMORTAL_NAMESPACES.has(name))
-    throw new HttpError(403, "Forbidden", `namespaces "${name}" is forbidden: this namespace may not be deleted`, {
-      name,
-      kind: "namespaces",
-    });
+  const refused = kind.hooks?.deletionForbidden?.(name);
+  if (refused)
+    throw new HttpError(
+      403,
+      "Forbidden",
+      `${qualified(kind.resource, kind.group)} "${name}" is forbidden: ${refused}`,
+      {
+        name,
+        group: kind.group,
+        kind: kind.resource,
+      },
+    );
   for (let attempt = 0; ; attempt++) {
     const current = await objects.get(kind, ns, name);
     const obj = current.obj;
@@ -81,12 +82,9 @@ export async function deleteObject(
     kind.hooks?.onDeleting?.(next);
     if (JSON.stringify(next) === JSON.stringify(obj) || opts.dryRun) return { obj: next, gone: false };
     try {
-      const kv = await objects.store.update(objectKey(kind, ns, name), encode(next), current.kv.modRevision);
-      const written = decode(kv);
-      await kind.hooks?.afterWrite?.(written, obj);
-      return { obj: written, gone: false };
+      return { obj: await objects.writeRaw(kind, ns, name, next, current), gone: false };
     } catch (err) {
-      if (err instanceof ConflictError && attempt < 20) continue;
+      if (isConflict(err) && attempt < 20) continue;
       throw err;
     }
   }

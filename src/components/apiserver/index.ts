@@ -109,8 +109,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       store: opts.store,
     });
   const store: Store = apiMetrics ? apiMetrics.instrumentStore(opts.store) : opts.store;
-  const admission = createAdmission({ store, lookup: (r) => builtin.byPlural(r) });
-  const objects = new Objects({ store, admission });
+  const admission = createAdmission({ store, objects: () => objects, lookup: (r) => builtin.byPlural(r) });
+  const objects: Objects = new Objects({ store, admission });
   const nodesKind = builtin.byPlural("nodes");
   const kubeletKey = opts.kubeletKey ?? randomBytes(32);
   const kubeletProxy =

@@ -18,17 +18,22 @@ import {
   type Usage,
 } from "../../api/quota.ts";
 import type { Store } from "../../store/types.ts";
-import { ConflictError } from "../../store/types.ts";
-import { decode, encode } from "./codec.ts";
+import { isConflict } from "../../client/index.ts";
+import { decode } from "./codec.ts";
 import { forbidden, qualified } from "./errors.ts";
-import { listPrefix, objectKey } from "./paths.ts";
+import type { Objects } from "./objects.ts";
+import { listPrefix } from "./paths.ts";
 
 export interface QuotaAdmission {
   /** Checks `obj` against its namespace's quotas and runs `write` under the namespace's lock. */
   admit<T>(kind: KindDef, obj: KubeObject, dryRun: boolean, write: () => Promise<T>): Promise<T>;
 }
 
-export function createQuotaAdmission(store: Store, quotas: KindDef | undefined): QuotaAdmission {
+export function createQuotaAdmission(
+  store: Store,
+  objects: () => Objects,
+  quotas: KindDef | undefined,
+): QuotaAdmission {
   const locks = new Map<string, Promise<unknown>>();
 
   /** Runs `fn` after every earlier holder of the namespace's lock. */
@@ -79,17 +84,17 @@ export function createQuotaAdmission(store: Store, quotas: KindDef | undefined):
   /** Records the new usage in each quota's status (best effort: the controller recomputes it). */
   async function charge(charges: { quota: Quota; used: Usage }[]): Promise<void> {
     for (const { quota, used } of charges) {
-      const key = objectKey(quotas!, quota.metadata!.namespace, quota.metadata!.name!);
+      const { namespace, name = "" } = quota.metadata!;
       for (let attempt = 0; attempt < 3; attempt++) {
-        const { kv } = await store.get(key);
-        if (!kv) break;
-        const cur = decode(kv) as Quota;
+        const current = await objects().tryGet(quotas!, namespace, name);
+        if (!current) break;
+        const cur = current.obj as Quota;
         const status = { hard: cur.spec?.hard ?? {}, used: { ...(cur.status?.used ?? {}), ...fromUsage(used) } };
         try {
-          await store.update(key, encode({ ...cur, status }), kv.modRevision);
+          await objects().writeRaw(quotas!, namespace, name, { ...cur, status }, current);
           break;
         } catch (e) {
-          if (!(e instanceof ConflictError)) throw e;
+          if (!isConflict(e)) throw e;
         }
       }
     }
