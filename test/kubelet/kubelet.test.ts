@@ -11,7 +11,9 @@ import type { ComponentContext, RunningComponent } from "../../src/components/ty
 import { BUSYBOX_IMAGE, ensureEngine } from "../helpers/engine.ts";
 import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { clusterConfig } from "../../src/components/config.ts";
+import { clusterConfig, defaultConfig } from "../../src/components/config.ts";
+import { FakeClock } from "../helpers/clock.ts";
+import type { Pod } from "../../src/api/kinds/pod.ts";
 
 const NODE = `kubelet-test-${process.pid}`;
 let api: TestApi;
@@ -534,7 +536,9 @@ describe("deletion and restarts", () => {
 describe("jobs with real containers", () => {
   test("a Job runs containers to completion, and one that keeps failing stops at backoffLimit", async () => {
     const { startControllers } = await import("../../src/components/controllers/index.ts");
-    const controllers = await startControllers({ client, log: () => {}, config: { jobBackoffBaseMs: 100 } });
+    // The controllers' clock is stepped over the Job back-off (upstream's 10 s) after the first failure.
+    const clock = new FakeClock();
+    const controllers = await startControllers({ client, log: () => {}, clock });
     try {
       const job = (name: string, script: string, extra: Record<string, unknown> = {}) => ({
         apiVersion: "batch/v1",
@@ -566,6 +570,15 @@ describe("jobs with real containers", () => {
         45_000,
       );
       expect(done.status.succeeded).toBe(2);
+      await waitFor(
+        "the first pod of fails failed",
+        async () => {
+          const pods = await client.resource<Pod>("pods", "default").list({ labelSelector: "job-name=fails" });
+          return pods.items.some((p) => p.status?.phase === "Failed");
+        },
+        45_000,
+      );
+      clock.step(defaultConfig().jobBackoffBaseMs);
       const failed: any = await waitFor(
         "fails failed",
         async () => ((await jobs.get("fails")) as any).status?.conditions?.find((c: any) => c.type === "Failed"),

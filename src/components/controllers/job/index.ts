@@ -3,7 +3,7 @@
 // and sets the Complete/Failed conditions `kubectl wait` looks for.
 import { type Pod, podReady } from "../../../api/kinds/pod.ts";
 import type { Job, WorkloadCondition } from "../../../api/kinds/workloads.ts";
-import { now } from "../../../api/time.ts";
+import { rfc3339 } from "../../../api/time.ts";
 import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 import { BURST_REPLICAS, createPods, enqueueOwnersOfPods, Expectations, ownedPods, podFromTemplate } from "../pods.ts";
@@ -44,6 +44,7 @@ export class JobController extends Controller {
       await this.deletePods(namespace!, active);
       return;
     }
+    const now = () => rfc3339(this.ctx.clock.now());
     if (!status.startTime && !spec.suspend) status.startTime = now();
     const completions = spec.completions ?? 1;
     let condition: WorkloadCondition | undefined;
@@ -62,7 +63,7 @@ export class JobController extends Controller {
     } else if (
       spec.activeDeadlineSeconds &&
       status.startTime &&
-      Date.now() - Date.parse(status.startTime) > spec.activeDeadlineSeconds * 1000
+      this.ctx.clock.now() - Date.parse(status.startTime) > spec.activeDeadlineSeconds * 1000
     ) {
       condition = {
         type: "Failed",
@@ -93,7 +94,7 @@ export class JobController extends Controller {
           0,
           ...pods.filter((p) => phase(p) === "Failed").map((p) => Date.parse(p.status?.startTime ?? "") || 0),
         );
-        const wait = lastFailure + delay - Date.now();
+        const wait = lastFailure + delay - this.ctx.clock.now();
         if (failed > 0 && wait > 0) this.queue.addAfter(key, wait);
         else {
           const n = Math.min(wanted - active.length, BURST_REPLICAS);
@@ -106,7 +107,7 @@ export class JobController extends Controller {
       if (spec.activeDeadlineSeconds && status.startTime)
         this.queue.addAfter(
           key,
-          Math.max(0, Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 - Date.now()) + 50,
+          Math.max(0, Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 - this.ctx.clock.now()) + 50,
         );
     }
 

@@ -1,12 +1,17 @@
-// The Job controller with pods whose end the test decides, as a kubelet would report it.
+// The Job controller with pods whose end the test decides, as a kubelet would report it. Time is a
+// FakeClock the test steps over the back-off and the deadline, with upstream's default durations.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { defaultConfig } from "../../config.ts";
+import type { Job } from "../../../api/kinds/workloads.ts";
+import { FakeClock } from "../../../../test/helpers/clock.ts";
 import { waitFor } from "../../../../test/helpers/wait.ts";
 import { startCluster, type TestCluster } from "../../../../test/helpers/cluster.ts";
 import { podsOf, setPodPhase, template } from "../../../../test/helpers/controllers.ts";
 
 let env: TestCluster;
+const clock = new FakeClock();
 beforeAll(async () => {
-  env = await startCluster({ runtime: "none", config: { jobBackoffBaseMs: 10 } });
+  env = await startCluster({ runtime: "none", clock });
 });
 afterAll(() => env.close());
 
@@ -47,6 +52,8 @@ test("failures beyond backoffLimit fail the job with BackoffLimitExceeded", asyn
       (await podsOf(env.client, "default", "job-name=j2")).find((x: any) => x.status.phase === "Pending"),
     );
     await setPodPhase(env.client, p, "Failed");
+    // The next pod waits out the back-off (10 s after the first failure).
+    clock.step(defaultConfig().jobBackoffBaseMs);
   }
   const failed: any = await waitFor("Failed", async () =>
     ((await jobs().get("j2")) as any).status?.conditions?.find((c: any) => c.type === "Failed"),
@@ -56,11 +63,15 @@ test("failures beyond backoffLimit fail the job with BackoffLimitExceeded", asyn
 });
 
 test("activeDeadlineSeconds fails a job that runs too long", async () => {
-  await jobs().create(job("j3", { activeDeadlineSeconds: 1 }));
-  const failed: any = await waitFor(
-    "DeadlineExceeded",
-    async () => ((await jobs().get("j3")) as any).status?.conditions?.find((c: any) => c.type === "Failed"),
-    5000,
+  await jobs().create(job("j3", { activeDeadlineSeconds: 60 }));
+  const started = await waitFor("started", async () => {
+    const j = await env.client.resource<Job>("jobs", "default").get("j3");
+    return j.status?.startTime ? j : undefined;
+  });
+  expect(started.status?.conditions).toBeUndefined();
+  clock.step(61_000);
+  const failed: any = await waitFor("DeadlineExceeded", async () =>
+    ((await jobs().get("j3")) as any).status?.conditions?.find((c: any) => c.type === "Failed"),
   );
   expect(failed.reason).toBe("DeadlineExceeded");
 });
