@@ -147,7 +147,8 @@ export class SchedulerLoop {
     const pod = this.pods.get(key);
     if (!pod || !responsible(pod) || this.cache.isAssumed(key)) return;
     const nodes = this.cache.nodes();
-    const result = this.algorithm.schedule(pod, nodes, undefined, this.cache.nominatedOn);
+    const nominated = this.cache.anyNominated() ? this.cache.nominatedOn : undefined;
+    const result = this.algorithm.schedule(pod, nodes, undefined, nominated);
     if (result.node === undefined) {
       // PostFilter: preemption, whose verdict joins the message as upstream's does.
       const p = preempt(

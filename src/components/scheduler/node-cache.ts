@@ -50,6 +50,8 @@ export function memoized<T>(node: NodeInfo, key: string, compute: () => T): T {
 }
 
 const readyOf = (node: SchedNode) => node.status?.conditions?.find((c) => c.type === "Ready")?.status;
+const hardTaintsOf = (node: SchedNode) => (node.spec?.taints ?? []).filter((t) => t.effect !== "PreferNoSchedule");
+const preferTaintsOf = (node: SchedNode) => (node.spec?.taints ?? []).filter((t) => t.effect === "PreferNoSchedule");
 
 export function emptyNodeInfo(node: SchedNode): NodeInfo {
   return {
@@ -57,6 +59,8 @@ export function emptyNodeInfo(node: SchedNode): NodeInfo {
     node,
     allocatable: allocatable(node),
     ready: readyOf(node),
+    hardTaints: hardTaintsOf(node),
+    preferTaints: preferTaintsOf(node),
     requested: { cpu: 0, memory: 0, pods: 0 },
     usedPorts: new Set(),
     pods: new Map(),
@@ -137,6 +141,8 @@ export class NodeCache {
       info.node = node;
       info.allocatable = allocatable(node);
       info.ready = readyOf(node);
+      info.hardTaints = hardTaintsOf(node);
+      info.preferTaints = preferTaintsOf(node);
       info.generation = nextGeneration(); // labels or taints may have changed what plugins count here
       return;
     }
@@ -218,6 +224,11 @@ export class NodeCache {
     const on = this.nominations.get(node);
     on?.delete(key);
     if (on?.size === 0) this.nominations.delete(node);
+  }
+
+  /** Whether any pod is nominated anywhere (most of the time none is: filters then skip the what-if). */
+  anyNominated(): boolean {
+    return this.nominations.size > 0;
   }
 
   /** The pods nominated to a node. */

@@ -6,6 +6,8 @@ import type { Pod } from "../../api/kinds/pod.ts";
 import type { Node } from "../../api/kinds/core.ts";
 import type { Requirement } from "../../api/selectors.ts";
 
+import type { Taint } from "../../api/scheduling.ts";
+
 export type { Taint, Toleration, TopologySpreadConstraint } from "../../api/scheduling.ts";
 
 /** The pods and nodes the scheduler reads: the API's own types. */
@@ -52,6 +54,9 @@ export interface NodeInfo {
   allocatable: { cpu: number; memory: number; pods: number };
   /** The node's Ready condition status ("True", "False", "Unknown"), read once per node update. */
   ready: string | undefined;
+  /** The node's NoSchedule/NoExecute taints and its PreferNoSchedule ones, split once per node update. */
+  hardTaints: Taint[];
+  preferTaints: Taint[];
   requested: { cpu: number; memory: number; pods: number };
   /** "protocol/hostIP/port" of host ports in use. */
   usedPorts: Set<string>;

@@ -7,6 +7,7 @@ import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, WatchOptions
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreError } from "../types.ts";
 import { openDatabase, type Database, type Statement } from "./driver.ts";
 import { Hub, LiveWatcher } from "../hub.ts";
+import { ListCache } from "./list-cache.ts";
 import { acquireLock } from "../lock.ts";
 import {
   CODE_TYPE,
@@ -135,6 +136,10 @@ export class SqliteStore implements Store {
    * only writer, so the cache changes only where a committed transaction does (flush).
    */
   private readonly cache = new ReadCache();
+  /** Small whole-prefix lists (admission's per-create lists), exact until a write under their kind. */
+  private readonly lists = new ListCache();
+  /** Keys written by the transaction being built: the read cache does not know their new values yet. */
+  private readonly batchKeys = new Set<string>();
 
   /** How many keys the read cache holds (tests and diagnostics). */
   get cachedKeys(): number {
@@ -235,6 +240,10 @@ export class SqliteStore implements Store {
     const after = opts.startAfter && opts.startAfter >= prefix ? opts.startAfter : undefined;
     const max = limit === -1 ? -1 : limit + 1;
     const suffix = opts.keySuffix;
+    const whole = limit === -1 && !after && !suffix;
+    const kept = whole ? this.lists.get(prefix) : undefined;
+    if (kept)
+      return { revision: this.rev, kvs: kept, more: false, remaining: opts.countRemaining !== false ? 0 : undefined };
     const rows = suffix
       ? after
         ? this.st.listSuffixAfter!.all(after, end, suffix.length, suffix, max)
@@ -244,6 +253,7 @@ export class SqliteStore implements Store {
         : this.st.listFrom!.all(prefix, end, max);
     const more = limit !== -1 && rows.length > limit;
     const kvs = (more ? rows.slice(0, limit) : rows).map(toKv);
+    if (whole) this.lists.set(prefix, kvs);
     const counted = opts.countRemaining !== false;
     const lastKey = kvs[kvs.length - 1]?.key;
     const remaining = !counted
@@ -264,6 +274,8 @@ export class SqliteStore implements Store {
     prev: KeyValue | undefined,
   ): WatchEvent {
     const rev = this.rev + 1;
+    this.lists.written(key);
+    this.batchKeys.add(key);
     // The previous value is not stored again: it is the log row at prev_mod_rev (or the live
     // prevKv handed to watchers in memory), which halves what an update writes.
     this.st.insertLog!.run(rev, key, TYPE_CODE[type], value, createRev || rev, null, prev?.modRevision ?? null);
@@ -302,6 +314,7 @@ export class SqliteStore implements Store {
     if (batch.length === 0) return;
     const before = this.rev;
     const results: ({ ev: WatchEvent } | { err: unknown })[] = [];
+    this.batchKeys.clear();
     try {
       this.db.transaction(() => {
         for (const op of batch) {
@@ -316,9 +329,11 @@ export class SqliteStore implements Store {
       })();
     } catch (err) {
       this.rev = before;
+      this.batchKeys.clear();
       for (const op of batch) op.reject(err);
       return;
     }
+    this.batchKeys.clear();
     for (const r of results) if ("ev" in r) this.cache.committed(r.ev);
     batch.forEach((op, i) => {
       const r = results[i]!;
@@ -334,7 +349,7 @@ export class SqliteStore implements Store {
 
   async create(key: string, value: string): Promise<KeyValue> {
     const ev = await this.write(() => {
-      if (this.st.get!.get(key)) throw new KeyExistsError(key);
+      if ((!this.batchKeys.has(key) && this.cache.get(key)) || this.st.get!.get(key)) throw new KeyExistsError(key);
       const ev = this.commit("create", key, value, 0, undefined);
       this.st.insertKv!.run(key, value, ev.revision, ev.revision);
       return ev;
@@ -343,9 +358,13 @@ export class SqliteStore implements Store {
   }
 
   private current(key: string, expectedRevision: number): KeyValue {
-    const r = this.st.get!.get(key);
-    if (!r) throw new NotFoundError(key);
-    const kv = toKv(r);
+    // The read cache holds committed values; a key this transaction already wrote is read from the database.
+    let kv = this.batchKeys.has(key) ? undefined : this.cache.get(key);
+    if (!kv) {
+      const r = this.st.get!.get(key);
+      if (!r) throw new NotFoundError(key);
+      kv = toKv(r);
+    }
     if (expectedRevision !== 0 && kv.modRevision !== expectedRevision) throw new ConflictError(key, kv);
     return kv;
   }

@@ -56,18 +56,20 @@ export const nodeAffinityFilter: Plugin = {
 
 export const taintToleration: Plugin = {
   name: "TaintToleration",
+  // Taints split once per node update (NodeInfo): most nodes have none, and this runs per node per pod.
   filter(state, info): FilterResult {
-    for (const t of info.node.spec?.taints ?? []) {
-      if (t.effect === "PreferNoSchedule") continue;
+    const taints = info.hardTaints;
+    for (let i = 0; i < taints.length; i++) {
+      const t = taints[i]!;
       if (!tolerates(state.pod.spec.tolerations, t))
         return { reason: `node(s) had untolerated taint {${t.key}: ${t.value ?? ""}}`, unresolvable: true };
     }
     return undefined;
   },
   score(state, info) {
+    const taints = info.preferTaints;
     let n = 0;
-    for (const t of info.node.spec?.taints ?? [])
-      if (t.effect === "PreferNoSchedule" && !tolerates(state.pod.spec.tolerations, t)) n++;
+    for (let i = 0; i < taints.length; i++) if (!tolerates(state.pod.spec.tolerations, taints[i]!)) n++;
     return n;
   },
   normalize: "reverse",
