@@ -22,9 +22,9 @@ export const namespaceKind = defineKind({
   subresources: { status: true, extra: ["finalize"] },
   hasStatus: true,
   defaults(obj) {
-    const spec = (obj.spec ??= {}) as { finalizers?: string[] };
+    const spec = (obj.spec ??= {}) as NamespaceSpec;
     if (!obj.metadata?.deletionTimestamp) spec.finalizers ??= ["kubernetes"];
-    const st = (obj.status ??= {}) as { phase?: string };
+    const st = (obj.status ??= {}) as NamespaceStatus;
     st.phase ??= "Active";
     obj.metadata!.labels = { ...obj.metadata!.labels, "kubernetes.io/metadata.name": obj.metadata!.name ?? "" };
   },
@@ -39,13 +39,13 @@ export const namespaceKind = defineKind({
   hooks: {
     deletionForbidden: (name) => (IMMORTAL_NAMESPACES.has(name) ? "this namespace may not be deleted" : undefined),
     // The namespace controller empties it, then clears spec.finalizers through /finalize.
-    holdsDeletion: (o) => (specOf<{ finalizers?: string[] }>(o).finalizers?.length ?? 0) > 0,
+    holdsDeletion: (o) => (specOf<NamespaceSpec>(o).finalizers?.length ?? 0) > 0,
     onDeleting: (o) => void (o.status = { ...(o.status as object), phase: "Terminating" }),
   },
-  fieldSelectors: { "status.phase": (o) => statusOf(o).phase },
+  fieldSelectors: { "status.phase": (o) => statusOf<NamespaceStatus>(o).phase },
   table: {
     columns: [nameColumn, col("Status"), ageColumn],
-    row: (o, now) => [o.metadata?.name, statusOf(o).phase ?? "Active", age(o, now)],
+    row: (o, now) => [o.metadata?.name, statusOf<NamespaceStatus>(o).phase ?? "Active", age(o, now)],
   },
 });
 
@@ -65,6 +65,7 @@ export interface NodeSpec {
   unschedulable?: boolean;
   taints?: Taint[];
   podCIDR?: string;
+  podCIDRs?: string[];
   providerID?: string;
 }
 /** A Node's condition (NodeCondition). */
@@ -158,9 +159,9 @@ export interface Lease extends KubeObject {
 }
 
 export function nodeStatusText(node: KubeObject): string {
-  const ready = (statusOf(node).conditions as NodeCondition[] | undefined)?.find((c) => c.type === "Ready");
+  const ready = statusOf<NodeStatus>(node).conditions?.find((c) => c.type === "Ready");
   let s = ready?.status === "True" ? "Ready" : ready?.status === "False" ? "NotReady" : "Unknown";
-  if (specOf(node).unschedulable) s += ",SchedulingDisabled";
+  if (specOf<NodeSpec>(node).unschedulable) s += ",SchedulingDisabled";
   return s;
 }
 
@@ -179,13 +180,14 @@ export const nodeKind = defineKind({
     if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
-    for (const [i, t] of ((specOf(obj).taints ?? []) as { key?: string; effect?: string }[]).entries()) {
+    // Before any shape check: an entry may be anything, hence the `?.`.
+    for (const [i, t] of (specOf<NodeSpec>(obj).taints ?? []).entries()) {
       if (!t?.key) c.required(`spec.taints[${i}].key`);
       v.oneOf(c, `spec.taints[${i}].effect`, t?.effect, ["NoSchedule", "PreferNoSchedule", "NoExecute"], true);
     }
     return c.list;
   },
-  fieldSelectors: { "spec.unschedulable": (o) => String(!!specOf(o).unschedulable) },
+  fieldSelectors: { "spec.unschedulable": (o) => String(!!specOf<NodeSpec>(o).unschedulable) },
   table: {
     columns: [
       nameColumn,
@@ -200,10 +202,9 @@ export const nodeKind = defineKind({
       col("Container-Runtime", 1),
     ],
     row(o, now) {
-      const st = statusOf(o);
-      const info = (st.nodeInfo ?? {}) as Record<string, string>;
-      const addr = (t: string) =>
-        ((st.addresses ?? []) as { type: string; address: string }[]).find((a) => a.type === t)?.address ?? "<none>";
+      const st = statusOf<NodeStatus>(o);
+      const info: Partial<NodeSystemInfo> = st.nodeInfo ?? {};
+      const addr = (t: string) => (st.addresses ?? []).find((a) => a.type === t)?.address ?? "<none>";
       const roles =
         Object.keys(o.metadata?.labels ?? {})
           .filter((k) => k.startsWith("node-role.kubernetes.io/"))
@@ -435,6 +436,6 @@ export const leaseKind = defineKind({
   },
   table: {
     columns: [nameColumn, col("Holder"), ageColumn],
-    row: (o, now) => [o.metadata?.name, specOf(o).holderIdentity ?? "", age(o, now)],
+    row: (o, now) => [o.metadata?.name, specOf<LeaseSpec>(o).holderIdentity ?? "", age(o, now)],
   },
 });

@@ -111,7 +111,7 @@ export const cronJobKind = defineKind({
       c.invalid("spec.schedule", spec.schedule, "must be a standard 5-field cron expression");
     else if (zoneOk) {
       try {
-        parseSchedule(spec);
+        parseSchedule({ schedule: spec.schedule, timeZone: spec.timeZone });
       } catch (e) {
         c.invalid("spec.schedule", spec.schedule, (e as Error).message);
       }
@@ -146,7 +146,7 @@ export const cronJobKind = defineKind({
     row(o, now) {
       const spec = specOf<CronJobSpec>(o);
       const st = statusOf<CronJobStatus>(o);
-      const cs = (spec.jobTemplate?.spec?.template?.spec?.containers ?? []) as { name: string; image: string }[];
+      const cs = spec.jobTemplate?.spec?.template?.spec?.containers ?? [];
       return [
         o.metadata?.name,
         spec.schedule,

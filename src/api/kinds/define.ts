@@ -69,10 +69,15 @@ export const col = (name: string, priority: 0 | 1 = 0, type: TableColumn["type"]
   priority,
 });
 
-export function specOf<T = Record<string, any>>(obj: KubeObject): T {
-  return (obj.spec ?? {}) as T;
+/**
+ * An object's spec as its kind's type (k8s.io/api's XxxSpec); `{}` when absent, so every field may be
+ * missing. The type must be named: an object the generic handler passes is only a KubeObject.
+ */
+export function specOf<T extends object>(obj: KubeObject): Partial<T> {
+  return (obj.spec ?? {}) as Partial<T>;
 }
-export function statusOf<T = Record<string, any>>(obj: KubeObject): T {
-  return (obj.status ?? {}) as T;
+/** An object's status as its kind's type (k8s.io/api's XxxStatus); `{}` when absent. */
+export function statusOf<T extends object>(obj: KubeObject): Partial<T> {
+  return (obj.status ?? {}) as Partial<T>;
 }
 export const specChangedDefault = (a: KubeObject, b: KubeObject) => JSON.stringify(a.spec) !== JSON.stringify(b.spec);

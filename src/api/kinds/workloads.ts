@@ -46,9 +46,11 @@ export interface ReplicaSet extends KubeObject {
   spec: ReplicaSetSpec;
   status?: ReplicaSetStatus;
 }
-/** core/v1 ReplicationController: a ReplicaSet whose selector is a plain label map. */
+/** core/v1 ReplicationControllerSpec: a ReplicaSet's, whose selector is a plain label map. */
+export type ReplicationControllerSpec = Omit<ReplicaSetSpec, "selector"> & { selector?: Record<string, string> };
+/** core/v1 ReplicationController; its status is a ReplicaSet's. */
 export interface ReplicationController extends KubeObject {
-  spec: Omit<ReplicaSetSpec, "selector"> & { selector?: Record<string, string> };
+  spec: ReplicationControllerSpec;
   status?: ReplicaSetStatus;
 }
 
@@ -171,6 +173,10 @@ export interface Job extends KubeObject {
 
 /** What the kind's own code reads of a template before validation has vouched for it. */
 type Template = Partial<PodTemplateSpec>;
+/** The fields the checks and cells every workload kind here shares read (each kind has some of them). */
+type WorkloadSpec = Pick<StatefulSetSpec, "replicas" | "minReadySeconds" | "template" | "volumeClaimTemplates"> & {
+  selector?: LabelSelector | Record<string, string>;
+};
 const scale = {
   specReplicasPath: "spec.replicas",
   statusReplicasPath: "status.replicas",
@@ -178,7 +184,7 @@ const scale = {
 };
 
 function templateOf(obj: KubeObject): Template | undefined {
-  return specOf(obj).template as Template | undefined;
+  return specOf<WorkloadSpec>(obj).template;
 }
 
 function containersCells(obj: KubeObject): [string, string] {
@@ -188,9 +194,9 @@ function containersCells(obj: KubeObject): [string, string] {
 
 /** selector required (unless defaulted), matching template labels; replicas >= 0. */
 function validateSelectorAndTemplate(c: Causes, obj: KubeObject, opts: { mapSelector?: boolean } = {}): void {
-  const spec = specOf(obj);
+  const spec = specOf<WorkloadSpec>(obj);
   const tpl = templateOf(obj);
-  const sel = spec.selector as LabelSelector | Record<string, string> | undefined;
+  const sel = spec.selector;
   if (
     !sel ||
     (opts.mapSelector
@@ -202,9 +208,7 @@ function validateSelectorAndTemplate(c: Causes, obj: KubeObject, opts: { mapSele
     c.required("spec.selector");
   else if (opts.mapSelector) v.labels(c, "spec.selector", sel);
   else v.labels(c, "spec.selector.matchLabels", (sel as LabelSelector).matchLabels);
-  const claims = ((spec.volumeClaimTemplates as { metadata?: { name?: string } }[] | undefined) ?? [])
-    .map((t) => t?.metadata?.name)
-    .filter((n): n is string => !!n);
+  const claims = (spec.volumeClaimTemplates ?? []).map((t) => t?.metadata?.name).filter((n): n is string => !!n);
   validatePodTemplate(c, "spec.template", tpl, claims);
   if (sel && tpl && !selectorMatches(sel, tpl.metadata?.labels ?? {}))
     c.invalid(
@@ -217,8 +221,9 @@ function validateSelectorAndTemplate(c: Causes, obj: KubeObject, opts: { mapSele
 }
 
 function immutableSelector(c: Causes, obj: KubeObject, old: KubeObject | undefined): void {
-  if (old && JSON.stringify(specOf(old).selector) !== JSON.stringify(specOf(obj).selector))
-    c.invalid("spec.selector", specOf(obj).selector, "field is immutable");
+  const selector = (o: KubeObject) => specOf<WorkloadSpec>(o).selector;
+  if (old && JSON.stringify(selector(old)) !== JSON.stringify(selector(obj)))
+    c.invalid("spec.selector", selector(obj), "field is immutable");
 }
 
 /** Shape, metadata, selector and template checks every apps/v1 workload shares; `more` adds its own rules. */
@@ -239,9 +244,9 @@ function defaultTemplate(obj: KubeObject): void {
 }
 
 const replicaCells = (o: KubeObject) => [
-  specOf(o).replicas ?? 0,
-  statusOf(o).replicas ?? 0,
-  statusOf(o).readyReplicas ?? 0,
+  specOf<ReplicaSetSpec>(o).replicas ?? 0,
+  statusOf<ReplicaSetStatus>(o).replicas ?? 0,
+  statusOf<ReplicaSetStatus>(o).readyReplicas ?? 0,
 ];
 
 function replicaLike(kind: "ReplicationController" | "ReplicaSet"): KindDef {
@@ -257,7 +262,8 @@ function replicaLike(kind: "ReplicationController" | "ReplicaSet"): KindDef {
     subresources: { status: true, scale },
     hasStatus: true,
     defaults(obj) {
-      const spec = (obj.spec ??= {}) as Record<string, any>;
+      // Only the selector differs between the two, and only a ReplicationController's is defaulted.
+      const spec = (obj.spec ??= {}) as Partial<ReplicationControllerSpec>;
       spec.replicas ??= 1;
       spec.minReadySeconds ??= 0;
       const labels = templateOf(obj)?.metadata?.labels;
@@ -297,7 +303,7 @@ function replicaLike(kind: "ReplicationController" | "ReplicaSet"): KindDef {
         ...replicaCells(o),
         age(o, now),
         ...containersCells(o),
-        selectorToString(specOf(o).selector) || "<none>",
+        selectorToString(specOf<WorkloadSpec>(o).selector) || "<none>",
       ],
     },
   });
@@ -317,7 +323,7 @@ export const deploymentKind = defineKind({
   subresources: { status: true, scale },
   hasStatus: true,
   defaults(obj) {
-    const spec = (obj.spec ??= {}) as Record<string, any>;
+    const spec = (obj.spec ??= {}) as Partial<DeploymentSpec>;
     spec.replicas ??= 1;
     spec.strategy ??= { type: "RollingUpdate" };
     spec.strategy.type ??= "RollingUpdate";
@@ -333,7 +339,8 @@ export const deploymentKind = defineKind({
   },
   validate(obj, old) {
     return appsWorkload(obj, old, (c) => {
-      const st = specOf(obj).strategy ?? {};
+      const spec = specOf<DeploymentSpec>(obj);
+      const st = spec.strategy ?? {};
       v.oneOf(c, "spec.strategy.type", st.type, ["RollingUpdate", "Recreate"]);
       if (st.type === "Recreate" && st.rollingUpdate)
         c.forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'");
@@ -348,8 +355,8 @@ export const deploymentKind = defineKind({
             "may not be 0 when `maxSurge` is 0",
           );
       }
-      v.nonNegativeInt(c, "spec.revisionHistoryLimit", specOf(obj).revisionHistoryLimit);
-      v.positiveInt(c, "spec.progressDeadlineSeconds", specOf(obj).progressDeadlineSeconds);
+      v.nonNegativeInt(c, "spec.revisionHistoryLimit", spec.revisionHistoryLimit);
+      v.positiveInt(c, "spec.progressDeadlineSeconds", spec.progressDeadlineSeconds);
       if (templateOf(obj)?.spec?.restartPolicy && templateOf(obj)?.spec?.restartPolicy !== "Always")
         c.notSupported("spec.template.spec.restartPolicy", templateOf(obj)?.spec?.restartPolicy, ["Always"]);
     });
@@ -367,15 +374,16 @@ export const deploymentKind = defineKind({
       col("Selector", 1),
     ],
     row(o, now) {
-      const st = statusOf(o);
+      const st = statusOf<DeploymentStatus>(o);
+      const spec = specOf<DeploymentSpec>(o);
       return [
         o.metadata?.name,
-        `${st.readyReplicas ?? 0}/${specOf(o).replicas ?? 0}`,
+        `${st.readyReplicas ?? 0}/${spec.replicas ?? 0}`,
         st.updatedReplicas ?? 0,
         st.availableReplicas ?? 0,
         age(o, now),
         ...containersCells(o),
-        selectorToString(specOf(o).selector) || "<none>",
+        selectorToString(spec.selector) || "<none>",
       ];
     },
   },
@@ -392,7 +400,7 @@ export const daemonSetKind = defineKind({
   subresources: { status: true },
   hasStatus: true,
   defaults(obj) {
-    const spec = (obj.spec ??= {}) as Record<string, any>;
+    const spec = (obj.spec ??= {}) as Partial<DaemonSetSpec>;
     spec.updateStrategy ??= { type: "RollingUpdate" };
     if (spec.updateStrategy.type === "RollingUpdate")
       spec.updateStrategy.rollingUpdate ??= { maxUnavailable: 1, maxSurge: 0 };
@@ -402,7 +410,10 @@ export const daemonSetKind = defineKind({
   },
   validate(obj, old) {
     return appsWorkload(obj, old, (c) => {
-      v.oneOf(c, "spec.updateStrategy.type", specOf(obj).updateStrategy?.type, ["RollingUpdate", "OnDelete"]);
+      v.oneOf(c, "spec.updateStrategy.type", specOf<DaemonSetSpec>(obj).updateStrategy?.type, [
+        "RollingUpdate",
+        "OnDelete",
+      ]);
     });
   },
   specChanged: specChangedDefault,
@@ -421,7 +432,7 @@ export const daemonSetKind = defineKind({
       col("Selector", 1),
     ],
     row(o, now) {
-      const st = statusOf(o);
+      const st = statusOf<DaemonSetStatus>(o);
       const ns =
         Object.entries(templateOf(o)?.spec?.nodeSelector ?? {})
           .map(([k, val]) => `${k}=${val}`)
@@ -436,7 +447,7 @@ export const daemonSetKind = defineKind({
         ns,
         age(o, now),
         ...containersCells(o),
-        selectorToString(specOf(o).selector) || "<none>",
+        selectorToString(specOf<DaemonSetSpec>(o).selector) || "<none>",
       ];
     },
   },
@@ -453,7 +464,7 @@ export const statefulSetKind = defineKind({
   subresources: { status: true, scale },
   hasStatus: true,
   defaults(obj) {
-    const spec = (obj.spec ??= {}) as Record<string, any>;
+    const spec = (obj.spec ??= {}) as Partial<StatefulSetSpec>;
     spec.replicas ??= 1;
     spec.podManagementPolicy ??= "OrderedReady";
     spec.updateStrategy ??= { type: "RollingUpdate" };
@@ -468,9 +479,10 @@ export const statefulSetKind = defineKind({
   },
   validate(obj, old) {
     return appsWorkload(obj, old, (c) => {
-      v.oneOf(c, "spec.podManagementPolicy", specOf(obj).podManagementPolicy, ["OrderedReady", "Parallel"]);
-      v.oneOf(c, "spec.updateStrategy.type", specOf(obj).updateStrategy?.type, ["RollingUpdate", "OnDelete"]);
-      if (old && specOf(old).podManagementPolicy !== specOf(obj).podManagementPolicy)
+      const spec = specOf<StatefulSetSpec>(obj);
+      v.oneOf(c, "spec.podManagementPolicy", spec.podManagementPolicy, ["OrderedReady", "Parallel"]);
+      v.oneOf(c, "spec.updateStrategy.type", spec.updateStrategy?.type, ["RollingUpdate", "OnDelete"]);
+      if (old && specOf<StatefulSetSpec>(old).podManagementPolicy !== spec.podManagementPolicy)
         c.forbidden(
           "spec",
           "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
@@ -482,7 +494,7 @@ export const statefulSetKind = defineKind({
     columns: [nameColumn, col("Ready"), ageColumn, col("Containers", 1), col("Images", 1)],
     row: (o, now) => [
       o.metadata?.name,
-      `${statusOf(o).readyReplicas ?? 0}/${specOf(o).replicas ?? 0}`,
+      `${statusOf<StatefulSetStatus>(o).readyReplicas ?? 0}/${specOf<StatefulSetSpec>(o).replicas ?? 0}`,
       age(o, now),
       ...containersCells(o),
     ],
@@ -491,12 +503,13 @@ export const statefulSetKind = defineKind({
 
 /** Kubernetes generates a Job's selector from its uid unless manualSelector is set. */
 export function jobAssignSelector(job: KubeObject): void {
-  const spec = (job.spec ??= {}) as Record<string, any>;
+  const spec = (job.spec ??= {}) as Partial<JobSpec>;
   if (spec.manualSelector) return;
   const uid = job.metadata!.uid!;
   const name = job.metadata!.name!;
   spec.selector = { matchLabels: { "batch.kubernetes.io/controller-uid": uid } };
-  const tpl = (spec.template ??= {}) as Template;
+  // Without a template, validation reports it; the labels still go on an empty one.
+  const tpl: Template = (spec.template ??= {} as PodTemplateSpec);
   tpl.metadata ??= {};
   tpl.metadata.labels = {
     ...tpl.metadata.labels,
@@ -517,7 +530,7 @@ export const jobKind = defineKind({
   subresources: { status: true },
   hasStatus: true,
   defaults(obj) {
-    const spec = (obj.spec ??= {}) as Record<string, any>;
+    const spec = (obj.spec ??= {}) as Partial<JobSpec>;
     spec.completions ??= 1;
     spec.parallelism ??= 1;
     spec.backoffLimit ??= 6;
@@ -531,7 +544,7 @@ export const jobKind = defineKind({
     if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
-    const spec = specOf(obj);
+    const spec = specOf<JobSpec>(obj);
     validatePodTemplate(c, "spec.template", spec.template);
     const rp = templateOf(obj)?.spec?.restartPolicy;
     if (rp !== "Never" && rp !== "OnFailure")
@@ -548,10 +561,10 @@ export const jobKind = defineKind({
       );
     if (old) {
       immutableSelector(c, obj, old);
-      if (JSON.stringify(specOf(old).template) !== JSON.stringify(spec.template))
+      const was = specOf<JobSpec>(old);
+      if (JSON.stringify(was.template) !== JSON.stringify(spec.template))
         c.invalid("spec.template", "", "field is immutable");
-      if (specOf(old).completions !== spec.completions)
-        c.invalid("spec.completions", spec.completions, "field is immutable");
+      if (was.completions !== spec.completions) c.invalid("spec.completions", spec.completions, "field is immutable");
     }
     return c.list;
   },
@@ -568,13 +581,14 @@ export const jobKind = defineKind({
       col("Selector", 1),
     ],
     row(o, now) {
-      const st = statusOf(o);
-      const conds = (st.conditions ?? []) as { type: string; status: string }[];
+      const st = statusOf<JobStatus>(o);
+      const spec = specOf<JobSpec>(o);
+      const conds = st.conditions ?? [];
       const status = conds.some((x) => x.type === "Complete" && x.status === "True")
         ? "Complete"
         : conds.some((x) => x.type === "Failed" && x.status === "True")
           ? "Failed"
-          : specOf(o).suspend
+          : spec.suspend
             ? "Suspended"
             : "Running";
       const start = st.startTime ? Date.parse(st.startTime) : undefined;
@@ -582,11 +596,11 @@ export const jobKind = defineKind({
       return [
         o.metadata?.name,
         status,
-        `${st.succeeded ?? 0}/${specOf(o).completions ?? 1}`,
+        `${st.succeeded ?? 0}/${spec.completions ?? 1}`,
         start ? humanDuration(end - start) : "",
         age(o, now),
         ...containersCells(o),
-        selectorToString(specOf(o).selector) || "<none>",
+        selectorToString(spec.selector) || "<none>",
       ];
     },
   },
