@@ -3,7 +3,7 @@
 // `kubectl rollout history/undo` reads) and APIService (apiregistration.k8s.io/v1: stored and
 // listed; nothing is aggregated). Validation as upstream's (apps and apiregistration validation).
 import { MetaOnlySchema, shapeCauses } from "../schema.ts";
-import type { Cause, KubeObject } from "../types.ts";
+import type { Cause, Condition, KubeObject } from "../types.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
 import { age, ageColumn, col, defineKind, nameColumn, specOf, statusOf } from "./define.ts";
@@ -82,16 +82,23 @@ export const controllerRevisionKind = defineKind({
   },
 });
 
-type ApiServiceSpec = {
+/** apiregistration.k8s.io/v1 APIServiceSpec; no service means served locally. */
+export interface APIServiceSpec {
   service?: { namespace?: string; name?: string; port?: number };
   group?: string;
   version?: string;
   insecureSkipTLSVerify?: boolean;
   caBundle?: string;
-  groupPriorityMinimum?: number;
-  versionPriority?: number;
-};
-type Condition = { type: string; status: string; reason?: string };
+  groupPriorityMinimum: number;
+  versionPriority: number;
+}
+export interface APIServiceStatus {
+  conditions?: Condition[];
+}
+export interface APIService extends KubeObject {
+  spec: APIServiceSpec;
+  status?: APIServiceStatus;
+}
 
 export const apiServiceKind = defineKind({
   group: "apiregistration.k8s.io",
@@ -103,11 +110,11 @@ export const apiServiceKind = defineKind({
   subresources: { status: true },
   hasStatus: true,
   defaults: (o) => {
-    const s = specOf<ApiServiceSpec>(o);
+    const s = specOf<APIServiceSpec>(o);
     if (s.service) s.service.port ??= 443;
   },
   validate: validated((c, o) => {
-    const s = specOf<ApiServiceSpec>(o);
+    const s = specOf<APIServiceSpec>(o);
     const required = `${s.version ?? ""}.${s.group ?? ""}`;
     if (o.metadata?.name && o.metadata.name !== required && !c.list.some((x) => x.field === "metadata.name"))
       c.invalid(
@@ -151,8 +158,8 @@ export const apiServiceKind = defineKind({
   table: {
     columns: [nameColumn, col("Service"), col("Available"), ageColumn],
     row: (o, now) => {
-      const s = specOf<ApiServiceSpec>(o);
-      const cond = (statusOf<{ conditions?: Condition[] }>(o).conditions ?? []).find((x) => x.type === "Available");
+      const s = specOf<APIServiceSpec>(o);
+      const cond = (statusOf<APIServiceStatus>(o).conditions ?? []).find((x) => x.type === "Available");
       const available = !cond
         ? "Unknown"
         : cond.status !== "True" && cond.reason

@@ -4,7 +4,7 @@ import type { Condition, KubeObject } from "../types.ts";
 import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
 import { ServiceSchema, shapeCauses } from "../schema.ts";
-import { age, ageColumn, col, defineKind, nameColumn, specOf } from "./define.ts";
+import { age, ageColumn, col, defineKind, nameColumn, specOf, statusOf } from "./define.ts";
 
 export interface ServicePort {
   name?: string;
@@ -93,7 +93,7 @@ export const serviceKind = defineKind({
     if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj, "label");
-    const spec = specOf(obj) as ServiceSpec;
+    const spec = specOf<ServiceSpec>(obj);
     v.oneOf(c, "spec.type", spec.type, ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]);
     v.oneOf(c, "spec.sessionAffinity", spec.sessionAffinity, ["None", "ClientIP"]);
     if (spec.type === "ExternalName" && !spec.externalName) c.required("spec.externalName");
@@ -123,7 +123,7 @@ export const serviceKind = defineKind({
     if (spec.clusterIP && spec.clusterIP !== "None" && !/^\d{1,3}(\.\d{1,3}){3}$/.test(spec.clusterIP))
       c.invalid("spec.clusterIP", spec.clusterIP, "must be empty, 'None', or a valid IP address");
     if (old) {
-      const oldIp = (specOf(old) as ServiceSpec).clusterIP;
+      const oldIp = specOf<ServiceSpec>(old).clusterIP;
       if (oldIp && spec.clusterIP && oldIp !== spec.clusterIP)
         c.invalid("spec.clusterIP", spec.clusterIP, "field is immutable");
     }
@@ -140,16 +140,13 @@ export const serviceKind = defineKind({
       col("Selector", 1),
     ],
     row(o, now) {
-      const spec = specOf(o) as ServiceSpec;
+      const spec = specOf<ServiceSpec>(o);
       const ports =
         (spec.ports ?? [])
           .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`)
           .join(",") || "<none>";
       // As kubectl's printer: a LoadBalancer's ingress addresses, then any externalIPs.
-      const lb = (
-        (o.status as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)?.loadBalancer
-          ?.ingress ?? []
-      )
+      const lb = (statusOf<ServiceStatus>(o).loadBalancer?.ingress ?? [])
         .map((i) => i.ip ?? i.hostname ?? "")
         .filter(Boolean);
       const ext =

@@ -88,6 +88,11 @@ export const ingressKind = defineKind({
   },
 });
 
+/** networking.k8s.io/v1 IngressClassSpec. */
+export interface IngressClassSpec {
+  controller?: string;
+  parameters?: { apiGroup?: string; kind: string; name: string; namespace?: string; scope?: string };
+}
 export const ingressClassKind = defineKind({
   group: "networking.k8s.io",
   version: "v1",
@@ -99,7 +104,7 @@ export const ingressClassKind = defineKind({
   table: {
     columns: [nameColumn, col("Controller"), col("Parameters"), ageColumn],
     row: (o, now) => {
-      const p = specOf<{ controller?: string; parameters?: { kind?: string; name?: string } }>(o);
+      const p = specOf<IngressClassSpec>(o);
       return [
         o.metadata?.name,
         p.controller ?? "",
@@ -110,6 +115,13 @@ export const ingressClassKind = defineKind({
   },
 });
 
+/** networking.k8s.io/v1 NetworkPolicySpec; the rules are stored, not enforced, so left opaque. */
+export interface NetworkPolicySpec {
+  podSelector: LabelSelector;
+  policyTypes?: ("Ingress" | "Egress")[];
+  ingress?: unknown[];
+  egress?: unknown[];
+}
 export const networkPolicyKind = defineKind({
   group: "networking.k8s.io",
   version: "v1",
@@ -119,7 +131,7 @@ export const networkPolicyKind = defineKind({
   shortNames: ["netpol"],
   // SetDefaults_NetworkPolicy: Ingress always, Egress when egress rules are given.
   defaults(o) {
-    const spec = (o.spec ??= {}) as { policyTypes?: string[]; egress?: unknown[] };
+    const spec = (o.spec ??= {}) as Partial<NetworkPolicySpec>;
     spec.policyTypes ??= spec.egress?.length ? ["Ingress", "Egress"] : ["Ingress"];
   },
   validate: checked(),
@@ -128,7 +140,7 @@ export const networkPolicyKind = defineKind({
     columns: [nameColumn, col("Pod-Selector"), ageColumn],
     row: (o, now) => [
       o.metadata?.name,
-      selectorToString(specOf<{ podSelector?: never }>(o).podSelector) || "<none>",
+      selectorToString(specOf<NetworkPolicySpec>(o).podSelector) || "<none>",
       age(o, now),
     ],
   },
@@ -303,6 +315,22 @@ export const horizontalPodAutoscalerKind = defineKind({
   },
 });
 
+/** core/v1 ResourceQuotaSpec and ResourceQuotaStatus: quantities by resource name. */
+export interface ResourceQuotaSpec {
+  hard?: Record<string, string>;
+  scopes?: string[];
+  scopeSelector?: {
+    matchExpressions?: { scopeName: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
+  };
+}
+export interface ResourceQuotaStatus {
+  hard?: Record<string, string>;
+  used?: Record<string, string>;
+}
+export interface ResourceQuota extends KubeObject {
+  spec?: ResourceQuotaSpec;
+  status?: ResourceQuotaStatus;
+}
 export const resourceQuotaKind = defineKind({
   group: "",
   version: "v1",
@@ -317,8 +345,8 @@ export const resourceQuotaKind = defineKind({
   table: {
     columns: [nameColumn, ageColumn, col("Request"), col("Limit")],
     row: (o, now) => {
-      const hard = specOf<{ hard?: Record<string, string> }>(o).hard ?? {};
-      const used = statusOf<{ used?: Record<string, string> }>(o).used ?? {};
+      const hard = specOf<ResourceQuotaSpec>(o).hard ?? {};
+      const used = statusOf<ResourceQuotaStatus>(o).used ?? {};
       const fmt = (keys: string[]) => keys.map((k) => `${k}: ${used[k] ?? "0"}/${hard[k]}`).join(", ");
       const keys = Object.keys(hard).sort();
       return [
