@@ -2,7 +2,7 @@
 // event, many similar events become one combined event, and a flood on one object is cut off.
 import { afterAll, expect, test } from "bun:test";
 import { createClient, inProcessTransport } from "../../src/client/index.ts";
-import { eventCacheSize, forgetEvents, recordEvent } from "../../src/components/events.ts";
+import { eventCacheSize, forgetEvents, recordEvent, shareEventCache } from "../../src/components/events.ts";
 import { startTestApi, TEST_TOKEN } from "../helpers/api.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -96,4 +96,18 @@ test("forgetting a deleted object empties the recorder's caches of it; other obj
   // Still counted as before for an object recorded again (a new entry, hence a new event).
   recordEvent(client, "kubelet", pod("kept"), "Normal", "Pulled", "Pulled container c");
   await waitFor("a new event", async () => (await eventsOf(client, "kept")).length === 4);
+});
+
+test("clients sharing one event cache (hollow kubelets) count each other's repeats and forget together", async () => {
+  const [a, b] = [newClient(), newClient()];
+  shareEventCache([a, b]);
+  recordEvent(a, "kubelet", pod("shared"), "Normal", "Pulled", "Pulled container c");
+  await waitFor("first event", async () => (await eventsOf(a, "shared")).length === 1);
+  recordEvent(b, "kubelet", pod("shared"), "Normal", "Pulled", "Pulled container c");
+  await waitFor("one event counted twice", async () => (await eventsOf(a, "shared"))[0]?.count === 2);
+  expect(await eventsOf(a, "shared")).toHaveLength(1);
+  expect(eventCacheSize(b)).toBe(eventCacheSize(a));
+  expect(eventCacheSize(a)).toBeGreaterThan(0);
+  forgetEvents(b, pod("shared"));
+  expect(eventCacheSize(a)).toBe(0);
 });

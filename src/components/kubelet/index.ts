@@ -13,6 +13,7 @@ import { readResolvConf } from "../../util/resolv-conf.ts";
 import { existsSync } from "node:fs";
 import { nodeKey } from "../../util/kubelet-auth.ts";
 import { KubeletMetrics } from "./metrics.ts";
+import { shareEventCache } from "../events.ts";
 
 export class KubeletError extends Error {
   override name = "KubeletError";
@@ -96,6 +97,8 @@ export const kubeletComponent: Component = {
       });
       kubelets.set(name, k);
     }
+    // Hollow nodes: one event cache for all of them, bounded as one kubelet's (see shareEventCache).
+    if (kubelets.size > 1) shareEventCache([...kubelets.values()].map((k) => k.opts.client));
     await Promise.all([...kubelets.values()].map((k) => k.register()));
     // One watch for all of this process's nodes: by node name for a single node, all pods for hollow nodes.
     const single = kubelets.size === 1 ? [...kubelets.keys()][0] : undefined;

@@ -72,7 +72,8 @@ export class PodWorker {
   private sandbox: { id: string; ip: string } | undefined;
   private waiting = new Map<string, { reason: string; message?: string }>();
   private probes = new Map<string, ProbeState>();
-  private lastStatus = "";
+  /** Bun.hash of the last status written (its text was ~1 KB a pod, kept for every running pod). */
+  private lastStatus: number | bigint | undefined;
   private terminated = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Rewrites the pod's service account tokens before they expire (upstream's token manager). */
@@ -118,6 +119,8 @@ export class PodWorker {
         }
       } while (this.again);
       this.running = false;
+      // Not kept once settled (one per running pod); shutdown() then has nothing to wait for.
+      this.loop = undefined;
     })();
   }
 
@@ -644,12 +647,13 @@ export class PodWorker {
     const text = JSON.stringify(status, (k, v) =>
       k === "lastTransitionTime" || k === "lastProbeTime" ? undefined : v,
     );
-    if (text === this.lastStatus) return;
+    const hash = Bun.hash(text);
+    if (hash === this.lastStatus) return;
     await this.deps.client
       .resource("pods", this.pod.metadata!.namespace)
       .patch(this.pod.metadata!.name!, { status }, "merge", { subresource: "status" })
       .then(() => {
-        this.lastStatus = text;
+        this.lastStatus = hash;
         if (phase === "Running" && this.seenAt !== undefined) {
           this.deps.podStarted?.((performance.now() - this.seenAt) / 1000);
           this.seenAt = undefined;
