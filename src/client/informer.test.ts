@@ -137,6 +137,29 @@ describe("Informer", () => {
     for (const i of [a, b, meta]) i.stop();
   });
 
+  test("stripManagedFields caches objects without managedFields, shared among stripping informers only", async () => {
+    const ns = await freshNamespace();
+    const cms = client.resource("configmaps", ns);
+    await cms.create(cm("managed", {}, { v: "1" }), { fieldManager: "tester" });
+    const full = new Informer(cms);
+    const a = new Informer(cms, { stripManagedFields: true });
+    const b = new Informer(client.resource("configmaps", ns), { stripManagedFields: true, pageSize: 0 });
+    for (const i of [full, a, b]) i.start();
+    await Promise.all([full, a, b].map((i) => i.waitForSync()));
+    const key = `${ns}/managed`;
+    expect(full.get(key)!.metadata!.managedFields).toHaveLength(1);
+    expect(a.get(key)!.metadata!.managedFields).toBeUndefined();
+    expect(a.get(key)).toBe(b.get(key)!);
+    await cms.patch("managed", { data: { v: "2" } }, "merge", { fieldManager: "tester" });
+    const v2 = (i: Informer<KubeObject>) => (i.get(key)?.data as Record<string, string> | undefined)?.v === "2";
+    await waitFor("all informers see v2", () => v2(full) && v2(a) && v2(b));
+    expect(full.get(key)!.metadata!.managedFields!.length).toBeGreaterThan(0);
+    expect(a.get(key)!.metadata!.managedFields).toBeUndefined();
+    expect(a.get(key)).toBe(b.get(key)!);
+    expect(Object.isFrozen(a.get(key)!.metadata)).toBe(true);
+    for (const i of [full, a, b]) i.stop();
+  });
+
   test("handlers registered after sync first receive every cached object as an add", async () => {
     const ns = await freshNamespace();
     const cms = client.resource("configmaps", ns);

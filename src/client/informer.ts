@@ -23,6 +23,12 @@ export interface InformerOptions {
   /** Applied to every listed or watched object before it is cached (client-go's SetTransform), e.g. to keep
    * only metadata of a resource watched for its ownership. */
   transform?: (obj: KubeObject) => KubeObject;
+  /**
+   * Drop metadata.managedFields before caching (client-go's TransformStripManagedFields, which
+   * kube-scheduler's and kube-controller-manager's informer factories apply): no controller reads
+   * them, and an object written by several managers carries more of them than of its own fields.
+   */
+  stripManagedFields?: boolean;
 }
 
 export interface EventHandlers<T> {
@@ -64,10 +70,13 @@ const sharedGone = new FinalizationRegistry<string>((key) => {
   if (shared.get(key)?.deref() === undefined) shared.delete(key);
 });
 
-function freezeShared<T extends KubeObject>(obj: T): T {
+function freezeShared<T extends KubeObject>(obj: T, stripManagedFields = false): T {
   const m = obj.metadata;
+  // Stripped copies are shared among stripping informers only (an object without managedFields is the same either way).
+  const stripped = stripManagedFields && m?.managedFields !== undefined;
+  if (stripped) delete m.managedFields;
   if (!obj.apiVersion || !obj.kind || !m?.uid || !m.resourceVersion) return deepFreeze(obj);
-  const key = `${obj.apiVersion}/${obj.kind}/${m.uid}/${m.resourceVersion}`;
+  const key = `${obj.apiVersion}/${obj.kind}/${m.uid}/${m.resourceVersion}${stripped ? "/-managedFields" : ""}`;
   const hit = shared.get(key)?.deref();
   if (hit) return hit as T;
   deepFreeze(obj);
@@ -289,7 +298,9 @@ export class Informer<T extends KubeObject> {
     const transform = this.opts.transform;
     for (let i = 0; i < items.length; i++) {
       if (i && i % BATCH === 0) await yieldToLoop();
-      const obj = transform ? deepFreeze(transform(items[i]!) as T) : freezeShared(items[i]!);
+      const obj = transform
+        ? deepFreeze(transform(items[i]!) as T)
+        : freezeShared(items[i]!, this.opts.stripManagedFields);
       const key = keyOf(obj);
       seen.add(key);
       const old = this.cache.get(key);
@@ -326,7 +337,7 @@ export class Informer<T extends KubeObject> {
         const obj =
           this.opts.transform && event.type !== "BOOKMARK"
             ? deepFreeze(this.opts.transform(event.object) as T)
-            : freezeShared(event.object);
+            : freezeShared(event.object, this.opts.stripManagedFields);
         const rv = obj.metadata?.resourceVersion;
         if (event.type !== "BOOKMARK") {
           const key = keyOf(obj);

@@ -40,7 +40,8 @@ export class InformerFactory {
   get<T extends KubeObject = KubeObject>(resource: string): Informer<T> {
     let inf = this.informers.get(resource);
     if (!inf) {
-      inf = new Informer<KubeObject>(this.client.resource(resource), { resyncMs: 60_000 });
+      // Without managedFields, as kube-controller-manager's informer factory caches them.
+      inf = new Informer<KubeObject>(this.client.resource(resource), { resyncMs: 60_000, stripManagedFields: true });
       this.informers.set(resource, inf);
     }
     return inf as unknown as Informer<T>;

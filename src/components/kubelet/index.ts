@@ -105,7 +105,7 @@ export const kubeletComponent: Component = {
     // Every kubelet may read pods (system:node): the first node's identity watches for them all.
     const pods = new Informer<Pod>(
       clientOf(ctx, `system:node:${[...kubelets.keys()][0] ?? ctx.nodeName}`, ["system:nodes"]).resource<Pod>("pods"),
-      single ? { fieldSelector: `spec.nodeName=${single}` } : {},
+      { stripManagedFields: true, ...(single ? { fieldSelector: `spec.nodeName=${single}` } : {}) },
     );
     const route = (p: Pod) => (p.spec?.nodeName ? kubelets.get(p.spec.nodeName) : undefined);
     pods.on({

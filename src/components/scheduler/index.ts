@@ -76,10 +76,12 @@ export class SchedulerLoop {
     this.metrics =
       registry &&
       new SchedulerMetrics(registry, () => ({ active: this.queue.activeLength, unschedulable: this.queue.parked }));
-    this.nodes = new Informer<SchedNode>(client.resource<SchedNode>("nodes"));
-    this.pods = new Informer<SchedPod>(client.resource<SchedPod>("pods"));
-    this.namespaces = new Informer<KubeObject>(client.resource<KubeObject>("namespaces"));
-    this.pdbs = new Informer<PodDisruptionBudget>(client.resource<PodDisruptionBudget>("poddisruptionbudgets"));
+    // Without managedFields, as upstream's scheduler caches them.
+    const opts = { stripManagedFields: true };
+    this.nodes = new Informer<SchedNode>(client.resource<SchedNode>("nodes"), opts);
+    this.pods = new Informer<SchedPod>(client.resource<SchedPod>("pods"), opts);
+    this.namespaces = new Informer<KubeObject>(client.resource<KubeObject>("namespaces"), opts);
+    this.pdbs = new Informer<PodDisruptionBudget>(client.resource<PodDisruptionBudget>("poddisruptionbudgets"), opts);
     const namespaceChanged = () => void this.namespaceVersion++;
     this.namespaces.on({ add: namespaceChanged, update: namespaceChanged, delete: namespaceChanged });
     this.nodes.on({
