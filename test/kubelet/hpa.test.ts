@@ -10,7 +10,6 @@ import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
 import { TEST_TOKEN } from "../helpers/api.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { kubectlRunner } from "../helpers/kubectl.ts";
-import { waitFor } from "../helpers/wait.ts";
 import { FakeClock, STEPPED_GRACE_MS, waitStepping } from "../helpers/clock.ts";
 import { defaultConfig } from "../../src/components/config.ts";
 import { mkdtempSync, rmSync } from "node:fs";
