@@ -61,12 +61,14 @@ export class Authenticator {
    * others), as kube-apiserver's authenticator checks: a token projected for "vault" is no API credential.
    */
   async userOfToken(token: string, audiences: string[] = [ISSUER]): Promise<UserInfo | undefined> {
+    const meant = (aud: string[]) => aud.some((a) => audiences.includes(a));
+    // First, as no other kind of token can be among them: it spares a service account's every
+    // request the node credential's signature check.
+    const hit = this.checked.get(token);
+    if (hit && hit.exp > Date.now() / 1000) return meant(hit.aud) ? hit.user : undefined;
     const own = this.ownUser(token);
     if (own === BOOTSTRAP) return this.join!.bootstrap(token);
     if (own) return own;
-    const meant = (aud: string[]) => aud.some((a) => audiences.includes(a));
-    const hit = this.checked.get(token);
-    if (hit && hit.exp > Date.now() / 1000) return meant(hit.aud) ? hit.user : undefined;
     const generation = this.generation;
     const claims = this.tokens.verify(token);
     if (!claims || !meant(claims.aud) || !(await tokenStillValid(this.objects, this.kinds, claims))) return undefined;
@@ -105,10 +107,10 @@ export class Authenticator {
     const auth = req.headers.get("authorization") ?? "";
     if (!auth.startsWith("Bearer ")) return undefined;
     const token = auth.slice(7).trim();
-    const own = this.ownUser(token);
-    if (own) return own === BOOTSTRAP ? undefined : own;
     const hit = this.checked.get(token);
-    return hit && hit.exp > Date.now() / 1000 && hit.aud.includes(ISSUER) ? hit.user : undefined;
+    if (hit && hit.exp > Date.now() / 1000) return hit.aud.includes(ISSUER) ? hit.user : undefined;
+    const own = this.ownUser(token);
+    return own === BOOTSTRAP ? undefined : own;
   }
 
   /** The audiences a token is meant for; every audience for the cluster's own (static) tokens. */
