@@ -45,6 +45,11 @@ if (out) {
       track(this);
     }
   } as SetConstructor;
+  // kill -USR2 PID: a V8-format heap snapshot (after a full GC) to FILE.heapsnapshot, for a look by type and shape.
+  process.on("SIGUSR2", () => {
+    Bun.gc(true);
+    Bun.write(`${out}.${Date.now()}.heapsnapshot`, Bun.generateHeapSnapshot("v8"));
+  });
   const t0 = Date.now();
   // KUBE_LEAK_PROBE_GC=0: sample as the process runs (no forced GC), every 10 s, to see what RSS is made of.
   const forceGc = process.env.KUBE_LEAK_PROBE_GC !== "0";
