@@ -1,7 +1,6 @@
 // For controller tests (a cluster from startCluster({ runtime: "none" })): the test plays the
 // kubelet's part by writing pod and node status, as a kubelet would.
 import type { KubeObject } from "../../src/api/types.ts";
-import { now } from "../../src/api/time.ts";
 import type { Client } from "../../src/client/index.ts";
 
 /** What a kubelet would write: phase, and Ready when running. */
@@ -35,7 +34,7 @@ export const template = (labels: Record<string, string>, restartPolicy = "Always
   spec: { restartPolicy, containers: [{ name: "c", image: "localhost/busybox:latest" }] },
 });
 
-export function readyNode(name: string, labels: Record<string, string> = {}): KubeObject {
+export function readyNode(name: string, labels: Record<string, string> = {}, heartbeat = new Date()): KubeObject {
   return {
     apiVersion: "v1",
     kind: "Node",
@@ -47,7 +46,7 @@ export function readyNode(name: string, labels: Record<string, string> = {}): Ku
           type: "Ready",
           status: "True",
           reason: "KubeletReady",
-          lastHeartbeatTime: now(),
+          lastHeartbeatTime: heartbeat.toISOString().replace(/\.\d{3}Z$/, "Z"),
         },
       ],
     },

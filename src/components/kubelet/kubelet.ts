@@ -1,7 +1,6 @@
 // One node's kubelet: registers the node, keeps its heartbeat, runs a PodWorker per pod bound
 // here, polls the runtime so exits and crashes are noticed, adopts containers left running by a
 // previous process and removes those whose pods are gone.
-import type { Node } from "../../api/kinds/core.ts";
 import type { Pod } from "../../api/kinds/pod.ts";
 import type { Client } from "../../client/index.ts";
 import { forgetEvents } from "../events.ts";
@@ -75,8 +74,8 @@ export class Kubelet {
   private async waitForPodCidr(): Promise<string> {
     const deadline = Date.now() + 60_000;
     for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
-      const node = await this.opts.client.resource<Node>("nodes").get(this.opts.nodeName);
-      const cidr = node.spec?.podCIDR;
+      const node = await this.opts.client.resource("nodes").get(this.opts.nodeName);
+      const cidr = (node.spec as { podCIDR?: string } | undefined)?.podCIDR;
       if (cidr) return cidr;
       if (Date.now() > deadline)
         throw new Error(
@@ -86,8 +85,14 @@ export class Kubelet {
     }
   }
 
-  /** What each pod's worker is given. */
+  /** What each pod's worker is given: one object for all of them (one per pod was 112 bytes a pod). */
+  private deps: ConstructorParameters<typeof PodWorker>[1] | undefined;
   private workerDeps(): ConstructorParameters<typeof PodWorker>[1] {
+    this.deps ??= this.makeWorkerDeps();
+    return this.deps;
+  }
+
+  private makeWorkerDeps(): ConstructorParameters<typeof PodWorker>[1] {
     const { client, runtime, nodeName, nodeIP, dataDir, serviceHost, serviceAccounts, dns, log, podStarted } =
       this.opts;
     return {

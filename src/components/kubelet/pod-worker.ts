@@ -524,6 +524,8 @@ export class PodWorker {
 
   private startProbes(c: Container, id: string): void {
     this.stopProbes(c.name);
+    // No state for a container without probes (most of them): a Map entry and a timer list per pod add up.
+    if (!c.startupProbe && !c.livenessProbe && !c.readinessProbe) return;
     const state: ProbeState = { timers: [], containerId: id };
     this.probes.set(c.name, state);
     const namedPorts = Object.fromEntries((c.ports ?? []).filter((p) => p.name).map((p) => [p.name!, p.containerPort]));

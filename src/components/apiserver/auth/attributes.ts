@@ -65,11 +65,7 @@ export function nonResourceAttributes(user: UserInfo, verb: string, path: string
 }
 
 export function requestAttributes(user: UserInfo, method: string, url: URL): Attributes {
-  return pathAttributes(user, method, url.pathname, url.searchParams);
-}
-
-/** requestAttributes() of a path and its query parameters (no URL object needed). */
-export function pathAttributes(user: UserInfo, method: string, path: string, query: URLSearchParams): Attributes {
+  const path = url.pathname;
   const base = nonResourceAttributes(user, METHOD_VERBS[method] ?? method.toLowerCase(), path);
   let parts = path.split("/").filter(Boolean);
   if (parts.length < 3 || (parts[0] !== "api" && parts[0] !== "apis")) return base;
@@ -97,10 +93,10 @@ export function pathAttributes(user: UserInfo, method: string, path: string, que
   if (parts.length >= 2) base.name = parts[1]!;
   if (parts.length >= 1) base.resource = parts[0]!;
   if (!base.name && base.verb === "get") {
-    const watch = query.get("watch");
+    const watch = url.searchParams.get("watch");
     base.verb = watch === "true" || watch === "1" ? "watch" : "list";
     // A list or watch of one object by name is authorized as that name (resourceNames rules).
-    const m = /^metadata\.name==?([^,]+)$/.exec(query.get("fieldSelector") ?? "");
+    const m = /^metadata\.name==?([^,]+)$/.exec(url.searchParams.get("fieldSelector") ?? "");
     if (m && NAME_SEGMENT.test(m[1]!)) base.name = m[1]!;
   }
   if (!base.name && base.verb === "delete") base.verb = "deletecollection";

@@ -12,8 +12,6 @@ import { reconcileBootstrapPolicy } from "./reconcile.ts";
 
 export interface Authorizer {
   authorize: (a: Attributes) => Promise<Decision>;
-  /** The decision when it needs no reads (the admins, RBAC with its objects read); else undefined. */
-  authorizeNow: (a: Attributes) => Decision | undefined;
   /** Reconciles the bootstrap roles and bindings (at every start). */
   bootstrap(): Promise<void>;
   invalidate(): void;
@@ -39,7 +37,6 @@ export function createAuthorizer(objects: Objects, lookup: (resource: string) =>
   };
   return {
     authorize,
-    authorizeNow: (a) => (a.user.groups.includes(MASTERS) ? ALLOW : nodeOf(a.user) ? undefined : rbac.authorizeNow(a)),
     rbac,
     async bootstrap() {
       if (!kinds.roles) return;

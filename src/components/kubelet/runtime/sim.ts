@@ -45,6 +45,17 @@ interface SimContainer {
   init?: boolean;
 }
 
+/** One string per image for all containers of the process (hollow nodes run thousands of the same). */
+const imageIds = new Map<string, string>();
+function imageIdOf(image: string): string {
+  let id = imageIds.get(image);
+  if (id === undefined) {
+    id = `sha256:sim-${image}`;
+    if (imageIds.size < 10_000) imageIds.set(image, id);
+  }
+  return id;
+}
+
 export class SimRuntime implements ContainerRuntime {
   readonly kind = "sim" as const;
   private readonly containers = new Map<string, SimContainer>();
@@ -83,7 +94,7 @@ export class SimRuntime implements ContainerRuntime {
         id,
         runtimeName: `sim_${kind}_${labels[LABELS.podName] ?? ""}_${labels[LABELS.containerName] ?? ""}_${this.seq}`,
         image,
-        imageId: `sha256:sim-${image}`,
+        imageId: imageIdOf(image),
         labels,
         kind,
         ...fieldsFromLabels(labels),
@@ -118,7 +129,7 @@ export class SimRuntime implements ContainerRuntime {
         );
       throw new ImagePullError("ErrImagePull", ref, `failed to pull image "${ref}": simulated pull failure`);
     }
-    return { ref, id: `sha256:sim-${ref}`, pulled: false };
+    return { ref, id: imageIdOf(ref), pulled: false };
   }
 
   async ensurePauseImage(): Promise<string> {
