@@ -7,19 +7,25 @@ import { selectorToString } from "../api/selectors.ts";
 import { cliContext, resourceName, targets, withGlobals, type GlobalOptions } from "./context.ts";
 import { action, CliError } from "./fail.ts";
 import { formatTable } from "./printers.ts";
-import { humanDuration } from "../api/kinds/define.ts";
+import type { Event } from "../api/kinds/core.ts";
+import { humanDuration, specOf } from "../api/kinds/define.ts";
+import type { ServiceSpec } from "../api/kinds/service.ts";
+import type { ReplicaSetSpec } from "../api/kinds/workloads.ts";
+
+/** The pod selector of a workload (a label selector) or a Service / ReplicationController (a map). */
+const selectorOf = (obj: KubeObject) => specOf<Pick<ReplicaSetSpec | ServiceSpec, "selector">>(obj).selector;
 
 async function eventsFor(client: Client, obj: KubeObject): Promise<string> {
   const ns = obj.metadata?.namespace ?? "default";
   const list = await client
-    .resource("events", ns)
+    .resource<Event>("events", ns)
     .list({ fieldSelector: `involvedObject.name=${obj.metadata?.name},involvedObject.uid=${obj.metadata?.uid}` });
   if (list.items.length === 0) return "Events:  <none>";
   const now = Date.now();
-  const rows = list.items.map((e: any) => [
+  const rows = list.items.map((e) => [
     e.type ?? "",
     e.reason ?? "",
-    humanDuration(now - Date.parse(e.lastTimestamp ?? e.metadata.creationTimestamp)),
+    humanDuration(now - Date.parse(e.lastTimestamp ?? e.metadata?.creationTimestamp ?? "")),
     e.source?.component ?? "",
     e.message ?? "",
   ]);
@@ -50,9 +56,7 @@ function describeText(kind: KindDef, obj: KubeObject): string {
     ...(m.ownerReferences?.length
       ? [`Controlled By:  ${m.ownerReferences[0]!.kind}/${m.ownerReferences[0]!.name}`]
       : []),
-    ...((obj.spec as { selector?: unknown } | undefined)?.selector
-      ? [`Selector:     ${selectorToString((obj.spec as { selector: never }).selector)}`]
-      : []),
+    ...(selectorOf(obj) ? [`Selector:     ${selectorToString(selectorOf(obj))}`] : []),
   ];
   const body = (key: string, v: unknown) =>
     v === undefined
@@ -118,12 +122,10 @@ export function registerInspect(cli: CAC): void {
           let pod = podArg;
           if (podArg.includes("/") && !podArg.startsWith("pod/") && !podArg.startsWith("pods/")) {
             const [t] = targets([podArg]);
-            const owner = (await client.resource(resourceName(t!.kind), namespace).get(t!.names[0]!)) as KubeObject & {
-              spec?: { selector?: never };
-            };
+            const owner = await client.resource(resourceName(t!.kind), namespace).get(t!.names[0]!);
             const pods = await client
               .resource("pods", namespace)
-              .list({ labelSelector: selectorToString(owner.spec?.selector) });
+              .list({ labelSelector: selectorToString(selectorOf(owner)) });
             if (!pods.items.length) throw new CliError(`no pods found for ${podArg}`);
             pod = pods.items[0]!.metadata!.name!;
           } else pod = podArg.replace(/^pods?\//, "");

@@ -1,5 +1,7 @@
 // The client against the real API server and store, through both transports.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Pod } from "../api/kinds/pod.ts";
+import type { ReplicationController } from "../api/kinds/workloads.ts";
 import type { KubeObject } from "../api/types.ts";
 import { createClient } from "./client.ts";
 import { startTestApi, TEST_TOKEN, type TestApi } from "../../test/helpers/api.ts";
@@ -30,7 +32,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const pod = (name: string, labels: Record<string, string> = {}, namespace?: string): KubeObject => ({
+const pod = (name: string, labels: Record<string, string> = {}, namespace?: string): Pod => ({
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name, labels, ...(namespace ? { namespace } : {}) },
@@ -184,7 +186,7 @@ for (const via of ["in-process", "http"] as const) {
     });
 
     test("status and scale subresources", async () => {
-      const rcs = client.resource("replicationcontrollers", ns);
+      const rcs = client.resource<ReplicationController>("replicationcontrollers", ns);
       const rc = await rcs.create({
         apiVersion: "v1",
         kind: "ReplicationController",
@@ -196,18 +198,18 @@ for (const via of ["in-process", "http"] as const) {
         },
       });
       const withStatus = await rcs.updateStatus({ ...rc, status: { replicas: 1 } });
-      expect((withStatus.status as { replicas: number }).replicas).toBe(1);
+      expect(withStatus.status?.replicas).toBe(1);
       const scale = await rcs.getSubresource<{ kind: string; spec: { replicas: number } }>("rc1", "scale");
       expect(scale.kind).toBe("Scale");
       expect(scale.spec.replicas).toBe(1);
       await rcs.updateSubresource("rc1", "scale", { ...scale, spec: { replicas: 4 } });
-      expect(((await rcs.get("rc1")).spec as { replicas: number }).replicas).toBe(4);
+      expect((await rcs.get("rc1")).spec.replicas).toBe(4);
       const patched = await rcs.patch("rc1", { spec: { replicas: 2 } }, "merge", { subresource: "scale" });
-      expect((patched.spec as { replicas: number }).replicas).toBe(2);
+      expect(patched.spec.replicas).toBe(2);
     });
 
     test("binding a pod through the binding subresource", async () => {
-      const pods = client.resource("pods", ns);
+      const pods = client.resource<Pod>("pods", ns);
       await pods.create(pod("to-bind"));
       await pods.createSubresource("to-bind", "binding", {
         apiVersion: "v1",
@@ -215,7 +217,7 @@ for (const via of ["in-process", "http"] as const) {
         metadata: { name: "to-bind" },
         target: { apiVersion: "v1", kind: "Node", name: "node-1" },
       });
-      expect(((await pods.get("to-bind")).spec as { nodeName: string }).nodeName).toBe("node-1");
+      expect((await pods.get("to-bind")).spec.nodeName).toBe("node-1");
     });
 
     test("watch from a list's resourceVersion sees changes in order, and close() ends it", async () => {

@@ -9,6 +9,13 @@ import { NamespaceController } from "./namespace/index.ts";
 import { waitFor } from "../../../test/helpers/wait.ts";
 import { startCluster, type TestCluster } from "../../../test/helpers/cluster.ts";
 
+/** The Widget custom resource's shape, as its schema below declares it. */
+interface Widget extends KubeObject {
+  /** size defaults to 1 (the schema's default). */
+  spec: { size?: number };
+  status?: { configMap?: string; observedGeneration?: number };
+}
+
 const widgetCrd = {
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
@@ -50,7 +57,7 @@ afterAll(() => env.close());
 /** The README's controller: one ConfigMap per Widget, its name in the Widget's status. */
 async function widgetController(client: Client): Promise<() => Promise<void>> {
   const ref = { group: "example.com", version: "v1", resource: "widgets", namespaced: true };
-  const widgets = new Informer(client.dynamic(ref));
+  const widgets = new Informer(client.dynamic<Widget>(ref));
   const queue = new WorkQueue();
   widgets.on({ add: (w) => queue.add(keyOf(w)), update: (_, w) => queue.add(keyOf(w)) });
   widgets.start();
@@ -60,7 +67,7 @@ async function widgetController(client: Client): Promise<() => Promise<void>> {
     if (!w) return;
     const { namespace, name } = splitKey(key);
     const owner = { apiVersion: "example.com/v1", kind: "Widget", name, uid: w.metadata!.uid!, controller: true };
-    const data = { size: String((w.spec as { size: number }).size) };
+    const data = { size: String(w.spec.size) };
     await client
       .resource("configmaps", namespace)
       .create({ metadata: { name: `${name}-config`, ownerReferences: [owner] }, data })
@@ -81,7 +88,7 @@ async function widgetController(client: Client): Promise<() => Promise<void>> {
 test("a few-line controller reconciles a custom resource through the dynamic client and an informer", async () => {
   const stop = await widgetController(env.client);
   try {
-    const widgets = env.client.dynamic(
+    const widgets = env.client.dynamic<Widget>(
       { group: "example.com", version: "v1", resource: "widgets", namespaced: true },
       "default",
     );
@@ -91,11 +98,8 @@ test("a few-line controller reconciles a custom resource through the dynamic cli
       metadata: { name: "w1" },
       spec: {},
     });
-    expect((created.spec as { size: number }).size).toBe(1); // the schema's default
-    const done = await waitFor(
-      "widget status",
-      async () => ((await widgets.get("w1")).status as { configMap?: string } | undefined)?.configMap,
-    );
+    expect(created.spec.size).toBe(1); // the schema's default
+    const done = await waitFor("widget status", async () => (await widgets.get("w1")).status?.configMap);
     expect(done).toBe("w1-config");
     const cm = await env.client.resource("configmaps", "default").get("w1-config");
     expect(cm.data).toEqual({ size: "1" });
