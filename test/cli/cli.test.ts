@@ -200,6 +200,7 @@ describe("workloads", () => {
     const r = await kube(["describe", "deploy", "web"]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("Name:         web");
+    expect(r.out).toContain("Selector:     app=web");
     expect(r.out).toContain("Events:");
   });
 
