@@ -3,8 +3,9 @@
 // last measured pod seen bound. Each runs on its own fresh store and API server with the real
 // scheduler; no kubelet (victims have a 0 s grace period so deletion needs none).
 // Besides the wall-clock rate (which the shared machine's load skews), each line has the process's
-// CPU time per measured pod (API server, store and scheduler together) and the CPU time of the
-// scheduler's decisions alone (filter and score), per pod.
+// CPU time per measured pod (API server, store and scheduler together) and the time in the
+// scheduler's decisions alone (filter and score; wall time of synchronous calls, so a loaded
+// machine inflates it), per pod.
 import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
@@ -31,8 +32,18 @@ export interface Workload {
   /** More init pods, in other namespaces (upstream's createPodSets). */
   initSets?: { namespaces: string[]; perNamespace: number; pod: (i: number) => Obj };
   priorityClasses?: Record<string, number>;
-  init: { count: number; namespace: string; pod: (i: number) => Obj };
-  measure: { count: number; namespace: string; pod: (i: number) => Obj };
+  init: PodSet;
+  /** More init pods after `init`, one set after the other (upstream's successive createPods ops). */
+  moreInit?: PodSet[];
+  /** Pods created every `everyMs` while the measured pods are (upstream's churn op, mode create). */
+  churn?: PodSet & { everyMs: number };
+  measure: PodSet;
+}
+
+interface PodSet {
+  count: number;
+  namespace: string;
+  pod: (i: number) => Obj;
 }
 
 const container = (cpu: string, memory: string) => ({
@@ -56,16 +67,20 @@ async function inParallel(n: number, fn: (i: number) => Promise<unknown>): Promi
   );
 }
 
-/** Resolves once `total` pods of the namespace were seen bound. */
-function allBound(client: Client, ns: string, total: number): Promise<void> {
-  if (total === 0) return Promise.resolve();
+/**
+ * Resolves once every pod of the set was seen bound. Only the set's own names count: init pods
+ * already bound in the same namespace would otherwise end the measurement early.
+ */
+function allBound(client: Client, set: PodSet): Promise<void> {
+  const want = new Set<string>();
+  for (let i = 0; i < set.count; i++) want.add((set.pod(i).metadata as { name: string }).name);
+  if (want.size === 0) return Promise.resolve();
   return (async () => {
-    const bound = new Set<string>();
-    const w = client.resource("pods", ns).watch({ resourceVersion: "0" });
+    const w = client.resource("pods", set.namespace).watch({ resourceVersion: "0" });
     for await (const ev of w) {
       const o = ev.object as { metadata: { name: string }; spec?: { nodeName?: string } };
-      if (ev.type !== "DELETED" && o.spec?.nodeName) bound.add(o.metadata.name);
-      if (bound.size >= total) break;
+      if (ev.type !== "DELETED" && o.spec?.nodeName) want.delete(o.metadata.name);
+      if (want.size === 0) break;
     }
     w.close();
   })();
@@ -131,23 +146,42 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
     await scheduler.start();
     const decisions = timeDecisions(scheduler);
     try {
-      const initDone = allBound(client, w.init.namespace, w.init.count);
+      const initDone = allBound(client, w.init);
       await inParallel(w.init.count, (i) => client.resource("pods", w.init.namespace).create(w.init.pod(i)));
       await initDone;
+      for (const set of w.moreInit ?? []) {
+        const setDone = allBound(client, set);
+        await inParallel(set.count, (i) => client.resource("pods", set.namespace).create(set.pod(i)));
+        await setDone;
+      }
       if (w.initSets) {
         const { namespaces, perNamespace, pod } = w.initSets;
-        const setsDone = Promise.all(namespaces.map((ns) => allBound(client, ns, perNamespace)));
+        const setsDone = Promise.all(
+          namespaces.map((namespace) => allBound(client, { namespace, count: perNamespace, pod })),
+        );
         await inParallel(namespaces.length * perNamespace, (i) =>
           client.resource("pods", namespaces[i % namespaces.length]!).create(pod(Math.floor(i / namespaces.length))),
         );
         await setsDone;
       }
-      const done = allBound(client, w.measure.namespace, w.measure.count);
+      const done = allBound(client, w.measure);
       const t0 = performance.now();
       const c0 = cpuMs();
       const d0 = decisions.ms;
+      const churn = w.churn;
+      let churned = 0;
+      const timer =
+        churn &&
+        setInterval(() => {
+          if (churned < churn.count)
+            void client
+              .resource("pods", churn.namespace)
+              .create(churn.pod(churned++))
+              .catch(() => {});
+        }, churn.everyMs);
       await inParallel(w.measure.count, (i) => client.resource("pods", w.measure.namespace).create(w.measure.pod(i)));
       await done;
+      clearInterval(timer);
       return {
         rate: w.measure.count / ((performance.now() - t0) / 1000),
         cpuMsPerPod: (cpuMs() - c0) / w.measure.count,
@@ -255,6 +289,24 @@ export function workloads(scale = 1): Workload[] {
       spreadOver([ZONE], "ScheduleAnyway", { matchLabels: { color: "blue" } }),
     );
   const moons = ["moon-1", "moon-2", "moon-3"];
+  const nodeAffinity = (prefix: string) => (i: number) =>
+    pod(
+      `${prefix}-${i}`,
+      {},
+      {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE, operator: "In", values: ["zone1", "zone2"] }] }],
+            },
+          },
+        },
+      },
+    );
+  // pod-low-priority.yaml / pod-high-priority.yaml (priority by class: admission computes it).
+  const low = (i: number) =>
+    pod(`low-${i}`, {}, { priorityClassName: "low", terminationGracePeriodSeconds: 0 }, "900m");
+  const high = (i: number) => pod(`high-${i}`, {}, { priorityClassName: "high" }, "3");
   const withNsSelector = (
     name: string,
     threshold: number,
@@ -366,27 +418,67 @@ export function workloads(scale = 1): Workload[] {
       nsSelector("podAffinity", "preferred", "red", HOST),
     ),
     {
+      name: "SchedulingPodMatchingAntiAffinity/5000Nodes_5000Pods",
+      threshold: 595,
+      nodes: n(5000),
+      namespaces: ["sched-0", "sched-1"],
+      init: { count: n(1000), namespace: "sched-0", pod: antiAffinity },
+      // pod-with-pod-anti-affinity-label.yaml: no terms of its own, but the init pods' anti-affinity matches it.
+      measure: { count: n(5000), namespace: "sched-1", pod: (i) => pod(`green-${i}`, { color: "green" }, {}) },
+    },
+    {
+      name: "SchedulingNodeAffinity/5000Nodes_10000Pods",
+      threshold: 220,
+      nodes: n(5000),
+      zones: ["zone1"],
+      init: { count: n(5000), namespace: "default", pod: nodeAffinity("na-init") },
+      measure: { count: n(10000), namespace: "default", pod: nodeAffinity("na") },
+    },
+    {
+      // Upstream creates each init set in turn in sched-0, then the measured default pods.
+      name: "MixedSchedulingBasePod/5000Nodes_5000Pods",
+      threshold: 140,
+      nodes: n(5000),
+      zones: ["zone1"],
+      namespaces: ["sched-0"],
+      init: { count: n(2000), namespace: "sched-0", pod: plain("p") },
+      moreInit: [affinity, antiAffinity, preferredAffinity, preferredAnti].map((make) => ({
+        count: n(2000),
+        namespace: "sched-0",
+        pod: make,
+      })),
+      measure: { count: n(5000), namespace: "default", pod: plain("m") },
+    },
+    {
       name: "PreemptionBasic/500Nodes",
       threshold: 18,
       nodes: n(500),
       priorityClasses: { low: 1, high: 10 },
       // Four low pods fill 3.6 of a node's 4 cpus; each high pod needs 3 cpus, so preempts 3 of them.
-      init: {
-        count: n(2000),
-        namespace: "default",
-        pod: (i) => pod(`low-${i}`, {}, { priorityClassName: "low", terminationGracePeriodSeconds: 0 }, "900m"),
-      },
-      measure: {
-        count: n(500),
-        namespace: "default",
-        pod: (i) => pod(`high-${i}`, {}, { priorityClassName: "high" }, "3"),
-      },
+      init: { count: n(2000), namespace: "default", pod: low },
+      measure: { count: n(500), namespace: "default", pod: high },
+    },
+    {
+      // Default pods measured while a high-priority pod that must preempt arrives every 200 ms.
+      name: "PreemptionAsync/5000Nodes",
+      threshold: 570,
+      nodes: n(5000),
+      namespaces: ["churn"],
+      priorityClasses: { low: 1, high: 10 },
+      init: { count: n(20000), namespace: "default", pod: low },
+      churn: { everyMs: 200, count: 1_000_000, namespace: "churn", pod: high },
+      measure: { count: n(5000), namespace: "default", pod: plain("m") },
     },
   ];
 }
 
+const initCount = (w: Workload) =>
+  w.init.count +
+  (w.moreInit ?? []).reduce((sum, set) => sum + set.count, 0) +
+  (w.initSets ? w.initSets.namespaces.length * w.initSets.perNamespace : 0);
+
 export function workloadLine(w: Workload, r: WorkloadResult): string {
   const target = w.target ?? w.threshold * 3;
   const load = loadavg()[0]!.toFixed(1);
-  return `${w.name}: nodes=${w.nodes} init=${w.init.count + (w.initSets ? w.initSets.namespaces.length * w.initSets.perNamespace : 0)} pods=${w.measure.count} pods_per_s=${round(r.rate)} upstream_threshold=${w.threshold} target=${target} met=${r.rate >= target ? "yes" : "no"} cpu_ms_per_pod=${round(r.cpuMsPerPod, 2)} decide_ms_per_pod=${round(r.decideMsPerPod, 3)} load1=${load}`;
+  return `${w.name}: nodes=${w.nodes} init=${initCount(w)} pods=${w.measure.count} pods_per_s=${round(r.rate)} upstream_threshold=${w.threshold} target=${target} met=${r.rate >= target ? "yes" : "no"} cpu_ms_per_pod=${round(r.cpuMsPerPod, 2)} decide_ms_per_pod=${round(r.decideMsPerPod, 3)} load1=${load}`;
 }

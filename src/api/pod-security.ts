@@ -1,7 +1,10 @@
 // The Pod Security Standards as upstream's k8s.io/pod-security-admission evaluates them: each
 // check returns a reason and a detail with upstream's exact wording, run in upstream's order
 // (baseline checks, then the restricted ones; the overlapping baseline checks only at baseline).
-import type { Container, PodSpec } from "./kinds/pod.ts";
+import type { CronJobSpec } from "./kinds/cronjob.ts";
+import { specOf } from "./kinds/define.ts";
+import type { Container, PodSpec, PodTemplateSpec } from "./kinds/pod.ts";
+import type { JobSpec } from "./kinds/workloads.ts";
 
 export type Level = "privileged" | "baseline" | "restricted";
 export type Violation = { reason: string; detail: string };
@@ -389,10 +392,11 @@ export function podTemplateOf(
   kind: string,
   obj: { spec?: unknown; template?: unknown },
 ): { metadata?: { annotations?: Record<string, string> }; spec?: PodSpec } | undefined {
-  const spec = obj.spec as { template?: unknown; jobTemplate?: { spec?: { template?: unknown } } } | undefined;
-  if (kind === "PodTemplate") return obj.template as never;
-  if (kind === "CronJob") return spec?.jobTemplate?.spec?.template as never;
+  // Each workload's spec has a template; a CronJob's sits under jobTemplate.
+  const spec = specOf<Pick<JobSpec, "template"> & Pick<CronJobSpec, "jobTemplate">>(obj);
+  if (kind === "PodTemplate") return obj.template as PodTemplateSpec | undefined;
+  if (kind === "CronJob") return spec.jobTemplate?.spec?.template;
   if (["Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job"].includes(kind))
-    return spec?.template as never;
+    return spec.template;
   return undefined;
 }

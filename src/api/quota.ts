@@ -3,6 +3,10 @@
 // (a quota on cpu/memory requires every container to say it). Shared by the admission step and
 // the resourcequota controller, which recomputes status.used from the objects themselves.
 import { cpuMillis, parseQuantity } from "./quantity.ts";
+import { specOf } from "./kinds/define.ts";
+import type { ServiceSpec } from "./kinds/service.ts";
+import type { PersistentVolumeClaimSpec } from "./kinds/storage.ts";
+import type { ResourceQuota } from "./kinds/stored.ts";
 import type { KubeObject } from "./types.ts";
 
 export type Usage = Record<string, number>;
@@ -15,7 +19,7 @@ type PodLike = {
   };
   status?: { phase?: string };
 };
-export type Quota = KubeObject & { spec?: { hard?: Res; scopes?: string[] }; status?: { hard?: Res; used?: Res } };
+export type Quota = ResourceQuota;
 
 const CPU = new Set(["cpu", "requests.cpu", "limits.cpu"]);
 const MEMORY_LIKE = /(^|\.)(memory|storage|ephemeral-storage)$/;
@@ -121,12 +125,12 @@ export function usageOf(resource: string, group: string, obj: KubeObject): Usage
   }
   if (LEGACY_COUNTS.has(resource)) u[resource] = 1;
   if (resource === "services") {
-    const spec = (obj.spec ?? {}) as { type?: string; ports?: { nodePort?: number }[] };
+    const spec = specOf<ServiceSpec>(obj);
     if (spec.type === "LoadBalancer") u["services.loadbalancers"] = 1;
     if (spec.type === "NodePort" || spec.type === "LoadBalancer") u["services.nodeports"] = (spec.ports ?? []).length;
   }
   if (resource === "persistentvolumeclaims") {
-    const storage = (obj.spec as { resources?: { requests?: Res } } | undefined)?.resources?.requests?.storage;
+    const storage = specOf<PersistentVolumeClaimSpec>(obj).resources?.requests?.storage;
     if (storage) u["requests.storage"] = amount("requests.storage", storage);
   }
   return u;

@@ -70,6 +70,11 @@ export interface Store {
   /** The newest revision committed. */
   currentRevision(): Promise<number>;
   get(key: string): Promise<{ revision: number; kv: KeyValue | null }>;
+  /**
+   * What get() would answer, without waiting, for a backend that reads in process (SQLite, its read
+   * cache): the API server then answers a GET in the same turn of the event loop. Absent = ask get().
+   */
+  getNow?(key: string): { revision: number; kv: KeyValue | null };
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;
   /** Throws KeyExistsError. */
   create(key: string, value: string): Promise<KeyValue>;

@@ -75,6 +75,8 @@ test("the system:monitoring group and the admin read Prometheus text with upstre
       ).status,
     ).toBe(201);
   expect((await api.request("GET", "/api/v1/namespaces/default/configmaps/missing")).status).toBe(404);
+  for (const name of ["a", "a"])
+    expect((await api.request("GET", `/api/v1/namespaces/default/configmaps/${name}`)).status).toBe(200);
 
   const text = await (await scrape(TEST_TOKEN)).text();
   expect(sample(text, total)).toBe(n0 + 3);
@@ -99,6 +101,16 @@ test("the system:monitoring group and the admin read Prometheus text with upstre
         'subresource="",scope="resource",component="apiserver",le="60"}',
     ),
   ).toBeGreaterThanOrEqual(3);
+  expect(
+    sample(
+      text,
+      'apiserver_request_total{verb="GET",dry_run="",group="",version="v1",resource="configmaps",' +
+        'subresource="",scope="resource",component="apiserver",code="200"}',
+    ),
+  ).toBe(2);
+  expect(sample(text, 'etcd_request_duration_seconds_count{operation="get",type="configmaps"}')).toBeGreaterThanOrEqual(
+    3,
+  );
   expect(sample(text, 'apiserver_storage_objects{resource="configmaps"}')).toBeGreaterThanOrEqual(3);
   expect(
     sample(text, 'etcd_request_duration_seconds_count{operation="create",type="configmaps"}'),

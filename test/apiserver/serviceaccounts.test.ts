@@ -57,6 +57,50 @@ test("a TokenRequest's token authenticates until its account is deleted", async 
   expect((await as(body.status.token)).status).toBe(401);
 });
 
+test("a GET of one object by a service account follows its bindings and its account at once", async () => {
+  const rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/default";
+  await api.json("POST", "/api/v1/namespaces/default/serviceaccounts", {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: "reader" },
+  });
+  expect((await api.json("POST", "/api/v1/namespaces/default/pods", pod("read-me"))).status).toBe(201);
+  const token = (await tokenFor("reader")).body.status.token as string;
+  const get = async (name = "read-me") =>
+    (
+      await api.request("GET", `/api/v1/namespaces/default/pods/${name}`, undefined, {
+        authorization: `Bearer ${token}`,
+      })
+    ).status;
+  expect(await get()).toBe(403);
+  expect(
+    (
+      await api.json("POST", `${rbac}/roles`, {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        metadata: { name: "pod-reader" },
+        rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }],
+      })
+    ).status,
+  ).toBe(201);
+  const binding = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: "reader" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "pod-reader" },
+    subjects: [{ kind: "ServiceAccount", name: "reader", namespace: "default" }],
+  };
+  expect((await api.json("POST", `${rbac}/rolebindings`, binding)).status).toBe(201);
+  // Repeated: the first GET reads the token and the bindings, the next are answered from what it learned.
+  expect([await get(), await get(), await get("missing")]).toEqual([200, 200, 404]);
+  expect((await api.request("DELETE", `${rbac}/rolebindings/reader`)).status).toBe(200);
+  expect(await get()).toBe(403);
+  expect((await api.json("POST", `${rbac}/rolebindings`, binding)).status).toBe(201);
+  expect(await get()).toBe(200);
+  expect((await api.request("DELETE", "/api/v1/namespaces/default/serviceaccounts/reader")).status).toBe(200);
+  expect(await get()).toBe(401);
+});
+
 test("a token bound to a pod dies with the pod", async () => {
   const created = (await api.json("POST", "/api/v1/namespaces/default/pods", pod("bound"))).body;
   const { body } = await tokenFor("default", {

@@ -3,6 +3,7 @@
 // reaches them, so a cluster's retries and back-offs still run while the test is not stepping.
 // Started at a given time it stands still but for the steps (upstream's fake clock), for unit tests.
 import type { Clock } from "../../src/client/index.ts";
+import { type Truthy, waitFor } from "./wait.ts";
 
 export class FakeClock implements Clock {
   private offset = 0;
@@ -55,4 +56,27 @@ export class FakeClock implements Clock {
   waiting(): number {
     return this.timers.size;
   }
+}
+
+/**
+ * A node grace period for clusters whose controllers' clock a test steps minutes ahead while the
+ * kubelets renew their Leases in real time: longer than the steps, so node-lifecycle does not read
+ * them as a silent node (and taint it) in tests where node health is not what is tested.
+ */
+export const STEPPED_GRACE_MS = 3_600_000;
+
+/** waitFor (./wait.ts) that moves `clock` on by `stepMs` before each look: time passes while the test waits. */
+export function waitStepping<T>(
+  clock: FakeClock,
+  stepMs: number,
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs?: number,
+  intervalMs?: number,
+): Promise<Truthy<T>> {
+  const look = () => {
+    clock.step(stepMs);
+    return check();
+  };
+  return waitFor(what, look, timeoutMs, intervalMs);
 }

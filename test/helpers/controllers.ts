@@ -1,6 +1,7 @@
 // For controller tests (a cluster from startCluster({ runtime: "none" })): the test plays the
 // kubelet's part by writing pod and node status, as a kubelet would.
 import type { KubeObject } from "../../src/api/types.ts";
+import { now } from "../../src/api/time.ts";
 import type { Client } from "../../src/client/index.ts";
 
 /** What a kubelet would write: phase, and Ready when running. */
@@ -34,7 +35,7 @@ export const template = (labels: Record<string, string>, restartPolicy = "Always
   spec: { restartPolicy, containers: [{ name: "c", image: "localhost/busybox:latest" }] },
 });
 
-export function readyNode(name: string, labels: Record<string, string> = {}, heartbeat = new Date()): KubeObject {
+export function readyNode(name: string, labels: Record<string, string> = {}): KubeObject {
   return {
     apiVersion: "v1",
     kind: "Node",
@@ -46,7 +47,7 @@ export function readyNode(name: string, labels: Record<string, string> = {}, hea
           type: "Ready",
           status: "True",
           reason: "KubeletReady",
-          lastHeartbeatTime: heartbeat.toISOString().replace(/\.\d{3}Z$/, "Z"),
+          lastHeartbeatTime: now(),
         },
       ],
     },

@@ -5,12 +5,12 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { FakeClock } from "../helpers/clock.ts";
+import { FakeClock, STEPPED_GRACE_MS } from "../helpers/clock.ts";
 
 const clock = new FakeClock();
 let cluster: TestCluster;
 beforeAll(async () => {
-  cluster = await startCluster({ runtime: "engine", clock });
+  cluster = await startCluster({ runtime: "engine", clock, config: { nodeMonitorGracePeriodMs: STEPPED_GRACE_MS } });
 }, 60_000);
 afterAll(() => cluster.close(), 60_000);
 

@@ -1,7 +1,8 @@
 // Autoscaling with real pods: metrics.k8s.io serves what the kubelet measures (real kubectl top
 // reads it), a busy Deployment is scaled up to maxReplicas by its HPA, an idle one down to
-// minReplicas after the (shortened) stabilization window, and a pod without CPU requests is
-// reported instead of guessed at.
+// minReplicas after the stabilization window, and a pod without CPU requests is reported instead
+// of guessed at. The controllers' clock is a FakeClock stepped a sync period (15 s) at each look, so
+// upstream's sync period and 5-minute window pass in seconds.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { writeKubeconfig } from "../../src/client/kubeconfig.ts";
@@ -9,17 +10,20 @@ import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
 import { TEST_TOKEN } from "../helpers/api.ts";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { kubectlRunner } from "../helpers/kubectl.ts";
-import { waitFor } from "../helpers/wait.ts";
+import { FakeClock, STEPPED_GRACE_MS, waitStepping } from "../helpers/clock.ts";
+import { defaultConfig } from "../../src/components/config.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 
 let cluster: TestCluster;
+const clock = new FakeClock();
+const { hpaSyncPeriodMs } = defaultConfig();
+/** Looks once a second, each time a sync period later on the controllers' clock. */
+const syncUntil = <T>(what: string, check: () => Promise<T>, timeoutMs: number) =>
+  waitStepping(clock, hpaSyncPeriodMs, what, check, timeoutMs, 1000);
 let work: string;
 beforeAll(async () => {
-  cluster = await startCluster({
-    runtime: "engine",
-    config: { hpaSyncPeriodMs: 500, hpaDownscaleStabilizationMs: 2000 },
-  });
+  cluster = await startCluster({ runtime: "engine", clock, config: { nodeMonitorGracePeriodMs: STEPPED_GRACE_MS } });
   work = mkdtempSync(join(tmpdir(), "kube-hpa-"));
 }, 60_000);
 afterAll(async () => {
@@ -73,7 +77,7 @@ test(
     await deployments().create(deployment("idle", 3, ["sleep", "3600"], { cpu: "50m" }));
     await hpas().create(hpa("busy", 1, 3));
     await hpas().create(hpa("idle", 1, 3));
-    const busy: any = await waitFor(
+    const busy: any = await syncUntil(
       "busy scaled to 3",
       async () => {
         const h: any = await hpas().get("busy");
@@ -83,7 +87,7 @@ test(
       },
       45_000,
     );
-    await waitFor(
+    await syncUntil(
       "idle scaled to 1",
       async () => ((await deployments().get("idle")) as any).spec.replicas === 1,
       45_000,
@@ -115,7 +119,7 @@ test(
 test("pods without a CPU request make the HPA say so and leave replicas alone", async () => {
   await deployments().create(deployment("norequest", 1, ["sleep", "3600"]));
   await hpas().create(hpa("norequest", 1, 3));
-  const h: any = await waitFor(
+  const h: any = await syncUntil(
     "HPA reports the missing request",
     async () => {
       const h: any = await hpas().get("norequest");

@@ -194,6 +194,8 @@ export interface PodSpec {
   priorityClassName?: string;
   preemptionPolicy?: "PreemptLowerPriority" | "Never";
   serviceAccountName?: string;
+  /** Deprecated: the v1 mirror of serviceAccountName, still written on defaulting. */
+  serviceAccount?: string;
   automountServiceAccountToken?: boolean;
   imagePullSecrets?: { name?: string }[];
   hostNetwork?: boolean;
@@ -319,8 +321,8 @@ export function defaultPodSpec(spec: PodSpec | undefined): void {
   spec.priority ??= 0;
   spec.serviceAccountName ??= "default";
   // The deprecated mirror v1 still writes (Convert_core_PodSpec_To_v1_PodSpec).
-  (spec as { serviceAccount?: string }).serviceAccount ??= spec.serviceAccountName;
-  (spec as { securityContext?: object }).securityContext ??= {};
+  spec.serviceAccount ??= spec.serviceAccountName;
+  spec.securityContext ??= {};
   if (Array.isArray(spec.containers)) spec.containers.forEach(defaultContainer);
   if (Array.isArray(spec.initContainers)) spec.initContainers.forEach(defaultContainer);
   for (const vol of spec.volumes ?? []) {
@@ -563,13 +565,14 @@ export const podKind = defineKind({
   hasStatus: true,
   hooks: { deletionGrace: podGrace },
   defaults(obj) {
-    defaultPodSpec(obj.spec as PodSpec);
+    // Not yet validated: defaultPodSpec and the line below skip a spec that is not an object.
+    const spec = obj.spec as PodSpec | undefined;
+    defaultPodSpec(spec);
     // The Priority admission plugin's default for pods without a priority class.
-    const spec = obj.spec as { preemptionPolicy?: string } | undefined;
     if (spec && typeof spec === "object") spec.preemptionPolicy ??= "PreemptLowerPriority";
     const st = (obj.status ??= {}) as PodStatus;
     st.phase ??= "Pending";
-    st.qosClass ??= qosClass(obj.spec as PodSpec);
+    st.qosClass ??= qosClass(spec);
   },
   validate(obj, old) {
     const shape = shapeCauses(PodSchema, obj);
@@ -645,7 +648,7 @@ export function isPodPhaseTerminal(phase: string | undefined): boolean {
 
 /** The pod's phase is terminal. */
 export function podTerminal(pod: KubeObject): boolean {
-  return isPodPhaseTerminal((pod.status as { phase?: string } | undefined)?.phase);
+  return isPodPhaseTerminal(statusOf<PodStatus>(pod).phase);
 }
 
 /** controller.IsPodActive: neither terminal nor being deleted (what workload controllers count). */
@@ -655,10 +658,7 @@ export function podActive(pod: KubeObject): boolean {
 
 /** podutil.IsPodAvailable: ready for at least minReadySeconds. */
 export function podAvailable(pod: KubeObject, minReadySeconds: number, at = Date.now()): boolean {
-  const c = (
-    (pod.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] } | undefined)
-      ?.conditions ?? []
-  ).find((x) => x.type === "Ready");
+  const c = (statusOf<PodStatus>(pod).conditions ?? []).find((x) => x.type === "Ready");
   if (c?.status !== "True") return false;
   if (!minReadySeconds) return true;
   return !!c.lastTransitionTime && at - Date.parse(c.lastTransitionTime) >= minReadySeconds * 1000;
@@ -666,9 +666,7 @@ export function podAvailable(pod: KubeObject, minReadySeconds: number, at = Date
 
 /** Ready condition True: what controllers, budgets and endpoints count as a working pod. */
 export function podReady(pod: KubeObject): boolean {
-  return ((pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some(
-    (c) => c.type === "Ready" && c.status === "True",
-  );
+  return (statusOf<PodStatus>(pod).conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 }
 
 /**
@@ -676,8 +674,8 @@ export function podReady(pod: KubeObject): boolean {
  * terminationGracePeriodSeconds so the kubelet can stop them; everything else goes at once.
  */
 function podGrace(obj: KubeObject, requested: number | undefined): number {
-  const spec = obj.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
-  if (!spec?.nodeName || podTerminal(obj)) return 0;
+  const spec = specOf<PodSpec>(obj);
+  if (!spec.nodeName || podTerminal(obj)) return 0;
   const g = requested ?? spec.terminationGracePeriodSeconds ?? 30;
   // Kubernetes turns a requested 0 into 1 for bound pods unless forced; a 0 here means "now".
   return Math.max(0, g);

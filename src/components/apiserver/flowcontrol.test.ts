@@ -64,6 +64,26 @@ test("while one client floods, another client and the exempt admin are served at
   await Promise.all([...running, ...filling]);
 });
 
+test("a request answered at once runs only where it would not wait: exempt, or a seat free with no one queued", async () => {
+  const f = flow();
+  const now = (r: Request) => f.runNow(r, () => new Response("now"))?.status;
+  expect(now(req("a", "GET", "/api/v1/namespaces/default/pods/p"))).toBe(200);
+  // Not for writes, queries (a watch, a list's options) or long-running paths: those go through run().
+  expect(now(req("a", "POST"))).toBeUndefined();
+  expect(now(req("a", "GET", "/api/v1/namespaces/default/pods?watch=1"))).toBeUndefined();
+  expect(now(req("a", "GET", "/api/v1/namespaces/default/pods/p/exec"))).toBeUndefined();
+  const flood = [held(), held(), held()];
+  const running = flood.map((h) => f.run(req("flood"), h.handle));
+  await Promise.resolve();
+  // "flood" holds its share and has one queued: neither it nor anyone else jumps the queue.
+  expect(now(req("flood", "GET", "/api/v1/namespaces/default/pods/p"))).toBeUndefined();
+  expect(now(req("other", "GET", "/api/v1/namespaces/default/pods/p"))).toBeUndefined();
+  expect(now(req("admin", "POST"))).toBe(200);
+  for (const h of flood) h.finish();
+  await Promise.all(running);
+  expect(now(req("flood", "GET", "/api/v1/namespaces/default/pods/p"))).toBe(200);
+});
+
 test("mutating requests have their own budget, and a queued request gives up with a 429 after the wait", async () => {
   const f = flow({ queueWaitMs: 50 });
   const writes = [held(), held()];

@@ -30,14 +30,18 @@ type Budget = {
   waiting: Map<string, (() => void)[]>;
 };
 
+const NO_QUERY = new URLSearchParams();
 const LONG_RUNNING_SUBRESOURCES = new Set(["exec", "attach", "portforward", "proxy"]);
 
 /** Whether a request is long-running in kube-apiserver's sense (watch, exec, attach, port-forward, proxy, log follow). */
 export function isLongRunning(req: Request, url: URL): boolean {
-  const q = url.searchParams;
-  if (/^(1|t|T|true|TRUE|True)$/.test(q.get("watch") ?? "") || url.pathname.includes("/watch/")) return true;
-  if (url.pathname.endsWith("/log") && /^(1|t|T|true|TRUE|True)$/.test(q.get("follow") ?? "")) return true;
-  const segs = url.pathname.split("/");
+  return isLongRunningPath(req, url.pathname, url.searchParams);
+}
+
+function isLongRunningPath(req: Request, pathname: string, q: URLSearchParams): boolean {
+  if (/^(1|t|T|true|TRUE|True)$/.test(q.get("watch") ?? "") || pathname.includes("/watch/")) return true;
+  if (pathname.endsWith("/log") && /^(1|t|T|true|TRUE|True)$/.test(q.get("follow") ?? "")) return true;
+  const segs = pathname.split("/");
   return (
     segs.some((s) => LONG_RUNNING_SUBRESOURCES.has(s)) ||
     (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket"
@@ -74,6 +78,21 @@ export class FlowControl {
   /** Serves `handle` within the budgets, or answers 429. */
   run(req: Request, handle: () => Promise<Response>): Promise<Response> {
     return this.exempt(req) ? handle() : this.limited(req, handle);
+  }
+
+  /**
+   * Serves a request whose `handle` answers without waiting, if it may run at once (exempt, or a
+   * read-only seat free with no one queued for one); undefined (nothing run) otherwise, and for a
+   * URL with a query. Such a request holds its seat for no time at all: nothing is taken.
+   */
+  runNow(req: Request, handle: (req: Request) => Response | undefined): Response | undefined {
+    if (this.exempt(req)) return handle(req);
+    const url = req.url;
+    if (req.method !== "GET" || url.includes("?")) return undefined;
+    if (this.readOnly.waiting.size > 0 || !this.fits(this.readOnly, req.headers.get("authorization") || "anonymous"))
+      return undefined;
+    const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
+    return isLongRunningPath(req, path, NO_QUERY) ? undefined : handle(req);
   }
 
   private async limited(req: Request, handle: () => Promise<Response>): Promise<Response> {

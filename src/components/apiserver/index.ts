@@ -4,7 +4,14 @@ import { isAlreadyExists } from "../../client/index.ts";
 import { createMetrics, METRICS_GROUP, metricsGroup, metricsResourceList } from "./metrics.ts";
 import { TokenIssuer, type TokenPolicy } from "./sa-tokens.ts";
 import { ADMIN_USER, Authenticator, impersonate, wantsImpersonation } from "./auth/authn.ts";
-import { requestAttributes, setUser, userOf, type Attributes, type UserInfo } from "./auth/attributes.ts";
+import {
+  pathAttributes,
+  requestAttributes,
+  setUser,
+  userOf,
+  type Attributes,
+  type UserInfo,
+} from "./auth/attributes.ts";
 import { createAuthorizer } from "./auth/authorizer.ts";
 import { forbiddenError } from "./auth/forbidden.ts";
 import { createReviews, REVIEW_GROUPS } from "./auth/reviews.ts";
@@ -30,8 +37,9 @@ import {
 import { HttpError, statusResponse } from "./errors.ts";
 import { Objects } from "./objects.ts";
 import { createOpenApi } from "./openapi.ts";
-import { objectKey, parseResourcePath, resourceRoute } from "./paths.ts";
-import { handleResource } from "./resources.ts";
+import { objectKey, parseResourcePath, type ResourcePath, resourceRoute } from "./paths.ts";
+import { getObjectNow, getsNow, handleResource } from "./resources.ts";
+import { wantsTable } from "./table.ts";
 import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
 import { createKubeletProxy, execBridge, kubeletOf, maybeUpgradeExec, proxyToNode } from "./kubelet-proxy.ts";
 import { type ForwardDeps, openForward } from "./dashboard-forward.ts";
@@ -78,6 +86,8 @@ export interface ApiServerOptions {
 
 export interface ApiServer {
   fetch: (req: Request) => Promise<Response>;
+  /** fetch()'s answer when it is ready without waiting (a GET of one object, mostly); else undefined. */
+  fetchNow: (req: Request) => Response | undefined;
   /** WebSocket exec/attach: Bun.serve's fetch calls this first (it needs the server to upgrade). */
   upgrade: (req: Request, server: Server<unknown>) => Promise<Response | undefined | "upgraded">;
   /** Resolves once the built-in namespaces and the bootstrap RBAC policy exist. */
@@ -92,6 +102,7 @@ export interface ApiServer {
 }
 
 const TOKEN_DEPENDENCIES = /\/(pods|serviceaccounts)(\/|$)|^\/api\/v1\/namespaces\/[^/]+$/;
+const NO_QUERY = new URLSearchParams();
 const OPEN_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version"]);
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
@@ -317,12 +328,17 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   // GETs of resources skip the hono app (its router, context and middleware chain were a third of
   // a GET's time): measured, guarded and answered by the same functions its middleware and route call.
   const notResources = new Set([METRICS_GROUP, ...REVIEW_GROUPS.map((g) => g.group.name)]);
-  const direct = (req: Request): Promise<Response> | undefined => {
-    if (req.method !== "GET") return undefined;
-    const r = resourceRoute(req.url);
+  /** The generic resource route of a GET, unless another route serves it. */
+  const directRoute = (method: string, url: string) => {
+    if (method !== "GET") return undefined;
+    const r = resourceRoute(url);
     // Served elsewhere: percent-encoded paths (hono decodes them), a node's proxy and groups with routes of their own.
     if (!r || (r.group === "" && r.rest.startsWith("nodes/") && r.rest.split("/")[2] === "proxy")) return undefined;
-    if (notResources.has(r.group)) return undefined;
+    return notResources.has(r.group) ? undefined : r;
+  };
+  const direct = (req: Request): Promise<Response> | undefined => {
+    const r = directRoute(req.method, req.url);
+    if (!r) return undefined;
     const handle = async () => {
       let res = undefined as unknown as Response;
       await guarded(req, r.path, async () => {
@@ -332,6 +348,49 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     };
     const measured = () => handle().catch(statusResponse);
     return apiMetrics ? apiMetrics.measure(req, measured) : measured();
+  };
+
+  /**
+   * A GET of one object answered in the same turn of the event loop (no promise, no await) when
+   * nothing on its way has to wait: a URL without query, a requester known without a lookup and
+   * allowed by RBAC as read, no impersonation, the stored text as it is from a store that reads in
+   * process. The same checks as direct() in the same order, so the same answers; undefined leaves
+   * the request to direct(), before anything was counted or read.
+   */
+  const fetchNow = (req: Request): Response | undefined => {
+    const url = req.url;
+    if (req.method !== "GET" || !store.getNow || url.includes("?")) return undefined;
+    const t = nowTarget(url);
+    if (!t || wantsImpersonation(req) || wantsTable(req.headers.get("accept") ?? undefined)) return undefined;
+    const user = adminBearer && req.headers.get("authorization") !== adminBearer ? authn.userNow(req) : ADMIN_USER;
+    if (!user) return undefined;
+    if (user !== ADMIN_USER && !authz.authorizeNow(pathAttributes(user, "GET", t.route.path, NO_QUERY))?.allowed)
+      return undefined;
+    const answer = () => {
+      try {
+        return getObjectNow(deps, t.path);
+      } catch (err) {
+        return statusResponse(err);
+      }
+    };
+    return apiMetrics ? apiMetrics.measureNow(req, answer) : answer();
+  };
+  /**
+   * What a URL names, for fetchNow (null: not one object fetchNow can serve), parsed once per URL
+   * text while the registry stays the same.
+   */
+  type NowTarget = { route: NonNullable<ReturnType<typeof resourceRoute>>; path: ResourcePath };
+  const nowTargets = new Map<string, NowTarget | null>();
+  registry.onChange(() => nowTargets.clear());
+  const nowTarget = (url: string): NowTarget | null => {
+    let t = nowTargets.get(url);
+    if (t !== undefined) return t;
+    const route = directRoute("GET", url);
+    const path = route && parseResourcePath(route.group, route.version, route.rest.split("/"), lookup);
+    t = route && path && getsNow(path) ? { route, path } : null;
+    if (nowTargets.size >= 4096) nowTargets.clear();
+    nowTargets.set(url, t);
+    return t;
   };
 
   const pods = byResource.get("pods")!;
@@ -358,7 +417,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     },
   };
   return {
-    fetch: (req) => direct(req) ?? Promise.resolve(app.fetch(req)),
+    fetch: (req) => {
+      const now = fetchNow(req);
+      return now ? Promise.resolve(now) : (direct(req) ?? Promise.resolve(app.fetch(req)));
+    },
+    fetchNow,
     upgrade: async (req, server) =>
       (await maybeUpgradeWatchMux(
         req,
@@ -457,7 +520,7 @@ export async function serve(
     ...(opts.tls ? { tls: opts.tls } : {}),
     fetch(req, srv) {
       // A WebSocket upgrade is handled first (both of its handlers ask for this header before anything else).
-      if (!req.headers.has("upgrade")) return flow.run(req, () => api.fetch(req));
+      if (!req.headers.has("upgrade")) return flow.runNow(req, api.fetchNow) ?? flow.run(req, () => api.fetch(req));
       return upgradeOrFetch(req, srv);
     },
     websocket: websocketHandlers as never,

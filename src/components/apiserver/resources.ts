@@ -188,6 +188,27 @@ async function serveCollection(
   throw methodNotAllowed();
 }
 
+const JSON_TYPE = { headers: { "content-type": "application/json" } };
+
+/**
+ * Whether getObject() answers a request on this path with the stored text (unless it asks for a
+ * Table): then, with a store that reads in process, getObjectNow() answers it without a promise.
+ */
+export function getsNow(path: ResourcePath): boolean {
+  return (
+    !!path.name &&
+    !path.subresource &&
+    !path.legacyWatch &&
+    !path.kind.deprecationWarning &&
+    path.kind.verbs.includes("get")
+  );
+}
+
+/** getObject()'s answer when getsNow(): the stored text, or the 404 thrown. */
+export function getObjectNow(deps: HandlerDeps, path: ResourcePath): Response {
+  return new Response(deps.objects.getRawNow(path.kind, path.namespace, path.name!), JSON_TYPE);
+}
+
 /** GET of one object: the stored text as it is, or a Table. */
 async function getObject(
   deps: HandlerDeps,
@@ -199,9 +220,7 @@ async function getObject(
   const { kind, namespace } = path;
   requireVerb(kind, "get");
   if (!wantsTable(req.headers.get("accept") ?? undefined))
-    return new Response(await deps.objects.getRaw(kind, namespace, name), {
-      headers: { "content-type": "application/json" },
-    });
+    return new Response(await deps.objects.getRaw(kind, namespace, name), JSON_TYPE);
   const { obj } = await deps.objects.get(kind, namespace, name);
   return json(
     tableOf(

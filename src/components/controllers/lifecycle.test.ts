@@ -1,11 +1,14 @@
 // Garbage collection by owner references, namespace deletion, nodes that stop reporting and events
-// that expire. The event test steps a FakeClock over upstream's default TTL.
+// that expire. The node and event tests step a FakeClock over upstream's default grace periods,
+// eviction timeout and TTL.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rfc3339 } from "../../api/time.ts";
 import type { KubeObject } from "../../api/types.ts";
 import { isNotFound } from "../../client/index.ts";
+import type { Node } from "../../api/kinds/core.ts";
+import { TAINT_UNREACHABLE } from "../../api/well-known.ts";
 import { defaultConfig } from "../config.ts";
-import { FakeClock } from "../../../test/helpers/clock.ts";
+import { FakeClock, waitStepping } from "../../../test/helpers/clock.ts";
 import { waitFor } from "../../../test/helpers/wait.ts";
 import { pod } from "../../../test/helpers/api.ts";
 import { startCluster, type TestCluster } from "../../../test/helpers/cluster.ts";
@@ -13,14 +16,9 @@ import { readyNode, template } from "../../../test/helpers/controllers.ts";
 
 let env: TestCluster;
 const clock = new FakeClock();
-const { eventTtlMs } = defaultConfig();
+const { eventTtlMs, nodeMonitorGracePeriodMs, podEvictionTimeoutMs } = defaultConfig();
 beforeAll(async () => {
-  // The node lifecycle controller runs on real time (see its clock): short grace periods instead.
-  env = await startCluster({
-    runtime: "none",
-    clock,
-    config: { nodeMonitorGracePeriodMs: 1000, nodeStartupGracePeriodMs: 1000, podEvictionTimeoutMs: 1000 },
-  });
+  env = await startCluster({ runtime: "none", clock });
 });
 afterAll(() => env.close());
 
@@ -192,27 +190,46 @@ test("deleting a namespace deletes what is in it, then the namespace", async () 
   expect(await gone(env.client.resource("configmaps", "doomed").get("c"))).toBe(true);
 });
 
-test("a node that stops reporting becomes Unknown and tainted, and its pods are evicted", async () => {
-  await env.client.resource("nodes").create(readyNode("silent", {}, new Date(Date.now() - 60_000)));
-  await env.client.resource("pods", "default").create(pod("on-silent", { nodeName: "silent" }));
-  const node: any = await waitFor("Ready=Unknown and tainted", async () => {
-    const n: any = await env.client.resource("nodes").get("silent");
-    const ready = n.status.conditions.find((c: any) => c.type === "Ready");
-    return ready.status === "Unknown" &&
-      n.spec.taints?.some((t: any) => t.key === "node.kubernetes.io/unreachable" && t.effect === "NoExecute")
-      ? n
-      : undefined;
+const stepUntil = <T>(what: string, ms: number, check: () => Promise<T>) => waitStepping(clock, ms, what, check);
+const readyOf = (n: Node) => n.status?.conditions?.find((c) => c.type === "Ready");
+const unreachable = (n: Node) => n.spec?.taints?.some((t) => t.key === TAINT_UNREACHABLE && t.effect === "NoExecute");
+
+test("a node that stops reporting becomes Unknown and tainted, its pods are evicted, and it recovers", async () => {
+  const nodes = env.client.resource<Node>("nodes");
+  const pods = env.client.resource("pods", "default");
+  const createdAt = clock.now();
+  await nodes.create(readyNode("silent"));
+  await pods.create(pod("on-silent", { nodeName: "silent" }));
+  const node = await stepUntil("Ready=Unknown and tainted", 5_000, async () => {
+    const n = await nodes.get("silent");
+    return readyOf(n)?.status === "Unknown" && unreachable(n) ? n : undefined;
   });
-  expect(node.status.conditions.find((c: any) => c.type === "Ready").reason).toBe("NodeStatusUnknown");
-  await waitFor("pod evicted", () => gone(env.client.resource("pods", "default").get("on-silent")), 10_000);
+  expect(readyOf(node)?.reason).toBe("NodeStatusUnknown");
+  // Not before the grace period (counted from when the controller first saw the node); the pods stay for now.
+  expect(Date.parse(readyOf(node)!.lastTransitionTime!)).toBeGreaterThan(createdAt + nodeMonitorGracePeriodMs - 1000);
+  expect(await gone(pods.get("on-silent"))).toBe(false);
+  await stepUntil("pod evicted", podEvictionTimeoutMs / 10, () => gone(pods.get("on-silent")));
+  // A heartbeat that changes is a sign of life, whatever its value says against the controller's clock.
+  const heartbeat = rfc3339(Date.now() - 3_600_000);
+  await nodes.patch(
+    "silent",
+    { status: { conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: heartbeat }] } },
+    "merge",
+    {
+      subresource: "status",
+    },
+  );
+  await waitFor("the unreachable taints removed", async () => !unreachable(await nodes.get("silent")));
 });
 
 test("a node that never reported gets Unknown conditions saying so, as upstream", async () => {
   const created: any = await env.client
     .resource("nodes")
     .create({ apiVersion: "v1", kind: "Node", metadata: { name: "mute" } });
-  const conds: any[] = await waitFor(
+  // Counted from the node's creation, with the (longer) startup grace period.
+  const conds: any[] = await stepUntil(
     "conditions Unknown",
+    10_000,
     async () => ((await env.client.resource("nodes").get("mute")) as any).status?.conditions,
   );
   expect(conds.map((c) => c.type)).toEqual(["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"]);

@@ -1,7 +1,7 @@
 // Node IPAM (the range allocator): distinct blocks of the cluster range in order, a freed block
 // reused, a full range refused with CIDRNotAvailable; and the routes each node derives from Nodes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { KubeObject } from "../../api/types.ts";
+import type { Event, Node, NodeSpec } from "../../api/kinds/core.ts";
 import { podCidrBlocks } from "../../api/cidr.ts";
 import { waitFor } from "../../../test/helpers/wait.ts";
 import { startCluster, type TestCluster } from "../../../test/helpers/cluster.ts";
@@ -15,8 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-const podCidr = async (name: string) =>
-  ((await env.client.resource("nodes").get(name)).spec as { podCIDR?: string; podCIDRs?: string[] }) ?? {};
+const podCidr = async (name: string): Promise<NodeSpec> =>
+  (await env.client.resource<Node>("nodes").get(name)).spec ?? {};
 
 describe("node IPAM", () => {
   test("blocks of a range", () => {
@@ -39,11 +39,9 @@ describe("node IPAM", () => {
     expect((await podCidr("ipam-a")).podCIDRs).toEqual([a]);
     await env.client.resource("nodes").create(readyNode("ipam-c"));
     const event = await waitFor("CIDRNotAvailable", async () =>
-      (await env.client.resource("events", "default").list()).items.find(
-        (e: KubeObject & { reason?: string }) => e.reason === "CIDRNotAvailable",
-      ),
+      (await env.client.resource<Event>("events", "default").list()).items.find((e) => e.reason === "CIDRNotAvailable"),
     );
-    expect((event as { message?: string }).message).toBe("Node ipam-c status is now: CIDRNotAvailable");
+    expect(event.message).toBe("Node ipam-c status is now: CIDRNotAvailable");
     await env.client.resource("nodes").delete("ipam-a");
     expect(await waitFor("ipam-c's block", async () => (await podCidr("ipam-c")).podCIDR)).toBe(a);
     expect((await podCidr("ipam-b")).podCIDR).toBe(b);
@@ -55,7 +53,7 @@ describe("node IPAM", () => {
         metadata: { name },
         spec: cidr ? { podCIDR: cidr } : {},
         status: { addresses: [{ type: "InternalIP", address: ip }] },
-      }) as KubeObject;
+      }) as Node;
     const routes = wantedRoutes(
       [
         node("self", "10.42.0.0/24", "192.168.1.1"),

@@ -1,6 +1,7 @@
 // One node's kubelet: registers the node, keeps its heartbeat, runs a PodWorker per pod bound
 // here, polls the runtime so exits and crashes are noticed, adopts containers left running by a
 // previous process and removes those whose pods are gone.
+import type { Node } from "../../api/kinds/core.ts";
 import type { Pod } from "../../api/kinds/pod.ts";
 import type { Client } from "../../client/index.ts";
 import { forgetEvents } from "../events.ts";
@@ -74,8 +75,8 @@ export class Kubelet {
   private async waitForPodCidr(): Promise<string> {
     const deadline = Date.now() + 60_000;
     for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
-      const node = await this.opts.client.resource("nodes").get(this.opts.nodeName);
-      const cidr = (node.spec as { podCIDR?: string } | undefined)?.podCIDR;
+      const node = await this.opts.client.resource<Node>("nodes").get(this.opts.nodeName);
+      const cidr = node.spec?.podCIDR;
       if (cidr) return cidr;
       if (Date.now() > deadline)
         throw new Error(

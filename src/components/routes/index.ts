@@ -7,7 +7,7 @@
 // each other's, as the proxy's local range); they are removed on exit, and those of dead processes
 // by the next process that starts. Pod to pod traffic is not masqueraded (noNatRule). Only with a
 // cluster pod range (--cluster-cidr), as root, for the engine runtime.
-import type { KubeObject } from "../../api/types.ts";
+import type { Node } from "../../api/kinds/core.ts";
 import { Informer } from "../../client/index.ts";
 import { ip, runCommand } from "../../util/ip-command.ts";
 import { processAlive } from "../../util/process.ts";
@@ -22,14 +22,12 @@ interface NodeNet {
 }
 
 /** The other nodes' pod ranges and where to send them (nodes without a podCIDR or a usable address are skipped). */
-export function wantedRoutes(nodes: KubeObject[], self: string, selfIp?: string): Map<string, string> {
+export function wantedRoutes(nodes: Node[], self: string, selfIp?: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const n of nodes) {
     if (n.metadata?.name === self) continue;
-    const cidr = (n.spec as { podCIDR?: string } | undefined)?.podCIDR;
-    const via = (n.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses?.find(
-      (a) => a.type === "InternalIP",
-    )?.address;
+    const cidr = n.spec?.podCIDR;
+    const via = n.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
     if (!cidr || !via || via.startsWith("127.") || via === selfIp) continue;
     out.set(cidr, via);
   }
@@ -92,7 +90,7 @@ export const routesComponent: Component = {
     let noNat: string[] | undefined;
     let noNatTried = false;
     const client = clientOf(ctx, `system:node:${ctx.nodeName}`, ["system:nodes"]);
-    const nodes = new Informer<KubeObject>(client.resource("nodes"));
+    const nodes = new Informer<Node>(client.resource<Node>("nodes"));
     const installed = new Map<string, NodeNet>();
     const metric = String(process.pid);
     let syncing = Promise.resolve();
@@ -100,7 +98,7 @@ export const routesComponent: Component = {
     const sync = () => {
       syncing = syncing.then(async () => {
         if (stopped) return;
-        const own = (nodes.get(ctx.nodeName)?.spec as { podCIDR?: string } | undefined)?.podCIDR;
+        const own = nodes.get(ctx.nodeName)?.spec?.podCIDR;
         if (own && !noNatTried) {
           noNatTried = true;
           const rule = noNatRule(own, ctx.config.clusterCidr!);

@@ -224,6 +224,10 @@ export class SqliteStore implements Store {
   }
 
   async get(key: string): Promise<{ revision: number; kv: KeyValue | null }> {
+    return this.getNow(key);
+  }
+
+  getNow(key: string): { revision: number; kv: KeyValue | null } {
     let kv = this.cache.get(key);
     if (!kv) {
       const r = this.st.get!.get(key);

@@ -65,7 +65,11 @@ export function nonResourceAttributes(user: UserInfo, verb: string, path: string
 }
 
 export function requestAttributes(user: UserInfo, method: string, url: URL): Attributes {
-  const path = url.pathname;
+  return pathAttributes(user, method, url.pathname, url.searchParams);
+}
+
+/** requestAttributes() of a path and its query parameters (no URL object needed). */
+export function pathAttributes(user: UserInfo, method: string, path: string, query: URLSearchParams): Attributes {
   const base = nonResourceAttributes(user, METHOD_VERBS[method] ?? method.toLowerCase(), path);
   let parts = path.split("/").filter(Boolean);
   if (parts.length < 3 || (parts[0] !== "api" && parts[0] !== "apis")) return base;
@@ -93,10 +97,10 @@ export function requestAttributes(user: UserInfo, method: string, url: URL): Att
   if (parts.length >= 2) base.name = parts[1]!;
   if (parts.length >= 1) base.resource = parts[0]!;
   if (!base.name && base.verb === "get") {
-    const watch = url.searchParams.get("watch");
+    const watch = query.get("watch");
     base.verb = watch === "true" || watch === "1" ? "watch" : "list";
     // A list or watch of one object by name is authorized as that name (resourceNames rules).
-    const m = /^metadata\.name==?([^,]+)$/.exec(url.searchParams.get("fieldSelector") ?? "");
+    const m = /^metadata\.name==?([^,]+)$/.exec(query.get("fieldSelector") ?? "");
     if (m && NAME_SEGMENT.test(m[1]!)) base.name = m[1]!;
   }
   if (!base.name && base.verb === "delete") base.verb = "deletecollection";

@@ -27,6 +27,8 @@ export interface JoinAuthentication {
   credentials: NodeCredentials;
 }
 
+const BOOTSTRAP = "bootstrap";
+
 export const ADMIN_USER: UserInfo = { name: "kubernetes-admin", groups: [MASTERS, AUTHENTICATED] };
 
 export class Authenticator {
@@ -59,17 +61,14 @@ export class Authenticator {
    * others), as kube-apiserver's authenticator checks: a token projected for "vault" is no API credential.
    */
   async userOfToken(token: string, audiences: string[] = [ISSUER]): Promise<UserInfo | undefined> {
-    if (this.adminToken !== undefined && token === this.adminToken) return ADMIN_USER;
-    const known = this.identities.get(token);
-    if (known) return known;
-    if (this.join) {
-      if (BOOTSTRAP_TOKEN_PATTERN.test(token)) return this.join.bootstrap(token);
-      const node = this.join.credentials.userOf(token);
-      if (node) return node;
-    }
     const meant = (aud: string[]) => aud.some((a) => audiences.includes(a));
+    // First, as no other kind of token can be among them: it spares a service account's every
+    // request the node credential's signature check.
     const hit = this.checked.get(token);
     if (hit && hit.exp > Date.now() / 1000) return meant(hit.aud) ? hit.user : undefined;
+    const own = this.ownUser(token);
+    if (own === BOOTSTRAP) return this.join!.bootstrap(token);
+    if (own) return own;
     const generation = this.generation;
     const claims = this.tokens.verify(token);
     if (!claims || !meant(claims.aud) || !(await tokenStillValid(this.objects, this.kinds, claims))) return undefined;
@@ -88,6 +87,30 @@ export class Authenticator {
     // Not kept when a delete raced with the check.
     if (generation === this.generation) this.checked.set(token, { user, exp: claims.exp, aud: claims.aud });
     return user;
+  }
+
+  /** The user of one of the cluster's own tokens (admin, components, nodes), or BOOTSTRAP for a bootstrap token. */
+  private ownUser(token: string): UserInfo | typeof BOOTSTRAP | undefined {
+    if (this.adminToken !== undefined && token === this.adminToken) return ADMIN_USER;
+    const known = this.identities.get(token);
+    if (known) return known;
+    if (!this.join) return undefined;
+    return BOOTSTRAP_TOKEN_PATTERN.test(token) ? BOOTSTRAP : this.join.credentials.userOf(token);
+  }
+
+  /**
+   * The user of a request's bearer token when that is known without a lookup (the admin's, a
+   * component's, a node's, or a service account token already checked, for the API server's own
+   * audience); undefined when only authenticate() can tell, or the token is not valid.
+   */
+  userNow(req: Request): UserInfo | undefined {
+    const auth = req.headers.get("authorization") ?? "";
+    if (!auth.startsWith("Bearer ")) return undefined;
+    const token = auth.slice(7).trim();
+    const hit = this.checked.get(token);
+    if (hit && hit.exp > Date.now() / 1000) return hit.aud.includes(ISSUER) ? hit.user : undefined;
+    const own = this.ownUser(token);
+    return own === BOOTSTRAP ? undefined : own;
   }
 
   /** The audiences a token is meant for; every audience for the cluster's own (static) tokens. */

@@ -123,6 +123,10 @@ export class RbacAuthorizer {
   async rulesFor(user: UserInfo, namespace: string): Promise<Resolved> {
     const wait = this.fresh();
     if (wait) await wait;
+    return this.resolve(user, namespace);
+  }
+
+  private resolve(user: UserInfo, namespace: string): Resolved {
     const key = `${user.name}\0${user.groups.join("\0")}\0${namespace}`;
     let r = this.resolved.get(key);
     if (!r) {
@@ -149,7 +153,16 @@ export class RbacAuthorizer {
   }
 
   async authorize(a: Attributes): Promise<Decision> {
-    const r = await this.rulesFor(a.user, a.namespace);
+    return this.decide(a, await this.rulesFor(a.user, a.namespace));
+  }
+
+  /** authorize() without waiting, when the roles and bindings read are current; else undefined. */
+  authorizeNow(a: Attributes): Decision | undefined {
+    if (this.loadedGen !== this.gen) return undefined;
+    return this.decide(a, this.resolve(a.user, a.namespace));
+  }
+
+  private decide(a: Attributes, r: Resolved): Decision {
     if (rulesAllow(a, r.rules)) return { allowed: true, reason: "" };
     return {
       allowed: false,

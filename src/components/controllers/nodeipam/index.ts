@@ -5,13 +5,13 @@
 // addresses are unique in the cluster and routable between nodes (see docs/ARCHITECTURE.md,
 // "Pod network across nodes"). Off when no cluster range is configured. One worker, so two nodes
 // never get the same block; blocks written but not yet seen in the informer are remembered.
-import type { KubeObject } from "../../../api/types.ts";
+import type { Node } from "../../../api/kinds/core.ts";
 import { podCidrBlocks } from "../../../api/cidr.ts";
 import { isNotFound } from "../../../client/index.ts";
 import { recordEvent } from "../../events.ts";
 import { Controller } from "../base.ts";
 
-const podCidrOf = (n: KubeObject) => (n.spec as { podCIDR?: string } | undefined)?.podCIDR;
+const podCidrOf = (n: Node) => n.spec?.podCIDR;
 
 export class NodeIpamController extends Controller {
   readonly name = "node-ipam";
@@ -20,7 +20,7 @@ export class NodeIpamController extends Controller {
 
   setup(): void {
     if (!this.ctx.config.clusterCidr) return;
-    const nodes = this.ctx.informers.get("nodes");
+    const nodes = this.ctx.informers.get<Node>("nodes");
     nodes.on({
       add: this.enqueue,
       update: (_, n) => this.enqueue(n),
@@ -37,11 +37,11 @@ export class NodeIpamController extends Controller {
   }
 
   async reconcile(key: string): Promise<void> {
-    const node = this.ctx.informers.get("nodes").get(key);
+    const node = this.ctx.informers.get<Node>("nodes").get(key);
     if (!node || podCidrOf(node)) return;
     const blocks = podCidrBlocks(this.ctx.config.clusterCidr!, this.ctx.config.nodeCidrMaskSize);
     const used = new Set(this.written.values());
-    for (const n of this.ctx.informers.get("nodes").list()) {
+    for (const n of this.ctx.informers.get<Node>("nodes").list()) {
       const c = podCidrOf(n);
       if (c) used.add(c);
     }

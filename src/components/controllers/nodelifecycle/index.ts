@@ -1,28 +1,43 @@
-// Node lifecycle: a node whose heartbeat (its Lease, or the Ready condition's heartbeat) is
-// older than the grace period becomes Ready=Unknown with the unreachable taints; after the
+// Node lifecycle: a node whose heartbeat (its Lease, or the Ready condition's heartbeat) has not
+// changed for the grace period becomes Ready=Unknown with the unreachable taints; after the
 // eviction timeout its pods are deleted so their controllers recreate them elsewhere. Pods
 // bound to nodes that no longer exist are removed (pod GC).
 import { TAINT_UNREACHABLE } from "../../../api/well-known.ts";
 import { rfc3339 } from "../../../api/time.ts";
-import { isNotFound, keyOf, splitKey, ignore, realClock } from "../../../client/index.ts";
+import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 import type { Lease, Node, NodeCondition } from "../../../api/kinds/core.ts";
 import type { Pod } from "../../../api/kinds/pod.ts";
 
+/**
+ * What the controller last saw of a node, as upstream's nodeHealthData: `probe` is when (on this
+ * controller's clock) it last saw a sign of life. Heartbeats are compared with the ones seen
+ * before, never with this clock, so a kubelet's clock skew (or a test's stepped clock) cannot
+ * make a live node look silent.
+ */
+interface NodeHealth {
+  probe: number;
+  /** The Ready condition seen, and its heartbeat (undefined: the node had no Ready condition). */
+  ready?: { heartbeat?: string };
+  renewTime?: string;
+}
+
 export class NodeLifecycleController extends Controller {
   readonly name = "node-lifecycle";
   private stopTimer = () => {};
-  /**
-   * Real time, not ctx.clock: kubelets stamp their heartbeats on real time, so a test's stepped
-   * clock would make every live node look silent (and taint it). Upstream avoids this by timing
-   * heartbeats from when it observed them (nodeHealthData.probeTimestamp); not done here yet.
-   */
-  private readonly clock = realClock;
-  private stamp = () => rfc3339(this.clock.now());
+  private readonly health = new Map<string, NodeHealth>();
+  private stamp = () => rfc3339(this.ctx.clock.now());
 
   setup(): void {
     const nodes = this.ctx.informers.get<Node>("nodes");
-    nodes.on({ add: this.enqueue, update: (_, n) => this.enqueue(n), delete: () => this.queue.add("|podgc") });
+    nodes.on({
+      add: this.enqueue,
+      update: (_, n) => this.enqueue(n),
+      delete: (n) => {
+        this.health.delete(n.metadata!.name!);
+        this.queue.add("|podgc");
+      },
+    });
     this.ctx.informers.register("leases");
     const pods = this.ctx.informers.get<Pod>("pods");
     pods.on({ add: (p) => this.checkOrphanPod(p) });
@@ -31,7 +46,7 @@ export class NodeLifecycleController extends Controller {
   override run(workers = 1): void {
     super.run(workers);
     const every = Math.max(100, Math.min(5000, this.ctx.config.nodeMonitorGracePeriodMs / 4));
-    this.stopTimer = this.clock.every(every, () => {
+    this.stopTimer = this.ctx.clock.every(every, () => {
       for (const n of this.ctx.informers.get("nodes").list()) this.enqueue(n);
       this.queue.add("|podgc");
     });
@@ -48,34 +63,46 @@ export class NodeLifecycleController extends Controller {
       this.queue.add("|podgc");
   }
 
-  /** The newest sign of life: the node's Lease renewTime or its Ready heartbeat. */
-  private lastHeartbeat(node: Node): number {
-    const ready = (node.status?.conditions ?? []).find((c) => c.type === "Ready");
-    const lease = this.ctx.informers.get<Lease>("leases").get(`kube-node-lease/${node.metadata!.name}`);
-    const renew = lease?.spec?.renewTime;
-    return Math.max(
-      ready?.lastHeartbeatTime ? Date.parse(ready.lastHeartbeatTime) : 0,
-      renew ? Date.parse(renew) : 0,
-      Date.parse(node.metadata!.creationTimestamp ?? "") || 0,
-    );
+  /**
+   * Upstream's tryUpdateNodeHealth bookkeeping: when this controller last saw a sign of life. A
+   * node first seen without a Ready condition counts from its creation (the startup grace period
+   * applies); otherwise from the first sight, and again whenever its Ready condition appears or
+   * goes, the condition's heartbeat differs from the one seen before, or its Lease is renewed.
+   */
+  private lastProbe(node: Node, ready: NodeCondition | undefined): number {
+    const name = node.metadata!.name!;
+    const now = this.ctx.clock.now();
+    const renewTime = this.ctx.informers.get<Lease>("leases").get(`kube-node-lease/${name}`)?.spec?.renewTime;
+    const seen = this.health.get(name);
+    let probe: number;
+    if (!seen) probe = ready ? now : Date.parse(node.metadata?.creationTimestamp ?? "") || now;
+    else if (!ready !== !seen.ready || (ready && ready.lastHeartbeatTime !== seen.ready?.heartbeat)) probe = now;
+    else probe = seen.probe;
+    if (renewTime && renewTime !== seen?.renewTime) probe = now;
+    this.health.set(name, { probe, ready: ready && { heartbeat: ready.lastHeartbeatTime }, renewTime });
+    return probe;
   }
 
   async reconcile(key: string): Promise<void> {
     if (key === "|podgc") return this.podGc();
     const node = this.ctx.informers.get<Node>("nodes").get(key);
     if (!node) return;
-    const silentFor = this.clock.now() - this.lastHeartbeat(node);
     const conds = (node.status?.conditions ?? []).map((c) => ({ ...c }));
     const ready = conds.find((c) => c.type === "Ready");
+    const silentFor = this.ctx.clock.now() - this.lastProbe(node, ready);
     const taints = (node.spec?.taints ?? []).map((t) => ({ ...t }));
     const tainted = taints.some((t) => t.key === TAINT_UNREACHABLE);
     // A node that never posted a Ready condition gets the (longer) startup grace period, as upstream.
     if (silentFor > (ready ? this.ctx.config.nodeMonitorGracePeriodMs : this.ctx.config.nodeStartupGracePeriodMs)) {
-      if (markUnknown(conds, node.metadata?.creationTimestamp, this.stamp()))
+      if (markUnknown(conds, node.metadata?.creationTimestamp, this.stamp())) {
+        // The Ready condition written here is what the next look compares with (no sign of life).
+        const health = this.health.get(key);
+        if (health) health.ready = { heartbeat: conds.find((c) => c.type === "Ready")?.lastHeartbeatTime };
         await this.ctx.client
           .resource("nodes")
           .patch(key, { status: { conditions: conds } }, "merge", { subresource: "status" })
           .catch(ignore(isNotFound));
+      }
       if (!tainted) {
         taints.push(
           { key: TAINT_UNREACHABLE, effect: "NoSchedule", timeAdded: this.stamp() },

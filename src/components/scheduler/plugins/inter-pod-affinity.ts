@@ -104,26 +104,96 @@ function stateOf(state: CycleState): State | undefined {
   return state.data.get(NAME) as State | undefined;
 }
 
+/** One node's part of a kept State: the counts it added ([which map, topology pair, amount]), at a generation. */
+interface Share {
+  gen: number;
+  parts: [keyof State, string, number][];
+}
+
+/**
+ * A pod with required terms: the counts over all nodes, kept from cycle to cycle per node list and
+ * signature. Each cycle recounts only the nodes whose generation changed (as PodTopologySpread's
+ * aggregate), instead of rebuilding maps of every topology pair: with hostname anti-affinity over
+ * thousands of nodes that rebuild was most of the cycle.
+ */
+interface Aggregate {
+  shares: (Share | undefined)[];
+  state: State;
+}
+const aggregates = new WeakMap<NodeInfo[], Map<string, Aggregate>>();
+const AGGREGATES_PER_LIST = 16;
+
+function aggregateFor(nodes: NodeInfo[], key: string): Aggregate {
+  let byKey = aggregates.get(nodes);
+  if (!byKey) aggregates.set(nodes, (byKey = new Map()));
+  let agg = byKey.get(key);
+  if (!agg) {
+    if (byKey.size >= AGGREGATES_PER_LIST) byKey.delete(byKey.keys().next().value!);
+    agg = { shares: new Array(nodes.length), state: { affinity: new Map(), anti: new Map(), existingAnti: new Map() } };
+    byKey.set(key, agg);
+  }
+  return agg;
+}
+
+function add(m: Counts, k: string, by: number): void {
+  const n = (m.get(k) ?? 0) + by;
+  if (n === 0) m.delete(k);
+  else m.set(k, n);
+}
+
+/** What one node adds to the counts for this pod (`terms` set when the pod has required terms). */
+function shareOf(node: NodeInfo, c: NodeCounts, terms: PodTerms | undefined): Share {
+  const parts: Share["parts"] = [];
+  const labels = node.node.metadata?.labels ?? {};
+  const part = (m: keyof State, key: string, n: number) => {
+    const v = labels[key];
+    if (v !== undefined) parts.push([m, pair(key, v), n]);
+  };
+  for (const [k, n] of c.existingAnti) part("existingAnti", k, n);
+  if (terms) {
+    if (c.affinity) for (const t of terms.affinity) part("affinity", t.topologyKey, c.affinity);
+    for (let i = 0; i < terms.antiAffinity.length; i++)
+      if (c.anti[i]) part("anti", terms.antiAffinity[i]!.topologyKey, c.anti[i]!);
+  }
+  return { gen: node.generation, parts };
+}
+
+function applyShare(s: State, share: Share, sign: 1 | -1): void {
+  for (const [m, k, n] of share.parts) add(s[m], k, sign * n);
+}
+
 export const interPodAffinity: Plugin = {
   name: NAME,
   preFilter(state, nodes) {
     const required = !!state.terms && (state.terms.affinity.length > 0 || state.terms.antiAffinity.length > 0);
-    const s: State = { affinity: new Map(), anti: new Map(), existingAnti: new Map() };
-    let any = required;
     const key = `${NAME}\0${signature(state, required ? state.terms : undefined)}`;
-    for (const node of required ? nodes : (state.nodesWithTerms ?? nodes)) {
-      if (!required && node.withTerms === 0) continue;
-      const c = memoized(node, key, () => nodeCounts(state, node, required));
-      for (const [k, n] of c.existingAnti) bump(s.existingAnti, k, node, n);
-      if (required) {
-        const terms = state.terms!;
-        if (c.affinity) for (const t of terms.affinity) bump(s.affinity, t.topologyKey, node, c.affinity);
-        for (let i = 0; i < terms.antiAffinity.length; i++)
-          if (c.anti[i]) bump(s.anti, terms.antiAffinity[i]!.topologyKey, node, c.anti[i]!);
+    if (required) {
+      const agg = aggregateFor(nodes, key);
+      for (let j = 0; j < nodes.length; j++) {
+        const node = nodes[j]!;
+        const old = agg.shares[j];
+        if (old?.gen === node.generation) continue;
+        const share = shareOf(
+          node,
+          memoized(node, key, () => nodeCounts(state, node, true)),
+          state.terms,
+        );
+        if (old) applyShare(agg.state, old, -1);
+        applyShare(agg.state, share, 1);
+        agg.shares[j] = share;
       }
-      if (s.existingAnti.size) any = true;
+      // Shared with later cycles: only a clone of this state (cloneState) may change it.
+      state.data.set(NAME, agg.state);
+      return;
     }
-    if (!any) return false;
+    // Without required terms only existing pods' anti-affinity counts, on the few nodes that have such pods.
+    const s: State = { affinity: new Map(), anti: new Map(), existingAnti: new Map() };
+    for (const node of state.nodesWithTerms ?? nodes) {
+      if (node.withTerms === 0) continue;
+      const c = memoized(node, key, () => nodeCounts(state, node, false));
+      for (const [k, n] of c.existingAnti) bump(s.existingAnti, k, node, n);
+    }
+    if (!s.existingAnti.size) return false;
     state.data.set(NAME, s);
   },
   filter(state, node): FilterResult {
