@@ -111,8 +111,8 @@ interface Share {
 }
 
 /**
- * A pod with required terms: the counts over all nodes, kept from cycle to cycle per node list and
- * signature. Each cycle recounts only the nodes whose generation changed (as PodTopologySpread's
+ * The counts over a node list (all nodes for a pod with required terms, else the nodes with pods
+ * that have terms), kept from cycle to cycle per list and signature. Each cycle recounts only the nodes whose generation changed (as PodTopologySpread's
  * aggregate), instead of rebuilding maps of every topology pair: with hostname anti-affinity over
  * thousands of nodes that rebuild was most of the cycle.
  */
@@ -167,34 +167,28 @@ export const interPodAffinity: Plugin = {
   preFilter(state, nodes) {
     const required = !!state.terms && (state.terms.affinity.length > 0 || state.terms.antiAffinity.length > 0);
     const key = `${NAME}\0${signature(state, required ? state.terms : undefined)}`;
-    if (required) {
-      const agg = aggregateFor(nodes, key);
-      for (let j = 0; j < nodes.length; j++) {
-        const node = nodes[j]!;
-        const old = agg.shares[j];
-        if (old?.gen === node.generation) continue;
-        const share = shareOf(
-          node,
-          memoized(node, key, () => nodeCounts(state, node, true)),
-          state.terms,
-        );
-        if (old) applyShare(agg.state, old, -1);
-        applyShare(agg.state, share, 1);
-        agg.shares[j] = share;
-      }
-      // Shared with later cycles: only a clone of this state (cloneState) may change it.
-      state.data.set(NAME, agg.state);
-      return;
+    // Without required terms only existing pods' anti-affinity counts: the nodes with such pods suffice.
+    const list = required ? nodes : (state.nodesWithTerms ?? nodes);
+    const agg = aggregateFor(list, key);
+    for (let j = 0; j < list.length; j++) {
+      const node = list[j]!;
+      const old = agg.shares[j];
+      if (old?.gen === node.generation) continue;
+      const share =
+        !required && node.withTerms === 0
+          ? { gen: node.generation, parts: [] }
+          : shareOf(
+              node,
+              memoized(node, key, () => nodeCounts(state, node, required)),
+              required ? state.terms : undefined,
+            );
+      if (old) applyShare(agg.state, old, -1);
+      applyShare(agg.state, share, 1);
+      agg.shares[j] = share;
     }
-    // Without required terms only existing pods' anti-affinity counts, on the few nodes that have such pods.
-    const s: State = { affinity: new Map(), anti: new Map(), existingAnti: new Map() };
-    for (const node of state.nodesWithTerms ?? nodes) {
-      if (node.withTerms === 0) continue;
-      const c = memoized(node, key, () => nodeCounts(state, node, false));
-      for (const [k, n] of c.existingAnti) bump(s.existingAnti, k, node, n);
-    }
-    if (!s.existingAnti.size) return false;
-    state.data.set(NAME, s);
+    if (!required && !agg.state.existingAnti.size) return false;
+    // Shared with later cycles: only a clone of this state (cloneState) may change it.
+    state.data.set(NAME, agg.state);
   },
   filter(state, node): FilterResult {
     const s = stateOf(state);
@@ -218,8 +212,8 @@ export const interPodAffinity: Plugin = {
       if (v !== undefined && (s.anti.get(pair(t.topologyKey, v)) ?? 0) > 0) return { reason: ERR_ANTI_AFFINITY };
     }
     if (s.existingAnti.size)
-      for (const [k, v] of Object.entries(labels))
-        if ((s.existingAnti.get(pair(k, v)) ?? 0) > 0) return { reason: ERR_EXISTING_ANTI_AFFINITY };
+      for (const k in labels)
+        if ((s.existingAnti.get(pair(k, labels[k]!)) ?? 0) > 0) return { reason: ERR_EXISTING_ANTI_AFFINITY };
     return undefined;
   },
   addPod(state, p, node) {
