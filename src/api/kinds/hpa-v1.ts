@@ -5,7 +5,14 @@
 // pkg/apis/autoscaling/v1/conversion.go does.
 import type { KindDef, KubeObject } from "../types.ts";
 import { defineKind } from "./define.ts";
-import { defaultHpaV2, horizontalPodAutoscalerKind } from "./stored.ts";
+import {
+  defaultHpaV2,
+  horizontalPodAutoscalerKind,
+  type HorizontalPodAutoscalerSpec,
+  type HorizontalPodAutoscalerStatus,
+  type MetricSpec,
+  type MetricStatus,
+} from "./stored.ts";
 
 const A = "autoscaling.alpha.kubernetes.io/";
 const METRICS = `${A}metrics`;
@@ -13,22 +20,31 @@ const CURRENT_METRICS = `${A}current-metrics`;
 const CONDITIONS = `${A}conditions`;
 const BEHAVIOR = `${A}behavior`;
 
-type Metric = {
-  type?: string;
-  resource?: {
-    name?: string;
-    target?: { type?: string; averageUtilization?: number };
-    current?: { averageUtilization?: number };
-  };
-};
-type Rec = Record<string, any>;
+/** autoscaling/v1 HorizontalPodAutoscalerSpec: one CPU target instead of v2's metrics. */
+export interface HorizontalPodAutoscalerV1Spec {
+  scaleTargetRef: HorizontalPodAutoscalerSpec["scaleTargetRef"];
+  minReplicas?: number;
+  maxReplicas: number;
+  targetCPUUtilizationPercentage?: number | null;
+}
+/** autoscaling/v1 HorizontalPodAutoscalerStatus. */
+export interface HorizontalPodAutoscalerV1Status {
+  observedGeneration?: number;
+  lastScaleTime?: string;
+  currentReplicas?: number;
+  desiredReplicas?: number;
+  currentCPUUtilizationPercentage?: number | null;
+}
+/** A spec or status while it is converted in place: it has both versions' fields. */
+type Converting<V1, V2> = Partial<V1 & V2>;
 
-const isCpuUtilization = (m: Metric) =>
+const isCpuUtilization = (m: MetricSpec) =>
   m.type === "Resource" && m.resource?.name === "cpu" && m.resource.target?.type === "Utilization";
-const cpuCurrent = (m: Metric) =>
+const cpuCurrent = (m: MetricStatus) =>
   m.type === "Resource" && m.resource?.name === "cpu" && m.resource.current?.averageUtilization !== undefined;
 
-function takeJson(annotations: Record<string, string>, key: string): any {
+/** An annotation's JSON (taken off the annotations), or undefined when absent or not JSON. */
+function takeJson(annotations: Record<string, string>, key: string): unknown {
   const text = annotations[key];
   delete annotations[key];
   if (text === undefined) return undefined;
@@ -45,8 +61,8 @@ export function hpaV1ToV2(obj: KubeObject): void {
   obj.apiVersion = "autoscaling/v2";
   const meta = (obj.metadata ??= {});
   const ann = { ...(meta.annotations ?? {}) };
-  const spec = (obj.spec ?? {}) as Rec;
-  const metrics: Metric[] = [];
+  const spec = (obj.spec ?? {}) as Converting<HorizontalPodAutoscalerV1Spec, HorizontalPodAutoscalerSpec>;
+  const metrics: MetricSpec[] = [];
   if (spec.targetCPUUtilizationPercentage !== undefined && spec.targetCPUUtilizationPercentage !== null)
     metrics.push({
       type: "Resource",
@@ -60,12 +76,12 @@ export function hpaV1ToV2(obj: KubeObject): void {
   delete spec.targetCPUUtilizationPercentage;
   if (metrics.length) spec.metrics = metrics;
   const behavior = takeJson(ann, BEHAVIOR);
-  if (behavior) spec.behavior = behavior;
-  const status = obj.status as Rec | undefined;
+  if (behavior) spec.behavior = behavior as HorizontalPodAutoscalerSpec["behavior"];
+  const status = obj.status as Converting<HorizontalPodAutoscalerV1Status, HorizontalPodAutoscalerStatus> | undefined;
   const currentMetrics = takeJson(ann, CURRENT_METRICS);
   const conditions = takeJson(ann, CONDITIONS);
   if (status) {
-    const current: Metric[] = [];
+    const current: MetricStatus[] = [];
     if (status.currentCPUUtilizationPercentage !== undefined && status.currentCPUUtilizationPercentage !== null)
       current.push({
         type: "Resource",
@@ -87,8 +103,8 @@ export function hpaV2ToV1(obj: KubeObject): KubeObject {
   out.apiVersion = "autoscaling/v1";
   const meta = (out.metadata ??= {});
   const ann: Record<string, string> = { ...(meta.annotations ?? {}) };
-  const spec = (out.spec ?? {}) as Rec;
-  const metrics = (spec.metrics ?? []) as Metric[];
+  const spec = (out.spec ?? {}) as Converting<HorizontalPodAutoscalerV1Spec, HorizontalPodAutoscalerSpec>;
+  const metrics = spec.metrics ?? [];
   const cpu = metrics.find(isCpuUtilization);
   const others = metrics.filter((m) => m !== cpu);
   delete spec.metrics;
@@ -96,9 +112,9 @@ export function hpaV2ToV1(obj: KubeObject): KubeObject {
   if (others.length) ann[METRICS] = JSON.stringify(others);
   if (spec.behavior) ann[BEHAVIOR] = JSON.stringify(spec.behavior);
   delete spec.behavior;
-  const status = out.status as Rec | undefined;
+  const status = out.status as Converting<HorizontalPodAutoscalerV1Status, HorizontalPodAutoscalerStatus> | undefined;
   if (status) {
-    const current = (status.currentMetrics ?? []) as Metric[];
+    const current = status.currentMetrics ?? [];
     const cpuNow = current.find(cpuCurrent);
     const rest = current.filter((m) => m !== cpuNow);
     delete status.currentMetrics;
