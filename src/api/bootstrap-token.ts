@@ -4,7 +4,7 @@
 // the group system:bootstrappers. A join token (`kube token create`) is "K10<sha256 of the CA>::<id>.<secret>",
 // as k3s prints them: the hash lets the joining side check the server before it sends the secret.
 
-import type { KubeObject } from "./types.ts";
+import type { Secret } from "./kinds/core.ts";
 
 export const BOOTSTRAP_TOKEN_NAMESPACE = "kube-system";
 export const BOOTSTRAP_TOKEN_SECRET_PREFIX = "bootstrap-token-";
@@ -14,18 +14,15 @@ export const BOOTSTRAPPERS_GROUP = "system:bootstrappers";
 /** upstream's BootstrapTokenPattern. */
 export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 
-/** A bootstrap token Secret, as far as its readers need it. */
-export type BootstrapTokenSecret = KubeObject & { type?: string; data?: Record<string, string> };
-
 /** A key of a token Secret's data, decoded ("" when absent). */
-export const tokenData = (s: BootstrapTokenSecret, key: string): string =>
+export const tokenData = (s: Secret, key: string): string =>
   s.data?.[key] ? Buffer.from(s.data[key], "base64").toString() : "";
 
 /**
  * upstream's GetExpiration: a token without `expiration` never expires; one whose expiration has
  * passed or cannot be parsed has; otherwise ttlMs is the time left.
  */
-export function tokenExpiration(s: BootstrapTokenSecret, now: number): { expired: boolean; ttlMs: number } {
+export function tokenExpiration(s: Secret, now: number): { expired: boolean; ttlMs: number } {
   const expiration = tokenData(s, "expiration");
   if (!expiration) return { expired: false, ttlMs: 0 };
   const ttlMs = Date.parse(expiration) - now;

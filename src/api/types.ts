@@ -26,7 +26,8 @@ export interface ObjectMeta {
   uid?: string;
   resourceVersion?: string;
   generation?: number;
-  creationTimestamp?: string;
+  /** null where Go writes a zero metav1.Time (objects that are never stored: reviews, TokenRequest). */
+  creationTimestamp?: string | null;
   deletionTimestamp?: string;
   deletionGracePeriodSeconds?: number;
   labels?: Record<string, string>;

@@ -62,7 +62,7 @@ export interface ServiceAccount extends KubeObject {
 export interface TokenRequestSpec {
   audiences?: string[];
   expirationSeconds?: number;
-  boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string };
+  boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string } | null;
 }
 export interface TokenRequestStatus {
   token: string;

@@ -5,7 +5,7 @@
 // the rest are not acted on (no ingress controller, quota enforcement or network policy).
 import { selectorToString } from "../selectors.ts";
 import { MetaOnlySchema, shapeCauses } from "../schema.ts";
-import type { Cause, Condition, KindDef, KubeObject } from "../types.ts";
+import type { Cause, Condition, DeleteOptions, KindDef, KubeObject } from "../types.ts";
 import type { LabelSelector } from "../selectors.ts";
 import type { LoadBalancerStatus } from "./service.ts";
 import * as v from "../validation.ts";
@@ -165,6 +165,10 @@ export interface PodDisruptionBudgetStatus {
 export interface PodDisruptionBudget extends KubeObject {
   spec?: PodDisruptionBudgetSpec;
   status?: PodDisruptionBudgetStatus;
+}
+/** policy/v1 Eviction, the body of pods/NAME/eviction (never stored). */
+export interface Eviction extends KubeObject {
+  deleteOptions?: DeleteOptions;
 }
 
 export const podDisruptionBudgetKind = defineKind({
@@ -359,6 +363,22 @@ export const resourceQuotaKind = defineKind({
   },
 });
 
+/** core/v1 LimitRangeItem: the bounds and defaults of one type of object (Container, Pod, PersistentVolumeClaim). */
+export interface LimitRangeItem {
+  type: string;
+  max?: Record<string, string>;
+  min?: Record<string, string>;
+  default?: Record<string, string>;
+  defaultRequest?: Record<string, string>;
+  maxLimitRequestRatio?: Record<string, string>;
+}
+export interface LimitRangeSpec {
+  limits: LimitRangeItem[];
+}
+export interface LimitRange extends KubeObject {
+  spec?: LimitRangeSpec;
+}
+
 export const limitRangeKind = defineKind({
   group: "",
   version: "v1",
@@ -370,6 +390,14 @@ export const limitRangeKind = defineKind({
   specChanged: specChangedDefault,
   table: { columns: [nameColumn, col("Created At")], row: (o) => [o.metadata?.name, o.metadata?.creationTimestamp] },
 });
+
+/** scheduling.k8s.io/v1 PriorityClass: its fields are top-level (no spec). */
+export interface PriorityClass extends KubeObject {
+  value: number;
+  globalDefault?: boolean;
+  description?: string;
+  preemptionPolicy?: "PreemptLowerPriority" | "Never";
+}
 
 export const priorityClassKind = defineKind({
   group: "scheduling.k8s.io",

@@ -5,6 +5,8 @@
 // as hooks (see hooks.ts). Writers to the same allocator are serialised in-process.
 // Once the object is valid, the validating steps run: Pod Security (namespace labels) and
 // ResourceQuota, which holds its namespace's lock around the write itself.
+import type { Pod } from "../../api/kinds/pod.ts";
+import type { LimitRange } from "../../api/kinds/stored.ts";
 import type { KindDef, KindHooks, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
 import type { Objects } from "./objects.ts";
@@ -125,7 +127,7 @@ export function limitRangeAdmission(
   return async (obj, old) => {
     if (old) return;
     const list = await store.list(listPrefix(limitRanges, obj.metadata!.namespace));
-    applyLimitRanges(obj, list.kvs.map(decode));
+    applyLimitRanges(obj as Pod, list.kvs.map(decode) as LimitRange[]);
   };
 }
 

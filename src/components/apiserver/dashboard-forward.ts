@@ -7,6 +7,7 @@
 // closes, or when the pod goes (deleted, replaced, finished). Each new connection is authorized
 // again, so a revoked permission stops new connections at once.
 import net from "node:net";
+import type { Pod } from "../../api/kinds/pod.ts";
 import type { KubeObject } from "../../api/types.ts";
 import { HttpError } from "./errors.ts";
 import { openKubeletPortStream } from "./portforward.ts";
@@ -28,13 +29,11 @@ export interface Forward {
   close(why?: string): void;
 }
 
-type Pod = KubeObject & { status?: { phase?: string } };
-
 /** How often a forward checks that its pod is still there. */
 const POD_CHECK_MS = 2000;
 
 /** Why the pod cannot be forwarded to any more (or now), or undefined when it can. */
-function goneReason(pod: Pod | undefined, uid: string | undefined, name: string): string | undefined {
+function goneReason(pod: Partial<Pod> | undefined, uid: string | undefined, name: string): string | undefined {
   if (!pod || (uid && pod.metadata?.uid !== uid)) return `pod ${name} is gone`;
   if (pod.metadata?.deletionTimestamp) return `pod ${name} is being deleted`;
   const phase = pod.status?.phase ?? "Unknown";
@@ -59,7 +58,7 @@ export async function openForward(
       ),
     );
   await authorize();
-  const first = (await deps.pod(namespace, name)) as Pod | undefined;
+  const first = await deps.pod(namespace, name);
   if (!first) throw new HttpError(404, "NotFound", `pods "${name}" not found`);
   const refused = goneReason(first, undefined, name);
   if (refused) throw new HttpError(400, "BadRequest", refused);
@@ -81,7 +80,7 @@ export async function openForward(
     socket.on("close", () => up?.close());
     try {
       await authorize();
-      const pod = (await deps.pod(namespace, name)) as Pod | undefined;
+      const pod = await deps.pod(namespace, name);
       const gone = goneReason(pod, uid, name);
       if (gone) throw new Error(gone);
       const ep = await deps.kubelet(pod!);
@@ -116,7 +115,7 @@ export async function openForward(
     ended(why);
   };
   const check = async () => {
-    const gone = goneReason((await deps.pod(namespace, name).catch(() => first)) as Pod | undefined, uid, name);
+    const gone = goneReason(await deps.pod(namespace, name).catch(() => first), uid, name);
     if (gone) close(gone);
   };
   const watch = setInterval(check, POD_CHECK_MS);

@@ -1,6 +1,8 @@
 // The server-side hooks of the built-in kinds: admission and subresources that need the store,
 // the token issuer or the kubelets. Attached to copies of the registry's entries, so the generic
 // handler has no per-kind branches: built-in kinds and custom resources take the same path.
+import type { Namespace } from "../../api/kinds/core.ts";
+import type { Eviction } from "../../api/kinds/stored.ts";
 import type { KindDef, KindHooks, KubeObject, SubresourceTarget } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
 import { limitRangeAdmission, serviceAdmission } from "./admission.ts";
@@ -72,15 +74,12 @@ export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef
           ),
           eviction: only("POST", async (req, at) => {
             // Its deleteOptions (or the query) say how: preconditions, grace, dry run.
-            const eviction = await readOptionalObject(req);
+            const eviction: Eviction = await readOptionalObject(req);
             decodeAs("policy", "v1", "Eviction", eviction);
-            const bodyName = (eviction.metadata as { name?: string } | undefined)?.name;
+            const bodyName = eviction.metadata?.name;
             if (bodyName && bodyName !== at.name)
               throw badRequest("name in URL does not match name in Eviction object");
-            const opts = deleteOptions(
-              (eviction.deleteOptions ?? {}) as Record<string, unknown>,
-              new Query(new URL(req.url).searchParams),
-            );
+            const opts = deleteOptions({ ...eviction.deleteOptions }, new Query(new URL(req.url).searchParams));
             return json(
               await evictPod(
                 objects,
@@ -107,13 +106,10 @@ export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef
     namespaces: (kind) => ({
       subresources: {
         finalize: only("PUT", async (req, at) => {
-          const body = await readObject(req);
+          const body: Namespace = await readObject(req);
           const current = await objects.get(kind, undefined, at.name);
-          const next = structuredClone(current.obj);
-          next.spec = {
-            ...(next.spec as object),
-            finalizers: (body.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [],
-          };
+          const next: Namespace = structuredClone(current.obj);
+          next.spec = { ...next.spec, finalizers: body.spec?.finalizers ?? [] };
           return json(await objects.update(kind, undefined, at.name, next, "raw", { dryRun: at.dryRun, current }));
         }),
       },

@@ -3,19 +3,15 @@
 // checked against `max` and `min`; a container outside them is refused with 403, naming the
 // bound, as Kubernetes does.
 import { parseQuantity } from "../../api/quantity.ts";
-import type { KubeObject } from "../../api/types.ts";
+import type { Pod, PodSpec } from "../../api/kinds/pod.ts";
+import type { LimitRange } from "../../api/kinds/stored.ts";
 import { forbidden } from "./errors.ts";
 
-type Res = Record<string, string>;
-type Item = { type?: string; default?: Res; defaultRequest?: Res; max?: Res; min?: Res };
-type Container = { name: string; resources?: { limits?: Res; requests?: Res } };
-
-export function applyLimitRanges(pod: KubeObject, ranges: KubeObject[]): void {
-  const items = ranges.flatMap((r) =>
-    ((r.spec as { limits?: Item[] } | undefined)?.limits ?? []).filter((i) => i.type === "Container"),
-  );
+export function applyLimitRanges(pod: Pod, ranges: LimitRange[]): void {
+  const items = ranges.flatMap((r) => (r.spec?.limits ?? []).filter((i) => i.type === "Container"));
   if (!items.length) return;
-  const spec = (pod.spec ?? {}) as { containers?: Container[]; initContainers?: Container[] };
+  // Validation has not run yet: the spec may lack its containers.
+  const spec: Partial<PodSpec> = pod.spec ?? {};
   for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
     const res = (c.resources ??= {});
     for (const item of items) {

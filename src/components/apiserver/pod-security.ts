@@ -7,7 +7,7 @@
 // annotation, the number of containers, an ephemeral container added or changed); status and
 // metadata-only updates are not. The `audit` label is accepted but has no effect: upstream records
 // audit-mode violations only as audit-log annotations, and this API server keeps no audit log.
-import type { PodSpec } from "../../api/kinds/pod.ts";
+import type { Container, Pod } from "../../api/kinds/pod.ts";
 import { evaluatePod, formatViolations, namespacePolicy, podTemplateOf } from "../../api/pod-security.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
@@ -21,21 +21,16 @@ export interface PodSecurity {
 }
 
 type Labels = Record<string, string> | undefined;
-type ContainerLike = { name: string; image?: string };
-type PodLike = {
-  metadata?: { annotations?: Record<string, string> };
-  spec?: { containers?: ContainerLike[]; initContainers?: ContainerLike[]; ephemeralContainers?: ContainerLike[] };
-};
 
 const SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod";
 const SECCOMP_CONTAINER = "container.seccomp.security.alpha.kubernetes.io/";
 
 /** Upstream's isSignificantPodUpdate (pod-security-admission/admission/admission.go). */
-export function significantPodUpdate(pod: PodLike, old: PodLike): boolean {
+export function significantPodUpdate(pod: Pod, old: Pod): boolean {
   const a = pod.metadata?.annotations ?? {};
   const oa = old.metadata?.annotations ?? {};
   if (a[SECCOMP_POD] !== oa[SECCOMP_POD]) return true;
-  const changed = (c: ContainerLike, o: ContainerLike) =>
+  const changed = (c: Container, o: Container) =>
     c.image !== o.image || a[SECCOMP_CONTAINER + c.name] !== oa[SECCOMP_CONTAINER + o.name];
   for (const field of ["containers", "initContainers"] as const) {
     const now = pod.spec?.[field] ?? [];
@@ -69,8 +64,8 @@ export function createPodSecurity(
       return;
     const byReason = new Map<string, { name: string; count: number }>();
     for (const kv of (await store.list(listPrefix(pods, ns))).kvs) {
-      const pod = decode(kv);
-      const vs = evaluatePod(enforce.level, pod.spec as PodSpec, pod.metadata?.annotations ?? {});
+      const pod = decode(kv) as Pod;
+      const vs = evaluatePod(enforce.level, pod.spec, pod.metadata?.annotations ?? {});
       if (!vs.length) continue;
       const reason = vs.map((v) => v.reason).join(", ");
       const seen = byReason.get(reason);
@@ -93,10 +88,8 @@ export function createPodSecurity(
       if (kind.kind === "Namespace" && !kind.group)
         return existingPods(obj.metadata!.name!, obj.metadata?.labels, old?.metadata?.labels, warnings);
       const isPod = kind.kind === "Pod" && !kind.group;
-      if (isPod && old && !significantPodUpdate(obj as PodLike, old as PodLike)) return;
-      const template = isPod
-        ? (obj as { metadata?: { annotations?: Record<string, string> }; spec?: PodSpec })
-        : podTemplateOf(kind.kind, obj as { spec?: unknown; template?: unknown });
+      if (isPod && old && !significantPodUpdate(obj as Pod, old as Pod)) return;
+      const template = isPod ? (obj as Pod) : podTemplateOf(kind.kind, obj as { spec?: unknown; template?: unknown });
       if (!template?.spec || !obj.metadata?.namespace) return;
       const labels = await namespaceLabels(obj.metadata.namespace);
       if (!labels) return;

@@ -2,6 +2,8 @@
 // its PriorityClass (spec.priorityClassName), or from the class marked globalDefault, or are 0
 // and PreemptLowerPriority. The two system classes exist from the start, as upstream's
 // bootstrap creates them.
+import type { Pod, PodSpec } from "../../api/kinds/pod.ts";
+import type { PriorityClass } from "../../api/kinds/stored.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
 import { ignore, isAlreadyExists } from "../../client/index.ts";
@@ -24,25 +26,18 @@ export const SYSTEM_PRIORITY_CLASSES = [
   },
 ];
 
-interface PriorityClass extends KubeObject {
-  value: number;
-  globalDefault?: boolean;
-  preemptionPolicy?: string;
-}
-
 export async function ensurePriorityClasses(objects: Objects, kind: KindDef | undefined): Promise<void> {
   if (!kind) return;
   for (const pc of SYSTEM_PRIORITY_CLASSES) {
     if (await objects.tryGet(kind, undefined, pc.name)) continue;
-    await objects
-      .create(kind, undefined, {
-        apiVersion: "scheduling.k8s.io/v1",
-        kind: "PriorityClass",
-        metadata: { name: pc.name },
-        value: pc.value,
-        description: pc.description,
-      })
-      .catch(ignore(isAlreadyExists));
+    const obj: PriorityClass = {
+      apiVersion: "scheduling.k8s.io/v1",
+      kind: "PriorityClass",
+      metadata: { name: pc.name },
+      value: pc.value,
+      description: pc.description,
+    };
+    await objects.create(kind, undefined, obj).catch(ignore(isAlreadyExists));
   }
 }
 
@@ -50,9 +45,11 @@ export function priorityAdmission(
   store: Store,
   classes: KindDef,
 ): (obj: KubeObject, old: KubeObject | undefined) => Promise<void> {
-  return async (pod, old) => {
+  return async (obj, old) => {
     if (old) return;
-    const spec = (pod.spec ?? {}) as { priorityClassName?: string; priority?: number; preemptionPolicy?: string };
+    const pod = obj as Pod;
+    // Validation has not run yet: the spec may lack its containers.
+    const spec: Partial<PodSpec> = pod.spec ?? {};
     let pc: PriorityClass | undefined;
     if (spec.priorityClassName) {
       const { kv } = await store.get(objectKey(classes, undefined, spec.priorityClassName));
@@ -81,6 +78,6 @@ export function priorityAdmission(
         `pods "${pod.metadata?.name ?? ""}" is forbidden: the string value of PreemptionPolicy (${spec.preemptionPolicy}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`,
       );
     spec.preemptionPolicy = policy;
-    pod.spec = spec;
+    obj.spec = spec;
   };
 }

@@ -1,6 +1,7 @@
 // The one generic REST handler: every kind's create/get/list/update/patch/delete/
 // deletecollection/watch and its subresources, driven by the kind's registry entry.
 import { ignore, isNotFound } from "../../client/index.ts";
+import type { Scale } from "../../api/kinds/stored.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { type BodyText, readObject, readOptionalObject, readText } from "./body.ts";
 import { checkBody, checkPatched, fieldValidationOf, patchDuplicates, withWarnings } from "./field-validation.ts";
@@ -8,7 +9,7 @@ import { deleteObject, type DeleteOptions } from "./deletion.ts";
 import { badRequest, invalid, methodNotAllowed, notFound } from "./errors.ts";
 import { buildMatcher } from "./filters.ts";
 import { streamList } from "./list-stream.ts";
-import { decodeAs, type Objects } from "./objects.ts";
+import { decodeAs, type Objects, type Stored } from "./objects.ts";
 import { patchVia } from "./patching.ts";
 import type { ResourcePath } from "./paths.ts";
 import { applyScale, scaleOf } from "./scale.ts";
@@ -366,13 +367,10 @@ async function handleSubresource(
   }
   if (sub === "scale" && kind.subresources.scale) {
     if (method === "GET") return json(scaleOf(kind, await objects.get(kind, namespace, name)));
-    const writeScale = async (
-      scale: KubeObject,
-      current = undefined as Awaited<ReturnType<Objects["get"]>> | undefined,
-    ) => {
-      decodeAs("autoscaling", "v1", "Scale", scale);
+    const writeScale = async (body: KubeObject, current?: Stored) => {
+      decodeAs("autoscaling", "v1", "Scale", body);
       const cur = current ?? (await objects.get(kind, namespace, name));
-      const next = applyScale(kind, scale, cur);
+      const next = applyScale(kind, body as Partial<Scale>, cur);
       next.metadata = { ...next.metadata, resourceVersion: cur.obj.metadata!.resourceVersion };
       const written = await objects.update(kind, namespace, name, next, "main", {
         dryRun,

@@ -8,7 +8,8 @@
 // clients that read their token file once keep working while the kubelet rewrites it hourly.
 import { rfc3339 } from "../../api/time.ts";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { KindDef, KubeObject } from "../../api/types.ts";
+import type { TokenRequest } from "../../api/kinds/access.ts";
+import type { KindDef } from "../../api/types.ts";
 import { HttpError } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 
@@ -100,14 +101,6 @@ export async function tokenStillValid(
   return pod?.obj.metadata?.uid === k.pod.uid;
 }
 
-type TokenRequest = KubeObject & {
-  spec?: {
-    audiences?: string[];
-    expirationSeconds?: number;
-    boundObjectRef?: { kind?: string; name?: string; uid?: string };
-  };
-};
-
 /** POST serviceaccounts/NAME/token: a TokenRequest answered with its token. */
 export async function requestToken(
   objects: Objects,
@@ -116,7 +109,7 @@ export async function requestToken(
   namespace: string,
   name: string,
   body: TokenRequest,
-): Promise<KubeObject> {
+): Promise<TokenRequest> {
   const sa = (await objects.get(kinds.serviceaccounts, namespace, name)).obj;
   const spec = body.spec ?? {};
   const seconds = spec.expirationSeconds ?? 3600;
@@ -181,5 +174,5 @@ export async function requestToken(
     metadata: { name, namespace, creationTimestamp: null },
     spec: { audiences: aud, expirationSeconds: granted, boundObjectRef: ref ?? null },
     status: { token, expirationTimestamp: rfc3339((now + granted) * 1000) },
-  } as unknown as KubeObject;
+  };
 }

@@ -1,5 +1,7 @@
 // The scale subresource: an autoscaling/v1 Scale view of any kind whose entry names its
 // replica paths, and writing a Scale back as a change of spec.replicas.
+import type { Scale } from "../../api/kinds/stored.ts";
+import { type LabelSelector, SelectorError, selectorToString } from "../../api/selectors.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { badRequest, conflict } from "./errors.ts";
 import type { Stored } from "./objects.ts";
@@ -18,29 +20,19 @@ function setAt(obj: Record<string, unknown>, path: string, value: unknown): void
   cur[parts[parts.length - 1]!] = value;
 }
 
-/** A selector as the string Scale.status.selector carries ("app=x,tier in (a,b)"). */
+/** A selector as the string Scale.status.selector carries ("app=x,tier in (a,b)"); "" for what is not one. */
 function selectorString(sel: unknown): string {
   if (typeof sel === "string") return sel;
   if (!sel || typeof sel !== "object") return "";
-  const s = sel as {
-    matchLabels?: Record<string, string>;
-    matchExpressions?: { key: string; operator: string; values?: string[] }[];
-  };
-  if (!("matchLabels" in s) && !("matchExpressions" in s))
-    return Object.entries(sel as Record<string, string>)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(",");
-  const parts = Object.entries(s.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const e of s.matchExpressions ?? []) {
-    if (e.operator === "In") parts.push(`${e.key} in (${(e.values ?? []).join(",")})`);
-    else if (e.operator === "NotIn") parts.push(`${e.key} notin (${(e.values ?? []).join(",")})`);
-    else if (e.operator === "Exists") parts.push(e.key);
-    else if (e.operator === "DoesNotExist") parts.push(`!${e.key}`);
+  try {
+    return selectorToString(sel as LabelSelector);
+  } catch (err) {
+    if (err instanceof SelectorError) return "";
+    throw err;
   }
-  return parts.join(",");
 }
 
-export function scaleOf(kind: KindDef, s: Stored): KubeObject {
+export function scaleOf(kind: KindDef, s: Stored): Scale {
   const spec = kind.subresources.scale!;
   const m = s.obj.metadata!;
   const selector = (spec.labelSelectorPath && at(s.obj, spec.labelSelectorPath)) || at(s.obj, "spec.selector");
@@ -60,8 +52,9 @@ export function scaleOf(kind: KindDef, s: Stored): KubeObject {
 }
 
 /** Applies a Scale to the stored object; returns the object to write (the caller validates). */
-export function applyScale(kind: KindDef, scale: KubeObject, s: Stored): KubeObject {
-  const replicas = (scale.spec as { replicas?: unknown } | undefined)?.replicas;
+export function applyScale(kind: KindDef, scale: Partial<Scale>, s: Stored): KubeObject {
+  // The client's body, decoded as a Scale already (replicas an int32 or nothing); checked again.
+  const replicas: unknown = scale.spec?.replicas;
   if (replicas !== undefined && (typeof replicas !== "number" || !Number.isInteger(replicas)))
     throw badRequest("spec.replicas must be an integer");
   const rv = scale.metadata?.resourceVersion;

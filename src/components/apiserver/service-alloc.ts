@@ -2,7 +2,8 @@
 // proxy makes it local to this machine, see docs/ARCHITECTURE.md), else 127.10.0.0/16, which Linux
 // routes to loopback, so the proxy binds each service's own address without root. Conflicts are
 // rejected here, never discovered at runtime.
-import type { Cause, KubeObject } from "../../api/types.ts";
+import type { Service } from "../../api/kinds/service.ts";
+import type { Cause } from "../../api/types.ts";
 import { dnsServiceIp, intToIp, ipToInt, kubernetesServiceIp, parseCidr } from "../../api/cidr.ts";
 import type { Reserved } from "./service-reservations.ts";
 
@@ -25,20 +26,7 @@ export const defaultServiceRanges: ServiceRanges = {
 export const defaultServiceCidr = (root = process.getuid?.() === 0) =>
   root ? "10.43.0.0/16" : defaultServiceRanges.clusterIpCidr;
 
-interface ServicePort {
-  name?: string;
-  port: number;
-  nodePort?: number;
-  protocol?: string;
-}
-interface ServiceSpec {
-  type?: string;
-  clusterIP?: string;
-  clusterIPs?: string[];
-  ports?: ServicePort[];
-}
-
-const isKubernetesService = (svc: KubeObject) =>
+const isKubernetesService = (svc: Service) =>
   svc.metadata?.namespace === "default" && svc.metadata?.name === "kubernetes";
 
 /**
@@ -46,20 +34,20 @@ const isKubernetesService = (svc: KubeObject) =>
  * or out of range. `old` is the stored service on update (its allocations are kept).
  */
 export function allocateServiceAddresses(
-  svc: KubeObject,
-  others: KubeObject[],
+  svc: Service,
+  others: Service[],
   ranges: ServiceRanges,
-  old?: KubeObject,
+  old?: Service,
   /** Values found reserved by another service (service-reservations.ts), as if in `others`. */
   taken: { ips: Iterable<string>; ports: Iterable<number> } = { ips: [], ports: [] },
 ): Cause[] {
-  const spec = (svc.spec ??= {}) as ServiceSpec;
-  const oldSpec = old?.spec as ServiceSpec | undefined;
+  const spec = (svc.spec ??= {});
+  const oldSpec = old?.spec;
   const causes: Cause[] = [];
   const usedIps = new Set<string>(taken.ips);
   const usedPorts = new Set<number>(taken.ports);
   for (const o of others) {
-    const s = o.spec as ServiceSpec | undefined;
+    const s = o.spec;
     if (s?.clusterIP && s.clusterIP !== "None") usedIps.add(s.clusterIP);
     for (const p of s?.ports ?? []) if (p.nodePort) usedPorts.add(p.nodePort);
   }
@@ -163,8 +151,8 @@ export function allocateServiceAddresses(
 }
 
 /** The cluster IP and node ports a service holds. */
-export function serviceAddresses(svc: KubeObject | undefined): Reserved[] {
-  const spec = svc?.spec as ServiceSpec | undefined;
+export function serviceAddresses(svc: Service | undefined): Reserved[] {
+  const spec = svc?.spec;
   const out: Reserved[] = [];
   if (spec?.clusterIP && spec.clusterIP !== "None") out.push({ kind: "ip", value: spec.clusterIP });
   for (const p of spec?.ports ?? []) if (p.nodePort) out.push({ kind: "port", value: p.nodePort });

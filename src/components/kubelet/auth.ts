@@ -5,13 +5,12 @@
 // "Unauthorized", a denied one 403 "Forbidden (user=..., verb=..., resource=..., subresource=...)",
 // both plain text as the kubelet writes them. Decisions are cached like upstream's defaults
 // (authentication 2 min, allowed 5 min, denied 30 s).
+import type { SubjectAccessReview, TokenReview, UserInfo } from "../../api/kinds/reviews.ts";
 import type { Client } from "../../client/index.ts";
 
 const AUTHN_TTL_MS = 120_000;
 const ALLOWED_TTL_MS = 300_000;
 const DENIED_TTL_MS = 30_000;
-
-type User = { username: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
 
 /** Upstream kubelet's nodeAuthorizerAttributesGetter: the verb from the method, the subresource from the path. */
 export function kubeletRequestAttributes(method: string, path: string): { verb: string; subresource: string } {
@@ -36,7 +35,7 @@ const text = (code: number, message: string) =>
   new Response(message, { status: code, headers: { "content-type": "text/plain; charset=utf-8" } });
 
 export class KubeletAuthorizer {
-  private readonly users = new Map<string, { user?: User; until: number }>();
+  private readonly users = new Map<string, { user?: UserInfo; until: number }>();
   private readonly decisions = new Map<string, { allowed: boolean; until: number }>();
 
   constructor(
@@ -58,20 +57,20 @@ export class KubeletAuthorizer {
     return undefined;
   }
 
-  private async authenticate(token: string): Promise<User | undefined> {
+  private async authenticate(token: string): Promise<UserInfo | undefined> {
     const hit = this.users.get(token);
     if (hit && hit.until > Date.now()) return hit.user;
     const res = await this.client.request("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
       body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } },
     });
-    const review = res.ok ? ((await res.json()) as { status?: { authenticated?: boolean; user?: User } }) : undefined;
+    const review = res.ok ? ((await res.json()) as TokenReview) : undefined;
     const user = review?.status?.authenticated ? review.status.user : undefined;
     if (this.users.size > 10_000) this.users.clear();
     this.users.set(token, { user, until: Date.now() + AUTHN_TTL_MS });
     return user;
   }
 
-  private async authorize(user: User, verb: string, subresource: string, node: string): Promise<boolean> {
+  private async authorize(user: UserInfo, verb: string, subresource: string, node: string): Promise<boolean> {
     const key = JSON.stringify([user.username, user.uid, user.groups, user.extra, verb, subresource, node]);
     const hit = this.decisions.get(key);
     if (hit && hit.until > Date.now()) return hit.allowed;
@@ -88,7 +87,7 @@ export class KubeletAuthorizer {
         },
       },
     });
-    const allowed = res.ok && !!((await res.json()) as { status?: { allowed?: boolean } }).status?.allowed;
+    const allowed = res.ok && !!((await res.json()) as SubjectAccessReview).status?.allowed;
     if (this.decisions.size > 10_000) this.decisions.clear();
     this.decisions.set(key, { allowed, until: Date.now() + (allowed ? ALLOWED_TTL_MS : DENIED_TTL_MS) });
     return allowed;

@@ -12,10 +12,10 @@ import {
   BOOTSTRAP_TOKEN_TYPE,
   BOOTSTRAP_USER_PREFIX,
   BOOTSTRAPPERS_GROUP,
-  type BootstrapTokenSecret,
   tokenData as data,
   tokenExpiration,
 } from "../../../api/bootstrap-token.ts";
+import type { Secret } from "../../../api/kinds/core.ts";
 import type { KindDef } from "../../../api/types.ts";
 import type { Objects } from "../objects.ts";
 import { AUTHENTICATED, type UserInfo } from "./attributes.ts";
@@ -31,9 +31,7 @@ export async function bootstrapTokenUser(
   if (!m || !secrets) return undefined;
   const [, id, secret] = m as unknown as [string, string, string];
   const name = BOOTSTRAP_TOKEN_SECRET_PREFIX + id;
-  const found = (await objects.tryGet(secrets, BOOTSTRAP_TOKEN_NAMESPACE, name))?.obj as
-    | BootstrapTokenSecret
-    | undefined;
+  const found = (await objects.tryGet(secrets, BOOTSTRAP_TOKEN_NAMESPACE, name))?.obj as Secret | undefined;
   const refuse = (why: string) => {
     log(`Bootstrap secret ${BOOTSTRAP_TOKEN_NAMESPACE}/${name} matching bearer token ${why}`);
     return undefined;

@@ -2,6 +2,7 @@
 // role may only be created or updated with rules its author already holds, and a binding only to
 // a role whose rules its author holds, unless the author may `escalate` (roles) or `bind` (the
 // referenced role). system:masters may do anything.
+import type { Role, RoleBinding, RoleRef } from "../../../api/kinds/access.ts";
 import type { KindDef, KubeObject } from "../../../api/types.ts";
 import { HttpError, qualified } from "../errors.ts";
 import { MASTERS, type Attributes, type UserInfo } from "./attributes.ts";
@@ -64,9 +65,9 @@ export async function checkRbacWrite(
   let rules: PolicyRule[];
   if (kind.kind === "Role" || kind.kind === "ClusterRole") {
     if ((await authorize(attrs("escalate", kind.resource, name))).allowed) return;
-    rules = ((obj as { rules?: PolicyRule[] }).rules ?? []) as PolicyRule[];
+    rules = (obj as Role).rules ?? [];
   } else if (kind.kind === "RoleBinding" || kind.kind === "ClusterRoleBinding") {
-    const ref = (obj as { roleRef?: { kind?: string; name?: string } }).roleRef ?? {};
+    const ref: Partial<RoleRef> = (obj as RoleBinding).roleRef ?? {};
     if ((await authorize(attrs("bind", ref.kind === "Role" ? "roles" : "clusterroles", ref.name ?? ""))).allowed)
       return;
     const found = await rbac.roleRefRules(ref, ns);

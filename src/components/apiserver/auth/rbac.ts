@@ -3,23 +3,18 @@
 // namespace) allows it. Roles and bindings are read once into memory and re-read after any
 // RBAC write; the rules of each (user, groups, namespace) are resolved once per generation, so
 // an ordinary request costs a map lookup and a scan of that user's rules.
-import type { KindDef, KubeObject } from "../../../api/types.ts";
+import type { Role, RoleBinding, RoleRef, Subject } from "../../../api/kinds/access.ts";
+import type { KindDef } from "../../../api/types.ts";
 import type { Objects } from "../objects.ts";
 import type { Attributes, UserInfo } from "./attributes.ts";
 import { rulesAllow, type PolicyRule } from "./rules.ts";
 
-interface Subject {
-  kind: string;
-  name: string;
-  namespace?: string;
-}
+/** A RoleBinding or ClusterRoleBinding as the authorizer indexes it ("" namespace: cluster-wide). */
 interface Binding {
   namespace: string;
-  roleRef: { kind: string; name: string };
+  roleRef: Pick<RoleRef, "kind" | "name">;
   subjects: Subject[];
 }
-type RoleObj = KubeObject & { rules?: PolicyRule[] | null };
-type BindingObj = KubeObject & { roleRef?: { kind?: string; name?: string }; subjects?: Subject[] | null };
 
 export interface RbacKinds {
   roles: KindDef;
@@ -74,18 +69,16 @@ export class RbacAuthorizer {
       list(this.kinds.rolebindings),
       list(this.kinds.clusterrolebindings),
     ]);
-    this.roles = new Map(
-      roles.map((o) => [`${o.metadata!.namespace}/${o.metadata!.name}`, (o as RoleObj).rules ?? []]),
-    );
-    this.clusterRoles = new Map(clusterRoles.map((o) => [o.metadata!.name!, (o as RoleObj).rules ?? []]));
-    const binding = (o: KubeObject): Binding => ({
+    this.roles = new Map((roles as Role[]).map((o) => [`${o.metadata!.namespace}/${o.metadata!.name}`, o.rules ?? []]));
+    this.clusterRoles = new Map((clusterRoles as Role[]).map((o) => [o.metadata!.name!, o.rules ?? []]));
+    const binding = (o: RoleBinding): Binding => ({
       namespace: o.metadata?.namespace ?? "",
-      roleRef: { kind: (o as BindingObj).roleRef?.kind ?? "", name: (o as BindingObj).roleRef?.name ?? "" },
-      subjects: (o as BindingObj).subjects ?? [],
+      roleRef: { kind: o.roleRef?.kind ?? "", name: o.roleRef?.name ?? "" },
+      subjects: o.subjects ?? [],
     });
-    this.clusterBindings = clusterBindings.map(binding);
+    this.clusterBindings = (clusterBindings as RoleBinding[]).map(binding);
     this.bindings = new Map();
-    for (const b of bindings.map(binding))
+    for (const b of (bindings as RoleBinding[]).map(binding))
       (this.bindings.get(b.namespace) ?? this.bindings.set(b.namespace, []).get(b.namespace)!).push(b);
     this.resolved = new Map();
   }
@@ -144,7 +137,7 @@ export class RbacAuthorizer {
   }
 
   /** The rules of a role a binding refers to (escalation checks of bindings). */
-  async roleRefRules(ref: { kind?: string; name?: string }, namespace: string): Promise<PolicyRule[] | undefined> {
+  async roleRefRules(ref: Partial<RoleRef>, namespace: string): Promise<PolicyRule[] | undefined> {
     const wait = this.fresh();
     if (wait) await wait;
     if (ref.kind === "ClusterRole") return this.clusterRoles.get(ref.name ?? "");

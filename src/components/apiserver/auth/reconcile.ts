@@ -3,7 +3,7 @@
 // rbac.authorization.kubernetes.io/autoupdate (not "false") get back missing rules, labels,
 // aggregation rules and subjects, and keep whatever was added to them.
 import { ignore, isAlreadyExists } from "../../../client/index.ts";
-import type { KubeObject } from "../../../api/types.ts";
+import type { ClusterRole, RoleBinding, Subject } from "../../../api/kinds/access.ts";
 import type { Objects } from "../objects.ts";
 import {
   CLUSTER_ROLE_BINDINGS,
@@ -26,7 +26,7 @@ const meta = (name: string, namespace: string | undefined, labels: Record<string
   annotations: { [AUTOUPDATE]: "true" },
 });
 
-function roleObject(kind: string, role: BootstrapRole, namespace?: string): KubeObject {
+function roleObject(kind: string, role: BootstrapRole, namespace?: string): ClusterRole {
   return {
     apiVersion: `${GROUP}/v1`,
     kind,
@@ -39,10 +39,10 @@ function roleObject(kind: string, role: BootstrapRole, namespace?: string): Kube
         }
       : {}),
     rules: role.rules,
-  } as KubeObject;
+  };
 }
 
-function bindingObject(kind: string, b: BootstrapBinding, namespace?: string): KubeObject {
+function bindingObject(kind: string, b: BootstrapBinding, namespace?: string): RoleBinding {
   return {
     apiVersion: `${GROUP}/v1`,
     kind,
@@ -53,14 +53,11 @@ function bindingObject(kind: string, b: BootstrapBinding, namespace?: string): K
         ? { kind: s.kind, name: s.name, namespace: s.namespace }
         : { apiGroup: GROUP, kind: s.kind, name: s.name },
     ),
-  } as KubeObject;
+  };
 }
 
-type Rbac = KubeObject & {
-  rules?: unknown[];
-  subjects?: { kind: string; name: string; namespace?: string }[];
-  aggregationRule?: unknown;
-};
+/** A role or a binding: reconciliation reads the fields of both. */
+type Rbac = ClusterRole & Pick<RoleBinding, "subjects">;
 
 /** What an existing object lacks from the bootstrap one; undefined when nothing. */
 function reconciled(existing: Rbac, wanted: Rbac): Rbac | undefined {
@@ -74,13 +71,11 @@ function reconciled(existing: Rbac, wanted: Rbac): Rbac | undefined {
   if (wanted.aggregationRule && !next.aggregationRule)
     (next.aggregationRule = wanted.aggregationRule), (changed = true);
   if (wanted.rules && !wanted.aggregationRule) {
-    const missing = (wanted.rules as Parameters<typeof uncovered>[1]).filter(
-      (r) => uncovered((next.rules ?? []) as Parameters<typeof uncovered>[0], [r]).length > 0,
-    );
+    const missing = wanted.rules.filter((r) => uncovered(next.rules ?? [], [r]).length > 0);
     if (missing.length) (next.rules = [...(next.rules ?? []), ...missing]), (changed = true);
   }
   if (wanted.subjects) {
-    const has = (s: { kind: string; name: string; namespace?: string }) =>
+    const has = (s: Subject) =>
       (next.subjects ?? []).some(
         (x) => x.kind === s.kind && x.name === s.name && (x.namespace ?? "") === (s.namespace ?? ""),
       );
@@ -91,14 +86,14 @@ function reconciled(existing: Rbac, wanted: Rbac): Rbac | undefined {
 }
 
 export async function reconcileBootstrapPolicy(objects: Objects, kinds: RbacKinds): Promise<void> {
-  const ensure = async (kind: RbacKinds[keyof RbacKinds], obj: KubeObject) => {
+  const ensure = async (kind: RbacKinds[keyof RbacKinds], obj: Rbac) => {
     const ns = obj.metadata!.namespace;
     const existing = await objects.tryGet(kind, ns, obj.metadata!.name!);
     if (!existing) {
       await objects.create(kind, ns, obj).catch(ignore(isAlreadyExists));
       return;
     }
-    const next = reconciled(existing.obj as Rbac, obj as Rbac);
+    const next = reconciled(existing.obj as Rbac, obj);
     if (next) await objects.update(kind, ns, obj.metadata!.name!, next, "main");
   };
   // Issued together, the writes share the store's group commits.

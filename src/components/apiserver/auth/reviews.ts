@@ -2,7 +2,12 @@
 // authorization.k8s.io/v1 SelfSubjectAccessReview (`kubectl auth can-i`), SelfSubjectRulesReview
 // (`can-i --list`), SubjectAccessReview and LocalSubjectAccessReview; authentication.k8s.io/v1
 // SelfSubjectReview (`kubectl auth whoami`) and TokenReview. Served with their discovery.
-import type { KubeObject } from "../../../api/types.ts";
+import type {
+  SelfSubjectRulesReview,
+  SubjectAccessReview,
+  SubjectAccessReviewSpec,
+  TokenReview,
+} from "../../../api/kinds/reviews.ts";
 import { badRequest } from "../errors.ts";
 import { ISSUER } from "../sa-tokens.ts";
 import { MASTERS, nonResourceAttributes, type Attributes, type UserInfo } from "./attributes.ts";
@@ -43,30 +48,10 @@ export const REVIEW_GROUPS = [
   list: { kind: "APIResourceList", apiVersion: "v1", groupVersion: `${g.name}/v1`, resources: g.resources },
 }));
 
-interface ResourceAttributes {
-  namespace?: string;
-  verb?: string;
-  group?: string;
-  version?: string;
-  resource?: string;
-  subresource?: string;
-  name?: string;
-}
-type Review = KubeObject & {
-  spec?: {
-    resourceAttributes?: ResourceAttributes;
-    nonResourceAttributes?: { path?: string; verb?: string };
-    user?: string;
-    groups?: string[];
-    uid?: string;
-    extra?: Record<string, string[]>;
-    namespace?: string;
-    token?: string;
-    audiences?: string[];
-  };
-};
+/** The body of any review: each resource reads its own kind's fields. */
+type Review = SubjectAccessReview | SelfSubjectRulesReview | TokenReview;
 
-function attributesOf(user: UserInfo, spec: Review["spec"]): Attributes {
+function attributesOf(user: UserInfo, spec: SubjectAccessReviewSpec | undefined): Attributes {
   const r = spec?.resourceAttributes;
   const n = spec?.nonResourceAttributes;
   if (r)
@@ -94,7 +79,7 @@ const userInfoJson = (u: UserInfo) => ({
 });
 
 export function createReviews(authz: Authorizer, authn: Authenticator) {
-  const access = async (user: UserInfo, review: Review) => {
+  const access = async (user: UserInfo, review: SubjectAccessReview) => {
     const d = await authz.authorize(attributesOf(user, review.spec));
     return {
       ...review,
@@ -111,9 +96,10 @@ export function createReviews(authz: Authorizer, authn: Authenticator) {
   ): Promise<unknown> => {
     const base = { apiVersion: `${group}/v1`, kind: review.kind };
     if (group === AUTHZ && res === "selfsubjectaccessreviews")
-      return { ...base, kind: "SelfSubjectAccessReview", ...(await access(requester, review)) };
+      return { ...base, kind: "SelfSubjectAccessReview", ...(await access(requester, review as SubjectAccessReview)) };
     if (group === AUTHZ && (res === "subjectaccessreviews" || res === "localsubjectaccessreviews")) {
-      const s = review.spec ?? {};
+      const sar = review as SubjectAccessReview;
+      const s = sar.spec ?? {};
       if (!s.user && !s.groups?.length) throw badRequest("at least one of user or group must be specified");
       if (res === "localsubjectaccessreviews" && s.resourceAttributes?.namespace !== namespace)
         throw badRequest(
@@ -128,11 +114,12 @@ export function createReviews(authz: Authorizer, authn: Authenticator) {
       return {
         ...base,
         kind: res === "subjectaccessreviews" ? "SubjectAccessReview" : "LocalSubjectAccessReview",
-        ...(await access(subject, review)),
+        ...(await access(subject, sar)),
       };
     }
     if (group === AUTHZ && res === "selfsubjectrulesreviews") {
-      const ns = review.spec?.namespace ?? "";
+      const spec = (review as SelfSubjectRulesReview).spec;
+      const ns = spec?.namespace ?? "";
       const rules = requester.groups.includes(MASTERS)
         ? CLUSTER_ROLES.find((r) => r.name === "cluster-admin")!.rules
         : nodeOf(requester)
@@ -153,7 +140,7 @@ export function createReviews(authz: Authorizer, authn: Authenticator) {
         ...base,
         kind: "SelfSubjectRulesReview",
         metadata: { creationTimestamp: null },
-        spec: review.spec ?? {},
+        spec: spec ?? {},
         status: { resourceRules, nonResourceRules, incomplete: !!nodeOf(requester) },
       };
     }
@@ -165,9 +152,10 @@ export function createReviews(authz: Authorizer, authn: Authenticator) {
         status: { userInfo: userInfoJson(requester) },
       };
     if (group === AUTHN && res === "tokenreviews") {
-      const token = review.spec?.token;
+      const spec = (review as TokenReview).spec;
+      const token = spec?.token;
       if (!token) throw badRequest("spec.token: Required value: token is required");
-      const asked: string[] = review.spec?.audiences?.length ? review.spec.audiences : [];
+      const asked: string[] = spec?.audiences?.length ? spec.audiences : [];
       const user = await authn.userOfToken(token, asked.length ? asked : undefined);
       // Upstream answers with the audiences the token is valid for among those asked (the API's when none).
       const audiences = asked.length ? asked.filter(authn.audiencesOf(token)) : [ISSUER];
@@ -175,7 +163,7 @@ export function createReviews(authz: Authorizer, authn: Authenticator) {
         ...base,
         kind: "TokenReview",
         metadata: { creationTimestamp: null },
-        spec: review.spec,
+        spec,
         status: user
           ? { authenticated: true, user: userInfoJson(user), audiences }
           : { user: {}, error: "invalid bearer token" },

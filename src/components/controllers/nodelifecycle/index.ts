@@ -94,7 +94,7 @@ export class NodeLifecycleController extends Controller {
     const tainted = taints.some((t) => t.key === TAINT_UNREACHABLE);
     // A node that never posted a Ready condition gets the (longer) startup grace period, as upstream.
     if (silentFor > (ready ? this.ctx.config.nodeMonitorGracePeriodMs : this.ctx.config.nodeStartupGracePeriodMs)) {
-      if (markUnknown(conds, node.metadata?.creationTimestamp, this.stamp())) {
+      if (markUnknown(conds, node.metadata?.creationTimestamp ?? undefined, this.stamp())) {
         // The Ready condition written here is what the next look compares with (no sign of life).
         const health = this.health.get(key);
         if (health) health.ready = { heartbeat: conds.find((c) => c.type === "Ready")?.lastHeartbeatTime };

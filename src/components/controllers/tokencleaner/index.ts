@@ -3,20 +3,15 @@
 // kube-system whose `expiration` has passed (or cannot be parsed) is deleted, with its UID as a
 // precondition; one not yet expired is looked at again when it expires. The authenticator already
 // refuses expired tokens; this keeps their Secrets from piling up.
-import {
-  BOOTSTRAP_TOKEN_NAMESPACE,
-  BOOTSTRAP_TOKEN_TYPE,
-  type BootstrapTokenSecret,
-  tokenExpiration,
-} from "../../../api/bootstrap-token.ts";
-import type { KubeObject } from "../../../api/types.ts";
+import { BOOTSTRAP_TOKEN_NAMESPACE, BOOTSTRAP_TOKEN_TYPE, tokenExpiration } from "../../../api/bootstrap-token.ts";
+import type { Secret } from "../../../api/kinds/core.ts";
 import { Informer, isConflict, isNotFound, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 
 export class TokenCleaner extends Controller {
   readonly name = "token-cleaner";
   // Only the token Secrets of kube-system: every Secret of the cluster need not be held in memory.
-  private readonly tokens = new Informer<KubeObject>(
+  private readonly tokens = new Informer<Secret>(
     this.ctx.informers.client.resource("secrets", BOOTSTRAP_TOKEN_NAMESPACE),
     { fieldSelector: `type=${BOOTSTRAP_TOKEN_TYPE}`, resyncMs: 60_000 },
   );
@@ -36,7 +31,7 @@ export class TokenCleaner extends Controller {
   }
 
   async reconcile(key: string): Promise<void> {
-    const secret = this.tokens.get(key) as BootstrapTokenSecret | undefined;
+    const secret = this.tokens.get(key);
     if (!secret || secret.type !== BOOTSTRAP_TOKEN_TYPE) return;
     const { expired, ttlMs } = tokenExpiration(secret, this.ctx.clock.now());
     if (!expired) {
