@@ -33,3 +33,7 @@ export const CONTAINER_LABELS = {
   /** Set by the kubelet on app containers: how many times this container was restarted before. */
   restartCount: "io.kube.container.restart-count",
 } as const;
+
+/** The cluster DNS Service: the DNS component publishes it, the proxy routes it, kubelets write its IP into resolv.conf. */
+export const DNS_NAMESPACE = "kube-system";
+export const DNS_SERVICE = "kube-dns";

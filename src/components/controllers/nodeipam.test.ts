@@ -1,12 +1,12 @@
 // Node IPAM (the range allocator): distinct blocks of the cluster range in order, a freed block
-// reused, a full range refused with CIDRNotAvailable; and the routes each node derives from Nodes.
+// reused, a full range refused with CIDRNotAvailable (the routes each node derives from the blocks:
+// ../routes/routes.test.ts).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Event, Node, NodeSpec } from "../../api/kinds/core.ts";
 import { podCidrBlocks } from "../../api/cidr.ts";
 import { waitFor } from "../../../test/helpers/wait.ts";
 import { startCluster, type TestCluster } from "../../../test/helpers/cluster.ts";
 import { readyNode } from "../../../test/helpers/controllers.ts";
-import { wantedRoutes } from "../routes/index.ts";
 
 let env: TestCluster;
 beforeAll(async () => {
@@ -45,25 +45,5 @@ describe("node IPAM", () => {
     await env.client.resource("nodes").delete("ipam-a");
     expect(await waitFor("ipam-c's block", async () => (await podCidr("ipam-c")).podCIDR)).toBe(a);
     expect((await podCidr("ipam-b")).podCIDR).toBe(b);
-  });
-
-  test("routes: every other node with a block and a non-loopback address", () => {
-    const node = (name: string, cidr: string | undefined, ip: string) =>
-      ({
-        metadata: { name },
-        spec: cidr ? { podCIDR: cidr } : {},
-        status: { addresses: [{ type: "InternalIP", address: ip }] },
-      }) as Node;
-    const routes = wantedRoutes(
-      [
-        node("self", "10.42.0.0/24", "192.168.1.1"),
-        node("b", "10.42.1.0/24", "192.168.1.2"),
-        node("no-block", undefined, "192.168.1.3"),
-        node("local", "10.42.3.0/24", "127.0.0.1"),
-      ],
-      "self",
-      "192.168.1.1",
-    );
-    expect([...routes]).toEqual([["10.42.1.0/24", "192.168.1.2"]]);
   });
 });

@@ -67,7 +67,13 @@ export function podFromTemplate(
   };
 }
 
-/** Counts creations a controller is waiting to see, per owner key (client-go's expectations). */
+/**
+ * Counts creations a controller is waiting to see, per owner key (client-go's expectations). An
+ * expectation lapses after 30 s of real time, not of ctx.clock: it guards against a watch event
+ * that never arrives, which is a matter of the informer's real latency (upstream's isExpired also
+ * reads clock.RealClock). On a test's stepped clock it would lapse at each step and let the
+ * controller create the same pods twice.
+ */
 export class Expectations {
   private pending = new Map<string, { adds: number; until: number }>();
   expectCreates(key: string, n: number): void {

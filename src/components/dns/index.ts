@@ -4,6 +4,7 @@
 // port); the kube-dns Endpoints point there, and the proxy's DNAT (or userspace listener) carries
 // pods' queries to it, as for the API server's `kubernetes` service.
 import { dnsServiceIp, ipToInt, intToIp } from "../../api/cidr.ts";
+import { DNS_NAMESPACE, DNS_SERVICE } from "../../api/well-known.ts";
 import { ignore, Informer, isInvalid, isNotFound, type Client } from "../../client/index.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { readResolvConf } from "../../util/resolv-conf.ts";
@@ -14,9 +15,6 @@ import type { Service } from "../../api/kinds/service.ts";
 import { ClusterZone } from "./records.ts";
 import { startDnsServer, type DnsServer } from "./server.ts";
 import { DnsMetrics } from "./metrics.ts";
-
-export const DNS_NAMESPACE = "kube-system";
-export const DNS_SERVICE = "kube-dns";
 
 /** Where other names go: config.dnsUpstream, else the host's resolv.conf nameservers. */
 export function upstreamsFrom(setting: string | undefined, resolvConf = "/etc/resolv.conf"): Upstream[] {

@@ -6,6 +6,7 @@ import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
 import { rfc3339 } from "../../api/time.ts";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
 import type { Service } from "../../api/kinds/service.ts";
+import { DNS_NAMESPACE, DNS_SERVICE } from "../../api/well-known.ts";
 import { cpuMillis, memoryBytes } from "../../api/quantity.ts";
 import { isNotFound, type Client, ignore, isConflict } from "../../client/index.ts";
 import { recordEvent } from "../events.ts";
@@ -163,8 +164,8 @@ export class PodWorker {
     const dns = this.deps.dns;
     if (!dns) return undefined;
     const kubeDns = await this.deps.client
-      .resource<Service>("services", "kube-system")
-      .get("kube-dns")
+      .resource<Service>("services", DNS_NAMESPACE)
+      .get(DNS_SERVICE)
       .catch(ignore(isNotFound));
     const clusterDns =
       kubeDns?.spec?.clusterIP && kubeDns.spec.clusterIP !== "None" ? kubeDns.spec.clusterIP : undefined;

@@ -11,7 +11,7 @@ import type { Endpoints } from "../../api/kinds/core.ts";
 import type { Service } from "../../api/kinds/service.ts";
 import { Informer, keyOf } from "../../client/index.ts";
 import { containerNetwork } from "../node-address.ts";
-import { DNS_NAMESPACE, DNS_SERVICE } from "../dns/index.ts";
+import { DNS_NAMESPACE, DNS_SERVICE } from "../../api/well-known.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { exponentialBuckets, GaugeVec, HistogramVec } from "../metrics/vec.ts";
 import type { Endpoint } from "./balancer.ts";
