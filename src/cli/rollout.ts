@@ -1,19 +1,15 @@
 // `kube rollout status|history|undo deployment/NAME`: watching a Deployment converge, its
 // revisions (from its ReplicaSets' annotations), and going back to the previous template.
 import type { CAC } from "cac";
-import type { KubeObject } from "../api/types.ts";
+import type { Deployment, ReplicaSet } from "../api/kinds/workloads.ts";
 import { selectorToString } from "../api/selectors.ts";
 import { cliContext, resourceName, targets, withGlobals, type GlobalOptions } from "./context.ts";
 import { action, CliError } from "./fail.ts";
 import { formatTable } from "./printers.ts";
 
-type Deploy = KubeObject & {
-  spec: { replicas?: number; selector?: never; template: any };
-  status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number };
-};
 const REVISION = "deployment.kubernetes.io/revision";
 
-function progress(d: Deploy): { done: boolean; message: string } {
+function progress(d: Deployment): { done: boolean; message: string } {
   const want = d.spec.replicas ?? 1;
   const s = d.status ?? {};
   if ((d.metadata?.generation ?? 0) > (s.observedGeneration ?? 0))
@@ -36,10 +32,10 @@ function progress(d: Deploy): { done: boolean; message: string } {
   return { done: true, message: `deployment "${d.metadata?.name}" successfully rolled out` };
 }
 
-async function replicaSetsOf(opts: GlobalOptions, d: Deploy): Promise<KubeObject[]> {
+async function replicaSetsOf(opts: GlobalOptions, d: Deployment): Promise<ReplicaSet[]> {
   const { client, namespace } = cliContext(opts);
   const rss = await client
-    .resource("replicasets.apps", namespace)
+    .resource<ReplicaSet>("replicasets.apps", namespace)
     .list({ labelSelector: selectorToString(d.spec.selector) });
   return rss.items
     .filter((r) => r.metadata?.ownerReferences?.some((o) => o.uid === d.metadata?.uid))
@@ -59,14 +55,14 @@ export function registerRollout(cli: CAC): void {
           if (t!.kind.kind !== "Deployment")
             throw new CliError(`rollout is supported for deployments here, not ${t!.kind.resource}`);
           const { client, namespace } = cliContext(opts);
-          const rc = client.resource<Deploy>(resourceName(t!.kind), namespace);
+          const rc = client.resource<Deployment>(resourceName(t!.kind), namespace);
           const name = t!.names[0]!;
           if (what === "status") {
             const deadline = opts.timeout ? Date.now() + Number(opts.timeout) * 1000 : Infinity;
             let last = "";
             const w = rc.watch({ fieldSelector: `metadata.name=${name}` });
             try {
-              const check = (d: Deploy) => {
+              const check = (d: Deployment) => {
                 const p = progress(d);
                 if (p.message !== last) console.log(p.message);
                 last = p.message;
@@ -75,8 +71,7 @@ export function registerRollout(cli: CAC): void {
               if (check(await rc.get(name))) return;
               const timer = Number.isFinite(deadline) ? setTimeout(() => w.close(), deadline - Date.now()) : undefined;
               for await (const ev of w)
-                if (ev.type !== "BOOKMARK" && ev.type !== "DELETED" && check(ev.object as Deploy))
-                  return clearTimeout(timer);
+                if (ev.type !== "BOOKMARK" && ev.type !== "DELETED" && check(ev.object)) return clearTimeout(timer);
               throw new CliError(`timed out waiting for the condition`);
             } finally {
               w.close();
@@ -102,7 +97,7 @@ export function registerRollout(cli: CAC): void {
                   ? `unable to find specified revision ${opts.toRevision} in history`
                   : "no rollout history found for deployment",
               );
-            const template = structuredClone((target.spec as any).template);
+            const template = structuredClone(target.spec.template);
             delete template.metadata?.labels?.["pod-template-hash"];
             await rc.patch(name, { spec: { template } }, "strategic");
             return console.log(`deployment.apps/${name} rolled back`);
