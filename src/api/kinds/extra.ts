@@ -2,27 +2,18 @@
 // ControllerRevision (apps/v1: the DaemonSet and StatefulSet controllers' history, which
 // `kubectl rollout history/undo` reads) and APIService (apiregistration.k8s.io/v1: stored and
 // listed; nothing is aggregated). Validation as upstream's (apps and apiregistration validation).
-import { MetaOnlySchema, shapeCauses } from "../schema.ts";
-import type { Cause, Condition, KubeObject } from "../types.ts";
+import type { Condition, KubeObject } from "../types.ts";
 import * as v from "../validation.ts";
-import { Causes } from "../validation.ts";
+import type { Causes } from "../validation.ts";
 import { age, ageColumn, col, defineKind, nameColumn, specOf, statusOf } from "./define.ts";
 import { defaultPodSpec, validatePodTemplate, type PodSpec } from "./pod.ts";
+import { checked } from "./stored.ts";
 
 type Template = { metadata?: { labels?: Record<string, string> }; spec?: PodSpec };
 
-function validated(
-  rules: (c: Causes, obj: KubeObject, old?: KubeObject) => void,
-): (obj: KubeObject, old?: KubeObject) => Cause[] {
-  return (obj, old) => {
-    const shape = shapeCauses(MetaOnlySchema, obj);
-    if (shape.length) return shape;
-    const c = new Causes();
-    v.objectMeta(c, obj);
-    rules(c, obj, old);
-    return c.list;
-  };
-}
+/** stored.ts' shape and metadata checks, then `rules` on the causes. */
+const validated = (rules: (c: Causes, obj: KubeObject, old?: KubeObject) => void) =>
+  checked((obj, _causes, old, c) => rules(c, obj, old));
 
 export const podTemplateKind = defineKind({
   group: "",

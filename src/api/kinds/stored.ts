@@ -12,18 +12,20 @@ import * as v from "../validation.ts";
 import { Causes } from "../validation.ts";
 import { age, ageColumn, col, defineKind, nameColumn, specChangedDefault, specOf, statusOf } from "./define.ts";
 
-/** Shape and metadata checks every such kind needs, then its own (`extra`). */
+/**
+ * Shape and metadata checks every such kind needs, then its own (`extra`), which adds to the
+ * causes list or through `c`, the same list's helpers.
+ */
 export function checked(
-  extra?: (obj: KubeObject, c: Cause[], old?: KubeObject) => void,
+  extra?: (obj: KubeObject, causes: Cause[], old: KubeObject | undefined, c: Causes) => void,
 ): (obj: KubeObject, old?: KubeObject) => Cause[] {
   return (obj, old) => {
     const shape = shapeCauses(MetaOnlySchema, obj);
     if (shape.length) return shape;
     const c = new Causes();
     v.objectMeta(c, obj);
-    const causes = c.list;
-    extra?.(obj, causes, old);
-    return causes;
+    extra?.(obj, c.list, old, c);
+    return c.list;
   };
 }
 
