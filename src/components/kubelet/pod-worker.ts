@@ -134,8 +134,17 @@ export class PodWorker {
     return `${this.pod.metadata!.namespace}/${this.pod.metadata!.name}`;
   }
 
-  /** Inspect results by container id, reused while the container's state is unchanged. */
-  private inspected = new Map<string, ContainerInfo>();
+  /**
+   * Inspect results (found by container id), reused while the container's state is unchanged. A list, not a
+   * Map: a pod has a few containers, and a Map's table was about 250 bytes a pod.
+   */
+  private inspected: ContainerInfo[] = [];
+
+  private remember(info: ContainerInfo): void {
+    const i = this.inspected.findIndex((x) => x.id === info.id);
+    if (i < 0) this.inspected.push(info);
+    else this.inspected[i] = info;
+  }
 
   /** The pod's containers with full detail: one list call, an inspect only for what changed. */
   private async containers(): Promise<ContainerInfo[]> {
@@ -144,18 +153,18 @@ export class PodWorker {
     const list = await this.deps.runtime.listContainers({ [LABELS.podUid]: this.uid });
     const out = await Promise.all(
       list.map(async (c) => {
-        const known = this.inspected.get(c.id);
+        const known = this.inspected.find((x) => x.id === c.id);
         if (known && known.state === c.state) return known;
         // The running sandbox this worker made or adopted: its id and IP are all that is used.
         if (c.kind === "infra" && c.state === "running" && this.sandbox?.id === c.id)
           return { ...c, ip: this.sandbox.ip };
         const info = await this.deps.runtime.inspect(c.id).catch(() => undefined);
-        if (info) this.inspected.set(c.id, info);
+        if (info) this.remember(info);
         return info;
       }),
     );
     const ids = new Set(list.map((c) => c.id));
-    for (const id of this.inspected.keys()) if (!ids.has(id)) this.inspected.delete(id);
+    if (this.inspected.some((x) => !ids.has(x.id))) this.inspected = this.inspected.filter((x) => ids.has(x.id));
     return out.filter((c): c is ContainerInfo => !!c);
   }
 
@@ -402,7 +411,7 @@ export class PodWorker {
       await this.deps.runtime.startContainer(id);
       // What inspect would say right now: the status write that follows needs no extra round trip.
       const now = new Date().toISOString();
-      this.inspected.set(id, {
+      this.remember({
         id,
         runtimeName: "",
         image: c.image,
