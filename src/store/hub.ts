@@ -42,15 +42,30 @@ export class LiveWatcher {
     for (;;) {
       if (this.head < this.buf.length) {
         const ev = this.buf[this.head++]!;
-        if (this.head > 1024 && this.head * 2 > this.buf.length) {
-          this.buf = this.buf.slice(this.head);
-          this.head = 0;
-        }
+        this.trim();
         return ev;
       }
       if (this.lagged) throw new WatchLaggedError(lastRevision());
       if (this.closed) return undefined;
       await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** Up to `max` buffered events, without waiting ([] when none; a lag shows on the next next()). */
+  take(max: number): WatchEvent[] {
+    const n = Math.min(max, this.buf.length - this.head);
+    if (n <= 0) return [];
+    const out = this.buf.slice(this.head, this.head + n);
+    this.head += n;
+    this.trim();
+    return out;
+  }
+
+  /** Drops the read part of the buffer once it is most of it. */
+  private trim(): void {
+    if (this.head > 1024 && this.head * 2 > this.buf.length) {
+      this.buf = this.buf.slice(this.head);
+      this.head = 0;
     }
   }
 }
@@ -88,11 +103,13 @@ export function streamedWatcher(
   failure: () => unknown,
   close: () => void,
 ): Watcher {
+  let last = start;
+  let reading = false;
   async function* iterate(): AsyncGenerator<WatchEvent> {
-    let last = start;
     try {
       const compacted = await compactedRevision().catch(() => 0);
       if (start < compacted) throw new CompactedError(start, compacted);
+      reading = true;
       for (;;) {
         const ev = await live.next(() => last);
         if (!ev) {
@@ -108,5 +125,20 @@ export function streamedWatcher(
     }
   }
   const gen = iterate();
-  return { [Symbol.asyncIterator]: () => gen, close };
+  return {
+    [Symbol.asyncIterator]: () => gen,
+    close,
+    takeReady: (max) => takeLive(reading ? live : undefined, max, (r) => (last = r)),
+  };
+}
+
+/**
+ * A Watcher's takeReady: buffered live events taken without waiting, once the watch reads live
+ * events (`live` undefined before: replayed or checked events come first); `seen` notes the last
+ * revision handed out.
+ */
+export function takeLive(live: LiveWatcher | undefined, max: number, seen: (revision: number) => void): WatchEvent[] {
+  const evs = live?.take(max) ?? [];
+  if (evs.length) seen(evs[evs.length - 1]!.revision);
+  return evs;
 }

@@ -64,6 +64,12 @@ export interface WatchOptions {
  */
 export interface Watcher extends AsyncIterable<WatchEvent> {
   close(): void;
+  /**
+   * Up to `max` events that have already arrived and come next, taken without waiting ([] when
+   * none is ready). Called between reads of the iterator (never while a read waits), it lets a
+   * reader send a burst in one write instead of one per event.
+   */
+  takeReady(max: number): WatchEvent[];
 }
 
 export interface Store {

@@ -275,6 +275,45 @@ export function storeContract(h: Harness, open: Open): void {
       ),
     );
 
+    h.test("takeReady hands out events already arrived, in order with the iterator, at most max", () =>
+      withStore(open, async (s) => {
+        await s.create("/other", "so that the start revision below is not 0 (= from now)");
+        const first = await s.create("/t/h0", "history");
+        await s.create("/t/h1", "history");
+        const w = s.watch("/t/", { afterRevision: first.modRevision - 1 });
+        for (let i = 0; i < 20; i++) await s.create(`/t/${i}`, "live");
+        assert.deepEqual(w.takeReady(10), [], "nothing is ready before the first read");
+        // Reads mixed with takes see every event once, in order: history, then live.
+        const it = w[Symbol.asyncIterator]();
+        const seen: WatchEvent[] = [];
+        while (seen.length < 22) {
+          const r = await it.next();
+          assert.ok(!r.done);
+          seen.push(r.value);
+          const taken = w.takeReady(3);
+          assert.ok(taken.length <= 3);
+          seen.push(...taken);
+        }
+        assert.deepEqual(
+          seen.map((e) => e.kv.key),
+          ["/t/h0", "/t/h1", ...Array.from({ length: 20 }, (_, i) => `/t/${i}`)],
+        );
+        assert.deepEqual(w.takeReady(10), [], "nothing left");
+        // Live events written while the reader is between reads are all taken at once.
+        for (let i = 0; i < 5; i++) await s.create(`/t/later-${i}`, "live");
+        const later = [(await it.next()).value as WatchEvent];
+        await waitFor("the rest of the burst", () => {
+          later.push(...w.takeReady(100));
+          return later.length >= 5;
+        });
+        assert.deepEqual(
+          later.map((e) => e.kv.key),
+          Array.from({ length: 5 }, (_, i) => `/t/later-${i}`),
+        );
+        w.close();
+      }),
+    );
+
     h.test("closing a watch ends its iteration", () =>
       withStore(open, async (s) => {
         const w = s.watch("/x/");

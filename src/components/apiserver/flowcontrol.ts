@@ -7,6 +7,8 @@
 // its client's short queue, and beyond that it gets upstream's 429 with Retry-After. Watches and
 // other long-running requests are not in flight but counted per client.
 
+import { whenBodyEnds } from "./body-end.ts";
+
 export interface FlowControlOptions {
   /** Read-only requests in flight at once, over all non-exempt clients. Default 400. */
   maxReadOnly?: number;
@@ -127,30 +129,8 @@ export class FlowControl {
       release();
       throw err;
     }
-    if (!res.body) {
-      release();
-      return res;
-    }
-    // Held until the stream ends or the client goes away.
-    const reader = res.body.getReader();
-    const counted = new ReadableStream<Uint8Array>({
-      pull: async (ctl) => {
-        try {
-          const { value, done } = await reader.read();
-          if (!done) return ctl.enqueue(value);
-          release();
-          ctl.close();
-        } catch (err) {
-          release();
-          ctl.error(err);
-        }
-      },
-      cancel: (reason) => {
-        release();
-        return reader.cancel(reason);
-      },
-    });
-    return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers });
+    // Held until the body ends or the client goes away (no body: released at once).
+    return whenBodyEnds(res, release);
   }
 
   private acquire(b: Budget, client: string): Promise<boolean> | boolean {

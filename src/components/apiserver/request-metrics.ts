@@ -3,6 +3,7 @@
 // resource, subresource, scope, component and code; their latency; requests in flight;
 // long-running requests and watchers; objects per resource; store latency per operation and type.
 // The hot path does no label hashing: a request's label children are found in a Map by one string.
+import { whenBodyEnds } from "./body-end.ts";
 import type { MiddlewareHandler } from "hono";
 import type { KindDef } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
@@ -197,32 +198,10 @@ export class ApiServerMetrics {
     s.long ??= this.longRunning.with(verb!, group!, version!, resource!, subresource!, scope!, COMPONENT);
     s.long.inc();
     s.watchers?.inc();
-    let open = true;
-    const end = () => {
-      if (!open) return;
-      open = false;
+    return whenBodyEnds(res, () => {
       s.long!.dec();
       s.watchers?.dec();
-    };
-    const reader = res.body!.getReader();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(ctl) {
-        try {
-          const { value, done } = await reader.read();
-          if (!done) return ctl.enqueue(value);
-          end();
-          ctl.close();
-        } catch (err) {
-          end();
-          ctl.error(err);
-        }
-      },
-      cancel(reason) {
-        end();
-        return reader.cancel(reason);
-      },
     });
-    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
   }
 
   /**

@@ -4,7 +4,8 @@
 // with an ERROR event carrying a 410 Expired Status (clients relist).
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { CompactedError, WatchLaggedError, type WatchEvent as StoreEvent, type Watcher } from "../../store/types.ts";
-import { decode, rawJson } from "./codec.ts";
+import { endingStream } from "./body-end.ts";
+import { rawJson } from "./codec.ts";
 import { expired } from "./errors.ts";
 import { needsOnRead, read, type Objects } from "./objects.ts";
 import { listPrefix } from "./paths.ts";
@@ -28,35 +29,164 @@ export interface WatchRequest {
 type EventName = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
 type Line = { type: EventName; object: unknown } | string;
 
+/** A watch event already encoded as its line's bytes, shared by every watcher that sends it as is. */
+type Encoded = Uint8Array;
+const encoder = new TextEncoder();
+const bytes = (v: Line | Encoded) =>
+  v instanceof Uint8Array ? v : encoder.encode(`${typeof v === "string" ? v : JSON.stringify(v)}\n`);
+/**
+ * A burst (the events that have already arrived when a watcher is read) goes out as one write of
+ * at most about this many bytes: a write's cost is mostly per write (TLS record, syscall, stream
+ * turn), so a watcher that fell behind catches up in few writes. Bounded, as each write is a copy
+ * per watcher.
+ */
+const BURST_BYTES = 32 * 1024;
+/** Initial-list objects sent per write. */
+const LIST_BURST = 64;
+
+/** One write's bytes: the line alone (shared by every watcher) or the lines joined. */
+function joined(lines: (Line | Encoded)[]): Uint8Array {
+  if (lines.length === 1) return bytes(lines[0]!);
+  const parts = lines.map(bytes);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Where the event generator is: bookmarks are sent only once the initial list is out, at the revision sent last. */
+interface Progress {
+  watching: boolean;
+  revision: number;
+}
+
 export function watchStream(objects: Objects, req: WatchRequest): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
   const abort = new AbortController();
   req.signal?.addEventListener("abort", () => abort.abort(), { once: true });
-  const it = events(objects, req, abort.signal)[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
+  const progress: Progress = { watching: false, revision: 0 };
+  const it = events(objects, req, progress, abort.signal)[Symbol.asyncIterator]();
+  // timeoutSeconds 0 or absent: the server's own 30-60 minutes; a negative one ends the watch at once (as upstream).
+  const deadline = req.timeoutSeconds
+    ? Date.now() + req.timeoutSeconds * 1000
+    : Date.now() + (1800 + Math.random() * 1800) * 1000;
+  const bookmarkEvery = req.bookmarkIntervalMs ?? 60_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let ended = false;
+  const end = () => {
+    if (ended) return false;
+    ended = true;
+    clearTimeout(timer);
+    abort.abort();
+    void it.return?.(undefined);
+    reportEnd();
+    return true;
+  };
+  const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       // Bun sends the response headers with the first bytes; clients (kubectl) wait for the
       // headers before they consider the watch started, so a blank line (which JSON stream
       // decoders skip) goes out at once.
       controller.enqueue(encoder.encode("\n"));
+      // One timer per watch for the next bookmark or the deadline, never raced against events: it
+      // writes the bookmark itself. (A timer per event cost more than the event with a thousand
+      // watchers; one promise raced against every event kept each event alive until it fired.)
+      // The generator runs only inside pull, and pull enqueues what it yields in the same
+      // microtask run, so when a timer fires every event up to progress.revision is sent.
+      const arm = () => {
+        // setTimeout takes at most 2^31-1 ms (longer fires at once).
+        const wait = Math.max(
+          0,
+          Math.min(deadline - Date.now(), req.bookmarks ? bookmarkEvery : Infinity, 2 ** 31 - 1),
+        );
+        timer = setTimeout(() => {
+          if (ended) return;
+          if (Date.now() >= deadline) {
+            if (end()) controller.close();
+            return;
+          }
+          if (req.bookmarks && progress.watching) controller.enqueue(bytes(bookmark(req.kind, progress.revision)));
+          arm();
+        }, wait);
+      };
+      arm();
     },
     async pull(controller) {
       try {
         const { value, done } = await it.next();
-        if (done) controller.close();
-        else controller.enqueue(encoder.encode((typeof value === "string" ? value : JSON.stringify(value)) + "\n"));
+        if (ended) return;
+        if (!done) return controller.enqueue(joined(value));
       } catch {
-        controller.close();
+        if (ended) return;
       }
+      end();
+      controller.close();
     },
     cancel() {
-      abort.abort();
-      void it.return?.(undefined);
+      end();
     },
   });
+  // Flow control and metrics count the watch until it ends without wrapping its stream.
+  const reportEnd = endingStream(stream);
+  return stream;
 }
 
-async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal): AsyncGenerator<Line> {
+function bookmark(kind: KindDef, revision: number): Line {
+  return {
+    type: "BOOKMARK",
+    object: { kind: kind.kind, apiVersion: apiVersion(kind), metadata: { resourceVersion: String(revision) } },
+  };
+}
+
+/**
+ * What every watcher of the same event would compute alike, computed once per event: the
+ * no-parse line, the decoded object and previous object (shared read-only: rendering and
+ * matching never mutate), and each event type's line for untransformed objects. Held as long as
+ * the event is (a watcher's buffer).
+ */
+interface Shared {
+  raw?: Encoded;
+  kind?: KindDef;
+  obj?: KubeObject;
+  prev?: KubeObject;
+  lines?: Partial<Record<EventName, Encoded>>;
+}
+const perEvent = new WeakMap<StoreEvent, Shared>();
+function sharedOf(ev: StoreEvent): Shared {
+  const sh = perEvent.get(ev);
+  if (sh) return sh;
+  const fresh: Shared = {};
+  perEvent.set(ev, fresh);
+  return fresh;
+}
+
+function rawLine(ev: StoreEvent): Encoded {
+  const sh = sharedOf(ev);
+  if (sh.raw) return sh.raw;
+  const type = ev.type === "create" ? "ADDED" : ev.type === "update" ? "MODIFIED" : "DELETED";
+  sh.raw = encoder.encode(`{"type":"${type}","object":${rawJson(ev.kv)}}\n`);
+  return sh.raw;
+}
+
+/** An untransformed event line, encoded once per event and type. */
+function lineOf(ev: StoreEvent, line: { type: EventName; object: KubeObject }): Encoded {
+  const sh = sharedOf(ev);
+  sh.lines ??= {};
+  const done = sh.lines[line.type];
+  if (done) return done;
+  const encoded = encoder.encode(`${JSON.stringify(line)}\n`);
+  sh.lines[line.type] = encoded;
+  return encoded;
+}
+
+async function* events(
+  objects: Objects,
+  req: WatchRequest,
+  progress: Progress,
+  signal: AbortSignal,
+): AsyncGenerator<(Line | Encoded)[]> {
   let first = true;
   const render = (o: KubeObject) => {
     const r = req.render(o, first);
@@ -68,59 +198,42 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
   let lastRv = after;
   if (!req.resourceVersion || req.resourceVersion === "0") {
     const listed = await objects.list(req.kind, req.namespace, { match: req.match });
-    for (const obj of listed.items) yield { type: "ADDED", object: render(obj) };
+    for (let i = 0; i < listed.items.length; i += LIST_BURST)
+      yield listed.items.slice(i, i + LIST_BURST).map((obj) => ({ type: "ADDED", object: render(obj) }) as Line);
     after = lastRv = listed.revision;
   }
   lastRv ||= after || (await objects.store.currentRevision());
+  progress.revision = lastRv;
+  progress.watching = true;
   let watcher: Watcher | undefined;
-  // timeoutSeconds 0 or absent: the server's own 30-60 minutes; a negative one ends the watch at once (as upstream).
-  const deadline = req.timeoutSeconds
-    ? Date.now() + req.timeoutSeconds * 1000
-    : Date.now() + (1800 + Math.random() * 1800) * 1000;
-  const bookmarkEvery = req.bookmarkIntervalMs ?? 60_000;
-  let pending: Promise<IteratorResult<StoreEvent>> | undefined;
   try {
     watcher = objects.store.watch(listPrefix(req.kind, req.namespace), { afterRevision: lastRv, signal });
     const iter = watcher[Symbol.asyncIterator]();
     for (;;) {
-      pending ??= iter.next();
-      // setTimeout takes at most 2^31-1 ms (longer fires at once); a tick before the deadline sends a bookmark only if asked.
-      const wait = Math.max(0, Math.min(deadline - Date.now(), req.bookmarks ? bookmarkEvery : Infinity, 2 ** 31 - 1));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const tick = new Promise<"tick">((resolve) => (timer = setTimeout(() => resolve("tick"), wait)));
-      const r = await Promise.race([pending, tick]);
-      clearTimeout(timer);
-      if (r === "tick") {
-        if (Date.now() >= deadline) return;
-        if (!req.bookmarks) continue;
-        yield {
-          type: "BOOKMARK",
-          object: {
-            kind: req.kind.kind,
-            apiVersion: apiVersion(req.kind),
-            metadata: { resourceVersion: String(lastRv) },
-          },
-        };
-        continue;
-      }
-      pending = undefined;
+      const r = await iter.next();
       if (r.done) return;
-      lastRv = r.value.revision;
-      if (req.raw && !req.match && !needsOnRead(req.kind, r.value.kv)) {
-        // No selector and no table: the stored text goes out as it is, never parsed.
-        const type = r.value.type === "create" ? "ADDED" : r.value.type === "update" ? "MODIFIED" : "DELETED";
-        yield `{"type":"${type}","object":${rawJson(r.value.kv)}}`;
-        continue;
+      // The event waited for, then those already there, up to BURST_BYTES, for one write.
+      const out: (Line | Encoded)[] = [];
+      let size = 0;
+      for (let evs = [r.value]; evs.length && size < BURST_BYTES; evs = watcher.takeReady(16)) {
+        for (const ev of evs) {
+          progress.revision = ev.revision;
+          const line = lineFor(req, ev, render);
+          if (!line) continue;
+          out.push(line);
+          size += line instanceof Uint8Array ? line.length : 1024;
+        }
       }
-      const line = toLine(req.kind, r.value, req.match ?? (() => true));
-      if (line) yield { type: line.type, object: render(line.object) };
+      if (out.length) yield out;
     }
   } catch (err) {
     if (err instanceof CompactedError) {
-      yield {
-        type: "ERROR",
-        object: expired(`too old resource version: ${err.requested} (${err.compacted})`).toStatus(),
-      };
+      yield [
+        {
+          type: "ERROR",
+          object: expired(`too old resource version: ${err.requested} (${err.compacted})`).toStatus(),
+        },
+      ];
       return;
     }
     if (err instanceof WatchLaggedError) return;
@@ -130,16 +243,30 @@ async function* events(objects: Objects, req: WatchRequest, signal: AbortSignal)
   }
 }
 
+/** What a watcher sends for a store event, if anything. */
+function lineFor(req: WatchRequest, ev: StoreEvent, render: (o: KubeObject) => unknown): Line | Encoded | undefined {
+  // No selector and no table: the stored text goes out as it is, never parsed, encoded once for all watchers.
+  if (req.raw && !req.match && !needsOnRead(req.kind, ev.kv)) return rawLine(ev);
+  const line = toLine(req.kind, ev, req.match ?? (() => true));
+  if (!line) return undefined;
+  return req.raw ? lineOf(ev, line) : { type: line.type, object: render(line.object) };
+}
+
 function toLine(
   kind: KindDef,
   ev: StoreEvent,
   match: (o: KubeObject) => boolean,
 ): { type: EventName; object: KubeObject } | undefined {
-  const obj = read(kind, ev.kv);
+  // Decoded once per event and kind for all watchers (a custom resource's versions share keys).
+  const sh = sharedOf(ev);
+  if (sh.kind !== kind) Object.assign(sh, { kind, obj: undefined, prev: undefined, lines: undefined });
+  sh.obj ??= read(kind, ev.kv);
+  const obj = sh.obj;
   if (ev.type === "delete") return match(obj) ? { type: "DELETED", object: obj } : undefined;
   const now = match(obj);
   if (ev.type === "create") return now ? { type: "ADDED", object: obj } : undefined;
-  const before = ev.prevKv ? match(read(kind, ev.prevKv)) : false;
+  if (ev.prevKv) sh.prev ??= read(kind, ev.prevKv);
+  const before = sh.prev ? match(sh.prev) : false;
   if (now && before) return { type: "MODIFIED", object: obj };
   if (now) return { type: "ADDED", object: obj };
   if (before) return { type: "DELETED", object: obj };

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, WatchOptions, Watcher } from "../types.ts";
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreError } from "../types.ts";
 import { openDatabase, type Database, type Statement } from "./driver.ts";
-import { Hub, LiveWatcher } from "../hub.ts";
+import { Hub, LiveWatcher, takeLive } from "../hub.ts";
 import { ListCache } from "./list-cache.ts";
 import { acquireLock } from "../lock.ts";
 import {
@@ -409,6 +409,7 @@ export class SqliteStore implements Store {
     opts.signal?.addEventListener("abort", close, { once: true });
     const store = this;
     let last = start;
+    let reading = false;
     async function* iterate(): AsyncGenerator<WatchEvent> {
       try {
         if (compactedError) throw compactedError;
@@ -424,6 +425,7 @@ export class SqliteStore implements Store {
             yield store.fromLog(r);
           }
         }
+        reading = true;
         for (;;) {
           const ev = await live.next(() => last);
           if (!ev) return;
@@ -435,7 +437,8 @@ export class SqliteStore implements Store {
       }
     }
     const gen = iterate();
-    return { [Symbol.asyncIterator]: () => gen, close };
+    const takeReady = (max: number) => takeLive(reading ? live : undefined, max, (r) => (last = r));
+    return { [Symbol.asyncIterator]: () => gen, close, takeReady };
   }
 
   private fromLog(r: Row): WatchEvent {
