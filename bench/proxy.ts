@@ -1,15 +1,20 @@
 // Proxy throughput: bulk TCP and small HTTP requests through a service port, against the same
 // traffic straight to the backend, in the same run; for each data plane this machine can run.
-// The last line is for the plane `kube up` picks here (nftables as root, else userspace).
+// The machine is shared, so one transfer says little: after a warm-up, each round measures the
+// direct and the proxied transfer back to back (alternating which goes first), and the line gives
+// the median of the rounds' ratios with their range. The `userspace:` line is the plane a non-root
+// `kube up` uses (the splice relay where it is available); `userspace-sockets:` is its fallback
+// (Bun's sockets, KUBE_PROXY_SPLICE=0). The last line is for the plane `kube up` picks here.
+// `bun run bench proxy [rounds]` (default 5).
 import net from "node:net";
 import { join } from "node:path";
-import { cpuSeconds, round } from "./lib/stats.ts";
+import { cpuSeconds, percentile, round } from "./lib/stats.ts";
 
-const BULK_BYTES = 1024 * 1024 * 1024;
+const BULK_BYTES = 512 * 1024 * 1024;
 const CONNS = 4;
 
-async function bulk(host: string, port: number): Promise<number> {
-  const per = BULK_BYTES / CONNS;
+async function bulk(host: string, port: number, bytes = BULK_BYTES): Promise<number> {
+  const per = bytes / CONNS;
   const chunk = Buffer.alloc(256 * 1024, 1);
   const t0 = performance.now();
   await Promise.all(
@@ -29,10 +34,10 @@ async function bulk(host: string, port: number): Promise<number> {
         }),
     ),
   );
-  return (BULK_BYTES * 8) / 1e6 / ((performance.now() - t0) / 1000);
+  return (bytes * 8) / 1e6 / ((performance.now() - t0) / 1000);
 }
 
-async function rps(url: string, ms = 3000, concurrency = 16): Promise<number> {
+async function rps(url: string, ms = 1500, concurrency = 16): Promise<number> {
   const end = performance.now() + ms;
   let n = 0;
   await Promise.all(
@@ -46,7 +51,28 @@ async function rps(url: string, ms = 3000, concurrency = 16): Promise<number> {
   return n / (ms / 1000);
 }
 
-export default async function main(): Promise<void> {
+const median = (xs: number[]) => percentile(xs, 50);
+const range = (xs: number[], digits = 2) => `${round(Math.min(...xs), digits)}-${round(Math.max(...xs), digits)}`;
+
+/** Direct and proxied figures over `rounds` rounds, each pair back to back, alternating which goes first. */
+async function rounds(n: number, direct: () => Promise<number>, proxied: () => Promise<number>) {
+  const d: number[] = [];
+  const p: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 2 === 0) {
+      d.push(await direct());
+      p.push(await proxied());
+    } else {
+      p.push(await proxied());
+      d.push(await direct());
+    }
+  }
+  const ratios = p.map((x, i) => x / d[i]!);
+  return { direct: median(d), proxied: median(p), ratio: median(ratios), ratios };
+}
+
+export default async function main(args: string[]): Promise<void> {
+  const n = Math.max(1, Number(args[0] ?? 5) || 5);
   // A sink that reads everything and closes when the sender is done.
   const sink = net.createServer({ allowHalfOpen: true }, (c) => {
     c.on("data", () => {});
@@ -57,7 +83,7 @@ export default async function main(): Promise<void> {
   const http = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("ok") });
 
   // The proxy runs in its own process, as it does inside `kube up`; this process is the client and backend.
-  const measure = async (mode: string, vip: string) => {
+  const measure = async (mode: string, vip: string, env: Record<string, string> = {}) => {
     const specs = [
       {
         key: "bench/bulk:1/TCP",
@@ -78,35 +104,61 @@ export default async function main(): Promise<void> {
     ];
     const child = Bun.spawn(
       [process.execPath, join(import.meta.dir, "lib/proxy-child.ts"), mode, JSON.stringify(specs)],
-      { stdout: "pipe", stderr: "inherit" },
+      { stdout: "pipe", stderr: "inherit", env: { ...process.env, ...env } },
     );
-    const { value } = await child.stdout.getReader().read();
-    const ready = new TextDecoder().decode(value).match(/ready (\w+)/);
-    if (!ready) throw new Error("proxy process did not start");
-    await bulk("127.0.0.1", sinkPort); // warm-up
-    const direct = await bulk("127.0.0.1", sinkPort);
-    // NaN once the process is gone (the figure is then NaN rather than a crash of the bench).
-    const cpu = () => (child.exitCode === null ? cpuSeconds(child.pid) : Number.NaN);
-    const c0 = cpu();
-    const proxied = await bulk(vip, 7001);
-    // The proxy process's CPU time per GB moved: unlike throughput, the machine's load does not skew it.
-    const cpuPerGb = ((cpu() - c0) * 2 ** 30) / BULK_BYTES;
-    const directRps = await rps(`http://127.0.0.1:${http.port}/`);
-    const proxiedRps = await rps(`http://${vip}:7002/`);
-    child.kill("SIGTERM");
-    await child.exited;
-    return {
-      plane: ready[1]!,
-      line: [
-        `mbps=${round(proxied)} direct_mbps=${round(direct)} ratio=${round(proxied / direct, 2)}`,
-        `rps=${round(proxiedRps)} direct_rps=${round(directRps)} rps_ratio=${round(proxiedRps / directRps, 2)}`,
-        `proxy_cpu_s_per_gb=${round(cpuPerGb, 2)}`,
-      ].join(" "),
-    };
+    try {
+      const { value } = await child.stdout.getReader().read();
+      const ready = new TextDecoder().decode(value).match(/ready (\w+) (\w+)/);
+      if (!ready) throw new Error("proxy process did not start");
+      // Warm-up: the JIT, the kernel's socket buffers and (nftables) conntrack, on both paths.
+      await bulk("127.0.0.1", sinkPort, BULK_BYTES / 4);
+      await bulk(vip, 7001, BULK_BYTES / 4);
+      // NaN once the process is gone (the figure is then NaN rather than a crash of the bench).
+      const cpu = () => (child.exitCode === null ? cpuSeconds(child.pid) : Number.NaN);
+      let proxyCpu = 0;
+      const b = await rounds(
+        n,
+        () => bulk("127.0.0.1", sinkPort),
+        async () => {
+          const c0 = cpu();
+          const mbps = await bulk(vip, 7001);
+          proxyCpu += cpu() - c0;
+          return mbps;
+        },
+      );
+      // The proxy process's CPU time per GB moved: unlike throughput, the machine's load does not skew it.
+      const cpuPerGb = (proxyCpu * 2 ** 30) / (BULK_BYTES * n);
+      const r = await rounds(
+        Math.min(n, 3),
+        () => rps(`http://127.0.0.1:${http.port}/`),
+        () => rps(`http://${vip}:7002/`),
+      );
+      const plane = ready[1]!;
+      return {
+        plane,
+        line: [
+          `mbps=${round(b.proxied)} direct_mbps=${round(b.direct)} ratio=${round(b.ratio, 2)}`,
+          `ratio_range=${range(b.ratios)} rounds=${n}`,
+          `rps=${round(r.proxied)} direct_rps=${round(r.direct)} rps_ratio=${round(r.ratio, 2)}`,
+          `proxy_cpu_s_per_gb=${round(cpuPerGb, 2)}`,
+          plane === "userspace" ? `relay=${ready[2]}` : "",
+        ]
+          .filter(Boolean)
+          .join(" "),
+      };
+    } finally {
+      child.kill("SIGTERM");
+      await child.exited;
+    }
   };
-  const userspace = await measure("userspace", "127.99.0.10");
+  // A plane that fails prints its error on its line; the others, and the last line, still print.
+  const attempt = async (mode: string, vip: string, env?: Record<string, string>) =>
+    measure(mode, vip, env).catch((err: Error) => ({ plane: mode, line: `error=${JSON.stringify(err.message)}` }));
+  const userspace = await attempt("userspace", "127.99.0.10");
   console.log(`userspace: ${userspace.line}`);
-  const chosen = await measure("auto", "127.99.0.11");
+  const sockets = await attempt("userspace", "127.99.0.12", { KUBE_PROXY_SPLICE: "0" });
+  console.log(`userspace-sockets: ${sockets.line}`);
+  const chosen = await attempt("auto", "127.99.0.11");
   if (chosen.plane !== "userspace") console.log(`${chosen.plane}: ${chosen.line}`);
   http.stop(true);
   sink.close();

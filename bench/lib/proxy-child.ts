@@ -1,7 +1,8 @@
 // The proxy in its own process, as in `kube up`: reads the data plane mode and its service table
-// as JSON from argv and prints "ready <plane>" once the table is applied.
+// as JSON from argv and prints "ready <plane> <relay>" once the table is applied.
 import { chooseDataPlane } from "../../src/components/proxy/index.ts";
 import { NftTable } from "../../src/components/proxy/nftables.ts";
+import { libc } from "../../src/components/proxy/splice-libc.ts";
 import type { ServicePortSpec } from "../../src/components/proxy/table.ts";
 
 const table = await chooseDataPlane(process.argv[2], () => {});
@@ -10,7 +11,8 @@ if (errors.length) {
   console.error(JSON.stringify(errors));
   process.exit(1);
 }
-console.log(`ready ${table instanceof NftTable ? "nftables" : "userspace"}`);
+// The userspace plane relays TCP with splice(2) where libc is reachable, else with Bun's sockets.
+console.log(`ready ${table instanceof NftTable ? "nftables" : "userspace"} ${libc() ? "splice" : "sockets"}`);
 process.on("SIGTERM", async () => {
   await table.closeAll();
   process.exit(0);

@@ -6,6 +6,8 @@
 // kept, and the sending side is paused until the `drain` of the receiving one.
 import type { Socket, TCPSocketListener } from "bun";
 import type { Balancer } from "./balancer.ts";
+import { listenSplice, RelayUnavailable } from "./splice.ts";
+import { libc, sockaddr } from "./splice-libc.ts";
 
 export interface Listener {
   close(): Promise<void>;
@@ -24,11 +26,24 @@ interface Side {
   /** This socket sent its last byte (FIN received). */
   ended: boolean;
   closed: boolean;
+  /** The peer's socket failed (reset, error): close this socket too once pending is written. */
+  abort: boolean;
+  /** This socket failed (Bun reported an error for it). */
+  failed: boolean;
   /** Read from the client before its upstream connected. */
   early: Uint8Array[];
 }
 
-const side = (): Side => ({ pending: [], ending: false, shut: false, ended: false, closed: false, early: [] });
+const side = (): Side => ({
+  pending: [],
+  ending: false,
+  shut: false,
+  ended: false,
+  closed: false,
+  abort: false,
+  failed: false,
+  early: [],
+});
 
 /** Writes what the socket takes; keeps (copies) the rest and pauses the sender until the socket drains. */
 function send(to: Socket<Side>, chunk: Uint8Array, from: Socket<Side>): void {
@@ -48,7 +63,9 @@ function send(to: Socket<Side>, chunk: Uint8Array, from: Socket<Side>): void {
 function shut(s: Socket<Side>): void {
   if (s.data.shut || s.data.closed) return;
   s.data.shut = true;
-  if (s.data.ended) s.end();
+  // Nobody would read what this socket still sends (its peer is gone): close it, do not half-close it.
+  if (s.data.abort) s.terminate();
+  else if (s.data.ended) s.end();
   else s.shutdown();
 }
 
@@ -86,15 +103,18 @@ const relay = {
     if (s.data.peer) endTowards(s.data.peer);
     if (s.data.shut) s.end();
   },
-  close(s: Socket<Side>) {
+  close(s: Socket<Side>, error?: Error) {
     s.data.closed = true;
     const peer = s.data.peer;
     if (!peer || peer.data.closed) return;
     // Nothing more is relayed from the peer either: it is closed once what the closed side sent is written.
+    if (error || s.data.failed) peer.data.abort = true;
     peer.data.ended = true;
     endTowards(peer);
   },
-  error() {},
+  error(s: Socket<Side>) {
+    s.data.failed = true;
+  },
 };
 
 /** The upstream is connected: what the client sent meanwhile goes first, then bytes flow both ways. */
@@ -107,7 +127,18 @@ function join(client: Socket<Side>, upstream: Socket<Side>): void {
   if (upstream.data.pending.length === 0) client.resume();
 }
 
+/** Forwards host:port: with splice(2) on the relay thread where it is available, else with Bun's sockets. */
 export function listenTcp(host: string, port: number, balancer: Balancer): Promise<Listener> {
+  if (!libc() || !sockaddr(host, port) || spliceFailed) return listenBun(host, port, balancer);
+  return listenSplice(host, port, balancer).catch((err) => {
+    if (!(err instanceof RelayUnavailable)) throw err;
+    spliceFailed = true;
+    return listenBun(host, port, balancer);
+  });
+}
+let spliceFailed = false;
+
+export function listenBun(host: string, port: number, balancer: Balancer): Promise<Listener> {
   const open = new Set<Socket<Side>>();
   const connect = (client: Socket<Side>, candidates: { ip: string; port: number }[], i: number) => {
     const ep = candidates[i];
@@ -127,9 +158,9 @@ export function listenTcp(host: string, port: number, balancer: Balancer): Promi
           open.add(upstream);
           join(client, upstream);
         },
-        close(upstream) {
+        close(upstream, error) {
           open.delete(upstream);
-          relay.close(upstream);
+          relay.close(upstream, error);
         },
         connectError() {
           if (!connected) connect(client, candidates, i + 1);
@@ -152,9 +183,9 @@ export function listenTcp(host: string, port: number, balancer: Balancer): Promi
           open.add(client);
           connect(client, balancer.pick(client.remoteAddress ?? ""), 0);
         },
-        close(client) {
+        close(client, error) {
           open.delete(client);
-          relay.close(client);
+          relay.close(client, error);
         },
       },
     });
