@@ -34,9 +34,14 @@ writeFileSync(
 );
 const gzipped = names.reduce((n, k) => n + Bun.gzipSync(new TextEncoder().encode(files[k]!)).length, 0);
 console.log(`dashboard: ${names.join(", ")} (${(gzipped / 1024).toFixed(1)} KiB gzipped)`);
-const out = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", entry, "--outfile", outfile], {
-  cwd: root,
-  stdio: ["inherit", "inherit", "inherit"],
-});
+// Worker threads are entry points of their own in a compiled binary (the proxy's splice relay).
+const workers = [join(root, "src", "components", "proxy", "splice-worker.ts")];
+const out = Bun.spawnSync(
+  [process.execPath, "build", "--compile", "--minify", entry, ...workers, "--outfile", outfile],
+  {
+    cwd: root,
+    stdio: ["inherit", "inherit", "inherit"],
+  },
+);
 rmSync(work, { recursive: true, force: true });
 process.exit(out.exitCode ?? 1);
