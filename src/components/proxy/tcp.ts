@@ -94,8 +94,11 @@ function endTowards(s: Socket<Side> | undefined): void {
 
 const relay = {
   data(s: Socket<Side>, chunk: Uint8Array) {
-    if (s.data.peer) send(s.data.peer, chunk, s);
-    else s.data.early.push(chunk.slice());
+    const peer = s.data.peer;
+    if (!peer) s.data.early.push(chunk.slice());
+    // The peer is gone, so these bytes can go nowhere: reset the sender, as the kernel answers data for a closed socket.
+    else if (peer.data.closed) s.terminate();
+    else send(peer, chunk, s);
   },
   drain: flush,
   end(s: Socket<Side>) {
@@ -111,6 +114,9 @@ const relay = {
     if (error || s.data.failed) peer.data.abort = true;
     peer.data.ended = true;
     endTowards(peer);
+    // A peer paused for back-pressure would never notice (Bun does not always report a reset as an error):
+    // let it read, so that what it still sends resets it (data above) and its FIN closes it.
+    if (!peer.data.closed) peer.resume();
   },
   error(s: Socket<Side>) {
     s.data.failed = true;
