@@ -1,8 +1,9 @@
 // The standalone binary: built as `bun run build` does (the dashboard embedded), copied alone into an empty directory,
-// run without Bun or node_modules on PATH: `kube up` starts, `kube get` and `kube run` work,
+// run without Bun or node_modules on PATH: `kube up` starts, `kube get` and `kube run` work, a NodePort
+// Service answers through the userspace proxy's splice relay (a worker thread the binary must embed),
 // SIGTERM stops it cleanly.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "../helpers/wait.ts";
@@ -55,6 +56,8 @@ test("the binary alone runs a cluster and its CLI", async () => {
       String(port),
       "--service-cidr",
       testServiceCidr(),
+      "--proxy-mode",
+      "userspace",
     ],
     { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" },
   );
@@ -85,10 +88,38 @@ test("the binary alone runs a cluster and its CLI", async () => {
   expect(ui.status).toBe(200);
   expect(ui.headers.get("content-type")).toContain("javascript");
   expect((await ui.text()).length).toBeGreaterThan(10_000);
+  // A Service whose endpoint is a server of this test, reached on its node port through the relay.
+  const backend = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("through the relay") });
+  try {
+    const manifest = join(dir, "svc.yaml");
+    writeFileSync(
+      manifest,
+      [
+        "apiVersion: v1\nkind: Service\nmetadata: {name: outside}",
+        `spec: {type: NodePort, ports: [{port: 80, targetPort: ${backend.port}}]}`,
+        "---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: outside}",
+        `subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{port: ${backend.port}}]}]\n`,
+      ].join("\n"),
+    );
+    expect(kube(["apply", "-f", manifest, ...kubeconfig]).code).toBe(0);
+    const nodePort = kube(["get", "service", "outside", "-o", "jsonpath={.spec.ports[0].nodePort}", ...kubeconfig]).out;
+    let body = "";
+    await waitFor("the node port answers", async () => {
+      body = await fetch(`http://127.0.0.1:${nodePort}/`).then(
+        (r) => r.text(),
+        () => "",
+      );
+      return body === "through the relay";
+    });
+  } finally {
+    backend.stop(true);
+  }
   const bad = kube(["get", "widgets", ...kubeconfig]);
   expect(bad.code).toBe(1);
   expect(bad.err.trim().split("\n")).toHaveLength(1);
   up.kill("SIGTERM");
   expect(await up.exited).toBe(0);
+  // The relay ran as the binary's own worker thread, not the fallback.
+  expect(await new Response(up.stderr as ReadableStream).text()).not.toContain("relaying with Bun sockets");
   up = undefined;
 });
