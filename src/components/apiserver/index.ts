@@ -88,6 +88,8 @@ export interface ApiServer {
   fetch: (req: Request) => Promise<Response>;
   /** fetch()'s answer when it is ready without waiting (a GET of one object, mostly); else undefined. */
   fetchNow: (req: Request) => Response | undefined;
+  /** fetch() without asking fetchNow() (the caller already has; serve() asks it before flow control queues). */
+  fetchAfterNow: (req: Request) => Promise<Response>;
   /** WebSocket exec/attach: Bun.serve's fetch calls this first (it needs the server to upgrade). */
   upgrade: (req: Request, server: Server<unknown>) => Promise<Response | undefined | "upgraded">;
   /** Resolves once the built-in namespaces and the bootstrap RBAC policy exist. */
@@ -416,12 +418,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return { target, token: ep.token };
     },
   };
+  const fetchAfterNow = (req: Request) => direct(req) ?? Promise.resolve(app.fetch(req));
   return {
     fetch: (req) => {
       const now = fetchNow(req);
-      return now ? Promise.resolve(now) : (direct(req) ?? Promise.resolve(app.fetch(req)));
+      return now ? Promise.resolve(now) : fetchAfterNow(req);
     },
     fetchNow,
+    fetchAfterNow,
     upgrade: async (req, server) =>
       (await maybeUpgradeWatchMux(
         req,
@@ -520,7 +524,8 @@ export async function serve(
     ...(opts.tls ? { tls: opts.tls } : {}),
     fetch(req, srv) {
       // A WebSocket upgrade is handled first (both of its handlers ask for this header before anything else).
-      if (!req.headers.has("upgrade")) return flow.runNow(req, api.fetchNow) ?? flow.run(req, () => api.fetch(req));
+      if (!req.headers.has("upgrade"))
+        return flow.runNow(req, api.fetchNow) ?? flow.run(req, () => api.fetchAfterNow(req));
       return upgradeOrFetch(req, srv);
     },
     websocket: websocketHandlers as never,
