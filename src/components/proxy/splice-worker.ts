@@ -23,6 +23,8 @@ const L = libc()!;
 const { C } = L;
 const EPOLLIN = 1;
 const EPOLLOUT = 4;
+const EPOLLERR = 8;
+const EPOLLHUP = 16;
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
 const EPOLL_CTL_MOD = 3;
@@ -195,25 +197,38 @@ function established(c: Conn): void {
   pump(c);
 }
 
-/** Moves what each direction can now move; false when a socket failed (reset, error). */
+/**
+ * Moves what one direction can now move; false when a socket failed (reset, error). A short splice
+ * means the source had nothing more, or the destination no more room, at that moment: it is not
+ * asked again this turn (epoll is level-triggered and reports it again once that changes), which
+ * saves a splice that would fail with EAGAIN on every wake-up of a small request.
+ */
 function move(d: Dir): boolean {
   let budget = TURN_BYTES;
+  let readable = true;
+  let writable = true;
   while (budget > 0) {
     let moved = 0;
-    if (!d.eof && d.n < d.cap) {
-      const r = C.splice(d.src, null, d.pw, null, d.cap - d.n, SPLICE);
+    if (readable && !d.eof && d.n < d.cap) {
+      const len = d.cap - d.n;
+      const r = C.splice(d.src, null, d.pw, null, len, SPLICE);
       if (r > 0) {
         d.n += r;
         moved += r;
+        readable = r === len;
       } else if (r === 0) d.eof = true;
-      else if (L.errno() !== EAGAIN && L.errno() !== EINTR) return false;
+      else if (L.errno() === EAGAIN || L.errno() === EINTR) readable = false;
+      else return false;
     }
-    if (d.n > 0) {
-      const w = C.splice(d.pr, null, d.dst, null, d.n, SPLICE);
+    if (writable && d.n > 0) {
+      const len = d.n;
+      const w = C.splice(d.pr, null, d.dst, null, len, SPLICE);
       if (w > 0) {
         d.n -= w;
         moved += w;
+        writable = w === len;
       } else if (w < 0 && L.errno() !== EAGAIN && L.errno() !== EINTR) return false;
+      else writable = false;
     }
     if (moved === 0) break;
     budget -= moved;
@@ -225,9 +240,16 @@ function move(d: Dir): boolean {
   return true;
 }
 
-function pump(c: Conn): void {
+/**
+ * Moves the directions that `events` on `fd` concern (both when fd is -1, or on an error or hang-up):
+ * readable feeds the direction fd is the source of, writable drains the one it is the destination of.
+ */
+function pump(c: Conn, fd = -1, events = 0): void {
   const [up, down] = c.dirs!;
-  if (!move(up) || !move(down)) {
+  const all = fd < 0 || (events & (EPOLLERR | EPOLLHUP)) !== 0;
+  const concerns = (d: Dir) =>
+    all || ((events & EPOLLIN) !== 0 && d.src === fd) || ((events & EPOLLOUT) !== 0 && d.dst === fd);
+  if ((concerns(up) && !move(up)) || (concerns(down) && !move(down))) {
     closeConn(c);
     return;
   }
@@ -235,10 +257,10 @@ function pump(c: Conn): void {
     closeConn(c);
     return;
   }
-  const events = (src: Dir, dst: Dir) =>
+  const wanted = (src: Dir, dst: Dir) =>
     (!src.eof && src.n < src.cap ? EPOLLIN : 0) | (!dst.done && dst.n > 0 ? EPOLLOUT : 0);
-  want(c.client, events(up, down));
-  want(c.upstream, events(down, up));
+  want(c.client, wanted(up, down));
+  want(c.upstream, wanted(down, up));
 }
 
 function command(m: ToWorker): boolean {
@@ -279,6 +301,7 @@ function run(port: NodePort, wake: number, notify: number): void {
     const n = C.epoll_wait(epfd, evs, MAX_EVENTS, -1);
     for (let i = 0; i < n; i++) {
       const fd = evView.getInt32(i * EV_SIZE + EV_DATA, true);
+      const events = evView.getUint32(i * EV_SIZE, true);
       const h = byFd.get(fd);
       if (!h) continue;
       if (h.kind === "wake") {
@@ -294,7 +317,7 @@ function run(port: NodePort, wake: number, notify: number): void {
       } else if (h.kind === "listener") accept(h.lid, fd);
       else {
         try {
-          if (h.conn.dirs) pump(h.conn);
+          if (h.conn.dirs) pump(h.conn, fd, events);
           else if (fd === h.conn.upstream) connectDone(h.conn);
         } catch {
           closeConn(h.conn); // a bug here costs this connection, not the others
