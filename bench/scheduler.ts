@@ -9,9 +9,8 @@ import { createApiServer } from "../src/components/apiserver/index.ts";
 import { createClient, inProcessTransport, type Client } from "../src/client/index.ts";
 import { SchedulerLoop } from "../src/components/scheduler/index.ts";
 import { nodeWith } from "../test/helpers/scheduler.ts";
-import type { Pod } from "../src/api/kinds/pod.ts";
 import { peakRssMb, round, tempDir } from "./lib/stats.ts";
-import { runWorkload, workloadLine, workloads } from "./lib/scheduler-perf.ts";
+import { runWorkload, waitBound, workloadLine, workloads } from "./lib/scheduler-perf.ts";
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const PODS = Number(process.env.BENCH_PODS ?? 10000);
@@ -35,17 +34,6 @@ async function inParallel(n: number, fn: (i: number) => Promise<unknown>): Promi
       while (next < n) await fn(next++);
     }),
   );
-}
-
-async function watchAllBound(client: Client, ns: string, total: number): Promise<void> {
-  const bound = new Set<string>();
-  const w = client.resource("pods", ns).watch({ resourceVersion: "0" });
-  for await (const ev of w) {
-    const p = ev.object as Pod;
-    if (p.spec?.nodeName) bound.add(p.metadata!.name!);
-    if (bound.size === total) break;
-  }
-  w.close();
 }
 
 async function createNamespace(client: Client, name: string): Promise<void> {
@@ -85,7 +73,11 @@ export default async function main(): Promise<void> {
   const scheduler = new SchedulerLoop(client);
   await scheduler.start();
   await createNamespace(client, "bench");
-  const done = watchAllBound(client, "bench", PODS);
+  const done = waitBound(
+    client,
+    "bench",
+    Array.from({ length: PODS }, (_, i) => `p-${i}`),
+  );
   const s0 = performance.now();
   await inParallel(PODS, (i) => client.resource("pods", "bench").create(podObj("bench", i)));
   const created = performance.now();
@@ -102,7 +94,12 @@ export default async function main(): Promise<void> {
   const pick = process.env.BENCH_WORKLOADS?.split(",");
   for (const w of workloads(Number(process.env.BENCH_SCALE ?? 1)))
     if (!pick || pick.includes(w.name) || pick.includes(w.name.split("/")[0]!))
-      console.log(workloadLine(w, await runWorkload(w)));
+      console.log(
+        await runWorkload(w).then(
+          (r) => workloadLine(w, r),
+          (err: Error) => `${w.name}: failed: ${err.message}`,
+        ),
+      );
   console.log(
     `scheduler: nodes=${NODES} pods=${PODS} pods_per_s=${round(rate)} bind_only_per_s=${round(bindOnly)} ratio=${round(rate / bindOnly, 2)}`,
   );

@@ -67,23 +67,51 @@ async function inParallel(n: number, fn: (i: number) => Promise<unknown>): Promi
   );
 }
 
+/** How long a wait for bound pods may go without one more bound before it fails (BENCH_STALL_S). */
+const STALL_MS = Number(process.env.BENCH_STALL_S ?? 120) * 1000;
+
 /**
- * Resolves once every pod of the set was seen bound. Only the set's own names count: init pods
- * already bound in the same namespace would otherwise end the measurement early.
+ * Resolves once every named pod of the namespace was seen bound; fails with what is missing once
+ * STALL_MS pass without one more bound (a lost event or a stuck scheduler ends the run instead of
+ * hanging it). The watch starts with the namespace's current pods (resourceVersion 0).
  */
-function allBound(client: Client, set: PodSet): Promise<void> {
-  const want = new Set<string>();
-  for (let i = 0; i < set.count; i++) want.add((set.pod(i).metadata as { name: string }).name);
-  if (want.size === 0) return Promise.resolve();
-  return (async () => {
-    const w = client.resource("pods", set.namespace).watch({ resourceVersion: "0" });
-    for await (const ev of w) {
-      const o = ev.object as { metadata: { name: string }; spec?: { nodeName?: string } };
-      if (ev.type !== "DELETED" && o.spec?.nodeName) want.delete(o.metadata.name);
-      if (want.size === 0) break;
-    }
+export function waitBound(client: Client, namespace: string, names: Iterable<string>): Promise<void> {
+  const want = new Set(names);
+  const total = want.size;
+  if (total === 0) return Promise.resolve();
+  const w = client.resource("pods", namespace).watch({ resourceVersion: "0" });
+  let progressAt = performance.now();
+  let stalled: Error | undefined;
+  const timer = setInterval(() => {
+    if (performance.now() - progressAt < STALL_MS) return;
+    const some = [...want].slice(0, 5).join(", ");
+    stalled = new Error(
+      `${want.size} of ${total} pods in ${namespace} not bound after ${STALL_MS / 1000} s without progress (${some}${want.size > 5 ? ", ..." : ""})`,
+    );
     w.close();
+  }, 1000);
+  const done = (async () => {
+    try {
+      for await (const ev of w) {
+        const o = ev.object as { metadata: { name: string }; spec?: { nodeName?: string } };
+        if (ev.type !== "DELETED" && o.spec?.nodeName && want.delete(o.metadata.name)) progressAt = performance.now();
+        if (want.size === 0) return;
+      }
+      throw stalled ?? new Error(`the watch of pods in ${namespace} ended with ${want.size} of ${total} not bound`);
+    } finally {
+      clearInterval(timer);
+      w.close();
+    }
   })();
+  // Awaited later (after the creates): a failure before that is not an unhandled rejection.
+  done.catch(() => {});
+  return done;
+}
+
+/** Only the set's own names count: init pods already bound in the same namespace would end the measurement early. */
+function allBound(client: Client, set: PodSet): Promise<void> {
+  const names = Array.from({ length: set.count }, (_, i) => (set.pod(i).metadata as { name: string }).name);
+  return waitBound(client, set.namespace, names);
 }
 
 export interface WorkloadResult {
@@ -179,9 +207,12 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
               .create(churn.pod(churned++))
               .catch(() => {});
         }, churn.everyMs);
-      await inParallel(w.measure.count, (i) => client.resource("pods", w.measure.namespace).create(w.measure.pod(i)));
-      await done;
-      clearInterval(timer);
+      try {
+        await inParallel(w.measure.count, (i) => client.resource("pods", w.measure.namespace).create(w.measure.pod(i)));
+        await done;
+      } finally {
+        clearInterval(timer);
+      }
       return {
         rate: w.measure.count / ((performance.now() - t0) / 1000),
         cpuMsPerPod: (cpuMs() - c0) / w.measure.count,

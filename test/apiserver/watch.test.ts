@@ -113,3 +113,39 @@ test("a watch from a compacted resourceVersion gets an ERROR event with 410 Expi
   expect(events[0].type).toBe("ERROR");
   expect(events[0].object).toMatchObject({ kind: "Status", code: 410, reason: "Expired" });
 });
+
+test("a burst of events bigger than one write reaches the watcher whole", async () => {
+  // Once the watch reads live events, creates written concurrently commit in one transaction and
+  // wait in its buffer together; at 8 KB each they span several 32 KB writes (the events taken
+  // past the limit were dropped: a scheduler never saw some pods).
+  const start = await api.json("GET", "/api/v1/namespaces/kube-public/configmaps");
+  const res = await api.request(
+    "GET",
+    `/api/v1/namespaces/kube-public/configmaps?watch=true&resourceVersion=${start.body.metadata.resourceVersion}`,
+  );
+  const names = Array.from({ length: 200 }, (_, i) => `burst-${i}`);
+  const big = "x".repeat(8192);
+  const seen: string[] = [];
+  const burst = new Promise<void>((resolve, reject) => {
+    // Read live first (the watch replays its log until then), then write the burst.
+    void readWatch(
+      res,
+      (events) => {
+        if (events.length === 1 && seen.length === 0) {
+          seen.push("started");
+          Promise.all(
+            names.map((name) =>
+              api.json("POST", "/api/v1/namespaces/kube-public/configmaps", { ...cm(name), data: { v: big } }),
+            ),
+          ).catch(reject);
+        }
+        seen.splice(1, Infinity, ...events.map((e) => e.object.metadata.name));
+        return events.length > names.length;
+      },
+      10_000,
+    ).then(() => resolve(), reject);
+  });
+  await api.json("POST", "/api/v1/namespaces/kube-public/configmaps", cm("first"));
+  await burst;
+  expect(seen.slice(2).sort()).toEqual([...names].sort());
+});

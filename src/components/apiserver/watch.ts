@@ -215,7 +215,8 @@ async function* events(
       // The event waited for, then those already there, up to BURST_BYTES, for one write.
       const out: (Line | Encoded)[] = [];
       let size = 0;
-      for (let evs = [r.value]; evs.length && size < BURST_BYTES; evs = watcher.takeReady(16)) {
+      // The size is checked before taking more: events taken are gone from the watcher's buffer.
+      for (let evs = [r.value]; evs.length; evs = size < BURST_BYTES ? watcher.takeReady(16) : []) {
         for (const ev of evs) {
           progress.revision = ev.revision;
           const line = lineFor(req, ev, render);
