@@ -38,7 +38,7 @@ import { HttpError, statusResponse } from "./errors.ts";
 import { Objects } from "./objects.ts";
 import { createOpenApi } from "./openapi.ts";
 import { objectKey, parseResourcePath, type ResourcePath, resourceRoute } from "./paths.ts";
-import { getObjectNow, getsNow, handleResource } from "./resources.ts";
+import { getsNow, handleResource, objectResponse } from "./resources.ts";
 import { wantsTable } from "./table.ts";
 import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
 import { createKubeletProxy, execBridge, kubeletOf, maybeUpgradeExec, proxyToNode } from "./kubelet-proxy.ts";
@@ -46,7 +46,8 @@ import { type ForwardDeps, openForward } from "./dashboard-forward.ts";
 import type { Server, ServerWebSocket } from "bun";
 import { FlowControl, type FlowControlOptions } from "./flowcontrol.ts";
 import { ensurePriorityClasses } from "./priority.ts";
-import { ApiServerMetrics } from "./request-metrics.ts";
+import { ApiServerMetrics, type Series } from "./request-metrics.ts";
+import type { HistogramChild } from "../metrics/vec.ts";
 import { EXPOSITION_TYPE, MetricsHub } from "../metrics/hub.ts";
 import { isDashboardPath, mountDashboard } from "./dashboard.ts";
 import { maybeUpgradeWatchMux, watchMuxHandlers, type WatchMuxData } from "./dashboard-watch.ts";
@@ -359,29 +360,54 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
    * process. The same checks as direct() in the same order, so the same answers; undefined leaves
    * the request to direct(), before anything was counted or read.
    */
+  const rawGetNow = opts.store.getNow?.bind(opts.store);
   const fetchNow = (req: Request): Response | undefined => {
+    if (req.method !== "GET" || !rawGetNow) return undefined;
     const url = req.url;
-    if (req.method !== "GET" || !store.getNow || url.includes("?")) return undefined;
+    if (url.includes("?")) return undefined;
     const t = nowTarget(url);
-    if (!t || wantsImpersonation(req) || wantsTable(req.headers.get("accept") ?? undefined)) return undefined;
-    const user = adminBearer && req.headers.get("authorization") !== adminBearer ? authn.userNow(req) : ADMIN_USER;
+    if (!t) return undefined;
+    const headers = req.headers;
+    if (wantsImpersonation(req) || wantsTable(headers.get("accept") ?? undefined)) return undefined;
+    const user = adminBearer && headers.get("authorization") !== adminBearer ? authn.userNow(req) : ADMIN_USER;
     if (!user) return undefined;
-    if (user !== ADMIN_USER && !authz.authorizeNow(pathAttributes(user, "GET", t.route.path, NO_QUERY))?.allowed)
-      return undefined;
-    const answer = () => {
-      try {
-        return getObjectNow(deps, t.path);
-      } catch (err) {
-        return statusResponse(err);
-      }
-    };
-    return apiMetrics ? apiMetrics.measureNow(req, answer) : answer();
+    if (user !== ADMIN_USER && !allowedNow(t, user)) return undefined;
+    if (!apiMetrics) return answerNow(t);
+    if (!t.series) t.series = apiMetrics.seriesNow(req);
+    return apiMetrics.measureNow(req, () => answerNow(t), t.series);
+  };
+  /** Whether RBAC allows the user's GET of t now; an allow is kept until the next RBAC write. */
+  const allowedNow = (t: NowTarget, user: UserInfo): boolean => {
+    const gen = authz.rbac.generation();
+    if (gen !== 0 && t.allowed.get(user) === gen) return true;
+    if (!authz.authorizeNow(pathAttributes(user, "GET", t.route.path, NO_QUERY))?.allowed) return false;
+    if (gen !== 0) t.allowed.set(user, gen);
+    return true;
+  };
+  /** The stored text of t's object (read and timed as the instrumented store's get), or its 404. */
+  const answerNow = (t: NowTarget): Response => {
+    try {
+      const start = performance.now();
+      const got = rawGetNow!(t.key);
+      t.storeGet?.observe((performance.now() - start) / 1000);
+      return objectResponse(objects.rawText(t.path.kind, t.path.name!, got.kv));
+    } catch (err) {
+      return statusResponse(err);
+    }
   };
   /**
    * What a URL names, for fetchNow (null: not one object fetchNow can serve), parsed once per URL
-   * text while the registry stays the same.
+   * text while the registry stays the same, with what answering it needs: the store key, the
+   * metrics series and the users RBAC allowed to read it (by generation).
    */
-  type NowTarget = { route: NonNullable<ReturnType<typeof resourceRoute>>; path: ResourcePath };
+  type NowTarget = {
+    route: NonNullable<ReturnType<typeof resourceRoute>>;
+    path: ResourcePath;
+    key: string;
+    series?: Series;
+    storeGet?: HistogramChild;
+    allowed: WeakMap<UserInfo, number>;
+  };
   const nowTargets = new Map<string, NowTarget | null>();
   registry.onChange(() => nowTargets.clear());
   const nowTarget = (url: string): NowTarget | null => {
@@ -389,7 +415,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (t !== undefined) return t;
     const route = directRoute("GET", url);
     const path = route && parseResourcePath(route.group, route.version, route.rest.split("/"), lookup);
-    t = route && path && getsNow(path) ? { route, path } : null;
+    if (route && path && getsNow(path)) {
+      const key = objectKey(path.kind, path.namespace, path.name!);
+      t = { route, path, key, storeGet: apiMetrics?.storeGetSeries(key), allowed: new WeakMap() };
+    } else t = null;
     if (nowTargets.size >= 4096) nowTargets.clear();
     nowTargets.set(url, t);
     return t;

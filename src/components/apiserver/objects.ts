@@ -133,13 +133,8 @@ export class Objects {
     return this.rawText(kind, name, (await this.deps.store.get(objectKey(kind, ns, name))).kv);
   }
 
-  /** getRaw() without waiting, for a store that reads in process (Store.getNow); undefined for another. */
-  getRawNow(kind: KindDef, ns: string | undefined, name: string): string | undefined {
-    const got = this.deps.store.getNow?.(objectKey(kind, ns, name));
-    return got && this.rawText(kind, name, got.kv);
-  }
-
-  private rawText(kind: KindDef, name: string, kv: KeyValue | null): string {
+  /** The JSON text a GET answers for a stored value (read from the store by the caller); throws the 404 for none. */
+  rawText(kind: KindDef, name: string, kv: KeyValue | null): string {
     if (!kv) throw notFound(kind.resource, kind.group, name);
     if (needsOnRead(kind, kv)) return JSON.stringify(read(kind, kv));
     // The store hands out the same value object until it changes: its text is made once.

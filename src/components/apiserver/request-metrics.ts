@@ -29,7 +29,7 @@ const COMPONENT = "apiserver";
 const STORE_OPERATIONS = ["get", "list", "create", "update", "delete"];
 const URL_CACHE_SIZE = 4096;
 
-interface Series {
+export interface Series {
   duration: HistogramChild;
   /** By status code. */
   total: CounterChild[];
@@ -163,9 +163,9 @@ export class ApiServerMetrics {
   }
 
   /** measure() for a request answered in the same turn (no promise, no await). */
-  measureNow(req: Request, handle: () => Response): Response {
+  measureNow(req: Request, handle: () => Response, series?: Series): Response {
     const start = performance.now();
-    const s = this.seriesFor(req);
+    const s = series ?? this.seriesFor(req);
     const kind = this.begin(req, s);
     let res: Response;
     try {
@@ -202,6 +202,19 @@ export class ApiServerMetrics {
       s.long!.dec();
       s.watchers?.dec();
     });
+  }
+
+  /**
+   * The series measureNow() counts a request in, for a caller that keeps it per URL (what a
+   * request's method and URL text name does not change).
+   */
+  seriesNow(req: Request): Series {
+    return this.seriesFor(req);
+  }
+
+  /** The etcd_request_duration_seconds child a store get of `key` is timed in (for a caller that keeps it). */
+  storeGetSeries(key: string): HistogramChild {
+    return this.storeSeries(0, key);
   }
 
   /**
@@ -319,6 +332,10 @@ export class ApiServerMetrics {
   }
 
   private observeStore(op: number, key: string, ms: number): void {
+    this.storeSeries(op, key).observe(ms / 1000);
+  }
+
+  private storeSeries(op: number, key: string): HistogramChild {
     // "/registry/<resource>[.<group>]/...": the type label is "<resource>[.<group>]", as upstream's.
     const end = key.indexOf("/", 10);
     const type = end > 10 ? key.slice(10, end) : key.slice(10);
@@ -329,7 +346,7 @@ export class ApiServerMetrics {
     }
     let h = children[op];
     if (!h) children[op] = h = this.etcd.with(STORE_OPERATIONS[op]!, type);
-    h.observe(ms / 1000);
+    return h;
   }
 }
 

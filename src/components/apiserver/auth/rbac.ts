@@ -149,6 +149,14 @@ export class RbacAuthorizer {
     return this.decide(a, await this.rulesFor(a.user, a.namespace));
   }
 
+  /**
+   * Which roles and bindings decisions are made from now: it changes at every RBAC write, so a
+   * decision taken at one generation holds while it stays the same (0 while they are re-read).
+   */
+  generation(): number {
+    return this.loadedGen === this.gen ? this.gen : 0;
+  }
+
   /** authorize() without waiting, when the roles and bindings read are current; else undefined. */
   authorizeNow(a: Attributes): Decision | undefined {
     if (this.loadedGen !== this.gen) return undefined;
