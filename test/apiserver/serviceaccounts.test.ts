@@ -97,6 +97,11 @@ test("a GET of one object by a service account follows its bindings and its acco
   expect(await get()).toBe(403);
   expect((await api.json("POST", `${rbac}/rolebindings`, binding)).status).toBe(201);
   expect(await get()).toBe(200);
+  // A changed role counts at once as well: the allow remembered for the account ends at any RBAC write.
+  const role = (await api.json("GET", `${rbac}/roles/pod-reader`)).body;
+  const listOnly = { ...role, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["list"] }] };
+  expect((await api.json("PUT", `${rbac}/roles/pod-reader`, listOnly)).status).toBe(200);
+  expect(await get()).toBe(403);
   expect((await api.request("DELETE", "/api/v1/namespaces/default/serviceaccounts/reader")).status).toBe(200);
   expect(await get()).toBe(401);
 });
