@@ -1,8 +1,8 @@
 // Proxy throughput: bulk TCP and small HTTP requests through a service port, against the same
 // traffic straight to the backend, in the same run; for each data plane this machine can run.
 // The machine is shared, so one transfer says little: after a warm-up, each round measures the
-// direct and the proxied transfer back to back (alternating which goes first), and the line gives
-// the median of the rounds' ratios with their range. The `userspace:` line is the plane a non-root
+// direct and the proxied transfer in halves, in the order A B B A (alternating which goes first),
+// and the line gives the median of the rounds' ratios with their range. The `userspace:` line is the plane a non-root
 // `kube up` uses (the splice relay where it is available); `userspace-sockets:` is its fallback
 // (Bun's sockets, KUBE_PROXY_SPLICE=0). The last line is for the plane `kube up` picks here.
 // `bun run bench proxy [rounds]` (default 5).
@@ -13,7 +13,13 @@ import { cpuSeconds, percentile, round } from "./lib/stats.ts";
 const BULK_BYTES = 512 * 1024 * 1024;
 const CONNS = 4;
 
-async function bulk(host: string, port: number, bytes = BULK_BYTES): Promise<number> {
+/** A measured piece of work: its amount (megabits, requests) and the wall time it took. */
+interface Sample {
+  amount: number;
+  seconds: number;
+}
+
+async function bulk(host: string, port: number, bytes = BULK_BYTES): Promise<Sample> {
   const per = bytes / CONNS;
   const chunk = Buffer.alloc(256 * 1024, 1);
   const t0 = performance.now();
@@ -34,11 +40,12 @@ async function bulk(host: string, port: number, bytes = BULK_BYTES): Promise<num
         }),
     ),
   );
-  return (bytes * 8) / 1e6 / ((performance.now() - t0) / 1000);
+  return { amount: (bytes * 8) / 1e6, seconds: (performance.now() - t0) / 1000 };
 }
 
-async function rps(url: string, ms = 1500, concurrency = 16): Promise<number> {
-  const end = performance.now() + ms;
+async function rps(url: string, ms = 750, concurrency = 16): Promise<Sample> {
+  const t0 = performance.now();
+  const end = t0 + ms;
   let n = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -48,27 +55,45 @@ async function rps(url: string, ms = 1500, concurrency = 16): Promise<number> {
       }
     }),
   );
-  return n / (ms / 1000);
+  return { amount: n, seconds: (performance.now() - t0) / 1000 };
 }
 
 const median = (xs: number[]) => percentile(xs, 50);
 const range = (xs: number[], digits = 2) => `${round(Math.min(...xs), digits)}-${round(Math.max(...xs), digits)}`;
+/** CPU seconds (user + system, all threads) this process has used. */
+const ownCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
-/** Direct and proxied figures over `rounds` rounds, each pair back to back, alternating which goes first. */
-async function rounds(n: number, direct: () => Promise<number>, proxied: () => Promise<number>) {
+/**
+ * Direct and proxied rates over `n` rounds. A round runs each path twice, in the order A B B A
+ * (which path is A alternates between rounds), and a path's rate is its amount over its time in
+ * the round: the two paths see the same drift of the machine's load instead of one half each.
+ * `cpu` adds up the CPU seconds this process (client and backend) used on each path.
+ */
+async function rounds(n: number, direct: () => Promise<Sample>, proxied: () => Promise<Sample>) {
   const d: number[] = [];
   const p: number[] = [];
+  const cpu = { direct: 0, proxied: 0 };
+  const run = async (path: "direct" | "proxied", acc: Sample) => {
+    const c0 = ownCpu();
+    const s = await (path === "direct" ? direct() : proxied());
+    cpu[path] += ownCpu() - c0;
+    acc.amount += s.amount;
+    acc.seconds += s.seconds;
+  };
   for (let i = 0; i < n; i++) {
-    if (i % 2 === 0) {
-      d.push(await direct());
-      p.push(await proxied());
-    } else {
-      p.push(await proxied());
-      d.push(await direct());
-    }
+    const dr = { amount: 0, seconds: 0 };
+    const pr = { amount: 0, seconds: 0 };
+    const [a, b] = i % 2 === 0 ? (["direct", "proxied"] as const) : (["proxied", "direct"] as const);
+    const acc = { direct: dr, proxied: pr };
+    for (const path of [a, b, b, a]) await run(path, acc[path]);
+    d.push(dr.amount / dr.seconds);
+    p.push(pr.amount / pr.seconds);
   }
   const ratios = p.map((x, i) => x / d[i]!);
-  return { direct: median(d), proxied: median(p), ratio: median(ratios), ratios };
+  return { direct: median(d), proxied: median(p), ratio: median(ratios), ratios, cpu };
 }
 
 export default async function main(args: string[]): Promise<void> {
@@ -116,18 +141,21 @@ export default async function main(args: string[]): Promise<void> {
       // NaN once the process is gone (the figure is then NaN rather than a crash of the bench).
       const cpu = () => (child.exitCode === null ? cpuSeconds(child.pid) : Number.NaN);
       let proxyCpu = 0;
+      // Each round moves BULK_BYTES on each path, in two halves.
       const b = await rounds(
         n,
-        () => bulk("127.0.0.1", sinkPort),
+        () => bulk("127.0.0.1", sinkPort, BULK_BYTES / 2),
         async () => {
           const c0 = cpu();
-          const mbps = await bulk(vip, 7001);
+          const s = await bulk(vip, 7001, BULK_BYTES / 2);
           proxyCpu += cpu() - c0;
-          return mbps;
+          return s;
         },
       );
-      // The proxy process's CPU time per GB moved: unlike throughput, the machine's load does not skew it.
-      const cpuPerGb = (proxyCpu * 2 ** 30) / (BULK_BYTES * n);
+      // CPU time per GB moved: the proxy's, and the client's and backend's (this process) on each
+      // path. Unlike throughput, the machine's load skews these little; on a busy machine (each
+      // process gets its share of the cores) the client's figures bound the ratio.
+      const perGb = (s: number) => round((s * 2 ** 30) / (BULK_BYTES * n), 2);
       const r = await rounds(
         Math.min(n, 3),
         () => rps(`http://127.0.0.1:${http.port}/`),
@@ -140,7 +168,8 @@ export default async function main(args: string[]): Promise<void> {
           `mbps=${round(b.proxied)} direct_mbps=${round(b.direct)} ratio=${round(b.ratio, 2)}`,
           `ratio_range=${range(b.ratios)} rounds=${n}`,
           `rps=${round(r.proxied)} direct_rps=${round(r.direct)} rps_ratio=${round(r.ratio, 2)}`,
-          `proxy_cpu_s_per_gb=${round(cpuPerGb, 2)}`,
+          `proxy_cpu_s_per_gb=${perGb(proxyCpu)}`,
+          `client_cpu_s_per_gb=${perGb(b.cpu.proxied)} direct_client_cpu_s_per_gb=${perGb(b.cpu.direct)}`,
           plane === "userspace" ? `relay=${ready[2]}` : "",
         ]
           .filter(Boolean)
