@@ -283,11 +283,11 @@ export async function up(opts: UpOptions): Promise<void> {
   const allStarted = Promise.withResolvers<void>();
   const ctx: ComponentContext = {
     started: allStarted.promise,
-    client: createClient(inProcessTransport(api.fetch, api.token)),
+    client: createClient(inProcessTransport(api.fetchLocal, api.token)),
     kubeletKey: api.kubeletKey,
     metrics: api.metrics,
     clientAs: (user) =>
-      createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] }))),
+      createClient(inProcessTransport(api.fetchLocal, api.tokenFor({ name: user.name, groups: user.groups ?? [] }))),
     nodeName: opts.nodeName ?? hostname(),
     nodeIp: opts.nodeIp,
     localDns: {},

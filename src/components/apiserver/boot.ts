@@ -43,6 +43,8 @@ export interface BootedApiServer {
   warnings: string[];
   /** In-process transport target: the app's fetch, no socket. */
   fetch: (req: Request) => Promise<Response>;
+  /** The same for the cluster's components, queued by priority level (ApiServer.fetchLocal). */
+  fetchLocal: (req: Request) => Promise<Response>;
   /** A token for one of the cluster's own components (held in memory only). */
   tokenFor: ApiServer["tokenFor"];
   kubeletKey: Uint8Array;
@@ -130,6 +132,7 @@ async function bootOn(store: Store, opts: BootOptions): Promise<BootedApiServer>
     port: server.port,
     token,
     fetch: api.fetch,
+    fetchLocal: api.fetchLocal,
     tokenFor: (user) => api.tokenFor(user),
     kubeletKey: api.kubeletKey,
     metrics: api.metrics,

@@ -45,6 +45,7 @@ import { createKubeletProxy, execBridge, kubeletOf, maybeUpgradeExec, proxyToNod
 import { type ForwardDeps, openForward } from "./dashboard-forward.ts";
 import type { Server, ServerWebSocket } from "bun";
 import { FlowControl, type FlowControlOptions } from "./flowcontrol.ts";
+import { PriorityLevels, type PriorityLevelsOptions } from "./priority-levels.ts";
 import { ensurePriorityClasses } from "./priority.ts";
 import { ApiServerMetrics, type Series } from "./request-metrics.ts";
 import type { HistogramChild } from "../metrics/vec.ts";
@@ -83,6 +84,8 @@ export interface ApiServerOptions {
   nodeConfig?: NodeClusterConfig;
   /** Where the server says what a client is not told (why a join token was refused). */
   log?: (message: string) => void;
+  /** Seats of the priority levels in-process components wait in (fetchLocal). */
+  priorityLevels?: PriorityLevelsOptions;
 }
 
 export interface ApiServer {
@@ -91,6 +94,11 @@ export interface ApiServer {
   fetchNow: (req: Request) => Response | undefined;
   /** fetch() without asking fetchNow() (the caller already has; serve() asks it before flow control queues). */
   fetchAfterNow: (req: Request) => Promise<Response>;
+  /**
+   * fetch() for the cluster's own components in this process: the request waits for a seat in its
+   * priority level (priority-levels.ts), as kube-apiserver's API Priority and Fairness queues them.
+   */
+  fetchLocal: (req: Request) => Promise<Response>;
   /** WebSocket exec/attach: Bun.serve's fetch calls this first (it needs the server to upgrade). */
   upgrade: (req: Request, server: Server<unknown>) => Promise<Response | undefined | "upgraded">;
   /** Resolves once the built-in namespaces and the bootstrap RBAC policy exist. */
@@ -448,6 +456,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     },
   };
   const fetchAfterNow = (req: Request) => direct(req) ?? Promise.resolve(app.fetch(req));
+  const levels = new PriorityLevels(opts.priorityLevels);
   return {
     fetch: (req) => {
       const now = fetchNow(req);
@@ -455,6 +464,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     },
     fetchNow,
     fetchAfterNow,
+    fetchLocal: (req) => {
+      const now = fetchNow(req);
+      return now ? Promise.resolve(now) : levels.run(req, authn.userNow(req), () => fetchAfterNow(req));
+    },
     upgrade: async (req, server) =>
       (await maybeUpgradeWatchMux(
         req,
