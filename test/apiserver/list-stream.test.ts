@@ -97,3 +97,46 @@ describe("streamed lists", () => {
     expect(body.items.map((c: { metadata: { name: string } }) => c.metadata.name)).toEqual(["cm-01000"]);
   });
 });
+
+describe("streamed Tables (kubectl get without --chunk-size)", () => {
+  const TABLE = { accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json" };
+  type Row = { cells: unknown[]; object?: { kind: string; metadata: { name: string; labels?: object } } };
+  /** A Table without its rows' ages (the last cell: read at each request's own time). */
+  const ageless = (t: { rows: Row[] }) => ({ ...t, rows: t.rows.map((r) => ({ ...r, cells: r.cells.slice(0, -1) })) });
+
+  test("an unpaged Table arrives in pieces and holds what one buffered page of everything holds", async () => {
+    const res = await api.request("GET", CM, undefined, TABLE);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json;charset=utf-8");
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first.startsWith('{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"')).toBe(
+      true,
+    );
+    let rest = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+    expect(rest.length).toBeGreaterThan(0);
+    const text = first + rest;
+    expect(text).toBe(JSON.stringify(JSON.parse(text)));
+    const streamed = JSON.parse(text);
+    expect(Object.keys(streamed)).toEqual(["kind", "apiVersion", "metadata", "columnDefinitions", "rows"]);
+    expect(streamed.rows).toHaveLength(N);
+    expect(streamed.rows[5].object).toMatchObject({ kind: "PartialObjectMetadata", metadata: { name: "cm-00005" } });
+    // The buffered path (a limit larger than the list: one page, no continue) gives the same Table.
+    const buffered = await (await api.request("GET", `${CM}?limit=${N + 1}`, undefined, TABLE)).json();
+    expect(buffered.metadata).toEqual(streamed.metadata);
+    expect(ageless(streamed)).toEqual(ageless(buffered));
+  });
+
+  test("selectors and includeObject apply to every page's rows", async () => {
+    const q = "labelSelector=tail%3Dyes&includeObject=Object";
+    const streamed = await (await api.request("GET", `${CM}?${q}`, undefined, TABLE)).json();
+    const buffered = await (await api.request("GET", `${CM}?${q}&limit=${N + 1}`, undefined, TABLE)).json();
+    expect(streamed.rows).toHaveLength(N - 1150);
+    expect(streamed.rows[0].object).toMatchObject({ kind: "ConfigMap", data: { n: "1150" } });
+    expect(ageless(streamed)).toEqual(ageless(buffered));
+    const none = await (await api.request("GET", `${CM}?labelSelector=parity%3Dnone`, undefined, TABLE)).json();
+    expect(none.rows).toEqual([]);
+    expect(none.columnDefinitions.map((c: { name: string }) => c.name)).toEqual(["Name", "Data", "Age"]);
+  });
+});

@@ -9,6 +9,7 @@ import { rawJson } from "./codec.ts";
 import type { Matcher } from "./filters.ts";
 import { needsOnRead, type Objects, read } from "./objects.ts";
 import { listPrefix } from "./paths.ts";
+import { tableColumns, tableRow } from "./table.ts";
 import { apiVersion } from "./watch.ts";
 
 /** Store keys read per page: big enough to amortize the query, small enough to keep memory flat. */
@@ -28,23 +29,73 @@ export function itemJson(kind: KindDef, kv: KeyValue, head: string, match?: Matc
 export const itemHead = (kind: KindDef) =>
   `{"apiVersion":${JSON.stringify(apiVersion(kind))},"kind":${JSON.stringify(kind.kind)},`;
 
+/** How a streamed collection is written: its text up to the first item, and each item's text. */
+interface Shape {
+  open(revision: number): string;
+  /** undefined: the item is not in the collection (a filter said no). */
+  item(kv: KeyValue): string | undefined;
+  contentType: string;
+}
+
 /**
  * Streams every object of `kind` under `ns` that passes `match`. The first page is read before
  * the response starts, so the list's resourceVersion is the revision of that read (later pages
  * may hold newer objects, whose events a watch from that revision delivers again).
  */
-export async function streamList(
+export function streamList(
   objects: Objects,
   kind: KindDef,
   ns: string | undefined,
   match: Matcher | undefined,
   signal?: AbortSignal,
 ): Promise<Response> {
-  const prefix = listPrefix(kind, ns);
   const head = itemHead(kind);
+  return streamCollection(objects, kind, ns, signal, {
+    open: (rv) =>
+      `{"kind":${JSON.stringify(kind.listKind)},"apiVersion":${JSON.stringify(apiVersion(kind))},"metadata":{"resourceVersion":"${rv}"},"items":[`,
+    item: (kv) => itemJson(kind, kv, head, match),
+    contentType: "application/json",
+  });
+}
+
+/**
+ * The same list as a meta.k8s.io/v1 Table (kubectl's `get` without --chunk-size): the bytes of
+ * tableOf() of every object at once, with every row's age from one clock reading.
+ */
+export function streamTable(
+  objects: Objects,
+  kind: KindDef,
+  ns: string | undefined,
+  match: Matcher | undefined,
+  includeObject: string | undefined,
+  signal?: AbortSignal,
+): Promise<Response> {
+  const now = new Date();
+  const columns = JSON.stringify(tableColumns(kind));
+  return streamCollection(objects, kind, ns, signal, {
+    open: (rv) =>
+      `{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"${rv}"},"columnDefinitions":${columns},"rows":[`,
+    item: (kv) => {
+      if (match?.keyFilter && !match.keyFilter(kv.key)) return undefined;
+      const obj = read(kind, kv);
+      return match && !match(obj) ? undefined : JSON.stringify(tableRow(kind, obj, now, includeObject));
+    },
+    // What Response.json() says, as the buffered Table did.
+    contentType: "application/json;charset=utf-8",
+  });
+}
+
+async function streamCollection(
+  objects: Objects,
+  kind: KindDef,
+  ns: string | undefined,
+  signal: AbortSignal | undefined,
+  shape: Shape,
+): Promise<Response> {
+  const prefix = listPrefix(kind, ns);
   const enc = new TextEncoder();
   let page = await objects.store.list(prefix, { limit: PAGE, countRemaining: false });
-  const open = `{"kind":${JSON.stringify(kind.listKind)},"apiVersion":${JSON.stringify(apiVersion(kind))},"metadata":{"resourceVersion":"${page.revision}"},"items":[`;
+  const open = shape.open(page.revision);
   let sentOpen = false;
   let sent = 0;
   let next: string | undefined; // the key after which the next page starts
@@ -64,7 +115,7 @@ export async function streamList(
         const parts: string[] = sentOpen ? [] : [open];
         sentOpen = true;
         for (const kv of page.kvs) {
-          const text = itemJson(kind, kv, head, match);
+          const text = shape.item(kv);
           if (text !== undefined) parts.push(sent++ ? `,${text}` : text);
         }
         const last = !page.more || page.kvs.length === 0;
@@ -76,5 +127,5 @@ export async function streamList(
       }
     },
   });
-  return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+  return new Response(body, { status: 200, headers: { "content-type": shape.contentType } });
 }

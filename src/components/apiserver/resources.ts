@@ -8,7 +8,7 @@ import { checkBody, checkPatched, fieldValidationOf, patchDuplicates, withWarnin
 import { deleteObject, type DeleteOptions } from "./deletion.ts";
 import { badRequest, invalid, methodNotAllowed, notFound } from "./errors.ts";
 import { buildMatcher } from "./filters.ts";
-import { streamList } from "./list-stream.ts";
+import { streamList, streamTable } from "./list-stream.ts";
 import { decodeAs, type Objects, type Stored } from "./objects.ts";
 import { patchVia } from "./patching.ts";
 import type { ResourcePath } from "./paths.ts";
@@ -465,7 +465,10 @@ async function list(deps: HandlerDeps, req: Request, path: ResourcePath, params:
   const limit = params.limit;
   const cont = params.continue;
   const table = wantsTable(req.headers.get("accept") ?? undefined);
-  if (!limit && !cont && !table) return streamList(deps.objects, kind, namespace, match ?? undefined, req.signal);
+  if (!limit && !cont)
+    return table
+      ? streamTable(deps.objects, kind, namespace, match ?? undefined, params.includeObject, req.signal)
+      : streamList(deps.objects, kind, namespace, match ?? undefined, req.signal);
   const r = await deps.objects.list(kind, namespace, { limit, ...(cont ? decodeContinue(cont) : {}), match });
   const listMeta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = {
     resourceVersion: String(r.revision),

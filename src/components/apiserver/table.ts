@@ -24,14 +24,21 @@ export function tableOf(
     kind: "Table",
     apiVersion: "meta.k8s.io/v1",
     metadata: listMeta,
-    columnDefinitions:
-      opts.withColumns === false
-        ? []
-        : kind.table.columns.map((c) => ({
-            ...c,
-            format: c.format ?? (c.name === "Name" || c.name === "NAME" ? "name" : ""),
-            description: c.description ?? "",
-          })),
-    rows: items.map((obj) => ({ cells: kind.table.row(obj, now), object: partialMetadata(obj, opts.includeObject) })),
+    columnDefinitions: opts.withColumns === false ? [] : tableColumns(kind),
+    rows: items.map((obj) => tableRow(kind, obj, now, opts.includeObject)),
   };
+}
+
+/** The Table's columnDefinitions for `kind`. */
+export function tableColumns(kind: KindDef): unknown[] {
+  return kind.table.columns.map((c) => ({
+    ...c,
+    format: c.format ?? (c.name === "Name" || c.name === "NAME" ? "name" : ""),
+    description: c.description ?? "",
+  }));
+}
+
+/** One row of a Table: the cells and what includeObject asks for of the object. */
+export function tableRow(kind: KindDef, obj: KubeObject, now: Date, includeObject: string | undefined): unknown {
+  return { cells: kind.table.row(obj, now), object: partialMetadata(obj, includeObject) };
 }
