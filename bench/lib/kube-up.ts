@@ -62,6 +62,8 @@ export async function startKube(
       process.execPath,
       // KUBE_LEAK_PROBE=FILE: map sizes and heap figures of the kube process every 20 s (bench/lib/leak-probe.ts).
       ...(process.env.KUBE_LEAK_PROBE ? ["--preload", join(import.meta.dir, "leak-probe.ts")] : []),
+      // KUBE_LOOP_PROBE=FILE: the event loop's longest turns and the socket writes' handler times every 10 s (bench/lib/loop-probe.ts).
+      ...(process.env.KUBE_LOOP_PROBE ? ["--preload", join(import.meta.dir, "loop-probe.ts")] : []),
       // KUBE_BENCH_PROF=DIR: a CPU profile (markdown) of the kube process in DIR when it exits.
       ...(process.env.KUBE_BENCH_PROF ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.KUBE_BENCH_PROF}`] : []),
       join(import.meta.dir, "../../src/main.ts"),
@@ -89,7 +91,10 @@ export async function startKube(
       // The kubeconfig is written just after the API server answers: callers may run kubectl at once.
       if (r.ok && existsSync(join(dataDir, "kubeconfig"))) break;
     } catch {}
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error("kube up did not become ready");
+    if (Date.now() > deadline || proc.exitCode !== null) {
+      proc.kill("SIGKILL"); // else a kube that was merely slow keeps running (and using CPU) after the bench
+      throw new Error("kube up did not become ready");
+    }
     await Bun.sleep(50);
   }
   return {
