@@ -380,9 +380,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const user = adminBearer && headers.get("authorization") !== adminBearer ? authn.userNow(req) : ADMIN_USER;
     if (!user) return undefined;
     if (user !== ADMIN_USER && !allowedNow(t, user)) return undefined;
-    if (!apiMetrics) return answerNow(t);
+    if (!apiMetrics) return t.answer();
     if (!t.series) t.series = apiMetrics.seriesNow(req);
-    return apiMetrics.measureNow(req, () => answerNow(t), t.series);
+    return apiMetrics.measureNow(req, t.answer, t.series);
   };
   /** Whether RBAC allows the user's GET of t now; an allow is kept until the next RBAC write. */
   const allowedNow = (t: NowTarget, user: UserInfo): boolean => {
@@ -415,6 +415,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     series?: Series;
     storeGet?: HistogramChild;
     allowed: WeakMap<UserInfo, number>;
+    /** answerNow(this), made once. */
+    answer: () => Response;
   };
   const nowTargets = new Map<string, NowTarget | null>();
   registry.onChange(() => nowTargets.clear());
@@ -425,7 +427,15 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const path = route && parseResourcePath(route.group, route.version, route.rest.split("/"), lookup);
     if (route && path && getsNow(path)) {
       const key = objectKey(path.kind, path.namespace, path.name!);
-      t = { route, path, key, storeGet: apiMetrics?.storeGetSeries(key), allowed: new WeakMap() };
+      const target: NowTarget = {
+        route,
+        path,
+        key,
+        storeGet: apiMetrics?.storeGetSeries(key),
+        allowed: new WeakMap(),
+        answer: () => answerNow(target),
+      };
+      t = target;
     } else t = null;
     if (nowTargets.size >= 4096) nowTargets.clear();
     nowTargets.set(url, t);

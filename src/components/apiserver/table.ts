@@ -3,7 +3,9 @@
 import type { KindDef, KubeObject } from "../../api/types.ts";
 
 export function wantsTable(accept: string | undefined): boolean {
-  return !!accept && /as=Table/.test(accept.split(",")[0] ?? "");
+  // Most requests name no Table at all: answered without splitting the header (every GET asks).
+  if (!accept?.includes("as=Table")) return false;
+  return /as=Table/.test(accept.split(",")[0] ?? "");
 }
 
 function partialMetadata(obj: KubeObject, includeObject: string | undefined): unknown {
