@@ -70,7 +70,8 @@ const one = new Int32Array([1]);
  * Unsent bytes a relay socket takes before it stops taking more (the rest waits in the pipe). Without
  * it the socket queues megabytes the peer's window does not allow yet, and the kernel sends them when
  * the peer's ACK arrives, in the peer's process: on loopback the client or backend then pays for this
- * relay's second hop (measured: their CPU per GB 1.3-1.9x a direct connection's, ~1.0x with it).
+ * relay's second hop. Measured on a loaded machine (bulk through the relay, old and new alternating):
+ * the client and backend's CPU per GB 1.83 -> 1.53 s, the relay's 0.38 -> 0.50 s.
  */
 const notsentLowat = new Int32Array([128 << 10]);
 const evs = new Uint8Array(EV_SIZE * MAX_EVENTS);
