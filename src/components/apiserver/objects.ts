@@ -334,21 +334,39 @@ export class Objects {
   ): Promise<KubeObject> {
     if (dryRun) return next;
     try {
-      const written = read(
-        kind,
-        await this.deps.store.update(
-          objectKey(kind, ns, name),
-          sized(encode(fillZeroFields(next, next.apiVersion ?? apiVersionOf(kind), next.kind ?? kind.kind))),
-          current.kv.modRevision,
-        ),
-      );
+      const written = read(kind, await this.writeKv(kind, ns, name, next, current));
       await kind.hooks?.afterWrite?.(written, current.obj);
       return written;
     } catch (err) {
-      if (err instanceof ConflictError) throw conflict(kind.resource, kind.group, name);
-      if (err instanceof NotFoundError) throw notFound(kind.resource, kind.group, name);
-      throw err;
+      throw apiErrorOf(kind, name, err);
     }
+  }
+
+  /**
+   * writeRaw() for a caller that does not read the result (a binding answers with a Status): the
+   * written text is parsed again only for a kind whose afterWrite hook reads it.
+   */
+  async writeRawQuiet(
+    kind: KindDef,
+    ns: string | undefined,
+    name: string,
+    next: KubeObject,
+    current: Stored,
+  ): Promise<void> {
+    if (kind.hooks?.afterWrite) return void (await this.writeRaw(kind, ns, name, next, current));
+    try {
+      await this.writeKv(kind, ns, name, next, current);
+    } catch (err) {
+      throw apiErrorOf(kind, name, err);
+    }
+  }
+
+  private writeKv(kind: KindDef, ns: string | undefined, name: string, next: KubeObject, current: Stored) {
+    return this.deps.store.update(
+      objectKey(kind, ns, name),
+      sized(encode(fillZeroFields(next, next.apiVersion ?? apiVersionOf(kind), next.kind ?? kind.kind))),
+      current.kv.modRevision,
+    );
   }
 
   /** Removes the stored object now (no grace, no finalizers). */
@@ -359,9 +377,7 @@ export class Objects {
       await kind.hooks?.afterWrite?.(undefined, removed);
       return removed;
     } catch (err) {
-      if (err instanceof ConflictError) throw conflict(kind.resource, kind.group, name);
-      if (err instanceof NotFoundError) throw notFound(kind.resource, kind.group, name);
-      throw err;
+      throw apiErrorOf(kind, name, err);
     }
   }
 }
@@ -378,6 +394,13 @@ export function needsOnRead(kind: KindDef, kv: KeyValue): boolean {
   if (h.readAsStoredAfter === undefined || kv.modRevision <= h.readAsStoredAfter) return true;
   // encode() writes apiVersion first: a prefix test tells the stored version without parsing.
   return !kv.value.startsWith(`{"apiVersion":"${kind.group}/${kind.version}"`);
+}
+
+/** A store's precondition failure as the API's answer (anything else as it is). */
+function apiErrorOf(kind: KindDef, name: string, err: unknown): unknown {
+  if (err instanceof ConflictError) return conflict(kind.resource, kind.group, name);
+  if (err instanceof NotFoundError) return notFound(kind.resource, kind.group, name);
+  return err;
 }
 
 /** An object being deleted whose finalizers are all gone is removed for real. */

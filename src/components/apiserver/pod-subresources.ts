@@ -43,7 +43,7 @@ export async function bindPod(
     conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now() });
     status.conditions = conditions;
     try {
-      await objects.writeRaw(pods, namespace, name, pod, current, dryRun);
+      if (!dryRun) await objects.writeRawQuiet(pods, namespace, name, pod, current);
       return success(201);
     } catch (err) {
       if (attempt < 5 && isConflict(err)) continue;

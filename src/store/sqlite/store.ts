@@ -185,7 +185,7 @@ export class SqliteStore implements Store {
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
       get: p("SELECT key, value, create_rev, mod_rev FROM kv WHERE key = ?"),
-      insertKv: p("INSERT INTO kv(key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)"),
+      insertKv: p("INSERT INTO kv(key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING"),
       updateKv: p("UPDATE kv SET value = ?, mod_rev = ? WHERE key = ?"),
       deleteKv: p("DELETE FROM kv WHERE key = ?"),
       insertLog: p(
@@ -353,10 +353,12 @@ export class SqliteStore implements Store {
 
   async create(key: string, value: string): Promise<KeyValue> {
     const ev = await this.write(() => {
-      if ((!this.batchKeys.has(key) && this.cache.get(key)) || this.st.get!.get(key)) throw new KeyExistsError(key);
-      const ev = this.commit("create", key, value, 0, undefined);
-      this.st.insertKv!.run(key, value, ev.revision, ev.revision);
-      return ev;
+      if (!this.batchKeys.has(key) && this.cache.get(key)) throw new KeyExistsError(key);
+      // The insert is the existence check (no SELECT first: a read per create was ~5% of a
+      // create-heavy run); a key already there leaves the database as it was.
+      const rev = this.rev + 1;
+      if (this.st.insertKv!.run(key, value, rev, rev).changes === 0) throw new KeyExistsError(key);
+      return this.commit("create", key, value, 0, undefined);
     });
     return ev.kv;
   }
