@@ -82,8 +82,11 @@ export interface Store {
    */
   getNow?(key: string): { revision: number; kv: KeyValue | null };
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;
-  /** Throws KeyExistsError. */
-  create(key: string, value: string): Promise<KeyValue>;
+  /**
+   * Throws KeyExistsError. `readSoon`: a hint that the key will be read again within moments (a
+   * new pod, which its binding reads), so a backend with a read cache may keep the value.
+   */
+  create(key: string, value: string, opts?: { readSoon?: boolean }): Promise<KeyValue>;
   /**
    * Replaces the value if the key's modRevision equals expectedRevision
    * (0 = unconditional). Throws NotFoundError or ConflictError (carrying the current kv).

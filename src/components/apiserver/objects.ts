@@ -242,7 +242,9 @@ export class Objects {
         if (opts.dryRun) return obj;
         for (let attempt = 0; ; attempt++) {
           try {
-            const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), sized(encode(obj)));
+            const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), sized(encode(obj)), {
+              readSoon: readSoonAfterCreate(kind, obj),
+            });
             const created = read(kind, kv);
             await kind.hooks?.afterWrite?.(created, undefined);
             return created;
@@ -394,6 +396,14 @@ export function needsOnRead(kind: KindDef, kv: KeyValue): boolean {
   if (h.readAsStoredAfter === undefined || kv.modRevision <= h.readAsStoredAfter) return true;
   // encode() writes apiVersion first: a prefix test tells the stored version without parsing.
   return !kv.value.startsWith(`{"apiVersion":"${kind.group}/${kind.version}"`);
+}
+
+/**
+ * A pod created without a node is read again within moments, by its binding: the store may keep
+ * it in its read cache (otherwise the binding's read is a SQLite read, ~4% of a scheduling run).
+ */
+function readSoonAfterCreate(kind: KindDef, obj: KubeObject): boolean {
+  return kind.resource === "pods" && kind.group === "" && !(obj.spec as { nodeName?: string } | undefined)?.nodeName;
 }
 
 /** A store's precondition failure as the API's answer (anything else as it is). */

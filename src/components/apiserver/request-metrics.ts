@@ -299,10 +299,10 @@ export class ApiServerMetrics {
           done(1, prefix, t);
         }
       },
-      async create(key, value) {
+      async create(key, value, opts) {
         const t = performance.now();
         try {
-          return await store.create(key, value);
+          return await store.create(key, value, opts);
         } finally {
           done(2, key, t);
         }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { storeContract } from "../../../test/helpers/store-contract.ts";
 import { openStore } from "../index.ts";
-import { LockedError } from "../types.ts";
+import { KeyExistsError, LockedError } from "../types.ts";
 import { SqliteStore } from "./store.ts";
 
 storeContract({ describe, test }, (dir, opts) => openStore({ dataDir: dir, ...opts }));
@@ -103,6 +103,33 @@ test("the read cache holds keys that were read, not every key written", async ()
     await s.delete("/registry/events/default/e7", 0);
     expect(s.cachedKeys).toBe(0);
     expect((await s.get("/registry/events/default/e7")).kv).toBeNull();
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a create marked readSoon is cached once committed, and writes after it in the same batch win", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kube-cache-"));
+  const s = await SqliteStore.open({ dataDir: dir });
+  try {
+    const a = await s.create("/registry/pods/default/a", '{"n":"a"}', { readSoon: true });
+    expect(s.cachedKeys).toBe(1);
+    expect((await s.get("/registry/pods/default/a")).kv).toEqual(a);
+    // One turn, one transaction: the create is followed by an update and by a delete of other keys.
+    const [, b2, , c2] = await Promise.all([
+      s.create("/registry/pods/default/b", '{"n":"b"}', { readSoon: true }),
+      s.update("/registry/pods/default/b", '{"n":"b2"}', 0),
+      s.create("/registry/pods/default/c", '{"n":"c"}', { readSoon: true }),
+      s.delete("/registry/pods/default/c", 0),
+    ]);
+    expect(b2.modRevision).toBe(a.modRevision + 2);
+    expect((await s.get("/registry/pods/default/b")).kv).toEqual(b2);
+    expect(c2.modRevision).toBe(a.modRevision + 4);
+    expect((await s.get("/registry/pods/default/c")).kv).toBeNull();
+    // A create that fails (the key exists) caches nothing new and leaves the value as it was.
+    await expect(s.create("/registry/pods/default/b", '{"n":"x"}', { readSoon: true })).rejects.toThrow(KeyExistsError);
+    expect((await s.get("/registry/pods/default/b")).kv).toEqual(b2);
   } finally {
     await s.close();
     rmSync(dir, { recursive: true, force: true });

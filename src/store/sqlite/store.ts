@@ -70,9 +70,9 @@ class ReadCache {
    * stays out until it is read: caching every write filled the cache with events no one reads
    * (tens of MB under churn, each string living until evicted).
    */
-  committed(ev: WatchEvent): void {
+  committed(ev: WatchEvent, readSoon = false): void {
     if (ev.type === "delete") this.drop(ev.kv.key);
-    else if (this.map.has(ev.kv.key)) this.set(ev.kv);
+    else if (readSoon || this.map.has(ev.kv.key)) this.set(ev.kv);
   }
 
   get size(): number {
@@ -292,7 +292,13 @@ export class SqliteStore implements Store {
     };
   }
 
-  private pending: { fn: () => WatchEvent; resolve: (ev: WatchEvent) => void; reject: (err: unknown) => void }[] = [];
+  private pending: {
+    fn: () => WatchEvent;
+    resolve: (ev: WatchEvent) => void;
+    reject: (err: unknown) => void;
+    /** Cache the written value once committed (Store.create's readSoon). */
+    readSoon?: boolean;
+  }[] = [];
   private flushScheduled = false;
 
   /**
@@ -300,10 +306,10 @@ export class SqliteStore implements Store {
    * WAL commit), each still checked and applied in order; a write is acknowledged only after
    * its transaction committed. A failed precondition fails only its own write.
    */
-  private write(fn: () => WatchEvent): Promise<WatchEvent> {
+  private write(fn: () => WatchEvent, readSoon?: boolean): Promise<WatchEvent> {
     if (this.closed) return Promise.reject(new Error("store is closed"));
     return new Promise((resolve, reject) => {
-      this.pending.push({ fn, resolve, reject });
+      this.pending.push({ fn, resolve, reject, readSoon });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -338,7 +344,10 @@ export class SqliteStore implements Store {
       return;
     }
     this.batchKeys.clear();
-    for (const r of results) if ("ev" in r) this.cache.committed(r.ev);
+    // In commit order, so a later write of the same key in this batch wins over a cached create.
+    results.forEach((r, i) => {
+      if ("ev" in r) this.cache.committed(r.ev, batch[i]!.readSoon);
+    });
     batch.forEach((op, i) => {
       const r = results[i]!;
       if ("ev" in r) {
@@ -351,7 +360,7 @@ export class SqliteStore implements Store {
     if (this.rev - this.compacted >= 2 * this.opts.compactWindow) this.autoCompact();
   }
 
-  async create(key: string, value: string): Promise<KeyValue> {
+  async create(key: string, value: string, opts?: { readSoon?: boolean }): Promise<KeyValue> {
     const ev = await this.write(() => {
       if (!this.batchKeys.has(key) && this.cache.get(key)) throw new KeyExistsError(key);
       // The insert is the existence check (no SELECT first: a read per create was ~5% of a
@@ -359,7 +368,7 @@ export class SqliteStore implements Store {
       const rev = this.rev + 1;
       if (this.st.insertKv!.run(key, value, rev, rev).changes === 0) throw new KeyExistsError(key);
       return this.commit("create", key, value, 0, undefined);
-    });
+    }, opts?.readSoon);
     return ev.kv;
   }
 
