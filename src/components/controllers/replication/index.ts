@@ -10,7 +10,9 @@ import {
   BURST_REPLICAS,
   createPods,
   Expectations,
+  indexOrphansByNamespace,
   indexPodsByController,
+  orphanPods,
   ownedPods,
   podFromTemplate,
 } from "../pods.ts";
@@ -52,6 +54,7 @@ class ReplicaController extends Controller {
     });
     const pods = this.ctx.informers.get<Pod>("pods");
     indexPodsByController(pods);
+    indexOrphansByNamespace(pods);
     const ownerKeys = (p: Pod): string[] => {
       const ref = p.metadata?.ownerReferences?.find((r) => r.controller);
       if (ref) return ref.kind === this.kind ? [`${p.metadata!.namespace}/${ref.name}`] : [];
@@ -106,14 +109,8 @@ class ReplicaController extends Controller {
           .catch(ignore(isNotFound, isConflict));
     }
     if (!owner.metadata?.deletionTimestamp)
-      for (const p of this.ctx.informers.get<Pod>("pods").list()) {
-        if (
-          p.metadata?.namespace !== namespace ||
-          p.metadata?.ownerReferences?.some((r) => r.controller) ||
-          p.metadata?.deletionTimestamp ||
-          !podActive(p)
-        )
-          continue;
+      for (const p of orphanPods(this.ctx.informers.get<Pod>("pods"), namespace ?? "")) {
+        if (p.metadata?.deletionTimestamp || !podActive(p)) continue;
         if (!matchesLabels(reqs, p.metadata?.labels)) continue;
         await podsApi
           .patch(
