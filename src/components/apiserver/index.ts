@@ -45,7 +45,7 @@ import { createKubeletProxy, execBridge, kubeletOf, maybeUpgradeExec, proxyToNod
 import { type ForwardDeps, openForward } from "./dashboard-forward.ts";
 import type { Server, ServerWebSocket } from "bun";
 import { FlowControl, type FlowControlOptions } from "./flowcontrol.ts";
-import { PriorityLevels, type PriorityLevelsOptions } from "./priority-levels.ts";
+import { PriorityLevels, type PriorityLevelsOptions, registerFlowControlMetrics } from "./priority-levels.ts";
 import { ensurePriorityClasses } from "./priority.ts";
 import { ApiServerMetrics, type Series } from "./request-metrics.ts";
 import type { HistogramChild } from "../metrics/vec.ts";
@@ -470,6 +470,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   };
   const fetchAfterNow = (req: Request) => direct(req) ?? Promise.resolve(app.fetch(req));
   const levels = new PriorityLevels(opts.priorityLevels);
+  if (hub) registerFlowControlMetrics(levels, hub.registry());
   return {
     fetch: (req) => {
       const now = fetchNow(req);

@@ -2,7 +2,8 @@
 // queues per flow taking turns, no seat for exempt or long-running requests, a bounded wait.
 import { expect, test } from "bun:test";
 import { waitFor } from "../../../test/helpers/wait.ts";
-import { levelOf, PRIORITY_LEVELS, PriorityLevels } from "./priority-levels.ts";
+import { Registry } from "../metrics/hub.ts";
+import { levelOf, PRIORITY_LEVELS, PriorityLevels, registerFlowControlMetrics } from "./priority-levels.ts";
 
 const user = (name: string, ...groups: string[]) => ({ name, groups });
 const node = user("system:node:n1", "system:nodes", "system:authenticated");
@@ -117,4 +118,30 @@ test("a request that waited maxWaitMs runs without a seat, and gives none back w
   busy.finish();
   await first;
   expect(levels.stateOf("global-default")).toEqual({ executing: 0, waiting: 0 });
+});
+
+test("apiserver_flowcontrol_* report seats per level and requests executing and queued per FlowSchema", async () => {
+  const levels = new PriorityLevels({ seats: 1 });
+  const registry = new Registry();
+  registerFlowControlMetrics(levels, registry);
+  const busy = held();
+  const first = levels.run(req(), sa("kube-system", "replicaset-controller"), busy.handle);
+  const second = levels.run(req(), user("system:kube-scheduler"), async () => new Response("ok"));
+  const text = await registry.metrics();
+  expect(text).toContain('apiserver_flowcontrol_nominal_limit_seats{priority_level="workload-high"} 1');
+  expect(text).toContain(
+    'apiserver_flowcontrol_current_executing_requests{flow_schema="kube-system-service-accounts",priority_level="workload-high"} 1',
+  );
+  expect(text).toContain(
+    'apiserver_flowcontrol_current_inqueue_requests{flow_schema="kube-scheduler",priority_level="workload-high"} 1',
+  );
+  busy.finish();
+  await Promise.all([first, second]);
+  const after = await registry.metrics();
+  expect(after).toContain(
+    'apiserver_flowcontrol_current_inqueue_requests{flow_schema="kube-scheduler",priority_level="workload-high"} 0',
+  );
+  expect(after).toContain(
+    'apiserver_flowcontrol_current_executing_requests{flow_schema="kube-system-service-accounts",priority_level="workload-high"} 0',
+  );
 });

@@ -11,6 +11,7 @@
 // serve()'s FlowControl limits) get their turns at once.
 import type { UserInfo } from "./auth/attributes.ts";
 import { isLongRunning } from "./flowcontrol.ts";
+import { Gauge, type Registry } from "../metrics/hub.ts";
 
 /** kube-apiserver's suggested priority levels and their nominalConcurrencyShares (flowcontrol v1). */
 export const PRIORITY_LEVELS = {
@@ -32,23 +33,36 @@ const KUBE_SYSTEM_SA = "system:serviceaccount:kube-system:";
 const CONTROL_PLANE = new Set(["system:kube-controller-manager", "system:kube-scheduler"]);
 
 /**
- * The level upstream's bootstrap FlowSchemas pick for a request, in their matching precedence:
- * exempt (system:masters), system-leader-election (controller manager, scheduler and kube-system
- * service accounts on leases), system-node-high (nodes on nodes and leases), system-nodes,
- * kube-controller-manager / kube-scheduler / kube-system-service-accounts, service-accounts,
- * global-default.
+ * The FlowSchema and level upstream's bootstrap configuration picks for a request, in matching
+ * precedence: exempt (system:masters), system-leader-election (controller manager, scheduler and
+ * kube-system service accounts on leases), system-node-high (nodes on nodes and leases),
+ * system-nodes, kube-controller-manager / kube-scheduler / kube-system-service-accounts,
+ * service-accounts, global-default.
  */
-export function levelOf(user: UserInfo | undefined, path: string): PriorityLevel {
-  if (!user) return "global-default";
+export function flowSchemaOf(user: UserInfo | undefined, path: string): [schema: string, level: PriorityLevel] {
+  if (!user) return ["global-default", "global-default"];
   const groups = user.groups;
-  if (groups.includes(MASTERS)) return "exempt";
-  const controlPlane = CONTROL_PLANE.has(user.name) || user.name.startsWith(KUBE_SYSTEM_SA);
+  if (groups.includes(MASTERS)) return ["exempt", "exempt"];
+  const kubeSystemSa = user.name.startsWith(KUBE_SYSTEM_SA);
+  const controlPlane = CONTROL_PLANE.has(user.name) || kubeSystemSa;
   const leases = path.includes("/leases");
-  if (controlPlane && leases) return "leader-election";
-  if (groups.includes(NODES)) return leases || /\/nodes(\/|$)/.test(path) ? "node-high" : "system";
-  if (controlPlane) return "workload-high";
-  if (groups.includes(SERVICE_ACCOUNTS)) return "workload-low";
-  return "global-default";
+  if (controlPlane && leases) return ["system-leader-election", "leader-election"];
+  if (groups.includes(NODES))
+    return leases || /\/nodes(\/|$)/.test(path) ? ["system-node-high", "node-high"] : ["system-nodes", "system"];
+  if (controlPlane)
+    return [kubeSystemSa ? "kube-system-service-accounts" : user.name.slice("system:".length), "workload-high"];
+  if (groups.includes(SERVICE_ACCOUNTS)) return ["service-accounts", "workload-low"];
+  return ["global-default", "global-default"];
+}
+
+export const levelOf = (user: UserInfo | undefined, path: string): PriorityLevel => flowSchemaOf(user, path)[1];
+
+/** What apiserver_flowcontrol_* report per FlowSchema and level. */
+export interface FlowStats {
+  schema: string;
+  level: PriorityLevel;
+  executing: number;
+  waiting: number;
 }
 
 export interface PriorityLevelsOptions {
@@ -71,6 +85,8 @@ type Level = {
 
 export class PriorityLevels {
   private readonly levels = new Map<PriorityLevel, Level>();
+  /** By FlowSchema and level, for the metrics. */
+  readonly stats = new Map<string, FlowStats>();
   private readonly maxWaitMs: number;
 
   constructor(opts: PriorityLevelsOptions = {}) {
@@ -106,13 +122,16 @@ export class PriorityLevels {
    */
   run(req: Request, user: UserInfo | undefined, handle: () => Promise<Response>): Promise<Response> {
     const url = new URL(req.url);
-    const level = this.levels.get(levelOf(user, url.pathname));
+    const [schema, name] = flowSchemaOf(user, url.pathname);
+    const level = this.levels.get(name);
     if (!level || isLongRunning(req, url)) return handle();
+    const stats = this.statsOf(schema, name);
     const flow = user?.name ?? "";
     if (level.executing < level.seats && level.flows.size === 0) {
       level.executing++;
-      return this.seated(level, handle);
+      return this.seated(level, stats, handle);
     }
+    stats.waiting++;
     return new Promise<boolean>((resolve) => {
       const queue = level.flows.get(flow) ?? [];
       if (queue.length === 0) level.flows.set(flow, queue);
@@ -131,14 +150,28 @@ export class PriorityLevels {
         if (queue.length === 0 && level.flows.get(flow) === queue) level.flows.delete(flow);
         resolve(false);
       }, this.maxWaitMs);
-    }).then((seat) => (seat ? this.seated(level, handle) : handle()));
+    }).then((seat) => {
+      stats.waiting--;
+      return seat ? this.seated(level, stats, handle) : handle();
+    });
+  }
+
+  private statsOf(schema: string, level: PriorityLevel): FlowStats {
+    const key = `${schema} ${level}`;
+    const known = this.stats.get(key);
+    if (known) return known;
+    const s = { schema, level, executing: 0, waiting: 0 };
+    this.stats.set(key, s);
+    return s;
   }
 
   /** Runs `handle` on a seat already taken, and gives the seat to the next waiting request. */
-  private async seated(level: Level, handle: () => Promise<Response>): Promise<Response> {
+  private async seated(level: Level, stats: FlowStats, handle: () => Promise<Response>): Promise<Response> {
+    stats.executing++;
     try {
       return await handle();
     } finally {
+      stats.executing--;
       level.executing--;
       this.dispatch(level);
     }
@@ -155,4 +188,39 @@ export class PriorityLevels {
       wake();
     }
   }
+}
+
+/** kube-apiserver's apiserver_flowcontrol_* series for the in-process priority levels. */
+export function registerFlowControlMetrics(levels: PriorityLevels, registry: Registry): void {
+  const registers = [registry];
+  new Gauge({
+    name: "apiserver_flowcontrol_nominal_limit_seats",
+    help: "Nominal number of execution seats configured for each priority level",
+    labelNames: ["priority_level"],
+    registers,
+    collect() {
+      for (const level of Object.keys(PRIORITY_LEVELS) as PriorityLevel[])
+        this.set({ priority_level: level }, levels.seatsOf(level));
+    },
+  });
+  const perFlow = (name: string, help: string, value: (s: FlowStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["flow_schema", "priority_level"],
+      registers,
+      collect() {
+        for (const s of levels.stats.values()) this.set({ flow_schema: s.schema, priority_level: s.level }, value(s));
+      },
+    });
+  perFlow(
+    "apiserver_flowcontrol_current_executing_requests",
+    "Number of requests in initial (for a WATCH) or any (for a non-WATCH) execution stage in the API Priority and Fairness subsystem",
+    (s) => s.executing,
+  );
+  perFlow(
+    "apiserver_flowcontrol_current_inqueue_requests",
+    "Number of requests currently pending in queues of the API Priority and Fairness subsystem",
+    (s) => s.waiting,
+  );
 }
