@@ -2,7 +2,8 @@
 // as the API takes them; time from the first create to the last pod seen bound (watch).
 // Reference, same run: writing the same 10000 bindings with no scheduling decisions.
 // Then workloads shaped like upstream's scheduler_perf, one line each against 3x upstream's CI floor
-// (BENCH_WORKLOADS=name,name picks some by family or full name, none skips them; BENCH_SCALE shrinks them).
+// (BENCH_WORKLOADS=name,name picks some by family or full name, none skips them; BENCH_SCALE shrinks them;
+// BENCH_DECIDE=1 runs the plugins' decisions alone instead, with their CPU time per pod).
 import { rmSync } from "node:fs";
 import { openStore } from "../src/store/index.ts";
 import { createApiServer } from "../src/components/apiserver/index.ts";
@@ -11,6 +12,7 @@ import { SchedulerLoop } from "../src/components/scheduler/index.ts";
 import { nodeWith } from "../test/helpers/scheduler.ts";
 import { peakRssMb, round, tempDir } from "./lib/stats.ts";
 import { runWorkload, waitBound, workloadLine, workloads } from "./lib/scheduler-perf.ts";
+import { decideLine } from "./lib/scheduler-decide.ts";
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const PODS = Number(process.env.BENCH_PODS ?? 10000);
@@ -95,10 +97,12 @@ export default async function main(): Promise<void> {
   for (const w of workloads(Number(process.env.BENCH_SCALE ?? 1)))
     if (!pick || pick.includes(w.name) || pick.includes(w.name.split("/")[0]!))
       console.log(
-        await runWorkload(w).then(
-          (r) => workloadLine(w, r),
-          (err: Error) => `${w.name}: failed: ${err.message}`,
-        ),
+        process.env.BENCH_DECIDE === "1"
+          ? decideLine(w)
+          : await runWorkload(w).then(
+              (r) => workloadLine(w, r),
+              (err: Error) => `${w.name}: failed: ${err.message}`,
+            ),
       );
   console.log(
     `scheduler: nodes=${NODES} pods=${PODS} pods_per_s=${round(rate)} bind_only_per_s=${round(bindOnly)} ratio=${round(rate / bindOnly, 2)}`,

@@ -193,4 +193,33 @@ describe("node cache memo", () => {
     cache.removePod("default/x");
     expect(memoized(a1, "k", () => 4)).toBe(4);
   });
+  test("the list of nodes with terms grows in place, and is rebuilt when a node goes or most of it has none", () => {
+    const many = Array.from({ length: 100 }, (_, i) =>
+      nodeWith(`n${i}`, { labels: { [ZONE]: ["a", "b", "c"][i % 3]! } }),
+    );
+    const termPod = (i: number) =>
+      build(`t${i}`, `n${i}`, { color: "green", namespace: "a", terms: "anti-host", deleting: false });
+    const cache = cacheWith(many);
+    const list = cache.nodesWithTerms();
+    for (let i = 0; i < 100; i++) cache.upsertPod(termPod(i));
+    // The same array: counts kept for it stay valid while it only grows.
+    expect(cache.nodesWithTerms()).toBe(list);
+    expect(list.map((n) => n.name)).toEqual(many.map((n) => n.metadata!.name!));
+    for (let i = 0; i < 50; i++) cache.removePod(`a/t${i}`);
+    expect(cache.nodesWithTerms()).toBe(list); // half without terms: kept
+    cache.removePod("a/t50");
+    const rebuilt = cache.nodesWithTerms();
+    expect(rebuilt).not.toBe(list);
+    expect(rebuilt.map((n) => n.name)).toEqual(many.slice(51).map((n) => n.metadata!.name!));
+    cache.upsertPod(termPod(3));
+    expect(cache.nodesWithTerms()).toBe(rebuilt);
+    cache.removeNode("n60");
+    expect(cache.nodesWithTerms().map((n) => n.name)).not.toContain("n60");
+    expect(cache.nodesWithTerms().map((n) => n.name)).toContain("n3");
+    // Decisions on the long-lived cache equal those on a cache built afresh.
+    const left = many.filter((n) => n.metadata!.name !== "n60");
+    const pods = [3, ...Array.from({ length: 49 }, (_, i) => i + 51)].filter((i) => i !== 60).map(termPod);
+    const fresh = cacheWith(left, pods);
+    expect(decisions(cache.nodes(), {}, 0, cache.nodesWithTerms())).toEqual(decisions(fresh.nodes(), {}, 0));
+  });
 });

@@ -101,9 +101,17 @@ export class NodeCache {
   private readonly nominatedNode = new Map<string, string>();
   private list: NodeInfo[] = [];
   private dirty = true;
-  /** Nodes with at least one pod with affinity terms, so pods without terms need not look at every node. */
-  private readonly withTerms = new Set<NodeInfo>();
-  private withTermsList: NodeInfo[] | undefined;
+  /**
+   * Nodes that have (or had, since the last rebuild) a pod with affinity terms, so pods without terms
+   * need not look at every node. The array only grows in place while nodes gain such pods: plugins
+   * keep counts per list (by identity and position), and a new array each time one more node had a
+   * term-bearing pod made them recount every node each cycle. It is rebuilt when a node goes or
+   * when most of it no longer has such pods.
+   */
+  private withTermsList: NodeInfo[] = [];
+  private readonly inWithTerms = new Set<NodeInfo>();
+  /** How many nodes of the list have no pod with terms now. */
+  private staleWithTerms = 0;
 
   nodes(): NodeInfo[] {
     if (this.dirty) {
@@ -117,21 +125,34 @@ export class NodeCache {
     return this.infos.get(name);
   }
 
-  /** The nodes where a placed pod has inter-pod affinity terms (a subset of nodes()). */
+  /** Every node where a placed pod has inter-pod affinity terms, and maybe some where none has any more (a subset of nodes()). */
   nodesWithTerms(): NodeInfo[] {
-    this.withTermsList ??= [...this.withTerms];
     return this.withTermsList;
   }
 
-  /** accountPod, keeping the set of nodes with terms. */
+  /** accountPod, keeping the list of nodes with terms. */
   private account(info: NodeInfo, p: PodInfo, sign: 1 | -1): void {
     accountPod(info, p, sign);
     if (!p.terms) return;
-    const had = this.withTerms.has(info);
-    if (had === info.withTerms > 0) return;
-    if (had) this.withTerms.delete(info);
-    else this.withTerms.add(info);
-    this.withTermsList = undefined;
+    const before = info.withTerms - sign;
+    if (before === 0 && info.withTerms > 0) {
+      if (!this.inWithTerms.has(info)) {
+        this.inWithTerms.add(info);
+        this.withTermsList.push(info);
+      } else this.staleWithTerms--;
+    } else if (before > 0 && info.withTerms === 0 && this.inWithTerms.has(info)) {
+      this.staleWithTerms++;
+      if (this.withTermsList.length > 64 && this.staleWithTerms * 2 > this.withTermsList.length)
+        this.rebuildWithTerms();
+    }
+  }
+
+  /** A new list of the nodes that have pods with terms now (plugins' kept counts start over). */
+  private rebuildWithTerms(): void {
+    this.withTermsList = this.withTermsList.filter((n) => n.withTerms > 0 && this.infos.get(n.name) === n);
+    this.inWithTerms.clear();
+    for (const n of this.withTermsList) this.inWithTerms.add(n);
+    this.staleWithTerms = 0;
   }
 
   upsertNode(node: SchedNode): void {
@@ -155,8 +176,8 @@ export class NodeCache {
 
   removeNode(name: string): void {
     const info = this.infos.get(name);
-    if (info && this.withTerms.delete(info)) this.withTermsList = undefined;
     this.infos.delete(name);
+    if (info && this.inWithTerms.has(info)) this.rebuildWithTerms();
     this.dirty = true;
   }
 

@@ -14,11 +14,12 @@ const HARD_POD_AFFINITY_WEIGHT = 1;
 
 /** Counts by "topologyKey\0value". */
 type Counts = Map<string, number>;
-interface State {
+// A type alias (not an interface): kept() takes it as a record of counts.
+type State = {
   affinity: Counts;
   anti: Counts;
   existingAnti: Counts;
-}
+};
 
 const pair = (key: string, value: string) => `${key}\0${value}`;
 function bump(m: Counts, key: string, node: NodeInfo, by: number): void {
@@ -104,36 +105,25 @@ function stateOf(state: CycleState): State | undefined {
   return state.data.get(NAME) as State | undefined;
 }
 
-/** One node's part of a kept State: the counts it added ([which map, topology pair, amount]), at a generation. */
+/** One node's part of kept counts: what it added ([which map, topology pair, amount]), at a generation. */
 interface Share {
   gen: number;
-  parts: [keyof State, string, number][];
+  parts: [string, string, number][];
 }
 
 /**
- * The counts over a node list (all nodes for a pod with required terms, else the nodes with pods
- * that have terms), kept from cycle to cycle per list and signature. Each cycle recounts only the nodes whose generation changed (as PodTopologySpread's
- * aggregate), instead of rebuilding maps of every topology pair: with hostname anti-affinity over
- * thousands of nodes that rebuild was most of the cycle.
+ * Counts over a node list (all nodes for a pod with required or preferred terms, else the nodes
+ * with pods that have terms), kept from cycle to cycle per list and signature. Each cycle recounts
+ * only the nodes whose generation changed (as PodTopologySpread's aggregate), instead of
+ * rebuilding maps of every topology pair: with hostname terms over thousands of nodes that
+ * rebuild was most of the cycle (upstream rebuilds them in parallel, 16 goroutines).
  */
-interface Aggregate {
+interface Aggregate<S extends Record<string, Counts>> {
   shares: (Share | undefined)[];
-  state: State;
+  state: S;
 }
-const aggregates = new WeakMap<NodeInfo[], Map<string, Aggregate>>();
+const aggregates = new WeakMap<NodeInfo[], Map<string, Aggregate<Record<string, Counts>>>>();
 const AGGREGATES_PER_LIST = 16;
-
-function aggregateFor(nodes: NodeInfo[], key: string): Aggregate {
-  let byKey = aggregates.get(nodes);
-  if (!byKey) aggregates.set(nodes, (byKey = new Map()));
-  let agg = byKey.get(key);
-  if (!agg) {
-    if (byKey.size >= AGGREGATES_PER_LIST) byKey.delete(byKey.keys().next().value!);
-    agg = { shares: new Array(nodes.length), state: { affinity: new Map(), anti: new Map(), existingAnti: new Map() } };
-    byKey.set(key, agg);
-  }
-  return agg;
-}
 
 function add(m: Counts, k: string, by: number): void {
   const n = (m.get(k) ?? 0) + by;
@@ -141,7 +131,35 @@ function add(m: Counts, k: string, by: number): void {
   else m.set(k, n);
 }
 
-/** What one node adds to the counts for this pod (`terms` set when the pod has required terms). */
+/** The kept counts of `list` under `key`, brought up to date: only nodes whose generation changed are asked for their share. */
+function kept<S extends Record<string, Counts>>(
+  list: NodeInfo[],
+  key: string,
+  fresh: () => S,
+  shareOf: (node: NodeInfo) => Share,
+): S {
+  const byKey = aggregates.get(list) ?? new Map();
+  aggregates.set(list, byKey);
+  let agg = byKey.get(key) as Aggregate<S> | undefined;
+  if (!agg) {
+    if (byKey.size >= AGGREGATES_PER_LIST) byKey.delete(byKey.keys().next().value!);
+    agg = { shares: new Array(list.length), state: fresh() };
+    byKey.set(key, agg);
+  }
+  const st: Record<string, Counts> = agg.state;
+  for (let j = 0; j < list.length; j++) {
+    const node = list[j]!;
+    const old = agg.shares[j];
+    if (old?.gen === node.generation) continue;
+    const share = shareOf(node);
+    if (old) for (const [m, k, n] of old.parts) add(st[m]!, k, -n);
+    for (const [m, k, n] of share.parts) add(st[m]!, k, n);
+    agg.shares[j] = share;
+  }
+  return agg.state;
+}
+
+/** What one node adds to the filter's counts for this pod (`terms` set when the pod has required terms). */
 function shareOf(node: NodeInfo, c: NodeCounts, terms: PodTerms | undefined): Share {
   const parts: Share["parts"] = [];
   const labels = node.node.metadata?.labels ?? {};
@@ -158,9 +176,19 @@ function shareOf(node: NodeInfo, c: NodeCounts, terms: PodTerms | undefined): Sh
   return { gen: node.generation, parts };
 }
 
-function applyShare(s: State, share: Share, sign: 1 | -1): void {
-  for (const [m, k, n] of share.parts) add(s[m], k, sign * n);
+/** What one node adds to the score's weights by topology pair. */
+function scoreShareOf(node: NodeInfo, weights: Map<string, number>): Share {
+  const parts: Share["parts"] = [];
+  const labels = node.node.metadata?.labels ?? {};
+  for (const [key, w] of weights) {
+    const v = labels[key];
+    if (v !== undefined && w !== 0) parts.push(["scores", pair(key, v), w]);
+  }
+  return { gen: node.generation, parts };
 }
+
+const freshState = (): State => ({ affinity: new Map(), anti: new Map(), existingAnti: new Map() });
+const freshScores = () => ({ scores: new Map() as Counts });
 
 export const interPodAffinity: Plugin = {
   name: NAME,
@@ -169,26 +197,18 @@ export const interPodAffinity: Plugin = {
     const key = `${NAME}\0${signature(state, required ? state.terms : undefined)}`;
     // Without required terms only existing pods' anti-affinity counts: the nodes with such pods suffice.
     const list = required ? nodes : (state.nodesWithTerms ?? nodes);
-    const agg = aggregateFor(list, key);
-    for (let j = 0; j < list.length; j++) {
-      const node = list[j]!;
-      const old = agg.shares[j];
-      if (old?.gen === node.generation) continue;
-      const share =
-        !required && node.withTerms === 0
-          ? { gen: node.generation, parts: [] }
-          : shareOf(
-              node,
-              memoized(node, key, () => nodeCounts(state, node, required)),
-              required ? state.terms : undefined,
-            );
-      if (old) applyShare(agg.state, old, -1);
-      applyShare(agg.state, share, 1);
-      agg.shares[j] = share;
-    }
-    if (!required && !agg.state.existingAnti.size) return false;
+    const counts = kept(list, key, freshState, (node) =>
+      !required && node.withTerms === 0
+        ? { gen: node.generation, parts: [] }
+        : shareOf(
+            node,
+            memoized(node, key, () => nodeCounts(state, node, required)),
+            required ? state.terms : undefined,
+          ),
+    );
+    if (!required && !counts.existingAnti.size) return false;
     // Shared with later cycles: only a clone of this state (cloneState) may change it.
-    state.data.set(NAME, agg.state);
+    state.data.set(NAME, counts);
   },
   filter(state, node): FilterResult {
     const s = stateOf(state);
@@ -231,12 +251,17 @@ export const interPodAffinity: Plugin = {
   preScore(state, _feasible, all) {
     const terms = state.terms;
     const preferred = !!terms && (terms.preferredAffinity.length > 0 || terms.preferredAntiAffinity.length > 0);
-    const scores: Counts = new Map();
     const key = `${NAME}/score\0${signature(state, preferred ? terms : undefined)}`;
-    for (const node of preferred ? all : (state.nodesWithTerms ?? all)) {
-      if (!preferred && node.withTerms === 0) continue;
-      for (const [k, w] of memoized(node, key, () => nodeScores(state, node, preferred))) bump(scores, k, node, w);
-    }
+    const list = preferred ? all : (state.nodesWithTerms ?? all);
+    // Shared with later cycles: score only reads it.
+    const { scores } = kept(list, key, freshScores, (node) =>
+      !preferred && node.withTerms === 0
+        ? { gen: node.generation, parts: [] }
+        : scoreShareOf(
+            node,
+            memoized(node, key, () => nodeScores(state, node, preferred)),
+          ),
+    );
     state.data.set(`${NAME}/score`, scores);
     return scores.size > 0;
   },
