@@ -112,6 +112,25 @@ function sized(text: string): string {
   return text;
 }
 
+/**
+ * The answer to a create is the object written: its stored text with the resourceVersion, as a GET
+ * would send it, without parsing that text back into an object and encoding it again (two of the
+ * create path's JSON passes, for every pod and Event). The object returned is the one encoded,
+ * with its resourceVersion set; createdText keeps its stored text for the response.
+ */
+const createdText = new WeakMap<KubeObject, string>();
+
+function asCreated(obj: KubeObject, kv: KeyValue): KubeObject {
+  obj.metadata!.resourceVersion = String(kv.modRevision);
+  createdText.set(obj, rawJson(kv));
+  return obj;
+}
+
+/** The stored text of an object a create returned (undefined for any other object). */
+export function createdTextOf(obj: unknown): string | undefined {
+  return typeof obj === "object" && obj !== null ? createdText.get(obj as KubeObject) : undefined;
+}
+
 /** A stored value's response text (its resourceVersion spliced in), kept as long as the value object lives. */
 const rendered = new WeakMap<KeyValue, string>();
 
@@ -245,7 +264,7 @@ export class Objects {
             const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), sized(encode(obj)), {
               readSoon: readSoonAfterCreate(kind, obj),
             });
-            const created = read(kind, kv);
+            const created = needsOnRead(kind, kv) ? read(kind, kv) : asCreated(obj, kv);
             await kind.hooks?.afterWrite?.(created, undefined);
             return created;
           } catch (err) {

@@ -9,7 +9,7 @@ import { deleteObject, type DeleteOptions } from "./deletion.ts";
 import { badRequest, invalid, methodNotAllowed, notFound } from "./errors.ts";
 import { buildMatcher } from "./filters.ts";
 import { streamList, streamTable } from "./list-stream.ts";
-import { decodeAs, type Objects, type Stored } from "./objects.ts";
+import { createdTextOf, decodeAs, type Objects, type Stored } from "./objects.ts";
 import { patchVia } from "./patching.ts";
 import type { ResourcePath } from "./paths.ts";
 import { applyScale, scaleOf } from "./scale.ts";
@@ -55,7 +55,14 @@ async function readChecked(
   return { obj, warnings: checkBody(kind, obj, body, mode) };
 }
 
-const json = (body: unknown, status = 200) => Response.json(body, { status });
+const JSON_UTF8 = "application/json;charset=utf-8";
+/** A JSON answer; a created object goes out as its stored text (the bytes Response.json would make of it). */
+const json = (body: unknown, status = 200) => {
+  const text = createdTextOf(body);
+  return text === undefined
+    ? Response.json(body, { status })
+    : new Response(text, { status, headers: { "content-type": JSON_UTF8 } });
+};
 
 function requireVerb(kind: KindDef, verb: string): void {
   if (!kind.verbs.includes(verb)) throw methodNotAllowed();
