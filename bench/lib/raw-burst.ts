@@ -7,7 +7,14 @@ import { API_VERSION } from "../../src/components/kubelet/runtime/engine-http.ts
 import { PAUSE_COMMAND } from "../../src/components/kubelet/runtime/pause.ts";
 import { PAUSE_IMAGE } from "../../src/components/kubelet/runtime/types.ts";
 
-export async function rawBurst(socket: string, n: number, image: string, label: string): Promise<number> {
+export async function rawBurst(
+  socket: string,
+  n: number,
+  image: string,
+  label: string,
+  /** Called when the last app container has started (before the removal). */
+  atEnd?: () => void,
+): Promise<number> {
   const call = async (method: string, path: string, body?: unknown): Promise<string> => {
     const res = await fetch(`http://d/${API_VERSION}${path}`, {
       method,
@@ -48,6 +55,7 @@ export async function rawBurst(socket: string, n: number, image: string, label: 
     }),
   ).finally(async () => {
     const ms = performance.now() - t0;
+    atEnd?.();
     await Promise.all(apps.map((id) => call("DELETE", `/containers/${id}?force=1&v=1`).catch(() => {})));
     await Promise.all(infras.map((id) => call("DELETE", `/containers/${id}?force=1&v=1`).catch(() => {})));
     elapsed = ms;
