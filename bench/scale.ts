@@ -3,6 +3,9 @@
 // all replicas ready. Meanwhile a ConfigMap is updated every 200 ms (mutating API call latency,
 // p99); at the end one cluster-wide LIST of all pods is timed. RSS is the kube process's peak.
 // Last line: scale: nodes=N pods=P total_s=T rss_mb=M list_all_ms=L mutating_p99_ms=P
+// A run whose ready count does not move for BENCH_STALL_S (default 600) ends with
+// `scale: failed: ...` (how many pods exist, are bound, run) instead of waiting forever: a watch that
+// lost events once left 6,000 pods unscheduled or unstarted while kube sat idle.
 import { readFileSync } from "node:fs";
 import { createClient, httpTransport } from "../src/client/index.ts";
 import { startKube } from "./lib/kube-up.ts";
@@ -11,6 +14,7 @@ import { percentile, round } from "./lib/stats.ts";
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const PODS = Number(process.env.BENCH_PODS ?? 100000);
 const PER_DEPLOYMENT = Math.min(500, PODS);
+const STALL_MS = Number(process.env.BENCH_STALL_S ?? 600) * 1000;
 
 const peakRss = (pid: number) =>
   Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
@@ -72,10 +76,22 @@ export default async function main(): Promise<void> {
     }
     let ready = 0;
     let last = 0;
+    let progressAt = performance.now();
     while (ready < PODS) {
       await Bun.sleep(1000);
       const list = await client.resource("deployments", "default").list();
-      ready = list.items.reduce((n, d) => n + ((d.status as { readyReplicas?: number })?.readyReplicas ?? 0), 0);
+      const now = list.items.reduce((n, d) => n + ((d.status as { readyReplicas?: number })?.readyReplicas ?? 0), 0);
+      if (now !== ready) progressAt = performance.now();
+      ready = now;
+      if (performance.now() - progressAt > STALL_MS) {
+        const pods = await client.resource("pods", "default").list();
+        const bound = pods.items.filter((p) => (p.spec as { nodeName?: string })?.nodeName).length;
+        const running = pods.items.filter((p) => (p.status as { phase?: string })?.phase === "Running").length;
+        console.log(
+          `scale: failed: no more ready pods for ${round(STALL_MS / 1000)} s: nodes=${NODES} pods=${PODS} ready=${ready} exist=${pods.items.length} bound=${bound} running=${running} after_s=${round((performance.now() - d0) / 1000)} rss_mb=${round(peakRss(kube.pid))} kube_cpu_s=${round(cpuSeconds(kube.pid))} load=${loadavg()}`,
+        );
+        throw new Error("scale: stalled");
+      }
       if (performance.now() - last > 10_000) {
         last = performance.now();
         console.log(
