@@ -10,7 +10,7 @@ import type { LimitRange } from "../../api/kinds/stored.ts";
 import type { KindDef, KindHooks, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
 import type { Objects } from "./objects.ts";
-import { decode } from "./codec.ts";
+import { decode, decodeShared } from "./codec.ts";
 import { conflict, forbidden, HttpError, invalid, notFound } from "./errors.ts";
 import { kindPrefix, listPrefix, objectKey } from "./paths.ts";
 import { applyLimitRanges } from "./limit-ranger.ts";
@@ -50,7 +50,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     const ns = obj.metadata!.namespace!;
     const { kv } = await deps.store.get(objectKey(namespaces, undefined, ns));
     if (!kv) throw notFound("namespaces", "", ns);
-    const nsObj = decode(kv);
+    const nsObj = decodeShared(kv);
     if (nsObj.metadata?.deletionTimestamp)
       throw forbidden(
         `${kind.resource} "${obj.metadata!.name ?? ""}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,

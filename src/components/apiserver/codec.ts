@@ -27,6 +27,21 @@ export function decode(kv: KeyValue): KubeObject {
   return JSON.parse(withResourceVersion(kv.value, kv.modRevision)) as KubeObject;
 }
 
+const decodedOnce = new WeakMap<KeyValue, KubeObject>();
+
+/**
+ * decode() made once per stored value, for readers that only look (never change the object): a
+ * store that caches hands out the same value object until it changes. Admission reads the pod's
+ * namespace on every create (its deletion and Pod Security labels): two parses per create before.
+ */
+export function decodeShared(kv: KeyValue): Readonly<KubeObject> {
+  const kept = decodedOnce.get(kv);
+  if (kept) return kept;
+  const obj = decode(kv);
+  decodedOnce.set(kv, obj);
+  return obj;
+}
+
 /** The object as response text, straight from the store. */
 export function rawJson(kv: KeyValue): string {
   return withResourceVersion(kv.value, kv.modRevision);

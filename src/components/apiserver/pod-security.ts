@@ -11,7 +11,7 @@ import type { Container, Pod } from "../../api/kinds/pod.ts";
 import { evaluatePod, formatViolations, namespacePolicy, podTemplateOf } from "../../api/pod-security.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
-import { decode } from "./codec.ts";
+import { decode, decodeShared } from "./codec.ts";
 import { forbidden, qualified } from "./errors.ts";
 import { listPrefix, objectKey } from "./paths.ts";
 
@@ -53,7 +53,7 @@ export function createPodSecurity(
   async function namespaceLabels(ns: string): Promise<Labels> {
     if (!namespaces) return undefined;
     const { kv } = await store.get(objectKey(namespaces, undefined, ns));
-    return kv ? decode(kv).metadata?.labels : undefined;
+    return kv ? decodeShared(kv).metadata?.labels : undefined;
   }
 
   /** Upstream's warnings about existing pods when a namespace's enforce level changes. */
