@@ -170,9 +170,8 @@ export class Kubelet {
         (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(c);
       for (const [uid, w] of this.workers) {
         const last = this.seen.get(uid);
-        // The worker looked after this list began (its view is the newer one), or is syncing: what
-        // the list shows may be its work in progress, and the sync tells what it leaves when done.
-        if ((last && last.at > t0) || w.busy) continue;
+        // The worker looked after this list began: its view is the newer one.
+        if (last && last.at > t0) continue;
         const sig = containerSignature(byPod.get(uid) ?? []);
         if (last?.sig !== sig) w.kick();
         this.seen.set(uid, { sig, at: t0 });

@@ -111,11 +111,6 @@ export class PodWorker {
     return this.pod.metadata!.uid!;
   }
 
-  /** A sync is under way (what the runtime shows may be what it is making). */
-  get busy(): boolean {
-    return this.running;
-  }
-
   get current(): Pod {
     return this.pod;
   }
