@@ -2,13 +2,13 @@
 // here, polls the runtime so exits and crashes are noticed, adopts containers left running by a
 // previous process and removes those whose pods are gone.
 import type { Node } from "../../api/kinds/core.ts";
-import { isPodPhaseTerminal, type Pod } from "../../api/kinds/pod.ts";
+import type { Pod } from "../../api/kinds/pod.ts";
 import type { Client } from "../../client/index.ts";
 import { forgetEvents } from "../events.ts";
 import { RestartBackoff } from "./backoff.ts";
 import { nodeObject, postReady, registerNode, renewLease } from "./node.ts";
-import { containerSignature, PodWorker } from "./pod-worker.ts";
-import { LABELS, type ContainerInfo, type ContainerRuntime } from "./runtime/index.ts";
+import { PodWorker } from "./pod-worker.ts";
+import { LABELS, type ContainerRuntime } from "./runtime/index.ts";
 
 export interface KubeletOptions {
   client: Client;
@@ -52,9 +52,6 @@ export class Kubelet {
       ...o.capacity,
     });
     await registerNode(o.client, node);
-    // The pods that have containers from an earlier run: a worker for any other pod has nothing to adopt.
-    const left = await o.runtime.listContainers({ [LABELS.node]: o.nodeName });
-    if (left.length) this.adoptable = new Set(left.map((c) => c.podUid));
     if (o.podCidr && o.runtime.usePodCidr) {
       const cidr = await this.waitForPodCidr();
       await o.runtime.usePodCidr(o.nodeName, cidr);
@@ -97,7 +94,7 @@ export class Kubelet {
   }
 
   private makeWorkerDeps(): ConstructorParameters<typeof PodWorker>[1] {
-    const { client, runtime, nodeName, nodeIP, dataDir, serviceHost, serviceAccounts, dns, log, podStarted, pollMs } =
+    const { client, runtime, nodeName, nodeIP, dataDir, serviceHost, serviceAccounts, dns, log, podStarted } =
       this.opts;
     return {
       client,
@@ -106,8 +103,6 @@ export class Kubelet {
       nodeIP,
       dataDir,
       backoff: this.backoff,
-      // The poll then kicks a worker only for what it has not seen (see poll).
-      saw: pollMs ? (uid, sig) => this.seen.set(uid, { sig, at: performance.now() }) : undefined,
       serviceHost,
       serviceAccounts,
       dns,
@@ -116,19 +111,12 @@ export class Kubelet {
     };
   }
 
-  /** Pod uids that had containers of this node when the kubelet started (undefined: none). */
-  private adoptable: Set<string> | undefined;
-
   /** A pod bound here appeared or changed. */
   podChanged(pod: Pod): void {
     const uid = pod.metadata!.uid!;
     const w = this.workers.get(uid);
-    if (w) {
-      if (statusOnly(w.current, pod)) w.observe(pod);
-      else w.update(pod);
-      return;
-    }
-    const worker = new PodWorker(pod, this.workerDeps(), !this.adoptable?.has(uid));
+    if (w) return w.update(pod);
+    const worker = new PodWorker(pod, this.workerDeps());
     this.workers.set(uid, worker);
     worker.kick();
   }
@@ -153,28 +141,19 @@ export class Kubelet {
   }
 
   private polling = false;
-  /** Each pod's containers as last seen (containerSignature), by the poll or by the pod's worker, and when. */
-  private seen = new Map<string, { sig: string; at: number }>();
-  /**
-   * One list of this node's containers (upstream's PLEG relist); only pods whose containers differ
-   * from what was last seen are synced. A worker tells what it saw and made itself, so the
-   * containers a sync just started do not sync the pod once more.
-   */
+  private seen = new Map<string, string>();
+  /** One cheap list of this node's containers; only pods whose containers changed are synced. */
   private async poll(): Promise<void> {
     if (this.polling) return;
     this.polling = true;
     try {
-      const t0 = performance.now();
-      const byPod = new Map<string, ContainerInfo[]>();
+      const byPod = new Map<string, string[]>();
       for (const c of await this.opts.runtime.listContainers({ [LABELS.node]: this.opts.nodeName }))
-        (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(c);
+        (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(`${c.id}:${c.state}`);
       for (const [uid, w] of this.workers) {
-        const last = this.seen.get(uid);
-        // The worker looked after this list began: its view is the newer one.
-        if (last && last.at > t0) continue;
-        const sig = containerSignature(byPod.get(uid) ?? []);
-        if (last?.sig !== sig) w.kick();
-        this.seen.set(uid, { sig, at: t0 });
+        const sig = (byPod.get(uid) ?? []).sort().join(",");
+        if (this.seen.get(uid) !== sig) w.kick();
+        this.seen.set(uid, sig);
       }
       for (const uid of this.seen.keys()) if (!this.workers.has(uid)) this.seen.delete(uid);
     } catch (err) {
@@ -189,16 +168,4 @@ export class Kubelet {
     await Promise.all([...this.workers.values()].map((w) => (clean ? w.shutdown() : w.detach())));
     if (clean) await this.opts.runtime.releasePodCidr?.(this.opts.nodeName).catch(() => {});
   }
-}
-
-/**
- * Whether `next` differs from `prev` only in its status (and resourceVersion): the echo of the
- * kubelet's own status write, say. As upstream's pod config source, that is no reason to sync.
- */
-function statusOnly(prev: Pod, next: Pod): boolean {
-  if (prev.status?.phase !== next.status?.phase && isPodPhaseTerminal(next.status?.phase)) return false;
-  return (
-    Bun.deepEquals(prev.spec, next.spec) &&
-    Bun.deepEquals({ ...prev.metadata, resourceVersion: "" }, { ...next.metadata, resourceVersion: "" })
-  );
 }

@@ -56,16 +56,6 @@ export interface WorkerDeps {
   log: (msg: string) => void;
   /** Told once how long the pod took from this worker's creation to Running (kubelet_pod_start_duration_seconds). */
   podStarted?: (seconds: number) => void;
-  /** Told the pod's containers as a sync saw and left them (containerSignature), for the kubelet's poll. */
-  saw?: (uid: string, signature: string) => void;
-}
-
-/** A pod's containers in one string (id and state of each), to tell whether anything changed. */
-export function containerSignature(list: readonly ContainerInfo[]): string {
-  return list
-    .map((c) => `${c.id}:${c.state}`)
-    .sort()
-    .join(",");
 }
 
 interface ProbeState {
@@ -94,14 +84,9 @@ export class PodWorker {
   /** When this kubelet first saw the pod; undefined once its start was recorded (or it was running already). */
   private seenAt: number | undefined;
 
-  /**
-   * @param fresh the runtime has no containers of this pod (the kubelet knows none from an earlier
-   * run and this worker is the pod's first): the first sync needs not ask the runtime.
-   */
   constructor(
     pod: Pod,
     private readonly deps: WorkerDeps,
-    private fresh = false,
   ) {
     this.pod = pod;
     if (pod.status?.phase !== "Running") this.seenAt = performance.now();
@@ -111,18 +96,9 @@ export class PodWorker {
     return this.pod.metadata!.uid!;
   }
 
-  get current(): Pod {
-    return this.pod;
-  }
-
   update(pod: Pod): void {
     this.pod = pod;
     this.kick();
-  }
-
-  /** Takes a newer copy of the pod that needs no sync (only its status changed). */
-  observe(pod: Pod): void {
-    this.pod = pod;
   }
 
   /** Runs sync now, or once more after the current run (never two at once). */
@@ -172,11 +148,8 @@ export class PodWorker {
 
   /** The pod's containers with full detail: one list call, an inspect only for what changed. */
   private async containers(): Promise<ContainerInfo[]> {
-    if (this.fresh) {
-      this.fresh = false;
-      return [];
-    }
-    // Only the pod's own containers (though Podman reads every container's record to answer a list).
+    // Only the pod's own containers: the engine reads the state of each container a list matches,
+    // so this stays cheap however many pods the node runs.
     const list = await this.deps.runtime.listContainers({ [LABELS.podUid]: this.uid });
     const out = await Promise.all(
       list.map(async (c) => {
@@ -256,10 +229,7 @@ export class PodWorker {
   private async sync(): Promise<void> {
     if (this.terminated) return;
     if (this.pod.metadata?.deletionTimestamp) return this.terminate(true);
-    // The pod's containers: as listed, then as this sync changes them (its status write reads them).
     const all = await this.containers();
-    /** Set when the sync cannot tell what it left (a start whose failure was ignored): the status lists afresh. */
-    let relist = false;
     const phase = this.pod.status?.phase;
     if (isPodPhaseTerminal(phase)) {
       this.stopProbes();
@@ -341,7 +311,6 @@ export class PodWorker {
         }
         // A fresh sandbox has no app containers yet: go on with an empty list.
         all.length = 0;
-        all.push(this.made(sandbox.id, "infra", "", 0, ""));
       } else this.sandbox = { id: infra.id, ip: infra.ip };
     }
 
@@ -441,11 +410,29 @@ export class PodWorker {
       }
       await this.deps.runtime.startContainer(id);
       // What inspect would say right now: the status write that follows needs no extra round trip.
-      const info = this.made(id, "app", c.name, restartCount, imageId, c.image);
-      this.remember(info);
-      all.push(info);
-      // An init container is meant to end (on hollow nodes it has already): the status looks again.
-      if (isInit) relist = true;
+      const now = new Date().toISOString();
+      this.remember({
+        id,
+        runtimeName: "",
+        image: c.image,
+        imageId,
+        labels: {},
+        kind: "app",
+        podUid: this.uid,
+        podName: this.pod.metadata!.name!,
+        namespace: this.pod.metadata!.namespace!,
+        containerName: c.name,
+        sandboxId: this.sandbox!.id,
+        restartCount,
+        state: "running",
+        exitCode: null,
+        createdAt: now,
+        startedAt: now,
+        finishedAt: null,
+        oomKilled: false,
+        error: "",
+        ip: this.sandbox!.ip,
+      });
       this.waiting.delete(c.name);
       this.startProbes(c, id);
       this.event("Normal", "Started", `Started container ${c.name}`);
@@ -473,10 +460,8 @@ export class PodWorker {
       }
       this.deps.backoff.restarted(bkey, Date.now(), ran);
       // Keep only the previous instance (for logs --previous).
-      for (const old of all.filter((x) => x.kind === "app" && x.containerName === c.name && x.id !== info.id)) {
+      for (const old of all.filter((x) => x.kind === "app" && x.containerName === c.name && x.id !== info.id))
         await this.deps.runtime.removeContainer(old.id).catch(() => {});
-        all.splice(all.indexOf(old), 1);
-      }
       await start(c, info.restartCount + 1);
       return "waiting";
     };
@@ -507,15 +492,12 @@ export class PodWorker {
         if (!info) await start(c, 0);
         else if (info.state === "exited")
           await handleExited(c, info, policy === "Always" || (policy === "OnFailure" && info.exitCode !== 0));
-        else if (info.state === "created") {
-          await this.deps.runtime.startContainer(info.id).catch(() => {});
-          relist = true;
-        }
+        else if (info.state === "created") await this.deps.runtime.startContainer(info.id).catch(() => {});
       }
     }
     // A sandbox started in the background is running (and has its IP) before the status is told.
     if (sandboxStarted) await sandboxStarted;
-    await this.writeStatus(initDone, relist ? undefined : all);
+    await this.writeStatus(initDone);
   }
 
   /** Schedules the rewrite of the pod's token volumes (a failed one is retried in 10 s, as the token is still valid). */
@@ -646,47 +628,8 @@ export class PodWorker {
     } as ContainerStatus;
   }
 
-  /** A container this worker just made and started, as inspect would tell it. */
-  private made(
-    id: string,
-    kind: ContainerInfo["kind"],
-    name: string,
-    restartCount: number,
-    imageId: string,
-    image = "",
-  ) {
-    const now = new Date().toISOString();
-    return {
-      id,
-      runtimeName: "",
-      image,
-      imageId,
-      labels: {},
-      kind,
-      podUid: this.uid,
-      podName: this.pod.metadata!.name!,
-      namespace: this.pod.metadata!.namespace!,
-      containerName: name,
-      sandboxId: kind === "app" ? this.sandbox!.id : "",
-      restartCount,
-      state: "running",
-      exitCode: null,
-      createdAt: now,
-      startedAt: now,
-      finishedAt: null,
-      oomKilled: false,
-      error: "",
-      ip: this.sandbox!.ip,
-    } satisfies ContainerInfo;
-  }
-
-  /**
-   * @param known the pod's containers as the sync saw and left them; without it they are listed.
-   * The kubelet is told what the sync saw, so that its poll syncs the pod again only for changes.
-   */
-  private async writeStatus(initDone: boolean, known?: ContainerInfo[]): Promise<void> {
-    if (known) this.deps.saw?.(this.uid, containerSignature(known));
-    const infos = known ?? (await this.containers());
+  private async writeStatus(initDone: boolean): Promise<void> {
+    const infos = await this.containers();
     const spec = this.pod.spec;
     const statuses = spec.containers.map((c) => this.statusOf(c, infos));
     const initStatuses = (spec.initContainers ?? []).map((c) => this.statusOf(c, infos));
