@@ -1,22 +1,10 @@
 // Flow control with handlers the test holds open: budgets, fair shares, queues, 429s, exemption.
 import { expect, test } from "bun:test";
+import { held } from "../../../test/helpers/held.ts";
 import { FlowControl, isLongRunning } from "./flowcontrol.ts";
 
 const req = (token: string, method = "GET", path = "/api/v1/namespaces/default/pods") =>
   new Request(`https://kube${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-
-/** A handler that finishes when the test says so. */
-function held() {
-  let finish!: () => void;
-  const done = new Promise<void>((r) => (finish = r));
-  let started = false;
-  const handle = async () => {
-    started = true;
-    await done;
-    return new Response("ok");
-  };
-  return { handle, finish, started: () => started };
-}
 
 const flow = (opts = {}) =>
   new FlowControl((r) => r.headers.get("authorization") === "Bearer admin", {

@@ -2,6 +2,7 @@
 // queues per flow taking turns, no seat for exempt or long-running requests, a bounded wait.
 import { expect, test } from "bun:test";
 import { waitFor } from "../../../test/helpers/wait.ts";
+import { held } from "../../../test/helpers/held.ts";
 import { Registry } from "../metrics/hub.ts";
 import { levelOf, PRIORITY_LEVELS, PriorityLevels, registerFlowControlMetrics } from "./priority-levels.ts";
 
@@ -11,19 +12,6 @@ const sa = (ns: string, name: string) =>
   user(`system:serviceaccount:${ns}:${name}`, "system:serviceaccounts", `system:serviceaccounts:${ns}`);
 const req = (path = "/api/v1/namespaces/default/pods", method = "POST") =>
   new Request(`http://in-process${path}`, { method });
-
-/** A handler that finishes when the test says so. */
-function held() {
-  let finish!: () => void;
-  const done = new Promise<void>((r) => (finish = r));
-  let started = false;
-  const handle = async () => {
-    started = true;
-    await done;
-    return new Response("ok");
-  };
-  return { handle, finish, started: () => started };
-}
 
 test.each([
   [user("admin", "system:masters"), "/api/v1/pods", "exempt"],
