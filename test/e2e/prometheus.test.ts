@@ -127,9 +127,17 @@ test("a pod's start, CPU and memory are recorded; requests are counted as they a
     250,
   );
   expect(runningPods).toBeGreaterThanOrEqual(1);
-  expect(
-    await scalar(`scheduler_schedule_attempts_total{result="scheduled",profile="default-scheduler"}`),
-  ).toBeGreaterThanOrEqual(1);
+  // Its target is scraped on its own schedule: wait for a scrape after the pod was scheduled.
+  const scheduled = await waitFor(
+    "scheduler_schedule_attempts_total >= 1",
+    async () => {
+      const n = await scalar(`scheduler_schedule_attempts_total{result="scheduled",profile="default-scheduler"}`);
+      return n >= 1 && n;
+    },
+    30_000,
+    250,
+  );
+  expect(scheduled).toBeGreaterThanOrEqual(1);
 
   const memory = await waitFor(
     "the pod's working set",
