@@ -134,6 +134,48 @@ describe("running pods", () => {
     await Promise.all(names.map((n) => pods().delete(n, { gracePeriodSeconds: 0 })));
   });
 
+  test("containers that exit by themselves during a burst are seen: each pod ends Failed with its exit code", async () => {
+    // The kubelet must see a container's exit whatever it is doing: here its exit lands while a
+    // burst of other pods is being started (the kubelet and the engine busy), and one of the
+    // exiting pods is itself created in the middle of that burst. Without a relist that drives
+    // the pods' syncs, such an exit (no API change follows it) is never reflected in the status.
+    const early = ["exit-early-0", "exit-early-1"];
+    await Promise.all(
+      early.map((n) =>
+        pods().create(
+          podSpec(n, [{ name: "c", command: ["sh", "-c", "sleep 2; exit 4"] }], { restartPolicy: "Never" }),
+        ),
+      ),
+    );
+    await waitFor(
+      "early exiters running",
+      async () => {
+        const all = await Promise.all(early.map(get));
+        return all.every((p) => status(p)?.state?.running);
+      },
+      30_000,
+    );
+    const names = Array.from({ length: 8 }, (_, i) => `busy-${i}`);
+    await Promise.all([
+      ...names.map((n) => pods().create(podSpec(n, [{ name: "c", command: ["sleep", "3600"] }]))),
+      pods().create(
+        podSpec("exit-mid", [{ name: "c", command: ["sh", "-c", "sleep 1; exit 5"] }], { restartPolicy: "Never" }),
+      ),
+    ]);
+    for (const [n, code] of [...early.map((n) => [n, 4] as const), ["exit-mid", 5] as const]) {
+      const p = await waitFor(
+        `${n} Failed`,
+        async () => {
+          const p = await get(n);
+          return p.status?.phase === "Failed" ? p : undefined;
+        },
+        30_000,
+      );
+      expect(status(p).state.terminated).toMatchObject({ exitCode: code, reason: "Error" });
+    }
+    await Promise.all([...names, ...early, "exit-mid"].map((n) => pods().delete(n, { gracePeriodSeconds: 0 })));
+  });
+
   test("env values, ConfigMap keys, the downward API and a ConfigMap volume reach the container", async () => {
     await client.resource("configmaps", "default").create({
       apiVersion: "v1",
