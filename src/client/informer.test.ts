@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { KubeObject } from "../api/types.ts";
 import { createClient } from "./client.ts";
-import { Informer, keyOf, splitKey } from "./informer.ts";
+import { Informer, keyOf, type RelistInfo, splitKey } from "./informer.ts";
 import { startTestApi, TEST_TOKEN, type TestApi } from "../../test/helpers/api.ts";
 import { cuttableTransport } from "../../test/helpers/transport.ts";
 import { waitFor } from "../../test/helpers/wait.ts";
@@ -288,6 +288,7 @@ describe("Informer", () => {
     net.heal();
     await waitFor("the event written while cut", () => log.includes(`add ${ns}/while-cut`));
     expect(lists).toBe(1);
+    expect(inf.relists).toBe(0);
     inf.stop();
   });
 
@@ -299,7 +300,8 @@ describe("Informer", () => {
     await direct.create(cm("kept", {}, { v: "1" }));
     await direct.create(cm("changed", {}, { v: "1" }));
     await direct.create(cm("removed", {}, { v: "1" }));
-    const inf = new Informer(cms, { onError: () => {} });
+    const relists: RelistInfo[] = [];
+    const inf = new Informer(cms, { onError: () => {}, onRelist: (r) => relists.push(r) });
     const log = recorder(inf);
     let lists = 0;
     const origList = cms.list.bind(cms);
@@ -319,6 +321,10 @@ describe("Informer", () => {
     expect(log.sort()).toEqual([`add ${ns}/new`, `delete ${ns}/removed`, `update ${ns}/changed 1->2`]);
     expect(inf.list().map(keyOf).sort()).toEqual([`${ns}/changed`, `${ns}/kept`, `${ns}/new`]);
     expect(lists).toBe(2);
+    // The relist is counted and reported with what it listed and why; the first list is not a relist.
+    expect(inf.relists).toBe(1);
+    expect(relists.map(({ kind, objects }) => ({ kind, objects }))).toEqual([{ kind: "ConfigMap", objects: 3 }]);
+    expect(relists[0]!.reason).toMatch(/410/);
     inf.stop();
   });
 

@@ -30,6 +30,19 @@ export interface InformerOptions {
    * them, and an object written by several managers carries more of them than of its own fields.
    */
   stripManagedFields?: boolean;
+  /**
+   * Where a relist after the first one is reported (its reason, objects listed, milliseconds): a relist of
+   * a big resource holds a second copy of it while it runs. Default: one line to stderr.
+   */
+  onRelist?: (info: RelistInfo) => void;
+}
+
+/** A relist after the informer's first list: why (410 Expired on watch or on list), what it brought. */
+export interface RelistInfo {
+  kind: string;
+  reason: string;
+  objects: number;
+  ms: number;
 }
 
 export interface EventHandlers<T> {
@@ -125,6 +138,7 @@ export class Informer<T extends KubeObject> {
   private syncWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private wake: (() => void) | undefined;
   private resyncTimer: ReturnType<typeof setInterval> | undefined;
+  private relistCount = 0;
 
   constructor(
     private readonly client: ResourceClient<T>,
@@ -223,6 +237,11 @@ export class Informer<T extends KubeObject> {
     return this.cache.get(key);
   }
 
+  /** Lists made after the first one (each after a 410 Expired). */
+  get relists(): number {
+    return this.relistCount;
+  }
+
   /** The last resourceVersion seen (list, event or bookmark). */
   get resourceVersion(): string | undefined {
     return this.rv;
@@ -231,17 +250,20 @@ export class Informer<T extends KubeObject> {
   private async run(): Promise<void> {
     let backoff = minBackoffMs;
     let needList = true;
+    let reason = "";
     while (!this.stopped) {
       try {
         if (needList) {
-          await this.relist();
+          await this.relist(reason);
           needList = false;
           backoff = minBackoffMs;
         }
         const started = Date.now();
         const result = await this.watchOnce();
-        if (result === "expired") needList = true;
-        else if (result === 0 && Date.now() - started < 1000 && !this.stopped) {
+        if (result === "expired") {
+          needList = true;
+          reason = `watch from resourceVersion ${this.rv} expired (410)`;
+        } else if (result === 0 && Date.now() - started < 1000 && !this.stopped) {
           // A watch that ends at once with nothing in it: do not spin on reconnects.
           await this.sleep(backoff);
           backoff = Math.min(backoff * 2, maxBackoffMs);
@@ -252,6 +274,7 @@ export class Informer<T extends KubeObject> {
         if (this.stopped) break;
         if (isExpired(err)) {
           needList = true;
+          reason = `410 Expired: ${err instanceof Error ? err.message : String(err)}`;
           continue;
         }
         this.opts.onError?.(err);
@@ -265,7 +288,10 @@ export class Informer<T extends KubeObject> {
    * Lists everything (paged) and turns the difference with the cache into events, page by page: the event
    * loop gets a turn between pages, so a list of 100k objects does not freeze the process it runs in.
    */
-  private async relist(): Promise<void> {
+  private async relist(reason: string): Promise<void> {
+    const started = Date.now();
+    let kind = "";
+    let objects = 0;
     const { labelSelector, fieldSelector } = this.opts;
     const limit = this.opts.pageSize ?? 500;
     const seen = new Set<string>();
@@ -285,6 +311,8 @@ export class Informer<T extends KubeObject> {
       }
       if (this.stopped) return;
       rv ??= page.metadata.resourceVersion;
+      kind ||= page.items[0]?.kind ?? "";
+      objects += page.items.length;
       await this.apply(page.items, seen);
       cont = page.metadata.continue || undefined;
       if (cont) await yieldToLoop();
@@ -300,6 +328,11 @@ export class Informer<T extends KubeObject> {
     if (!this.synced) {
       this.synced = true;
       for (const w of this.syncWaiters.splice(0)) w.resolve();
+    } else {
+      this.relistCount++;
+      const info: RelistInfo = { kind: kind || "?", reason: reason || "unknown", objects, ms: Date.now() - started };
+      if (this.opts.onRelist) this.opts.onRelist(info);
+      else console.error(`informer: relisted ${info.kind}: ${info.objects} objects in ${info.ms} ms (${info.reason})`);
     }
   }
 

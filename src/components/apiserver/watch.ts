@@ -229,6 +229,10 @@ async function* events(
     }
   } catch (err) {
     if (err instanceof CompactedError) {
+      // Each answer here is a client's relist of the whole resource: worth a line (and it is rare when history is long enough).
+      console.error(
+        `apiserver: watch of ${req.kind.resource} from resourceVersion ${err.requested} answered 410 Expired (compacted at ${err.compacted})`,
+      );
       yield [
         {
           type: "ERROR",
@@ -237,7 +241,12 @@ async function* events(
       ];
       return;
     }
-    if (err instanceof WatchLaggedError) return;
+    if (err instanceof WatchLaggedError) {
+      console.error(
+        `apiserver: watch of ${req.kind.resource} ended for lagging (its buffer full) at resourceVersion ${progress.revision}`,
+      );
+      return;
+    }
     throw err;
   } finally {
     watcher?.close();
