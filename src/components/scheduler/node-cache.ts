@@ -32,6 +32,61 @@ export function podInfoOf(pod: SchedPod, key = keyOf(pod)): PodInfo {
 let stamps = 0;
 /** A generation no node has had yet. */
 const nextGeneration = () => ++stamps;
+
+/**
+ * The nodes whose generation changed, in order: plugins that keep counts over a node list from
+ * cycle to cycle replay it (changedSince) instead of comparing every node's generation each cycle,
+ * so a cycle costs O(nodes changed) rather than O(nodes). Only the latest entries are kept: a
+ * reader that fell further behind looks at every node once.
+ */
+const journal = { base: 0, nodes: [] as NodeInfo[] };
+const JOURNAL_KEEP = 16384;
+
+/** Gives a node a new generation and journals it. */
+function renew(info: NodeInfo): void {
+  info.generation = nextGeneration();
+  journal.nodes.push(info);
+  if (journal.nodes.length >= 2 * JOURNAL_KEEP) {
+    journal.nodes = journal.nodes.slice(JOURNAL_KEEP);
+    journal.base += JOURNAL_KEEP;
+  }
+}
+
+/** How far one reader of the journal got for one list: the journal position, and the list's length then. */
+export interface JournalCursor {
+  at: number;
+  length: number;
+}
+export const journalCursor = (): JournalCursor => ({ at: -1, length: 0 });
+
+/** Each list's node positions (lists only ever grow at the end: NodeCache's are replaced otherwise). */
+const positions = new WeakMap<NodeInfo[], Map<NodeInfo, number>>();
+function positionsOf(list: NodeInfo[]): Map<NodeInfo, number> {
+  let pos = positions.get(list);
+  if (!pos) positions.set(list, (pos = new Map()));
+  for (let j = pos.size; j < list.length; j++) pos.set(list[j]!, j);
+  return pos;
+}
+
+/**
+ * Calls `visit` with the position of every node of `list` that may have changed since the cursor's
+ * last call (each node at least once on the first call, or when the journal no longer reaches that
+ * far back; some maybe more than once: the caller compares generations), and moves the cursor on.
+ */
+export function changedSince(list: NodeInfo[], cursor: JournalCursor, visit: (j: number) => void): void {
+  if (cursor.at < journal.base) for (let j = 0; j < list.length; j++) visit(j);
+  else {
+    const pos = positionsOf(list);
+    const nodes = journal.nodes;
+    for (let i = cursor.at - journal.base; i < nodes.length; i++) {
+      const j = pos.get(nodes[i]!);
+      if (j !== undefined) visit(j);
+    }
+    for (let j = cursor.length; j < list.length; j++) visit(j);
+  }
+  cursor.at = journal.base + journal.nodes.length;
+  cursor.length = list.length;
+}
 /** Memo entries kept per node before the oldest ones are dropped (one per distinct selector or term set). */
 const MEMO_LIMIT = 64;
 
@@ -66,6 +121,9 @@ export function emptyNodeInfo(node: SchedNode): NodeInfo {
     pods: new Map(),
     withTerms: 0,
     generation: nextGeneration(),
+    verdictVersion: -1,
+    verdictGen: -1,
+    verdict: undefined,
     memo: new Map(),
   };
 }
@@ -79,7 +137,7 @@ export function accountPod(info: NodeInfo, p: PodInfo, sign: 1 | -1): void {
   if (p.terms) info.withTerms += sign;
   if (sign > 0) info.pods.set(p.key, p);
   else info.pods.delete(p.key);
-  info.generation = nextGeneration();
+  renew(info);
 }
 
 /** A copy of a node's info that preemption can change freely. */
@@ -164,7 +222,7 @@ export class NodeCache {
       info.ready = readyOf(node);
       info.hardTaints = hardTaintsOf(node);
       info.preferTaints = preferTaintsOf(node);
-      info.generation = nextGeneration(); // labels or taints may have changed what plugins count here
+      renew(info); // labels or taints may have changed what plugins count here
       return;
     }
     const fresh = emptyNodeInfo(node);
@@ -199,7 +257,7 @@ export class NodeCache {
       info.labels = pod.metadata?.labels ?? {};
       info.terminating = !!pod.metadata?.deletionTimestamp;
       const node = this.infos.get(nodeName);
-      if (node) node.generation = nextGeneration();
+      if (node) renew(node);
       return;
     }
     if (existing) this.removePod(key);

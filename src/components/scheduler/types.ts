@@ -65,6 +65,13 @@ export interface NodeInfo {
   withTerms: number;
   /** A stamp, unique across nodes, renewed whenever a pod is added, removed or changed here. */
   generation: number;
+  /**
+   * InterPodAffinity's last verdict here (the filter that most often has work on every node), valid
+   * while its state's version is `verdictVersion` and the node's generation `verdictGen`.
+   */
+  verdictVersion: number;
+  verdictGen: number;
+  verdict: FilterResult;
   /** Plugins' per-node results (e.g. matching pods for a selector), by what they depend on; valid while `gen` is `generation`. */
   memo: Map<string, { gen: number; value: unknown }>;
 }

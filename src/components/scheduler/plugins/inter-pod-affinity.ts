@@ -1,7 +1,7 @@
 // InterPodAffinity, as upstream: required pod affinity and anti-affinity of the incoming pod,
 // required anti-affinity of the pods already placed (symmetry), all by topology domain
 // (topologyKey=value pairs counted once per cycle), and the preferred terms as a score.
-import { memoized } from "../node-cache.ts";
+import { changedSince, journalCursor, type JournalCursor, memoized } from "../node-cache.ts";
 import { termMatches } from "../pod-terms.ts";
 import type { AffinityTerm, CycleState, FilterResult, NodeInfo, Plugin, PodInfo, PodTerms } from "../types.ts";
 
@@ -12,23 +12,37 @@ export const ERR_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods 
 /** Upstream's default hardPodAffinityWeight: an existing pod's required affinity counts this much when scoring. */
 const HARD_POD_AFFINITY_WEIGHT = 1;
 
-/** Counts by "topologyKey\0value". */
-type Counts = Map<string, number>;
-// A type alias (not an interface): kept() takes it as a record of counts.
+/**
+ * Counts by topology key, then value. Nested rather than keyed by "key\0value": a filter then
+ * looks up the few keys counted instead of building a string per node label (that was most of a
+ * cycle for pods that only existing pods' anti-affinity selects). Empty maps are removed.
+ */
+type Counts = Map<string, Map<string, number>>;
+/**
+ * Renewed (from one counter, so no two states share one) whenever a state's counts change: a
+ * node's cached verdict holds while the state's version and the node's generation are unchanged.
+ */
+let versions = 0;
 type State = {
   affinity: Counts;
   anti: Counts;
   existingAnti: Counts;
+  version: number;
 };
 
-const pair = (key: string, value: string) => `${key}\0${value}`;
+function add(m: Counts, key: string, value: string, by: number): void {
+  let byValue = m.get(key);
+  if (!byValue) m.set(key, (byValue = new Map()));
+  const n = (byValue.get(value) ?? 0) + by;
+  if (n !== 0) byValue.set(value, n);
+  else if (byValue.delete(value) && byValue.size === 0) m.delete(key);
+}
+const countOf = (m: Counts, key: string, value: string) => m.get(key)?.get(value) ?? 0;
+const cloneCounts = (m: Counts): Counts => new Map([...m].map(([k, v]) => [k, new Map(v)]));
+
 function bump(m: Counts, key: string, node: NodeInfo, by: number): void {
   const v = node.node.metadata?.labels?.[key];
-  if (v === undefined) return;
-  const k = pair(key, v);
-  const n = (m.get(k) ?? 0) + by;
-  if (n === 0) m.delete(k);
-  else m.set(k, n);
+  if (v !== undefined) add(m, key, v, by);
 }
 
 const matchesAll = (terms: AffinityTerm[], p: PodInfo, state: CycleState) =>
@@ -36,6 +50,7 @@ const matchesAll = (terms: AffinityTerm[], p: PodInfo, state: CycleState) =>
 
 /** One placed pod's share of the counts (by = 1 to add, -1 to remove). */
 function update(s: State, state: CycleState, p: PodInfo, node: NodeInfo, by: number): void {
+  s.version = ++versions;
   const self = { namespace: state.pod.metadata?.namespace ?? "", labels: state.pod.metadata?.labels ?? {} };
   for (const t of p.terms?.antiAffinity ?? [])
     if (termMatches(t, self, state.namespaceLabels)) bump(s.existingAnti, t.topologyKey, node, by);
@@ -105,34 +120,30 @@ function stateOf(state: CycleState): State | undefined {
   return state.data.get(NAME) as State | undefined;
 }
 
-/** One node's part of kept counts: what it added ([which map, topology pair, amount]), at a generation. */
+/** One node's part of kept counts: what it added ([which map, topology key, value, amount]), at a generation. */
 interface Share {
   gen: number;
-  parts: [string, string, number][];
+  parts: [string, string, string, number][];
 }
 
 /**
  * Counts over a node list (all nodes for a pod with required or preferred terms, else the nodes
  * with pods that have terms), kept from cycle to cycle per list and signature. Each cycle recounts
- * only the nodes whose generation changed (as PodTopologySpread's aggregate), instead of
- * rebuilding maps of every topology pair: with hostname terms over thousands of nodes that
- * rebuild was most of the cycle (upstream rebuilds them in parallel, 16 goroutines).
+ * only the nodes whose generation changed (as PodTopologySpread's aggregate), found in the node
+ * cache's journal, instead of rebuilding maps of every topology pair: with hostname terms over
+ * thousands of nodes that rebuild was most of the cycle (upstream rebuilds them in parallel, 16
+ * goroutines), and comparing every node's generation still cost O(nodes) a cycle.
  */
-interface Aggregate<S extends Record<string, Counts>> {
+interface Aggregate<S extends { version: number }> {
   shares: (Share | undefined)[];
   state: S;
+  cursor: JournalCursor;
 }
-const aggregates = new WeakMap<NodeInfo[], Map<string, Aggregate<Record<string, Counts>>>>();
+const aggregates = new WeakMap<NodeInfo[], Map<string, Aggregate<{ version: number }>>>();
 const AGGREGATES_PER_LIST = 16;
 
-function add(m: Counts, k: string, by: number): void {
-  const n = (m.get(k) ?? 0) + by;
-  if (n === 0) m.delete(k);
-  else m.set(k, n);
-}
-
-/** The kept counts of `list` under `key`, brought up to date: only nodes whose generation changed are asked for their share. */
-function kept<S extends Record<string, Counts>>(
+/** The kept counts of `list` under `key`, brought up to date: only nodes changed since (the journal) are asked for their share. */
+function kept<S extends { version: number }>(
   list: NodeInfo[],
   key: string,
   fresh: () => S,
@@ -143,19 +154,22 @@ function kept<S extends Record<string, Counts>>(
   let agg = byKey.get(key) as Aggregate<S> | undefined;
   if (!agg) {
     if (byKey.size >= AGGREGATES_PER_LIST) byKey.delete(byKey.keys().next().value!);
-    agg = { shares: new Array(list.length), state: fresh() };
+    agg = { shares: new Array(list.length), state: fresh(), cursor: journalCursor() };
     byKey.set(key, agg);
   }
-  const st: Record<string, Counts> = agg.state;
-  for (let j = 0; j < list.length; j++) {
+  const st = agg.state as unknown as Record<string, Counts>;
+  const shares = agg.shares;
+  const state = agg.state;
+  changedSince(list, agg.cursor, (j) => {
     const node = list[j]!;
-    const old = agg.shares[j];
-    if (old?.gen === node.generation) continue;
+    const old = shares[j];
+    if (old?.gen === node.generation) return;
     const share = shareOf(node);
-    if (old) for (const [m, k, n] of old.parts) add(st[m]!, k, -n);
-    for (const [m, k, n] of share.parts) add(st[m]!, k, n);
-    agg.shares[j] = share;
-  }
+    if (old?.parts.length || share.parts.length) state.version = ++versions;
+    if (old) for (const [m, k, v, n] of old.parts) add(st[m]!, k, v, -n);
+    for (const [m, k, v, n] of share.parts) add(st[m]!, k, v, n);
+    shares[j] = share;
+  });
   return agg.state;
 }
 
@@ -165,7 +179,7 @@ function shareOf(node: NodeInfo, c: NodeCounts, terms: PodTerms | undefined): Sh
   const labels = node.node.metadata?.labels ?? {};
   const part = (m: keyof State, key: string, n: number) => {
     const v = labels[key];
-    if (v !== undefined) parts.push([m, pair(key, v), n]);
+    if (v !== undefined) parts.push([m, key, v, n]);
   };
   for (const [k, n] of c.existingAnti) part("existingAnti", k, n);
   if (terms) {
@@ -182,13 +196,48 @@ function scoreShareOf(node: NodeInfo, weights: Map<string, number>): Share {
   const labels = node.node.metadata?.labels ?? {};
   for (const [key, w] of weights) {
     const v = labels[key];
-    if (v !== undefined && w !== 0) parts.push(["scores", pair(key, v), w]);
+    if (v !== undefined && w !== 0) parts.push(["scores", key, v, w]);
   }
   return { gen: node.generation, parts };
 }
 
-const freshState = (): State => ({ affinity: new Map(), anti: new Map(), existingAnti: new Map() });
-const freshScores = () => ({ scores: new Map() as Counts });
+const freshState = (): State => ({
+  affinity: new Map(),
+  anti: new Map(),
+  existingAnti: new Map(),
+  version: ++versions,
+});
+const freshScores = () => ({ scores: new Map() as Counts, version: ++versions });
+
+/** The filter's verdict for a node from the counts (upstream's Filter). */
+function verdictOf(state: CycleState, s: State, node: NodeInfo): FilterResult {
+  const labels = node.node.metadata?.labels ?? {};
+  const terms = state.terms;
+  if (terms?.affinity.length) {
+    let podsExist = true;
+    for (const t of terms.affinity) {
+      const v = labels[t.topologyKey];
+      if (v === undefined) return { reason: ERR_AFFINITY, unresolvable: true };
+      if (!countOf(s.affinity, t.topologyKey, v)) podsExist = false;
+    }
+    // The first of a group of pods with affinity to each other: no pod matches anywhere, and it matches itself.
+    const self = { namespace: state.pod.metadata?.namespace ?? "", labels: state.pod.metadata?.labels ?? {} };
+    if (!podsExist && !(s.affinity.size === 0 && matchesAll(terms.affinity, self as PodInfo, state)))
+      return { reason: ERR_AFFINITY, unresolvable: true };
+  }
+  if (terms)
+    for (const t of terms.antiAffinity) {
+      const v = labels[t.topologyKey];
+      if (v !== undefined && countOf(s.anti, t.topologyKey, v) > 0) return { reason: ERR_ANTI_AFFINITY };
+    }
+  // Upstream walks the node's labels; the counted keys are fewer (only counts above 0 are kept).
+  if (s.existingAnti.size)
+    for (const k of s.existingAnti.keys()) {
+      const v = labels[k];
+      if (v !== undefined && s.existingAnti.get(k)!.has(v)) return { reason: ERR_EXISTING_ANTI_AFFINITY };
+    }
+  return undefined;
+}
 
 export const interPodAffinity: Plugin = {
   name: NAME,
@@ -213,28 +262,13 @@ export const interPodAffinity: Plugin = {
   filter(state, node): FilterResult {
     const s = stateOf(state);
     if (!s) return undefined;
-    const labels = node.node.metadata?.labels ?? {};
-    const terms = state.terms;
-    if (terms?.affinity.length) {
-      let podsExist = true;
-      for (const t of terms.affinity) {
-        const v = labels[t.topologyKey];
-        if (v === undefined) return { reason: ERR_AFFINITY, unresolvable: true };
-        if (!(s.affinity.get(pair(t.topologyKey, v)) ?? 0)) podsExist = false;
-      }
-      // The first of a group of pods with affinity to each other: no pod matches anywhere, and it matches itself.
-      const self = { namespace: state.pod.metadata?.namespace ?? "", labels: state.pod.metadata?.labels ?? {} };
-      if (!podsExist && !(s.affinity.size === 0 && matchesAll(terms.affinity, self as PodInfo, state)))
-        return { reason: ERR_AFFINITY, unresolvable: true };
-    }
-    for (const t of terms?.antiAffinity ?? []) {
-      const v = labels[t.topologyKey];
-      if (v !== undefined && (s.anti.get(pair(t.topologyKey, v)) ?? 0) > 0) return { reason: ERR_ANTI_AFFINITY };
-    }
-    if (s.existingAnti.size)
-      for (const k in labels)
-        if ((s.existingAnti.get(pair(k, labels[k]!)) ?? 0) > 0) return { reason: ERR_EXISTING_ANTI_AFFINITY };
-    return undefined;
+    // Most cycles find the counts as the last one left them: the node's verdict is then the same.
+    if (node.verdictVersion === s.version && node.verdictGen === node.generation) return node.verdict;
+    const verdict = verdictOf(state, s, node);
+    node.verdictVersion = s.version;
+    node.verdictGen = node.generation;
+    node.verdict = verdict;
+    return verdict;
   },
   addPod(state, p, node) {
     const s = stateOf(state);
@@ -246,7 +280,12 @@ export const interPodAffinity: Plugin = {
   },
   cloneState(data) {
     const s = data as State;
-    return { affinity: new Map(s.affinity), anti: new Map(s.anti), existingAnti: new Map(s.existingAnti) };
+    return {
+      affinity: cloneCounts(s.affinity),
+      anti: cloneCounts(s.anti),
+      existingAnti: cloneCounts(s.existingAnti),
+      version: ++versions,
+    };
   },
   preScore(state, _feasible, all) {
     const terms = state.terms;
@@ -268,8 +307,12 @@ export const interPodAffinity: Plugin = {
   score(state, node) {
     const scores = state.data.get(`${NAME}/score`) as Counts | undefined;
     if (!scores?.size) return 0;
+    const labels = node.node.metadata?.labels ?? {};
     let total = 0;
-    for (const [k, v] of Object.entries(node.node.metadata?.labels ?? {})) total += scores.get(pair(k, v)) ?? 0;
+    for (const [k, byValue] of scores) {
+      const v = labels[k];
+      if (v !== undefined) total += byValue.get(v) ?? 0;
+    }
     return total;
   },
   normalize(_state, scores) {

@@ -14,7 +14,7 @@ import type {
 } from "../types.ts";
 import { tolerates } from "../../../api/scheduling.ts";
 import { matchesNodeAffinity } from "./filters.ts";
-import { memoized } from "../node-cache.ts";
+import { changedSince, journalCursor, type JournalCursor, memoized } from "../node-cache.ts";
 
 const NAME = "PodTopologySpread";
 export const ERR_CONSTRAINTS = "node(s) didn't match pod topology spread constraints";
@@ -131,11 +131,13 @@ interface Share {
 /**
  * The per-domain counts of a set of hard constraints over one node list, kept from cycle to cycle:
  * each cycle only the nodes whose generation changed (a pod placed, gone or relabelled, the node
- * updated) are counted again, so consecutive pods with the same constraints cost O(nodes)
- * comparisons instead of rebuilding maps of every domain.
+ * updated; the node cache's journal says which) are counted again, so consecutive pods with the
+ * same constraints cost O(nodes changed) instead of rebuilding maps of every domain.
  */
 interface Aggregate {
   shares: (Share | undefined)[];
+  /** Where this aggregate is in the node cache's journal of changed nodes. */
+  cursor: JournalCursor;
   counts: Map<string, number>[];
   /** Per constraint: how many counted nodes each domain has (a domain goes when none is left). */
   nodes: Map<string, number>[];
@@ -153,6 +155,7 @@ function aggregateFor(nodes: NodeInfo[], key: string, size: number): Aggregate {
     if (byKey.size >= AGGREGATES_PER_LIST) byKey.delete(byKey.keys().next().value!);
     agg = {
       shares: new Array(nodes.length),
+      cursor: journalCursor(),
       counts: Array.from({ length: size }, () => new Map()),
       nodes: Array.from({ length: size }, () => new Map()),
     };
@@ -202,10 +205,10 @@ export const topologySpread: Plugin = {
     if (!constraints.length) return false;
     const own = state.pod.metadata?.labels ?? {};
     const agg = aggregateFor(nodes, aggregateKey(state, constraints), constraints.length);
-    for (let j = 0; j < nodes.length; j++) {
+    changedSince(nodes, agg.cursor, (j) => {
       const node = nodes[j]!;
       const old = agg.shares[j];
-      if (old?.gen === node.generation) continue;
+      if (old?.gen === node.generation) return;
       const share: Share = { gen: node.generation, domains: [], counts: [] };
       const eligible = hasKeys(node.node, constraints);
       for (let i = 0; i < constraints.length; i++) {
@@ -217,7 +220,7 @@ export const topologySpread: Plugin = {
       if (old) applyShare(agg, old, -1);
       applyShare(agg, share, 1);
       agg.shares[j] = share;
-    }
+    });
     // The counts are shared with later cycles: only a clone of this state (cloneState) may change them.
     const s: FilterState = {
       constraints,
