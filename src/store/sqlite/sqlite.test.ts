@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { storeContract } from "../../../test/helpers/store-contract.ts";
 import { openStore } from "../index.ts";
 import { KeyExistsError, LockedError } from "../types.ts";
+import { PRAGMAS, SCHEMA } from "./schema.ts";
 import { SqliteStore } from "./store.ts";
 
 storeContract({ describe, test }, (dir, opts) => openStore({ dataDir: dir, ...opts }));
@@ -222,6 +223,38 @@ describe("data format versions", () => {
     await again.close();
     expect(mode()).toBe(2);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a new data dir has 16 KiB pages; one made with 4 KiB pages keeps them, and its objects", async () => {
+    const pageSize = (dir: string) => {
+      const db = new Database(join(dir, "kube.db"));
+      const q = db.prepare("PRAGMA page_size");
+      const size = (q.get() as { page_size: number }).page_size;
+      q.finalize();
+      db.close();
+      return size;
+    };
+    const fresh = mkdtempSync(join(tmpdir(), "kube-pages-"));
+    await (await openStore({ dataDir: fresh })).close();
+    expect(pageSize(fresh)).toBe(16384);
+    // As a kube before 16 KiB pages made it: SQLite's default 4 KiB pages.
+    const dir = mkdtempSync(join(tmpdir(), "kube-pages-"));
+    const raw = new Database(join(dir, "kube.db"));
+    raw.exec(PRAGMAS.replace(/PRAGMA page_size = \d+;/, "PRAGMA page_size = 4096;") + SCHEMA);
+    raw.close();
+    const s = await openStore({ dataDir: dir });
+    await s.create("/registry/configmaps/default/a", "{}");
+    await s.close();
+    expect(pageSize(dir)).toBe(4096);
+    const again = await openStore({ dataDir: dir });
+    await again.create("/registry/configmaps/default/b", "{}");
+    expect((await again.list("/registry/configmaps/default/")).kvs.map((kv) => kv.key)).toEqual([
+      "/registry/configmaps/default/a",
+      "/registry/configmaps/default/b",
+    ]);
+    await again.close();
+    expect(pageSize(dir)).toBe(4096);
+    for (const d of [fresh, dir]) rmSync(d, { recursive: true, force: true });
   });
 
   test("a data dir written by a newer kube is refused with a one-line message and left untouched", async () => {
