@@ -37,6 +37,17 @@ export interface ClientOptions {
   userAgent?: string;
 }
 
+/**
+ * Requests whose body this client wrote with JSON.stringify: a body that cannot repeat a key. An API
+ * server in the same process asks (bodySerializedByClient) to skip its duplicate-key scan; a request
+ * that came over a socket is another Request object, never in the set.
+ */
+const serialized = new WeakSet<Request>();
+
+export function bodySerializedByClient(req: Request): boolean {
+  return serialized.has(req);
+}
+
 export function createClient(transport: Transport, opts: ClientOptions = {}): Client {
   const resolve = opts.resolve ?? resolveKind;
 
@@ -50,7 +61,9 @@ export function createClient(transport: Transport, opts: ClientOptions = {}): Cl
       headers.set("content-type", ro.contentType ?? "application/json");
     }
     const url = transport.baseUrl + path + queryString(ro.query);
-    return transport.fetch(new Request(url, { method, headers, body, signal: ro.signal }));
+    const req = new Request(url, { method, headers, body, signal: ro.signal });
+    if (body !== undefined && typeof ro.body !== "string") serialized.add(req);
+    return transport.fetch(req);
   }
 
   /** Request that throws ApiError on non-2xx and parses the JSON answer. */

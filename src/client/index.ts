@@ -1,7 +1,7 @@
 // The client package: typed REST + watch client, transports, kubeconfig, Informer and WorkQueue.
 export * from "./types.ts";
 export * from "./transport.ts";
-export { createClient, type ClientOptions } from "./client.ts";
+export { bodySerializedByClient, createClient, type ClientOptions } from "./client.ts";
 export {
   apiErrorFrom,
   ignore,

@@ -1,7 +1,8 @@
 // fieldValidation=Strict|Warn|Ignore on create, update and patch, JSON and YAML, with the bodies
 // and the exact messages of upstream's test/integration/apiserver/field_validation_test.go.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startTestApi, type TestApi } from "../helpers/api.ts";
+import { createClient, inProcessTransport } from "../../src/client/index.ts";
+import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
 
 let api: TestApi;
 beforeAll(async () => {
@@ -138,6 +139,35 @@ describe("create", () => {
       expect(r.warnings).toEqual(JSON_ISSUES);
       expectPruned(r.body, name);
       expectPruned((await api.json("GET", `${DEPLOYMENTS}/${name}`)).body, name);
+    }
+  });
+
+  test("an object the in-process client sends (JSON it wrote: no key can repeat) gets its unknown fields in document order", async () => {
+    const client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
+    const obj = JSON.parse(invalidJson("client")) as Record<string, unknown>;
+    const err = await client
+      .request("POST", `${DEPLOYMENTS}?fieldValidation=Strict`, { body: obj })
+      .then((res) => res.json() as Promise<any>);
+    expect(err.message).toBe(
+      `${PREFIX}strict decoding error: ${JSON_ISSUES.filter((i) => i.startsWith("unknown")).join(", ")}`,
+    );
+  });
+
+  test("over HTTPS, the same text still has its duplicates found", async () => {
+    const served = await api.listen();
+    try {
+      const res = await fetch(`${served.url}${DEPLOYMENTS}?fieldValidation=Strict`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" },
+        body: invalidJson("https"),
+        tls: { ca: served.ca },
+      } as RequestInit);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toBe(
+        `${PREFIX}strict decoding error: ${JSON_ISSUES.join(", ")}`,
+      );
+    } finally {
+      await served.stop();
     }
   });
 

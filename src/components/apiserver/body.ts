@@ -1,6 +1,7 @@
 // Reading request bodies: a 3 MiB limit (413), JSON or YAML by content type, and a 400 with a
 // clear message for anything that does not parse into an object.
 import { isScalar, LineCounter, parseDocument, visit } from "yaml";
+import { bodySerializedByClient } from "../../client/index.ts";
 import { badRequest, HttpError } from "./errors.ts";
 import type { KubeObject } from "../../api/types.ts";
 import { decodeObject, ProtobufError } from "./protobuf/decode.ts";
@@ -62,6 +63,8 @@ export interface BodyText {
   text: string;
   yaml: boolean;
   yamlDuplicates?: string[];
+  /** JSON this process's client wrote from an object (no key can repeat): no duplicate scan. */
+  serialized?: boolean;
 }
 
 export function parseJsonObject(text: string, contentType = "", seen?: BodyText): KubeObject {
@@ -101,7 +104,7 @@ export async function readObject(req: Request, seen?: BodyText): Promise<KubeObj
       `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
     );
   const text = await readText(req);
-  if (seen) Object.assign(seen, { text, yaml: /yaml/.test(type) });
+  if (seen) Object.assign(seen, { text, yaml: /yaml/.test(type), serialized: bodySerializedByClient(req) });
   return parseJsonObject(text, type, seen);
 }
 

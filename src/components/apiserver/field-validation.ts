@@ -39,6 +39,7 @@ function rootSchema(kind: KindDef): Schema | undefined {
 function duplicatesOf(body: BodyText | undefined): { json?: ReturnType<typeof scanJsonKeys>; yaml: string[] } {
   if (!body?.text) return { yaml: [] };
   if (body.yaml) return { yaml: body.yamlDuplicates ?? [] };
+  if (body.serialized) return { json: { duplicates: [], firstAt: new Map() }, yaml: [] };
   return { json: scanJsonKeys(body.text), yaml: [] };
 }
 
