@@ -2,7 +2,7 @@
 // event, many similar events become one combined event, and a flood on one object is cut off.
 import { afterAll, expect, test } from "bun:test";
 import { createClient, inProcessTransport } from "../../src/client/index.ts";
-import { eventCacheSize, forgetEvents, recordEvent, shareEventCache } from "../../src/components/events.ts";
+import { eventCacheSize, forgetEvents, Lru, recordEvent, shareEventCache } from "../../src/components/events.ts";
 import { startTestApi, TEST_TOKEN } from "../helpers/api.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -110,4 +110,33 @@ test("clients sharing one event cache (hollow kubelets) count each other's repea
   expect(eventCacheSize(a)).toBeGreaterThan(0);
   forgetEvents(b, pod("shared"));
   expect(eventCacheSize(a)).toBe(0);
+});
+
+test("the recorder's caches forget their least recently used key first, as a reference list does", () => {
+  const lru = new Lru<number>(5);
+  let order: string[] = []; // oldest first
+  const touch = (k: string) => {
+    order = [...order.filter((x) => x !== k), k];
+  };
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  for (let i = 0; i < 5000; i++) {
+    const key = `k${Math.floor(random() * 12)}`;
+    const op = random();
+    if (op < 0.4) {
+      expect(lru.get(key) !== undefined).toBe(order.includes(key));
+      if (order.includes(key)) touch(key);
+    } else if (op < 0.9) {
+      lru.set(key, i);
+      touch(key);
+      if (order.length > 5) order = order.slice(1);
+    } else {
+      lru.delete(key);
+      order = order.filter((x) => x !== key);
+    }
+    expect(lru.keys()).toEqual(order);
+  }
 });
