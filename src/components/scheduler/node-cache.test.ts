@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { cacheWith, nodeWith, podAffinity, podWith } from "../../../test/helpers/scheduler.ts";
 import { keyOf } from "../../client/index.ts";
-import { accountPod, cloneNodeInfo, emptyNodeInfo, memoized, NodeCache, podInfoOf } from "./node-cache.ts";
+import { cloneNodeInfo, memoized, NodeCache } from "./node-cache.ts";
 import { interPodAffinity } from "./plugins/inter-pod-affinity.ts";
 import { topologySpread } from "./plugins/topology-spread.ts";
 import { cycleState } from "./schedule-one.ts";
@@ -204,9 +204,11 @@ describe("node cache memo", () => {
     const before = decisions(cache.nodes(), {}, 0, cache.nodesWithTerms());
     cache.upsertPod(pods[1]!);
     // Tens of thousands of changes elsewhere push the change above out of the journal.
-    const elsewhere = emptyNodeInfo(nodeWith("elsewhere"));
-    const churn = podInfoOf(podWith("churn"));
-    for (let i = 0; i < 40_000; i++) accountPod(elsewhere, churn, i % 2 ? -1 : 1);
+    const elsewhere = cacheWith([nodeWith("elsewhere")]);
+    for (let i = 0; i < 20_000; i++) {
+      elsewhere.upsertPod(podWith("churn", { nodeName: "elsewhere" }));
+      elsewhere.removePod("default/churn");
+    }
     const after = decisions(cache.nodes(), {}, 0, cache.nodesWithTerms());
     expect(after).toEqual(decisions(cacheWith(nodes, pods).nodes(), {}, 0));
     expect(after).not.toEqual(before);

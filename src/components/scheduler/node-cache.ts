@@ -42,9 +42,8 @@ const nextGeneration = () => ++stamps;
 const journal = { base: 0, nodes: [] as NodeInfo[] };
 const JOURNAL_KEEP = 16384;
 
-/** Gives a node a new generation and journals it. */
-function renew(info: NodeInfo): void {
-  info.generation = nextGeneration();
+/** Journals a node of the cache whose generation just changed (copies for what-ifs are not journaled). */
+function journaled(info: NodeInfo): void {
   journal.nodes.push(info);
   if (journal.nodes.length >= 2 * JOURNAL_KEEP) {
     journal.nodes = journal.nodes.slice(JOURNAL_KEEP);
@@ -137,7 +136,7 @@ export function accountPod(info: NodeInfo, p: PodInfo, sign: 1 | -1): void {
   if (p.terms) info.withTerms += sign;
   if (sign > 0) info.pods.set(p.key, p);
   else info.pods.delete(p.key);
-  renew(info);
+  info.generation = nextGeneration();
 }
 
 /** A copy of a node's info that preemption can change freely. */
@@ -191,6 +190,7 @@ export class NodeCache {
   /** accountPod, keeping the list of nodes with terms. */
   private account(info: NodeInfo, p: PodInfo, sign: 1 | -1): void {
     accountPod(info, p, sign);
+    journaled(info);
     if (!p.terms) return;
     const before = info.withTerms - sign;
     if (before === 0 && info.withTerms > 0) {
@@ -222,7 +222,8 @@ export class NodeCache {
       info.ready = readyOf(node);
       info.hardTaints = hardTaintsOf(node);
       info.preferTaints = preferTaintsOf(node);
-      renew(info); // labels or taints may have changed what plugins count here
+      info.generation = nextGeneration(); // labels or taints may have changed what plugins count here
+      journaled(info);
       return;
     }
     const fresh = emptyNodeInfo(node);
@@ -257,7 +258,10 @@ export class NodeCache {
       info.labels = pod.metadata?.labels ?? {};
       info.terminating = !!pod.metadata?.deletionTimestamp;
       const node = this.infos.get(nodeName);
-      if (node) renew(node);
+      if (node) {
+        node.generation = nextGeneration();
+        journaled(node);
+      }
       return;
     }
     if (existing) this.removePod(key);

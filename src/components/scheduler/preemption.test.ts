@@ -141,3 +141,46 @@ describe("preemption", () => {
   for (const [name, nodes, existing, pod, budgets, want] of cases)
     test(name, () => expect(cycle(nodes, existing, pod, budgets)).toEqual(want as never));
 });
+
+describe("preemption with pods nominated to the node (they count while victims are given back)", () => {
+  const full = [on("n1", "low1", 1), on("n1", "low2", 2), on("n1", "x", 20)];
+  const cases: [string, [SchedPod, string][], unknown][] = [
+    ["with none nominated, the more important victim is given back", [], { node: "n1", victims: ["low1"] }],
+    [
+      "a pod as important nominated there takes the room one victim would have left",
+      [[podWith("other", { cpu: "1", priority: 10 }), "n1"]],
+      { node: "n1", victims: ["low2", "low1"] },
+    ],
+    [
+      "a less important nominated pod does not count",
+      [[podWith("other", { cpu: "1", priority: 5 }), "n1"]],
+      { node: "n1", victims: ["low1"] },
+    ],
+    [
+      "with two nominated, even both victims are not room enough",
+      [
+        [podWith("other", { cpu: "1", priority: 10 }), "n1"],
+        [podWith("another", { cpu: "1", priority: 10 }), "n1"],
+      ],
+      {
+        message:
+          "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Insufficient cpu..",
+      },
+    ],
+  ];
+  for (const [name, nominated, want] of cases)
+    test(name, () => {
+      const cache = cacheWith([nodeWith("n1", { cpu: "3" })], full);
+      for (const [p, node] of nominated) cache.nominate(p, node);
+      const s = new Scheduler1(defaultPlugins);
+      const pod = podWith("high", { cpu: "1", priority: 10 });
+      const r = s.schedule(pod, cache.nodes(), undefined, cache.nominatedOn);
+      if (r.node !== undefined) throw new Error(`scheduled on ${r.node}`);
+      const p = preempt(s, r.state, 1, r.resolvable, [], (n) => cache.get(n), cache.nominatedOn);
+      expect(
+        p.node === undefined
+          ? { message: `${r.message} ${p.message}.` }
+          : { node: p.node, victims: p.victims.map((v) => v.pod.metadata!.name) },
+      ).toEqual(want as never);
+    });
+});

@@ -5,14 +5,8 @@
 // the lowest priority sum, the fewest victims, the latest start among the most important victims.
 import { matchesLabels, type Requirement } from "../../api/selectors.ts";
 import { accountPod, cloneNodeInfo } from "./node-cache.ts";
-import {
-  cloneState,
-  type Nominated,
-  runFiltersWithNominated,
-  unschedulableMessage,
-  type Scheduler1,
-} from "./schedule-one.ts";
-import type { CycleState, NodeInfo, PodInfo } from "./types.ts";
+import { cloneState, type Nominated, runFilters, unschedulableMessage, type Scheduler1 } from "./schedule-one.ts";
+import type { CycleState, FilterResult, NodeInfo, Plugin, PodInfo } from "./types.ts";
 
 export interface Budget {
   namespace: string;
@@ -33,7 +27,16 @@ interface Candidate {
   pdbViolations: number;
 }
 
-const startOf = (p: PodInfo) => Date.parse(p.pod.status?.startTime ?? p.pod.metadata?.creationTimestamp ?? "") || 0;
+/** When a pod started (or was created), parsed once per pod: sorting victims compares it often. */
+const starts = new WeakMap<PodInfo, number>();
+function startOf(p: PodInfo): number {
+  let t = starts.get(p);
+  if (t === undefined) {
+    t = Date.parse(p.pod.status?.startTime ?? p.pod.metadata?.creationTimestamp ?? "") || 0;
+    starts.set(p, t);
+  }
+  return t;
+}
 /** Upstream's MoreImportantPod: higher priority, then the one that started earlier. */
 const moreImportant = (a: PodInfo, b: PodInfo) => b.priority - a.priority || startOf(a) - startOf(b);
 
@@ -55,30 +58,65 @@ function byBudget(pods: PodInfo[], budgets: Budget[]): [PodInfo[], PodInfo[]] {
   return [violating, fine];
 }
 
+/** The plugins that keep state for this cycle and update it when a pod is imagined added or removed. */
+interface WhatIf {
+  plugins: Plugin[];
+  filters: Plugin[];
+  hooks: Plugin[];
+}
+
+/** A copy of a node and of the cycle state that pods can be imagined onto and off. */
+interface View {
+  node: NodeInfo;
+  state: CycleState;
+}
+
+function view(w: WhatIf, state: CycleState, original: NodeInfo): View {
+  return { node: cloneNodeInfo(original), state: cloneState(w.plugins, state) };
+}
+
+function imagine(w: WhatIf, v: View, p: PodInfo, sign: 1 | -1): void {
+  accountPod(v.node, p, sign);
+  for (const h of w.hooks) sign > 0 ? h.addPod?.(v.state, p, v.node) : h.removePod?.(v.state, p, v.node);
+}
+
+/**
+ * Upstream's SelectVictimsOnNode: all lower-priority pods removed, then given back most important
+ * first while the pod still fits. The node's nominated pods at least as important as this one
+ * count as upstream's RunFilterPluginsWithNominatedPods does (the pod must fit with them and
+ * without them): a second copy holds them for the whole search, instead of copying the node
+ * again at every check.
+ */
 function victimsOn(
-  s: Scheduler1,
+  w: WhatIf,
   state: CycleState,
   original: NodeInfo,
   budgets: Budget[],
   nominated?: Nominated,
 ): Candidate | { reason: string } {
-  const lower = [...original.pods.values()].filter((p) => p.priority < state.priority);
+  const lower: PodInfo[] = [];
+  for (const p of original.pods.values()) if (p.priority < state.priority) lower.push(p);
   if (!lower.length) return { reason: NO_VICTIMS };
-  const node = cloneNodeInfo(original);
-  const st = cloneState(s.plugins, state);
-  const remove = (p: PodInfo) => {
-    accountPod(node, p, -1);
-    for (const pl of s.plugins) pl.removePod?.(st, p, node);
-  };
-  const add = (p: PodInfo) => {
-    accountPod(node, p, 1);
-    for (const pl of s.plugins) pl.addPod?.(st, p, node);
-  };
-  for (const p of lower) remove(p);
-  // Victims are chosen with the node's nominated pods counted, as upstream's SelectVictimsOnNode.
+  const views = [view(w, state, original)];
   const key = `${state.pod.metadata?.namespace ?? ""}/${state.pod.metadata?.name ?? ""}`;
-  const filter = () => runFiltersWithNominated(s.plugins, s.filters, st, node, nominated, key);
-  const fits = () => !filter();
+  let withNominated: View | undefined;
+  for (const p of nominated?.(original.name) ?? []) {
+    if (p.priority < state.priority || p.key === key) continue;
+    withNominated ??= view(w, state, original);
+    imagine(w, withNominated, p, 1);
+  }
+  if (withNominated) views.unshift(withNominated);
+  const all = (p: PodInfo, sign: 1 | -1) => {
+    for (const v of views) imagine(w, v, p, sign);
+  };
+  const filter = (): FilterResult => {
+    for (const v of views) {
+      const r = runFilters(w.filters, v.state, v.node);
+      if (r) return r;
+    }
+    return undefined;
+  };
+  for (const p of lower) all(p, -1);
   const failed = filter();
   if (failed) return { reason: failed.reason };
   lower.sort(moreImportant);
@@ -86,9 +124,9 @@ function victimsOn(
   const victims: PodInfo[] = [];
   let pdbViolations = 0;
   const reprieve = (p: PodInfo, violates: boolean) => {
-    add(p);
-    if (fits()) return;
-    remove(p);
+    all(p, 1);
+    if (!filter()) return;
+    all(p, -1);
     victims.push(p);
     if (violates) pdbViolations++;
   };
@@ -145,8 +183,14 @@ export function preempt(
   const cands: Candidate[] = [];
   // Upstream stops after enough candidates: at least 100, or 10% of the nodes.
   const enough = Math.max(100, Math.floor(total / 10));
+  const w: WhatIf = {
+    plugins: s.plugins,
+    filters: state.filters ?? s.filters,
+    // Only plugins with state this cycle have anything to update.
+    hooks: s.plugins.filter((p) => (p.addPod || p.removePod) && state.data.has(p.name)),
+  };
   for (const node of resolvable) {
-    const r = victimsOn(s, state, node, budgets, nominated);
+    const r = victimsOn(w, state, node, budgets, nominated);
     if ("reason" in r) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
     else if (cands.push(r) >= enough) break;
   }

@@ -125,6 +125,7 @@ export class Scheduler1 {
     state.nodesWithTerms = this.nodesWithTerms?.();
     const filters = this.filters.filter((p) => p.preFilter?.(state, nodes) !== false);
     for (const p of this.plugins) if (!p.filter) p.preFilter?.(state, nodes);
+    state.filters = filters;
     return { state, filters };
   }
 

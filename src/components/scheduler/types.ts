@@ -98,6 +98,8 @@ export interface CycleState {
   nodesWithTerms?: NodeInfo[];
   /** Plugin state computed in preFilter/preScore, by plugin name. */
   data: Map<string, unknown>;
+  /** The filters with work to do this cycle (those whose preFilter did not skip), set by PreFilter; what-ifs run only these. */
+  filters?: Plugin[];
 }
 
 /** A filter's verdict: undefined = fits; otherwise the reason Kubernetes prints. */
