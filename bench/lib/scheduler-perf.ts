@@ -5,7 +5,8 @@
 // Besides the wall-clock rate (which the shared machine's load skews), each line has the process's
 // CPU time per measured pod (API server, store and scheduler together) and the time in the
 // scheduler's decisions alone (filter and score; wall time of synchronous calls, so a loaded
-// machine inflates it), per pod.
+// machine inflates it), per pod; and, when pods preempt, the time in preemption's victim search
+// (also wall time) per measured pod and how many searches ran.
 import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
@@ -73,13 +74,20 @@ const STALL_MS = Number(process.env.BENCH_STALL_S ?? 120) * 1000;
 /**
  * Resolves once every named pod of the namespace was seen bound; fails with what is missing once
  * STALL_MS pass without one more bound (a lost event or a stuck scheduler ends the run instead of
- * hanging it). The watch starts with the namespace's current pods (resourceVersion 0).
+ * hanging it). The watch starts with the namespace's current pods (resourceVersion 0), or after
+ * `resourceVersion` when the pods are all created later (the measured ones: a namespace holding
+ * 20,000 init pods would otherwise send them all to this watch inside the measured time).
  */
-export function waitBound(client: Client, namespace: string, names: Iterable<string>): Promise<void> {
+export function waitBound(
+  client: Client,
+  namespace: string,
+  names: Iterable<string>,
+  resourceVersion = "0",
+): Promise<void> {
   const want = new Set(names);
   const total = want.size;
   if (total === 0) return Promise.resolve();
-  const w = client.resource("pods", namespace).watch({ resourceVersion: "0" });
+  const w = client.resource("pods", namespace).watch({ resourceVersion });
   let progressAt = performance.now();
   let stalled: Error | undefined;
   const timer = setInterval(() => {
@@ -109,15 +117,18 @@ export function waitBound(client: Client, namespace: string, names: Iterable<str
 }
 
 /** Only the set's own names count: init pods already bound in the same namespace would end the measurement early. */
-function allBound(client: Client, set: PodSet): Promise<void> {
+function allBound(client: Client, set: PodSet, resourceVersion?: string): Promise<void> {
   const names = Array.from({ length: set.count }, (_, i) => (set.pod(i).metadata as { name: string }).name);
-  return waitBound(client, set.namespace, names);
+  return waitBound(client, set.namespace, names, resourceVersion);
 }
 
 export interface WorkloadResult {
   rate: number;
   cpuMsPerPod: number;
   decideMsPerPod: number;
+  /** Wall ms in preemption's victim search (not in decideMsPerPod) per measured pod, and how many searches ran. */
+  preemptMsPerPod: number;
+  preemptions: number;
 }
 
 const cpuMs = () => {
@@ -192,10 +203,13 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
         );
         await setsDone;
       }
-      const done = allBound(client, w.measure);
+      // The measured pods do not exist yet: their watch starts now, not with the init pods of their namespace.
+      const now = await client.resource("pods", w.measure.namespace).list({ limit: 1 });
+      const done = allBound(client, w.measure, now.metadata?.resourceVersion);
       const t0 = performance.now();
       const c0 = cpuMs();
       const d0 = decisions.ms;
+      const p0 = { ...scheduler.preemption };
       const churn = w.churn;
       let churned = 0;
       const timer =
@@ -217,6 +231,8 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
         rate: w.measure.count / ((performance.now() - t0) / 1000),
         cpuMsPerPod: (cpuMs() - c0) / w.measure.count,
         decideMsPerPod: (decisions.ms - d0) / w.measure.count,
+        preemptMsPerPod: (scheduler.preemption.ms - p0.ms) / w.measure.count,
+        preemptions: scheduler.preemption.runs - p0.runs,
       };
     } finally {
       await scheduler.stop();
@@ -511,5 +527,5 @@ const initCount = (w: Workload) =>
 export function workloadLine(w: Workload, r: WorkloadResult): string {
   const target = w.target ?? w.threshold * 3;
   const load = loadavg()[0]!.toFixed(1);
-  return `${w.name}: nodes=${w.nodes} init=${initCount(w)} pods=${w.measure.count} pods_per_s=${round(r.rate)} upstream_threshold=${w.threshold} target=${target} met=${r.rate >= target ? "yes" : "no"} cpu_ms_per_pod=${round(r.cpuMsPerPod, 2)} decide_ms_per_pod=${round(r.decideMsPerPod, 3)} load1=${load}`;
+  return `${w.name}: nodes=${w.nodes} init=${initCount(w)} pods=${w.measure.count} pods_per_s=${round(r.rate)} upstream_threshold=${w.threshold} target=${target} met=${r.rate >= target ? "yes" : "no"} cpu_ms_per_pod=${round(r.cpuMsPerPod, 2)} decide_ms_per_pod=${round(r.decideMsPerPod, 3)}${r.preemptions ? ` preempt_ms_per_pod=${round(r.preemptMsPerPod, 3)} preemptions=${r.preemptions}` : ""} load1=${load}`;
 }
