@@ -92,6 +92,16 @@ describe("create", () => {
     expect(res.status).toBe(413);
   });
 
+  test("a body over 3 MiB in UTF-8 bytes though not in characters is 413; one just under is read", async () => {
+    const over = { ...pod("wide"), metadata: { name: "wide", annotations: { a: "é".repeat(1_600_000) } } };
+    expect((await api.request("POST", "/api/v1/namespaces/default/pods", over)).status).toBe(413);
+    const under = { ...pod("narrow"), metadata: { name: "narrow", annotations: { a: "é".repeat(1_000_000) } } };
+    const res = await api.json("POST", "/api/v1/namespaces/default/pods", under);
+    // Read and decoded: refused for its annotations' size (256 KiB), not for the body's.
+    expect(res.status).toBe(422);
+    expect(res.body.message).toContain("metadata.annotations: Too long");
+  });
+
   test("creating in a namespace that does not exist is 404", async () => {
     const { status, body } = await api.json("POST", "/api/v1/namespaces/nope/pods", pod("x"));
     expect(status).toBe(404);
