@@ -270,3 +270,21 @@ for (const via of ["in-process", "http"] as const) {
     });
   });
 }
+
+test("a client makes one resource client per kind and namespace, each writing where it was asked to", async () => {
+  const client = createClient(inProcess);
+  expect(client.resource("pods", "default")).toBe(client.resource("pods", "default"));
+  expect(client.resource("pods", "kube-system")).not.toBe(client.resource("pods", "default"));
+  expect(client.resource("pods")).not.toBe(client.resource("pods", "default"));
+  expect(client.resource("configmaps", "default")).not.toBe(client.resource("pods", "default") as never);
+  const cm = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name } });
+  await client.resource("configmaps", "default").create(cm("one-per-ns"));
+  await client.resource("configmaps", "kube-system").create(cm("one-per-ns"));
+  await client
+    .resource("configmaps")
+    .create({ ...cm("by-object"), metadata: { name: "by-object", namespace: "kube-public" } });
+  expect((await client.resource("configmaps", "kube-system").get("one-per-ns")).metadata?.namespace).toBe(
+    "kube-system",
+  );
+  expect((await client.resource("configmaps", "kube-public").get("by-object")).metadata?.namespace).toBe("kube-public");
+});

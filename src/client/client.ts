@@ -74,10 +74,23 @@ export function createClient(transport: Transport, opts: ClientOptions = {}): Cl
     return (text ? JSON.parse(text) : undefined) as R;
   }
 
+  /**
+   * Resource clients by kind and namespace, made once: one holds nothing else, and making its dozen
+   * closures for every create, binding and Event was ~0.7% of a scheduling run.
+   */
+  const made = new WeakMap<KindRef, Map<string | undefined, ResourceClient<KubeObject>>>();
   function resource<T extends KubeObject>(name: string, namespace?: string): ResourceClient<T> {
     const kind = resolve(name);
     if (!kind) throw new Error(`the server doesn't have a resource type "${name}"`);
-    return resourceClient<T>(kind, namespace, request, call);
+    let byNamespace = made.get(kind);
+    if (!byNamespace) made.set(kind, (byNamespace = new Map()));
+    let rc = byNamespace.get(namespace);
+    if (!rc) {
+      // Bounded: namespaces come and go.
+      if (byNamespace.size >= 1024) byNamespace.clear();
+      byNamespace.set(namespace, (rc = resourceClient<KubeObject>(kind, namespace, request, call)));
+    }
+    return rc as unknown as ResourceClient<T>;
   }
 
   function dynamic<T extends KubeObject>(ref: KindRef, namespace?: string): ResourceClient<T> {
