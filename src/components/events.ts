@@ -13,10 +13,12 @@
 // process, 33 caches of 4096: tens of MB that only grew during a soak).
 import { rfc3339 } from "../api/time.ts";
 import type { KubeObject } from "../api/types.ts";
-import type { Client } from "../client/index.ts";
+import { type Client, resourcePath } from "../client/index.ts";
 import { apiVersionOf, resolveKind } from "../api/registry.ts";
 
 export type EventType = "Normal" | "Warning";
+
+const EVENTS = resolveKind("events")!;
 
 const CACHE_ENTRIES = 4096; // client-go's maxLruCacheEntries
 const SIMILAR_MAX = 10; // defaultAggregateMaxEvents
@@ -215,11 +217,12 @@ export function recordEvent(
       reportingComponent: component,
       reportingInstance: "",
     };
-    // `last` keeps only the write's completion, not the created Event (kept per event for the cache's life).
-    return (written.last = events.create(event).then(
-      () => undefined,
-      () => c.written.delete(key),
-    ));
+    // `last` keeps only the write's completion, not the created Event (kept per event for the cache's
+    // life). The answer is not parsed: nothing reads it (a pod's Scheduled event paid a JSON.parse).
+    const forget = () => void c.written.delete(key);
+    return (written.last = client
+      .request("POST", resourcePath(EVENTS, namespace), { body: event })
+      .then((res) => res.text().then(() => (res.ok ? undefined : forget())), forget));
   };
   const seen = c.written.get(key);
   if (!seen) return void create(1, now);

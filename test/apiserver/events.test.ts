@@ -78,6 +78,20 @@ test("an event deleted (expired) meanwhile is written anew with its count", asyn
   expect(again!.metadata.name).not.toBe(first!.metadata.name);
 });
 
+test("an event the server refuses (its namespace does not exist yet) is forgotten: the next is created anew", async () => {
+  const client = newClient();
+  const lost = { ...pod("refused"), metadata: { name: "refused", namespace: "later", uid: "uid-refused" } };
+  recordEvent(client, "kubelet", lost, "Normal", "Pulled", "Pulled container c");
+  // In process, the refusal (admission, before the store) is answered before this create commits.
+  await client.resource("namespaces").create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "later" } });
+  recordEvent(client, "kubelet", lost, "Normal", "Pulled", "Pulled container c");
+  const evs = await waitFor("one event in the new namespace", async () => {
+    const items = (await client.resource("events", "later").list()).items as unknown as Ev[];
+    return items.length === 1 ? items : undefined;
+  });
+  expect(evs[0]!.count).toBe(1);
+});
+
 test("forgetting a deleted object empties the recorder's caches of it; other objects' entries stay", async () => {
   const client = newClient();
   for (const reason of ["Pulled", "Created", "Started"]) {
