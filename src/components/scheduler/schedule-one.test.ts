@@ -141,6 +141,34 @@ describe("pods nominated to a node count in its filters (upstream's RunFilterPlu
     expect(r.node ?? (r as { message: string }).message).toBe(c.want);
   });
 
+  test("a node checked cycle after cycle sees nominations and its own pods as they are now", () => {
+    // The node with its nominated pods added is kept between cycles: each step must still decide
+    // as a fresh cycle would.
+    const cache = cacheWith([nodeWith("a", { cpu: "2" })]);
+    const s = new Scheduler1(defaultPlugins);
+    const low = (n: number) => podWith(`low${n}`, { cpu: "1", priority: 1 });
+    const decide = (n: number) => {
+      const r = s.schedule(low(n), cache.nodes(), undefined, cache.nominatedOn);
+      return r.node ?? (r as { message: string }).message;
+    };
+    const full = "0/1 nodes are available: 1 Insufficient cpu.";
+    expect(decide(1)).toBe("a");
+    cache.nominate(waiting("high", 10), "a");
+    expect(decide(2)).toBe(full);
+    expect(decide(3)).toBe(full);
+    cache.nominate(waiting("high", 10, { cpu: "500m" }), "a"); // the same pod, asking for less now
+    expect(decide(4)).toBe("a");
+    cache.upsertPod(podWith("bound", { cpu: "1", nodeName: "a" })); // the node's own pods change
+    expect(decide(5)).toBe(full);
+    cache.removePod("default/bound");
+    expect(decide(6)).toBe("a");
+    cache.unnominate("default/high");
+    cache.nominate(waiting("other", 10, { cpu: "2" }), "a");
+    expect(decide(7)).toBe(full);
+    cache.unnominate("default/other");
+    expect(decide(8)).toBe("a");
+  });
+
   test("preemption chooses victims with the nominated pods counted", () => {
     // Without the nomination, n1 would win (its victim has the lower priority); with an
     // equal-priority pod nominated there, evicting n1's pod is not enough.

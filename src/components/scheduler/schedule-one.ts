@@ -76,11 +76,36 @@ export function cloneState(plugins: Plugin[], state: CycleState): CycleState {
   return { ...state, data };
 }
 
+/** A node with pods nominated to it added, kept while the node and those pods stay the same. */
+interface WithNominated {
+  gen: number;
+  pods: PodInfo[];
+  node: NodeInfo;
+}
+const withNominated = new WeakMap<NodeInfo, WithNominated>();
+
+/**
+ * A copy of `info` with `pods` added, reused from cycle to cycle while the node's generation and
+ * the pods are the same: while preemptors wait for their victims to go, every cycle checks their
+ * nodes with them counted, and copying each such node every cycle cost more than the filters. The
+ * copy is only read (filters), never changed.
+ */
+function nodeWithNominated(info: NodeInfo, pods: PodInfo[]): NodeInfo {
+  const hit = withNominated.get(info);
+  if (hit && hit.gen === info.generation && hit.pods.length === pods.length && hit.pods.every((p, i) => p === pods[i]))
+    return hit.node;
+  const node = cloneNodeInfo(info);
+  for (const p of pods) accountPod(node, p, 1);
+  withNominated.set(info, { gen: info.generation, pods, node });
+  return node;
+}
+
 /**
  * Upstream's RunFilterPluginsWithNominatedPods: pods nominated to the node with at least this
  * pod's priority count as if placed there, so a pod does not take the room preemption freed for
  * a more important one. The node must pass with them and, when any were added, without them too
- * (a nominated pod may never arrive: affinity must not rely on it).
+ * (a nominated pod may never arrive: affinity must not rely on it). Plugins with state this cycle
+ * update a copy of it; the others read the node alone.
  */
 export function runFiltersWithNominated(
   plugins: Plugin[],
@@ -90,16 +115,19 @@ export function runFiltersWithNominated(
   nominated?: Nominated,
   key?: string,
 ): FilterResult {
-  let node: NodeInfo | undefined;
-  let st: CycleState | undefined;
+  let added: PodInfo[] | undefined;
   for (const p of nominated?.(info.name) ?? []) {
     if (p.priority < state.priority || p.key === key) continue;
-    node ??= cloneNodeInfo(info);
-    st ??= cloneState(plugins, state);
-    accountPod(node, p, 1);
-    for (const pl of plugins) pl.addPod?.(st, p, node);
+    (added ??= []).push(p);
   }
-  if (node && st) {
+  if (added) {
+    const node = nodeWithNominated(info, added);
+    let st = state;
+    for (const pl of plugins) {
+      if (!pl.addPod || !state.data.has(pl.name)) continue;
+      if (st === state) st = cloneState(plugins, state);
+      for (const p of added) pl.addPod(st, p, node);
+    }
     const r = runFilters(filters, st, node);
     if (r) return r;
   }
