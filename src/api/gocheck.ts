@@ -57,7 +57,13 @@ function goType(t: string): string {
   return scalars[t] ?? `v1.${structName(t)}`;
 }
 
-const structName = (model: string) => model.replace(/^(?:[A-Z][a-z]+)?V\d+(?:(?:alpha|beta)\d+)?/, "");
+const structNames = new Map<string, string>();
+const structName = (model: string) => {
+  let name = structNames.get(model);
+  if (name === undefined)
+    structNames.set(model, (name = model.replace(/^(?:[A-Z][a-z]+)?V\d+(?:(?:alpha|beta)\d+)?/, "")));
+  return name;
+};
 
 function zero(t: string): unknown {
   if (t === "s") return "";
@@ -69,14 +75,22 @@ function zero(t: string): unknown {
   return {};
 }
 
+/** Where a value is: its field's name and the context of the object holding it (the path is built only to fail). */
 interface Ctx {
   /** "PodSpec" for a field of PodSpec; undefined at the root. */
   struct?: string;
-  path: string;
+  field?: string;
+  parent?: Ctx;
 }
 
+const pathOf = (ctx: Ctx | undefined): string => {
+  if (ctx?.field === undefined) return "";
+  const up = pathOf(ctx.parent);
+  return up ? `${up}.${ctx.field}` : ctx.field;
+};
+
 function fail(v: unknown, t: string, ctx: Ctx, why = ""): never {
-  const into = ctx.struct ? `Go struct field ${ctx.struct}.${ctx.path}` : "Go value";
+  const into = ctx.struct ? `Go struct field ${ctx.struct}.${pathOf(ctx)}` : "Go value";
   throw new GoDecodeError(
     why ||
       `json: cannot unmarshal ${jsonKind(v).split(" ")[0]}${typeof v === "number" ? ` ${goNumber(v)}` : ""} into ${into} of type ${goType(t)}`,
@@ -89,6 +103,7 @@ function check(v: unknown, t: string, ctx: Ctx, depth: number): unknown {
   if (v === null) return zero(t);
   switch (t) {
     case "any":
+      depthCheck(v, depth);
       return v;
     case "s":
     case "t":
@@ -141,16 +156,23 @@ function check(v: unknown, t: string, ctx: Ctx, depth: number): unknown {
     return obj;
   }
   const fields = GO_TYPES[t];
-  if (!fields) return obj;
+  if (!fields) {
+    depthCheck(obj, depth);
+    return obj;
+  }
   const struct = structName(t);
   for (const k of Object.keys(obj)) {
     const ft = fields[k];
-    if (!ft) continue; // unknown fields: Go drops them; they are kept, unchecked
+    if (!ft) {
+      // Unknown fields: Go drops them; they are kept, unchecked but for their depth.
+      depthCheck(obj[k], depth + 1);
+      continue;
+    }
     if (obj[k] === null && ft !== "t" && ft !== "any") {
       delete obj[k];
       continue;
     }
-    obj[k] = check(obj[k], ft, { struct, path: ctx.path ? `${ctx.path}.${k}` : k }, depth + 1);
+    obj[k] = check(obj[k], ft, { struct, field: k, parent: ctx }, depth + 1);
   }
   return obj;
 }
@@ -170,8 +192,8 @@ export function goDecode(key: string, obj: unknown): void {
     depthCheck(obj, 0);
     return;
   }
-  check(obj, root, { path: "" }, 0);
-  depthCheck(obj, 0);
+  // The check walks every value of a known type and limits the depth of the rest (unknown fields, raw JSON).
+  check(obj, root, {}, 0);
 }
 
 /** Unknown fields are not walked by the type check: their depth is limited all the same. */
