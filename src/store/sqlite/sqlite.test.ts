@@ -110,6 +110,26 @@ test("the read cache holds keys that were read, not every key written", async ()
   }
 });
 
+test("the read cache stays within its bound (32M characters) through writes and reads, and its values stay right", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kube-cache-"));
+  const s = await SqliteStore.open({ dataDir: dir });
+  try {
+    const value = (i: number, v = 0) => `{"i":${i},"v":${v},"pad":"${"x".repeat(1_900_000)}"}`;
+    const key = (i: number) => `/registry/configmaps/default/c${i}`;
+    for (let i = 0; i < 24; i++) await s.create(key(i), value(i), { readSoon: true });
+    expect(s.cachedKeys).toBe(17);
+    // Reading every key in turn (most from SQLite) keeps the bound; an update of an old one too.
+    for (let i = 0; i < 24; i++) expect((await s.get(key(i))).kv?.value).toBe(value(i));
+    expect(s.cachedKeys).toBe(17);
+    await s.update(key(3), value(3, 1), 0);
+    expect((await s.get(key(3))).kv?.value).toBe(value(3, 1));
+    expect(s.cachedKeys).toBe(17);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
 test("a create marked readSoon is cached once committed, and writes after it in the same batch win", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kube-cache-"));
   const s = await SqliteStore.open({ dataDir: dir });

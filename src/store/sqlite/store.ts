@@ -49,6 +49,12 @@ const CACHE_MAX_CHARS = 32 * 1024 * 1024;
 class ReadCache {
   private readonly map = new Map<string, KeyValue>();
   private chars = 0;
+  /**
+   * A live iterator over the keys, oldest first: each eviction goes on from where the last one
+   * stopped. A fresh iteration per set stepped again over every entry deleted before it (a Map
+   * keeps them until it rehashes): once full (about 20k pods), every cached write paid that walk.
+   */
+  private oldest: MapIterator<string> | undefined;
 
   get(key: string): KeyValue | undefined {
     return this.map.get(key);
@@ -59,9 +65,14 @@ class ReadCache {
     if (kv.value.length > CACHE_MAX_CHARS / 16) return;
     this.map.set(kv.key, kv);
     this.chars += kv.value.length;
-    for (const [key] of this.map) {
-      if (this.chars <= CACHE_MAX_CHARS) break;
-      this.drop(key);
+    while (this.chars > CACHE_MAX_CHARS) {
+      let next = this.oldest?.next();
+      if (!next || next.done) {
+        this.oldest = this.map.keys();
+        next = this.oldest.next();
+      }
+      if (next.done) break;
+      this.drop(next.value);
     }
   }
 
