@@ -61,6 +61,11 @@ export class LiveWatcher {
     return out;
   }
 
+  /** Nothing buffered, not lagged, not closed: every event pushed so far has been read. */
+  get idle(): boolean {
+    return this.head === this.buf.length && !this.lagged && !this.closed;
+  }
+
   /** Drops the read part of the buffer once it is most of it. */
   private trim(): void {
     if (this.head > 1024 && this.head * 2 > this.buf.length) {

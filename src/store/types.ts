@@ -70,6 +70,13 @@ export interface Watcher extends AsyncIterable<WatchEvent> {
    * reader send a burst in one write instead of one per event.
    */
   takeReady(max: number): WatchEvent[];
+  /**
+   * A revision this watch has handed out every event up to (its own and everyone else's writes),
+   * when it is reading live events and none waits in its buffer; else undefined. A bookmark may then
+   * carry it, so a client watching a quiet resource resumes from a recent revision instead of the
+   * last event it saw, long compacted (upstream's watch cache sends its own current revision).
+   */
+  caughtUp?(): number | undefined;
 }
 
 export interface Store {

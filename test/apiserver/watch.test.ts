@@ -89,6 +89,21 @@ test("allowWatchBookmarks brings BOOKMARK events with the current resourceVersio
   expect(bm.object.metadata.resourceVersion).toBe(rv);
 });
 
+test("a bookmark 2 s before the watch's deadline carries the store's revision, though the watch saw no event", async () => {
+  // The default bookmark interval (a minute) is longer than this watch: only the pre-deadline bookmark comes.
+  await using fresh = await startTestApi();
+  const rv = (await fresh.json("GET", "/api/v1/namespaces/kube-system/configmaps")).body.metadata.resourceVersion;
+  await fresh.json("POST", "/api/v1/namespaces/default/configmaps", cm("elsewhere"));
+  const current = String(await fresh.store.currentRevision());
+  expect(Number(current)).toBeGreaterThan(Number(rv));
+  const res = await fresh.request(
+    "GET",
+    `/api/v1/namespaces/kube-system/configmaps?watch=true&allowWatchBookmarks=true&timeoutSeconds=3&resourceVersion=${rv}`,
+  );
+  const events = await readWatch(res, () => false, 10_000);
+  expect(events.map((e) => [e.type, e.object.metadata.resourceVersion])).toEqual([["BOOKMARK", current]]);
+});
+
 test("pods watched by spec.nodeName see only their node's pods", async () => {
   const rv = (await api.json("GET", "/api/v1/pods")).body.metadata.resourceVersion;
   const res = await api.request(

@@ -57,11 +57,18 @@ function joined(lines: (Line | Encoded)[]): Uint8Array {
   return out;
 }
 
-/** Where the event generator is: bookmarks are sent only once the initial list is out, at the revision sent last. */
+/**
+ * Where the event generator is: bookmarks are sent only once the initial list is out, at the revision
+ * sent last, or the store's newest when the watch has nothing left to send (caughtUp).
+ */
 interface Progress {
   watching: boolean;
   revision: number;
+  caughtUp?: () => number | undefined;
 }
+
+/** A bookmark this long before the watch's deadline, so the client resumes from there (upstream's cacher: 2 s). */
+const PRE_DEADLINE_MS = 2000;
 
 export function watchStream(objects: Objects, req: WatchRequest): ReadableStream<Uint8Array> {
   const abort = new AbortController();
@@ -95,19 +102,29 @@ export function watchStream(objects: Objects, req: WatchRequest): ReadableStream
       // watchers; one promise raced against every event kept each event alive until it fired.)
       // The generator runs only inside pull, and pull enqueues what it yields in the same
       // microtask run, so when a timer fires every event up to progress.revision is sent.
+      // Bookmarks every bookmarkEvery and once more PRE_DEADLINE_MS before the deadline (upstream's
+      // nextBookmarkTime), so a watch that times out resumes from a revision still in the history.
+      let preDeadlineSent = false;
       const arm = () => {
+        const now = Date.now();
+        const preDeadline = preDeadlineSent ? Infinity : deadline - PRE_DEADLINE_MS - now;
         // setTimeout takes at most 2^31-1 ms (longer fires at once).
         const wait = Math.max(
           0,
-          Math.min(deadline - Date.now(), req.bookmarks ? bookmarkEvery : Infinity, 2 ** 31 - 1),
+          Math.min(deadline - now, req.bookmarks ? Math.min(bookmarkEvery, preDeadline) : Infinity, 2 ** 31 - 1),
         );
         timer = setTimeout(() => {
           if (ended) return;
-          if (Date.now() >= deadline) {
+          const now = Date.now();
+          if (now >= deadline) {
             if (end()) controller.close();
             return;
           }
-          if (req.bookmarks && progress.watching) controller.enqueue(bytes(bookmark(req.kind, progress.revision)));
+          if (deadline - now <= PRE_DEADLINE_MS) preDeadlineSent = true;
+          if (req.bookmarks && progress.watching) {
+            progress.revision = Math.max(progress.revision, progress.caughtUp?.() ?? 0);
+            controller.enqueue(bytes(bookmark(req.kind, progress.revision)));
+          }
           arm();
         }, wait);
       };
@@ -208,6 +225,8 @@ async function* events(
   let watcher: Watcher | undefined;
   try {
     watcher = objects.store.watch(listPrefix(req.kind, req.namespace), { afterRevision: lastRv, signal });
+    const w = watcher;
+    progress.caughtUp = () => w.caughtUp?.();
     const iter = watcher[Symbol.asyncIterator]();
     for (;;) {
       const r = await iter.next();

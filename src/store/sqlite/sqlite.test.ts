@@ -88,6 +88,36 @@ test("the change log is compacted once it holds twice the window, without waitin
   }
 });
 
+test("a watcher is caught up at the store's revision once it read every event, writes elsewhere included", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kube-caught-up-"));
+  const s = await openStore({ dataDir: dir });
+  try {
+    await s.create("/other/first", "0"); // afterRevision 0 would mean "from now"
+    const start = (await s.create("/w/a", "0")).modRevision;
+    await s.create("/other/x", "0");
+    const w = s.watch("/w/", { afterRevision: start - 1 });
+    const it = w[Symbol.asyncIterator]();
+    // Replaying the log: not yet.
+    expect(w.caughtUp?.()).toBeUndefined();
+    expect((await it.next()).value?.revision).toBe(start);
+    const next = it.next();
+    await s.create("/other/y", "0");
+    expect(w.caughtUp?.()).toBe(await s.currentRevision());
+    // An event waiting in its buffer: not caught up until it is read.
+    await s.create("/w/b", "0");
+    const b = await s.currentRevision();
+    await s.create("/w/c", "0");
+    expect((await next).value?.revision).toBe(b);
+    expect(w.caughtUp?.()).toBeUndefined();
+    expect(w.takeReady(10).map((e) => e.kv.key)).toEqual(["/w/c"]);
+    expect(w.caughtUp?.()).toBe(await s.currentRevision());
+    w.close();
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the read cache holds keys that were read, not every key written", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kube-cache-"));
   const s = await SqliteStore.open({ dataDir: dir });

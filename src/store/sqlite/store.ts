@@ -460,7 +460,10 @@ export class SqliteStore implements Store {
     }
     const gen = iterate();
     const takeReady = (max: number) => takeLive(reading ? live : undefined, max, (r) => (last = r));
-    return { [Symbol.asyncIterator]: () => gen, close, takeReady };
+    // A commit publishes to every watcher in the same synchronous flush that moves this.rev: a live
+    // watcher with an empty buffer has been handed everything up to this.rev.
+    const caughtUp = () => (reading && live.idle ? this.rev : undefined);
+    return { [Symbol.asyncIterator]: () => gen, close, takeReady, caughtUp };
   }
 
   private fromLog(r: Row): WatchEvent {
