@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { storeContract } from "../../../test/helpers/store-contract.ts";
+import { waitFor } from "../../../test/helpers/wait.ts";
 import { openStore } from "../index.ts";
 import { KeyExistsError, LockedError } from "../types.ts";
 import { PRAGMAS, SCHEMA } from "./schema.ts";
@@ -60,7 +61,7 @@ test("a keySuffix list reads only the keys that end with it: pages, more and rem
 test("the change log is compacted once it holds twice the window, without waiting for the timer", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kube-compact-"));
   // The timer (and its first pass 2 s after open) never fires during this test: only writes trigger compaction.
-  const s = await openStore({ dataDir: dir, compactWindow: 100, compactIntervalMs: 3_600_000 });
+  const s = await openStore({ dataDir: dir, compactWindow: 100, historyMs: 0, compactIntervalMs: 3_600_000 });
   try {
     let rev = (await s.create("/u/a", "0")).modRevision;
     for (let i = 0; i < 1000; i++) {
@@ -82,6 +83,45 @@ test("the change log is compacted once it holds twice the window, without waitin
         .next()
         .catch((e) => e.name),
     ).toBe("CompactedError");
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("history is kept by time too: no revision written within historyMs is compacted", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kube-history-"));
+  let now = 1_000_000;
+  const s = await openStore({
+    dataDir: dir,
+    compactWindow: 10,
+    historyMs: 60_000,
+    compactIntervalMs: 3_600_000,
+    now: () => now,
+  });
+  try {
+    let rev = (await s.create("/u/a", "0")).modRevision;
+    const write = async (n: number) => {
+      for (let i = 0; i < n; i++) rev = (await s.update("/u/a", `v${i}`, rev)).modRevision;
+      return rev;
+    };
+    const a = await write(100);
+    now += 30_000;
+    const b = await write(100);
+    // Twenty times the window of 10, but all written within the last minute: nothing goes.
+    expect(await s.compactedRevision()).toBe(0);
+    now += 31_000;
+    await write(100);
+    // The second hundred is 31 s old: kept.
+    expect(await s.compactedRevision()).toBeLessThanOrEqual(a);
+    now += 30_000;
+    await write(100);
+    // The first hundred is 91 s old and goes; the third, 30 s old, stays.
+    await waitFor("compaction of what is older than a minute", async () => (await s.compactedRevision()) >= a);
+    expect(await s.compactedRevision()).toBeLessThanOrEqual(b);
+    const w = s.watch("/u/", { afterRevision: b });
+    expect((await w[Symbol.asyncIterator]().next()).value?.revision).toBe(b + 1);
+    w.close();
   } finally {
     await s.close();
     rmSync(dir, { recursive: true, force: true });
