@@ -204,6 +204,31 @@ describe("Informer", () => {
     inf.stop();
   });
 
+  test("a resync of a big cache lets the event loop run between batches", async () => {
+    const ns = await freshNamespace();
+    const cms = client.resource("configmaps", ns);
+    const n = 1200;
+    for (let i = 0; i < n; i += 100)
+      await Promise.all(Array.from({ length: 100 }, (_, j) => cms.create(cm(`r${i + j}`, {}, { v: "1" }))));
+    const inf = new Informer(cms, { resyncMs: 50 });
+    inf.start();
+    await inf.waitForSync();
+    // Immediates that ran while each resync update was delivered: 0 for all of them when one pass is one turn.
+    let turns = 0;
+    let counting = true;
+    const turn = () => {
+      turns++;
+      if (counting) setImmediate(turn);
+    };
+    const seenAt: number[] = [];
+    inf.on({ update: (a, b) => a === b && seenAt.push(turns) });
+    setImmediate(turn);
+    await waitFor("one whole resync", () => seenAt.length >= n);
+    counting = false;
+    expect(seenAt[n - 1]! - seenAt[0]!).toBeGreaterThanOrEqual(1);
+    inf.stop();
+  });
+
   test("lists in pages and still sees every object", async () => {
     const ns = await freshNamespace();
     const cms = client.resource("configmaps", ns);

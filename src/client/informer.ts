@@ -192,10 +192,29 @@ export class Informer<T extends KubeObject> {
     if (this.started) return;
     this.started = true;
     void this.run();
-    if (this.opts.resyncMs && this.opts.resyncMs > 0) {
-      this.resyncTimer = setInterval(() => {
-        if (this.synced) for (const obj of this.cache.values()) this.emit("update", obj, obj);
-      }, this.opts.resyncMs);
+    if (this.opts.resyncMs && this.opts.resyncMs > 0)
+      this.resyncTimer = setInterval(() => void this.resync(), this.opts.resyncMs);
+  }
+
+  private resyncing = false;
+
+  /**
+   * update(obj, obj) for every cached object, in batches that let the event loop run: at 100k pods and a
+   * dozen controllers' handlers, one synchronous pass held the process for seconds every minute. An
+   * object replaced or deleted since the pass began is skipped (its own event already went out).
+   */
+  private async resync(): Promise<void> {
+    if (!this.synced || this.resyncing) return;
+    this.resyncing = true;
+    try {
+      const all = [...this.cache];
+      for (let i = 0; i < all.length && !this.stopped; i += BATCH) {
+        if (i) await yieldToLoop();
+        for (const [key, obj] of all.slice(i, i + BATCH))
+          if (this.cache.get(key) === obj) this.emit("update", obj, obj);
+      }
+    } finally {
+      this.resyncing = false;
     }
   }
 
