@@ -152,7 +152,15 @@ export class SchedulerLoop {
     if (!pod || !responsible(pod) || this.cache.isAssumed(key)) return;
     const nodes = this.cache.nodes();
     const nominated = this.cache.anyNominated() ? this.cache.nominatedOn : undefined;
-    const result = this.algorithm.schedule(pod, nodes, undefined, nominated);
+    // The node preemption freed for it, tried first (the status may not show the nomination yet).
+    const preferred = this.cache.nominatedNodeOf(key) ?? pod.status?.nominatedNodeName;
+    const result = this.algorithm.schedule(
+      pod,
+      nodes,
+      undefined,
+      nominated,
+      preferred === undefined ? undefined : this.cache.get(preferred),
+    );
     if (result.node === undefined) {
       // PostFilter: preemption, whose verdict joins the message as upstream's does.
       const t0 = performance.now();

@@ -309,6 +309,11 @@ export class NodeCache {
     if (on?.size === 0) this.nominations.delete(node);
   }
 
+  /** The node a pod is nominated to, if any. */
+  nominatedNodeOf(key: string): string | undefined {
+    return this.nominatedNode.get(key);
+  }
+
   /** Whether any pod is nominated anywhere (most of the time none is: filters then skip the what-if). */
   anyNominated(): boolean {
     return this.nominations.size > 0;

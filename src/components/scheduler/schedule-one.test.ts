@@ -169,6 +169,25 @@ describe("pods nominated to a node count in its filters (upstream's RunFilterPlu
     expect(decide(8)).toBe("a");
   });
 
+  test("the node a pod is nominated to is tried first (upstream's evaluateNominatedNode)", () => {
+    // "busy" scores lower than "idle" (less room left), so only the nomination sends the pod there.
+    const cache = cacheWith(
+      [nodeWith("busy", { cpu: "4" }), nodeWith("idle", { cpu: "4" })],
+      [podWith("x", { cpu: "2", nodeName: "busy" })],
+    );
+    const s = new Scheduler1(defaultPlugins);
+    const pod = podWith("p", { cpu: "1", priority: 10 });
+    cache.nominate(pod, "busy");
+    const decide = (nominatedNode?: string) =>
+      s.schedule(pod, cache.nodes(), undefined, cache.nominatedOn, nominatedNode ? cache.get(nominatedNode) : undefined)
+        .node;
+    expect(decide()).toBe("idle");
+    expect(decide("busy")).toBe("busy"); // its own nomination does not count against it
+    // A nominated node that no longer fits: every node is looked at as usual.
+    cache.upsertPod(podWith("y", { cpu: "2", nodeName: "busy" }));
+    expect(decide("busy")).toBe("idle");
+  });
+
   test("preemption chooses victims with the nominated pods counted", () => {
     // Without the nomination, n1 would win (its victim has the lower priority); with an
     // equal-priority pod nominated there, evicting n1's pod is not enough.

@@ -157,9 +157,27 @@ export class Scheduler1 {
     return { state, filters };
   }
 
-  schedule(pod: SchedPod, nodes: NodeInfo[], percentage?: number, nominated?: Nominated): ScheduleResult {
+  /**
+   * `nominatedNode`: the node preemption freed for this pod, tried first as upstream's
+   * evaluateNominatedNode does: when it passes the filters it is the answer, without looking at
+   * (or scoring) the others; otherwise every node is looked at as usual.
+   */
+  schedule(
+    pod: SchedPod,
+    nodes: NodeInfo[],
+    percentage?: number,
+    nominated?: Nominated,
+    nominatedNode?: NodeInfo,
+  ): ScheduleResult {
     const { state, filters } = this.prepare(pod, nodes);
     const key = nominated && `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
+    if (
+      nominatedNode &&
+      !(nominated
+        ? runFiltersWithNominated(this.plugins, filters, state, nominatedNode, nominated, key)
+        : runFilters(filters, state, nominatedNode))
+    )
+      return { node: nominatedNode.name };
     const want = numFeasibleNodesToFind(nodes.length, percentage);
     const feasible: NodeInfo[] = [];
     const reasons = new Map<string, number>();
