@@ -3,9 +3,11 @@
 // all replicas ready. Meanwhile a ConfigMap is updated every 200 ms (mutating API call latency,
 // p99); at the end one cluster-wide LIST of all pods is timed. RSS is the kube process's peak.
 // Last line: scale: nodes=N pods=P total_s=T rss_mb=M list_all_ms=L mutating_p99_ms=P
-// A run whose ready count does not move for BENCH_STALL_S (default 600) ends with
+// A run whose ready count and pod count do not move for BENCH_STALL_S (default 600) ends with
 // `scale: failed: ...` (how many pods exist, are bound, run) instead of waiting forever: a watch that
-// lost events once left 6,000 pods unscheduled or unstarted while kube sat idle.
+// lost events once left 6,000 pods unscheduled or unstarted while kube sat idle. Pods still being
+// created count as progress: a ReplicaSet writes its status after a sync's 500 creates, so on a
+// loaded machine no Deployment reported a ready pod for the first 10+ minutes.
 import { readFileSync } from "node:fs";
 import { createClient, httpTransport } from "../src/client/index.ts";
 import { startKube } from "./lib/kube-up.ts";
@@ -75,14 +77,19 @@ export default async function main(): Promise<void> {
       latencies.push(performance.now() - s);
     }
     let ready = 0;
+    let exist = 0;
     let last = 0;
     let progressAt = performance.now();
     while (ready < PODS) {
       await Bun.sleep(1000);
       const list = await client.resource("deployments", "default").list();
       const now = list.items.reduce((n, d) => n + ((d.status as { readyReplicas?: number })?.readyReplicas ?? 0), 0);
-      if (now !== ready) progressAt = performance.now();
+      // How many pods exist, from a one-item page's remainingItemCount (the store counts keys, no objects read).
+      const page = await client.resource("pods", "default").list({ limit: 1 });
+      const existNow = page.items.length + (page.metadata.remainingItemCount ?? 0);
+      if (now !== ready || existNow !== exist) progressAt = performance.now();
       ready = now;
+      exist = existNow;
       if (performance.now() - progressAt > STALL_MS) {
         const pods = await client.resource("pods", "default").list();
         const bound = pods.items.filter((p) => (p.spec as { nodeName?: string })?.nodeName).length;
@@ -95,7 +102,7 @@ export default async function main(): Promise<void> {
       if (performance.now() - last > 10_000) {
         last = performance.now();
         console.log(
-          `${round((performance.now() - d0) / 1000)} s: ${ready}/${PODS} ready, rss ${round(peakRss(kube.pid))} MB, cpu ${round(cpuSeconds(kube.pid))} s, load ${loadavg()}`,
+          `${round((performance.now() - d0) / 1000)} s: ${ready}/${PODS} ready, ${exist} exist, rss ${round(peakRss(kube.pid))} MB, cpu ${round(cpuSeconds(kube.pid))} s, load ${loadavg()}`,
         );
       }
     }
