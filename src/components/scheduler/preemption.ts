@@ -189,7 +189,11 @@ export function preempt(
     // Only plugins with state this cycle have anything to update.
     hooks: s.plugins.filter((p) => (p.addPod || p.removePod) && state.data.has(p.name)),
   };
-  for (const node of resolvable) {
+  // From a random node on, as upstream's GetOffsetAndNumCandidates: candidates found first are not
+  // always the same nodes (which later preemptors would otherwise have to dry-run past).
+  const start = Math.floor(Math.random() * resolvable.length);
+  for (let i = 0; i < resolvable.length; i++) {
+    const node = resolvable[(start + i) % resolvable.length]!;
     const r = victimsOn(w, state, node, budgets, nominated);
     if ("reason" in r) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
     else if (cands.push(r) >= enough) break;
