@@ -3,6 +3,7 @@
 import type { Client, Clock } from "../client/index.ts";
 import type { ClusterConfig } from "./config.ts";
 import type { MetricsHub } from "./metrics/hub.ts";
+import type { ContainerRuntime } from "./kubelet/runtime/types.ts";
 
 export interface ComponentContext {
   /** The cluster admin's client (tests, and components run without identities). */
@@ -31,6 +32,8 @@ export interface ComponentContext {
   simNodes: number;
   /** --container-socket, when given. */
   containerSocket?: string;
+  /** Tests: what the kubelet uses instead of the engine runtime it made (a wrapper that delays its answers, say). */
+  wrapRuntime?: (runtime: ContainerRuntime) => ContainerRuntime;
   dataDir: string;
   /** Public address of the API server (for what must be reachable from other processes). */
   apiUrl: string;

@@ -39,10 +39,12 @@ export const kubeletComponent: Component = {
     const runtimes = new Map<string, ContainerRuntime>();
     if (ctx.runtime === "engine") {
       try {
-        runtimes.set(
-          ctx.nodeName,
-          await createRuntime({ runtime: "engine", containerSocket: ctx.containerSocket, env: process.env }),
-        );
+        const engine = await createRuntime({
+          runtime: "engine",
+          containerSocket: ctx.containerSocket,
+          env: process.env,
+        });
+        runtimes.set(ctx.nodeName, ctx.wrapRuntime ? ctx.wrapRuntime(engine) : engine);
       } catch (err) {
         if (err instanceof RuntimeUnavailableError) throw new KubeletError(err.message);
         throw err;

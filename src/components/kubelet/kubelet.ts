@@ -1,12 +1,13 @@
 // One node's kubelet: registers the node, keeps its heartbeat, runs a PodWorker per pod bound
-// here, polls the runtime so exits and crashes are noticed, adopts containers left running by a
-// previous process and removes those whose pods are gone.
+// here, relists the runtime's containers (pleg.ts) so exits and crashes are noticed, adopts
+// containers left running by a previous process and removes those whose pods are gone.
 import type { Node } from "../../api/kinds/core.ts";
 import type { Pod } from "../../api/kinds/pod.ts";
 import type { Client } from "../../client/index.ts";
 import { forgetEvents } from "../events.ts";
 import { RestartBackoff } from "./backoff.ts";
 import { nodeObject, postReady, registerNode, renewLease } from "./node.ts";
+import { Pleg } from "./pleg.ts";
 import { PodWorker } from "./pod-worker.ts";
 import { LABELS, type ContainerRuntime } from "./runtime/index.ts";
 
@@ -22,7 +23,10 @@ export interface KubeletOptions {
   serviceAccounts?: { ca?: string };
   dns?: { domain: string; resolvConf: string };
   log: (msg: string) => void;
-  /** How often the runtime is polled for exits (engine); 0 disables. */
+  /**
+   * How often the node's containers are relisted (engine): the only source of container state
+   * for the pod workers, which then never list; 0 disables (each sync lists its pod's containers).
+   */
   pollMs?: number;
   leaseEveryMs?: number;
   capacity?: { cpu?: string; memory?: string; pods?: number };
@@ -39,6 +43,7 @@ export class Kubelet {
   readonly workers = new Map<string, PodWorker>();
   private timers: ReturnType<typeof setInterval>[] = [];
   private readonly backoff = new RestartBackoff();
+  private pleg: Pleg | undefined;
 
   constructor(readonly opts: KubeletOptions) {}
 
@@ -68,7 +73,17 @@ export class Kubelet {
         Math.max(every, 40_000),
       ),
     );
-    if (o.pollMs) this.timers.push(setInterval(() => this.poll(), o.pollMs));
+    if (o.pollMs) {
+      const pleg = new Pleg(
+        () => o.runtime.listContainers({ [LABELS.node]: o.nodeName }),
+        (uid) => this.workers.get(uid)?.kick(),
+        o.log,
+      );
+      // Before any worker starts: a pod's first sync reads it (the containers an earlier run left).
+      await pleg.relist();
+      this.pleg = pleg;
+      this.timers.push(setInterval(() => pleg.relist(), o.pollMs));
+    }
   }
 
   /** The node's podCIDR, once node IPAM has written it (upstream's kubelet waits the same way). */
@@ -108,6 +123,7 @@ export class Kubelet {
       dns,
       log,
       podStarted,
+      pleg: this.pleg,
     };
   }
 
@@ -140,31 +156,9 @@ export class Kubelet {
         await this.opts.runtime.removeContainer(c.id).catch(() => {});
   }
 
-  private polling = false;
-  private seen = new Map<string, string>();
-  /** One cheap list of this node's containers; only pods whose containers changed are synced. */
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      const byPod = new Map<string, string[]>();
-      for (const c of await this.opts.runtime.listContainers({ [LABELS.node]: this.opts.nodeName }))
-        (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(`${c.id}:${c.state}`);
-      for (const [uid, w] of this.workers) {
-        const sig = (byPod.get(uid) ?? []).sort().join(",");
-        if (this.seen.get(uid) !== sig) w.kick();
-        this.seen.set(uid, sig);
-      }
-      for (const uid of this.seen.keys()) if (!this.workers.has(uid)) this.seen.delete(uid);
-    } catch (err) {
-      this.opts.log(`polling the runtime: ${(err as Error).message}`);
-    } finally {
-      this.polling = false;
-    }
-  }
-
   async stop(clean: boolean): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.pleg?.stop();
     await Promise.all([...this.workers.values()].map((w) => (clean ? w.shutdown() : w.detach())));
     if (clean) await this.opts.runtime.releasePodCidr?.(this.opts.nodeName).catch(() => {});
   }

@@ -37,6 +37,7 @@ import { readResolvConf } from "../../util/resolv-conf.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Mount } from "./runtime/types.ts";
+import { PlegStoppedError, type Pleg } from "./pleg.ts";
 
 /** Which node's kubelet made a container: a kubelet only ever adopts or removes its own. */
 
@@ -56,6 +57,8 @@ export interface WorkerDeps {
   log: (msg: string) => void;
   /** Told once how long the pod took from this worker's creation to Running (kubelet_pod_start_duration_seconds). */
   podStarted?: (seconds: number) => void;
+  /** The node's relist, which a sync reads the pod's containers from; without it each sync lists them (hollow nodes). */
+  pleg?: Pick<Pleg, "containers">;
 }
 
 interface ProbeState {
@@ -83,6 +86,8 @@ export class PodWorker {
   private stopping = false;
   /** When this kubelet first saw the pod; undefined once its start was recorded (or it was running already). */
   private seenAt: number | undefined;
+  /** When this worker's last change to the pod's containers ended (performance.now()): a sync reads a relist begun after it. */
+  private changedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     pod: Pod,
@@ -115,6 +120,7 @@ export class PodWorker {
         try {
           await this.sync();
         } catch (err) {
+          if (err instanceof PlegStoppedError) break;
           this.deps.log(`pod ${this.key}: ${(err as Error).message}`);
           this.later(2000);
         }
@@ -123,6 +129,11 @@ export class PodWorker {
       // Not kept once settled (one per running pod); shutdown() then has nothing to wait for.
       this.loop = undefined;
     })();
+  }
+
+  /** Resolves once no sync runs or is queued (timers set for later aside). */
+  async settled(): Promise<void> {
+    while (this.loop) await this.loop;
   }
 
   private later(ms: number): void {
@@ -146,11 +157,21 @@ export class PodWorker {
     else this.inspected[i] = info;
   }
 
-  /** The pod's containers with full detail: one list call, an inspect only for what changed. */
-  private async containers(): Promise<ContainerInfo[]> {
-    // Only the pod's own containers: the engine reads the state of each container a list matches,
-    // so this stays cheap however many pods the node runs.
-    const list = await this.deps.runtime.listContainers({ [LABELS.podUid]: this.uid });
+  /** A change to the pod's containers (create, start, stop, remove): the next sync reads a relist begun after it. */
+  private async change<T>(op: Promise<T>): Promise<T> {
+    try {
+      return await op;
+    } finally {
+      this.changedAt = performance.now();
+    }
+  }
+
+  /**
+   * The pod's containers with full detail: as listed (by the node's relist, or the pod's own list
+   * when not given), with an inspect only for what changed since this worker last looked.
+   */
+  private async containers(listed?: ContainerInfo[]): Promise<ContainerInfo[]> {
+    const list = listed ?? (await this.deps.runtime.listContainers({ [LABELS.podUid]: this.uid }));
     const out = await Promise.all(
       list.map(async (c) => {
         const known = this.inspected.find((x) => x.id === c.id);
@@ -229,12 +250,16 @@ export class PodWorker {
   private async sync(): Promise<void> {
     if (this.terminated) return;
     if (this.pod.metadata?.deletionTimestamp) return this.terminate(true);
-    const all = await this.containers();
+    // What the node's relist saw, once it includes this worker's own last change; kept up to date
+    // below with what this sync changes, for the status written at its end.
+    const all = await this.containers(
+      this.deps.pleg ? await this.deps.pleg.containers(this.uid, this.changedAt) : undefined,
+    );
     const phase = this.pod.status?.phase;
     if (isPodPhaseTerminal(phase)) {
       this.stopProbes();
       for (const c of all.filter((c) => c.state === "running"))
-        await this.deps.runtime.stopContainer(c.id, 1).catch(() => {});
+        await this.change(this.deps.runtime.stopContainer(c.id, 1)).catch(() => {});
       return;
     }
     const spec = this.pod.spec;
@@ -280,7 +305,7 @@ export class PodWorker {
           void ensureImage(c);
           void envOf(c);
         }
-        for (const c of all) await this.deps.runtime.removeContainer(c.id).catch(() => {});
+        for (const c of all) await this.change(this.deps.runtime.removeContainer(c.id)).catch(() => {});
         const portMappings = spec.containers.flatMap((c) =>
           (c.ports ?? [])
             .filter((p) => p.hostPort)
@@ -291,20 +316,22 @@ export class PodWorker {
               protocol: (p.protocol ?? "TCP") as "TCP",
             })),
         );
-        const sandbox = await this.deps.runtime.createPodSandbox({
-          podUid: this.uid,
-          podName: this.pod.metadata!.name!,
-          namespace: this.pod.metadata!.namespace!,
-          hostname: spec.hostname ?? this.pod.metadata!.name!,
-          portMappings,
-          labels: { [LABELS.node]: this.deps.nodeName },
-          startInBackground: true,
-        });
+        const sandbox = await this.change(
+          this.deps.runtime.createPodSandbox({
+            podUid: this.uid,
+            podName: this.pod.metadata!.name!,
+            namespace: this.pod.metadata!.namespace!,
+            hostname: spec.hostname ?? this.pod.metadata!.name!,
+            portMappings,
+            labels: { [LABELS.node]: this.deps.nodeName },
+            startInBackground: true,
+          }),
+        );
         const mine = { id: sandbox.id, ip: sandbox.ip };
         this.sandbox = mine;
         if (sandbox.started) {
           // The engine starts it (network set up) while the containers are created; each start waits for it.
-          sandboxStarted = sandbox.started.then((ip) => {
+          sandboxStarted = this.change(sandbox.started).then((ip) => {
             mine.ip = ip;
           });
           sandboxStarted.catch(() => {});
@@ -380,38 +407,40 @@ export class PodWorker {
           `container "${c.name}": not applied by this node: ${confined.unsupported.join("; ")}`,
         );
       const env = await envOf(c);
-      const id = await this.deps.runtime.createContainer(this.sandbox!.id, {
-        name: c.name,
-        image: c.image,
-        command: c.command,
-        args: c.args,
-        env,
-        workingDir: c.workingDir,
-        mounts: [
-          ...mounts,
-          ...dnsMounts.filter((m) => !(c.volumeMounts ?? []).some((v) => v.mountPath === m.containerPath)),
-        ],
-        security: confined.security,
-        cpuMillis: c.resources?.limits?.cpu ? cpuMillis(c.resources.limits.cpu) : undefined,
-        memoryBytes: c.resources?.limits?.memory ? memoryBytes(c.resources.limits.memory) : undefined,
-        labels: { [LABELS.restartCount]: String(restartCount), [LABELS.node]: this.deps.nodeName },
-        tty: c.tty,
-        stdin: c.stdin,
-        init: isInit,
-      });
+      const id = await this.change(
+        this.deps.runtime.createContainer(this.sandbox!.id, {
+          name: c.name,
+          image: c.image,
+          command: c.command,
+          args: c.args,
+          env,
+          workingDir: c.workingDir,
+          mounts: [
+            ...mounts,
+            ...dnsMounts.filter((m) => !(c.volumeMounts ?? []).some((v) => v.mountPath === m.containerPath)),
+          ],
+          security: confined.security,
+          cpuMillis: c.resources?.limits?.cpu ? cpuMillis(c.resources.limits.cpu) : undefined,
+          memoryBytes: c.resources?.limits?.memory ? memoryBytes(c.resources.limits.memory) : undefined,
+          labels: { [LABELS.restartCount]: String(restartCount), [LABELS.node]: this.deps.nodeName },
+          tty: c.tty,
+          stdin: c.stdin,
+          init: isInit,
+        }),
+      );
       this.event("Normal", "Created", `Created container ${c.name}`);
       if (sandboxStarted) {
         await sandboxStarted.catch(async (err) => {
-          await this.deps.runtime.removeContainer(id).catch(() => {});
+          await this.change(this.deps.runtime.removeContainer(id)).catch(() => {});
           throw err;
         });
         // The hosts file names the pod's IP, known only now (same file, so the mount sees it).
         this.writeDnsFiles(resolv);
       }
-      await this.deps.runtime.startContainer(id);
-      // What inspect would say right now: the status write that follows needs no extra round trip.
+      await this.change(this.deps.runtime.startContainer(id));
+      // What inspect would say right now: the status written at the end of this sync needs no extra round trip.
       const now = new Date().toISOString();
-      this.remember({
+      const info: ContainerInfo = {
         id,
         runtimeName: "",
         image: c.image,
@@ -432,7 +461,9 @@ export class PodWorker {
         oomKilled: false,
         error: "",
         ip: this.sandbox!.ip,
-      });
+      };
+      this.remember(info);
+      all.push(info);
       this.waiting.delete(c.name);
       this.startProbes(c, id);
       this.event("Normal", "Started", `Started container ${c.name}`);
@@ -460,8 +491,10 @@ export class PodWorker {
       }
       this.deps.backoff.restarted(bkey, Date.now(), ran);
       // Keep only the previous instance (for logs --previous).
-      for (const old of all.filter((x) => x.kind === "app" && x.containerName === c.name && x.id !== info.id))
-        await this.deps.runtime.removeContainer(old.id).catch(() => {});
+      for (const old of all.filter((x) => x.kind === "app" && x.containerName === c.name && x.id !== info.id)) {
+        await this.change(this.deps.runtime.removeContainer(old.id)).catch(() => {});
+        all.splice(all.indexOf(old), 1);
+      }
       await start(c, info.restartCount + 1);
       return "waiting";
     };
@@ -492,12 +525,16 @@ export class PodWorker {
         if (!info) await start(c, 0);
         else if (info.state === "exited")
           await handleExited(c, info, policy === "Always" || (policy === "OnFailure" && info.exitCode !== 0));
-        else if (info.state === "created") await this.deps.runtime.startContainer(info.id).catch(() => {});
+        else if (info.state === "created")
+          await this.change(this.deps.runtime.startContainer(info.id)).then(
+            () => all.splice(all.indexOf(info), 1, { ...info, state: "running" }),
+            () => {},
+          );
       }
     }
     // A sandbox started in the background is running (and has its IP) before the status is told.
     if (sandboxStarted) await sandboxStarted;
-    await this.writeStatus(initDone);
+    await this.writeStatus(initDone, all);
   }
 
   /** Schedules the rewrite of the pod's token volumes (a failed one is retried in 10 s, as the token is still valid). */
@@ -564,11 +601,12 @@ export class PodWorker {
           if (counter.record(r.ok)) {
             if (kind === "liveness" && !counter.healthy) {
               unhealthy(`Liveness probe failed: ${r.message}`);
-              await this.deps.runtime
-                .stopContainer(id, this.pod.spec.terminationGracePeriodSeconds ?? 30)
-                .catch(() => {});
+              await this.change(
+                this.deps.runtime.stopContainer(id, this.pod.spec.terminationGracePeriodSeconds ?? 30),
+              ).catch(() => {});
             }
-            if (kind === "startup" && !counter.healthy) await this.deps.runtime.stopContainer(id, 1).catch(() => {});
+            if (kind === "startup" && !counter.healthy)
+              await this.change(this.deps.runtime.stopContainer(id, 1)).catch(() => {});
             this.kick();
           }
         }
@@ -628,8 +666,8 @@ export class PodWorker {
     } as ContainerStatus;
   }
 
-  private async writeStatus(initDone: boolean): Promise<void> {
-    const infos = await this.containers();
+  /** @param infos the pod's containers as the sync saw and left them. */
+  private async writeStatus(initDone: boolean, infos: ContainerInfo[]): Promise<void> {
     const spec = this.pod.spec;
     const statuses = spec.containers.map((c) => this.statusOf(c, infos));
     const initStatuses = (spec.initContainers ?? []).map((c) => this.statusOf(c, infos));

@@ -1,0 +1,170 @@
+// Pod workers over the node's relist (pleg.ts), on a hollow runtime the test steers: a container
+// that exits while its pod's sync is under way is seen by the sync the relist queues, and a sync
+// that follows the worker's own change reads a relist begun after it (never an older one, which
+// would restart a container already restarted).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Pod } from "../../src/api/kinds/pod.ts";
+import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
+import { RestartBackoff } from "../../src/components/kubelet/backoff.ts";
+import { Pleg } from "../../src/components/kubelet/pleg.ts";
+import { PodWorker } from "../../src/components/kubelet/pod-worker.ts";
+import { LABELS, SimRuntime, type ContainerRuntime } from "../../src/components/kubelet/runtime/index.ts";
+import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const NODE = "relist-node";
+let api: TestApi;
+let client: Client;
+let dataDir: string;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
+  dataDir = mkdtempSync(join(tmpdir(), "kube-relist-"));
+});
+
+afterAll(async () => {
+  await api.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A hollow runtime whose container starts can be held by container name, counting creates by name. */
+function steeredRuntime() {
+  const sim = new SimRuntime();
+  const names = new Map<string, string>();
+  const creates = new Map<string, number>();
+  const held = new Map<string, { reached: () => void; release: Promise<void> }>();
+  const runtime = new Proxy(sim, {
+    get(target, prop, receiver) {
+      if (prop === "createContainer")
+        return async (sandboxId: string, cfg: { name: string }) => {
+          const id = await sim.createContainer(sandboxId, cfg as never);
+          names.set(id, cfg.name);
+          creates.set(cfg.name, (creates.get(cfg.name) ?? 0) + 1);
+          return id;
+        };
+      if (prop === "startContainer")
+        return async (id: string) => {
+          const hold = held.get(names.get(id) ?? "");
+          if (hold) {
+            held.delete(names.get(id)!);
+            hold.reached();
+            await hold.release;
+          }
+          return sim.startContainer(id);
+        };
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as ContainerRuntime;
+  return {
+    sim,
+    runtime,
+    creates,
+    /** The next start of container `name` waits for `release()`; `reached` resolves when it is asked for. */
+    hold(name: string) {
+      let reached!: () => void;
+      let release!: () => void;
+      const r = new Promise<void>((res) => (reached = res));
+      held.set(name, { reached, release: new Promise<void>((res) => (release = res)) });
+      return { reached: r, release: () => release() };
+    },
+    async idOf(name: string) {
+      const all = await sim.listContainers({ [LABELS.containerName]: name });
+      return all.sort((a, b) => b.restartCount - a.restartCount)[0]!.id;
+    },
+  };
+}
+
+/** A pod bound to NODE, created through the API; a worker for it over `pleg`, which kicks it. */
+async function podWithWorker(
+  name: string,
+  containers: string[],
+  restartPolicy: string,
+  runtime: ContainerRuntime,
+  backoff = new RestartBackoff(),
+) {
+  const pod = (await client.resource<Pod>("pods", "default").create({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: { nodeName: NODE, restartPolicy, containers: containers.map((c) => ({ name: c, image: "busybox" })) },
+  } as Pod)) as Pod;
+  let worker!: PodWorker;
+  const pleg = new Pleg(
+    () => runtime.listContainers({ [LABELS.node]: NODE }),
+    (uid) => (uid === pod.metadata!.uid ? worker.kick() : undefined),
+    () => {},
+  );
+  await pleg.relist();
+  worker = new PodWorker(pod, {
+    client,
+    runtime,
+    nodeName: NODE,
+    nodeIP: "127.0.0.1",
+    dataDir,
+    backoff,
+    log: () => {},
+    pleg,
+  });
+  return { pleg, worker };
+}
+
+const statusOf = async (name: string) => (await client.resource<Pod>("pods", "default").get(name)).status;
+
+test("a container that exits while its pod's sync is under way is seen by the sync the relist queues", async () => {
+  const steer = steeredRuntime();
+  const { pleg, worker } = await podWithWorker("exits-mid-sync", ["a", "b"], "Never", steer.runtime);
+  const b = steer.hold("b");
+  worker.kick();
+  await b.reached;
+  // The sync started a and waits on b's start: a exits, and the relist reports it meanwhile.
+  steer.sim.exitContainer(await steer.idOf("a"), 3);
+  await pleg.relist();
+  b.release();
+  const relists = setInterval(() => pleg.relist(), 20);
+  try {
+    const status = await waitFor("a terminated with its exit code, b running", async () => {
+      const s = await statusOf("exits-mid-sync");
+      const [a, bb] = s?.containerStatuses ?? [];
+      return a?.state?.terminated?.exitCode === 3 && bb?.state?.running ? s : undefined;
+    });
+    expect(status.phase).toBe("Running");
+  } finally {
+    clearInterval(relists);
+    await worker.shutdown();
+  }
+});
+
+test("a sync after the worker restarted a container reads a relist begun after the restart: no second restart", async () => {
+  const steer = steeredRuntime();
+  // No back-off: a sync that read the relist from before the restart would restart again at once.
+  const { pleg, worker } = await podWithWorker(
+    "restart-once",
+    ["a"],
+    "Always",
+    steer.runtime,
+    new RestartBackoff(0, 0),
+  );
+  worker.kick();
+  await worker.settled();
+  expect((await statusOf("restart-once"))?.containerStatuses?.[0]?.state?.running).toBeTruthy();
+  await pleg.relist();
+  steer.sim.exitContainer(await steer.idOf("a"), 1);
+  // The relist reports the exit; the sync it starts restarts a.
+  await pleg.relist();
+  await worker.settled();
+  expect(steer.creates.get("a")).toBe(2);
+  // Kicks before any newer relist (a probe's result, an update of the pod) wait for one.
+  worker.kick();
+  worker.kick();
+  await pleg.relist();
+  await worker.settled();
+  expect(steer.creates.get("a")).toBe(2);
+  const [a] = (await statusOf("restart-once"))?.containerStatuses ?? [];
+  expect({ restartCount: a?.restartCount, running: !!a?.state?.running }).toEqual({ restartCount: 1, running: true });
+  await worker.shutdown();
+});
