@@ -119,3 +119,25 @@ describe("reading a pod's containers", () => {
     await expect(pleg.containers("a", performance.now())).rejects.toBeInstanceOf(PlegStoppedError);
   });
 });
+
+describe("a list that never answers", () => {
+  test("is given up after the list timeout; the next relist lists again and wakes a waiting worker", async () => {
+    const logged: string[] = [];
+    let calls = 0;
+    const answered = [box("a", "1", "running")];
+    const pleg = new Pleg(
+      () => (++calls === 1 ? new Promise<ContainerInfo[]>(() => {}) : Promise.resolve(answered)),
+      () => {},
+      (msg) => logged.push(msg),
+      20,
+    );
+    const waiting = pleg.containers("a");
+    await pleg.relist();
+    expect(logged).toEqual([
+      "relisting the runtime's containers: the runtime did not answer a container list within 20 ms",
+    ]);
+    await pleg.relist();
+    expect(calls).toBe(2);
+    expect(await waiting).toEqual(answered);
+  });
+});

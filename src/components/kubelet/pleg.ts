@@ -44,7 +44,25 @@ export class Pleg {
     /** A pod's containers changed since the previous relist. */
     private readonly changed: (podUid: string) => void,
     private readonly log: (msg: string) => void,
+    /** A list that has not answered by then is given up, so one hung call cannot stop relisting. */
+    private readonly listTimeoutMs = 30_000,
   ) {}
+
+  /** The list, or an error once listTimeoutMs has passed without an answer. */
+  private async listBounded(): Promise<ContainerInfo[]> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the runtime did not answer a container list within ${this.listTimeoutMs} ms`)),
+        this.listTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.list(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   /** Lists the node's containers once; reports each pod whose containers differ from the last relist. */
   async relist(): Promise<void> {
@@ -53,7 +71,7 @@ export class Pleg {
     try {
       const began = performance.now();
       const byPod = new Map<string, ContainerInfo[]>();
-      for (const c of await this.list()) (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(c);
+      for (const c of await this.listBounded()) (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(c);
       const changed: string[] = [];
       for (const uid of this.records.keys()) if (!byPod.has(uid)) changed.push(uid);
       for (const uid of changed) this.records.delete(uid);
