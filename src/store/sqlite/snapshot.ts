@@ -30,8 +30,15 @@ export function lockHolder(dataDir: string): number | undefined {
   return pid && processAlive(pid) ? pid : undefined;
 }
 
-/** Writes a consistent copy of the data dir's store to `file` (mode 0600); safe while kube runs. */
-export async function saveSnapshot(dataDir: string, file: string): Promise<{ bytes: number; revision: number }> {
+/**
+ * Writes a consistent copy of the data dir's store to `file` (mode 0600); safe while kube runs.
+ * `beforeRename` runs once the copy is whole and checked, just before it appears under its name.
+ */
+export async function saveSnapshot(
+  dataDir: string,
+  file: string,
+  beforeRename?: () => void,
+): Promise<{ bytes: number; revision: number }> {
   const source = join(dataDir, DB);
   if (!existsSync(source)) throw new SnapshotError(`no cluster in ${dataDir} (no ${DB})`);
   if (existsSync(file)) throw new SnapshotError(`${file} already exists`);
@@ -49,6 +56,7 @@ export async function saveSnapshot(dataDir: string, file: string): Promise<{ byt
   }
   chmodSync(partial, 0o600);
   const revision = await snapshotRevision(partial);
+  beforeRename?.();
   renameSync(partial, file);
   return { bytes: statSync(file).size, revision };
 }
@@ -103,7 +111,11 @@ export function listSnapshots(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-/** Takes a snapshot into `dir` named by the time, then keeps only the newest `retain`. */
+/**
+ * Takes a snapshot into `dir` named by the time and keeps only the newest `retain`: the oldest go
+ * once the new one is whole and before it is renamed into place, so the dir never holds more than
+ * `retain` snapshots and a failed snapshot removes nothing.
+ */
 export async function scheduledSnapshot(
   dataDir: string,
   dir: string,
@@ -116,7 +128,8 @@ export async function scheduledSnapshot(
     .replace(/\.\d{3}Z$/, "Z");
   let file = join(dir, `kube-snapshot-${stamp}.db`);
   for (let i = 1; existsSync(file); i++) file = join(dir, `kube-snapshot-${stamp.slice(0, -1)}-${i}Z.db`);
-  await saveSnapshot(dataDir, file);
-  for (const old of listSnapshots(dir).slice(retain)) rmSync(old, { force: true });
+  await saveSnapshot(dataDir, file, () => {
+    for (const old of listSnapshots(dir).slice(retain - 1)) rmSync(old, { force: true });
+  });
   return file;
 }
