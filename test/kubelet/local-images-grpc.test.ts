@@ -204,24 +204,29 @@ describe("gRPC probes", () => {
         ],
       },
     });
+    const unhealthy = async () =>
+      (await events("grpc-mixed")).filter((e) => e.reason === "Unhealthy").map((e) => e.message);
+    const livenessDown = 'Liveness probe failed: service unhealthy (responded with "NOT_SERVING")';
+    // The liveness probe may first fail to connect, before the server container listens (a failure
+    // too, and a restart); the NOT_SERVING answer comes once the server is up.
     const pod: any = await waitFor(
-      "server ready, the liveness victim restarted",
+      "server ready, the liveness victim restarted for NOT_SERVING",
       async () => {
         const p: any = await pods().get("grpc-mixed");
         const st = Object.fromEntries((p.status?.containerStatuses ?? []).map((c: any) => [c.name, c]));
-        return st.server?.ready && st.dying?.restartCount > 0 && p;
+        return st.server?.ready && st.dying?.restartCount > 0 && (await unhealthy()).includes(livenessDown) && p;
       },
       120_000,
     );
     const st = Object.fromEntries(pod.status.containerStatuses.map((c: any) => [c.name, c]));
     expect([st.down.ready, st.unknown.ready]).toEqual([false, false]);
     expect(pod.status.conditions.find((c: any) => c.type === "Ready").status).toBe("False");
-    const messages = (await events("grpc-mixed")).filter((e) => e.reason === "Unhealthy").map((e) => e.message);
+    const messages = await unhealthy();
     expect(messages).toContain('Readiness probe failed: service unhealthy (responded with "NOT_SERVING")');
     expect(messages).toContain(
       "Readiness probe failed: error: health rpc probe failed: rpc error: code = NotFound desc = Health " +
         "status unknown for service nope",
     );
-    expect(messages).toContain('Liveness probe failed: service unhealthy (responded with "NOT_SERVING")');
+    expect(messages).toContain(livenessDown);
   }, 180_000);
 });
