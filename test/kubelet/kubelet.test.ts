@@ -2,50 +2,29 @@
 // volumes, restart by policy with back-off, obey probes, end with exit codes, are deleted
 // gracefully, and survive a kubelet restart without being restarted.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
-import { kubeletComponent } from "../../src/components/kubelet/index.ts";
-import type { ComponentContext, RunningComponent } from "../../src/components/types.ts";
-import { BUSYBOX_IMAGE, ensureEngine } from "../helpers/engine.ts";
-import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
+import type { Client } from "../../src/client/index.ts";
+import { TEST_TOKEN, type TestApi } from "../helpers/api.ts";
+import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
+import { startTestKubelet, type TestKubelet } from "../helpers/kubelet.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { clusterConfig, defaultConfig } from "../../src/components/config.ts";
+import { defaultConfig } from "../../src/components/config.ts";
 import { FakeClock } from "../helpers/clock.ts";
 import type { Pod } from "../../src/api/kinds/pod.ts";
 
 const NODE = `kubelet-test-${process.pid}`;
+let node: TestKubelet;
 let api: TestApi;
 let client: Client;
-let ctx: ComponentContext;
-let kubelet: RunningComponent;
 let dataDir: string;
 
 beforeAll(async () => {
-  await ensureEngine();
-  api = await startTestApi();
-  client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
-  dataDir = mkdtempSync(join(tmpdir(), "kube-kubelet-"));
-  ctx = {
-    client,
-    kubeletKey: api.kubeletKey,
-    nodeName: NODE,
-    runtime: "engine",
-    simNodes: 1,
-    dataDir,
-    apiUrl: "in-process",
-    log: () => {},
-    config: clusterConfig({ cleanOnExit: true }),
-  };
-  kubelet = await kubeletComponent.start(ctx);
+  node = await startTestKubelet(NODE);
+  ({ api, client, dataDir } = node);
 }, 60_000);
 
-afterAll(async () => {
-  await kubelet.stop();
-  await api.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => node.close());
 
 const pods = () => client.resource("pods", "default");
 const get = (name: string) => pods().get(name) as Promise<any>;
@@ -276,7 +255,6 @@ describe("running pods", () => {
     expect(lines.slice(0, 5)).toEqual(["from-configmap", "from-secret", "projected", 'app="p"', 'tier="web"']);
     expect(Number(lines[5])).toBeGreaterThan(100);
     // The projected token is a live one for the pod's service account.
-    const { readFileSync } = await import("node:fs");
     const uid = (await get("projected")).metadata.uid;
     const token = readFileSync(join(dataDir, "pods", uid, "volumes", "p", "token"), "utf8");
     const who = await api.json(
@@ -565,11 +543,19 @@ describe("deletion and restarts", () => {
       },
       30_000,
     );
-    await kubelet.stop();
-    ctx.config.cleanOnExit = false;
-    kubelet = await kubeletComponent.start({ ...ctx, config: clusterConfig({ cleanOnExit: true }) });
-    await waitFor("still running after restart", async () => status(await get("keeper"))?.state?.running, 10_000);
-    const after = await get("keeper");
+    expect(await node.engineRunning(status(before).containerID)).toBe(true);
+    await node.restart();
+    // The status in the API is the old kubelet's until the new one writes it: wait for one that
+    // names a container the engine runs (an old id whose container was removed does not count).
+    const after = await waitFor(
+      "a running container reported after restart",
+      async () => {
+        const p = await get("keeper");
+        const s = status(p);
+        return s?.state?.running && (await node.engineRunning(s.containerID)) ? p : undefined;
+      },
+      30_000,
+    );
     expect(status(after).containerID).toBe(status(before).containerID);
     expect(status(after).restartCount).toBe(0);
   });

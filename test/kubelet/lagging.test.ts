@@ -4,49 +4,23 @@
 // workers must still see every exit, restart a crashing container with back-off, and finish a
 // graceful delete.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Pod } from "../../src/api/kinds/pod.ts";
-import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
-import { clusterConfig } from "../../src/components/config.ts";
-import { kubeletComponent } from "../../src/components/kubelet/index.ts";
-import type { RunningComponent } from "../../src/components/types.ts";
-import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
-import { BUSYBOX_IMAGE, ensureEngine } from "../helpers/engine.ts";
+import type { Client } from "../../src/client/index.ts";
+import { startTestKubelet, type TestKubelet } from "../helpers/kubelet.ts";
+import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
 import { laggingRuntime } from "../helpers/lagging-runtime.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const NODE = `lagging-test-${process.pid}`;
-let api: TestApi;
 let client: Client;
-let kubelet: RunningComponent;
-let dataDir: string;
+let node: TestKubelet;
 
 beforeAll(async () => {
-  await ensureEngine();
-  api = await startTestApi();
-  client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
-  dataDir = mkdtempSync(join(tmpdir(), "kube-lagging-"));
-  kubelet = await kubeletComponent.start({
-    client,
-    kubeletKey: api.kubeletKey,
-    nodeName: NODE,
-    runtime: "engine",
-    simNodes: 1,
-    dataDir,
-    apiUrl: "in-process",
-    log: () => {},
-    config: clusterConfig({ cleanOnExit: true }),
-    wrapRuntime: (engine) => laggingRuntime(engine, () => Math.random() * 1500),
-  });
+  node = await startTestKubelet(NODE, { wrapRuntime: (engine) => laggingRuntime(engine, () => Math.random() * 1500) });
+  ({ client } = node);
 }, 60_000);
 
-afterAll(async () => {
-  await kubelet.stop();
-  await api.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => node.close());
 
 const pods = () => client.resource<Pod>("pods", "default");
 const get = (name: string) => pods().get(name);

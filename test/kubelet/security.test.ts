@@ -3,46 +3,26 @@
 // a root image with upstream's message, a subPath symlink out of its volume is refused, and what
 // the node cannot apply is a Warning event.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
-import { kubeletComponent } from "../../src/components/kubelet/index.ts";
-import type { RunningComponent } from "../../src/components/types.ts";
-import { BUSYBOX_IMAGE, ensureEngine } from "../helpers/engine.ts";
-import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
+import type { Client } from "../../src/client/index.ts";
+import { BUSYBOX_IMAGE } from "../helpers/engine.ts";
+import type { TestApi } from "../helpers/api.ts";
+import { startTestKubelet, type TestKubelet } from "../helpers/kubelet.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { clusterConfig } from "../../src/components/config.ts";
 
 const NODE = `security-test-${process.pid}`;
 let api: TestApi;
 let client: Client;
-let kubelet: RunningComponent;
+let node: TestKubelet;
 let dataDir: string;
 
 beforeAll(async () => {
-  await ensureEngine();
-  api = await startTestApi();
-  client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
-  dataDir = mkdtempSync(join(tmpdir(), "kube-security-"));
-  kubelet = await kubeletComponent.start({
-    client,
-    kubeletKey: api.kubeletKey,
-    nodeName: NODE,
-    runtime: "engine",
-    simNodes: 1,
-    dataDir,
-    apiUrl: "in-process",
-    log: () => {},
-    config: clusterConfig({ cleanOnExit: true }),
-  });
+  node = await startTestKubelet(NODE);
+  ({ api, client, dataDir } = node);
 }, 60_000);
 
-afterAll(async () => {
-  await kubelet.stop();
-  await api.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => node.close());
 
 const pods = () => client.resource("pods", "default");
 const get = (name: string) => pods().get(name) as Promise<any>;
