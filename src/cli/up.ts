@@ -8,7 +8,13 @@ import { publishDns } from "../components/dns/index.ts";
 import { DNS_NAMESPACE } from "../api/well-known.ts";
 import { bootApiServer } from "../components/apiserver/boot.ts";
 import { defaultServiceCidr } from "../components/apiserver/service-alloc.ts";
-import { createClient, inProcessTransport, mergeKubeconfig, writeKubeconfig } from "../client/index.ts";
+import {
+  createClient,
+  inProcessTransport,
+  mergeKubeconfig,
+  SharedInformerFactory,
+  writeKubeconfig,
+} from "../client/index.ts";
 import type { Component, ComponentContext, RunningComponent } from "../components/types.ts";
 import { consoleLog, stopOnSignal } from "./foreground.ts";
 import { clusterConfig } from "../components/config.ts";
@@ -281,13 +287,19 @@ export async function up(opts: UpOptions): Promise<void> {
     mergeKubeconfig(opts.writeKubeconfig, { server: api.url, token: api.token, ca: api.ca, name: "kube" });
 
   const allStarted = Promise.withResolvers<void>();
+  const clientAs = (user: { name: string; groups?: string[] }) =>
+    createClient(inProcessTransport(api.fetchLocal, api.tokenFor({ name: user.name, groups: user.groups ?? [] })));
+  // Read as the controller manager, which lists and watches everything; without managedFields, which no component reads.
+  const informers = new SharedInformerFactory(clientAs({ name: "system:kube-controller-manager" }), {
+    stripManagedFields: true,
+  });
   const ctx: ComponentContext = {
     started: allStarted.promise,
     client: createClient(inProcessTransport(api.fetchLocal, api.token)),
+    informers,
     kubeletKey: api.kubeletKey,
     metrics: api.metrics,
-    clientAs: (user) =>
-      createClient(inProcessTransport(api.fetchLocal, api.tokenFor({ name: user.name, groups: user.groups ?? [] }))),
+    clientAs,
     nodeName: opts.nodeName ?? hostname(),
     nodeIp: opts.nodeIp,
     localDns: {},
@@ -322,6 +334,7 @@ export async function up(opts: UpOptions): Promise<void> {
     stopCollecting();
     stopSnapshots();
     for (const { component } of running.reverse()) await component.stop().catch(() => {});
+    informers.stop();
     await api.stop();
   };
   stopOnSignal(stopAll);

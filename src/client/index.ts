@@ -23,6 +23,7 @@ export {
 export { resourcePath, groupVersionPath, type KindRef } from "./paths.ts";
 export * from "./kubeconfig.ts";
 export * from "./informer.ts";
+export * from "./shared-informers.ts";
 export * from "./workqueue.ts";
 export { realClock, type Clock } from "./clock.ts";
 export { lines as ndjsonLines } from "./ndjson.ts";

@@ -13,7 +13,10 @@ import { ApiError, type ResourceClient, type Status, type WatchStream } from "./
 export interface InformerOptions {
   labelSelector?: string;
   fieldSelector?: string;
-  /** Every resyncMs, update(obj, obj) is called for every cached object (level-triggered healing). */
+  /**
+   * Every resyncMs, update(obj, obj) is called for every cached object (level-triggered healing): the
+   * default of listeners registered without a period of their own (on(handlers, { resyncMs })).
+   */
   resyncMs?: number;
   /** List page size; 0 lists everything in one request. Default 500. */
   pageSize?: number;
@@ -124,6 +127,20 @@ export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImme
 interface Listener<T> {
   handlers: EventHandlers<T>;
   backlog?: (() => void)[];
+  /** Its resync period (0: none). */
+  resyncMs: number;
+}
+
+/** The listeners of one resync period and the timer that resyncs them, together in one pass over the cache. */
+interface ResyncGroup<T> {
+  listeners: Set<Listener<T>>;
+  timer?: ReturnType<typeof setInterval>;
+  running: boolean;
+}
+
+export interface ListenerOptions {
+  /** This listener's resync period (client-go's AddEventHandlerWithResyncPeriod); 0: none. Default: the informer's. */
+  resyncMs?: number;
 }
 
 export class Informer<T extends KubeObject> {
@@ -137,7 +154,7 @@ export class Informer<T extends KubeObject> {
   private current: WatchStream<T> | undefined;
   private syncWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private wake: (() => void) | undefined;
-  private resyncTimer: ReturnType<typeof setInterval> | undefined;
+  private resyncGroups = new Map<number, ResyncGroup<T>>();
   private relistCount = 0;
 
   constructor(
@@ -148,11 +165,13 @@ export class Informer<T extends KubeObject> {
   /**
    * Registers handlers; a late registration first receives add() for every cached object. A big cache is
    * replayed in batches that let the event loop run (as client-go's listeners get theirs asynchronously);
-   * events that happen meanwhile reach these handlers after the replay, in order. Returns an unsubscribe.
+   * events that happen meanwhile reach these handlers after the replay, in order. Each listener is resynced on
+   * its own period (opts.resyncMs, else the informer's). Returns an unsubscribe.
    */
-  on(handlers: EventHandlers<T>): () => void {
-    const listener: Listener<T> = { handlers };
+  on(handlers: EventHandlers<T>, opts: ListenerOptions = {}): () => void {
+    const listener: Listener<T> = { handlers, resyncMs: Math.max(0, opts.resyncMs ?? this.opts.resyncMs ?? 0) };
     this.listeners.push(listener);
+    if (listener.resyncMs) this.joinResync(listener);
     const cached = handlers.add ? [...this.cache.values()] : [];
     if (cached.length <= BATCH) for (const obj of cached) this.call(() => handlers.add!(obj));
     else {
@@ -162,7 +181,34 @@ export class Informer<T extends KubeObject> {
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
       listener.backlog = undefined;
+      if (listener.resyncMs) this.leaveResync(listener);
     };
+  }
+
+  /** Number of registered listeners. */
+  get listenerCount(): number {
+    return this.listeners.length;
+  }
+
+  private joinResync(listener: Listener<T>): void {
+    let group = this.resyncGroups.get(listener.resyncMs);
+    if (!group) {
+      group = { listeners: new Set(), running: false };
+      this.resyncGroups.set(listener.resyncMs, group);
+      if (this.started && !this.stopped) this.startResync(listener.resyncMs, group);
+    }
+    group.listeners.add(listener);
+  }
+
+  private leaveResync(listener: Listener<T>): void {
+    const group = this.resyncGroups.get(listener.resyncMs);
+    if (!group?.listeners.delete(listener) || group.listeners.size) return;
+    clearInterval(group.timer);
+    this.resyncGroups.delete(listener.resyncMs);
+  }
+
+  private startResync(ms: number, group: ResyncGroup<T>): void {
+    group.timer = setInterval(() => void this.resync(group), ms);
   }
 
   private async replay(listener: Listener<T>, cached: T[]): Promise<void> {
@@ -182,6 +228,10 @@ export class Informer<T extends KubeObject> {
     for (const [key, obj] of this.cache) this.indexAdd(index, fn(obj), key);
   }
 
+  hasIndexer(name: string): boolean {
+    return this.indexers.has(name);
+  }
+
   byIndex(name: string, value: string): T[] {
     const idx = this.indexers.get(name);
     if (!idx) throw new Error(`no indexer "${name}"`);
@@ -192,36 +242,34 @@ export class Informer<T extends KubeObject> {
     if (this.started) return;
     this.started = true;
     void this.run();
-    if (this.opts.resyncMs && this.opts.resyncMs > 0)
-      this.resyncTimer = setInterval(() => void this.resync(), this.opts.resyncMs);
+    for (const [ms, group] of this.resyncGroups) this.startResync(ms, group);
   }
 
-  private resyncing = false;
-
   /**
-   * update(obj, obj) for every cached object, in batches that let the event loop run: at 100k pods and a
-   * dozen controllers' handlers, one synchronous pass held the process for seconds every minute. An
-   * object replaced or deleted since the pass began is skipped (its own event already went out).
+   * update(obj, obj) for every cached object to the group's listeners, in batches that let the event loop
+   * run: at 100k pods and a dozen controllers' handlers, one synchronous pass held the process for seconds
+   * every minute. An object replaced or deleted since the pass began is skipped (its own event already went
+   * out), and so is a listener that left meanwhile.
    */
-  private async resync(): Promise<void> {
-    if (!this.synced || this.resyncing) return;
-    this.resyncing = true;
+  private async resync(group: ResyncGroup<T>): Promise<void> {
+    if (!this.synced || group.running) return;
+    group.running = true;
     try {
       const all = [...this.cache];
       for (let i = 0; i < all.length && !this.stopped; i += BATCH) {
         if (i) await yieldToLoop();
         for (const [key, obj] of all.slice(i, i + BATCH))
-          if (this.cache.get(key) === obj) this.emit("update", obj, obj);
+          if (this.cache.get(key) === obj) this.emit("update", obj, obj, group.listeners);
       }
     } finally {
-      this.resyncing = false;
+      group.running = false;
     }
   }
 
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.resyncTimer);
+    for (const group of this.resyncGroups.values()) clearInterval(group.timer);
     this.current?.close();
     this.wake?.();
     for (const w of this.syncWaiters.splice(0)) w.reject(new Error("informer stopped before it synced"));
@@ -455,10 +503,11 @@ export class Informer<T extends KubeObject> {
   }
 
   private emit(type: "add", obj: T): void;
-  private emit(type: "update", oldObj: T, obj: T): void;
+  private emit(type: "update", oldObj: T, obj: T, only?: Set<Listener<T>>): void;
   private emit(type: "delete", obj: T): void;
-  private emit(type: "add" | "update" | "delete", a: T, b?: T): void {
+  private emit(type: "add" | "update" | "delete", a: T, b?: T, only?: Set<Listener<T>>): void {
     for (const l of this.listeners) {
+      if (only && !only.has(l)) continue;
       const h = l.handlers;
       const deliver =
         type === "add"

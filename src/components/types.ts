@@ -1,6 +1,6 @@
 // What `kube up` (and later `kube agent`) hands each component, and what it gets back.
 // Components reach the cluster only through `client`.
-import type { Client, Clock } from "../client/index.ts";
+import type { Client, Clock, SharedInformerFactory } from "../client/index.ts";
 import type { ClusterConfig } from "./config.ts";
 import type { MetricsHub } from "./metrics/hub.ts";
 import type { ContainerRuntime } from "./kubelet/runtime/types.ts";
@@ -8,6 +8,11 @@ import type { ContainerRuntime } from "./kubelet/runtime/types.ts";
 export interface ComponentContext {
   /** The cluster admin's client (tests, and components run without identities). */
   client: Client;
+  /**
+   * The process's shared informers (kube up): the controllers and the hollow kubelets watch pods through one
+   * watch and one cache. Absent: each component makes its own.
+   */
+  informers?: SharedInformerFactory;
   /**
    * A client acting as one of the cluster's own identities (system:kube-scheduler,
    * system:node:NAME, ...), so each component holds only its own permissions, as upstream.

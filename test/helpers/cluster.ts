@@ -5,7 +5,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient, inProcessTransport, type Client, type Clock } from "../../src/client/index.ts";
+import {
+  createClient,
+  inProcessTransport,
+  SharedInformerFactory,
+  type Client,
+  type Clock,
+} from "../../src/client/index.ts";
 import { clusterComponents } from "../../src/cli/components.ts";
 import { CONTROLLERS, startControllers } from "../../src/components/controllers/index.ts";
 import type { ComponentContext, RunningComponent } from "../../src/components/types.ts";
@@ -76,10 +82,15 @@ export async function startCluster(opts: ClusterOptions = { runtime: "engine" })
     createClient(inProcessTransport(api.fetch, api.tokenFor({ name: user.name, groups: user.groups ?? [] })));
   // As `kube up`: background work (the GC's graph, quota counts) starts once every component has.
   const started = Promise.withResolvers<void>();
+  // As `kube up`: the controllers and hollow kubelets share the process's informers.
+  const informers = new SharedInformerFactory(clientAs({ name: "system:kube-controller-manager" }), {
+    stripManagedFields: true,
+  });
   const ctx: ComponentContext = {
     started: started.promise,
     client,
     clientAs,
+    informers,
     kubeletKey: api.kubeletKey,
     metrics: api.metrics,
     nodeName,
@@ -108,6 +119,7 @@ export async function startCluster(opts: ClusterOptions = { runtime: "engine" })
     serviceCidr,
     async close() {
       for (const r of running.reverse()) await r.stop();
+      informers.stop();
       await api.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

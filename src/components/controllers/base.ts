@@ -1,7 +1,17 @@
 // What every controller shares: informers (one per resource, shared by all controllers of a
 // process), a work queue of keys, workers running reconcile(key), and a clean stop.
 import type { KubeObject, OwnerReference } from "../../api/types.ts";
-import { Informer, keyOf, runWorkers, WorkQueue, yieldToLoop, type Client, type Clock } from "../../client/index.ts";
+import {
+  Informer,
+  type InformerView,
+  keyOf,
+  runWorkers,
+  type SharedInformerFactory,
+  WorkQueue,
+  yieldToLoop,
+  type Client,
+  type Clock,
+} from "../../client/index.ts";
 import type { ClusterConfig } from "../config.ts";
 
 /** What the garbage collector and the quota counts need of an object: the rest is dropped before it is cached. */
@@ -23,28 +33,33 @@ export function metadataOnly(o: KubeObject): KubeObject {
 }
 
 export class InformerFactory {
-  private readonly informers = new Map<string, Informer<KubeObject>>();
+  private readonly informers = new Map<string, InformerView<KubeObject>>();
   private readonly metadataInformers = new Map<string, Informer<KubeObject>>();
   private started = false;
   private stopped = false;
   /**
    * @param background resolves when background informers may start listing (kube up: once every component
    * of the process has started); they start at once without it.
+   * @param shared the process's shared informers (kube up): the controllers' informers are handles on them,
+   * so the hollow kubelets' pods and the controllers' are one watch and one cache.
    */
   constructor(
     readonly client: Client,
     private background: Promise<unknown> = Promise.resolve(),
+    private readonly shared?: SharedInformerFactory,
   ) {}
 
   /** The shared informer for a resource (all namespaces), created on first use. */
-  get<T extends KubeObject = KubeObject>(resource: string): Informer<T> {
+  get<T extends KubeObject = KubeObject>(resource: string): InformerView<T> {
     let inf = this.informers.get(resource);
     if (!inf) {
       // Without managedFields, as kube-controller-manager's informer factory caches them.
-      inf = new Informer<KubeObject>(this.client.resource(resource), { resyncMs: 60_000, stripManagedFields: true });
+      inf = this.shared
+        ? this.shared.informer(resource, { resyncMs: 60_000 })
+        : new Informer<KubeObject>(this.client.resource(resource), { resyncMs: 60_000, stripManagedFields: true });
       this.informers.set(resource, inf);
     }
-    return inf as unknown as Informer<T>;
+    return inf as unknown as InformerView<T>;
   }
 
   /**
@@ -56,8 +71,8 @@ export class InformerFactory {
   }
 
   /** The shared informer for a resource if some controller asked for one. */
-  peek<T extends KubeObject = KubeObject>(resource: string): Informer<T> | undefined {
-    return this.informers.get(resource) as unknown as Informer<T> | undefined;
+  peek<T extends KubeObject = KubeObject>(resource: string): InformerView<T> | undefined {
+    return this.informers.get(resource) as unknown as InformerView<T> | undefined;
   }
 
   /**

@@ -1,7 +1,7 @@
 // The controllers component: every controller in one process, sharing informers; each
 // reconciles keys from its own work queue.
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
-import { realClock, type Clock } from "../../client/index.ts";
+import { realClock, type Clock, type SharedInformerFactory } from "../../client/index.ts";
 import { clusterConfig, type ClusterConfig } from "../config.ts";
 import { registerWorkqueueMetrics } from "../metrics/workqueue.ts";
 import { InformerFactory, type Controller, type ControllerContext } from "./base.ts";
@@ -85,10 +85,11 @@ export async function startControllers(
   ctx: Omit<ControllerContext, "informers" | "config" | "clock"> & { config?: Partial<ClusterConfig>; clock?: Clock },
   which = CONTROLLERS,
   background?: Promise<unknown>,
+  shared?: SharedInformerFactory,
 ): Promise<{ stop(): Promise<void>; informers: InformerFactory; controllers: Controller[] }> {
   // Shared informers read as the controller manager (list/watch of everything); each controller
   // writes as its own service account, as kube-controller-manager --use-service-account-credentials.
-  const informers = new InformerFactory(ctx.client, background);
+  const informers = new InformerFactory(ctx.client, background, shared);
   const full: ControllerContext = {
     ...ctx,
     informers,
@@ -134,6 +135,7 @@ export const controllersComponent: Component = {
       },
       CONTROLLERS,
       ctx.started,
+      ctx.informers,
     );
     const registry = ctx.metrics?.registry();
     if (registry) registerWorkqueueMetrics(registry, () => running.controllers);

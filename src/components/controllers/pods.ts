@@ -3,7 +3,7 @@
 // not create again until the informer has seen its last creations).
 import type { Pod, PodSpec, PodTemplateSpec } from "../../api/kinds/pod.ts";
 import type { KubeObject } from "../../api/types.ts";
-import type { Informer } from "../../client/index.ts";
+import type { InformerView } from "../../client/index.ts";
 import type { Client } from "../../client/index.ts";
 import { controllerRef } from "./base.ts";
 
@@ -13,7 +13,7 @@ export function controllerUid(o: KubeObject): string[] {
 }
 
 /** Adds the by-controller index to the shared pods informer (idempotent). */
-export function indexPodsByController<T extends KubeObject>(pods: Informer<T>): void {
+export function indexPodsByController<T extends KubeObject>(pods: InformerView<T>): void {
   try {
     pods.addIndexer("controller", controllerUid);
   } catch {
@@ -21,7 +21,7 @@ export function indexPodsByController<T extends KubeObject>(pods: Informer<T>): 
   }
 }
 
-export function ownedPods<T extends KubeObject>(pods: Informer<T>, owner: KubeObject): T[] {
+export function ownedPods<T extends KubeObject>(pods: InformerView<T>, owner: KubeObject): T[] {
   return pods.byIndex("controller", owner.metadata!.uid!);
 }
 
@@ -30,12 +30,12 @@ export function ownedPods<T extends KubeObject>(pods: Informer<T>, owner: KubeOb
  * looks at the few orphans of its namespace instead of every pod of the cluster (100k pods: a sync
  * of each ReplicaSet walked them all).
  */
-export function indexOrphansByNamespace<T extends KubeObject>(pods: Informer<T>): void {
+export function indexOrphansByNamespace<T extends KubeObject>(pods: InformerView<T>): void {
   pods.addIndexer("orphans", (o) => (controllerUid(o).length ? [] : [o.metadata?.namespace ?? ""]));
 }
 
 /** The pods of a namespace that no controller owns (see indexOrphansByNamespace). */
-export function orphanPods<T extends KubeObject>(pods: Informer<T>, namespace: string): T[] {
+export function orphanPods<T extends KubeObject>(pods: InformerView<T>, namespace: string): T[] {
   return pods.byIndex("orphans", namespace);
 }
 
@@ -47,7 +47,7 @@ export function ownerKey(pod: KubeObject, kind: string): string | undefined {
 
 /** Enqueues the owner (of `kind`) of every pod that appears, changes or goes; new pods settle expectations. */
 export function enqueueOwnersOfPods<T extends KubeObject>(
-  pods: Informer<T>,
+  pods: InformerView<T>,
   kind: string,
   enqueue: (key: string) => void,
   expectations?: Expectations,

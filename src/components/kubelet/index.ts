@@ -2,7 +2,7 @@
 // real containers; with the sim runtime, N hollow nodes sharing one pod watch. A small HTTP
 // server per process serves logs and exec for the API server's pods/log and pods/exec.
 import type { Pod } from "../../api/kinds/pod.ts";
-import { Informer, keyOf } from "../../client/index.ts";
+import { Informer, type InformerView, keyOf } from "../../client/index.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { Kubelet } from "./kubelet.ts";
 import { createRuntime, RuntimeUnavailableError, SimRuntime, type ContainerRuntime } from "./runtime/index.ts";
@@ -104,11 +104,17 @@ export const kubeletComponent: Component = {
     await Promise.all([...kubelets.values()].map((k) => k.register()));
     // One watch for all of this process's nodes: by node name for a single node, all pods for hollow nodes.
     const single = kubelets.size === 1 ? [...kubelets.keys()][0] : undefined;
-    // Every kubelet may read pods (system:node): the first node's identity watches for them all.
-    const pods = new Informer<Pod>(
-      clientOf(ctx, `system:node:${[...kubelets.keys()][0] ?? ctx.nodeName}`, ["system:nodes"]).resource<Pod>("pods"),
-      { stripManagedFields: true, ...(single ? { fieldSelector: `spec.nodeName=${single}` } : {}) },
-    );
+    // Every kubelet may read pods (system:node): the first node's identity watches for them all. Hollow nodes
+    // in kube up share the process's pod informer with the controllers: one watch and one cache of every pod.
+    const pods: InformerView<Pod> =
+      !single && ctx.informers
+        ? ctx.informers.informer<Pod>("pods")
+        : new Informer<Pod>(
+            clientOf(ctx, `system:node:${[...kubelets.keys()][0] ?? ctx.nodeName}`, ["system:nodes"]).resource<Pod>(
+              "pods",
+            ),
+            { stripManagedFields: true, ...(single ? { fieldSelector: `spec.nodeName=${single}` } : {}) },
+          );
     const route = (p: Pod) => (p.spec?.nodeName ? kubelets.get(p.spec.nodeName) : undefined);
     pods.on({
       add: (p) => route(p)?.podChanged(p),

@@ -8,6 +8,7 @@ import { resolveKind } from "../../../api/registry.ts";
 import {
   type DiscoveredResource,
   Informer,
+  type InformerView,
   ignore,
   isConflict,
   isNotFound,
@@ -20,7 +21,7 @@ import { Controller, metadataOnly } from "../base.ts";
 /** One watched resource: its informer (our own, or a shared one we subscribed to). */
 interface Monitor {
   res: DiscoveredResource;
-  inf: Informer<KubeObject>;
+  inf: InformerView<KubeObject>;
   stop(): void;
 }
 

@@ -4,7 +4,7 @@
 import { type Pod, podActive, podAvailable, podReady } from "../../../api/kinds/pod.ts";
 import type { ReplicaSet, ReplicationController } from "../../../api/kinds/workloads.ts";
 import { requirementsOf, matchesLabels } from "../../../api/selectors.ts";
-import { isNotFound, keyOf, splitKey, type Informer, ignore, isConflict } from "../../../client/index.ts";
+import { isNotFound, keyOf, splitKey, type InformerView, ignore, isConflict } from "../../../client/index.ts";
 import { Controller, controllerRef } from "../base.ts";
 import {
   BURST_REPLICAS,
@@ -42,7 +42,7 @@ class ReplicaController extends Controller {
     super(ctx);
   }
 
-  private get owners(): Informer<ReplicaSet | ReplicationController> {
+  private get owners(): InformerView<ReplicaSet | ReplicationController> {
     return this.ctx.informers.get(this.resource);
   }
 
