@@ -5,7 +5,8 @@ import type { WatchEvent, Watcher } from "./types.ts";
 import { CompactedError, WatchLaggedError } from "./types.ts";
 
 export class LiveWatcher {
-  private buf: WatchEvent[] = [];
+  /** Events not read yet from `head` on; a read slot is emptied, so a read event is not kept alive by the watcher. */
+  private buf: (WatchEvent | undefined)[] = [];
   private head = 0;
   private wake: (() => void) | undefined;
   lagged = false;
@@ -41,7 +42,8 @@ export class LiveWatcher {
   async next(lastRevision: () => number): Promise<WatchEvent | undefined> {
     for (;;) {
       if (this.head < this.buf.length) {
-        const ev = this.buf[this.head++]!;
+        const ev = this.buf[this.head]!;
+        this.buf[this.head++] = undefined;
         this.trim();
         return ev;
       }
@@ -55,7 +57,8 @@ export class LiveWatcher {
   take(max: number): WatchEvent[] {
     const n = Math.min(max, this.buf.length - this.head);
     if (n <= 0) return [];
-    const out = this.buf.slice(this.head, this.head + n);
+    const out = this.buf.slice(this.head, this.head + n) as WatchEvent[];
+    this.buf.fill(undefined, this.head, this.head + n);
     this.head += n;
     this.trim();
     return out;
@@ -66,9 +69,12 @@ export class LiveWatcher {
     return this.head === this.buf.length && !this.lagged && !this.closed;
   }
 
-  /** Drops the read part of the buffer once it is most of it. */
+  /** Starts over once everything is read; else drops the read part of the buffer once it is most of it. */
   private trim(): void {
-    if (this.head > 1024 && this.head * 2 > this.buf.length) {
+    if (this.head === this.buf.length) {
+      this.buf.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.buf.length) {
       this.buf = this.buf.slice(this.head);
       this.head = 0;
     }
