@@ -18,8 +18,9 @@ const PODS = Number(process.env.BENCH_PODS ?? 100000);
 const PER_DEPLOYMENT = Math.min(500, PODS);
 const STALL_MS = Number(process.env.BENCH_STALL_S ?? 600) * 1000;
 
-const peakRss = (pid: number) =>
-  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const statusMb = (pid: number, field: "VmHWM" | "VmRSS") =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const peakRss = (pid: number) => statusMb(pid, "VmHWM");
 /** CPU seconds the process has used (user + system): the work done, whatever the machine's load. */
 const cpuSeconds = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
@@ -102,13 +103,15 @@ export default async function main(): Promise<void> {
       if (performance.now() - last > 10_000) {
         last = performance.now();
         console.log(
-          `${round((performance.now() - d0) / 1000)} s: ${ready}/${PODS} ready, ${exist} exist, rss ${round(peakRss(kube.pid))} MB, cpu ${round(cpuSeconds(kube.pid))} s, load ${loadavg()}`,
+          `${round((performance.now() - d0) / 1000)} s: ${ready}/${PODS} ready, ${exist} exist, rss ${round(peakRss(kube.pid))} MB (now ${round(statusMb(kube.pid, "VmRSS"))}), cpu ${round(cpuSeconds(kube.pid))} s, load ${loadavg()}`,
         );
       }
     }
     const total = (performance.now() - d0) / 1000;
     stop = true;
     await prober;
+    // The peak before the LIST of every pod, which the server builds and sends at the end.
+    console.log(`all ready: rss peak ${round(peakRss(kube.pid))} MB, now ${round(statusMb(kube.pid, "VmRSS"))} MB`);
     const l0 = performance.now();
     const all = await client.resource("pods").list();
     const listMs = performance.now() - l0;
