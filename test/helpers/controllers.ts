@@ -1,7 +1,7 @@
 // For controller tests (a cluster from startCluster({ runtime: "none" })): the test plays the
 // kubelet's part by writing pod and node status, as a kubelet would.
 import type { KubeObject } from "../../src/api/types.ts";
-import { now } from "../../src/api/time.ts";
+import { now, rfc3339 } from "../../src/api/time.ts";
 import type { Client } from "../../src/client/index.ts";
 
 /** What a kubelet would write: phase, and Ready when running. */
@@ -29,6 +29,17 @@ export async function setPodPhase(
 export async function podsOf(client: Client, ns: string, selector: string): Promise<KubeObject[]> {
   return (await client.resource("pods", ns).list({ labelSelector: selector })).items;
 }
+
+/** An Event in default last seen at `at` (ms), for the event TTL's tests. */
+export const eventAt = (name: string, at: number) => ({
+  apiVersion: "v1",
+  kind: "Event",
+  metadata: { name },
+  involvedObject: { kind: "Pod", name: "x", namespace: "default" },
+  reason: "Test",
+  message: "m",
+  lastTimestamp: rfc3339(at),
+});
 
 export const template = (labels: Record<string, string>, restartPolicy = "Always") => ({
   metadata: { labels },

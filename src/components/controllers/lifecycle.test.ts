@@ -12,7 +12,7 @@ import { FakeClock, waitStepping } from "../../../test/helpers/clock.ts";
 import { waitFor } from "../../../test/helpers/wait.ts";
 import { pod } from "../../../test/helpers/api.ts";
 import { startCluster, type TestCluster } from "../../../test/helpers/cluster.ts";
-import { readyNode, template } from "../../../test/helpers/controllers.ts";
+import { eventAt, readyNode, template } from "../../../test/helpers/controllers.ts";
 
 let env: TestCluster;
 const clock = new FakeClock();
@@ -251,17 +251,8 @@ test("pods bound to a node that does not exist are removed", async () => {
 
 test("events expire after the event TTL", async () => {
   const events = env.client.resource("events", "default");
-  const event = (name: string, at: number) => ({
-    apiVersion: "v1",
-    kind: "Event",
-    metadata: { name },
-    involvedObject: { kind: "Pod", name: "x", namespace: "default" },
-    reason: "Test",
-    message: "m",
-    lastTimestamp: rfc3339(at),
-  });
-  await events.create(event("old.1", clock.now()));
-  await events.create(event("new.1", clock.now() + 60_000));
+  await events.create(eventAt("old.1", clock.now()));
+  await events.create(eventAt("new.1", clock.now() + 60_000));
   clock.step(eventTtlMs + 1000);
   await waitFor("old event removed", () => gone(events.get("old.1")));
   expect(await gone(events.get("new.1"))).toBe(false);
