@@ -44,13 +44,17 @@ function base(id: string, name: string, labels: Record<string, string>): Contain
   };
 }
 
-export interface ListItem {
+/** What both list answers (Docker-compatible and Podman's own) say alike of a container. */
+interface ListedContainer {
   Id: string;
   Names?: string[];
   Image?: string;
   ImageID?: string;
   Labels?: Record<string, string> | null;
   State?: string;
+}
+
+export interface ListItem extends ListedContainer {
   Status?: string;
   Created?: number;
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> | null };
@@ -67,6 +71,26 @@ export function fromListItem(c: ListItem): ContainerInfo {
   }
   if (c.Created) info.createdAt = new Date(c.Created * 1000).toISOString();
   info.ip = Object.values(c.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress ?? "";
+  return info;
+}
+
+/** An item of Podman's own list (GET /libpod/containers/json): no network settings, the exit code as a number. */
+export interface LibpodListItem extends ListedContainer {
+  ExitCode?: number;
+  /** RFC 3339 (Podman 4; a unix time in some earlier versions). */
+  Created?: string | number;
+}
+
+/** As fromListItem; the IP is left empty (this list does not carry it: an inspect does). */
+export function fromLibpodListItem(c: LibpodListItem): ContainerInfo {
+  const info = base(c.Id, c.Names?.[0] ?? "", c.Labels ?? {});
+  info.image = c.Image ?? "";
+  // Bare hex here; the Docker-compatible list and inspect say sha256:<hex>.
+  info.imageId = c.ImageID && /^[0-9a-f]{64}$/.test(c.ImageID) ? `sha256:${c.ImageID}` : (c.ImageID ?? "");
+  info.state = stateOf(c.State);
+  if (info.state === "exited") info.exitCode = c.ExitCode ?? null;
+  if (typeof c.Created === "number") info.createdAt = new Date(c.Created * 1000).toISOString();
+  else info.createdAt = time(c.Created);
   return info;
 }
 

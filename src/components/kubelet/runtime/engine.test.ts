@@ -9,11 +9,13 @@ import { BUSYBOX_IMAGE, ensureEngine } from "../../../../test/helpers/engine.ts"
 import { waitFor } from "../../../../test/helpers/wait.ts";
 import { runtimeContract } from "../../../../test/helpers/runtime-contract.ts";
 import { EngineRuntime, findEngineSocket, splitRef } from "./engine.ts";
+import { fromListItem, type ListItem } from "./engine-parse.ts";
 import {
   ImagePullError,
   LABELS,
   PAUSE_IMAGE,
   RuntimeUnavailableError,
+  type ContainerInfo,
   type OutputChunk,
   type Sandbox,
 } from "./types.ts";
@@ -157,6 +159,41 @@ describe("a pod: infra container plus app containers", () => {
     expect([raw.HostConfig.NanoCpus, raw.HostConfig.Memory]).toEqual([250_000_000, 64 * 1024 * 1024]);
     const tail = await collect(rt.logs(id, { tail: 1, timestamps: true }));
     expect(tail.stdout + tail.stderr).toMatch(/^\d{4}-\d\d-\d\dT\S+ /);
+    await rt.removeSandbox(sb.id);
+  });
+
+  test("a list says what the Docker-compatible list says (Podman: from its own endpoint, without the IP)", async () => {
+    const sb = await sandbox("list-pod");
+    const make = (name: string, script: string) =>
+      rt.createContainer(sb.id, { name, image: BUSYBOX_IMAGE, command: ["sh", "-c", script], labels: runLabel });
+    const done = await make("done", "exit 7");
+    await rt.startContainer(done);
+    await exited(done);
+    const running = await make("running", "sleep 3600");
+    await rt.startContainer(running);
+    await make("created", "true");
+    const filter = { [LABELS.podUid]: (await rt.inspect(done)).podUid };
+    const compat = (
+      await rt.http.json<ListItem[]>("GET", "/containers/json", {
+        query: { all: 1, filters: JSON.stringify({ label: Object.entries(filter).map(([k, v]) => `${k}=${v}`) }) },
+      })
+    ).map(fromListItem);
+    const listed = await rt.listContainers(filter);
+    const podman = await rt.isPodman();
+    const byId = (l: ContainerInfo[]) =>
+      l
+        .map((c) => ({ ...c, ip: podman ? "" : c.ip, createdAt: c.createdAt?.slice(0, 19) })) // one says seconds only
+        .sort((a, b) => a.id.localeCompare(b.id));
+    expect(byId(listed)).toEqual(byId(compat));
+    expect(listed.map((c) => [c.containerName || c.kind, c.state, c.exitCode]).sort()).toEqual([
+      ["created", "created", null],
+      ["done", "exited", 7],
+      ["infra", "running", null],
+      ["running", "running", null],
+    ]);
+    // What a list leaves out, an inspect tells: the sandbox's IP.
+    const [infra] = await rt.listContainers({ ...filter, [LABELS.kind]: "infra" }, { detail: true });
+    expect(infra.ip).toBe(sb.ip);
     await rt.removeSandbox(sb.id);
   });
 

@@ -5,7 +5,14 @@
 import { ensurePodNetwork, removePodNetwork } from "./engine-network.ts";
 import { EngineHttp, type RawConn } from "./engine-http.ts";
 import { ensureImage, hasImage, importImage } from "./engine-images.ts";
-import { fromInspect, fromListItem, type InspectAnswer, type ListItem } from "./engine-parse.ts";
+import {
+  fromInspect,
+  fromLibpodListItem,
+  fromListItem,
+  type InspectAnswer,
+  type LibpodListItem,
+  type ListItem,
+} from "./engine-parse.ts";
 import { findEngineSocket, type FindSocketOptions } from "./engine-socket.ts";
 import { execSession } from "./engine-exec.ts";
 import { demux } from "./mux.ts";
@@ -290,21 +297,49 @@ export class EngineRuntime implements ContainerRuntime {
     opts: { detail?: boolean } = {},
   ): Promise<ContainerInfo[]> {
     const label = [LABELS.kind, ...Object.entries(labelFilter).map(([k, v]) => `${k}=${v}`)];
-    const list$ = () =>
-      this.http.json<ListItem[]>("GET", "/containers/json", { query: { all: 1, filters: JSON.stringify({ label }) } });
+    const filters = JSON.stringify({ label });
+    const podman = await this.isPodman();
+    const list$ = (): Promise<ContainerInfo[]> =>
+      podman
+        ? this.http
+            .json<LibpodListItem[]>("GET", "/libpod/containers/json", { query: { all: "true", filters } })
+            .then((items) => items.map(fromLibpodListItem))
+        : this.http
+            .json<ListItem[]>("GET", "/containers/json", { query: { all: 1, filters } })
+            .then((items) => items.map(fromListItem));
     // Podman answers a list with a 500 when a container exits while it is being listed (it reads the
     // container's /proc entry); the list is a read, so it is asked again a few times.
-    let items: ListItem[] | undefined;
-    for (let attempt = 1; !items; attempt++) {
-      items = await list$().catch((err) => {
+    let list: ContainerInfo[] | undefined;
+    for (let attempt = 1; !list; attempt++) {
+      list = await list$().catch((err) => {
         if (attempt < 3 && err instanceof RuntimeError && err.status >= 500) return undefined;
         throw err;
       });
     }
-    const list = items.map(fromListItem);
     if (!opts.detail) return list;
     const detailed = await Promise.all(list.map((c) => this.inspect(c.id).catch(() => null)));
     return detailed.filter((c): c is ContainerInfo => c !== null);
+  }
+
+  private podman: Promise<boolean> | undefined;
+  /**
+   * Whether the engine is Podman (its ping answer names a libpod API version). Its Docker-compatible
+   * container list inspects every container for the network settings: 1.5 ms of engine CPU per
+   * container, ~150 ms for each relist of 50 pods. Its own list (no network settings; the kubelet
+   * inspects what changed) costs half.
+   */
+  isPodman(): Promise<boolean> {
+    this.podman ??= this.http.request("GET", "/_ping").then(
+      async (res) => {
+        await res.arrayBuffer();
+        return res.headers.has("libpod-api-version");
+      },
+      () => {
+        this.podman = undefined; // asked again next time
+        return false;
+      },
+    );
+    return this.podman;
   }
 
   async inspect(id: string): Promise<ContainerInfo> {

@@ -289,7 +289,8 @@ export interface ContainerRuntime {
   removeContainer(id: string): Promise<void>;
   /**
    * All of kube's containers (running or not) whose labels include every pair given. One cheap
-   * list call: startedAt/finishedAt/oomKilled/error are only filled with `detail` (an inspect each).
+   * list call: startedAt/finishedAt/oomKilled/error, and ip on some engines (Podman), are only
+   * filled with `detail` (an inspect each).
    */
   listContainers(labelFilter?: Record<string, string>, opts?: { detail?: boolean }): Promise<ContainerInfo[]>;
   /** Throws ContainerNotFoundError. */
