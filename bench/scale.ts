@@ -29,7 +29,9 @@ const cpuSeconds = (pid: number) => {
 const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
 export default async function main(): Promise<void> {
-  const kube = await startKube(["--runtime", "sim", "--sim-nodes", String(NODES), "--node-name", "hollow"]);
+  // BENCH_KUBE_ARGS: more `kube up` flags, space-separated (e.g. "--gc-interval 60s").
+  const extra = (process.env.BENCH_KUBE_ARGS ?? "").split(" ").filter(Boolean);
+  const kube = await startKube(["--runtime", "sim", "--sim-nodes", String(NODES), "--node-name", "hollow", ...extra]);
   const client = createClient(httpTransport(kube.url, kube.token, { ca: kube.ca }));
   try {
     const t0 = performance.now();
