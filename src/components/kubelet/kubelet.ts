@@ -39,6 +39,9 @@ export interface KubeletOptions {
   podStarted?: (seconds: number) => void;
 }
 
+/** With the runtime's events flowing, the periodic relist runs once in this many periods (30 s at 1 s). */
+const EVENTED_PERIODS = 30;
+
 export class Kubelet {
   readonly workers = new Map<string, PodWorker>();
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -78,11 +81,42 @@ export class Kubelet {
         () => o.runtime.listContainers({ [LABELS.node]: o.nodeName }),
         (uid) => this.workers.get(uid)?.kick(),
         o.log,
+        undefined,
+        o.runtime.containerEvents ? o.pollMs : 0,
       );
       // Before any worker starts: a pod's first sync reads it (the containers an earlier run left).
       await pleg.relist();
       this.pleg = pleg;
-      this.timers.push(setInterval(() => pleg.relist(), o.pollMs));
+      let ticks = 0;
+      // While the runtime's events come, a relist follows each (at most one per pollMs) and the
+      // periodic one only runs every EVENTED_PERIODS periods, in case an event was lost.
+      this.timers.push(
+        setInterval(() => (!this.evented || ++ticks % EVENTED_PERIODS === 0) && pleg.relist(), o.pollMs),
+      );
+      if (o.runtime.containerEvents) void this.followEvents(pleg);
+    }
+  }
+
+  /** Whether the runtime's event stream is open (the periodic relist is then rare). */
+  private evented = false;
+  private readonly events = new AbortController();
+
+  /** Follows the runtime's container events, asking the PLEG for a relist at each; reopens a broken stream. */
+  private async followEvents(pleg: Pleg): Promise<void> {
+    const { runtime, nodeName, log } = this.opts;
+    const signal = this.events.signal;
+    while (!signal.aborted) {
+      try {
+        // The first yield is the stream opening: the relist it asks for covers what came before.
+        for await (const _ of runtime.containerEvents!([LABELS.node, nodeName], signal)) {
+          this.evented = true;
+          pleg.request();
+        }
+      } catch (err) {
+        if (!signal.aborted) log(`container events: ${(err as Error).message}; relisting every period`);
+      }
+      this.evented = false;
+      if (!signal.aborted) await Bun.sleep(1000);
     }
   }
 
@@ -158,6 +192,7 @@ export class Kubelet {
 
   async stop(clean: boolean): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.events.abort();
     this.pleg?.stop();
     await Promise.all([...this.workers.values()].map((w) => (clean ? w.shutdown() : w.detach())));
     if (clean) await this.opts.runtime.releasePodCidr?.(this.opts.nodeName).catch(() => {});

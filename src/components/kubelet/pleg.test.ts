@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { waitFor } from "../../../test/helpers/wait.ts";
 import { Pleg, PlegStoppedError } from "./pleg.ts";
 import type { ContainerInfo, ContainerState } from "./runtime/index.ts";
 
@@ -139,5 +140,106 @@ describe("a list that never answers", () => {
     await pleg.relist();
     expect(calls).toBe(2);
     expect(await waiting).toEqual(answered);
+  });
+});
+
+describe("relists asked for (the runtime told of a change)", () => {
+  /** A Pleg whose lists answer when the test says (answers holds one per list begun and unanswered). */
+  function manual(minIntervalMs: number) {
+    const answers: ((list: ContainerInfo[]) => void)[] = [];
+    const pleg = new Pleg(
+      () => new Promise<ContainerInfo[]>((r) => answers.push(r)),
+      () => {},
+      () => {},
+      undefined,
+      minIntervalMs,
+    );
+    const answerAll = async () => {
+      for (const a of answers.splice(0)) a([box("a", "1", "running")]);
+      await flush();
+    };
+    return { pleg, answers, answerAll };
+  }
+
+  test("a request relists at once once the interval has passed, else when it has; many requests make one relist", async () => {
+    let calls = 0;
+    const pleg = new Pleg(
+      async () => {
+        calls++;
+        return [];
+      },
+      () => {},
+      () => {},
+      undefined,
+      200,
+    );
+    await pleg.relist();
+    pleg.request();
+    pleg.request();
+    expect(calls).toBe(1); // the last relist began less than 200 ms ago: this one waits
+    await waitFor("the deferred relist", () => calls === 2);
+    await Bun.sleep(50);
+    expect(calls).toBe(2); // the two requests made one relist
+    await Bun.sleep(250);
+    pleg.request();
+    expect(calls).toBe(3); // the interval has passed: at once
+    pleg.stop();
+  });
+
+  test("requests made during a relist bring one more relist after it, not during it", async () => {
+    const { pleg, answers, answerAll } = manual(0);
+    const first = pleg.relist();
+    pleg.request();
+    pleg.request();
+    expect(answers.length).toBe(1);
+    answers.shift()!([]);
+    await first;
+    expect(answers.length).toBe(1); // began when the first ended
+    await answerAll();
+    expect(answers.length).toBe(0);
+    pleg.stop();
+  });
+
+  test("a reader waiting for a relist newer than its change asks for one (no period needed)", async () => {
+    const { pleg, answerAll } = manual(10);
+    const first = pleg.relist();
+    await answerAll();
+    await first;
+    const read = pleg.containers("a", performance.now());
+    await waitFor("the relist the reader asked for", async () => {
+      await answerAll();
+      return Bun.peek.status(read) === "fulfilled";
+    });
+    expect(await read).toEqual([box("a", "1", "running")]);
+    pleg.stop();
+  });
+
+  test("a failed relist is tried again (after the interval) while a reader waits", async () => {
+    let calls = 0;
+    const pleg = new Pleg(
+      async () => {
+        if (++calls === 2) throw new Error("engine answered 500");
+        return [box("a", "1", "running")];
+      },
+      () => {},
+      () => {},
+      undefined,
+      10,
+    );
+    await pleg.relist();
+    expect(await pleg.containers("a", performance.now())).toEqual([box("a", "1", "running")]);
+    expect(calls).toBe(3);
+    pleg.stop();
+  });
+
+  test("without an interval (no events), a waiting reader asks for no relist", async () => {
+    const { pleg, answers, answerAll } = manual(0);
+    const first = pleg.relist();
+    await answerAll();
+    await first;
+    void pleg.containers("a", performance.now()).catch(() => {});
+    await Bun.sleep(20);
+    expect(answers.length).toBe(0);
+    pleg.stop();
   });
 });

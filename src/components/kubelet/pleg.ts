@@ -4,6 +4,8 @@
 // is reported, and its worker syncs. Workers read their pod's containers from the last relist
 // instead of listing themselves (a Podman list reads every container, ~28 ms of engine CPU at 100),
 // waiting, as upstream's pod cache GetNewerThan, for a relist begun after their own last change.
+// When the runtime tells of changes (the engine's event stream), a relist follows each change
+// (request()) instead of every period, as upstream's evented PLEG; the period is then a safety net.
 import type { ContainerInfo } from "./runtime/index.ts";
 
 /** Stands for "no relist yet" and "no change yet". */
@@ -37,6 +39,12 @@ export class Pleg {
   private relisting = false;
   private stopped = false;
   private waiters: { after: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** When the last relist began, answered or not (performance.now()). */
+  private began = NEVER;
+  /** A requested relist waiting for minIntervalMs to pass. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** A relist was requested while one was under way: another follows it. */
+  private pending = false;
 
   constructor(
     /** All of the node's containers (one list call). */
@@ -46,7 +54,32 @@ export class Pleg {
     private readonly log: (msg: string) => void,
     /** A list that has not answered by then is given up, so one hung call cannot stop relisting. */
     private readonly listTimeoutMs = 30_000,
+    /**
+     * Relists asked for (request(), and a reader waiting for a newer relist, which then asks for
+     * one) begin at most this often. 0: request() relists at once, and readers only wait.
+     */
+    private readonly minIntervalMs = 0,
   ) {}
+
+  /**
+   * A relist soon (the runtime told of a change): now if the last began minIntervalMs ago, else
+   * once it has; after the current one if one is under way. Many requests make one relist.
+   */
+  request(): void {
+    if (this.stopped) return;
+    if (this.relisting) {
+      this.pending = true;
+      return;
+    }
+    if (this.timer) return;
+    const wait = this.began + this.minIntervalMs - performance.now();
+    if (wait <= 0) void this.relist();
+    else
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.relist();
+      }, wait);
+  }
 
   /** The list, or an error once listTimeoutMs has passed without an answer. */
   private async listBounded(): Promise<ContainerInfo[]> {
@@ -68,8 +101,13 @@ export class Pleg {
   async relist(): Promise<void> {
     if (this.relisting || this.stopped) return;
     this.relisting = true;
+    // This relist begins after any request made so far: it answers them.
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = false;
     try {
       const began = performance.now();
+      this.began = began;
       const byPod = new Map<string, ContainerInfo[]>();
       for (const c of await this.listBounded()) (byPod.get(c.podUid) ?? byPod.set(c.podUid, []).get(c.podUid)!).push(c);
       const changed: string[] = [];
@@ -88,6 +126,8 @@ export class Pleg {
       this.log(`relisting the runtime's containers: ${(err as Error).message}`);
     } finally {
       this.relisting = false;
+      // Readers still waiting (the list failed, or they changed something meanwhile) ask again.
+      if (this.pending || (this.minIntervalMs > 0 && this.waiters.length)) this.request();
     }
   }
 
@@ -99,7 +139,9 @@ export class Pleg {
   async containers(podUid: string, after = NEVER): Promise<ContainerInfo[]> {
     if (this.listedAt <= after) {
       if (this.stopped) throw new PlegStoppedError();
-      await new Promise<void>((resolve, reject) => this.waiters.push({ after, resolve, reject }));
+      const wait = new Promise<void>((resolve, reject) => this.waiters.push({ after, resolve, reject }));
+      if (this.minIntervalMs > 0) this.request();
+      await wait;
     }
     return this.records.get(podUid)?.containers ?? [];
   }
@@ -107,6 +149,8 @@ export class Pleg {
   /** Ends relisting; workers waiting for a relist get PlegStoppedError. */
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     for (const w of this.waiters) w.reject(new PlegStoppedError());
     this.waiters = [];
   }

@@ -197,6 +197,28 @@ describe("a pod: infra container plus app containers", () => {
     await rt.removeSandbox(sb.id);
   });
 
+  test("container events: the stream opens, then changes of the containers with the label are told", async () => {
+    const ac = new AbortController();
+    let opened = false;
+    let changes = 0;
+    const following = (async () => {
+      try {
+        for await (const _ of rt.containerEvents(["io.kube.test.run", RUN], ac.signal)) {
+          if (opened) changes++;
+          opened = true;
+        }
+      } catch (e) {
+        if (!ac.signal.aborted) throw e;
+      }
+    })();
+    await waitFor("the event stream to open", () => opened);
+    const sb = await sandbox("events-pod");
+    await waitFor("the sandbox's creation and start to be told", () => changes > 0);
+    ac.abort();
+    await following;
+    await rt.removeSandbox(sb.id);
+  });
+
   test("exec reports exit codes and output, takes stdin, and streams interactively", async () => {
     const sb = await sandbox("exec-pod");
     const id = await rt.createContainer(sb.id, {

@@ -3,7 +3,7 @@
 // published ports, pod IP) plus app containers joined with NetworkMode "container:<infraId>".
 
 import { ensurePodNetwork, removePodNetwork } from "./engine-network.ts";
-import { EngineHttp, type RawConn } from "./engine-http.ts";
+import { EngineHttp, errorOf, type RawConn } from "./engine-http.ts";
 import { ensureImage, hasImage, importImage } from "./engine-images.ts";
 import {
   fromInspect,
@@ -319,6 +319,18 @@ export class EngineRuntime implements ContainerRuntime {
     if (!opts.detail) return list;
     const detailed = await Promise.all(list.map((c) => this.inspect(c.id).catch(() => null)));
     return detailed.filter((c): c is ContainerInfo => c !== null);
+  }
+
+  /** The engine's event stream (GET /events), filtered to containers with the label. */
+  async *containerEvents([key, value]: [string, string], signal: AbortSignal): AsyncGenerator<void> {
+    const res = await this.http.request("GET", "/events", {
+      query: { filters: JSON.stringify({ type: ["container"], label: [`${key}=${value}`] }) },
+      signal,
+    });
+    if (!res.ok || !res.body) throw await errorOf(res);
+    yield;
+    // Each chunk holds one or more events; which container changed is left to the relist.
+    for await (const _ of res.body as unknown as AsyncIterable<Uint8Array>) yield;
   }
 
   private podman: Promise<boolean> | undefined;

@@ -293,6 +293,13 @@ export interface ContainerRuntime {
    * filled with `detail` (an inspect each).
    */
   listContainers(labelFilter?: Record<string, string>, opts?: { detail?: boolean }): Promise<ContainerInfo[]>;
+  /**
+   * Runtimes that tell of changes: yields once the stream is open, then whenever a container
+   * labelled key=value changes (created, started, died, removed, ...); ends or throws when the
+   * stream does. One label: Podman ORs several label filters on events. Without it, the kubelet
+   * relists periodically.
+   */
+  containerEvents?(label: [key: string, value: string], signal: AbortSignal): AsyncIterable<void>;
   /** Throws ContainerNotFoundError. */
   inspect(id: string): Promise<ContainerInfo>;
   logs(id: string, opts?: LogOptions): AsyncIterable<OutputChunk>;
