@@ -185,11 +185,6 @@ export class Informer<T extends KubeObject> {
     };
   }
 
-  /** Number of registered listeners. */
-  get listenerCount(): number {
-    return this.listeners.length;
-  }
-
   private joinResync(listener: Listener<T>): void {
     let group = this.resyncGroups.get(listener.resyncMs);
     if (!group) {
@@ -222,14 +217,12 @@ export class Informer<T extends KubeObject> {
   }
 
   /** An index over the cache, e.g. pods by spec.nodeName; add before start(). */
+  /** Adds an index over the cache; one of that name already there is kept (same name, same index), so users sharing an informer may each ask for it. */
   addIndexer(name: string, fn: (obj: T) => string[]): void {
+    if (this.indexers.has(name)) return;
     const index = new Map<string, Set<string>>();
     this.indexers.set(name, { fn, index });
     for (const [key, obj] of this.cache) this.indexAdd(index, fn(obj), key);
-  }
-
-  hasIndexer(name: string): boolean {
-    return this.indexers.has(name);
   }
 
   byIndex(name: string, value: string): T[] {

@@ -125,7 +125,7 @@ export class SharedInformer<T extends KubeObject> implements InformerView<T> {
 
   /** An index over the shared cache; one of the same name already there is the one used (same name, same index). */
   addIndexer(name: string, fn: (obj: T) => string[]): void {
-    if (!this.informer.hasIndexer(name)) this.informer.addIndexer(name, fn);
+    this.informer.addIndexer(name, fn);
   }
 
   byIndex(name: string, value: string): T[] {

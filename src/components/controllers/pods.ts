@@ -14,11 +14,7 @@ export function controllerUid(o: KubeObject): string[] {
 
 /** Adds the by-controller index to the shared pods informer (idempotent). */
 export function indexPodsByController<T extends KubeObject>(pods: InformerView<T>): void {
-  try {
-    pods.addIndexer("controller", controllerUid);
-  } catch {
-    // already added by another controller
-  }
+  pods.addIndexer("controller", controllerUid);
 }
 
 export function ownedPods<T extends KubeObject>(pods: InformerView<T>, owner: KubeObject): T[] {

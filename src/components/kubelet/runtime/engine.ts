@@ -79,7 +79,12 @@ export class EngineRuntime implements ContainerRuntime {
   async ping(): Promise<void> {
     try {
       const res = await this.http.request("GET", "/_ping", { signal: AbortSignal.timeout(5000) });
-      if (res.ok) return void (await res.arrayBuffer());
+      if (res.ok) {
+        await res.arrayBuffer();
+        // The answer names the engine: isPodman() need not ask again.
+        this.podman ??= Promise.resolve(res.headers.has("libpod-api-version"));
+        return;
+      }
     } catch {}
     throw new RuntimeUnavailableError([this.socketPath], `container engine on ${this.socketPath} does not answer`);
   }
