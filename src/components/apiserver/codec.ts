@@ -19,8 +19,21 @@ export function withResourceVersion(value: string, revision: number): string {
   const i = value.indexOf(META);
   if (i < 0) return value;
   const at = i + META.length;
-  const sep = value[at] === "}" ? "" : ",";
-  return `${value.slice(0, at)}"resourceVersion":"${revision}"${sep}${value.slice(at)}`;
+  return `${value.slice(0, at)}${resourceVersionField(value, at, revision)}${value.slice(at)}`;
+}
+
+const resourceVersionField = (value: string, at: number, revision: number) =>
+  `"resourceVersion":"${revision}"${value[at] === "}" ? "" : ","}`;
+
+/**
+ * withResourceVersion's text as pieces to be written one after the other: the stored text's two
+ * slices share its characters, so a writer that takes each piece as it comes copies nothing.
+ */
+export function withResourceVersionPieces(value: string, revision: number): string[] {
+  const i = value.indexOf(META);
+  if (i < 0) return [value];
+  const at = i + META.length;
+  return [value.slice(0, at), resourceVersionField(value, at, revision), value.slice(at)];
 }
 
 export function decode(kv: KeyValue): KubeObject {
