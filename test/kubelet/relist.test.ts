@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { Pod } from "../../src/api/kinds/pod.ts";
 import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
 import { RestartBackoff } from "../../src/components/kubelet/backoff.ts";
+import { type KubeletListers, startListers } from "../../src/components/kubelet/listers.ts";
 import { Pleg } from "../../src/components/kubelet/pleg.ts";
 import { PodWorker } from "../../src/components/kubelet/pod-worker.ts";
 import { LABELS, SimRuntime, type ContainerRuntime } from "../../src/components/kubelet/runtime/index.ts";
@@ -19,14 +20,17 @@ const NODE = "relist-node";
 let api: TestApi;
 let client: Client;
 let dataDir: string;
+let listers: KubeletListers;
 
 beforeAll(async () => {
   api = await startTestApi();
   client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
   dataDir = mkdtempSync(join(tmpdir(), "kube-relist-"));
+  listers = await startListers(client);
 });
 
 afterAll(async () => {
+  listers.stop();
   await api.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -107,6 +111,7 @@ async function podWithWorker(
     nodeIP: "127.0.0.1",
     dataDir,
     backoff,
+    services: listers.services,
     log: () => {},
     pleg,
   });

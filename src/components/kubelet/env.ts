@@ -6,6 +6,10 @@ import type { ConfigMap, Secret } from "../../api/kinds/core.ts";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
 import type { Service } from "../../api/kinds/service.ts";
 import { isNotFound, type Client, ignore } from "../../client/index.ts";
+import { BY_NAMESPACE, type ServiceLister } from "./listers.ts";
+
+/** The API server's own service in `default` (upstream's masterServices). */
+const MASTER_SERVICE = "kubernetes";
 
 export class EnvError extends Error {
   override name = "EnvError";
@@ -14,14 +18,16 @@ export class EnvError extends Error {
 /**
  * Service environment variables for the services of a namespace, pointing at each cluster IP;
  * a cluster IP in 127.0.0.0/8 (the non-root range) is not reachable from a pod, so those point at
- * `bridge`, the node's bridge address where the proxy also serves them.
+ * `bridge()`, the node's bridge address where the proxy also serves them (looked up only then).
  */
-export function serviceEnv(services: Service[], bridge?: string): Record<string, string> {
+export function serviceEnv(services: Service[], bridge?: () => string | undefined): Record<string, string> {
   const env: Record<string, string> = {};
+  let bridgeAddr: string | undefined;
   for (const s of services) {
     const ip = s.spec?.clusterIP;
     if (!ip || ip === "None" || !s.spec?.ports?.length) continue;
-    const addr = isLoopbackIp(ip) && bridge ? bridge : ip;
+    if (isLoopbackIp(ip)) bridgeAddr ??= bridge?.();
+    const addr = isLoopbackIp(ip) && bridgeAddr ? bridgeAddr : ip;
     const name = s.metadata!.name!.toUpperCase().replace(/-/g, "_");
     const first = s.spec.ports[0]!;
     env[`${name}_SERVICE_HOST`] = addr;
@@ -75,11 +81,30 @@ function expand(value: string, env: Record<string, string>): string {
   );
 }
 
+/** Upstream's IsServiceIPSet: services without a cluster IP (headless) give no variables. */
+const hasClusterIp = (s: Service) => !!s.spec?.clusterIP && s.spec.clusterIP !== "None";
+
+/**
+ * The services whose variables a pod's containers get, as upstream's getServiceEnvVarMap: those of
+ * its namespace when service links are on, and the API server's `default/kubernetes` always
+ * (in-cluster clients find the API through it), unless its namespace has a service of that name.
+ * Sorted by name, so a container's environment keeps one order.
+ */
+export function podServices(services: ServiceLister, pod: Pod): Service[] {
+  const ns = pod.metadata!.namespace!;
+  const links = pod.spec.enableServiceLinks !== false;
+  const out = links ? services.byIndex(BY_NAMESPACE, ns) : [];
+  const master = services.get(`default/${MASTER_SERVICE}`);
+  if (master && !out.some((s) => s.metadata?.name === MASTER_SERVICE && hasClusterIp(s))) out.push(master);
+  return out.sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
+}
+
 export async function containerEnv(
   client: Client,
+  services: ServiceLister,
   pod: Pod,
   c: Container,
-  serviceHost?: string,
+  serviceHost?: () => string | undefined,
 ): Promise<Record<string, string>> {
   const ns = pod.metadata!.namespace!;
   const cache = new Map<string, ConfigMap | Secret | undefined>();
@@ -100,15 +125,7 @@ export async function containerEnv(
     const d = obj?.data ?? {};
     return secret ? Object.fromEntries(Object.entries(d).map(([k, v]) => [k, Buffer.from(v, "base64").toString()])) : d;
   };
-  // Like the kubelet: the namespace's services when service links are on, and the API server's
-  // `default/kubernetes` service always (in-cluster clients find the API through it).
-  const services =
-    pod.spec.enableServiceLinks !== false ? (await client.resource<Service>("services", ns).list()).items : [];
-  if (ns !== "default" || pod.spec.enableServiceLinks === false) {
-    const master = await client.resource<Service>("services", "default").get("kubernetes").catch(ignore(isNotFound));
-    if (master) services.push(master);
-  }
-  const env: Record<string, string> = serviceEnv(services, serviceHost);
+  const env: Record<string, string> = serviceEnv(podServices(services, pod), serviceHost);
   for (const from of c.envFrom ?? []) {
     const secret = !!from.secretRef;
     // Validation does not require a ref or its name yet (upstream does).

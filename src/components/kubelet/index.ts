@@ -14,6 +14,7 @@ import { existsSync } from "node:fs";
 import { nodeKey } from "../../util/kubelet-auth.ts";
 import { KubeletMetrics } from "./metrics.ts";
 import { shareEventCache } from "../events.ts";
+import { startListers } from "./listers.ts";
 
 export class KubeletError extends Error {
   override name = "KubeletError";
@@ -73,8 +74,14 @@ export const kubeletComponent: Component = {
       // Other machines' API servers call it at the node's address.
       hostname: ctx.nodeIp,
     });
+    // Every kubelet may read services (system:node): the first node's identity watches them for all.
+    const listers = await startListers(
+      clientOf(ctx, `system:node:${[...runtimes.keys()][0] ?? ctx.nodeName}`, ["system:nodes"]),
+      ctx.informers,
+    );
     for (const [name, runtime] of runtimes) {
       const k = new Kubelet({
+        listers,
         client: clientOf(ctx, `system:node:${name}`, ["system:nodes"]),
         runtime,
         nodeName: name,
@@ -129,6 +136,7 @@ export const kubeletComponent: Component = {
       async stop() {
         pods.stop();
         await Promise.all([...kubelets.values()].map((k) => k.stop(ctx.config.cleanOnExit)));
+        listers.stop();
         await server.stop();
       },
     };

@@ -5,6 +5,7 @@ import type { Node } from "../../api/kinds/core.ts";
 import type { Pod } from "../../api/kinds/pod.ts";
 import type { Client } from "../../client/index.ts";
 import { forgetEvents } from "../events.ts";
+import type { KubeletListers } from "./listers.ts";
 import { RestartBackoff } from "./backoff.ts";
 import { nodeObject, postReady, registerNode, renewLease } from "./node.ts";
 import { Pleg } from "./pleg.ts";
@@ -18,7 +19,9 @@ export interface KubeletOptions {
   nodeIP: string;
   dataDir: string;
   kubeletPort: number;
-  /** Token the API server presents to this kubelet's server (kept in a node annotation). */
+  /** The services and service accounts a pod start reads, from informer caches (listers.ts). */
+  listers: Pick<KubeletListers, "services" | "serviceAccounts">;
+  /** The node's address on the container network, where pods reach services with loopback cluster IPs. */
   serviceHost?: () => string | undefined;
   serviceAccounts?: { ca?: string };
   dns?: { domain: string; resolvConf: string };
@@ -143,10 +146,12 @@ export class Kubelet {
   }
 
   private makeWorkerDeps(): ConstructorParameters<typeof PodWorker>[1] {
-    const { client, runtime, nodeName, nodeIP, dataDir, serviceHost, serviceAccounts, dns, log, podStarted } =
+    const { client, runtime, nodeName, nodeIP, dataDir, serviceHost, serviceAccounts, dns, log, podStarted, listers } =
       this.opts;
     return {
       client,
+      services: listers.services,
+      accounts: listers.serviceAccounts,
       runtime,
       nodeName,
       nodeIP,

@@ -5,13 +5,13 @@
 import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
 import { rfc3339 } from "../../api/time.ts";
 import type { Container, Pod } from "../../api/kinds/pod.ts";
-import type { Service } from "../../api/kinds/service.ts";
 import { DNS_NAMESPACE, DNS_SERVICE } from "../../api/well-known.ts";
 import { cpuMillis, memoryBytes } from "../../api/quantity.ts";
 import { isNotFound, type Client, ignore, isConflict } from "../../client/index.ts";
 import { recordEvent } from "../events.ts";
 import type { RestartBackoff } from "./backoff.ts";
 import { containerEnv } from "./env.ts";
+import type { ServiceAccountLister, ServiceLister } from "./listers.ts";
 import { podConditions, podPhase, type ContainerStatus, type RestartPolicy } from "./pod-status.ts";
 import { ProbeCounter, runProbe, type Probe } from "./probes.ts";
 import {
@@ -48,6 +48,10 @@ export interface WorkerDeps {
   nodeIP: string;
   dataDir: string;
   backoff: RestartBackoff;
+  /** The cluster's services (service links, the cluster DNS), from an informer's cache. */
+  services: ServiceLister;
+  /** The cluster's service accounts, from an informer's cache; absent: each pod's is read from the API. */
+  accounts?: ServiceAccountLister;
   /** Address containers use for services (the node on the container network). */
   serviceHost?: () => string | undefined;
   /** Mount service account tokens (with this CA as ca.crt); off for hollow pods. */
@@ -189,14 +193,11 @@ export class PodWorker {
     return out.filter((c): c is ContainerInfo => !!c);
   }
 
-  /** The pod's resolv.conf text (asks the API for the cluster DNS service); undefined without DNS files. */
-  private async resolvConf(): Promise<string | undefined> {
+  /** The pod's resolv.conf text (the cluster DNS service's IP, from the services' cache); undefined without DNS files. */
+  private resolvConf(): string | undefined {
     const dns = this.deps.dns;
     if (!dns) return undefined;
-    const kubeDns = await this.deps.client
-      .resource<Service>("services", DNS_NAMESPACE)
-      .get(DNS_SERVICE)
-      .catch(ignore(isNotFound));
+    const kubeDns = this.deps.services.get(`${DNS_NAMESPACE}/${DNS_SERVICE}`);
     const clusterDns =
       kubeDns?.spec?.clusterIP && kubeDns.spec.clusterIP !== "None" ? kubeDns.spec.clusterIP : undefined;
     const resolv = podResolvConf(this.pod, { clusterDns, domain: dns.domain, host: readResolvConf(dns.resolvConf) });
@@ -231,11 +232,18 @@ export class PodWorker {
   }> {
     const spec = this.pod.spec;
     const refresh: TokenRefresh = { at: Infinity };
-    const [volumes, resolv, serviceAccountDir] = await Promise.all([
+    const resolv = this.resolvConf();
+    const [volumes, serviceAccountDir] = await Promise.all([
       prepareVolumes(this.deps.client, this.deps.dataDir, this.pod, refresh),
-      this.resolvConf(),
       this.deps.serviceAccounts
-        ? prepareServiceAccount(this.deps.client, this.deps.dataDir, this.pod, this.deps.serviceAccounts.ca, refresh)
+        ? prepareServiceAccount(
+            this.deps.client,
+            this.deps.dataDir,
+            this.pod,
+            this.deps.serviceAccounts.ca,
+            refresh,
+            this.deps.accounts,
+          )
         : undefined,
     ]);
     const fsGroup = spec.securityContext?.fsGroup;
@@ -277,7 +285,7 @@ export class PodWorker {
     const envOf = (c: Container) => {
       let p = envs.get(c.name);
       if (!p) {
-        p = containerEnv(this.deps.client, this.pod, c, this.deps.serviceHost?.());
+        p = containerEnv(this.deps.client, this.deps.services, this.pod, c, this.deps.serviceHost);
         p.catch(() => {});
         envs.set(c.name, p);
       }
@@ -552,6 +560,7 @@ export class PodWorker {
             this.pod,
             this.deps.serviceAccounts?.ca,
             refresh,
+            this.deps.accounts,
           );
           const fsGroup = this.pod.spec.securityContext?.fsGroup;
           if (fsGroup !== undefined) for (const d of dirs) setVolumeOwnership(d, fsGroup, true);

@@ -27,6 +27,7 @@ import type { Container, KeyToPath, Pod, ProjectedVolumeSource, VolumeProjection
 import type { PersistentVolume, PersistentVolumeClaim } from "../../api/kinds/storage.ts";
 import { isNotFound, type Client, type ApiError, ignore } from "../../client/index.ts";
 import { fieldRef } from "./env.ts";
+import type { ServiceAccountLister } from "./listers.ts";
 import type { Mount } from "./runtime/index.ts";
 import { ContainerConfigError } from "./security.ts";
 
@@ -286,6 +287,7 @@ export async function refreshTokens(
   pod: Pod,
   ca: string | undefined,
   refresh: TokenRefresh,
+  accounts?: ServiceAccountLister,
 ): Promise<string[]> {
   const base = join(podDir(dataDir, pod.metadata!.uid!), "volumes");
   const done: string[] = [];
@@ -295,7 +297,7 @@ export async function refreshTokens(
     await writeProjected(client, join(base, v.name), pod, projected, refresh);
     done.push(join(base, v.name));
   }
-  const sa = await prepareServiceAccount(client, dataDir, pod, ca, refresh);
+  const sa = await prepareServiceAccount(client, dataDir, pod, ca, refresh, accounts);
   if (sa) done.push(sa);
   return done;
 }
@@ -304,7 +306,7 @@ export const SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccou
 
 /**
  * The files in-cluster clients look for (token, ca.crt, namespace), unless the pod or its service
- * account opts out with automountServiceAccountToken: false.
+ * account opts out with automountServiceAccountToken: false (the account read from `accounts` when given).
  */
 export async function prepareServiceAccount(
   client: Client,
@@ -312,11 +314,13 @@ export async function prepareServiceAccount(
   pod: Pod,
   ca: string | undefined,
   refresh: TokenRefresh = { at: Infinity },
+  accounts?: ServiceAccountLister,
 ): Promise<string | undefined> {
   if (pod.spec.automountServiceAccountToken === false) return undefined;
   const ns = pod.metadata!.namespace!;
   const name = pod.spec.serviceAccountName ?? "default";
-  const sa = await getOptional<ServiceAccount>(client, "serviceaccounts", ns, name);
+  // The cache first; an account it does not have yet (just created) is read from the API.
+  const sa = accounts?.get(`${ns}/${name}`) ?? (await getOptional<ServiceAccount>(client, "serviceaccounts", ns, name));
   if (!sa) throw new VolumeError(`serviceaccount "${name}" not found`);
   if (pod.spec.automountServiceAccountToken === undefined && sa.automountServiceAccountToken === false)
     return undefined;
