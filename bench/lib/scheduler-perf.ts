@@ -3,18 +3,21 @@
 // last measured pod seen bound. Each runs on its own fresh store and API server with the real
 // scheduler; no kubelet (victims have a 0 s grace period so deletion needs none).
 // Besides the wall-clock rate (which the shared machine's load skews), each line has the process's
-// CPU time per measured pod (API server, store and scheduler together) and the time in the
+// CPU time per measured pod (API server, store and scheduler together), the main thread's part of it
+// and how busy that thread was (its CPU over the wall time: everything but GC and JIT runs there, so
+// near 1 it alone sets the pace, well under 1 the machine's load or waiting does), and the time in the
 // scheduler's decisions alone (filter and score; wall time of synchronous calls, so a loaded
 // machine inflates it), per pod; and, when pods preempt, the time in preemption's victim search
 // (also wall time) per measured pod and how many searches ran.
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadavg } from "node:os";
 import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
 import { createApiServer } from "../../src/components/apiserver/index.ts";
 import { SchedulerLoop } from "../../src/components/scheduler/index.ts";
 import { nodeWith } from "../../test/helpers/scheduler.ts";
 import { openStore } from "../../src/store/index.ts";
-import { round, tempDir } from "./stats.ts";
+import { round, tempDir, threadCpuMs } from "./stats.ts";
 
 const CONCURRENCY = 64;
 type Obj = Record<string, unknown>;
@@ -125,6 +128,10 @@ function allBound(client: Client, set: PodSet, resourceVersion?: string): Promis
 export interface WorkloadResult {
   rate: number;
   cpuMsPerPod: number;
+  /** The main thread's share of it (API server, store, scheduler and the creating client all run there). */
+  mainCpuMsPerPod: number;
+  /** The main thread's CPU time over the wall time: near 1 when it alone sets the pace. */
+  mainBusy: number;
   decideMsPerPod: number;
   /** Wall ms in preemption's victim search (not in decideMsPerPod) per measured pod, and how many searches ran. */
   preemptMsPerPod: number;
@@ -154,6 +161,34 @@ function timeDecisions(scheduler: SchedulerLoop): { ms: number } {
     }
   };
   return total;
+}
+
+/**
+ * BENCH_CPU_PROFILE=DIR: a CPU profile (.cpuprofile, Chrome's format) of each workload's measured
+ * phase only, through the inspector: bun's --cpu-prof covers the whole run, setup included.
+ */
+async function startProfile(): Promise<{ stop: (name: string) => Promise<void> } | undefined> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return undefined;
+  const { Session } = await import("node:inspector");
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: Number(process.env.BENCH_CPU_PROFILE_US ?? 200) });
+  await post("Profiler.start");
+  return {
+    async stop(name) {
+      const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+      session.disconnect();
+      const file = join(dir, `${name.replace(/\W+/g, "-")}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      console.log(`cpu profile of the measured phase: ${file}`);
+    },
+  };
 }
 
 export async function runWorkload(w: Workload): Promise<WorkloadResult> {
@@ -206,8 +241,10 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
       // The measured pods do not exist yet: their watch starts now, not with the init pods of their namespace.
       const now = await client.resource("pods", w.measure.namespace).list({ limit: 1 });
       const done = allBound(client, w.measure, now.metadata?.resourceVersion);
+      const profile = await startProfile();
       const t0 = performance.now();
       const c0 = cpuMs();
+      const m0 = threadCpuMs();
       const d0 = decisions.ms;
       const p0 = { ...scheduler.preemption };
       const churn = w.churn;
@@ -227,9 +264,15 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
       } finally {
         clearInterval(timer);
       }
+      const elapsedMs = performance.now() - t0;
+      const cpu = cpuMs() - c0;
+      const mainCpu = threadCpuMs() - m0;
+      await profile?.stop(w.name);
       return {
-        rate: w.measure.count / ((performance.now() - t0) / 1000),
-        cpuMsPerPod: (cpuMs() - c0) / w.measure.count,
+        rate: w.measure.count / (elapsedMs / 1000),
+        cpuMsPerPod: cpu / w.measure.count,
+        mainCpuMsPerPod: mainCpu / w.measure.count,
+        mainBusy: mainCpu / elapsedMs,
         decideMsPerPod: (decisions.ms - d0) / w.measure.count,
         preemptMsPerPod: (scheduler.preemption.ms - p0.ms) / w.measure.count,
         preemptions: scheduler.preemption.runs - p0.runs,
@@ -527,5 +570,5 @@ const initCount = (w: Workload) =>
 export function workloadLine(w: Workload, r: WorkloadResult): string {
   const target = w.target ?? w.threshold * 3;
   const load = loadavg()[0]!.toFixed(1);
-  return `${w.name}: nodes=${w.nodes} init=${initCount(w)} pods=${w.measure.count} pods_per_s=${round(r.rate)} upstream_threshold=${w.threshold} target=${target} met=${r.rate >= target ? "yes" : "no"} cpu_ms_per_pod=${round(r.cpuMsPerPod, 2)} decide_ms_per_pod=${round(r.decideMsPerPod, 3)}${r.preemptions ? ` preempt_ms_per_pod=${round(r.preemptMsPerPod, 3)} preemptions=${r.preemptions}` : ""} load1=${load}`;
+  return `${w.name}: nodes=${w.nodes} init=${initCount(w)} pods=${w.measure.count} pods_per_s=${round(r.rate)} upstream_threshold=${w.threshold} target=${target} met=${r.rate >= target ? "yes" : "no"} cpu_ms_per_pod=${round(r.cpuMsPerPod, 2)} main_cpu_ms_per_pod=${round(r.mainCpuMsPerPod, 2)} main_busy=${round(r.mainBusy, 2)} decide_ms_per_pod=${round(r.decideMsPerPod, 3)}${r.preemptions ? ` preempt_ms_per_pod=${round(r.preemptMsPerPod, 3)} preemptions=${r.preemptions}` : ""} load1=${load}`;
 }

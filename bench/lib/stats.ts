@@ -24,3 +24,9 @@ export function cpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(f[11]) + Number(f[12])) / 100;
 }
+
+/** CPU time (user + system) of one thread of this process (the main thread's id is the pid), in ms (ticks of 10 ms). */
+export function threadCpuMs(tid = process.pid): number {
+  const f = readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
