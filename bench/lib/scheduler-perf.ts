@@ -12,8 +12,9 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadavg } from "node:os";
-import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
-import { createApiServer } from "../../src/components/apiserver/index.ts";
+import { createClient, inProcessTransport, ndjsonLines, type Client } from "../../src/client/index.ts";
+import { createApiServer, serve } from "../../src/components/apiserver/index.ts";
+import { createTlsMaterial } from "../../src/components/apiserver/tls.ts";
 import { SchedulerLoop } from "../../src/components/scheduler/index.ts";
 import { nodeWith } from "../../test/helpers/scheduler.ts";
 import { openStore } from "../../src/store/index.ts";
@@ -62,7 +63,7 @@ const pod = (name: string, labels: Obj, spec: Obj, cpu = "100m", memory = "500Mi
   spec: { containers: [container(cpu, memory)], ...spec },
 });
 
-async function inParallel(n: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+export async function inParallel(n: number, fn: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -191,6 +192,50 @@ async function startProfile(): Promise<{ stop: (name: string) => Promise<void> }
   };
 }
 
+/**
+ * BENCH_CLIENT=process: the measured pods are created and watched bound by a client in another
+ * process over HTTPS (scheduler-client.ts), as upstream's scheduler_perf client is not the API
+ * server's own code; setup stays in process. Resolves `done` with the client's own elapsed ms.
+ */
+async function remoteClient(
+  api: ReturnType<typeof createApiServer>,
+  w: Workload,
+  resourceVersion = "0",
+): Promise<{ done: Promise<number> }> {
+  const tls = await createTlsMaterial(["127.0.0.1"]);
+  const served = await serve(api, { hostname: "127.0.0.1", port: 0, tls, adminToken: "t" });
+  const arg = {
+    server: `https://127.0.0.1:${served.port}`,
+    token: "t",
+    ca: tls.ca,
+    workload: w.name,
+    scale: Number(process.env.BENCH_SCALE ?? 1),
+    resourceVersion,
+  };
+  const child = Bun.spawn(["bun", join(import.meta.dir, "scheduler-client.ts"), JSON.stringify(arg)], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const lines = ndjsonLines(child.stdout.getReader());
+  const next = async () => (await lines.next()).value as string | undefined;
+  if ((await next()) !== "ready") throw new Error("the client process did not start");
+  child.stdin.write("go\n");
+  child.stdin.flush();
+  const done = (async () => {
+    try {
+      const line = await next();
+      if (!line?.startsWith("done ")) throw new Error(`the client process ended: ${line ?? "no answer"}`);
+      return Number(line.slice(5));
+    } finally {
+      child.kill();
+      await served.stop();
+    }
+  })();
+  done.catch(() => {});
+  return { done };
+}
+
 export async function runWorkload(w: Workload): Promise<WorkloadResult> {
   const dir = tempDir(`sched-${w.name.replace("/", "-")}`);
   const store = await openStore({ dataDir: dir });
@@ -240,7 +285,9 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
       }
       // The measured pods do not exist yet: their watch starts now, not with the init pods of their namespace.
       const now = await client.resource("pods", w.measure.namespace).list({ limit: 1 });
-      const done = allBound(client, w.measure, now.metadata?.resourceVersion);
+      const remote =
+        process.env.BENCH_CLIENT === "process" ? await remoteClient(api, w, now.metadata?.resourceVersion) : undefined;
+      const done = remote ? remote.done : allBound(client, w.measure, now.metadata?.resourceVersion);
       const profile = await startProfile();
       const t0 = performance.now();
       const c0 = cpuMs();
@@ -259,12 +306,15 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
               .catch(() => {});
         }, churn.everyMs);
       try {
-        await inParallel(w.measure.count, (i) => client.resource("pods", w.measure.namespace).create(w.measure.pod(i)));
+        if (!remote)
+          await inParallel(w.measure.count, (i) =>
+            client.resource("pods", w.measure.namespace).create(w.measure.pod(i)),
+          );
         await done;
       } finally {
         clearInterval(timer);
       }
-      const elapsedMs = performance.now() - t0;
+      const elapsedMs = remote ? await remote.done : performance.now() - t0;
       const cpu = cpuMs() - c0;
       const mainCpu = threadCpuMs() - m0;
       await profile?.stop(w.name);
