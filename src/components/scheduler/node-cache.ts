@@ -106,15 +106,17 @@ export function memoized<T>(node: NodeInfo, key: string, compute: () => T): T {
 const readyOf = (node: SchedNode) => node.status?.conditions?.find((c) => c.type === "Ready")?.status;
 const hardTaintsOf = (node: SchedNode) => (node.spec?.taints ?? []).filter((t) => t.effect !== "PreferNoSchedule");
 const preferTaintsOf = (node: SchedNode) => (node.spec?.taints ?? []).filter((t) => t.effect === "PreferNoSchedule");
+const cleanOf = (info: NodeInfo) => !info.node.spec?.unschedulable && info.ready === "True" && !info.hardTaints.length;
 
 export function emptyNodeInfo(node: SchedNode): NodeInfo {
-  return {
+  const info: NodeInfo = {
     name: node.metadata!.name!,
     node,
     allocatable: allocatable(node),
     ready: readyOf(node),
     hardTaints: hardTaintsOf(node),
     preferTaints: preferTaintsOf(node),
+    clean: false,
     requested: { cpu: 0, memory: 0, pods: 0 },
     usedPorts: new Set(),
     pods: new Map(),
@@ -125,6 +127,8 @@ export function emptyNodeInfo(node: SchedNode): NodeInfo {
     verdict: undefined,
     memo: new Map(),
   };
+  info.clean = cleanOf(info);
+  return info;
 }
 
 /** Counts a pod on a node (sign 1) or takes it off (-1). */
@@ -222,6 +226,7 @@ export class NodeCache {
       info.ready = readyOf(node);
       info.hardTaints = hardTaintsOf(node);
       info.preferTaints = preferTaintsOf(node);
+      info.clean = cleanOf(info);
       info.generation = nextGeneration(); // labels or taints may have changed what plugins count here
       journaled(info);
       return;

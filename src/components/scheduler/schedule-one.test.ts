@@ -213,3 +213,35 @@ describe("pods nominated to a node count in its filters (upstream's RunFilterPlu
     expect(run()).toBe("n1: low1");
   });
 });
+
+test("a node with a PreferNoSchedule taint the pod does not tolerate is chosen last", () => {
+  const cache = cacheOf(nodeWith("a", { taints: [{ key: "x", effect: "PreferNoSchedule" }] }), nodeWith("b"));
+  const s = new Scheduler1(defaultPlugins);
+  for (let i = 0; i < 5; i++) expect(s.schedule(podWith(`p-${i}`), cache.nodes()).node).toBe("b");
+  const tolerant = podWith("t", { tolerations: [{ key: "x", operator: "Exists", effect: "PreferNoSchedule" }] });
+  const placed = new Set(Array.from({ length: 20 }, () => s.schedule(tolerant, cache.nodes()).node));
+  expect(placed).toEqual(new Set(["a", "b"]));
+});
+
+test("unschedulable, unready and tainted nodes are still filtered with their reasons, and a node that changes is seen", () => {
+  const cache = cacheOf(
+    nodeWith("cordoned", { unschedulable: true }),
+    nodeWith("unready", { ready: "False" }),
+    nodeWith("tainted", { taints: [{ key: "x", effect: "NoSchedule" }] }),
+    nodeWith("full", { cpu: "1" }),
+  );
+  const s = new Scheduler1(defaultPlugins);
+  const r = s.schedule(podWith("p", { cpu: "2" }), cache.nodes());
+  expect((r as { message: string }).message).toBe(
+    "0/4 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 1 node(s) had untolerated taint {x: }, 1 node(s) were unschedulable.",
+  );
+  const tolerant = podWith("t", { cpu: "2", tolerations: [{ key: "x", operator: "Exists" }] });
+  expect(s.schedule(tolerant, cache.nodes()).node).toBe("tainted");
+  cache.upsertNode(nodeWith("full", { cpu: "1", unschedulable: true }));
+  cache.upsertNode(nodeWith("cordoned", { cpu: "4" }));
+  expect(s.schedule(podWith("q", { cpu: "2" }), cache.nodes()).node).toBe("cordoned");
+  // "full" is cordoned now: unschedulable, no longer short of cpu.
+  expect((s.schedule(podWith("r", { cpu: "8" }), cache.nodes()) as { message: string }).message).toBe(
+    "0/4 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 1 node(s) had untolerated taint {x: }, 1 node(s) were unschedulable.",
+  );
+});

@@ -179,6 +179,7 @@ export class Scheduler1 {
     )
       return { node: nominatedNode.name };
     const want = numFeasibleNodesToFind(nodes.length, percentage);
+    const onClean = filters.filter((p) => !p.passesCleanNode);
     const feasible: NodeInfo[] = [];
     const reasons = new Map<string, number>();
     const resolvable: NodeInfo[] = [];
@@ -188,7 +189,7 @@ export class Scheduler1 {
       const info = nodes[(this.offset + checked) % n]!;
       const failed = nominated
         ? runFiltersWithNominated(this.plugins, filters, state, info, nominated, key)
-        : runFilters(filters, state, info);
+        : runFilters(info.clean ? onClean : filters, state, info);
       if (failed) {
         reasons.set(failed.reason, (reasons.get(failed.reason) ?? 0) + 1);
         if (!failed.unresolvable) resolvable.push(info);
@@ -202,7 +203,8 @@ export class Scheduler1 {
     const raw = new Float64Array(feasible.length);
     for (const p of this.plugins) {
       if (!p.score || p.preScore?.(state, feasible, nodes) === false) continue; // nothing to tell the nodes apart
-      for (let i = 0; i < feasible.length; i++) raw[i] = p.score(state, feasible[i]!);
+      if (p.scoreAll) p.scoreAll(state, feasible, raw);
+      else for (let i = 0; i < feasible.length; i++) raw[i] = p.score(state, feasible[i]!);
       const weight = p.weight ?? 1;
       if (typeof p.normalize === "function") p.normalize(state, raw, feasible);
       else if (p.normalize) {

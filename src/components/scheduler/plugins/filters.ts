@@ -6,6 +6,7 @@ import type { CycleState, FilterResult, NodeInfo, Plugin, SchedNode, SchedPod } 
 
 export const nodeUnschedulable: Plugin = {
   name: "NodeUnschedulable",
+  passesCleanNode: true,
   filter(state, info): FilterResult {
     if (!info.node.spec?.unschedulable) return undefined;
     if (tolerates(state.pod.spec.tolerations, { key: TAINT_UNSCHEDULABLE, effect: "NoSchedule" })) return undefined;
@@ -16,6 +17,7 @@ export const nodeUnschedulable: Plugin = {
 /** Kubernetes expresses not-ready nodes as a taint; nodes without a Ready=True condition get it here. */
 export const nodeReady: Plugin = {
   name: "NodeReady",
+  passesCleanNode: true,
   filter(state, info): FilterResult {
     if (info.ready === "True") return undefined;
     const key = info.ready === "Unknown" ? TAINT_UNREACHABLE : TAINT_NOT_READY;
@@ -56,6 +58,7 @@ export const nodeAffinityFilter: Plugin = {
 
 export const taintToleration: Plugin = {
   name: "TaintToleration",
+  passesCleanNode: true,
   // Taints split once per node update (NodeInfo): most nodes have none, and this runs per node per pod.
   filter(state, info): FilterResult {
     const taints = info.hardTaints;
@@ -66,6 +69,9 @@ export const taintToleration: Plugin = {
     }
     return undefined;
   },
+  // Without a PreferNoSchedule taint on any feasible node every node scores the same (100 after
+  // the reverse normalisation), which orders nothing: the pass over them is skipped.
+  preScore: (_state, feasible) => feasible.some((n) => n.preferTaints.length > 0),
   score(state, info) {
     const taints = info.preferTaints;
     let n = 0;

@@ -243,6 +243,8 @@ export const interPodAffinity: Plugin = {
   name: NAME,
   preFilter(state, nodes) {
     const required = !!state.terms && (state.terms.affinity.length > 0 || state.terms.antiAffinity.length > 0);
+    // No terms of its own and no pod with terms anywhere: nothing to count (not even the signature).
+    if (!required && state.nodesWithTerms?.length === 0) return false;
     const key = `${NAME}\0${signature(state, required ? state.terms : undefined)}`;
     // Without required terms only existing pods' anti-affinity counts: the nodes with such pods suffice.
     const list = required ? nodes : (state.nodesWithTerms ?? nodes);
@@ -290,6 +292,7 @@ export const interPodAffinity: Plugin = {
   preScore(state, _feasible, all) {
     const terms = state.terms;
     const preferred = !!terms && (terms.preferredAffinity.length > 0 || terms.preferredAntiAffinity.length > 0);
+    if (!preferred && state.nodesWithTerms?.length === 0) return false;
     const key = `${NAME}/score\0${signature(state, preferred ? terms : undefined)}`;
     const list = preferred ? all : (state.nodesWithTerms ?? all);
     // Shared with later cycles: score only reads it.

@@ -187,3 +187,12 @@ test("preferred node affinity scores matching nodes by weight", () => {
   expect(nodeAffinityScore.score!(cycleState(pod), infoOf(nodeWith("a", { labels: { zone: "a" } })))).toBe(5);
   expect(nodeAffinityScore.score!(cycleState(pod), infoOf(nodeWith("b", { labels: { zone: "b" } })))).toBe(0);
 });
+
+test("TaintToleration scores only when a feasible node has a PreferNoSchedule taint (else all nodes score alike)", () => {
+  const state = cycleState(podWith("p"));
+  const plain = [infoOf(nodeWith("a")), infoOf(nodeWith("b", { taints: [{ key: "x", effect: "NoSchedule" }] }))];
+  const preferred = infoOf(nodeWith("c", { taints: [{ key: "x", effect: "PreferNoSchedule" }] }));
+  expect(taintToleration.preScore!(state, plain, plain)).toBe(false);
+  expect(taintToleration.preScore!(state, [...plain, preferred], [...plain, preferred])).toBe(true);
+  expect(taintToleration.score!(state, preferred)).toBe(1);
+});
