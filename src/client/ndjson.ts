@@ -1,27 +1,49 @@
 // Reading a watch body: newline-delimited JSON, where one event may be split across chunks and
 // one chunk may hold many events.
 
+/** UTF-8 chunks in, complete lines out: what is left after the last newline waits for more. */
+class LineSplitter {
+  private readonly decoder = new TextDecoder();
+  private buffered = "";
+
+  /** The non-empty lines the chunk completes (undefined: the stream ended, flush the rest). */
+  push(chunk: Uint8Array | undefined): string[] {
+    const text = chunk
+      ? this.buffered + this.decoder.decode(chunk, { stream: true })
+      : this.buffered + this.decoder.decode();
+    const out: string[] = [];
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+      const line = text.slice(start, nl).trim();
+      if (line) out.push(line);
+      start = nl + 1;
+    }
+    this.buffered = text.slice(start);
+    if (!chunk) {
+      const rest = this.buffered.trim();
+      this.buffered = "";
+      if (rest) out.push(rest);
+    }
+    return out;
+  }
+}
+
 /**
- * Yields each non-empty line of a byte stream, decoded as UTF-8. Takes the reader so that its
- * owner can cancel() it to end the iteration at once.
+ * Yields the items `each` makes of the stream's non-empty lines, decoded as UTF-8. One generator
+ * for both lines and JSON values: a watch event went through two, a promise and a resumption each.
+ * Takes the reader so that its owner can cancel() it to end the iteration at once.
  */
-export async function* lines(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
+async function* itemsOf<T>(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  each: (line: string) => T,
+): AsyncGenerator<T> {
+  const split = new LineSplitter();
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      for (const line of split.push(done ? undefined : value)) yield each(line);
       if (done) break;
-      buffered += decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl).trim();
-        buffered = buffered.slice(nl + 1);
-        if (line) yield line;
-      }
     }
-    const rest = (buffered + decoder.decode()).trim();
-    if (rest) yield rest;
   } finally {
     try {
       reader.releaseLock();
@@ -31,15 +53,18 @@ export async function* lines(reader: ReadableStreamDefaultReader<Uint8Array>): A
   }
 }
 
+/** Yields each non-empty line of a byte stream, decoded as UTF-8. */
+export function lines(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<string> {
+  return itemsOf(reader, (line) => line);
+}
+
 /** Yields each JSON value of an NDJSON byte stream; a line that is not JSON throws. */
-export async function* ndjson<T>(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<T> {
-  for await (const line of lines(reader)) {
-    let value: T;
+export function ndjson<T>(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<T> {
+  return itemsOf(reader, (line) => {
     try {
-      value = JSON.parse(line) as T;
+      return JSON.parse(line) as T;
     } catch {
       throw new Error(`watch: malformed event line: ${line.slice(0, 200)}`);
     }
-    yield value;
-  }
+  });
 }
