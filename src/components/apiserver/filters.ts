@@ -6,9 +6,14 @@ import { badRequest } from "./errors.ts";
 
 /**
  * A selector's test; `keyFilter`, when present, rejects by store key alone (no decode) what the test would;
- * `keySuffix`, the end every matching key has, lets the store skip the others without reading them.
+ * `keySuffix`, the end every matching key has, lets the store skip the others without reading them;
+ * `textFilter` rejects by the stored JSON text (Objects.list only reads it before decoding).
  */
-export type Matcher = ((obj: KubeObject) => boolean) & { keyFilter?: (key: string) => boolean; keySuffix?: string };
+export type Matcher = ((obj: KubeObject) => boolean) & {
+  keyFilter?: (key: string) => boolean;
+  keySuffix?: string;
+  textFilter?: (stored: string) => boolean;
+};
 
 export function buildMatcher(
   kind: KindDef,

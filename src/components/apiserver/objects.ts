@@ -187,13 +187,17 @@ export class Objects {
     let revision = 0;
     let lastKey: string | undefined;
     let slice = performance.now();
+    // A filtered page of a limited list starts small and grows (x4, to 1000): a filter that matches
+    // early (a lookup of the first match) reads a few rows, a selective one still takes few queries.
+    let filteredPage = 16;
     for (;;) {
       // A filtered list may read the whole kind: let other requests in every ~20 ms of it.
       if (performance.now() - slice > 20) {
         await new Promise((r) => setImmediate(r));
         slice = performance.now();
       }
-      const pageSize = limit ? Math.max(limit - items.length, 100) : 1000;
+      const pageSize = limit ? Math.max(limit - items.length, opts.match ? Math.min(filteredPage, 1000) : 100) : 1000;
+      filteredPage *= 4;
       const page = await this.deps.store.list(prefix, {
         limit: pageSize,
         startAfter,
@@ -204,6 +208,7 @@ export class Objects {
       for (let i = 0; i < page.kvs.length; i++) {
         const kv = page.kvs[i]!;
         if (opts.match?.keyFilter && !opts.match.keyFilter(kv.key)) continue;
+        if (opts.match?.textFilter && !opts.match.textFilter(kv.value)) continue;
         const obj = read(kind, kv);
         if (opts.match && !opts.match(obj)) continue;
         items.push(obj);

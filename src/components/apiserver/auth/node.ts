@@ -8,6 +8,7 @@ import type { Pod, PodSpec } from "../../../api/kinds/pod.ts";
 import type { PersistentVolumeClaim } from "../../../api/kinds/storage.ts";
 import type { KindDef, KubeObject } from "../../../api/types.ts";
 import { HttpError } from "../errors.ts";
+import type { Matcher } from "../filters.ts";
 import type { Objects } from "../objects.ts";
 import type { Attributes, UserInfo } from "./attributes.ts";
 import { CLUSTER_ROLES } from "./bootstrap-policy.ts";
@@ -59,11 +60,18 @@ export class NodeAuthorizer {
     private readonly lookup: (resource: string) => KindDef | undefined,
   ) {}
 
+  /** Pods bound to the node that pass `and`; the stored text of pods bound elsewhere is skipped undecoded. */
+  private onNode(node: string, and: (pod: Pod) => boolean = () => true): Matcher {
+    const field = `"nodeName":${JSON.stringify(node)}`;
+    return Object.assign((p: KubeObject) => (p as Pod).spec?.nodeName === node && and(p as Pod), {
+      textFilter: (stored: string) => stored.includes(field),
+    });
+  }
+
   private async podsOn(node: string, namespace: string | undefined): Promise<Pod[]> {
     const pods = this.lookup("pods");
     if (!pods) return [];
-    return (await this.objects.list(pods, namespace, { match: (p) => (p as Pod).spec?.nodeName === node }))
-      .items as Pod[];
+    return (await this.objects.list(pods, namespace, { match: this.onNode(node) })).items as Pod[];
   }
 
   /** Whether a pod bound to the node uses the object (the authorizer's graph, read on demand). */
@@ -77,7 +85,12 @@ export class NodeAuthorizer {
         }
       return false;
     }
-    return (await this.podsOn(node, namespace)).some((p) => references(p.spec, resource).includes(name));
+    // One such pod is enough: the list ends at the first. Asked at every pod start (its token), so
+    // it does not decode every pod of the namespace.
+    const pods = this.lookup("pods");
+    if (!pods) return false;
+    const match = this.onNode(node, (p) => references(p.spec, resource).includes(name));
+    return (await this.objects.list(pods, namespace, { match, limit: 1 })).items.length > 0;
   }
 
   async authorize(a: Attributes): Promise<Decision> {
