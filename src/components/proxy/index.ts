@@ -10,7 +10,7 @@ import type { KubeObject } from "../../api/types.ts";
 import type { Endpoints } from "../../api/kinds/core.ts";
 import type { Service } from "../../api/kinds/service.ts";
 import { Informer, keyOf } from "../../client/index.ts";
-import { containerNetwork } from "../node-address.ts";
+import { bridgesPresent, containerNetwork } from "../node-address.ts";
 import { DNS_NAMESPACE, DNS_SERVICE } from "../../api/well-known.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { exponentialBuckets, GaugeVec, HistogramVec } from "../metrics/vec.ts";
@@ -214,8 +214,17 @@ export const proxyComponent: Component = {
     }
     const table = await plane;
     schedule();
-    // A bind that failed (the port still held by a listener being closed) is retried.
-    const retry = setInterval(() => (reported.size || bridge?.address !== bridgeNow()?.address) && schedule(), 1000);
+    // A bind that failed (the port still held by a listener being closed) is retried, and a bridge that
+    // appeared, went or changed its address is synced for. Its address is read (every interface's, more
+    // with each pod) when the bridges present changed, while one has no address yet, or every 30 s.
+    let present = ctx.runtime === "engine" ? bridgesPresent(ctx.nodeName) : "";
+    let ticks = 0;
+    const retry = setInterval(() => {
+      const now = ctx.runtime === "engine" ? bridgesPresent(ctx.nodeName) : "";
+      const look = now !== present || (now !== "" && !bridge) || ++ticks % 30 === 0;
+      present = now;
+      if (reported.size || (look && bridge?.address !== bridgeNow()?.address)) schedule();
+    }, 1000);
     return {
       async stop() {
         clearInterval(retry);
