@@ -217,11 +217,17 @@ export class PodWorker {
     const dir = join(podDir(this.deps.dataDir, this.uid), "etc");
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "resolv.conf"), resolv);
-    writeFileSync(join(dir, "hosts"), podHostsFile(this.pod, this.sandbox?.ip ?? "", dns.domain));
+    this.writeHostsFile();
     return [
       { hostPath: join(dir, "hosts"), containerPath: "/etc/hosts" },
       { hostPath: join(dir, "resolv.conf"), containerPath: "/etc/resolv.conf" },
     ];
+  }
+
+  /** (Re)writes the pod's hosts file (DATA/pods/<uid>/etc/hosts), which names the sandbox's IP. */
+  private writeHostsFile(): void {
+    const file = join(podDir(this.deps.dataDir, this.uid), "etc", "hosts");
+    writeFileSync(file, podHostsFile(this.pod, this.sandbox?.ip ?? "", this.deps.dns!.domain));
   }
 
   /** What the pod's containers mount: its volumes, the service account token, the resolv.conf text. */
@@ -443,7 +449,7 @@ export class PodWorker {
           throw err;
         });
         // The hosts file names the pod's IP, known only now (same file, so the mount sees it).
-        this.writeDnsFiles(resolv);
+        if (dnsMounts.length) this.writeHostsFile();
       }
       await this.change(this.deps.runtime.startContainer(id));
       // What inspect would say right now: the status written at the end of this sync needs no extra round trip.

@@ -160,7 +160,8 @@ const payloadPrefix = () =>
  * present are removed. A running container's bind mount of `dir` keeps working throughout.
  */
 export function writeFiles(dir: string, files: File[], defaultMode: number): void {
-  mkdirSync(dir, { recursive: true });
+  // A volume written for the first time (the pod's start) has no old payload or names to replace.
+  const fresh = mkdirSync(dir, { recursive: true }) !== undefined;
   const payload = mkdtempSync(join(dir, payloadPrefix()));
   chmodSync(payload, 0o755);
   const top = new Set<string>();
@@ -171,13 +172,18 @@ export function writeFiles(dir: string, files: File[], defaultMode: number): voi
       if (!file.startsWith(`${payload}/`) || first.startsWith(".."))
         throw new VolumeError(`invalid path ${f.path}: must stay inside the volume`);
       top.add(first);
-      mkdirSync(dirname(file), { recursive: true });
+      if (f.path.includes("/")) mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, f.data, { mode: f.mode ?? defaultMode });
       chmodSync(file, f.mode ?? defaultMode);
     }
   } catch (e) {
     rmSync(payload, { recursive: true, force: true });
     throw e;
+  }
+  if (fresh) {
+    symlinkSync(basename(payload), join(dir, DATA_LINK));
+    for (const name of top) symlinkSync(`${DATA_LINK}/${name}`, join(dir, name));
+    return;
   }
   const tmpLink = join(dir, `${DATA_LINK}_tmp`);
   rmSync(tmpLink, { force: true });
