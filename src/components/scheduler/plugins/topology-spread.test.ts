@@ -135,3 +135,24 @@ test("a controller's pods without constraints spread by the defaults: hostname, 
   expect(s.b1!).toBeLessThan(s.c1!);
   expect(scores(podWith("p", { labels: web }), [owned("a1", 1)])).toEqual({ a1: 0, a2: 0, b1: 0, c1: 0, nozone: 0 });
 });
+
+test("soft counts: domains (and their weight) from the feasible nodes, pods from every node, kept as pods come", () => {
+  const cache = cacheWith(nodes, [on("a1", 1), on("a1", 2), on("a1", 3), on("a2", 1), on("a2", 2), on("b1", 1)]);
+  const pod = podWith("p", { labels: web, spread: [zone({ whenUnsatisfiable: "ScheduleAnyway" })] });
+  const raw = () => {
+    const state = cycleState(pod);
+    const all = cache.nodes();
+    const feasible = all.filter((n) => n.name === "a1" || n.name === "c1");
+    topologySpread.preScore!(state, feasible, all);
+    const out = new Float64Array(feasible.length);
+    topologySpread.scoreAll!(state, feasible, out);
+    return Object.fromEntries(feasible.map((n, i) => [n.name, out[i]!]));
+  };
+  // Zone a holds 5 matching pods (a2's too, though a2 is not feasible); 2 domains: weight log(2 + 2).
+  expect(raw()).toEqual({ a1: Math.round(5 * Math.log(4)), c1: 0 });
+  cache.assume(podWith("new", { labels: web }), "a2");
+  cache.assume(podWith("new2", { labels: web }), "c1");
+  expect(raw()).toEqual({ a1: Math.round(6 * Math.log(4)), c1: Math.round(Math.log(4)) });
+  cache.removePod("default/new");
+  expect(raw()).toEqual({ a1: Math.round(5 * Math.log(4)), c1: Math.round(Math.log(4)) });
+});

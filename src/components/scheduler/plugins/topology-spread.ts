@@ -191,11 +191,58 @@ function aggregateKey(state: CycleState, constraints: Constraint[]): string {
   return JSON.stringify(parts);
 }
 
+/**
+ * The constraints' per-domain counts over `nodes`, brought up to date: only the nodes changed since
+ * the last cycle with the same key (the node cache's journal) are counted again. For the filter
+ * (`hard`) a node counts only with every key, and every constraint is counted; for the score a
+ * hostname constraint is counted per node in Score instead (its domains are the nodes), and the
+ * defaults (no constraints of the pod's own: `requireAll` false) count a node without a key under
+ * the value "" as upstream's map lookup does.
+ */
+function keptCounts(state: CycleState, nodes: NodeInfo[], constraints: Constraint[], hard: boolean, requireAll = hard) {
+  const key = `${hard ? "filter" : requireAll ? "score" : "defaults"}\0${aggregateKey(state, constraints)}`;
+  const agg = aggregateFor(nodes, key, constraints.length);
+  changedSince(nodes, agg.cursor, (j) => {
+    const node = nodes[j]!;
+    const old = agg.shares[j];
+    if (old?.gen === node.generation) return;
+    const share: Share = { gen: node.generation, domains: [], counts: [] };
+    const labels = node.node.metadata?.labels ?? {};
+    const eligible = !requireAll || hasKeys(node.node, constraints);
+    for (let i = 0; i < constraints.length; i++) {
+      const c = constraints[i]!;
+      const counts = eligible && (hard || c.key !== HOSTNAME) && counted(state, c, node.node);
+      share.domains.push(counts ? (labels[c.key] ?? "") : undefined);
+      share.counts.push(counts ? countOn(state, node, c) : 0);
+    }
+    if (old) applyShare(agg, old, -1);
+    applyShare(agg, share, 1);
+    agg.shares[j] = share;
+  });
+  return agg;
+}
+
 interface ScoreState {
   constraints: (Constraint & { weight: number })[];
   ignored: Set<string>;
   /** Per constraint (except hostname, counted per node): matching pods by domain value. */
   counts: Map<string, number>[];
+}
+
+/** Upstream's Score: per constraint the matching pods of the node's domain (hostname: of the node), weighted. */
+function scoreOf(state: CycleState, s: ScoreState, node: NodeInfo): number {
+  if (s.ignored.size > 0 && s.ignored.has(node.name)) return 0;
+  const labels = node.node.metadata?.labels;
+  if (!labels) return 0;
+  let score = 0;
+  for (let i = 0; i < s.constraints.length; i++) {
+    const c = s.constraints[i]!;
+    const v = labels[c.key];
+    if (v === undefined) continue;
+    const cnt = c.key === HOSTNAME ? countOn(state, node, c) : (s.counts[i]!.get(v) ?? 0);
+    score += cnt * c.weight + (c.maxSkew - 1);
+  }
+  return Math.round(score);
 }
 
 export const topologySpread: Plugin = {
@@ -204,23 +251,7 @@ export const topologySpread: Plugin = {
     const constraints = constraintsOf(state, "DoNotSchedule");
     if (!constraints.length) return false;
     const own = state.pod.metadata?.labels ?? {};
-    const agg = aggregateFor(nodes, aggregateKey(state, constraints), constraints.length);
-    changedSince(nodes, agg.cursor, (j) => {
-      const node = nodes[j]!;
-      const old = agg.shares[j];
-      if (old?.gen === node.generation) return;
-      const share: Share = { gen: node.generation, domains: [], counts: [] };
-      const eligible = hasKeys(node.node, constraints);
-      for (let i = 0; i < constraints.length; i++) {
-        const c = constraints[i]!;
-        const counts = eligible && counted(state, c, node.node);
-        share.domains.push(counts ? node.node.metadata!.labels![c.key]! : undefined);
-        share.counts.push(counts ? countOn(state, node, c) : 0);
-      }
-      if (old) applyShare(agg, old, -1);
-      applyShare(agg, share, 1);
-      agg.shares[j] = share;
-    });
+    const agg = keptCounts(state, nodes, constraints, true);
     // The counts are shared with later cycles: only a clone of this state (cloneState) may change them.
     const s: FilterState = {
       constraints,
@@ -274,44 +305,45 @@ export const topologySpread: Plugin = {
     // The defaults do not need every key on a node: nodes without a zone still spread by hostname.
     const ignored = new Set<string>();
     const counts = constraints.map(() => new Map<string, number>());
-    for (const node of feasible) {
+    let seeded = false;
+    for (let j = 0; j < feasible.length; j++) {
+      const node = feasible[j]!;
       if (explicit && !hasKeys(node.node, constraints)) {
         ignored.add(node.name);
         continue;
       }
-      constraints.forEach((c, i) => {
-        const v = node.node.metadata?.labels?.[c.key];
-        if (c.key !== HOSTNAME && v !== undefined) counts[i]!.set(v, 0);
-      });
+      const labels = node.node.metadata?.labels;
+      if (!labels) continue;
+      for (let i = 0; i < constraints.length; i++) {
+        const c = constraints[i]!;
+        const v = labels[c.key];
+        if (c.key === HOSTNAME || v === undefined || counts[i]!.has(v)) continue;
+        counts[i]!.set(v, 0);
+        seeded = true;
+      }
     }
     const size = feasible.length - ignored.size;
     const weighted = constraints.map((c, i) => ({
       ...c,
       weight: Math.log((c.key === HOSTNAME ? size : counts[i]!.size) + 2),
     }));
-    if (counts.some((m) => m.size > 0))
-      for (const node of all) {
-        if (explicit && !hasKeys(node.node, constraints)) continue;
-        constraints.forEach((c, i) => {
-          const v = node.node.metadata?.labels?.[c.key];
-          const m = counts[i]!;
-          if (c.key === HOSTNAME || v === undefined || !m.has(v) || !counted(state, c, node.node)) return;
-          m.set(v, m.get(v)! + countOn(state, node, c));
-        });
-      }
+    // Upstream counts every node's matching pods into the domains the feasible nodes are in; the
+    // counts over all nodes are kept from cycle to cycle instead (only changed nodes recounted),
+    // and this cycle's domains read from them.
+    if (seeded) {
+      const kept = keptCounts(state, all, constraints, false, explicit).counts;
+      for (let i = 0; i < constraints.length; i++)
+        for (const v of counts[i]!.keys()) counts[i]!.set(v, kept[i]!.get(v) ?? 0);
+    }
     state.data.set(`${NAME}/score`, { constraints: weighted, ignored, counts } satisfies ScoreState);
   },
   score(state, node) {
     const s = state.data.get(`${NAME}/score`) as ScoreState | undefined;
-    if (!s || s.ignored.has(node.name)) return 0;
-    let score = 0;
-    s.constraints.forEach((c, i) => {
-      const v = node.node.metadata?.labels?.[c.key];
-      if (v === undefined) return;
-      const cnt = c.key === HOSTNAME ? countOn(state, node, c) : (s.counts[i]!.get(v) ?? 0);
-      score += cnt * c.weight + (c.maxSkew - 1);
-    });
-    return Math.round(score);
+    return s ? scoreOf(state, s, node) : 0;
+  },
+  scoreAll(state, nodes, out) {
+    const s = state.data.get(`${NAME}/score`) as ScoreState | undefined;
+    for (let j = 0; j < nodes.length; j++) out[j] = s ? scoreOf(state, s, nodes[j]!) : 0;
   },
   normalize(state, scores, nodes) {
     const s = state.data.get(`${NAME}/score`) as ScoreState | undefined;
@@ -319,15 +351,16 @@ export const topologySpread: Plugin = {
       scores.fill(0);
       return;
     }
+    const ignored = s.ignored.size > 0 ? s.ignored : undefined;
     let min = Infinity;
     let max = 0;
     for (let i = 0; i < scores.length; i++) {
-      if (s.ignored.has(nodes[i]!.name)) continue;
+      if (ignored?.has(nodes[i]!.name)) continue;
       min = Math.min(min, scores[i]!);
       max = Math.max(max, scores[i]!);
     }
     for (let i = 0; i < scores.length; i++) {
-      if (s.ignored.has(nodes[i]!.name)) scores[i] = 0;
+      if (ignored?.has(nodes[i]!.name)) scores[i] = 0;
       else scores[i] = max === 0 ? 100 : Math.floor((100 * (max + min - scores[i]!)) / max);
     }
   },
