@@ -7,7 +7,7 @@ import type { PriorityClass } from "../../api/kinds/stored.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import type { Store } from "../../store/types.ts";
 import { ignore, isAlreadyExists } from "../../client/index.ts";
-import { decode } from "./codec.ts";
+import { decodeShared } from "./codec.ts";
 import { forbidden } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import { listPrefix, objectKey } from "./paths.ts";
@@ -50,16 +50,18 @@ export function priorityAdmission(
     const pod = obj as Pod;
     // Validation has not run yet: the spec may lack its containers.
     const spec: Partial<PodSpec> = pod.spec ?? {};
-    let pc: PriorityClass | undefined;
+    // Classes are only read here: each stored version is decoded once (decodeShared), not on every
+    // create (the two system classes were two JSON parses per pod).
+    let pc: Readonly<PriorityClass> | undefined;
     if (spec.priorityClassName) {
       const { kv } = await store.get(objectKey(classes, undefined, spec.priorityClassName));
       if (!kv)
         throw forbidden(
           `pods "${pod.metadata?.name ?? ""}" is forbidden: no PriorityClass with name ${spec.priorityClassName} was found`,
         );
-      pc = decode(kv) as PriorityClass;
+      pc = decodeShared(kv) as PriorityClass;
     } else {
-      const all = (await store.list(listPrefix(classes, undefined))).kvs.map((kv) => decode(kv) as PriorityClass);
+      const all = (await store.list(listPrefix(classes, undefined))).kvs.map((kv) => decodeShared(kv) as PriorityClass);
       // Several defaults (a race between writers): upstream takes the lowest value.
       pc = all.filter((c) => c.globalDefault).sort((a, b) => a.value - b.value)[0];
       if (pc) spec.priorityClassName = pc.metadata!.name;
