@@ -97,84 +97,150 @@ function fail(v: unknown, t: string, ctx: Ctx, why = ""): never {
   );
 }
 
+/** Why a scalar value is not of scalar type `t`: undefined when it is, "" for Go's usual message. */
+function scalarFault(v: unknown, t: string): string | undefined {
+  switch (t) {
+    case "s":
+      return typeof v === "string" ? undefined : "";
+    case "t":
+      if (typeof v !== "string") return "";
+      return v !== "" && Number.isNaN(Date.parse(v))
+        ? `parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse`
+        : undefined;
+    case "b":
+      return typeof v === "boolean" ? undefined : "";
+    case "f":
+      return typeof v === "number" ? undefined : "";
+    case "i32":
+    case "i64": {
+      if (typeof v !== "number") return "";
+      const bound = t === "i32" ? INT32 : INT64;
+      return !Number.isInteger(v) || v >= bound || v < -bound ? "" : undefined;
+    }
+    case "q":
+      if (isValidQuantity(v)) return undefined;
+      return typeof v === "string"
+        ? "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        : "";
+  }
+  return undefined;
+}
+
+const SCALARS = new Set(["s", "t", "b", "f", "i32", "i64", "q"]);
+
+/** Checks a value (not null) of one type code; returns the value to keep. */
+type Checker = (v: unknown, ctx: Ctx, depth: number) => unknown;
+
+/** A struct's field: its type code, and its checker unless the type is a scalar (checked inline). */
+interface Field {
+  type: string;
+  scalar: boolean;
+  check?: Checker;
+}
+
+/**
+ * One checker per type code, made the first time the code is met and kept: the type table is
+ * read, and list/map/struct codes taken apart, once per process instead of at every value of
+ * every request (a pod create, its binding and its Event each walked the table).
+ */
+const checkers = new Map<string, Checker>();
+
+function checkerOf(t: string): Checker {
+  let c = checkers.get(t);
+  if (!c) {
+    c = compile(t);
+    checkers.set(t, c);
+  }
+  return c;
+}
+
+function compile(t: string): Checker {
+  if (t === "any")
+    return (v, _ctx, depth) => {
+      depthCheck(v, depth);
+      return v;
+    };
+  if (t === "ios")
+    return (v, ctx) => {
+      if (typeof v === "string") return v;
+      if (typeof v !== "number" || !Number.isInteger(v) || v >= INT32 || v < -INT32) fail(v, "i32", ctx);
+      return v;
+    };
+  if (SCALARS.has(t))
+    return (v, ctx) => {
+      const why = scalarFault(v, t);
+      if (why !== undefined) fail(v, t, ctx, why);
+      return v;
+    };
+  if (t.startsWith("[") || t.startsWith("{")) {
+    const inner = t.slice(1, -1);
+    let item: Checker | undefined;
+    if (t.startsWith("["))
+      return (v, ctx, depth) => {
+        if (!Array.isArray(v)) fail(v, t, ctx);
+        if (v.length && depth + 1 > MAX_DEPTH) throw new GoDecodeError("json: exceeded max depth");
+        item ??= checkerOf(inner);
+        for (let i = 0; i < v.length; i++) v[i] = v[i] === null ? zero(inner) : item(v[i], ctx, depth + 1);
+        return v;
+      };
+    return (v, ctx, depth) => {
+      if (typeof v !== "object" || Array.isArray(v)) fail(v, t, ctx);
+      const obj = v as Record<string, unknown>;
+      item ??= checkerOf(inner);
+      for (const k of Object.keys(obj)) {
+        if (depth + 1 > MAX_DEPTH) throw new GoDecodeError("json: exceeded max depth");
+        const x = obj[k];
+        obj[k] = x === null ? zero(inner) : item(x, ctx, depth + 1);
+      }
+      return obj;
+    };
+  }
+  const types = GO_TYPES[t];
+  if (!types)
+    return (v, ctx, depth) => {
+      if (typeof v !== "object" || Array.isArray(v)) fail(v, t, ctx);
+      depthCheck(v, depth);
+      return v;
+    };
+  const struct = structName(t);
+  const fields = new Map<string, Field>();
+  for (const [k, ft] of Object.entries(types)) fields.set(k, { type: ft, scalar: SCALARS.has(ft) });
+  return (v, ctx, depth) => {
+    if (typeof v !== "object" || Array.isArray(v)) fail(v, t, ctx);
+    const obj = v as Record<string, unknown>;
+    for (const k of Object.keys(obj)) {
+      const f = fields.get(k);
+      const x = obj[k];
+      if (!f) {
+        // Unknown fields: Go drops them; they are kept, unchecked but for their depth.
+        depthCheck(x, depth + 1);
+        continue;
+      }
+      if (x === null && f.type !== "t" && f.type !== "any") {
+        delete obj[k];
+        continue;
+      }
+      if (depth + 1 > MAX_DEPTH) throw new GoDecodeError("json: exceeded max depth");
+      // A null time or raw value is kept as null (Go's zero value for them).
+      if (x === null) continue;
+      if (f.scalar) {
+        // A scalar's place is built only to fail.
+        const why = scalarFault(x, f.type);
+        if (why !== undefined) fail(x, f.type, { struct, field: k, parent: ctx }, why);
+        continue;
+      }
+      f.check ??= checkerOf(f.type);
+      obj[k] = f.check(x, { struct, field: k, parent: ctx }, depth + 1);
+    }
+    return obj;
+  };
+}
+
 /** Checks `v` against type `t`; returns the value to keep (nulls replaced). */
 function check(v: unknown, t: string, ctx: Ctx, depth: number): unknown {
   if (depth > MAX_DEPTH) throw new GoDecodeError("json: exceeded max depth");
   if (v === null) return zero(t);
-  switch (t) {
-    case "any":
-      depthCheck(v, depth);
-      return v;
-    case "s":
-    case "t":
-      if (typeof v !== "string") fail(v, t, ctx);
-      if (t === "t" && v !== "" && Number.isNaN(Date.parse(v as string)))
-        fail(v, t, ctx, `parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse`);
-      return v;
-    case "b":
-      if (typeof v !== "boolean") fail(v, t, ctx);
-      return v;
-    case "f":
-      if (typeof v !== "number") fail(v, t, ctx);
-      return v;
-    case "i32":
-    case "i64": {
-      if (typeof v !== "number") fail(v, t, ctx);
-      const n = v as number;
-      const bound = t === "i32" ? INT32 : INT64;
-      if (!Number.isInteger(n) || n >= bound || n < -bound) fail(v, t, ctx);
-      return v;
-    }
-    case "ios":
-      if (typeof v === "string") return v;
-      if (typeof v !== "number" || !Number.isInteger(v) || v >= INT32 || v < -INT32) fail(v, "i32", ctx);
-      return v;
-    case "q":
-      if (!isValidQuantity(v))
-        fail(
-          v,
-          t,
-          ctx,
-          typeof v === "string"
-            ? "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
-            : "",
-        );
-      return v;
-  }
-  if (t.startsWith("[")) {
-    if (!Array.isArray(v)) fail(v, t, ctx);
-    const inner = t.slice(1, -1);
-    const arr = v as unknown[];
-    for (let i = 0; i < arr.length; i++) arr[i] = check(arr[i], inner, ctx, depth + 1);
-    return arr;
-  }
-  if (typeof v !== "object" || Array.isArray(v)) fail(v, t, ctx);
-  const obj = v as Record<string, unknown>;
-  if (t.startsWith("{")) {
-    const inner = t.slice(1, -1);
-    for (const k of Object.keys(obj)) obj[k] = check(obj[k], inner, ctx, depth + 1);
-    return obj;
-  }
-  const fields = GO_TYPES[t];
-  if (!fields) {
-    depthCheck(obj, depth);
-    return obj;
-  }
-  const struct = structName(t);
-  for (const k of Object.keys(obj)) {
-    const ft = fields[k];
-    if (!ft) {
-      // Unknown fields: Go drops them; they are kept, unchecked but for their depth.
-      depthCheck(obj[k], depth + 1);
-      continue;
-    }
-    if (obj[k] === null && ft !== "t" && ft !== "any") {
-      delete obj[k];
-      continue;
-    }
-    obj[k] = check(obj[k], ft, { struct, field: k, parent: ctx }, depth + 1);
-  }
-  return obj;
+  return checkerOf(t)(v, ctx, depth);
 }
 
 /** Whether Go types are known for "group/version/Kind". */
