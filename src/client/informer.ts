@@ -74,12 +74,32 @@ export function splitKey(key: string): { namespace?: string; name: string } {
  */
 const freezeArrays = process.env.NODE_ENV === "test" || process.env.KUBE_FREEZE_ARRAYS === "1";
 
+/**
+ * Freezes the object and everything under it. Decoded JSON is walked with for...in (its prototype,
+ * Object.prototype, has no enumerable keys, so that is its own values) and primitives are skipped
+ * without a call: Object.values made an array per object, and freezing cost more than the
+ * JSON.parse of the same pod (1.1 vs 0.5 us warmed, several us per watch event in a run).
+ */
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    const array = Array.isArray(value);
-    if (!array || freezeArrays) Object.freeze(value);
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
+  if (Array.isArray(value)) {
+    if (freezeArrays) Object.freeze(value);
     // An unfrozen array is walked each time it is met again (a shared object's): its items are frozen already.
-    for (const v of array ? value : Object.values(value)) deepFreeze(v);
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === "object" && v !== null) deepFreeze(v);
+    }
+    return value;
+  }
+  Object.freeze(value);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    return value;
+  }
+  for (const k in value) {
+    const v: unknown = value[k];
+    if (typeof v === "object" && v !== null) deepFreeze(v);
   }
   return value;
 }
