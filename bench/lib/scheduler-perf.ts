@@ -620,5 +620,5 @@ const initCount = (w: Workload) =>
 export function workloadLine(w: Workload, r: WorkloadResult): string {
   const target = w.target ?? w.threshold * 3;
   const load = loadavg()[0]!.toFixed(1);
-  return `${w.name}: nodes=${w.nodes} init=${initCount(w)} pods=${w.measure.count} pods_per_s=${round(r.rate)} upstream_threshold=${w.threshold} target=${target} met=${r.rate >= target ? "yes" : "no"} cpu_ms_per_pod=${round(r.cpuMsPerPod, 2)} main_cpu_ms_per_pod=${round(r.mainCpuMsPerPod, 2)} main_busy=${round(r.mainBusy, 2)} decide_ms_per_pod=${round(r.decideMsPerPod, 3)}${r.preemptions ? ` preempt_ms_per_pod=${round(r.preemptMsPerPod, 3)} preemptions=${r.preemptions}` : ""} load1=${load}`;
+  return `${w.name}: nodes=${w.nodes} init=${initCount(w)} pods=${w.measure.count} pods_per_s=${round(r.rate)} upstream_threshold=${w.threshold} target=${target} met=${r.rate >= target ? "yes" : "no"} cpu_ms_per_pod=${round(r.cpuMsPerPod, 2)} main_cpu_ms_per_pod=${round(r.mainCpuMsPerPod, 3)} main_busy=${round(r.mainBusy, 2)} decide_ms_per_pod=${round(r.decideMsPerPod, 3)}${r.preemptions ? ` preempt_ms_per_pod=${round(r.preemptMsPerPod, 3)} preemptions=${r.preemptions}` : ""} load1=${load}`;
 }
