@@ -37,6 +37,46 @@ export function pruneUnknown(
   return out;
 }
 
+/** What the walk needs of a schema, resolved once: its known fields, the schema of other keys, its items. */
+interface Shape {
+  props?: Record<string, Schema>;
+  extra?: Schema;
+  /** Unknown keys are kept (x-kubernetes-preserve-unknown-fields, additionalProperties: true). */
+  free: boolean;
+  items?: Schema;
+}
+
+/**
+ * Shapes by definitions and schema object, made the first time a schema is met: every object of
+ * every request resolved its $ref chain (slicing the name out of the reference) and merged an
+ * embedded resource's properties again. Schemas are never changed once served (a CRD's new schema
+ * is a new object), so a shape stays right as long as its schema lives.
+ */
+const shapes = new WeakMap<Record<string, Schema>, WeakMap<Schema, Shape | null>>();
+
+function shapeOf(defs: Record<string, Schema>, schemaIn: Schema): Shape | null {
+  let byDefs = shapes.get(defs);
+  if (!byDefs) {
+    byDefs = new WeakMap();
+    shapes.set(defs, byDefs);
+  }
+  let shape = byDefs.get(schemaIn);
+  if (shape === undefined) {
+    const schema = resolve(defs, schemaIn);
+    shape = schema
+      ? {
+          // An embedded resource (a CRD's x-kubernetes-embedded-resource) always has type and object metadata.
+          props: schema[EMBEDDED] ? { ...EMBEDDED_PROPS, ...schema.properties } : schema.properties,
+          extra: typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined,
+          free: schema[PRESERVE] === true || schema.additionalProperties === true,
+          items: schema.items,
+        }
+      : null;
+    byDefs.set(schemaIn, shape);
+  }
+  return shape;
+}
+
 function walk(
   defs: Record<string, Schema>,
   schemaIn: Schema | undefined,
@@ -44,31 +84,35 @@ function walk(
   path: string,
   out: string[],
 ): void {
-  if (value === null || typeof value !== "object") return;
-  const schema = resolve(defs, schemaIn);
-  if (!schema) return;
+  if (value === null || typeof value !== "object" || !schemaIn) return;
+  const shape = shapeOf(defs, schemaIn);
+  if (!shape) return;
   if (Array.isArray(value)) {
-    if (schema.items) for (let i = 0; i < value.length; i++) walk(defs, schema.items, value[i], `${path}[${i}]`, out);
+    const items = shape.items;
+    if (items)
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        if (v !== null && typeof v === "object") walk(defs, items, v, `${path}[${i}]`, out);
+      }
     return;
   }
   const obj = value as Record<string, unknown>;
-  // An embedded resource (a CRD's x-kubernetes-embedded-resource) always has type and object metadata.
-  const props = schema[EMBEDDED] ? { ...EMBEDDED_PROPS, ...schema.properties } : schema.properties;
-  const extra = typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined;
+  const { props, extra } = shape;
   // Paths are built only on the way into objects and lists (most fields are scalars).
-  const into = (schema: Schema, k: string) => {
-    const v = obj[k];
-    if (v !== null && typeof v === "object") walk(defs, schema, v, path ? `${path}.${k}` : k, out);
-  };
   if (!props) {
-    if (extra) for (const k in obj) into(extra, k);
+    if (extra)
+      for (const k in obj) {
+        const v = obj[k];
+        if (v !== null && typeof v === "object") walk(defs, extra, v, path ? `${path}.${k}` : k, out);
+      }
     return;
   }
-  const free = schema[PRESERVE] === true || schema.additionalProperties === true;
   for (const k of Object.keys(obj)) {
     const known = props[k] ?? extra;
-    if (known) into(known, k);
-    else if (!free) {
+    if (known) {
+      const v = obj[k];
+      if (v !== null && typeof v === "object") walk(defs, known, v, path ? `${path}.${k}` : k, out);
+    } else if (!shape.free) {
       out.push(path ? `${path}.${k}` : k);
       delete obj[k];
     }

@@ -17,22 +17,43 @@ export function fieldValidationOf(q: URLSearchParams): FieldValidation {
   throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "", "Ignore", "Strict", "Warn"`);
 }
 
+/**
+ * Root definitions made once: a custom resource's by its schema object (a new schema is a new
+ * object), a built-in kind's by the kind. The same root object each time also lets the unknown-field
+ * walk keep what it resolved of it.
+ */
+const customRoots = new WeakMap<object, Schema>();
+const builtinRoots = new WeakMap<KindDef, Schema | null>();
+
 /** The kind's root definition: a custom resource's own schema, else upstream's. */
 function rootSchema(kind: KindDef): Schema | undefined {
   if (kind.openAPIV3Schema) {
-    const schema = kind.openAPIV3Schema as Schema;
-    // metadata is always ObjectMeta, whatever the CRD's schema says about it.
-    return {
-      ...schema,
-      properties: {
-        ...schema.properties,
-        apiVersion: { type: "string" },
-        kind: { type: "string" },
-        metadata: { $ref: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" },
-      },
-    };
+    let root = customRoots.get(kind.openAPIV3Schema);
+    if (!root) {
+      root = customRoot(kind.openAPIV3Schema as Schema);
+      customRoots.set(kind.openAPIV3Schema, root);
+    }
+    return root;
   }
-  return BUILTIN_DEFINITIONS[definitionName(kind)];
+  let root = builtinRoots.get(kind);
+  if (root === undefined) {
+    root = BUILTIN_DEFINITIONS[definitionName(kind)] ?? null;
+    builtinRoots.set(kind, root);
+  }
+  return root ?? undefined;
+}
+
+/** A custom resource's root: metadata is always ObjectMeta, whatever the CRD's schema says about it. */
+function customRoot(schema: Schema): Schema {
+  return {
+    ...schema,
+    properties: {
+      ...schema.properties,
+      apiVersion: { type: "string" },
+      kind: { type: "string" },
+      metadata: { $ref: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" },
+    },
+  };
 }
 
 /** Duplicate keys of a JSON or YAML body, as upstream words them (YAML's as one decoder error). */
@@ -61,6 +82,8 @@ export function checkBody(kind: KindDef, obj: KubeObject, body: BodyText | undef
   const schema = rootSchema(kind);
   const unknown = schema ? pruneUnknown(BUILTIN_DEFINITIONS, schema, obj) : [];
   if (mode === "Ignore") return [];
+  // A body this process's client serialized has no duplicate keys: nothing unknown, nothing to say.
+  if (unknown.length === 0 && body?.serialized && !body.yaml) return [];
   const dups = duplicatesOf(body);
   if (dups.json) {
     const unknownSet = new Set(unknown);
