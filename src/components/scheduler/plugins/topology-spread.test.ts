@@ -156,3 +156,19 @@ test("soft counts: domains (and their weight) from the feasible nodes, pods from
   cache.removePod("default/new");
   expect(raw()).toEqual({ a1: Math.round(5 * Math.log(4)), c1: Math.round(Math.log(4)) });
 });
+
+test('the defaults count a feasible node without a zone as domain "" in the zone weight, as upstream', () => {
+  const owned = (i: number) => podWith(`o${i}`, { nodeName: "a1", labels: web, owned: true });
+  const cache = cacheWith(nodes, [1, 2, 3, 4, 5].map(owned));
+  const state = cycleState(podWith("p", { labels: web, owned: true }));
+  const all = cache.nodes();
+  topologySpread.preScore!(state, all, all);
+  const out = new Float64Array(all.length);
+  topologySpread.scoreAll!(state, all, out);
+  // Hostname: 5 feasible nodes, weight log(5 + 2), maxSkew 3; zone: a, b, c and "", weight log(4 + 2), maxSkew 5.
+  const a1 = Math.round(5 * Math.log(7) + 2 + 5 * Math.log(6) + 4);
+  expect(a1).not.toBe(Math.round(5 * Math.log(7) + 2 + 5 * Math.log(5) + 4));
+  expect(out[all.findIndex((n) => n.name === "a1")]).toBe(a1);
+  // No pods and no zone: only the hostname constraint's maxSkew - 1.
+  expect(out[all.findIndex((n) => n.name === "nozone")]).toBe(2);
+});

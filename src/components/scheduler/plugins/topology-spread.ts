@@ -312,12 +312,13 @@ export const topologySpread: Plugin = {
         ignored.add(node.name);
         continue;
       }
+      // Upstream's map lookup: a feasible node without a key (the defaults allow one) is in domain
+      // "", which counts towards the weight, though Score gives such a node no count for that key.
       const labels = node.node.metadata?.labels;
-      if (!labels) continue;
       for (let i = 0; i < constraints.length; i++) {
         const c = constraints[i]!;
-        const v = labels[c.key];
-        if (c.key === HOSTNAME || v === undefined || counts[i]!.has(v)) continue;
+        const v = labels?.[c.key] ?? "";
+        if (c.key === HOSTNAME || counts[i]!.has(v)) continue;
         counts[i]!.set(v, 0);
         seeded = true;
       }
