@@ -115,6 +115,29 @@ export function termMatches(term: NodeSelectorTerm, node: LabelledNode): boolean
   return true;
 }
 
+/**
+ * termMatches for a list of terms (ORed), read once: a test of one node that loops over arrays
+ * with no iterator or defaults per call, for a scheduler that asks it of thousands of nodes.
+ */
+export function termsMatcher(terms: NodeSelectorTerm[]): (node: LabelledNode) => boolean {
+  const compiled = terms
+    .filter((t) => t.matchExpressions?.length || t.matchFields?.length) // an empty term matches nothing
+    .map((t) => ({ exprs: t.matchExpressions ?? [], fields: t.matchFields ?? [] }));
+  return (node) => {
+    const labels = node.metadata?.labels ?? {};
+    next: for (let i = 0; i < compiled.length; i++) {
+      const { exprs, fields } = compiled[i]!;
+      for (let j = 0; j < exprs.length; j++) if (!requirementMatches(exprs[j]!, labels[exprs[j]!.key])) continue next;
+      for (let j = 0; j < fields.length; j++) {
+        const r = fields[j]!;
+        if (!requirementMatches(r, r.key === "metadata.name" ? node.metadata?.name : undefined)) continue next;
+      }
+      return true;
+    }
+    return false;
+  };
+}
+
 /** A NodeSelector: the terms are ORed. */
 export function nodeSelectorMatches(selector: { nodeSelectorTerms?: NodeSelectorTerm[] }, node: LabelledNode): boolean {
   return (selector.nodeSelectorTerms ?? []).some((t) => termMatches(t, node));

@@ -147,6 +147,47 @@ const cases: [string, Plugin, SchedPod, NodeInfo, string | undefined][] = [
     undefined,
   ],
   [
+    "required affinity terms are ORed: a node matching the second term passes",
+    nodeAffinityFilter,
+    podWith("p", {
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] },
+              { matchExpressions: [{ key: "zone", operator: "In", values: ["b", "c"] }] },
+            ],
+          },
+        },
+      },
+    }),
+    infoOf(nodeWith("n", { labels: { zone: "c" } })),
+    undefined,
+  ],
+  [
+    "a nodeSelector that matches does not excuse required affinity that does not",
+    nodeAffinityFilter,
+    podWith("p", {
+      nodeSelector: { disk: "ssd" },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] }],
+          },
+        },
+      },
+    }),
+    infoOf(nodeWith("n", { labels: { disk: "ssd", zone: "b" } })),
+    "node(s) didn't match Pod's node affinity/selector",
+  ],
+  [
+    "required affinity with no terms matches no node",
+    nodeAffinityFilter,
+    podWith("p", { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: {} } } }),
+    infoOf(nodeWith("n", { labels: { zone: "a" } })),
+    "node(s) didn't match Pod's node affinity/selector",
+  ],
+  [
     "a host port in use on the node filters it",
     nodePorts,
     podWith("p", { hostPort: 8080 }),

@@ -13,7 +13,7 @@ import type {
   TopologySpreadConstraint,
 } from "../types.ts";
 import { tolerates } from "../../../api/scheduling.ts";
-import { matchesNodeAffinity } from "./filters.ts";
+import { nodeAffinityOf } from "./filters.ts";
 import { changedSince, journalCursor, type JournalCursor, memoized } from "../node-cache.ts";
 
 const NAME = "PodTopologySpread";
@@ -67,7 +67,7 @@ const hasNodeAffinity = (pod: CycleState["pod"]) =>
   !!pod.spec.nodeSelector || !!pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
 
 function counted(state: CycleState, c: Constraint, node: SchedNode): boolean {
-  if (c.honorAffinity && hasNodeAffinity(state.pod) && !matchesNodeAffinity(state.pod, node)) return false;
+  if (c.honorAffinity && hasNodeAffinity(state.pod) && !nodeAffinityOf(state)(node)) return false;
   if (c.honorTaints)
     for (const t of node.spec?.taints ?? [])
       if (t.effect !== "PreferNoSchedule" && !tolerates(state.pod.spec.tolerations, t)) return false;
