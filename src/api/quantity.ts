@@ -28,9 +28,27 @@ export function isValidQuantity(s: unknown): boolean {
   return (typeof s === "string" && QUANTITY.test(s.trim())) || (typeof s === "number" && Number.isFinite(s));
 }
 
+/**
+ * Parsed quantity texts: a cluster's pods repeat a handful ("100m", "500Mi"), and each pod's were
+ * parsed by validation, by the scheduler for every cycle and placement, by quota and limits. Bounded:
+ * cleared when full.
+ */
+const parsed = new Map<string, number>();
+const PARSED_MAX = 4096;
+
 /** The quantity in base units (cores for cpu, bytes for memory). Throws QuantityError. */
 export function parseQuantity(q: string | number): number {
   if (typeof q === "number") return q;
+  let n = parsed.get(q);
+  if (n === undefined) {
+    n = parseText(q);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(q, n);
+  }
+  return n;
+}
+
+function parseText(q: string): number {
   const m = q.trim().match(QUANTITY);
   if (!m)
     throw new QuantityError(
