@@ -59,6 +59,8 @@ export class ApiServerMetrics {
   private readonly series = new Map<string, Series>();
   /** Series by method and URL (see seriesFor); bounded, cleared when full. */
   private readonly byUrl = new Map<string, Series>();
+  /** Series of named objects' subresource URLs by their nameTemplate; bounded, cleared when full. */
+  private readonly byTemplate = new Map<string, Series>();
   /** By type, then by operation (STORE_OPERATIONS' index). */
   private readonly etcdSeries = new Map<string, HistogramChild[]>();
   private inFlight = [0, 0];
@@ -224,19 +226,33 @@ export class ApiServerMetrics {
    */
   private seriesFor(req: Request): Series {
     const method = req.method;
-    const key = method === "PATCH" ? `PATCH ${req.headers.get("content-type")} ${req.url}` : `${method} ${req.url}`;
+    const head = method === "PATCH" ? `PATCH ${req.headers.get("content-type")} ` : `${method} `;
+    const url = req.url;
+    const key = head + url;
     const cached = this.byUrl.get(key);
     if (cached) return cached;
-    const [s, known] = this.seriesOf(req);
+    // A named object's subresource (a pod's binding): each object has its own URL, seen once; its
+    // series is that of the URL with any other name in its place.
+    const template = nameTemplate(url);
+    const tkey = template === undefined ? undefined : head + template;
+    if (tkey !== undefined) {
+      const t = this.byTemplate.get(tkey);
+      if (t) return t;
+    }
+    const [s, known, r] = this.seriesOf(req);
     if (known) {
-      if (this.byUrl.size >= URL_CACHE_SIZE) this.byUrl.clear();
-      this.byUrl.set(key, s);
+      // Only when the name is the segment the template replaced and the subresource the last one:
+      // then the path before and after it says all the labels do (see nameTemplate).
+      const named = tkey !== undefined && r.name !== "" && r.subresource !== "" && r.lastIsSubresource;
+      const cache = named ? this.byTemplate : this.byUrl;
+      if (cache.size >= URL_CACHE_SIZE) cache.clear();
+      cache.set(named ? tkey : key, s);
     }
     return s;
   }
 
   /** The label children of a request (made once per distinct label set), and whether it is a served resource's. */
-  private seriesOf(req: Request): [Series, boolean] {
+  private seriesOf(req: Request): [Series, boolean, Shape] {
     const r = classify(req.method, req.url);
     const kind = r.resource === "" ? undefined : this.opts.lookup(r.group, r.version, r.resource);
     const known = kind !== undefined || (r.resource !== "" && this.opts.extraResource(r.group, r.resource));
@@ -265,7 +281,7 @@ export class ApiServerMetrics {
       if (r.watch && kind) s.watchers = this.watchers.with(kind.group ?? "", kind.version, kind.kind);
       this.series.set(key, s);
     }
-    return [s, known];
+    return [s, known, r];
   }
 
   /** The store with every get, list, create, update and delete timed by operation and resource. */
@@ -350,6 +366,26 @@ export class ApiServerMetrics {
   }
 }
 
+/**
+ * The URL with the next-to-last segment of its path replaced by "\0" (undefined when that segment is
+ * empty or the path is shorter). When classify read that segment as the object's name and the last
+ * one as its subresource, any URL with the same template names the same resource and subresource:
+ * classify decides group, version, watch, namespace and resource from segments before the name and
+ * the length (the namespace check reads the resource or, for namespaces/NAME/status, the last
+ * segment), and of the name only that it is not empty.
+ */
+function nameTemplate(url: string): string | undefined {
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  if (pathStart < 0) return undefined;
+  const q = url.indexOf("?", pathStart);
+  const end = q < 0 ? url.length : q;
+  const last = url.lastIndexOf("/", end - 1);
+  if (last <= pathStart) return undefined;
+  const prev = url.lastIndexOf("/", last - 1);
+  if (prev < pathStart || last - prev < 2) return undefined;
+  return `${url.slice(0, prev + 1)}\0${url.slice(last)}`;
+}
+
 interface Shape {
   path: string;
   group: string;
@@ -361,6 +397,8 @@ interface Shape {
   watch: boolean;
   longRunning: boolean;
   dryRun: string;
+  /** The path ends with the subresource (nothing after it): what seriesFor's name templates need. */
+  lastIsSubresource: boolean;
 }
 
 const TRUE = /^(1|t|T|true|TRUE|True)$/;
@@ -385,6 +423,7 @@ export function classify(method: string, rawUrl: string): Shape {
     watch: false,
     longRunning: false,
     dryRun: query?.has("dryRun") ? query.getAll("dryRun").sort().join(",") : "",
+    lastIsSubresource: false,
   };
   const segs = path.split("/");
   let i: number;
@@ -407,6 +446,7 @@ export function classify(method: string, rawUrl: string): Shape {
   shape.resource = segs[i] ?? "";
   shape.name = segs[i + 1] ?? "";
   shape.subresource = segs[i + 2] ?? "";
+  shape.lastIsSubresource = segs.length === i + 3;
   if (query && !shape.name && method === "GET" && TRUE.test(query.get("watch") ?? "")) shape.watch = true;
   // Upstream's LongRunningRequestCheck: watches, and the attach, exec, proxy, log and portforward subresources.
   shape.longRunning = shape.watch || CONNECT_SUBRESOURCES.has(shape.subresource);
