@@ -94,6 +94,10 @@ const probes: SchedPod[] = [
     labels: { color: "red" },
     affinity: podAffinity("podAffinity", { color: "red" }, HOST, { namespaceSelector: { matchLabels: { team: "x" } } }),
   }),
+  // Namespaces no term names: pods there are alike to the placed pods' terms when their labels are.
+  podWith("p9", { namespace: "d", labels: { color: "green" } }),
+  podWith("p10", { namespace: "e", labels: { color: "green" } }),
+  podWith("p11", { namespace: "e", labels: { color: "red" }, spread: spread("ScheduleAnyway", ZONE) }),
 ];
 
 /** Each probe's filter verdicts and scores on every node (all nodes feasible, for scoring). */
@@ -134,7 +138,12 @@ function replay(ops: Op[], some = probes): void {
   const cache = new NodeCache();
   for (const n of now) cache.upsertNode(n);
   const placed = new Map<string, SchedPod>();
-  const nsLabels: Record<string, Record<string, string>> = { a: { team: "x" }, b: { team: "y" } };
+  const nsLabels: Record<string, Record<string, string>> = {
+    a: { team: "x" },
+    b: { team: "y" },
+    d: { team: "x" },
+    e: { team: "x" },
+  };
   let version = 0;
   let seq = 0;
   for (const o of ops) {
@@ -163,6 +172,7 @@ function replay(ops: Op[], some = probes): void {
       cache.upsertPod(pod);
     } else if (o.kind === "namespace") {
       nsLabels.b = { team: o.team };
+      nsLabels.d = { team: o.team };
       version++;
     } else if (o.kind === "zone") {
       // A node moved to another zone, or lost its zone label.
@@ -170,10 +180,10 @@ function replay(ops: Op[], some = probes): void {
       now[o.node] = nodeWith(name, { labels: o.zone ? { [ZONE]: o.zone } : {} });
       cache.upsertNode(now[o.node]!);
     }
-    const fresh = cacheWith(now, [...placed.values()]);
-    // The long-lived cache's list of nodes with terms against a scan of every node.
+    // The long-lived cache's list of nodes with terms against a scan of every node, each probe on a
+    // cache of its own (no results shared between probes: pods of namespaces alike share them).
     expect(decisions(cache.nodes(), nsLabels, version, cache.nodesWithTerms(), some)).toEqual(
-      decisions(fresh.nodes(), nsLabels, version, undefined, some),
+      some.flatMap((p) => decisions(cacheWith(now, [...placed.values()]).nodes(), nsLabels, version, undefined, [p])),
     );
   }
 }

@@ -5,6 +5,22 @@ import { matchesLabels, requirementsOf, type Requirement } from "../../api/selec
 import type { PodAffinityTerm, WeightedPodAffinityTerm } from "../../api/scheduling.ts";
 import type { AffinityTerm, PodInfo, PodTerms, SchedPod } from "./types.ts";
 
+/**
+ * Every namespace a parsed term has named (its list, or its owner's by default); only grows. A
+ * term matches a pod of a namespace it does not name by that namespace's labels alone, so two such
+ * namespaces with the same labels are alike to every term: see namespaceClass.
+ */
+const named = new Set<string>();
+
+/**
+ * What a pod's namespace is to the terms of the pods placed so far: itself when some term names it,
+ * else only its labels. Per-node results keyed by this instead of the name are shared by pods of
+ * many namespaces with the same labels (upstream's createPodSets: 100 namespaces alike).
+ */
+export function namespaceClass(ns: string, labels: Record<string, string> | undefined): string {
+  return named.has(ns) ? `=${ns}` : `~${JSON.stringify(labels ?? {})}`;
+}
+
 function parse(t: PodAffinityTerm, owner: SchedPod, weight: number): AffinityTerm | undefined {
   if (!t.labelSelector) return undefined; // a nil selector matches no pods
   const labels = owner.metadata?.labels ?? {};
@@ -19,10 +35,12 @@ function parse(t: PodAffinityTerm, owner: SchedPod, weight: number): AffinityTer
     if (k in labels) selector.push({ key: k, op: "notin", values: [labels[k]!] });
   const ns = t.namespaceSelector;
   const empty = ns && !Object.keys(ns.matchLabels ?? {}).length && !ns.matchExpressions?.length;
+  const namespaces = new Set(t.namespaces?.length || ns ? (t.namespaces ?? []) : [owner.metadata?.namespace ?? ""]);
+  for (const n of namespaces) named.add(n);
   return {
     topologyKey: t.topologyKey,
     selector,
-    namespaces: new Set(t.namespaces?.length || ns ? (t.namespaces ?? []) : [owner.metadata?.namespace ?? ""]),
+    namespaces,
     namespaceSelector: ns ? (empty ? "all" : requirementsOf(ns)) : undefined,
     weight,
   };

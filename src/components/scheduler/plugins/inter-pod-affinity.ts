@@ -2,7 +2,7 @@
 // required anti-affinity of the pods already placed (symmetry), all by topology domain
 // (topologyKey=value pairs counted once per cycle), and the preferred terms as a score.
 import { changedSince, journalCursor, type JournalCursor, memoized } from "../node-cache.ts";
-import { termMatches } from "../pod-terms.ts";
+import { namespaceClass, termMatches } from "../pod-terms.ts";
 import type { AffinityTerm, CycleState, FilterResult, NodeInfo, Plugin, PodInfo, PodTerms } from "../types.ts";
 
 const NAME = "InterPodAffinity";
@@ -71,9 +71,13 @@ interface NodeCounts {
   anti: number[];
 }
 
-/** The pod's own namespace and labels, and its terms, as a string: what its per-node results depend on. */
+/**
+ * The pod's own namespace (what the placed pods' terms see of it: namespaceClass) and labels, and
+ * its terms, as a string: what its per-node results depend on.
+ */
 function signature(state: CycleState, terms: PodTerms | undefined): string {
-  const self = `${state.pod.metadata?.namespace ?? ""}\0${JSON.stringify(state.pod.metadata?.labels ?? {})}`;
+  const ns = state.pod.metadata?.namespace ?? "";
+  const self = `${namespaceClass(ns, state.namespaceLabels(ns))}\0${JSON.stringify(state.pod.metadata?.labels ?? {})}`;
   const t = terms ? JSON.stringify(terms, (_, v) => (v instanceof Set ? [...v] : v)) : "";
   return `${state.namespaceVersion}\0${self}\0${t}`;
 }
