@@ -170,13 +170,21 @@ interface Shared {
   prev?: KubeObject;
   lines?: Partial<Record<EventName, Encoded>>;
 }
-const perEvent = new WeakMap<StoreEvent, Shared>();
+/**
+ * Kept on the event itself, under a symbol only this module has: a WeakMap entry per event (looked
+ * up by every watcher) cost more than a property, and weak-reference work for the collector.
+ * Store events are plain objects that no one freezes; the store never reads the property.
+ */
+const SHARED = Symbol("shared");
+type WithShared = StoreEvent & { [SHARED]?: Shared };
 function sharedOf(ev: StoreEvent): Shared {
-  const sh = perEvent.get(ev);
-  if (sh) return sh;
-  const fresh: Shared = {};
-  perEvent.set(ev, fresh);
-  return fresh;
+  const e = ev as WithShared;
+  let sh = e[SHARED];
+  if (!sh) {
+    sh = {};
+    e[SHARED] = sh;
+  }
+  return sh;
 }
 
 function rawLine(ev: StoreEvent): Encoded {
