@@ -5,7 +5,23 @@
 import type { KubeObject } from "../../api/types.ts";
 import type { KeyValue } from "../../store/types.ts";
 
+/** The keys a stored object starts with, in order. */
+const HEAD = ["apiVersion", "kind", "metadata"] as const;
+
+/** Whether the object's first keys are HEAD's, so that its own key order is the stored one. */
+function headFirst(obj: KubeObject): boolean {
+  let i = 0;
+  for (const k in obj) {
+    if (k !== HEAD[i]) return false;
+    if (++i === HEAD.length) return true;
+  }
+  return false;
+}
+
 export function encode(obj: KubeObject): string {
+  // Already in the stored order and without a resourceVersion (a create's body, an Event): the text
+  // is the object's own, without copying it and its metadata first.
+  if (obj.metadata && obj.metadata.resourceVersion === undefined && headFirst(obj)) return JSON.stringify(obj);
   const { apiVersion, kind, metadata, ...rest } = obj;
   const meta = { ...(metadata ?? {}) };
   delete meta.resourceVersion;
