@@ -74,8 +74,12 @@ function counted(state: CycleState, c: Constraint, node: SchedNode): boolean {
   return true;
 }
 
-const hasKeys = (node: SchedNode, cs: { key: string }[]) =>
-  cs.every((c) => node.metadata?.labels?.[c.key] !== undefined);
+/** Whether the node has every constraint's key (a loop: PreScore asks it of every feasible node). */
+function hasKeys(node: SchedNode, cs: { key: string }[]): boolean {
+  const labels = node.metadata?.labels;
+  for (let i = 0; i < cs.length; i++) if (labels?.[cs[i]!.key] === undefined) return false;
+  return true;
+}
 
 /** Matching pods of the pod's namespace on a node, not terminating (memoised per node and selector). */
 function countOn(state: CycleState, node: NodeInfo, c: Pick<Constraint, "matches" | "sig">): number {
