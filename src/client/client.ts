@@ -41,7 +41,7 @@ export interface ClientOptions {
  * Requests whose body this client wrote with JSON.stringify: a body that cannot repeat a key. An API
  * server in the same process asks (bodySerializedByClient) to skip its duplicate-key scan; a request
  * that came over a socket is another Request object, never marked. The mark is a property under a
- * symbol only this module has: a WeakSet entry per request cost 0.3-1.2 us, the property 0.04-0.09 us.
+ * symbol only this module has (not enumerable), cheaper than a WeakSet entry per request.
  */
 const SERIALIZED = Symbol("serialized");
 type Marked = Request & { [SERIALIZED]?: true };
@@ -64,7 +64,7 @@ export function createClient(transport: Transport, opts: ClientOptions = {}): Cl
     }
     const url = transport.baseUrl + path + queryString(ro.query);
     const req = new Request(url, { method, headers, body, signal: ro.signal });
-    if (body !== undefined && typeof ro.body !== "string") (req as Marked)[SERIALIZED] = true;
+    if (body !== undefined && typeof ro.body !== "string") Object.defineProperty(req, SERIALIZED, { value: true });
     return transport.fetch(req);
   }
 

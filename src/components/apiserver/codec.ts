@@ -56,7 +56,9 @@ export function decode(kv: KeyValue): KubeObject {
   return JSON.parse(withResourceVersion(kv.value, kv.modRevision)) as KubeObject;
 }
 
-const decodedOnce = new WeakMap<KeyValue, KubeObject>();
+const DECODED = Symbol("decoded");
+/** The decoded object rides on the stored value under a symbol only this module has (no WeakMap entry). */
+type Decoded = KeyValue & { [DECODED]?: KubeObject };
 
 /**
  * decode() made once per stored value, for readers that only look (never change the object): a
@@ -64,10 +66,13 @@ const decodedOnce = new WeakMap<KeyValue, KubeObject>();
  * namespace on every create (its deletion and Pod Security labels): two parses per create before.
  */
 export function decodeShared(kv: KeyValue): Readonly<KubeObject> {
-  const kept = decodedOnce.get(kv);
-  if (kept) return kept;
-  const obj = decode(kv);
-  decodedOnce.set(kv, obj);
+  const held = kv as Decoded;
+  let obj = held[DECODED];
+  if (!obj) {
+    obj = decode(kv);
+    // Not enumerable: a copy made by spreading the value ({...kv, value}) must not carry it.
+    Object.defineProperty(held, DECODED, { value: obj, configurable: true, writable: true });
+  }
   return obj;
 }
 

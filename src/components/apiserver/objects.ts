@@ -116,19 +116,22 @@ function sized(text: string): string {
  * The answer to a create is the object written: its stored text with the resourceVersion, as a GET
  * would send it, without parsing that text back into an object and encoding it again (two of the
  * create path's JSON passes, for every pod and Event). The object returned is the one encoded,
- * with its resourceVersion set; createdText keeps its stored text for the response.
+ * with its resourceVersion set, carrying its stored text for the response.
  */
-const createdText = new WeakMap<KubeObject, string>();
+const CREATED_TEXT = Symbol("createdText");
+/** The text rides on the object under a symbol only this module has (no WeakMap entry per create). */
+type Created = KubeObject & { [CREATED_TEXT]?: string };
 
 function asCreated(obj: KubeObject, kv: KeyValue): KubeObject {
   obj.metadata!.resourceVersion = String(kv.modRevision);
-  createdText.set(obj, rawJson(kv));
+  // Not enumerable: a copy made by spreading the object ({...created}) must not carry this text.
+  Object.defineProperty(obj, CREATED_TEXT, { value: rawJson(kv), configurable: true, writable: true });
   return obj;
 }
 
 /** The stored text of an object a create returned (undefined for any other object). */
 export function createdTextOf(obj: unknown): string | undefined {
-  return typeof obj === "object" && obj !== null ? createdText.get(obj as KubeObject) : undefined;
+  return typeof obj === "object" && obj !== null ? (obj as Created)[CREATED_TEXT] : undefined;
 }
 
 /** A stored value's response text (its resourceVersion spliced in), kept as long as the value object lives. */

@@ -182,7 +182,8 @@ function sharedOf(ev: StoreEvent): Shared {
   let sh = e[SHARED];
   if (!sh) {
     sh = {};
-    e[SHARED] = sh;
+    // Not enumerable: a copy made by spreading the event must not share what belongs to this one.
+    Object.defineProperty(e, SHARED, { value: sh, configurable: true, writable: true });
   }
   return sh;
 }
