@@ -26,10 +26,12 @@ export async function openDatabase(path: string, opts: { readonly?: boolean } = 
       exec: (sql) => void db.exec(sql),
       prepare: (sql) => {
         const st = db.prepare(sql);
+        // run and all are the statement's own (bound): a forwarding arrow gathered and spread the
+        // parameters again on each of the several statements every write runs.
         return {
-          run: (...p) => st.run(...(p as [])) as { changes: number; lastInsertRowid: number | bigint },
+          run: st.run.bind(st) as Statement["run"],
           get: (...p) => (st.get(...(p as [])) ?? undefined) as Record<string, unknown> | undefined,
-          all: (...p) => st.all(...(p as [])) as Record<string, unknown>[],
+          all: st.all.bind(st) as Statement["all"],
         };
       },
       transaction: (fn) => db.transaction(fn).immediate as () => ReturnType<typeof fn>,
