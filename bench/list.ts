@@ -12,12 +12,15 @@
 // BENCH_LIST_LIVE=N holds N parsed pods in the server's process, a live heap like kube's at 100k
 // pods (400,000: RSS ~1.2 GB), so that collections cost what they cost there;
 // BENCH_LIST_BUSY=B/P keeps the server's event loop busy: a turn of B ms every P ms;
+// BENCH_LIST_GC_MS=N forces a full collection every N ms as kube up's --gc-interval does, held
+// while a LIST is written as there (BENCH_LIST_GC_HOLD=0: not held);
 // BENCH_LIST_ONLY=a,b runs only the clients whose label starts with one of these.
 // Last line: list: pods=N in_process_ms= curl_https_ms= curl_http_ms= count_ms= text_parse_ms= list_ms=
 // (the best of the rounds).
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { allKinds } from "../src/api/registry.ts";
+import { collectGarbage } from "../src/cli/gc.ts";
 import { createApiServer, serve } from "../src/components/apiserver/index.ts";
 import { itemHead, itemJson } from "../src/components/apiserver/list-stream.ts";
 import { createTlsMaterial } from "../src/components/apiserver/tls.ts";
@@ -182,6 +185,16 @@ export default async function main(): Promise<void> {
         const end = performance.now() + busy;
         while (performance.now() < end);
       }, period);
+    // As kube up's, held while a LIST is written (BENCH_LIST_GC_HOLD=0: not held, as before).
+    const hold = process.env.BENCH_LIST_GC_HOLD !== "0";
+    const stopCollecting = collectGarbage(Number(process.env.BENCH_LIST_GC_MS ?? 0), {
+      busy: hold ? () => api.streamingLists() > 0 : undefined,
+      collect: () => {
+        const g0 = performance.now();
+        Bun.gc(true);
+        console.log(`forced gc: ${round(performance.now() - g0)} ms`);
+      },
+    });
     const only = process.env.BENCH_LIST_ONLY?.split(",");
     async function measure(label: string, run: () => Promise<Record<string, number>>): Promise<void> {
       if (only && !only.some((o) => label.startsWith(o))) return;
@@ -254,6 +267,7 @@ export default async function main(): Promise<void> {
       await measure("client list https", () => child("list", urls.https));
     }
     if (busyTimer) clearInterval(busyTimer);
+    stopCollecting();
     await https.stop();
     await http.stop();
     api.close();

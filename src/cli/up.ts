@@ -22,6 +22,7 @@ import { clusterComponents } from "./components.ts";
 import { leaderElected } from "../components/leader-election.ts";
 import type { BootOptions } from "../components/apiserver/boot.ts";
 import { CliError, action } from "./fail.ts";
+import { collectGarbage } from "./gc.ts";
 import { defaultDataDir } from "./paths.ts";
 import { scheduleSnapshots, snapshotDir } from "./snapshot.ts";
 
@@ -198,20 +199,6 @@ export function etcdOptions(opts: UpOptions): BootOptions["etcd"] {
   return { endpoints: hosts.map((h) => `${scheme}://${h}`), prefix: opts.etcdPrefix ?? "", ...tls };
 }
 
-/**
- * A full, synchronous garbage collection every `ms` (none for 0). JSC's own full collections run
- * when the heap has doubled and leave what they free with the allocator, so under steady churn the
- * process's RSS was a 60 MB sawtooth that kept climbing for minutes (`bun run bench soak`: +11
- * MB/min); Bun.gc(true) also hands the freed pages back (same load, every 20 s: flat at ~150 MB
- * instead of 160-220 MB). The price is a pause of some tens of ms of CPU (25 MB live heap) each.
- */
-function collectGarbage(ms: number): () => void {
-  if (!ms || typeof Bun === "undefined") return () => {};
-  const timer = setInterval(() => Bun.gc(true), ms);
-  timer.unref?.();
-  return () => clearInterval(timer);
-}
-
 export async function up(opts: UpOptions): Promise<void> {
   const started = performance.now();
   const dataDir = opts.dataDir ?? defaultDataDir();
@@ -329,7 +316,7 @@ export async function up(opts: UpOptions): Promise<void> {
   const stopSnapshots = snapshotEvery
     ? scheduleSnapshots(dataDir, snapshotEvery, snapshotRetain, (m) => console.log(`[snapshot] ${m}`))
     : () => {};
-  const stopCollecting = collectGarbage(gcEvery);
+  const stopCollecting = collectGarbage(gcEvery, { busy: () => api.streamingLists() > 0 });
   const stopAll = async () => {
     stopCollecting();
     stopSnapshots();

@@ -76,6 +76,8 @@ test("a client that goes away mid-list stops the reading of the store; the next 
     const res = await get(BIG, { signal: abort.signal });
     const reader = res.body!.getReader();
     expect((await reader.read()).done).toBe(false);
+    // While it is written, kube up's forced collection waits (src/cli/gc.ts).
+    expect(api.streamingLists()).toBe(1);
     abort.abort();
     await reader.cancel().catch(() => {});
     // Whole pages are read until the server sees the client gone: the count stops moving short of the end.
@@ -91,12 +93,14 @@ test("a client that goes away mid-list stops the reading of the store; the next 
       200,
     );
     expect(pages).toBeLessThan(BIG_N / 500);
+    expect(api.streamingLists()).toBe(0);
 
     pages = 0;
     const whole = await (await get(BIG)).json();
     expect(whole.items).toHaveLength(BIG_N);
     expect(whole.items[BIG_N - 1].metadata.name).toBe(`big-${String(BIG_N - 1).padStart(5, "0")}`);
     expect(pages).toBe(BIG_N / 500);
+    expect(api.streamingLists()).toBe(0);
   } finally {
     api.store.list = list;
   }

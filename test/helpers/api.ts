@@ -25,6 +25,8 @@ export interface TestApi {
   kubeletKey: Uint8Array;
   /** The hub its /metrics serves (components started beside it add their registries). */
   metrics: ApiServer["metrics"];
+  /** How many whole-collection LISTs it is writing now. */
+  streamingLists: ApiServer["streamingLists"];
   /** In-process request with the token; body objects are sent as JSON. */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   json<T = any>(
@@ -68,6 +70,7 @@ export async function startTestApi(
     tokenFor: (user) => api.tokenFor(user),
     kubeletKey: api.kubeletKey,
     metrics: api.metrics,
+    streamingLists: () => api.streamingLists(),
     request,
     async json(method, path, body, headers) {
       const res = await request(method, path, body, headers);

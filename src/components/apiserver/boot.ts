@@ -50,6 +50,8 @@ export interface BootedApiServer {
   kubeletKey: Uint8Array;
   /** Where components add their metrics registries; absent when metrics are off. */
   metrics?: MetricsHub;
+  /** How many whole-collection LISTs are being written now (ApiServer.streamingLists). */
+  streamingLists(): number;
   stop(): Promise<void>;
 }
 
@@ -136,6 +138,7 @@ async function bootOn(store: Store, opts: BootOptions): Promise<BootedApiServer>
     tokenFor: (user) => api.tokenFor(user),
     kubeletKey: api.kubeletKey,
     metrics: api.metrics,
+    streamingLists: api.streamingLists,
     async stop() {
       await server.stop();
       api.close();

@@ -42,6 +42,7 @@ import { getsNow, handleResource, objectResponse } from "./resources.ts";
 import { wantsTable } from "./table.ts";
 import { defaultServiceRanges, type ServiceRanges } from "./service-alloc.ts";
 import { createKubeletProxy, execBridge, kubeletOf, maybeUpgradeExec, proxyToNode } from "./kubelet-proxy.ts";
+import { ListStreams } from "./list-stream.ts";
 import { type ForwardDeps, openForward } from "./dashboard-forward.ts";
 import type { Server, ServerWebSocket } from "bun";
 import { FlowControl, type FlowControlOptions } from "./flowcontrol.ts";
@@ -109,6 +110,8 @@ export interface ApiServer {
   kubeletKey: Uint8Array;
   /** The hub /metrics serves (components of this process add their registries); absent when metrics are off. */
   metrics?: MetricsHub;
+  /** How many whole-collection LISTs (unpaged, streamed) are being written now. */
+  streamingLists(): number;
   close(): void;
 }
 
@@ -166,9 +169,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     credentials: nodeCredentials,
   });
   const authz = createAuthorizer(objects, (r) => byResource.get(r));
+  const streams = new ListStreams();
   const deps = {
     objects,
     bookmarkIntervalMs: opts.bookmarkIntervalMs,
+    streams,
     known: (apiVersion: string, kind: string) => !!registry.of(apiVersion, kind),
     beforeWrite: (req: Request, kind: KindDef, namespace: string | undefined, obj: KubeObject) =>
       authz.beforeWrite(userOf(req) ?? ADMIN_USER, kind, namespace, obj),
@@ -494,6 +499,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     tokenFor: (user) => authn.tokenFor(user),
     kubeletKey,
     metrics: hub,
+    streamingLists: () => streams.active,
     close() {},
   };
 }

@@ -36,6 +36,11 @@ export function itemJson(kind: KindDef, kv: KeyValue, head: string, match?: Matc
 export const itemHead = (kind: KindDef) =>
   `{"apiVersion":${JSON.stringify(apiVersion(kind))},"kind":${JSON.stringify(kind.kind)},`;
 
+/** How many whole-collection LISTs are being written now (kube up holds its forced GC meanwhile: gc.ts). */
+export class ListStreams {
+  active = 0;
+}
+
 /** How a streamed collection is written: its text up to the first item, and each item's text. */
 interface Shape {
   open(revision: number): string;
@@ -55,9 +60,10 @@ export function streamList(
   ns: string | undefined,
   match: Matcher | undefined,
   signal?: AbortSignal,
+  streams?: ListStreams,
 ): Promise<Response> {
   const head = itemHead(kind);
-  return streamCollection(objects, kind, ns, signal, {
+  return streamCollection(objects, kind, ns, signal, streams, {
     open: (rv) =>
       `{"kind":${JSON.stringify(kind.listKind)},"apiVersion":${JSON.stringify(apiVersion(kind))},"metadata":{"resourceVersion":"${rv}"},"items":[`,
     item: (kv) => itemJson(kind, kv, head, match),
@@ -76,10 +82,11 @@ export function streamTable(
   match: Matcher | undefined,
   includeObject: string | undefined,
   signal?: AbortSignal,
+  streams?: ListStreams,
 ): Promise<Response> {
   const now = new Date();
   const columns = JSON.stringify(tableColumns(kind));
-  return streamCollection(objects, kind, ns, signal, {
+  return streamCollection(objects, kind, ns, signal, streams, {
     open: (rv) =>
       `{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"${rv}"},"columnDefinitions":${columns},"rows":[`,
     item: (kv) => {
@@ -97,6 +104,7 @@ async function streamCollection(
   kind: KindDef,
   ns: string | undefined,
   signal: AbortSignal | undefined,
+  streams: ListStreams | undefined,
   shape: Shape,
 ): Promise<Response> {
   const prefix = listPrefix(kind, ns);
@@ -108,48 +116,53 @@ async function streamCollection(
   const source: Bun.DirectUnderlyingSource<Uint8Array> = {
     type: "direct",
     async pull(ctrl: ReadableStreamDirectController) {
-      ctrl.write(shape.open(first.revision));
-      let page = first;
-      let sent = 0;
-      let slice = performance.now();
-      let undrained = 0; // characters written since the client last drained the response
-      for (;;) {
-        let wrote = false;
-        let full = false; // the response's buffer is full: a write answered with a promise
-        const write = (text: string) => {
-          full = typeof ctrl.write(text) !== "number" || full;
-          undrained += text.length;
-        };
-        for (const kv of page.kvs) {
-          const text = shape.item(kv);
-          if (text === undefined) continue;
-          if (sent++) write(",");
-          if (typeof text === "string") write(text);
-          else for (const piece of text) write(piece);
-          wrote = true;
+      if (streams) streams.active++;
+      try {
+        ctrl.write(shape.open(first.revision));
+        let page = first;
+        let sent = 0;
+        let slice = performance.now();
+        let undrained = 0; // characters written since the client last drained the response
+        for (;;) {
+          let wrote = false;
+          let full = false; // the response's buffer is full: a write answered with a promise
+          const write = (text: string) => {
+            full = typeof ctrl.write(text) !== "number" || full;
+            undrained += text.length;
+          };
+          for (const kv of page.kvs) {
+            const text = shape.item(kv);
+            if (text === undefined) continue;
+            if (sent++) write(",");
+            if (typeof text === "string") write(text);
+            else for (const piece of text) write(piece);
+            wrote = true;
+          }
+          if (!page.more || page.kvs.length === 0) break;
+          // The client drains every DRAIN_CHARS or so (backpressure, and a bound on what is buffered);
+          // waiting at every page put a turn of the event loop, busy at 100k pods, between pages: a
+          // LIST of 100k pods took 40 s instead of 2-3 s under load.
+          if (full || undrained > DRAIN_CHARS) {
+            await ctrl.flush(true);
+            undrained = 0;
+          } else if (wrote) ctrl.flush();
+          // A filter that rejects page after page still lets other requests in (~20 ms slices).
+          else if (performance.now() - slice > 20) {
+            await new Promise((r) => setImmediate(r));
+            slice = performance.now();
+          }
+          if (signal?.aborted) return ctrl.close();
+          page = await objects.store.list(prefix, {
+            limit: PAGE,
+            startAfter: page.kvs[page.kvs.length - 1]!.key,
+            countRemaining: false,
+          });
         }
-        if (!page.more || page.kvs.length === 0) break;
-        // The client drains every DRAIN_CHARS or so (backpressure, and a bound on what is buffered);
-        // waiting at every page put a turn of the event loop, busy at 100k pods, between pages: a
-        // LIST of 100k pods took 40 s instead of 2-3 s under load.
-        if (full || undrained > DRAIN_CHARS) {
-          await ctrl.flush(true);
-          undrained = 0;
-        } else if (wrote) ctrl.flush();
-        // A filter that rejects page after page still lets other requests in (~20 ms slices).
-        else if (performance.now() - slice > 20) {
-          await new Promise((r) => setImmediate(r));
-          slice = performance.now();
-        }
-        if (signal?.aborted) return ctrl.close();
-        page = await objects.store.list(prefix, {
-          limit: PAGE,
-          startAfter: page.kvs[page.kvs.length - 1]!.key,
-          countRemaining: false,
-        });
+        ctrl.write("]}");
+        ctrl.close();
+      } finally {
+        if (streams) streams.active--;
       }
-      ctrl.write("]}");
-      ctrl.close();
     },
   };
   // Bun's own kind of source, which the DOM types (tsconfig's lib) do not know.

@@ -8,7 +8,7 @@ import { checkBody, checkPatched, fieldValidationOf, patchDuplicates, withWarnin
 import { deleteObject, type DeleteOptions } from "./deletion.ts";
 import { badRequest, invalid, methodNotAllowed, notFound } from "./errors.ts";
 import { buildMatcher } from "./filters.ts";
-import { streamList, streamTable } from "./list-stream.ts";
+import { type ListStreams, streamList, streamTable } from "./list-stream.ts";
 import { createdTextOf, decodeAs, type Objects, type Stored } from "./objects.ts";
 import { patchVia } from "./patching.ts";
 import type { ResourcePath } from "./paths.ts";
@@ -31,6 +31,8 @@ import {
 export interface HandlerDeps {
   objects: Objects;
   bookmarkIntervalMs?: number;
+  /** Counts the whole-collection LISTs being written (ApiServer.streamingLists). */
+  streams?: ListStreams;
   /** Whether the cluster serves `kind` under `apiVersion` (for the messages about a body of another type). */
   known?: (apiVersion: string, kind: string) => boolean;
   /** Checks that need the object and the requester (RBAC escalation, NodeRestriction); throws 403. */
@@ -474,8 +476,8 @@ async function list(deps: HandlerDeps, req: Request, path: ResourcePath, params:
   const table = wantsTable(req.headers.get("accept") ?? undefined);
   if (!limit && !cont)
     return table
-      ? streamTable(deps.objects, kind, namespace, match ?? undefined, params.includeObject, req.signal)
-      : streamList(deps.objects, kind, namespace, match ?? undefined, req.signal);
+      ? streamTable(deps.objects, kind, namespace, match ?? undefined, params.includeObject, req.signal, deps.streams)
+      : streamList(deps.objects, kind, namespace, match ?? undefined, req.signal, deps.streams);
   const r = await deps.objects.list(kind, namespace, { limit, ...(cont ? decodeContinue(cont) : {}), match });
   const listMeta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = {
     resourceVersion: String(r.revision),

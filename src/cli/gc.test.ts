@@ -1,0 +1,64 @@
+import { afterEach, expect, test } from "bun:test";
+import { waitFor } from "../../test/helpers/wait.ts";
+import { collectGarbage } from "./gc.ts";
+
+const stops: (() => void)[] = [];
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+
+/**
+ * A collector that notes when it ran (ms since start) and whether the API server was busy then;
+ * busy.asks counts the times it asked.
+ */
+function pacing(ms: number, busy: { now: boolean; asks?: number }) {
+  const t0 = performance.now();
+  const runs: { at: number; busy: boolean }[] = [];
+  stops.push(
+    collectGarbage(ms, {
+      busy: () => {
+        busy.asks = (busy.asks ?? 0) + 1;
+        return busy.now;
+      },
+      collect: () => runs.push({ at: performance.now() - t0, busy: busy.now }),
+      retryMs: 10,
+    }),
+  );
+  return runs;
+}
+
+test("a collection every interval while nothing is being listed", async () => {
+  const runs = pacing(50, { now: false });
+  await waitFor("three collections", () => runs.length >= 3);
+  // (A timer may fire up to a millisecond before its time as performance.now() sees it.)
+  expect(runs[0]!.at).toBeGreaterThanOrEqual(49);
+  expect(runs[2]!.at).toBeGreaterThanOrEqual(149);
+  expect(runs.every((r) => !r.busy)).toBe(true);
+});
+
+test("a due collection waits until the LIST being written ends", async () => {
+  const busy = { now: true, asks: 0 };
+  const runs = pacing(300, busy);
+  // Due at 300 ms, it asks again every 10 ms; the LIST ends after a few asks (well before 600 ms).
+  await waitFor("the collection to be held", () => busy.asks >= 3);
+  expect(runs).toEqual([]);
+  busy.now = false;
+  await waitFor("the held collection", () => runs.length === 1);
+  expect(runs[0]!.busy).toBe(false);
+  expect(runs[0]!.at).toBeGreaterThanOrEqual(299);
+});
+
+test("a collection is held at most one more interval, however long the LIST", async () => {
+  const runs = pacing(60, { now: true });
+  await waitFor("a collection while busy", () => runs.length >= 1);
+  // Due at 60 ms, held until 120 ms, then it runs anyway.
+  expect(runs[0]!.at).toBeGreaterThanOrEqual(119);
+  expect(runs[0]!.busy).toBe(true);
+});
+
+test("an interval of 0 never collects", () => {
+  let ran = 0;
+  const stop = collectGarbage(0, { collect: () => ran++ });
+  stop();
+  expect(ran).toBe(0);
+});
