@@ -150,6 +150,17 @@ export class Objects {
     return { obj: read(kind, kv), kv };
   }
 
+  /**
+   * The stored object for a change this server makes and writes back at once (a binding): its text
+   * parsed as stored, without the resourceVersion spliced in, so the object keeps the stored key
+   * order and encode writes it without copying it first. The object is the caller's to change.
+   */
+  async getToWrite(kind: KindDef, ns: string | undefined, name: string): Promise<Stored> {
+    const { kv } = await this.deps.store.get(objectKey(kind, ns, name));
+    if (!kv) throw notFound(kind.resource, kind.group, name);
+    return { obj: needsOnRead(kind, kv) ? read(kind, kv) : (JSON.parse(kv.value) as KubeObject), kv };
+  }
+
   /** The stored JSON text with its resourceVersion, never parsed (GET fast path). */
   async getRaw(kind: KindDef, ns: string | undefined, name: string): Promise<string> {
     return this.rawText(kind, name, (await this.deps.store.get(objectKey(kind, ns, name))).kv);

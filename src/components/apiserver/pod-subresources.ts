@@ -29,8 +29,8 @@ export async function bindPod(
   if (binding.metadata?.name && binding.metadata.name !== name)
     throw badRequest(`the name of the binding (${binding.metadata.name}) does not match the pod (${name})`);
   for (let attempt = 0; ; attempt++) {
-    const current = await objects.get(pods, namespace, name);
-    const pod = current.obj; // freshly decoded for this request: ours to change
+    const current = await objects.getToWrite(pods, namespace, name);
+    const pod = current.obj; // freshly decoded for this request (without its resourceVersion): ours to change
     const spec = (pod.spec ??= {}) as { nodeName?: string };
     if (pod.metadata?.deletionTimestamp)
       throw conflict("pods", "", name, "pod is being deleted, cannot be assigned to a host");
