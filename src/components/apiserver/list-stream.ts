@@ -159,6 +159,9 @@ async function streamCollection(
           });
         }
         ctrl.write("]}");
+        // What the response still buffers goes to the socket before the LIST counts as written: a
+        // forced collection held until now would otherwise keep the last megabytes from the client.
+        await ctrl.flush(true);
         ctrl.close();
       } finally {
         if (streams) streams.active--;
