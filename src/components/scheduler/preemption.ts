@@ -62,6 +62,8 @@ function byBudget(pods: PodInfo[], budgets: Budget[]): [PodInfo[], PodInfo[]] {
 interface WhatIf {
   plugins: Plugin[];
   filters: Plugin[];
+  /** The filters a clean node needs (NodeInfo.clean; removing or adding pods leaves it clean). */
+  onClean: Plugin[];
   hooks: Plugin[];
 }
 
@@ -111,7 +113,7 @@ function victimsOn(
   };
   const filter = (): FilterResult => {
     for (const v of views) {
-      const r = runFilters(w.filters, v.state, v.node);
+      const r = runFilters(v.node.clean ? w.onClean : w.filters, v.state, v.node);
       if (r) return r;
     }
     return undefined;
@@ -183,9 +185,11 @@ export function preempt(
   const cands: Candidate[] = [];
   // Upstream stops after enough candidates: at least 100, or 10% of the nodes.
   const enough = Math.max(100, Math.floor(total / 10));
+  const filters = state.filters ?? s.filters;
   const w: WhatIf = {
     plugins: s.plugins,
-    filters: state.filters ?? s.filters,
+    filters,
+    onClean: filters.filter((p) => !p.passesCleanNode),
     // Only plugins with state this cycle have anything to update.
     hooks: s.plugins.filter((p) => (p.addPod || p.removePod) && state.data.has(p.name)),
   };

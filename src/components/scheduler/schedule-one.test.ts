@@ -133,6 +133,20 @@ describe("pods nominated to a node count in its filters (upstream's RunFilterPlu
       pod: podWith("p", { cpu: "100m", priority: 1, affinity: podAffinity("podAffinity", { app: "db" }, HOST) }),
       want: "0/2 nodes are available: 2 node(s) didn't match pod affinity rules.",
     },
+    {
+      name: "with pods nominated anywhere, a node that is not clean (tainted) still goes through every filter",
+      nodes: [nodeWith("a", { cpu: "2" }), nodeWith("b", { taints: [{ key: "gpu", effect: "NoSchedule" }] })],
+      nominated: [[waiting("high", 10), "a"]],
+      pod: podWith("low", { cpu: "1", priority: 1 }),
+      want: "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {gpu: }.",
+    },
+    {
+      name: "a tainted node with a nominated pod on it is checked by every filter too",
+      nodes: [nodeWith("a", { taints: [{ key: "gpu", effect: "NoSchedule" }] })],
+      nominated: [[waiting("other", 0, { cpu: "100m" }), "a"]],
+      pod: podWith("p", { cpu: "100m", priority: 1 }),
+      want: "0/1 nodes are available: 1 node(s) had untolerated taint {gpu: }.",
+    },
   ];
   test.each(cases.map((c) => [c.name, c] as const))("%s", (_, c) => {
     const cache = cacheWith(c.nodes, c.bound);

@@ -114,12 +114,18 @@ export function runFiltersWithNominated(
   info: NodeInfo,
   nominated?: Nominated,
   key?: string,
+  /** The filters to run on a clean node (those not marked passesCleanNode); `filters` when not given. */
+  onClean = filters,
 ): FilterResult {
   let added: PodInfo[] | undefined;
-  for (const p of nominated?.(info.name) ?? []) {
-    if (p.priority < state.priority || p.key === key) continue;
-    (added ??= []).push(p);
-  }
+  const on = nominated?.(info.name);
+  if (on)
+    for (const p of on) {
+      if (p.priority < state.priority || p.key === key) continue;
+      (added ??= []).push(p);
+    }
+  // Pods placed or imagined on a node do not change whether it is clean (its spec and conditions).
+  const run = info.clean ? onClean : filters;
   if (added) {
     const node = nodeWithNominated(info, added);
     let st = state;
@@ -128,10 +134,10 @@ export function runFiltersWithNominated(
       if (st === state) st = cloneState(plugins, state);
       for (const p of added) pl.addPod(st, p, node);
     }
-    const r = runFilters(filters, st, node);
+    const r = runFilters(run, st, node);
     if (r) return r;
   }
-  return runFilters(filters, state, info);
+  return runFilters(run, state, info);
 }
 
 export class Scheduler1 {
@@ -188,7 +194,7 @@ export class Scheduler1 {
     for (; checked < n && feasible.length < want; checked++) {
       const info = nodes[(this.offset + checked) % n]!;
       const failed = nominated
-        ? runFiltersWithNominated(this.plugins, filters, state, info, nominated, key)
+        ? runFiltersWithNominated(this.plugins, filters, state, info, nominated, key, onClean)
         : runFilters(info.clean ? onClean : filters, state, info);
       if (failed) {
         reasons.set(failed.reason, (reasons.get(failed.reason) ?? 0) + 1);
