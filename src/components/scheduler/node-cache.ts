@@ -23,6 +23,8 @@ export function podInfoOf(pod: SchedPod, key = keyOf(pod)): PodInfo {
     priority: pod.spec?.priority ?? 0,
     cpu: req.cpu,
     memory: req.memory,
+    nonZeroCpu: req.nonZeroCpu,
+    nonZeroMemory: req.nonZeroMemory,
     ports: hostPorts(pod),
     terminating: !!pod.metadata?.deletionTimestamp,
     terms: podTerms(pod),
@@ -117,7 +119,7 @@ export function emptyNodeInfo(node: SchedNode): NodeInfo {
     hardTaints: hardTaintsOf(node),
     preferTaints: preferTaintsOf(node),
     clean: false,
-    requested: { cpu: 0, memory: 0, pods: 0 },
+    requested: { cpu: 0, memory: 0, nonZeroCpu: 0, nonZeroMemory: 0, pods: 0 },
     usedPorts: new Set(),
     pods: new Map(),
     withTerms: 0,
@@ -135,6 +137,8 @@ export function emptyNodeInfo(node: SchedNode): NodeInfo {
 export function accountPod(info: NodeInfo, p: PodInfo, sign: 1 | -1): void {
   info.requested.cpu += sign * p.cpu;
   info.requested.memory += sign * p.memory;
+  info.requested.nonZeroCpu += sign * p.nonZeroCpu;
+  info.requested.nonZeroMemory += sign * p.nonZeroMemory;
   info.requested.pods += sign;
   for (const port of p.ports) sign > 0 ? info.usedPorts.add(port) : info.usedPorts.delete(port);
   if (p.terms) info.withTerms += sign;

@@ -64,6 +64,13 @@ test("the emptier node wins", () => {
   expect(new Scheduler1(defaultPlugins).schedule(podWith("p", { cpu: "100m" }), cache.nodes()).node).toBe("idle");
 });
 
+test("a pod without requests goes to the node with fewer such pods (they count as 100m and 200Mi)", () => {
+  const cache = cacheOf(nodeWith("busy"), nodeWith("idle"));
+  for (const name of ["a", "b", "c"])
+    cache.upsertPod({ ...podWith(name), spec: { ...podWith(name).spec, nodeName: "busy" } });
+  expect(new Scheduler1(defaultPlugins).schedule(podWith("p"), cache.nodes()).node).toBe("idle");
+});
+
 test("the number of nodes to score adapts to the cluster size like Kubernetes'", () => {
   expect(numFeasibleNodesToFind(50)).toBe(50);
   expect(numFeasibleNodesToFind(1000)).toBe(420);

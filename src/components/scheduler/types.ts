@@ -41,6 +41,9 @@ export interface PodInfo {
   priority: number;
   cpu: number;
   memory: number;
+  /** Requests with upstream's defaults for containers that name none (scoring's view). */
+  nonZeroCpu: number;
+  nonZeroMemory: number;
   ports: string[];
   terminating: boolean;
   /** Set when the pod has inter-pod affinity or anti-affinity terms. */
@@ -59,7 +62,8 @@ export interface NodeInfo {
   preferTaints: Taint[];
   /** Schedulable, Ready and without NoSchedule/NoExecute taints: the filters marked passesCleanNode pass it. */
   clean: boolean;
-  requested: { cpu: number; memory: number; pods: number };
+  /** Sums of the pods' requests (PodInfo's fields of the same names) and their count. */
+  requested: { cpu: number; memory: number; nonZeroCpu: number; nonZeroMemory: number; pods: number };
   /** "protocol/hostIP/port" of host ports in use. */
   usedPorts: Set<string>;
   pods: Map<string, PodInfo>;
@@ -78,10 +82,18 @@ export interface NodeInfo {
   memo: Map<string, { gen: number; value: unknown }>;
 }
 
+/** A pod's requests; the nonZero pair counts a missing (not an explicit zero) request as upstream's defaults (resources.ts). */
+export interface PodRequests {
+  cpu: number;
+  memory: number;
+  nonZeroCpu: number;
+  nonZeroMemory: number;
+}
+
 /** Per-pod data computed once per scheduling cycle; plugins keep their own part under their name. */
 export interface CycleState {
   pod: SchedPod;
-  requests: { cpu: number; memory: number };
+  requests: PodRequests;
   hostPorts: string[];
   priority: number;
   /** Labels selecting the pod's siblings (same owner), for default spreading. */
