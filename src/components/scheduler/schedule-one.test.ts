@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { NodeCache } from "./node-cache.ts";
 import { defaultPlugins } from "./plugins/index.ts";
-import { numFeasibleNodesToFind, Scheduler1 } from "./schedule-one.ts";
+import { defaultNormalizeScore, numFeasibleNodesToFind, Scheduler1 } from "./schedule-one.ts";
 import { preempt } from "./preemption.ts";
 import type { SchedNode, SchedPod } from "./types.ts";
 import { cacheWith, nodeWith, podAffinity, podWith } from "../../../test/helpers/scheduler.ts";
@@ -69,6 +69,18 @@ test("a pod without requests goes to the node with fewer such pods (they count a
   for (const name of ["a", "b", "c"])
     cache.upsertPod({ ...podWith(name), spec: { ...podWith(name).spec, nodeName: "busy" } });
   expect(new Scheduler1(defaultPlugins).schedule(podWith("p"), cache.nodes()).node).toBe("idle");
+});
+
+test("scores are normalized as upstream's DefaultNormalizeScore: integer division, reversed on request", () => {
+  const scores = new Float64Array([1, 2, 3, 0]);
+  defaultNormalizeScore(scores, false);
+  expect([...scores]).toEqual([33, 66, 100, 0]);
+  const reversed = new Float64Array([1, 2, 3, 0]);
+  defaultNormalizeScore(reversed, true);
+  expect([...reversed]).toEqual([67, 34, 0, 100]);
+  const none = new Float64Array([0, 0]);
+  defaultNormalizeScore(none, true);
+  expect([...none]).toEqual([100, 100]);
 });
 
 test("the number of nodes to score adapts to the cluster size like Kubernetes'", () => {

@@ -31,6 +31,19 @@ export function numFeasibleNodesToFind(total: number, percentage?: number): numb
 
 const noNamespaces = () => undefined;
 
+/**
+ * Upstream's DefaultNormalizeScore: each score scaled to 0-100 of the highest with integer division
+ * (whole numbers, so near scores tie as upstream's do), reversed when asked; all zero stays 0 (100 reversed).
+ */
+export function defaultNormalizeScore(scores: Float64Array, reverse: boolean): void {
+  let max = 0;
+  for (let i = 0; i < scores.length; i++) if (scores[i]! > max) max = scores[i]!;
+  for (let i = 0; i < scores.length; i++) {
+    const norm = max > 0 ? Math.floor((scores[i]! * 100) / max) : 0;
+    scores[i] = reverse ? 100 - norm : norm;
+  }
+}
+
 export function cycleState(
   pod: SchedPod,
   namespaceLabels: CycleState["namespaceLabels"] = noNamespaces,
@@ -213,14 +226,7 @@ export class Scheduler1 {
       else for (let i = 0; i < feasible.length; i++) raw[i] = p.score(state, feasible[i]!);
       const weight = p.weight ?? 1;
       if (typeof p.normalize === "function") p.normalize(state, raw, feasible);
-      else if (p.normalize) {
-        let max = 0;
-        for (let i = 0; i < raw.length; i++) if (raw[i]! > max) max = raw[i]!;
-        for (let i = 0; i < raw.length; i++) {
-          const norm = max > 0 ? (raw[i]! * 100) / max : 0;
-          raw[i] = p.normalize === "reverse" ? 100 - norm : norm;
-        }
-      }
+      else if (p.normalize) defaultNormalizeScore(raw, p.normalize === "reverse");
       for (let i = 0; i < raw.length; i++) totals[i]! += weight * raw[i]!;
     }
     let best = -Infinity;

@@ -330,7 +330,8 @@ export const interPodAffinity: Plugin = {
       if (s > max) max = s;
     }
     const diff = max - min;
-    for (let i = 0; i < scores.length; i++) scores[i] = diff > 0 ? (100 * (scores[i]! - min)) / diff : 0;
+    // Truncated to a whole number as upstream's NormalizeScore (int64 of the scaled float).
+    for (let i = 0; i < scores.length; i++) scores[i] = diff > 0 ? Math.floor((100 * (scores[i]! - min)) / diff) : 0;
   },
   weight: 2,
 };
