@@ -118,7 +118,11 @@ function decisions(
       // The counts behind the verdicts too, which the verdicts show only near a limit.
       // The counts, without the version stamp (a counter that differs between caches by design).
       out[`${p.name} state`] = JSON.stringify(state.data.get(p.name), (k, v) =>
-        k === "version" ? undefined : v instanceof Map ? [...v].sort(([a], [b]) => (a < b ? -1 : 1)) : v,
+        k === "version" || k === "cached"
+          ? undefined
+          : v instanceof Map
+            ? [...v].sort(([a], [b]) => (a < b ? -1 : 1))
+            : v,
       );
       const scoring = p.preScore!(state, all, all) !== false;
       out[`${p.name} score`] = all.map((n) => (scoring ? p.score!(state, n) : "skipped"));

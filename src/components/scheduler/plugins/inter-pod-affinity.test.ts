@@ -108,3 +108,71 @@ test("preferred affinity and anti-affinity score nodes by their topology domain"
   // 100 * 5 / 15 = 33.3, truncated as upstream's NormalizeScore.
   expect([...raw]).toEqual([100, 100, 0, 33]);
 });
+
+describe("verdicts kept on the nodes from cycle to cycle", () => {
+  // Each cycle is a new pod with the same terms (so the same kept counts); the nodes keep their verdicts.
+  const cycle = (cache: ReturnType<typeof cacheWith>, pod: SchedPod) => {
+    const state = cycleState(pod, (ns) => nsLabels[ns]);
+    state.nodesWithTerms = cache.nodesWithTerms();
+    if (interPodAffinity.preFilter!(state, cache.nodes()) === false) return "skipped";
+    return Object.fromEntries(cache.nodes().map((n) => [n.name, interPodAffinity.filter!(state, n)?.reason]));
+  };
+  /** The verdicts on a1, a2 (zone a), b1 (zone b) and nozone. */
+  const v = (a1?: string, a2?: string, b1?: string, nozone?: string) => ({ a1, a2, b1, nozone });
+  const web = (name: string, key: string) =>
+    podWith(name, { labels: { app: "web" }, affinity: podAffinity("podAntiAffinity", { app: "web" }, key) });
+
+  test("a pod placed in one domain changes the verdicts there and keeps the others", () => {
+    const cache = cacheWith(nodes);
+    expect(cycle(cache, web("p0", HOST))).toEqual(v(undefined, undefined, undefined, undefined));
+    cache.upsertPod({ ...web("w1", HOST), spec: { ...web("w1", HOST).spec, nodeName: "a2" } });
+    expect(cycle(cache, web("p1", HOST))).toEqual(v(undefined, ERR_ANTI_AFFINITY, undefined, undefined));
+    // Seen again bound (the node's generation changes, its pairs stay): nothing else changes.
+    cache.upsertPod({ ...web("w1", HOST), spec: { ...web("w1", HOST).spec, nodeName: "a2" } });
+    expect(cycle(cache, web("p2", HOST))).toEqual(v(undefined, ERR_ANTI_AFFINITY, undefined, undefined));
+    cache.removePod("default/w1");
+    expect(cycle(cache, web("p3", HOST))).toEqual(v(undefined, undefined, undefined, undefined));
+  });
+
+  test("a zone's pair appearing or going drops the verdicts of every node in the zone, also after a relabel", () => {
+    const now = [...nodes];
+    const cache = cacheWith(now);
+    const pod = (name: string) => web(name, ZONE);
+    const onNode = (name: string, node: string) => ({ ...pod(name), spec: { ...pod(name).spec, nodeName: node } });
+    expect(cycle(cache, pod("p0"))).toEqual(v(undefined, undefined, undefined, undefined));
+    cache.upsertPod(onNode("w1", "a1"));
+    expect(cycle(cache, pod("p1"))).toEqual(v(ERR_ANTI_AFFINITY, ERR_ANTI_AFFINITY, undefined, undefined));
+    // nozone joins zone b, then a pod lands in b: nozone's verdict, cached while it had no zone, must go.
+    cache.upsertNode(nodeWith("nozone", { labels: { [ZONE]: "b" } }));
+    expect(cycle(cache, pod("p2"))).toEqual(v(ERR_ANTI_AFFINITY, ERR_ANTI_AFFINITY, undefined, undefined));
+    cache.upsertPod(onNode("w2", "b1"));
+    expect(cycle(cache, pod("p3"))).toEqual(
+      v(ERR_ANTI_AFFINITY, ERR_ANTI_AFFINITY, ERR_ANTI_AFFINITY, ERR_ANTI_AFFINITY),
+    );
+    // a2 leaves zone a for c; the last pod of zone a goes: a1 is free, a2 stays free in c.
+    cache.upsertNode(nodeWith("a2", { labels: { [ZONE]: "c" } }));
+    cache.removePod("default/w1");
+    expect(cycle(cache, pod("p4"))).toEqual(v(undefined, undefined, ERR_ANTI_AFFINITY, ERR_ANTI_AFFINITY));
+  });
+
+  test("existing pods' anti-affinity: a new pair drops only its domain; affinity becoming non-empty drops all", () => {
+    const cache = cacheWith(nodes);
+    const noisy = (name: string) => podWith(name, { labels: { app: "noisy" } });
+    const quiet = (name: string, node: string) =>
+      podWith(name, { nodeName: node, affinity: podAffinity("podAntiAffinity", { app: "noisy" }, HOST) });
+    cache.upsertPod(quiet("q1", "a1"));
+    expect(cycle(cache, noisy("n0"))).toEqual(v(ERR_EXISTING_ANTI_AFFINITY, undefined, undefined, undefined));
+    cache.upsertPod(quiet("q2", "b1"));
+    expect(cycle(cache, noisy("n1"))).toEqual(
+      v(ERR_EXISTING_ANTI_AFFINITY, undefined, ERR_EXISTING_ANTI_AFFINITY, undefined),
+    );
+    // Affinity to itself: the first of its group goes anywhere with a zone; once one is placed, only its zone.
+    const self = (name: string) =>
+      podWith(name, { labels: { app: "web" }, affinity: podAffinity("podAffinity", { app: "web" }, ZONE) });
+    expect(cycle(cache, self("s0"))).toEqual(v(undefined, undefined, undefined, ERR_AFFINITY));
+    cache.upsertPod({ ...self("s1"), spec: { ...self("s1").spec, nodeName: "b1" } });
+    expect(cycle(cache, self("s2"))).toEqual(v(ERR_AFFINITY, ERR_AFFINITY, undefined, ERR_AFFINITY));
+    cache.removePod("default/s1");
+    expect(cycle(cache, self("s3"))).toEqual(v(undefined, undefined, undefined, ERR_AFFINITY));
+  });
+});

@@ -19,8 +19,11 @@ const HARD_POD_AFFINITY_WEIGHT = 1;
  */
 type Counts = Map<string, Map<string, number>>;
 /**
- * Renewed (from one counter, so no two states share one) whenever a state's counts change: a
- * node's cached verdict holds while the state's version and the node's generation are unchanged.
+ * A state's stamp (from one counter, so no two states share one): a node's cached verdict holds
+ * while the state's version and the node's generation are unchanged. The kept counts renew it only
+ * when every verdict may change (the affinity counts become empty or stop being); when a topology
+ * pair appears or goes, only the verdicts of the nodes in that domain are dropped (see kept).
+ * States changed by what-ifs (clones) renew it on every change.
  */
 let versions = 0;
 type State = {
@@ -28,6 +31,8 @@ type State = {
   anti: Counts;
   existingAnti: Counts;
   version: number;
+  /** Whether some node holds a verdict under this version (else nothing to drop when counts change). */
+  cached: boolean;
 };
 
 function add(m: Counts, key: string, value: string, by: number): void {
@@ -142,39 +147,128 @@ interface Aggregate<S extends { version: number }> {
   shares: (Share | undefined)[];
   state: S;
   cursor: JournalCursor;
+  /** Per topology key (built when first needed): the list's positions by label value, and each position's value. */
+  domains: Map<string, { byValue: Map<string, number[]>; at: (string | undefined)[] }>;
 }
+
+/** Topology pairs ([which map, key, value]) whose presence (a count above 0) a batch of node changes flipped. */
+type Flipped = [string, string, string][];
 const aggregates = new WeakMap<NodeInfo[], Map<string, Aggregate<{ version: number }>>>();
 const AGGREGATES_PER_LIST = 16;
 
-/** The kept counts of `list` under `key`, brought up to date: only nodes changed since (the journal) are asked for their share. */
+/**
+ * The kept counts of `list` under `key`, brought up to date: only nodes changed since (the journal)
+ * are asked for their share. With `flipped`, the pairs whose presence changed are handed to its
+ * `drop` when `watch` returned something (undefined: nobody cares) before the batch, with that.
+ */
 function kept<S extends { version: number }>(
   list: NodeInfo[],
   key: string,
   fresh: () => S,
   shareOf: (node: NodeInfo) => Share,
+  flipped?: { watch: (state: S) => unknown; drop: (agg: Aggregate<S>, pairs: Flipped, watched: unknown) => void },
 ): S {
   const byKey = aggregates.get(list) ?? new Map();
   aggregates.set(list, byKey);
   let agg = byKey.get(key) as Aggregate<S> | undefined;
   if (!agg) {
     if (byKey.size >= AGGREGATES_PER_LIST) byKey.delete(byKey.keys().next().value!);
-    agg = { shares: new Array(list.length), state: fresh(), cursor: journalCursor() };
+    agg = { shares: new Array(list.length), state: fresh(), cursor: journalCursor(), domains: new Map() };
     byKey.set(key, agg);
   }
   const st = agg.state as unknown as Record<string, Counts>;
   const shares = agg.shares;
   const state = agg.state;
+  const domains = agg.domains;
+  // Each touched pair's presence before this batch, when some verdict may depend on it.
+  const watched = flipped?.watch(state);
+  const before = watched !== undefined ? new Map<string, [string, string, string, boolean]>() : undefined;
+  const touch = (parts: Share["parts"]) => {
+    for (const [m, k, v] of parts) {
+      const id = `${m}\0${k}\0${v}`;
+      if (!before!.has(id)) before!.set(id, [m, k, v, countOf(st[m]!, k, v) > 0]);
+    }
+  };
   changedSince(list, agg.cursor, (j) => {
     const node = list[j]!;
     const old = shares[j];
     if (old?.gen === node.generation) return;
+    // A node's labels change only with its generation: keep the domains' positions current.
+    if (domains.size) {
+      const labels = node.node.metadata?.labels;
+      for (const [k, d] of domains) {
+        const was = d.at[j];
+        const now = labels?.[k];
+        if (was === now) continue;
+        if (was !== undefined) {
+          const at = d.byValue.get(was)!;
+          at.splice(at.indexOf(j), 1);
+          if (!at.length) d.byValue.delete(was);
+        }
+        if (now !== undefined) (d.byValue.get(now) ?? d.byValue.set(now, []).get(now)!).push(j);
+        d.at[j] = now;
+      }
+    }
     const share = shareOf(node);
-    if (old?.parts.length || share.parts.length) state.version = ++versions;
+    if (before) {
+      if (old) touch(old.parts);
+      touch(share.parts);
+    } else if (!flipped && (old?.parts.length || share.parts.length)) state.version = ++versions;
     if (old) for (const [m, k, v, n] of old.parts) add(st[m]!, k, v, -n);
     for (const [m, k, v, n] of share.parts) add(st[m]!, k, v, n);
     shares[j] = share;
   });
+  if (before) {
+    const pairs: Flipped = [];
+    for (const [m, k, v, was] of before.values()) if (countOf(st[m]!, k, v) > 0 !== was) pairs.push([m, k, v]);
+    if (pairs.length) flipped!.drop(agg, pairs, watched);
+  }
   return agg.state;
+}
+
+/** The positions in `list` of the nodes whose label `key` is `value` (the index built on first use). */
+function domainOf<S extends { version: number }>(
+  agg: Aggregate<S>,
+  list: NodeInfo[],
+  key: string,
+  value: string,
+): number[] {
+  let d = agg.domains.get(key);
+  if (!d) {
+    d = { byValue: new Map(), at: new Array(list.length) };
+    for (let j = 0; j < list.length; j++) {
+      const v = list[j]!.node.metadata?.labels?.[key];
+      d.at[j] = v;
+      if (v !== undefined) (d.byValue.get(v) ?? d.byValue.set(v, []).get(v)!).push(j);
+    }
+    agg.domains.set(key, d);
+  }
+  return d.byValue.get(value) ?? [];
+}
+
+/**
+ * The filter's counts changed which pairs exist: a verdict reads only whether a pair of the node's
+ * own labels exists (and, for affinity, whether any does), so only the nodes in a flipped pair's
+ * domain lose their cached verdict; when the affinity counts became empty or stopped being, all do.
+ */
+function dropVerdicts(list: NodeInfo[]) {
+  return {
+    // Only when some node holds a verdict under this version; then whether the affinity counts were empty.
+    watch: (s: State) => (s.cached ? s.affinity.size === 0 : undefined),
+    drop: (agg: Aggregate<State>, pairs: Flipped, affinityWasEmpty: unknown) => {
+      const s = agg.state;
+      if ((s.affinity.size === 0) !== affinityWasEmpty) {
+        s.version = ++versions;
+        s.cached = false;
+        return;
+      }
+      for (const [, k, v] of pairs)
+        for (const j of domainOf(agg, list, k, v)) {
+          const node = list[j]!;
+          if (node.verdictVersion === s.version) node.verdictVersion = -1;
+        }
+    },
+  };
 }
 
 /** What one node adds to the filter's counts for this pod (`terms` set when the pod has required terms). */
@@ -210,6 +304,7 @@ const freshState = (): State => ({
   anti: new Map(),
   existingAnti: new Map(),
   version: ++versions,
+  cached: false,
 });
 const freshScores = () => ({ scores: new Map() as Counts, version: ++versions });
 
@@ -252,14 +347,19 @@ export const interPodAffinity: Plugin = {
     const key = `${NAME}\0${signature(state, required ? state.terms : undefined)}`;
     // Without required terms only existing pods' anti-affinity counts: the nodes with such pods suffice.
     const list = required ? nodes : (state.nodesWithTerms ?? nodes);
-    const counts = kept(list, key, freshState, (node) =>
-      !required && node.withTerms === 0
-        ? { gen: node.generation, parts: [] }
-        : shareOf(
-            node,
-            memoized(node, key, () => nodeCounts(state, node, required)),
-            required ? state.terms : undefined,
-          ),
+    const counts = kept(
+      list,
+      key,
+      freshState,
+      (node) =>
+        !required && node.withTerms === 0
+          ? { gen: node.generation, parts: [] }
+          : shareOf(
+              node,
+              memoized(node, key, () => nodeCounts(state, node, required)),
+              required ? state.terms : undefined,
+            ),
+      dropVerdicts(list),
     );
     if (!required && !counts.existingAnti.size) return false;
     // Shared with later cycles: only a clone of this state (cloneState) may change it.
@@ -274,6 +374,7 @@ export const interPodAffinity: Plugin = {
     node.verdictVersion = s.version;
     node.verdictGen = node.generation;
     node.verdict = verdict;
+    s.cached = true;
     return verdict;
   },
   addPod(state, p, node) {
@@ -291,6 +392,7 @@ export const interPodAffinity: Plugin = {
       anti: cloneCounts(s.anti),
       existingAnti: cloneCounts(s.existingAnti),
       version: ++versions,
+      cached: false,
     };
   },
   preScore(state, _feasible, all) {
