@@ -172,3 +172,41 @@ test('the defaults count a feasible node without a zone as domain "" in the zone
   // No pods and no zone: only the hostname constraint's maxSkew - 1.
   expect(out[all.findIndex((n) => n.name === "nozone")]).toBe(2);
 });
+
+test("hard counts kept across cycles: the minimum and maximum follow pods placed and gone, as on a fresh cache", () => {
+  // Hostname and zone constraints over 6 nodes; each cycle a pod goes to the first feasible node,
+  // sometimes one leaves. The only empty node filled moves the minimum; the fullest one leaving the maximum.
+  const many = Array.from({ length: 6 }, (_, i) => nodeWith(`n${i}`, { labels: { [ZONE]: ["a", "b", "c"][i % 3]! } }));
+  const HOST = "kubernetes.io/hostname";
+  const pod = (name: string) =>
+    podWith(name, {
+      labels: web,
+      spread: [zone({ maxSkew: 2 }), zone({ topologyKey: HOST, maxSkew: 1 })],
+    });
+  const cache = cacheWith(many);
+  const placed: SchedPod[] = [];
+  const decide = (c: ReturnType<typeof cacheWith>, name: string) => {
+    const state = cycleState(pod(name));
+    topologySpread.preFilter!(state, c.nodes());
+    return Object.fromEntries(c.nodes().map((n) => [n.name, topologySpread.filter!(state, n)?.reason]));
+  };
+  let refused = 0;
+  for (let i = 0; i < 40; i++) {
+    const got = decide(cache, `p${i}`);
+    expect(got).toEqual(decide(cacheWith(many, placed), `p${i}`));
+    const to = (i * 5) % 6;
+    const fits = Object.entries(got).filter(([, r]) => r === undefined);
+    refused += 6 - fits.length;
+    const [node] = fits.find(([n]) => n === `n${to}`) ?? fits[0] ?? [];
+    if (node) {
+      const p = podWith(`p${i}`, { labels: web, nodeName: node });
+      placed.push(p);
+      cache.upsertPod(p);
+    }
+    if (i % 7 === 6) {
+      const gone = placed.splice((i * 3) % placed.length, 1)[0]!;
+      cache.removePod(`default/${gone.metadata!.name}`);
+    }
+  }
+  expect(refused).toBeGreaterThan(0);
+});

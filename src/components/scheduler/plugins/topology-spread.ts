@@ -97,21 +97,50 @@ interface FilterState {
   constraints: Constraint[];
   /** Per constraint: matching pods by domain value (every eligible domain present, maybe 0). */
   counts: Map<string, number>[];
-  /** Per constraint: the global minimum, computed once for all nodes' filters (undefined: counts changed since). */
-  mins: (number | undefined)[];
+  /**
+   * Per constraint, what does not depend on the node (upstream's Filter reads the critical paths'
+   * minimum and the self-match for every node): the most matching pods a node's domain may have,
+   * maxSkew + global minimum - self-match; Infinity when no domain has more (a node with the key
+   * then passes without a lookup). Undefined: the counts changed since (what-ifs), found again.
+   */
+  limits: (number | undefined)[];
   /** Per constraint: whether the incoming pod itself matches (it adds 1 to the domain it goes to). */
   self: boolean[];
 }
 
-function minMatch(s: FilterState, i: number): number {
-  const known = s.mins[i];
-  if (known !== undefined) return known;
-  const counts = s.counts[i]!;
+/** The lowest and highest count of a constraint's domains (Infinity and -Infinity when none). */
+interface Extremes {
+  min: number;
+  max: number;
+}
+
+function scanExtremes(counts: Map<string, number>): Extremes {
   let min = Infinity;
-  if (counts.size < s.constraints[i]!.minDomains) min = 0;
-  else for (const v of counts.values()) if (v < min) min = v;
-  s.mins[i] = min === Infinity ? 0 : min;
-  return s.mins[i]!;
+  let max = -Infinity;
+  for (const v of counts.values()) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
+/**
+ * Upstream's judging criterion, count + selfMatch - minMatch <= maxSkew, as a bound on count;
+ * minMatch is 0 while fewer domains than minDomains exist. A domain no node counts for has 0.
+ */
+function limitOf(c: Constraint, self: boolean, domains: number, e: Extremes): number {
+  const min = domains < c.minDomains || e.min === Infinity ? 0 : e.min;
+  const limit = c.maxSkew + min - (self ? 1 : 0);
+  return Math.max(e.max, 0) <= limit ? Infinity : limit;
+}
+
+function limit(s: FilterState, i: number): number {
+  let l = s.limits[i];
+  if (l === undefined) {
+    const counts = s.counts[i]!;
+    l = s.limits[i] = limitOf(s.constraints[i]!, s.self[i]!, counts.size, scanExtremes(counts));
+  }
+  return l;
 }
 
 function update(state: CycleState, p: PodInfo, node: NodeInfo, by: number): void {
@@ -121,7 +150,7 @@ function update(state: CycleState, p: PodInfo, node: NodeInfo, by: number): void
     if (!c.matches(p.labels) || !counted(state, c, node.node)) return;
     const v = node.node.metadata!.labels![c.key]!;
     s.counts[i]!.set(v, (s.counts[i]!.get(v) ?? 0) + by);
-    s.mins[i] = undefined;
+    s.limits[i] = undefined;
   });
 }
 
@@ -145,6 +174,47 @@ interface Aggregate {
   counts: Map<string, number>[];
   /** Per constraint: how many counted nodes each domain has (a domain goes when none is left). */
   nodes: Map<string, number>[];
+  /**
+   * Per constraint: the lowest and highest count and how many domains have each, kept as counts
+   * change (a hostname constraint has a domain per node: a scan of them per cycle was much of its
+   * cost); stale when the last domain at either is gone, then scanned again.
+   */
+  extremes: { min: number; nMin: number; max: number; nMax: number; stale: boolean }[];
+}
+
+/** A domain's count went from `was` to `now` (undefined: the domain is absent). */
+function track(e: Aggregate["extremes"][number], was: number | undefined, now: number | undefined): void {
+  if (e.stale) return;
+  if (was !== undefined) {
+    if (was === e.min) e.nMin--;
+    if (was === e.max) e.nMax--;
+  }
+  if (now !== undefined) {
+    if (now < e.min) {
+      e.min = now;
+      e.nMin = 1;
+    } else if (now === e.min) e.nMin++;
+    if (now > e.max) {
+      e.max = now;
+      e.nMax = 1;
+    } else if (now === e.max) e.nMax++;
+  }
+  if (e.nMin <= 0 || e.nMax <= 0) e.stale = true;
+}
+
+function extremesOf(agg: Aggregate, i: number): Extremes {
+  const e = agg.extremes[i]!;
+  if (e.stale) {
+    const { min, max } = scanExtremes(agg.counts[i]!);
+    let nMin = 0;
+    let nMax = 0;
+    for (const v of agg.counts[i]!.values()) {
+      if (v === min) nMin++;
+      if (v === max) nMax++;
+    }
+    Object.assign(e, { min, nMin, max, nMax, stale: nMin === 0 });
+  }
+  return e;
 }
 
 /** Aggregates by node list (a new list when nodes come or go), then by what the counts depend on. */
@@ -162,6 +232,7 @@ function aggregateFor(nodes: NodeInfo[], key: string, size: number): Aggregate {
       cursor: journalCursor(),
       counts: Array.from({ length: size }, () => new Map()),
       nodes: Array.from({ length: size }, () => new Map()),
+      extremes: Array.from({ length: size }, () => ({ min: Infinity, nMin: 0, max: -Infinity, nMax: 0, stale: true })),
     };
     byKey.set(key, agg);
   }
@@ -175,12 +246,16 @@ function applyShare(agg: Aggregate, share: Share, sign: 1 | -1): void {
     const counts = agg.counts[i]!;
     const nodes = agg.nodes[i]!;
     const left = (nodes.get(v) ?? 0) + sign;
+    const was = counts.get(v);
     if (left === 0) {
       nodes.delete(v);
       counts.delete(v);
+      track(agg.extremes[i]!, was, undefined);
     } else {
       nodes.set(v, left);
-      counts.set(v, (counts.get(v) ?? 0) + sign * share.counts[i]!);
+      const now = (was ?? 0) + sign * share.counts[i]!;
+      counts.set(v, now);
+      track(agg.extremes[i]!, was, now);
     }
   }
 }
@@ -257,11 +332,12 @@ export const topologySpread: Plugin = {
     const own = state.pod.metadata?.labels ?? {};
     const agg = keptCounts(state, nodes, constraints, true);
     // The counts are shared with later cycles: only a clone of this state (cloneState) may change them.
+    const self = constraints.map((c) => c.matches(own));
     const s: FilterState = {
       constraints,
       counts: agg.counts,
-      mins: constraints.map(() => undefined),
-      self: constraints.map((c) => c.matches(own)),
+      limits: constraints.map((c, i) => limitOf(c, self[i]!, agg.counts[i]!.size, extremesOf(agg, i))),
+      self,
     };
     state.data.set(NAME, s);
   },
@@ -273,8 +349,8 @@ export const topologySpread: Plugin = {
       const c = s.constraints[i]!;
       const v = labels[c.key];
       if (v === undefined) return { reason: ERR_MISSING_LABEL, unresolvable: true };
-      const skew = (s.counts[i]!.get(v) ?? 0) + (s.self[i] ? 1 : 0) - minMatch(s, i);
-      if (skew > c.maxSkew) return { reason: ERR_CONSTRAINTS };
+      const most = limit(s, i);
+      if (most !== Infinity && (s.counts[i]!.get(v) ?? 0) > most) return { reason: ERR_CONSTRAINTS };
     }
     return undefined;
   },
@@ -282,7 +358,7 @@ export const topologySpread: Plugin = {
   removePod: (state, p, node) => update(state, p, node, -1),
   cloneState(data) {
     const s = data as FilterState;
-    return { ...s, counts: s.counts.map((m) => new Map(m)), mins: [...s.mins] };
+    return { ...s, counts: s.counts.map((m) => new Map(m)), limits: [...s.limits] };
   },
   preScore(state, feasible, all) {
     let constraints: Constraint[];
