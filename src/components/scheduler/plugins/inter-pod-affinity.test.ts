@@ -166,6 +166,18 @@ describe("verdicts kept on the nodes from cycle to cycle", () => {
     expect(cycle(cache, noisy("n1"))).toEqual(
       v(ERR_EXISTING_ANTI_AFFINITY, undefined, ERR_EXISTING_ANTI_AFFINITY, undefined),
     );
+    // A zone term of a pod on b1: nozone is out of the list of nodes with terms, its zone's verdicts change too.
+    cache.upsertNode(nodeWith("nozone", { labels: { [ZONE]: "b" } }));
+    expect(cycle(cache, noisy("n2"))).toEqual(
+      v(ERR_EXISTING_ANTI_AFFINITY, undefined, ERR_EXISTING_ANTI_AFFINITY, undefined),
+    );
+    const zoned = podWith("q3", { nodeName: "b1", affinity: podAffinity("podAntiAffinity", { app: "noisy" }, ZONE) });
+    cache.upsertPod(zoned);
+    expect(cycle(cache, noisy("n3"))).toEqual(
+      v(ERR_EXISTING_ANTI_AFFINITY, undefined, ERR_EXISTING_ANTI_AFFINITY, ERR_EXISTING_ANTI_AFFINITY),
+    );
+    cache.removePod("default/q3");
+    cache.upsertNode(nodeWith("nozone"));
     // Affinity to itself: the first of its group goes anywhere with a zone; once one is placed, only its zone.
     const self = (name: string) =>
       podWith(name, { labels: { app: "web" }, affinity: podAffinity("podAffinity", { app: "web" }, ZONE) });

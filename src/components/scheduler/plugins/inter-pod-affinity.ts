@@ -359,7 +359,8 @@ export const interPodAffinity: Plugin = {
               memoized(node, key, () => nodeCounts(state, node, required)),
               required ? state.terms : undefined,
             ),
-      dropVerdicts(list),
+      // Verdicts are cached on every node, but domains are found in `list`: only when it is every node.
+      list === nodes ? dropVerdicts(list) : undefined,
     );
     if (!required && !counts.existingAnti.size) return false;
     // Shared with later cycles: only a clone of this state (cloneState) may change it.
