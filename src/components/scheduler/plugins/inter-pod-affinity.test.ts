@@ -104,6 +104,9 @@ test("preferred affinity and anti-affinity score nodes by their topology domain"
   interPodAffinity.preScore!(state, all, all);
   const raw = new Float64Array(all.map((n) => interPodAffinity.score!(state, n)));
   expect([...raw]).toEqual([10, 10, -5, 0]);
+  const all1 = new Float64Array(all.length);
+  interPodAffinity.scoreAll!(state, all, all1);
+  expect([...all1]).toEqual([10, 10, -5, 0]);
   (interPodAffinity.normalize as (s: typeof state, r: Float64Array, n: typeof all) => void)(state, raw, all);
   // 100 * 5 / 15 = 33.3, truncated as upstream's NormalizeScore.
   expect([...raw]).toEqual([100, 100, 0, 33]);

@@ -338,6 +338,24 @@ function verdictOf(state: CycleState, s: State, node: NodeInfo): FilterResult {
   return undefined;
 }
 
+/** This cycle's weights by topology pair, as parallel arrays: key i's weights by value. */
+interface ScoreState {
+  keys: string[];
+  byValue: Map<string, number>[];
+}
+
+/** Upstream's Score: the weights of the pairs of the node's labels, summed. */
+function scoreOf(s: ScoreState, node: NodeInfo): number {
+  const labels = node.node.metadata?.labels;
+  if (!labels) return 0;
+  let total = 0;
+  for (let i = 0; i < s.keys.length; i++) {
+    const v = labels[s.keys[i]!];
+    if (v !== undefined) total += s.byValue[i]!.get(v) ?? 0;
+  }
+  return total;
+}
+
 export const interPodAffinity: Plugin = {
   name: NAME,
   preFilter(state, nodes) {
@@ -411,19 +429,26 @@ export const interPodAffinity: Plugin = {
             memoized(node, key, () => nodeScores(state, node, preferred)),
           ),
     );
-    state.data.set(`${NAME}/score`, scores);
-    return scores.size > 0;
+    if (!scores.size) {
+      state.data.delete(`${NAME}/score`);
+      return false;
+    }
+    // Flattened for the per-node loop (an iterator and a pair per key per node were most of Score).
+    const keys: string[] = [];
+    const byValue: Map<string, number>[] = [];
+    for (const [k, m] of scores) {
+      keys.push(k);
+      byValue.push(m);
+    }
+    state.data.set(`${NAME}/score`, { keys, byValue } satisfies ScoreState);
   },
   score(state, node) {
-    const scores = state.data.get(`${NAME}/score`) as Counts | undefined;
-    if (!scores?.size) return 0;
-    const labels = node.node.metadata?.labels ?? {};
-    let total = 0;
-    for (const [k, byValue] of scores) {
-      const v = labels[k];
-      if (v !== undefined) total += byValue.get(v) ?? 0;
-    }
-    return total;
+    const s = state.data.get(`${NAME}/score`) as ScoreState | undefined;
+    return s ? scoreOf(s, node) : 0;
+  },
+  scoreAll(state, nodes, out) {
+    const s = state.data.get(`${NAME}/score`) as ScoreState | undefined;
+    for (let j = 0; j < nodes.length; j++) out[j] = s ? scoreOf(s, nodes[j]!) : 0;
   },
   normalize(_state, scores) {
     let min = Infinity;
