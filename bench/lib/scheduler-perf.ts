@@ -91,7 +91,8 @@ export function waitBound(
   const want = new Set(names);
   const total = want.size;
   if (total === 0) return Promise.resolve();
-  const w = client.resource("pods", namespace).watch({ resourceVersion });
+  // Reads only: may share the scheduler informer's decoded events (in process, the same lines).
+  const w = client.resource("pods", namespace).watch({ resourceVersion, shared: true });
   let progressAt = performance.now();
   let stalled: Error | undefined;
   const timer = setInterval(() => {

@@ -191,6 +191,7 @@ function resourceClient<T extends KubeObject>(
       openWatch<T>(
         (signal) => request("GET", resourcePath(kind, namespace), { query: watchQuery(opts), signal }),
         opts.signal,
+        opts.shared,
       ),
     getSubresource: async <R>(name: string, sub: string, query?: Record<string, string>): Promise<R> => {
       if (sub !== "log") return call<R>("GET", path(name, sub), { query });

@@ -8,6 +8,7 @@
 // of corrupting the cache.
 import type { KubeObject } from "../api/types.ts";
 import { isGone, isResourceExpired } from "./errors.ts";
+import { deepFreeze } from "./freeze.ts";
 import { ApiError, type ResourceClient, type Status, type WatchStream } from "./types.ts";
 
 export interface InformerOptions {
@@ -68,43 +69,6 @@ export function splitKey(key: string): { namespace?: string; name: string } {
 }
 
 /**
- * Arrays are frozen only under `bun test` (or KUBE_FREEZE_ARRAYS=1): JSC gives a frozen array a sparse
- * value map, about 160 bytes more per array (six in a running pod: 100 MB at 100k pods). Tests still
- * fail loudly on a handler that pushes onto a cached array; a running cluster saves the memory.
- */
-const freezeArrays = process.env.NODE_ENV === "test" || process.env.KUBE_FREEZE_ARRAYS === "1";
-
-/**
- * Freezes the object and everything under it. Decoded JSON is walked with for...in (its prototype,
- * Object.prototype, has no enumerable keys, so that is its own values) and primitives are skipped
- * without a call: Object.values made an array per object, and freezing cost more than the
- * JSON.parse of the same pod (1.1 vs 0.5 us warmed, several us per watch event in a run).
- */
-function deepFreeze<T>(value: T): T {
-  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
-  if (Array.isArray(value)) {
-    if (freezeArrays) Object.freeze(value);
-    // An unfrozen array is walked each time it is met again (a shared object's): its items are frozen already.
-    for (let i = 0; i < value.length; i++) {
-      const v: unknown = value[i];
-      if (typeof v === "object" && v !== null) deepFreeze(v);
-    }
-    return value;
-  }
-  Object.freeze(value);
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    return value;
-  }
-  for (const k in value) {
-    const v: unknown = value[k];
-    if (typeof v === "object" && v !== null) deepFreeze(v);
-  }
-  return value;
-}
-
-/**
  * One frozen copy per object version for the whole process: the scheduler's, the controllers' and
  * the hollow kubelets' informers (all in one `kube up`) each decode the same pod from their own
  * list or watch, and kept three copies of every pod (about 15 KB a pod at 100k pods). The first
@@ -116,11 +80,19 @@ const sharedGone = new FinalizationRegistry<string>((key) => {
   if (shared.get(key)?.deref() === undefined) shared.delete(key);
 });
 
-function freezeShared<T extends KubeObject>(obj: T, stripManagedFields = false): T {
-  const m = obj.metadata;
+function freezeShared<T extends KubeObject>(decoded: T, stripManagedFields = false): T {
+  let obj = decoded;
+  let m = obj.metadata;
   // Stripped copies are shared among stripping informers only (an object without managedFields is the same either way).
   const stripped = stripManagedFields && m?.managedFields !== undefined;
-  if (stripped) delete m.managedFields;
+  if (stripped) {
+    if (Object.isFrozen(m)) {
+      // A shared watch event's object (WatchOptions.shared): the copy is new at its top and metadata only.
+      const { managedFields: _, ...rest } = m!;
+      m = rest;
+      obj = { ...obj, metadata: m };
+    } else delete m!.managedFields;
+  }
   if (!obj.apiVersion || !obj.kind || !m?.uid || !m.resourceVersion) return deepFreeze(obj);
   const key = `${obj.apiVersion}/${obj.kind}/${m.uid}/${m.resourceVersion}${stripped ? "/-managedFields" : ""}`;
   const hit = shared.get(key)?.deref();
@@ -444,6 +416,8 @@ export class Informer<T extends KubeObject> {
       resourceVersion: this.rv,
       allowWatchBookmarks: true,
       timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
+      // Events are frozen here anyway; a transform is handed the decoded object to change.
+      shared: !this.opts.transform,
     });
     this.current = watch;
     if (this.stopped) watch.close();

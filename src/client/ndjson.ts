@@ -1,5 +1,6 @@
 // Reading a watch body: newline-delimited JSON, where one event may be split across chunks and
 // one chunk may hold many events.
+import { deepFreeze } from "./freeze.ts";
 
 /** UTF-8 chunks in, complete lines out: what is left after the last newline waits for more. */
 class LineSplitter {
@@ -58,13 +59,45 @@ export function lines(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGen
   return itemsOf(reader, (line) => line);
 }
 
+function parseLine<T>(line: string): T {
+  try {
+    return JSON.parse(line) as T;
+  } catch {
+    throw new Error(`watch: malformed event line: ${line.slice(0, 200)}`);
+  }
+}
+
 /** Yields each JSON value of an NDJSON byte stream; a line that is not JSON throws. */
 export function ndjson<T>(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<T> {
-  return itemsOf(reader, (line) => {
-    try {
-      return JSON.parse(line) as T;
-    } catch {
-      throw new Error(`watch: malformed event line: ${line.slice(0, 200)}`);
-    }
-  });
+  return itemsOf(reader, parseLine<T>);
+}
+
+/**
+ * Watch events decoded for read-only watchers, by their line's text: the watchers of one event in
+ * a process (the informers of `kube up`, over the in-process transport) are sent the same line, and
+ * all but the first get the first one's decoded event instead of a JSON.parse of their own. Only
+ * object events (ADDED, MODIFIED, DELETED; never an ERROR's Status or a BOOKMARK) are kept, deeply
+ * frozen. Bounded: the oldest line goes first; the watchers of one event read it within a few writes.
+ */
+const SHARED_MAX = 256;
+const sharedEvents = new Map<string, unknown>();
+const isObjectEvent = (line: string) =>
+  line.startsWith('{"type":"ADDED"') || line.startsWith('{"type":"MODIFIED"') || line.startsWith('{"type":"DELETED"');
+
+function sharedEvent<T>(line: string): T {
+  if (!isObjectEvent(line)) return parseLine<T>(line);
+  const hit = sharedEvents.get(line);
+  if (hit !== undefined) return hit as T;
+  const event = deepFreeze(parseLine<T>(line));
+  if (sharedEvents.size >= SHARED_MAX) sharedEvents.delete(sharedEvents.keys().next().value!);
+  sharedEvents.set(line, event);
+  return event;
+}
+
+/**
+ * As ndjson, for a watch whose reader never changes what it is given (WatchOptions.shared): an
+ * object event may be the same deeply frozen value another such watcher of this process was given.
+ */
+export function sharedNdjson<T>(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<T> {
+  return itemsOf(reader, sharedEvent<T>);
 }

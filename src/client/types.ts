@@ -57,6 +57,13 @@ export interface WatchOptions extends ListOptions {
   allowWatchBookmarks?: boolean;
   timeoutSeconds?: number;
   signal?: AbortSignal;
+  /**
+   * The caller never changes an event or its object (an informer, which freezes what it caches):
+   * ADDED/MODIFIED/DELETED events come deeply frozen (arrays only under test) and may be the very
+   * values another shared watcher in this process was given for the same event, decoded once for
+   * all of them. Not sent to the server.
+   */
+  shared?: boolean;
 }
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";

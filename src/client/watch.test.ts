@@ -155,3 +155,33 @@ describe("openWatch", () => {
     expect(await collect(w).catch((e) => String(e))).toMatch(/malformed event line/);
   });
 });
+
+describe("openWatch shared", () => {
+  test("shared watches of the same line get one frozen event; an unshared watch its own; ERROR and BOOKMARK are never shared", async () => {
+    const status = { kind: "Status", apiVersion: "v1", status: "Failure", code: 410, reason: "Expired" };
+    const text =
+      ev("ADDED", "shared-a", "11") +
+      ev("BOOKMARK", "", "12") +
+      `${JSON.stringify({ type: "ERROR", object: status })}\n`;
+    const read = async (shared: boolean) => {
+      const s = pushStream();
+      const w = openWatch<Obj>(async () => new Response(s.stream), undefined, shared);
+      s.push(text);
+      s.end();
+      return collect(w);
+    };
+    const [a, b, own] = [await read(true), await read(true), await read(false)];
+    expect(a.map((e) => e.type)).toEqual(["ADDED", "BOOKMARK", "ERROR"]);
+    expect(b[0]).toBe(a[0]!);
+    expect(Object.isFrozen(a[0])).toBe(true);
+    expect(Object.isFrozen(a[0]!.object.metadata)).toBe(true);
+    expect(own[0]).toEqual(a[0]!);
+    expect(own[0]).not.toBe(a[0]!);
+    expect(Object.isFrozen(own[0]!.object)).toBe(false);
+    for (const i of [1, 2]) {
+      expect(b[i]).not.toBe(a[i]!);
+      expect(Object.isFrozen(a[i]!.object)).toBe(false);
+    }
+    expect(b[2]!.object).toEqual(status as unknown as Obj);
+  });
+});

@@ -1,15 +1,20 @@
 // A watch as an async iterable: the request starts at once (so the server registers the watch
 // before the caller goes on to write), events are read as NDJSON, close() ends it from anywhere.
 import { apiErrorFrom } from "./errors.ts";
-import { ndjson } from "./ndjson.ts";
+import { ndjson, sharedNdjson } from "./ndjson.ts";
 import type { WatchEvent, WatchStream } from "./types.ts";
 
 /**
  * open: sends the watch request with the given signal. A non-2xx answer makes iteration throw
  * an ApiError (e.g. 410 when the resourceVersion is too old); a 200 answer may still carry an
- * ERROR event, which is yielded like any other event.
+ * ERROR event, which is yielded like any other event. shared: object events may be deeply frozen
+ * values other shared watchers of this process are given as well (WatchOptions.shared).
  */
-export function openWatch<T>(open: (signal: AbortSignal) => Promise<Response>, outer?: AbortSignal): WatchStream<T> {
+export function openWatch<T>(
+  open: (signal: AbortSignal) => Promise<Response>,
+  outer?: AbortSignal,
+  shared = false,
+): WatchStream<T> {
   const abort = new AbortController();
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let closed = false;
@@ -53,7 +58,7 @@ export function openWatch<T>(open: (signal: AbortSignal) => Promise<Response>, o
     }
     reader = res.body.getReader();
     try {
-      for await (const event of ndjson<WatchEvent<T>>(reader)) {
+      for await (const event of (shared ? sharedNdjson : ndjson)<WatchEvent<T>>(reader)) {
         if (closed) return;
         yield event;
       }
