@@ -85,9 +85,19 @@ export function resourceRoute(url: string): { path: string; group: string; versi
   const q = url.indexOf("?", start);
   const path = q < 0 ? url.slice(start) : url.slice(start, q);
   if (path.includes("%") || path.includes("#")) return undefined;
-  const segs = path.split("/");
-  if (segs[1] === "api" && segs[2]) return { path, group: "", version: segs[2], rest: segs.slice(3).join("/") };
-  if (segs[1] === "apis" && segs[2] && segs[3])
-    return { path, group: segs[2], version: segs[3], rest: segs.slice(4).join("/") };
-  return undefined;
+  // The segments are found with indexOf (a split and a join of the path per request were ~1% of a
+  // scheduling run's CPU): "/api/VERSION[/REST]" or "/apis/GROUP/VERSION[/REST]", none of them empty.
+  let at: number;
+  let group = "";
+  if (path.startsWith("/api/")) at = 5;
+  else if (path.startsWith("/apis/")) {
+    const end = path.indexOf("/", 6);
+    if (end <= 6) return undefined;
+    group = path.slice(6, end);
+    at = end + 1;
+  } else return undefined;
+  const end = path.indexOf("/", at);
+  const version = end < 0 ? path.slice(at) : path.slice(at, end);
+  if (!version) return undefined;
+  return { path, group, version, rest: end < 0 ? "" : path.slice(end + 1) };
 }
