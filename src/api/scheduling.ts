@@ -105,35 +105,30 @@ function requirementMatches(r: NodeSelectorRequirement, value: string | undefine
   }
 }
 
-/** One term: In, NotIn, Exists, DoesNotExist, Gt, Lt on labels, and matchFields on metadata.name; all must hold. */
+/**
+ * One term: In, NotIn, Exists, DoesNotExist, Gt, Lt on labels, and matchFields on metadata.name; all
+ * must hold; an empty term matches nothing. Index loops: the scheduler asks this of thousands of nodes.
+ */
 export function termMatches(term: NodeSelectorTerm, node: LabelledNode): boolean {
-  const labels = node.metadata?.labels ?? {};
-  if (!term.matchExpressions?.length && !term.matchFields?.length) return false;
-  for (const r of term.matchExpressions ?? []) if (!requirementMatches(r, labels[r.key])) return false;
-  for (const r of term.matchFields ?? [])
-    if (!requirementMatches(r, r.key === "metadata.name" ? node.metadata?.name : undefined)) return false;
+  const exprs = term.matchExpressions;
+  const fields = term.matchFields;
+  if (!exprs?.length && !fields?.length) return false;
+  if (exprs?.length) {
+    const labels = node.metadata?.labels ?? {};
+    for (let i = 0; i < exprs.length; i++) if (!requirementMatches(exprs[i]!, labels[exprs[i]!.key])) return false;
+  }
+  if (fields?.length)
+    for (let i = 0; i < fields.length; i++) {
+      const r = fields[i]!;
+      if (!requirementMatches(r, r.key === "metadata.name" ? node.metadata?.name : undefined)) return false;
+    }
   return true;
 }
 
-/**
- * termMatches for a list of terms (ORed), read once: a test of one node that loops over arrays
- * with no iterator or defaults per call, for a scheduler that asks it of thousands of nodes.
- */
+/** termMatches for a list of terms (ORed), read once: a test of one node for a scheduler cycle. */
 export function termsMatcher(terms: NodeSelectorTerm[]): (node: LabelledNode) => boolean {
-  const compiled = terms
-    .filter((t) => t.matchExpressions?.length || t.matchFields?.length) // an empty term matches nothing
-    .map((t) => ({ exprs: t.matchExpressions ?? [], fields: t.matchFields ?? [] }));
   return (node) => {
-    const labels = node.metadata?.labels ?? {};
-    next: for (let i = 0; i < compiled.length; i++) {
-      const { exprs, fields } = compiled[i]!;
-      for (let j = 0; j < exprs.length; j++) if (!requirementMatches(exprs[j]!, labels[exprs[j]!.key])) continue next;
-      for (let j = 0; j < fields.length; j++) {
-        const r = fields[j]!;
-        if (!requirementMatches(r, r.key === "metadata.name" ? node.metadata?.name : undefined)) continue next;
-      }
-      return true;
-    }
+    for (let i = 0; i < terms.length; i++) if (termMatches(terms[i]!, node)) return true;
     return false;
   };
 }
