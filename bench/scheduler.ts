@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { openStore } from "../src/store/index.ts";
 import { createApiServer } from "../src/components/apiserver/index.ts";
 import { createClient, inProcessTransport, type Client } from "../src/client/index.ts";
-import { SchedulerLoop } from "../src/components/scheduler/index.ts";
+import { runScheduler } from "../src/components/scheduler/index.ts";
 import { nodeWith } from "../test/helpers/scheduler.ts";
 import { peakRssMb, round, tempDir } from "./lib/stats.ts";
 import { runWorkload, waitBound, workloadLine, workloads } from "./lib/scheduler-perf.ts";
@@ -72,8 +72,7 @@ export default async function main(): Promise<void> {
   const bindOnly = PODS / ((performance.now() - r0) / 1000);
   console.log(`bind only: ${round(bindOnly)} bindings/s`);
 
-  const scheduler = new SchedulerLoop(client);
-  await scheduler.start();
+  const scheduler = await runScheduler(client, (m) => console.log(`[scheduler] ${m}`));
   await createNamespace(client, "bench");
   const done = waitBound(
     client,

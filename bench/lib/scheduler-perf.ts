@@ -4,21 +4,22 @@
 // scheduler; no kubelet (victims have a 0 s grace period so deletion needs none).
 // Besides the wall-clock rate (which the shared machine's load skews), each line has the process's
 // CPU time per measured pod (API server, store and scheduler together), the main thread's part of it
-// and how busy that thread was (its CPU over the wall time: everything but GC and JIT runs there, so
-// near 1 it alone sets the pace, well under 1 the machine's load or waiting does), and the time in the
-// scheduler's decisions alone (filter and score; wall time of synchronous calls, so a loaded
-// machine inflates it), per pod; and, when pods preempt, the time in preemption's victim search
-// (also wall time) per measured pod and how many searches ran.
+// and how busy that thread was (its CPU over the wall time: the API server, the store and the creating
+// client run there, so near 1 it alone sets the pace, well under 1 the machine's load or waiting does),
+// the scheduler's thread's part (sched_cpu_ms_per_pod; 0 when it runs on the main thread:
+// KUBE_SCHEDULER_THREAD=0), and the time in the scheduler's decisions alone (filter and score; wall
+// time of synchronous calls, so a loaded machine inflates it), per pod; and, when pods preempt, the
+// time in preemption's victim search (also wall time) per measured pod and how many searches ran.
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadavg } from "node:os";
 import { createClient, inProcessTransport, ndjsonLines, type Client } from "../../src/client/index.ts";
 import { createApiServer, serve } from "../../src/components/apiserver/index.ts";
 import { createTlsMaterial } from "../../src/components/apiserver/tls.ts";
-import { SchedulerLoop } from "../../src/components/scheduler/index.ts";
+import { runScheduler } from "../../src/components/scheduler/index.ts";
 import { nodeWith } from "../../test/helpers/scheduler.ts";
 import { openStore } from "../../src/store/index.ts";
-import { round, tempDir, threadCpuMs } from "./stats.ts";
+import { round, tempDir, threadCpuMs, threadsCpuMs } from "./stats.ts";
 
 const CONCURRENCY = 64;
 type Obj = Record<string, unknown>;
@@ -130,8 +131,10 @@ function allBound(client: Client, set: PodSet, resourceVersion?: string): Promis
 export interface WorkloadResult {
   rate: number;
   cpuMsPerPod: number;
-  /** The main thread's share of it (API server, store, scheduler and the creating client all run there). */
+  /** The main thread's share of it (API server, store and the creating client run there). */
   mainCpuMsPerPod: number;
+  /** The scheduler's thread's share (0 when the scheduler runs on the main thread). */
+  schedCpuMsPerPod: number;
   /** The main thread's CPU time over the wall time: near 1 when it alone sets the pace. */
   mainBusy: number;
   decideMsPerPod: number;
@@ -144,26 +147,6 @@ const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-
-/**
- * Time in the scheduler's decisions (filter and score, the synchronous algorithm), measured from
- * outside. Wall time of a synchronous call: process.cpuUsage() twice per pod cost ~100 us, more
- * than the decision it measured (6% of the whole run's CPU in a profile).
- */
-function timeDecisions(scheduler: SchedulerLoop): { ms: number } {
-  const total = { ms: 0 };
-  const algo = (scheduler as unknown as { algorithm: { schedule: (...a: unknown[]) => unknown } }).algorithm;
-  const schedule = algo.schedule.bind(algo);
-  algo.schedule = (...a: unknown[]) => {
-    const t = performance.now();
-    try {
-      return schedule(...a);
-    } finally {
-      total.ms += performance.now() - t;
-    }
-  };
-  return total;
-}
 
 /**
  * BENCH_CPU_PROFILE=DIR: a CPU profile (.cpuprofile, Chrome's format) of each workload's measured
@@ -262,9 +245,7 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
       });
       return client.resource("nodes").create({ apiVersion: "v1", kind: "Node", ...node });
     });
-    const scheduler = new SchedulerLoop(client);
-    await scheduler.start();
-    const decisions = timeDecisions(scheduler);
+    const scheduler = await runScheduler(client, (m) => console.log(`[scheduler] ${m}`));
     try {
       const initDone = allBound(client, w.init);
       await inParallel(w.init.count, (i) => client.resource("pods", w.init.namespace).create(w.init.pod(i)));
@@ -293,8 +274,8 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
       const t0 = performance.now();
       const c0 = cpuMs();
       const m0 = threadCpuMs();
-      const d0 = decisions.ms;
-      const p0 = { ...scheduler.preemption };
+      const w0 = threadsCpuMs("Worker");
+      const s0 = await scheduler.stats();
       const churn = w.churn;
       let churned = 0;
       const timer =
@@ -318,15 +299,18 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
       const elapsedMs = remote ? await remote.done : performance.now() - t0;
       const cpu = cpuMs() - c0;
       const mainCpu = threadCpuMs() - m0;
+      const schedCpu = threadsCpuMs("Worker") - w0;
+      const s1 = await scheduler.stats();
       await profile?.stop(w.name);
       return {
         rate: w.measure.count / (elapsedMs / 1000),
         cpuMsPerPod: cpu / w.measure.count,
         mainCpuMsPerPod: mainCpu / w.measure.count,
+        schedCpuMsPerPod: schedCpu / w.measure.count,
         mainBusy: mainCpu / elapsedMs,
-        decideMsPerPod: (decisions.ms - d0) / w.measure.count,
-        preemptMsPerPod: (scheduler.preemption.ms - p0.ms) / w.measure.count,
-        preemptions: scheduler.preemption.runs - p0.runs,
+        decideMsPerPod: (s1.decisions.ms - s0.decisions.ms) / w.measure.count,
+        preemptMsPerPod: (s1.preemption.ms - s0.preemption.ms) / w.measure.count,
+        preemptions: s1.preemption.runs - s0.preemption.runs,
       };
     } finally {
       await scheduler.stop();
@@ -621,5 +605,5 @@ const initCount = (w: Workload) =>
 export function workloadLine(w: Workload, r: WorkloadResult): string {
   const target = w.target ?? w.threshold * 3;
   const load = loadavg()[0]!.toFixed(1);
-  return `${w.name}: nodes=${w.nodes} init=${initCount(w)} pods=${w.measure.count} pods_per_s=${round(r.rate)} upstream_threshold=${w.threshold} target=${target} met=${r.rate >= target ? "yes" : "no"} cpu_ms_per_pod=${round(r.cpuMsPerPod, 2)} main_cpu_ms_per_pod=${round(r.mainCpuMsPerPod, 3)} main_busy=${round(r.mainBusy, 2)} decide_ms_per_pod=${round(r.decideMsPerPod, 3)}${r.preemptions ? ` preempt_ms_per_pod=${round(r.preemptMsPerPod, 3)} preemptions=${r.preemptions}` : ""} load1=${load}`;
+  return `${w.name}: nodes=${w.nodes} init=${initCount(w)} pods=${w.measure.count} pods_per_s=${round(r.rate)} upstream_threshold=${w.threshold} target=${target} met=${r.rate >= target ? "yes" : "no"} cpu_ms_per_pod=${round(r.cpuMsPerPod, 2)} main_cpu_ms_per_pod=${round(r.mainCpuMsPerPod, 3)} main_busy=${round(r.mainBusy, 2)} sched_cpu_ms_per_pod=${round(r.schedCpuMsPerPod, 3)} decide_ms_per_pod=${round(r.decideMsPerPod, 3)}${r.preemptions ? ` preempt_ms_per_pod=${round(r.preemptMsPerPod, 3)} preemptions=${r.preemptions}` : ""} load1=${load}`;
 }

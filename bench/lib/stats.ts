@@ -1,5 +1,5 @@
 // Small helpers the benchmarks share: percentiles, rates and temp dirs.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -29,4 +29,16 @@ export function cpuSeconds(pid: number): number {
 export function threadCpuMs(tid = process.pid): number {
   const f = readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** CPU time (user + system) of this process's threads named `name` (Bun's workers are "Worker"), in ms. */
+export function threadsCpuMs(name: string): number {
+  let ms = 0;
+  for (const tid of readdirSync("/proc/self/task"))
+    try {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim() === name) ms += threadCpuMs(Number(tid));
+    } catch {
+      // the thread ended
+    }
+  return ms;
 }

@@ -50,6 +50,11 @@ export function bodySerializedByClient(req: Request): boolean {
   return (req as Marked)[SERIALIZED] === true;
 }
 
+/** Marks a request whose body a client of this kind wrote (another thread's, carried over port-transport.ts). */
+export function markSerializedByClient(req: Request): void {
+  Object.defineProperty(req, SERIALIZED, { value: true });
+}
+
 export function createClient(transport: Transport, opts: ClientOptions = {}): Client {
   const resolve = opts.resolve ?? resolveKind;
 
@@ -64,7 +69,7 @@ export function createClient(transport: Transport, opts: ClientOptions = {}): Cl
     }
     const url = transport.baseUrl + path + queryString(ro.query);
     const req = new Request(url, { method, headers, body, signal: ro.signal });
-    if (body !== undefined && typeof ro.body !== "string") Object.defineProperty(req, SERIALIZED, { value: true });
+    if (body !== undefined && typeof ro.body !== "string") markSerializedByClient(req);
     return transport.fetch(req);
   }
 
@@ -135,7 +140,7 @@ export function createClient(transport: Transport, opts: ClientOptions = {}): Cl
     });
   }
 
-  return { resource, request, dynamic, discover };
+  return { resource, request, dynamic, discover, transport };
 }
 
 type RawRequest = (method: string, path: string, ro?: RequestOptions) => Promise<Response>;

@@ -2,6 +2,7 @@
 export * from "./types.ts";
 export * from "./transport.ts";
 export { bodySerializedByClient, createClient, type ClientOptions } from "./client.ts";
+export { portTransport, servePort, type Port } from "./port-transport.ts";
 export {
   apiErrorFrom,
   ignore,

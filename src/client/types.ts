@@ -1,6 +1,7 @@
 // The contract every component codes against: a typed REST + watch client over a
 // transport (in-process hono fetch inside `kube up`, HTTP for remote agents and the CLI).
 import type { DeleteOptions, KubeObject } from "../api/types.ts";
+import type { Transport } from "./transport.ts";
 
 export type { DeleteOptions };
 
@@ -138,6 +139,8 @@ export interface Client {
   dynamic<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace?: string): ResourceClient<T>;
   /** Every resource the server serves now (legacy discovery: /api/v1 and /apis/GROUP/VERSION), subresources left out. */
   discover(): Promise<DiscoveredResource[]>;
+  /** What the requests go through, with this client's credentials (servePort hands it another thread's requests). */
+  readonly transport: Transport;
 }
 
 /** What names a resource on the wire. */

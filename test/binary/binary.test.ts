@@ -1,7 +1,7 @@
 // The standalone binary: built as `bun run build` does (the dashboard embedded), copied alone into an empty directory,
 // run without Bun or node_modules on PATH: `kube up` starts, `kube get` and `kube run` work, a NodePort
-// Service answers through the userspace proxy's splice relay (a worker thread the binary must embed),
-// SIGTERM stops it cleanly.
+// Service answers through the userspace proxy's splice relay (a worker thread the binary must embed, as
+// the scheduler's), SIGTERM stops it cleanly.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -119,7 +119,8 @@ test("the binary alone runs a cluster and its CLI", async () => {
   expect(bad.err.trim().split("\n")).toHaveLength(1);
   up.kill("SIGTERM");
   expect(await up.exited).toBe(0);
-  // The relay ran as the binary's own worker thread, not the fallback.
+  // The relay and the scheduler ran as the binary's own worker threads, not their fallbacks.
   expect(await new Response(up.stderr as ReadableStream).text()).not.toContain("relaying with Bun sockets");
+  expect(await new Response(up.stdout as ReadableStream).text()).not.toContain("scheduling on the main thread");
   up = undefined;
 });

@@ -9,8 +9,13 @@ export { Counter, Gauge, Histogram, Registry } from "prom-client";
 /** The content type of the text exposition format (what Prometheus asks for). */
 export const EXPOSITION_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
+/** What the hub gathers: a registry, or the text of one kept elsewhere (the scheduler's thread). */
+export interface MetricsSource {
+  metrics(): Promise<string>;
+}
+
 export class MetricsHub {
-  private readonly registries: Registry[] = [];
+  private readonly registries: MetricsSource[] = [];
 
   constructor() {
     const proc = new Registry();
@@ -26,8 +31,13 @@ export class MetricsHub {
     return r;
   }
 
-  /** Forgets a component's registry (it stopped). */
-  remove(r: Registry): void {
+  /** Adds a source of exposition text that is not a registry of this thread (another thread's). */
+  add(source: MetricsSource): void {
+    this.registries.push(source);
+  }
+
+  /** Forgets a component's registry or source (it stopped). */
+  remove(r: MetricsSource): void {
     const i = this.registries.indexOf(r);
     if (i >= 0) this.registries.splice(i, 1);
   }

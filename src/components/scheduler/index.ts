@@ -2,6 +2,7 @@
 // pods one at a time through the plugins, and binds them through pods/{name}/binding (never
 // by writing spec.nodeName). Bindings run concurrently; decisions stay sequential. A pod that
 // fits nowhere may preempt lower-priority pods (DefaultPreemption), within PodDisruptionBudgets.
+// `kube up` runs the loop on a thread of its own (runScheduler, thread.ts).
 import type { PodDisruptionBudget } from "../../api/kinds/stored.ts";
 import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
 import { now } from "../../api/time.ts";
@@ -18,7 +19,8 @@ import { SchedulingQueue } from "./queue.ts";
 import { Scheduler1 } from "./schedule-one.ts";
 import type { SchedNode, SchedPod } from "./types.ts";
 import { SchedulerMetrics } from "./metrics.ts";
-import type { Registry } from "../metrics/hub.ts";
+import type { MetricsHub, Registry } from "../metrics/hub.ts";
+import { type SchedulerStats, startSchedulerThread, ThreadUnavailable } from "./thread.ts";
 
 const SCHEDULER_NAME = "default-scheduler";
 const MAX_BINDS_IN_FLIGHT = 128;
@@ -69,6 +71,8 @@ export class SchedulerLoop {
   private attemptStart = 0;
   /** Time spent choosing victims (preemption's dry runs; wall ms of the synchronous call) and how often, for benchmarks. */
   readonly preemption = { ms: 0, runs: 0 };
+  /** Time in the decisions (filter and score; wall ms of the synchronous call), for benchmarks. */
+  readonly decisions = { ms: 0 };
 
   constructor(
     private readonly client: Client,
@@ -154,6 +158,7 @@ export class SchedulerLoop {
     const nominated = this.cache.anyNominated() ? this.cache.nominatedOn : undefined;
     // The node preemption freed for it, tried first (the status may not show the nomination yet).
     const preferred = this.cache.nominatedNodeOf(key) ?? pod.status?.nominatedNodeName;
+    const d0 = performance.now();
     const result = this.algorithm.schedule(
       pod,
       nodes,
@@ -161,6 +166,7 @@ export class SchedulerLoop {
       nominated,
       preferred === undefined ? undefined : this.cache.get(preferred),
     );
+    this.decisions.ms += performance.now() - d0;
     if (result.node === undefined) {
       // PostFilter: preemption, whose verdict joins the message as upstream's does.
       const t0 = performance.now();
@@ -300,17 +306,55 @@ export class SchedulerLoop {
   }
 }
 
+export interface RunningScheduler {
+  /** On a thread of its own (thread.ts), or on this one (the thread could not start, or `thread: false`). */
+  threaded: boolean;
+  /** Its decisions' and preemption's times, for benchmarks. */
+  stats(): Promise<SchedulerStats>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the scheduler with `client`'s identity: on a thread of its own unless `thread` is false
+ * (or KUBE_SCHEDULER_THREAD=0), on this one when that thread cannot start (a build without its
+ * entry point). Its metrics join `hub`.
+ */
+export async function runScheduler(
+  client: Client,
+  log: (msg: string) => void,
+  hub?: MetricsHub,
+  thread = process.env.KUBE_SCHEDULER_THREAD !== "0",
+): Promise<RunningScheduler> {
+  if (thread) {
+    try {
+      const t = await startSchedulerThread(client, log, hub);
+      return { threaded: true, stats: t.stats, stop: t.stop };
+    } catch (err) {
+      if (!(err instanceof ThreadUnavailable)) throw err;
+      log(`${err.message}; scheduling on the main thread`);
+    }
+  }
+  const registry = hub?.registry();
+  const s = new SchedulerLoop(client, log, registry);
+  await s.start().catch(async (err) => {
+    if (registry) hub?.remove(registry);
+    await s.stop();
+    throw err;
+  });
+  return {
+    threaded: false,
+    stats: async () => ({ decisions: { ...s.decisions }, preemption: { ...s.preemption } }),
+    async stop() {
+      if (registry) hub?.remove(registry);
+      await s.stop();
+    },
+  };
+}
+
 export const schedulerComponent: Component = {
   name: "scheduler",
   async start(ctx: ComponentContext) {
-    const registry = ctx.metrics?.registry();
-    const s = new SchedulerLoop(clientOf(ctx, "system:kube-scheduler"), (m) => ctx.log("scheduler", m), registry);
-    await s.start();
-    return {
-      async stop() {
-        if (registry) ctx.metrics?.remove(registry);
-        await s.stop();
-      },
-    };
+    const s = await runScheduler(clientOf(ctx, "system:kube-scheduler"), (m) => ctx.log("scheduler", m), ctx.metrics);
+    return { stop: () => s.stop() };
   },
 };
