@@ -153,8 +153,10 @@ export default async function main(args: string[]): Promise<void> {
         },
       );
       // CPU time per GB moved: the proxy's, and the client's and backend's (this process) on each
-      // path. Unlike throughput, the machine's load skews these little; on a busy machine (each
-      // process gets its share of the cores) the client's figures bound the ratio.
+      // path. Unlike throughput, the machine's load skews these little. cpu_ratio is the direct
+      // path's CPU over the proxied path's (client, backend and proxy): what the throughput ratio
+      // falls to on a busy machine, where this process and the proxy (one session, so one group for
+      // the scheduler) share one group's part of the cores instead of each having a core.
       const perGb = (s: number) => round((s * 2 ** 30) / (BULK_BYTES * n), 2);
       const r = await rounds(
         Math.min(n, 3),
@@ -168,7 +170,7 @@ export default async function main(args: string[]): Promise<void> {
           `mbps=${round(b.proxied)} direct_mbps=${round(b.direct)} ratio=${round(b.ratio, 2)}`,
           `ratio_range=${range(b.ratios)} rounds=${n}`,
           `rps=${round(r.proxied)} direct_rps=${round(r.direct)} rps_ratio=${round(r.ratio, 2)}`,
-          `proxy_cpu_s_per_gb=${perGb(proxyCpu)}`,
+          `proxy_cpu_s_per_gb=${perGb(proxyCpu)} cpu_ratio=${round(b.cpu.direct / (b.cpu.proxied + proxyCpu), 2)}`,
           `client_cpu_s_per_gb=${perGb(b.cpu.proxied)} direct_client_cpu_s_per_gb=${perGb(b.cpu.direct)}`,
           plane === "userspace" ? `relay=${ready[2]}` : "",
         ]

@@ -13,7 +13,12 @@ if (errors.length) {
 }
 // The userspace plane relays TCP with splice(2) where libc is reachable, else with Bun's sockets.
 console.log(`ready ${table instanceof NftTable ? "nftables" : "userspace"} ${libc() ? "splice" : "sockets"}`);
+// The nftables plane keeps nothing open that holds the process: without this timer it exited at
+// once and left its table (NAT hooks, so conntrack for every later loopback packet on the machine,
+// the next bench's direct and userspace transfers included) for the next proxy to remove.
+const alive = setInterval(() => {}, 1 << 30);
 process.on("SIGTERM", async () => {
+  clearInterval(alive);
   await table.closeAll();
   process.exit(0);
 });
