@@ -90,6 +90,8 @@ async function podWithWorker(
   restartPolicy: string,
   runtime: ContainerRuntime,
   backoff = new RestartBackoff(),
+  /** As the kubelet: the relist tells the worker what it saw (PodWorker.relisted), which kicks only for news. */
+  relisted = false,
 ) {
   const pod = (await client.resource<Pod>("pods", "default").create({
     apiVersion: "v1",
@@ -100,7 +102,8 @@ async function podWithWorker(
   let worker!: PodWorker;
   const pleg = new Pleg(
     () => runtime.listContainers({ [LABELS.node]: NODE }),
-    (uid) => (uid === pod.metadata!.uid ? worker.kick() : undefined),
+    (uid, containers, began) =>
+      uid !== pod.metadata!.uid ? undefined : relisted ? worker.relisted(containers, began) : worker.kick(),
     () => {},
   );
   await pleg.relist();
@@ -171,5 +174,44 @@ test("a sync after the worker restarted a container reads a relist begun after t
   expect(steer.creates.get("a")).toBe(2);
   const [a] = (await statusOf("restart-once"))?.containerStatuses ?? [];
   expect({ restartCount: a?.restartCount, running: !!a?.state?.running }).toEqual({ restartCount: 1, running: true });
+  await worker.shutdown();
+});
+
+test("a relist showing only what the worker did itself syncs nothing more; an exit syncs", async () => {
+  const steer = steeredRuntime();
+  const { pleg, worker } = await podWithWorker(
+    "own-changes",
+    ["a"],
+    "Never",
+    steer.runtime,
+    new RestartBackoff(),
+    true,
+  );
+  let kicks = 0;
+  const kick = worker.kick.bind(worker);
+  worker.kick = () => {
+    kicks++;
+    kick();
+  };
+  const a = steer.hold("a");
+  worker.kick();
+  await a.reached;
+  // Mid-sync: the sandbox and a created are what this sync is doing.
+  await pleg.relist();
+  a.release();
+  await worker.settled();
+  // After it: a running, as the sync left it.
+  await pleg.relist();
+  await worker.settled();
+  expect(kicks).toBe(1);
+  expect((await statusOf("own-changes"))?.containerStatuses?.[0]?.state?.running).toBeTruthy();
+  steer.sim.exitContainer(await steer.idOf("a"), 2);
+  await pleg.relist();
+  expect(kicks).toBe(2);
+  const status = await waitFor("a terminated with its exit code", async () => {
+    const s = await statusOf("own-changes");
+    return s?.containerStatuses?.[0]?.state?.terminated?.exitCode === 2 ? s : undefined;
+  });
+  expect(status.phase).toBe("Failed");
   await worker.shutdown();
 });

@@ -49,8 +49,11 @@ export class Pleg {
   constructor(
     /** All of the node's containers (one list call). */
     private readonly list: () => Promise<ContainerInfo[]>,
-    /** A pod's containers changed since the previous relist. */
-    private readonly changed: (podUid: string) => void,
+    /**
+     * A pod's containers changed since the previous relist: to these (none when it has none left),
+     * as a relist begun at `began` (performance.now()) saw them.
+     */
+    private readonly changed: (podUid: string, containers: readonly ContainerInfo[], began: number) => void,
     private readonly log: (msg: string) => void,
     /** A list that has not answered by then is given up, so one hung call cannot stop relisting. */
     private readonly listTimeoutMs = 30_000,
@@ -121,7 +124,7 @@ export class Pleg {
       // The cache is current before anyone hears of a change: a worker kicked now reads this relist.
       this.listedAt = began;
       this.waiters = this.waiters.filter((w) => (w.after < began ? (w.resolve(), false) : true));
-      for (const uid of changed) this.changed(uid);
+      for (const uid of changed) this.changed(uid, this.records.get(uid)?.containers ?? [], began);
     } catch (err) {
       this.log(`relisting the runtime's containers: ${(err as Error).message}`);
     } finally {

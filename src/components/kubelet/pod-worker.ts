@@ -77,7 +77,8 @@ export class PodWorker {
   private pod: Pod;
   private running = false;
   private again = false;
-  private sandbox: { id: string; ip: string } | undefined;
+  /** The pod's running sandbox; madeAt (performance.now()) when this worker created it. */
+  private sandbox: { id: string; ip: string; madeAt?: number } | undefined;
   private waiting = new Map<string, { reason: string; message?: string }>();
   private probes = new Map<string, ProbeState>();
   /** Bun.hash of the last status written (its text was ~1 KB a pod, kept for every running pod). */
@@ -105,9 +106,52 @@ export class PodWorker {
     return this.pod.metadata!.uid!;
   }
 
+  /** The pod as last told (by the API or the kubelet's informer). */
+  get current(): Pod {
+    return this.pod;
+  }
+
   update(pod: Pod): void {
     this.pod = pod;
     this.kick();
+  }
+
+  /**
+   * The node's relist (begun at `began`, performance.now()) saw the pod's containers change. No
+   * sync follows when nothing in it is news to this worker: each container is as the worker last
+   * saw or left it, or is created or running while a sync of the worker runs (what that sync is
+   * doing itself), and every container it knows is still there. A relist begun before the
+   * worker's last change saw less than the worker knows: the containers made after it began are
+   * missing from it, and the created or running state of one the worker knows may be older than
+   * what the worker did since. An exit, a removal or a container it has not seen syncs as before.
+   * In a burst of pod starts, each relist otherwise synced every pod started since the previous
+   * one, and each such sync asked for the next relist (one a second; a Podman list costs ~1.4 ms
+   * of its CPU per container listed).
+   */
+  relisted(containers: readonly ContainerInfo[], began = Number.POSITIVE_INFINITY): void {
+    const sandbox = this.sandbox;
+    const stale = began < this.changedAt;
+    const news = (c: ContainerInfo) =>
+      !(c.id === sandbox?.id && c.state === "running") &&
+      !this.inspected.some((x) => x.id === c.id && x.state === c.state) &&
+      !((this.running || stale) && (c.state === "created" || c.state === "running" || c.state === "unknown"));
+    const there = (id: string) => containers.some((c) => c.id === id);
+    // A container made after the relist began is not in it (its creation time is the engine's wall clock).
+    const beganAt = Date.now() - (performance.now() - began);
+    const gone = (c: { id: string }, madeAfter: boolean) => !there(c.id) && !(stale && madeAfter);
+    if (
+      containers.length > 0 &&
+      !containers.some(news) &&
+      !(sandbox && gone(sandbox, (sandbox.madeAt ?? Number.NEGATIVE_INFINITY) > began)) &&
+      !this.inspected.some((c) => gone(c, Date.parse(c.createdAt ?? "") > beganAt))
+    )
+      return;
+    this.kick();
+  }
+
+  /** A newer copy of the pod that asks for no sync (its status changed, see statusOnly): kept for the next one. */
+  observe(pod: Pod): void {
+    this.pod = pod;
   }
 
   /** Runs sync now, or once more after the current run (never two at once). */
@@ -341,7 +385,7 @@ export class PodWorker {
             startInBackground: true,
           }),
         );
-        const mine = { id: sandbox.id, ip: sandbox.ip };
+        const mine = { id: sandbox.id, ip: sandbox.ip, madeAt: performance.now() };
         this.sandbox = mine;
         if (sandbox.started) {
           // The engine starts it (network set up) while the containers are created; each start waits for it.
@@ -421,6 +465,8 @@ export class PodWorker {
           `container "${c.name}": not applied by this node: ${confined.unsupported.join("; ")}`,
         );
       const env = await envOf(c);
+      // No later than the engine's creation time (relisted() reads it).
+      const createdAt = new Date().toISOString();
       const id = await this.change(
         this.deps.runtime.createContainer(this.sandbox!.id, {
           name: c.name,
@@ -469,7 +515,7 @@ export class PodWorker {
         restartCount,
         state: "running",
         exitCode: null,
-        createdAt: now,
+        createdAt,
         startedAt: now,
         finishedAt: null,
         oomKilled: false,

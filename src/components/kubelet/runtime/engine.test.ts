@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { BUSYBOX_IMAGE, ensureEngine } from "../../../../test/helpers/engine.ts";
 import { waitFor } from "../../../../test/helpers/wait.ts";
 import { runtimeContract } from "../../../../test/helpers/runtime-contract.ts";
-import { EngineRuntime, findEngineSocket, splitRef } from "./engine.ts";
+import { EngineRuntime, eventAction, findEngineSocket, splitRef } from "./engine.ts";
 import { fromListItem, type ListItem } from "./engine-parse.ts";
 import {
   ImagePullError,
@@ -200,11 +200,12 @@ describe("a pod: infra container plus app containers", () => {
   test("container events: the stream opens, then changes of the containers with the label are told", async () => {
     const ac = new AbortController();
     let opened = false;
-    let changes = 0;
+    const actions: string[] = [];
     const following = (async () => {
       try {
-        for await (const _ of rt.containerEvents(["io.kube.test.run", RUN], ac.signal)) {
-          if (opened) changes++;
+        for await (const told of rt.containerEvents(["io.kube.test.run", RUN], ac.signal)) {
+          if (!opened) expect(told).toEqual([]);
+          else actions.push(...told);
           opened = true;
         }
       } catch (e) {
@@ -213,7 +214,8 @@ describe("a pod: infra container plus app containers", () => {
     })();
     await waitFor("the event stream to open", () => opened);
     const sb = await sandbox("events-pod");
-    await waitFor("the sandbox's creation and start to be told", () => changes > 0);
+    await waitFor("the sandbox's creation and start to be told", () => actions.includes("start"));
+    expect(actions).toContain("create");
     ac.abort();
     await following;
     await rt.removeSandbox(sb.id);
@@ -317,6 +319,18 @@ describe("images", () => {
       { repo: "a/b@sha256:00", tag: "" },
     ]);
   });
+});
+
+test("an event line's action: Docker's Action, else Podman's status; unreadable lines are '?'", () => {
+  expect(
+    [
+      '{"status":"die","id":"x","Type":"container","Action":"die","Actor":{"ID":"x"}}',
+      '{"status":"start","id":"x"}',
+      '{"Type":"container","Action":"exec_start: sh -c true"}',
+      '{"Type":"container"}',
+      '{"Action":',
+    ].map(eventAction),
+  ).toEqual(["die", "start", "exec_start: sh -c true", "?", "?"]);
 });
 
 describe("finding the engine", () => {

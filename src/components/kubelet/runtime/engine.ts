@@ -53,6 +53,17 @@ export async function connectEngine(opts: FindSocketOptions & EngineOptions = {}
   return new EngineRuntime(await findEngineSocket(opts), opts);
 }
 
+/** An event line's action (Docker's Action: create, start, die, ...; Podman's status as well); "?" when unreadable. */
+export function eventAction(line: string): string {
+  try {
+    const e = JSON.parse(line) as { Action?: unknown; status?: unknown };
+    const action = e.Action ?? e.status;
+    return typeof action === "string" && action ? action : "?";
+  } catch {
+    return "?";
+  }
+}
+
 function safeName(s: string): string {
   return s.replace(/[^a-zA-Z0-9_.-]/g, "-");
 }
@@ -326,16 +337,26 @@ export class EngineRuntime implements ContainerRuntime {
     return detailed.filter((c): c is ContainerInfo => c !== null);
   }
 
-  /** The engine's event stream (GET /events), filtered to containers with the label. */
-  async *containerEvents([key, value]: [string, string], signal: AbortSignal): AsyncGenerator<void> {
+  /**
+   * The engine's event stream (GET /events), filtered to containers with the label: an empty list
+   * once open, then the actions of the events each chunk completes ("?" for a line not understood).
+   */
+  async *containerEvents([key, value]: [string, string], signal: AbortSignal): AsyncGenerator<string[]> {
     const res = await this.http.request("GET", "/events", {
       query: { filters: JSON.stringify({ type: ["container"], label: [`${key}=${value}`] }) },
       signal,
     });
     if (!res.ok || !res.body) throw await errorOf(res);
-    yield;
-    // Each chunk holds one or more events; which container changed is left to the relist.
-    for await (const _ of res.body as unknown as AsyncIterable<Uint8Array>) yield;
+    yield [];
+    // One JSON object a line; which container changed is left to the relist.
+    const decoder = new TextDecoder();
+    let rest = "";
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+      rest = lines.pop()!;
+      const actions = lines.filter((l) => l.trim()).map(eventAction);
+      if (actions.length) yield actions;
+    }
   }
 
   private podman: Promise<boolean> | undefined;

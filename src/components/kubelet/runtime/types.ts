@@ -294,12 +294,13 @@ export interface ContainerRuntime {
    */
   listContainers(labelFilter?: Record<string, string>, opts?: { detail?: boolean }): Promise<ContainerInfo[]>;
   /**
-   * Runtimes that tell of changes: yields once the stream is open, then whenever a container
-   * labelled key=value changes (created, started, died, removed, ...); ends or throws when the
+   * Runtimes that tell of changes: yields an empty list once the stream is open, then, whenever
+   * containers labelled key=value change, what happened to them (the engine's actions: create,
+   * init, start, die, remove, exec_start, ...; "?" when not understood); ends or throws when the
    * stream does. One label: Podman ORs several label filters on events. Without it, the kubelet
    * relists periodically.
    */
-  containerEvents?(label: [key: string, value: string], signal: AbortSignal): AsyncIterable<void>;
+  containerEvents?(label: [key: string, value: string], signal: AbortSignal): AsyncIterable<readonly string[]>;
   /** Throws ContainerNotFoundError. */
   inspect(id: string): Promise<ContainerInfo>;
   logs(id: string, opts?: LogOptions): AsyncIterable<OutputChunk>;
