@@ -186,12 +186,12 @@ describe("the dashboard", () => {
     expect(link).toBeDefined();
     expect(out).not.toContain(TEST_TOKEN);
     admin = await newPage();
-    await admin.goto(link!);
+    await goto(admin, link!);
     await admin.waitForSelector("text=kubernetes-admin");
     expect(admin.url()).not.toContain("code=");
     // The code was spent: the same link shows the login page with a message.
     const again = await newPage();
-    await again.goto(link!);
+    await goto(again, link!);
     await expect(again.textContent("[data-testid=login-error]")).resolves.toContain("not valid any more");
     await again.context().close();
   }, 120_000);
