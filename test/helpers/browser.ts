@@ -1,6 +1,7 @@
 // Navigation for the browser tests. Chromium fails a navigation with net::ERR_NETWORK_CHANGED when
 // a network interface comes or goes on the host (the veth of a pod the test itself starts or stops):
-// a user would reload, and so does the test, a few times at most.
+// a user would reload, and so does the test, a few times at most. Playwright can also report such a
+// failure as the navigation interrupted by Chromium's error page (seen with pods starting meanwhile).
 import type { Page } from "playwright-core";
 
 export async function goto(page: Page, url: string, opts?: Parameters<Page["goto"]>[1]) {
@@ -8,7 +9,8 @@ export async function goto(page: Page, url: string, opts?: Parameters<Page["goto
     try {
       return await page.goto(url, opts);
     } catch (err) {
-      if (attempt >= 4 || !String(err).includes("net::ERR_NETWORK_CHANGED")) throw err;
+      const changed = /net::ERR_NETWORK_CHANGED|interrupted by another navigation to "chrome-error:/.test(String(err));
+      if (attempt >= 4 || !changed) throw err;
     }
   }
 }
