@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
 import { clusterConfig } from "../../src/components/config.ts";
 import { kubeletComponent } from "../../src/components/kubelet/index.ts";
+import { type KubeletListers, startListers } from "../../src/components/kubelet/listers.ts";
 import { API_VERSION } from "../../src/components/kubelet/runtime/engine-http.ts";
 import type { ComponentContext, RunningComponent } from "../../src/components/types.ts";
 import { startTestApi, TEST_TOKEN, type TestApi } from "./api.ts";
@@ -63,6 +64,31 @@ export async function startTestKubelet(
     },
     async close() {
       await kubelet.stop();
+      await api.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What pod workers of a test need without a kubelet: a test API, its in-process client, a data dir, the listers. */
+export interface WorkerTestbed {
+  client: Client;
+  dataDir: string;
+  listers: KubeletListers;
+  close(): Promise<void>;
+}
+
+export async function startWorkerTestbed(name: string): Promise<WorkerTestbed> {
+  const api = await startTestApi();
+  const client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
+  const dataDir = mkdtempSync(join(tmpdir(), `kube-${name}-`));
+  const listers = await startListers(client);
+  return {
+    client,
+    dataDir,
+    listers,
+    async close() {
+      listers.stop();
       await api.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -3,37 +3,28 @@
 // that follows the worker's own change reads a relist begun after it (never an older one, which
 // would restart a container already restarted).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Pod } from "../../src/api/kinds/pod.ts";
-import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
+import type { Client } from "../../src/client/index.ts";
 import { RestartBackoff } from "../../src/components/kubelet/backoff.ts";
-import { type KubeletListers, startListers } from "../../src/components/kubelet/listers.ts";
+import type { KubeletListers } from "../../src/components/kubelet/listers.ts";
 import { Pleg } from "../../src/components/kubelet/pleg.ts";
 import { PodWorker } from "../../src/components/kubelet/pod-worker.ts";
 import { LABELS, SimRuntime, type ContainerRuntime } from "../../src/components/kubelet/runtime/index.ts";
-import { startTestApi, TEST_TOKEN, type TestApi } from "../helpers/api.ts";
+import { startWorkerTestbed, type WorkerTestbed } from "../helpers/kubelet.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const NODE = "relist-node";
-let api: TestApi;
+let bed: WorkerTestbed;
 let client: Client;
 let dataDir: string;
 let listers: KubeletListers;
 
 beforeAll(async () => {
-  api = await startTestApi();
-  client = createClient(inProcessTransport(api.fetch, TEST_TOKEN));
-  dataDir = mkdtempSync(join(tmpdir(), "kube-relist-"));
-  listers = await startListers(client);
+  bed = await startWorkerTestbed("relist");
+  ({ client, dataDir, listers } = bed);
 });
 
-afterAll(async () => {
-  listers.stop();
-  await api.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => bed.close());
 
 /** A hollow runtime whose container starts can be held by container name, counting creates by name. */
 function steeredRuntime() {

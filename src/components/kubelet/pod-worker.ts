@@ -384,14 +384,21 @@ export class PodWorker {
             labels: { [LABELS.node]: this.deps.nodeName },
             startInBackground: true,
           }),
-        );
+        ).catch((err) => {
+          throw this.sandboxFailed(err);
+        });
         const mine = { id: sandbox.id, ip: sandbox.ip, madeAt: performance.now() };
         this.sandbox = mine;
         if (sandbox.started) {
           // The engine starts it (network set up) while the containers are created; each start waits for it.
-          sandboxStarted = this.change(sandbox.started).then((ip) => {
-            mine.ip = ip;
-          });
+          sandboxStarted = this.change(sandbox.started).then(
+            (ip) => {
+              mine.ip = ip;
+            },
+            (err) => {
+              throw this.sandboxFailed(err);
+            },
+          );
           sandboxStarted.catch(() => {});
         }
         // A fresh sandbox has no app containers yet: go on with an empty list.
@@ -487,7 +494,11 @@ export class PodWorker {
           stdin: c.stdin,
           init: isInit,
         }),
-      );
+      ).catch(async (err) => {
+        // A sandbox whose start failed meanwhile is gone with what joined it: its failure is the one to tell.
+        await sandboxStarted;
+        throw err;
+      });
       this.event("Normal", "Created", `Created container ${c.name}`);
       if (sandboxStarted) {
         await sandboxStarted.catch(async (err) => {
@@ -595,6 +606,15 @@ export class PodWorker {
     // A sandbox started in the background is running (and has its IP) before the status is told.
     if (sandboxStarted) await sandboxStarted;
     await this.writeStatus(initDone, all);
+  }
+
+  /**
+   * A sandbox that could not be made or started: the pod is told (upstream's FailedCreatePodSandBox
+   * event); the sync fails with the error and is retried as any failed sync.
+   */
+  private sandboxFailed(err: unknown): unknown {
+    this.event("Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${(err as Error).message}`);
+    return err;
   }
 
   /** Schedules the rewrite of the pod's token volumes (a failed one is retried in 10 s, as the token is still valid). */

@@ -127,6 +127,37 @@ describe("a pod: infra container plus app containers", () => {
     expect(await rt.listContainers({ [LABELS.podUid]: done.podUid })).toEqual([]);
   });
 
+  test("a sandbox started in the background whose start fails (its host port is taken): started rejects, nothing of the pod is left", async () => {
+    using taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const podUid = crypto.randomUUID();
+    const sb = await rt.createPodSandbox({
+      podUid,
+      podName: "port-taken",
+      namespace: "rt-test",
+      hostname: "port-taken",
+      portMappings: [{ containerPort: 8080, hostPort: taken.port, hostIP: "127.0.0.1" }],
+      labels: runLabel,
+      startInBackground: true,
+    });
+    expect(sb.ip).toBe("");
+    // The kubelet's ordering: a container is created in the sandbox while the engine starts it. The
+    // failed start may have removed the sandbox first (the create then fails), or removes both.
+    const created = await rt
+      .createContainer(sb.id, { name: "c", image: BUSYBOX_IMAGE, command: ["sleep", "60"], labels: runLabel })
+      .then(
+        () => "created",
+        (e: Error) => e.message,
+      );
+    expect(created).toMatch(/^created$|does not exist|not found/);
+    expect(
+      await sb.started!.then(
+        () => "started",
+        (e: Error) => e.message,
+      ),
+    ).toMatch(/address already in use/);
+    expect(await rt.listContainers({ [LABELS.podUid]: podUid })).toEqual([]);
+  });
+
   test("env reaches the container, logs are split into stdout and stderr, the exit code is reported", async () => {
     const sb = await sandbox("env-pod");
     const id = await rt.createContainer(sb.id, {
