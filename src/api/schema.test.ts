@@ -19,6 +19,7 @@ import {
   workloadSchema,
 } from "./schema.ts";
 import type { KubeObject } from "./types.ts";
+import { rng } from "../../test/helpers/rng.ts";
 
 const meta = {
   name: "a",
@@ -114,18 +115,6 @@ const samples: [string, v.GenericSchema, unknown][] = [
   ["workload (map selector)", workloadSchema(true), { metadata: meta, spec: { selector: { app: "x" }, template } }],
   ["workload (template optional)", workloadSchema(false, false), { metadata: meta, spec: { replicas: 1 } }],
 ];
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomValue(r: () => number, depth = 0): unknown {
   const pick = Math.floor(r() * 14);
