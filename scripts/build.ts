@@ -35,15 +35,16 @@ writeFileSync(
 const gzipped = names.reduce((n, k) => n + Bun.gzipSync(new TextEncoder().encode(files[k]!)).length, 0);
 console.log(`dashboard: ${names.join(", ")} (${(gzipped / 1024).toFixed(1)} KiB gzipped)`);
 // Worker threads are entry points of their own in a compiled binary (the proxy's splice relay, the
-// scheduler's thread). The code asks for "./splice-worker.ts" next to itself, and the binary's files sit at
-// their path below the entry points' common folder: a stub next to the entry puts the worker where that
-// lookup finds it.
+// scheduler's thread, the store's checkpointer). The code asks for "./splice-worker.ts" next to itself, and
+// the binary's files sit at their path below the entry points' common folder: a stub next to the entry
+// puts the worker where that lookup finds it.
 const workers = [
-  ["proxy", "splice-worker.ts"],
-  ["scheduler", "scheduler-worker.ts"],
-].map(([component, name]) => {
-  const stub = join(work, name!);
-  writeFileSync(stub, `import ${JSON.stringify(join(root, "src", "components", component!, name!))};\n`);
+  ["components", "proxy", "splice-worker.ts"],
+  ["components", "scheduler", "scheduler-worker.ts"],
+  ["store", "sqlite", "checkpoint-worker.ts"],
+].map((path) => {
+  const stub = join(work, path.at(-1)!);
+  writeFileSync(stub, `import ${JSON.stringify(join(root, "src", ...path))};\n`);
   return stub;
 });
 const out = Bun.spawnSync(

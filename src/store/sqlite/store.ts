@@ -8,6 +8,7 @@ import { CompactedError, ConflictError, KeyExistsError, NotFoundError, StoreErro
 import { openDatabase, type Database, type Statement } from "./driver.ts";
 import { Hub, LiveWatcher, takeLive } from "../hub.ts";
 import { ListCache } from "./list-cache.ts";
+import { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
 import { acquireLock } from "../lock.ts";
 import {
   CODE_TYPE,
@@ -107,6 +108,24 @@ class ReadCache {
   }
 }
 
+/**
+ * Value text written (characters, a lower bound of the WAL's growth) after which the checkpointer
+ * is asked to copy the WAL into the database: about as often as SQLite's own 1,000-page checkpoint.
+ */
+const CHECKPOINT_CHARS = 4 * 1024 * 1024;
+/**
+ * Written while the checkpointer is still busy, after which commits wait for it: the WAL stays
+ * bounded as it did when each commit could checkpoint (the writer waited then too, blocked in fsync;
+ * now the event loop goes on with everything but writes).
+ */
+const CHECKPOINT_BEHIND_CHARS = 16 * 1024 * 1024;
+/**
+ * A WAL this long (pages; SQLite's own checkpoint threshold) when the checkpointer last looked: the
+ * next checkpoint is waited for too. The WAL starts again from its beginning only when a write
+ * transaction begins with every frame copied; a writer that never waits may never find that.
+ */
+const WAL_WAIT_PAGES = 1000;
+
 /** Thrown when the data dir was written by a newer kube than this one. */
 export class SchemaVersionError extends Error {}
 
@@ -200,8 +219,9 @@ export class SqliteStore implements Store {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const release = acquireLock(options.dataDir);
     let db: Database | undefined;
+    const path = join(options.dataDir, "kube.db");
     try {
-      db = await openDatabase(join(options.dataDir, "kube.db"));
+      db = await openDatabase(path);
       db.exec(PRAGMAS);
       db.exec(SCHEMA);
       migrate(db, options.dataDir);
@@ -218,6 +238,7 @@ export class SqliteStore implements Store {
       compactIntervalMs: options.compactIntervalMs ?? 30_000,
       watchBuffer: options.watchBuffer ?? 10_000,
     });
+    store.path = path;
     store.mark();
     store.prepare();
     store.timer = setInterval(() => store.autoCompact(), store.opts.compactIntervalMs);
@@ -331,6 +352,7 @@ export class SqliteStore implements Store {
     // prevKv handed to watchers in memory), which halves what an update writes.
     this.st.insertLog!.run(rev, key, TYPE_CODE[type], value, createRev || rev, null, prev?.modRevision ?? null);
     this.rev = rev;
+    this.written += value.length;
     return {
       type,
       revision: rev,
@@ -364,7 +386,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  private flush(): void {
+  private flush(closing = false): void {
+    const c = closing ? undefined : this.liveCheckpointer();
+    if (c?.busy && (this.written >= CHECKPOINT_BEHIND_CHARS || c.walPages >= WAL_WAIT_PAGES)) {
+      // Still scheduled: writes issued meanwhile join this batch.
+      c.whenIdle(() => this.flush());
+      return;
+    }
     this.flushScheduled = false;
     const batch = this.pending;
     this.pending = [];
@@ -403,6 +431,7 @@ export class SqliteStore implements Store {
       } else op.reject(r.err);
     });
     this.mark();
+    if (this.written >= CHECKPOINT_CHARS) this.checkpointSoon();
     // The log is bounded by the window, not only by the timer: at a thousand writes a second, 30 s
     // between passes let it hold four times the window and the data file kept growing for minutes.
     if (
@@ -410,6 +439,47 @@ export class SqliteStore implements Store {
       this.compactTarget() - this.compacted >= this.opts.compactWindow
     )
       this.autoCompact();
+  }
+
+  /** Value text written since a checkpoint was last asked for. */
+  private written = 0;
+  private checkpointer: Checkpointer | undefined;
+  /** The checkpointer's start, once asked for (close waits for it). */
+  private checkpointerStarting: Promise<void> | undefined;
+  /** The database file, for the checkpointer's connection. */
+  private path = "";
+
+  /**
+   * The WAL is copied into the database by the checkpointer's thread, started the first time this
+   * store has written enough to need it (most stores, tests', never do); until it runs, and where
+   * it cannot, SQLite's automatic checkpoint goes on in the commits.
+   */
+  private checkpointSoon(): void {
+    const c = this.liveCheckpointer();
+    if (c) {
+      if (!c.busy) {
+        this.written = 0;
+        c.checkpoint("PASSIVE");
+      }
+      return;
+    }
+    this.written = 0;
+    if (this.checkpointerStarting || !this.path) return;
+    this.checkpointerStarting = startCheckpointer(this.path).then((started) => {
+      if (!started) return;
+      if (this.closed) return started.stop();
+      this.db.exec("PRAGMA wal_autocheckpoint = 0");
+      this.checkpointer = started;
+    });
+  }
+
+  /** The checkpointer, unless its thread ended (then SQLite's automatic checkpoint is back). */
+  private liveCheckpointer(): Checkpointer | undefined {
+    const c = this.checkpointer;
+    if (!c?.ended) return c;
+    this.checkpointer = undefined;
+    this.db.exec("PRAGMA wal_autocheckpoint = 1000");
+    return undefined;
   }
 
   async create(key: string, value: string, opts?: { readSoon?: boolean }): Promise<KeyValue> {
@@ -566,17 +636,23 @@ export class SqliteStore implements Store {
     if (target <= this.compacted) return;
     this.compacting = true;
     this.compact(target)
-      .then(() => this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"))
+      .then(() =>
+        this.checkpointer ? this.checkpointer.checkpoint("TRUNCATE") : this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"),
+      )
       .catch(() => {})
       .finally(() => (this.compacting = false));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    this.flush(true);
     this.closed = true;
     clearInterval(this.timer);
     this.hub.closeAll();
+    await this.checkpointerStarting;
+    const c = this.checkpointer;
+    this.checkpointer = undefined;
+    await c?.stop();
     try {
       this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch {}
