@@ -6,8 +6,8 @@
 // CPU time per measured pod (API server, store and scheduler together), the main thread's part of it
 // and how busy that thread was (its CPU over the wall time: the API server, the store and the creating
 // client run there, so near 1 it alone sets the pace, well under 1 the machine's load or waiting does),
-// the scheduler's thread's part (sched_cpu_ms_per_pod; 0 when it runs on the main thread:
-// KUBE_SCHEDULER_THREAD=0), and the time in the scheduler's decisions alone (filter and score; wall
+// the scheduler's thread's part (sched_cpu_ms_per_pod; 0 when it runs on the main thread, the default;
+// KUBE_SCHEDULER_THREAD=1 gives it its own), and the time in the scheduler's decisions alone (filter and score; wall
 // time of synchronous calls, so a loaded machine inflates it), per pod; and, when pods preempt, the
 // time in preemption's victim search (also wall time) per measured pod and how many searches ran.
 import { rmSync, writeFileSync } from "node:fs";

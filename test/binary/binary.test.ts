@@ -1,7 +1,7 @@
 // The standalone binary: built as `bun run build` does (the dashboard embedded), copied alone into an empty directory,
 // run without Bun or node_modules on PATH: `kube up` starts, `kube get` and `kube run` work, a NodePort
 // Service answers through the userspace proxy's splice relay (a worker thread the binary must embed, as
-// the scheduler's), SIGTERM stops it cleanly.
+// the scheduler's when KUBE_SCHEDULER_THREAD=1), SIGTERM stops it cleanly.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,7 +59,8 @@ test("the binary alone runs a cluster and its CLI", async () => {
       "--proxy-mode",
       "userspace",
     ],
-    { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" },
+    // The scheduler on its thread (not the default), so that the binary must embed that worker too.
+    { cwd: dir, env: { ...env(), KUBE_SCHEDULER_THREAD: "1" }, stdout: "pipe", stderr: "pipe" },
   );
   await waitFor(
     "readyz",

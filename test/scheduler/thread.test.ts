@@ -1,6 +1,7 @@
-// The scheduler on its own thread, as `kube up` runs it: it binds pods through the main thread's
-// API server with its own identity, its metrics join the process's /metrics, what it logs reaches
-// the log, and a stop ends its watches on the server and the thread at once.
+// The scheduler on a thread of its own (KUBE_SCHEDULER_THREAD=1; `kube up` runs it on the main
+// thread by default): it binds pods through the main thread's API server with its own identity, its
+// metrics join the process's /metrics, what it logs reaches the log, and a stop ends its watches on
+// the server and the thread at once.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createClient, inProcessTransport, type Client } from "../../src/client/index.ts";
 import { runScheduler } from "../../src/components/scheduler/index.ts";
@@ -29,7 +30,7 @@ const boundTo = async (name: string) =>
 
 test("binds pods from its own thread, as system:kube-scheduler, and its metrics join the process's", async () => {
   const before = await watchers();
-  const s = await runScheduler(as("system:kube-scheduler"), () => {}, api.metrics);
+  const s = await runScheduler(as("system:kube-scheduler"), () => {}, api.metrics, true);
   try {
     expect(s.threaded).toBe(true);
     for (const name of ["t1", "t2", "t3"]) await admin.resource("pods", "default").create(pod(name));
@@ -57,7 +58,7 @@ test("binds pods from its own thread, as system:kube-scheduler, and its metrics 
 test("what the thread logs reaches the log: a binding it may not write", async () => {
   const logged: string[] = [];
   // The controller manager reads pods and nodes but may not bind them.
-  const s = await runScheduler(as("system:kube-controller-manager"), (m) => logged.push(m));
+  const s = await runScheduler(as("system:kube-controller-manager"), (m) => logged.push(m), undefined, true);
   try {
     expect(s.threaded).toBe(true);
     await admin.resource("pods", "default").create(pod("denied"));
@@ -70,8 +71,8 @@ test("what the thread logs reaches the log: a binding it may not write", async (
   }
 });
 
-test("on the main thread when asked (thread: false), the same", async () => {
-  const s = await runScheduler(as("system:kube-scheduler"), () => {}, undefined, false);
+test("on the main thread by default, the same", async () => {
+  const s = await runScheduler(as("system:kube-scheduler"), () => {});
   try {
     expect(s.threaded).toBe(false);
     await admin.resource("pods", "default").create(pod("m1"));

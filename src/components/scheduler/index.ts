@@ -2,7 +2,7 @@
 // pods one at a time through the plugins, and binds them through pods/{name}/binding (never
 // by writing spec.nodeName). Bindings run concurrently; decisions stay sequential. A pod that
 // fits nowhere may preempt lower-priority pods (DefaultPreemption), within PodDisruptionBudgets.
-// `kube up` runs the loop on a thread of its own (runScheduler, thread.ts).
+// `kube up` runs the loop on the main thread; KUBE_SCHEDULER_THREAD=1 puts it on a thread of its own (thread.ts).
 import type { PodDisruptionBudget } from "../../api/kinds/stored.ts";
 import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
 import { now } from "../../api/time.ts";
@@ -307,7 +307,7 @@ export class SchedulerLoop {
 }
 
 export interface RunningScheduler {
-  /** On a thread of its own (thread.ts), or on this one (the thread could not start, or `thread: false`). */
+  /** On a thread of its own (thread.ts, when asked and it could start), or on this one. */
   threaded: boolean;
   /** Its decisions' and preemption's times, for benchmarks. */
   stats(): Promise<SchedulerStats>;
@@ -315,15 +315,17 @@ export interface RunningScheduler {
 }
 
 /**
- * Starts the scheduler with `client`'s identity: on a thread of its own unless `thread` is false
- * (or KUBE_SCHEDULER_THREAD=0), on this one when that thread cannot start (a build without its
- * entry point). Its metrics join `hub`.
+ * Starts the scheduler with `client`'s identity: on this thread, or on a thread of its own when
+ * `thread` is true (KUBE_SCHEDULER_THREAD=1), and then on this one if that thread cannot start (a
+ * build without its entry point). Its metrics join `hub`. This thread by default: with the whole
+ * cluster in one process (bench scale) the thread of its own scheduled no faster at a steady load,
+ * cost ~150 MB more RSS and, alone (bench scheduler), ~18% more CPU per pod (docs/ARCHITECTURE.md).
  */
 export async function runScheduler(
   client: Client,
   log: (msg: string) => void,
   hub?: MetricsHub,
-  thread = process.env.KUBE_SCHEDULER_THREAD !== "0",
+  thread = process.env.KUBE_SCHEDULER_THREAD === "1",
 ): Promise<RunningScheduler> {
   if (thread) {
     try {
