@@ -75,9 +75,8 @@ beforeAll(async () => {
     metadata: { name: "ticker", namespace: NS },
     spec: { selector: { app: "ticker" }, ports: [{ port: 80, targetPort: 8080 }] },
   });
-  // The pod's veth comes up on the host as it starts, and Chromium fails the requests in flight when
-  // an interface comes or goes (ERR_NETWORK_CHANGED, or events Playwright cannot place): the pages
-  // load once it is there.
+  // The pod's veth comes up on the host as it starts, and Chromium fails the navigations in flight
+  // when an interface comes or goes (ERR_NETWORK_CHANGED): the pages load once it is there.
   await waitFor(
     "the ticker pod Running",
     async () => (await podsOf()).some((p: { status?: { phase?: string } }) => p.status?.phase === "Running"),
