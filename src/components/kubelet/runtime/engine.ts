@@ -297,7 +297,8 @@ export class EngineRuntime implements ContainerRuntime {
       await this.onContainer(id, "DELETE", `/containers/${id}`, { force: 1, v: 1 });
     } catch (e) {
       if (e instanceof ContainerNotFoundError) return;
-      if (!(e instanceof RuntimeError && /dependent containers/.test(e.message))) throw e;
+      // Podman refuses while others join it ("has dependent containers", or "dependency exists").
+      if (!(e instanceof RuntimeError && /dependent containers|dependency exists/.test(e.message))) throw e;
       const members = await this.listContainers({ [LABELS.sandboxId]: id });
       await Promise.all(members.map((c) => this.removeContainer(c.id)));
       await this.onContainer(id, "DELETE", `/containers/${id}`, { force: 1, v: 1 }).catch((e2) => {
