@@ -18,6 +18,7 @@ import {
   type ContainerInfo,
   type OutputChunk,
   type Sandbox,
+  type SandboxConfig,
 } from "./types.ts";
 
 const RUN = `rt-${process.pid}-${Date.now().toString(36)}`;
@@ -59,6 +60,7 @@ async function freePort(): Promise<number> {
 function sandbox(
   podName: string,
   portMappings: { containerPort: number; hostPort: number; hostIP: string }[] = [],
+  more: Partial<SandboxConfig> = {},
 ): Promise<Sandbox> {
   return rt.createPodSandbox({
     podUid: crypto.randomUUID(),
@@ -67,6 +69,7 @@ function sandbox(
     hostname: podName,
     portMappings,
     labels: runLabel,
+    ...more,
   });
 }
 
@@ -130,13 +133,8 @@ describe("a pod: infra container plus app containers", () => {
   test("a sandbox started in the background whose start fails (its host port is taken): started rejects, nothing of the pod is left", async () => {
     using taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const podUid = crypto.randomUUID();
-    const sb = await rt.createPodSandbox({
+    const sb = await sandbox("port-taken", [{ containerPort: 8080, hostPort: taken.port, hostIP: "127.0.0.1" }], {
       podUid,
-      podName: "port-taken",
-      namespace: "rt-test",
-      hostname: "port-taken",
-      portMappings: [{ containerPort: 8080, hostPort: taken.port, hostIP: "127.0.0.1" }],
-      labels: runLabel,
       startInBackground: true,
     });
     expect(sb.ip).toBe("");
