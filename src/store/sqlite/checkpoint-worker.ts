@@ -42,8 +42,7 @@ self.onmessage = (e: MessageEvent<ToCheckpointer>) => {
     case "checkpoint": {
       let frames = 0;
       try {
-        if (m.mode === "TRUNCATE") db?.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-        else if (passive) frames = catchUp(passive);
+        if (passive) frames = catchUp(passive);
       } catch {}
       post({ t: "done", frames });
       return;

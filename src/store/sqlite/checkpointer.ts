@@ -3,22 +3,24 @@
 // and syncs both files before it returns: at 10k pods a run of SchedulingBasic made 23 such
 // commits, 0.6 s of fsync with the event loop stopped (the main thread was idle ~18% of the time
 // on an otherwise idle machine). The store asks this thread instead once it has written enough.
-export type CheckpointMode = "PASSIVE" | "TRUNCATE";
-export type ToCheckpointer = { t: "open"; path: string } | { t: "checkpoint"; mode: CheckpointMode } | { t: "stop" };
+//
+// Only PASSIVE checkpoints: they never hold the write lock. A TRUNCATE (or RESTART) checkpoint on
+// this connection keeps writers out while it waits for readers to leave old snapshots, and the
+// store's writer waits on its busy_timeout with the event loop stopped: with a reader holding a
+// snapshot (a backup), every write after a compaction stalled 5 s. The WAL file is bounded by the
+// writer's journal_size_limit instead (schema.ts).
+export type ToCheckpointer = { t: "open"; path: string } | { t: "checkpoint" } | { t: "stop" };
 export type FromCheckpointer =
   | { t: "loaded" }
   | { t: "ready" }
   | { t: "failed"; error: string }
-  /** frames: the WAL's length in pages when the last PASSIVE pass began (0 after a TRUNCATE). */
+  /** frames: the WAL's length in pages when the last pass began. */
   | { t: "done"; frames: number }
   | { t: "stopped" };
 
 export interface Checkpointer {
-  /**
-   * Asks for a checkpoint: PASSIVE copies what it can without waiting; TRUNCATE waits for a moment
-   * without a write, copies everything and empties the WAL file.
-   */
-  checkpoint(mode: CheckpointMode): void;
+  /** Asks for a checkpoint: PASSIVE passes copy what they can without waiting for anyone. */
+  checkpoint(): void;
   /** A checkpoint asked for is not done yet. */
   readonly busy: boolean;
   /** The WAL's length (pages) when the last checkpoint looked. */
@@ -86,10 +88,10 @@ export async function startCheckpointer(path: string): Promise<Checkpointer | un
   // An idle checkpointer does not keep the process alive.
   (worker as { unref?: () => void }).unref?.();
   return {
-    checkpoint(mode) {
+    checkpoint() {
       if (ended) return;
       pending++;
-      worker.postMessage({ t: "checkpoint", mode } satisfies ToCheckpointer);
+      worker.postMessage({ t: "checkpoint" } satisfies ToCheckpointer);
     },
     get busy() {
       return pending > 0;

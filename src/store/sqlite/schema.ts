@@ -40,12 +40,18 @@ export const MIGRATIONS: Record<number, string> = {
 // with 16 KiB pages SQLite's CPU for 10k pods (create, bind, Event) fell from ~1.2 s to ~0.5 s.
 // Scattered small updates (leases) cost ~5% more. An existing data dir keeps its page size (WAL mode
 // cannot change it).
+// journal_size_limit: the writer cuts the WAL file back to this when it starts it over (every frame
+// checkpointed), so a burst (a compaction) does not leave a file of its size behind; no checkpoint
+// has to hold the write lock to truncate it.
+/** Bytes of WAL file kept when the log starts over: about one checkpoint's worth (1,000 pages is 16 MiB). */
+export const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
 export const PRAGMAS = `
 PRAGMA page_size = 16384;
 PRAGMA auto_vacuum = INCREMENTAL;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA busy_timeout = 5000;
+PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT};
 `;
 
 /** A dir made before auto_vacuum took is rebuilt once (VACUUM) when it is at most this big; a bigger one

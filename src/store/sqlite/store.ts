@@ -459,7 +459,7 @@ export class SqliteStore implements Store {
     if (c) {
       if (!c.busy) {
         this.written = 0;
-        c.checkpoint("PASSIVE");
+        c.checkpoint();
       }
       return;
     }
@@ -635,10 +635,10 @@ export class SqliteStore implements Store {
     const target = this.compactTarget();
     if (target <= this.compacted) return;
     this.compacting = true;
+    // The pages compaction freed and moved go to the database like any other write's: a TRUNCATE
+    // here stopped every write (and the event loop, in busy_timeout) while a reader held a snapshot.
     this.compact(target)
-      .then(() =>
-        this.checkpointer ? this.checkpointer.checkpoint("TRUNCATE") : this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"),
-      )
+      .then(() => this.checkpointSoon())
       .catch(() => {})
       .finally(() => (this.compacting = false));
   }
