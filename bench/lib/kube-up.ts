@@ -66,6 +66,8 @@ export async function startKube(
       ...(process.env.KUBE_LOOP_PROBE ? ["--preload", join(import.meta.dir, "loop-probe.ts")] : []),
       // KUBE_BENCH_PROF=DIR: a CPU profile (markdown) of the kube process in DIR when it exits.
       ...(process.env.KUBE_BENCH_PROF ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.KUBE_BENCH_PROF}`] : []),
+      // KUBE_BENCH_PROF_JSON=DIR: the same as a .cpuprofile, whose samples carry their times: what ran during one stall.
+      ...(process.env.KUBE_BENCH_PROF_JSON ? ["--cpu-prof", `--cpu-prof-dir=${process.env.KUBE_BENCH_PROF_JSON}`] : []),
       join(import.meta.dir, "../../src/main.ts"),
       "up",
       "--data-dir",
