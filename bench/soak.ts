@@ -5,8 +5,8 @@
 // state; with the default 1h the store grows for the first hour).
 //
 // db is what the store takes on disk: kube.db plus its WAL, file sizes as they are. It includes
-// the free pages (compaction returns them with incremental_vacuum) and the WAL (truncated after
-// each compaction, else capped by the 1000-page auto-checkpoint), so neither can grow unseen; the
+// the free pages (compaction returns them with incremental_vacuum) and the WAL (cut back to 16 MiB
+// when the writer starts it over, its checkpoints bounding it meanwhile), so neither can grow unseen; the
 // WAL makes it a sawtooth of a few MB around the trend. live is the data alone, (page_count -
 // freelist_count) * page_size read through a read-only connection: printed to tell a growing data
 // set from a growing file, not used for the target. The load average is printed because the run's
