@@ -26,16 +26,28 @@ beforeAll(async () => {
 
 afterAll(() => bed.close());
 
-/** A hollow runtime whose container starts can be held by container name, counting creates by name. */
+/**
+ * A hollow runtime whose container creates and starts can be held by container name, and whose next
+ * list answered with what it saw when asked, counting creates by name.
+ */
 function steeredRuntime() {
   const sim = new SimRuntime();
   const names = new Map<string, string>();
   const creates = new Map<string, number>();
+  /** By "create <name>", "start <name>" or "list". */
   const held = new Map<string, { reached: () => void; release: Promise<void> }>();
+  const waitIfHeld = async (key: string) => {
+    const hold = held.get(key);
+    if (!hold) return;
+    held.delete(key);
+    hold.reached();
+    await hold.release;
+  };
   const runtime = new Proxy(sim, {
     get(target, prop, receiver) {
       if (prop === "createContainer")
         return async (sandboxId: string, cfg: { name: string }) => {
+          await waitIfHeld(`create ${cfg.name}`);
           const id = await sim.createContainer(sandboxId, cfg as never);
           names.set(id, cfg.name);
           creates.set(cfg.name, (creates.get(cfg.name) ?? 0) + 1);
@@ -43,13 +55,14 @@ function steeredRuntime() {
         };
       if (prop === "startContainer")
         return async (id: string) => {
-          const hold = held.get(names.get(id) ?? "");
-          if (hold) {
-            held.delete(names.get(id)!);
-            hold.reached();
-            await hold.release;
-          }
+          await waitIfHeld(`start ${names.get(id) ?? ""}`);
           return sim.startContainer(id);
+        };
+      if (prop === "listContainers")
+        return async (labelFilter?: Record<string, string>) => {
+          const seen = await sim.listContainers(labelFilter);
+          await waitIfHeld("list");
+          return seen;
         };
       const value = Reflect.get(target, prop, receiver);
       return typeof value === "function" ? value.bind(target) : value;
@@ -59,12 +72,18 @@ function steeredRuntime() {
     sim,
     runtime,
     creates,
-    /** The next start of container `name` waits for `release()`; `reached` resolves when it is asked for. */
-    hold(name: string) {
+    /**
+     * The next start (or create) of container `name`, or with "list" the next list's answer, waits
+     * for `release()`; `reached` resolves when it is asked for.
+     */
+    hold(name: string, what: "start" | "create" = "start") {
       let reached!: () => void;
       let release!: () => void;
       const r = new Promise<void>((res) => (reached = res));
-      held.set(name, { reached, release: new Promise<void>((res) => (release = res)) });
+      held.set(name === "list" ? "list" : `${what} ${name}`, {
+        reached,
+        release: new Promise<void>((res) => (release = res)),
+      });
       return { reached: r, release: () => release() };
     },
     async idOf(name: string) {
@@ -110,6 +129,18 @@ async function podWithWorker(
     pleg,
   });
   return { pleg, worker };
+}
+
+/** A pod of one container, a, never restarted; its worker hears of relists as in the kubelet, and counts its kicks. */
+async function kickCountedWorker(name: string, runtime: ContainerRuntime) {
+  const { pleg, worker } = await podWithWorker(name, ["a"], "Never", runtime, new RestartBackoff(), true);
+  let kicks = 0;
+  const kick = worker.kick.bind(worker);
+  worker.kick = () => {
+    kicks++;
+    kick();
+  };
+  return { pleg, worker, kicks: () => kicks };
 }
 
 const statusOf = async (name: string) => (await client.resource<Pod>("pods", "default").get(name)).status;
@@ -170,20 +201,7 @@ test("a sync after the worker restarted a container reads a relist begun after t
 
 test("a relist showing only what the worker did itself syncs nothing more; an exit syncs", async () => {
   const steer = steeredRuntime();
-  const { pleg, worker } = await podWithWorker(
-    "own-changes",
-    ["a"],
-    "Never",
-    steer.runtime,
-    new RestartBackoff(),
-    true,
-  );
-  let kicks = 0;
-  const kick = worker.kick.bind(worker);
-  worker.kick = () => {
-    kicks++;
-    kick();
-  };
+  const { pleg, worker, kicks } = await kickCountedWorker("own-changes", steer.runtime);
   const a = steer.hold("a");
   worker.kick();
   await a.reached;
@@ -194,15 +212,43 @@ test("a relist showing only what the worker did itself syncs nothing more; an ex
   // After it: a running, as the sync left it.
   await pleg.relist();
   await worker.settled();
-  expect(kicks).toBe(1);
+  expect(kicks()).toBe(1);
   expect((await statusOf("own-changes"))?.containerStatuses?.[0]?.state?.running).toBeTruthy();
   steer.sim.exitContainer(await steer.idOf("a"), 2);
   await pleg.relist();
-  expect(kicks).toBe(2);
+  expect(kicks()).toBe(2);
   const status = await waitFor("a terminated with its exit code", async () => {
     const s = await statusOf("own-changes");
     return s?.containerStatuses?.[0]?.state?.terminated?.exitCode === 2 ? s : undefined;
   });
   expect(status.phase).toBe("Failed");
+  await worker.shutdown();
+});
+
+test("a relist begun while the worker's create was under way, told after its sync ended, syncs nothing more", async () => {
+  const steer = steeredRuntime();
+  const { pleg, worker, kicks } = await kickCountedWorker("create-in-flight", steer.runtime);
+  // The wall clock moves on between the steps below: the worker compares times in milliseconds.
+  const clockMoved = (since = Date.now()) => waitFor("the clock to move on", () => Date.now() > since + 5);
+  const create = steer.hold("a", "create");
+  worker.kick();
+  await create.reached;
+  await clockMoved();
+  // The engine lists before it makes a (as Podman under load), and the relist is told only after
+  // the sync that made and started a ended: a is missing from it, which is no news.
+  const list = steer.hold("list");
+  const relist = pleg.relist();
+  await list.reached;
+  await clockMoved();
+  create.release();
+  await worker.settled();
+  list.release();
+  await relist;
+  expect(kicks()).toBe(1);
+  await worker.settled();
+  // A relist begun after the sync lists a running, as the sync left it: nothing to do either.
+  await pleg.relist();
+  expect(kicks()).toBe(1);
+  expect((await statusOf("create-in-flight"))?.containerStatuses?.[0]?.state?.running).toBeTruthy();
   await worker.shutdown();
 });

@@ -136,14 +136,16 @@ export class PodWorker {
       !this.inspected.some((x) => x.id === c.id && x.state === c.state) &&
       !((this.running || stale) && (c.state === "created" || c.state === "running" || c.state === "unknown"));
     const there = (id: string) => containers.some((c) => c.id === id);
-    // A container made after the relist began is not in it (its creation time is the engine's wall clock).
+    // A container whose creation was answered after the relist began may be missing from it: the engine
+    // may have listed before it made it. (Its createdAt is then the answer's time; the engine's, once inspected.)
     const beganAt = Date.now() - (performance.now() - began);
     const gone = (c: { id: string }, madeAfter: boolean) => !there(c.id) && !(stale && madeAfter);
     if (
       containers.length > 0 &&
       !containers.some(news) &&
       !(sandbox && gone(sandbox, (sandbox.madeAt ?? Number.NEGATIVE_INFINITY) > began)) &&
-      !this.inspected.some((c) => gone(c, Date.parse(c.createdAt ?? "") > beganAt))
+      // (+2: both times are read to the millisecond.)
+      !this.inspected.some((c) => gone(c, Date.parse(c.createdAt ?? "") + 2 > beganAt))
     )
       return;
     this.kick();
@@ -472,8 +474,6 @@ export class PodWorker {
           `container "${c.name}": not applied by this node: ${confined.unsupported.join("; ")}`,
         );
       const env = await envOf(c);
-      // No later than the engine's creation time (relisted() reads it).
-      const createdAt = new Date().toISOString();
       const id = await this.change(
         this.deps.runtime.createContainer(this.sandbox!.id, {
           name: c.name,
@@ -499,6 +499,9 @@ export class PodWorker {
         await sandboxStarted;
         throw err;
       });
+      // When the engine answered, so no earlier than it made the container: a relist begun before
+      // this may not list it yet (relisted() reads it).
+      const createdAt = new Date().toISOString();
       this.event("Normal", "Created", `Created container ${c.name}`);
       if (sandboxStarted) {
         await sandboxStarted.catch(async (err) => {
