@@ -6,7 +6,7 @@
 import type { PodDisruptionBudget } from "../../api/kinds/stored.ts";
 import { isPodPhaseTerminal } from "../../api/kinds/pod.ts";
 import { now } from "../../api/time.ts";
-import type { Client } from "../../client/index.ts";
+import type { Client, InformerView, SharedInformerFactory } from "../../client/index.ts";
 import { Informer, keyOf, splitKey, isConflict, isNotFound } from "../../client/index.ts";
 import { clientOf, type Component, type ComponentContext } from "../types.ts";
 import { forgetEvents, recordEvent } from "../events.ts";
@@ -56,10 +56,10 @@ export class SchedulerLoop {
     () => this.namespaceVersion,
     () => this.cache.nodesWithTerms(),
   );
-  private readonly nodes: Informer<SchedNode>;
-  private readonly pods: Informer<SchedPod>;
-  private readonly namespaces: Informer<KubeObject>;
-  private readonly pdbs: Informer<PodDisruptionBudget>;
+  private readonly nodes: InformerView<SchedNode>;
+  private readonly pods: InformerView<SchedPod>;
+  private readonly namespaces: InformerView<KubeObject>;
+  private readonly pdbs: InformerView<PodDisruptionBudget>;
   private inFlight = 0;
   private slot: (() => void) | undefined;
   private stopped = false;
@@ -78,16 +78,26 @@ export class SchedulerLoop {
     private readonly client: Client,
     private readonly log: (msg: string) => void = () => {},
     registry?: Registry,
+    /**
+     * The process's shared informers (kube up, scheduler on the main thread): the scheduler reads
+     * the caches the controllers and hollow kubelets keep, so every pod and node event comes over
+     * one watch and is dispatched from one cache, not two (the objects were already shared, see
+     * freezeShared; the second watch, its event queue and its index of every key were not).
+     */
+    shared?: SharedInformerFactory,
   ) {
     this.metrics =
       registry &&
       new SchedulerMetrics(registry, () => ({ active: this.queue.activeLength, unschedulable: this.queue.parked }));
-    // Without managedFields, as upstream's scheduler caches them.
-    const opts = { stripManagedFields: true };
-    this.nodes = new Informer<SchedNode>(client.resource<SchedNode>("nodes"), opts);
-    this.pods = new Informer<SchedPod>(client.resource<SchedPod>("pods"), opts);
-    this.namespaces = new Informer<KubeObject>(client.resource<KubeObject>("namespaces"), opts);
-    this.pdbs = new Informer<PodDisruptionBudget>(client.resource<PodDisruptionBudget>("poddisruptionbudgets"), opts);
+    // Without managedFields, as upstream's scheduler caches them (so do the shared informers).
+    const informer = <T extends KubeObject>(resource: string): InformerView<T> =>
+      shared
+        ? shared.informer<T>(resource)
+        : new Informer<T>(client.resource<T>(resource), { stripManagedFields: true });
+    this.nodes = informer<SchedNode>("nodes");
+    this.pods = informer<SchedPod>("pods");
+    this.namespaces = informer<KubeObject>("namespaces");
+    this.pdbs = informer<PodDisruptionBudget>("poddisruptionbudgets");
     const namespaceChanged = () => void this.namespaceVersion++;
     this.namespaces.on({ add: namespaceChanged, update: namespaceChanged, delete: namespaceChanged });
     this.nodes.on({
@@ -326,6 +336,7 @@ export async function runScheduler(
   log: (msg: string) => void,
   hub?: MetricsHub,
   thread = process.env.KUBE_SCHEDULER_THREAD === "1",
+  shared?: SharedInformerFactory,
 ): Promise<RunningScheduler> {
   if (thread) {
     try {
@@ -337,7 +348,7 @@ export async function runScheduler(
     }
   }
   const registry = hub?.registry();
-  const s = new SchedulerLoop(client, log, registry);
+  const s = new SchedulerLoop(client, log, registry, shared);
   await s.start().catch(async (err) => {
     if (registry) hub?.remove(registry);
     await s.stop();
@@ -356,7 +367,13 @@ export async function runScheduler(
 export const schedulerComponent: Component = {
   name: "scheduler",
   async start(ctx: ComponentContext) {
-    const s = await runScheduler(clientOf(ctx, "system:kube-scheduler"), (m) => ctx.log("scheduler", m), ctx.metrics);
+    const s = await runScheduler(
+      clientOf(ctx, "system:kube-scheduler"),
+      (m) => ctx.log("scheduler", m),
+      ctx.metrics,
+      undefined,
+      ctx.informers,
+    );
     return { stop: () => s.stop() };
   },
 };
