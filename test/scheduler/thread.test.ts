@@ -30,7 +30,7 @@ const boundTo = async (name: string) =>
 
 test("binds pods from its own thread, as system:kube-scheduler, and its metrics join the process's", async () => {
   const before = await watchers();
-  const s = await runScheduler(as("system:kube-scheduler"), () => {}, api.metrics, true);
+  const s = await runScheduler(as("system:kube-scheduler"), () => {}, api.metrics, { thread: true });
   try {
     expect(s.threaded).toBe(true);
     for (const name of ["t1", "t2", "t3"]) await admin.resource("pods", "default").create(pod(name));
@@ -58,7 +58,9 @@ test("binds pods from its own thread, as system:kube-scheduler, and its metrics 
 test("what the thread logs reaches the log: a binding it may not write", async () => {
   const logged: string[] = [];
   // The controller manager reads pods and nodes but may not bind them.
-  const s = await runScheduler(as("system:kube-controller-manager"), (m) => logged.push(m), undefined, true);
+  const s = await runScheduler(as("system:kube-controller-manager"), (m) => logged.push(m), undefined, {
+    thread: true,
+  });
   try {
     expect(s.threaded).toBe(true);
     await admin.resource("pods", "default").create(pod("denied"));

@@ -335,8 +335,14 @@ export async function runScheduler(
   client: Client,
   log: (msg: string) => void,
   hub?: MetricsHub,
-  thread = process.env.KUBE_SCHEDULER_THREAD === "1",
-  shared?: SharedInformerFactory,
+  {
+    thread = process.env.KUBE_SCHEDULER_THREAD === "1",
+    shared,
+  }: {
+    thread?: boolean;
+    /** The process's shared informers, read by a scheduler on this thread (kube up). */
+    shared?: SharedInformerFactory;
+  } = {},
 ): Promise<RunningScheduler> {
   if (thread) {
     try {
@@ -367,13 +373,9 @@ export async function runScheduler(
 export const schedulerComponent: Component = {
   name: "scheduler",
   async start(ctx: ComponentContext) {
-    const s = await runScheduler(
-      clientOf(ctx, "system:kube-scheduler"),
-      (m) => ctx.log("scheduler", m),
-      ctx.metrics,
-      undefined,
-      ctx.informers,
-    );
+    const s = await runScheduler(clientOf(ctx, "system:kube-scheduler"), (m) => ctx.log("scheduler", m), ctx.metrics, {
+      shared: ctx.informers,
+    });
     return { stop: () => s.stop() };
   },
 };
