@@ -635,10 +635,15 @@ export class SqliteStore implements Store {
     const target = this.compactTarget();
     if (target <= this.compacted) return;
     this.compacting = true;
-    // The pages compaction freed and moved go to the database like any other write's: a TRUNCATE
-    // here stopped every write (and the event loop, in busy_timeout) while a reader held a snapshot.
+    // The pages compaction freed and moved go to the database like any other write's (a running
+    // checkpointer copies them now; without one, SQLite's own checkpoint does): a TRUNCATE here
+    // stopped every write (and the event loop, in busy_timeout) while a reader held a snapshot.
+    // No thread is started for it: a small store's compaction does not need one.
     this.compact(target)
-      .then(() => this.checkpointSoon())
+      .then(() => {
+        const c = this.liveCheckpointer();
+        if (c && !c.busy) c.checkpoint();
+      })
       .catch(() => {})
       .finally(() => (this.compacting = false));
   }
