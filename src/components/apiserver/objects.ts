@@ -113,25 +113,26 @@ function sized(text: string): string {
 }
 
 /**
- * The answer to a create is the object written: its stored text with the resourceVersion, as a GET
- * would send it, without parsing that text back into an object and encoding it again (two of the
- * create path's JSON passes, for every pod and Event). The object returned is the one encoded,
- * with its resourceVersion set, carrying its stored text for the response.
+ * The answer to a create or an update is the object written: its stored text with the
+ * resourceVersion, as a GET would send it, without parsing that text back into an object and
+ * encoding it again (two of the write path's JSON passes, for every pod, Event, status patch and
+ * Lease renewal). The object returned is the one encoded (zero fields filled in place by the
+ * encoding), with its resourceVersion set, carrying its stored text for the response.
  */
-const CREATED_TEXT = Symbol("createdText");
+const WRITTEN_TEXT = Symbol("writtenText");
 /** The text rides on the object under a symbol only this module has (no WeakMap entry per create). */
-type Created = KubeObject & { [CREATED_TEXT]?: string };
+type Written = KubeObject & { [WRITTEN_TEXT]?: string };
 
-function asCreated(obj: KubeObject, kv: KeyValue): KubeObject {
+function asWritten(obj: KubeObject, kv: KeyValue): KubeObject {
   obj.metadata!.resourceVersion = String(kv.modRevision);
   // Not enumerable: a copy made by spreading the object ({...created}) must not carry this text.
-  Object.defineProperty(obj, CREATED_TEXT, { value: rawJson(kv), configurable: true, writable: true });
+  Object.defineProperty(obj, WRITTEN_TEXT, { value: rawJson(kv), configurable: true, writable: true });
   return obj;
 }
 
 /** The stored text of an object a create returned (undefined for any other object). */
-export function createdTextOf(obj: unknown): string | undefined {
-  return typeof obj === "object" && obj !== null ? (obj as Created)[CREATED_TEXT] : undefined;
+export function writtenTextOf(obj: unknown): string | undefined {
+  return typeof obj === "object" && obj !== null ? (obj as Written)[WRITTEN_TEXT] : undefined;
 }
 
 /** A stored value's response text (its resourceVersion spliced in), kept as long as the value object lives. */
@@ -283,7 +284,7 @@ export class Objects {
             const kv = await this.deps.store.create(objectKey(kind, meta.namespace, meta.name!), sized(encode(obj)), {
               readSoon: readSoonAfterCreate(kind, obj),
             });
-            const created = needsOnRead(kind, kv) ? read(kind, kv) : asCreated(obj, kv);
+            const created = needsOnRead(kind, kv) ? read(kind, kv) : asWritten(obj, kv);
             await kind.hooks?.afterWrite?.(created, undefined);
             return created;
           } catch (err) {
@@ -374,7 +375,8 @@ export class Objects {
   ): Promise<KubeObject> {
     if (dryRun) return next;
     try {
-      const written = read(kind, await this.writeKv(kind, ns, name, next, current));
+      const kv = await this.writeKv(kind, ns, name, next, current);
+      const written = needsOnRead(kind, kv) ? read(kind, kv) : asWritten(next, kv);
       await kind.hooks?.afterWrite?.(written, current.obj);
       return written;
     } catch (err) {

@@ -9,7 +9,7 @@ import { deleteObject, type DeleteOptions } from "./deletion.ts";
 import { badRequest, invalid, methodNotAllowed, notFound } from "./errors.ts";
 import { buildMatcher } from "./filters.ts";
 import { type ListStreams, streamList, streamTable } from "./list-stream.ts";
-import { createdTextOf, decodeAs, type Objects, type Stored } from "./objects.ts";
+import { writtenTextOf, decodeAs, type Objects, type Stored } from "./objects.ts";
 import { patchVia } from "./patching.ts";
 import type { ResourcePath } from "./paths.ts";
 import { applyScale, scaleOf } from "./scale.ts";
@@ -61,7 +61,7 @@ async function readChecked(
 const JSON_UTF8 = new Headers({ "content-type": "application/json;charset=utf-8" });
 /** A JSON answer; a created object goes out as its stored text (the bytes Response.json would make of it). */
 const json = (body: unknown, status = 200) => {
-  const text = createdTextOf(body);
+  const text = writtenTextOf(body);
   return text === undefined ? Response.json(body, { status }) : new Response(text, { status, headers: JSON_UTF8 });
 };
 
