@@ -135,6 +135,24 @@ export default async function main(): Promise<void> {
   );
   console.log(`create: ${round(createRps)} pods/s (${i} created)`);
 
+  // A kubelet's write: a merge patch of a pod's status (each changes it, so each is written), and the
+  // server's CPU per patch.
+  let n = 0;
+  const created = i;
+  const patchStatus = () =>
+    fetch(`${kube.url}/api/v1/namespaces/default/pods/p-${n % created}/status`, {
+      method: "PATCH",
+      headers: { ...headers, "content-type": "application/merge-patch+json" },
+      body: JSON.stringify({ status: { phase: "Running", message: `patch ${n++}` } }),
+      tls,
+    } as RequestInit);
+  await load(500, CONCURRENCY, patchStatus); // warm-up
+  const patch = { rps: 0, cpu: 0, requests: 0 };
+  for (let k = 0; k < 4; k++) add(patch, await measured(kube.pid, patchStatus));
+  const patchRps = patch.rps;
+  const cpuUsPerPatch = round((patch.cpu / patch.requests) * 1e6);
+  console.log(`status patch: ${round(patchRps)} req/s, server CPU ${cpuUsPerPatch} us each`);
+
   await req("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "list" } });
   let made = 0;
   await Promise.all(
@@ -158,6 +176,7 @@ export default async function main(): Promise<void> {
     [
       `api: get_rps=${round(getRps)} hono_rps=${round(honoRps)} ratio=${round(getRps / honoRps, 2)}`,
       `create_rps=${round(createRps)} list1000_ms=${list1000}`,
+      `patch_rps=${round(patchRps)} cpu_us_per_patch=${cpuUsPerPatch}`,
       `authz_get_rps=${round(authzRps)} authz_ratio=${round(authzRps / getRps, 2)}`,
       `cpu_us_per_get=${usPerReq(total.get)} hono_cpu_us_per_get=${usPerReq(total.hono)}`,
       `cpu_ratio=${round(usPerReq(total.hono) / usPerReq(total.get), 2)}`,

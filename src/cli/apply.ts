@@ -9,6 +9,7 @@ import { cliContext, resourceName, targets, withGlobals, type GlobalOptions } fr
 import { action, CliError, errorLine } from "./fail.ts";
 import { readManifests, type Manifest } from "./manifests.ts";
 import { nameOf } from "./printers.ts";
+import { cloneJson } from "../api/clone.ts";
 
 interface FileOptions extends GlobalOptions {
   filename?: string | string[];
@@ -39,7 +40,7 @@ async function run(opts: FileOptions, op: Op): Promise<void> {
   }
   // Dry run everything first: a bad document stops the whole apply before any change.
   for (const p of plan)
-    await op(client, p.kind, p.ns, structuredClone(p.m.obj), true).catch((err) => {
+    await op(client, p.kind, p.ns, cloneJson(p.m.obj), true).catch((err) => {
       throw new CliError(`${errorLine(err).replace(/^error: /, "error: ")} (${p.m.source})`);
     });
   const done: string[] = [];

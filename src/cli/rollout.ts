@@ -6,6 +6,7 @@ import { selectorToString } from "../api/selectors.ts";
 import { cliContext, resourceName, targets, withGlobals, type GlobalOptions } from "./context.ts";
 import { action, CliError } from "./fail.ts";
 import { formatTable } from "./printers.ts";
+import { cloneJson } from "../api/clone.ts";
 
 const REVISION = "deployment.kubernetes.io/revision";
 
@@ -97,7 +98,7 @@ export function registerRollout(cli: CAC): void {
                   ? `unable to find specified revision ${opts.toRevision} in history`
                   : "no rollout history found for deployment",
               );
-            const template = structuredClone(target.spec.template);
+            const template = cloneJson(target.spec.template);
             delete template.metadata?.labels?.["pod-template-hash"];
             await rc.patch(name, { spec: { template } }, "strategic");
             return console.log(`deployment.apps/${name} rolled back`);

@@ -3,7 +3,7 @@
 // on 410 Expired and hand the differences to the handlers; back off on errors.
 //
 // Objects in the cache, and those handed to handlers, are deep-frozen (arrays only under test, see
-// deepFreeze): copy before changing (structuredClone(obj) or a spread of the parts you change). A
+// deepFreeze): copy before changing (cloneJson(obj) of src/api/clone.ts, or a spread of the parts you change). A
 // write to a frozen object throws in strict mode, so a controller that forgets fails loudly instead
 // of corrupting the cache.
 import type { KubeObject } from "../api/types.ts";

@@ -9,6 +9,7 @@ import addFormats from "ajv-formats";
 import type { Cause } from "../types.ts";
 import { evaluateRule, usesOldSelf } from "./cel.ts";
 import type { JSONSchemaProps } from "./types.ts";
+import { cloneJson } from "../clone.ts";
 
 // Big schemas (a ServiceMonitor's) compile several times faster without ajv's code optimiser.
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true, code: { optimize: false } });
@@ -301,8 +302,7 @@ function defaults(v: unknown, s: JSONSchemaProps | undefined): void {
   }
   if (!isObject(v)) return;
   const p = plan(s);
-  for (const [k, c] of p.defaultProps)
-    if (!(k in v) || (v[k] === null && !c.nullable)) v[k] = structuredClone(c.default);
+  for (const [k, c] of p.defaultProps) if (!(k in v) || (v[k] === null && !c.nullable)) v[k] = cloneJson(c.default);
   const additional = isObject(s.additionalProperties) ? (s.additionalProperties as JSONSchemaProps) : undefined;
   for (const k of Object.keys(v)) {
     const c = s.properties?.[k] ?? additional;

@@ -13,6 +13,7 @@ import {
   type MetricSpec,
   type MetricStatus,
 } from "./stored.ts";
+import { cloneJson } from "../clone.ts";
 
 const A = "autoscaling.alpha.kubernetes.io/";
 const METRICS = `${A}metrics`;
@@ -99,7 +100,7 @@ export function hpaV1ToV2(obj: KubeObject): void {
 /** v2 -> v1 (a copy). */
 export function hpaV2ToV1(obj: KubeObject): KubeObject {
   if (obj.apiVersion !== "autoscaling/v2") return obj;
-  const out = structuredClone(obj);
+  const out = cloneJson(obj);
   out.apiVersion = "autoscaling/v1";
   const meta = (out.metadata ??= {});
   const ann: Record<string, string> = { ...(meta.annotations ?? {}) };
@@ -151,7 +152,7 @@ export const horizontalPodAutoscalerV1Kind: KindDef = defineKind({
 });
 
 function hpaV1ToV2Copy(obj: KubeObject): KubeObject {
-  const copy = structuredClone(obj);
+  const copy = cloneJson(obj);
   hpaV1ToV2(copy);
   return copy;
 }

@@ -3,6 +3,7 @@
 // kinds a CRD adds. One source for /openapi/v2, /openapi/v3 and the unknown-field check.
 import type { KindDef } from "../types.ts";
 import builtin from "./definitions.json" with { type: "json" };
+import { cloneJson } from "../clone.ts";
 
 export interface Schema {
   type?: string;
@@ -39,7 +40,7 @@ export const gvkOf = (kind: KindDef) => ({ group: kind.group, kind: kind.kind, v
 
 /** A custom resource's schema as a definition: apiVersion, kind and metadata described as upstream publishes them. */
 function customDefinition(kind: KindDef): Schema {
-  const schema = structuredClone(kind.openAPIV3Schema) as Schema;
+  const schema = cloneJson(kind.openAPIV3Schema) as Schema;
   const std = BUILTIN_DEFINITIONS[`io.k8s.api.core.v1.ConfigMap`]!.properties!;
   schema.type ??= "object";
   schema.properties = {

@@ -18,6 +18,7 @@ import { addressesMinus, allocateServiceAddresses, type ServiceRanges, serviceAd
 import { serviceReservations } from "./service-reservations.ts";
 import { createQuotaAdmission } from "./resource-quota.ts";
 import { createPodSecurity } from "./pod-security.ts";
+import { cloneJson } from "../../api/clone.ts";
 
 export interface Admission {
   beforeCreate(kind: KindDef, obj: KubeObject): Promise<void>;
@@ -92,10 +93,10 @@ export function serviceAdmission(store: Store, services: KindDef, ranges: Servic
         const list = await store.list(kindPrefix(services));
         const others = list.kvs.map(decode).filter((s) => s.metadata?.uid !== obj.metadata?.uid);
         const { namespace = "", name = "" } = obj.metadata ?? {};
-        const requested = structuredClone(obj.spec);
+        const requested = cloneJson(obj.spec);
         const taken = { ips: new Set<string>(), ports: new Set<number>() };
         for (let attempt = 0; attempt < 16; attempt++) {
-          obj.spec = structuredClone(requested);
+          obj.spec = cloneJson(requested);
           const causes = allocateServiceAddresses(obj, others, ranges, old, taken);
           if (causes.length) throw invalid("Service", "", name, causes);
           const wanted = addressesMinus(serviceAddresses(obj), serviceAddresses(old));

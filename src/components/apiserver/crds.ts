@@ -16,6 +16,7 @@ import { deleteObject } from "./deletion.ts";
 import { forbidden, invalid } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import { kindPrefix } from "./paths.ts";
+import { cloneJson } from "../../api/clone.ts";
 
 export const CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io";
 
@@ -191,7 +192,7 @@ export class CustomResources {
       const current = await this.deps.objects.tryGet(this.deps.crdKind, undefined, crd.metadata!.name!);
       if (!current) continue;
       await this.deps.objects
-        .update(this.deps.crdKind, undefined, crd.metadata!.name!, structuredClone(current.obj), "raw", { current })
+        .update(this.deps.crdKind, undefined, crd.metadata!.name!, cloneJson(current.obj), "raw", { current })
         .catch(() => undefined); // written meanwhile: that write decided anew already
     }
   }
@@ -228,7 +229,7 @@ export class CustomResources {
     for (let attempt = 0; attempt < 20; attempt++) {
       const current = await this.deps.objects.tryGet(this.deps.crdKind, undefined, name);
       if (!current) return this.unserve(name);
-      const next = structuredClone(current.obj);
+      const next = cloneJson(current.obj);
       next.metadata!.finalizers = (next.metadata!.finalizers ?? []).filter((f) => f !== CLEANUP_FINALIZER);
       try {
         await this.deps.objects.update(this.deps.crdKind, undefined, name, next, "raw", { current });

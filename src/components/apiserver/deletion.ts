@@ -6,6 +6,7 @@ import { isConflict } from "../../client/index.ts";
 import type { DeleteOptions as MetaDeleteOptions, KindDef, KubeObject } from "../../api/types.ts";
 import { conflict, HttpError, qualified } from "./errors.ts";
 import type { Objects } from "./objects.ts";
+import { cloneJson } from "../../api/clone.ts";
 
 /** metav1.DeleteOptions as the handler has read it: dryRun=All becomes a flag. */
 export type DeleteOptions = MetaDeleteOptions & { dryRun?: boolean };
@@ -55,7 +56,7 @@ export async function deleteObject(
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`,
       );
 
-    const next = structuredClone(obj);
+    const next = cloneJson(obj);
     const nm = next.metadata!;
     const finalizers = new Set(nm.finalizers ?? []);
     if (opts.propagationPolicy === "Orphan") finalizers.add("orphan");

@@ -15,6 +15,7 @@ import { bindPod, evictPod } from "./pod-subresources.ts";
 import { priorityAdmission } from "./priority.ts";
 import { requestToken, type TokenIssuer } from "./sa-tokens.ts";
 import type { ServiceRanges } from "./service-alloc.ts";
+import { cloneJson } from "../../api/clone.ts";
 
 export interface ServerHookDeps {
   store: Store;
@@ -108,7 +109,7 @@ export function withServerHooks(kinds: KindDef[], deps: ServerHookDeps): KindDef
         finalize: only("PUT", async (req, at) => {
           const body: Namespace = await readObject(req);
           const current = await objects.get(kind, undefined, at.name);
-          const next: Namespace = structuredClone(current.obj);
+          const next: Namespace = cloneJson(current.obj);
           next.spec = { ...next.spec, finalizers: body.spec?.finalizers ?? [] };
           return json(await objects.update(kind, undefined, at.name, next, "raw", { dryRun: at.dryRun, current }));
         }),

@@ -71,7 +71,3 @@ function sameJson(a: unknown, b: unknown, meta?: string, skip?: string): boolean
   for (const k of Object.keys(y)) if (y[k] !== undefined && k !== skip) members--;
   return members === 0;
 }
-
-export function deepClone<T>(v: T): T {
-  return structuredClone(v);
-}

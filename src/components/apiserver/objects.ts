@@ -15,6 +15,7 @@ import type { Matcher } from "./filters.ts";
 import type { Admission } from "./admission.ts";
 import { goDecode, GoDecodeError } from "../../api/gocheck.ts";
 import { checkTypeMeta } from "./typemeta.ts";
+import { cloneJson } from "../../api/clone.ts";
 
 export interface Stored {
   obj: KubeObject;
@@ -324,7 +325,7 @@ export class Objects {
     const old = current.obj;
     let next: KubeObject;
     if (mode === "status") {
-      next = { ...structuredClone(old), status: body.status };
+      next = { ...cloneJson(old), status: body.status };
       // A custom resource's status is pruned and defaulted by its schema, as its spec is on the main resource.
       if (kind.custom) {
         const broken = checked(kind, next, old, "defaults");

@@ -9,6 +9,7 @@ import type { KindDef, KubeObject } from "../../api/types.ts";
 import { badRequest, conflict, HttpError } from "./errors.ts";
 import { deleteObject, type DeleteOptions } from "./deletion.ts";
 import type { Objects } from "./objects.ts";
+import { cloneJson } from "../../api/clone.ts";
 
 const success = (code: number) => ({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code });
 
@@ -109,7 +110,7 @@ async function spendDisruption(
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const current = await objects.get(pdbs, namespace, pdbName);
-    const pdb = structuredClone(current.obj) as PodDisruptionBudget;
+    const pdb = cloneJson(current.obj) as PodDisruptionBudget;
     const st = pdb.status ?? {};
     const healthyEnough = (st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0);
     if (!podReady(pod) && (pdb.spec?.unhealthyPodEvictionPolicy === "AlwaysAllow" || healthyEnough)) return;

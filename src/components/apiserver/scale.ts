@@ -5,6 +5,7 @@ import { type LabelSelector, SelectorError, selectorToString } from "../../api/s
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { badRequest, conflict } from "./errors.ts";
 import type { Stored } from "./objects.ts";
+import { cloneJson } from "../../api/clone.ts";
 
 function at(obj: unknown, path: string): unknown {
   let cur = obj;
@@ -59,7 +60,7 @@ export function applyScale(kind: KindDef, scale: Partial<Scale>, s: Stored): Kub
     throw badRequest("spec.replicas must be an integer");
   const rv = scale.metadata?.resourceVersion;
   if (rv && rv !== s.obj.metadata?.resourceVersion) throw conflict(kind.resource, kind.group, s.obj.metadata!.name!);
-  const next = structuredClone(s.obj);
+  const next = cloneJson(s.obj);
   setAt(next as Record<string, unknown>, kind.subresources.scale!.specReplicasPath, replicas ?? 0);
   return next;
 }

@@ -6,6 +6,7 @@ import type { KubeObject } from "../../api/types.ts";
 import type { InformerView } from "../../client/index.ts";
 import type { Client } from "../../client/index.ts";
 import { controllerRef } from "./base.ts";
+import { cloneJson } from "../../api/clone.ts";
 
 export function controllerUid(o: KubeObject): string[] {
   const ref = (o.metadata?.ownerReferences ?? []).find((r) => r.controller);
@@ -73,7 +74,7 @@ export function podFromTemplate(
       annotations: template.metadata?.annotations,
       ownerReferences: [controllerRef(owner)],
     },
-    spec: { ...structuredClone(template.spec), ...extra.spec },
+    spec: { ...cloneJson(template.spec), ...extra.spec },
   };
 }
 

@@ -16,6 +16,7 @@ import {
 } from "./bootstrap-policy.ts";
 import type { RbacKinds } from "./rbac.ts";
 import { uncovered } from "./rules.ts";
+import { cloneJson } from "../../../api/clone.ts";
 
 const GROUP = "rbac.authorization.k8s.io";
 const AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate";
@@ -62,7 +63,7 @@ type Rbac = ClusterRole & Pick<RoleBinding, "subjects">;
 /** What an existing object lacks from the bootstrap one; undefined when nothing. */
 function reconciled(existing: Rbac, wanted: Rbac): Rbac | undefined {
   if (existing.metadata?.annotations?.[AUTOUPDATE] === "false") return undefined;
-  const next = structuredClone(existing);
+  const next = cloneJson(existing);
   let changed = false;
   const labels = { ...(next.metadata!.labels ?? {}) };
   for (const [k, v] of Object.entries(wanted.metadata!.labels ?? {}))

@@ -1,4 +1,5 @@
 // Small helpers over plain JSON values shared by the patch engines.
+import { cloneJson } from "../../../api/clone.ts";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -33,6 +34,4 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 export const isUnsafeKey = (key: string): boolean => key === "__proto__";
 
 /** A deep copy of a JSON value, so engines may mutate freely without touching their inputs. */
-export function clone<T>(v: T): T {
-  return v === undefined ? v : structuredClone(v);
-}
+export const clone = cloneJson;

@@ -11,6 +11,7 @@ import type { KubeObject } from "../../../api/types.ts";
 import { isAlreadyExists, isNotFound, splitKey, ignore } from "../../../client/index.ts";
 import { recordEvent } from "../../events.ts";
 import { Controller, controllerRef, isControlledBy } from "../base.ts";
+import { cloneJson } from "../../../api/clone.ts";
 
 const finished = (j: Job) =>
   (j.status?.conditions ?? []).find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True")?.type;
@@ -31,7 +32,7 @@ export class CronJobController extends Controller {
     if (!cj || cj.metadata?.deletionTimestamp) return;
     const { namespace = "", name } = splitKey(key);
     const spec = cj.spec;
-    const status: CronJobStatus = structuredClone(cj.status ?? {});
+    const status: CronJobStatus = cloneJson(cj.status ?? {});
     const jobsApi = this.ctx.client.resource<Job>("jobs.batch", namespace);
     const jobs = this.ctx.informers
       .get<Job>("jobs")
@@ -122,7 +123,7 @@ export class CronJobController extends Controller {
         },
         ownerReferences: [controllerRef(cj)],
       },
-      spec: structuredClone(spec.jobTemplate.spec),
+      spec: cloneJson(spec.jobTemplate.spec),
     };
     // Already there: this time was run before (the name is the time).
     const job = await this.ctx.client

@@ -8,6 +8,7 @@ import { isNotFound, keyOf, splitKey, ignore } from "../../../client/index.ts";
 import { Controller } from "../base.ts";
 import { BURST_REPLICAS, createPods, enqueueOwnersOfPods, Expectations, ownedPods, podFromTemplate } from "../pods.ts";
 import { recordEvent } from "../../events.ts";
+import { cloneJson } from "../../../api/clone.ts";
 
 const phase = (p: Pod) => p.status?.phase;
 
@@ -26,7 +27,7 @@ export class JobController extends Controller {
     const job = this.ctx.informers.get<Job>("jobs").get(key);
     if (!job) return;
     const spec = job.spec;
-    const status = structuredClone(job.status ?? {});
+    const status = cloneJson(job.status ?? {});
     const conds = status.conditions ?? [];
     const finished = conds.find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
     const pods = ownedPods(this.ctx.informers.get<Pod>("pods"), job);

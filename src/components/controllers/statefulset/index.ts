@@ -9,6 +9,7 @@ import { isAlreadyExists, isNotFound, splitKey, ignore } from "../../../client/i
 import { Controller } from "../base.ts";
 import { BURST_REPLICAS, enqueueOwnersOfPods, indexPodsByController, ownedPods, podFromTemplate } from "../pods.ts";
 import { ensureRevision, pruneRevisions, revisionHash, templateOfRevision, templatePatch } from "../revision.ts";
+import { cloneJson } from "../../../api/clone.ts";
 
 const HASH = "controller-revision-hash";
 const phase = (p: Pod) => p.status?.phase;
@@ -57,7 +58,7 @@ export class StatefulSetController extends Controller {
               labels: { ...spec.selector?.matchLabels, ...t.metadata?.labels },
               annotations: t.metadata?.annotations,
             },
-            spec: structuredClone(t.spec ?? {}),
+            spec: cloneJson(t.spec ?? {}),
           })
           .catch(ignore(isAlreadyExists));
       out.push({ name: volume, persistentVolumeClaim: { claimName } });
