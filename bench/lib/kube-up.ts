@@ -51,6 +51,8 @@ export async function startKube(
     prefix?: string[];
     /** The API server's address (`--host`), 127.0.0.1 by default; the returned url uses it. */
     host?: string;
+    /** More environment variables (Bun.spawn passes the environment the runner started with, not process.env's changes). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<RunningKube> {
   const dataDir = opts.dataDir ?? tempDir("up");
@@ -81,6 +83,7 @@ export async function startKube(
     {
       stdout: opts.stdoutFile ? appendTo(opts.stdoutFile) : process.env.KUBE_BENCH_LOG ? "inherit" : "ignore",
       stderr: "inherit",
+      ...(opts.env && { env: { ...process.env, ...opts.env } }),
     },
   );
   const url = `https://${host}:${port}`;

@@ -62,3 +62,39 @@ test("an interval of 0 never collects", () => {
   stop();
   expect(ran).toBe(0);
 });
+
+test("a slow collection leaves a heap as big to JSC; forced collections resume once it is smaller", async () => {
+  const heap = { bytes: 1000 };
+  const runs: number[] = [];
+  const slow: number[] = [];
+  let asked = 0;
+  stops.push(
+    collectGarbage(20, {
+      heapBytes: () => {
+        asked++;
+        return heap.bytes;
+      },
+      collect: () => {
+        runs.push(heap.bytes);
+        // The pause of a collection of a big heap, as the collector sees it.
+        const end = performance.now() + 10;
+        while (heap.bytes >= 1000 && performance.now() < end);
+      },
+      slowMs: 5,
+      onSlow: (ms, bytes) => {
+        expect(ms).toBeGreaterThan(5);
+        slow.push(bytes);
+      },
+    }),
+  );
+  await waitFor("the first, slow collection", () => runs.length === 1);
+  expect(slow).toEqual([1000]);
+  const after = asked;
+  await waitFor("three more due times", () => asked >= after + 3);
+  heap.bytes = 2000;
+  await waitFor("three more due times with a bigger heap", () => asked >= after + 6);
+  expect(runs).toEqual([1000]);
+  heap.bytes = 500;
+  await waitFor("collections again", () => runs.length >= 3);
+  expect(runs.slice(1, 3)).toEqual([500, 500]);
+});

@@ -1,12 +1,19 @@
 // kube up's forced garbage collection (--gc-interval), held while the API server writes a whole LIST.
 
+/** A forced collection that stops the process this long is left to JSC from then on (see below). */
+export const SLOW_COLLECTION_MS = 100;
+
 /**
  * A full, synchronous garbage collection every `ms` (none for 0). JSC's own full collections run
  * when the heap has doubled and leave what they free with the allocator, so under steady churn the
  * process's RSS was a 60 MB sawtooth that kept climbing for minutes (`bun run bench soak`: +11
  * MB/min); Bun.gc(true) also hands the freed pages back (same load, every 20 s: flat at ~150 MB
- * instead of 160-220 MB). The price is a pause of some tens of ms of CPU (25 MB live heap) each,
- * and seconds at 100k pods (3.5-4.2 s of CPU with a ~1.4 GB heap).
+ * instead of 160-220 MB). The price is a pause of some tens of ms of CPU with a 25 MB live heap.
+ *
+ * With a big heap the pause is seconds (2-3 s at 100k pods, a 1.4 GB heap: every API call waits
+ * through it, the mutating p99 was these pauses). So a forced collection that took longer than
+ * `slowMs` marks the heap size it ran at: no forced collection runs while the heap is that big
+ * or bigger, and JSC's concurrent collector, sized for kube up by src/cli/heap-size.ts, keeps it.
  *
  * While `busy()` says so (a LIST of every pod being written), a due collection waits, checking
  * every `retryMs`, for at most one more interval: a pause of seconds in the middle of the response
@@ -15,11 +22,23 @@
  */
 export function collectGarbage(
   ms: number,
-  opts: { busy?: () => boolean; collect?: () => void; retryMs?: number } = {},
+  opts: {
+    busy?: () => boolean;
+    collect?: () => void;
+    retryMs?: number;
+    /** The heap's size now, garbage included (bun:jsc's heapSize()). */
+    heapBytes?: () => number;
+    slowMs?: number;
+    /** Told when a slow collection leaves heaps of `bytes` and over to JSC. */
+    onSlow?: (ms: number, bytes: number) => void;
+  } = {},
 ): () => void {
   const collect = opts.collect ?? (typeof Bun === "undefined" ? undefined : () => Bun.gc(true));
   if (!ms || !collect) return () => {};
+  const heapBytes = opts.heapBytes ?? jscHeapSize();
+  const slowMs = opts.slowMs ?? SLOW_COLLECTION_MS;
   const retryMs = opts.retryMs ?? 250;
+  let slowAt = Number.POSITIVE_INFINITY;
   let due = performance.now() + ms;
   let timer: ReturnType<typeof setTimeout>;
   const schedule = (wait: number) => {
@@ -28,12 +47,26 @@ export function collectGarbage(
   };
   const tick = () => {
     const now = performance.now();
-    if (opts.busy?.() && now - due < ms) return schedule(retryMs);
-    collect();
+    const size = heapBytes();
+    if (size < slowAt) {
+      if (opts.busy?.() && now - due < ms) return schedule(retryMs);
+      collect();
+      const took = performance.now() - now;
+      if (took > slowMs) {
+        slowAt = size;
+        opts.onSlow?.(took, size);
+      }
+    }
     due += ms;
     if (due <= performance.now()) due = performance.now() + ms;
     schedule(due - performance.now());
   };
   schedule(ms);
   return () => clearTimeout(timer);
+}
+
+function jscHeapSize(): () => number {
+  if (typeof Bun === "undefined") return () => 0;
+  const { heapSize } = require("bun:jsc") as { heapSize: () => number };
+  return heapSize;
 }

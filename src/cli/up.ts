@@ -316,7 +316,13 @@ export async function up(opts: UpOptions): Promise<void> {
   const stopSnapshots = snapshotEvery
     ? scheduleSnapshots(dataDir, snapshotEvery, snapshotRetain, (m) => console.log(`[snapshot] ${m}`))
     : () => {};
-  const stopCollecting = collectGarbage(gcEvery, { busy: () => api.streamingLists() > 0 });
+  const stopCollecting = collectGarbage(gcEvery, {
+    busy: () => api.streamingLists() > 0,
+    onSlow: (ms, bytes) =>
+      console.log(
+        `[gc] a forced collection took ${Math.round(ms)} ms at ${Math.round(bytes / 2 ** 20)} MB of heap: from that size on JSC's own collector keeps the heap`,
+      ),
+  });
   const stopAll = async () => {
     stopCollecting();
     stopSnapshots();

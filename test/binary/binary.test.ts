@@ -4,10 +4,11 @@
 // the scheduler's when KUBE_SCHEDULER_THREAD=1), SIGTERM stops it cleanly.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "../helpers/wait.ts";
 import { testServiceCidr } from "../../bench/lib/kube-up.ts";
+import { HEAP_RAM_BYTES } from "../../src/cli/heap-size.ts";
 
 let dir: string;
 let up: ReturnType<typeof Bun.spawn> | undefined;
@@ -69,6 +70,10 @@ test("the binary alone runs a cluster and its CLI", async () => {
       return (await fetch(`https://127.0.0.1:${port}/readyz`, { tls: { ca } } as RequestInit)).ok;
     },
     20_000,
+  );
+  // It restarted itself in place with JSC's heap sized (src/cli/heap-size.ts): the pid spawned serves.
+  expect(readFileSync(`/proc/${up.pid}/environ`, "utf8").split("\0")).toContain(
+    `BUN_JSC_forceRAMSize=${Math.min(totalmem(), HEAP_RAM_BYTES)}`,
   );
   const kubeconfig = ["--kubeconfig", join(dir, "data", "kubeconfig")];
   await waitFor(
