@@ -6,8 +6,8 @@ import { totalmem } from "node:os";
  * JSC's growth rule depends on RAM: from 16 GB up a heap may grow by 2 x e^(-heap/RAM) of itself
  * before its next full collection (a 1.2 GB heap on a 24 GB machine nearly triples: 3.7 GB RSS
  * at 100k pods once kube's forced collections stopped); below 16 GB it may double while the
- * process holds under 80% of RAM, then 1.5 times, 1.24 times over 90%, and over 80% every
- * collection is a full one. Sized by 2 GB, JSC's concurrent collector keeps a 100k-pod heap
+ * process holds under 80% of RAM, grow by half up to 90% and by a quarter beyond, and over 80%
+ * every collection is a full one. Sized by 2 GB, JSC's concurrent collector keeps a 100k-pod heap
  * within it (1.8 GB peak), where kube's forced full collections (src/cli/gc.ts) paused the API
  * for 2-3 s each. (A fixed +25% growth on the real RAM held 1 GB but took a third more CPU.)
  */

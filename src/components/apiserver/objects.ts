@@ -121,17 +121,17 @@ function sized(text: string): string {
  * encoding), with its resourceVersion set, carrying its stored text for the response.
  */
 const WRITTEN_TEXT = Symbol("writtenText");
-/** The text rides on the object under a symbol only this module has (no WeakMap entry per create). */
+/** The text rides on the object under a symbol only this module has (no WeakMap entry per write). */
 type Written = KubeObject & { [WRITTEN_TEXT]?: string };
 
 function asWritten(obj: KubeObject, kv: KeyValue): KubeObject {
   obj.metadata!.resourceVersion = String(kv.modRevision);
-  // Not enumerable: a copy made by spreading the object ({...created}) must not carry this text.
+  // Not enumerable: a copy made by spreading the object ({...written}) must not carry this text.
   Object.defineProperty(obj, WRITTEN_TEXT, { value: rawJson(kv), configurable: true, writable: true });
   return obj;
 }
 
-/** The stored text of an object a create returned (undefined for any other object). */
+/** The stored text of an object a create or an update returned (undefined for any other object). */
 export function writtenTextOf(obj: unknown): string | undefined {
   return typeof obj === "object" && obj !== null ? (obj as Written)[WRITTEN_TEXT] : undefined;
 }

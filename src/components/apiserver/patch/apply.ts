@@ -23,7 +23,8 @@ import {
   valueAt,
   type FieldSet,
 } from "./fields.ts";
-import { clone, deepEqual, isObject, isUnsafeKey, type JsonObject } from "./json.ts";
+import { deepEqual, isObject, isUnsafeKey, type JsonObject } from "./json.ts";
+import { cloneJson } from "../../../api/clone.ts";
 import { shapeFor } from "./schema.ts";
 import { mergeMap } from "./strategic.ts";
 
@@ -55,7 +56,7 @@ export function applyServerSide(kind: string, current: unknown, applied: unknown
   const manager = opts.fieldManager;
   if (!manager) throw badRequest("PATCH, fieldManager is required for apply requests");
   const shape = shapeFor(kind);
-  const config = withoutNulls(clone(applied)) as JsonObject;
+  const config = withoutNulls(cloneJson(applied)) as JsonObject;
   if (isObject(config.metadata)) delete config.metadata.managedFields;
   const owned = fieldSetOf(config, shape);
   const apiVersion = String(config.apiVersion ?? (isObject(current) ? current.apiVersion : "") ?? "");
@@ -70,7 +71,7 @@ export function applyServerSide(kind: string, current: unknown, applied: unknown
 
   if (!isObject(current)) return withManagedFields(config, [entry]);
 
-  const live = clone(current);
+  const live = cloneJson(current);
   const entries = managedFieldsOf(live);
   const mine = (e: ManagedFieldsEntry) => e.manager === manager && e.operation === "Apply";
   const others = entries.filter((e) => !mine(e)).map((e) => ({ e, set: fromFieldsV1(e.fieldsV1) }));
@@ -101,7 +102,7 @@ export function applyServerSide(kind: string, current: unknown, applied: unknown
     if (other.set.size > 0) kept.push({ ...e, fieldsV1: toFieldsV1(other.set) });
   }
 
-  const merged = mergeMap(live, clone(config), shape);
+  const merged = mergeMap(live, cloneJson(config), shape);
   const previous = entries.find(mine);
   if (previous) removeAbandoned(merged, fromFieldsV1(previous.fieldsV1), [owned, ...others.map((o) => o.set)]);
 
@@ -140,7 +141,7 @@ function removeAbandoned(obj: JsonObject, before: FieldSet, ownedNow: FieldSet[]
 }
 
 function stripManaged(obj: JsonObject): JsonObject {
-  const c = clone(obj);
+  const c = cloneJson(obj);
   if (isObject(c.metadata)) delete c.metadata.managedFields;
   return c;
 }

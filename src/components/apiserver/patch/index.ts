@@ -4,7 +4,8 @@
 import { parse as parseYaml } from "yaml";
 import { applyServerSide } from "./apply.ts";
 import { PatchError, badRequest, unprocessable } from "./errors.ts";
-import { clone, isObject, jsonType } from "./json.ts";
+import { isObject, jsonType } from "./json.ts";
+import { cloneJson } from "../../../api/clone.ts";
 import { applyJsonPatch } from "./jsonpatch.ts";
 import { jsonMergePatch } from "./merge.ts";
 import { shapeFor } from "./schema.ts";
@@ -84,7 +85,7 @@ function dispatch(kind: string, current: unknown, patch: unknown, type: PatchKin
       if (!isObject(patch)) {
         throw badRequest(`json: cannot unmarshal ${jsonType(patch)} into Go value of type map[string]interface {}`);
       }
-      return jsonMergePatch(clone(current), clone(patch));
+      return jsonMergePatch(cloneJson(current), cloneJson(patch));
     case "json":
       return applyJsonPatch(current, patch);
     case "strategic":

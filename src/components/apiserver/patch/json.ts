@@ -1,5 +1,4 @@
 // Small helpers over plain JSON values shared by the patch engines.
-import { cloneJson } from "../../../api/clone.ts";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -32,6 +31,3 @@ export function deepEqual(a: unknown, b: unknown): boolean {
  * Kubernetes would drop such a key as an unknown field, so the engines skip it.
  */
 export const isUnsafeKey = (key: string): boolean => key === "__proto__";
-
-/** A deep copy of a JSON value, so engines may mutate freely without touching their inputs. */
-export const clone = cloneJson;

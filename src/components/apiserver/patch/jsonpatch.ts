@@ -4,7 +4,8 @@
 // answers when evanphx/json-patch fails to apply.
 import { applyPatch as fastApply, getValueByPointer, JsonPatchError, type Operation } from "fast-json-patch";
 import { badRequest, PatchError, unprocessable } from "./errors.ts";
-import { clone, isObject } from "./json.ts";
+import { isObject } from "./json.ts";
+import { cloneJson } from "../../../api/clone.ts";
 
 /** Kubernetes refuses patches with more operations than this (the Go server's limit). */
 const maxOperations = 10000;
@@ -58,7 +59,7 @@ export function applyJsonPatch(current: unknown, patch: unknown): unknown {
   for (const op of patch) {
     if (!isObject(op)) throw badRequest("json: cannot unmarshal a non-object into a JSON patch operation");
   }
-  let doc = clone(current);
+  let doc = cloneJson(current);
   let copied = 0;
   try {
     for (const op of patch as Operation[]) {

@@ -5,7 +5,8 @@
 // manager that last changed a field. Opt-in: the API server calls it on each write.
 import { rfc3339 } from "../../../api/time.ts";
 import { fieldSetOf, fromFieldsV1, toFieldsV1, valueAt, type FieldSet } from "./fields.ts";
-import { clone, deepEqual, isObject, type JsonObject } from "./json.ts";
+import { deepEqual, isObject, type JsonObject } from "./json.ts";
+import { cloneJson } from "../../../api/clone.ts";
 import { shapeFor } from "./schema.ts";
 
 export interface UpdateOptions {
@@ -31,7 +32,7 @@ interface Entry extends JsonObject {
  * sent by the client are ignored in favour of the stored ones.
  */
 export function recordUpdate(kind: string, before: unknown, after: JsonObject, opts: UpdateOptions): JsonObject {
-  const out = clone(after);
+  const out = cloneJson(after);
   const manager = opts.fieldManager;
   const previous =
     isObject(before) && isObject(before.metadata) && Array.isArray(before.metadata.managedFields)

@@ -12,7 +12,8 @@
 // live object), we merge it into an empty value instead, so directives never leak
 // into stored objects (Go drops them later when decoding into typed structs).
 import { badRequest, unprocessable } from "./errors.ts";
-import { clone, isObject, isUnsafeKey, jsonType, type JsonObject } from "./json.ts";
+import { isObject, isUnsafeKey, jsonType, type JsonObject } from "./json.ts";
+import { cloneJson } from "../../../api/clone.ts";
 import {
   directiveMarker,
   findByKey,
@@ -32,7 +33,7 @@ export function strategicMergePatch(current: unknown, patch: unknown, shape: Sha
   if (!isObject(patch)) {
     throw badRequest(`json: cannot unmarshal ${jsonType(patch)} into Go value of type map[string]interface {}`);
   }
-  return mergeMap(isObject(current) ? clone(current) : {}, clone(patch), shape);
+  return mergeMap(isObject(current) ? cloneJson(current) : {}, cloneJson(patch), shape);
 }
 
 /** Merges `patch` into `original`; both are private copies and may be mutated. */
