@@ -47,8 +47,22 @@ const workers = [
   writeFileSync(stub, `import ${JSON.stringify(join(root, "src", ...path))};\n`);
   return stub;
 });
+// --bytecode (as an ES module, which keeps top-level await and the workers' own bundles whole): the
+// binary carries JSC's bytecode instead of source to parse at every start. A start that fails at
+// once took 0.30 s, now 0.08 s; `kube up`, which starts twice (src/cli/heap-size.ts), 0.46 -> 0.10 s.
 const out = Bun.spawnSync(
-  [process.execPath, "build", "--compile", "--minify", entry, ...workers, "--outfile", outfile],
+  [
+    process.execPath,
+    "build",
+    "--compile",
+    "--minify",
+    "--bytecode",
+    "--format=esm",
+    entry,
+    ...workers,
+    "--outfile",
+    outfile,
+  ],
   {
     cwd: root,
     stdio: ["inherit", "inherit", "inherit"],
