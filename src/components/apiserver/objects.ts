@@ -325,7 +325,9 @@ export class Objects {
     const old = current.obj;
     let next: KubeObject;
     if (mode === "status") {
-      next = { ...cloneJson(old), status: body.status };
+      // A copy of the old object but its status, which the body's replaces in the same place.
+      next = cloneJson({ ...old, status: undefined });
+      next.status = body.status;
       // A custom resource's status is pruned and defaulted by its schema, as its spec is on the main resource.
       if (kind.custom) {
         const broken = checked(kind, next, old, "defaults");
