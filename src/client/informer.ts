@@ -138,7 +138,8 @@ export interface ListenerOptions {
 export class Informer<T extends KubeObject> {
   private cache = new Map<string, T>();
   private listeners: Listener<T>[] = [];
-  private indexers = new Map<string, { fn: (obj: T) => string[]; index: Map<string, Set<string>> }>();
+  /** Per index, its values' objects by key (the objects themselves: a lookup returns them without going through the cache). */
+  private indexers = new Map<string, { fn: (obj: T) => string[]; index: Map<string, Map<string, T>> }>();
   private synced = false;
   private started = false;
   private stopped = false;
@@ -212,15 +213,16 @@ export class Informer<T extends KubeObject> {
   /** Adds an index over the cache; one of that name already there is kept (same name, same index), so users sharing an informer may each ask for it. */
   addIndexer(name: string, fn: (obj: T) => string[]): void {
     if (this.indexers.has(name)) return;
-    const index = new Map<string, Set<string>>();
+    const index = new Map<string, Map<string, T>>();
     this.indexers.set(name, { fn, index });
-    for (const [key, obj] of this.cache) this.indexAdd(index, fn(obj), key);
+    for (const [key, obj] of this.cache) this.indexAdd(index, fn(obj), key, obj);
   }
 
   byIndex(name: string, value: string): T[] {
     const idx = this.indexers.get(name);
     if (!idx) throw new Error(`no indexer "${name}"`);
-    return [...(idx.index.get(value) ?? [])].map((k) => this.cache.get(k)!).filter(Boolean);
+    const objs = idx.index.get(value);
+    return objs ? [...objs.values()] : [];
   }
 
   start(): void {
@@ -464,7 +466,7 @@ export class Informer<T extends KubeObject> {
     this.cache.set(key, obj);
     for (const { fn, index } of this.indexers.values()) {
       if (old) this.indexRemove(index, fn(old), key);
-      this.indexAdd(index, fn(obj), key);
+      this.indexAdd(index, fn(obj), key, obj);
     }
   }
 
@@ -473,15 +475,15 @@ export class Informer<T extends KubeObject> {
     for (const { fn, index } of this.indexers.values()) this.indexRemove(index, fn(old), key);
   }
 
-  private indexAdd(index: Map<string, Set<string>>, values: string[], key: string): void {
+  private indexAdd(index: Map<string, Map<string, T>>, values: string[], key: string, obj: T): void {
     for (const v of values) {
-      let keys = index.get(v);
-      if (!keys) index.set(v, (keys = new Set()));
-      keys.add(key);
+      let objs = index.get(v);
+      if (!objs) index.set(v, (objs = new Map()));
+      objs.set(key, obj);
     }
   }
 
-  private indexRemove(index: Map<string, Set<string>>, values: string[], key: string): void {
+  private indexRemove(index: Map<string, Map<string, T>>, values: string[], key: string): void {
     for (const v of values) {
       const keys = index.get(v);
       keys?.delete(key);

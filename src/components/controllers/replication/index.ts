@@ -31,6 +31,34 @@ export function deletionOrder(a: Pod, b: Pod): number {
   return Date.parse(b.metadata?.creationTimestamp ?? "") - Date.parse(a.metadata?.creationTimestamp ?? "");
 }
 
+const sameLabels = (a: Record<string, string> = {}, b: Record<string, string> = {}): boolean => {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
+};
+const readyOf = (p: Pod) => p.status?.conditions?.find((c) => c.type === "Ready");
+const controllerOf = (p: Pod) => p.metadata?.ownerReferences?.find((r) => r.controller);
+
+/**
+ * Whether a pod changed in anything a sync reads of it (whose it is, whether it matches and counts
+ * as active, ready or available). Others (its binding, most status writes, a resync) need no sync:
+ * upstream syncs the owner on every change of its pods, and each sync walks all of them.
+ */
+export function changedForOwner(old: Pod, p: Pod): boolean {
+  if (old === p) return false;
+  const a = old.metadata;
+  const b = p.metadata;
+  if (a?.deletionTimestamp !== b?.deletionTimestamp || !sameLabels(a?.labels, b?.labels)) return true;
+  const ca = controllerOf(old);
+  const cb = controllerOf(p);
+  if (ca?.uid !== cb?.uid || ca?.kind !== cb?.kind || ca?.name !== cb?.name) return true;
+  if (podActive(old) !== podActive(p)) return true;
+  const ra = readyOf(old);
+  const rb = readyOf(p);
+  return ra?.status !== rb?.status || ra?.lastTransitionTime !== rb?.lastTransitionTime;
+}
+
 class ReplicaController extends Controller {
   private expectations = new Expectations();
   constructor(
@@ -76,6 +104,7 @@ class ReplicaController extends Controller {
         }
       },
       update: (old, p) => {
+        if (!changedForOwner(old, p)) return;
         for (const k of new Set([...ownerKeys(old), ...ownerKeys(p)])) this.queue.add(k);
       },
       delete: (p) => ownerKeys(p).forEach((k) => this.queue.add(k)),
@@ -144,14 +173,26 @@ class ReplicaController extends Controller {
     }
 
     const min = spec.minReadySeconds ?? 0;
-    const templateLabels = spec.template.metadata?.labels ?? {};
+    // One pass over the pods (a sync follows most pod changes, each over all of the owner's pods).
+    const templateLabels = Object.entries(spec.template.metadata?.labels ?? {});
+    const at = Date.now();
+    let fullyLabeled = 0;
+    let ready = 0;
+    let available = 0;
+    for (const p of active) {
+      const labels = p.metadata?.labels;
+      let all = true;
+      for (const [k, v] of templateLabels) if (labels?.[k] !== v) all = false;
+      if (all) fullyLabeled++;
+      if (!podReady(p)) continue;
+      ready++;
+      if (podAvailable(p, min, at)) available++;
+    }
     const status: Record<string, unknown> = {
       replicas: active.length,
-      fullyLabeledReplicas: active.filter((p) =>
-        Object.entries(templateLabels).every(([k, v]) => p.metadata?.labels?.[k] === v),
-      ).length,
-      readyReplicas: active.filter(podReady).length,
-      availableReplicas: active.filter((p) => podAvailable(p, min)).length,
+      fullyLabeledReplicas: fullyLabeled,
+      readyReplicas: ready,
+      availableReplicas: available,
       observedGeneration: owner.metadata?.generation,
     };
     const conds = owner.status?.conditions ?? [];
