@@ -6,7 +6,11 @@ import type { Pod } from "../../../api/kinds/pod.ts";
 import { cloneJson } from "../../../api/clone.ts";
 import { changedForOwner } from "./index.ts";
 
-const ready = (status: "True" | "False", at = "2026-12-03T10:00:00Z") => ({ type: "Ready", status, lastTransitionTime: at });
+const ready = (status: "True" | "False", at = "2026-12-03T10:00:00Z") => ({
+  type: "Ready",
+  status,
+  lastTransitionTime: at,
+});
 const base: Pod = {
   apiVersion: "v1",
   kind: "Pod",
