@@ -485,9 +485,9 @@ export class Informer<T extends KubeObject> {
 
   private indexRemove(index: Map<string, Map<string, T>>, values: string[], key: string): void {
     for (const v of values) {
-      const keys = index.get(v);
-      keys?.delete(key);
-      if (keys?.size === 0) index.delete(v);
+      const objs = index.get(v);
+      objs?.delete(key);
+      if (objs?.size === 0) index.delete(v);
     }
   }
 

@@ -173,7 +173,7 @@ class ReplicaController extends Controller {
     }
 
     const min = spec.minReadySeconds ?? 0;
-    // One pass over the pods (a sync follows most pod changes, each over all of the owner's pods).
+    // One pass over the owner's pods: every sync walks all of them (hundreds for a big Deployment).
     const templateLabels = Object.entries(spec.template.metadata?.labels ?? {});
     const at = Date.now();
     let fullyLabeled = 0;
