@@ -100,7 +100,17 @@ async function newPage(): Promise<Page> {
   context.on("request", (r) => {
     if (!r.url().startsWith(`${served.url}/`)) foreign.push(r.url());
   });
-  return context.newPage();
+  const page = await context.newPage();
+  // For a failure's diagnosis: a page that never showed its form (2 of ~10 runs of this file on a
+  // loaded machine, session 37, cause not found) left nothing in the log but a selector's timeout.
+  page.on("pageerror", (e) => console.error(`[page] error: ${e.message}`));
+  page.on("crash", () => console.error("[page] crashed"));
+  page.on("requestfailed", (r) => {
+    const why = r.failure()?.errorText ?? "";
+    // Streams the tests end themselves (logs, watches, terminals) are aborted on purpose.
+    if (!why.includes("ERR_ABORTED")) console.error(`[page] request failed: ${r.method()} ${r.url()}: ${why}`);
+  });
+  return page;
 }
 
 async function shot(page: Page, name: string) {
