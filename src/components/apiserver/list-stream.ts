@@ -19,9 +19,10 @@ const DRAIN_CHARS = 8 * 1024 * 1024;
 /**
  * Text written between young-generation collections. Every item's text is garbage once written,
  * and with a big live heap (kube up at 100k pods: ~1.2 GB) JSC lets new garbage grow in
- * proportion to the heap before it collects: a LIST's ~200 MB of item strings raised the server's
- * peak RSS by that much (bench list with BENCH_LIST_LIVE=400000: +202-227 MB; with this +47-56 MB,
- * its CPU the same within noise). An eden collection visits only objects made since the last one.
+ * proportion to the heap before it collects: the final LIST of bench scale (184 MB) raised kube's
+ * RSS by ~190 MB. bench list with BENCH_LIST_LIVE=400000, the server's peak RSS over its RSS before
+ * the request: +85-227 MB over HTTPS and +334-413 MB read in process; with this +47-56 and +23-83 MB,
+ * its CPU no higher. An eden collection visits only objects made since the last one.
  */
 const COLLECT_CHARS = 32 * 1024 * 1024;
 const edenCollect: () => void =
