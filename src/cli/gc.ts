@@ -1,4 +1,5 @@
 // kube up's forced garbage collection (--gc-interval), held while the API server writes a whole LIST.
+import { heapSize } from "../util/jsc.ts";
 
 /** A forced collection that stops the process this long is left to JSC from then on (see below). */
 export const SLOW_COLLECTION_MS = 100;
@@ -35,7 +36,7 @@ export function collectGarbage(
 ): () => void {
   const collect = opts.collect ?? (typeof Bun === "undefined" ? undefined : () => Bun.gc(true));
   if (!ms || !collect) return () => {};
-  const heapBytes = opts.heapBytes ?? jscHeapSize();
+  const heapBytes = opts.heapBytes ?? heapSize;
   const slowMs = opts.slowMs ?? SLOW_COLLECTION_MS;
   const retryMs = opts.retryMs ?? 250;
   let slowAt = Number.POSITIVE_INFINITY;
@@ -63,10 +64,4 @@ export function collectGarbage(
   };
   schedule(ms);
   return () => clearTimeout(timer);
-}
-
-function jscHeapSize(): () => number {
-  if (typeof Bun === "undefined") return () => 0;
-  const { heapSize } = require("bun:jsc") as { heapSize: () => number };
-  return heapSize;
 }

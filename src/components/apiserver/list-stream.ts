@@ -11,6 +11,7 @@ import { needsOnRead, type Objects, read } from "./objects.ts";
 import { listPrefix } from "./paths.ts";
 import { tableColumns, tableRow } from "./table.ts";
 import { apiVersion } from "./watch.ts";
+import { edenCollect } from "../../util/jsc.ts";
 
 /** Store keys read per page: big enough to amortize the query, small enough to keep memory flat. */
 const PAGE = 500;
@@ -25,8 +26,6 @@ const DRAIN_CHARS = 8 * 1024 * 1024;
  * its CPU no higher. An eden collection visits only objects made since the last one.
  */
 const COLLECT_CHARS = 32 * 1024 * 1024;
-const edenCollect: () => void =
-  typeof Bun === "undefined" ? () => {} : (require("bun:jsc") as { edenGC: () => void }).edenGC;
 
 /**
  * One item as the list shows it: the stored text with its resourceVersion when it already is that
