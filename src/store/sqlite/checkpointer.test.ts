@@ -1,7 +1,8 @@
 // The checkpointer's thread copies a WAL written by another connection into the database (PASSIVE
-// leaves nothing for the writer's own checkpoint to copy; the writer then starts the WAL over and
-// cuts the file back to journal_size_limit), a store that has written enough hands its checkpoints
-// to it and still reopens whole, and a reader holding an old snapshot never holds up the writes.
+// leaves nothing for the writer's own checkpoint to copy) and starts the WAL over itself, cutting
+// the file back to journal_size_limit, unless the writer holds the shared write lock; a store that
+// has written enough hands its checkpoints to it and still reopens whole, and a reader holding an
+// old snapshot never holds up the writes.
 import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -10,12 +11,13 @@ import { join } from "node:path";
 import { waitFor } from "../../../test/helpers/wait.ts";
 import { openStore } from "../index.ts";
 import { startCheckpointer } from "./checkpointer.ts";
-import { openDatabase } from "./driver.ts";
+import { type Database as DriverDatabase, openDatabase } from "./driver.ts";
 import { PRAGMAS, SCHEMA, WAL_SIZE_LIMIT } from "./schema.ts";
 
 const walBytes = (path: string) => statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
 
-test("copies another connection's WAL frames into the database; the writer then cuts the WAL file back", async () => {
+/** A database with more than journal_size_limit of WAL that no checkpoint has copied, written by `db`. */
+async function withLongWal(run: (db: DriverDatabase, path: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "kube-ckpt-"));
   const path = join(dir, "kube.db");
   const db = await openDatabase(path);
@@ -24,33 +26,62 @@ test("copies another connection's WAL frames into the database; the writer then 
     db.exec(SCHEMA);
     db.exec("PRAGMA wal_autocheckpoint = 0");
     const put = db.prepare("INSERT INTO kv(key, value, create_rev, mod_rev) VALUES (?, ?, 1, 1)");
-    // More than journal_size_limit of WAL.
     db.transaction(() => {
       for (let i = 0; i < 1200; i++) put.run(`/k/${i}`, "x".repeat(16_000));
     })();
     expect(walBytes(path)).toBeGreaterThan(WAL_SIZE_LIMIT);
-    // Nothing copied yet: the writer's own PASSIVE checkpoint would find frames to copy.
+    await run(db, path);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** How many times the checkpointer started the WAL over (its one-row write). */
+const restarts = (db: { prepare(sql: string): { get(): unknown } }) =>
+  (db.prepare("SELECT value FROM meta WHERE name = 'wal_restarts'").get() as { value: number } | null)?.value ?? 0;
+
+test("copies another connection's WAL frames into the database and starts the WAL over itself, cutting the file back", () =>
+  withLongWal(async (db, path) => {
     const c = await startCheckpointer(path);
     expect(c).toBeDefined();
     try {
       c!.checkpoint();
       await waitFor("checkpoint done", () => !c!.busy);
-      const after = db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as { log: number; checkpointed: number };
-      expect(after.log).toBeGreaterThan(0);
-      expect(after.checkpointed).toBe(after.log);
-      // Every frame copied: the next write starts the WAL over and cuts the file back.
-      db.prepare("DELETE FROM kv WHERE key = ?").run("/k/0");
+      // The writer has not written since: the checkpointer's own one-row write started the WAL
+      // over (so the writer's next commit does not sync a new WAL header) and cut the file back.
+      expect(restarts(db)).toBe(1);
       expect(walBytes(path)).toBeGreaterThan(0);
       expect(walBytes(path)).toBeLessThanOrEqual(WAL_SIZE_LIMIT);
+      // The WAL holds only that write's pages now, not the ~1,200 frames before.
+      const after = db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as { log: number; checkpointed: number };
+      expect(after.log).toBeLessThan(10);
+      db.prepare("DELETE FROM kv WHERE key = ?").run("/k/0");
       expect(db.prepare("SELECT count(*) AS n FROM kv").get()).toEqual({ n: 1199 });
     } finally {
       await c!.stop();
     }
-  } finally {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
+
+test("the WAL is not started over while the writer holds the shared write lock, and is once it is given back", () =>
+  withLongWal(async (db, path) => {
+    const c = await startCheckpointer(path);
+    try {
+      expect(c!.beginWrite()).toBe(true);
+      c!.checkpoint();
+      await waitFor("checkpoint done", () => !c!.busy);
+      // Copied, but the restart needs the lock: the thread gave up waiting for it.
+      expect(restarts(db)).toBe(0);
+      expect(walBytes(path)).toBeGreaterThan(WAL_SIZE_LIMIT);
+      c!.endWrite();
+      c!.checkpoint();
+      await waitFor("checkpoint done", () => !c!.busy);
+      expect(restarts(db)).toBe(1);
+      expect(walBytes(path)).toBeLessThanOrEqual(WAL_SIZE_LIMIT);
+    } finally {
+      await c!.stop();
+    }
+  }));
 
 test("a file it cannot open: no checkpointer (the store checkpoints itself)", async () => {
   expect(await startCheckpointer("/nonexistent-dir/kube.db")).toBeUndefined();
@@ -71,6 +102,10 @@ test("a store past the checkpointer's start keeps its WAL bounded and reopens wi
     expect(maxWal).toBeLessThan(80 * 1024 * 1024);
     await s.close();
     expect(walBytes(join(dir, "kube.db"))).toBe(0);
+    // The checkpointer started the WAL over as it went, not the store's writes.
+    const db = new Database(join(dir, "kube.db"), { readonly: true });
+    expect(restarts(db)).toBeGreaterThan(0);
+    db.close();
     const again = await openStore({ dataDir: dir });
     try {
       expect((await again.list("/registry/configmaps/d/")).kvs.length).toBe(80 * 64);

@@ -9,13 +9,23 @@
 // store's writer waits on its busy_timeout with the event loop stopped: with a reader holding a
 // snapshot (a backup), every write after a compaction stalled 5 s. The WAL file is bounded by the
 // writer's journal_size_limit instead (schema.ts).
-export type ToCheckpointer = { t: "open"; path: string } | { t: "checkpoint" } | { t: "stop" };
+//
+// The thread also starts the WAL over after a checkpoint (checkpoint-worker.ts), which takes
+// SQLite's write lock for a moment: a store write meanwhile would wait for it in busy_timeout with
+// the event loop stopped. A lock word both threads share keeps them apart without that: the store
+// takes it around each write transaction, and when the thread holds it, the store's writes wait
+// for the checkpoint to end (whenIdle) while the event loop goes on.
+/** Who holds the shared write lock. */
+export const WriteLock = { free: 0, store: 1, checkpointer: 2 } as const;
+export type ToCheckpointer =
+  | { t: "open"; path: string; lock?: SharedArrayBuffer }
+  | { t: "checkpoint" }
+  | { t: "stop" };
 export type FromCheckpointer =
   | { t: "loaded" }
   | { t: "ready" }
   | { t: "failed"; error: string }
-  /** frames: the WAL's length in pages when the last pass began. */
-  | { t: "done"; frames: number }
+  | { t: "done" }
   | { t: "stopped" };
 
 export interface Checkpointer {
@@ -23,8 +33,12 @@ export interface Checkpointer {
   checkpoint(): void;
   /** A checkpoint asked for is not done yet. */
   readonly busy: boolean;
-  /** The WAL's length (pages) when the last checkpoint looked. */
-  readonly walPages: number;
+  /**
+   * Takes the write lock for one synchronous write transaction of the store's connection: false
+   * while the thread starts the WAL over (whenIdle tells when it is done). endWrite gives it back.
+   */
+  beginWrite(): boolean;
+  endWrite(): void;
   /** The thread ended (failed or stopped): the store checkpoints itself again. */
   readonly ended: boolean;
   /** Calls fn once no checkpoint is running (or the thread ended). */
@@ -48,7 +62,6 @@ export async function startCheckpointer(path: string): Promise<Checkpointer | un
     return undefined;
   }
   let pending = 0;
-  let walPages = 0;
   let ended = false;
   let idle: (() => void)[] = [];
   const settle = () => {
@@ -57,14 +70,15 @@ export async function startCheckpointer(path: string): Promise<Checkpointer | un
     for (const fn of waiting) fn();
   };
   let stopped: (() => void) | undefined;
+  const lock = new Int32Array(new SharedArrayBuffer(4));
   const ready = Promise.withResolvers<boolean>();
   worker.onmessage = (e: MessageEvent<FromCheckpointer>) => {
     const m = e.data;
-    if (m.t === "loaded") worker.postMessage({ t: "open", path } satisfies ToCheckpointer);
+    if (m.t === "loaded")
+      worker.postMessage({ t: "open", path, lock: lock.buffer as SharedArrayBuffer } satisfies ToCheckpointer);
     else if (m.t === "ready") ready.resolve(true);
     else if (m.t === "failed") ready.resolve(false);
     else if (m.t === "done") {
-      walPages = m.frames;
       if (--pending > 0) return;
       pending = 0;
       settle();
@@ -73,6 +87,8 @@ export async function startCheckpointer(path: string): Promise<Checkpointer | un
   worker.onerror = () => ready.resolve(false);
   worker.addEventListener("close", () => {
     ended = true;
+    // A thread that ended holding the lock (terminated mid-cycle) no longer keeps the store's writes out.
+    Atomics.store(lock, 0, WriteLock.free);
     pending = 0;
     ready.resolve(false);
     stopped?.();
@@ -99,8 +115,12 @@ export async function startCheckpointer(path: string): Promise<Checkpointer | un
     get ended() {
       return ended;
     },
-    get walPages() {
-      return walPages;
+    beginWrite() {
+      return ended || Atomics.compareExchange(lock, 0, WriteLock.free, WriteLock.store) !== WriteLock.checkpointer;
+    },
+    endWrite() {
+      if (Atomics.compareExchange(lock, 0, WriteLock.store, WriteLock.free) === WriteLock.store)
+        Atomics.notify(lock, 0);
     },
     whenIdle(fn) {
       if (pending === 0) fn();
@@ -117,6 +137,7 @@ export async function startCheckpointer(path: string): Promise<Checkpointer | un
       clearTimeout(timer);
       ended = true;
       worker.terminate();
+      Atomics.store(lock, 0, WriteLock.free);
       settle();
     },
   };

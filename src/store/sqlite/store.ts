@@ -108,23 +108,21 @@ class ReadCache {
   }
 }
 
+/** Value text written (characters) after which the checkpointer's thread is started. */
+const CHECKPOINT_START_CHARS = 4 * 1024 * 1024;
 /**
- * Value text written (characters, a lower bound of the WAL's growth) after which the checkpointer
- * is asked to copy the WAL into the database: about as often as SQLite's own 1,000-page checkpoint.
+ * Value text written after which the running checkpointer is asked to copy the WAL and start it
+ * over: a WAL of ~1,000 pages (SQLite's own checkpoint threshold). Each commit writes whole 16 KiB
+ * pages, so the WAL grows far faster than the text: 4 MiB of it made WALs of ~10,000 pages
+ * (bench scale at 1,000 nodes), whose checkpoints took ~600 ms.
  */
-const CHECKPOINT_CHARS = 4 * 1024 * 1024;
+const CHECKPOINT_CHARS = 256 * 1024;
 /**
  * Written while the checkpointer is still busy, after which commits wait for it: the WAL stays
- * bounded as it did when each commit could checkpoint (the writer waited then too, blocked in fsync;
+ * bounded when the disk is slower than the writes (the writer waited then too, blocked in fsync;
  * now the event loop goes on with everything but writes).
  */
-const CHECKPOINT_BEHIND_CHARS = 16 * 1024 * 1024;
-/**
- * A WAL this long (pages; SQLite's own checkpoint threshold) when the checkpointer last looked: the
- * next checkpoint is waited for too. The WAL starts again from its beginning only when a write
- * transaction begins with every frame copied; a writer that never waits may never find that.
- */
-const WAL_WAIT_PAGES = 1000;
+const CHECKPOINT_BEHIND_CHARS = 4 * 1024 * 1024;
 
 /** Thrown when the data dir was written by a newer kube than this one. */
 export class SchemaVersionError extends Error {}
@@ -388,15 +386,19 @@ export class SqliteStore implements Store {
 
   private flush(closing = false): void {
     const c = closing ? undefined : this.liveCheckpointer();
-    if (c?.busy && (this.written >= CHECKPOINT_BEHIND_CHARS || c.walPages >= WAL_WAIT_PAGES)) {
-      // Still scheduled: writes issued meanwhile join this batch.
+    // The checkpointer is behind, or is starting the WAL over (its write lock): still scheduled,
+    // and writes issued meanwhile join this batch.
+    if (c && ((c.busy && this.written >= CHECKPOINT_BEHIND_CHARS) || !c.beginWrite())) {
       c.whenIdle(() => this.flush());
       return;
     }
     this.flushScheduled = false;
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) return;
+    if (batch.length === 0) {
+      c?.endWrite();
+      return;
+    }
     const before = this.rev;
     const results: ({ ev: WatchEvent } | { err: unknown })[] = [];
     this.batchKeys.clear();
@@ -417,6 +419,8 @@ export class SqliteStore implements Store {
       this.batchKeys.clear();
       for (const op of batch) op.reject(err);
       return;
+    } finally {
+      c?.endWrite();
     }
     this.batchKeys.clear();
     // In commit order, so a later write of the same key in this batch wins over a cached create.
@@ -431,7 +435,7 @@ export class SqliteStore implements Store {
       } else op.reject(r.err);
     });
     this.mark();
-    if (this.written >= CHECKPOINT_CHARS) this.checkpointSoon();
+    if (this.written >= (this.checkpointer ? CHECKPOINT_CHARS : CHECKPOINT_START_CHARS)) this.checkpointSoon();
     // The log is bounded by the window, not only by the timer: at a thousand writes a second, 30 s
     // between passes let it hold four times the window and the data file kept growing for minutes.
     if (
@@ -604,13 +608,32 @@ export class SqliteStore implements Store {
     const target = Math.min(revision, this.rev);
     if (target <= this.compacted) return;
     for (;;) {
-      const { changes } = this.db.transaction(() => this.st.compactLog!.run(target, 5000))();
+      const { changes } = await this.outsideRestart(() =>
+        this.db.transaction(() => this.st.compactLog!.run(target, 5000))(),
+      );
       if (changes < 5000) break;
       await new Promise((r) => setTimeout(r, 0)); // let writers in between batches
     }
-    this.st.setCompacted!.run(target);
-    this.compacted = target;
-    this.returnFreePages();
+    await this.outsideRestart(() => {
+      this.st.setCompacted!.run(target);
+      this.compacted = target;
+      this.returnFreePages();
+    });
+  }
+
+  /** Runs a write of this connection (not a flush) while the checkpointer is not starting the WAL over (flush's lock). */
+  private async outsideRestart<T>(write: () => T): Promise<T> {
+    for (;;) {
+      const c = this.liveCheckpointer();
+      if (!c) return write();
+      if (c.beginWrite())
+        try {
+          return write();
+        } finally {
+          c.endWrite();
+        }
+      await new Promise<void>((resolve) => c.whenIdle(resolve));
+    }
   }
 
   /**
