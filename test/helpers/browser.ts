@@ -4,6 +4,8 @@
 // times at most. Chromium may also retry by itself, which Playwright reports as the navigation
 // interrupted by another one (to Chromium's error page, or to the same URL again), and a script or
 // stylesheet of the page can fail the same way after the document loaded (the page then stays blank).
+// A retry of Chromium's own to the same URL is waited for: a goto of ours would interrupt it in
+// turn (all four attempts failed so within 0.7 s in a full run, right after multihost.test.ts).
 import type { Page, Request } from "playwright-core";
 
 const NETWORK_CHANGED = "net::ERR_NETWORK_CHANGED";
@@ -19,8 +21,14 @@ export async function goto(page: Page, url: string, opts?: Parameters<Page["goto
       const res = await page.goto(url, opts);
       if (!changed || attempt >= 4) return res;
     } catch (err) {
-      const retry = String(err).includes(NETWORK_CHANGED) || /interrupted by another navigation to "/.test(String(err));
+      const text = String(err);
+      const retry = text.includes(NETWORK_CHANGED) || /interrupted by another navigation to "/.test(text);
       if (attempt >= 4 || !retry) throw err;
+      if (text.includes(`interrupted by another navigation to "${url}"`)) {
+        const until = opts?.waitUntil;
+        await page.waitForLoadState(until === undefined || until === "commit" ? "load" : until);
+        if (page.url() === url && !changed) return null;
+      }
     } finally {
       page.off("requestfailed", onFailed);
     }
