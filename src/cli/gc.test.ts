@@ -63,10 +63,10 @@ test("an interval of 0 never collects", () => {
   expect(ran).toBe(0);
 });
 
-test("a slow collection leaves a heap as big to JSC; forced collections resume once it is smaller", async () => {
+test("a slow collection leaves heaps to JSC until one is small enough for a pause within slowMs", async () => {
   const heap = { bytes: 1000 };
   const runs: number[] = [];
-  const slow: number[] = [];
+  const slow: { bytes: number; maxBytes: number }[] = [];
   let asked = 0;
   stops.push(
     collectGarbage(20, {
@@ -76,25 +76,32 @@ test("a slow collection leaves a heap as big to JSC; forced collections resume o
       },
       collect: () => {
         runs.push(heap.bytes);
-        // The pause of a collection of a big heap, as the collector sees it.
-        const end = performance.now() + 10;
-        while (heap.bytes >= 1000 && performance.now() < end);
+        // A collection's pause as the collector sees it: 10 ms for a heap of 1000, as long per byte below.
+        const end = performance.now() + heap.bytes / 100;
+        while (performance.now() < end);
       },
       slowMs: 5,
-      onSlow: (ms, bytes) => {
+      onSlow: (ms, bytes, maxBytes) => {
         expect(ms).toBeGreaterThan(5);
-        slow.push(bytes);
+        slow.push({ bytes, maxBytes });
       },
     }),
   );
   await waitFor("the first, slow collection", () => runs.length === 1);
-  expect(slow).toEqual([1000]);
+  // 10 ms for 1000 kept: heaps over ~500 would pause longer than 5 ms.
+  expect(slow.length).toBe(1);
+  expect(slow[0]!.bytes).toBe(1000);
+  expect(slow[0]!.maxBytes).toBeLessThanOrEqual(500);
+  expect(slow[0]!.maxBytes).toBeGreaterThan(250);
   const after = asked;
-  await waitFor("three more due times", () => asked >= after + 3);
+  await waitFor("three more due times with the same heap", () => asked >= after + 3);
   heap.bytes = 2000;
   await waitFor("three more due times with a bigger heap", () => asked >= after + 6);
+  // Smaller than the slow one's heap, but still a pause of ~9 ms.
+  heap.bytes = 900;
+  await waitFor("three more due times with a heap a little smaller", () => asked >= after + 9);
   expect(runs).toEqual([1000]);
-  heap.bytes = 500;
+  heap.bytes = 200;
   await waitFor("collections again", () => runs.length >= 3);
-  expect(runs.slice(1, 3)).toEqual([500, 500]);
+  expect(runs.slice(1, 3)).toEqual([200, 200]);
 });

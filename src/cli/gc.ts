@@ -13,8 +13,13 @@ export const SLOW_COLLECTION_MS = 100;
  *
  * With a big heap the pause is seconds (2-3 s at 100k pods, a 1.4 GB heap: every API call waits
  * through it, the mutating p99 was these pauses). So a forced collection that took longer than
- * `slowMs` marks the heap size it ran at: no forced collection runs while the heap is that big
- * or bigger, and JSC's concurrent collector, sized for kube up by src/cli/heap-size.ts, keeps it.
+ * `slowMs` gives what one costs per byte of the heap it kept, and a due collection runs only while
+ * the heap's size (garbage included: at least what a collection keeps) predicts a pause within
+ * `slowMs`; JSC's concurrent collector, sized for kube up by src/cli/heap-size.ts, keeps a bigger
+ * heap. Holding off only while the heap was as big as the slow one's was not enough: when JSC's
+ * own collections brought it under that, a forced one ran again (bench scale at 100k pods: 289 ms
+ * at 210 MB, then 983 ms at 144 MB, the run's slowest patch; two other runs had a stop of 4.3 and
+ * 4.9 s with the CPU of a parallel full collection, likely the same).
  *
  * While `busy()` says so (a LIST of every pod being written), a due collection waits, checking
  * every `retryMs`, for at most one more interval: a pause of seconds in the middle of the response
@@ -30,8 +35,8 @@ export function collectGarbage(
     /** The heap's size now, garbage included (bun:jsc's heapSize()). */
     heapBytes?: () => number;
     slowMs?: number;
-    /** Told when a slow collection leaves heaps of `bytes` and over to JSC. */
-    onSlow?: (ms: number, bytes: number) => void;
+    /** Told when a collection took `ms`, keeping `bytes`: heaps over `maxBytes` are left to JSC from then on. */
+    onSlow?: (ms: number, bytes: number, maxBytes: number) => void;
   } = {},
 ): () => void {
   const collect = opts.collect ?? (typeof Bun === "undefined" ? undefined : () => Bun.gc(true));
@@ -39,7 +44,8 @@ export function collectGarbage(
   const heapBytes = opts.heapBytes ?? heapSize;
   const slowMs = opts.slowMs ?? SLOW_COLLECTION_MS;
   const retryMs = opts.retryMs ?? 250;
-  let slowAt = Number.POSITIVE_INFINITY;
+  /** What a forced collection costs per byte of heap, from the slow ones (0: none was slow). */
+  let msPerByte = 0;
   let due = performance.now() + ms;
   let timer: ReturnType<typeof setTimeout>;
   const schedule = (wait: number) => {
@@ -48,14 +54,14 @@ export function collectGarbage(
   };
   const tick = () => {
     const now = performance.now();
-    const size = heapBytes();
-    if (size < slowAt) {
+    if (heapBytes() * msPerByte <= slowMs) {
       if (opts.busy?.() && now - due < ms) return schedule(retryMs);
       collect();
       const took = performance.now() - now;
       if (took > slowMs) {
-        slowAt = size;
-        opts.onSlow?.(took, size);
+        const kept = Math.max(1, heapBytes());
+        msPerByte = Math.max(msPerByte, took / kept);
+        opts.onSlow?.(took, kept, slowMs / msPerByte);
       }
     }
     due += ms;

@@ -318,9 +318,9 @@ export async function up(opts: UpOptions): Promise<void> {
     : () => {};
   const stopCollecting = collectGarbage(gcEvery, {
     busy: () => api.streamingLists() > 0,
-    onSlow: (ms, bytes) =>
+    onSlow: (ms, bytes, maxBytes) =>
       console.log(
-        `[gc] a forced collection took ${Math.round(ms)} ms at ${Math.round(bytes / 2 ** 20)} MB of heap: from that size on JSC's own collector keeps the heap`,
+        `[gc] a forced collection took ${Math.round(ms)} ms, keeping ${Math.round(bytes / 2 ** 20)} MB of heap: over ${Math.round(maxBytes / 2 ** 20)} MB, JSC's own collector keeps the heap`,
       ),
   });
   const stopAll = async () => {
