@@ -34,7 +34,11 @@ function catchUp(st: Statement): void {
   }
 }
 
-/** Takes the write lock from the store's writer, whose transactions are synchronous and short. */
+/**
+ * Takes the write lock from the store's writer, whose transactions are synchronous and short. After
+ * ~1 s without it the cycle ends without a restart: the next one tries again, and meanwhile the
+ * writer's first write that finds every frame copied starts the WAL over, as SQLite does.
+ */
 function acquire(l: Int32Array): boolean {
   for (let i = 0; i < 200; i++) {
     const was = Atomics.compareExchange(l, 0, WriteLock.free, WriteLock.checkpointer);
@@ -67,7 +71,7 @@ self.onmessage = (e: MessageEvent<ToCheckpointer>) => {
           `PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT}`,
         );
         passive = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
-        lock = m.lock ? new Int32Array(m.lock) : undefined;
+        lock = new Int32Array(m.lock);
         try {
           restart = db.prepare(
             "INSERT INTO meta(name, value) VALUES ('wal_restarts', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1",

@@ -7,20 +7,17 @@
 // Only PASSIVE checkpoints: they never hold the write lock. A TRUNCATE (or RESTART) checkpoint on
 // this connection keeps writers out while it waits for readers to leave old snapshots, and the
 // store's writer waits on its busy_timeout with the event loop stopped: with a reader holding a
-// snapshot (a backup), every write after a compaction stalled 5 s. The WAL file is bounded by the
-// writer's journal_size_limit instead (schema.ts).
+// snapshot (a backup), every write after a compaction stalled 5 s. The WAL file is bounded by
+// journal_size_limit instead (schema.ts), applied when the WAL starts over.
 //
-// The thread also starts the WAL over after a checkpoint (checkpoint-worker.ts), which takes
-// SQLite's write lock for a moment: a store write meanwhile would wait for it in busy_timeout with
-// the event loop stopped. A lock word both threads share keeps them apart without that: the store
-// takes it around each write transaction, and when the thread holds it, the store's writes wait
-// for the checkpoint to end (whenIdle) while the event loop goes on.
+// The thread also starts the WAL over after a checkpoint (checkpoint-worker.ts), with a write of
+// its own that takes SQLite's write lock for a moment: a store write meanwhile would wait for it in
+// busy_timeout with the event loop stopped. A lock word both threads share keeps them apart
+// without that: the store takes it around each write transaction, and while the thread holds it,
+// the store's writes wait for the checkpoint to end (whenIdle) and the event loop goes on.
 /** Who holds the shared write lock. */
 export const WriteLock = { free: 0, store: 1, checkpointer: 2 } as const;
-export type ToCheckpointer =
-  | { t: "open"; path: string; lock?: SharedArrayBuffer }
-  | { t: "checkpoint" }
-  | { t: "stop" };
+export type ToCheckpointer = { t: "open"; path: string; lock: SharedArrayBuffer } | { t: "checkpoint" } | { t: "stop" };
 export type FromCheckpointer =
   | { t: "loaded" }
   | { t: "ready" }
