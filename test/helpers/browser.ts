@@ -24,11 +24,8 @@ export async function goto(page: Page, url: string, opts?: Parameters<Page["goto
       const text = String(err);
       const retry = text.includes(NETWORK_CHANGED) || /interrupted by another navigation to "/.test(text);
       if (attempt >= 4 || !retry) throw err;
-      if (text.includes(`interrupted by another navigation to "${url}"`)) {
-        const until = opts?.waitUntil;
-        await page.waitForLoadState(until === undefined || until === "commit" ? "load" : until);
-        if (page.url() === url && !changed) return null;
-      }
+      // Chromium's own retry: let it end before the next goto.
+      if (text.includes(`interrupted by another navigation to "${url}"`)) await page.waitForLoadState("load");
     } finally {
       page.off("requestfailed", onFailed);
     }
