@@ -22,17 +22,6 @@ export function upstreamsFrom(setting: string | undefined, resolvConf = "/etc/re
   return readResolvConf(resolvConf).nameservers.map((host) => ({ host, port: 53 }));
 }
 
-async function listen(zone: () => ClusterZone, forwarder: Forwarder, metrics?: DnsMetrics): Promise<DnsServer> {
-  // UDP takes a free port first; TCP may find that port taken: try again.
-  for (let i = 0; ; i++) {
-    try {
-      return await startDnsServer({ host: "127.0.0.1", port: 0, zone, forwarder, metrics });
-    } catch (e) {
-      if (i >= 5) throw e;
-    }
-  }
-}
-
 /**
  * The kube-dns Service (on the wanted address when it is free) and, with a `port`, its Endpoints to
  * it. Without one (`kube up --server-only`, where no DNS runs) only the Service: pods' resolv.conf
@@ -129,7 +118,7 @@ export const dnsComponent: Component = {
     const metrics = registry && new DnsMetrics(registry);
     try {
       await Promise.all([services.waitForSync(), endpoints.waitForSync()]);
-      server = await listen(current, forwarder, metrics);
+      server = await startDnsServer({ host: "127.0.0.1", port: 0, zone: current, forwarder, metrics });
       if (metrics) metrics.server = `dns://127.0.0.1:${server.port}`;
       if (ctx.localDns) ctx.localDns.port = server.port;
       // A joined node publishes nothing (it may not, and the Service is the servers'): it serves its own pods.

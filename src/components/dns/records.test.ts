@@ -291,33 +291,31 @@ describe("server", () => {
       ttl: 60,
       data: `192.0.2.${i + 1}`,
     }));
-    const udp = dgram.createSocket("udp4");
     let udpAsked = 0;
     let tcpAsked = 0;
-    udp.on("message", (msg, r) => {
-      udpAsked++;
-      const q = dnsPacket.decode(msg);
-      const tc = dnsPacket.encode({
-        type: "response",
-        id: q.id,
-        flags: dnsPacket.TRUNCATED_RESPONSE,
-        questions: q.questions,
-      });
-      udp.send(tc, r.port, r.address);
-    });
-    await new Promise<void>((r) => udp.bind(0, "127.0.0.1", r));
-    const port = udp.address().port;
-    const tcp = net.createServer((c) => {
-      let buf = Buffer.alloc(0);
-      c.on("data", (d: Buffer) => {
-        buf = Buffer.concat([buf, d]);
-        if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
-        tcpAsked++;
-        const q = dnsPacket.streamDecode(buf);
-        c.end(dnsPacket.streamEncode({ type: "response", id: q.id, questions: q.questions, answers: records }));
-      });
-    });
-    await new Promise<void>((r) => tcp.listen(port, "127.0.0.1", () => r()));
+    const { udp, tcp, port } = await onOnePort(
+      (udp) => (msg, r) => {
+        udpAsked++;
+        const q = dnsPacket.decode(msg);
+        const tc = dnsPacket.encode({
+          type: "response",
+          id: q.id,
+          flags: dnsPacket.TRUNCATED_RESPONSE,
+          questions: q.questions,
+        });
+        udp.send(tc, r.port, r.address);
+      },
+      (c) => {
+        let buf = Buffer.alloc(0);
+        c.on("data", (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+          tcpAsked++;
+          const q = dnsPacket.streamDecode(buf);
+          c.end(dnsPacket.streamEncode({ type: "response", id: q.id, questions: q.questions, answers: records }));
+        });
+      },
+    );
     const forwarder = new Forwarder(parseUpstreams(`127.0.0.1:${port}`));
     const server = await startDnsServer({ host: "127.0.0.1", port: 0, zone: () => zone, forwarder });
     try {
@@ -378,3 +376,27 @@ describe("server", () => {
     }
   });
 });
+
+/** A UDP and a TCP server on one free loopback port: a free UDP port may be TCP's already, so another is tried. */
+async function onOnePort(
+  onMessage: (udp: dgram.Socket) => (msg: Buffer, r: dgram.RemoteInfo) => void,
+  onConnection: (c: net.Socket) => void,
+): Promise<{ udp: dgram.Socket; tcp: net.Server; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const udp = dgram.createSocket("udp4");
+    udp.on("message", onMessage(udp));
+    await new Promise<void>((r) => udp.bind(0, "127.0.0.1", r));
+    const port = udp.address().port;
+    const tcp = net.createServer(onConnection);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once("error", reject);
+        tcp.listen(port, "127.0.0.1", () => resolve());
+      });
+      return { udp, tcp, port };
+    } catch (e) {
+      udp.close();
+      if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 20) throw e;
+    }
+  }
+}

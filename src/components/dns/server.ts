@@ -13,6 +13,7 @@ import type { DnsMetrics } from "./metrics.ts";
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 const MAX_TCP_CONNECTIONS = 128;
 const TCP_IDLE_MS = 10_000;
+const BIND_ATTEMPTS = 20;
 
 export interface DnsServerOptions {
   host: string;
@@ -188,19 +189,6 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const allow = bucket(opts.maxQps ?? 50_000);
   const cache = new AnswerCache();
   let dropped = 0;
-  const udp = await Bun.udpSocket({
-    hostname: opts.host,
-    port: opts.port,
-    socket: {
-      data(socket, buf, port, address) {
-        if (!allow()) return void dropped++;
-        const done = (out: Buffer | undefined) => (out ? socket.send(out, port, address) : dropped++);
-        const out = handleUdpQuery(buf, opts, cache);
-        if (out instanceof Promise) out.then(done, () => dropped++);
-        else done(out);
-      },
-    },
-  });
   const connections = new Set<net.Socket>();
   const tcp = net.createServer((conn) => {
     if (connections.size >= MAX_TCP_CONNECTIONS) return conn.destroy();
@@ -231,15 +219,21 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       }
     });
   });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      tcp.once("error", reject);
-      tcp.listen({ host: opts.host, port: udp.port }, () => resolve());
+  const udpSocket = () =>
+    Bun.udpSocket({
+      hostname: opts.host,
+      port: opts.port,
+      socket: {
+        data(socket, buf, port, address) {
+          if (!allow()) return void dropped++;
+          const done = (out: Buffer | undefined) => (out ? socket.send(out, port, address) : dropped++);
+          const out = handleUdpQuery(buf, opts, cache);
+          if (out instanceof Promise) out.then(done, () => dropped++);
+          else done(out);
+        },
+      },
     });
-  } catch (e) {
-    udp.close();
-    throw e;
-  }
+  const udp = await bindBoth(udpSocket, tcp, opts);
   return {
     port: udp.port,
     dropped: () => dropped,
@@ -249,4 +243,29 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       await new Promise<void>((r) => tcp.close(() => r()));
     },
   };
+}
+
+/** Port 0 gives a free UDP port that TCP may already hold: another free one is tried then. */
+async function bindBoth(
+  udpSocket: () => Promise<Bun.udp.Socket<"buffer">>,
+  tcp: net.Server,
+  opts: DnsServerOptions,
+): Promise<Bun.udp.Socket<"buffer">> {
+  for (let attempt = 1; ; attempt++) {
+    const udp = await udpSocket();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once("error", reject);
+        tcp.listen({ host: opts.host, port: udp.port }, () => {
+          tcp.off("error", reject);
+          resolve();
+        });
+      });
+      return udp;
+    } catch (e) {
+      udp.close();
+      const inUse = (e as NodeJS.ErrnoException).code === "EADDRINUSE";
+      if (opts.port !== 0 || !inUse || attempt >= BIND_ATTEMPTS) throw e;
+    }
+  }
 }
