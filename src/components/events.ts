@@ -6,11 +6,12 @@
 // per-object token bucket (burst 25, one more every 5 minutes) drops floods. Best effort: an event
 // that cannot be written is dropped, never retried, and never fails the caller.
 //
-// The caches are bounded at 4096 entries each as upstream's; in addition, a component that sees an
-// object go (the kubelet, a pod's worker ended; the scheduler, a pod deleted) calls forgetEvents so
-// its entries go at once: these caches are keyed by uid, so under churn they would otherwise fill
-// to the bound with objects that will never have another event (with ten hollow kubelets in one
-// process, 33 caches of 4096: tens of MB that only grew during a soak).
+// What is remembered is bounded at 4096 objects (upstream: 4096 entries in each of its caches),
+// each with at most 64 groups of similar events and 64 written events; in addition, a component
+// that sees an object go (the kubelet, a pod's worker ended; the scheduler, a pod deleted) calls
+// forgetEvents so its entry goes at once: entries are keyed by uid, so under churn they would
+// otherwise fill to the bound with objects that will never have another event (with ten hollow
+// kubelets in one process, 33 caches of 4096: tens of MB that only grew during a soak).
 import { rfc3339 } from "../api/time.ts";
 import type { KubeObject } from "../api/types.ts";
 import { type Client, resourcePath } from "../client/index.ts";
@@ -69,6 +70,10 @@ export class Lru<V> {
   keys(): string[] {
     return [...this.map.keys()];
   }
+  /** The values, without touching their recency. */
+  values(): IterableIterator<V> {
+    return this.map.values();
+  }
   delete(key: string): void {
     this.map.delete(key);
   }
@@ -77,62 +82,75 @@ export class Lru<V> {
   }
 }
 
-/** Most cache keys remembered per object for forgetEvents (beyond it, the LRU bound clears them). */
+/** Most similar-event groups and written events remembered per object (the oldest goes first). */
 const KEYS_PER_OBJECT = 64;
 
-/** The correlator of one client (one component's recorder). */
-class Correlator {
-  readonly written = new Lru<Written>(CACHE_ENTRIES);
-  readonly similar = new Lru<{ messages: Set<string>; since: number }>(CACHE_ENTRIES);
-  readonly buckets = new Lru<{ tokens: number; at: number }>(CACHE_ENTRIES);
-  /** The written/similar/bucket keys of each object (by uid), so that forget() drops them together. */
-  readonly keysOf = new Lru<Set<string>>(CACHE_ENTRIES);
+/**
+ * What a recorder remembers of one object's events: its spam filter's bucket, its similar events
+ * (by component, type and reason) and the events it wrote (by those and the message). client-go
+ * keeps three caches keyed by event; one record per object makes an event one lookup of its object
+ * instead of six of long keys (a pod's Scheduled event spent 3% of a scheduling run there), and
+ * forgetEvents one delete.
+ */
+interface Remembered {
+  tokens: number;
+  at: number;
+  similar: Map<string, { messages: Set<string>; since: number }>;
+  written: Map<string, Written>;
+}
 
-  /** Remembers the object's cache keys for forget() (one lookup of the object for all of them). */
-  track(object: string): (key: string) => void {
-    let keys = this.keysOf.get(object);
-    if (!keys) this.keysOf.set(object, (keys = new Set<string>()));
-    const own = keys;
-    return (key) => {
-      if (own.size < KEYS_PER_OBJECT) own.add(key);
-    };
+/** Sets a key of a per-object map, dropping its oldest key beyond KEYS_PER_OBJECT. */
+function bounded<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > KEYS_PER_OBJECT) map.delete(map.keys().next().value!);
+}
+
+/** The correlator of one client (one component's recorder), bounded at CACHE_ENTRIES objects. */
+class Correlator {
+  private readonly objects = new Lru<Remembered>(CACHE_ENTRIES);
+
+  of(object: string, now: number): Remembered {
+    let r = this.objects.get(object);
+    if (!r) this.objects.set(object, (r = { tokens: SPAM_BURST, at: now, similar: new Map(), written: new Map() }));
+    return r;
   }
 
   forget(object: string): void {
-    for (const key of this.keysOf.get(object) ?? []) {
-      this.written.delete(key);
-      this.similar.delete(key);
-      this.buckets.delete(key);
-    }
-    this.keysOf.delete(object);
+    this.objects.delete(object);
   }
 
-  /** Entries held (tests check that forgetting empties the caches). */
+  /** Entries held: objects, their similar-event groups and written events (tests check that forgetting empties them). */
   get size(): number {
-    return this.written.size + this.similar.size + this.buckets.size + this.keysOf.size;
+    let n = 0;
+    for (const r of this.objects.values()) n += 1 + r.similar.size + r.written.size;
+    return n;
   }
+}
 
-  /** False when the object has spent its burst (the event is dropped, as client-go's spam filter does). */
-  allow(objectKey: string, now: number): boolean {
-    const b = this.buckets.get(objectKey) ?? { tokens: SPAM_BURST, at: now };
-    b.tokens = Math.min(SPAM_BURST, b.tokens + (now - b.at) / SPAM_REFILL_MS);
-    b.at = now;
-    this.buckets.set(objectKey, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
-  }
+/** False when the object has spent its burst (the event is dropped, as client-go's spam filter does). */
+function allow(r: Remembered, now: number): boolean {
+  r.tokens = Math.min(SPAM_BURST, r.tokens + (now - r.at) / SPAM_REFILL_MS);
+  r.at = now;
+  if (r.tokens < 1) return false;
+  r.tokens -= 1;
+  return true;
+}
 
-  /** The message to record: the event's own, or the combined one once similar events pile up. */
-  aggregate(similarKey: string, message: string, now: number): { message: string; combined: boolean } {
-    let s = this.similar.get(similarKey);
-    if (!s || now - s.since > SIMILAR_WINDOW_MS) s = { messages: new Set(), since: now };
-    s.messages.add(message);
-    this.similar.set(similarKey, s);
-    return s.messages.size > SIMILAR_MAX
-      ? { message: `(combined from similar events): ${message}`, combined: true }
-      : { message, combined: false };
-  }
+/** The message to record: the event's own, or the combined one once similar events pile up. */
+function aggregate(
+  r: Remembered,
+  similarKey: string,
+  message: string,
+  now: number,
+): { message: string; combined: boolean } {
+  let s = r.similar.get(similarKey);
+  if (!s || now - s.since > SIMILAR_WINDOW_MS)
+    bounded(r.similar, similarKey, (s = { messages: new Set(), since: now }));
+  s.messages.add(message);
+  return s.messages.size > SIMILAR_MAX
+    ? { message: `(combined from similar events): ${message}`, combined: true }
+    : { message, combined: false };
 }
 
 const correlators = new WeakMap<Client, Correlator>();
@@ -163,6 +181,18 @@ export function eventCacheSize(client: Client): number {
   return correlators.get(client)?.size ?? 0;
 }
 
+/**
+ * The Event's name: upstream's `<object>.<UnixNano in hex>`, the nanoseconds made of the
+ * millisecond clock and a random sub-millisecond part, in exact arithmetic on two 24-bit halves
+ * (the nanoseconds are past 2^53; a BigInt per event cost more).
+ */
+function eventName(object: string | undefined, nowMs: number): string {
+  const nanosLow = (nowMs % 2 ** 24) * 1_000_000 + Math.floor(Math.random() * 1_000_000);
+  const high = Math.floor(nowMs / 2 ** 24) * 1_000_000 + Math.floor(nanosLow / 2 ** 24);
+  const low = (nanosLow % 2 ** 24).toString(16);
+  return `${object}.${high ? high.toString(16) + low.padStart(6, "0") : low}`;
+}
+
 export function recordEvent(
   client: Client,
   component: string,
@@ -175,38 +205,32 @@ export function recordEvent(
   if (!c) correlators.set(client, (c = new Correlator()));
   const meta = obj.metadata ?? {};
   const namespace = meta.namespace ?? "default";
-  const kind = obj.kind ?? "";
   const nowMs = Date.now();
   const now = rfc3339(nowMs);
-  const apiVersion = obj.apiVersion ?? (resolveKind(kind) ? apiVersionOf(resolveKind(kind)!) : "v1");
-  const involvedObject = {
-    apiVersion,
-    kind,
-    name: meta.name,
-    namespace: meta.namespace,
-    uid: meta.uid,
-    resourceVersion: meta.resourceVersion,
-  };
-  const objectKey = [kind, namespace, meta.name, meta.uid].join("/");
-  const track = c.track(identity(obj));
-  track(objectKey);
-  if (!c.allow(objectKey, nowMs)) return;
+  const r = c.of(identity(obj), nowMs);
+  if (!allow(r, nowMs)) return;
 
-  const similarKey = [component, objectKey, type, reason].join("|");
-  track(similarKey);
-  const agg = c.aggregate(similarKey, message, nowMs);
-  const key = [component, objectKey, type, reason, agg.combined ? "" : agg.message].join("|");
-  track(key);
-  const events = client.resource("events", namespace);
+  const similarKey = `${component}|${type}|${reason}`;
+  const agg = aggregate(r, similarKey, message, nowMs);
+  const key = `${similarKey}|${agg.combined ? "" : agg.message}`;
   const create = (count: number, firstTimestamp: string): Promise<unknown> => {
-    const name = `${meta.name}.${(BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000))).toString(16)}`;
+    const name = eventName(meta.name, Date.now());
     const written: Written = { name, count, firstTimestamp, last: Promise.resolve() };
-    c.written.set(key, written);
+    bounded(r.written, key, written);
+    const kind = obj.kind ?? "";
+    const apiVersion = obj.apiVersion ?? (resolveKind(kind) ? apiVersionOf(resolveKind(kind)!) : "v1");
     const event = {
       apiVersion: "v1",
       kind: "Event",
       metadata: { name, namespace },
-      involvedObject,
+      involvedObject: {
+        apiVersion,
+        kind,
+        name: meta.name,
+        namespace: meta.namespace,
+        uid: meta.uid,
+        resourceVersion: meta.resourceVersion,
+      },
       reason,
       message: agg.message,
       type,
@@ -219,19 +243,20 @@ export function recordEvent(
     };
     // `last` keeps only the write's completion, not the created Event (kept per event for the cache's
     // life). The answer is not parsed: nothing reads it (a pod's Scheduled event paid a JSON.parse).
-    const forget = () => void c.written.delete(key);
+    const forget = () => void (r.written.get(key) === written && r.written.delete(key));
     return (written.last = client
       .request("POST", resourcePath(EVENTS, namespace), { body: event })
       .then((res) => res.text().then(() => (res.ok ? undefined : forget())), forget));
   };
-  const seen = c.written.get(key);
+  const seen = r.written.get(key);
   if (!seen) return void create(1, now);
   const count = ++seen.count;
+  const events = client.resource("events", namespace);
   // The event may have expired meanwhile: then it is written anew, keeping its count.
   seen.last = seen.last.then(() =>
     events.patch(seen.name, { count, lastTimestamp: now, message: agg.message }, "strategic").then(
       () => undefined,
-      () => (c.written.get(key) === seen ? create(count, seen.firstTimestamp) : undefined),
+      () => (r.written.get(key) === seen ? create(count, seen.firstTimestamp) : undefined),
     ),
   );
 }
