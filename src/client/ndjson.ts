@@ -1,6 +1,7 @@
 // Reading a watch body: newline-delimited JSON, where one event may be split across chunks and
 // one chunk may hold many events.
 import { deepFreeze } from "./freeze.ts";
+import { linesOf } from "../util/line-text.ts";
 
 /** UTF-8 chunks in, complete lines out: what is left after the last newline waits for more. */
 class LineSplitter {
@@ -8,7 +9,10 @@ class LineSplitter {
   private buffered = "";
 
   /** The non-empty lines the chunk completes (undefined: the stream ended, flush the rest). */
-  push(chunk: Uint8Array | undefined): string[] {
+  push(chunk: Uint8Array | undefined): readonly string[] {
+    // Lines an API server in this process encoded: their text as it was, not decoded again.
+    const known = chunk && this.buffered === "" ? linesOf(chunk) : undefined;
+    if (known) return known;
     const text = chunk
       ? this.buffered + this.decoder.decode(chunk, { stream: true })
       : this.buffered + this.decoder.decode();
