@@ -1,7 +1,6 @@
 // Reading a watch body: newline-delimited JSON, where one event may be split across chunks and
 // one chunk may hold many events.
 import { deepFreeze } from "./freeze.ts";
-import { linesOf } from "../util/line-text.ts";
 
 /** UTF-8 chunks in, complete lines out: what is left after the last newline waits for more. */
 class LineSplitter {
@@ -9,10 +8,7 @@ class LineSplitter {
   private buffered = "";
 
   /** The non-empty lines the chunk completes (undefined: the stream ended, flush the rest). */
-  push(chunk: Uint8Array | undefined): readonly string[] {
-    // Lines an API server in this process encoded: their text as it was, not decoded again.
-    const known = chunk && this.buffered === "" ? linesOf(chunk) : undefined;
-    if (known) return known;
+  push(chunk: Uint8Array | undefined): string[] {
     const text = chunk
       ? this.buffered + this.decoder.decode(chunk, { stream: true })
       : this.buffered + this.decoder.decode();

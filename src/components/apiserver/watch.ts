@@ -2,7 +2,6 @@
 // by the request's selectors. An object that stops matching a selector is sent as DELETED, one
 // that starts matching as ADDED, as Kubernetes does. A compacted start revision ends the stream
 // with an ERROR event carrying a 410 Expired Status (clients relist).
-import { encodeLines, joinEncoded } from "../../util/line-text.ts";
 import type { KindDef, KubeObject } from "../../api/types.ts";
 import { CompactedError, WatchLaggedError, type WatchEvent as StoreEvent, type Watcher } from "../../store/types.ts";
 import { endingStream } from "./body-end.ts";
@@ -34,7 +33,7 @@ type Line = { type: EventName; object: unknown } | string;
 type Encoded = Uint8Array;
 const encoder = new TextEncoder();
 const bytes = (v: Line | Encoded) =>
-  v instanceof Uint8Array ? v : encodeLines([typeof v === "string" ? v : JSON.stringify(v)]);
+  v instanceof Uint8Array ? v : encoder.encode(`${typeof v === "string" ? v : JSON.stringify(v)}\n`);
 /**
  * A burst (the events that have already arrived when a watcher is read) goes out as one write of
  * at most about this many bytes: a write's cost is mostly per write (TLS record, syscall, stream
@@ -47,7 +46,15 @@ const LIST_BURST = 64;
 
 /** One write's bytes: the line alone (shared by every watcher) or the lines joined. */
 function joined(lines: (Line | Encoded)[]): Uint8Array {
-  return lines.length === 1 ? bytes(lines[0]!) : joinEncoded(lines.map(bytes));
+  if (lines.length === 1) return bytes(lines[0]!);
+  const parts = lines.map(bytes);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
@@ -185,7 +192,7 @@ function rawLine(ev: StoreEvent): Encoded {
   const sh = sharedOf(ev);
   if (sh.raw) return sh.raw;
   const type = ev.type === "create" ? "ADDED" : ev.type === "update" ? "MODIFIED" : "DELETED";
-  sh.raw = encodeLines([`{"type":"${type}","object":${rawJson(ev.kv)}}`]);
+  sh.raw = encoder.encode(`{"type":"${type}","object":${rawJson(ev.kv)}}\n`);
   return sh.raw;
 }
 
@@ -195,7 +202,7 @@ function lineOf(ev: StoreEvent, line: { type: EventName; object: KubeObject }): 
   sh.lines ??= {};
   const done = sh.lines[line.type];
   if (done) return done;
-  const encoded = encodeLines([JSON.stringify(line)]);
+  const encoded = encoder.encode(`${JSON.stringify(line)}\n`);
   sh.lines[line.type] = encoded;
   return encoded;
 }
