@@ -19,8 +19,7 @@ function rawSqlite(dir: string): number {
   const db = new Database(join(dir, "raw.db"), { create: true });
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
   db.exec(
-    "CREATE TABLE kv (key TEXT NOT NULL, value TEXT, create_rev INTEGER, mod_rev INTEGER); " +
-      "CREATE UNIQUE INDEX kv_keys ON kv(key); " +
+    "CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT, create_rev INTEGER, mod_rev INTEGER) WITHOUT ROWID; " +
       "CREATE TABLE log (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT, type INTEGER, value TEXT, create_rev " +
       "INTEGER, prev_value TEXT, prev_mod_rev INTEGER)",
   );

@@ -1,24 +1,12 @@
 // Two tables written in one transaction: `kv` holds the current objects (lists and gets read
-// it, through the unique key index kv_keys), `log` holds every change (watches read it); the
-// log's autoincrement id is the revision.
-import type { Database } from "./driver.ts";
-
-/**
- * kv is a rowid table: a new object's row goes at the table's end and only its key goes into the
- * key's B-tree. Keyed by the key itself (WITHOUT ROWID, formats 1-2), every create put its whole
- * value (pods are 2-3 KB, more than SQLite's 1/20-of-a-page rule of thumb for such tables) in the
- * middle of that B-tree, splitting its pages: the insert cost 2-3 times the log's.
- */
-const KV_TABLE = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
-  key TEXT NOT NULL,
+// it), `log` holds every change (watches read it); the log's autoincrement id is the revision.
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kv (
+  key TEXT PRIMARY KEY,
   value TEXT NOT NULL,
   create_rev INTEGER NOT NULL,
   mod_rev INTEGER NOT NULL
-);`;
-
-export const SCHEMA = `
-${KV_TABLE("kv")}
-CREATE UNIQUE INDEX IF NOT EXISTS kv_keys ON kv(key);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS log (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   key TEXT NOT NULL,
@@ -39,24 +27,11 @@ INSERT OR IGNORE INTO meta(name, value) VALUES ('compacted', 0);
  * The data dir's layout version, kept in meta.schema_version. A newer kube migrates an older
  * dir on open; an older kube refuses a newer dir rather than misreading it.
  * 1: kv, log, meta. 2: kv_keys, a key-only index so counting a range does not read values.
- * 3: kv a rowid table, kv_keys its unique key index.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 2;
 
-export const MIGRATIONS: Record<number, string | ((db: Database) => void)> = {
+export const MIGRATIONS: Record<number, string> = {
   2: "CREATE INDEX IF NOT EXISTS kv_keys ON kv(key);",
-  3: (db) => {
-    const kv = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'kv'").get() as {
-      sql: string;
-    };
-    if (!/WITHOUT\s+ROWID/i.test(kv.sql)) return; // made by SCHEMA in this format already
-    // Copied in key order, so a LIST reads the rowid table in order too; dropping kv drops its old index.
-    db.exec(`${KV_TABLE("kv_rowid")}
-      INSERT INTO kv_rowid(key, value, create_rev, mod_rev) SELECT key, value, create_rev, mod_rev FROM kv ORDER BY key;
-      DROP TABLE kv;
-      ALTER TABLE kv_rowid RENAME TO kv;
-      CREATE UNIQUE INDEX kv_keys ON kv(key);`);
-  },
 };
 
 // page_size and auto_vacuum first: they only take on a file with no page written yet, and switching

@@ -283,49 +283,10 @@ describe("data format versions", () => {
     expect((await again.get("/registry/configmaps/default/a")).kv?.value).toBe("{}");
     await again.close();
     const check = new Database(join(dir, "kube.db"));
-    expect(check.query("SELECT value FROM meta WHERE name = 'schema_version'").get()).toEqual({ value: 3 });
+    expect(check.query("SELECT value FROM meta WHERE name = 'schema_version'").get()).toEqual({ value: 2 });
     expect(check.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'kv_keys'").get()).toEqual({
       name: "kv_keys",
     });
-    check.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  test("a format 2 data dir (kv WITHOUT ROWID) gets a rowid kv with a unique key index, keeping every object and revision", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "kube-schema-"));
-    const raw = new Database(join(dir, "kube.db"));
-    raw.exec(`PRAGMA journal_mode = WAL;
-      CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL) WITHOUT ROWID;
-      CREATE TABLE log (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, type INTEGER NOT NULL, value TEXT NOT NULL,
-        create_rev INTEGER NOT NULL, prev_value TEXT, prev_mod_rev INTEGER);
-      CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-      INSERT INTO meta(name, value) VALUES ('compacted', 0), ('schema_version', 2);
-      CREATE INDEX kv_keys ON kv(key);`);
-    const put = raw.prepare("INSERT INTO log(id, key, type, value, create_rev) VALUES (?, ?, 0, ?, ?)");
-    const kv = raw.prepare("INSERT INTO kv(key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)");
-    for (const [i, name] of ["b", "a", "c"].entries()) {
-      put.run(i + 1, `/registry/configmaps/default/${name}`, `{"n":"${name}"}`, i + 1);
-      kv.run(`/registry/configmaps/default/${name}`, `{"n":"${name}"}`, i + 1, i + 1);
-    }
-    raw.close();
-    const s = await openStore({ dataDir: dir });
-    const listed = await s.list("/registry/configmaps/default/");
-    expect(listed.kvs.map((k) => [k.key.split("/").pop(), k.value, k.modRevision])).toEqual([
-      ["a", '{"n":"a"}', 2],
-      ["b", '{"n":"b"}', 1],
-      ["c", '{"n":"c"}', 3],
-    ]);
-    // The unique index still refuses a second object under one key; revisions go on from the log's.
-    await expect(s.create("/registry/configmaps/default/a", "{}")).rejects.toThrow();
-    expect((await s.create("/registry/configmaps/default/d", "{}")).modRevision).toBe(4);
-    await s.close();
-    const check = new Database(join(dir, "kube.db"));
-    expect(check.query("SELECT value FROM meta WHERE name = 'schema_version'").get()).toEqual({ value: 3 });
-    const table = check.query("SELECT sql FROM sqlite_master WHERE name = 'kv'").get() as { sql: string };
-    expect(table.sql).not.toMatch(/WITHOUT ROWID/i);
-    const index = check.query("SELECT sql FROM sqlite_master WHERE name = 'kv_keys'").get() as { sql: string };
-    expect(index.sql).toMatch(/^CREATE UNIQUE INDEX/);
-    expect(check.query("SELECT COUNT(*) AS n FROM kv").get()).toEqual({ n: 4 });
     check.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -394,7 +355,7 @@ describe("data format versions", () => {
     raw.close();
     const err = await openStore({ dataDir: dir }).catch((e) => e);
     expect(err.message).toBe(
-      `data dir ${dir} was written by a newer kube (data format 99); this kube reads up to format 3: upgrade kube`,
+      `data dir ${dir} was written by a newer kube (data format 99); this kube reads up to format 2: upgrade kube`,
     );
     const up = Bun.spawn(
       [

@@ -140,9 +140,8 @@ function migrate(db: Database, dataDir: string): void {
     version++;
     const next = version;
     db.transaction(() => {
-      const step = MIGRATIONS[next];
-      if (typeof step === "string") db.exec(step);
-      else step?.(db);
+      const sql = MIGRATIONS[next];
+      if (sql) db.exec(sql);
       db.prepare(
         "INSERT INTO meta(name, value) VALUES ('schema_version', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
       ).run(next);
