@@ -385,6 +385,10 @@ export class SqliteStore implements Store {
   }
 
   private flush(closing = false): void {
+    if (this.pending.length === 0) {
+      this.flushScheduled = false;
+      return;
+    }
     const c = closing ? undefined : this.liveCheckpointer();
     // The checkpointer is behind, or is starting the WAL over (its write lock): still scheduled,
     // and writes issued meanwhile join this batch.
@@ -395,10 +399,6 @@ export class SqliteStore implements Store {
     this.flushScheduled = false;
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) {
-      c?.endWrite();
-      return;
-    }
     const before = this.rev;
     const results: ({ ev: WatchEvent } | { err: unknown })[] = [];
     this.batchKeys.clear();
